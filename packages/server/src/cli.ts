@@ -1,0 +1,60 @@
+// The `vantage` command line: parses subcommands and flags, loads the configuration,
+// and exits non-zero with a readable message on any fatal error.
+import { Command, Option } from "commander";
+import { type ConfigFlags, loadConfig } from "./config.ts";
+import { isVantageError } from "./errors.ts";
+import { createLogger } from "./log.ts";
+import { runMigrate, runServer } from "./main.ts";
+
+function withServerOptions(command: Command): Command {
+  return command
+    .addOption(new Option("--host <host>", "address to listen on (default 127.0.0.1)").env("VANTAGE_HOST"))
+    .addOption(new Option("--port <port>", "HTTP port (default 8080)").env("VANTAGE_PORT"))
+    .addOption(new Option("--database-url <url>", "PostgreSQL URL; without it an embedded PostgreSQL is started").env("DATABASE_URL"))
+    .addOption(new Option("--data-dir <dir>", "directory for the embedded PostgreSQL and local state (default ./.vantage)").env("VANTAGE_DATA_DIR"))
+    .addOption(new Option("--log-level <level>", "fatal|error|warn|info|debug|trace|silent (default info)").env("VANTAGE_LOG_LEVEL"))
+    .addOption(new Option("--log-format <format>", "json|pretty (default: pretty on a terminal)").env("VANTAGE_LOG_FORMAT"));
+}
+
+async function run(action: (flags: ConfigFlags) => Promise<void>, flags: ConfigFlags): Promise<void> {
+  try {
+    await action(flags);
+  } catch (error) {
+    const message = isVantageError(error) ? error.message : (error as Error).stack ?? String(error);
+    process.stderr.write(`vantage: ${message}\n`);
+    process.exitCode = 1;
+  }
+}
+
+function setup(flags: ConfigFlags) {
+  // Flags already fold in their environment variables (commander's .env()); loadConfig
+  // supplies the defaults and validates.
+  const config = loadConfig(process.env, flags, { isTTY: process.stdout.isTTY });
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat });
+  return { config, logger };
+}
+
+const program = new Command()
+  .name("vantage")
+  .description("Vantage: self-hosted monitoring with satellites and automations. See README.md.")
+  .showHelpAfterError();
+
+withServerOptions(program.command("server"))
+  .description("run a core process: HTTP API, satellite gateway, schedulers and workers")
+  .action((flags: ConfigFlags) =>
+    run(async () => {
+      const { config, logger } = setup(flags);
+      await runServer(config, logger);
+    }, flags),
+  );
+
+withServerOptions(program.command("migrate"))
+  .description("apply pending database migrations and exit")
+  .action((flags: ConfigFlags) =>
+    run(async () => {
+      const { config, logger } = setup(flags);
+      await runMigrate(config, logger);
+    }, flags),
+  );
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,100 @@
+// Wires one core process: database (embedded or external), migrations, HTTP, and the
+// ordered shutdown that releases everything in reverse. The only place that builds
+// pools and servers.
+import { randomUUID } from "node:crypto";
+import type { Config } from "./config.ts";
+import { createApp, type Readiness } from "./http/app.ts";
+import { startHttpServer } from "./http/http-server.ts";
+import { createMetrics } from "./http/metrics.ts";
+import type { Logger } from "./log.ts";
+import { type Database, loadMigrations, migrate, openDatabase, schemaStatus } from "./storage/index.ts";
+
+export interface Core {
+  instanceId: string;
+  /** Where the HTTP server listens, e.g. http://127.0.0.1:8080. */
+  url: string;
+  database: Database;
+  /** Stops accepting, drains, closes the pool and any embedded PostgreSQL. Idempotent. */
+  stop(): Promise<void>;
+}
+
+type ServerConfig = Pick<Config, "host" | "port" | "databaseUrl" | "dataDir">;
+
+export async function startCore(config: ServerConfig, logger: Logger): Promise<Core> {
+  const instanceId = randomUUID();
+  const log = logger.child({ instanceId });
+  const closers: Array<{ name: string; close: () => Promise<void> }> = [];
+  const stopAll = async () => {
+    for (const { name, close } of closers.reverse()) {
+      await close().catch((error: unknown) => log.error({ err: error, component: name }, "error while stopping"));
+    }
+  };
+
+  try {
+    const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger: log });
+    closers.push({ name: "database", close: database.close });
+
+    const migrations = await loadMigrations();
+    const { applied, version } = await migrate(database.pool, { logger: log, migrations });
+    log.info({ version, applied: applied.length }, "database schema is up to date");
+
+    const metrics = createMetrics();
+    const readiness = async (): Promise<Readiness> => {
+      try {
+        const status = await schemaStatus(database.pool, migrations);
+        const detail = `schema at ${status.databaseVersion}, code expects ${status.codeVersion}`;
+        return { ready: status.upToDate, checks: { database: { ok: true }, migrations: { ok: status.upToDate, detail } } };
+      } catch (error) {
+        return { ready: false, checks: { database: { ok: false, detail: (error as Error).message } } };
+      }
+    };
+    const app = createApp({ logger: log, metrics, readiness, instanceId });
+    const http = await startHttpServer(app, { host: config.host, port: config.port });
+    closers.push({ name: "http", close: http.close });
+    log.info({ url: http.url }, `Vantage is listening: open ${http.url}`);
+
+    let stopping: Promise<void> | undefined;
+    return { instanceId, url: http.url, database, stop: () => (stopping ??= stopAll()) };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+/** How long a graceful shutdown may take before the process exits regardless. */
+export const SHUTDOWN_DEADLINE_MS = 10_000;
+
+/** `vantage server`: runs until SIGINT/SIGTERM, then shuts down within the deadline. */
+export async function runServer(config: ServerConfig, logger: Logger): Promise<void> {
+  const core = await startCore(config, logger);
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      logger.info({ signal }, "shutting down");
+      const deadline = setTimeout(() => {
+        logger.error(`shutdown took longer than ${SHUTDOWN_DEADLINE_MS} ms; exiting anyway`);
+        process.exit(1);
+      }, SHUTDOWN_DEADLINE_MS);
+      deadline.unref();
+      void core.stop().then(() => {
+        clearTimeout(deadline);
+        logger.info("stopped");
+        resolve();
+      });
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+}
+
+/** `vantage migrate`: applies pending migrations and exits. */
+export async function runMigrate(config: ServerConfig, logger: Logger): Promise<void> {
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
+  try {
+    const { applied, version } = await migrate(database.pool, { logger });
+    logger.info({ version, applied: applied.map((m) => `${m.version}-${m.name}`) }, applied.length ? "migrated" : "nothing to migrate");
+  } finally {
+    await database.close();
+  }
+}

@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { loadConfig, maskDatabaseUrl } from "../src/config.ts";
+
+describe("loadConfig", () => {
+  it("uses the documented defaults", () => {
+    const config = loadConfig({}, {}, { cwd: "/srv/vantage" });
+    expect(config).toEqual({
+      host: "127.0.0.1",
+      port: 8080,
+      databaseUrl: undefined,
+      dataDir: "/srv/vantage/.vantage",
+      logLevel: "info",
+      logFormat: "json",
+    });
+  });
+
+  it("reads the environment, and flags win over it", () => {
+    const env = { VANTAGE_PORT: "9000", VANTAGE_HOST: "0.0.0.0", DATABASE_URL: "postgres://u:p@db:5432/v" };
+    const config = loadConfig(env, { port: "9100" });
+    expect(config.port).toBe(9100);
+    expect(config.host).toBe("0.0.0.0");
+    expect(config.databaseUrl).toBe("postgres://u:p@db:5432/v");
+  });
+
+  it("rejects a bad port, naming the variable and the value", () => {
+    expect(() => loadConfig({ VANTAGE_PORT: "80a" })).toThrow(/VANTAGE_PORT \(or --port\) must be a number; got "80a"/);
+    expect(() => loadConfig({ VANTAGE_PORT: "70000" })).toThrow(/VANTAGE_PORT .* between 0 and 65535/);
+  });
+
+  it("rejects a URL that is not a PostgreSQL URL without echoing its password", () => {
+    let message = "";
+    try {
+      loadConfig({ DATABASE_URL: "mysql://root:hunter2@db/v" });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/DATABASE_URL \(or --database-url\) must be a postgres:\/\//);
+    expect(message).not.toContain("hunter2");
+    expect(() => loadConfig({ DATABASE_URL: "not a url" })).toThrow(/DATABASE_URL/);
+  });
+
+  it("reports every invalid setting at once", () => {
+    expect(() => loadConfig({ VANTAGE_PORT: "-1", VANTAGE_LOG_LEVEL: "loud" })).toThrow(/VANTAGE_PORT[\s\S]*VANTAGE_LOG_LEVEL/);
+  });
+});
+
+describe("maskDatabaseUrl", () => {
+  it("hides the password and keeps the rest", () => {
+    expect(maskDatabaseUrl("postgres://vantage:s3cret@db.example:5432/vantage")).toBe("postgres://vantage:*****@db.example:5432/vantage");
+    expect(maskDatabaseUrl("postgres://db.example/vantage")).toBe("postgres://db.example/vantage");
+  });
+});

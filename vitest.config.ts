@@ -1,0 +1,15 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["packages/*/test/**/*.test.ts"],
+    // One PostgreSQL for the whole run; each test file clones its own database from a migrated template.
+    globalSetup: ["packages/server/test/support/global-setup.ts"],
+    // Fails a test file that leaves sockets, servers or timers behind.
+    setupFiles: ["packages/server/test/support/leak-check.ts"],
+    pool: "forks",
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    reporters: ["default"],
+  },
+});
