@@ -1,6 +1,7 @@
 // Storage: the PostgreSQL pool, the embedded server, migrations and advisory lock keys.
 export { ADVISORY_NAMESPACE, AdvisoryLock } from "./advisory-locks.ts";
 export { createPool, openDatabase } from "./database.ts";
+export { withTransaction } from "./transaction.ts";
 export type { Database, PoolOptions } from "./database.ts";
 export { startEmbeddedPostgres } from "./embedded-postgres.ts";
 export type { EmbeddedPostgres } from "./embedded-postgres.ts";

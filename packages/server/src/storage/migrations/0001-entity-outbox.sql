@@ -12,7 +12,9 @@ CREATE TABLE entity_changes (
   changed_fields text[]      NOT NULL,
   actor          jsonb       NOT NULL,
   cause          jsonb,
-  occurred_at    timestamptz NOT NULL DEFAULT now(),
+  -- clock_timestamp(), not now(): a mutation that waited for the entity lock is stamped
+  -- after the one it waited for, so one entity's history is ordered in time too.
+  occurred_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
   -- The writing transaction: the router never reads past the oldest transaction
   -- still in flight, so a change that commits late is never skipped.
   xid            xid8        NOT NULL DEFAULT pg_current_xact_id()

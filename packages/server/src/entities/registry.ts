@@ -1,0 +1,43 @@
+// The entity registry of one core instance: the kinds defined on it and their change
+// derivers. Per instance (not global) so two instances can live in one process.
+import type pg from "pg";
+import { z } from "zod";
+import { VantageError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { type ChangeDerivers, createChangeDerivers } from "./change-derivers.ts";
+import { defineEntityHandle } from "./define-entity.ts";
+import type { ChangeDeriverRegistration, EntityDefinition, EntityHandle } from "./types.ts";
+
+export interface EntityRegistry extends Omit<ChangeDerivers, "register"> {
+  defineEntity<Schema extends z.ZodObject>(definition: EntityDefinition<Schema>): EntityHandle<z.infer<Schema>>;
+  registerChangeDeriver(registration: ChangeDeriverRegistration): () => void;
+  /** The handle of a defined kind, or undefined. */
+  entity(kind: string): EntityHandle<Record<string, unknown>> | undefined;
+}
+
+export function createEntityRegistry(options: { pool: pg.Pool; logger: Logger }): EntityRegistry {
+  const handles = new Map<string, EntityHandle<Record<string, unknown>>>();
+  const derivers = createChangeDerivers(options.logger);
+
+  return {
+    defineEntity(definition) {
+      const { kind, schema } = definition;
+      if (typeof kind !== "string" || kind.trim() === "") {
+        throw new VantageError("invalid_input", "invalid_entity_kind", "An entity kind must be a non-empty string.");
+      }
+      if (handles.has(kind)) {
+        throw new VantageError("conflict", "entity_kind_exists", `Entity kind "${kind}" is already defined.`);
+      }
+      if (!(schema instanceof z.ZodObject)) {
+        throw new VantageError("invalid_input", "entity_schema_not_object", `Entity kind "${kind}" needs a zod object schema (z.object(...)).`);
+      }
+      const handle = defineEntityHandle(options.pool, definition);
+      handles.set(kind, handle as EntityHandle<Record<string, unknown>>);
+      return handle;
+    },
+    registerChangeDeriver: (registration) => derivers.register(registration),
+    deriveEvents: (change) => derivers.deriveEvents(change),
+    toPayload: (change) => derivers.toPayload(change),
+    entity: (kind) => handles.get(kind),
+  };
+}

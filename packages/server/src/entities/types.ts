@@ -1,0 +1,89 @@
+// The contracts of the entity framework: what a module supplies to define an entity
+// kind, what it gets back, and what consumers of the change outbox see.
+import type { Actor, Cause, EntityChanged } from "@vantage/protocol";
+import type pg from "pg";
+import type { z } from "zod";
+
+/** Anything that runs SQL: the pool, or the client of an open transaction. */
+export type SqlClient = Pick<pg.ClientBase, "query">;
+
+/** Current states by id; ids without state are absent. A Map or a plain record. */
+export type EntityReadResult<State> = ReadonlyMap<string, State> | Readonly<Record<string, State>>;
+
+/**
+ * The owner's batched read of current state. Inside `mutate` it receives the
+ * transaction, so prev and next are read where the write happens; elsewhere `db` is
+ * undefined and the owner uses its own pool.
+ */
+export type EntityRead<State> = (ids: readonly string[], db?: SqlClient) => Promise<EntityReadResult<State>>;
+
+export interface EntityDefinition<Schema extends z.ZodObject> {
+  kind: string;
+  schema: Schema;
+  read: EntityRead<z.infer<Schema>>;
+}
+
+export interface MutateOptions {
+  id: string;
+  actor: Actor;
+  cause?: Cause | null;
+  /** The owner's own write, in the mutation's transaction. Throwing rolls everything back. */
+  apply: (tx: SqlClient) => Promise<unknown>;
+}
+
+export interface MutateResult<State> {
+  prev: State | null;
+  next: State | null;
+  /** The recorded change, or null when the state did not change (nothing recorded). */
+  change: EntityChanged | null;
+}
+
+export interface HistoryOptions {
+  /** Only changes that occurred at or after this instant. */
+  since?: Date;
+  /** At most this many changes (default 100, at most 1000). */
+  limit?: number;
+}
+
+export interface EntityHandle<State> {
+  readonly kind: string;
+  get(id: string): Promise<State | null>;
+  getMany(ids: readonly string[]): Promise<Map<string, State>>;
+  mutate(options: MutateOptions): Promise<MutateResult<State>>;
+  /** Like mutate, but records a tombstone (next = null); `apply` deletes the owner's row. */
+  remove(options: MutateOptions): Promise<MutateResult<State>>;
+  /** When `field` last changed to its current value; null if it never did. */
+  inStateSince(id: string, field: string): Promise<Date | null>;
+  /** The entity's changes, newest first. */
+  history(id: string, options?: HistoryOptions): Promise<EntityChanged[]>;
+}
+
+/** Turns a change into qualified trigger event ids (`<module>.<trigger>`). Pure. */
+export type ChangeDeriver = (change: EntityChanged) => readonly string[];
+
+/** Turns a change into the domain-named trigger payload its triggers declare. Pure. */
+export type PayloadMapper = (change: EntityChanged) => unknown;
+
+export interface ChangeDeriverRegistration {
+  kind: string;
+  derive: ChangeDeriver;
+  toPayload?: PayloadMapper;
+}
+
+/** A change as the router hands it to sinks. */
+export interface RoutedChange {
+  change: EntityChanged & { seq: number; changeId: string };
+  eventIds: string[];
+  payload: unknown;
+}
+
+/**
+ * A consumer of routed changes. `deliver` runs inside the router's transaction, the one
+ * that also advances the cursor: writes through `tx` commit exactly when the cursor moves
+ * past the batch. If any sink throws, the whole batch is retried later, so a sink keeps
+ * side effects outside `tx` idempotent by `change.changeId`.
+ */
+export interface ChangeSink {
+  name: string;
+  deliver(batch: readonly RoutedChange[], tx: SqlClient): Promise<void>;
+}

@@ -1,0 +1,26 @@
+// Runs a function in one transaction on a pooled client: COMMIT on success, ROLLBACK on
+// any error. A client whose connection broke is destroyed instead of returned.
+import type pg from "pg";
+
+export async function withTransaction<T>(
+  pool: pg.Pool,
+  fn: (client: pg.PoolClient) => Promise<T>,
+  options: { begin?: string } = {},
+): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    // `begin` lets a caller fold its first statements into BEGIN's round trip.
+    await client.query(options.begin ?? "BEGIN");
+    const result = await fn(client);
+    await client.query("COMMIT");
+    return result;
+  } catch (error) {
+    await client.query("ROLLBACK").catch((rollbackError: Error) => {
+      broken = rollbackError;
+    });
+    throw error;
+  } finally {
+    client.release(broken);
+  }
+}

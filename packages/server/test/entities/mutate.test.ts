@@ -1,0 +1,151 @@
+import { SYSTEM_ACTOR, type Actor } from "@vantage/protocol";
+import { z } from "zod";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase } from "../support/database.ts";
+import { startTestInstance, type TestInstance } from "../support/instance.ts";
+import { CREATE_THINGS, defineThings, deleteThing, incrementThing, upsertThing } from "../support/things.ts";
+
+let a: TestInstance;
+let b: TestInstance;
+let thingsA: ReturnType<typeof defineThings>;
+let thingsB: ReturnType<typeof defineThings>;
+const alice: Actor = { type: "user", id: "u-alice", name: "alice" };
+
+beforeAll(async () => {
+  const db = await createTestDatabase();
+  a = await startTestInstance(db.url, "mutate-a");
+  b = await startTestInstance(db.url, "mutate-b");
+  await a.pool.query(CREATE_THINGS);
+  thingsA = defineThings(a.entities, a.pool);
+  thingsB = defineThings(b.entities, b.pool);
+});
+
+afterAll(async () => {
+  await Promise.all([a?.stop(), b?.stop()]);
+});
+
+async function countRows(table: string, id: string): Promise<number> {
+  const column = table === "test_things" ? "id" : "entity_id";
+  const { rows } = await a.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE ${column} = $1`, [id]);
+  return rows[0]!.n;
+}
+
+describe("defineEntity", () => {
+  it("rejects a kind that is already defined", () => {
+    expect(() => defineThings(a.entities, a.pool)).toThrow(/already defined/);
+  });
+
+  it("rejects a schema that is not a zod object", () => {
+    expect(() => a.entities.defineEntity({ kind: "bad", schema: z.string() as unknown as z.ZodObject, read: async () => new Map() })).toThrow(/zod object/);
+  });
+});
+
+describe("mutate", () => {
+  it("records a create with prev null, the actor, the cause and one transition per field", async () => {
+    const { change, prev, next } = await thingsA.mutate({ id: "create-1", actor: alice, cause: { type: "request", id: "req-1" }, apply: upsertThing("create-1", 1, "one") });
+    expect(prev).toBeNull();
+    expect(next).toEqual({ value: 1, label: "one" });
+    expect(change).toMatchObject({
+      kind: "thing",
+      id: "create-1",
+      prev: null,
+      next: { value: 1, label: "one" },
+      delta: { value: 1, label: "one" },
+      changedFields: ["label", "value"],
+      actor: alice,
+      cause: { type: "request", id: "req-1" },
+    });
+    expect(change!.seq).toBeGreaterThan(0);
+    expect(change!.changeId).toMatch(/^[0-9a-f-]{36}$/);
+    const { rows } = await a.pool.query("SELECT field, from_value, to_value FROM entity_transitions WHERE entity_id = 'create-1' ORDER BY field");
+    expect(rows).toEqual([
+      { field: "label", from_value: null, to_value: "one" },
+      { field: "value", from_value: null, to_value: 1 },
+    ]);
+  });
+
+  it("records only the fields that changed", async () => {
+    await thingsA.mutate({ id: "update-1", actor: SYSTEM_ACTOR, apply: upsertThing("update-1", 1, "same") });
+    const { change } = await thingsA.mutate({ id: "update-1", actor: SYSTEM_ACTOR, apply: upsertThing("update-1", 2, "same") });
+    expect(change).toMatchObject({ prev: { value: 1, label: "same" }, next: { value: 2, label: "same" }, changedFields: ["value"], delta: { value: 2 } });
+  });
+
+  it("records nothing when the state did not change", async () => {
+    await thingsA.mutate({ id: "noop-1", actor: SYSTEM_ACTOR, apply: upsertThing("noop-1", 5) });
+    const result = await thingsA.mutate({ id: "noop-1", actor: SYSTEM_ACTOR, apply: upsertThing("noop-1", 5) });
+    expect(result.change).toBeNull();
+    expect(await countRows("entity_changes", "noop-1")).toBe(1);
+  });
+
+  it("rolls back the owner's write, the change and the transitions when apply throws", async () => {
+    const failing = thingsA.mutate({
+      id: "throw-1",
+      actor: SYSTEM_ACTOR,
+      apply: async (tx) => {
+        await upsertThing("throw-1", 1)(tx);
+        throw new Error("apply failed halfway");
+      },
+    });
+    await expect(failing).rejects.toThrow("apply failed halfway");
+    expect(await countRows("test_things", "throw-1")).toBe(0);
+    expect(await countRows("entity_changes", "throw-1")).toBe(0);
+    expect(await countRows("entity_transitions", "throw-1")).toBe(0);
+  });
+
+  it("rolls back everything when the new state fails the schema", async () => {
+    await expect(thingsA.mutate({ id: "invalid-1", actor: SYSTEM_ACTOR, apply: upsertThing("invalid-1", -5) })).rejects.toThrow(/thing invalid-1: the new state is invalid/);
+    expect(await countRows("test_things", "invalid-1")).toBe(0);
+    expect(await countRows("entity_changes", "invalid-1")).toBe(0);
+  });
+
+  it("remove records a tombstone", async () => {
+    await thingsA.mutate({ id: "remove-1", actor: SYSTEM_ACTOR, apply: upsertThing("remove-1", 3, "bye") });
+    const { change } = await thingsA.remove({ id: "remove-1", actor: alice, apply: deleteThing("remove-1") });
+    expect(change).toMatchObject({ prev: { value: 3, label: "bye" }, next: null, changedFields: ["label", "value"], delta: { label: null, value: null } });
+    expect(await thingsA.get("remove-1")).toBeNull();
+  });
+
+  it("serializes 20 concurrent mutations of one entity into 20 changes whose prev/next chain without gaps", async () => {
+    await thingsA.mutate({ id: "race-1", actor: SYSTEM_ACTOR, apply: upsertThing("race-1", 0) });
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 ? thingsA : thingsB).mutate({ id: "race-1", actor: SYSTEM_ACTOR, apply: incrementThing("race-1") })),
+    );
+    const history = (await thingsA.history("race-1", { limit: 100 })).reverse();
+    expect(history).toHaveLength(21);
+    history.slice(1).forEach((change, i) => {
+      expect(change.prev).toEqual(history[i]!.next);
+      expect(change.next).toEqual({ value: i + 1, label: "x" });
+    });
+  });
+
+  it("a change written through one instance reads identically through another", async () => {
+    const { change } = await thingsA.mutate({ id: "shared-1", actor: alice, apply: upsertThing("shared-1", 7, "seven") });
+    expect(await thingsB.get("shared-1")).toEqual(await thingsA.get("shared-1"));
+    expect((await thingsB.history("shared-1"))[0]).toEqual((await thingsA.history("shared-1"))[0]);
+    expect((await thingsB.history("shared-1"))[0]).toEqual(change);
+  });
+});
+
+describe("history helpers", () => {
+  it("inStateSince gives when a field last changed, ignoring changes to other fields", async () => {
+    await thingsA.mutate({ id: "since-1", actor: SYSTEM_ACTOR, apply: upsertThing("since-1", 1, "a") });
+    const { change } = await thingsA.mutate({ id: "since-1", actor: SYSTEM_ACTOR, apply: upsertThing("since-1", 1, "b") });
+    await thingsA.mutate({ id: "since-1", actor: SYSTEM_ACTOR, apply: upsertThing("since-1", 2, "b") });
+    expect((await thingsA.inStateSince("since-1", "label"))?.toISOString()).toBe(change!.occurredAt);
+    expect(await thingsA.inStateSince("since-1", "nonexistent")).toBeNull();
+  });
+
+  it("history lists newest first and honours limit and since", async () => {
+    for (let value = 1; value <= 3; value++) await thingsA.mutate({ id: "hist-1", actor: SYSTEM_ACTOR, apply: upsertThing("hist-1", value) });
+    const all = await thingsA.history("hist-1");
+    expect(all.map((c) => c.next?.value)).toEqual([3, 2, 1]);
+    expect((await thingsA.history("hist-1", { limit: 1 })).map((c) => c.next?.value)).toEqual([3]);
+    expect(await thingsA.history("hist-1", { since: new Date(Date.parse(all[0]!.occurredAt) + 1) })).toEqual([]);
+  });
+
+  it("getMany returns states by id and omits unknown ids", async () => {
+    await thingsA.mutate({ id: "many-1", actor: SYSTEM_ACTOR, apply: upsertThing("many-1", 1) });
+    const states = await thingsB.getMany(["many-1", "missing"]);
+    expect([...states.keys()]).toEqual(["many-1"]);
+  });
+});

@@ -1,0 +1,83 @@
+// A core instance as the entity tests need it: its own pool (named, so a test can kill
+// its connections), notification hub, entity registry and router with fast intervals.
+import pg from "pg";
+import { createNotificationHub, type NotificationHub } from "../../src/cluster/notification-hub.ts";
+import { createEntityRegistry, createEntityRouter, type EntityRegistry, type EntityRouter, type EntityRouterOptions } from "../../src/entities/index.ts";
+import { silentLogger } from "../../src/log.ts";
+import { createPool } from "../../src/storage/index.ts";
+
+export interface TestInstance {
+  name: string;
+  pool: pg.Pool;
+  hub: NotificationHub;
+  entities: EntityRegistry;
+  router: EntityRouter;
+  stop(): Promise<void>;
+}
+
+export async function startTestInstance(
+  url: string,
+  name: string,
+  routerOptions: Partial<EntityRouterOptions> = {},
+): Promise<TestInstance> {
+  const logger = silentLogger();
+  const pool = createPool(url, logger, { applicationName: name, max: 12 });
+  const hub = createNotificationHub({ pool, logger, reconnectDelayMs: 50 });
+  await hub.start();
+  const entities = createEntityRegistry({ pool, logger });
+  const router = createEntityRouter({ pool, registry: entities, hub, logger, pollIntervalMs: 200, takeoverIntervalMs: 100, retryBaseMs: 10, ...routerOptions });
+  let stopped: Promise<void> | undefined;
+  return {
+    name,
+    pool,
+    hub,
+    entities,
+    router,
+    stop: () =>
+      (stopped ??= (async () => {
+        await router.stop();
+        await hub.stop();
+        await pool.end();
+      })()),
+  };
+}
+
+/** Closes every server connection of an instance, as if its process had died. */
+export async function killConnections(url: string, applicationName: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()", [applicationName]);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Resolves when `predicate` holds, re-checking whenever `subscribe` signals; rejects after timeoutMs. */
+export function waitFor(predicate: () => boolean, subscribe: (wake: () => void) => () => void, timeoutMs = 10_000, what = "condition"): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (predicate()) return resolve();
+    const timer = setTimeout(() => {
+      unsubscribe();
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+    }, timeoutMs);
+    const unsubscribe = subscribe(() => {
+      if (!predicate()) return;
+      clearTimeout(timer);
+      unsubscribe();
+      resolve();
+    });
+  });
+}
+
+/** A tiny signal: tests await it instead of sleeping. */
+export function createSignal() {
+  const listeners = new Set<() => void>();
+  return {
+    emit: () => listeners.forEach((listener) => listener()),
+    subscribe: (listener: () => void) => {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
+  };
+}
