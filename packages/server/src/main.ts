@@ -2,7 +2,9 @@
 // ordered shutdown that releases everything in reverse. The only place that builds
 // pools and servers.
 import { randomUUID } from "node:crypto";
+import { createNotificationHub } from "./cluster/notification-hub.ts";
 import type { Config } from "./config.ts";
+import { createEntityRegistry, createEntityRouter, createLiveFeed, type EntityRegistry, type EntityRouter, type LiveFeed } from "./entities/index.ts";
 import { createApp, type Readiness } from "./http/app.ts";
 import { startHttpServer } from "./http/http-server.ts";
 import { createMetrics } from "./http/metrics.ts";
@@ -14,6 +16,9 @@ export interface Core {
   /** Where the HTTP server listens, e.g. http://127.0.0.1:8080. */
   url: string;
   database: Database;
+  entities: EntityRegistry;
+  router: EntityRouter;
+  liveFeed: LiveFeed;
   /** Stops accepting, drains, closes the pool and any embedded PostgreSQL. Idempotent. */
   stop(): Promise<void>;
 }
@@ -38,6 +43,15 @@ export async function startCore(config: ServerConfig, logger: Logger): Promise<C
     const { applied, version } = await migrate(database.pool, { logger: log, migrations });
     log.info({ version, applied: applied.length }, "database schema is up to date");
 
+    const hub = createNotificationHub({ pool: database.pool, logger: log });
+    await hub.start();
+    closers.push({ name: "notifications", close: hub.stop });
+    const entities = createEntityRegistry({ pool: database.pool, logger: log });
+    const liveFeed = createLiveFeed({ pool: database.pool, hub, logger: log });
+    await liveFeed.start();
+    closers.push({ name: "live feed", close: liveFeed.stop });
+    const router = createEntityRouter({ pool: database.pool, registry: entities, hub, logger: log });
+
     const metrics = createMetrics();
     const readiness = async (): Promise<Readiness> => {
       try {
@@ -51,10 +65,13 @@ export async function startCore(config: ServerConfig, logger: Logger): Promise<C
     const app = createApp({ logger: log, metrics, readiness, instanceId });
     const http = await startHttpServer(app, { host: config.host, port: config.port });
     closers.push({ name: "http", close: http.close });
+    // Sinks (the automation engine) register before the router starts following the outbox.
+    router.start();
+    closers.push({ name: "entity router", close: router.stop });
     log.info({ url: http.url }, `Vantage is listening: open ${http.url}`);
 
     let stopping: Promise<void> | undefined;
-    return { instanceId, url: http.url, database, stop: () => (stopping ??= stopAll()) };
+    return { instanceId, url: http.url, database, entities, router, liveFeed, stop: () => (stopping ??= stopAll()) };
   } catch (error) {
     await stopAll();
     throw error;

@@ -30,7 +30,8 @@ const RECORD_CHANGE = `
     SELECT change.*, json_build_object(
       'seq', change.seq, 'changeId', change.change_id, 'kind', change.kind, 'id', change.entity_id,
       'prev', change.prev, 'next', change.next, 'delta', change.delta, 'changedFields', change.changed_fields,
-      'actor', change.actor, 'cause', change.cause, 'occurredAt', change.occurred_at)::text AS full_event
+      'actor', change.actor, 'cause', change.cause,
+      'occurredAt', to_char(change.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text AS full_event
     FROM change
   )
   SELECT ${CHANGE_COLUMNS}, pg_notify('${ENTITY_CHANGES_CHANNEL}', CASE WHEN octet_length(full_event) < 7900 THEN full_event

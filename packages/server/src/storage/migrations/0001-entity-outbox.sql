@@ -14,7 +14,8 @@ CREATE TABLE entity_changes (
   cause          jsonb,
   -- clock_timestamp(), not now(): a mutation that waited for the entity lock is stamped
   -- after the one it waited for, so one entity's history is ordered in time too.
-  occurred_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
+  -- Millisecond precision, like the JavaScript Date every reader turns it into.
+  occurred_at    timestamptz(3) NOT NULL DEFAULT clock_timestamp(),
   -- The writing transaction: the router never reads past the oldest transaction
   -- still in flight, so a change that commits late is never skipped.
   xid            xid8        NOT NULL DEFAULT pg_current_xact_id()
@@ -32,7 +33,7 @@ CREATE TABLE entity_transitions (
   field       text        NOT NULL,
   from_value  jsonb,
   to_value    jsonb,
-  occurred_at timestamptz NOT NULL,
+  occurred_at timestamptz(3) NOT NULL,
   PRIMARY KEY (seq, field)
 );
 
