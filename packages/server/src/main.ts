@@ -9,6 +9,7 @@ import { createApp, type Readiness } from "./http/app.ts";
 import { startHttpServer } from "./http/http-server.ts";
 import { createMetrics } from "./http/metrics.ts";
 import type { Logger } from "./log.ts";
+import { SatelliteService } from "./satellites/index.ts";
 import { type Database, loadMigrations, migrate, openDatabase, schemaStatus } from "./storage/index.ts";
 
 export interface Core {
@@ -19,6 +20,7 @@ export interface Core {
   entities: EntityRegistry;
   router: EntityRouter;
   liveFeed: LiveFeed;
+  satellites: SatelliteService;
   /** Stops accepting, drains, closes the pool and any embedded PostgreSQL. Idempotent. */
   stop(): Promise<void>;
 }
@@ -47,6 +49,8 @@ export async function startCore(config: ServerConfig, logger: Logger): Promise<C
     await hub.start();
     closers.push({ name: "notifications", close: hub.stop });
     const entities = createEntityRegistry({ pool: database.pool, logger: log });
+    closers.push({ name: "change announcements", close: entities.flush });
+    const satellites = new SatelliteService({ pool: database.pool, entities, logger: log });
     const liveFeed = createLiveFeed({ pool: database.pool, hub, logger: log });
     await liveFeed.start();
     closers.push({ name: "live feed", close: liveFeed.stop });
@@ -71,7 +75,7 @@ export async function startCore(config: ServerConfig, logger: Logger): Promise<C
     log.info({ url: http.url }, `Vantage is listening: open ${http.url}`);
 
     let stopping: Promise<void> | undefined;
-    return { instanceId, url: http.url, database, entities, router, liveFeed, stop: () => (stopping ??= stopAll()) };
+    return { instanceId, url: http.url, database, entities, router, liveFeed, satellites, stop: () => (stopping ??= stopAll()) };
   } catch (error) {
     await stopAll();
     throw error;

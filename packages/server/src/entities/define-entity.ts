@@ -9,34 +9,21 @@ import { VantageError } from "../errors.ts";
 import { withTransaction } from "../storage/index.ts";
 import { CHANGE_COLUMNS, type ChangeRow, changeFromRow } from "./change-row.ts";
 import { canonicalize, diffStates } from "./diff.ts";
-import { ENTITY_CHANGES_CHANNEL } from "./live-feed.ts";
+import type { ChangeNotifier } from "./change-notifier.ts";
 import type { EntityDefinition, EntityHandle, EntityReadResult, HistoryOptions, MutateOptions, MutateResult, SqlClient } from "./types.ts";
 
-/**
- * Inserts the outbox row and its transitions, and queues the NOTIFY, in one round trip.
- * The NOTIFY carries the whole change when it fits in PostgreSQL's 8000-byte payload
- * limit, else only its coordinates (listeners then read the row by seq).
- */
+/** Inserts the outbox row and one transition per changed field, in one round trip. */
 const RECORD_CHANGE = `
   WITH change AS (
     INSERT INTO entity_changes (change_id, kind, entity_id, prev, next, delta, changed_fields, actor, cause)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-    RETURNING ${CHANGE_COLUMNS}
+    RETURNING seq, kind, entity_id, prev, next, changed_fields, occurred_at
   ), transitions AS (
     INSERT INTO entity_transitions (seq, kind, entity_id, field, from_value, to_value, occurred_at)
     SELECT change.seq, change.kind, change.entity_id, field.name, change.prev -> field.name, change.next -> field.name, change.occurred_at
     FROM change, unnest(change.changed_fields) AS field(name)
-  ), event AS (
-    SELECT change.*, json_build_object(
-      'seq', change.seq, 'changeId', change.change_id, 'kind', change.kind, 'id', change.entity_id,
-      'prev', change.prev, 'next', change.next, 'delta', change.delta, 'changedFields', change.changed_fields,
-      'actor', change.actor, 'cause', change.cause,
-      'occurredAt', to_char(change.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text AS full_event
-    FROM change
   )
-  SELECT ${CHANGE_COLUMNS}, pg_notify('${ENTITY_CHANGES_CHANNEL}', CASE WHEN octet_length(full_event) < 7900 THEN full_event
-    ELSE json_build_object('seq', seq, 'kind', kind, 'id', entity_id, 'truncated', true)::text END)
-  FROM event`;
+  SELECT seq, occurred_at FROM change`;
 
 const HISTORY = `
   SELECT ${CHANGE_COLUMNS} FROM entity_changes
@@ -48,12 +35,15 @@ const LAST_TRANSITION = `
   WHERE kind = $1 AND entity_id = $2 AND field = $3
   ORDER BY seq DESC LIMIT 1`;
 
+const json = (value: unknown) => (value === null ? null : JSON.stringify(value));
+
 function toMap<State>(result: EntityReadResult<State>): Map<string, State> {
   return result instanceof Map ? new Map(result) : new Map(Object.entries(result as Record<string, State>));
 }
 
 export function defineEntityHandle<Schema extends z.ZodObject>(
   pool: pg.Pool,
+  notifier: ChangeNotifier,
   definition: EntityDefinition<Schema>,
 ): EntityHandle<z.infer<Schema>> {
   type State = z.infer<Schema>;
@@ -75,7 +65,7 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
   const record = async (options: MutateOptions, tombstone: boolean): Promise<MutateResult<State>> => {
     const { id, actor, cause = null, apply } = options;
     const lockKey = `${kind}:${id}`;
-    return withTransaction(
+    const result = await withTransaction(
       pool,
       async (tx) => {
         const prev = await readOne(id, tx);
@@ -84,23 +74,32 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
         const { changedFields, delta } = diffStates(prev as EntityState | null, next as EntityState | null);
         const existenceChanged = (prev === null) !== (next === null);
         if (changedFields.length === 0 && !existenceChanged) return { prev, next, change: null };
-        const { rows } = await tx.query<ChangeRow>(RECORD_CHANGE, [
-          randomUUID(),
+        const change = {
+          changeId: randomUUID(),
           kind,
           id,
-          prev === null ? null : JSON.stringify(canonicalize(prev)),
-          next === null ? null : JSON.stringify(canonicalize(next)),
-          JSON.stringify(delta),
+          prev: prev === null ? null : (canonicalize(prev) as EntityState),
+          next: next === null ? null : (canonicalize(next) as EntityState),
+          delta,
           changedFields,
-          JSON.stringify(actor),
-          cause === null ? null : JSON.stringify(cause),
-        ]);
-        return { prev, next, change: changeFromRow(rows[0]!) as EntityChanged };
+          actor,
+          cause,
+        };
+        // Only what the database decides comes back; the rest is already in hand.
+        const { rows } = await tx.query<{ seq: string; occurred_at: Date }>({
+          name: "vantage_record_change",
+          text: RECORD_CHANGE,
+          values: [change.changeId, kind, id, json(change.prev), json(change.next), JSON.stringify(delta), changedFields, JSON.stringify(actor), json(cause)],
+        });
+        const recorded: EntityChanged = { seq: Number(rows[0]!.seq), ...change, occurredAt: rows[0]!.occurred_at.toISOString() };
+        return { prev, next, change: recorded };
       },
       // Serialize on (kind, id) inside BEGIN's round trip: concurrent mutations of one
       // entity queue here, so each reads the state the previous one committed.
       { begin: `BEGIN; SELECT pg_advisory_xact_lock(hashtextextended(${pg.escapeLiteral(lockKey)}, 0))` },
     );
+    if (result.change) notifier.committed(result.change.seq!);
+    return result;
   };
 
   return {

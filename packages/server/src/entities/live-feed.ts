@@ -6,8 +6,7 @@ import type pg from "pg";
 import type { NotificationHub } from "../cluster/notification-hub.ts";
 import type { Logger } from "../log.ts";
 import { CHANGE_COLUMNS, type ChangeRow, changeFromRow } from "./change-row.ts";
-
-export const ENTITY_CHANGES_CHANNEL = "vantage_entity_changes";
+import { ENTITY_CHANGES_CHANNEL, parseSeqPayload } from "./change-notifier.ts";
 
 export type LiveChangeHandler = (change: EntityChanged) => void;
 
@@ -17,14 +16,12 @@ export interface LiveFeed {
   stop(): Promise<void>;
 }
 
-interface TruncatedNotice {
-  seq: number;
-  truncated: true;
-}
+const CHANGES_BY_SEQ = `SELECT ${CHANGE_COLUMNS} FROM entity_changes WHERE seq = ANY($1::bigint[]) ORDER BY seq`;
 
 export function createLiveFeed(options: { pool: pg.Pool; hub: NotificationHub; logger: Logger }): LiveFeed {
   const { pool, hub, logger } = options;
   const handlers = new Set<LiveChangeHandler>();
+  const reads = new Set<Promise<void>>();
   let unsubscribe: (() => Promise<void>) | undefined;
 
   const publish = (change: EntityChanged) => {
@@ -37,14 +34,15 @@ export function createLiveFeed(options: { pool: pg.Pool; hub: NotificationHub; l
     }
   };
 
+  // The NOTIFY names the seqs; one read per notification fetches them all.
   const onNotification = (payload: string) => {
-    const message = JSON.parse(payload) as EntityChanged | TruncatedNotice;
-    if (!("truncated" in message)) return publish(message);
-    // Too large for a NOTIFY payload: read the change itself.
-    void pool
-      .query<ChangeRow>(`SELECT ${CHANGE_COLUMNS} FROM entity_changes WHERE seq = $1`, [message.seq])
-      .then(({ rows }) => rows[0] && publish(changeFromRow(rows[0])))
-      .catch((error: unknown) => logger.warn({ err: error, seq: message.seq }, "live feed could not read a large change"));
+    if (handlers.size === 0) return;
+    const read = pool
+      .query<ChangeRow>({ name: "vantage_changes_by_seq", text: CHANGES_BY_SEQ, values: [parseSeqPayload(payload)] })
+      .then(({ rows }) => rows.forEach((row) => publish(changeFromRow(row))))
+      .catch((error: unknown) => logger.warn({ err: error }, "live feed could not read announced changes"))
+      .finally(() => reads.delete(read));
+    reads.add(read);
   };
 
   return {
@@ -58,6 +56,7 @@ export function createLiveFeed(options: { pool: pg.Pool; hub: NotificationHub; l
     async stop() {
       await unsubscribe?.();
       unsubscribe = undefined;
+      await Promise.all(reads);
     },
   };
 }

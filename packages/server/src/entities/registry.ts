@@ -5,6 +5,7 @@ import { z } from "zod";
 import { VantageError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { type ChangeDerivers, createChangeDerivers } from "./change-derivers.ts";
+import { createChangeNotifier } from "./change-notifier.ts";
 import { defineEntityHandle } from "./define-entity.ts";
 import type { ChangeDeriverRegistration, EntityDefinition, EntityHandle } from "./types.ts";
 
@@ -13,11 +14,14 @@ export interface EntityRegistry extends Omit<ChangeDerivers, "register"> {
   registerChangeDeriver(registration: ChangeDeriverRegistration): () => void;
   /** The handle of a defined kind, or undefined. */
   entity(kind: string): EntityHandle<Record<string, unknown>> | undefined;
+  /** Waits until every committed change has been announced (call before ending the pool). */
+  flush(): Promise<void>;
 }
 
 export function createEntityRegistry(options: { pool: pg.Pool; logger: Logger }): EntityRegistry {
   const handles = new Map<string, EntityHandle<Record<string, unknown>>>();
   const derivers = createChangeDerivers(options.logger);
+  const notifier = createChangeNotifier(options.pool, options.logger);
 
   return {
     defineEntity(definition) {
@@ -31,7 +35,7 @@ export function createEntityRegistry(options: { pool: pg.Pool; logger: Logger })
       if (!(schema instanceof z.ZodObject)) {
         throw new VantageError("invalid_input", "entity_schema_not_object", `Entity kind "${kind}" needs a zod object schema (z.object(...)).`);
       }
-      const handle = defineEntityHandle(options.pool, definition);
+      const handle = defineEntityHandle(options.pool, notifier, definition);
       handles.set(kind, handle as EntityHandle<Record<string, unknown>>);
       return handle;
     },
@@ -39,5 +43,6 @@ export function createEntityRegistry(options: { pool: pg.Pool; logger: Logger })
     deriveEvents: (change) => derivers.deriveEvents(change),
     toPayload: (change) => derivers.toPayload(change),
     entity: (kind) => handles.get(kind),
+    flush: () => notifier.flush(),
   };
 }

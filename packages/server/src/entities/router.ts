@@ -7,7 +7,7 @@ import { createWakeableSleep } from "../cluster/wakeable-sleep.ts";
 import type { Logger } from "../log.ts";
 import { ADVISORY_NAMESPACE, AdvisoryLock } from "../storage/index.ts";
 import { CHANGE_COLUMNS, type ChangeRow, changeFromRow } from "./change-row.ts";
-import { ENTITY_CHANGES_CHANNEL } from "./live-feed.ts";
+import { ENTITY_CHANGES_CHANNEL } from "./change-notifier.ts";
 import type { EntityRegistry } from "./registry.ts";
 import type { ChangeSink, RoutedChange } from "./types.ts";
 
@@ -17,9 +17,10 @@ import type { ChangeSink, RoutedChange } from "./types.ts";
  * before the cursor. See docs/architecture.md, "Routing without gaps".
  */
 const READ_BATCH = `
-  SELECT ${CHANGE_COLUMNS}, xid::text AS xid FROM entity_changes
+  SELECT ${CHANGE_COLUMNS}, xid::text AS xid_text FROM entity_changes
   WHERE (xid, seq) > ($1::xid8, $2::bigint) AND xid < pg_snapshot_xmin(pg_current_snapshot())
-  ORDER BY xid, seq LIMIT $3`;
+  ORDER BY entity_changes.xid, entity_changes.seq LIMIT $3`;
+// (The text copy has its own alias: ORDER BY a bare `xid` would sort by the text output column.)
 
 /** Committed rows past the cursor that READ_BATCH may not take yet (an older writer is open). */
 const HAS_HELD_BACK = `SELECT EXISTS (SELECT 1 FROM entity_changes WHERE (xid, seq) > ($1::xid8, $2::bigint)) AS held`;
@@ -62,6 +63,8 @@ export interface EntityRouter {
   isLeader(): boolean;
 }
 
+type OutboxRow = ChangeRow & { xid_text: string };
+
 interface Cursor {
   xid: string;
   seq: string;
@@ -93,13 +96,13 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
   };
 
   /** Delivers one batch to every sink and advances the cursor, all in one transaction. */
-  const deliver = async (client: pg.PoolClient, rows: Array<ChangeRow & { xid: string }>): Promise<boolean> => {
+  const deliver = async (client: pg.PoolClient, rows: Array<OutboxRow>): Promise<boolean> => {
     const batch = rows.map(route);
     const last = rows.at(-1)!;
     try {
       await client.query("BEGIN");
       for (const sink of sinks) await sink.deliver(batch, client);
-      await client.query(ADVANCE_CURSOR, [consumer, last.xid, last.seq]);
+      await client.query(ADVANCE_CURSOR, [consumer, last.xid_text, last.seq]);
       await client.query("COMMIT");
       options.observer?.onBatch?.(batch);
       return true;
@@ -120,11 +123,11 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
     let failures = 0;
     let heldBackDelay = 10;
     while (running) {
-      const batch = await client.query<ChangeRow & { xid: string }>(READ_BATCH, [cursor.xid, cursor.seq, batchSize]);
+      const batch = await client.query<OutboxRow>(READ_BATCH, [cursor.xid, cursor.seq, batchSize]);
       if (batch.rows.length > 0) {
         if (await deliver(client, batch.rows)) {
           const last = batch.rows.at(-1)!;
-          cursor = { xid: last.xid, seq: last.seq };
+          cursor = { xid: last.xid_text, seq: last.seq };
           failures = 0;
           heldBackDelay = 10;
         } else {

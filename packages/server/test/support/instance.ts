@@ -1,6 +1,7 @@
 // A core instance as the entity tests need it: its own pool (named, so a test can kill
 // its connections), notification hub, entity registry and router with fast intervals.
 import pg from "pg";
+import { pino } from "pino";
 import { createNotificationHub, type NotificationHub } from "../../src/cluster/notification-hub.ts";
 import { createEntityRegistry, createEntityRouter, type EntityRegistry, type EntityRouter, type EntityRouterOptions } from "../../src/entities/index.ts";
 import { silentLogger } from "../../src/log.ts";
@@ -20,7 +21,7 @@ export async function startTestInstance(
   name: string,
   routerOptions: Partial<EntityRouterOptions> = {},
 ): Promise<TestInstance> {
-  const logger = silentLogger();
+  const logger = process.env.TEST_LOG ? pino({ level: "warn" }).child({ instance: name }) : silentLogger();
   const pool = createPool(url, logger, { applicationName: name, max: 12 });
   const hub = createNotificationHub({ pool, logger, reconnectDelayMs: 50 });
   await hub.start();

@@ -1,0 +1,77 @@
+// Entity mutations per second (one transaction with the owner's write, outbox row,
+// transitions and NOTIFY) beside a raw baseline: a single-row UPDATE + INSERT per
+// transaction, on the same database, with the same number of writers.
+import { parseArgs } from "node:util";
+import { SYSTEM_ACTOR } from "@vantage/protocol";
+import { z } from "zod";
+import { createEntityRegistry } from "../packages/server/src/entities/index.ts";
+import { silentLogger } from "../packages/server/src/log.ts";
+import { createPool, withTransaction } from "../packages/server/src/storage/index.ts";
+import { openBenchDatabase, table, throughput } from "./_database.ts";
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: "string", default: "2" },
+    rounds: { type: "string", default: "3" },
+    writers: { type: "string", default: "1,4,8" },
+    entities: { type: "string", default: "1000" },
+  },
+});
+const ms = Number(values.seconds) * 1000;
+const writerCounts = values.writers.split(",").map(Number);
+const entityCount = Number(values.entities);
+
+const database = await openBenchDatabase();
+const logger = silentLogger();
+const pool = createPool(database.url, logger, { max: Math.max(...writerCounts) + 2 });
+await pool.query(`
+  CREATE TABLE bench_raw (id integer PRIMARY KEY, value integer NOT NULL);
+  CREATE TABLE bench_raw_log (id bigserial PRIMARY KEY, row_id integer NOT NULL, value integer NOT NULL, at timestamptz NOT NULL DEFAULT now());
+  CREATE TABLE bench_things (id text PRIMARY KEY, value integer NOT NULL);
+  INSERT INTO bench_raw SELECT i, 0 FROM generate_series(0, ${entityCount - 1}) i;
+  INSERT INTO bench_things SELECT 'thing-' || i, 0 FROM generate_series(0, ${entityCount - 1}) i;`);
+
+const entities = createEntityRegistry({ pool, logger });
+const things = entities.defineEntity({
+  kind: "bench-thing",
+  schema: z.object({ value: z.number() }),
+  read: async (ids, tx) => {
+    const { rows } = await (tx ?? pool).query<{ id: string; value: number }>("SELECT id, value FROM bench_things WHERE id = ANY($1)", [ids]);
+    return new Map(rows.map((row) => [row.id, { value: row.value }]));
+  },
+});
+
+// Each writer works on its own slice of rows, so the comparison measures cost, not lock waits.
+const rowFor = (writer: number, writers: number, i: number) => (writer + i * writers) % entityCount;
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const rows: Array<Record<string, string | number>> = [];
+for (const writers of writerCounts) {
+  // Alternate the two in short rounds: disk and CPU drift on shared machines hits both alike.
+  const raws: number[] = [];
+  const mutations: number[] = [];
+  for (let round = 0; round < Number(values.rounds); round++) {
+    raws.push(await throughput(writers, ms, (writer, i) =>
+      withTransaction(pool, async (tx) => {
+        const id = rowFor(writer, writers, i);
+        await tx.query("UPDATE bench_raw SET value = value + 1 WHERE id = $1", [id]);
+        await tx.query("INSERT INTO bench_raw_log (row_id, value) VALUES ($1, $2)", [id, i]);
+      }),
+    ));
+    mutations.push(await throughput(writers, ms, async (writer, i) => {
+      const id = `thing-${rowFor(writer, writers, i)}`;
+      await things.mutate({ id, actor: SYSTEM_ACTOR, apply: (tx) => tx.query("UPDATE bench_things SET value = value + 1 WHERE id = $1", [id]) });
+    }));
+  }
+  const raw = median(raws);
+  const entity = median(mutations);
+  rows.push({ writers, "raw tx/s": Math.round(raw), "entity mutations/s": Math.round(entity), "entity / raw": (entity / raw).toFixed(2) });
+}
+const { rows: [count] } = await pool.query<{ n: string }>("SELECT count(*) AS n FROM entity_changes");
+
+console.log(`entity-mutations: ${database.describe}; medians of ${values.rounds} alternating ${values.seconds} s rounds; ${entityCount} entities`);
+console.log(table(rows));
+console.log(`recorded changes: ${count!.n} (each with its transitions; announced by coalesced NOTIFY)`);
+await entities.flush();
+await pool.end();
+await database.close();

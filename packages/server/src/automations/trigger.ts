@@ -1,0 +1,22 @@
+// What a module declares for each trigger it offers automations: the event id its change
+// deriver emits, how the UI names it, and the payload an automation receives.
+import type { z } from "zod";
+
+export interface TriggerDefinition<Schema extends z.ZodType = z.ZodType> {
+  /** Qualified event id `<module>.<trigger>`, exactly what the module's change deriver emits. */
+  id: string;
+  displayName: string;
+  description: string;
+  /** The payload's shape: what conditions and actions may refer to. */
+  payloadSchema: Schema;
+  /**
+   * The thing the payload is about (a satellite id, a check id): automations with
+   * `concurrency: context` serialize their runs per key.
+   */
+  contextKey: (payload: z.infer<Schema>) => string;
+}
+
+/** Identity, but infers `Schema` so `contextKey` sees the payload's type. */
+export function defineTrigger<Schema extends z.ZodType>(definition: TriggerDefinition<Schema>): TriggerDefinition<Schema> {
+  return definition;
+}
