@@ -1,11 +1,6 @@
-// A database for a benchmark: BENCH_DATABASE_URL's server, or an embedded PostgreSQL in a
-// temporary directory. Migrated, and cleaned up by `close()`.
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
-import pg from "pg";
-import { silentLogger } from "../packages/server/src/log.ts";
-import { createPool, migrate, startEmbeddedPostgres } from "../packages/server/src/storage/index.ts";
+// Helpers shared by the benchmarks: a migrated scratch database (BENCH_DATABASE_URL's
+// server, or an embedded PostgreSQL), a throughput loop and a table printer.
+import { startScratchPostgres } from "../packages/server/src/storage/scratch-postgres.ts";
 
 export interface BenchDatabase {
   url: string;
@@ -14,35 +9,15 @@ export interface BenchDatabase {
 }
 
 export async function openBenchDatabase(): Promise<BenchDatabase> {
-  const logger = silentLogger();
   const name = `vantage_bench_${process.pid}`;
-  let adminUrl = process.env.BENCH_DATABASE_URL;
-  let stopServer = async () => {};
-  let describe = `BENCH_DATABASE_URL`;
-  if (!adminUrl) {
-    const dataDir = await mkdtemp(path.join(os.tmpdir(), "vantage-bench-pg-"));
-    const embedded = await startEmbeddedPostgres({ dataDir, logger, database: "postgres", maxConnections: 200 });
-    adminUrl = embedded.url;
-    describe = "embedded PostgreSQL (synchronous_commit on)";
-    stopServer = async () => {
-      await embedded.stop();
-      await rm(dataDir, { recursive: true, force: true });
-    };
-  }
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = Object.assign(new URL(adminUrl), { pathname: `/${name}` }).toString();
-  const pool = createPool(url, logger, { max: 1 });
-  await migrate(pool, { logger });
-  await pool.end();
+  const server = await startScratchPostgres({ adminUrl: process.env.BENCH_DATABASE_URL, maxConnections: 200, label: "bench" });
+  const url = await server.createMigratedDatabase(name);
   return {
     url,
-    describe,
+    describe: `${server.describe} (synchronous_commit on)`,
     close: async () => {
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
-      await stopServer();
+      await server.dropDatabases(name);
+      await server.stop();
     },
   };
 }
