@@ -5,3 +5,4 @@ export { SYSTEM_ACTOR, actorSchema, actorTypeSchema } from "./actor.ts";
 export type { Actor, ActorType } from "./actor.ts";
 export { causeSchema, entityChangedSchema } from "./entity-changed.ts";
 export type { Cause, EntityChanged, EntityState } from "./entity-changed.ts";
+export * from "./satellite/index.ts";

@@ -1,0 +1,125 @@
+// The satellite WebSocket protocol (`/ws/satellite`): JSON text frames, each an object
+// with a `type`. Both sides validate every frame with these schemas at the edge.
+import { z } from "zod";
+
+/** Frames larger than this close the socket (the core's and the agent's `maxPayload`). */
+export const MAX_FRAME_BYTES = 1024 * 1024;
+
+/** A connection must send `hello` within this long after opening, or it is closed. */
+export const HELLO_TIMEOUT_MS = 10_000;
+
+/** Satellite tokens: `vsat_` and 32 random bytes in base64url (43 characters). */
+export const SATELLITE_TOKEN_PATTERN = /^vsat_[A-Za-z0-9_-]{43}$/;
+
+/** One check a satellite must run, as the core assigns it. `config` is per check type. */
+export const assignmentSchema = z.object({
+  checkId: z.string().min(1),
+  name: z.string(),
+  type: z.string().min(1),
+  intervalSeconds: z.number().positive(),
+  timeoutMs: z.number().int().positive(),
+  config: z.record(z.string(), z.unknown()),
+});
+
+export const checkRunStatusSchema = z.enum(["up", "down"]);
+
+// satellite → core
+
+export const helloFrameSchema = z.object({
+  type: z.literal("hello"),
+  satelliteId: z.string().uuid(),
+  token: z.string().min(1).max(200),
+  version: z.string().min(1).max(100),
+  capabilities: z.array(z.string().max(100)).max(100),
+});
+
+export const heartbeatFrameSchema = z.object({
+  type: z.literal("heartbeat"),
+  uptimeSeconds: z.number().nonnegative(),
+  inFlight: z.number().int().nonnegative(),
+});
+
+export const resultFrameSchema = z.object({
+  type: z.literal("result"),
+  /** Unique per run: a result re-sent after a reconnect is recognised and acknowledged again. */
+  resultId: z.string().uuid(),
+  checkId: z.string().min(1),
+  startedAt: z.iso.datetime(),
+  durationMs: z.number().nonnegative(),
+  status: checkRunStatusSchema,
+  detail: z.record(z.string(), z.unknown()),
+});
+
+export const byeFrameSchema = z.object({
+  type: z.literal("bye"),
+  reason: z.string().max(500),
+});
+
+export const satelliteFrameSchema = z.discriminatedUnion("type", [helloFrameSchema, heartbeatFrameSchema, resultFrameSchema, byeFrameSchema]);
+
+// core → satellite
+
+export const welcomeFrameSchema = z.object({
+  type: z.literal("welcome"),
+  sessionId: z.string().uuid(),
+  heartbeatIntervalMs: z.number().int().positive(),
+  /** The full desired set: the satellite drops whatever is not in it. */
+  assignments: z.array(assignmentSchema),
+});
+
+export const rejectedReasonSchema = z.enum(["invalid_credentials", "rate_limited", "hello_timeout", "hello_expected"]);
+
+export const rejectedFrameSchema = z.object({
+  type: z.literal("rejected"),
+  reason: rejectedReasonSchema,
+  message: z.string(),
+});
+
+export const assignmentsFrameSchema = z.object({
+  type: z.literal("assignments"),
+  assignments: z.array(assignmentSchema),
+});
+
+export const ackFrameSchema = z.object({
+  type: z.literal("ack"),
+  resultIds: z.array(z.string()),
+});
+
+export const shutdownReasonSchema = z.enum(["deleted", "token_rotated", "server_shutdown", "replaced"]);
+
+export const shutdownFrameSchema = z.object({
+  type: z.literal("shutdown"),
+  reason: shutdownReasonSchema,
+});
+
+export const errorFrameSchema = z.object({
+  type: z.literal("error"),
+  code: z.string(),
+  message: z.string(),
+});
+
+export const coreFrameSchema = z.discriminatedUnion("type", [
+  welcomeFrameSchema,
+  rejectedFrameSchema,
+  assignmentsFrameSchema,
+  ackFrameSchema,
+  shutdownFrameSchema,
+  errorFrameSchema,
+]);
+
+export type Assignment = z.infer<typeof assignmentSchema>;
+export type CheckRunStatus = z.infer<typeof checkRunStatusSchema>;
+export type HelloFrame = z.infer<typeof helloFrameSchema>;
+export type HeartbeatFrame = z.infer<typeof heartbeatFrameSchema>;
+export type ResultFrame = z.infer<typeof resultFrameSchema>;
+export type ByeFrame = z.infer<typeof byeFrameSchema>;
+export type SatelliteFrame = z.infer<typeof satelliteFrameSchema>;
+export type WelcomeFrame = z.infer<typeof welcomeFrameSchema>;
+export type RejectedReason = z.infer<typeof rejectedReasonSchema>;
+export type RejectedFrame = z.infer<typeof rejectedFrameSchema>;
+export type AssignmentsFrame = z.infer<typeof assignmentsFrameSchema>;
+export type AckFrame = z.infer<typeof ackFrameSchema>;
+export type ShutdownReason = z.infer<typeof shutdownReasonSchema>;
+export type ShutdownFrame = z.infer<typeof shutdownFrameSchema>;
+export type ErrorFrame = z.infer<typeof errorFrameSchema>;
+export type CoreFrame = z.infer<typeof coreFrameSchema>;

@@ -1,0 +1,4 @@
+// The satellite protocol: frames in both directions and their parser.
+export * from "./frames.ts";
+export { parseFrame } from "./parse-frame.ts";
+export type { FrameParseResult } from "./parse-frame.ts";
