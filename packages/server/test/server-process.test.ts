@@ -3,6 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadMigrations } from "../src/storage/index.ts";
+import { createEmptyDatabase } from "./support/database.ts";
 import { runVantage } from "./support/process.ts";
 
 let dataDir: string;
@@ -82,5 +84,19 @@ describe("vantage server with the embedded PostgreSQL", () => {
     const run = runVantage(["server", "--port", "not-a-port", "--data-dir", dataDir]);
     expect(await run.exited).toBe(1);
     expect(run.stderr()).toContain("VANTAGE_PORT (or --port) must be a number");
+  });
+});
+
+describe("vantage migrate", () => {
+  it("applies every migration to the database at DATABASE_URL and exits 0", async () => {
+    const db = await createEmptyDatabase();
+    const run = runVantage(["migrate"], { DATABASE_URL: db.url });
+    expect(await run.exited).toBe(0);
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    const { rows } = await client.query<{ version: number }>("SELECT version FROM vantage_migrations ORDER BY version");
+    await client.end();
+    expect(rows.map((row) => row.version)).toEqual((await loadMigrations()).map((m) => m.version));
+    expect(run.logs.some((line) => line.msg === "migrated")).toBe(true);
   });
 });
