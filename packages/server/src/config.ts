@@ -1,7 +1,9 @@
 // Reads the environment and command-line flags once, validates them with zod, and
 // fails fast with a message naming the variable. Nothing else reads process.env.
 import path from "node:path";
+import { HEARTBEAT_INTERVAL_MS, OFFLINE_THRESHOLD_MS } from "@vantage/protocol";
 import { z } from "zod";
+import { MAX_ADMIN_TOKEN_LENGTH } from "./auth/index.ts";
 import { VantageError } from "./errors.ts";
 import type { LogFormat } from "./log.ts";
 
@@ -30,6 +32,18 @@ const configSchema = z.object({
   dataDir: z.string().trim().min(1, "must not be empty"),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
   logFormat: z.enum(["json", "pretty"]),
+  adminToken: z
+    .string()
+    .min(16, "must be at least 16 characters")
+    .max(MAX_ADMIN_TOKEN_LENGTH, `must be at most ${MAX_ADMIN_TOKEN_LENGTH} characters`)
+    .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces (it travels in an Authorization header)")
+    .optional(),
+  // Up to the default offline threshold, so that default always spans at least one heartbeat.
+  heartbeatIntervalMs: z.coerce
+    .number({ error: "must be a number" })
+    .int("must be a whole number of milliseconds")
+    .min(100, "must be at least 100 ms")
+    .max(OFFLINE_THRESHOLD_MS, `must be at most ${OFFLINE_THRESHOLD_MS} ms (the default offline threshold)`),
 });
 
 export type Config = z.infer<typeof configSchema> & { logFormat: LogFormat };
@@ -45,13 +59,22 @@ export interface ConfigFlags {
 }
 
 /** Where each setting comes from, for error messages and the README table. */
-const SOURCES: Record<keyof z.infer<typeof configSchema>, { env: string; flag: string }> = {
+const SOURCES: Record<keyof z.infer<typeof configSchema>, { env: string; flag?: string }> = {
   host: { env: "VANTAGE_HOST", flag: "--host" },
   port: { env: "VANTAGE_PORT", flag: "--port" },
   databaseUrl: { env: "DATABASE_URL", flag: "--database-url" },
   dataDir: { env: "VANTAGE_DATA_DIR", flag: "--data-dir" },
   logLevel: { env: "VANTAGE_LOG_LEVEL", flag: "--log-level" },
   logFormat: { env: "VANTAGE_LOG_FORMAT", flag: "--log-format" },
+  // No flag: a command line is visible to every user of the machine.
+  adminToken: { env: "VANTAGE_ADMIN_TOKEN" },
+  heartbeatIntervalMs: { env: "VANTAGE_HEARTBEAT_INTERVAL_MS" },
+};
+
+/** How a rejected value is shown: never a secret. */
+const SHOW_VALUE: Partial<Record<keyof typeof SOURCES, (value: string) => string>> = {
+  databaseUrl: maskDatabaseUrl,
+  adminToken: () => "<redacted>",
 };
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -63,7 +86,8 @@ export function loadConfig(
   flags: ConfigFlags = {},
   options: { cwd?: string; isTTY?: boolean } = {},
 ): Config {
-  const pick = (key: keyof typeof SOURCES) => nonEmpty(flags[key]) ?? nonEmpty(env[SOURCES[key].env]);
+  const fromEnv = (key: keyof typeof SOURCES) => nonEmpty(env[SOURCES[key].env]);
+  const pick = (key: keyof ConfigFlags) => nonEmpty(flags[key]) ?? fromEnv(key);
   const raw = {
     host: pick("host") ?? "127.0.0.1",
     port: pick("port") ?? "8080",
@@ -71,14 +95,17 @@ export function loadConfig(
     dataDir: path.resolve(options.cwd ?? process.cwd(), pick("dataDir") ?? ".vantage"),
     logLevel: pick("logLevel") ?? "info",
     logFormat: pick("logFormat") ?? (options.isTTY ? "pretty" : "json"),
+    adminToken: fromEnv("adminToken"),
+    heartbeatIntervalMs: fromEnv("heartbeatIntervalMs") ?? String(HEARTBEAT_INTERVAL_MS),
   };
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const key = issue.path[0] as keyof typeof SOURCES;
-      const source = SOURCES[key];
-      const value = key === "databaseUrl" ? maskDatabaseUrl(String(raw[key])) : JSON.stringify(raw[key]);
-      return `  ${source.env} (or ${source.flag}) ${issue.message}; got ${value}`;
+      const { env: variable, flag } = SOURCES[key];
+      const show = SHOW_VALUE[key];
+      const value = show ? show(String(raw[key])) : JSON.stringify(raw[key]);
+      return `  ${variable}${flag ? ` (or ${flag})` : ""} ${issue.message}; got ${value}`;
     });
     throw new VantageError("fatal", "invalid_config", `Invalid configuration:\n${lines.join("\n")}`);
   }

@@ -1,3 +1,4 @@
+import { HEARTBEAT_INTERVAL_MS, OFFLINE_THRESHOLD_MS } from "@vantage/protocol";
 import { describe, expect, it } from "vitest";
 import { loadConfig, maskDatabaseUrl } from "../src/config.ts";
 
@@ -11,6 +12,8 @@ describe("loadConfig", () => {
       dataDir: "/srv/vantage/.vantage",
       logLevel: "info",
       logFormat: "json",
+      adminToken: undefined,
+      heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
     });
   });
 
@@ -37,6 +40,32 @@ describe("loadConfig", () => {
     expect(message).toMatch(/DATABASE_URL \(or --database-url\) must be a postgres:\/\//);
     expect(message).not.toContain("hunter2");
     expect(() => loadConfig({ DATABASE_URL: "not a url" })).toThrow(/DATABASE_URL/);
+  });
+
+  it("reads the admin token and the heartbeat interval from the environment only", () => {
+    const config = loadConfig({ VANTAGE_ADMIN_TOKEN: "a-long-enough-admin-token", VANTAGE_HEARTBEAT_INTERVAL_MS: "1000" });
+    expect(config.adminToken).toBe("a-long-enough-admin-token");
+    expect(config.heartbeatIntervalMs).toBe(1000);
+  });
+
+  it("rejects a short or spaced admin token without echoing it", () => {
+    for (const token of ["short-token", "a token with spaces in it"]) {
+      let message = "";
+      try {
+        loadConfig({ VANTAGE_ADMIN_TOKEN: token });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(/VANTAGE_ADMIN_TOKEN must .*; got <redacted>/);
+      expect(message).not.toContain(token);
+    }
+  });
+
+  it("rejects a heartbeat interval that is not a whole number of milliseconds up to the default offline threshold", () => {
+    expect(() => loadConfig({ VANTAGE_HEARTBEAT_INTERVAL_MS: "fast" })).toThrow(/VANTAGE_HEARTBEAT_INTERVAL_MS must be a number; got "fast"/);
+    expect(() => loadConfig({ VANTAGE_HEARTBEAT_INTERVAL_MS: "1500.5" })).toThrow(/VANTAGE_HEARTBEAT_INTERVAL_MS must be a whole number/);
+    expect(() => loadConfig({ VANTAGE_HEARTBEAT_INTERVAL_MS: "50" })).toThrow(/at least 100 ms/);
+    expect(() => loadConfig({ VANTAGE_HEARTBEAT_INTERVAL_MS: String(OFFLINE_THRESHOLD_MS + 1) })).toThrow(/at most 45000 ms/);
   });
 
   it("reports every invalid setting at once", () => {

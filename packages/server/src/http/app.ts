@@ -1,6 +1,8 @@
-// The core's HTTP application: health, readiness and metrics now; the /api/v1 modules
-// mount their routes here. Built once per instance, tested through app.request().
+// The core's HTTP application: health, readiness, metrics, and the /api/v1 routes of each
+// module behind the admin token. Built once per instance, tested through app.request().
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { type AdminTokenVerifier, requireAdmin } from "../auth/index.ts";
 import type { Logger } from "../log.ts";
 import { errorResponse } from "./errors.ts";
 import type { Metrics } from "./metrics.ts";
@@ -18,13 +20,34 @@ export interface AppDependencies {
   readiness: () => Promise<Readiness>;
   /** Identifies this core process in responses and logs. */
   instanceId: string;
+  /** The JSON API: each module's routes by mount path (e.g. `/satellites`), all behind the admin token. */
+  api?: {
+    verifyAdmin: AdminTokenVerifier;
+    routes: Record<string, Hono>;
+  };
 }
+
+/** The largest request body the API reads; more is refused with 413 before it is parsed. */
+export const MAX_API_BODY_BYTES = 64 * 1024;
 
 export function createApp(deps: AppDependencies): Hono {
   const app = new Hono();
   app.use("*", deps.metrics.httpMiddleware);
   app.onError((error, c) => errorResponse(c, error, deps.logger));
   app.notFound((c) => c.json({ error: { code: "not_found", message: `No route for ${c.req.method} ${c.req.path}` } }, 404));
+
+  if (deps.api) {
+    // Authentication first: an unauthenticated client never gets its body read.
+    app.use("/api/v1/*", requireAdmin(deps.api.verifyAdmin));
+    app.use(
+      "/api/v1/*",
+      bodyLimit({
+        maxSize: MAX_API_BODY_BYTES,
+        onError: (c) => c.json({ error: { code: "payload_too_large", message: `The request body exceeds ${MAX_API_BODY_BYTES / 1024} KiB.` } }, 413),
+      }),
+    );
+    for (const [path, routes] of Object.entries(deps.api.routes)) app.route(`/api/v1${path}`, routes);
+  }
 
   app.get("/healthz", (c) => c.json({ status: "ok", instanceId: deps.instanceId }));
 

@@ -35,11 +35,20 @@ const EVENT_OF: Record<SatelliteConnectionEvent, string> = {
   heartbeat_lost: SATELLITE_HEARTBEAT_LOST_EVENT,
 };
 
+/** A change that touches one of these (or creates the state) is a lifecycle edge. */
+/**
+ * The cause type of a registry edit (rename, new region or threshold). Such a change is
+ * recorded, so history shows who renamed what, but it is no lifecycle edge and fires no
+ * connection event.
+ */
+export const SATELLITE_REGISTRY_EDIT_CAUSE = "satellite.registry_edit";
+
 /**
  * The change deriver: the one event named by `next.lastEvent`. A tombstone (the satellite
- * was deleted) or a state without a valid `lastEvent` fires nothing.
+ * was deleted), a state without a valid `lastEvent`, or a registry edit fires nothing.
  */
 export function deriveSatelliteConnectionEvents(change: EntityChanged): string[] {
+  if (change.cause?.type === SATELLITE_REGISTRY_EDIT_CAUSE) return [];
   const lastEvent = satelliteConnectionEventEnum.safeParse(change.next?.lastEvent);
   return lastEvent.success ? [EVENT_OF[lastEvent.data]] : [];
 }

@@ -1,6 +1,14 @@
-// Satellites: the registry table, the satellite-connection entity and its triggers.
+// Satellites: the registry (table, admin API, tokens, revocations), the satellite-connection
+// entity and its triggers.
 export { SatelliteService } from "./service.ts";
 export type { SatelliteServiceOptions } from "./service.ts";
 export * from "./entity.ts";
 export { satelliteTriggers, satelliteConnectedTrigger, satelliteDisconnectedTrigger, satelliteHeartbeatLostTrigger } from "./automations.ts";
 export { computeStatus, effectiveThresholdMs } from "./status.ts";
+export { MAX_OFFLINE_THRESHOLD_MS, SatelliteRegistry, satelliteInputSchemas } from "./registry.ts";
+export type { CreateSatelliteRequest, RegistryContext, SatelliteCredentials, SatelliteRegistryOptions, SatelliteView, UpdateSatelliteRequest } from "./registry.ts";
+export { createSatelliteRoutes } from "./registry-routes.ts";
+export type { SatelliteRoutesOptions } from "./registry-routes.ts";
+export { SATELLITE_REVOKED_CHANNEL, parseRevocation, publishRevocation, satelliteRevocationSchema } from "./revocations.ts";
+export type { SatelliteRevocation } from "./revocations.ts";
+export { SATELLITE_TOKEN_PREFIX, generateSatelliteToken, hashSecret, verifyAgainstDecoy, verifySecret } from "./tokens.ts";

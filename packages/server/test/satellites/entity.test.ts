@@ -6,6 +6,7 @@ import {
   SATELLITE_CONNECTION_ENTITY_KIND,
   SATELLITE_DISCONNECTED_EVENT,
   SATELLITE_HEARTBEAT_LOST_EVENT,
+  SATELLITE_REGISTRY_EDIT_CAUSE,
   type SatelliteConnectionState,
   createSatelliteConnectionRead,
   deriveSatelliteConnectionEvents,
@@ -49,6 +50,18 @@ describe("deriveSatelliteConnectionEvents", () => {
     expect(deriveSatelliteConnectionEvents(change(state(), state({ lastEvent: "heartbeat_lost", status: "offline" })))).toEqual([
       SATELLITE_CONNECTED_EVENT,
     ]);
+  });
+
+  it("fires nothing for a registry edit, such as a rename by an admin", () => {
+    const renamed = { ...change(state({ name: "eu-2" }), state()), changedFields: ["name"], cause: { type: SATELLITE_REGISTRY_EDIT_CAUSE, id: "req-1" } };
+    expect(deriveSatelliteConnectionEvents(renamed)).toEqual([]);
+  });
+
+  it("fires the event named by lastEvent whatever else changed, when not a registry edit", () => {
+    const reconnected = { ...change(state({ lastSeenAt: new Date(NOW + 1_000).toISOString() }), state()), changedFields: ["lastSeenAt"] };
+    expect(deriveSatelliteConnectionEvents(reconnected)).toEqual([SATELLITE_CONNECTED_EVENT]);
+    const statusOnly = { ...change(state({ status: "offline" }), state()), changedFields: ["status"] };
+    expect(deriveSatelliteConnectionEvents(statusOnly)).toEqual([SATELLITE_CONNECTED_EVENT]);
   });
 
   it("fires nothing for a tombstone", () => {

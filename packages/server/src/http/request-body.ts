@@ -1,0 +1,39 @@
+// Reads a JSON request body through a zod schema: the API's one edge check. Failures are
+// invalid_input errors whose details list each problem with its dotted field path.
+import type { Context } from "hono";
+import type { z } from "zod";
+import { VantageError } from "../errors.ts";
+
+export interface InputIssue {
+  /** The field, e.g. `offlineThresholdMs` or `tags.2`; empty for the body as a whole. */
+  path: string;
+  message: string;
+}
+
+/** zod issues as API issues: one per unknown key, so each names its own field. */
+export function toInputIssues(error: z.ZodError): InputIssue[] {
+  return error.issues.flatMap((issue) => {
+    const path = issue.path.map(String);
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => ({ path: [...path, key].join("."), message: "is not a known field" }));
+    }
+    return [{ path: path.join("."), message: issue.message }];
+  });
+}
+
+function invalidInput(issues: InputIssue[], cause?: unknown): VantageError {
+  const summary = issues.map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message)).join("; ");
+  return new VantageError("invalid_input", "invalid_input", `Invalid request body: ${summary}.`, { cause, details: { issues } });
+}
+
+export async function readJsonBody<Schema extends z.ZodType>(c: Context, schema: Schema): Promise<z.infer<Schema>> {
+  let body: unknown;
+  try {
+    body = await c.req.json();
+  } catch (error) {
+    throw invalidInput([{ path: "", message: "the body must be a JSON document" }], error);
+  }
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) throw invalidInput(toInputIssues(parsed.error), parsed.error);
+  return parsed.data;
+}

@@ -1,0 +1,13 @@
+// Satellite tokens: `vsat_` + 43 base64url characters, shown once at creation or rotation;
+// only their slow hash is stored, and verification is constant-time (see auth/secrets.ts).
+import { generateSecret } from "../auth/index.ts";
+
+export { hashSecret, verifyAgainstDecoy, verifySecret } from "../auth/index.ts";
+
+export const SATELLITE_TOKEN_PREFIX = "vsat";
+
+/** A new satellite token; it matches SATELLITE_TOKEN_PATTERN from the protocol. */
+export function generateSatelliteToken(): string {
+  return generateSecret(SATELLITE_TOKEN_PREFIX);
+}
+

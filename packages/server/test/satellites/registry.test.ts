@@ -1,0 +1,91 @@
+import { randomUUID, scrypt } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { SatelliteRegistry, SatelliteService } from "../../src/satellites/index.ts";
+import { parseRevocation, publishRevocation, SATELLITE_REVOKED_CHANNEL } from "../../src/satellites/revocations.ts";
+import { generateSatelliteToken } from "../../src/satellites/tokens.ts";
+import { withTransaction } from "../../src/storage/index.ts";
+import { createTestDatabase } from "../support/database.ts";
+import { scryptWork } from "../support/scrypt-spy.ts";
+import { createSignal, startTestInstance, type TestInstance, waitFor } from "../support/instance.ts";
+
+vi.mock("node:crypto", async (importOriginal) => (await import("../support/scrypt-spy.ts")).withScryptSpy(importOriginal));
+
+let instance: TestInstance;
+let registry: SatelliteRegistry;
+
+beforeAll(async () => {
+  instance = await startTestInstance((await createTestDatabase()).url, "registry");
+  const satellites = new SatelliteService({ pool: instance.pool, entities: instance.entities });
+  registry = new SatelliteRegistry({ pool: instance.pool, satellites });
+});
+
+afterAll(async () => {
+  await instance?.stop();
+});
+
+describe("SatelliteRegistry.verifyCredentials", () => {
+  it("returns the satellite for its current token, with its effective threshold", async () => {
+    const { satellite, token } = await registry.create({ name: "creds-1", region: "eu-west", tags: ["a"], offlineThresholdMs: 60_000 });
+    expect(await registry.verifyCredentials(satellite.id, token)).toEqual({
+      id: satellite.id,
+      name: "creds-1",
+      region: "eu-west",
+      tags: ["a"],
+      offlineThresholdMs: 60_000,
+      effectiveOfflineThresholdMs: 60_000,
+    });
+  });
+
+  it("returns null for another satellite's token", async () => {
+    const first = await registry.create({ name: "creds-2", region: "eu" });
+    const second = await registry.create({ name: "creds-3", region: "eu" });
+    expect(await registry.verifyCredentials(first.satellite.id, second.token)).toBeNull();
+  });
+
+  it.each([
+    ["an unknown id", randomUUID()],
+    ["an id that is not a uuid", "sat-1"],
+  ])("checks %s against the decoy: null, after the same scrypt work as a real check", async (_what, id) => {
+    const { satellite, token } = await registry.create({ name: `creds-${randomUUID()}`, region: "eu" });
+    const real = await scryptWork(scrypt, () => registry.verifyCredentials(satellite.id, generateSatelliteToken()));
+    const decoy = await scryptWork(scrypt, () => registry.verifyCredentials(id, token));
+    expect(real.result).toBeNull();
+    expect(decoy.result).toBeNull();
+    expect(decoy.calls).toHaveLength(1);
+    expect(decoy.calls).toEqual(real.calls);
+  });
+});
+
+describe("revocations", () => {
+  it("are delivered on commit and never for a rolled-back write", async () => {
+    const received: string[] = [];
+    const signal = createSignal();
+    const unsubscribe = await instance.hub.subscribe(SATELLITE_REVOKED_CHANNEL, (payload) => {
+      received.push(payload);
+      signal.emit();
+    });
+    try {
+      const rolledBack = randomUUID();
+      const committed = randomUUID();
+      await expect(
+        withTransaction(instance.pool, async (tx) => {
+          await publishRevocation(tx, { satelliteId: rolledBack, reason: "deleted" });
+          throw new Error("the write failed");
+        }),
+      ).rejects.toThrow("the write failed");
+      await withTransaction(instance.pool, (tx) => publishRevocation(tx, { satelliteId: committed, reason: "token_rotated" }));
+
+      await waitFor(() => received.length > 0, signal.subscribe, 5_000, "the committed revocation");
+      expect(received.map(parseRevocation)).toEqual([{ satelliteId: committed, reason: "token_rotated" }]);
+    } finally {
+      await unsubscribe();
+    }
+  });
+
+  it("parse as null when the payload is not a revocation", () => {
+    for (const payload of ["", "{", "null", '{"satelliteId":"x"}', '{"satelliteId":"x","reason":"server_shutdown"}']) {
+      expect(parseRevocation(payload), payload).toBeNull();
+    }
+    expect(parseRevocation('{"satelliteId":"x","reason":"deleted"}')).toEqual({ satelliteId: "x", reason: "deleted" });
+  });
+});
