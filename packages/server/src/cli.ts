@@ -1,5 +1,6 @@
 // The `vantage` command line: parses subcommands and flags, loads the configuration,
 // and exits non-zero with a readable message on any fatal error.
+import { runSatelliteCommand, type SatelliteFlags, withSatelliteOptions } from "@vantage/satellite";
 import { Command, Option } from "commander";
 import { type ConfigFlags, loadConfig } from "./config.ts";
 import { isVantageError } from "./errors.ts";
@@ -56,5 +57,10 @@ withServerOptions(program.command("migrate"))
       await runMigrate(config, logger);
     }, flags),
   );
+
+// The agent lives in @vantage/satellite; `vantage satellite` is the same program as `vantage-satellite`.
+withSatelliteOptions(program.command("satellite"))
+  .description("run a satellite agent: connects out to a core, runs its assigned checks and streams the results back")
+  .action((flags: SatelliteFlags) => runSatelliteCommand(flags));
 
 await program.parseAsync(process.argv);

@@ -1,7 +1,9 @@
-// Wires one core process: database (embedded or external), migrations, HTTP, and the
-// ordered shutdown that releases everything in reverse. The only place that builds
-// pools and servers.
+// Wires one core process: database (embedded or external), migrations, HTTP with the admin
+// API, the satellite gateway with its heartbeat buffer and monitor, and the ordered shutdown
+// that releases everything in reverse. The only place that builds pools and servers.
 import { randomUUID } from "node:crypto";
+import { HEARTBEAT_INTERVAL_MS } from "@vantage/protocol";
+import { createAdminTokenVerifier, ensureAdminToken } from "./auth/index.ts";
 import { createNotificationHub } from "./cluster/notification-hub.ts";
 import type { Config } from "./config.ts";
 import { createEntityRegistry, createEntityRouter, createLiveFeed, type EntityRegistry, type EntityRouter, type LiveFeed } from "./entities/index.ts";
@@ -9,7 +11,16 @@ import { createApp, type Readiness } from "./http/app.ts";
 import { startHttpServer } from "./http/http-server.ts";
 import { createMetrics } from "./http/metrics.ts";
 import type { Logger } from "./log.ts";
-import { SatelliteService } from "./satellites/index.ts";
+import {
+  createHeartbeatBuffer,
+  createHeartbeatMonitor,
+  createSatelliteGateway,
+  createSatelliteRoutes,
+  type HeartbeatMonitor,
+  type SatelliteGateway,
+  SatelliteRegistry,
+  SatelliteService,
+} from "./satellites/index.ts";
 import { type Database, loadMigrations, migrate, openDatabase, schemaStatus } from "./storage/index.ts";
 
 export interface Core {
@@ -21,13 +32,26 @@ export interface Core {
   router: EntityRouter;
   liveFeed: LiveFeed;
   satellites: SatelliteService;
+  registry: SatelliteRegistry;
+  gateway: SatelliteGateway;
+  monitor: HeartbeatMonitor;
   /** Stops accepting, drains, closes the pool and any embedded PostgreSQL. Idempotent. */
   stop(): Promise<void>;
 }
 
-type ServerConfig = Pick<Config, "host" | "port" | "databaseUrl" | "dataDir">;
+type ServerConfig = Pick<Config, "host" | "port" | "databaseUrl" | "dataDir"> & Partial<Pick<Config, "adminToken" | "heartbeatIntervalMs">>;
 
-export async function startCore(config: ServerConfig, logger: Logger): Promise<Core> {
+/** Knobs tests and labs turn; production runs on the defaults. */
+export interface CoreOptions {
+  /** The clock every module runs on, in epoch milliseconds. */
+  now?: () => number;
+  /** Time a new satellite socket has to say hello. */
+  helloTimeoutMs?: number;
+  /** Time between heartbeat monitor sweeps (at most 2 s). */
+  monitorIntervalMs?: number;
+}
+
+export async function startCore(config: ServerConfig, logger: Logger, options: CoreOptions = {}): Promise<Core> {
   const instanceId = randomUUID();
   const log = logger.child({ instanceId });
   const closers: Array<{ name: string; close: () => Promise<void> }> = [];
@@ -50,7 +74,11 @@ export async function startCore(config: ServerConfig, logger: Logger): Promise<C
     closers.push({ name: "notifications", close: hub.stop });
     const entities = createEntityRegistry({ pool: database.pool, logger: log });
     closers.push({ name: "change announcements", close: entities.flush });
-    const satellites = new SatelliteService({ pool: database.pool, entities, logger: log });
+    const now = options.now ?? Date.now;
+    const heartbeatIntervalMs = config.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS;
+    const satellites = new SatelliteService({ pool: database.pool, entities, now, logger: log });
+    const registry = new SatelliteRegistry({ pool: database.pool, satellites, now });
+    await ensureAdminToken({ pool: database.pool, logger: log, configuredToken: config.adminToken });
     const liveFeed = createLiveFeed({ pool: database.pool, hub, logger: log });
     await liveFeed.start();
     closers.push({ name: "live feed", close: liveFeed.stop });
@@ -66,16 +94,66 @@ export async function startCore(config: ServerConfig, logger: Logger): Promise<C
         return { ready: false, checks: { database: { ok: false, detail: (error as Error).message } } };
       }
     };
-    const app = createApp({ logger: log, metrics, readiness, instanceId });
+    const app = createApp({
+      logger: log,
+      metrics,
+      readiness,
+      instanceId,
+      api: {
+        verifyAdmin: createAdminTokenVerifier({ pool: database.pool, now }),
+        routes: { "/satellites": createSatelliteRoutes({ registry, heartbeatIntervalMs }) },
+      },
+    });
     const http = await startHttpServer(app, { host: config.host, port: config.port });
     closers.push({ name: "http", close: http.close });
     // Sinks (the automation engine) register before the router starts following the outbox.
     router.start();
     closers.push({ name: "entity router", close: router.stop });
+
+    const monitor = createHeartbeatMonitor({ pool: database.pool, satellites, logger: log, registry: metrics.registry, intervalMs: options.monitorIntervalMs });
+    monitor.start();
+    closers.push({ name: "heartbeat monitor", close: monitor.stop });
+    const heartbeats = createHeartbeatBuffer({ pool: database.pool, satellites, logger: log, now, registry: metrics.registry });
+    heartbeats.start();
+    const gateway = createSatelliteGateway({
+      satellites,
+      heartbeats,
+      authenticate: (satelliteId, token) => registry.verifyCredentials(satelliteId, token),
+      hub,
+      logger: log,
+      instanceId,
+      registry: metrics.registry,
+      now,
+      heartbeatIntervalMs,
+      helloTimeoutMs: options.helloTimeoutMs,
+    });
+    await gateway.start(http.server);
+    // One closer, in this order: sockets get `shutdown` and their disconnects are recorded,
+    // then the heartbeats still buffered are written. (Closers run in reverse, so this
+    // runs before the monitor stops and before HTTP closes.)
+    closers.push({
+      name: "satellite gateway",
+      close: async () => {
+        await gateway.stop();
+        await heartbeats.stop();
+      },
+    });
     log.info({ url: http.url }, `Vantage is listening: open ${http.url}`);
 
     let stopping: Promise<void> | undefined;
-    return { instanceId, url: http.url, database, entities, router, liveFeed, satellites, stop: () => (stopping ??= stopAll()) };
+    return {
+      instanceId,
+      url: http.url,
+      database,
+      entities,
+      router,
+      liveFeed,
+      satellites,
+      registry,
+      gateway,
+      monitor,
+      stop: () => (stopping ??= stopAll()),
+    };
   } catch (error) {
     await stopAll();
     throw error;

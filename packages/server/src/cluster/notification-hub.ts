@@ -24,6 +24,14 @@ export function createNotificationHub(options: { pool: pg.Pool; logger: Logger; 
   let stopped = true;
   let retryTimer: NodeJS.Timeout | undefined;
 
+  const listeners = new Map<pg.PoolClient, (error: Error) => void>();
+  const detach = (released: pg.PoolClient) => {
+    released.removeListener("notification", dispatch);
+    const onError = listeners.get(released);
+    if (onError) released.removeListener("error", onError);
+    listeners.delete(released);
+  };
+
   const quote = (channel: string) => `"${channel.replaceAll('"', '""')}"`;
 
   const dispatch = (message: pg.Notification) => {
@@ -38,15 +46,21 @@ export function createNotificationHub(options: { pool: pg.Pool; logger: Logger; 
 
   const connect = async (isReconnect: boolean) => {
     const next = await pool.connect();
-    next.on("notification", dispatch);
-    next.on("error", (error) => {
+    const onError = (error: Error) => {
       logger.warn({ err: error }, "notification connection lost; reconnecting");
+      detach(next);
       next.release(error);
       if (client === next) client = undefined;
       scheduleReconnect();
-    });
+    };
+    next.on("notification", dispatch);
+    next.on("error", onError);
+    // Once released the client belongs to the pool: an error it raises later (the server
+    // shutting down) must not reach this handler and release it a second time.
+    listeners.set(next, onError);
     for (const channel of handlers.keys()) await next.query(`LISTEN ${quote(channel)}`);
     if (stopped) {
+      detach(next);
       next.release();
       return;
     }
@@ -80,8 +94,8 @@ export function createNotificationHub(options: { pool: pg.Pool; logger: Logger; 
       const current = client;
       client = undefined;
       if (current) {
-        current.removeListener("notification", dispatch);
         await current.query("UNLISTEN *").catch(() => undefined);
+        detach(current);
         current.release();
       }
     },

@@ -3,9 +3,10 @@
 // cluster (session advisory lock); the others wait to take over.
 import type pg from "pg";
 import type { NotificationHub } from "../cluster/notification-hub.ts";
+import { createLeaderLoop } from "../cluster/leader-loop.ts";
 import { createWakeableSleep } from "../cluster/wakeable-sleep.ts";
 import type { Logger } from "../log.ts";
-import { ADVISORY_NAMESPACE, AdvisoryLock } from "../storage/index.ts";
+import { AdvisoryLock } from "../storage/index.ts";
 import { CHANGE_COLUMNS, type ChangeRow, changeFromRow } from "./change-row.ts";
 import { ENTITY_CHANGES_CHANNEL } from "./change-notifier.ts";
 import type { EntityRegistry } from "./registry.ts";
@@ -85,7 +86,6 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
   const sinks = new Set<ChangeSink>();
   const wakeup = createWakeableSleep();
   let running = false;
-  let leader = false;
   let loop: Promise<void> | undefined;
   let unsubscribe: (() => Promise<void>) | undefined;
   let unsubscribeReconnect: (() => void) | undefined;
@@ -147,37 +147,16 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
     }
   };
 
-  const run = async () => {
-    while (running) {
-      let client: pg.PoolClient | undefined;
-      let broken: Error | undefined;
-      try {
-        client = await pool.connect();
-        client.on("error", (error) => log.warn({ err: error }, "router connection error"));
-        while (running && !leader) {
-          const { rows } = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1, $2) AS locked", [
-            ADVISORY_NAMESPACE,
-            AdvisoryLock.entityRouter,
-          ]);
-          leader = rows[0]!.locked;
-          if (!leader) await wakeup.sleep(takeoverIntervalMs);
-        }
-        if (leader) {
-          log.info("this instance is now the entity router");
-          await follow(client);
-          await client.query("SELECT pg_advisory_unlock($1, $2)", [ADVISORY_NAMESPACE, AdvisoryLock.entityRouter]);
-        }
-      } catch (error) {
-        broken = error as Error;
-        if (running) log.warn({ err: error }, "entity router lost its connection; will retry");
-      } finally {
-        if (leader) log.info("this instance is no longer the entity router");
-        leader = false;
-        client?.release(broken);
-      }
-      if (running && broken) await wakeup.sleep(takeoverIntervalMs);
-    }
-  };
+  const leadership = createLeaderLoop({
+    pool,
+    lock: AdvisoryLock.entityRouter,
+    duty: "entity router",
+    logger: log,
+    takeoverIntervalMs,
+    sleep: wakeup,
+    isRunning: () => running,
+    lead: follow,
+  });
 
   return {
     addSink(sink) {
@@ -191,7 +170,7 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
         unsubscribe = await hub.subscribe(ENTITY_CHANGES_CHANNEL, () => wakeup.wake());
         // Missed NOTIFYs during a reconnect: look at the outbox right away.
         unsubscribeReconnect = hub.onReconnect(() => wakeup.wake());
-        await run();
+        await leadership.run();
       })().catch((error: unknown) => log.error({ err: error }, "entity router stopped unexpectedly"));
     },
     async stop() {
@@ -203,6 +182,6 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
       await unsubscribe?.();
       loop = undefined;
     },
-    isLeader: () => leader,
+    isLeader: leadership.isLeader,
   };
 }

@@ -41,6 +41,7 @@ const MARK_CONNECTED = `
       session_id = $4,
       version = COALESCE($5, version),
       capabilities = COALESCE($6::jsonb, capabilities),
+      connected_instance_id = $7,
       updated_at = $2::timestamptz
   WHERE id = $1`;
 
@@ -50,6 +51,7 @@ const MARK_DISCONNECTED = `
       last_heartbeat_at = NULL,
       offline_at = NULL,
       session_id = NULL,
+      connected_instance_id = NULL,
       updated_at = $2::timestamptz
   WHERE id = $1 AND session_id = $3`;
 
@@ -124,6 +126,8 @@ export interface MarkConnectedInput extends LifecycleInput {
   sessionId: string;
   version?: string;
   capabilities?: string[];
+  /** The core process whose gateway holds the socket (shown by the admin API). */
+  instanceId?: string;
 }
 
 export interface MarkDisconnectedInput extends LifecycleInput {
@@ -238,6 +242,7 @@ export class SatelliteService {
         input.sessionId,
         input.version ?? null,
         capabilities,
+        input.instanceId ?? null,
       ]);
       if (rowCount === 0) {
         throw new VantageError("not_found", "satellite_not_found", `Satellite ${input.satelliteId} does not exist; it may have just been deleted.`);

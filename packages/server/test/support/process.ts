@@ -1,4 +1,5 @@
-// Runs the real `vantage` command as a child process and reads its JSON log lines.
+// Runs the real `vantage` command (or another of our bins, such as `vantage-satellite`) as a
+// child process and reads its JSON log lines.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
@@ -17,8 +18,8 @@ export interface VantageProcess {
   exited: Promise<number | string>;
 }
 
-export function runVantage(args: string[], env: Record<string, string> = {}): VantageProcess {
-  const child = spawn(process.execPath, [VANTAGE_BIN, ...args, "--log-format", "json"], {
+export function runVantage(args: string[], env: Record<string, string> = {}, options: { bin?: string } = {}): VantageProcess {
+  const child = spawn(process.execPath, [options.bin ?? VANTAGE_BIN, ...args, "--log-format", "json"], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

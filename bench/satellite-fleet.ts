@@ -1,0 +1,253 @@
+// One process simulating N satellites against one core process (a real `vantage server`
+// child over a scratch PostgreSQL), beside a bare `ws` server under the same load:
+// connect rate, core CPU and RSS, database statements per second spent on heartbeats,
+// and heartbeat_lost detection latency when 10 % of the fleet falls silent.
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes, scryptSync } from "node:crypto";
+import { once } from "node:events";
+import { readFileSync } from "node:fs";
+import net from "node:net";
+import { createInterface } from "node:readline";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import pg from "pg";
+import WebSocket from "ws";
+import { openBenchDatabase, table } from "./_database.ts";
+
+const { values } = parseArgs({
+  options: {
+    satellites: { type: "string", default: "2000" },
+    "heartbeat-ms": { type: "string", default: "1000" },
+    "steady-seconds": { type: "string" },
+    "silent-percent": { type: "string", default: "10" },
+    "connect-concurrency": { type: "string", default: "200" },
+  },
+});
+const fleetSize = Number(values.satellites);
+const heartbeatMs = Number(values["heartbeat-ms"]);
+const thresholdMs = 3 * heartbeatMs;
+// At least two heartbeat periods, so every satellite is measured in the window.
+const steadyMs = Number(values["steady-seconds"] ?? Math.max(10, (3 * heartbeatMs) / 1000)) * 1000;
+const silentCount = Math.round((fleetSize * Number(values["silent-percent"])) / 100);
+const connectConcurrency = Number(values["connect-concurrency"]);
+
+const VANTAGE_BIN = fileURLToPath(new URL("../packages/server/bin/vantage.js", import.meta.url));
+const BARE_SERVER = fileURLToPath(new URL("./_bare-ws-server.ts", import.meta.url));
+const CLOCK_TICKS_PER_SECOND = 100;
+
+// One token for the whole fleet, stored with cheap scrypt parameters: the bench measures
+// steady state, not the deliberate ~40 ms a production token check costs per connect.
+const TOKEN = `vsat_${randomBytes(32).toString("base64url")}`;
+const salt = randomBytes(16);
+const CHEAP_HASH = `scrypt$16$1$1$${salt.toString("base64")}$${scryptSync(TOKEN, salt, 32, { N: 16, r: 1, p: 1 }).toString("base64")}`;
+
+interface ProcessSample {
+  cpuSeconds: number;
+  rssBytes: number;
+}
+
+function sampleProcess(pid: number): ProcessSample {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return { cpuSeconds, rssBytes: Number(rss?.[1] ?? 0) * 1024 };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+class SimulatedSatellite {
+  socket!: WebSocket;
+  private timer: NodeJS.Timeout | undefined;
+  silent = false;
+  lastHeartbeatSentAt = 0;
+
+  constructor(readonly id: string) {}
+
+  connect(url: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.socket = new WebSocket(url);
+      this.socket.once("open", () => {
+        this.socket.send(JSON.stringify({ type: "hello", satelliteId: this.id, token: TOKEN, version: "bench", capabilities: [] }));
+      });
+      this.socket.on("message", (data) => {
+        const frame = JSON.parse(String(data)) as { type: string; reason?: string };
+        if (frame.type === "welcome") {
+          this.startHeartbeats();
+          resolve();
+        } else if (frame.type === "rejected") {
+          reject(new Error(`rejected: ${frame.reason}`));
+        }
+      });
+      this.socket.once("error", reject);
+    });
+  }
+
+  private startHeartbeats(): void {
+    const started = performance.now();
+    const beat = () => {
+      if (this.silent || this.socket.readyState !== WebSocket.OPEN) return;
+      this.socket.send(JSON.stringify({ type: "heartbeat", uptimeSeconds: (performance.now() - started) / 1000, inFlight: 0 }));
+      this.lastHeartbeatSentAt = Date.now();
+    };
+    // A random phase, as real satellites have: no thundering herd on one tick.
+    this.timer = setTimeout(() => {
+      beat();
+      this.timer = setInterval(beat, heartbeatMs);
+    }, Math.random() * heartbeatMs);
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+    clearInterval(this.timer);
+    this.socket.terminate();
+  }
+}
+
+async function connectFleet(url: string, ids: string[]): Promise<{ fleet: SimulatedSatellite[]; perSecond: number }> {
+  const fleet = ids.map((id) => new SimulatedSatellite(id));
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(connectConcurrency, fleet.length) }, async () => {
+      while (next < fleet.length) await fleet[next++]!.connect(url);
+    }),
+  );
+  return { fleet, perSecond: fleet.length / ((performance.now() - started) / 1000) };
+}
+
+/** CPU share (of one core) and peak RSS of `pid` over `ms`, sampled every second. */
+async function measureSteadyState(pid: number, ms: number): Promise<{ cpuPercent: number; rssMb: number }> {
+  const first = sampleProcess(pid);
+  let peakRss = first.rssBytes;
+  const started = performance.now();
+  while (performance.now() - started < ms) {
+    await sleep(1000);
+    peakRss = Math.max(peakRss, sampleProcess(pid).rssBytes);
+  }
+  const last = sampleProcess(pid);
+  const seconds = (performance.now() - started) / 1000;
+  return { cpuPercent: ((last.cpuSeconds - first.cpuSeconds) / seconds) * 100, rssMb: peakRss / 1024 / 1024 };
+}
+
+function stopChild(child: ChildProcess): Promise<unknown> {
+  const exited = once(child, "exit");
+  child.kill("SIGTERM");
+  return exited;
+}
+
+async function runBaseline(ids: string[]) {
+  const child = spawn(process.execPath, ["--import", "tsx", BARE_SERVER], { env: { ...process.env, HEARTBEAT_MS: String(heartbeatMs) }, stdio: ["ignore", "pipe", "inherit"] });
+  const lines = createInterface({ input: child.stdout! });
+  const [first] = (await once(lines, "line")) as [string];
+  const { port } = JSON.parse(first) as { port: number };
+  const { fleet, perSecond } = await connectFleet(`ws://127.0.0.1:${port}/ws/satellite`, ids);
+  const steady = await measureSteadyState(child.pid!, steadyMs);
+  fleet.forEach((satellite) => satellite.close());
+  await stopChild(child);
+  return { perSecond, ...steady };
+}
+
+async function metricValue(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+  return line ? Number(line.split(" ").at(-1)) : 0;
+}
+
+async function main() {
+  const database = await openBenchDatabase();
+  const pool = new pg.Pool({ connectionString: database.url, max: 2 });
+  const { rows } = await pool.query<{ id: string }>(
+    `INSERT INTO satellites (name, region, token_hash, offline_threshold_ms)
+     SELECT 'bench-' || g, 'region-' || (g % 5), $1, $2 FROM generate_series(1, $3) AS g RETURNING id`,
+    [CHEAP_HASH, thresholdMs, fleetSize],
+  );
+  const ids = rows.map((row) => row.id);
+  console.log(`satellite-fleet: ${fleetSize} satellites, heartbeat every ${heartbeatMs} ms, threshold ${thresholdMs} ms, ${database.describe}`);
+
+  const baseline = await runBaseline(ids);
+
+  const port = await freePort();
+  const core = spawn(process.execPath, [VANTAGE_BIN, "server", "--port", String(port), "--log-format", "json", "--log-level", "warn"], {
+    env: { ...process.env, DATABASE_URL: database.url, VANTAGE_HEARTBEAT_INTERVAL_MS: String(heartbeatMs) },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let ready = false; !ready; ) {
+    ready = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+    if (!ready) await sleep(200);
+  }
+
+  const { fleet, perSecond } = await connectFleet(`ws://127.0.0.1:${port}/ws/satellite`, ids);
+  await sleep(2 * heartbeatMs); // every satellite has heartbeated at least once
+  const statsBefore = await pool.query<{ xact: string }>("SELECT xact_commit AS xact FROM pg_stat_database WHERE datname = current_database()");
+  const flushesBefore = await metricValue(url, "satellite_heartbeat_flush_duration_seconds_count");
+  const beatsBefore = await metricValue(url, "satellite_heartbeats_received_total");
+  const windowStart = performance.now();
+  const steady = await measureSteadyState(core.pid!, steadyMs);
+  const windowSeconds = (performance.now() - windowStart) / 1000;
+  const flushes = (await metricValue(url, "satellite_heartbeat_flush_duration_seconds_count")) - flushesBefore;
+  const beats = (await metricValue(url, "satellite_heartbeats_received_total")) - beatsBefore;
+  const statsAfter = await pool.query<{ xact: string }>("SELECT xact_commit AS xact FROM pg_stat_database WHERE datname = current_database()");
+  const transactions = Number(statsAfter.rows[0]!.xact) - Number(statsBefore.rows[0]!.xact);
+
+  // 10 % fall silent but keep their sockets open: only the heartbeat monitor can notice.
+  const silent = fleet.slice(0, silentCount);
+  silent.forEach((satellite) => (satellite.silent = true));
+  const silentIds = silent.map((satellite) => satellite.id);
+  const deadline = Date.now() + thresholdMs + 60_000;
+  let lost = 0;
+  while (lost < silentCount && Date.now() < deadline) {
+    await sleep(250);
+    const { rows: counted } = await pool.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM satellites WHERE id = ANY($1::uuid[]) AND last_connection_event = 'heartbeat_lost'",
+      [silentIds],
+    );
+    lost = counted[0]!.n;
+  }
+  const { rows: latencies } = await pool.query<{ ms: number }>(
+    `SELECT extract(epoch FROM (c.occurred_at - (s.last_heartbeat_at + s.offline_threshold_ms * interval '1 ms'))) * 1000 AS ms
+     FROM entity_changes c JOIN satellites s ON s.id::text = c.entity_id
+     WHERE c.kind = 'satellite-connection' AND c.next ->> 'lastEvent' = 'heartbeat_lost' AND c.entity_id = ANY($1::text[])
+     ORDER BY ms`,
+    [silentIds],
+  );
+  const { rows: falseAlarms } = await pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM entity_changes WHERE kind = 'satellite-connection' AND next ->> 'lastEvent' = 'heartbeat_lost' AND NOT (entity_id = ANY($1::text[]))`,
+    [silentIds],
+  );
+
+  fleet.forEach((satellite) => satellite.close());
+  await stopChild(core);
+  await pool.end();
+  await database.close();
+
+  const ms = latencies.map((row) => Number(row.ms));
+  console.log(
+    table([
+      { "": "connect rate (satellites/s)", core: Math.round(perSecond), "bare ws": Math.round(baseline.perSecond), "core / bare": (perSecond / baseline.perSecond).toFixed(2) },
+      { "": "CPU, steady state (% of one core)", core: steady.cpuPercent.toFixed(1), "bare ws": baseline.cpuPercent.toFixed(1), "core / bare": (steady.cpuPercent / baseline.cpuPercent).toFixed(2) },
+      { "": "peak RSS (MB)", core: steady.rssMb.toFixed(0), "bare ws": baseline.rssMb.toFixed(0), "core / bare": (steady.rssMb / baseline.rssMb).toFixed(2) },
+    ]),
+  );
+  console.log(
+    `heartbeats: ${(beats / windowSeconds).toFixed(0)}/s received; heartbeat flush statements: ${(flushes / windowSeconds).toFixed(2)}/s; ` +
+      `all database transactions: ${(transactions / windowSeconds).toFixed(1)}/s`,
+  );
+  console.log(
+    `heartbeat_lost: ${ms.length}/${silentCount} silent satellites reported (${falseAlarms[0]!.n} false alarms); beyond the threshold: ` +
+      `median ${ms.length ? ms[Math.floor(ms.length / 2)]!.toFixed(0) : "-"} ms, max ${ms.length ? ms.at(-1)!.toFixed(0) : "-"} ms`,
+  );
+}
+
+await main();

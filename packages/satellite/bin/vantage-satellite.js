@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+// Runs the agent's TypeScript sources through tsx, like `vantage`, so the command works
+// right after `npm install` with no build step.
+import { register } from "tsx/esm/api";
+
+register();
+const { satelliteProgram } = await import("../src/cli.ts");
+await satelliteProgram().parseAsync(process.argv);

@@ -1,0 +1,187 @@
+// Runs the assigned checks: each starts at a random offset within its interval, then every
+// interval, never two runs of one check at once, each bounded by its timeout.
+import { randomUUID } from "node:crypto";
+import type { Assignment, ResultFrame } from "@vantage/protocol";
+import type { Clock, Random, TimerHandle } from "./clock.ts";
+import type { Logger } from "./log.ts";
+import type { ProbeRegistry, ProbeResult } from "./probes/registry.ts";
+
+export interface SchedulerOptions {
+  probes: ProbeRegistry;
+  /** Every finished run's result, except runs aborted because their check was unassigned or changed. */
+  onResult: (result: ResultFrame) => void;
+  clock: Clock;
+  random: Random;
+  logger: Logger;
+  newResultId?: () => string;
+}
+
+/** How a replacement changed the set, by check id. */
+export interface AssignmentChanges {
+  added: number;
+  removed: number;
+  changed: number;
+  unchanged: number;
+  total: number;
+}
+
+export interface Scheduler {
+  /** Makes `assignments` the whole set: drops the missing, restarts the changed, keeps the rest running. */
+  replace(assignments: readonly Assignment[]): AssignmentChanges;
+  /** Runs going on now. */
+  inFlight(): number;
+  /** Ticks skipped because the previous run of the same check was still going, since it was assigned. */
+  skippedRuns(checkId: string): number;
+  /** Clears every timer and aborts every run; their results are discarded. */
+  stop(): void;
+}
+
+interface Run {
+  controller: AbortController;
+  timeout: TimerHandle | undefined;
+  /** Set when the check was unassigned or changed: the run's result goes nowhere. */
+  discarded: boolean;
+}
+
+interface Entry {
+  assignment: Assignment;
+  fingerprint: string;
+  intervalMs: number;
+  nextAt: number;
+  timer: TimerHandle | undefined;
+  run: Run | undefined;
+  skipped: number;
+}
+
+const UNKNOWN_TYPE: ProbeResult = { status: "down", detail: { error: "unknown check type" } };
+
+/** Equal assignments give equal text whatever the order of their config's keys. */
+function fingerprintOf(assignment: Assignment): string {
+  return JSON.stringify(assignment, (_key, value: unknown) =>
+    value !== null && typeof value === "object" && !Array.isArray(value) ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1))) : value,
+  );
+}
+
+/** Settles with the probe's outcome, or rejects with the abort reason as soon as `signal` aborts. */
+function untilAborted<T>(work: () => Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    void Promise.resolve()
+      .then(work)
+      .then(resolve, reject)
+      .finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+function failureDetail(error: unknown, timeoutMs: number, timedOut: boolean): ProbeResult {
+  if (timedOut) return { status: "down", detail: { error: `timed out after ${timeoutMs} ms` } };
+  return { status: "down", detail: { error: error instanceof Error ? error.message : String(error) } };
+}
+
+export function createScheduler(options: SchedulerOptions): Scheduler {
+  const { clock, logger } = options;
+  const newResultId = options.newResultId ?? randomUUID;
+  const entries = new Map<string, Entry>();
+
+  const schedule = (entry: Entry, at: number) => {
+    entry.nextAt = at;
+    entry.timer = clock.setTimeout(() => tick(entry), Math.max(0, at - clock.now()));
+  };
+
+  const tick = (entry: Entry) => {
+    // Anchored to the previous slot so runs do not drift; after a stall, no burst of catch-up runs.
+    const now = clock.now();
+    const next = entry.nextAt + entry.intervalMs;
+    schedule(entry, next > now ? next : now + entry.intervalMs);
+    if (entry.run) {
+      entry.skipped += 1;
+      logger.warn({ checkId: entry.assignment.checkId, skippedRuns: entry.skipped }, "skipped a run: the previous run of this check is still going");
+      return;
+    }
+    void execute(entry);
+  };
+
+  const execute = async (entry: Entry) => {
+    const { assignment } = entry;
+    const run: Run = { controller: new AbortController(), timeout: undefined, discarded: false };
+    entry.run = run;
+    let timedOut = false;
+    run.timeout = clock.setTimeout(() => {
+      timedOut = true;
+      run.controller.abort(new DOMException(`timed out after ${assignment.timeoutMs} ms`, "TimeoutError"));
+    }, assignment.timeoutMs);
+    const startedAt = clock.now();
+    const probe = options.probes.get(assignment.type);
+    let outcome: ProbeResult;
+    try {
+      outcome = probe ? await untilAborted(() => probe(assignment, run.controller.signal), run.controller.signal) : UNKNOWN_TYPE;
+    } catch (error) {
+      outcome = failureDetail(error, assignment.timeoutMs, timedOut);
+    } finally {
+      clock.clearTimeout(run.timeout);
+      if (entry.run === run) entry.run = undefined;
+    }
+    if (run.discarded) return;
+    options.onResult({
+      type: "result",
+      resultId: newResultId(),
+      checkId: assignment.checkId,
+      startedAt: new Date(startedAt).toISOString(),
+      durationMs: Math.max(0, clock.now() - startedAt),
+      status: outcome.status,
+      detail: outcome.detail,
+    });
+  };
+
+  const drop = (entry: Entry, why: string) => {
+    clock.clearTimeout(entry.timer);
+    entry.timer = undefined;
+    if (entry.run) {
+      clock.clearTimeout(entry.run.timeout);
+      entry.run.discarded = true;
+      entry.run.controller.abort(new DOMException(why, "AbortError"));
+      entry.run = undefined;
+    }
+  };
+
+  const add = (assignment: Assignment, fingerprint: string) => {
+    const intervalMs = assignment.intervalSeconds * 1000;
+    const entry: Entry = { assignment, fingerprint, intervalMs, nextAt: 0, timer: undefined, run: undefined, skipped: 0 };
+    entries.set(assignment.checkId, entry);
+    // A random first offset spreads checks assigned together (and a fleet reconnecting together).
+    schedule(entry, clock.now() + Math.floor(options.random() * intervalMs));
+    if (!options.probes.get(assignment.type)) logger.warn({ checkId: assignment.checkId, checkType: assignment.type }, "assigned a check of a type this satellite cannot run; it will report down");
+  };
+
+  return {
+    replace(assignments) {
+      const wanted = new Map(assignments.map((assignment) => [assignment.checkId, assignment]));
+      const changes: AssignmentChanges = { added: 0, removed: 0, changed: 0, unchanged: 0, total: wanted.size };
+      for (const [checkId, entry] of entries) {
+        if (wanted.has(checkId)) continue;
+        drop(entry, "check unassigned");
+        entries.delete(checkId);
+        changes.removed += 1;
+      }
+      for (const [checkId, assignment] of wanted) {
+        const fingerprint = fingerprintOf(assignment);
+        const existing = entries.get(checkId);
+        if (existing?.fingerprint === fingerprint) {
+          changes.unchanged += 1;
+          continue;
+        }
+        if (existing) drop(existing, "check changed");
+        add(assignment, fingerprint);
+        changes[existing ? "changed" : "added"] += 1;
+      }
+      return changes;
+    },
+    inFlight: () => [...entries.values()].filter((entry) => entry.run !== undefined).length,
+    skippedRuns: (checkId) => entries.get(checkId)?.skipped ?? 0,
+    stop() {
+      for (const entry of entries.values()) drop(entry, "satellite stopping");
+      entries.clear();
+    },
+  };
+}

@@ -1,0 +1,143 @@
+// The agent against the real core: the gateway of `startCore` over a real PostgreSQL, the
+// agent as a real process (both command forms) and, where timing matters, in-process.
+import { randomUUID } from "node:crypto";
+import os from "node:os";
+import { fileURLToPath } from "node:url";
+import type { Assignment, EntityChanged, ResultFrame } from "@vantage/protocol";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { silentLogger } from "../../server/src/log.ts";
+import { type Core, startCore } from "../../server/src/main.ts";
+import { createTestDatabase, type TestDatabase } from "../../server/test/support/database.ts";
+import { createSignal, waitFor } from "../../server/test/support/instance.ts";
+import { runVantage } from "../../server/test/support/process.ts";
+import { startSatelliteCore } from "../../server/test/support/satellite-core.ts";
+import { loadSatelliteConfig } from "../src/config.ts";
+import { CREDENTIALS_REJECTED_MESSAGE } from "../src/connection.ts";
+import { run } from "../src/main.ts";
+import { createProbeRegistry } from "../src/probes/registry.ts";
+import { captureLogs } from "./support/capture-logs.ts";
+import { startTcpProxy } from "./support/tcp-proxy.ts";
+
+const SATELLITE_BIN = fileURLToPath(new URL("../bin/vantage-satellite.js", import.meta.url));
+
+let database: TestDatabase;
+let core: Core;
+const changes: EntityChanged[] = [];
+const changed = createSignal();
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  core = await startCore({ host: "127.0.0.1", port: 0, databaseUrl: database.url, dataDir: os.tmpdir(), heartbeatIntervalMs: 500 }, silentLogger());
+  core.liveFeed.subscribe((change) => {
+    changes.push(change);
+    changed.emit();
+  });
+});
+
+afterAll(async () => {
+  await core?.stop();
+});
+
+async function createSatellite(name: string) {
+  const { satellite, token } = await core.registry.create({ name, region: "eu-west" });
+  return { satelliteId: satellite.id, token };
+}
+
+/** Resolves once the satellite's connection entity changed to `lastEvent`. */
+async function lastEventBecomes(satelliteId: string, lastEvent: string) {
+  const seen = () => changes.some((change) => change.id === satelliteId && (change.next as { lastEvent?: string } | null)?.lastEvent === lastEvent);
+  await waitFor(seen, changed.subscribe, 15_000, `${lastEvent} of ${satelliteId}`);
+}
+
+function startAgentProcess(satellite: { satelliteId: string; token: string }, form: "vantage-satellite" | "vantage satellite" = "vantage-satellite") {
+  const args = ["--url", core.url, "--id", satellite.satelliteId, "--token", satellite.token];
+  return form === "vantage-satellite" ? runVantage(args, {}, { bin: SATELLITE_BIN }) : runVantage(["satellite", ...args]);
+}
+
+describe("a satellite process against the core", () => {
+  it("connects and reads online; on SIGTERM says bye, exits 0 and reads disconnected", async () => {
+    const satellite = await createSatellite("edge-process");
+    const agent = startAgentProcess(satellite);
+    await agent.waitForLog((line) => line.msg === "connected to the core");
+    expect(await core.satellites.connection.get(satellite.satelliteId)).toMatchObject({ status: "online", lastEvent: "connected", name: "edge-process" });
+
+    agent.child.kill("SIGTERM");
+    expect(await agent.exited).toBe(0);
+    await lastEventBecomes(satellite.satelliteId, "disconnected");
+    expect(await core.satellites.connection.get(satellite.satelliteId)).toMatchObject({ status: "offline", lastEvent: "disconnected" });
+    expect(agent.logs.map((line) => line.msg)).toEqual(expect.arrayContaining(["stopping: saying bye to the core", "stopped"]));
+    expect(JSON.stringify(agent.logs) + agent.stderr()).not.toContain(satellite.token);
+  });
+
+  it.each(["vantage-satellite", "vantage satellite"] as const)("exits with code 2 and a clear message on bad credentials (%s)", async (form) => {
+    const agent = startAgentProcess({ satelliteId: randomUUID(), token: `vsat_${"x".repeat(43)}` }, form);
+    expect(await agent.exited).toBe(2);
+    const fatal = agent.logs.filter((line) => line.level === 60);
+    expect(fatal.map((line) => line.msg)).toEqual([CREDENTIALS_REJECTED_MESSAGE]);
+  });
+
+  it("exits with code 2 when its token is rotated on the core", async () => {
+    const satellite = await createSatellite("edge-rotated");
+    const agent = startAgentProcess(satellite, "vantage satellite");
+    await agent.waitForLog((line) => line.msg === "connected to the core");
+    await core.registry.rotateToken(satellite.satelliteId);
+    expect(await agent.exited).toBe(2);
+    expect(agent.logs.find((line) => line.level === 60)?.msg).toContain("token was rotated");
+  });
+
+  it("exits with code 2 and names the problem when its configuration is invalid", async () => {
+    const agent = runVantage(["--url", "core.example", "--id", "nope"], { VANTAGE_SATELLITE_TOKEN: "" }, { bin: SATELLITE_BIN });
+    expect(await agent.exited).toBe(2);
+    expect(agent.stderr()).toContain("--url (or VANTAGE_URL) must be an http(s):// or ws(s):// URL");
+    expect(agent.stderr()).toContain("--token (or VANTAGE_SATELLITE_TOKEN) is required");
+  });
+});
+
+describe("an agent whose core restarts", () => {
+  it("re-sends the results the first core never acknowledged to the core that replaces it", async () => {
+    const check: Assignment = { checkId: "check-1", name: "check 1", type: "fake", intervalSeconds: 3_600, timeoutMs: 1_000, config: {} };
+    const stored: ResultFrame[] = [];
+    const storedSignal = createSignal();
+    const first = await startSatelliteCore(database.url, "core-first", {
+      gateway: { assignmentsFor: async () => [check], resultSink: () => Promise.reject(new Error("disk full")) },
+    });
+    const proxy = await startTcpProxy(Number(new URL(first.url).port));
+    const satellite = await first.createSatellite({ name: "edge-resend" });
+
+    const logs = captureLogs();
+    const probes = createProbeRegistry();
+    probes.register("fake", async () => ({ status: "up", detail: {} }));
+    const stopper = new AbortController();
+    const config = loadSatelliteConfig({ VANTAGE_URL: proxy.url, VANTAGE_SATELLITE_ID: satellite.satelliteId, VANTAGE_SATELLITE_TOKEN: satellite.token });
+    const outcome = run(config, { logger: logs.logger, probes, random: () => 0, signal: stopper.signal, stopOnSignals: [], backoff: { baseMs: 50, maxMs: 200 } });
+    let second: Awaited<ReturnType<typeof startSatelliteCore>> | undefined;
+    try {
+      const refused = await logs.waitFor((line) => line.code === "result_not_stored");
+      await first.stop();
+
+      second = await startSatelliteCore(database.url, "core-second", {
+        gateway: {
+          assignmentsFor: async () => [check],
+          resultSink: async (_satelliteId, result) => {
+            stored.push(result);
+            storedSignal.emit();
+          },
+        },
+      });
+      proxy.retarget(Number(new URL(second.url).port));
+      expect(await logs.waitFor((line) => line.msg === "connected to the core" && line.resending === 1)).toBeTruthy();
+      await waitFor(() => stored.length > 0, storedSignal.subscribe, 10_000, "the re-sent result");
+      await logs.waitFor((line) => line.msg === "results acknowledged" && line.unacknowledged === 0);
+
+      expect(stored).toHaveLength(1);
+      expect(refused.detail).toContain(stored[0]!.resultId);
+      expect(stored[0]).toMatchObject({ checkId: "check-1", status: "up" });
+    } finally {
+      stopper.abort();
+      expect(await outcome).toEqual({ exitCode: 0, reason: "stopped" });
+      await second?.stop();
+      await first.stop();
+      await proxy.stop();
+    }
+  });
+});

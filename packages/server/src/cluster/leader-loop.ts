@@ -1,0 +1,72 @@
+// Runs a duty that must be active on one process of the cluster at a time: it holds a
+// session advisory lock on a dedicated pooled connection, and standbys retry to take over.
+import type pg from "pg";
+import type { Logger } from "../log.ts";
+import { ADVISORY_NAMESPACE } from "../storage/index.ts";
+import type { WakeableSleep } from "./wakeable-sleep.ts";
+
+export interface LeaderLoopOptions {
+  pool: pg.Pool;
+  /** The duty's key in AdvisoryLock. */
+  lock: number;
+  /** For logs: "entity router", "heartbeat monitor". */
+  duty: string;
+  logger: Logger;
+  /** How often a standby tries to take the lock, and the pause after a lost connection. */
+  takeoverIntervalMs: number;
+  /** The duty's sleep: waking it cuts a standby's wait short (stop, or a hint to retry). */
+  sleep: WakeableSleep;
+  isRunning: () => boolean;
+  /**
+   * Does the duty while the lock is held, on the lock's own connection, until isRunning()
+   * turns false. Throwing ends the leadership: the connection is discarded, and with it
+   * the lock, so a leader that lost its connection can no longer act as one.
+   */
+  lead: (client: pg.PoolClient) => Promise<void>;
+}
+
+export interface LeaderLoop {
+  /** Resolves once isRunning() is false and the lock and connection are released. */
+  run(): Promise<void>;
+  isLeader(): boolean;
+}
+
+export function createLeaderLoop(options: LeaderLoopOptions): LeaderLoop {
+  const { pool, lock, duty, logger: log, sleep, isRunning } = options;
+  let leader = false;
+
+  const onError = (error: Error) => log.warn({ err: error }, `${duty} connection error`);
+
+  const run = async () => {
+    while (isRunning()) {
+      let client: pg.PoolClient | undefined;
+      let broken: Error | undefined;
+      try {
+        client = await pool.connect();
+        client.on("error", onError);
+        while (isRunning() && !leader) {
+          const { rows } = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1, $2) AS locked", [ADVISORY_NAMESPACE, lock]);
+          leader = rows[0]!.locked;
+          if (!leader) await sleep.sleep(options.takeoverIntervalMs);
+        }
+        if (leader) {
+          log.info(`this instance is now the ${duty}`);
+          await options.lead(client);
+          await client.query("SELECT pg_advisory_unlock($1, $2)", [ADVISORY_NAMESPACE, lock]);
+        }
+      } catch (error) {
+        broken = error as Error;
+        if (isRunning()) log.warn({ err: error }, `${duty} lost its connection; will retry`);
+      } finally {
+        if (leader) log.info(`this instance is no longer the ${duty}`);
+        leader = false;
+        // A pooled client outlives this loop: leave no listener behind on it.
+        client?.removeListener("error", onError);
+        client?.release(broken);
+      }
+      if (isRunning() && broken) await sleep.sleep(options.takeoverIntervalMs);
+    }
+  };
+
+  return { run, isLeader: () => leader };
+}

@@ -1,0 +1,53 @@
+// What every connection of one gateway shares: the resolved options, seams, metrics and
+// the per-process bookkeeping (the session map, login failures, seen results).
+import type { Assignment, ResultFrame } from "@vantage/protocol";
+import type { Logger } from "../../log.ts";
+import type { HeartbeatBuffer } from "../heartbeat-buffer.ts";
+import type { SatelliteService } from "../service.ts";
+import type { FailureLimit, FailureLimiter } from "./failure-window.ts";
+import type { GatewayMetrics } from "./gateway-metrics.ts";
+import type { ResultDeduplicator } from "./result-deduplicator.ts";
+import type { SatelliteConnection } from "./satellite-connection.ts";
+
+/** A satellite whose credentials checked out. */
+export interface AuthenticatedSatellite {
+  id: string;
+  name: string;
+  region: string;
+  offlineThresholdMs: number | null;
+}
+
+/** Checks a hello's credentials: the satellite, or null for an unknown id or a wrong token. */
+export type AuthenticateSatellite = (satelliteId: string, token: string) => Promise<AuthenticatedSatellite | null>;
+
+/** The full set of checks a satellite must run now. */
+export type AssignmentsFor = (satelliteId: string) => Promise<Assignment[]>;
+
+/** Stores one result of an assigned check; resolving means it is durable (then it is acknowledged). */
+export type ResultSink = (satelliteId: string, result: ResultFrame) => Promise<void>;
+
+export interface GatewayContext {
+  logger: Logger;
+  /** This core process, recorded as the holder of each satellite it connects. */
+  instanceId: string | undefined;
+  now: () => number;
+  satellites: Pick<SatelliteService, "markConnected" | "markDisconnected">;
+  heartbeats: Pick<HeartbeatBuffer, "record">;
+  authenticate: AuthenticateSatellite;
+  assignmentsFor: AssignmentsFor;
+  resultSink: ResultSink;
+  metrics: GatewayMetrics;
+  authFailures: FailureLimiter;
+  results: ResultDeduplicator;
+  heartbeatIntervalMs: number;
+  helloTimeoutMs: number;
+  badFrameLimit: FailureLimit;
+  ackDelayMs: number;
+  closeGraceMs: number;
+  /** Runs connects of one satellite one after another. */
+  serializeConnects(satelliteId: string, connect: () => Promise<void>): Promise<void>;
+  /** The connection is now the satellite's socket on this process; an older one is replaced. */
+  register(connection: SatelliteConnection): void;
+  /** The socket closed; `settled` resolves once its disconnect was recorded. */
+  closed(connection: SatelliteConnection, settled: Promise<void>): void;
+}

@@ -1,0 +1,309 @@
+// One satellite socket from its first byte to its close: hello within a deadline, the
+// credentials check, the connected edge and welcome, then heartbeats, results and bye.
+// Every input is parsed here; nothing a satellite sends can throw out of this class.
+import { randomUUID } from "node:crypto";
+import {
+  type Assignment,
+  type CoreFrame,
+  type HelloFrame,
+  type RejectedReason,
+  type ResultFrame,
+  type SatelliteFrame,
+  type ShutdownReason,
+  parseFrame,
+  satelliteFrameSchema,
+} from "@vantage/protocol";
+import type WebSocket from "ws";
+import { isVantageError } from "../../errors.ts";
+import { FixedWindowCounter } from "./failure-window.ts";
+import type { GatewayContext } from "./gateway-context.ts";
+
+/** WebSocket close codes the gateway uses (RFC 6455 §7.4.1). */
+export const CLOSE_CODES = {
+  normal: 1000,
+  goingAway: 1001,
+  policyViolation: 1008,
+  /** The core could not complete the connect (database unavailable): reconnect later. */
+  tryAgainLater: 1013,
+} as const;
+
+/** Frames that arrive between hello and welcome (the socket is paused meanwhile) are kept up to this many. */
+const MAX_EARLY_FRAMES = 32;
+/** Results waiting for the sink beyond this pause the socket until the queue drains to half. */
+const MAX_QUEUED_RESULTS = 256;
+/** An ack is sent once this many results wait for it, without waiting for the ack delay. */
+const MAX_ACK_BATCH = 100;
+
+type State = "awaiting_hello" | "authenticating" | "open" | "closed";
+
+type FrameHandlers = { [Type in SatelliteFrame["type"]]: (connection: SatelliteConnection, frame: Extract<SatelliteFrame, { type: Type }>) => void };
+
+/** What an authenticated satellite may send, by frame type. */
+const HANDLERS: FrameHandlers = {
+  hello: (connection) => connection.badFrame("unexpected_hello", "This connection is already authenticated; hello is only valid as the first frame."),
+  heartbeat: (connection) => connection.heartbeat(),
+  result: (connection, frame) => connection.result(frame),
+  bye: (connection, frame) => connection.bye(frame.reason),
+};
+
+export class SatelliteConnection {
+  /** The satellite the hello claimed to be: set from hello on, authenticated or not yet. */
+  satelliteId: string | undefined;
+  sessionId: string | undefined;
+  private state: State = "awaiting_hello";
+  /** Whether this session's connected edge committed: its close must then be recorded. */
+  private connectedEdge = false;
+  /** The connect, then the disconnect: the close's edge is recorded after the connect's. */
+  private lifecycle: Promise<void> = Promise.resolve();
+  private helloTimer: NodeJS.Timeout | undefined;
+  private terminateTimer: NodeJS.Timeout | undefined;
+  private readonly earlyFrames: Array<{ data: WebSocket.RawData; isBinary: boolean }> = [];
+  private readonly badFrames: FixedWindowCounter;
+  private assigned = new Set<string>();
+  private assignmentChain: Promise<unknown> = Promise.resolve();
+  private resultChain: Promise<void> = Promise.resolve();
+  private queuedResults = 0;
+  private pendingAcks: string[] = [];
+  private ackTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly address: string,
+    private readonly context: GatewayContext,
+  ) {
+    this.badFrames = new FixedWindowCounter(context.badFrameLimit.windowMs);
+    this.helloTimer = setTimeout(() => this.reject("hello_timeout", `No hello within ${context.helloTimeoutMs} ms of connecting.`), context.helloTimeoutMs);
+    ws.on("message", (data, isBinary) => this.receive(data, isBinary));
+    ws.on("close", () => this.closed());
+    // Oversized frames (maxPayload), protocol errors, resets: ws closes the socket after this.
+    ws.on("error", (error) => context.logger.debug({ err: error, satelliteId: this.satelliteId, address }, "satellite socket error"));
+  }
+
+  isOpen(): boolean {
+    return this.state === "open";
+  }
+
+  /** Closed or closing. A method, not a field test: it changes across the awaits of a connect. */
+  private isClosed(): boolean {
+    return this.state === "closed" || this.terminateTimer !== undefined;
+  }
+
+  send(frame: CoreFrame): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(frame));
+  }
+
+  /** Sends `shutdown {reason}` and closes now; a peer that does not answer the close is cut off. */
+  shutdown(reason: ShutdownReason): void {
+    if (this.state === "closed") return;
+    this.send({ type: "shutdown", reason });
+    this.close(reason === "server_shutdown" ? CLOSE_CODES.goingAway : CLOSE_CODES.normal, reason);
+  }
+
+  /** Replaces the assignment set (results are authorized against it) and sends it. */
+  setAssignments(assignments: Assignment[], frame: "assignments" | null = "assignments"): void {
+    this.assigned = new Set(assignments.map((assignment) => assignment.checkId));
+    if (frame) this.send({ type: "assignments", assignments });
+  }
+
+  /** Runs assignment updates in order, so an older set never overtakes a newer one. */
+  queueAssignments(update: () => Promise<void>): Promise<void> {
+    const next = this.assignmentChain.then(update);
+    this.assignmentChain = next.catch(() => undefined);
+    return next;
+  }
+
+  badFrame(code: string, message: string): void {
+    this.context.metrics.badFrames.inc({ code });
+    if (this.badFrames.hit(this.context.now()) > this.context.badFrameLimit.max) {
+      this.send({ type: "error", code: "too_many_bad_frames", message: `More than ${this.context.badFrameLimit.max} bad frames; closing.` });
+      this.close(CLOSE_CODES.policyViolation, "too many bad frames");
+      return;
+    }
+    this.send({ type: "error", code, message });
+  }
+
+  heartbeat(): void {
+    this.context.metrics.heartbeats.inc();
+    this.context.heartbeats.record(this.satelliteId!, this.sessionId!);
+  }
+
+  bye(reason: string): void {
+    this.context.logger.info({ satelliteId: this.satelliteId, reason }, "satellite said bye");
+    this.close(CLOSE_CODES.normal, "bye");
+  }
+
+  result(frame: ResultFrame): void {
+    const { metrics } = this.context;
+    metrics.resultsReceived.inc();
+    if (!this.assigned.has(frame.checkId)) {
+      // Not a bad frame: results of a check unassigned while they were in flight (or
+      // buffered) are expected after every assignment change, and must not close the socket.
+      metrics.resultsDropped.inc({ reason: "unassigned" });
+      this.send({ type: "error", code: "unassigned_check", message: `Check ${frame.checkId} is not assigned to this satellite; result ${frame.resultId} was dropped.` });
+      return;
+    }
+    // One result at a time per socket, in order; a satellite replaying a large buffer is
+    // slowed down (the socket pauses) instead of queueing without bound.
+    if (++this.queuedResults === MAX_QUEUED_RESULTS) this.ws.pause();
+    this.resultChain = this.resultChain.then(() => this.store(frame));
+  }
+
+  private async store(frame: ResultFrame): Promise<void> {
+    const { metrics, results, resultSink } = this.context;
+    const satelliteId = this.satelliteId!;
+    try {
+      const outcome = await results.run(`${satelliteId}:${frame.resultId}`, () => resultSink(satelliteId, frame));
+      if (outcome === "duplicate") metrics.resultsDuplicate.inc();
+      this.ack(frame.resultId);
+    } catch (error) {
+      metrics.resultsDropped.inc({ reason: "sink_failed" });
+      this.context.logger.warn({ err: error, satelliteId, resultId: frame.resultId }, "could not store a satellite result");
+      // Not acknowledged: the satellite keeps it and sends it again.
+      this.send({ type: "error", code: "result_not_stored", message: `Result ${frame.resultId} could not be stored; send it again later.` });
+    } finally {
+      if (--this.queuedResults === MAX_QUEUED_RESULTS / 2 && this.state === "open") this.ws.resume();
+    }
+  }
+
+  private ack(resultId: string): void {
+    this.pendingAcks.push(resultId);
+    if (this.pendingAcks.length >= MAX_ACK_BATCH) this.flushAcks();
+    else this.ackTimer ??= setTimeout(() => this.flushAcks(), this.context.ackDelayMs);
+  }
+
+  private flushAcks(): void {
+    clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+    if (this.pendingAcks.length === 0) return;
+    this.send({ type: "ack", resultIds: this.pendingAcks });
+    this.pendingAcks = [];
+  }
+
+  private receive(data: WebSocket.RawData, isBinary: boolean): void {
+    if (this.terminateTimer) return; // closing: nothing more is read
+    try {
+      if (this.state === "open") this.dispatch(data, isBinary);
+      else if (this.state === "awaiting_hello") this.hello(data, isBinary);
+      else if (this.state === "authenticating") this.keepEarly(data, isBinary);
+    } catch (error) {
+      // A bug of ours, not the satellite's: keep serving everyone else.
+      this.context.logger.error({ err: error, satelliteId: this.satelliteId }, "satellite frame handler threw");
+    }
+  }
+
+  private dispatch(data: WebSocket.RawData, isBinary: boolean): void {
+    if (isBinary) return this.badFrame("binary_frame", "Frames are JSON text; binary frames are not accepted.");
+    const parsed = parseFrame(satelliteFrameSchema, rawText(data));
+    if (!parsed.ok) return this.badFrame(parsed.code, parsed.message);
+    (HANDLERS[parsed.frame.type] as (connection: SatelliteConnection, frame: SatelliteFrame) => void)(this, parsed.frame);
+  }
+
+  private keepEarly(data: WebSocket.RawData, isBinary: boolean): void {
+    if (this.earlyFrames.length >= MAX_EARLY_FRAMES) return this.close(CLOSE_CODES.policyViolation, "frames before welcome");
+    this.earlyFrames.push({ data, isBinary });
+  }
+
+  private hello(data: WebSocket.RawData, isBinary: boolean): void {
+    clearTimeout(this.helloTimer);
+    this.helloTimer = undefined;
+    const parsed = isBinary ? undefined : parseFrame(satelliteFrameSchema, rawText(data));
+    if (!parsed?.ok || parsed.frame.type !== "hello") {
+      const why = parsed && !parsed.ok ? ` (${parsed.message})` : "";
+      return this.reject("hello_expected", `The first frame must be a valid hello${why}.`);
+    }
+    if (this.context.authFailures.isLimited(this.address)) {
+      return this.reject("rate_limited", "Too many failed logins from this address; wait a minute before trying again.");
+    }
+    const hello = parsed.frame;
+    this.satelliteId = hello.satelliteId;
+    this.state = "authenticating";
+    this.ws.pause();
+    this.lifecycle = this.authenticate(hello).catch((error: unknown) => {
+      this.context.logger.warn({ err: error, satelliteId: hello.satelliteId }, "could not complete a satellite connect; asking it to retry");
+      this.close(CLOSE_CODES.tryAgainLater, "try again later");
+    });
+  }
+
+  private async authenticate(hello: HelloFrame): Promise<void> {
+    const { context } = this;
+    const satellite = await context.authenticate(hello.satelliteId, hello.token);
+    if (!satellite) {
+      context.authFailures.fail(this.address);
+      return this.reject("invalid_credentials", "Unknown satellite id or wrong token.");
+    }
+    if (this.isClosed()) return;
+    this.satelliteId = satellite.id;
+    this.sessionId = randomUUID();
+    // Per satellite, in order: the session registered here is the one that owns the row.
+    await context.serializeConnects(satellite.id, async () => {
+      try {
+        await context.satellites.markConnected({
+          satelliteId: satellite.id,
+          sessionId: this.sessionId!,
+          version: hello.version,
+          capabilities: hello.capabilities,
+          instanceId: context.instanceId,
+        });
+      } catch (error) {
+        if (!isVantageError(error, "not_found")) throw error;
+        // Deleted between the credentials check and the connect.
+        return this.reject("invalid_credentials", "Unknown satellite id or wrong token.");
+      }
+      this.connectedEdge = true;
+      if (this.isClosed()) return;
+      const assignments = await context.assignmentsFor(satellite.id);
+      if (this.isClosed()) return;
+      this.setAssignments(assignments, null);
+      context.register(this);
+      this.send({ type: "welcome", sessionId: this.sessionId!, heartbeatIntervalMs: context.heartbeatIntervalMs, assignments });
+      this.state = "open";
+      context.logger.info({ satelliteId: satellite.id, name: satellite.name, sessionId: this.sessionId, version: hello.version }, "satellite connected");
+    });
+    if (!this.isOpen()) return;
+    this.ws.resume();
+    for (const { data, isBinary } of this.earlyFrames.splice(0)) this.receive(data, isBinary);
+  }
+
+  private reject(reason: RejectedReason, message: string): void {
+    this.context.metrics.authFailures.inc({ reason });
+    this.send({ type: "rejected", reason, message });
+    this.close(CLOSE_CODES.policyViolation, reason);
+  }
+
+  private close(code: number, reason: string): void {
+    if (this.terminateTimer || this.state === "closed") return;
+    this.flushAcks();
+    // A paused socket would never read the peer's answering close frame.
+    this.ws.resume();
+    this.ws.close(code, reason);
+    // A peer that never answers the close frame must not hold the socket (or shutdown).
+    this.terminateTimer = setTimeout(() => this.ws.terminate(), this.context.closeGraceMs);
+  }
+
+  private closed(): void {
+    const wasOpen = this.state === "open";
+    this.state = "closed";
+    clearTimeout(this.helloTimer);
+    clearTimeout(this.terminateTimer);
+    clearTimeout(this.ackTimer);
+    const { satelliteId, sessionId } = this;
+    if (wasOpen) this.context.logger.info({ satelliteId, sessionId }, "satellite disconnected");
+    this.lifecycle = this.lifecycle.then(async () => {
+      if (!this.connectedEdge) return;
+      try {
+        // Recorded only if this session still owns the satellite: a stale close changes nothing.
+        await this.context.satellites.markDisconnected({ satelliteId: satelliteId!, sessionId: sessionId! });
+      } catch (error) {
+        // The monitor reports it as heartbeat_lost once its heartbeat expires.
+        this.context.logger.warn({ err: error, satelliteId, sessionId }, "could not record a satellite's disconnect");
+      }
+    });
+    this.context.closed(this, this.lifecycle);
+  }
+}
+
+function rawText(data: WebSocket.RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString("utf8");
+  if (Array.isArray(data)) return Buffer.concat(data).toString("utf8");
+  return Buffer.from(data).toString("utf8");
+}

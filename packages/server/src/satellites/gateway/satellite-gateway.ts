@@ -1,0 +1,225 @@
+// The satellite WebSocket gateway (`/ws/satellite`) on the core's HTTP server: accepts
+// sockets, keeps this process's satellite → socket map, pushes assignments and closes
+// revoked satellites' sockets when any process broadcasts their revocation.
+import type { IncomingMessage, Server } from "node:http";
+import type { Duplex } from "node:stream";
+import { HEARTBEAT_INTERVAL_MS, HELLO_TIMEOUT_MS, MAX_FRAME_BYTES, type ShutdownReason } from "@vantage/protocol";
+import type { Registry } from "prom-client";
+import { WebSocketServer } from "ws";
+import type { NotificationHub } from "../../cluster/notification-hub.ts";
+import type { Logger } from "../../log.ts";
+import type { HeartbeatBuffer } from "../heartbeat-buffer.ts";
+import { SATELLITE_REVOKED_CHANNEL, parseRevocation } from "../revocations.ts";
+import type { SatelliteService } from "../service.ts";
+import { type FailureLimit, FailureLimiter } from "./failure-window.ts";
+import type { AssignmentsFor, AuthenticateSatellite, GatewayContext, ResultSink } from "./gateway-context.ts";
+import { createGatewayMetrics } from "./gateway-metrics.ts";
+import { ResultDeduplicator } from "./result-deduplicator.ts";
+import { SatelliteConnection } from "./satellite-connection.ts";
+
+export const SATELLITE_GATEWAY_PATH = "/ws/satellite";
+
+export interface SatelliteGatewayOptions {
+  satellites: Pick<SatelliteService, "markConnected" | "markDisconnected">;
+  /** Where heartbeats go: they never touch the database one by one. */
+  heartbeats: Pick<HeartbeatBuffer, "record">;
+  /** Checks hello credentials (the registry's verifyCredentials). */
+  authenticate: AuthenticateSatellite;
+  logger: Logger;
+  /** This core process: recorded as the holder of the satellites it connects. */
+  instanceId?: string;
+  /** Revocations arrive through it; without one, only `revoke()` closes sockets. */
+  hub?: NotificationHub;
+  /** A satellite's full assignment set (default: none until the checks module supplies it). */
+  assignmentsFor?: AssignmentsFor;
+  /** Stores results (default: discards them, acknowledged). */
+  resultSink?: ResultSink;
+  /** The instance's metrics registry. */
+  registry?: Registry;
+  now?: () => number;
+  path?: string;
+  /** Told to every satellite in `welcome` (default HEARTBEAT_INTERVAL_MS). */
+  heartbeatIntervalMs?: number;
+  /** Time from open to hello (default HELLO_TIMEOUT_MS). */
+  helloTimeoutMs?: number;
+  /** Failed logins per source address before it is refused unchecked (default 10 a minute). */
+  authFailureLimit?: FailureLimit;
+  /** Bad frames per socket before it is closed (default 20 a minute). */
+  badFrameLimit?: FailureLimit;
+  /** How long acks wait to be batched (default 5 ms). */
+  ackDelayMs?: number;
+  /** How many result ids this process remembers for deduplication (default 100 000). */
+  resultCacheSize?: number;
+  /** How long a closing peer may take to answer the close before it is cut off (default 1 s). */
+  closeGraceMs?: number;
+  /**
+   * The source address failed logins are counted under (default: the TCP peer). Behind a
+   * load balancer that every satellite comes through, derive it from a header it sets.
+   */
+  addressOf?: (request: IncomingMessage) => string;
+}
+
+export interface SatelliteGateway {
+  /** Serves upgrades on the server and subscribes to revocations. */
+  start(server: Server): Promise<void>;
+  /**
+   * Refuses new sockets, sends every open one `shutdown {server_shutdown}`, and resolves
+   * once all are closed and their disconnects recorded.
+   */
+  stop(): Promise<void>;
+  /** Sends the satellite its current full assignment set, if its socket is on this process. */
+  pushAssignments(satelliteId: string): Promise<boolean>;
+  /** Sends `shutdown {reason}` and closes the satellite's socket, if it is on this process. */
+  revoke(satelliteId: string, reason: ShutdownReason): boolean;
+  isConnected(satelliteId: string): boolean;
+  /** Authenticated sockets on this process. */
+  connectedCount(): number;
+}
+
+const noAssignments: AssignmentsFor = async () => [];
+const discardResults: ResultSink = async () => undefined;
+
+export function createSatelliteGateway(options: SatelliteGatewayOptions): SatelliteGateway {
+  const log = options.logger.child({ component: "satellite-gateway" });
+  const now = options.now ?? Date.now;
+  const path = options.path ?? SATELLITE_GATEWAY_PATH;
+  const addressOf = options.addressOf ?? ((request: IncomingMessage) => request.socket.remoteAddress ?? "unknown");
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, clientTracking: false, perMessageDeflate: false });
+  /** Authenticated sockets by satellite id. */
+  const sessions = new Map<string, SatelliteConnection>();
+  /** Every socket from upgrade to close, authenticated or not. */
+  const sockets = new Set<SatelliteConnection>();
+  const settling = new Set<Promise<void>>();
+  const connectQueues = new Map<string, Promise<void>>();
+  let allClosed: (() => void) | undefined;
+  let server: Server | undefined;
+  let stopping = false;
+  let unsubscribe: (() => Promise<void>) | undefined;
+
+  const context: GatewayContext = {
+    logger: log,
+    instanceId: options.instanceId,
+    now,
+    satellites: options.satellites,
+    heartbeats: options.heartbeats,
+    authenticate: options.authenticate,
+    assignmentsFor: options.assignmentsFor ?? noAssignments,
+    resultSink: options.resultSink ?? discardResults,
+    metrics: createGatewayMetrics(options.registry, () => sessions.size),
+    authFailures: new FailureLimiter(options.authFailureLimit ?? { max: 10, windowMs: 60_000 }, now),
+    results: new ResultDeduplicator(options.resultCacheSize ?? 100_000),
+    heartbeatIntervalMs: options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS,
+    helloTimeoutMs: options.helloTimeoutMs ?? HELLO_TIMEOUT_MS,
+    badFrameLimit: options.badFrameLimit ?? { max: 20, windowMs: 60_000 },
+    ackDelayMs: options.ackDelayMs ?? 5,
+    closeGraceMs: options.closeGraceMs ?? 1000,
+
+    serializeConnects(satelliteId, connect) {
+      const next = (connectQueues.get(satelliteId) ?? Promise.resolve()).then(connect);
+      const tail = next.catch(() => undefined);
+      connectQueues.set(satelliteId, tail);
+      void tail.then(() => connectQueues.get(satelliteId) === tail && connectQueues.delete(satelliteId));
+      return next;
+    },
+
+    register(connection) {
+      const previous = sessions.get(connection.satelliteId!);
+      sessions.set(connection.satelliteId!, connection);
+      // Its close is stale by now (this session owns the row) and records nothing.
+      previous?.shutdown("replaced");
+    },
+
+    closed(connection, settled) {
+      sockets.delete(connection);
+      if (sessions.get(connection.satelliteId!) === connection) sessions.delete(connection.satelliteId!);
+      settling.add(settled);
+      void settled.finally(() => settling.delete(settled));
+      if (sockets.size === 0) allClosed?.();
+    },
+  };
+
+  const refuse = (socket: Duplex, status: string) => {
+    socket.on("error", () => socket.destroy()); // a peer that reset meanwhile must not crash the process
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  };
+
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    let pathname: string;
+    try {
+      pathname = new URL(request.url ?? "/", "http://gateway").pathname;
+    } catch {
+      pathname = "";
+    }
+    if (pathname !== path) {
+      // Another upgrade handler may own that path; if there is none, answer for it.
+      if (server?.listenerCount("upgrade") === 1) refuse(socket, "404 Not Found");
+      return;
+    }
+    if (stopping) return refuse(socket, "503 Service Unavailable");
+    const address = addressOf(request);
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      if (stopping) return ws.terminate();
+      // Finds peers that vanished without a FIN (power loss, NAT drop) so their sockets close.
+      request.socket.setKeepAlive(true, 30_000);
+      sockets.add(new SatelliteConnection(ws, address, context));
+    });
+  };
+
+  // Also sockets still between hello and welcome: their credentials may have been checked
+  // just before the revocation committed. A rare event, so a scan of this process's sockets.
+  const revoke = (satelliteId: string, reason: ShutdownReason): boolean => {
+    let found = false;
+    for (const connection of sockets) {
+      if (connection.satelliteId !== satelliteId) continue;
+      found = true;
+      connection.shutdown(reason);
+    }
+    if (found) log.info({ satelliteId, reason }, "closed a revoked satellite's socket");
+    return found;
+  };
+
+  return {
+    async start(httpServer) {
+      server = httpServer;
+      server.on("upgrade", onUpgrade);
+      if (options.hub) {
+        unsubscribe = await options.hub.subscribe(SATELLITE_REVOKED_CHANNEL, (payload) => {
+          const revocation = parseRevocation(payload);
+          if (revocation) revoke(revocation.satelliteId, revocation.reason);
+          else log.warn({ payload }, "ignored a malformed revocation");
+        });
+      }
+    },
+
+    async stop() {
+      stopping = true;
+      server?.off("upgrade", onUpgrade);
+      await unsubscribe?.();
+      unsubscribe = undefined;
+      if (sockets.size > 0) {
+        const closedAll = new Promise<void>((resolve) => (allClosed = resolve));
+        for (const connection of sockets) connection.shutdown("server_shutdown");
+        await closedAll;
+      }
+      await Promise.all(settling);
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+
+    async pushAssignments(satelliteId) {
+      const connection = sessions.get(satelliteId);
+      if (!connection) return false;
+      let sent = false;
+      await connection.queueAssignments(async () => {
+        const assignments = await context.assignmentsFor(satelliteId);
+        if (!connection.isOpen()) return;
+        connection.setAssignments(assignments);
+        sent = true;
+      });
+      return sent;
+    },
+
+    revoke,
+    isConnected: (satelliteId) => sessions.get(satelliteId)?.isOpen() ?? false,
+    connectedCount: () => sessions.size,
+  };
+}

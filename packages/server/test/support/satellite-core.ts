@@ -1,0 +1,123 @@
+// A core instance with the satellite side wired as main.ts wires it — service, registry,
+// heartbeat buffer, monitor and gateway on a real HTTP server on 127.0.0.1 — with short,
+// injectable intervals, and a way to die without cleaning up.
+import type { Server } from "node:http";
+import { Hono } from "hono";
+import { pino } from "pino";
+import { Registry } from "prom-client";
+import { startHttpServer } from "../../src/http/http-server.ts";
+import { createSatelliteGateway, type SatelliteGateway, type SatelliteGatewayOptions } from "../../src/satellites/gateway/index.ts";
+import { createHeartbeatBuffer, type HeartbeatBuffer, type HeartbeatBufferOptions } from "../../src/satellites/heartbeat-buffer.ts";
+import { createHeartbeatMonitor, type HeartbeatMonitor, type HeartbeatMonitorOptions } from "../../src/satellites/heartbeat-monitor.ts";
+import { SatelliteRegistry } from "../../src/satellites/registry.ts";
+import { SatelliteService } from "../../src/satellites/service.ts";
+import { killConnections, startTestInstance, type TestInstance } from "./instance.ts";
+
+export interface SatelliteCoreOptions {
+  now?: () => number;
+  heartbeatIntervalMs?: number;
+  flushIntervalMs?: number;
+  monitor?: Partial<Pick<HeartbeatMonitorOptions, "intervalMs" | "takeoverIntervalMs" | "onSweep" | "batchSize">> | false;
+  gateway?: Partial<SatelliteGatewayOptions>;
+  heartbeats?: Partial<HeartbeatBufferOptions>;
+  /** false: the buffer only flushes when the test calls flush(). */
+  startHeartbeats?: boolean;
+}
+
+export interface SatelliteCore extends TestInstance {
+  url: string;
+  server: Server;
+  metrics: Registry;
+  satellites: SatelliteService;
+  registry: SatelliteRegistry;
+  heartbeats: HeartbeatBuffer;
+  monitor: HeartbeatMonitor | undefined;
+  gateway: SatelliteGateway;
+  /** Creates a satellite through the registry: its id and its one-time token. */
+  createSatellite(options?: { name?: string; offlineThresholdMs?: number }): Promise<{ satelliteId: string; token: string }>;
+  /**
+   * Dies as a killed process would: its database connections are cut and its pool refuses
+   * new ones before its sockets drop, so no close, flush or lock release reaches PostgreSQL.
+   */
+  crash(): Promise<void>;
+}
+
+let satellites = 0;
+
+export async function startSatelliteCore(databaseUrl: string, name: string, options: SatelliteCoreOptions = {}): Promise<SatelliteCore> {
+  const instance = await startTestInstance(databaseUrl, name);
+  const { pool, entities, hub } = instance;
+  const now = options.now ?? Date.now;
+  const logger = silent();
+  const metrics = new Registry();
+  const service = new SatelliteService({ pool, entities, now, logger });
+  const registry = new SatelliteRegistry({ pool, satellites: service, now });
+  const heartbeats = createHeartbeatBuffer({ pool, satellites: service, logger, now, flushIntervalMs: options.flushIntervalMs ?? 50, registry: metrics, ...options.heartbeats });
+  if (options.startHeartbeats ?? true) heartbeats.start();
+  const monitor =
+    options.monitor === false
+      ? undefined
+      : createHeartbeatMonitor({ pool, satellites: service, logger, registry: metrics, intervalMs: 50, takeoverIntervalMs: 50, ...options.monitor });
+  monitor?.start();
+  const gateway = createSatelliteGateway({
+    satellites: service,
+    heartbeats,
+    authenticate: (id, token) => registry.verifyCredentials(id, token),
+    hub,
+    logger,
+    instanceId: name,
+    registry: metrics,
+    now,
+    heartbeatIntervalMs: options.heartbeatIntervalMs ?? 100,
+    closeGraceMs: 200,
+    ...options.gateway,
+  });
+  const http = await startHttpServer(new Hono(), { host: "127.0.0.1", port: 0 });
+  await gateway.start(http.server);
+
+  /** main.ts's order: sockets (with their disconnects), heartbeats, monitor, HTTP, the rest. */
+  const stopSatellites = async () => {
+    await gateway.stop();
+    await heartbeats.stop();
+    await monitor?.stop();
+    await http.close();
+  };
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      await stopSatellites();
+      await instance.stop();
+    })());
+
+  return {
+    ...instance,
+    url: http.url,
+    server: http.server,
+    metrics,
+    satellites: service,
+    registry,
+    heartbeats,
+    monitor,
+    gateway,
+    createSatellite: async (satellite = {}) => {
+      satellites += 1;
+      const { satellite: view, token } = await registry.create({ name: satellite.name ?? `${name}-sat-${satellites}`, region: "eu-west", offlineThresholdMs: satellite.offlineThresholdMs });
+      return { satelliteId: view.id, token };
+    },
+    crash: () =>
+      (stopped ??= (async () => {
+        const ended = pool.end();
+        await killConnections(databaseUrl, name);
+        await ended;
+        // Sockets drop now; their close handlers find no database to record anything in.
+        await stopSatellites();
+        await instance.router.stop();
+        await instance.hub.stop();
+      })()),
+    stop,
+  };
+}
+
+function silent() {
+  return pino({ level: process.env.TEST_LOG ? "warn" : "silent" });
+}
