@@ -6,13 +6,13 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes, scryptSync } from "node:crypto";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
-import net from "node:net";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import WebSocket from "ws";
+import { findFreePort } from "../packages/server/src/storage/index.ts";
 import { openBenchDatabase, table } from "./_database.ts";
 
 const { values } = parseArgs({
@@ -53,17 +53,6 @@ function sampleProcess(pid: number): ProcessSample {
   const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
   const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return { cpuSeconds, rssBytes: Number(rss?.[1] ?? 0) * 1024 };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 class SimulatedSatellite {
@@ -177,7 +166,7 @@ async function main() {
 
   const baseline = await runBaseline(ids);
 
-  const port = await freePort();
+  const port = await findFreePort();
   const core = spawn(process.execPath, [VANTAGE_BIN, "server", "--port", String(port), "--log-format", "json", "--log-level", "warn"], {
     env: { ...process.env, DATABASE_URL: database.url, VANTAGE_HEARTBEAT_INTERVAL_MS: String(heartbeatMs) },
     stdio: ["ignore", "ignore", "inherit"],

@@ -206,6 +206,11 @@ async function isInitialised(clusterDir: string): Promise<boolean> {
 /** The stored port when it is still free (so URLs stay stable), else any free port. */
 async function choosePort(preferred: number): Promise<number> {
   if (preferred > 0 && (await canListen(preferred))) return preferred;
+  return findFreePort();
+}
+
+/** A TCP port on 127.0.0.1 that is free right now (the OS picks it). */
+export function findFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = net.createServer();
     probe.once("error", reject);

@@ -3,7 +3,7 @@ export { ADVISORY_NAMESPACE, AdvisoryLock } from "./advisory-locks.ts";
 export { createPool, openDatabase } from "./database.ts";
 export { withTransaction } from "./transaction.ts";
 export type { Database, PoolOptions } from "./database.ts";
-export { startEmbeddedPostgres } from "./embedded-postgres.ts";
+export { findFreePort, startEmbeddedPostgres } from "./embedded-postgres.ts";
 export type { EmbeddedPostgres } from "./embedded-postgres.ts";
 export { loadMigrations, migrate, schemaStatus, MIGRATIONS_DIR } from "./migrate.ts";
 export type { Migration, MigrateResult, SchemaStatus } from "./migrate.ts";
