@@ -10,6 +10,7 @@ import { type Core, startCore } from "../../server/src/main.ts";
 import { createTestDatabase, type TestDatabase } from "../../server/test/support/database.ts";
 import { createSignal, waitFor } from "../../server/test/support/instance.ts";
 import { runVantage } from "../../server/test/support/process.ts";
+import { collectRouted, type RoutedChanges } from "../../server/test/support/routed-changes.ts";
 import { startSatelliteCore } from "../../server/test/support/satellite-core.ts";
 import { loadSatelliteConfig } from "../src/config.ts";
 import { CREDENTIALS_REJECTED_MESSAGE } from "../src/connection.ts";
@@ -23,11 +24,13 @@ const SATELLITE_BIN = fileURLToPath(new URL("../bin/vantage-satellite.js", impor
 let database: TestDatabase;
 let core: Core;
 const changes: EntityChanged[] = [];
+let routed: RoutedChanges;
 const changed = createSignal();
 
 beforeAll(async () => {
   database = await createTestDatabase();
   core = await startCore({ host: "127.0.0.1", port: 0, databaseUrl: database.url, dataDir: os.tmpdir(), heartbeatIntervalMs: 500 }, silentLogger());
+  routed = collectRouted(core.router);
   core.liveFeed.subscribe((change) => {
     changes.push(change);
     changed.emit();
@@ -60,6 +63,7 @@ describe("a satellite process against the core", () => {
     const agent = startAgentProcess(satellite);
     await agent.waitForLog((line) => line.msg === "connected to the core");
     expect(await core.satellites.connection.get(satellite.satelliteId)).toMatchObject({ status: "online", lastEvent: "connected", name: "edge-process" });
+    expect(await routed.events(satellite.satelliteId, 1)).toEqual(["satellite.connected"]);
 
     agent.child.kill("SIGTERM");
     expect(await agent.exited).toBe(0);
@@ -67,6 +71,17 @@ describe("a satellite process against the core", () => {
     expect(await core.satellites.connection.get(satellite.satelliteId)).toMatchObject({ status: "offline", lastEvent: "disconnected" });
     expect(agent.logs.map((line) => line.msg)).toEqual(expect.arrayContaining(["stopping: saying bye to the core", "stopped"]));
     expect(JSON.stringify(agent.logs) + agent.stderr()).not.toContain(satellite.token);
+  });
+
+  it("is reported disconnected exactly once when the agent process is killed with SIGKILL", async () => {
+    const satellite = await createSatellite("edge-killed");
+    const agent = startAgentProcess(satellite);
+    await agent.waitForLog((line) => line.msg === "connected to the core");
+    agent.child.kill("SIGKILL");
+    expect(await agent.exited).toBe("SIGKILL");
+    await routed.lastIs(satellite.satelliteId, "satellite.disconnected");
+    expect(routed.eventsOf(satellite.satelliteId)).toEqual(["satellite.connected", "satellite.disconnected"]);
+    expect(await core.satellites.connection.get(satellite.satelliteId)).toMatchObject({ status: "offline", lastEvent: "disconnected" });
   });
 
   it.each(["vantage-satellite", "vantage satellite"] as const)("exits with code 2 and a clear message on bad credentials (%s)", async (form) => {
