@@ -2,7 +2,7 @@
 // one transaction holding the owner's write, the outbox row, the per-field history and
 // the wake-up NOTIFY (delivered on commit).
 import { randomUUID } from "node:crypto";
-import type { EntityChanged, EntityState } from "@vantage/protocol";
+import type { Actor, Cause, EntityChanged, EntityState } from "@vantage/protocol";
 import pg from "pg";
 import { z } from "zod";
 import { VantageError } from "../errors.ts";
@@ -10,20 +10,30 @@ import { withTransaction } from "../storage/index.ts";
 import { CHANGE_COLUMNS, type ChangeRow, changeFromRow } from "./change-row.ts";
 import { canonicalize, diffStates } from "./diff.ts";
 import type { ChangeNotifier } from "./change-notifier.ts";
-import type { EntityDefinition, EntityHandle, EntityReadResult, HistoryOptions, MutateOptions, MutateResult, SqlClient } from "./types.ts";
+import type { EntityDefinition, EntityHandle, EntityReadResult, HistoryOptions, MutateManyOptions, MutateOptions, MutateResult, SqlClient } from "./types.ts";
 
-/** Inserts the outbox row and one transition per changed field, in one round trip. */
-const RECORD_CHANGE = `
-  WITH change AS (
+/**
+ * Inserts the outbox rows and one transition per changed field, for one or many changes
+ * of one kind, in one round trip. The changes arrive as one JSON array (changed_fields
+ * differ in length per row, which parallel unnest() arrays cannot carry).
+ */
+const RECORD_CHANGES = `
+  WITH input AS (
+    SELECT * FROM jsonb_to_recordset($1::jsonb)
+      AS r(change_id uuid, entity_id text, prev jsonb, next jsonb, delta jsonb, changed_fields text[])
+  ), change AS (
     INSERT INTO entity_changes (change_id, kind, entity_id, prev, next, delta, changed_fields, actor, cause)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-    RETURNING seq, kind, entity_id, prev, next, changed_fields, occurred_at
+    SELECT change_id, $2, entity_id, prev, next, delta, changed_fields, $3, $4 FROM input
+    RETURNING seq, change_id, kind, entity_id, prev, next, changed_fields, occurred_at
   ), transitions AS (
     INSERT INTO entity_transitions (seq, kind, entity_id, field, from_value, to_value, occurred_at)
     SELECT change.seq, change.kind, change.entity_id, field.name, change.prev -> field.name, change.next -> field.name, change.occurred_at
     FROM change, unnest(change.changed_fields) AS field(name)
   )
-  SELECT seq, occurred_at FROM change`;
+  SELECT change_id, seq, occurred_at FROM change`;
+
+/** Locks many entities in one round trip, in the caller's (sorted) order: no deadlocks. */
+const LOCK_MANY = `SELECT count(pg_advisory_xact_lock(hashtextextended(key, 0))) FROM unnest($1::text[]) AS key`;
 
 const HISTORY = `
   SELECT ${CHANGE_COLUMNS} FROM entity_changes
@@ -36,6 +46,15 @@ const LAST_TRANSITION = `
   ORDER BY seq DESC LIMIT 1`;
 
 const json = (value: unknown) => (value === null ? null : JSON.stringify(value));
+
+interface PendingChange {
+  changeId: string;
+  id: string;
+  prev: EntityState | null;
+  next: EntityState | null;
+  delta: EntityState;
+  changedFields: string[];
+}
 
 function toMap<State>(result: EntityReadResult<State>): Map<string, State> {
   return result instanceof Map ? new Map(result) : new Map(Object.entries(result as Record<string, State>));
@@ -62,6 +81,43 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
     return parsed.data;
   };
 
+  /** The change from prev to next, or null when nothing changed (nothing is recorded). */
+  const pendingChange = (id: string, prev: State | null, next: State | null): PendingChange | null => {
+    const { changedFields, delta } = diffStates(prev as EntityState | null, next as EntityState | null);
+    const existenceChanged = (prev === null) !== (next === null);
+    if (changedFields.length === 0 && !existenceChanged) return null;
+    return {
+      changeId: randomUUID(),
+      id,
+      prev: prev === null ? null : (canonicalize(prev) as EntityState),
+      next: next === null ? null : (canonicalize(next) as EntityState),
+      delta,
+      changedFields,
+    };
+  };
+
+  /** Records changes in the open transaction; only what the database decides comes back. */
+  const recordChanges = async (tx: SqlClient, pending: PendingChange[], actor: Actor, cause: Cause | null): Promise<Map<string, EntityChanged>> => {
+    const recorded = new Map<string, EntityChanged>();
+    if (pending.length === 0) return recorded;
+    const input = pending.map((c) => ({ change_id: c.changeId, entity_id: c.id, prev: c.prev, next: c.next, delta: c.delta, changed_fields: c.changedFields }));
+    const { rows } = await tx.query<{ change_id: string; seq: string; occurred_at: Date }>({
+      name: "vantage_record_changes",
+      text: RECORD_CHANGES,
+      values: [JSON.stringify(input), kind, JSON.stringify(actor), json(cause)],
+    });
+    const stamped = new Map(rows.map((row) => [row.change_id, row]));
+    for (const { changeId, id, prev, next, delta, changedFields } of pending) {
+      const row = stamped.get(changeId)!;
+      recorded.set(id, { seq: Number(row.seq), changeId, kind, id, prev, next, delta, changedFields, actor, cause, occurredAt: row.occurred_at.toISOString() });
+    }
+    return recorded;
+  };
+
+  const announce = (changes: Iterable<EntityChanged>) => {
+    for (const change of changes) notifier.committed(change.seq!);
+  };
+
   const record = async (options: MutateOptions, tombstone: boolean): Promise<MutateResult<State>> => {
     const { id, actor, cause = null, apply } = options;
     const lockKey = `${kind}:${id}`;
@@ -71,35 +127,35 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
         const prev = await readOne(id, tx);
         await apply(tx);
         const next = tombstone ? null : validate(id, await readOne(id, tx));
-        const { changedFields, delta } = diffStates(prev as EntityState | null, next as EntityState | null);
-        const existenceChanged = (prev === null) !== (next === null);
-        if (changedFields.length === 0 && !existenceChanged) return { prev, next, change: null };
-        const change = {
-          changeId: randomUUID(),
-          kind,
-          id,
-          prev: prev === null ? null : (canonicalize(prev) as EntityState),
-          next: next === null ? null : (canonicalize(next) as EntityState),
-          delta,
-          changedFields,
-          actor,
-          cause,
-        };
-        // Only what the database decides comes back; the rest is already in hand.
-        const { rows } = await tx.query<{ seq: string; occurred_at: Date }>({
-          name: "vantage_record_change",
-          text: RECORD_CHANGE,
-          values: [change.changeId, kind, id, json(change.prev), json(change.next), JSON.stringify(delta), changedFields, JSON.stringify(actor), json(cause)],
-        });
-        const recorded: EntityChanged = { seq: Number(rows[0]!.seq), ...change, occurredAt: rows[0]!.occurred_at.toISOString() };
-        return { prev, next, change: recorded };
+        const pending = pendingChange(id, prev, next);
+        const recorded = await recordChanges(tx, pending ? [pending] : [], actor, cause);
+        return { prev, next, change: recorded.get(id) ?? null };
       },
       // Serialize on (kind, id) inside BEGIN's round trip: concurrent mutations of one
       // entity queue here, so each reads the state the previous one committed.
       { begin: `BEGIN; SELECT pg_advisory_xact_lock(hashtextextended(${pg.escapeLiteral(lockKey)}, 0))` },
     );
-    if (result.change) notifier.committed(result.change.seq!);
+    if (result.change) announce([result.change]);
     return result;
+  };
+
+  const recordMany = async (options: MutateManyOptions): Promise<Array<MutateResult<State> & { id: string }>> => {
+    const { actor, cause = null, apply } = options;
+    // Sorted, so two batches that overlap take their common locks in the same order.
+    const ids = [...new Set(options.ids)].sort();
+    if (ids.length === 0) return [];
+    const results = await withTransaction(pool, async (tx) => {
+      await tx.query({ name: "vantage_lock_entities", text: LOCK_MANY, values: [ids.map((id) => `${kind}:${id}`)] });
+      const prevs = toMap(await read(ids, tx));
+      await apply(tx, ids);
+      const nexts = toMap(await read(ids, tx));
+      const states = ids.map((id) => ({ id, prev: prevs.get(id) ?? null, next: validate(id, nexts.get(id) ?? null) }));
+      const pending = states.map(({ id, prev, next }) => pendingChange(id, prev, next)).filter((c) => c !== null);
+      const recorded = await recordChanges(tx, pending, actor, cause);
+      return states.map(({ id, prev, next }) => ({ id, prev, next, change: recorded.get(id) ?? null }));
+    });
+    announce(results.flatMap((result) => (result.change ? [result.change] : [])));
+    return results;
   };
 
   return {
@@ -107,6 +163,7 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
     get: async (id) => toMap(await read([id])).get(id) ?? null,
     getMany: async (ids) => toMap(await read(ids)),
     mutate: (options) => record(options, false),
+    mutateMany: recordMany,
     remove: (options) => record(options, true),
     inStateSince: async (id, field) => {
       const { rows } = await pool.query<{ occurred_at: Date }>(LAST_TRANSITION, [kind, id, field]);

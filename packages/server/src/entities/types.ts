@@ -31,6 +31,14 @@ export interface MutateOptions {
   apply: (tx: SqlClient) => Promise<unknown>;
 }
 
+export interface MutateManyOptions {
+  ids: readonly string[];
+  actor: Actor;
+  cause?: Cause | null;
+  /** One write for all of them, in the transaction; receives the ids (deduplicated, sorted). */
+  apply: (tx: SqlClient, ids: readonly string[]) => Promise<unknown>;
+}
+
 export interface MutateResult<State> {
   prev: State | null;
   next: State | null;
@@ -50,6 +58,12 @@ export interface EntityHandle<State> {
   get(id: string): Promise<State | null>;
   getMany(ids: readonly string[]): Promise<Map<string, State>>;
   mutate(options: MutateOptions): Promise<MutateResult<State>>;
+  /**
+   * Many entities of this kind in ONE transaction: all locked (in sorted order), read in one
+   * batch before and after the owner's single write, and recorded in one statement. For
+   * bulk edges such as a mass heartbeat loss. One result per distinct id, sorted by id.
+   */
+  mutateMany(options: MutateManyOptions): Promise<Array<MutateResult<State> & { id: string }>>;
   /** Like mutate, but records a tombstone (next = null); `apply` deletes the owner's row. */
   remove(options: MutateOptions): Promise<MutateResult<State>>;
   /** When `field` last changed to its current value; null if it never did. */

@@ -7,7 +7,6 @@ import { createLeaderLoop } from "../cluster/leader-loop.ts";
 import { createWakeableSleep } from "../cluster/wakeable-sleep.ts";
 import type { Logger } from "../log.ts";
 import { AdvisoryLock } from "../storage/index.ts";
-import { markEach } from "./mark-each.ts";
 import type { SatelliteService } from "./service.ts";
 
 /** Time between sweeps. Detection comes within threshold + this + the marking itself. */
@@ -18,13 +17,13 @@ const MAX_MONITOR_INTERVAL_MS = 2000;
 
 export interface HeartbeatMonitorOptions {
   pool: pg.Pool;
-  satellites: Pick<SatelliteService, "findExpired" | "markHeartbeatLost">;
+  satellites: Pick<SatelliteService, "findExpired" | "markHeartbeatLostMany">;
   logger: Logger;
   /** Time between sweeps of the active monitor (default 1 s, at most 2 s). */
   intervalMs?: number;
   /** How often a standby monitor tries to become the active one (default 1 s). */
   takeoverIntervalMs?: number;
-  /** Most satellites one sweep handles; a larger backlog continues at once. */
+  /** Most satellites one sweep handles (one transaction); a larger backlog continues at once. */
   batchSize?: number;
   registry?: Registry;
   /** Observes the loop (tests): after each sweep of the active monitor. */
@@ -47,7 +46,7 @@ export function createHeartbeatMonitor(options: HeartbeatMonitorOptions): Heartb
   const { pool, satellites } = options;
   const intervalMs = Math.min(options.intervalMs ?? HEARTBEAT_MONITOR_INTERVAL_MS, MAX_MONITOR_INTERVAL_MS);
   const takeoverIntervalMs = options.takeoverIntervalMs ?? 1000;
-  const batchSize = options.batchSize ?? 1000;
+  const batchSize = options.batchSize ?? 500;
   const log = options.logger.child({ component: "heartbeat-monitor" });
   const lostCounter = new Counter({
     name: "satellite_heartbeat_lost_total",
@@ -58,18 +57,20 @@ export function createHeartbeatMonitor(options: HeartbeatMonitorOptions): Heartb
   let running = false;
   let loop: Promise<void> | undefined;
 
-  const markLost = async (satelliteId: string): Promise<boolean> => {
+  const markLost = async (expired: string[]): Promise<string[]> => {
+    if (expired.length === 0) return [];
     try {
-      return (await satellites.markHeartbeatLost({ satelliteId })).change !== null;
+      return await satellites.markHeartbeatLostMany({ satelliteIds: expired });
     } catch (error) {
-      log.warn({ err: error, satelliteId }, "could not record a lost heartbeat; the next sweep retries");
-      return false;
+      log.warn({ err: error, satellites: expired.length }, "could not record lost heartbeats; the next sweep retries");
+      return [];
     }
   };
 
   const sweepBatch = async (): Promise<{ lost: string[]; more: boolean }> => {
     const expired = await satellites.findExpired({ limit: batchSize });
-    const lost = await markEach(expired, markLost);
+    // One transaction for the whole batch: a mass outage is recorded in a few commits.
+    const lost = await markLost(expired);
     lostCounter.inc(lost.length);
     if (lost.length > 0) log.info({ satellites: lost.length }, "recorded satellites whose heartbeat was lost");
     // A full batch that made progress leaves more behind: continue without sleeping.

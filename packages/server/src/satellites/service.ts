@@ -65,6 +65,15 @@ const MARK_HEARTBEAT_LOST = `
     AND last_connection_event = 'connected'
     AND last_heartbeat_at + ${THRESHOLD} < $2::timestamptz`;
 
+// The same edge for a batch of satellites: one statement, each row re-checked as above.
+const MARK_HEARTBEAT_LOST_MANY = `
+  UPDATE satellites
+  SET last_connection_event = 'heartbeat_lost',
+      updated_at = $2::timestamptz
+  WHERE id = ANY($1::uuid[])
+    AND last_connection_event = 'connected'
+    AND last_heartbeat_at + ${THRESHOLD} < $2::timestamptz`;
+
 const MARK_RECOVERED = `
   UPDATE satellites
   SET last_connection_event = 'connected',
@@ -271,6 +280,22 @@ export class SatelliteService {
     return this.lifecycle(input, input.actor ?? SYSTEM_ACTOR, (tx, now) =>
       tx.query(MARK_HEARTBEAT_LOST, [input.satelliteId, now, OFFLINE_THRESHOLD_MS]),
     );
+  }
+
+  /**
+   * `heartbeat_lost` for many satellites in one transaction (a mass outage must not cost a
+   * commit per satellite); each one only if still connected and past its own threshold.
+   * Returns the ids whose loss was recorded.
+   */
+  async markHeartbeatLostMany(input: { satelliteIds: readonly string[]; actor?: Actor; cause?: Cause | null }): Promise<string[]> {
+    input.satelliteIds.forEach((id) => assertUuid("satelliteId", id));
+    const results = await this.connection.mutateMany({
+      ids: input.satelliteIds,
+      actor: input.actor ?? SYSTEM_ACTOR,
+      cause: input.cause ?? null,
+      apply: (tx, ids) => tx.query(MARK_HEARTBEAT_LOST_MANY, [ids, new Date(this.now()), OFFLINE_THRESHOLD_MS]),
+    });
+    return results.filter((result) => result.change !== null).map((result) => result.id);
   }
 
   /** A heartbeat arrived after its loss was recorded: `connected` again, heartbeat now. */

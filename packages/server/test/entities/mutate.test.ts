@@ -1,6 +1,7 @@
 import { SYSTEM_ACTOR, type Actor } from "@vantage/protocol";
 import { z } from "zod";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SqlClient } from "../../src/entities/index.ts";
 import { createTestDatabase } from "../support/database.ts";
 import { startTestInstance, type TestInstance } from "../support/instance.ts";
 import { CREATE_THINGS, defineThings, deleteThing, incrementThing, upsertThing } from "../support/things.ts";
@@ -123,6 +124,53 @@ describe("mutate", () => {
     expect(await thingsB.get("shared-1")).toEqual(await thingsA.get("shared-1"));
     expect((await thingsB.history("shared-1"))[0]).toEqual((await thingsA.history("shared-1"))[0]);
     expect((await thingsB.history("shared-1"))[0]).toEqual(change);
+  });
+});
+
+describe("mutateMany", () => {
+  const setMany = (ids: readonly string[], value: number) => (tx: SqlClient) =>
+    tx.query("INSERT INTO test_things (id, value, label) SELECT unnest($1::text[]), $2, 'x' ON CONFLICT (id) DO UPDATE SET value = $2", [ids, value]);
+
+  it("records one change per entity that changed, in one transaction, and nothing for the others", async () => {
+    await thingsA.mutate({ id: "many-same", actor: SYSTEM_ACTOR, apply: upsertThing("many-same", 9) });
+    const ids = ["many-b", "many-a", "many-same", "many-a"];
+    const results = await thingsA.mutateMany({ ids, actor: alice, apply: (tx, sorted) => setMany(sorted, 9)(tx) });
+    expect(results.map((r) => r.id)).toEqual(["many-a", "many-b", "many-same"]);
+    expect(results.map((r) => r.change === null)).toEqual([false, false, true]);
+    expect(results[0]!.change).toMatchObject({ kind: "thing", id: "many-a", prev: null, next: { value: 9, label: "x" }, actor: alice });
+    const { rows } = await a.pool.query<{ n: number }>("SELECT count(DISTINCT xid)::int AS n FROM entity_changes WHERE entity_id IN ('many-a', 'many-b')");
+    expect(rows[0]!.n).toBe(1);
+    expect(await thingsB.get("many-b")).toEqual({ value: 9, label: "x" });
+  });
+
+  it("rolls everything back when the write throws", async () => {
+    const failing = thingsA.mutateMany({
+      ids: ["many-fail-1", "many-fail-2"],
+      actor: SYSTEM_ACTOR,
+      apply: async (tx, sorted) => {
+        await setMany(sorted, 1)(tx);
+        throw new Error("bulk write failed");
+      },
+    });
+    await expect(failing).rejects.toThrow("bulk write failed");
+    expect(await countRows("entity_changes", "many-fail-1")).toBe(0);
+    expect(await countRows("test_things", "many-fail-2")).toBe(0);
+  });
+
+  it("serializes with single mutations and other batches on shared entities, without deadlock", async () => {
+    const ids = ["chain-1", "chain-2", "chain-3"];
+    await thingsA.mutateMany({ ids, actor: SYSTEM_ACTOR, apply: (tx, sorted) => setMany(sorted, 0)(tx) });
+    const bump = (set: readonly string[]) => (tx: SqlClient) =>
+      tx.query("UPDATE test_things SET value = value + 1 WHERE id = ANY($1::text[])", [set]);
+    await Promise.all([
+      ...Array.from({ length: 6 }, (_, i) => (i % 2 ? thingsA : thingsB).mutateMany({ ids: i % 2 ? ids : [...ids].reverse(), actor: SYSTEM_ACTOR, apply: (tx, sorted) => bump(sorted)(tx) })),
+      ...Array.from({ length: 6 }, (_, i) => thingsA.mutate({ id: ids[i % 3]!, actor: SYSTEM_ACTOR, apply: bump([ids[i % 3]!]) })),
+    ]);
+    for (const id of ids) {
+      const history = (await thingsA.history(id)).reverse();
+      expect(history.at(-1)!.next).toEqual({ value: 8, label: "x" });
+      history.slice(1).forEach((change, i) => expect(change.prev).toEqual(history[i]!.next));
+    }
   });
 });
 

@@ -61,6 +61,25 @@ async function connect(satelliteId: string, sessionId = randomUUID()): Promise<s
   return sessionId;
 }
 
+describe("SatelliteService.markHeartbeatLostMany", () => {
+  it("records heartbeat_lost in one transaction for exactly the connected satellites past their own threshold", async () => {
+    const t0 = clock;
+    const [expired1, expired2, patient, neverConnected] = await Promise.all([createSatellite(a), createSatellite(a), createSatellite(a, { offlineThresholdMs: 600_000 }), createSatellite(a)]);
+    for (const id of [expired1!, expired2!, patient!]) await connect(id);
+    clock = t0 + OFFLINE_THRESHOLD_MS + 1;
+    const lost = await a.satellites.markHeartbeatLostMany({ satelliteIds: [expired2!, patient!, expired1!, neverConnected!] });
+    expect(lost.sort()).toEqual([expired1!, expired2!].sort());
+    const { rows } = await a.pool.query<{ n: number }>(
+      "SELECT count(DISTINCT xid)::int AS n FROM entity_changes WHERE entity_id = ANY($1) AND next ->> 'lastEvent' = 'heartbeat_lost'",
+      [[expired1, expired2]],
+    );
+    expect(rows[0]!.n).toBe(1);
+    expect(await a.satellites.markHeartbeatLostMany({ satelliteIds: [expired1!, expired2!] })).toEqual([]);
+    expect(await countChanges(expired1!)).toBe(2);
+    expect(await a.satellites.connection.get(patient!)).toMatchObject({ status: "online", lastEvent: "connected" });
+  });
+});
+
 describe("SatelliteService lifecycle", () => {
   it("gives a satellite that never connected no state", async () => {
     const id = await createSatellite(a);
