@@ -4,6 +4,7 @@ import path from "node:path";
 import { HEARTBEAT_INTERVAL_MS, OFFLINE_THRESHOLD_MS } from "@vantage/protocol";
 import { z } from "zod";
 import { MAX_ADMIN_TOKEN_LENGTH } from "./auth/index.ts";
+import { parseSecretKey, SECRET_KEY_FORMAT } from "./crypto/index.ts";
 import { VantageError } from "./errors.ts";
 import type { LogFormat } from "./log.ts";
 
@@ -44,6 +45,15 @@ const configSchema = z.object({
     .int("must be a whole number of milliseconds")
     .min(100, "must be at least 100 ms")
     .max(OFFLINE_THRESHOLD_MS, `must be at most ${OFFLINE_THRESHOLD_MS} ms (the default offline threshold)`),
+  /** Encrypts secrets at rest (see crypto/secret-key.ts for what happens when it is unset). */
+  secretKey: z
+    .string()
+    .transform((value, context) => {
+      const key = parseSecretKey(value);
+      if (!key) context.addIssue({ code: "custom", message: SECRET_KEY_FORMAT });
+      return key ?? z.NEVER;
+    })
+    .optional(),
 });
 
 export type Config = z.infer<typeof configSchema> & { logFormat: LogFormat };
@@ -69,12 +79,14 @@ const SOURCES: Record<keyof z.infer<typeof configSchema>, { env: string; flag?: 
   // No flag: a command line is visible to every user of the machine.
   adminToken: { env: "VANTAGE_ADMIN_TOKEN" },
   heartbeatIntervalMs: { env: "VANTAGE_HEARTBEAT_INTERVAL_MS" },
+  secretKey: { env: "VANTAGE_SECRET_KEY" },
 };
 
 /** How a rejected value is shown: never a secret. */
 const SHOW_VALUE: Partial<Record<keyof typeof SOURCES, (value: string) => string>> = {
   databaseUrl: maskDatabaseUrl,
   adminToken: () => "<redacted>",
+  secretKey: () => "<redacted>",
 };
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -97,6 +109,7 @@ export function loadConfig(
     logFormat: pick("logFormat") ?? (options.isTTY ? "pretty" : "json"),
     adminToken: fromEnv("adminToken"),
     heartbeatIntervalMs: fromEnv("heartbeatIntervalMs") ?? String(HEARTBEAT_INTERVAL_MS),
+    secretKey: fromEnv("secretKey"),
   };
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {

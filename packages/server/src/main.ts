@@ -6,11 +6,13 @@ import { HEARTBEAT_INTERVAL_MS } from "@vantage/protocol";
 import { createAdminTokenVerifier, ensureAdminToken } from "./auth/index.ts";
 import { createNotificationHub } from "./cluster/notification-hub.ts";
 import type { Config } from "./config.ts";
+import { openSecretBox } from "./crypto/index.ts";
 import { createEntityRegistry, createEntityRouter, createLiveFeed, type EntityRegistry, type EntityRouter, type LiveFeed } from "./entities/index.ts";
 import { createApp, type Readiness } from "./http/app.ts";
 import { startHttpServer } from "./http/http-server.ts";
 import { createMetrics } from "./http/metrics.ts";
 import type { Logger } from "./log.ts";
+import { createNotificationChannelRoutes, createNotificationSenders, NotificationService } from "./notifications/index.ts";
 import {
   createHeartbeatBuffer,
   createHeartbeatMonitor,
@@ -35,11 +37,12 @@ export interface Core {
   registry: SatelliteRegistry;
   gateway: SatelliteGateway;
   monitor: HeartbeatMonitor;
+  notifications: NotificationService;
   /** Stops accepting, drains, closes the pool and any embedded PostgreSQL. Idempotent. */
   stop(): Promise<void>;
 }
 
-type ServerConfig = Pick<Config, "host" | "port" | "databaseUrl" | "dataDir"> & Partial<Pick<Config, "adminToken" | "heartbeatIntervalMs">>;
+type ServerConfig = Pick<Config, "host" | "port" | "databaseUrl" | "dataDir"> & Partial<Pick<Config, "adminToken" | "heartbeatIntervalMs" | "secretKey">>;
 
 /** Knobs tests and labs turn; production runs on the defaults. */
 export interface CoreOptions {
@@ -79,6 +82,8 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
     const satellites = new SatelliteService({ pool: database.pool, entities, now, logger: log });
     const registry = new SatelliteRegistry({ pool: database.pool, satellites, now });
     await ensureAdminToken({ pool: database.pool, logger: log, configuredToken: config.adminToken });
+    const box = await openSecretBox({ configuredKey: config.secretKey, dataDir: config.dataDir, databaseUrl: config.databaseUrl, logger: log });
+    const notifications = new NotificationService({ pool: database.pool, box, senders: createNotificationSenders({ now }) });
     const liveFeed = createLiveFeed({ pool: database.pool, hub, logger: log });
     await liveFeed.start();
     closers.push({ name: "live feed", close: liveFeed.stop });
@@ -101,7 +106,10 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
       instanceId,
       api: {
         verifyAdmin: createAdminTokenVerifier({ pool: database.pool, now }),
-        routes: { "/satellites": createSatelliteRoutes({ registry, heartbeatIntervalMs }) },
+        routes: {
+          "/satellites": createSatelliteRoutes({ registry, heartbeatIntervalMs }),
+          "/notification-channels": createNotificationChannelRoutes({ service: notifications }),
+        },
       },
     });
     const http = await startHttpServer(app, { host: config.host, port: config.port });
@@ -152,6 +160,7 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
       registry,
       gateway,
       monitor,
+      notifications,
       stop: () => (stopping ??= stopAll()),
     };
   } catch (error) {

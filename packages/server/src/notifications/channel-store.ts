@@ -1,0 +1,177 @@
+// The notification_channels table: create, list, read, update and delete channels, with their
+// secret fields sealed at rest; and the one read that decrypts them, for a delivery.
+import { randomUUID } from "node:crypto";
+import type pg from "pg";
+import { z } from "zod";
+import type { SecretBox } from "../crypto/index.ts";
+import { VantageError } from "../errors.ts";
+import { withTransaction } from "../storage/index.ts";
+import { type ChannelType, type CreateChannelRequest, SECRET_FIELDS, type UpdateChannelRequest } from "./channel-schemas.ts";
+import type { ResolvedChannel } from "./sender.ts";
+
+/**
+ * A channel as the API shows it: `config` holds only the non-secret fields; `secretsSet`
+ * names the secret fields that have a value (they are never returned, not even masked).
+ */
+export interface ChannelView {
+  id: string;
+  name: string;
+  type: ChannelType;
+  config: Record<string, unknown>;
+  secretsSet: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+interface ChannelRow {
+  id: string;
+  name: string;
+  type: ChannelType;
+  config: Record<string, unknown>;
+  secrets: string;
+  secret_fields: string[];
+  created_at: Date;
+  updated_at: Date;
+}
+
+const COLUMNS = "id, name, type, config, secrets, secret_fields, created_at, updated_at";
+const INSERT = `
+  INSERT INTO notification_channels (id, name, type, config, secrets, secret_fields, created_at, updated_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+  RETURNING ${COLUMNS}`;
+const SELECT_ONE = `SELECT ${COLUMNS} FROM notification_channels WHERE id = $1`;
+const SELECT_ALL = `SELECT ${COLUMNS} FROM notification_channels ORDER BY name`;
+const UPDATE = `
+  UPDATE notification_channels
+  SET name = $2, config = $3, secrets = $4, secret_fields = $5, updated_at = $6
+  WHERE id = $1
+  RETURNING ${COLUMNS}`;
+const DELETE = "DELETE FROM notification_channels WHERE id = $1";
+
+const uuid = z.uuid();
+
+function toView(row: ChannelRow): ChannelView {
+  return {
+    id: row.id,
+    name: row.name,
+    type: row.type,
+    config: row.config,
+    secretsSet: row.secret_fields,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+export function channelNotFound(id: string): VantageError {
+  return new VantageError("not_found", "notification_channel_not_found", `No notification channel has the id ${JSON.stringify(id)}; list them with GET /api/v1/notification-channels.`);
+}
+
+function nameTaken(name: string, cause: unknown): VantageError {
+  return new VantageError("conflict", "notification_channel_name_taken", `A notification channel named "${name}" already exists; choose another name.`, { cause });
+}
+
+const UNIQUE_VIOLATION = "23505";
+
+// The row id is the associated data: a sealed value only opens on the row it was written for.
+const sealContext = (id: string) => `notification-channel:${id}`;
+
+/** Splits settings into the stored config and the secret fields (only those with a value). */
+function split(type: ChannelType, settings: Record<string, unknown>) {
+  const secretNames: readonly string[] = SECRET_FIELDS[type];
+  const config: Record<string, unknown> = {};
+  const secrets: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(settings)) {
+    if (value === undefined) continue;
+    (secretNames.includes(key) ? secrets : config)[key] = value;
+  }
+  return { config, secrets, secretFields: Object.keys(secrets).sort() };
+}
+
+export interface NotificationChannelStoreOptions {
+  pool: pg.Pool;
+  box: SecretBox;
+  /** The clock, in epoch milliseconds. */
+  now?: () => number;
+}
+
+export class NotificationChannelStore {
+  private readonly pool: pg.Pool;
+  private readonly box: SecretBox;
+  private readonly now: () => number;
+
+  constructor(options: NotificationChannelStoreOptions) {
+    this.pool = options.pool;
+    this.box = options.box;
+    this.now = options.now ?? Date.now;
+  }
+
+  async create(input: CreateChannelRequest): Promise<ChannelView> {
+    const id = randomUUID();
+    const { config, secrets, secretFields } = split(input.type, input.config);
+    const sealed = this.box.seal(JSON.stringify(secrets), sealContext(id));
+    try {
+      const { rows } = await this.pool.query<ChannelRow>(INSERT, [id, input.name, input.type, config, sealed, secretFields, new Date(this.now())]);
+      return toView(rows[0]!);
+    } catch (error) {
+      throw (error as { code?: string }).code === UNIQUE_VIOLATION ? nameTaken(input.name, error) : error;
+    }
+  }
+
+  async list(): Promise<ChannelView[]> {
+    const { rows } = await this.pool.query<ChannelRow>(SELECT_ALL);
+    return rows.map(toView);
+  }
+
+  async get(id: string): Promise<ChannelView> {
+    return toView(await this.row(this.pool, id));
+  }
+
+  /**
+   * Applies a PATCH validated by `updateChannelSchemas[type]`: omitted fields are kept (secrets
+   * too), null clears an optional one. The old secrets are decrypted only when some are kept,
+   * so a channel sealed under a lost key can be repaired by sending all its secrets again.
+   */
+  async update(id: string, patch: UpdateChannelRequest): Promise<ChannelView> {
+    const name = patch.name;
+    try {
+      return await withTransaction(this.pool, async (tx) => {
+        const row = await this.row(tx, id, " FOR UPDATE");
+        const changes = patch.config ?? {};
+        const keepsSecrets = row.secret_fields.some((field) => !(field in changes));
+        const settings: Record<string, unknown> = { ...row.config, ...(keepsSecrets ? this.openSecrets(row) : {}) };
+        for (const [key, value] of Object.entries(changes)) {
+          if (value === null) delete settings[key];
+          else if (value !== undefined) settings[key] = value;
+        }
+        const { config, secrets, secretFields } = split(row.type, settings);
+        const sealed = this.box.seal(JSON.stringify(secrets), sealContext(id));
+        const { rows } = await tx.query<ChannelRow>(UPDATE, [id, name ?? row.name, config, sealed, secretFields, new Date(this.now())]);
+        return toView(rows[0]!);
+      });
+    } catch (error) {
+      throw (error as { code?: string }).code === UNIQUE_VIOLATION ? nameTaken(name ?? "", error) : error;
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    const { rowCount } = uuid.safeParse(id).success ? await this.pool.query(DELETE, [id]) : { rowCount: 0 };
+    if (rowCount === 0) throw channelNotFound(id);
+  }
+
+  /** The channel with its secrets decrypted, for a delivery. Throws when the key differs. */
+  async resolve(id: string): Promise<ResolvedChannel> {
+    const row = await this.row(this.pool, id);
+    const settings = { ...row.config, ...this.openSecrets(row) };
+    return { id: row.id, name: row.name, type: row.type, settings } as ResolvedChannel;
+  }
+
+  private async row(client: pg.Pool | pg.PoolClient, id: string, lock = ""): Promise<ChannelRow> {
+    const row = uuid.safeParse(id).success ? (await client.query<ChannelRow>(`${SELECT_ONE}${lock}`, [id])).rows[0] : undefined;
+    if (!row) throw channelNotFound(id);
+    return row;
+  }
+
+  private openSecrets(row: ChannelRow): Record<string, unknown> {
+    return JSON.parse(this.box.open(row.secrets, sealContext(row.id))) as Record<string, unknown>;
+  }
+}

@@ -1,0 +1,59 @@
+// The one interface every channel type delivers through, and the errors a delivery fails
+// with: transient (retry later) or rejected (the receiver refused; fix the channel).
+import { VantageError } from "../errors.ts";
+import type { ChannelSettingsOf, ChannelType } from "./channel-schemas.ts";
+
+export type Severity = "info" | "warning" | "critical";
+
+export interface Notification {
+  title: string;
+  message: string;
+  severity?: Severity;
+  /** Structured detail: sent as JSON by webhooks, appended to emails; chat channels show only the text. */
+  payload?: Record<string, unknown>;
+}
+
+export interface DeliveryReceipt {
+  /** The receiver's status: the HTTP status, or the SMTP reply code. */
+  status?: number;
+}
+
+export interface SendOptions {
+  /** Cancels the delivery (each sender also stops at its own timeout). */
+  signal?: AbortSignal;
+}
+
+/** Delivers or throws a VantageError (see undeliverable and rejected below). */
+export type ChannelSender<Settings> = (settings: Settings, notification: Notification, options: SendOptions) => Promise<DeliveryReceipt>;
+
+export type NotificationSenders = { [T in ChannelType]: ChannelSender<ChannelSettingsOf[T]> };
+
+/** A channel with its secrets decrypted: only ever in memory, on its way to a sender. */
+export type ResolvedChannel = { [T in ChannelType]: { id: string; name: string; type: T; settings: ChannelSettingsOf[T] } }[ChannelType];
+
+export function deliver(senders: NotificationSenders, channel: ResolvedChannel, notification: Notification, options: SendOptions = {}): Promise<DeliveryReceipt> {
+  // TypeScript cannot correlate senders[type] with settings of the same type; the union guarantees it.
+  const send = senders[channel.type] as ChannelSender<ResolvedChannel["settings"]>;
+  return send(channel.settings, notification, options);
+}
+
+/** Worth retrying later: unreachable, timed out, or the receiver answered 5xx or 429. */
+export function undeliverable(message: string, options: { status?: number; cause?: unknown } = {}): VantageError {
+  return new VantageError("transient", "notification_undeliverable", message, { cause: options.cause, details: { status: options.status } });
+}
+
+/** Not worth retrying: the receiver refused (4xx, SMTP 5xx, bad credentials); the channel needs fixing. */
+export function rejected(message: string, options: { status?: number; cause?: unknown } = {}): VantageError {
+  return new VantageError("invalid_input", "notification_rejected", message, { cause: options.cause, details: { status: options.status } });
+}
+
+/** The caller's signal and the sender's own timeout as one signal. */
+export function withTimeout(signal: AbortSignal | undefined, timeoutMs: number): AbortSignal {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  return signal ? AbortSignal.any([signal, timeout]) : timeout;
+}
+
+/** The title with its severity in front, e.g. `[CRITICAL] eu-west is down`: the subject line of every channel. */
+export function headline(notification: Notification): string {
+  return notification.severity ? `[${notification.severity.toUpperCase()}] ${notification.title}` : notification.title;
+}

@@ -1,0 +1,96 @@
+// Local fake receivers for notification tests on 127.0.0.1, port 0: an HTTP server that
+// records every raw request (never deduplicating), and an SMTP server from smtp-server.
+import { createServer, type IncomingHttpHeaders, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { SMTPServer } from "smtp-server";
+
+export interface ReceivedRequest {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+export interface HttpReceiver {
+  /** http://127.0.0.1:<port> */
+  origin: string;
+  requests: ReceivedRequest[];
+  /** How the next requests are answered; `hang` never answers. */
+  answer(response: { status: number; body?: string } | "hang"): void;
+  close(): Promise<void>;
+}
+
+export async function startHttpReceiver(): Promise<HttpReceiver> {
+  const requests: ReceivedRequest[] = [];
+  let answer: { status: number; body?: string } | "hang" = { status: 200, body: "ok" };
+  const hanging: ServerResponse[] = [];
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      requests.push({ method: request.method!, path: request.url!, headers: request.headers, body: Buffer.concat(chunks).toString("utf8") });
+      if (answer === "hang") hanging.push(response);
+      else response.writeHead(answer.status, { "content-type": "text/plain" }).end(answer.body ?? "");
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    requests,
+    answer: (next) => {
+      answer = next;
+    },
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+    },
+  };
+}
+
+export interface ReceivedMail {
+  from: string | undefined;
+  to: string[];
+  /** The authenticated user, when the client logged in. */
+  user: string | undefined;
+  raw: string;
+}
+
+export interface SmtpReceiver {
+  port: number;
+  messages: ReceivedMail[];
+  close(): Promise<void>;
+}
+
+/** Plain SMTP (no STARTTLS) with optional login: `username` / `password` is the only valid pair. */
+export async function startSmtpReceiver(credentials: { username: string; password: string }): Promise<SmtpReceiver> {
+  const messages: ReceivedMail[] = [];
+  const server = new SMTPServer({
+    logger: false,
+    disabledCommands: ["STARTTLS"],
+    allowInsecureAuth: true,
+    authOptional: true,
+    closeTimeout: 1_000,
+    onAuth(auth, _session, callback) {
+      if (auth.username === credentials.username && auth.password === credentials.password) callback(null, { user: auth.username });
+      else callback(new Error("Invalid username or password"));
+    },
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+      stream.on("end", () => {
+        const envelope = session.envelope;
+        messages.push({
+          from: envelope.mailFrom === false ? undefined : envelope.mailFrom.address,
+          to: envelope.rcptTo.map((recipient) => recipient.address),
+          user: session.user as string | undefined,
+          raw: Buffer.concat(chunks).toString("utf8"),
+        });
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.server.address() as AddressInfo;
+  return { port, messages, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
