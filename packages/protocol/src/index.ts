@@ -6,3 +6,4 @@ export type { Actor, ActorType } from "./actor.ts";
 export { causeSchema, entityChangedSchema } from "./entity-changed.ts";
 export type { Cause, EntityChanged, EntityState } from "./entity-changed.ts";
 export * from "./satellite/index.ts";
+export * from "./automation/index.ts";

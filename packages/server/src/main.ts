@@ -4,6 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { HEARTBEAT_INTERVAL_MS } from "@vantage/protocol";
 import { createAdminTokenVerifier, ensureAdminToken } from "./auth/index.ts";
+import { createAutomationRoutes, createTriggerRegistry, createTriggerRoutes, type TriggerRegistry } from "./automations/index.ts";
 import { createNotificationHub } from "./cluster/notification-hub.ts";
 import type { Config } from "./config.ts";
 import { openSecretBox } from "./crypto/index.ts";
@@ -20,8 +21,11 @@ import {
   createSatelliteRoutes,
   type HeartbeatMonitor,
   type SatelliteGateway,
+  SATELLITE_CONNECTION_ENTITY_KIND,
+  satelliteConnectionStateSchema,
   SatelliteRegistry,
   SatelliteService,
+  satelliteTriggers,
 } from "./satellites/index.ts";
 import { type Database, loadMigrations, migrate, openDatabase, schemaStatus } from "./storage/index.ts";
 
@@ -38,6 +42,8 @@ export interface Core {
   gateway: SatelliteGateway;
   monitor: HeartbeatMonitor;
   notifications: NotificationService;
+  /** Every trigger modules registered, with its payload schema (the router index reads it). */
+  triggers: TriggerRegistry;
   /** Stops accepting, drains, closes the pool and any embedded PostgreSQL. Idempotent. */
   stop(): Promise<void>;
 }
@@ -84,6 +90,8 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
     await ensureAdminToken({ pool: database.pool, logger: log, configuredToken: config.adminToken });
     const box = await openSecretBox({ configuredKey: config.secretKey, dataDir: config.dataDir, databaseUrl: config.databaseUrl, logger: log });
     const notifications = new NotificationService({ pool: database.pool, box, senders: createNotificationSenders({ now }) });
+    const triggers = createTriggerRegistry(satelliteTriggers);
+    const entityKinds = { [SATELLITE_CONNECTION_ENTITY_KIND]: satelliteConnectionStateSchema };
     const liveFeed = createLiveFeed({ pool: database.pool, hub, logger: log });
     await liveFeed.start();
     closers.push({ name: "live feed", close: liveFeed.stop });
@@ -109,6 +117,8 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
         routes: {
           "/satellites": createSatelliteRoutes({ registry, heartbeatIntervalMs }),
           "/notification-channels": createNotificationChannelRoutes({ service: notifications }),
+          "/automations": createAutomationRoutes({ pool: database.pool, triggers, entityKinds }),
+          "/triggers": createTriggerRoutes({ triggers }),
         },
       },
     });
@@ -161,6 +171,7 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
       gateway,
       monitor,
       notifications,
+      triggers,
       stop: () => (stopping ??= stopAll()),
     };
   } catch (error) {

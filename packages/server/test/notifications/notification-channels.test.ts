@@ -1,18 +1,16 @@
+import type { Hono } from "hono";
 import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import type pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createAdminTokenVerifier, ensureAdminToken } from "../../src/auth/index.ts";
 import { createSecretBox } from "../../src/crypto/index.ts";
 import { isVantageError } from "../../src/errors.ts";
-import { createApp } from "../../src/http/app.ts";
-import { createMetrics } from "../../src/http/metrics.ts";
 import { silentLogger } from "../../src/log.ts";
 import { type ChannelView, createNotificationChannelRoutes, createNotificationSenders, NotificationService, type TestDeliveryResult } from "../../src/notifications/index.ts";
 import { createPool, findFreePort } from "../../src/storage/index.ts";
+import { type Answer, callApi, createApiApp } from "../support/api-app.ts";
 import { createTestDatabase } from "../support/database.ts";
 import { type HttpReceiver, type SmtpReceiver, startHttpReceiver, startSmtpReceiver } from "./receivers.ts";
 
-const ADMIN_TOKEN = "test-admin-token-0123456789";
 const CLOCK = Date.parse("2026-03-01T09:30:00.000Z");
 const SMTP_LOGIN = { username: "alerts", password: "smtp-password-5ecret" };
 // Every secret the tests store: none may ever appear in an API answer or in the row's plaintext.
@@ -31,23 +29,16 @@ let receiver: HttpReceiver;
 let smtp: SmtpReceiver;
 let refusedOrigin: string;
 
-function appWith(routes: ReturnType<typeof createNotificationChannelRoutes>) {
-  return createApp({
-    logger,
-    metrics: createMetrics({ collectProcessMetrics: false }),
-    readiness: async () => ({ ready: true, checks: {} }),
-    instanceId: "test-instance",
-    api: { verifyAdmin: createAdminTokenVerifier({ pool }), routes: { "/notification-channels": routes } },
-  });
+function appWith(routes: ReturnType<typeof createNotificationChannelRoutes>): Promise<Hono> {
+  return createApiApp(pool, { "/notification-channels": routes });
 }
-let app: ReturnType<typeof appWith>;
+let app: Hono;
 
 beforeAll(async () => {
   const { url } = await createTestDatabase();
   pool = createPool(url, logger, { applicationName: "notification-channels", max: 5 });
-  await ensureAdminToken({ pool, logger, configuredToken: ADMIN_TOKEN });
   service = new NotificationService({ pool, box: createSecretBox(randomBytes(32)), senders: createNotificationSenders({ timeoutMs: 5_000, now: () => CLOCK }) });
-  app = appWith(createNotificationChannelRoutes({ service }));
+  app = await appWith(createNotificationChannelRoutes({ service }));
   receiver = await startHttpReceiver();
   smtp = await startSmtpReceiver(SMTP_LOGIN);
   refusedOrigin = `http://127.0.0.1:${await findFreePort()}`;
@@ -64,18 +55,8 @@ beforeEach(() => {
   receiver.answer({ status: 200, body: "ok" });
 });
 
-interface Answer<Body = Record<string, unknown>> {
-  status: number;
-  body: Body;
-  text: string;
-}
-
-async function call<Body = Record<string, unknown>>(method: string, path: string, body?: unknown, on = app): Promise<Answer<Body>> {
-  const headers = { "content-type": "application/json", authorization: `Bearer ${ADMIN_TOKEN}` };
-  const response = await on.request(`/api/v1/notification-channels${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await response.text();
-  return { status: response.status, text, body: text === "" ? ({} as Body) : (JSON.parse(text) as Body) };
-}
+const call = <Body = Record<string, unknown>>(method: string, path: string, body?: unknown, on = app) =>
+  callApi<Body>(on, method, `/api/v1/notification-channels${path}`, body);
 
 const issuePaths = (answer: Answer) => (answer.body.error as { details: { issues: Array<{ path: string }> } }).details.issues.map((issue) => issue.path).sort();
 
@@ -363,7 +344,7 @@ describe("a process with another secret key", () => {
     const channel = await createChannel("slack", slackConfig());
     const otherBox = createSecretBox(randomBytes(32));
     const other = new NotificationService({ pool, box: otherBox, senders: createNotificationSenders() });
-    const otherApp = appWith(createNotificationChannelRoutes({ service: other }));
+    const otherApp = await appWith(createNotificationChannelRoutes({ service: other }));
 
     expect((await call("GET", `/${channel.id}`, undefined, otherApp)).body).toEqual(channel);
     const refused = await call("POST", `/${channel.id}/test`, undefined, otherApp);

@@ -1,23 +1,21 @@
 import { randomUUID } from "node:crypto";
 import { HEARTBEAT_INTERVAL_MS, OFFLINE_THRESHOLD_MS, SATELLITE_TOKEN_PATTERN } from "@vantage/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_ACTOR, createAdminTokenVerifier, ensureAdminToken } from "../../src/auth/index.ts";
-import { createApp } from "../../src/http/app.ts";
-import { createMetrics } from "../../src/http/metrics.ts";
-import { silentLogger } from "../../src/log.ts";
+import type { Hono } from "hono";
+import { ADMIN_ACTOR } from "../../src/auth/index.ts";
 import { MAX_OFFLINE_THRESHOLD_MS, SatelliteRegistry, SatelliteService, createSatelliteRoutes, type SatelliteView } from "../../src/satellites/index.ts";
 import { SATELLITE_REVOKED_CHANNEL, type SatelliteRevocation } from "../../src/satellites/revocations.ts";
+import { type Answer, callApi, createApiApp } from "../support/api-app.ts";
 import { createTestDatabase } from "../support/database.ts";
 import { createSignal, startTestInstance, type TestInstance, waitFor } from "../support/instance.ts";
 
-const ADMIN_TOKEN = "test-admin-token-0123456789";
 const START = Date.parse("2025-01-01T12:00:00.000Z");
 let clock = START;
 
 let instance: TestInstance;
 let satellites: SatelliteService;
 let registry: SatelliteRegistry;
-let app: ReturnType<typeof createApp>;
+let app: Hono;
 const revocations: SatelliteRevocation[] = [];
 const revoked = createSignal();
 let unsubscribe: () => Promise<void>;
@@ -27,17 +25,7 @@ beforeAll(async () => {
   instance = await startTestInstance(url, "registry-api");
   satellites = new SatelliteService({ pool: instance.pool, entities: instance.entities, now: () => clock });
   registry = new SatelliteRegistry({ pool: instance.pool, satellites, now: () => clock });
-  await ensureAdminToken({ pool: instance.pool, logger: silentLogger(), configuredToken: ADMIN_TOKEN });
-  app = createApp({
-    logger: silentLogger(),
-    metrics: createMetrics({ collectProcessMetrics: false }),
-    readiness: async () => ({ ready: true, checks: {} }),
-    instanceId: "test-instance",
-    api: {
-      verifyAdmin: createAdminTokenVerifier({ pool: instance.pool }),
-      routes: { "/satellites": createSatelliteRoutes({ registry, heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS }) },
-    },
-  });
+  app = await createApiApp(instance.pool, { "/satellites": createSatelliteRoutes({ registry, heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS }) });
   unsubscribe = await instance.hub.subscribe(SATELLITE_REVOKED_CHANNEL, (payload) => {
     revocations.push(JSON.parse(payload) as SatelliteRevocation);
     revoked.emit();
@@ -49,19 +37,8 @@ afterAll(async () => {
   await instance?.stop();
 });
 
-interface Answer<Body = Record<string, unknown>> {
-  status: number;
-  body: Body;
-  text: string;
-}
-
-async function call<Body = Record<string, unknown>>(method: string, path: string, body?: unknown, token: string | null = ADMIN_TOKEN): Promise<Answer<Body>> {
-  const headers: Record<string, string> = { "content-type": "application/json" };
-  if (token !== null) headers.authorization = `Bearer ${token}`;
-  const response = await app.request(`/api/v1/satellites${path}`, { method, headers, body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body) });
-  const text = await response.text();
-  return { status: response.status, text, body: text === "" ? ({} as Body) : (JSON.parse(text) as Body) };
-}
+const call = <Body = Record<string, unknown>>(method: string, path: string, body?: unknown, token?: string | null) =>
+  callApi<Body>(app, method, `/api/v1/satellites${path}`, body, token);
 
 let created = 0;
 async function createSatellite(fields: Record<string, unknown> = {}): Promise<SatelliteView & { token: string }> {

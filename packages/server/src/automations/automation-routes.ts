@@ -1,0 +1,66 @@
+// The automations API at /api/v1/automations: CRUD (JSON or YAML), validation without saving,
+// enable, disable. Definitions compile before any write; webhook secrets show as <redacted>.
+import { Hono } from "hono";
+import type pg from "pg";
+import { VantageError } from "../errors.ts";
+import { type CompiledAutomation, type CompileOptions, compileAutomation } from "./compile-automation.ts";
+import type { AutomationIssue } from "./compile-scope.ts";
+import { AutomationStore, type AutomationView } from "./automation-store.ts";
+import { readDefinitionBody } from "./read-definition-body.ts";
+import { redactSecrets, restoreSecrets } from "./webhook-secrets.ts";
+
+export interface AutomationRoutesOptions extends CompileOptions {
+  pool: pg.Pool;
+}
+
+function invalidDefinition(errors: AutomationIssue[]): VantageError {
+  const summary = errors.map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message)).join("; ");
+  return new VantageError("invalid_input", "invalid_automation", `Invalid automation: ${summary}.`, { details: { issues: errors } });
+}
+
+export function createAutomationRoutes(options: AutomationRoutesOptions): Hono {
+  const store = new AutomationStore(options.pool);
+  const compileOptions: CompileOptions = { triggers: options.triggers, entityKinds: options.entityKinds };
+  const routes = new Hono();
+
+  const compile = (body: unknown): CompiledAutomation => {
+    const result = compileAutomation(body, compileOptions);
+    if (!result.ok) throw invalidDefinition(result.errors);
+    return result.compiled;
+  };
+  /** Compiles the body, with `<redacted>` secrets taken from the stored version (if any). */
+  const compileBody = (body: unknown, stored: AutomationView | null): CompiledAutomation => {
+    const restored = restoreSecrets(compile(body).definition, stored);
+    if (restored.errors.length > 0) throw invalidDefinition(restored.errors);
+    return compile(restored.definition);
+  };
+
+  routes.post("/validate", async (c) => {
+    const result = compileAutomation(await readDefinitionBody(c), compileOptions);
+    return c.json(result.ok ? { valid: true, errors: [], events: result.compiled.eventIds } : { valid: false, errors: result.errors });
+  });
+
+  routes.post("/", async (c) => c.json(redactSecrets(await store.create(compileBody(await readDefinitionBody(c), null))), 201));
+
+  routes.get("/", async (c) => c.json({ automations: (await store.list()).map(redactSecrets) }));
+
+  routes.get("/:id", async (c) => c.json(redactSecrets(await store.get(c.req.param("id")))));
+
+  routes.put("/:id", async (c) => {
+    const id = c.req.param("id");
+    // Read first: an unknown id is a 404 even when the body is also invalid.
+    const stored = await store.get(id);
+    return c.json(redactSecrets(await store.replace(id, compileBody(await readDefinitionBody(c), stored))));
+  });
+
+  routes.post("/:id/enable", async (c) => c.json(redactSecrets(await store.setEnabled(c.req.param("id"), true))));
+
+  routes.post("/:id/disable", async (c) => c.json(redactSecrets(await store.setEnabled(c.req.param("id"), false))));
+
+  routes.delete("/:id", async (c) => {
+    await store.remove(c.req.param("id"));
+    return c.body(null, 204);
+  });
+
+  return routes;
+}

@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { silentLogger } from "../src/log.ts";
+import { type Core, startCore } from "../src/main.ts";
+import { createTestDatabase } from "./support/database.ts";
+
+const ADMIN_TOKEN = "core-api-admin-token-0123456789";
+let core: Core;
+
+beforeAll(async () => {
+  const { url } = await createTestDatabase();
+  core = await startCore({ host: "127.0.0.1", port: 0, databaseUrl: url, dataDir: "/nonexistent", adminToken: ADMIN_TOKEN }, silentLogger());
+});
+
+afterAll(async () => {
+  await core?.stop();
+});
+
+const api = (path: string, init: RequestInit = {}) =>
+  fetch(`${core.url}/api/v1${path}`, { ...init, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json", ...init.headers } });
+
+describe("the core's API, as wired by startCore", () => {
+  it("refuses a request without the admin token", async () => {
+    expect((await fetch(`${core.url}/api/v1/satellites`)).status).toBe(401);
+  });
+
+  it("lists the satellite triggers with their payload schemas", async () => {
+    const response = await api("/triggers");
+    expect(response.status).toBe(200);
+    const body = JSON.stringify(await response.json());
+    for (const event of ["satellite.connected", "satellite.disconnected", "satellite.heartbeat_lost"]) expect(body).toContain(event);
+  });
+
+  it("serves satellites, notification channels and automations", async () => {
+    expect((await api("/satellites")).status).toBe(200);
+    expect((await api("/notification-channels")).status).toBe(200);
+    const created = await api("/automations", {
+      method: "POST",
+      body: JSON.stringify({ name: "page on loss", triggers: [{ event: "satellite.heartbeat_lost" }], actions: [{ log: { message: "{{ trigger.payload.name }} is gone" } }] }),
+    });
+    expect(created.status, await created.clone().text()).toBe(201);
+    expect((await api("/automations")).status).toBe(200);
+  });
+
+  it("answers a channel with secrets but no shared key with what to configure", async () => {
+    const response = await api("/notification-channels", {
+      method: "POST",
+      body: JSON.stringify({ name: "ops", type: "slack", config: { webhookUrl: "https://hooks.slack.example/T/B/x" } }),
+    });
+    expect(response.status).toBe(409);
+    expect(JSON.stringify(await response.json())).toContain("VANTAGE_SECRET_KEY");
+  });
+});
