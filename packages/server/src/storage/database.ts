@@ -29,7 +29,11 @@ export function createPool(url: string, logger: Logger, options: PoolOptions = {
     idleTimeoutMillis: 30_000,
   });
   // An idle client losing its connection (server restart, network) must not crash the process.
-  pool.on("error", (error) => logger.warn({ err: error }, "idle database connection failed"));
+  // After end() the pool closes its clients without waiting; a server stopping meanwhile
+  // (the embedded one, on shutdown) terminates them, which is expected, not worth a warning.
+  pool.on("error", (error) => {
+    if (!pool.ending) logger.warn({ err: error }, "idle database connection failed");
+  });
   return pool;
 }
 
