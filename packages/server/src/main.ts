@@ -4,11 +4,28 @@
 import { randomUUID } from "node:crypto";
 import { HEARTBEAT_INTERVAL_MS } from "@vantage/protocol";
 import { createAdminTokenVerifier, ensureAdminToken } from "./auth/index.ts";
-import { createAutomationRoutes, createTriggerRegistry, createTriggerRoutes, type TriggerRegistry } from "./automations/index.ts";
+import {
+  type AutomationIndex,
+  AutomationStore,
+  createAutomationIndex,
+  createAutomationRoutes,
+  createAutomationSink,
+  createTriggerRegistry,
+  createTriggerRoutes,
+  type TriggerRegistry,
+} from "./automations/index.ts";
 import { createNotificationHub } from "./cluster/notification-hub.ts";
 import type { Config } from "./config.ts";
 import { openSecretBox } from "./crypto/index.ts";
-import { createEntityRegistry, createEntityRouter, createLiveFeed, type EntityRegistry, type EntityRouter, type LiveFeed } from "./entities/index.ts";
+import {
+  createEntityRegistry,
+  createEntityRouter,
+  createLiveFeed,
+  type EntityRegistry,
+  type EntityRouter,
+  type LiveFeed,
+  type RouterObserver,
+} from "./entities/index.ts";
 import { createApp, type Readiness } from "./http/app.ts";
 import { startHttpServer } from "./http/http-server.ts";
 import { createMetrics } from "./http/metrics.ts";
@@ -44,6 +61,8 @@ export interface Core {
   notifications: NotificationService;
   /** Every trigger modules registered, with its payload schema (the router index reads it). */
   triggers: TriggerRegistry;
+  /** Enabled automations by trigger event id, as the router's automation sink reads them. */
+  automations: AutomationIndex;
   /** Stops accepting, drains, closes the pool and any embedded PostgreSQL. Idempotent. */
   stop(): Promise<void>;
 }
@@ -58,6 +77,8 @@ export interface CoreOptions {
   helloTimeoutMs?: number;
   /** Time between heartbeat monitor sweeps (at most 2 s). */
   monitorIntervalMs?: number;
+  /** Observes the entity router: tests await "this change was routed and committed". */
+  routerObserver?: RouterObserver;
 }
 
 export async function startCore(config: ServerConfig, logger: Logger, options: CoreOptions = {}): Promise<Core> {
@@ -95,7 +116,13 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
     const liveFeed = createLiveFeed({ pool: database.pool, hub, logger: log });
     await liveFeed.start();
     closers.push({ name: "live feed", close: liveFeed.stop });
-    const router = createEntityRouter({ pool: database.pool, registry: entities, hub, logger: log });
+    const router = createEntityRouter({ pool: database.pool, registry: entities, hub, logger: log, observer: options.routerObserver });
+    // The automation engine's first stage: an index of enabled automations by event id (kept
+    // current through NOTIFY) and the router sink that records pending runs and skips.
+    const automations = createAutomationIndex({ store: new AutomationStore(database.pool), hub, triggers, entityKinds, logger: log });
+    await automations.start();
+    closers.push({ name: "automation index", close: automations.stop });
+    router.addSink(createAutomationSink({ index: automations, triggers, entities, logger: log }));
 
     const metrics = createMetrics();
     const readiness = async (): Promise<Readiness> => {
@@ -124,7 +151,7 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
     });
     const http = await startHttpServer(app, { host: config.host, port: config.port });
     closers.push({ name: "http", close: http.close });
-    // Sinks (the automation engine) register before the router starts following the outbox.
+    // Sinks (the automation engine, above) register before the router starts following the outbox.
     router.start();
     closers.push({ name: "entity router", close: router.stop });
 
@@ -172,6 +199,7 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
       monitor,
       notifications,
       triggers,
+      automations,
       stop: () => (stopping ??= stopAll()),
     };
   } catch (error) {

@@ -1,14 +1,28 @@
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RoutedChange } from "../src/entities/index.ts";
 import { silentLogger } from "../src/log.ts";
 import { type Core, startCore } from "../src/main.ts";
 import { createTestDatabase } from "./support/database.ts";
+import { createSignal, waitFor } from "./support/instance.ts";
 
 const ADMIN_TOKEN = "core-api-admin-token-0123456789";
 let core: Core;
+let clock = Date.parse("2026-11-27T12:00:00.000Z");
+const routed: RoutedChange[] = [];
+const batches = createSignal();
 
 beforeAll(async () => {
   const { url } = await createTestDatabase();
-  core = await startCore({ host: "127.0.0.1", port: 0, databaseUrl: url, dataDir: "/nonexistent", adminToken: ADMIN_TOKEN }, silentLogger());
+  core = await startCore({ host: "127.0.0.1", port: 0, databaseUrl: url, dataDir: "/nonexistent", adminToken: ADMIN_TOKEN }, silentLogger(), {
+    now: () => clock,
+    routerObserver: {
+      onBatch: (batch) => {
+        routed.push(...batch);
+        batches.emit();
+      },
+    },
+  });
 });
 
 afterAll(async () => {
@@ -48,5 +62,29 @@ describe("the core's API, as wired by startCore", () => {
     });
     expect(response.status).toBe(409);
     expect(JSON.stringify(await response.json())).toContain("VANTAGE_SECRET_KEY");
+  });
+
+  it("records a pending run for an automation saved through the API when a satellite's heartbeat is lost, and lists it", async () => {
+    const created = await api("/automations", {
+      method: "POST",
+      body: JSON.stringify({ name: "runs on loss", concurrency: "context", triggers: [{ event: "satellite.heartbeat_lost" }], actions: [{ log: { message: "gone" } }] }),
+    });
+    expect(created.status, await created.clone().text()).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    await core.automations.reload(); // the NOTIFY does this too; here the test need not wait for it
+
+    const satelliteId = await core.satellites.create({ name: "edge-api", region: "eu-west", tokenHash: "unused" });
+    await core.satellites.markConnected({ satelliteId, sessionId: randomUUID() });
+    clock += 60_000;
+    await core.satellites.markHeartbeatLost({ satelliteId });
+    await waitFor(() => routed.some((r) => r.change.id === satelliteId && r.eventIds.includes("satellite.heartbeat_lost")), batches.subscribe, 10_000, "the heartbeat loss routed");
+
+    const runs = await api(`/automations/${id}/runs?limit=10`);
+    expect(runs.status).toBe(200);
+    expect(await runs.json()).toMatchObject({ runs: [{ automationId: id, status: "pending", contextKey: satelliteId, trigger: { event: "satellite.heartbeat_lost", payload: { satelliteId } } }] });
+    const skips = await api(`/automations/${id}/skips`);
+    expect(await skips.json()).toEqual({ skips: [] });
+    expect((await api(`/automations/${id}/runs?limit=0`)).status).toBe(400);
+    expect((await api(`/automations/${randomUUID()}/runs`)).status).toBe(404);
   });
 });

@@ -1,10 +1,12 @@
 // The automations API at /api/v1/automations: CRUD (JSON or YAML), validation without saving,
-// enable, disable. Definitions compile before any write; webhook secrets show as <redacted>.
+// enable, disable; the runs and skips the router recorded, newest first. Definitions compile
+// before any write; webhook secrets show as <redacted>.
 import { Hono } from "hono";
 import type pg from "pg";
 import { VantageError } from "../errors.ts";
 import { type CompiledAutomation, type CompileOptions, compileAutomation } from "./compile-automation.ts";
 import type { AutomationIssue } from "./compile-scope.ts";
+import { DEFAULT_LIST_LIMIT, listRuns, listSkips, MAX_LIST_LIMIT } from "./automation-runs.ts";
 import { AutomationStore, type AutomationView } from "./automation-store.ts";
 import { readDefinitionBody } from "./read-definition-body.ts";
 import { redactSecrets, restoreSecrets } from "./webhook-secrets.ts";
@@ -16,6 +18,16 @@ export interface AutomationRoutesOptions extends CompileOptions {
 function invalidDefinition(errors: AutomationIssue[]): VantageError {
   const summary = errors.map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message)).join("; ");
   return new VantageError("invalid_input", "invalid_automation", `Invalid automation: ${summary}.`, { details: { issues: errors } });
+}
+
+/** `?limit=` of the runs and skips lists: 1…MAX_LIST_LIMIT, DEFAULT_LIST_LIMIT when absent. */
+function listLimit(raw: string | undefined): number {
+  if (raw === undefined || raw === "") return DEFAULT_LIST_LIMIT;
+  const limit = Number(raw);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
+    throw new VantageError("invalid_input", "invalid_limit", `limit must be a whole number from 1 to ${MAX_LIST_LIMIT}.`);
+  }
+  return limit;
 }
 
 export function createAutomationRoutes(options: AutomationRoutesOptions): Hono {
@@ -56,6 +68,18 @@ export function createAutomationRoutes(options: AutomationRoutesOptions): Hono {
   routes.post("/:id/enable", async (c) => c.json(redactSecrets(await store.setEnabled(c.req.param("id"), true))));
 
   routes.post("/:id/disable", async (c) => c.json(redactSecrets(await store.setEnabled(c.req.param("id"), false))));
+
+  routes.get("/:id/runs", async (c) => {
+    const limit = listLimit(c.req.query("limit"));
+    const { id } = await store.get(c.req.param("id"));
+    return c.json({ runs: await listRuns(options.pool, id, limit) });
+  });
+
+  routes.get("/:id/skips", async (c) => {
+    const limit = listLimit(c.req.query("limit"));
+    const { id } = await store.get(c.req.param("id"));
+    return c.json({ skips: await listSkips(options.pool, id, limit) });
+  });
 
   routes.delete("/:id", async (c) => {
     await store.remove(c.req.param("id"));

@@ -1,5 +1,6 @@
 // Automations: trigger registry, definition compiler (expressions, conditions, actions),
-// storage of definitions and their HTTP API. Routing and runs build on these.
+// storage of definitions and their HTTP API, the router's event index and sink that record
+// pending runs and skips. Executing runs builds on these.
 export { defineTrigger } from "./trigger.ts";
 export type { TriggerDefinition } from "./trigger.ts";
 export { createTriggerRegistry, toOutputJsonSchema } from "./trigger-registry.ts";
@@ -12,6 +13,12 @@ export * from "./expressions/index.ts";
 export { AUTOMATIONS_CHANGED_CHANNEL, AutomationStore } from "./automation-store.ts";
 export { REDACTED, redactSecrets, restoreSecrets } from "./webhook-secrets.ts";
 export type { AutomationChangeNotice, AutomationChangeOp, AutomationView } from "./automation-store.ts";
+export { createAutomationIndex } from "./automation-index.ts";
+export type { AutomationIndex, AutomationIndexOptions, IndexedAutomation, IndexedTrigger } from "./automation-index.ts";
+export { AUTOMATION_SINK_NAME, createAutomationSink } from "./automation-sink.ts";
+export type { AutomationSinkOptions, Decision } from "./automation-sink.ts";
+export { listRuns, listSkips } from "./automation-runs.ts";
+export type { DecisionKey, RunStatus, RunTrigger, RunView, SkipReason, SkipView } from "./automation-runs.ts";
 export { createAutomationRoutes } from "./automation-routes.ts";
 export type { AutomationRoutesOptions } from "./automation-routes.ts";
 export { createTriggerRoutes } from "./trigger-routes.ts";
