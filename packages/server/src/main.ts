@@ -10,6 +10,8 @@ import {
   createAutomationIndex,
   createAutomationRoutes,
   createAutomationSink,
+  createAutomationWorker,
+  createRunExecutor,
   createTriggerRegistry,
   createTriggerRoutes,
   type TriggerRegistry,
@@ -79,6 +81,8 @@ export interface CoreOptions {
   monitorIntervalMs?: number;
   /** Observes the entity router: tests await "this change was routed and committed". */
   routerObserver?: RouterObserver;
+  /** How often the automation worker looks for runs whose delay became due. */
+  workerPollIntervalMs?: number;
 }
 
 export async function startCore(config: ServerConfig, logger: Logger, options: CoreOptions = {}): Promise<Core> {
@@ -183,6 +187,13 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
         await heartbeats.stop();
       },
     });
+    // The automation engine's second stage: runs execute on graphile-worker jobs that the
+    // sink enqueued with them. Stopped first on shutdown (closers run in reverse), so no job
+    // is in progress when the pool ends.
+    const executor = createRunExecutor({ pool: database.pool, triggers, entityKinds, entities, notifications, logger: log, now });
+    const worker = createAutomationWorker({ connectionString: database.url, executor, logger: log, pollIntervalMs: options.workerPollIntervalMs });
+    await worker.start();
+    closers.push({ name: "automation worker", close: worker.stop });
     log.info({ url: http.url }, `Vantage is listening: open ${http.url}`);
 
     let stopping: Promise<void> | undefined;

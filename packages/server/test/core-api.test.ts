@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import type { RoutedChange } from "../src/entities/index.ts";
 import { silentLogger } from "../src/log.ts";
 import { type Core, startCore } from "../src/main.ts";
+import { startHttpReceiver } from "./notifications/receivers.ts";
 import { createTestDatabase } from "./support/database.ts";
 import { createSignal, waitFor } from "./support/instance.ts";
 
@@ -64,10 +65,12 @@ describe("the core's API, as wired by startCore", () => {
     expect(JSON.stringify(await response.json())).toContain("VANTAGE_SECRET_KEY");
   });
 
-  it("records a pending run for an automation saved through the API when a satellite's heartbeat is lost, and lists it", async () => {
+  it("records a run for an automation saved through the API when a satellite's heartbeat is lost, lists it, and executes it on the core's worker", async () => {
+    const receiver = await startHttpReceiver();
+    onTestFinished(() => receiver.close());
     const created = await api("/automations", {
       method: "POST",
-      body: JSON.stringify({ name: "runs on loss", concurrency: "context", triggers: [{ event: "satellite.heartbeat_lost" }], actions: [{ log: { message: "gone" } }] }),
+      body: JSON.stringify({ name: "runs on loss", concurrency: "context", triggers: [{ event: "satellite.heartbeat_lost" }], actions: [{ webhook: { url: `${receiver.origin}/lost` } }] }),
     });
     expect(created.status, await created.clone().text()).toBe(201);
     const { id } = (await created.json()) as { id: string };
@@ -81,7 +84,13 @@ describe("the core's API, as wired by startCore", () => {
 
     const runs = await api(`/automations/${id}/runs?limit=10`);
     expect(runs.status).toBe(200);
-    expect(await runs.json()).toMatchObject({ runs: [{ automationId: id, status: "pending", contextKey: satelliteId, trigger: { event: "satellite.heartbeat_lost", payload: { satelliteId } } }] });
+    const listed = (await runs.json()) as { runs: Array<{ id: string }> };
+    // The worker may already have started it: the run is pending, running or succeeded by now.
+    expect(listed).toMatchObject({ runs: [{ automationId: id, status: expect.stringMatching(/^(pending|running|succeeded)$/), contextKey: satelliteId, trigger: { event: "satellite.heartbeat_lost", payload: { satelliteId } } }] });
+    await waitFor(() => receiver.requests.length > 0, receiver.subscribe, 10_000, "the run's webhook");
+    expect(receiver.requests).toHaveLength(1);
+    expect(receiver.requests[0]!.headers["idempotency-key"]).toBe(`${listed.runs[0]!.id}:actions.0`);
+    expect(JSON.parse(receiver.requests[0]!.body)).toMatchObject({ satelliteId });
     const skips = await api(`/automations/${id}/skips`);
     expect(await skips.json()).toEqual({ skips: [] });
     expect((await api(`/automations/${id}/runs?limit=0`)).status).toBe(400);

@@ -41,12 +41,20 @@ export interface SkipView extends DecisionKey {
   createdAt: string;
 }
 
+/** The graphile-worker task that executes one run; its payload is `{ runId }`. */
+export const RUN_TASK = "automation.run";
+
 // Both insert only while the automation still exists: one deleted after the index last
 // reloaded records nothing, instead of failing the router's batch on the foreign key.
+// A new run's job is enqueued in the same statement (so in the router's transaction), keyed
+// by the run id; a redelivered change inserts no run and so enqueues nothing.
 const INSERT_RUN = `
-  INSERT INTO automation_runs (automation_id, automation_version, trigger_id, trigger_event, change_id, context_key, trigger)
-  SELECT id, $2, $3, $4, $5, $6, $7::jsonb FROM automations WHERE id = $1
-  ON CONFLICT (automation_id, trigger_id, change_id) DO NOTHING`;
+  WITH run AS (
+    INSERT INTO automation_runs (automation_id, automation_version, trigger_id, trigger_event, change_id, context_key, trigger)
+    SELECT id, $2, $3, $4, $5, $6, $7::jsonb FROM automations WHERE id = $1
+    ON CONFLICT (automation_id, trigger_id, change_id) DO NOTHING
+    RETURNING id)
+  SELECT graphile_worker.add_job('${RUN_TASK}', json_build_object('runId', id), job_key := id::text) FROM run`;
 
 const INSERT_SKIP = `
   INSERT INTO automation_skips (automation_id, automation_version, trigger_id, trigger_event, change_id, reason, detail)
@@ -55,7 +63,7 @@ const INSERT_SKIP = `
 
 const keyParams = (key: DecisionKey) => [key.automationId, key.automationVersion, key.triggerId, key.triggerEvent, key.changeId];
 
-/** Records a pending run; a second call for the same key changes nothing. True if inserted. */
+/** Records a pending run and enqueues its job; a second call for the same key changes nothing. True if inserted. */
 export async function insertRun(tx: SqlClient, key: DecisionKey, run: { contextKey: string | null; trigger: RunTrigger }): Promise<boolean> {
   const result = await tx.query(INSERT_RUN, [...keyParams(key), run.contextKey, JSON.stringify(run.trigger)]);
   return result.rowCount === 1;

@@ -7,6 +7,7 @@
 import type { ChangeSink, EntityRegistry, RoutedChange, SqlClient } from "../entities/index.ts";
 import type { Logger } from "../log.ts";
 import type { AutomationIndex, IndexedTrigger } from "./automation-index.ts";
+import { entityReader } from "./entity-reader.ts";
 import { type DecisionKey, insertRun, insertSkip, type RunTrigger } from "./automation-runs.ts";
 import type { EvaluationContext } from "./expressions/index.ts";
 import type { TriggerRegistry } from "./trigger-registry.ts";
@@ -28,21 +29,6 @@ export type Decision =
   | { key: DecisionKey; outcome: "skip"; reason: string; detail: Record<string, unknown>; recorded: boolean };
 
 type Verdict = { run: true } | { run: false; reason: "filter_false" | "condition_false"; detail: Record<string, unknown> };
-
-/** Entity reads of one change's evaluation, each (kind, id) read once. */
-function entityReader(entities: AutomationSinkOptions["entities"]): EvaluationContext["entity"] {
-  const cache = new Map<string, Promise<Readonly<Record<string, unknown>> | null>>();
-  return (kind, id) => {
-    const key = JSON.stringify([kind, id]);
-    let state = cache.get(key);
-    if (!state) {
-      const handle = entities.entity(kind);
-      state = handle ? handle.get(id) : Promise.resolve(null);
-      cache.set(key, state);
-    }
-    return state;
-  };
-}
 
 async function evaluate(match: IndexedTrigger, context: EvaluationContext): Promise<Verdict> {
   if (match.trigger.filter && !(await match.trigger.filter(context))) {

@@ -1,6 +1,7 @@
 // Automations: trigger registry, definition compiler (expressions, conditions, actions),
 // storage of definitions and their HTTP API, the router's event index and sink that record
-// pending runs and skips. Executing runs builds on these.
+// pending runs and skips (each run's job enqueued with it), and the executor that runs them
+// on graphile-worker, one stored step at a time.
 export { defineTrigger } from "./trigger.ts";
 export type { TriggerDefinition } from "./trigger.ts";
 export { createTriggerRegistry, toOutputJsonSchema } from "./trigger-registry.ts";
@@ -17,7 +18,13 @@ export { createAutomationIndex } from "./automation-index.ts";
 export type { AutomationIndex, AutomationIndexOptions, IndexedAutomation, IndexedTrigger } from "./automation-index.ts";
 export { AUTOMATION_SINK_NAME, createAutomationSink } from "./automation-sink.ts";
 export type { AutomationSinkOptions, Decision } from "./automation-sink.ts";
-export { listRuns, listSkips } from "./automation-runs.ts";
+export { listRuns, listSkips, RUN_TASK } from "./automation-runs.ts";
+export { listSteps } from "./run-records.ts";
+export type { StepStatus, StepView } from "./run-records.ts";
+export { createRunExecutor } from "./run-executor.ts";
+export type { RunEvent, RunExecutor, RunExecutorOptions } from "./run-executor.ts";
+export { createAutomationWorker, DEFAULT_WORKER_CONCURRENCY } from "./automation-worker.ts";
+export type { AutomationWorker, AutomationWorkerOptions } from "./automation-worker.ts";
 export type { DecisionKey, RunStatus, RunTrigger, RunView, SkipReason, SkipView } from "./automation-runs.ts";
 export { createAutomationRoutes } from "./automation-routes.ts";
 export type { AutomationRoutesOptions } from "./automation-routes.ts";

@@ -34,6 +34,14 @@ export function createPool(url: string, logger: Logger, options: PoolOptions = {
   pool.on("error", (error) => {
     if (!pool.ending) logger.warn({ err: error }, "idle database connection failed");
   });
+  // A checked-out client whose connection drops between queries emits `error` on itself;
+  // the next query rejects anyway, so this only keeps the process alive. (graphile-worker,
+  // handed this pool, expects both handlers.)
+  pool.on("connect", (client) => {
+    client.on("error", (error) => {
+      if (!pool.ending) logger.warn({ err: error }, "database connection failed");
+    });
+  });
   return pool;
 }
 

@@ -7,3 +7,4 @@ export { findFreePort, startEmbeddedPostgres } from "./embedded-postgres.ts";
 export type { EmbeddedPostgres } from "./embedded-postgres.ts";
 export { loadMigrations, migrate, schemaStatus, MIGRATIONS_DIR } from "./migrate.ts";
 export type { Migration, MigrateResult, SchemaStatus } from "./migrate.ts";
+export { jobQueueLogger, migrateJobQueue } from "./job-queue.ts";

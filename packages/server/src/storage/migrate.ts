@@ -7,6 +7,7 @@ import type pg from "pg";
 import { VantageError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { ADVISORY_NAMESPACE, AdvisoryLock } from "./advisory-locks.ts";
+import { migrateJobQueue } from "./job-queue.ts";
 
 export interface Migration {
   version: number;
@@ -49,12 +50,14 @@ export interface MigrateResult {
 }
 
 /**
- * Brings the database to the latest known version. Refuses (changing nothing) when the
+ * Brings the database to the latest known version, ours and then graphile-worker's (the
+ * automation sink enqueues jobs through `graphile_worker.add_job`). Refuses (changing nothing) when the
  * database carries a migration this code does not know: it was migrated by a newer Vantage.
  */
 export async function migrate(pool: pg.Pool, options: { logger: Logger; migrations?: Migration[] }): Promise<MigrateResult> {
   const migrations = options.migrations ?? (await loadMigrations());
   const client = await pool.connect();
+  let pending: Migration[];
   try {
     await client.query("BEGIN");
     // Serializes concurrent starters; the second one finds everything applied.
@@ -64,20 +67,21 @@ export async function migrate(pool: pg.Pool, options: { logger: Logger; migratio
       "SELECT version, name FROM vantage_migrations ORDER BY version",
     );
     assertKnownHistory(rows, migrations);
-    const pending = migrations.filter((migration) => migration.version > rows.length);
+    pending = migrations.filter((migration) => migration.version > rows.length);
     for (const migration of pending) {
       options.logger.info({ version: migration.version, name: migration.name }, "applying migration");
       await client.query(migration.sql);
       await client.query("INSERT INTO vantage_migrations (version, name) VALUES ($1, $2)", [migration.version, migration.name]);
     }
     await client.query("COMMIT");
-    return { applied: pending, version: migrations.length };
   } catch (error) {
     await client.query("ROLLBACK").catch(() => undefined);
     throw error;
   } finally {
     client.release();
   }
+  await migrateJobQueue(pool, options.logger);
+  return { applied: pending, version: migrations.length };
 }
 
 function describe(migration: { version: number; name: string } | undefined): string {

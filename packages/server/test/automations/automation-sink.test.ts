@@ -142,6 +142,9 @@ describe("the automation sink of the entity router", () => {
       },
     });
     expect(await listSkips(core.pool, automation.id)).toEqual([]);
+    // Its job was enqueued in the same transaction, keyed by the run id.
+    const { rows: jobs } = await core.pool.query("SELECT task_identifier, key FROM graphile_worker.jobs");
+    expect(jobs).toEqual([{ task_identifier: "automation.run", key: runs[0]!.id }]);
   });
 
   it("creates no second run or skip when a batch is delivered again", async () => {
@@ -154,6 +157,8 @@ describe("the automation sink of the entity router", () => {
 
     expect(await listRuns(core.pool, fires.id)).toHaveLength(1);
     expect(await listSkips(core.pool, filtered.id)).toHaveLength(1);
+    // …and so enqueues no second job.
+    expect((await core.pool.query("SELECT 1 FROM graphile_worker.jobs")).rowCount).toBe(1);
     expect(decisions.map((decision) => [decision.key.automationId, decision.outcome, decision.recorded])).toEqual([
       [fires.id, "run", false],
       [filtered.id, "skip", false],

@@ -17,20 +17,28 @@ export interface HttpReceiver {
   requests: ReceivedRequest[];
   /** How the next requests are answered; `hang` never answers. */
   answer(response: { status: number; body?: string } | "hang"): void;
+  /** Answers the next requests with these, in order, before falling back to `answer`. */
+  answerNext(...responses: Array<{ status: number; body?: string }>): void;
+  /** Calls `listener` after each request is recorded; returns the unsubscribe. */
+  subscribe(listener: () => void): () => void;
   close(): Promise<void>;
 }
 
 export async function startHttpReceiver(): Promise<HttpReceiver> {
   const requests: ReceivedRequest[] = [];
   let answer: { status: number; body?: string } | "hang" = { status: 200, body: "ok" };
+  const queued: Array<{ status: number; body?: string }> = [];
+  const listeners = new Set<() => void>();
   const hanging: ServerResponse[] = [];
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
       requests.push({ method: request.method!, path: request.url!, headers: request.headers, body: Buffer.concat(chunks).toString("utf8") });
-      if (answer === "hang") hanging.push(response);
-      else response.writeHead(answer.status, { "content-type": "text/plain" }).end(answer.body ?? "");
+      const next = queued.shift() ?? answer;
+      if (next === "hang") hanging.push(response);
+      else response.writeHead(next.status, { "content-type": "text/plain" }).end(next.body ?? "");
+      listeners.forEach((listener) => listener());
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -40,6 +48,11 @@ export async function startHttpReceiver(): Promise<HttpReceiver> {
     requests,
     answer: (next) => {
       answer = next;
+    },
+    answerNext: (...responses) => void queued.push(...responses),
+    subscribe: (listener) => {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
     },
     close: async () => {
       server.closeAllConnections();
