@@ -11,6 +11,7 @@ import {
   createAutomationRoutes,
   createAutomationSink,
   createAutomationWorker,
+  createLeaseSweeper,
   createRunExecutor,
   createTriggerRegistry,
   createTriggerRoutes,
@@ -83,6 +84,12 @@ export interface CoreOptions {
   routerObserver?: RouterObserver;
   /** How often the automation worker looks for runs whose delay became due. */
   workerPollIntervalMs?: number;
+  /** How long the automation worker's lease lasts without renewal (a dead core's runs resume after it). */
+  workerLeaseTtlMs?: number;
+  /** How often the automation worker renews its lease. */
+  workerLeaseRenewIntervalMs?: number;
+  /** How often the active lease sweeper unlocks the jobs of expired leases. */
+  leaseSweepIntervalMs?: number;
 }
 
 export async function startCore(config: ServerConfig, logger: Logger, options: CoreOptions = {}): Promise<Core> {
@@ -191,7 +198,21 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
     // sink enqueued with them. Stopped first on shutdown (closers run in reverse), so no job
     // is in progress when the pool ends.
     const executor = createRunExecutor({ pool: database.pool, triggers, entityKinds, entities, notifications, logger: log, now });
-    const worker = createAutomationWorker({ connectionString: database.url, executor, logger: log, pollIntervalMs: options.workerPollIntervalMs });
+    const worker = createAutomationWorker({
+      connectionString: database.url,
+      pool: database.pool,
+      instanceId,
+      executor,
+      logger: log,
+      pollIntervalMs: options.workerPollIntervalMs,
+      leaseTtlMs: options.workerLeaseTtlMs,
+      leaseRenewIntervalMs: options.workerLeaseRenewIntervalMs,
+    });
+    // One sweeper per cluster unlocks the jobs of workers whose lease expired (their process
+    // died), so their runs resume here or elsewhere. Started before the worker, stopped after it.
+    const sweeper = createLeaseSweeper({ pool: database.pool, logger: log, intervalMs: options.leaseSweepIntervalMs, orphanGraceMs: options.workerLeaseTtlMs });
+    sweeper.start();
+    closers.push({ name: "job lease sweeper", close: sweeper.stop });
     await worker.start();
     closers.push({ name: "automation worker", close: worker.stop });
     log.info({ url: http.url }, `Vantage is listening: open ${http.url}`);

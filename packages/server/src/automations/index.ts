@@ -25,6 +25,16 @@ export { createRunExecutor } from "./run-executor.ts";
 export type { RunEvent, RunExecutor, RunExecutorOptions } from "./run-executor.ts";
 export { createAutomationWorker, DEFAULT_WORKER_CONCURRENCY } from "./automation-worker.ts";
 export type { AutomationWorker, AutomationWorkerOptions } from "./automation-worker.ts";
+export {
+  createLeaseSweeper,
+  DEFAULT_LEASE_RENEW_INTERVAL_MS,
+  DEFAULT_LEASE_SWEEP_INTERVAL_MS,
+  DEFAULT_LEASE_TTL_MS,
+  releaseLease,
+  renewLease,
+  sweepExpiredLeases,
+} from "./worker-leases.ts";
+export type { LeaseSweeper, LeaseSweeperOptions } from "./worker-leases.ts";
 export type { DecisionKey, RunStatus, RunTrigger, RunView, SkipReason, SkipView } from "./automation-runs.ts";
 export { createAutomationRoutes } from "./automation-routes.ts";
 export type { AutomationRoutesOptions } from "./automation-routes.ts";

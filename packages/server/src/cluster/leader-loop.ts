@@ -3,7 +3,7 @@
 import type pg from "pg";
 import type { Logger } from "../log.ts";
 import { ADVISORY_NAMESPACE } from "../storage/index.ts";
-import type { WakeableSleep } from "./wakeable-sleep.ts";
+import { createWakeableSleep, type WakeableSleep } from "./wakeable-sleep.ts";
 
 export interface LeaderLoopOptions {
   pool: pg.Pool;
@@ -69,4 +69,47 @@ export function createLeaderLoop(options: LeaderLoopOptions): LeaderLoop {
   };
 
   return { run, isLeader: () => leader };
+}
+
+/** What a periodic duty's work loop gets: whether to go on, and a sleep that stop() cuts short. */
+export interface DutyContext {
+  isRunning(): boolean;
+  sleep(ms: number): Promise<void>;
+}
+
+export interface LeaderDuty {
+  start(): void;
+  /** Ends the work in hand, releases the lock and its connection. */
+  stop(): Promise<void>;
+  isLeader(): boolean;
+}
+
+/**
+ * A leader loop with its own running flag and wakeable sleep: the start/stop every
+ * one-per-cluster periodic duty (heartbeat monitor, job lease sweeper) needs.
+ */
+export function createLeaderDuty(
+  options: Omit<LeaderLoopOptions, "sleep" | "isRunning" | "lead"> & { lead: (client: pg.PoolClient, context: DutyContext) => Promise<void> },
+): LeaderDuty {
+  const wakeup = createWakeableSleep();
+  let running = false;
+  let loop: Promise<void> | undefined;
+  const context: DutyContext = { isRunning: () => running, sleep: (ms) => wakeup.sleep(ms) };
+  const leadership = createLeaderLoop({ ...options, sleep: wakeup, isRunning: () => running, lead: (client) => options.lead(client, context) });
+
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      loop = leadership.run();
+    },
+    async stop() {
+      running = false;
+      wakeup.wake();
+      await loop;
+      loop = undefined;
+      wakeup.clear();
+    },
+    isLeader: leadership.isLeader,
+  };
 }

@@ -3,8 +3,7 @@
 // advisory lock); the others stand by and take over within a takeover interval.
 import type pg from "pg";
 import { Counter, type Registry } from "prom-client";
-import { createLeaderLoop } from "../cluster/leader-loop.ts";
-import { createWakeableSleep } from "../cluster/wakeable-sleep.ts";
+import { createLeaderDuty } from "../cluster/leader-loop.ts";
 import type { Logger } from "../log.ts";
 import { AdvisoryLock } from "../storage/index.ts";
 import type { SatelliteService } from "./service.ts";
@@ -53,10 +52,6 @@ export function createHeartbeatMonitor(options: HeartbeatMonitorOptions): Heartb
     help: "Satellites this process's heartbeat monitor recorded as heartbeat_lost",
     registers: options.registry ? [options.registry] : [],
   });
-  const wakeup = createWakeableSleep();
-  let running = false;
-  let loop: Promise<void> | undefined;
-
   const markLost = async (expired: string[]): Promise<string[]> => {
     if (expired.length === 0) return [];
     try {
@@ -80,43 +75,24 @@ export function createHeartbeatMonitor(options: HeartbeatMonitorOptions): Heartb
   const sweep = async (): Promise<string[]> => (await sweepBatch()).lost;
 
   /** Sweeps while holding the lock; the ping proves the lock's connection (and so the lock) lives. */
-  const lead = async (client: pg.PoolClient) => {
-    while (running) {
-      await client.query("SELECT 1");
-      const { lost, more } = await sweepBatch().catch((error: unknown) => {
-        log.warn({ err: error }, "heartbeat sweep failed; retrying");
-        return { lost: [], more: false };
-      });
-      options.onSweep?.(lost);
-      if (!more) await wakeup.sleep(intervalMs);
-    }
-  };
-
-  const leadership = createLeaderLoop({
+  const duty = createLeaderDuty({
     pool,
     lock: AdvisoryLock.heartbeatMonitor,
     duty: "heartbeat monitor",
     logger: log,
     takeoverIntervalMs,
-    sleep: wakeup,
-    isRunning: () => running,
-    lead,
+    lead: async (client, { isRunning, sleep }) => {
+      while (isRunning()) {
+        await client.query("SELECT 1");
+        const { lost, more } = await sweepBatch().catch((error: unknown) => {
+          log.warn({ err: error }, "heartbeat sweep failed; retrying");
+          return { lost: [], more: false };
+        });
+        options.onSweep?.(lost);
+        if (!more) await sleep(intervalMs);
+      }
+    },
   });
 
-  return {
-    start() {
-      if (running) return;
-      running = true;
-      loop = leadership.run();
-    },
-    async stop() {
-      running = false;
-      wakeup.wake();
-      await loop;
-      loop = undefined;
-      wakeup.clear();
-    },
-    isLeader: leadership.isLeader,
-    sweep,
-  };
+  return { ...duty, sweep };
 }

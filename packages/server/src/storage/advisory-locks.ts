@@ -11,4 +11,6 @@ export const AdvisoryLock = {
   entityRouter: 2,
   /** Held (session-scoped) by the one active heartbeat monitor. */
   heartbeatMonitor: 3,
+  /** Held (session-scoped) by the one active job lease sweeper. */
+  jobLeaseSweeper: 4,
 } as const;

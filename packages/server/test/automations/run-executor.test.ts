@@ -1,13 +1,12 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type {
+  AutomationStore} from "../../src/automations/index.ts";
 import {
   type AutomationIndex,
-  AutomationStore,
   type AutomationView,
   type AutomationWorker,
   compileAutomation,
-  createAutomationIndex,
-  createAutomationSink,
   createAutomationWorker,
   createRunExecutor,
   listRuns,
@@ -18,10 +17,11 @@ import {
 import { createSecretBox, signWebhook } from "../../src/crypto/index.ts";
 import { silentLogger } from "../../src/log.ts";
 import { createNotificationSenders, NotificationService } from "../../src/notifications/index.ts";
-import { SatelliteService } from "../../src/satellites/index.ts";
+import type { SatelliteService } from "../../src/satellites/index.ts";
 import { startHttpReceiver, type HttpReceiver } from "../notifications/receivers.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { createSignal, startTestInstance, type TestInstance, waitFor } from "../support/instance.ts";
+import { createSignal, type TestInstance, waitFor } from "../support/instance.ts";
+import { type AutomationRouting, startAutomationRouting } from "./automation-routing.ts";
 import { satelliteCompileOptions } from "./compile-options.ts";
 
 const LOST = "satellite.heartbeat_lost";
@@ -29,6 +29,7 @@ const SECRET = "whsec-run-executor";
 const options = satelliteCompileOptions();
 
 let db: TestDatabase;
+let routing: AutomationRouting;
 let core: TestInstance;
 let service: SatelliteService;
 let store: AutomationStore;
@@ -46,13 +47,8 @@ beforeEach(async () => {
   workers = [];
   clock = Date.parse("2026-11-27T12:00:00.000Z");
   db = await createTestDatabase();
-  core = await startTestInstance(db.url, "run-executor");
-  service = new SatelliteService({ pool: core.pool, entities: core.entities, now: () => clock });
-  store = new AutomationStore(core.pool);
-  index = createAutomationIndex({ store, hub: core.hub, logger: silentLogger(), ...options, onReload: () => reloaded.emit() });
-  await index.start();
-  core.router.addSink(createAutomationSink({ index, triggers: options.triggers, entities: core.entities, logger: silentLogger() }));
-  core.router.start();
+  routing = await startAutomationRouting(db.url, "run-executor", { now: () => clock, onReload: () => reloaded.emit() });
+  ({ core, service, store, index } = routing);
   receiver = await startHttpReceiver();
   await startWorker();
 });
@@ -60,8 +56,7 @@ beforeEach(async () => {
 afterEach(async () => {
   for (const worker of workers) await worker.stop();
   await receiver?.close();
-  await index?.stop();
-  await core?.stop();
+  await routing?.stop();
 });
 
 /** A worker and executor as a fresh process would build them; retries do not pause. */
@@ -79,7 +74,7 @@ async function startWorker(): Promise<AutomationWorker> {
       stored.emit();
     },
   });
-  const worker = createAutomationWorker({ connectionString: db.url, executor, logger: silentLogger(), concurrency: 2, pollIntervalMs: 50 });
+  const worker = createAutomationWorker({ connectionString: db.url, pool: core.pool, instanceId: "run-executor", executor, logger: silentLogger(), concurrency: 2, pollIntervalMs: 50 });
   await worker.start();
   workers.push(worker);
   return worker;

@@ -1,0 +1,51 @@
+// A TCP proxy in front of PostgreSQL: an instance connected through it can be cut off at
+// once and completely (every connection, and every reconnection attempt), as if its process
+// had died, while the test process itself goes on. restore() lets it talk again.
+import { createConnection, createServer, type Socket } from "node:net";
+import type { AddressInfo } from "node:net";
+
+export interface TcpProxy {
+  /** `url` with the proxy's host and port. */
+  url: string;
+  /** Destroys every proxied connection and refuses new ones until restore(). */
+  cut(): void;
+  restore(): void;
+  /** Stops accepting and resolves once every proxied connection was closed by its client. */
+  close(): Promise<void>;
+}
+
+export async function startTcpProxy(url: string): Promise<TcpProxy> {
+  const target = new URL(url);
+  const sockets = new Set<Socket>();
+  let cut = false;
+  const server = createServer((inbound) => {
+    if (cut) return void inbound.destroy();
+    const outbound = createConnection({ host: target.hostname, port: Number(target.port || 5432) });
+    for (const socket of [inbound, outbound]) {
+      sockets.add(socket);
+      socket.on("close", () => sockets.delete(socket));
+      socket.on("error", () => undefined);
+    }
+    inbound.on("close", () => outbound.destroy());
+    outbound.on("close", () => inbound.destroy());
+    inbound.pipe(outbound).pipe(inbound);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const proxied = new URL(url);
+  proxied.hostname = "127.0.0.1";
+  proxied.port = String((server.address() as AddressInfo).port);
+  const destroyAll = () => sockets.forEach((socket) => socket.destroy());
+  return {
+    url: proxied.toString(),
+    cut: () => {
+      cut = true;
+      destroyAll();
+    },
+    restore: () => {
+      cut = false;
+    },
+    close: async () => {
+      await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+    },
+  };
+}
