@@ -4,7 +4,7 @@ import type { AutomationDefinition } from "@vantage/protocol";
 import type pg from "pg";
 import type { SqlClient } from "../entities/index.ts";
 import { VantageError } from "../errors.ts";
-import { withTransaction } from "../storage/index.ts";
+import { isUniqueViolation, withTransaction } from "../storage/index.ts";
 import type { CompiledAutomation } from "./compile-automation.ts";
 
 /** NOTIFY channel: some automation was created, updated, deleted, enabled or disabled. */
@@ -36,7 +36,6 @@ interface AutomationRow {
 
 const COLUMNS = "id, definition, enabled, version, created_at, updated_at";
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const UNIQUE_VIOLATION = "23505";
 
 function toView(row: AutomationRow): AutomationView {
   return { id: row.id, ...row.definition, enabled: row.enabled, version: row.version, createdAt: row.created_at.toISOString(), updatedAt: row.updated_at.toISOString() };
@@ -57,7 +56,7 @@ async function notify(tx: SqlClient, notice: AutomationChangeNotice): Promise<vo
 }
 
 function nameTaken(error: unknown, name: string): unknown {
-  if ((error as { code?: string }).code !== UNIQUE_VIOLATION) return error;
+  if (!isUniqueViolation(error)) return error;
   return new VantageError("conflict", "automation_name_taken", `An automation named "${name}" already exists; choose another name.`, { cause: error });
 }
 

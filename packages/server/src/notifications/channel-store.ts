@@ -5,7 +5,7 @@ import type pg from "pg";
 import { z } from "zod";
 import type { SecretBox } from "../crypto/index.ts";
 import { VantageError } from "../errors.ts";
-import { withTransaction } from "../storage/index.ts";
+import { isUniqueViolation, withTransaction } from "../storage/index.ts";
 import { type ChannelType, type CreateChannelRequest, SECRET_FIELDS, type UpdateChannelRequest } from "./channel-schemas.ts";
 import type { ResolvedChannel } from "./sender.ts";
 
@@ -70,7 +70,6 @@ function nameTaken(name: string, cause: unknown): VantageError {
   return new VantageError("conflict", "notification_channel_name_taken", `A notification channel named "${name}" already exists; choose another name.`, { cause });
 }
 
-const UNIQUE_VIOLATION = "23505";
 
 // The row id is the associated data: a sealed value only opens on the row it was written for.
 const sealContext = (id: string) => `notification-channel:${id}`;
@@ -113,7 +112,7 @@ export class NotificationChannelStore {
       const { rows } = await this.pool.query<ChannelRow>(INSERT, [id, input.name, input.type, config, sealed, secretFields, new Date(this.now())]);
       return toView(rows[0]!);
     } catch (error) {
-      throw (error as { code?: string }).code === UNIQUE_VIOLATION ? nameTaken(input.name, error) : error;
+      throw isUniqueViolation(error) ? nameTaken(input.name, error) : error;
     }
   }
 
@@ -149,7 +148,7 @@ export class NotificationChannelStore {
         return toView(rows[0]!);
       });
     } catch (error) {
-      throw (error as { code?: string }).code === UNIQUE_VIOLATION ? nameTaken(name ?? "", error) : error;
+      throw isUniqueViolation(error) ? nameTaken(name ?? "", error) : error;
     }
   }
 

@@ -4,10 +4,10 @@ import { type Actor, type Cause, OFFLINE_THRESHOLD_MS } from "@vantage/protocol"
 import type pg from "pg";
 import { z } from "zod";
 import { VantageError } from "../errors.ts";
-import { withTransaction } from "../storage/index.ts";
+import { isUniqueViolation, withTransaction } from "../storage/index.ts";
 import { SATELLITE_REGISTRY_EDIT_CAUSE, type SatelliteConnectionEvent } from "./entity.ts";
 import { publishRevocation } from "./revocations.ts";
-import { isUuid, type SatelliteService } from "./service.ts";
+import { isUuid, satelliteNameTaken, type SatelliteService } from "./service.ts";
 import { computeStatus, effectiveThresholdMs, type SatelliteStatus } from "./status.ts";
 import { generateSatelliteToken, hashSecret, verifyAgainstDecoy, verifySecret } from "./tokens.ts";
 
@@ -146,10 +146,6 @@ export function satelliteNotFound(id: string): VantageError {
   return new VantageError("not_found", "satellite_not_found", `No satellite has the id ${JSON.stringify(id)}; list them with GET /api/v1/satellites.`);
 }
 
-function nameTaken(name: string | undefined, cause: unknown): VantageError {
-  return new VantageError("conflict", "satellite_name_taken", `A satellite named "${name}" already exists; choose another name.`, { cause });
-}
-
 export interface SatelliteRegistryOptions {
   pool: pg.Pool;
   /** Owns the satellites table's lifecycle and the satellite-connection entity. */
@@ -219,7 +215,7 @@ export class SatelliteRegistry {
         },
       });
     } catch (error) {
-      throw (error as { code?: string }).code === "23505" ? nameTaken(patch.name, error) : error;
+      throw isUniqueViolation(error) ? satelliteNameTaken(patch.name, error) : error;
     }
     return toView(updated!, this.now());
   }

@@ -4,6 +4,7 @@ import { type Actor, type Cause, OFFLINE_THRESHOLD_MS, SYSTEM_ACTOR } from "@van
 import type pg from "pg";
 import type { EntityHandle, EntityRegistry, MutateResult, SqlClient } from "../entities/index.ts";
 import { VantageError } from "../errors.ts";
+import { PostgresError, sqlState } from "../storage/index.ts";
 import { type Logger, silentLogger } from "../log.ts";
 import {
   SATELLITE_CONNECTION_ENTITY_KIND,
@@ -160,11 +161,15 @@ const invalidThreshold: InputError = (input, cause) =>
     cause,
   });
 
+/** A satellite name is unique; the one message for both create and rename. */
+export function satelliteNameTaken(name: string | undefined, cause: unknown): VantageError {
+  return new VantageError("conflict", "satellite_name_taken", `A satellite named "${name}" already exists; choose another name.`, { cause });
+}
+
 /** PostgreSQL errors (by SQLSTATE) an insert raises because of its input, as the error to throw. */
 const CREATE_ERRORS: Record<string, InputError> = {
-  "23505": (input, cause) =>
-    new VantageError("conflict", "satellite_name_taken", `A satellite named "${input.name}" already exists; choose another name.`, { cause }),
-  "23514": invalidThreshold,
+  [PostgresError.uniqueViolation]: (input, cause) => satelliteNameTaken(input.name, cause),
+  [PostgresError.checkViolation]: invalidThreshold,
 };
 
 export class SatelliteService {
@@ -234,7 +239,7 @@ export class SatelliteService {
       ]);
       return rows[0]!.id;
     } catch (error) {
-      const toError = CREATE_ERRORS[(error as { code?: string }).code ?? ""];
+      const toError = CREATE_ERRORS[sqlState(error) ?? ""];
       throw toError ? toError(input, error) : error;
     }
   }

@@ -8,6 +8,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
 import { VantageError } from "../errors.ts";
+import { PostgresError, sqlState } from "./postgres-errors.ts";
 import type { Logger } from "../log.ts";
 
 export interface EmbeddedPostgresOptions {
@@ -283,9 +284,9 @@ async function ensureDatabase(adminUrl: string, database: string): Promise<void>
   try {
     const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
     if (rowCount === 0) {
-      await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`).catch((error: { code?: string }) => {
+      await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`).catch((error: unknown) => {
         // Another starter created it between our check and our create.
-        if (error.code !== "42P04") throw error;
+        if (sqlState(error) !== PostgresError.duplicateDatabase) throw error;
       });
     }
   } finally {
