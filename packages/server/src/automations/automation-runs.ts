@@ -75,32 +75,29 @@ export async function insertSkip(tx: SqlClient, key: DecisionKey, reason: SkipRe
   return result.rowCount === 1;
 }
 
-interface RunRow {
+/** The columns runs and skips share: what was decided, for which change, when. */
+interface DecisionRow {
   id: string;
   automation_id: string;
   automation_version: number;
   trigger_id: string;
   trigger_event: string;
   change_id: string;
+  created_at: Date;
+}
+
+interface RunRow extends DecisionRow {
   context_key: string | null;
   status: RunStatus;
   trigger: RunTrigger;
-  created_at: Date;
 }
 
-interface SkipRow {
-  id: string;
-  automation_id: string;
-  automation_version: number;
-  trigger_id: string;
-  trigger_event: string;
-  change_id: string;
+interface SkipRow extends DecisionRow {
   reason: SkipReason;
   detail: Record<string, unknown>;
-  created_at: Date;
 }
 
-const common = (row: RunRow | SkipRow) => ({
+const common = (row: DecisionRow) => ({
   id: row.id,
   automationId: row.automation_id,
   automationVersion: row.automation_version,

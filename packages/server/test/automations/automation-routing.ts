@@ -1,10 +1,13 @@
 // The routing half of the automation engine as the executor tests need it: one instance
 // whose router feeds the automation sink, a satellite service on an injected clock, and the
-// automation store and index.
-import { type AutomationIndex, AutomationStore, createAutomationIndex, createAutomationSink } from "../../src/automations/index.ts";
+// automation store and index, plus the two moves every executor test makes.
+
+const LOST = "satellite.heartbeat_lost";
+import { randomUUID } from "node:crypto";
+import { type AutomationIndex, AutomationStore, type AutomationView, compileAutomation, createAutomationIndex, createAutomationSink } from "../../src/automations/index.ts";
 import { silentLogger } from "../../src/log.ts";
 import { SatelliteService } from "../../src/satellites/index.ts";
-import { startTestInstance, type TestInstance } from "../support/instance.ts";
+import { createSignal, startTestInstance, type TestInstance, waitFor } from "../support/instance.ts";
 import { satelliteCompileOptions } from "./compile-options.ts";
 
 export interface AutomationRouting {
@@ -12,15 +15,26 @@ export interface AutomationRouting {
   service: SatelliteService;
   store: AutomationStore;
   index: AutomationIndex;
+  /** Saves an automation on satellite.heartbeat_lost and resolves once the index has it. */
+  saveAutomation(actions: unknown[]): Promise<AutomationView>;
+  /** A satellite connects and misses its heartbeats: the router routes satellite.heartbeat_lost. */
+  loseHeartbeat(): Promise<string>;
   stop(): Promise<void>;
 }
 
-export async function startAutomationRouting(url: string, name: string, options: { now: () => number; onReload: () => void }): Promise<AutomationRouting> {
+/** `onReload` also hears index reloads; the satellites run on the fixture's own clock. */
+export async function startAutomationRouting(url: string, name: string, options: { onReload?: () => void } = {}): Promise<AutomationRouting> {
   const compile = satelliteCompileOptions();
+  let clock = Date.parse("2026-11-27T12:00:00.000Z");
+  const reloaded = createSignal();
   const core = await startTestInstance(url, name);
-  const service = new SatelliteService({ pool: core.pool, entities: core.entities, now: options.now });
+  const service = new SatelliteService({ pool: core.pool, entities: core.entities, now: () => clock });
   const store = new AutomationStore(core.pool);
-  const index = createAutomationIndex({ store, hub: core.hub, logger: silentLogger(), ...compile, onReload: options.onReload });
+  const onReload = () => {
+    reloaded.emit();
+    options.onReload?.();
+  };
+  const index = createAutomationIndex({ store, hub: core.hub, logger: silentLogger(), ...compile, onReload });
   await index.start();
   core.router.addSink(createAutomationSink({ index, triggers: compile.triggers, entities: core.entities, logger: silentLogger() }));
   core.router.start();
@@ -29,6 +43,20 @@ export async function startAutomationRouting(url: string, name: string, options:
     service,
     store,
     index,
+    async saveAutomation(actions) {
+      const result = compileAutomation({ name: `${name}-${randomUUID().slice(0, 8)}`, triggers: [{ event: LOST }], actions }, compile);
+      if (!result.ok) throw new Error(JSON.stringify(result.errors));
+      const view = await store.create(result.compiled);
+      await waitFor(() => index.lookup(LOST).some((match) => match.automation.id === view.id), reloaded.subscribe, 5_000, `${view.name} in the index`);
+      return view;
+    },
+    async loseHeartbeat() {
+      const satelliteId = await service.create({ name: `edge-${randomUUID().slice(0, 8)}`, region: "eu-west", tokenHash: "unused" });
+      await service.markConnected({ satelliteId, sessionId: randomUUID() });
+      clock += 60_000; // past the default offline threshold
+      await service.markHeartbeatLost({ satelliteId });
+      return satelliteId;
+    },
     stop: async () => {
       await index.stop();
       await core.stop();

@@ -1,12 +1,8 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type {
-  AutomationStore} from "../../src/automations/index.ts";
 import {
-  type AutomationIndex,
   type AutomationView,
   type AutomationWorker,
-  compileAutomation,
   createAutomationWorker,
   createRunExecutor,
   listRuns,
@@ -17,38 +13,31 @@ import {
 import { createSecretBox, signWebhook } from "../../src/crypto/index.ts";
 import { silentLogger } from "../../src/log.ts";
 import { createNotificationSenders, NotificationService } from "../../src/notifications/index.ts";
-import type { SatelliteService } from "../../src/satellites/index.ts";
 import { startHttpReceiver, type HttpReceiver } from "../notifications/receivers.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { createSignal, type TestInstance, waitFor } from "../support/instance.ts";
 import { type AutomationRouting, startAutomationRouting } from "./automation-routing.ts";
 import { satelliteCompileOptions } from "./compile-options.ts";
 
-const LOST = "satellite.heartbeat_lost";
 const SECRET = "whsec-run-executor";
 const options = satelliteCompileOptions();
 
 let db: TestDatabase;
 let routing: AutomationRouting;
 let core: TestInstance;
-let service: SatelliteService;
-let store: AutomationStore;
-let index: AutomationIndex;
 let receiver: HttpReceiver;
 let workers: AutomationWorker[];
 let notifications: NotificationService;
 let events: RunEvent[];
 const stored = createSignal();
 const reloaded = createSignal();
-let clock: number;
 
 beforeEach(async () => {
   events = [];
   workers = [];
-  clock = Date.parse("2026-11-27T12:00:00.000Z");
   db = await createTestDatabase();
-  routing = await startAutomationRouting(db.url, "run-executor", { now: () => clock, onReload: () => reloaded.emit() });
-  ({ core, service, store, index } = routing);
+  routing = await startAutomationRouting(db.url, "run-executor", { onReload: () => reloaded.emit() });
+  ({ core } = routing);
   receiver = await startHttpReceiver();
   await startWorker();
 });
@@ -80,25 +69,9 @@ async function startWorker(): Promise<AutomationWorker> {
   return worker;
 }
 
-let named = 0;
 
-async function saveAutomation(actions: unknown[]): Promise<AutomationView> {
-  named += 1;
-  const result = compileAutomation({ name: `runs-${named}`, triggers: [{ event: LOST }], actions }, options);
-  if (!result.ok) throw new Error(JSON.stringify(result.errors));
-  const view = await store.create(result.compiled);
-  await waitFor(() => index.lookup(LOST).some((match) => match.automation.id === view.id), reloaded.subscribe, 5_000, `${view.name} in the index`);
-  return view;
-}
-
-/** A satellite connects and misses its heartbeats: the router routes satellite.heartbeat_lost. */
-async function loseHeartbeat(): Promise<string> {
-  const satelliteId = await service.create({ name: `edge-${randomUUID().slice(0, 8)}`, region: "eu-west", tokenHash: "unused" });
-  await service.markConnected({ satelliteId, sessionId: randomUUID() });
-  clock += 60_000;
-  await service.markHeartbeatLost({ satelliteId });
-  return satelliteId;
-}
+const saveAutomation = (actions: unknown[]) => routing.saveAutomation(actions);
+const loseHeartbeat = () => routing.loseHeartbeat();
 
 const ended = (status?: string) => events.some((event) => event.type === "run" && (status === undefined || event.status === status));
 

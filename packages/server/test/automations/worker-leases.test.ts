@@ -1,14 +1,9 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import type pg from "pg";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type {
-  AutomationStore} from "../../src/automations/index.ts";
 import {
-  type AutomationIndex,
-  type AutomationView,
   type AutomationWorker,
-  compileAutomation,
   createAutomationWorker,
   createLeaseSweeper,
   createRunExecutor,
@@ -22,7 +17,6 @@ import {
 import { createSecretBox } from "../../src/crypto/index.ts";
 import { silentLogger } from "../../src/log.ts";
 import { createNotificationSenders, NotificationService } from "../../src/notifications/index.ts";
-import type { SatelliteService } from "../../src/satellites/index.ts";
 import { createPool } from "../../src/storage/index.ts";
 import { startHttpReceiver, type HttpReceiver } from "../notifications/receivers.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
@@ -31,7 +25,6 @@ import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.ts";
 import { type AutomationRouting, startAutomationRouting } from "./automation-routing.ts";
 import { satelliteCompileOptions } from "./compile-options.ts";
 
-const LOST = "satellite.heartbeat_lost";
 const options = satelliteCompileOptions();
 const engineLogger = () => (process.env.TEST_LOG ? pino({ level: "warn" }) : silentLogger());
 const LEASE = { leaseTtlMs: 1_000, leaseRenewIntervalMs: 100 };
@@ -50,21 +43,16 @@ interface Engine {
 let db: TestDatabase;
 let routing: AutomationRouting;
 let router: TestInstance;
-let service: SatelliteService;
-let store: AutomationStore;
-let index: AutomationIndex;
 let receiver: HttpReceiver;
 let proxy: TcpProxy;
 let engines: Engine[];
-let clock: number;
 const changed = createSignal();
 
 beforeEach(async () => {
   engines = [];
-  clock = Date.parse("2026-11-27T12:00:00.000Z");
   db = await createTestDatabase();
-  routing = await startAutomationRouting(db.url, "leases-router", { now: () => clock, onReload: () => changed.emit() });
-  ({ core: router, service, store, index } = routing);
+  routing = await startAutomationRouting(db.url, "leases-router", { onReload: () => changed.emit() });
+  ({ core: router } = routing);
   receiver = await startHttpReceiver();
   receiver.subscribe(changed.emit);
   proxy = await startTcpProxy(db.url);
@@ -127,20 +115,8 @@ function createEngine(name: string, url: string): Engine {
   return engine;
 }
 
-async function saveAutomation(actions: unknown[]): Promise<AutomationView> {
-  const result = compileAutomation({ name: `leases-${randomUUID().slice(0, 8)}`, triggers: [{ event: LOST }], actions }, options);
-  if (!result.ok) throw new Error(JSON.stringify(result.errors));
-  const view = await store.create(result.compiled);
-  await waitFor(() => index.lookup(LOST).some((match) => match.automation.id === view.id), changed.subscribe, 5_000, `${view.name} in the index`);
-  return view;
-}
-
-async function loseHeartbeat(): Promise<void> {
-  const satelliteId = await service.create({ name: `edge-${randomUUID().slice(0, 8)}`, region: "eu-west", tokenHash: "unused" });
-  await service.markConnected({ satelliteId, sessionId: randomUUID() });
-  clock += 60_000;
-  await service.markHeartbeatLost({ satelliteId });
-}
+const saveAutomation = (actions: unknown[]) => routing.saveAutomation(actions);
+const loseHeartbeat = () => routing.loseHeartbeat();
 
 async function leases(): Promise<Array<{ worker_id: string; instance_id: string }>> {
   const { rows } = await router.pool.query<{ worker_id: string; instance_id: string }>("SELECT worker_id, instance_id FROM job_worker_leases ORDER BY instance_id");
