@@ -10,6 +10,7 @@ import type { AutomationIndex, IndexedTrigger } from "./automation-index.ts";
 import { entityReader } from "./entity-reader.ts";
 import { type DecisionKey, insertRun, insertSkip, type RunTrigger } from "./automation-runs.ts";
 import type { EvaluationContext } from "./expressions/index.ts";
+import { wakeWaitingRuns } from "./run-waits.ts";
 import type { TriggerRegistry } from "./trigger-registry.ts";
 
 export const AUTOMATION_SINK_NAME = "automations";
@@ -94,6 +95,7 @@ export function createAutomationSink(options: AutomationSinkOptions): ChangeSink
   return {
     name: AUTOMATION_SINK_NAME,
     async deliver(batch, tx) {
+      await wakeWaitingRuns(batch, tx);
       for (const routed of batch) {
         for (const eventId of routed.eventIds) {
           const matches = index.lookup(eventId);
