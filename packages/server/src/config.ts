@@ -54,6 +54,13 @@ const configSchema = z.object({
       return key ?? z.NEVER;
     })
     .optional(),
+  /** Ended automation runs and skips older than this are pruned; unset: the pruner's default (30). */
+  runRetentionDays: z.coerce
+    .number({ error: "must be a number" })
+    .int("must be a whole number of days")
+    .min(1, "must be at least 1 day")
+    .max(36_500, "must be at most 36500 days")
+    .optional(),
 });
 
 export type Config = z.infer<typeof configSchema> & { logFormat: LogFormat };
@@ -80,6 +87,8 @@ const SOURCES: Record<keyof z.infer<typeof configSchema>, { env: string; flag?: 
   adminToken: { env: "VANTAGE_ADMIN_TOKEN" },
   heartbeatIntervalMs: { env: "VANTAGE_HEARTBEAT_INTERVAL_MS" },
   secretKey: { env: "VANTAGE_SECRET_KEY" },
+  // No flag, like the heartbeat interval: a tuning knob set once per deployment.
+  runRetentionDays: { env: "VANTAGE_RUN_RETENTION_DAYS" },
 };
 
 /** How a rejected value is shown: never a secret. */
@@ -110,6 +119,7 @@ export function loadConfig(
     adminToken: fromEnv("adminToken"),
     heartbeatIntervalMs: fromEnv("heartbeatIntervalMs") ?? String(HEARTBEAT_INTERVAL_MS),
     secretKey: fromEnv("secretKey"),
+    runRetentionDays: fromEnv("runRetentionDays"),
   };
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {

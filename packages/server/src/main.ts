@@ -12,7 +12,9 @@ import {
   createAutomationSink,
   createAutomationWorker,
   createLeaseSweeper,
+  createRunPruner,
   createRunExecutor,
+  createTimerFiring,
   createTriggerRegistry,
   createTriggerRoutes,
   type TriggerRegistry,
@@ -20,6 +22,7 @@ import {
 import { createNotificationHub } from "./cluster/notification-hub.ts";
 import type { Config } from "./config.ts";
 import { openSecretBox } from "./crypto/index.ts";
+import { isVantageError } from "./errors.ts";
 import {
   createEntityRegistry,
   createEntityRouter,
@@ -70,7 +73,7 @@ export interface Core {
   stop(): Promise<void>;
 }
 
-type ServerConfig = Pick<Config, "host" | "port" | "databaseUrl" | "dataDir"> & Partial<Pick<Config, "adminToken" | "heartbeatIntervalMs" | "secretKey">>;
+type ServerConfig = Pick<Config, "host" | "port" | "databaseUrl" | "dataDir"> & Partial<Pick<Config, "adminToken" | "heartbeatIntervalMs" | "secretKey" | "runRetentionDays">>;
 
 /** Knobs tests and labs turn; production runs on the defaults. */
 export interface CoreOptions {
@@ -90,6 +93,10 @@ export interface CoreOptions {
   workerLeaseRenewIntervalMs?: number;
   /** How often the active lease sweeper unlocks the jobs of expired leases. */
   leaseSweepIntervalMs?: number;
+  /** How often the active run retention pruner deletes old runs and skips (default hourly). */
+  retentionIntervalMs?: number;
+  /** Whether this instance executes automation runs (default true); false leaves them to the other instances. */
+  automationWorker?: boolean;
 }
 
 export async function startCore(config: ServerConfig, logger: Logger, options: CoreOptions = {}): Promise<Core> {
@@ -130,7 +137,9 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
     const router = createEntityRouter({ pool: database.pool, registry: entities, hub, logger: log, observer: options.routerObserver });
     // The automation engine's first stage: an index of enabled automations by event id (kept
     // current through NOTIFY) and the router sink that records pending runs and skips.
-    const automations = createAutomationIndex({ store: new AutomationStore(database.pool), hub, triggers, entityKinds, logger: log });
+    const automationStore = new AutomationStore(database.pool, box);
+    await sealPlaintextWebhookSecrets(automationStore, log);
+    const automations = createAutomationIndex({ store: automationStore, hub, triggers, entityKinds, logger: log });
     await automations.start();
     closers.push({ name: "automation index", close: automations.stop });
     router.addSink(createAutomationSink({ index: automations, triggers, entities, logger: log }));
@@ -155,7 +164,7 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
         routes: {
           "/satellites": createSatelliteRoutes({ registry, heartbeatIntervalMs }),
           "/notification-channels": createNotificationChannelRoutes({ service: notifications }),
-          "/automations": createAutomationRoutes({ pool: database.pool, triggers, entityKinds }),
+          "/automations": createAutomationRoutes({ pool: database.pool, box, notifications, triggers, entityKinds }),
           "/triggers": createTriggerRoutes({ triggers }),
         },
       },
@@ -197,12 +206,13 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
     // The automation engine's second stage: runs execute on graphile-worker jobs that the
     // sink enqueued with them. Stopped first on shutdown (closers run in reverse), so no job
     // is in progress when the pool ends.
-    const executor = createRunExecutor({ pool: database.pool, triggers, entityKinds, entities, notifications, logger: log, now });
+    const executor = createRunExecutor({ pool: database.pool, box, triggers, entityKinds, entities, notifications, logger: log, now });
     const worker = createAutomationWorker({
       connectionString: database.url,
       pool: database.pool,
       instanceId,
       executor,
+      fireTimer: createTimerFiring({ pool: database.pool, index: automations, triggers, entities, logger: log, now }),
       logger: log,
       pollIntervalMs: options.workerPollIntervalMs,
       leaseTtlMs: options.workerLeaseTtlMs,
@@ -213,8 +223,14 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
     const sweeper = createLeaseSweeper({ pool: database.pool, logger: log, intervalMs: options.leaseSweepIntervalMs, orphanGraceMs: options.workerLeaseTtlMs });
     sweeper.start();
     closers.push({ name: "job lease sweeper", close: sweeper.stop });
-    await worker.start();
-    closers.push({ name: "automation worker", close: worker.stop });
+    // One pruner per cluster deletes ended runs and skips older than the retention.
+    const pruner = createRunPruner({ pool: database.pool, logger: log, retentionDays: config.runRetentionDays, intervalMs: options.retentionIntervalMs });
+    pruner.start();
+    closers.push({ name: "run retention pruner", close: pruner.stop });
+    if (options.automationWorker ?? true) {
+      await worker.start();
+      closers.push({ name: "automation worker", close: worker.stop });
+    }
     log.info({ url: http.url }, `Vantage is listening: open ${http.url}`);
 
     let stopping: Promise<void> | undefined;
@@ -237,6 +253,17 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
   } catch (error) {
     await stopAll();
     throw error;
+  }
+}
+
+/** Seals webhook secrets stored before they were sealed; without a key it warns and tries again at the next start. */
+async function sealPlaintextWebhookSecrets(store: AutomationStore, log: Logger): Promise<void> {
+  try {
+    const sealed = await store.sealPlaintextSecrets();
+    if (sealed > 0) log.info({ sealed }, "sealed the webhook secrets of automations stored in plain text");
+  } catch (error) {
+    if (!isVantageError(error)) throw error;
+    log.warn({ err: error }, "cannot seal the webhook secrets of automations stored in plain text yet; will try again at the next start");
   }
 }
 

@@ -68,6 +68,13 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ VANTAGE_HEARTBEAT_INTERVAL_MS: String(OFFLINE_THRESHOLD_MS + 1) })).toThrow(/at most 45000 ms/);
   });
 
+  it("reads the run retention in days from the environment, unset leaving the pruner's default", () => {
+    expect(loadConfig({}).runRetentionDays).toBeUndefined();
+    expect(loadConfig({ VANTAGE_RUN_RETENTION_DAYS: "7" }).runRetentionDays).toBe(7);
+    expect(() => loadConfig({ VANTAGE_RUN_RETENTION_DAYS: "0" })).toThrow(/VANTAGE_RUN_RETENTION_DAYS must be at least 1 day; got "0"/);
+    expect(() => loadConfig({ VANTAGE_RUN_RETENTION_DAYS: "1.5" })).toThrow(/VANTAGE_RUN_RETENTION_DAYS must be a whole number of days/);
+  });
+
   it("reports every invalid setting at once", () => {
     expect(() => loadConfig({ VANTAGE_PORT: "-1", VANTAGE_LOG_LEVEL: "loud" })).toThrow(/VANTAGE_PORT[\s\S]*VANTAGE_LOG_LEVEL/);
   });

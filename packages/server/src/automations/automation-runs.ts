@@ -3,17 +3,39 @@
 import type pg from "pg";
 import type { SqlClient } from "../entities/index.ts";
 
-export type RunStatus = "pending" | "running" | "succeeded" | "failed" | "cancelled";
+/** `queued`: waiting its turn (mode queued); no job exists until it is promoted to pending. */
+export type RunStatus = "queued" | "pending" | "running" | "succeeded" | "failed" | "cancelled";
 
-export type SkipReason = "filter_false" | "condition_false" | "invalid_payload";
+/** Only runs in these states count against a mode's limits. */
+export const ACTIVE_RUN_STATUSES = ["queued", "pending", "running"] as const;
 
-/** Where a decision comes from: one trigger of one automation version, fired by one change. */
+export type SkipReason =
+  | "filter_false"
+  | "condition_false"
+  | "invalid_payload"
+  /** mode single: a run of the same scope is active. */
+  | "busy"
+  /** modes queued and parallel: maxRuns runs of the same scope are active. */
+  | "max_runs"
+  /** The automation was disabled between the index's last reload and the decision. */
+  | "automation_disabled"
+  /** A trigger with `for:` stopped matching before its duration ran out. */
+  | "for_cancelled";
+
+/** Where a decision comes from: one trigger of one automation version, fired by one change (none for a manual run). */
 export interface DecisionKey {
   automationId: string;
   automationVersion: number;
   triggerId: string;
   triggerEvent: string;
-  changeId: string;
+  changeId: string | null;
+}
+
+/** One evaluated check of a decision: the trigger's filter or a top-level condition. */
+export interface Verdict {
+  /** Where the check sits in the definition, e.g. `triggers.0.filter`, `conditions.1`. */
+  path: string;
+  passed: boolean;
 }
 
 /** The trigger as a run stores it: what fired, with what payload, from which change. */
@@ -21,23 +43,33 @@ export interface RunTrigger {
   event: string;
   triggerId: string;
   payload: unknown;
-  /** The trigger's `for:` duration; the run engine (next stage) honours it, the router does not. */
+  /** The trigger's `for:` duration: the run started once the entity had kept matching this long. */
   forMs: number | null;
-  change: { changeId: string; seq: number; kind: string; id: string; occurredAt: string };
+  /** The change that fired the trigger; null for a manual run. */
+  change: { changeId: string; seq: number; kind: string; id: string; occurredAt: string } | null;
 }
+
+/** The id a manual run's trigger carries (its event is `manual` too). */
+export const MANUAL_TRIGGER_ID = "manual";
 
 export interface RunView extends DecisionKey {
   id: string;
   contextKey: string | null;
   status: RunStatus;
   trigger: RunTrigger;
+  verdicts: Verdict[];
+  error: string | null;
+  stopReason: string | null;
   createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
 }
 
 export interface SkipView extends DecisionKey {
   id: string;
   reason: SkipReason;
   detail: Record<string, unknown>;
+  verdicts: Verdict[];
   createdAt: string;
 }
 
@@ -46,32 +78,41 @@ export const RUN_TASK = "automation.run";
 
 // Both insert only while the automation still exists: one deleted after the index last
 // reloaded records nothing, instead of failing the router's batch on the foreign key.
-// A new run's job is enqueued in the same statement (so in the router's transaction), keyed
-// by the run id; a redelivered change inserts no run and so enqueues nothing.
+// A pending run's job is enqueued in the same statement (so in the deciding transaction),
+// keyed by the run id; a queued run gets its job when promoted; a redelivered change inserts
+// no run and so enqueues nothing. (CASE evaluates add_job only for a pending run.)
 const INSERT_RUN = `
   WITH run AS (
-    INSERT INTO automation_runs (automation_id, automation_version, trigger_id, trigger_event, change_id, context_key, trigger)
-    SELECT id, $2, $3, $4, $5, $6, $7::jsonb FROM automations WHERE id = $1
+    INSERT INTO automation_runs (automation_id, automation_version, trigger_id, trigger_event, change_id, context_key, trigger, verdicts, status)
+    SELECT id, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9 FROM automations WHERE id = $1
     ON CONFLICT (automation_id, trigger_id, change_id) DO NOTHING
-    RETURNING id)
-  SELECT graphile_worker.add_job('${RUN_TASK}', json_build_object('runId', id), job_key := id::text) FROM run`;
+    RETURNING id, status)
+  SELECT id, CASE WHEN status = 'pending' THEN graphile_worker.add_job('${RUN_TASK}', json_build_object('runId', id), job_key := id::text) END FROM run`;
 
 const INSERT_SKIP = `
-  INSERT INTO automation_skips (automation_id, automation_version, trigger_id, trigger_event, change_id, reason, detail)
-  SELECT id, $2, $3, $4, $5, $6, $7::jsonb FROM automations WHERE id = $1
+  INSERT INTO automation_skips (automation_id, automation_version, trigger_id, trigger_event, change_id, reason, detail, verdicts)
+  SELECT id, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb FROM automations WHERE id = $1
   ON CONFLICT (automation_id, trigger_id, change_id) DO NOTHING`;
 
 const keyParams = (key: DecisionKey) => [key.automationId, key.automationVersion, key.triggerId, key.triggerEvent, key.changeId];
 
-/** Records a pending run and enqueues its job; a second call for the same key changes nothing. True if inserted. */
-export async function insertRun(tx: SqlClient, key: DecisionKey, run: { contextKey: string | null; trigger: RunTrigger }): Promise<boolean> {
-  const result = await tx.query(INSERT_RUN, [...keyParams(key), run.contextKey, JSON.stringify(run.trigger)]);
-  return result.rowCount === 1;
+export interface NewRun {
+  contextKey: string | null;
+  trigger: RunTrigger;
+  verdicts: readonly Verdict[];
+  /** pending: its job is enqueued now; queued: it waits for promotion. */
+  status: "pending" | "queued";
+}
+
+/** Records a run (and a pending run's job); a second call for the same key changes nothing. The new run's id, or null. */
+export async function insertRun(tx: SqlClient, key: DecisionKey, run: NewRun): Promise<string | null> {
+  const { rows } = await tx.query<{ id: string }>(INSERT_RUN, [...keyParams(key), run.contextKey, JSON.stringify(run.trigger), JSON.stringify(run.verdicts), run.status]);
+  return rows[0]?.id ?? null;
 }
 
 /** Records why a trigger did not start a run; a second call for the same key changes nothing. */
-export async function insertSkip(tx: SqlClient, key: DecisionKey, reason: SkipReason, detail: Record<string, unknown>): Promise<boolean> {
-  const result = await tx.query(INSERT_SKIP, [...keyParams(key), reason, JSON.stringify(detail)]);
+export async function insertSkip(tx: SqlClient, key: DecisionKey, reason: SkipReason, detail: Record<string, unknown>, verdicts: readonly Verdict[] = []): Promise<boolean> {
+  const result = await tx.query(INSERT_SKIP, [...keyParams(key), reason, JSON.stringify(detail), JSON.stringify(verdicts)]);
   return result.rowCount === 1;
 }
 
@@ -82,7 +123,7 @@ interface DecisionRow {
   automation_version: number;
   trigger_id: string;
   trigger_event: string;
-  change_id: string;
+  change_id: string | null;
   created_at: Date;
 }
 
@@ -90,11 +131,17 @@ interface RunRow extends DecisionRow {
   context_key: string | null;
   status: RunStatus;
   trigger: RunTrigger;
+  verdicts: Verdict[];
+  error: string | null;
+  stop_reason: string | null;
+  started_at: Date | null;
+  finished_at: Date | null;
 }
 
 interface SkipRow extends DecisionRow {
   reason: SkipReason;
   detail: Record<string, unknown>;
+  verdicts: Verdict[];
 }
 
 const common = (row: DecisionRow) => ({
@@ -110,22 +157,42 @@ const common = (row: DecisionRow) => ({
 export const DEFAULT_LIST_LIMIT = 50;
 export const MAX_LIST_LIMIT = 500;
 
+const RUN_COLUMNS = `id, automation_id, automation_version, trigger_id, trigger_event, change_id, context_key, status, trigger, verdicts,
+  error, stop_reason, created_at, started_at, finished_at`;
+
+const toRunView = (row: RunRow): RunView => ({
+  ...common(row),
+  contextKey: row.context_key,
+  status: row.status,
+  trigger: row.trigger,
+  verdicts: row.verdicts,
+  error: row.error,
+  stopReason: row.stop_reason,
+  startedAt: row.started_at?.toISOString() ?? null,
+  finishedAt: row.finished_at?.toISOString() ?? null,
+});
+
 /** Runs of one automation, newest first. */
 export async function listRuns(db: pg.Pool | SqlClient, automationId: string, limit = DEFAULT_LIST_LIMIT): Promise<RunView[]> {
-  const { rows } = await db.query<RunRow>(
-    `SELECT id, automation_id, automation_version, trigger_id, trigger_event, change_id, context_key, status, trigger, created_at
-     FROM automation_runs WHERE automation_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`,
-    [automationId, limit],
-  );
-  return rows.map((row) => ({ ...common(row), contextKey: row.context_key, status: row.status, trigger: row.trigger }));
+  const { rows } = await db.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM automation_runs WHERE automation_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, [
+    automationId,
+    limit,
+  ]);
+  return rows.map(toRunView);
+}
+
+/** One run of one automation, or null. */
+export async function getRun(db: pg.Pool | SqlClient, automationId: string, runId: string): Promise<RunView | null> {
+  const { rows } = await db.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM automation_runs WHERE id = $1 AND automation_id = $2`, [runId, automationId]);
+  return rows[0] ? toRunView(rows[0]) : null;
 }
 
 /** Skips of one automation, newest first. */
 export async function listSkips(db: pg.Pool | SqlClient, automationId: string, limit = DEFAULT_LIST_LIMIT): Promise<SkipView[]> {
   const { rows } = await db.query<SkipRow>(
-    `SELECT id, automation_id, automation_version, trigger_id, trigger_event, change_id, reason, detail, created_at
+    `SELECT id, automation_id, automation_version, trigger_id, trigger_event, change_id, reason, detail, verdicts, created_at
      FROM automation_skips WHERE automation_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`,
     [automationId, limit],
   );
-  return rows.map((row) => ({ ...common(row), reason: row.reason, detail: row.detail }));
+  return rows.map((row) => ({ ...common(row), reason: row.reason, detail: row.detail, verdicts: row.verdicts }));
 }

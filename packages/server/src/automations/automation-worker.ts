@@ -10,6 +10,7 @@ import type { Logger } from "../log.ts";
 import { jobQueueLogger } from "../storage/index.ts";
 import { RUN_TASK } from "./automation-runs.ts";
 import type { RunExecutor } from "./run-executor.ts";
+import { TIMER_TASK } from "./trigger-timers.ts";
 import { DEFAULT_LEASE_RENEW_INTERVAL_MS, DEFAULT_LEASE_TTL_MS, releaseLease, renewLease } from "./worker-leases.ts";
 
 export interface AutomationWorkerOptions {
@@ -20,6 +21,8 @@ export interface AutomationWorkerOptions {
   /** The core instance, recorded with the lease. */
   instanceId: string;
   executor: RunExecutor;
+  /** Fires a `for:` timer whose duration ran out (createTimerFiring). Absent: this worker leaves timer jobs to others. */
+  fireTimer?: (timerId: string) => Promise<void>;
   logger: Logger;
   /** Jobs executed at once by this instance. */
   concurrency?: number;
@@ -40,12 +43,14 @@ export interface AutomationWorker {
 }
 
 const runPayloadSchema = z.object({ runId: z.uuid() });
+const timerPayloadSchema = z.object({ timerId: z.uuid() });
 
 export const DEFAULT_WORKER_CONCURRENCY = 4;
 
 export function createAutomationWorker(options: AutomationWorkerOptions): AutomationWorker {
   const log = options.logger.child({ component: "automation-worker" });
   const concurrency = options.concurrency ?? DEFAULT_WORKER_CONCURRENCY;
+  const { fireTimer } = options;
   const ttlMs = options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
   const renewIntervalMs = options.leaseRenewIntervalMs ?? DEFAULT_LEASE_RENEW_INTERVAL_MS;
   let runner: Runner | undefined;
@@ -82,6 +87,12 @@ export function createAutomationWorker(options: AutomationWorkerOptions): Automa
             await leased;
             await options.executor.execute(runPayloadSchema.parse(payload).runId);
           },
+          ...(fireTimer && {
+            [TIMER_TASK]: async (payload: unknown) => {
+              await leased;
+              await fireTimer(timerPayloadSchema.parse(payload).timerId);
+            },
+          }),
         },
       });
       runner.promise.catch((error: unknown) => log.error({ err: error }, "the automation worker stopped with an error"));

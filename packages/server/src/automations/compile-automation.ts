@@ -19,6 +19,8 @@ import { type JsonSchema, type TriggerRegistry, toOutputJsonSchema } from "./tri
 export interface CompiledTrigger {
   /** The trigger's own id, or `trigger-<index>` when the definition gives none. */
   id: string;
+  /** Where the trigger sits in the definition, e.g. `triggers.0`. */
+  path: string;
   event: string;
   filter: ConditionChecker | null;
   forMs: number | null;
@@ -171,6 +173,7 @@ function compileTriggers(definition: AutomationDefinition, options: CompileOptio
     const scope: CompileScope = { ...base, triggerSchemas: [triggerSchemaFor(payloadSchema ?? null)] };
     return {
       id,
+      path,
       event: spec.event,
       filter: spec.filter ? compileCondition(spec.filter, `${path}.filter`, scope) : null,
       forMs: spec.for === undefined ? null : durationMs(spec.for),

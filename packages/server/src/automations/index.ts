@@ -17,8 +17,12 @@ export type { AutomationChangeNotice, AutomationChangeOp, AutomationView } from 
 export { createAutomationIndex } from "./automation-index.ts";
 export type { AutomationIndex, AutomationIndexOptions, IndexedAutomation, IndexedTrigger } from "./automation-index.ts";
 export { AUTOMATION_SINK_NAME, createAutomationSink } from "./automation-sink.ts";
-export type { AutomationSinkOptions, Decision } from "./automation-sink.ts";
-export { listRuns, listSkips, RUN_TASK } from "./automation-runs.ts";
+export type { AutomationSinkOptions, SinkDecision } from "./automation-sink.ts";
+export { cancelRun, startRun } from "./run-admission.ts";
+export type { Decision, RunPolicy, RunRequest } from "./run-admission.ts";
+export { createTimerFiring, TIMER_TASK } from "./trigger-timers.ts";
+export type { TimerFiringOptions } from "./trigger-timers.ts";
+export { getRun, listRuns, listSkips, MANUAL_TRIGGER_ID, RUN_TASK } from "./automation-runs.ts";
 export { listSteps } from "./run-records.ts";
 export type { StepStatus, StepView } from "./run-records.ts";
 export { createRunExecutor } from "./run-executor.ts";
@@ -35,7 +39,12 @@ export {
   sweepExpiredLeases,
 } from "./worker-leases.ts";
 export type { LeaseSweeper, LeaseSweeperOptions } from "./worker-leases.ts";
-export type { DecisionKey, RunStatus, RunTrigger, RunView, SkipReason, SkipView } from "./automation-runs.ts";
+export type { DecisionKey, RunStatus, RunTrigger, RunView, SkipReason, SkipView, Verdict } from "./automation-runs.ts";
 export { createAutomationRoutes } from "./automation-routes.ts";
 export type { AutomationRoutesOptions } from "./automation-routes.ts";
 export { createTriggerRoutes } from "./trigger-routes.ts";
+export { createRunPruner, DEFAULT_RETENTION_BATCH_SIZE, DEFAULT_RETENTION_INTERVAL_MS, DEFAULT_RUN_RETENTION_DAYS, pruneRuns } from "./run-retention.ts";
+export type { PruneResult, RunPruner, RunPrunerOptions } from "./run-retention.ts";
+export { openSecrets, sealSecrets } from "./webhook-secrets.ts";
+export type { SealedSecret } from "./webhook-secrets.ts";
+export { checkNotifyChannels } from "./notify-channels.ts";

@@ -1,29 +1,39 @@
-// Executes one run's actions in order, storing each step's outcome before the next starts,
-// so a run started again (another job, another process) skips its completed steps.
-// pending → running → succeeded | failed; delays wait in the queue, not in memory.
+// Executes one run's actions, storing each step's outcome before the next starts, so a run
+// started again (another job, another process) skips its completed steps. One execution per
+// run at a time (a session advisory lock); waits (delay, wait_until) suspend the run until its
+// job is due again, they never sleep in memory. pending → running → succeeded | failed.
 import { setTimeout as sleep } from "node:timers/promises";
-import type { JsonValue } from "@vantage/protocol";
 import type pg from "pg";
+import type { SecretBox } from "../crypto/index.ts";
 import type { EntityRegistry } from "../entities/index.ts";
+import { isVantageError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { NotificationService } from "../notifications/index.ts";
+import { withTransaction } from "../storage/index.ts";
+import { chooseAction } from "./actions/choose-action.ts";
 import { delayAction } from "./actions/delay-action.ts";
+import { endedStep, type Flow, type FlowContext, type FlowModule, HALTED, NEXT, stepFailed, SUSPENDED } from "./actions/flow.ts";
 import { logAction } from "./actions/log-action.ts";
 import { createNotifyAction } from "./actions/notify-action.ts";
-import { type ActionKind, type ActionModule, type ActionModules, defaultRetryDelayMs, type StepContext, type StepOutcome } from "./actions/step.ts";
+import { parallelAction } from "./actions/parallel-action.ts";
+import { type ActionKind, type ActionModule, type ActionModules, type ActionOf, defaultRetryDelayMs, type LeafKind, type StepContext } from "./actions/step.ts";
 import { stopAction } from "./actions/stop-action.ts";
-import { unsupportedAction } from "./actions/unsupported-action.ts";
+import { waitUntilAction } from "./actions/wait-until-action.ts";
 import { webhookAction } from "./actions/webhook-action.ts";
-import { type CompileOptions, type CompiledAction, type CompiledAutomation, compileAutomation } from "./compile-automation.ts";
+import { type CompileOptions, type CompiledAutomation, compileAutomation } from "./compile-automation.ts";
 import { entityReader } from "./entity-reader.ts";
-import type { EvaluationContext } from "./expressions/index.ts";
-import { type ClaimedRun, claimRun, countAttempt, finishRun, finishStep, loadSteps, type StepStatus, startStep, waitStep } from "./run-records.ts";
+import { lockScopeOfRun, promoteNextQueued } from "./run-admission.ts";
+import { type ClaimedRun, claimRun, countAttempt, finishRun, finishStep, loadSteps, type StepRecord, type StepStatus, scheduleRun, settleStep, startStep, waitStep } from "./run-records.ts";
+import { clearWaits, holdWakes } from "./run-waits.ts";
+import { openSecrets } from "./webhook-secrets.ts";
 
 export interface RunExecutorOptions extends CompileOptions {
   pool: pg.Pool;
-  /** `entity(kind, id)` in templates reads current state through these handles. */
+  /** `entity(kind, id)` in templates and conditions reads current state through these handles. */
   entities: Pick<EntityRegistry, "entity">;
   notifications: Pick<NotificationService, "send" | "channels">;
+  /** Opens the webhook secrets the automation store sealed; without it a sealed secret fails the run. */
+  box?: SecretBox;
   logger: Logger;
   /** The clock, in epoch milliseconds. */
   now?: () => number;
@@ -36,9 +46,17 @@ export interface RunExecutorOptions extends CompileOptions {
 export type RunEvent = { runId: string; type: "step"; path: string; status: StepStatus } | { runId: string; type: "run"; status: "succeeded" | "failed" };
 
 export interface RunExecutor {
-  /** Executes (or resumes) the run; returns when it ended or waits on a delay. Throws on database errors, so the job is retried. */
+  /** Executes (or resumes) the run; returns when it ended, waits, or was cancelled. Throws on database errors, so the job is retried. */
   execute(runId: string): Promise<void>;
 }
+
+// Session-level, on a connection of its own: a second job for the run (a wake while this one
+// executes, or a job unlocked by the lease sweeper while a slow process still runs it) waits
+// here, then finds the stored steps. Released when the connection is (even if it broke).
+const LOCK_RUN = "SELECT pg_advisory_lock(hashtextextended('automation-run:' || $1, 0))";
+const UNLOCK_RUN = "SELECT pg_advisory_unlock(hashtextextended('automation-run:' || $1, 0))";
+
+type RunEnd = { status: "succeeded" | "failed"; error?: string; stopReason?: string | null };
 
 export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
   const { pool } = options;
@@ -46,106 +64,185 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
   const now = options.now ?? Date.now;
   const retryDelayMs = options.retryDelayMs ?? defaultRetryDelayMs;
   const emit = (event: RunEvent) => options.onEvent?.(event);
-  const modules: ActionModules = {
-    log: logAction,
-    webhook: webhookAction,
-    notify: createNotifyAction(options.notifications),
-    delay: delayAction,
-    stop: stopAction,
-    wait_until: unsupportedAction,
-    choose: unsupportedAction,
-    parallel: unsupportedAction,
-  };
+  const modules: ActionModules = { log: logAction, webhook: webhookAction, notify: createNotifyAction(options.notifications), delay: delayAction, stop: stopAction };
   // Compiled once per automation version, not per run.
   const compiledCache = new Map<string, { version: number; compiled: CompiledAutomation | string }>();
 
   const compiled = (run: ClaimedRun): CompiledAutomation | string => {
     const cached = compiledCache.get(run.automationId);
     if (cached?.version === run.automationVersion) return cached.compiled;
-    const result = compileAutomation(run.definition, options);
+    let definition = run.definition;
+    try {
+      if (options.box) definition = openSecrets(definition, options.box, run.automationId);
+    } catch (error) {
+      if (!isVantageError(error)) throw error;
+      return `the webhook secrets cannot be opened: ${error.message}`; // not cached: the key may be fixed
+    }
+    const result = compileAutomation(definition, options);
     const value = result.ok ? result.compiled : `the definition no longer compiles: ${result.errors.map((issue) => `${issue.path}: ${issue.message}`).join("; ")}`;
     compiledCache.set(run.automationId, { version: run.automationVersion, compiled: value });
     return value;
   };
 
-  const end = async (runId: string, result: { status: "succeeded" | "failed"; error?: string; stopReason?: string | null }) => {
-    await finishRun(pool, runId, result);
-    emit({ runId, type: "run", status: result.status });
+  // The run's end (its waits gone) and the promotion of the next queued run of its scope
+  // commit together, under the scope's lock like every admission. A run that was no longer
+  // running (cancelled) was ended, and its successor promoted, by whoever cancelled it.
+  const end = async (runId: string, result: RunEnd) => {
+    const ended = await withTransaction(pool, async (tx) => {
+      await lockScopeOfRun(tx, runId);
+      if (!(await finishRun(tx, runId, result))) return false;
+      await clearWaits(tx, runId);
+      await promoteNextQueued(tx, runId);
+      return true;
+    });
+    if (ended) emit({ runId, type: "run", status: result.status });
   };
 
-  const finish = async (runId: string, path: string, result: { status: "succeeded" | "failed"; output?: JsonValue; error?: string }) => {
-    await finishStep(pool, runId, path, result);
-    emit({ runId, type: "step", path, status: result.status });
-  };
+  // Holding off wakes while scheduling: one that came meanwhile keeps the job due now.
+  const suspend = (runId: string) =>
+    withTransaction(pool, async (tx) => {
+      await holdWakes(tx, runId);
+      await scheduleRun(tx, runId);
+    });
 
-  const runStep = async (run: ClaimedRun, action: CompiledAction, evaluation: EvaluationContext): Promise<StepOutcome> => {
-    const context: StepContext = {
-      runId: run.id,
-      path: action.path,
-      automation: { id: run.automationId, name: run.automationName },
-      evaluation,
+  /** Log, webhook, notify, delay and stop: prepare, record as running, execute, record the outcome. */
+  const leafStep = async (action: ActionOf<LeafKind>, record: StepRecord | undefined, context: FlowContext): Promise<Flow> => {
+    const ended = endedStep(action, record);
+    if (ended) return ended;
+    const { runId } = context;
+    const { path } = action;
+    if (record?.status === "waiting") {
+      // A delay woken before its due time (another step's was earlier) keeps waiting.
+      if (!record.due) return SUSPENDED;
+      if (!(await settleStep(pool, runId, path, { status: "succeeded" }))) return HALTED;
+      context.emit(path, "succeeded");
+      return NEXT;
+    }
+    const stepContext: StepContext = {
+      runId,
+      path,
+      automation: context.automation,
+      evaluation: context.evaluation,
       logger: options.logger,
       now,
-      countAttempt: () => countAttempt(pool, run.id, action.path),
+      countAttempt: () => countAttempt(pool, runId, path),
       backoff: (attempt) => sleep(retryDelayMs(attempt)),
     };
-    const prepared = await (modules[action.kind] as ActionModule<ActionKind>)(action, context);
-    await startStep(pool, run.id, action.path, action.kind, prepared.input);
-    emit({ runId: run.id, type: "step", path: action.path, status: "running" });
-    return prepared.execute();
+    const prepared = await (modules[action.kind] as ActionModule<LeafKind>)(action, stepContext);
+    if (!(await context.start(path, action.kind, prepared.input))) return HALTED;
+    const outcome = await prepared.execute();
+    switch (outcome.status) {
+      case "succeeded":
+        await context.finish(path, { status: "succeeded", output: outcome.output });
+        return NEXT;
+      case "failed":
+        await context.finish(path, { status: "failed", output: outcome.output, error: outcome.error });
+        log.warn({ runId, step: path, error: outcome.error, continueOnError: action.continueOnError }, "automation step failed");
+        return stepFailed(path, outcome.error);
+      case "waiting":
+        if (!(await waitStep(pool, runId, path, outcome.delayMs))) return HALTED;
+        context.emit(path, "waiting");
+        return SUSPENDED;
+      case "stopped":
+        await context.finish(path, { status: "succeeded", output: { reason: outcome.reason } });
+        return { type: "stopped", reason: outcome.reason };
+    }
   };
 
-  return {
-    async execute(runId) {
-      const run = await claimRun(pool, runId);
-      if (!run) return; // ended, cancelled or deleted: a late or repeated job does nothing
-      if (run.trigger.forMs !== null) return end(runId, { status: "failed", error: "triggers with `for:` are not supported by the run engine yet" });
-      const automation = compiled(run);
-      if (typeof automation === "string") return end(runId, { status: "failed", error: automation });
-      const steps = await loadSteps(pool, runId);
-      const evaluation: EvaluationContext = {
+  /** Dispatch table: how each kind of step runs or resumes. */
+  const STEPS: { [K in ActionKind]: FlowModule<K> } = {
+    log: leafStep,
+    webhook: leafStep,
+    notify: leafStep,
+    delay: leafStep,
+    stop: leafStep,
+    wait_until: waitUntilAction,
+    choose: chooseAction,
+    parallel: parallelAction,
+  };
+
+  /** The run's flow context, less the signal of the branch a step runs in. */
+  const flowContext = (run: ClaimedRun, steps: Map<string, StepRecord>): Omit<FlowContext, "signal"> => {
+    const { id: runId } = run;
+    const context: Omit<FlowContext, "signal"> = {
+      runId,
+      automation: { id: run.automationId, name: run.automationName },
+      pool,
+      entities: options.entities,
+      evaluation: {
         trigger: { id: run.trigger.triggerId, event: run.trigger.event, payload: run.trigger.payload },
         vars: {},
         entity: entityReader(options.entities),
         now: now(),
-      };
-      for (const action of automation.actions) {
-        const { path } = action;
-        const record = steps.get(path);
-        if (record?.status === "succeeded") {
-          // A stop step that completed before a crash still ends the run.
-          if (action.kind === "stop") return end(runId, { status: "succeeded", stopReason: (record.output as { reason?: string | null } | null)?.reason ?? null });
-          continue;
+      },
+      now,
+      // Each step path is visited once per execution, so the records loaded at its start suffice.
+      async runSequence(actions, signal) {
+        for (const action of actions) {
+          if (signal.aborted) return HALTED;
+          const flow = await (STEPS[action.kind] as FlowModule<ActionKind>)(action, steps.get(action.path), { ...context, signal });
+          if (flow.type === "next" || (flow.type === "failed" && action.continueOnError)) continue;
+          return flow;
         }
-        if (record?.status === "failed") {
-          if (action.continueOnError) continue;
-          return end(runId, { status: "failed", error: `step ${path} failed` });
-        }
-        if (record?.status === "waiting") {
-          if (!record.due) return waitStep(pool, runId, path, 0); // woken early: keep the due time, sleep again
-          await finish(runId, path, { status: "succeeded" });
-          continue;
-        }
-        const outcome = await runStep(run, action, evaluation);
-        switch (outcome.status) {
-          case "succeeded":
-            await finish(runId, path, { status: "succeeded", output: outcome.output });
-            break;
-          case "failed":
-            await finish(runId, path, { status: "failed", output: outcome.output, error: outcome.error });
-            log.warn({ runId, step: path, error: outcome.error, continueOnError: action.continueOnError }, "automation step failed");
-            if (!action.continueOnError) return end(runId, { status: "failed", error: `step ${path} failed: ${outcome.error}` });
-            break;
-          case "waiting":
-            await waitStep(pool, runId, path, outcome.delayMs);
-            emit({ runId, type: "step", path, status: "waiting" });
-            return;
-          case "stopped":
-            await finish(runId, path, { status: "succeeded", output: { reason: outcome.reason } });
-            return end(runId, { status: "succeeded", stopReason: outcome.reason });
-        }
-      }
-      await end(runId, { status: "succeeded" });
-    },
+        return NEXT;
+      },
+      async start(path, kind, input, output) {
+        const started = await startStep(pool, runId, path, kind, input, output);
+        if (started) emit({ runId, type: "step", path, status: "running" });
+        return started;
+      },
+      async finish(path, result) {
+        await finishStep(pool, runId, path, result);
+        emit({ runId, type: "step", path, status: result.status });
+      },
+      emit: (path, status) => emit({ runId, type: "step", path, status }),
+    };
+    return context;
   };
+
+  const executeLocked = async (runId: string): Promise<void> => {
+    const run = await claimRun(pool, runId);
+    if (!run) return; // ended, queued, cancelled or deleted: a late or repeated job does nothing
+    const automation = compiled(run);
+    if (typeof automation === "string") return end(runId, { status: "failed", error: automation });
+    const context = flowContext(run, await loadSteps(pool, runId));
+    const flow = await context.runSequence(automation.actions, new AbortController().signal);
+    switch (flow.type) {
+      case "next":
+        return end(runId, { status: "succeeded" });
+      case "stopped":
+        return end(runId, { status: "succeeded", stopReason: flow.reason });
+      case "failed":
+        return end(runId, { status: "failed", error: flow.error });
+      case "suspended":
+        return suspend(runId);
+      case "halted":
+        log.info({ runId }, "the run is no longer running; stopped at a step boundary");
+    }
+  };
+
+  return {
+    execute: (runId) => withRunLock(pool, runId, () => executeLocked(runId)),
+  };
+}
+
+/** Runs `fn` holding the run's session advisory lock on a connection of its own. */
+async function withRunLock(pool: pg.Pool, runId: string, fn: () => Promise<void>): Promise<void> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query(LOCK_RUN, [runId]).catch((error: Error) => {
+      broken = error;
+      throw error;
+    });
+    try {
+      await fn();
+    } finally {
+      await client.query(UNLOCK_RUN, [runId]).catch((error: Error) => {
+        broken = error; // destroyed below, which ends the session and with it the lock
+      });
+    }
+  } finally {
+    client.release(broken);
+  }
 }

@@ -13,4 +13,6 @@ export const AdvisoryLock = {
   heartbeatMonitor: 3,
   /** Held (session-scoped) by the one active job lease sweeper. */
   jobLeaseSweeper: 4,
+  /** Held (session-scoped) by the one active run retention pruner. */
+  runRetention: 5,
 } as const;

@@ -1,6 +1,8 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AUTOMATIONS_CHANGED_CHANNEL, type AutomationChangeNotice, type AutomationView, createAutomationRoutes, createTriggerRoutes } from "../../src/automations/index.ts";
+import { AUTOMATIONS_CHANGED_CHANNEL, type AutomationChangeNotice, type AutomationView, createAutomationRoutes, createTriggerRoutes, openSecrets } from "../../src/automations/index.ts";
+import { createSecretBox } from "../../src/crypto/index.ts";
+import { createNotificationSenders, NotificationService } from "../../src/notifications/index.ts";
 import type { Hono } from "hono";
 import { createTestDatabase } from "../support/database.ts";
 import { type Answer, callApi, createApiApp, TEST_ADMIN_TOKEN } from "../support/api-app.ts";
@@ -12,13 +14,14 @@ let app: Hono;
 const notices: AutomationChangeNotice[] = [];
 const noticed = createSignal();
 let unsubscribe: () => Promise<void>;
+const box = createSecretBox(randomBytes(32));
 
 beforeAll(async () => {
   const { url } = await createTestDatabase();
   instance = await startTestInstance(url, "automations-api");
   const options = satelliteCompileOptions();
   app = await createApiApp(instance.pool, {
-    "/automations": createAutomationRoutes({ pool: instance.pool, ...options }),
+    "/automations": createAutomationRoutes({ pool: instance.pool, box, notifications: new NotificationService({ pool: instance.pool, box, senders: createNotificationSenders() }), ...options }),
     "/triggers": createTriggerRoutes({ triggers: options.triggers }),
   });
   unsubscribe = await instance.hub.subscribe(AUTOMATIONS_CHANGED_CHANNEL, (payload) => {
@@ -241,8 +244,12 @@ describe("webhook secrets", () => {
       { parallel: { branches: [[{ webhook: { url: "https://hooks.example.com/b", secret: nested } }]] } },
     ],
   });
-  const storedSecrets = async (id: string) =>
-    (await instance.pool.query<{ secrets: string[] }>("SELECT jsonb_path_query_array(definition, 'strict $.**.webhook.secret') AS secrets FROM automations WHERE id = $1", [id])).rows[0]!.secrets;
+  /** The secrets as stored (sealed: the row never holds one in plain text), opened. */
+  const storedSecrets = async (id: string) => {
+    const { definition } = (await instance.pool.query<{ definition: unknown }>("SELECT definition FROM automations WHERE id = $1", [id])).rows[0]!;
+    expect(JSON.stringify(definition)).not.toMatch(/s3cr3t-value|new-secret/);
+    return [...JSON.stringify(openSecrets(definition, box, id)).matchAll(/"secret":"([^"]*)"/g)].map((match) => match[1]);
+  };
 
   it("never returns a secret, and keeps the stored one when a definition comes back redacted", async () => {
     const created = await call<AutomationView>("POST", "/automations", definition(signed("s3cr3t-value")));

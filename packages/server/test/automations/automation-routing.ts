@@ -3,8 +3,9 @@
 // automation store and index, plus the two moves every executor test makes.
 
 const LOST = "satellite.heartbeat_lost";
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { type AutomationIndex, AutomationStore, type AutomationView, compileAutomation, createAutomationIndex, createAutomationSink } from "../../src/automations/index.ts";
+import { createSecretBox, type SecretBox } from "../../src/crypto/index.ts";
 import { silentLogger } from "../../src/log.ts";
 import { SatelliteService } from "../../src/satellites/index.ts";
 import { createSignal, startTestInstance, type TestInstance, waitFor } from "../support/instance.ts";
@@ -14,11 +15,13 @@ export interface AutomationRouting {
   core: TestInstance;
   service: SatelliteService;
   store: AutomationStore;
+  /** The box the store seals webhook secrets with: an executor must open them with it. */
+  box: SecretBox;
   index: AutomationIndex;
-  /** Saves an automation on satellite.heartbeat_lost and resolves once the index has it. */
-  saveAutomation(actions: unknown[]): Promise<AutomationView>;
-  /** A satellite connects and misses its heartbeats: the router routes satellite.heartbeat_lost. */
-  loseHeartbeat(): Promise<string>;
+  /** Saves an automation on satellite.heartbeat_lost (plus `extra` fields) and resolves once the index has it. */
+  saveAutomation(actions: unknown[], extra?: Record<string, unknown>): Promise<AutomationView>;
+  /** A satellite (a new one, or the one named) connects and misses its heartbeats: the router routes satellite.heartbeat_lost. */
+  loseHeartbeat(satelliteId?: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -29,7 +32,8 @@ export async function startAutomationRouting(url: string, name: string, options:
   const reloaded = createSignal();
   const core = await startTestInstance(url, name);
   const service = new SatelliteService({ pool: core.pool, entities: core.entities, now: () => clock });
-  const store = new AutomationStore(core.pool);
+  const box = createSecretBox(randomBytes(32));
+  const store = new AutomationStore(core.pool, box);
   const onReload = () => {
     reloaded.emit();
     options.onReload?.();
@@ -42,16 +46,17 @@ export async function startAutomationRouting(url: string, name: string, options:
     core,
     service,
     store,
+    box,
     index,
-    async saveAutomation(actions) {
-      const result = compileAutomation({ name: `${name}-${randomUUID().slice(0, 8)}`, triggers: [{ event: LOST }], actions }, compile);
+    async saveAutomation(actions, extra = {}) {
+      const result = compileAutomation({ name: `${name}-${randomUUID().slice(0, 8)}`, triggers: [{ event: LOST }], actions, ...extra }, compile);
       if (!result.ok) throw new Error(JSON.stringify(result.errors));
       const view = await store.create(result.compiled);
       await waitFor(() => index.lookup(LOST).some((match) => match.automation.id === view.id), reloaded.subscribe, 5_000, `${view.name} in the index`);
       return view;
     },
-    async loseHeartbeat() {
-      const satelliteId = await service.create({ name: `edge-${randomUUID().slice(0, 8)}`, region: "eu-west", tokenHash: "unused" });
+    async loseHeartbeat(existing) {
+      const satelliteId = existing ?? (await service.create({ name: `edge-${randomUUID().slice(0, 8)}`, region: "eu-west", tokenHash: "unused" }));
       await service.markConnected({ satelliteId, sessionId: randomUUID() });
       clock += 60_000; // past the default offline threshold
       await service.markHeartbeatLost({ satelliteId });

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   type AutomationIndex,
@@ -6,14 +6,19 @@ import {
   type AutomationView,
   compileAutomation,
   createAutomationIndex,
+  cancelRun,
   createAutomationSink,
-  type Decision,
+  createTimerFiring,
+  type SinkDecision,
+  TIMER_TASK,
   listRuns,
   listSkips,
 } from "../../src/automations/index.ts";
 import type { ChangeSink, RoutedChange } from "../../src/entities/index.ts";
+import { createSecretBox } from "../../src/crypto/index.ts";
 import { silentLogger } from "../../src/log.ts";
-import { SatelliteService } from "../../src/satellites/index.ts";
+import { SatelliteRegistry, SatelliteService } from "../../src/satellites/index.ts";
+import { SYSTEM_ACTOR } from "@vantage/protocol";
 import { withTransaction } from "../../src/storage/index.ts";
 import { createTestDatabase } from "../support/database.ts";
 import { createSignal, startTestInstance, type TestInstance, waitFor } from "../support/instance.ts";
@@ -30,7 +35,8 @@ let sink: ChangeSink;
 let clock: number;
 /** Batches the router committed, in order (observed after COMMIT). */
 let routed: RoutedChange[];
-let decisions: Decision[];
+let decisions: SinkDecision[];
+const recorded = (decision: SinkDecision) => ("recorded" in decision ? decision.recorded : undefined);
 /** Event ids the sink looked up in the index, in order. */
 let lookups: string[];
 /** How often the index read the store. */
@@ -55,7 +61,7 @@ beforeEach(async () => {
     },
   });
   service = new SatelliteService({ pool: core.pool, entities: core.entities, now: () => clock });
-  store = new AutomationStore(core.pool);
+  store = new AutomationStore(core.pool, createSecretBox(randomBytes(32)));
   const countingStore = {
     listEnabledFor: (events: readonly string[]) => {
       storeReads += 1;
@@ -106,17 +112,29 @@ async function indexed(view: AutomationView, present: boolean): Promise<void> {
   expect(inIndex(view)).toBe(false);
 }
 
-const routedEvent = (satelliteId: string, eventId: string) => routed.find((r) => r.change.id === satelliteId && r.eventIds.includes(eventId));
+const routedEvents = (satelliteId: string, eventId: string) => routed.filter((r) => r.change.id === satelliteId && r.eventIds.includes(eventId));
 
-/** A satellite connects and then misses its heartbeats; resolves once the router committed the heartbeat_lost change. */
-async function loseHeartbeat(): Promise<{ satelliteId: string; lost: RoutedChange }> {
-  const satelliteId = await service.create({ name: `edge-${randomUUID().slice(0, 8)}`, region: "eu-west", tokenHash: "unused" });
-  await service.markConnected({ satelliteId, sessionId: randomUUID() });
-  clock += 60_000; // past the default 45 s threshold
-  await service.markHeartbeatLost({ satelliteId });
-  await waitFor(() => routedEvent(satelliteId, LOST) !== undefined, batches.subscribe, 10_000, `${LOST} of ${satelliteId} routed`);
-  return { satelliteId, lost: routedEvent(satelliteId, LOST)! };
+/** Resolves once the router committed one more `eventId` change of the satellite than before `act`. */
+async function routedAfter(satelliteId: string, eventId: string, act: () => Promise<unknown>): Promise<RoutedChange> {
+  const before = routedEvents(satelliteId, eventId).length;
+  await act();
+  await waitFor(() => routedEvents(satelliteId, eventId).length > before, batches.subscribe, 10_000, `${eventId} of ${satelliteId} routed`);
+  return routedEvents(satelliteId, eventId).at(-1)!;
 }
+
+/** A satellite (new, or the one named) connects and then misses its heartbeats; resolves once the router committed the heartbeat_lost change. */
+async function loseHeartbeat(existing?: string): Promise<{ satelliteId: string; lost: RoutedChange }> {
+  const satelliteId = existing ?? (await service.create({ name: `edge-${randomUUID().slice(0, 8)}`, region: "eu-west", tokenHash: "unused" }));
+  await service.markConnected({ satelliteId, sessionId: randomUUID() });
+  const lost = await routedAfter(satelliteId, LOST, async () => {
+    clock += 60_000; // past the default 45 s threshold
+    await service.markHeartbeatLost({ satelliteId });
+  });
+  return { satelliteId, lost };
+}
+
+/** The satellite connects again; resolves once the router committed it. */
+const reconnect = (satelliteId: string) => routedAfter(satelliteId, CONNECTED, () => service.markConnected({ satelliteId, sessionId: randomUUID() }));
 
 describe("the automation sink of the entity router", () => {
   it("gives an enabled automation on satellite.heartbeat_lost exactly one pending run, with the trigger payload stored", async () => {
@@ -159,7 +177,7 @@ describe("the automation sink of the entity router", () => {
     expect(await listSkips(core.pool, filtered.id)).toHaveLength(1);
     // …and so enqueues no second job.
     expect((await core.pool.query("SELECT 1 FROM graphile_worker.jobs")).rowCount).toBe(1);
-    expect(decisions.map((decision) => [decision.key.automationId, decision.outcome, decision.recorded])).toEqual([
+    expect(decisions.map((decision) => [decision.key.automationId, decision.outcome, recorded(decision)])).toEqual([
       [fires.id, "run", false],
       [filtered.id, "skip", false],
       [fires.id, "run", false],
@@ -175,7 +193,7 @@ describe("the automation sink of the entity router", () => {
     const staleSink = createAutomationSink({ index: { lookup: () => stale }, triggers: options.triggers, entities: core.entities, logger: silentLogger(), onDecision: (decision) => decisions.push(decision) });
     decisions = [];
     await withTransaction(core.pool, (tx) => staleSink.deliver([{ ...lost, change: { ...lost.change, changeId: randomUUID() } }], tx));
-    expect(decisions.map((decision) => [decision.outcome, decision.recorded])).toEqual([["run", false]]);
+    expect(decisions.map((decision) => [decision.outcome, recorded(decision)])).toEqual([["run", false]]);
     expect(await listRuns(core.pool, automation.id)).toEqual([]);
   });
 
@@ -259,14 +277,6 @@ describe("the automation sink of the entity router", () => {
     expect(runs.map((run) => run.contextKey)).toEqual([satelliteId]);
   });
 
-  it("records a trigger with `for:` as a pending run that carries the duration (the run engine honours it)", async () => {
-    const automation = await saveAutomation({ triggers: [{ event: LOST, for: "5m" }] });
-    await loseHeartbeat();
-    const runs = await listRuns(core.pool, automation.id);
-    expect(runs).toHaveLength(1);
-    expect(runs[0]!.trigger.forMs).toBe(300_000);
-  });
-
   it("looks triggers up by event id and never evaluates an automation on another event", async () => {
     const onLost = await saveAutomation();
     // If it were evaluated for heartbeat_lost it would record a skip (its filter reads the entity and is false).
@@ -285,5 +295,158 @@ describe("the automation sink of the entity router", () => {
     // The connected change did reach the other automation (and its false filter).
     expect((await listSkips(core.pool, onConnected.id)).map((skip) => skip.triggerEvent)).toEqual([CONNECTED]);
     expect(await listSkips(core.pool, onLost.id)).toEqual([]);
+  });
+});
+
+const statuses = async (automation: AutomationView) => (await listRuns(core.pool, automation.id)).reverse().map((run) => run.status);
+const skipReasons = async (automation: AutomationView) => (await listSkips(core.pool, automation.id)).reverse().map((skip) => skip.reason);
+const jobKeys = async () => (await core.pool.query<{ key: string }>("SELECT key FROM graphile_worker.jobs ORDER BY key")).rows.map((row) => row.key);
+
+describe("run modes and maxRuns, decided by the sink", () => {
+  it("single: skips a trigger while a run is active and records why, naming the active run", async () => {
+    const automation = await saveAutomation({ mode: "single" });
+    await loseHeartbeat();
+    await loseHeartbeat();
+    const [active] = await listRuns(core.pool, automation.id);
+    expect(await statuses(automation)).toEqual(["pending"]);
+    const [skip] = await listSkips(core.pool, automation.id);
+    expect(skip).toMatchObject({ reason: "busy", detail: { message: "mode single: a run is already active", activeRunId: active!.id } });
+  });
+
+  it("restart: cancels the active run (and its job) and starts the new one", async () => {
+    const automation = await saveAutomation({ mode: "restart" });
+    await loseHeartbeat();
+    await loseHeartbeat();
+    const [newer, older] = await listRuns(core.pool, automation.id);
+    expect([older!.status, newer!.status]).toEqual(["cancelled", "pending"]);
+    expect(older!.error).toBe(`restarted: superseded by run ${newer!.id}`);
+    expect(await jobKeys()).toEqual([newer!.id]);
+    expect(await skipReasons(automation)).toEqual([]);
+  });
+
+  it("queued: queues behind the active run up to maxRuns, skips beyond, and starts the oldest queued run when one ends", async () => {
+    const automation = await saveAutomation({ mode: "queued", maxRuns: 3 });
+    for (let index = 0; index < 4; index++) await loseHeartbeat();
+    expect(await statuses(automation)).toEqual(["pending", "queued", "queued"]);
+    expect(await skipReasons(automation)).toEqual(["max_runs"]);
+    const [third, second, first] = await listRuns(core.pool, automation.id);
+    expect(await jobKeys()).toEqual([first!.id]);
+
+    await withTransaction(core.pool, (tx) => cancelRun(tx, first!.id, "test"));
+    expect(await statuses(automation)).toEqual(["cancelled", "pending", "queued"]);
+    expect(await jobKeys()).toEqual([second!.id]);
+    // Cancelling a queued run starts nothing while another is pending.
+    await withTransaction(core.pool, (tx) => cancelRun(tx, third!.id, "test"));
+    expect(await statuses(automation)).toEqual(["cancelled", "pending", "cancelled"]);
+    expect(await jobKeys()).toEqual([second!.id]);
+  });
+
+  it("parallel: starts runs side by side up to maxRuns, then skips with max_runs", async () => {
+    const automation = await saveAutomation({ mode: "parallel", maxRuns: 2 });
+    for (let index = 0; index < 3; index++) await loseHeartbeat();
+    expect(await statuses(automation)).toEqual(["pending", "pending"]);
+    expect(await skipReasons(automation)).toEqual(["max_runs"]);
+    expect((await listSkips(core.pool, automation.id))[0]!.detail).toEqual({ message: "mode parallel: 2 runs active (maxRuns 2)" });
+  });
+
+  it("concurrency context: keeps two satellites independent, and one satellite's runs single", async () => {
+    const automation = await saveAutomation({ mode: "single", concurrency: "context" });
+    const { satelliteId: a } = await loseHeartbeat();
+    const { satelliteId: b } = await loseHeartbeat();
+    await reconnect(a);
+    await loseHeartbeat(a);
+    const runs = await listRuns(core.pool, automation.id);
+    expect(runs.map((run) => [run.contextKey, run.status])).toEqual([
+      [b, "pending"],
+      [a, "pending"],
+    ]);
+    expect(await skipReasons(automation)).toEqual(["busy"]);
+  });
+
+  it("records automation_disabled when the automation was disabled after the index last loaded", async () => {
+    const automation = await saveAutomation();
+    // Disabled behind the index's back (no notice): the index still routes to it.
+    await core.pool.query("UPDATE automations SET enabled = false WHERE id = $1", [automation.id]);
+    const { lost } = await loseHeartbeat();
+    expect(await listRuns(core.pool, automation.id)).toEqual([]);
+    expect(await listSkips(core.pool, automation.id)).toMatchObject([{ reason: "automation_disabled", changeId: lost.change.changeId }]);
+  });
+
+  it("stores the verdict of the filter and of each condition with the run", async () => {
+    const automation = await saveAutomation({
+      triggers: [{ event: LOST, filter: { compare: { left: "trigger.payload.region", op: "==", right: "'eu-west'" } } }],
+      conditions: [{ compare: { left: "trigger.payload.status", op: "==", right: "'offline'" } }, { not: { compare: { left: 1, op: "==", right: 2 } } }],
+    });
+    await loseHeartbeat();
+    const [run] = await listRuns(core.pool, automation.id);
+    expect(run!.verdicts).toEqual([
+      { path: "triggers.0.filter", passed: true },
+      { path: "conditions.0", passed: true },
+      { path: "conditions.1", passed: true },
+    ]);
+  });
+});
+
+const timers = async () =>
+  (await core.pool.query<{ id: string; entity_id: string; due_at: Date }>("SELECT id, entity_id, due_at FROM automation_trigger_timers ORDER BY created_at")).rows;
+
+describe("triggers with `for:`", () => {
+  const fire = (timerId: string) => createTimerFiring({ pool: core.pool, index, triggers: options.triggers, entities: core.entities, logger: silentLogger() })(timerId);
+
+  it("start a durable timer, due when the duration has passed since the change, instead of a run", async () => {
+    const automation = await saveAutomation({ triggers: [{ event: LOST, for: "5m" }] });
+    const { satelliteId, lost } = await loseHeartbeat();
+    expect(await listRuns(core.pool, automation.id)).toEqual([]);
+    const [timer] = await timers();
+    expect(timer).toMatchObject({ entity_id: satelliteId, due_at: new Date(Date.parse(lost.change.occurredAt) + 300_000) });
+    const { rows: jobs } = await core.pool.query<{ task_identifier: string; key: string; run_at: Date }>("SELECT task_identifier, key, run_at FROM graphile_worker.jobs");
+    expect(jobs).toEqual([{ task_identifier: TIMER_TASK, key: `timer:${timer!.id}`, run_at: timer!.due_at }]);
+  });
+
+  it("fire a run with the original change's payload when the timer runs out, once however often it is fired", async () => {
+    const automation = await saveAutomation({ triggers: [{ event: LOST, for: "5m" }] });
+    const { satelliteId, lost } = await loseHeartbeat();
+    const [timer] = await timers();
+    await fire(timer!.id);
+    await fire(timer!.id);
+    const runs = await listRuns(core.pool, automation.id);
+    expect(runs).toMatchObject([{ status: "pending", changeId: lost.change.changeId, trigger: { forMs: 300_000, payload: { satelliteId } } }]);
+    expect(await timers()).toEqual([]);
+  });
+
+  it("are cancelled by a contrary change of the same entity, which records why nothing fired", async () => {
+    const automation = await saveAutomation({ triggers: [{ event: LOST, for: "5m" }] });
+    const { satelliteId, lost } = await loseHeartbeat();
+    const [timer] = await timers();
+    const connected = await reconnect(satelliteId);
+    expect(await timers()).toEqual([]);
+    expect((await core.pool.query("SELECT 1 FROM graphile_worker.jobs")).rowCount).toBe(0);
+    await fire(timer!.id); // a job already running when the timer was cancelled fires nothing
+    expect(await listRuns(core.pool, automation.id)).toEqual([]);
+    const [skip] = await listSkips(core.pool, automation.id);
+    expect(skip).toMatchObject({ reason: "for_cancelled", changeId: lost.change.changeId, detail: { cancelledBy: connected.change.changeId } });
+    expect(skip!.detail.message).toMatch(/stopped matching after .* of its 300 s: it emitted satellite.connected/);
+  });
+
+  it("are not cancelled by a change that emits no event, nor by another entity's change", async () => {
+    await saveAutomation({ triggers: [{ event: LOST, for: "5m" }] });
+    const { satelliteId } = await loseHeartbeat();
+    await loseHeartbeat(); // another satellite: a second timer
+    const registry = new SatelliteRegistry({ pool: core.pool, satellites: service, now: () => clock });
+    await registry.update(satelliteId, { name: `renamed-${randomUUID().slice(0, 8)}` }, { actor: SYSTEM_ACTOR });
+    await waitFor(() => routed.some((r) => r.change.id === satelliteId && r.change.changedFields.includes("name")), batches.subscribe, 10_000, "the rename routed");
+    expect((await timers()).length).toBe(2);
+  });
+
+  it("re-check the filter and the conditions against the state when the timer runs out", async () => {
+    const automation = await saveAutomation({
+      triggers: [{ event: LOST, for: "5m" }],
+      conditions: [{ compare: { left: "entity('satellite-connection', trigger.payload.satelliteId).name", op: "==", right: "'still-here'" } }],
+    });
+    await loseHeartbeat();
+    const [timer] = await timers();
+    await fire(timer!.id);
+    expect(await listRuns(core.pool, automation.id)).toEqual([]);
+    expect(await listSkips(core.pool, automation.id)).toMatchObject([{ reason: "condition_false", verdicts: [{ path: "conditions.0", passed: false }] }]);
   });
 });

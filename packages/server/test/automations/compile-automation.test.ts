@@ -35,7 +35,7 @@ describe("compiling a valid definition", () => {
     const { compiled } = result;
     expect(compiled.definition).toMatchObject({ enabled: true, mode: "single", maxRuns: 10, concurrency: "automation" });
     expect(compiled.eventIds).toEqual(["satellite.heartbeat_lost"]);
-    expect(compiled.triggers).toEqual([{ id: "lost", event: "satellite.heartbeat_lost", filter: expect.any(Function), forMs: 30_000 }]);
+    expect(compiled.triggers).toEqual([{ id: "lost", path: "triggers.0", event: "satellite.heartbeat_lost", filter: expect.any(Function), forMs: 30_000 }]);
     expect(compiled.actions.map((action) => [action.kind, action.path, action.id])).toEqual([
       ["webhook", "actions.0", "page"],
       ["delay", "actions.1", undefined],

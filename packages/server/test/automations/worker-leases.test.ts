@@ -206,4 +206,33 @@ describe("job worker leases", () => {
     ]);
     expect((await leases()).map((lease) => lease.instance_id)).toEqual(["core-b"]);
   });
+
+  it("completes a run on another instance when the instance executing it is killed during a 5 s delay, each request arriving once", async () => {
+    const automation = await saveAutomation([{ webhook: { url: `${receiver.origin}/before` } }, { delay: { duration: "5s" } }, { webhook: { url: `${receiver.origin}/after` } }]);
+    const a = createEngine("core-a", proxy.url);
+    await a.worker.start();
+    await loseHeartbeat();
+    await waitFor(() => a.events.some((event) => event.type === "step" && event.status === "waiting"), changed.subscribe, 10_000, "A to start the delay");
+    const [run] = await listRuns(router.pool, automation.id);
+
+    // A dies mid-delay: every connection gone, no stop handler run.
+    proxy.cut();
+    const b = createEngine("core-b", db.url);
+    b.sweeper.start();
+    await b.worker.start();
+
+    await waitFor(() => b.events.some((event) => event.type === "run"), changed.subscribe, 20_000, "B to end the run");
+    expect((await listRuns(router.pool, automation.id))[0]!.status).toBe("succeeded");
+    // Raw requests, not deduplicated: each step's request arrived exactly once.
+    expect(receiver.requests.map((request) => [request.path, header(request.headers["idempotency-key"])])).toEqual([
+      ["/before", `${run!.id}:actions.0`],
+      ["/after", `${run!.id}:actions.2`],
+    ]);
+    expect((await listSteps(router.pool, run!.id)).map((step) => [step.path, step.status])).toEqual([
+      ["actions.0", "succeeded"],
+      ["actions.1", "succeeded"],
+      ["actions.2", "succeeded"],
+    ]);
+    expect(a.events.some((event) => event.type === "run")).toBe(false);
+  });
 });

@@ -1,5 +1,6 @@
-// What every action module implements: render its input (stored with secrets masked), then
-// execute it to one outcome. Also the one retry loop webhook and notify share.
+// What every leaf action module (log, webhook, notify, delay, stop) implements: render its
+// input (stored with secrets masked), then execute it to one outcome. Also the one retry loop
+// webhook and notify share.
 import type { JsonValue } from "@vantage/protocol";
 import type { Logger } from "../../log.ts";
 import type { CompiledAction } from "../compile-automation.ts";
@@ -36,7 +37,9 @@ export interface PreparedStep {
 export type ActionKind = CompiledAction["kind"];
 export type ActionOf<K extends ActionKind> = Extract<CompiledAction, { kind: K }>;
 export type ActionModule<K extends ActionKind> = (action: ActionOf<K>, context: StepContext) => Promise<PreparedStep>;
-export type ActionModules = { [K in ActionKind]: ActionModule<K> };
+/** Actions that do one thing; choose, parallel and wait_until are flow steps (see flow.ts). */
+export type LeafKind = "log" | "webhook" | "notify" | "delay" | "stop";
+export type ActionModules = { [K in LeafKind]: ActionModule<K> };
 
 /** One attempt's result: done, or failed and worth (or not worth) another try. */
 export type AttemptResult = { ok: true; output: JsonValue } | { ok: false; retryable: boolean; error: string; output?: JsonValue };

@@ -1,0 +1,446 @@
+// Entity change → webhook received: the latency of the whole automation path (outbox, router,
+// automation sink, job queue, run executor, webhook action) with the router and the executor
+// on one core, then on two, each change timed from its commit to the request's arrival.
+import { randomUUID } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
+import { parseArgs } from "node:util";
+import type pg from "pg";
+import { silentLogger } from "../packages/server/src/log.ts";
+import { type Core, type CoreOptions, startCore } from "../packages/server/src/main.ts";
+import { createPool } from "../packages/server/src/storage/index.ts";
+import { openBenchDatabase, table } from "./_database.ts";
+
+const { values } = parseArgs({
+  options: {
+    changes: { type: "string", default: "2000" },
+    warmup: { type: "string", default: "100" },
+    rate: { type: "string", default: "100" },
+    satellites: { type: "string", default: "200" },
+    "drain-seconds": { type: "string", default: "30" },
+  },
+});
+const measuredCount = Number(values.changes);
+const warmupCount = Number(values.warmup);
+const rate = Number(values.rate);
+const satelliteCount = Number(values.satellites);
+const drainMs = Number(values["drain-seconds"]) * 1000;
+
+const ADMIN_TOKEN = `bench-admin-${randomUUID()}`;
+const logger = silentLogger();
+
+/** One webhook request as the receiver saw it, on this process's performance clock. */
+interface Arrival {
+  runId: string;
+  at: number;
+}
+
+interface Receiver {
+  url: string;
+  arrivals: Arrival[];
+  close(): Promise<void>;
+}
+
+async function startReceiver(): Promise<Receiver> {
+  const arrivals: Arrival[] = [];
+  // Stamped when the request's headers arrive; the executor sends `Idempotency-Key: <runId>:<step>`.
+  const server: Server = createServer((request, response) => {
+    const at = performance.now();
+    const key = String(request.headers["idempotency-key"] ?? "");
+    arrivals.push({ runId: key.split(":")[0]!, at });
+    request.resume();
+    request.on("end", () => response.end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/hook`,
+    arrivals,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/**
+ * PostgreSQL's clock minus this process's performance clock (both read the host's clock),
+ * from the query with the shortest round trip; `uncertaintyMs` is half that round trip.
+ */
+async function clockOffset(pool: pg.Pool): Promise<{ offsetMs: number; uncertaintyMs: number }> {
+  let best = { offsetMs: 0, uncertaintyMs: Infinity };
+  for (let i = 0; i < 50; i++) {
+    const before = performance.now();
+    const { rows } = await pool.query<{ ms: string }>("SELECT (extract(epoch FROM clock_timestamp()) * 1000)::text AS ms");
+    const after = performance.now();
+    const uncertaintyMs = (after - before) / 2;
+    if (uncertaintyMs < best.uncertaintyMs) best = { offsetMs: Number(rows[0]!.ms) - performance.timeOrigin - (before + after) / 2, uncertaintyMs };
+  }
+  return best;
+}
+
+/**
+ * Samples what the database's busy sessions are doing until stopped: the wait of an active
+ * one (`running` when on CPU), or its state (`idle in transaction`: between statements of an
+ * open transaction, holding its locks); and, invisible to the database, the queries waiting
+ * for a connection of each core's pool. Returns the mean number in each, most first.
+ */
+function sampleWaits(pool: pg.Pool, cores: readonly Core[], everyMs = 20): { stop(): Promise<Array<[string, number]>> } {
+  const totals = new Map<string, number>();
+  let samples = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const { rows } = await pool.query<{ wait: string; n: number }>(
+        `SELECT CASE WHEN state = 'active' THEN coalesce(wait_event_type || ':' || wait_event, 'running') ELSE state END AS wait, count(*)::int AS n
+         FROM pg_stat_activity WHERE datname = current_database() AND state NOT IN ('idle', 'disabled') AND pid <> pg_backend_pid() GROUP BY 1`,
+      );
+      for (const { wait, n } of rows) totals.set(wait, (totals.get(wait) ?? 0) + n);
+      cores.forEach((core, i) => totals.set(`core ${i + 1} pool queue`, (totals.get(`core ${i + 1} pool queue`) ?? 0) + core.database.pool.waitingCount));
+      samples++;
+      await sleep(everyMs);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return [...totals].map(([wait, n]): [string, number] => [wait, n / samples]).sort((a, b) => b[1] - a[1]);
+    },
+  };
+}
+
+interface Scenario {
+  name: string;
+  /** Options of each core, started in order; the first becomes the router and takes the mutations. */
+  cores: CoreOptions[];
+}
+
+const SCENARIOS: Scenario[] = [
+  { name: "same instance", cores: [{}] },
+  { name: "different instances", cores: [{ automationWorker: false }, {}] },
+];
+
+interface ScenarioResult {
+  name: string;
+  /** Per measured change, in ms: commit → webhook, and its stages (commit → routed → claimed → webhook → run ended). */
+  total: number[];
+  routed: number[];
+  claimed: number[];
+  delivered: number[];
+  ended: number[];
+  received: number;
+  duplicates: number;
+  missing: number;
+  unmatched: number;
+  failedRuns: number;
+  /** Changes the automation decided not to run, by reason (e.g. max_runs), warm-up included: each is also missing. */
+  skips: Array<{ reason: string; n: number }>;
+  changesPerSecond: number;
+  webhooksPerSecond: number;
+  routerBatches: number;
+  heldBackPolls: number;
+  /** Share of the drive and drain this process's event loop was busy (every core, the driver and the receiver share it). */
+  eventLoopBusy: number;
+  /** Meanwhile, the host's CPUs busy (PostgreSQL, this process, anything else), as a share of all of them. */
+  hostBusy: number;
+  /** How far a PostgreSQL timestamp may be off on this process's clock. */
+  clockUncertaintyMs: number;
+  /** Mean busy database sessions by what they wait on, during the drive and drain. */
+  waits: Array<[string, number]>;
+}
+
+/** Busy and total CPU time of the host since boot, in ms, summed over its CPUs. */
+function hostCpu(): { busy: number; total: number } {
+  let busy = 0;
+  let total = 0;
+  for (const { times } of os.cpus()) {
+    const all = times.user + times.nice + times.sys + times.idle + times.irq;
+    total += all;
+    busy += all - times.idle;
+  }
+  return { busy, total };
+}
+
+async function startCores(scenario: Scenario, databaseUrl: string, onBatch: (changeIds: string[]) => void, onHeldBack: () => void): Promise<Core[]> {
+  const cores: Core[] = [];
+  try {
+    for (const [index, options] of scenario.cores.entries()) {
+      const core = await startCore({ host: "127.0.0.1", port: 0, databaseUrl, dataDir: "/nonexistent", adminToken: ADMIN_TOKEN }, logger, {
+        ...options,
+        routerObserver: {
+          onBatch: (batch) => onBatch(batch.map((routed) => routed.change.changeId)),
+          onIdle: (heldBack) => heldBack && onHeldBack(),
+        },
+      });
+      cores.push(core);
+      // The first core must hold the router's lock before the next one starts.
+      if (index === 0) for (let waited = 0; !core.router.isLeader(); waited += 50) {
+        if (waited > 10_000) throw new Error("the first core did not become the router");
+        await sleep(50);
+      }
+    }
+    return cores;
+  } catch (error) {
+    for (const core of cores.reverse()) await core.stop();
+    throw error;
+  }
+}
+
+async function createAutomation(core: Core, hookUrl: string): Promise<string> {
+  const response = await fetch(`${core.url}/api/v1/automations`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify({
+      name: "bench: webhook on every connection change",
+      triggers: [{ event: "satellite.connected" }, { event: "satellite.disconnected" }],
+      mode: "parallel",
+      maxRuns: 1000,
+      actions: [{ webhook: { url: hookUrl, body: { satelliteId: "{{ trigger.payload.satelliteId }}", event: "{{ trigger.event }}" } } }],
+    }),
+  });
+  if (response.status !== 201) throw new Error(`creating the automation answered ${response.status}: ${await response.text()}`);
+  return ((await response.json()) as { id: string }).id;
+}
+
+async function deleteAutomation(core: Core, id: string): Promise<void> {
+  const response = await fetch(`${core.url}/api/v1/automations/${id}`, { method: "DELETE", headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  if (response.status !== 204) throw new Error(`deleting the automation answered ${response.status}`);
+}
+
+/** A change and the moment (performance clock) the call that committed it returned. */
+interface Committed {
+  changeId: string;
+  committedAt: number;
+}
+
+/**
+ * Commits `total` changes at `rate` per second, open loop (a slow commit does not delay the
+ * next one), round robin over the satellites, each alternating connected / disconnected.
+ * Returns each change's id and the moment its mutation returned.
+ */
+async function driveChanges(core: Core, satelliteIds: string[], total: number): Promise<Committed[]> {
+  const sessions = new Map<string, string>();
+  const chains = new Map<string, Promise<unknown>>();
+  const committed: Array<Promise<Committed>> = [];
+  const started = performance.now();
+  for (let i = 0; i < total; i++) {
+    const due = started + (i * 1000) / rate;
+    if (due > performance.now()) await sleep(due - performance.now());
+    const satelliteId = satelliteIds[i % satelliteIds.length]!;
+    const mutate = async (): Promise<Committed> => {
+      const session = sessions.get(satelliteId);
+      let result;
+      if (session) {
+        sessions.delete(satelliteId);
+        result = await core.satellites.markDisconnected({ satelliteId, sessionId: session });
+      } else {
+        const sessionId = randomUUID();
+        sessions.set(satelliteId, sessionId);
+        result = await core.satellites.markConnected({ satelliteId, sessionId, instanceId: core.instanceId });
+      }
+      const committedAt = performance.now();
+      if (!result.change?.changeId) throw new Error(`change ${i} recorded nothing`);
+      return { changeId: result.change.changeId, committedAt };
+    };
+    // A satellite's changes stay in order (its previous one is long done at any sane rate).
+    const next = (chains.get(satelliteId) ?? Promise.resolve()).then(mutate);
+    chains.set(satelliteId, next);
+    committed.push(next);
+  }
+  return Promise.all(committed);
+}
+
+interface RunRow {
+  id: string;
+  change_id: string;
+  status: string;
+  started_ms: string | null;
+  finished_ms: string | null;
+}
+
+/** Requests by change (through the run each names), and requests naming no run of this automation. */
+function arrivalsByChange(arrivals: readonly Arrival[], runs: readonly RunRow[]): { byChange: Map<string, number[]>; unmatched: number } {
+  const changeOfRun = new Map(runs.map((run) => [run.id, run.change_id]));
+  const byChange = new Map<string, number[]>();
+  let unmatched = 0;
+  for (const arrival of arrivals) {
+    const changeId = changeOfRun.get(arrival.runId);
+    if (changeId === undefined) unmatched++;
+    else byChange.set(changeId, [...(byChange.get(changeId) ?? []), arrival.at]);
+  }
+  return { byChange, unmatched };
+}
+
+type Timings = Pick<ScenarioResult, "total" | "routed" | "claimed" | "delivered" | "ended" | "received" | "duplicates" | "missing" | "webhooksPerSecond">;
+
+/** When a run was claimed and when it ended, on the performance clock. */
+interface RunTimes {
+  claimed: number;
+  ended: number;
+}
+
+/** Each measured change's latency and stages; `routedAt` and `runTimes` are on the performance clock. */
+function timings(measured: readonly Committed[], byChange: Map<string, number[]>, routedAt: Map<string, number>, runTimes: Map<string, RunTimes>): Timings {
+  const result: Timings = { total: [], routed: [], claimed: [], delivered: [], ended: [], received: 0, duplicates: 0, missing: 0, webhooksPerSecond: 0 };
+  let lastArrival = 0;
+  for (const { changeId, committedAt } of measured) {
+    const arrivals = byChange.get(changeId);
+    if (!arrivals) {
+      result.missing++;
+      continue;
+    }
+    result.received += arrivals.length;
+    result.duplicates += arrivals.length - 1;
+    const arrived = Math.min(...arrivals);
+    lastArrival = Math.max(lastArrival, arrived);
+    result.total.push(arrived - committedAt);
+    const routed = routedAt.get(changeId);
+    const run = runTimes.get(changeId);
+    if (routed !== undefined && run !== undefined) {
+      result.routed.push(routed - committedAt);
+      result.claimed.push(run.claimed - routed);
+      result.delivered.push(arrived - run.claimed);
+      result.ended.push(run.ended - arrived);
+    }
+  }
+  result.webhooksPerSecond = result.received / ((lastArrival - measured[0]!.committedAt) / 1000);
+  return result;
+}
+
+async function runScenario(scenario: Scenario, databaseUrl: string, pool: pg.Pool, receiver: Receiver): Promise<ScenarioResult> {
+  const routedAt = new Map<string, number>();
+  let routerBatches = 0;
+  let heldBackPolls = 0;
+  const onBatch = (changeIds: string[]) => {
+    const at = performance.now();
+    routerBatches++;
+    for (const changeId of changeIds) routedAt.set(changeId, at);
+  };
+  const cores = await startCores(scenario, databaseUrl, onBatch, () => heldBackPolls++);
+  const driver = cores[0]!;
+  const prefix = `bench-${scenario.name.replaceAll(" ", "-")}-`;
+  try {
+    const satelliteIds: string[] = [];
+    for (let i = 0; i < satelliteCount; i++) satelliteIds.push(await driver.satellites.create({ name: `${prefix}${i}`, region: "bench", tokenHash: "unused" }));
+    const automationId = await createAutomation(driver, receiver.url);
+    await Promise.all(cores.map((core) => core.automations.reload()));
+    receiver.arrivals.length = 0;
+    routerBatches = 0;
+    heldBackPolls = 0;
+
+    const loopBefore = performance.eventLoopUtilization();
+    const hostBefore = hostCpu();
+    const sampler = sampleWaits(pool, cores);
+    const changes = await driveChanges(driver, satelliteIds, warmupCount + measuredCount);
+    for (const deadline = performance.now() + drainMs; receiver.arrivals.length < changes.length && performance.now() < deadline; ) await sleep(50);
+    const eventLoopBusy = performance.eventLoopUtilization(loopBefore).utilization;
+    const hostAfter = hostCpu();
+    const waits = await sampler.stop();
+    // Anything late (a retry, a second run) shows up as a duplicate within this grace.
+    await sleep(500);
+
+    const clock = await clockOffset(pool);
+    const { rows } = await pool.query<RunRow>(
+      `SELECT id, change_id, status, (extract(epoch FROM started_at) * 1000)::text AS started_ms, (extract(epoch FROM finished_at) * 1000)::text AS finished_ms
+       FROM automation_runs WHERE automation_id = $1`,
+      [automationId],
+    );
+    const { rows: skips } = await pool.query<{ reason: string; n: number }>(
+      "SELECT reason, count(*)::int AS n FROM automation_skips WHERE automation_id = $1 GROUP BY reason ORDER BY n DESC",
+      [automationId],
+    );
+    await deleteAutomation(driver, automationId);
+    const ours = (databaseMs: string) => Number(databaseMs) - performance.timeOrigin - clock.offsetMs;
+    const runTimes = new Map<string, RunTimes>();
+    for (const row of rows) if (row.started_ms !== null && row.finished_ms !== null) runTimes.set(row.change_id, { claimed: ours(row.started_ms), ended: ours(row.finished_ms) });
+    const { byChange, unmatched } = arrivalsByChange(receiver.arrivals, rows);
+    const measured = changes.slice(warmupCount);
+    return {
+      name: scenario.name,
+      ...timings(measured, byChange, routedAt, runTimes),
+      unmatched,
+      failedRuns: rows.filter((row) => row.status !== "succeeded").length,
+      skips,
+      changesPerSecond: (measured.length - 1) / ((measured.at(-1)!.committedAt - measured[0]!.committedAt) / 1000),
+      routerBatches,
+      heldBackPolls,
+      eventLoopBusy,
+      hostBusy: (hostAfter.busy - hostBefore.busy) / (hostAfter.total - hostBefore.total),
+      clockUncertaintyMs: clock.uncertaintyMs,
+      waits,
+    };
+  } finally {
+    for (const core of cores.reverse()) await core.stop();
+  }
+}
+
+const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+const ms = (value: number) => (Number.isFinite(value) ? value.toFixed(1) : "-");
+
+function spread(values: readonly number[]) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { p50: ms(percentile(sorted, 50)), p95: ms(percentile(sorted, 95)), p99: ms(percentile(sorted, 99)), max: ms(sorted.at(-1) ?? NaN) };
+}
+
+const database = await openBenchDatabase();
+const pool = createPool(database.url, logger, { max: 2 });
+const receiver = await startReceiver();
+const results: ScenarioResult[] = [];
+try {
+  for (const scenario of SCENARIOS) results.push(await runScenario(scenario, database.url, pool, receiver));
+} finally {
+  await receiver.close();
+  await pool.end();
+  await database.close();
+}
+
+console.log(
+  `automation-latency: ${database.describe}, ${os.cpus().length} CPUs; ${measuredCount} changes (after ${warmupCount} warm-up) at ${rate}/s over ${satelliteCount} satellites, ` +
+    `each a satellite.connected or .disconnected that runs one webhook action (mode parallel); latency = mutation returned → request arrived, in ms`,
+);
+console.log(
+  table(
+    results.map((result) => ({
+      scenario: result.name,
+      ...spread(result.total),
+      "changes/s": result.changesPerSecond.toFixed(0),
+      "webhooks/s": result.webhooksPerSecond.toFixed(0),
+      changes: measuredCount,
+      received: result.received,
+      duplicates: result.duplicates,
+      missing: result.missing,
+      "runs not succeeded": result.failedRuns,
+      skipped: result.skips.map(({ reason, n }) => `${n} ${reason}`).join(", ") || 0,
+    })),
+  ),
+);
+const uncertainty = Math.max(...results.map((result) => result.clockUncertaintyMs));
+console.log(`\nwhere the time goes (p50 / p95 / p99 ms; a run's started_at and finished_at, on PostgreSQL's clock, placed on ours to ±${uncertainty.toFixed(2)} ms):`);
+console.log(
+  table(
+    results.flatMap((result) =>
+      (
+        [
+          ["commit → routed (router batch committed)", result.routed],
+          ["routed → run claimed by the worker", result.claimed],
+          ["claimed → webhook arrived", result.delivered],
+          ["webhook arrived → run ended (not in the latency)", result.ended],
+        ] as const
+      ).map(([stage, values]) => {
+        const { p50, p95, p99 } = spread(values);
+        return { scenario: result.name, stage, p50, p95, p99 };
+      }),
+    ),
+  ),
+);
+for (const result of results) {
+  // Runs finishing slower than changes arrive: the latencies above include a queue that grew all along.
+  if (result.webhooksPerSecond < 0.95 * result.changesPerSecond) console.log(`${result.name}: the executor fell behind (${result.webhooksPerSecond.toFixed(0)} of ${result.changesPerSecond.toFixed(0)}/s); try a lower --rate`);
+  console.log(`${result.name}: ${result.routerBatches} router batches (${((warmupCount + measuredCount) / result.routerBatches).toFixed(1)} changes each, warm-up included), ${result.heldBackPolls} polls held back by an open older transaction, ${result.unmatched} requests from unknown runs, event loop busy ${(result.eventLoopBusy * 100).toFixed(0)} %, host CPUs busy ${(result.hostBusy * 100).toFixed(0)} %`);
+  const waits = result.waits.slice(0, 5).map(([wait, n]) => `${wait} ${n.toFixed(2)}`);
+  console.log(`${result.name}: mean sessions by wait, and queries queued for a pool connection (sampled every 20 ms): ${waits.join(", ") || "none"}`);
+}

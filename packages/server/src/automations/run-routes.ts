@@ -1,0 +1,69 @@
+// The runs of one automation over HTTP, under /api/v1/automations/:id: a run's trace (its
+// trigger, condition verdicts and every step), cancelling an active run, and starting a run
+// by hand. A manual run is only recorded and enqueued here; a worker executes it.
+import { Hono } from "hono";
+import type pg from "pg";
+import { z } from "zod";
+import { VantageError } from "../errors.ts";
+import { readJsonBody } from "../http/request-body.ts";
+import { withTransaction } from "../storage/index.ts";
+import { type DecisionKey, getRun, MANUAL_TRIGGER_ID, type RunView } from "./automation-runs.ts";
+import type { AutomationStore } from "./automation-store.ts";
+import { cancelRun, startRun } from "./run-admission.ts";
+import { listSteps } from "./run-records.ts";
+
+export interface RunRoutesOptions {
+  pool: pg.Pool;
+  store: Pick<AutomationStore, "get">;
+}
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const manualRunSchema = z.strictObject({
+  /** What `trigger.payload` holds in the run's templates and conditions. */
+  payload: z.record(z.string(), z.json()).default({}),
+});
+
+function runNotFound(runId: string): VantageError {
+  return new VantageError("not_found", "run_not_found", `No run ${runId} of this automation.`);
+}
+
+export function createRunRoutes(options: RunRoutesOptions): Hono {
+  const { pool, store } = options;
+  const routes = new Hono();
+
+  const findRun = async (automationId: string, runId: string): Promise<RunView> => {
+    const { id } = await store.get(automationId);
+    const run = UUID_PATTERN.test(runId) ? await getRun(pool, id, runId) : null;
+    if (!run) throw runNotFound(runId);
+    return run;
+  };
+
+  routes.get("/:id/runs/:runId", async (c) => {
+    const run = await findRun(c.req.param("id"), c.req.param("runId"));
+    return c.json({ run, steps: await listSteps(pool, run.id) });
+  });
+
+  routes.post("/:id/runs/:runId/cancel", async (c) => {
+    const run = await findRun(c.req.param("id"), c.req.param("runId"));
+    const cancelled = await withTransaction(pool, (tx) => cancelRun(tx, run.id, "cancelled through the API"));
+    if (!cancelled) throw new VantageError("conflict", "run_not_active", `Run ${run.id} is ${run.status}; only a queued, pending or running run can be cancelled.`);
+    return c.json({ run: await findRun(run.automationId, run.id) });
+  });
+
+  // Conditions are not evaluated (an operator asked for this run); the mode still applies.
+  routes.post("/:id/run", async (c) => {
+    // No body at all is a run with an empty payload (Hono caches the text for the JSON read).
+    const body = (await c.req.text()).trim() === "" ? manualRunSchema.parse({}) : await readJsonBody(c, manualRunSchema);
+    const automation = await store.get(c.req.param("id"));
+    const key: DecisionKey = { automationId: automation.id, automationVersion: automation.version, triggerId: MANUAL_TRIGGER_ID, triggerEvent: MANUAL_TRIGGER_ID, changeId: null };
+    const trigger = { event: MANUAL_TRIGGER_ID, triggerId: MANUAL_TRIGGER_ID, payload: body.payload, forMs: null, change: null };
+    const decision = await withTransaction(pool, (tx) => startRun(tx, key, { policy: automation, contextKey: null, trigger, verdicts: [], evenIfDisabled: true }));
+    if (decision.outcome === "skip") {
+      throw new VantageError("conflict", `run_${decision.reason}`, `The run was not started: ${String(decision.detail.message ?? decision.reason)}.`, { details: decision.detail });
+    }
+    return c.json({ run: await findRun(automation.id, decision.runId!) }, 202);
+  });
+
+  return routes;
+}

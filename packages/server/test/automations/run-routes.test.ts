@@ -1,0 +1,114 @@
+import { randomBytes } from "node:crypto";
+import type { Hono } from "hono";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type AutomationView, createAutomationRoutes, createRunExecutor, type RunView, type StepView } from "../../src/automations/index.ts";
+import { createSecretBox } from "../../src/crypto/index.ts";
+import { silentLogger } from "../../src/log.ts";
+import { createNotificationSenders, NotificationService } from "../../src/notifications/index.ts";
+import { startHttpReceiver, type HttpReceiver } from "../notifications/receivers.ts";
+import { callApi, createApiApp } from "../support/api-app.ts";
+import { createTestDatabase } from "../support/database.ts";
+import { startTestInstance, type TestInstance } from "../support/instance.ts";
+import { satelliteCompileOptions } from "./compile-options.ts";
+
+const options = satelliteCompileOptions();
+const box = createSecretBox(randomBytes(32));
+let instance: TestInstance;
+let app: Hono;
+let receiver: HttpReceiver;
+let notifications: NotificationService;
+
+beforeAll(async () => {
+  const { url } = await createTestDatabase();
+  instance = await startTestInstance(url, "run-routes");
+  receiver = await startHttpReceiver();
+  notifications = new NotificationService({ pool: instance.pool, box, senders: createNotificationSenders() });
+  app = await createApiApp(instance.pool, { "/automations": createAutomationRoutes({ pool: instance.pool, box, notifications, ...options }) });
+});
+
+afterAll(async () => {
+  await receiver?.close();
+  await instance?.stop();
+});
+
+const call = <Body = Record<string, unknown>>(method: string, path: string, body?: unknown) => callApi<Body>(app, method, `/api/v1${path}`, body);
+
+let named = 0;
+async function createAutomation(extra: Record<string, unknown> = {}): Promise<AutomationView> {
+  named += 1;
+  const definition = {
+    name: `manual-${named}`,
+    triggers: [{ event: "satellite.heartbeat_lost" }],
+    actions: [{ webhook: { url: `${receiver.origin}/hook`, headers: { Authorization: "Bearer sk-secret" }, body: { who: "{{ trigger.payload.name }}" }, secret: "whsec-1" } }],
+    ...extra,
+  };
+  const answer = await call<AutomationView>("POST", "/automations", definition);
+  expect(answer.status).toBe(201);
+  return answer.body;
+}
+
+const jobs = async () => (await instance.pool.query<{ key: string }>("SELECT key FROM graphile_worker.jobs ORDER BY key")).rows.map((row) => row.key);
+
+describe("the runs API of an automation", () => {
+  it("starts a manual run by enqueueing it, never executing it inside the request", async () => {
+    const automation = await createAutomation();
+    const answer = await call<{ run: RunView }>("POST", `/automations/${automation.id}/run`, { payload: { name: "operator" } });
+    expect(answer.status).toBe(202);
+    expect(answer.body.run).toMatchObject({ status: "pending", triggerId: "manual", triggerEvent: "manual", changeId: null, trigger: { event: "manual", payload: { name: "operator" }, change: null } });
+    expect(receiver.requests).toHaveLength(0);
+    expect(await jobs()).toContain(answer.body.run.id);
+  });
+
+  it("accepts a manual run without a body, and refuses an unknown field", async () => {
+    const automation = await createAutomation({ mode: "parallel" });
+    const response = await app.request(`/api/v1/automations/${automation.id}/run`, { method: "POST", headers: { authorization: "Bearer test-admin-token-0123456789" } });
+    expect(response.status).toBe(202);
+    const refused = await call("POST", `/automations/${automation.id}/run`, { payload: {}, extra: 1 });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ error: { details: { issues: [{ path: "extra" }] } } });
+  });
+
+  it("answers 409 with the reason when the mode does not let a manual run start, and records the skip", async () => {
+    const automation = await createAutomation({ mode: "single" });
+    expect((await call("POST", `/automations/${automation.id}/run`, {})).status).toBe(202);
+    const busy = await call("POST", `/automations/${automation.id}/run`, {});
+    expect(busy.status).toBe(409);
+    expect(busy.body).toMatchObject({ error: { code: "run_busy" } });
+    const skips = await call<{ skips: Array<{ reason: string }> }>("GET", `/automations/${automation.id}/skips`);
+    expect(skips.body.skips.map((skip) => skip.reason)).toEqual(["busy"]);
+  });
+
+  it("shows a run's trace: trigger, verdicts and each step with its input masked, its output and attempts", async () => {
+    const automation = await createAutomation();
+    const started = await call<{ run: RunView }>("POST", `/automations/${automation.id}/run`, { payload: { name: "tracer" } });
+    const executor = createRunExecutor({ pool: instance.pool, ...options, entities: instance.entities, notifications, box, logger: silentLogger() });
+    await executor.execute(started.body.run.id);
+
+    const trace = await call<{ run: RunView; steps: StepView[] }>("GET", `/automations/${automation.id}/runs/${started.body.run.id}`);
+    expect(trace.status).toBe(200);
+    expect(trace.body.run).toMatchObject({ id: started.body.run.id, status: "succeeded", verdicts: [], trigger: { payload: { name: "tracer" } } });
+    expect(trace.body.steps).toHaveLength(1);
+    expect(trace.body.steps[0]).toMatchObject({ path: "actions.0", kind: "webhook", status: "succeeded", attempts: 1 });
+    expect(JSON.stringify(trace.body.steps[0]!.input)).not.toContain("sk-secret");
+    expect(JSON.stringify(trace.body.steps[0]!.input)).toContain("tracer");
+    expect(JSON.parse(receiver.requests.at(-1)!.body)).toEqual({ who: "tracer" });
+  });
+
+  it("cancels an active run once, then answers 409; an unknown run is a 404", async () => {
+    const automation = await createAutomation();
+    const { body } = await call<{ run: RunView }>("POST", `/automations/${automation.id}/run`, {});
+    const cancelled = await call<{ run: RunView }>("POST", `/automations/${automation.id}/runs/${body.run.id}/cancel`);
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body.run).toMatchObject({ status: "cancelled", error: "cancelled through the API" });
+    expect(cancelled.body.run.finishedAt).not.toBeNull();
+    expect(await jobs()).not.toContain(body.run.id);
+
+    const again = await call("POST", `/automations/${automation.id}/runs/${body.run.id}/cancel`);
+    expect(again.status).toBe(409);
+    expect(again.body).toMatchObject({ error: { code: "run_not_active" } });
+    expect((await call("GET", `/automations/${automation.id}/runs/00000000-0000-4000-8000-000000000000`)).status).toBe(404);
+    expect((await call("GET", `/automations/${automation.id}/runs/not-a-uuid`)).status).toBe(404);
+    const other = await createAutomation();
+    expect((await call("GET", `/automations/${other.id}/runs/${body.run.id}`)).status).toBe(404);
+  });
+});
