@@ -15,6 +15,7 @@ import {
   createRunPruner,
   createRunExecutor,
   createTimerFiring,
+  DEFAULT_WORKER_CONCURRENCY,
   createTriggerRegistry,
   createTriggerRoutes,
   type TriggerRegistry,
@@ -110,7 +111,9 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
   };
 
   try {
-    const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger: log });
+    // The pool's budget: about 5 connections held for good (the leader loops and the
+    // notification hub), one per run in execution (its run lock), the rest for queries.
+    const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger: log, pool: { max: CORE_POOL_BASE_SIZE + DEFAULT_WORKER_CONCURRENCY } });
     closers.push({ name: "database", close: database.close });
 
     const migrations = await loadMigrations();
@@ -266,6 +269,9 @@ async function sealPlaintextWebhookSecrets(store: AutomationStore, log: Logger):
     log.warn({ err: error }, "cannot seal the webhook secrets of automations stored in plain text yet; will try again at the next start");
   }
 }
+
+/** Connections of the core's pool besides one per automation run executed at once. */
+const CORE_POOL_BASE_SIZE = 12;
 
 /** How long a graceful shutdown may take before the process exits regardless. */
 export const SHUTDOWN_DEADLINE_MS = 10_000;

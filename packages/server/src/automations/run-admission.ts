@@ -1,7 +1,8 @@
 // Run modes (single, restart, queued, parallel) and maxRuns, per automation or per context:
 // whether a triggered run starts, waits its turn or is skipped, and which queued run starts
-// when one ends. Every decision and every end takes the scope's transaction-level advisory
-// lock first, so a run ending while another is admitted can never strand a queued run.
+// when one ends. Every decision, and every end in mode queued, takes the scope's
+// transaction-level advisory lock first, so a run ending while another is queued can never
+// strand it.
 import type { AutomationDefinition } from "@vantage/protocol";
 import type { SqlClient } from "../entities/index.ts";
 import { ACTIVE_RUN_STATUSES, type DecisionKey, insertRun, insertSkip, type RunTrigger, RUN_TASK, type SkipReason, type Verdict } from "./automation-runs.ts";
@@ -118,11 +119,19 @@ export async function startRun(tx: SqlClient, key: DecisionKey, request: RunRequ
   return { key, outcome: "run", runId, status: admission.status, contextKey: request.contextKey, cancelled, recorded: runId !== null };
 }
 
-/** Takes the scope lock of an existing run; to be called before changing its status. False if the run is gone. */
+/**
+ * Before ending or cancelling a run: takes its scope's lock when the automation is in mode
+ * queued (a run being queued concurrently must see the end, or be promoted by it). Other modes
+ * queue nothing, so their ends skip the lock and never wait behind the router's transaction.
+ * False if the run is gone.
+ */
 export async function lockScopeOfRun(tx: SqlClient, runId: string): Promise<boolean> {
-  const { rows } = await tx.query<{ automation_id: string; context_key: string | null }>("SELECT automation_id, context_key FROM automation_runs WHERE id = $1", [runId]);
+  const { rows } = await tx.query<{ automation_id: string; context_key: string | null; mode: string }>(
+    "SELECT r.automation_id, r.context_key, a.definition->>'mode' AS mode FROM automation_runs r JOIN automations a ON a.id = r.automation_id WHERE r.id = $1",
+    [runId],
+  );
   if (!rows[0]) return false;
-  await lockScope(tx, rows[0].automation_id, rows[0].context_key);
+  if (rows[0].mode === "queued") await lockScope(tx, rows[0].automation_id, rows[0].context_key);
   return true;
 }
 
