@@ -11,7 +11,14 @@ export interface BenchDatabase {
 export async function openBenchDatabase(): Promise<BenchDatabase> {
   const name = `vantage_bench_${process.pid}`;
   const server = await startScratchPostgres({ adminUrl: process.env.BENCH_DATABASE_URL, maxConnections: 200, label: "bench" });
-  const url = await server.createMigratedDatabase(name);
+  let url: string;
+  try {
+    url = await server.createMigratedDatabase(name);
+  } catch (error) {
+    // Stops an embedded server (and removes its directory) instead of leaving it running.
+    await server.stop();
+    throw error;
+  }
   return {
     url,
     describe: `${server.describe} (synchronous_commit on)`,

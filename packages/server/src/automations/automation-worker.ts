@@ -81,6 +81,10 @@ export function createAutomationWorker(options: AutomationWorkerOptions): Automa
         noHandleSignals: true,
         logger: jobQueueLogger(options.logger),
         events,
+        // Marking a job done or failed through the batcher (delay 0: no waiting) retries on
+        // connection errors and ends the runner with a fatal error it reports; unbatched,
+        // graphile-worker 0.17 leaves such a failure as an unhandled rejection.
+        preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
         taskList: {
           // A payload that is not ours is a bug: throwing leaves the job for graphile-worker to retry and report.
           [RUN_TASK]: async (payload) => {

@@ -32,8 +32,8 @@ export interface RunExecutorOptions extends CompileOptions {
   /** `entity(kind, id)` in templates and conditions reads current state through these handles. */
   entities: Pick<EntityRegistry, "entity">;
   notifications: Pick<NotificationService, "send" | "channels">;
-  /** Opens the webhook secrets the automation store sealed; without it a sealed secret fails the run. */
-  box?: SecretBox;
+  /** Opens the webhook secrets the automation store sealed. */
+  box: SecretBox;
   logger: Logger;
   /** The clock, in epoch milliseconds. */
   now?: () => number;
@@ -71,9 +71,9 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
   const compiled = (run: ClaimedRun): CompiledAutomation | string => {
     const cached = compiledCache.get(run.automationId);
     if (cached?.version === run.automationVersion) return cached.compiled;
-    let definition = run.definition;
+    let definition: unknown;
     try {
-      if (options.box) definition = openSecrets(definition, options.box, run.automationId);
+      definition = openSecrets(run.definition, options.box, run.automationId);
     } catch (error) {
       if (!isVantageError(error)) throw error;
       return `the webhook secrets cannot be opened: ${error.message}`; // not cached: the key may be fixed

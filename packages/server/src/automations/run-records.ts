@@ -44,10 +44,14 @@ export type StepResult = { status: "succeeded" | "failed"; output?: JsonValue; e
 /** pending → running (a resumed run is already running); null if the run ended, is queued, cancelled or gone. */
 export async function claimRun(db: pg.Pool, runId: string): Promise<ClaimedRun | null> {
   const { rows } = await db.query<{ id: string; automation_id: string; name: string; version: number; definition: unknown; trigger: RunTrigger }>(
-    `UPDATE automation_runs r SET status = 'running', started_at = coalesce(r.started_at, clock_timestamp())
-     FROM automations a
-     WHERE r.id = $1 AND a.id = r.automation_id AND r.status IN ('pending', 'running')
-     RETURNING r.id, r.automation_id, a.name, a.version, a.definition, r.trigger`,
+    // The definition the run was decided on (a run decided before versions were kept runs the current one).
+    `WITH claimed AS (
+       UPDATE automation_runs r SET status = 'running', started_at = coalesce(r.started_at, clock_timestamp())
+       WHERE r.id = $1 AND r.status IN ('pending', 'running')
+       RETURNING r.id, r.automation_id, r.automation_version, r.trigger)
+     SELECT c.id, c.automation_id, a.name, c.automation_version AS version, coalesce(v.definition, a.definition) AS definition, c.trigger
+     FROM claimed c JOIN automations a ON a.id = c.automation_id
+     LEFT JOIN automation_versions v ON v.automation_id = c.automation_id AND v.version = c.automation_version`,
     [runId],
   );
   const row = rows[0];

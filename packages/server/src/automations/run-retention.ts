@@ -36,19 +36,22 @@ export interface PruneResult {
   skips: number;
 }
 
-/** Deletes `statement`'s rows batch by batch until a batch comes back short. Returns how many. */
-async function pruneAll(db: Queryable, statement: string, olderThanMs: number, batchSize: number): Promise<number> {
+/**
+ * Deletes `statement`'s rows batch by batch until a batch comes back short, or `goOn` turns
+ * false (a stopping process leaves a large backlog to the next pass). Returns how many.
+ */
+async function pruneAll(db: Queryable, statement: string, olderThanMs: number, batchSize: number, goOn: () => boolean): Promise<number> {
   let total = 0;
   for (;;) {
     const { rowCount } = await db.query(statement, [olderThanMs, batchSize]);
     total += rowCount ?? 0;
-    if ((rowCount ?? 0) < batchSize) return total;
+    if ((rowCount ?? 0) < batchSize || !goOn()) return total;
   }
 }
 
 /** One pass: runs that ended and skips recorded more than olderThanMs ago, at most batchSize rows a statement. */
-export async function pruneRuns(db: Queryable, olderThanMs: number, batchSize = DEFAULT_RETENTION_BATCH_SIZE): Promise<PruneResult> {
-  return { runs: await pruneAll(db, PRUNE_RUNS, olderThanMs, batchSize), skips: await pruneAll(db, PRUNE_SKIPS, olderThanMs, batchSize) };
+export async function pruneRuns(db: Queryable, olderThanMs: number, batchSize = DEFAULT_RETENTION_BATCH_SIZE, goOn: () => boolean = () => true): Promise<PruneResult> {
+  return { runs: await pruneAll(db, PRUNE_RUNS, olderThanMs, batchSize, goOn), skips: await pruneAll(db, PRUNE_SKIPS, olderThanMs, batchSize, goOn) };
 }
 
 export interface RunPrunerOptions {
@@ -84,7 +87,7 @@ export function createRunPruner(options: RunPrunerOptions): RunPruner {
     takeoverIntervalMs: options.takeoverIntervalMs ?? intervalMs,
     lead: async (client, { isRunning, sleep }) => {
       while (isRunning()) {
-        const result = await pruneRuns(client, retentionMs, options.batchSize);
+        const result = await pruneRuns(client, retentionMs, options.batchSize, isRunning);
         if (result.runs + result.skips > 0) log.info(result, `pruned ${result.runs} runs and ${result.skips} skips older than the retention`);
         options.onPrune?.(result);
         await sleep(intervalMs);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { listSteps } from "../../src/automations/index.ts";
+import { compileAutomation, listSteps } from "../../src/automations/index.ts";
 import { signWebhook } from "../../src/crypto/index.ts";
 import { waitFor } from "../support/instance.ts";
+import { satelliteCompileOptions } from "./compile-options.ts";
 import { header, useRunEngine } from "./run-engine.ts";
 
 const SECRET = "whsec-run-executor";
@@ -150,5 +151,26 @@ describe("executing automation runs on graphile-worker", () => {
       ["actions.2", "succeeded"],
     ]);
     expect(Date.parse(steps[1]!.finishedAt!)).toBeGreaterThanOrEqual(Date.parse(steps[1]!.dueAt!));
+  });
+
+  it("executes the definition version the run was decided on, even when the automation is replaced meanwhile", async () => {
+    const v1 = [{ delay: { duration: "200ms" } }, { webhook: { url: `${engine.receiver.origin}/v1`, secret: SECRET } }];
+    const automation = await saveAutomation(v1);
+    await loseHeartbeat();
+    await waitFor(() => engine.reached("actions.0", "waiting") !== undefined, engine.stored.subscribe, 10_000, "the delay to start");
+    const v2 = compileAutomation({ name: automation.name, triggers: automation.triggers, actions: [{ log: { message: "v2" } }] }, satelliteCompileOptions());
+    if (!v2.ok) throw new Error(JSON.stringify(v2.errors));
+    // A fresh process resumes the run: nothing compiled is cached.
+    await engine.workers[0]!.stop();
+    await engine.routing.store.replace(automation.id, v2.compiled);
+    await engine.startWorker();
+    await waitFor(() => ended(), engine.stored.subscribe, 10_000, "the run to end");
+
+    const run = await onlyRun(automation);
+    expect([run.status, run.automationVersion]).toEqual(["succeeded", 1]);
+    expect(engine.receiver.requests.map((request) => request.path)).toEqual(["/v1"]);
+    const request = engine.receiver.requests[0]!;
+    const timestamp = Number(/^t=(\d+),/.exec(header(request.headers["x-vantage-signature"])!)![1]);
+    expect(header(request.headers["x-vantage-signature"])).toBe(signWebhook(SECRET, request.body, timestamp * 1000));
   });
 });

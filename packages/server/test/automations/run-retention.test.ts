@@ -93,6 +93,12 @@ describe("pruning runs and skips past the retention", () => {
     expect(await ids("automation_runs")).toEqual([recent]);
   });
 
+  it("stops after the batch in hand when told to, leaving the rest to the next pass", async () => {
+    for (let i = 0; i < 5; i += 1) await insertRun("succeeded", 31 + i);
+    expect(await pruneRuns(pool, RETENTION_MS, 2, () => false)).toEqual({ runs: 2, skips: 0 });
+    expect(await ids("automation_runs")).toHaveLength(3);
+  });
+
   it("the deletes use the retention indexes", async () => {
     // Planner choice on a tiny table: forbid sequential scans so the test asks "can the index serve it".
     const client = await pool.connect();

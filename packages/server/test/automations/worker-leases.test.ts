@@ -77,6 +77,7 @@ function createEngine(name: string, url: string): Engine {
   const notifications = new NotificationService({ pool, box: createSecretBox(randomBytes(32)), senders: createNotificationSenders({ timeoutMs: 2_000 }) });
   const executor = createRunExecutor({
     pool,
+    box: routing.box,
     ...options,
     entities: router.entities,
     notifications,
