@@ -1,6 +1,7 @@
 // The automations API at /api/v1/automations: CRUD (JSON or YAML), validation without saving,
 // enable, disable; the runs and skips the router recorded, newest first. Definitions compile
 // before any write; webhook secrets show as <redacted>.
+import { automationDefinitionJsonSchema } from "@vantage/protocol";
 import { Hono } from "hono";
 import type pg from "pg";
 import type { SecretBox } from "../crypto/index.ts";
@@ -67,6 +68,9 @@ export function createAutomationRoutes(options: AutomationRoutesOptions): Hono {
   routes.post("/", async (c) => c.json(redactSecrets(await store.create(await compileBody(await readDefinitionBody(c), null))), 201));
 
   routes.get("/", async (c) => c.json({ automations: (await store.list()).map(redactSecrets) }));
+
+  // The definition's JSON Schema, for editors (registered before /:id, which would take "schema").
+  routes.get("/schema", (c) => c.json(automationDefinitionJsonSchema));
 
   routes.get("/:id", async (c) => c.json(redactSecrets(await store.get(c.req.param("id")))));
 

@@ -151,6 +151,13 @@ describe("POST /api/v1/automations/validate", () => {
 });
 
 describe("reading, replacing and deleting", () => {
+  it("serves the definition's JSON Schema, which no automation id shadows", async () => {
+    const answer = await call<{ type: string; properties: Record<string, unknown> }>("GET", "/automations/schema");
+    expect(answer.status).toBe(200);
+    expect(answer.body.type).toBe("object");
+    expect(Object.keys(answer.body.properties)).toEqual(expect.arrayContaining(["name", "triggers", "conditions", "actions", "mode", "maxRuns", "concurrency"]));
+  });
+
   it("lists and reads automations", async () => {
     const automation = await create();
     expect((await call("GET", `/automations/${automation.id}`)).body).toEqual(automation);
