@@ -1,7 +1,7 @@
 // Run retention: one pruner per cluster (advisory lock) deletes finished runs (their steps
 // cascade) and skips older than the retention, in bounded batches, so the tables stop growing.
 import type pg from "pg";
-import { createLeaderDuty } from "../cluster/leader-loop.ts";
+import { createPeriodicDuty, type LeaderDuty } from "../cluster/leader-loop.ts";
 import type { Logger } from "../log.ts";
 import { AdvisoryLock } from "../storage/index.ts";
 
@@ -68,30 +68,24 @@ export interface RunPrunerOptions {
   onPrune?: (result: PruneResult) => void;
 }
 
-export interface RunPruner {
-  start(): void;
-  /** Finishes the pass in hand, releases the lock and its connection. */
-  stop(): Promise<void>;
-  isLeader(): boolean;
-}
+/** Started and stopped with the core; one instance of the cluster prunes at a time. */
+export type RunPruner = LeaderDuty;
 
 export function createRunPruner(options: RunPrunerOptions): RunPruner {
   const log = options.logger.child({ component: "run-retention" });
   const intervalMs = options.intervalMs ?? DEFAULT_RETENTION_INTERVAL_MS;
   const retentionMs = (options.retentionDays ?? DEFAULT_RUN_RETENTION_DAYS) * DAY_MS;
-  return createLeaderDuty({
+  return createPeriodicDuty({
     pool: options.pool,
     lock: AdvisoryLock.runRetention,
     duty: "run retention pruner",
     logger: log,
-    takeoverIntervalMs: options.takeoverIntervalMs ?? intervalMs,
-    lead: async (client, { isRunning, sleep }) => {
-      while (isRunning()) {
-        const result = await pruneRuns(client, retentionMs, options.batchSize, isRunning);
-        if (result.runs + result.skips > 0) log.info(result, `pruned ${result.runs} runs and ${result.skips} skips older than the retention`);
-        options.onPrune?.(result);
-        await sleep(intervalMs);
-      }
+    intervalMs,
+    takeoverIntervalMs: options.takeoverIntervalMs,
+    pass: async (client, isRunning) => {
+      const result = await pruneRuns(client, retentionMs, options.batchSize, isRunning);
+      if (result.runs + result.skips > 0) log.info(result, `pruned ${result.runs} runs and ${result.skips} skips older than the retention`);
+      options.onPrune?.(result);
     },
   });
 }

@@ -4,7 +4,7 @@
 // them, so a live worker takes the run's job and the executor resumes after its last
 // completed step.
 import type pg from "pg";
-import { createLeaderDuty } from "../cluster/leader-loop.ts";
+import { createPeriodicDuty, type LeaderDuty } from "../cluster/leader-loop.ts";
 import type { Logger } from "../log.ts";
 import { AdvisoryLock } from "../storage/index.ts";
 
@@ -77,30 +77,24 @@ export interface LeaseSweeperOptions {
   onSweep?: (unlocked: readonly string[]) => void;
 }
 
-export interface LeaseSweeper {
-  start(): void;
-  /** Finishes the sweep in hand, releases the lock and its connection. */
-  stop(): Promise<void>;
-  isLeader(): boolean;
-}
+/** Started and stopped with the core; one instance of the cluster sweeps at a time. */
+export type LeaseSweeper = LeaderDuty;
 
 export function createLeaseSweeper(options: LeaseSweeperOptions): LeaseSweeper {
   const log = options.logger.child({ component: "job-lease-sweeper" });
   const intervalMs = options.intervalMs ?? DEFAULT_LEASE_SWEEP_INTERVAL_MS;
   const orphanGraceMs = options.orphanGraceMs ?? DEFAULT_LEASE_TTL_MS;
-  return createLeaderDuty({
+  return createPeriodicDuty({
     pool: options.pool,
     lock: AdvisoryLock.jobLeaseSweeper,
     duty: "job lease sweeper",
     logger: log,
-    takeoverIntervalMs: options.takeoverIntervalMs ?? intervalMs,
-    lead: async (client, { isRunning, sleep }) => {
-      while (isRunning()) {
-        const unlocked = await sweepExpiredLeases(client, orphanGraceMs);
-        if (unlocked.length > 0) log.warn({ workerIds: unlocked }, "unlocked the jobs of graphile-worker pools whose lease expired");
-        options.onSweep?.(unlocked);
-        await sleep(intervalMs);
-      }
+    intervalMs,
+    takeoverIntervalMs: options.takeoverIntervalMs,
+    pass: async (client) => {
+      const unlocked = await sweepExpiredLeases(client, orphanGraceMs);
+      if (unlocked.length > 0) log.warn({ workerIds: unlocked }, "unlocked the jobs of graphile-worker pools whose lease expired");
+      options.onSweep?.(unlocked);
     },
   });
 }

@@ -113,3 +113,27 @@ export function createLeaderDuty(
     isLeader: leadership.isLeader,
   };
 }
+
+export interface PeriodicDutyOptions extends Omit<LeaderLoopOptions, "sleep" | "isRunning" | "lead" | "takeoverIntervalMs"> {
+  /** Time between passes of the active instance. */
+  intervalMs: number;
+  /** How often a standby tries to become the active one (default: intervalMs). */
+  takeoverIntervalMs?: number;
+  /** One pass, on the lock's connection; `isRunning` lets a long pass stop early. */
+  pass: (client: pg.PoolClient, isRunning: () => boolean) => Promise<void>;
+}
+
+/** A leader duty that does one pass every `intervalMs` (the lease sweeper, the run pruner). */
+export function createPeriodicDuty(options: PeriodicDutyOptions): LeaderDuty {
+  const { intervalMs, pass, ...loop } = options;
+  return createLeaderDuty({
+    ...loop,
+    takeoverIntervalMs: options.takeoverIntervalMs ?? intervalMs,
+    lead: async (client, { isRunning, sleep }) => {
+      while (isRunning()) {
+        await pass(client, isRunning);
+        await sleep(intervalMs);
+      }
+    },
+  });
+}
