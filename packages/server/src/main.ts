@@ -8,6 +8,7 @@ import {
   type AutomationIndex,
   AutomationStore,
   createAutomationIndex,
+  createAutomationMetrics,
   createAutomationRoutes,
   createAutomationSink,
   createAutomationWorker,
@@ -145,9 +146,10 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
     const automations = createAutomationIndex({ store: automationStore, hub, triggers, entityKinds, logger: log });
     await automations.start();
     closers.push({ name: "automation index", close: automations.stop });
-    router.addSink(createAutomationSink({ index: automations, triggers, entities, logger: log }));
-
     const metrics = createMetrics();
+    const automationMetrics = createAutomationMetrics(metrics.registry);
+    router.addSink(createAutomationSink({ index: automations, triggers, entities, logger: log, onDecision: automationMetrics.onDecision }));
+
     const readiness = async (): Promise<Readiness> => {
       try {
         const status = await schemaStatus(database.pool, migrations);
@@ -209,13 +211,23 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
     // The automation engine's second stage: runs execute on graphile-worker jobs that the
     // sink enqueued with them. Stopped first on shutdown (closers run in reverse), so no job
     // is in progress when the pool ends.
-    const executor = createRunExecutor({ pool: database.pool, box, triggers, entityKinds, entities, notifications, logger: log, now });
+    const executor = createRunExecutor({
+      pool: database.pool,
+      box,
+      triggers,
+      entityKinds,
+      entities,
+      notifications,
+      logger: log,
+      now,
+      onEvent: automationMetrics.onRunEvent,
+    });
     const worker = createAutomationWorker({
       connectionString: database.url,
       pool: database.pool,
       instanceId,
       executor,
-      fireTimer: createTimerFiring({ pool: database.pool, index: automations, triggers, entities, logger: log, now }),
+      fireTimer: createTimerFiring({ pool: database.pool, index: automations, triggers, entities, logger: log, now, onDecision: automationMetrics.onDecision }),
       logger: log,
       pollIntervalMs: options.workerPollIntervalMs,
       leaseTtlMs: options.workerLeaseTtlMs,

@@ -33,6 +33,12 @@ afterAll(async () => {
 const api = (path: string, init: RequestInit = {}) =>
   fetch(`${core.url}/api/v1${path}`, { ...init, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json", ...init.headers } });
 
+/** The core's /metrics, as a reader of one series' value (0 when absent). */
+async function scrape(): Promise<(series: string) => number> {
+  const text = await (await fetch(`${core.url}/metrics`)).text();
+  return (series) => Number(text.split("\n").find((line) => line.startsWith(`${series} `))?.slice(series.length + 1) ?? 0);
+}
+
 describe("the core's API, as wired by startCore", () => {
   it("refuses a request without the admin token", async () => {
     expect((await fetch(`${core.url}/api/v1/satellites`)).status).toBe(401);
@@ -76,6 +82,7 @@ describe("the core's API, as wired by startCore", () => {
     const { id } = (await created.json()) as { id: string };
     await core.automations.reload(); // the NOTIFY does this too; here the test need not wait for it
 
+    const before = await scrape();
     const satelliteId = await core.satellites.create({ name: "edge-api", region: "eu-west", tokenHash: "unused" });
     await core.satellites.markConnected({ satelliteId, sessionId: randomUUID() });
     clock += 60_000;
@@ -93,6 +100,12 @@ describe("the core's API, as wired by startCore", () => {
     expect(JSON.parse(receiver.requests[0]!.body)).toMatchObject({ satelliteId });
     const skips = await api(`/automations/${id}/skips`);
     expect(await skips.json()).toEqual({ skips: [] });
+    // The engine's counters: one run decided per automation listening (an earlier test saved another).
+    const { automations } = (await (await api("/automations")).json()) as { automations: Array<{ enabled: boolean; triggers: Array<{ event: string }> }> };
+    const listening = automations.filter((automation) => automation.enabled && automation.triggers.some((trigger) => trigger.event === "satellite.heartbeat_lost")).length;
+    const after = await scrape();
+    expect(after('automation_decisions_total{outcome="run",reason=""}') - before('automation_decisions_total{outcome="run",reason=""}')).toBe(listening);
+    expect(after('automation_steps_total{status="running"}') - before('automation_steps_total{status="running"}')).toBeGreaterThanOrEqual(1);
     expect((await api(`/automations/${id}/runs?limit=0`)).status).toBe(400);
     expect((await api(`/automations/${randomUUID()}/runs`)).status).toBe(404);
   });

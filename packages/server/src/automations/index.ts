@@ -48,3 +48,5 @@ export type { PruneResult, RunPruner, RunPrunerOptions } from "./run-retention.t
 export { openSecrets, sealSecrets } from "./webhook-secrets.ts";
 export type { SealedSecret } from "./webhook-secrets.ts";
 export { checkNotifyChannels } from "./notify-channels.ts";
+export { createAutomationMetrics } from "./automation-metrics.ts";
+export type { AutomationMetrics } from "./automation-metrics.ts";

@@ -1,0 +1,43 @@
+// Prometheus counters of the automation engine: what the router decided (runs, skips by
+// reason, `for:` timers), how steps and runs ended. Fed by the sink's, the timers' and the
+// executor's observer hooks, so the engine itself knows nothing of metrics.
+import { Counter, type Registry } from "prom-client";
+import type { SinkDecision } from "./automation-sink.ts";
+import type { RunEvent } from "./run-executor.ts";
+
+export interface AutomationMetrics {
+  onDecision(decision: SinkDecision): void;
+  onRunEvent(event: RunEvent): void;
+}
+
+export function createAutomationMetrics(registry: Registry): AutomationMetrics {
+  const decisions = new Counter({
+    name: "automation_decisions_total",
+    help: "Trigger matches decided: outcome run, skip (with its reason), timer (a for: timer started) or timer_cancelled",
+    labelNames: ["outcome", "reason"] as const,
+    registers: [registry],
+  });
+  const steps = new Counter({
+    name: "automation_steps_total",
+    help: "Automation steps stored, by status (running, waiting, succeeded, failed)",
+    labelNames: ["status"] as const,
+    registers: [registry],
+  });
+  const runs = new Counter({
+    name: "automation_runs_ended_total",
+    help: "Automation runs ended, by status",
+    labelNames: ["status"] as const,
+    registers: [registry],
+  });
+  return {
+    onDecision(decision) {
+      // A redelivered change decides nothing new: count what was recorded only.
+      if ("recorded" in decision && !decision.recorded) return;
+      decisions.inc({ outcome: decision.outcome, reason: decision.outcome === "skip" ? decision.reason : "" });
+    },
+    onRunEvent(event) {
+      if (event.type === "run") runs.inc({ status: event.status });
+      else steps.inc({ status: event.status });
+    },
+  };
+}
