@@ -168,7 +168,7 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
         verifyAdmin: createAdminTokenVerifier({ pool: database.pool, now }),
         routes: {
           "/satellites": createSatelliteRoutes({ registry, heartbeatIntervalMs }),
-          "/notification-channels": createNotificationChannelRoutes({ service: notifications }),
+          "/notification-channels": createNotificationChannelRoutes({ service: notifications }, (channel) => automationStore.namesNotifying(channel)),
           "/automations": createAutomationRoutes({ pool: database.pool, box, notifications, triggers, entityKinds }),
           "/triggers": createTriggerRoutes({ triggers }),
         },

@@ -145,6 +145,20 @@ export class AutomationStore {
   }
 
   /** Enabled automations listening to any of `events`, for the router's event index (secrets `<redacted>`: the index never sends). */
+  /**
+   * Names of the automations with a `notify` step (at any depth) naming the channel: by its
+   * name, or (when given) by its id, as the notify action resolves it. A scan, for the rare
+   * channel delete or rename.
+   */
+  async namesNotifying(channel: { id?: string; name: string }): Promise<string[]> {
+    const { rows } = await this.pool.query<{ name: string }>(
+      `SELECT DISTINCT a.name FROM automations a, jsonb_path_query(a.definition, 'strict $.**.notify.channel') AS step (channel)
+       WHERE step.channel #>> '{}' = $1 OR lower(step.channel #>> '{}') = lower($2) ORDER BY a.name`,
+      [channel.name, channel.id ?? null],
+    );
+    return rows.map((row) => row.name);
+  }
+
   async listEnabledFor(events: readonly string[]): Promise<AutomationView[]> {
     const { rows } = await this.pool.query<AutomationRow>(`SELECT ${COLUMNS} FROM automations WHERE enabled AND trigger_events && $1::text[] ORDER BY name`, [events]);
     return rows.map((row) => toView(row));

@@ -7,6 +7,7 @@ export type { ChannelView, NotificationChannelStoreOptions } from "./channel-sto
 export { NotificationService } from "./notification-service.ts";
 export type { NotificationServiceOptions, TestDeliveryResult } from "./notification-service.ts";
 export { createNotificationChannelRoutes } from "./routes.ts";
+export type { ChannelUsers } from "./routes.ts";
 export { createNotificationSenders, DEFAULT_DELIVERY_TIMEOUT_MS } from "./senders.ts";
 export type { NotificationSendersOptions } from "./senders.ts";
 export { deliver } from "./sender.ts";

@@ -1,11 +1,24 @@
 // The notification channels' HTTP routes, mounted at /api/v1/notification-channels behind the
 // admin guard: create, list, read, update (secrets kept unless given), delete, and test.
 import { Hono } from "hono";
+import { VantageError } from "../errors.ts";
 import { readJsonBody } from "../http/request-body.ts";
 import { createChannelSchema, updateChannelSchemas } from "./channel-schemas.ts";
 import { NotificationService, type NotificationServiceOptions } from "./notification-service.ts";
 
-export function createNotificationChannelRoutes(options: NotificationServiceOptions | { service: NotificationService }): Hono {
+/** Names of whatever sends through the channel, named by its name or (when given) its id: the automations' notify steps. */
+export type ChannelUsers = (channel: { id?: string; name: string }) => Promise<string[]>;
+
+function channelInUse(name: string, users: readonly string[], change: string): VantageError {
+  return new VantageError(
+    "conflict",
+    "channel_in_use",
+    `Channel "${name}" is named by the notify steps of ${users.map((user) => `"${user}"`).join(", ")}: ${change} would break their alerts. Point those steps at another channel first.`,
+    { details: { automations: users } },
+  );
+}
+
+export function createNotificationChannelRoutes(options: NotificationServiceOptions | { service: NotificationService }, usedBy: ChannelUsers = async () => []): Hono {
   const service = "service" in options ? options.service : new NotificationService(options);
   const { channels } = service;
   const routes = new Hono();
@@ -19,12 +32,21 @@ export function createNotificationChannelRoutes(options: NotificationServiceOpti
   routes.patch("/:id", async (c) => {
     const id = c.req.param("id");
     // The body's shape depends on the channel's type, which never changes.
-    const { type } = await channels.get(id);
-    return c.json(await channels.update(id, await readJsonBody(c, updateChannelSchemas[type])));
+    const { type, name } = await channels.get(id);
+    const patch = await readJsonBody(c, updateChannelSchemas[type]);
+    // Steps that name the channel by name would lose it (by id they follow a rename).
+    if (patch.name !== undefined && patch.name !== name) {
+      const users = await usedBy({ name });
+      if (users.length > 0) throw channelInUse(name, users, `renaming it to "${patch.name}"`);
+    }
+    return c.json(await channels.update(id, patch));
   });
 
   routes.delete("/:id", async (c) => {
-    await channels.remove(c.req.param("id"));
+    const { id, name } = await channels.get(c.req.param("id"));
+    const users = await usedBy({ id, name });
+    if (users.length > 0) throw channelInUse(name, users, "deleting it");
+    await channels.remove(id);
     return c.body(null, 204);
   });
 

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AutomationView, createAutomationRoutes } from "../../src/automations/index.ts";
+import { AutomationStore, type AutomationView, createAutomationRoutes } from "../../src/automations/index.ts";
 import { createSecretBox } from "../../src/crypto/index.ts";
 import { type ChannelView, createNotificationChannelRoutes, createNotificationSenders, NotificationService } from "../../src/notifications/index.ts";
 import { type Answer, callApi, createApiApp } from "../support/api-app.ts";
@@ -20,7 +20,7 @@ beforeAll(async () => {
   const notifications = new NotificationService({ pool: instance.pool, box, senders: createNotificationSenders() });
   app = await createApiApp(instance.pool, {
     "/automations": createAutomationRoutes({ pool: instance.pool, box, notifications, ...satelliteCompileOptions() }),
-    "/notification-channels": createNotificationChannelRoutes({ service: notifications }),
+    "/notification-channels": createNotificationChannelRoutes({ service: notifications }, (channel) => new AutomationStore(instance.pool, box).namesNotifying(channel)),
   });
 });
 
@@ -85,5 +85,38 @@ describe("a notify step must name an existing notification channel", () => {
     expect(invalid.body).toEqual({ valid: false, errors: [{ path: "actions.0.notify.channel", message: expect.stringContaining('"opz"') }] });
     const valid = await call("POST", "/automations/validate", definition([notify("ops")]));
     expect(valid.body).toMatchObject({ valid: true, errors: [] });
+  });
+});
+
+describe("a channel that notify steps name", () => {
+  const chooseNotify = (channel: string) => ({ choose: { when: [{ conditions: [{ compare: { left: 1, op: "==", right: 1 } }], then: [notify(channel)] }] } });
+
+  it("cannot be deleted while an automation names it, by name or by id, nested too", async () => {
+    const pager = (await call<ChannelView>("POST", "/notification-channels", { name: "pager", type: "webhook", config: { url: "https://hooks.example.com/pager" } })).body;
+    const byName = (await call<AutomationView>("POST", "/automations", definition([chooseNotify("pager")], "pages-by-name"))).body;
+    const byId = (await call<AutomationView>("POST", "/automations", definition([notify(pager.id.toUpperCase())], "pages-by-id"))).body;
+
+    const refused = await call("DELETE", `/notification-channels/${pager.id}`);
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({ error: { code: "channel_in_use", details: { automations: ["pages-by-id", "pages-by-name"] } } });
+    expect((await call("GET", `/notification-channels/${pager.id}`)).status).toBe(200);
+
+    await call("DELETE", `/automations/${byName.id}`);
+    expect((await call("DELETE", `/notification-channels/${pager.id}`)).status).toBe(409);
+    await call("DELETE", `/automations/${byId.id}`);
+    expect((await call("DELETE", `/notification-channels/${pager.id}`)).status).toBe(204);
+  });
+
+  it("cannot be renamed while a step names it by name; a step naming it by id follows the rename", async () => {
+    const sms = (await call<ChannelView>("POST", "/notification-channels", { name: "sms", type: "webhook", config: { url: "https://hooks.example.com/sms" } })).body;
+    expect((await call("POST", "/automations", definition([notify(sms.id)], "texts-by-id"))).status).toBe(201);
+    expect((await call("PATCH", `/notification-channels/${sms.id}`, { name: "sms-2" })).status).toBe(200);
+
+    await call("POST", "/automations", definition([notify("sms-2")], "texts-by-name"));
+    const refused = await call("PATCH", `/notification-channels/${sms.id}`, { name: "sms-3" });
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({ error: { code: "channel_in_use", details: { automations: ["texts-by-name"] } } });
+    // Other changes, and keeping the name, stay possible.
+    expect((await call("PATCH", `/notification-channels/${sms.id}`, { name: "sms-2", config: { url: "https://hooks.example.com/sms-b" } })).status).toBe(200);
   });
 });
