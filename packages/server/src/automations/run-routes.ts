@@ -22,6 +22,8 @@ const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 const manualRunSchema = z.strictObject({
   /** What `trigger.payload` holds in the run's templates and conditions. */
   payload: z.record(z.string(), z.json()).default({}),
+  /** Under `concurrency: context`: the scope the run counts in (e.g. a satellite id); absent, the whole automation. */
+  contextKey: z.string().min(1).max(500).optional(),
 });
 
 function runNotFound(runId: string): VantageError {
@@ -56,9 +58,14 @@ export function createRunRoutes(options: RunRoutesOptions): Hono {
     // No body at all is a run with an empty payload (Hono caches the text for the JSON read).
     const body = (await c.req.text()).trim() === "" ? manualRunSchema.parse({}) : await readJsonBody(c, manualRunSchema);
     const automation = await store.get(c.req.param("id"));
+    if (body.contextKey !== undefined && automation.concurrency !== "context") {
+      throw new VantageError("invalid_input", "invalid_input", "Invalid request body: contextKey: only an automation with concurrency: context has contexts.", {
+        details: { issues: [{ path: "contextKey", message: "only an automation with concurrency: context has contexts" }] },
+      });
+    }
     const key: DecisionKey = { automationId: automation.id, automationVersion: automation.version, triggerId: MANUAL_TRIGGER_ID, triggerEvent: MANUAL_TRIGGER_ID, changeId: null };
     const trigger = { event: MANUAL_TRIGGER_ID, triggerId: MANUAL_TRIGGER_ID, payload: body.payload, forMs: null, change: null };
-    const decision = await withTransaction(pool, (tx) => startRun(tx, key, { policy: automation, contextKey: null, trigger, verdicts: [], evenIfDisabled: true }));
+    const decision = await withTransaction(pool, (tx) => startRun(tx, key, { policy: automation, contextKey: body.contextKey ?? null, trigger, verdicts: [], evenIfDisabled: true }));
     if (decision.outcome === "skip") {
       throw new VantageError("conflict", `run_${decision.reason}`, `The run was not started: ${String(decision.detail.message ?? decision.reason)}.`, { details: decision.detail });
     }

@@ -111,4 +111,18 @@ describe("the runs API of an automation", () => {
     const other = await createAutomation();
     expect((await call("GET", `/automations/${other.id}/runs/${body.run.id}`)).status).toBe(404);
   });
+
+  it("counts a manual run in the context it names under concurrency: context, and refuses a context elsewhere", async () => {
+    const automation = await createAutomation({ mode: "single", concurrency: "context" });
+    const first = await call<{ run: RunView }>("POST", `/automations/${automation.id}/run`, { contextKey: "sat-a" });
+    expect(first.status).toBe(202);
+    expect(first.body.run.contextKey).toBe("sat-a");
+    expect((await call("POST", `/automations/${automation.id}/run`, { contextKey: "sat-b" })).status).toBe(202);
+    expect((await call("POST", `/automations/${automation.id}/run`, { contextKey: "sat-a" })).status).toBe(409);
+
+    const plain = await createAutomation();
+    const refused = await call("POST", `/automations/${plain.id}/run`, { contextKey: "sat-a" });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ error: { details: { issues: [{ path: "contextKey" }] } } });
+  });
 });
