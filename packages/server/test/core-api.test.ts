@@ -99,7 +99,7 @@ describe("the core's API, as wired by startCore", () => {
     expect(receiver.requests[0]!.headers["idempotency-key"]).toBe(`${listed.runs[0]!.id}:actions.0`);
     expect(JSON.parse(receiver.requests[0]!.body)).toMatchObject({ satelliteId });
     const skips = await api(`/automations/${id}/skips`);
-    expect(await skips.json()).toEqual({ skips: [] });
+    expect(await skips.json()).toEqual({ skips: [], next: null });
     // The engine's counters: one run decided per automation listening (an earlier test saved another).
     const { automations } = (await (await api("/automations")).json()) as { automations: Array<{ enabled: boolean; triggers: Array<{ event: string }> }> };
     const listening = automations.filter((automation) => automation.enabled && automation.triggers.some((trigger) => trigger.event === "satellite.heartbeat_lost")).length;

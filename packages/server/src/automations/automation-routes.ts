@@ -3,13 +3,15 @@
 // before any write; webhook secrets show as <redacted>.
 import { automationDefinitionJsonSchema } from "@vantage/protocol";
 import { Hono } from "hono";
+import { z } from "zod";
 import type pg from "pg";
 import type { SecretBox } from "../crypto/index.ts";
 import { VantageError } from "../errors.ts";
+import { toInputIssues } from "../http/request-body.ts";
 import type { NotificationService } from "../notifications/index.ts";
 import { type CompiledAutomation, type CompileOptions, compileAutomation } from "./compile-automation.ts";
 import type { AutomationIssue } from "./compile-scope.ts";
-import { DEFAULT_LIST_LIMIT, listRuns, listSkips, MAX_LIST_LIMIT } from "./automation-runs.ts";
+import { DEFAULT_LIST_LIMIT, listRuns, listSkips, MAX_LIST_LIMIT, RUN_STATUSES, SKIP_REASONS } from "./automation-runs.ts";
 import { AutomationStore, type AutomationView } from "./automation-store.ts";
 import { checkNotifyChannels } from "./notify-channels.ts";
 import { readDefinitionBody } from "./read-definition-body.ts";
@@ -29,15 +31,25 @@ function invalidDefinition(errors: AutomationIssue[]): VantageError {
   return new VantageError("invalid_input", "invalid_automation", `Invalid automation: ${summary}.`, { details: { issues: errors } });
 }
 
-/** `?limit=` of the runs and skips lists: 1…MAX_LIST_LIMIT, DEFAULT_LIST_LIMIT when absent. */
-function listLimit(raw: string | undefined): number {
-  if (raw === undefined || raw === "") return DEFAULT_LIST_LIMIT;
-  const limit = Number(raw);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
-    throw new VantageError("invalid_input", "invalid_limit", `limit must be a whole number from 1 to ${MAX_LIST_LIMIT}.`);
-  }
-  return limit;
+// The query of a runs or skips list: `limit` (1…MAX_LIST_LIMIT), a filter (`status`,
+// `reason`) and `before` (the last id of the previous page).
+const pageFields = {
+  limit: z.coerce.number().int().min(1).max(MAX_LIST_LIMIT).default(DEFAULT_LIST_LIMIT),
+  before: z.uuid("must be the id of a row of the previous page").optional(),
+};
+const runsQuerySchema = z.strictObject({ ...pageFields, status: z.enum(RUN_STATUSES).optional() });
+const skipsQuerySchema = z.strictObject({ ...pageFields, reason: z.enum(SKIP_REASONS).optional() });
+
+function readQuery<Schema extends z.ZodType>(query: Record<string, string>, schema: Schema): z.infer<Schema> {
+  const parsed = schema.safeParse(query);
+  if (parsed.success) return parsed.data;
+  const issues = toInputIssues(parsed.error);
+  const summary = issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ");
+  throw new VantageError("invalid_input", "invalid_query", `Invalid query: ${summary}.`, { details: { issues } });
 }
+
+/** The page, with the cursor of the next one when this one is full. */
+const page = <Row extends { id: string }>(rows: Row[], limit: number) => ({ next: rows.length === limit ? rows.at(-1)!.id : null, rows });
 
 export function createAutomationRoutes(options: AutomationRoutesOptions): Hono {
   const store = new AutomationStore(options.pool, options.box);
@@ -86,15 +98,17 @@ export function createAutomationRoutes(options: AutomationRoutesOptions): Hono {
   routes.post("/:id/disable", async (c) => c.json(redactSecrets(await store.setEnabled(c.req.param("id"), false))));
 
   routes.get("/:id/runs", async (c) => {
-    const limit = listLimit(c.req.query("limit"));
+    const { status, ...query } = readQuery(c.req.query(), runsQuerySchema);
     const { id } = await store.get(c.req.param("id"));
-    return c.json({ runs: await listRuns(options.pool, id, limit) });
+    const { rows, next } = page(await listRuns(options.pool, id, { ...query, filter: status }), query.limit);
+    return c.json({ runs: rows, next });
   });
 
   routes.get("/:id/skips", async (c) => {
-    const limit = listLimit(c.req.query("limit"));
+    const { reason, ...query } = readQuery(c.req.query(), skipsQuerySchema);
     const { id } = await store.get(c.req.param("id"));
-    return c.json({ skips: await listSkips(options.pool, id, limit) });
+    const { rows, next } = page(await listSkips(options.pool, id, { ...query, filter: reason }), query.limit);
+    return c.json({ skips: rows, next });
   });
 
   routes.route("/", createRunRoutes({ pool: options.pool, store }));

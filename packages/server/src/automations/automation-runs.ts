@@ -4,23 +4,26 @@ import type pg from "pg";
 import type { SqlClient } from "../entities/index.ts";
 
 /** `queued`: waiting its turn (mode queued); no job exists until it is promoted to pending. */
-export type RunStatus = "queued" | "pending" | "running" | "succeeded" | "failed" | "cancelled";
+export const RUN_STATUSES = ["queued", "pending", "running", "succeeded", "failed", "cancelled"] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** Only runs in these states count against a mode's limits. */
 export const ACTIVE_RUN_STATUSES = ["queued", "pending", "running"] as const;
 
-export type SkipReason =
-  | "filter_false"
-  | "condition_false"
-  | "invalid_payload"
+export const SKIP_REASONS = [
+  "filter_false",
+  "condition_false",
+  "invalid_payload",
   /** mode single: a run of the same scope is active. */
-  | "busy"
+  "busy",
   /** modes queued and parallel: maxRuns runs of the same scope are active. */
-  | "max_runs"
+  "max_runs",
   /** The automation was disabled between the index's last reload and the decision. */
-  | "automation_disabled"
+  "automation_disabled",
   /** A trigger with `for:` stopped matching before its duration ran out. */
-  | "for_cancelled";
+  "for_cancelled",
+] as const;
+export type SkipReason = (typeof SKIP_REASONS)[number];
 
 /** Where a decision comes from: one trigger of one automation version, fired by one change (none for a manual run). */
 export interface DecisionKey {
@@ -172,12 +175,26 @@ const toRunView = (row: RunRow): RunView => ({
   finishedAt: row.finished_at?.toISOString() ?? null,
 });
 
+/** A page of a newest-first list: at most `limit` rows, only `status`/`reason` if given, older than the row `before`. */
+export interface ListQuery<Filter extends string> {
+  limit?: number;
+  filter?: Filter;
+  /** The id of the last row of the previous page. */
+  before?: string;
+}
+
+// Keyset paging on (created_at, id), the order automation_runs_newest / automation_skips_newest serve.
+const pageOf = (table: string, filterColumn: string) => `
+  WHERE automation_id = $1 AND ($3::text IS NULL OR ${filterColumn} = $3)
+    AND ($4::uuid IS NULL OR (created_at, id) < (SELECT created_at, id FROM ${table} WHERE id = $4))
+  ORDER BY created_at DESC, id DESC LIMIT $2`;
+
+const pageParams = <Filter extends string>(automationId: string, query: ListQuery<Filter>) => [automationId, query.limit ?? DEFAULT_LIST_LIMIT, query.filter ?? null, query.before ?? null];
+
 /** Runs of one automation, newest first. */
-export async function listRuns(db: pg.Pool | SqlClient, automationId: string, limit = DEFAULT_LIST_LIMIT): Promise<RunView[]> {
-  const { rows } = await db.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM automation_runs WHERE automation_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, [
-    automationId,
-    limit,
-  ]);
+export async function listRuns(db: pg.Pool | SqlClient, automationId: string, query: ListQuery<RunStatus> | number = {}): Promise<RunView[]> {
+  const page = typeof query === "number" ? { limit: query } : query;
+  const { rows } = await db.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM automation_runs ${pageOf("automation_runs", "status")}`, pageParams(automationId, page));
   return rows.map(toRunView);
 }
 
@@ -188,11 +205,12 @@ export async function getRun(db: pg.Pool | SqlClient, automationId: string, runI
 }
 
 /** Skips of one automation, newest first. */
-export async function listSkips(db: pg.Pool | SqlClient, automationId: string, limit = DEFAULT_LIST_LIMIT): Promise<SkipView[]> {
+export async function listSkips(db: pg.Pool | SqlClient, automationId: string, query: ListQuery<SkipReason> | number = {}): Promise<SkipView[]> {
+  const page = typeof query === "number" ? { limit: query } : query;
   const { rows } = await db.query<SkipRow>(
     `SELECT id, automation_id, automation_version, trigger_id, trigger_event, change_id, reason, detail, verdicts, created_at
-     FROM automation_skips WHERE automation_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`,
-    [automationId, limit],
+     FROM automation_skips ${pageOf("automation_skips", "reason")}`,
+    pageParams(automationId, page),
   );
   return rows.map((row) => ({ ...common(row), reason: row.reason, detail: row.detail, verdicts: row.verdicts }));
 }

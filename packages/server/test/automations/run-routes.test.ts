@@ -125,4 +125,41 @@ describe("the runs API of an automation", () => {
     expect(refused.status).toBe(400);
     expect(refused.body).toMatchObject({ error: { details: { issues: [{ path: "contextKey" }] } } });
   });
+
+  it("lists runs newest first, a page at a time, filtered by status; skips by reason", async () => {
+    const automation = await createAutomation({ mode: "parallel", maxRuns: 3 });
+    const started: string[] = [];
+    const start = async () => started.push((await call<{ run: RunView }>("POST", `/automations/${automation.id}/run`, {})).body.run.id);
+    const cancel = (index: number) => call("POST", `/automations/${automation.id}/runs/${started[index]}/cancel`);
+    for (let index = 0; index < 3; index++) await start();
+    expect((await call("POST", `/automations/${automation.id}/run`, {})).status).toBe(409); // a max_runs skip
+    await cancel(1);
+    await start();
+    await cancel(3);
+    await start();
+
+    type Page = { runs: RunView[]; next: string | null };
+    const pages: string[][] = [];
+    let before: string | null = null;
+    do {
+      const answer: { status: number; body: Page } = await call<Page>("GET", `/automations/${automation.id}/runs?limit=2${before ? `&before=${before}` : ""}`);
+      expect(answer.status).toBe(200);
+      pages.push(answer.body.runs.map((run) => run.id));
+      before = answer.body.next;
+    } while (before);
+    expect(pages).toEqual([
+      [started[4], started[3]],
+      [started[2], started[1]],
+      [started[0]],
+    ]);
+    const cancelled = await call<Page>("GET", `/automations/${automation.id}/runs?status=cancelled`);
+    expect(cancelled.body).toEqual({ runs: [expect.objectContaining({ id: started[3] }), expect.objectContaining({ id: started[1] })], next: null });
+    const skips = await call<{ skips: Array<{ reason: string }> }>("GET", `/automations/${automation.id}/skips?reason=max_runs`);
+    expect(skips.body.skips.map((skip) => skip.reason)).toEqual(["max_runs"]);
+    expect((await call<{ skips: unknown[] }>("GET", `/automations/${automation.id}/skips?reason=busy`)).body.skips).toEqual([]);
+
+    const refused = await call("GET", `/automations/${automation.id}/runs?status=sleeping&sort=asc`);
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ error: { code: "invalid_query", details: { issues: [{ path: "status" }, { path: "sort" }] } } });
+  });
 });
