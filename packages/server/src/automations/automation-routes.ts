@@ -7,7 +7,7 @@ import { z } from "zod";
 import type pg from "pg";
 import type { SecretBox } from "../crypto/index.ts";
 import { VantageError } from "../errors.ts";
-import { toInputIssues } from "../http/request-body.ts";
+import { readQuery } from "../http/request-body.ts";
 import type { NotificationService } from "../notifications/index.ts";
 import { type CompiledAutomation, type CompileOptions, compileAutomation } from "./compile-automation.ts";
 import type { AutomationIssue } from "./compile-scope.ts";
@@ -39,14 +39,6 @@ const pageFields = {
 };
 const runsQuerySchema = z.strictObject({ ...pageFields, status: z.enum(RUN_STATUSES).optional() });
 const skipsQuerySchema = z.strictObject({ ...pageFields, reason: z.enum(SKIP_REASONS).optional() });
-
-function readQuery<Schema extends z.ZodType>(query: Record<string, string>, schema: Schema): z.infer<Schema> {
-  const parsed = schema.safeParse(query);
-  if (parsed.success) return parsed.data;
-  const issues = toInputIssues(parsed.error);
-  const summary = issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ");
-  throw new VantageError("invalid_input", "invalid_query", `Invalid query: ${summary}.`, { details: { issues } });
-}
 
 /** The page, with the cursor of the next one when this one is full. */
 const page = <Row extends { id: string }>(rows: Row[], limit: number) => ({ next: rows.length === limit ? rows.at(-1)!.id : null, rows });

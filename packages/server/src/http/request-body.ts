@@ -1,5 +1,5 @@
-// Reads a JSON request body through a zod schema: the API's one edge check. Failures are
-// invalid_input errors whose details list each problem with its dotted field path.
+// Reads a JSON request body (or a query) through a zod schema: the API's one edge check.
+// Failures are invalid_input errors whose details list each problem with its dotted field path.
 import type { Context } from "hono";
 import type { z } from "zod";
 import { VantageError } from "../errors.ts";
@@ -36,4 +36,13 @@ export async function readJsonBody<Schema extends z.ZodType>(c: Context, schema:
   const parsed = schema.safeParse(body);
   if (!parsed.success) throw invalidInput(toInputIssues(parsed.error), parsed.error);
   return parsed.data;
+}
+
+/** Reads a request's query parameters through a zod schema (a strict object refuses unknown ones). */
+export function readQuery<Schema extends z.ZodType>(query: Record<string, string>, schema: Schema): z.infer<Schema> {
+  const parsed = schema.safeParse(query);
+  if (parsed.success) return parsed.data;
+  const issues = toInputIssues(parsed.error);
+  const summary = issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ");
+  throw new VantageError("invalid_input", "invalid_query", `Invalid query: ${summary}.`, { cause: parsed.error, details: { issues } });
 }

@@ -2,8 +2,15 @@
 // create (the token is shown once), list, read, update, rotate the token, delete.
 import { Hono } from "hono";
 import { ADMIN_ACTOR } from "../auth/index.ts";
-import { readJsonBody } from "../http/request-body.ts";
-import { type SatelliteRegistry, satelliteInputSchemas } from "./registry.ts";
+import { z } from "zod";
+import { readJsonBody, readQuery } from "../http/request-body.ts";
+import { DEFAULT_SATELLITE_PAGE, MAX_SATELLITE_PAGE, type SatelliteRegistry, satelliteInputSchemas } from "./registry.ts";
+
+const listQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(MAX_SATELLITE_PAGE).default(DEFAULT_SATELLITE_PAGE),
+  /** The last name of the previous page. */
+  after: z.string().min(1).optional(),
+});
 
 export interface SatelliteRoutesOptions {
   registry: SatelliteRegistry;
@@ -22,7 +29,12 @@ export function createSatelliteRoutes(options: SatelliteRoutesOptions): Hono {
     return c.json({ ...satellite, token }, 201);
   });
 
-  routes.get("/", async (c) => c.json({ satellites: await registry.list() }));
+  routes.get("/", async (c) => {
+    const page = readQuery(c.req.query(), listQuerySchema);
+    const satellites = await registry.list(page);
+    // The cursor of the next page while this one is full.
+    return c.json({ satellites, next: satellites.length === page.limit ? satellites.at(-1)!.name : null });
+  });
 
   routes.get("/:id", async (c) => c.json(await registry.get(c.req.param("id"))));
 

@@ -78,8 +78,12 @@ const VIEW_COLUMNS = `
   id, name, region, tags, offline_threshold_ms, last_heartbeat_at, last_connection_event,
   version, capabilities, connected_instance_id, created_at, updated_at`;
 
+export const DEFAULT_SATELLITE_PAGE = 500;
+export const MAX_SATELLITE_PAGE = 1_000;
+
 const SELECT_ONE = `SELECT ${VIEW_COLUMNS} FROM satellites WHERE id = $1`;
-const SELECT_ALL = `SELECT ${VIEW_COLUMNS} FROM satellites ORDER BY name`;
+// Keyset pages by name (unique, so its index serves both the order and the cursor).
+const SELECT_PAGE = `SELECT ${VIEW_COLUMNS} FROM satellites WHERE $2::text IS NULL OR name > $2 ORDER BY name LIMIT $1`;
 const SELECT_CREDENTIALS = "SELECT id, name, region, tags, offline_threshold_ms, token_hash FROM satellites WHERE id = $1";
 
 // $5 says whether the threshold is being set (to $6, possibly NULL = the default). offline_at
@@ -173,8 +177,9 @@ export class SatelliteRegistry {
   }
 
   /** Every satellite, by name, with its presence computed now. */
-  async list(): Promise<SatelliteView[]> {
-    const { rows } = await this.pool.query<ViewRow>(SELECT_ALL);
+  /** Satellites by name, `limit` at a time, after the name `after` (the last of the previous page). */
+  async list(page: { limit: number; after?: string | undefined } = { limit: MAX_SATELLITE_PAGE }): Promise<SatelliteView[]> {
+    const { rows } = await this.pool.query<ViewRow>(SELECT_PAGE, [page.limit, page.after ?? null]);
     const now = this.now();
     return rows.map((row) => toView(row, now));
   }

@@ -107,6 +107,29 @@ describe("POST /api/v1/satellites", () => {
     expect(await registry.verifyCredentials(satellite.id, token)).toMatchObject({ id: satellite.id, name: "edge-1", region: "eu-west" });
   });
 
+  it("lists satellites by name a page at a time, and refuses a bad page size", async () => {
+    for (const name of ["page-c", "page-a", "page-b"]) await createSatellite({ name });
+    const names: string[] = [];
+    let after: string | null = null;
+    let pages = 0;
+    do {
+      const answer: Answer<{ satellites: SatelliteView[]; next: string | null }> = await call("GET", `?limit=2${after ? `&after=${encodeURIComponent(after)}` : ""}`);
+      expect(answer.status).toBe(200);
+      expect(answer.body.satellites.length).toBeLessThanOrEqual(2);
+      names.push(...answer.body.satellites.map((satellite) => satellite.name));
+      after = answer.body.next;
+      pages += 1;
+    } while (after);
+    const all = (await call<{ satellites: SatelliteView[]; next: string | null }>("GET", "")).body;
+    expect(all.next).toBeNull();
+    expect(names).toEqual(all.satellites.map((satellite) => satellite.name));
+    expect(names).toEqual(expect.arrayContaining(["page-a", "page-b", "page-c"]));
+    expect(pages).toBe(Math.ceil(names.length / 2) + (names.length % 2 === 0 ? 1 : 0));
+    const refused = await call("GET", "?limit=0");
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ error: { code: "invalid_query", details: { issues: [{ path: "limit" }] } } });
+  });
+
   it("lists every invalid field by its path", async () => {
     const answer = await call("POST", "", { name: "", tags: ["ok", ""], offlineThresholdMs: 10, colour: "red" });
     expect(answer.status).toBe(400);
