@@ -2,7 +2,7 @@
 // module behind the admin token. Built once per instance, tested through app.request().
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { type AdminTokenVerifier, requireAdmin } from "../auth/index.ts";
+import { type AdminTokenVerifier, type FailureLimit, requireAdmin } from "../auth/index.ts";
 import type { Logger } from "../log.ts";
 import { errorResponse } from "./errors.ts";
 import type { Metrics } from "./metrics.ts";
@@ -24,6 +24,10 @@ export interface AppDependencies {
   api?: {
     verifyAdmin: AdminTokenVerifier;
     routes: Record<string, Hono>;
+    /** Wrong tokens allowed per source address and window before 429 (default 10 a minute). */
+    failureLimit?: FailureLimit;
+    /** The clock of that window, in epoch milliseconds. */
+    now?: () => number;
   };
 }
 
@@ -38,7 +42,7 @@ export function createApp(deps: AppDependencies): Hono {
 
   if (deps.api) {
     // Authentication first: an unauthenticated client never gets its body read.
-    app.use("/api/v1/*", requireAdmin(deps.api.verifyAdmin));
+    app.use("/api/v1/*", requireAdmin(deps.api.verifyAdmin, { failureLimit: deps.api.failureLimit, now: deps.api.now }));
     app.use(
       "/api/v1/*",
       bodyLimit({

@@ -41,6 +41,33 @@ describe("the admin guard on /api/v1", () => {
     expect(wrong.headers.get("www-authenticate")).toBe('Bearer realm="vantage", error="invalid_token"');
   });
 
+  it("answers 429 without checking the token once a source sent too many wrong ones, until its window passes", async () => {
+    let clock = Date.parse("2026-11-27T12:00:00.000Z");
+    let checked = 0;
+    const counting: AdminTokenVerifier = async (token) => (checked++, token === GOOD);
+    const app = createApp({
+      logger: silentLogger(),
+      metrics: createMetrics({ collectProcessMetrics: false }),
+      readiness: async () => ({ ready: true, checks: {} }),
+      instanceId: "test-instance",
+      api: { verifyAdmin: counting, routes: { "/echo": new Hono().get("/", (c) => c.json({ ok: true })) }, failureLimit: { max: 3, windowMs: 60_000 }, now: () => clock },
+    });
+    const call = (token: string) => app.request("/api/v1/echo", { headers: bearer(token) });
+    expect((await call(GOOD)).status).toBe(200);
+    for (let attempt = 0; attempt < 3; attempt++) expect((await call(`wrong-${attempt}`)).status).toBe(401);
+    expect(checked).toBe(4);
+
+    const limited = await call("wrong-again");
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get("retry-after")).toBe("60");
+    expect(await limited.json()).toMatchObject({ error: { code: "too_many_auth_failures" } });
+    expect((await call(GOOD)).status).toBe(429);
+    expect(checked).toBe(4); // nothing hashed while limited
+
+    clock += 60_000;
+    expect((await call(GOOD)).status).toBe(200);
+  });
+
   it("lets the admin token through, whatever the scheme's case", async () => {
     const app = appWithApi();
     expect(await (await app.request("/api/v1/echo", { headers: bearer(GOOD) })).json()).toEqual({ ok: true });

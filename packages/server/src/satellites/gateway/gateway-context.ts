@@ -4,7 +4,7 @@ import type { Assignment, ResultFrame } from "@vantage/protocol";
 import type { Logger } from "../../log.ts";
 import type { HeartbeatBuffer } from "../heartbeat-buffer.ts";
 import type { SatelliteService } from "../service.ts";
-import type { FailureLimit, FailureLimiter } from "./failure-window.ts";
+import type { FailureLimit, FailureLimiter } from "../../auth/index.ts";
 import type { GatewayMetrics } from "./gateway-metrics.ts";
 import type { ResultDeduplicator } from "./result-deduplicator.ts";
 import type { SatelliteConnection } from "./satellite-connection.ts";

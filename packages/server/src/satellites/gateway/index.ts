@@ -3,4 +3,4 @@ export { createSatelliteGateway, SATELLITE_GATEWAY_PATH } from "./satellite-gate
 export type { SatelliteGateway, SatelliteGatewayOptions } from "./satellite-gateway.ts";
 export type { AssignmentsFor, AuthenticateSatellite, AuthenticatedSatellite, ResultSink } from "./gateway-context.ts";
 export { CLOSE_CODES } from "./satellite-connection.ts";
-export type { FailureLimit } from "./failure-window.ts";
+export type { FailureLimit } from "../../auth/index.ts";

@@ -15,7 +15,7 @@ import {
 } from "@vantage/protocol";
 import type WebSocket from "ws";
 import { isVantageError } from "../../errors.ts";
-import { FixedWindowCounter } from "./failure-window.ts";
+import { FixedWindowCounter } from "../../auth/index.ts";
 import type { GatewayContext } from "./gateway-context.ts";
 
 /** WebSocket close codes the gateway uses (RFC 6455 §7.4.1). */

@@ -11,7 +11,7 @@ import type { Logger } from "../../log.ts";
 import type { HeartbeatBuffer } from "../heartbeat-buffer.ts";
 import { SATELLITE_REVOKED_CHANNEL, parseRevocation } from "../revocations.ts";
 import type { SatelliteService } from "../service.ts";
-import { type FailureLimit, FailureLimiter } from "./failure-window.ts";
+import { type FailureLimit, FailureLimiter } from "../../auth/index.ts";
 import type { AssignmentsFor, AuthenticateSatellite, GatewayContext, ResultSink } from "./gateway-context.ts";
 import { createGatewayMetrics } from "./gateway-metrics.ts";
 import { ResultDeduplicator } from "./result-deduplicator.ts";
