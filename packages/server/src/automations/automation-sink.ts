@@ -92,7 +92,7 @@ export function createAutomationSink(options: AutomationSinkOptions): ChangeSink
       await wakeWaitingRuns(batch, tx);
       const timers = await timersOf(tx, batch);
       for (const routed of batch) {
-        for (const timer of contraryTimers(timers, routed)) {
+        for (const timer of contraryTimers(timers, routed, triggers)) {
           if (await cancelTimer(tx, timer, routed)) observe({ key: timer.key, outcome: "timer_cancelled", timerId: timer.id });
         }
         for (const eventId of routed.eventIds) {

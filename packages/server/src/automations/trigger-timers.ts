@@ -68,12 +68,20 @@ export async function timersOf(tx: SqlClient, batch: readonly RoutedChange[]): P
   return byEntity;
 }
 
-/** The timers a change cancels: it removes the entity, or it emits events and none is the timer's. */
-export function contraryTimers(timers: ReadonlyMap<string, PendingTimer[]>, routed: RoutedChange): PendingTimer[] {
+/**
+ * The timers a change cancels: it removes the entity, or its new state no longer matches the
+ * trigger (`stillMatches`), or — for a trigger that does not say — it emits events and none
+ * is the timer's (a change with no event, e.g. a rename, keeps it).
+ */
+export function contraryTimers(timers: ReadonlyMap<string, PendingTimer[]>, routed: RoutedChange, triggers: Pick<TriggerRegistry, "get">): PendingTimer[] {
   const pending = timers.get(entityKey(routed.change.kind, routed.change.id)) ?? [];
-  if (routed.change.next === null) return pending;
-  if (routed.eventIds.length === 0) return []; // no lifecycle edge (e.g. a rename): still matching
-  return pending.filter((timer) => !routed.eventIds.includes(timer.key.triggerEvent));
+  const { next } = routed.change;
+  if (next === null) return pending;
+  return pending.filter((timer) => {
+    const stillMatches = triggers.get(timer.key.triggerEvent)?.stillMatches;
+    if (stillMatches) return !stillMatches(next);
+    return routed.eventIds.length > 0 && !routed.eventIds.includes(timer.key.triggerEvent);
+  });
 }
 
 /** Adds a timer started in this batch to the batch's view, so a later change of the batch can cancel it. */
@@ -118,7 +126,8 @@ export async function cancelTimer(tx: SqlClient, timer: PendingTimer, routed: Ro
   if (rowCount !== 1) return false;
   await tx.query("SELECT graphile_worker.remove_job($1)", [`timer:${timer.id}`]);
   const heldMs = Date.parse(routed.change.occurredAt) - Date.parse(timer.trigger.change?.occurredAt ?? routed.change.occurredAt);
-  const contrary = routed.change.next === null ? "the entity was removed" : `it emitted ${routed.eventIds.join(", ")}`;
+  const contrary =
+    routed.change.next === null ? "the entity was removed" : routed.eventIds.length > 0 ? `it emitted ${routed.eventIds.join(", ")}` : "its state no longer matches";
   await insertSkip(
     tx,
     timer.key,

@@ -14,6 +14,12 @@ export interface TriggerDefinition<Schema extends z.ZodType = z.ZodType> {
    * `concurrency: context` serialize their runs per key.
    */
   contextKey: (payload: z.infer<Schema>) => string;
+  /**
+   * Whether an entity in this state still matches the trigger, for `for:`: a later change of
+   * the entity cancels a pending timer when this turns false. Absent: any later change that
+   * emits events, none of them this one, cancels it.
+   */
+  stillMatches?: (state: Readonly<Record<string, unknown>>) => boolean;
 }
 
 /** Identity, but infers `Schema` so `contextKey` sees the payload's type. */

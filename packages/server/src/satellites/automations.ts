@@ -22,12 +22,18 @@ export type SatelliteTriggerPayload = z.infer<typeof satelliteTriggerPayloadSche
 /** Runs of one automation serialize per satellite (`concurrency: context`). */
 const bySatellite = (payload: SatelliteTriggerPayload) => payload.satelliteId;
 
+// For `for:`: the satellite keeps matching while its status does. A heartbeat loss followed
+// by the socket closing is still one outage (offline throughout); coming back ends it.
+const whileOnline = (state: Readonly<Record<string, unknown>>) => state.status === "online";
+const whileOffline = (state: Readonly<Record<string, unknown>>) => state.status !== "online";
+
 export const satelliteConnectedTrigger = defineTrigger({
   id: SATELLITE_CONNECTED_EVENT,
   displayName: "Satellite connected",
   description: "A satellite authenticated and opened its connection, or recovered after its heartbeat was lost.",
   payloadSchema: satelliteTriggerPayloadSchema,
   contextKey: bySatellite,
+  stillMatches: whileOnline,
 });
 
 export const satelliteDisconnectedTrigger = defineTrigger({
@@ -36,6 +42,7 @@ export const satelliteDisconnectedTrigger = defineTrigger({
   description: "A satellite's connection closed, cleanly or not. A close superseded by a newer connection does not fire.",
   payloadSchema: satelliteTriggerPayloadSchema,
   contextKey: bySatellite,
+  stillMatches: whileOffline,
 });
 
 export const satelliteHeartbeatLostTrigger = defineTrigger({
@@ -44,6 +51,7 @@ export const satelliteHeartbeatLostTrigger = defineTrigger({
   description: "A connected satellite sent no heartbeat for longer than its offline threshold. Fires once per outage.",
   payloadSchema: satelliteTriggerPayloadSchema,
   contextKey: bySatellite,
+  stillMatches: whileOffline,
 });
 
 export const satelliteTriggers = [satelliteConnectedTrigger, satelliteDisconnectedTrigger, satelliteHeartbeatLostTrigger] as const;

@@ -123,14 +123,15 @@ async function routedAfter(satelliteId: string, eventId: string, act: () => Prom
 }
 
 /** A satellite (new, or the one named) connects and then misses its heartbeats; resolves once the router committed the heartbeat_lost change. */
-async function loseHeartbeat(existing?: string): Promise<{ satelliteId: string; lost: RoutedChange }> {
+async function loseHeartbeat(existing?: string): Promise<{ satelliteId: string; sessionId: string; lost: RoutedChange }> {
   const satelliteId = existing ?? (await service.create({ name: `edge-${randomUUID().slice(0, 8)}`, region: "eu-west", tokenHash: "unused" }));
-  await service.markConnected({ satelliteId, sessionId: randomUUID() });
+  const sessionId = randomUUID();
+  await service.markConnected({ satelliteId, sessionId });
   const lost = await routedAfter(satelliteId, LOST, async () => {
     clock += 60_000; // past the default 45 s threshold
     await service.markHeartbeatLost({ satelliteId });
   });
-  return { satelliteId, lost };
+  return { satelliteId, sessionId, lost };
 }
 
 /** The satellite connects again; resolves once the router committed it. */
@@ -426,6 +427,13 @@ describe("triggers with `for:`", () => {
     const [skip] = await listSkips(core.pool, automation.id);
     expect(skip).toMatchObject({ reason: "for_cancelled", changeId: lost.change.changeId, detail: { cancelledBy: connected.change.changeId } });
     expect(skip!.detail.message).toMatch(/stopped matching after .* of its 300 s: it emitted satellite.connected/);
+  });
+
+  it("keep counting while the entity still matches: a heartbeat loss followed by the connection closing is one outage", async () => {
+    await saveAutomation({ triggers: [{ event: LOST, for: "5m" }] });
+    const { satelliteId, sessionId } = await loseHeartbeat();
+    await routedAfter(satelliteId, "satellite.disconnected", () => service.markDisconnected({ satelliteId, sessionId }));
+    expect((await timers()).map((timer) => timer.entity_id)).toEqual([satelliteId]);
   });
 
   it("are not cancelled by a change that emits no event, nor by another entity's change", async () => {
