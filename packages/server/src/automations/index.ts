@@ -1,7 +1,8 @@
 // Automations: trigger registry, definition compiler (expressions, conditions, actions),
-// storage of definitions and their HTTP API, the router's event index and sink that record
-// pending runs and skips (each run's job enqueued with it), and the executor that runs them
-// on graphile-worker, one stored step at a time.
+// storage of definitions (versions, sealed secrets) and their HTTP API, the router's event
+// index and sink that decide runs under their mode (or skips, or `for:` timers), and the
+// executor that runs them on graphile-worker, one stored step at a time; leases, retention
+// and metrics around them.
 export { defineTrigger } from "./trigger.ts";
 export type { TriggerDefinition } from "./trigger.ts";
 export { createTriggerRegistry, toOutputJsonSchema } from "./trigger-registry.ts";
