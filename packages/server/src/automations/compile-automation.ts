@@ -5,6 +5,7 @@ import {
   type ActionsByKind,
   type AutomationDefinition,
   automationDefinitionSchema,
+  type Condition,
   durationMs,
   type JsonValue,
   type WebhookAction,
@@ -42,7 +43,14 @@ export type CompiledAction = StepBase &
     | ({ kind: "webhook"; url: Template; headers: Array<[string, Template]>; body: JsonTemplate | null } & Pick<WebhookAction, "method" | "secret" | "timeoutMs" | "retries">)
     | { kind: "notify"; channel: string; title: Template | null; message: Template }
     | { kind: "delay"; durationMs: number }
-    | { kind: "wait_until"; condition: ConditionChecker; timeoutMs: number; continueOnTimeout: boolean }
+    | {
+        kind: "wait_until";
+        condition: ConditionChecker;
+        timeoutMs: number;
+        continueOnTimeout: boolean;
+        /** A condition with `time` windows can turn true with no change: look again at each such boundary. */
+        recheckEvery: TimeGranularity | null;
+      }
     | { kind: "choose"; when: Array<{ conditions: ConditionChecker; then: CompiledAction[] }>; otherwise: CompiledAction[] }
     | { kind: "parallel"; branches: CompiledAction[][] }
     | { kind: "stop"; reason: Template | null }
@@ -67,6 +75,17 @@ export interface CompileOptions {
 }
 
 const placeholder: Template = { source: "", parts: [] };
+
+/** How finely a condition's time windows are written: where their truth can flip. */
+export type TimeGranularity = "second" | "minute";
+
+/** `second` if a window names seconds, `minute` if it has any time window, else null. */
+function timeGranularity(condition: Condition): TimeGranularity | null {
+  if ("time" in condition) return [condition.time.after, condition.time.before].some((time) => time?.length === 8) ? "second" : "minute";
+  const inner = "and" in condition ? condition.and : "or" in condition ? condition.or : "not" in condition ? [condition.not] : [];
+  const found = inner.map(timeGranularity);
+  return found.includes("second") ? "second" : found.includes("minute") ? "minute" : null;
+}
 
 interface ActionCompiler {
   scope: CompileScope;
@@ -118,6 +137,7 @@ const SPEC_COMPILERS: SpecCompilers = {
     condition: compileCondition(spec.condition, `${path}.condition`, compiler.scope),
     timeoutMs: durationMs(spec.timeout),
     continueOnTimeout: spec.continueOnTimeout,
+    recheckEvery: timeGranularity(spec.condition),
   }),
   choose: (spec, path, compiler) => ({
     when: spec.when.map((branch, index) => ({

@@ -3,6 +3,7 @@
 import type { JsonValue } from "@vantage/protocol";
 import type pg from "pg";
 import type { SqlClient } from "../entities/index.ts";
+import type { TimeGranularity } from "./compile-automation.ts";
 import { RUN_TASK, type RunTrigger } from "./automation-runs.ts";
 
 export type StepStatus = "running" | "waiting" | "succeeded" | "failed";
@@ -110,12 +111,13 @@ export async function finishStep(db: SqlClient, runId: string, path: string, res
  * wait_until waiting again keeps its timeout). The run's job is scheduled once the whole run
  * suspended (`scheduleRun`), not here. False if the run is no longer running.
  */
-export async function waitStep(db: SqlClient, runId: string, path: string, delayMs: number): Promise<boolean> {
+export async function waitStep(db: SqlClient, runId: string, path: string, delayMs: number, recheckEvery: TimeGranularity | null = null): Promise<boolean> {
   const { rowCount } = await db.query(
     `UPDATE automation_run_steps SET status = 'waiting', attempts = attempts + 1,
-       due_at = coalesce(due_at, clock_timestamp() + $3 * interval '1 millisecond')
+       due_at = coalesce(due_at, clock_timestamp() + $3 * interval '1 millisecond'),
+       recheck_at = date_trunc($4, clock_timestamp()) + ('1 ' || $4)::interval
      WHERE run_id = $1 AND step_path = $2 AND ${STILL_RUNNING}`,
-    [runId, path, delayMs],
+    [runId, path, delayMs, recheckEvery],
   );
   return rowCount === 1;
 }
@@ -138,7 +140,7 @@ export async function settleStep(db: SqlClient, runId: string, path: string, res
 const SCHEDULE_RUN = `
   SELECT graphile_worker.add_job('${RUN_TASK}', json_build_object('runId', $1::uuid), job_key := $1::text,
     run_at := least(due, (SELECT min(run_at) FROM graphile_worker.jobs WHERE key = $1::text AND locked_at IS NULL)))
-  FROM (SELECT min(due_at) AS due FROM automation_run_steps WHERE run_id = $1 AND status = 'waiting') earliest
+  FROM (SELECT min(least(due_at, recheck_at)) AS due FROM automation_run_steps WHERE run_id = $1 AND status = 'waiting') earliest
   WHERE due IS NOT NULL`;
 
 /** Schedules the run's job at the earliest due time of its waiting steps (none waiting: nothing). */

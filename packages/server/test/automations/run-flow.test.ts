@@ -185,6 +185,25 @@ describe("wait_until", () => {
     expect(engine.executions.started).toBe(1);
   });
 
+  it("looks again at each boundary of its time windows, which no change announces", async () => {
+    const at = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString().slice(11, 19); // HH:MM:SS, UTC
+    const automation = await saveAutomation([waitUntil({ time: { after: at(3_000), before: at(600_000) } }, "1h"), hook("/in-window")]);
+    await loseHeartbeat();
+    await untilReached("actions.0", "waiting");
+    await untilExecuted(1);
+    const run = await onlyRun(automation);
+    // Scheduled at the next whole second, long before the 1 h timeout.
+    const [scheduled] = await scheduledAt(run.id);
+    expect(scheduled!.getTime()).toBeLessThan((await dueAt(run.id, "actions.0")).getTime() - 3_000_000);
+    expect(scheduled!.getMilliseconds()).toBe(0);
+    await untilEnded();
+
+    expect((await onlyRun(automation)).status).toBe("succeeded");
+    expect(paths()).toEqual(["/in-window"]);
+    expect((await stepsOf(automation))[0]).toEqual(["actions.0", "succeeded", { satisfied: true }]);
+    expect(await waits(run.id)).toEqual([]);
+  });
+
   it("is woken by the change that makes its condition true, not by polling", async () => {
     // Jobs that become due are found by polling only once a minute; new ones arrive by NOTIFY.
     await engine.workers[0]!.stop();

@@ -1,6 +1,7 @@
 // The `wait_until` action: holds the run until its condition is true. A false condition makes
 // the step a durable wait with its timeout as due time, registered on the entities the
-// condition read, so a change to one of them wakes the run at once; the timeout wakes it too.
+// condition read, so a change to one of them wakes the run at once; the timeout wakes it too,
+// and so does the next boundary of its time windows, if it has any.
 import { withTransaction } from "../../storage/index.ts";
 import { settleStep, type StepResult, waitStep } from "../run-records.ts";
 import { clearWaits, type EntityRef, recordingReader, registerWaits } from "../run-waits.ts";
@@ -39,7 +40,7 @@ async function timedOut(action: WaitUntil, context: FlowContext): Promise<Flow> 
 /** The step waits (a due time already set is kept) on the entities it read; false if the run is no longer running. */
 async function wait(action: WaitUntil, context: FlowContext, reads: readonly EntityRef[]): Promise<boolean> {
   const waiting = await withTransaction(context.pool, async (tx) => {
-    if (!(await waitStep(tx, context.runId, action.path, action.timeoutMs))) return false;
+    if (!(await waitStep(tx, context.runId, action.path, action.timeoutMs, action.recheckEvery))) return false;
     await registerWaits(tx, context.runId, action.path, reads);
     return true;
   });
