@@ -38,8 +38,10 @@ describe("executing automation runs on graphile-worker", () => {
     expect(signature).not.toBe(signWebhook("another secret", request.body, timestamp * 1000));
   });
 
-  it("keeps the webhook secret and the Authorization header out of the step record", async () => {
-    const automation = await saveAutomation([{ webhook: { url: `${engine.receiver.origin}/hook`, headers: { authorization: "Bearer sk-live-123", "X-Team": "ops" }, secret: SECRET } }]);
+  it("keeps the webhook secret and credential headers out of the step record", async () => {
+    const automation = await saveAutomation([
+      { webhook: { url: `${engine.receiver.origin}/hook`, headers: { authorization: "Bearer sk-live-123", "X-Api-Key": "key-456", Cookie: "session=789", "X-Team": "ops" }, secret: SECRET } },
+    ]);
     await loseHeartbeat();
     await waitFor(() => ended(), engine.stored.subscribe, 10_000, "the run to end");
 
@@ -47,12 +49,18 @@ describe("executing automation runs on graphile-worker", () => {
     const steps = await listSteps(engine.core.pool, run.id);
     expect(steps).toHaveLength(1);
     expect(steps[0]).toMatchObject({ path: "actions.0", kind: "webhook", status: "succeeded", attempts: 1, error: null, output: { status: 200, body: "ok" } });
-    expect(steps[0]!.input).toMatchObject({ secret: "<redacted>", headers: { authorization: "<redacted>", "X-Team": "ops", "Idempotency-Key": `${run.id}:actions.0` } });
+    expect(steps[0]!.input).toMatchObject({
+      secret: "<redacted>",
+      headers: { authorization: "<redacted>", "X-Api-Key": "<redacted>", Cookie: "<redacted>", "X-Team": "ops", "Idempotency-Key": `${run.id}:actions.0` },
+    });
     // Absent a body, the trigger payload is sent.
     expect((steps[0]!.input as { body: unknown }).body).toEqual(run.trigger.payload);
     const record = JSON.stringify(steps);
     expect(record).not.toContain(SECRET);
     expect(record).not.toContain("sk-live-123");
+    expect(record).not.toMatch(/key-456|session=789/);
+    // The receiver got them all, of course.
+    expect(engine.receiver.requests[0]!.headers).toMatchObject({ "x-api-key": "key-456", cookie: "session=789" });
   });
 
   it("retries a webhook answered 500 twice and records one success after 3 attempts", async () => {

@@ -10,11 +10,12 @@ import { type ActionModule, type AttemptResult, withRetries } from "./step.ts";
 
 export const IDEMPOTENCY_HEADER = "Idempotency-Key";
 /** Headers whose values the step record never keeps. */
-const SECRET_HEADERS: ReadonlySet<string> = new Set(["authorization", "proxy-authorization", SIGNATURE_HEADER.toLowerCase()]);
+// Headers that carry credentials by name or by convention (X-Api-Key, X-Auth-Token, Cookie …).
+const SECRET_HEADER = new RegExp(`authorization|cookie|token|secret|password|api-?key|^${SIGNATURE_HEADER}$`, "i");
 /** How much of a response body the step record keeps. */
 const MAX_STORED_BODY = 2_048;
 
-const masked = (headers: Record<string, string>) => Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, SECRET_HEADERS.has(name.toLowerCase()) ? REDACTED : value]));
+const masked = (headers: Record<string, string>) => Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, SECRET_HEADER.test(name) ? REDACTED : value]));
 
 export const webhookAction: ActionModule<"webhook"> = async (action, context) => {
   const url = await renderTemplate(action.url, context.evaluation);
