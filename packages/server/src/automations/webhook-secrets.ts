@@ -1,10 +1,20 @@
-// Webhook signing secrets never leave the core: stored sealed with the core's SecretBox, shown
-// by the API as `<redacted>`, and a definition sent back with `<redacted>` keeps the stored one.
+// Webhook secrets — the signing `secret` and credential-like headers (Authorization, Cookie,
+// X-Api-Key …) — never leave the core: stored sealed with the core's SecretBox, shown by the
+// API and in step records as `<redacted>`, and a definition sent back with `<redacted>` keeps
+// the stored value.
 import type { Action, WebhookAction } from "@vantage/protocol";
 import type { SecretBox } from "../crypto/index.ts";
 import type { AutomationIssue } from "./compile-scope.ts";
 
 export const REDACTED = "<redacted>";
+
+// Headers that carry credentials by name or by convention.
+const CREDENTIAL_HEADER = /authorization|cookie|token|secret|password|signature|api-?key/i;
+
+/** Whether a header's value is a credential: sealed at rest, `<redacted>` when shown. */
+export function isCredentialHeader(name: string): boolean {
+  return CREDENTIAL_HEADER.test(name);
+}
 
 type WebhookVisitor = (webhook: WebhookAction, path: string) => WebhookAction;
 
@@ -28,8 +38,34 @@ function mapWebhooks(actions: readonly Action[], path: string, visit: WebhookVis
   });
 }
 
+/** A secret field's value: a string, or a SealedSecret in stored JSON. */
+type SecretValue = string | SealedSecret;
+
+/**
+ * A copy of the definition with every secret field of every webhook step — `secret`, and
+ * each credential header — replaced by `visit(value, fieldPath)`; the field path (e.g.
+ * `actions.0.webhook.headers.Authorization`) names it stably within the definition.
+ */
+function mapSecretFields<D>(definition: D, visit: (value: SecretValue, fieldPath: string) => SecretValue | undefined): D {
+  const typed = definition as unknown as Definition;
+  // Typed as strings; in stored JSON they may be SealedSecrets (hence the casts).
+  const actions = mapWebhooks(typed.actions, "actions", (webhook, path) => {
+    const secret = webhook.secret as SecretValue | undefined;
+    // Normalized definitions always have headers; a hand-built or legacy one may not.
+    const headers = webhook.headers as Record<string, SecretValue> | undefined;
+    return {
+      ...webhook,
+      ...(headers === undefined
+        ? {}
+        : { headers: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, isCredentialHeader(name) ? visit(value, `${path}.headers.${name}`) : value])) as Record<string, string> }),
+      ...(secret === undefined ? {} : { secret: visit(secret, `${path}.secret`) as string }),
+    };
+  });
+  return { ...typed, actions } as unknown as D;
+}
+
 export function redactSecrets<Definition extends { actions: Action[] }>(definition: Definition): Definition {
-  return { ...definition, actions: mapWebhooks(definition.actions, "actions", (webhook) => (webhook.secret === undefined ? webhook : { ...webhook, secret: REDACTED })) };
+  return mapSecretFields(definition, () => REDACTED);
 }
 
 /**
@@ -37,21 +73,21 @@ export function redactSecrets<Definition extends { actions: Action[] }>(definiti
  * secret stored at that step (or on a new automation) is an error at its path.
  */
 export function restoreSecrets<Definition extends { actions: Action[] }>(incoming: Definition, stored: { actions: Action[] } | null): { definition: Definition; errors: AutomationIssue[] } {
-  const storedSecrets = new Map<string, string>();
+  const storedValues = new Map<string, SecretValue>();
   if (stored) {
-    mapWebhooks(stored.actions, "actions", (webhook, path) => {
-      if (webhook.secret !== undefined) storedSecrets.set(path, webhook.secret);
-      return webhook;
+    mapSecretFields(stored, (value, fieldPath) => {
+      storedValues.set(fieldPath, value);
+      return value;
     });
   }
   const errors: AutomationIssue[] = [];
-  const actions = mapWebhooks(incoming.actions, "actions", (webhook, path) => {
-    if (webhook.secret !== REDACTED) return webhook;
-    const secret = storedSecrets.get(path);
-    if (secret === undefined) errors.push({ path: `${path}.secret`, message: `"${REDACTED}" stands for a stored secret, and this step has none; send the secret itself` });
-    return { ...webhook, secret };
+  const definition = mapSecretFields(incoming, (value, fieldPath) => {
+    if (value !== REDACTED) return value;
+    const kept = storedValues.get(fieldPath);
+    if (kept === undefined) errors.push({ path: fieldPath, message: `"${REDACTED}" stands for a stored secret, and this step has none here; send the value itself` });
+    return kept;
   });
-  return { definition: { ...incoming, actions }, errors };
+  return { definition, errors };
 }
 
 /**
@@ -63,33 +99,22 @@ export interface SealedSecret {
   sealed: string;
 }
 
-// The automation and the step are the associated data: a sealed value copied to another
-// automation or step does not open there.
-const sealContext = (automationId: string, path: string) => `automation-webhook-secret:${automationId}:${path}`;
+// The automation and the field are the associated data: a sealed value copied to another
+// automation, step or header does not open there.
+const sealContext = (automationId: string, fieldPath: string) => `automation-webhook-secret:${automationId}:${fieldPath}`;
 
 type Definition = { actions: Action[] };
 
-/** `definition` with every webhook secret (a string, or a SealedSecret in stored JSON) replaced by `visit`'s result. */
-function mapStoredSecrets<D>(definition: D, visit: (secret: string | SealedSecret, path: string) => string | SealedSecret): D {
-  const typed = definition as unknown as Definition;
-  // The secret is typed as a string; in stored JSON it may be a SealedSecret (hence the casts).
-  const actions = mapWebhooks(typed.actions, "actions", (webhook, path) => {
-    const secret = webhook.secret as string | SealedSecret | undefined;
-    return secret === undefined ? webhook : { ...webhook, secret: visit(secret, `${path}.secret`) as string };
-  });
-  return { ...typed, actions } as unknown as D;
-}
-
-/** The definition as it is stored: every webhook secret sealed for this automation and step. */
+/** The definition as it is stored: every webhook secret field sealed for this automation and field. */
 export function sealSecrets<D extends Definition>(definition: D, box: SecretBox, automationId: string): D {
-  return mapStoredSecrets(definition, (secret, path) => (typeof secret === "string" ? { sealed: box.seal(secret, sealContext(automationId, path)) } : secret));
+  return mapSecretFields(definition, (value, fieldPath) => (typeof value === "string" ? { sealed: box.seal(value, sealContext(automationId, fieldPath)) } : value));
 }
 
 /**
- * A stored definition with its webhook secrets opened, for execution (`definition` as
+ * A stored definition with its webhook secret fields opened, for execution (`definition` as
  * read from the database: automations.definition). Throws the box's VantageError when the
  * key differs or is missing. A plain string (stored before secrets were sealed) is kept.
  */
 export function openSecrets<D>(definition: D, box: SecretBox, automationId: string): D {
-  return mapStoredSecrets(definition, (secret, path) => (typeof secret === "string" ? secret : box.open(secret.sealed, sealContext(automationId, path))));
+  return mapSecretFields(definition, (value, fieldPath) => (typeof value === "string" ? value : box.open(value.sealed, sealContext(automationId, fieldPath))));
 }

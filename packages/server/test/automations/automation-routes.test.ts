@@ -275,6 +275,26 @@ describe("webhook secrets", () => {
     expect(await storedSecrets(created.body.id)).toEqual(["new-secret", "new-secret-nested"]);
   });
 
+  it("keeps a credential header the API showed <redacted> when the definition comes back, and takes a new value", async () => {
+    const hook = (authorization: string) => definition({ actions: [{ webhook: { url: "https://hooks.example.com/x", headers: { Authorization: authorization, "X-Team": "ops" } } }] });
+    const created = await call<AutomationView>("POST", "/automations", hook("Bearer sk-header-1"));
+    expect(created.status, created.text).toBe(201);
+    expect(created.text).not.toContain("sk-header-1");
+    expect(created.body.actions[0]).toMatchObject({ webhook: { headers: { Authorization: "<redacted>", "X-Team": "ops" } } });
+    const authorizationOf = async () => {
+      const { definition: stored } = (await instance.pool.query<{ definition: unknown }>("SELECT definition FROM automations WHERE id = $1", [created.body.id])).rows[0]!;
+      expect(JSON.stringify(stored)).not.toContain("sk-header");
+      return (openSecrets(stored, box, created.body.id) as { actions: Array<{ webhook: { headers: Record<string, string> } }> }).actions[0]!.webhook.headers.Authorization;
+    };
+
+    expect((await call("PUT", `/automations/${created.body.id}`, { ...hook("<redacted>"), name: created.body.name })).status).toBe(200);
+    expect(await authorizationOf()).toBe("Bearer sk-header-1");
+    expect((await call("PUT", `/automations/${created.body.id}`, { ...hook("Bearer sk-header-2"), name: created.body.name })).status).toBe(200);
+    expect(await authorizationOf()).toBe("Bearer sk-header-2");
+    const refused = await call("POST", "/automations", hook("<redacted>"));
+    expect(issuePaths(refused)).toEqual(["actions.0.webhook.headers.Authorization"]);
+  });
+
   it("refuses <redacted> where no secret is stored, at its path", async () => {
     const answer = await call("POST", "/automations", definition(signed("<redacted>", "<redacted>")));
     expect(answer.status).toBe(400);

@@ -73,6 +73,18 @@ describe("webhook secrets at rest", () => {
     expect(webhookSecrets((await store.getWithSecrets(view.id)).actions)).toEqual([SECRET, NESTED]);
   });
 
+  it("seals credential headers (Authorization, X-Api-Key, Cookie …) the same way, and leaves other headers as written", async () => {
+    const headers = { Authorization: "Bearer sk-live-1", "X-Api-Key": "key-2", Cookie: "s=3", "X-Team": "ops" };
+    const view = await store.create(compiled([{ webhook: { url: "https://hooks.example.com/in", headers } }]));
+    const raw = JSON.stringify(await rawDefinition(view.id));
+    for (const value of ["sk-live-1", "key-2", "s=3"]) expect(raw).not.toContain(value);
+    expect(raw).toContain('"X-Team":"ops"');
+    const headersOf = (definition: { actions: unknown[] }) => (definition.actions[0] as { webhook: { headers: Record<string, string> } }).webhook.headers;
+    expect(headersOf(await store.get(view.id))).toEqual({ Authorization: "<redacted>", "X-Api-Key": "<redacted>", Cookie: "<redacted>", "X-Team": "ops" });
+    expect(headersOf(await store.getWithSecrets(view.id))).toEqual(headers);
+    expect(headersOf(openSecrets(await rawDefinition(view.id), box, view.id) as { actions: unknown[] })).toEqual(headers);
+  });
+
   it("signs the webhook with the stored secret once the stored definition is opened for execution", async () => {
     receiver = await startHttpReceiver();
     const view = await store.create(compiled(signedActions(`${receiver.origin}/hook`)));

@@ -5,17 +5,16 @@ import type { JsonValue } from "@vantage/protocol";
 import { SIGNATURE_HEADER, signWebhook } from "../../crypto/index.ts";
 import { renderTemplate } from "../expressions/index.ts";
 import { renderJsonTemplate } from "../render-json-template.ts";
-import { REDACTED } from "../webhook-secrets.ts";
+import { isCredentialHeader, REDACTED } from "../webhook-secrets.ts";
 import { type ActionModule, type AttemptResult, withRetries } from "./step.ts";
 
 export const IDEMPOTENCY_HEADER = "Idempotency-Key";
 /** Headers whose values the step record never keeps. */
-// Headers that carry credentials by name or by convention (X-Api-Key, X-Auth-Token, Cookie …).
-const SECRET_HEADER = new RegExp(`authorization|cookie|token|secret|password|api-?key|^${SIGNATURE_HEADER}$`, "i");
+
 /** How much of a response body the step record keeps. */
 const MAX_STORED_BODY = 2_048;
 
-const masked = (headers: Record<string, string>) => Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, SECRET_HEADER.test(name) ? REDACTED : value]));
+const masked = (headers: Record<string, string>) => Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, isCredentialHeader(name) ? REDACTED : value]));
 
 export const webhookAction: ActionModule<"webhook"> = async (action, context) => {
   const url = await renderTemplate(action.url, context.evaluation);
