@@ -9,6 +9,7 @@ import type { SqlClient } from "../entities/index.ts";
 import { VantageError } from "../errors.ts";
 import { isUniqueViolation, withTransaction } from "../storage/index.ts";
 import type { CompiledAutomation } from "./compile-automation.ts";
+import { isUuid } from "./ids.ts";
 import { openSecrets, redactSecrets, sealSecrets } from "./webhook-secrets.ts";
 
 /** NOTIFY channel: some automation was created, updated, deleted, enabled or disabled. */
@@ -40,7 +41,6 @@ interface AutomationRow {
 }
 
 const COLUMNS = "id, definition, enabled, version, created_at, updated_at";
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 type Secrets = (definition: AutomationRow["definition"], automationId: string) => AutomationRow["definition"];
 
@@ -124,7 +124,7 @@ export class AutomationStore {
 
   /** Replaces the whole definition (including `enabled`) and bumps the version. */
   async replace(id: string, compiled: CompiledAutomation): Promise<AutomationView> {
-    if (!UUID_PATTERN.test(id)) throw notFound(id);
+    if (!isUuid(id)) throw notFound(id);
     const parts = storedParts(compiled, this.box, id);
     try {
       const sql = `UPDATE automations SET name = $2, definition = $3, enabled = $4, trigger_events = $5, version = version + 1, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`;
@@ -135,12 +135,12 @@ export class AutomationStore {
   }
 
   async setEnabled(id: string, enabled: boolean): Promise<AutomationView> {
-    if (!UUID_PATTERN.test(id)) throw notFound(id);
+    if (!isUuid(id)) throw notFound(id);
     return this.write(id, enabled ? "enabled" : "disabled", `UPDATE automations SET enabled = $2, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`, [enabled]);
   }
 
   async remove(id: string): Promise<void> {
-    if (!UUID_PATTERN.test(id)) throw notFound(id);
+    if (!isUuid(id)) throw notFound(id);
     await this.write(id, "deleted", `DELETE FROM automations WHERE id = $1 RETURNING ${COLUMNS}`, []);
   }
 
@@ -189,7 +189,7 @@ export class AutomationStore {
   }
 
   private async row(id: string): Promise<AutomationRow> {
-    if (!UUID_PATTERN.test(id)) throw notFound(id);
+    if (!isUuid(id)) throw notFound(id);
     const { rows } = await this.pool.query<AutomationRow>(`SELECT ${COLUMNS} FROM automations WHERE id = $1`, [id]);
     if (!rows[0]) throw notFound(id);
     return rows[0];

@@ -3,11 +3,12 @@
 import type { NotificationService } from "../notifications/index.ts";
 import type { CompiledAction } from "./compile-automation.ts";
 import type { AutomationIssue } from "./compile-scope.ts";
+import { isUuid } from "./ids.ts";
 
 type NotifyStep = Extract<CompiledAction, { kind: "notify" }>;
 
+
 // As in the notify action: a uuid names a channel by id, anything else by name.
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Every notify step, in choose and parallel too. */
 function notifySteps(actions: readonly CompiledAction[]): NotifyStep[] {
@@ -28,6 +29,6 @@ export async function checkNotifyChannels(actions: readonly CompiledAction[], no
   const names = new Set(channels.map((channel) => channel.name));
   const known = channels.map((channel) => JSON.stringify(channel.name)).join(", ") || "none; create one at /api/v1/notification-channels";
   return steps
-    .filter((step) => (UUID.test(step.channel) ? !ids.has(step.channel.toLowerCase()) : !names.has(step.channel)))
-    .map((step) => ({ path: `${step.path}.notify.channel`, message: `no notification channel has the ${UUID.test(step.channel) ? "id" : "name"} "${step.channel}" (known: ${known})` }));
+    .filter((step) => (isUuid(step.channel) ? !ids.has(step.channel.toLowerCase()) : !names.has(step.channel)))
+    .map((step) => ({ path: `${step.path}.notify.channel`, message: `no notification channel has the ${isUuid(step.channel) ? "id" : "name"} "${step.channel}" (known: ${known})` }));
 }

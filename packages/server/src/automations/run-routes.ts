@@ -9,6 +9,7 @@ import { readJsonBody } from "../http/request-body.ts";
 import { withTransaction } from "../storage/index.ts";
 import { type DecisionKey, getRun, MANUAL_TRIGGER_ID, type RunView } from "./automation-runs.ts";
 import type { AutomationStore } from "./automation-store.ts";
+import { isUuid } from "./ids.ts";
 import { cancelRun, startRun } from "./run-admission.ts";
 import { listSteps } from "./run-records.ts";
 
@@ -16,8 +17,6 @@ export interface RunRoutesOptions {
   pool: pg.Pool;
   store: Pick<AutomationStore, "get">;
 }
-
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const manualRunSchema = z.strictObject({
   /** What `trigger.payload` holds in the run's templates and conditions. */
@@ -36,7 +35,7 @@ export function createRunRoutes(options: RunRoutesOptions): Hono {
 
   const findRun = async (automationId: string, runId: string): Promise<RunView> => {
     const { id } = await store.get(automationId);
-    const run = UUID_PATTERN.test(runId) ? await getRun(pool, id, runId) : null;
+    const run = isUuid(runId) ? await getRun(pool, id, runId) : null;
     if (!run) throw runNotFound(runId);
     return run;
   };

@@ -3,15 +3,14 @@
 import { isVantageError } from "../../errors.ts";
 import type { NotificationService } from "../../notifications/index.ts";
 import { renderTemplate } from "../expressions/index.ts";
+import { isUuid } from "../ids.ts";
 import { type ActionModule, type AttemptResult, withRetries } from "./step.ts";
 
 /** Retries after a failed delivery (the action has no field for it yet). */
 export const NOTIFY_RETRIES = 3;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 async function channelId(notifications: Pick<NotificationService, "channels">, channel: string): Promise<string> {
-  if (UUID.test(channel)) return channel;
+  if (isUuid(channel)) return channel;
   const named = (await notifications.channels.list()).find((view) => view.name === channel);
   return named?.id ?? channel;
 }
