@@ -6,6 +6,7 @@
 import type { AutomationDefinition } from "@vantage/protocol";
 import type { SqlClient } from "../entities/index.ts";
 import { ACTIVE_RUN_STATUSES, type DecisionKey, insertRun, insertSkip, type RunTrigger, RUN_TASK, type SkipReason, type Verdict } from "./automation-runs.ts";
+import { clearRunsWaits } from "./run-waits.ts";
 
 /** What a decision needs of the definition: how runs of one scope share it. */
 export type RunPolicy = Pick<AutomationDefinition, "mode" | "maxRuns">;
@@ -44,8 +45,7 @@ async function cancelRuns(tx: SqlClient, runIds: readonly string[], reason: stri
   );
   const ids = rows.map((row) => row.id);
   await tx.query("SELECT graphile_worker.remove_job(id::text) FROM unnest($1::uuid[]) AS id", [ids]);
-  // A cancelled run waits on nothing: routed changes must stop waking it.
-  await tx.query("DELETE FROM automation_run_waits WHERE run_id = ANY($1::uuid[])", [ids]);
+  await clearRunsWaits(tx, ids);
   return ids;
 }
 

@@ -49,7 +49,7 @@ export function createRunRoutes(options: RunRoutesOptions): Hono {
     const run = await findRun(c.req.param("id"), c.req.param("runId"));
     const cancelled = await withTransaction(pool, (tx) => cancelRun(tx, run.id, "cancelled through the API"));
     if (!cancelled) throw new VantageError("conflict", "run_not_active", `Run ${run.id} is ${run.status}; only a queued, pending or running run can be cancelled.`);
-    return c.json({ run: await findRun(run.automationId, run.id) });
+    return c.json({ run: await getRun(pool, run.automationId, run.id) });
   });
 
   // Conditions are not evaluated (an operator asked for this run); the mode still applies.
@@ -68,7 +68,7 @@ export function createRunRoutes(options: RunRoutesOptions): Hono {
     if (decision.outcome === "skip") {
       throw new VantageError("conflict", `run_${decision.reason}`, `The run was not started: ${String(decision.detail.message ?? decision.reason)}.`, { details: decision.detail });
     }
-    return c.json({ run: await findRun(automation.id, decision.runId!) }, 202);
+    return c.json({ run: await getRun(pool, automation.id, decision.runId!) }, 202);
   });
 
   return routes;

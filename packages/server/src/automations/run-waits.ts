@@ -38,6 +38,11 @@ export async function clearWaits(db: SqlClient, runId: string, path?: string): P
   await db.query("DELETE FROM automation_run_waits WHERE run_id = $1 AND ($2::text IS NULL OR step_path = $2)", [runId, path ?? null]);
 }
 
+/** Drops every wait of these runs (cancelled: routed changes must stop waking them). */
+export async function clearRunsWaits(db: SqlClient, runIds: readonly string[]): Promise<void> {
+  await db.query("DELETE FROM automation_run_waits WHERE run_id = ANY($1::uuid[])", [runIds]);
+}
+
 // Wakes and the scheduling of a suspended run meet on this lock (transaction-level): a wake
 // holds it shared from its add_job until the router's transaction commits.
 const wakeLock = (runId: string) => `hashtextextended('automation-run-wake:' || ${runId}, 0)`;
