@@ -7,7 +7,7 @@ import { z } from "zod";
 import type pg from "pg";
 import type { SecretBox } from "../crypto/index.ts";
 import { VantageError } from "../errors.ts";
-import { readQuery } from "../http/request-body.ts";
+import { nextCursor, readQuery } from "../http/request-body.ts";
 import type { NotificationService } from "../notifications/index.ts";
 import { type CompiledAutomation, type CompileOptions, compileAutomation } from "./compile-automation.ts";
 import type { AutomationIssue } from "./compile-scope.ts";
@@ -40,8 +40,6 @@ const pageFields = {
 const runsQuerySchema = z.strictObject({ ...pageFields, status: z.enum(RUN_STATUSES).optional() });
 const skipsQuerySchema = z.strictObject({ ...pageFields, reason: z.enum(SKIP_REASONS).optional() });
 
-/** The page, with the cursor of the next one when this one is full. */
-const page = <Row extends { id: string }>(rows: Row[], limit: number) => ({ next: rows.length === limit ? rows.at(-1)!.id : null, rows });
 
 export function createAutomationRoutes(options: AutomationRoutesOptions): Hono {
   const store = new AutomationStore(options.pool, options.box);
@@ -92,15 +90,15 @@ export function createAutomationRoutes(options: AutomationRoutesOptions): Hono {
   routes.get("/:id/runs", async (c) => {
     const { status, ...query } = readQuery(c.req.query(), runsQuerySchema);
     const { id } = await store.get(c.req.param("id"));
-    const { rows, next } = page(await listRuns(options.pool, id, { ...query, filter: status }), query.limit);
-    return c.json({ runs: rows, next });
+    const runs = await listRuns(options.pool, id, { ...query, filter: status });
+    return c.json({ runs, next: nextCursor(runs, query.limit, (run) => run.id) });
   });
 
   routes.get("/:id/skips", async (c) => {
     const { reason, ...query } = readQuery(c.req.query(), skipsQuerySchema);
     const { id } = await store.get(c.req.param("id"));
-    const { rows, next } = page(await listSkips(options.pool, id, { ...query, filter: reason }), query.limit);
-    return c.json({ skips: rows, next });
+    const skips = await listSkips(options.pool, id, { ...query, filter: reason });
+    return c.json({ skips, next: nextCursor(skips, query.limit, (skip) => skip.id) });
   });
 
   routes.route("/", createRunRoutes({ pool: options.pool, store }));

@@ -1,5 +1,5 @@
-// Reads a JSON request body (or a query) through a zod schema: the API's one edge check.
-// Failures are invalid_input errors whose details list each problem with its dotted field path.
+// The API's edge: a JSON request body or a query string read through a zod schema (failures
+// are invalid_input errors listing each problem at its dotted path), and keyset page cursors.
 import type { Context } from "hono";
 import type { z } from "zod";
 import { VantageError } from "../errors.ts";
@@ -45,4 +45,9 @@ export function readQuery<Schema extends z.ZodType>(query: Record<string, string
   const issues = toInputIssues(parsed.error);
   const summary = issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ");
   throw new VantageError("invalid_input", "invalid_query", `Invalid query: ${summary}.`, { cause: parsed.error, details: { issues } });
+}
+
+/** The cursor of the page after a keyset page: the last row's key while the page is full, else null. */
+export function nextCursor<Row>(rows: readonly Row[], limit: number, keyOf: (row: Row) => string): string | null {
+  return rows.length === limit && rows.length > 0 ? keyOf(rows.at(-1)!) : null;
 }

@@ -3,7 +3,7 @@
 import { Hono } from "hono";
 import { ADMIN_ACTOR } from "../auth/index.ts";
 import { z } from "zod";
-import { readJsonBody, readQuery } from "../http/request-body.ts";
+import { nextCursor, readJsonBody, readQuery } from "../http/request-body.ts";
 import { DEFAULT_SATELLITE_PAGE, MAX_SATELLITE_PAGE, type SatelliteRegistry, satelliteInputSchemas } from "./registry.ts";
 
 const listQuerySchema = z.strictObject({
@@ -32,8 +32,7 @@ export function createSatelliteRoutes(options: SatelliteRoutesOptions): Hono {
   routes.get("/", async (c) => {
     const page = readQuery(c.req.query(), listQuerySchema);
     const satellites = await registry.list(page);
-    // The cursor of the next page while this one is full.
-    return c.json({ satellites, next: satellites.length === page.limit ? satellites.at(-1)!.name : null });
+    return c.json({ satellites, next: nextCursor(satellites, page.limit, (satellite) => satellite.name) });
   });
 
   routes.get("/:id", async (c) => c.json(await registry.get(c.req.param("id"))));
