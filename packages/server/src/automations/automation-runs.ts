@@ -192,8 +192,7 @@ const pageOf = (table: string, filterColumn: string) => `
 const pageParams = <Filter extends string>(automationId: string, query: ListQuery<Filter>) => [automationId, query.limit ?? DEFAULT_LIST_LIMIT, query.filter ?? null, query.before ?? null];
 
 /** Runs of one automation, newest first. */
-export async function listRuns(db: pg.Pool | SqlClient, automationId: string, query: ListQuery<RunStatus> | number = {}): Promise<RunView[]> {
-  const page = typeof query === "number" ? { limit: query } : query;
+export async function listRuns(db: pg.Pool | SqlClient, automationId: string, page: ListQuery<RunStatus> = {}): Promise<RunView[]> {
   const { rows } = await db.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM automation_runs ${pageOf("automation_runs", "status")}`, pageParams(automationId, page));
   return rows.map(toRunView);
 }
@@ -205,8 +204,7 @@ export async function getRun(db: pg.Pool | SqlClient, automationId: string, runI
 }
 
 /** Skips of one automation, newest first. */
-export async function listSkips(db: pg.Pool | SqlClient, automationId: string, query: ListQuery<SkipReason> | number = {}): Promise<SkipView[]> {
-  const page = typeof query === "number" ? { limit: query } : query;
+export async function listSkips(db: pg.Pool | SqlClient, automationId: string, page: ListQuery<SkipReason> = {}): Promise<SkipView[]> {
   const { rows } = await db.query<SkipRow>(
     `SELECT id, automation_id, automation_version, trigger_id, trigger_event, change_id, reason, detail, verdicts, created_at
      FROM automation_skips ${pageOf("automation_skips", "reason")}`,
