@@ -9,6 +9,7 @@ const FLAGS: Array<{ key: keyof typeof CONFIG_SOURCES; value: string; help: stri
   { key: "url", value: "<url>", help: "the core, e.g. ws://vantage.example:8080 (http(s):// works too; an empty path means /ws/satellite)" },
   { key: "satelliteId", value: "<uuid>", help: "this satellite's id, as the core showed it" },
   { key: "token", value: "<token>", help: "this satellite's token (vsat_…); never logged" },
+  { key: "caFile", value: "<path>", help: "PEM file of CA certificates to trust for a wss:// core besides the system's (a private CA or a self-signed core)" },
   { key: "logLevel", value: "<level>", help: "fatal|error|warn|info|debug|trace|silent (default info)" },
   { key: "logFormat", value: "<format>", help: "json|pretty (default: pretty on a terminal)" },
   { key: "bufferSize", value: "<n>", help: `results kept while the core is unreachable (default ${DEFAULT_BUFFER_SIZE}); the oldest are dropped beyond it` },

@@ -52,6 +52,7 @@ const configSchema = z.object({
     .trim()
     .regex(SATELLITE_TOKEN_PATTERN, "must be the satellite's token: vsat_ followed by 43 characters")
     .transform((value) => new Secret(value)),
+  caFile: z.string().trim().optional(),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
   logFormat: z.enum(["json", "pretty"]),
   bufferSize: z.coerce
@@ -70,6 +71,7 @@ export interface SatelliteFlags {
   url?: string;
   id?: string;
   token?: string;
+  caFile?: string;
   logLevel?: string;
   logFormat?: string;
   bufferSize?: string;
@@ -82,6 +84,7 @@ export const CONFIG_SOURCES: Record<Key, { env: string; flag: `--${string}`; fro
   url: { env: "VANTAGE_URL", flag: "--url", from: "url" },
   satelliteId: { env: "VANTAGE_SATELLITE_ID", flag: "--id", from: "id" },
   token: { env: "VANTAGE_SATELLITE_TOKEN", flag: "--token", from: "token" },
+  caFile: { env: "VANTAGE_CA_FILE", flag: "--ca-file", from: "caFile" },
   logLevel: { env: "VANTAGE_LOG_LEVEL", flag: "--log-level", from: "logLevel" },
   logFormat: { env: "VANTAGE_LOG_FORMAT", flag: "--log-format", from: "logFormat" },
   bufferSize: { env: "VANTAGE_SATELLITE_BUFFER_SIZE", flag: "--buffer-size", from: "bufferSize" },
@@ -104,6 +107,7 @@ export function loadSatelliteConfig(env: Record<string, string | undefined>, fla
     url: pick("url"),
     satelliteId: pick("satelliteId"),
     token: pick("token"),
+    caFile: pick("caFile"),
     logLevel: pick("logLevel") ?? "info",
     logFormat: pick("logFormat") ?? (options.isTTY ? "pretty" : "json"),
     bufferSize: pick("bufferSize") ?? String(DEFAULT_BUFFER_SIZE),

@@ -42,6 +42,39 @@ const CLOSE_TIMEOUT_MS = 2_000;
  */
 const SILENT_HEARTBEATS_LIMIT = 2;
 
+/**
+ * OpenSSL's certificate verification failures, as Node names them: the core's certificate is
+ * not one this agent can trust. Retrying cannot help; the operator must fix the URL, the
+ * certificate or the trusted CA (--ca-file).
+ */
+const TLS_VERIFICATION_CODES = new Set([
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "CERT_REVOKED",
+  "CERT_SIGNATURE_FAILURE",
+  "CERT_UNTRUSTED",
+  "CERT_REJECTED",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "INVALID_CA",
+  "INVALID_PURPOSE",
+  "PATH_LENGTH_EXCEEDED",
+  "HOSTNAME_MISMATCH",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
+function tlsVerdict(error: Error | undefined): Verdict | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === undefined || !TLS_VERIFICATION_CODES.has(code)) return undefined;
+  return fatal(
+    "tls_unverified",
+    `cannot verify the core's TLS certificate (${code}: ${error!.message}): check --url, renew the core's certificate, or trust its CA with --ca-file`,
+  );
+}
+
 export const CREDENTIALS_REJECTED_MESSAGE = "the core rejected this satellite's credentials: check --id and --token, or rotate the token";
 
 interface Verdict {
@@ -71,6 +104,8 @@ export interface ConnectionOptions {
   url: string;
   satelliteId: string;
   token: Secret;
+  /** PEM certificates to trust for wss:// besides the system's (a private CA). */
+  ca?: string;
   version: string;
   capabilities: string[];
   /** Results to send; sent while welcomed, and all of them again after every reconnect. */
@@ -123,7 +158,7 @@ export function createConnection(options: ConnectionOptions): Connection {
   let ended: Promise<ConnectionEnd> | undefined;
 
   const openSession = (): Session => {
-    const ws = new WebSocket(options.url, { maxPayload: MAX_FRAME_BYTES, handshakeTimeout: CONNECT_TIMEOUT_MS });
+    const ws = new WebSocket(options.url, { maxPayload: MAX_FRAME_BYTES, handshakeTimeout: CONNECT_TIMEOUT_MS, ...(options.ca === undefined ? {} : { ca: options.ca }) });
     let openedAt: number | undefined;
     let welcomedAt: number | undefined;
     let verdict: Verdict | undefined;
@@ -213,6 +248,7 @@ export function createConnection(options: ConnectionOptions): Connection {
     });
     ws.on("error", (error) => {
       lastError = error;
+      verdict ??= tlsVerdict(error);
     });
 
     const sessionEnded = new Promise<SessionEnd>((resolve) => {

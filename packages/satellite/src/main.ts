@@ -1,10 +1,11 @@
 // Wires one agent: config → logger, result buffer, scheduler, connection; runs until a
 // stop (SIGTERM/SIGINT or the caller's signal) or a fatal answer from the core.
+import { readFileSync } from "node:fs";
 import packageJson from "../package.json" with { type: "json" };
 import { type Clock, type Random, type TimerHandle, systemClock } from "./clock.ts";
 import type { SatelliteConfig } from "./config.ts";
 import { createConnection } from "./connection.ts";
-import type { ExitCode } from "./errors.ts";
+import { type ExitCode, SatelliteError } from "./errors.ts";
 import { type Logger, createAgentLogger } from "./log.ts";
 import { type ProbeRegistry, defaultProbeRegistry } from "./probes/registry.ts";
 import { createResultBuffer } from "./result-buffer.ts";
@@ -47,12 +48,14 @@ export async function run(config: SatelliteConfig, options: RunOptions = {}): Pr
   const capabilities = probes.types();
   logger.info({ url: config.url, satelliteId: config.satelliteId, token: config.token, version: AGENT_VERSION, capabilities, bufferSize: config.bufferSize }, "satellite agent starting");
 
+  const ca = config.caFile === undefined ? undefined : readCaFile(config.caFile);
   const buffer = createResultBuffer({ capacity: config.bufferSize, logger, clock });
   const scheduler = createScheduler({ probes, clock, random, logger, onResult: (result) => buffer.add(result) });
   const connection = createConnection({
     url: config.url,
     satelliteId: config.satelliteId,
     token: config.token,
+    ca,
     version: AGENT_VERSION,
     capabilities,
     buffer,
@@ -103,5 +106,14 @@ export async function run(config: SatelliteConfig, options: RunOptions = {}): Pr
     scheduler.stop();
     detachSignals();
     options.signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+/** The trusted CA certificates, read once at start: an unreadable file is the operator's to fix (exit 2). */
+function readCaFile(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    throw new SatelliteError("invalid_config", `--ca-file (or VANTAGE_CA_FILE) cannot be read: ${(error as Error).message}`, { exitCode: 2, cause: error });
   }
 }

@@ -2,6 +2,7 @@ import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { loadSatelliteConfig, toSatelliteUrl } from "../src/config.ts";
 import { SatelliteError } from "../src/errors.ts";
+import { run } from "../src/main.ts";
 
 const ID = "0f8fad5b-d9cb-469f-a165-70867728950e";
 const TOKEN = `vsat_${"A".repeat(43)}`;
@@ -64,5 +65,12 @@ describe("loading the agent's configuration", () => {
     expect(error.message).toContain('--buffer-size (or VANTAGE_SATELLITE_BUFFER_SIZE) must be a number; got "lots"');
     expect(error.message).toContain('--id (or VANTAGE_SATELLITE_ID) must be the satellite\'s id (a uuid)');
     expect(error.message).toContain("--log-level (or VANTAGE_LOG_LEVEL)");
+  });
+
+  it("refuses to start with a --ca-file it cannot read, exit code 2", async () => {
+    const config = loadSatelliteConfig({ ...VALID, VANTAGE_CA_FILE: "/nonexistent/ca.pem", VANTAGE_LOG_LEVEL: "silent" });
+    const refused = run(config, { stopOnSignals: [] });
+    await expect(refused).rejects.toBeInstanceOf(SatelliteError);
+    await expect(refused).rejects.toMatchObject({ exitCode: 2, message: expect.stringContaining("--ca-file (or VANTAGE_CA_FILE) cannot be read") });
   });
 });

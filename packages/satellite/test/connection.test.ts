@@ -1,13 +1,14 @@
 // The agent against a stand-in core on a real socket: the protocol as the agent sees it.
 // (Against the real gateway and database: core.test.ts.)
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import type { Assignment } from "@vantage/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadSatelliteConfig } from "../src/config.ts";
 import { type RunOutcome, run } from "../src/main.ts";
 import { createProbeRegistry } from "../src/probes/registry.ts";
 import { type CapturedLogs, LEVEL, captureLogs } from "./support/capture-logs.ts";
-import { type FakeCore, type FakeSession, startFakeCore } from "./support/fake-core.ts";
+import { type FakeCore, type FakeCoreOptions, type FakeSession, startFakeCore } from "./support/fake-core.ts";
 
 const SATELLITE_ID = randomUUID();
 const TOKEN = `vsat_${"t".repeat(43)}`;
@@ -22,7 +23,11 @@ interface Agent {
 let core: FakeCore;
 let agent: Agent | undefined;
 
-async function startAgent(options: { autoPong?: boolean } = {}): Promise<Agent> {
+/** A self-signed certificate for 127.0.0.1, its own CA. */
+const TLS_DIR = new URL("./support/tls/", import.meta.url);
+const CORE_TLS = { key: readFileSync(new URL("core-key.pem", TLS_DIR), "utf8"), cert: readFileSync(new URL("core-cert.pem", TLS_DIR), "utf8") };
+
+async function startAgent(options: FakeCoreOptions & { caFile?: string } = {}): Promise<Agent> {
   core = await startFakeCore(options);
   const logs = captureLogs();
   const ranChecks: string[] = [];
@@ -32,7 +37,7 @@ async function startAgent(options: { autoPong?: boolean } = {}): Promise<Agent> 
     return { status: "up", detail: { checked: assignment.checkId } };
   });
   const stopper = new AbortController();
-  const config = loadSatelliteConfig({ VANTAGE_URL: core.url, VANTAGE_SATELLITE_ID: SATELLITE_ID, VANTAGE_SATELLITE_TOKEN: TOKEN });
+  const config = loadSatelliteConfig({ VANTAGE_URL: core.url, VANTAGE_SATELLITE_ID: SATELLITE_ID, VANTAGE_SATELLITE_TOKEN: TOKEN, VANTAGE_CA_FILE: options.caFile });
   // random 0: checks run as soon as they are assigned, reconnects come at once.
   const outcome = run(config, { logger: logs.logger, probes, random: () => 0, signal: stopper.signal, stopOnSignals: [], backoff: { baseMs: 10, maxMs: 50 } });
   agent = {
@@ -193,6 +198,23 @@ describe("the agent's connection to the core", () => {
     welcome(second, [check("c")]);
     await logs.waitFor((line) => line.msg === "assignments changed" && line.removed === 1 && line.total === 1);
     expect([...ranChecks].sort()).toEqual(["a", "b", "c"]);
+  });
+
+  it("exits with code 2 and says why when it cannot verify the core's TLS certificate", async () => {
+    const { outcome, logs } = await startAgent({ tls: CORE_TLS });
+
+    expect(await outcome).toEqual({ exitCode: 2, reason: "tls_unverified" });
+    const fatal = logs.lines.filter((line) => line.level === LEVEL.fatal).map((line) => line.msg);
+    expect(fatal).toEqual([expect.stringMatching(/^cannot verify the core's TLS certificate \(DEPTH_ZERO_SELF_SIGNED_CERT: .*--ca-file$/)]);
+    expect(logs.lines.some((line) => line.msg.startsWith("reconnecting in"))).toBe(false);
+  });
+
+  it("connects over wss:// to a core whose CA it trusts through --ca-file", async () => {
+    await startAgent({ tls: CORE_TLS, caFile: new URL("core-cert.pem", TLS_DIR).pathname });
+    const session = await core.session(0);
+    expect(await session.waitForFrame("hello")).toMatchObject({ satelliteId: SATELLITE_ID });
+    welcome(session, [], 20);
+    await session.waitForFrame("heartbeat");
   });
 
   it("takes a core that stops answering pings for dead and reconnects", async () => {

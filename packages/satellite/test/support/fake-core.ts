@@ -1,6 +1,7 @@
 // A stand-in for the core's satellite endpoint, on a real socket: records every frame an
 // agent sends and lets a test answer as the core would (or would not).
 import { once } from "node:events";
+import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { type CoreFrame, type SatelliteFrame, parseFrame, satelliteFrameSchema } from "@vantage/protocol";
 import { type WebSocket, WebSocketServer } from "ws";
@@ -24,10 +25,20 @@ export interface FakeCore {
   stop(): Promise<void>;
 }
 
-/** `autoPong: false` plays a core that stopped answering pings. */
-export async function startFakeCore(options: { autoPong?: boolean } = {}): Promise<FakeCore> {
-  const server = new WebSocketServer({ host: "127.0.0.1", port: 0, autoPong: options.autoPong ?? true });
-  await once(server, "listening");
+export interface FakeCoreOptions {
+  /** `false` plays a core that stopped answering pings. */
+  autoPong?: boolean;
+  /** Serves wss:// with this key and certificate instead of ws://. */
+  tls?: { key: string; cert: string };
+}
+
+export async function startFakeCore(options: FakeCoreOptions = {}): Promise<FakeCore> {
+  const autoPong = options.autoPong ?? true;
+  const https = options.tls && createServer(options.tls);
+  const server = https ? new WebSocketServer({ server: https, autoPong }) : new WebSocketServer({ host: "127.0.0.1", port: 0, autoPong });
+  if (https) https.listen(0, "127.0.0.1");
+  await once(https ?? server, "listening");
+  const address = (https ?? server).address() as AddressInfo;
   const sessions: FakeSession[] = [];
   const changed = createSignal();
 
@@ -55,7 +66,7 @@ export async function startFakeCore(options: { autoPong?: boolean } = {}): Promi
   });
 
   return {
-    url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/ws/satellite`,
+    url: `${https ? "wss" : "ws"}://127.0.0.1:${address.port}/ws/satellite`,
     sessions,
     session: async (index) => {
       await waitFor(() => sessions.length > index, changed.subscribe, 10_000, `connection #${index + 1}`);
@@ -64,6 +75,7 @@ export async function startFakeCore(options: { autoPong?: boolean } = {}): Promi
     stop: async () => {
       for (const client of server.clients) client.terminate();
       await new Promise((resolve) => server.close(resolve));
+      if (https) await new Promise((resolve) => https.close(resolve));
     },
   };
 }
