@@ -57,6 +57,8 @@ export interface NotifyAction {
   channel: string;
   title?: string;
   message: string;
+  /** Sent with the notification (webhook `severity`, the `[WARNING]` in chat and email subjects); `warning` when absent. */
+  severity?: "info" | "warning" | "critical";
 }
 export interface DelayAction {
   duration: Duration;
@@ -164,7 +166,7 @@ const actionSpecSchemas = {
     timeoutMs: z.number().int().min(100).max(60_000).default(10_000),
     retries: z.number().int().min(0).max(10).default(3),
   }),
-  notify: z.strictObject({ channel: z.string().min(1), title: templateSchema.optional(), message: templateSchema.min(1) }),
+  notify: z.strictObject({ channel: z.string().min(1), title: templateSchema.optional(), message: templateSchema.min(1), severity: z.enum(["info", "warning", "critical"]).optional() }),
   delay: z.strictObject({ duration: boundedDurationSchema(MAX_AUTOMATION_DELAY_MS, MAX_DELAY_LABEL) }),
   get wait_until() {
     return z.strictObject({

@@ -8,6 +8,7 @@ import {
   type Condition,
   durationMs,
   type JsonValue,
+  type NotifyAction,
   type WebhookAction,
 } from "@vantage/protocol";
 import type { z } from "zod";
@@ -41,7 +42,7 @@ export type CompiledAction = StepBase &
   (
     | { kind: "log"; message: Template }
     | ({ kind: "webhook"; url: Template; headers: Array<[string, Template]>; body: JsonTemplate | null } & Pick<WebhookAction, "method" | "secret" | "timeoutMs" | "retries">)
-    | { kind: "notify"; channel: string; title: Template | null; message: Template }
+    | ({ kind: "notify"; channel: string; title: Template | null; message: Template } & Pick<NotifyAction, "severity">)
     | { kind: "delay"; durationMs: number }
     | {
         kind: "wait_until";
@@ -131,7 +132,12 @@ const SPEC_COMPILERS: SpecCompilers = {
       retries: spec.retries,
     };
   },
-  notify: (spec, path, compiler) => ({ channel: spec.channel, title: optionalTemplate(spec.title, `${path}.title`, compiler), message: template(spec.message, `${path}.message`, compiler) }),
+  notify: (spec, path, compiler) => ({
+    channel: spec.channel,
+    title: optionalTemplate(spec.title, `${path}.title`, compiler),
+    message: template(spec.message, `${path}.message`, compiler),
+    severity: spec.severity,
+  }),
   delay: (spec) => ({ durationMs: durationMs(spec.duration) }),
   wait_until: (spec, path, compiler) => ({
     condition: compileCondition(spec.condition, `${path}.condition`, compiler.scope),

@@ -4,17 +4,11 @@
 // the stored value.
 import type { Action, WebhookAction } from "@vantage/protocol";
 import type { SecretBox } from "../crypto/index.ts";
+// The one rule for credential headers: sealed at rest and `<redacted>` here, never sent to another origin by the outbound client.
+import { isCredentialHeader } from "../outbound/index.ts";
 import type { AutomationIssue } from "./compile-scope.ts";
 
 export const REDACTED = "<redacted>";
-
-// Headers that carry credentials by name or by convention.
-const CREDENTIAL_HEADER = /authorization|cookie|token|secret|password|signature|api-?key/i;
-
-/** Whether a header's value is a credential: sealed at rest, `<redacted>` when shown. */
-export function isCredentialHeader(name: string): boolean {
-  return CREDENTIAL_HEADER.test(name);
-}
 
 type WebhookVisitor = (webhook: WebhookAction, path: string) => WebhookAction;
 

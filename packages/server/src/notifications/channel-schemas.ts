@@ -11,7 +11,7 @@ const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http:// or http
 const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/, "must be an HTTP header name");
 const headerValue = z.string().max(4096, "must be at most 4096 characters").regex(/^[^\r\n\0]*$/, "must not contain line breaks");
 
-const RESERVED_HEADERS = new Set(["content-type", "content-length", "host", "x-vantage-signature"]);
+const RESERVED_HEADERS = new Set(["content-type", "content-length", "host", "x-vantage-signature", "idempotency-key"]);
 
 const webhook = z.strictObject({
   url: httpUrl,
@@ -28,6 +28,8 @@ const webhook = z.strictObject({
 const chatWebhook = z.strictObject({
   /** The incoming-webhook URL: its path is the token, so the whole URL is secret. */
   webhookUrl: httpUrl,
+  /** Lets the text ping (`<!here>`, `<@U…>` on Slack; `@everyone`, roles, users on Discord); off: they arrive as plain text. */
+  mentions: z.boolean().optional(),
 });
 
 const email = z.strictObject({

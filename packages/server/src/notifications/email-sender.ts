@@ -1,8 +1,9 @@
 // Email deliveries over SMTP through nodemailer: one connection per notification, closed
 // after it, so a channel's edit takes effect at once and nothing stays open between alerts.
 import { createTransport } from "nodemailer";
+import { withTimeout } from "../outbound/index.ts";
 import type { ChannelSettingsOf } from "./channel-schemas.ts";
-import { type ChannelSender, headline, rejected, undeliverable, withTimeout } from "./sender.ts";
+import { type ChannelSender, headline, rejected, undeliverable } from "./sender.ts";
 
 export interface EmailSenderOptions {
   timeoutMs: number;

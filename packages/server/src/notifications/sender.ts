@@ -1,9 +1,11 @@
 // The one interface every channel type delivers through, and the errors a delivery fails
 // with: transient (retry later) or rejected (the receiver refused; fix the channel).
+import type { NotifyAction } from "@vantage/protocol";
 import { VantageError } from "../errors.ts";
 import type { ChannelSettingsOf, ChannelType } from "./channel-schemas.ts";
 
-export type Severity = "info" | "warning" | "critical";
+/** info, warning or critical: the values a `notify` step may set. */
+export type Severity = NonNullable<NotifyAction["severity"]>;
 
 export interface Notification {
   title: string;
@@ -21,6 +23,11 @@ export interface DeliveryReceipt {
 export interface SendOptions {
   /** Cancels the delivery (each sender also stops at its own timeout). */
   signal?: AbortSignal;
+  /**
+   * Names this notification across retries, sent as `Idempotency-Key` by webhook channels: a
+   * notify step's `<runId>:<stepPath>`. Absent, every call is a new notification with a fresh key.
+   */
+  idempotencyKey?: string;
 }
 
 /** Delivers or throws a VantageError (see undeliverable and rejected below). */
@@ -37,20 +44,14 @@ export function deliver(senders: NotificationSenders, channel: ResolvedChannel, 
   return send(channel.settings, notification, options);
 }
 
-/** Worth retrying later: unreachable, timed out, or the receiver answered 5xx or 429. */
+/** Worth retrying later: unreachable, timed out, or an answer the outbound retry table calls transient (429, most 5xx …). */
 export function undeliverable(message: string, options: { status?: number; cause?: unknown } = {}): VantageError {
   return new VantageError("transient", "notification_undeliverable", message, { cause: options.cause, details: { status: options.status } });
 }
 
-/** Not worth retrying: the receiver refused (4xx, SMTP 5xx, bad credentials); the channel needs fixing. */
+/** Not worth retrying: the receiver refused (most 4xx, a redirect, SMTP 5xx, bad credentials); the channel needs fixing. */
 export function rejected(message: string, options: { status?: number; cause?: unknown } = {}): VantageError {
   return new VantageError("invalid_input", "notification_rejected", message, { cause: options.cause, details: { status: options.status } });
-}
-
-/** The caller's signal and the sender's own timeout as one signal. */
-export function withTimeout(signal: AbortSignal | undefined, timeoutMs: number): AbortSignal {
-  const timeout = AbortSignal.timeout(timeoutMs);
-  return signal ? AbortSignal.any([signal, timeout]) : timeout;
 }
 
 /** The title with its severity in front, e.g. `[CRITICAL] eu-west is down`: the subject line of every channel. */

@@ -1,5 +1,6 @@
 import type { Hono } from "hono";
 import { createHmac, randomBytes, randomUUID } from "node:crypto";
+import packageJson from "../../package.json" with { type: "json" };
 import type pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createSecretBox } from "../../src/crypto/index.ts";
@@ -26,6 +27,8 @@ const logger = silentLogger();
 let pool: pg.Pool;
 let service: NotificationService;
 let receiver: HttpReceiver;
+// A second origin: where redirects point.
+let elsewhere: HttpReceiver;
 let smtp: SmtpReceiver;
 let refusedOrigin: string;
 
@@ -40,12 +43,14 @@ beforeAll(async () => {
   service = new NotificationService({ pool, box: createSecretBox(randomBytes(32)), senders: createNotificationSenders({ timeoutMs: 5_000, now: () => CLOCK }) });
   app = await appWith(createNotificationChannelRoutes({ service }));
   receiver = await startHttpReceiver();
+  elsewhere = await startHttpReceiver();
   smtp = await startSmtpReceiver(SMTP_LOGIN);
   refusedOrigin = `http://127.0.0.1:${await findFreePort()}`;
 });
 
 afterAll(async () => {
   await receiver?.close();
+  await elsewhere?.close();
   await smtp?.close();
   await pool?.end();
 });
@@ -252,12 +257,12 @@ describe("delivering to each channel type", () => {
     expect(JSON.parse(receiver.requests[0]!.body)).toEqual({ text: expect.stringMatching(/^\*\[INFO\] Vantage test notification\*\nThis is a test/) });
   });
 
-  it("delivers to Discord as { content } on the webhook URL", async () => {
+  it("delivers to Discord as { content, allowed_mentions } on the webhook URL", async () => {
     const channel = await createChannel("discord", discordConfig());
     expect(await testDelivery(channel.id)).toEqual({ ok: true, status: 200 });
     expect(receiver.requests).toHaveLength(1);
     expect(receiver.requests[0]).toMatchObject({ path: `/api/webhooks/123/${SECRETS.discordToken}` });
-    expect(JSON.parse(receiver.requests[0]!.body)).toEqual({ content: expect.stringMatching(/^\*\*\[INFO\] Vantage test notification\*\*\nThis is a test/) });
+    expect(JSON.parse(receiver.requests[0]!.body)).toEqual({ content: expect.stringMatching(/^\*\*\[INFO\] Vantage test notification\*\*\nThis is a test/), allowed_mentions: { parse: [] } });
   });
 
   it("delivers email over SMTP, logged in, to every recipient", async () => {
@@ -271,6 +276,35 @@ describe("delivering to each channel type", () => {
     expect(mail).toMatchObject({ from: "vantage@example.test", to: ["ops@example.test", "oncall@example.test"], user: SMTP_LOGIN.username });
     expect(mail.raw).toMatch(/^Subject: \[INFO\] Vantage test notification\r$/m);
     expect(mail.raw.replace(/=\r\n/g, "")).toContain(`This is a test of the notification channel "${channel.name}"`);
+  });
+
+  it("identifies itself as Vantage/<version of the core> to every HTTP receiver", async () => {
+    for (const [type, config] of [["webhook", webhookConfig()], ["slack", slackConfig()], ["discord", discordConfig()]] as const) {
+      expect(await testDelivery((await createChannel(type, config)).id)).toMatchObject({ ok: true });
+    }
+    expect(receiver.requests.map((request) => request.headers["user-agent"])).toEqual(Array(3).fill(`Vantage/${packageJson.version}`));
+  });
+
+  it("sends a fresh Idempotency-Key with every test delivery of a webhook channel", async () => {
+    const channel = await createChannel("webhook", { url: `${receiver.origin}/keyed` });
+    await testDelivery(channel.id);
+    await testDelivery(channel.id);
+    const keys = receiver.requests.map((request) => request.headers["idempotency-key"]);
+    expect(keys).toEqual([expect.stringMatching(/^[0-9a-f-]{36}$/), expect.stringMatching(/^[0-9a-f-]{36}$/)]);
+    expect(keys[0]).not.toBe(keys[1]);
+  });
+
+  it("refuses Idempotency-Key among a webhook channel's headers: Vantage sets it", async () => {
+    const answer = await call("POST", "", { name: "forged-key", type: "webhook", config: { url: "https://example.test", headers: { "Idempotency-Key": "x" } } });
+    expect(issuePaths(answer)).toEqual(["config.headers"]);
+  });
+
+  it("accepts a mentions opt-in on Slack and Discord channels and shows it", async () => {
+    const slack = await createChannel("slack", { ...slackConfig(), mentions: true });
+    const discord = await createChannel("discord", { ...discordConfig(), mentions: false });
+    expect([slack.config, discord.config]).toEqual([{ mentions: true }, { mentions: false }]);
+    const wrong = await call("POST", "", { name: "mentions-on-email", type: "email", config: { ...emailConfig(), mentions: true } });
+    expect(issuePaths(wrong)).toEqual(["config.mentions"]);
   });
 
   it("sends through NotificationService.send, the automation notify action's entry point", async () => {
@@ -295,6 +329,16 @@ describe("reporting failed deliveries", () => {
     const result = await testDelivery(channel.id);
     expect(result).toMatchObject({ ok: false, status: 403, retryable: false, error: expect.stringContaining("403 Forbidden: invalid_token") });
     expectNoSecret(JSON.stringify(result));
+  });
+
+  it("does not follow a redirect: it fails, naming only the origin it pointed to, and sends nothing there", async () => {
+    const channel = await createChannel("slack", slackConfig());
+    receiver.answer({ status: 301, headers: { location: `${elsewhere.origin}/services/T000/B000/${SECRETS.slackToken}` } });
+    const result = await testDelivery(channel.id);
+    expect(result).toMatchObject({ ok: false, status: 301, retryable: false, error: expect.stringContaining(`pointing to ${elsewhere.origin}/…`) });
+    expectNoSecret(JSON.stringify(result));
+    expect(receiver.requests).toHaveLength(1);
+    expect(elsewhere.requests).toEqual([]);
   });
 
   it("reports a refused connection, naming only the receiver's origin", async () => {

@@ -11,14 +11,21 @@ export interface ReceivedRequest {
   body: string;
 }
 
+/** How the receiver answers a request: a status, a text body and any extra headers (e.g. Location). */
+export interface HttpAnswer {
+  status: number;
+  body?: string;
+  headers?: Record<string, string>;
+}
+
 export interface HttpReceiver {
   /** http://127.0.0.1:<port> */
   origin: string;
   requests: ReceivedRequest[];
   /** How the next requests are answered; `hang` never answers. */
-  answer(response: { status: number; body?: string } | "hang"): void;
+  answer(response: HttpAnswer | "hang"): void;
   /** Answers the next requests with these, in order, before falling back to `answer`. */
-  answerNext(...responses: Array<{ status: number; body?: string }>): void;
+  answerNext(...responses: HttpAnswer[]): void;
   /** Calls `listener` after each request is recorded; returns the unsubscribe. */
   subscribe(listener: () => void): () => void;
   close(): Promise<void>;
@@ -26,8 +33,8 @@ export interface HttpReceiver {
 
 export async function startHttpReceiver(): Promise<HttpReceiver> {
   const requests: ReceivedRequest[] = [];
-  let answer: { status: number; body?: string } | "hang" = { status: 200, body: "ok" };
-  const queued: Array<{ status: number; body?: string }> = [];
+  let answer: HttpAnswer | "hang" = { status: 200, body: "ok" };
+  const queued: HttpAnswer[] = [];
   const listeners = new Set<() => void>();
   const hanging: ServerResponse[] = [];
   const server = createServer((request, response) => {
@@ -37,7 +44,7 @@ export async function startHttpReceiver(): Promise<HttpReceiver> {
       requests.push({ method: request.method!, path: request.url!, headers: request.headers, body: Buffer.concat(chunks).toString("utf8") });
       const next = queued.shift() ?? answer;
       if (next === "hang") hanging.push(response);
-      else response.writeHead(next.status, { "content-type": "text/plain" }).end(next.body ?? "");
+      else response.writeHead(next.status, { "content-type": "text/plain", ...next.headers }).end(next.body ?? "");
       listeners.forEach((listener) => listener());
     });
   });

@@ -1,0 +1,159 @@
+// The one outbound HTTP client: every request Vantage makes to a URL a user configured goes
+// through `request()`, bounded in time, safe with redirects, and classified by one retry table.
+import { type Hop, nextHop, redirectTarget } from "./redirect-hop.ts";
+import { readBodyPrefix } from "./read-body-prefix.ts";
+import { type FailureKind, isRetryable } from "./retryable.ts";
+import { withTimeout } from "./with-timeout.ts";
+
+export interface OutboundClientOptions {
+  /** Sent as User-Agent unless a request sets its own, e.g. `Vantage/0.1.0`. */
+  userAgent: string;
+}
+
+/**
+ * What a 3xx answer means. `"refuse"`: a failure naming where it pointed (webhooks and
+ * notifications: following would turn a POST into a GET, recorded as a success). `{ follow: n }`:
+ * up to n redirects are followed (probes), and credential headers never reach another origin.
+ */
+export type RedirectPolicy = "refuse" | { follow: number };
+
+export interface OutboundRequest {
+  url: string;
+  /** Default GET. */
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /** Bounds the whole exchange: connecting, every redirect, the answer and reading its body. */
+  timeoutMs: number;
+  /** The caller's cancellation (e.g. the process shutting down), combined with the timeout. */
+  signal?: AbortSignal;
+  /** Default `"refuse"`. */
+  redirect?: RedirectPolicy;
+  /** How much of the response body is kept, in bytes; default 2048. */
+  maxBodyBytes?: number;
+  /** The URL itself is a secret (a chat webhook's path is its token): messages name only origins. */
+  secretUrl?: boolean;
+}
+
+export interface OutboundResponse {
+  ok: true;
+  status: number;
+  statusText: string;
+  headers: Headers;
+  /** The first `maxBodyBytes` of the body. */
+  body: string;
+  /** The URL that answered: the request's, or where redirects led. */
+  url: string;
+}
+
+export interface OutboundFailure {
+  ok: false;
+  kind: FailureKind;
+  /** Whether another attempt may succeed: the one table in retryable.ts. */
+  retryable: boolean;
+  /** What happened, naming the receiver by its origin (never a secret URL's path); no final period. */
+  message: string;
+  /** The receiver's answer, when it answered. */
+  status?: number;
+  statusText?: string;
+  body?: string;
+  /** Where a redirect pointed, as the message shows it. */
+  location?: string;
+  cause?: unknown;
+}
+
+export type OutboundResult = OutboundResponse | OutboundFailure;
+
+export interface OutboundClient {
+  /** Never throws: every way a request can go wrong is an OutboundFailure. */
+  request(request: OutboundRequest): Promise<OutboundResult>;
+}
+
+const DEFAULT_MAX_BODY_BYTES = 2_048;
+// A URL in a message is cut here: a Location header can be as long as the receiver likes.
+const MAX_SHOWN_URL = 300;
+
+type FailureDetails = Omit<OutboundFailure, "ok" | "kind" | "retryable" | "message">;
+
+function failure(kind: FailureKind, message: string, details: FailureDetails = {}): OutboundFailure {
+  return { ok: false, kind, retryable: isRetryable(kind, details.status), message, ...details };
+}
+
+const isHttp = (url: URL) => url.protocol === "http:" || url.protocol === "https:";
+
+/** A URL as messages show it: without user info, cut when long, only its origin when the URL is secret. */
+function shown(url: URL, secret: boolean): string {
+  if (secret) return isHttp(url) ? `${url.origin}/…` : `a ${url.protocol} URL`;
+  const copy = new URL(url);
+  copy.username = "";
+  copy.password = "";
+  return copy.href.length > MAX_SHOWN_URL ? `${copy.href.slice(0, MAX_SHOWN_URL)}…` : copy.href;
+}
+
+function parseHttpUrl(url: string): URL | undefined {
+  const parsed = URL.canParse(url) ? new URL(url) : undefined;
+  return parsed && isHttp(parsed) ? parsed : undefined;
+}
+
+export function createOutboundClient(options: OutboundClientOptions): OutboundClient {
+  return {
+    async request(request) {
+      const url = parseHttpUrl(request.url);
+      if (!url) {
+        const what = request.secretUrl ? "The URL" : JSON.stringify(request.url.slice(0, MAX_SHOWN_URL));
+        return failure("invalid_request", `${what} is not a valid http:// or https:// URL`);
+      }
+      let headers: Headers;
+      try {
+        headers = new Headers(request.headers);
+      } catch (error) {
+        return failure("invalid_request", `The request to ${url.origin} has an invalid header: ${(error as Error).message}`, { cause: error });
+      }
+      if (!headers.has("user-agent")) headers.set("user-agent", options.userAgent);
+      const signal = withTimeout(request.signal, request.timeoutMs);
+      return exchange({ url, method: request.method ?? "GET", headers, body: request.body }, request, signal);
+    },
+  };
+}
+
+/** Makes the request and, as the policy allows, follows its redirects; the answer or the failure. */
+async function exchange(first: Hop, request: OutboundRequest, signal: AbortSignal): Promise<OutboundResult> {
+  const policy = request.redirect ?? "refuse";
+  let hop = first;
+  for (let followed = 0; ; followed++) {
+    let response: Response;
+    try {
+      // Redirects are ours to judge: fetch would follow them with every header, to any origin.
+      response = await fetch(hop.url, { method: hop.method, headers: hop.headers, body: hop.body, signal, redirect: "manual" });
+    } catch (error) {
+      return transportFailure(error, hop.url, request, signal);
+    }
+    const location = redirectTarget(response, hop.url);
+    if (location === undefined) return answered(response, hop.url, request.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
+    await response.body?.cancel().catch(() => undefined);
+    const where = shown(location, request.secretUrl ?? false);
+    const details = { status: response.status, statusText: response.statusText, location: where };
+    const pointing = `${hop.url.origin} answered ${response.status} pointing to ${where}`;
+    if (policy === "refuse") return failure("redirect", `${pointing}; redirects are not followed: use that URL instead`, details);
+    if (followed >= policy.follow) return failure("redirect_limit", `${pointing}: more than ${policy.follow} redirects`, details);
+    if (!isHttp(location)) return failure("redirect", `${pointing}, which is not an http:// or https:// URL`, details);
+    hop = nextHop(hop, response.status, location);
+  }
+}
+
+async function answered(response: Response, url: URL, maxBodyBytes: number): Promise<OutboundResult> {
+  const answer = { status: response.status, statusText: response.statusText, body: await readBodyPrefix(response, maxBodyBytes) };
+  if (response.ok) return { ok: true, ...answer, headers: response.headers, url: url.href };
+  return failure("status", `${url.origin} answered ${response.status}`, answer);
+}
+
+function transportFailure(error: unknown, url: URL, request: OutboundRequest, signal: AbortSignal): OutboundFailure {
+  // The caller's cancellation wins: it is why the timeout no longer matters.
+  if (request.signal?.aborted) return failure("cancelled", `The request to ${url.origin} was cancelled`, { cause: request.signal.reason });
+  if (signal.aborted) return failure("timeout", `${url.origin} did not answer within ${request.timeoutMs} ms`, { cause: error });
+  // fetch reports network failures as "fetch failed" with the reason as cause; a request it
+  // refuses to make (a GET with a body, a bad method) has none.
+  const cause = (error as Error).cause as (Error & { code?: string }) | undefined;
+  if (cause === undefined) return failure("invalid_request", `The request to ${url.origin} is invalid: ${(error as Error).message}`, { cause: error });
+  return failure("network", `Could not reach ${url.origin}: ${cause.message || cause.code || String(cause)}`, { cause: error });
+}

@@ -1,0 +1,223 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type HttpReceiver, startHttpReceiver } from "../../server/test/notifications/receivers.ts";
+import { createOutboundClient, isRetryableStatus, type OutboundFailure, type OutboundResult } from "../src/index.ts";
+
+const client = createOutboundClient({ userAgent: "Vantage/9.9.9-test" });
+
+// Two receivers on two ports: two origins.
+let first: HttpReceiver;
+let second: HttpReceiver;
+let refusedOrigin: string;
+
+beforeAll(async () => {
+  first = await startHttpReceiver();
+  second = await startHttpReceiver();
+  // A port that was just free: nothing listens there.
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  refusedOrigin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+afterAll(async () => {
+  await first?.close();
+  await second?.close();
+});
+beforeEach(() => {
+  for (const receiver of [first, second]) {
+    receiver.requests.length = 0;
+    receiver.answer({ status: 200, body: "ok" });
+  }
+});
+
+const CREDENTIALS = {
+  Authorization: "Bearer sk-live-123",
+  "Proxy-Authorization": "Basic cHJveHk6c2VjcmV0",
+  Cookie: "session=789",
+  "X-Api-Key": "key-456",
+  "X-Vantage-Signature": "t=1,v1=00",
+};
+
+function failed(result: OutboundResult): OutboundFailure {
+  if (result.ok) throw new Error(`expected a failure, got ${result.status}`);
+  return result;
+}
+
+describe("what every request carries", () => {
+  it("sends the client's User-Agent", async () => {
+    await client.request({ url: `${first.origin}/ua`, timeoutMs: 5_000 });
+    expect(first.requests[0]!.headers["user-agent"]).toBe("Vantage/9.9.9-test");
+  });
+
+  it("lets a request set its own User-Agent", async () => {
+    await client.request({ url: `${first.origin}/ua`, headers: { "user-agent": "probe/1" }, timeoutMs: 5_000 });
+    expect(first.requests[0]!.headers["user-agent"]).toBe("probe/1");
+  });
+});
+
+describe("refusing redirects (the default)", () => {
+  it("fails on a 302, naming where it pointed, and sends nothing there", async () => {
+    first.answer({ status: 302, headers: { location: `${second.origin}/next?x=1` } });
+
+    const result = failed(await client.request({ url: `${first.origin}/hook`, method: "POST", headers: CREDENTIALS, body: "{}", timeoutMs: 5_000 }));
+
+    expect(result).toMatchObject({ kind: "redirect", retryable: false, status: 302, location: `${second.origin}/next?x=1` });
+    expect(result.message).toBe(`${first.origin} answered 302 pointing to ${second.origin}/next?x=1; redirects are not followed: use that URL instead`);
+    expect(first.requests.map((request) => request.method)).toEqual(["POST"]);
+    expect(second.requests).toEqual([]);
+  });
+
+  it("names only the origin it pointed to when the URL is a secret", async () => {
+    first.answer({ status: 301, headers: { location: `${second.origin}/services/T/B/token-5ecret` } });
+
+    const result = failed(await client.request({ url: `${first.origin}/services/T/B/old-5ecret`, method: "POST", body: "{}", timeoutMs: 5_000, secretUrl: true }));
+
+    expect(result.message).toContain(`pointing to ${second.origin}/…`);
+    expect(JSON.stringify(result)).not.toMatch(/5ecret/);
+  });
+});
+
+describe("following redirects when asked", () => {
+  it("never sends credential headers to another origin, and keeps the others", async () => {
+    first.answer({ status: 307, headers: { location: `${second.origin}/landed` } });
+
+    const result = await client.request({ url: `${first.origin}/start`, method: "POST", headers: { ...CREDENTIALS, "X-Team": "ops" }, body: '{"a":1}', timeoutMs: 5_000, redirect: { follow: 3 } });
+
+    expect(result).toMatchObject({ ok: true, status: 200, url: `${second.origin}/landed` });
+    expect(first.requests[0]!.headers).toMatchObject({ authorization: CREDENTIALS.Authorization, cookie: CREDENTIALS.Cookie });
+    const [landed] = second.requests;
+    // 307 repeats the request: same method and body.
+    expect(landed).toMatchObject({ method: "POST", path: "/landed", body: '{"a":1}', headers: { "x-team": "ops", "user-agent": "Vantage/9.9.9-test" } });
+    for (const name of Object.keys(CREDENTIALS)) expect(landed!.headers).not.toHaveProperty(name.toLowerCase());
+  });
+
+  it("keeps credentials on a redirect within the same origin", async () => {
+    first.answerNext({ status: 302, headers: { location: "/same-origin" } });
+
+    await client.request({ url: `${first.origin}/start`, headers: { Authorization: CREDENTIALS.Authorization }, timeoutMs: 5_000, redirect: { follow: 1 } });
+
+    expect(first.requests.map((request) => [request.path, request.headers.authorization])).toEqual([
+      ["/start", CREDENTIALS.Authorization],
+      ["/same-origin", CREDENTIALS.Authorization],
+    ]);
+  });
+
+  it("does not send credentials back to the first origin once they were dropped", async () => {
+    first.answerNext({ status: 302, headers: { location: `${second.origin}/away` } });
+    second.answerNext({ status: 302, headers: { location: `${first.origin}/back` } });
+
+    await client.request({ url: `${first.origin}/start`, headers: { Cookie: CREDENTIALS.Cookie }, timeoutMs: 5_000, redirect: { follow: 2 } });
+
+    expect(first.requests.map((request) => [request.path, request.headers.cookie])).toEqual([
+      ["/start", CREDENTIALS.Cookie],
+      ["/back", undefined],
+    ]);
+  });
+
+  it("turns a POST into a bodiless GET on a 303, as browsers do", async () => {
+    first.answerNext({ status: 303, headers: { location: `${second.origin}/see-other` } });
+
+    await client.request({ url: `${first.origin}/form`, method: "POST", headers: { "content-type": "application/json" }, body: '{"a":1}', timeoutMs: 5_000, redirect: { follow: 1 } });
+
+    expect(second.requests[0]).toMatchObject({ method: "GET", body: "" });
+    expect(second.requests[0]!.headers).not.toHaveProperty("content-type");
+  });
+
+  it("fails after the allowed number of redirects, without making another request", async () => {
+    first.answer({ status: 302, headers: { location: "/loop" } });
+
+    const result = failed(await client.request({ url: `${first.origin}/loop`, timeoutMs: 5_000, redirect: { follow: 2 } }));
+
+    expect(result).toMatchObject({ kind: "redirect_limit", retryable: false, status: 302 });
+    expect(result.message).toContain("more than 2 redirects");
+    expect(first.requests).toHaveLength(3);
+  });
+
+  it("refuses to follow a redirect to anything but http or https", async () => {
+    first.answer({ status: 302, headers: { location: "file:///etc/passwd" } });
+
+    const result = failed(await client.request({ url: `${first.origin}/x`, timeoutMs: 5_000, redirect: { follow: 5 } }));
+
+    expect(result).toMatchObject({ kind: "redirect", retryable: false });
+    expect(result.message).toContain("not an http:// or https:// URL");
+  });
+});
+
+describe("failures and whether to retry them", () => {
+  it("reports a receiver that does not answer in time as a timeout worth retrying", async () => {
+    first.answer("hang");
+    const result = failed(await client.request({ url: `${first.origin}/slow`, timeoutMs: 100 }));
+    expect(result).toMatchObject({ kind: "timeout", retryable: true, message: `${first.origin} did not answer within 100 ms` });
+  });
+
+  it("reports a request the caller cancelled as cancelled, not worth retrying", async () => {
+    first.answer("hang");
+    const controller = new AbortController();
+    const unsubscribe = first.subscribe(() => controller.abort(new Error("shutting down")));
+    const result = failed(await client.request({ url: `${first.origin}/slow`, timeoutMs: 30_000, signal: controller.signal }));
+    unsubscribe();
+    expect(result).toMatchObject({ kind: "cancelled", retryable: false, message: `The request to ${first.origin} was cancelled` });
+  });
+
+  it("reports a refused connection as a network failure worth retrying", async () => {
+    const result = failed(await client.request({ url: `${refusedOrigin}/x`, timeoutMs: 5_000 }));
+    expect(result).toMatchObject({ kind: "network", retryable: true });
+    expect(result.message).toMatch(/^Could not reach http:\/\/127\.0\.0\.1:\d+: connect ECONNREFUSED/);
+  });
+
+  it.each([
+    ["a URL that does not parse", { url: "not a url" }],
+    ["a data: URL", { url: "data:text/plain,hello" }],
+    ["a header value with a line break", { headers: { "x-bad": "a\nb" } }],
+    ["a GET with a body", { method: "GET", body: "{}" }],
+  ])("refuses %s as an invalid request, sending nothing", async (_what, change) => {
+    const result = failed(await client.request({ url: `${first.origin}/x`, timeoutMs: 5_000, ...change }));
+    expect(result).toMatchObject({ kind: "invalid_request", retryable: false });
+    expect(first.requests).toEqual([]);
+  });
+
+  it("reports a non-2xx answer with its status, text and body, retryable as the table says", async () => {
+    first.answer({ status: 503, body: "maintenance" });
+    expect(await client.request({ url: `${first.origin}/x`, timeoutMs: 5_000 })).toMatchObject({ ok: false, kind: "status", retryable: true, status: 503, statusText: "Service Unavailable", body: "maintenance", message: `${first.origin} answered 503` });
+    first.answer({ status: 422, body: "bad field" });
+    expect(await client.request({ url: `${first.origin}/x`, timeoutMs: 5_000 })).toMatchObject({ ok: false, kind: "status", retryable: false, status: 422 });
+  });
+
+  it.each([
+    [408, true],
+    [425, true],
+    [429, true],
+    [500, true],
+    [502, true],
+    [503, true],
+    [504, true],
+    [507, true],
+    [599, true],
+    [501, false],
+    [505, false],
+    [511, false],
+    [400, false],
+    [401, false],
+    [404, false],
+    [409, false],
+    [422, false],
+    [304, false],
+  ])("classes an answer %i as retryable: %s", (status, retryable) => {
+    expect(isRetryableStatus(status)).toBe(retryable);
+  });
+});
+
+describe("reading the answer", () => {
+  it("keeps only the first bytes of a large body", async () => {
+    first.answer({ status: 200, body: "x".repeat(200_000) });
+    const result = await client.request({ url: `${first.origin}/big`, timeoutMs: 5_000, maxBodyBytes: 1_000 });
+    expect(result).toMatchObject({ ok: true, body: "x".repeat(1_000) });
+  });
+
+  it("drops a character the byte limit cuts in half", async () => {
+    first.answer({ status: 200, body: "é".repeat(100) });
+    const result = await client.request({ url: `${first.origin}/accents`, timeoutMs: 5_000, maxBodyBytes: 11 });
+    expect(result).toMatchObject({ ok: true, body: "é".repeat(5) });
+  });
+});

@@ -1,0 +1,13 @@
+// The core's outbound HTTP: the one client every request to a user's URL goes through (webhook
+// steps, notification senders, later HTTP probes), identified as `Vantage/<version of the core>`.
+import { createOutboundClient } from "@vantage/outbound";
+import packageJson from "../../package.json" with { type: "json" };
+
+export { IDEMPOTENCY_HEADER, isCredentialHeader, isRetryable, isRetryableStatus, withTimeout } from "@vantage/outbound";
+export type { FailureKind, OutboundClient, OutboundFailure, OutboundRequest, OutboundResponse, OutboundResult, RedirectPolicy } from "@vantage/outbound";
+
+/** The core's version, read once from its package.json. */
+export const CORE_VERSION: string = packageJson.version;
+
+/** Holds no connection of its own (fetch pools them), so one for the whole process. */
+export const outbound = createOutboundClient({ userAgent: `Vantage/${CORE_VERSION}` });
