@@ -134,6 +134,20 @@ describe("parallel", () => {
     }
   });
 
+  it("closes a branch's waiting delay as cancelled when another branch fails the run", async () => {
+    engine.receiver.answer({ status: 404 });
+    const automation = await saveAutomation([{ parallel: { branches: [[{ delay: { duration: "1h" } }], [hook("/fails")]] } }]);
+    await loseHeartbeat();
+    await untilEnded();
+
+    expect((await onlyRun(automation)).status).toBe("failed");
+    expect((await stepsOf(automation)).map(([path, status]) => [path, status])).toEqual([
+      ["actions.0", "failed"],
+      ["actions.0.parallel.branches.0.0", "cancelled"],
+      ["actions.0.parallel.branches.1.0", "failed"],
+    ]);
+  });
+
   it("lets the other branches finish while one waits, then resumes the run when the delay is due", async () => {
     const automation = await saveAutomation([{ parallel: { branches: [[{ delay: { duration: "1s" } }, hook("/a-after")], [hook("/b")]] } }]);
     await loseHeartbeat();

@@ -112,6 +112,30 @@ describe("the runs API of an automation", () => {
     expect((await call("GET", `/automations/${other.id}/runs/${body.run.id}`)).status).toBe(404);
   });
 
+  it("marks a step that waited when its run was cancelled as cancelled, so no trace shows it waiting forever", async () => {
+    const automation = await createAutomation({ actions: [{ log: { message: "first" } }, { parallel: { branches: [[{ delay: { duration: "1h" } }], [{ delay: { duration: "2h" } }]] } }] });
+    const started = await call<{ run: RunView }>("POST", `/automations/${automation.id}/run`, {});
+    const executor = createRunExecutor({ pool: instance.pool, ...options, entities: instance.entities, notifications, box, logger: silentLogger() });
+    await executor.execute(started.body.run.id);
+    const trace = () => call<{ run: RunView; steps: StepView[] }>("GET", `/automations/${automation.id}/runs/${started.body.run.id}`);
+    expect((await trace()).body.steps.map((step) => [step.path, step.status])).toEqual([
+      ["actions.0", "succeeded"],
+      ["actions.1", "running"],
+      ["actions.1.parallel.branches.0.0", "waiting"],
+      ["actions.1.parallel.branches.1.0", "waiting"],
+    ]);
+
+    expect((await call("POST", `/automations/${automation.id}/runs/${started.body.run.id}/cancel`)).status).toBe(200);
+    const { body } = await trace();
+    expect(body.run.status).toBe("cancelled");
+    expect(body.steps.map((step) => [step.path, step.status, step.finishedAt !== null])).toEqual([
+      ["actions.0", "succeeded", true],
+      ["actions.1", "cancelled", true],
+      ["actions.1.parallel.branches.0.0", "cancelled", true],
+      ["actions.1.parallel.branches.1.0", "cancelled", true],
+    ]);
+  });
+
   it("counts a manual run in the context it names under concurrency: context, and refuses a context elsewhere", async () => {
     const automation = await createAutomation({ mode: "single", concurrency: "context" });
     const first = await call<{ run: RunView }>("POST", `/automations/${automation.id}/run`, { contextKey: "sat-a" });
