@@ -101,7 +101,7 @@ export function createAutomationRoutes(options: AutomationRoutesOptions): Hono {
     return c.json({ skips, next: nextCursor(skips, query.limit, (skip) => skip.id) });
   });
 
-  routes.route("/", createRunRoutes({ pool: options.pool, store }));
+  routes.route("/", createRunRoutes({ pool: options.pool, store, triggers: options.triggers }));
 
   routes.delete("/:id", async (c) => {
     await store.remove(c.req.param("id"));

@@ -141,7 +141,8 @@ describe("parallel", () => {
     await untilEnded();
 
     expect((await onlyRun(automation)).status).toBe("failed");
-    expect((await stepsOf(automation)).map(([path, status]) => [path, status])).toEqual([
+    // Branches start side by side: compare in path order.
+    expect((await stepsOf(automation)).map(([path, status]) => [path, status]).sort()).toEqual([
       ["actions.0", "failed"],
       ["actions.0.parallel.branches.0.0", "cancelled"],
       ["actions.0.parallel.branches.1.0", "failed"],
@@ -279,7 +280,8 @@ describe("one execution at a time, and only while the run is running", () => {
 
     expect((await onlyRun(automation)).status).toBe("cancelled");
     expect(paths()).toEqual(["/slow"]);
-    expect((await stepsOf(automation)).map(([path, status]) => [path, status])).toEqual([["actions.0", "failed"]]);
+    // Branches start side by side: compare in path order.
+    expect((await stepsOf(automation)).map(([path, status]) => [path, status]).sort()).toEqual([["actions.0", "failed"]]);
     expect(ended()).toBe(false);
   });
 
