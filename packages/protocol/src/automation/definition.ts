@@ -2,6 +2,7 @@
 // errors at field paths, plus its JSON Schema for editors. Expressions inside are strings
 // here; the core parses them into ASTs when the definition is saved.
 import { z } from "zod";
+import { MAX_USER_REGEX_LENGTH } from "../user-regex.ts";
 import { boundedDurationSchema, type Duration, durationSchema, MAX_AUTOMATION_DELAY_MS } from "./duration.ts";
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -98,16 +99,22 @@ export type Action = { id?: string; continueOnError: boolean } & { [K in ActionK
 
 const MAX_DELAY_LABEL = "30 days";
 
-/** An object with exactly one of `kinds` present; unknown keys are refused by name. */
+/**
+ * An object with exactly one of `kinds` present; unknown keys are refused by name. The JSON
+ * Schema says the same with `oneOf` (exactly one `required` kind holds), so editors agree.
+ */
 function exactlyOne<Shape extends z.core.$ZodLooseShape>(shape: Shape, kinds: readonly string[], what: string) {
-  return z.strictObject(shape).superRefine((value, ctx) => {
-    const present = kinds.filter((kind) => (value as Record<string, unknown>)[kind] !== undefined);
-    if (present.length === 1) return;
-    ctx.addIssue({
-      code: "custom",
-      message: present.length === 0 ? `${what} needs one of: ${kinds.join(", ")}` : `${what} has exactly one of ${kinds.join(", ")}, not ${present.join(" and ")}`,
-    });
-  });
+  return z
+    .strictObject(shape)
+    .superRefine((value, ctx) => {
+      const present = kinds.filter((kind) => (value as Record<string, unknown>)[kind] !== undefined);
+      if (present.length === 1) return;
+      ctx.addIssue({
+        code: "custom",
+        message: present.length === 0 ? `${what} needs one of: ${kinds.join(", ")}` : `${what} has exactly one of ${kinds.join(", ")}, not ${present.join(" and ")}`,
+      });
+    })
+    .meta({ oneOf: kinds.map((kind) => ({ required: [kind] })) });
 }
 
 const jsonSchema: z.ZodType<JsonValue> = z.json();
@@ -120,6 +127,29 @@ const operandSchema = z.union([
   z.array(jsonSchema),
   z.strictObject({ value: jsonSchema }),
 ]);
+
+// `matches` takes a literal pattern, quoted (`'^eu-'`, escapes as in expressions) or
+// `{ value }`, of at most MAX_USER_REGEX_LENGTH characters as written; the core compiles it
+// on RE2 when the definition is saved.
+const LITERAL_PATTERN = "matches needs a literal pattern, e.g. '^eu-' or { value: \"^eu-\" }";
+const QUOTED = /^\s*(?:'(?:[^'\\]|\\[\s\S])*'|"(?:[^"\\]|\\[\s\S])*")\s*$/;
+const tooLongPattern = `a pattern is at most ${MAX_USER_REGEX_LENGTH} characters`;
+const patternOperandSchema = z.union(
+  [
+    z.string().regex(QUOTED, LITERAL_PATTERN).max(MAX_USER_REGEX_LENGTH + 2, tooLongPattern),
+    z.strictObject({ value: z.string().max(MAX_USER_REGEX_LENGTH, tooLongPattern) }),
+  ],
+  { error: LITERAL_PATTERN },
+);
+
+const compareSchema = z.discriminatedUnion(
+  "op",
+  [
+    z.strictObject({ left: operandSchema, op: z.enum(COMPARE_OPS.filter((op) => op !== "matches") as [Exclude<CompareOp, "matches">]), right: operandSchema }),
+    z.strictObject({ left: operandSchema, op: z.literal("matches"), right: patternOperandSchema }),
+  ],
+  { error: `must be one of: ${COMPARE_OPS.join(", ")}` },
+);
 
 const timeOfDaySchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$/, 'must be a time of day "HH:MM" or "HH:MM:SS"');
 
@@ -145,7 +175,7 @@ export const conditionSchema: z.ZodType<Condition> = z.lazy(() =>
       and: z.array(conditionSchema).optional(),
       or: z.array(conditionSchema).min(1).optional(),
       not: conditionSchema.optional(),
-      compare: z.strictObject({ left: operandSchema, op: z.enum(COMPARE_OPS), right: operandSchema }).optional(),
+      compare: compareSchema.optional(),
       time: timeWindowSchema.optional(),
     },
     CONDITION_KINDS,
@@ -223,7 +253,8 @@ export const AUTOMATION_MODES = ["single", "restart", "queued", "parallel"] as c
 export const AUTOMATION_CONCURRENCY = ["automation", "context"] as const;
 
 export const automationDefinitionSchema = z.strictObject({
-  name: z.string().trim().min(1).max(200),
+  // Blank is refused before trimming, so the JSON Schema can say it too (a pattern).
+  name: z.string().regex(/\S/, "cannot be empty").trim().max(200),
   description: z.string().max(2_000).optional(),
   enabled: z.boolean().default(true),
   triggers: z.array(triggerSpecSchema).min(1, "an automation needs at least one trigger"),

@@ -14,7 +14,9 @@ import type { AutomationIssue } from "./compile-scope.ts";
 import { DEFAULT_LIST_LIMIT, listRuns, listSkips, MAX_LIST_LIMIT, RUN_STATUSES, SKIP_REASONS } from "./automation-runs.ts";
 import { AutomationStore, type AutomationView } from "./automation-store.ts";
 import { checkNotifyChannels } from "./notify-channels.ts";
+import { automationResponse } from "./automation-response.ts";
 import { readDefinitionBody } from "./read-definition-body.ts";
+import { dropReadOnlyFields } from "./read-only-fields.ts";
 import { createRunRoutes } from "./run-routes.ts";
 import { redactSecrets, restoreSecrets } from "./webhook-secrets.ts";
 
@@ -67,25 +69,27 @@ export function createAutomationRoutes(options: AutomationRoutesOptions): Hono {
     return c.json(result.ok && errors.length === 0 ? { valid: true, errors: [], events: result.compiled.eventIds } : { valid: false, errors });
   });
 
-  routes.post("/", async (c) => c.json(redactSecrets(await store.create(await compileBody(await readDefinitionBody(c), null))), 201));
+  routes.post("/", async (c) => automationResponse(c, await store.create(await compileBody(await readDefinitionBody(c), null)), 201));
 
   routes.get("/", async (c) => c.json({ automations: (await store.list()).map(redactSecrets) }));
 
   // The definition's JSON Schema, for editors (registered before /:id, which would take "schema").
   routes.get("/schema", (c) => c.json(automationDefinitionJsonSchema));
 
-  routes.get("/:id", async (c) => c.json(redactSecrets(await store.get(c.req.param("id")))));
+  routes.get("/:id", async (c) => automationResponse(c, await store.get(c.req.param("id"))));
 
   routes.put("/:id", async (c) => {
     const id = c.req.param("id");
     // Read first: an unknown id is a 404 even when the body is also invalid.
     const stored = await store.getWithSecrets(id);
-    return c.json(redactSecrets(await store.replace(id, await compileBody(await readDefinitionBody(c), stored))));
+    // What a GET answered, edited, comes back with its read-only fields: matching ones are dropped.
+    const { definition, readVersion } = dropReadOnlyFields(await readDefinitionBody(c), stored);
+    return automationResponse(c, await store.replace(id, await compileBody(definition, stored), readVersion));
   });
 
-  routes.post("/:id/enable", async (c) => c.json(redactSecrets(await store.setEnabled(c.req.param("id"), true))));
+  routes.post("/:id/enable", async (c) => automationResponse(c, await store.setEnabled(c.req.param("id"), true)));
 
-  routes.post("/:id/disable", async (c) => c.json(redactSecrets(await store.setEnabled(c.req.param("id"), false))));
+  routes.post("/:id/disable", async (c) => automationResponse(c, await store.setEnabled(c.req.param("id"), false)));
 
   routes.get("/:id/runs", async (c) => {
     const { status, ...query } = readQuery(c.req.query(), runsQuerySchema);
@@ -101,7 +105,7 @@ export function createAutomationRoutes(options: AutomationRoutesOptions): Hono {
     return c.json({ skips, next: nextCursor(skips, query.limit, (skip) => skip.id) });
   });
 
-  routes.route("/", createRunRoutes({ pool: options.pool, store }));
+  routes.route("/", createRunRoutes({ pool: options.pool, store, triggers: options.triggers }));
 
   routes.delete("/:id", async (c) => {
     await store.remove(c.req.param("id"));

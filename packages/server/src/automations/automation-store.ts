@@ -6,10 +6,11 @@ import type { AutomationDefinition } from "@vantage/protocol";
 import type pg from "pg";
 import type { SecretBox } from "../crypto/index.ts";
 import type { SqlClient } from "../entities/index.ts";
-import { VantageError } from "../errors.ts";
+import { isVantageError, VantageError } from "../errors.ts";
 import { isUniqueViolation, withTransaction } from "../storage/index.ts";
 import type { CompiledAutomation } from "./compile-automation.ts";
 import { isUuid } from "./ids.ts";
+import { automationChanged } from "./read-only-fields.ts";
 import { openSecrets, redactSecrets, sealSecrets } from "./webhook-secrets.ts";
 
 /** NOTIFY channel: some automation was created, updated, deleted, enabled or disabled. */
@@ -122,14 +123,20 @@ export class AutomationStore {
     return toView(await this.row(id), (definition, automationId) => openSecrets(definition, this.box, automationId));
   }
 
-  /** Replaces the whole definition (including `enabled`) and bumps the version. */
-  async replace(id: string, compiled: CompiledAutomation): Promise<AutomationView> {
+  /**
+   * Replaces the whole definition (including `enabled`) and bumps the version. With
+   * `readVersion` (the version the client edited), only while that is still the stored one.
+   */
+  async replace(id: string, compiled: CompiledAutomation, readVersion?: number): Promise<AutomationView> {
     if (!isUuid(id)) throw notFound(id);
     const parts = storedParts(compiled, this.box, id);
     try {
-      const sql = `UPDATE automations SET name = $2, definition = $3, enabled = $4, trigger_events = $5, version = version + 1, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`;
-      return await this.write(id, "updated", sql, [parts.name, parts.definition, parts.enabled, parts.events], recordVersion);
+      const sql = `UPDATE automations SET name = $2, definition = $3, enabled = $4, trigger_events = $5, version = version + 1, updated_at = now()
+        WHERE id = $1 AND version = coalesce($6, version) RETURNING ${COLUMNS}`;
+      return await this.write(id, "updated", sql, [parts.name, parts.definition, parts.enabled, parts.events, readVersion ?? null], recordVersion);
     } catch (error) {
+      // No row matched: gone (get says so), or replaced since the client read it.
+      if (readVersion !== undefined && isVantageError(error, "not_found")) throw automationChanged(await this.get(id), "version", readVersion);
       throw nameTaken(error, parts.name);
     }
   }

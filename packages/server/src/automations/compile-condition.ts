@@ -1,6 +1,6 @@
 // Compiles a condition config once into a checker `(context) => Promise<boolean>`, the
 // Home Assistant way: parsing, path checks, regexes and time zones are settled at save time.
-import type { CompareOp, CompareSpec, Condition, JsonValue, Operand, TimeWindow, Weekday } from "@vantage/protocol";
+import { type CompareOp, type CompareSpec, compileUserRegex, type Condition, type JsonValue, type Operand, type TimeWindow, type Weekday } from "@vantage/protocol";
 import { canonicalJson } from "../entities/index.ts";
 import { type CompileScope, compileExpression } from "./compile-scope.ts";
 import { evaluate, type EvaluationContext, parseExpression } from "./expressions/index.ts";
@@ -62,13 +62,13 @@ function compileMatches(spec: CompareSpec, path: string, left: ValueOf, scope: C
     scope.errors.push({ path: `${path}.right`, message: "matches needs a literal pattern, e.g. '^eu-' or { value: \"^eu-\" }" });
     return always;
   }
-  let regex: RegExp;
-  try {
-    regex = new RegExp(pattern, "u");
-  } catch (error) {
-    scope.errors.push({ path: `${path}.right`, message: `is not a valid regular expression: ${(error as Error).message}` });
+  // RE2: linear time whatever the pattern and the value, so a filter cannot freeze the core.
+  const compiled = compileUserRegex(pattern);
+  if (!compiled.ok) {
+    scope.errors.push({ path: `${path}.right`, message: compiled.message });
     return always;
   }
+  const { regex } = compiled;
   return async (context) => {
     const value = await left(context);
     return typeof value === "string" && regex.test(value);

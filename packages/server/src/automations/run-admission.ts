@@ -6,6 +6,7 @@
 import type { AutomationDefinition } from "@vantage/protocol";
 import type { SqlClient } from "../entities/index.ts";
 import { ACTIVE_RUN_STATUSES, type DecisionKey, insertRun, insertSkip, type RunTrigger, RUN_TASK, type SkipReason, type Verdict } from "./automation-runs.ts";
+import { cancelOpenSteps } from "./run-records.ts";
 import { clearRunsWaits } from "./run-waits.ts";
 
 /** What a decision needs of the definition: how runs of one scope share it. */
@@ -35,7 +36,7 @@ async function lockScope(tx: SqlClient, automationId: string, contextKey: string
 // A null context key means the automation is one scope: every active run of it counts.
 const SCOPE = "automation_id = $1 AND ($2::text IS NULL OR context_key = $2)";
 
-/** Cancels runs and drops their jobs (a locked job is left to find its run cancelled). */
+/** Cancels runs, closes their open steps and drops their jobs (a locked job is left to find its run cancelled). */
 async function cancelRuns(tx: SqlClient, runIds: readonly string[], reason: string): Promise<string[]> {
   if (runIds.length === 0) return [];
   const { rows } = await tx.query<{ id: string }>(
@@ -46,6 +47,7 @@ async function cancelRuns(tx: SqlClient, runIds: readonly string[], reason: stri
   const ids = rows.map((row) => row.id);
   await tx.query("SELECT graphile_worker.remove_job(id::text) FROM unnest($1::uuid[]) AS id", [ids]);
   await clearRunsWaits(tx, ids);
+  await cancelOpenSteps(tx, ids);
   return ids;
 }
 

@@ -6,7 +6,8 @@ import type { SqlClient } from "../entities/index.ts";
 import type { TimeGranularity } from "./compile-automation.ts";
 import { RUN_TASK, type RunTrigger } from "./automation-runs.ts";
 
-export type StepStatus = "running" | "waiting" | "succeeded" | "failed";
+/** `cancelled`: the run ended while the step was still open (see cancelOpenSteps). */
+export type StepStatus = "running" | "waiting" | "succeeded" | "failed" | "cancelled";
 
 /** A run being executed, with its automation's current definition. */
 export interface ClaimedRun {
@@ -148,14 +149,29 @@ export async function scheduleRun(tx: SqlClient, runId: string): Promise<void> {
   await tx.query(SCHEDULE_RUN, [runId]);
 }
 
-/** Ends a running run. False if it was no longer running (cancelled, ended elsewhere). */
+/** Ends a running run (closing its open steps). False if it was no longer running (cancelled, ended elsewhere). */
 export async function finishRun(db: SqlClient, runId: string, result: { status: "succeeded" | "failed"; error?: string; stopReason?: string | null }): Promise<boolean> {
   const { rowCount } = await db.query(
     `UPDATE automation_runs SET status = $2, error = $3, stop_reason = $4, finished_at = clock_timestamp()
      WHERE id = $1 AND status = 'running'`,
     [runId, result.status, result.error ?? null, result.stopReason ?? null],
   );
-  return rowCount === 1;
+  if (rowCount !== 1) return false;
+  await cancelOpenSteps(db, [runId]);
+  return true;
+}
+
+/**
+ * Closes the waiting and running steps of runs that ended or were cancelled, as `cancelled`:
+ * nothing will resume them. A step still executing when its run was cancelled records its
+ * real outcome over this when it returns (finishStep), since that happened.
+ */
+export async function cancelOpenSteps(db: SqlClient, runIds: readonly string[]): Promise<void> {
+  await db.query(
+    `UPDATE automation_run_steps SET status = 'cancelled', finished_at = clock_timestamp()
+     WHERE run_id = ANY($1::uuid[]) AND status IN ('waiting', 'running')`,
+    [runIds],
+  );
 }
 
 type Timestamps = "dueAt" | "startedAt" | "finishedAt";

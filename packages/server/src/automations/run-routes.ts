@@ -5,25 +5,51 @@ import { Hono } from "hono";
 import type pg from "pg";
 import { z } from "zod";
 import { VantageError } from "../errors.ts";
-import { readJsonBody } from "../http/request-body.ts";
+import { type InputIssue, readJsonBody, toInputIssues } from "../http/request-body.ts";
 import { withTransaction } from "../storage/index.ts";
 import { type DecisionKey, getRun, MANUAL_TRIGGER_ID, type RunView } from "./automation-runs.ts";
-import type { AutomationStore } from "./automation-store.ts";
+import type { AutomationStore, AutomationView } from "./automation-store.ts";
 import { isUuid } from "./ids.ts";
 import { cancelRun, startRun } from "./run-admission.ts";
 import { listSteps } from "./run-records.ts";
+import type { TriggerRegistry } from "./trigger-registry.ts";
 
 export interface RunRoutesOptions {
   pool: pg.Pool;
   store: Pick<AutomationStore, "get">;
+  /** A manual run's payload must be one its automation's triggers could deliver. */
+  triggers: Pick<TriggerRegistry, "get">;
 }
 
 const manualRunSchema = z.strictObject({
-  /** What `trigger.payload` holds in the run's templates and conditions. */
-  payload: z.record(z.string(), z.json()).default({}),
+  /** What `trigger.payload` holds in the run's templates and conditions; absent, `{}`. */
+  payload: z.record(z.string(), z.json()).optional(),
   /** Under `concurrency: context`: the scope the run counts in (e.g. a satellite id); absent, the whole automation. */
   contextKey: z.string().min(1).max(500).optional(),
 });
+
+function invalidBody(issues: InputIssue[]): VantageError {
+  const summary = issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ");
+  return new VantageError("invalid_input", "invalid_input", `Invalid request body: ${summary}.`, { details: { issues } });
+}
+
+/**
+ * The payload as the first of the automation's trigger events whose payload schema accepts
+ * it would deliver it, or why none does (each issue at its path under `payload`, naming the
+ * event when the automation listens to several).
+ */
+function checkManualPayload(payload: Record<string, unknown>, automation: AutomationView, triggers: RunRoutesOptions["triggers"]): { payload: unknown } | { issues: InputIssue[] } {
+  const events = [...new Set(automation.triggers.map((trigger) => trigger.event))];
+  const issues: InputIssue[] = [];
+  for (const event of events) {
+    const parsed = triggers.get(event)?.payloadSchema.safeParse(payload);
+    if (parsed?.success) return { payload: parsed.data };
+    const found = parsed ? toInputIssues(parsed.error) : [{ path: "", message: "is not registered on this core" }];
+    const of = events.length > 1 ? ` (as a payload of ${event})` : "";
+    issues.push(...found.map((issue) => ({ path: issue.path ? `payload.${issue.path}` : "payload", message: `${issue.message}${of}` })));
+  }
+  return { issues };
+}
 
 function runNotFound(runId: string): VantageError {
   return new VantageError("not_found", "run_not_found", `No run ${runId} of this automation.`);
@@ -58,12 +84,12 @@ export function createRunRoutes(options: RunRoutesOptions): Hono {
     const body = (await c.req.text()).trim() === "" ? manualRunSchema.parse({}) : await readJsonBody(c, manualRunSchema);
     const automation = await store.get(c.req.param("id"));
     if (body.contextKey !== undefined && automation.concurrency !== "context") {
-      throw new VantageError("invalid_input", "invalid_input", "Invalid request body: contextKey: only an automation with concurrency: context has contexts.", {
-        details: { issues: [{ path: "contextKey", message: "only an automation with concurrency: context has contexts" }] },
-      });
+      throw invalidBody([{ path: "contextKey", message: "only an automation with concurrency: context has contexts" }]);
     }
+    const checked = body.payload === undefined ? { payload: {} } : checkManualPayload(body.payload, automation, options.triggers);
+    if ("issues" in checked) throw invalidBody(checked.issues);
     const key: DecisionKey = { automationId: automation.id, automationVersion: automation.version, triggerId: MANUAL_TRIGGER_ID, triggerEvent: MANUAL_TRIGGER_ID, changeId: null };
-    const trigger = { event: MANUAL_TRIGGER_ID, triggerId: MANUAL_TRIGGER_ID, payload: body.payload, forMs: null, change: null };
+    const trigger = { event: MANUAL_TRIGGER_ID, triggerId: MANUAL_TRIGGER_ID, payload: checked.payload, forMs: null, change: null };
     const decision = await withTransaction(pool, (tx) => startRun(tx, key, { policy: automation, contextKey: body.contextKey ?? null, trigger, verdicts: [], evenIfDisabled: true }));
     if (decision.outcome === "skip") {
       throw new VantageError("conflict", `run_${decision.reason}`, `The run was not started: ${String(decision.detail.message ?? decision.reason)}.`, { details: decision.detail });

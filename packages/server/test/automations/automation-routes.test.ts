@@ -4,6 +4,7 @@ import { AUTOMATIONS_CHANGED_CHANNEL, type AutomationChangeNotice, type Automati
 import { createSecretBox } from "../../src/crypto/index.ts";
 import { createNotificationSenders, NotificationService } from "../../src/notifications/index.ts";
 import type { Hono } from "hono";
+import { parse } from "yaml";
 import { createTestDatabase } from "../support/database.ts";
 import { type Answer, callApi, createApiApp, TEST_ADMIN_TOKEN } from "../support/api-app.ts";
 import { createSignal, startTestInstance, type TestInstance, waitFor } from "../support/instance.ts";
@@ -179,6 +180,35 @@ describe("reading, replacing and deleting", () => {
     expect((await call("GET", `/automations/${automation.id}`)).body).toEqual(replaced.body);
   });
 
+  it("takes back what a GET answered, edited: read-only fields that match are ignored", async () => {
+    const automation = await create();
+    const read = await call<AutomationView>("GET", `/automations/${automation.id}`);
+    const replaced = await call<AutomationView>("PUT", `/automations/${automation.id}`, { ...read.body, description: "edited" });
+    expect(replaced.status, replaced.text).toBe(200);
+    expect(replaced.body).toMatchObject({ id: automation.id, version: 2, createdAt: automation.createdAt, description: "edited" });
+    // The id in any case names the same uuid.
+    const again = await call<AutomationView>("PUT", `/automations/${automation.id}`, { ...replaced.body, id: automation.id.toUpperCase(), description: "again" });
+    expect(again.status, again.text).toBe(200);
+  });
+
+  it("refuses a read-only field that does not match: another id is a 400, a stale version a 409, and nothing changes", async () => {
+    const automation = await create();
+    const other = await create();
+    const wrongId = await call("PUT", `/automations/${automation.id}`, { ...automation, id: other.id });
+    expect(wrongId.status).toBe(400);
+    expect(wrongId.body).toMatchObject({ error: { code: "invalid_automation", details: { issues: [{ path: "id", message: expect.stringContaining(`the URL names ${automation.id}`) }] } } });
+    expect(issuePaths(await call("PUT", `/automations/${automation.id}`, { ...automation, createdAt: "2020-01-01T00:00:00.000Z" }))).toEqual(["createdAt"]);
+    expect(issuePaths(await call("PUT", `/automations/${automation.id}`, { ...automation, version: "1" }))).toEqual(["version"]);
+
+    const edited = await call<AutomationView>("PUT", `/automations/${automation.id}`, { ...automation, description: "first edit" });
+    expect(edited.status).toBe(200);
+    // A second client edits what it read before the first edit.
+    const stale = await call("PUT", `/automations/${automation.id}`, { ...automation, description: "second edit" });
+    expect(stale.status).toBe(409);
+    expect(stale.body).toMatchObject({ error: { code: "automation_changed", message: expect.stringContaining("GET it again") } });
+    expect((await call<AutomationView>("GET", `/automations/${automation.id}`)).body).toEqual(edited.body);
+  });
+
   it("deletes an automation and announces it", async () => {
     const automation = await create();
     const answer = await call("DELETE", `/automations/${automation.id}`);
@@ -326,6 +356,27 @@ describe("YAML definitions", () => {
     );
     expect(answer.status, answer.text).toBe(201);
     expect(answer.body).toMatchObject({ name: "yaml-authored", actions: [{ delay: { duration: "5s" } }, { log: { message: "{{ trigger.payload.name }} went away" } }] });
+  });
+
+  it("answers an automation as YAML when asked, and takes that YAML back, edited, with a PUT", async () => {
+    const created = await call<AutomationView>("POST", "/automations", {
+      ...definition({ conditions: [{ compare: { left: "trigger.payload.region", op: "matches", right: "'^eu-'" } }] }),
+      actions: [{ webhook: { url: "https://hooks.example.com/{{ trigger.payload.satelliteId }}", secret: "whsec-yaml", body: { text: "{{ trigger.payload.name }} is gone" } } }],
+    });
+    expect(created.status, created.text).toBe(201);
+    const response = await app.request(`/api/v1/automations/${created.body.id}`, { headers: { accept: "application/yaml", authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toMatch(/^application\/yaml/);
+    const text = await response.text();
+    expect(text).not.toContain("whsec-yaml");
+    expect(parse(text)).toEqual(created.body);
+
+    const replaced = await yaml("PUT", `/automations/${created.body.id}`, text.replace(/^name: .*$/m, "name: renamed-from-yaml"));
+    expect(replaced.status, replaced.text).toBe(200);
+    expect(replaced.body).toMatchObject({ name: "renamed-from-yaml", version: 2, actions: [{ webhook: { secret: "<redacted>" } }] });
+    // JSON stays the default, and a client preferring it gets it.
+    const preferred = await app.request(`/api/v1/automations/${created.body.id}`, { headers: { accept: "application/json, application/yaml;q=0.5", authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+    expect(preferred.headers.get("content-type")).toMatch(/^application\/json/);
   });
 
   it("answers invalid YAML with its line and column, and invalid definitions with their paths", async () => {

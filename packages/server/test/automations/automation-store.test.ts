@@ -159,6 +159,15 @@ describe("definition versions", () => {
     expect(versions[1]!.definition).toEqual(await rawDefinition(view.id));
   });
 
+  it("replaces only the version a client read: of two edits of version 1 the second is refused, writing nothing", async () => {
+    const view = await store.create(compiled([{ log: { message: "v1" } }]));
+    const results = await Promise.allSettled([1, 2].map((edit) => store.replace(view.id, compiled([{ log: { message: `edit ${edit}` } }], view.name), 1)));
+    expect(results.map((result) => result.status).sort()).toEqual(["fulfilled", "rejected"]);
+    expect(results.find((result) => result.status === "rejected")).toMatchObject({ reason: { kind: "conflict", code: "automation_changed" } });
+    expect((await rawVersions(view.id)).map((row) => row.version)).toEqual([1, 2]);
+    await expect(store.replace("00000000-0000-4000-8000-000000000000", compiled([{ log: { message: "x" } }]), 1)).rejects.toMatchObject({ code: "automation_not_found" });
+  });
+
   it("writes no version when the write fails, and drops them with the automation", async () => {
     const view = await store.create(compiled([{ log: { message: "one" } }]));
     await expect(store.create(compiled([{ log: { message: "dup" } }], view.name))).rejects.toMatchObject({ code: "automation_name_taken" });

@@ -126,6 +126,15 @@ describe("refusing invalid definitions, each error at its path", () => {
     expect(paths(matches("trigger.payload.region"))).toEqual(["conditions.0.compare.right"]);
   });
 
+  it("refuses a regex a linear-time engine cannot run, saying why, and one over 512 characters", () => {
+    const matches = (right: unknown) => definition({ conditions: [{ compare: { left: "trigger.payload.name", op: "matches", right } }] });
+    expect(errorsOf(matches(String.raw`'^(a)\1$'`))).toEqual([{ path: "conditions.0.compare.right", message: expect.stringMatching(/^backreferences .* are not supported: patterns run on a linear-time engine/) }]);
+    expect(errorsOf(matches({ value: "^(?!test-)" }))).toEqual([{ path: "conditions.0.compare.right", message: expect.stringMatching(/^lookahead and lookbehind .* are not supported/) }]);
+    expect(errorsOf(matches({ value: "(?<=eu-)west" }))).toEqual([{ path: "conditions.0.compare.right", message: expect.stringMatching(/^lookahead and lookbehind/) }]);
+    expect(errorsOf(matches({ value: "a".repeat(513) }))).toEqual([{ path: "conditions.0.compare.right.value", message: "a pattern is at most 512 characters" }]);
+    expect(compileAutomation(matches({ value: "a".repeat(512) }), options).ok).toBe(true);
+  });
+
   it("refuses an unknown time zone, a bad time of day and an unknown weekday", () => {
     const time = (window: unknown) => definition({ conditions: [{ and: [{ time: window }] }] });
     expect(errorsOf(time({ timezone: "Mars/Olympus" }))).toEqual([{ path: "conditions.0.and.0.time.timezone", message: "is not a known IANA time zone (e.g. Europe/Berlin)" }]);

@@ -50,6 +50,13 @@ describe("compare", () => {
     expect(await holds(condition, contextOf({ vars: { n: 3, tags: ["prod", "eu"], obj: { a: 1, b: 2 } } }))).toBe(expected);
   });
 
+  it("answers a pattern that backtracks catastrophically at once, and false, on a linear-time engine", async () => {
+    // A backtracking engine takes ~2^29 steps (tens of seconds) on this value, blocking past the timeout.
+    const condition = compare("vars.name", "matches", "'^(a+)+$'");
+    expect(await holds(condition, contextOf({ vars: { name: `${"a".repeat(29)}!` } }))).toBe(false);
+    expect(await holds(condition, contextOf({ vars: { name: "a".repeat(29) } }))).toBe(true);
+  }, 5_000);
+
   it("compares with an entity's current state", async () => {
     const condition = compare("entity('satellite-connection', trigger.payload.satelliteId).status", "==", "'offline'");
     expect(await holds(condition, contextOf({ states: { "satellite-connection:sat-1": { status: "offline" } } }))).toBe(true);

@@ -134,6 +134,21 @@ describe("parallel", () => {
     }
   });
 
+  it("closes a branch's waiting delay as cancelled when another branch fails the run", async () => {
+    engine.receiver.answer({ status: 404 });
+    const automation = await saveAutomation([{ parallel: { branches: [[{ delay: { duration: "1h" } }], [hook("/fails")]] } }]);
+    await loseHeartbeat();
+    await untilEnded();
+
+    expect((await onlyRun(automation)).status).toBe("failed");
+    // Branches start side by side: compare in path order.
+    expect((await stepsOf(automation)).map(([path, status]) => [path, status]).sort()).toEqual([
+      ["actions.0", "failed"],
+      ["actions.0.parallel.branches.0.0", "cancelled"],
+      ["actions.0.parallel.branches.1.0", "failed"],
+    ]);
+  });
+
   it("lets the other branches finish while one waits, then resumes the run when the delay is due", async () => {
     const automation = await saveAutomation([{ parallel: { branches: [[{ delay: { duration: "1s" } }, hook("/a-after")], [hook("/b")]] } }]);
     await loseHeartbeat();
@@ -265,7 +280,8 @@ describe("one execution at a time, and only while the run is running", () => {
 
     expect((await onlyRun(automation)).status).toBe("cancelled");
     expect(paths()).toEqual(["/slow"]);
-    expect((await stepsOf(automation)).map(([path, status]) => [path, status])).toEqual([["actions.0", "failed"]]);
+    // Branches start side by side: compare in path order.
+    expect((await stepsOf(automation)).map(([path, status]) => [path, status]).sort()).toEqual([["actions.0", "failed"]]);
     expect(ended()).toBe(false);
   });
 

@@ -42,7 +42,7 @@ describe("run modes, executed", () => {
     await untilAllEnded(automation, 2);
 
     expect(engine.receiver.requests.map((request) => request.path)).toEqual([`/done/${second}`]);
-    expect((await listSteps(engine.core.pool, older!.id)).map((step) => [step.path, step.status])).toEqual([["actions.0", "waiting"]]);
+    expect((await listSteps(engine.core.pool, older!.id)).map((step) => [step.path, step.status])).toEqual([["actions.0", "cancelled"]]);
     expect((await runsOf(automation)).map((run) => run.status)).toEqual(["cancelled", "succeeded"]);
   });
 

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import type { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AutomationView, createAutomationRoutes, createRunExecutor, type RunView, type StepView } from "../../src/automations/index.ts";
+import { z } from "zod";
+import { type AutomationView, createAutomationRoutes, createRunExecutor, defineTrigger, type RunView, type StepView } from "../../src/automations/index.ts";
 import { createSecretBox } from "../../src/crypto/index.ts";
 import { silentLogger } from "../../src/log.ts";
 import { createNotificationSenders, NotificationService } from "../../src/notifications/index.ts";
@@ -12,6 +13,8 @@ import { startTestInstance, type TestInstance } from "../support/instance.ts";
 import { satelliteCompileOptions } from "./compile-options.ts";
 
 const options = satelliteCompileOptions();
+// A second kind of payload, for automations listening to triggers whose payloads differ.
+options.triggers.register(defineTrigger({ id: "test.ping", displayName: "Ping", description: "A test trigger.", payloadSchema: z.object({ seq: z.number() }), contextKey: () => "ping" }));
 const box = createSecretBox(randomBytes(32));
 let instance: TestInstance;
 let app: Hono;
@@ -47,14 +50,17 @@ async function createAutomation(extra: Record<string, unknown> = {}): Promise<Au
   return answer.body;
 }
 
+/** A payload the satellite triggers could deliver. */
+const satellitePayload = (name: string) => ({ satelliteId: "sat-1", name, region: "eu-west", status: "offline", lastSeenAt: null });
+
 const jobs = async () => (await instance.pool.query<{ key: string }>("SELECT key FROM graphile_worker.jobs ORDER BY key")).rows.map((row) => row.key);
 
 describe("the runs API of an automation", () => {
   it("starts a manual run by enqueueing it, never executing it inside the request", async () => {
     const automation = await createAutomation();
-    const answer = await call<{ run: RunView }>("POST", `/automations/${automation.id}/run`, { payload: { name: "operator" } });
+    const answer = await call<{ run: RunView }>("POST", `/automations/${automation.id}/run`, { payload: satellitePayload("operator") });
     expect(answer.status).toBe(202);
-    expect(answer.body.run).toMatchObject({ status: "pending", triggerId: "manual", triggerEvent: "manual", changeId: null, trigger: { event: "manual", payload: { name: "operator" }, change: null } });
+    expect(answer.body.run).toMatchObject({ status: "pending", triggerId: "manual", triggerEvent: "manual", changeId: null, trigger: { event: "manual", payload: satellitePayload("operator"), change: null } });
     expect(receiver.requests).toHaveLength(0);
     expect(await jobs()).toContain(answer.body.run.id);
   });
@@ -66,6 +72,27 @@ describe("the runs API of an automation", () => {
     const refused = await call("POST", `/automations/${automation.id}/run`, { payload: {}, extra: 1 });
     expect(refused.status).toBe(400);
     expect(refused.body).toMatchObject({ error: { details: { issues: [{ path: "extra" }] } } });
+  });
+
+  it("refuses a manual payload its trigger could never deliver, with each path, and starts nothing", async () => {
+    const automation = await createAutomation({ mode: "parallel" });
+    const refused = await call("POST", `/automations/${automation.id}/run`, { payload: { name: 42, region: "eu-west" } });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ error: { code: "invalid_input" } });
+    const issues = (refused.body.error as { details: { issues: Array<{ path: string; message: string }> } }).details.issues;
+    expect(issues.map((issue) => issue.path).sort()).toEqual(["payload.lastSeenAt", "payload.name", "payload.satelliteId", "payload.status"]);
+    expect((await call<{ runs: RunView[] }>("GET", `/automations/${automation.id}/runs`)).body.runs).toEqual([]);
+  });
+
+  it("names the event in each issue when the automation listens to several whose payloads differ", async () => {
+    const automation = await createAutomation({ mode: "parallel", triggers: [{ event: "satellite.heartbeat_lost" }, { event: "test.ping" }] });
+    const refused = await call("POST", `/automations/${automation.id}/run`, { payload: { name: "x" } });
+    expect(refused.status).toBe(400);
+    const issues = (refused.body.error as { details: { issues: Array<{ path: string; message: string }> } }).details.issues;
+    expect(issues).toContainEqual({ path: "payload.satelliteId", message: expect.stringContaining("(as a payload of satellite.heartbeat_lost)") });
+    expect(issues).toContainEqual({ path: "payload.seq", message: expect.stringContaining("(as a payload of test.ping)") });
+    // A payload of either trigger starts the run.
+    expect((await call("POST", `/automations/${automation.id}/run`, { payload: { seq: 1 } })).status).toBe(202);
   });
 
   it("answers 409 with the reason when the mode does not let a manual run start, and records the skip", async () => {
@@ -80,7 +107,7 @@ describe("the runs API of an automation", () => {
 
   it("shows a run's trace: trigger, verdicts and each step with its input masked, its output and attempts", async () => {
     const automation = await createAutomation();
-    const started = await call<{ run: RunView }>("POST", `/automations/${automation.id}/run`, { payload: { name: "tracer" } });
+    const started = await call<{ run: RunView }>("POST", `/automations/${automation.id}/run`, { payload: satellitePayload("tracer") });
     const executor = createRunExecutor({ pool: instance.pool, ...options, entities: instance.entities, notifications, box, logger: silentLogger() });
     await executor.execute(started.body.run.id);
 
@@ -110,6 +137,32 @@ describe("the runs API of an automation", () => {
     expect((await call("GET", `/automations/${automation.id}/runs/not-a-uuid`)).status).toBe(404);
     const other = await createAutomation();
     expect((await call("GET", `/automations/${other.id}/runs/${body.run.id}`)).status).toBe(404);
+  });
+
+  it("marks a step that waited when its run was cancelled as cancelled, so no trace shows it waiting forever", async () => {
+    const automation = await createAutomation({ actions: [{ log: { message: "first" } }, { parallel: { branches: [[{ delay: { duration: "1h" } }], [{ delay: { duration: "2h" } }]] } }] });
+    const started = await call<{ run: RunView }>("POST", `/automations/${automation.id}/run`, {});
+    const executor = createRunExecutor({ pool: instance.pool, ...options, entities: instance.entities, notifications, box, logger: silentLogger() });
+    await executor.execute(started.body.run.id);
+    const trace = () => call<{ run: RunView; steps: StepView[] }>("GET", `/automations/${automation.id}/runs/${started.body.run.id}`);
+    // Branches start side by side: compare in path order.
+    const byPath = (steps: StepView[]) => steps.toSorted((a, b) => a.path.localeCompare(b.path));
+    expect(byPath((await trace()).body.steps).map((step) => [step.path, step.status])).toEqual([
+      ["actions.0", "succeeded"],
+      ["actions.1", "running"],
+      ["actions.1.parallel.branches.0.0", "waiting"],
+      ["actions.1.parallel.branches.1.0", "waiting"],
+    ]);
+
+    expect((await call("POST", `/automations/${automation.id}/runs/${started.body.run.id}/cancel`)).status).toBe(200);
+    const { body } = await trace();
+    expect(body.run.status).toBe("cancelled");
+    expect(byPath(body.steps).map((step) => [step.path, step.status, step.finishedAt !== null])).toEqual([
+      ["actions.0", "succeeded", true],
+      ["actions.1", "cancelled", true],
+      ["actions.1.parallel.branches.0.0", "cancelled", true],
+      ["actions.1.parallel.branches.1.0", "cancelled", true],
+    ]);
   });
 
   it("counts a manual run in the context it names under concurrency: context, and refuses a context elsewhere", async () => {
