@@ -1,6 +1,9 @@
+import { HEARTBEAT_INTERVAL_MS } from "@vantage/protocol";
 import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_INPUT_DEPTH, MAX_INPUT_NODES } from "../../src/http/check-input.ts";
+import { createChannelSchema } from "../../src/notifications/channel-schemas.ts";
+import { satelliteInputSchemas } from "../../src/satellites/index.ts";
 import { type Answer, callApi, createApiApp, TEST_ADMIN_TOKEN } from "../support/api-app.ts";
 import { createTestDatabase } from "../support/database.ts";
 import { createFullApiApp } from "../support/full-api-app.ts";
@@ -163,5 +166,17 @@ describe("values PostgreSQL refuses that reached it anyway", () => {
       expect(answer.status, `${path}: ${answer.text}`).toBe(400);
       expect(errorOf(answer).code).toBe("invalid_input");
     }
+  });
+});
+
+describe("the API's schemas hold the safe text rule themselves", () => {
+  it("refuses NUL and unpaired surrogates in satellite and notification channel fields", () => {
+    const satellite = satelliteInputSchemas(HEARTBEAT_INTERVAL_MS);
+    expect(satellite.create.safeParse({ name: "a\u0000b", region: "eu" }).error?.issues.map((issue) => issue.path.join("."))).toEqual(["name"]);
+    expect(satellite.update.safeParse({ tags: ["\udc00"] }).error?.issues.map((issue) => issue.path.join("."))).toEqual(["tags.0"]);
+    const channel = createChannelSchema.safeParse({ name: "ops", type: "webhook", config: { url: "http://127.0.0.1:9/hook", headers: { authorization: "Bearer a\u0000b" } } });
+    expect(channel.error?.issues.map((issue) => issue.message)).toEqual([expect.stringContaining("NUL")]);
+    const email = createChannelSchema.safeParse({ name: "mail", type: "email", config: { host: "127.0.0.1", port: 25, secure: false, password: "\ud800", from: "a@b.example", to: ["c@d.example"] } });
+    expect(email.error?.issues.map((issue) => issue.path.join("."))).toEqual(["config.password"]);
   });
 });
