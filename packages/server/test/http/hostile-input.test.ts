@@ -154,6 +154,30 @@ describe("NUL characters and unpaired surrogates", () => {
   });
 });
 
+describe("ids in upper case", () => {
+  it("address the same automation, whose webhook secret stays readable after a PUT through the upper-case id", async () => {
+    const body = definition({ actions: [{ webhook: { url: "http://127.0.0.1:9/hook", secret: "whsec-upper-case" } }] });
+    const { body: created } = await call<{ id: string }>("POST", "/automations", body);
+    const upper = created.id.toUpperCase();
+    const replaced = await call("PUT", `/automations/${upper}`, { ...body, actions: [{ webhook: { url: "http://127.0.0.1:9/hook", secret: "whsec-replaced" } }] });
+    expect(replaced.status, replaced.text).toBe(200);
+    // A PUT that keeps the secret must open the stored one, whichever case the id is written in.
+    for (const id of [created.id, upper]) {
+      const kept = await call("PUT", `/automations/${id}`, { ...body, actions: [{ webhook: { url: "http://127.0.0.1:9/hook", secret: "<redacted>" } }] });
+      expect(kept.status, kept.text).toBe(200);
+    }
+  });
+
+  it("address the same notification channel, whose secrets stay readable after a PATCH through the upper-case id", async () => {
+    const { body: created } = await call<{ id: string }>("POST", "/notification-channels", { name: `upper-${Math.random()}`, type: "webhook", config: { url: "http://127.0.0.1:9/hook" } });
+    const patched = await call("PATCH", `/notification-channels/${created.id.toUpperCase()}`, { config: { secret: "signing-secret-1" } });
+    expect(patched.status, patched.text).toBe(200);
+    // Testing the channel opens its secrets (the delivery itself is refused: nothing listens on port 9).
+    const tested = await call("POST", `/notification-channels/${created.id}/test`);
+    expect(tested.status, tested.text).toBe(200);
+  });
+});
+
 describe("values PostgreSQL refuses that reached it anyway", () => {
   it("answers 400 invalid_input, not 500, when PostgreSQL refuses a value as text it cannot hold", async () => {
     const routes = new Hono();
