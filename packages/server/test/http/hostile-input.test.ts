@@ -58,6 +58,12 @@ describe("deeply nested request bodies", () => {
     }
   });
 
+  it("refuses a YAML body whose alias makes it contain itself", async () => {
+    const answer = await postYaml("/automations", "name: loop\ntriggers: &t [{ event: satellite.heartbeat_lost, filter: { and: *t } }]\nactions: [{ log: { message: hi } }]\n");
+    expect(answer.status, answer.text).toBe(400);
+    expect(errorOf(answer).message).toContain(`nested deeper than ${MAX_INPUT_DEPTH} levels`);
+  });
+
   it("reads YAML nested exactly to the limit and refuses one level more", async () => {
     // The root mapping, actions, the step and webhook are four levels; the body's arrays the rest.
     const withBodyDepth = (levels: number) =>
