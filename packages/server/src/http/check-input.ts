@@ -26,10 +26,18 @@ export const LIMIT_BROKEN = {
   values: `holds more than ${MAX_INPUT_NODES} values`,
 } as const;
 
+// A value still to look at, with the way back to the root (paths are built only for an issue).
 interface Pending {
   value: unknown;
-  path: readonly string[];
+  key: string;
+  parent: Pending | undefined;
   depth: number;
+}
+
+function pathOf(entry: Pending | undefined, key?: string): string {
+  const keys = key === undefined ? [] : [key];
+  for (let at = entry; at?.parent; at = at.parent) keys.push(at.key);
+  return keys.reverse().join(".");
 }
 
 /**
@@ -37,16 +45,16 @@ interface Pending {
  * so a value nested any depth (or circular, as YAML aliases can make it) costs no stack.
  */
 export function checkInput(input: unknown, what: "body" | "query"): InputIssue | undefined {
-  const pending: Pending[] = [{ value: input, path: [], depth: 0 }];
+  const pending: Pending[] = [{ value: input, key: "", parent: undefined, depth: 0 }];
   for (let values = 1; pending.length > 0; values++) {
     if (values > MAX_INPUT_NODES) return { path: "", message: `the ${what} ${LIMIT_BROKEN.values}` };
-    const { value, path, depth } = pending.pop()!;
-    if (typeof value === "string") {
-      const reason = unsafeTextReason(value);
-      if (reason !== undefined) return { path: path.join("."), message: reason };
-    } else if (typeof value === "object" && value !== null) {
-      if (depth === MAX_INPUT_DEPTH) return { path: path.join("."), message: LIMIT_BROKEN.depth };
-      const issue = pushChildren(value, path, depth + 1, pending);
+    const entry = pending.pop()!;
+    if (typeof entry.value === "string") {
+      const reason = unsafeTextReason(entry.value);
+      if (reason !== undefined) return { path: pathOf(entry), message: reason };
+    } else if (typeof entry.value === "object" && entry.value !== null) {
+      if (entry.depth === MAX_INPUT_DEPTH) return { path: pathOf(entry), message: LIMIT_BROKEN.depth };
+      const issue = pushChildren(entry, entry.value, pending);
       if (issue) return issue;
     }
   }
@@ -54,15 +62,15 @@ export function checkInput(input: unknown, what: "body" | "query"): InputIssue |
 }
 
 /** Queues the entries of an object or array (last first, so they pop in order); a bad key is an issue at once. */
-function pushChildren(container: object, path: readonly string[], depth: number, pending: Pending[]): InputIssue | undefined {
+function pushChildren(parent: Pending, container: object, pending: Pending[]): InputIssue | undefined {
   const entries: Array<[string, unknown]> = Array.isArray(container) ? container.map((item, index) => [String(index), item]) : Object.entries(container);
   for (const [key] of entries) {
     const reason = unsafeTextReason(key);
-    if (reason !== undefined) return { path: [...path, key].join("."), message: `its name ${reason}` };
+    if (reason !== undefined) return { path: pathOf(parent, key), message: `its name ${reason}` };
   }
   for (let index = entries.length - 1; index >= 0; index--) {
     const [key, value] = entries[index]!;
-    pending.push({ value, path: [...path, key], depth });
+    pending.push({ value, key, parent, depth: parent.depth + 1 });
   }
   return undefined;
 }
