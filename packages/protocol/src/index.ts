@@ -1,6 +1,7 @@
 // The public face of @vantage/protocol: schemas and types shared by the core,
 // the satellite agent and the web UI. Imports nothing of ours.
 export { HEARTBEAT_INTERVAL_MS, OFFLINE_THRESHOLD_MS } from "./constants.ts";
+export { safeText, unsafeTextReason } from "./safe-text.ts";
 export { SYSTEM_ACTOR, actorSchema, actorTypeSchema } from "./actor.ts";
 export type { Actor, ActorType } from "./actor.ts";
 export { causeSchema, entityChangedSchema } from "./entity-changed.ts";

@@ -2,6 +2,7 @@
 // module behind the admin token. Built once per instance, tested through app.request().
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { getPath } from "hono/utils/url";
 import { type AdminTokenVerifier, type FailureLimit, requireAdmin } from "../auth/index.ts";
 import type { Logger } from "../log.ts";
 import { errorResponse } from "./errors.ts";
@@ -34,8 +35,18 @@ export interface AppDependencies {
 /** The largest request body the API reads; more is refused with 413 before it is parsed. */
 export const MAX_API_BODY_BYTES = 64 * 1024;
 
+// A uuid path segment (the ids of every resource), in any case.
+const UUID_SEGMENT = /(?<=\/)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?=\/|$)/gi;
+
+/**
+ * The path routes see, with every uuid in lower case: PostgreSQL matches a uuid in any case,
+ * but modules also use the id as text (sealed secrets are bound to it), so each must see the
+ * one spelling that is stored, or a PUT through `/…/6F0C…` seals what no read can open.
+ */
+const canonicalPath = (request: Request): string => getPath(request).replace(UUID_SEGMENT, (id) => id.toLowerCase());
+
 export function createApp(deps: AppDependencies): Hono {
-  const app = new Hono();
+  const app = new Hono({ getPath: canonicalPath });
   app.use("*", deps.metrics.httpMiddleware);
   app.onError((error, c) => errorResponse(c, error, deps.logger));
   app.notFound((c) => c.json({ error: { code: "not_found", message: `No route for ${c.req.method} ${c.req.path}` } }, 404));

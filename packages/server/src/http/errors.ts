@@ -1,8 +1,10 @@
 // Maps the core's error kinds to HTTP answers: `{ error: { code, message, details? } }`.
+// Bad input never answers 5xx: a value PostgreSQL refused is the request's fault, too.
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { type ErrorKind, isVantageError } from "../errors.ts";
+import { type ErrorKind, isVantageError, VantageError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { isRefusedValue } from "../storage/index.ts";
 
 const STATUS_BY_KIND: Record<ErrorKind, ContentfulStatusCode> = {
   invalid_input: 400,
@@ -13,11 +15,20 @@ const STATUS_BY_KIND: Record<ErrorKind, ContentfulStatusCode> = {
 };
 
 export function errorResponse(c: Context, error: unknown, logger: Logger): Response {
-  if (isVantageError(error)) {
-    const status = STATUS_BY_KIND[error.kind];
-    if (status >= 500) logger.error({ err: error, path: c.req.path }, "request failed");
-    return c.json({ error: { code: error.code, message: error.message, details: error.details } }, status);
+  const known = isVantageError(error) ? error : refusedValue(c, error, logger);
+  if (known) {
+    const status = STATUS_BY_KIND[known.kind];
+    if (status >= 500) logger.error({ err: known, path: c.req.path }, "request failed");
+    return c.json({ error: { code: known.code, message: known.message, details: known.details } }, status);
   }
   logger.error({ err: error, path: c.req.path }, "unexpected error in request");
   return c.json({ error: { code: "internal", message: "Internal server error; the core's log has the details." } }, 500);
+}
+
+/** A value PostgreSQL refused as an invalid_input error; the warning says the edge should have caught it. */
+function refusedValue(c: Context, error: unknown, logger: Logger): VantageError | undefined {
+  if (!isRefusedValue(error)) return undefined;
+  logger.warn({ err: error, path: c.req.path }, "the database refused a value of a request that the API's checks let through");
+  const message = `the database refused a value of this request: ${(error as Error).message}`;
+  return new VantageError("invalid_input", "invalid_input", `Invalid request: ${message}.`, { cause: error, details: { issues: [{ path: "", message }] } });
 }

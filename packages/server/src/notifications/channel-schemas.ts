@@ -1,5 +1,6 @@
 // What each notification channel type accepts, and which of its fields are secret: those
 // are encrypted at rest and never shown by the API. One zod schema per type, built once.
+import { safeText } from "@vantage/protocol";
 import { z } from "zod";
 
 export const CHANNEL_TYPES = ["webhook", "slack", "discord", "email"] as const;
@@ -9,7 +10,7 @@ const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http:// or http
 
 // RFC 9110 token characters; a value may not break the header line.
 const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/, "must be an HTTP header name");
-const headerValue = z.string().max(4096, "must be at most 4096 characters").regex(/^[^\r\n\0]*$/, "must not contain line breaks");
+const headerValue = safeText().max(4096, "must be at most 4096 characters").regex(/^[^\r\n]*$/, "must not contain line breaks");
 
 const RESERVED_HEADERS = new Set(["content-type", "content-length", "host", "x-vantage-signature", "idempotency-key"]);
 
@@ -22,7 +23,7 @@ const webhook = z.strictObject({
     .refine((headers) => Object.keys(headers).every((key) => !RESERVED_HEADERS.has(key.toLowerCase())), `must not set ${[...RESERVED_HEADERS].join(", ")}: Vantage sets them`)
     .optional(),
   /** Signs each request (X-Vantage-Signature) when set. */
-  secret: z.string().min(8, "must be at least 8 characters").max(256, "must be at most 256 characters").optional(),
+  secret: safeText().min(8, "must be at least 8 characters").max(256, "must be at most 256 characters").optional(),
 });
 
 const chatWebhook = z.strictObject({
@@ -33,14 +34,14 @@ const chatWebhook = z.strictObject({
 });
 
 const email = z.strictObject({
-  host: z.string().trim().min(1, "must not be empty").max(253, "must be at most 253 characters"),
+  host: safeText().trim().min(1, "must not be empty").max(253, "must be at most 253 characters"),
   port: z.number().int("must be a whole number").min(1, "must be between 1 and 65535").max(65535, "must be between 1 and 65535"),
   /** TLS from the first byte (usually port 465); false still upgrades with STARTTLS when offered. */
   secure: z.boolean(),
-  username: z.string().min(1, "must not be empty").max(256, "must be at most 256 characters").optional(),
-  password: z.string().min(1, "must not be empty").max(1024, "must be at most 1024 characters").optional(),
+  username: safeText().min(1, "must not be empty").max(256, "must be at most 256 characters").optional(),
+  password: safeText().min(1, "must not be empty").max(1024, "must be at most 1024 characters").optional(),
   /** An address, or `Name <address>`. */
-  from: z.string().trim().min(3, "must be an email address").max(320, "must be at most 320 characters"),
+  from: safeText().trim().min(3, "must be an email address").max(320, "must be at most 320 characters"),
   to: z.array(z.email("must be an email address")).min(1, "needs at least one recipient").max(50, "at most 50 recipients"),
 });
 
@@ -61,7 +62,7 @@ export const SECRET_FIELDS: { [T in ChannelType]: ReadonlyArray<keyof ChannelSet
   email: ["password"],
 };
 
-const name = z.string().trim().min(1, "must not be empty").max(100, "must be at most 100 characters");
+const name = safeText().trim().min(1, "must not be empty").max(100, "must be at most 100 characters");
 
 const TYPE_ERROR = `must be one of ${CHANNEL_TYPES.join(", ")}`;
 

@@ -1,6 +1,7 @@
 // The satellite registry's HTTP routes, mounted at /api/v1/satellites behind the admin guard:
 // create (the token is shown once), list, read, update, rotate the token, delete.
 import { Hono } from "hono";
+import { safeText } from "@vantage/protocol";
 import { ADMIN_ACTOR } from "../auth/index.ts";
 import { z } from "zod";
 import { nextCursor, readJsonBody, readQuery } from "../http/request-body.ts";
@@ -9,7 +10,7 @@ import { DEFAULT_SATELLITE_PAGE, MAX_SATELLITE_PAGE, type SatelliteRegistry, sat
 const listQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(MAX_SATELLITE_PAGE).default(DEFAULT_SATELLITE_PAGE),
   /** The last name of the previous page. */
-  after: z.string().min(1).optional(),
+  after: safeText().min(1).optional(),
 });
 
 export interface SatelliteRoutesOptions {

@@ -1,6 +1,6 @@
 // The satellite registry behind the admin API: create with a one-time token, list, read,
 // update, rotate the token, delete; and the credential check the gateway runs per hello.
-import { type Actor, type Cause, OFFLINE_THRESHOLD_MS } from "@vantage/protocol";
+import { type Actor, type Cause, OFFLINE_THRESHOLD_MS, safeText } from "@vantage/protocol";
 import type pg from "pg";
 import { z } from "zod";
 import { VantageError } from "../errors.ts";
@@ -26,9 +26,9 @@ export function satelliteInputSchemas(heartbeatIntervalMs: number) {
     .max(MAX_OFFLINE_THRESHOLD_MS, `must be at most 24 hours (${MAX_OFFLINE_THRESHOLD_MS} ms)`)
     .nullable();
   const fields = {
-    name: z.string().trim().min(1, "must not be empty").max(100, "must be at most 100 characters"),
-    region: z.string().trim().min(1, "must not be empty").max(100, "must be at most 100 characters"),
-    tags: z.array(z.string().trim().min(1, "must not be empty").max(64, "must be at most 64 characters")).max(50, "at most 50 tags"),
+    name: safeText().trim().min(1, "must not be empty").max(100, "must be at most 100 characters"),
+    region: safeText().trim().min(1, "must not be empty").max(100, "must be at most 100 characters"),
+    tags: z.array(safeText().trim().min(1, "must not be empty").max(64, "must be at most 64 characters")).max(50, "at most 50 tags"),
     /** Null (or absent at creation) means the platform default. */
     offlineThresholdMs: threshold,
   };

@@ -2,7 +2,7 @@
 export { ADVISORY_NAMESPACE, AdvisoryLock } from "./advisory-locks.ts";
 export { createPool, openDatabase } from "./database.ts";
 export { withTransaction } from "./transaction.ts";
-export { isUniqueViolation, PostgresError, sqlState } from "./postgres-errors.ts";
+export { isRefusedValue, isUniqueViolation, PostgresError, sqlState } from "./postgres-errors.ts";
 export type { Database, PoolOptions } from "./database.ts";
 export { findFreePort, startEmbeddedPostgres } from "./embedded-postgres.ts";
 export type { EmbeddedPostgres } from "./embedded-postgres.ts";
