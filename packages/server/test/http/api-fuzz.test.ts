@@ -84,7 +84,7 @@ function validBodies(origin: string) {
       maxRuns: 10,
       concurrency: "context",
     },
-    run: { payload: { satelliteId: "s", name: "n", region: "eu-west" }, contextKey: "ctx" },
+    run: { payload: { satelliteId: "s", name: "n", region: "eu-west", status: "offline", lastSeenAt: null }, contextKey: "ctx" },
   };
 }
 
