@@ -127,8 +127,10 @@ export class AutomationStore {
    * Replaces the whole definition (including `enabled`) and bumps the version. With
    * `readVersion` (the version the client edited), only while that is still the stored one.
    */
-  async replace(id: string, compiled: CompiledAutomation, readVersion?: number): Promise<AutomationView> {
-    if (!isUuid(id)) throw notFound(id);
+  async replace(given: string, compiled: CompiledAutomation, readVersion?: number): Promise<AutomationView> {
+    if (!isUuid(given)) throw notFound(given);
+    // Secrets are bound to the id as PostgreSQL prints it (lower case), whatever case the caller wrote.
+    const id = given.toLowerCase();
     const parts = storedParts(compiled, this.box, id);
     try {
       const sql = `UPDATE automations SET name = $2, definition = $3, enabled = $4, trigger_events = $5, version = version + 1, updated_at = now()

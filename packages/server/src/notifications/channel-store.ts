@@ -143,8 +143,9 @@ export class NotificationChannelStore {
           else if (value !== undefined) settings[key] = value;
         }
         const { config, secrets, secretFields } = split(row.type, settings);
-        const sealed = this.box.seal(JSON.stringify(secrets), sealContext(id));
-        const { rows } = await tx.query<ChannelRow>(UPDATE, [id, name ?? row.name, config, sealed, secretFields, new Date(this.now())]);
+        // Sealed for the stored id (PostgreSQL's lower case), whatever case the caller wrote it in.
+        const sealed = this.box.seal(JSON.stringify(secrets), sealContext(row.id));
+        const { rows } = await tx.query<ChannelRow>(UPDATE, [row.id, name ?? row.name, config, sealed, secretFields, new Date(this.now())]);
         return toView(rows[0]!);
       });
     } catch (error) {

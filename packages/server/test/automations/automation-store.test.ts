@@ -73,6 +73,14 @@ describe("webhook secrets at rest", () => {
     expect(webhookSecrets((await store.getWithSecrets(view.id)).actions)).toEqual([SECRET, NESTED]);
   });
 
+  it("binds secrets to the stored id when a replace names the automation by its id in upper case", async () => {
+    const view = await store.create(compiled(signedActions("https://hooks.example.com/in")));
+    await store.replace(view.id.toUpperCase(), compiled(signedActions("https://hooks.example.com/in", "whsec-replaced-89"), view.name));
+
+    const webhookSecrets = JSON.stringify((await store.getWithSecrets(view.id)).actions);
+    expect(webhookSecrets).toContain("whsec-replaced-89");
+  });
+
   it("seals credential headers (Authorization, X-Api-Key, Cookie …) the same way, and leaves other headers as written", async () => {
     const headers = { Authorization: "Bearer sk-live-1", "X-Api-Key": "key-2", Cookie: "s=3", "X-Team": "ops" };
     const view = await store.create(compiled([{ webhook: { url: "https://hooks.example.com/in", headers } }]));

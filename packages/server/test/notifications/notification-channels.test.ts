@@ -307,6 +307,13 @@ describe("delivering to each channel type", () => {
     expect(issuePaths(wrong)).toEqual(["config.mentions"]);
   });
 
+  it("keeps a channel's secrets readable after an update that names it by its id in upper case", async () => {
+    const channel = await createChannel("webhook", { url: `${receiver.origin}/notify` });
+    await service.channels.update(channel.id.toUpperCase(), { config: { url: `${receiver.origin}/moved` } });
+    expect(await service.send(channel.id, { title: "t", message: "m" })).toEqual({ status: 200 });
+    expect(receiver.requests.map((request) => request.path)).toEqual(["/moved"]);
+  });
+
   it("sends through NotificationService.send, the automation notify action's entry point", async () => {
     const channel = await createChannel("webhook", { url: `${receiver.origin}/notify` });
     const receipt = await service.send(channel.id, { title: "eu-west down", message: "3 satellites lost", severity: "critical", payload: { region: "eu-west" } });
