@@ -91,11 +91,6 @@ export class FailureLimiter {
     return { succeeded: () => settle(false), failed: () => settle(true) };
   }
 
-  /** Counts one failure of `key` that was not begun as an attempt. */
-  fail(key: string): void {
-    this.state(key).failures.hit(this.now());
-  }
-
   /** Milliseconds until none of `keys` is limited by its failures any more (at least 1 s while limited). */
   retryAfterMs(keys: readonly string[]): number {
     const now = this.now();
