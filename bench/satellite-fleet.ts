@@ -181,6 +181,11 @@ async function metricValue(url: string, name: string): Promise<number> {
   return line ? Number(line.split(" ").at(-1)) : 0;
 }
 
+/** Where the run is, on stderr: a long run shows it is moving. */
+function progress(phase: string): void {
+  process.stderr.write(`… ${phase}\n`);
+}
+
 async function main() {
   const database = await openBenchDatabase();
   const pool = new pg.Pool({ connectionString: database.url, max: 2 });
@@ -192,6 +197,7 @@ async function main() {
   const ids = rows.map((row) => row.id);
   console.log(`satellite-fleet: ${fleetSize} satellites, heartbeat every ${heartbeatMs} ms, threshold ${thresholdMs} ms, ${database.describe}`);
 
+  progress("bare ws: connecting the fleet, then steady state");
   const baseline = await runBaseline(ids);
 
   const port = await findFreePort();
@@ -205,6 +211,7 @@ async function main() {
     if (!ready) await sleep(200);
   }
 
+  progress("core: connecting the fleet, then steady state");
   const { fleet, perSecond } = await connectFleet(`ws://127.0.0.1:${port}/ws/satellite`, ids);
   await sleep(2 * heartbeatMs); // every satellite has heartbeated at least once
   const statsBefore = await pool.query<{ xact: string }>("SELECT xact_commit AS xact FROM pg_stat_database WHERE datname = current_database()");
@@ -218,6 +225,7 @@ async function main() {
   const statsAfter = await pool.query<{ xact: string }>("SELECT xact_commit AS xact FROM pg_stat_database WHERE datname = current_database()");
   const transactions = Number(statsAfter.rows[0]!.xact) - Number(statsBefore.rows[0]!.xact);
 
+  progress("core: part of the fleet falls silent");
   // 10 % fall silent but keep their sockets open: only the heartbeat monitor can notice.
   const silent = fleet.slice(0, silentCount);
   silent.forEach((satellite) => (satellite.silent = true));
@@ -246,6 +254,7 @@ async function main() {
 
   // Reconnect storm: every socket cut at once (as a network blip or a load balancer restart
   // does), every satellite back at once; timed until the last one is welcomed again.
+  progress("core: reconnect storm");
   fleet.forEach((satellite) => satellite.close());
   const retriesBefore = retries;
   const stormStarted = performance.now();
