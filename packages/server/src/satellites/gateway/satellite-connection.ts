@@ -168,7 +168,9 @@ export class SatelliteConnection {
    * Results of a check unassigned while they were in flight, or buffered by the satellite
    * across a reconnect, are expected after every assignment change: acknowledged (so the
    * satellite stops re-sending them) and dropped. Any other is a bad frame, so a peer
-   * streaming results for checks it never had is closed by the bad-frame limit.
+   * streaming results for checks it never had is closed by the bad-frame limit. (startedAt is
+   * the satellite's clock: one running behind only gets more of them acknowledged, which costs
+   * the core an ack of a uuid each, never an echo of what was sent.)
    */
   private unassignedResult(frame: ResultFrame): void {
     this.context.metrics.resultsDropped.inc({ reason: "unassigned" });
