@@ -257,9 +257,11 @@ async function main() {
   progress("core: reconnect storm");
   fleet.forEach((satellite) => satellite.close());
   const retriesBefore = retries;
+  const coreBefore = sampleProcess(core.pid!);
   const stormStarted = performance.now();
   const { fleet: returned } = await connectFleet(`ws://127.0.0.1:${port}/ws/satellite`, ids, stormConcurrency);
   const stormSeconds = (performance.now() - stormStarted) / 1000;
+  const stormCpuPercent = ((sampleProcess(core.pid!).cpuSeconds - coreBefore.cpuSeconds) / stormSeconds) * 100;
   const { rows: online } = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM satellites WHERE last_connection_event = 'connected'");
 
   returned.forEach((satellite) => satellite.close());
@@ -286,7 +288,7 @@ async function main() {
   console.log(
     `reconnect storm: ${fleetSize} satellites cut at once, all welcomed again in ${stormSeconds.toFixed(2)} s ` +
       `(${Math.round(fleetSize / stormSeconds)}/s, ${stormConcurrency} connecting at a time, SHA-256 tokens, ${retries - retriesBefore} connects retried); ` +
-      `${online[0]!.n} recorded connected`,
+      `${online[0]!.n} recorded connected; core CPU meanwhile ${stormCpuPercent.toFixed(0)} % of one core`,
   );
 }
 
