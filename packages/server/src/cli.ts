@@ -14,7 +14,12 @@ function withServerOptions(command: Command): Command {
     .addOption(new Option("--database-url <url>", "PostgreSQL URL; without it an embedded PostgreSQL is started").env("DATABASE_URL"))
     .addOption(new Option("--data-dir <dir>", "directory for the embedded PostgreSQL and local state (default ./.vantage)").env("VANTAGE_DATA_DIR"))
     .addOption(new Option("--log-level <level>", "fatal|error|warn|info|debug|trace|silent (default info)").env("VANTAGE_LOG_LEVEL"))
-    .addOption(new Option("--log-format <format>", "json|pretty (default: pretty on a terminal)").env("VANTAGE_LOG_FORMAT"));
+    .addOption(new Option("--log-format <format>", "json|pretty (default: pretty on a terminal)").env("VANTAGE_LOG_FORMAT"))
+    .addOption(
+      new Option("--trusted-proxies <cidrs>", "comma-separated proxy addresses/CIDRs whose X-Forwarded-For/Forwarded name the client (default none)").env(
+        "VANTAGE_TRUSTED_PROXIES",
+      ),
+    );
 }
 
 async function run(action: (flags: ConfigFlags) => Promise<void>, flags: ConfigFlags): Promise<void> {

@@ -3,7 +3,7 @@
 import path from "node:path";
 import { HEARTBEAT_INTERVAL_MS, OFFLINE_THRESHOLD_MS } from "@vantage/protocol";
 import { z } from "zod";
-import { MAX_ADMIN_TOKEN_LENGTH } from "./auth/index.ts";
+import { isTrustedProxyEntry, MAX_ADMIN_TOKEN_LENGTH } from "./auth/index.ts";
 import { parseSecretKey, SECRET_KEY_FORMAT } from "./crypto/index.ts";
 import { VantageError } from "./errors.ts";
 import type { LogFormat } from "./log.ts";
@@ -61,6 +61,15 @@ const configSchema = z.object({
     .min(1, "must be at least 1 day")
     .max(36_500, "must be at most 36500 days")
     .optional(),
+  /** Proxies whose X-Forwarded-For / Forwarded headers name the real client (CIDRs or addresses). */
+  trustedProxies: z.string().transform((value, context) => {
+    const entries = value.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "");
+    const bad = entries.filter((entry) => !isTrustedProxyEntry(entry));
+    if (bad.length > 0) {
+      context.addIssue({ code: "custom", message: `must be comma-separated IPv4/IPv6 addresses or CIDRs (e.g. 10.0.0.0/8,fd00::/8); not one: ${bad.join(", ")}` });
+    }
+    return entries;
+  }),
 });
 
 export type Config = z.infer<typeof configSchema> & { logFormat: LogFormat };
@@ -73,6 +82,7 @@ export interface ConfigFlags {
   dataDir?: string;
   logLevel?: string;
   logFormat?: string;
+  trustedProxies?: string;
 }
 
 /** Where each setting comes from, for error messages and the README table. */
@@ -89,6 +99,7 @@ const SOURCES: Record<keyof z.infer<typeof configSchema>, { env: string; flag?: 
   secretKey: { env: "VANTAGE_SECRET_KEY" },
   // No flag, like the heartbeat interval: a tuning knob set once per deployment.
   runRetentionDays: { env: "VANTAGE_RUN_RETENTION_DAYS" },
+  trustedProxies: { env: "VANTAGE_TRUSTED_PROXIES", flag: "--trusted-proxies" },
 };
 
 /** How a rejected value is shown: never a secret. */
@@ -120,6 +131,7 @@ export function loadConfig(
     heartbeatIntervalMs: fromEnv("heartbeatIntervalMs") ?? String(HEARTBEAT_INTERVAL_MS),
     secretKey: fromEnv("secretKey"),
     runRetentionDays: fromEnv("runRetentionDays"),
+    trustedProxies: pick("trustedProxies") ?? "",
   };
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {

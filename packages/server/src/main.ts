@@ -3,7 +3,7 @@
 // that releases everything in reverse. The only place that builds pools and servers.
 import { randomUUID } from "node:crypto";
 import { HEARTBEAT_INTERVAL_MS } from "@vantage/protocol";
-import { createAdminTokenVerifier, ensureAdminToken } from "./auth/index.ts";
+import { createAdminTokenVerifier, createClientAddressOf, ensureAdminToken } from "./auth/index.ts";
 import {
   type AutomationIndex,
   AutomationStore,
@@ -75,7 +75,7 @@ export interface Core {
   stop(): Promise<void>;
 }
 
-type ServerConfig = Pick<Config, "host" | "port" | "databaseUrl" | "dataDir"> & Partial<Pick<Config, "adminToken" | "heartbeatIntervalMs" | "secretKey" | "runRetentionDays">>;
+type ServerConfig = Pick<Config, "host" | "port" | "databaseUrl" | "dataDir"> & Partial<Pick<Config, "adminToken" | "heartbeatIntervalMs" | "secretKey" | "runRetentionDays" | "trustedProxies">>;
 
 /** Knobs tests and labs turn; production runs on the defaults. */
 export interface CoreOptions {
@@ -159,13 +159,16 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
         return { ready: false, checks: { database: { ok: false, detail: (error as Error).message } } };
       }
     };
+    // One notion of "the client" for both limiters: forwarded headers only from trusted proxies.
+    const clientAddressOf = createClientAddressOf(config.trustedProxies);
     const app = createApp({
       logger: log,
       metrics,
       readiness,
       instanceId,
       api: {
-        verifyAdmin: createAdminTokenVerifier({ pool: database.pool, now }),
+        verifyAdmin: createAdminTokenVerifier({ pool: database.pool, now, knownToken: config.adminToken }),
+        clientAddressOf,
         routes: {
           "/satellites": createSatelliteRoutes({ registry, heartbeatIntervalMs }),
           "/notification-channels": createNotificationChannelRoutes({ service: notifications }, (channel) => automationStore.namesNotifying(channel)),
@@ -188,7 +191,8 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
     const gateway = createSatelliteGateway({
       satellites,
       heartbeats,
-      authenticate: (satelliteId, token) => registry.verifyCredentials(satelliteId, token),
+      authenticate: (satelliteId, token, verify) => registry.verifyCredentials(satelliteId, token, verify),
+      clientAddressOf,
       hub,
       logger: log,
       instanceId,

@@ -14,6 +14,7 @@ describe("loadConfig", () => {
       logFormat: "json",
       adminToken: undefined,
       heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
+      trustedProxies: [],
     });
   });
 
@@ -73,6 +74,17 @@ describe("loadConfig", () => {
     expect(loadConfig({ VANTAGE_RUN_RETENTION_DAYS: "7" }).runRetentionDays).toBe(7);
     expect(() => loadConfig({ VANTAGE_RUN_RETENTION_DAYS: "0" })).toThrow(/VANTAGE_RUN_RETENTION_DAYS must be at least 1 day; got "0"/);
     expect(() => loadConfig({ VANTAGE_RUN_RETENTION_DAYS: "1.5" })).toThrow(/VANTAGE_RUN_RETENTION_DAYS must be a whole number of days/);
+  });
+
+  it("reads the trusted proxies as a list of addresses and CIDRs, the flag winning", () => {
+    expect(loadConfig({ VANTAGE_TRUSTED_PROXIES: " 10.0.0.0/8, 192.0.2.7 ,fd00::/8,::1" }).trustedProxies).toEqual(["10.0.0.0/8", "192.0.2.7", "fd00::/8", "::1"]);
+    expect(loadConfig({ VANTAGE_TRUSTED_PROXIES: "10.0.0.0/8" }, { trustedProxies: "127.0.0.1" }).trustedProxies).toEqual(["127.0.0.1"]);
+  });
+
+  it("rejects a trusted proxy that is not an address or CIDR, naming it", () => {
+    expect(() => loadConfig({ VANTAGE_TRUSTED_PROXIES: "10.0.0.0/8,nginx.internal,10.0.0.0/33" })).toThrow(
+      /VANTAGE_TRUSTED_PROXIES \(or --trusted-proxies\) must be comma-separated IPv4\/IPv6 addresses or CIDRs .*not one: nginx.internal, 10.0.0.0\/33/,
+    );
   });
 
   it("reports every invalid setting at once", () => {

@@ -5,6 +5,27 @@ import { z } from "zod";
 /** Frames larger than this close the socket (the core's and the agent's `maxPayload`). */
 export const MAX_FRAME_BYTES = 1024 * 1024;
 
+/**
+ * Before its hello is verified a connection may send only frames up to this size (a hello
+ * is a few hundred bytes): nobody unauthenticated gets a large frame parsed.
+ */
+export const MAX_HELLO_FRAME_BYTES = 8 * 1024;
+
+/** Ids, names and other short strings of the protocol. */
+export const MAX_ID_LENGTH = 200;
+/** Free text: messages and reasons. */
+export const MAX_TEXT_LENGTH = 1000;
+/** A result's `detail`, as JSON: enough for a probe's findings, never a whole response body. */
+export const MAX_DETAIL_BYTES = 16 * 1024;
+/** Checks one satellite may be assigned (and result ids one ack may carry). */
+export const MAX_ASSIGNMENTS = 10_000;
+
+// Every string a peer sends is bounded: nothing it sends can grow what the other side keeps or echoes.
+const id = () => z.string().min(1).max(MAX_ID_LENGTH);
+const text = () => z.string().max(MAX_TEXT_LENGTH);
+const encoder = new TextEncoder();
+const utf8Bytes = (value: string) => encoder.encode(value).length;
+
 /** A connection must send `hello` within this long after opening, or it is closed. */
 export const HELLO_TIMEOUT_MS = 10_000;
 
@@ -13,9 +34,9 @@ export const SATELLITE_TOKEN_PATTERN = /^vsat_[A-Za-z0-9_-]{43}$/;
 
 /** One check a satellite must run, as the core assigns it. `config` is per check type. */
 export const assignmentSchema = z.object({
-  checkId: z.string().min(1),
-  name: z.string(),
-  type: z.string().min(1),
+  checkId: id(),
+  name: z.string().max(MAX_ID_LENGTH),
+  type: id(),
   intervalSeconds: z.number().positive(),
   timeoutMs: z.number().int().positive(),
   config: z.record(z.string(), z.unknown()),
@@ -28,7 +49,7 @@ export const checkRunStatusSchema = z.enum(["up", "down"]);
 export const helloFrameSchema = z.object({
   type: z.literal("hello"),
   satelliteId: z.string().uuid(),
-  token: z.string().min(1).max(200),
+  token: z.string().min(1).max(MAX_ID_LENGTH),
   version: z.string().min(1).max(100),
   capabilities: z.array(z.string().max(100)).max(100),
 });
@@ -43,11 +64,13 @@ export const resultFrameSchema = z.object({
   type: z.literal("result"),
   /** Unique per run: a result re-sent after a reconnect is recognised and acknowledged again. */
   resultId: z.string().uuid(),
-  checkId: z.string().min(1),
+  checkId: id(),
   startedAt: z.iso.datetime(),
   durationMs: z.number().nonnegative(),
   status: checkRunStatusSchema,
-  detail: z.record(z.string(), z.unknown()),
+  detail: z
+    .record(z.string().max(MAX_ID_LENGTH), z.unknown())
+    .refine((detail) => utf8Bytes(JSON.stringify(detail)) <= MAX_DETAIL_BYTES, `must be at most ${MAX_DETAIL_BYTES / 1024} KiB as JSON`),
 });
 
 export const byeFrameSchema = z.object({
@@ -64,7 +87,7 @@ export const welcomeFrameSchema = z.object({
   sessionId: z.string().uuid(),
   heartbeatIntervalMs: z.number().int().positive(),
   /** The full desired set: the satellite drops whatever is not in it. */
-  assignments: z.array(assignmentSchema),
+  assignments: z.array(assignmentSchema).max(MAX_ASSIGNMENTS),
 });
 
 export const rejectedReasonSchema = z.enum(["invalid_credentials", "rate_limited", "hello_timeout", "hello_expected"]);
@@ -72,17 +95,17 @@ export const rejectedReasonSchema = z.enum(["invalid_credentials", "rate_limited
 export const rejectedFrameSchema = z.object({
   type: z.literal("rejected"),
   reason: rejectedReasonSchema,
-  message: z.string(),
+  message: text(),
 });
 
 export const assignmentsFrameSchema = z.object({
   type: z.literal("assignments"),
-  assignments: z.array(assignmentSchema),
+  assignments: z.array(assignmentSchema).max(MAX_ASSIGNMENTS),
 });
 
 export const ackFrameSchema = z.object({
   type: z.literal("ack"),
-  resultIds: z.array(z.string()),
+  resultIds: z.array(z.string().max(MAX_ID_LENGTH)).max(MAX_ASSIGNMENTS),
 });
 
 export const shutdownReasonSchema = z.enum(["deleted", "token_rotated", "server_shutdown", "replaced"]);
@@ -94,8 +117,8 @@ export const shutdownFrameSchema = z.object({
 
 export const errorFrameSchema = z.object({
   type: z.literal("error"),
-  code: z.string(),
-  message: z.string(),
+  code: z.string().max(MAX_ID_LENGTH),
+  message: text(),
 });
 
 export const coreFrameSchema = z.discriminatedUnion("type", [

@@ -3,7 +3,7 @@
 import { createHash } from "node:crypto";
 import type pg from "pg";
 import type { Logger } from "../log.ts";
-import { generateSecret, hashSecret, verifySecret } from "./secrets.ts";
+import { checkSecret, generateSecret, hashSecret, hashToken, type Verdict, type VerifyOptions, verifySecret } from "./secrets.ts";
 
 export const ADMIN_TOKEN_PREFIX = "vadm";
 
@@ -51,8 +51,9 @@ export async function ensureAdminToken(options: EnsureAdminTokenOptions): Promis
   }
   if (stored !== undefined) return { source: "stored" };
 
+  // 256 random bits: a SHA-256 suffices (a chosen token, above, keeps its slow hash).
   const token = generateSecret(ADMIN_TOKEN_PREFIX);
-  const { rowCount } = await pool.query(INSERT_SETTING_IF_ABSENT, [ADMIN_TOKEN_HASH_KEY, await hashSecret(token)]);
+  const { rowCount } = await pool.query(INSERT_SETTING_IF_ABSENT, [ADMIN_TOKEN_HASH_KEY, hashToken(token)]);
   // Another process generated one first: its log shows that token; this one was never valid.
   if (rowCount === 0) return { source: "stored" };
   logger.warn(
@@ -62,8 +63,11 @@ export async function ensureAdminToken(options: EnsureAdminTokenOptions): Promis
   return { source: "generated" };
 }
 
-/** Answers whether a bearer value is the admin token. */
-export type AdminTokenVerifier = (token: string) => Promise<boolean>;
+/**
+ * Checks a bearer value against the admin token. With `slow: false` it answers "refused"
+ * where only a slow hash could tell (a chosen token not yet verified on this process).
+ */
+export type AdminTokenVerifier = (token: string, options?: VerifyOptions) => Promise<Verdict>;
 
 export interface AdminTokenVerifierOptions {
   pool: pg.Pool;
@@ -71,47 +75,61 @@ export interface AdminTokenVerifierOptions {
   hashTtlMs?: number;
   /** The clock, in epoch milliseconds. */
   now?: () => number;
+  /**
+   * VANTAGE_ADMIN_TOKEN, which this process knows in clear: checked once against each stored
+   * hash it reads, so the operator's token always verifies cheaply, even from an address that
+   * a flood of wrong tokens put over the failure limit.
+   */
+  knownToken?: string | undefined;
 }
 
 /** Distinct admin tokens remembered as verified; far above the one or two in use. */
 const MAX_VERIFIED = 64;
 
+const digestOf = (token: string) => createHash("sha256").update(token).digest("base64");
+
 /**
  * The verifier requests use. A token that verified is remembered by its SHA-256 next to the
  * hash it matched, so later requests skip scrypt; a changed stored hash invalidates that.
- * Wrong tokens are not remembered: each one pays a full scrypt.
+ * Wrong tokens are not remembered: each one against a slow hash pays a full scrypt.
  */
 export function createAdminTokenVerifier(options: AdminTokenVerifierOptions): AdminTokenVerifier {
-  const { pool } = options;
+  const { pool, knownToken } = options;
   const now = options.now ?? Date.now;
   const hashTtlMs = options.hashTtlMs ?? 5_000;
   const verified = new Map<string, string>();
   let cached: { hash: string | undefined; readAt: number } | undefined;
   let reading: Promise<string | undefined> | undefined;
 
+  const remember = (token: string, hash: string) => {
+    if (verified.size >= MAX_VERIFIED) verified.clear();
+    verified.set(digestOf(token), hash);
+  };
+
+  const read = async (): Promise<string | undefined> => {
+    const hash = await readAdminTokenHash(pool);
+    const known = knownToken !== undefined && hash !== undefined && hash !== cached?.hash;
+    if (known && (await checkSecret(knownToken, hash)) === "valid") remember(knownToken, hash);
+    cached = { hash, readAt: now() };
+    return hash;
+  };
+
   const storedHash = (): Promise<string | undefined> => {
     if (cached && now() - cached.readAt < hashTtlMs) return Promise.resolve(cached.hash);
     // Concurrent requests after expiry share one read.
-    reading ??= readAdminTokenHash(pool)
-      .then((hash) => {
-        cached = { hash, readAt: now() };
-        return hash;
-      })
-      .finally(() => {
-        reading = undefined;
-      });
+    reading ??= read().finally(() => {
+      reading = undefined;
+    });
     return reading;
   };
 
-  return async (token) => {
-    if (token.length > MAX_ADMIN_TOKEN_LENGTH) return false;
+  return async (token, verifyOptions) => {
+    if (token.length > MAX_ADMIN_TOKEN_LENGTH) return "invalid";
     const stored = await storedHash();
-    if (stored === undefined) return false;
-    const digest = createHash("sha256").update(token).digest("base64");
-    if (verified.get(digest) === stored) return true;
-    if (!(await verifySecret(token, stored))) return false;
-    if (verified.size >= MAX_VERIFIED) verified.clear();
-    verified.set(digest, stored);
-    return true;
+    if (stored === undefined) return "invalid";
+    if (verified.get(digestOf(token)) === stored) return "valid";
+    const verdict = await checkSecret(token, stored, verifyOptions);
+    if (verdict === "valid") remember(token, stored);
+    return verdict;
   };
 }

@@ -1,6 +1,6 @@
-// Bearer secrets (admin and satellite tokens): generation, a slow salted scrypt hash that
-// names its own parameters, and constant-time verification, including against a decoy.
-import { randomBytes, scrypt, type ScryptOptions, timingSafeEqual } from "node:crypto";
+// Bearer secrets (admin and satellite tokens): generation, their stored hashes (SHA-256 for
+// our random tokens, salted scrypt for secrets a person chose), constant-time verification.
+import { createHash, randomBytes, scrypt, type ScryptOptions, timingSafeEqual } from "node:crypto";
 
 interface ScryptParams {
   N: number;
@@ -57,26 +57,65 @@ function parse(stored: string): ParsedHash | undefined {
   return { params: { N, r, p }, salt, hash };
 }
 
-/** `scrypt$N$r$p$<salt base64>$<hash base64>` with a fresh random salt. */
+/**
+ * `scrypt$N$r$p$<salt base64>$<hash base64>` with a fresh random salt: for secrets a person
+ * chose (VANTAGE_ADMIN_TOKEN), whose entropy a stolen hash must not make cheap to search.
+ */
 export async function hashSecret(secret: string): Promise<string> {
   const salt = randomBytes(SALT_BYTES);
   return format(DEFAULT_PARAMS, salt, await derive(secret, salt, HASH_BYTES, DEFAULT_PARAMS));
 }
 
-/** Whether `secret` hashes to `stored`, compared in constant time. A malformed `stored` never matches. */
-export async function verifySecret(secret: string, stored: string): Promise<boolean> {
-  const parsed = parse(stored);
-  if (!parsed) return false;
-  const derived = await derive(secret, parsed.salt, parsed.hash.length, parsed.params);
-  return timingSafeEqual(derived, parsed.hash);
+const SHA256_PREFIX = "sha256$";
+const STORED_SHA256 = /^sha256\$([A-Za-z0-9+/]{43}=)$/;
+
+function sha256(secret: string): Buffer {
+  return createHash("sha256").update(secret.normalize("NFC")).digest();
 }
 
-// A hash of no known secret, made once per process from random bytes: verifying against it
-// costs exactly what verifying a real token costs, so an unknown id is not told apart by time.
-const DECOY_HASH = format(DEFAULT_PARAMS, randomBytes(SALT_BYTES), randomBytes(HASH_BYTES));
+/**
+ * `sha256$<digest base64>`: for the tokens we generate. 256 random bits cannot be guessed, so
+ * key stretching buys nothing and would make every reconnect of a fleet cost CPU-seconds.
+ */
+export function hashToken(token: string): string {
+  return `${SHA256_PREFIX}${sha256(token).toString("base64")}`;
+}
 
-/** Spends one verification's time and answers false: for credentials naming nothing. */
-export async function verifyAgainstDecoy(secret: string): Promise<false> {
-  await verifySecret(secret, DECOY_HASH);
-  return false;
+/** Whether checking a secret against `stored` costs a slow hash (scrypt) rather than a SHA-256. */
+export function isSlowHash(stored: string): boolean {
+  return !stored.startsWith(SHA256_PREFIX);
+}
+
+/** What a check may spend: `slow: false` answers "refused" instead of running scrypt. */
+export interface VerifyOptions {
+  slow?: boolean;
+}
+
+/** A credential check's answer: "refused" means only a slow hash could tell, and it was not allowed. */
+export type Verdict = "valid" | "invalid" | "refused";
+
+/** Checks `secret` against a stored hash of either kind, in constant time. A malformed `stored` never matches. */
+export async function checkSecret(secret: string, stored: string, options: VerifyOptions = {}): Promise<Verdict> {
+  const digest = STORED_SHA256.exec(stored);
+  if (digest) return timingSafeEqual(sha256(secret), Buffer.from(digest[1]!, "base64")) ? "valid" : "invalid";
+  if (options.slow === false) return "refused";
+  const parsed = parse(stored);
+  if (!parsed) return "invalid";
+  const derived = await derive(secret, parsed.salt, parsed.hash.length, parsed.params);
+  return timingSafeEqual(derived, parsed.hash) ? "valid" : "invalid";
+}
+
+/** Whether `secret` hashes to `stored` (either kind, slow hashes included), compared in constant time. */
+export async function verifySecret(secret: string, stored: string): Promise<boolean> {
+  return (await checkSecret(secret, stored)) === "valid";
+}
+
+// A hash of no known token, made once per process from random bytes: checking against it
+// costs exactly what checking a real token costs, so an unknown id is not told apart by time.
+const DECOY_HASH = `${SHA256_PREFIX}${randomBytes(32).toString("base64")}`;
+
+/** Spends one token check's time and answers "invalid": for credentials naming nothing. */
+export async function verifyAgainstDecoy(secret: string): Promise<"invalid"> {
+  await checkSecret(secret, DECOY_HASH);
+  return "invalid";
 }

@@ -3,7 +3,7 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { getPath } from "hono/utils/url";
-import { type AdminTokenVerifier, type FailureLimit, requireAdmin } from "../auth/index.ts";
+import { type AdminTokenVerifier, type ClientAddressOf, type FailureLimit, requireAdmin } from "../auth/index.ts";
 import type { Logger } from "../log.ts";
 import { errorResponse } from "./errors.ts";
 import type { Metrics } from "./metrics.ts";
@@ -29,6 +29,8 @@ export interface AppDependencies {
     failureLimit?: FailureLimit;
     /** The clock of that window, in epoch milliseconds. */
     now?: () => number;
+    /** The client address failures count under (behind VANTAGE_TRUSTED_PROXIES, the forwarded one). */
+    clientAddressOf?: ClientAddressOf;
   };
 }
 
@@ -53,7 +55,7 @@ export function createApp(deps: AppDependencies): Hono {
 
   if (deps.api) {
     // Authentication first: an unauthenticated client never gets its body read.
-    app.use("/api/v1/*", requireAdmin(deps.api.verifyAdmin, { failureLimit: deps.api.failureLimit, now: deps.api.now }));
+    app.use("/api/v1/*", requireAdmin(deps.api.verifyAdmin, { failureLimit: deps.api.failureLimit, now: deps.api.now, clientAddressOf: deps.api.clientAddressOf }));
     app.use(
       "/api/v1/*",
       bodyLimit({

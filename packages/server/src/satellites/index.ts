@@ -11,7 +11,7 @@ export { createSatelliteRoutes } from "./registry-routes.ts";
 export type { SatelliteRoutesOptions } from "./registry-routes.ts";
 export { SATELLITE_REVOKED_CHANNEL, parseRevocation, publishRevocation, satelliteRevocationSchema } from "./revocations.ts";
 export type { SatelliteRevocation } from "./revocations.ts";
-export { SATELLITE_TOKEN_PREFIX, generateSatelliteToken, hashSecret, verifyAgainstDecoy, verifySecret } from "./tokens.ts";
+export { SATELLITE_TOKEN_PREFIX, generateSatelliteToken, hashToken, verifyAgainstDecoy, verifySecret } from "./tokens.ts";
 export { createHeartbeatBuffer, HEARTBEAT_FLUSH_INTERVAL_MS } from "./heartbeat-buffer.ts";
 export type { HeartbeatBuffer, HeartbeatBufferOptions, HeartbeatFlush } from "./heartbeat-buffer.ts";
 export { createHeartbeatMonitor, HEARTBEAT_MONITOR_INTERVAL_MS } from "./heartbeat-monitor.ts";

@@ -9,7 +9,7 @@ import { SATELLITE_REGISTRY_EDIT_CAUSE, type SatelliteConnectionEvent } from "./
 import { publishRevocation } from "./revocations.ts";
 import { isUuid, satelliteNameTaken, type SatelliteService } from "./service.ts";
 import { computeStatus, effectiveThresholdMs, type SatelliteStatus } from "./status.ts";
-import { generateSatelliteToken, hashSecret, verifyAgainstDecoy, verifySecret } from "./tokens.ts";
+import { checkSecret, generateSatelliteToken, hashToken, isSlowHash, verifyAgainstDecoy, type VerifyOptions } from "./tokens.ts";
 
 /** The largest offline threshold an operator may choose. */
 export const MAX_OFFLINE_THRESHOLD_MS = 24 * 60 * 60 * 1000;
@@ -102,6 +102,8 @@ const UPDATE_SATELLITE = `
   RETURNING ${VIEW_COLUMNS}`;
 
 const ROTATE_TOKEN = "UPDATE satellites SET token_hash = $2, updated_at = $3 WHERE id = $1";
+// Only if the hash is still the one just verified: a rotation meanwhile must not be undone.
+const UPGRADE_TOKEN_HASH = "UPDATE satellites SET token_hash = $2 WHERE id = $1 AND token_hash = $3";
 const DELETE_SATELLITE = "DELETE FROM satellites WHERE id = $1";
 
 interface ViewRow {
@@ -172,7 +174,7 @@ export class SatelliteRegistry {
   /** Registers a satellite; the token in the answer exists nowhere else, only its hash is stored. */
   async create(input: CreateSatelliteRequest): Promise<{ satellite: SatelliteView; token: string }> {
     const token = generateSatelliteToken();
-    const id = await this.satellites.create({ ...input, tokenHash: await hashSecret(token) });
+    const id = await this.satellites.create({ ...input, tokenHash: hashToken(token) });
     return { satellite: await this.get(id), token };
   }
 
@@ -229,7 +231,7 @@ export class SatelliteRegistry {
   async rotateToken(id: string): Promise<{ id: string; token: string }> {
     if (!isUuid(id)) throw satelliteNotFound(id);
     const token = generateSatelliteToken();
-    const tokenHash = await hashSecret(token);
+    const tokenHash = hashToken(token);
     await withTransaction(this.pool, async (tx) => {
       const { rowCount } = await tx.query(ROTATE_TOKEN, [id, tokenHash, new Date(this.now())]);
       if (rowCount === 0) throw satelliteNotFound(id);
@@ -258,12 +260,17 @@ export class SatelliteRegistry {
 
   /**
    * The gateway's check of a hello: the satellite when `token` is its current token, else
-   * null. An unknown or malformed id is checked against the decoy hash, so the answer takes
-   * the same time whether or not the id exists.
+   * null. An unknown or malformed id is checked against a decoy hash, so the answer takes
+   * the same time whether or not the id exists. A token stored as scrypt (before tokens were
+   * stored as SHA-256) is checked with it — or "refused" unchecked with `slow: false` — and
+   * its hash replaced by the token's SHA-256 once it verified, so each satellite pays scrypt once.
    */
-  async verifyCredentials(satelliteId: string, token: string): Promise<SatelliteCredentials | null> {
+  async verifyCredentials(satelliteId: string, token: string, options: VerifyOptions = {}): Promise<SatelliteCredentials | null | "refused"> {
     const row = isUuid(satelliteId) ? (await this.pool.query<CredentialsRow>(SELECT_CREDENTIALS, [satelliteId])).rows[0] : undefined;
     if (!row) return verifyAgainstDecoy(token).then(() => null);
-    return (await verifySecret(token, row.token_hash)) ? toCredentials(row) : null;
+    const verdict = await checkSecret(token, row.token_hash, options);
+    if (verdict !== "valid") return verdict === "refused" ? "refused" : null;
+    if (isSlowHash(row.token_hash)) await this.pool.query(UPGRADE_TOKEN_HASH, [row.id, hashToken(token), row.token_hash]);
+    return toCredentials(row);
   }
 }

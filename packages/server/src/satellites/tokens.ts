@@ -1,8 +1,9 @@
 // Satellite tokens: `vsat_` + 43 base64url characters, shown once at creation or rotation;
-// only their slow hash is stored, and verification is constant-time (see auth/secrets.ts).
+// only their SHA-256 is stored, and verification is constant-time (see auth/secrets.ts).
 import { generateSecret } from "../auth/index.ts";
 
-export { hashSecret, verifyAgainstDecoy, verifySecret } from "../auth/index.ts";
+export { checkSecret, hashToken, isSlowHash, verifyAgainstDecoy, verifySecret } from "../auth/index.ts";
+export type { VerifyOptions } from "../auth/index.ts";
 
 export const SATELLITE_TOKEN_PREFIX = "vsat";
 

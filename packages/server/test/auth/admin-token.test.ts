@@ -54,9 +54,9 @@ describe("ensureAdminToken", () => {
     expect(tokenLines[0]!.msg).toMatch(/save it now/);
     const token = ADMIN_TOKEN_PATTERN.exec(tokenLines[0]!.msg)![0];
     const hash = await storedHash(pool!);
-    expect(hash).toMatch(/^scrypt\$/);
+    expect(hash).toMatch(/^sha256\$/); // 256 random bits: no key stretching
     expect(hash).not.toContain(token.slice(5));
-    expect(await createAdminTokenVerifier({ pool: pool! })(token)).toBe(true);
+    expect(await createAdminTokenVerifier({ pool: pool! })(token)).toBe("valid");
   });
 
   it("keeps the stored token on later starts and never prints it again", async () => {
@@ -81,7 +81,7 @@ describe("ensureAdminToken", () => {
     expect(printed).toHaveLength(1);
     const { rows } = await a!.query<{ n: number }>("SELECT count(*)::int AS n FROM settings");
     expect(rows[0]!.n).toBe(1);
-    for (const pool of [a!, b!]) expect(await createAdminTokenVerifier({ pool })(printed[0]!)).toBe(true);
+    for (const pool of [a!, b!]) expect(await createAdminTokenVerifier({ pool })(printed[0]!)).toBe("valid");
   });
 
   it("stores the configured token's hash, replacing a generated one, so VANTAGE_ADMIN_TOKEN wins", async () => {
@@ -93,8 +93,8 @@ describe("ensureAdminToken", () => {
     expect(await ensureAdminToken({ pool: pool!, logger: silentLogger(), configuredToken: "operator-chosen-token-1" })).toEqual({ source: "configured" });
 
     const verify = createAdminTokenVerifier({ pool: pool! });
-    expect(await verify("operator-chosen-token-1")).toBe(true);
-    expect(await verify(generated)).toBe(false);
+    expect(await verify("operator-chosen-token-1")).toBe("valid");
+    expect(await verify(generated)).toBe("invalid");
   });
 
   it("leaves the stored hash alone when it already matches the configured token", async () => {
@@ -109,7 +109,7 @@ describe("ensureAdminToken", () => {
 describe("createAdminTokenVerifier", () => {
   it("rejects everything while no admin token exists", async () => {
     const [pool] = await processesOnNewDatabase(1);
-    expect(await createAdminTokenVerifier({ pool: pool! })("anything-at-all-here")).toBe(false);
+    expect(await createAdminTokenVerifier({ pool: pool! })("anything-at-all-here")).toBe("invalid");
   });
 
   it("pays scrypt once per token: a verified token is remembered, a wrong one is not", async () => {
@@ -118,10 +118,10 @@ describe("createAdminTokenVerifier", () => {
     const verify = createAdminTokenVerifier({ pool: pool!, now: () => clock });
     vi.mocked(scrypt).mockClear();
 
-    for (let i = 0; i < 5; i++) expect(await verify("operator-chosen-token-1")).toBe(true);
+    for (let i = 0; i < 5; i++) expect(await verify("operator-chosen-token-1")).toBe("valid");
     expect(vi.mocked(scrypt)).toHaveBeenCalledTimes(1);
 
-    for (let i = 0; i < 2; i++) expect(await verify("operator-chosen-token-2")).toBe(false);
+    for (let i = 0; i < 2; i++) expect(await verify("operator-chosen-token-2")).toBe("invalid");
     expect(vi.mocked(scrypt)).toHaveBeenCalledTimes(3);
   });
 
@@ -129,21 +129,58 @@ describe("createAdminTokenVerifier", () => {
     const [a, b] = await processesOnNewDatabase(2);
     await ensureAdminToken({ pool: a!, logger: silentLogger(), configuredToken: "first-token-0123456" });
     const verify = createAdminTokenVerifier({ pool: a!, now: () => clock, hashTtlMs: 5_000 });
-    expect(await verify("first-token-0123456")).toBe(true);
+    expect(await verify("first-token-0123456")).toBe("valid");
 
     await ensureAdminToken({ pool: b!, logger: silentLogger(), configuredToken: "second-token-0123456" });
     clock += 4_999;
-    expect(await verify("first-token-0123456")).toBe(true);
+    expect(await verify("first-token-0123456")).toBe("valid");
     clock += 1;
-    expect(await verify("first-token-0123456")).toBe(false);
-    expect(await verify("second-token-0123456")).toBe(true);
+    expect(await verify("first-token-0123456")).toBe("invalid");
+    expect(await verify("second-token-0123456")).toBe("valid");
+  });
+
+  it("stores a chosen token as scrypt, and with slow: false refuses to check it until it verified once", async () => {
+    const [pool] = await processesOnNewDatabase(1);
+    await ensureAdminToken({ pool: pool!, logger: silentLogger(), configuredToken: "operator-chosen-token-1" });
+    expect(await storedHash(pool!)).toMatch(/^scrypt\$/);
+    const verify = createAdminTokenVerifier({ pool: pool!, now: () => clock });
+    vi.mocked(scrypt).mockClear();
+    expect(await verify("operator-chosen-token-1", { slow: false })).toBe("refused");
+    expect(await verify("operator-chosen-token-2", { slow: false })).toBe("refused");
+    expect(vi.mocked(scrypt)).not.toHaveBeenCalled();
+    expect(await verify("operator-chosen-token-1")).toBe("valid");
+    expect(await verify("operator-chosen-token-1", { slow: false })).toBe("valid");
+  });
+
+  it("checks the token it was started with once per stored hash, so it verifies without scrypt from the first request", async () => {
+    const [pool] = await processesOnNewDatabase(1);
+    await ensureAdminToken({ pool: pool!, logger: silentLogger(), configuredToken: "operator-chosen-token-1" });
+    const verify = createAdminTokenVerifier({ pool: pool!, now: () => clock, knownToken: "operator-chosen-token-1" });
+    expect(await verify("operator-chosen-token-1", { slow: false })).toBe("valid");
+    expect(await verify("operator-chosen-token-2", { slow: false })).toBe("refused");
+    vi.mocked(scrypt).mockClear();
+    clock += 60_000; // the stored hash is read again; it has not changed, so nothing is hashed again
+    expect(await verify("operator-chosen-token-1", { slow: false })).toBe("valid");
+    expect(vi.mocked(scrypt)).not.toHaveBeenCalled();
+  });
+
+  it("checks a generated token with SHA-256 alone, even with slow: false", async () => {
+    const [pool] = await processesOnNewDatabase(1);
+    const { logger, lines } = capturingLogger();
+    await ensureAdminToken({ pool: pool!, logger });
+    const token = ADMIN_TOKEN_PATTERN.exec(lines.map((line) => line.msg).join("\n"))![0];
+    const verify = createAdminTokenVerifier({ pool: pool!, now: () => clock });
+    vi.mocked(scrypt).mockClear();
+    expect(await verify(token, { slow: false })).toBe("valid");
+    expect(await verify(`${token.slice(0, -1)}x`, { slow: false })).toBe("invalid");
+    expect(vi.mocked(scrypt)).not.toHaveBeenCalled();
   });
 
   it("refuses absurdly long bearer values without hashing them", async () => {
     const [pool] = await processesOnNewDatabase(1);
     await ensureAdminToken({ pool: pool!, logger: silentLogger(), configuredToken: "operator-chosen-token-1" });
     vi.mocked(scrypt).mockClear();
-    expect(await createAdminTokenVerifier({ pool: pool! })("x".repeat(10_000))).toBe(false);
+    expect(await createAdminTokenVerifier({ pool: pool! })("x".repeat(10_000))).toBe("invalid");
     expect(vi.mocked(scrypt)).not.toHaveBeenCalled();
   });
 });

@@ -1,11 +1,12 @@
-import { randomUUID, scrypt } from "node:crypto";
+import { createHash, randomUUID, scrypt } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { SatelliteRegistry, SatelliteService } from "../../src/satellites/index.ts";
 import { parseRevocation, publishRevocation, SATELLITE_REVOKED_CHANNEL } from "../../src/satellites/revocations.ts";
+import { hashSecret } from "../../src/auth/index.ts";
 import { generateSatelliteToken } from "../../src/satellites/tokens.ts";
 import { withTransaction } from "../../src/storage/index.ts";
 import { createTestDatabase } from "../support/database.ts";
-import { scryptWork } from "../support/scrypt-spy.ts";
+import { hashWork, scryptWork } from "../support/scrypt-spy.ts";
 import { createSignal, startTestInstance, type TestInstance, waitFor } from "../support/instance.ts";
 
 vi.mock("node:crypto", async (importOriginal) => (await import("../support/scrypt-spy.ts")).withScryptSpy(importOriginal));
@@ -45,16 +46,59 @@ describe("SatelliteRegistry.verifyCredentials", () => {
   it.each([
     ["an unknown id", randomUUID()],
     ["an id that is not a uuid", "sat-1"],
-  ])("checks %s against the decoy: null, after the same scrypt work as a real check", async (_what, id) => {
+  ])("checks %s against the decoy: null, after the same hashing as a real check", async (_what, id) => {
     const { satellite, token } = await registry.create({ name: `creds-${randomUUID()}`, region: "eu" });
-    const real = await scryptWork(scrypt, () => registry.verifyCredentials(satellite.id, generateSatelliteToken()));
-    const decoy = await scryptWork(scrypt, () => registry.verifyCredentials(id, token));
+    const real = await hashWork(createHash, () => registry.verifyCredentials(satellite.id, generateSatelliteToken()));
+    const decoy = await hashWork(createHash, () => registry.verifyCredentials(id, token));
     expect(real.result).toBeNull();
     expect(decoy.result).toBeNull();
-    expect(decoy.calls).toHaveLength(1);
-    expect(decoy.calls).toEqual(real.calls);
+    expect(decoy.algorithms).toEqual(["sha256"]);
+    expect(decoy.algorithms).toEqual(real.algorithms);
+  });
+
+  it("stores a new or rotated token as its SHA-256 and checks it without scrypt", async () => {
+    const { satellite, token } = await registry.create({ name: "creds-sha", region: "eu" });
+    expect(await tokenHash(satellite.id)).toMatch(/^sha256\$/);
+    const work = await scryptWork(scrypt, () => registry.verifyCredentials(satellite.id, token));
+    expect(work.result).toMatchObject({ id: satellite.id });
+    expect(work.calls).toEqual([]);
+    const rotated = await registry.rotateToken(satellite.id);
+    expect(await tokenHash(satellite.id)).toMatch(/^sha256\$/);
+    expect(await registry.verifyCredentials(satellite.id, rotated.token)).toMatchObject({ id: satellite.id });
+  });
+
+  it("verifies a token stored as scrypt once, then stores its SHA-256 so the next check costs no scrypt", async () => {
+    const { satellite, token } = await registry.create({ name: "creds-legacy", region: "eu" });
+    await instance.pool.query("UPDATE satellites SET token_hash = $2 WHERE id = $1", [satellite.id, await hashSecret(token)]);
+
+    expect(await registry.verifyCredentials(satellite.id, generateSatelliteToken())).toBeNull();
+    expect(await tokenHash(satellite.id)).toMatch(/^scrypt\$/); // a wrong token upgrades nothing
+    const first = await scryptWork(scrypt, () => registry.verifyCredentials(satellite.id, token));
+    expect(first.result).toMatchObject({ id: satellite.id });
+    expect(first.calls).toHaveLength(1);
+    expect(await tokenHash(satellite.id)).toBe(`sha256$${createHash("sha256").update(token).digest("base64")}`);
+    const second = await scryptWork(scrypt, () => registry.verifyCredentials(satellite.id, token));
+    expect(second.result).toMatchObject({ id: satellite.id });
+    expect(second.calls).toEqual([]);
+  });
+
+  it("answers refused without running scrypt when slow checks are not allowed, and still checks SHA-256 tokens", async () => {
+    const legacy = await registry.create({ name: "creds-refused", region: "eu" });
+    await instance.pool.query("UPDATE satellites SET token_hash = $2 WHERE id = $1", [legacy.satellite.id, await hashSecret(legacy.token)]);
+    const refused = await scryptWork(scrypt, () => registry.verifyCredentials(legacy.satellite.id, legacy.token, { slow: false }));
+    expect(refused).toEqual({ result: "refused", calls: [] });
+    expect(await tokenHash(legacy.satellite.id)).toMatch(/^scrypt\$/);
+
+    const current = await registry.create({ name: "creds-cheap", region: "eu" });
+    expect(await registry.verifyCredentials(current.satellite.id, current.token, { slow: false })).toMatchObject({ id: current.satellite.id });
+    expect(await registry.verifyCredentials(current.satellite.id, legacy.token, { slow: false })).toBeNull();
   });
 });
+
+async function tokenHash(id: string): Promise<string> {
+  const { rows } = await instance.pool.query<{ token_hash: string }>("SELECT token_hash FROM satellites WHERE id = $1", [id]);
+  return rows[0]!.token_hash;
+}
 
 describe("revocations", () => {
   it("are delivered on commit and never for a rolled-back write", async () => {

@@ -49,8 +49,11 @@ export function gatewayUrl(coreUrl: string, path = SATELLITE_PATH): string {
 }
 
 /** Opens a socket to the gateway and sends nothing yet. */
-export async function openFakeSatellite(coreUrl: string, options: { path?: string; credentials?: SatelliteCredentials } = {}): Promise<FakeSatellite> {
-  const ws = new WebSocket(gatewayUrl(coreUrl, options.path), { perMessageDeflate: false });
+export async function openFakeSatellite(
+  coreUrl: string,
+  options: { path?: string; credentials?: SatelliteCredentials; headers?: Record<string, string> } = {},
+): Promise<FakeSatellite> {
+  const ws = new WebSocket(gatewayUrl(coreUrl, options.path), { perMessageDeflate: false, headers: options.headers });
   const received: CoreFrame[] = [];
   const taken = new Set<CoreFrame>();
   const waiters = new Set<() => void>();
@@ -146,8 +149,9 @@ export async function connectFakeSatellite(
   coreUrl: string,
   credentials: SatelliteCredentials,
   hello: Partial<HelloFrame> = {},
+  headers?: Record<string, string>,
 ): Promise<{ satellite: FakeSatellite; welcome: WelcomeFrame }> {
-  const satellite = await openFakeSatellite(coreUrl, { credentials });
+  const satellite = await openFakeSatellite(coreUrl, { credentials, headers });
   satellite.hello(hello);
   const answer = await satellite.nextWhere((frame) => frame.type === "welcome" || frame.type === "rejected").catch(async (error: unknown) => {
     await satellite.close();

@@ -62,7 +62,7 @@ export async function startSatelliteCore(databaseUrl: string, name: string, opti
   const gateway = createSatelliteGateway({
     satellites: service,
     heartbeats,
-    authenticate: (id, token) => registry.verifyCredentials(id, token),
+    authenticate: (id, token, verify) => registry.verifyCredentials(id, token, verify),
     hub,
     logger,
     instanceId: name,

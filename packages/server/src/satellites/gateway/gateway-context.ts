@@ -4,7 +4,7 @@ import type { Assignment, ResultFrame } from "@vantage/protocol";
 import type { Logger } from "../../log.ts";
 import type { HeartbeatBuffer } from "../heartbeat-buffer.ts";
 import type { SatelliteService } from "../service.ts";
-import type { FailureLimit, FailureLimiter } from "../../auth/index.ts";
+import type { FailureLimit, FailureLimiter, VerifyOptions } from "../../auth/index.ts";
 import type { GatewayMetrics } from "./gateway-metrics.ts";
 import type { ResultDeduplicator } from "./result-deduplicator.ts";
 import type { SatelliteConnection } from "./satellite-connection.ts";
@@ -17,8 +17,11 @@ export interface AuthenticatedSatellite {
   offlineThresholdMs: number | null;
 }
 
-/** Checks a hello's credentials: the satellite, or null for an unknown id or a wrong token. */
-export type AuthenticateSatellite = (satelliteId: string, token: string) => Promise<AuthenticatedSatellite | null>;
+/**
+ * Checks a hello's credentials: the satellite, null for an unknown id or a wrong token, or
+ * "refused" when only a slow hash could tell and `options.slow` is false.
+ */
+export type AuthenticateSatellite = (satelliteId: string, token: string, options: VerifyOptions) => Promise<AuthenticatedSatellite | null | "refused">;
 
 /** The full set of checks a satellite must run now. */
 export type AssignmentsFor = (satelliteId: string) => Promise<Assignment[]>;
@@ -42,6 +45,8 @@ export interface GatewayContext {
   heartbeatIntervalMs: number;
   helloTimeoutMs: number;
   badFrameLimit: FailureLimit;
+  /** A socket whose unsent output exceeds this when more is to be sent is cut off: it is not reading. */
+  maxSendBufferBytes: number;
   ackDelayMs: number;
   closeGraceMs: number;
   /** Runs connects of one satellite one after another. */

@@ -9,6 +9,8 @@ export interface GatewayMetrics {
   resultsReceived: Counter;
   resultsDuplicate: Counter;
   resultsDropped: Counter<"reason">;
+  slowConsumers: Counter;
+  refusedUpgrades: Counter<"reason">;
 }
 
 export function createGatewayMetrics(registry: Registry | undefined, connectedSatellites: () => number): GatewayMetrics {
@@ -44,6 +46,17 @@ export function createGatewayMetrics(registry: Registry | undefined, connectedSa
     resultsDropped: new Counter({
       name: "satellite_results_dropped_total",
       help: "Results not stored, by reason (unassigned: a check not assigned to that satellite; sink_failed: storing failed, not acknowledged)",
+      labelNames: ["reason"] as const,
+      registers,
+    }),
+    slowConsumers: new Counter({
+      name: "satellite_slow_consumers_total",
+      help: "Sockets cut off because they did not read what the core sent (send buffer over its bound)",
+      registers,
+    }),
+    refusedUpgrades: new Counter({
+      name: "satellite_upgrades_refused_total",
+      help: "WebSocket upgrades refused before a socket existed, by reason (unauthenticated_limit: too many sockets of one address awaiting welcome)",
       labelNames: ["reason"] as const,
       registers,
     }),

@@ -6,6 +6,8 @@ import {
   type Assignment,
   type CoreFrame,
   type HelloFrame,
+  MAX_HELLO_FRAME_BYTES,
+  MAX_TEXT_LENGTH,
   type RejectedReason,
   type ResultFrame,
   type SatelliteFrame,
@@ -15,7 +17,7 @@ import {
 } from "@vantage/protocol";
 import type WebSocket from "ws";
 import { isVantageError } from "../../errors.ts";
-import { FixedWindowCounter } from "../../auth/index.ts";
+import { type Attempt, FixedWindowCounter } from "../../auth/index.ts";
 import type { GatewayContext } from "./gateway-context.ts";
 
 /** WebSocket close codes the gateway uses (RFC 6455 §7.4.1). */
@@ -33,6 +35,8 @@ const MAX_EARLY_FRAMES = 32;
 const MAX_QUEUED_RESULTS = 256;
 /** An ack is sent once this many results wait for it, without waiting for the ack delay. */
 const MAX_ACK_BATCH = 100;
+/** What of a peer's input an error message may quote: never all of it. */
+const MAX_QUOTED_LENGTH = 64;
 
 type State = "awaiting_hello" | "authenticating" | "open" | "closed";
 
@@ -60,6 +64,12 @@ export class SatelliteConnection {
   private readonly earlyFrames: Array<{ data: WebSocket.RawData; isBinary: boolean }> = [];
   private readonly badFrames: FixedWindowCounter;
   private assigned = new Set<string>();
+  /** Every check assigned during this session: late results of those are expected, not bad. */
+  private everAssigned = new Set<string>();
+  /** When welcome was sent (epoch ms): results that started before it were buffered across a reconnect. */
+  private welcomedAt = Number.POSITIVE_INFINITY;
+  /** Set once the peer stopped reading and its output hit the bound: nothing more is sent. */
+  private overflowed = false;
   private assignmentChain: Promise<unknown> = Promise.resolve();
   private resultChain: Promise<void> = Promise.resolve();
   private queuedResults = 0;
@@ -68,7 +78,8 @@ export class SatelliteConnection {
 
   constructor(
     private readonly ws: WebSocket,
-    private readonly address: string,
+    /** The client's address (behind trusted proxies, the one they forwarded). */
+    readonly address: string,
     private readonly context: GatewayContext,
   ) {
     this.badFrames = new FixedWindowCounter(context.badFrameLimit.windowMs);
@@ -89,7 +100,17 @@ export class SatelliteConnection {
   }
 
   send(frame: CoreFrame): void {
-    if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(frame));
+    if (this.ws.readyState !== this.ws.OPEN || this.overflowed) return;
+    // A peer that does not read makes everything sent to it pile up here: cut it off instead.
+    if (this.ws.bufferedAmount > this.context.maxSendBufferBytes) return this.cutOff();
+    this.ws.send(JSON.stringify(frame));
+  }
+
+  private cutOff(): void {
+    this.overflowed = true;
+    this.context.metrics.slowConsumers.inc();
+    this.context.logger.warn({ satelliteId: this.satelliteId, address: this.address, bufferedBytes: this.ws.bufferedAmount }, "cut off a satellite socket that does not read what the core sends");
+    this.close(CLOSE_CODES.policyViolation, "not reading: send buffer full", { read: false });
   }
 
   /** Sends `shutdown {reason}` and closes now; a peer that does not answer the close is cut off. */
@@ -102,6 +123,7 @@ export class SatelliteConnection {
   /** Replaces the assignment set (results are authorized against it) and sends it. */
   setAssignments(assignments: Assignment[], frame: "assignments" | null = "assignments"): void {
     this.assigned = new Set(assignments.map((assignment) => assignment.checkId));
+    for (const checkId of this.assigned) this.everAssigned.add(checkId);
     if (frame) this.send({ type: "assignments", assignments });
   }
 
@@ -119,7 +141,7 @@ export class SatelliteConnection {
       this.close(CLOSE_CODES.policyViolation, "too many bad frames");
       return;
     }
-    this.send({ type: "error", code, message });
+    this.send({ type: "error", code, message: bounded(message) });
   }
 
   heartbeat(): void {
@@ -135,17 +157,25 @@ export class SatelliteConnection {
   result(frame: ResultFrame): void {
     const { metrics } = this.context;
     metrics.resultsReceived.inc();
-    if (!this.assigned.has(frame.checkId)) {
-      // Not a bad frame: results of a check unassigned while they were in flight (or
-      // buffered) are expected after every assignment change, and must not close the socket.
-      metrics.resultsDropped.inc({ reason: "unassigned" });
-      this.send({ type: "error", code: "unassigned_check", message: `Check ${frame.checkId} is not assigned to this satellite; result ${frame.resultId} was dropped.` });
-      return;
-    }
+    if (!this.assigned.has(frame.checkId)) return this.unassignedResult(frame);
     // One result at a time per socket, in order; a satellite replaying a large buffer is
     // slowed down (the socket pauses) instead of queueing without bound.
     if (++this.queuedResults === MAX_QUEUED_RESULTS) this.ws.pause();
     this.resultChain = this.resultChain.then(() => this.store(frame));
+  }
+
+  /**
+   * Results of a check unassigned while they were in flight, or buffered by the satellite
+   * across a reconnect, are expected after every assignment change: acknowledged (so the
+   * satellite stops re-sending them) and dropped. Any other is a bad frame, so a peer
+   * streaming results for checks it never had is closed by the bad-frame limit. (startedAt is
+   * the satellite's clock: one running behind only gets more of them acknowledged, which costs
+   * the core an ack of a uuid each, never an echo of what was sent.)
+   */
+  private unassignedResult(frame: ResultFrame): void {
+    this.context.metrics.resultsDropped.inc({ reason: "unassigned" });
+    if (this.everAssigned.has(frame.checkId) || Date.parse(frame.startedAt) < this.welcomedAt) return this.ack(frame.resultId);
+    this.badFrame("unassigned_check", `Check ${quote(frame.checkId)} is not assigned to this satellite; result ${frame.resultId} was dropped.`);
   }
 
   private async store(frame: ResultFrame): Promise<void> {
@@ -181,6 +211,8 @@ export class SatelliteConnection {
 
   private receive(data: WebSocket.RawData, isBinary: boolean): void {
     if (this.terminateTimer) return; // closing: nothing more is read
+    // Until welcome, frames are small (a hello is a few hundred bytes): a large one is never parsed.
+    if (this.state !== "open" && byteLength(data) > MAX_HELLO_FRAME_BYTES) return this.tooLargeBeforeWelcome();
     try {
       if (this.state === "open") this.dispatch(data, isBinary);
       else if (this.state === "awaiting_hello") this.hello(data, isBinary);
@@ -198,6 +230,15 @@ export class SatelliteConnection {
     (HANDLERS[parsed.frame.type] as (connection: SatelliteConnection, frame: SatelliteFrame) => void)(this, parsed.frame);
   }
 
+  private tooLargeBeforeWelcome(): void {
+    const message = `Frames before welcome may be at most ${MAX_HELLO_FRAME_BYTES} bytes.`;
+    if (this.state === "awaiting_hello") {
+      clearTimeout(this.helloTimer);
+      return this.reject("hello_expected", `The first frame must be a valid hello: ${message}`);
+    }
+    this.close(CLOSE_CODES.policyViolation, "frame too large before welcome", { read: false });
+  }
+
   private keepEarly(data: WebSocket.RawData, isBinary: boolean): void {
     if (this.earlyFrames.length >= MAX_EARLY_FRAMES) return this.close(CLOSE_CODES.policyViolation, "frames before welcome");
     this.earlyFrames.push({ data, isBinary });
@@ -211,26 +252,31 @@ export class SatelliteConnection {
       const why = parsed && !parsed.ok ? ` (${parsed.message})` : "";
       return this.reject("hello_expected", `The first frame must be a valid hello${why}.`);
     }
-    if (this.context.authFailures.isLimited(this.address)) {
-      return this.reject("rate_limited", "Too many failed logins from this address; wait a minute before trying again.");
-    }
     const hello = parsed.frame;
+    // Counted from now, per address and per satellite id: concurrent hellos cannot all slip
+    // under the limit. Over it, the check still runs where it is cheap (SHA-256), so a valid
+    // token is never refused; only a slow scrypt check of a not yet upgraded hash is.
+    const attempt = this.context.authFailures.begin([this.address, `satellite:${hello.satelliteId}`]);
     this.satelliteId = hello.satelliteId;
     this.state = "authenticating";
     this.ws.pause();
-    this.lifecycle = this.authenticate(hello).catch((error: unknown) => {
-      this.context.logger.warn({ err: error, satelliteId: hello.satelliteId }, "could not complete a satellite connect; asking it to retry");
-      this.close(CLOSE_CODES.tryAgainLater, "try again later");
-    });
+    this.lifecycle = this.authenticate(hello, attempt)
+      .catch((error: unknown) => {
+        this.context.logger.warn({ err: error, satelliteId: hello.satelliteId }, "could not complete a satellite connect; asking it to retry");
+        this.close(CLOSE_CODES.tryAgainLater, "try again later");
+      })
+      .finally(() => attempt?.succeeded()); // a check that threw is no failed login
   }
 
-  private async authenticate(hello: HelloFrame): Promise<void> {
+  private async authenticate(hello: HelloFrame, attempt: Attempt | undefined): Promise<void> {
     const { context } = this;
-    const satellite = await context.authenticate(hello.satelliteId, hello.token);
-    if (!satellite) {
-      context.authFailures.fail(this.address);
-      return this.reject("invalid_credentials", "Unknown satellite id or wrong token.");
+    const satellite = await context.authenticate(hello.satelliteId, hello.token, { slow: attempt !== undefined });
+    if (satellite === null || satellite === "refused") {
+      attempt?.failed();
+      if (attempt) return this.reject("invalid_credentials", "Unknown satellite id or wrong token.");
+      return this.reject("rate_limited", "Too many failed logins from this address or for this satellite; wait a minute before trying again.");
     }
+    attempt?.succeeded();
     if (this.isClosed()) return;
     this.satelliteId = satellite.id;
     this.sessionId = randomUUID();
@@ -255,6 +301,7 @@ export class SatelliteConnection {
       if (this.isClosed()) return;
       this.setAssignments(assignments, null);
       context.register(this);
+      this.welcomedAt = context.now();
       this.send({ type: "welcome", sessionId: this.sessionId!, heartbeatIntervalMs: context.heartbeatIntervalMs, assignments });
       this.state = "open";
       context.logger.info({ satelliteId: satellite.id, name: satellite.name, sessionId: this.sessionId, version: hello.version }, "satellite connected");
@@ -264,17 +311,20 @@ export class SatelliteConnection {
     for (const { data, isBinary } of this.earlyFrames.splice(0)) this.receive(data, isBinary);
   }
 
+  /** Refuses the connection and stops reading it: whatever else it sends is never read. */
   private reject(reason: RejectedReason, message: string): void {
     this.context.metrics.authFailures.inc({ reason });
-    this.send({ type: "rejected", reason, message });
-    this.close(CLOSE_CODES.policyViolation, reason);
+    this.send({ type: "rejected", reason, message: bounded(message) });
+    this.close(CLOSE_CODES.policyViolation, reason, { read: false });
   }
 
-  private close(code: number, reason: string): void {
+  /** `read: false` for a peer not worth reading: it is cut off after the grace instead of answering the close. */
+  private close(code: number, reason: string, options: { read?: boolean } = {}): void {
     if (this.terminateTimer || this.state === "closed") return;
     this.flushAcks();
     // A paused socket would never read the peer's answering close frame.
-    this.ws.resume();
+    if (options.read ?? true) this.ws.resume();
+    else this.ws.pause();
     this.ws.close(code, reason);
     // A peer that never answers the close frame must not hold the socket (or shutdown).
     this.terminateTimer = setTimeout(() => this.ws.terminate(), this.context.closeGraceMs);
@@ -300,6 +350,21 @@ export class SatelliteConnection {
     });
     this.context.closed(this, this.lifecycle);
   }
+}
+
+function byteLength(data: WebSocket.RawData): number {
+  if (Array.isArray(data)) return data.reduce((sum, chunk) => sum + chunk.length, 0);
+  return data.byteLength;
+}
+
+/** A message as sent in error and rejected frames: within the protocol's bound for text. */
+function bounded(message: string): string {
+  return message.length <= MAX_TEXT_LENGTH ? message : `${message.slice(0, MAX_TEXT_LENGTH - 1)}…`;
+}
+
+/** A peer's string as an error message quotes it: JSON-quoted, cut after MAX_QUOTED_LENGTH characters. */
+function quote(value: string): string {
+  return JSON.stringify(value.length <= MAX_QUOTED_LENGTH ? value : `${value.slice(0, MAX_QUOTED_LENGTH)}…`);
 }
 
 function rawText(data: WebSocket.RawData): string {

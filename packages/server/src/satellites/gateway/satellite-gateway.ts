@@ -11,7 +11,7 @@ import type { Logger } from "../../log.ts";
 import type { HeartbeatBuffer } from "../heartbeat-buffer.ts";
 import { SATELLITE_REVOKED_CHANNEL, parseRevocation } from "../revocations.ts";
 import type { SatelliteService } from "../service.ts";
-import { type FailureLimit, FailureLimiter } from "../../auth/index.ts";
+import { type ClientAddressOf, createClientAddressOf, type FailureLimit, FailureLimiter } from "../../auth/index.ts";
 import type { AssignmentsFor, AuthenticateSatellite, GatewayContext, ResultSink } from "./gateway-context.ts";
 import { createGatewayMetrics } from "./gateway-metrics.ts";
 import { ResultDeduplicator } from "./result-deduplicator.ts";
@@ -42,8 +42,15 @@ export interface SatelliteGatewayOptions {
   heartbeatIntervalMs?: number;
   /** Time from open to hello (default HELLO_TIMEOUT_MS). */
   helloTimeoutMs?: number;
-  /** Failed logins per source address before it is refused unchecked (default 10 a minute). */
+  /**
+   * Failed logins per client address, and per satellite id, before a hello that needs a slow
+   * hash is refused unchecked (default 10 a minute). Cheap checks (SHA-256 tokens) always run.
+   */
   authFailureLimit?: FailureLimit;
+  /** Sockets one client address may hold open before their welcome (default 32); more are refused with HTTP 429. */
+  maxUnauthenticatedPerAddress?: number;
+  /** Unsent output a socket may hold before it is cut off as not reading (default 4 MiB). */
+  maxSendBufferBytes?: number;
   /** Bad frames per socket before it is closed (default 20 a minute). */
   badFrameLimit?: FailureLimit;
   /** How long acks wait to be batched (default 5 ms). */
@@ -53,10 +60,10 @@ export interface SatelliteGatewayOptions {
   /** How long a closing peer may take to answer the close before it is cut off (default 1 s). */
   closeGraceMs?: number;
   /**
-   * The source address failed logins are counted under (default: the TCP peer). Behind a
-   * load balancer that every satellite comes through, derive it from a header it sets.
+   * The client address limits are counted under, from the TCP peer and the forwarding
+   * headers (default: the TCP peer). main.ts passes the one that trusts VANTAGE_TRUSTED_PROXIES.
    */
-  addressOf?: (request: IncomingMessage) => string;
+  clientAddressOf?: ClientAddressOf;
 }
 
 export interface SatelliteGateway {
@@ -83,13 +90,23 @@ export function createSatelliteGateway(options: SatelliteGatewayOptions): Satell
   const log = options.logger.child({ component: "satellite-gateway" });
   const now = options.now ?? Date.now;
   const path = options.path ?? SATELLITE_GATEWAY_PATH;
-  const addressOf = options.addressOf ?? ((request: IncomingMessage) => request.socket.remoteAddress ?? "unknown");
+  const clientAddressOf = options.clientAddressOf ?? createClientAddressOf();
+  const maxUnauthenticated = options.maxUnauthenticatedPerAddress ?? 32;
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, clientTracking: false, perMessageDeflate: false });
   /** Authenticated sockets by satellite id. */
   const sessions = new Map<string, SatelliteConnection>();
   /** Every socket from upgrade to close, authenticated or not. */
   const sockets = new Set<SatelliteConnection>();
   const settling = new Set<Promise<void>>();
+  /** Sockets not yet welcomed, and their count by client address: one address cannot hold thousands. */
+  const awaitingWelcome = new Set<SatelliteConnection>();
+  const unauthenticated = new Map<string, number>();
+  const welcomedOrClosed = (connection: SatelliteConnection) => {
+    if (!awaitingWelcome.delete(connection)) return;
+    const left = unauthenticated.get(connection.address)! - 1;
+    if (left === 0) unauthenticated.delete(connection.address);
+    else unauthenticated.set(connection.address, left);
+  };
   const connectQueues = new Map<string, Promise<void>>();
   let allClosed: (() => void) | undefined;
   let server: Server | undefined;
@@ -111,6 +128,7 @@ export function createSatelliteGateway(options: SatelliteGatewayOptions): Satell
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS,
     helloTimeoutMs: options.helloTimeoutMs ?? HELLO_TIMEOUT_MS,
     badFrameLimit: options.badFrameLimit ?? { max: 20, windowMs: 60_000 },
+    maxSendBufferBytes: options.maxSendBufferBytes ?? 4 * 1024 * 1024,
     ackDelayMs: options.ackDelayMs ?? 5,
     closeGraceMs: options.closeGraceMs ?? 1000,
 
@@ -123,6 +141,7 @@ export function createSatelliteGateway(options: SatelliteGatewayOptions): Satell
     },
 
     register(connection) {
+      welcomedOrClosed(connection);
       const previous = sessions.get(connection.satelliteId!);
       sessions.set(connection.satelliteId!, connection);
       // Its close is stale by now (this session owns the row) and records nothing.
@@ -130,6 +149,7 @@ export function createSatelliteGateway(options: SatelliteGatewayOptions): Satell
     },
 
     closed(connection, settled) {
+      welcomedOrClosed(connection);
       sockets.delete(connection);
       if (sessions.get(connection.satelliteId!) === connection) sessions.delete(connection.satelliteId!);
       settling.add(settled);
@@ -156,12 +176,20 @@ export function createSatelliteGateway(options: SatelliteGatewayOptions): Satell
       return;
     }
     if (stopping) return refuse(socket, "503 Service Unavailable");
-    const address = addressOf(request);
+    const address = clientAddressOf(request.socket.remoteAddress, request.headers);
+    if ((unauthenticated.get(address) ?? 0) >= maxUnauthenticated) {
+      context.metrics.refusedUpgrades.inc({ reason: "unauthenticated_limit" });
+      return refuse(socket, "429 Too Many Requests");
+    }
+    // handleUpgrade calls back synchronously (no verifyClient): no other upgrade runs between check and count.
     wss.handleUpgrade(request, socket, head, (ws) => {
       if (stopping) return ws.terminate();
       // Finds peers that vanished without a FIN (power loss, NAT drop) so their sockets close.
       request.socket.setKeepAlive(true, 30_000);
-      sockets.add(new SatelliteConnection(ws, address, context));
+      const connection = new SatelliteConnection(ws, address, context);
+      awaitingWelcome.add(connection);
+      unauthenticated.set(address, (unauthenticated.get(address) ?? 0) + 1);
+      sockets.add(connection);
     });
   };
 
