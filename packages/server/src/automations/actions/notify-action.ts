@@ -21,7 +21,7 @@ export function createNotifyAction(notifications: Pick<NotificationService, "sen
     const message = await renderTemplate(action.message, context.evaluation);
     const attempt = async (): Promise<AttemptResult> => {
       try {
-        const receipt = await notifications.send(await channelId(notifications, action.channel), { title, message, payload: { runId: context.runId, step: context.path, trigger: context.evaluation.trigger } });
+        const receipt = await notifications.send(await channelId(notifications, action.channel), { title, message, payload: { runId: context.runId, step: context.path, trigger: context.evaluation.trigger } }, { signal: context.signal });
         return { ok: true, output: { status: receipt.status ?? null } };
       } catch (error) {
         if (!isVantageError(error)) throw error;

@@ -31,7 +31,7 @@ export const webhookAction: ActionModule<"webhook"> = async (action, context) =>
     const signed = action.secret === undefined ? headers : { ...headers, [SIGNATURE_HEADER]: signWebhook(action.secret, bodyText, context.now()) };
     let response: Response;
     try {
-      response = await fetch(url, { method: action.method, headers: signed, body: body === undefined ? undefined : bodyText, signal: AbortSignal.timeout(action.timeoutMs) });
+      response = await fetch(url, { method: action.method, headers: signed, body: body === undefined ? undefined : bodyText, signal: AbortSignal.any([context.signal, AbortSignal.timeout(action.timeoutMs)]) });
     } catch (error) {
       const reason = (error as Error).name === "TimeoutError" ? `no answer within ${action.timeoutMs} ms` : String((error as Error).cause ?? (error as Error).message);
       return { ok: false, retryable: true, error: `request to ${origin} failed: ${reason}` };
