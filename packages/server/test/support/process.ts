@@ -18,10 +18,23 @@ export interface VantageProcess {
   exited: Promise<number | string>;
 }
 
-export function runVantage(args: string[], env: Record<string, string> = {}, options: { bin?: string } = {}): VantageProcess {
+export interface RunOptions {
+  bin?: string;
+  cwd?: string;
+  /**
+   * In a process group of its own, as a terminal runs a foreground command: signal the whole
+   * group with `process.kill(-child.pid, signal)`, as Ctrl-C does.
+   */
+  detached?: boolean;
+}
+
+export function runVantage(args: string[], env: Record<string, string | undefined> = {}, options: RunOptions = {}): VantageProcess {
   const child = spawn(process.execPath, [options.bin ?? VANTAGE_BIN, ...args, "--log-format", "json"], {
-    env: { ...process.env, ...env },
+    // A variable given as undefined is removed from the child's environment.
+    env: Object.fromEntries(Object.entries({ ...process.env, ...env }).filter(([, value]) => value !== undefined)),
     stdio: ["ignore", "pipe", "pipe"],
+    cwd: options.cwd,
+    detached: options.detached,
   });
   const logs: Array<Record<string, unknown>> = [];
   const waiters = new Set<() => void>();
