@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadMigrations } from "../src/storage/index.ts";
 import { createEmptyDatabase, createTestDatabase } from "./support/database.ts";
 import { connectFakeSatellite } from "./support/fake-satellite.ts";
-import { runVantage, type VantageProcess } from "./support/process.ts";
+import { runVantage, startVantageServer, type VantageProcess } from "./support/process.ts";
 
 let dataDir: string;
 
@@ -21,13 +21,7 @@ afterAll(async () => {
 
 const ADMIN_TOKEN = "test-admin-token-0123456789";
 
-const isListening = (line: Record<string, unknown>) => typeof line.url === "string" && String(line.msg).startsWith("Vantage is listening");
-
-async function startServer(options: { detached?: boolean } = {}) {
-  const server = runVantage(["server", "--port", "0", "--data-dir", dataDir], { VANTAGE_ADMIN_TOKEN: ADMIN_TOKEN }, options);
-  const listening = await server.waitForLog(isListening);
-  return { server, url: listening.url as string };
-}
+const startServer = (options: { detached?: boolean } = {}) => startVantageServer(["--port", "0", "--data-dir", dataDir], { VANTAGE_ADMIN_TOKEN: ADMIN_TOKEN }, options);
 
 /** Registers a satellite through the admin API: its id and token. */
 async function createSatellite(url: string, name: string): Promise<{ satelliteId: string; token: string }> {
@@ -144,8 +138,7 @@ describe("vantage server on a database at DATABASE_URL", () => {
       await new Promise((resolve) => blocker.close(resolve));
     }
 
-    const next = runVantage(["server", "--port", "0"], env);
-    await next.waitForLog(isListening);
+    const { server: next } = await startVantageServer(["--port", "0"], env);
     expect(next.logs.filter((line) => String(line.msg).startsWith("Generated the admin API token: vadm_"))).toHaveLength(1);
     next.child.kill("SIGTERM");
     expect(await next.exited).toBe(0);
@@ -156,8 +149,7 @@ describe("vantage server on a database at DATABASE_URL", () => {
     const cwd = await mkdtemp(path.join(os.tmpdir(), "vantage-cwd-"));
     try {
       await writeFile(path.join(cwd, "crontab"), "this is somebody else's crontab, not graphile-worker's\n");
-      const server = runVantage(["server", "--port", "0"], { DATABASE_URL: databaseUrl, VANTAGE_ADMIN_TOKEN: ADMIN_TOKEN }, { cwd });
-      await server.waitForLog(isListening);
+      const { server } = await startVantageServer(["--port", "0"], { DATABASE_URL: databaseUrl, VANTAGE_ADMIN_TOKEN: ADMIN_TOKEN }, { cwd });
       expect(server.logs.filter((line) => JSON.stringify(line).toLowerCase().includes("crontab"))).toEqual([]);
       server.child.kill("SIGTERM");
       expect(await server.exited).toBe(0);

@@ -72,3 +72,13 @@ export function runVantage(args: string[], env: Record<string, string | undefine
       }),
   };
 }
+
+/** The line a core logs once it serves. */
+export const isListening = (line: Record<string, unknown>) => typeof line.url === "string" && String(line.msg).startsWith("Vantage is listening");
+
+/** Starts `vantage server` and resolves once it serves, with its URL. */
+export async function startVantageServer(args: string[], env: Record<string, string | undefined> = {}, options: RunOptions = {}): Promise<{ server: VantageProcess; url: string }> {
+  const server = runVantage(["server", ...args], env, options);
+  const listening = await server.waitForLog(isListening);
+  return { server, url: listening.url as string };
+}
