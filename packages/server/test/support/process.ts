@@ -77,8 +77,20 @@ export function runVantage(args: string[], env: Record<string, string | undefine
 export const isListening = (line: Record<string, unknown>) => typeof line.url === "string" && String(line.msg).startsWith("Vantage is listening");
 
 /** Starts `vantage server` and resolves once it serves, with its URL. */
-export async function startVantageServer(args: string[], env: Record<string, string | undefined> = {}, options: RunOptions = {}): Promise<{ server: VantageProcess; url: string }> {
+export async function startVantageServer(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  options: RunOptions = {},
+  timeoutMs?: number,
+): Promise<{ server: VantageProcess; url: string }> {
   const server = runVantage(["server", ...args], env, options);
-  const listening = await server.waitForLog(isListening);
-  return { server, url: listening.url as string };
+  try {
+    const listening = await server.waitForLog(isListening, timeoutMs);
+    return { server, url: listening.url as string };
+  } catch (error) {
+    // Never left running behind a failed test.
+    server.child.kill("SIGKILL");
+    await server.exited;
+    throw error;
+  }
 }
