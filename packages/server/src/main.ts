@@ -236,14 +236,12 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
       helloTimeoutMs: options.helloTimeoutMs,
     });
     await gateway.start(http.server);
-    // The first closer to run (closers run in reverse): the heartbeats buffered so far are
-    // written, then every socket is handed over — told `shutdown {server_shutdown}`, its
-    // satellite left `connected` to reconnect to any core (no disconnect is recorded) —
-    // then the last heartbeats are written.
+    // The first closer to run (closers run in reverse): every socket is handed over — its
+    // heartbeats written, then told `shutdown {server_shutdown}`, its satellite left
+    // `connected` to reconnect to any core (no disconnect is recorded) — then the buffer stops.
     closers.push({
       name: "satellite gateway",
       close: async () => {
-        await heartbeats.flush().catch((error: unknown) => log.warn({ err: error }, "could not write the buffered heartbeats before handing the satellites over"));
         await gateway.stop();
         await heartbeats.stop();
       },

@@ -98,6 +98,11 @@ export class SatelliteConnection {
     if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(frame));
   }
 
+  /** This core is shutting down: heartbeats from now on are not recorded; `shutdown {server_shutdown}` follows. */
+  beginHandover(): void {
+    this.handedOver = true;
+  }
+
   /** Sends `shutdown {reason}` and closes now; a peer that does not answer the close is cut off. */
   shutdown(reason: ShutdownReason): void {
     if (this.state === "closed") return;
@@ -131,7 +136,12 @@ export class SatelliteConnection {
 
   heartbeat(): void {
     this.context.metrics.heartbeats.inc();
-    this.context.heartbeats.record(this.satelliteId!, this.sessionId!);
+    this.recordHeartbeat();
+  }
+
+  /** Into the buffer, unless handed over: its last flush already ran. */
+  private recordHeartbeat(): void {
+    if (!this.handedOver) this.context.heartbeats.record(this.satelliteId!, this.sessionId!);
   }
 
   bye(reason: string): void {
@@ -264,7 +274,7 @@ export class SatelliteConnection {
       context.register(this);
       // The hello is a sign of life: a satellite taken over from a core that shut down kept
       // its last heartbeat (no connected edge was recorded), and is refreshed with the next flush.
-      context.heartbeats.record(satellite.id, this.sessionId!);
+      this.recordHeartbeat();
       this.send({ type: "welcome", sessionId: this.sessionId!, heartbeatIntervalMs: context.heartbeatIntervalMs, assignments });
       this.state = "open";
       context.logger.info({ satelliteId: satellite.id, name: satellite.name, sessionId: this.sessionId, version: hello.version }, "satellite connected");
