@@ -80,6 +80,12 @@ export const CREDENTIALS_REJECTED_MESSAGE = "the core rejected this satellite's 
 interface Verdict {
   /** Set when reconnecting cannot help: the agent exits with code 2. */
   fatal?: SatelliteError;
+  /**
+   * The core handed this satellite over (it is shutting down, e.g. in a rolling deploy): the
+   * next attempt starts from the shortest backoff, since another core is likely up, and the
+   * satellite must be back within its offline threshold.
+   */
+  handover?: boolean;
   message: string;
 }
 
@@ -95,7 +101,7 @@ const REJECTIONS: Record<RejectedReason, Verdict> = {
 const SHUTDOWNS: Record<ShutdownReason, Verdict> = {
   deleted: fatal("satellite_deleted", "this satellite was deleted on the core: create it again and start the agent with the new id and token"),
   token_rotated: fatal("token_rotated", "this satellite's token was rotated on the core: restart the agent with the new token"),
-  server_shutdown: { message: "the core process is shutting down" },
+  server_shutdown: { message: "the core process is shutting down", handover: true },
   replaced: { message: "a newer connection with this satellite's id replaced this one (is a second agent running with the same --id?)" },
 };
 
@@ -134,6 +140,7 @@ interface SessionEnd {
   welcomed: boolean;
   lastedMs: number;
   fatal?: SatelliteError;
+  handover?: boolean;
 }
 
 interface Session {
@@ -256,7 +263,7 @@ export function createConnection(options: ConnectionOptions): Connection {
         for (const timer of [welcomeTimer, heartbeatTimer, closeTimer]) clock.clearTimeout(timer);
         unsubscribe?.();
         const now = clock.now();
-        const end: SessionEnd = { welcomed: welcomedAt !== undefined, lastedMs: welcomedAt === undefined ? 0 : now - welcomedAt, fatal: verdict?.fatal };
+        const end: SessionEnd = { welcomed: welcomedAt !== undefined, lastedMs: welcomedAt === undefined ? 0 : now - welcomedAt, fatal: verdict?.fatal, handover: verdict?.handover };
         if (!end.fatal && !stopping.signal.aborted) {
           const why = verdict?.message ?? lastError?.message ?? (reason.length > 0 ? reason.toString() : `close code ${code}`);
           if (openedAt === undefined) logger.warn({ url: options.url, error: why }, `could not connect to the core: ${why}`);
@@ -283,7 +290,7 @@ export function createConnection(options: ConnectionOptions): Connection {
       current = undefined;
       if (end.fatal) return { kind: "fatal", error: end.fatal };
       if (stopping.signal.aborted) break;
-      if (end.welcomed && end.lastedMs >= healthySessionMs) backoff.reset();
+      if (end.handover || (end.welcomed && end.lastedMs >= healthySessionMs)) backoff.reset();
       const delayMs = backoff.next();
       logger.info({ delayMs, attempt: backoff.attempt }, `reconnecting in ${delayMs} ms`);
       await sleep(clock, delayMs, stopping.signal);

@@ -166,6 +166,23 @@ describe("the agent's connection to the core", () => {
     expect(logs.lines.some((line) => line.level === LEVEL.fatal)).toBe(false);
   });
 
+  it.each([
+    ["server_shutdown", "starts from the shortest delay after each one, however short the sessions", [1, 1, 1]],
+    ["replaced", "backs off further after each short session", [1, 2, 3]],
+  ] as const)("when the core says %s, %s", async (reason, _behaviour, attempts) => {
+    const { logs } = await startAgent();
+    for (let index = 0; index < attempts.length; index++) {
+      const session = await core.session(index);
+      await session.waitForFrame("hello");
+      welcome(session);
+      session.send({ type: "shutdown", reason });
+      await session.closed;
+    }
+    await core.session(attempts.length);
+    const reconnects = logs.lines.filter((line) => line.msg.startsWith("reconnecting in"));
+    expect(reconnects.map((line) => line.attempt)).toEqual(attempts);
+  });
+
   it("logs and ignores frames it cannot read, and keeps going", async () => {
     const { logs } = await startAgent();
     const session = await core.session(0);

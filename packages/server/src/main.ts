@@ -130,7 +130,6 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
     const heartbeatIntervalMs = config.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS;
     const satellites = new SatelliteService({ pool: database.pool, entities, now, logger: log });
     const registry = new SatelliteRegistry({ pool: database.pool, satellites, now });
-    await ensureAdminToken({ pool: database.pool, logger: log, configuredToken: config.adminToken });
     const box = await openSecretBox({ configuredKey: config.secretKey, dataDir: config.dataDir, databaseUrl: config.databaseUrl, logger: log });
     const notifications = new NotificationService({ pool: database.pool, box, senders: createNotificationSenders({ now }) });
     const triggers = createTriggerRegistry(satelliteTriggers);
@@ -183,38 +182,10 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
     router.start();
     closers.push({ name: "entity router", close: router.stop });
 
-    const monitor = createHeartbeatMonitor({ pool: database.pool, satellites, logger: log, registry: metrics.registry, intervalMs: options.monitorIntervalMs });
-    monitor.start();
-    closers.push({ name: "heartbeat monitor", close: monitor.stop });
-    const heartbeats = createHeartbeatBuffer({ pool: database.pool, satellites, logger: log, now, registry: metrics.registry });
-    heartbeats.start();
-    const gateway = createSatelliteGateway({
-      satellites,
-      heartbeats,
-      authenticate: (satelliteId, token, verify) => registry.verifyCredentials(satelliteId, token, verify),
-      clientAddressOf,
-      hub,
-      logger: log,
-      instanceId,
-      registry: metrics.registry,
-      now,
-      heartbeatIntervalMs,
-      helloTimeoutMs: options.helloTimeoutMs,
-    });
-    await gateway.start(http.server);
-    // One closer, in this order: sockets get `shutdown` and their disconnects are recorded,
-    // then the heartbeats still buffered are written. (Closers run in reverse, so this
-    // runs before the monitor stops and before HTTP closes.)
-    closers.push({
-      name: "satellite gateway",
-      close: async () => {
-        await gateway.stop();
-        await heartbeats.stop();
-      },
-    });
     // The automation engine's second stage: runs execute on graphile-worker jobs that the
-    // sink enqueued with them. Stopped first on shutdown (closers run in reverse), so no job
-    // is in progress when the pool ends.
+    // sink enqueued with them. Stopped right after the satellites are handed over (closers
+    // run in reverse): runs in progress are interrupted and left to resume on another core,
+    // so no job is in progress when the pool ends.
     const executor = createRunExecutor({
       pool: database.pool,
       box,
@@ -247,9 +218,41 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
     pruner.start();
     closers.push({ name: "run retention pruner", close: pruner.stop });
     if (options.automationWorker ?? true) {
-      await worker.start();
       closers.push({ name: "automation worker", close: worker.stop });
+      await worker.start();
     }
+    const monitor = createHeartbeatMonitor({ pool: database.pool, satellites, logger: log, registry: metrics.registry, intervalMs: options.monitorIntervalMs });
+    monitor.start();
+    closers.push({ name: "heartbeat monitor", close: monitor.stop });
+    const heartbeats = createHeartbeatBuffer({ pool: database.pool, satellites, logger: log, now, registry: metrics.registry });
+    heartbeats.start();
+    const gateway = createSatelliteGateway({
+      satellites,
+      heartbeats,
+      authenticate: (satelliteId, token, verify) => registry.verifyCredentials(satelliteId, token, verify),
+      clientAddressOf,
+      hub,
+      logger: log,
+      instanceId,
+      registry: metrics.registry,
+      now,
+      heartbeatIntervalMs,
+      helloTimeoutMs: options.helloTimeoutMs,
+    });
+    await gateway.start(http.server);
+    // The first closer to run (closers run in reverse): every socket is handed over — its
+    // heartbeats written, then told `shutdown {server_shutdown}`, its satellite left
+    // `connected` to reconnect to any core (no disconnect is recorded) — then the buffer stops.
+    closers.push({
+      name: "satellite gateway",
+      close: async () => {
+        await gateway.stop();
+        await heartbeats.stop();
+      },
+    });
+    // Generated (and shown) only once everything serves: a start that fails earlier, e.g. on
+    // a port in use, leaves it to the next start instead of printing a token and dying.
+    await ensureAdminToken({ pool: database.pool, logger: log, configuredToken: config.adminToken });
     log.info({ url: http.url }, `Vantage is listening: open ${http.url}`);
 
     let stopping: Promise<void> | undefined;
@@ -292,28 +295,40 @@ const CORE_POOL_BASE_SIZE = 12;
 /** How long a graceful shutdown may take before the process exits regardless. */
 export const SHUTDOWN_DEADLINE_MS = 10_000;
 
-/** `vantage server`: runs until SIGINT/SIGTERM, then shuts down within the deadline. */
+/**
+ * Signals that stop the core gracefully: a supervisor's SIGTERM, Ctrl-C (SIGINT to the
+ * terminal's whole process group: the embedded PostgreSQL runs in a session of its own and
+ * never sees it), and SIGHUP when the terminal goes away.
+ */
+const SHUTDOWN_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
+/**
+ * `vantage server`: runs until a shutdown signal, then shuts down within the deadline. The
+ * handlers are installed before the start, so a signal during it stops the core once started.
+ */
 export async function runServer(config: ServerConfig, logger: Logger): Promise<void> {
-  const core = await startCore(config, logger);
-  await new Promise<void>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-      logger.info({ signal }, "shutting down");
-      const deadline = setTimeout(() => {
-        logger.error(`shutdown took longer than ${SHUTDOWN_DEADLINE_MS} ms; exiting anyway`);
-        process.exit(1);
-      }, SHUTDOWN_DEADLINE_MS);
-      deadline.unref();
-      void core.stop().then(() => {
-        clearTimeout(deadline);
-        logger.info("stopped");
-        resolve();
-      });
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
-  });
+  let signalled: (signal: NodeJS.Signals) => void = () => undefined;
+  const received = new Promise<NodeJS.Signals>((resolve) => (signalled = resolve));
+  let first: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (first) return logger.warn({ signal }, `already shutting down; exiting within ${SHUTDOWN_DEADLINE_MS} ms of the first signal`);
+    first = signal;
+    const deadline = setTimeout(() => {
+      logger.error(`shutdown took longer than ${SHUTDOWN_DEADLINE_MS} ms; exiting anyway`);
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS);
+    deadline.unref();
+    signalled(signal);
+  };
+  for (const signal of SHUTDOWN_SIGNALS) process.on(signal, onSignal);
+  try {
+    const core = await startCore(config, logger);
+    logger.info({ signal: await received }, "shutting down");
+    await core.stop();
+    logger.info("stopped");
+  } finally {
+    for (const signal of SHUTDOWN_SIGNALS) process.off(signal, onSignal);
+  }
 }
 
 /** `vantage migrate`: applies pending migrations and exits. */

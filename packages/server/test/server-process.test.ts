@@ -1,11 +1,13 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadMigrations } from "../src/storage/index.ts";
-import { createEmptyDatabase } from "./support/database.ts";
-import { runVantage } from "./support/process.ts";
+import { createEmptyDatabase, createTestDatabase } from "./support/database.ts";
+import { connectFakeSatellite } from "./support/fake-satellite.ts";
+import { runVantage, startVantageServer, type VantageProcess } from "./support/process.ts";
 
 let dataDir: string;
 
@@ -17,11 +19,24 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-async function startServer() {
-  const server = runVantage(["server", "--port", "0", "--data-dir", dataDir]);
-  const listening = await server.waitForLog((line) => typeof line.url === "string" && String(line.msg).startsWith("Vantage is listening"));
-  return { server, url: listening.url as string };
+const ADMIN_TOKEN = "test-admin-token-0123456789";
+
+const startServer = (options: { detached?: boolean } = {}) => startVantageServer(["--port", "0", "--data-dir", dataDir], { VANTAGE_ADMIN_TOKEN: ADMIN_TOKEN }, options);
+
+/** Registers a satellite through the admin API: its id and token. */
+async function createSatellite(url: string, name: string): Promise<{ satelliteId: string; token: string }> {
+  const response = await fetch(`${url}/api/v1/satellites`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify({ name, region: "eu-west" }),
+  });
+  expect(response.status).toBe(201);
+  const created = (await response.json()) as { id: string; token: string };
+  return { satelliteId: created.id, token: created.token };
 }
+
+/** Log lines at error level or above (pino: 50 error, 60 fatal). */
+const errorsIn = (server: VantageProcess) => server.logs.filter((line) => Number(line.level) >= 50);
 
 async function databaseUrl(): Promise<string> {
   const settings = JSON.parse(await readFile(path.join(dataDir, "embedded-postgres.json"), "utf8")) as { port: number; user: string; password: string };
@@ -67,6 +82,24 @@ describe("vantage server with the embedded PostgreSQL", () => {
     expect(await second.server.exited).toBe(0);
   });
 
+  it("stops gracefully when Ctrl-C reaches its whole process group: satellites told server_shutdown, PostgreSQL stopped last, exit 0", async () => {
+    const { server, url } = await startServer({ detached: true });
+    const { satellite } = await connectFakeSatellite(url, await createSatellite(url, "ctrl-c"));
+    const postmasterPid = Number((await readFile(path.join(dataDir, "postgres", "postmaster.pid"), "utf8")).split("\n")[0]);
+
+    process.kill(-server.child.pid!, "SIGINT"); // what a terminal does on Ctrl-C
+
+    expect(await server.exited).toBe(0);
+    expect(await satellite.next("shutdown")).toEqual({ type: "shutdown", reason: "server_shutdown" });
+    expect((await satellite.closed).code).toBe(1001);
+    expect(isAlive(postmasterPid)).toBe(false);
+    expect(errorsIn(server)).toEqual([]);
+    expect(server.stderr()).toBe("");
+    const messages = server.logs.map((line) => line.msg);
+    expect(messages.indexOf("embedded PostgreSQL stopped")).toBeGreaterThan(messages.indexOf("satellite handed over: this core is shutting down"));
+    expect(messages.at(-1)).toBe("stopped");
+  });
+
   it("exits non-zero, with PostgreSQL stopped, when the data was migrated by a newer Vantage", async () => {
     const first = await startServer();
     await withClient((client) => client.query("INSERT INTO vantage_migrations (version, name) VALUES (999, 'from-the-future')"));
@@ -84,6 +117,45 @@ describe("vantage server with the embedded PostgreSQL", () => {
     const run = runVantage(["server", "--port", "not-a-port", "--data-dir", dataDir]);
     expect(await run.exited).toBe(1);
     expect(run.stderr()).toContain("VANTAGE_PORT (or --port) must be a number");
+  });
+});
+
+describe("vantage server on a database at DATABASE_URL", () => {
+  it("refuses a port in use with one line naming it, and shows the admin token on the next start instead", async () => {
+    const { url: databaseUrl } = await createTestDatabase();
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const { port } = blocker.address() as net.AddressInfo;
+    const env = { DATABASE_URL: databaseUrl, VANTAGE_ADMIN_TOKEN: undefined };
+    try {
+      const refused = runVantage(["server", "--port", String(port)], env);
+      expect(await refused.exited).toBe(1);
+      expect(refused.stderr()).toBe(
+        `vantage: port ${port} on 127.0.0.1 is already in use; stop the process using it (is another Vantage running?) or choose another port with --port or VANTAGE_PORT\n`,
+      );
+      expect(refused.logs.some((line) => String(line.msg).includes("admin API token"))).toBe(false);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+
+    const { server: next } = await startVantageServer(["--port", "0"], env);
+    expect(next.logs.filter((line) => String(line.msg).startsWith("Generated the admin API token: vadm_"))).toHaveLength(1);
+    next.child.kill("SIGTERM");
+    expect(await next.exited).toBe(0);
+  });
+
+  it("never reads a crontab file in its working directory", async () => {
+    const { url: databaseUrl } = await createTestDatabase();
+    const cwd = await mkdtemp(path.join(os.tmpdir(), "vantage-cwd-"));
+    try {
+      await writeFile(path.join(cwd, "crontab"), "this is somebody else's crontab, not graphile-worker's\n");
+      const { server } = await startVantageServer(["--port", "0"], { DATABASE_URL: databaseUrl, VANTAGE_ADMIN_TOKEN: ADMIN_TOKEN }, { cwd });
+      expect(server.logs.filter((line) => JSON.stringify(line).toLowerCase().includes("crontab"))).toEqual([]);
+      server.child.kill("SIGTERM");
+      expect(await server.exited).toBe(0);
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
   });
 });
 

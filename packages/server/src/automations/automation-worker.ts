@@ -2,20 +2,21 @@
 // jobs (started within milliseconds through LISTEN/NOTIFY) and hands them to the executor.
 // Its pool holds a lease (`job_worker_leases`) it renews while it runs and gives up when it
 // stops; if the process dies, the lease expires and the lease sweeper unlocks its jobs.
+// Stopping interrupts the runs in progress: each leaves its job due at once for another core.
 import { EventEmitter } from "node:events";
 import { run, type Runner, type WorkerEvents } from "graphile-worker";
 import type pg from "pg";
 import { z } from "zod";
 import type { Logger } from "../log.ts";
 import { createWakeableSleep } from "../cluster/wakeable-sleep.ts";
-import { jobQueueLogger } from "../storage/index.ts";
+import { createPool, jobQueueLogger } from "../storage/index.ts";
 import { RUN_TASK } from "./automation-runs.ts";
 import type { RunExecutor } from "./run-executor.ts";
 import { TIMER_TASK } from "./trigger-timers.ts";
 import { DEFAULT_LEASE_RENEW_INTERVAL_MS, DEFAULT_LEASE_TTL_MS, releaseLease, renewLease } from "./worker-leases.ts";
 
 export interface AutomationWorkerOptions {
-  /** graphile-worker opens its own small pool (concurrency + 2), so jobs never starve the core's. */
+  /** The worker opens its own small pool (concurrency + 2) on this database, so jobs never starve the core's. */
   connectionString: string;
   /** The core's pool: where the worker's lease is written. */
   pool: pg.Pool;
@@ -43,7 +44,11 @@ export interface AutomationWorkerOptions {
 
 export interface AutomationWorker {
   start(): Promise<void>;
-  /** Waits for the jobs in progress, then gives up the lease and releases every connection. Idempotent. */
+  /**
+   * Interrupts the runs in progress (their steps in flight are aborted, their jobs made due
+   * again for another core), waits for their executions to return, then gives up the lease
+   * and releases every connection. Idempotent.
+   */
   stop(): Promise<void>;
   /** The graphile-worker pool id its jobs are locked by (and its lease's key), once started. */
   workerId(): string | undefined;
@@ -75,6 +80,9 @@ export function createAutomationWorker(options: AutomationWorkerOptions): Automa
   const renewIntervalMs = options.leaseRenewIntervalMs ?? DEFAULT_LEASE_RENEW_INTERVAL_MS;
   const runQueue = options.runQueue ?? run;
   const restartDelayMs = options.restartDelayMs ?? defaultRestartDelayMs;
+  // Ours, not graphile-worker's: its own pool removes its error handlers before it ends, and a
+  // connection the server cut meanwhile then crashed the process with an unhandled 'error'.
+  let jobPool: pg.Pool | undefined;
   let session: Session | undefined;
   let stopped = false;
   let stopping: Promise<void> | undefined;
@@ -85,6 +93,8 @@ export function createAutomationWorker(options: AutomationWorkerOptions): Automa
   const renew = (id: string) => renewLease(options.pool, { workerId: id, instanceId: options.instanceId, ttlMs });
 
   const startSession = async (): Promise<Session> => {
+    // Aborted first when the session stops: the executions in progress return at once.
+    const interrupt = new AbortController();
     // graphile-worker 0.17 locks jobs with its pool's id (random, not configurable): read
     // it when the pool is created, and take the lease before any job runs.
     let workerId: string | undefined;
@@ -95,10 +105,13 @@ export function createAutomationWorker(options: AutomationWorkerOptions): Automa
       leased = renew(workerPool.id).then(() => undefined);
       leased.catch(() => undefined); // awaited below and by every task
     });
+    jobPool ??= createPool(options.connectionString, log, { max: concurrency + 2, applicationName: "vantage-worker" });
     const runner = await runQueue({
-      connectionString: options.connectionString,
-      maxPoolSize: concurrency + 2,
+      pgPool: jobPool,
       concurrency,
+      // Never read a `crontab` file from the working directory (graphile-worker's default):
+      // an unrelated one stopped the core, a parseable one would have scheduled jobs.
+      parsedCronItems: [],
       pollInterval: options.pollIntervalMs ?? 1_000,
       // The core handles signals and stops the worker in its ordered shutdown.
       noHandleSignals: true,
@@ -112,7 +125,7 @@ export function createAutomationWorker(options: AutomationWorkerOptions): Automa
         // A payload that is not ours is a bug: throwing leaves the job for graphile-worker to retry and report.
         [RUN_TASK]: async (payload) => {
           await leased;
-          await options.executor.execute(runPayloadSchema.parse(payload).runId);
+          await options.executor.execute(runPayloadSchema.parse(payload).runId, interrupt.signal);
         },
         ...(fireTimer && {
           [TIMER_TASK]: async (payload: unknown) => {
@@ -149,6 +162,7 @@ export function createAutomationWorker(options: AutomationWorkerOptions): Automa
       workerId: id,
       stop: () =>
         (ending ??= (async () => {
+          interrupt.abort();
           clearInterval(timer);
           // A runner that already stopped on its own (an error it reported) rejects stop().
           await runner.stop().catch(() => undefined);
@@ -202,6 +216,7 @@ export function createAutomationWorker(options: AutomationWorkerOptions): Automa
         await restarting;
         pause.clear();
         await session?.stop();
+        await jobPool?.end();
       })()),
     workerId: () => session?.workerId,
   };

@@ -23,7 +23,21 @@ import { webhookAction } from "./actions/webhook-action.ts";
 import { type CompileOptions, type CompiledAutomation, compileAutomation } from "./compile-automation.ts";
 import { entityReader } from "./entity-reader.ts";
 import { lockScopeOfRun, promoteNextQueued } from "./run-admission.ts";
-import { type ClaimedRun, claimRun, countAttempt, finishRun, finishStep, loadSteps, type StepRecord, type StepStatus, scheduleRun, settleStep, startStep, waitStep } from "./run-records.ts";
+import {
+  type ClaimedRun,
+  claimRun,
+  countAttempt,
+  finishRun,
+  finishStep,
+  loadSteps,
+  requeueRun,
+  type StepRecord,
+  type StepStatus,
+  scheduleRun,
+  settleStep,
+  startStep,
+  waitStep,
+} from "./run-records.ts";
 import { clearWaits, holdWakes } from "./run-waits.ts";
 import { openSecrets } from "./webhook-secrets.ts";
 
@@ -46,8 +60,13 @@ export interface RunExecutorOptions extends CompileOptions {
 export type RunEvent = { runId: string; type: "step"; path: string; status: StepStatus } | { runId: string; type: "run"; status: "succeeded" | "failed" };
 
 export interface RunExecutor {
-  /** Executes (or resumes) the run; returns when it ended, waits, or was cancelled. Throws on database errors, so the job is retried. */
-  execute(runId: string): Promise<void>;
+  /**
+   * Executes (or resumes) the run; returns when it ended, waits, or was cancelled. Throws on
+   * database errors, so the job is retried. When `interrupt` aborts (the core is stopping),
+   * the step in flight is abandoned unrecorded and the run's job is made due again for
+   * another execution to resume it.
+   */
+  execute(runId: string, interrupt?: AbortSignal): Promise<void>;
 }
 
 // Session-level, on a connection of its own: a second job for the run (a wake while this one
@@ -126,11 +145,16 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
       logger: options.logger,
       now,
       countAttempt: () => countAttempt(pool, runId, path),
-      backoff: (attempt) => sleep(retryDelayMs(attempt)),
+      // An interrupt ends the pause early (withRetries then stops retrying).
+      backoff: (attempt) => sleep(retryDelayMs(attempt), undefined, { signal: context.interrupt }).catch(() => undefined),
+      signal: context.interrupt,
     };
     const prepared = await (modules[action.kind] as ActionModule<LeafKind>)(action, stepContext);
     if (!(await context.start(path, action.kind, prepared.input))) return HALTED;
     const outcome = await prepared.execute();
+    // Cut short by the core stopping: left `running`, so the run's next execution (anywhere)
+    // executes it again; a webhook carries the same Idempotency-Key then. A success stands.
+    if (context.interrupt.aborted && outcome.status !== "succeeded") return HALTED;
     switch (outcome.status) {
       case "succeeded":
         await context.finish(path, { status: "succeeded", output: outcome.output });
@@ -162,13 +186,14 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
   };
 
   /** The run's flow context, less the signal of the branch a step runs in. */
-  const flowContext = (run: ClaimedRun, steps: Map<string, StepRecord>): Omit<FlowContext, "signal"> => {
+  const flowContext = (run: ClaimedRun, steps: Map<string, StepRecord>, interrupt: AbortSignal): Omit<FlowContext, "signal"> => {
     const { id: runId } = run;
     const context: Omit<FlowContext, "signal"> = {
       runId,
       automation: { id: run.automationId, name: run.automationName },
       pool,
       entities: options.entities,
+      interrupt,
       evaluation: {
         trigger: { id: run.trigger.triggerId, event: run.trigger.event, payload: run.trigger.payload },
         vars: {},
@@ -200,13 +225,13 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
     return context;
   };
 
-  const executeLocked = async (runId: string): Promise<void> => {
+  const executeLocked = async (runId: string, interrupt: AbortSignal): Promise<void> => {
     const run = await claimRun(pool, runId);
     if (!run) return; // ended, queued, cancelled or deleted: a late or repeated job does nothing
     const automation = compiled(run);
     if (typeof automation === "string") return end(runId, { status: "failed", error: automation });
-    const context = flowContext(run, await loadSteps(pool, runId));
-    const flow = await context.runSequence(automation.actions, new AbortController().signal);
+    const context = flowContext(run, await loadSteps(pool, runId), interrupt);
+    const flow = await context.runSequence(automation.actions, interrupt);
     switch (flow.type) {
       case "next":
         return end(runId, { status: "succeeded" });
@@ -217,12 +242,14 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
       case "suspended":
         return suspend(runId);
       case "halted":
-        log.info({ runId }, "the run is no longer running; stopped at a step boundary");
+        if (!interrupt.aborted) return log.info({ runId }, "the run is no longer running; stopped at a step boundary");
+        await requeueRun(pool, runId);
+        log.info({ runId }, "interrupted by this core stopping; the run resumes on another core from its last recorded step");
     }
   };
 
   return {
-    execute: (runId) => withRunLock(pool, runId, () => executeLocked(runId)),
+    execute: (runId, interrupt = new AbortController().signal) => withRunLock(pool, runId, () => executeLocked(runId, interrupt)),
   };
 }
 

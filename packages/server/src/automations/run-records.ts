@@ -149,6 +149,17 @@ export async function scheduleRun(tx: SqlClient, runId: string): Promise<void> {
   await tx.query(SCHEDULE_RUN, [runId]);
 }
 
+// The executor was interrupted (its core is stopping): the run's job is due again now, under
+// its key, so whichever worker is free (on another core at once) resumes it after its last
+// recorded step. Like SCHEDULE_RUN, this takes the key off the job still locked here, which
+// then completes without the run; no lease has to expire first.
+const REQUEUE_RUN = `SELECT graphile_worker.add_job('${RUN_TASK}', json_build_object('runId', $1::uuid), job_key := $1::text)`;
+
+/** Makes the run's job due now, for another execution to resume it. */
+export async function requeueRun(db: SqlClient, runId: string): Promise<void> {
+  await db.query(REQUEUE_RUN, [runId]);
+}
+
 /** Ends a running run (closing its open steps). False if it was no longer running (cancelled, ended elsewhere). */
 export async function finishRun(db: SqlClient, runId: string, result: { status: "succeeded" | "failed"; error?: string; stopReason?: string | null }): Promise<boolean> {
   const { rowCount } = await db.query(

@@ -4,6 +4,7 @@ import { createAdaptorServer } from "@hono/node-server";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Hono } from "hono";
+import { VantageError } from "../errors.ts";
 
 export interface HttpServer {
   server: Server;
@@ -12,12 +13,29 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
-export async function startHttpServer(app: Hono, options: { host: string; port: number }): Promise<HttpServer> {
+type Address = { host: string; port: number };
+
+/** Errors of listen() the operator fixes by changing the address, by their errno code. */
+const LISTEN_ERRORS: Record<string, (address: Address) => string> = {
+  EADDRINUSE: ({ host, port }) =>
+    `port ${port} on ${host} is already in use; stop the process using it (is another Vantage running?) or choose another port with --port or VANTAGE_PORT`,
+  EACCES: ({ host, port }) => `this user may not listen on port ${port} on ${host}; choose a port above 1023 with --port or VANTAGE_PORT`,
+  EADDRNOTAVAIL: ({ host }) => `${host} is not an address of this machine; choose another with --host or VANTAGE_HOST (0.0.0.0 for all)`,
+};
+
+/** A listen() failure the operator can fix, as a fatal error with one line saying how; others as they are. */
+function listenError(error: NodeJS.ErrnoException, address: Address): Error {
+  const message = LISTEN_ERRORS[error.code ?? ""];
+  return message ? new VantageError("fatal", "cannot_listen", message(address), { cause: error }) : error;
+}
+
+export async function startHttpServer(app: Hono, options: Address): Promise<HttpServer> {
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    const failed = (error: NodeJS.ErrnoException) => reject(listenError(error, options));
+    server.once("error", failed);
     server.listen(options.port, options.host, () => {
-      server.off("error", reject);
+      server.off("error", failed);
       resolve();
     });
   });

@@ -45,12 +45,20 @@ export const SATELLITE_REGISTRY_EDIT_CAUSE = "satellite.registry_edit";
 
 /**
  * The change deriver: the one event named by `next.lastEvent`. A tombstone (the satellite
- * was deleted), a state without a valid `lastEvent`, or a registry edit fires nothing.
+ * was deleted), a state without a valid `lastEvent`, or a registry edit fires nothing; nor
+ * does `connected` while it was connected and online already (a reconnect after a core
+ * handed it over is no new connection).
  */
 export function deriveSatelliteConnectionEvents(change: EntityChanged): string[] {
   if (change.cause?.type === SATELLITE_REGISTRY_EDIT_CAUSE) return [];
   const lastEvent = satelliteConnectionEventEnum.safeParse(change.next?.lastEvent);
-  return lastEvent.success ? [EVENT_OF[lastEvent.data]] : [];
+  if (!lastEvent.success) return [];
+  if (lastEvent.data === "connected" && wasConnectedAndOnline(change.prev)) return [];
+  return [EVENT_OF[lastEvent.data]];
+}
+
+function wasConnectedAndOnline(prev: EntityChanged["prev"]): boolean {
+  return prev?.lastEvent === "connected" && prev.status === "online";
 }
 
 /**

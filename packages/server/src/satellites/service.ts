@@ -34,11 +34,18 @@ const SELECT_CONNECTION_FACTS = `
   FROM satellites
   WHERE id = ANY($1::uuid[])`;
 
+// Online by computeStatus's rule (now − heartbeat ≤ threshold), from the row's own columns.
+const CONNECTED_AND_ONLINE = `last_connection_event = 'connected' AND last_heartbeat_at + ${THRESHOLD} >= $2::timestamptz`;
+
+// A satellite that is still connected and online (it comes back from a core that shut down
+// and handed it over, or replaces its own socket) keeps its last heartbeat: only the session
+// moves, its state is unchanged, so no change is recorded and nothing fires. The gateway
+// counts the hello as a heartbeat, written with the next flush.
 const MARK_CONNECTED = `
   UPDATE satellites
   SET last_connection_event = 'connected',
-      last_heartbeat_at = $2::timestamptz,
-      offline_at = $2::timestamptz + ${THRESHOLD},
+      last_heartbeat_at = CASE WHEN ${CONNECTED_AND_ONLINE} THEN last_heartbeat_at ELSE $2::timestamptz END,
+      offline_at = CASE WHEN ${CONNECTED_AND_ONLINE} THEN offline_at ELSE $2::timestamptz + ${THRESHOLD} END,
       session_id = $4,
       version = COALESCE($5, version),
       capabilities = COALESCE($6::jsonb, capabilities),
@@ -244,7 +251,10 @@ export class SatelliteService {
     }
   }
 
-  /** An authenticated connection took the satellite over: `connected`, heartbeat now. */
+  /**
+   * An authenticated connection took the satellite over: `connected`, heartbeat now. One that
+   * was connected and online already only moves to the new session: no change is recorded.
+   */
   async markConnected(input: MarkConnectedInput): Promise<ConnectionMutation> {
     assertUuid("sessionId", input.sessionId);
     const capabilities = input.capabilities === undefined ? null : JSON.stringify(input.capabilities);

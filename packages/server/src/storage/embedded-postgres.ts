@@ -6,9 +6,10 @@ import { chmod, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import pg from "pg";
 import { VantageError } from "../errors.ts";
 import { PostgresError, sqlState } from "./postgres-errors.ts";
+import { type PostgresProcess, startPostgresProcess } from "./postgres-process.ts";
+import { withClient } from "./with-client.ts";
 import type { Logger } from "../log.ts";
 
 export interface EmbeddedPostgresOptions {
@@ -34,12 +35,9 @@ interface StoredSettings {
   password: string;
 }
 
+/** The package provides initdb (and the `postgres` user as root); we run the server ourselves. */
 interface EmbeddedPostgresInstance {
-  /** The running postgres child process (set by start(), cleared by stop()). */
-  process?: { kill(signal: NodeJS.Signals): boolean };
   initialise(): Promise<void>;
-  start(): Promise<void>;
-  stop(): Promise<void>;
 }
 
 type EmbeddedPostgresClass = new (options: Record<string, unknown>) => EmbeddedPostgresInstance;
@@ -95,36 +93,35 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       logger.debug({ postgres: line }, "embedded postgres");
     }
   };
-  const EmbeddedPostgresServer = await loadEmbeddedPostgres();
-  const server = new EmbeddedPostgresServer({
-    databaseDir: clusterDir,
-    port,
-    user: settings.user,
-    password: settings.password,
-    persistent: true,
-    // PostgreSQL refuses to run as root; the package then runs it as user `postgres`.
-    createPostgresUser: runsAsRoot,
-    postgresFlags: [
-      "-c", "listen_addresses=127.0.0.1",
-      // TCP only: a socket file per data dir would collide in /tmp and can exceed path limits.
-      "-c", "unix_socket_directories=",
-      "-c", `max_connections=${options.maxConnections ?? 100}`,
-    ],
-    onLog: (message: unknown) => remember(String(message)),
-    onError: (error: unknown) => remember(String(error instanceof Error ? error.message : error)),
-  });
+  const postgresFlags = [
+    "-c", "listen_addresses=127.0.0.1",
+    // TCP only: a socket file per data dir would collide in /tmp and can exceed path limits.
+    "-c", "unix_socket_directories=",
+    "-c", `max_connections=${options.maxConnections ?? 100}`,
+  ];
 
   const started = Date.now();
+  let server: PostgresProcess;
   try {
     if (!(await isInitialised(clusterDir))) {
       // A cluster directory without PG_VERSION is a half-finished initdb: nothing committed lives there.
       await rm(clusterDir, { recursive: true, force: true });
       logger.info({ clusterDir }, "initialising embedded PostgreSQL cluster");
-      await server.initialise();
+      const EmbeddedPostgresServer = await loadEmbeddedPostgres();
+      await new EmbeddedPostgresServer({
+        databaseDir: clusterDir,
+        port,
+        user: settings.user,
+        password: settings.password,
+        persistent: true,
+        // PostgreSQL refuses to run as root; the package then creates user `postgres` to own the cluster.
+        createPostgresUser: runsAsRoot,
+        onLog: (message: unknown) => remember(String(message)),
+        onError: (error: unknown) => remember(String(error instanceof Error ? error.message : error)),
+      }).initialise();
     }
-    await server.start();
+    server = await startPostgresProcess({ clusterDir, port, flags: postgresFlags, runAs: runsAsRoot ? "postgres" : undefined, onLog: remember });
   } catch (error) {
-    await server.stop().catch(() => undefined);
     throw new VantageError(
       "fatal",
       "embedded_postgres_failed",
@@ -136,13 +133,18 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 
   const urlFor = (name: string) =>
     `postgres://${encodeURIComponent(settings.user)}:${encodeURIComponent(settings.password)}@127.0.0.1:${port}/${encodeURIComponent(name)}`;
-  await writeFile(ownerFile(dataDir), String(process.pid));
-  await ensureDatabase(urlFor("postgres"), database);
+  try {
+    await writeFile(ownerFile(dataDir), String(process.pid));
+    await ensureDatabase(urlFor("postgres"), database);
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
   logger.info({ port, clusterDir, ms: Date.now() - started }, "embedded PostgreSQL started");
 
   // Last resort if this process exits without stop(): a fast shutdown of the server, so no
   // orphan outlives us. (A SIGKILLed process runs nothing; the next start cleans that up.)
-  const stopOnExit = () => server.process?.kill("SIGINT");
+  const stopOnExit = () => server.stopNow();
   process.once("exit", stopOnExit);
 
   let stopping: Promise<void> | undefined;
@@ -279,17 +281,12 @@ async function stopOrphanedServer(dataDir: string, clusterDir: string, logger: L
 }
 
 async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
+  await withClient(adminUrl, async (client) => {
     const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
-    if (rowCount === 0) {
-      await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`).catch((error: unknown) => {
-        // Another starter created it between our check and our create.
-        if (sqlState(error) !== PostgresError.duplicateDatabase) throw error;
-      });
-    }
-  } finally {
-    await client.end();
-  }
+    if (rowCount !== 0) return;
+    await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`).catch((error: unknown) => {
+      // Another starter created it between our check and our create.
+      if (sqlState(error) !== PostgresError.duplicateDatabase) throw error;
+    });
+  });
 }

@@ -3,11 +3,12 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import pg from "pg";
+import type pg from "pg";
 import { silentLogger } from "../log.ts";
 import { createPool } from "./database.ts";
 import { startEmbeddedPostgres } from "./embedded-postgres.ts";
 import { migrate } from "./migrate.ts";
+import { withClient } from "./with-client.ts";
 
 export interface ScratchPostgres {
   /** URL of a maintenance database (`postgres`) on the server, for CREATE/DROP DATABASE. */
@@ -42,15 +43,7 @@ export async function startScratchPostgres(options: { adminUrl?: string; maxConn
   }
   const admin = adminUrl;
   const urlOf = (database: string) => Object.assign(new URL(admin), { pathname: `/${database}` }).toString();
-  const withAdmin = async <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> => {
-    const client = new pg.Client({ connectionString: admin });
-    await client.connect();
-    try {
-      return await fn(client);
-    } finally {
-      await client.end();
-    }
-  };
+  const withAdmin = <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> => withClient(admin, fn);
 
   return {
     adminUrl: admin,

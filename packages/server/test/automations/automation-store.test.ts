@@ -110,6 +110,7 @@ describe("webhook secrets at rest", () => {
       now: () => evaluation.now,
       countAttempt: async () => undefined,
       backoff: async () => undefined,
+      signal: new AbortController().signal,
     });
     expect(await prepared.execute()).toMatchObject({ status: "succeeded" });
 

@@ -57,11 +57,16 @@ describe("deriveSatelliteConnectionEvents", () => {
     expect(deriveSatelliteConnectionEvents(renamed)).toEqual([]);
   });
 
-  it("fires the event named by lastEvent whatever else changed, when not a registry edit", () => {
+  it("fires nothing for connected while it was connected and online already, such as a reconnect after a core handed it over", () => {
     const reconnected = { ...change(state({ lastSeenAt: new Date(NOW + 1_000).toISOString() }), state()), changedFields: ["lastSeenAt"] };
-    expect(deriveSatelliteConnectionEvents(reconnected)).toEqual([SATELLITE_CONNECTED_EVENT]);
+    expect(deriveSatelliteConnectionEvents(reconnected)).toEqual([]);
     const statusOnly = { ...change(state({ status: "offline" }), state()), changedFields: ["status"] };
-    expect(deriveSatelliteConnectionEvents(statusOnly)).toEqual([SATELLITE_CONNECTED_EVENT]);
+    expect(deriveSatelliteConnectionEvents(statusOnly)).toEqual([]);
+  });
+
+  it("fires satellite.connected for a reconnect after its heartbeat expired, before the monitor recorded the loss", () => {
+    const expired = state({ status: "offline", lastSeenAt: new Date(NOW - 60_000).toISOString() });
+    expect(deriveSatelliteConnectionEvents({ ...change(state(), expired), changedFields: ["lastSeenAt", "status"] })).toEqual([SATELLITE_CONNECTED_EVENT]);
   });
 
   it("fires nothing for a tombstone", () => {

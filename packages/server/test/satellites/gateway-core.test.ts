@@ -46,7 +46,7 @@ async function row(satelliteId: string) {
 }
 
 describe("the core's satellite wiring", () => {
-  it("serves /ws/satellite with the configured heartbeat interval, counts it in /metrics, and on stop sends shutdown {server_shutdown} and records the disconnect", async () => {
+  it("serves /ws/satellite with the configured heartbeat interval, counts it in /metrics, and on stop sends shutdown {server_shutdown} and hands the satellite over, still connected", async () => {
     const credentials = await createSatellite("wired");
     const { satellite, welcome } = await connectFakeSatellite(core.url, credentials);
     expect(welcome.heartbeatIntervalMs).toBe(250);
@@ -67,6 +67,7 @@ describe("the core's satellite wiring", () => {
     expect(await satellite.next("shutdown")).toEqual({ type: "shutdown", reason: "server_shutdown" });
     expect((await satellite.closed).code).toBe(1001);
     expect((await waiting.closed).code).toBe(1001);
-    expect(await row(credentials.satelliteId)).toEqual({ last_connection_event: "disconnected", session_id: null });
+    // A handover: no disconnect recorded; the satellite reconnects to any core within its threshold.
+    expect(await row(credentials.satelliteId)).toEqual({ last_connection_event: "connected", session_id: welcome.sessionId });
   });
 });

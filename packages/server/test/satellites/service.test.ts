@@ -106,6 +106,31 @@ describe("SatelliteService lifecycle", () => {
     expect(rows[0]).toEqual({ session_id: sessionId, version: "1.2.3", capabilities: ["http", "tcp"], offline_at: new Date(clock + OFFLINE_THRESHOLD_MS) });
   });
 
+  it("moves a satellite that is connected and online to its new session without recording a change", async () => {
+    const id = await createSatellite(a);
+    await connect(id);
+    const connectedAt = clock;
+    clock += OFFLINE_THRESHOLD_MS - 1; // still online: a reconnect after a core handed it over
+    const sessionId = randomUUID();
+    const { change } = await a.satellites.markConnected({ satelliteId: id, sessionId, instanceId: "another-core" });
+
+    expect(change).toBeNull();
+    expect(await countChanges(id)).toBe(1);
+    const { rows } = await a.pool.query("SELECT session_id, connected_instance_id, last_heartbeat_at FROM satellites WHERE id = $1", [id]);
+    expect(rows[0]).toEqual({ session_id: sessionId, connected_instance_id: "another-core", last_heartbeat_at: new Date(connectedAt) });
+  });
+
+  it("records a connect of a satellite whose heartbeat expired as a connected edge, heartbeat now", async () => {
+    const id = await createSatellite(a);
+    await connect(id);
+    clock += OFFLINE_THRESHOLD_MS + 1; // offline, though the monitor did not record the loss yet
+    const { prev, next, change } = await a.satellites.markConnected({ satelliteId: id, sessionId: randomUUID() });
+
+    expect(prev).toMatchObject({ status: "offline", lastEvent: "connected" });
+    expect(next).toMatchObject({ status: "online", lastEvent: "connected", lastSeenAt: new Date(clock).toISOString() });
+    expect(a.entities.deriveEvents(change!)).toEqual([SATELLITE_CONNECTED_EVENT]);
+  });
+
   it("rejects a connect for a satellite that does not exist, recording nothing", async () => {
     const id = randomUUID();
     const failure = a.satellites.markConnected({ satelliteId: id, sessionId: randomUUID() });

@@ -18,10 +18,23 @@ export interface VantageProcess {
   exited: Promise<number | string>;
 }
 
-export function runVantage(args: string[], env: Record<string, string> = {}, options: { bin?: string } = {}): VantageProcess {
+export interface RunOptions {
+  bin?: string;
+  cwd?: string;
+  /**
+   * In a process group of its own, as a terminal runs a foreground command: signal the whole
+   * group with `process.kill(-child.pid, signal)`, as Ctrl-C does.
+   */
+  detached?: boolean;
+}
+
+export function runVantage(args: string[], env: Record<string, string | undefined> = {}, options: RunOptions = {}): VantageProcess {
   const child = spawn(process.execPath, [options.bin ?? VANTAGE_BIN, ...args, "--log-format", "json"], {
-    env: { ...process.env, ...env },
+    // A variable given as undefined is removed from the child's environment.
+    env: Object.fromEntries(Object.entries({ ...process.env, ...env }).filter(([, value]) => value !== undefined)),
     stdio: ["ignore", "pipe", "pipe"],
+    cwd: options.cwd,
+    detached: options.detached,
   });
   const logs: Array<Record<string, unknown>> = [];
   const waiters = new Set<() => void>();
@@ -58,4 +71,26 @@ export function runVantage(args: string[], env: Record<string, string> = {}, opt
         check();
       }),
   };
+}
+
+/** The line a core logs once it serves. */
+export const isListening = (line: Record<string, unknown>) => typeof line.url === "string" && String(line.msg).startsWith("Vantage is listening");
+
+/** Starts `vantage server` and resolves once it serves, with its URL. */
+export async function startVantageServer(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  options: RunOptions = {},
+  timeoutMs?: number,
+): Promise<{ server: VantageProcess; url: string }> {
+  const server = runVantage(["server", ...args], env, options);
+  try {
+    const listening = await server.waitForLog(isListening, timeoutMs);
+    return { server, url: listening.url as string };
+  } catch (error) {
+    // Never left running behind a failed test.
+    server.child.kill("SIGKILL");
+    await server.exited;
+    throw error;
+  }
 }

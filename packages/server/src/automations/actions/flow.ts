@@ -33,8 +33,10 @@ export interface FlowContext {
   /** The run's evaluation context (trigger, vars, entity reader, clock at the start of this execution). */
   evaluation: EvaluationContext;
   now(): number;
-  /** Aborted when a sibling branch failed or stopped: stop at the next step boundary. */
+  /** Aborted when a sibling branch failed or stopped, or the core stops: stop at the next step boundary. */
   signal: AbortSignal;
+  /** Aborted when the core stops: a step in flight is abandoned unrecorded (see StepContext.signal). */
+  interrupt: AbortSignal;
   runSequence(actions: readonly CompiledAction[], signal: AbortSignal): Promise<Flow>;
   /** Records the step as running (with an output known up front); false if the run is no longer running. */
   start(path: string, kind: ActionKind, input: JsonValue, output?: JsonValue): Promise<boolean>;

@@ -29,7 +29,7 @@ export function createNotifyAction(notifications: Pick<NotificationService, "sen
     const idempotencyKey = stepIdempotencyKey(context);
     const attempt = async (): Promise<AttemptResult> => {
       try {
-        const receipt = await notifications.send(await channelId(notifications, action.channel), notification, { idempotencyKey });
+        const receipt = await notifications.send(await channelId(notifications, action.channel), notification, { idempotencyKey, signal: context.signal });
         return { ok: true, output: { status: receipt.status ?? null } };
       } catch (error) {
         if (!isVantageError(error)) throw error;

@@ -24,8 +24,13 @@ export interface StepContext {
   now(): number;
   /** Records an attempt in the step's row before it is made. */
   countAttempt(): Promise<void>;
-  /** Waits between attempts: `retryDelayMs(attempt)` after the attempt-th failure. */
+  /** Waits between attempts: `retryDelayMs(attempt)` after the attempt-th failure; ends early once `signal` aborts. */
   backoff(attempt: number): Promise<void>;
+  /**
+   * Aborted when this core stops: work in flight (a request, a retry pause) ends at once, its
+   * outcome is not recorded and the run resumes on another core, which executes the step again.
+   */
+  signal: AbortSignal;
 }
 
 export interface PreparedStep {
@@ -50,7 +55,7 @@ export async function withRetries(retries: number, context: StepContext, attempt
     await context.countAttempt();
     const result = await attempt();
     if (result.ok) return { status: "succeeded", output: result.output };
-    if (!result.retryable || made > retries) return { status: "failed", error: result.error, ...(result.output === undefined ? {} : { output: result.output }) };
+    if (!result.retryable || made > retries || context.signal.aborted) return { status: "failed", error: result.error, ...(result.output === undefined ? {} : { output: result.output }) };
     context.logger.warn({ runId: context.runId, step: context.path, attempt: made, error: result.error }, "step attempt failed; retrying");
     await context.backoff(made);
   }

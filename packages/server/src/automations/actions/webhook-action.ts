@@ -38,7 +38,7 @@ export const webhookAction: ActionModule<"webhook"> = async (action, context) =>
   const attempt = async (): Promise<AttemptResult> => {
     // Signed per attempt: the timestamp in the signature is when this request leaves.
     const signed = action.secret === undefined ? headers : { ...headers, [SIGNATURE_HEADER]: signWebhook(action.secret, bodyText ?? "", context.now()) };
-    const result = await outbound.request({ url, method: action.method, headers: signed, body: bodyText, timeoutMs: action.timeoutMs, maxBodyBytes: MAX_STORED_BODY });
+    const result = await outbound.request({ url, method: action.method, headers: signed, body: bodyText, timeoutMs: action.timeoutMs, maxBodyBytes: MAX_STORED_BODY, signal: context.signal });
     if (result.ok) return { ok: true, output: { status: result.status, body: result.body } };
     const output = result.status === undefined ? undefined : { status: result.status, body: result.body ?? "" };
     return { ok: false, retryable: result.retryable, error: result.message, ...(output ? { output } : {}) };

@@ -57,6 +57,12 @@ export class SatelliteConnection {
   private state: State = "awaiting_hello";
   /** Whether this session's connected edge committed: its close must then be recorded. */
   private connectedEdge = false;
+  /**
+   * Closed by this core shutting down: a handover, not the satellite going away. Its close
+   * records nothing; the satellite stays `connected` with its last heartbeat, reconnects to
+   * any core, and only one that does not return within its threshold is `heartbeat_lost`.
+   */
+  private handedOver = false;
   /** The connect, then the disconnect: the close's edge is recorded after the connect's. */
   private lifecycle: Promise<void> = Promise.resolve();
   private helloTimer: NodeJS.Timeout | undefined;
@@ -113,9 +119,15 @@ export class SatelliteConnection {
     this.close(CLOSE_CODES.policyViolation, "not reading: send buffer full", { read: false });
   }
 
+  /** This core is shutting down: heartbeats from now on are not recorded; `shutdown {server_shutdown}` follows. */
+  beginHandover(): void {
+    this.handedOver = true;
+  }
+
   /** Sends `shutdown {reason}` and closes now; a peer that does not answer the close is cut off. */
   shutdown(reason: ShutdownReason): void {
     if (this.state === "closed") return;
+    if (reason === "server_shutdown") this.handedOver = true;
     this.send({ type: "shutdown", reason });
     this.close(reason === "server_shutdown" ? CLOSE_CODES.goingAway : CLOSE_CODES.normal, reason);
   }
@@ -146,7 +158,12 @@ export class SatelliteConnection {
 
   heartbeat(): void {
     this.context.metrics.heartbeats.inc();
-    this.context.heartbeats.record(this.satelliteId!, this.sessionId!);
+    this.recordHeartbeat();
+  }
+
+  /** Into the buffer, unless handed over: its last flush already ran. */
+  private recordHeartbeat(): void {
+    if (!this.handedOver) this.context.heartbeats.record(this.satelliteId!, this.sessionId!);
   }
 
   bye(reason: string): void {
@@ -302,6 +319,9 @@ export class SatelliteConnection {
       this.setAssignments(assignments, null);
       context.register(this);
       this.welcomedAt = context.now();
+      // The hello is a sign of life: a satellite taken over from a core that shut down kept
+      // its last heartbeat (no connected edge was recorded), and is refreshed with the next flush.
+      this.recordHeartbeat();
       this.send({ type: "welcome", sessionId: this.sessionId!, heartbeatIntervalMs: context.heartbeatIntervalMs, assignments });
       this.state = "open";
       context.logger.info({ satelliteId: satellite.id, name: satellite.name, sessionId: this.sessionId, version: hello.version }, "satellite connected");
@@ -337,9 +357,9 @@ export class SatelliteConnection {
     clearTimeout(this.terminateTimer);
     clearTimeout(this.ackTimer);
     const { satelliteId, sessionId } = this;
-    if (wasOpen) this.context.logger.info({ satelliteId, sessionId }, "satellite disconnected");
+    if (wasOpen) this.context.logger.info({ satelliteId, sessionId }, this.handedOver ? "satellite handed over: this core is shutting down" : "satellite disconnected");
     this.lifecycle = this.lifecycle.then(async () => {
-      if (!this.connectedEdge) return;
+      if (!this.connectedEdge || this.handedOver) return;
       try {
         // Recorded only if this session still owns the satellite: a stale close changes nothing.
         await this.context.satellites.markDisconnected({ satelliteId: satelliteId!, sessionId: sessionId! });

@@ -21,8 +21,8 @@ export const SATELLITE_GATEWAY_PATH = "/ws/satellite";
 
 export interface SatelliteGatewayOptions {
   satellites: Pick<SatelliteService, "markConnected" | "markDisconnected">;
-  /** Where heartbeats go: they never touch the database one by one. */
-  heartbeats: Pick<HeartbeatBuffer, "record">;
+  /** Where heartbeats go: they never touch the database one by one. Flushed once more on stop, before the handover. */
+  heartbeats: Pick<HeartbeatBuffer, "record" | "flush">;
   /** Checks hello credentials (the registry's verifyCredentials). */
   authenticate: AuthenticateSatellite;
   logger: Logger;
@@ -70,8 +70,8 @@ export interface SatelliteGateway {
   /** Serves upgrades on the server and subscribes to revocations. */
   start(server: Server): Promise<void>;
   /**
-   * Refuses new sockets, sends every open one `shutdown {server_shutdown}`, and resolves
-   * once all are closed and their disconnects recorded.
+   * Refuses new sockets and hands every open one over: its buffered heartbeats written, then
+   * `shutdown {server_shutdown}`; no disconnect is recorded. Resolves once all are closed.
    */
   stop(): Promise<void>;
   /** Sends the satellite its current full assignment set, if its socket is on this process. */
@@ -226,6 +226,12 @@ export function createSatelliteGateway(options: SatelliteGatewayOptions): Satell
       unsubscribe = undefined;
       if (sockets.size > 0) {
         const closedAll = new Promise<void>((resolve) => (allClosed = resolve));
+        // The handover, in this order: no heartbeat is taken from these sockets any more, the
+        // ones buffered are written, then the satellites are told. So nothing of theirs is
+        // written here after they may have reconnected to another core: such a late write
+        // could land in the middle of that connect and make it a recorded change.
+        for (const connection of sockets) connection.beginHandover();
+        await options.heartbeats.flush().catch((error: unknown) => log.warn({ err: error }, "could not write the buffered heartbeats before handing the satellites over"));
         for (const connection of sockets) connection.shutdown("server_shutdown");
         await closedAll;
       }
