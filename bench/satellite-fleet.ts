@@ -215,13 +215,13 @@ async function main() {
   const { fleet, perSecond } = await connectFleet(`ws://127.0.0.1:${port}/ws/satellite`, ids);
   await sleep(2 * heartbeatMs); // every satellite has heartbeated at least once
   const statsBefore = await pool.query<{ xact: string }>("SELECT xact_commit AS xact FROM pg_stat_database WHERE datname = current_database()");
-  const flushesBefore = await metricValue(url, "satellite_heartbeat_flush_duration_seconds_count");
-  const beatsBefore = await metricValue(url, "satellite_heartbeats_received_total");
+  const flushesBefore = await metricValue(url, "vantage_satellite_heartbeat_flush_duration_seconds_count");
+  const beatsBefore = await metricValue(url, "vantage_satellite_heartbeats_received_total");
   const windowStart = performance.now();
   const steady = await measureSteadyState(core.pid!, steadyMs);
   const windowSeconds = (performance.now() - windowStart) / 1000;
-  const flushes = (await metricValue(url, "satellite_heartbeat_flush_duration_seconds_count")) - flushesBefore;
-  const beats = (await metricValue(url, "satellite_heartbeats_received_total")) - beatsBefore;
+  const flushes = (await metricValue(url, "vantage_satellite_heartbeat_flush_duration_seconds_count")) - flushesBefore;
+  const beats = (await metricValue(url, "vantage_satellite_heartbeats_received_total")) - beatsBefore;
   const statsAfter = await pool.query<{ xact: string }>("SELECT xact_commit AS xact FROM pg_stat_database WHERE datname = current_database()");
   const transactions = Number(statsAfter.rows[0]!.xact) - Number(statsBefore.rows[0]!.xact);
 

@@ -39,6 +39,40 @@ async function scrape(): Promise<(series: string) => number> {
   return (series) => Number(text.split("\n").find((line) => line.startsWith(`${series} `))?.slice(series.length + 1) ?? 0);
 }
 
+describe("the core's metrics", () => {
+  it("names every metric of its own vantage_*, beside Node's standard process metrics", async () => {
+    const text = await (await fetch(`${core.url}/metrics`)).text();
+    const names = [...text.matchAll(/^# TYPE (\S+) /gm)].map((match) => match[1]!);
+    const ours = names.filter((name) => !/^(process|nodejs)_/.test(name));
+    expect(ours.length).toBeGreaterThan(10);
+    expect(ours.filter((name) => !name.startsWith("vantage_"))).toEqual([]);
+  });
+
+  it("shows labelled counters at zero before their first event, so dashboards see every series", async () => {
+    const text = await (await fetch(`${core.url}/metrics`)).text();
+    for (const series of [
+      'vantage_admin_auth_failures_total{reason="rate_limited"}',
+      'vantage_satellite_auth_failures_total{reason="hello_timeout"}',
+      'vantage_satellite_bad_frames_total{code="binary_frame"}',
+      'vantage_satellite_results_dropped_total{reason="sink_failed"}',
+      'vantage_automation_decisions_total{outcome="skip",reason="max_runs"}',
+      'vantage_automation_steps_total{status="cancelled"}',
+      'vantage_automation_runs_ended_total{status="failed"}',
+    ]) {
+      expect(text.split("\n")).toContain(`${series} 0`);
+    }
+  });
+
+  it("counts admin API requests refused for their credentials, by reason", async () => {
+    const before = await scrape();
+    await fetch(`${core.url}/api/v1/satellites`);
+    await fetch(`${core.url}/api/v1/satellites`, { headers: { authorization: "Bearer not-the-admin-token-at-all" } });
+    const after = await scrape();
+    const delta = (reason: string) => after(`vantage_admin_auth_failures_total{reason="${reason}"}`) - before(`vantage_admin_auth_failures_total{reason="${reason}"}`);
+    expect([delta("missing"), delta("invalid"), delta("rate_limited")]).toEqual([1, 1, 0]);
+  });
+});
+
 describe("the core's API, as wired by startCore", () => {
   it("refuses a request without the admin token", async () => {
     expect((await fetch(`${core.url}/api/v1/satellites`)).status).toBe(401);
@@ -104,8 +138,8 @@ describe("the core's API, as wired by startCore", () => {
     const { automations } = (await (await api("/automations")).json()) as { automations: Array<{ enabled: boolean; triggers: Array<{ event: string }> }> };
     const listening = automations.filter((automation) => automation.enabled && automation.triggers.some((trigger) => trigger.event === "satellite.heartbeat_lost")).length;
     const after = await scrape();
-    expect(after('automation_decisions_total{outcome="run",reason=""}') - before('automation_decisions_total{outcome="run",reason=""}')).toBe(listening);
-    expect(after('automation_steps_total{status="running"}') - before('automation_steps_total{status="running"}')).toBeGreaterThanOrEqual(1);
+    expect(after('vantage_automation_decisions_total{outcome="run",reason=""}') - before('vantage_automation_decisions_total{outcome="run",reason=""}')).toBe(listening);
+    expect(after('vantage_automation_steps_total{status="running"}') - before('vantage_automation_steps_total{status="running"}')).toBeGreaterThanOrEqual(1);
     expect((await api(`/automations/${id}/runs?limit=0`)).status).toBe(400);
     expect((await api(`/automations/${randomUUID()}/runs`)).status).toBe(404);
   });

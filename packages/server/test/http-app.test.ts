@@ -33,7 +33,7 @@ describe("health endpoints", () => {
     await app.request("/healthz");
     await app.request("/no/such/route");
     const body = await (await app.request("/metrics")).text();
-    expect(body).toContain('http_request_duration_seconds_count{method="GET",route="/healthz",status="200"} 1');
+    expect(body).toContain('vantage_http_request_duration_seconds_count{method="GET",route="/healthz",status="200"} 1');
     expect(body).toContain('route="unmatched",status="404"');
   });
 

@@ -5,8 +5,8 @@ export { checkSecret, generateSecret, hashSecret, hashToken, isSlowHash, verifyA
 export type { Verdict, VerifyOptions } from "./secrets.ts";
 export { ADMIN_TOKEN_PREFIX, MAX_ADMIN_TOKEN_LENGTH, createAdminTokenVerifier, ensureAdminToken } from "./admin-token.ts";
 export type { AdminTokenSource, AdminTokenVerifier, AdminTokenVerifierOptions, EnsureAdminTokenOptions } from "./admin-token.ts";
-export { ADMIN_ACTOR, DEFAULT_ADMIN_FAILURE_LIMIT, requireAdmin } from "./require-admin.ts";
-export type { RequireAdminOptions } from "./require-admin.ts";
+export { ADMIN_ACTOR, ADMIN_AUTH_FAILURES, DEFAULT_ADMIN_FAILURE_LIMIT, requireAdmin } from "./require-admin.ts";
+export type { AdminAuthFailure, RequireAdminOptions } from "./require-admin.ts";
 export { createClientAddressOf, isTrustedProxyEntry, parseTrustedProxies } from "./client-address.ts";
 export type { ClientAddressOf, ForwardingHeaders } from "./client-address.ts";
 export { FailureLimiter, FixedWindowCounter } from "./failure-window.ts";

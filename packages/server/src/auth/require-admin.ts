@@ -30,12 +30,18 @@ function peerOf(c: Context): string | undefined {
   }
 }
 
+/** Why a request was refused: no bearer token, a wrong one, or one refused unchecked over the limit. */
+export const ADMIN_AUTH_FAILURES = ["missing", "invalid", "rate_limited"] as const;
+export type AdminAuthFailure = (typeof ADMIN_AUTH_FAILURES)[number];
+
 export interface RequireAdminOptions {
   failureLimit?: FailureLimit;
   /** The clock, in epoch milliseconds. */
   now?: () => number;
   /** The client behind trusted proxies (default: the TCP peer, no header believed). */
   clientAddressOf?: ClientAddressOf;
+  /** Told of every refused request (metrics). */
+  onFailure?: (reason: AdminAuthFailure) => void;
 }
 
 /**
@@ -49,9 +55,11 @@ export function requireAdmin(verify: AdminTokenVerifier, options: RequireAdminOp
   const limit = options.failureLimit ?? DEFAULT_ADMIN_FAILURE_LIMIT;
   const failures = new FailureLimiter(limit, options.now ?? Date.now);
   const clientAddressOf = options.clientAddressOf ?? createClientAddressOf();
+  const onFailure = options.onFailure ?? (() => undefined);
   return async (c, next) => {
     const token = BEARER.exec(c.req.header("authorization") ?? "")?.[1];
     if (token === undefined) {
+      onFailure("missing");
       return unauthorized(c, "This endpoint needs the admin token: send 'Authorization: Bearer <token>'.", 'Bearer realm="vantage"');
     }
     const address = clientAddressOf(peerOf(c), { forwarded: c.req.header("forwarded"), "x-forwarded-for": c.req.header("x-forwarded-for") });
@@ -62,6 +70,7 @@ export function requireAdmin(verify: AdminTokenVerifier, options: RequireAdminOp
       return next();
     }
     attempt?.failed();
+    onFailure(attempt ? "invalid" : "rate_limited");
     if (attempt) return unauthorized(c, "The bearer token is not a valid admin token.", 'Bearer realm="vantage", error="invalid_token"');
     const seconds = Math.max(1, Math.ceil(failures.retryAfterMs([address]) / 1000));
     c.header("Retry-After", String(seconds));

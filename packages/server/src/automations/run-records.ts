@@ -7,7 +7,8 @@ import type { TimeGranularity } from "./compile-automation.ts";
 import { RUN_TASK, type RunTrigger } from "./automation-runs.ts";
 
 /** `cancelled`: the run ended while the step was still open (see cancelOpenSteps). */
-export type StepStatus = "running" | "waiting" | "succeeded" | "failed" | "cancelled";
+export const STEP_STATUSES = ["running", "waiting", "succeeded", "failed", "cancelled"] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
 
 /** A run being executed, with its automation's current definition. */
 export interface ClaimedRun {

@@ -55,7 +55,7 @@ export function createApp(deps: AppDependencies): Hono {
 
   if (deps.api) {
     // Authentication first: an unauthenticated client never gets its body read.
-    app.use("/api/v1/*", requireAdmin(deps.api.verifyAdmin, { failureLimit: deps.api.failureLimit, now: deps.api.now, clientAddressOf: deps.api.clientAddressOf }));
+    app.use("/api/v1/*", requireAdmin(deps.api.verifyAdmin, { failureLimit: deps.api.failureLimit, now: deps.api.now, clientAddressOf: deps.api.clientAddressOf, onFailure: (reason) => deps.metrics.adminAuthFailures.inc({ reason }) }));
     app.use(
       "/api/v1/*",
       bodyLimit({

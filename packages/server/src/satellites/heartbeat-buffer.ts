@@ -75,13 +75,13 @@ export function createHeartbeatBuffer(options: HeartbeatBufferOptions): Heartbea
   const log = options.logger.child({ component: "heartbeat-buffer" });
   const registers = options.registry ? [options.registry] : [];
   const flushSize = new Histogram({
-    name: "satellite_heartbeat_flush_size",
+    name: "vantage_satellite_heartbeat_flush_size",
     help: "Satellites written by one heartbeat flush (one statement)",
     buckets: [1, 10, 100, 1000, 5000, 10_000, 25_000, 50_000],
     registers,
   });
   const flushDuration = new Histogram({
-    name: "satellite_heartbeat_flush_duration_seconds",
+    name: "vantage_satellite_heartbeat_flush_duration_seconds",
     help: "Duration of one heartbeat flush, its recoveries included",
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     registers,

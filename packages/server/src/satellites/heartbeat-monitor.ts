@@ -48,7 +48,7 @@ export function createHeartbeatMonitor(options: HeartbeatMonitorOptions): Heartb
   const batchSize = options.batchSize ?? 500;
   const log = options.logger.child({ component: "heartbeat-monitor" });
   const lostCounter = new Counter({
-    name: "satellite_heartbeat_lost_total",
+    name: "vantage_satellite_heartbeat_lost_total",
     help: "Satellites this process's heartbeat monitor recorded as heartbeat_lost",
     registers: options.registry ? [options.registry] : [],
   });

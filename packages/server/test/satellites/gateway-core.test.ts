@@ -56,8 +56,8 @@ describe("the core's satellite wiring", () => {
     const listed = await fetch(`${core.url}/api/v1/satellites/${credentials.satelliteId}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(await listed.json()).toMatchObject({ status: "online", lastEvent: "connected", instanceId: core.instanceId });
     const metrics = await (await fetch(`${core.url}/metrics`)).text();
-    expect(metrics).toMatch(/^satellite_connections 1$/m);
-    expect(metrics).toContain("satellite_heartbeat_flush_duration_seconds");
+    expect(metrics).toMatch(/^vantage_satellite_connections 1$/m);
+    expect(metrics).toContain("vantage_satellite_heartbeat_flush_duration_seconds");
 
     // An upgrade to any other path is answered, not left hanging.
     await expect(openFakeSatellite(core.url, { path: "/ws/other" })).rejects.toThrow("HTTP 404");

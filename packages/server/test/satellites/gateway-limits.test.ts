@@ -89,13 +89,13 @@ describe("a logged-in satellite that misbehaves", () => {
 
   it("is closed by the bad-frame limit when it sends results for checks it never had, and no error quotes more than a bounded part of its input", async () => {
     const { satellite } = await connectWith([check("mine")]);
-    const before = await metric("satellite_bad_frames_total", { code: "unassigned_check" });
+    const before = await metric("vantage_satellite_bad_frames_total", { code: "unassigned_check" });
     for (let i = 0; i < 21; i++) satellite.result(`never-${"n".repeat(150)}-${i}`);
     expect((await satellite.closed).code).toBe(1008);
     const errors = satellite.received.filter((frame) => frame.type === "error");
     expect(errors.at(-1)).toMatchObject({ code: "too_many_bad_frames" });
     for (const frame of errors) expect(frame.type === "error" && frame.message.length).toBeLessThan(200);
-    expect(await metric("satellite_bad_frames_total", { code: "unassigned_check" })).toBe(before + 21);
+    expect(await metric("vantage_satellite_bad_frames_total", { code: "unassigned_check" })).toBe(before + 21);
   });
 
   it("gets late results of a check it had, and results buffered from before its session, acknowledged and dropped without an error", async () => {
@@ -114,13 +114,13 @@ describe("a logged-in satellite that misbehaves", () => {
   it("is cut off once the core's unsent output to it passes the bound, instead of growing the core's memory", async () => {
     const { credentials, satellite } = await connectWith([check("big", 64 * 1024)]);
     assignments.set(credentials.satelliteId, Array.from({ length: 4 }, (_, index) => check(`big-${index}`, 64 * 1024)));
-    const before = await metric("satellite_slow_consumers_total");
+    const before = await metric("vantage_satellite_slow_consumers_total");
     satellite.ws.pause();
     // Each push is ~256 KiB; the kernel's socket buffers take some MiB before the core's own buffer grows.
-    for (let push = 0; push < 150 && (await metric("satellite_slow_consumers_total")) === before; push++) {
+    for (let push = 0; push < 150 && (await metric("vantage_satellite_slow_consumers_total")) === before; push++) {
       await core.gateway.pushAssignments(credentials.satelliteId);
     }
-    expect(await metric("satellite_slow_consumers_total")).toBe(before + 1);
+    expect(await metric("vantage_satellite_slow_consumers_total")).toBe(before + 1);
     satellite.ws.resume();
     await satellite.closed;
   });
@@ -169,7 +169,7 @@ describe("a socket before its welcome", () => {
     await expect(openFakeSatellite(core.url, { headers })).rejects.toThrow("HTTP 429");
     await next.close();
     await Promise.all([first, ...waiting].map((satellite) => satellite.close()));
-    expect(await metric("satellite_upgrades_refused_total", { reason: "unauthenticated_limit" })).toBe(2);
+    expect(await metric("vantage_satellite_upgrades_refused_total", { reason: "unauthenticated_limit" })).toBe(2);
   });
 });
 

@@ -106,7 +106,7 @@ describe("the satellite gateway", () => {
     ]);
     expect(rows[0]).toEqual({ session_id: welcome.sessionId, version: "1.4.0", capabilities: ["http", "tcp"], connected_instance_id: "gateway" });
     expect(core.gateway.isConnected(credentials.satelliteId)).toBe(true);
-    expect(await metric("satellite_connections")).toBe(2);
+    expect(await metric("vantage_satellite_connections")).toBe(2);
 
     // The disconnect's event is routed after the connect's: seeing it proves no second connected came before.
     await satellite.close();
@@ -126,7 +126,7 @@ describe("the satellite gateway", () => {
   it("turns heartbeats into last_heartbeat_at through the buffer", async () => {
     const { credentials, satellite } = await connectWith();
     const { rows: before } = await core.pool.query<{ last_heartbeat_at: Date }>("SELECT last_heartbeat_at FROM satellites WHERE id = $1", [credentials.satelliteId]);
-    const heartbeatsBefore = await metric("satellite_heartbeats_received_total");
+    const heartbeatsBefore = await metric("vantage_satellite_heartbeats_received_total");
     satellite.heartbeat();
     await expectBystanderServed(); // the heartbeat was read before this round trip completed
     await core.heartbeats.flush();
@@ -134,7 +134,7 @@ describe("the satellite gateway", () => {
       credentials.satelliteId,
     ]);
     expect(after[0]!.last_heartbeat_at.getTime()).toBeGreaterThan(before[0]!.last_heartbeat_at.getTime());
-    expect(await metric("satellite_heartbeats_received_total")).toBe(heartbeatsBefore + 1);
+    expect(await metric("vantage_satellite_heartbeats_received_total")).toBe(heartbeatsBefore + 1);
     expect(await countChanges(credentials.satelliteId)).toBe(1); // a heartbeat is not an entity change
     await closeAndSettle(satellite, credentials.satelliteId);
   });
@@ -199,7 +199,7 @@ describe("the satellite gateway", () => {
     it("refuses an address after repeated failures with rate_limited, yet still lets a valid token in", async () => {
       const credentials = await core.createSatellite();
       const wrong = { satelliteId: credentials.satelliteId, token: `vsat_${"C".repeat(43)}` };
-      const failuresBefore = await metric("satellite_auth_failures_total", { reason: "invalid_credentials" });
+      const failuresBefore = await metric("vantage_satellite_auth_failures_total", { reason: "invalid_credentials" });
       // The limit is 3 a minute; earlier tests of this file already failed twice from 127.0.0.1.
       advance(60_000);
       for (let attempt = 0; attempt < 3; attempt++) {
@@ -212,8 +212,8 @@ describe("the satellite gateway", () => {
       limited.hello();
       expect(await limited.next("rejected")).toMatchObject({ reason: "rate_limited" });
       await limited.closed;
-      expect(await metric("satellite_auth_failures_total", { reason: "invalid_credentials" })).toBe(failuresBefore + 3);
-      expect(await metric("satellite_auth_failures_total", { reason: "rate_limited" })).toBe(1);
+      expect(await metric("vantage_satellite_auth_failures_total", { reason: "invalid_credentials" })).toBe(failuresBefore + 3);
+      expect(await metric("vantage_satellite_auth_failures_total", { reason: "rate_limited" })).toBe(1);
       expect(await countChanges(credentials.satelliteId)).toBe(0);
       await expectBystanderServed(); // an authenticated socket from the same address is unaffected
 
@@ -253,7 +253,7 @@ describe("the satellite gateway", () => {
       const result = satellite.result("mine");
       expect((await satellite.next("ack")).resultIds).toEqual([result.resultId]);
       expect(await countChanges(credentials.satelliteId)).toBe(before);
-      expect(await metric("satellite_bad_frames_total", { code: "malformed_json" })).toBeGreaterThanOrEqual(1);
+      expect(await metric("vantage_satellite_bad_frames_total", { code: "malformed_json" })).toBeGreaterThanOrEqual(1);
       await closeAndSettle(satellite, credentials.satelliteId);
     });
 
@@ -306,7 +306,7 @@ describe("the satellite gateway", () => {
       satellite.send(sent);
       expect((await satellite.next("ack")).resultIds).toEqual([sent.resultId]);
       expect(stored.filter((entry) => entry.result.resultId === sent.resultId)).toEqual([{ satelliteId: credentials.satelliteId, result: sent }]);
-      expect(await metric("satellite_results_duplicate_total")).toBeGreaterThanOrEqual(1);
+      expect(await metric("vantage_satellite_results_duplicate_total")).toBeGreaterThanOrEqual(1);
       await closeAndSettle(satellite, credentials.satelliteId);
     });
 
@@ -322,7 +322,7 @@ describe("the satellite gateway", () => {
 
     it("drops a result for a check not assigned to the satellite: counted, error frame, socket kept, nothing stored", async () => {
       const { credentials, satellite } = await connectWith(["assigned"]);
-      const droppedBefore = await metric("satellite_results_dropped_total", { reason: "unassigned" });
+      const droppedBefore = await metric("vantage_satellite_results_dropped_total", { reason: "unassigned" });
       const before = await totalChanges();
 
       const foreign = satellite.result("someone-elses-check", { startedAt: new Date(coreNow()).toISOString() });
@@ -336,7 +336,7 @@ describe("the satellite gateway", () => {
       expect((await satellite.next("ack")).resultIds).toEqual([mine.resultId]); // the one of this session is never acked
       expect(acked.has(foreign.resultId)).toBe(false);
       expect(stored.some((entry) => entry.result.resultId === foreign.resultId)).toBe(false);
-      expect(await metric("satellite_results_dropped_total", { reason: "unassigned" })).toBe(droppedBefore + 31);
+      expect(await metric("vantage_satellite_results_dropped_total", { reason: "unassigned" })).toBe(droppedBefore + 31);
       expect(await totalChanges()).toBe(before);
       await closeAndSettle(satellite, credentials.satelliteId);
     });

@@ -176,7 +176,7 @@ describe("heartbeats through the gateway", () => {
       // A socket's frames are handled in order: its answer to a later bad frame means its heartbeats were read.
       for (const satellite of fleet) satellite.sendRaw("sync");
       await Promise.all(fleet.map((satellite) => satellite.next("error")));
-      const received = await core.metrics.getSingleMetric("satellite_heartbeats_received_total")!.get();
+      const received = await core.metrics.getSingleMetric("vantage_satellite_heartbeats_received_total")!.get();
       expect(received.values[0]!.value).toBe(120);
       expect(sent).toHaveLength(0);
 
@@ -189,8 +189,8 @@ describe("heartbeats through the gateway", () => {
     expect(rows[0]!.n).toBe(40);
     // Two flushes of 40: the one after connecting wrote the hellos (each counts as a heartbeat).
     const exposition = await core.metrics.metrics();
-    expect(exposition).toMatch(/^satellite_heartbeat_flush_size_count 2$/m);
-    expect(exposition).toMatch(/^satellite_heartbeat_flush_size_sum 80$/m);
+    expect(exposition).toMatch(/^vantage_satellite_heartbeat_flush_size_count 2$/m);
+    expect(exposition).toMatch(/^vantage_satellite_heartbeat_flush_size_sum 80$/m);
     await Promise.all(fleet.map((satellite) => satellite.close()));
   });
 });

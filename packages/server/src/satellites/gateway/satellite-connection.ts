@@ -19,6 +19,7 @@ import type WebSocket from "ws";
 import { isVantageError } from "../../errors.ts";
 import { type Attempt, FixedWindowCounter } from "../../auth/index.ts";
 import type { GatewayContext } from "./gateway-context.ts";
+import type { BadFrameCode } from "./gateway-metrics.ts";
 
 /** WebSocket close codes the gateway uses (RFC 6455 §7.4.1). */
 export const CLOSE_CODES = {
@@ -146,7 +147,7 @@ export class SatelliteConnection {
     return next;
   }
 
-  badFrame(code: string, message: string): void {
+  badFrame(code: BadFrameCode, message: string): void {
     this.context.metrics.badFrames.inc({ code });
     if (this.badFrames.hit(this.context.now()) > this.context.badFrameLimit.max) {
       this.send({ type: "error", code: "too_many_bad_frames", message: `More than ${this.context.badFrameLimit.max} bad frames; closing.` });
