@@ -5,6 +5,7 @@ import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadMigrations } from "../src/storage/index.ts";
+import { createSatelliteThroughApi } from "./support/admin-api.ts";
 import { createEmptyDatabase, createTestDatabase } from "./support/database.ts";
 import { connectFakeSatellite } from "./support/fake-satellite.ts";
 import { runVantage, startVantageServer, type VantageProcess } from "./support/process.ts";
@@ -23,17 +24,6 @@ const ADMIN_TOKEN = "test-admin-token-0123456789";
 
 const startServer = (options: { detached?: boolean } = {}) => startVantageServer(["--port", "0", "--data-dir", dataDir], { VANTAGE_ADMIN_TOKEN: ADMIN_TOKEN }, options);
 
-/** Registers a satellite through the admin API: its id and token. */
-async function createSatellite(url: string, name: string): Promise<{ satelliteId: string; token: string }> {
-  const response = await fetch(`${url}/api/v1/satellites`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
-    body: JSON.stringify({ name, region: "eu-west" }),
-  });
-  expect(response.status).toBe(201);
-  const created = (await response.json()) as { id: string; token: string };
-  return { satelliteId: created.id, token: created.token };
-}
 
 /** Log lines at error level or above (pino: 50 error, 60 fatal). */
 const errorsIn = (server: VantageProcess) => server.logs.filter((line) => Number(line.level) >= 50);
@@ -84,7 +74,7 @@ describe("vantage server with the embedded PostgreSQL", () => {
 
   it("stops gracefully when Ctrl-C reaches its whole process group: satellites told server_shutdown, PostgreSQL stopped last, exit 0", async () => {
     const { server, url } = await startServer({ detached: true });
-    const { satellite } = await connectFakeSatellite(url, await createSatellite(url, "ctrl-c"));
+    const { satellite } = await connectFakeSatellite(url, await createSatelliteThroughApi(url, ADMIN_TOKEN, "ctrl-c"));
     const postmasterPid = Number((await readFile(path.join(dataDir, "postgres", "postmaster.pid"), "utf8")).split("\n")[0]);
 
     process.kill(-server.child.pid!, "SIGINT"); // what a terminal does on Ctrl-C

@@ -2,6 +2,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../../src/log.ts";
 import { type Core, startCore } from "../../src/main.ts";
+import { createSatelliteThroughApi } from "../support/admin-api.ts";
 import { createTestDatabase } from "../support/database.ts";
 import { connectFakeSatellite, openFakeSatellite } from "../support/fake-satellite.ts";
 
@@ -24,16 +25,6 @@ afterAll(async () => {
   await core?.stop();
 });
 
-async function createSatellite(name: string): Promise<{ satelliteId: string; token: string }> {
-  const response = await fetch(`${core.url}/api/v1/satellites`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
-    body: JSON.stringify({ name, region: "eu-west" }),
-  });
-  expect(response.status).toBe(201);
-  const created = (await response.json()) as { id: string; token: string };
-  return { satelliteId: created.id, token: created.token };
-}
 
 async function row(satelliteId: string) {
   const client = new pg.Client({ connectionString: databaseUrl });
@@ -47,7 +38,7 @@ async function row(satelliteId: string) {
 
 describe("the core's satellite wiring", () => {
   it("serves /ws/satellite with the configured heartbeat interval, counts it in /metrics, and on stop sends shutdown {server_shutdown} and hands the satellite over, still connected", async () => {
-    const credentials = await createSatellite("wired");
+    const credentials = await createSatelliteThroughApi(core.url, ADMIN_TOKEN, "wired");
     const { satellite, welcome } = await connectFakeSatellite(core.url, credentials);
     expect(welcome.heartbeatIntervalMs).toBe(250);
     satellite.heartbeat();
