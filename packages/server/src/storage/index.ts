@@ -1,5 +1,5 @@
 // Storage: the PostgreSQL pool, the embedded server, migrations and advisory lock keys.
-export { ADVISORY_NAMESPACE, AdvisoryLock } from "./advisory-locks.ts";
+export { ADVISORY_NAMESPACE, AdvisoryLock, entityKindProblem, HashedLockPrefix, hashedLockKey, hashedPrefixedLockKey, LockKey } from "./advisory-locks.ts";
 export { createPool, openDatabase } from "./database.ts";
 export { withTransaction } from "./transaction.ts";
 export { isRefusedValue, isUniqueViolation, PostgresError, sqlState } from "./postgres-errors.ts";

@@ -9,7 +9,7 @@ import type { EntityRegistry } from "../../entities/index.ts";
 import { isVantageError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import type { NotificationService } from "../../notifications/index.ts";
-import { withTransaction } from "../../storage/index.ts";
+import { hashedLockKey, LockKey, withTransaction } from "../../storage/index.ts";
 import { chooseAction } from "./actions/choose-action.ts";
 import { delayAction } from "./actions/delay-action.ts";
 import { endedStep, type Flow, type FlowContext, type FlowModule, HALTED, NEXT, stepFailed, SUSPENDED } from "./actions/flow.ts";
@@ -72,8 +72,8 @@ export interface RunExecutor {
 // Session-level, on a connection of its own: a second job for the run (a wake while this one
 // executes, or a job unlocked by the lease sweeper while a slow process still runs it) waits
 // here, then finds the stored steps. Released when the connection is (even if it broke).
-const LOCK_RUN = "SELECT pg_advisory_lock(hashtextextended('automation-run:' || $1, 0))";
-const UNLOCK_RUN = "SELECT pg_advisory_unlock(hashtextextended('automation-run:' || $1, 0))";
+const LOCK_RUN = `SELECT pg_advisory_lock(${hashedLockKey("$1")})`;
+const UNLOCK_RUN = `SELECT pg_advisory_unlock(${hashedLockKey("$1")})`;
 
 type RunEnd = { status: "succeeded" | "failed"; error?: string; stopReason?: string | null };
 
@@ -258,14 +258,14 @@ async function withRunLock(pool: pg.Pool, runId: string, fn: () => Promise<void>
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
-    await client.query(LOCK_RUN, [runId]).catch((error: Error) => {
+    await client.query(LOCK_RUN, [LockKey.run(runId)]).catch((error: Error) => {
       broken = error;
       throw error;
     });
     try {
       await fn();
     } finally {
-      await client.query(UNLOCK_RUN, [runId]).catch((error: Error) => {
+      await client.query(UNLOCK_RUN, [LockKey.run(runId)]).catch((error: Error) => {
         broken = error; // destroyed below, which ends the session and with it the lock
       });
     }

@@ -6,6 +6,7 @@
 import type { AutomationDefinition } from "@vantage/protocol";
 import type { SqlClient } from "../../entities/index.ts";
 import { ACTIVE_RUN_STATUSES, type DecisionKey, insertRun, insertSkip, type RunTrigger, RUN_TASK, type SkipReason, type Verdict } from "./automation-runs.ts";
+import { hashedLockKey, LockKey } from "../../storage/index.ts";
 import { cancelOpenSteps } from "./run-records.ts";
 import { clearRunsWaits } from "./run-waits.ts";
 
@@ -30,7 +31,7 @@ const ACTIVE = `status IN (${ACTIVE_RUN_STATUSES.map((status) => `'${status}'`).
 
 /** Serializes decisions and ends within one scope until the transaction ends. */
 async function lockScope(tx: SqlClient, automationId: string, contextKey: string | null): Promise<void> {
-  await tx.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [`automation-scope:${automationId}:${contextKey ?? "*"}`]);
+  await tx.query(`SELECT pg_advisory_xact_lock(${hashedLockKey("$1")})`, [LockKey.runScope(automationId, contextKey)]);
 }
 
 // A null context key means the automation is one scope: every active run of it counts.

@@ -2,6 +2,7 @@
 // condition read; the router's automation sink wakes the runs waiting on a batch's entities.
 import type { EntityRegistry, RoutedChange, SqlClient } from "../../entities/index.ts";
 import { RUN_TASK } from "./automation-runs.ts";
+import { HashedLockPrefix, hashedLockKey, hashedPrefixedLockKey, LockKey } from "../../storage/index.ts";
 import { entityReader } from "../definitions/entity-reader.ts";
 import type { EvaluationContext } from "../expressions/index.ts";
 
@@ -45,7 +46,7 @@ export async function clearRunsWaits(db: SqlClient, runIds: readonly string[]): 
 
 // Wakes and the scheduling of a suspended run meet on this lock (transaction-level): a wake
 // holds it shared from its add_job until the router's transaction commits.
-const wakeLock = (runId: string) => `hashtextextended('automation-run-wake:' || ${runId}, 0)`;
+const wakeLock = (runIdSql: string) => hashedPrefixedLockKey(HashedLockPrefix.runWake, runIdSql);
 
 /**
  * Holds off wakes of the run until the transaction ends, after waiting for those in flight:
@@ -53,7 +54,7 @@ const wakeLock = (runId: string) => `hashtextextended('automation-run-wake:' || 
  * comes after the commit.
  */
 export async function holdWakes(tx: SqlClient, runId: string): Promise<void> {
-  await tx.query(`SELECT pg_advisory_xact_lock(${wakeLock("$1")})`, [runId]);
+  await tx.query(`SELECT pg_advisory_xact_lock(${hashedLockKey("$1")})`, [LockKey.runWake(runId)]);
 }
 
 // One query per batch: the batch's (kind, id) pairs probe automation_run_waits_entity. The job
