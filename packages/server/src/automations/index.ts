@@ -21,9 +21,9 @@ export { AUTOMATION_SINK_NAME, createAutomationSink } from "./routing/automation
 export type { AutomationSinkOptions, SinkDecision } from "./routing/automation-sink.ts";
 export { cancelRun, startRun } from "./runs/run-admission.ts";
 export type { Decision, RunPolicy, RunRequest } from "./runs/run-admission.ts";
-export { createTimerFiring, TIMER_TASK } from "./routing/trigger-timers.ts";
+export { createTimerFiring } from "./routing/trigger-timers.ts";
 export type { TimerFiringOptions } from "./routing/trigger-timers.ts";
-export { getRun, listRuns, listSkips, MANUAL_TRIGGER_ID, RUN_TASK } from "./runs/automation-runs.ts";
+export { getRun, listRuns, listSkips, MANUAL_TRIGGER_ID } from "./runs/automation-runs.ts";
 export { listSteps } from "./runs/run-records.ts";
 export type { StepStatus, StepView } from "./runs/run-records.ts";
 export { createRunExecutor } from "./execution/run-executor.ts";

@@ -6,13 +6,11 @@
 import { EventEmitter } from "node:events";
 import { run, type Runner, type WorkerEvents } from "graphile-worker";
 import type pg from "pg";
-import { z } from "zod";
 import type { Logger } from "../../log.ts";
 import { createWakeableSleep } from "../../cluster/wakeable-sleep.ts";
 import { createPool, jobQueueLogger } from "../../storage/index.ts";
-import { RUN_TASK } from "../runs/automation-runs.ts";
+import { AutomationTask, parseJobPayload } from "../runs/automation-jobs.ts";
 import type { RunExecutor } from "./run-executor.ts";
-import { TIMER_TASK } from "../routing/trigger-timers.ts";
 import { DEFAULT_LEASE_RENEW_INTERVAL_MS, DEFAULT_LEASE_TTL_MS, releaseLease, renewLease } from "./worker-leases.ts";
 
 export interface AutomationWorkerOptions {
@@ -54,8 +52,6 @@ export interface AutomationWorker {
   workerId(): string | undefined;
 }
 
-const runPayloadSchema = z.object({ runId: z.uuid() });
-const timerPayloadSchema = z.object({ timerId: z.uuid() });
 
 export const DEFAULT_WORKER_CONCURRENCY = 4;
 
@@ -123,14 +119,14 @@ export function createAutomationWorker(options: AutomationWorkerOptions): Automa
       preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
       taskList: {
         // A payload that is not ours is a bug: throwing leaves the job for graphile-worker to retry and report.
-        [RUN_TASK]: async (payload) => {
+        [AutomationTask.run]: async (payload) => {
           await leased;
-          await options.executor.execute(runPayloadSchema.parse(payload).runId, interrupt.signal);
+          await options.executor.execute(parseJobPayload(AutomationTask.run, payload).runId, interrupt.signal);
         },
         ...(fireTimer && {
-          [TIMER_TASK]: async (payload: unknown) => {
+          [AutomationTask.timer]: async (payload: unknown) => {
             await leased;
-            await fireTimer(timerPayloadSchema.parse(payload).timerId);
+            await fireTimer(parseJobPayload(AutomationTask.timer, payload).timerId);
           },
         }),
       },

@@ -6,6 +6,7 @@ import type pg from "pg";
 import type { EntityRegistry, RoutedChange, SqlClient } from "../../entities/index.ts";
 import type { Logger } from "../../log.ts";
 import { withTransaction } from "../../storage/index.ts";
+import { addTimerJob, removeTimerJob } from "../runs/automation-jobs.ts";
 import type { AutomationIndex } from "./automation-index.ts";
 import { type DecisionKey, insertSkip, type RunTrigger, type Verdict } from "../runs/automation-runs.ts";
 import { entityReader } from "../definitions/entity-reader.ts";
@@ -13,8 +14,6 @@ import { evaluateMatch } from "./evaluate-match.ts";
 import { type Decision, startRun } from "../runs/run-admission.ts";
 import type { TriggerRegistry } from "../triggers/trigger-registry.ts";
 
-/** The graphile-worker task that fires one timer; its payload is `{ timerId }`. */
-export const TIMER_TASK = "automation.trigger-for";
 
 export interface PendingTimer {
   id: string;
@@ -99,7 +98,7 @@ const START_TIMER = `
     SELECT id, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10::timestamptz + $11 * interval '1 millisecond' FROM automations WHERE id = $1
     ON CONFLICT (automation_id, trigger_id, entity_kind, entity_id) DO NOTHING
     RETURNING *)
-  SELECT timer.*, graphile_worker.add_job('${TIMER_TASK}', json_build_object('timerId', id), run_at := due_at, job_key := 'timer:' || id) AS job FROM timer`;
+  SELECT timer.*, ${addTimerJob("id", "due_at")} AS job FROM timer`;
 
 /** Starts the trigger's timer for the change's entity; null if one was already counting. */
 export async function startTimer(tx: SqlClient, key: DecisionKey, timer: { routed: RoutedChange; trigger: RunTrigger; verdicts: readonly Verdict[]; forMs: number }): Promise<PendingTimer | null> {
@@ -124,7 +123,7 @@ export async function startTimer(tx: SqlClient, key: DecisionKey, timer: { route
 export async function cancelTimer(tx: SqlClient, timer: PendingTimer, routed: RoutedChange): Promise<boolean> {
   const { rowCount } = await tx.query("DELETE FROM automation_trigger_timers WHERE id = $1", [timer.id]);
   if (rowCount !== 1) return false;
-  await tx.query("SELECT graphile_worker.remove_job($1)", [`timer:${timer.id}`]);
+  await tx.query(`SELECT ${removeTimerJob("$1::uuid")}`, [timer.id]);
   const heldMs = Date.parse(routed.change.occurredAt) - Date.parse(timer.trigger.change?.occurredAt ?? routed.change.occurredAt);
   const contrary =
     routed.change.next === null ? "the entity was removed" : routed.eventIds.length > 0 ? `it emitted ${routed.eventIds.join(", ")}` : "its state no longer matches";

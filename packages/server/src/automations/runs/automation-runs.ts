@@ -2,6 +2,7 @@
 // records (inside the router's transaction) and what the API lists back, newest first.
 import type pg from "pg";
 import type { SqlClient } from "../../entities/index.ts";
+import { addRunJob } from "./automation-jobs.ts";
 
 /** `queued`: waiting its turn (mode queued); no job exists until it is promoted to pending. */
 export const RUN_STATUSES = ["queued", "pending", "running", "succeeded", "failed", "cancelled"] as const;
@@ -76,9 +77,6 @@ export interface SkipView extends DecisionKey {
   createdAt: string;
 }
 
-/** The graphile-worker task that executes one run; its payload is `{ runId }`. */
-export const RUN_TASK = "automation.run";
-
 // Both insert only while the automation still exists: one deleted after the index last
 // reloaded records nothing, instead of failing the router's batch on the foreign key.
 // A pending run's job is enqueued in the same statement (so in the deciding transaction),
@@ -90,7 +88,7 @@ const INSERT_RUN = `
     SELECT id, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9 FROM automations WHERE id = $1
     ON CONFLICT (automation_id, trigger_id, change_id) DO NOTHING
     RETURNING id, status)
-  SELECT id, CASE WHEN status = 'pending' THEN graphile_worker.add_job('${RUN_TASK}', json_build_object('runId', id), job_key := id::text) END FROM run`;
+  SELECT id, CASE WHEN status = 'pending' THEN ${addRunJob("id")} END FROM run`;
 
 const INSERT_SKIP = `
   INSERT INTO automation_skips (automation_id, automation_version, trigger_id, trigger_event, change_id, reason, detail, verdicts)

@@ -5,8 +5,9 @@
 // strand it.
 import type { AutomationDefinition } from "@vantage/protocol";
 import type { SqlClient } from "../../entities/index.ts";
-import { ACTIVE_RUN_STATUSES, type DecisionKey, insertRun, insertSkip, type RunTrigger, RUN_TASK, type SkipReason, type Verdict } from "./automation-runs.ts";
+import { ACTIVE_RUN_STATUSES, type DecisionKey, insertRun, insertSkip, type RunTrigger, type SkipReason, type Verdict } from "./automation-runs.ts";
 import { hashedLockKey, LockKey } from "../../storage/index.ts";
+import { addRunJob, removeRunJob } from "./automation-jobs.ts";
 import { cancelOpenSteps } from "./run-records.ts";
 import { clearRunsWaits } from "./run-waits.ts";
 
@@ -46,7 +47,7 @@ async function cancelRuns(tx: SqlClient, runIds: readonly string[], reason: stri
     [runIds, reason],
   );
   const ids = rows.map((row) => row.id);
-  await tx.query("SELECT graphile_worker.remove_job(id::text) FROM unnest($1::uuid[]) AS id", [ids]);
+  await tx.query(`SELECT ${removeRunJob("id")} FROM unnest($1::uuid[]) AS id`, [ids]);
   await clearRunsWaits(tx, ids);
   await cancelOpenSteps(tx, ids);
   return ids;
@@ -150,7 +151,7 @@ const PROMOTE = `
         WHERE busy.automation_id = e.automation_id AND busy.context_key IS NOT DISTINCT FROM e.context_key AND busy.status IN ('pending', 'running'))
     ORDER BY r.created_at, r.id LIMIT 1),
   promoted AS (UPDATE automation_runs SET status = 'pending' FROM next WHERE automation_runs.id = next.id RETURNING automation_runs.id)
-  SELECT graphile_worker.add_job('${RUN_TASK}', json_build_object('runId', id), job_key := id::text) FROM promoted`;
+  SELECT ${addRunJob("id")} FROM promoted`;
 
 /** After a run ended or was cancelled (same transaction, scope locked): starts the oldest queued run of its scope, if any. */
 export async function promoteNextQueued(tx: SqlClient, runId: string): Promise<void> {

@@ -4,7 +4,8 @@ import type { JsonValue } from "@vantage/protocol";
 import type pg from "pg";
 import type { SqlClient } from "../../entities/index.ts";
 import type { TimeGranularity } from "../definitions/compile-automation.ts";
-import { RUN_TASK, type RunTrigger } from "./automation-runs.ts";
+import { addRunJob } from "./automation-jobs.ts";
+import type { RunTrigger } from "./automation-runs.ts";
 
 /** `cancelled`: the run ended while the step was still open (see cancelOpenSteps). */
 export const STEP_STATUSES = ["running", "waiting", "succeeded", "failed", "cancelled"] as const;
@@ -140,8 +141,7 @@ export async function settleStep(db: SqlClient, runId: string, path: string, res
 // An unlocked job with the key (a wake during this execution, or a schedule of an earlier
 // one) is replaced, never moved later than it was due.
 const SCHEDULE_RUN = `
-  SELECT graphile_worker.add_job('${RUN_TASK}', json_build_object('runId', $1::uuid), job_key := $1::text,
-    run_at := least(due, (SELECT min(run_at) FROM graphile_worker.jobs WHERE key = $1::text AND locked_at IS NULL)))
+  SELECT ${addRunJob("$1::uuid", "least(due, (SELECT min(run_at) FROM graphile_worker.jobs WHERE key = $1::text AND locked_at IS NULL))")}
   FROM (SELECT min(least(due_at, recheck_at)) AS due FROM automation_run_steps WHERE run_id = $1 AND status = 'waiting') earliest
   WHERE due IS NOT NULL`;
 
@@ -154,7 +154,7 @@ export async function scheduleRun(tx: SqlClient, runId: string): Promise<void> {
 // its key, so whichever worker is free (on another core at once) resumes it after its last
 // recorded step. Like SCHEDULE_RUN, this takes the key off the job still locked here, which
 // then completes without the run; no lease has to expire first.
-const REQUEUE_RUN = `SELECT graphile_worker.add_job('${RUN_TASK}', json_build_object('runId', $1::uuid), job_key := $1::text)`;
+const REQUEUE_RUN = `SELECT ${addRunJob("$1::uuid")}`;
 
 /** Makes the run's job due now, for another execution to resume it. */
 export async function requeueRun(db: SqlClient, runId: string): Promise<void> {

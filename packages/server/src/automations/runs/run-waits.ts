@@ -1,7 +1,7 @@
 // wait_until steps woken by entity changes: a waiting step registers the entities its
 // condition read; the router's automation sink wakes the runs waiting on a batch's entities.
 import type { EntityRegistry, RoutedChange, SqlClient } from "../../entities/index.ts";
-import { RUN_TASK } from "./automation-runs.ts";
+import { addRunJob } from "./automation-jobs.ts";
 import { HashedLockPrefix, hashedLockKey, hashedPrefixedLockKey, LockKey } from "../../storage/index.ts";
 import { entityReader } from "../definitions/entity-reader.ts";
 import type { EvaluationContext } from "../expressions/index.ts";
@@ -67,7 +67,7 @@ const WAKE = `
       SELECT w.run_id FROM unnest($1::text[], $2::text[]) AS changed(kind, id)
       JOIN automation_run_waits w ON w.entity_kind = changed.kind AND w.entity_id = changed.id)
     ORDER BY run.id)
-  SELECT graphile_worker.add_job('${RUN_TASK}', json_build_object('runId', id), job_key := id::text) FROM woken`;
+  SELECT ${addRunJob("id")} FROM woken`;
 
 /** Wakes (in the router's transaction) every run waiting on an entity changed in the batch. Returns how many. */
 export async function wakeWaitingRuns(batch: readonly RoutedChange[], tx: SqlClient): Promise<number> {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { type AutomationView, listRuns, listSteps, RUN_TASK } from "../../../src/automations/index.ts";
+import { type AutomationView, listRuns, listSteps } from "../../../src/automations/index.ts";
+import { AutomationTask } from "../../../src/automations/runs/automation-jobs.ts";
 import { type HttpReceiver, startHttpReceiver } from "../../notifications/receivers.ts";
 import { createSignal, waitFor } from "../../support/instance.ts";
 import { header, useRunEngine } from "../run-engine.ts";
@@ -305,7 +306,7 @@ describe("one execution at a time, and only while the run is running", () => {
       // Both executions start while the run's row is locked, so both are inside execute() at once.
       await client.query("BEGIN");
       await client.query("SELECT 1 FROM automation_runs WHERE id = $1 FOR UPDATE", [runId]);
-      await pool.query(`SELECT graphile_worker.add_job('${RUN_TASK}', json_build_object('runId', $1::uuid))`, [runId]);
+      await pool.query(`SELECT graphile_worker.add_job('${AutomationTask.run}', json_build_object('runId', $1::uuid))`, [runId]);
       await engine.startWorker();
       await waitFor(() => engine.executions.started === 2, engine.stored.subscribe, 10_000, "both jobs to start");
       await untilBlocked(2);

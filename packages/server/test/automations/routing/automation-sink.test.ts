@@ -10,10 +10,10 @@ import {
   createAutomationSink,
   createTimerFiring,
   type SinkDecision,
-  TIMER_TASK,
   listRuns,
   listSkips,
 } from "../../../src/automations/index.ts";
+import { AutomationTask } from "../../../src/automations/runs/automation-jobs.ts";
 import type { ChangeSink, RoutedChange } from "../../../src/entities/index.ts";
 import { createSecretBox } from "../../../src/crypto/index.ts";
 import { silentLogger } from "../../../src/log.ts";
@@ -401,7 +401,7 @@ describe("triggers with `for:`", () => {
     const [timer] = await timers();
     expect(timer).toMatchObject({ entity_id: satelliteId, due_at: new Date(Date.parse(lost.change.occurredAt) + 300_000) });
     const { rows: jobs } = await core.pool.query<{ task_identifier: string; key: string; run_at: Date }>("SELECT task_identifier, key, run_at FROM graphile_worker.jobs");
-    expect(jobs).toEqual([{ task_identifier: TIMER_TASK, key: `timer:${timer!.id}`, run_at: timer!.due_at }]);
+    expect(jobs).toEqual([{ task_identifier: AutomationTask.timer, key: `timer:${timer!.id}`, run_at: timer!.due_at }]);
   });
 
   it("fire a run with the original change's payload when the timer runs out, once however often it is fired", async () => {
