@@ -3,8 +3,9 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { AutomationStore, compileAutomation } from "../src/automations/index.ts";
-import { createSecretBox } from "../src/crypto/index.ts";
+import { AutomationStore } from "../src/automations/index.ts";
+import { compileAutomation } from "../src/automations/definitions/compile-automation.ts";
+import { createSecretBox } from "../src/crypto/secret-box.ts";
 import { createEntityRegistry } from "../src/entities/index.ts";
 import { silentLogger } from "../src/log.ts";
 import { SatelliteRegistry, SatelliteService } from "../src/satellites/index.ts";

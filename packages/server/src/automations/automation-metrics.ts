@@ -2,7 +2,7 @@
 // reason, `for:` timers), how steps and runs ended. Fed by the sink's, the timers' and the
 // executor's observer hooks, so the engine itself knows nothing of metrics.
 import { Counter, type Registry } from "prom-client";
-import { eachValue, zeroSeries } from "../http/metrics.ts";
+import { eachValue, zeroSeries } from "../http/index.ts";
 import { SKIP_REASONS } from "./runs/automation-runs.ts";
 import type { SinkDecision } from "./routing/automation-sink.ts";
 import type { RunEvent } from "./execution/run-executor.ts";

@@ -4,8 +4,11 @@
 
 const LOST = "satellite.heartbeat_lost";
 import { randomBytes, randomUUID } from "node:crypto";
-import { type AutomationIndex, AutomationStore, type AutomationView, compileAutomation, createAutomationIndex, createAutomationSink } from "../../src/automations/index.ts";
-import { createSecretBox, type SecretBox } from "../../src/crypto/index.ts";
+import { type AutomationIndex, AutomationStore, createAutomationIndex, createAutomationSink } from "../../src/automations/index.ts";
+import type { AutomationView } from "../../src/automations/definitions/automation-store.ts";
+import { compileAutomation } from "../../src/automations/definitions/compile-automation.ts";
+import type { SecretBox } from "../../src/crypto/index.ts";
+import { createSecretBox } from "../../src/crypto/secret-box.ts";
 import { silentLogger } from "../../src/log.ts";
 import { SatelliteService } from "../../src/satellites/index.ts";
 import { createSignal, startTestInstance, type TestInstance, waitFor } from "../support/instance.ts";

@@ -1,6 +1,8 @@
 // The compile options automation tests share: the satellite triggers and entity kind, as
 // the core registers them.
-import { createTriggerRegistry, type CompileOptions, type EvaluationContext } from "../../src/automations/index.ts";
+import { createTriggerRegistry } from "../../src/automations/index.ts";
+import type { CompileOptions } from "../../src/automations/definitions/compile-automation.ts";
+import type { EvaluationContext } from "../../src/automations/expressions/evaluate.ts";
 import { SATELLITE_CONNECTION_ENTITY_KIND, satelliteConnectionStateSchema, satelliteTriggers } from "../../src/satellites/index.ts";
 
 export function satelliteCompileOptions(): CompileOptions {

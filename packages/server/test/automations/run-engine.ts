@@ -3,18 +3,12 @@
 // was stored) and every execution, all stopped after the test.
 import { randomBytes } from "node:crypto";
 import { afterEach, beforeEach, expect } from "vitest";
-import {
-  type AutomationView,
-  type AutomationWorker,
-  createAutomationWorker,
-  createRunExecutor,
-  createTimerFiring,
-  listRuns,
-  type RunEvent,
-  type RunExecutor,
-  type RunView,
-} from "../../src/automations/index.ts";
-import { createSecretBox } from "../../src/crypto/index.ts";
+import { createAutomationWorker, createRunExecutor, createTimerFiring } from "../../src/automations/index.ts";
+import type { AutomationView } from "../../src/automations/definitions/automation-store.ts";
+import type { AutomationWorker } from "../../src/automations/execution/automation-worker.ts";
+import { listRuns, type RunView } from "../../src/automations/runs/automation-runs.ts";
+import type { RunEvent, RunExecutor } from "../../src/automations/execution/run-executor.ts";
+import { createSecretBox } from "../../src/crypto/secret-box.ts";
 import { silentLogger } from "../../src/log.ts";
 import { createNotificationSenders, NotificationService } from "../../src/notifications/index.ts";
 import { type HttpReceiver, startHttpReceiver } from "../notifications/receivers.ts";

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createNotificationSenders, type Notification } from "../../src/notifications/index.ts";
+import { createNotificationSenders } from "../../src/notifications/index.ts";
+import type { Notification } from "../../src/notifications/sender.ts";
 import { type HttpReceiver, startHttpReceiver } from "./receivers.ts";
 
 const senders = createNotificationSenders({ timeoutMs: 5_000 });

@@ -7,7 +7,7 @@ import { z } from "zod";
 import type pg from "pg";
 import type { SecretBox } from "../../crypto/index.ts";
 import { VantageError } from "../../errors.ts";
-import { nextCursor, readQuery } from "../../http/request-body.ts";
+import { nextCursor, readQuery } from "../../http/index.ts";
 import type { NotificationService } from "../../notifications/index.ts";
 import { type CompiledAutomation, type CompileOptions, compileAutomation } from "../definitions/compile-automation.ts";
 import type { AutomationIssue } from "../definitions/compile-scope.ts";

@@ -5,7 +5,7 @@ import { Hono } from "hono";
 import type pg from "pg";
 import { z } from "zod";
 import { VantageError } from "../../errors.ts";
-import { type InputIssue, readJsonBody, toInputIssues } from "../../http/request-body.ts";
+import { type InputIssue, readJsonBody, toInputIssues } from "../../http/index.ts";
 import { withTransaction } from "../../storage/index.ts";
 import { type DecisionKey, getRun, MANUAL_TRIGGER_ID, type RunView } from "../runs/automation-runs.ts";
 import type { AutomationStore, AutomationView } from "../definitions/automation-store.ts";

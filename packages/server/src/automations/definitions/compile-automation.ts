@@ -12,7 +12,7 @@ import {
   type WebhookAction,
 } from "@vantage/protocol";
 import type { z } from "zod";
-import { toInputIssues } from "../../http/request-body.ts";
+import { toInputIssues } from "../../http/index.ts";
 import { allOf, type ConditionChecker, compileConditions, compileCondition } from "./compile-condition.ts";
 import { type AutomationIssue, type CompileScope, compileTemplate, triggerSchemaFor } from "./compile-scope.ts";
 import type { Template } from "../expressions/index.ts";

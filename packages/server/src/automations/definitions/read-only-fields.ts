@@ -2,7 +2,7 @@
 // updatedAt): a GET → edit → PUT sends them back. Matching ones are dropped; a mismatch says why.
 import { z } from "zod";
 import { VantageError } from "../../errors.ts";
-import { toInputIssues } from "../../http/request-body.ts";
+import { toInputIssues } from "../../http/index.ts";
 import type { AutomationView } from "./automation-store.ts";
 
 const readOnlySchema = z.object({

@@ -7,7 +7,7 @@ import { EventEmitter } from "node:events";
 import { run, type Runner, type WorkerEvents } from "graphile-worker";
 import type pg from "pg";
 import type { Logger } from "../../log.ts";
-import { createWakeableSleep } from "../../cluster/wakeable-sleep.ts";
+import { createWakeableSleep } from "../../cluster/index.ts";
 import { createPool, jobQueueLogger } from "../../storage/index.ts";
 import { AutomationTask, parseJobPayload } from "../runs/automation-jobs.ts";
 import type { RunExecutor } from "./run-executor.ts";

@@ -4,7 +4,7 @@
 // them, so a live worker takes the run's job and the executor resumes after its last
 // completed step.
 import type pg from "pg";
-import { createPeriodicDuty, type LeaderDuty } from "../../cluster/leader-loop.ts";
+import { createPeriodicDuty, type LeaderDuty } from "../../cluster/index.ts";
 import type { Logger } from "../../log.ts";
 import { AdvisoryLock } from "../../storage/index.ts";
 

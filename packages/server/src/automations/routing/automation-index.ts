@@ -2,7 +2,7 @@
 // instance. Loaded from the store at start and reloaded whenever a definition changes
 // (NOTIFY on AUTOMATIONS_CHANGED_CHANNEL) or the notification connection was re-established
 // (notifications may have been missed). Routing a change is a map lookup, never a scan.
-import type { NotificationHub } from "../../cluster/notification-hub.ts";
+import type { NotificationHub } from "../../cluster/index.ts";
 import type { Logger } from "../../log.ts";
 import { AUTOMATIONS_CHANGED_CHANNEL, type AutomationStore, type AutomationView } from "../definitions/automation-store.ts";
 import { type CompiledAutomation, type CompiledTrigger, type CompileOptions, compileAutomation } from "../definitions/compile-automation.ts";

@@ -1,7 +1,7 @@
 // Run retention: one pruner per cluster (advisory lock) deletes finished runs (their steps
 // cascade) and skips older than the retention, in bounded batches, so the tables stop growing.
 import type pg from "pg";
-import { createPeriodicDuty, type LeaderDuty } from "../../cluster/leader-loop.ts";
+import { createPeriodicDuty, type LeaderDuty } from "../../cluster/index.ts";
 import type { Logger } from "../../log.ts";
 import { AdvisoryLock } from "../../storage/index.ts";
 

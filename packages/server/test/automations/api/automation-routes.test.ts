@@ -1,7 +1,9 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AUTOMATIONS_CHANGED_CHANNEL, type AutomationChangeNotice, type AutomationView, createAutomationRoutes, createTriggerRoutes, openSecrets } from "../../../src/automations/index.ts";
-import { createSecretBox } from "../../../src/crypto/index.ts";
+import { createAutomationRoutes, createTriggerRoutes } from "../../../src/automations/index.ts";
+import { AUTOMATIONS_CHANGED_CHANNEL, type AutomationChangeNotice, type AutomationView } from "../../../src/automations/definitions/automation-store.ts";
+import { openSecrets } from "../../../src/automations/definitions/webhook-secrets.ts";
+import { createSecretBox } from "../../../src/crypto/secret-box.ts";
 import { createNotificationSenders, NotificationService } from "../../../src/notifications/index.ts";
 import type { Hono } from "hono";
 import { parse } from "yaml";

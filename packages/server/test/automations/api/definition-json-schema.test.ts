@@ -3,7 +3,7 @@ import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
 import type { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAutomationRoutes } from "../../../src/automations/index.ts";
-import { createSecretBox } from "../../../src/crypto/index.ts";
+import { createSecretBox } from "../../../src/crypto/secret-box.ts";
 import { createNotificationSenders, NotificationService } from "../../../src/notifications/index.ts";
 import { callApi, createApiApp } from "../../support/api-app.ts";
 import { createTestDatabase } from "../../support/database.ts";

@@ -1,9 +1,11 @@
 import { randomBytes } from "node:crypto";
 import type { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AutomationStore, type AutomationView, createAutomationRoutes } from "../../../src/automations/index.ts";
-import { createSecretBox } from "../../../src/crypto/index.ts";
-import { type ChannelView, createNotificationChannelRoutes, createNotificationSenders, NotificationService } from "../../../src/notifications/index.ts";
+import { AutomationStore, createAutomationRoutes } from "../../../src/automations/index.ts";
+import type { AutomationView } from "../../../src/automations/definitions/automation-store.ts";
+import { createSecretBox } from "../../../src/crypto/secret-box.ts";
+import { createNotificationChannelRoutes, createNotificationSenders, NotificationService } from "../../../src/notifications/index.ts";
+import type { ChannelView } from "../../../src/notifications/channel-store.ts";
 import { type Answer, callApi, createApiApp } from "../../support/api-app.ts";
 import { createTestDatabase } from "../../support/database.ts";
 import { startTestInstance, type TestInstance } from "../../support/instance.ts";

@@ -1,6 +1,8 @@
 import { automationDefinitionJsonSchema } from "@vantage/protocol";
 import { describe, expect, it } from "vitest";
-import { compileAutomation, type CompiledAction, createTriggerRegistry, defineTrigger, renderTemplate } from "../../../src/automations/index.ts";
+import { createTriggerRegistry, defineTrigger } from "../../../src/automations/index.ts";
+import { compileAutomation, type CompiledAction } from "../../../src/automations/definitions/compile-automation.ts";
+import { renderTemplate } from "../../../src/automations/expressions/template.ts";
 import { z } from "zod";
 import { contextOf, satelliteCompileOptions } from "../compile-options.ts";
 

@@ -1,6 +1,7 @@
 import { run, type Runner } from "graphile-worker";
 import { describe, expect, it } from "vitest";
-import { type AutomationWorker, createAutomationWorker, createRunExecutor } from "../../../src/automations/index.ts";
+import { createAutomationWorker, createRunExecutor } from "../../../src/automations/index.ts";
+import type { AutomationWorker } from "../../../src/automations/execution/automation-worker.ts";
 import { silentLogger } from "../../../src/log.ts";
 import { createSignal, waitFor } from "../../support/instance.ts";
 import { satelliteCompileOptions } from "../compile-options.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { listSteps } from "../../../src/automations/index.ts";
+import { listSteps } from "../../../src/automations/runs/run-records.ts";
 import { waitFor } from "../../support/instance.ts";
 import { header, useRunEngine } from "../run-engine.ts";
 

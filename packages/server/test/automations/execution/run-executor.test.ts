@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { compileAutomation, listSteps } from "../../../src/automations/index.ts";
+import { compileAutomation } from "../../../src/automations/definitions/compile-automation.ts";
+import { listSteps } from "../../../src/automations/runs/run-records.ts";
 import { signWebhook } from "../../../src/crypto/index.ts";
 import { waitFor } from "../../support/instance.ts";
 import { satelliteCompileOptions } from "../compile-options.ts";

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { type AutomationView, listRuns, listSteps } from "../../../src/automations/index.ts";
+import type { AutomationView } from "../../../src/automations/definitions/automation-store.ts";
+import { listRuns } from "../../../src/automations/runs/automation-runs.ts";
+import { listSteps } from "../../../src/automations/runs/run-records.ts";
 import { AutomationTask } from "../../../src/automations/runs/automation-jobs.ts";
 import { type HttpReceiver, startHttpReceiver } from "../../notifications/receivers.ts";
 import { createSignal, waitFor } from "../../support/instance.ts";

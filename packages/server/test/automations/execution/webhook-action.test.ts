@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import packageJson from "../../../package.json" with { type: "json" };
-import { listSteps } from "../../../src/automations/index.ts";
+import { listSteps } from "../../../src/automations/runs/run-records.ts";
 import { type HttpReceiver, startHttpReceiver } from "../../notifications/receivers.ts";
 import { waitFor } from "../../support/instance.ts";
 import { header, useRunEngine } from "../run-engine.ts";

@@ -2,19 +2,13 @@ import { randomBytes } from "node:crypto";
 import type pg from "pg";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  type AutomationWorker,
-  createAutomationWorker,
-  createLeaseSweeper,
-  createRunExecutor,
-  type LeaseSweeper,
-  listRuns,
-  listSteps,
-  type RunEvent,
-  renewLease,
-  sweepExpiredLeases,
-} from "../../../src/automations/index.ts";
-import { createSecretBox } from "../../../src/crypto/index.ts";
+import { createAutomationWorker, createLeaseSweeper, createRunExecutor } from "../../../src/automations/index.ts";
+import type { AutomationWorker } from "../../../src/automations/execution/automation-worker.ts";
+import { type LeaseSweeper, renewLease, sweepExpiredLeases } from "../../../src/automations/execution/worker-leases.ts";
+import { listRuns } from "../../../src/automations/runs/automation-runs.ts";
+import { listSteps } from "../../../src/automations/runs/run-records.ts";
+import type { RunEvent } from "../../../src/automations/execution/run-executor.ts";
+import { createSecretBox } from "../../../src/crypto/secret-box.ts";
 import { silentLogger } from "../../../src/log.ts";
 import { createNotificationSenders, NotificationService } from "../../../src/notifications/index.ts";
 import { createPool } from "../../../src/storage/index.ts";

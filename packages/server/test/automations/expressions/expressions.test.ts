@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { evaluate, ExpressionError, formatExpression, parseExpression, parseTemplate, renderTemplate } from "../../../src/automations/index.ts";
+import { evaluate } from "../../../src/automations/expressions/evaluate.ts";
+import { ExpressionError, formatExpression, parseExpression } from "../../../src/automations/expressions/parse-expression.ts";
+import { parseTemplate, renderTemplate } from "../../../src/automations/expressions/template.ts";
 import { contextOf, LOST_PAYLOAD } from "../compile-options.ts";
 
 const value = (source: string, context = contextOf()) => evaluate(parseExpression(source), context);

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { AUTOMATIONS_CHANGED_CHANNEL, type AutomationView, compileAutomation, createAutomationIndex } from "../../../src/automations/index.ts";
+import { createAutomationIndex } from "../../../src/automations/index.ts";
+import { AUTOMATIONS_CHANGED_CHANNEL, type AutomationView } from "../../../src/automations/definitions/automation-store.ts";
+import { compileAutomation } from "../../../src/automations/definitions/compile-automation.ts";
 import type { NotificationHub } from "../../../src/cluster/notification-hub.ts";
 import { silentLogger } from "../../../src/log.ts";
 import { createSignal, waitFor } from "../../support/instance.ts";

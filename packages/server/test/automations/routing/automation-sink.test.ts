@@ -1,21 +1,14 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  type AutomationIndex,
-  AutomationStore,
-  type AutomationView,
-  compileAutomation,
-  createAutomationIndex,
-  cancelRun,
-  createAutomationSink,
-  createTimerFiring,
-  type SinkDecision,
-  listRuns,
-  listSkips,
-} from "../../../src/automations/index.ts";
+import { type AutomationIndex, AutomationStore, createAutomationIndex, createAutomationSink, createTimerFiring } from "../../../src/automations/index.ts";
+import type { AutomationView } from "../../../src/automations/definitions/automation-store.ts";
+import { compileAutomation } from "../../../src/automations/definitions/compile-automation.ts";
+import { cancelRun } from "../../../src/automations/runs/run-admission.ts";
+import type { SinkDecision } from "../../../src/automations/routing/automation-sink.ts";
+import { listRuns, listSkips } from "../../../src/automations/runs/automation-runs.ts";
 import { AutomationTask } from "../../../src/automations/runs/automation-jobs.ts";
 import type { ChangeSink, RoutedChange } from "../../../src/entities/index.ts";
-import { createSecretBox } from "../../../src/crypto/index.ts";
+import { createSecretBox } from "../../../src/crypto/secret-box.ts";
 import { silentLogger } from "../../../src/log.ts";
 import { SatelliteRegistry, SatelliteService } from "../../../src/satellites/index.ts";
 import { SYSTEM_ACTOR } from "@vantage/protocol";

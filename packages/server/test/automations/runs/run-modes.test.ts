@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { type AutomationView, listRuns, listSkips, listSteps, type RunView } from "../../../src/automations/index.ts";
+import type { AutomationView } from "../../../src/automations/definitions/automation-store.ts";
+import { listRuns, listSkips, type RunView } from "../../../src/automations/runs/automation-runs.ts";
+import { listSteps } from "../../../src/automations/runs/run-records.ts";
 import { waitFor } from "../../support/instance.ts";
 import { useRunEngine } from "../run-engine.ts";
 
