@@ -13,7 +13,7 @@ import { createPool } from "../../src/storage/index.ts";
 import { findFreePort } from "../../src/storage/embedded-postgres.ts";
 import { type Answer, callApi, createApiApp } from "../support/api-app.ts";
 import { createTestDatabase } from "../support/database.ts";
-import { type HttpReceiver, type SmtpReceiver, startHttpReceiver, startSmtpReceiver } from "./receivers.ts";
+import { type HttpReceiver, type SmtpReceiver, startHttpReceiver, startSmtpReceiver } from "../support/receivers.ts";
 
 const CLOCK = Date.parse("2026-03-01T09:30:00.000Z");
 const SMTP_LOGIN = { username: "alerts", password: "smtp-password-5ecret" };

@@ -7,7 +7,7 @@ import { AutomationStore, createAutomationRoutes, createTriggerRoutes } from "..
 import { createSecretBox } from "../../src/crypto/secret-box.ts";
 import { createNotificationChannelRoutes, createNotificationSenders, NotificationService } from "../../src/notifications/index.ts";
 import { createSatelliteRoutes, SatelliteRegistry, SatelliteService } from "../../src/satellites/index.ts";
-import { satelliteCompileOptions } from "../automations/compile-options.ts";
+import { satelliteCompileOptions } from "./compile-options.ts";
 import { createApiApp } from "./api-app.ts";
 import type { TestInstance } from "./instance.ts";
 

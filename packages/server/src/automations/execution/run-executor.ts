@@ -77,13 +77,18 @@ const UNLOCK_RUN = `SELECT pg_advisory_unlock(${hashedLockKey("$1")})`;
 
 type RunEnd = { status: "succeeded" | "failed"; error?: string; stopReason?: string | null };
 
+/** The leaf action modules by kind: the executor's, and the one test support runs a step with. */
+export function createActionModules(notifications: Pick<NotificationService, "send" | "channels">): ActionModules {
+  return { log: logAction, webhook: webhookAction, notify: createNotifyAction(notifications), delay: delayAction, stop: stopAction };
+}
+
 export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
   const { pool } = options;
   const log = options.logger.child({ component: "run-executor" });
   const now = options.now ?? Date.now;
   const retryDelayMs = options.retryDelayMs ?? defaultRetryDelayMs;
   const emit = (event: RunEvent) => options.onEvent?.(event);
-  const modules: ActionModules = { log: logAction, webhook: webhookAction, notify: createNotifyAction(options.notifications), delay: delayAction, stop: stopAction };
+  const modules = createActionModules(options.notifications);
   // Compiled once per automation version, not per run.
   const compiledCache = new Map<string, { version: number; compiled: CompiledAutomation | string }>();
 

@@ -10,7 +10,7 @@ import { parse } from "yaml";
 import { createTestDatabase } from "../../support/database.ts";
 import { type Answer, callApi, createApiApp, TEST_ADMIN_TOKEN } from "../../support/api-app.ts";
 import { createSignal, startTestInstance, type TestInstance, waitFor } from "../../support/instance.ts";
-import { satelliteCompileOptions } from "../compile-options.ts";
+import { satelliteCompileOptions } from "../../support/compile-options.ts";
 
 let instance: TestInstance;
 let app: Hono;

@@ -8,7 +8,7 @@ import { createNotificationSenders, NotificationService } from "../../../src/not
 import { callApi, createApiApp } from "../../support/api-app.ts";
 import { createTestDatabase } from "../../support/database.ts";
 import { startTestInstance, type TestInstance } from "../../support/instance.ts";
-import { satelliteCompileOptions } from "../compile-options.ts";
+import { satelliteCompileOptions } from "../../support/compile-options.ts";
 
 // The JSON Schema editors get from GET /automations/schema must refuse what the core refuses
 // and accept what it accepts: each definition below goes to both, through a real validator.

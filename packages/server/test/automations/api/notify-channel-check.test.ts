@@ -9,7 +9,7 @@ import type { ChannelView } from "../../../src/notifications/channel-store.ts";
 import { type Answer, callApi, createApiApp } from "../../support/api-app.ts";
 import { createTestDatabase } from "../../support/database.ts";
 import { startTestInstance, type TestInstance } from "../../support/instance.ts";
-import { satelliteCompileOptions } from "../compile-options.ts";
+import { satelliteCompileOptions } from "../../support/compile-options.ts";
 
 let instance: TestInstance;
 let app: Hono;

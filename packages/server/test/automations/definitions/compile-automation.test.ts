@@ -4,7 +4,7 @@ import { createTriggerRegistry, defineTrigger } from "../../../src/automations/i
 import { compileAutomation, type CompiledAction } from "../../../src/automations/definitions/compile-automation.ts";
 import { renderTemplate } from "../../../src/automations/expressions/template.ts";
 import { z } from "zod";
-import { contextOf, satelliteCompileOptions } from "../compile-options.ts";
+import { contextOf, satelliteCompileOptions } from "../../support/compile-options.ts";
 
 const options = satelliteCompileOptions();
 

@@ -4,8 +4,8 @@ import { createAutomationWorker, createRunExecutor } from "../../../src/automati
 import type { AutomationWorker } from "../../../src/automations/execution/automation-worker.ts";
 import { silentLogger } from "../../../src/log.ts";
 import { createSignal, waitFor } from "../../support/instance.ts";
-import { satelliteCompileOptions } from "../compile-options.ts";
-import { useRunEngine } from "../run-engine.ts";
+import { satelliteCompileOptions } from "../../support/compile-options.ts";
+import { useRunEngine } from "../../support/run-engine.ts";
 
 const engine = useRunEngine("automation-worker", { worker: false });
 

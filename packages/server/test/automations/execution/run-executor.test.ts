@@ -3,8 +3,8 @@ import { compileAutomation } from "../../../src/automations/definitions/compile-
 import { listSteps } from "../../../src/automations/runs/run-records.ts";
 import { signWebhook } from "../../../src/crypto/index.ts";
 import { waitFor } from "../../support/instance.ts";
-import { satelliteCompileOptions } from "../compile-options.ts";
-import { header, useRunEngine } from "../run-engine.ts";
+import { satelliteCompileOptions } from "../../support/compile-options.ts";
+import { header, useRunEngine } from "../../support/run-engine.ts";
 
 const SECRET = "whsec-run-executor";
 const engine = useRunEngine("run-executor");

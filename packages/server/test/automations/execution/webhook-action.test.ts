@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import packageJson from "../../../package.json" with { type: "json" };
 import { listSteps } from "../../../src/automations/runs/run-records.ts";
-import { type HttpReceiver, startHttpReceiver } from "../../notifications/receivers.ts";
+import { type HttpReceiver, startHttpReceiver } from "../../support/receivers.ts";
 import { waitFor } from "../../support/instance.ts";
-import { header, useRunEngine } from "../run-engine.ts";
+import { header, useRunEngine } from "../../support/run-engine.ts";
 
 const engine = useRunEngine("webhook-action");
 const { saveAutomation, loseHeartbeat, ended, onlyRun } = engine;

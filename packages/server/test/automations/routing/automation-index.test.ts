@@ -5,7 +5,7 @@ import { compileAutomation } from "../../../src/automations/definitions/compile-
 import type { NotificationHub } from "../../../src/cluster/notification-hub.ts";
 import { silentLogger } from "../../../src/log.ts";
 import { createSignal, waitFor } from "../../support/instance.ts";
-import { satelliteCompileOptions } from "../compile-options.ts";
+import { satelliteCompileOptions } from "../../support/compile-options.ts";
 
 const options = satelliteCompileOptions();
 

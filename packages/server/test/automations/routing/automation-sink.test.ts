@@ -15,7 +15,7 @@ import { SYSTEM_ACTOR } from "@vantage/protocol";
 import { withTransaction } from "../../../src/storage/index.ts";
 import { createTestDatabase } from "../../support/database.ts";
 import { createSignal, startTestInstance, type TestInstance, waitFor } from "../../support/instance.ts";
-import { satelliteCompileOptions } from "../compile-options.ts";
+import { satelliteCompileOptions } from "../../support/compile-options.ts";
 
 const LOST = "satellite.heartbeat_lost";
 const CONNECTED = "satellite.connected";

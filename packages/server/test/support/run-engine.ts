@@ -11,9 +11,9 @@ import type { RunEvent, RunExecutor } from "../../src/automations/execution/run-
 import { createSecretBox } from "../../src/crypto/secret-box.ts";
 import { silentLogger } from "../../src/log.ts";
 import { createNotificationSenders, NotificationService } from "../../src/notifications/index.ts";
-import { type HttpReceiver, startHttpReceiver } from "../notifications/receivers.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { createSignal, type TestInstance } from "../support/instance.ts";
+import { type HttpReceiver, startHttpReceiver } from "./receivers.ts";
+import { createTestDatabase, type TestDatabase } from "./database.ts";
+import { createSignal, type TestInstance } from "./instance.ts";
 import { type AutomationRouting, startAutomationRouting } from "./automation-routing.ts";
 import { satelliteCompileOptions } from "./compile-options.ts";
 

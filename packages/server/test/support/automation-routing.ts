@@ -11,7 +11,7 @@ import type { SecretBox } from "../../src/crypto/index.ts";
 import { createSecretBox } from "../../src/crypto/secret-box.ts";
 import { silentLogger } from "../../src/log.ts";
 import { SatelliteService } from "../../src/satellites/index.ts";
-import { createSignal, startTestInstance, type TestInstance, waitFor } from "../support/instance.ts";
+import { createSignal, startTestInstance, type TestInstance, waitFor } from "./instance.ts";
 import { satelliteCompileOptions } from "./compile-options.ts";
 
 export interface AutomationRouting {
