@@ -1,7 +1,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type HttpReceiver, startHttpReceiver } from "../../server/test/notifications/receivers.ts";
+import { type HttpReceiver, startHttpReceiver } from "../../server/test/support/receivers.ts";
 import { createOutboundClient, isRetryableStatus, type OutboundFailure, type OutboundResult } from "../src/index.ts";
 
 const client = createOutboundClient({ userAgent: "Vantage/9.9.9-test" });

@@ -21,7 +21,7 @@ import {
   createTriggerRoutes,
   type TriggerRegistry,
 } from "./automations/index.ts";
-import { createNotificationHub } from "./cluster/notification-hub.ts";
+import { createNotificationHub } from "./cluster/index.ts";
 import type { Config } from "./config.ts";
 import { openSecretBox } from "./crypto/index.ts";
 import { isVantageError } from "./errors.ts";
@@ -34,9 +34,7 @@ import {
   type LiveFeed,
   type RouterObserver,
 } from "./entities/index.ts";
-import { createApp, type Readiness } from "./http/app.ts";
-import { startHttpServer } from "./http/http-server.ts";
-import { createMetrics } from "./http/metrics.ts";
+import { createApp, createMetrics, type Readiness, startHttpServer } from "./http/index.ts";
 import type { Logger } from "./log.ts";
 import { createNotificationChannelRoutes, createNotificationSenders, NotificationService } from "./notifications/index.ts";
 import {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vites
 import type { RoutedChange } from "../src/entities/index.ts";
 import { silentLogger } from "../src/log.ts";
 import { type Core, startCore } from "../src/main.ts";
-import { startHttpReceiver } from "./notifications/receivers.ts";
+import { startHttpReceiver } from "./support/receivers.ts";
 import { createTestDatabase } from "./support/database.ts";
 import { createSignal, waitFor } from "./support/instance.ts";
 

@@ -2,11 +2,11 @@
 // reason, `for:` timers), how steps and runs ended. Fed by the sink's, the timers' and the
 // executor's observer hooks, so the engine itself knows nothing of metrics.
 import { Counter, type Registry } from "prom-client";
-import { eachValue, zeroSeries } from "../http/metrics.ts";
-import { SKIP_REASONS } from "./automation-runs.ts";
-import type { SinkDecision } from "./automation-sink.ts";
-import type { RunEvent } from "./run-executor.ts";
-import { STEP_STATUSES } from "./run-records.ts";
+import { eachValue, zeroSeries } from "../http/index.ts";
+import { SKIP_REASONS } from "./runs/automation-runs.ts";
+import type { SinkDecision } from "./routing/automation-sink.ts";
+import type { RunEvent } from "./execution/run-executor.ts";
+import { STEP_STATUSES } from "./runs/run-records.ts";
 
 /** How a run can end, as RunEvent reports it. */
 const RUN_END_STATUSES: ReadonlyArray<Extract<RunEvent, { type: "run" }>["status"]> = ["succeeded", "failed"];

@@ -6,7 +6,7 @@ import type { Actor, Cause, EntityChanged, EntityState } from "@vantage/protocol
 import pg from "pg";
 import { z } from "zod";
 import { VantageError } from "../errors.ts";
-import { withTransaction } from "../storage/index.ts";
+import { hashedLockKey, LockKey, withTransaction } from "../storage/index.ts";
 import { CHANGE_COLUMNS, type ChangeRow, changeFromRow } from "./change-row.ts";
 import { canonicalize, diffStates } from "./diff.ts";
 import type { ChangeNotifier } from "./change-notifier.ts";
@@ -33,7 +33,7 @@ const RECORD_CHANGES = `
   SELECT change_id, seq, occurred_at FROM change`;
 
 /** Locks many entities in one round trip, in the caller's (sorted) order: no deadlocks. */
-const LOCK_MANY = `SELECT count(pg_advisory_xact_lock(hashtextextended(key, 0))) FROM unnest($1::text[]) AS key`;
+const LOCK_MANY = `SELECT count(pg_advisory_xact_lock(${hashedLockKey("key")})) FROM unnest($1::text[]) AS key`;
 
 const HISTORY = `
   SELECT ${CHANGE_COLUMNS} FROM entity_changes
@@ -120,7 +120,7 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
 
   const record = async (options: MutateOptions, tombstone: boolean): Promise<MutateResult<State>> => {
     const { id, actor, cause = null, apply } = options;
-    const lockKey = `${kind}:${id}`;
+    const lockKey = LockKey.entity(kind, id);
     const result = await withTransaction(
       pool,
       async (tx) => {
@@ -133,7 +133,7 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
       },
       // Serialize on (kind, id) inside BEGIN's round trip: concurrent mutations of one
       // entity queue here, so each reads the state the previous one committed.
-      { begin: `BEGIN; SELECT pg_advisory_xact_lock(hashtextextended(${pg.escapeLiteral(lockKey)}, 0))` },
+      { begin: `BEGIN; SELECT pg_advisory_xact_lock(${hashedLockKey(pg.escapeLiteral(lockKey))})` },
     );
     if (result.change) announce([result.change]);
     return result;
@@ -145,7 +145,7 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
     const ids = [...new Set(options.ids)].sort();
     if (ids.length === 0) return [];
     const results = await withTransaction(pool, async (tx) => {
-      await tx.query({ name: "vantage_lock_entities", text: LOCK_MANY, values: [ids.map((id) => `${kind}:${id}`)] });
+      await tx.query({ name: "vantage_lock_entities", text: LOCK_MANY, values: [ids.map((id) => LockKey.entity(kind, id))] });
       const prevs = toMap(await read(ids, tx));
       await apply(tx, ids);
       const nexts = toMap(await read(ids, tx));

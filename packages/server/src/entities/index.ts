@@ -3,10 +3,8 @@
 export { createEntityRegistry } from "./registry.ts";
 export type { EntityRegistry } from "./registry.ts";
 export { createEntityRouter } from "./router.ts";
-export type { EntityRouter, EntityRouterOptions, RouterObserver } from "./router.ts";
+export type { EntityRouter, RouterObserver } from "./router.ts";
 export { createLiveFeed } from "./live-feed.ts";
-export { ENTITY_CHANGES_CHANNEL } from "./change-notifier.ts";
-export type { LiveFeed, LiveChangeHandler } from "./live-feed.ts";
-export { canonicalJson, canonicalize, diffStates } from "./diff.ts";
-export type { StateDiff } from "./diff.ts";
-export type * from "./types.ts";
+export type { LiveFeed } from "./live-feed.ts";
+export { canonicalJson } from "./diff.ts";
+export type { ChangeSink, EntityHandle, EntityRead, MutateResult, RoutedChange, SqlClient } from "./types.ts";

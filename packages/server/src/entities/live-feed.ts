@@ -3,7 +3,7 @@
 // follows the outbox through the router instead.
 import type { EntityChanged } from "@vantage/protocol";
 import type pg from "pg";
-import type { NotificationHub } from "../cluster/notification-hub.ts";
+import type { NotificationHub } from "../cluster/index.ts";
 import type { Logger } from "../log.ts";
 import { CHANGE_COLUMNS, type ChangeRow, changeFromRow } from "./change-row.ts";
 import { ENTITY_CHANGES_CHANNEL, parseSeqPayload } from "./change-notifier.ts";

@@ -4,6 +4,7 @@ import type pg from "pg";
 import { z } from "zod";
 import { VantageError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { entityKindProblem } from "../storage/index.ts";
 import { type ChangeDerivers, createChangeDerivers } from "./change-derivers.ts";
 import { createChangeNotifier } from "./change-notifier.ts";
 import { defineEntityHandle } from "./define-entity.ts";
@@ -26,8 +27,9 @@ export function createEntityRegistry(options: { pool: pg.Pool; logger: Logger })
   return {
     defineEntity(definition) {
       const { kind, schema } = definition;
-      if (typeof kind !== "string" || kind.trim() === "") {
-        throw new VantageError("invalid_input", "invalid_entity_kind", "An entity kind must be a non-empty string.");
+      const kindProblem = typeof kind === "string" ? entityKindProblem(kind) : "An entity kind must be a non-empty string.";
+      if (kindProblem) {
+        throw new VantageError("invalid_input", "invalid_entity_kind", kindProblem);
       }
       if (handles.has(kind)) {
         throw new VantageError("conflict", "entity_kind_exists", `Entity kind "${kind}" is already defined.`);

@@ -2,9 +2,7 @@
 // with its derived event ids and payload, to the registered sinks. One active router per
 // cluster (session advisory lock); the others wait to take over.
 import type pg from "pg";
-import type { NotificationHub } from "../cluster/notification-hub.ts";
-import { createLeaderLoop } from "../cluster/leader-loop.ts";
-import { createWakeableSleep } from "../cluster/wakeable-sleep.ts";
+import { createLeaderLoop, createWakeableSleep, type NotificationHub } from "../cluster/index.ts";
 import type { Logger } from "../log.ts";
 import { AdvisoryLock } from "../storage/index.ts";
 import { CHANGE_COLUMNS, type ChangeRow, changeFromRow } from "./change-row.ts";

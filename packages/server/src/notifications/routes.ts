@@ -2,7 +2,7 @@
 // admin guard: create, list, read, update (secrets kept unless given), delete, and test.
 import { Hono } from "hono";
 import { VantageError } from "../errors.ts";
-import { readJsonBody } from "../http/request-body.ts";
+import { readJsonBody } from "../http/index.ts";
 import { createChannelSchema, updateChannelSchemas } from "./channel-schemas.ts";
 import { NotificationService, type NotificationServiceOptions } from "./notification-service.ts";
 

@@ -3,8 +3,7 @@
 import { createOutboundClient } from "@vantage/outbound";
 import packageJson from "../../package.json" with { type: "json" };
 
-export { IDEMPOTENCY_HEADER, isCredentialHeader, isRetryable, isRetryableStatus, withTimeout } from "@vantage/outbound";
-export type { FailureKind, OutboundClient, OutboundFailure, OutboundRequest, OutboundResponse, OutboundResult, RedirectPolicy } from "@vantage/outbound";
+export { IDEMPOTENCY_HEADER, isCredentialHeader, withTimeout } from "@vantage/outbound";
 
 /** The core's version, read once from its package.json. */
 export const CORE_VERSION: string = packageJson.version;

@@ -1,7 +1,7 @@
 // The triggers the satellites module offers automations. Their ids are exactly what the
 // satellite-connection change deriver emits; all three carry the same payload.
 import { z } from "zod";
-import { defineTrigger } from "../automations/trigger.ts";
+import { defineTrigger } from "../automations/index.ts";
 import {
   SATELLITE_CONNECTED_EVENT,
   SATELLITE_DISCONNECTED_EVENT,

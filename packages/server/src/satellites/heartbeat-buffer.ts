@@ -2,7 +2,7 @@
 // statement per flush, so a heartbeat never costs a database round trip of its own.
 import { OFFLINE_THRESHOLD_MS } from "@vantage/protocol";
 import { Histogram, type Registry } from "prom-client";
-import { createWakeableSleep } from "../cluster/wakeable-sleep.ts";
+import { createWakeableSleep } from "../cluster/index.ts";
 import type { SqlClient } from "../entities/index.ts";
 import type { Logger } from "../log.ts";
 import { markEach } from "./mark-each.ts";

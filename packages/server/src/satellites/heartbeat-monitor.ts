@@ -3,7 +3,7 @@
 // advisory lock); the others stand by and take over within a takeover interval.
 import type pg from "pg";
 import { Counter, type Registry } from "prom-client";
-import { createLeaderDuty } from "../cluster/leader-loop.ts";
+import { createLeaderDuty } from "../cluster/index.ts";
 import type { Logger } from "../log.ts";
 import { AdvisoryLock } from "../storage/index.ts";
 import type { SatelliteService } from "./service.ts";

@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { safeText } from "@vantage/protocol";
 import { ADMIN_ACTOR } from "../auth/index.ts";
 import { z } from "zod";
-import { nextCursor, readJsonBody, readQuery } from "../http/request-body.ts";
+import { nextCursor, readJsonBody, readQuery } from "../http/index.ts";
 import { DEFAULT_SATELLITE_PAGE, MAX_SATELLITE_PAGE, type SatelliteRegistry, satelliteInputSchemas } from "./registry.ts";
 
 const listQuerySchema = z.strictObject({

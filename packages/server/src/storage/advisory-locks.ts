@@ -1,9 +1,10 @@
-// Every PostgreSQL advisory lock the core takes, in one table so keys never collide.
-// Two-integer form: (namespace, purpose). Entity locks use a different form (see entities/).
+// Every PostgreSQL advisory lock the core takes, in one registry so keys never collide:
+// the cluster duties as (namespace, purpose) pairs, and the per-row locks as hashed text keys.
 
 /** "VANT" as an int4: the namespace of all Vantage advisory locks. */
 export const ADVISORY_NAMESPACE = 0x56414e54;
 
+/** Two-integer form `(ADVISORY_NAMESPACE, purpose)`: one lock per cluster duty. */
 export const AdvisoryLock = {
   /** Held (transaction-scoped) while migrations run. */
   migrate: 1,
@@ -16,3 +17,50 @@ export const AdvisoryLock = {
   /** Held (session-scoped) by the one active run retention pruner. */
   runRetention: 5,
 } as const;
+
+// Hashed keys are one bigint, `hashtextextended(text, 0)`: PostgreSQL keeps that key space
+// apart from the two-integer one above, so the two forms can never meet. Within it, the text
+// decides: every key is `<prefix>:<rest>`, where the prefix is a reserved name below or an
+// entity kind — and an entity kind may neither contain ":" nor be a reserved name, so an
+// entity can never share the lock of a run, a run scope or a run's wakes.
+
+/** The reserved prefixes of hashed keys; no entity kind may be named like one. */
+export const HashedLockPrefix = {
+  /** Session lock of one run's execution: one execution per run at a time. */
+  run: "automation-run",
+  /** Transaction lock of a run scope (automation, or automation and context key): admission and ends. */
+  runScope: "automation-scope",
+  /** Transaction lock between a run's wakes (shared) and its scheduling (exclusive). */
+  runWake: "automation-run-wake",
+} as const;
+
+const RESERVED: ReadonlySet<string> = new Set(Object.values(HashedLockPrefix));
+
+/** Why `kind` cannot name an entity (its lock key would be ambiguous), or null when it can. */
+export function entityKindProblem(kind: string): string | null {
+  if (kind.trim() === "") return "An entity kind must be a non-empty string.";
+  if (kind.includes(":")) return `Entity kind "${kind}" contains ":", which separates a lock key's parts.`;
+  if (RESERVED.has(kind)) return `Entity kind "${kind}" is reserved for an automation lock; name the kind differently.`;
+  return null;
+}
+
+/** The text keys of hashed locks; pass them through `hashedLockKey` in SQL. */
+export const LockKey = {
+  /** One entity, taken by every mutation of it. */
+  entity: (kind: string, id: string): string => {
+    const problem = entityKindProblem(kind);
+    if (problem) throw new Error(problem);
+    return `${kind}:${id}`;
+  },
+  run: (runId: string): string => `${HashedLockPrefix.run}:${runId}`,
+  /** A null context key is the whole automation's scope. */
+  runScope: (automationId: string, contextKey: string | null): string => `${HashedLockPrefix.runScope}:${automationId}:${contextKey ?? "*"}`,
+  runWake: (runId: string): string => `${HashedLockPrefix.runWake}:${runId}`,
+} as const;
+
+/** SQL of the bigint key of a text key expression (a parameter such as `$1`, or a column). */
+export const hashedLockKey = (textSql: string): string => `hashtextextended(${textSql}, 0)`;
+
+/** SQL of the bigint key of a prefixed key whose rest is a SQL expression (a column), as `LockKey` builds it. */
+export const hashedPrefixedLockKey = (prefix: (typeof HashedLockPrefix)[keyof typeof HashedLockPrefix], restSql: string): string =>
+  hashedLockKey(`'${prefix}:' || ${restSql}`);

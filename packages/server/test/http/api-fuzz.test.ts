@@ -5,7 +5,7 @@ import fc from "fast-check";
 import type { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify as toYaml } from "yaml";
-import { findFreePort } from "../../src/storage/index.ts";
+import { findFreePort } from "../../src/storage/embedded-postgres.ts";
 import { TEST_ADMIN_TOKEN } from "../support/api-app.ts";
 import { createTestDatabase } from "../support/database.ts";
 import { createFullApiApp } from "../support/full-api-app.ts";

@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_INPUT_DEPTH, MAX_INPUT_NODES } from "../../src/http/check-input.ts";
 import { createChannelSchema } from "../../src/notifications/channel-schemas.ts";
-import { satelliteInputSchemas } from "../../src/satellites/index.ts";
+import { satelliteInputSchemas } from "../../src/satellites/registry.ts";
 import { type Answer, callApi, createApiApp, TEST_ADMIN_TOKEN } from "../support/api-app.ts";
 import { createTestDatabase } from "../support/database.ts";
 import { createFullApiApp } from "../support/full-api-app.ts";

@@ -4,7 +4,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.ts";
-import { createSecretBox, loadSecretKey, openSecretBox, parseSecretKey } from "../../src/crypto/index.ts";
+import { openSecretBox, parseSecretKey } from "../../src/crypto/index.ts";
+import { createSecretBox } from "../../src/crypto/secret-box.ts";
+import { loadSecretKey } from "../../src/crypto/secret-key.ts";
 import { isVantageError, type VantageError } from "../../src/errors.ts";
 import { silentLogger } from "../../src/log.ts";
 

@@ -3,7 +3,8 @@ import { HEARTBEAT_INTERVAL_MS, OFFLINE_THRESHOLD_MS, SATELLITE_TOKEN_PATTERN } 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Hono } from "hono";
 import { ADMIN_ACTOR } from "../../src/auth/index.ts";
-import { MAX_OFFLINE_THRESHOLD_MS, SatelliteRegistry, SatelliteService, createSatelliteRoutes, type SatelliteView } from "../../src/satellites/index.ts";
+import { SatelliteRegistry, SatelliteService, createSatelliteRoutes } from "../../src/satellites/index.ts";
+import { MAX_OFFLINE_THRESHOLD_MS, type SatelliteView } from "../../src/satellites/registry.ts";
 import { SATELLITE_REVOKED_CHANNEL, type SatelliteRevocation } from "../../src/satellites/revocations.ts";
 import { type Answer, callApi, createApiApp } from "../support/api-app.ts";
 import { createTestDatabase } from "../support/database.ts";

@@ -2,7 +2,7 @@ import { createHash, randomUUID, scrypt } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { SatelliteRegistry, SatelliteService } from "../../src/satellites/index.ts";
 import { parseRevocation, publishRevocation, SATELLITE_REVOKED_CHANNEL } from "../../src/satellites/revocations.ts";
-import { hashSecret } from "../../src/auth/index.ts";
+import { hashSecret } from "../../src/auth/secrets.ts";
 import { generateSatelliteToken } from "../../src/satellites/tokens.ts";
 import { withTransaction } from "../../src/storage/index.ts";
 import { createTestDatabase } from "../support/database.ts";

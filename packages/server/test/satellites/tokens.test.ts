@@ -1,7 +1,8 @@
 import { createHash, randomBytes, scrypt, scryptSync } from "node:crypto";
 import { SATELLITE_TOKEN_PATTERN } from "@vantage/protocol";
 import { describe, expect, it, vi } from "vitest";
-import { checkSecret, hashSecret } from "../../src/auth/index.ts";
+import { checkSecret } from "../../src/auth/index.ts";
+import { hashSecret } from "../../src/auth/secrets.ts";
 import { generateSatelliteToken, hashToken, verifyAgainstDecoy, verifySecret } from "../../src/satellites/tokens.ts";
 import { hashWork, scryptWork } from "../support/scrypt-spy.ts";
 

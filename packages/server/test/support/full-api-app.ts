@@ -4,10 +4,10 @@ import { randomBytes } from "node:crypto";
 import { HEARTBEAT_INTERVAL_MS } from "@vantage/protocol";
 import type { Hono } from "hono";
 import { AutomationStore, createAutomationRoutes, createTriggerRoutes } from "../../src/automations/index.ts";
-import { createSecretBox } from "../../src/crypto/index.ts";
+import { createSecretBox } from "../../src/crypto/secret-box.ts";
 import { createNotificationChannelRoutes, createNotificationSenders, NotificationService } from "../../src/notifications/index.ts";
 import { createSatelliteRoutes, SatelliteRegistry, SatelliteService } from "../../src/satellites/index.ts";
-import { satelliteCompileOptions } from "../automations/compile-options.ts";
+import { satelliteCompileOptions } from "./compile-options.ts";
 import { createApiApp } from "./api-app.ts";
 import type { TestInstance } from "./instance.ts";
 

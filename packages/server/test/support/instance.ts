@@ -3,7 +3,8 @@
 import pg from "pg";
 import { pino } from "pino";
 import { createNotificationHub, type NotificationHub } from "../../src/cluster/notification-hub.ts";
-import { createEntityRegistry, createEntityRouter, type EntityRegistry, type EntityRouter, type EntityRouterOptions } from "../../src/entities/index.ts";
+import { createEntityRegistry, createEntityRouter, type EntityRegistry, type EntityRouter } from "../../src/entities/index.ts";
+import type { EntityRouterOptions } from "../../src/entities/router.ts";
 import { silentLogger } from "../../src/log.ts";
 import { createPool } from "../../src/storage/index.ts";
 

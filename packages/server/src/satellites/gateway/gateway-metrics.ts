@@ -2,7 +2,7 @@
 // heartbeat rate, refused logins, bad frames and results.
 import { rejectedReasonSchema } from "@vantage/protocol";
 import { Counter, Gauge, type Registry } from "prom-client";
-import { eachValue, zeroSeries } from "../../http/metrics.ts";
+import { eachValue, zeroSeries } from "../../http/index.ts";
 
 /** Every code a bad frame is counted under. */
 export const BAD_FRAME_CODES = ["malformed_json", "invalid_frame", "binary_frame", "unexpected_hello", "unassigned_check"] as const;

@@ -6,7 +6,7 @@ import type { Duplex } from "node:stream";
 import { HEARTBEAT_INTERVAL_MS, HELLO_TIMEOUT_MS, MAX_FRAME_BYTES, type ShutdownReason } from "@vantage/protocol";
 import type { Registry } from "prom-client";
 import { WebSocketServer } from "ws";
-import type { NotificationHub } from "../../cluster/notification-hub.ts";
+import type { NotificationHub } from "../../cluster/index.ts";
 import type { Logger } from "../../log.ts";
 import type { HeartbeatBuffer } from "../heartbeat-buffer.ts";
 import { SATELLITE_REVOKED_CHANNEL, parseRevocation } from "../revocations.ts";

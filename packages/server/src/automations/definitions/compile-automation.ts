@@ -1,0 +1,240 @@
+// Turns a submitted definition into a compiled automation, or into every error found, each
+// at its path: schema problems first, then unknown triggers, bad paths, templates, regexes.
+import {
+  type Action,
+  type ActionsByKind,
+  type AutomationDefinition,
+  automationDefinitionSchema,
+  type Condition,
+  durationMs,
+  type JsonValue,
+  type NotifyAction,
+  type WebhookAction,
+} from "@vantage/protocol";
+import type { z } from "zod";
+import { toInputIssues } from "../../http/index.ts";
+import { allOf, type ConditionChecker, compileConditions, compileCondition } from "./compile-condition.ts";
+import { type AutomationIssue, type CompileScope, compileTemplate, triggerSchemaFor } from "./compile-scope.ts";
+import type { Template } from "../expressions/index.ts";
+import { type JsonSchema, type TriggerRegistry, toOutputJsonSchema } from "../triggers/trigger-registry.ts";
+
+export interface CompiledTrigger {
+  /** The trigger's own id, or `trigger-<index>` when the definition gives none. */
+  id: string;
+  /** Where the trigger sits in the definition, e.g. `triggers.0`. */
+  path: string;
+  event: string;
+  filter: ConditionChecker | null;
+  forMs: number | null;
+}
+
+/** A JSON value whose strings are templates. */
+export type JsonTemplate = { template: Template } | { list: JsonTemplate[] } | { object: Array<[string, JsonTemplate]> } | { literal: JsonValue };
+
+interface StepBase {
+  /** Where the step sits in the definition, e.g. `actions.1.choose.when.0.then.0`: stable per definition. */
+  path: string;
+  id: string | undefined;
+  continueOnError: boolean;
+}
+
+export type CompiledAction = StepBase &
+  (
+    | { kind: "log"; message: Template }
+    | ({ kind: "webhook"; url: Template; headers: Array<[string, Template]>; body: JsonTemplate | null } & Pick<WebhookAction, "method" | "secret" | "timeoutMs" | "retries">)
+    | ({ kind: "notify"; channel: string; title: Template | null; message: Template } & Pick<NotifyAction, "severity">)
+    | { kind: "delay"; durationMs: number }
+    | {
+        kind: "wait_until";
+        condition: ConditionChecker;
+        timeoutMs: number;
+        continueOnTimeout: boolean;
+        /** A condition with `time` windows can turn true with no change: look again at each such boundary. */
+        recheckEvery: TimeGranularity | null;
+      }
+    | { kind: "choose"; when: Array<{ conditions: ConditionChecker; then: CompiledAction[] }>; otherwise: CompiledAction[] }
+    | { kind: "parallel"; branches: CompiledAction[][] }
+    | { kind: "stop"; reason: Template | null }
+  );
+
+export interface CompiledAutomation {
+  definition: AutomationDefinition;
+  triggers: CompiledTrigger[];
+  /** Distinct event ids of the triggers: the keys of the router's index. */
+  eventIds: string[];
+  /** One checker per top-level condition, so a skip can say which one was false. */
+  conditions: ConditionChecker[];
+  actions: CompiledAction[];
+}
+
+export type CompileResult = { ok: true; compiled: CompiledAutomation } | { ok: false; errors: AutomationIssue[] };
+
+export interface CompileOptions {
+  triggers: TriggerRegistry;
+  /** Entity kinds that entity(...) may name, with their state schemas. */
+  entityKinds: Readonly<Record<string, z.ZodType>>;
+}
+
+const placeholder: Template = { source: "", parts: [] };
+
+/** How finely a condition's time windows are written: where their truth can flip. */
+export type TimeGranularity = "second" | "minute";
+
+/** `second` if a window names seconds, `minute` if it has any time window, else null. */
+function timeGranularity(condition: Condition): TimeGranularity | null {
+  if ("time" in condition) return [condition.time.after, condition.time.before].some((time) => time?.length === 8) ? "second" : "minute";
+  const inner = "and" in condition ? condition.and : "or" in condition ? condition.or : "not" in condition ? [condition.not] : [];
+  const found = inner.map(timeGranularity);
+  return found.includes("second") ? "second" : found.includes("minute") ? "minute" : null;
+}
+
+interface ActionCompiler {
+  scope: CompileScope;
+  stepIds: Map<string, string>;
+}
+
+type SpecCompilers = { [K in keyof ActionsByKind]: (spec: ActionsByKind[K], path: string, compiler: ActionCompiler) => Omit<Extract<CompiledAction, { kind: K }>, keyof StepBase | "kind"> };
+
+const template = (source: string, path: string, compiler: ActionCompiler) => compileTemplate(source, path, compiler.scope) ?? placeholder;
+const optionalTemplate = (source: string | undefined, path: string, compiler: ActionCompiler) => (source === undefined ? null : template(source, path, compiler));
+
+function compileJsonTemplate(value: JsonValue, path: string, compiler: ActionCompiler): JsonTemplate {
+  if (typeof value === "string") return { template: template(value, path, compiler) };
+  if (Array.isArray(value)) return { list: value.map((item, index) => compileJsonTemplate(item, `${path}.${index}`, compiler)) };
+  if (value !== null && typeof value === "object") return { object: Object.entries(value).map(([key, item]) => [key, compileJsonTemplate(item, `${path}.${key}`, compiler)]) };
+  return { literal: value };
+}
+
+function checkUrl(source: string, path: string, scope: CompileScope): void {
+  // Holes may fill any part, but the scheme must be written out: only http(s) leaves the core.
+  const probe = source.replace(/\{\{[\s\S]*?\}\}/g, "x");
+  let url: URL | undefined;
+  try {
+    url = new URL(probe);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) scope.errors.push({ path, message: "must be an http:// or https:// URL" });
+}
+
+/** Dispatch table: one compiler per action kind. */
+const SPEC_COMPILERS: SpecCompilers = {
+  log: (spec, path, compiler) => ({ message: template(spec.message, `${path}.message`, compiler) }),
+  webhook: (spec, path, compiler) => {
+    checkUrl(spec.url, `${path}.url`, compiler.scope);
+    return {
+      url: template(spec.url, `${path}.url`, compiler),
+      method: spec.method,
+      headers: Object.entries(spec.headers).map(([name, value]) => [name, template(value, `${path}.headers.${name}`, compiler)]),
+      body: spec.body === undefined ? null : compileJsonTemplate(spec.body, `${path}.body`, compiler),
+      secret: spec.secret,
+      timeoutMs: spec.timeoutMs,
+      retries: spec.retries,
+    };
+  },
+  notify: (spec, path, compiler) => ({
+    channel: spec.channel,
+    title: optionalTemplate(spec.title, `${path}.title`, compiler),
+    message: template(spec.message, `${path}.message`, compiler),
+    severity: spec.severity,
+  }),
+  delay: (spec) => ({ durationMs: durationMs(spec.duration) }),
+  wait_until: (spec, path, compiler) => ({
+    condition: compileCondition(spec.condition, `${path}.condition`, compiler.scope),
+    timeoutMs: durationMs(spec.timeout),
+    continueOnTimeout: spec.continueOnTimeout,
+    recheckEvery: timeGranularity(spec.condition),
+  }),
+  choose: (spec, path, compiler) => ({
+    when: spec.when.map((branch, index) => ({
+      conditions: allOf(compileConditions(branch.conditions, `${path}.when.${index}.conditions`, compiler.scope)),
+      then: compileActions(branch.then, `${path}.when.${index}.then`, compiler),
+    })),
+    otherwise: spec.else ? compileActions(spec.else, `${path}.else`, compiler) : [],
+  }),
+  parallel: (spec, path, compiler) => ({ branches: spec.branches.map((branch, index) => compileActions(branch, `${path}.branches.${index}`, compiler)) }),
+  stop: (spec, path, compiler) => ({ reason: optionalTemplate(spec.reason, `${path}.reason`, compiler) }),
+};
+
+function kindOf(action: Action): keyof ActionsByKind {
+  return (Object.keys(SPEC_COMPILERS) as Array<keyof ActionsByKind>).find((kind) => kind in action)!;
+}
+
+function compileAction(action: Action, path: string, compiler: ActionCompiler): CompiledAction {
+  if (action.id !== undefined) {
+    const first = compiler.stepIds.get(action.id);
+    if (first !== undefined) compiler.scope.errors.push({ path: `${path}.id`, message: `step id "${action.id}" is already used at ${first}` });
+    else compiler.stepIds.set(action.id, path);
+  }
+  const kind = kindOf(action);
+  const compile = SPEC_COMPILERS[kind] as (spec: unknown, path: string, compiler: ActionCompiler) => object;
+  const spec = compile((action as Record<string, unknown>)[kind], `${path}.${kind}`, compiler);
+  return { kind, path, id: action.id, continueOnError: action.continueOnError, ...spec } as CompiledAction;
+}
+
+function compileActions(actions: readonly Action[], path: string, compiler: ActionCompiler): CompiledAction[] {
+  return actions.map((action, index) => compileAction(action, `${path}.${index}`, compiler));
+}
+
+function entityKindSchemas(entityKinds: CompileOptions["entityKinds"]): Map<string, JsonSchema | null> {
+  return new Map(Object.entries(entityKinds).map(([kind, schema]) => [kind, toOutputJsonSchema(schema)]));
+}
+
+function compileTriggers(definition: AutomationDefinition, options: CompileOptions, base: Omit<CompileScope, "triggerSchemas">): { triggers: CompiledTrigger[]; payloads: JsonSchema[] } {
+  const payloads: JsonSchema[] = [];
+  const ids = new Map<string, number>();
+  const triggers = definition.triggers.map((spec, index): CompiledTrigger => {
+    const path = `triggers.${index}`;
+    const id = spec.id ?? `trigger-${index}`;
+    if (ids.has(id)) base.errors.push({ path: `${path}.id`, message: `trigger id "${id}" is already used by triggers.${ids.get(id)}` });
+    ids.set(id, index);
+    const payloadSchema = options.triggers.payloadJsonSchema(spec.event);
+    if (payloadSchema === undefined) {
+      const known = options.triggers.list().map((trigger) => trigger.id).join(", ") || "none";
+      base.errors.push({ path: `${path}.event`, message: `unknown trigger event "${spec.event}" (known: ${known})` });
+    } else {
+      payloads.push(payloadSchema);
+    }
+    // A filter sees only its own trigger's payload.
+    const scope: CompileScope = { ...base, triggerSchemas: [triggerSchemaFor(payloadSchema ?? null)] };
+    return {
+      id,
+      path,
+      event: spec.event,
+      filter: spec.filter ? compileCondition(spec.filter, `${path}.filter`, scope) : null,
+      forMs: spec.for === undefined ? null : durationMs(spec.for),
+    };
+  });
+  return { triggers, payloads };
+}
+
+/** How deeply a definition's JSON may nest: far beyond any real one, far below the stack's limit. */
+export const MAX_DEFINITION_DEPTH = 64;
+
+/** The path of the first value nested deeper than the limit, found without recursion. */
+function tooDeep(input: unknown): string | undefined {
+  const stack: Array<{ value: unknown; path: string[] }> = [{ value: input, path: [] }];
+  for (let item = stack.pop(); item; item = stack.pop()) {
+    if (item.value === null || typeof item.value !== "object") continue;
+    if (item.path.length >= MAX_DEFINITION_DEPTH) return item.path.join(".");
+    for (const [key, value] of Object.entries(item.value)) stack.push({ value, path: [...item.path, key] });
+  }
+  return undefined;
+}
+
+/** Validates and compiles a definition as submitted (JSON or parsed YAML). */
+export function compileAutomation(input: unknown, options: CompileOptions): CompileResult {
+  const deep = tooDeep(input);
+  if (deep !== undefined) return { ok: false, errors: [{ path: deep, message: `nests deeper than ${MAX_DEFINITION_DEPTH} levels` }] };
+  const parsed = automationDefinitionSchema.safeParse(input);
+  if (!parsed.success) return { ok: false, errors: toInputIssues(parsed.error) };
+  const definition = parsed.data;
+  const base = { entityKinds: entityKindSchemas(options.entityKinds), errors: [] as AutomationIssue[] };
+  const { triggers, payloads } = compileTriggers(definition, options, base);
+  // Conditions and actions may run for any of the triggers: a path must exist in at least one payload.
+  const scope: CompileScope = { ...base, triggerSchemas: payloads.length > 0 ? payloads.map(triggerSchemaFor) : [triggerSchemaFor(null)] };
+  const conditions = compileConditions(definition.conditions, "conditions", scope);
+  const actions = compileActions(definition.actions, "actions", { scope, stepIds: new Map() });
+  if (base.errors.length > 0) return { ok: false, errors: base.errors };
+  return { ok: true, compiled: { definition, triggers, eventIds: [...new Set(triggers.map((trigger) => trigger.event))], conditions, actions } };
+}

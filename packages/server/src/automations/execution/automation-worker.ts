@@ -1,0 +1,219 @@
+// The graphile-worker runner that executes automation runs: any instance takes `automation.run`
+// jobs (started within milliseconds through LISTEN/NOTIFY) and hands them to the executor.
+// Its pool holds a lease (`job_worker_leases`) it renews while it runs and gives up when it
+// stops; if the process dies, the lease expires and the lease sweeper unlocks its jobs.
+// Stopping interrupts the runs in progress: each leaves its job due at once for another core.
+import { EventEmitter } from "node:events";
+import { run, type Runner, type WorkerEvents } from "graphile-worker";
+import type pg from "pg";
+import type { Logger } from "../../log.ts";
+import { createWakeableSleep } from "../../cluster/index.ts";
+import { createPool, jobQueueLogger } from "../../storage/index.ts";
+import { AutomationTask, parseJobPayload } from "../runs/automation-jobs.ts";
+import type { RunExecutor } from "./run-executor.ts";
+import { DEFAULT_LEASE_RENEW_INTERVAL_MS, DEFAULT_LEASE_TTL_MS, releaseLease, renewLease } from "./worker-leases.ts";
+
+export interface AutomationWorkerOptions {
+  /** The worker opens its own small pool (concurrency + 2) on this database, so jobs never starve the core's. */
+  connectionString: string;
+  /** The core's pool: where the worker's lease is written. */
+  pool: pg.Pool;
+  /** The core instance, recorded with the lease. */
+  instanceId: string;
+  executor: RunExecutor;
+  /** Fires a `for:` timer whose duration ran out (createTimerFiring). Absent: this worker leaves timer jobs to others. */
+  fireTimer?: (timerId: string) => Promise<void>;
+  logger: Logger;
+  /** Jobs executed at once by this instance. */
+  concurrency?: number;
+  /** How often to look for jobs that became due (delays) or were unlocked; new jobs arrive by NOTIFY. */
+  pollIntervalMs?: number;
+  /** How long the lease lasts without renewal. */
+  leaseTtlMs?: number;
+  /** How often the lease is renewed (well under leaseTtlMs). */
+  leaseRenewIntervalMs?: number;
+  /** Pause before the n-th attempt to replace a failed runner (tests make it short). */
+  restartDelayMs?: (attempt: number) => number;
+  /** Starts the graphile-worker runner (tests wrap it to observe or fail it). */
+  runQueue?: typeof run;
+  /** Observes a failed runner's replacement (tests, metrics), once it runs. */
+  onRestart?: (workerId: string) => void;
+}
+
+export interface AutomationWorker {
+  start(): Promise<void>;
+  /**
+   * Interrupts the runs in progress (their steps in flight are aborted, their jobs made due
+   * again for another core), waits for their executions to return, then gives up the lease
+   * and releases every connection. Idempotent.
+   */
+  stop(): Promise<void>;
+  /** The graphile-worker pool id its jobs are locked by (and its lease's key), once started. */
+  workerId(): string | undefined;
+}
+
+
+export const DEFAULT_WORKER_CONCURRENCY = 4;
+
+/** Pause before the restart-th attempt to start a runner again after it failed: 1 s, 2 s, 4 s … 60 s. */
+export function defaultRestartDelayMs(restart: number): number {
+  return Math.min(60_000, 1_000 * 2 ** (restart - 1));
+}
+
+/** One graphile-worker runner with the lease of its pool. */
+interface Session {
+  runner: Runner;
+  workerId: string;
+  /** Stops the runner (waiting for jobs in progress), the renewal, and gives up the lease. */
+  stop(): Promise<void>;
+}
+
+export function createAutomationWorker(options: AutomationWorkerOptions): AutomationWorker {
+  const log = options.logger.child({ component: "automation-worker" });
+  const concurrency = options.concurrency ?? DEFAULT_WORKER_CONCURRENCY;
+  const { fireTimer } = options;
+  const ttlMs = options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+  const renewIntervalMs = options.leaseRenewIntervalMs ?? DEFAULT_LEASE_RENEW_INTERVAL_MS;
+  const runQueue = options.runQueue ?? run;
+  const restartDelayMs = options.restartDelayMs ?? defaultRestartDelayMs;
+  // Ours, not graphile-worker's: its own pool removes its error handlers before it ends, and a
+  // connection the server cut meanwhile then crashed the process with an unhandled 'error'.
+  let jobPool: pg.Pool | undefined;
+  let session: Session | undefined;
+  let stopped = false;
+  let stopping: Promise<void> | undefined;
+  let restarting: Promise<void> | undefined;
+  // The pause between restarts, which stop() cuts short.
+  const pause = createWakeableSleep();
+
+  const renew = (id: string) => renewLease(options.pool, { workerId: id, instanceId: options.instanceId, ttlMs });
+
+  const startSession = async (): Promise<Session> => {
+    // Aborted first when the session stops: the executions in progress return at once.
+    const interrupt = new AbortController();
+    // graphile-worker 0.17 locks jobs with its pool's id (random, not configurable): read
+    // it when the pool is created, and take the lease before any job runs.
+    let workerId: string | undefined;
+    let leased: Promise<void> | undefined;
+    const events = new EventEmitter() as WorkerEvents;
+    events.once("pool:create", ({ workerPool }) => {
+      workerId = workerPool.id;
+      leased = renew(workerPool.id).then(() => undefined);
+      leased.catch(() => undefined); // awaited below and by every task
+    });
+    jobPool ??= createPool(options.connectionString, log, { max: concurrency + 2, applicationName: "vantage-worker" });
+    const runner = await runQueue({
+      pgPool: jobPool,
+      concurrency,
+      // Never read a `crontab` file from the working directory (graphile-worker's default):
+      // an unrelated one stopped the core, a parseable one would have scheduled jobs.
+      parsedCronItems: [],
+      pollInterval: options.pollIntervalMs ?? 1_000,
+      // The core handles signals and stops the worker in its ordered shutdown.
+      noHandleSignals: true,
+      logger: jobQueueLogger(options.logger),
+      events,
+      // Marking a job done or failed through the batcher (delay 0: no waiting) retries on
+      // connection errors and ends the runner with a fatal error it reports (we restart it);
+      // unbatched, graphile-worker 0.17 leaves such a failure as an unhandled rejection.
+      preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
+      taskList: {
+        // A payload that is not ours is a bug: throwing leaves the job for graphile-worker to retry and report.
+        [AutomationTask.run]: async (payload) => {
+          await leased;
+          await options.executor.execute(parseJobPayload(AutomationTask.run, payload).runId, interrupt.signal);
+        },
+        ...(fireTimer && {
+          [AutomationTask.timer]: async (payload: unknown) => {
+            await leased;
+            await fireTimer(parseJobPayload(AutomationTask.timer, payload).timerId);
+          },
+        }),
+      },
+    });
+    if (!workerId || !leased) {
+      await runner.stop();
+      throw new Error("graphile-worker did not report its worker pool");
+    }
+    const id = workerId;
+    try {
+      await leased;
+    } catch (error) {
+      await runner.stop();
+      throw error;
+    }
+    let renewing: Promise<void> = Promise.resolve();
+    const timer = setInterval(() => {
+      renewing = renew(id).then(
+        (held) => {
+          // Not renewed in time: the sweeper may have unlocked jobs this process is still executing.
+          if (!held) log.error({ workerId: id }, "the automation worker's lease had expired; its jobs in progress may be resumed elsewhere too");
+        },
+        (error: unknown) => log.warn({ err: error, workerId: id }, "could not renew the automation worker's lease"),
+      );
+    }, renewIntervalMs);
+    let ending: Promise<void> | undefined;
+    return {
+      runner,
+      workerId: id,
+      stop: () =>
+        (ending ??= (async () => {
+          interrupt.abort();
+          clearInterval(timer);
+          // A runner that already stopped on its own (an error it reported) rejects stop().
+          await runner.stop().catch(() => undefined);
+          await runner.promise.catch(() => undefined);
+          await renewing;
+          // Unreleased (the database is away), the lease expires and the sweeper unlocks its jobs.
+          await releaseLease(options.pool, id).catch((error: unknown) => log.warn({ err: error, workerId: id }, "could not release the automation worker's lease"));
+        })()),
+    };
+  };
+
+  // A runner that fails (it could not record a job's end through a long database outage)
+  // is replaced, after a growing pause, until one starts: the core never silently stops
+  // executing runs.
+  const replace = async (failed: Session) => {
+    await failed.stop();
+    for (let attempt = 1; !stopped; attempt++) {
+      await pause.sleep(restartDelayMs(attempt));
+      if (stopped) return;
+      try {
+        const next = await startSession();
+        if (stopped) return await next.stop();
+        session = next;
+        watch(next);
+        log.info({ workerId: next.workerId, attempt }, "the automation worker's runner started again");
+        options.onRestart?.(next.workerId);
+        return;
+      } catch (error) {
+        log.error({ err: error, attempt }, "could not start the automation worker's runner; trying again");
+      }
+    }
+  };
+
+  const watch = (current: Session) => {
+    current.runner.promise.catch((error: unknown) => {
+      if (stopped) return;
+      log.error({ err: error, workerId: current.workerId }, "the automation worker's runner failed; starting a new one");
+      restarting = replace(current);
+    });
+  };
+
+  return {
+    async start() {
+      session = await startSession();
+      watch(session);
+    },
+    stop: () =>
+      (stopping ??= (async () => {
+        stopped = true;
+        pause.wake();
+        await restarting;
+        pause.clear();
+        await session?.stop();
+        await jobPool?.end();
+      })()),
+    workerId: () => session?.workerId,
+  };
+}

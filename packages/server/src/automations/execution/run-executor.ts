@@ -1,0 +1,280 @@
+// Executes one run's actions, storing each step's outcome before the next starts, so a run
+// started again (another job, another process) skips its completed steps. One execution per
+// run at a time (a session advisory lock); waits (delay, wait_until) suspend the run until its
+// job is due again, they never sleep in memory. pending → running → succeeded | failed.
+import { setTimeout as sleep } from "node:timers/promises";
+import type pg from "pg";
+import type { SecretBox } from "../../crypto/index.ts";
+import type { EntityRegistry } from "../../entities/index.ts";
+import { isVantageError } from "../../errors.ts";
+import type { Logger } from "../../log.ts";
+import type { NotificationService } from "../../notifications/index.ts";
+import { hashedLockKey, LockKey, withTransaction } from "../../storage/index.ts";
+import { chooseAction } from "./actions/choose-action.ts";
+import { delayAction } from "./actions/delay-action.ts";
+import { endedStep, type Flow, type FlowContext, type FlowModule, HALTED, NEXT, stepFailed, SUSPENDED } from "./actions/flow.ts";
+import { logAction } from "./actions/log-action.ts";
+import { createNotifyAction } from "./actions/notify-action.ts";
+import { parallelAction } from "./actions/parallel-action.ts";
+import { type ActionKind, type ActionModule, type ActionModules, type ActionOf, defaultRetryDelayMs, type LeafKind, type StepContext } from "./actions/step.ts";
+import { stopAction } from "./actions/stop-action.ts";
+import { waitUntilAction } from "./actions/wait-until-action.ts";
+import { webhookAction } from "./actions/webhook-action.ts";
+import { type CompileOptions, type CompiledAutomation, compileAutomation } from "../definitions/compile-automation.ts";
+import { entityReader } from "../definitions/entity-reader.ts";
+import { lockScopeOfRun, promoteNextQueued } from "../runs/run-admission.ts";
+import {
+  type ClaimedRun,
+  claimRun,
+  countAttempt,
+  finishRun,
+  finishStep,
+  loadSteps,
+  requeueRun,
+  type StepRecord,
+  type StepStatus,
+  scheduleRun,
+  settleStep,
+  startStep,
+  waitStep,
+} from "../runs/run-records.ts";
+import { clearWaits, holdWakes } from "../runs/run-waits.ts";
+import { openSecrets } from "../definitions/webhook-secrets.ts";
+
+export interface RunExecutorOptions extends CompileOptions {
+  pool: pg.Pool;
+  /** `entity(kind, id)` in templates and conditions reads current state through these handles. */
+  entities: Pick<EntityRegistry, "entity">;
+  notifications: Pick<NotificationService, "send" | "channels">;
+  /** Opens the webhook secrets the automation store sealed. */
+  box: SecretBox;
+  logger: Logger;
+  /** The clock, in epoch milliseconds. */
+  now?: () => number;
+  /** Pause after the attempt-th failed attempt of a retried step (tests make it 0). */
+  retryDelayMs?: (attempt: number) => number;
+  /** Observes stored outcomes (tests, metrics): called after each write commits. */
+  onEvent?: (event: RunEvent) => void;
+}
+
+export type RunEvent = { runId: string; type: "step"; path: string; status: StepStatus } | { runId: string; type: "run"; status: "succeeded" | "failed" };
+
+export interface RunExecutor {
+  /**
+   * Executes (or resumes) the run; returns when it ended, waits, or was cancelled. Throws on
+   * database errors, so the job is retried. When `interrupt` aborts (the core is stopping),
+   * the step in flight is abandoned unrecorded and the run's job is made due again for
+   * another execution to resume it.
+   */
+  execute(runId: string, interrupt?: AbortSignal): Promise<void>;
+}
+
+// Session-level, on a connection of its own: a second job for the run (a wake while this one
+// executes, or a job unlocked by the lease sweeper while a slow process still runs it) waits
+// here, then finds the stored steps. Released when the connection is (even if it broke).
+const LOCK_RUN = `SELECT pg_advisory_lock(${hashedLockKey("$1")})`;
+const UNLOCK_RUN = `SELECT pg_advisory_unlock(${hashedLockKey("$1")})`;
+
+type RunEnd = { status: "succeeded" | "failed"; error?: string; stopReason?: string | null };
+
+/** The leaf action modules by kind: the executor's, and the one test support runs a step with. */
+export function createActionModules(notifications: Pick<NotificationService, "send" | "channels">): ActionModules {
+  return { log: logAction, webhook: webhookAction, notify: createNotifyAction(notifications), delay: delayAction, stop: stopAction };
+}
+
+export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
+  const { pool } = options;
+  const log = options.logger.child({ component: "run-executor" });
+  const now = options.now ?? Date.now;
+  const retryDelayMs = options.retryDelayMs ?? defaultRetryDelayMs;
+  const emit = (event: RunEvent) => options.onEvent?.(event);
+  const modules = createActionModules(options.notifications);
+  // Compiled once per automation version, not per run.
+  const compiledCache = new Map<string, { version: number; compiled: CompiledAutomation | string }>();
+
+  const compiled = (run: ClaimedRun): CompiledAutomation | string => {
+    const cached = compiledCache.get(run.automationId);
+    if (cached?.version === run.automationVersion) return cached.compiled;
+    let definition: unknown;
+    try {
+      definition = openSecrets(run.definition, options.box, run.automationId);
+    } catch (error) {
+      if (!isVantageError(error)) throw error;
+      return `the webhook secrets cannot be opened: ${error.message}`; // not cached: the key may be fixed
+    }
+    const result = compileAutomation(definition, options);
+    const value = result.ok ? result.compiled : `the definition no longer compiles: ${result.errors.map((issue) => `${issue.path}: ${issue.message}`).join("; ")}`;
+    compiledCache.set(run.automationId, { version: run.automationVersion, compiled: value });
+    return value;
+  };
+
+  // The run's end (its waits gone) and the promotion of the next queued run of its scope
+  // commit together, under the scope's lock like every admission. A run that was no longer
+  // running (cancelled) was ended, and its successor promoted, by whoever cancelled it.
+  const end = async (runId: string, result: RunEnd) => {
+    const ended = await withTransaction(pool, async (tx) => {
+      await lockScopeOfRun(tx, runId);
+      if (!(await finishRun(tx, runId, result))) return false;
+      await clearWaits(tx, runId);
+      await promoteNextQueued(tx, runId);
+      return true;
+    });
+    if (ended) emit({ runId, type: "run", status: result.status });
+  };
+
+  // Holding off wakes while scheduling: one that came meanwhile keeps the job due now.
+  const suspend = (runId: string) =>
+    withTransaction(pool, async (tx) => {
+      await holdWakes(tx, runId);
+      await scheduleRun(tx, runId);
+    });
+
+  /** Log, webhook, notify, delay and stop: prepare, record as running, execute, record the outcome. */
+  const leafStep = async (action: ActionOf<LeafKind>, record: StepRecord | undefined, context: FlowContext): Promise<Flow> => {
+    const ended = endedStep(action, record);
+    if (ended) return ended;
+    const { runId } = context;
+    const { path } = action;
+    if (record?.status === "waiting") {
+      // A delay woken before its due time (another step's was earlier) keeps waiting.
+      if (!record.due) return SUSPENDED;
+      if (!(await settleStep(pool, runId, path, { status: "succeeded" }))) return HALTED;
+      context.emit(path, "succeeded");
+      return NEXT;
+    }
+    const stepContext: StepContext = {
+      runId,
+      path,
+      automation: context.automation,
+      evaluation: context.evaluation,
+      logger: options.logger,
+      now,
+      countAttempt: () => countAttempt(pool, runId, path),
+      // An interrupt ends the pause early (withRetries then stops retrying).
+      backoff: (attempt) => sleep(retryDelayMs(attempt), undefined, { signal: context.interrupt }).catch(() => undefined),
+      signal: context.interrupt,
+    };
+    const prepared = await (modules[action.kind] as ActionModule<LeafKind>)(action, stepContext);
+    if (!(await context.start(path, action.kind, prepared.input))) return HALTED;
+    const outcome = await prepared.execute();
+    // Cut short by the core stopping: left `running`, so the run's next execution (anywhere)
+    // executes it again; a webhook carries the same Idempotency-Key then. A success stands.
+    if (context.interrupt.aborted && outcome.status !== "succeeded") return HALTED;
+    switch (outcome.status) {
+      case "succeeded":
+        await context.finish(path, { status: "succeeded", output: outcome.output });
+        return NEXT;
+      case "failed":
+        await context.finish(path, { status: "failed", output: outcome.output, error: outcome.error });
+        log.warn({ runId, step: path, error: outcome.error, continueOnError: action.continueOnError }, "automation step failed");
+        return stepFailed(path, outcome.error);
+      case "waiting":
+        if (!(await waitStep(pool, runId, path, outcome.delayMs))) return HALTED;
+        context.emit(path, "waiting");
+        return SUSPENDED;
+      case "stopped":
+        await context.finish(path, { status: "succeeded", output: { reason: outcome.reason } });
+        return { type: "stopped", reason: outcome.reason };
+    }
+  };
+
+  /** Dispatch table: how each kind of step runs or resumes. */
+  const STEPS: { [K in ActionKind]: FlowModule<K> } = {
+    log: leafStep,
+    webhook: leafStep,
+    notify: leafStep,
+    delay: leafStep,
+    stop: leafStep,
+    wait_until: waitUntilAction,
+    choose: chooseAction,
+    parallel: parallelAction,
+  };
+
+  /** The run's flow context, less the signal of the branch a step runs in. */
+  const flowContext = (run: ClaimedRun, steps: Map<string, StepRecord>, interrupt: AbortSignal): Omit<FlowContext, "signal"> => {
+    const { id: runId } = run;
+    const context: Omit<FlowContext, "signal"> = {
+      runId,
+      automation: { id: run.automationId, name: run.automationName },
+      pool,
+      entities: options.entities,
+      interrupt,
+      evaluation: {
+        trigger: { id: run.trigger.triggerId, event: run.trigger.event, payload: run.trigger.payload },
+        vars: {},
+        entity: entityReader(options.entities),
+        now: now(),
+      },
+      now,
+      // Each step path is visited once per execution, so the records loaded at its start suffice.
+      async runSequence(actions, signal) {
+        for (const action of actions) {
+          if (signal.aborted) return HALTED;
+          const flow = await (STEPS[action.kind] as FlowModule<ActionKind>)(action, steps.get(action.path), { ...context, signal });
+          if (flow.type === "next" || (flow.type === "failed" && action.continueOnError)) continue;
+          return flow;
+        }
+        return NEXT;
+      },
+      async start(path, kind, input, output) {
+        const started = await startStep(pool, runId, path, kind, input, output);
+        if (started) emit({ runId, type: "step", path, status: "running" });
+        return started;
+      },
+      async finish(path, result) {
+        await finishStep(pool, runId, path, result);
+        emit({ runId, type: "step", path, status: result.status });
+      },
+      emit: (path, status) => emit({ runId, type: "step", path, status }),
+    };
+    return context;
+  };
+
+  const executeLocked = async (runId: string, interrupt: AbortSignal): Promise<void> => {
+    const run = await claimRun(pool, runId);
+    if (!run) return; // ended, queued, cancelled or deleted: a late or repeated job does nothing
+    const automation = compiled(run);
+    if (typeof automation === "string") return end(runId, { status: "failed", error: automation });
+    const context = flowContext(run, await loadSteps(pool, runId), interrupt);
+    const flow = await context.runSequence(automation.actions, interrupt);
+    switch (flow.type) {
+      case "next":
+        return end(runId, { status: "succeeded" });
+      case "stopped":
+        return end(runId, { status: "succeeded", stopReason: flow.reason });
+      case "failed":
+        return end(runId, { status: "failed", error: flow.error });
+      case "suspended":
+        return suspend(runId);
+      case "halted":
+        if (!interrupt.aborted) return log.info({ runId }, "the run is no longer running; stopped at a step boundary");
+        await requeueRun(pool, runId);
+        log.info({ runId }, "interrupted by this core stopping; the run resumes on another core from its last recorded step");
+    }
+  };
+
+  return {
+    execute: (runId, interrupt = new AbortController().signal) => withRunLock(pool, runId, () => executeLocked(runId, interrupt)),
+  };
+}
+
+/** Runs `fn` holding the run's session advisory lock on a connection of its own. */
+async function withRunLock(pool: pg.Pool, runId: string, fn: () => Promise<void>): Promise<void> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query(LOCK_RUN, [LockKey.run(runId)]).catch((error: Error) => {
+      broken = error;
+      throw error;
+    });
+    try {
+      await fn();
+    } finally {
+      await client.query(UNLOCK_RUN, [LockKey.run(runId)]).catch((error: Error) => {
+        broken = error; // destroyed below, which ends the session and with it the lock
+      });
+    }
+  } finally {
+    client.release(broken);
+  }
+}

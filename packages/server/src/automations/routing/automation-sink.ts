@@ -1,0 +1,105 @@
+// The automation engine's sink of the entity router: it decides, the executor executes.
+// For each routed change it first cancels the `for:` timers the change contradicts, then,
+// for each of its event ids, looks the listening triggers up in the in-memory index,
+// validates the payload, evaluates the trigger's filter and the automation's conditions,
+// and records a run (under the automation's mode), a `for:` timer, or a skip with its
+// reason — all in the router's transaction, keyed by (automation, trigger, change), so a
+// redelivered change decides nothing twice.
+import type { ChangeSink, EntityRegistry, RoutedChange, SqlClient } from "../../entities/index.ts";
+import type { Logger } from "../../log.ts";
+import type { AutomationIndex, IndexedTrigger } from "./automation-index.ts";
+import { type DecisionKey, insertSkip, type RunTrigger } from "../runs/automation-runs.ts";
+import { entityReader } from "../definitions/entity-reader.ts";
+import { evaluateMatch } from "./evaluate-match.ts";
+import type { EvaluationContext } from "../expressions/index.ts";
+import { type Decision, startRun } from "../runs/run-admission.ts";
+import { wakeWaitingRuns } from "../runs/run-waits.ts";
+import { cancelTimer, contraryTimers, type PendingTimer, rememberTimer, startTimer, timersOf } from "./trigger-timers.ts";
+import type { TriggerRegistry } from "../triggers/trigger-registry.ts";
+
+export const AUTOMATION_SINK_NAME = "automations";
+
+export interface AutomationSinkOptions {
+  index: Pick<AutomationIndex, "lookup">;
+  triggers: Pick<TriggerRegistry, "get">;
+  /** `entity(kind, id)` in filters and conditions reads current state through these handles. */
+  entities: Pick<EntityRegistry, "entity">;
+  logger: Logger;
+  /** Observes decisions (tests, metrics); called inside the router's transaction, before it commits. */
+  onDecision?: (decision: SinkDecision) => void;
+}
+
+/** A run or a skip decided, or a `for:` timer started or cancelled. */
+export type SinkDecision = Decision | { key: DecisionKey; outcome: "timer"; timerId: string | null } | { key: DecisionKey; outcome: "timer_cancelled"; timerId: string };
+
+export function createAutomationSink(options: AutomationSinkOptions): ChangeSink {
+  const { index, triggers, entities } = options;
+  const log = options.logger.child({ component: "automation-sink" });
+  const observe = (decision: SinkDecision) => options.onDecision?.(decision);
+
+  const decide = async (routed: RoutedChange, eventId: string, matches: readonly IndexedTrigger[], tx: SqlClient, timers: Map<string, PendingTimer[]>) => {
+    const { change } = routed;
+    const definition = triggers.get(eventId);
+    const parsed = definition?.payloadSchema.safeParse(routed.payload);
+    const entity = entityReader(entities);
+    for (const match of matches) {
+      const key: DecisionKey = {
+        automationId: match.automation.id,
+        automationVersion: match.automation.version,
+        triggerId: match.trigger.id,
+        triggerEvent: eventId,
+        changeId: change.changeId,
+      };
+      if (!definition || !parsed?.success) {
+        const issues = parsed?.success === false ? parsed.error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message })) : [];
+        log.warn({ eventId, changeId: change.changeId, issues }, "a routed payload does not match its trigger's schema");
+        const detail = { message: definition ? `the payload does not match the schema of ${eventId}` : `no trigger ${eventId} is registered`, issues };
+        observe({ key, outcome: "skip", reason: "invalid_payload", detail, recorded: await insertSkip(tx, key, "invalid_payload", detail) });
+        continue;
+      }
+      const payload = parsed.data;
+      // `now` is when the change occurred, so a redelivered change is decided the same way.
+      const context: EvaluationContext = { trigger: { id: match.trigger.id, event: eventId, payload }, vars: {}, entity, now: Date.parse(change.occurredAt) };
+      const { forMs } = match.trigger;
+      const verdict = await evaluateMatch(match, context, { filterOnly: forMs !== null });
+      if (!verdict.passed) {
+        observe({ key, outcome: "skip", reason: verdict.reason, detail: verdict.detail, recorded: await insertSkip(tx, key, verdict.reason, verdict.detail, verdict.verdicts) });
+        continue;
+      }
+      const trigger: RunTrigger = {
+        event: eventId,
+        triggerId: match.trigger.id,
+        payload,
+        forMs: match.trigger.forMs,
+        change: { changeId: change.changeId, seq: change.seq, kind: change.kind, id: change.id, occurredAt: change.occurredAt },
+      };
+      if (forMs !== null) {
+        // The conditions are checked when the timer runs out, against the state then.
+        const timer = await startTimer(tx, key, { routed, trigger, verdicts: verdict.verdicts, forMs });
+        if (timer) rememberTimer(timers, timer);
+        observe({ key, outcome: "timer", timerId: timer?.id ?? null });
+        continue;
+      }
+      const { definition: automation } = match.automation.compiled;
+      const contextKey = automation.concurrency === "context" ? definition.contextKey(payload) : null;
+      observe(await startRun(tx, key, { policy: automation, contextKey, trigger, verdicts: verdict.verdicts }));
+    }
+  };
+
+  return {
+    name: AUTOMATION_SINK_NAME,
+    async deliver(batch, tx) {
+      await wakeWaitingRuns(batch, tx);
+      const timers = await timersOf(tx, batch);
+      for (const routed of batch) {
+        for (const timer of contraryTimers(timers, routed, triggers)) {
+          if (await cancelTimer(tx, timer, routed)) observe({ key: timer.key, outcome: "timer_cancelled", timerId: timer.id });
+        }
+        for (const eventId of routed.eventIds) {
+          const matches = index.lookup(eventId);
+          if (matches.length > 0) await decide(routed, eventId, matches, tx, timers);
+        }
+      }
+    },
+  };
+}

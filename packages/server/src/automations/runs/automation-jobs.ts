@@ -1,0 +1,53 @@
+// The engine's contract with the job queue (graphile-worker): task names, payload schemas, job
+// keys and the SQL that adds and removes jobs. Every enqueue goes through here: a typo elsewhere would compile and silently break a wake.
+import { z } from "zod";
+
+/** The graphile-worker tasks of the engine. */
+export const AutomationTask = {
+  /** Executes (or resumes) one run; payload `{ runId }`, job key the run id. */
+  run: "automation.run",
+  /** Fires one `for:` timer; payload `{ timerId }`, job key `timer:<timer id>`. */
+  timer: "automation.trigger-for",
+} as const;
+
+export type AutomationTaskName = (typeof AutomationTask)[keyof typeof AutomationTask];
+
+const payloadSchemas = {
+  [AutomationTask.run]: z.object({ runId: z.uuid() }),
+  [AutomationTask.timer]: z.object({ timerId: z.uuid() }),
+} as const;
+
+/** A job's payload, parsed: one that is not ours is a bug, so this throws (graphile-worker retries and reports it). */
+export function parseJobPayload<Task extends AutomationTaskName>(task: Task, payload: unknown): z.infer<(typeof payloadSchemas)[Task]> {
+  return payloadSchemas[task].parse(payload) as z.infer<(typeof payloadSchemas)[Task]>;
+}
+
+// Job keys. A run's job is keyed by the run id, so adding it again while one waits replaces
+// that one (a wake moves a scheduled job to now), and adding it while one is locked takes the
+// key off the locked job. A timer's key is prefixed, so it can never meet a run's.
+
+/** SQL of a run's job key, from SQL of its id (a uuid column or parameter). */
+const runJobKey = (runIdSql: string): string => `${runIdSql}::text`;
+
+/** SQL of a timer's job key, from SQL of its id. */
+const timerJobKey = (timerIdSql: string): string => `'timer:' || ${timerIdSql}`;
+
+/**
+ * SQL calling `add_job` for a run (a uuid expression); due now unless `runAtSql` is given.
+ * Used inside the statement that writes the run, so the job commits with it.
+ */
+export function addRunJob(runIdSql: string, runAtSql?: string): string {
+  const runAt = runAtSql === undefined ? "" : `, run_at := ${runAtSql}`;
+  return `graphile_worker.add_job('${AutomationTask.run}', json_build_object('runId', ${runIdSql}), job_key := ${runJobKey(runIdSql)}${runAt})`;
+}
+
+/** SQL calling `add_job` for a `for:` timer (a uuid expression), due at `runAtSql`. */
+export function addTimerJob(timerIdSql: string, runAtSql: string): string {
+  return `graphile_worker.add_job('${AutomationTask.timer}', json_build_object('timerId', ${timerIdSql}), run_at := ${runAtSql}, job_key := ${timerJobKey(timerIdSql)})`;
+}
+
+/** SQL calling `remove_job` for a run (a uuid expression); a locked job is left alone (it finds its run ended). */
+export const removeRunJob = (runIdSql: string): string => `graphile_worker.remove_job(${runJobKey(runIdSql)})`;
+
+/** SQL calling `remove_job` for a timer (a uuid expression); a running job finds no timer. */
+export const removeTimerJob = (timerIdSql: string): string => `graphile_worker.remove_job(${timerJobKey(timerIdSql)})`;

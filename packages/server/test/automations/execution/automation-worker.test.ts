@@ -1,0 +1,69 @@
+import { run, type Runner } from "graphile-worker";
+import { describe, expect, it } from "vitest";
+import { createAutomationWorker, createRunExecutor } from "../../../src/automations/index.ts";
+import type { AutomationWorker } from "../../../src/automations/execution/automation-worker.ts";
+import { silentLogger } from "../../../src/log.ts";
+import { createSignal, waitFor } from "../../support/instance.ts";
+import { satelliteCompileOptions } from "../../support/compile-options.ts";
+import { useRunEngine } from "../../support/run-engine.ts";
+
+const engine = useRunEngine("automation-worker", { worker: false });
+
+/**
+ * The real graphile-worker runner, whose promise the test can fail as a long database outage
+ * would (graphile-worker gives up recording a job's end): one failure function per runner.
+ */
+function failableRunQueue(): { runQueue: typeof run; failures: Array<(error: Error) => void> } {
+  const failures: Array<(error: Error) => void> = [];
+  const runQueue: typeof run = async (options) => {
+    const runner = await run(options);
+    const failed = new Promise<never>((_, reject) => failures.push(reject));
+    return { ...runner, promise: Promise.race([runner.promise, failed]) } as Runner;
+  };
+  return { runQueue, failures };
+}
+
+const executor = () =>
+  createRunExecutor({ pool: engine.core.pool, ...satelliteCompileOptions(), entities: engine.core.entities, notifications: engine.notifications, box: engine.routing.box, logger: silentLogger() });
+
+describe("the automation worker", () => {
+  it("replaces a runner that failed, with a new lease, and goes on executing runs", async () => {
+    const { runQueue, failures } = failableRunQueue();
+    const restarted = createSignal();
+    const worker: AutomationWorker = createAutomationWorker({
+      connectionString: engine.db.url,
+      pool: engine.core.pool,
+      instanceId: "automation-worker",
+      executor: executor(),
+      logger: silentLogger(),
+      pollIntervalMs: 50,
+      restartDelayMs: () => 10,
+      runQueue,
+      onRestart: restarted.emit,
+    });
+    engine.workers.push(worker);
+    await worker.start();
+    const first = worker.workerId()!;
+
+    failures[0]!(new Error("Could not completeJobs; queue is in an inconsistent state; aborting."));
+    await waitFor(() => failures.length === 2 && worker.workerId() !== first, restarted.subscribe, 10_000, "a second runner");
+    const { rows: leases } = await engine.core.pool.query<{ worker_id: string }>("SELECT worker_id FROM job_worker_leases");
+    expect(leases.map((lease) => lease.worker_id)).toEqual([worker.workerId()]);
+
+    await engine.saveAutomation([{ webhook: { url: `${engine.receiver.origin}/after-restart` } }]);
+    await engine.loseHeartbeat();
+    await waitFor(() => engine.receiver.requests.length === 1, engine.receiver.subscribe, 10_000, "the run's request");
+    expect(engine.receiver.requests[0]!.path).toBe("/after-restart");
+  });
+
+  it("stops cleanly while it waits to replace a failed runner", async () => {
+    const { runQueue, failures } = failableRunQueue();
+    const worker = createAutomationWorker({ connectionString: engine.db.url, pool: engine.core.pool, instanceId: "automation-worker", executor: executor(), logger: silentLogger(), restartDelayMs: () => 3_600_000, runQueue });
+    await worker.start();
+    failures[0]!(new Error("fatal"));
+    await worker.stop();
+    expect(failures).toHaveLength(1);
+    const { rowCount } = await engine.core.pool.query("SELECT 1 FROM job_worker_leases");
+    expect(rowCount).toBe(0);
+  });
+});

@@ -1,0 +1,453 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type AutomationIndex, AutomationStore, createAutomationIndex, createAutomationSink, createTimerFiring } from "../../../src/automations/index.ts";
+import type { AutomationView } from "../../../src/automations/definitions/automation-store.ts";
+import { compileAutomation } from "../../../src/automations/definitions/compile-automation.ts";
+import { cancelRun } from "../../../src/automations/runs/run-admission.ts";
+import type { SinkDecision } from "../../../src/automations/routing/automation-sink.ts";
+import { listRuns, listSkips } from "../../../src/automations/runs/automation-runs.ts";
+import { AutomationTask } from "../../../src/automations/runs/automation-jobs.ts";
+import type { ChangeSink, RoutedChange } from "../../../src/entities/index.ts";
+import { createSecretBox } from "../../../src/crypto/secret-box.ts";
+import { silentLogger } from "../../../src/log.ts";
+import { SatelliteRegistry, SatelliteService } from "../../../src/satellites/index.ts";
+import { SYSTEM_ACTOR } from "@vantage/protocol";
+import { withTransaction } from "../../../src/storage/index.ts";
+import { createTestDatabase } from "../../support/database.ts";
+import { createSignal, startTestInstance, type TestInstance, waitFor } from "../../support/instance.ts";
+import { satelliteCompileOptions } from "../../support/compile-options.ts";
+
+const LOST = "satellite.heartbeat_lost";
+const CONNECTED = "satellite.connected";
+
+let core: TestInstance;
+let service: SatelliteService;
+let store: AutomationStore;
+let index: AutomationIndex;
+let sink: ChangeSink;
+let clock: number;
+/** Batches the router committed, in order (observed after COMMIT). */
+let routed: RoutedChange[];
+let decisions: SinkDecision[];
+const recorded = (decision: SinkDecision) => ("recorded" in decision ? decision.recorded : undefined);
+/** Event ids the sink looked up in the index, in order. */
+let lookups: string[];
+/** How often the index read the store. */
+let storeReads: number;
+const batches = createSignal();
+const reloaded = createSignal();
+const options = satelliteCompileOptions();
+
+beforeEach(async () => {
+  routed = [];
+  decisions = [];
+  lookups = [];
+  storeReads = 0;
+  clock = Date.parse("2026-11-27T12:00:00.000Z");
+  const db = await createTestDatabase();
+  core = await startTestInstance(db.url, "automation-sink", {
+    observer: {
+      onBatch: (batch) => {
+        routed.push(...batch);
+        batches.emit();
+      },
+    },
+  });
+  service = new SatelliteService({ pool: core.pool, entities: core.entities, now: () => clock });
+  store = new AutomationStore(core.pool, createSecretBox(randomBytes(32)));
+  const countingStore = {
+    listEnabledFor: (events: readonly string[]) => {
+      storeReads += 1;
+      return store.listEnabledFor(events);
+    },
+  };
+  index = createAutomationIndex({ store: countingStore, hub: core.hub, logger: silentLogger(), ...options, onReload: () => reloaded.emit() });
+  await index.start();
+  const spiedIndex = {
+    lookup: (eventId: string) => {
+      lookups.push(eventId);
+      return index.lookup(eventId);
+    },
+  };
+  sink = createAutomationSink({ index: spiedIndex, triggers: options.triggers, entities: core.entities, logger: silentLogger(), onDecision: (decision) => decisions.push(decision) });
+  core.router.addSink(sink);
+  core.router.start();
+});
+
+afterEach(async () => {
+  await index?.stop();
+  await core?.stop();
+});
+
+let named = 0;
+
+/** Saves an automation through the store, as the API does, and waits until the index has it (or, disabled, has reloaded). */
+async function saveAutomation(overrides: Record<string, unknown> = {}): Promise<AutomationView> {
+  named += 1;
+  const result = compileAutomation({ name: `automation-${named}`, triggers: [{ event: LOST }], actions: [{ log: { message: "{{ trigger.payload.name }} is gone" } }], ...overrides }, options);
+  if (!result.ok) throw new Error(JSON.stringify(result.errors));
+  const view = await store.create(result.compiled);
+  await indexed(view, view.enabled);
+  return view;
+}
+
+const inIndex = (view: AutomationView) => view.triggers.some((trigger) => index.lookup(trigger.event).some((match) => match.automation.id === view.id && match.automation.version === view.version));
+
+/** Waits, through the index's reloads (never a sleep), until it holds the automation or not. */
+async function indexed(view: AutomationView, present: boolean): Promise<void> {
+  if (present) {
+    await waitFor(() => inIndex(view), reloaded.subscribe, 5_000, `${view.name} in the index`);
+    return;
+  }
+  // Absent after a reload since the write (a reload that started before it may still end
+  // after this subscribes, holding the automation: wait for one that has it gone).
+  let reloads = 0;
+  await waitFor(() => reloads > 0 && !inIndex(view), (wake) => reloaded.subscribe(() => ((reloads += 1), wake())), 5_000, `a reload without ${view.name}`);
+}
+
+const routedEvents = (satelliteId: string, eventId: string) => routed.filter((r) => r.change.id === satelliteId && r.eventIds.includes(eventId));
+
+/** Resolves once the router committed one more `eventId` change of the satellite than before `act`. */
+async function routedAfter(satelliteId: string, eventId: string, act: () => Promise<unknown>): Promise<RoutedChange> {
+  const before = routedEvents(satelliteId, eventId).length;
+  await act();
+  await waitFor(() => routedEvents(satelliteId, eventId).length > before, batches.subscribe, 10_000, `${eventId} of ${satelliteId} routed`);
+  return routedEvents(satelliteId, eventId).at(-1)!;
+}
+
+/** A satellite (new, or the one named) connects and then misses its heartbeats; resolves once the router committed the heartbeat_lost change. */
+async function loseHeartbeat(existing?: string): Promise<{ satelliteId: string; sessionId: string; lost: RoutedChange }> {
+  const satelliteId = existing ?? (await service.create({ name: `edge-${randomUUID().slice(0, 8)}`, region: "eu-west", tokenHash: "unused" }));
+  const sessionId = randomUUID();
+  await service.markConnected({ satelliteId, sessionId });
+  const lost = await routedAfter(satelliteId, LOST, async () => {
+    clock += 60_000; // past the default 45 s threshold
+    await service.markHeartbeatLost({ satelliteId });
+  });
+  return { satelliteId, sessionId, lost };
+}
+
+/** The satellite connects again; resolves once the router committed it. */
+const reconnect = (satelliteId: string) => routedAfter(satelliteId, CONNECTED, () => service.markConnected({ satelliteId, sessionId: randomUUID() }));
+
+describe("the automation sink of the entity router", () => {
+  it("gives an enabled automation on satellite.heartbeat_lost exactly one pending run, with the trigger payload stored", async () => {
+    const automation = await saveAutomation();
+    const { satelliteId, lost } = await loseHeartbeat();
+    await service.markHeartbeatLost({ satelliteId }); // a second monitor pass changes nothing
+
+    const runs = await listRuns(core.pool, automation.id);
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatchObject({
+      automationVersion: 1,
+      triggerId: "trigger-0",
+      triggerEvent: LOST,
+      changeId: lost.change.changeId,
+      status: "pending",
+      contextKey: null,
+      trigger: {
+        event: LOST,
+        triggerId: "trigger-0",
+        payload: { satelliteId, region: "eu-west", status: "offline", lastSeenAt: "2026-11-27T12:00:00.000Z" },
+        forMs: null,
+        change: { changeId: lost.change.changeId, seq: lost.change.seq, kind: "satellite-connection", id: satelliteId },
+      },
+    });
+    expect(await listSkips(core.pool, automation.id)).toEqual([]);
+    // Its job was enqueued in the same transaction, keyed by the run id.
+    const { rows: jobs } = await core.pool.query("SELECT task_identifier, key FROM graphile_worker.jobs");
+    expect(jobs).toEqual([{ task_identifier: "automation.run", key: runs[0]!.id }]);
+  });
+
+  it("creates no second run or skip when a batch is delivered again", async () => {
+    const fires = await saveAutomation();
+    const filtered = await saveAutomation({ triggers: [{ event: LOST, filter: { compare: { left: "trigger.payload.region", op: "==", right: "'us-east'" } } }] });
+    const { lost } = await loseHeartbeat();
+
+    decisions = [];
+    for (let delivery = 0; delivery < 2; delivery++) await withTransaction(core.pool, (tx) => sink.deliver([lost], tx));
+
+    expect(await listRuns(core.pool, fires.id)).toHaveLength(1);
+    expect(await listSkips(core.pool, filtered.id)).toHaveLength(1);
+    // …and so enqueues no second job.
+    expect((await core.pool.query("SELECT 1 FROM graphile_worker.jobs")).rowCount).toBe(1);
+    expect(decisions.map((decision) => [decision.key.automationId, decision.outcome, recorded(decision)])).toEqual([
+      [fires.id, "run", false],
+      [filtered.id, "skip", false],
+      [fires.id, "run", false],
+      [filtered.id, "skip", false],
+    ]);
+  });
+
+  it("records nothing, and does not fail the batch, for an automation deleted after the index last loaded", async () => {
+    const automation = await saveAutomation();
+    const { lost } = await loseHeartbeat();
+    const stale = index.lookup(LOST);
+    await store.remove(automation.id);
+    const staleSink = createAutomationSink({ index: { lookup: () => stale }, triggers: options.triggers, entities: core.entities, logger: silentLogger(), onDecision: (decision) => decisions.push(decision) });
+    decisions = [];
+    await withTransaction(core.pool, (tx) => staleSink.deliver([{ ...lost, change: { ...lost.change, changeId: randomUUID() } }], tx));
+    expect(decisions.map((decision) => [decision.outcome, recorded(decision)])).toEqual([["run", false]]);
+    expect(await listRuns(core.pool, automation.id)).toEqual([]);
+  });
+
+  it("records a skip filter_false when the trigger's filter is false", async () => {
+    const automation = await saveAutomation({ triggers: [{ id: "lost-in-us", event: LOST, filter: { compare: { left: "trigger.payload.region", op: "==", right: "'us-east'" } } }] });
+    const { lost } = await loseHeartbeat();
+
+    expect(await listRuns(core.pool, automation.id)).toEqual([]);
+    const skips = await listSkips(core.pool, automation.id);
+    expect(skips).toHaveLength(1);
+    expect(skips[0]).toMatchObject({ triggerId: "lost-in-us", triggerEvent: LOST, changeId: lost.change.changeId, reason: "filter_false" });
+  });
+
+  it("records a skip condition_false that names the condition that was false", async () => {
+    const automation = await saveAutomation({
+      conditions: [
+        { compare: { left: "trigger.payload.region", op: "==", right: "'eu-west'" } },
+        // Read through the entity registry: the satellite is offline by now.
+        { compare: { left: "entity('satellite-connection', trigger.payload.satelliteId).status", op: "==", right: "'online'" } },
+      ],
+    });
+    const { lost } = await loseHeartbeat();
+
+    expect(await listRuns(core.pool, automation.id)).toEqual([]);
+    const skips = await listSkips(core.pool, automation.id);
+    expect(skips).toHaveLength(1);
+    expect(skips[0]).toMatchObject({ changeId: lost.change.changeId, reason: "condition_false", detail: { condition: 1, path: "conditions.1", message: "condition 2 false" } });
+  });
+
+  it("runs when every condition holds, reading entity state through the registry", async () => {
+    const automation = await saveAutomation({
+      conditions: [{ compare: { left: "entity('satellite-connection', trigger.payload.satelliteId).status", op: "==", right: "'offline'" } }],
+    });
+    await loseHeartbeat();
+    expect(await listRuns(core.pool, automation.id)).toHaveLength(1);
+    expect(await listSkips(core.pool, automation.id)).toEqual([]);
+  });
+
+  it("gives a disabled automation neither a run nor a skip", async () => {
+    const disabled = await saveAutomation({ enabled: false });
+    const enabled = await saveAutomation();
+    await loseHeartbeat();
+
+    expect(await listRuns(core.pool, enabled.id)).toHaveLength(1);
+    expect(await listRuns(core.pool, disabled.id)).toEqual([]);
+    expect(await listSkips(core.pool, disabled.id)).toEqual([]);
+  });
+
+  it("picks up an automation created and then enabled through the store, through NOTIFY, without a restart", async () => {
+    expect(index.lookup(LOST)).toEqual([]);
+    const automation = await saveAutomation({ enabled: false });
+    const first = await loseHeartbeat();
+
+    const enabled = await store.setEnabled(automation.id, true);
+    await indexed(enabled, true);
+    const second = await loseHeartbeat();
+
+    const runs = await listRuns(core.pool, automation.id);
+    expect(runs.map((run) => run.changeId)).toEqual([second.lost.change.changeId]);
+    expect(runs.map((run) => run.changeId)).not.toContain(first.lost.change.changeId);
+
+    const disabled = await store.setEnabled(automation.id, false);
+    await indexed(disabled, false);
+    await loseHeartbeat();
+    expect(await listRuns(core.pool, automation.id)).toHaveLength(1);
+  });
+
+  it("reloads the index when the notification connection comes back", async () => {
+    const automation = await saveAutomation();
+    // Written without a NOTIFY (as if it was missed during a reconnect): only a reload sees it.
+    await core.pool.query("UPDATE automations SET enabled = false WHERE id = $1", [automation.id]);
+    expect(inIndex(automation)).toBe(true);
+    await core.pool.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND query ILIKE 'LISTEN%'", [core.name]);
+    await waitFor(() => !inIndex(automation), reloaded.subscribe, 10_000, "a reload after the reconnect");
+  });
+
+  it("stores the satellite id as context_key under concurrency: context", async () => {
+    const automation = await saveAutomation({ concurrency: "context" });
+    const { satelliteId } = await loseHeartbeat();
+    const runs = await listRuns(core.pool, automation.id);
+    expect(runs.map((run) => run.contextKey)).toEqual([satelliteId]);
+  });
+
+  it("looks triggers up by event id and never evaluates an automation on another event", async () => {
+    const onLost = await saveAutomation();
+    // If it were evaluated for heartbeat_lost it would record a skip (its filter reads the entity and is false).
+    const onConnected = await saveAutomation({
+      triggers: [{ event: CONNECTED, filter: { compare: { left: "entity('satellite-connection', trigger.payload.satelliteId).region", op: "==", right: "'nowhere'" } } }],
+    });
+    const readsBefore = storeReads;
+    lookups = [];
+    const { lost } = await loseHeartbeat();
+
+    const decidedFor = (changeId: string) => decisions.filter((decision) => decision.key.changeId === changeId).map((decision) => decision.key.automationId);
+    expect(decidedFor(lost.change.changeId)).toEqual([onLost.id]);
+    // Each routed change asked the index for its own event ids, nothing else; the store was not read per event.
+    expect(lookups).toEqual([CONNECTED, LOST]);
+    expect(storeReads).toBe(readsBefore);
+    // The connected change did reach the other automation (and its false filter).
+    expect((await listSkips(core.pool, onConnected.id)).map((skip) => skip.triggerEvent)).toEqual([CONNECTED]);
+    expect(await listSkips(core.pool, onLost.id)).toEqual([]);
+  });
+});
+
+const statuses = async (automation: AutomationView) => (await listRuns(core.pool, automation.id)).reverse().map((run) => run.status);
+const skipReasons = async (automation: AutomationView) => (await listSkips(core.pool, automation.id)).reverse().map((skip) => skip.reason);
+const jobKeys = async () => (await core.pool.query<{ key: string }>("SELECT key FROM graphile_worker.jobs ORDER BY key")).rows.map((row) => row.key);
+
+describe("run modes and maxRuns, decided by the sink", () => {
+  it("single: skips a trigger while a run is active and records why, naming the active run", async () => {
+    const automation = await saveAutomation({ mode: "single" });
+    await loseHeartbeat();
+    await loseHeartbeat();
+    const [active] = await listRuns(core.pool, automation.id);
+    expect(await statuses(automation)).toEqual(["pending"]);
+    const [skip] = await listSkips(core.pool, automation.id);
+    expect(skip).toMatchObject({ reason: "busy", detail: { message: "mode single: a run is already active", activeRunId: active!.id } });
+  });
+
+  it("restart: cancels the active run (and its job) and starts the new one", async () => {
+    const automation = await saveAutomation({ mode: "restart" });
+    await loseHeartbeat();
+    await loseHeartbeat();
+    const [newer, older] = await listRuns(core.pool, automation.id);
+    expect([older!.status, newer!.status]).toEqual(["cancelled", "pending"]);
+    expect(older!.error).toBe(`restarted: superseded by run ${newer!.id}`);
+    expect(await jobKeys()).toEqual([newer!.id]);
+    expect(await skipReasons(automation)).toEqual([]);
+  });
+
+  it("queued: queues behind the active run up to maxRuns, skips beyond, and starts the oldest queued run when one ends", async () => {
+    const automation = await saveAutomation({ mode: "queued", maxRuns: 3 });
+    for (let index = 0; index < 4; index++) await loseHeartbeat();
+    expect(await statuses(automation)).toEqual(["pending", "queued", "queued"]);
+    expect(await skipReasons(automation)).toEqual(["max_runs"]);
+    const [third, second, first] = await listRuns(core.pool, automation.id);
+    expect(await jobKeys()).toEqual([first!.id]);
+
+    await withTransaction(core.pool, (tx) => cancelRun(tx, first!.id, "test"));
+    expect(await statuses(automation)).toEqual(["cancelled", "pending", "queued"]);
+    expect(await jobKeys()).toEqual([second!.id]);
+    // Cancelling a queued run starts nothing while another is pending.
+    await withTransaction(core.pool, (tx) => cancelRun(tx, third!.id, "test"));
+    expect(await statuses(automation)).toEqual(["cancelled", "pending", "cancelled"]);
+    expect(await jobKeys()).toEqual([second!.id]);
+  });
+
+  it("parallel: starts runs side by side up to maxRuns, then skips with max_runs", async () => {
+    const automation = await saveAutomation({ mode: "parallel", maxRuns: 2 });
+    for (let index = 0; index < 3; index++) await loseHeartbeat();
+    expect(await statuses(automation)).toEqual(["pending", "pending"]);
+    expect(await skipReasons(automation)).toEqual(["max_runs"]);
+    expect((await listSkips(core.pool, automation.id))[0]!.detail).toEqual({ message: "mode parallel: 2 runs active (maxRuns 2)" });
+  });
+
+  it("concurrency context: keeps two satellites independent, and one satellite's runs single", async () => {
+    const automation = await saveAutomation({ mode: "single", concurrency: "context" });
+    const { satelliteId: a } = await loseHeartbeat();
+    const { satelliteId: b } = await loseHeartbeat();
+    await reconnect(a);
+    await loseHeartbeat(a);
+    const runs = await listRuns(core.pool, automation.id);
+    expect(runs.map((run) => [run.contextKey, run.status])).toEqual([
+      [b, "pending"],
+      [a, "pending"],
+    ]);
+    expect(await skipReasons(automation)).toEqual(["busy"]);
+  });
+
+  it("records automation_disabled when the automation was disabled after the index last loaded", async () => {
+    const automation = await saveAutomation();
+    // Disabled behind the index's back (no notice): the index still routes to it.
+    await core.pool.query("UPDATE automations SET enabled = false WHERE id = $1", [automation.id]);
+    const { lost } = await loseHeartbeat();
+    expect(await listRuns(core.pool, automation.id)).toEqual([]);
+    expect(await listSkips(core.pool, automation.id)).toMatchObject([{ reason: "automation_disabled", changeId: lost.change.changeId }]);
+  });
+
+  it("stores the verdict of the filter and of each condition with the run", async () => {
+    const automation = await saveAutomation({
+      triggers: [{ event: LOST, filter: { compare: { left: "trigger.payload.region", op: "==", right: "'eu-west'" } } }],
+      conditions: [{ compare: { left: "trigger.payload.status", op: "==", right: "'offline'" } }, { not: { compare: { left: 1, op: "==", right: 2 } } }],
+    });
+    await loseHeartbeat();
+    const [run] = await listRuns(core.pool, automation.id);
+    expect(run!.verdicts).toEqual([
+      { path: "triggers.0.filter", passed: true },
+      { path: "conditions.0", passed: true },
+      { path: "conditions.1", passed: true },
+    ]);
+  });
+});
+
+const timers = async () =>
+  (await core.pool.query<{ id: string; entity_id: string; due_at: Date }>("SELECT id, entity_id, due_at FROM automation_trigger_timers ORDER BY created_at")).rows;
+
+describe("triggers with `for:`", () => {
+  const fire = (timerId: string) => createTimerFiring({ pool: core.pool, index, triggers: options.triggers, entities: core.entities, logger: silentLogger() })(timerId);
+
+  it("start a durable timer, due when the duration has passed since the change, instead of a run", async () => {
+    const automation = await saveAutomation({ triggers: [{ event: LOST, for: "5m" }] });
+    const { satelliteId, lost } = await loseHeartbeat();
+    expect(await listRuns(core.pool, automation.id)).toEqual([]);
+    const [timer] = await timers();
+    expect(timer).toMatchObject({ entity_id: satelliteId, due_at: new Date(Date.parse(lost.change.occurredAt) + 300_000) });
+    const { rows: jobs } = await core.pool.query<{ task_identifier: string; key: string; run_at: Date }>("SELECT task_identifier, key, run_at FROM graphile_worker.jobs");
+    expect(jobs).toEqual([{ task_identifier: AutomationTask.timer, key: `timer:${timer!.id}`, run_at: timer!.due_at }]);
+  });
+
+  it("fire a run with the original change's payload when the timer runs out, once however often it is fired", async () => {
+    const automation = await saveAutomation({ triggers: [{ event: LOST, for: "5m" }] });
+    const { satelliteId, lost } = await loseHeartbeat();
+    const [timer] = await timers();
+    await fire(timer!.id);
+    await fire(timer!.id);
+    const runs = await listRuns(core.pool, automation.id);
+    expect(runs).toMatchObject([{ status: "pending", changeId: lost.change.changeId, trigger: { forMs: 300_000, payload: { satelliteId } } }]);
+    expect(await timers()).toEqual([]);
+  });
+
+  it("are cancelled by a contrary change of the same entity, which records why nothing fired", async () => {
+    const automation = await saveAutomation({ triggers: [{ event: LOST, for: "5m" }] });
+    const { satelliteId, lost } = await loseHeartbeat();
+    const [timer] = await timers();
+    const connected = await reconnect(satelliteId);
+    expect(await timers()).toEqual([]);
+    expect((await core.pool.query("SELECT 1 FROM graphile_worker.jobs")).rowCount).toBe(0);
+    await fire(timer!.id); // a job already running when the timer was cancelled fires nothing
+    expect(await listRuns(core.pool, automation.id)).toEqual([]);
+    const [skip] = await listSkips(core.pool, automation.id);
+    expect(skip).toMatchObject({ reason: "for_cancelled", changeId: lost.change.changeId, detail: { cancelledBy: connected.change.changeId } });
+    expect(skip!.detail.message).toMatch(/stopped matching after .* of its 300 s: it emitted satellite.connected/);
+  });
+
+  it("keep counting while the entity still matches: a heartbeat loss followed by the connection closing is one outage", async () => {
+    await saveAutomation({ triggers: [{ event: LOST, for: "5m" }] });
+    const { satelliteId, sessionId } = await loseHeartbeat();
+    await routedAfter(satelliteId, "satellite.disconnected", () => service.markDisconnected({ satelliteId, sessionId }));
+    expect((await timers()).map((timer) => timer.entity_id)).toEqual([satelliteId]);
+  });
+
+  it("are not cancelled by a change that emits no event, nor by another entity's change", async () => {
+    await saveAutomation({ triggers: [{ event: LOST, for: "5m" }] });
+    const { satelliteId } = await loseHeartbeat();
+    await loseHeartbeat(); // another satellite: a second timer
+    const registry = new SatelliteRegistry({ pool: core.pool, satellites: service, now: () => clock });
+    await registry.update(satelliteId, { name: `renamed-${randomUUID().slice(0, 8)}` }, { actor: SYSTEM_ACTOR });
+    await waitFor(() => routed.some((r) => r.change.id === satelliteId && r.change.changedFields.includes("name")), batches.subscribe, 10_000, "the rename routed");
+    expect((await timers()).length).toBe(2);
+  });
+
+  it("re-check the filter and the conditions against the state when the timer runs out", async () => {
+    const automation = await saveAutomation({
+      triggers: [{ event: LOST, for: "5m" }],
+      conditions: [{ compare: { left: "entity('satellite-connection', trigger.payload.satelliteId).name", op: "==", right: "'still-here'" } }],
+    });
+    await loseHeartbeat();
+    const [timer] = await timers();
+    await fire(timer!.id);
+    expect(await listRuns(core.pool, automation.id)).toEqual([]);
+    expect(await listSkips(core.pool, automation.id)).toMatchObject([{ reason: "condition_false", verdicts: [{ path: "conditions.0", passed: false }] }]);
+  });
+});
