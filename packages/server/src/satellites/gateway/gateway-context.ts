@@ -3,8 +3,8 @@
 import type { Assignment, ResultFrame } from "@vantage/protocol";
 import type { Logger } from "../../log.ts";
 import type { HeartbeatBuffer } from "../heartbeat-buffer.ts";
-import type { SatelliteService } from "../service.ts";
 import type { FailureLimit, FailureLimiter, VerifyOptions } from "../../auth/index.ts";
+import type { ConnectionEdges } from "./connection-edges.ts";
 import type { GatewayMetrics } from "./gateway-metrics.ts";
 import type { ResultDeduplicator } from "./result-deduplicator.ts";
 import type { SatelliteConnection } from "./satellite-connection.ts";
@@ -34,7 +34,8 @@ export interface GatewayContext {
   /** This core process, recorded as the holder of each satellite it connects. */
   instanceId: string | undefined;
   now: () => number;
-  satellites: Pick<SatelliteService, "markConnected" | "markDisconnected">;
+  /** Records the sockets' connected and disconnected edges, coalesced into batches. */
+  edges: ConnectionEdges;
   heartbeats: Pick<HeartbeatBuffer, "record">;
   authenticate: AuthenticateSatellite;
   assignmentsFor: AssignmentsFor;

@@ -10,9 +10,9 @@ import type { NotificationHub } from "../../cluster/notification-hub.ts";
 import type { Logger } from "../../log.ts";
 import type { HeartbeatBuffer } from "../heartbeat-buffer.ts";
 import { SATELLITE_REVOKED_CHANNEL, parseRevocation } from "../revocations.ts";
-import type { SatelliteService } from "../service.ts";
 import { type ClientAddressOf, createClientAddressOf, type FailureLimit, FailureLimiter } from "../../auth/index.ts";
 import type { AssignmentsFor, AuthenticateSatellite, GatewayContext, ResultSink } from "./gateway-context.ts";
+import { type ConnectionEdgesOptions, createConnectionEdges, type EdgeRecorder } from "./connection-edges.ts";
 import { createGatewayMetrics } from "./gateway-metrics.ts";
 import { ResultDeduplicator } from "./result-deduplicator.ts";
 import { SatelliteConnection } from "./satellite-connection.ts";
@@ -20,7 +20,10 @@ import { SatelliteConnection } from "./satellite-connection.ts";
 export const SATELLITE_GATEWAY_PATH = "/ws/satellite";
 
 export interface SatelliteGatewayOptions {
-  satellites: Pick<SatelliteService, "markConnected" | "markDisconnected">;
+  /** Records connects and closes, many in one transaction (see connection-edges.ts). */
+  satellites: EdgeRecorder;
+  /** How connects and closes are coalesced (default: 2 ms after the previous batch, 1,000 at most). */
+  edgeBatching?: ConnectionEdgesOptions;
   /** Where heartbeats go: they never touch the database one by one. Flushed once more on stop, before the handover. */
   heartbeats: Pick<HeartbeatBuffer, "record" | "flush">;
   /** Checks hello credentials (the registry's verifyCredentials). */
@@ -117,7 +120,7 @@ export function createSatelliteGateway(options: SatelliteGatewayOptions): Satell
     logger: log,
     instanceId: options.instanceId,
     now,
-    satellites: options.satellites,
+    edges: createConnectionEdges(options.satellites, options.edgeBatching),
     heartbeats: options.heartbeats,
     authenticate: options.authenticate,
     assignmentsFor: options.assignmentsFor ?? noAssignments,
