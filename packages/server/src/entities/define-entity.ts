@@ -45,8 +45,6 @@ const LAST_TRANSITION = `
   WHERE kind = $1 AND entity_id = $2 AND field = $3
   ORDER BY seq DESC LIMIT 1`;
 
-const json = (value: unknown) => (value === null ? null : JSON.stringify(value));
-
 interface PendingChange {
   changeId: string;
   id: string;
