@@ -45,8 +45,11 @@ function closeBatchesSent(count: number): Promise<void> {
   });
 }
 
+let databaseUrl: string;
+
 beforeAll(async () => {
   const db = await createTestDatabase();
+  databaseUrl = db.url;
   core = await startSatelliteCore(db.url, "storm", {
     monitor: false,
     // One client address connects the whole storm here; a wide window makes the batches
@@ -115,6 +118,8 @@ describe("a reconnect storm", () => {
   it("records nothing for a close that reaches the database after its satellite reconnected", async () => {
     const credentials = await core.createSatellite();
     const { satellite: before } = await connectFakeSatellite(core.url, credentials);
+    // Its hello counted as a heartbeat: written now, so no flush lands inside the reconnect's transaction.
+    await core.heartbeats.flush();
     let release!: () => void;
     closesHeld = new Promise((resolve) => (release = resolve));
     try {
@@ -136,6 +141,42 @@ describe("a reconnect storm", () => {
     } finally {
       closesHeld = undefined;
       release();
+    }
+  });
+
+  it("does not refuse sockets from an address whose earlier satellites proved their tokens and wait for their connect batch", async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const entered: string[] = [];
+    let bothEntered!: () => void;
+    const waiting = new Promise<void>((resolve) => (bothEntered = resolve));
+    const nat = await startSatelliteCore(databaseUrl, "storm-nat", {
+      monitor: false,
+      gateway: {
+        maxUnauthenticatedPerAddress: 2,
+        satellites: {
+          markConnectedMany: async (inputs) => {
+            entered.push(...inputs.map((input) => input.satelliteId));
+            if (entered.length === 2) bothEntered();
+            await held;
+            return nat.satellites.markConnectedMany(inputs);
+          },
+          markDisconnectedMany: (inputs) => nat.satellites.markDisconnectedMany(inputs),
+        },
+      },
+    });
+    try {
+      const fleet = await Promise.all(Array.from({ length: 3 }, () => nat.createSatellite()));
+      const early = fleet.slice(0, 2).map((credentials) => connectFakeSatellite(nat.url, credentials));
+      await waiting; // both authenticated, their connected edges held
+      const late = connectFakeSatellite(nat.url, fleet[2]!);
+      release();
+      const welcomed = await Promise.all([...early, late]);
+      expect(welcomed.map(({ welcome }) => welcome.type)).toEqual(["welcome", "welcome", "welcome"]);
+      await Promise.all(welcomed.map(({ satellite }) => satellite.close()));
+    } finally {
+      release();
+      await nat.stop();
     }
   });
 });

@@ -52,6 +52,8 @@ export interface GatewayContext {
   closeGraceMs: number;
   /** Runs connects of one satellite one after another. */
   serializeConnects(satelliteId: string, connect: () => Promise<void>): Promise<void>;
+  /** The connection's credentials checked out: it no longer counts against its address's limit. */
+  authenticated(connection: SatelliteConnection): void;
   /** The connection is now the satellite's socket on this process; an older one is replaced. */
   register(connection: SatelliteConnection): void;
   /** The socket closed; `settled` resolves once its disconnect was recorded. */

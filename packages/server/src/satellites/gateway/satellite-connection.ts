@@ -296,6 +296,7 @@ export class SatelliteConnection {
     }
     attempt?.succeeded();
     if (this.isClosed()) return;
+    context.authenticated(this);
     this.satelliteId = satellite.id;
     this.sessionId = randomUUID();
     // Per satellite, in order: the session registered here is the one that owns the row.

@@ -50,7 +50,7 @@ export interface SatelliteGatewayOptions {
    * hash is refused unchecked (default 10 a minute). Cheap checks (SHA-256 tokens) always run.
    */
   authFailureLimit?: FailureLimit;
-  /** Sockets one client address may hold open before their welcome (default 32); more are refused with HTTP 429. */
+  /** Sockets one client address may hold open before their credentials checked out (default 32); more are refused with HTTP 429. */
   maxUnauthenticatedPerAddress?: number;
   /** Unsent output a socket may hold before it is cut off as not reading (default 4 MiB). */
   maxSendBufferBytes?: number;
@@ -101,11 +101,16 @@ export function createSatelliteGateway(options: SatelliteGatewayOptions): Satell
   /** Every socket from upgrade to close, authenticated or not. */
   const sockets = new Set<SatelliteConnection>();
   const settling = new Set<Promise<void>>();
-  /** Sockets not yet welcomed, and their count by client address: one address cannot hold thousands. */
-  const awaitingWelcome = new Set<SatelliteConnection>();
+  /**
+   * Sockets whose credentials were not checked yet, and their count by client address: one
+   * address cannot hold thousands. A socket leaves once its token checked out, not at its
+   * welcome: in a storm its connected edge waits for a batch, and satellites behind one NAT
+   * that proved who they are must not be refused for that.
+   */
+  const unchecked = new Set<SatelliteConnection>();
   const unauthenticated = new Map<string, number>();
-  const welcomedOrClosed = (connection: SatelliteConnection) => {
-    if (!awaitingWelcome.delete(connection)) return;
+  const authenticatedOrClosed = (connection: SatelliteConnection) => {
+    if (!unchecked.delete(connection)) return;
     const left = unauthenticated.get(connection.address)! - 1;
     if (left === 0) unauthenticated.delete(connection.address);
     else unauthenticated.set(connection.address, left);
@@ -143,8 +148,9 @@ export function createSatelliteGateway(options: SatelliteGatewayOptions): Satell
       return next;
     },
 
+    authenticated: authenticatedOrClosed,
+
     register(connection) {
-      welcomedOrClosed(connection);
       const previous = sessions.get(connection.satelliteId!);
       sessions.set(connection.satelliteId!, connection);
       // Its close is stale by now (this session owns the row) and records nothing.
@@ -152,7 +158,7 @@ export function createSatelliteGateway(options: SatelliteGatewayOptions): Satell
     },
 
     closed(connection, settled) {
-      welcomedOrClosed(connection);
+      authenticatedOrClosed(connection);
       sockets.delete(connection);
       if (sessions.get(connection.satelliteId!) === connection) sessions.delete(connection.satelliteId!);
       settling.add(settled);
@@ -190,7 +196,7 @@ export function createSatelliteGateway(options: SatelliteGatewayOptions): Satell
       // Finds peers that vanished without a FIN (power loss, NAT drop) so their sockets close.
       request.socket.setKeepAlive(true, 30_000);
       const connection = new SatelliteConnection(ws, address, context);
-      awaitingWelcome.add(connection);
+      unchecked.add(connection);
       unauthenticated.set(address, (unauthenticated.get(address) ?? 0) + 1);
       sockets.add(connection);
     });
