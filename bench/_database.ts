@@ -1,5 +1,7 @@
 // Helpers shared by the benchmarks: a migrated scratch database (BENCH_DATABASE_URL's
-// server, or an embedded PostgreSQL), a throughput loop and a table printer.
+// server, or an embedded PostgreSQL), a throughput loop, a wait sampler and a table printer.
+import { setTimeout as sleep } from "node:timers/promises";
+import type pg from "pg";
 import { startScratchPostgres } from "../packages/server/src/storage/scratch-postgres.ts";
 
 export interface BenchDatabase {
@@ -48,4 +50,36 @@ export function table(rows: Array<Record<string, string | number>>): string {
   const widths = columns.map((column) => Math.max(column.length, ...rows.map((row) => String(row[column]).length)));
   const line = (cells: string[]) => cells.map((cell, i) => cell.padStart(widths[i]!)).join("  ");
   return [line(columns), line(widths.map((w) => "-".repeat(w))), ...rows.map((row) => line(columns.map((c) => String(row[c]))))].join("\n");
+}
+
+/**
+ * Samples what the database's busy sessions are doing until stopped: the wait of an active
+ * one (`running` when on CPU), or its state (`idle in transaction`: between statements of an
+ * open transaction, holding its locks); and whatever `extra` counts that the database cannot
+ * see (e.g. queries waiting for a pool connection). Returns the mean number in each, most first.
+ */
+export function sampleDatabaseWaits(pool: pg.Pool, extra: () => Array<[string, number]> = () => [], everyMs = 20): { stop(): Promise<Array<[string, number]>> } {
+  const totals = new Map<string, number>();
+  const add = (wait: string, n: number) => totals.set(wait, (totals.get(wait) ?? 0) + n);
+  let samples = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const { rows } = await pool.query<{ wait: string; n: number }>(
+        `SELECT CASE WHEN state = 'active' THEN coalesce(wait_event_type || ':' || wait_event, 'running') ELSE state END AS wait, count(*)::int AS n
+         FROM pg_stat_activity WHERE datname = current_database() AND state NOT IN ('idle', 'disabled') AND pid <> pg_backend_pid() GROUP BY 1`,
+      );
+      for (const { wait, n } of rows) add(wait, n);
+      for (const [wait, n] of extra()) add(wait, n);
+      samples++;
+      await sleep(everyMs);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return [...totals].map(([wait, n]): [string, number] => [wait, n / samples]).sort((a, b) => b[1] - a[1]);
+    },
+  };
 }

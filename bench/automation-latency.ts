@@ -11,7 +11,7 @@ import type pg from "pg";
 import { silentLogger } from "../packages/server/src/log.ts";
 import { type Core, type CoreOptions, startCore } from "../packages/server/src/main.ts";
 import { createPool } from "../packages/server/src/storage/index.ts";
-import { openBenchDatabase, table } from "./_database.ts";
+import { openBenchDatabase, sampleDatabaseWaits, table } from "./_database.ts";
 
 const { values } = parseArgs({
   options: {
@@ -82,35 +82,9 @@ async function clockOffset(pool: pg.Pool): Promise<{ offsetMs: number; uncertain
   return best;
 }
 
-/**
- * Samples what the database's busy sessions are doing until stopped: the wait of an active
- * one (`running` when on CPU), or its state (`idle in transaction`: between statements of an
- * open transaction, holding its locks); and, invisible to the database, the queries waiting
- * for a connection of each core's pool. Returns the mean number in each, most first.
- */
-function sampleWaits(pool: pg.Pool, cores: readonly Core[], everyMs = 20): { stop(): Promise<Array<[string, number]>> } {
-  const totals = new Map<string, number>();
-  let samples = 0;
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const { rows } = await pool.query<{ wait: string; n: number }>(
-        `SELECT CASE WHEN state = 'active' THEN coalesce(wait_event_type || ':' || wait_event, 'running') ELSE state END AS wait, count(*)::int AS n
-         FROM pg_stat_activity WHERE datname = current_database() AND state NOT IN ('idle', 'disabled') AND pid <> pg_backend_pid() GROUP BY 1`,
-      );
-      for (const { wait, n } of rows) totals.set(wait, (totals.get(wait) ?? 0) + n);
-      cores.forEach((core, i) => totals.set(`core ${i + 1} pool queue`, (totals.get(`core ${i + 1} pool queue`) ?? 0) + core.database.pool.waitingCount));
-      samples++;
-      await sleep(everyMs);
-    }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await loop;
-      return [...totals].map(([wait, n]): [string, number] => [wait, n / samples]).sort((a, b) => b[1] - a[1]);
-    },
-  };
+/** The database's busy sessions by what they wait on, and each core's pool queue, sampled until stopped. */
+function sampleWaits(pool: pg.Pool, cores: readonly Core[]) {
+  return sampleDatabaseWaits(pool, () => cores.map((core, i): [string, number] => [`core ${i + 1} pool queue`, core.database.pool.waitingCount]));
 }
 
 interface Scenario {

@@ -15,7 +15,7 @@ import pg from "pg";
 import WebSocket from "ws";
 import { hashToken } from "../packages/server/src/auth/index.ts";
 import { findFreePort } from "../packages/server/src/storage/embedded-postgres.ts";
-import { openBenchDatabase, table } from "./_database.ts";
+import { openBenchDatabase, sampleDatabaseWaits, table } from "./_database.ts";
 
 const { values } = parseArgs({
   options: {
@@ -25,6 +25,8 @@ const { values } = parseArgs({
     "silent-percent": { type: "string", default: "10" },
     "connect-concurrency": { type: "string", default: "200" },
     "storm-concurrency": { type: "string", default: "500" },
+    /** Writes a V8 CPU profile of the core process into this folder when it exits. */
+    "cpu-prof-dir": { type: "string" },
   },
 });
 const fleetSize = Number(values.satellites);
@@ -181,6 +183,12 @@ async function metricValue(url: string, name: string): Promise<number> {
   return line ? Number(line.split(" ").at(-1)) : 0;
 }
 
+/** Transactions committed in the bench database so far (pg_stat_database; updated within about a second). */
+async function committedTransactions(pool: pg.Pool): Promise<number> {
+  const { rows } = await pool.query<{ xact: string }>("SELECT xact_commit AS xact FROM pg_stat_database WHERE datname = current_database()");
+  return Number(rows[0]!.xact);
+}
+
 /** Where the run is, on stderr: a long run shows it is moving. */
 function progress(phase: string): void {
   process.stderr.write(`… ${phase}\n`);
@@ -201,7 +209,8 @@ async function main() {
   const baseline = await runBaseline(ids);
 
   const port = await findFreePort();
-  const core = spawn(process.execPath, [VANTAGE_BIN, "server", "--port", String(port), "--log-format", "json", "--log-level", "warn"], {
+  const profile = values["cpu-prof-dir"] ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof-dir"]}`] : [];
+  const core = spawn(process.execPath, [...profile, VANTAGE_BIN, "server", "--port", String(port), "--log-format", "json", "--log-level", "warn"], {
     env: { ...process.env, DATABASE_URL: database.url, VANTAGE_HEARTBEAT_INTERVAL_MS: String(heartbeatMs), VANTAGE_TRUSTED_PROXIES: "127.0.0.1" },
     stdio: ["ignore", "ignore", "inherit"],
   });
@@ -214,7 +223,7 @@ async function main() {
   progress("core: connecting the fleet, then steady state");
   const { fleet, perSecond } = await connectFleet(`ws://127.0.0.1:${port}/ws/satellite`, ids);
   await sleep(2 * heartbeatMs); // every satellite has heartbeated at least once
-  const statsBefore = await pool.query<{ xact: string }>("SELECT xact_commit AS xact FROM pg_stat_database WHERE datname = current_database()");
+  const xactBefore = await committedTransactions(pool);
   const flushesBefore = await metricValue(url, "vantage_satellite_heartbeat_flush_duration_seconds_count");
   const beatsBefore = await metricValue(url, "vantage_satellite_heartbeats_received_total");
   const windowStart = performance.now();
@@ -222,8 +231,7 @@ async function main() {
   const windowSeconds = (performance.now() - windowStart) / 1000;
   const flushes = (await metricValue(url, "vantage_satellite_heartbeat_flush_duration_seconds_count")) - flushesBefore;
   const beats = (await metricValue(url, "vantage_satellite_heartbeats_received_total")) - beatsBefore;
-  const statsAfter = await pool.query<{ xact: string }>("SELECT xact_commit AS xact FROM pg_stat_database WHERE datname = current_database()");
-  const transactions = Number(statsAfter.rows[0]!.xact) - Number(statsBefore.rows[0]!.xact);
+  const transactions = (await committedTransactions(pool)) - xactBefore;
 
   progress("core: part of the fleet falls silent");
   // 10 % fall silent but keep their sockets open: only the heartbeat monitor can notice.
@@ -258,10 +266,18 @@ async function main() {
   fleet.forEach((satellite) => satellite.close());
   const retriesBefore = retries;
   const coreBefore = sampleProcess(core.pid!);
+  const benchBefore = process.cpuUsage();
+  const stormXactBefore = await committedTransactions(pool);
+  const stormWaits = sampleDatabaseWaits(pool);
   const stormStarted = performance.now();
   const { fleet: returned } = await connectFleet(`ws://127.0.0.1:${port}/ws/satellite`, ids, stormConcurrency);
   const stormSeconds = (performance.now() - stormStarted) / 1000;
   const stormCpuPercent = ((sampleProcess(core.pid!).cpuSeconds - coreBefore.cpuSeconds) / stormSeconds) * 100;
+  const benchCpu = process.cpuUsage(benchBefore);
+  // This process plays the whole fleet: near 100 % it, not the core, sets the pace.
+  const benchCpuPercent = ((benchCpu.user + benchCpu.system) / 1e6 / stormSeconds) * 100;
+  const waits = (await stormWaits.stop()).map(([wait, n]) => `${wait} ${n.toFixed(1)}`);
+  const stormTransactions = (await committedTransactions(pool)) - stormXactBefore;
   const { rows: online } = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM satellites WHERE last_connection_event = 'connected'");
 
   returned.forEach((satellite) => satellite.close());
@@ -288,7 +304,8 @@ async function main() {
   console.log(
     `reconnect storm: ${fleetSize} satellites cut at once, all welcomed again in ${stormSeconds.toFixed(2)} s ` +
       `(${Math.round(fleetSize / stormSeconds)}/s, ${stormConcurrency} connecting at a time, SHA-256 tokens, ${retries - retriesBefore} connects retried); ` +
-      `${online[0]!.n} recorded connected; core CPU meanwhile ${stormCpuPercent.toFixed(0)} % of one core`,
+      `${online[0]!.n} recorded connected; core CPU meanwhile ${stormCpuPercent.toFixed(0)} % of one core, this fleet's ${benchCpuPercent.toFixed(0)} %; ` +
+      `${stormTransactions} database transactions committed (the sampler's own included); mean database sessions by wait: ${waits.join(", ") || "none"}`,
   );
 }
 

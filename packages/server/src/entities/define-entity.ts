@@ -20,10 +20,10 @@ import type { EntityDefinition, EntityHandle, EntityReadResult, HistoryOptions, 
 const RECORD_CHANGES = `
   WITH input AS (
     SELECT * FROM jsonb_to_recordset($1::jsonb)
-      AS r(change_id uuid, entity_id text, prev jsonb, next jsonb, delta jsonb, changed_fields text[])
+      AS r(change_id uuid, entity_id text, prev jsonb, next jsonb, delta jsonb, changed_fields text[], actor jsonb, cause jsonb)
   ), change AS (
     INSERT INTO entity_changes (change_id, kind, entity_id, prev, next, delta, changed_fields, actor, cause)
-    SELECT change_id, $2, entity_id, prev, next, delta, changed_fields, $3, $4 FROM input
+    SELECT change_id, $2, entity_id, prev, next, delta, changed_fields, actor, cause FROM input
     RETURNING seq, change_id, kind, entity_id, prev, next, changed_fields, occurred_at
   ), transitions AS (
     INSERT INTO entity_transitions (seq, kind, entity_id, field, from_value, to_value, occurred_at)
@@ -44,8 +44,6 @@ const LAST_TRANSITION = `
   SELECT occurred_at FROM entity_transitions
   WHERE kind = $1 AND entity_id = $2 AND field = $3
   ORDER BY seq DESC LIMIT 1`;
-
-const json = (value: unknown) => (value === null ? null : JSON.stringify(value));
 
 interface PendingChange {
   changeId: string;
@@ -97,19 +95,19 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
   };
 
   /** Records changes in the open transaction; only what the database decides comes back. */
-  const recordChanges = async (tx: SqlClient, pending: PendingChange[], actor: Actor, cause: Cause | null): Promise<Map<string, EntityChanged>> => {
+  const recordChanges = async (tx: SqlClient, pending: PendingChange[], actorOf: (id: string) => Actor, causeOf: (id: string) => Cause | null): Promise<Map<string, EntityChanged>> => {
     const recorded = new Map<string, EntityChanged>();
     if (pending.length === 0) return recorded;
-    const input = pending.map((c) => ({ change_id: c.changeId, entity_id: c.id, prev: c.prev, next: c.next, delta: c.delta, changed_fields: c.changedFields }));
+    const input = pending.map((c) => ({ change_id: c.changeId, entity_id: c.id, prev: c.prev, next: c.next, delta: c.delta, changed_fields: c.changedFields, actor: actorOf(c.id), cause: causeOf(c.id) }));
     const { rows } = await tx.query<{ change_id: string; seq: string; occurred_at: Date }>({
       name: "vantage_record_changes",
       text: RECORD_CHANGES,
-      values: [JSON.stringify(input), kind, JSON.stringify(actor), json(cause)],
+      values: [JSON.stringify(input), kind],
     });
     const stamped = new Map(rows.map((row) => [row.change_id, row]));
     for (const { changeId, id, prev, next, delta, changedFields } of pending) {
       const row = stamped.get(changeId)!;
-      recorded.set(id, { seq: Number(row.seq), changeId, kind, id, prev, next, delta, changedFields, actor, cause, occurredAt: row.occurred_at.toISOString() });
+      recorded.set(id, { seq: Number(row.seq), changeId, kind, id, prev, next, delta, changedFields, actor: actorOf(id), cause: causeOf(id), occurredAt: row.occurred_at.toISOString() });
     }
     return recorded;
   };
@@ -128,7 +126,7 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
         await apply(tx);
         const next = tombstone ? null : validate(id, await readOne(id, tx));
         const pending = pendingChange(id, prev, next);
-        const recorded = await recordChanges(tx, pending ? [pending] : [], actor, cause);
+        const recorded = await recordChanges(tx, pending ? [pending] : [], () => actor, () => cause);
         return { prev, next, change: recorded.get(id) ?? null };
       },
       // Serialize on (kind, id) inside BEGIN's round trip: concurrent mutations of one
@@ -141,6 +139,8 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
 
   const recordMany = async (options: MutateManyOptions): Promise<Array<MutateResult<State> & { id: string }>> => {
     const { actor, cause = null, apply } = options;
+    const actorOf = typeof actor === "function" ? actor : () => actor;
+    const causeOf = typeof cause === "function" ? cause : () => cause;
     // Sorted, so two batches that overlap take their common locks in the same order.
     const ids = [...new Set(options.ids)].sort();
     if (ids.length === 0) return [];
@@ -151,7 +151,7 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
       const nexts = toMap(await read(ids, tx));
       const states = ids.map((id) => ({ id, prev: prevs.get(id) ?? null, next: validate(id, nexts.get(id) ?? null) }));
       const pending = states.map(({ id, prev, next }) => pendingChange(id, prev, next)).filter((c) => c !== null);
-      const recorded = await recordChanges(tx, pending, actor, cause);
+      const recorded = await recordChanges(tx, pending, actorOf, causeOf);
       return states.map(({ id, prev, next }) => ({ id, prev, next, change: recorded.get(id) ?? null }));
     });
     announce(results.flatMap((result) => (result.change ? [result.change] : [])));

@@ -33,8 +33,10 @@ export interface MutateOptions {
 
 export interface MutateManyOptions {
   ids: readonly string[];
-  actor: Actor;
-  cause?: Cause | null;
+  /** Who did it: one actor for all, or each entity's own (satellites connecting drive their own edges). */
+  actor: Actor | ((id: string) => Actor);
+  /** What led to it: one cause for all, or each entity's own. */
+  cause?: Cause | null | ((id: string) => Cause | null);
   /** One write for all of them, in the transaction; receives the ids (deduplicated, sorted). */
   apply: (tx: SqlClient, ids: readonly string[]) => Promise<unknown>;
 }

@@ -37,31 +37,39 @@ const SELECT_CONNECTION_FACTS = `
 // Online by computeStatus's rule (now − heartbeat ≤ threshold), from the row's own columns.
 const CONNECTED_AND_ONLINE = `last_connection_event = 'connected' AND last_heartbeat_at + ${THRESHOLD} >= $2::timestamptz`;
 
-// A satellite that is still connected and online (it comes back from a core that shut down
-// and handed it over, or replaces its own socket) keeps its last heartbeat: only the session
-// moves, its state is unchanged, so no change is recorded and nothing fires. The gateway
-// counts the hello as a heartbeat, written with the next flush.
-const MARK_CONNECTED = `
-  UPDATE satellites
+// The connects of a batch, one row each: $1 satellite ids (distinct), $4 their new sessions,
+// $5 versions, $6 capabilities, $7 the core processes holding the sockets. A satellite that is
+// still connected and online (it comes back from a core that shut down and handed it over, or
+// replaces its own socket) keeps its last heartbeat: only the session moves, its state is
+// unchanged, so no change is recorded and nothing fires. The gateway counts the hello as a
+// heartbeat, written with the next flush. Returns the satellites that exist.
+const MARK_CONNECTED_MANY = `
+  UPDATE satellites s
   SET last_connection_event = 'connected',
-      last_heartbeat_at = CASE WHEN ${CONNECTED_AND_ONLINE} THEN last_heartbeat_at ELSE $2::timestamptz END,
-      offline_at = CASE WHEN ${CONNECTED_AND_ONLINE} THEN offline_at ELSE $2::timestamptz + ${THRESHOLD} END,
-      session_id = $4,
-      version = COALESCE($5, version),
-      capabilities = COALESCE($6::jsonb, capabilities),
-      connected_instance_id = $7,
+      last_heartbeat_at = CASE WHEN ${CONNECTED_AND_ONLINE} THEN s.last_heartbeat_at ELSE $2::timestamptz END,
+      offline_at = CASE WHEN ${CONNECTED_AND_ONLINE} THEN s.offline_at ELSE $2::timestamptz + ${THRESHOLD} END,
+      session_id = v.session,
+      version = COALESCE(v.version, s.version),
+      capabilities = COALESCE(v.capabilities, s.capabilities),
+      connected_instance_id = v.instance,
       updated_at = $2::timestamptz
-  WHERE id = $1`;
+  FROM unnest($1::uuid[], $4::uuid[], $5::text[], $6::jsonb[], $7::text[]) AS v(id, session, version, capabilities, instance)
+  WHERE s.id = v.id
+  RETURNING s.id`;
 
-const MARK_DISCONNECTED = `
-  UPDATE satellites
+// The closes of a batch: $1 satellite ids, $3 the sessions that closed. Each row only if that
+// session still owns it (a stale close matches nothing). Returns the sessions that did.
+const MARK_DISCONNECTED_MANY = `
+  UPDATE satellites s
   SET last_connection_event = 'disconnected',
       last_heartbeat_at = NULL,
       offline_at = NULL,
       session_id = NULL,
       connected_instance_id = NULL,
       updated_at = $2::timestamptz
-  WHERE id = $1 AND session_id = $3`;
+  FROM unnest($1::uuid[], $3::uuid[]) AS v(id, session)
+  WHERE s.id = v.id AND s.session_id = v.session
+  RETURNING v.session`;
 
 // The same rule as computeStatus (offline iff now − heartbeat > threshold), from the row's
 // own columns, so the state recorded next always reads offline.
@@ -161,6 +169,9 @@ export interface MarkRecoveredInput extends LifecycleInput {
 
 export type ConnectionMutation = MutateResult<SatelliteConnectionState>;
 
+/** One member's outcome in a batch of edges: its mutation, or the error that member alone gets. */
+export type ConnectionOutcome = ConnectionMutation | VantageError;
+
 type InputError = (input: CreateSatelliteInput, cause?: unknown) => VantageError;
 
 const invalidThreshold: InputError = (input, cause) =>
@@ -256,22 +267,47 @@ export class SatelliteService {
    * was connected and online already only moves to the new session: no change is recorded.
    */
   async markConnected(input: MarkConnectedInput): Promise<ConnectionMutation> {
-    assertUuid("sessionId", input.sessionId);
-    const capabilities = input.capabilities === undefined ? null : JSON.stringify(input.capabilities);
-    return this.lifecycle(input, satelliteActor(input), async (tx, now) => {
-      const { rowCount } = await tx.query(MARK_CONNECTED, [
-        input.satelliteId,
-        now,
-        OFFLINE_THRESHOLD_MS,
-        input.sessionId,
-        input.version ?? null,
-        capabilities,
-        input.instanceId ?? null,
-      ]);
-      if (rowCount === 0) {
-        throw new VantageError("not_found", "satellite_not_found", `Satellite ${input.satelliteId} does not exist; it may have just been deleted.`);
-      }
+    return orThrow((await this.markConnectedMany([input]))[0]!);
+  }
+
+  /**
+   * markConnected for many satellites in one transaction (a reconnect storm must not cost a
+   * commit per satellite): the outcomes in input order, a `satellite_not_found` error for a
+   * satellite deleted meanwhile. Each satellite at most once: its connects are serialized.
+   */
+  async markConnectedMany(inputs: readonly MarkConnectedInput[]): Promise<ConnectionOutcome[]> {
+    for (const input of inputs) {
+      assertUuid("satelliteId", input.satelliteId);
+      assertUuid("sessionId", input.sessionId);
+    }
+    if (new Set(inputs.map((input) => input.satelliteId)).size !== inputs.length) {
+      throw new VantageError("invalid_input", "duplicate_satellite_connect", "A batch of connects names a satellite twice; connect each satellite once at a time.");
+    }
+    let updated = new Set<string>();
+    const results = await this.connection.mutateMany({
+      ids: inputs.map((input) => input.satelliteId),
+      ...originsOf(inputs),
+      apply: async (tx, ids) => {
+        const byId = new Map(inputs.map((input) => [input.satelliteId, input]));
+        const rows = ids.map((id) => byId.get(id)!);
+        const { rows: found } = await tx.query<{ id: string }>(MARK_CONNECTED_MANY, [
+          ids,
+          new Date(this.now()),
+          OFFLINE_THRESHOLD_MS,
+          rows.map((input) => input.sessionId),
+          rows.map((input) => input.version ?? null),
+          rows.map((input) => (input.capabilities === undefined ? null : JSON.stringify(input.capabilities))),
+          rows.map((input) => input.instanceId ?? null),
+        ]);
+        updated = new Set(found.map((row) => row.id));
+      },
     });
+    const resultOf = new Map(results.map((result) => [result.id, result]));
+    return inputs.map(({ satelliteId }) =>
+      updated.has(satelliteId)
+        ? withoutId(resultOf.get(satelliteId)!)
+        : new VantageError("not_found", "satellite_not_found", `Satellite ${satelliteId} does not exist; it may have just been deleted.`),
+    );
   }
 
   /**
@@ -280,10 +316,38 @@ export class SatelliteService {
    * records nothing.
    */
   async markDisconnected(input: MarkDisconnectedInput): Promise<ConnectionMutation> {
-    assertUuid("sessionId", input.sessionId);
-    return this.lifecycle(input, satelliteActor(input), async (tx, now) => {
-      const { rowCount } = await tx.query(MARK_DISCONNECTED, [input.satelliteId, now, input.sessionId]);
-      if (rowCount === 0) this.logger.debug({ satelliteId: input.satelliteId, sessionId: input.sessionId }, "ignored a close of a session that no longer owns the satellite");
+    return orThrow((await this.markDisconnectedMany([input]))[0]!);
+  }
+
+  /**
+   * markDisconnected for many closes in one transaction: the outcomes in input order. Each
+   * close is recorded only if its session still owns the satellite, so a stale close in the
+   * same batch as the close of the session that replaced it records nothing.
+   */
+  async markDisconnectedMany(inputs: readonly MarkDisconnectedInput[]): Promise<ConnectionOutcome[]> {
+    for (const input of inputs) {
+      assertUuid("satelliteId", input.satelliteId);
+      assertUuid("sessionId", input.sessionId);
+    }
+    let owned = new Set<string>();
+    const results = await this.connection.mutateMany({
+      ids: inputs.map((input) => input.satelliteId),
+      ...originsOf(inputs),
+      apply: async (tx) => {
+        const { rows } = await tx.query<{ session: string }>(MARK_DISCONNECTED_MANY, [
+          inputs.map((input) => input.satelliteId),
+          new Date(this.now()),
+          inputs.map((input) => input.sessionId),
+        ]);
+        owned = new Set(rows.map((row) => row.session));
+      },
+    });
+    const resultOf = new Map(results.map((result) => [result.id, result]));
+    return inputs.map(({ satelliteId, sessionId }) => {
+      const result = resultOf.get(satelliteId)!;
+      if (owned.has(sessionId)) return withoutId(result);
+      this.logger.debug({ satelliteId, sessionId }, "ignored a close of a session that no longer owns the satellite");
+      return { prev: result.next, next: result.next, change: null };
     });
   }
 
@@ -345,6 +409,21 @@ export class SatelliteService {
 /** The satellite itself drives its connect, disconnect and recovery edges. */
 function satelliteActor(input: LifecycleInput): Actor {
   return input.actor ?? { type: "satellite", id: input.satelliteId };
+}
+
+/** Each satellite of a batch is its own edge's actor, with its own cause. */
+function originsOf(inputs: readonly LifecycleInput[]): { actor: (id: string) => Actor; cause: (id: string) => Cause | null } {
+  const byId = new Map(inputs.map((input) => [input.satelliteId, input]));
+  return { actor: (id) => satelliteActor(byId.get(id)!), cause: (id) => byId.get(id)!.cause ?? null };
+}
+
+function withoutId({ prev, next, change }: ConnectionMutation & { id: string }): ConnectionMutation {
+  return { prev, next, change };
+}
+
+function orThrow(outcome: ConnectionOutcome): ConnectionMutation {
+  if (outcome instanceof VantageError) throw outcome;
+  return outcome;
 }
 
 const INVALID_ID_CODE = { satelliteId: "invalid_satellite_id", sessionId: "invalid_session_id" } as const;

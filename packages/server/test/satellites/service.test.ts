@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { OFFLINE_THRESHOLD_MS, SYSTEM_ACTOR } from "@vantage/protocol";
-import type pg from "pg";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createEntityRegistry, type EntityRegistry } from "../../src/entities/index.ts";
 import { isVantageError } from "../../src/errors.ts";
@@ -54,6 +54,17 @@ async function countChanges(satelliteId: string): Promise<number> {
     satelliteId,
   ]);
   return rows[0]!.n;
+}
+
+/** Runs `work` and counts the transactions it committed on this test's pools (pg.Client.query spied). */
+async function commitsDuring<T>(work: () => Promise<T>): Promise<{ result: T; commits: number }> {
+  const spy = vi.spyOn(pg.Client.prototype, "query");
+  try {
+    const result = await work();
+    return { result, commits: spy.mock.calls.filter(([query]) => query === "COMMIT").length };
+  } finally {
+    spy.mockRestore();
+  }
 }
 
 async function connect(satelliteId: string, sessionId = randomUUID()): Promise<string> {
@@ -179,6 +190,47 @@ describe("SatelliteService lifecycle", () => {
     expect(await countChanges(id)).toBe(before);
     const { rows } = await a.pool.query("SELECT session_id FROM satellites WHERE id = $1", [id]);
     expect(rows[0]?.session_id).toBe(newSession);
+  });
+
+  it("records a batch of connects in one transaction, each by its own satellite, a deleted one failing alone", async () => {
+    const [fresh, online, gone] = [await createSatellite(a), await createSatellite(a), randomUUID()];
+    await connect(online);
+    const before = await countChanges(online);
+    const transactions = await commitsDuring(() =>
+      a.satellites.markConnectedMany([fresh, online, gone].map((satelliteId) => ({ satelliteId, sessionId: randomUUID(), version: `v-${satelliteId}` }))),
+    );
+    const [created, moved, missing] = transactions.result;
+
+    expect(transactions.commits).toBe(1);
+    expect(created).toMatchObject({ prev: null, next: { status: "online", lastEvent: "connected" }, change: { actor: { type: "satellite", id: fresh } } });
+    expect(moved).toMatchObject({ change: null, next: { status: "online", lastEvent: "connected" } });
+    expect(isVantageError(missing, "not_found")).toBe(true);
+    expect(await countChanges(fresh)).toBe(1);
+    expect(await countChanges(online)).toBe(before);
+    const { rows } = await a.pool.query<{ id: string; version: string }>("SELECT id, version FROM satellites WHERE id = ANY($1::uuid[]) ORDER BY name", [[fresh, online]]);
+    expect(rows).toEqual([
+      { id: fresh, version: `v-${fresh}` },
+      { id: online, version: `v-${online}` },
+    ]);
+  });
+
+  it("records only the owning session's close when a stale close of the same satellite is in its batch", async () => {
+    const [moved, other] = [await createSatellite(a), await createSatellite(a)];
+    const oldSession = await connect(moved);
+    const newSession = await connect(moved);
+    const otherSession = await connect(other);
+    const before = await countChanges(moved);
+
+    const outcomes = await a.satellites.markDisconnectedMany([
+      { satelliteId: moved, sessionId: oldSession },
+      { satelliteId: moved, sessionId: newSession },
+      { satelliteId: other, sessionId: otherSession },
+    ]);
+
+    expect(outcomes.map((outcome) => ("change" in outcome ? outcome.change?.next?.lastEvent ?? null : outcome))).toEqual([null, "disconnected", "disconnected"]);
+    expect(await countChanges(moved)).toBe(before + 1);
+    const { rows } = await a.pool.query("SELECT session_id, last_connection_event FROM satellites WHERE id = $1", [moved]);
+    expect(rows[0]).toEqual({ session_id: null, last_connection_event: "disconnected" });
   });
 
   it("does not record heartbeat_lost up to the threshold, and records it once just past it", async () => {

@@ -3,8 +3,8 @@
 import type { Assignment, ResultFrame } from "@vantage/protocol";
 import type { Logger } from "../../log.ts";
 import type { HeartbeatBuffer } from "../heartbeat-buffer.ts";
-import type { SatelliteService } from "../service.ts";
 import type { FailureLimit, FailureLimiter, VerifyOptions } from "../../auth/index.ts";
+import type { ConnectionEdges } from "./connection-edges.ts";
 import type { GatewayMetrics } from "./gateway-metrics.ts";
 import type { ResultDeduplicator } from "./result-deduplicator.ts";
 import type { SatelliteConnection } from "./satellite-connection.ts";
@@ -34,7 +34,8 @@ export interface GatewayContext {
   /** This core process, recorded as the holder of each satellite it connects. */
   instanceId: string | undefined;
   now: () => number;
-  satellites: Pick<SatelliteService, "markConnected" | "markDisconnected">;
+  /** Records the sockets' connected and disconnected edges, coalesced into batches. */
+  edges: ConnectionEdges;
   heartbeats: Pick<HeartbeatBuffer, "record">;
   authenticate: AuthenticateSatellite;
   assignmentsFor: AssignmentsFor;
@@ -51,6 +52,8 @@ export interface GatewayContext {
   closeGraceMs: number;
   /** Runs connects of one satellite one after another. */
   serializeConnects(satelliteId: string, connect: () => Promise<void>): Promise<void>;
+  /** The connection's credentials checked out: it no longer counts against its address's limit. */
+  authenticated(connection: SatelliteConnection): void;
   /** The connection is now the satellite's socket on this process; an older one is replaced. */
   register(connection: SatelliteConnection): void;
   /** The socket closed; `settled` resolves once its disconnect was recorded. */

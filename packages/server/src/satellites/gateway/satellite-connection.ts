@@ -296,12 +296,13 @@ export class SatelliteConnection {
     }
     attempt?.succeeded();
     if (this.isClosed()) return;
+    context.authenticated(this);
     this.satelliteId = satellite.id;
     this.sessionId = randomUUID();
     // Per satellite, in order: the session registered here is the one that owns the row.
     await context.serializeConnects(satellite.id, async () => {
       try {
-        await context.satellites.markConnected({
+        await context.edges.connected({
           satelliteId: satellite.id,
           sessionId: this.sessionId!,
           version: hello.version,
@@ -363,7 +364,7 @@ export class SatelliteConnection {
       if (!this.connectedEdge || this.handedOver) return;
       try {
         // Recorded only if this session still owns the satellite: a stale close changes nothing.
-        await this.context.satellites.markDisconnected({ satelliteId: satelliteId!, sessionId: sessionId! });
+        await this.context.edges.disconnected({ satelliteId: satelliteId!, sessionId: sessionId! });
       } catch (error) {
         // The monitor reports it as heartbeat_lost once its heartbeat expires.
         this.context.logger.warn({ err: error, satelliteId, sessionId }, "could not record a satellite's disconnect");

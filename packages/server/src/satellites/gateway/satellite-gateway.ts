@@ -10,9 +10,9 @@ import type { NotificationHub } from "../../cluster/index.ts";
 import type { Logger } from "../../log.ts";
 import type { HeartbeatBuffer } from "../heartbeat-buffer.ts";
 import { SATELLITE_REVOKED_CHANNEL, parseRevocation } from "../revocations.ts";
-import type { SatelliteService } from "../service.ts";
 import { type ClientAddressOf, createClientAddressOf, type FailureLimit, FailureLimiter } from "../../auth/index.ts";
 import type { AssignmentsFor, AuthenticateSatellite, GatewayContext, ResultSink } from "./gateway-context.ts";
+import { type ConnectionEdgesOptions, createConnectionEdges, type EdgeRecorder } from "./connection-edges.ts";
 import { createGatewayMetrics } from "./gateway-metrics.ts";
 import { ResultDeduplicator } from "./result-deduplicator.ts";
 import { SatelliteConnection } from "./satellite-connection.ts";
@@ -20,7 +20,10 @@ import { SatelliteConnection } from "./satellite-connection.ts";
 export const SATELLITE_GATEWAY_PATH = "/ws/satellite";
 
 export interface SatelliteGatewayOptions {
-  satellites: Pick<SatelliteService, "markConnected" | "markDisconnected">;
+  /** Records connects and closes, many in one transaction (see connection-edges.ts). */
+  satellites: EdgeRecorder;
+  /** How connects and closes are coalesced (default: 2 ms after the previous batch, 1,000 at most). */
+  edgeBatching?: ConnectionEdgesOptions;
   /** Where heartbeats go: they never touch the database one by one. Flushed once more on stop, before the handover. */
   heartbeats: Pick<HeartbeatBuffer, "record" | "flush">;
   /** Checks hello credentials (the registry's verifyCredentials). */
@@ -47,7 +50,7 @@ export interface SatelliteGatewayOptions {
    * hash is refused unchecked (default 10 a minute). Cheap checks (SHA-256 tokens) always run.
    */
   authFailureLimit?: FailureLimit;
-  /** Sockets one client address may hold open before their welcome (default 32); more are refused with HTTP 429. */
+  /** Sockets one client address may hold open before their credentials checked out (default 32); more are refused with HTTP 429. */
   maxUnauthenticatedPerAddress?: number;
   /** Unsent output a socket may hold before it is cut off as not reading (default 4 MiB). */
   maxSendBufferBytes?: number;
@@ -98,11 +101,16 @@ export function createSatelliteGateway(options: SatelliteGatewayOptions): Satell
   /** Every socket from upgrade to close, authenticated or not. */
   const sockets = new Set<SatelliteConnection>();
   const settling = new Set<Promise<void>>();
-  /** Sockets not yet welcomed, and their count by client address: one address cannot hold thousands. */
-  const awaitingWelcome = new Set<SatelliteConnection>();
+  /**
+   * Sockets whose credentials were not checked yet, and their count by client address: one
+   * address cannot hold thousands. A socket leaves once its token checked out, not at its
+   * welcome: in a storm its connected edge waits for a batch, and satellites behind one NAT
+   * that proved who they are must not be refused for that.
+   */
+  const unchecked = new Set<SatelliteConnection>();
   const unauthenticated = new Map<string, number>();
-  const welcomedOrClosed = (connection: SatelliteConnection) => {
-    if (!awaitingWelcome.delete(connection)) return;
+  const authenticatedOrClosed = (connection: SatelliteConnection) => {
+    if (!unchecked.delete(connection)) return;
     const left = unauthenticated.get(connection.address)! - 1;
     if (left === 0) unauthenticated.delete(connection.address);
     else unauthenticated.set(connection.address, left);
@@ -117,7 +125,7 @@ export function createSatelliteGateway(options: SatelliteGatewayOptions): Satell
     logger: log,
     instanceId: options.instanceId,
     now,
-    satellites: options.satellites,
+    edges: createConnectionEdges(options.satellites, options.edgeBatching),
     heartbeats: options.heartbeats,
     authenticate: options.authenticate,
     assignmentsFor: options.assignmentsFor ?? noAssignments,
@@ -140,8 +148,9 @@ export function createSatelliteGateway(options: SatelliteGatewayOptions): Satell
       return next;
     },
 
+    authenticated: authenticatedOrClosed,
+
     register(connection) {
-      welcomedOrClosed(connection);
       const previous = sessions.get(connection.satelliteId!);
       sessions.set(connection.satelliteId!, connection);
       // Its close is stale by now (this session owns the row) and records nothing.
@@ -149,7 +158,7 @@ export function createSatelliteGateway(options: SatelliteGatewayOptions): Satell
     },
 
     closed(connection, settled) {
-      welcomedOrClosed(connection);
+      authenticatedOrClosed(connection);
       sockets.delete(connection);
       if (sessions.get(connection.satelliteId!) === connection) sessions.delete(connection.satelliteId!);
       settling.add(settled);
@@ -187,7 +196,7 @@ export function createSatelliteGateway(options: SatelliteGatewayOptions): Satell
       // Finds peers that vanished without a FIN (power loss, NAT drop) so their sockets close.
       request.socket.setKeepAlive(true, 30_000);
       const connection = new SatelliteConnection(ws, address, context);
-      awaitingWelcome.add(connection);
+      unchecked.add(connection);
       unauthenticated.set(address, (unauthenticated.get(address) ?? 0) + 1);
       sockets.add(connection);
     });
