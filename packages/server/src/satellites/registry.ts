@@ -1,6 +1,7 @@
 // The satellite registry behind the admin API: create with a one-time token, list, read,
 // update, rotate the token, delete; and the credential check the gateway runs per hello.
 import { type Actor, type Cause, OFFLINE_THRESHOLD_MS, safeText } from "@vantage/protocol";
+import DataLoader from "dataloader";
 import type pg from "pg";
 import { z } from "zod";
 import { VantageError } from "../errors.ts";
@@ -84,7 +85,9 @@ export const MAX_SATELLITE_PAGE = 1_000;
 const SELECT_ONE = `SELECT ${VIEW_COLUMNS} FROM satellites WHERE id = $1`;
 // Keyset pages by name (unique, so its index serves both the order and the cursor).
 const SELECT_PAGE = `SELECT ${VIEW_COLUMNS} FROM satellites WHERE $2::text IS NULL OR name > $2 ORDER BY name LIMIT $1`;
-const SELECT_CREDENTIALS = "SELECT id, name, region, tags, offline_threshold_ms, token_hash FROM satellites WHERE id = $1";
+// The hellos of one event-loop turn are looked up together: a reconnect storm costs one
+// query per batch of satellites, not a round trip each.
+const SELECT_CREDENTIALS = "SELECT id, name, region, tags, offline_threshold_ms, token_hash FROM satellites WHERE id = ANY($1::uuid[])";
 
 // $5 says whether the threshold is being set (to $6, possibly NULL = the default). offline_at
 // follows it, as every writer of the threshold must (see 0002-satellites.sql): the heartbeat
@@ -164,11 +167,21 @@ export class SatelliteRegistry {
   private readonly pool: pg.Pool;
   private readonly satellites: SatelliteService;
   private readonly now: () => number;
+  /** Credentials rows by lower-case id, batched per turn; never cached, so a rotated token is read fresh. */
+  private readonly credentials: DataLoader<string, CredentialsRow | undefined>;
 
   constructor(options: SatelliteRegistryOptions) {
     this.pool = options.pool;
     this.satellites = options.satellites;
     this.now = options.now ?? Date.now;
+    this.credentials = new DataLoader(
+      async (ids) => {
+        const { rows } = await this.pool.query<CredentialsRow>(SELECT_CREDENTIALS, [ids]);
+        const byId = new Map(rows.map((row) => [row.id, row]));
+        return ids.map((id) => byId.get(id));
+      },
+      { cache: false },
+    );
   }
 
   /** Registers a satellite; the token in the answer exists nowhere else, only its hash is stored. */
@@ -266,7 +279,7 @@ export class SatelliteRegistry {
    * its hash replaced by the token's SHA-256 once it verified, so each satellite pays scrypt once.
    */
   async verifyCredentials(satelliteId: string, token: string, options: VerifyOptions = {}): Promise<SatelliteCredentials | null | "refused"> {
-    const row = isUuid(satelliteId) ? (await this.pool.query<CredentialsRow>(SELECT_CREDENTIALS, [satelliteId])).rows[0] : undefined;
+    const row = isUuid(satelliteId) ? await this.credentials.load(satelliteId.toLowerCase()) : undefined;
     if (!row) return verifyAgainstDecoy(token).then(() => null);
     const verdict = await checkSecret(token, row.token_hash, options);
     if (verdict !== "valid") return verdict === "refused" ? "refused" : null;

@@ -37,6 +37,23 @@ describe("SatelliteRegistry.verifyCredentials", () => {
     });
   });
 
+  it("looks up the credentials of hellos arriving together in one query, each answered on its own", async () => {
+    const created = await Promise.all([1, 2, 3, 4, 5].map((n) => registry.create({ name: `batch-${n}`, region: "eu-west" })));
+    const query = vi.spyOn(instance.pool, "query");
+    try {
+      const verdicts = await Promise.all([
+        ...created.map(({ satellite, token }) => registry.verifyCredentials(satellite.id, token)),
+        registry.verifyCredentials(created[0]!.satellite.id, created[1]!.token),
+        registry.verifyCredentials(randomUUID(), created[0]!.token),
+      ]);
+      expect(verdicts.map((verdict) => (verdict && typeof verdict === "object" ? verdict.name : verdict))).toEqual(["batch-1", "batch-2", "batch-3", "batch-4", "batch-5", null, null]);
+      const lookups = query.mock.calls.filter(([sql]) => String(sql).includes("token_hash FROM satellites"));
+      expect(lookups).toHaveLength(1);
+    } finally {
+      query.mockRestore();
+    }
+  });
+
   it("returns null for another satellite's token", async () => {
     const first = await registry.create({ name: "creds-2", region: "eu" });
     const second = await registry.create({ name: "creds-3", region: "eu" });
