@@ -85,7 +85,7 @@ export const MAX_SATELLITE_PAGE = 1_000;
 const SELECT_ONE = `SELECT ${VIEW_COLUMNS} FROM satellites WHERE id = $1`;
 // Keyset pages by name (unique, so its index serves both the order and the cursor).
 const SELECT_PAGE = `SELECT ${VIEW_COLUMNS} FROM satellites WHERE $2::text IS NULL OR name > $2 ORDER BY name LIMIT $1`;
-// The hellos of one event-loop turn are looked up together: a reconnect storm costs one
+// The hellos of one event-loop turn (one poll of the sockets) are looked up together: a reconnect storm costs one
 // query per batch of satellites, not a round trip each.
 const SELECT_CREDENTIALS = "SELECT id, name, region, tags, offline_threshold_ms, token_hash FROM satellites WHERE id = ANY($1::uuid[])";
 
@@ -161,6 +161,11 @@ export interface SatelliteRegistryOptions {
   satellites: SatelliteService;
   /** The clock, in epoch milliseconds: the same one the service runs on. */
   now?: () => number;
+  /**
+   * How long the credentials lookup of a hello waits for others to share its query. Default:
+   * until the sockets read in the same poll were handled (setImmediate), no added delay.
+   */
+  credentialsBatchWindowMs?: number;
 }
 
 export class SatelliteRegistry {
@@ -174,13 +179,16 @@ export class SatelliteRegistry {
     this.pool = options.pool;
     this.satellites = options.satellites;
     this.now = options.now ?? Date.now;
+    const window = options.credentialsBatchWindowMs;
     this.credentials = new DataLoader(
       async (ids) => {
         const { rows } = await this.pool.query<CredentialsRow>(SELECT_CREDENTIALS, [ids]);
         const byId = new Map(rows.map((row) => [row.id, row]));
         return ids.map((id) => byId.get(id));
       },
-      { cache: false },
+      // setImmediate, not DataLoader's default microtask tick: each socket's frame arrives in a
+      // callback of its own, and only the check phase comes after all of one poll's callbacks.
+      { cache: false, batchScheduleFn: (dispatch) => (window === undefined ? setImmediate(dispatch) : setTimeout(dispatch, window)) },
     );
   }
 

@@ -55,6 +55,7 @@ beforeAll(async () => {
     // One client address connects the whole storm here; a wide window makes the batches
     // independent of how fast this machine runs the hellos.
     gateway: { satellites: recorder, maxUnauthenticatedPerAddress: 10 * STORM, edgeBatching: { windowMs: 50 } },
+    registry: { credentialsBatchWindowMs: 50 },
   });
 });
 
@@ -62,13 +63,17 @@ afterAll(async () => {
   await core?.stop();
 });
 
-/** Transactions that recorded entity changes while `work` ran, on any pool of this process. */
-async function recordingTransactionsDuring<T>(work: () => Promise<T>): Promise<{ result: T; transactions: number }> {
+/**
+ * Transactions that recorded entity changes while `work` ran, on any pool of this process, and
+ * the queries that looked up hellos' credentials.
+ */
+async function recordingTransactionsDuring<T>(work: () => Promise<T>): Promise<{ result: T; transactions: number; credentialLookups: number }> {
   const spy = vi.spyOn(pg.Client.prototype, "query");
   try {
     const result = await work();
     const transactions = spy.mock.calls.filter(([query]) => (query as { name?: string } | undefined)?.name === "vantage_record_changes").length;
-    return { result, transactions };
+    const credentialLookups = spy.mock.calls.filter(([query]) => typeof query === "string" && query.includes("token_hash FROM satellites")).length;
+    return { result, transactions, credentialLookups };
   } finally {
     spy.mockRestore();
   }
@@ -77,11 +82,14 @@ async function recordingTransactionsDuring<T>(work: () => Promise<T>): Promise<{
 describe("a reconnect storm", () => {
   it(`welcomes ${STORM} satellites connecting at once, records each connected exactly once, in a few transactions`, async () => {
     const fleet = await Promise.all(Array.from({ length: STORM }, () => core.createSatellite()));
-    const { result: connected, transactions } = await recordingTransactionsDuring(() =>
+    const { result: connected, transactions, credentialLookups } = await recordingTransactionsDuring(() =>
       Promise.all(fleet.map((credentials) => connectFakeSatellite(core.url, credentials))),
     );
 
     expect(transactions).toBeLessThanOrEqual(STORM / 4);
+    // Hellos arriving together share one credentials query.
+    expect(credentialLookups).toBeGreaterThan(0);
+    expect(credentialLookups).toBeLessThanOrEqual(STORM / 4);
     const ids = fleet.map((credentials) => credentials.satelliteId);
     const { rows } = await core.pool.query<{ entity_id: string; n: number; actors: string[] }>(
       `SELECT entity_id, count(*)::int AS n, array_agg(DISTINCT actor ->> 'id') AS actors FROM entity_changes

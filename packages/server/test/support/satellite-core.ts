@@ -9,7 +9,7 @@ import { startHttpServer } from "../../src/http/http-server.ts";
 import { createSatelliteGateway, type SatelliteGateway, type SatelliteGatewayOptions } from "../../src/satellites/gateway/index.ts";
 import { createHeartbeatBuffer, type HeartbeatBuffer, type HeartbeatBufferOptions } from "../../src/satellites/heartbeat-buffer.ts";
 import { createHeartbeatMonitor, type HeartbeatMonitor, type HeartbeatMonitorOptions } from "../../src/satellites/heartbeat-monitor.ts";
-import { SatelliteRegistry } from "../../src/satellites/registry.ts";
+import { SatelliteRegistry, type SatelliteRegistryOptions } from "../../src/satellites/registry.ts";
 import { SatelliteService } from "../../src/satellites/service.ts";
 import { killConnections, startTestInstance, type TestInstance } from "./instance.ts";
 
@@ -20,6 +20,7 @@ export interface SatelliteCoreOptions {
   monitor?: Partial<Pick<HeartbeatMonitorOptions, "intervalMs" | "takeoverIntervalMs" | "onSweep" | "batchSize">> | false;
   gateway?: Partial<SatelliteGatewayOptions>;
   heartbeats?: Partial<HeartbeatBufferOptions>;
+  registry?: Pick<SatelliteRegistryOptions, "credentialsBatchWindowMs">;
   /** false: the buffer only flushes when the test calls flush(). */
   startHeartbeats?: boolean;
 }
@@ -51,7 +52,7 @@ export async function startSatelliteCore(databaseUrl: string, name: string, opti
   const logger = silent();
   const metrics = new Registry();
   const service = new SatelliteService({ pool, entities, now, logger });
-  const registry = new SatelliteRegistry({ pool, satellites: service, now });
+  const registry = new SatelliteRegistry({ pool, satellites: service, now, ...options.registry });
   const heartbeats = createHeartbeatBuffer({ pool, satellites: service, logger, now, flushIntervalMs: options.flushIntervalMs ?? 50, registry: metrics, ...options.heartbeats });
   if (options.startHeartbeats ?? true) heartbeats.start();
   const monitor =
