@@ -110,8 +110,12 @@ export function createOutboundClient(options: OutboundClientOptions): OutboundCl
         return failure("invalid_request", `The request to ${url.origin} has an invalid header: ${(error as Error).message}`, { cause: error });
       }
       if (!headers.has("user-agent")) headers.set("user-agent", options.userAgent);
-      const signal = withTimeout(request.signal, request.timeoutMs);
-      return exchange({ url, method: request.method ?? "GET", headers, body: request.body }, request, signal);
+      const deadline = withTimeout(request.signal, request.timeoutMs);
+      try {
+        return await exchange({ url, method: request.method ?? "GET", headers, body: request.body }, request, deadline.signal);
+      } finally {
+        deadline.release();
+      }
     },
   };
 }

@@ -1,29 +1,33 @@
 // One signal for "the caller cancelled or the time ran out": every outbound exchange (HTTP
 // through the client, SMTP in the core's email sender) is bounded by it.
 
+/** A deadline's signal, and `release()` for an exchange that ended before it: frees its timer and its listener on the caller's signal. */
+export interface Deadline {
+  signal: AbortSignal;
+  release(): void;
+}
+
 /**
  * The caller's signal and a timeout of `timeoutMs` as one signal, aborted with a
  * `TimeoutError` when the time runs out. Not `AbortSignal.any([signal, AbortSignal.timeout()])`:
  * Node (20, and 22 until fixed) holds a timeout signal only weakly, so inside `any()` it can be
  * garbage-collected before it fires and a request to a receiver that never answers hangs
- * forever (nodejs/node#57736). A plain timer holds the controller until it fires or the
- * signal aborts.
+ * forever (nodejs/node#57736). A plain timer holds the controller until it fires, the caller
+ * aborts, or the exchange releases it — so a long-lived caller signal (a worker's) does not
+ * collect a listener per request.
  */
-export function withTimeout(signal: AbortSignal | undefined, timeoutMs: number): AbortSignal {
+export function withTimeout(signal: AbortSignal | undefined, timeoutMs: number): Deadline {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new DOMException(`The operation timed out after ${timeoutMs} ms.`, "TimeoutError")), timeoutMs);
   // The exchange in flight keeps the process alive, not its deadline.
   timer.unref();
   const forward = () => controller.abort(signal!.reason);
-  controller.signal.addEventListener(
-    "abort",
-    () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", forward);
-    },
-    { once: true },
-  );
+  const release = () => {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", forward);
+  };
+  controller.signal.addEventListener("abort", release, { once: true });
   if (signal?.aborted) forward();
   else signal?.addEventListener("abort", forward, { once: true });
-  return controller.signal;
+  return { signal: controller.signal, release };
 }

@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -48,6 +49,12 @@ describe("what every request carries", () => {
   it("sends the client's User-Agent", async () => {
     await client.request({ url: `${first.origin}/ua`, timeoutMs: 5_000 });
     expect(first.requests[0]!.headers["user-agent"]).toBe("Vantage/9.9.9-test");
+  });
+
+  it("leaves no listener on the caller's signal once the request ended", async () => {
+    const caller = new AbortController();
+    await client.request({ url: `${first.origin}/done`, timeoutMs: 5_000, signal: caller.signal });
+    expect(getEventListeners(caller.signal, "abort")).toHaveLength(0);
   });
 
   it("lets a request set its own User-Agent", async () => {

@@ -5,7 +5,7 @@ import { withTimeout } from "../../src/with-timeout.ts";
 const collect = (globalThis as { gc?: () => void }).gc;
 if (!collect) throw new Error("run with --expose-gc");
 const caller = new AbortController();
-const signal = withTimeout(caller.signal, 100);
+const { signal } = withTimeout(caller.signal, 100);
 const outcome = await new Promise<string>((resolve) => {
   signal.addEventListener("abort", () => resolve((signal.reason as Error).name), { once: true });
   setTimeout(() => resolve("never"), 2_000);

@@ -27,7 +27,8 @@ function replyCode(response: string | undefined): number | undefined {
 export function createEmailSender(options: EmailSenderOptions): ChannelSender<ChannelSettingsOf["email"]> {
   return async (settings, notification, sendOptions) => {
     // nodemailer's own timeouts bound each phase; this bounds the whole delivery.
-    const signal = withTimeout(sendOptions.signal, options.timeoutMs);
+    const deadline = withTimeout(sendOptions.signal, options.timeoutMs);
+    const { signal } = deadline;
     const server = `${settings.host}:${settings.port}`;
     const cancelled = () =>
       undeliverable(
@@ -36,7 +37,10 @@ export function createEmailSender(options: EmailSenderOptions): ChannelSender<Ch
           : `Sending to the SMTP server ${server} was cancelled.`,
         { cause: signal.reason },
       );
-    if (signal.aborted) throw cancelled();
+    if (signal.aborted) {
+      deadline.release();
+      throw cancelled();
+    }
     const transport = createTransport({
       host: settings.host,
       port: settings.port,
@@ -66,6 +70,7 @@ export function createEmailSender(options: EmailSenderOptions): ChannelSender<Ch
       throw (isPermanent(smtp) ? rejected : undeliverable)(message, { status: smtp.responseCode, cause: error });
     } finally {
       signal.removeEventListener("abort", onAbort);
+      deadline.release();
       transport.close();
     }
   };
