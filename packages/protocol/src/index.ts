@@ -8,5 +8,6 @@ export { causeSchema, entityChangedSchema } from "./entity-changed.ts";
 export type { Cause, EntityChanged, EntityState } from "./entity-changed.ts";
 export * from "./satellite/index.ts";
 export * from "./automation/index.ts";
+export * from "./check/index.ts";
 export { compileUserRegex, MAX_USER_REGEX_LENGTH } from "./user-regex.ts";
 export type { UserRegex, UserRegexResult } from "./user-regex.ts";

@@ -53,7 +53,8 @@ interface Entry {
   skipped: number;
 }
 
-const UNKNOWN_TYPE: ProbeResult = { status: "down", detail: { error: "unknown check type" } };
+// The probe could not run at all: that is this satellite's problem, not the target's.
+const UNKNOWN_TYPE: ProbeResult = { status: "error", detail: { reason: "this satellite cannot run checks of this type", error: { code: "unsupported_type", message: "no probe for this check type" } } };
 
 /** Equal assignments give equal text whatever the order of their config's keys. */
 function fingerprintOf(assignment: Assignment): string {
@@ -75,8 +76,13 @@ function untilAborted<T>(work: () => Promise<T>, signal: AbortSignal): Promise<T
 }
 
 function failureDetail(error: unknown, timeoutMs: number, timedOut: boolean): ProbeResult {
-  if (timedOut) return { status: "down", detail: { error: `timed out after ${timeoutMs} ms` } };
-  return { status: "down", detail: { error: error instanceof Error ? error.message : String(error) } };
+  if (timedOut) {
+    const message = `timed out after ${timeoutMs} ms`;
+    return { status: "down", detail: { reason: message, error: { code: "timeout", message } } };
+  }
+  // A probe that throws (rather than report the target down) failed itself.
+  const message = (error instanceof Error ? error.message : String(error)).slice(0, 1_000);
+  return { status: "error", detail: { reason: message, error: { code: "probe_error", message } } };
 }
 
 export function createScheduler(options: SchedulerOptions): Scheduler {

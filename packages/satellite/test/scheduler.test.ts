@@ -105,18 +105,18 @@ describe("the scheduler", () => {
     expect(signals[0]!.aborted).toBe(false);
     await vi.advanceTimersByTimeAsync(1);
     expect(signals[0]!.aborted).toBe(true);
-    expect(results).toMatchObject([{ checkId: "a", status: "down", durationMs: 5_000, detail: { error: "timed out after 5000 ms" } }]);
+    expect(results).toMatchObject([{ checkId: "a", status: "down", durationMs: 5_000, detail: { error: { code: "timeout", message: "timed out after 5000 ms" } } }]);
     expect(scheduler.inFlight()).toBe(0);
   });
 
-  it("reports a check of an unknown type down, and a throwing probe down with its error", async () => {
+  it("reports a check of an unknown type, and a probe that throws, as error: the probe could not run", async () => {
     start(async () => {
       throw new Error("connection refused");
     }).replace([assignment("a", { type: "carrier-pigeon" }), assignment("b")]);
     await vi.advanceTimersByTimeAsync(15_000);
-    expect(results.map((r) => [r.checkId, r.status, r.detail])).toEqual([
-      ["a", "down", { error: "unknown check type" }],
-      ["b", "down", { error: "connection refused" }],
+    expect(results.map((r) => [r.checkId, r.status, r.detail.error?.code, r.detail.reason])).toEqual([
+      ["a", "error", "unsupported_type", "this satellite cannot run checks of this type"],
+      ["b", "error", "probe_error", "connection refused"],
     ]);
   });
 

@@ -1,6 +1,7 @@
 // The satellite WebSocket protocol (`/ws/satellite`): JSON text frames, each an object
 // with a `type`. Both sides validate every frame with these schemas at the edge.
 import { z } from "zod";
+import { checkResultDetailSchema, checkRunStatusSchema } from "../check/result.ts";
 
 /** Frames larger than this close the socket (the core's and the agent's `maxPayload`). */
 export const MAX_FRAME_BYTES = 1024 * 1024;
@@ -32,7 +33,11 @@ export const HELLO_TIMEOUT_MS = 10_000;
 /** Satellite tokens: `vsat_` and 32 random bytes in base64url (43 characters). */
 export const SATELLITE_TOKEN_PATTERN = /^vsat_[A-Za-z0-9_-]{43}$/;
 
-/** One check a satellite must run, as the core assigns it. `config` is per check type. */
+/**
+ * One check a satellite must run, as the core assigns it. `config` is the check's probe spec
+ * (`probeSpecSchema`): the agent validates it when it runs, so a newer core's option that an
+ * older agent does not know is reported as that check's `error`, not as a broken frame.
+ */
 export const assignmentSchema = z.object({
   checkId: id(),
   name: z.string().max(MAX_ID_LENGTH),
@@ -41,8 +46,6 @@ export const assignmentSchema = z.object({
   timeoutMs: z.number().int().positive(),
   config: z.record(z.string(), z.unknown()),
 });
-
-export const checkRunStatusSchema = z.enum(["up", "down"]);
 
 // satellite → core
 
@@ -68,9 +71,7 @@ export const resultFrameSchema = z.object({
   startedAt: z.iso.datetime(),
   durationMs: z.number().nonnegative(),
   status: checkRunStatusSchema,
-  detail: z
-    .record(z.string().max(MAX_ID_LENGTH), z.unknown())
-    .refine((detail) => utf8Bytes(JSON.stringify(detail)) <= MAX_DETAIL_BYTES, `must be at most ${MAX_DETAIL_BYTES / 1024} KiB as JSON`),
+  detail: checkResultDetailSchema.refine((detail) => utf8Bytes(JSON.stringify(detail)) <= MAX_DETAIL_BYTES, `must be at most ${MAX_DETAIL_BYTES / 1024} KiB as JSON`),
 });
 
 export const byeFrameSchema = z.object({
@@ -131,7 +132,6 @@ export const coreFrameSchema = z.discriminatedUnion("type", [
 ]);
 
 export type Assignment = z.infer<typeof assignmentSchema>;
-export type CheckRunStatus = z.infer<typeof checkRunStatusSchema>;
 export type HelloFrame = z.infer<typeof helloFrameSchema>;
 export type HeartbeatFrame = z.infer<typeof heartbeatFrameSchema>;
 export type ResultFrame = z.infer<typeof resultFrameSchema>;

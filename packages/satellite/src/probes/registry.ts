@@ -1,10 +1,10 @@
 // Probe types by name: the scheduler looks each assignment's `type` up here, and the
 // registry's types are the capabilities the agent announces in its hello.
-import type { Assignment, CheckRunStatus } from "@vantage/protocol";
+import type { Assignment, CheckResultDetail, CheckRunStatus } from "@vantage/protocol";
 
 export interface ProbeResult {
   status: CheckRunStatus;
-  detail: Record<string, unknown>;
+  detail: CheckResultDetail;
 }
 
 /** Runs one check once. Must stop promptly when `signal` aborts (timeout or unassigned). */

@@ -301,7 +301,7 @@ describe("the satellite gateway", () => {
   describe("results", () => {
     it("hands a result of an assigned check to the sink once and acks it; a resend is acked without the sink", async () => {
       const { credentials, satellite } = await connectWith(["api"]);
-      const sent = satellite.result("api", { status: "down", detail: { error: "timeout" } });
+      const sent = satellite.result("api", { status: "down", detail: { reason: "timed out" } });
       expect((await satellite.next("ack")).resultIds).toEqual([sent.resultId]);
       satellite.send(sent);
       expect((await satellite.next("ack")).resultIds).toEqual([sent.resultId]);

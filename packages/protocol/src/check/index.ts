@@ -1,0 +1,4 @@
+// Checks: the definition users author, the assertions inside it, and what one run reports.
+export * from "./assertions.ts";
+export * from "./definition.ts";
+export * from "./result.ts";

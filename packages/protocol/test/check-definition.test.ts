@@ -1,0 +1,100 @@
+// The check definition schema: defaults, errors at the path of the mistake, and a JSON Schema
+// that accepts and refuses exactly what the zod schema does (checked with a real validator).
+import { Ajv2020 } from "ajv/dist/2020.js";
+import { describe, expect, it } from "vitest";
+import { checkDefinitionJsonSchema, checkDefinitionSchema, probeSpecOf, probeSpecSchema } from "../src/index.ts";
+
+// Formats are left to the patterns zod writes beside them (every uuid also has its `pattern`).
+const validate = new Ajv2020({ strict: true, strictRequired: false, allErrors: true, formats: { uuid: true } }).compile(checkDefinitionJsonSchema);
+
+const http = { name: "api", type: "http", url: "https://example.com/health" };
+
+function issues(input: unknown) {
+  const parsed = checkDefinitionSchema.safeParse(input);
+  return parsed.success ? [] : parsed.error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message }));
+}
+
+describe("check definitions", () => {
+  it("fills the defaults users expect: every minute, 10 s timeout, on the core, 2xx expected", () => {
+    const definition = checkDefinitionSchema.parse(http);
+    expect(definition).toMatchObject({
+      enabled: true,
+      intervalSeconds: 60,
+      timeoutMs: 10_000,
+      runOn: { core: true },
+      labels: {},
+      assertions: [],
+      method: "GET",
+      followRedirects: true,
+      maxRedirects: 10,
+      tls: { verify: true },
+      ipFamily: "any",
+      expectStatus: ["2xx"],
+    });
+  });
+
+  it("runs on the selected satellites only when satellites are named without core", () => {
+    expect(checkDefinitionSchema.parse({ ...http, runOn: { satellites: { regions: ["eu"] } } }).runOn).toEqual({ core: false, satellites: { regions: ["eu"] } });
+    expect(checkDefinitionSchema.parse({ ...http, runOn: { core: true, satellites: { tags: ["edge"] } } }).runOn).toEqual({ core: true, satellites: { tags: ["edge"] } });
+    expect(issues({ ...http, runOn: { core: false } })).toEqual([{ path: "runOn", message: expect.stringContaining("must run somewhere") }]);
+  });
+
+  it("reports each mistake at its path", () => {
+    expect(issues({ ...http, intervalSeconds: 5 })[0]?.path).toBe("intervalSeconds");
+    expect(issues({ ...http, intervalSeconds: 15, timeoutMs: 20_000 })).toEqual([{ path: "timeoutMs", message: "timeoutMs cannot be longer than the interval (15 s)" }]);
+    expect(issues({ ...http, url: "ftp://x" })[0]?.path).toBe("url");
+    expect(issues({ name: "x", type: "icmp", host: "a" })[0]).toMatchObject({ path: "type", message: expect.stringContaining("http, tcp, dns, tls") });
+    expect(issues({ ...http, assertions: [{ subject: "rcode", op: "eq", value: "NOERROR" }] })[0]).toMatchObject({ path: "assertions.0.subject", message: expect.stringContaining("not a subject a http check has") });
+    expect(issues({ ...http, assertions: [{ subject: "status", op: "equals", value: 200 }] })[0]).toMatchObject({ path: "assertions.0.op" });
+    expect(issues({ ...http, assertions: [{ subject: "body", op: "matches", value: "(a+)+\\1" }] })[0]).toMatchObject({ path: "assertions.0.value", message: expect.stringContaining("backreferences") });
+    expect(issues({ ...http, assertions: [{ subject: "body", op: "matches", value: "a".repeat(600) }] })[0]).toMatchObject({ path: "assertions.0.value" });
+  });
+
+  it("accepts nested assertion trees and leaves only the probe's part for the agent", () => {
+    const definition = checkDefinitionSchema.parse({
+      ...http,
+      labels: { team: "core" },
+      assertions: [
+        { subject: "status", op: "in", value: [200, 204] },
+        { op: "or", of: [{ subject: "json:$.status", op: "eq", value: "ok" }, { op: "not", of: { subject: "header:x-degraded", op: "exists" } }], onFail: "degrade" },
+      ],
+    });
+    expect(definition.assertions[0]).toEqual({ subject: "status", op: "in", value: [200, 204], onFail: "fail" });
+    const spec = probeSpecOf(definition);
+    expect(spec).not.toHaveProperty("name");
+    expect(spec).not.toHaveProperty("labels");
+    expect(spec).not.toHaveProperty("runOn");
+    expect(probeSpecSchema.parse(spec)).toEqual(spec);
+  });
+
+  const cases: Array<[string, unknown]> = [
+    ["minimal http", http],
+    ["tcp with send/expect", { name: "smtp", type: "tcp", host: "mail.example.com", port: 25, expect: "220" }],
+    ["dns", { name: "mail exchangers", type: "dns", queryName: "example.com", recordType: "MX", server: "1.1.1.1", assertions: [{ subject: "answers", op: "contains", value: "mx" }] }],
+    ["dns without queryName", { name: "example.com", type: "dns" }],
+    ["tls", { name: "cert", type: "tls", host: "example.com" }],
+    ["interval 15 with timeout 15000", { ...http, intervalSeconds: 15, timeoutMs: 15_000 }],
+    ["interval 15 with timeout 15001", { ...http, intervalSeconds: 15, timeoutMs: 15_001 }],
+    ["interval 10 without timeout", { ...http, intervalSeconds: 10 }],
+    ["timeout 60001", { ...http, timeoutMs: 60_001 }],
+    ["unknown field", { ...http, retries: 3 }],
+    ["unknown type", { name: "x", type: "icmp" }],
+    ["blank name", { ...http, name: "  " }],
+    ["status as class and range", { ...http, expectStatus: ["2xx", "301-308", 418] }],
+    ["bad status", { ...http, expectStatus: ["2xy"] }],
+    ["subject from another type", { ...http, assertions: [{ subject: "rcode", op: "eq", value: "NOERROR" }] }],
+    ["json path", { ...http, assertions: [{ subject: 'json:$.items[0]["a b"]', op: "exists" }] }],
+    ["json path with a filter", { ...http, assertions: [{ subject: "json:$..[?(@.a)]", op: "exists" }] }],
+    ["exists with a value", { ...http, assertions: [{ subject: "header:etag", op: "exists", value: 1 }] }],
+    ["lt on a string", { ...http, assertions: [{ subject: "responseTimeMs", op: "lt", value: "fast" }] }],
+    ["satellites by nothing", { ...http, runOn: { satellites: {} } }],
+    ["satellite id not a uuid", { ...http, runOn: { satellites: { ids: ["eu-1"] } } }],
+    ["label key upper case", { ...http, labels: { Team: "x" } }],
+    ["empty assertion group", { ...http, assertions: [{ op: "and", of: [] }] }],
+  ];
+
+  it.each(cases)("the JSON Schema agrees with the server on: %s", (_name, input) => {
+    const server = checkDefinitionSchema.safeParse(input).success;
+    expect(validate(input), JSON.stringify(validate.errors?.slice(0, 3))).toBe(server);
+  });
+});
