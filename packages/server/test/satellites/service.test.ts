@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createEntityRegistry, type EntityRegistry } from "../../src/entities/index.ts";
 import { isVantageError } from "../../src/errors.ts";
 import { silentLogger } from "../../src/log.ts";
-import { satelliteTriggers } from "../../src/satellites/automations.ts";
+import { satelliteTriggers } from "../../src/satellites/triggers.ts";
 import { SATELLITE_CONNECTED_EVENT, SATELLITE_HEARTBEAT_LOST_EVENT } from "../../src/satellites/entity.ts";
 import { SatelliteService } from "../../src/satellites/service.ts";
 import { createPool } from "../../src/storage/index.ts";
