@@ -20,8 +20,8 @@ function notifySteps(actions: readonly Action[]): NotifyStep[] {
 }
 
 /**
- * One issue (at `….notify.channel`) per notify step of a definition (its `actions`, as
- * compiled) whose channel does not exist; reads the channels only if there is such a step.
+ * One issue (at `….notify.channel`) per notify step of a definition (its parsed `actions`)
+ * whose channel does not exist; reads the channels only if there is such a step.
  */
 export async function checkNotifyChannels(actions: readonly Action[], notifications: Pick<NotificationService, "channels">): Promise<AutomationIssue[]> {
   const steps = notifySteps(actions);

@@ -42,7 +42,7 @@ export interface PreparedStep {
 export type ActionKind = CompiledAction["kind"];
 export type ActionOf<K extends ActionKind> = Extract<CompiledAction, { kind: K }>;
 export type ActionModule<K extends ActionKind> = (action: ActionOf<K>, context: StepContext) => Promise<PreparedStep>;
-/** Actions that do one thing; choose, parallel and wait_until are flow steps (see flow.ts). */
+/** Actions that do one thing; choose, parallel and wait_until are flow steps (see ../flow/flow.ts). */
 export type LeafKind = "log" | "webhook" | "notify" | "delay" | "stop";
 export type ActionModules = { [K in LeafKind]: ActionModule<K> };
 
