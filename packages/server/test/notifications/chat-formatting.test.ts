@@ -1,3 +1,4 @@
+// Slack and Discord messages: mentions escaped or allowed as the channel says, and truncated by code points without cutting an escape or an emoji.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createNotificationSenders } from "../../src/notifications/index.ts";
 import type { Notification } from "../../src/notifications/channel-sender.ts";

@@ -1,3 +1,4 @@
+// The satellite-connection entity: edges derive exactly their trigger events, payloads every satellite trigger accepts, state read from rows.
 import { type EntityChanged, OFFLINE_THRESHOLD_MS } from "@vantage/protocol";
 import { describe, expect, it, vi } from "vitest";
 import type { SqlClient } from "../../src/entities/index.ts";

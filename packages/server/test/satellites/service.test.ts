@@ -1,3 +1,4 @@
+// SatelliteService's edges (connect, disconnect, heartbeat lost, recovered), each recorded once and only for the owning session, and the expiry query on its index.
 import { randomUUID } from "node:crypto";
 import { OFFLINE_THRESHOLD_MS, SYSTEM_ACTOR } from "@vantage/protocol";
 import pg from "pg";

@@ -1,3 +1,4 @@
+// Compiled conditions: comparisons (linear-time regexes, entity state), and / or / not, and time windows in their own zone.
 import type { Condition } from "@vantage/protocol";
 import { conditionSchema } from "@vantage/protocol";
 import { describe, expect, it } from "vitest";

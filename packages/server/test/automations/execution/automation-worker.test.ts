@@ -1,3 +1,4 @@
+// The automation worker replaces a runner that failed, after a growing pause, with a new lease, and stops cleanly while it waits to.
 import { run, type Runner } from "graphile-worker";
 import { describe, expect, it } from "vitest";
 import { createAutomationWorker, createRunExecutor } from "../../../src/automations/index.ts";
