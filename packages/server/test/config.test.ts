@@ -1,3 +1,4 @@
+// The core's configuration: documented defaults, env and flags (flags win), and every invalid setting reported at once without echoing a secret.
 import { HEARTBEAT_INTERVAL_MS, OFFLINE_THRESHOLD_MS } from "@vantage/protocol";
 import { describe, expect, it } from "vitest";
 import { loadConfig, maskDatabaseUrl } from "../src/config.ts";

@@ -2,5 +2,5 @@
 // managed over /api/v1/notification-channels, and sent through by NotificationService.
 export { NotificationService } from "./notification-service.ts";
 export { createNotificationChannelRoutes } from "./routes.ts";
-export { createNotificationSenders } from "./senders.ts";
-export type { Severity } from "./sender.ts";
+export { createNotificationSenders } from "./notification-senders.ts";
+export type { Severity } from "./channel-sender.ts";

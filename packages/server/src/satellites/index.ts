@@ -1,7 +1,7 @@
 // Satellites: the registry (table, admin API, tokens, revocations), the satellite-connection
 // entity and its triggers.
 export { SatelliteService } from "./service.ts";
-export { satelliteTriggers } from "./automations.ts";
+export { satelliteTriggers } from "./triggers.ts";
 export { SatelliteRegistry } from "./registry.ts";
 export { createSatelliteRoutes } from "./registry-routes.ts";
 export { createHeartbeatBuffer } from "./heartbeat-buffer.ts";

@@ -1,3 +1,4 @@
+// Request bodies at the edge: nesting and size limits for JSON and YAML (aliases too), and NUL characters or lone surrogates refused at their path.
 import { HEARTBEAT_INTERVAL_MS } from "@vantage/protocol";
 import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

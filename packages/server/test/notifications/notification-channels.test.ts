@@ -1,3 +1,4 @@
+// Notification channels over the API: secrets encrypted at rest, updates and deletes, delivery to loopback receivers of each type, failures.
 import type { Hono } from "hono";
 import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import packageJson from "../../package.json" with { type: "json" };

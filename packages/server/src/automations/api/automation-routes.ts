@@ -58,14 +58,14 @@ export function createAutomationRoutes(options: AutomationRoutesOptions): Hono {
     const restored = restoreSecrets(compile(body).definition, stored);
     if (restored.errors.length > 0) throw invalidDefinition(restored.errors);
     const compiled = compile(restored.definition);
-    const unknownChannels = await checkNotifyChannels(compiled.actions, options.notifications);
+    const unknownChannels = await checkNotifyChannels(compiled.definition.actions, options.notifications);
     if (unknownChannels.length > 0) throw invalidDefinition(unknownChannels);
     return compiled;
   };
 
   routes.post("/validate", async (c) => {
     const result = compileAutomation(await readDefinitionBody(c), compileOptions);
-    const errors = result.ok ? await checkNotifyChannels(result.compiled.actions, options.notifications) : result.errors;
+    const errors = result.ok ? await checkNotifyChannels(result.compiled.definition.actions, options.notifications) : result.errors;
     return c.json(result.ok && errors.length === 0 ? { valid: true, errors: [], events: result.compiled.eventIds } : { valid: false, errors });
   });
 

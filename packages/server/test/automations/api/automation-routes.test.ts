@@ -1,3 +1,4 @@
+// The automations API: create, validate, read, replace, delete, enable and disable; errors at their paths, secrets redacted, YAML bodies.
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAutomationRoutes, createTriggerRoutes } from "../../../src/automations/index.ts";

@@ -1,3 +1,4 @@
+// The published JSON Schema of a definition accepts and refuses exactly what the core's zod schema does, so editors agree with the core.
 import { randomBytes } from "node:crypto";
 import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
 import type { Hono } from "hono";

@@ -1,3 +1,4 @@
+// A notify step must name an existing channel (nested steps too), and a channel that steps name cannot be deleted or renamed under them.
 import { randomBytes } from "node:crypto";
 import type { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,3 +1,4 @@
+// The runs API: manual runs enqueued through admission, traces with masked inputs, cancelling, and listing runs and skips.
 import { randomBytes } from "node:crypto";
 import type { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,3 +1,4 @@
+// The automations store: webhook secrets sealed at rest, opened only for execution, legacy ones sealed once; every saved version kept.
 import { randomBytes } from "node:crypto";
 import type pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";

@@ -1,3 +1,4 @@
+// Compiling a definition: defaults, durations and step paths for a valid one; every error at its path for an invalid one.
 import { automationDefinitionJsonSchema } from "@vantage/protocol";
 import { describe, expect, it } from "vitest";
 import { createTriggerRegistry, defineTrigger } from "../../../src/automations/index.ts";

@@ -1,3 +1,4 @@
+// Runs on graphile-worker: signed webhooks sent once, secrets kept out of step records, retries, stop, resuming after a restart, the decided version.
 import { describe, expect, it } from "vitest";
 import { compileAutomation } from "../../../src/automations/definitions/compile-automation.ts";
 import { listSteps } from "../../../src/automations/runs/run-records.ts";

@@ -1,3 +1,4 @@
+// Worker leases: held while a worker runs; when an instance dies its jobs are unlocked and its runs resume elsewhere, each request sent once.
 import { randomBytes } from "node:crypto";
 import type pg from "pg";
 import { pino } from "pino";

@@ -1,3 +1,4 @@
+// The expression language: parsing (never into the prototype chain), evaluating trigger, vars and entities, templates with errors at their column.
 import { describe, expect, it } from "vitest";
 import { evaluate } from "../../../src/automations/expressions/evaluate.ts";
 import { ExpressionError, formatExpression, parseExpression } from "../../../src/automations/expressions/parse-expression.ts";

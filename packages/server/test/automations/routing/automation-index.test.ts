@@ -1,3 +1,4 @@
+// The automation index: enabled automations by event id, one reload per burst of notices and after a reconnect, broken definitions skipped.
 import { describe, expect, it } from "vitest";
 import { createAutomationIndex } from "../../../src/automations/index.ts";
 import { AUTOMATIONS_CHANGED_CHANNEL, type AutomationView } from "../../../src/automations/definitions/automation-store.ts";

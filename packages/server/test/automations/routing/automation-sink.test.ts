@@ -1,3 +1,4 @@
+// The router's automation sink: one run per change and automation (never two on redelivery), skips that say why, the index kept current.
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type AutomationIndex, AutomationStore, createAutomationIndex, createAutomationSink, createTimerFiring } from "../../../src/automations/index.ts";

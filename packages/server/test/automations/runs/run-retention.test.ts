@@ -1,3 +1,4 @@
+// Run retention: ended runs and skips past it deleted in batches through their indexes, unfinished runs never, by one pruner per cluster.
 import type pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createRunPruner } from "../../../src/automations/index.ts";
