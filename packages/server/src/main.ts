@@ -7,6 +7,7 @@ import { createAdminTokenVerifier, createClientAddressOf, ensureAdminToken } fro
 import {
   type AutomationIndex,
   AutomationStore,
+  createAutomationCompiler,
   createAutomationIndex,
   createAutomationMetrics,
   createAutomationRoutes,
@@ -44,8 +45,6 @@ import {
   createSatelliteRoutes,
   type HeartbeatMonitor,
   type SatelliteGateway,
-  SATELLITE_CONNECTION_ENTITY_KIND,
-  satelliteConnectionStateSchema,
   SatelliteRegistry,
   SatelliteService,
   satelliteTriggers,
@@ -131,7 +130,7 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
     const box = await openSecretBox({ configuredKey: config.secretKey, dataDir: config.dataDir, databaseUrl: config.databaseUrl, logger: log });
     const notifications = new NotificationService({ pool: database.pool, box, senders: createNotificationSenders({ now }) });
     const triggers = createTriggerRegistry(satelliteTriggers);
-    const entityKinds = { [SATELLITE_CONNECTION_ENTITY_KIND]: satelliteConnectionStateSchema };
+    const compiler = createAutomationCompiler({ triggers, entities });
     const liveFeed = createLiveFeed({ pool: database.pool, hub, logger: log });
     await liveFeed.start();
     closers.push({ name: "live feed", close: liveFeed.stop });
@@ -140,7 +139,7 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
     // current through NOTIFY) and the router sink that records pending runs and skips.
     const automationStore = new AutomationStore(database.pool, box);
     await sealPlaintextWebhookSecrets(automationStore, log);
-    const automations = createAutomationIndex({ store: automationStore, hub, triggers, entityKinds, logger: log });
+    const automations = createAutomationIndex({ store: automationStore, hub, triggers, compiler, logger: log });
     await automations.start();
     closers.push({ name: "automation index", close: automations.stop });
     const metrics = createMetrics();
@@ -169,7 +168,7 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
         routes: {
           "/satellites": createSatelliteRoutes({ registry, heartbeatIntervalMs }),
           "/notification-channels": createNotificationChannelRoutes({ service: notifications }, (channel) => automationStore.namesNotifying(channel)),
-          "/automations": createAutomationRoutes({ pool: database.pool, box, notifications, triggers, entityKinds }),
+          "/automations": createAutomationRoutes({ pool: database.pool, box, notifications, triggers, compiler }),
           "/triggers": createTriggerRoutes({ triggers }),
         },
       },
@@ -187,8 +186,7 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
     const executor = createRunExecutor({
       pool: database.pool,
       box,
-      triggers,
-      entityKinds,
+      compiler,
       entities,
       notifications,
       logger: log,

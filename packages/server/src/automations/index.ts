@@ -7,6 +7,8 @@ export { defineTrigger } from "./triggers/trigger.ts";
 export { createTriggerRegistry } from "./triggers/trigger-registry.ts";
 export type { TriggerRegistry } from "./triggers/trigger-registry.ts";
 export { AutomationStore } from "./definitions/automation-store.ts";
+export { createAutomationCompiler } from "./definitions/automation-compiler.ts";
+export type { AutomationCompiler } from "./definitions/automation-compiler.ts";
 export { createAutomationIndex } from "./routing/automation-index.ts";
 export type { AutomationIndex } from "./routing/automation-index.ts";
 export { createAutomationSink } from "./routing/automation-sink.ts";

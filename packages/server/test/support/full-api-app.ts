@@ -7,7 +7,7 @@ import { AutomationStore, createAutomationRoutes, createTriggerRoutes } from "..
 import { createSecretBox } from "../../src/crypto/secret-box.ts";
 import { createNotificationChannelRoutes, createNotificationSenders, NotificationService } from "../../src/notifications/index.ts";
 import { createSatelliteRoutes, SatelliteRegistry, SatelliteService } from "../../src/satellites/index.ts";
-import { satelliteCompileOptions } from "./compile-options.ts";
+import { satelliteCompiler } from "./satellite-compiler.ts";
 import { createApiApp } from "./api-app.ts";
 import type { TestInstance } from "./instance.ts";
 
@@ -19,11 +19,11 @@ export async function createFullApiApp(instance: TestInstance, now: () => number
   const registry = new SatelliteRegistry({ pool, satellites, now });
   const notifications = new NotificationService({ pool, box, senders: createNotificationSenders({ timeoutMs: 1_000, now }) });
   const automationStore = new AutomationStore(pool, box);
-  const { triggers, entityKinds } = satelliteCompileOptions();
+  const { triggers, compiler } = satelliteCompiler(entities);
   return createApiApp(pool, {
     "/satellites": createSatelliteRoutes({ registry, heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS }),
     "/notification-channels": createNotificationChannelRoutes({ service: notifications }, (channel) => automationStore.namesNotifying(channel)),
-    "/automations": createAutomationRoutes({ pool, box, notifications, triggers, entityKinds }),
+    "/automations": createAutomationRoutes({ pool, box, notifications, triggers, compiler }),
     "/triggers": createTriggerRoutes({ triggers }),
   });
 }

@@ -15,9 +15,9 @@ import { type HttpReceiver, startHttpReceiver } from "./receivers.ts";
 import { createTestDatabase, type TestDatabase } from "./database.ts";
 import { createSignal, type TestInstance } from "./instance.ts";
 import { type AutomationRouting, startAutomationRouting } from "./automation-routing.ts";
-import { satelliteCompileOptions } from "./compile-options.ts";
+import { satelliteCompiler } from "./satellite-compiler.ts";
 
-const options = satelliteCompileOptions();
+const options = satelliteCompiler();
 
 /** A stored outcome, and when (Date.now()) the executor reported it. */
 export type TimedEvent = RunEvent & { at: number };

@@ -10,7 +10,7 @@ import { parse } from "yaml";
 import { createTestDatabase } from "../../support/database.ts";
 import { type Answer, callApi, createApiApp, TEST_ADMIN_TOKEN } from "../../support/api-app.ts";
 import { createSignal, startTestInstance, type TestInstance, waitFor } from "../../support/instance.ts";
-import { satelliteCompileOptions } from "../../support/compile-options.ts";
+import { satelliteCompiler } from "../../support/satellite-compiler.ts";
 
 let instance: TestInstance;
 let app: Hono;
@@ -22,7 +22,7 @@ const box = createSecretBox(randomBytes(32));
 beforeAll(async () => {
   const { url } = await createTestDatabase();
   instance = await startTestInstance(url, "automations-api");
-  const options = satelliteCompileOptions();
+  const options = satelliteCompiler();
   app = await createApiApp(instance.pool, {
     "/automations": createAutomationRoutes({ pool: instance.pool, box, notifications: new NotificationService({ pool: instance.pool, box, senders: createNotificationSenders() }), ...options }),
     "/triggers": createTriggerRoutes({ triggers: options.triggers }),

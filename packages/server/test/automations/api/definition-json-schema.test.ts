@@ -8,7 +8,7 @@ import { createNotificationSenders, NotificationService } from "../../../src/not
 import { callApi, createApiApp } from "../../support/api-app.ts";
 import { createTestDatabase } from "../../support/database.ts";
 import { startTestInstance, type TestInstance } from "../../support/instance.ts";
-import { satelliteCompileOptions } from "../../support/compile-options.ts";
+import { satelliteCompiler } from "../../support/satellite-compiler.ts";
 
 // The JSON Schema editors get from GET /automations/schema must refuse what the core refuses
 // and accept what it accepts: each definition below goes to both, through a real validator.
@@ -22,7 +22,7 @@ beforeAll(async () => {
   instance = await startTestInstance(url, "definition-json-schema");
   const box = createSecretBox(randomBytes(32));
   const notifications = new NotificationService({ pool: instance.pool, box, senders: createNotificationSenders() });
-  app = await createApiApp(instance.pool, { "/automations": createAutomationRoutes({ pool: instance.pool, box, notifications, ...satelliteCompileOptions() }) });
+  app = await createApiApp(instance.pool, { "/automations": createAutomationRoutes({ pool: instance.pool, box, notifications, ...satelliteCompiler() }) });
   const schema = await callApi(app, "GET", "/api/v1/automations/schema");
   expect(schema.status).toBe(200);
   // Strict: a keyword the validator does not know would be a keyword editors ignore. Only Ajv's

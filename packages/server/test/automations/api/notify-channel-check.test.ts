@@ -9,7 +9,7 @@ import type { ChannelView } from "../../../src/notifications/channel-store.ts";
 import { type Answer, callApi, createApiApp } from "../../support/api-app.ts";
 import { createTestDatabase } from "../../support/database.ts";
 import { startTestInstance, type TestInstance } from "../../support/instance.ts";
-import { satelliteCompileOptions } from "../../support/compile-options.ts";
+import { satelliteCompiler } from "../../support/satellite-compiler.ts";
 
 let instance: TestInstance;
 let app: Hono;
@@ -21,7 +21,7 @@ beforeAll(async () => {
   const box = createSecretBox(randomBytes(32));
   const notifications = new NotificationService({ pool: instance.pool, box, senders: createNotificationSenders() });
   app = await createApiApp(instance.pool, {
-    "/automations": createAutomationRoutes({ pool: instance.pool, box, notifications, ...satelliteCompileOptions() }),
+    "/automations": createAutomationRoutes({ pool: instance.pool, box, notifications, ...satelliteCompiler() }),
     "/notification-channels": createNotificationChannelRoutes({ service: notifications }, (channel) => new AutomationStore(instance.pool, box).namesNotifying(channel)),
   });
 });

@@ -13,9 +13,9 @@ import { startHttpReceiver, type HttpReceiver } from "../../support/receivers.ts
 import { callApi, createApiApp } from "../../support/api-app.ts";
 import { createTestDatabase } from "../../support/database.ts";
 import { startTestInstance, type TestInstance } from "../../support/instance.ts";
-import { satelliteCompileOptions } from "../../support/compile-options.ts";
+import { satelliteCompiler } from "../../support/satellite-compiler.ts";
 
-const options = satelliteCompileOptions();
+const options = satelliteCompiler();
 // A second kind of payload, for automations listening to triggers whose payloads differ.
 options.triggers.register(defineTrigger({ id: "test.ping", displayName: "Ping", description: "A test trigger.", payloadSchema: z.object({ seq: z.number() }), contextKey: () => "ping" }));
 const box = createSecretBox(randomBytes(32));

@@ -4,7 +4,7 @@ import { createAutomationWorker, createRunExecutor } from "../../../src/automati
 import type { AutomationWorker } from "../../../src/automations/execution/automation-worker.ts";
 import { silentLogger } from "../../../src/log.ts";
 import { createSignal, waitFor } from "../../support/instance.ts";
-import { satelliteCompileOptions } from "../../support/compile-options.ts";
+import { satelliteCompiler } from "../../support/satellite-compiler.ts";
 import { useRunEngine } from "../../support/run-engine.ts";
 
 const engine = useRunEngine("automation-worker", { worker: false });
@@ -24,7 +24,7 @@ function failableRunQueue(): { runQueue: typeof run; failures: Array<(error: Err
 }
 
 const executor = () =>
-  createRunExecutor({ pool: engine.core.pool, ...satelliteCompileOptions(), entities: engine.core.entities, notifications: engine.notifications, box: engine.routing.box, logger: silentLogger() });
+  createRunExecutor({ pool: engine.core.pool, ...satelliteCompiler(), entities: engine.core.entities, notifications: engine.notifications, box: engine.routing.box, logger: silentLogger() });
 
 describe("the automation worker", () => {
   it("replaces a runner that failed, with a new lease, and goes on executing runs", async () => {

@@ -17,9 +17,9 @@ import { createTestDatabase, type TestDatabase } from "../../support/database.ts
 import { createSignal, type TestInstance, waitFor } from "../../support/instance.ts";
 import { startTcpProxy, type TcpProxy } from "../../support/tcp-proxy.ts";
 import { type AutomationRouting, startAutomationRouting } from "../../support/automation-routing.ts";
-import { satelliteCompileOptions } from "../../support/compile-options.ts";
+import { satelliteCompiler } from "../../support/satellite-compiler.ts";
 
-const options = satelliteCompileOptions();
+const options = satelliteCompiler();
 const engineLogger = () => (process.env.TEST_LOG ? pino({ level: "warn" }) : silentLogger());
 const LEASE = { leaseTtlMs: 1_000, leaseRenewIntervalMs: 100 };
 
