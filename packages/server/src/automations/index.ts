@@ -20,3 +20,5 @@ export { createAutomationRoutes } from "./api/automation-routes.ts";
 export { createTriggerRoutes } from "./api/trigger-routes.ts";
 export { createRunPruner } from "./runs/run-retention.ts";
 export { createAutomationMetrics } from "./automation-metrics.ts";
+export { startAutomations } from "./start.ts";
+export type { AutomationsModule, AutomationsOptions } from "./start.ts";
