@@ -3,7 +3,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { AutomationStore } from "../src/automations/index.ts";
+import { AutomationStore } from "../src/automations/definitions/automation-store.ts";
 import { createSecretBox } from "../src/crypto/secret-box.ts";
 import { createEntityRegistry } from "../src/entities/index.ts";
 import { silentLogger } from "../src/log.ts";

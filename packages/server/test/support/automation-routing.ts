@@ -4,8 +4,10 @@
 
 const LOST = "satellite.heartbeat_lost";
 import { randomBytes, randomUUID } from "node:crypto";
-import { type AutomationIndex, AutomationStore, createAutomationIndex, createAutomationSink } from "../../src/automations/index.ts";
-import type { AutomationView } from "../../src/automations/definitions/automation-store.ts";
+import type { AutomationIndex } from "../../src/automations/index.ts";
+import { AutomationStore, type AutomationView } from "../../src/automations/definitions/automation-store.ts";
+import { createAutomationIndex } from "../../src/automations/routing/automation-index.ts";
+import { createAutomationSink } from "../../src/automations/routing/automation-sink.ts";
 import type { SecretBox } from "../../src/crypto/index.ts";
 import { createSecretBox } from "../../src/crypto/secret-box.ts";
 import { silentLogger } from "../../src/log.ts";

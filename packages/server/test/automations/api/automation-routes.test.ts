@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAutomationRoutes, createTriggerRoutes } from "../../../src/automations/index.ts";
+import { createAutomationRoutes } from "../../../src/automations/api/automation-routes.ts";
+import { createTriggerRoutes } from "../../../src/automations/api/trigger-routes.ts";
 import { AUTOMATIONS_CHANGED_CHANNEL, type AutomationChangeNotice, type AutomationView } from "../../../src/automations/definitions/automation-store.ts";
 import { openSecrets } from "../../../src/automations/definitions/webhook-secrets.ts";
 import { createSecretBox } from "../../../src/crypto/secret-box.ts";

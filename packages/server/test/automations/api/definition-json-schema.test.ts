@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
 import type { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAutomationRoutes } from "../../../src/automations/index.ts";
+import { createAutomationRoutes } from "../../../src/automations/api/automation-routes.ts";
 import { createSecretBox } from "../../../src/crypto/secret-box.ts";
 import { createNotificationSenders, NotificationService } from "../../../src/notifications/index.ts";
 import { callApi, createApiApp } from "../../support/api-app.ts";

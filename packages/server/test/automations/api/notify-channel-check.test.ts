@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import type { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AutomationStore, createAutomationRoutes } from "../../../src/automations/index.ts";
-import type { AutomationView } from "../../../src/automations/definitions/automation-store.ts";
+import { AutomationStore, type AutomationView } from "../../../src/automations/definitions/automation-store.ts";
+import { createAutomationRoutes } from "../../../src/automations/api/automation-routes.ts";
 import { createSecretBox } from "../../../src/crypto/secret-box.ts";
 import { createNotificationChannelRoutes, createNotificationSenders, NotificationService } from "../../../src/notifications/index.ts";
 import type { ChannelView } from "../../../src/notifications/channel-store.ts";

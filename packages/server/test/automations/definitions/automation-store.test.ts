@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { webhookAction } from "../../../src/automations/execution/actions/webhook-action.ts";
-import { AutomationStore } from "../../../src/automations/index.ts";
+import { AutomationStore } from "../../../src/automations/definitions/automation-store.ts";
 import type { CompiledAction, CompiledAutomation } from "../../../src/automations/definitions/compile-automation.ts";
 import { openSecrets } from "../../../src/automations/definitions/webhook-secrets.ts";
 import { signWebhook } from "../../../src/crypto/index.ts";

@@ -1,7 +1,7 @@
 import { run, type Runner } from "graphile-worker";
 import { describe, expect, it } from "vitest";
-import { createAutomationWorker, createRunExecutor } from "../../../src/automations/index.ts";
-import type { AutomationWorker } from "../../../src/automations/execution/automation-worker.ts";
+import { type AutomationWorker, createAutomationWorker } from "../../../src/automations/execution/automation-worker.ts";
+import { createRunExecutor } from "../../../src/automations/execution/run-executor.ts";
 import { silentLogger } from "../../../src/log.ts";
 import { createSignal, waitFor } from "../../support/instance.ts";
 import { satelliteCompiler } from "../../support/satellite-compiler.ts";

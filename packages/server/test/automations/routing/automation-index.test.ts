@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createAutomationIndex } from "../../../src/automations/index.ts";
+import { createAutomationIndex } from "../../../src/automations/routing/automation-index.ts";
 import { AUTOMATIONS_CHANGED_CHANNEL, type AutomationView } from "../../../src/automations/definitions/automation-store.ts";
 import type { NotificationHub } from "../../../src/cluster/notification-hub.ts";
 import { silentLogger } from "../../../src/log.ts";

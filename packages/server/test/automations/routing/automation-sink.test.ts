@@ -1,9 +1,11 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type AutomationIndex, AutomationStore, createAutomationIndex, createAutomationSink, createTimerFiring } from "../../../src/automations/index.ts";
-import type { AutomationView } from "../../../src/automations/definitions/automation-store.ts";
+import type { AutomationIndex } from "../../../src/automations/index.ts";
+import { AutomationStore, type AutomationView } from "../../../src/automations/definitions/automation-store.ts";
+import { createAutomationIndex } from "../../../src/automations/routing/automation-index.ts";
+import { createAutomationSink, type SinkDecision } from "../../../src/automations/routing/automation-sink.ts";
+import { createTimerFiring } from "../../../src/automations/routing/trigger-timers.ts";
 import { cancelRun } from "../../../src/automations/runs/run-admission.ts";
-import type { SinkDecision } from "../../../src/automations/routing/automation-sink.ts";
 import { listRuns, listSkips } from "../../../src/automations/runs/automation-runs.ts";
 import { AutomationTask } from "../../../src/automations/runs/automation-jobs.ts";
 import type { ChangeSink, RoutedChange } from "../../../src/entities/index.ts";

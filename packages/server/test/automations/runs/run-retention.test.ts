@@ -1,7 +1,6 @@
 import type pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createRunPruner } from "../../../src/automations/index.ts";
-import { type PruneResult, pruneRuns } from "../../../src/automations/runs/run-retention.ts";
+import { createRunPruner, type PruneResult, pruneRuns } from "../../../src/automations/runs/run-retention.ts";
 import { silentLogger } from "../../../src/log.ts";
 import { createPool } from "../../../src/storage/index.ts";
 import { createTestDatabase } from "../../support/database.ts";
