@@ -74,6 +74,10 @@ const configSchema = z.object({
 
 export type Config = z.infer<typeof configSchema> & { logFormat: LogFormat };
 
+/** What one core process runs on: where it listens and its database; tests and labs may leave the rest to the defaults. */
+export type ServerConfig = Pick<Config, "host" | "port" | "databaseUrl" | "dataDir"> &
+  Partial<Pick<Config, "adminToken" | "heartbeatIntervalMs" | "secretKey" | "runRetentionDays" | "trustedProxies">>;
+
 /** Command-line flags, already split by the CLI; each overrides its environment variable. */
 export interface ConfigFlags {
   host?: string;

@@ -4,5 +4,6 @@ export { createApp } from "./app.ts";
 export type { Readiness } from "./app.ts";
 export { startHttpServer } from "./http-server.ts";
 export { createMetrics, eachValue, zeroSeries } from "./metrics.ts";
+export type { Metrics } from "./metrics.ts";
 export { nextCursor, readJsonBody, readJsonOrYamlBody, readQuery, toInputIssues } from "./request-body.ts";
 export type { InputIssue } from "./request-body.ts";

@@ -10,3 +10,5 @@ export type { HeartbeatMonitor } from "./heartbeat-monitor.ts";
 export { SATELLITE_CONNECTION_ENTITY_KIND, satelliteConnectionStateSchema } from "./entity.ts";
 export { createSatelliteGateway } from "./gateway/index.ts";
 export type { SatelliteGateway } from "./gateway/index.ts";
+export { startSatellites } from "./start.ts";
+export type { SatellitesModule, SatellitesOptions } from "./start.ts";

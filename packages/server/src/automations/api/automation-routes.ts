@@ -9,7 +9,8 @@ import type { SecretBox } from "../../crypto/index.ts";
 import { VantageError } from "../../errors.ts";
 import { nextCursor, readQuery } from "../../http/index.ts";
 import type { NotificationService } from "../../notifications/index.ts";
-import { type CompiledAutomation, type CompileOptions, compileAutomation } from "../definitions/compile-automation.ts";
+import type { AutomationCompiler } from "../definitions/automation-compiler.ts";
+import type { CompiledAutomation } from "../definitions/compile-automation.ts";
 import type { AutomationIssue } from "../definitions/compile-scope.ts";
 import { DEFAULT_LIST_LIMIT, listRuns, listSkips, MAX_LIST_LIMIT, RUN_STATUSES, SKIP_REASONS } from "../runs/automation-runs.ts";
 import { AutomationStore, type AutomationView } from "../definitions/automation-store.ts";
@@ -19,9 +20,14 @@ import { readDefinitionBody } from "./read-definition-body.ts";
 import { dropReadOnlyFields } from "../definitions/read-only-fields.ts";
 import { createRunRoutes } from "./run-routes.ts";
 import { redactSecrets, restoreSecrets } from "../definitions/webhook-secrets.ts";
+import type { TriggerRegistry } from "../triggers/trigger-registry.ts";
 
-export interface AutomationRoutesOptions extends CompileOptions {
+export interface AutomationRoutesOptions {
   pool: pg.Pool;
+  /** The instance's one compiler: every definition compiles before any write. */
+  compiler: AutomationCompiler;
+  /** A manual run's payload is checked against its triggers' payload schemas. */
+  triggers: Pick<TriggerRegistry, "get">;
   /** Seals webhook secrets at rest. */
   box: SecretBox;
   /** `notify` steps must name one of its channels. */
@@ -45,11 +51,10 @@ const skipsQuerySchema = z.strictObject({ ...pageFields, reason: z.enum(SKIP_REA
 
 export function createAutomationRoutes(options: AutomationRoutesOptions): Hono {
   const store = new AutomationStore(options.pool, options.box);
-  const compileOptions: CompileOptions = { triggers: options.triggers, entityKinds: options.entityKinds };
   const routes = new Hono();
 
   const compile = (body: unknown): CompiledAutomation => {
-    const result = compileAutomation(body, compileOptions);
+    const result = options.compiler.compile(body);
     if (!result.ok) throw invalidDefinition(result.errors);
     return result.compiled;
   };
@@ -64,7 +69,7 @@ export function createAutomationRoutes(options: AutomationRoutesOptions): Hono {
   };
 
   routes.post("/validate", async (c) => {
-    const result = compileAutomation(await readDefinitionBody(c), compileOptions);
+    const result = options.compiler.compile(await readDefinitionBody(c));
     const errors = result.ok ? await checkNotifyChannels(result.compiled.definition.actions, options.notifications) : result.errors;
     return c.json(result.ok && errors.length === 0 ? { valid: true, errors: [], events: result.compiled.eventIds } : { valid: false, errors });
   });

@@ -16,12 +16,11 @@ import {
   type NotifyAction,
   type WebhookAction,
 } from "@vantage/protocol";
-import type { z } from "zod";
 import { toInputIssues } from "../../http/index.ts";
 import { allOf, type ConditionChecker, compileConditions, compileCondition } from "./compile-condition.ts";
 import { type AutomationIssue, type CompileScope, compileTemplate, triggerSchemaFor } from "./compile-scope.ts";
 import type { Template } from "../expressions/index.ts";
-import { type JsonSchema, type TriggerRegistry, toOutputJsonSchema } from "../triggers/trigger-registry.ts";
+import type { JsonSchema, TriggerRegistry } from "../triggers/trigger-registry.ts";
 
 export interface CompiledTrigger {
   /** The trigger's own id, or `trigger-<index>` when the definition gives none. */
@@ -74,10 +73,11 @@ export interface CompiledAutomation {
 
 export type CompileResult = { ok: true; compiled: CompiledAutomation } | { ok: false; errors: AutomationIssue[] };
 
+/** What a definition compiles against: built by the automation compiler, from the registries. */
 export interface CompileOptions {
-  triggers: TriggerRegistry;
-  /** Entity kinds that entity(...) may name, with their state schemas. */
-  entityKinds: Readonly<Record<string, z.ZodType>>;
+  triggers: Pick<TriggerRegistry, "payloadJsonSchema" | "list">;
+  /** Entity kinds that entity(...) may name, with their state's JSON Schema. */
+  entityKinds: ReadonlyMap<string, JsonSchema | null>;
 }
 
 const placeholder: Template = { source: "", parts: [] };
@@ -173,10 +173,6 @@ function checkStepIds(actions: readonly Action[], scope: CompileScope): void {
   });
 }
 
-function entityKindSchemas(entityKinds: CompileOptions["entityKinds"]): Map<string, JsonSchema | null> {
-  return new Map(Object.entries(entityKinds).map(([kind, schema]) => [kind, toOutputJsonSchema(schema)]));
-}
-
 function compileTriggers(definition: AutomationDefinition, options: CompileOptions, base: Omit<CompileScope, "triggerSchemas">): { triggers: CompiledTrigger[]; payloads: JsonSchema[] } {
   const payloads: JsonSchema[] = [];
   const ids = new Map<string, number>();
@@ -219,14 +215,14 @@ function tooDeep(input: unknown): string | undefined {
   return undefined;
 }
 
-/** Validates and compiles a definition as submitted (JSON or parsed YAML). */
+/** Validates and compiles a definition as submitted (JSON or parsed YAML); outside tests, through the AutomationCompiler. */
 export function compileAutomation(input: unknown, options: CompileOptions): CompileResult {
   const deep = tooDeep(input);
   if (deep !== undefined) return { ok: false, errors: [{ path: deep, message: `nests deeper than ${MAX_DEFINITION_DEPTH} levels` }] };
   const parsed = automationDefinitionSchema.safeParse(input);
   if (!parsed.success) return { ok: false, errors: toInputIssues(parsed.error) };
   const definition = parsed.data;
-  const base = { entityKinds: entityKindSchemas(options.entityKinds), errors: [] as AutomationIssue[] };
+  const base = { entityKinds: options.entityKinds, errors: [] as AutomationIssue[] };
   const { triggers, payloads } = compileTriggers(definition, options, base);
   // Conditions and actions may run for any of the triggers: a path must exist in at least one payload.
   const scope: CompileScope = { ...base, triggerSchemas: payloads.length > 0 ? payloads.map(triggerSchemaFor) : [triggerSchemaFor(null)] };

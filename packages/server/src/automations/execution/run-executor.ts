@@ -20,7 +20,8 @@ import { type ActionKind, type ActionModule, type ActionModules, type ActionOf, 
 import { stopAction } from "./actions/stop-action.ts";
 import { waitUntilAction } from "./flow/wait-until-action.ts";
 import { webhookAction } from "./actions/webhook-action.ts";
-import { type CompileOptions, type CompiledAutomation, compileAutomation } from "../definitions/compile-automation.ts";
+import type { AutomationCompiler } from "../definitions/automation-compiler.ts";
+import type { CompiledAutomation } from "../definitions/compile-automation.ts";
 import { entityReader } from "../definitions/entity-reader.ts";
 import { lockScopeOfRun, promoteNextQueued } from "../runs/run-admission.ts";
 import {
@@ -41,8 +42,10 @@ import {
 import { clearWaits, holdWakes } from "../runs/run-waits.ts";
 import { openSecrets } from "../definitions/webhook-secrets.ts";
 
-export interface RunExecutorOptions extends CompileOptions {
+export interface RunExecutorOptions {
   pool: pg.Pool;
+  /** The instance's one compiler: a run executes its automation's version compiled again. */
+  compiler: AutomationCompiler;
   /** `entity(kind, id)` in templates and conditions reads current state through these handles. */
   entities: Pick<EntityRegistry, "entity">;
   notifications: Pick<NotificationService, "send" | "channels">;
@@ -102,7 +105,7 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
       if (!isVantageError(error)) throw error;
       return `the webhook secrets cannot be opened: ${error.message}`; // not cached: the key may be fixed
     }
-    const result = compileAutomation(definition, options);
+    const result = options.compiler.compile(definition);
     const value = result.ok ? result.compiled : `the definition no longer compiles: ${result.errors.map((issue) => `${issue.path}: ${issue.message}`).join("; ")}`;
     compiledCache.set(run.automationId, { version: run.automationVersion, compiled: value });
     return value;

@@ -7,7 +7,7 @@ import { triggerSchemaFor, type CompileScope } from "../../../src/automations/de
 import { toOutputJsonSchema } from "../../../src/automations/triggers/trigger-registry.ts";
 import { satelliteTriggerPayloadSchema } from "../../../src/satellites/triggers.ts";
 import { satelliteConnectionStateSchema } from "../../../src/satellites/index.ts";
-import { contextOf } from "../../support/compile-options.ts";
+import { contextOf } from "../../support/satellite-compiler.ts";
 
 function checker(input: unknown): ConditionChecker {
   const scope: CompileScope = {
