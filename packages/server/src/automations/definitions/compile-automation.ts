@@ -9,12 +9,13 @@ import {
   durationMs,
   type JsonValue,
   type NotifyAction,
+  type Issue,
+  validateInput,
   type WebhookAction,
 } from "@vantage/protocol";
 import type { z } from "zod";
-import { toInputIssues } from "../../http/index.ts";
 import { allOf, type ConditionChecker, compileConditions, compileCondition } from "./compile-condition.ts";
-import { type AutomationIssue, type CompileScope, compileTemplate, triggerSchemaFor } from "./compile-scope.ts";
+import { type CompileScope, compileTemplate, triggerSchemaFor } from "./compile-scope.ts";
 import type { Template } from "../expressions/index.ts";
 import { type JsonSchema, type TriggerRegistry, toOutputJsonSchema } from "../triggers/trigger-registry.ts";
 
@@ -67,7 +68,7 @@ export interface CompiledAutomation {
   actions: CompiledAction[];
 }
 
-export type CompileResult = { ok: true; compiled: CompiledAutomation } | { ok: false; errors: AutomationIssue[] };
+export type CompileResult = { ok: true; compiled: CompiledAutomation } | { ok: false; errors: Issue[] };
 
 export interface CompileOptions {
   triggers: TriggerRegistry;
@@ -114,7 +115,7 @@ function checkUrl(source: string, path: string, scope: CompileScope): void {
   } catch {
     url = undefined;
   }
-  if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) scope.errors.push({ path, message: "must be an http:// or https:// URL" });
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) scope.errors.push({ path, message: "url must be an http:// or https:// URL" });
 }
 
 /** Dispatch table: one compiler per action kind. */
@@ -226,10 +227,10 @@ function tooDeep(input: unknown): string | undefined {
 export function compileAutomation(input: unknown, options: CompileOptions): CompileResult {
   const deep = tooDeep(input);
   if (deep !== undefined) return { ok: false, errors: [{ path: deep, message: `nests deeper than ${MAX_DEFINITION_DEPTH} levels` }] };
-  const parsed = automationDefinitionSchema.safeParse(input);
-  if (!parsed.success) return { ok: false, errors: toInputIssues(parsed.error) };
-  const definition = parsed.data;
-  const base = { entityKinds: entityKindSchemas(options.entityKinds), errors: [] as AutomationIssue[] };
+  const parsed = validateInput(automationDefinitionSchema, input, { root: "the automation" });
+  if (!parsed.ok) return { ok: false, errors: parsed.issues };
+  const definition = parsed.value;
+  const base = { entityKinds: entityKindSchemas(options.entityKinds), errors: [] as Issue[] };
   const { triggers, payloads } = compileTriggers(definition, options, base);
   // Conditions and actions may run for any of the triggers: a path must exist in at least one payload.
   const scope: CompileScope = { ...base, triggerSchemas: payloads.length > 0 ? payloads.map(triggerSchemaFor) : [triggerSchemaFor(null)] };
