@@ -1,6 +1,6 @@
 // Validation problems in one vocabulary for the API, the UI and the agent: an Issue is a field's
 // dotted path and what is wrong with it in a user's words ("timeoutMs is required"), never zod's.
-import { z } from "zod";
+import type { z } from "zod";
 
 export interface Issue {
   /** The field, e.g. `offlineThresholdMs`, `tags.2` or `actions.0.webhook.timeoutMs`; empty for the value as a whole. */
