@@ -46,7 +46,7 @@ export function createApp(deps: AppDependencies): Hono {
   const methodsOf = allowedMethods(app);
   app.notFound((c) => {
     const allowed = methodsOf(c.req.path);
-    if (allowed.length === 0) return c.json(errorBody("not_found", `No route for ${c.req.method} ${c.req.path}`), 404);
+    if (allowed.length === 0 || allowed.includes(c.req.method)) return c.json(errorBody("not_found", `No route for ${c.req.method} ${c.req.path}`), 404);
     const message = `${c.req.method} is not allowed on ${c.req.path}; use ${allowed.join(", ")}.`;
     return c.json(errorBody("method_not_allowed", message), 405, { allow: allowed.join(", ") });
   });
