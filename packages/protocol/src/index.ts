@@ -2,6 +2,11 @@
 // core, the satellite agent and the web UI. Imports nothing of ours.
 export { HEARTBEAT_INTERVAL_MS, OFFLINE_THRESHOLD_MS } from "./constants.ts";
 export { safeText, unsafeTextReason } from "./safe-text.ts";
+export { canonicalUuid, isCanonicalUuid, isUuid, uuidSchema } from "./uuid.ts";
+export { issueAt, issueMessage, summarizeIssues, toIssues, validateInput } from "./issues.ts";
+export type { Issue, ValidateOptions, Validated } from "./issues.ts";
+export { ERROR_CODES } from "./error-codes.ts";
+export type { ErrorCode } from "./error-codes.ts";
 export { SYSTEM_ACTOR, actorSchema, actorTypeSchema } from "./actor.ts";
 export type { Actor, ActorType } from "./actor.ts";
 export { causeSchema, entityChangedSchema } from "./entity-changed.ts";

@@ -1,9 +1,7 @@
 // A `notify` step must name a notification channel that exists, by id or by name as the notify
 // action resolves it: checked when a definition is saved or validated, so a typo is a 400, not a failed run.
-import { type Action, forEachAction } from "@vantage/protocol";
+import { type Action, canonicalUuid, forEachAction, type Issue } from "@vantage/protocol";
 import type { NotificationService } from "../../notifications/index.ts";
-import type { AutomationIssue } from "../definitions/compile-scope.ts";
-import { isUuid } from "../definitions/ids.ts";
 
 interface NotifyStep {
   path: string;
@@ -23,15 +21,16 @@ function notifySteps(actions: readonly Action[]): NotifyStep[] {
  * One issue (at `….notify.channel`) per notify step of a definition (its parsed `actions`)
  * whose channel does not exist; reads the channels only if there is such a step.
  */
-export async function checkNotifyChannels(actions: readonly Action[], notifications: Pick<NotificationService, "channels">): Promise<AutomationIssue[]> {
+export async function checkNotifyChannels(actions: readonly Action[], notifications: Pick<NotificationService, "channels">): Promise<Issue[]> {
   const steps = notifySteps(actions);
   if (steps.length === 0) return [];
   const channels = await notifications.channels.list();
-  const ids = new Set(channels.map((channel) => channel.id.toLowerCase()));
+  const ids = new Set(channels.map((channel) => channel.id));
   const names = new Set(channels.map((channel) => channel.name));
   const known = channels.map((channel) => JSON.stringify(channel.name)).join(", ") || "none; create one at /api/v1/notification-channels";
-  // As in the notify action: a uuid names a channel by id, anything else by name.
   return steps
-    .filter((step) => (isUuid(step.channel) ? !ids.has(step.channel.toLowerCase()) : !names.has(step.channel)))
-    .map((step) => ({ path: `${step.path}.notify.channel`, message: `no notification channel has the ${isUuid(step.channel) ? "id" : "name"} "${step.channel}" (known: ${known})` }));
+    .map((step) => ({ step, id: canonicalUuid(step.channel) }))
+    // As in the notify action: a uuid names a channel by id, anything else by name.
+    .filter(({ step, id }) => (id === undefined ? !names.has(step.channel) : !ids.has(id)))
+    .map(({ step, id }) => ({ path: `${step.path}.notify.channel`, message: `no notification channel has the ${id === undefined ? "name" : "id"} "${step.channel}" (known: ${known})` }));
 }

@@ -14,11 +14,12 @@ import {
   type JsonValue,
   mapActions,
   type NotifyAction,
+  type Issue,
+  validateInput,
   type WebhookAction,
 } from "@vantage/protocol";
-import { toInputIssues } from "../../http/index.ts";
 import { allOf, type ConditionChecker, compileConditions, compileCondition } from "./compile-condition.ts";
-import { type AutomationIssue, type CompileScope, compileTemplate, triggerSchemaFor } from "./compile-scope.ts";
+import { type CompileScope, compileTemplate, triggerSchemaFor } from "./compile-scope.ts";
 import type { Template } from "../expressions/index.ts";
 import type { JsonSchema, TriggerRegistry } from "../triggers/trigger-registry.ts";
 
@@ -71,7 +72,7 @@ export interface CompiledAutomation {
   actions: CompiledAction[];
 }
 
-export type CompileResult = { ok: true; compiled: CompiledAutomation } | { ok: false; errors: AutomationIssue[] };
+export type CompileResult = { ok: true; compiled: CompiledAutomation } | { ok: false; errors: Issue[] };
 
 /** What a definition compiles against: built by the automation compiler, from the registries. */
 export interface CompileOptions {
@@ -115,7 +116,7 @@ function checkUrl(source: string, path: string, scope: CompileScope): void {
   } catch {
     url = undefined;
   }
-  if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) scope.errors.push({ path, message: "must be an http:// or https:// URL" });
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) scope.errors.push({ path, message: "url must be an http:// or https:// URL" });
 }
 
 /** Dispatch table: one compiler per action kind. */
@@ -219,10 +220,10 @@ function tooDeep(input: unknown): string | undefined {
 export function compileAutomation(input: unknown, options: CompileOptions): CompileResult {
   const deep = tooDeep(input);
   if (deep !== undefined) return { ok: false, errors: [{ path: deep, message: `nests deeper than ${MAX_DEFINITION_DEPTH} levels` }] };
-  const parsed = automationDefinitionSchema.safeParse(input);
-  if (!parsed.success) return { ok: false, errors: toInputIssues(parsed.error) };
-  const definition = parsed.data;
-  const base = { entityKinds: options.entityKinds, errors: [] as AutomationIssue[] };
+  const parsed = validateInput(automationDefinitionSchema, input, { root: "the automation" });
+  if (!parsed.ok) return { ok: false, errors: parsed.issues };
+  const definition = parsed.value;
+  const base = { entityKinds: options.entityKinds, errors: [] as Issue[] };
   const { triggers, payloads } = compileTriggers(definition, options, base);
   // Conditions and actions may run for any of the triggers: a path must exist in at least one payload.
   const scope: CompileScope = { ...base, triggerSchemas: payloads.length > 0 ? payloads.map(triggerSchemaFor) : [triggerSchemaFor(null)] };

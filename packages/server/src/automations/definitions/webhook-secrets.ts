@@ -2,11 +2,10 @@
 // X-Api-Key …) — never leave the core: stored sealed with the core's SecretBox, shown by the
 // API and in step records as `<redacted>`, and a definition sent back with `<redacted>` keeps
 // the stored value.
-import { type Action, mapActions, type WebhookAction } from "@vantage/protocol";
+import { type Action, type Issue, mapActions, type WebhookAction } from "@vantage/protocol";
 import type { SecretBox } from "../../crypto/index.ts";
 // The one rule for credential headers: sealed at rest and `<redacted>` here, never sent to another origin by the outbound client.
 import { isCredentialHeader } from "../../outbound/index.ts";
-import type { AutomationIssue } from "./compile-scope.ts";
 
 export const REDACTED = "<redacted>";
 
@@ -49,7 +48,7 @@ export function redactSecrets<Definition extends { actions: Action[] }>(definiti
  * Puts back the stored secret wherever `incoming` says `<redacted>`; a `<redacted>` with no
  * secret stored at that step (or on a new automation) is an error at its path.
  */
-export function restoreSecrets<Definition extends { actions: Action[] }>(incoming: Definition, stored: { actions: Action[] } | null): { definition: Definition; errors: AutomationIssue[] } {
+export function restoreSecrets<Definition extends { actions: Action[] }>(incoming: Definition, stored: { actions: Action[] } | null): { definition: Definition; errors: Issue[] } {
   const storedValues = new Map<string, SecretValue>();
   if (stored) {
     mapSecretFields(stored, (value, fieldPath) => {
@@ -57,7 +56,7 @@ export function restoreSecrets<Definition extends { actions: Action[] }>(incomin
       return value;
     });
   }
-  const errors: AutomationIssue[] = [];
+  const errors: Issue[] = [];
   const definition = mapSecretFields(incoming, (value, fieldPath) => {
     if (value !== REDACTED) return value;
     const kept = storedValues.get(fieldPath);

@@ -394,6 +394,6 @@ describe("YAML definitions", () => {
     expect(exploded.body).toMatchObject({ error: { code: "invalid_input", message: expect.stringContaining("alias") } });
 
     const invalid = await yaml("POST", "/automations/validate", "name: x\ntriggers:\n  - event: satellite.connected\nactions:\n  - delay: { duration: 40d }\n");
-    expect(invalid.body).toEqual({ valid: false, errors: [{ path: "actions.0.delay.duration", message: "must be at most 30 days" }] });
+    expect(invalid.body).toEqual({ valid: false, errors: [{ path: "actions.0.delay.duration", message: "duration must be at most 30 days" }] });
   });
 });
