@@ -4,6 +4,7 @@ import path from "node:path";
 import { HEARTBEAT_INTERVAL_MS, OFFLINE_THRESHOLD_MS } from "@vantage/protocol";
 import { z } from "zod";
 import { isTrustedProxyEntry, MAX_ADMIN_TOKEN_LENGTH } from "./auth/index.ts";
+import { DEFAULT_RESULT_RETENTION, type ResultRetention, retentionProblem } from "./checks/index.ts";
 import { parseSecretKey, SECRET_KEY_FORMAT } from "./crypto/index.ts";
 import { VantageError } from "./errors.ts";
 import type { LogFormat } from "./log.ts";
@@ -26,7 +27,23 @@ const postgresUrlSchema = z
     }
   }, "must be a postgres:// or postgresql:// URL with a host, e.g. postgres://user:pass@db.example:5432/vantage");
 
-const configSchema = z.object({
+/** Days a level of check results is kept; unset: the default of checks/results (DEFAULT_RESULT_RETENTION). */
+const retentionDaysSchema = z.coerce
+  .number({ error: "must be a number" })
+  .int("must be a whole number of days")
+  .min(1, "must be at least 1 day")
+  .max(36_500, "must be at most 36500 days")
+  .optional();
+
+/** The config keys of each check-result level's retention. */
+const RETENTION_KEYS = {
+  rawDays: "resultRetentionRawDays",
+  rollup1mDays: "resultRetention1mDays",
+  rollup1hDays: "resultRetention1hDays",
+  rollup1dDays: "resultRetention1dDays",
+} as const satisfies Record<keyof ResultRetention, string>;
+
+const configObjectSchema = z.object({
   host: z.string().trim().min(1, "must not be empty"),
   port: portSchema,
   databaseUrl: postgresUrlSchema.optional(),
@@ -61,6 +78,14 @@ const configSchema = z.object({
     .min(1, "must be at least 1 day")
     .max(36_500, "must be at most 36500 days")
     .optional(),
+  /** Raw check results (recent failures; late results are rolled up from them) are kept this many days. */
+  resultRetentionRawDays: retentionDaysSchema,
+  /** 1-minute check rollups (charts up to a week). */
+  resultRetention1mDays: retentionDaysSchema,
+  /** 1-hour check rollups (charts up to 90 days, year-on-year). */
+  resultRetention1hDays: retentionDaysSchema,
+  /** 1-day check rollups. */
+  resultRetention1dDays: retentionDaysSchema,
   /** Proxies whose X-Forwarded-For / Forwarded headers name the real client (CIDRs or addresses). */
   trustedProxies: z.string().transform((value, context) => {
     const entries = value.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "");
@@ -70,6 +95,21 @@ const configSchema = z.object({
     }
     return entries;
   }),
+});
+
+/** The retention of check results this config asks for, defaults filled in. */
+export function resultRetentionOf(config: Partial<Pick<z.infer<typeof configObjectSchema>, (typeof RETENTION_KEYS)[keyof ResultRetention]>>): ResultRetention {
+  const retention = { ...DEFAULT_RESULT_RETENTION };
+  for (const [field, key] of Object.entries(RETENTION_KEYS) as Array<[keyof ResultRetention, (typeof RETENTION_KEYS)[keyof ResultRetention]]>) {
+    retention[field] = config[key] ?? retention[field];
+  }
+  return retention;
+}
+
+// Each rollup level is rebuilt from the one below it, so none may be kept shorter than it.
+const configSchema = configObjectSchema.superRefine((config, context) => {
+  const problem = retentionProblem(resultRetentionOf(config));
+  if (problem) context.addIssue({ code: "custom", path: [RETENTION_KEYS[problem.field]], message: problem.message });
 });
 
 export type Config = z.infer<typeof configSchema> & { logFormat: LogFormat };
@@ -86,7 +126,7 @@ export interface ConfigFlags {
 }
 
 /** Where each setting comes from, for error messages and the README table. */
-const SOURCES: Record<keyof z.infer<typeof configSchema>, { env: string; flag?: string }> = {
+const SOURCES: Record<keyof z.infer<typeof configObjectSchema>, { env: string; flag?: string }> = {
   host: { env: "VANTAGE_HOST", flag: "--host" },
   port: { env: "VANTAGE_PORT", flag: "--port" },
   databaseUrl: { env: "DATABASE_URL", flag: "--database-url" },
@@ -99,6 +139,10 @@ const SOURCES: Record<keyof z.infer<typeof configSchema>, { env: string; flag?: 
   secretKey: { env: "VANTAGE_SECRET_KEY" },
   // No flag, like the heartbeat interval: a tuning knob set once per deployment.
   runRetentionDays: { env: "VANTAGE_RUN_RETENTION_DAYS" },
+  resultRetentionRawDays: { env: "VANTAGE_RETENTION_RAW_DAYS" },
+  resultRetention1mDays: { env: "VANTAGE_RETENTION_1M_DAYS" },
+  resultRetention1hDays: { env: "VANTAGE_RETENTION_1H_DAYS" },
+  resultRetention1dDays: { env: "VANTAGE_RETENTION_1D_DAYS" },
   trustedProxies: { env: "VANTAGE_TRUSTED_PROXIES", flag: "--trusted-proxies" },
 };
 
@@ -131,6 +175,10 @@ export function loadConfig(
     heartbeatIntervalMs: fromEnv("heartbeatIntervalMs") ?? String(HEARTBEAT_INTERVAL_MS),
     secretKey: fromEnv("secretKey"),
     runRetentionDays: fromEnv("runRetentionDays"),
+    resultRetentionRawDays: fromEnv("resultRetentionRawDays"),
+    resultRetention1mDays: fromEnv("resultRetention1mDays"),
+    resultRetention1hDays: fromEnv("resultRetention1hDays"),
+    resultRetention1dDays: fromEnv("resultRetention1dDays"),
     trustedProxies: pick("trustedProxies") ?? "",
   };
   const parsed = configSchema.safeParse(raw);

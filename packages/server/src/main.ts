@@ -21,8 +21,9 @@ import {
   createTriggerRoutes,
   type TriggerRegistry,
 } from "./automations/index.ts";
+import { type CheckResults, startCheckResults } from "./checks/index.ts";
 import { createNotificationHub } from "./cluster/index.ts";
-import type { Config } from "./config.ts";
+import { type Config, resultRetentionOf } from "./config.ts";
 import { openSecretBox } from "./crypto/index.ts";
 import { isVantageError } from "./errors.ts";
 import {
@@ -69,11 +70,27 @@ export interface Core {
   triggers: TriggerRegistry;
   /** Enabled automations by trigger event id, as the router's automation sink reads them. */
   automations: AutomationIndex;
+  /** Check results: the ingest batcher, the rollup worker and the partition maintainer. */
+  checkResults: CheckResults;
   /** Stops accepting, drains, closes the pool and any embedded PostgreSQL. Idempotent. */
   stop(): Promise<void>;
 }
 
-type ServerConfig = Pick<Config, "host" | "port" | "databaseUrl" | "dataDir"> & Partial<Pick<Config, "adminToken" | "heartbeatIntervalMs" | "secretKey" | "runRetentionDays" | "trustedProxies">>;
+type ServerConfig = Pick<Config, "host" | "port" | "databaseUrl" | "dataDir"> &
+  Partial<
+    Pick<
+      Config,
+      | "adminToken"
+      | "heartbeatIntervalMs"
+      | "secretKey"
+      | "runRetentionDays"
+      | "trustedProxies"
+      | "resultRetentionRawDays"
+      | "resultRetention1mDays"
+      | "resultRetention1hDays"
+      | "resultRetention1dDays"
+    >
+  >;
 
 /** Knobs tests and labs turn; production runs on the defaults. */
 export interface CoreOptions {
@@ -110,7 +127,7 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
   };
 
   try {
-    // The pool's budget: about 5 connections held for good (the leader loops and the
+    // The pool's budget: about 7 connections held for good (the leader loops and the
     // notification hub), one per run in execution (its run lock), the rest for queries.
     const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger: log, pool: { max: CORE_POOL_BASE_SIZE + DEFAULT_WORKER_CONCURRENCY } });
     closers.push({ name: "database", close: database.close });
@@ -219,6 +236,10 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
       closers.push({ name: "automation worker", close: worker.stop });
       await worker.start();
     }
+    // Check results: ingest, rollups and retention (two one-per-cluster duties). Stopped after
+    // the gateway (closers run in reverse), so the results of closing sockets are still written.
+    const checkResults = startCheckResults({ pool: database.pool, logger: log, registry: metrics.registry, now, retention: resultRetentionOf(config) });
+    closers.push({ name: "check results", close: checkResults.stop });
     const monitor = createHeartbeatMonitor({ pool: database.pool, satellites, logger: log, registry: metrics.registry, intervalMs: options.monitorIntervalMs });
     monitor.start();
     closers.push({ name: "heartbeat monitor", close: monitor.stop });
@@ -268,6 +289,7 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
       notifications,
       triggers,
       automations,
+      checkResults,
       stop: () => (stopping ??= stopAll()),
     };
   } catch (error) {
@@ -288,7 +310,7 @@ async function sealPlaintextWebhookSecrets(store: AutomationStore, log: Logger):
 }
 
 /** Connections of the core's pool besides one per automation run executed at once. */
-const CORE_POOL_BASE_SIZE = 12;
+const CORE_POOL_BASE_SIZE = 14;
 
 /** How long a graceful shutdown may take before the process exits regardless. */
 export const SHUTDOWN_DEADLINE_MS = 10_000;

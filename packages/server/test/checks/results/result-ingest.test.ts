@@ -24,7 +24,7 @@ beforeEach(async () => {
 
 async function batchSizes(registry: Registry): Promise<{ count: number; sum: number }> {
   const metric = await registry.getSingleMetric("vantage_check_result_ingest_batch_size")!.get();
-  const value = (name: string) => metric.values.find((v) => v.metricName === name)?.value ?? 0;
+  const value = (name: string) => (metric.values as Array<{ metricName?: string; value: number }>).find((v) => v.metricName === name)?.value ?? 0;
   return { count: value("vantage_check_result_ingest_batch_size_count"), sum: value("vantage_check_result_ingest_batch_size_sum") };
 }
 
