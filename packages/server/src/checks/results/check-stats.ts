@@ -4,7 +4,7 @@
 import type pg from "pg";
 import { VantageError } from "../../errors.ts";
 import { DEFAULT_RESULT_RETENTION, type ResultRetention } from "./check-result.ts";
-import { addHistograms, emptyHistogram, type Percentiles, percentilesOf } from "./latency-histogram.ts";
+import { addHistograms, emptyHistogram, type Percentiles, percentilesOf, sumHistogramsSql } from "./latency-histogram.ts";
 import { DAY_MS, RESULT_TABLES } from "./partitions.ts";
 
 export type RollupLevel = "1m" | "1h" | "1d";
@@ -118,7 +118,7 @@ const seriesSql = (level: RollupLevel) => `
   SELECT location, date_bin(make_interval(secs => $4), bucket, timestamptz '1970-01-01 00:00:00+00') AS at,
     sum(total)::integer AS total, sum(up)::integer AS up, sum(degraded)::integer AS degraded,
     sum(down)::integer AS down, sum(error)::integer AS error,
-    sum(sum_ms) AS sum_ms, min(min_ms) AS min_ms, max(max_ms) AS max_ms, vantage_hist_sum(hist) AS hist
+    sum(sum_ms) AS sum_ms, min(min_ms) AS min_ms, max(max_ms) AS max_ms, ${sumHistogramsSql("hist")} AS hist
   FROM ${rollupTable(level)}
   WHERE check_id = $1 AND bucket >= $2 AND bucket < $3
   GROUP BY location, at

@@ -12,7 +12,22 @@ export const LATENCY_BUCKET_BOUNDS_MS: readonly number[] = [
 
 export const LATENCY_BUCKET_COUNT = LATENCY_BUCKET_BOUNDS_MS.length + 1;
 
-/** Adds histograms element-wise (what vantage_hist_sum does in SQL). */
+const BUCKETS = Array.from({ length: LATENCY_BUCKET_COUNT }, (_, i) => i + 1);
+
+/**
+ * SQL of the histogram of a group: `bucket` is a column holding vantage_latency_bucket() of
+ * each row (computed once per row), `filter` which rows count. Built-in aggregates only.
+ */
+export function histogramOfSql(bucket: string, filter: string): string {
+  return `ARRAY[${BUCKETS.map((i) => `count(*) FILTER (WHERE ${filter} AND ${bucket} = ${i})`).join(", ")}]::integer[]`;
+}
+
+/** SQL of the element-wise sum of a group's histograms (column `hist`): one sum() per bucket. */
+export function sumHistogramsSql(hist: string): string {
+  return `ARRAY[${BUCKETS.map((i) => `coalesce(sum(${hist}[${i}]), 0)`).join(", ")}]::integer[]`;
+}
+
+/** Adds histograms element-wise (what sumHistogramsSql does in SQL). */
 export function addHistograms(into: number[], hist: readonly number[]): number[] {
   for (let i = 0; i < hist.length; i++) into[i] = (into[i] ?? 0) + hist[i]!;
   return into;

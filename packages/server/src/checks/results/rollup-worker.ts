@@ -5,6 +5,7 @@ import type pg from "pg";
 import { createPeriodicDuty, type LeaderDuty } from "../../cluster/index.ts";
 import type { Logger } from "../../log.ts";
 import { ADVISORY_NAMESPACE, AdvisoryLock } from "../../storage/index.ts";
+import { histogramOfSql, sumHistogramsSql } from "./latency-histogram.ts";
 import type { PartitionCatalog } from "./partitions.ts";
 import type { ResultMetrics } from "./result-metrics.ts";
 
@@ -36,19 +37,23 @@ const UPSERT = `
   WHERE (r.total, r.up, r.degraded, r.down, r.error, r.sum_ms, r.min_ms, r.max_ms, r.hist)
     IS DISTINCT FROM (excluded.total, excluded.up, excluded.degraded, excluded.down, excluded.error, excluded.sum_ms, excluded.min_ms, excluded.max_ms, excluded.hist)`;
 
+const ANSWERED = "x.status IN ('up', 'degraded')";
+
 // Each minute from its raw rows (primary key range per minute).
 const RECOMPUTE_MINUTES = `
   INSERT INTO check_rollups_1m AS r (${ROLLUP_COLUMNS})
   SELECT k.check_id, k.minute, k.location,
     count(*), count(*) FILTER (WHERE x.status = 'up'), count(*) FILTER (WHERE x.status = 'degraded'),
     count(*) FILTER (WHERE x.status = 'down'), count(*) FILTER (WHERE x.status = 'error'),
-    coalesce(sum(x.duration_ms) FILTER (WHERE x.status IN ('up', 'degraded')), 0),
-    min(x.duration_ms) FILTER (WHERE x.status IN ('up', 'degraded')),
-    max(x.duration_ms) FILTER (WHERE x.status IN ('up', 'degraded')),
-    vantage_latency_hist(x.duration_ms) FILTER (WHERE x.status IN ('up', 'degraded'))
+    coalesce(sum(x.duration_ms) FILTER (WHERE ${ANSWERED}), 0),
+    min(x.duration_ms) FILTER (WHERE ${ANSWERED}),
+    max(x.duration_ms) FILTER (WHERE ${ANSWERED}),
+    ${histogramOfSql("x.bucket", ANSWERED)}
   FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS k(check_id, location, minute)
-  JOIN check_results x ON x.check_id = k.check_id AND x.location = k.location
-    AND x.started_at >= k.minute AND x.started_at < k.minute + interval '1 minute'
+  CROSS JOIN LATERAL (
+    SELECT status, duration_ms, vantage_latency_bucket(duration_ms) AS bucket FROM check_results
+    WHERE check_id = k.check_id AND location = k.location AND started_at >= k.minute AND started_at < k.minute + interval '1 minute'
+  ) x
   GROUP BY k.check_id, k.minute, k.location
   ${UPSERT}`;
 
@@ -61,7 +66,7 @@ const recomputeFrom = (source: string, target: string, unit: "hour" | "day", len
   INSERT INTO ${target} AS r (${ROLLUP_COLUMNS})
   SELECT k.check_id, k.bucket, k.location,
     sum(s.total), sum(s.up), sum(s.degraded), sum(s.down), sum(s.error),
-    sum(s.sum_ms), min(s.min_ms), max(s.max_ms), vantage_hist_sum(s.hist)
+    sum(s.sum_ms), min(s.min_ms), max(s.max_ms), ${sumHistogramsSql("s.hist")}
   FROM k JOIN ${source} s ON s.check_id = k.check_id AND s.location = k.location
     AND s.bucket >= k.bucket AND s.bucket < k.bucket + interval '${length}'
   GROUP BY k.check_id, k.bucket, k.location

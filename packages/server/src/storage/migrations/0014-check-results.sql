@@ -46,44 +46,12 @@ CREATE TABLE check_rollup_dirty (
 -- and at most 2x apart), never to change — stored histograms of every level add element-wise
 -- only because every row uses the same bounds. Bucket 1 is [0, 1 ms), bucket k (2..28) is
 -- [bound k-1, bound k), bucket 29 is 60 s and longer. Mirrored by LATENCY_BUCKET_BOUNDS_MS in
--- checks/results/latency-histogram.ts (a test compares the two).
+-- checks/results/latency-histogram.ts (a test compares the two), which also builds the SQL
+-- that counts a group's durations into buckets and adds histograms (plain built-in aggregates:
+-- a PL/pgSQL aggregate costs microseconds per row, ten times as much).
 CREATE FUNCTION vantage_latency_bucket(ms double precision) RETURNS integer
   LANGUAGE sql IMMUTABLE PARALLEL SAFE
   RETURN width_bucket(ms, '{1,2,3,5,7,10,15,20,30,50,70,100,150,200,300,500,700,1000,1500,2000,3000,5000,7000,10000,15000,20000,30000,60000}'::double precision[]) + 1;
-
-CREATE FUNCTION vantage_hist_add(hist integer[], ms double precision) RETURNS integer[]
-  LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
-DECLARE
-  bucket integer := vantage_latency_bucket(ms);
-BEGIN
-  IF ms IS NOT NULL THEN
-    hist[bucket] := hist[bucket] + 1;
-  END IF;
-  RETURN hist;
-END $$;
-
--- vantage_latency_hist(duration) → integer[29]: the histogram of a group's durations.
-CREATE AGGREGATE vantage_latency_hist(double precision) (
-  SFUNC = vantage_hist_add,
-  STYPE = integer[],
-  INITCOND = '{0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0}'
-);
-
-CREATE FUNCTION vantage_hist_merge(total integer[], hist integer[]) RETURNS integer[]
-  LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
-BEGIN
-  FOR i IN 1 .. coalesce(array_length(hist, 1), 0) LOOP
-    total[i] := total[i] + hist[i];
-  END LOOP;
-  RETURN total;
-END $$;
-
--- vantage_hist_sum(hist) → integer[29]: histograms added element-wise (a coarser level from a finer one).
-CREATE AGGREGATE vantage_hist_sum(integer[]) (
-  SFUNC = vantage_hist_merge,
-  STYPE = integer[],
-  INITCOND = '{0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0}'
-);
 
 -- Rollups: one row per check, bucket start and location. Counts by status; latency (sum, min,
 -- max, histogram) of the answered runs only (up and degraded: a timeout's duration is the
