@@ -4,7 +4,6 @@ import path from "node:path";
 import { HEARTBEAT_INTERVAL_MS, OFFLINE_THRESHOLD_MS } from "@vantage/protocol";
 import { z } from "zod";
 import { isTrustedProxyEntry, MAX_ADMIN_TOKEN_LENGTH } from "./auth/index.ts";
-import { DEFAULT_RESULT_RETENTION, type ResultRetention, retentionProblem } from "./checks/index.ts";
 import { parseSecretKey, SECRET_KEY_FORMAT } from "./crypto/index.ts";
 import { VantageError } from "./errors.ts";
 import type { LogFormat } from "./log.ts";
@@ -27,7 +26,11 @@ const postgresUrlSchema = z
     }
   }, "must be a postgres:// or postgresql:// URL with a host, e.g. postgres://user:pass@db.example:5432/vantage");
 
-/** Days a level of check results is kept; unset: the default of checks/results (DEFAULT_RESULT_RETENTION). */
+/**
+ * Days a level of check results is kept; unset: the default of checks/results. (Whether the
+ * levels fit together is checked there, with the defaults: config.ts cannot import checks,
+ * whose storage imports this file.)
+ */
 const retentionDaysSchema = z.coerce
   .number({ error: "must be a number" })
   .int("must be a whole number of days")
@@ -35,15 +38,7 @@ const retentionDaysSchema = z.coerce
   .max(36_500, "must be at most 36500 days")
   .optional();
 
-/** The config keys of each check-result level's retention. */
-const RETENTION_KEYS = {
-  rawDays: "resultRetentionRawDays",
-  rollup1mDays: "resultRetention1mDays",
-  rollup1hDays: "resultRetention1hDays",
-  rollup1dDays: "resultRetention1dDays",
-} as const satisfies Record<keyof ResultRetention, string>;
-
-const configObjectSchema = z.object({
+const configSchema = z.object({
   host: z.string().trim().min(1, "must not be empty"),
   port: portSchema,
   databaseUrl: postgresUrlSchema.optional(),
@@ -97,21 +92,6 @@ const configObjectSchema = z.object({
   }),
 });
 
-/** The retention of check results this config asks for, defaults filled in. */
-export function resultRetentionOf(config: Partial<Pick<z.infer<typeof configObjectSchema>, (typeof RETENTION_KEYS)[keyof ResultRetention]>>): ResultRetention {
-  const retention = { ...DEFAULT_RESULT_RETENTION };
-  for (const [field, key] of Object.entries(RETENTION_KEYS) as Array<[keyof ResultRetention, (typeof RETENTION_KEYS)[keyof ResultRetention]]>) {
-    retention[field] = config[key] ?? retention[field];
-  }
-  return retention;
-}
-
-// Each rollup level is rebuilt from the one below it, so none may be kept shorter than it.
-const configSchema = configObjectSchema.superRefine((config, context) => {
-  const problem = retentionProblem(resultRetentionOf(config));
-  if (problem) context.addIssue({ code: "custom", path: [RETENTION_KEYS[problem.field]], message: problem.message });
-});
-
 export type Config = z.infer<typeof configSchema> & { logFormat: LogFormat };
 
 /** Command-line flags, already split by the CLI; each overrides its environment variable. */
@@ -126,7 +106,7 @@ export interface ConfigFlags {
 }
 
 /** Where each setting comes from, for error messages and the README table. */
-const SOURCES: Record<keyof z.infer<typeof configObjectSchema>, { env: string; flag?: string }> = {
+const SOURCES: Record<keyof z.infer<typeof configSchema>, { env: string; flag?: string }> = {
   host: { env: "VANTAGE_HOST", flag: "--host" },
   port: { env: "VANTAGE_PORT", flag: "--port" },
   databaseUrl: { env: "DATABASE_URL", flag: "--database-url" },

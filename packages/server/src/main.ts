@@ -23,7 +23,7 @@ import {
 } from "./automations/index.ts";
 import { type CheckResults, startCheckResults } from "./checks/index.ts";
 import { createNotificationHub } from "./cluster/index.ts";
-import { type Config, resultRetentionOf } from "./config.ts";
+import type { Config } from "./config.ts";
 import { openSecretBox } from "./crypto/index.ts";
 import { isVantageError } from "./errors.ts";
 import {
@@ -238,7 +238,18 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
     }
     // Check results: ingest, rollups and retention (two one-per-cluster duties). Stopped after
     // the gateway (closers run in reverse), so the results of closing sockets are still written.
-    const checkResults = startCheckResults({ pool: database.pool, logger: log, registry: metrics.registry, now, retention: resultRetentionOf(config) });
+    const checkResults = startCheckResults({
+      pool: database.pool,
+      logger: log,
+      registry: metrics.registry,
+      now,
+      retention: {
+        rawDays: config.resultRetentionRawDays,
+        rollup1mDays: config.resultRetention1mDays,
+        rollup1hDays: config.resultRetention1hDays,
+        rollup1dDays: config.resultRetention1dDays,
+      },
+    });
     closers.push({ name: "check results", close: checkResults.stop });
     const monitor = createHeartbeatMonitor({ pool: database.pool, satellites, logger: log, registry: metrics.registry, intervalMs: options.monitorIntervalMs });
     monitor.start();

@@ -1,7 +1,6 @@
 import { HEARTBEAT_INTERVAL_MS, OFFLINE_THRESHOLD_MS } from "@vantage/protocol";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_RESULT_RETENTION } from "../src/checks/index.ts";
-import { loadConfig, maskDatabaseUrl, resultRetentionOf } from "../src/config.ts";
+import { loadConfig, maskDatabaseUrl } from "../src/config.ts";
 
 describe("loadConfig", () => {
   it("uses the documented defaults", () => {
@@ -77,13 +76,12 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ VANTAGE_RUN_RETENTION_DAYS: "1.5" })).toThrow(/VANTAGE_RUN_RETENTION_DAYS must be a whole number of days/);
   });
 
-  it("reads each check-result level's retention in days, unset ones taking the defaults, and refuses a level kept shorter than the one below", () => {
-    expect(resultRetentionOf(loadConfig({}))).toEqual(DEFAULT_RESULT_RETENTION);
+  it("reads each check-result level's retention in whole days, unset leaving the defaults of checks/results", () => {
     const config = loadConfig({ VANTAGE_RETENTION_RAW_DAYS: "7", VANTAGE_RETENTION_1M_DAYS: "10", VANTAGE_RETENTION_1H_DAYS: "100", VANTAGE_RETENTION_1D_DAYS: "1000" });
-    expect(resultRetentionOf(config)).toEqual({ rawDays: 7, rollup1mDays: 10, rollup1hDays: 100, rollup1dDays: 1000 });
+    expect([config.resultRetentionRawDays, config.resultRetention1mDays, config.resultRetention1hDays, config.resultRetention1dDays]).toEqual([7, 10, 100, 1000]);
+    expect(loadConfig({}).resultRetentionRawDays).toBeUndefined();
     expect(() => loadConfig({ VANTAGE_RETENTION_RAW_DAYS: "0" })).toThrow(/VANTAGE_RETENTION_RAW_DAYS must be at least 1 day/);
-    expect(() => loadConfig({ VANTAGE_RETENTION_1M_DAYS: "7" })).toThrow(/VANTAGE_RETENTION_1M_DAYS must be at least the rawDays retention \(14 days\)/);
-    expect(() => loadConfig({ VANTAGE_RETENTION_RAW_DAYS: "40" })).toThrow(/VANTAGE_RETENTION_1M_DAYS must be at least the rawDays retention \(40 days\)/);
+    expect(() => loadConfig({ VANTAGE_RETENTION_1D_DAYS: "1.5" })).toThrow(/VANTAGE_RETENTION_1D_DAYS must be a whole number of days/);
   });
 
   it("reads the trusted proxies as a list of addresses and CIDRs, the flag winning", () => {

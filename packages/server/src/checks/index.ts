@@ -7,7 +7,6 @@ export {
   checkResultInputSchema,
   DEFAULT_RESULT_RETENTION,
   MAX_RESULT_DETAIL_BYTES,
-  retentionProblem,
 } from "./results/check-result.ts";
 export type { CheckResultInput, CheckResultStatus, ResultRetention } from "./results/check-result.ts";
 export { ingestResults, PARTITIONS_AHEAD_DAYS } from "./results/ingest-results.ts";
@@ -18,6 +17,6 @@ export type { ListResultsOptions, ResultPage, StoredResult } from "./results/lis
 export { checkStats, uptimeBars } from "./results/check-stats.ts";
 export type { CheckStats, LocationStats, SeriesPoint, StatusCounts, UptimeBars } from "./results/check-stats.ts";
 export { LATENCY_BUCKET_BOUNDS_MS } from "./results/latency-histogram.ts";
-export { startCheckResults } from "./results/start-check-results.ts";
+export { resolveRetention, startCheckResults } from "./results/start-check-results.ts";
 export type { CheckResults, CheckResultsOptions } from "./results/start-check-results.ts";
 // ── end results ────────────────────────────────────────────────────────────────────────────

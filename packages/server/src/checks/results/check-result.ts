@@ -59,6 +59,14 @@ export interface ResultRetention {
  */
 export const DEFAULT_RESULT_RETENTION: Readonly<ResultRetention> = { rawDays: 14, rollup1mDays: 30, rollup1hDays: 400, rollup1dDays: 5 * 366 };
 
+/** Where each level's retention is configured, for error messages. */
+export const RETENTION_SETTINGS: Readonly<Record<keyof ResultRetention, string>> = {
+  rawDays: "VANTAGE_RETENTION_RAW_DAYS",
+  rollup1mDays: "VANTAGE_RETENTION_1M_DAYS",
+  rollup1hDays: "VANTAGE_RETENTION_1H_DAYS",
+  rollup1dDays: "VANTAGE_RETENTION_1D_DAYS",
+};
+
 /**
  * Why a retention cannot work, or null. Each level is recomputed from the one below it, so a
  * level must live at least as long as the one below (a late result corrects its minute from raw,
@@ -70,7 +78,10 @@ export function retentionProblem(retention: ResultRetention): { field: keyof Res
     const finer = order[i - 1]!;
     const coarser = order[i]!;
     if (retention[coarser] < retention[finer]) {
-      return { field: coarser, message: `must be at least the ${finer} retention (${retention[finer]} days): each rollup level is rebuilt from the one below it` };
+      return {
+        field: coarser,
+        message: `${RETENTION_SETTINGS[coarser]} (${retention[coarser]} days) must be at least ${RETENTION_SETTINGS[finer]} (${retention[finer]} days): each rollup level is rebuilt from the one below it`,
+      };
     }
   }
   return null;

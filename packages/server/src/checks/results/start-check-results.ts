@@ -2,8 +2,9 @@
 // worker and the partition maintainer (both one per cluster), and stops them in order.
 import type pg from "pg";
 import type { Registry } from "prom-client";
+import { VantageError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
-import { type CheckResultInput, DEFAULT_RESULT_RETENTION, type ResultRetention } from "./check-result.ts";
+import { type CheckResultInput, DEFAULT_RESULT_RETENTION, type ResultRetention, retentionProblem } from "./check-result.ts";
 import { type IngestContext, type IngestOutcome, ingestResults } from "./ingest-results.ts";
 import { createPartitionMaintainer, type PartitionMaintainer } from "./partition-maintainer.ts";
 import { createPartitionCatalog } from "./partitions.ts";
@@ -18,7 +19,7 @@ export interface CheckResultsOptions {
   registry?: Registry;
   /** The clock, in epoch milliseconds (retention and clock-skew limits). */
   now?: () => number;
-  /** Days per level; unset fields take DEFAULT_RESULT_RETENTION. */
+  /** Days per level; unset fields take DEFAULT_RESULT_RETENTION. Refused (fatal) when a level would outlive the one above it. */
   retention?: Partial<ResultRetention>;
   ingest?: Pick<ResultIngestOptions, "maxBatch" | "maxDelayMs" | "concurrency" | "inTransaction">;
   rollupIntervalMs?: number;
@@ -42,7 +43,7 @@ export interface CheckResults {
 export function startCheckResults(options: CheckResultsOptions): CheckResults {
   const { pool, logger } = options;
   const now = options.now ?? Date.now;
-  const retention: ResultRetention = { ...DEFAULT_RESULT_RETENTION, ...definedOnly(options.retention ?? {}) };
+  const retention = resolveRetention(options.retention ?? {});
   const metrics = createResultMetrics(options.registry);
   const partitions = createPartitionCatalog({ pool, logger });
   const context: IngestContext = { partitions, retention, now };
@@ -73,6 +74,11 @@ export function startCheckResults(options: CheckResultsOptions): CheckResults {
   };
 }
 
-function definedOnly<T extends object>(value: Partial<T>): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as Partial<T>;
+/** The configured days over the defaults; throws a fatal error naming the settings when they do not fit together. */
+export function resolveRetention(configured: Partial<ResultRetention>): ResultRetention {
+  const retention = { ...DEFAULT_RESULT_RETENTION };
+  for (const field of Object.keys(retention) as Array<keyof ResultRetention>) retention[field] = configured[field] ?? retention[field];
+  const problem = retentionProblem(retention);
+  if (problem) throw new VantageError("fatal", "invalid_config", `Invalid check result retention: ${problem.message}.`);
+  return retention;
 }

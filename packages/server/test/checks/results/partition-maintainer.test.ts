@@ -2,7 +2,7 @@
 // partitions past each level's retention (on an injected clock) without ever deleting a row.
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_RESULT_RETENTION, ingestResults } from "../../../src/checks/index.ts";
+import { DEFAULT_RESULT_RETENTION, ingestResults, resolveRetention } from "../../../src/checks/index.ts";
 import { maintainPartitions } from "../../../src/checks/results/partition-maintainer.ts";
 import { DAY_MS, listPartitions, RESULT_TABLES } from "../../../src/checks/results/partitions.ts";
 import { createResultsDatabase, ingestContext, makeResult } from "../../support/check-results.ts";
@@ -96,5 +96,14 @@ describe("the partition maintainer", () => {
     const droppedHours = (await withClient((client) => maintainPartitions(client, { ...context, now: () => afterJune }))).dropped;
     expect(droppedHours).toContain("check_rollups_1h_203506");
     expect(droppedHours).not.toContain("check_rollups_1d_2035");
+  });
+});
+
+describe("the retention", () => {
+  it("takes the defaults for unset levels and refuses a level kept shorter than the one it is rebuilt from, naming both settings", () => {
+    expect(resolveRetention({})).toEqual(DEFAULT_RESULT_RETENTION);
+    expect(resolveRetention({ rawDays: 7, rollup1dDays: 3000 })).toEqual({ ...DEFAULT_RESULT_RETENTION, rawDays: 7, rollup1dDays: 3000 });
+    expect(() => resolveRetention({ rollup1mDays: 7 })).toThrow("VANTAGE_RETENTION_1M_DAYS (7 days) must be at least VANTAGE_RETENTION_RAW_DAYS (14 days)");
+    expect(() => resolveRetention({ rawDays: 40 })).toThrow(/VANTAGE_RETENTION_1M_DAYS \(30 days\) must be at least VANTAGE_RETENTION_RAW_DAYS \(40 days\)/);
   });
 });
