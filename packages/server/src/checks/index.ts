@@ -20,3 +20,8 @@ export { LATENCY_BUCKET_BOUNDS_MS } from "./results/latency-histogram.ts";
 export { resolveRetention, startCheckResults } from "./results/start-check-results.ts";
 export type { CheckResults, CheckResultsOptions } from "./results/start-check-results.ts";
 // ── end results ────────────────────────────────────────────────────────────────────────────
+
+// ── results API (mount at /api/v1/checks) ─────────────────────────────────────────────────
+export { createCheckResultRoutes } from "./api/result-routes.ts";
+export type { CheckResultRoutesOptions } from "./api/result-routes.ts";
+// ── end results API ──────────────────────────────────────────────────────────────────────
