@@ -14,15 +14,19 @@ export const DEFAULT_ROLLUP_INTERVAL_MS = 2000;
 /** Dirty markers taken per transaction: bounds a pass after a long outage of the worker. */
 export const DEFAULT_ROLLUP_BATCH = 20_000;
 
-// Takes the markers visible now (those of transactions still in flight are left for the next
-// pass) and returns each touched minute once. Any result whose marker is taken here committed
-// before this statement, so the recompute statements below, later in the same transaction,
-// see it. If the pass fails, the DELETE rolls back with it and the markers stay.
+// Picks up to $1 markers and takes (deletes) every visible marker of the minutes they name, so a
+// minute whose markers were appended by many ingest batches is recomputed once, not once per
+// pass that happens to hold one of them. Markers of transactions still in flight are not
+// visible and stay for the next pass. Any result whose marker is taken here committed before
+// this statement, so the recompute statements below, later in the same transaction, see it.
+// If the pass fails, the DELETE rolls back with it and the markers stay.
 const TAKE_DIRTY = `
-  WITH taken AS (
-    DELETE FROM check_rollup_dirty
-    WHERE ctid = ANY (ARRAY(SELECT ctid FROM check_rollup_dirty LIMIT $1))
-    RETURNING check_id, location, minute
+  WITH picked AS (
+    SELECT DISTINCT check_id, location, minute FROM (SELECT check_id, location, minute FROM check_rollup_dirty LIMIT $1) sample
+  ), taken AS (
+    DELETE FROM check_rollup_dirty d USING picked p
+    WHERE d.check_id = p.check_id AND d.location = p.location AND d.minute = p.minute
+    RETURNING d.check_id, d.location, d.minute
   ), minutes AS (
     SELECT check_id, location, minute, count(*) AS markers FROM taken GROUP BY check_id, location, minute
   )
@@ -111,7 +115,10 @@ async function rollupBatch(client: pg.ClientBase, partitions: PartitionCatalog, 
   }
 }
 
-/** Batches until the markers run out (or `isRunning` turns false). */
+/**
+ * Batches until the markers run out (or `isRunning` turns false). A batch that took fewer
+ * markers than `limit` saw every visible marker (its sample was not full), so that was the last.
+ */
 export async function runRollups(
   client: pg.ClientBase,
   partitions: PartitionCatalog,

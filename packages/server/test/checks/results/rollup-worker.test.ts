@@ -143,4 +143,12 @@ describe("the rollup worker", () => {
     expect(await small.runOnce()).toEqual({ markers: 10, minutes: 10 });
     expect(await rollups("1m")).toHaveLength(10);
   });
+
+  it("recomputes a minute once however many ingest batches marked it", async () => {
+    const small = createRollupWorker({ pool, logger: silentLogger(), partitions: context.partitions, batchSize: 3 });
+    const minute = minuteAgo(5);
+    for (let i = 0; i < 7; i++) await ingest([makeResult({ at: minute + i * 1000 })]);
+    expect(await small.runOnce()).toEqual({ markers: 7, minutes: 1 });
+    expect(await rollups("1m")).toMatchObject([{ total: 7 }]);
+  });
 });
