@@ -136,17 +136,31 @@ const meanOf = (sumMs: number, counts: StatusCounts) => {
   return answered > 0 ? sumMs / answered : null;
 };
 
+export interface RollupQuery {
+  from: number;
+  to: number;
+  level: RollupLevel;
+  sql: string;
+  params: unknown[];
+}
+
+/** The statement checkStats runs (benchmarks EXPLAIN it). */
+export function seriesQuery(checkId: string, range: TimeRange, options: ReadOptions = {}): RollupQuery & { stepMs: number } {
+  const { from, to } = parseRange(range);
+  const level = seriesLevel({ from, to }, options);
+  const stepMs = seriesStepMs({ from, to }, level);
+  const alignedFrom = Math.floor(from / LEVEL_MS[level]) * LEVEL_MS[level];
+  return { from, to, level, stepMs, sql: seriesSql(level), params: [checkId, new Date(alignedFrom).toISOString(), new Date(to).toISOString(), stepMs / 1000] };
+}
+
 /**
  * Stats of one check over [from, to) per location, from the rollups (which lag raw results by
  * the rollup worker's interval). Buckets are counted whole: the range is widened to the
  * chosen level's buckets containing `from`.
  */
 export async function checkStats(db: Pick<pg.ClientBase, "query">, checkId: string, range: TimeRange, options: ReadOptions = {}): Promise<CheckStats> {
-  const { from, to } = parseRange(range);
-  const level = seriesLevel({ from, to }, options);
-  const stepMs = seriesStepMs({ from, to }, level);
-  const alignedFrom = Math.floor(from / LEVEL_MS[level]) * LEVEL_MS[level];
-  const { rows } = await db.query<RollupRow>(seriesSql(level), [checkId, new Date(alignedFrom).toISOString(), new Date(to).toISOString(), stepMs / 1000]);
+  const { from, to, level, stepMs, sql, params } = seriesQuery(checkId, range, options);
+  const { rows } = await db.query<RollupRow>(sql, params);
 
   const byLocation = new Map<string, { stats: LocationStats; hist: number[]; sumMs: number }>();
   for (const row of rows) {
@@ -218,8 +232,8 @@ const barsSql = (level: RollupLevel) => `
   WHERE check_id = ANY ($1::uuid[]) AND bucket >= $2 AND bucket < $3
   GROUP BY 1, 2`;
 
-/** The uptime bars of a page of checks (`check_id = ANY`), one statement on one level. */
-export async function uptimeBars(db: Pick<pg.ClientBase, "query">, checkIds: readonly string[], options: UptimeBarsOptions, readOptions: ReadOptions = {}): Promise<UptimeBars> {
+/** The statement uptimeBars runs (benchmarks EXPLAIN it). */
+export function barsQuery(checkIds: readonly string[], options: UptimeBarsOptions, readOptions: ReadOptions = {}): RollupQuery {
   const { from, to } = parseRange(options);
   const segments = options.buckets;
   if (!Number.isInteger(segments) || segments < 1 || segments > MAX_BAR_SEGMENTS) {
@@ -229,18 +243,18 @@ export async function uptimeBars(db: Pick<pg.ClientBase, "query">, checkIds: rea
     throw new VantageError("invalid_input", "too_many_checks", `At most ${MAX_BAR_CHECKS} checks per request; ask for a page at a time.`);
   }
   const level = barsLevel({ from, to }, segments, readOptions);
+  return { from, to, level, sql: barsSql(level), params: [checkIds, new Date(from).toISOString(), new Date(to).toISOString(), from / 1000, to / 1000, segments] };
+}
+
+/** The uptime bars of a page of checks (`check_id = ANY`), one statement on one level. */
+export async function uptimeBars(db: Pick<pg.ClientBase, "query">, checkIds: readonly string[], options: UptimeBarsOptions, readOptions: ReadOptions = {}): Promise<UptimeBars> {
+  const { from, to, level, sql, params } = barsQuery(checkIds, options, readOptions);
+  const segments = options.buckets;
   const zero = (): StatusCounts => ({ total: 0, up: 0, degraded: 0, down: 0, error: 0 });
   const checks = checkIds.map((checkId) => ({ checkId, segments: Array.from({ length: segments }, zero) }));
   const byId = new Map(checks.map((check) => [check.checkId.toLowerCase(), check]));
   if (checkIds.length > 0) {
-    const { rows } = await db.query<StatusCounts & { check_id: string; segment: number }>(barsSql(level), [
-      checkIds,
-      new Date(from).toISOString(),
-      new Date(to).toISOString(),
-      from / 1000,
-      to / 1000,
-      segments,
-    ]);
+    const { rows } = await db.query<StatusCounts & { check_id: string; segment: number }>(sql, params);
     for (const row of rows) {
       const segment = byId.get(row.check_id)?.segments[row.segment - 1];
       if (!segment) continue;
