@@ -144,11 +144,13 @@ describe("query plans", () => {
       "2040-06-09T00:00:00Z",
       "2040-06-10T00:00:00Z",
     ]);
-    expect(bars).toMatch(/Index (Only )?Scan using check_rollups_1h_204006_pkey/);
+    // An index range (plain, index-only or bitmap: statistics decide) on the key of the one partition in range.
+    expect(bars).toMatch(/(Index (Only )?Scan using|Bitmap Index Scan on) check_rollups_1h_204006_pkey/);
     expect(bars).toMatch(/Index Cond: \(\(check_id = ANY/);
     expect(bars).not.toMatch(/204004|204005/);
     const series = await plan("SELECT * FROM check_rollups_1m WHERE check_id = $1 AND bucket >= $2 AND bucket < $3", [checkA, "2040-06-09T00:00:00Z", "2040-06-10T00:00:00Z"]);
-    expect(series).toMatch(/Index Scan using check_rollups_1m_20400609_pkey/);
+    expect(series).toMatch(/(Index (Only )?Scan using|Bitmap Index Scan on) check_rollups_1m_20400609_pkey/);
+    expect(series).toMatch(/Index Cond: \(\(check_id = /);
     expect(series).not.toMatch(/20400610/);
   });
 });
