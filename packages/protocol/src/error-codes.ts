@@ -13,6 +13,16 @@ export const ERROR_CODES = [
   "internal", // 500: a bug; the core's log has the details
   "routes_mounted_twice", // startup: two modules mount one path (a wiring bug)
 
+  // Checks and their results.
+  "check_not_found", // 404
+  "invalid_range", // 400: a stats range whose from is not before its to
+  "invalid_cursor", // 400: a page cursor this list did not give
+  "invalid_status", // 400: a result status filter names no status
+  "invalid_buckets", // 400: an uptime bar asks for too few or too many buckets
+  "too_many_checks", // 400: one read asks for more checks than a page holds
+  "invalid_check_result", // a result handed to ingest breaks the result schema (a bug upstream)
+  "ingest_stopped", // a result submitted after the ingest stopped; it is not acknowledged and is sent again
+
   // Satellites.
   "satellite_not_found", // 404
   "satellite_name_taken", // 409

@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { createAdminTokenVerifier, createClientAddressOf, ensureAdminToken } from "./auth/index.ts";
 import { createTriggerRegistry, DEFAULT_WORKER_CONCURRENCY, startAutomations, type AutomationIndex, type TriggerRegistry } from "./automations/index.ts";
+import { type CheckResults, startChecks } from "./checks/index.ts";
 import { createNotificationHub } from "./cluster/index.ts";
 import type { ServerConfig } from "./config.ts";
 import { createCoreApp } from "./core-app.ts";
@@ -34,6 +35,8 @@ export interface Core {
   triggers: TriggerRegistry;
   /** Enabled automations by trigger event id, as the router's automation sink reads them. */
   automations: AutomationIndex;
+  /** Check results: the ingest batcher, the rollup worker and the partition maintainer. */
+  checkResults: CheckResults;
   /** Stops accepting, drains, closes the pool and any embedded PostgreSQL. Idempotent. */
   stop(): Promise<void>;
 }
@@ -70,7 +73,7 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
   const stops = createStopStack(log);
 
   try {
-    // The pool's budget: about 5 connections held for good (the leader loops and the
+    // The pool's budget: about 7 connections held for good (the leader loops and the
     // notification hub), one per run in execution (its run lock), the rest for queries.
     const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger: log, pool: { max: CORE_POOL_BASE_SIZE + DEFAULT_WORKER_CONCURRENCY } });
     stops.add("database", database.close);
@@ -113,6 +116,7 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
     // whose index compiles every stored definition against them when it starts.
     const satellites = await startSatellites(deps, { helloTimeoutMs: options.helloTimeoutMs, monitorIntervalMs: options.monitorIntervalMs });
     const notifications = await startNotifications(deps);
+    const checks = await startChecks(deps);
     const automations = await startAutomations(deps, {
       notifications,
       executeRuns: options.automationWorker,
@@ -139,7 +143,7 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
       instanceId,
       verifyAdmin: createAdminTokenVerifier({ pool: database.pool, now, knownToken: config.adminToken }),
       clientAddressOf: deps.clientAddressOf,
-      modules: [satellites, notifications, automations],
+      modules: [satellites, notifications, checks, automations],
     });
     const http = await startHttpServer(app, { host: config.host, port: config.port });
     stops.add("http", http.close);
@@ -172,6 +176,7 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
       notifications: notifications.service,
       triggers: deps.triggers,
       automations: automations.index,
+      checkResults: checks.results,
       stop: () => (stopping ??= stops.stopAll()),
     };
   } catch (error) {
@@ -181,7 +186,7 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
 }
 
 /** Connections of the core's pool besides one per automation run executed at once. */
-const CORE_POOL_BASE_SIZE = 12;
+const CORE_POOL_BASE_SIZE = 14;
 
 /** How long a graceful shutdown may take before the process exits regardless. */
 export const SHUTDOWN_DEADLINE_MS = 10_000;

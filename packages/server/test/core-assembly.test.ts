@@ -36,6 +36,7 @@ describe("startCore's assembly of modules", () => {
       "entity router",
       "http",
       "automation index",
+      "check results",
       "live feed",
       "change announcements",
       "notifications",

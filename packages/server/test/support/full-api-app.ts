@@ -3,6 +3,7 @@
 // edge that must reach every route (hostile input, fuzzing).
 import type { Hono } from "hono";
 import { startAutomations } from "../../src/automations/index.ts";
+import { startChecks } from "../../src/checks/index.ts";
 import { startNotifications } from "../../src/notifications/index.ts";
 import { startSatellites } from "../../src/satellites/index.ts";
 import { createModulesApp } from "./api-app.ts";
@@ -21,8 +22,9 @@ export async function createFullApiApp(instance: TestInstance, now: () => number
   try {
     const satellites = await startSatellites(deps);
     const notifications = await startNotifications(deps, { deliveryTimeoutMs: 1_000 });
+    const checks = await startChecks(deps);
     const automations = await startAutomations(deps, { notifications });
-    return { app: await createModulesApp(instance.pool, [satellites, notifications, automations]), stop };
+    return { app: await createModulesApp(instance.pool, [satellites, notifications, checks, automations]), stop };
   } catch (error) {
     await stop();
     throw error;

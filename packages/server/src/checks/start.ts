@@ -1,0 +1,32 @@
+// Starts the checks module in a core: the results side (batched ingest, the rollup worker and
+// the partition maintainer) and the checks API. The definitions, the core location's scheduler
+// and satellite assignments join here as they land.
+import type { CoreModule, ModuleDeps } from "../core-module.ts";
+import { createCheckResultRoutes } from "./api/result-routes.ts";
+import { type CheckResults, type CheckResultsOptions, startCheckResults } from "./results/start-check-results.ts";
+
+/** Knobs tests and labs turn; production runs on the defaults. */
+export type ChecksOptions = Pick<CheckResultsOptions, "ingest" | "rollupIntervalMs" | "maintenanceIntervalMs" | "takeoverIntervalMs">;
+
+export interface ChecksModule extends CoreModule {
+  /** Results: the ingest batcher every socket and scheduler submits to, rollups, retention. */
+  results: CheckResults;
+}
+
+export async function startChecks(deps: ModuleDeps, options: ChecksOptions = {}): Promise<ChecksModule> {
+  const { config } = deps;
+  const retention = {
+    rawDays: config.resultRetentionRawDays,
+    rollup1mDays: config.resultRetention1mDays,
+    rollup1hDays: config.resultRetention1hDays,
+    rollup1dDays: config.resultRetention1dDays,
+  };
+  // Started with the module (its duties only take locks and write rollups), stopped through
+  // the stop stack: after the gateway, so the results of closing sockets are still written.
+  const results = startCheckResults({ pool: deps.pool, logger: deps.logger, registry: deps.metrics, now: deps.now, retention, ...options });
+  deps.onStop("check results", results.stop);
+  return {
+    routes: { "/checks": createCheckResultRoutes({ pool: deps.pool, now: deps.now, retention: results.retention }) },
+    results,
+  };
+}
