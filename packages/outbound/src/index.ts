@@ -8,7 +8,8 @@ export type { ConnectionTarget, OpenedConnection, TlsSettings } from "./open-con
 export { ConnectionError } from "./connection-error.ts";
 export type { ConnectionPhase, ConnectionTimings } from "./connection-error.ts";
 export type { PeerCertificate } from "./peer-certificate.ts";
-export type { AddressPolicy, IpFamily } from "./resolve-address.ts";
+export { resolveAddresses } from "./resolve-address.ts";
+export type { AddressPolicy, IpFamily, ResolvedAddress } from "./resolve-address.ts";
 export { isRetryable, isRetryableStatus } from "./retryable.ts";
 export type { FailureKind } from "./retryable.ts";
 export { isCredentialHeader } from "./credential-headers.ts";
