@@ -20,7 +20,11 @@ type Shrink = (detail: CheckResultDetail) => CheckResultDetail | undefined;
 
 const SHRINKS: Shrink[] = [
   (detail) => (detail.assertions?.some((verdict) => verdict.pass) ? { ...detail, assertions: detail.assertions.filter((verdict) => !verdict.pass) } : undefined),
-  (detail) => (detail.excerpt === undefined ? undefined : { ...detail, excerpt: undefined }),
+  (detail) => {
+    if (detail.excerpt === undefined) return undefined;
+    const { excerpt: _dropped, ...rest } = detail;
+    return rest;
+  },
   (detail) => (detail.dns && detail.dns.answers.length > 10 ? { ...detail, dns: { ...detail.dns, answers: detail.dns.answers.slice(0, 10) } } : undefined),
   (detail) => (detail.tcp?.response !== undefined ? { ...detail, tcp: {} } : undefined),
   (detail) => (detail.assertions && detail.assertions.length > 0 ? { ...detail, assertions: detail.assertions.slice(0, Math.floor(detail.assertions.length / 2)) } : undefined),

@@ -10,10 +10,17 @@ import { probeDeadline } from "../probe-deadline.ts";
 import { ipFamilyOf } from "../probe-limits.ts";
 import { assertionFindings, elapsedSince, type Finding, type ProbeOptions, type ProbeResult, resultOf, slownessFinding } from "../probe-result.ts";
 
-/** failDays and warnDays applied to the days left (failDays first: it is the worse news). */
-function expiryFinding(days: number, spec: TlsProbeSpec): Finding | undefined {
-  const left = days < 0 ? `the certificate expired ${-days} day${days === -1 ? "" : "s"} ago` : `the certificate expires in ${days} day${days === 1 ? "" : "s"}`;
-  if (days < spec.failDays || days < 0) return { status: "down", reason: days < 0 ? left : `${left} (fewer than failDays, ${spec.failDays})` };
+const DAY_MS = 86_400_000;
+const plural = (count: number, unit: string) => `${count} ${unit}${count === 1 ? "" : "s"}`;
+
+/** failDays and warnDays applied to the days left (failDays first: it is the worse news); an expired certificate is down. */
+function expiryFinding(certificate: PeerCertificate, days: number, now: number, spec: TlsProbeSpec): Finding | undefined {
+  if (days < 0) {
+    const ago = Math.floor((now - Date.parse(certificate.validTo)) / DAY_MS);
+    return { status: "down", reason: `the certificate expired ${ago === 0 ? "less than a day" : plural(ago, "day")} ago` };
+  }
+  const left = `the certificate expires in ${plural(days, "day")}`;
+  if (days < spec.failDays) return { status: "down", reason: `${left} (fewer than failDays, ${spec.failDays})` };
   if (days < spec.warnDays) return { status: "degraded", reason: `${left} (fewer than warnDays, ${spec.warnDays})` };
   return undefined;
 }
@@ -47,7 +54,7 @@ export async function probeTls(spec: TlsProbeSpec, options: ProbeOptions): Promi
 
   const now = (options.now ?? Date.now)();
   const days = certificate ? daysRemaining(certificate.validTo, now) : undefined;
-  const expiry = days === undefined ? undefined : expiryFinding(days, spec);
+  const expiry = certificate && days !== undefined ? expiryFinding(certificate, days, now, spec) : undefined;
   if (expiry) findings.push(expiry);
   const timings = { ...connectionTimings, totalMs: elapsedSince(started) };
   const observe: Observe = (subject) => {
