@@ -3,6 +3,7 @@
 // retry expire minimum", CAA `0 issue "ca.example"`, TXT its strings joined (as SPF reads them).
 import type { Answer } from "dns-packet";
 import { isIP } from "node:net";
+import { expandIpv6 } from "../ip-address.ts";
 
 const text = (value: string | Buffer) => (typeof value === "string" ? value : value.toString("utf8"));
 
@@ -38,13 +39,4 @@ export function reverseName(name: string): string {
   if (family === 4) return `${name.split(".").reverse().join(".")}.in-addr.arpa`;
   if (family === 6) return `${expandIpv6(name).split("").reverse().join(".")}.ip6.arpa`;
   return name;
-}
-
-/** `2001:db8::1` → its 32 hex digits. */
-function expandIpv6(address: string): string {
-  const [head = "", tail = ""] = address.toLowerCase().split("::");
-  const groups = (part: string) => (part === "" ? [] : part.split(":"));
-  const missing = 8 - groups(head).length - groups(tail).length;
-  const all = address.includes("::") ? [...groups(head), ...Array<string>(missing).fill("0"), ...groups(tail)] : groups(head);
-  return all.map((group) => group.padStart(4, "0")).join("");
 }
