@@ -24,7 +24,9 @@ beforeAll(async () => {
     now: coreNow,
     monitor: false,
     gateway: {
-      helloTimeoutMs: 150,
+      // Short, so the hello-timeout test is quick; long enough that a 2 MiB frame is read (and
+      // refused as too big) before it on a loaded machine, or that test sees the timeout's close.
+      helloTimeoutMs: 1_000,
       authFailureLimit: { max: 3, windowMs: 60_000 },
       assignmentsFor: async (satelliteId) => assignments.get(satelliteId) ?? [],
       resultSink: async (satelliteId, result) => {
