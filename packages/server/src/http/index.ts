@@ -1,8 +1,11 @@
 // The HTTP edge: the Hono app and its server, the per-instance metrics registry, and the one
-// way routes read request bodies and query strings.
+// way routes read request bodies and query strings and answer documents (JSON or YAML).
 export { createApp } from "./app.ts";
 export type { Readiness } from "./app.ts";
 export { startHttpServer } from "./http-server.ts";
+export { jsonOrYamlResponse } from "./json-or-yaml-response.ts";
+export { defineReadOnlyFields } from "./read-only-fields.ts";
+export type { ReadOnlyFields, ReadOnlyStored } from "./read-only-fields.ts";
 export { createMetrics, eachValue, zeroSeries } from "./metrics.ts";
 export { nextCursor, readJsonBody, readJsonOrYamlBody, readQuery, toInputIssues } from "./request-body.ts";
 export type { InputIssue } from "./request-body.ts";
