@@ -61,6 +61,8 @@ const configSchema = z.object({
     .min(1, "must be at least 1 day")
     .max(36_500, "must be at most 36500 days")
     .optional(),
+  /** Lets checks that run on the core probe link-local and cloud-metadata targets (checks/definitions/private-targets.ts). */
+  allowPrivateTargets: z.enum(["true", "false"], { error: "must be true or false" }).transform((value) => value === "true"),
   /** Proxies whose X-Forwarded-For / Forwarded headers name the real client (CIDRs or addresses). */
   trustedProxies: z.string().transform((value, context) => {
     const entries = value.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "");
@@ -83,6 +85,8 @@ export interface ConfigFlags {
   logLevel?: string;
   logFormat?: string;
   trustedProxies?: string;
+  /** A switch: present means true (its variable may also say false). */
+  allowPrivateTargets?: boolean;
 }
 
 /** Where each setting comes from, for error messages and the README table. */
@@ -100,6 +104,7 @@ const SOURCES: Record<keyof z.infer<typeof configSchema>, { env: string; flag?: 
   // No flag, like the heartbeat interval: a tuning knob set once per deployment.
   runRetentionDays: { env: "VANTAGE_RUN_RETENTION_DAYS" },
   trustedProxies: { env: "VANTAGE_TRUSTED_PROXIES", flag: "--trusted-proxies" },
+  allowPrivateTargets: { env: "VANTAGE_ALLOW_PRIVATE_TARGETS", flag: "--allow-private-targets" },
 };
 
 /** How a rejected value is shown: never a secret. */
@@ -119,7 +124,7 @@ export function loadConfig(
   options: { cwd?: string; isTTY?: boolean } = {},
 ): Config {
   const fromEnv = (key: keyof typeof SOURCES) => nonEmpty(env[SOURCES[key].env]);
-  const pick = (key: keyof ConfigFlags) => nonEmpty(flags[key]) ?? fromEnv(key);
+  const pick = (key: Exclude<keyof ConfigFlags, "allowPrivateTargets">) => nonEmpty(flags[key]) ?? fromEnv(key);
   const raw = {
     host: pick("host") ?? "127.0.0.1",
     port: pick("port") ?? "8080",
@@ -132,6 +137,7 @@ export function loadConfig(
     secretKey: fromEnv("secretKey"),
     runRetentionDays: fromEnv("runRetentionDays"),
     trustedProxies: pick("trustedProxies") ?? "",
+    allowPrivateTargets: flags.allowPrivateTargets ? "true" : (fromEnv("allowPrivateTargets")?.toLowerCase() ?? "false"),
   };
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {

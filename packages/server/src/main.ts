@@ -21,6 +21,7 @@ import {
   createTriggerRoutes,
   type TriggerRegistry,
 } from "./automations/index.ts";
+import { CheckStore, createCheckRoutes } from "./checks/index.ts";
 import { createNotificationHub } from "./cluster/index.ts";
 import type { Config } from "./config.ts";
 import { openSecretBox } from "./crypto/index.ts";
@@ -73,7 +74,7 @@ export interface Core {
   stop(): Promise<void>;
 }
 
-type ServerConfig = Pick<Config, "host" | "port" | "databaseUrl" | "dataDir"> & Partial<Pick<Config, "adminToken" | "heartbeatIntervalMs" | "secretKey" | "runRetentionDays" | "trustedProxies">>;
+type ServerConfig = Pick<Config, "host" | "port" | "databaseUrl" | "dataDir"> & Partial<Pick<Config, "adminToken" | "heartbeatIntervalMs" | "secretKey" | "runRetentionDays" | "trustedProxies" | "allowPrivateTargets">>;
 
 /** Knobs tests and labs turn; production runs on the defaults. */
 export interface CoreOptions {
@@ -171,6 +172,8 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
           "/notification-channels": createNotificationChannelRoutes({ service: notifications }, (channel) => automationStore.namesNotifying(channel)),
           "/automations": createAutomationRoutes({ pool: database.pool, box, notifications, triggers, entityKinds }),
           "/triggers": createTriggerRoutes({ triggers }),
+          // Checks: definitions (the store NOTIFYs vantage_checks on every write for schedulers and assignments).
+          "/checks": createCheckRoutes({ store: new CheckStore(database.pool, box), allowPrivateTargets: config.allowPrivateTargets ?? false }),
         },
       },
     });

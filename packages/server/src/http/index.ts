@@ -4,6 +4,7 @@ export { createApp } from "./app.ts";
 export type { Readiness } from "./app.ts";
 export { startHttpServer } from "./http-server.ts";
 export { jsonOrYamlResponse } from "./json-or-yaml-response.ts";
+export { applyMergePatch } from "./merge-patch.ts";
 export { defineReadOnlyFields } from "./read-only-fields.ts";
 export type { ReadOnlyFields, ReadOnlyStored } from "./read-only-fields.ts";
 export { createMetrics, eachValue, zeroSeries } from "./metrics.ts";

@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import { HEARTBEAT_INTERVAL_MS } from "@vantage/protocol";
 import type { Hono } from "hono";
 import { AutomationStore, createAutomationRoutes, createTriggerRoutes } from "../../src/automations/index.ts";
+import { CheckStore, createCheckRoutes } from "../../src/checks/index.ts";
 import { createSecretBox } from "../../src/crypto/secret-box.ts";
 import { createNotificationChannelRoutes, createNotificationSenders, NotificationService } from "../../src/notifications/index.ts";
 import { createSatelliteRoutes, SatelliteRegistry, SatelliteService } from "../../src/satellites/index.ts";
@@ -25,5 +26,6 @@ export async function createFullApiApp(instance: TestInstance, now: () => number
     "/notification-channels": createNotificationChannelRoutes({ service: notifications }, (channel) => automationStore.namesNotifying(channel)),
     "/automations": createAutomationRoutes({ pool, box, notifications, triggers, entityKinds }),
     "/triggers": createTriggerRoutes({ triggers }),
+    "/checks": createCheckRoutes({ store: new CheckStore(pool, box), allowPrivateTargets: false }),
   });
 }

@@ -1,0 +1,182 @@
+// The checks table: saving validated definitions (credential headers sealed, the columns lists
+// and schedulers read copied beside them), reading them back for the API (`<redacted>`) and
+// opened for the probes, enabling, disabling, deleting. Every write bumps `revision` and
+// announces `{ id, revision, deleted? }` on CHECKS_CHANNEL in the same statement, so the
+// schedulers and satellite assignments of every core follow it once it commits.
+import { randomUUID } from "node:crypto";
+import type { CheckDefinition } from "@vantage/protocol";
+import type pg from "pg";
+import type { SecretBox } from "../../crypto/index.ts";
+import { VantageError } from "../../errors.ts";
+import { isUniqueViolation, isUuid, withTransaction } from "../../storage/index.ts";
+import { checkPageQuery, type CheckListQuery } from "./check-list.ts";
+import { checkSecrets } from "./header-secrets.ts";
+
+/** NOTIFY channel: a check was created, changed (replace, patch, enable, disable) or deleted. */
+export const CHECKS_CHANNEL = "vantage_checks";
+
+/** The NOTIFY payload on CHECKS_CHANNEL: read the check again (or drop it, when deleted) unless the revision is already known. */
+export interface CheckChangeNotice {
+  id: string;
+  /** The revision the write made; a delete announces the last one plus one. */
+  revision: number;
+  deleted?: true;
+}
+
+/** A row of the checks table as the store reads it. */
+export interface CheckRow {
+  id: string;
+  /** The definition as stored: each credential header a `{ sealed }` object (openDefinition opens them). */
+  definition: CheckDefinition;
+  revision: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** A check as the API shows it: its definition with credential headers `<redacted>`. */
+export type CheckView = { id: string } & CheckDefinition & { revision: number; createdAt: string; updatedAt: string };
+
+const COLUMNS = "id, definition, revision, created_at, updated_at";
+// The copies of definition fields beside it ($2…$9; $10 is the stored definition), in the order columnValues gives them.
+const COPIED = "name, type, enabled, interval_seconds, timeout_ms, labels, run_on_core, run_on_satellites";
+
+/** A write of one row, and its announcement in the same statement (delivered on commit). */
+const announced = (write: string, notice = "json_build_object('id', id, 'revision', revision)") =>
+  `WITH written AS (${write}) SELECT ${COLUMNS}, pg_notify('${CHECKS_CHANNEL}', ${notice}::text) FROM written`;
+
+const INSERT_CHECK = announced(`INSERT INTO checks (id, ${COPIED}, definition) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${COLUMNS}`);
+const SELECT_CHECK = `SELECT ${COLUMNS} FROM checks WHERE id = $1`;
+const SELECT_CHECKS = `SELECT ${COLUMNS} FROM checks WHERE id = ANY($1::uuid[])`;
+// Locked for the edit: a replace or patch is decided on the row it writes over, never on an older read.
+const LOCK_CHECK = `${SELECT_CHECK} FOR UPDATE`;
+const UPDATE_CHECK = announced(
+  `UPDATE checks SET (${COPIED}, definition) = ($2, $3, $4, $5, $6, $7, $8, $9, $10), revision = revision + 1, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
+);
+// `enabled` is both a column and a field of the definition: they change together.
+const SET_ENABLED = announced(
+  `UPDATE checks SET enabled = $2, definition = jsonb_set(definition, '{enabled}', to_jsonb($2::boolean)), revision = revision + 1, updated_at = now()
+   WHERE id = $1 RETURNING ${COLUMNS}`,
+);
+const DELETE_CHECK = announced(`DELETE FROM checks WHERE id = $1 RETURNING ${COLUMNS}`, "json_build_object('id', id, 'revision', revision + 1, 'deleted', true)");
+
+/** The row's columns after `id`, in the order of COPIED, then the stored definition. */
+function columnValues(definition: CheckDefinition): unknown[] {
+  const satellites = definition.runOn.satellites ?? null;
+  return [
+    definition.name,
+    definition.type,
+    definition.enabled,
+    definition.intervalSeconds,
+    definition.timeoutMs,
+    JSON.stringify(definition.labels),
+    definition.runOn.core,
+    satellites === null ? null : JSON.stringify(satellites),
+    JSON.stringify(definition),
+  ];
+}
+
+/** The row as the API shows it: credential headers `<redacted>` (reading needs no key). */
+export function checkView(row: CheckRow): CheckView {
+  return { id: row.id, ...checkSecrets.redact(row.definition), revision: row.revision, createdAt: row.created_at.toISOString(), updatedAt: row.updated_at.toISOString() };
+}
+
+function notFound(id: string): VantageError {
+  return new VantageError("not_found", "check_not_found", `No check with id ${id}.`);
+}
+
+function nameTaken(error: unknown, name: string): unknown {
+  if (!isUniqueViolation(error)) return error;
+  return new VantageError("conflict", "check_name_taken", `A check named "${name}" already exists; choose another name.`, { cause: error });
+}
+
+export interface CheckPage {
+  checks: CheckView[];
+  /** The name after which the next page starts; null on the last page. */
+  after: string | null;
+}
+
+export class CheckStore {
+  /** `box` seals credential headers on write and opens them for the probes. */
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly box: SecretBox,
+  ) {}
+
+  /** Saves a validated definition (credential headers in plain text; sealed here). */
+  async create(definition: CheckDefinition): Promise<CheckView> {
+    // The id is chosen here: the sealed headers are bound to it.
+    const id = randomUUID();
+    try {
+      const { rows } = await this.pool.query<CheckRow>(INSERT_CHECK, [id, ...columnValues(checkSecrets.seal(definition, this.box, id))]);
+      return checkView(rows[0]!);
+    } catch (error) {
+      throw nameTaken(error, definition.name);
+    }
+  }
+
+  async get(id: string): Promise<CheckView> {
+    if (!isUuid(id)) throw notFound(id);
+    const { rows } = await this.pool.query<CheckRow>(SELECT_CHECK, [id]);
+    if (!rows[0]) throw notFound(id);
+    return checkView(rows[0]);
+  }
+
+  /** One keyset page in name order, filtered (see check-list.ts). */
+  async list(query: CheckListQuery): Promise<CheckPage> {
+    const { sql, params } = checkPageQuery(COLUMNS, query);
+    const { rows } = await this.pool.query<CheckRow>(sql, params);
+    return { checks: rows.map(checkView), after: rows.length === query.limit ? rows.at(-1)!.definition.name : null };
+  }
+
+  /**
+   * Replaces the definition with what `edit` makes of the stored row, under the row's lock.
+   * `edit` validates (throwing to refuse, and nothing is written); the definition it returns
+   * may keep stored secrets as they are (`{ sealed }`), and is sealed otherwise.
+   */
+  async edit(id: string, edit: (stored: CheckRow) => CheckDefinition): Promise<CheckView> {
+    if (!isUuid(id)) throw notFound(id);
+    let name: string | undefined;
+    try {
+      return await withTransaction(this.pool, async (tx) => {
+        const { rows } = await tx.query<CheckRow>(LOCK_CHECK, [id]);
+        if (!rows[0]) throw notFound(id);
+        const definition = edit(rows[0]);
+        name = definition.name;
+        const written = await tx.query<CheckRow>(UPDATE_CHECK, [rows[0].id, ...columnValues(checkSecrets.seal(definition, this.box, rows[0].id))]);
+        return checkView(written.rows[0]!);
+      });
+    } catch (error) {
+      throw name === undefined ? error : nameTaken(error, name);
+    }
+  }
+
+  async setEnabled(id: string, enabled: boolean): Promise<CheckView> {
+    return checkView(await this.writeOne(id, SET_ENABLED, [enabled]));
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.writeOne(id, DELETE_CHECK, []);
+  }
+
+  /** The rows of these checks (those that exist), as stored: for a scheduler or assignments to reload what a notice named. */
+  async rows(ids: readonly string[]): Promise<CheckRow[]> {
+    const { rows } = await this.pool.query<CheckRow>(SELECT_CHECKS, [ids.filter(isUuid)]);
+    return rows;
+  }
+
+  /**
+   * The full definition of a stored row with its credential headers opened, for the probe that
+   * sends them (the core's scheduler, a satellite's assignment); never for an answer. Throws
+   * the box's VantageError when the key differs or is missing.
+   */
+  openDefinition(row: Pick<CheckRow, "id" | "definition">): CheckDefinition {
+    return checkSecrets.open(row.definition, this.box, row.id);
+  }
+
+  private async writeOne(id: string, sql: string, params: unknown[]): Promise<CheckRow> {
+    if (!isUuid(id)) throw notFound(id);
+    const { rows } = await this.pool.query<CheckRow>(sql, [id, ...params]);
+    if (!rows[0]) throw notFound(id);
+    return rows[0];
+  }
+}
