@@ -2,10 +2,12 @@
 // exports below in a block of its own.
 
 // ── definitions: the checks table, sealed headers, change notices, and the API ─────────────
-export { CHECKS_CHANNEL, CheckStore, checkView } from "./definitions/check-store.ts";
-export type { CheckChangeNotice, CheckPage, CheckRow, CheckView } from "./definitions/check-store.ts";
-export { DEFAULT_CHECK_PAGE, MAX_CHECK_PAGE } from "./definitions/check-list.ts";
-export type { CheckListQuery } from "./definitions/check-list.ts";
+// The store also opens a row's definition for the probes (CheckStore.openDefinition) and
+// reloads the rows a notice names (CheckStore.rows).
+export { CHECKS_CHANNEL, CheckStore } from "./definitions/check-store.ts";
+export type { CheckChangeNotice, CheckRow } from "./definitions/check-store.ts";
+export type { CheckView } from "./definitions/check-view.ts";
+// The probes' run-time address policy on the core applies the same rule to resolved addresses.
 export { ALLOW_PRIVATE_TARGETS_SETTING, isRefusedCoreTarget } from "./definitions/private-targets.ts";
 export { createCheckRoutes } from "./api/check-routes.ts";
 export type { CheckRoutesOptions } from "./api/check-routes.ts";

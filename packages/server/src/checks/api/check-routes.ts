@@ -7,7 +7,8 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import { z } from "zod";
 import { applyMergePatch, defineReadOnlyFields, jsonOrYamlResponse, readJsonOrYamlBody, readQuery } from "../../http/index.ts";
-import { type CheckRow, type CheckStore, checkView } from "../definitions/check-store.ts";
+import type { CheckRow, CheckStore } from "../definitions/check-store.ts";
+import { checkView } from "../definitions/check-view.ts";
 import { validateCheck, type ValidateCheckOptions } from "../definitions/validate-check.ts";
 import { encodeCursor, listQuerySchema } from "./list-query.ts";
 

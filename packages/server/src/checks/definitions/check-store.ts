@@ -10,6 +10,7 @@ import type { SecretBox } from "../../crypto/index.ts";
 import { VantageError } from "../../errors.ts";
 import { isUniqueViolation, isUuid, withTransaction } from "../../storage/index.ts";
 import { checkPageQuery, type CheckListQuery } from "./check-list.ts";
+import { type CheckView, checkView, type StoredCheckParts } from "./check-view.ts";
 import { checkSecrets } from "./header-secrets.ts";
 
 /** NOTIFY channel: a check was created, changed (replace, patch, enable, disable) or deleted. */
@@ -23,18 +24,11 @@ export interface CheckChangeNotice {
   deleted?: true;
 }
 
-/** A row of the checks table as the store reads it. */
-export interface CheckRow {
-  id: string;
-  /** The definition as stored: each credential header a `{ sealed }` object (openDefinition opens them). */
-  definition: CheckDefinition;
-  revision: number;
-  created_at: Date;
-  updated_at: Date;
-}
-
-/** A check as the API shows it: its definition with credential headers `<redacted>`. */
-export type CheckView = { id: string } & CheckDefinition & { revision: number; createdAt: string; updatedAt: string };
+/**
+ * A row of the checks table as the store reads it. `definition` is as stored: each credential
+ * header a `{ sealed }` object (openDefinition opens them).
+ */
+export type CheckRow = StoredCheckParts;
 
 const COLUMNS = "id, definition, revision, created_at, updated_at";
 // The copies of definition fields beside it ($2…$9; $10 is the stored definition), in the order columnValues gives them.
@@ -73,11 +67,6 @@ function columnValues(definition: CheckDefinition): unknown[] {
     satellites === null ? null : JSON.stringify(satellites),
     JSON.stringify(definition),
   ];
-}
-
-/** The row as the API shows it: credential headers `<redacted>` (reading needs no key). */
-export function checkView(row: CheckRow): CheckView {
-  return { id: row.id, ...checkSecrets.redact(row.definition), revision: row.revision, createdAt: row.created_at.toISOString(), updatedAt: row.updated_at.toISOString() };
 }
 
 function notFound(id: string): VantageError {

@@ -98,6 +98,11 @@ describe("creating and reading", () => {
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });
+    // In the order people read them (jsonb sorts keys by length: tls, url, name …).
+    expect(Object.keys(answer.body)).toEqual([
+      "id", "name", "type", "enabled", "url", "method", "headers", "followRedirects", "maxRedirects", "tls", "ipFamily", "expectStatus",
+      "intervalSeconds", "timeoutMs", "runOn", "labels", "assertions", "revision", "createdAt", "updatedAt",
+    ]);
     const { rows } = await instance.pool.query("SELECT name, type, enabled, interval_seconds, timeout_ms, labels, run_on_core, run_on_satellites, revision FROM checks WHERE id = $1", [answer.body.id]);
     expect(rows).toEqual([
       { name: "api health", type: "http", enabled: true, interval_seconds: 60, timeout_ms: 10_000, labels: { env: "prod" }, run_on_core: true, run_on_satellites: { regions: ["eu"] }, revision: 1 },
