@@ -173,7 +173,7 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
           "/automations": createAutomationRoutes({ pool: database.pool, box, notifications, triggers, entityKinds }),
           "/triggers": createTriggerRoutes({ triggers }),
           // Checks: definitions (the store NOTIFYs vantage_checks on every write for schedulers and assignments).
-          "/checks": createCheckRoutes({ store: new CheckStore(database.pool, box), allowPrivateTargets: config.allowPrivateTargets ?? false }),
+          "/checks": createCheckRoutes({ store: new CheckStore({ pool: database.pool, box }), allowPrivateTargets: config.allowPrivateTargets ?? false }),
         },
       },
     });

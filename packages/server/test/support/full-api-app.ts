@@ -26,6 +26,6 @@ export async function createFullApiApp(instance: TestInstance, now: () => number
     "/notification-channels": createNotificationChannelRoutes({ service: notifications }, (channel) => automationStore.namesNotifying(channel)),
     "/automations": createAutomationRoutes({ pool, box, notifications, triggers, entityKinds }),
     "/triggers": createTriggerRoutes({ triggers }),
-    "/checks": createCheckRoutes({ store: new CheckStore(pool, box), allowPrivateTargets: false }),
+    "/checks": createCheckRoutes({ store: new CheckStore({ pool, box }), allowPrivateTargets: false }),
   });
 }

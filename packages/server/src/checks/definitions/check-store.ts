@@ -73,9 +73,8 @@ function notFound(id: string): VantageError {
   return new VantageError("not_found", "check_not_found", `No check with id ${id}.`);
 }
 
-function nameTaken(error: unknown, name: string): unknown {
-  if (!isUniqueViolation(error)) return error;
-  return new VantageError("conflict", "check_name_taken", `A check named "${name}" already exists; choose another name.`, { cause: error });
+function nameTaken(name: string, cause: unknown): VantageError {
+  return new VantageError("conflict", "check_name_taken", `A check named "${name}" already exists; choose another name.`, { cause });
 }
 
 export interface CheckPage {
@@ -84,22 +83,29 @@ export interface CheckPage {
   after: string | null;
 }
 
-export class CheckStore {
-  /** `box` seals credential headers on write and opens them for the probes. */
-  constructor(
-    private readonly pool: pg.Pool,
-    private readonly box: SecretBox,
-  ) {}
+export interface CheckStoreOptions {
+  pool: pg.Pool;
+  /** Seals credential headers on write and opens them for the probes. */
+  box: SecretBox;
+}
 
-  /** Saves a validated definition (credential headers in plain text; sealed here). */
+export class CheckStore {
+  private readonly pool: pg.Pool;
+  private readonly box: SecretBox;
+
+  constructor(options: CheckStoreOptions) {
+    this.pool = options.pool;
+    this.box = options.box;
+  }
+
+  /** Saves a validated definition (credential headers in plain text), sealed for the id chosen here. */
   async create(definition: CheckDefinition): Promise<CheckView> {
-    // The id is chosen here: the sealed headers are bound to it.
     const id = randomUUID();
     try {
       const { rows } = await this.pool.query<CheckRow>(INSERT_CHECK, [id, ...columnValues(checkSecrets.seal(definition, this.box, id))]);
       return checkView(rows[0]!);
     } catch (error) {
-      throw nameTaken(error, definition.name);
+      throw isUniqueViolation(error) ? nameTaken(definition.name, error) : error;
     }
   }
 
@@ -135,7 +141,8 @@ export class CheckStore {
         return checkView(written.rows[0]!);
       });
     } catch (error) {
-      throw name === undefined ? error : nameTaken(error, name);
+      // The name is known once the edit made the definition: only its write can violate uniqueness.
+      throw name !== undefined && isUniqueViolation(error) ? nameTaken(name, error) : error;
     }
   }
 

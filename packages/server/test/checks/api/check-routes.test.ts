@@ -8,31 +8,26 @@ import { CHECKS_CHANNEL, type CheckChangeNotice, CheckStore, type CheckView, cre
 import { createSecretBox } from "../../../src/crypto/secret-box.ts";
 import { type Answer, callApi, createApiApp, TEST_ADMIN_TOKEN } from "../../support/api-app.ts";
 import { createTestDatabase } from "../../support/database.ts";
-import { createSignal, startTestInstance, type TestInstance, waitFor } from "../../support/instance.ts";
+import { type CollectedNotifications, collectNotifications, startTestInstance, type TestInstance } from "../../support/instance.ts";
 
 let instance: TestInstance;
 let app: Hono;
 /** The same API over the same database, for a core started with VANTAGE_ALLOW_PRIVATE_TARGETS=true. */
 let permissiveApp: Hono;
 let store: CheckStore;
-const notices: CheckChangeNotice[] = [];
-const noticed = createSignal();
-let unsubscribe: () => Promise<void>;
+let notices: CollectedNotifications<CheckChangeNotice>;
 
 beforeAll(async () => {
   const { url } = await createTestDatabase();
   instance = await startTestInstance(url, "checks-api");
-  store = new CheckStore(instance.pool, createSecretBox(randomBytes(32)));
+  store = new CheckStore({ pool: instance.pool, box: createSecretBox(randomBytes(32)) });
   app = await createApiApp(instance.pool, { "/checks": createCheckRoutes({ store, allowPrivateTargets: false }) });
   permissiveApp = await createApiApp(instance.pool, { "/checks": createCheckRoutes({ store, allowPrivateTargets: true }) });
-  unsubscribe = await instance.hub.subscribe(CHECKS_CHANNEL, (payload) => {
-    notices.push(JSON.parse(payload) as CheckChangeNotice);
-    noticed.emit();
-  });
+  notices = await collectNotifications(instance.hub, CHECKS_CHANNEL);
 });
 
 afterAll(async () => {
-  await unsubscribe?.();
+  await notices?.stop();
   await instance?.stop();
 });
 
@@ -56,8 +51,7 @@ const issuesOf = (answer: Answer<unknown>) => (answer.body as { error: { details
 const issuePaths = (answer: Answer<unknown>) => issuesOf(answer).map((issue) => issue.path);
 /** Everything of the row as PostgreSQL prints it: what a dump or a curious reader of the table sees. */
 const rowText = async (id: string) => (await instance.pool.query<{ text: string }>("SELECT c::text AS text FROM checks c WHERE id = $1", [id])).rows[0]!.text;
-const waitForNotice = (expected: CheckChangeNotice) =>
-  waitFor(() => notices.some((notice) => JSON.stringify(notice) === JSON.stringify(expected)), noticed.subscribe, 5_000, `notice ${JSON.stringify(expected)}`);
+const waitForNotice = (expected: CheckChangeNotice) => notices.waitFor((notice) => JSON.stringify(notice) === JSON.stringify(expected), `notice ${JSON.stringify(expected)}`);
 const editable = (view: CheckView) => {
   const { id: _id, revision: _revision, createdAt: _createdAt, updatedAt: _updatedAt, ...definition } = view;
   return definition;
@@ -263,21 +257,18 @@ describe("YAML", () => {
   }
 
   it("accepts a check authored as YAML, answers it as YAML when asked, and takes that YAML back edited", async () => {
-    const created = await yaml(
-      "POST",
-      "",
-      [
-        "name: yaml-authored",
-        "type: http",
-        "url: http://127.0.0.1:9/status",
-        "headers: { Authorization: Bearer yaml-secret-1 }",
-        "assertions:",
-        "  - { subject: 'json:$.status', op: eq, value: ok }",
-        "  - op: or",
-        "    of: [{ subject: status, op: eq, value: 200 }, { subject: status, op: eq, value: 204 }]",
-        "    onFail: degrade",
-      ].join("\n"),
-    );
+    const authored = `
+name: yaml-authored
+type: http
+url: http://127.0.0.1:9/status
+headers: { Authorization: Bearer yaml-secret-1 }
+assertions:
+  - { subject: 'json:$.status', op: eq, value: ok }
+  - op: or
+    of: [{ subject: status, op: eq, value: 200 }, { subject: status, op: eq, value: 204 }]
+    onFail: degrade
+`;
+    const created = await yaml("POST", "", authored);
     expect(created.status, created.text).toBe(201);
     expect(created.body).toMatchObject({ name: "yaml-authored", headers: { Authorization: "<redacted>" }, assertions: [{ subject: "json:$.status", onFail: "fail" }, { op: "or", onFail: "degrade" }] });
 
