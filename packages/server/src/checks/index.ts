@@ -5,8 +5,8 @@
 // The store also opens a row's definition for the probes (CheckStore.openDefinition) and
 // reloads the rows a notice names (CheckStore.rows).
 export { CHECKS_CHANNEL, CheckStore } from "./definitions/check-store.ts";
-export type { CheckChangeNotice, CheckRow, CheckStoreOptions } from "./definitions/check-store.ts";
-export type { CheckView } from "./definitions/check-view.ts";
+export type { CheckChangeNotice, CheckStoreOptions } from "./definitions/check-store.ts";
+export type { CheckRow, CheckView } from "./definitions/check-view.ts";
 // The probes' run-time address policy on the core applies the same rule to resolved addresses.
 export { ALLOW_PRIVATE_TARGETS_SETTING, isRefusedCoreTarget } from "./definitions/private-targets.ts";
 export { createCheckRoutes } from "./api/check-routes.ts";

@@ -7,8 +7,8 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import { z } from "zod";
 import { applyMergePatch, defineReadOnlyFields, jsonOrYamlResponse, readJsonOrYamlBody, readQuery } from "../../http/index.ts";
-import type { CheckRow, CheckStore } from "../definitions/check-store.ts";
-import { checkView } from "../definitions/check-view.ts";
+import type { CheckStore } from "../definitions/check-store.ts";
+import { type CheckRow, checkView } from "../definitions/check-view.ts";
 import { validateCheck, type ValidateCheckOptions } from "../definitions/validate-check.ts";
 import { encodeCursor, listQuerySchema } from "./list-query.ts";
 
@@ -26,16 +26,13 @@ export function createCheckRoutes(options: CheckRoutesOptions): Hono {
   const routes = new Hono();
 
   /**
-   * The definition a replace or patch stores over `stored`, from the body as the client
-   * edited it: its read-only fields checked (a `revision` it read that is no longer the
-   * stored one is a 409), then validated whole with `<redacted>` headers kept.
+   * The definition a replace or patch stores over `stored` (read under its row lock), from the
+   * body as the client edited it: its read-only fields checked against the stored ones (a
+   * `revision` it read that is no longer current is a 409), then validated whole with
+   * `<redacted>` headers kept.
    */
-  const replacement = (edited: unknown, stored: CheckRow): CheckDefinition => {
-    const view = checkView(stored);
-    const { definition, readVersion } = readOnlyFields.drop(edited, view);
-    if (readVersion !== undefined && readVersion !== view.revision) throw readOnlyFields.changed(view, "revision", readVersion);
-    return validateCheck(definition, stored.definition, options);
-  };
+  const replacement = (edited: unknown, stored: CheckRow): CheckDefinition =>
+    validateCheck(readOnlyFields.drop(edited, checkView(stored)).definition, stored.definition, options);
 
   routes.post("/", async (c) => jsonOrYamlResponse(c, await store.create(validateCheck(await readBody(c), null, options)), 201));
 

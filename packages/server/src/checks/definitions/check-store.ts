@@ -10,7 +10,7 @@ import type { SecretBox } from "../../crypto/index.ts";
 import { VantageError } from "../../errors.ts";
 import { isUniqueViolation, isUuid, withTransaction } from "../../storage/index.ts";
 import { checkPageQuery, type CheckListQuery } from "./check-list.ts";
-import { type CheckView, checkView, type StoredCheckParts } from "./check-view.ts";
+import { type CheckRow, type CheckView, checkView } from "./check-view.ts";
 import { checkSecrets } from "./header-secrets.ts";
 
 /** NOTIFY channel: a check was created, changed (replace, patch, enable, disable) or deleted. */
@@ -23,12 +23,6 @@ export interface CheckChangeNotice {
   revision: number;
   deleted?: true;
 }
-
-/**
- * A row of the checks table as the store reads it. `definition` is as stored: each credential
- * header a `{ sealed }` object (openDefinition opens them).
- */
-export type CheckRow = StoredCheckParts;
 
 const COLUMNS = "id, definition, revision, created_at, updated_at";
 // The copies of definition fields beside it ($2…$9; $10 is the stored definition), in the order columnValues gives them.

@@ -7,8 +7,11 @@ import { checkSecrets } from "./header-secrets.ts";
 
 export type CheckView = { id: string } & CheckDefinition & { revision: number; createdAt: string; updatedAt: string };
 
-/** What the view is made of: a row of the checks table, its definition as stored (headers sealed). */
-export interface StoredCheckParts {
+/**
+ * A row of the checks table as the store reads it. `definition` is as stored: each credential
+ * header a `{ sealed }` object (CheckStore.openDefinition opens them).
+ */
+export interface CheckRow {
   id: string;
   definition: CheckDefinition;
   revision: number;
@@ -39,6 +42,6 @@ function ordered(definition: CheckDefinition): CheckDefinition {
   return Object.fromEntries([...known, ...rest]) as CheckDefinition;
 }
 
-export function checkView(row: StoredCheckParts): CheckView {
+export function checkView(row: CheckRow): CheckView {
   return { id: row.id, ...ordered(checkSecrets.redact(row.definition)), revision: row.revision, createdAt: row.created_at.toISOString(), updatedAt: row.updated_at.toISOString() };
 }
