@@ -19,6 +19,13 @@ function withServerOptions(command: Command): Command {
       new Option("--trusted-proxies <cidrs>", "comma-separated proxy addresses/CIDRs whose X-Forwarded-For/Forwarded name the client (default none)").env(
         "VANTAGE_TRUSTED_PROXIES",
       ),
+    )
+    // Without .env(): commander would read any value of a switch's variable, "false" too, as true; loadConfig reads it.
+    .addOption(
+      new Option(
+        "--allow-private-targets",
+        "let checks that run on the core probe link-local and cloud-metadata addresses (169.254.0.0/16, fe80::/10, metadata.google.internal, …); env VANTAGE_ALLOW_PRIVATE_TARGETS=true|false (default false)",
+      ),
     );
 }
 

@@ -81,6 +81,8 @@ const configSchema = z.object({
   resultRetention1hDays: retentionDaysSchema,
   /** 1-day check rollups. */
   resultRetention1dDays: retentionDaysSchema,
+  /** Lets checks that run on the core probe link-local and cloud-metadata targets (checks/definitions/private-targets.ts). */
+  allowPrivateTargets: z.enum(["true", "false"], { error: "must be true or false" }).transform((value) => value === "true"),
   /** Proxies whose X-Forwarded-For / Forwarded headers name the real client (CIDRs or addresses). */
   trustedProxies: z.string().transform((value, context) => {
     const entries = value.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "");
@@ -108,6 +110,7 @@ export type ServerConfig = Pick<Config, "host" | "port" | "databaseUrl" | "dataD
       | "resultRetention1mDays"
       | "resultRetention1hDays"
       | "resultRetention1dDays"
+      | "allowPrivateTargets"
     >
   >;
 
@@ -120,6 +123,8 @@ export interface ConfigFlags {
   logLevel?: string;
   logFormat?: string;
   trustedProxies?: string;
+  /** A switch: present means true (its variable may also say false). */
+  allowPrivateTargets?: boolean;
 }
 
 /** Where each setting comes from, for error messages and the README table. */
@@ -141,6 +146,7 @@ const SOURCES: Record<keyof z.infer<typeof configSchema>, { env: string; flag?: 
   resultRetention1hDays: { env: "VANTAGE_RETENTION_1H_DAYS" },
   resultRetention1dDays: { env: "VANTAGE_RETENTION_1D_DAYS" },
   trustedProxies: { env: "VANTAGE_TRUSTED_PROXIES", flag: "--trusted-proxies" },
+  allowPrivateTargets: { env: "VANTAGE_ALLOW_PRIVATE_TARGETS", flag: "--allow-private-targets" },
 };
 
 /** How a rejected value is shown: never a secret. */
@@ -160,7 +166,7 @@ export function loadConfig(
   options: { cwd?: string; isTTY?: boolean } = {},
 ): Config {
   const fromEnv = (key: keyof typeof SOURCES) => nonEmpty(env[SOURCES[key].env]);
-  const pick = (key: keyof ConfigFlags) => nonEmpty(flags[key]) ?? fromEnv(key);
+  const pick = (key: Exclude<keyof ConfigFlags, "allowPrivateTargets">) => nonEmpty(flags[key]) ?? fromEnv(key);
   const raw = {
     host: pick("host") ?? "127.0.0.1",
     port: pick("port") ?? "8080",
@@ -177,6 +183,7 @@ export function loadConfig(
     resultRetention1hDays: fromEnv("resultRetention1hDays"),
     resultRetention1dDays: fromEnv("resultRetention1dDays"),
     trustedProxies: pick("trustedProxies") ?? "",
+    allowPrivateTargets: flags.allowPrivateTargets ? "true" : (fromEnv("allowPrivateTargets")?.toLowerCase() ?? "false"),
   };
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {

@@ -40,6 +40,7 @@ const INVALID_WHAT: Partial<Record<ErrorCode, string>> = {
   invalid_input: "Invalid request",
   invalid_query: "Invalid query",
   invalid_automation: "Invalid automation",
+  invalid_check: "Invalid check",
 };
 
 /**

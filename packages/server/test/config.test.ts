@@ -16,6 +16,7 @@ describe("loadConfig", () => {
       adminToken: undefined,
       heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
       trustedProxies: [],
+      allowPrivateTargets: false,
     });
   });
 
@@ -94,6 +95,13 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ VANTAGE_TRUSTED_PROXIES: "10.0.0.0/8,nginx.internal,10.0.0.0/33" })).toThrow(
       /VANTAGE_TRUSTED_PROXIES \(or --trusted-proxies\) must be comma-separated IPv4\/IPv6 addresses or CIDRs .*not one: nginx.internal, 10.0.0.0\/33/,
     );
+  });
+
+  it("lets the core probe private targets only when the switch or its variable says so", () => {
+    expect(loadConfig({ VANTAGE_ALLOW_PRIVATE_TARGETS: "true" }).allowPrivateTargets).toBe(true);
+    expect(loadConfig({ VANTAGE_ALLOW_PRIVATE_TARGETS: "False" }).allowPrivateTargets).toBe(false);
+    expect(loadConfig({ VANTAGE_ALLOW_PRIVATE_TARGETS: "false" }, { allowPrivateTargets: true }).allowPrivateTargets).toBe(true);
+    expect(() => loadConfig({ VANTAGE_ALLOW_PRIVATE_TARGETS: "yes" })).toThrow(/VANTAGE_ALLOW_PRIVATE_TARGETS \(or --allow-private-targets\) must be true or false; got "yes"/);
   });
 
   it("reports every invalid setting at once", () => {

@@ -44,8 +44,11 @@ function parseJsonBody(text: string, hint: string): unknown {
   }
 }
 
-/** Reads a request's query parameters through a zod schema (a strict object refuses unknown ones). */
-export function readQuery<Schema extends z.ZodType>(query: Record<string, string>, schema: Schema): z.infer<Schema> {
+/**
+ * Reads a request's query parameters through a zod schema (a strict object refuses unknown
+ * ones). A parameter that may repeat is given as its list of values (`c.req.queries(name)`).
+ */
+export function readQuery<Schema extends z.ZodType>(query: Record<string, string | string[]>, schema: Schema): z.infer<Schema> {
   const issue = checkInput(query, "query");
   if (issue) throw invalidInput([issue], { code: "invalid_query" });
   const parsed = validateInput(schema, query, { root: "the query" });

@@ -22,7 +22,7 @@ let instance: TestInstance;
 let api: FullApiApp;
 let app: Hono;
 /** Ids of rows that exist (the fuzzer also uses them in other cases and mangles them). */
-const real = { satellite: "", channel: "", automation: "", run: "" };
+const real = { satellite: "", channel: "", automation: "", run: "", check: "" };
 /** A loopback port nothing listens on: every notification the fuzzer sends is refused at once, on this machine. */
 let refusedOrigin = "";
 
@@ -32,20 +32,21 @@ beforeAll(async () => {
   api = await createFullApiApp(instance);
   app = api.app;
   refusedOrigin = `http://127.0.0.1:${await findFreePort()}`;
-  for (const kind of ["satellite", "channel", "automation"] as const) await createFixture(kind);
+  for (const kind of ["satellite", "channel", "automation", "check"] as const) await createFixture(kind);
 });
 
 /** Creates the row of a kind the fuzzer mangles ids of (again, after the fuzzer deleted it). */
-async function createFixture(kind: "satellite" | "channel" | "automation"): Promise<void> {
+async function createFixture(kind: "satellite" | "channel" | "automation" | "check"): Promise<void> {
   const bodies = validBodies(refusedOrigin);
   if (kind === "satellite") real.satellite = (await send("POST", "/satellites", JSON.stringify(bodies.satellite))).id as string;
+  if (kind === "check") real.check = (await send("POST", "/checks", JSON.stringify(bodies.check))).id as string;
   if (kind === "channel") real.channel = (await send("POST", "/notification-channels", JSON.stringify(bodies.channel))).id as string;
   if (kind !== "automation") return;
   real.automation = (await send("POST", "/automations", JSON.stringify(bodies.automation))).id as string;
   real.run = ((await send("POST", `/automations/${real.automation}/run`, JSON.stringify(bodies.run))).run as { id: string }).id;
 }
 
-const FIXTURE_OF_PATH = { "/satellites/": "satellite", "/notification-channels/": "channel", "/automations/": "automation" } as const;
+const FIXTURE_OF_PATH = { "/satellites/": "satellite", "/notification-channels/": "channel", "/automations/": "automation", "/checks/": "check" } as const;
 
 /** Keeps a row of each kind for the fuzzer's real ids: a successful DELETE of one makes the next. */
 async function replaceDeleted(request: FuzzRequest, status: number): Promise<void> {
@@ -89,6 +90,17 @@ function validBodies(origin: string) {
       concurrency: "context",
     },
     run: { payload: { satelliteId: "s", name: "n", region: "eu-west", status: "offline", lastSeenAt: null }, contextKey: "ctx" },
+    check: {
+      name,
+      type: "http",
+      url: `${origin}/health`,
+      headers: { Authorization: "Bearer fuzz-token", "X-Team": "ops" },
+      intervalSeconds: 30,
+      timeoutMs: 5_000,
+      runOn: { core: true, satellites: { regions: ["eu-west"], tags: ["edge"] } },
+      labels: { env: "prod" },
+      assertions: [{ op: "and", of: [{ subject: "status", op: "in", value: [200, 204] }, { subject: "body", op: "matches", value: "^ok" }], onFail: "degrade" }],
+    },
   };
 }
 
@@ -250,7 +262,7 @@ const queryValue = fc.oneof(
   hostileString.map((text) => encodeURIComponent(text.replace(/[\ud800-\udfff]/g, ""))),
 );
 const queryString = fc
-  .array(fc.tuple(fc.constantFrom("limit", "after", "before", "status", "reason", "x", "limit[]", "__proto__", "constructor"), queryValue), { maxLength: 4 })
+  .array(fc.tuple(fc.constantFrom("limit", "after", "before", "status", "reason", "cursor", "type", "label", "enabled", "namePrefix", "x", "limit[]", "__proto__", "constructor"), queryValue), { maxLength: 4 })
   .map((pairs) => (pairs.length === 0 ? "" : `?${pairs.map(([key, value]) => `${key}=${value}`).join("&")}`));
 
 interface FuzzRequest {
@@ -266,6 +278,7 @@ function requestArbitrary(): fc.Arbitrary<FuzzRequest> {
   const channel = idArbitrary(() => real.channel);
   const automation = idArbitrary(() => real.automation);
   const run = idArbitrary(() => real.run);
+  const check = idArbitrary(() => real.check);
   const route = (method: string, path: fc.Arbitrary<string>, kind: keyof ReturnType<typeof validBodies> | null) =>
     fc.record({ method: fc.constant(method), path, contentType: fc.constantFrom(...CONTENT_TYPES), body: bodyArbitrary(kind) });
   return fc.oneof(
@@ -298,7 +311,16 @@ function requestArbitrary(): fc.Arbitrary<FuzzRequest> {
     route("POST", automation.map((id) => `/automations/${id}/run`), "run"),
     route("DELETE", automation.map((id) => `/automations/${id}`), null),
     route("GET", queryString.map((query) => `/triggers${query}`), null),
-    route("PUT", fc.constantFrom("/satellites", "/triggers", "/automations/schema"), null),
+    route("POST", fc.constant("/checks"), "check"),
+    route("GET", queryString.map((query) => `/checks${query}`), null),
+    route("GET", fc.constant("/checks/schema"), null),
+    route("GET", check.map((id) => `/checks/${id}`), null),
+    route("PUT", check.map((id) => `/checks/${id}`), "check"),
+    route("PATCH", check.map((id) => `/checks/${id}`), "check"),
+    route("POST", check.map((id) => `/checks/${id}/enable`), null),
+    route("POST", check.map((id) => `/checks/${id}/disable`), null),
+    route("DELETE", check.map((id) => `/checks/${id}`), null),
+    route("PUT", fc.constantFrom("/satellites", "/triggers", "/automations/schema", "/checks/schema"), null),
   );
 }
 

@@ -86,3 +86,25 @@ export function createSignal() {
     },
   };
 }
+
+/** What NOTIFY delivered on one channel to an instance, parsed as JSON, and a way to await a match. */
+export interface CollectedNotifications<Payload> {
+  received: Payload[];
+  /** Resolves once a received payload satisfies `predicate`; rejects after timeoutMs. */
+  waitFor(predicate: (payload: Payload) => boolean, what: string, timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function collectNotifications<Payload>(hub: NotificationHub, channel: string): Promise<CollectedNotifications<Payload>> {
+  const received: Payload[] = [];
+  const arrived = createSignal();
+  const stop = await hub.subscribe(channel, (payload) => {
+    received.push(JSON.parse(payload) as Payload);
+    arrived.emit();
+  });
+  return {
+    received,
+    waitFor: (predicate, what, timeoutMs = 5_000) => waitFor(() => received.some(predicate), arrived.subscribe, timeoutMs, what),
+    stop,
+  };
+}

@@ -58,8 +58,8 @@ export function createAutomationRoutes(options: AutomationRoutesOptions): Hono {
   /** Compiles the body, with `<redacted>` secrets taken from the stored version (if any), and checks its notify channels. */
   const compileBody = async (body: unknown, stored: AutomationView | null): Promise<CompiledAutomation> => {
     const restored = restoreSecrets(compile(body).definition, stored);
-    if (restored.errors.length > 0) throw invalidDefinition(restored.errors);
-    const compiled = compile(restored.definition);
+    if (restored.issues.length > 0) throw invalidDefinition(restored.issues);
+    const compiled = compile(restored.document);
     const unknownChannels = await checkNotifyChannels(compiled.definition.actions, options.notifications);
     if (unknownChannels.length > 0) throw invalidDefinition(unknownChannels);
     return compiled;

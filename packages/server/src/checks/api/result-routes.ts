@@ -5,6 +5,7 @@ import type pg from "pg";
 import { z } from "zod";
 import { VantageError } from "../../errors.ts";
 import { pathId, readQuery } from "../../http/index.ts";
+import { checkNotFound } from "../definitions/check-store.ts";
 import { CHECK_RESULT_STATUSES, type ResultRetention } from "../results/check-result.ts";
 import { checkStats } from "../results/check-stats.ts";
 import { listResults, MAX_RESULT_PAGE } from "../results/list-results.ts";
@@ -37,8 +38,6 @@ export interface CheckResultRoutesOptions {
   now?: () => number;
   retention?: ResultRetention;
 }
-
-const checkNotFound = (id: string) => new VantageError("not_found", "check_not_found", `No check has the id ${JSON.stringify(id)}.`);
 
 export function createCheckResultRoutes(options: CheckResultRoutesOptions): Hono {
   const { pool } = options;

@@ -3,11 +3,10 @@
 // `Idempotency-Key: <runId>:<stepPath>` so a receiver can drop a repeat after a crash or a retry;
 // retried with backoff on what the outbound retry table calls transient.
 import type { JsonValue } from "@vantage/protocol";
-import { SIGNATURE_HEADER, signWebhook } from "../../../crypto/index.ts";
+import { REDACTED, SIGNATURE_HEADER, signWebhook } from "../../../crypto/index.ts";
 import { IDEMPOTENCY_HEADER, isCredentialHeader, outbound } from "../../../outbound/index.ts";
 import { renderTemplate } from "../../expressions/index.ts";
 import { renderJsonTemplate } from "./render-json-template.ts";
-import { REDACTED } from "../../definitions/webhook-secrets.ts";
 import { type ActionModule, type AttemptResult, type StepContext, withRetries } from "./step.ts";
 
 /** How much of a response body the step record keeps. */

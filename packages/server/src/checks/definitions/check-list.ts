@@ -1,0 +1,50 @@
+// One page of the checks list: keyset pages in name order, filtered by type, labels, enabled
+// and a name prefix, each filter a condition an index serves (see 0014-checks.sql): the name's
+// unique index (collation "C", so a LIKE prefix is a range on it), (type, name), and the GIN
+// index on labels for containment.
+import type { CheckType } from "@vantage/protocol";
+
+export const DEFAULT_CHECK_PAGE = 50;
+export const MAX_CHECK_PAGE = 500;
+
+export interface CheckListQuery {
+  limit: number;
+  /** The last name of the previous page. */
+  after?: string;
+  type?: CheckType;
+  /** Every one of these labels must hold. */
+  labels?: Record<string, string>;
+  enabled?: boolean;
+  namePrefix?: string;
+}
+
+/** `%`, `_` and the escape itself stand for themselves in a prefix (LIKE's escape is `\`). */
+const likePrefix = (prefix: string) => `${prefix.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
+
+/** Dispatch table: each filter's condition on its parameter `$n`, and the parameter's value. */
+const FILTERS: { [Key in Exclude<keyof CheckListQuery, "limit">]-?: (n: number, value: NonNullable<CheckListQuery[Key]>) => [condition: string, param: unknown] } = {
+  after: (n, name) => [`name > $${n}`, name],
+  type: (n, type) => [`type = $${n}`, type],
+  labels: (n, labels) => [`labels @> $${n}::jsonb`, JSON.stringify(labels)],
+  enabled: (n, enabled) => [`enabled = $${n}`, enabled],
+  namePrefix: (n, prefix) => [`name LIKE $${n}`, likePrefix(prefix)],
+};
+
+/**
+ * The statement of one page. Only the filters given become conditions, so the planner sees
+ * each as written (a LIKE prefix needs its pattern known when planning, which an unnamed
+ * statement's parameters are).
+ */
+export function checkPageQuery(columns: string, query: CheckListQuery): { sql: string; params: unknown[] } {
+  const conditions: string[] = [];
+  const params: unknown[] = [query.limit];
+  for (const [key, filter] of Object.entries(FILTERS) as Array<[keyof typeof FILTERS, (n: number, value: unknown) => [string, unknown]]>) {
+    const value = query[key];
+    if (value === undefined) continue;
+    const [condition, param] = filter(params.length + 1, value);
+    conditions.push(condition);
+    params.push(param);
+  }
+  const where = conditions.length > 0 ? `WHERE ${conditions.join(" AND ")}` : "";
+  return { sql: `SELECT ${columns} FROM checks ${where} ORDER BY name LIMIT $1`, params };
+}

@@ -1,0 +1,173 @@
+// The checks table: saving validated definitions (credential headers sealed, the columns lists
+// and schedulers read copied beside them), reading them back for the API (`<redacted>`) and
+// opened for the probes, enabling, disabling, deleting. Every write bumps `revision` and
+// announces `{ id, revision, deleted? }` on CHECKS_CHANNEL in the same statement, so the
+// schedulers and satellite assignments of every core follow it once it commits.
+import { randomUUID } from "node:crypto";
+import { type CheckDefinition, isUuid } from "@vantage/protocol";
+import type pg from "pg";
+import type { SecretBox } from "../../crypto/index.ts";
+import { VantageError } from "../../errors.ts";
+import { isUniqueViolation, withTransaction } from "../../storage/index.ts";
+import { checkPageQuery, type CheckListQuery } from "./check-list.ts";
+import { type CheckRow, type CheckView, checkView } from "./check-view.ts";
+import { checkSecrets } from "./header-secrets.ts";
+
+/** NOTIFY channel: a check was created, changed (replace, patch, enable, disable) or deleted. */
+export const CHECKS_CHANNEL = "vantage_checks";
+
+/** The NOTIFY payload on CHECKS_CHANNEL: read the check again (or drop it, when deleted) unless the revision is already known. */
+export interface CheckChangeNotice {
+  id: string;
+  /** The revision the write made; a delete announces the last one plus one. */
+  revision: number;
+  deleted?: true;
+}
+
+const COLUMNS = "id, definition, revision, created_at, updated_at";
+// The copies of definition fields beside it ($2…$9; $10 is the stored definition), in the order columnValues gives them.
+const COPIED = "name, type, enabled, interval_seconds, timeout_ms, labels, run_on_core, run_on_satellites";
+
+/** A write of one row, and its announcement in the same statement (delivered on commit). */
+const announced = (write: string, notice = "json_build_object('id', id, 'revision', revision)") =>
+  `WITH written AS (${write}) SELECT ${COLUMNS}, pg_notify('${CHECKS_CHANNEL}', ${notice}::text) FROM written`;
+
+const INSERT_CHECK = announced(`INSERT INTO checks (id, ${COPIED}, definition) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${COLUMNS}`);
+const SELECT_CHECK = `SELECT ${COLUMNS} FROM checks WHERE id = $1`;
+const SELECT_CHECKS = `SELECT ${COLUMNS} FROM checks WHERE id = ANY($1::uuid[])`;
+// Locked for the edit: a replace or patch is decided on the row it writes over, never on an older read.
+const LOCK_CHECK = `${SELECT_CHECK} FOR UPDATE`;
+const UPDATE_CHECK = announced(
+  `UPDATE checks SET (${COPIED}, definition) = ($2, $3, $4, $5, $6, $7, $8, $9, $10), revision = revision + 1, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
+);
+// `enabled` is both a column and a field of the definition: they change together.
+const SET_ENABLED = announced(
+  `UPDATE checks SET enabled = $2, definition = jsonb_set(definition, '{enabled}', to_jsonb($2::boolean)), revision = revision + 1, updated_at = now()
+   WHERE id = $1 RETURNING ${COLUMNS}`,
+);
+const DELETE_CHECK = announced(`DELETE FROM checks WHERE id = $1 RETURNING ${COLUMNS}`, "json_build_object('id', id, 'revision', revision + 1, 'deleted', true)");
+
+/** The row's columns after `id`, in the order of COPIED, then the stored definition. */
+function columnValues(definition: CheckDefinition): unknown[] {
+  const satellites = definition.runOn.satellites ?? null;
+  return [
+    definition.name,
+    definition.type,
+    definition.enabled,
+    definition.intervalSeconds,
+    definition.timeoutMs,
+    JSON.stringify(definition.labels),
+    definition.runOn.core,
+    satellites === null ? null : JSON.stringify(satellites),
+    JSON.stringify(definition),
+  ];
+}
+
+/** The answer for an id that names no check (a malformed one included: it names none either). */
+export function checkNotFound(id: string): VantageError {
+  return new VantageError("not_found", "check_not_found", `No check has the id ${JSON.stringify(id)}.`);
+}
+
+function nameTaken(name: string, cause: unknown): VantageError {
+  return new VantageError("conflict", "check_name_taken", `A check named "${name}" already exists; choose another name.`, { cause });
+}
+
+export interface CheckPage {
+  checks: CheckView[];
+  /** The name after which the next page starts; null on the last page. */
+  after: string | null;
+}
+
+export interface CheckStoreOptions {
+  pool: pg.Pool;
+  /** Seals credential headers on write and opens them for the probes. */
+  box: SecretBox;
+}
+
+export class CheckStore {
+  private readonly pool: pg.Pool;
+  private readonly box: SecretBox;
+
+  constructor(options: CheckStoreOptions) {
+    this.pool = options.pool;
+    this.box = options.box;
+  }
+
+  /** Saves a validated definition (credential headers in plain text), sealed for the id chosen here. */
+  async create(definition: CheckDefinition): Promise<CheckView> {
+    const id = randomUUID();
+    try {
+      const { rows } = await this.pool.query<CheckRow>(INSERT_CHECK, [id, ...columnValues(checkSecrets.seal(definition, this.box, id))]);
+      return checkView(rows[0]!);
+    } catch (error) {
+      throw isUniqueViolation(error) ? nameTaken(definition.name, error) : error;
+    }
+  }
+
+  async get(id: string): Promise<CheckView> {
+    if (!isUuid(id)) throw checkNotFound(id);
+    const { rows } = await this.pool.query<CheckRow>(SELECT_CHECK, [id]);
+    if (!rows[0]) throw checkNotFound(id);
+    return checkView(rows[0]);
+  }
+
+  /** One keyset page in name order, filtered (see check-list.ts). */
+  async list(query: CheckListQuery): Promise<CheckPage> {
+    const { sql, params } = checkPageQuery(COLUMNS, query);
+    const { rows } = await this.pool.query<CheckRow>(sql, params);
+    return { checks: rows.map(checkView), after: rows.length === query.limit ? rows.at(-1)!.definition.name : null };
+  }
+
+  /**
+   * Replaces the definition with what `edit` makes of the stored row, under the row's lock.
+   * `edit` validates (throwing to refuse, and nothing is written); the definition it returns
+   * may keep stored secrets as they are (`{ sealed }`), and is sealed otherwise.
+   */
+  async edit(id: string, edit: (stored: CheckRow) => CheckDefinition): Promise<CheckView> {
+    if (!isUuid(id)) throw checkNotFound(id);
+    let name: string | undefined;
+    try {
+      return await withTransaction(this.pool, async (tx) => {
+        const { rows } = await tx.query<CheckRow>(LOCK_CHECK, [id]);
+        if (!rows[0]) throw checkNotFound(id);
+        const definition = edit(rows[0]);
+        name = definition.name;
+        const written = await tx.query<CheckRow>(UPDATE_CHECK, [rows[0].id, ...columnValues(checkSecrets.seal(definition, this.box, rows[0].id))]);
+        return checkView(written.rows[0]!);
+      });
+    } catch (error) {
+      // The name is known once the edit made the definition: only its write can violate uniqueness.
+      throw name !== undefined && isUniqueViolation(error) ? nameTaken(name, error) : error;
+    }
+  }
+
+  async setEnabled(id: string, enabled: boolean): Promise<CheckView> {
+    return checkView(await this.writeOne(id, SET_ENABLED, [enabled]));
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.writeOne(id, DELETE_CHECK, []);
+  }
+
+  /** The rows of these checks (those that exist), as stored: for a scheduler or assignments to reload what a notice named. */
+  async rows(ids: readonly string[]): Promise<CheckRow[]> {
+    const { rows } = await this.pool.query<CheckRow>(SELECT_CHECKS, [ids.filter(isUuid)]);
+    return rows;
+  }
+
+  /**
+   * The full definition of a stored row with its credential headers opened, for the probe that
+   * sends them (the core's scheduler, a satellite's assignment); never for an answer. Throws
+   * the box's VantageError when the key differs or is missing.
+   */
+  openDefinition(row: Pick<CheckRow, "id" | "definition">): CheckDefinition {
+    return checkSecrets.open(row.definition, this.box, row.id);
+  }
+
+  private async writeOne(id: string, sql: string, params: unknown[]): Promise<CheckRow> {
+    if (!isUuid(id)) throw checkNotFound(id);
+    const { rows } = await this.pool.query<CheckRow>(sql, [id, ...params]);
+    if (!rows[0]) throw checkNotFound(id);
+    return rows[0];
+  }
+}
