@@ -21,6 +21,7 @@ import {
   createTriggerRoutes,
   type TriggerRegistry,
 } from "./automations/index.ts";
+import { createCoreLocation, standInCheckSource, standInResultSink, standInRunProbe } from "./checks/index.ts";
 import { createNotificationHub } from "./cluster/index.ts";
 import type { Config } from "./config.ts";
 import { openSecretBox } from "./crypto/index.ts";
@@ -146,6 +147,20 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
     const metrics = createMetrics();
     const automationMetrics = createAutomationMetrics(metrics.registry);
     router.addSink(createAutomationSink({ index: automations, triggers, entities, logger: log, onDecision: automationMetrics.onDecision }));
+    // Checks, the core location: built here for its routes, started below. Its seams run on
+    // stand-ins until the probe library (runProbe), the definitions store (source: opens sealed
+    // headers) and results ingest (ingest) are wired in their place.
+    const coreLocation = createCoreLocation({
+      pool: database.pool,
+      hub,
+      logger: log,
+      registry: metrics.registry,
+      instanceId,
+      now,
+      runProbe: standInRunProbe,
+      source: standInCheckSource(database.pool),
+      ingest: standInResultSink(log),
+    });
 
     const readiness = async (): Promise<Readiness> => {
       try {
@@ -171,6 +186,7 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
           "/notification-channels": createNotificationChannelRoutes({ service: notifications }, (channel) => automationStore.namesNotifying(channel)),
           "/automations": createAutomationRoutes({ pool: database.pool, box, notifications, triggers, entityKinds }),
           "/triggers": createTriggerRoutes({ triggers }),
+          "/checks": coreLocation.routes,
         },
       },
     });
@@ -222,6 +238,10 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
     const monitor = createHeartbeatMonitor({ pool: database.pool, satellites, logger: log, registry: metrics.registry, intervalMs: options.monitorIntervalMs });
     monitor.start();
     closers.push({ name: "heartbeat monitor", close: monitor.stop });
+    // Checks, the core location: stopped right after the satellites are handed over (closers run
+    // in reverse), so a stopping core claims no more runs and drops the ones in flight.
+    await coreLocation.start();
+    closers.push({ name: "core location", close: coreLocation.stop });
     const heartbeats = createHeartbeatBuffer({ pool: database.pool, satellites, logger: log, now, registry: metrics.registry });
     heartbeats.start();
     const gateway = createSatelliteGateway({
