@@ -15,8 +15,11 @@ const NOW = "COALESCE($1::timestamptz, now())";
 // close together costs one claim), skipping rows another core is claiming this instant, each
 // moved to the first slot of its grid after this run's start (a late run skips missed slots
 // rather than catching up) and never before the run's deadline (start + timeout), so two runs
-// of a check never overlap, on any core. Served by check_schedule_due, then the checks pkey.
-const CLAIM_DUE = `
+// of a check never overlap, on any core. The due rows come from check_schedule_due; their
+// checks and their rows again (for the update) are looked up by an array of their ids, which
+// the planner serves from the primary keys — joined to the CTE instead, it would hash a scan
+// of the whole table for a hundred rows.
+export const CLAIM_DUE = `
   WITH due AS (
     SELECT check_id, next_run_at FROM check_schedule
     WHERE next_run_at <= ${NOW} + $4::float8 * interval '1 millisecond'
@@ -25,25 +28,25 @@ const CLAIM_DUE = `
     FOR UPDATE SKIP LOCKED
   ), run AS (
     SELECT due.check_id, due.next_run_at AS due_at, GREATEST(due.next_run_at, ${NOW}) AS starts_at,
-           c.interval_seconds * interval '1 second' AS every, c.timeout_ms * interval '1 millisecond' AS timeout,
-           c.timeout_ms, c.type, c.revision, c.definition
-    FROM due JOIN checks c ON c.id = due.check_id
+           c.interval_seconds * interval '1 second' AS every, c.timeout_ms, c.type, c.revision, c.definition
+    FROM checks c JOIN due ON due.check_id = c.id
+    WHERE c.id = ANY (ARRAY(SELECT check_id FROM due))
   )
   UPDATE check_schedule s
   SET next_run_at = GREATEST(
         run.due_at + (floor(extract(epoch FROM run.starts_at - run.due_at) / extract(epoch FROM run.every)) + 1) * run.every,
-        run.starts_at + run.timeout),
+        run.starts_at + run.timeout_ms * interval '1 millisecond'),
       claimed_at = run.starts_at,
       claimed_by = $3,
-      run_deadline = run.starts_at + run.timeout
+      run_deadline = run.starts_at + run.timeout_ms * interval '1 millisecond'
   FROM run
-  WHERE s.check_id = run.check_id
+  WHERE s.check_id = ANY (ARRAY(SELECT check_id FROM due)) AND s.check_id = run.check_id
   RETURNING s.check_id, run.type, run.revision, run.definition, run.due_at, run.timeout_ms,
     (extract(epoch FROM GREATEST(${NOW} - run.due_at, interval '0')) * 1000)::float8 AS late_ms,
     (extract(epoch FROM run.starts_at - ${NOW}) * 1000)::float8 AS starts_in_ms`;
 
 // min() over the partial index reads its first entry.
-const NEXT_DUE_IN = `SELECT (extract(epoch FROM min(next_run_at) - ${NOW}) * 1000)::float8 AS due_in_ms FROM check_schedule`;
+export const NEXT_DUE_IN = `SELECT (extract(epoch FROM min(next_run_at) - ${NOW}) * 1000)::float8 AS due_in_ms FROM check_schedule`;
 
 /** A run this core claimed: its check as stored, and when it is to start. */
 export interface ClaimedRun {
