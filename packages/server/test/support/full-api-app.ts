@@ -3,8 +3,11 @@
 import { randomBytes } from "node:crypto";
 import { HEARTBEAT_INTERVAL_MS } from "@vantage/protocol";
 import type { Hono } from "hono";
+import { Registry } from "prom-client";
 import { AutomationStore, createAutomationRoutes, createTriggerRoutes } from "../../src/automations/index.ts";
+import { createCoreLocation, standInCheckSource, standInResultSink, standInRunProbe } from "../../src/checks/index.ts";
 import { createSecretBox } from "../../src/crypto/secret-box.ts";
+import { silentLogger } from "../../src/log.ts";
 import { createNotificationChannelRoutes, createNotificationSenders, NotificationService } from "../../src/notifications/index.ts";
 import { createSatelliteRoutes, SatelliteRegistry, SatelliteService } from "../../src/satellites/index.ts";
 import { satelliteCompileOptions } from "./compile-options.ts";
@@ -20,10 +23,23 @@ export async function createFullApiApp(instance: TestInstance, now: () => number
   const notifications = new NotificationService({ pool, box, senders: createNotificationSenders({ timeoutMs: 1_000, now }) });
   const automationStore = new AutomationStore(pool, box);
   const { triggers, entityKinds } = satelliteCompileOptions();
+  // Its routes only: the scheduler is never started here.
+  const coreLocation = createCoreLocation({
+    pool,
+    hub: instance.hub,
+    logger: silentLogger(),
+    registry: new Registry(),
+    instanceId: "test-instance",
+    now,
+    runProbe: standInRunProbe,
+    source: standInCheckSource(pool),
+    ingest: standInResultSink(silentLogger()),
+  });
   return createApiApp(pool, {
     "/satellites": createSatelliteRoutes({ registry, heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS }),
     "/notification-channels": createNotificationChannelRoutes({ service: notifications }, (channel) => automationStore.namesNotifying(channel)),
     "/automations": createAutomationRoutes({ pool, box, notifications, triggers, entityKinds }),
     "/triggers": createTriggerRoutes({ triggers }),
+    "/checks": coreLocation.routes,
   });
 }

@@ -124,6 +124,21 @@ describe("POST /api/v1/checks/test", () => {
     expect(probed).toEqual([]);
   });
 
+  it("refuses hostile bodies and queries at the edge, running nothing", async () => {
+    const deep = await app.request("/api/v1/checks/test", {
+      method: "POST",
+      headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, "content-type": "application/yaml" },
+      body: "[".repeat(2_000) + "]".repeat(2_000),
+    });
+    expect(deep.status).toBe(400);
+    const nul = await callApi(app, "POST", "/api/v1/checks/test", { name: "trial\u0000", type: "tcp", host: "127.0.0.1", port: 9 });
+    expect(nul.status).toBe(400);
+    const query = await callApi(app, "POST", "/api/v1/checks/test?location=%00&extra=1", { name: "trial", type: "tcp", host: "127.0.0.1", port: 9 });
+    expect(query.status).toBe(400);
+    expect(query.body.error).toMatchObject({ code: "invalid_query" });
+    expect(probed).toEqual([]);
+  });
+
   it("refuses a satellite location", async () => {
     const answer = await callApi(app, "POST", `/api/v1/checks/test?location=${randomUUID()}`, { name: "trial", type: "tcp", host: "127.0.0.1", port: 9 });
     expect(answer.status).toBe(400);
