@@ -4,7 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { type CheckDefinition, type CheckRunStatus, probeSpecOf } from "@vantage/protocol";
 import type { Logger } from "../../log.ts";
-import { type ProbeOutcome, type RunProbe, runProbeBounded } from "./probe-run.ts";
+import { failedOutcome, type RunProbe, runProbeBounded } from "./probe-run.ts";
 import type { CoreLocationMetrics } from "./core-location-metrics.ts";
 
 /** The location the core's results carry. */
@@ -88,8 +88,7 @@ export function createCoreRuns(options: CoreRunsOptions): CoreRuns {
     const message = `the stored definition could not be opened: ${error instanceof Error ? error.message : String(error)}`;
     log.warn({ checkId: check.id, err: error }, "cannot run a check on the core: its definition could not be opened");
     metrics.runs.inc({ type: check.type, status: "error" });
-    const outcome: ProbeOutcome = { status: "error", detail: { reason: message.slice(0, 1_000), error: { code: "definition_unreadable", message: message.slice(0, 1_000) } } };
-    return { startedAt: new Date(now()).toISOString(), durationMs: 0, ...outcome };
+    return { startedAt: new Date(now()).toISOString(), durationMs: 0, ...failedOutcome("error", "definition_unreadable", message) };
   };
 
   const open = async (check: StoredCheck): Promise<{ definition: CheckDefinition } | { failure: TrialRun }> => {

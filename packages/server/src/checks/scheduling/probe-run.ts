@@ -28,8 +28,10 @@ export type BoundedRun =
   | { aborted: false; startedAt: number; durationMs: number; outcome: ProbeOutcome }
   | { aborted: true };
 
-function failed(status: CheckRunStatus, code: string, message: string): ProbeOutcome {
-  return { status, detail: { reason: message, error: { code, message: message.slice(0, 1_000) } } };
+/** A run that failed before or instead of the probe's own report; the message is cut to what a detail holds. */
+export function failedOutcome(status: CheckRunStatus, code: string, message: string): ProbeOutcome {
+  const text = message.slice(0, 1_000);
+  return { status, detail: { reason: text, error: { code, message: text } } };
 }
 
 /** Runs `spec` through `runProbe` within `budgetMs`. Never throws. */
@@ -68,11 +70,11 @@ export async function runProbeBounded(runProbe: RunProbe, spec: ProbeSpec, optio
       stopped.then(() => undefined),
     ]);
   } catch (error) {
-    outcome = controller.signal.aborted ? undefined : failed("error", "probe_error", error instanceof Error ? error.message : String(error));
+    outcome = controller.signal.aborted ? undefined : failedOutcome("error", "probe_error", error instanceof Error ? error.message : String(error));
   } finally {
     cancel();
   }
   if (options.signal?.aborted) return { aborted: true };
-  if (timedOut || outcome === undefined) outcome = failed("down", "timeout", `timed out after ${budgetMs} ms`);
+  if (timedOut || outcome === undefined) outcome = failedOutcome("down", "timeout", `timed out after ${budgetMs} ms`);
   return { aborted: false, startedAt, durationMs: Math.max(0, now() - startedAt), outcome };
 }

@@ -9,17 +9,14 @@ import { z } from "zod";
 import type { Logger } from "../../log.ts";
 import { outbound } from "../../outbound/index.ts";
 import type { CoreCheckSource, ResultSubmitter, StoredCheck } from "./core-runs.ts";
-import type { RunProbe } from "./probe-run.ts";
+import { failedOutcome, type RunProbe } from "./probe-run.ts";
 
 /**
  * http checks only: up when the target answers with a 2xx status, down otherwise; no
  * assertions or timings. Other types report `error`.
  */
 export const standInRunProbe: RunProbe = async (spec, { signal }) => {
-  if (spec.type !== "http") {
-    const message = `this core has no ${spec.type} probe yet`;
-    return { status: "error", detail: { reason: message, error: { code: "unsupported_type", message } } };
-  }
+  if (spec.type !== "http") return failedOutcome("error", "unsupported_type", `this core has no ${spec.type} probe yet`);
   const started = performance.now();
   const answer = await outbound.request({
     url: spec.url,

@@ -63,6 +63,16 @@ describe("POST /api/v1/checks/:id/run", () => {
     expect(ingested).toEqual([answer.body.result]);
   });
 
+  it("reports a stored definition it cannot open as the core's error, without probing", async () => {
+    const id = await insertCheck(pool);
+    await pool.query(`UPDATE checks SET definition = jsonb_set(definition, '{headers}', '{"Authorization": {"sealed": "v1:opaque"}}') WHERE id = $1`, [id]);
+    const answer = await callApi<{ result: CoreRunResult }>(app, "POST", `/api/v1/checks/${id}/run`);
+    expect(answer.status).toBe(200);
+    expect(answer.body.result).toMatchObject({ checkId: id, status: "error", durationMs: 0, detail: { error: { code: "definition_unreadable" } } });
+    expect(ingested).toEqual([answer.body.result]);
+    expect(probed).toEqual([]);
+  });
+
   it("accepts location=core, and refuses a satellite location without running anything", async () => {
     const id = await insertCheck(pool);
     expect((await callApi(app, "POST", `/api/v1/checks/${id}/run?location=core`)).status).toBe(200);
