@@ -1,4 +1,4 @@
-// The `check_schedule` table (migration 0015): claiming the core location's due runs, exclusively
+// The `check_schedule` table (migration `*-check-schedule.sql`): claiming the core location's due runs, exclusively
 // across every core process, and how long until the next one falls due.
 import type pg from "pg";
 
