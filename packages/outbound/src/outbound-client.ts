@@ -1,8 +1,15 @@
 // The one outbound HTTP client: every request Vantage makes to a URL a user configured goes
 // through `request()`, bounded in time, safe with redirects, and classified by one retry table.
+// Probes ask more of it (TLS settings, an IP family, an address policy, phase timings, the
+// peer's certificate): every exchange opens its own connections (exchange-connections.ts).
+import { fetch, Headers, type Response } from "undici";
+import { ConnectionError, type ConnectionPhase } from "./connection-error.ts";
+import { createExchangeConnections, type ExchangeConnections, type ExchangeTlsSettings } from "./exchange-connections.ts";
+import type { PeerCertificate } from "./peer-certificate.ts";
 import { type Hop, nextHop, redirectTarget } from "./redirect-hop.ts";
 import { readBodyPrefix } from "./read-body-prefix.ts";
 import { type FailureKind, isRetryable } from "./retryable.ts";
+import type { AddressPolicy, IpFamily } from "./resolve-address.ts";
 import { withTimeout } from "./with-timeout.ts";
 
 export interface OutboundClientOptions {
@@ -14,8 +21,20 @@ export interface OutboundClientOptions {
  * What a 3xx answer means. `"refuse"`: a failure naming where it pointed (webhooks and
  * notifications: following would turn a POST into a GET, recorded as a success). `{ follow: n }`:
  * up to n redirects are followed (probes), and credential headers never reach another origin.
+ * `"answer"`: the 3xx is the answer, like any other status (a probe that does not follow).
  */
-export type RedirectPolicy = "refuse" | { follow: number };
+export type RedirectPolicy = "refuse" | "answer" | { follow: number };
+
+/** Milliseconds per phase of an exchange, summed over its hops; a phase that did not happen is absent. */
+export interface ExchangeTimings {
+  dnsMs?: number;
+  connectMs?: number;
+  tlsMs?: number;
+  /** Waiting for the answer: from the request written to its first byte. */
+  firstByteMs?: number;
+  /** The whole exchange: every redirect, and reading the body. */
+  totalMs: number;
+}
 
 export interface OutboundRequest {
   url: string;
@@ -33,9 +52,24 @@ export interface OutboundRequest {
   maxBodyBytes?: number;
   /** The URL itself is a secret (a chat webhook's path is its token): messages name only origins. */
   secretUrl?: boolean;
+  /** https: verification (default on), the name to verify, extra trusted CAs. */
+  tls?: ExchangeTlsSettings;
+  /** Connect over this IP family only (default: whichever the name resolves to). */
+  ipFamily?: IpFamily;
+  /** Judges every address the URL (and every redirect's) resolves to; a refusal is an `address_refused` failure. */
+  addressPolicy?: AddressPolicy;
 }
 
-export interface OutboundResponse {
+/** What every result of an exchange that reached the network tells about it. */
+export interface ExchangeFacts {
+  timings?: ExchangeTimings;
+  /** The certificate of the server that answered last, for https. */
+  peerCertificate?: PeerCertificate;
+  /** Redirects followed. */
+  redirects?: number;
+}
+
+export interface OutboundResponse extends ExchangeFacts {
   ok: true;
   status: number;
   statusText: string;
@@ -46,7 +80,7 @@ export interface OutboundResponse {
   url: string;
 }
 
-export interface OutboundFailure {
+export interface OutboundFailure extends ExchangeFacts {
   ok: false;
   kind: FailureKind;
   /** Whether another attempt may succeed: the one table in retryable.ts. */
@@ -56,9 +90,15 @@ export interface OutboundFailure {
   /** The receiver's answer, when it answered. */
   status?: number;
   statusText?: string;
+  /** The answer's headers and URL, for a `status` failure. */
+  headers?: Headers;
+  url?: string;
   body?: string;
   /** Where a redirect pointed, as the message shows it. */
   location?: string;
+  /** For a failure to connect: the phase that failed and its code (`ENOTFOUND`, `ECONNREFUSED`, `CERT_HAS_EXPIRED` …). */
+  phase?: ConnectionPhase;
+  code?: string;
   cause?: unknown;
 }
 
@@ -110,35 +150,54 @@ export function createOutboundClient(options: OutboundClientOptions): OutboundCl
         return failure("invalid_request", `The request to ${url.origin} has an invalid header: ${(error as Error).message}`, { cause: error });
       }
       if (!headers.has("user-agent")) headers.set("user-agent", options.userAgent);
+      const started = performance.now();
       const deadline = withTimeout(request.signal, request.timeoutMs);
+      const connections = createExchangeConnections({ host: url.hostname, tls: request.tls, ipFamily: request.ipFamily, addressPolicy: request.addressPolicy }, deadline.signal);
       try {
-        return await exchange({ url, method: request.method ?? "GET", headers, body: request.body }, request, deadline.signal);
+        const result = await exchange({ url, method: request.method ?? "GET", headers, body: request.body }, request, deadline.signal, connections);
+        if (result.timings) result.timings.totalMs = elapsedMs(started);
+        return result;
       } finally {
         deadline.release();
+        await connections.close();
       }
     },
   };
 }
 
+const elapsedMs = (start: number) => Math.round((performance.now() - start) * 10) / 10;
+
 /** Makes the request and, as the policy allows, follows its redirects; the answer or the failure. */
-async function exchange(first: Hop, request: OutboundRequest, signal: AbortSignal): Promise<OutboundResult> {
+async function exchange(first: Hop, request: OutboundRequest, signal: AbortSignal, connections: ExchangeConnections): Promise<OutboundResult> {
   const policy = request.redirect ?? "refuse";
   let hop = first;
+  let waitedMs = 0;
+  // What the network told so far; `totalMs` is set by the caller once the exchange is over.
+  const facts = (followed: number, answeredBy?: URL): ExchangeFacts => {
+    const peerCertificate = answeredBy && connections.certificateFor(answeredBy);
+    const timings: ExchangeTimings = { ...connections.timings(), ...(answeredBy ? { firstByteMs: Math.round(waitedMs * 10) / 10 } : {}), totalMs: 0 };
+    return { timings, redirects: followed, ...(peerCertificate ? { peerCertificate } : {}) };
+  };
   for (let followed = 0; ; followed++) {
     let response: Response;
+    const hopStarted = performance.now();
+    const setupBefore = connections.setupMs();
     try {
       // Redirects are ours to judge: fetch would follow them with every header, to any origin.
-      response = await fetch(hop.url, { method: hop.method, headers: hop.headers, body: hop.body, signal, redirect: "manual" });
+      response = await fetch(hop.url, { method: hop.method, headers: hop.headers, body: hop.body, signal, redirect: "manual", dispatcher: connections.dispatcher });
     } catch (error) {
-      return transportFailure(error, hop.url, request, signal);
+      return { ...transportFailure(error, hop.url, request, signal), ...facts(followed) };
     }
-    const location = redirectTarget(response, hop.url);
-    if (location === undefined) return answered(response, hop.url, request.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
+    // The wait for this answer: the hop's time less the connections it had to open.
+    waitedMs += Math.max(0, performance.now() - hopStarted - (connections.setupMs() - setupBefore));
+    const location = policy === "answer" ? undefined : redirectTarget(response, hop.url);
+    if (location === undefined) return { ...(await answered(response, hop.url, request.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES)), ...facts(followed, hop.url) };
     await response.body?.cancel().catch(() => undefined);
     const where = shown(location, request.secretUrl ?? false);
-    const details = { status: response.status, statusText: response.statusText, location: where };
+    const details = { status: response.status, statusText: response.statusText, location: where, ...facts(followed, hop.url) };
     const pointing = `${hop.url.origin} answered ${response.status} pointing to ${where}`;
-    if (policy === "refuse") return failure("redirect", `${pointing}; redirects are not followed: use that URL instead`, details);
+    // "answer" never gets here: its 3xx was the answer.
+    if (typeof policy !== "object") return failure("redirect", `${pointing}; redirects are not followed: use that URL instead`, details);
     if (followed >= policy.follow) return failure("redirect_limit", `${pointing}: more than ${policy.follow} redirects`, details);
     if (!isHttp(location)) return failure("redirect", `${pointing}, which is not an http:// or https:// URL`, details);
     hop = nextHop(hop, response.status, location);
@@ -146,9 +205,17 @@ async function exchange(first: Hop, request: OutboundRequest, signal: AbortSigna
 }
 
 async function answered(response: Response, url: URL, maxBodyBytes: number): Promise<OutboundResult> {
-  const answer = { status: response.status, statusText: response.statusText, body: await readBodyPrefix(response, maxBodyBytes) };
-  if (response.ok) return { ok: true, ...answer, headers: response.headers, url: url.href };
+  const answer = { status: response.status, statusText: response.statusText, headers: response.headers, url: url.href, body: await readBodyPrefix(response, maxBodyBytes) };
+  if (response.ok) return { ok: true, ...answer };
   return failure("status", `${url.origin} answered ${response.status}`, answer);
+}
+
+/** How a failure to connect shows: the phase tells whose problem it is. */
+function connectionFailure(cause: ConnectionError, url: URL): OutboundFailure {
+  const details = { phase: cause.phase, code: cause.code, cause, ...(cause.details.peerCertificate ? { peerCertificate: cause.details.peerCertificate } : {}) };
+  if (cause.phase === "setup") return failure("invalid_request", `The request to ${url.origin} is invalid: ${cause.message}`, details);
+  if (cause.phase === "policy") return failure("address_refused", `Did not connect to ${url.origin}: ${cause.message}`, details);
+  return failure("network", `Could not reach ${url.origin}: ${cause.message}`, details);
 }
 
 function transportFailure(error: unknown, url: URL, request: OutboundRequest, signal: AbortSignal): OutboundFailure {
@@ -158,6 +225,7 @@ function transportFailure(error: unknown, url: URL, request: OutboundRequest, si
   // fetch reports network failures as "fetch failed" with the reason as cause; a request it
   // refuses to make (a GET with a body, a bad method) has none.
   const cause = (error as Error).cause as (Error & { code?: string }) | undefined;
+  if (cause instanceof ConnectionError) return connectionFailure(cause, url);
   if (cause === undefined) return failure("invalid_request", `The request to ${url.origin} is invalid: ${(error as Error).message}`, { cause: error });
-  return failure("network", `Could not reach ${url.origin}: ${cause.message || cause.code || String(cause)}`, { cause: error });
+  return failure("network", `Could not reach ${url.origin}: ${cause.message || cause.code || String(cause)}`, { cause: error, ...(cause.code ? { code: cause.code } : {}) });
 }

@@ -1,5 +1,6 @@
 // Reads at most a few bytes of a response body and lets the rest go: a receiver's answer is
 // kept for records and error messages, and a huge or endless one must not fill memory.
+import type { Response } from "undici";
 
 /** The body's first `maxBytes` bytes as text (a character cut at the limit is dropped); what arrived if reading fails. */
 export async function readBodyPrefix(response: Response, maxBytes: number): Promise<string> {

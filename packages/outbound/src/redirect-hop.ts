@@ -1,6 +1,7 @@
 // The next request of a followed redirect, as browsers make it: 303 (and 301/302 after a POST)
 // becomes a bodiless GET, 307/308 repeat the request; credentials never go to another origin.
 import { isCredentialHeader } from "./credential-headers.ts";
+import { Headers, type Response } from "undici";
 
 /** One request of an exchange: the first, or one made by following a redirect. */
 export interface Hop {

@@ -2,7 +2,7 @@
 // caller (webhook steps, notify retries, later probes): what may answer differently later.
 
 /** Why an outbound request did not succeed. */
-export type FailureKind = "invalid_request" | "network" | "timeout" | "cancelled" | "redirect" | "redirect_limit" | "status";
+export type FailureKind = "invalid_request" | "address_refused" | "network" | "timeout" | "cancelled" | "redirect" | "redirect_limit" | "status";
 
 // 4xx a receiver may answer differently later: it timed out reading us, wants no early data, or is rate limiting.
 const RETRYABLE_CLIENT_ERRORS = new Set([408, 425, 429]);
@@ -20,6 +20,8 @@ export function isRetryableStatus(status: number): boolean {
 const RETRYABLE: { [K in FailureKind]: boolean | ((status: number) => boolean) } = {
   // The request itself is malformed (a bad URL or header value): it will be again.
   invalid_request: false,
+  // The address policy refused the target's address: it will again until an operator allows it.
+  address_refused: false,
   // Refused, reset, DNS failure: the receiver may be back soon.
   network: true,
   timeout: true,

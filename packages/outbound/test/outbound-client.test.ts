@@ -1,7 +1,9 @@
+// The outbound client against loopback servers: what every request carries, redirects without leaking credentials, what is retryable, bounded answers.
 import { getEventListeners } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createTestCa, selfSignedCertificate, type TestCa } from "../../server/test/support/certificates.ts";
 import { type HttpReceiver, startHttpReceiver } from "../../server/test/support/receivers.ts";
 import { createOutboundClient, isRetryableStatus, type OutboundFailure, type OutboundResult } from "../src/index.ts";
 
@@ -226,5 +228,142 @@ describe("reading the answer", () => {
     first.answer({ status: 200, body: "é".repeat(100) });
     const result = await client.request({ url: `${first.origin}/accents`, timeoutMs: 5_000, maxBodyBytes: 11 });
     expect(result).toMatchObject({ ok: true, body: "é".repeat(5) });
+  });
+});
+
+describe("what an exchange tells about itself", () => {
+  it("times connecting, waiting for the answer and the whole exchange; an IP address needs no lookup", async () => {
+    const result = await client.request({ url: `${first.origin}/timed`, timeoutMs: 5_000 });
+    expect(result.ok).toBe(true);
+    const timings = result.timings!;
+    expect(timings).not.toHaveProperty("dnsMs");
+    expect(timings.connectMs).toBeGreaterThanOrEqual(0);
+    expect(timings.firstByteMs).toBeGreaterThanOrEqual(0);
+    expect(timings.totalMs).toBeGreaterThanOrEqual(timings.connectMs! + timings.firstByteMs!);
+    expect(result.redirects).toBe(0);
+  });
+
+  it("times the lookup of a name, over the IP family asked for", async () => {
+    const port = new URL(first.origin).port;
+    const result = await client.request({ url: `http://localhost:${port}/named`, ipFamily: 4, timeoutMs: 5_000 });
+    expect(result).toMatchObject({ ok: true, status: 200 });
+    expect(result.timings!.dnsMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it("refuses an IP family the URL's address does not have, sending nothing", async () => {
+    const result = failed(await client.request({ url: `${first.origin}/v6`, ipFamily: 6, timeoutMs: 5_000 }));
+    expect(result).toMatchObject({ kind: "network", phase: "dns", code: "EFAMILY" });
+    expect(first.requests).toEqual([]);
+  });
+
+  it("gives a non-2xx answer's headers and URL with its status", async () => {
+    first.answer({ status: 503, body: "down", headers: { "retry-after": "30" } });
+    const result = failed(await client.request({ url: `${first.origin}/x`, timeoutMs: 5_000 }));
+    expect(result).toMatchObject({ kind: "status", status: 503, url: `${first.origin}/x` });
+    expect(result.headers?.get("retry-after")).toBe("30");
+    expect(result.timings?.firstByteMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it("takes a 3xx as the answer when asked to, following nothing", async () => {
+    first.answer({ status: 301, headers: { location: `${second.origin}/moved` } });
+    const result = failed(await client.request({ url: `${first.origin}/old`, timeoutMs: 5_000, redirect: "answer" }));
+    expect(result).toMatchObject({ kind: "status", status: 301, redirects: 0 });
+    expect(result.headers?.get("location")).toBe(`${second.origin}/moved`);
+    expect(second.requests).toEqual([]);
+  });
+
+  it("counts the redirects it followed", async () => {
+    first.answerNext({ status: 302, headers: { location: "/one" } }, { status: 302, headers: { location: "/two" } });
+    const result = await client.request({ url: `${first.origin}/zero`, timeoutMs: 5_000, redirect: { follow: 5 } });
+    expect(result).toMatchObject({ ok: true, redirects: 2, url: `${first.origin}/two` });
+  });
+});
+
+describe("the address policy", () => {
+  it("refuses an address the policy rejects, with its words, sending nothing", async () => {
+    const result = failed(await client.request({ url: `${first.origin}/x`, timeoutMs: 5_000, addressPolicy: () => "loopback targets are not allowed; set VANTAGE_ALLOW_LOOPBACK" }));
+    expect(result).toMatchObject({ kind: "address_refused", retryable: false, phase: "policy", code: "ADDRESS_REFUSED" });
+    expect(result.message).toBe(`Did not connect to ${first.origin}: refused to connect to 127.0.0.1: loopback targets are not allowed; set VANTAGE_ALLOW_LOOPBACK`);
+    expect(first.requests).toEqual([]);
+  });
+
+  it("judges the address of every redirect's target too", async () => {
+    const port = new URL(second.origin).port;
+    first.answer({ status: 302, headers: { location: `http://localhost:${port}/inside` } });
+    const judged: string[] = [];
+    const policy = (address: string) => {
+      judged.push(address);
+      return judged.length > 1 ? "refused on the second hop" : undefined;
+    };
+
+    const result = failed(await client.request({ url: `${first.origin}/out`, ipFamily: 4, timeoutMs: 5_000, redirect: { follow: 3 }, addressPolicy: policy }));
+
+    expect(result.kind).toBe("address_refused");
+    expect(judged).toEqual(["127.0.0.1", "127.0.0.1"]);
+    expect(first.requests).toHaveLength(1);
+    expect(second.requests).toEqual([]);
+  });
+});
+
+describe("https", () => {
+  let ca: TestCa;
+  let trusted: HttpReceiver;
+  let selfSigned: HttpReceiver;
+  let namedOnly: HttpReceiver;
+
+  beforeAll(async () => {
+    ca = await createTestCa();
+    trusted = await startHttpReceiver({ tls: await ca.issue() });
+    selfSigned = await startHttpReceiver({ tls: await selfSignedCertificate() });
+    namedOnly = await startHttpReceiver({ tls: await ca.issue({ names: ["probe.test"], ips: [] }) });
+  });
+  afterAll(async () => {
+    await Promise.all([trusted?.close(), selfSigned?.close(), namedOnly?.close()]);
+  });
+  beforeEach(() => {
+    for (const receiver of [trusted, selfSigned, namedOnly]) {
+      receiver.requests.length = 0;
+      receiver.answer({ status: 200, body: "ok" });
+    }
+  });
+
+  it("verifies by default: a certificate no trusted CA signed is a TLS failure, and nothing is sent", async () => {
+    const result = failed(await client.request({ url: `${trusted.origin}/x`, timeoutMs: 5_000 }));
+    expect(result).toMatchObject({ kind: "network", phase: "tls", code: "UNABLE_TO_VERIFY_LEAF_SIGNATURE" });
+    expect(result.message).toContain("not signed by a trusted CA");
+    expect(result.peerCertificate?.issuer).toBe("CN=Vantage Test CA");
+    expect(trusted.requests).toEqual([]);
+  });
+
+  it("trusts an extra CA given with the request and reports the server's certificate and handshake time", async () => {
+    const result = await client.request({ url: `${trusted.origin}/x`, timeoutMs: 5_000, tls: { ca: ca.cert } });
+    expect(result).toMatchObject({ ok: true, status: 200 });
+    expect(result.peerCertificate).toMatchObject({ subject: "CN=localhost", issuer: "CN=Vantage Test CA" });
+    expect(Date.parse(result.peerCertificate!.validTo)).toBeGreaterThan(Date.now());
+    expect(result.timings!.tlsMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it("reaches a self-signed server with verification off", async () => {
+    expect(failed(await client.request({ url: `${selfSigned.origin}/x`, timeoutMs: 5_000 })).code).toBe("DEPTH_ZERO_SELF_SIGNED_CERT");
+    const result = await client.request({ url: `${selfSigned.origin}/x`, timeoutMs: 5_000, tls: { verify: false } });
+    expect(result).toMatchObject({ ok: true, status: 200 });
+  });
+
+  it("refuses an extra CA that does not parse as an invalid request", async () => {
+    const result = failed(await client.request({ url: `${trusted.origin}/x`, timeoutMs: 5_000, tls: { ca: "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----" } }));
+    expect(result).toMatchObject({ kind: "invalid_request", retryable: false, phase: "setup", code: "INVALID_CA" });
+    expect(trusted.requests).toEqual([]);
+  });
+
+  it("verifies the server name it is given for the URL's own host, and a redirect's host by its own name", async () => {
+    const port = new URL(trusted.origin).port;
+    expect(failed(await client.request({ url: `${namedOnly.origin}/x`, timeoutMs: 5_000, tls: { ca: ca.cert } })).code).toBe("ERR_TLS_CERT_ALTNAME_INVALID");
+
+    namedOnly.answer({ status: 302, headers: { location: `https://localhost:${port}/landed` } });
+    const result = await client.request({ url: `${namedOnly.origin}/x`, ipFamily: 4, timeoutMs: 5_000, tls: { ca: ca.cert, serverName: "probe.test" }, redirect: { follow: 1 } });
+
+    expect(result).toMatchObject({ ok: true, url: `https://localhost:${port}/landed` });
+    // The certificate of the server that answered last.
+    expect(result.peerCertificate?.subjectAltNames).toContain("DNS:localhost");
   });
 });

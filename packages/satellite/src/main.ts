@@ -1,18 +1,18 @@
 // Wires one agent: config → logger, result buffer, scheduler, connection; runs until a
 // stop (SIGTERM/SIGINT or the caller's signal) or a fatal answer from the core.
 import { readFileSync } from "node:fs";
-import packageJson from "../package.json" with { type: "json" };
 import { type Clock, type Random, type TimerHandle, systemClock } from "./clock.ts";
 import type { SatelliteConfig } from "./config.ts";
 import { createConnection } from "./connection.ts";
 import { type ExitCode, SatelliteError } from "./errors.ts";
 import { type Logger, createAgentLogger } from "./log.ts";
-import { type ProbeRegistry, defaultProbeRegistry } from "./probes/registry.ts";
+import { defaultProbeRegistry } from "./probes/default-registry.ts";
+import type { ProbeRegistry } from "./probes/registry.ts";
 import { createResultBuffer } from "./result-buffer.ts";
 import { createScheduler } from "./scheduler.ts";
+import { AGENT_VERSION } from "./version.ts";
 
-/** The agent's version, sent in every hello. */
-export const AGENT_VERSION: string = packageJson.version;
+export { AGENT_VERSION };
 
 /** After SIGTERM/SIGINT the process exits (code 1) if the graceful stop has not finished by then. */
 export const SHUTDOWN_DEADLINE_MS = 5_000;
@@ -21,7 +21,7 @@ export interface RunOptions {
   logger?: Logger;
   clock?: Clock;
   random?: Random;
-  /** Probe types to run and announce (default: the registry registerProbe() fills). */
+  /** Probe types to run and announce (default: http, tcp, dns and tls, and whatever registerProbe() adds). */
   probes?: ProbeRegistry;
   /** Aborting it stops the agent as SIGTERM does. */
   signal?: AbortSignal;

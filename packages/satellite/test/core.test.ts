@@ -10,6 +10,7 @@ import { type Core, startCore } from "../../server/src/main.ts";
 import { createTestDatabase, type TestDatabase } from "../../server/test/support/database.ts";
 import { createSignal, waitFor } from "../../server/test/support/instance.ts";
 import { runVantage } from "../../server/test/support/process.ts";
+import { startHttpReceiver } from "../../server/test/support/receivers.ts";
 import { collectRouted, type RoutedChanges } from "../../server/test/support/routed-changes.ts";
 import { startSatelliteCore } from "../../server/test/support/satellite-core.ts";
 import { loadSatelliteConfig } from "../src/config.ts";
@@ -153,6 +154,56 @@ describe("an agent whose core restarts", () => {
       await second?.stop();
       await first.stop();
       await proxy.stop();
+    }
+  });
+});
+
+describe("an agent running an http check", () => {
+  it("reports the target up, and down with the failing assertion's expected and actual once it stops", async () => {
+    const target = await startHttpReceiver();
+    const check: Assignment = {
+      checkId: "http-1",
+      name: "http 1",
+      type: "http",
+      intervalSeconds: 0.2,
+      timeoutMs: 2_000,
+      config: { type: "http", url: `${target.origin}/health`, timeoutMs: 2_000, assertions: [{ subject: "status", op: "eq", value: 200 }] },
+    };
+    const stored: ResultFrame[] = [];
+    const storedSignal = createSignal();
+    const satelliteCore = await startSatelliteCore(database.url, "core-http", {
+      gateway: {
+        assignmentsFor: async () => [check],
+        resultSink: async (_satelliteId, result) => {
+          stored.push(result);
+          storedSignal.emit();
+        },
+      },
+    });
+    const satellite = await satelliteCore.createSatellite({ name: "edge-http" });
+    const stopper = new AbortController();
+    const config = loadSatelliteConfig({ VANTAGE_URL: satelliteCore.url, VANTAGE_SATELLITE_ID: satellite.satelliteId, VANTAGE_SATELLITE_TOKEN: satellite.token });
+    // The default registry: the agent's own http, tcp, dns and tls probes.
+    const outcome = run(config, { logger: captureLogs().logger, random: () => 0, signal: stopper.signal, stopOnSignals: [] });
+    let targetOpen = true;
+    try {
+      await waitFor(() => stored.some((result) => result.status === "up"), storedSignal.subscribe, 10_000, "an up result");
+      expect(stored.find((result) => result.status === "up")).toMatchObject({ checkId: "http-1", detail: { http: { statusCode: 200 }, assertions: [{ subject: "status", expected: 200, actual: 200, pass: true }] } });
+
+      await target.close();
+      targetOpen = false;
+      // A run in flight as the server closed may fail otherwise (a reset); the next ones are refused.
+      const refused = (result: ResultFrame) => result.status === "down" && result.detail.error?.code === "connection_refused";
+      await waitFor(() => stored.some(refused), storedSignal.subscribe, 10_000, "a down result");
+      expect(stored.find(refused)).toMatchObject({
+        checkId: "http-1",
+        detail: { error: { code: "connection_refused" }, assertions: [{ path: "assertions[0]", subject: "status", op: "eq", expected: 200, pass: false, onFail: "fail" }] },
+      });
+    } finally {
+      stopper.abort();
+      expect(await outcome).toEqual({ exitCode: 0, reason: "stopped" });
+      await satelliteCore.stop();
+      if (targetOpen) await target.close();
     }
   });
 });

@@ -32,11 +32,3 @@ export function createProbeRegistry(): ProbeRegistry {
     types: () => [...probes.keys()].sort(),
   };
 }
-
-/** The registry `run()` uses unless it is given another. */
-export const defaultProbeRegistry = createProbeRegistry();
-
-/** Adds a probe type to the default registry; returns its removal. */
-export function registerProbe(type: string, probe: Probe): () => void {
-  return defaultProbeRegistry.register(type, probe);
-}

@@ -1,7 +1,7 @@
 // Satellites: the registry (table, admin API, tokens, revocations), the satellite-connection
 // entity and its triggers.
 export { SatelliteService } from "./service.ts";
-export { satelliteTriggers } from "./automations.ts";
+export { satelliteTriggers } from "./triggers.ts";
 export { SatelliteRegistry } from "./registry.ts";
 export { createSatelliteRoutes } from "./registry-routes.ts";
 export { createHeartbeatBuffer } from "./heartbeat-buffer.ts";
@@ -10,3 +10,5 @@ export type { HeartbeatMonitor } from "./heartbeat-monitor.ts";
 export { SATELLITE_CONNECTION_ENTITY_KIND, satelliteConnectionStateSchema } from "./entity.ts";
 export { createSatelliteGateway } from "./gateway/index.ts";
 export type { SatelliteGateway } from "./gateway/index.ts";
+export { startSatellites } from "./start.ts";
+export type { SatellitesModule, SatellitesOptions } from "./start.ts";

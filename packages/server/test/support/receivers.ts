@@ -1,6 +1,7 @@
-// Local fake receivers for notification tests on 127.0.0.1, port 0: an HTTP server that
+// Local fake receivers for notification tests on 127.0.0.1, port 0: an HTTP(S) server that
 // records every raw request (never deduplicating), and an SMTP server from smtp-server.
-import { createServer, type IncomingHttpHeaders, type ServerResponse } from "node:http";
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { SMTPServer } from "smtp-server";
 
@@ -21,7 +22,7 @@ export interface HttpAnswer {
 }
 
 export interface HttpReceiver {
-  /** http://127.0.0.1:<port> */
+  /** http://127.0.0.1:<port>, or https:// when started with a certificate. */
   origin: string;
   requests: ReceivedRequest[];
   /** How the next requests are answered; `hang` never answers. */
@@ -33,13 +34,14 @@ export interface HttpReceiver {
   close(): Promise<void>;
 }
 
-export async function startHttpReceiver(): Promise<HttpReceiver> {
+/** Starts the receiver; with `tls`, it serves HTTPS with that key and certificate. */
+export async function startHttpReceiver(options: { tls?: { key: string; cert: string } } = {}): Promise<HttpReceiver> {
   const requests: ReceivedRequest[] = [];
   let answer: HttpAnswer | "hang" = { status: 200, body: "ok" };
   const queued: HttpAnswer[] = [];
   const listeners = new Set<() => void>();
   const hanging: ServerResponse[] = [];
-  const server = createServer((request, response) => {
+  const handle = (request: IncomingMessage, response: ServerResponse) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
@@ -49,11 +51,12 @@ export async function startHttpReceiver(): Promise<HttpReceiver> {
       else response.writeHead(next.status, { "content-type": "text/plain", ...next.headers }).end(next.body ?? "");
       listeners.forEach((listener) => listener());
     });
-  });
+  };
+  const server = options.tls ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, handle) : createServer(handle);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    origin: `http://127.0.0.1:${port}`,
+    origin: `${options.tls ? "https" : "http"}://127.0.0.1:${port}`,
     requests,
     answer: (next) => {
       answer = next;

@@ -5,8 +5,9 @@ import { checkDefinitionSchema } from "@vantage/protocol";
 import { Hono } from "hono";
 import { z } from "zod";
 import { VantageError } from "../../errors.ts";
-import { readJsonOrYamlBody, readQuery } from "../../http/index.ts";
+import { pathId, readJsonOrYamlBody, readQuery } from "../../http/index.ts";
 import { CORE_LOCATION, type CoreCheckSource, type CoreRuns } from "../scheduling/core-runs.ts";
+import { checkNotFound } from "./check-not-found.ts";
 
 export interface CheckRunRoutesOptions {
   runs: CoreRuns;
@@ -46,9 +47,9 @@ export function createCheckRunRoutes(options: CheckRunRoutesOptions): Hono {
 
   routes.post("/:id/run", async (c) => {
     requireCoreLocation(c.req.query());
-    const id = c.req.param("id");
+    const id = pathId(c, "id", checkNotFound);
     const check = await source.find(id);
-    if (!check) throw new VantageError("not_found", "check_not_found", `No check ${id}.`);
+    if (!check) throw checkNotFound(id);
     const result = await runs.runStored(check);
     if (!result) throw stopping();
     return c.json({ result });

@@ -1,16 +1,29 @@
 // The core location assembled: its metrics, its runs, the scheduler that claims its share of
-// the cluster's core checks, and the on-demand run routes. main.ts builds it with the three seams
-// (probe library, definitions store, results ingest) and starts it once the core serves.
+// the cluster's core checks, and the on-demand run routes. startChecks builds it with its three
+// seams (the probe library, the definitions store, results ingest) and starts it once the core
+// serves.
+import { coreAddressPolicy, runProbe } from "@vantage/probes";
 import type { Hono } from "hono";
 import type pg from "pg";
 import type { Registry } from "prom-client";
 import type { NotificationHub } from "../../cluster/index.ts";
 import type { Logger } from "../../log.ts";
+import { outbound } from "../../outbound/index.ts";
 import { createCheckRunRoutes } from "../api/run-routes.ts";
 import { createCoreLocationMetrics } from "./core-location-metrics.ts";
 import { type CoreCheckSource, createCoreRuns, type ResultSubmitter } from "./core-runs.ts";
 import { createCoreScheduler, type CoreSchedulerOptions } from "./core-scheduler.ts";
 import type { RunProbe } from "./probe-run.ts";
+
+/**
+ * The probe library as the core runs it: through the core's outbound client, refusing
+ * link-local and cloud metadata addresses (where a check could read the core's own cloud
+ * credentials).
+ */
+export function coreRunProbe(now: () => number): RunProbe {
+  const addressPolicy = coreAddressPolicy("set VANTAGE_ALLOW_PRIVATE_TARGETS=true");
+  return (spec, { signal }) => runProbe(spec, { signal, outbound, addressPolicy, now });
+}
 
 export interface CoreLocationOptions {
   pool: pg.Pool;
@@ -19,7 +32,7 @@ export interface CoreLocationOptions {
   registry: Registry;
   instanceId: string;
   now: () => number;
-  /** `runProbe` of `@vantage/probes`. */
+  /** `coreRunProbe`: the probe library with the core's outbound client and address policy. */
   runProbe: RunProbe;
   /** The definitions store: a check by id, its definition opened. */
   source: CoreCheckSource;

@@ -1,0 +1,81 @@
+// The tls probe: a handshake, and the peer certificate's facts — expiry, issuer, subject,
+// SANs — judged by `failDays` (fewer days left → down), `warnDays` (→ degraded), chain and
+// host name verification as asked, and the assertions.
+import { type ConnectionTimings, openConnection, type OpenedConnection, type PeerCertificate } from "@vantage/outbound";
+import { type CheckResultDetail, parseSubject, type TlsProbeSpec } from "@vantage/protocol";
+import { evaluateAssertions, type Observe } from "../assertions/evaluate-assertions.ts";
+import { certificateFacts, daysRemaining, sanNames } from "../certificate-facts.ts";
+import { connectionFailure } from "../connection-failures.ts";
+import { probeDeadline } from "../probe-deadline.ts";
+import { ipFamilyOf } from "../probe-limits.ts";
+import { assertionFindings, elapsedSince, type Finding, type ProbeOptions, type ProbeResult, resultOf, slownessFinding } from "../probe-result.ts";
+
+const DAY_MS = 86_400_000;
+const plural = (count: number, unit: string) => `${count} ${unit}${count === 1 ? "" : "s"}`;
+
+/** failDays and warnDays applied to the days left (failDays first: it is the worse news); an expired certificate is down. */
+function expiryFinding(certificate: PeerCertificate, days: number, now: number, spec: TlsProbeSpec): Finding | undefined {
+  if (days < 0) {
+    const ago = Math.floor((now - Date.parse(certificate.validTo)) / DAY_MS);
+    return { status: "down", reason: `the certificate expired ${ago === 0 ? "less than a day" : plural(ago, "day")} ago` };
+  }
+  const left = `the certificate expires in ${plural(days, "day")}`;
+  if (days < spec.failDays) return { status: "down", reason: `${left} (fewer than failDays, ${spec.failDays})` };
+  if (days < spec.warnDays) return { status: "degraded", reason: `${left} (fewer than warnDays, ${spec.warnDays})` };
+  return undefined;
+}
+
+export async function probeTls(spec: TlsProbeSpec, options: ProbeOptions): Promise<ProbeResult> {
+  const started = performance.now();
+  const deadline = probeDeadline(options.signal, spec.timeoutMs);
+  const findings: Finding[] = [];
+  let error: CheckResultDetail["error"];
+  let connectionTimings: ConnectionTimings = {};
+  let certificate: PeerCertificate | undefined;
+  let opened: OpenedConnection | undefined;
+  try {
+    const tls = { serverName: spec.serverName, verifyChain: spec.verifyChain, verifyHostname: spec.verifyHostname };
+    opened = await openConnection({ host: spec.host, port: spec.port, family: ipFamilyOf(spec.ipFamily), addressPolicy: options.addressPolicy, tls }, deadline.signal);
+    connectionTimings = opened.timings;
+    certificate = opened.peerCertificate;
+    if (!certificate) findings.push({ status: "down", reason: "the server presented no certificate" });
+  } catch (caught) {
+    const failed = deadline.stopped() ?? connectionFailure(caught);
+    findings.push(failed.finding);
+    error = failed.error;
+    // A certificate that failed verification is still the one to report.
+    const details = (caught as { details?: { timings?: ConnectionTimings; peerCertificate?: PeerCertificate } }).details;
+    connectionTimings = details?.timings ?? connectionTimings;
+    certificate = details?.peerCertificate;
+  } finally {
+    opened?.socket.destroy();
+    deadline.release();
+  }
+
+  const now = (options.now ?? Date.now)();
+  const days = certificate ? daysRemaining(certificate.validTo, now) : undefined;
+  const expiry = certificate && days !== undefined ? expiryFinding(certificate, days, now, spec) : undefined;
+  if (expiry) findings.push(expiry);
+  const timings = { ...connectionTimings, totalMs: elapsedSince(started) };
+  const observe: Observe = (subject) => {
+    switch (parseSubject(subject).name) {
+      case "certDaysRemaining":
+        return days;
+      case "responseTimeMs":
+        return timings.totalMs;
+      case "issuer":
+        return certificate?.issuer;
+      case "sans":
+        return certificate ? sanNames(certificate) : undefined;
+    }
+    return undefined;
+  };
+  const { verdicts, failures } = evaluateAssertions(spec.assertions, observe);
+  findings.push(...assertionFindings(failures), ...slownessFinding(timings.totalMs, spec.degradedAfterMs));
+  return resultOf(findings, {
+    ...(error ? { error } : {}),
+    ...(verdicts.length > 0 ? { assertions: verdicts } : {}),
+    timings,
+    ...(certificate ? { cert: certificateFacts(certificate, now) } : {}),
+  });
+}
