@@ -2,8 +2,10 @@
 // definition opened, its probe run within a budget, the result (location "core") handed to
 // ingest and counted. The seams to the rest of the checks module are the three dependencies.
 import { randomUUID } from "node:crypto";
-import { type CheckDefinition, type CheckRunStatus, probeSpecOf } from "@vantage/protocol";
+import { type CheckDefinition, type CheckResultDetail, type CheckRunStatus, probeSpecOf } from "@vantage/protocol";
 import type { Logger } from "../../log.ts";
+import { type CheckResultInput, columnsOfDetail } from "../results/check-result.ts";
+import type { ResultIngest } from "../results/result-ingest.ts";
 import { failedOutcome, type RunProbe, runProbeBounded } from "./probe-run.ts";
 import type { CoreLocationMetrics } from "./core-location-metrics.ts";
 
@@ -26,22 +28,11 @@ export interface CoreCheckSource {
   open(check: StoredCheck): CheckDefinition | Promise<CheckDefinition>;
 }
 
-/** One run's result as results ingest takes it (`CheckResultInput` of checks/results). */
-export interface CoreRunResult {
-  resultId: string;
-  checkId: string;
-  location: typeof CORE_LOCATION;
-  /** ISO timestamp. */
-  startedAt: string;
-  durationMs: number;
-  status: CheckRunStatus;
-  detail: Record<string, unknown>;
-}
+/** One run's result as results ingest takes it, its location "core". */
+export type CoreRunResult = CheckResultInput;
 
-/** Results ingest (`createResultIngest` of checks/results): resolves once the result is stored. */
-export interface ResultSubmitter {
-  submit(result: CoreRunResult): Promise<unknown>;
-}
+/** Results ingest (`CheckResults.ingest`): resolves once the result is stored. */
+export type ResultSubmitter = Pick<ResultIngest, "submit">;
 
 export interface CoreRunsOptions {
   runProbe: RunProbe;
@@ -58,7 +49,7 @@ export interface TrialRun {
   startedAt: string;
   durationMs: number;
   status: CheckRunStatus;
-  detail: Record<string, unknown>;
+  detail: CheckResultDetail;
 }
 
 export interface CoreRuns {
@@ -104,7 +95,7 @@ export function createCoreRuns(options: CoreRunsOptions): CoreRuns {
       const opened = await open(check);
       const trial = "definition" in opened ? await run(opened.definition, Math.min(budgetMs, opened.definition.timeoutMs), signal) : opened.failure;
       if (trial === null) return null;
-      const result: CoreRunResult = { resultId: newResultId(), checkId: check.id, location: CORE_LOCATION, ...trial };
+      const result: CoreRunResult = { resultId: newResultId(), checkId: check.id, location: CORE_LOCATION, ...trial, ...columnsOfDetail(trial.detail) };
       await ingest.submit(result);
       return result;
     },

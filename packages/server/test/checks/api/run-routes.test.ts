@@ -8,12 +8,14 @@ import type pg from "pg";
 import { Registry } from "prom-client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createCheckRunRoutes } from "../../../src/checks/api/run-routes.ts";
+import { createResultIngest, type ResultIngest } from "../../../src/checks/results/result-ingest.ts";
 import { createCoreLocationMetrics } from "../../../src/checks/scheduling/core-location-metrics.ts";
 import { type CoreRunResult, createCoreRuns } from "../../../src/checks/scheduling/core-runs.ts";
 import { standInCheckSource } from "../../../src/checks/scheduling/stand-ins.ts";
 import { silentLogger } from "../../../src/log.ts";
 import { createPool } from "../../../src/storage/index.ts";
 import { callApi, createApiApp, TEST_ADMIN_TOKEN } from "../../support/api-app.ts";
+import { ingestContext } from "../../support/check-results.ts";
 import { insertCheck } from "../../support/check-rows.ts";
 import { createTestDatabase } from "../../support/database.ts";
 
@@ -21,11 +23,13 @@ let pool: pg.Pool;
 let app: Hono;
 let probed: ProbeSpec[];
 let ingested: CoreRunResult[];
+let ingest: ResultIngest;
 
 beforeEach(async () => {
   pool = createPool((await createTestDatabase()).url, silentLogger(), { max: 4 });
   probed = [];
   ingested = [];
+  ingest = createResultIngest({ pool, logger: silentLogger(), context: ingestContext(pool) });
   const runs = createCoreRuns({
     // Reports what it was asked to probe, so a test can tell which definition ran.
     runProbe: (spec) => {
@@ -34,9 +38,10 @@ beforeEach(async () => {
     },
     source: standInCheckSource(pool),
     ingest: {
-      submit: (result) => {
+      submit: async (result) => {
+        const outcome = await ingest.submit(result);
         ingested.push(result);
-        return Promise.resolve();
+        return outcome;
       },
     },
     metrics: createCoreLocationMetrics(new Registry()),
@@ -47,6 +52,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
+  await ingest.stop();
   await pool.end();
 });
 
@@ -61,6 +67,8 @@ describe("POST /api/v1/checks/:id/run", () => {
     expect(answer.body.result.resultId).toMatch(/^[0-9a-f-]{36}$/);
     expect(Date.parse(answer.body.result.startedAt)).not.toBeNaN();
     expect(ingested).toEqual([answer.body.result]);
+    const { rows } = await pool.query("SELECT result_id, location, status FROM check_results WHERE check_id = $1", [id]);
+    expect(rows).toEqual([{ result_id: answer.body.result.resultId, location: "core", status: "down" }]);
   });
 
   it("reports a stored definition it cannot open as the core's error, without probing", async () => {
@@ -68,7 +76,7 @@ describe("POST /api/v1/checks/:id/run", () => {
     await pool.query(`UPDATE checks SET definition = jsonb_set(definition, '{headers}', '{"Authorization": {"sealed": "v1:opaque"}}') WHERE id = $1`, [id]);
     const answer = await callApi<{ result: CoreRunResult }>(app, "POST", `/api/v1/checks/${id}/run`);
     expect(answer.status).toBe(200);
-    expect(answer.body.result).toMatchObject({ checkId: id, status: "error", durationMs: 0, detail: { error: { code: "definition_unreadable" } } });
+    expect(answer.body.result).toMatchObject({ checkId: id, status: "error", durationMs: 0, errorCode: "definition_unreadable", detail: { error: { code: "definition_unreadable" } } });
     expect(ingested).toEqual([answer.body.result]);
     expect(probed).toEqual([]);
   });
@@ -106,6 +114,7 @@ describe("POST /api/v1/checks/test", () => {
     expect(probed[0]).toMatchObject({ type: "http", method: "GET", expectStatus: ["2xx"], timeoutMs: 10_000 });
     expect(ingested).toEqual([]);
     expect(await checkCount()).toBe(0);
+    expect((await pool.query("SELECT 1 FROM check_results")).rows).toEqual([]);
   });
 
   it("takes the definition as YAML", async () => {

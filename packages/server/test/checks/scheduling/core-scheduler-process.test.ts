@@ -1,6 +1,6 @@
 // The core location across real `vantage server` processes on one database: while two cores
-// live, each core check hits its target once per interval (never twice); SIGKILL the core that
-// is running a check and the other runs it within two intervals.
+// live, each core check hits its target once per interval (never twice) and each run's result is
+// stored; SIGKILL the core that is running a check and the other runs it within two intervals.
 import { randomBytes } from "node:crypto";
 import type pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -94,5 +94,11 @@ describe("two core processes with core-location checks", () => {
     expect(next - hit.receivedAt).toBeLessThanOrEqual(2 * INTERVAL_MS);
     expect(next - hit.receivedAt).toBeGreaterThan(INTERVAL_MS - START_JITTER_MS);
     await survivor.waitForLog(isRunStart(ids[check]!, next), 10_000);
+    // The runs that ended before the kill were stored, as the target never answered: down.
+    const { rows } = await pool.query<{ status: string; runs: number }>(
+      "SELECT status, count(*)::int AS runs FROM check_results WHERE check_id = $1 AND location = 'core' AND started_at < to_timestamp($2 / 1000.0) GROUP BY status",
+      [ids[check], hit.receivedAt - START_JITTER_MS],
+    );
+    expect(rows).toEqual([{ status: "down", runs: hitsOf(check).filter((at) => at < hit.receivedAt - START_JITTER_MS).length }]);
   });
 });

@@ -12,9 +12,11 @@ import { createCoreLocationMetrics } from "../../../src/checks/scheduling/core-l
 import { type CoreRunResult, createCoreRuns } from "../../../src/checks/scheduling/core-runs.ts";
 import { type CoreScheduler, type CoreSchedulerOptions, createCoreScheduler } from "../../../src/checks/scheduling/core-scheduler.ts";
 import type { ProbeOutcome, RunProbe } from "../../../src/checks/scheduling/probe-run.ts";
+import { createResultIngest } from "../../../src/checks/results/result-ingest.ts";
 import { standInCheckSource } from "../../../src/checks/scheduling/stand-ins.ts";
 import { silentLogger } from "../../../src/log.ts";
 import { createPool } from "../../../src/storage/index.ts";
+import { ingestContext } from "../../support/check-results.ts";
 import { insertCheck, insertChecks } from "../../support/check-rows.ts";
 import { createTestDatabase } from "../../support/database.ts";
 import { createSignal, waitFor } from "../../support/instance.ts";
@@ -71,6 +73,7 @@ async function startInstance(name: string, options: InstanceOptions = {}): Promi
   const probed: ProbeSpec[] = [];
   const probeCalled = createSignal();
   const probe = options.probe ?? (() => Promise.resolve(UP));
+  const ingest = createResultIngest({ pool, logger, context: ingestContext(pool, { now: () => clock }) });
   const runs = createCoreRuns({
     runProbe: (spec, context) => {
       probed.push(spec);
@@ -79,11 +82,13 @@ async function startInstance(name: string, options: InstanceOptions = {}): Promi
       return outcome;
     },
     source: standInCheckSource(pool),
+    // The real results ingest, and a record of what this instance submitted.
     ingest: {
-      submit: (result) => {
+      submit: async (result) => {
+        const outcome = await ingest.submit(result);
         results.push(result);
         submitted.emit();
-        return Promise.resolve();
+        return outcome;
       },
     },
     metrics,
@@ -114,6 +119,7 @@ async function startInstance(name: string, options: InstanceOptions = {}): Promi
     stop: () =>
       (stopped ??= (async () => {
         await scheduler.stop();
+        await ingest.stop();
         await hub?.stop();
         await pool.end();
       })()),
@@ -164,6 +170,8 @@ describe("two core instances on one database", () => {
     const second = countBy([...a.results, ...b.results]);
     expect([...second.values()].every((count) => count === 2)).toBe(true);
     expect(new Set([...a.results, ...b.results].map((result) => result.resultId)).size).toBe(240);
+    const { rows } = await a.pool.query<{ runs: number }>("SELECT count(*)::int AS runs FROM check_results WHERE location = 'core' GROUP BY check_id");
+    expect(rows.map((row) => row.runs)).toEqual(Array.from({ length: 120 }, () => 2));
     expect([...a.results, ...b.results].every((result) => result.location === "core" && result.status === "up")).toBe(true);
   });
 
