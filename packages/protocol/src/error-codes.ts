@@ -25,6 +25,8 @@ export const ERROR_CODES = [
   "too_many_checks", // 400: one read asks for more checks than a page holds
   "invalid_check_result", // a result handed to ingest breaks the result schema (a bug upstream)
   "ingest_stopped", // a result submitted after the ingest stopped; it is not acknowledged and is sent again
+  "location_not_supported", // 400: a run on demand asked of a location that cannot run one (only the core can, so far)
+  "core_stopping", // 503: the core stopped during a run on demand; run it again
 
   // Satellites.
   "satellite_not_found", // 404

@@ -155,6 +155,9 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
     // shutdown's, reversed: the satellites are handed over first (their gateway starts last),
     // then the automation worker interrupts its runs, which resume on another core.
     await automations.serve();
+    // The core location claims runs from here on; at shutdown it stops right after the
+    // satellites are handed over, dropping its runs in flight before the results flush.
+    await checks.serve();
     await satellites.serve({ server: http.server });
     // Generated (and shown) only once everything serves: a start that fails earlier, e.g. on
     // a port in use, leaves it to the next start instead of printing a token and dying.

@@ -24,12 +24,13 @@ describe("startCore's assembly of modules", () => {
     expect([...core!.entities.kinds().keys()]).toEqual(["satellite-connection"]);
   });
 
-  it("stops in the reverse order of start: satellites handed over first, runs interrupted next, the database last", async () => {
+  it("stops in the reverse order of start: satellites handed over first, core checks and automation runs interrupted next, the database last", async () => {
     await core!.stop();
     const stopped = logs.filter((line) => line.msg === "stopping").map((line) => line.component);
     expect(stopped).toEqual([
       "satellite gateway",
       "heartbeat monitor",
+      "core location",
       "automation worker",
       "run retention pruner",
       "job lease sweeper",

@@ -38,6 +38,11 @@ export { createCheckResultRoutes } from "./api/result-routes.ts";
 export type { CheckResultRoutesOptions } from "./api/result-routes.ts";
 // ── end results API ──────────────────────────────────────────────────────────────────────
 
+// ── scheduling: the core location (runs once per cluster, spread over the live cores) ──────
+export { CORE_LOCATION } from "./scheduling/core-runs.ts";
+export type { CoreCheckSource, CoreRunResult, StoredCheck } from "./scheduling/core-runs.ts";
+// ── end scheduling ───────────────────────────────────────────────────────────────────────
+
 // ── the module's start ─────────────────────────────────────────────────────────────────────
 export { startChecks } from "./start.ts";
 export type { ChecksModule, ChecksOptions } from "./start.ts";

@@ -1,5 +1,6 @@
 // A probe run's result as the core's scheduler or a satellite's `result` frame hands it to
 // ingest, and the retention that decides how long each level of results is kept.
+import type { CheckResultDetail } from "@vantage/protocol";
 import { z } from "zod";
 
 export const CHECK_RESULT_STATUSES = ["up", "degraded", "down", "error"] as const;
@@ -29,6 +30,11 @@ export interface CheckResultInput {
   statusCode?: number | null;
   /** A stable error code (e.g. "timeout", "dns_nxdomain") when the run failed. */
   errorCode?: string | null;
+}
+
+/** The columns stored beside a result's detail for queries, read from the detail itself. */
+export function columnsOfDetail(detail: CheckResultDetail): Pick<CheckResultInput, "statusCode" | "errorCode"> {
+  return { statusCode: detail.http?.statusCode ?? null, errorCode: detail.error?.code ?? null };
 }
 
 export const checkResultInputSchema = z.object({

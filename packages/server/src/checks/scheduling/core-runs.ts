@@ -1,0 +1,104 @@
+// Runs of checks on the core location, scheduled or asked for through the API: the stored
+// definition opened, its probe run within a budget, the result (location "core") handed to
+// ingest and counted. The seams to the rest of the checks module are the three dependencies.
+import { randomUUID } from "node:crypto";
+import { type CheckDefinition, type CheckResultDetail, type CheckRunStatus, probeSpecOf } from "@vantage/protocol";
+import type { Logger } from "../../log.ts";
+import { type CheckResultInput, columnsOfDetail } from "../results/check-result.ts";
+import type { ResultIngest } from "../results/result-ingest.ts";
+import { failedOutcome, type RunProbe, runProbeBounded } from "./probe-run.ts";
+import type { CoreLocationMetrics } from "./core-location-metrics.ts";
+
+/** The location the core's results carry. */
+export const CORE_LOCATION = "core";
+
+/** A check as the `checks` table stores it: sealed fields (credential headers) still sealed. */
+export interface StoredCheck {
+  id: string;
+  /** The `type` column: what the run is counted under even when its definition cannot be opened. */
+  type: string;
+  definition: unknown;
+}
+
+/** What the core location needs from the definitions store. */
+export interface CoreCheckSource {
+  /** One stored check, or null when there is none with this id. */
+  find(id: string): Promise<StoredCheck | null>;
+  /** The stored definition with its sealed fields opened; throws when it cannot be. */
+  open(check: StoredCheck): CheckDefinition | Promise<CheckDefinition>;
+}
+
+/** One run's result as results ingest takes it, its location "core". */
+export type CoreRunResult = CheckResultInput;
+
+/** Results ingest (`CheckResults.ingest`): resolves once the result is stored. */
+export type ResultSubmitter = Pick<ResultIngest, "submit">;
+
+export interface CoreRunsOptions {
+  runProbe: RunProbe;
+  source: CoreCheckSource;
+  ingest: ResultSubmitter;
+  metrics: CoreLocationMetrics;
+  logger: Logger;
+  now: () => number;
+  newResultId?: () => string;
+}
+
+/** An unsaved definition's run, as `POST /checks/test` answers it. */
+export interface TrialRun {
+  startedAt: string;
+  durationMs: number;
+  status: CheckRunStatus;
+  detail: CheckResultDetail;
+}
+
+export interface CoreRuns {
+  /**
+   * Runs a stored check once within its timeout (and `budgetMs`, when shorter) and submits its
+   * result; null when `signal` aborted it first (the core is stopping: nothing is submitted).
+   */
+  runStored(check: StoredCheck, options?: { budgetMs?: number; signal?: AbortSignal }): Promise<CoreRunResult | null>;
+  /** Runs a definition once, within its own timeout, and submits nothing. */
+  runTrial(definition: CheckDefinition, signal?: AbortSignal): Promise<TrialRun | null>;
+}
+
+export function createCoreRuns(options: CoreRunsOptions): CoreRuns {
+  const { runProbe, source, ingest, metrics, now } = options;
+  const log = options.logger.child({ component: "core-location" });
+  const newResultId = options.newResultId ?? randomUUID;
+
+  const run = async (definition: CheckDefinition, budgetMs: number, signal: AbortSignal | undefined) => {
+    const done = await runProbeBounded(runProbe, probeSpecOf(definition), { budgetMs, signal, now });
+    if (done.aborted) return null;
+    metrics.runs.inc({ type: definition.type, status: done.outcome.status });
+    return { startedAt: new Date(done.startedAt).toISOString(), durationMs: done.durationMs, status: done.outcome.status, detail: done.outcome.detail };
+  };
+
+  /** A definition that cannot be opened (a sealed header without the key) is the core's failure. */
+  const unopenable = (check: StoredCheck, error: unknown): TrialRun => {
+    const message = `the stored definition could not be opened: ${error instanceof Error ? error.message : String(error)}`;
+    log.warn({ checkId: check.id, err: error }, "cannot run a check on the core: its definition could not be opened");
+    metrics.runs.inc({ type: check.type, status: "error" });
+    return { startedAt: new Date(now()).toISOString(), durationMs: 0, ...failedOutcome("error", "definition_unreadable", message) };
+  };
+
+  const open = async (check: StoredCheck): Promise<{ definition: CheckDefinition } | { failure: TrialRun }> => {
+    try {
+      return { definition: await source.open(check) };
+    } catch (error) {
+      return { failure: unopenable(check, error) };
+    }
+  };
+
+  return {
+    async runStored(check, { budgetMs = Infinity, signal } = {}) {
+      const opened = await open(check);
+      const trial = "definition" in opened ? await run(opened.definition, Math.min(budgetMs, opened.definition.timeoutMs), signal) : opened.failure;
+      if (trial === null) return null;
+      const result: CoreRunResult = { resultId: newResultId(), checkId: check.id, location: CORE_LOCATION, ...trial, ...columnsOfDetail(trial.detail) };
+      await ingest.submit(result);
+      return result;
+    },
+    runTrial: (definition, signal) => run(definition, definition.timeoutMs, signal),
+  };
+}

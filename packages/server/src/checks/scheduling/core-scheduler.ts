@@ -1,0 +1,200 @@
+// The core location's scheduler, one per core process: it claims due runs in batches from the
+// shared schedule (so each run happens once per cluster, on whichever core claimed it), starts
+// each at its slot within its deadline, and sleeps until the next slot, woken by NOTIFY when
+// checks change. No core is special: a dead core's checks fall due for the others.
+import type pg from "pg";
+import { createWakeableSleep, type NotificationHub } from "../../cluster/index.ts";
+import type { Logger } from "../../log.ts";
+import { CHECK_SCHEDULE_CHANNEL, type ClaimedRun, claimDueRuns, nextDueIn } from "./check-schedule.ts";
+import type { CoreLocationMetrics } from "./core-location-metrics.ts";
+import type { CoreRuns } from "./core-runs.ts";
+
+/** Runs one core process has claimed and not finished, at most. */
+export const DEFAULT_CORE_CONCURRENCY = 500;
+/** Runs per claim statement, at most: a burst of due runs splits over the cores that wake for it. */
+export const DEFAULT_CLAIM_BATCH = 100;
+/** Slots due this soon are claimed with the ones due now and started by a local timer. */
+export const DEFAULT_CLAIM_AHEAD_MS = 250;
+/** The longest sleep: a safety net for a lost NOTIFY (the hub also wakes us after a reconnect). */
+export const DEFAULT_MAX_IDLE_MS = 10_000;
+/** After a claim found nothing due that another core was claiming at that instant. */
+const CONTENDED_WAIT_MS = 5;
+/** After the database failed a claim. */
+const RETRY_WAIT_MS = 1_000;
+
+export interface CoreSchedulerOptions {
+  pool: pg.Pool;
+  /** Wakes the scheduler when a slot appears or moves earlier; without one it checks every maxIdleMs. */
+  hub?: NotificationHub;
+  runs: CoreRuns;
+  metrics: CoreLocationMetrics;
+  logger: Logger;
+  /** Recorded as `claimed_by`. */
+  instanceId: string;
+  concurrency?: number;
+  batchSize?: number;
+  claimAheadMs?: number;
+  maxIdleMs?: number;
+  /** The schedule's clock, for tests that move time; unset, the database's (shared by every core). */
+  clock?: () => number;
+}
+
+export interface CoreScheduler {
+  start(): Promise<void>;
+  /** Stops claiming, aborts the runs in flight (their results are dropped) and waits for them. */
+  stop(): Promise<void>;
+  /** One claim of what is due and fits, its runs started; how many it claimed. The loop calls it; tests may too. */
+  claimOnce(): Promise<number>;
+  /** Resolves once no claimed run is waiting or going. */
+  settled(): Promise<void>;
+  inFlight(): number;
+}
+
+interface Run {
+  controller: AbortController;
+  startTimer: NodeJS.Timeout | undefined;
+}
+
+export function createCoreScheduler(options: CoreSchedulerOptions): CoreScheduler {
+  const { pool, runs, metrics, instanceId } = options;
+  const log = options.logger.child({ component: "core-scheduler" });
+  const concurrency = options.concurrency ?? DEFAULT_CORE_CONCURRENCY;
+  const batchSize = options.batchSize ?? DEFAULT_CLAIM_BATCH;
+  const aheadMs = options.claimAheadMs ?? DEFAULT_CLAIM_AHEAD_MS;
+  const maxIdleMs = options.maxIdleMs ?? DEFAULT_MAX_IDLE_MS;
+  const at = () => (options.clock ? new Date(options.clock()) : undefined);
+  const sleep = createWakeableSleep();
+  const inFlight = new Set<Run>();
+  const settledWaiters = new Set<() => void>();
+  let running = false;
+  let waitingForRoom = false;
+  let loop: Promise<void> | undefined;
+  let unsubscribe: Array<() => unknown> = [];
+
+  const finish = (run: Run) => {
+    inFlight.delete(run);
+    metrics.inFlight.dec();
+    if (waitingForRoom) sleep.wake();
+    if (inFlight.size === 0) for (const resolve of [...settledWaiters]) resolve();
+  };
+
+  /**
+   * Local times are taken around the claim: the run starts no earlier than its slot (`received`
+   * is after the database's now()) and is cut off before its deadline (`sent` is before it),
+   * so the window the schedule reserved for it holds on this core's clock too.
+   */
+  const launch = (claim: ClaimedRun, sent: number, received: number) => {
+    const run: Run = { controller: new AbortController(), startTimer: undefined };
+    inFlight.add(run);
+    metrics.inFlight.inc();
+    const startAt = received + claim.startsInMs;
+    const deadline = sent + claim.startsInMs + claim.timeoutMs;
+    const start = async () => {
+      run.startTimer = undefined;
+      const startedAt = performance.now();
+      metrics.lag.observe((claim.lateMs + Math.max(0, startedAt - startAt)) / 1000);
+      const budgetMs = deadline - startedAt;
+      try {
+        if (budgetMs <= 0) {
+          log.warn({ checkId: claim.checkId, dueAt: claim.dueAt }, "skipped a core run: this core started it after its deadline (an overloaded event loop?)");
+          return;
+        }
+        log.debug({ checkId: claim.checkId, dueAt: claim.dueAt }, "core check run started");
+        await runs.runStored({ id: claim.checkId, type: claim.type, definition: claim.definition }, { budgetMs, signal: run.controller.signal });
+      } catch (error) {
+        log.warn({ err: error, checkId: claim.checkId }, "a core run's result was not stored; the check's next run will report again");
+      } finally {
+        finish(run);
+      }
+    };
+    if (claim.startsInMs > 0) run.startTimer = setTimeout(() => void start(), Math.max(0, startAt - performance.now()));
+    else void start();
+  };
+
+  /** Claims what is due and fits; `full` when it took as many as it asked for (more may be due). */
+  const claim = async (): Promise<{ claimed: number; full: boolean }> => {
+    const limit = Math.min(concurrency - inFlight.size, batchSize);
+    if (limit <= 0) return { claimed: 0, full: false };
+    const sent = performance.now();
+    const claims = await claimDueRuns(pool, { limit, claimedBy: instanceId, aheadMs, at: at() });
+    const received = performance.now();
+    for (const claimed of claims) launch(claimed, sent, received);
+    return { claimed: claims.length, full: claims.length === limit };
+  };
+
+  /** How long to sleep after a claim. */
+  const pause = async ({ claimed, full }: { claimed: number; full: boolean }): Promise<number> => {
+    if (inFlight.size >= concurrency) {
+      // Set before any await: a run finishing from here on wakes the sleep to come.
+      waitingForRoom = true;
+      return maxIdleMs;
+    }
+    if (full) return 0;
+    const dueIn = await nextDueIn(pool, at());
+    if (dueIn === null) return maxIdleMs;
+    const wait = dueIn - aheadMs;
+    // Due but not claimed: another core held those rows at that instant; its claim moves them.
+    if (wait <= 0) return claimed === 0 ? CONTENDED_WAIT_MS : 0;
+    return Math.min(wait, maxIdleMs);
+  };
+
+  const settled = () =>
+    inFlight.size === 0
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+          const done = () => {
+            settledWaiters.delete(done);
+            resolve();
+          };
+          settledWaiters.add(done);
+        });
+
+  const runLoop = async () => {
+    while (running) {
+      let wait: number;
+      try {
+        wait = await pause(await claim());
+      } catch (error) {
+        if (!running) break;
+        log.warn({ err: error }, "claiming core check runs failed; retrying");
+        wait = RETRY_WAIT_MS;
+      }
+      if (!running) break;
+      if (wait === 0) continue;
+      await sleep.sleep(wait);
+      waitingForRoom = false;
+    }
+  };
+
+  return {
+    async start() {
+      if (running) return;
+      running = true;
+      if (options.hub) {
+        unsubscribe.push(await options.hub.subscribe(CHECK_SCHEDULE_CHANNEL, () => sleep.wake()));
+        unsubscribe.push(options.hub.onReconnect(() => sleep.wake()));
+      }
+      log.info({ concurrency }, "running the core location's checks");
+      loop = runLoop();
+    },
+    async stop() {
+      running = false;
+      sleep.wake();
+      await loop;
+      loop = undefined;
+      for (const release of unsubscribe) await release();
+      unsubscribe = [];
+      for (const run of inFlight) {
+        if (run.startTimer) {
+          clearTimeout(run.startTimer);
+          finish(run);
+        } else run.controller.abort(new DOMException("this core is stopping", "AbortError"));
+      }
+      await settled();
+      sleep.clear();
+    },
+    claimOnce: async () => (await claim()).claimed,
+    settled,
+    inFlight: () => inFlight.size,
+  };
+}
