@@ -2,7 +2,7 @@
 // API, the satellite gateway with its heartbeat buffer and monitor, and the ordered shutdown
 // that releases everything in reverse. The only place that builds pools and servers.
 import { randomUUID } from "node:crypto";
-import { HEARTBEAT_INTERVAL_MS } from "@vantage/protocol";
+import { checkDefinitionSchema, HEARTBEAT_INTERVAL_MS } from "@vantage/protocol";
 import { createAdminTokenVerifier, createClientAddressOf, ensureAdminToken } from "./auth/index.ts";
 import {
   type AutomationIndex,
@@ -21,6 +21,7 @@ import {
   createTriggerRoutes,
   type TriggerRegistry,
 } from "./automations/index.ts";
+import { createSatelliteAssignments } from "./checks/index.ts";
 import { createNotificationHub } from "./cluster/index.ts";
 import type { Config } from "./config.ts";
 import { openSecretBox } from "./crypto/index.ts";
@@ -224,6 +225,23 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
     closers.push({ name: "heartbeat monitor", close: monitor.stop });
     const heartbeats = createHeartbeatBuffer({ pool: database.pool, satellites, logger: log, now, registry: metrics.registry });
     heartbeats.start();
+    // ── Checks on satellites (issue #11): each satellite's set, in welcome and pushed on every
+    // change of a check or of its region and tags. Stopped after the gateway (closers run in reverse).
+    const assignments = createSatelliteAssignments({
+      pool: database.pool,
+      hub,
+      logger: log,
+      registry: metrics.registry,
+      profiles: (ids) => registry.profiles(ids),
+      // Integration: the definitions store's openDefinition (credential headers opened) goes
+      // here; until then a check whose headers are sealed is logged and assigned to nobody.
+      openDefinition: (row) => checkDefinitionSchema.parse(row.definition),
+    });
+    await assignments.start();
+    closers.push({ name: "satellite assignments", close: assignments.stop });
+    // Integration: results reach the batched ingest through
+    // `resultSink: createSatelliteResultSink(ingest.submit)` below, once the results module is started here.
+    // ── end checks on satellites
     const gateway = createSatelliteGateway({
       satellites,
       heartbeats,
@@ -236,6 +254,8 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
       now,
       heartbeatIntervalMs,
       helloTimeoutMs: options.helloTimeoutMs,
+      assignmentsFor: assignments.assignmentsFor,
+      sessionObserver: assignments.sessionObserver,
     });
     await gateway.start(http.server);
     // The first closer to run (closers run in reverse): every socket is handed over — its

@@ -9,4 +9,6 @@ export { createHeartbeatMonitor } from "./heartbeat-monitor.ts";
 export type { HeartbeatMonitor } from "./heartbeat-monitor.ts";
 export { SATELLITE_CONNECTION_ENTITY_KIND, satelliteConnectionStateSchema } from "./entity.ts";
 export { createSatelliteGateway } from "./gateway/index.ts";
-export type { SatelliteGateway } from "./gateway/index.ts";
+export type { AssignmentsFor, AuthenticatedSatellite, ResultSink, SatelliteGateway, SatelliteSession, SessionObserver } from "./gateway/index.ts";
+export { parseProfileChange, SATELLITE_PROFILE_CHANGED_CHANNEL } from "./profile-changes.ts";
+export type { SatelliteProfile } from "./profile-changes.ts";

@@ -25,7 +25,7 @@ beforeAll(async () => {
     gateway: {
       helloTimeoutMs: 150,
       authFailureLimit: { max: 3, windowMs: 60_000 },
-      assignmentsFor: async (satelliteId) => assignments.get(satelliteId) ?? [],
+      assignmentsFor: async (satellite) => assignments.get(satellite.id) ?? [],
       resultSink: async (satelliteId, result) => {
         if (failStores) throw new Error("results table unavailable");
         stored.push({ satelliteId, result });
@@ -358,13 +358,16 @@ describe("the satellite gateway", () => {
       const { credentials, satellite, welcome } = await connectWith();
       expect(welcome.assignments).toEqual([]);
 
-      assignments.set(credentials.satelliteId, [check("new")]);
-      expect(await core.gateway.pushAssignments(credentials.satelliteId)).toBe(true);
+      const session = core.gateway.session(credentials.satelliteId)!;
+      expect(session.setAssignments([check("new")])).toBe(true);
+      expect(session.assignments).toEqual([check("new")]);
       expect(await satellite.next("assignments")).toEqual({ type: "assignments", assignments: [check("new")] });
       const sent = satellite.result("new");
       expect((await satellite.next("ack")).resultIds).toEqual([sent.resultId]);
 
-      expect(await core.gateway.pushAssignments(randomUUID())).toBe(false); // not connected here
+      expect(core.gateway.session(randomUUID())).toBeUndefined(); // not connected here
+      await satellite.close();
+      expect(session.setAssignments([check("after-close")])).toBe(false);
       await closeAndSettle(satellite, credentials.satelliteId);
     });
   });
