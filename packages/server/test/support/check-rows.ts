@@ -1,0 +1,62 @@
+// Writes checks to the checks table as the definitions store does — the copied columns, a
+// revision bumped by every write and the `vantage_checks` notice in the same transaction — for
+// tests of what reads checks (assignments, schedulers) without going through the API.
+import { randomUUID } from "node:crypto";
+import { type CheckDefinition, type CheckDefinitionInput, checkDefinitionSchema } from "@vantage/protocol";
+import type pg from "pg";
+import { withTransaction } from "../../src/storage/index.ts";
+
+export const CHECKS_CHANNEL = "vantage_checks";
+
+export interface SaveCheckOptions {
+  /** The check to replace; a new check without it. */
+  id?: string;
+  /** What is stored as `definition` (default: the definition itself), e.g. with headers sealed. */
+  stored?: (definition: CheckDefinition, id: string) => unknown;
+}
+
+const UPSERT = `
+  INSERT INTO checks (id, name, type, enabled, interval_seconds, timeout_ms, labels, run_on_core, run_on_satellites, definition)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+  ON CONFLICT (id) DO UPDATE SET
+    name = excluded.name, type = excluded.type, enabled = excluded.enabled, interval_seconds = excluded.interval_seconds,
+    timeout_ms = excluded.timeout_ms, labels = excluded.labels, run_on_core = excluded.run_on_core,
+    run_on_satellites = excluded.run_on_satellites, definition = excluded.definition,
+    revision = checks.revision + 1, updated_at = now()
+  RETURNING id, revision`;
+
+/** Creates or replaces a check (validated by the protocol's schema); its id and new revision. */
+export async function saveCheck(pool: pg.Pool, input: CheckDefinitionInput, options: SaveCheckOptions = {}): Promise<{ id: string; revision: number }> {
+  const definition = checkDefinitionSchema.parse(input);
+  const id = options.id ?? randomUUID();
+  const stored = options.stored?.(definition, id) ?? definition;
+  return withTransaction(pool, async (tx) => {
+    const { rows } = await tx.query<{ id: string; revision: number }>(UPSERT, [
+      id,
+      definition.name,
+      definition.type,
+      definition.enabled,
+      definition.intervalSeconds,
+      definition.timeoutMs,
+      JSON.stringify(definition.labels),
+      definition.runOn.core,
+      definition.runOn.satellites ? JSON.stringify(definition.runOn.satellites) : null,
+      JSON.stringify(stored),
+    ]);
+    const saved = rows[0]!;
+    await tx.query("SELECT pg_notify($1, $2)", [CHECKS_CHANNEL, JSON.stringify(saved)]);
+    return saved;
+  });
+}
+
+export async function deleteCheck(pool: pg.Pool, id: string): Promise<void> {
+  await withTransaction(pool, async (tx) => {
+    await tx.query("DELETE FROM checks WHERE id = $1", [id]);
+    await tx.query("SELECT pg_notify($1, $2)", [CHECKS_CHANNEL, JSON.stringify({ id, deleted: true })]);
+  });
+}
+
+/** An http check on satellites, named `name`, with whatever else is given. */
+export function satelliteCheck(name: string, satellites: NonNullable<CheckDefinitionInput["runOn"]>["satellites"], overrides: Partial<CheckDefinitionInput> = {}): CheckDefinitionInput {
+  return { name, type: "http", url: `https://${name}.example.test/`, runOn: { satellites }, ...overrides } as CheckDefinitionInput;
+}
