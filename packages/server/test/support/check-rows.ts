@@ -4,6 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { type CheckDefinition, type CheckDefinitionInput, checkDefinitionSchema } from "@vantage/protocol";
 import type pg from "pg";
+import type { NotificationHub } from "../../src/cluster/index.ts";
 import { withTransaction } from "../../src/storage/index.ts";
 
 export const CHECKS_CHANNEL = "vantage_checks";
@@ -59,4 +60,33 @@ export async function deleteCheck(pool: pg.Pool, id: string): Promise<void> {
 /** An http check on satellites, named `name`, with whatever else is given. */
 export function satelliteCheck(name: string, satellites: NonNullable<CheckDefinitionInput["runOn"]>["satellites"], overrides: Partial<CheckDefinitionInput> = {}): CheckDefinitionInput {
   return { name, type: "http", url: `https://${name}.example.test/`, runOn: { satellites }, ...overrides } as CheckDefinitionInput;
+}
+
+/** A core that follows notices: its hub, and what reloads on them (`settled` once no reload is in progress). */
+export interface NoticeFollower {
+  hub: NotificationHub;
+  assignments: { settled(): Promise<void> } | undefined;
+}
+
+/**
+ * Runs `write` and resolves once every core received its notice on `channel` and reloaded what
+ * it named. Subscribed after the core's own listener: on the notice, the core asks for its
+ * reload first, so `settled` waits for it.
+ */
+export async function afterNotices<T>(cores: readonly NoticeFollower[], write: () => Promise<T>, channel = CHECKS_CHANNEL): Promise<T> {
+  const listening = await Promise.all(
+    cores.map(async (core) => {
+      let heard!: () => void;
+      const arrived = new Promise<void>((resolve) => (heard = resolve));
+      const unsubscribe = await core.hub.subscribe(channel, () => heard());
+      return { core, arrived, unsubscribe };
+    }),
+  );
+  const result = await write();
+  for (const { core, arrived, unsubscribe } of listening) {
+    await arrived;
+    await unsubscribe();
+    await core.assignments?.settled();
+  }
+  return result;
 }

@@ -35,8 +35,8 @@ const MAX_EARLY_FRAMES = 32;
 /**
  * Results of one socket being stored at once. They flow into the sink concurrently, so a
  * satellite replaying its buffer after a reconnect fills the ingest's batches (one statement
- * each) instead of waiting a round trip per result; beyond this many the socket pauses until
- * half of them were stored.
+ * each) instead of waiting a round trip per result. At this many the socket pauses until half
+ * of them were stored (the frames of the read in progress still come in: at most one read more).
  */
 export const MAX_RESULTS_IN_FLIGHT = 256;
 /** An ack is sent once this many results wait for it, without waiting for the ack delay. */

@@ -9,7 +9,7 @@ import type { StoredCheckRow } from "../../../src/checks/assignments/satellite-c
 import type { SubmittedResult } from "../../../src/checks/assignments/satellite-result-sink.ts";
 import { createSecretBox } from "../../../src/crypto/secret-box.ts";
 import { SATELLITE_PROFILE_CHANGED_CHANNEL } from "../../../src/satellites/index.ts";
-import { CHECKS_CHANNEL, deleteCheck, saveCheck, satelliteCheck } from "../../support/check-rows.ts";
+import { afterNotices, deleteCheck, saveCheck, satelliteCheck } from "../../support/check-rows.ts";
 import { createTestDatabase } from "../../support/database.ts";
 import { connectFakeSatellite, type FakeSatellite } from "../../support/fake-satellite.ts";
 import { type SatelliteCore, startSatelliteCore } from "../../support/satellite-core.ts";
@@ -59,24 +59,7 @@ async function connect(core: SatelliteCore, region: string, tags: string[] = [])
 }
 
 /** Runs `write` and resolves once both cores received its notice on `channel` and reloaded what it named. */
-async function followed<T>(write: () => Promise<T>, channel = CHECKS_CHANNEL): Promise<T> {
-  const notices = [a, b].map(async (core) => {
-    let heard!: () => void;
-    const arrived = new Promise<void>((resolve) => (heard = resolve));
-    // Subscribed after the index: on a notice the index asks for its reload first.
-    const unsubscribe = await core.hub.subscribe(channel, () => heard());
-    return { core, arrived, unsubscribe };
-  });
-  const listening = await Promise.all(notices);
-  const result = await write();
-  for (const { core, arrived, unsubscribe } of listening) {
-    await arrived;
-    await unsubscribe();
-    await core.assignments!.settled();
-  }
-  return result;
-}
-
+const followed = <T>(write: () => Promise<T>, channel?: string) => afterNotices([a, b], write, channel);
 const save = (...args: Parameters<typeof saveCheck>) => followed(() => saveCheck(...args));
 const checkIds = (assignments: readonly Assignment[]) => assignments.map((assignment) => assignment.checkId);
 
