@@ -60,6 +60,9 @@ export function createSatelliteAssignments(options: SatelliteAssignmentsOptions)
   let unsubscribe: (() => Promise<void>) | undefined;
   let unsubscribeReconnect: (() => void) | undefined;
 
+  const checks = createSatelliteCheckIndex({ ...options, onChange: (changes) => checksChanged(changes) });
+  const metrics = createAssignmentMetrics(options.registry, () => checks.size());
+
   /** Sends the satellite its set if that differs from the one it holds. */
   const refresh = (satellite: ConnectedSatellite) => {
     const next = checks.assignmentsFor(satellite.satellite);
@@ -67,13 +70,11 @@ export function createSatelliteAssignments(options: SatelliteAssignmentsOptions)
     if (satellite.session.setAssignments(next)) metrics.pushes.inc();
   };
 
+  /** The satellites the old or the new selector of a changed check may select: only those can have a new set. */
   const checksChanged = (changes: readonly CheckIndexChange[]) => {
     const selectors = changes.flatMap(({ before, after }) => [before?.selector, after?.selector].filter((selector) => selector !== undefined));
     connected.candidatesOf(selectors).forEach(refresh);
   };
-
-  const checks = createSatelliteCheckIndex({ ...options, onChange: checksChanged });
-  const metrics = createAssignmentMetrics(options.registry, () => checks.size());
 
   const loadProfiles = async (ids: readonly string[]) => {
     for (const profile of await options.profiles(ids)) {
