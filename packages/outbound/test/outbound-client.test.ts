@@ -1,3 +1,4 @@
+// The outbound client against loopback servers: what every request carries, redirects without leaking credentials, what is retryable, bounded answers.
 import { getEventListeners } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";

@@ -2,6 +2,7 @@
 // the state before and after, the fields that differ, who did it and what led to it.
 import { z } from "zod";
 import { actorSchema } from "./actor.ts";
+import { uuidSchema } from "./uuid.ts";
 
 /** A link to what led to a change: an automation run, a check run, an API request. */
 export const causeSchema = z.object({
@@ -15,7 +16,7 @@ export const entityChangedSchema = z.object({
   /** Outbox position; absent on hand-built changes (tests, previews). */
   seq: z.number().int().positive().optional(),
   /** Stable id of the change; consumers deduplicate redeliveries by it. */
-  changeId: z.string().uuid().optional(),
+  changeId: uuidSchema().optional(),
   kind: z.string().min(1),
   id: z.string().min(1),
   /** State before the change; null when the change created the entity. */

@@ -1,3 +1,4 @@
+// The safe text rule refuses NUL characters and unpaired surrogates (PostgreSQL refuses both), naming why, and passes everything else.
 import { describe, expect, it } from "vitest";
 import { safeText, unsafeTextReason } from "../src/index.ts";
 

@@ -1,6 +1,6 @@
 // Reads the agent's flags and environment once, validates them with zod, and fails fast
 // with one readable line per problem, naming the variable and flag (exit code 2).
-import { SATELLITE_TOKEN_PATTERN } from "@vantage/protocol";
+import { SATELLITE_TOKEN_PATTERN, uuidSchema } from "@vantage/protocol";
 import { z } from "zod";
 import { SatelliteError } from "./errors.ts";
 import { Secret } from "./secret.ts";
@@ -41,12 +41,8 @@ const urlSchema = z
 
 const configSchema = z.object({
   url: urlSchema,
-  // The core stores ids as lowercase uuids; accept any case.
-  satelliteId: z
-    .string()
-    .trim()
-    .toLowerCase()
-    .pipe(z.uuid("must be the satellite's id (a uuid) as the core showed it when the satellite was created")),
+  // Any case, as the core accepts it; sent in lower case, as the core stores it.
+  satelliteId: z.string().trim().pipe(uuidSchema("must be the satellite's id (a uuid) as the core showed it when the satellite was created")),
   token: z
     .string()
     .trim()

@@ -3,6 +3,7 @@
 // something only the operator can fix.
 import {
   type Assignment,
+  type BackoffPolicy,
   type CoreFrame,
   HELLO_TIMEOUT_MS,
   MAX_FRAME_BYTES,
@@ -10,10 +11,10 @@ import {
   type SatelliteFrame,
   type ShutdownReason,
   coreFrameSchema,
+  createBackoff,
   parseFrame,
 } from "@vantage/protocol";
 import WebSocket from "ws";
-import { type Backoff, DEFAULT_BACKOFF, createBackoff } from "./backoff.ts";
 import { type Clock, type Random, type TimerHandle, sleep } from "./clock.ts";
 import { SatelliteError } from "./errors.ts";
 import type { Logger } from "./log.ts";
@@ -21,11 +22,17 @@ import type { ResultBuffer } from "./result-buffer.ts";
 import type { Secret } from "./secret.ts";
 
 /**
+ * Reconnect delays: up to 1 s, doubling to up to 30 s, with full jitter, so a fleet cut off at
+ * the same moment does not come back at the same moment.
+ */
+export const RECONNECT_BACKOFF = { baseMs: 1_000, maxMs: 30_000, jitter: "full" } as const satisfies BackoffPolicy;
+
+/**
  * A session is healthy when the core welcomed it and it lasted at least this long (the
  * longest backoff): only then does the next reconnect start from the shortest delay again.
  * A core that welcomes and drops the agent at once is still backed off exponentially.
  */
-export const HEALTHY_SESSION_MS = 30_000;
+export const HEALTHY_SESSION_MS = RECONNECT_BACKOFF.maxMs;
 
 /** How long the TCP + HTTP upgrade may take before the attempt counts as failed. */
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -157,7 +164,7 @@ function textOf(data: WebSocket.RawData): string {
 
 export function createConnection(options: ConnectionOptions): Connection {
   const { clock, logger } = options;
-  const backoff: Backoff = createBackoff({ ...DEFAULT_BACKOFF, ...options.backoff, random: options.random });
+  const backoff = createBackoff({ ...RECONNECT_BACKOFF, ...options.backoff }, options.random);
   const healthySessionMs = options.healthySessionMs ?? HEALTHY_SESSION_MS;
   const startedAt = clock.now();
   const stopping = new AbortController();

@@ -1,3 +1,4 @@
+// The agent's configuration: env and flags (flags win), defaults, errors that name the setting (exit 2), and a token that never prints.
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { loadSatelliteConfig, toSatelliteUrl } from "../src/config.ts";

@@ -1,3 +1,4 @@
+// The agent's bounded result buffer: oldest first until acknowledged, the oldest dropped (counted, warned about at most once a minute) when full.
 import { randomUUID } from "node:crypto";
 import type { ResultFrame } from "@vantage/protocol";
 import { describe, expect, it } from "vitest";

@@ -1,3 +1,4 @@
+// The agent's scheduler: a random first offset, no overlapping runs, timeouts, changed and removed checks, and nothing left behind on stop.
 import type { Assignment, ResultFrame } from "@vantage/protocol";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { systemClock } from "../src/clock.ts";

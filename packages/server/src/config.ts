@@ -26,6 +26,18 @@ const postgresUrlSchema = z
     }
   }, "must be a postgres:// or postgresql:// URL with a host, e.g. postgres://user:pass@db.example:5432/vantage");
 
+/**
+ * Days a level of check results is kept; unset: the default of checks/results. (Whether the
+ * levels fit together is checked there, with the defaults: config.ts cannot import checks,
+ * whose storage imports this file.)
+ */
+const retentionDaysSchema = z.coerce
+  .number({ error: "must be a number" })
+  .int("must be a whole number of days")
+  .min(1, "must be at least 1 day")
+  .max(36_500, "must be at most 36500 days")
+  .optional();
+
 const configSchema = z.object({
   host: z.string().trim().min(1, "must not be empty"),
   port: portSchema,
@@ -61,6 +73,14 @@ const configSchema = z.object({
     .min(1, "must be at least 1 day")
     .max(36_500, "must be at most 36500 days")
     .optional(),
+  /** Raw check results (recent failures; late results are rolled up from them) are kept this many days. */
+  resultRetentionRawDays: retentionDaysSchema,
+  /** 1-minute check rollups (charts up to a week). */
+  resultRetention1mDays: retentionDaysSchema,
+  /** 1-hour check rollups (charts up to 90 days, year-on-year). */
+  resultRetention1hDays: retentionDaysSchema,
+  /** 1-day check rollups. */
+  resultRetention1dDays: retentionDaysSchema,
   /** Proxies whose X-Forwarded-For / Forwarded headers name the real client (CIDRs or addresses). */
   trustedProxies: z.string().transform((value, context) => {
     const entries = value.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "");
@@ -73,6 +93,23 @@ const configSchema = z.object({
 });
 
 export type Config = z.infer<typeof configSchema> & { logFormat: LogFormat };
+
+/** What one core process runs on: where it listens and its database; tests and labs may leave the rest to the defaults. */
+export type ServerConfig = Pick<Config, "host" | "port" | "databaseUrl" | "dataDir"> &
+  Partial<
+    Pick<
+      Config,
+      | "adminToken"
+      | "heartbeatIntervalMs"
+      | "secretKey"
+      | "runRetentionDays"
+      | "trustedProxies"
+      | "resultRetentionRawDays"
+      | "resultRetention1mDays"
+      | "resultRetention1hDays"
+      | "resultRetention1dDays"
+    >
+  >;
 
 /** Command-line flags, already split by the CLI; each overrides its environment variable. */
 export interface ConfigFlags {
@@ -99,6 +136,10 @@ const SOURCES: Record<keyof z.infer<typeof configSchema>, { env: string; flag?: 
   secretKey: { env: "VANTAGE_SECRET_KEY" },
   // No flag, like the heartbeat interval: a tuning knob set once per deployment.
   runRetentionDays: { env: "VANTAGE_RUN_RETENTION_DAYS" },
+  resultRetentionRawDays: { env: "VANTAGE_RETENTION_RAW_DAYS" },
+  resultRetention1mDays: { env: "VANTAGE_RETENTION_1M_DAYS" },
+  resultRetention1hDays: { env: "VANTAGE_RETENTION_1H_DAYS" },
+  resultRetention1dDays: { env: "VANTAGE_RETENTION_1D_DAYS" },
   trustedProxies: { env: "VANTAGE_TRUSTED_PROXIES", flag: "--trusted-proxies" },
 };
 
@@ -131,6 +172,10 @@ export function loadConfig(
     heartbeatIntervalMs: fromEnv("heartbeatIntervalMs") ?? String(HEARTBEAT_INTERVAL_MS),
     secretKey: fromEnv("secretKey"),
     runRetentionDays: fromEnv("runRetentionDays"),
+    resultRetentionRawDays: fromEnv("resultRetentionRawDays"),
+    resultRetention1mDays: fromEnv("resultRetention1mDays"),
+    resultRetention1hDays: fromEnv("resultRetention1hDays"),
+    resultRetention1dDays: fromEnv("resultRetention1dDays"),
     trustedProxies: pick("trustedProxies") ?? "",
   };
   const parsed = configSchema.safeParse(raw);

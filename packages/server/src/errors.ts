@@ -1,5 +1,6 @@
 // The one error type of the core. Errors are classified by what the caller must do
-// about them, carry a stable code for logs and API clients, and keep their cause.
+// about them, carry a stable code (from the protocol's one list) and keep their cause.
+import { type ErrorCode, type Issue, summarizeIssues } from "@vantage/protocol";
 
 export type ErrorKind =
   /** The input is wrong; retrying the same input fails the same way. */
@@ -13,12 +14,12 @@ export type ErrorKind =
 
 export class VantageError extends Error {
   readonly kind: ErrorKind;
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly details: Record<string, unknown> | undefined;
 
   constructor(
     kind: ErrorKind,
-    code: string,
+    code: ErrorCode,
     message: string,
     options: { cause?: unknown; details?: Record<string, unknown> } = {},
   ) {
@@ -32,4 +33,25 @@ export class VantageError extends Error {
 
 export function isVantageError(error: unknown, kind?: ErrorKind): error is VantageError {
   return error instanceof VantageError && (kind === undefined || error.kind === kind);
+}
+
+/** How an invalid-input error's message begins, by its code. */
+const INVALID_WHAT: Partial<Record<ErrorCode, string>> = {
+  invalid_input: "Invalid request",
+  invalid_query: "Invalid query",
+  invalid_automation: "Invalid automation",
+};
+
+/**
+ * The one invalid-input error: 400 with `details.issues` listing each problem at its path,
+ * and a message that says them all in one line.
+ */
+export function invalidInput(issues: Issue[], options: { code?: ErrorCode; cause?: unknown } = {}): VantageError {
+  const code = options.code ?? "invalid_input";
+  return new VantageError("invalid_input", code, `${INVALID_WHAT[code] ?? "Invalid input"}: ${summarizeIssues(issues)}.`, { cause: options.cause, details: { issues } });
+}
+
+/** The body of every error answer of the API: `{ error: { code, message, details? } }`. */
+export function errorBody(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+  return { error: { code, message, details } };
 }

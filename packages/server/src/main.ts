@@ -1,56 +1,21 @@
-// Wires one core process: database (embedded or external), migrations, HTTP with the admin
-// API, the satellite gateway with its heartbeat buffer and monitor, and the ordered shutdown
-// that releases everything in reverse. The only place that builds pools and servers.
+// Wires one core process: database (embedded or external), migrations, the shared parts
+// every module runs on, the modules in their order (satellites, notifications, automations),
+// HTTP with the admin API, and the ordered shutdown that releases everything in reverse. The
+// only place that builds pools and servers; what a module holds is the module's own business.
 import { randomUUID } from "node:crypto";
-import { checkDefinitionSchema, HEARTBEAT_INTERVAL_MS } from "@vantage/protocol";
 import { createAdminTokenVerifier, createClientAddressOf, ensureAdminToken } from "./auth/index.ts";
-import {
-  type AutomationIndex,
-  AutomationStore,
-  createAutomationIndex,
-  createAutomationMetrics,
-  createAutomationRoutes,
-  createAutomationSink,
-  createAutomationWorker,
-  createLeaseSweeper,
-  createRunPruner,
-  createRunExecutor,
-  createTimerFiring,
-  DEFAULT_WORKER_CONCURRENCY,
-  createTriggerRegistry,
-  createTriggerRoutes,
-  type TriggerRegistry,
-} from "./automations/index.ts";
-import { createSatelliteAssignments } from "./checks/index.ts";
+import { createTriggerRegistry, DEFAULT_WORKER_CONCURRENCY, startAutomations, type AutomationIndex, type TriggerRegistry } from "./automations/index.ts";
+import { type CheckResults, startChecks } from "./checks/index.ts";
 import { createNotificationHub } from "./cluster/index.ts";
-import type { Config } from "./config.ts";
+import type { ServerConfig } from "./config.ts";
+import { createCoreApp } from "./core-app.ts";
+import { createStopStack, type ModuleDeps } from "./core-module.ts";
 import { openSecretBox } from "./crypto/index.ts";
-import { isVantageError } from "./errors.ts";
-import {
-  createEntityRegistry,
-  createEntityRouter,
-  createLiveFeed,
-  type EntityRegistry,
-  type EntityRouter,
-  type LiveFeed,
-  type RouterObserver,
-} from "./entities/index.ts";
-import { createApp, createMetrics, type Readiness, startHttpServer } from "./http/index.ts";
+import { createEntityRegistry, createEntityRouter, createLiveFeed, type EntityRegistry, type EntityRouter, type LiveFeed, type RouterObserver } from "./entities/index.ts";
+import { createMetrics, type Readiness, startHttpServer } from "./http/index.ts";
 import type { Logger } from "./log.ts";
-import { createNotificationChannelRoutes, createNotificationSenders, NotificationService } from "./notifications/index.ts";
-import {
-  createHeartbeatBuffer,
-  createHeartbeatMonitor,
-  createSatelliteGateway,
-  createSatelliteRoutes,
-  type HeartbeatMonitor,
-  type SatelliteGateway,
-  SATELLITE_CONNECTION_ENTITY_KIND,
-  satelliteConnectionStateSchema,
-  SatelliteRegistry,
-  SatelliteService,
-  satelliteTriggers,
-} from "./satellites/index.ts";
+import { type NotificationService, startNotifications } from "./notifications/index.ts";
+import { type HeartbeatMonitor, type SatelliteGateway, type SatelliteRegistry, type SatelliteService, startSatellites } from "./satellites/index.ts";
 import { type Database, loadMigrations, migrate, openDatabase, schemaStatus } from "./storage/index.ts";
 
 export interface Core {
@@ -70,11 +35,11 @@ export interface Core {
   triggers: TriggerRegistry;
   /** Enabled automations by trigger event id, as the router's automation sink reads them. */
   automations: AutomationIndex;
+  /** Check results: the ingest batcher, the rollup worker and the partition maintainer. */
+  checkResults: CheckResults;
   /** Stops accepting, drains, closes the pool and any embedded PostgreSQL. Idempotent. */
   stop(): Promise<void>;
 }
-
-type ServerConfig = Pick<Config, "host" | "port" | "databaseUrl" | "dataDir"> & Partial<Pick<Config, "adminToken" | "heartbeatIntervalMs" | "secretKey" | "runRetentionDays" | "trustedProxies">>;
 
 /** Knobs tests and labs turn; production runs on the defaults. */
 export interface CoreOptions {
@@ -103,18 +68,15 @@ export interface CoreOptions {
 export async function startCore(config: ServerConfig, logger: Logger, options: CoreOptions = {}): Promise<Core> {
   const instanceId = randomUUID();
   const log = logger.child({ instanceId });
-  const closers: Array<{ name: string; close: () => Promise<void> }> = [];
-  const stopAll = async () => {
-    for (const { name, close } of closers.reverse()) {
-      await close().catch((error: unknown) => log.error({ err: error, component: name }, "error while stopping"));
-    }
-  };
+  // Everything started registers its stop here, right after it started; shutdown (or a start
+  // that fails half-way) runs them in reverse, so what started last stops first.
+  const stops = createStopStack(log);
 
   try {
-    // The pool's budget: about 5 connections held for good (the leader loops and the
+    // The pool's budget: about 7 connections held for good (the leader loops and the
     // notification hub), one per run in execution (its run lock), the rest for queries.
     const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger: log, pool: { max: CORE_POOL_BASE_SIZE + DEFAULT_WORKER_CONCURRENCY } });
-    closers.push({ name: "database", close: database.close });
+    stops.add("database", database.close);
 
     const migrations = await loadMigrations();
     const { applied, version } = await migrate(database.pool, { logger: log, migrations });
@@ -122,31 +84,48 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
 
     const hub = createNotificationHub({ pool: database.pool, logger: log });
     await hub.start();
-    closers.push({ name: "notifications", close: hub.stop });
+    stops.add("notifications", hub.stop);
     const entities = createEntityRegistry({ pool: database.pool, logger: log });
-    closers.push({ name: "change announcements", close: entities.flush });
+    stops.add("change announcements", entities.flush);
     const now = options.now ?? Date.now;
-    const heartbeatIntervalMs = config.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS;
-    const satellites = new SatelliteService({ pool: database.pool, entities, now, logger: log });
-    const registry = new SatelliteRegistry({ pool: database.pool, satellites, now });
     const box = await openSecretBox({ configuredKey: config.secretKey, dataDir: config.dataDir, databaseUrl: config.databaseUrl, logger: log });
-    const notifications = new NotificationService({ pool: database.pool, box, senders: createNotificationSenders({ now }) });
-    const triggers = createTriggerRegistry(satelliteTriggers);
-    const entityKinds = { [SATELLITE_CONNECTION_ENTITY_KIND]: satelliteConnectionStateSchema };
+    const metrics = createMetrics();
     const liveFeed = createLiveFeed({ pool: database.pool, hub, logger: log });
     await liveFeed.start();
-    closers.push({ name: "live feed", close: liveFeed.stop });
+    stops.add("live feed", liveFeed.stop);
     const router = createEntityRouter({ pool: database.pool, registry: entities, hub, logger: log, observer: options.routerObserver });
-    // The automation engine's first stage: an index of enabled automations by event id (kept
-    // current through NOTIFY) and the router sink that records pending runs and skips.
-    const automationStore = new AutomationStore(database.pool, box);
-    await sealPlaintextWebhookSecrets(automationStore, log);
-    const automations = createAutomationIndex({ store: automationStore, hub, triggers, entityKinds, logger: log });
-    await automations.start();
-    closers.push({ name: "automation index", close: automations.stop });
-    const metrics = createMetrics();
-    const automationMetrics = createAutomationMetrics(metrics.registry);
-    router.addSink(createAutomationSink({ index: automations, triggers, entities, logger: log, onDecision: automationMetrics.onDecision }));
+    const deps: ModuleDeps = {
+      instanceId,
+      config,
+      pool: database.pool,
+      databaseUrl: database.url,
+      hub,
+      entities,
+      triggers: createTriggerRegistry(),
+      router,
+      box,
+      metrics: metrics.registry,
+      // One notion of "the client" for the API's limiter and the gateway's: forwarded headers only from trusted proxies.
+      clientAddressOf: createClientAddressOf(config.trustedProxies),
+      logger: log,
+      now,
+      onStop: stops.add,
+    };
+
+    // Modules in order: those that define entity kinds and triggers before the automations,
+    // whose index compiles every stored definition against them when it starts.
+    const satellites = await startSatellites(deps, { helloTimeoutMs: options.helloTimeoutMs, monitorIntervalMs: options.monitorIntervalMs });
+    const notifications = await startNotifications(deps);
+    const checks = await startChecks(deps, { satellites });
+    const automations = await startAutomations(deps, {
+      notifications,
+      executeRuns: options.automationWorker,
+      workerPollIntervalMs: options.workerPollIntervalMs,
+      workerLeaseTtlMs: options.workerLeaseTtlMs,
+      workerLeaseRenewIntervalMs: options.workerLeaseRenewIntervalMs,
+      leaseSweepIntervalMs: options.leaseSweepIntervalMs,
+      retentionIntervalMs: options.retentionIntervalMs,
+    });
 
     const readiness = async (): Promise<Readiness> => {
       try {
@@ -157,117 +136,26 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
         return { ready: false, checks: { database: { ok: false, detail: (error as Error).message } } };
       }
     };
-    // One notion of "the client" for both limiters: forwarded headers only from trusted proxies.
-    const clientAddressOf = createClientAddressOf(config.trustedProxies);
-    const app = createApp({
+    const app = createCoreApp({
       logger: log,
       metrics,
       readiness,
       instanceId,
-      api: {
-        verifyAdmin: createAdminTokenVerifier({ pool: database.pool, now, knownToken: config.adminToken }),
-        clientAddressOf,
-        routes: {
-          "/satellites": createSatelliteRoutes({ registry, heartbeatIntervalMs }),
-          "/notification-channels": createNotificationChannelRoutes({ service: notifications }, (channel) => automationStore.namesNotifying(channel)),
-          "/automations": createAutomationRoutes({ pool: database.pool, box, notifications, triggers, entityKinds }),
-          "/triggers": createTriggerRoutes({ triggers }),
-        },
-      },
+      verifyAdmin: createAdminTokenVerifier({ pool: database.pool, now, knownToken: config.adminToken }),
+      clientAddressOf: deps.clientAddressOf,
+      modules: [satellites, notifications, checks, automations],
     });
     const http = await startHttpServer(app, { host: config.host, port: config.port });
-    closers.push({ name: "http", close: http.close });
-    // Sinks (the automation engine, above) register before the router starts following the outbox.
+    stops.add("http", http.close);
+    // Sinks (the automation engine's) are added by the modules above, before the router follows the outbox.
     router.start();
-    closers.push({ name: "entity router", close: router.stop });
+    stops.add("entity router", router.stop);
 
-    // The automation engine's second stage: runs execute on graphile-worker jobs that the
-    // sink enqueued with them. Stopped right after the satellites are handed over (closers
-    // run in reverse): runs in progress are interrupted and left to resume on another core,
-    // so no job is in progress when the pool ends.
-    const executor = createRunExecutor({
-      pool: database.pool,
-      box,
-      triggers,
-      entityKinds,
-      entities,
-      notifications,
-      logger: log,
-      now,
-      onEvent: automationMetrics.onRunEvent,
-    });
-    const worker = createAutomationWorker({
-      connectionString: database.url,
-      pool: database.pool,
-      instanceId,
-      executor,
-      fireTimer: createTimerFiring({ pool: database.pool, index: automations, triggers, entities, logger: log, now, onDecision: automationMetrics.onDecision }),
-      logger: log,
-      pollIntervalMs: options.workerPollIntervalMs,
-      leaseTtlMs: options.workerLeaseTtlMs,
-      leaseRenewIntervalMs: options.workerLeaseRenewIntervalMs,
-    });
-    // One sweeper per cluster unlocks the jobs of workers whose lease expired (their process
-    // died), so their runs resume here or elsewhere. Started before the worker, stopped after it.
-    const sweeper = createLeaseSweeper({ pool: database.pool, logger: log, intervalMs: options.leaseSweepIntervalMs, orphanGraceMs: options.workerLeaseTtlMs });
-    sweeper.start();
-    closers.push({ name: "job lease sweeper", close: sweeper.stop });
-    // One pruner per cluster deletes ended runs and skips older than the retention.
-    const pruner = createRunPruner({ pool: database.pool, logger: log, retentionDays: config.runRetentionDays, intervalMs: options.retentionIntervalMs });
-    pruner.start();
-    closers.push({ name: "run retention pruner", close: pruner.stop });
-    if (options.automationWorker ?? true) {
-      closers.push({ name: "automation worker", close: worker.stop });
-      await worker.start();
-    }
-    const monitor = createHeartbeatMonitor({ pool: database.pool, satellites, logger: log, registry: metrics.registry, intervalMs: options.monitorIntervalMs });
-    monitor.start();
-    closers.push({ name: "heartbeat monitor", close: monitor.stop });
-    const heartbeats = createHeartbeatBuffer({ pool: database.pool, satellites, logger: log, now, registry: metrics.registry });
-    heartbeats.start();
-    // ── Checks on satellites (issue #11): each satellite's set, in welcome and pushed on every
-    // change of a check or of its region and tags. Stopped after the gateway (closers run in reverse).
-    const assignments = createSatelliteAssignments({
-      pool: database.pool,
-      hub,
-      logger: log,
-      registry: metrics.registry,
-      profiles: (ids) => registry.profiles(ids),
-      // Integration: the definitions store's openDefinition (credential headers opened) goes
-      // here; until then a check whose headers are sealed is logged and assigned to nobody.
-      openDefinition: (row) => checkDefinitionSchema.parse(row.definition),
-    });
-    await assignments.start();
-    closers.push({ name: "satellite assignments", close: assignments.stop });
-    // Integration: results reach the batched ingest through
-    // `resultSink: createSatelliteResultSink(ingest.submit)` below, once the results module is started here.
-    // ── end checks on satellites
-    const gateway = createSatelliteGateway({
-      satellites,
-      heartbeats,
-      authenticate: (satelliteId, token, verify) => registry.verifyCredentials(satelliteId, token, verify),
-      clientAddressOf,
-      hub,
-      logger: log,
-      instanceId,
-      registry: metrics.registry,
-      now,
-      heartbeatIntervalMs,
-      helloTimeoutMs: options.helloTimeoutMs,
-      assignmentsFor: assignments.assignmentsFor,
-      sessionObserver: assignments.sessionObserver,
-    });
-    await gateway.start(http.server);
-    // The first closer to run (closers run in reverse): every socket is handed over — its
-    // heartbeats written, then told `shutdown {server_shutdown}`, its satellite left
-    // `connected` to reconnect to any core (no disconnect is recorded) — then the buffer stops.
-    closers.push({
-      name: "satellite gateway",
-      close: async () => {
-        await gateway.stop();
-        await heartbeats.stop();
-      },
-    });
+    // What acts on its own starts once the core serves, and stops first. The order is the
+    // shutdown's, reversed: the satellites are handed over first (their gateway starts last),
+    // then the automation worker interrupts its runs, which resume on another core.
+    await automations.serve();
+    await satellites.serve({ server: http.server });
     // Generated (and shown) only once everything serves: a start that fails earlier, e.g. on
     // a port in use, leaves it to the next start instead of printing a token and dying.
     await ensureAdminToken({ pool: database.pool, logger: log, configuredToken: config.adminToken });
@@ -281,34 +169,24 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
       entities,
       router,
       liveFeed,
-      satellites,
-      registry,
-      gateway,
-      monitor,
-      notifications,
-      triggers,
-      automations,
-      stop: () => (stopping ??= stopAll()),
+      satellites: satellites.service,
+      registry: satellites.registry,
+      gateway: satellites.gateway,
+      monitor: satellites.monitor,
+      notifications: notifications.service,
+      triggers: deps.triggers,
+      automations: automations.index,
+      checkResults: checks.results,
+      stop: () => (stopping ??= stops.stopAll()),
     };
   } catch (error) {
-    await stopAll();
+    await stops.stopAll();
     throw error;
   }
 }
 
-/** Seals webhook secrets stored before they were sealed; without a key it warns and tries again at the next start. */
-async function sealPlaintextWebhookSecrets(store: AutomationStore, log: Logger): Promise<void> {
-  try {
-    const sealed = await store.sealPlaintextSecrets();
-    if (sealed > 0) log.info({ sealed }, "sealed the webhook secrets of automations stored in plain text");
-  } catch (error) {
-    if (!isVantageError(error)) throw error;
-    log.warn({ err: error }, "cannot seal the webhook secrets of automations stored in plain text yet; will try again at the next start");
-  }
-}
-
 /** Connections of the core's pool besides one per automation run executed at once. */
-const CORE_POOL_BASE_SIZE = 12;
+const CORE_POOL_BASE_SIZE = 14;
 
 /** How long a graceful shutdown may take before the process exits regardless. */
 export const SHUTDOWN_DEADLINE_MS = 10_000;

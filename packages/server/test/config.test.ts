@@ -1,3 +1,4 @@
+// The core's configuration: documented defaults, env and flags (flags win), and every invalid setting reported at once without echoing a secret.
 import { HEARTBEAT_INTERVAL_MS, OFFLINE_THRESHOLD_MS } from "@vantage/protocol";
 import { describe, expect, it } from "vitest";
 import { loadConfig, maskDatabaseUrl } from "../src/config.ts";
@@ -74,6 +75,14 @@ describe("loadConfig", () => {
     expect(loadConfig({ VANTAGE_RUN_RETENTION_DAYS: "7" }).runRetentionDays).toBe(7);
     expect(() => loadConfig({ VANTAGE_RUN_RETENTION_DAYS: "0" })).toThrow(/VANTAGE_RUN_RETENTION_DAYS must be at least 1 day; got "0"/);
     expect(() => loadConfig({ VANTAGE_RUN_RETENTION_DAYS: "1.5" })).toThrow(/VANTAGE_RUN_RETENTION_DAYS must be a whole number of days/);
+  });
+
+  it("reads each check-result level's retention in whole days, unset leaving the defaults of checks/results", () => {
+    const config = loadConfig({ VANTAGE_RETENTION_RAW_DAYS: "7", VANTAGE_RETENTION_1M_DAYS: "10", VANTAGE_RETENTION_1H_DAYS: "100", VANTAGE_RETENTION_1D_DAYS: "1000" });
+    expect([config.resultRetentionRawDays, config.resultRetention1mDays, config.resultRetention1hDays, config.resultRetention1dDays]).toEqual([7, 10, 100, 1000]);
+    expect(loadConfig({}).resultRetentionRawDays).toBeUndefined();
+    expect(() => loadConfig({ VANTAGE_RETENTION_RAW_DAYS: "0" })).toThrow(/VANTAGE_RETENTION_RAW_DAYS must be at least 1 day/);
+    expect(() => loadConfig({ VANTAGE_RETENTION_1D_DAYS: "1.5" })).toThrow(/VANTAGE_RETENTION_1D_DAYS must be a whole number of days/);
   });
 
   it("reads the trusted proxies as a list of addresses and CIDRs, the flag winning", () => {

@@ -1,3 +1,4 @@
+// The core as startCore wires it: its metrics, and its API from the admin token to an automation run executed on its own worker.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import type { RoutedChange } from "../src/entities/index.ts";

@@ -3,14 +3,13 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { AutomationStore } from "../src/automations/index.ts";
-import { compileAutomation } from "../src/automations/definitions/compile-automation.ts";
+import { AutomationStore } from "../src/automations/definitions/automation-store.ts";
 import { createSecretBox } from "../src/crypto/secret-box.ts";
 import { createEntityRegistry } from "../src/entities/index.ts";
 import { silentLogger } from "../src/log.ts";
 import { SatelliteRegistry, SatelliteService } from "../src/satellites/index.ts";
 import { createPool } from "../src/storage/index.ts";
-import { satelliteCompileOptions } from "./support/compile-options.ts";
+import { satelliteCompiler } from "./support/satellite-compiler.ts";
 import { type HttpReceiver, startHttpReceiver } from "./support/receivers.ts";
 import { createTestDatabase } from "./support/database.ts";
 import { connectFakeSatellite, type FakeSatellite, openFakeSatellite, type SatelliteCredentials } from "./support/fake-satellite.ts";
@@ -69,7 +68,7 @@ async function terminate(core: VantageProcess): Promise<number | string> {
 
 /** Saved straight into the database, so every core loads it at its start. */
 async function saveAutomation(definition: Record<string, unknown>): Promise<string> {
-  const result = compileAutomation({ name: `graceful-${randomUUID().slice(0, 8)}`, ...definition }, satelliteCompileOptions());
+  const result = satelliteCompiler().compiler.compile({ name: `graceful-${randomUUID().slice(0, 8)}`, ...definition });
   if (!result.ok) throw new Error(JSON.stringify(result.errors));
   return (await store.create(result.compiled)).id;
 }

@@ -1,3 +1,4 @@
+// The HTTP app's health endpoints, request metrics by route pattern, and a JSON 404 for unknown routes.
 import { describe, expect, it } from "vitest";
 import { createApp, type Readiness } from "../src/http/app.ts";
 import { createMetrics } from "../src/http/metrics.ts";

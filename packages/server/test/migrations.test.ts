@@ -1,3 +1,4 @@
+// Migrations: two instances migrating at once apply each once, a database from a newer Vantage is refused unchanged, and /readyz tells.
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { silentLogger } from "../src/log.ts";

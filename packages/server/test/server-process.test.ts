@@ -1,3 +1,4 @@
+// The real `vantage server` process: embedded PostgreSQL started and stopped with it (Ctrl-C too), exits with readable errors, and DATABASE_URL mode.
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";

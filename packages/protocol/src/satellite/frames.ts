@@ -2,6 +2,7 @@
 // with a `type`. Both sides validate every frame with these schemas at the edge.
 import { z } from "zod";
 import { checkResultDetailSchema, checkRunStatusSchema } from "../check/result.ts";
+import { uuidSchema } from "../uuid.ts";
 
 /** Frames larger than this close the socket (the core's and the agent's `maxPayload`). */
 export const MAX_FRAME_BYTES = 1024 * 1024;
@@ -57,7 +58,7 @@ export const assignmentSchema = z.object({
 
 export const helloFrameSchema = z.object({
   type: z.literal("hello"),
-  satelliteId: z.string().uuid(),
+  satelliteId: uuidSchema(),
   token: z.string().min(1).max(MAX_ID_LENGTH),
   version: z.string().min(1).max(100),
   capabilities: z.array(z.string().max(100)).max(100),
@@ -72,7 +73,7 @@ export const heartbeatFrameSchema = z.object({
 export const resultFrameSchema = z.object({
   type: z.literal("result"),
   /** Unique per run: a result re-sent after a reconnect is recognised and acknowledged again. */
-  resultId: z.string().uuid(),
+  resultId: uuidSchema(),
   checkId: id(),
   startedAt: z.iso.datetime(),
   durationMs: z.number().nonnegative(),
@@ -91,7 +92,7 @@ export const satelliteFrameSchema = z.discriminatedUnion("type", [helloFrameSche
 
 export const welcomeFrameSchema = z.object({
   type: z.literal("welcome"),
-  sessionId: z.string().uuid(),
+  sessionId: uuidSchema(),
   heartbeatIntervalMs: z.number().int().positive(),
   /** The full desired set: the satellite drops whatever is not in it. */
   assignments: z.array(assignmentSchema).max(MAX_ASSIGNMENTS),

@@ -4,6 +4,7 @@
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Actor } from "@vantage/protocol";
 import type { Context, MiddlewareHandler } from "hono";
+import { errorBody } from "../errors.ts";
 import type { AdminTokenVerifier } from "./admin-token.ts";
 import { type ClientAddressOf, createClientAddressOf } from "./client-address.ts";
 import { type FailureLimit, FailureLimiter } from "./failure-window.ts";
@@ -15,7 +16,7 @@ const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 
 function unauthorized(c: Context, message: string, challenge: string): Response {
   c.header("WWW-Authenticate", challenge);
-  return c.json({ error: { code: "unauthorized", message } }, 401);
+  return c.json(errorBody("unauthorized", message), 401);
 }
 
 /** Wrong admin tokens allowed per client address and window: each may cost a slow hash. */
@@ -74,6 +75,6 @@ export function requireAdmin(verify: AdminTokenVerifier, options: RequireAdminOp
     if (attempt) return unauthorized(c, "The bearer token is not a valid admin token.", 'Bearer realm="vantage", error="invalid_token"');
     const seconds = Math.max(1, Math.ceil(failures.retryAfterMs([address]) / 1000));
     c.header("Retry-After", String(seconds));
-    return c.json({ error: { code: "too_many_auth_failures", message: `Too many wrong admin tokens from ${address}; try again in ${seconds} s.` } }, 429);
+    return c.json(errorBody("too_many_auth_failures", `Too many wrong admin tokens from ${address}; try again in ${seconds} s.`), 429);
   };
 }

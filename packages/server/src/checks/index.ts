@@ -1,11 +1,39 @@
 // Checks: definitions, scheduling, probes' results, satellite assignments and their API. Each
 // part adds its public exports below in a block of its own.
 
+// ── results: storage, batched ingest, rollups, retention and stats reads ──────────────────
+export {
+  CHECK_RESULT_STATUSES,
+  checkResultInputSchema,
+  DEFAULT_RESULT_RETENTION,
+  MAX_RESULT_DETAIL_BYTES,
+} from "./results/check-result.ts";
+export type { CheckResultInput, CheckResultStatus, ResultRetention } from "./results/check-result.ts";
+export { ingestResults, PARTITIONS_AHEAD_DAYS } from "./results/ingest-results.ts";
+export type { DropReason, IngestContext, IngestOutcome } from "./results/ingest-results.ts";
+export type { ResultIngest, SubmitOutcome } from "./results/result-ingest.ts";
+export { listResults, MAX_RESULT_PAGE } from "./results/list-results.ts";
+export type { ListResultsOptions, ResultPage, StoredResult } from "./results/list-results.ts";
+export { checkStats, uptimeBars } from "./results/check-stats.ts";
+export type { CheckStats, LocationStats, SeriesPoint, StatusCounts, UptimeBars } from "./results/check-stats.ts";
+export { LATENCY_BUCKET_BOUNDS_MS } from "./results/latency-histogram.ts";
+export { resolveRetention, startCheckResults } from "./results/start-check-results.ts";
+export type { CheckResults, CheckResultsOptions } from "./results/start-check-results.ts";
+// ── end results ────────────────────────────────────────────────────────────────────────────
+
+// ── results API (mount at /api/v1/checks) ─────────────────────────────────────────────────
+export { createCheckResultRoutes } from "./api/result-routes.ts";
+export type { CheckResultRoutesOptions } from "./api/result-routes.ts";
+// ── end results API ──────────────────────────────────────────────────────────────────────
+
 // ── assignments: what each satellite runs, pushed as checks and satellites change; results from satellites ──
 export { createSatelliteAssignments } from "./assignments/satellite-assignments.ts";
 export type { SatelliteAssignments, SatelliteAssignmentsOptions } from "./assignments/satellite-assignments.ts";
 export type { OpenDefinition } from "./assignments/satellite-check-index.ts";
 export type { StoredCheckRow } from "./assignments/satellite-check-rows.ts";
 export { createSatelliteResultSink } from "./assignments/satellite-result-sink.ts";
-export type { SubmitResult, SubmittedResult } from "./assignments/satellite-result-sink.ts";
 // ── end assignments ──
+
+// ── the module's start ─────────────────────────────────────────────────────────────────────
+export { startChecks } from "./start.ts";
+export type { ChecksModule, ChecksOptions } from "./start.ts";

@@ -1,5 +1,6 @@
-// The entity registry of one core instance: the kinds defined on it and their change
-// derivers. Per instance (not global) so two instances can live in one process.
+// The entity registry of one core instance: the kinds defined on it (with their state
+// schemas, which automations compile against) and their change derivers. Per instance (not
+// global) so two instances can live in one process.
 import type pg from "pg";
 import { z } from "zod";
 import { VantageError } from "../errors.ts";
@@ -15,12 +16,18 @@ export interface EntityRegistry extends Omit<ChangeDerivers, "register"> {
   registerChangeDeriver(registration: ChangeDeriverRegistration): () => void;
   /** The handle of a defined kind, or undefined. */
   entity(kind: string): EntityHandle<Record<string, unknown>> | undefined;
+  /**
+   * Every kind defined so far with its state schema, in the order defined: a live view that
+   * only grows (a kind is never removed), so its size tells a reader whether anything is new.
+   */
+  kinds(): ReadonlyMap<string, z.ZodObject>;
   /** Waits until every committed change has been announced (call before ending the pool). */
   flush(): Promise<void>;
 }
 
 export function createEntityRegistry(options: { pool: pg.Pool; logger: Logger }): EntityRegistry {
   const handles = new Map<string, EntityHandle<Record<string, unknown>>>();
+  const schemas = new Map<string, z.ZodObject>();
   const derivers = createChangeDerivers(options.logger);
   const notifier = createChangeNotifier(options.pool, options.logger);
 
@@ -39,12 +46,14 @@ export function createEntityRegistry(options: { pool: pg.Pool; logger: Logger })
       }
       const handle = defineEntityHandle(options.pool, notifier, definition);
       handles.set(kind, handle as EntityHandle<Record<string, unknown>>);
+      schemas.set(kind, schema);
       return handle;
     },
     registerChangeDeriver: (registration) => derivers.register(registration),
     deriveEvents: (change) => derivers.deriveEvents(change),
     toPayload: (change) => derivers.toPayload(change),
     entity: (kind) => handles.get(kind),
+    kinds: () => schemas,
     flush: () => notifier.flush(),
   };
 }

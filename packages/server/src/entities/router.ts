@@ -1,6 +1,7 @@
 // Follows the entity_changes outbox from a durable cursor and hands each committed change,
 // with its derived event ids and payload, to the registered sinks. One active router per
 // cluster (session advisory lock); the others wait to take over.
+import { createBackoff } from "@vantage/protocol";
 import type pg from "pg";
 import { createLeaderLoop, createWakeableSleep, type NotificationHub } from "../cluster/index.ts";
 import type { Logger } from "../log.ts";
@@ -77,8 +78,7 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
   const batchSize = options.batchSize ?? 200;
   const pollIntervalMs = options.pollIntervalMs ?? 1000;
   const takeoverIntervalMs = options.takeoverIntervalMs ?? 1000;
-  const retryBaseMs = options.retryBaseMs ?? 100;
-  const retryMaxMs = options.retryMaxMs ?? 5000;
+  const retryPolicy = { baseMs: options.retryBaseMs ?? 100, maxMs: options.retryMaxMs ?? 5000, jitter: "none" } as const;
   const log = logger.child({ component: "entity-router", consumer });
 
   const sinks = new Set<ChangeSink>();
@@ -118,18 +118,19 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
     await client.query(ENSURE_CURSOR, [consumer]);
     const { rows } = await client.query<Cursor>(READ_CURSOR, [consumer]);
     let cursor = rows[0]!;
-    let failures = 0;
-    let heldBackDelay = 10;
+    const retry = createBackoff(retryPolicy);
+    // Committed changes wait beyond the horizon: look again soon, then less often.
+    const heldBack = createBackoff({ baseMs: 10, maxMs: pollIntervalMs, jitter: "none" });
     while (running) {
       const batch = await client.query<OutboxRow>(READ_BATCH, [cursor.xid, cursor.seq, batchSize]);
       if (batch.rows.length > 0) {
         if (await deliver(client, batch.rows)) {
           const last = batch.rows.at(-1)!;
           cursor = { xid: last.xid_text, seq: last.seq };
-          failures = 0;
-          heldBackDelay = 10;
+          retry.reset();
+          heldBack.reset();
         } else {
-          await wakeup.sleep(Math.min(retryBaseMs * 2 ** failures++, retryMaxMs));
+          await wakeup.sleep(retry.next());
         }
         continue;
       }
@@ -137,8 +138,7 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
       options.observer?.onIdle?.(held.rows[0]!.held);
       if (held.rows[0]!.held) {
         // An older transaction is still open, or rolled back without a NOTIFY: look again soon.
-        await wakeup.sleep(heldBackDelay);
-        heldBackDelay = Math.min(heldBackDelay * 2, pollIntervalMs);
+        await wakeup.sleep(heldBack.next());
       } else {
         await wakeup.sleep(pollIntervalMs);
       }

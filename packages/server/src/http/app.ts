@@ -2,9 +2,10 @@
 // module behind the admin token. Built once per instance, tested through app.request().
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { getPath } from "hono/utils/url";
 import { type AdminTokenVerifier, type ClientAddressOf, type FailureLimit, requireAdmin } from "../auth/index.ts";
+import { errorBody } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { allowedMethods } from "./allowed-methods.ts";
 import { errorResponse } from "./errors.ts";
 import type { Metrics } from "./metrics.ts";
 
@@ -37,21 +38,18 @@ export interface AppDependencies {
 /** The largest request body the API reads; more is refused with 413 before it is parsed. */
 export const MAX_API_BODY_BYTES = 64 * 1024;
 
-// A uuid path segment (the ids of every resource), in any case.
-const UUID_SEGMENT = /(?<=\/)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?=\/|$)/gi;
-
-/**
- * The path routes see, with every uuid in lower case: PostgreSQL matches a uuid in any case,
- * but modules also use the id as text (sealed secrets are bound to it), so each must see the
- * one spelling that is stored, or a PUT through `/…/6F0C…` seals what no read can open.
- */
-const canonicalPath = (request: Request): string => getPath(request).replace(UUID_SEGMENT, (id) => id.toLowerCase());
-
 export function createApp(deps: AppDependencies): Hono {
-  const app = new Hono({ getPath: canonicalPath });
+  const app = new Hono();
   app.use("*", deps.metrics.httpMiddleware);
   app.onError((error, c) => errorResponse(c, error, deps.logger));
-  app.notFound((c) => c.json({ error: { code: "not_found", message: `No route for ${c.req.method} ${c.req.path}` } }, 404));
+  // No route for this method: a path that other methods answer is a 405 naming them.
+  const methodsOf = allowedMethods(app);
+  app.notFound((c) => {
+    const allowed = methodsOf(c.req.path);
+    if (allowed.length === 0 || allowed.includes(c.req.method)) return c.json(errorBody("not_found", `No route for ${c.req.method} ${c.req.path}`), 404);
+    const message = `${c.req.method} is not allowed on ${c.req.path}; use ${allowed.join(", ")}.`;
+    return c.json(errorBody("method_not_allowed", message), 405, { allow: allowed.join(", ") });
+  });
 
   if (deps.api) {
     // Authentication first: an unauthenticated client never gets its body read.
@@ -60,7 +58,7 @@ export function createApp(deps: AppDependencies): Hono {
       "/api/v1/*",
       bodyLimit({
         maxSize: MAX_API_BODY_BYTES,
-        onError: (c) => c.json({ error: { code: "payload_too_large", message: `The request body exceeds ${MAX_API_BODY_BYTES / 1024} KiB.` } }, 413),
+        onError: (c) => c.json(errorBody("payload_too_large", `The request body exceeds ${MAX_API_BODY_BYTES / 1024} KiB.`), 413),
       }),
     );
     for (const [path, routes] of Object.entries(deps.api.routes)) app.route(`/api/v1${path}`, routes);

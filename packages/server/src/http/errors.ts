@@ -2,7 +2,7 @@
 // Bad input never answers 5xx: a value PostgreSQL refused is the request's fault, too.
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { type ErrorKind, isVantageError, VantageError } from "../errors.ts";
+import { errorBody, type ErrorKind, invalidInput, isVantageError, type VantageError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { isRefusedValue } from "../storage/index.ts";
 
@@ -19,16 +19,15 @@ export function errorResponse(c: Context, error: unknown, logger: Logger): Respo
   if (known) {
     const status = STATUS_BY_KIND[known.kind];
     if (status >= 500) logger.error({ err: known, path: c.req.path }, "request failed");
-    return c.json({ error: { code: known.code, message: known.message, details: known.details } }, status);
+    return c.json(errorBody(known.code, known.message, known.details), status);
   }
   logger.error({ err: error, path: c.req.path }, "unexpected error in request");
-  return c.json({ error: { code: "internal", message: "Internal server error; the core's log has the details." } }, 500);
+  return c.json(errorBody("internal", "Internal server error; the core's log has the details."), 500);
 }
 
 /** A value PostgreSQL refused as an invalid_input error; the warning says the edge should have caught it. */
 function refusedValue(c: Context, error: unknown, logger: Logger): VantageError | undefined {
   if (!isRefusedValue(error)) return undefined;
   logger.warn({ err: error, path: c.req.path }, "the database refused a value of a request that the API's checks let through");
-  const message = `the database refused a value of this request: ${(error as Error).message}`;
-  return new VantageError("invalid_input", "invalid_input", `Invalid request: ${message}.`, { cause: error, details: { issues: [{ path: "", message }] } });
+  return invalidInput([{ path: "", message: `the database refused a value of this request: ${(error as Error).message}` }], { cause: error });
 }

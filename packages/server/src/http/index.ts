@@ -1,8 +1,9 @@
 // The HTTP edge: the Hono app and its server, the per-instance metrics registry, and the one
-// way routes read request bodies and query strings.
+// way routes read request bodies, query strings and the ids in their paths.
 export { createApp } from "./app.ts";
 export type { Readiness } from "./app.ts";
 export { startHttpServer } from "./http-server.ts";
 export { createMetrics, eachValue, zeroSeries } from "./metrics.ts";
-export { nextCursor, readJsonBody, readJsonOrYamlBody, readQuery, toInputIssues } from "./request-body.ts";
-export type { InputIssue } from "./request-body.ts";
+export type { Metrics } from "./metrics.ts";
+export { pathId } from "./path-ids.ts";
+export { nextCursor, readJsonBody, readJsonOrYamlBody, readQuery } from "./request-body.ts";

@@ -29,8 +29,8 @@ export function createMetrics(options: { collectProcessMetrics?: boolean } = {})
     try {
       await next();
     } finally {
-      // The route pattern, not the raw path, keeps label cardinality bounded.
-      const route = c.res.status === 404 ? "unmatched" : routePath(c, -1);
+      // The route pattern, not the raw path, keeps label cardinality bounded; a 404 or 405 matched no route.
+      const route = c.res.status === 404 || c.res.status === 405 ? "unmatched" : routePath(c, -1);
       stop({ method: c.req.method, route, status: String(c.res.status) });
     }
   };

@@ -2,7 +2,8 @@
 // and has no depth limit (2,000 nested `[` aborted Node), so its own iterative parser's
 // syntax tree is measured first and nothing deeper than MAX_INPUT_DEPTH is ever composed.
 import { type CST, LineCounter, Parser, parseDocument } from "yaml";
-import { invalidBody, LIMIT_BROKEN, MAX_INPUT_DEPTH, MAX_INPUT_NODES } from "./check-input.ts";
+import { invalidInput } from "../errors.ts";
+import { LIMIT_BROKEN, MAX_INPUT_DEPTH, MAX_INPUT_NODES } from "./check-input.ts";
 
 /** How many aliases toJS may resolve: a small body must not expand into a large one. */
 const MAX_ALIAS_COUNT = 100;
@@ -60,4 +61,4 @@ function isCollection(token: CST.Token): token is CST.BlockMap | CST.BlockSequen
   return token.type === "block-map" || token.type === "block-seq" || token.type === "flow-collection";
 }
 
-const invalidYaml = (message: string, cause?: unknown) => invalidBody([{ path: "", message }], cause);
+const invalidYaml = (message: string, cause?: unknown) => invalidInput([{ path: "", message }], { cause });

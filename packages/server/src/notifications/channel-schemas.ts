@@ -42,7 +42,7 @@ const email = z.strictObject({
   password: safeText().min(1, "must not be empty").max(1024, "must be at most 1024 characters").optional(),
   /** An address, or `Name <address>`. */
   from: safeText().trim().min(3, "must be an email address").max(320, "must be at most 320 characters"),
-  to: z.array(z.email("must be an email address")).min(1, "needs at least one recipient").max(50, "at most 50 recipients"),
+  to: z.array(z.email("must be an email address")).min(1, "needs at least one recipient").max(50, "must hold at most 50 recipients"),
 });
 
 interface SettingsSchemas {

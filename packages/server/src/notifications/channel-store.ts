@@ -1,13 +1,13 @@
 // The notification_channels table: create, list, read, update and delete channels, with their
 // secret fields sealed at rest; and the one read that decrypts them, for a delivery.
 import { randomUUID } from "node:crypto";
+import { isUuid } from "@vantage/protocol";
 import type pg from "pg";
-import { z } from "zod";
 import type { SecretBox } from "../crypto/index.ts";
 import { VantageError } from "../errors.ts";
 import { isUniqueViolation, withTransaction } from "../storage/index.ts";
 import { type ChannelType, type CreateChannelRequest, SECRET_FIELDS, type UpdateChannelRequest } from "./channel-schemas.ts";
-import type { ResolvedChannel } from "./sender.ts";
+import type { ResolvedChannel } from "./channel-sender.ts";
 
 /**
  * A channel as the API shows it: `config` holds only the non-secret fields; `secretsSet`
@@ -47,8 +47,6 @@ const UPDATE = `
   WHERE id = $1
   RETURNING ${COLUMNS}`;
 const DELETE = "DELETE FROM notification_channels WHERE id = $1";
-
-const uuid = z.uuid();
 
 function toView(row: ChannelRow): ChannelView {
   return {
@@ -154,7 +152,7 @@ export class NotificationChannelStore {
   }
 
   async remove(id: string): Promise<void> {
-    const { rowCount } = uuid.safeParse(id).success ? await this.pool.query(DELETE, [id]) : { rowCount: 0 };
+    const { rowCount } = await this.pool.query(DELETE, [id]);
     if (rowCount === 0) throw channelNotFound(id);
   }
 
@@ -166,7 +164,8 @@ export class NotificationChannelStore {
   }
 
   private async row(client: pg.Pool | pg.PoolClient, id: string, lock = ""): Promise<ChannelRow> {
-    const row = uuid.safeParse(id).success ? (await client.query<ChannelRow>(`${SELECT_ONE}${lock}`, [id])).rows[0] : undefined;
+    // Deliveries (resolve) come with an id as a notify step wrote it: another form names no channel.
+    const row = isUuid(id) ? (await client.query<ChannelRow>(`${SELECT_ONE}${lock}`, [id])).rows[0] : undefined;
     if (!row) throw channelNotFound(id);
     return row;
   }

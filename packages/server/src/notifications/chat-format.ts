@@ -1,7 +1,7 @@
 // How a notification reads in chat: Slack text escaped so nothing in it pings or links by
 // accident, Discord content with mentions off unless the channel opts in, both cut to the
 // service's limit by code points and at grapheme boundaries, so no emoji is ever split.
-import { headline, type Notification } from "./sender.ts";
+import { headline, type Notification } from "./channel-sender.ts";
 
 /** Slack renders at most about this many characters of `text` in one message. */
 export const SLACK_MAX_TEXT = 4_000;

@@ -3,7 +3,7 @@
 import { createTransport } from "nodemailer";
 import { withTimeout } from "../outbound/index.ts";
 import type { ChannelSettingsOf } from "./channel-schemas.ts";
-import { type ChannelSender, headline, rejected, undeliverable } from "./sender.ts";
+import { type ChannelSender, headline, rejected, undeliverable } from "./channel-sender.ts";
 
 export interface EmailSenderOptions {
   timeoutMs: number;

@@ -6,7 +6,7 @@ import { SIGNATURE_HEADER, signWebhook } from "../crypto/index.ts";
 import { IDEMPOTENCY_HEADER, outbound } from "../outbound/index.ts";
 import type { ChannelSettingsOf } from "./channel-schemas.ts";
 import { discordMessage, slackText } from "./chat-format.ts";
-import { type ChannelSender, type DeliveryReceipt, rejected, undeliverable } from "./sender.ts";
+import { type ChannelSender, type DeliveryReceipt, rejected, undeliverable } from "./channel-sender.ts";
 
 export interface HttpSenderOptions {
   timeoutMs: number;

@@ -1,9 +1,10 @@
 // The notification channels' HTTP routes, mounted at /api/v1/notification-channels behind the
 // admin guard: create, list, read, update (secrets kept unless given), delete, and test.
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { VantageError } from "../errors.ts";
-import { readJsonBody } from "../http/index.ts";
+import { pathId, readJsonBody } from "../http/index.ts";
 import { createChannelSchema, updateChannelSchemas } from "./channel-schemas.ts";
+import { channelNotFound } from "./channel-store.ts";
 import { NotificationService, type NotificationServiceOptions } from "./notification-service.ts";
 
 /** Names of whatever sends through the channel, named by its name or (when given) its id: the automations' notify steps. */
@@ -18,6 +19,9 @@ function channelInUse(name: string, users: readonly string[], change: string): V
   );
 }
 
+/** The channel that `:id` names, in lower case; a malformed id is an unknown one. */
+const channelIdOf = (c: Context): string => pathId(c, "id", channelNotFound);
+
 export function createNotificationChannelRoutes(options: NotificationServiceOptions | { service: NotificationService }, usedBy: ChannelUsers = async () => []): Hono {
   const service = "service" in options ? options.service : new NotificationService(options);
   const { channels } = service;
@@ -27,10 +31,10 @@ export function createNotificationChannelRoutes(options: NotificationServiceOpti
 
   routes.get("/", async (c) => c.json({ channels: await channels.list() }));
 
-  routes.get("/:id", async (c) => c.json(await channels.get(c.req.param("id"))));
+  routes.get("/:id", async (c) => c.json(await channels.get(channelIdOf(c))));
 
   routes.patch("/:id", async (c) => {
-    const id = c.req.param("id");
+    const id = channelIdOf(c);
     // The body's shape depends on the channel's type, which never changes.
     const { type, name } = await channels.get(id);
     const patch = await readJsonBody(c, updateChannelSchemas[type]);
@@ -43,7 +47,7 @@ export function createNotificationChannelRoutes(options: NotificationServiceOpti
   });
 
   routes.delete("/:id", async (c) => {
-    const { id, name } = await channels.get(c.req.param("id"));
+    const { id, name } = await channels.get(channelIdOf(c));
     const users = await usedBy({ id, name });
     if (users.length > 0) throw channelInUse(name, users, "deleting it");
     await channels.remove(id);
@@ -51,7 +55,7 @@ export function createNotificationChannelRoutes(options: NotificationServiceOpti
   });
 
   // 200 whether or not the delivery worked: the request itself succeeded, `ok` says the rest.
-  routes.post("/:id/test", async (c) => c.json(await service.test(c.req.param("id"))));
+  routes.post("/:id/test", async (c) => c.json(await service.test(channelIdOf(c))));
 
   return routes;
 }

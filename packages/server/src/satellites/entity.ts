@@ -3,7 +3,7 @@
 import type { EntityChanged } from "@vantage/protocol";
 import { z } from "zod";
 import type { EntityRead, SqlClient } from "../entities/index.ts";
-import type { SatelliteTriggerPayload } from "./automations.ts";
+import type { SatelliteTriggerPayload } from "./triggers.ts";
 import { computeStatus } from "./status.ts";
 
 export const SATELLITE_CONNECTION_ENTITY_KIND = "satellite-connection";

@@ -1,7 +1,7 @@
 // Satellites: the registry (table, admin API, tokens, revocations), the satellite-connection
 // entity and its triggers.
 export { SatelliteService } from "./service.ts";
-export { satelliteTriggers } from "./automations.ts";
+export { satelliteTriggers } from "./triggers.ts";
 export { SatelliteRegistry } from "./registry.ts";
 export { createSatelliteRoutes } from "./registry-routes.ts";
 export { createHeartbeatBuffer } from "./heartbeat-buffer.ts";
@@ -12,3 +12,5 @@ export { createSatelliteGateway } from "./gateway/index.ts";
 export type { AssignmentsFor, AuthenticatedSatellite, ResultSink, SatelliteGateway, SatelliteSession, SessionObserver } from "./gateway/index.ts";
 export { parseProfileChange, SATELLITE_PROFILE_CHANGED_CHANNEL } from "./profile-changes.ts";
 export type { SatelliteProfile } from "./profile-changes.ts";
+export { startSatellites } from "./start.ts";
+export type { SatelliteChecks, SatellitesModule, SatellitesOptions } from "./start.ts";

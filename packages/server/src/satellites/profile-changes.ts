@@ -1,5 +1,6 @@
 // Profile changes: a satellite's region or tags were edited, so whichever core process holds
 // its socket recomputes the checks it must run. Broadcast through NOTIFY, sent only on commit.
+import { uuidSchema } from "@vantage/protocol";
 import { z } from "zod";
 import { parseNotice, publishNotice } from "../cluster/index.ts";
 import type { SqlClient } from "../entities/index.ts";
@@ -8,7 +9,7 @@ export const SATELLITE_PROFILE_CHANGED_CHANNEL = "vantage_satellite_profile_chan
 
 // Only the id: a holder reads the current region and tags itself (tags could outgrow a NOTIFY
 // payload, and a notice read late must not apply an older profile over a newer one).
-export const satelliteProfileChangeSchema = z.object({ satelliteId: z.string().min(1) });
+export const satelliteProfileChangeSchema = z.object({ satelliteId: uuidSchema() });
 export type SatelliteProfileChange = z.infer<typeof satelliteProfileChangeSchema>;
 
 /** What checks are assigned by: a satellite's id, region and tags. */

@@ -1,6 +1,6 @@
 // The satellite registry behind the admin API: create with a one-time token, list, read,
 // update, rotate the token, delete; and the credential check the gateway runs per hello.
-import { type Actor, type Cause, OFFLINE_THRESHOLD_MS, safeText } from "@vantage/protocol";
+import { type Actor, type Cause, canonicalUuid, OFFLINE_THRESHOLD_MS, safeText } from "@vantage/protocol";
 import DataLoader from "dataloader";
 import type pg from "pg";
 import { z } from "zod";
@@ -9,7 +9,7 @@ import { isUniqueViolation, withTransaction } from "../storage/index.ts";
 import { SATELLITE_REGISTRY_EDIT_CAUSE, type SatelliteConnectionEvent } from "./entity.ts";
 import { publishProfileChange, type SatelliteProfile } from "./profile-changes.ts";
 import { publishRevocation } from "./revocations.ts";
-import { isUuid, satelliteNameTaken, type SatelliteService } from "./service.ts";
+import { satelliteNameTaken, type SatelliteService } from "./service.ts";
 import { computeStatus, effectiveThresholdMs, type SatelliteStatus } from "./status.ts";
 import { checkSecret, generateSatelliteToken, hashToken, isSlowHash, verifyAgainstDecoy, type VerifyOptions } from "./tokens.ts";
 
@@ -30,7 +30,7 @@ export function satelliteInputSchemas(heartbeatIntervalMs: number) {
   const fields = {
     name: safeText().trim().min(1, "must not be empty").max(100, "must be at most 100 characters"),
     region: safeText().trim().min(1, "must not be empty").max(100, "must be at most 100 characters"),
-    tags: z.array(safeText().trim().min(1, "must not be empty").max(64, "must be at most 64 characters")).max(50, "at most 50 tags"),
+    tags: z.array(safeText().trim().min(1, "must not be empty").max(64, "must be at most 64 characters")).max(50, "must hold at most 50 tags"),
     /** Null (or absent at creation) means the platform default. */
     offlineThresholdMs: threshold,
   };
@@ -171,6 +171,11 @@ export interface SatelliteRegistryOptions {
   credentialsBatchWindowMs?: number;
 }
 
+/**
+ * Ids given to its methods are canonical: lower-case uuids, as the API's edge reads them
+ * (`pathId`); they are entity ids, which compare as text. Only `verifyCredentials`, which
+ * the gateway calls with an id as a satellite wrote it, reads one itself.
+ */
 export class SatelliteRegistry {
   private readonly pool: pg.Pool;
   private readonly satellites: SatelliteService;
@@ -211,7 +216,7 @@ export class SatelliteRegistry {
   }
 
   async get(id: string): Promise<SatelliteView> {
-    const row = isUuid(id) ? (await this.pool.query<ViewRow>(SELECT_ONE, [id])).rows[0] : undefined;
+    const row = (await this.pool.query<ViewRow>(SELECT_ONE, [id])).rows[0];
     if (!row) throw satelliteNotFound(id);
     return toView(row, this.now());
   }
@@ -222,7 +227,6 @@ export class SatelliteRegistry {
    * connected has no state and records nothing.
    */
   async update(id: string, patch: UpdateSatelliteRequest, context: RegistryContext): Promise<SatelliteView> {
-    if (!isUuid(id)) throw satelliteNotFound(id);
     let updated: ViewRow | undefined;
     try {
       await this.satellites.connection.mutate({
@@ -255,13 +259,12 @@ export class SatelliteRegistry {
 
   /** The region and tags of these satellites (unknown ids are left out), in one query. */
   async profiles(ids: readonly string[]): Promise<SatelliteProfile[]> {
-    const { rows } = await this.pool.query<SatelliteProfile>(SELECT_PROFILES, [ids.filter(isUuid)]);
+    const { rows } = await this.pool.query<SatelliteProfile>(SELECT_PROFILES, [ids]);
     return rows;
   }
 
   /** Replaces the token; the old one stops working at once and its live socket is closed. */
   async rotateToken(id: string): Promise<{ id: string; token: string }> {
-    if (!isUuid(id)) throw satelliteNotFound(id);
     const token = generateSatelliteToken();
     const tokenHash = hashToken(token);
     await withTransaction(this.pool, async (tx) => {
@@ -277,7 +280,6 @@ export class SatelliteRegistry {
    * with connection state gets a tombstone (which fires no trigger); one without records nothing.
    */
   async remove(id: string, context: RegistryContext): Promise<void> {
-    if (!isUuid(id)) throw satelliteNotFound(id);
     await this.satellites.connection.remove({
       id,
       actor: context.actor,
@@ -298,7 +300,9 @@ export class SatelliteRegistry {
    * its hash replaced by the token's SHA-256 once it verified, so each satellite pays scrypt once.
    */
   async verifyCredentials(satelliteId: string, token: string, options: VerifyOptions = {}): Promise<SatelliteCredentials | null | "refused"> {
-    const row = isUuid(satelliteId) ? await this.credentials.load(satelliteId.toLowerCase()) : undefined;
+    // Reached from the gateway with the hello's id as the satellite wrote it.
+    const id = canonicalUuid(satelliteId);
+    const row = id === undefined ? undefined : await this.credentials.load(id);
     if (!row) return verifyAgainstDecoy(token).then(() => null);
     const verdict = await checkSecret(token, row.token_hash, options);
     if (verdict !== "valid") return verdict === "refused" ? "refused" : null;

@@ -16,6 +16,14 @@ export const AdvisoryLock = {
   jobLeaseSweeper: 4,
   /** Held (session-scoped) by the one active run retention pruner. */
   runRetention: 5,
+  /** Held (session-scoped) by the one active check-result partition maintainer (ahead-creation and retention). */
+  checkResultPartitions: 6,
+  /** Held (session-scoped) by the one active check-result rollup worker. */
+  checkRollups: 7,
+  /** Held (transaction-scoped) while a check-result partition is created: two creators never race on one name. */
+  checkPartitionCreate: 8,
+  /** Held (transaction-scoped) by every rollup pass: two passes never rebuild one hour from different minutes. */
+  checkRollupPass: 9,
 } as const;
 
 // Hashed keys are one bigint, `hashtextextended(text, 0)`: PostgreSQL keeps that key space

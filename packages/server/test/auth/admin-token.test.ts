@@ -1,3 +1,4 @@
+// The admin token: generated once (two processes agree), stored only as a hash, a configured one wins, and verification pays scrypt once per token.
 import { scrypt } from "node:crypto";
 import type pg from "pg";
 import { pino } from "pino";

@@ -1,3 +1,4 @@
+// The client address a limiter counts: the TCP peer, or behind trusted proxies the rightmost untrusted X-Forwarded-For or Forwarded hop.
 import { describe, expect, it } from "vitest";
 import { createClientAddressOf } from "../../src/auth/index.ts";
 

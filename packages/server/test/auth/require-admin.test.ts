@@ -1,3 +1,4 @@
+// The admin guard on /api/v1: 401 without the token, 429 past the failed-login limit (never for a valid token), body limits after auth.
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import { type AdminTokenVerifier, createClientAddressOf, type FailureLimit } from "../../src/auth/index.ts";

@@ -1,3 +1,4 @@
+// Change derivers: event ids united per kind, a throwing deriver skipped, and at most one payload mapper per kind.
 import { SYSTEM_ACTOR, type EntityChanged } from "@vantage/protocol";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";

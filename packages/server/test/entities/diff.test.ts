@@ -1,3 +1,4 @@
+// The canonical diff of entity states: key order, undefined and null do not count as changes; creates and tombstones change every field.
 import { describe, expect, it } from "vitest";
 import { canonicalJson, diffStates } from "../../src/entities/diff.ts";
 

@@ -1,3 +1,4 @@
+// The live feed publishes a change committed through one instance to another, even one too large for a NOTIFY payload.
 import { SYSTEM_ACTOR, type EntityChanged } from "@vantage/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLiveFeed, type LiveFeed } from "../../src/entities/index.ts";

@@ -1,3 +1,4 @@
+// Entity mutations: each change recorded with actor, cause and transitions in the owner's transaction, or nothing; concurrent ones serialized.
 import { SYSTEM_ACTOR, type Actor } from "@vantage/protocol";
 import { z } from "zod";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,3 +1,4 @@
+// The entity router delivers every committed change once, in order per entity, across late commits, rollbacks, refusing sinks and leader death.
 import { SYSTEM_ACTOR } from "@vantage/protocol";
 import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";

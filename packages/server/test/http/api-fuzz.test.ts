@@ -1,3 +1,4 @@
+// A few thousand hostile requests to every route: never a 5xx, and no heap growth.
 import { randomUUID } from "node:crypto";
 import v8 from "node:v8";
 import vm from "node:vm";
@@ -8,7 +9,7 @@ import { stringify as toYaml } from "yaml";
 import { findFreePort } from "../../src/storage/embedded-postgres.ts";
 import { TEST_ADMIN_TOKEN } from "../support/api-app.ts";
 import { createTestDatabase } from "../support/database.ts";
-import { createFullApiApp } from "../support/full-api-app.ts";
+import { createFullApiApp, type FullApiApp } from "../support/full-api-app.ts";
 import { startTestInstance, type TestInstance } from "../support/instance.ts";
 
 // Fixed seed, bounded runs: a failure prints the counterexample and reproduces exactly.
@@ -18,6 +19,7 @@ const RUNS = 2_000;
 const HEAP_GROWTH_BOUND_BYTES = 64 * 1024 * 1024;
 
 let instance: TestInstance;
+let api: FullApiApp;
 let app: Hono;
 /** Ids of rows that exist (the fuzzer also uses them in other cases and mangles them). */
 const real = { satellite: "", channel: "", automation: "", run: "" };
@@ -27,7 +29,8 @@ let refusedOrigin = "";
 beforeAll(async () => {
   const { url } = await createTestDatabase();
   instance = await startTestInstance(url, "api-fuzz");
-  app = await createFullApiApp(instance);
+  api = await createFullApiApp(instance);
+  app = api.app;
   refusedOrigin = `http://127.0.0.1:${await findFreePort()}`;
   for (const kind of ["satellite", "channel", "automation"] as const) await createFixture(kind);
 });
@@ -52,6 +55,7 @@ async function replaceDeleted(request: FuzzRequest, status: number): Promise<voi
 }
 
 afterAll(async () => {
+  await api?.stop();
   await instance?.stop();
 });
 

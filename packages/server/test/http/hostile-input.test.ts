@@ -1,3 +1,4 @@
+// Request bodies at the edge: nesting and size limits for JSON and YAML (aliases too), and NUL characters or lone surrogates refused at their path.
 import { HEARTBEAT_INTERVAL_MS } from "@vantage/protocol";
 import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -6,19 +7,22 @@ import { createChannelSchema } from "../../src/notifications/channel-schemas.ts"
 import { satelliteInputSchemas } from "../../src/satellites/registry.ts";
 import { type Answer, callApi, createApiApp, TEST_ADMIN_TOKEN } from "../support/api-app.ts";
 import { createTestDatabase } from "../support/database.ts";
-import { createFullApiApp } from "../support/full-api-app.ts";
+import { createFullApiApp, type FullApiApp } from "../support/full-api-app.ts";
 import { startTestInstance, type TestInstance } from "../support/instance.ts";
 
 let instance: TestInstance;
+let api: FullApiApp;
 let app: Hono;
 
 beforeAll(async () => {
   const { url } = await createTestDatabase();
   instance = await startTestInstance(url, "hostile-input");
-  app = await createFullApiApp(instance);
+  api = await createFullApiApp(instance);
+  app = api.app;
 });
 
 afterAll(async () => {
+  await api?.stop();
   await instance?.stop();
 });
 

@@ -1,6 +1,7 @@
+// Slack and Discord messages: mentions escaped or allowed as the channel says, and truncated by code points without cutting an escape or an emoji.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createNotificationSenders } from "../../src/notifications/index.ts";
-import type { Notification } from "../../src/notifications/sender.ts";
+import type { Notification } from "../../src/notifications/channel-sender.ts";
 import { type HttpReceiver, startHttpReceiver } from "../support/receivers.ts";
 
 const senders = createNotificationSenders({ timeoutMs: 5_000 });

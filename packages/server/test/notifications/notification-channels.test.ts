@@ -1,3 +1,4 @@
+// Notification channels over the API: secrets encrypted at rest, updates and deletes, delivery to loopback receivers of each type, failures.
 import type { Hono } from "hono";
 import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import packageJson from "../../package.json" with { type: "json" };
@@ -158,7 +159,7 @@ describe("creating and reading channels", () => {
   it("refuses an unknown type, naming the type field", async () => {
     const answer = await call("POST", "", { name: "pager", type: "pagerduty", config: {} });
     expect(answer.status).toBe(400);
-    expect(answer.body).toMatchObject({ error: { details: { issues: [{ path: "type", message: "must be one of webhook, slack, discord, email" }] } } });
+    expect(answer.body).toMatchObject({ error: { details: { issues: [{ path: "type", message: "type must be one of webhook, slack, discord, email" }] } } });
   });
 
   it("refuses a second channel with the same name with 409", async () => {

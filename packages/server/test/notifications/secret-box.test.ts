@@ -1,3 +1,4 @@
+// The secret box seals values so only the same key and record open them, and the secret key is read and refused without being echoed.
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";

@@ -1,3 +1,4 @@
+// The satellite-connection entity: edges derive exactly their trigger events, payloads every satellite trigger accepts, state read from rows.
 import { type EntityChanged, OFFLINE_THRESHOLD_MS } from "@vantage/protocol";
 import { describe, expect, it, vi } from "vitest";
 import type { SqlClient } from "../../src/entities/index.ts";
@@ -14,7 +15,7 @@ import {
   satelliteConnectionStateSchema,
   toSatelliteConnectionState,
 } from "../../src/satellites/entity.ts";
-import { satelliteTriggers } from "../../src/satellites/automations.ts";
+import { satelliteTriggers } from "../../src/satellites/triggers.ts";
 
 const SATELLITE_ID = "0b4f3c5e-8d7a-4e39-9a51-3c2d1e0f9a8b";
 const NOW = Date.parse("2025-01-01T12:00:00.000Z");

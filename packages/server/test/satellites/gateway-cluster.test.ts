@@ -1,3 +1,4 @@
+// Two core instances: heartbeat_lost reported exactly once, by any instance, and a stale close never disconnects a newer connection.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase } from "../support/database.ts";
 import { connectFakeSatellite } from "../support/fake-satellite.ts";

@@ -1,3 +1,4 @@
+// The gateway as the core wires it: served with the configured heartbeat interval, counted in /metrics, and its satellites handed over on stop.
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../../src/log.ts";

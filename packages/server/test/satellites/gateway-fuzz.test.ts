@@ -1,3 +1,4 @@
+// The gateway under fast-check's hostile frames and hellos: an error frame or a close, never a crash, a welcome or unbounded memory.
 import { randomUUID } from "node:crypto";
 import fc from "fast-check";
 import { type Assignment, MAX_FRAME_BYTES, satelliteFrameSchema } from "@vantage/protocol";

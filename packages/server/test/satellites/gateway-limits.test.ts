@@ -1,3 +1,4 @@
+// The gateway's bounds: misbehaving satellites cut off, sockets before their welcome capped and unread once rejected, the failed-login limit.
 import { randomUUID } from "node:crypto";
 import type { Socket } from "node:net";
 import { type Assignment, MAX_HELLO_FRAME_BYTES } from "@vantage/protocol";

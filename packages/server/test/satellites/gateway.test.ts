@@ -1,3 +1,4 @@
+// The satellite gateway over a real WebSocket: welcome and edges, bad credentials and frames refused, results acknowledged, revocations.
 import { randomUUID } from "node:crypto";
 import { type Assignment, MAX_FRAME_BYTES, type ResultFrame } from "@vantage/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

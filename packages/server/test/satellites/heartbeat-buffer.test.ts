@@ -1,3 +1,4 @@
+// Heartbeats written many to one statement, only for the owning session, recovering lost satellites and surviving a failed flush.
 import { randomUUID } from "node:crypto";
 import { OFFLINE_THRESHOLD_MS } from "@vantage/protocol";
 import type pg from "pg";

@@ -1,3 +1,4 @@
+// The heartbeat monitor records each expiry once, however many sweeps or instances, on one instance at a time that another takes over.
 import { randomUUID } from "node:crypto";
 import { OFFLINE_THRESHOLD_MS } from "@vantage/protocol";
 import type pg from "pg";

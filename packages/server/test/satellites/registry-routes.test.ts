@@ -1,3 +1,4 @@
+// The satellites API: create (token shown once), list, patch, rotate the token, delete, with errors at their paths.
 import { randomUUID } from "node:crypto";
 import { HEARTBEAT_INTERVAL_MS, OFFLINE_THRESHOLD_MS, SATELLITE_TOKEN_PATTERN } from "@vantage/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,3 +1,4 @@
+// Satellite credentials checked by SHA-256 (hellos batched into one query, scrypt tokens upgraded once), and revocations delivered only on commit.
 import { createHash, randomUUID, scrypt } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { SatelliteRegistry, SatelliteService } from "../../src/satellites/index.ts";

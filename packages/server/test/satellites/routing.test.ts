@@ -1,3 +1,4 @@
+// Satellite lifecycle edges go through the router once each, with payloads their triggers accept.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RoutedChange } from "../../src/entities/index.ts";

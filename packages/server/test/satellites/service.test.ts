@@ -1,3 +1,4 @@
+// SatelliteService's edges (connect, disconnect, heartbeat lost, recovered), each recorded once and only for the owning session, and the expiry query on its index.
 import { randomUUID } from "node:crypto";
 import { OFFLINE_THRESHOLD_MS, SYSTEM_ACTOR } from "@vantage/protocol";
 import pg from "pg";
@@ -5,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createEntityRegistry, type EntityRegistry } from "../../src/entities/index.ts";
 import { isVantageError } from "../../src/errors.ts";
 import { silentLogger } from "../../src/log.ts";
-import { satelliteTriggers } from "../../src/satellites/automations.ts";
+import { satelliteTriggers } from "../../src/satellites/triggers.ts";
 import { SATELLITE_CONNECTED_EVENT, SATELLITE_HEARTBEAT_LOST_EVENT } from "../../src/satellites/entity.ts";
 import { SatelliteService } from "../../src/satellites/service.ts";
 import { createPool } from "../../src/storage/index.ts";

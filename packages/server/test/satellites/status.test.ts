@@ -1,3 +1,4 @@
+// computeStatus, the one presence rule: online up to exactly the satellite's own threshold, offline past it or without a heartbeat.
 import { OFFLINE_THRESHOLD_MS } from "@vantage/protocol";
 import { describe, expect, it } from "vitest";
 import { computeStatus, effectiveThresholdMs } from "../../src/satellites/status.ts";

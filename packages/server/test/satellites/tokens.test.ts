@@ -1,3 +1,4 @@
+// Satellite tokens: their format, stored as SHA-256 (older scrypt hashes still verify), and a decoy check as costly as a real one.
 import { createHash, randomBytes, scrypt, scryptSync } from "node:crypto";
 import { SATELLITE_TOKEN_PATTERN } from "@vantage/protocol";
 import { describe, expect, it, vi } from "vitest";

@@ -1,9 +1,10 @@
-// The HTTP app with the admin API as API tests need it (no socket: app.request()), and one
-// way to call it, so every API test speaks to the app the same way.
+// The core's HTTP app with the admin API as API tests need it (no socket: app.request()), and
+// one way to call it, so every API test speaks to the app the same way.
 import type { Hono } from "hono";
 import type pg from "pg";
 import { createAdminTokenVerifier, ensureAdminToken } from "../../src/auth/index.ts";
-import { createApp } from "../../src/http/app.ts";
+import { createCoreApp } from "../../src/core-app.ts";
+import type { CoreModule } from "../../src/core-module.ts";
 import { createMetrics } from "../../src/http/metrics.ts";
 import { silentLogger } from "../../src/log.ts";
 
@@ -15,16 +16,22 @@ export interface Answer<Body = Record<string, unknown>> {
   text: string;
 }
 
-/** Stores TEST_ADMIN_TOKEN as the admin token and mounts `routes` under /api/v1. */
-export async function createApiApp(pool: pg.Pool, routes: Record<string, Hono>): Promise<Hono> {
+/** Stores TEST_ADMIN_TOKEN as the admin token and serves the modules' routes as the core does. */
+export async function createModulesApp(pool: pg.Pool, modules: ReadonlyArray<Pick<CoreModule, "routes">>): Promise<Hono> {
   await ensureAdminToken({ pool, logger: silentLogger(), configuredToken: TEST_ADMIN_TOKEN });
-  return createApp({
+  return createCoreApp({
     logger: silentLogger(),
     metrics: createMetrics({ collectProcessMetrics: false }),
     readiness: async () => ({ ready: true, checks: {} }),
     instanceId: "test-instance",
-    api: { verifyAdmin: createAdminTokenVerifier({ pool }), routes },
+    verifyAdmin: createAdminTokenVerifier({ pool }),
+    modules,
   });
+}
+
+/** The same app serving just `routes`, by mount path under /api/v1. */
+export function createApiApp(pool: pg.Pool, routes: Record<string, Hono>): Promise<Hono> {
+  return createModulesApp(pool, [{ routes }]);
 }
 
 /** One request as the admin (or with `token`; null sends none); a string body is sent as is. */

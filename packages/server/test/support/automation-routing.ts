@@ -4,15 +4,16 @@
 
 const LOST = "satellite.heartbeat_lost";
 import { randomBytes, randomUUID } from "node:crypto";
-import { type AutomationIndex, AutomationStore, createAutomationIndex, createAutomationSink } from "../../src/automations/index.ts";
-import type { AutomationView } from "../../src/automations/definitions/automation-store.ts";
-import { compileAutomation } from "../../src/automations/definitions/compile-automation.ts";
+import type { AutomationIndex } from "../../src/automations/index.ts";
+import { AutomationStore, type AutomationView } from "../../src/automations/definitions/automation-store.ts";
+import { createAutomationIndex } from "../../src/automations/routing/automation-index.ts";
+import { createAutomationSink } from "../../src/automations/routing/automation-sink.ts";
 import type { SecretBox } from "../../src/crypto/index.ts";
 import { createSecretBox } from "../../src/crypto/secret-box.ts";
 import { silentLogger } from "../../src/log.ts";
 import { SatelliteService } from "../../src/satellites/index.ts";
 import { createSignal, startTestInstance, type TestInstance, waitFor } from "./instance.ts";
-import { satelliteCompileOptions } from "./compile-options.ts";
+import { satelliteCompiler } from "./satellite-compiler.ts";
 
 export interface AutomationRouting {
   core: TestInstance;
@@ -30,11 +31,12 @@ export interface AutomationRouting {
 
 /** `onReload` also hears index reloads; the satellites run on the fixture's own clock. */
 export async function startAutomationRouting(url: string, name: string, options: { onReload?: () => void } = {}): Promise<AutomationRouting> {
-  const compile = satelliteCompileOptions();
   let clock = Date.parse("2026-11-27T12:00:00.000Z");
   const reloaded = createSignal();
   const core = await startTestInstance(url, name);
   const service = new SatelliteService({ pool: core.pool, entities: core.entities, now: () => clock });
+  // Over the kinds the instance defines, as a core's compiler is.
+  const compile = satelliteCompiler(core.entities);
   const box = createSecretBox(randomBytes(32));
   const store = new AutomationStore(core.pool, box);
   const onReload = () => {
@@ -52,7 +54,7 @@ export async function startAutomationRouting(url: string, name: string, options:
     box,
     index,
     async saveAutomation(actions, extra = {}) {
-      const result = compileAutomation({ name: `${name}-${randomUUID().slice(0, 8)}`, triggers: [{ event: LOST }], actions, ...extra }, compile);
+      const result = compile.compiler.compile({ name: `${name}-${randomUUID().slice(0, 8)}`, triggers: [{ event: LOST }], actions, ...extra });
       if (!result.ok) throw new Error(JSON.stringify(result.errors));
       const view = await store.create(result.compiled);
       await waitFor(() => index.lookup(LOST).some((match) => match.automation.id === view.id), reloaded.subscribe, 5_000, `${view.name} in the index`);

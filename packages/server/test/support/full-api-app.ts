@@ -1,29 +1,32 @@
-// Every /api/v1 route of the core, mounted as main.ts mounts them, over one test instance:
-// for tests of the API's edge that must reach every route (hostile input, fuzzing).
-import { randomBytes } from "node:crypto";
-import { HEARTBEAT_INTERVAL_MS } from "@vantage/protocol";
+// Every /api/v1 route of the core over one test instance: the modules started by their own
+// start functions and served by the core's app, as startCore does — for tests of the API's
+// edge that must reach every route (hostile input, fuzzing).
 import type { Hono } from "hono";
-import { AutomationStore, createAutomationRoutes, createTriggerRoutes } from "../../src/automations/index.ts";
-import { createSecretBox } from "../../src/crypto/secret-box.ts";
-import { createNotificationChannelRoutes, createNotificationSenders, NotificationService } from "../../src/notifications/index.ts";
-import { createSatelliteRoutes, SatelliteRegistry, SatelliteService } from "../../src/satellites/index.ts";
-import { satelliteCompileOptions } from "./compile-options.ts";
-import { createApiApp } from "./api-app.ts";
+import { startAutomations } from "../../src/automations/index.ts";
+import { startChecks } from "../../src/checks/index.ts";
+import { startNotifications } from "../../src/notifications/index.ts";
+import { startSatellites } from "../../src/satellites/index.ts";
+import { createModulesApp } from "./api-app.ts";
 import type { TestInstance } from "./instance.ts";
+import { testModuleDeps } from "./module-deps.ts";
 
-/** The whole admin API over `instance`; notification tests time out fast (their targets are loopback ports). */
-export async function createFullApiApp(instance: TestInstance, now: () => number = Date.now): Promise<Hono> {
-  const { pool, entities } = instance;
-  const box = createSecretBox(randomBytes(32));
-  const satellites = new SatelliteService({ pool, entities, now });
-  const registry = new SatelliteRegistry({ pool, satellites, now });
-  const notifications = new NotificationService({ pool, box, senders: createNotificationSenders({ timeoutMs: 1_000, now }) });
-  const automationStore = new AutomationStore(pool, box);
-  const { triggers, entityKinds } = satelliteCompileOptions();
-  return createApiApp(pool, {
-    "/satellites": createSatelliteRoutes({ registry, heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS }),
-    "/notification-channels": createNotificationChannelRoutes({ service: notifications }, (channel) => automationStore.namesNotifying(channel)),
-    "/automations": createAutomationRoutes({ pool, box, notifications, triggers, entityKinds }),
-    "/triggers": createTriggerRoutes({ triggers }),
-  });
+export interface FullApiApp {
+  app: Hono;
+  /** Stops what the modules started (the automation index); call before the instance stops. */
+  stop(): Promise<void>;
+}
+
+/** The whole admin API over `instance`; notifications time out fast (their targets are loopback ports). */
+export async function createFullApiApp(instance: TestInstance, now: () => number = Date.now): Promise<FullApiApp> {
+  const { deps, stop } = testModuleDeps(instance, { now });
+  try {
+    const satellites = await startSatellites(deps);
+    const notifications = await startNotifications(deps, { deliveryTimeoutMs: 1_000 });
+    const checks = await startChecks(deps, { satellites });
+    const automations = await startAutomations(deps, { notifications });
+    return { app: await createModulesApp(instance.pool, [satellites, notifications, checks, automations]), stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }

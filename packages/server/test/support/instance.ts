@@ -10,6 +10,8 @@ import { createPool } from "../../src/storage/index.ts";
 
 export interface TestInstance {
   name: string;
+  /** The database's connection string. */
+  url: string;
   pool: pg.Pool;
   hub: NotificationHub;
   entities: EntityRegistry;
@@ -31,6 +33,7 @@ export async function startTestInstance(
   let stopped: Promise<void> | undefined;
   return {
     name,
+    url,
     pool,
     hub,
     entities,

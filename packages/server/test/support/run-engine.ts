@@ -3,11 +3,11 @@
 // was stored) and every execution, all stopped after the test.
 import { randomBytes } from "node:crypto";
 import { afterEach, beforeEach, expect } from "vitest";
-import { createAutomationWorker, createRunExecutor, createTimerFiring } from "../../src/automations/index.ts";
+import { type AutomationWorker, createAutomationWorker } from "../../src/automations/execution/automation-worker.ts";
+import { createRunExecutor, type RunEvent, type RunExecutor } from "../../src/automations/execution/run-executor.ts";
+import { createTimerFiring } from "../../src/automations/routing/trigger-timers.ts";
 import type { AutomationView } from "../../src/automations/definitions/automation-store.ts";
-import type { AutomationWorker } from "../../src/automations/execution/automation-worker.ts";
 import { listRuns, type RunView } from "../../src/automations/runs/automation-runs.ts";
-import type { RunEvent, RunExecutor } from "../../src/automations/execution/run-executor.ts";
 import { createSecretBox } from "../../src/crypto/secret-box.ts";
 import { silentLogger } from "../../src/log.ts";
 import { createNotificationSenders, NotificationService } from "../../src/notifications/index.ts";
@@ -15,9 +15,9 @@ import { type HttpReceiver, startHttpReceiver } from "./receivers.ts";
 import { createTestDatabase, type TestDatabase } from "./database.ts";
 import { createSignal, type TestInstance } from "./instance.ts";
 import { type AutomationRouting, startAutomationRouting } from "./automation-routing.ts";
-import { satelliteCompileOptions } from "./compile-options.ts";
+import { satelliteCompiler } from "./satellite-compiler.ts";
 
-const options = satelliteCompileOptions();
+const options = satelliteCompiler();
 
 /** A stored outcome, and when (Date.now()) the executor reported it. */
 export type TimedEvent = RunEvent & { at: number };

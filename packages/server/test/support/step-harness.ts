@@ -2,12 +2,11 @@
 // executes it, without PostgreSQL or the job queue: attempts are counted in memory, retry pauses only recorded.
 import type { JsonValue } from "@vantage/protocol";
 import { pino } from "pino";
-import { compileAutomation } from "../../src/automations/definitions/compile-automation.ts";
 import type { EvaluationContext } from "../../src/automations/expressions/index.ts";
 import type { ActionModule, LeafKind, StepOutcome } from "../../src/automations/execution/actions/step.ts";
 import { createActionModules } from "../../src/automations/execution/run-executor.ts";
 import type { NotificationService } from "../../src/notifications/index.ts";
-import { contextOf, satelliteCompileOptions } from "./compile-options.ts";
+import { contextOf, satelliteCompiler } from "./satellite-compiler.ts";
 
 export interface StepHarnessOptions {
   /** What the step's templates see; a `satellite.heartbeat_lost` of sat-1 by default. */
@@ -41,7 +40,7 @@ const noNotifications = new Proxy({} as NotificationService, {
 
 /** Compiles `action` (as a definition writes it) in a one-step automation and runs that step once. */
 export async function runStep(action: Record<string, unknown>, options: StepHarnessOptions = {}): Promise<StepRun> {
-  const result = compileAutomation({ name: "step harness", triggers: [{ event: "satellite.heartbeat_lost" }], actions: [action] }, satelliteCompileOptions());
+  const result = satelliteCompiler().compiler.compile({ name: "step harness", triggers: [{ event: "satellite.heartbeat_lost" }], actions: [action] });
   if (!result.ok) throw new Error(`the step does not compile: ${JSON.stringify(result.errors)}`);
   const compiled = result.compiled.actions[0]!;
   const modules = createActionModules(options.notifications ?? noNotifications);

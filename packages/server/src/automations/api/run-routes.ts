@@ -1,15 +1,16 @@
 // The runs of one automation over HTTP, under /api/v1/automations/:id: a run's trace (its
 // trigger, condition verdicts and every step), cancelling an active run, and starting a run
 // by hand. A manual run is only recorded and enqueued here; a worker executes it.
-import { Hono } from "hono";
+import { type ErrorCode, type Issue, issueAt, validateInput } from "@vantage/protocol";
+import { type Context, Hono } from "hono";
 import type pg from "pg";
 import { z } from "zod";
-import { VantageError } from "../../errors.ts";
-import { type InputIssue, readJsonBody, toInputIssues } from "../../http/index.ts";
+import { invalidInput, VantageError } from "../../errors.ts";
+import { readJsonBody } from "../../http/index.ts";
 import { withTransaction } from "../../storage/index.ts";
-import { type DecisionKey, getRun, MANUAL_TRIGGER_ID, type RunView } from "../runs/automation-runs.ts";
+import { type DecisionKey, getRun, MANUAL_TRIGGER_ID, type RunView, type SkipReason } from "../runs/automation-runs.ts";
 import type { AutomationStore, AutomationView } from "../definitions/automation-store.ts";
-import { isUuid } from "../definitions/ids.ts";
+import { automationIdOf, runIdOf, runNotFound } from "./path-ids.ts";
 import { cancelRun, startRun } from "../runs/run-admission.ts";
 import { listSteps } from "../runs/run-records.ts";
 import type { TriggerRegistry } from "../triggers/trigger-registry.ts";
@@ -28,51 +29,48 @@ const manualRunSchema = z.strictObject({
   contextKey: z.string().min(1).max(500).optional(),
 });
 
-function invalidBody(issues: InputIssue[]): VantageError {
-  const summary = issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ");
-  return new VantageError("invalid_input", "invalid_input", `Invalid request body: ${summary}.`, { details: { issues } });
-}
-
 /**
  * The payload as the first of the automation's trigger events whose payload schema accepts
  * it would deliver it, or why none does (each issue at its path under `payload`, naming the
  * event when the automation listens to several).
  */
-function checkManualPayload(payload: Record<string, unknown>, automation: AutomationView, triggers: RunRoutesOptions["triggers"]): { payload: unknown } | { issues: InputIssue[] } {
+function checkManualPayload(payload: Record<string, unknown>, automation: AutomationView, triggers: RunRoutesOptions["triggers"]): { payload: unknown } | { issues: Issue[] } {
   const events = [...new Set(automation.triggers.map((trigger) => trigger.event))];
-  const issues: InputIssue[] = [];
+  const issues: Issue[] = [];
   for (const event of events) {
-    const parsed = triggers.get(event)?.payloadSchema.safeParse(payload);
-    if (parsed?.success) return { payload: parsed.data };
-    const found = parsed ? toInputIssues(parsed.error) : [{ path: "", message: "is not registered on this core" }];
+    const schema = triggers.get(event)?.payloadSchema;
+    const parsed = schema ? validateInput(schema, payload, { root: "payload" }) : undefined;
+    if (parsed?.ok) return { payload: parsed.value };
+    const found = parsed ? parsed.issues : [issueAt([], `cannot be checked: the trigger event ${event} is not registered on this core`, { root: "payload" })];
     const of = events.length > 1 ? ` (as a payload of ${event})` : "";
     issues.push(...found.map((issue) => ({ path: issue.path ? `payload.${issue.path}` : "payload", message: `${issue.message}${of}` })));
   }
   return { issues };
 }
 
-function runNotFound(runId: string): VantageError {
-  return new VantageError("not_found", "run_not_found", `No run ${runId} of this automation.`);
-}
+/** The codes of a manual run its automation's mode refused: the only skips a manual run meets (it ignores enabled and conditions). */
+const REFUSED_RUN_CODES: Partial<Record<SkipReason, ErrorCode>> = { busy: "run_busy", max_runs: "run_max_runs" };
 
 export function createRunRoutes(options: RunRoutesOptions): Hono {
   const { pool, store } = options;
   const routes = new Hono();
 
-  const findRun = async (automationId: string, runId: string): Promise<RunView> => {
-    const { id } = await store.get(automationId);
-    const run = isUuid(runId) ? await getRun(pool, id, runId) : null;
+  const findRun = async (c: Context): Promise<RunView> => {
+    // The automation first: under an unknown automation, every run is unknown too.
+    const { id } = await store.get(automationIdOf(c));
+    const runId = runIdOf(c);
+    const run = await getRun(pool, id, runId);
     if (!run) throw runNotFound(runId);
     return run;
   };
 
   routes.get("/:id/runs/:runId", async (c) => {
-    const run = await findRun(c.req.param("id"), c.req.param("runId"));
+    const run = await findRun(c);
     return c.json({ run, steps: await listSteps(pool, run.id) });
   });
 
   routes.post("/:id/runs/:runId/cancel", async (c) => {
-    const run = await findRun(c.req.param("id"), c.req.param("runId"));
+    const run = await findRun(c);
     const cancelled = await withTransaction(pool, (tx) => cancelRun(tx, run.id, "cancelled through the API"));
     if (!cancelled) throw new VantageError("conflict", "run_not_active", `Run ${run.id} is ${run.status}; only a queued, pending or running run can be cancelled.`);
     return c.json({ run: await getRun(pool, run.automationId, run.id) });
@@ -80,19 +78,20 @@ export function createRunRoutes(options: RunRoutesOptions): Hono {
 
   // Conditions are not evaluated (an operator asked for this run); the mode still applies.
   routes.post("/:id/run", async (c) => {
+    const automationId = automationIdOf(c);
     // No body at all is a run with an empty payload (Hono caches the text for the JSON read).
     const body = (await c.req.text()).trim() === "" ? manualRunSchema.parse({}) : await readJsonBody(c, manualRunSchema);
-    const automation = await store.get(c.req.param("id"));
+    const automation = await store.get(automationId);
     if (body.contextKey !== undefined && automation.concurrency !== "context") {
-      throw invalidBody([{ path: "contextKey", message: "only an automation with concurrency: context has contexts" }]);
+      throw invalidInput([{ path: "contextKey", message: "only an automation with concurrency: context has contexts" }]);
     }
     const checked = body.payload === undefined ? { payload: {} } : checkManualPayload(body.payload, automation, options.triggers);
-    if ("issues" in checked) throw invalidBody(checked.issues);
+    if ("issues" in checked) throw invalidInput(checked.issues);
     const key: DecisionKey = { automationId: automation.id, automationVersion: automation.version, triggerId: MANUAL_TRIGGER_ID, triggerEvent: MANUAL_TRIGGER_ID, changeId: null };
     const trigger = { event: MANUAL_TRIGGER_ID, triggerId: MANUAL_TRIGGER_ID, payload: checked.payload, forMs: null, change: null };
     const decision = await withTransaction(pool, (tx) => startRun(tx, key, { policy: automation, contextKey: body.contextKey ?? null, trigger, verdicts: [], evenIfDisabled: true }));
     if (decision.outcome === "skip") {
-      throw new VantageError("conflict", `run_${decision.reason}`, `The run was not started: ${String(decision.detail.message ?? decision.reason)}.`, { details: decision.detail });
+      throw new VantageError("conflict", REFUSED_RUN_CODES[decision.reason] ?? "run_not_started", `The run was not started: ${String(decision.detail.message ?? decision.reason)}.`, { details: decision.detail });
     }
     return c.json({ run: await getRun(pool, automation.id, decision.runId!) }, 202);
   });

@@ -2,14 +2,13 @@
 // kept in automation_versions), reading them back, enabling and disabling. Every write
 // NOTIFYs `vantage_automations_changed` in its own transaction.
 import { randomUUID } from "node:crypto";
-import type { AutomationDefinition } from "@vantage/protocol";
+import { type AutomationDefinition, canonicalUuid } from "@vantage/protocol";
 import type pg from "pg";
 import type { SecretBox } from "../../crypto/index.ts";
 import type { SqlClient } from "../../entities/index.ts";
 import { isVantageError, VantageError } from "../../errors.ts";
 import { isUniqueViolation, withTransaction } from "../../storage/index.ts";
 import type { CompiledAutomation } from "./compile-automation.ts";
-import { isUuid } from "./ids.ts";
 import { automationChanged } from "./read-only-fields.ts";
 import { openSecrets, redactSecrets, sealSecrets } from "./webhook-secrets.ts";
 
@@ -52,7 +51,7 @@ function toView(row: AutomationRow, secrets: Secrets = redacted): AutomationView
   return { id: row.id, ...secrets(row.definition, row.id), enabled: row.enabled, version: row.version, createdAt: row.created_at.toISOString(), updatedAt: row.updated_at.toISOString() };
 }
 
-function notFound(id: string): VantageError {
+export function automationNotFound(id: string): VantageError {
   return new VantageError("not_found", "automation_not_found", `No automation with id ${id}.`);
 }
 
@@ -128,9 +127,10 @@ export class AutomationStore {
    * `readVersion` (the version the client edited), only while that is still the stored one.
    */
   async replace(given: string, compiled: CompiledAutomation, readVersion?: number): Promise<AutomationView> {
-    if (!isUuid(given)) throw notFound(given);
-    // Secrets are bound to the id as PostgreSQL prints it (lower case), whatever case the caller wrote.
-    const id = given.toLowerCase();
+    // Secrets are bound to the id as PostgreSQL prints it (lower case): another spelling would
+    // seal what no read can open, so this one method keeps the edge's rule, whoever calls it.
+    const id = canonicalUuid(given);
+    if (id === undefined) throw automationNotFound(given);
     const parts = storedParts(compiled, this.box, id);
     try {
       const sql = `UPDATE automations SET name = $2, definition = $3, enabled = $4, trigger_events = $5, version = version + 1, updated_at = now()
@@ -144,12 +144,10 @@ export class AutomationStore {
   }
 
   async setEnabled(id: string, enabled: boolean): Promise<AutomationView> {
-    if (!isUuid(id)) throw notFound(id);
     return this.write(id, enabled ? "enabled" : "disabled", `UPDATE automations SET enabled = $2, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`, [enabled]);
   }
 
   async remove(id: string): Promise<void> {
-    if (!isUuid(id)) throw notFound(id);
     await this.write(id, "deleted", `DELETE FROM automations WHERE id = $1 RETURNING ${COLUMNS}`, []);
   }
 
@@ -198,9 +196,8 @@ export class AutomationStore {
   }
 
   private async row(id: string): Promise<AutomationRow> {
-    if (!isUuid(id)) throw notFound(id);
     const { rows } = await this.pool.query<AutomationRow>(`SELECT ${COLUMNS} FROM automations WHERE id = $1`, [id]);
-    if (!rows[0]) throw notFound(id);
+    if (!rows[0]) throw automationNotFound(id);
     return rows[0];
   }
 
@@ -208,7 +205,7 @@ export class AutomationStore {
   private async write(id: string, op: AutomationChangeOp, sql: string, params: unknown[], also?: (tx: SqlClient, row: AutomationRow) => Promise<void>): Promise<AutomationView> {
     return withTransaction(this.pool, async (tx) => {
       const { rows } = await tx.query<AutomationRow>(sql, [id, ...params]);
-      if (!rows[0]) throw notFound(id);
+      if (!rows[0]) throw automationNotFound(id);
       await also?.(tx, rows[0]);
       await notify(tx, { id, op });
       return toView(rows[0]);

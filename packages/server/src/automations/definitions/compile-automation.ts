@@ -2,21 +2,26 @@
 // at its path: schema problems first, then unknown triggers, bad paths, templates, regexes.
 import {
   type Action,
-  type ActionsByKind,
+  type ActionKind,
+  type ActionSpecs,
+  type ActionWith,
+  actionKind,
   type AutomationDefinition,
   automationDefinitionSchema,
   type Condition,
   durationMs,
+  forEachAction,
   type JsonValue,
+  mapActions,
   type NotifyAction,
+  type Issue,
+  validateInput,
   type WebhookAction,
 } from "@vantage/protocol";
-import type { z } from "zod";
-import { toInputIssues } from "../../http/index.ts";
 import { allOf, type ConditionChecker, compileConditions, compileCondition } from "./compile-condition.ts";
-import { type AutomationIssue, type CompileScope, compileTemplate, triggerSchemaFor } from "./compile-scope.ts";
+import { type CompileScope, compileTemplate, triggerSchemaFor } from "./compile-scope.ts";
 import type { Template } from "../expressions/index.ts";
-import { type JsonSchema, type TriggerRegistry, toOutputJsonSchema } from "../triggers/trigger-registry.ts";
+import type { JsonSchema, TriggerRegistry } from "../triggers/trigger-registry.ts";
 
 export interface CompiledTrigger {
   /** The trigger's own id, or `trigger-<index>` when the definition gives none. */
@@ -67,12 +72,13 @@ export interface CompiledAutomation {
   actions: CompiledAction[];
 }
 
-export type CompileResult = { ok: true; compiled: CompiledAutomation } | { ok: false; errors: AutomationIssue[] };
+export type CompileResult = { ok: true; compiled: CompiledAutomation } | { ok: false; errors: Issue[] };
 
+/** What a definition compiles against: built by the automation compiler, from the registries. */
 export interface CompileOptions {
-  triggers: TriggerRegistry;
-  /** Entity kinds that entity(...) may name, with their state schemas. */
-  entityKinds: Readonly<Record<string, z.ZodType>>;
+  triggers: Pick<TriggerRegistry, "payloadJsonSchema" | "list">;
+  /** Entity kinds that entity(...) may name, with their state's JSON Schema. */
+  entityKinds: ReadonlyMap<string, JsonSchema | null>;
 }
 
 const placeholder: Template = { source: "", parts: [] };
@@ -88,20 +94,16 @@ function timeGranularity(condition: Condition): TimeGranularity | null {
   return found.includes("second") ? "second" : found.includes("minute") ? "minute" : null;
 }
 
-interface ActionCompiler {
-  scope: CompileScope;
-  stepIds: Map<string, string>;
-}
+/** One compiler per kind; a flow kind's spec arrives with its nested steps compiled already. */
+type SpecCompilers = { [K in ActionKind]: (spec: ActionSpecs<CompiledAction>[K], path: string, scope: CompileScope) => Omit<Extract<CompiledAction, { kind: K }>, keyof StepBase | "kind"> };
 
-type SpecCompilers = { [K in keyof ActionsByKind]: (spec: ActionsByKind[K], path: string, compiler: ActionCompiler) => Omit<Extract<CompiledAction, { kind: K }>, keyof StepBase | "kind"> };
+const template = (source: string, path: string, scope: CompileScope) => compileTemplate(source, path, scope) ?? placeholder;
+const optionalTemplate = (source: string | undefined, path: string, scope: CompileScope) => (source === undefined ? null : template(source, path, scope));
 
-const template = (source: string, path: string, compiler: ActionCompiler) => compileTemplate(source, path, compiler.scope) ?? placeholder;
-const optionalTemplate = (source: string | undefined, path: string, compiler: ActionCompiler) => (source === undefined ? null : template(source, path, compiler));
-
-function compileJsonTemplate(value: JsonValue, path: string, compiler: ActionCompiler): JsonTemplate {
-  if (typeof value === "string") return { template: template(value, path, compiler) };
-  if (Array.isArray(value)) return { list: value.map((item, index) => compileJsonTemplate(item, `${path}.${index}`, compiler)) };
-  if (value !== null && typeof value === "object") return { object: Object.entries(value).map(([key, item]) => [key, compileJsonTemplate(item, `${path}.${key}`, compiler)]) };
+function compileJsonTemplate(value: JsonValue, path: string, scope: CompileScope): JsonTemplate {
+  if (typeof value === "string") return { template: template(value, path, scope) };
+  if (Array.isArray(value)) return { list: value.map((item, index) => compileJsonTemplate(item, `${path}.${index}`, scope)) };
+  if (value !== null && typeof value === "object") return { object: Object.entries(value).map(([key, item]) => [key, compileJsonTemplate(item, `${path}.${key}`, scope)]) };
   return { literal: value };
 }
 
@@ -114,70 +116,62 @@ function checkUrl(source: string, path: string, scope: CompileScope): void {
   } catch {
     url = undefined;
   }
-  if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) scope.errors.push({ path, message: "must be an http:// or https:// URL" });
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) scope.errors.push({ path, message: "url must be an http:// or https:// URL" });
 }
 
 /** Dispatch table: one compiler per action kind. */
 const SPEC_COMPILERS: SpecCompilers = {
-  log: (spec, path, compiler) => ({ message: template(spec.message, `${path}.message`, compiler) }),
-  webhook: (spec, path, compiler) => {
-    checkUrl(spec.url, `${path}.url`, compiler.scope);
+  log: (spec, path, scope) => ({ message: template(spec.message, `${path}.message`, scope) }),
+  webhook: (spec, path, scope) => {
+    checkUrl(spec.url, `${path}.url`, scope);
     return {
-      url: template(spec.url, `${path}.url`, compiler),
+      url: template(spec.url, `${path}.url`, scope),
       method: spec.method,
-      headers: Object.entries(spec.headers).map(([name, value]) => [name, template(value, `${path}.headers.${name}`, compiler)]),
-      body: spec.body === undefined ? null : compileJsonTemplate(spec.body, `${path}.body`, compiler),
+      headers: Object.entries(spec.headers).map(([name, value]) => [name, template(value, `${path}.headers.${name}`, scope)]),
+      body: spec.body === undefined ? null : compileJsonTemplate(spec.body, `${path}.body`, scope),
       secret: spec.secret,
       timeoutMs: spec.timeoutMs,
       retries: spec.retries,
     };
   },
-  notify: (spec, path, compiler) => ({
+  notify: (spec, path, scope) => ({
     channel: spec.channel,
-    title: optionalTemplate(spec.title, `${path}.title`, compiler),
-    message: template(spec.message, `${path}.message`, compiler),
+    title: optionalTemplate(spec.title, `${path}.title`, scope),
+    message: template(spec.message, `${path}.message`, scope),
     severity: spec.severity,
   }),
   delay: (spec) => ({ durationMs: durationMs(spec.duration) }),
-  wait_until: (spec, path, compiler) => ({
-    condition: compileCondition(spec.condition, `${path}.condition`, compiler.scope),
+  wait_until: (spec, path, scope) => ({
+    condition: compileCondition(spec.condition, `${path}.condition`, scope),
     timeoutMs: durationMs(spec.timeout),
     continueOnTimeout: spec.continueOnTimeout,
     recheckEvery: timeGranularity(spec.condition),
   }),
-  choose: (spec, path, compiler) => ({
-    when: spec.when.map((branch, index) => ({
-      conditions: allOf(compileConditions(branch.conditions, `${path}.when.${index}.conditions`, compiler.scope)),
-      then: compileActions(branch.then, `${path}.when.${index}.then`, compiler),
-    })),
-    otherwise: spec.else ? compileActions(spec.else, `${path}.else`, compiler) : [],
+  choose: (spec, path, scope) => ({
+    when: spec.when.map((branch, index) => ({ conditions: allOf(compileConditions(branch.conditions, `${path}.when.${index}.conditions`, scope)), then: branch.then })),
+    otherwise: spec.else ?? [],
   }),
-  parallel: (spec, path, compiler) => ({ branches: spec.branches.map((branch, index) => compileActions(branch, `${path}.branches.${index}`, compiler)) }),
-  stop: (spec, path, compiler) => ({ reason: optionalTemplate(spec.reason, `${path}.reason`, compiler) }),
+  parallel: (spec) => ({ branches: spec.branches }),
+  stop: (spec, path, scope) => ({ reason: optionalTemplate(spec.reason, `${path}.reason`, scope) }),
 };
 
-function kindOf(action: Action): keyof ActionsByKind {
-  return (Object.keys(SPEC_COMPILERS) as Array<keyof ActionsByKind>).find((kind) => kind in action)!;
-}
-
-function compileAction(action: Action, path: string, compiler: ActionCompiler): CompiledAction {
-  if (action.id !== undefined) {
-    const first = compiler.stepIds.get(action.id);
-    if (first !== undefined) compiler.scope.errors.push({ path: `${path}.id`, message: `step id "${action.id}" is already used at ${first}` });
-    else compiler.stepIds.set(action.id, path);
-  }
-  const kind = kindOf(action);
-  const compile = SPEC_COMPILERS[kind] as (spec: unknown, path: string, compiler: ActionCompiler) => object;
-  const spec = compile((action as Record<string, unknown>)[kind], `${path}.${kind}`, compiler);
+function compileAction(action: ActionWith<CompiledAction>, path: string, scope: CompileScope): CompiledAction {
+  // The schema admitted the definition: every step has exactly one kind.
+  const kind = actionKind(action)!;
+  const compile = SPEC_COMPILERS[kind] as (spec: unknown, path: string, scope: CompileScope) => object;
+  const spec = compile((action as Record<string, unknown>)[kind], `${path}.${kind}`, scope);
   return { kind, path, id: action.id, continueOnError: action.continueOnError, ...spec } as CompiledAction;
 }
 
-function compileActions(actions: readonly Action[], path: string, compiler: ActionCompiler): CompiledAction[] {
-  return actions.map((action, index) => compileAction(action, `${path}.${index}`, compiler));
-}
-
-function entityKindSchemas(entityKinds: CompileOptions["entityKinds"]): Map<string, JsonSchema | null> {
-  return new Map(Object.entries(entityKinds).map(([kind, schema]) => [kind, toOutputJsonSchema(schema)]));
+/** A step id names one step of the whole definition (nested ones included): a second use is an error at its path. */
+function checkStepIds(actions: readonly Action[], scope: CompileScope): void {
+  const firstUse = new Map<string, string>();
+  forEachAction(actions, "actions", (action, path) => {
+    if (action.id === undefined) return;
+    const first = firstUse.get(action.id);
+    if (first !== undefined) scope.errors.push({ path: `${path}.id`, message: `step id "${action.id}" is already used at ${first}` });
+    else firstUse.set(action.id, path);
+  });
 }
 
 function compileTriggers(definition: AutomationDefinition, options: CompileOptions, base: Omit<CompileScope, "triggerSchemas">): { triggers: CompiledTrigger[]; payloads: JsonSchema[] } {
@@ -222,19 +216,20 @@ function tooDeep(input: unknown): string | undefined {
   return undefined;
 }
 
-/** Validates and compiles a definition as submitted (JSON or parsed YAML). */
+/** Validates and compiles a definition as submitted (JSON or parsed YAML); outside tests, through the AutomationCompiler. */
 export function compileAutomation(input: unknown, options: CompileOptions): CompileResult {
   const deep = tooDeep(input);
   if (deep !== undefined) return { ok: false, errors: [{ path: deep, message: `nests deeper than ${MAX_DEFINITION_DEPTH} levels` }] };
-  const parsed = automationDefinitionSchema.safeParse(input);
-  if (!parsed.success) return { ok: false, errors: toInputIssues(parsed.error) };
-  const definition = parsed.data;
-  const base = { entityKinds: entityKindSchemas(options.entityKinds), errors: [] as AutomationIssue[] };
+  const parsed = validateInput(automationDefinitionSchema, input, { root: "the automation" });
+  if (!parsed.ok) return { ok: false, errors: parsed.issues };
+  const definition = parsed.value;
+  const base = { entityKinds: options.entityKinds, errors: [] as Issue[] };
   const { triggers, payloads } = compileTriggers(definition, options, base);
   // Conditions and actions may run for any of the triggers: a path must exist in at least one payload.
   const scope: CompileScope = { ...base, triggerSchemas: payloads.length > 0 ? payloads.map(triggerSchemaFor) : [triggerSchemaFor(null)] };
   const conditions = compileConditions(definition.conditions, "conditions", scope);
-  const actions = compileActions(definition.actions, "actions", { scope, stepIds: new Map() });
+  checkStepIds(definition.actions, scope);
+  const actions = mapActions<CompiledAction>(definition.actions, "actions", (action, path) => compileAction(action, path, scope));
   if (base.errors.length > 0) return { ok: false, errors: base.errors };
   return { ok: true, compiled: { definition, triggers, eventIds: [...new Set(triggers.map((trigger) => trigger.event))], conditions, actions } };
 }

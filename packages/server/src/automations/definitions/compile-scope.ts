@@ -1,21 +1,17 @@
 // What compiling one definition knows and collects: the payload schemas its paths may
 // read, the entity kinds entity(...) may name, and every error found so far, by path.
+import type { Issue } from "@vantage/protocol";
 import { ExpressionError, type Expression, formatExpression, parseExpression, parseTemplate, type Template, templateExpressions } from "../expressions/index.ts";
 import { type FieldLookup, lookupField } from "../triggers/schema-fields.ts";
 import type { JsonSchema } from "../triggers/trigger-registry.ts";
-
-export interface AutomationIssue {
-  /** Dotted path into the definition, e.g. `actions.2.delay.duration`. */
-  path: string;
-  message: string;
-}
 
 export interface CompileScope {
   /** `trigger` as seen by this part of the definition: one schema per trigger it may come from. */
   triggerSchemas: readonly JsonSchema[];
   /** Entity kinds entity(...) may name, with their state's schema (null: unknown shape). */
   entityKinds: ReadonlyMap<string, JsonSchema | null>;
-  errors: AutomationIssue[];
+  /** Each at its dotted path into the definition, e.g. `actions.2.delay.duration`. */
+  errors: Issue[];
 }
 
 /** How `trigger` looks to expressions when it came from a trigger with this payload. */

@@ -1,8 +1,8 @@
 // The read-only fields of an automation as the API shows it (id, version, createdAt,
 // updatedAt): a GET → edit → PUT sends them back. Matching ones are dropped; a mismatch says why.
+import { canonicalUuid, issueAt, validateInput } from "@vantage/protocol";
 import { z } from "zod";
-import { VantageError } from "../../errors.ts";
-import { toInputIssues } from "../../http/index.ts";
+import { invalidInput, VantageError } from "../../errors.ts";
 import type { AutomationView } from "./automation-store.ts";
 
 const readOnlySchema = z.object({
@@ -13,8 +13,8 @@ const readOnlySchema = z.object({
 });
 type ReadOnlyField = keyof z.infer<typeof readOnlySchema>;
 
-function invalid(path: string, message: string): VantageError {
-  return new VantageError("invalid_input", "invalid_automation", `Invalid automation: ${path}: ${message}.`, { details: { issues: [{ path, message }] } });
+function invalid(field: ReadOnlyField, message: string): VantageError {
+  return invalidInput([issueAt([field], message)], { code: "invalid_automation" });
 }
 
 /** An automation changed (another PUT, or enable/disable) since the client read it. */
@@ -37,7 +37,7 @@ const MISMATCH: Record<ReadOnlyField, (stored: AutomationView, given: string | n
 
 const matches = (field: ReadOnlyField, given: string | number, stored: AutomationView): boolean =>
   // Ids are uuids, equal in any case (as PostgreSQL compares them).
-  field === "id" ? String(given).toLowerCase() === stored.id : given === stored[field];
+  field === "id" ? canonicalUuid(String(given)) === stored.id : given === stored[field];
 
 /**
  * The definition without its read-only fields, after checking each against the stored
@@ -45,16 +45,13 @@ const matches = (field: ReadOnlyField, given: string | number, stored: Automatio
  */
 export function dropReadOnlyFields(body: unknown, stored: AutomationView): { definition: unknown; readVersion: number | undefined } {
   if (body === null || typeof body !== "object" || Array.isArray(body)) return { definition: body, readVersion: undefined };
-  const parsed = readOnlySchema.safeParse(body);
-  if (!parsed.success) {
-    const issues = toInputIssues(parsed.error);
-    throw new VantageError("invalid_input", "invalid_automation", `Invalid automation: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ")}.`, { details: { issues } });
-  }
+  const parsed = validateInput(readOnlySchema, body, { root: "the automation" });
+  if (!parsed.ok) throw invalidInput(parsed.issues, { code: "invalid_automation" });
   const definition: Record<string, unknown> = { ...body };
   for (const field of Object.keys(readOnlySchema.shape) as ReadOnlyField[]) {
-    const given = parsed.data[field];
+    const given = parsed.value[field];
     delete definition[field];
     if (given !== undefined && !matches(field, given, stored)) throw MISMATCH[field](stored, given);
   }
-  return { definition, readVersion: parsed.data.version };
+  return { definition, readVersion: parsed.value.version };
 }

@@ -2,34 +2,16 @@
 // X-Api-Key …) — never leave the core: stored sealed with the core's SecretBox, shown by the
 // API and in step records as `<redacted>`, and a definition sent back with `<redacted>` keeps
 // the stored value.
-import type { Action, WebhookAction } from "@vantage/protocol";
+import { type Action, type Issue, mapActions, type WebhookAction } from "@vantage/protocol";
 import type { SecretBox } from "../../crypto/index.ts";
 // The one rule for credential headers: sealed at rest and `<redacted>` here, never sent to another origin by the outbound client.
 import { isCredentialHeader } from "../../outbound/index.ts";
-import type { AutomationIssue } from "./compile-scope.ts";
 
 export const REDACTED = "<redacted>";
 
-type WebhookVisitor = (webhook: WebhookAction, path: string) => WebhookAction;
-
-/** A copy of `actions` with every webhook step (in choose and parallel too) passed through `visit`. */
-function mapWebhooks(actions: readonly Action[], path: string, visit: WebhookVisitor): Action[] {
-  return actions.map((action, index): Action => {
-    const at = `${path}.${index}`;
-    if ("webhook" in action) return { ...action, webhook: visit(action.webhook, `${at}.webhook`) };
-    if ("choose" in action) {
-      const { when, else: otherwise } = action.choose;
-      return {
-        ...action,
-        choose: {
-          when: when.map((branch, b) => ({ ...branch, then: mapWebhooks(branch.then, `${at}.choose.when.${b}.then`, visit) })),
-          ...(otherwise ? { else: mapWebhooks(otherwise, `${at}.choose.else`, visit) } : {}),
-        },
-      };
-    }
-    if ("parallel" in action) return { ...action, parallel: { branches: action.parallel.branches.map((branch, b) => mapWebhooks(branch, `${at}.parallel.branches.${b}`, visit)) } };
-    return action;
-  });
+/** A copy of `actions` with every webhook step, nested ones too, passed through `visit`. */
+function mapWebhooks(actions: readonly Action[], visit: (webhook: WebhookAction, path: string) => WebhookAction): Action[] {
+  return mapActions<Action>(actions, "actions", (action, path) => ("webhook" in action ? { ...action, webhook: visit(action.webhook, `${path}.webhook`) } : action));
 }
 
 /** A secret field's value: a string, or a SealedSecret in stored JSON. */
@@ -43,7 +25,7 @@ type SecretValue = string | SealedSecret;
 function mapSecretFields<D>(definition: D, visit: (value: SecretValue, fieldPath: string) => SecretValue | undefined): D {
   const typed = definition as unknown as Definition;
   // Typed as strings; in stored JSON they may be SealedSecrets (hence the casts).
-  const actions = mapWebhooks(typed.actions, "actions", (webhook, path) => {
+  const actions = mapWebhooks(typed.actions, (webhook, path) => {
     const secret = webhook.secret as SecretValue | undefined;
     // Normalized definitions always have headers; a hand-built or legacy one may not.
     const headers = webhook.headers as Record<string, SecretValue> | undefined;
@@ -66,7 +48,7 @@ export function redactSecrets<Definition extends { actions: Action[] }>(definiti
  * Puts back the stored secret wherever `incoming` says `<redacted>`; a `<redacted>` with no
  * secret stored at that step (or on a new automation) is an error at its path.
  */
-export function restoreSecrets<Definition extends { actions: Action[] }>(incoming: Definition, stored: { actions: Action[] } | null): { definition: Definition; errors: AutomationIssue[] } {
+export function restoreSecrets<Definition extends { actions: Action[] }>(incoming: Definition, stored: { actions: Action[] } | null): { definition: Definition; errors: Issue[] } {
   const storedValues = new Map<string, SecretValue>();
   if (stored) {
     mapSecretFields(stored, (value, fieldPath) => {
@@ -74,7 +56,7 @@ export function restoreSecrets<Definition extends { actions: Action[] }>(incomin
       return value;
     });
   }
-  const errors: AutomationIssue[] = [];
+  const errors: Issue[] = [];
   const definition = mapSecretFields(incoming, (value, fieldPath) => {
     if (value !== REDACTED) return value;
     const kept = storedValues.get(fieldPath);

@@ -4,6 +4,7 @@
 // stops; if the process dies, the lease expires and the lease sweeper unlocks its jobs.
 // Stopping interrupts the runs in progress: each leaves its job due at once for another core.
 import { EventEmitter } from "node:events";
+import { type BackoffPolicy, backoffDelayMs } from "@vantage/protocol";
 import { run, type Runner, type WorkerEvents } from "graphile-worker";
 import type pg from "pg";
 import type { Logger } from "../../log.ts";
@@ -55,10 +56,11 @@ export interface AutomationWorker {
 
 export const DEFAULT_WORKER_CONCURRENCY = 4;
 
-/** Pause before the restart-th attempt to start a runner again after it failed: 1 s, 2 s, 4 s … 60 s. */
-export function defaultRestartDelayMs(restart: number): number {
-  return Math.min(60_000, 1_000 * 2 ** (restart - 1));
-}
+/** Pauses between attempts to start a runner again after it failed: 1 s, 2 s, 4 s … 60 s. */
+export const RUNNER_RESTART_BACKOFF = { baseMs: 1_000, maxMs: 60_000, jitter: "none" } as const satisfies BackoffPolicy;
+
+/** Pause before the restart-th attempt to start a runner again. */
+export const defaultRestartDelayMs = (restart: number): number => backoffDelayMs(RUNNER_RESTART_BACKOFF, restart);
 
 /** One graphile-worker runner with the lease of its pool. */
 interface Session {

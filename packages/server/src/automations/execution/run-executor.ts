@@ -10,17 +10,18 @@ import { isVantageError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import type { NotificationService } from "../../notifications/index.ts";
 import { hashedLockKey, LockKey, withTransaction } from "../../storage/index.ts";
-import { chooseAction } from "./actions/choose-action.ts";
+import { chooseAction } from "./flow/choose-action.ts";
 import { delayAction } from "./actions/delay-action.ts";
-import { endedStep, type Flow, type FlowContext, type FlowModule, HALTED, NEXT, stepFailed, SUSPENDED } from "./actions/flow.ts";
+import { endedStep, type Flow, type FlowContext, type FlowModule, HALTED, NEXT, stepFailed, SUSPENDED } from "./flow/flow.ts";
 import { logAction } from "./actions/log-action.ts";
 import { createNotifyAction } from "./actions/notify-action.ts";
-import { parallelAction } from "./actions/parallel-action.ts";
+import { parallelAction } from "./flow/parallel-action.ts";
 import { type ActionKind, type ActionModule, type ActionModules, type ActionOf, defaultRetryDelayMs, type LeafKind, type StepContext } from "./actions/step.ts";
 import { stopAction } from "./actions/stop-action.ts";
-import { waitUntilAction } from "./actions/wait-until-action.ts";
+import { waitUntilAction } from "./flow/wait-until-action.ts";
 import { webhookAction } from "./actions/webhook-action.ts";
-import { type CompileOptions, type CompiledAutomation, compileAutomation } from "../definitions/compile-automation.ts";
+import type { AutomationCompiler } from "../definitions/automation-compiler.ts";
+import type { CompiledAutomation } from "../definitions/compile-automation.ts";
 import { entityReader } from "../definitions/entity-reader.ts";
 import { lockScopeOfRun, promoteNextQueued } from "../runs/run-admission.ts";
 import {
@@ -41,8 +42,10 @@ import {
 import { clearWaits, holdWakes } from "../runs/run-waits.ts";
 import { openSecrets } from "../definitions/webhook-secrets.ts";
 
-export interface RunExecutorOptions extends CompileOptions {
+export interface RunExecutorOptions {
   pool: pg.Pool;
+  /** The instance's one compiler: a run executes its automation's version compiled again. */
+  compiler: AutomationCompiler;
   /** `entity(kind, id)` in templates and conditions reads current state through these handles. */
   entities: Pick<EntityRegistry, "entity">;
   notifications: Pick<NotificationService, "send" | "channels">;
@@ -102,7 +105,7 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
       if (!isVantageError(error)) throw error;
       return `the webhook secrets cannot be opened: ${error.message}`; // not cached: the key may be fixed
     }
-    const result = compileAutomation(definition, options);
+    const result = options.compiler.compile(definition);
     const value = result.ok ? result.compiled : `the definition no longer compiles: ${result.errors.map((issue) => `${issue.path}: ${issue.message}`).join("; ")}`;
     compiledCache.set(run.automationId, { version: run.automationVersion, compiled: value });
     return value;

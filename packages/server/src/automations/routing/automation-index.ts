@@ -5,7 +5,9 @@
 import type { NotificationHub } from "../../cluster/index.ts";
 import type { Logger } from "../../log.ts";
 import { AUTOMATIONS_CHANGED_CHANNEL, type AutomationStore, type AutomationView } from "../definitions/automation-store.ts";
-import { type CompiledAutomation, type CompiledTrigger, type CompileOptions, compileAutomation } from "../definitions/compile-automation.ts";
+import type { AutomationCompiler } from "../definitions/automation-compiler.ts";
+import type { CompiledAutomation, CompiledTrigger } from "../definitions/compile-automation.ts";
+import type { TriggerRegistry } from "../triggers/trigger-registry.ts";
 
 /** One enabled automation as the index holds it: recompiled from its stored definition. */
 export interface IndexedAutomation {
@@ -30,8 +32,12 @@ export interface AutomationIndex {
   reload(): Promise<void>;
 }
 
-export interface AutomationIndexOptions extends CompileOptions {
+export interface AutomationIndexOptions {
   store: Pick<AutomationStore, "listEnabledFor">;
+  /** The instance's one compiler: stored definitions are compiled again as they load. */
+  compiler: AutomationCompiler;
+  /** Only automations on registered triggers are loaded. */
+  triggers: Pick<TriggerRegistry, "list">;
   hub: NotificationHub;
   logger: Logger;
   /** Observes the index (tests, metrics): after each reload is in place. */
@@ -43,7 +49,6 @@ export interface AutomationIndexOptions extends CompileOptions {
 export function createAutomationIndex(options: AutomationIndexOptions): AutomationIndex {
   const { store, hub } = options;
   const log = options.logger.child({ component: "automation-index" });
-  const compileOptions: CompileOptions = { triggers: options.triggers, entityKinds: options.entityKinds };
   let byEvent = new Map<string, IndexedTrigger[]>();
   let unsubscribe: (() => Promise<void>) | undefined;
   let unsubscribeReconnect: (() => void) | undefined;
@@ -56,7 +61,7 @@ export function createAutomationIndex(options: AutomationIndexOptions): Automati
 
   const compile = (view: AutomationView): IndexedAutomation | undefined => {
     const { id, version, createdAt: _created, updatedAt: _updated, ...definition } = view;
-    const result = compileAutomation(definition, compileOptions);
+    const result = options.compiler.compile(definition);
     if (!result.ok) {
       // Saved definitions compiled when saved; this means a trigger or entity kind is gone.
       log.warn({ automationId: id, errors: result.errors }, "a stored automation no longer compiles; it is not routed");

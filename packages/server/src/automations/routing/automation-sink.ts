@@ -5,6 +5,7 @@
 // and records a run (under the automation's mode), a `for:` timer, or a skip with its
 // reason — all in the router's transaction, keyed by (automation, trigger, change), so a
 // redelivered change decides nothing twice.
+import { validateInput } from "@vantage/protocol";
 import type { ChangeSink, EntityRegistry, RoutedChange, SqlClient } from "../../entities/index.ts";
 import type { Logger } from "../../log.ts";
 import type { AutomationIndex, IndexedTrigger } from "./automation-index.ts";
@@ -40,7 +41,7 @@ export function createAutomationSink(options: AutomationSinkOptions): ChangeSink
   const decide = async (routed: RoutedChange, eventId: string, matches: readonly IndexedTrigger[], tx: SqlClient, timers: Map<string, PendingTimer[]>) => {
     const { change } = routed;
     const definition = triggers.get(eventId);
-    const parsed = definition?.payloadSchema.safeParse(routed.payload);
+    const parsed = definition ? validateInput(definition.payloadSchema, routed.payload, { root: "the payload" }) : undefined;
     const entity = entityReader(entities);
     for (const match of matches) {
       const key: DecisionKey = {
@@ -50,14 +51,14 @@ export function createAutomationSink(options: AutomationSinkOptions): ChangeSink
         triggerEvent: eventId,
         changeId: change.changeId,
       };
-      if (!definition || !parsed?.success) {
-        const issues = parsed?.success === false ? parsed.error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message })) : [];
+      if (!definition || !parsed?.ok) {
+        const issues = parsed?.ok === false ? parsed.issues : [];
         log.warn({ eventId, changeId: change.changeId, issues }, "a routed payload does not match its trigger's schema");
         const detail = { message: definition ? `the payload does not match the schema of ${eventId}` : `no trigger ${eventId} is registered`, issues };
         observe({ key, outcome: "skip", reason: "invalid_payload", detail, recorded: await insertSkip(tx, key, "invalid_payload", detail) });
         continue;
       }
-      const payload = parsed.data;
+      const payload = parsed.value;
       // `now` is when the change occurred, so a redelivered change is decided the same way.
       const context: EvaluationContext = { trigger: { id: match.trigger.id, event: eventId, payload }, vars: {}, entity, now: Date.parse(change.occurredAt) };
       const { forMs } = match.trigger;

@@ -1,5 +1,6 @@
 // The engine's contract with the job queue (graphile-worker): task names, payload schemas, job
 // keys and the SQL that adds and removes jobs. Every enqueue goes through here: a typo elsewhere would compile and silently break a wake.
+import { uuidSchema } from "@vantage/protocol";
 import { z } from "zod";
 
 /** The graphile-worker tasks of the engine. */
@@ -13,8 +14,8 @@ export const AutomationTask = {
 export type AutomationTaskName = (typeof AutomationTask)[keyof typeof AutomationTask];
 
 const payloadSchemas = {
-  [AutomationTask.run]: z.object({ runId: z.uuid() }),
-  [AutomationTask.timer]: z.object({ timerId: z.uuid() }),
+  [AutomationTask.run]: z.object({ runId: uuidSchema() }),
+  [AutomationTask.timer]: z.object({ timerId: uuidSchema() }),
 } as const;
 
 /** A job's payload, parsed: one that is not ours is a bug, so this throws (graphile-worker retries and reports it). */

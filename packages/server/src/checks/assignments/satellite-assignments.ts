@@ -98,7 +98,7 @@ export function createSatelliteAssignments(options: SatelliteAssignmentsOptions)
   const onProfileChange = (payload: string) => {
     const change = parseProfileChange(payload);
     if (!change) return log.warn({ payload }, "ignored a malformed satellite profile change notice");
-    const id = change.satelliteId.toLowerCase();
+    const id = change.satelliteId;
     if (connected.get(id)) return profiles.request(id);
     // Its socket may be between hello (which read its profile) and welcome here: it is read
     // again once open. Most of these are satellites held by other cores; the set is bounded.

@@ -129,7 +129,7 @@ export function createSatelliteCheckIndex(options: SatelliteCheckIndexOptions): 
   });
 
   const follow = (notice: CheckChangeNotice) => {
-    const id = notice.id.toLowerCase();
+    const { id } = notice;
     // A notice of a revision already held is the echo of a load that read it.
     if (!notice.deleted && notice.revision !== undefined && (checks.get(id)?.revision ?? -1) >= notice.revision) return;
     reloader.request(id);

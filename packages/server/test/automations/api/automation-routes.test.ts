@@ -1,6 +1,8 @@
+// The automations API: create, validate, read, replace, delete, enable and disable; errors at their paths, secrets redacted, YAML bodies.
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAutomationRoutes, createTriggerRoutes } from "../../../src/automations/index.ts";
+import { createAutomationRoutes } from "../../../src/automations/api/automation-routes.ts";
+import { createTriggerRoutes } from "../../../src/automations/api/trigger-routes.ts";
 import { AUTOMATIONS_CHANGED_CHANNEL, type AutomationChangeNotice, type AutomationView } from "../../../src/automations/definitions/automation-store.ts";
 import { openSecrets } from "../../../src/automations/definitions/webhook-secrets.ts";
 import { createSecretBox } from "../../../src/crypto/secret-box.ts";
@@ -10,7 +12,7 @@ import { parse } from "yaml";
 import { createTestDatabase } from "../../support/database.ts";
 import { type Answer, callApi, createApiApp, TEST_ADMIN_TOKEN } from "../../support/api-app.ts";
 import { createSignal, startTestInstance, type TestInstance, waitFor } from "../../support/instance.ts";
-import { satelliteCompileOptions } from "../../support/compile-options.ts";
+import { satelliteCompiler } from "../../support/satellite-compiler.ts";
 
 let instance: TestInstance;
 let app: Hono;
@@ -22,7 +24,7 @@ const box = createSecretBox(randomBytes(32));
 beforeAll(async () => {
   const { url } = await createTestDatabase();
   instance = await startTestInstance(url, "automations-api");
-  const options = satelliteCompileOptions();
+  const options = satelliteCompiler();
   app = await createApiApp(instance.pool, {
     "/automations": createAutomationRoutes({ pool: instance.pool, box, notifications: new NotificationService({ pool: instance.pool, box, senders: createNotificationSenders() }), ...options }),
     "/triggers": createTriggerRoutes({ triggers: options.triggers }),
@@ -392,6 +394,6 @@ describe("YAML definitions", () => {
     expect(exploded.body).toMatchObject({ error: { code: "invalid_input", message: expect.stringContaining("alias") } });
 
     const invalid = await yaml("POST", "/automations/validate", "name: x\ntriggers:\n  - event: satellite.connected\nactions:\n  - delay: { duration: 40d }\n");
-    expect(invalid.body).toEqual({ valid: false, errors: [{ path: "actions.0.delay.duration", message: "must be at most 30 days" }] });
+    expect(invalid.body).toEqual({ valid: false, errors: [{ path: "actions.0.delay.duration", message: "duration must be at most 30 days" }] });
   });
 });

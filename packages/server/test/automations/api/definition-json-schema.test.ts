@@ -1,14 +1,15 @@
+// The published JSON Schema of a definition accepts and refuses exactly what the core's zod schema does, so editors agree with the core.
 import { randomBytes } from "node:crypto";
 import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
 import type { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAutomationRoutes } from "../../../src/automations/index.ts";
+import { createAutomationRoutes } from "../../../src/automations/api/automation-routes.ts";
 import { createSecretBox } from "../../../src/crypto/secret-box.ts";
 import { createNotificationSenders, NotificationService } from "../../../src/notifications/index.ts";
 import { callApi, createApiApp } from "../../support/api-app.ts";
 import { createTestDatabase } from "../../support/database.ts";
 import { startTestInstance, type TestInstance } from "../../support/instance.ts";
-import { satelliteCompileOptions } from "../../support/compile-options.ts";
+import { satelliteCompiler } from "../../support/satellite-compiler.ts";
 
 // The JSON Schema editors get from GET /automations/schema must refuse what the core refuses
 // and accept what it accepts: each definition below goes to both, through a real validator.
@@ -22,7 +23,7 @@ beforeAll(async () => {
   instance = await startTestInstance(url, "definition-json-schema");
   const box = createSecretBox(randomBytes(32));
   const notifications = new NotificationService({ pool: instance.pool, box, senders: createNotificationSenders() });
-  app = await createApiApp(instance.pool, { "/automations": createAutomationRoutes({ pool: instance.pool, box, notifications, ...satelliteCompileOptions() }) });
+  app = await createApiApp(instance.pool, { "/automations": createAutomationRoutes({ pool: instance.pool, box, notifications, ...satelliteCompiler() }) });
   const schema = await callApi(app, "GET", "/api/v1/automations/schema");
   expect(schema.status).toBe(200);
   // Strict: a keyword the validator does not know would be a keyword editors ignore. Only Ajv's

@@ -1,32 +1,29 @@
-import { randomBytes } from "node:crypto";
+// A notify step must name an existing channel (nested steps too), and a channel that steps name cannot be deleted or renamed under them.
 import type { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AutomationStore, createAutomationRoutes } from "../../../src/automations/index.ts";
 import type { AutomationView } from "../../../src/automations/definitions/automation-store.ts";
-import { createSecretBox } from "../../../src/crypto/secret-box.ts";
-import { createNotificationChannelRoutes, createNotificationSenders, NotificationService } from "../../../src/notifications/index.ts";
 import type { ChannelView } from "../../../src/notifications/channel-store.ts";
-import { type Answer, callApi, createApiApp } from "../../support/api-app.ts";
+import { type Answer, callApi } from "../../support/api-app.ts";
 import { createTestDatabase } from "../../support/database.ts";
+import { createFullApiApp, type FullApiApp } from "../../support/full-api-app.ts";
 import { startTestInstance, type TestInstance } from "../../support/instance.ts";
-import { satelliteCompileOptions } from "../../support/compile-options.ts";
 
 let instance: TestInstance;
+let api: FullApiApp;
 let app: Hono;
 let ops: ChannelView;
 
+// The modules as a core starts them: the channels' API learns from the automations module which
+// automations name a channel.
 beforeAll(async () => {
   const { url } = await createTestDatabase();
   instance = await startTestInstance(url, "notify-channel-check");
-  const box = createSecretBox(randomBytes(32));
-  const notifications = new NotificationService({ pool: instance.pool, box, senders: createNotificationSenders() });
-  app = await createApiApp(instance.pool, {
-    "/automations": createAutomationRoutes({ pool: instance.pool, box, notifications, ...satelliteCompileOptions() }),
-    "/notification-channels": createNotificationChannelRoutes({ service: notifications }, (channel) => new AutomationStore(instance.pool, box).namesNotifying(channel)),
-  });
+  api = await createFullApiApp(instance);
+  app = api.app;
 });
 
 afterAll(async () => {
+  await api?.stop();
   await instance?.stop();
 });
 

@@ -1,8 +1,11 @@
+// The runs API: manual runs enqueued through admission, traces with masked inputs, cancelling, and listing runs and skips.
 import { randomBytes } from "node:crypto";
 import type { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createAutomationRoutes, createRunExecutor, defineTrigger } from "../../../src/automations/index.ts";
+import { defineTrigger } from "../../../src/automations/index.ts";
+import { createAutomationRoutes } from "../../../src/automations/api/automation-routes.ts";
+import { createRunExecutor } from "../../../src/automations/execution/run-executor.ts";
 import type { AutomationView } from "../../../src/automations/definitions/automation-store.ts";
 import type { RunView } from "../../../src/automations/runs/automation-runs.ts";
 import type { StepView } from "../../../src/automations/runs/run-records.ts";
@@ -13,9 +16,9 @@ import { startHttpReceiver, type HttpReceiver } from "../../support/receivers.ts
 import { callApi, createApiApp } from "../../support/api-app.ts";
 import { createTestDatabase } from "../../support/database.ts";
 import { startTestInstance, type TestInstance } from "../../support/instance.ts";
-import { satelliteCompileOptions } from "../../support/compile-options.ts";
+import { satelliteCompiler } from "../../support/satellite-compiler.ts";
 
-const options = satelliteCompileOptions();
+const options = satelliteCompiler();
 // A second kind of payload, for automations listening to triggers whose payloads differ.
 options.triggers.register(defineTrigger({ id: "test.ping", displayName: "Ping", description: "A test trigger.", payloadSchema: z.object({ seq: z.number() }), contextKey: () => "ping" }));
 const box = createSecretBox(randomBytes(32));

@@ -1,9 +1,10 @@
+// The automations store: webhook secrets sealed at rest, opened only for execution, legacy ones sealed once; every saved version kept.
 import { randomBytes } from "node:crypto";
 import type pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { webhookAction } from "../../../src/automations/execution/actions/webhook-action.ts";
-import { AutomationStore } from "../../../src/automations/index.ts";
-import { type CompiledAction, type CompiledAutomation, compileAutomation } from "../../../src/automations/definitions/compile-automation.ts";
+import { AutomationStore } from "../../../src/automations/definitions/automation-store.ts";
+import type { CompiledAction, CompiledAutomation } from "../../../src/automations/definitions/compile-automation.ts";
 import { openSecrets } from "../../../src/automations/definitions/webhook-secrets.ts";
 import { signWebhook } from "../../../src/crypto/index.ts";
 import { createSecretBox } from "../../../src/crypto/secret-box.ts";
@@ -11,11 +12,11 @@ import { silentLogger } from "../../../src/log.ts";
 import { createPool } from "../../../src/storage/index.ts";
 import { type HttpReceiver, startHttpReceiver } from "../../support/receivers.ts";
 import { createTestDatabase } from "../../support/database.ts";
-import { contextOf, satelliteCompileOptions } from "../../support/compile-options.ts";
+import { contextOf, satelliteCompiler } from "../../support/satellite-compiler.ts";
 
 const SECRET = "whsec-at-rest-0123";
 const NESTED = "whsec-nested-4567";
-const options = satelliteCompileOptions();
+const options = satelliteCompiler();
 const box = createSecretBox(randomBytes(32));
 
 let pool: pg.Pool;
@@ -39,7 +40,7 @@ afterAll(async () => {
 });
 
 function compiled(actions: unknown[], name = `store-${++named}`): CompiledAutomation {
-  const result = compileAutomation({ name, triggers: [{ event: "satellite.heartbeat_lost" }], actions }, options);
+  const result = options.compiler.compile({ name, triggers: [{ event: "satellite.heartbeat_lost" }], actions });
   if (!result.ok) throw new Error(JSON.stringify(result.errors));
   return result.compiled;
 }
@@ -99,7 +100,7 @@ describe("webhook secrets at rest", () => {
   it("signs the webhook with the stored secret once the stored definition is opened for execution", async () => {
     receiver = await startHttpReceiver();
     const view = await store.create(compiled(signedActions(`${receiver.origin}/hook`)));
-    const result = compileAutomation(openSecrets(await rawDefinition(view.id), box, view.id), options);
+    const result = options.compiler.compile(openSecrets(await rawDefinition(view.id), box, view.id));
     if (!result.ok) throw new Error(JSON.stringify(result.errors));
     const action = result.compiled.actions[0] as Extract<CompiledAction, { kind: "webhook" }>;
 
@@ -124,7 +125,7 @@ describe("webhook secrets at rest", () => {
 
   it("does not compile a stored definition read without opening it (never signs with a sealed value)", async () => {
     const view = await store.create(compiled(signedActions("https://hooks.example.com/in")));
-    const result = compileAutomation(await rawDefinition(view.id), options);
+    const result = options.compiler.compile(await rawDefinition(view.id));
     expect(result.ok).toBe(false);
   });
 

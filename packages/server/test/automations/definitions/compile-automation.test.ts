@@ -1,12 +1,13 @@
+// Compiling a definition: defaults, durations and step paths for a valid one; every error at its path for an invalid one.
 import { automationDefinitionJsonSchema } from "@vantage/protocol";
 import { describe, expect, it } from "vitest";
-import { createTriggerRegistry, defineTrigger } from "../../../src/automations/index.ts";
-import { compileAutomation, type CompiledAction } from "../../../src/automations/definitions/compile-automation.ts";
+import { createAutomationCompiler, createTriggerRegistry, defineTrigger } from "../../../src/automations/index.ts";
+import type { CompiledAction } from "../../../src/automations/definitions/compile-automation.ts";
 import { renderTemplate } from "../../../src/automations/expressions/template.ts";
 import { z } from "zod";
-import { contextOf, satelliteCompileOptions } from "../../support/compile-options.ts";
+import { contextOf, satelliteCompiler } from "../../support/satellite-compiler.ts";
 
-const options = satelliteCompileOptions();
+const options = satelliteCompiler();
 
 function definition(overrides: Record<string, unknown> = {}) {
   return {
@@ -23,7 +24,7 @@ function definition(overrides: Record<string, unknown> = {}) {
 }
 
 function errorsOf(input: unknown) {
-  const result = compileAutomation(input, options);
+  const result = options.compiler.compile(input);
   if (result.ok) throw new Error("expected the definition to be refused");
   return result.errors;
 }
@@ -32,7 +33,7 @@ const paths = (input: unknown) => errorsOf(input).map((error) => error.path);
 
 describe("compiling a valid definition", () => {
   it("fills defaults, converts durations and keeps each step's path", () => {
-    const result = compileAutomation(definition(), options);
+    const result = options.compiler.compile(definition());
     if (!result.ok) throw new Error(JSON.stringify(result.errors));
     const { compiled } = result;
     expect(compiled.definition).toMatchObject({ enabled: true, mode: "single", maxRuns: 10, concurrency: "automation" });
@@ -51,7 +52,7 @@ describe("compiling a valid definition", () => {
   });
 
   it("compiles filters, conditions and templates that evaluate against a run", async () => {
-    const result = compileAutomation(definition(), options);
+    const result = options.compiler.compile(definition());
     if (!result.ok) throw new Error(JSON.stringify(result.errors));
     const context = contextOf({ states: { "satellite-connection:sat-1": { status: "offline" } } });
     expect(await result.compiled.triggers[0]!.filter!(context)).toBe(true);
@@ -62,7 +63,7 @@ describe("compiling a valid definition", () => {
   });
 
   it("accepts numbers of milliseconds and the 30-day limit itself", () => {
-    expect(compileAutomation(definition({ actions: [{ delay: { duration: 1500 } }, { delay: { duration: "30d" } }] }), options).ok).toBe(true);
+    expect(options.compiler.compile(definition({ actions: [{ delay: { duration: 1500 } }, { delay: { duration: "30d" } }] })).ok).toBe(true);
   });
 
   it("lets paths read any field of any of the automation's triggers", () => {
@@ -71,8 +72,9 @@ describe("compiling a valid definition", () => {
       defineTrigger({ id: "a.two", displayName: "Two", description: "", payloadSchema: z.object({ other: z.number() }), contextKey: () => "x" }),
     ]);
     const input = { name: "both", triggers: [{ event: "a.one" }, { event: "a.two" }], actions: [{ log: { message: "{{ trigger.payload.only }} {{ trigger.payload.other }}" } }] };
-    expect(compileAutomation(input, { triggers, entityKinds: {} }).ok).toBe(true);
-    const typo = compileAutomation({ ...input, actions: [{ log: { message: "{{ trigger.payload.neither }}" } }] }, { triggers, entityKinds: {} });
+    const compiler = createAutomationCompiler({ triggers, entities: { kinds: () => new Map() } });
+    expect(compiler.compile(input).ok).toBe(true);
+    const typo = compiler.compile({ ...input, actions: [{ log: { message: "{{ trigger.payload.neither }}" } }] });
     expect(typo).toMatchObject({ ok: false, errors: [{ path: "actions.0.log.message" }] });
   });
 });
@@ -99,7 +101,7 @@ describe("refusing invalid definitions, each error at its path", () => {
 
   it("refuses an unknown action, and an action with two kinds", () => {
     expect(errorsOf(definition({ actions: [{ log: { message: "ok" } }, { explode: {} }] }))).toEqual([
-      { path: "actions.1.explode", message: "is not a known field" },
+      { path: "actions.1.explode", message: expect.stringMatching(/^unknown field "explode" \(known: id, continueOnError, log, webhook, /) },
       { path: "actions.1", message: expect.stringContaining("an action needs one of: log, webhook, notify, delay, wait_until, choose, parallel, stop") },
     ]);
     expect(paths(definition({ actions: [{ log: { message: "a" }, stop: {} }] }))).toEqual(["actions.0"]);
@@ -107,7 +109,7 @@ describe("refusing invalid definitions, each error at its path", () => {
 
   it("refuses a delay or wait beyond 30 days, and a malformed duration", () => {
     expect(errorsOf(definition({ actions: [{ log: { message: "a" } }, { log: { message: "b" } }, { delay: { duration: "31d" } }] }))).toEqual([
-      { path: "actions.2.delay.duration", message: "must be at most 30 days" },
+      { path: "actions.2.delay.duration", message: "duration must be at most 30 days" },
     ]);
     const waitUntil = { wait_until: { condition: { compare: { left: 1, op: "==", right: 1 } }, timeout: 30 * 86_400_000 + 1 } };
     expect(paths(definition({ actions: [{ parallel: { branches: [[waitUntil]] } }] }))).toEqual(["actions.0.parallel.branches.0.0.wait_until.timeout"]);
@@ -134,12 +136,12 @@ describe("refusing invalid definitions, each error at its path", () => {
     expect(errorsOf(matches({ value: "^(?!test-)" }))).toEqual([{ path: "conditions.0.compare.right", message: expect.stringMatching(/^lookahead and lookbehind .* are not supported/) }]);
     expect(errorsOf(matches({ value: "(?<=eu-)west" }))).toEqual([{ path: "conditions.0.compare.right", message: expect.stringMatching(/^lookahead and lookbehind/) }]);
     expect(errorsOf(matches({ value: "a".repeat(513) }))).toEqual([{ path: "conditions.0.compare.right.value", message: "a pattern is at most 512 characters" }]);
-    expect(compileAutomation(matches({ value: "a".repeat(512) }), options).ok).toBe(true);
+    expect(options.compiler.compile(matches({ value: "a".repeat(512) })).ok).toBe(true);
   });
 
   it("refuses an unknown time zone, a bad time of day and an unknown weekday", () => {
     const time = (window: unknown) => definition({ conditions: [{ and: [{ time: window }] }] });
-    expect(errorsOf(time({ timezone: "Mars/Olympus" }))).toEqual([{ path: "conditions.0.and.0.time.timezone", message: "is not a known IANA time zone (e.g. Europe/Berlin)" }]);
+    expect(errorsOf(time({ timezone: "Mars/Olympus" }))).toEqual([{ path: "conditions.0.and.0.time.timezone", message: "timezone is not a known IANA time zone (e.g. Europe/Berlin)" }]);
     expect(paths(time({ after: "25:00", weekdays: ["funday"] }))).toEqual(["conditions.0.and.0.time.after", "conditions.0.and.0.time.weekdays.0"]);
   });
 
@@ -178,7 +180,7 @@ describe("hostile definitions", () => {
   it("accepts a reasonably nested one", () => {
     let condition: unknown = { compare: { left: 1, op: "==", right: 1 } };
     for (let level = 0; level < 20; level++) condition = { not: condition };
-    expect(compileAutomation(definition({ conditions: [condition] }), options).ok).toBe(true);
+    expect(options.compiler.compile(definition({ conditions: [condition] })).ok).toBe(true);
   });
 });
 

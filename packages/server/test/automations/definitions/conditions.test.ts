@@ -1,12 +1,13 @@
+// Compiled conditions: comparisons (linear-time regexes, entity state), and / or / not, and time windows in their own zone.
 import type { Condition } from "@vantage/protocol";
 import { conditionSchema } from "@vantage/protocol";
 import { describe, expect, it } from "vitest";
 import { compileCondition, type ConditionChecker } from "../../../src/automations/definitions/compile-condition.ts";
 import { triggerSchemaFor, type CompileScope } from "../../../src/automations/definitions/compile-scope.ts";
 import { toOutputJsonSchema } from "../../../src/automations/triggers/trigger-registry.ts";
-import { satelliteTriggerPayloadSchema } from "../../../src/satellites/automations.ts";
+import { satelliteTriggerPayloadSchema } from "../../../src/satellites/triggers.ts";
 import { satelliteConnectionStateSchema } from "../../../src/satellites/index.ts";
-import { contextOf } from "../../support/compile-options.ts";
+import { contextOf } from "../../support/satellite-compiler.ts";
 
 function checker(input: unknown): ConditionChecker {
   const scope: CompileScope = {

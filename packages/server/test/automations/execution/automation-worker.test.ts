@@ -1,10 +1,11 @@
+// The automation worker replaces a runner that failed, after a growing pause, with a new lease, and stops cleanly while it waits to.
 import { run, type Runner } from "graphile-worker";
 import { describe, expect, it } from "vitest";
-import { createAutomationWorker, createRunExecutor } from "../../../src/automations/index.ts";
-import type { AutomationWorker } from "../../../src/automations/execution/automation-worker.ts";
+import { type AutomationWorker, createAutomationWorker, defaultRestartDelayMs } from "../../../src/automations/execution/automation-worker.ts";
+import { createRunExecutor } from "../../../src/automations/execution/run-executor.ts";
 import { silentLogger } from "../../../src/log.ts";
 import { createSignal, waitFor } from "../../support/instance.ts";
-import { satelliteCompileOptions } from "../../support/compile-options.ts";
+import { satelliteCompiler } from "../../support/satellite-compiler.ts";
 import { useRunEngine } from "../../support/run-engine.ts";
 
 const engine = useRunEngine("automation-worker", { worker: false });
@@ -24,9 +25,13 @@ function failableRunQueue(): { runQueue: typeof run; failures: Array<(error: Err
 }
 
 const executor = () =>
-  createRunExecutor({ pool: engine.core.pool, ...satelliteCompileOptions(), entities: engine.core.entities, notifications: engine.notifications, box: engine.routing.box, logger: silentLogger() });
+  createRunExecutor({ pool: engine.core.pool, ...satelliteCompiler(), entities: engine.core.entities, notifications: engine.notifications, box: engine.routing.box, logger: silentLogger() });
 
 describe("the automation worker", () => {
+  it("waits 1 s, 2 s, 4 s … 60 s before each attempt to replace a failed runner", () => {
+    expect([1, 2, 3, 4, 5, 6, 7, 8].map(defaultRestartDelayMs)).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000]);
+  });
+
   it("replaces a runner that failed, with a new lease, and goes on executing runs", async () => {
     const { runQueue, failures } = failableRunQueue();
     const restarted = createSignal();

@@ -1,6 +1,7 @@
 // Leaf steps run alone through the step harness: no database, no job queue, a real loopback
 // HTTP receiver where a step sends a request.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { defaultRetryDelayMs } from "../../../src/automations/execution/actions/step.ts";
 import { type HttpReceiver, startHttpReceiver } from "../../support/receivers.ts";
 import { runStep } from "../../support/step-harness.ts";
 
@@ -28,6 +29,16 @@ describe("a leaf step run alone", () => {
     expect(run.attempts).toBe(3);
     expect(run.backoffs).toEqual([1, 2]);
     expect(receiver.requests.map((request) => request.headers["idempotency-key"])).toEqual(Array(3).fill("00000000-0000-4000-8000-000000000001:0"));
+  });
+
+  it("pauses about 0.5 s, 1 s, 2 s … 30 s between attempts, never less than half of that", () => {
+    const ceilings = [500, 1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000];
+    ceilings.forEach((ceiling, index) => {
+      const pauses = Array.from({ length: 200 }, () => defaultRetryDelayMs(index + 1));
+      expect(Math.min(...pauses), `attempt ${index + 1}`).toBeGreaterThanOrEqual(ceiling / 2);
+      expect(Math.max(...pauses), `attempt ${index + 1}`).toBeLessThanOrEqual(ceiling);
+      expect(Math.max(...pauses) - Math.min(...pauses), `attempt ${index + 1}`).toBeGreaterThan(0);
+    });
   });
 
   it("does not retry a webhook answered 404", async () => {

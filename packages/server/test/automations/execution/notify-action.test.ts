@@ -1,3 +1,4 @@
+// A notify step delivers with its run and step as the Idempotency-Key (the same on every retry) and with its severity.
 import { describe, expect, it } from "vitest";
 import { listSteps } from "../../../src/automations/runs/run-records.ts";
 import { waitFor } from "../../support/instance.ts";

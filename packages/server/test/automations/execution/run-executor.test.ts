@@ -1,9 +1,9 @@
+// Runs on graphile-worker: signed webhooks sent once, secrets kept out of step records, retries, stop, resuming after a restart, the decided version.
 import { describe, expect, it } from "vitest";
-import { compileAutomation } from "../../../src/automations/definitions/compile-automation.ts";
 import { listSteps } from "../../../src/automations/runs/run-records.ts";
 import { signWebhook } from "../../../src/crypto/index.ts";
 import { waitFor } from "../../support/instance.ts";
-import { satelliteCompileOptions } from "../../support/compile-options.ts";
+import { satelliteCompiler } from "../../support/satellite-compiler.ts";
 import { header, useRunEngine } from "../../support/run-engine.ts";
 
 const SECRET = "whsec-run-executor";
@@ -167,7 +167,7 @@ describe("executing automation runs on graphile-worker", () => {
     const automation = await saveAutomation(v1);
     await loseHeartbeat();
     await waitFor(() => engine.reached("actions.0", "waiting") !== undefined, engine.stored.subscribe, 10_000, "the delay to start");
-    const v2 = compileAutomation({ name: automation.name, triggers: automation.triggers, actions: [{ log: { message: "v2" } }] }, satelliteCompileOptions());
+    const v2 = satelliteCompiler().compiler.compile({ name: automation.name, triggers: automation.triggers, actions: [{ log: { message: "v2" } }] });
     if (!v2.ok) throw new Error(JSON.stringify(v2.errors));
     // A fresh process resumes the run: nothing compiled is cached.
     await engine.workers[0]!.stop();

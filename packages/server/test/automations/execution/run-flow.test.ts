@@ -1,3 +1,4 @@
+// Flow steps: choose re-enters its stored branch, parallel runs and cancels branches, wait_until wakes on a change, a time boundary or its timeout.
 import { describe, expect, it } from "vitest";
 import type { AutomationView } from "../../../src/automations/definitions/automation-store.ts";
 import { listRuns } from "../../../src/automations/runs/automation-runs.ts";

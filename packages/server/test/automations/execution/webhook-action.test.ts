@@ -1,3 +1,4 @@
+// A webhook step refuses redirects, says it is Vantage/<version>, and retries only what the outbound retry table calls transient.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import packageJson from "../../../package.json" with { type: "json" };
 import { listSteps } from "../../../src/automations/runs/run-records.ts";

@@ -1,13 +1,13 @@
+// Worker leases: held while a worker runs; when an instance dies its jobs are unlocked and its runs resume elsewhere, each request sent once.
 import { randomBytes } from "node:crypto";
 import type pg from "pg";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createAutomationWorker, createLeaseSweeper, createRunExecutor } from "../../../src/automations/index.ts";
-import type { AutomationWorker } from "../../../src/automations/execution/automation-worker.ts";
-import { type LeaseSweeper, renewLease, sweepExpiredLeases } from "../../../src/automations/execution/worker-leases.ts";
+import { type AutomationWorker, createAutomationWorker } from "../../../src/automations/execution/automation-worker.ts";
+import { createLeaseSweeper, type LeaseSweeper, renewLease, sweepExpiredLeases } from "../../../src/automations/execution/worker-leases.ts";
+import { createRunExecutor, type RunEvent } from "../../../src/automations/execution/run-executor.ts";
 import { listRuns } from "../../../src/automations/runs/automation-runs.ts";
 import { listSteps } from "../../../src/automations/runs/run-records.ts";
-import type { RunEvent } from "../../../src/automations/execution/run-executor.ts";
 import { createSecretBox } from "../../../src/crypto/secret-box.ts";
 import { silentLogger } from "../../../src/log.ts";
 import { createNotificationSenders, NotificationService } from "../../../src/notifications/index.ts";
@@ -17,9 +17,9 @@ import { createTestDatabase, type TestDatabase } from "../../support/database.ts
 import { createSignal, type TestInstance, waitFor } from "../../support/instance.ts";
 import { startTcpProxy, type TcpProxy } from "../../support/tcp-proxy.ts";
 import { type AutomationRouting, startAutomationRouting } from "../../support/automation-routing.ts";
-import { satelliteCompileOptions } from "../../support/compile-options.ts";
+import { satelliteCompiler } from "../../support/satellite-compiler.ts";
 
-const options = satelliteCompileOptions();
+const options = satelliteCompiler();
 const engineLogger = () => (process.env.TEST_LOG ? pino({ level: "warn" }) : silentLogger());
 const LEASE = { leaseTtlMs: 1_000, leaseRenewIntervalMs: 100 };
 

@@ -1,8 +1,9 @@
+// The expression language: parsing (never into the prototype chain), evaluating trigger, vars and entities, templates with errors at their column.
 import { describe, expect, it } from "vitest";
 import { evaluate } from "../../../src/automations/expressions/evaluate.ts";
 import { ExpressionError, formatExpression, parseExpression } from "../../../src/automations/expressions/parse-expression.ts";
 import { parseTemplate, renderTemplate } from "../../../src/automations/expressions/template.ts";
-import { contextOf, LOST_PAYLOAD } from "../../support/compile-options.ts";
+import { contextOf, LOST_PAYLOAD } from "../../support/satellite-compiler.ts";
 
 const value = (source: string, context = contextOf()) => evaluate(parseExpression(source), context);
 

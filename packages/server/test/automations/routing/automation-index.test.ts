@@ -1,16 +1,16 @@
+// The automation index: enabled automations by event id, one reload per burst of notices and after a reconnect, broken definitions skipped.
 import { describe, expect, it } from "vitest";
-import { createAutomationIndex } from "../../../src/automations/index.ts";
+import { createAutomationIndex } from "../../../src/automations/routing/automation-index.ts";
 import { AUTOMATIONS_CHANGED_CHANNEL, type AutomationView } from "../../../src/automations/definitions/automation-store.ts";
-import { compileAutomation } from "../../../src/automations/definitions/compile-automation.ts";
 import type { NotificationHub } from "../../../src/cluster/notification-hub.ts";
 import { silentLogger } from "../../../src/log.ts";
 import { createSignal, waitFor } from "../../support/instance.ts";
-import { satelliteCompileOptions } from "../../support/compile-options.ts";
+import { satelliteCompiler } from "../../support/satellite-compiler.ts";
 
-const options = satelliteCompileOptions();
+const options = satelliteCompiler();
 
 function view(id: string, event: string): AutomationView {
-  const result = compileAutomation({ name: id, triggers: [{ event }], actions: [{ log: { message: "x" } }] }, options);
+  const result = options.compiler.compile({ name: id, triggers: [{ event }], actions: [{ log: { message: "x" } }] });
   if (!result.ok) throw new Error(JSON.stringify(result.errors));
   return { id, version: 1, createdAt: "2026-11-27T12:00:00.000Z", updatedAt: "2026-11-27T12:00:00.000Z", ...result.compiled.definition };
 }

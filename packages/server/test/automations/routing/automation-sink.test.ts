@@ -1,10 +1,12 @@
+// The router's automation sink: one run per change and automation (never two on redelivery), skips that say why, the index kept current.
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type AutomationIndex, AutomationStore, createAutomationIndex, createAutomationSink, createTimerFiring } from "../../../src/automations/index.ts";
-import type { AutomationView } from "../../../src/automations/definitions/automation-store.ts";
-import { compileAutomation } from "../../../src/automations/definitions/compile-automation.ts";
+import type { AutomationIndex } from "../../../src/automations/index.ts";
+import { AutomationStore, type AutomationView } from "../../../src/automations/definitions/automation-store.ts";
+import { createAutomationIndex } from "../../../src/automations/routing/automation-index.ts";
+import { createAutomationSink, type SinkDecision } from "../../../src/automations/routing/automation-sink.ts";
+import { createTimerFiring } from "../../../src/automations/routing/trigger-timers.ts";
 import { cancelRun } from "../../../src/automations/runs/run-admission.ts";
-import type { SinkDecision } from "../../../src/automations/routing/automation-sink.ts";
 import { listRuns, listSkips } from "../../../src/automations/runs/automation-runs.ts";
 import { AutomationTask } from "../../../src/automations/runs/automation-jobs.ts";
 import type { ChangeSink, RoutedChange } from "../../../src/entities/index.ts";
@@ -15,7 +17,7 @@ import { SYSTEM_ACTOR } from "@vantage/protocol";
 import { withTransaction } from "../../../src/storage/index.ts";
 import { createTestDatabase } from "../../support/database.ts";
 import { createSignal, startTestInstance, type TestInstance, waitFor } from "../../support/instance.ts";
-import { satelliteCompileOptions } from "../../support/compile-options.ts";
+import { satelliteCompiler } from "../../support/satellite-compiler.ts";
 
 const LOST = "satellite.heartbeat_lost";
 const CONNECTED = "satellite.connected";
@@ -36,7 +38,7 @@ let lookups: string[];
 let storeReads: number;
 const batches = createSignal();
 const reloaded = createSignal();
-const options = satelliteCompileOptions();
+const options = satelliteCompiler();
 
 beforeEach(async () => {
   routed = [];
@@ -84,7 +86,7 @@ let named = 0;
 /** Saves an automation through the store, as the API does, and waits until the index has it (or, disabled, has reloaded). */
 async function saveAutomation(overrides: Record<string, unknown> = {}): Promise<AutomationView> {
   named += 1;
-  const result = compileAutomation({ name: `automation-${named}`, triggers: [{ event: LOST }], actions: [{ log: { message: "{{ trigger.payload.name }} is gone" } }], ...overrides }, options);
+  const result = options.compiler.compile({ name: `automation-${named}`, triggers: [{ event: LOST }], actions: [{ log: { message: "{{ trigger.payload.name }} is gone" } }], ...overrides });
   if (!result.ok) throw new Error(JSON.stringify(result.errors));
   const view = await store.create(result.compiled);
   await indexed(view, view.enabled);

@@ -1,3 +1,4 @@
+// Run modes end to end: restart cancels the running run, queued runs go one at a time in order, a for: trigger runs once it held.
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { AutomationView } from "../../../src/automations/definitions/automation-store.ts";

@@ -1,7 +1,7 @@
+// Run retention: ended runs and skips past it deleted in batches through their indexes, unfinished runs never, by one pruner per cluster.
 import type pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createRunPruner } from "../../../src/automations/index.ts";
-import { type PruneResult, pruneRuns } from "../../../src/automations/runs/run-retention.ts";
+import { createRunPruner, type PruneResult, pruneRuns } from "../../../src/automations/runs/run-retention.ts";
 import { silentLogger } from "../../../src/log.ts";
 import { createPool } from "../../../src/storage/index.ts";
 import { createTestDatabase } from "../../support/database.ts";

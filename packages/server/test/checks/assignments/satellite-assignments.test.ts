@@ -6,7 +6,7 @@ import { type Assignment, type CheckDefinition } from "@vantage/protocol";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StoredCheckRow } from "../../../src/checks/assignments/satellite-check-rows.ts";
-import type { SubmittedResult } from "../../../src/checks/assignments/satellite-result-sink.ts";
+import type { CheckResultInput } from "../../../src/checks/index.ts";
 import { createSecretBox } from "../../../src/crypto/secret-box.ts";
 import { SATELLITE_PROFILE_CHANGED_CHANNEL } from "../../../src/satellites/index.ts";
 import { afterNotices, deleteCheck, saveCheck, satelliteCheck } from "../../support/check-rows.ts";
@@ -35,7 +35,7 @@ function openDefinition(row: StoredCheckRow): CheckDefinition {
 
 let a: SatelliteCore;
 let b: SatelliteCore;
-const submitted: SubmittedResult[] = [];
+const submitted: CheckResultInput[] = [];
 const open: FakeSatellite[] = [];
 
 beforeAll(async () => {

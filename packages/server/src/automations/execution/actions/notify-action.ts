@@ -1,10 +1,10 @@
 // The `notify` action: NotificationService.send through the channel named by id or, failing
 // that, by name, with the step's severity and its idempotency key (the same on every retry).
 // `notification_undeliverable` (what the outbound retry table calls transient) is retried with backoff.
+import { canonicalUuid } from "@vantage/protocol";
 import { isVantageError } from "../../../errors.ts";
 import type { NotificationService, Severity } from "../../../notifications/index.ts";
 import { renderTemplate } from "../../expressions/index.ts";
-import { isUuid } from "../../definitions/ids.ts";
 import { type ActionModule, type AttemptResult, withRetries } from "./step.ts";
 import { stepIdempotencyKey } from "./webhook-action.ts";
 
@@ -15,7 +15,8 @@ export const NOTIFY_RETRIES = 3;
 export const DEFAULT_NOTIFY_SEVERITY: Severity = "warning";
 
 async function channelId(notifications: Pick<NotificationService, "channels">, channel: string): Promise<string> {
-  if (isUuid(channel)) return channel;
+  const id = canonicalUuid(channel);
+  if (id !== undefined) return id;
   const named = (await notifications.channels.list()).find((view) => view.name === channel);
   return named?.id ?? channel;
 }

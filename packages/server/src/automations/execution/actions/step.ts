@@ -1,7 +1,7 @@
 // What every leaf action module (log, webhook, notify, delay, stop) implements: render its
 // input (stored with secrets masked), then execute it to one outcome. Also the one retry loop
 // webhook and notify share.
-import type { JsonValue } from "@vantage/protocol";
+import { type BackoffPolicy, backoffDelayMs, type JsonValue } from "@vantage/protocol";
 import type { Logger } from "../../../log.ts";
 import type { CompiledAction } from "../../definitions/compile-automation.ts";
 import type { EvaluationContext } from "../../expressions/index.ts";
@@ -42,7 +42,7 @@ export interface PreparedStep {
 export type ActionKind = CompiledAction["kind"];
 export type ActionOf<K extends ActionKind> = Extract<CompiledAction, { kind: K }>;
 export type ActionModule<K extends ActionKind> = (action: ActionOf<K>, context: StepContext) => Promise<PreparedStep>;
-/** Actions that do one thing; choose, parallel and wait_until are flow steps (see flow.ts). */
+/** Actions that do one thing; choose, parallel and wait_until are flow steps (see ../flow/flow.ts). */
 export type LeafKind = "log" | "webhook" | "notify" | "delay" | "stop";
 export type ActionModules = { [K in LeafKind]: ActionModule<K> };
 
@@ -61,8 +61,7 @@ export async function withRetries(retries: number, context: StepContext, attempt
   }
 }
 
-/** Exponential backoff with jitter: about 0.5 s, 1 s, 2 s … capped at 30 s. */
-export function defaultRetryDelayMs(attempt: number): number {
-  const base = Math.min(30_000, 500 * 2 ** (attempt - 1));
-  return base / 2 + Math.random() * (base / 2);
-}
+/** Between a step's attempts: about 0.5 s, 1 s, 2 s … 30 s, never less than half of that. */
+export const STEP_RETRY_BACKOFF = { baseMs: 500, maxMs: 30_000, jitter: "equal" } as const satisfies BackoffPolicy;
+
+export const defaultRetryDelayMs = (attempt: number): number => backoffDelayMs(STEP_RETRY_BACKOFF, attempt);

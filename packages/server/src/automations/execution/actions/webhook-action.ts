@@ -6,7 +6,7 @@ import type { JsonValue } from "@vantage/protocol";
 import { SIGNATURE_HEADER, signWebhook } from "../../../crypto/index.ts";
 import { IDEMPOTENCY_HEADER, isCredentialHeader, outbound } from "../../../outbound/index.ts";
 import { renderTemplate } from "../../expressions/index.ts";
-import { renderJsonTemplate } from "../../definitions/render-json-template.ts";
+import { renderJsonTemplate } from "./render-json-template.ts";
 import { REDACTED } from "../../definitions/webhook-secrets.ts";
 import { type ActionModule, type AttemptResult, type StepContext, withRetries } from "./step.ts";
 

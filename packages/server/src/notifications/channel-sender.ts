@@ -1,5 +1,6 @@
-// The one interface every channel type delivers through, and the errors a delivery fails
-// with: transient (retry later) or rejected (the receiver refused; fix the channel).
+// ChannelSender: the one interface every channel type delivers through, what it is given and
+// answers, and the errors a delivery fails with: transient (retry later) or rejected (the
+// receiver refused; fix the channel).
 import type { NotifyAction } from "@vantage/protocol";
 import { VantageError } from "../errors.ts";
 import type { ChannelSettingsOf, ChannelType } from "./channel-schemas.ts";
@@ -33,16 +34,8 @@ export interface SendOptions {
 /** Delivers or throws a VantageError (see undeliverable and rejected below). */
 export type ChannelSender<Settings> = (settings: Settings, notification: Notification, options: SendOptions) => Promise<DeliveryReceipt>;
 
-export type NotificationSenders = { [T in ChannelType]: ChannelSender<ChannelSettingsOf[T]> };
-
 /** A channel with its secrets decrypted: only ever in memory, on its way to a sender. */
 export type ResolvedChannel = { [T in ChannelType]: { id: string; name: string; type: T; settings: ChannelSettingsOf[T] } }[ChannelType];
-
-export function deliver(senders: NotificationSenders, channel: ResolvedChannel, notification: Notification, options: SendOptions = {}): Promise<DeliveryReceipt> {
-  // TypeScript cannot correlate senders[type] with settings of the same type; the union guarantees it.
-  const send = senders[channel.type] as ChannelSender<ResolvedChannel["settings"]>;
-  return send(channel.settings, notification, options);
-}
 
 /** Worth retrying later: unreachable, timed out, or an answer the outbound retry table calls transient (429, most 5xx …). */
 export function undeliverable(message: string, options: { status?: number; cause?: unknown } = {}): VantageError {

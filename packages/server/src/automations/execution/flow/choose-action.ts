@@ -3,7 +3,7 @@
 // branch without evaluating again (the entities may have changed since).
 import type { EvaluationContext } from "../../expressions/index.ts";
 import { compositeStep, type FlowModule, HALTED } from "./flow.ts";
-import type { ActionOf } from "./step.ts";
+import type { ActionOf } from "../actions/step.ts";
 
 type Branch = number | "else" | null;
 

@@ -6,7 +6,7 @@ import { withTransaction } from "../../../storage/index.ts";
 import { settleStep, type StepResult, waitStep } from "../../runs/run-records.ts";
 import { clearWaits, type EntityRef, recordingReader, registerWaits } from "../../runs/run-waits.ts";
 import { endedStep, type Flow, type FlowContext, type FlowModule, HALTED, NEXT, stepFailed, SUSPENDED } from "./flow.ts";
-import type { ActionOf } from "./step.ts";
+import type { ActionOf } from "../actions/step.ts";
 
 type WaitUntil = ActionOf<"wait_until">;
 

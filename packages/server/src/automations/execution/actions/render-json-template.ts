@@ -1,7 +1,7 @@
 // Renders a compiled JSON template (a webhook body) into plain JSON for one run.
 import type { JsonValue } from "@vantage/protocol";
-import type { JsonTemplate } from "./compile-automation.ts";
-import { type EvaluationContext, renderTemplate } from "../expressions/index.ts";
+import type { JsonTemplate } from "../../definitions/compile-automation.ts";
+import { type EvaluationContext, renderTemplate } from "../../expressions/index.ts";
 
 export async function renderJsonTemplate(template: JsonTemplate, context: EvaluationContext): Promise<JsonValue> {
   if ("template" in template) return renderTemplate(template.template, context);

@@ -6,7 +6,7 @@ import type { EntityRegistry } from "../../../entities/index.ts";
 import type { CompiledAction } from "../../definitions/compile-automation.ts";
 import type { EvaluationContext } from "../../expressions/index.ts";
 import type { StepRecord, StepResult, StepStatus } from "../../runs/run-records.ts";
-import type { ActionKind, ActionOf } from "./step.ts";
+import type { ActionKind, ActionOf } from "../actions/step.ts";
 
 export type Flow =
   /** The step (or every step of the sequence) completed: go on. */

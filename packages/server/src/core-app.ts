@@ -1,0 +1,40 @@
+// The core's HTTP app as main.ts serves it and the API tests call it: health, readiness and
+// metrics, and every module's routes mounted by their paths under /api/v1, behind the admin token.
+import type { Hono } from "hono";
+import type { AdminTokenVerifier, ClientAddressOf } from "./auth/index.ts";
+import type { CoreModule } from "./core-module.ts";
+import { VantageError } from "./errors.ts";
+import { createApp, type Metrics, type Readiness } from "./http/index.ts";
+import type { Logger } from "./log.ts";
+
+export interface CoreAppOptions {
+  logger: Logger;
+  metrics: Metrics;
+  /** Answers /readyz. */
+  readiness: () => Promise<Readiness>;
+  instanceId: string;
+  verifyAdmin: AdminTokenVerifier;
+  /** The client address wrong tokens count under (behind trusted proxies, the forwarded one). */
+  clientAddressOf?: ClientAddressOf;
+  /** Whose routes the API serves. */
+  modules: ReadonlyArray<Pick<CoreModule, "routes">>;
+}
+
+export function createCoreApp(options: CoreAppOptions): Hono {
+  const { logger, metrics, readiness, instanceId, verifyAdmin, clientAddressOf } = options;
+  return createApp({ logger, metrics, readiness, instanceId, api: { verifyAdmin, clientAddressOf, routes: mountTable(options.modules) } });
+}
+
+/** The modules' routes by mount path; two modules claiming one path is a wiring mistake, refused at start. */
+export function mountTable(modules: ReadonlyArray<Pick<CoreModule, "routes">>): Record<string, Hono> {
+  const table: Record<string, Hono> = {};
+  for (const { routes } of modules) {
+    for (const [path, route] of Object.entries(routes)) {
+      if (Object.hasOwn(table, path)) {
+        throw new VantageError("fatal", "routes_mounted_twice", `Two modules mount routes at /api/v1${path}: give each module paths of its own.`);
+      }
+      table[path] = route;
+    }
+  }
+  return table;
+}
