@@ -36,6 +36,7 @@ describe("startCore's assembly of modules", () => {
       "entity router",
       "http",
       "automation index",
+      "satellite assignments",
       "check results",
       "live feed",
       "change announcements",
