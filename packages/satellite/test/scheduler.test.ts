@@ -153,6 +153,12 @@ describe("the scheduler", () => {
     expect(runs.filter((r) => r.checkId === "b")).toHaveLength(1); // b kept its 30 s slot
   });
 
+  it("restarts a check saved again (a new revision) even when its settings read the same", async () => {
+    const { probe } = controllableProbe();
+    start(probe).replace([assignment("a", { revision: 1 }), assignment("b", { revision: 1 })]);
+    expect(scheduler.replace([assignment("a", { revision: 2 }), assignment("b", { revision: 1 })])).toEqual({ added: 0, removed: 0, changed: 1, unchanged: 1, total: 2 });
+  });
+
   it("aborts everything and leaves no timer behind when stopped", async () => {
     const { probe, runs } = controllableProbe();
     start(probe).replace([assignment("a"), assignment("b", { intervalSeconds: 1 })]);

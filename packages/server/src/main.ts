@@ -116,7 +116,7 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
     // whose index compiles every stored definition against them when it starts.
     const satellites = await startSatellites(deps, { helloTimeoutMs: options.helloTimeoutMs, monitorIntervalMs: options.monitorIntervalMs });
     const notifications = await startNotifications(deps);
-    const checks = await startChecks(deps);
+    const checks = await startChecks(deps, { satellites });
     const automations = await startAutomations(deps, {
       notifications,
       executeRuns: options.automationWorker,

@@ -1,9 +1,12 @@
-// The core as startCore wires it: its metrics, and its API from the admin token to an automation run executed on its own worker.
+// The core as startCore wires it: its metrics, its API from the admin token to an automation
+// run executed on its own worker, and satellites assigned checks whose results it stores.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import type { RoutedChange } from "../src/entities/index.ts";
 import { silentLogger } from "../src/log.ts";
 import { type Core, startCore } from "../src/main.ts";
+import { saveCheck, satelliteCheck } from "./support/check-rows.ts";
+import { connectFakeSatellite } from "./support/fake-satellite.ts";
 import { startHttpReceiver } from "./support/receivers.ts";
 import { createTestDatabase } from "./support/database.ts";
 import { createSignal, waitFor } from "./support/instance.ts";
@@ -143,5 +146,27 @@ describe("the core's API, as wired by startCore", () => {
     expect(after('vantage_automation_steps_total{status="running"}') - before('vantage_automation_steps_total{status="running"}')).toBeGreaterThanOrEqual(1);
     expect((await api(`/automations/${id}/runs?limit=0`)).status).toBe(400);
     expect((await api(`/automations/${randomUUID()}/runs`)).status).toBe(404);
+  });
+});
+
+describe("the core's checks on satellites", () => {
+  it("welcomes a satellite with its checks, pushes a change, and stores its results as its own location's before acknowledging them", async () => {
+    const created = await api("/satellites", { method: "POST", body: JSON.stringify({ name: "edge-checks", region: "core-eu" }) });
+    expect(created.status).toBe(201);
+    const view = (await created.json()) as { id: string; token: string };
+    const check = await saveCheck(core.database.pool, satelliteCheck("core-eu-home", { regions: ["core-eu"] }));
+    const { satellite, welcome } = await connectFakeSatellite(core.url, { satelliteId: view.id, token: view.token });
+    onTestFinished(() => satellite.close());
+    // Saved just before: in the welcome, or pushed once its notice arrived.
+    const assigned = welcome.assignments.length > 0 ? welcome.assignments : (await satellite.next("assignments")).assignments;
+    expect(assigned.map((assignment) => assignment.checkId)).toEqual([check.id]);
+
+    const sent = satellite.result(check.id, { startedAt: new Date(clock).toISOString() });
+    expect((await satellite.next("ack")).resultIds).toEqual([sent.resultId]);
+    const { rows } = await core.database.pool.query("SELECT check_id, location, status FROM check_results WHERE result_id = $1", [sent.resultId]);
+    expect(rows).toEqual([{ check_id: check.id, location: view.id, status: "up" }]);
+
+    await saveCheck(core.database.pool, satelliteCheck("core-eu-home", { regions: ["core-us"] }), { id: check.id });
+    expect((await satellite.next("assignments")).assignments).toEqual([]);
   });
 });

@@ -46,6 +46,12 @@ export const assignmentSchema = z.object({
   intervalSeconds: z.number().positive(),
   timeoutMs: z.number().int().positive(),
   config: z.record(z.string(), z.unknown()),
+  /**
+   * The check's revision (bumped by every write). Part of what the agent compares, so a check
+   * saved again is restarted even where its probe spec reads the same; optional for cores
+   * that predate it.
+   */
+  revision: z.number().int().nonnegative().optional(),
 });
 
 // satellite → core

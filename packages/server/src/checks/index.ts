@@ -1,11 +1,13 @@
-// Checks: definitions, scheduling, probes' results and their API. Each part adds its public
-// exports below in a block of its own.
+// Checks: definitions, scheduling, probes' results, satellite assignments and their API. Each
+// part adds its public exports below in a block of its own.
 
 // ── definitions: the checks table, sealed headers, change notices, and the API ─────────────
 // The store also opens a row's definition for the probes (CheckStore.openDefinition) and
 // reloads the rows a notice names (CheckStore.rows).
-export { CHECKS_CHANNEL, CheckStore } from "./definitions/check-store.ts";
-export type { CheckChangeNotice, CheckStoreOptions } from "./definitions/check-store.ts";
+export { CheckStore } from "./definitions/check-store.ts";
+export type { CheckStoreOptions } from "./definitions/check-store.ts";
+export { CHECKS_CHANNEL, parseCheckChange } from "./definitions/check-changes.ts";
+export type { CheckChangeNotice } from "./definitions/check-changes.ts";
 export type { CheckRow, CheckView } from "./definitions/check-view.ts";
 // The probes' run-time address policy on the core applies the same rule to resolved addresses.
 export { ALLOW_PRIVATE_TARGETS_SETTING, isRefusedCoreTarget } from "./definitions/private-targets.ts";
@@ -42,6 +44,14 @@ export type { CheckResultRoutesOptions } from "./api/result-routes.ts";
 export { CORE_LOCATION } from "./scheduling/core-runs.ts";
 export type { CoreCheckSource, CoreRunResult, StoredCheck } from "./scheduling/core-runs.ts";
 // ── end scheduling ───────────────────────────────────────────────────────────────────────
+
+// ── assignments: what each satellite runs, pushed as checks and satellites change; results from satellites ──
+export { createSatelliteAssignments } from "./assignments/satellite-assignments.ts";
+export type { SatelliteAssignments, SatelliteAssignmentsOptions } from "./assignments/satellite-assignments.ts";
+export type { OpenDefinition } from "./assignments/satellite-check-index.ts";
+export type { StoredCheckRow } from "./assignments/satellite-check-rows.ts";
+export { createSatelliteResultSink } from "./assignments/satellite-result-sink.ts";
+// ── end assignments ──
 
 // ── the module's start ─────────────────────────────────────────────────────────────────────
 export { startChecks } from "./start.ts";

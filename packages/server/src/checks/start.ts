@@ -1,15 +1,19 @@
 // Starts the checks module in a core: the definitions store, the results side (batched ingest,
-// the rollup worker and the partition maintainer), the core location (its scheduler serves once
-// the core does) and the checks API, all under one /checks mount. Satellite assignments join here.
+// the rollup worker and the partition maintainer), satellite assignments (attached to the
+// satellites' gateway, their results going to the ingest), the core location (its scheduler
+// serves once the core does) and the checks API, all under one /checks mount.
 import { Hono } from "hono";
 import type { CoreModule, ModuleDeps } from "../core-module.ts";
+import type { SatellitesModule } from "../satellites/index.ts";
 import { createCheckRoutes } from "./api/check-routes.ts";
 import { createCheckResultRoutes } from "./api/result-routes.ts";
+import { createSatelliteAssignments, type SatelliteAssignments } from "./assignments/satellite-assignments.ts";
+import { createSatelliteResultSink } from "./assignments/satellite-result-sink.ts";
 import { CheckStore } from "./definitions/check-store.ts";
-import { type CheckResults, type CheckResultsOptions, startCheckResults } from "./results/start-check-results.ts";
-import { type CoreLocationOptions, coreRunProbe, createCoreLocation } from "./scheduling/core-location.ts";
-import { storeCheckSource } from "./scheduling/check-source.ts";
 import { validateCheck } from "./definitions/validate-check.ts";
+import { type CheckResults, type CheckResultsOptions, startCheckResults } from "./results/start-check-results.ts";
+import { storeCheckSource } from "./scheduling/check-source.ts";
+import { type CoreLocationOptions, coreRunProbe, createCoreLocation } from "./scheduling/core-location.ts";
 
 /** Knobs tests and labs turn; production runs on the defaults. */
 export type ChecksOptions = Pick<CheckResultsOptions, "ingest" | "rollupIntervalMs" | "maintenanceIntervalMs" | "takeoverIntervalMs"> & {
@@ -17,16 +21,24 @@ export type ChecksOptions = Pick<CheckResultsOptions, "ingest" | "rollupInterval
   scheduling?: CoreLocationOptions["scheduling"];
 };
 
+/** The modules checks are started after. */
+export interface ChecksDeps {
+  /** Satellites: their current region and tags, and the gateway checks are attached to. */
+  satellites: Pick<SatellitesModule, "registry" | "attachChecks">;
+}
+
 export interface ChecksModule extends CoreModule {
   /** The definitions: rows by id, definitions opened for the probes; every write NOTIFYs vantage_checks. */
   store: CheckStore;
   /** Results: the ingest batcher every socket and scheduler submits to, rollups, retention. */
   results: CheckResults;
+  /** What each satellite connected here runs, pushed as checks and satellites change. */
+  assignments: SatelliteAssignments;
   /** Starts the core location's scheduler; it stops (dropping its runs in flight) before the results. */
   serve(): Promise<void>;
 }
 
-export async function startChecks(deps: ModuleDeps, options: ChecksOptions = {}): Promise<ChecksModule> {
+export async function startChecks(deps: ModuleDeps, { satellites }: ChecksDeps, options: ChecksOptions = {}): Promise<ChecksModule> {
   const { config, pool } = deps;
   const { scheduling, ...resultsOptions } = options;
   const retention = {
@@ -41,6 +53,26 @@ export async function startChecks(deps: ModuleDeps, options: ChecksOptions = {})
   deps.onStop("check results", results.stop);
   const store = new CheckStore({ pool, box: deps.box });
   const allowPrivateTargets = config.allowPrivateTargets ?? false;
+
+  // Loaded before the gateway serves; stopped after it (and before the ingest is flushed).
+  // Satellites get definitions with their credential headers opened: they send them.
+  const assignments = createSatelliteAssignments({
+    pool,
+    hub: deps.hub,
+    logger: deps.logger,
+    registry: deps.metrics,
+    profiles: (ids) => satellites.registry.profiles(ids),
+    openDefinition: (row) => store.openDefinition(row),
+  });
+  await assignments.start();
+  deps.onStop("satellite assignments", assignments.stop);
+  satellites.attachChecks({
+    assignmentsFor: assignments.assignmentsFor,
+    sessionObserver: assignments.sessionObserver,
+    // Acknowledged once the batch holding it committed.
+    resultSink: createSatelliteResultSink((result) => results.ingest.submit(result)),
+  });
+
   // The core location: every core runs its share of the core checks, into the results ingest.
   const coreLocation = createCoreLocation({
     pool,
@@ -63,6 +95,7 @@ export async function startChecks(deps: ModuleDeps, options: ChecksOptions = {})
     routes: { "/checks": routes },
     store,
     results,
+    assignments,
     async serve() {
       await coreLocation.start();
       deps.onStop("core location", coreLocation.stop);

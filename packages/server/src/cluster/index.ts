@@ -3,5 +3,6 @@
 export { createLeaderDuty, createLeaderLoop, createPeriodicDuty } from "./leader-loop.ts";
 export type { LeaderDuty } from "./leader-loop.ts";
 export { createNotificationHub } from "./notification-hub.ts";
+export { parseNotice, publishNotice } from "./notices.ts";
 export type { NotificationHub } from "./notification-hub.ts";
 export { createWakeableSleep } from "./wakeable-sleep.ts";

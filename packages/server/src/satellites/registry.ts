@@ -7,6 +7,7 @@ import { z } from "zod";
 import { VantageError } from "../errors.ts";
 import { isUniqueViolation, withTransaction } from "../storage/index.ts";
 import { SATELLITE_REGISTRY_EDIT_CAUSE, type SatelliteConnectionEvent } from "./entity.ts";
+import { publishProfileChange, type SatelliteProfile } from "./profile-changes.ts";
 import { publishRevocation } from "./revocations.ts";
 import { satelliteNameTaken, type SatelliteService } from "./service.ts";
 import { computeStatus, effectiveThresholdMs, type SatelliteStatus } from "./status.ts";
@@ -88,6 +89,8 @@ const SELECT_PAGE = `SELECT ${VIEW_COLUMNS} FROM satellites WHERE $2::text IS NU
 // The hellos of one event-loop turn (one poll of the sockets) are looked up together: a reconnect storm costs one
 // query per batch of satellites, not a round trip each.
 const SELECT_CREDENTIALS = "SELECT id, name, region, tags, offline_threshold_ms, token_hash FROM satellites WHERE id = ANY($1::uuid[])";
+// What checks are assigned by, for the satellites a core holds sockets of (after an edit, or a resync).
+const SELECT_PROFILES = "SELECT id, region, tags FROM satellites WHERE id = ANY($1::uuid[])";
 
 // $5 says whether the threshold is being set (to $6, possibly NULL = the default). offline_at
 // follows it, as every writer of the threshold must (see 0002-satellites.sql): the heartbeat
@@ -244,12 +247,20 @@ export class SatelliteRegistry {
           ]);
           updated = rows[0];
           if (!updated) throw satelliteNotFound(id);
+          // Whichever core holds its socket recomputes its checks, once this commits.
+          if (patch.region !== undefined || patch.tags !== undefined) await publishProfileChange(tx, { satelliteId: id });
         },
       });
     } catch (error) {
       throw isUniqueViolation(error) ? satelliteNameTaken(patch.name, error) : error;
     }
     return toView(updated!, this.now());
+  }
+
+  /** The region and tags of these satellites (unknown ids are left out), in one query. */
+  async profiles(ids: readonly string[]): Promise<SatelliteProfile[]> {
+    const { rows } = await this.pool.query<SatelliteProfile>(SELECT_PROFILES, [ids]);
+    return rows;
   }
 
   /** Replaces the token; the old one stops working at once and its live socket is closed. */

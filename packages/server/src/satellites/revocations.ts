@@ -2,6 +2,7 @@
 // process holds its socket must close it now. Broadcast through NOTIFY, sent only on commit.
 import { shutdownReasonSchema } from "@vantage/protocol";
 import { z } from "zod";
+import { parseNotice, publishNotice } from "../cluster/index.ts";
 import type { SqlClient } from "../entities/index.ts";
 
 export const SATELLITE_REVOKED_CHANNEL = "vantage_satellite_revoked";
@@ -18,15 +19,10 @@ export type SatelliteRevocation = z.infer<typeof satelliteRevocationSchema>;
  * delivers it on commit and drops it on rollback, so sockets close only for a committed change.
  */
 export async function publishRevocation(tx: SqlClient, revocation: SatelliteRevocation): Promise<void> {
-  await tx.query("SELECT pg_notify($1, $2)", [SATELLITE_REVOKED_CHANNEL, JSON.stringify(revocation)]);
+  await publishNotice(tx, SATELLITE_REVOKED_CHANNEL, revocation);
 }
 
 /** A NOTIFY payload as a revocation, or null when it is not one (a subscriber logs and skips it). */
 export function parseRevocation(payload: string): SatelliteRevocation | null {
-  try {
-    const parsed = satelliteRevocationSchema.safeParse(JSON.parse(payload));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
+  return parseNotice(satelliteRevocationSchema, payload);
 }

@@ -1,10 +1,11 @@
 // Starts the satellites module in a core: the registry and its API, the satellite-connection
 // entity and the satellite.* triggers at once; the heartbeat monitor and the gateway (on the
 // core's HTTP server) once the core serves — the last parts a core starts, the first it stops.
+// What satellites run and where their results go is the checks module's, attached before then.
 import { HEARTBEAT_INTERVAL_MS } from "@vantage/protocol";
 import type { CoreModule, ModuleDeps, Serving } from "../core-module.ts";
 import { satelliteTriggers } from "./triggers.ts";
-import { createSatelliteGateway, type SatelliteGateway } from "./gateway/index.ts";
+import { type AssignmentsFor, createSatelliteGateway, type ResultSink, type SatelliteGateway, type SessionObserver } from "./gateway/index.ts";
 import { createHeartbeatBuffer } from "./heartbeat-buffer.ts";
 import { createHeartbeatMonitor, type HeartbeatMonitor } from "./heartbeat-monitor.ts";
 import { SatelliteRegistry } from "./registry.ts";
@@ -19,6 +20,16 @@ export interface SatellitesOptions {
   monitorIntervalMs?: number;
 }
 
+/** The checks module's side of the gateway. */
+export interface SatelliteChecks {
+  /** Each satellite's full set, for its welcome. */
+  assignmentsFor: AssignmentsFor;
+  /** Told of the sessions opened and closed here: later changes are pushed through them. */
+  sessionObserver: SessionObserver;
+  /** Stores a satellite's result; resolving means it is durable (then it is acknowledged). */
+  resultSink: ResultSink;
+}
+
 export interface SatellitesModule extends CoreModule {
   /** The satellites table and the satellite-connection entity. */
   service: SatelliteService;
@@ -26,6 +37,11 @@ export interface SatellitesModule extends CoreModule {
   registry: SatelliteRegistry;
   gateway: SatelliteGateway;
   monitor: HeartbeatMonitor;
+  /**
+   * Hands the gateway the checks module's side (that module starts after this one), before
+   * serve(). Until then, satellites are welcomed with no checks and their results are dropped.
+   */
+  attachChecks(checks: SatelliteChecks): void;
   serve(serving: Serving): Promise<void>;
 }
 
@@ -38,6 +54,7 @@ export async function startSatellites(deps: ModuleDeps, options: SatellitesOptio
   const registry = new SatelliteRegistry({ pool, satellites: service, now });
   const monitor = createHeartbeatMonitor({ pool, satellites: service, logger, registry: metrics, intervalMs: options.monitorIntervalMs });
   const heartbeats = createHeartbeatBuffer({ pool, satellites: service, logger, now, registry: metrics });
+  let checks: SatelliteChecks | undefined;
   const gateway = createSatelliteGateway({
     satellites: service,
     heartbeats,
@@ -50,6 +67,9 @@ export async function startSatellites(deps: ModuleDeps, options: SatellitesOptio
     now,
     heartbeatIntervalMs,
     helloTimeoutMs: options.helloTimeoutMs,
+    assignmentsFor: async (satellite) => (checks ? checks.assignmentsFor(satellite) : []),
+    sessionObserver: { opened: (session) => checks?.sessionObserver.opened(session), closed: (session) => checks?.sessionObserver.closed(session) },
+    resultSink: async (satelliteId, result) => checks?.resultSink(satelliteId, result),
   });
 
   return {
@@ -58,6 +78,9 @@ export async function startSatellites(deps: ModuleDeps, options: SatellitesOptio
     registry,
     gateway,
     monitor,
+    attachChecks(attached) {
+      checks = attached;
+    },
     async serve({ server }) {
       monitor.start();
       deps.onStop("heartbeat monitor", monitor.stop);

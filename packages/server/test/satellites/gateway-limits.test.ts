@@ -29,7 +29,7 @@ beforeAll(async () => {
   core = await startSatelliteCore(databaseUrl, "gateway-limits", {
     monitor: false,
     gateway: {
-      assignmentsFor: async (satelliteId) => assignments.get(satelliteId) ?? [],
+      assignmentsFor: async (satellite) => assignments.get(satellite.id) ?? [],
       maxSendBufferBytes: 256 * 1024,
       // The proxy every test client comes through: 127.0.0.1, trusted.
       clientAddressOf: createClientAddressOf(["127.0.0.1"]),
@@ -102,8 +102,7 @@ describe("a logged-in satellite that misbehaves", () => {
 
   it("gets late results of a check it had, and results buffered from before its session, acknowledged and dropped without an error", async () => {
     const { credentials, satellite } = await connectWith([check("was"), check("stays")]);
-    assignments.set(credentials.satelliteId, [check("stays")]);
-    await core.gateway.pushAssignments(credentials.satelliteId);
+    core.gateway.session(credentials.satelliteId)!.setAssignments([check("stays")]);
     await satellite.next("assignments");
     const late = satellite.result("was");
     const buffered = satellite.result("unassigned-while-offline", { startedAt: new Date(Date.now() - 3_600_000).toISOString() });
@@ -120,7 +119,7 @@ describe("a logged-in satellite that misbehaves", () => {
     satellite.ws.pause();
     // Each push is ~256 KiB; the kernel's socket buffers take some MiB before the core's own buffer grows.
     for (let push = 0; push < 150 && (await metric("vantage_satellite_slow_consumers_total")) === before; push++) {
-      await core.gateway.pushAssignments(credentials.satelliteId);
+      core.gateway.session(credentials.satelliteId)!.setAssignments(assignments.get(credentials.satelliteId)!);
     }
     expect(await metric("vantage_satellite_slow_consumers_total")).toBe(before + 1);
     satellite.ws.resume();

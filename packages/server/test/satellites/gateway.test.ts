@@ -28,7 +28,7 @@ beforeAll(async () => {
       // refused as too big) before it on a loaded machine, or that test sees the timeout's close.
       helloTimeoutMs: 1_000,
       authFailureLimit: { max: 3, windowMs: 60_000 },
-      assignmentsFor: async (satelliteId) => assignments.get(satelliteId) ?? [],
+      assignmentsFor: async (satellite) => assignments.get(satellite.id) ?? [],
       resultSink: async (satelliteId, result) => {
         if (failStores) throw new Error("results table unavailable");
         stored.push({ satelliteId, result });
@@ -361,13 +361,16 @@ describe("the satellite gateway", () => {
       const { credentials, satellite, welcome } = await connectWith();
       expect(welcome.assignments).toEqual([]);
 
-      assignments.set(credentials.satelliteId, [check("new")]);
-      expect(await core.gateway.pushAssignments(credentials.satelliteId)).toBe(true);
+      const session = core.gateway.session(credentials.satelliteId)!;
+      expect(session.setAssignments([check("new")])).toBe(true);
+      expect(session.assignments).toEqual([check("new")]);
       expect(await satellite.next("assignments")).toEqual({ type: "assignments", assignments: [check("new")] });
       const sent = satellite.result("new");
       expect((await satellite.next("ack")).resultIds).toEqual([sent.resultId]);
 
-      expect(await core.gateway.pushAssignments(randomUUID())).toBe(false); // not connected here
+      expect(core.gateway.session(randomUUID())).toBeUndefined(); // not connected here
+      await satellite.close();
+      expect(session.setAssignments([check("after-close")])).toBe(false);
       await closeAndSettle(satellite, credentials.satelliteId);
     });
   });

@@ -149,7 +149,7 @@ describe("heartbeats through the gateway", () => {
     core = await startSatelliteCore(url, "heartbeat-fleet", {
       monitor: false,
       startHeartbeats: false,
-      gateway: { authenticate: async (id) => ({ id, name: id, region: "eu", offlineThresholdMs: null }), maxUnauthenticatedPerAddress: 64 },
+      gateway: { authenticate: async (id) => ({ id, name: id, region: "eu", tags: [], offlineThresholdMs: null }), maxUnauthenticatedPerAddress: 64 },
     });
   });
 

@@ -22,7 +22,7 @@ export async function createFullApiApp(instance: TestInstance, now: () => number
   try {
     const satellites = await startSatellites(deps);
     const notifications = await startNotifications(deps, { deliveryTimeoutMs: 1_000 });
-    const checks = await startChecks(deps);
+    const checks = await startChecks(deps, { satellites });
     const automations = await startAutomations(deps, { notifications });
     return { app: await createModulesApp(instance.pool, [satellites, notifications, checks, automations]), stop };
   } catch (error) {

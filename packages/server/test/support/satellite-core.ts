@@ -1,10 +1,14 @@
 // A core instance with the satellite side wired as main.ts wires it — service, registry,
-// heartbeat buffer, monitor and gateway on a real HTTP server on 127.0.0.1 — with short,
-// injectable intervals, and a way to die without cleaning up.
+// heartbeat buffer, monitor and gateway on a real HTTP server on 127.0.0.1, and optionally the
+// checks' satellite assignments and result sink — with short, injectable intervals, and a way
+// to die without cleaning up.
 import type { Server } from "node:http";
 import { Hono } from "hono";
 import { pino } from "pino";
+import { checkDefinitionSchema } from "@vantage/protocol";
 import { Registry } from "prom-client";
+import { createSatelliteAssignments, type SatelliteAssignments, type SatelliteAssignmentsOptions } from "../../src/checks/assignments/satellite-assignments.ts";
+import { createSatelliteResultSink, type SubmitResult } from "../../src/checks/assignments/satellite-result-sink.ts";
 import { startHttpServer } from "../../src/http/http-server.ts";
 import { createSatelliteGateway, type SatelliteGateway, type SatelliteGatewayOptions } from "../../src/satellites/gateway/index.ts";
 import { createHeartbeatBuffer, type HeartbeatBuffer, type HeartbeatBufferOptions } from "../../src/satellites/heartbeat-buffer.ts";
@@ -23,6 +27,13 @@ export interface SatelliteCoreOptions {
   registry?: Pick<SatelliteRegistryOptions, "credentialsBatchWindowMs">;
   /** false: the buffer only flushes when the test calls flush(). */
   startHeartbeats?: boolean;
+  /**
+   * Assigns checks from the checks table as main.ts does (`true`: definitions stored in clear,
+   * read as they are). Gateway options given explicitly win over it.
+   */
+  assignments?: true | Partial<Pick<SatelliteAssignmentsOptions, "openDefinition" | "retryMs">>;
+  /** Where satellites' results go, as main.ts hands them to the results ingest. */
+  submitResult?: SubmitResult;
 }
 
 export interface SatelliteCore extends TestInstance {
@@ -34,8 +45,10 @@ export interface SatelliteCore extends TestInstance {
   heartbeats: HeartbeatBuffer;
   monitor: HeartbeatMonitor | undefined;
   gateway: SatelliteGateway;
-  /** Creates a satellite through the registry: its id and its one-time token. */
-  createSatellite(options?: { name?: string; offlineThresholdMs?: number }): Promise<{ satelliteId: string; token: string }>;
+  /** With the `assignments` option. */
+  assignments: SatelliteAssignments | undefined;
+  /** Creates a satellite through the registry (region eu-west and no tags unless given): its id and its one-time token. */
+  createSatellite(options?: { name?: string; offlineThresholdMs?: number; region?: string; tags?: string[] }): Promise<{ satelliteId: string; token: string }>;
   /**
    * Dies as a killed process would: its database connections are cut and its pool refuses
    * new ones before its sockets drop, so no close, flush or lock release reaches PostgreSQL.
@@ -60,6 +73,19 @@ export async function startSatelliteCore(databaseUrl: string, name: string, opti
       ? undefined
       : createHeartbeatMonitor({ pool, satellites: service, logger, registry: metrics, intervalMs: 50, takeoverIntervalMs: 50, ...options.monitor });
   monitor?.start();
+  const assignments = options.assignments
+    ? createSatelliteAssignments({
+        pool,
+        hub,
+        logger,
+        registry: metrics,
+        profiles: (ids) => registry.profiles(ids),
+        openDefinition: (row) => checkDefinitionSchema.parse(row.definition),
+        retryMs: 50,
+        ...(options.assignments === true ? {} : options.assignments),
+      })
+    : undefined;
+  await assignments?.start();
   const gateway = createSatelliteGateway({
     satellites: service,
     heartbeats,
@@ -71,6 +97,8 @@ export async function startSatelliteCore(databaseUrl: string, name: string, opti
     now,
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? 100,
     closeGraceMs: 200,
+    ...(assignments ? { assignmentsFor: assignments.assignmentsFor, sessionObserver: assignments.sessionObserver } : {}),
+    ...(options.submitResult ? { resultSink: createSatelliteResultSink(options.submitResult) } : {}),
     ...options.gateway,
   });
   const http = await startHttpServer(new Hono(), { host: "127.0.0.1", port: 0 });
@@ -79,6 +107,7 @@ export async function startSatelliteCore(databaseUrl: string, name: string, opti
   /** main.ts's order: sockets (with their disconnects), heartbeats, monitor, HTTP, the rest. */
   const stopSatellites = async () => {
     await gateway.stop();
+    await assignments?.stop();
     await heartbeats.stop();
     await monitor?.stop();
     await http.close();
@@ -100,9 +129,15 @@ export async function startSatelliteCore(databaseUrl: string, name: string, opti
     heartbeats,
     monitor,
     gateway,
+    assignments,
     createSatellite: async (satellite = {}) => {
       satellites += 1;
-      const { satellite: view, token } = await registry.create({ name: satellite.name ?? `${name}-sat-${satellites}`, region: "eu-west", offlineThresholdMs: satellite.offlineThresholdMs });
+      const { satellite: view, token } = await registry.create({
+        name: satellite.name ?? `${name}-sat-${satellites}`,
+        region: satellite.region ?? "eu-west",
+        tags: satellite.tags,
+        offlineThresholdMs: satellite.offlineThresholdMs,
+      });
       return { satelliteId: view.id, token };
     },
     crash: () =>

@@ -9,20 +9,11 @@ import type pg from "pg";
 import type { SecretBox } from "../../crypto/index.ts";
 import { VantageError } from "../../errors.ts";
 import { isUniqueViolation, withTransaction } from "../../storage/index.ts";
+import { CHECKS_CHANNEL } from "./check-changes.ts";
 import { checkPageQuery, type CheckListQuery } from "./check-list.ts";
 import { type CheckRow, type CheckView, checkView } from "./check-view.ts";
 import { checkSecrets } from "./header-secrets.ts";
 
-/** NOTIFY channel: a check was created, changed (replace, patch, enable, disable) or deleted. */
-export const CHECKS_CHANNEL = "vantage_checks";
-
-/** The NOTIFY payload on CHECKS_CHANNEL: read the check again (or drop it, when deleted) unless the revision is already known. */
-export interface CheckChangeNotice {
-  id: string;
-  /** The revision the write made; a delete announces the last one plus one. */
-  revision: number;
-  deleted?: true;
-}
 
 const COLUMNS = "id, definition, revision, created_at, updated_at";
 // The copies of definition fields beside it ($2…$9; $10 is the stored definition), in the order columnValues gives them.
@@ -160,8 +151,9 @@ export class CheckStore {
    * sends them (the core's scheduler, a satellite's assignment); never for an answer. Throws
    * the box's VantageError when the key differs or is missing.
    */
-  openDefinition(row: Pick<CheckRow, "id" | "definition">): CheckDefinition {
-    return checkSecrets.open(row.definition, this.box, row.id);
+  openDefinition(row: { id: string; definition: unknown }): CheckDefinition {
+    // Stored definitions were validated on write; only their sealed headers differ from one.
+    return checkSecrets.open(row.definition as CheckDefinition, this.box, row.id);
   }
 
   private async writeOne(id: string, sql: string, params: unknown[]): Promise<CheckRow> {

@@ -9,11 +9,12 @@ import type { GatewayMetrics } from "./gateway-metrics.ts";
 import type { ResultDeduplicator } from "./result-deduplicator.ts";
 import type { SatelliteConnection } from "./satellite-connection.ts";
 
-/** A satellite whose credentials checked out. */
+/** A satellite whose credentials checked out, as its registration read at that moment. */
 export interface AuthenticatedSatellite {
   id: string;
   name: string;
   region: string;
+  tags: readonly string[];
   offlineThresholdMs: number | null;
 }
 
@@ -23,8 +24,33 @@ export interface AuthenticatedSatellite {
  */
 export type AuthenticateSatellite = (satelliteId: string, token: string, options: VerifyOptions) => Promise<AuthenticatedSatellite | null | "refused">;
 
-/** The full set of checks a satellite must run now. */
-export type AssignmentsFor = (satelliteId: string) => Promise<Assignment[]>;
+/** The full set of checks a satellite must run now, for its welcome. */
+export type AssignmentsFor = (satellite: AuthenticatedSatellite) => Promise<readonly Assignment[]>;
+
+/** A satellite's open socket on this process, as the modules that assign it checks see it. */
+export interface SatelliteSession {
+  readonly satelliteId: string;
+  readonly sessionId: string;
+  /** Its registration as its hello found it; a later edit (region, tags) is not reflected here. */
+  readonly satellite: AuthenticatedSatellite;
+  /** The set it was last given, in welcome or an `assignments` frame. */
+  readonly assignments: readonly Assignment[];
+  /**
+   * Makes `assignments` its set (results are authorized against it) and sends it as an
+   * `assignments` frame; false once the socket is no longer open (nothing is sent).
+   */
+  setAssignments(assignments: readonly Assignment[]): boolean;
+}
+
+/**
+ * Told of every satellite session this process opens (right after its welcome was sent) and
+ * closes. A second socket of the same satellite opens a new session; the replaced one is not
+ * reported closed. Called synchronously: an observer must not throw (it is logged if it does).
+ */
+export interface SessionObserver {
+  opened(session: SatelliteSession): void;
+  closed(session: SatelliteSession): void;
+}
 
 /** Stores one result of an assigned check; resolving means it is durable (then it is acknowledged). */
 export type ResultSink = (satelliteId: string, result: ResultFrame) => Promise<void>;
@@ -40,6 +66,7 @@ export interface GatewayContext {
   authenticate: AuthenticateSatellite;
   assignmentsFor: AssignmentsFor;
   resultSink: ResultSink;
+  sessions: SessionObserver;
   metrics: GatewayMetrics;
   authFailures: FailureLimiter;
   results: ResultDeduplicator;
@@ -56,6 +83,8 @@ export interface GatewayContext {
   authenticated(connection: SatelliteConnection): void;
   /** The connection is now the satellite's socket on this process; an older one is replaced. */
   register(connection: SatelliteConnection): void;
+  /** Its welcome was sent: the session is open. */
+  opened(connection: SatelliteConnection): void;
   /** The socket closed; `settled` resolves once its disconnect was recorded. */
   closed(connection: SatelliteConnection, settled: Promise<void>): void;
 }

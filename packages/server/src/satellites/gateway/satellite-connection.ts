@@ -18,7 +18,7 @@ import {
 import type WebSocket from "ws";
 import { isVantageError } from "../../errors.ts";
 import { type Attempt, FixedWindowCounter } from "../../auth/index.ts";
-import type { GatewayContext } from "./gateway-context.ts";
+import type { AuthenticatedSatellite, GatewayContext, SatelliteSession } from "./gateway-context.ts";
 import type { BadFrameCode } from "./gateway-metrics.ts";
 
 /** WebSocket close codes the gateway uses (RFC 6455 §7.4.1). */
@@ -32,8 +32,13 @@ export const CLOSE_CODES = {
 
 /** Frames that arrive between hello and welcome (the socket is paused meanwhile) are kept up to this many. */
 const MAX_EARLY_FRAMES = 32;
-/** Results waiting for the sink beyond this pause the socket until the queue drains to half. */
-const MAX_QUEUED_RESULTS = 256;
+/**
+ * Results of one socket being stored at once. They flow into the sink concurrently, so a
+ * satellite replaying its buffer after a reconnect fills the ingest's batches (one statement
+ * each) instead of waiting a round trip per result. At this many the socket pauses until half
+ * of them were stored (the frames of the read in progress still come in: at most one read more).
+ */
+export const MAX_RESULTS_IN_FLIGHT = 256;
 /** An ack is sent once this many results wait for it, without waiting for the ack delay. */
 const MAX_ACK_BATCH = 100;
 /** What of a peer's input an error message may quote: never all of it. */
@@ -55,6 +60,8 @@ export class SatelliteConnection {
   /** The satellite the hello claimed to be: set from hello on, authenticated or not yet. */
   satelliteId: string | undefined;
   sessionId: string | undefined;
+  /** What the assigning modules see of this socket, from its welcome on. */
+  session: SatelliteSession | undefined;
   private state: State = "awaiting_hello";
   /** Whether this session's connected edge committed: its close must then be recorded. */
   private connectedEdge = false;
@@ -70,6 +77,8 @@ export class SatelliteConnection {
   private terminateTimer: NodeJS.Timeout | undefined;
   private readonly earlyFrames: Array<{ data: WebSocket.RawData; isBinary: boolean }> = [];
   private readonly badFrames: FixedWindowCounter;
+  /** The set last given (welcome or `assignments`), and its check ids, which results are authorized against. */
+  private assignments: readonly Assignment[] = [];
   private assigned = new Set<string>();
   /** Every check assigned during this session: late results of those are expected, not bad. */
   private everAssigned = new Set<string>();
@@ -77,9 +86,7 @@ export class SatelliteConnection {
   private welcomedAt = Number.POSITIVE_INFINITY;
   /** Set once the peer stopped reading and its output hit the bound: nothing more is sent. */
   private overflowed = false;
-  private assignmentChain: Promise<unknown> = Promise.resolve();
-  private resultChain: Promise<void> = Promise.resolve();
-  private queuedResults = 0;
+  private resultsInFlight = 0;
   private pendingAcks: string[] = [];
   private ackTimer: NodeJS.Timeout | undefined;
 
@@ -133,18 +140,30 @@ export class SatelliteConnection {
     this.close(reason === "server_shutdown" ? CLOSE_CODES.goingAway : CLOSE_CODES.normal, reason);
   }
 
-  /** Replaces the assignment set (results are authorized against it) and sends it. */
-  setAssignments(assignments: Assignment[], frame: "assignments" | null = "assignments"): void {
+  /** Replaces the assignment set (results are authorized against it) and sends it, unless it goes in the welcome. */
+  private setAssignments(assignments: readonly Assignment[], frame: "assignments" | null): void {
+    this.assignments = assignments;
     this.assigned = new Set(assignments.map((assignment) => assignment.checkId));
     for (const checkId of this.assigned) this.everAssigned.add(checkId);
-    if (frame) this.send({ type: "assignments", assignments });
+    // Sent as given, never changed afterwards: the frame schema's array is only typed mutable.
+    if (frame) this.send({ type: "assignments", assignments: assignments as Assignment[] });
   }
 
-  /** Runs assignment updates in order, so an older set never overtakes a newer one. */
-  queueAssignments(update: () => Promise<void>): Promise<void> {
-    const next = this.assignmentChain.then(update);
-    this.assignmentChain = next.catch(() => undefined);
-    return next;
+  private openSession(satellite: AuthenticatedSatellite): SatelliteSession {
+    const current = () => this.assignments;
+    return {
+      satelliteId: satellite.id,
+      sessionId: this.sessionId!,
+      satellite,
+      get assignments() {
+        return current();
+      },
+      setAssignments: (assignments) => {
+        if (!this.isOpen() || this.isClosed()) return false;
+        this.setAssignments(assignments, "assignments");
+        return true;
+      },
+    };
   }
 
   badFrame(code: BadFrameCode, message: string): void {
@@ -176,10 +195,10 @@ export class SatelliteConnection {
     const { metrics } = this.context;
     metrics.resultsReceived.inc();
     if (!this.assigned.has(frame.checkId)) return this.unassignedResult(frame);
-    // One result at a time per socket, in order; a satellite replaying a large buffer is
-    // slowed down (the socket pauses) instead of queueing without bound.
-    if (++this.queuedResults === MAX_QUEUED_RESULTS) this.ws.pause();
-    this.resultChain = this.resultChain.then(() => this.store(frame));
+    // Stored concurrently (each acknowledged once its batch committed), bounded per socket: a
+    // satellite replaying a large buffer is slowed down (the socket pauses) instead of queueing without bound.
+    if (++this.resultsInFlight === MAX_RESULTS_IN_FLIGHT) this.ws.pause();
+    void this.store(frame);
   }
 
   /**
@@ -209,7 +228,7 @@ export class SatelliteConnection {
       // Not acknowledged: the satellite keeps it and sends it again.
       this.send({ type: "error", code: "result_not_stored", message: `Result ${frame.resultId} could not be stored; send it again later.` });
     } finally {
-      if (--this.queuedResults === MAX_QUEUED_RESULTS / 2 && this.state === "open") this.ws.resume();
+      if (--this.resultsInFlight === MAX_RESULTS_IN_FLIGHT / 2 && this.state === "open") this.ws.resume();
     }
   }
 
@@ -316,16 +335,20 @@ export class SatelliteConnection {
       }
       this.connectedEdge = true;
       if (this.isClosed()) return;
-      const assignments = await context.assignmentsFor(satellite.id);
+      const assignments = await context.assignmentsFor(satellite);
       if (this.isClosed()) return;
       this.setAssignments(assignments, null);
+      this.session = this.openSession(satellite);
       context.register(this);
       this.welcomedAt = context.now();
       // The hello is a sign of life: a satellite taken over from a core that shut down kept
       // its last heartbeat (no connected edge was recorded), and is refreshed with the next flush.
       this.recordHeartbeat();
-      this.send({ type: "welcome", sessionId: this.sessionId!, heartbeatIntervalMs: context.heartbeatIntervalMs, assignments });
+      this.send({ type: "welcome", sessionId: this.sessionId!, heartbeatIntervalMs: context.heartbeatIntervalMs, assignments: assignments as Assignment[] });
       this.state = "open";
+      // In the same turn as the welcome: whoever assigns checks learns of the session before
+      // anything can change what it was welcomed with.
+      context.opened(this);
       context.logger.info({ satelliteId: satellite.id, name: satellite.name, sessionId: this.sessionId, version: hello.version }, "satellite connected");
     });
     if (!this.isOpen()) return;

@@ -1,6 +1,7 @@
 // The satellite WebSocket gateway (`/ws/satellite`) on the core's HTTP server: accepts
-// sockets, keeps this process's satellite → socket map, pushes assignments and closes
-// revoked satellites' sockets when any process broadcasts their revocation.
+// sockets, keeps this process's satellite → socket map, tells the assigning module of every
+// session it opens and closes, and closes revoked satellites' sockets when any process
+// broadcasts their revocation.
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { HEARTBEAT_INTERVAL_MS, HELLO_TIMEOUT_MS, MAX_FRAME_BYTES, type ShutdownReason } from "@vantage/protocol";
@@ -11,7 +12,7 @@ import type { Logger } from "../../log.ts";
 import type { HeartbeatBuffer } from "../heartbeat-buffer.ts";
 import { SATELLITE_REVOKED_CHANNEL, parseRevocation } from "../revocations.ts";
 import { type ClientAddressOf, createClientAddressOf, type FailureLimit, FailureLimiter } from "../../auth/index.ts";
-import type { AssignmentsFor, AuthenticateSatellite, GatewayContext, ResultSink } from "./gateway-context.ts";
+import type { AssignmentsFor, AuthenticateSatellite, GatewayContext, ResultSink, SatelliteSession, SessionObserver } from "./gateway-context.ts";
 import { type ConnectionEdgesOptions, createConnectionEdges, type EdgeRecorder } from "./connection-edges.ts";
 import { createGatewayMetrics } from "./gateway-metrics.ts";
 import { ResultDeduplicator } from "./result-deduplicator.ts";
@@ -33,8 +34,10 @@ export interface SatelliteGatewayOptions {
   instanceId?: string;
   /** Revocations arrive through it; without one, only `revoke()` closes sockets. */
   hub?: NotificationHub;
-  /** A satellite's full assignment set (default: none until the checks module supplies it). */
+  /** A satellite's full assignment set for its welcome (default: none until the checks module supplies it). */
   assignmentsFor?: AssignmentsFor;
+  /** Told of every session opened and closed here: the checks module pushes later changes through them. */
+  sessionObserver?: SessionObserver;
   /** Stores results (default: discards them, acknowledged). */
   resultSink?: ResultSink;
   /** The instance's metrics registry. */
@@ -77,8 +80,8 @@ export interface SatelliteGateway {
    * `shutdown {server_shutdown}`; no disconnect is recorded. Resolves once all are closed.
    */
   stop(): Promise<void>;
-  /** Sends the satellite its current full assignment set, if its socket is on this process. */
-  pushAssignments(satelliteId: string): Promise<boolean>;
+  /** The satellite's open session, if its socket is on this process. */
+  session(satelliteId: string): SatelliteSession | undefined;
   /** Sends `shutdown {reason}` and closes the satellite's socket, if it is on this process. */
   revoke(satelliteId: string, reason: ShutdownReason): boolean;
   isConnected(satelliteId: string): boolean;
@@ -88,6 +91,7 @@ export interface SatelliteGateway {
 
 const noAssignments: AssignmentsFor = async () => [];
 const discardResults: ResultSink = async () => undefined;
+const unobserved: SessionObserver = { opened: () => undefined, closed: () => undefined };
 
 export function createSatelliteGateway(options: SatelliteGatewayOptions): SatelliteGateway {
   const log = options.logger.child({ component: "satellite-gateway" });
@@ -121,6 +125,16 @@ export function createSatelliteGateway(options: SatelliteGatewayOptions): Satell
   let stopping = false;
   let unsubscribe: (() => Promise<void>) | undefined;
 
+  const observer = options.sessionObserver ?? unobserved;
+  // A failing observer must not break the socket it was told about, nor the others.
+  const tell = (event: keyof SessionObserver, session: SatelliteSession) => {
+    try {
+      observer[event](session);
+    } catch (error) {
+      log.error({ err: error, satelliteId: session.satelliteId, event }, "a satellite session observer threw");
+    }
+  };
+
   const context: GatewayContext = {
     logger: log,
     instanceId: options.instanceId,
@@ -130,6 +144,7 @@ export function createSatelliteGateway(options: SatelliteGatewayOptions): Satell
     authenticate: options.authenticate,
     assignmentsFor: options.assignmentsFor ?? noAssignments,
     resultSink: options.resultSink ?? discardResults,
+    sessions: observer,
     metrics: createGatewayMetrics(options.registry, () => sessions.size),
     authFailures: new FailureLimiter(options.authFailureLimit ?? { max: 10, windowMs: 60_000 }, now),
     results: new ResultDeduplicator(options.resultCacheSize ?? 100_000),
@@ -157,10 +172,18 @@ export function createSatelliteGateway(options: SatelliteGatewayOptions): Satell
       previous?.shutdown("replaced");
     },
 
+    opened(connection) {
+      // Replaced meanwhile (a newer socket registered in the same turn): nothing to tell.
+      if (sessions.get(connection.satelliteId!) === connection) tell("opened", connection.session!);
+    },
+
     closed(connection, settled) {
       authenticatedOrClosed(connection);
       sockets.delete(connection);
-      if (sessions.get(connection.satelliteId!) === connection) sessions.delete(connection.satelliteId!);
+      if (sessions.get(connection.satelliteId!) === connection) {
+        sessions.delete(connection.satelliteId!);
+        tell("closed", connection.session!);
+      }
       settling.add(settled);
       void settled.finally(() => settling.delete(settled));
       if (sockets.size === 0) allClosed?.();
@@ -248,17 +271,9 @@ export function createSatelliteGateway(options: SatelliteGatewayOptions): Satell
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
 
-    async pushAssignments(satelliteId) {
+    session(satelliteId) {
       const connection = sessions.get(satelliteId);
-      if (!connection) return false;
-      let sent = false;
-      await connection.queueAssignments(async () => {
-        const assignments = await context.assignmentsFor(satelliteId);
-        if (!connection.isOpen()) return;
-        connection.setAssignments(assignments);
-        sent = true;
-      });
-      return sent;
+      return connection?.isOpen() ? connection.session : undefined;
     },
 
     revoke,
