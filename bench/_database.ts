@@ -2,7 +2,7 @@
 // server, or an embedded PostgreSQL), a throughput loop, a wait sampler and a table printer.
 import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
-import { startScratchPostgres } from "../packages/server/src/storage/scratch-postgres.ts";
+import { startScratchPostgres } from "../packages/server/src/storage/postgres/scratch-postgres.ts";
 
 export interface BenchDatabase {
   url: string;

@@ -14,7 +14,7 @@ import { parseArgs } from "node:util";
 import pg from "pg";
 import WebSocket from "ws";
 import { hashToken } from "../packages/server/src/auth/index.ts";
-import { findFreePort } from "../packages/server/src/storage/embedded-postgres.ts";
+import { findFreePort } from "../packages/server/src/storage/postgres/embedded-postgres.ts";
 import { openBenchDatabase, sampleDatabaseWaits, table } from "./_database.ts";
 
 const { values } = parseArgs({

@@ -5,7 +5,7 @@ import { createServer as createTcpServer, type Server, type Socket } from "node:
 import { createServer as createTlsServer, type TLSSocket } from "node:tls";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestCa, daysFromNow, selfSignedCertificate, type TestCa } from "../../server/test/support/certificates.ts";
+import { createTestCa, daysFromNow, selfSignedCertificate, type TestCa } from "../../server/test/support/network/certificates.ts";
 import { ConnectionError, openConnection } from "../src/index.ts";
 
 let ca: TestCa;

@@ -3,8 +3,8 @@ import { getEventListeners } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createTestCa, selfSignedCertificate, type TestCa } from "../../server/test/support/certificates.ts";
-import { type HttpReceiver, startHttpReceiver } from "../../server/test/support/receivers.ts";
+import { createTestCa, selfSignedCertificate, type TestCa } from "../../server/test/support/network/certificates.ts";
+import { type HttpReceiver, startHttpReceiver } from "../../server/test/support/network/receivers.ts";
 import { createOutboundClient, isRetryableStatus, type OutboundFailure, type OutboundResult } from "../src/index.ts";
 
 const client = createOutboundClient({ userAgent: "Vantage/9.9.9-test" });

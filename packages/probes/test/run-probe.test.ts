@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { createOutboundClient } from "@vantage/outbound";
 import { probeSpecSchema, resultFrameSchema } from "@vantage/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type HttpReceiver, startHttpReceiver } from "../../server/test/support/receivers.ts";
+import { type HttpReceiver, startHttpReceiver } from "../../server/test/support/network/receivers.ts";
 import { PROBES, runProbe } from "../src/index.ts";
 
 const outbound = createOutboundClient({ userAgent: "test" });

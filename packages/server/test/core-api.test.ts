@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vites
 import type { RoutedChange } from "../src/entities/index.ts";
 import { silentLogger } from "../src/log.ts";
 import { type Core, startCore } from "../src/main.ts";
-import { saveCheck, satelliteCheck } from "./support/check-rows.ts";
-import { connectFakeSatellite } from "./support/fake-satellite.ts";
-import { startHttpReceiver } from "./support/receivers.ts";
+import { saveCheck, satelliteCheck } from "./support/checks/check-rows.ts";
+import { connectFakeSatellite } from "./support/satellites/fake-satellite.ts";
+import { startHttpReceiver } from "./support/network/receivers.ts";
 import { createTestDatabase } from "./support/database.ts";
 import { createSignal, waitFor } from "./support/instance.ts";
 

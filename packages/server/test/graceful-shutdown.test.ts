@@ -9,10 +9,10 @@ import { createEntityRegistry } from "../src/entities/index.ts";
 import { silentLogger } from "../src/log.ts";
 import { SatelliteRegistry, SatelliteService } from "../src/satellites/index.ts";
 import { createPool } from "../src/storage/index.ts";
-import { satelliteCompiler } from "./support/satellite-compiler.ts";
-import { type HttpReceiver, startHttpReceiver } from "./support/receivers.ts";
+import { satelliteCompiler } from "./support/automations/satellite-compiler.ts";
+import { type HttpReceiver, startHttpReceiver } from "./support/network/receivers.ts";
 import { createTestDatabase } from "./support/database.ts";
-import { connectFakeSatellite, type FakeSatellite, openFakeSatellite, type SatelliteCredentials } from "./support/fake-satellite.ts";
+import { connectFakeSatellite, type FakeSatellite, openFakeSatellite, type SatelliteCredentials } from "./support/satellites/fake-satellite.ts";
 import { createSignal, waitFor } from "./support/instance.ts";
 import { startVantageServer, type VantageProcess } from "./support/process.ts";
 

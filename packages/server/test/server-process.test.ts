@@ -6,9 +6,9 @@ import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadMigrations } from "../src/storage/index.ts";
-import { createSatelliteThroughApi } from "./support/admin-api.ts";
+import { createSatelliteThroughApi } from "./support/api/admin-api.ts";
 import { createEmptyDatabase, createTestDatabase } from "./support/database.ts";
-import { connectFakeSatellite } from "./support/fake-satellite.ts";
+import { connectFakeSatellite } from "./support/satellites/fake-satellite.ts";
 import { runVantage, startVantageServer, type VantageProcess } from "./support/process.ts";
 
 let dataDir: string;

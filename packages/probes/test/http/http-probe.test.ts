@@ -7,8 +7,8 @@ import type { AddressInfo } from "node:net";
 import { createOutboundClient } from "@vantage/outbound";
 import { checkResultDetailSchema, type HttpProbeSpec, MAX_DETAIL_BYTES, MAX_EXCERPT_BYTES, probeSpecSchema } from "@vantage/protocol";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createTestCa, daysFromNow, type TestCa } from "../../../server/test/support/certificates.ts";
-import { type HttpReceiver, startHttpReceiver } from "../../../server/test/support/receivers.ts";
+import { createTestCa, daysFromNow, type TestCa } from "../../../server/test/support/network/certificates.ts";
+import { type HttpReceiver, startHttpReceiver } from "../../../server/test/support/network/receivers.ts";
 import { MAX_ASSERTION_BODY_BYTES, type ProbeOptions, type ProbeResult, probeHttp } from "../../src/index.ts";
 
 const outbound = createOutboundClient({ userAgent: "Vantage/9.9.9-test" });

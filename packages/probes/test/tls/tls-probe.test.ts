@@ -7,7 +7,7 @@ import { createServer as createTlsServer } from "node:tls";
 import { createOutboundClient } from "@vantage/outbound";
 import { checkResultDetailSchema, probeSpecSchema, type TlsProbeSpec } from "@vantage/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestCa, daysFromNow, selfSignedCertificate } from "../../../server/test/support/certificates.ts";
+import { createTestCa, daysFromNow, selfSignedCertificate } from "../../../server/test/support/network/certificates.ts";
 import { type ProbeOptions, type ProbeResult, probeTls } from "../../src/index.ts";
 
 const options = (extra: Partial<ProbeOptions> = {}): ProbeOptions => ({ signal: new AbortController().signal, outbound: createOutboundClient({ userAgent: "test" }), ...extra });

@@ -3,7 +3,7 @@
 // words, through the real scheduler, and the agent goes on.
 import type { Assignment, ResultFrame } from "@vantage/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type HttpReceiver, startHttpReceiver } from "../../../server/test/support/receivers.ts";
+import { type HttpReceiver, startHttpReceiver } from "../../../server/test/support/network/receivers.ts";
 import { systemClock } from "../../src/clock.ts";
 import { defaultProbeRegistry } from "../../src/probes/default-registry.ts";
 import { createProbeRegistry } from "../../src/probes/registry.ts";

@@ -23,13 +23,13 @@ export {
   MAX_RESULT_DETAIL_BYTES,
 } from "./results/check-result.ts";
 export type { CheckResultInput, CheckResultStatus, ResultRetention } from "./results/check-result.ts";
-export { ingestResults, PARTITIONS_AHEAD_DAYS } from "./results/ingest-results.ts";
-export type { DropReason, IngestContext, IngestOutcome } from "./results/ingest-results.ts";
-export type { ResultIngest, SubmitOutcome } from "./results/result-ingest.ts";
-export { listResults, MAX_RESULT_PAGE } from "./results/list-results.ts";
-export type { ListResultsOptions, ResultPage, StoredResult } from "./results/list-results.ts";
-export { checkStats, uptimeBars } from "./results/check-stats.ts";
-export type { CheckStats, LocationStats, SeriesPoint, StatusCounts, UptimeBars } from "./results/check-stats.ts";
+export { ingestResults, PARTITIONS_AHEAD_DAYS } from "./results/ingest/ingest-results.ts";
+export type { DropReason, IngestContext, IngestOutcome } from "./results/ingest/ingest-results.ts";
+export type { ResultIngest, SubmitOutcome } from "./results/ingest/result-ingest.ts";
+export { listResults, MAX_RESULT_PAGE } from "./results/reads/list-results.ts";
+export type { ListResultsOptions, ResultPage, StoredResult } from "./results/reads/list-results.ts";
+export { checkStats, uptimeBars } from "./results/reads/check-stats.ts";
+export type { CheckStats, LocationStats, SeriesPoint, StatusCounts, UptimeBars } from "./results/reads/check-stats.ts";
 export { LATENCY_BUCKET_BOUNDS_MS } from "./results/latency-histogram.ts";
 export { resolveRetention, startCheckResults } from "./results/start-check-results.ts";
 export type { CheckResults, CheckResultsOptions } from "./results/start-check-results.ts";

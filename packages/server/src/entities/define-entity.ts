@@ -7,9 +7,9 @@ import pg from "pg";
 import { z } from "zod";
 import { VantageError } from "../errors.ts";
 import { hashedLockKey, LockKey, withTransaction } from "../storage/index.ts";
-import { CHANGE_COLUMNS, type ChangeRow, changeFromRow } from "./change-row.ts";
+import { CHANGE_COLUMNS, type ChangeRow, changeFromRow } from "./outbox/change-row.ts";
 import { canonicalize, diffStates } from "./diff.ts";
-import type { ChangeNotifier } from "./change-notifier.ts";
+import type { ChangeNotifier } from "./outbox/change-notifier.ts";
 import type { EntityDefinition, EntityHandle, EntityReadResult, HistoryOptions, MutateManyOptions, MutateOptions, MutateResult, SqlClient } from "./types.ts";
 
 /**

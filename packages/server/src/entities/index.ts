@@ -2,9 +2,9 @@
 // deriving trigger events, routing the outbox to sinks, and the live feed.
 export { createEntityRegistry } from "./registry.ts";
 export type { EntityRegistry } from "./registry.ts";
-export { createEntityRouter } from "./router.ts";
-export type { EntityRouter, RouterObserver } from "./router.ts";
-export { createLiveFeed } from "./live-feed.ts";
-export type { LiveFeed } from "./live-feed.ts";
+export { createEntityRouter } from "./outbox/router.ts";
+export type { EntityRouter, RouterObserver } from "./outbox/router.ts";
+export { createLiveFeed } from "./outbox/live-feed.ts";
+export type { LiveFeed } from "./outbox/live-feed.ts";
 export { canonicalJson } from "./diff.ts";
 export type { ChangeSink, EntityHandle, EntityRead, MutateResult, RoutedChange, SqlClient } from "./types.ts";

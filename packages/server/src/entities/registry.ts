@@ -7,7 +7,7 @@ import { VantageError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { entityKindProblem } from "../storage/index.ts";
 import { type ChangeDerivers, createChangeDerivers } from "./change-derivers.ts";
-import { createChangeNotifier } from "./change-notifier.ts";
+import { createChangeNotifier } from "./outbox/change-notifier.ts";
 import { defineEntityHandle } from "./define-entity.ts";
 import type { ChangeDeriverRegistration, EntityDefinition, EntityHandle } from "./types.ts";
 

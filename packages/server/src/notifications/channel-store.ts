@@ -7,7 +7,7 @@ import type { SecretBox } from "../crypto/index.ts";
 import { VantageError } from "../errors.ts";
 import { isUniqueViolation, withTransaction } from "../storage/index.ts";
 import { type ChannelType, type CreateChannelRequest, SECRET_FIELDS, type UpdateChannelRequest } from "./channel-schemas.ts";
-import type { ResolvedChannel } from "./channel-sender.ts";
+import type { ResolvedChannel } from "./senders/channel-sender.ts";
 
 /**
  * A channel as the API shows it: `config` holds only the non-secret fields; `secretsSet`

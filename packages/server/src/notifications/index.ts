@@ -3,7 +3,7 @@
 export { NotificationService } from "./notification-service.ts";
 export { createNotificationChannelRoutes } from "./routes.ts";
 export type { ChannelUsers } from "./routes.ts";
-export { createNotificationSenders } from "./notification-senders.ts";
-export type { Severity } from "./channel-sender.ts";
+export { createNotificationSenders } from "./senders/notification-senders.ts";
+export type { Severity } from "./senders/channel-sender.ts";
 export { startNotifications } from "./start.ts";
 export type { NotificationsModule, NotificationsOptions } from "./start.ts";

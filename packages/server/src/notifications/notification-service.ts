@@ -4,8 +4,8 @@ import type pg from "pg";
 import type { SecretBox } from "../crypto/index.ts";
 import { isVantageError } from "../errors.ts";
 import { NotificationChannelStore } from "./channel-store.ts";
-import type { DeliveryReceipt, Notification, SendOptions } from "./channel-sender.ts";
-import { deliver, type NotificationSenders } from "./notification-senders.ts";
+import type { DeliveryReceipt, Notification, SendOptions } from "./senders/channel-sender.ts";
+import { deliver, type NotificationSenders } from "./senders/notification-senders.ts";
 
 export interface NotificationServiceOptions {
   pool: pg.Pool;

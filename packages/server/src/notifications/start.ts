@@ -3,7 +3,7 @@
 import type { CoreModule, ModuleDeps } from "../core-module.ts";
 import { NotificationService } from "./notification-service.ts";
 import { type ChannelUsers, createNotificationChannelRoutes } from "./routes.ts";
-import { createNotificationSenders } from "./notification-senders.ts";
+import { createNotificationSenders } from "./senders/notification-senders.ts";
 
 /** Knobs tests and labs turn; production runs on the defaults. */
 export interface NotificationsOptions {

@@ -1,16 +1,16 @@
 // Satellites: the registry (table, admin API, tokens, revocations), the satellite-connection
 // entity and its triggers.
-export { SatelliteService } from "./service.ts";
-export { satelliteTriggers } from "./triggers.ts";
-export { SatelliteRegistry } from "./registry.ts";
-export { createSatelliteRoutes } from "./registry-routes.ts";
-export { createHeartbeatBuffer } from "./heartbeat-buffer.ts";
-export { createHeartbeatMonitor } from "./heartbeat-monitor.ts";
-export type { HeartbeatMonitor } from "./heartbeat-monitor.ts";
-export { SATELLITE_CONNECTION_ENTITY_KIND, satelliteConnectionStateSchema } from "./entity.ts";
+export { SatelliteService } from "./connection/service.ts";
+export { satelliteTriggers } from "./connection/triggers.ts";
+export { SatelliteRegistry } from "./registry/registry.ts";
+export { createSatelliteRoutes } from "./registry/registry-routes.ts";
+export { createHeartbeatBuffer } from "./connection/heartbeat-buffer.ts";
+export { createHeartbeatMonitor } from "./connection/heartbeat-monitor.ts";
+export type { HeartbeatMonitor } from "./connection/heartbeat-monitor.ts";
+export { SATELLITE_CONNECTION_ENTITY_KIND, satelliteConnectionStateSchema } from "./connection/entity.ts";
 export { createSatelliteGateway } from "./gateway/index.ts";
 export type { AssignmentsFor, AuthenticatedSatellite, ResultSink, SatelliteGateway, SatelliteSession, SessionObserver } from "./gateway/index.ts";
-export { parseProfileChange, SATELLITE_PROFILE_CHANGED_CHANNEL } from "./profile-changes.ts";
-export type { SatelliteProfile } from "./profile-changes.ts";
+export { parseProfileChange, SATELLITE_PROFILE_CHANGED_CHANNEL } from "./registry/profile-changes.ts";
+export type { SatelliteProfile } from "./registry/profile-changes.ts";
 export { startSatellites } from "./start.ts";
 export type { SatelliteChecks, SatellitesModule, SatellitesOptions } from "./start.ts";

@@ -4,13 +4,13 @@
 // What satellites run and where their results go is the checks module's, attached before then.
 import { HEARTBEAT_INTERVAL_MS } from "@vantage/protocol";
 import type { CoreModule, ModuleDeps, Serving } from "../core-module.ts";
-import { satelliteTriggers } from "./triggers.ts";
+import { satelliteTriggers } from "./connection/triggers.ts";
 import { type AssignmentsFor, createSatelliteGateway, type ResultSink, type SatelliteGateway, type SessionObserver } from "./gateway/index.ts";
-import { createHeartbeatBuffer } from "./heartbeat-buffer.ts";
-import { createHeartbeatMonitor, type HeartbeatMonitor } from "./heartbeat-monitor.ts";
-import { SatelliteRegistry } from "./registry.ts";
-import { createSatelliteRoutes } from "./registry-routes.ts";
-import { SatelliteService } from "./service.ts";
+import { createHeartbeatBuffer } from "./connection/heartbeat-buffer.ts";
+import { createHeartbeatMonitor, type HeartbeatMonitor } from "./connection/heartbeat-monitor.ts";
+import { SatelliteRegistry } from "./registry/registry.ts";
+import { createSatelliteRoutes } from "./registry/registry-routes.ts";
+import { SatelliteService } from "./connection/service.ts";
 
 /** Knobs tests and labs turn; production runs on the defaults. */
 export interface SatellitesOptions {

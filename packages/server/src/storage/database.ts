@@ -3,7 +3,7 @@
 import pg from "pg";
 import { maskDatabaseUrl } from "../config.ts";
 import type { Logger } from "../log.ts";
-import { startEmbeddedPostgres } from "./embedded-postgres.ts";
+import { startEmbeddedPostgres } from "./postgres/embedded-postgres.ts";
 
 export interface Database {
   pool: pg.Pool;

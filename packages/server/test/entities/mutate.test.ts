@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SqlClient } from "../../src/entities/index.ts";
 import { createTestDatabase } from "../support/database.ts";
 import { startTestInstance, type TestInstance } from "../support/instance.ts";
-import { CREATE_THINGS, defineThings, deleteThing, incrementThing, upsertThing } from "../support/things.ts";
+import { CREATE_THINGS, defineThings, deleteThing, incrementThing, upsertThing } from "../support/entities/things.ts";
 
 let a: TestInstance;
 let b: TestInstance;

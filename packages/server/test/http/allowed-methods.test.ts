@@ -2,9 +2,9 @@
 // header too), on every /api/v1 route and the health endpoints, while an unknown path stays a 404.
 import type { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { callApi, TEST_ADMIN_TOKEN } from "../support/api-app.ts";
+import { callApi, TEST_ADMIN_TOKEN } from "../support/api/api-app.ts";
 import { createTestDatabase } from "../support/database.ts";
-import { createFullApiApp, type FullApiApp } from "../support/full-api-app.ts";
+import { createFullApiApp, type FullApiApp } from "../support/api/full-api-app.ts";
 import { startTestInstance, type TestInstance } from "../support/instance.ts";
 
 let instance: TestInstance;

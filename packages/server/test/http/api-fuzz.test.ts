@@ -6,10 +6,10 @@ import fc from "fast-check";
 import type { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify as toYaml } from "yaml";
-import { findFreePort } from "../../src/storage/embedded-postgres.ts";
-import { TEST_ADMIN_TOKEN } from "../support/api-app.ts";
+import { findFreePort } from "../../src/storage/postgres/embedded-postgres.ts";
+import { TEST_ADMIN_TOKEN } from "../support/api/api-app.ts";
 import { createTestDatabase } from "../support/database.ts";
-import { createFullApiApp, type FullApiApp } from "../support/full-api-app.ts";
+import { createFullApiApp, type FullApiApp } from "../support/api/full-api-app.ts";
 import { startTestInstance, type TestInstance } from "../support/instance.ts";
 
 // Fixed seed, bounded runs: a failure prints the counterexample and reproduces exactly.

@@ -4,10 +4,10 @@ import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_INPUT_DEPTH, MAX_INPUT_NODES } from "../../src/http/check-input.ts";
 import { createChannelSchema } from "../../src/notifications/channel-schemas.ts";
-import { satelliteInputSchemas } from "../../src/satellites/registry.ts";
-import { type Answer, callApi, createApiApp, TEST_ADMIN_TOKEN } from "../support/api-app.ts";
+import { satelliteInputSchemas } from "../../src/satellites/registry/registry.ts";
+import { type Answer, callApi, createApiApp, TEST_ADMIN_TOKEN } from "../support/api/api-app.ts";
 import { createTestDatabase } from "../support/database.ts";
-import { createFullApiApp, type FullApiApp } from "../support/full-api-app.ts";
+import { createFullApiApp, type FullApiApp } from "../support/api/full-api-app.ts";
 import { startTestInstance, type TestInstance } from "../support/instance.ts";
 
 let instance: TestInstance;

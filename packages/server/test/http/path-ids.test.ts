@@ -3,9 +3,9 @@
 import { randomUUID } from "node:crypto";
 import type { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { callApi } from "../support/api-app.ts";
+import { callApi } from "../support/api/api-app.ts";
 import { createTestDatabase } from "../support/database.ts";
-import { createFullApiApp, type FullApiApp } from "../support/full-api-app.ts";
+import { createFullApiApp, type FullApiApp } from "../support/api/full-api-app.ts";
 import { startTestInstance, type TestInstance } from "../support/instance.ts";
 
 let instance: TestInstance;

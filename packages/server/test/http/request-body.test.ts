@@ -2,9 +2,9 @@
 // path, in the one invalid-input shape; and that a body that is not JSON says how to send YAML.
 import type { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Answer, callApi, TEST_ADMIN_TOKEN } from "../support/api-app.ts";
+import { type Answer, callApi, TEST_ADMIN_TOKEN } from "../support/api/api-app.ts";
 import { createTestDatabase } from "../support/database.ts";
-import { createFullApiApp, type FullApiApp } from "../support/full-api-app.ts";
+import { createFullApiApp, type FullApiApp } from "../support/api/full-api-app.ts";
 import { startTestInstance, type TestInstance } from "../support/instance.ts";
 
 let instance: TestInstance;

@@ -11,10 +11,10 @@ import { createNotificationChannelRoutes, createNotificationSenders, Notificatio
 import type { ChannelView } from "../../src/notifications/channel-store.ts";
 import type { TestDeliveryResult } from "../../src/notifications/notification-service.ts";
 import { createPool } from "../../src/storage/index.ts";
-import { findFreePort } from "../../src/storage/embedded-postgres.ts";
-import { type Answer, callApi, createApiApp } from "../support/api-app.ts";
+import { findFreePort } from "../../src/storage/postgres/embedded-postgres.ts";
+import { type Answer, callApi, createApiApp } from "../support/api/api-app.ts";
 import { createTestDatabase } from "../support/database.ts";
-import { type HttpReceiver, type SmtpReceiver, startHttpReceiver, startSmtpReceiver } from "../support/receivers.ts";
+import { type HttpReceiver, type SmtpReceiver, startHttpReceiver, startSmtpReceiver } from "../support/network/receivers.ts";
 
 const CLOCK = Date.parse("2026-03-01T09:30:00.000Z");
 const SMTP_LOGIN = { username: "alerts", password: "smtp-password-5ecret" };

@@ -2,7 +2,7 @@
 // template database once, and hands its coordinates to every test file.
 import { randomBytes } from "node:crypto";
 import type { TestProject } from "vitest/node";
-import { startScratchPostgres } from "../../src/storage/scratch-postgres.ts";
+import { startScratchPostgres } from "../../src/storage/postgres/scratch-postgres.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {

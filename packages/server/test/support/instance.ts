@@ -4,7 +4,7 @@ import pg from "pg";
 import { pino } from "pino";
 import { createNotificationHub, type NotificationHub } from "../../src/cluster/notification-hub.ts";
 import { createEntityRegistry, createEntityRouter, type EntityRegistry, type EntityRouter } from "../../src/entities/index.ts";
-import type { EntityRouterOptions } from "../../src/entities/router.ts";
+import type { EntityRouterOptions } from "../../src/entities/outbox/router.ts";
 import { silentLogger } from "../../src/log.ts";
 import { createPool } from "../../src/storage/index.ts";
 

@@ -7,8 +7,8 @@ import { VantageError } from "../../errors.ts";
 import { pathId, readQuery } from "../../http/index.ts";
 import { checkNotFound } from "../definitions/check-store.ts";
 import { CHECK_RESULT_STATUSES, type ResultRetention } from "../results/check-result.ts";
-import { checkStats } from "../results/check-stats.ts";
-import { listResults, MAX_RESULT_PAGE } from "../results/list-results.ts";
+import { checkStats } from "../results/reads/check-stats.ts";
+import { listResults, MAX_RESULT_PAGE } from "../results/reads/list-results.ts";
 
 export const DEFAULT_RESULT_PAGE = 50;
 const DAY_MS = 24 * 60 * 60 * 1000;

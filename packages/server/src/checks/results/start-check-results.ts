@@ -5,12 +5,12 @@ import type { Registry } from "prom-client";
 import { VantageError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import { type CheckResultInput, DEFAULT_RESULT_RETENTION, type ResultRetention, retentionProblem } from "./check-result.ts";
-import { type IngestContext, type IngestOutcome, ingestResults } from "./ingest-results.ts";
-import { createPartitionMaintainer, type PartitionMaintainer } from "./partition-maintainer.ts";
+import { type IngestContext, type IngestOutcome, ingestResults } from "./ingest/ingest-results.ts";
+import { createPartitionMaintainer, type PartitionMaintainer } from "./maintenance/partition-maintainer.ts";
 import { createPartitionCatalog } from "./partitions.ts";
-import { createResultIngest, type ResultIngest, type ResultIngestOptions } from "./result-ingest.ts";
+import { createResultIngest, type ResultIngest, type ResultIngestOptions } from "./ingest/result-ingest.ts";
 import { createResultMetrics } from "./result-metrics.ts";
-import { createRollupWorker, type RollupWorker } from "./rollup-worker.ts";
+import { createRollupWorker, type RollupWorker } from "./maintenance/rollup-worker.ts";
 
 export interface CheckResultsOptions {
   pool: pg.Pool;

@@ -5,7 +5,7 @@ import { randomUUID } from "node:crypto";
 import { type CheckDefinition, type CheckResultDetail, type CheckRunStatus, probeSpecOf } from "@vantage/protocol";
 import type { Logger } from "../../log.ts";
 import { type CheckResultInput, columnsOfDetail } from "../results/check-result.ts";
-import type { ResultIngest } from "../results/result-ingest.ts";
+import type { ResultIngest } from "../results/ingest/result-ingest.ts";
 import { failedOutcome, type RunProbe, runProbeBounded } from "./probe-run.ts";
 import type { CoreLocationMetrics } from "./core-location-metrics.ts";
 

@@ -1,7 +1,7 @@
 // Coalesces the connect and close edges of this process's satellite sockets, as the heartbeat
 // buffer coalesces heartbeats: a reconnect storm costs a few transactions, not two per satellite.
 import DataLoader from "dataloader";
-import type { ConnectionMutation, ConnectionOutcome, MarkConnectedInput, MarkDisconnectedInput, SatelliteService } from "../service.ts";
+import type { ConnectionMutation, ConnectionOutcome, MarkConnectedInput, MarkDisconnectedInput, SatelliteService } from "../connection/service.ts";
 
 /** How long a batch stays open for company before it is sent. */
 export const EDGE_BATCH_WINDOW_MS = 2;

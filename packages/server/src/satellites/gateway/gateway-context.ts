@@ -2,7 +2,7 @@
 // the per-process bookkeeping (the session map, login failures, seen results).
 import type { Assignment, ResultFrame } from "@vantage/protocol";
 import type { Logger } from "../../log.ts";
-import type { HeartbeatBuffer } from "../heartbeat-buffer.ts";
+import type { HeartbeatBuffer } from "../connection/heartbeat-buffer.ts";
 import type { FailureLimit, FailureLimiter, VerifyOptions } from "../../auth/index.ts";
 import type { ConnectionEdges } from "./connection-edges.ts";
 import type { GatewayMetrics } from "./gateway-metrics.ts";

@@ -10,9 +10,9 @@ import { createNotificationSenders, NotificationService } from "../../../src/not
 import type { Hono } from "hono";
 import { parse } from "yaml";
 import { createTestDatabase } from "../../support/database.ts";
-import { type Answer, callApi, createApiApp, TEST_ADMIN_TOKEN } from "../../support/api-app.ts";
+import { type Answer, callApi, createApiApp, TEST_ADMIN_TOKEN } from "../../support/api/api-app.ts";
 import { createSignal, startTestInstance, type TestInstance, waitFor } from "../../support/instance.ts";
-import { satelliteCompiler } from "../../support/satellite-compiler.ts";
+import { satelliteCompiler } from "../../support/automations/satellite-compiler.ts";
 
 let instance: TestInstance;
 let app: Hono;

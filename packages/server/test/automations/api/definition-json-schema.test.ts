@@ -6,10 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAutomationRoutes } from "../../../src/automations/api/automation-routes.ts";
 import { createSecretBox } from "../../../src/crypto/secret-box.ts";
 import { createNotificationSenders, NotificationService } from "../../../src/notifications/index.ts";
-import { callApi, createApiApp } from "../../support/api-app.ts";
+import { callApi, createApiApp } from "../../support/api/api-app.ts";
 import { createTestDatabase } from "../../support/database.ts";
 import { startTestInstance, type TestInstance } from "../../support/instance.ts";
-import { satelliteCompiler } from "../../support/satellite-compiler.ts";
+import { satelliteCompiler } from "../../support/automations/satellite-compiler.ts";
 
 // The JSON Schema editors get from GET /automations/schema must refuse what the core refuses
 // and accept what it accepts: each definition below goes to both, through a real validator.

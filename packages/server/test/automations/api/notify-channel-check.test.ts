@@ -3,9 +3,9 @@ import type { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AutomationView } from "../../../src/automations/definitions/automation-store.ts";
 import type { ChannelView } from "../../../src/notifications/channel-store.ts";
-import { type Answer, callApi } from "../../support/api-app.ts";
+import { type Answer, callApi } from "../../support/api/api-app.ts";
 import { createTestDatabase } from "../../support/database.ts";
-import { createFullApiApp, type FullApiApp } from "../../support/full-api-app.ts";
+import { createFullApiApp, type FullApiApp } from "../../support/api/full-api-app.ts";
 import { startTestInstance, type TestInstance } from "../../support/instance.ts";
 
 let instance: TestInstance;

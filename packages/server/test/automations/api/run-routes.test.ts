@@ -12,11 +12,11 @@ import type { StepView } from "../../../src/automations/runs/run-records.ts";
 import { createSecretBox } from "../../../src/crypto/secret-box.ts";
 import { silentLogger } from "../../../src/log.ts";
 import { createNotificationSenders, NotificationService } from "../../../src/notifications/index.ts";
-import { startHttpReceiver, type HttpReceiver } from "../../support/receivers.ts";
-import { callApi, createApiApp } from "../../support/api-app.ts";
+import { startHttpReceiver, type HttpReceiver } from "../../support/network/receivers.ts";
+import { callApi, createApiApp } from "../../support/api/api-app.ts";
 import { createTestDatabase } from "../../support/database.ts";
 import { startTestInstance, type TestInstance } from "../../support/instance.ts";
-import { satelliteCompiler } from "../../support/satellite-compiler.ts";
+import { satelliteCompiler } from "../../support/automations/satellite-compiler.ts";
 
 const options = satelliteCompiler();
 // A second kind of payload, for automations listening to triggers whose payloads differ.

@@ -10,9 +10,9 @@ import { signWebhook } from "../../../src/crypto/index.ts";
 import { createSecretBox } from "../../../src/crypto/secret-box.ts";
 import { silentLogger } from "../../../src/log.ts";
 import { createPool } from "../../../src/storage/index.ts";
-import { type HttpReceiver, startHttpReceiver } from "../../support/receivers.ts";
+import { type HttpReceiver, startHttpReceiver } from "../../support/network/receivers.ts";
 import { createTestDatabase } from "../../support/database.ts";
-import { contextOf, satelliteCompiler } from "../../support/satellite-compiler.ts";
+import { contextOf, satelliteCompiler } from "../../support/automations/satellite-compiler.ts";
 
 const SECRET = "whsec-at-rest-0123";
 const NESTED = "whsec-nested-4567";

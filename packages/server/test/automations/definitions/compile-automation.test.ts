@@ -5,7 +5,7 @@ import { createAutomationCompiler, createTriggerRegistry, defineTrigger } from "
 import type { CompiledAction } from "../../../src/automations/definitions/compile-automation.ts";
 import { renderTemplate } from "../../../src/automations/expressions/template.ts";
 import { z } from "zod";
-import { contextOf, satelliteCompiler } from "../../support/satellite-compiler.ts";
+import { contextOf, satelliteCompiler } from "../../support/automations/satellite-compiler.ts";
 
 const options = satelliteCompiler();
 

@@ -5,9 +5,9 @@ import { describe, expect, it } from "vitest";
 import { compileCondition, type ConditionChecker } from "../../../src/automations/definitions/compile-condition.ts";
 import { triggerSchemaFor, type CompileScope } from "../../../src/automations/definitions/compile-scope.ts";
 import { toOutputJsonSchema } from "../../../src/automations/triggers/trigger-registry.ts";
-import { satelliteTriggerPayloadSchema } from "../../../src/satellites/triggers.ts";
+import { satelliteTriggerPayloadSchema } from "../../../src/satellites/connection/triggers.ts";
 import { satelliteConnectionStateSchema } from "../../../src/satellites/index.ts";
-import { contextOf } from "../../support/satellite-compiler.ts";
+import { contextOf } from "../../support/automations/satellite-compiler.ts";
 
 function checker(input: unknown): ConditionChecker {
   const scope: CompileScope = {

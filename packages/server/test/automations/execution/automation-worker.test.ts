@@ -5,8 +5,8 @@ import { type AutomationWorker, createAutomationWorker, defaultRestartDelayMs } 
 import { createRunExecutor } from "../../../src/automations/execution/run-executor.ts";
 import { silentLogger } from "../../../src/log.ts";
 import { createSignal, waitFor } from "../../support/instance.ts";
-import { satelliteCompiler } from "../../support/satellite-compiler.ts";
-import { useRunEngine } from "../../support/run-engine.ts";
+import { satelliteCompiler } from "../../support/automations/satellite-compiler.ts";
+import { useRunEngine } from "../../support/automations/run-engine.ts";
 
 const engine = useRunEngine("automation-worker", { worker: false });
 

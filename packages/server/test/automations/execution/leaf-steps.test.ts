@@ -2,8 +2,8 @@
 // HTTP receiver where a step sends a request.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { defaultRetryDelayMs } from "../../../src/automations/execution/actions/step.ts";
-import { type HttpReceiver, startHttpReceiver } from "../../support/receivers.ts";
-import { runStep } from "../../support/step-harness.ts";
+import { type HttpReceiver, startHttpReceiver } from "../../support/network/receivers.ts";
+import { runStep } from "../../support/automations/step-harness.ts";
 
 describe("a leaf step run alone", () => {
   let receiver: HttpReceiver;

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { listSteps } from "../../../src/automations/runs/run-records.ts";
 import { waitFor } from "../../support/instance.ts";
-import { header, useRunEngine } from "../../support/run-engine.ts";
+import { header, useRunEngine } from "../../support/automations/run-engine.ts";
 
 const engine = useRunEngine("notify-action");
 const { saveAutomation, loseHeartbeat, ended, onlyRun } = engine;

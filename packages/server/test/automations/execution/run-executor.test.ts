@@ -3,8 +3,8 @@ import { describe, expect, it } from "vitest";
 import { listSteps } from "../../../src/automations/runs/run-records.ts";
 import { signWebhook } from "../../../src/crypto/index.ts";
 import { waitFor } from "../../support/instance.ts";
-import { satelliteCompiler } from "../../support/satellite-compiler.ts";
-import { header, useRunEngine } from "../../support/run-engine.ts";
+import { satelliteCompiler } from "../../support/automations/satellite-compiler.ts";
+import { header, useRunEngine } from "../../support/automations/run-engine.ts";
 
 const SECRET = "whsec-run-executor";
 const engine = useRunEngine("run-executor");

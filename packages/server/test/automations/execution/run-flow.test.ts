@@ -4,9 +4,9 @@ import type { AutomationView } from "../../../src/automations/definitions/automa
 import { listRuns } from "../../../src/automations/runs/automation-runs.ts";
 import { listSteps } from "../../../src/automations/runs/run-records.ts";
 import { AutomationTask } from "../../../src/automations/runs/automation-jobs.ts";
-import { type HttpReceiver, startHttpReceiver } from "../../support/receivers.ts";
+import { type HttpReceiver, startHttpReceiver } from "../../support/network/receivers.ts";
 import { createSignal, waitFor } from "../../support/instance.ts";
-import { header, useRunEngine } from "../../support/run-engine.ts";
+import { header, useRunEngine } from "../../support/automations/run-engine.ts";
 
 const engine = useRunEngine("run-flow");
 const { saveAutomation, loseHeartbeat, ended, reached, onlyRun } = engine;

@@ -2,9 +2,9 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import packageJson from "../../../package.json" with { type: "json" };
 import { listSteps } from "../../../src/automations/runs/run-records.ts";
-import { type HttpReceiver, startHttpReceiver } from "../../support/receivers.ts";
+import { type HttpReceiver, startHttpReceiver } from "../../support/network/receivers.ts";
 import { waitFor } from "../../support/instance.ts";
-import { header, useRunEngine } from "../../support/run-engine.ts";
+import { header, useRunEngine } from "../../support/automations/run-engine.ts";
 
 const engine = useRunEngine("webhook-action");
 const { saveAutomation, loseHeartbeat, ended, onlyRun } = engine;

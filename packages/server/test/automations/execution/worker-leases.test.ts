@@ -12,12 +12,12 @@ import { createSecretBox } from "../../../src/crypto/secret-box.ts";
 import { silentLogger } from "../../../src/log.ts";
 import { createNotificationSenders, NotificationService } from "../../../src/notifications/index.ts";
 import { createPool } from "../../../src/storage/index.ts";
-import { startHttpReceiver, type HttpReceiver } from "../../support/receivers.ts";
+import { startHttpReceiver, type HttpReceiver } from "../../support/network/receivers.ts";
 import { createTestDatabase, type TestDatabase } from "../../support/database.ts";
 import { createSignal, type TestInstance, waitFor } from "../../support/instance.ts";
-import { startTcpProxy, type TcpProxy } from "../../support/tcp-proxy.ts";
-import { type AutomationRouting, startAutomationRouting } from "../../support/automation-routing.ts";
-import { satelliteCompiler } from "../../support/satellite-compiler.ts";
+import { startTcpProxy, type TcpProxy } from "../../support/network/tcp-proxy.ts";
+import { type AutomationRouting, startAutomationRouting } from "../../support/automations/automation-routing.ts";
+import { satelliteCompiler } from "../../support/automations/satellite-compiler.ts";
 
 const options = satelliteCompiler();
 const engineLogger = () => (process.env.TEST_LOG ? pino({ level: "warn" }) : silentLogger());

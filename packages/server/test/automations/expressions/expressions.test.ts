@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { evaluate } from "../../../src/automations/expressions/evaluate.ts";
 import { ExpressionError, formatExpression, parseExpression } from "../../../src/automations/expressions/parse-expression.ts";
 import { parseTemplate, renderTemplate } from "../../../src/automations/expressions/template.ts";
-import { contextOf, LOST_PAYLOAD } from "../../support/satellite-compiler.ts";
+import { contextOf, LOST_PAYLOAD } from "../../support/automations/satellite-compiler.ts";
 
 const value = (source: string, context = contextOf()) => evaluate(parseExpression(source), context);
 

@@ -5,7 +5,7 @@ import { AUTOMATIONS_CHANGED_CHANNEL, type AutomationView } from "../../../src/a
 import type { NotificationHub } from "../../../src/cluster/notification-hub.ts";
 import { silentLogger } from "../../../src/log.ts";
 import { createSignal, waitFor } from "../../support/instance.ts";
-import { satelliteCompiler } from "../../support/satellite-compiler.ts";
+import { satelliteCompiler } from "../../support/automations/satellite-compiler.ts";
 
 const options = satelliteCompiler();
 

@@ -17,7 +17,7 @@ import { SYSTEM_ACTOR } from "@vantage/protocol";
 import { withTransaction } from "../../../src/storage/index.ts";
 import { createTestDatabase } from "../../support/database.ts";
 import { createSignal, startTestInstance, type TestInstance, waitFor } from "../../support/instance.ts";
-import { satelliteCompiler } from "../../support/satellite-compiler.ts";
+import { satelliteCompiler } from "../../support/automations/satellite-compiler.ts";
 
 const LOST = "satellite.heartbeat_lost";
 const CONNECTED = "satellite.connected";

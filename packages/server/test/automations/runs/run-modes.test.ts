@@ -5,7 +5,7 @@ import type { AutomationView } from "../../../src/automations/definitions/automa
 import { listRuns, listSkips, type RunView } from "../../../src/automations/runs/automation-runs.ts";
 import { listSteps } from "../../../src/automations/runs/run-records.ts";
 import { waitFor } from "../../support/instance.ts";
-import { useRunEngine } from "../../support/run-engine.ts";
+import { useRunEngine } from "../../support/automations/run-engine.ts";
 
 const engine = useRunEngine("run-modes");
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { CHECKS_CHANNEL, type CheckChangeNotice, CheckStore, type CheckView, createCheckRoutes } from "../../../src/checks/index.ts";
 import { createSecretBox } from "../../../src/crypto/secret-box.ts";
-import { type Answer, callApi, createApiApp, TEST_ADMIN_TOKEN } from "../../support/api-app.ts";
+import { type Answer, callApi, createApiApp, TEST_ADMIN_TOKEN } from "../../support/api/api-app.ts";
 import { createTestDatabase } from "../../support/database.ts";
 import { type CollectedNotifications, collectNotifications, startTestInstance, type TestInstance } from "../../support/instance.ts";
 

@@ -4,10 +4,10 @@ import type { Hono } from "hono";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCheckResultRoutes, ingestResults } from "../../../src/checks/index.ts";
-import { createRollupWorker } from "../../../src/checks/results/rollup-worker.ts";
+import { createRollupWorker } from "../../../src/checks/results/maintenance/rollup-worker.ts";
 import { silentLogger } from "../../../src/log.ts";
-import { callApi, createApiApp } from "../../support/api-app.ts";
-import { createResultsDatabase, ingestContext, makeResult, minuteAgo } from "../../support/check-results.ts";
+import { callApi, createApiApp } from "../../support/api/api-app.ts";
+import { createResultsDatabase, ingestContext, makeResult, minuteAgo } from "../../support/checks/check-results.ts";
 
 let pool: pg.Pool;
 let app: Hono;

@@ -8,7 +8,7 @@ import type pg from "pg";
 import { Registry } from "prom-client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createCheckRunRoutes } from "../../../src/checks/api/run-routes.ts";
-import { createResultIngest, type ResultIngest } from "../../../src/checks/results/result-ingest.ts";
+import { createResultIngest, type ResultIngest } from "../../../src/checks/results/ingest/result-ingest.ts";
 import { createCoreLocationMetrics } from "../../../src/checks/scheduling/core-location-metrics.ts";
 import { type CoreRunResult, createCoreRuns } from "../../../src/checks/scheduling/core-runs.ts";
 import { CheckStore } from "../../../src/checks/definitions/check-store.ts";
@@ -17,9 +17,9 @@ import { storeCheckSource } from "../../../src/checks/scheduling/check-source.ts
 import { createSecretBox } from "../../../src/crypto/secret-box.ts";
 import { silentLogger } from "../../../src/log.ts";
 import { createPool } from "../../../src/storage/index.ts";
-import { callApi, createApiApp, TEST_ADMIN_TOKEN } from "../../support/api-app.ts";
-import { ingestContext } from "../../support/check-results.ts";
-import { insertCheck } from "../../support/check-rows.ts";
+import { callApi, createApiApp, TEST_ADMIN_TOKEN } from "../../support/api/api-app.ts";
+import { ingestContext } from "../../support/checks/check-results.ts";
+import { insertCheck } from "../../support/checks/check-rows.ts";
 import { createTestDatabase } from "../../support/database.ts";
 
 let pool: pg.Pool;

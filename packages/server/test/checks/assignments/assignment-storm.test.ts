@@ -4,10 +4,10 @@
 import type { Assignment } from "@vantage/protocol";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { saveCheck, satelliteCheck } from "../../support/check-rows.ts";
+import { saveCheck, satelliteCheck } from "../../support/checks/check-rows.ts";
 import { createTestDatabase } from "../../support/database.ts";
-import { connectFakeSatellite, type FakeSatellite } from "../../support/fake-satellite.ts";
-import { type SatelliteCore, startSatelliteCore } from "../../support/satellite-core.ts";
+import { connectFakeSatellite, type FakeSatellite } from "../../support/satellites/fake-satellite.ts";
+import { type SatelliteCore, startSatelliteCore } from "../../support/satellites/satellite-core.ts";
 
 const STORM = 2_000;
 /** Connects in flight at once, as bench/satellite-fleet storms (more overflow the listen backlog of one test process). */

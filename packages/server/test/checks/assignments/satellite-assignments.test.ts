@@ -9,10 +9,10 @@ import type { StoredCheckRow } from "../../../src/checks/assignments/satellite-c
 import type { CheckResultInput } from "../../../src/checks/index.ts";
 import { createSecretBox } from "../../../src/crypto/secret-box.ts";
 import { SATELLITE_PROFILE_CHANGED_CHANNEL } from "../../../src/satellites/index.ts";
-import { afterNotices, deleteCheck, saveCheck, satelliteCheck } from "../../support/check-rows.ts";
+import { afterNotices, deleteCheck, saveCheck, satelliteCheck } from "../../support/checks/check-rows.ts";
 import { createTestDatabase } from "../../support/database.ts";
-import { connectFakeSatellite, type FakeSatellite } from "../../support/fake-satellite.ts";
-import { type SatelliteCore, startSatelliteCore } from "../../support/satellite-core.ts";
+import { connectFakeSatellite, type FakeSatellite } from "../../support/satellites/fake-satellite.ts";
+import { type SatelliteCore, startSatelliteCore } from "../../support/satellites/satellite-core.ts";
 
 const box = createSecretBox(randomBytes(32));
 type Sealed = { sealed: string };

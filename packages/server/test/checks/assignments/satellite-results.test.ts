@@ -7,10 +7,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type CheckResults, startCheckResults } from "../../../src/checks/results/start-check-results.ts";
 import { silentLogger } from "../../../src/log.ts";
 import { MAX_RESULTS_IN_FLIGHT } from "../../../src/satellites/gateway/satellite-connection.ts";
-import { afterNotices, saveCheck, satelliteCheck } from "../../support/check-rows.ts";
+import { afterNotices, saveCheck, satelliteCheck } from "../../support/checks/check-rows.ts";
 import { createTestDatabase } from "../../support/database.ts";
-import { connectFakeSatellite } from "../../support/fake-satellite.ts";
-import { type SatelliteCore, startSatelliteCore } from "../../support/satellite-core.ts";
+import { connectFakeSatellite } from "../../support/satellites/fake-satellite.ts";
+import { type SatelliteCore, startSatelliteCore } from "../../support/satellites/satellite-core.ts";
 
 let core: SatelliteCore;
 let results: CheckResults;

@@ -4,7 +4,7 @@ import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LATENCY_BUCKET_BOUNDS_MS } from "../../../src/checks/index.ts";
 import { emptyHistogram, histogramOfSql, histogramQuantile, LATENCY_BUCKET_COUNT, sumHistogramsSql } from "../../../src/checks/results/latency-histogram.ts";
-import { createResultsDatabase } from "../../support/check-results.ts";
+import { createResultsDatabase } from "../../support/checks/check-results.ts";
 
 let pool: pg.Pool;
 

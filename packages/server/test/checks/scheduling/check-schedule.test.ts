@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CLAIM_DUE, claimDueRuns, NEXT_DUE_IN, nextDueIn } from "../../../src/checks/scheduling/check-schedule.ts";
 import { silentLogger } from "../../../src/log.ts";
 import { createPool } from "../../../src/storage/index.ts";
-import { insertCheck, insertChecks } from "../../support/check-rows.ts";
+import { insertCheck, insertChecks } from "../../support/checks/check-rows.ts";
 import { createTestDatabase } from "../../support/database.ts";
 
 let url: string;

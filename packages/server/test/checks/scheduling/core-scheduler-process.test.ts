@@ -6,11 +6,11 @@ import type pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { silentLogger } from "../../../src/log.ts";
 import { createPool } from "../../../src/storage/index.ts";
-import { insertCheck } from "../../support/check-rows.ts";
+import { insertCheck } from "../../support/checks/check-rows.ts";
 import { createTestDatabase } from "../../support/database.ts";
 import { waitFor } from "../../support/instance.ts";
 import { startVantageServer, type VantageProcess } from "../../support/process.ts";
-import { type HttpReceiver, startHttpReceiver } from "../../support/receivers.ts";
+import { type HttpReceiver, startHttpReceiver } from "../../support/network/receivers.ts";
 
 /** The shortest interval a check may have. */
 const INTERVAL_MS = 10_000;

@@ -12,14 +12,14 @@ import { createCoreLocationMetrics } from "../../../src/checks/scheduling/core-l
 import { type CoreRunResult, createCoreRuns } from "../../../src/checks/scheduling/core-runs.ts";
 import { type CoreScheduler, type CoreSchedulerOptions, createCoreScheduler } from "../../../src/checks/scheduling/core-scheduler.ts";
 import type { ProbeOutcome, RunProbe } from "../../../src/checks/scheduling/probe-run.ts";
-import { createResultIngest } from "../../../src/checks/results/result-ingest.ts";
+import { createResultIngest } from "../../../src/checks/results/ingest/result-ingest.ts";
 import { CheckStore } from "../../../src/checks/definitions/check-store.ts";
 import { storeCheckSource } from "../../../src/checks/scheduling/check-source.ts";
 import { createSecretBox } from "../../../src/crypto/secret-box.ts";
 import { silentLogger } from "../../../src/log.ts";
 import { createPool } from "../../../src/storage/index.ts";
-import { ingestContext } from "../../support/check-results.ts";
-import { insertCheck, insertChecks } from "../../support/check-rows.ts";
+import { ingestContext } from "../../support/checks/check-results.ts";
+import { insertCheck, insertChecks } from "../../support/checks/check-rows.ts";
 import { createTestDatabase } from "../../support/database.ts";
 import { createSignal, waitFor } from "../../support/instance.ts";
 

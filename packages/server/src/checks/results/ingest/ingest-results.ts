@@ -1,0 +1,129 @@
+// Stores a batch of check results in ONE statement: the rows (a resend is skipped by the
+// primary key) and, in the same statement, the minutes they touched for the rollup worker.
+import type pg from "pg";
+import { VantageError } from "../../../errors.ts";
+import type { CheckResultInput, ResultRetention } from "../check-result.ts";
+import { DAY_MS, isExpired, type PartitionCatalog, partitionStart, RESULT_TABLES } from "../partitions.ts";
+
+// Rows go in key order (sorted by the caller): two batches that both carry one resent result
+// wait on each other in the same order, never in a cycle. The dirty minutes are appended (no
+// key, see migration 0015) only for rows actually inserted, once per batch.
+const INSERT_RESULTS = `
+  WITH inserted AS (
+    INSERT INTO check_results (check_id, location, started_at, result_id, status, duration_ms, status_code, error_code, detail)
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::uuid[], $5::text[], $6::integer[], $7::smallint[], $8::text[], $9::jsonb[])
+    ON CONFLICT DO NOTHING
+    RETURNING check_id, location, started_at, result_id
+  ), dirty AS (
+    INSERT INTO check_rollup_dirty (check_id, location, minute)
+    SELECT DISTINCT check_id, location, date_trunc('minute', started_at, 'UTC') FROM inserted
+  )
+  SELECT result_id FROM inserted`;
+
+export type DropReason =
+  /** Its day is past the raw retention: its partition is gone or about to be. */
+  | "expired"
+  /** It starts further in the future than partitions are made ahead: a satellite's clock is wrong. */
+  | "future";
+
+export interface IngestOutcome {
+  /** Result ids newly stored. */
+  stored: string[];
+  /** Result ids already stored (a resend), or repeated within the batch. */
+  duplicates: string[];
+  /** Results not stored, and why; acknowledge them anyway: resending cannot help. */
+  dropped: Array<{ resultId: string; reason: DropReason }>;
+}
+
+export interface IngestContext {
+  partitions: PartitionCatalog;
+  retention: ResultRetention;
+  /** The clock, in epoch milliseconds. */
+  now: () => number;
+  /** Results starting more than this many days ahead are dropped (default PARTITIONS_AHEAD_DAYS). */
+  aheadDays?: number;
+}
+
+/** Days of partitions made ahead of today; also how far in the future a result may start. */
+export const PARTITIONS_AHEAD_DAYS = 3;
+
+type Queryable = Pick<pg.ClientBase, "query">;
+
+interface Row {
+  result: CheckResultInput;
+  startedAt: number;
+}
+
+const byKey = (a: Row, b: Row) =>
+  compare(a.result.checkId, b.result.checkId) || compare(a.result.location, b.result.location) || a.startedAt - b.startedAt || compare(a.result.resultId, b.result.resultId);
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The start time in epoch ms, or an error naming the result. */
+export function startedAtOf(result: CheckResultInput): number {
+  const at = Date.parse(result.startedAt);
+  if (!Number.isFinite(at) || !(result.durationMs >= 0)) {
+    throw new VantageError("invalid_input", "invalid_check_result", `Result ${result.resultId} has an invalid startedAt (${result.startedAt}) or durationMs (${result.durationMs}).`);
+  }
+  return at;
+}
+
+/**
+ * Stores `results` with one INSERT (usable inside the caller's transaction: health is evaluated
+ * in the same one). Partitions missing for their days are created first, in a transaction of
+ * their own. Results repeated within the batch (same resultId) count as duplicates after the
+ * first. Throws on a database error: nothing of the batch is then stored.
+ */
+export async function ingestResults(client: Queryable, results: readonly CheckResultInput[], context: IngestContext): Promise<IngestOutcome> {
+  const now = context.now();
+  const latest = now + (context.aheadDays ?? PARTITIONS_AHEAD_DAYS) * DAY_MS;
+  const outcome: IngestOutcome = { stored: [], duplicates: [], dropped: [] };
+  const seen = new Set<string>();
+  const rows: Row[] = [];
+  for (const result of results) {
+    const startedAt = startedAtOf(result);
+    // PostgreSQL returns uuids lower-cased; compare them so.
+    const id = result.resultId.toLowerCase();
+    if (seen.has(id)) {
+      outcome.duplicates.push(result.resultId);
+      continue;
+    }
+    seen.add(id);
+    if (startedAt > latest) outcome.dropped.push({ resultId: result.resultId, reason: "future" });
+    else if (isExpired(RESULT_TABLES.raw, partitionStart("day", startedAt), context.retention, now)) outcome.dropped.push({ resultId: result.resultId, reason: "expired" });
+    else rows.push({ result, startedAt });
+  }
+  if (rows.length === 0) return outcome;
+  rows.sort(byKey);
+  await context.partitions.ensure("raw", rows.map((row) => row.startedAt));
+
+  const columns = { checkIds: [] as string[], locations: [] as string[], startedAts: [] as string[], resultIds: [] as string[], statuses: [] as string[] };
+  const durations: number[] = [];
+  const statusCodes: Array<number | null> = [];
+  const errorCodes: Array<string | null> = [];
+  const details: string[] = [];
+  for (const { result, startedAt } of rows) {
+    columns.checkIds.push(result.checkId);
+    columns.locations.push(result.location);
+    columns.startedAts.push(new Date(startedAt).toISOString());
+    columns.resultIds.push(result.resultId);
+    columns.statuses.push(result.status);
+    durations.push(Math.round(result.durationMs));
+    statusCodes.push(result.statusCode ?? null);
+    errorCodes.push(result.errorCode ?? null);
+    details.push(JSON.stringify(result.detail));
+  }
+  const { rows: inserted } = await client.query<{ result_id: string }>(INSERT_RESULTS, [
+    columns.checkIds,
+    columns.locations,
+    columns.startedAts,
+    columns.resultIds,
+    columns.statuses,
+    durations,
+    statusCodes,
+    errorCodes,
+    details,
+  ]);
+  const stored = new Set(inserted.map((row) => row.result_id));
+  for (const { result } of rows) (stored.has(result.resultId.toLowerCase()) ? outcome.stored : outcome.duplicates).push(result.resultId);
+  return outcome;
+}

@@ -1,0 +1,152 @@
+// The ingest batcher: results submitted by every socket and scheduler of this process coalesce
+// into batches of one INSERT each; a submitter learns its outcome only after the commit.
+import type pg from "pg";
+import { VantageError } from "../../../errors.ts";
+import type { Logger } from "../../../log.ts";
+import { withTransaction } from "../../../storage/index.ts";
+import type { CheckResultInput } from "../check-result.ts";
+import { type IngestContext, type IngestOutcome, ingestResults, startedAtOf } from "./ingest-results.ts";
+import type { ResultMetrics } from "../result-metrics.ts";
+
+/** What became of a submitted result. All three are acknowledged to a satellite. */
+export type SubmitOutcome = "stored" | "duplicate" | "dropped";
+
+export interface ResultIngestOptions {
+  pool: pg.Pool;
+  logger: Logger;
+  context: IngestContext;
+  metrics?: ResultMetrics;
+  /** Results per statement at most (default 1,000). */
+  maxBatch?: number;
+  /** How long the first result of a batch waits for company (default 5 ms). */
+  maxDelayMs?: number;
+  /** Batches in flight at once (default 2): the next one fills while one commits. */
+  concurrency?: number;
+  /**
+   * Runs in the batch's transaction right after its insert (health evaluation). Its failure
+   * fails the batch: nothing is stored and every submitter is rejected.
+   */
+  inTransaction?: (tx: pg.PoolClient, outcome: IngestOutcome, results: readonly CheckResultInput[]) => Promise<void>;
+}
+
+export interface ResultIngest {
+  /**
+   * Queues a result; resolves once its batch committed. Rejects when the batch failed, so the
+   * caller does not acknowledge it and the satellite sends it again.
+   */
+  submit(result: CheckResultInput): Promise<SubmitOutcome>;
+  /** Writes everything submitted so far and waits for it. */
+  flush(): Promise<void>;
+  /** Refuses new results, then flushes. */
+  stop(): Promise<void>;
+}
+
+interface Entry {
+  result: CheckResultInput;
+  resolve: (outcome: SubmitOutcome) => void;
+  reject: (error: unknown) => void;
+}
+
+export const DEFAULT_MAX_BATCH = 1000;
+export const DEFAULT_MAX_DELAY_MS = 5;
+export const DEFAULT_INGEST_CONCURRENCY = 2;
+
+export function createResultIngest(options: ResultIngestOptions): ResultIngest {
+  const { pool, context, metrics } = options;
+  const log = options.logger.child({ component: "check-result-ingest" });
+  const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
+  const maxDelayMs = options.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
+  const concurrency = options.concurrency ?? DEFAULT_INGEST_CONCURRENCY;
+  let pending: Entry[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const inFlight = new Set<Promise<void>>();
+  let stopped = false;
+
+  const store = (results: CheckResultInput[]): Promise<IngestOutcome> => {
+    const { inTransaction } = options;
+    if (!inTransaction) return ingestResults(pool, results, context);
+    return withTransaction(pool, async (tx) => {
+      const outcome = await ingestResults(tx, results, context);
+      await inTransaction(tx, outcome, results);
+      return outcome;
+    });
+  };
+
+  const write = async (batch: Entry[]): Promise<void> => {
+    const stopTimer = metrics?.batchDuration.startTimer();
+    const results = batch.map((entry) => entry.result);
+    let outcome: IngestOutcome;
+    try {
+      outcome = await store(results);
+    } catch (error) {
+      metrics?.batchFailures.inc();
+      log.warn({ err: error, results: batch.length }, "could not store a batch of check results; its submitters will resend");
+      for (const entry of batch) entry.reject(error);
+      return;
+    } finally {
+      stopTimer?.();
+    }
+    metrics?.batchSize.observe(batch.length);
+    // A result id stored once answers "stored" to its first submitter only; a repeat within
+    // the batch is a duplicate, as it would be in the next batch.
+    const stored = new Set(outcome.stored);
+    const dropped = new Set(outcome.dropped.map((drop) => drop.resultId));
+    for (const entry of batch) {
+      const { resultId, status } = entry.result;
+      if (stored.delete(resultId)) {
+        metrics?.stored.inc({ status });
+        entry.resolve("stored");
+      } else if (dropped.has(resultId)) {
+        entry.resolve("dropped");
+      } else {
+        metrics?.duplicates.inc();
+        entry.resolve("duplicate");
+      }
+    }
+    for (const { reason } of outcome.dropped) metrics?.dropped.inc({ reason });
+  };
+
+  // Sends full batches while a slot is free; whatever waits is sent when a batch completes
+  // (group commit: under load, batches grow to what arrived during the previous commit).
+  const dispatch = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    while (pending.length > 0 && inFlight.size < concurrency) {
+      const batch = pending.length <= maxBatch ? pending : pending.slice(0, maxBatch);
+      pending = pending.length <= maxBatch ? [] : pending.slice(maxBatch);
+      const writing: Promise<void> = write(batch).finally(() => {
+        inFlight.delete(writing);
+        if (pending.length > 0) dispatch();
+      });
+      inFlight.add(writing);
+    }
+  };
+
+  const flush = async () => {
+    while (pending.length > 0 || inFlight.size > 0) {
+      dispatch();
+      await Promise.race(inFlight);
+    }
+  };
+
+  return {
+    submit(result) {
+      if (stopped) return Promise.reject(new VantageError("transient", "ingest_stopped", "This core is shutting down and stores no more results; send the result again (to any core)."));
+      try {
+        startedAtOf(result);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return new Promise<SubmitOutcome>((resolve, reject) => {
+        pending.push({ result, resolve, reject });
+        if (pending.length >= maxBatch) dispatch();
+        else timer ??= setTimeout(dispatch, maxDelayMs);
+      });
+    },
+    flush,
+    async stop() {
+      stopped = true;
+      await flush();
+    },
+  };
+}

@@ -1,0 +1,185 @@
+// Follows the entity_changes outbox from a durable cursor and hands each committed change,
+// with its derived event ids and payload, to the registered sinks. One active router per
+// cluster (session advisory lock); the others wait to take over.
+import { createBackoff } from "@vantage/protocol";
+import type pg from "pg";
+import { createLeaderLoop, createWakeableSleep, type NotificationHub } from "../../cluster/index.ts";
+import type { Logger } from "../../log.ts";
+import { AdvisoryLock } from "../../storage/index.ts";
+import { CHANGE_COLUMNS, type ChangeRow, changeFromRow } from "./change-row.ts";
+import { ENTITY_CHANGES_CHANNEL } from "./change-notifier.ts";
+import type { EntityRegistry } from "../registry.ts";
+import type { ChangeSink, RoutedChange } from "../types.ts";
+
+/**
+ * Reads in (xid, seq) order and never past the oldest transaction still in flight: every
+ * transaction older than the snapshot's xmin has finished, so no row can later appear
+ * before the cursor. See docs/architecture.md, "Routing without gaps".
+ */
+const READ_BATCH = `
+  SELECT ${CHANGE_COLUMNS}, xid::text AS xid_text FROM entity_changes
+  WHERE (xid, seq) > ($1::xid8, $2::bigint) AND xid < pg_snapshot_xmin(pg_current_snapshot())
+  ORDER BY entity_changes.xid, entity_changes.seq LIMIT $3`;
+// (The text copy has its own alias: ORDER BY a bare `xid` would sort by the text output column.)
+
+/** Committed rows past the cursor that READ_BATCH may not take yet (an older writer is open). */
+const HAS_HELD_BACK = `SELECT EXISTS (SELECT 1 FROM entity_changes WHERE (xid, seq) > ($1::xid8, $2::bigint)) AS held`;
+
+const ENSURE_CURSOR = `INSERT INTO entity_consumer_cursors (consumer) VALUES ($1) ON CONFLICT (consumer) DO NOTHING`;
+const READ_CURSOR = `SELECT last_xid::text AS xid, last_seq AS seq FROM entity_consumer_cursors WHERE consumer = $1`;
+const ADVANCE_CURSOR = `UPDATE entity_consumer_cursors SET last_xid = $2::xid8, last_seq = $3, updated_at = now() WHERE consumer = $1`;
+
+export interface EntityRouterOptions {
+  pool: pg.Pool;
+  registry: Pick<EntityRegistry, "deriveEvents" | "toPayload">;
+  hub: NotificationHub;
+  logger: Logger;
+  /** Name of the durable cursor. */
+  consumer?: string;
+  batchSize?: number;
+  /** Fallback poll when no NOTIFY arrives. */
+  pollIntervalMs?: number;
+  /** How often a standby instance tries to become the router. */
+  takeoverIntervalMs?: number;
+  /** First retry delay after a sink failure; doubles up to retryMaxMs. */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  /** Observes the loop (tests, metrics): after each committed batch, and each empty read. */
+  observer?: RouterObserver;
+}
+
+export interface RouterObserver {
+  onBatch?(batch: readonly RoutedChange[]): void;
+  /** `heldBack`: committed changes exist that wait for an older open transaction. */
+  onIdle?(heldBack: boolean): void;
+}
+
+export interface EntityRouter {
+  /** Adds a sink; returns its removal. Add sinks before start(). */
+  addSink(sink: ChangeSink): () => void;
+  start(): void;
+  /** Finishes the batch in hand, releases the lock and the connection. */
+  stop(): Promise<void>;
+  isLeader(): boolean;
+}
+
+type OutboxRow = ChangeRow & { xid_text: string };
+
+interface Cursor {
+  xid: string;
+  seq: string;
+}
+
+class ConnectionLost extends Error {}
+
+export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
+  const { pool, registry, hub, logger } = options;
+  const consumer = options.consumer ?? "router";
+  const batchSize = options.batchSize ?? 200;
+  const pollIntervalMs = options.pollIntervalMs ?? 1000;
+  const takeoverIntervalMs = options.takeoverIntervalMs ?? 1000;
+  const retryPolicy = { baseMs: options.retryBaseMs ?? 100, maxMs: options.retryMaxMs ?? 5000, jitter: "none" } as const;
+  const log = logger.child({ component: "entity-router", consumer });
+
+  const sinks = new Set<ChangeSink>();
+  const wakeup = createWakeableSleep();
+  let running = false;
+  let loop: Promise<void> | undefined;
+  let unsubscribe: (() => Promise<void>) | undefined;
+  let unsubscribeReconnect: (() => void) | undefined;
+
+  const route = (row: ChangeRow): RoutedChange => {
+    const change = changeFromRow(row);
+    return { change, eventIds: registry.deriveEvents(change), payload: registry.toPayload(change) };
+  };
+
+  /** Delivers one batch to every sink and advances the cursor, all in one transaction. */
+  const deliver = async (client: pg.PoolClient, rows: Array<OutboxRow>): Promise<boolean> => {
+    const batch = rows.map(route);
+    const last = rows.at(-1)!;
+    try {
+      await client.query("BEGIN");
+      for (const sink of sinks) await sink.deliver(batch, client);
+      await client.query(ADVANCE_CURSOR, [consumer, last.xid_text, last.seq]);
+      await client.query("COMMIT");
+      options.observer?.onBatch?.(batch);
+      return true;
+    } catch (error) {
+      // A rollback that fails means the connection (and with it the lock) is gone.
+      await client.query("ROLLBACK").catch((rollbackError: unknown) => {
+        throw new ConnectionLost("router connection lost", { cause: rollbackError });
+      });
+      log.warn({ err: error, firstSeq: rows[0]!.seq, size: rows.length }, "a sink refused a batch; retrying");
+      return false;
+    }
+  };
+
+  const follow = async (client: pg.PoolClient) => {
+    await client.query(ENSURE_CURSOR, [consumer]);
+    const { rows } = await client.query<Cursor>(READ_CURSOR, [consumer]);
+    let cursor = rows[0]!;
+    const retry = createBackoff(retryPolicy);
+    // Committed changes wait beyond the horizon: look again soon, then less often.
+    const heldBack = createBackoff({ baseMs: 10, maxMs: pollIntervalMs, jitter: "none" });
+    while (running) {
+      const batch = await client.query<OutboxRow>(READ_BATCH, [cursor.xid, cursor.seq, batchSize]);
+      if (batch.rows.length > 0) {
+        if (await deliver(client, batch.rows)) {
+          const last = batch.rows.at(-1)!;
+          cursor = { xid: last.xid_text, seq: last.seq };
+          retry.reset();
+          heldBack.reset();
+        } else {
+          await wakeup.sleep(retry.next());
+        }
+        continue;
+      }
+      const held = await client.query<{ held: boolean }>(HAS_HELD_BACK, [cursor.xid, cursor.seq]);
+      options.observer?.onIdle?.(held.rows[0]!.held);
+      if (held.rows[0]!.held) {
+        // An older transaction is still open, or rolled back without a NOTIFY: look again soon.
+        await wakeup.sleep(heldBack.next());
+      } else {
+        await wakeup.sleep(pollIntervalMs);
+      }
+    }
+  };
+
+  const leadership = createLeaderLoop({
+    pool,
+    lock: AdvisoryLock.entityRouter,
+    duty: "entity router",
+    logger: log,
+    takeoverIntervalMs,
+    sleep: wakeup,
+    isRunning: () => running,
+    lead: follow,
+  });
+
+  return {
+    addSink(sink) {
+      sinks.add(sink);
+      return () => sinks.delete(sink);
+    },
+    start() {
+      if (running) return;
+      running = true;
+      loop = (async () => {
+        unsubscribe = await hub.subscribe(ENTITY_CHANGES_CHANNEL, () => wakeup.wake());
+        // Missed NOTIFYs during a reconnect: look at the outbox right away.
+        unsubscribeReconnect = hub.onReconnect(() => wakeup.wake());
+        await leadership.run();
+      })().catch((error: unknown) => log.error({ err: error }, "entity router stopped unexpectedly"));
+    },
+    async stop() {
+      running = false;
+      wakeup.wake();
+      await loop;
+      wakeup.clear();
+      unsubscribeReconnect?.();
+      await unsubscribe?.();
+      loop = undefined;
+    },
+    isLeader: leadership.isLeader,
+  };
+}

@@ -1,0 +1,429 @@
+// Owns the satellites table: the satellite-connection entity's read and its lifecycle
+// edges (connected, disconnected, heartbeat lost, recovered), each one conditional UPDATE.
+import { type Actor, type Cause, isCanonicalUuid, issueAt, OFFLINE_THRESHOLD_MS, SYSTEM_ACTOR } from "@vantage/protocol";
+import type pg from "pg";
+import type { EntityHandle, EntityRegistry, MutateResult, SqlClient } from "../../entities/index.ts";
+import { invalidInput, VantageError } from "../../errors.ts";
+import { PostgresError, sqlState } from "../../storage/index.ts";
+import { type Logger, silentLogger } from "../../log.ts";
+import {
+  SATELLITE_CONNECTION_ENTITY_KIND,
+  type SatelliteConnectionEvent,
+  type SatelliteConnectionState,
+  createSatelliteConnectionRead,
+  deriveSatelliteConnectionEvents,
+  satelliteChangeToPayload,
+  satelliteConnectionStateSchema,
+  toSatelliteConnectionState,
+} from "./entity.ts";
+
+// Every lifecycle statement takes $1 the satellite id and $2 the injected clock's now
+// (never the database's now(), so all processes and tests agree on time). Those that use
+// THRESHOLD take $3 = OFFLINE_THRESHOLD_MS: COALESCE(offline_threshold_ms, $3) is
+// effectiveThresholdMs() in SQL, because the column's CHECK (> 0) leaves NULL as the only
+// value that falls back to the default.
+const THRESHOLD = "COALESCE(offline_threshold_ms, $3::integer) * interval '1 millisecond'";
+
+const INSERT_SATELLITE = `
+  INSERT INTO satellites (name, region, tags, offline_threshold_ms, token_hash)
+  VALUES ($1, $2, $3::jsonb, $4, $5)
+  RETURNING id`;
+
+const SELECT_CONNECTION_FACTS = `
+  SELECT id, name, region, last_heartbeat_at, last_connection_event, offline_threshold_ms
+  FROM satellites
+  WHERE id = ANY($1::uuid[])`;
+
+// Online by computeStatus's rule (now − heartbeat ≤ threshold), from the row's own columns.
+const CONNECTED_AND_ONLINE = `last_connection_event = 'connected' AND last_heartbeat_at + ${THRESHOLD} >= $2::timestamptz`;
+
+// The connects of a batch, one row each: $1 satellite ids (distinct), $4 their new sessions,
+// $5 versions, $6 capabilities, $7 the core processes holding the sockets. A satellite that is
+// still connected and online (it comes back from a core that shut down and handed it over, or
+// replaces its own socket) keeps its last heartbeat: only the session moves, its state is
+// unchanged, so no change is recorded and nothing fires. The gateway counts the hello as a
+// heartbeat, written with the next flush. Returns the satellites that exist.
+const MARK_CONNECTED_MANY = `
+  UPDATE satellites s
+  SET last_connection_event = 'connected',
+      last_heartbeat_at = CASE WHEN ${CONNECTED_AND_ONLINE} THEN s.last_heartbeat_at ELSE $2::timestamptz END,
+      offline_at = CASE WHEN ${CONNECTED_AND_ONLINE} THEN s.offline_at ELSE $2::timestamptz + ${THRESHOLD} END,
+      session_id = v.session,
+      version = COALESCE(v.version, s.version),
+      capabilities = COALESCE(v.capabilities, s.capabilities),
+      connected_instance_id = v.instance,
+      updated_at = $2::timestamptz
+  FROM unnest($1::uuid[], $4::uuid[], $5::text[], $6::jsonb[], $7::text[]) AS v(id, session, version, capabilities, instance)
+  WHERE s.id = v.id
+  RETURNING s.id`;
+
+// The closes of a batch: $1 satellite ids, $3 the sessions that closed. Each row only if that
+// session still owns it (a stale close matches nothing). Returns the sessions that did.
+const MARK_DISCONNECTED_MANY = `
+  UPDATE satellites s
+  SET last_connection_event = 'disconnected',
+      last_heartbeat_at = NULL,
+      offline_at = NULL,
+      session_id = NULL,
+      connected_instance_id = NULL,
+      updated_at = $2::timestamptz
+  FROM unnest($1::uuid[], $3::uuid[]) AS v(id, session)
+  WHERE s.id = v.id AND s.session_id = v.session
+  RETURNING v.session`;
+
+// The same rule as computeStatus (offline iff now − heartbeat > threshold), from the row's
+// own columns, so the state recorded next always reads offline.
+const MARK_HEARTBEAT_LOST = `
+  UPDATE satellites
+  SET last_connection_event = 'heartbeat_lost',
+      updated_at = $2::timestamptz
+  WHERE id = $1
+    AND last_connection_event = 'connected'
+    AND last_heartbeat_at + ${THRESHOLD} < $2::timestamptz`;
+
+// The same edge for a batch of satellites: one statement, each row re-checked as above.
+const MARK_HEARTBEAT_LOST_MANY = `
+  UPDATE satellites
+  SET last_connection_event = 'heartbeat_lost',
+      updated_at = $2::timestamptz
+  WHERE id = ANY($1::uuid[])
+    AND last_connection_event = 'connected'
+    AND last_heartbeat_at + ${THRESHOLD} < $2::timestamptz`;
+
+const MARK_RECOVERED = `
+  UPDATE satellites
+  SET last_connection_event = 'connected',
+      last_heartbeat_at = $2::timestamptz,
+      offline_at = $2::timestamptz + ${THRESHOLD},
+      updated_at = $2::timestamptz
+  WHERE id = $1
+    AND last_connection_event = 'heartbeat_lost'
+    AND ($4::uuid IS NULL OR session_id = $4)`;
+
+// Served by the partial index satellites_expiring: reads only the expired entries.
+const FIND_EXPIRED = `
+  SELECT id
+  FROM satellites
+  WHERE last_connection_event = 'connected' AND offline_at < $1
+  ORDER BY offline_at
+  LIMIT $2`;
+
+interface ConnectionFactsRow {
+  id: string;
+  name: string;
+  region: string;
+  last_heartbeat_at: Date | null;
+  last_connection_event: SatelliteConnectionEvent | null;
+  offline_threshold_ms: number | null;
+}
+
+export interface SatelliteServiceOptions {
+  pool: pg.Pool;
+  entities: EntityRegistry;
+  /** The clock, in epoch milliseconds; tests move it instead of sleeping. */
+  now?: () => number;
+  logger?: Logger;
+}
+
+export interface CreateSatelliteInput {
+  name: string;
+  region: string;
+  tags?: string[];
+  /** Overrides OFFLINE_THRESHOLD_MS for this satellite; null or absent keeps the default. */
+  offlineThresholdMs?: number | null;
+  /** Already hashed by the caller; this service never sees a token. */
+  tokenHash: string;
+}
+
+export interface LifecycleInput {
+  satelliteId: string;
+  actor?: Actor;
+  cause?: Cause | null;
+}
+
+export interface MarkConnectedInput extends LifecycleInput {
+  /** The new connection; from now on only a close of this session disconnects. */
+  sessionId: string;
+  version?: string;
+  capabilities?: string[];
+  /** The core process whose gateway holds the socket (shown by the admin API). */
+  instanceId?: string;
+}
+
+export interface MarkDisconnectedInput extends LifecycleInput {
+  /** The connection that closed. */
+  sessionId: string;
+}
+
+export type MarkHeartbeatLostInput = LifecycleInput;
+
+export interface MarkRecoveredInput extends LifecycleInput {
+  /** When given, recover only if this connection still owns the satellite. */
+  sessionId?: string;
+}
+
+export type ConnectionMutation = MutateResult<SatelliteConnectionState>;
+
+/** One member's outcome in a batch of edges: its mutation, or the error that member alone gets. */
+export type ConnectionOutcome = ConnectionMutation | VantageError;
+
+type InputError = (input: CreateSatelliteInput, cause?: unknown) => VantageError;
+
+const invalidThreshold: InputError = (input, cause) =>
+  invalidInput([issueAt(["offlineThresholdMs"], `must be a positive whole number of milliseconds; got ${input.offlineThresholdMs}`)], { code: "invalid_offline_threshold", cause });
+
+/** A satellite name is unique; the one message for both create and rename. */
+export function satelliteNameTaken(name: string | undefined, cause: unknown): VantageError {
+  return new VantageError("conflict", "satellite_name_taken", `A satellite named "${name}" already exists; choose another name.`, { cause });
+}
+
+/** PostgreSQL errors (by SQLSTATE) an insert raises because of its input, as the error to throw. */
+const CREATE_ERRORS: Record<string, InputError> = {
+  [PostgresError.uniqueViolation]: (input, cause) => satelliteNameTaken(input.name, cause),
+  [PostgresError.checkViolation]: invalidThreshold,
+};
+
+export class SatelliteService {
+  /** The satellite-connection entity; its id is the satellite id. */
+  readonly connection: EntityHandle<SatelliteConnectionState>;
+  private readonly pool: pg.Pool;
+  private readonly now: () => number;
+  private readonly logger: Logger;
+
+  constructor(options: SatelliteServiceOptions) {
+    this.pool = options.pool;
+    this.now = options.now ?? Date.now;
+    this.logger = options.logger ?? silentLogger();
+    this.connection = options.entities.defineEntity({
+      kind: SATELLITE_CONNECTION_ENTITY_KIND,
+      schema: satelliteConnectionStateSchema,
+      read: createSatelliteConnectionRead(this),
+    });
+    options.entities.registerChangeDeriver({
+      kind: SATELLITE_CONNECTION_ENTITY_KIND,
+      derive: deriveSatelliteConnectionEvents,
+      toPayload: satelliteChangeToPayload,
+    });
+  }
+
+  /**
+   * Connection states by satellite id, at the clock's now, in one query. Satellites that
+   * never connected, do not exist or whose id is not a uuid are absent.
+   */
+  async getManyConnectionStates(ids: readonly string[], db: SqlClient = this.pool): Promise<Map<string, SatelliteConnectionState>> {
+    // Filtered first: one malformed id must not fail the ::uuid[] cast for the whole batch.
+    // Entity ids compare as text: only the canonical (lower-case) spelling names a satellite.
+    const uuids = ids.filter(isCanonicalUuid);
+    const states = new Map<string, SatelliteConnectionState>();
+    if (uuids.length === 0) return states;
+    const { rows } = await db.query<ConnectionFactsRow>(SELECT_CONNECTION_FACTS, [uuids]);
+    const now = this.now();
+    for (const row of rows) {
+      const state = toSatelliteConnectionState(
+        {
+          name: row.name,
+          region: row.region,
+          lastHeartbeatAt: row.last_heartbeat_at,
+          lastConnectionEvent: row.last_connection_event,
+          offlineThresholdMs: row.offline_threshold_ms,
+        },
+        now,
+      );
+      if (state) states.set(row.id, state);
+    }
+    return states;
+  }
+
+  /**
+   * Registers a satellite and returns its id. Not an entity change: a satellite that never
+   * connected has no connection state.
+   */
+  async create(input: CreateSatelliteInput): Promise<string> {
+    const threshold = input.offlineThresholdMs ?? null;
+    if (threshold !== null && !(Number.isSafeInteger(threshold) && threshold > 0)) throw invalidThreshold(input);
+    try {
+      const { rows } = await this.pool.query<{ id: string }>(INSERT_SATELLITE, [
+        input.name,
+        input.region,
+        JSON.stringify(input.tags ?? []),
+        threshold,
+        input.tokenHash,
+      ]);
+      return rows[0]!.id;
+    } catch (error) {
+      const toError = CREATE_ERRORS[sqlState(error) ?? ""];
+      throw toError ? toError(input, error) : error;
+    }
+  }
+
+  /**
+   * An authenticated connection took the satellite over: `connected`, heartbeat now. One that
+   * was connected and online already only moves to the new session: no change is recorded.
+   */
+  async markConnected(input: MarkConnectedInput): Promise<ConnectionMutation> {
+    return orThrow((await this.markConnectedMany([input]))[0]!);
+  }
+
+  /**
+   * markConnected for many satellites in one transaction (a reconnect storm must not cost a
+   * commit per satellite): the outcomes in input order, a `satellite_not_found` error for a
+   * satellite deleted meanwhile. Each satellite at most once: its connects are serialized.
+   */
+  async markConnectedMany(inputs: readonly MarkConnectedInput[]): Promise<ConnectionOutcome[]> {
+    for (const input of inputs) {
+      assertUuid("satelliteId", input.satelliteId);
+      assertUuid("sessionId", input.sessionId);
+    }
+    if (new Set(inputs.map((input) => input.satelliteId)).size !== inputs.length) {
+      throw invalidInput([{ path: "", message: "a batch of connects names a satellite twice; connect each satellite once at a time" }], { code: "duplicate_satellite_connect" });
+    }
+    let updated = new Set<string>();
+    const results = await this.connection.mutateMany({
+      ids: inputs.map((input) => input.satelliteId),
+      ...originsOf(inputs),
+      apply: async (tx, ids) => {
+        const byId = new Map(inputs.map((input) => [input.satelliteId, input]));
+        const rows = ids.map((id) => byId.get(id)!);
+        const { rows: found } = await tx.query<{ id: string }>(MARK_CONNECTED_MANY, [
+          ids,
+          new Date(this.now()),
+          OFFLINE_THRESHOLD_MS,
+          rows.map((input) => input.sessionId),
+          rows.map((input) => input.version ?? null),
+          rows.map((input) => (input.capabilities === undefined ? null : JSON.stringify(input.capabilities))),
+          rows.map((input) => input.instanceId ?? null),
+        ]);
+        updated = new Set(found.map((row) => row.id));
+      },
+    });
+    const resultOf = new Map(results.map((result) => [result.id, result]));
+    return inputs.map(({ satelliteId }) =>
+      updated.has(satelliteId)
+        ? withoutId(resultOf.get(satelliteId)!)
+        : new VantageError("not_found", "satellite_not_found", `Satellite ${satelliteId} does not exist; it may have just been deleted.`),
+    );
+  }
+
+  /**
+   * A connection closed: `disconnected`, no heartbeat. Only when that session still owns
+   * the satellite: a stale close, after it reconnected to another process, changes and
+   * records nothing.
+   */
+  async markDisconnected(input: MarkDisconnectedInput): Promise<ConnectionMutation> {
+    return orThrow((await this.markDisconnectedMany([input]))[0]!);
+  }
+
+  /**
+   * markDisconnected for many closes in one transaction: the outcomes in input order. Each
+   * close is recorded only if its session still owns the satellite, so a stale close in the
+   * same batch as the close of the session that replaced it records nothing.
+   */
+  async markDisconnectedMany(inputs: readonly MarkDisconnectedInput[]): Promise<ConnectionOutcome[]> {
+    for (const input of inputs) {
+      assertUuid("satelliteId", input.satelliteId);
+      assertUuid("sessionId", input.sessionId);
+    }
+    let owned = new Set<string>();
+    const results = await this.connection.mutateMany({
+      ids: inputs.map((input) => input.satelliteId),
+      ...originsOf(inputs),
+      apply: async (tx) => {
+        const { rows } = await tx.query<{ session: string }>(MARK_DISCONNECTED_MANY, [
+          inputs.map((input) => input.satelliteId),
+          new Date(this.now()),
+          inputs.map((input) => input.sessionId),
+        ]);
+        owned = new Set(rows.map((row) => row.session));
+      },
+    });
+    const resultOf = new Map(results.map((result) => [result.id, result]));
+    return inputs.map(({ satelliteId, sessionId }) => {
+      const result = resultOf.get(satelliteId)!;
+      if (owned.has(sessionId)) return withoutId(result);
+      this.logger.debug({ satelliteId, sessionId }, "ignored a close of a session that no longer owns the satellite");
+      return { prev: result.next, next: result.next, change: null };
+    });
+  }
+
+  /**
+   * The monitor saw a connected satellite past its threshold: `heartbeat_lost`, heartbeat
+   * kept. Conditional, so running it again or from another process records nothing.
+   */
+  async markHeartbeatLost(input: MarkHeartbeatLostInput): Promise<ConnectionMutation> {
+    return this.lifecycle(input, input.actor ?? SYSTEM_ACTOR, (tx, now) =>
+      tx.query(MARK_HEARTBEAT_LOST, [input.satelliteId, now, OFFLINE_THRESHOLD_MS]),
+    );
+  }
+
+  /**
+   * `heartbeat_lost` for many satellites in one transaction (a mass outage must not cost a
+   * commit per satellite); each one only if still connected and past its own threshold.
+   * Returns the ids whose loss was recorded.
+   */
+  async markHeartbeatLostMany(input: { satelliteIds: readonly string[]; actor?: Actor; cause?: Cause | null }): Promise<string[]> {
+    input.satelliteIds.forEach((id) => assertUuid("satelliteId", id));
+    const results = await this.connection.mutateMany({
+      ids: input.satelliteIds,
+      actor: input.actor ?? SYSTEM_ACTOR,
+      cause: input.cause ?? null,
+      apply: (tx, ids) => tx.query(MARK_HEARTBEAT_LOST_MANY, [ids, new Date(this.now()), OFFLINE_THRESHOLD_MS]),
+    });
+    return results.filter((result) => result.change !== null).map((result) => result.id);
+  }
+
+  /** A heartbeat arrived after its loss was recorded: `connected` again, heartbeat now. */
+  async markRecovered(input: MarkRecoveredInput): Promise<ConnectionMutation> {
+    if (input.sessionId !== undefined) assertUuid("sessionId", input.sessionId);
+    return this.lifecycle(input, satelliteActor(input), (tx, now) =>
+      tx.query(MARK_RECOVERED, [input.satelliteId, now, OFFLINE_THRESHOLD_MS, input.sessionId ?? null]),
+    );
+  }
+
+  /** Satellites still `connected` whose heartbeat expired, longest expired first. */
+  async findExpired(options: { limit: number }): Promise<string[]> {
+    if (!(Number.isSafeInteger(options.limit) && options.limit > 0)) {
+      throw invalidInput([issueAt(["limit"], `must be a positive whole number; got ${options.limit}`)], { code: "invalid_limit" });
+    }
+    const { rows } = await this.pool.query<{ id: string }>(FIND_EXPIRED, [new Date(this.now()), options.limit]);
+    return rows.map((row) => row.id);
+  }
+
+  /** One mutate of the satellite's connection whose apply is `write` at the clock's now. */
+  private async lifecycle(input: LifecycleInput, actor: Actor, write: (tx: SqlClient, now: Date) => Promise<unknown>): Promise<ConnectionMutation> {
+    assertUuid("satelliteId", input.satelliteId);
+    return this.connection.mutate({
+      id: input.satelliteId,
+      actor,
+      cause: input.cause ?? null,
+      apply: (tx) => write(tx, new Date(this.now())),
+    });
+  }
+}
+
+/** The satellite itself drives its connect, disconnect and recovery edges. */
+function satelliteActor(input: LifecycleInput): Actor {
+  return input.actor ?? { type: "satellite", id: input.satelliteId };
+}
+
+/** Each satellite of a batch is its own edge's actor, with its own cause. */
+function originsOf(inputs: readonly LifecycleInput[]): { actor: (id: string) => Actor; cause: (id: string) => Cause | null } {
+  const byId = new Map(inputs.map((input) => [input.satelliteId, input]));
+  return { actor: (id) => satelliteActor(byId.get(id)!), cause: (id) => byId.get(id)!.cause ?? null };
+}
+
+function withoutId({ prev, next, change }: ConnectionMutation & { id: string }): ConnectionMutation {
+  return { prev, next, change };
+}
+
+function orThrow(outcome: ConnectionOutcome): ConnectionMutation {
+  if (outcome instanceof VantageError) throw outcome;
+  return outcome;
+}
+
+const INVALID_ID_CODE = { satelliteId: "invalid_satellite_id", sessionId: "invalid_session_id" } as const;
+
+function assertUuid(field: keyof typeof INVALID_ID_CODE, value: string): void {
+  if (!isCanonicalUuid(value)) {
+    throw invalidInput([issueAt([field], `must be a lowercase uuid; got ${JSON.stringify(value)}`)], { code: INVALID_ID_CODE[field] });
+  }
+}

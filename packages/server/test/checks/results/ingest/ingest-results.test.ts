@@ -1,0 +1,106 @@
+// Proves ingest stores a batch in one statement, stores a resent result once, makes missing
+// partitions on demand, and drops (and reports) results past the retention or from the future.
+import type pg from "pg";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { ingestResults } from "../../../../src/checks/index.ts";
+import { DAY_MS } from "../../../../src/checks/results/partitions.ts";
+import { createResultsDatabase, ingestContext, makeResult } from "../../../support/checks/check-results.ts";
+
+let pool: pg.Pool;
+
+beforeAll(async () => {
+  pool = await createResultsDatabase("ingest-results");
+});
+
+afterAll(async () => {
+  await pool?.end();
+});
+
+beforeEach(async () => {
+  await pool.query("TRUNCATE check_results, check_rollup_dirty");
+});
+
+const count = async (sql: string) => Number((await pool.query<{ n: string }>(sql)).rows[0]!.n);
+
+describe("ingestResults", () => {
+  it("stores a result resent in the same batch and in a later batch once, and says which were duplicates", async () => {
+    const context = ingestContext(pool);
+    const first = makeResult();
+    const second = makeResult({ location: "9b2c7e52-1f0e-4f51-9d43-0d4d8d1f0a11" });
+
+    const batch1 = await ingestResults(pool, [first, second, { ...first }], context);
+    expect(batch1.stored.sort()).toEqual([first.resultId, second.resultId].sort());
+    expect(batch1.duplicates).toEqual([first.resultId]);
+
+    const batch2 = await ingestResults(pool, [{ ...second }, makeResult({ resultId: first.resultId, startedAt: first.startedAt })], context);
+    expect(batch2).toEqual({ stored: [], duplicates: expect.arrayContaining([first.resultId, second.resultId]), dropped: [] });
+    expect(await count("SELECT count(*) AS n FROM check_results")).toBe(2);
+  });
+
+  it("stores a batch of 5,000 results with one statement", async () => {
+    const context = ingestContext(pool);
+    await context.partitions.ensure("raw", [Date.now()]);
+    const statements: string[] = [];
+    const counting = { query: (sql: string, params?: unknown[]) => (statements.push(sql), pool.query(sql, params)) } as unknown as pg.Pool;
+    const results = Array.from({ length: 5000 }, (_, i) => makeResult({ checkId: `00000000-0000-4000-8000-${String(i % 500).padStart(12, "0")}`, detail: { i } }));
+
+    const outcome = await ingestResults(counting, results, context);
+
+    expect(outcome.stored).toHaveLength(5000);
+    expect(statements).toHaveLength(1);
+    expect(await count("SELECT count(*) AS n FROM check_results")).toBe(5000);
+  });
+
+  it("records each touched (check, location, minute) for the rollup worker in the same statement, only for rows it inserted", async () => {
+    const context = ingestContext(pool);
+    const at = Date.UTC(2030, 0, 1, 10, 5, 30);
+    const now = () => at;
+    const results = [makeResult({ at }), makeResult({ at: at + 10_000 }), makeResult({ at: at + 60_000 })];
+    await ingestResults(pool, results, { ...context, now });
+    await ingestResults(pool, [results[0]!], { ...context, now });
+
+    const { rows } = await pool.query<{ minute: Date }>("SELECT minute FROM check_rollup_dirty ORDER BY minute");
+    expect(rows.map((row) => row.minute.toISOString())).toEqual(["2030-01-01T10:05:00.000Z", "2030-01-01T10:06:00.000Z"]);
+  });
+
+  it("creates the partition of a day that has none (an old buffered result) and stores the result", async () => {
+    const context = ingestContext(pool);
+    const tenDaysAgo = Date.now() - 10 * DAY_MS;
+    const day = new Date(tenDaysAgo).toISOString().slice(0, 10).replaceAll("-", "");
+    expect(await count(`SELECT count(*) AS n FROM pg_class WHERE relname = 'check_results_${day}'`)).toBe(0);
+
+    const result = makeResult({ at: tenDaysAgo });
+    expect((await ingestResults(pool, [result], context)).stored).toEqual([result.resultId]);
+    expect(await count(`SELECT count(*) AS n FROM check_results_${day}`)).toBe(1);
+  });
+
+  it("drops results older than the raw retention and results from beyond the partitions made ahead, counting them", async () => {
+    const context = ingestContext(pool);
+    const expired = makeResult({ at: Date.now() - 16 * DAY_MS });
+    const future = makeResult({ at: Date.now() + 4 * DAY_MS });
+    const fine = makeResult({ at: Date.now() - 12 * DAY_MS });
+
+    const outcome = await ingestResults(pool, [expired, future, fine], context);
+
+    expect(outcome.stored).toEqual([fine.resultId]);
+    expect(outcome.dropped).toEqual([
+      { resultId: expired.resultId, reason: "expired" },
+      { resultId: future.resultId, reason: "future" },
+    ]);
+    expect(await count("SELECT count(*) AS n FROM check_results")).toBe(1);
+  });
+
+  it("runs inside the caller's transaction: rolled back, nothing is stored", async () => {
+    const context = ingestContext(pool);
+    const client = await pool.connect();
+    try {
+      await client.query("BEGIN");
+      expect((await ingestResults(client, [makeResult()], context)).stored).toHaveLength(1);
+      await client.query("ROLLBACK");
+    } finally {
+      client.release();
+    }
+    expect(await count("SELECT count(*) AS n FROM check_results")).toBe(0);
+    expect(await count("SELECT count(*) AS n FROM check_rollup_dirty")).toBe(0);
+  });
+});

@@ -1,0 +1,104 @@
+// Proves the batcher coalesces concurrent submits into one statement, answers each submitter
+// after the commit, and rejects every submitter of a batch that failed (nothing stored).
+import type pg from "pg";
+import { Registry } from "prom-client";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createResultIngest } from "../../../../src/checks/results/ingest/result-ingest.ts";
+import { createResultMetrics } from "../../../../src/checks/results/result-metrics.ts";
+import { silentLogger } from "../../../../src/log.ts";
+import { createResultsDatabase, ingestContext, makeResult } from "../../../support/checks/check-results.ts";
+
+let pool: pg.Pool;
+
+beforeAll(async () => {
+  pool = await createResultsDatabase("result-ingest");
+});
+
+afterAll(async () => {
+  await pool?.end();
+});
+
+beforeEach(async () => {
+  await pool.query("TRUNCATE check_results, check_rollup_dirty");
+});
+
+async function batchSizes(registry: Registry): Promise<{ count: number; sum: number }> {
+  const metric = await registry.getSingleMetric("vantage_check_result_ingest_batch_size")!.get();
+  const value = (name: string) => (metric.values as Array<{ metricName?: string; value: number }>).find((v) => v.metricName === name)?.value ?? 0;
+  return { count: value("vantage_check_result_ingest_batch_size_count"), sum: value("vantage_check_result_ingest_batch_size_sum") };
+}
+
+const stored = async () => Number((await pool.query<{ n: string }>("SELECT count(*) AS n FROM check_results")).rows[0]!.n);
+
+describe("the result ingest batcher", () => {
+  it("coalesces results submitted together into one batch and answers each after the commit", async () => {
+    const registry = new Registry();
+    const ingest = createResultIngest({ pool, logger: silentLogger(), context: ingestContext(pool), metrics: createResultMetrics(registry), maxDelayMs: 50 });
+    const results = Array.from({ length: 200 }, () => makeResult());
+    const resent = { ...results[0]! };
+
+    const outcomes = await Promise.all([...results, resent].map((result) => ingest.submit(result)));
+
+    expect(outcomes.filter((outcome) => outcome === "stored")).toHaveLength(200);
+    expect(outcomes.at(-1)).toBe("duplicate");
+    expect(await batchSizes(registry)).toEqual({ count: 1, sum: 201 });
+    expect(await stored()).toBe(200);
+    const counted = await registry.getSingleMetric("vantage_check_results_total")!.get();
+    expect(counted.values.find((v) => v.labels.status === "up")?.value).toBe(200);
+    await ingest.stop();
+  });
+
+  it("sends a full batch without waiting for the delay, and splits what exceeds it", async () => {
+    const registry = new Registry();
+    const ingest = createResultIngest({ pool, logger: silentLogger(), context: ingestContext(pool), metrics: createResultMetrics(registry), maxBatch: 100, maxDelayMs: 60_000 });
+    await Promise.all(Array.from({ length: 200 }, () => makeResult()).map((result) => ingest.submit(result)));
+    expect(await batchSizes(registry)).toEqual({ count: 2, sum: 200 });
+    const late = ingest.submit(makeResult());
+    await ingest.flush();
+    await expect(late).resolves.toBe("stored");
+    await ingest.stop();
+  });
+
+  it("rejects every submitter of a batch the database refused, storing none of it, and stores them when resent", async () => {
+    const ingest = createResultIngest({ pool, logger: silentLogger(), context: ingestContext(pool), maxDelayMs: 20 });
+    await pool.query(`
+      CREATE FUNCTION refuse_markers() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'database refuses'; END $$;
+      CREATE TRIGGER refuse BEFORE INSERT ON check_rollup_dirty FOR EACH STATEMENT EXECUTE FUNCTION refuse_markers();`);
+    const results = Array.from({ length: 5 }, () => makeResult());
+    try {
+      const settled = await Promise.allSettled(results.map((result) => ingest.submit(result)));
+      expect(settled.map((outcome) => outcome.status)).toEqual(Array(5).fill("rejected"));
+      expect(await stored()).toBe(0);
+    } finally {
+      await pool.query("DROP TRIGGER refuse ON check_rollup_dirty; DROP FUNCTION refuse_markers()");
+    }
+    expect(await Promise.all(results.map((result) => ingest.submit(result)))).toEqual(Array(5).fill("stored"));
+    await ingest.stop();
+  });
+
+  it("answers dropped for a result past the retention, and refuses results once stopped", async () => {
+    const ingest = createResultIngest({ pool, logger: silentLogger(), context: ingestContext(pool) });
+    await expect(ingest.submit(makeResult({ at: Date.now() - 30 * 24 * 3_600_000 }))).resolves.toBe("dropped");
+    await ingest.stop();
+    await expect(ingest.submit(makeResult())).rejects.toMatchObject({ code: "ingest_stopped" });
+  });
+
+  it("runs a caller's work in the batch's transaction, and its failure stores nothing", async () => {
+    let seen = 0;
+    const ingest = createResultIngest({
+      pool,
+      logger: silentLogger(),
+      context: ingestContext(pool),
+      inTransaction: async (tx, outcome) => {
+        seen += Number((await tx.query<{ n: string }>("SELECT count(*) AS n FROM check_results")).rows[0]!.n);
+        if (outcome.stored.length > 1) throw new Error("health evaluation failed");
+      },
+    });
+    await expect(ingest.submit(makeResult())).resolves.toBe("stored");
+    expect(seen).toBe(1);
+    const settled = await Promise.allSettled([ingest.submit(makeResult()), ingest.submit(makeResult())]);
+    expect(settled.map((outcome) => outcome.status)).toEqual(["rejected", "rejected"]);
+    expect(await stored()).toBe(1);
+    await ingest.stop();
+  });
+});

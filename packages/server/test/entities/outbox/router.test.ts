@@ -1,0 +1,208 @@
+// The entity router delivers every committed change once, in order per entity, across late commits, rollbacks, refusing sinks and leader death.
+import { SYSTEM_ACTOR } from "@vantage/protocol";
+import pg from "pg";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { ChangeSink, RoutedChange, SqlClient } from "../../../src/entities/index.ts";
+import { createTestDatabase, type TestDatabase } from "../../support/database.ts";
+import { createSignal, killConnections, startTestInstance, type TestInstance, waitFor } from "../../support/instance.ts";
+import { CREATE_THINGS, defineThings, upsertThing } from "../../support/entities/things.ts";
+
+let db: TestDatabase;
+const instances: TestInstance[] = [];
+
+beforeEach(async () => {
+  db = await createTestDatabase();
+  const setup = new pg.Client({ connectionString: db.url });
+  await setup.connect();
+  await setup.query(CREATE_THINGS);
+  // What sinks accepted, written in the router's transaction: a row exists iff the cursor moved past it.
+  await setup.query("CREATE TABLE routed (ord bigserial, change_id uuid PRIMARY KEY, seq bigint NOT NULL, entity_id text NOT NULL, event_ids text[] NOT NULL, payload jsonb, routed_by text NOT NULL)");
+  await setup.end();
+});
+
+afterEach(async () => {
+  await Promise.all(instances.splice(0).map((instance) => instance.stop()));
+});
+
+async function instance(name: string, options: Parameters<typeof startTestInstance>[2] = {}) {
+  const started = await startTestInstance(db.url, name, options);
+  instances.push(started);
+  started.entities.registerChangeDeriver({ kind: "thing", derive: (change) => [`thing.${String(change.next?.label ?? "removed")}`], toPayload: (change) => ({ thingId: change.id }) });
+  return { ...started, things: defineThings(started.entities, started.pool) };
+}
+
+/** A sink that records every batch it accepts into `routed`, inside the router's transaction. */
+function recordingSink(name: string, hooks: { before?: (batch: readonly RoutedChange[], tx: SqlClient) => Promise<void> } = {}) {
+  const delivered = createSignal();
+  const sink: ChangeSink = {
+    name,
+    async deliver(batch, tx) {
+      await hooks.before?.(batch, tx);
+      for (const { change, eventIds, payload } of batch) {
+        await tx.query("INSERT INTO routed (change_id, seq, entity_id, event_ids, payload, routed_by) VALUES ($1, $2, $3, $4, $5, $6)", [
+          change.changeId, change.seq, change.id, eventIds, JSON.stringify(payload), name,
+        ]);
+      }
+    },
+  };
+  return { sink, delivered };
+}
+
+async function routed(): Promise<Array<{ seq: number; entity_id: string; event_ids: string[]; payload: unknown; routed_by: string }>> {
+  // In delivery order: `ord` counts the sink's inserts.
+  const { rows } = await instances[0]!.pool.query("SELECT seq::int, entity_id, event_ids, payload, routed_by FROM routed ORDER BY ord");
+  return rows;
+}
+
+async function committedSeqs(): Promise<number[]> {
+  const { rows } = await instances[0]!.pool.query<{ seq: number }>("SELECT seq::int FROM entity_changes ORDER BY seq");
+  return rows.map((row) => row.seq);
+}
+
+describe("the entity router", () => {
+  it("delivers every committed change once, in order, with its event ids and payload", async () => {
+    const batches = createSignal();
+    let seen = 0;
+    const a = await instance("router-order", { observer: { onBatch: (batch) => { seen += batch.length; batches.emit(); } } });
+    a.router.addSink(recordingSink("sink").sink);
+    a.router.start();
+    for (let i = 0; i < 30; i++) await a.things.mutate({ id: `t${i % 3}`, actor: SYSTEM_ACTOR, apply: upsertThing(`t${i % 3}`, i, `v${i % 2}`) });
+    await waitFor(() => seen === 30, batches.subscribe, 10_000, "30 routed changes");
+    const rows = await routed();
+    expect(rows.map((row) => row.seq)).toEqual(await committedSeqs());
+    expect(rows[0]).toMatchObject({ entity_id: "t0", event_ids: ["thing.v0"], payload: { thingId: "t0" } });
+  });
+
+  it("does not skip a change whose lower seq commits after a higher one", async () => {
+    const idle = createSignal();
+    const batches = createSignal();
+    let heldBackSeen = false;
+    let seen = 0;
+    const a = await instance("router-late", {
+      observer: {
+        onIdle: (heldBack) => { heldBackSeen ||= heldBack; idle.emit(); },
+        onBatch: (batch) => { seen += batch.length; batches.emit(); },
+      },
+    });
+    a.router.addSink(recordingSink("sink").sink);
+    a.router.start();
+
+    // A slow writer takes a seq and stays open while a faster one commits a higher seq.
+    const slow = new pg.Client({ connectionString: db.url });
+    await slow.connect();
+    await slow.query("BEGIN");
+    await slow.query("INSERT INTO test_things VALUES ('late', 1, 'late')");
+    const { rows } = await slow.query<{ seq: string }>(
+      `INSERT INTO entity_changes (change_id, kind, entity_id, prev, next, delta, changed_fields, actor)
+       VALUES (gen_random_uuid(), 'thing', 'late', NULL, '{"value":1,"label":"late"}', '{"value":1,"label":"late"}', '{label,value}', $1) RETURNING seq`,
+      [JSON.stringify(SYSTEM_ACTOR)],
+    );
+    const fast = await a.things.mutate({ id: "fast", actor: SYSTEM_ACTOR, apply: upsertThing("fast", 2, "fast") });
+    expect(fast.change!.seq!).toBeGreaterThan(Number(rows[0]!.seq));
+
+    // The router sees the committed higher seq but must hold it back while the older writer is open.
+    await waitFor(() => heldBackSeen, idle.subscribe, 10_000, "the router to hold back the fast change");
+    expect(seen).toBe(0);
+
+    await slow.query("COMMIT");
+    await slow.end();
+    await waitFor(() => seen === 2, batches.subscribe, 10_000, "both changes routed");
+    expect((await routed()).map((row) => row.entity_id)).toEqual(["late", "fast"]);
+  });
+
+  it("does not stall on the gap a rolled-back transaction leaves", async () => {
+    const batches = createSignal();
+    let seen = 0;
+    const a = await instance("router-gap", { observer: { onBatch: (batch) => { seen += batch.length; batches.emit(); } } });
+    a.router.addSink(recordingSink("sink").sink);
+    a.router.start();
+    await a.things.mutate({ id: "before", actor: SYSTEM_ACTOR, apply: upsertThing("before", 1) });
+    await expect(a.things.mutate({ id: "rolled-back", actor: SYSTEM_ACTOR, apply: async () => { throw new Error("no"); } })).rejects.toThrow();
+    await a.pool.query("BEGIN; SELECT nextval('entity_changes_seq_seq'); ROLLBACK");
+    await a.things.mutate({ id: "after", actor: SYSTEM_ACTOR, apply: upsertThing("after", 1) });
+    await waitFor(() => seen === 2, batches.subscribe, 10_000, "changes on both sides of the gap");
+    expect((await routed()).map((row) => row.entity_id)).toEqual(["before", "after"]);
+  });
+
+  it("retries a batch a sink refused, and records each change once when it finally accepts", async () => {
+    const batches = createSignal();
+    let seen = 0;
+    let attempts = 0;
+    const a = await instance("router-retry", { observer: { onBatch: (batch) => { seen += batch.length; batches.emit(); } } });
+    a.router.addSink(recordingSink("flaky", {
+      before: async () => {
+        attempts += 1;
+        if (attempts <= 2) throw new Error(`refused (attempt ${attempts})`);
+      },
+    }).sink);
+    for (let i = 0; i < 5; i++) await a.things.mutate({ id: `r${i}`, actor: SYSTEM_ACTOR, apply: upsertThing(`r${i}`, i) });
+    a.router.start();
+    await waitFor(() => seen === 5, batches.subscribe, 10_000, "the batch to be accepted");
+    expect(attempts).toBe(3);
+    expect((await routed()).map((row) => row.seq)).toEqual(await committedSeqs());
+  });
+
+  it("only one instance routes; when it dies mid-batch another takes over and nothing is lost or doubled", async () => {
+    const entered = createSignal();
+    let aEntered = false;
+    const batchesB = createSignal();
+    let seenB = 0;
+    let releaseA!: () => void;
+    const aReleased = new Promise<void>((resolve) => (releaseA = resolve));
+    const a = await instance("router-dies-a");
+    const blockA = recordingSink("a", {
+      before: async () => {
+        aEntered = true;
+        entered.emit();
+        await aReleased; // stuck mid-batch while its process "dies"
+      },
+    });
+    a.router.addSink(blockA.sink);
+    a.router.start();
+    await waitFor(() => a.router.isLeader(), (wake) => { const t = setInterval(wake, 10); return () => clearInterval(t); }, 5000, "A to lead");
+
+    const b = await instance("router-dies-b", { observer: { onBatch: (batch) => { seenB += batch.length; batchesB.emit(); } } });
+    b.router.addSink(recordingSink("b").sink);
+    b.router.start();
+
+    for (let i = 0; i < 10; i++) await a.things.mutate({ id: `d${i}`, actor: SYSTEM_ACTOR, apply: upsertThing(`d${i}`, i) });
+    await waitFor(() => aEntered, entered.subscribe, 10_000, "A to start a batch");
+    expect(b.router.isLeader()).toBe(false);
+
+    await killConnections(db.url, "router-dies-a");
+    await waitFor(() => seenB === 10, batchesB.subscribe, 10_000, "B to route all 10 changes");
+    const rows = await routed();
+    expect(rows.map((row) => row.seq)).toEqual(await committedSeqs());
+    expect(new Set(rows.map((row) => row.routed_by))).toEqual(new Set(["b"]));
+
+    // A's stuck sink finally returns: its transaction died with its connection, so nothing doubles.
+    releaseA();
+    await a.router.stop();
+    expect(await routed()).toEqual(rows);
+  });
+
+  it("routes the changes of concurrent writers exactly once, each entity in its own order", async () => {
+    const batches = createSignal();
+    let seen = 0;
+    const a = await instance("router-concurrent", { observer: { onBatch: (batch) => { seen += batch.length; batches.emit(); } } });
+    const b = await instance("router-concurrent-b");
+    a.router.addSink(recordingSink("sink").sink);
+    a.router.start();
+    const writers = Array.from({ length: 4 }, (_, w) => (async () => {
+      for (let i = 0; i < 25; i++) {
+        const writer = (w + i) % 2 ? a : b;
+        await writer.things.mutate({ id: `c${i % 5}`, actor: SYSTEM_ACTOR, apply: upsertThing(`c${i % 5}`, w * 100 + i) });
+      }
+    })());
+    await Promise.all(writers);
+    const total = (await committedSeqs()).length;
+    await waitFor(() => seen === total, batches.subscribe, 10_000, `${total} routed changes`);
+    const rows = await routed();
+    expect(rows.map((row) => row.seq).sort((x, y) => x - y)).toEqual(await committedSeqs());
+    for (let entity = 0; entity < 5; entity++) {
+      const seqs = rows.filter((row) => row.entity_id === `c${entity}`).map((row) => row.seq);
+      expect(seqs).toHaveLength(20);
+      expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+    }
+  });
+});
