@@ -1,27 +1,10 @@
 // Proves a wrong method on a path that exists is a 405 naming the methods to use (the Allow
 // header too), on every /api/v1 route and the health endpoints, while an unknown path stays a 404.
-import type { Hono } from "hono";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { callApi, TEST_ADMIN_TOKEN } from "../support/api/api-app.ts";
-import { createTestDatabase } from "../support/database.ts";
-import { createFullApiApp, type FullApiApp } from "../support/api/full-api-app.ts";
-import { startTestInstance, type TestInstance } from "../support/instance.ts";
+import { useFullApiApp } from "../support/api/full-api-app.ts";
 
-let instance: TestInstance;
-let api: FullApiApp;
-let app: Hono;
-
-beforeAll(async () => {
-  const { url } = await createTestDatabase();
-  instance = await startTestInstance(url, "allowed-methods");
-  api = await createFullApiApp(instance);
-  app = api.app;
-});
-
-afterAll(async () => {
-  await api?.stop();
-  await instance?.stop();
-});
+const api = useFullApiApp("allowed-methods");
 
 const ID = "6f0c2a4e-1b2c-4d3e-8f40-123456789abc";
 
@@ -49,7 +32,7 @@ const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 describe("a method a path does not answer", () => {
   it.each(PATHS)("on %s is a 405 that allows %s", async (path, allow) => {
     for (const method of METHODS.filter((method) => !allow.split(", ").includes(method))) {
-      const response = await app.request(path, { method, headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+      const response = await api.app.request(path, { method, headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
       expect(response.status, `${method} ${path}`).toBe(405);
       expect(response.headers.get("allow"), `${method} ${path}`).toBe(allow);
       expect(await response.json()).toEqual({ error: { code: "method_not_allowed", message: `${method} is not allowed on ${path}; use ${allow}.` } });
@@ -57,7 +40,7 @@ describe("a method a path does not answer", () => {
   });
 
   it("is still refused for its credentials first on the API", async () => {
-    const answer = await callApi(app, "PUT", "/api/v1/satellites", undefined, null);
+    const answer = await callApi(api.app, "PUT", "/api/v1/satellites", undefined, null);
     expect(answer.status).toBe(401);
   });
 });
@@ -65,10 +48,10 @@ describe("a method a path does not answer", () => {
 describe("a path no route answers", () => {
   it("is a 404 whatever the method", async () => {
     for (const method of METHODS) {
-      const answer = await callApi(app, method, "/api/v1/no-such-thing");
+      const answer = await callApi(api.app, method, "/api/v1/no-such-thing");
       expect(answer.status, method).toBe(404);
       expect(answer.body).toMatchObject({ error: { code: "not_found" } });
     }
-    expect((await callApi(app, "DELETE", `/api/v1/satellites/${ID}/nothing`)).status).toBe(404);
+    expect((await callApi(api.app, "DELETE", `/api/v1/satellites/${ID}/nothing`)).status).toBe(404);
   });
 });

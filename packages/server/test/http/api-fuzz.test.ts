@@ -3,14 +3,11 @@ import { randomUUID } from "node:crypto";
 import v8 from "node:v8";
 import vm from "node:vm";
 import fc from "fast-check";
-import type { Hono } from "hono";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { stringify as toYaml } from "yaml";
 import { findFreePort } from "../../src/storage/postgres/embedded-postgres.ts";
 import { TEST_ADMIN_TOKEN } from "../support/api/api-app.ts";
-import { createTestDatabase } from "../support/database.ts";
-import { createFullApiApp, type FullApiApp } from "../support/api/full-api-app.ts";
-import { startTestInstance, type TestInstance } from "../support/instance.ts";
+import { useFullApiApp } from "../support/api/full-api-app.ts";
 
 // Fixed seed, bounded runs: a failure prints the counterexample and reproduces exactly.
 const SEED = 20_261_201;
@@ -18,19 +15,13 @@ const RUNS = 2_000;
 /** Heap growth allowed over the whole run, after garbage collection: generous, but far below a leak per request. */
 const HEAP_GROWTH_BOUND_BYTES = 64 * 1024 * 1024;
 
-let instance: TestInstance;
-let api: FullApiApp;
-let app: Hono;
+const api = useFullApiApp("api-fuzz");
 /** Ids of rows that exist (the fuzzer also uses them in other cases and mangles them). */
 const real = { satellite: "", channel: "", automation: "", run: "", check: "" };
 /** A loopback port nothing listens on: every notification the fuzzer sends is refused at once, on this machine. */
 let refusedOrigin = "";
 
 beforeAll(async () => {
-  const { url } = await createTestDatabase();
-  instance = await startTestInstance(url, "api-fuzz");
-  api = await createFullApiApp(instance);
-  app = api.app;
   refusedOrigin = `http://127.0.0.1:${await findFreePort()}`;
   for (const kind of ["satellite", "channel", "automation", "check"] as const) await createFixture(kind);
 });
@@ -55,13 +46,8 @@ async function replaceDeleted(request: FuzzRequest, status: number): Promise<voi
   await createFixture(FIXTURE_OF_PATH[prefix]);
 }
 
-afterAll(async () => {
-  await api?.stop();
-  await instance?.stop();
-});
-
 async function send(method: string, path: string, body: string): Promise<Record<string, unknown>> {
-  const response = await app.request(`/api/v1${path}`, { method, headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, "content-type": "application/json" }, body });
+  const response = await api.app.request(`/api/v1${path}`, { method, headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, "content-type": "application/json" }, body });
   const text = await response.text();
   if (response.status >= 300) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
   return JSON.parse(text) as Record<string, unknown>;
@@ -328,7 +314,7 @@ async function answer(request: FuzzRequest): Promise<{ status: number; text: str
   const headers: Record<string, string> = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
   if (request.contentType) headers["content-type"] = request.contentType;
   const hasBody = request.body !== undefined && request.method !== "GET";
-  const response = await app.request(`/api/v1${request.path}`, { method: request.method, headers, body: hasBody ? request.body : undefined });
+  const response = await api.app.request(`/api/v1${request.path}`, { method: request.method, headers, body: hasBody ? request.body : undefined });
   return { status: response.status, text: await response.text() };
 }
 

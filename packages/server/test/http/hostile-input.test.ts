@@ -1,35 +1,19 @@
 // Request bodies at the edge: nesting and size limits for JSON and YAML (aliases too), and NUL characters or lone surrogates refused at their path.
 import { HEARTBEAT_INTERVAL_MS } from "@vantage/protocol";
 import { Hono } from "hono";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { MAX_INPUT_DEPTH, MAX_INPUT_NODES } from "../../src/http/check-input.ts";
 import { createChannelSchema } from "../../src/notifications/channel-schemas.ts";
 import { satelliteInputSchemas } from "../../src/satellites/registry/registry.ts";
 import { type Answer, callApi, createApiApp, TEST_ADMIN_TOKEN } from "../support/api/api-app.ts";
-import { createTestDatabase } from "../support/database.ts";
-import { createFullApiApp, type FullApiApp } from "../support/api/full-api-app.ts";
-import { startTestInstance, type TestInstance } from "../support/instance.ts";
+import { useFullApiApp } from "../support/api/full-api-app.ts";
 
-let instance: TestInstance;
-let api: FullApiApp;
-let app: Hono;
+const api = useFullApiApp("hostile-input");
 
-beforeAll(async () => {
-  const { url } = await createTestDatabase();
-  instance = await startTestInstance(url, "hostile-input");
-  api = await createFullApiApp(instance);
-  app = api.app;
-});
-
-afterAll(async () => {
-  await api?.stop();
-  await instance?.stop();
-});
-
-const call = <Body = Record<string, unknown>>(method: string, path: string, body?: unknown) => callApi<Body>(app, method, `/api/v1${path}`, body);
+const { call } = api;
 
 async function postYaml(path: string, yaml: string): Promise<Answer> {
-  const response = await app.request(`/api/v1${path}`, { method: "POST", headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, "content-type": "application/yaml" }, body: yaml });
+  const response = await api.app.request(`/api/v1${path}`, { method: "POST", headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, "content-type": "application/yaml" }, body: yaml });
   const text = await response.text();
   return { status: response.status, text, body: JSON.parse(text) as Record<string, unknown> };
 }
@@ -191,10 +175,10 @@ describe("ids in upper case", () => {
 describe("values PostgreSQL refuses that reached it anyway", () => {
   it("answers 400 invalid_input, not 500, when PostgreSQL refuses a value as text it cannot hold", async () => {
     const routes = new Hono();
-    routes.get("/nul", async (c) => c.json((await instance.pool.query("SELECT $1::text AS value", ["a\u0000b"])).rows[0]));
-    routes.get("/uuid", async (c) => c.json((await instance.pool.query("SELECT $1::uuid AS value", ["not-a-uuid"])).rows[0]));
-    routes.get("/surrogate", async (c) => c.json((await instance.pool.query("SELECT $1::jsonb AS value", ['"\\ud800"'])).rows[0]));
-    const probe = await createApiApp(instance.pool, { "/probe": routes });
+    routes.get("/nul", async (c) => c.json((await api.instance.pool.query("SELECT $1::text AS value", ["a\u0000b"])).rows[0]));
+    routes.get("/uuid", async (c) => c.json((await api.instance.pool.query("SELECT $1::uuid AS value", ["not-a-uuid"])).rows[0]));
+    routes.get("/surrogate", async (c) => c.json((await api.instance.pool.query("SELECT $1::jsonb AS value", ['"\\ud800"'])).rows[0]));
+    const probe = await createApiApp(api.instance.pool, { "/probe": routes });
     for (const path of ["/nul", "/uuid", "/surrogate"]) {
       const answer = await callApi(probe, "GET", `/api/v1/probe${path}`);
       expect(answer.status, `${path}: ${answer.text}`).toBe(400);

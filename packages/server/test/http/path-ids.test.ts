@@ -1,30 +1,12 @@
 // Proves every route reads the ids in its path by the one uuid rule: any case names the resource
 // (and reaches it in lower case), and a malformed id is answered exactly as an unknown one.
 import { randomUUID } from "node:crypto";
-import type { Hono } from "hono";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { callApi } from "../support/api/api-app.ts";
-import { createTestDatabase } from "../support/database.ts";
-import { createFullApiApp, type FullApiApp } from "../support/api/full-api-app.ts";
-import { startTestInstance, type TestInstance } from "../support/instance.ts";
+import { describe, expect, it } from "vitest";
+import { useFullApiApp } from "../support/api/full-api-app.ts";
 
-let instance: TestInstance;
-let api: FullApiApp;
-let app: Hono;
+const api = useFullApiApp("path-ids");
 
-beforeAll(async () => {
-  const { url } = await createTestDatabase();
-  instance = await startTestInstance(url, "path-ids");
-  api = await createFullApiApp(instance);
-  app = api.app;
-});
-
-afterAll(async () => {
-  await api?.stop();
-  await instance?.stop();
-});
-
-const call = <Body = Record<string, unknown>>(method: string, path: string, body?: unknown) => callApi<Body>(app, method, `/api/v1${path}`, body);
+const { call } = api;
 
 const unique = () => `ids-${randomUUID().slice(0, 8)}`;
 // Mode parallel: the fixture's own run leaves room for the one a route starts.
@@ -90,10 +72,10 @@ describe("ids in any case", () => {
 
   it("reach the core in lower case: renaming a connected satellite through its upper-case id records the change under its id", async () => {
     const { satellite } = await fixtures();
-    await instance.pool.query("UPDATE satellites SET last_connection_event = 'connected', last_heartbeat_at = now(), offline_at = now() + interval '1 hour', session_id = $2 WHERE id = $1", [satellite, randomUUID()]);
+    await api.instance.pool.query("UPDATE satellites SET last_connection_event = 'connected', last_heartbeat_at = now(), offline_at = now() + interval '1 hour', session_id = $2 WHERE id = $1", [satellite, randomUUID()]);
     const renamed = await call("PATCH", `/satellites/${satellite.toUpperCase()}`, { name: unique() });
     expect(renamed.status, renamed.text).toBe(200);
-    const { rows } = await instance.pool.query<{ entity_id: string }>("SELECT entity_id FROM entity_changes WHERE kind = 'satellite-connection' AND lower(entity_id) = $1", [satellite]);
+    const { rows } = await api.instance.pool.query<{ entity_id: string }>("SELECT entity_id FROM entity_changes WHERE kind = 'satellite-connection' AND lower(entity_id) = $1", [satellite]);
     expect(rows).toEqual([{ entity_id: satellite }]);
   });
 });

@@ -1,29 +1,12 @@
 // Proves the API tells what is wrong with a body or query in a user's words, at each field's
 // path, in the one invalid-input shape; and that a body that is not JSON says how to send YAML.
-import type { Hono } from "hono";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Answer, callApi, TEST_ADMIN_TOKEN } from "../support/api/api-app.ts";
-import { createTestDatabase } from "../support/database.ts";
-import { createFullApiApp, type FullApiApp } from "../support/api/full-api-app.ts";
-import { startTestInstance, type TestInstance } from "../support/instance.ts";
+import { describe, expect, it } from "vitest";
+import { type Answer, TEST_ADMIN_TOKEN } from "../support/api/api-app.ts";
+import { useFullApiApp } from "../support/api/full-api-app.ts";
 
-let instance: TestInstance;
-let api: FullApiApp;
-let app: Hono;
+const api = useFullApiApp("request-body");
 
-beforeAll(async () => {
-  const { url } = await createTestDatabase();
-  instance = await startTestInstance(url, "request-body");
-  api = await createFullApiApp(instance);
-  app = api.app;
-});
-
-afterAll(async () => {
-  await api?.stop();
-  await instance?.stop();
-});
-
-const call = <Body = Record<string, unknown>>(method: string, path: string, body?: unknown) => callApi<Body>(app, method, `/api/v1${path}`, body);
+const { call } = api;
 
 type ErrorAnswer = { error: { code: string; message: string; details: { issues: Array<{ path: string; message: string }> } } };
 const errorOf = (answer: Answer) => (answer.body as unknown as ErrorAnswer).error;
@@ -107,7 +90,7 @@ describe("a body that is not JSON", () => {
   });
 
   it("is read as YAML when its content type says so", async () => {
-    const response = await app.request("/api/v1/automations/validate", { method: "POST", headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, "content-type": "application/yaml" }, body: YAML_AUTOMATION });
+    const response = await api.app.request("/api/v1/automations/validate", { method: "POST", headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, "content-type": "application/yaml" }, body: YAML_AUTOMATION });
     expect(await response.json()).toMatchObject({ valid: true });
   });
 

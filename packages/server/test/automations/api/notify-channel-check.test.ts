@@ -1,33 +1,16 @@
 // A notify step must name an existing channel (nested steps too), and a channel that steps name cannot be deleted or renamed under them.
-import type { Hono } from "hono";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { AutomationView } from "../../../src/automations/definitions/automation-store.ts";
 import type { ChannelView } from "../../../src/notifications/channel-store.ts";
-import { type Answer, callApi } from "../../support/api/api-app.ts";
-import { createTestDatabase } from "../../support/database.ts";
-import { createFullApiApp, type FullApiApp } from "../../support/api/full-api-app.ts";
-import { startTestInstance, type TestInstance } from "../../support/instance.ts";
+import { type Answer } from "../../support/api/api-app.ts";
+import { useFullApiApp } from "../../support/api/full-api-app.ts";
 
-let instance: TestInstance;
-let api: FullApiApp;
-let app: Hono;
+const api = useFullApiApp("notify-channel-check");
 let ops: ChannelView;
 
 // The modules as a core starts them: the channels' API learns from the automations module which
 // automations name a channel.
-beforeAll(async () => {
-  const { url } = await createTestDatabase();
-  instance = await startTestInstance(url, "notify-channel-check");
-  api = await createFullApiApp(instance);
-  app = api.app;
-});
-
-afterAll(async () => {
-  await api?.stop();
-  await instance?.stop();
-});
-
-const call = <Body = Record<string, unknown>>(method: string, path: string, body?: unknown) => callApi<Body>(app, method, `/api/v1${path}`, body);
+const { call } = api;
 
 let named = 0;
 const definition = (actions: unknown[], name = `notify-check-${++named}`) => ({ name, triggers: [{ event: "satellite.heartbeat_lost" }], actions });

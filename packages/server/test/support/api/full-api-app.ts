@@ -1,13 +1,16 @@
 // Every /api/v1 route of the core over one test instance: the modules started by their own
 // start functions and served by the core's app, as startCore does — for tests of the API's
-// edge that must reach every route (hostile input, fuzzing).
+// edge that must reach every route (hostile input, fuzzing). useFullApiApp gives a test file one
+// over a database of its own, for all its tests.
 import type { Hono } from "hono";
+import { afterAll, beforeAll } from "vitest";
 import { startAutomations } from "../../../src/automations/index.ts";
 import { startChecks } from "../../../src/checks/index.ts";
 import { startNotifications } from "../../../src/notifications/index.ts";
 import { startSatellites } from "../../../src/satellites/index.ts";
-import { createModulesApp } from "./api-app.ts";
-import type { TestInstance } from "../instance.ts";
+import { type Answer, callApi, createModulesApp } from "./api-app.ts";
+import { createTestDatabase } from "../database.ts";
+import { startTestInstance, type TestInstance } from "../instance.ts";
 import { testModuleDeps } from "../module-deps.ts";
 
 export interface FullApiApp {
@@ -29,4 +32,43 @@ export async function createFullApiApp(instance: TestInstance, now: () => number
     await stop();
     throw error;
   }
+}
+
+/** A test file's full API, from useFullApiApp: read its parts inside tests and later hooks. */
+export interface FullApiFixture {
+  readonly app: Hono;
+  readonly instance: TestInstance;
+  /** One admin call to `/api/v1<path>`. */
+  call<Body = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<Answer<Body>>;
+}
+
+/**
+ * Before the file's tests: a database of its own, an instance named `name` over it and the whole
+ * admin API; after them, both stopped (the API first). Call at the top of a test file.
+ */
+export function useFullApiApp(name: string): FullApiFixture {
+  let instance: TestInstance | undefined;
+  let api: FullApiApp | undefined;
+  beforeAll(async () => {
+    const { url } = await createTestDatabase();
+    instance = await startTestInstance(url, name);
+    api = await createFullApiApp(instance);
+  });
+  afterAll(async () => {
+    await api?.stop();
+    await instance?.stop();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error(`useFullApiApp("${name}") was read before its beforeAll ran: read it inside a test or a later hook`);
+    return value;
+  };
+  return {
+    get app() {
+      return started(api).app;
+    },
+    get instance() {
+      return started(instance);
+    },
+    call: <Body = Record<string, unknown>>(method: string, path: string, body?: unknown) => callApi<Body>(started(api).app, method, `/api/v1${path}`, body),
+  };
 }
