@@ -25,8 +25,11 @@ export const ERROR_CODES = [
   "too_many_checks", // 400: one read asks for more checks than a page holds
   "invalid_check_result", // a result handed to ingest breaks the result schema (a bug upstream)
   "ingest_stopped", // a result submitted after the ingest stopped; it is not acknowledged and is sent again
-  "location_not_supported", // 400: a run on demand asked of a location that cannot run one (only the core can, so far)
   "core_stopping", // 503: the core stopped during a run on demand; run it again
+  "satellite_offline", // 409: a run on demand asked of a satellite that is not connected (or left during the run); start its agent or pick another location
+  "satellite_upgrade_required", // 409: a run on demand asked of a satellite whose agent predates the `run` frame; upgrade the agent
+  "satellite_run_timeout", // 504: the satellite did not answer a run on demand within the check's timeout and a margin; nothing was stored
+  "satellite_run_failed", // 503: the core holding the satellite could not carry out or store the run on demand; run it again
 
   // Satellites.
   "satellite_not_found", // 404

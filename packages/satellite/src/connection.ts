@@ -8,6 +8,7 @@ import {
   HELLO_TIMEOUT_MS,
   MAX_FRAME_BYTES,
   type RejectedReason,
+  type RunOutcome,
   type SatelliteFrame,
   type ShutdownReason,
   coreFrameSchema,
@@ -125,6 +126,11 @@ export interface ConnectionOptions {
   buffer: ResultBuffer;
   /** The full desired assignment set, from every welcome and assignments frame. */
   onAssignments: (assignments: Assignment[]) => void;
+  /**
+   * Runs a check once now for the core's `run` frame; its outcome is sent back as `runResult`
+   * on the same session (lost with it: the core then reports a timeout). Null: nothing to send.
+   */
+  onRun: (check: Assignment) => Promise<RunOutcome | null>;
   /** Check runs going on now, for heartbeats. */
   inFlight: () => number;
   logger: Logger;
@@ -235,6 +241,14 @@ export function createConnection(options: ConnectionOptions): Connection {
       ack: (frame) => {
         const acknowledged = options.buffer.ack(frame.resultIds);
         logger.debug({ acknowledged, unacknowledged: options.buffer.size }, "results acknowledged");
+      },
+      run: (frame) => {
+        if (welcomedAt === undefined) return logger.warn("ignored a run that came before the welcome");
+        logger.info({ checkId: frame.check.checkId, requestId: frame.requestId }, "running a check on demand");
+        void options.onRun(frame.check).then(
+          (result) => result && send({ type: "runResult", requestId: frame.requestId, result }),
+          (error: unknown) => logger.error({ err: error, requestId: frame.requestId }, "a run on demand failed"),
+        );
       },
       shutdown: (frame) => closeWith(SHUTDOWNS[frame.reason]),
       error: (frame) => logger.warn({ code: frame.code, detail: frame.message }, "the core reported an error in a frame this satellite sent"),

@@ -1,6 +1,7 @@
 // Wires one agent: config → logger, result buffer, scheduler, connection; runs until a
 // stop (SIGTERM/SIGINT or the caller's signal) or a fatal answer from the core.
 import { readFileSync } from "node:fs";
+import { RUN_ON_DEMAND_CAPABILITY } from "@vantage/protocol";
 import { type Clock, type Random, type TimerHandle, systemClock } from "./clock.ts";
 import type { SatelliteConfig } from "./config.ts";
 import { createConnection } from "./connection.ts";
@@ -45,7 +46,8 @@ export async function run(config: SatelliteConfig, options: RunOptions = {}): Pr
   const random = options.random ?? Math.random;
   const probes = options.probes ?? defaultProbeRegistry;
   const logger = options.logger ?? createAgentLogger({ level: config.logLevel, format: config.logFormat });
-  const capabilities = probes.types();
+  // The probe types it runs, and the frames it understands beyond the first protocol's.
+  const capabilities = [...probes.types(), RUN_ON_DEMAND_CAPABILITY];
   logger.info({ url: config.url, satelliteId: config.satelliteId, token: config.token, version: AGENT_VERSION, capabilities, bufferSize: config.bufferSize }, "satellite agent starting");
 
   const ca = config.caFile === undefined ? undefined : readCaFile(config.caFile);
@@ -60,6 +62,7 @@ export async function run(config: SatelliteConfig, options: RunOptions = {}): Pr
     capabilities,
     buffer,
     inFlight: () => scheduler.inFlight(),
+    onRun: (check) => scheduler.runNow(check),
     onAssignments: (assignments) => {
       const changes = scheduler.replace(assignments);
       const changed = changes.added + changes.removed + changes.changed > 0;

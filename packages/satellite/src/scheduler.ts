@@ -1,7 +1,8 @@
 // Runs the assigned checks: each starts at a random offset within its interval, then every
-// interval, never two runs of one check at once, each bounded by its timeout.
+// interval, never two runs of one check at once, each bounded by its timeout. Runs on demand
+// (the core's `run` frames) go through the same lane, so they never overlap a scheduled run.
 import { randomUUID } from "node:crypto";
-import type { Assignment, ResultFrame } from "@vantage/protocol";
+import type { Assignment, ResultFrame, RunOutcome } from "@vantage/protocol";
 import type { Clock, Random, TimerHandle } from "./clock.ts";
 import type { Logger } from "./log.ts";
 import type { ProbeRegistry, ProbeResult } from "./probes/registry.ts";
@@ -28,7 +29,15 @@ export interface AssignmentChanges {
 export interface Scheduler {
   /** Makes `assignments` the whole set: drops the missing, restarts the changed, keeps the rest running. */
   replace(assignments: readonly Assignment[]): AssignmentChanges;
-  /** Runs going on now. */
+  /**
+   * Runs `check` once now, outside the schedule, and resolves with its outcome (submitted
+   * nowhere: the caller answers the core with it); null when the satellite stopped meanwhile.
+   * It waits for a scheduled run of the same check in flight to end, and the scheduled ticks
+   * falling during it are skipped, as behind an overrunning run; runs on demand of one check
+   * queue behind each other.
+   */
+  runNow(check: Assignment): Promise<RunOutcome | null>;
+  /** Runs going on now (scheduled or on demand). */
   inFlight(): number;
   /** Ticks skipped because the previous run of the same check was still going, since it was assigned. */
   skippedRuns(checkId: string): number;
@@ -41,6 +50,15 @@ interface Run {
   timeout: TimerHandle | undefined;
   /** Set when the check was unassigned or changed: the run's result goes nowhere. */
   discarded: boolean;
+  /** Settles when the run ended, however. */
+  ended: Promise<void>;
+}
+
+/** A run's outcome and when it started, before it becomes a result frame or a runResult. */
+interface Probed {
+  startedAt: number;
+  durationMs: number;
+  outcome: ProbeResult;
 }
 
 interface Entry {
@@ -100,7 +118,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     const now = clock.now();
     const next = entry.nextAt + entry.intervalMs;
     schedule(entry, next > now ? next : now + entry.intervalMs);
-    if (entry.run) {
+    if (entry.run || onDemand.has(entry.assignment.checkId)) {
       entry.skipped += 1;
       logger.warn({ checkId: entry.assignment.checkId, skippedRuns: entry.skipped }, "skipped a run: the previous run of this check is still going");
       return;
@@ -108,10 +126,15 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     void execute(entry);
   };
 
-  const execute = async (entry: Entry) => {
-    const { assignment } = entry;
-    const run: Run = { controller: new AbortController(), timeout: undefined, discarded: false };
-    entry.run = run;
+  /** A run not started yet: its controller, and `ended` to settle once it is over. */
+  const newRun = (): { run: Run; end: () => void } => {
+    let end!: () => void;
+    const ended = new Promise<void>((resolve) => (end = resolve));
+    return { run: { controller: new AbortController(), timeout: undefined, discarded: false, ended }, end };
+  };
+
+  /** Probes `assignment` once within its timeout; never throws. */
+  const probeOnce = async (assignment: Assignment, run: Run): Promise<Probed> => {
     let timedOut = false;
     run.timeout = clock.setTimeout(() => {
       timedOut = true;
@@ -126,18 +149,55 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       outcome = failureDetail(error, assignment.timeoutMs, timedOut);
     } finally {
       clock.clearTimeout(run.timeout);
+    }
+    return { startedAt, durationMs: Math.max(0, clock.now() - startedAt), outcome };
+  };
+
+  const execute = async (entry: Entry) => {
+    const { assignment } = entry;
+    const { run, end } = newRun();
+    entry.run = run;
+    let probed: Probed;
+    try {
+      probed = await probeOnce(assignment, run);
+    } finally {
       if (entry.run === run) entry.run = undefined;
+      end();
     }
     if (run.discarded) return;
     options.onResult({
       type: "result",
       resultId: newResultId(),
       checkId: assignment.checkId,
-      startedAt: new Date(startedAt).toISOString(),
-      durationMs: Math.max(0, clock.now() - startedAt),
-      status: outcome.status,
-      detail: outcome.detail,
+      startedAt: new Date(probed.startedAt).toISOString(),
+      durationMs: probed.durationMs,
+      status: probed.outcome.status,
+      detail: probed.outcome.detail,
     });
+  };
+
+  /** Runs on demand going on, by check id (at most one per check: the others queue in `lanes`). */
+  const onDemand = new Map<string, Run>();
+  /** The last run on demand queued per check: the next one starts after it. */
+  const lanes = new Map<string, Promise<unknown>>();
+  let stopped = false;
+
+  const runOnDemand = async (check: Assignment): Promise<RunOutcome | null> => {
+    // A scheduled run of this check in flight ends first (within its timeout); the loop
+    // re-reads, and nothing else runs between its last read and the claim below.
+    for (let entry = entries.get(check.checkId); entry?.run; entry = entries.get(check.checkId)) await entry.run.ended;
+    if (stopped) return null;
+    const { run, end } = newRun();
+    onDemand.set(check.checkId, run);
+    let probed: Probed;
+    try {
+      probed = await probeOnce(check, run);
+    } finally {
+      onDemand.delete(check.checkId);
+      end();
+    }
+    if (run.discarded) return null;
+    return { startedAt: new Date(probed.startedAt).toISOString(), durationMs: probed.durationMs, status: probed.outcome.status, detail: probed.outcome.detail };
   };
 
   const drop = (entry: Entry, why: string) => {
@@ -183,11 +243,25 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       }
       return changes;
     },
-    inFlight: () => [...entries.values()].filter((entry) => entry.run !== undefined).length,
+    runNow(check) {
+      if (stopped) return Promise.resolve(null);
+      const queued = (lanes.get(check.checkId) ?? Promise.resolve()).then(() => runOnDemand(check));
+      const tail = queued.catch(() => undefined);
+      lanes.set(check.checkId, tail);
+      void tail.then(() => lanes.get(check.checkId) === tail && lanes.delete(check.checkId));
+      return queued;
+    },
+    inFlight: () => [...entries.values()].filter((entry) => entry.run !== undefined).length + onDemand.size,
     skippedRuns: (checkId) => entries.get(checkId)?.skipped ?? 0,
     stop() {
+      stopped = true;
       for (const entry of entries.values()) drop(entry, "satellite stopping");
       entries.clear();
+      for (const run of onDemand.values()) {
+        clock.clearTimeout(run.timeout);
+        run.discarded = true;
+        run.controller.abort(new DOMException("satellite stopping", "AbortError"));
+      }
     },
   };
 }

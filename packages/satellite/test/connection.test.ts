@@ -67,10 +67,22 @@ function welcome(session: FakeSession, assignments: Assignment[] = [], heartbeat
 }
 
 describe("the agent's connection to the core", () => {
+  it("answers a run frame with the outcome of that one run, as a runResult and not a buffered result", async () => {
+    const { stop } = await startAgent();
+    const session = await core.session(0);
+    await session.waitForFrame("hello");
+    welcome(session);
+    const requestId = randomUUID();
+    session.send({ type: "run", requestId, check: check("on-demand") });
+    expect(await session.waitForFrame("runResult")).toMatchObject({ type: "runResult", requestId, result: { status: "up", detail: { checked: "on-demand" } } });
+    await stop();
+    expect(session.frames.filter((frame) => frame.type === "result")).toEqual([]);
+  });
+
   it("says hello with its id, token, version and capabilities, heartbeats, and says bye when stopped", async () => {
     const { stop, logs } = await startAgent();
     const session = await core.session(0);
-    expect(await session.waitForFrame("hello")).toEqual({ type: "hello", satelliteId: SATELLITE_ID, token: TOKEN, version: "0.1.0", capabilities: ["fake"] });
+    expect(await session.waitForFrame("hello")).toEqual({ type: "hello", satelliteId: SATELLITE_ID, token: TOKEN, version: "0.1.0", capabilities: ["fake", "run-on-demand"] });
     welcome(session, [], 20);
     const heartbeat = await session.waitForFrame("heartbeat");
     expect(heartbeat).toEqual({ type: "heartbeat", uptimeSeconds: expect.any(Number), inFlight: 0 });

@@ -1,4 +1,4 @@
-// The agent's scheduler: a random first offset, no overlapping runs, timeouts, changed and removed checks, and nothing left behind on stop.
+// The agent's scheduler: a random first offset, no overlapping runs (runs on demand included), timeouts, changed and removed checks, and nothing left behind on stop.
 import type { Assignment, ResultFrame } from "@vantage/protocol";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { systemClock } from "../src/clock.ts";
@@ -166,5 +166,54 @@ describe("the scheduler", () => {
     scheduler.stop();
     expect(runs.every((r) => r.signal.aborted)).toBe(true);
     expect(scheduler.inFlight()).toBe(0);
+  });
+});
+
+describe("runs on demand", () => {
+  it("runs a check once now and resolves with its outcome, submitting no result frame", async () => {
+    const { probe, runs } = controllableProbe();
+    start(probe);
+    const outcome = scheduler.runNow(assignment("trial"));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(runs.map((run) => run.checkId)).toEqual(["trial"]);
+    runs[0]!.finish("down");
+    await expect(outcome).resolves.toMatchObject({ status: "down", detail: { ran: "trial" }, startedAt: new Date(0).toISOString() });
+    expect(results).toEqual([]);
+  });
+
+  it("waits for a scheduled run of the same check in flight, and the ticks during it are skipped", async () => {
+    const { probe, runs } = controllableProbe();
+    start(probe, () => 0);
+    scheduler.replace([assignment("c1", { intervalSeconds: 1 })]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(runs).toHaveLength(1);
+    const outcome = scheduler.runNow(assignment("c1", { intervalSeconds: 1 }));
+    await vi.advanceTimersByTimeAsync(0);
+    // Not started beside the scheduled run.
+    expect(runs).toHaveLength(1);
+    runs[0]!.finish();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(runs).toHaveLength(2);
+    expect(scheduler.inFlight()).toBe(1);
+    // The next slot falls during the run on demand: skipped, not overlapped.
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(runs).toHaveLength(2);
+    expect(scheduler.skippedRuns("c1")).toBe(1);
+    runs[1]!.finish("up");
+    await expect(outcome).resolves.toMatchObject({ status: "up" });
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(runs).toHaveLength(3);
+  });
+
+  it("reports a run on demand that overstays its timeout as down, and resolves null once stopped", async () => {
+    const { probe } = controllableProbe();
+    start(probe);
+    const timedOut = scheduler.runNow(assignment("slow", { timeoutMs: 500 }));
+    await vi.advanceTimersByTimeAsync(500);
+    await expect(timedOut).resolves.toMatchObject({ status: "down", detail: { error: { code: "timeout" } } });
+    const stopped = scheduler.runNow(assignment("slow", { timeoutMs: 500 }));
+    await vi.advanceTimersByTimeAsync(0);
+    scheduler.stop();
+    await expect(stopped).resolves.toBeNull();
   });
 });

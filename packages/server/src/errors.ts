@@ -9,6 +9,8 @@ export type ErrorKind =
   | "conflict"
   /** Retry later: the database or a peer is briefly unavailable. */
   | "transient"
+  /** A peer (a satellite) did not answer in time; retrying may work once it does. */
+  | "timeout"
   /** The process cannot go on (bad configuration, unknown schema version). */
   | "fatal";
 

@@ -37,6 +37,7 @@ describe("startCore's assembly of modules", () => {
       "entity router",
       "http",
       "automation index",
+      "satellite runs",
       "satellite assignments",
       "check results",
       "live feed",

@@ -81,12 +81,25 @@ export const resultFrameSchema = z.object({
   detail: checkResultDetailSchema.refine((detail) => utf8Bytes(JSON.stringify(detail)) <= MAX_DETAIL_BYTES, `must be at most ${MAX_DETAIL_BYTES / 1024} KiB as JSON`),
 });
 
+/** A run on demand's outcome, as the probe reported it (the core gives it its result id). */
+export const runOutcomeSchema = resultFrameSchema.pick({ startedAt: true, durationMs: true, status: true, detail: true });
+
+/**
+ * The answer to a `run` frame: the outcome of that one run. Sent only by agents that announce
+ * RUN_ON_DEMAND_CAPABILITY; an answer the core no longer waits for (past its deadline) is ignored.
+ */
+export const runResultFrameSchema = z.object({
+  type: z.literal("runResult"),
+  requestId: uuidSchema(),
+  result: runOutcomeSchema,
+});
+
 export const byeFrameSchema = z.object({
   type: z.literal("bye"),
   reason: z.string().max(500),
 });
 
-export const satelliteFrameSchema = z.discriminatedUnion("type", [helloFrameSchema, heartbeatFrameSchema, resultFrameSchema, byeFrameSchema]);
+export const satelliteFrameSchema = z.discriminatedUnion("type", [helloFrameSchema, heartbeatFrameSchema, resultFrameSchema, runResultFrameSchema, byeFrameSchema]);
 
 // core → satellite
 
@@ -116,6 +129,25 @@ export const ackFrameSchema = z.object({
   resultIds: z.array(z.string().max(MAX_ID_LENGTH)).max(MAX_ASSIGNMENTS),
 });
 
+/**
+ * The capability an agent announces in its hello when it understands `run` frames. The core
+ * sends `run` only to such agents: an older one would drop the frame as invalid and never
+ * answer, so the API tells the operator to upgrade it instead.
+ */
+export const RUN_ON_DEMAND_CAPABILITY = "run-on-demand";
+
+/**
+ * Run one check once, now, outside the schedule ("run now" and "test before save" from this
+ * satellite), and answer with `runResult {requestId}`. `check` is an assignment like those the
+ * satellite runs on schedule (for an unsaved definition its checkId is the request id). A run
+ * of an assigned check never overlaps a scheduled run of it: the agent runs it in the same lane.
+ */
+export const runFrameSchema = z.object({
+  type: z.literal("run"),
+  requestId: uuidSchema(),
+  check: assignmentSchema,
+});
+
 export const shutdownReasonSchema = z.enum(["deleted", "token_rotated", "server_shutdown", "replaced"]);
 
 export const shutdownFrameSchema = z.object({
@@ -134,6 +166,7 @@ export const coreFrameSchema = z.discriminatedUnion("type", [
   rejectedFrameSchema,
   assignmentsFrameSchema,
   ackFrameSchema,
+  runFrameSchema,
   shutdownFrameSchema,
   errorFrameSchema,
 ]);
@@ -143,6 +176,9 @@ export type HelloFrame = z.infer<typeof helloFrameSchema>;
 export type HeartbeatFrame = z.infer<typeof heartbeatFrameSchema>;
 export type ResultFrame = z.infer<typeof resultFrameSchema>;
 export type ByeFrame = z.infer<typeof byeFrameSchema>;
+export type RunOutcome = z.infer<typeof runOutcomeSchema>;
+export type RunResultFrame = z.infer<typeof runResultFrameSchema>;
+export type RunFrame = z.infer<typeof runFrameSchema>;
 export type SatelliteFrame = z.infer<typeof satelliteFrameSchema>;
 export type WelcomeFrame = z.infer<typeof welcomeFrameSchema>;
 export type RejectedReason = z.infer<typeof rejectedReasonSchema>;

@@ -1,17 +1,20 @@
 // Starts the checks module in a core: the definitions store, the results side (batched ingest,
 // the rollup worker and the partition maintainer), satellite assignments (attached to the
-// satellites' gateway, their results going to the ingest), the core location (its scheduler
-// serves once the core does) and the checks API, all under one /checks mount.
+// satellites' gateway, their results going to the ingest), runs on demand on satellites (across
+// cores), the core location (its scheduler serves once the core does) and the checks API, all
+// under one /checks mount.
 import { Hono } from "hono";
 import type { CoreModule, ModuleDeps } from "../core-module.ts";
 import type { SatellitesModule } from "../satellites/index.ts";
 import { createCheckRoutes } from "./api/check-routes.ts";
 import { createCheckResultRoutes } from "./api/result-routes.ts";
+import { createCheckRunRoutes } from "./api/run-routes.ts";
 import { createSatelliteAssignments, type SatelliteAssignments } from "./assignments/satellite-assignments.ts";
 import { createSatelliteResultSink } from "./assignments/satellite-result-sink.ts";
 import { CheckStore } from "./definitions/check-store.ts";
 import { validateCheck } from "./definitions/validate-check.ts";
 import { type CheckResults, type CheckResultsOptions, startCheckResults } from "./results/start-check-results.ts";
+import { createSatelliteRuns, type SatelliteRuns } from "./satellite-runs/satellite-runs.ts";
 import { storeCheckSource } from "./scheduling/check-source.ts";
 import { type CoreLocationOptions, coreRunProbe, createCoreLocation } from "./scheduling/core-location.ts";
 
@@ -19,12 +22,14 @@ import { type CoreLocationOptions, coreRunProbe, createCoreLocation } from "./sc
 export type ChecksOptions = Pick<CheckResultsOptions, "ingest" | "rollupIntervalMs" | "maintenanceIntervalMs" | "takeoverIntervalMs"> & {
   /** The core location's scheduler: concurrency, claim batch, look-ahead, longest sleep. */
   scheduling?: CoreLocationOptions["scheduling"];
+  /** Added to twice a check's timeout for a run on demand on a satellite to answer (default 5 s). */
+  satelliteRunMarginMs?: number;
 };
 
 /** The modules checks are started after. */
 export interface ChecksDeps {
-  /** Satellites: their current region and tags, and the gateway checks are attached to. */
-  satellites: Pick<SatellitesModule, "registry" | "attachChecks">;
+  /** Satellites: their registration and presence, the gateway checks are attached to, and its sessions (runs on demand). */
+  satellites: Pick<SatellitesModule, "registry" | "attachChecks" | "gateway">;
 }
 
 export interface ChecksModule extends CoreModule {
@@ -34,6 +39,8 @@ export interface ChecksModule extends CoreModule {
   results: CheckResults;
   /** What each satellite connected here runs, pushed as checks and satellites change. */
   assignments: SatelliteAssignments;
+  /** Runs on demand on satellites, carried out by whichever core holds the satellite's socket. */
+  satelliteRuns: SatelliteRuns;
   /** Starts the core location's scheduler; it stops (dropping its runs in flight) before the results. */
   serve(): Promise<void>;
 }
@@ -69,11 +76,27 @@ export async function startChecks(deps: ModuleDeps, { satellites }: ChecksDeps, 
   satellites.attachChecks({
     assignmentsFor: assignments.assignmentsFor,
     sessionObserver: assignments.sessionObserver,
-    // Acknowledged once the batch holding it committed.
-    resultSink: createSatelliteResultSink((result) => results.ingest.submit(result)),
+    // Acknowledged once the batch holding it committed; counted under the check's type.
+    resultSink: createSatelliteResultSink((result) => results.ingest.submit(result), assignments.typeOf),
   });
 
+  // Listening before the gateway serves: a request relayed from another core finds its socket here.
+  const satelliteRuns = createSatelliteRuns({
+    pool,
+    hub: deps.hub,
+    logger: deps.logger,
+    box: deps.box,
+    instanceId: deps.instanceId,
+    satellites: satellites.registry,
+    session: (satelliteId) => satellites.gateway.session(satelliteId),
+    ingest: results.ingest,
+    marginMs: options.satelliteRunMarginMs,
+  });
+  await satelliteRuns.start();
+  deps.onStop("satellite runs", satelliteRuns.stop);
+
   // The core location: every core runs its share of the core checks, into the results ingest.
+  const source = storeCheckSource(store);
   const coreLocation = createCoreLocation({
     pool,
     hub: deps.hub,
@@ -82,20 +105,27 @@ export async function startChecks(deps: ModuleDeps, { satellites }: ChecksDeps, 
     instanceId: deps.instanceId,
     now: deps.now,
     runProbe: coreRunProbe(deps.now, { allowPrivateTargets }),
-    source: storeCheckSource(store),
+    source,
     ingest: results.ingest,
-    validate: (body) => validateCheck(body, null, { allowPrivateTargets }),
     scheduling,
+  });
+  const runRoutes = createCheckRunRoutes({
+    runs: coreLocation.runs,
+    satellites: satelliteRuns,
+    source,
+    // Satellites are not restricted to public targets: they probe their own networks.
+    validate: (body, { onCore }) => validateCheck(body, null, { allowPrivateTargets: allowPrivateTargets || !onCore }),
   });
   const routes = new Hono()
     .route("/", createCheckRoutes({ store, allowPrivateTargets }))
     .route("/", createCheckResultRoutes({ pool, now: deps.now, retention: results.retention }))
-    .route("/", coreLocation.routes);
+    .route("/", runRoutes);
   return {
     routes: { "/checks": routes },
     store,
     results,
     assignments,
+    satelliteRuns,
     async serve() {
       await coreLocation.start();
       deps.onStop("core location", coreLocation.stop);

@@ -4,5 +4,7 @@ export { createLeaderDuty, createLeaderLoop, createPeriodicDuty } from "./leader
 export type { LeaderDuty } from "./leader-loop.ts";
 export { createNotificationHub } from "./notification-hub.ts";
 export { parseNotice, publishNotice } from "./notices.ts";
+export { createLargeNoticeAssembler, MAX_LARGE_NOTICE_BYTES, publishLargeNotice } from "./large-notices.ts";
+export type { LargeNoticeAssembler } from "./large-notices.ts";
 export type { NotificationHub } from "./notification-hub.ts";
 export { createWakeableSleep } from "./wakeable-sleep.ts";

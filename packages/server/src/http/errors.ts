@@ -11,6 +11,7 @@ const STATUS_BY_KIND: Record<ErrorKind, ContentfulStatusCode> = {
   not_found: 404,
   conflict: 409,
   transient: 503,
+  timeout: 504,
   fatal: 500,
 };
 

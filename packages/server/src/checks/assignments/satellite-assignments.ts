@@ -41,6 +41,8 @@ export interface SatelliteAssignments {
   assignmentsFor: AssignmentsFor;
   /** The gateway's observer: sessions opened and closed on this process. */
   sessionObserver: SessionObserver;
+  /** The type of a check satellites run, if it is one (for counting their results by type). */
+  typeOf(checkId: string): string | undefined;
   /** Loads the checks and listens for changes; before the gateway accepts sockets. */
   start(): Promise<void>;
   /** Resolves once no reload (of checks or of profiles) is in progress. */
@@ -109,6 +111,7 @@ export function createSatelliteAssignments(options: SatelliteAssignmentsOptions)
 
   return {
     assignmentsFor: async (satellite) => checks.assignmentsFor(selectableSatellite(satellite)),
+    typeOf: (checkId) => checks.typeOf(checkId),
     sessionObserver: {
       opened(session) {
         const satellite = connected.open(session);

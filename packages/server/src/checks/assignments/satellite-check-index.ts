@@ -3,11 +3,12 @@
 // so a satellite's set — at its welcome, in a reconnect storm — is computed without a query.
 // Each check is held as the assignment satellites receive (its definition opened: credential
 // headers in clear, which only the satellite needs) and its compiled selector.
-import { type Assignment, type CheckDefinition, probeSpecOf } from "@vantage/protocol";
+import type { Assignment, CheckDefinition } from "@vantage/protocol";
 import type pg from "pg";
 import type { NotificationHub } from "../../cluster/index.ts";
 import type { Logger } from "../../log.ts";
 import { CHECKS_CHANNEL, type CheckChangeNotice, parseCheckChange } from "../definitions/check-changes.ts";
+import { assignmentOf } from "./assignment-of.ts";
 import { KeyIndex } from "./key-index.ts";
 import { createSerialReloader } from "./serial-reloader.ts";
 import { readSatelliteChecks, readSatelliteChecksById, type StoredCheckRow } from "./satellite-check-rows.ts";
@@ -49,6 +50,8 @@ export interface SatelliteCheckIndex {
   assignmentsFor(satellite: SelectableSatellite): Assignment[];
   /** Checks held (enabled, on satellites, opened). */
   size(): number;
+  /** A held check's type (what its satellites' results are counted under), if held. */
+  typeOf(checkId: string): string | undefined;
   /** Listens for change notices, then loads every check; resolves once loaded. */
   start(): Promise<void>;
   /** Resolves once no reload is in progress. */
@@ -82,15 +85,7 @@ export function createSatelliteCheckIndex(options: SatelliteCheckIndexOptions): 
       id: row.id,
       revision: row.revision,
       selector: compileSelector(selector),
-      assignment: {
-        checkId: row.id,
-        name: definition.name,
-        type: definition.type,
-        intervalSeconds: definition.intervalSeconds,
-        timeoutMs: definition.timeoutMs,
-        config: probeSpecOf(definition),
-        revision: row.revision,
-      },
+      assignment: assignmentOf(row.id, definition, row.revision),
     };
   };
 
@@ -148,6 +143,7 @@ export function createSatelliteCheckIndex(options: SatelliteCheckIndexOptions): 
       return selected.sort(byCheckId).map((check) => check.assignment);
     },
     size: () => checks.size,
+    typeOf: (checkId) => checks.get(checkId)?.assignment.type,
     async start() {
       // Listening before the first load: a change saved meanwhile is reloaded after it.
       unsubscribe = await hub.subscribe(CHECKS_CHANNEL, onNotice);

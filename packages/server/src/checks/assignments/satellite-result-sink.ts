@@ -7,9 +7,11 @@ import type { CheckResultInput } from "../results/check-result.ts";
 /** The ingest's `submit`: queues a result for the next batch; resolves once that batch committed, rejects if it failed. */
 export type SubmitResult = (result: CheckResultInput) => Promise<unknown>;
 
-export function createSatelliteResultSink(submit: SubmitResult): ResultSink {
+/** `typeOf`: the check's type, which results are counted under (`unknown` when not known). */
+export function createSatelliteResultSink(submit: SubmitResult, typeOf: (checkId: string) => string | undefined = () => undefined): ResultSink {
   return async (satelliteId, frame) => {
     await submit({
+      checkType: typeOf(frame.checkId),
       resultId: frame.resultId,
       checkId: frame.checkId,
       // Each satellite is a location of its own.

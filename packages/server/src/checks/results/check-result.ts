@@ -30,6 +30,8 @@ export interface CheckResultInput {
   statusCode?: number | null;
   /** A stable error code (e.g. "timeout", "dns_nxdomain") when the run failed. */
   errorCode?: string | null;
+  /** The check's type, for metrics only (`vantage_check_results_total{type}`); not stored. */
+  checkType?: string;
 }
 
 /** The columns stored beside a result's detail for queries, read from the detail itself. */
@@ -49,6 +51,7 @@ export const checkResultInputSchema = z.object({
     .refine((detail) => Buffer.byteLength(JSON.stringify(detail)) <= MAX_RESULT_DETAIL_BYTES, `must be at most ${MAX_RESULT_DETAIL_BYTES / 1024} KiB as JSON`),
   statusCode: z.number().int().min(0).max(32_767).nullish(),
   errorCode: z.string().max(100).nullish(),
+  checkType: z.string().max(100).optional(),
 }) satisfies z.ZodType<CheckResultInput>;
 
 /** Days each level is kept; a level is only ever dropped as whole partitions, so a bit longer. */

@@ -1,14 +1,19 @@
 // Prometheus metrics of check results: ingest batches, results by status and by what became
 // of them, and the rollup worker's passes. Registered on the instance's registry.
+import { CHECK_TYPES } from "@vantage/protocol";
 import { Counter, Histogram, type Registry } from "prom-client";
+import { zeroSeries } from "../../http/index.ts";
 import { CHECK_RESULT_STATUSES } from "./check-result.ts";
+
+/** The type label of a result whose check's type the submitter did not know. */
+export const UNKNOWN_CHECK_TYPE = "unknown";
 
 export interface ResultMetrics {
   batchSize: Histogram;
   batchDuration: Histogram;
   batchFailures: Counter;
-  /** Results newly stored, by status. */
-  stored: Counter<"status">;
+  /** Results newly stored, by check type and status. */
+  stored: Counter<"type" | "status">;
   duplicates: Counter;
   dropped: Counter<"reason">;
   rollupPassDuration: Histogram;
@@ -18,9 +23,16 @@ export interface ResultMetrics {
 
 export function createResultMetrics(registry?: Registry): ResultMetrics {
   const registers = registry ? [registry] : [];
-  const stored = new Counter({ name: "vantage_check_results_total", help: "Check results stored, by status", labelNames: ["status"], registers });
-  // Every status is exported from the start, at zero, so rate() works before its first result.
-  for (const status of CHECK_RESULT_STATUSES) stored.inc({ status }, 0);
+  // Every type and status is exported from the start, at zero, so rate() works before its first result.
+  const stored = zeroSeries(
+    new Counter({
+      name: "vantage_check_results_total",
+      help: "Check results stored (from every location: the core and satellites), by check type and status",
+      labelNames: ["type", "status"] as const,
+      registers,
+    }),
+    CHECK_TYPES.flatMap((type) => CHECK_RESULT_STATUSES.map((status) => ({ type, status }))),
+  );
   const dropped = new Counter({ name: "vantage_check_results_dropped_total", help: "Check results not stored: expired (older than the raw retention) or future (clock skew)", labelNames: ["reason"], registers });
   for (const reason of ["expired", "future"]) dropped.inc({ reason }, 0);
   return {

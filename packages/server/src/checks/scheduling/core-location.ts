@@ -1,17 +1,15 @@
-// The core location assembled: its metrics, its runs, the scheduler that claims its share of
-// the cluster's core checks, and the on-demand run routes. startChecks builds it with its three
-// seams (the probe library, the definitions store, results ingest) and starts it once the core
-// serves.
+// The core location assembled: its metrics, its runs (scheduled, and on demand through the run
+// routes) and the scheduler that claims its share of the cluster's core checks. startChecks
+// builds it with its three seams (the probe library, the definitions store, results ingest) and
+// starts it once the core serves.
 import { coreAddressPolicy, runProbe } from "@vantage/probes";
-import type { Hono } from "hono";
 import type pg from "pg";
 import type { Registry } from "prom-client";
 import type { NotificationHub } from "../../cluster/index.ts";
 import type { Logger } from "../../log.ts";
 import { outbound } from "../../outbound/index.ts";
-import { type CheckRunRoutesOptions, createCheckRunRoutes } from "../api/run-routes.ts";
 import { createCoreLocationMetrics } from "./core-location-metrics.ts";
-import { type CoreCheckSource, createCoreRuns, type ResultSubmitter } from "./core-runs.ts";
+import { type CoreCheckSource, type CoreRuns, createCoreRuns, type ResultSubmitter } from "./core-runs.ts";
 import { createCoreScheduler, type CoreSchedulerOptions } from "./core-scheduler.ts";
 import type { RunProbe } from "./probe-run.ts";
 
@@ -39,14 +37,12 @@ export interface CoreLocationOptions {
   source: CoreCheckSource;
   /** Results ingest: every run's result, scheduled or on demand. */
   ingest: ResultSubmitter;
-  /** Reads an unsaved definition for `POST /checks/test` as a save would (schema, private targets). */
-  validate: CheckRunRoutesOptions["validate"];
   scheduling?: Pick<CoreSchedulerOptions, "concurrency" | "batchSize" | "claimAheadMs" | "maxIdleMs">;
 }
 
 export interface CoreLocation {
-  /** Mounted at /api/v1/checks: `POST /:id/run` and `POST /test`. */
-  routes: Hono;
+  /** Runs on the core, scheduled or on demand (`POST /checks/:id/run`, `POST /checks/test`). */
+  runs: CoreRuns;
   /** Starts claiming this core's share of the scheduled runs. */
   start(): Promise<void>;
   /** Stops claiming and aborts the runs in flight (their results are dropped). */
@@ -58,5 +54,5 @@ export function createCoreLocation(options: CoreLocationOptions): CoreLocation {
   const metrics = createCoreLocationMetrics(options.registry);
   const runs = createCoreRuns({ runProbe: options.runProbe, source, ingest: options.ingest, metrics, logger, now: options.now });
   const scheduler = createCoreScheduler({ pool, hub, runs, metrics, logger, instanceId: options.instanceId, ...options.scheduling });
-  return { routes: createCheckRunRoutes({ runs, source, validate: options.validate }), start: scheduler.start, stop: scheduler.stop };
+  return { runs, start: scheduler.start, stop: scheduler.stop };
 }

@@ -96,7 +96,7 @@ export function createCoreRuns(options: CoreRunsOptions): CoreRuns {
       const trial = "definition" in opened ? await run(opened.definition, Math.min(budgetMs, opened.definition.timeoutMs), signal) : opened.failure;
       if (trial === null) return null;
       const result: CoreRunResult = { resultId: newResultId(), checkId: check.id, location: CORE_LOCATION, ...trial, ...columnsOfDetail(trial.detail) };
-      await ingest.submit(result);
+      await ingest.submit({ ...result, checkType: check.type });
       return result;
     },
     runTrial: (definition, signal) => run(definition, definition.timeoutMs, signal),

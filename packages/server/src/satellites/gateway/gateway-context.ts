@@ -1,6 +1,6 @@
 // What every connection of one gateway shares: the resolved options, seams, metrics and
 // the per-process bookkeeping (the session map, login failures, seen results).
-import type { Assignment, ResultFrame } from "@vantage/protocol";
+import type { Assignment, ResultFrame, RunOutcome } from "@vantage/protocol";
 import type { Logger } from "../../log.ts";
 import type { HeartbeatBuffer } from "../connection/heartbeat-buffer.ts";
 import type { FailureLimit, FailureLimiter, VerifyOptions } from "../../auth/index.ts";
@@ -33,6 +33,10 @@ export interface SatelliteSession {
   readonly sessionId: string;
   /** Its registration as its hello found it; a later edit (region, tags) is not reflected here. */
   readonly satellite: AuthenticatedSatellite;
+  /** What its hello announced: probe types, and RUN_ON_DEMAND_CAPABILITY if it takes `run` frames. */
+  readonly capabilities: readonly string[];
+  /** The agent's version, as its hello said. */
+  readonly version: string;
   /** The set it was last given, in welcome or an `assignments` frame. */
   readonly assignments: readonly Assignment[];
   /**
@@ -40,6 +44,13 @@ export interface SatelliteSession {
    * `assignments` frame; false once the socket is no longer open (nothing is sent).
    */
   setAssignments(assignments: readonly Assignment[]): boolean;
+  /**
+   * Sends `run {requestId, check}` and resolves with the satellite's `runResult` for it.
+   * Rejects (`satellite_offline`) when the socket closes first or is not open, and when
+   * `signal` aborts (with its reason): the answer is then ignored if it comes. The caller
+   * checks the capability first; an agent without it would never answer.
+   */
+  run(requestId: string, check: Assignment, signal?: AbortSignal): Promise<RunOutcome>;
 }
 
 /**

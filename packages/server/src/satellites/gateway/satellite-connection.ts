@@ -10,13 +10,15 @@ import {
   MAX_TEXT_LENGTH,
   type RejectedReason,
   type ResultFrame,
+  type RunOutcome,
+  type RunResultFrame,
   type SatelliteFrame,
   type ShutdownReason,
   parseFrame,
   satelliteFrameSchema,
 } from "@vantage/protocol";
 import type WebSocket from "ws";
-import { isVantageError } from "../../errors.ts";
+import { isVantageError, VantageError } from "../../errors.ts";
 import { type Attempt, FixedWindowCounter } from "../../auth/index.ts";
 import type { AuthenticatedSatellite, GatewayContext, SatelliteSession } from "./gateway-context.ts";
 import type { BadFrameCode } from "./gateway-metrics.ts";
@@ -53,6 +55,7 @@ const HANDLERS: FrameHandlers = {
   hello: (connection) => connection.badFrame("unexpected_hello", "This connection is already authenticated; hello is only valid as the first frame."),
   heartbeat: (connection) => connection.heartbeat(),
   result: (connection, frame) => connection.result(frame),
+  runResult: (connection, frame) => connection.runResult(frame),
   bye: (connection, frame) => connection.bye(frame.reason),
 };
 
@@ -88,6 +91,8 @@ export class SatelliteConnection {
   private overflowed = false;
   private resultsInFlight = 0;
   private pendingAcks: string[] = [];
+  /** Runs on demand sent and not answered yet, by request id. */
+  private readonly pendingRuns = new Map<string, { resolve: (outcome: RunOutcome) => void; reject: (error: unknown) => void }>();
   private ackTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -149,12 +154,15 @@ export class SatelliteConnection {
     if (frame) this.send({ type: "assignments", assignments: assignments as Assignment[] });
   }
 
-  private openSession(satellite: AuthenticatedSatellite): SatelliteSession {
+  private openSession(satellite: AuthenticatedSatellite, hello: HelloFrame): SatelliteSession {
     const current = () => this.assignments;
     return {
       satelliteId: satellite.id,
       sessionId: this.sessionId!,
       satellite,
+      capabilities: hello.capabilities,
+      version: hello.version,
+      run: (requestId, check, signal) => this.run(requestId, check, signal),
       get assignments() {
         return current();
       },
@@ -164,6 +172,29 @@ export class SatelliteConnection {
         return true;
       },
     };
+  }
+
+  private run(requestId: string, check: Assignment, signal: AbortSignal | undefined): Promise<RunOutcome> {
+    if (!this.isOpen() || this.isClosed()) return Promise.reject(leftDuringRun(this.satelliteId!));
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise<RunOutcome>((resolve, reject) => {
+      const onAbort = () => settle(() => reject(signal!.reason));
+      const settle = (done: () => void) => {
+        this.pendingRuns.delete(requestId);
+        signal?.removeEventListener("abort", onAbort);
+        done();
+      };
+      this.pendingRuns.set(requestId, { resolve: (outcome) => settle(() => resolve(outcome)), reject: (error) => settle(() => reject(error)) });
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.send({ type: "run", requestId, check });
+    });
+  }
+
+  /** The answer to a run on demand; one nobody waits for any more (past its deadline) is ignored. */
+  runResult(frame: RunResultFrame): void {
+    const pending = this.pendingRuns.get(frame.requestId);
+    if (!pending) return this.context.logger.info({ satelliteId: this.satelliteId, requestId: frame.requestId }, "ignored the answer to a run on demand nobody waits for (past its deadline)");
+    pending.resolve(frame.result);
   }
 
   badFrame(code: BadFrameCode, message: string): void {
@@ -338,7 +369,7 @@ export class SatelliteConnection {
       const assignments = await context.assignmentsFor(satellite);
       if (this.isClosed()) return;
       this.setAssignments(assignments, null);
-      this.session = this.openSession(satellite);
+      this.session = this.openSession(satellite, hello);
       context.register(this);
       this.welcomedAt = context.now();
       // The hello is a sign of life: a satellite taken over from a core that shut down kept
@@ -378,6 +409,7 @@ export class SatelliteConnection {
   private closed(): void {
     const wasOpen = this.state === "open";
     this.state = "closed";
+    for (const pending of [...this.pendingRuns.values()]) pending.reject(leftDuringRun(this.satelliteId!));
     clearTimeout(this.helloTimer);
     clearTimeout(this.terminateTimer);
     clearTimeout(this.ackTimer);
@@ -395,6 +427,10 @@ export class SatelliteConnection {
     });
     this.context.closed(this, this.lifecycle);
   }
+}
+
+function leftDuringRun(satelliteId: string): VantageError {
+  return new VantageError("conflict", "satellite_offline", `Satellite ${satelliteId} disconnected before it answered the run; run it again once it is back, or from another location.`);
 }
 
 function byteLength(data: WebSocket.RawData): number {

@@ -1,6 +1,7 @@
-// Runs on demand through the API: a stored check run now from the core answers with its result
-// and stores it; an unsaved definition (JSON or YAML) runs and stores nothing; bad definitions,
-// unknown checks and satellite locations are refused before anything runs.
+// Runs on demand through the API, on the core location: a stored check run now answers with its
+// result and stores it; an unsaved definition (JSON or YAML) runs and stores nothing; bad
+// definitions, unknown checks and unknown locations are refused before anything runs. (Runs on
+// satellites: test/checks/satellite-runs/satellite-runs.test.ts.)
 import { randomBytes, randomUUID } from "node:crypto";
 import type { ProbeSpec } from "@vantage/protocol";
 import type { Hono } from "hono";
@@ -51,7 +52,15 @@ beforeEach(async () => {
     logger: silentLogger(),
     now: Date.now,
   });
-  app = await createApiApp(pool, { "/checks": createCheckRunRoutes({ runs, source: storeCheckSource(new CheckStore({ pool, box: createSecretBox(randomBytes(32)) })), validate: (body) => validateCheck(body, null, { allowPrivateTargets: false }) }) });
+  const noSatellites = () => Promise.reject(new Error("no satellite runs in this test"));
+  app = await createApiApp(pool, {
+    "/checks": createCheckRunRoutes({
+      runs,
+      satellites: { runStored: noSatellites, runTrial: noSatellites },
+      source: storeCheckSource(new CheckStore({ pool, box: createSecretBox(randomBytes(32)) })),
+      validate: (body, { onCore }) => validateCheck(body, null, { allowPrivateTargets: !onCore }),
+    }),
+  });
 });
 
 afterEach(async () => {
@@ -69,7 +78,7 @@ describe("POST /api/v1/checks/:id/run", () => {
     expect(answer.body.result).toMatchObject({ checkId: id, location: "core", status: "down", detail: { reason: "probed http://127.0.0.1:9/health" } });
     expect(answer.body.result.resultId).toMatch(/^[0-9a-f-]{36}$/);
     expect(Date.parse(answer.body.result.startedAt)).not.toBeNaN();
-    expect(ingested).toEqual([answer.body.result]);
+    expect(ingested).toEqual([{ ...answer.body.result, checkType: "http" }]);
     const { rows } = await pool.query("SELECT result_id, location, status FROM check_results WHERE check_id = $1", [id]);
     expect(rows).toEqual([{ result_id: answer.body.result.resultId, location: "core", status: "down" }]);
   });
@@ -80,16 +89,16 @@ describe("POST /api/v1/checks/:id/run", () => {
     const answer = await callApi<{ result: CoreRunResult }>(app, "POST", `/api/v1/checks/${id}/run`);
     expect(answer.status).toBe(200);
     expect(answer.body.result).toMatchObject({ checkId: id, status: "error", durationMs: 0, errorCode: "definition_unreadable", detail: { error: { code: "definition_unreadable" } } });
-    expect(ingested).toEqual([answer.body.result]);
+    expect(ingested).toEqual([{ ...answer.body.result, checkType: "http" }]);
     expect(probed).toEqual([]);
   });
 
-  it("accepts location=core, and refuses a satellite location without running anything", async () => {
+  it("accepts location=core, and answers a location that is neither the core nor a satellite id as an unknown satellite", async () => {
     const id = await insertCheck(pool);
     expect((await callApi(app, "POST", `/api/v1/checks/${id}/run?location=core`)).status).toBe(200);
-    const answer = await callApi(app, "POST", `/api/v1/checks/${id}/run?location=${randomUUID()}`);
-    expect(answer.status).toBe(400);
-    expect(answer.body.error).toMatchObject({ code: "location_not_supported", message: expect.stringContaining("Only the core location can run on demand yet") });
+    const answer = await callApi(app, "POST", `/api/v1/checks/${id}/run?location=eu-west`);
+    expect(answer.status).toBe(404);
+    expect(answer.body.error).toMatchObject({ code: "satellite_not_found", message: expect.stringContaining("No location is called \"eu-west\"") });
     expect(probed).toHaveLength(1);
   });
 
@@ -163,10 +172,10 @@ describe("POST /api/v1/checks/test", () => {
     expect(probed).toEqual([]);
   });
 
-  it("refuses a satellite location", async () => {
-    const answer = await callApi(app, "POST", `/api/v1/checks/test?location=${randomUUID()}`, { name: "trial", type: "tcp", host: "127.0.0.1", port: 9 });
-    expect(answer.status).toBe(400);
-    expect(answer.body.error).toMatchObject({ code: "location_not_supported" });
+  it("answers an unknown location as an unknown satellite, running nothing", async () => {
+    const answer = await callApi(app, "POST", "/api/v1/checks/test?location=CORE", { name: "trial", type: "tcp", host: "127.0.0.1", port: 9 });
+    expect(answer.status).toBe(404);
+    expect(answer.body.error).toMatchObject({ code: "satellite_not_found" });
     expect(probed).toEqual([]);
   });
 });

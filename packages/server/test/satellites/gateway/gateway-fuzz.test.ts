@@ -88,7 +88,8 @@ function expectedAnswer(frame: Frame): "error" | "close" | "ack" | "none" {
   }
   const parsed = satelliteFrameSchema.safeParse(value);
   if (!parsed.success) return "error";
-  const answers = { hello: "error", heartbeat: "none", bye: "close", result: "ack" } as const;
+  // An answer to a run nobody waits for is ignored.
+  const answers = { hello: "error", heartbeat: "none", bye: "close", result: "ack", runResult: "none" } as const;
   const answer = answers[parsed.data.type];
   // A result for any check but the sentinel is for an unassigned check: an error, or (when it
   // claims to predate the session) an ack.

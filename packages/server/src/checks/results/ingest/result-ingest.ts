@@ -6,7 +6,7 @@ import type { Logger } from "../../../log.ts";
 import { withTransaction } from "../../../storage/index.ts";
 import type { CheckResultInput } from "../check-result.ts";
 import { type IngestContext, type IngestOutcome, ingestResults, startedAtOf } from "./ingest-results.ts";
-import type { ResultMetrics } from "../result-metrics.ts";
+import { type ResultMetrics, UNKNOWN_CHECK_TYPE } from "../result-metrics.ts";
 
 /** What became of a submitted result. All three are acknowledged to a satellite. */
 export type SubmitOutcome = "stored" | "duplicate" | "dropped";
@@ -92,9 +92,9 @@ export function createResultIngest(options: ResultIngestOptions): ResultIngest {
     const stored = new Set(outcome.stored);
     const dropped = new Set(outcome.dropped.map((drop) => drop.resultId));
     for (const entry of batch) {
-      const { resultId, status } = entry.result;
+      const { resultId, status, checkType = UNKNOWN_CHECK_TYPE } = entry.result;
       if (stored.delete(resultId)) {
-        metrics?.stored.inc({ status });
+        metrics?.stored.inc({ type: checkType, status });
         entry.resolve("stored");
       } else if (dropped.has(resultId)) {
         entry.resolve("dropped");

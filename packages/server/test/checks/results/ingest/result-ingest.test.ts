@@ -44,7 +44,7 @@ describe("the result ingest batcher", () => {
     expect(await batchSizes(registry)).toEqual({ count: 1, sum: 201 });
     expect(await stored()).toBe(200);
     const counted = await registry.getSingleMetric("vantage_check_results_total")!.get();
-    expect(counted.values.find((v) => v.labels.status === "up")?.value).toBe(200);
+    expect(counted.values.find((v) => v.labels.status === "up" && v.labels.type === "unknown")?.value).toBe(200);
     await ingest.stop();
   });
 
