@@ -266,6 +266,11 @@ describe("an agent cut off from the core while it checks", () => {
     expect(corrected.stats[0]!.counts).toMatchObject({ total: corrected.raw.length, up: corrected.raw.length });
     expect(corrected.stats[0]!.series.find((point) => minuteOf(point.at) === minute)!.total).toBe(rawInMinute);
     expect(rawInMinute).toBeGreaterThan(minuteBefore);
+    // The same pass rebuilt the hour and the day from the minutes.
+    for (const level of ["1h", "1d"]) {
+      const { rows } = await pool.query<{ total: number }>(`SELECT coalesce(sum(total), 0)::int AS total FROM check_rollups_${level} WHERE check_id = $1`, [checkId]);
+      expect(rows[0]!.total, level).toBe(corrected.raw.length);
+    }
     expect((await api("DELETE", `/checks/${checkId}`)).status).toBe(204);
   });
 });
