@@ -417,6 +417,56 @@ describe("bad input", () => {
     });
   }
 
+  const nested = [
+    {
+      what: "a subject the type lacks deep in a tree",
+      assertions: [{ op: "and", of: [{ subject: "status", op: "eq", value: 200 }, { op: "not", of: { subject: "rcode", op: "eq", value: "NOERROR" } }] }],
+      paths: ["assertions.0.of.1.of.subject"],
+    },
+    { what: "a pattern RE2 cannot run (a backreference)", assertions: [{ subject: "body", op: "matches", value: "(a)\\1" }], paths: ["assertions.0.value"] },
+    { what: "an over-long regex inside or", assertions: [{ op: "or", of: [{ subject: "header:server", op: "matches", value: "x".repeat(513) }] }], paths: ["assertions.0.of.0.value"] },
+  ];
+
+  for (const { what, assertions, paths } of nested) {
+    it(`answers ${what} with 400 at its path and stores nothing`, async () => {
+      const before = await countRows();
+      const answer = await call("POST", "", httpCheck({ assertions }));
+      expect(answer).toMatchObject({ status: 400, body: { error: { code: "invalid_check" } } });
+      expect([...new Set(issuePaths(answer))]).toEqual(paths);
+      expect(await countRows()).toBe(before);
+    });
+  }
+
+  it("answers the same bad input sent with PUT or PATCH with 400 at its path, and the check stays as it was", async () => {
+    const created = await create();
+    const edits: Array<{ body: Record<string, unknown>; path: string }> = [
+      { body: { type: "ftp" }, path: "type" },
+      { body: { intervalSeconds: 5 }, path: "intervalSeconds" },
+      { body: { assertions: [{ subject: "rcode", op: "eq", value: "NOERROR" }] }, path: "assertions.0.subject" },
+      { body: { assertions: [{ subject: "body", op: "matches", value: "a".repeat(513) }] }, path: "assertions.0.value" },
+    ];
+    for (const { body, path } of edits) {
+      const patched = await call("PATCH", `/${created.id}`, body);
+      expect(patched.status, JSON.stringify(body)).toBe(400);
+      expect(issuePaths(patched), JSON.stringify(body)).toContain(path);
+      const replaced = await call("PUT", `/${created.id}`, { ...editable(created), ...body });
+      expect(replaced.status, JSON.stringify(body)).toBe(400);
+      expect(issuePaths(replaced), JSON.stringify(body)).toContain(path);
+    }
+    expect((await call("GET", `/${created.id}`)).body).toEqual(created);
+  });
+
+  it("answers bad input authored as YAML with 400 at the same paths, storing nothing", async () => {
+    const before = await countRows();
+    const text = "name: yaml-bad\ntype: tcp\nhost: 127.0.0.1\nport: 22\nassertions:\n  - { subject: status, op: eq, value: 200 }\n";
+    const response = await app.request("/api/v1/checks", { method: "POST", headers: { "content-type": "application/yaml", authorization: `Bearer ${TEST_ADMIN_TOKEN}` }, body: text });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { error: { code: string; details: { issues: Array<{ path: string }> } } };
+    expect(body.error.code).toBe("invalid_check");
+    expect(body.error.details.issues.map((issue) => issue.path)).toEqual(["assertions.0.subject"]);
+    expect(await countRows()).toBe(before);
+  });
+
   it("answers a body that is not a definition at all with 400", async () => {
     for (const body of ["[]", "null", '"http"', "{"]) expect((await call("POST", "", body)).status, body).toBe(400);
   });

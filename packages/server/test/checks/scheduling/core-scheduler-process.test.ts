@@ -62,6 +62,12 @@ const hitsOf = (check: number) => receiver.requests.filter((request) => request.
 const isRunStart = (checkId: string, around: number) => (line: Record<string, unknown>) =>
   line.msg === "core check run started" && line.checkId === checkId && Math.abs(Number(line.time) - around) <= START_JITTER_MS;
 
+/** Consecutive instants (in any order) lie most of an interval apart: never two runs in one interval. */
+function expectSpacedByInterval(instants: number[]): void {
+  const sorted = [...instants].sort((a, b) => a - b);
+  for (let index = 1; index < sorted.length; index++) expect(sorted[index]! - sorted[index - 1]!).toBeGreaterThan(INTERVAL_MS - START_JITTER_MS);
+}
+
 describe("two core processes with core-location checks", () => {
   it("hit each target once per interval, and the survivor takes over a SIGKILLed core's check within two intervals", { timeout: 240_000 }, async () => {
     // No answer: every run lasts its timeout, so a run is in flight when its core is killed.
@@ -78,6 +84,18 @@ describe("two core processes with core-location checks", () => {
       const hits = hitsOf(check);
       for (let index = 1; index < hits.length; index++) expect(hits[index]! - hits[index - 1]!).toBeGreaterThan(INTERVAL_MS - START_JITTER_MS);
     }
+    // Not only at the target: across both cores' own records, no check started twice within an
+    // interval (a second run refused before it reached the target would show only here), and
+    // no two stored results of a check lie within one interval.
+    for (let check = 0; check < CHECKS; check++) {
+      const starts = both.flatMap((core) => core.logs.filter((line) => line.msg === "core check run started" && line.checkId === ids[check]).map((line) => Number(line.time)));
+      expect(starts.length).toBeGreaterThanOrEqual(2);
+      expectSpacedByInterval(starts);
+    }
+    const { rows: stored } = await pool.query<{ check_id: string; started: number[] }>(
+      "SELECT check_id, array_agg(extract(epoch FROM started_at) * 1000 ORDER BY started_at)::float8[] AS started FROM check_results WHERE location = 'core' GROUP BY check_id",
+    );
+    for (const { started } of stored) expectSpacedByInterval(started);
 
     // The next run to start: find its core and SIGKILL it while the request is in flight.
     const seen = receiver.requests.length;

@@ -1,6 +1,8 @@
-// A TCP proxy in front of PostgreSQL: an instance connected through it can be cut off at
-// once and completely (every connection, and every reconnection attempt), as if its process
-// had died, while the test process itself goes on. restore() lets it talk again.
+// A TCP proxy in front of PostgreSQL (or a core, for an agent): a client connected through it
+// can be cut off at once and completely (every connection, and every reconnection attempt), as
+// if its process had died, while the test process itself goes on. restore() lets it talk again.
+// silenceReplies() makes the open connections one-way: what the client sends still arrives,
+// nothing comes back (a link that died quietly in one direction).
 import { createConnection, createServer, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 
@@ -9,6 +11,8 @@ export interface TcpProxy {
   url: string;
   /** Destroys every proxied connection and refuses new ones until restore(). */
   cut(): void;
+  /** From now on the open connections drop what the target sends; new connections are not affected. */
+  silenceReplies(): void;
   restore(): void;
   /** Stops accepting and resolves once every proxied connection was closed by its client. */
   close(): Promise<void>;
@@ -17,6 +21,8 @@ export interface TcpProxy {
 export async function startTcpProxy(url: string): Promise<TcpProxy> {
   const target = new URL(url);
   const sockets = new Set<Socket>();
+  /** Each open connection's target side and the client side it is piped to. */
+  const pairs = new Map<Socket, Socket>();
   let cut = false;
   const server = createServer((inbound) => {
     if (cut) return void inbound.destroy();
@@ -26,8 +32,12 @@ export async function startTcpProxy(url: string): Promise<TcpProxy> {
       socket.on("close", () => sockets.delete(socket));
       socket.on("error", () => undefined);
     }
+    pairs.set(outbound, inbound);
     inbound.on("close", () => outbound.destroy());
-    outbound.on("close", () => inbound.destroy());
+    outbound.on("close", () => {
+      pairs.delete(outbound);
+      inbound.destroy();
+    });
     inbound.pipe(outbound).pipe(inbound);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -40,6 +50,13 @@ export async function startTcpProxy(url: string): Promise<TcpProxy> {
     cut: () => {
       cut = true;
       destroyAll();
+    },
+    silenceReplies: () => {
+      for (const [outbound, inbound] of pairs) {
+        outbound.unpipe(inbound);
+        // Read and dropped, so the target never stalls on a full buffer.
+        outbound.on("data", () => undefined);
+      }
     },
     restore: () => {
       cut = false;
