@@ -102,7 +102,7 @@ describe("a core stopped with SIGTERM during a slow webhook step", () => {
     await receiver.close();
   });
 
-  it("tells its satellites first, aborts the step, exits 0, and another core completes the run exactly once", async () => {
+  it("tells its satellites first, aborts the step, exits 0, and another core completes the run exactly once", { timeout: 120_000 }, async () => {
     const automationId = await saveAutomation({
       // Started by hand below; no satellite in this test loses its heartbeat.
       triggers: [{ event: "satellite.heartbeat_lost" }],
