@@ -7,4 +7,7 @@ export type { EntityRouter, RouterObserver } from "./router.ts";
 export { createLiveFeed } from "./live-feed.ts";
 export type { LiveFeed } from "./live-feed.ts";
 export { canonicalJson } from "./diff.ts";
+export { CHANGE_COLUMNS, changeFromRow } from "./change-row.ts";
+export type { ChangeRow, StoredChange } from "./change-row.ts";
+export { ENTITY_CHANGES_CHANNEL } from "./change-notifier.ts";
 export type { ChangeSink, EntityHandle, EntityRead, MutateResult, RoutedChange, SqlClient } from "./types.ts";
