@@ -1,6 +1,7 @@
 // GET /api/v1/events: entity changes as server-sent events. `kind=a,b` filters; a client that
 // reconnects with Last-Event-ID (or `lastEventId=` for tools) first gets every change it missed,
 // then live ones; one whose position the outbox no longer holds gets a `reset` event instead.
+import type { ServerResponse } from "node:http";
 import { Hono } from "hono";
 import type pg from "pg";
 import { z } from "zod";
@@ -54,8 +55,11 @@ export function createEventRoutes(options: EventRoutesOptions): Hono {
     }
 
     let detach = () => undefined as void;
+    // Served by Node (@hono/node-server), the response's socket: a cut client is dropped with it.
+    const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
     const sse = createSseStream({
       maxQueuedFrames: options.maxQueuedFrames,
+      drop: outgoing && (() => void outgoing.destroy()),
       onClose: (reason) => {
         detach();
         metrics.clientClosed(reason);

@@ -38,6 +38,11 @@ export interface SseStreamOptions {
   maxQueuedFrames: number;
   /** Called once when the stream ends for any reason (client gone, cut, end). */
   onClose(reason: string): void;
+  /**
+   * Drops the connection (on Node, destroys the socket). Without it a cut errors the body, which
+   * the HTTP adapter also answers by destroying the socket, but logs to the console as a crash.
+   */
+  drop?(): void;
 }
 
 const encoder = new TextEncoder();
@@ -121,8 +126,8 @@ export function createSseStream(options: SseStreamOptions): SseStream {
     cut(reason) {
       if (closed) return;
       finish(reason);
-      // An errored body makes the HTTP layer destroy the socket instead of ending the response.
-      controller?.error(new Error(reason));
+      if (options.drop) options.drop();
+      else controller?.error(new Error(reason));
     },
   };
   return stream;
