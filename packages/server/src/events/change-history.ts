@@ -7,13 +7,13 @@ import { CHANGE_COLUMNS, type ChangeRow, changeFromRow, type SqlClient, type Sto
 import { type OutboxPosition, readOutboxPage } from "./outbox-pages.ts";
 
 /** One entity's changes, newest first, before a seq (entity_changes_by_entity; one entity's seqs are in commit order). */
-const CHANGES_OF_ENTITY = `
+export const CHANGES_OF_ENTITY = `
   SELECT ${CHANGE_COLUMNS} FROM entity_changes
   WHERE kind = $1 AND entity_id = $2 AND ($3::bigint IS NULL OR seq < $3)
   ORDER BY seq DESC LIMIT $4`;
 
 /** The changes recorded with one cause, newest first (entity_changes_by_cause). */
-const CHANGES_OF_CAUSE = `
+export const CHANGES_OF_CAUSE = `
   SELECT ${CHANGE_COLUMNS} FROM entity_changes
   WHERE cause IS NOT NULL AND cause ->> 'type' = $1 AND cause ->> 'id' = $2 AND ($3::bigint IS NULL OR seq < $3)
   ORDER BY seq DESC LIMIT $4`;

@@ -28,14 +28,14 @@ export interface PositionedChange {
 // `xid_order` keeps the xid8 for ordering (ORDER BY a text copy would sort as text).
 const SETTLED = "xid < pg_snapshot_xmin(pg_current_snapshot())";
 
-const PAGE_ALL = `
+export const PAGE_ALL = `
   SELECT ${CHANGE_COLUMNS}, xid::text AS xid_text FROM entity_changes
   WHERE (xid, seq) > ($1::xid8, $2::bigint) AND ${SETTLED}
   ORDER BY entity_changes.xid, entity_changes.seq LIMIT $3`;
 
 // One index range per kind (entity_changes_by_kind), merged: a rare kind costs its own rows,
 // not a walk over every other kind's.
-const PAGE_OF_KINDS = `
+export const PAGE_OF_KINDS = `
   SELECT page.* FROM unnest($4::text[]) AS wanted(kind) CROSS JOIN LATERAL (
     SELECT ${CHANGE_COLUMNS}, xid::text AS xid_text, xid AS xid_order FROM entity_changes
     WHERE entity_changes.kind = wanted.kind AND (xid, seq) > ($1::xid8, $2::bigint) AND ${SETTLED}
@@ -43,15 +43,15 @@ const PAGE_OF_KINDS = `
   ) AS page
   ORDER BY page.xid_order, page.seq LIMIT $3`;
 
-const POSITION_OF_SEQ = "SELECT xid::text AS xid FROM entity_changes WHERE seq = $1";
+export const POSITION_OF_SEQ = "SELECT xid::text AS xid FROM entity_changes WHERE seq = $1";
 
 /** The newest settled change: where a stream that wants nothing old starts. */
-const HEAD = `
+export const HEAD = `
   SELECT xid::text AS xid, seq FROM entity_changes WHERE ${SETTLED}
   ORDER BY entity_changes.xid DESC, entity_changes.seq DESC LIMIT 1`;
 
 /** The first change stamped at or after an instant (entity_changes_by_time). */
-const FIRST_AT_OR_AFTER = `
+export const FIRST_AT_OR_AFTER = `
   SELECT xid::text AS xid, seq FROM entity_changes WHERE occurred_at >= $1
   ORDER BY occurred_at, seq LIMIT 1`;
 

@@ -3,10 +3,10 @@
 import type { SqlClient } from "../../entities/index.ts";
 
 // Both served by the partial indexes automation_{runs,skips}_by_change (migration 0017).
-const RUNS_OF_CHANGES = `
+export const RUNS_OF_CHANGES = `
   SELECT change_id, id, automation_id, trigger_id, trigger_event, status, created_at
   FROM automation_runs WHERE change_id = ANY($1::uuid[]) ORDER BY created_at, id`;
-const SKIPS_OF_CHANGES = `
+export const SKIPS_OF_CHANGES = `
   SELECT change_id, id, automation_id, trigger_id, trigger_event, reason, created_at
   FROM automation_skips WHERE change_id = ANY($1::uuid[]) ORDER BY created_at, id`;
 
