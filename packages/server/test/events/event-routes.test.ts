@@ -9,7 +9,7 @@ import { type EventsModule, startEvents } from "../../src/events/index.ts";
 import { type HttpServer, startHttpServer } from "../../src/http/http-server.ts";
 import { createModulesApp } from "../support/api-app.ts";
 import { createTestDatabase } from "../support/database.ts";
-import { createSignal, startTestInstance, type TestInstance, waitFor } from "../support/instance.ts";
+import { createSignal, startTestInstance, type TestInstance } from "../support/instance.ts";
 import { testModuleDeps, type TestModuleDeps } from "../support/module-deps.ts";
 import { changesOf, openSse, type SseConnection } from "../support/sse-client.ts";
 import { CREATE_THINGS, defineThings, upsertThing } from "../support/things.ts";
