@@ -17,7 +17,7 @@ const HAS_HELD_BACK = `SELECT EXISTS (SELECT 1 FROM entity_changes WHERE (xid, s
 export interface StreamItem {
   kind: string;
   position: OutboxPosition;
-  frame: string;
+  frame: Uint8Array;
 }
 
 export interface ChangeStreamOptions {

@@ -3,24 +3,29 @@
 // buffered without bound; the frames themselves are built once per change, shared by clients.
 import type { EntityChanged } from "@vantage/protocol";
 
-/** An SSE frame: `event`, optional `id`, one `data` line (JSON never holds a raw newline). */
-export function sseFrame(event: string, data: unknown, id?: number): string {
-  return `${id === undefined ? "" : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+const encoder = new TextEncoder();
+
+/**
+ * An SSE frame: `id` when given, `event`, one `data` line (JSON never holds a raw newline),
+ * encoded once: the same bytes go to every client that gets it.
+ */
+export function sseFrame(event: string, data: unknown, id?: number): Uint8Array {
+  return encoder.encode(`${id === undefined ? "" : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 }
 
 /** The frame of one change; its id is the change's outbox seq (what Last-Event-ID returns). */
-export function changeFrame(change: EntityChanged & { seq: number }): string {
+export function changeFrame(change: EntityChanged & { seq: number }): Uint8Array {
   return sseFrame("change", change, change.seq);
 }
 
 /** A comment line: clients ignore it; it keeps proxies and dead-peer detection honest. */
-export const HEARTBEAT_FRAME = ": heartbeat\n\n";
+export const HEARTBEAT_FRAME = encoder.encode(": heartbeat\n\n");
 
 export interface SseStream {
   /** The response body. */
   readonly body: ReadableStream<Uint8Array>;
   /** Queues a frame; false when the stream is closed, or was just cut off because its queue is full. */
-  send(frame: string): boolean;
+  send(frame: Uint8Array): boolean;
   /** Whether `frames` more fit in the queue now. */
   hasRoom(frames: number): boolean;
   /** Resolves once the queue has room for `frames` more (at once when it does), or the stream closed. */
@@ -45,10 +50,8 @@ export interface SseStreamOptions {
   drop?(): void;
 }
 
-const encoder = new TextEncoder();
-
 export function createSseStream(options: SseStreamOptions): SseStream {
-  let queue: string[] = [];
+  let queue: Uint8Array[] = [];
   let closed = false;
   let ending = false;
   let controller: ReadableStreamDefaultController<Uint8Array> | undefined;
@@ -82,9 +85,10 @@ export function createSseStream(options: SseStreamOptions): SseStream {
         while (queue.length === 0 && !closed && !ending) await new Promise<void>((resolve) => (dataArrived = resolve));
         dataArrived = undefined;
         if (queue.length > 0) {
-          const chunk = queue.join("");
+          // Usually one frame (the socket keeps up): its shared bytes as they are.
+          const chunk = queue.length === 1 ? queue[0]! : Buffer.concat(queue);
           queue = [];
-          c.enqueue(encoder.encode(chunk));
+          c.enqueue(chunk);
           releaseRoom();
           return;
         }
