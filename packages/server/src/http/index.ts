@@ -6,4 +6,5 @@ export { startHttpServer } from "./http-server.ts";
 export { createMetrics, eachValue, zeroSeries } from "./metrics.ts";
 export type { Metrics } from "./metrics.ts";
 export { pathId } from "./path-ids.ts";
+export { requestCause } from "./request-id.ts";
 export { nextCursor, readJsonBody, readJsonOrYamlBody, readQuery } from "./request-body.ts";

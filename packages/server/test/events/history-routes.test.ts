@@ -6,10 +6,12 @@ import type { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RUNS_OF_CHANGES, SKIPS_OF_CHANGES } from "../../src/automations/runs/change-links.ts";
 import { CHANGES_OF_CAUSE, CHANGES_OF_ENTITY } from "../../src/events/change-history.ts";
+import { randomUUID } from "node:crypto";
 import { startEvents } from "../../src/events/index.ts";
+import { type SatellitesModule, startSatellites } from "../../src/satellites/index.ts";
 import { FIRST_AT_OR_AFTER, PAGE_ALL, PAGE_OF_KINDS, POSITION_OF_SEQ } from "../../src/events/outbox-pages.ts";
 import type { StoredChange } from "../../src/entities/index.ts";
-import { callApi, createModulesApp } from "../support/api-app.ts";
+import { callApi, createModulesApp, TEST_ADMIN_TOKEN } from "../support/api-app.ts";
 import { createTestDatabase } from "../support/database.ts";
 import { startTestInstance, type TestInstance } from "../support/instance.ts";
 import { testModuleDeps, type TestModuleDeps } from "../support/module-deps.ts";
@@ -18,6 +20,7 @@ import { CREATE_THINGS, defineThings, upsertThing } from "../support/things.ts";
 let instance: TestInstance;
 let modules: TestModuleDeps;
 let app: Hono;
+let satellites: SatellitesModule;
 let things: ReturnType<typeof defineThings>;
 let gadgets: ReturnType<typeof defineThings>;
 /** The three changes of thing "h", oldest first. */
@@ -34,7 +37,8 @@ beforeAll(async () => {
   things = defineThings(instance.entities, instance.pool);
   gadgets = defineThings(instance.entities, instance.pool, "gadget");
   modules = testModuleDeps(instance);
-  app = await createModulesApp(instance.pool, [await startEvents(modules.deps)]);
+  satellites = await startSatellites(modules.deps);
+  app = await createModulesApp(instance.pool, [satellites, await startEvents(modules.deps)]);
 
   const actor = { type: "token" as const, id: "ci", name: "CI" };
   for (const [value, cause] of [[1, null], [2, null], [3, { type: CAUSE_TYPES.apiRequest, id: "req-1" }]] as const) {
@@ -88,7 +92,7 @@ describe("GET /api/v1/entities/:kind/:id/changes", () => {
     const unknown = await callApi(app, "GET", "/api/v1/entities/gizmo/h/changes");
     expect(unknown.status).toBe(404);
     expect(unknown.text).toContain("entity_kind_not_found");
-    expect(unknown.text).toContain("known kinds: thing, gadget");
+    expect(unknown.text).toContain("known kinds: thing, gadget, satellite-connection");
   });
 });
 
@@ -126,6 +130,18 @@ describe("GET /api/v1/changes", () => {
     expect(page.body.changes.map((change) => change.seq)).toEqual([made[1]!.seq, made[0]!.seq]);
     const request = await callApi<Page>(app, "GET", "/api/v1/changes/caused-by/api-request/req-1");
     expect(request.body.changes.map((change) => change.seq)).toEqual([history[2]!.seq]);
+  });
+});
+
+describe("causes", () => {
+  it("records the API request that deleted a satellite as its change's cause, answered in X-Request-Id", async () => {
+    const created = await callApi<{ id: string }>(app, "POST", "/api/v1/satellites", { name: "caused", region: "eu" });
+    await satellites.service.markConnected({ satelliteId: created.body.id, sessionId: randomUUID() });
+    const deleted = await app.request(`/api/v1/satellites/${created.body.id}`, { method: "DELETE", headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+    expect(deleted.status).toBe(204);
+    const requestId = deleted.headers.get("x-request-id")!;
+    const page = await callApi<Page>(app, "GET", `/api/v1/changes/caused-by/api-request/${requestId}`);
+    expect(page.body.changes).toMatchObject([{ kind: "satellite-connection", id: created.body.id, next: null, actor: { type: "token" }, cause: { type: "api-request", id: requestId } }]);
   });
 });
 
