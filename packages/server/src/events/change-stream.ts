@@ -6,6 +6,7 @@ import { createBackoff } from "@vantage/protocol";
 import type pg from "pg";
 import { createWakeableSleep, type NotificationHub } from "../cluster/index.ts";
 import { ENTITY_CHANGES_CHANNEL } from "../entities/index.ts";
+import { VantageError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { isAfter, type OutboxPosition, outboxHead, readOutboxPage, type PositionedChange } from "./outbox-pages.ts";
 import { changeFrame, HEARTBEAT_FRAME, type SseStream } from "./sse-stream.ts";
@@ -180,8 +181,9 @@ export function createChangeStream(options: ChangeStreamOptions): ChangeStream {
         }
         if (page.length < pageSize) break;
       }
-      // Every batch dropped by an overflow was published before this round's last read, which
-      // therefore covered it; one dropped during that read needs another round.
+      // A batch dropped by an overflow before this round's last read began is covered by that
+      // read (the follower's horizon was at or below the read's); one dropped while the read ran
+      // may hold rows past it, so any overflow in the round means another round.
       if (!client.overflowed) break;
     }
     // No await from here on: the follower cannot publish between draining and turning live.
@@ -222,7 +224,7 @@ export function createChangeStream(options: ChangeStreamOptions): ChangeStream {
       })()),
 
     attach(subscription) {
-      if (!running || head === undefined) throw new Error("the change stream is not running");
+      if (!running || head === undefined) throw shuttingDown();
       const { after } = subscription;
       const client: Client = { subscription, cursor: after ?? head, live: after === null, checkPosition: false, pending: [], overflowed: false };
       clients.add(client);
@@ -241,4 +243,8 @@ export function createChangeStream(options: ChangeStreamOptions): ChangeStream {
     size: () => clients.size,
     isRunning: () => running,
   };
+}
+
+export function shuttingDown(): VantageError {
+  return new VantageError("transient", "shutting_down", "This core is shutting down; reconnect, and the stream resumes on another core.");
 }

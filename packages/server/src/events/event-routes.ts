@@ -5,9 +5,9 @@ import type { ServerResponse } from "node:http";
 import { Hono } from "hono";
 import type pg from "pg";
 import { z } from "zod";
-import { invalidInput, VantageError } from "../errors.ts";
+import { invalidInput } from "../errors.ts";
 import { readQuery } from "../http/index.ts";
-import type { ChangeStream } from "./change-stream.ts";
+import { type ChangeStream, shuttingDown } from "./change-stream.ts";
 import type { EventMetrics } from "./event-metrics.ts";
 import { type OutboxPosition, positionOfSeq } from "./outbox-pages.ts";
 import { parseKinds, seqSchema } from "./query-params.ts";
@@ -45,7 +45,7 @@ export function createEventRoutes(options: EventRoutesOptions): Hono {
     const query = readQuery(c.req.query(), querySchema);
     const kinds = parseKinds(query.kind, options.kinds());
     const lastEventId = lastEventIdOf(c.req.header("last-event-id"), query.lastEventId);
-    if (!changes.isRunning()) throw new VantageError("transient", "shutting_down", "This core is shutting down; reconnect, and the stream resumes on another core.");
+    if (!changes.isRunning()) throw shuttingDown();
 
     let after: OutboxPosition | null = null;
     let lost = false;

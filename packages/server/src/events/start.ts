@@ -20,7 +20,10 @@ export interface EventsModule extends CoreModule {
 
 export async function startEvents(deps: ModuleDeps, options: EventsOptions = {}): Promise<EventsModule> {
   const { pool, hub, logger } = deps;
-  const stream = createChangeStream({ pool, hub, logger, ...options });
+  const maxQueuedFrames = options.maxQueuedFrames ?? 1_000;
+  // A catch-up waits for room for a whole page in the client's queue: a page must fit in it.
+  const pageSize = Math.min(options.pageSize ?? 500, maxQueuedFrames);
+  const stream = createChangeStream({ pool, hub, logger, ...options, pageSize });
   await stream.start();
   deps.onStop("change stream", stream.stop);
   const metrics = createEventMetrics(deps.metrics, stream.size);
@@ -28,7 +31,7 @@ export async function startEvents(deps: ModuleDeps, options: EventsOptions = {})
   const history = createHistoryRoutes({ pool, kinds });
   return {
     routes: {
-      "/events": createEventRoutes({ pool, stream, kinds, maxQueuedFrames: options.maxQueuedFrames ?? 1_000, metrics }),
+      "/events": createEventRoutes({ pool, stream, kinds, maxQueuedFrames, metrics }),
       "/entities": history.entities,
       "/changes": history.changes,
     },

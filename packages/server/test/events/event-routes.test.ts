@@ -216,6 +216,56 @@ describe("GET /api/v1/events", () => {
   });
 });
 
+describe("a catch-up that live changes overflow", () => {
+  it("reads the dropped changes from the outbox again: each change once", async () => {
+    // Five live changes held at most during a catch-up of pages of five: writers overflow it.
+    const own = testModuleDeps(reader);
+    const ownEvents = await startEvents(own.deps, { pageSize: 5, maxPendingWhileCatchingUp: 5, heartbeatIntervalMs: 60_000 });
+    const ownHttp = await startHttpServer(await createModulesApp(reader.pool, [ownEvents]), { host: "127.0.0.1", port: 0 });
+    try {
+      await ownEvents.serve();
+      const first = await connect(`${ownHttp.url}/api/v1/events`);
+      await first.until(hasEvent("ready"), "ready");
+      const lastEventId = first.events.at(-1)!.id!;
+      await first.close();
+      const missed = await commitSequentially(100, "overflow-missed");
+      const again = await connect(`${ownHttp.url}/api/v1/events`, { lastEventId });
+      const during = (await Promise.all([0, 1, 2].map((w) => commitSequentially(40, `overflow-live-${w}`)))).flat();
+      const expected = new Set([...missed, ...during]);
+      await again.until((c) => changesOf(c).filter((change) => expected.has(change.seq)).length >= expected.size, "every change");
+      const received = changesOf(again).map((change) => change.seq);
+      expect(received.length).toBe(new Set(received).size);
+      expect(new Set(received)).toEqual(expected);
+      expect(received.slice(0, missed.length)).toEqual(missed);
+      await again.close();
+    } finally {
+      await own.stop();
+      await ownHttp.close();
+    }
+  });
+});
+
+describe("a core shutting down", () => {
+  it("ends its open streams, so its HTTP server can close, and refuses new ones with 503", async () => {
+    const own = testModuleDeps(reader);
+    const ownEvents = await startEvents(own.deps, { heartbeatIntervalMs: 60_000 });
+    const ownHttp = await startHttpServer(await createModulesApp(reader.pool, [ownEvents]), { host: "127.0.0.1", port: 0 });
+    try {
+      await ownEvents.serve();
+      const client = await connect(`${ownHttp.url}/api/v1/events`);
+      await client.until(hasEvent("ready"), "ready");
+      await own.stop();
+      await client.until((c) => c.ended, "the end of the stream");
+      const refused = await connect(`${ownHttp.url}/api/v1/events`);
+      expect(refused.status).toBe(503);
+      expect(JSON.parse(refused.body).error.code).toBe("shutting_down");
+    } finally {
+      await own.stop();
+      await ownHttp.close();
+    }
+  });
+});
+
 const UPSERT_MANY = `INSERT INTO test_things (id, value, label) SELECT id, $2, $3 FROM unnest($1::text[]) AS id
   ON CONFLICT (id) DO UPDATE SET value = excluded.value, label = excluded.label`;
 
