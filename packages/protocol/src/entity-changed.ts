@@ -10,6 +10,13 @@ export const causeSchema = z.object({
   id: z.string().min(1),
 });
 
+/**
+ * Cause types writers record today or are reserved for the writers to come, so readers (the
+ * history API, the UI) can link a change to what led to it. `automation-run`: a run's step
+ * (its id is the run's); `api-request`: an API call (its id is the request id).
+ */
+export const CAUSE_TYPES = Object.freeze({ automationRun: "automation-run", apiRequest: "api-request" } as const);
+
 const entityStateSchema = z.record(z.string(), z.unknown());
 
 export const entityChangedSchema = z.object({

@@ -74,6 +74,9 @@ export const ERROR_CODES = [
   "entity_kind_exists", // an entity kind defined twice
   "entity_schema_not_object", // an entity schema that is not a zod object
   "payload_mapper_exists", // a second payload mapper for one entity kind
+  "entity_kind_not_found", // 404: no entity kind of that name is defined (the message lists the known ones)
+  "change_not_retained", // 400: a change position (seq) the outbox does not hold (pruned, or another database's); start again from a time
+  "shutting_down", // 503: this core is stopping; reconnect (to another core)
 
   // Starting the core (fatal: the process ends and says what to change).
   "invalid_config",

@@ -9,7 +9,7 @@ export { ERROR_CODES } from "./error-codes.ts";
 export type { ErrorCode } from "./error-codes.ts";
 export { SYSTEM_ACTOR, actorSchema, actorTypeSchema } from "./actor.ts";
 export type { Actor, ActorType } from "./actor.ts";
-export { causeSchema, entityChangedSchema } from "./entity-changed.ts";
+export { CAUSE_TYPES, causeSchema, entityChangedSchema } from "./entity-changed.ts";
 export type { Cause, EntityChanged, EntityState } from "./entity-changed.ts";
 export * from "./satellite/index.ts";
 export * from "./automation/index.ts";

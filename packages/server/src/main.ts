@@ -12,6 +12,7 @@ import { createCoreApp } from "./core-app.ts";
 import { createStopStack, type ModuleDeps } from "./core-module.ts";
 import { openSecretBox } from "./crypto/index.ts";
 import { createEntityRegistry, createEntityRouter, createLiveFeed, type EntityRegistry, type EntityRouter, type LiveFeed, type RouterObserver } from "./entities/index.ts";
+import { startEvents } from "./events/index.ts";
 import { createMetrics, type Readiness, startHttpServer } from "./http/index.ts";
 import type { Logger } from "./log.ts";
 import { type NotificationService, startNotifications } from "./notifications/index.ts";
@@ -126,6 +127,7 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
       leaseSweepIntervalMs: options.leaseSweepIntervalMs,
       retentionIntervalMs: options.retentionIntervalMs,
     });
+    const events = await startEvents(deps);
 
     const readiness = async (): Promise<Readiness> => {
       try {
@@ -143,10 +145,12 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
       instanceId,
       verifyAdmin: createAdminTokenVerifier({ pool: database.pool, now, knownToken: config.adminToken }),
       clientAddressOf: deps.clientAddressOf,
-      modules: [satellites, notifications, checks, automations],
+      modules: [satellites, notifications, checks, automations, events],
     });
     const http = await startHttpServer(app, { host: config.host, port: config.port });
     stops.add("http", http.close);
+    // Open event streams would hold HTTP's close: they end first.
+    await events.serve();
     // Sinks (the automation engine's) are added by the modules above, before the router follows the outbox.
     router.start();
     stops.add("entity router", router.stop);

@@ -10,5 +10,7 @@ export { createAutomationCompiler } from "./definitions/automation-compiler.ts";
 export type { AutomationCompiler } from "./definitions/automation-compiler.ts";
 export type { AutomationIndex } from "./routing/automation-index.ts";
 export { DEFAULT_WORKER_CONCURRENCY } from "./execution/automation-worker.ts";
+export { consequencesOfChanges } from "./runs/change-links.ts";
+export type { CausedRun, CausedSkip, ChangeConsequences } from "./runs/change-links.ts";
 export { startAutomations } from "./start.ts";
 export type { AutomationsModule, AutomationsOptions } from "./start.ts";

@@ -7,6 +7,7 @@ import { errorBody } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { allowedMethods } from "./allowed-methods.ts";
 import { errorResponse } from "./errors.ts";
+import { assignRequestId } from "./request-id.ts";
 import type { Metrics } from "./metrics.ts";
 
 export interface Readiness {
@@ -52,6 +53,7 @@ export function createApp(deps: AppDependencies): Hono {
   });
 
   if (deps.api) {
+    app.use("/api/v1/*", assignRequestId);
     // Authentication first: an unauthenticated client never gets its body read.
     app.use("/api/v1/*", requireAdmin(deps.api.verifyAdmin, { failureLimit: deps.api.failureLimit, now: deps.api.now, clientAddressOf: deps.api.clientAddressOf, onFailure: (reason) => deps.metrics.adminAuthFailures.inc({ reason }) }));
     app.use(

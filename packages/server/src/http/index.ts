@@ -10,4 +10,5 @@ export type { ReadOnlyFields, ReadOnlyStored } from "./read-only-fields.ts";
 export { createMetrics, eachValue, zeroSeries } from "./metrics.ts";
 export type { Metrics } from "./metrics.ts";
 export { pathId } from "./path-ids.ts";
+export { requestCause } from "./request-id.ts";
 export { nextCursor, readJsonBody, readJsonOrYamlBody, readQuery } from "./request-body.ts";

@@ -4,7 +4,7 @@ import { safeText } from "@vantage/protocol";
 import { type Context, Hono } from "hono";
 import { ADMIN_ACTOR } from "../../auth/index.ts";
 import { z } from "zod";
-import { nextCursor, pathId, readJsonBody, readQuery } from "../../http/index.ts";
+import { nextCursor, pathId, readJsonBody, readQuery, requestCause } from "../../http/index.ts";
 import { DEFAULT_SATELLITE_PAGE, MAX_SATELLITE_PAGE, type SatelliteRegistry, satelliteInputSchemas, satelliteNotFound } from "./registry.ts";
 
 const listQuerySchema = z.strictObject({
@@ -25,7 +25,8 @@ export interface SatelliteRoutesOptions {
 export function createSatelliteRoutes(options: SatelliteRoutesOptions): Hono {
   const { registry } = options;
   const schemas = satelliteInputSchemas(options.heartbeatIntervalMs);
-  const context = { actor: ADMIN_ACTOR };
+  // The change a request records names it as its cause (registry edits keep their own cause type, with the request's id).
+  const context = (c: Context) => ({ actor: ADMIN_ACTOR, cause: requestCause(c) });
   const routes = new Hono();
 
   routes.post("/", async (c) => {
@@ -44,13 +45,13 @@ export function createSatelliteRoutes(options: SatelliteRoutesOptions): Hono {
   routes.patch("/:id", async (c) => {
     const id = satelliteIdOf(c);
     const patch = await readJsonBody(c, schemas.update);
-    return c.json(await registry.update(id, patch, context));
+    return c.json(await registry.update(id, patch, context(c)));
   });
 
   routes.post("/:id/rotate-token", async (c) => c.json(await registry.rotateToken(satelliteIdOf(c))));
 
   routes.delete("/:id", async (c) => {
-    await registry.remove(satelliteIdOf(c), context);
+    await registry.remove(satelliteIdOf(c), context(c));
     return c.body(null, 204);
   });
 

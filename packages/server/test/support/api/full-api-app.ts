@@ -6,6 +6,7 @@ import type { Hono } from "hono";
 import { afterAll, beforeAll } from "vitest";
 import { startAutomations } from "../../../src/automations/index.ts";
 import { startChecks } from "../../../src/checks/index.ts";
+import { startEvents } from "../../../src/events/index.ts";
 import { startNotifications } from "../../../src/notifications/index.ts";
 import { startSatellites } from "../../../src/satellites/index.ts";
 import { type Answer, callApi, createModulesApp } from "./api-app.ts";
@@ -27,7 +28,8 @@ export async function createFullApiApp(instance: TestInstance, now: () => number
     const notifications = await startNotifications(deps, { deliveryTimeoutMs: 1_000 });
     const checks = await startChecks(deps, { satellites });
     const automations = await startAutomations(deps, { notifications });
-    return { app: await createModulesApp(instance.pool, [satellites, notifications, checks, automations]), stop };
+    const events = await startEvents(deps);
+    return { app: await createModulesApp(instance.pool, [satellites, notifications, checks, automations, events]), stop };
   } catch (error) {
     await stop();
     throw error;

@@ -1,0 +1,203 @@
+// Live events fan-out: N SSE clients (default 1,000) on one core while another core commits
+// entity changes at a steady rate (default 200/s); each change timed from its commit to its
+// arrival at every client. Beside it, the baseline: a bare Node HTTP server writing the same
+// frames to the same clients at the same rate (no database, no NOTIFY). Goal: p99 < 100 ms.
+import { createServer, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import { parseArgs } from "node:util";
+import { Worker } from "node:worker_threads";
+import { SYSTEM_ACTOR } from "@vantage/protocol";
+import { z } from "zod";
+import { createEntityRegistry } from "../packages/server/src/entities/index.ts";
+import { silentLogger } from "../packages/server/src/log.ts";
+import { startCore } from "../packages/server/src/main.ts";
+import { createPool } from "../packages/server/src/storage/index.ts";
+import { openBenchDatabase, table } from "./_database.ts";
+
+const { values } = parseArgs({
+  options: {
+    clients: { type: "string", default: "1000" },
+    rate: { type: "string", default: "200" },
+    seconds: { type: "string", default: "10" },
+    warmup: { type: "string", default: "2" },
+    workers: { type: "string", default: "2" },
+  },
+});
+const clientCount = Number(values.clients);
+const rate = Number(values.rate);
+const measuredMs = Number(values.seconds) * 1000;
+const warmupMs = Number(values.warmup) * 1000;
+const workerCount = Math.min(Number(values.workers), clientCount);
+const ADMIN_TOKEN = "bench-admin-token-0123456789abcdef";
+const now = () => performance.timeOrigin + performance.now();
+
+interface Clients {
+  /** Starts recording arrivals (after the warm-up). */
+  record(): void;
+  /** Stops recording; every arrival as (event id, time). */
+  report(): Promise<Array<{ seqs: Float64Array; times: Float64Array }>>;
+  close(): Promise<void>;
+}
+
+/** `clientCount` SSE clients spread over worker threads; resolves once every one is ready (has its `ready` event). */
+async function openClients(url: string): Promise<Clients> {
+  const workers = Array.from({ length: workerCount }, (_, w) => {
+    const count = Math.floor(clientCount / workerCount) + (w < clientCount % workerCount ? 1 : 0);
+    return new Worker(new URL("./_sse-clients.mjs", import.meta.url), { workerData: { url, headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, count } });
+  });
+  const next = (worker: Worker, type: string) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const onMessage = (message: Record<string, unknown>) => {
+        if (message.type === "error") reject(new Error(String(message.message)));
+        if (message.type !== type) return;
+        worker.off("message", onMessage);
+        resolve(message);
+      };
+      worker.on("message", onMessage);
+      worker.once("error", reject);
+    });
+  await Promise.all(workers.map((worker) => next(worker, "ready")));
+  return {
+    record: () => workers.forEach((worker) => worker.postMessage("record")),
+    report: () =>
+      Promise.all(
+        workers.map(async (worker) => {
+          const reply = next(worker, "report");
+          worker.postMessage("report");
+          const { seqs, times } = (await reply) as { seqs: Float64Array; times: Float64Array };
+          return { seqs, times };
+        }),
+      ),
+    close: async () => {
+      await Promise.all(workers.map((worker) => new Promise((resolve) => {
+        worker.once("exit", resolve);
+        worker.postMessage("close");
+      })));
+    },
+  };
+}
+
+/** Calls `tick(i)` `rate` times a second on an absolute schedule until `ms` passed (a tick may hold it back); returns how many. */
+async function paced(ms: number, tick: (i: number) => unknown, start = 0): Promise<number> {
+  const began = performance.now();
+  let i = 0;
+  while (performance.now() - began < ms) {
+    const due = began + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    await tick(start + i++);
+  }
+  return i;
+}
+
+const percentile = (sorted: Float64Array, p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
+
+/** Latencies of every arrival of an event sent (or committed) during the measurement, in ms. */
+function summarize(name: string, arrivals: Array<{ seqs: Float64Array; times: Float64Array }>, sentAt: Map<number, number>): Record<string, string | number> {
+  const latencies: number[] = [];
+  for (const { seqs, times } of arrivals) {
+    for (let i = 0; i < seqs.length; i++) {
+      const sent = sentAt.get(seqs[i]!);
+      if (sent !== undefined) latencies.push(times[i]! - sent);
+    }
+  }
+  const sorted = Float64Array.from(latencies).sort();
+  const expected = sentAt.size * clientCount;
+  return {
+    server: name,
+    events: sentAt.size,
+    "events/s": Math.round(sentAt.size / (measuredMs / 1000)),
+    "arrivals / expected": `${latencies.length} / ${expected}`,
+    "p50 ms": percentile(sorted, 50).toFixed(1),
+    "p99 ms": percentile(sorted, 99).toFixed(1),
+    "max ms": (sorted.at(-1) ?? NaN).toFixed(1),
+  };
+}
+
+/** A frame like a small entity change, as the core sends it. */
+const sampleFrame = (seq: number) =>
+  `id: ${seq}\nevent: change\ndata: ${JSON.stringify({ seq, changeId: "00000000-0000-4000-8000-000000000000", kind: "bench-thing", id: `thing-${seq % 100}`, prev: { value: seq - 1 }, next: { value: seq }, delta: { value: seq }, changedFields: ["value"], actor: SYSTEM_ACTOR, cause: null, occurredAt: new Date().toISOString() })}\n\n`;
+
+async function baseline(): Promise<Record<string, string | number>> {
+  const responses = new Set<ServerResponse>();
+  const server = createServer((request, response) => {
+    response.writeHead(200, { "content-type": "text/event-stream" });
+    response.write("id: 0\nevent: ready\ndata: {}\n\n");
+    responses.add(response);
+    request.on("close", () => responses.delete(response));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const clients = await openClients(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+  const sentAt = new Map<number, number>();
+  const send = (seq: number) => {
+    const frame = sampleFrame(seq);
+    for (const response of responses) response.write(frame);
+  };
+  const warm = await paced(warmupMs, send, 1);
+  clients.record();
+  await paced(measuredMs, (seq) => {
+    sentAt.set(seq, now());
+    send(seq);
+  }, warm + 1);
+  await sleep(500);
+  const arrivals = await clients.report();
+  await clients.close();
+  await new Promise((resolve) => server.close(resolve));
+  return summarize("bare node:http", arrivals, sentAt);
+}
+
+async function vantage(databaseUrl: string): Promise<Record<string, string | number>> {
+  const logger = silentLogger();
+  const core = await startCore({ host: "127.0.0.1", port: 0, databaseUrl, dataDir: "/nonexistent", adminToken: ADMIN_TOKEN }, logger, { automationWorker: false });
+  // The writer is another core: its own pool and registry; its changes reach this one by NOTIFY.
+  const pool = createPool(databaseUrl, logger, { max: 8, applicationName: "sse-fanout-writer" });
+  await pool.query("CREATE TABLE IF NOT EXISTS bench_things (id text PRIMARY KEY, value integer NOT NULL)");
+  const read = (db: typeof pool) => async (ids: readonly string[], tx?: { query: typeof pool.query }) => {
+    const { rows } = await (tx ?? db).query<{ id: string; value: number }>("SELECT id, value FROM bench_things WHERE id = ANY($1)", [ids]);
+    return new Map(rows.map((row) => [row.id, { value: row.value }]));
+  };
+  core.entities.defineEntity({ kind: "bench-thing", schema: z.object({ value: z.number() }), read: read(core.database.pool) });
+  const writer = createEntityRegistry({ pool, logger });
+  const things = writer.defineEntity({ kind: "bench-thing", schema: z.object({ value: z.number() }), read: read(pool) });
+
+  const clients = await openClients(`${core.url}/api/v1/events?kind=bench-thing`);
+  const sentAt = new Map<number, number>();
+  let measuring = false;
+  const inFlight = new Set<Promise<void>>();
+  const commit = async (i: number) => {
+    // A writer that falls behind (a saturated machine) waits rather than piling up connections.
+    while (inFlight.size >= 32) await Promise.race(inFlight);
+    const id = `thing-${i % 100}`;
+    const done = things
+      .mutate({ id, actor: SYSTEM_ACTOR, apply: (tx) => tx.query("INSERT INTO bench_things VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET value = $2", [id, i]) })
+      .then(({ change }) => {
+        if (measuring && change) sentAt.set(change.seq!, now());
+      })
+      .finally(() => inFlight.delete(done));
+    inFlight.add(done);
+  };
+  const warm = await paced(warmupMs, commit);
+  clients.record();
+  measuring = true;
+  await paced(measuredMs, commit, warm);
+  await Promise.all(inFlight);
+  measuring = false;
+  await sleep(1000);
+  const arrivals = await clients.report();
+  await clients.close();
+  await writer.flush();
+  await pool.end();
+  await core.stop();
+  return summarize("vantage core", arrivals, sentAt);
+}
+
+const database = await openBenchDatabase();
+try {
+  const rows = [await baseline(), await vantage(database.url)];
+  console.log(`sse-fanout: ${database.describe}; ${clientCount} clients over ${workerCount} worker threads; ${rate} changes/s for ${values.seconds} s after ${values.warmup} s warm-up`);
+  console.log("latency: from the change's commit (the writer's mutate resolved) to its arrival at a client; baseline: from the write to the sockets");
+  console.log(table(rows));
+} finally {
+  await database.close();
+}

@@ -1,0 +1,44 @@
+// Reads of recorded changes for "why did this happen": one entity's history newest first, the
+// changes a cause (an automation run, an API request) made, and every change with what it in
+// turn caused (automation runs and skips). Keyset pages; each query has its index.
+import type { Cause } from "@vantage/protocol";
+import { type ChangeConsequences, consequencesOfChanges } from "../automations/index.ts";
+import { CHANGE_COLUMNS, type ChangeRow, changeFromRow, type SqlClient, type StoredChange } from "../entities/index.ts";
+import { type OutboxPosition, readOutboxPage } from "./outbox-pages.ts";
+
+/** One entity's changes, newest first, before a seq (entity_changes_by_entity; one entity's seqs are in commit order). */
+export const CHANGES_OF_ENTITY = `
+  SELECT ${CHANGE_COLUMNS} FROM entity_changes
+  WHERE kind = $1 AND entity_id = $2 AND ($3::bigint IS NULL OR seq < $3)
+  ORDER BY seq DESC LIMIT $4`;
+
+/** The changes recorded with one cause, newest first (entity_changes_by_cause). */
+export const CHANGES_OF_CAUSE = `
+  SELECT ${CHANGE_COLUMNS} FROM entity_changes
+  WHERE cause IS NOT NULL AND cause ->> 'type' = $1 AND cause ->> 'id' = $2 AND ($3::bigint IS NULL OR seq < $3)
+  ORDER BY seq DESC LIMIT $4`;
+
+/** A change as the history API answers it: the event, and what it caused. */
+export type HistoryChange = StoredChange & { caused: ChangeConsequences };
+
+/** The changes with the automation runs and skips each caused (two more queries per page). */
+async function withConsequences(db: SqlClient, changes: StoredChange[]): Promise<HistoryChange[]> {
+  const consequences = await consequencesOfChanges(db, changes.map((change) => change.changeId));
+  return changes.map((change) => ({ ...change, caused: consequences.get(change.changeId)! }));
+}
+
+export async function entityChanges(db: SqlClient, kind: string, id: string, page: { before?: number; limit: number }): Promise<HistoryChange[]> {
+  const { rows } = await db.query<ChangeRow>({ name: "vantage_entity_history", text: CHANGES_OF_ENTITY, values: [kind, id, page.before ?? null, page.limit] });
+  return withConsequences(db, rows.map(changeFromRow));
+}
+
+export async function changesOfCause(db: SqlClient, cause: Cause, page: { before?: number; limit: number }): Promise<HistoryChange[]> {
+  const { rows } = await db.query<ChangeRow>({ name: "vantage_cause_history", text: CHANGES_OF_CAUSE, values: [cause.type, cause.id, page.before ?? null, page.limit] });
+  return withConsequences(db, rows.map(changeFromRow));
+}
+
+/** Changes after a position in outbox order (the order the live stream delivers), of some kinds. */
+export async function changesAfter(db: SqlClient, after: OutboxPosition, page: { kinds: readonly string[] | null; limit: number }): Promise<HistoryChange[]> {
+  const changes = await readOutboxPage(db, after, page.limit, page.kinds);
+  return withConsequences(db, changes.map((positioned) => positioned.change));
+}

@@ -1,0 +1,250 @@
+// The live change stream of one core process: ONE follower reads the outbox in (xid, seq) order
+// (woken by the NOTIFY of any core, polling as a fallback) and fans each change out to every
+// attached client, whose catch-up from its Last-Event-ID joins the live flow without a gap or
+// a double. Per change: one read per process, one serialization, one queue push per client.
+import { createBackoff } from "@vantage/protocol";
+import type pg from "pg";
+import { createWakeableSleep, type NotificationHub } from "../cluster/index.ts";
+import { ENTITY_CHANGES_CHANNEL } from "../entities/index.ts";
+import { VantageError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { isAfter, type OutboxPosition, outboxHead, readOutboxPage, type PositionedChange } from "./outbox-pages.ts";
+import { changeFrame, HEARTBEAT_FRAME, type SseStream } from "./sse-stream.ts";
+
+/** Committed rows past the cursor that the settled read may not take yet (an older writer is open). */
+const HAS_HELD_BACK = `SELECT EXISTS (SELECT 1 FROM entity_changes WHERE (xid, seq) > ($1::xid8, $2::bigint)) AS held`;
+
+/** A change ready to send: its kind (for filters), position (for the seam) and frame (built once). */
+export interface StreamItem {
+  kind: string;
+  position: OutboxPosition;
+  frame: Uint8Array;
+}
+
+export interface ChangeStreamOptions {
+  pool: pg.Pool;
+  hub: NotificationHub;
+  logger: Logger;
+  /** Comment heartbeats to every client this often (default 15 s). */
+  heartbeatIntervalMs?: number;
+  /** Fallback poll when no NOTIFY arrives (default 1 s). */
+  pollIntervalMs?: number;
+  /** Changes per outbox read, live and catching up (default 500). */
+  pageSize?: number;
+  /** Live changes held for one client while it catches up (default 10,000). */
+  maxPendingWhileCatchingUp?: number;
+  /** Observes the stream (metrics, tests). */
+  observer?: ChangeStreamObserver;
+}
+
+export interface ChangeStreamObserver {
+  /** A client was cut off because it did not read. */
+  onCut?(reason: string): void;
+  /** The follower published a batch (live changes now in the clients' queues). */
+  onPublish?(items: readonly StreamItem[]): void;
+}
+
+/** What a client wants: changes after `after` (null: only what follows), of `kinds` (null: all). */
+export interface Subscription {
+  stream: SseStream;
+  kinds: ReadonlySet<string> | null;
+  after: OutboxPosition | null;
+  /**
+   * Called once the client has caught up, with the position everything before has been sent
+   * from, right before its first live change: the place for a frame that names that position.
+   */
+  onLive?(position: OutboxPosition): void;
+}
+
+export interface Attachment {
+  /** Removes the client (call when its stream closes). */
+  detach(): void;
+  /** Settles once the client is live, or its catch-up ended (closed, cut). */
+  live: Promise<void>;
+}
+
+export interface ChangeStream {
+  start(): Promise<void>;
+  /** Stops following, ends every client's stream (their queues flushed for a moment, then cut). */
+  stop(): Promise<void>;
+  /** Attaches a client: catches it up from `after` in the background, then live. */
+  attach(subscription: Subscription): Attachment;
+  /** Clients attached now. */
+  size(): number;
+  /** Whether the stream follows the outbox (not yet started, or stopping: false). */
+  isRunning(): boolean;
+}
+
+interface Client {
+  subscription: Subscription;
+  /** The last position sent (catching up) or known to be covered. */
+  cursor: OutboxPosition;
+  live: boolean;
+  /** Live changes may still include ones at or before `cursor` (right after the catch-up). */
+  checkPosition: boolean;
+  /** Live batches that arrived while catching up. */
+  pending: StreamItem[];
+  overflowed: boolean;
+}
+
+const wanted = (client: Client, item: StreamItem) => client.subscription.kinds === null || client.subscription.kinds.has(item.kind);
+
+export function toStreamItem({ change, position }: PositionedChange): StreamItem {
+  return { kind: change.kind, position, frame: changeFrame(change) };
+}
+
+export function createChangeStream(options: ChangeStreamOptions): ChangeStream {
+  const { pool, hub, logger } = options;
+  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 15_000;
+  const pollIntervalMs = options.pollIntervalMs ?? 1000;
+  const pageSize = options.pageSize ?? 500;
+  const maxPending = options.maxPendingWhileCatchingUp ?? 10_000;
+  const log = logger.child({ component: "change-stream" });
+
+  const clients = new Set<Client>();
+  const wakeup = createWakeableSleep();
+  let head: OutboxPosition | undefined;
+  let running = false;
+  let loop: Promise<void> | undefined;
+  let heartbeat: NodeJS.Timeout | undefined;
+  let unsubscribe: (() => Promise<void>) | undefined;
+  let unsubscribeReconnect: (() => void) | undefined;
+  let stopping: Promise<void> | undefined;
+
+  const sendLive = (client: Client, items: readonly StreamItem[]) => {
+    for (const item of items) {
+      if (client.checkPosition) {
+        if (!isAfter(item.position, client.cursor)) continue;
+        client.checkPosition = false;
+      }
+      if (wanted(client, item) && !client.subscription.stream.send(item.frame)) return;
+    }
+  };
+
+  const publish = (items: readonly StreamItem[]) => {
+    for (const client of clients) {
+      if (client.live) {
+        sendLive(client, items);
+      } else if (client.pending.length + items.length > maxPending) {
+        // Too much arrived during its catch-up. If the client is what holds the catch-up back
+        // (its queue is full), it is cut off; else drop the batches and read them again.
+        if (!client.subscription.stream.hasRoom(pageSize)) {
+          client.subscription.stream.cut("slow client: fell behind while catching up");
+          continue;
+        }
+        client.pending = [];
+        client.overflowed = true;
+      } else {
+        client.pending.push(...items);
+      }
+    }
+    options.observer?.onPublish?.(items);
+  };
+
+  const follow = async () => {
+    const retry = createBackoff({ baseMs: 100, maxMs: 5000, jitter: "none" });
+    const heldBack = createBackoff({ baseMs: 10, maxMs: pollIntervalMs, jitter: "none" });
+    while (running) {
+      try {
+        head ??= await outboxHead(pool);
+        const page = await readOutboxPage(pool, head, pageSize);
+        if (page.length > 0) {
+          head = page.at(-1)!.position;
+          publish(page.map(toStreamItem));
+          heldBack.reset();
+        }
+        retry.reset();
+        if (page.length === pageSize) continue;
+        const { rows } = await pool.query<{ held: boolean }>({ name: "vantage_stream_held_back", text: HAS_HELD_BACK, values: [head.xid, head.seq] });
+        // An older transaction is still open: look again soon (its commit NOTIFYs too, unless it wrote no change).
+        await wakeup.sleep(rows[0]!.held ? heldBack.next() : pollIntervalMs);
+      } catch (error) {
+        log.warn({ err: error }, "could not read the outbox; retrying");
+        await wakeup.sleep(retry.next());
+      }
+    }
+  };
+
+  /** Reads the outbox from the client's cursor until it has caught up, then turns it live. */
+  const catchUp = async (client: Client): Promise<void> => {
+    const { stream, kinds } = client.subscription;
+    const kindList = kinds === null ? null : [...kinds];
+    for (;;) {
+      client.overflowed = false;
+      for (;;) {
+        await stream.room(pageSize);
+        if (stream.closed) return;
+        const page = await readOutboxPage(pool, client.cursor, pageSize, kindList);
+        for (const positioned of page) {
+          if (!stream.send(toStreamItem(positioned).frame)) return;
+          client.cursor = positioned.position;
+        }
+        if (page.length < pageSize) break;
+      }
+      // A batch dropped by an overflow before this round's last read began is covered by that
+      // read (the follower's horizon was at or below the read's); one dropped while the read ran
+      // may hold rows past it, so any overflow in the round means another round.
+      if (!client.overflowed) break;
+    }
+    // No await from here on: the follower cannot publish between draining and turning live.
+    client.subscription.onLive?.(client.cursor);
+    client.live = true;
+    client.checkPosition = true;
+    const pending = client.pending;
+    client.pending = [];
+    sendLive(client, pending);
+  };
+
+  return {
+    async start() {
+      running = true;
+      unsubscribe = await hub.subscribe(ENTITY_CHANGES_CHANNEL, () => wakeup.wake());
+      // NOTIFYs missed during a reconnect: read the outbox right away.
+      unsubscribeReconnect = hub.onReconnect(() => wakeup.wake());
+      head = await outboxHead(pool);
+      loop = follow();
+      heartbeat = setInterval(() => {
+        for (const client of clients) client.subscription.stream.send(HEARTBEAT_FRAME);
+      }, heartbeatIntervalMs);
+    },
+
+    stop: () =>
+      (stopping ??= (async () => {
+        running = false;
+        clearInterval(heartbeat);
+        wakeup.wake();
+        await loop;
+        wakeup.clear();
+        unsubscribeReconnect?.();
+        await unsubscribe?.();
+        for (const client of clients) client.subscription.stream.end();
+        // A client that does not read its last frames does not hold the shutdown.
+        await new Promise((resolve) => setTimeout(resolve, clients.size > 0 ? 200 : 0));
+        for (const client of clients) client.subscription.stream.cut("server shutting down");
+      })()),
+
+    attach(subscription) {
+      if (!running || head === undefined) throw shuttingDown();
+      const { after } = subscription;
+      const client: Client = { subscription, cursor: after ?? head, live: after === null, checkPosition: false, pending: [], overflowed: false };
+      clients.add(client);
+      const detach = () => void clients.delete(client);
+      if (client.live) {
+        subscription.onLive?.(client.cursor);
+        return { detach, live: Promise.resolve() };
+      }
+      const live = catchUp(client).catch((error: unknown) => {
+        log.warn({ err: error }, "could not catch a client up; cutting it off");
+        subscription.stream.cut("catch-up failed");
+      });
+      return { detach, live };
+    },
+
+    size: () => clients.size,
+    isRunning: () => running,
+  };
+}
+
+export function shuttingDown(): VantageError {
+  return new VantageError("transient", "shutting_down", "This core is shutting down; reconnect, and the stream resumes on another core.");
+}

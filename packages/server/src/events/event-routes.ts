@@ -1,0 +1,83 @@
+// GET /api/v1/events: entity changes as server-sent events. `kind=a,b` filters; a client that
+// reconnects with Last-Event-ID (or `lastEventId=` for tools) first gets every change it missed,
+// then live ones; one whose position the outbox no longer holds gets a `reset` event instead.
+import type { ServerResponse } from "node:http";
+import { Hono } from "hono";
+import type pg from "pg";
+import { z } from "zod";
+import { invalidInput } from "../errors.ts";
+import { readQuery } from "../http/index.ts";
+import { type ChangeStream, shuttingDown } from "./change-stream.ts";
+import type { EventMetrics } from "./event-metrics.ts";
+import { type OutboxPosition, positionOfSeq } from "./outbox-pages.ts";
+import { parseKinds, seqSchema } from "./query-params.ts";
+import { createSseStream, sseFrame } from "./sse-stream.ts";
+
+const querySchema = z.strictObject({
+  kind: z.string().optional(),
+  /** For clients that cannot set the header; the header wins (a browser's reconnect sends it beside the original URL). */
+  lastEventId: seqSchema.optional(),
+});
+
+export interface EventRoutesOptions {
+  pool: pg.Pool;
+  stream: ChangeStream;
+  /** The entity kinds defined on this core (a live view: modules define theirs at start). */
+  kinds: () => Iterable<string>;
+  /** Frames that may wait for one client before it is cut off. */
+  maxQueuedFrames: number;
+  metrics: EventMetrics;
+}
+
+/** Where the client resumes: the header's seq, else the query's, else nowhere (live only). */
+function lastEventIdOf(header: string | undefined, query: number | undefined): number | undefined {
+  if (header === undefined || header.trim() === "") return query;
+  const parsed = seqSchema.safeParse(header.trim());
+  if (!parsed.success) throw invalidInput([{ path: "Last-Event-ID", message: "Last-Event-ID must be the id of an event this stream sent (a whole number)" }]);
+  return parsed.data;
+}
+
+export function createEventRoutes(options: EventRoutesOptions): Hono {
+  const { pool, stream: changes, metrics } = options;
+  const routes = new Hono();
+
+  routes.get("/", async (c) => {
+    const query = readQuery(c.req.query(), querySchema);
+    const kinds = parseKinds(query.kind, options.kinds());
+    const lastEventId = lastEventIdOf(c.req.header("last-event-id"), query.lastEventId);
+    if (!changes.isRunning()) throw shuttingDown();
+
+    let after: OutboxPosition | null = null;
+    let lost = false;
+    if (lastEventId !== undefined) {
+      after = await positionOfSeq(pool, lastEventId);
+      lost = after === null;
+    }
+
+    let detach = () => undefined as void;
+    // Served by Node (@hono/node-server), the response's socket: a cut client is dropped with it.
+    const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+    const sse = createSseStream({
+      maxQueuedFrames: options.maxQueuedFrames,
+      drop: outgoing && (() => void outgoing.destroy()),
+      onClose: (reason) => {
+        detach();
+        metrics.clientClosed(reason);
+      },
+    });
+    if (lost) {
+      // Changes after it may be gone too: the client must reload what it shows, then follow on.
+      metrics.resets.inc();
+      sse.send(sseFrame("reset", { reason: "position_not_retained", lastEventId, message: `Change ${lastEventId} is no longer kept, so changes after it may be missing: reload current state, then follow this stream.` }));
+    }
+    // `ready` names the position everything before it was sent from: a client that reconnects
+    // with it (even one that received no change) misses nothing.
+    ({ detach } = changes.attach({ stream: sse, kinds, after, onLive: (position) => sse.send(sseFrame("ready", { seq: position.seq }, position.seq)) }));
+
+    return new Response(sse.body, {
+      headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache, no-transform", "x-accel-buffering": "no" },
+    });
+  });
+
+  return routes;
+}
