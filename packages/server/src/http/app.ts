@@ -1,5 +1,6 @@
-// The core's HTTP application: health, readiness, metrics, and the /api/v1 routes of each
-// module behind the admin token. Built once per instance, tested through app.request().
+// The core's HTTP application: health, readiness, metrics, the /api/v1 routes of each module
+// behind the admin token, and the web UI for every other GET. Built once per instance, tested
+// through app.request().
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { type AdminTokenVerifier, type ClientAddressOf, type FailureLimit, requireAdmin } from "../auth/index.ts";
@@ -8,6 +9,7 @@ import type { Logger } from "../log.ts";
 import { allowedMethods } from "./allowed-methods.ts";
 import { errorResponse } from "./errors.ts";
 import type { Metrics } from "./metrics.ts";
+import { mountWebUi } from "./web-ui.ts";
 
 export interface Readiness {
   ready: boolean;
@@ -22,6 +24,8 @@ export interface AppDependencies {
   readiness: () => Promise<Readiness>;
   /** Identifies this core process in responses and logs. */
   instanceId: string;
+  /** The built web UI served at / (default: packages/web/dist). */
+  webRoot?: string;
   /** The JSON API: each module's routes by mount path (e.g. `/satellites`), all behind the admin token. */
   api?: {
     verifyAdmin: AdminTokenVerifier;
@@ -76,13 +80,7 @@ export function createApp(deps: AppDependencies): Hono {
     return c.text(body, 200, { "content-type": deps.metrics.registry.contentType });
   });
 
-  app.get("/", (c) =>
-    c.html(
-      `<!doctype html><html><head><meta charset="utf-8"><title>Vantage</title></head><body>` +
-        `<h1>Vantage core is running</h1><p>Instance <code>${deps.instanceId}</code>.</p>` +
-        `<ul><li><a href="/healthz">/healthz</a> — alive</li><li><a href="/readyz">/readyz</a> — database reachable and migrated</li>` +
-        `<li><a href="/metrics">/metrics</a> — Prometheus metrics</li></ul></body></html>`,
-    ),
-  );
+  // Last: the UI answers only the GETs no route above took.
+  mountWebUi(app, { root: deps.webRoot, instanceId: deps.instanceId });
   return app;
 }

@@ -1,0 +1,69 @@
+// The web UI as the core serves it: Vite's hashed assets under /assets/* cached for a year,
+// index.html never cached, and index.html for every other GET a client route could be.
+// Where the UI was never built, a page that says how to build it instead of a blank one.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { serveStatic } from "@hono/node-server/serve-static";
+import type { Context, Hono } from "hono";
+
+/** Where `npm run build -w @vantage/web` writes the UI (npm install runs it). */
+export const DEFAULT_WEB_ROOT = fileURLToPath(new URL("../../../web/dist/", import.meta.url));
+
+/**
+ * Paths the UI never answers: the API, health, metrics, the satellite gateway (a WebSocket
+ * upgrade, answered before Hono) and heartbeat pings. A GET there that no route took is a 404
+ * in JSON, not the UI's index page.
+ */
+const SERVER_PATHS = ["/api/", "/healthz", "/readyz", "/metrics", "/ws/", "/hb/"];
+const isServerPath = (path: string): boolean => SERVER_PATHS.some((prefix) => path === prefix.replace(/\/$/, "") || path.startsWith(prefix));
+
+// Asset names carry their content hash: a new build has new names, so a year is safe.
+const ASSET_CACHE = "public, max-age=31536000, immutable";
+// The index names the current assets: the browser must ask again every time (it may get a 304).
+const INDEX_CACHE = "no-cache";
+
+/** The page shown while the UI is missing: the API works, the browser is told how to get the rest. */
+function notBuiltPage(instanceId: string, root: string): string {
+  return (
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Vantage — UI not built</title></head><body>` +
+    `<h1>Vantage core is running, but the web UI is not built</h1>` +
+    `<p>No <code>index.html</code> in <code>${root}</code>. Build it from the repository root with ` +
+    `<code>npm run build -w @vantage/web</code> (<code>npm install</code> does this), then reload.</p>` +
+    `<p>Instance <code>${instanceId}</code>. <a href="/healthz">/healthz</a> · <a href="/readyz">/readyz</a> · <a href="/metrics">/metrics</a></p>` +
+    `</body></html>`
+  );
+}
+
+export interface WebUiOptions {
+  /** The built UI's folder (default: packages/web/dist). */
+  root?: string;
+  instanceId: string;
+}
+
+/**
+ * Adds the UI to `app`; call it after every other route. The fallback is middleware, not a
+ * GET route, so it never makes the 405 logic believe GET is allowed on every path.
+ */
+export function mountWebUi(app: Hono, options: WebUiOptions): void {
+  const root = options.root ?? DEFAULT_WEB_ROOT;
+  const indexPath = join(root, "index.html");
+
+  app.use(
+    "/assets/*",
+    serveStatic({ root, onFound: (_path, c) => void c.header("Cache-Control", ASSET_CACHE) }),
+  );
+
+  // Read on each request: a rebuild (or a first build) is served without restarting the core.
+  const index = (c: Context): Response => {
+    if (!existsSync(indexPath)) return c.html(notBuiltPage(options.instanceId, root), 503, { "cache-control": INDEX_CACHE });
+    return c.html(readFileSync(indexPath, "utf8"), 200, { "cache-control": INDEX_CACHE });
+  };
+
+  app.use("*", async (c, next) => {
+    const { method, path } = c.req;
+    // A missing asset is a 404: answering it with the index would hand a script tag HTML.
+    if ((method !== "GET" && method !== "HEAD") || isServerPath(path) || path.startsWith("/assets/")) return next();
+    return index(c);
+  });
+}
