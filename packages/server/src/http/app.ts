@@ -9,7 +9,7 @@ import type { Logger } from "../log.ts";
 import { allowedMethods } from "./allowed-methods.ts";
 import { errorResponse } from "./errors.ts";
 import type { Metrics } from "./metrics.ts";
-import { mountWebUi } from "./web-ui.ts";
+import { createWebUi } from "./web-ui.ts";
 
 export interface Readiness {
   ready: boolean;
@@ -48,7 +48,11 @@ export function createApp(deps: AppDependencies): Hono {
   app.onError((error, c) => errorResponse(c, error, deps.logger));
   // No route for this method: a path that other methods answer is a 405 naming them.
   const methodsOf = allowedMethods(app);
+  const ui = createWebUi({ root: deps.webRoot, instanceId: deps.instanceId });
   app.notFound((c) => {
+    // A GET no route took may be a client route of the web UI: its index.html.
+    const page = ui.page(c);
+    if (page) return page;
     const allowed = methodsOf(c.req.path);
     if (allowed.length === 0 || allowed.includes(c.req.method)) return c.json(errorBody("not_found", `No route for ${c.req.method} ${c.req.path}`), 404);
     const message = `${c.req.method} is not allowed on ${c.req.path}; use ${allowed.join(", ")}.`;
@@ -80,7 +84,6 @@ export function createApp(deps: AppDependencies): Hono {
     return c.text(body, 200, { "content-type": deps.metrics.registry.contentType });
   });
 
-  // Last: the UI answers only the GETs no route above took.
-  mountWebUi(app, { root: deps.webRoot, instanceId: deps.instanceId });
+  app.use("/assets/*", ui.assets);
   return app;
 }

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { serveStatic } from "@hono/node-server/serve-static";
-import type { Context, Hono } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 
 /** Where `npm run build -w @vantage/web` writes the UI (npm install runs it). */
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL("../../../web/dist/", import.meta.url));
@@ -41,29 +41,36 @@ export interface WebUiOptions {
   instanceId: string;
 }
 
-/**
- * Adds the UI to `app`; call it after every other route. The fallback is middleware, not a
- * GET route, so it never makes the 405 logic believe GET is allowed on every path.
- */
-export function mountWebUi(app: Hono, options: WebUiOptions): void {
+export interface WebUi {
+  /** Mounted at /assets/*: the built files, cached for a year once found. */
+  assets: MiddlewareHandler;
+  /**
+   * For the app's not-found handler: index.html for a GET no route took, unless the path is
+   * the server's own. Called there, not as a catch-all route, so neither the 405 logic nor
+   * the metrics' route label ever see the UI as a route of every path.
+   */
+  page: (c: Context) => Response | undefined;
+}
+
+export function createWebUi(options: WebUiOptions): WebUi {
   const root = options.root ?? DEFAULT_WEB_ROOT;
   const indexPath = join(root, "index.html");
+  const serve = serveStatic({ root });
 
-  app.use(
-    "/assets/*",
-    serveStatic({ root, onFound: (_path, c) => void c.header("Cache-Control", ASSET_CACHE) }),
-  );
-
-  // Read on each request: a rebuild (or a first build) is served without restarting the core.
-  const index = (c: Context): Response => {
-    if (!existsSync(indexPath)) return c.html(notBuiltPage(options.instanceId, root), 503, { "cache-control": INDEX_CACHE });
-    return c.html(readFileSync(indexPath, "utf8"), 200, { "cache-control": INDEX_CACHE });
+  return {
+    assets: async (c, next) => {
+      const response = await serve(c, next);
+      // Only a file found is cached: a 404 for a name the next build may bring must not stick.
+      if (response instanceof Response && response.ok) response.headers.set("cache-control", ASSET_CACHE);
+      return response;
+    },
+    page: (c) => {
+      const { method, path } = c.req;
+      // A missing asset is a 404: answering it with the index would hand a script tag HTML.
+      if ((method !== "GET" && method !== "HEAD") || isServerPath(path) || path.startsWith("/assets/")) return undefined;
+      // Read on each request: a rebuild (or a first build) is served without restarting the core.
+      if (!existsSync(indexPath)) return c.html(notBuiltPage(options.instanceId, root), 503, { "cache-control": INDEX_CACHE });
+      return c.html(readFileSync(indexPath, "utf8"), 200, { "cache-control": INDEX_CACHE });
+    },
   };
-
-  app.use("*", async (c, next) => {
-    const { method, path } = c.req;
-    // A missing asset is a 404: answering it with the index would hand a script tag HTML.
-    if ((method !== "GET" && method !== "HEAD") || isServerPath(path) || path.startsWith("/assets/")) return next();
-    return index(c);
-  });
 }
