@@ -58,7 +58,14 @@ export interface Run {
   changeId: string | null;
   contextKey: string | null;
   status: RunStatus;
-  trigger: { event: string; triggerId: string; payload: unknown; forMs: number | null; change: unknown };
+  trigger: {
+    event: string;
+    triggerId: string;
+    payload: unknown;
+    forMs: number | null;
+    /** The entity change that fired it; null for a manual run. */
+    change: { changeId: string; seq: number; kind: string; id: string; occurredAt: string } | null;
+  };
   verdicts: Verdict[];
   error: string | null;
   stopReason: string | null;
