@@ -83,9 +83,7 @@ export function SatelliteDetail({ satelliteId }: { satelliteId: string }) {
             <code>{s.id}</code>
           </dd>
           <dt>Last seen</dt>
-          <dd>
-            <TimeAgo at={s.lastSeenAt} />
-          </dd>
+          <dd>{s.lastSeenAt === null && s.lastEvent !== null ? "not since it went offline" : <TimeAgo at={s.lastSeenAt} />}</dd>
           <dt>Last connection event</dt>
           <dd>{s.lastEvent ?? "none yet"}</dd>
           <dt>Version</dt>

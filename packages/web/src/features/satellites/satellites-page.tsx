@@ -50,6 +50,7 @@ export function SatellitesPage() {
               <th scope="col">Region</th>
               <th scope="col">Last seen</th>
               <th scope="col">Version</th>
+              <th scope="col">Core</th>
             </tr>
           </thead>
           <tbody>
@@ -64,10 +65,11 @@ export function SatellitesPage() {
                   <SatelliteStatus satellite={satellite} />
                 </td>
                 <td data-label="Region">{satellite.region}</td>
-                <td data-label="Last seen">
-                  <TimeAgo at={satellite.lastSeenAt} />
-                </td>
+                <td data-label="Last seen">{satellite.lastSeenAt === null && satellite.lastEvent !== null ? <span className="muted">not since it went offline</span> : <TimeAgo at={satellite.lastSeenAt} />}</td>
                 <td data-label="Version">{satellite.version ?? <span className="muted">—</span>}</td>
+                <td data-label="Core" title={satellite.instanceId ? `Its connection is held by core ${satellite.instanceId}` : undefined}>
+                  {satellite.instanceId ? <code>{satellite.instanceId.slice(0, 8)}</code> : <span className="muted">—</span>}
+                </td>
               </tr>
             ))}
           </tbody>
