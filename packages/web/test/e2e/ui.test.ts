@@ -2,8 +2,8 @@
 // browser) against a real core on the embedded PostgreSQL, serving the UI built from this
 // source. Signs in with the admin token, registers a satellite and starts a real agent
 // in-process (it reads online after a reload), writes an automation in the YAML editor (its
-// problems shown at their paths first), sees it listed and runs it. Each screen is saved as a
-// screenshot under artifacts/web/ (gitignored) for people to look at.
+// problems shown at their paths first), sees it listed, runs it and edits it. Each screen is
+// saved as a screenshot under artifacts/web/ (gitignored) for people to look at.
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
@@ -58,6 +58,8 @@ const shoot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFAC
 describe("the web UI in Chromium", () => {
   it("signs in, registers a satellite that turns online, and writes, lists and runs an automation", async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: "light" });
+    // Each wait is for something that does happen; a loaded CI machine may take a while.
+    context.setDefaultTimeout(60_000);
     const page = await context.newPage();
     const pageErrors: string[] = [];
     page.on("pageerror", (error) => pageErrors.push(error.message));
@@ -74,6 +76,12 @@ describe("the web UI in Chromium", () => {
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByRole("heading", { name: "Satellites" }).waitFor();
     expect(new URL(page.url()).pathname).toBe("/satellites");
+    // Keyboard first: the first Tab offers to skip the navigation, the next reach its links.
+    await page.locator("body").focus();
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Skip to content");
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Overview");
 
     // Register a satellite: its token and start command are shown once.
     await page.getByRole("button", { name: "New satellite" }).click();
@@ -142,8 +150,14 @@ describe("the web UI in Chromium", () => {
     await shoot(page, "07-run-trace");
     await page.getByRole("link", { name: "← Automation" }).click();
     await page.getByRole("tab", { name: "Definition" }).click();
-    expect(await page.getByLabel("Definition (YAML)").inputValue()).toContain("name: note disconnects");
+    const stored = await page.getByLabel("Definition (YAML)").inputValue();
+    expect(stored).toContain("name: note disconnects");
     await shoot(page, "08-automation-definition");
+    // What the core answered, edited and saved back, is the next version.
+    await page.getByLabel("Definition (YAML)").fill(stored.replace("Logs each satellite that disconnects.", "Logs every disconnect."));
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByText("version 2").waitFor();
+    await page.getByText("Logs every disconnect.", { exact: true }).waitFor();
 
     // The screens without an API say so; signing out returns to Login.
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Checks" }).click();
@@ -154,6 +168,7 @@ describe("the web UI in Chromium", () => {
 
     // The same screens on a phone, in the dark theme.
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: "dark", isMobile: true });
+    phone.setDefaultTimeout(60_000);
     const phonePage = await phone.newPage();
     await phonePage.goto(`${core.url}/login`);
     await phonePage.getByLabel("Admin token").fill(ADMIN_TOKEN);
@@ -171,5 +186,5 @@ describe("the web UI in Chromium", () => {
     await page.getByLabel("Admin token").waitFor();
     expect(pageErrors).toEqual([]);
     await context.close();
-  }, 180_000);
+  }, 240_000);
 });
