@@ -33,8 +33,10 @@ const changed = createSignal();
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: install Debian's with 'apt-get install -y chromium' (.ci/run does), or set CHROMIUM_PATH.`);
-  // The UI as this source builds it, into the folder the core serves (what npm install builds too).
-  await build({ root: WEB_ROOT, configFile: join(WEB_ROOT, "vite.config.ts"), logLevel: "error" });
+  // npm install builds the UI into the folder the core serves; build it here only where it is
+  // missing (after changing the UI, `npm run build`): rebuilding would empty that folder under
+  // other test files' cores running at the same time.
+  if (!existsSync(join(WEB_ROOT, "dist", "index.html"))) await build({ root: WEB_ROOT, configFile: join(WEB_ROOT, "vite.config.ts"), logLevel: "error" });
   mkdirSync(ARTIFACTS, { recursive: true });
   dataDir = mkdtempSync(join(os.tmpdir(), "vantage-e2e-"));
   const database = await createTestDatabase();
