@@ -55,10 +55,13 @@ export interface WebUi {
 export function createWebUi(options: WebUiOptions): WebUi {
   const root = options.root ?? DEFAULT_WEB_ROOT;
   const indexPath = join(root, "index.html");
-  const serve = serveStatic({ root });
+  // Made once the folder exists: serveStatic writes to stderr when built over a missing one.
+  let serve: MiddlewareHandler | undefined;
 
   return {
     assets: async (c, next) => {
+      if (!serve && !existsSync(root)) return next();
+      serve ??= serveStatic({ root });
       const response = await serve(c, next);
       // Only a file found is cached: a 404 for a name the next build may bring must not stick.
       if (response instanceof Response && response.ok) response.headers.set("cache-control", ASSET_CACHE);
