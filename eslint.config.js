@@ -3,6 +3,7 @@
 import { readdirSync } from "node:fs";
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+import reactHooks from "eslint-plugin-react-hooks";
 
 // The core's modules are the folders of packages/server/src. A module's index.ts is its public
 // face: a src file imports another module only through it (tests may import internals by path).
@@ -16,7 +17,7 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ["**/*.ts"],
+    files: ["**/*.ts", "**/*.tsx"],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
@@ -44,6 +45,8 @@ export default tseslint.config(
       ],
     },
   },
+  // The web UI: hooks called in the same order every render, with the dependencies they read.
+  { files: ["packages/web/**/*.tsx", "packages/web/**/*.ts"], ...reactHooks.configs.flat.recommended },
   {
     files: ["**/*.js"],
     languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly" } },

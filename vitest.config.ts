@@ -2,7 +2,8 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["packages/*/test/**/*.test.ts"],
+    // .tsx: the web UI's component tests, each naming its DOM environment in a docblock.
+    include: ["packages/*/test/**/*.test.{ts,tsx}"],
     // One PostgreSQL for the whole run; each test file clones its own database from a migrated template.
     globalSetup: ["packages/server/test/support/global-setup.ts"],
     // Fails a test file that leaves sockets, servers or timers behind.

@@ -32,7 +32,7 @@ describe("health endpoints", () => {
   it("GET /metrics exposes request durations by route pattern and status", async () => {
     const app = appWith(READY);
     await app.request("/healthz");
-    await app.request("/no/such/route");
+    await app.request("/api/v1/no/such/route");
     const body = await (await app.request("/metrics")).text();
     expect(body).toContain('vantage_http_request_duration_seconds_count{method="GET",route="/healthz",status="200"} 1');
     expect(body).toContain('route="unmatched",status="404"');

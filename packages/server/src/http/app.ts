@@ -1,5 +1,6 @@
-// The core's HTTP application: health, readiness, metrics, and the /api/v1 routes of each
-// module behind the admin token. Built once per instance, tested through app.request().
+// The core's HTTP application: health, readiness, metrics, the /api/v1 routes of each module
+// behind the admin token, and the web UI for every other GET. Built once per instance, tested
+// through app.request().
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { type AdminTokenVerifier, type ClientAddressOf, type FailureLimit, requireAdmin } from "../auth/index.ts";
@@ -9,6 +10,7 @@ import { allowedMethods } from "./allowed-methods.ts";
 import { errorResponse } from "./errors.ts";
 import { assignRequestId } from "./request-id.ts";
 import type { Metrics } from "./metrics.ts";
+import { createWebUi } from "./web-ui.ts";
 
 export interface Readiness {
   ready: boolean;
@@ -23,6 +25,8 @@ export interface AppDependencies {
   readiness: () => Promise<Readiness>;
   /** Identifies this core process in responses and logs. */
   instanceId: string;
+  /** The built web UI served at / (default: packages/web/dist). */
+  webRoot?: string;
   /** The JSON API: each module's routes by mount path (e.g. `/satellites`), all behind the admin token. */
   api?: {
     verifyAdmin: AdminTokenVerifier;
@@ -45,7 +49,11 @@ export function createApp(deps: AppDependencies): Hono {
   app.onError((error, c) => errorResponse(c, error, deps.logger));
   // No route for this method: a path that other methods answer is a 405 naming them.
   const methodsOf = allowedMethods(app);
+  const ui = createWebUi({ root: deps.webRoot, instanceId: deps.instanceId });
   app.notFound((c) => {
+    // A GET no route took may be a client route of the web UI: its index.html.
+    const page = ui.page(c);
+    if (page) return page;
     const allowed = methodsOf(c.req.path);
     if (allowed.length === 0 || allowed.includes(c.req.method)) return c.json(errorBody("not_found", `No route for ${c.req.method} ${c.req.path}`), 404);
     const message = `${c.req.method} is not allowed on ${c.req.path}; use ${allowed.join(", ")}.`;
@@ -78,13 +86,6 @@ export function createApp(deps: AppDependencies): Hono {
     return c.text(body, 200, { "content-type": deps.metrics.registry.contentType });
   });
 
-  app.get("/", (c) =>
-    c.html(
-      `<!doctype html><html><head><meta charset="utf-8"><title>Vantage</title></head><body>` +
-        `<h1>Vantage core is running</h1><p>Instance <code>${deps.instanceId}</code>.</p>` +
-        `<ul><li><a href="/healthz">/healthz</a> — alive</li><li><a href="/readyz">/readyz</a> — database reachable and migrated</li>` +
-        `<li><a href="/metrics">/metrics</a> — Prometheus metrics</li></ul></body></html>`,
-    ),
-  );
+  app.use("/assets/*", ui.assets);
   return app;
 }

@@ -1,0 +1,223 @@
+// The typed API client: every call the UI makes to /api/v1, over fetch, with the auth module's
+// headers. One file on purpose: once the core publishes its OpenAPI document (issue #13), a
+// client generated from it replaces this one. Until then the response types mirror the
+// core's views (a type test checks them against the server's own types).
+import type { AutomationDefinition, ErrorCode, Issue, JsonValue } from "@vantage/protocol";
+import { authHeaders, signOut } from "../auth.ts";
+
+// --- Shapes the API answers --------------------------------------------------------------
+
+export type SatelliteStatus = "online" | "offline";
+export type SatelliteConnectionEvent = "connected" | "disconnected" | "heartbeat_lost";
+
+export interface Satellite {
+  id: string;
+  name: string;
+  region: string;
+  tags: string[];
+  /** Null: the core's default threshold applies. */
+  offlineThresholdMs: number | null;
+  effectiveOfflineThresholdMs: number;
+  status: SatelliteStatus;
+  lastSeenAt: string | null;
+  lastEvent: SatelliteConnectionEvent | null;
+  version: string | null;
+  capabilities: string[];
+  /** The core process holding its connection. */
+  instanceId: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface SatelliteInput {
+  name: string;
+  region: string;
+  tags?: string[];
+  offlineThresholdMs?: number;
+}
+
+/** A created satellite, with its token: the only time the API shows it. */
+export type CreatedSatellite = Satellite & { token: string };
+
+export type Automation = AutomationDefinition & { id: string; version: number; createdAt: string; updatedAt: string };
+
+export type RunStatus = "queued" | "pending" | "running" | "succeeded" | "failed" | "cancelled";
+export const ACTIVE_RUN_STATUSES: readonly RunStatus[] = ["queued", "pending", "running"];
+
+export interface Verdict {
+  path: string;
+  passed: boolean;
+}
+
+export interface Run {
+  id: string;
+  automationId: string;
+  automationVersion: number;
+  triggerId: string;
+  triggerEvent: string;
+  changeId: string | null;
+  contextKey: string | null;
+  status: RunStatus;
+  trigger: {
+    event: string;
+    triggerId: string;
+    payload: unknown;
+    forMs: number | null;
+    /** The entity change that fired it; null for a manual run. */
+    change: { changeId: string; seq: number; kind: string; id: string; occurredAt: string } | null;
+  };
+  verdicts: Verdict[];
+  error: string | null;
+  stopReason: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface Skip {
+  id: string;
+  automationId: string;
+  automationVersion: number;
+  triggerId: string;
+  triggerEvent: string;
+  changeId: string | null;
+  reason: string;
+  detail: Record<string, unknown>;
+  verdicts: Verdict[];
+  createdAt: string;
+}
+
+export interface Step {
+  path: string;
+  kind: string;
+  status: string;
+  input: JsonValue | null;
+  output: JsonValue | null;
+  error: string | null;
+  attempts: number;
+  dueAt: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+/** An event automations can trigger on, with its payload's JSON Schema. */
+export interface TriggerInfo {
+  id: string;
+  displayName: string;
+  description: string;
+  payloadSchema: unknown;
+}
+
+export type Validation = { valid: true; errors: []; events: string[] } | { valid: false; errors: Issue[] };
+
+// --- Errors ------------------------------------------------------------------------------
+
+/** An answer other than 2xx: the API's `{ error: { code, message, details } }`, or what we know. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode | "network" | "unexpected",
+    message: string,
+    /** Validation issues, each at its path (invalid_input and its kin). */
+    readonly issues: Issue[] = [],
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+async function toApiError(response: Response): Promise<ApiError> {
+  const body = (await response.json().catch(() => null)) as { error?: { code?: ErrorCode; message?: string; details?: { issues?: Issue[] } } } | null;
+  const error = body?.error;
+  if (!error?.code) return new ApiError(response.status, "unexpected", `The core answered ${response.status} ${response.statusText}.`);
+  return new ApiError(response.status, error.code, error.message ?? error.code, error.details?.issues ?? []);
+}
+
+// --- Transport ---------------------------------------------------------------------------
+
+interface RequestOptions {
+  method?: string;
+  /** Sent as JSON, unless `yaml` is set. */
+  json?: unknown;
+  /** Sent as-is with content-type application/yaml. */
+  yaml?: string;
+  query?: Record<string, string | number | undefined>;
+  /** Ask for YAML instead of JSON (answers as text). */
+  acceptYaml?: boolean;
+  signal?: AbortSignal;
+}
+
+const API = "/api/v1";
+
+async function request(path: string, options: RequestOptions = {}): Promise<Response> {
+  const headers: Record<string, string> = { ...authHeaders(), accept: options.acceptYaml ? "application/yaml" : "application/json" };
+  let body: string | undefined;
+  if (options.yaml !== undefined) {
+    headers["content-type"] = "application/yaml";
+    body = options.yaml;
+  } else if (options.json !== undefined) {
+    headers["content-type"] = "application/json";
+    body = JSON.stringify(options.json);
+  }
+  const query = Object.entries(options.query ?? {}).filter((entry): entry is [string, string | number] => entry[1] !== undefined);
+  const search = query.length > 0 ? `?${new URLSearchParams(query.map(([key, value]) => [key, String(value)]))}` : "";
+  let response: Response;
+  try {
+    response = await fetch(`${API}${path}${search}`, { method: options.method ?? "GET", headers, body, signal: options.signal });
+  } catch (error) {
+    if ((error as Error).name === "AbortError") throw error;
+    throw new ApiError(0, "network", "The core cannot be reached; check that it is running.");
+  }
+  if (response.ok) return response;
+  // The token is wrong or gone (rotated, core reset): back to Login.
+  if (response.status === 401) signOut();
+  throw await toApiError(response);
+}
+
+const json = async <T>(path: string, options?: RequestOptions): Promise<T> => (await request(path, options)).json() as Promise<T>;
+const none = async (path: string, options?: RequestOptions): Promise<void> => void (await request(path, options));
+const id = (value: string): string => encodeURIComponent(value);
+
+// --- Endpoints ---------------------------------------------------------------------------
+
+export const api = {
+  /** Checks a token without keeping it: any authenticated read answers 200. */
+  async verifyToken(token: string): Promise<boolean> {
+    const response = await fetch(`${API}/satellites?limit=1`, { headers: { authorization: `Bearer ${token}`, accept: "application/json" } });
+    if (response.ok) return true;
+    if (response.status === 401) return false;
+    throw await toApiError(response);
+  },
+
+  satellites: {
+    list: (signal?: AbortSignal) => json<{ satellites: Satellite[]; next: string | null }>("/satellites", { query: { limit: 1000 }, signal }),
+    get: (satelliteId: string, signal?: AbortSignal) => json<Satellite>(`/satellites/${id(satelliteId)}`, { signal }),
+    create: (input: SatelliteInput) => json<CreatedSatellite>("/satellites", { method: "POST", json: input }),
+    update: (satelliteId: string, patch: Partial<SatelliteInput> & { offlineThresholdMs?: number | null }) =>
+      json<Satellite>(`/satellites/${id(satelliteId)}`, { method: "PATCH", json: patch }),
+    rotateToken: (satelliteId: string) => json<{ id: string; token: string }>(`/satellites/${id(satelliteId)}/rotate-token`, { method: "POST" }),
+    remove: (satelliteId: string) => none(`/satellites/${id(satelliteId)}`, { method: "DELETE" }),
+  },
+
+  triggers: {
+    list: (signal?: AbortSignal) => json<{ triggers: TriggerInfo[] }>("/triggers", { signal }),
+  },
+
+  automations: {
+    list: (signal?: AbortSignal) => json<{ automations: Automation[] }>("/automations", { signal }),
+    get: (automationId: string, signal?: AbortSignal) => json<Automation>(`/automations/${id(automationId)}`, { signal }),
+    /** The stored definition as YAML, ready to edit and PUT back (secrets `<redacted>`). */
+    getYaml: async (automationId: string, signal?: AbortSignal) => (await request(`/automations/${id(automationId)}`, { acceptYaml: true, signal })).text(),
+    validate: (yaml: string) => json<Validation>("/automations/validate", { method: "POST", yaml }),
+    create: (yaml: string) => json<Automation>("/automations", { method: "POST", yaml }),
+    replace: (automationId: string, yaml: string) => json<Automation>(`/automations/${id(automationId)}`, { method: "PUT", yaml }),
+    setEnabled: (automationId: string, enabled: boolean) => json<Automation>(`/automations/${id(automationId)}/${enabled ? "enable" : "disable"}`, { method: "POST" }),
+    remove: (automationId: string) => none(`/automations/${id(automationId)}`, { method: "DELETE" }),
+    runs: (automationId: string, signal?: AbortSignal) => json<{ runs: Run[]; next: string | null }>(`/automations/${id(automationId)}/runs`, { signal }),
+    skips: (automationId: string, signal?: AbortSignal) => json<{ skips: Skip[]; next: string | null }>(`/automations/${id(automationId)}/skips`, { signal }),
+    run: (automationId: string, runId: string, signal?: AbortSignal) => json<{ run: Run; steps: Step[] }>(`/automations/${id(automationId)}/runs/${id(runId)}`, { signal }),
+    startRun: (automationId: string, payload?: Record<string, JsonValue>) =>
+      json<{ run: Run }>(`/automations/${id(automationId)}/run`, { method: "POST", json: payload === undefined ? {} : { payload } }),
+    cancelRun: (automationId: string, runId: string) => json<{ run: Run }>(`/automations/${id(automationId)}/runs/${id(runId)}/cancel`, { method: "POST" }),
+  },
+};

@@ -1,0 +1,99 @@
+// The YAML editor of an automation: the text is sent as application/yaml as written, checked
+// by the core's validate endpoint, and each problem shown at its path. Ctrl/⌘+Enter saves.
+import { useMutation, useQuery } from "@tanstack/react-query";
+import { type KeyboardEvent, useId, useState } from "react";
+import { type Automation, api, type Validation } from "../../api/client.ts";
+import { ErrorMessage } from "../../ui/components.tsx";
+
+export const NEW_AUTOMATION_YAML = `name: log when a satellite disconnects
+triggers:
+  - event: satellite.disconnected
+actions:
+  - log:
+      message: "{{ trigger.payload.name }} disconnected"
+mode: single
+`;
+
+export interface AutomationEditorProps {
+  initialYaml: string;
+  /** Creates or replaces; its answer is the saved automation. */
+  save: (yaml: string) => Promise<Automation>;
+  onSaved: (automation: Automation) => void;
+  saveLabel: string;
+}
+
+export function AutomationEditor({ initialYaml, save, onSaved, saveLabel }: AutomationEditorProps) {
+  const [yaml, setYaml] = useState(initialYaml);
+  const [validation, setValidation] = useState<Validation | null>(null);
+  const editorId = useId();
+  const saving = useMutation({ mutationFn: () => save(yaml), onSuccess: onSaved });
+  const validating = useMutation({ mutationFn: () => api.automations.validate(yaml), onSuccess: setValidation });
+  const triggers = useQuery({ queryKey: ["triggers"], queryFn: ({ signal }) => api.triggers.list(signal), staleTime: Infinity });
+
+  const edit = (text: string) => {
+    setYaml(text);
+    // What was said about the old text no longer holds.
+    setValidation(null);
+    if (saving.error) saving.reset();
+  };
+  const onKeyDown = (event: KeyboardEvent) => {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      saving.mutate();
+    }
+  };
+
+  return (
+    <div className="card">
+      <label htmlFor={editorId} className="muted" style={{ display: "block", marginBottom: 6 }}>
+        Definition (YAML)
+      </label>
+      <textarea id={editorId} className="code" value={yaml} onChange={(event) => edit(event.target.value)} onKeyDown={onKeyDown} spellCheck={false} autoCapitalize="off" autoCorrect="off" aria-describedby={`${editorId}-help`} />
+      <p id={`${editorId}-help`} className="muted" style={{ fontSize: 13, margin: "6px 0 0" }}>
+        Ctrl/⌘+Enter saves. Webhook secrets show as <code>&lt;redacted&gt;</code>; leave them so to keep the stored ones.
+      </p>
+      {validation?.valid ? (
+        <div className="success-box" role="status">
+          Valid. It listens to <code>{validation.events.join(", ")}</code>.
+        </div>
+      ) : null}
+      {validation && !validation.valid ? (
+        <div className="error-box" role="alert">
+          Not valid:
+          <ul aria-label="Problems">
+            {validation.errors.map((issue, index) => (
+              <li key={index}>
+                <code>{issue.path || "(top level)"}</code> {issue.message}
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+      <ErrorMessage error={saving.error} title="Not saved" />
+      <ErrorMessage error={validating.error} title="Could not validate" />
+      <div className="actions" style={{ marginTop: 12 }}>
+        <button type="button" className="primary" onClick={() => saving.mutate()} disabled={saving.isPending}>
+          {saving.isPending ? "Saving…" : saveLabel}
+        </button>
+        <button type="button" onClick={() => validating.mutate()} disabled={validating.isPending}>
+          Validate
+        </button>
+      </div>
+      {triggers.data ? (
+        <details style={{ marginTop: 16 }}>
+          <summary>Trigger events on this core ({triggers.data.triggers.length})</summary>
+          <dl className="facts" style={{ marginTop: 8 }}>
+            {triggers.data.triggers.map((trigger) => (
+              <div key={trigger.id} style={{ display: "contents" }}>
+                <dt>
+                  <code>{trigger.id}</code>
+                </dt>
+                <dd>{trigger.description}</dd>
+              </div>
+            ))}
+          </dl>
+        </details>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,16 @@
+// A satellite token shown the one time the API answers it, with the command that starts the
+// satellite. Closing it loses the token for good: only a rotation makes another.
+import { CopyableText } from "../../ui/components.tsx";
+import { satelliteStartCommand } from "./start-command.ts";
+
+export function NewToken({ satelliteId, name, token, onDone }: { satelliteId: string; name: string; token: string; onDone: () => void }) {
+  return (
+    <div className="success-box" role="status">
+      <strong>Token for {name}</strong> — shown only now; copy it before closing.
+      <CopyableText text={token} label="Token" />
+      <p className="muted" style={{ margin: "8px 0 0" }}>Start the satellite where it should run (Node.js ≥ 20.19, this repository installed):</p>
+      <CopyableText text={satelliteStartCommand(window.location.href, satelliteId, token)} label="Start command" />
+      <button type="button" onClick={onDone}>I have copied it</button>
+    </div>
+  );
+}

@@ -1,0 +1,109 @@
+// One satellite: what the core knows of it, rotating its token (the new one shown once, the
+// old connection closed) and deleting it. Connection history and its checks need APIs that
+// do not exist yet (issue #13's history, the checks API) and say so.
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { Link, useNavigate } from "@tanstack/react-router";
+import { useState } from "react";
+import { api } from "../../api/client.ts";
+import { ErrorMessage, Loading, PageHead, TimeAgo } from "../../ui/components.tsx";
+import { formatExact } from "../../ui/time.ts";
+import { NewToken } from "./new-token.tsx";
+import { SatelliteStatus } from "./satellite-status.tsx";
+
+export function SatelliteDetail({ satelliteId }: { satelliteId: string }) {
+  const queryClient = useQueryClient();
+  const navigate = useNavigate();
+  const satellite = useQuery({ queryKey: ["satellites", "one", satelliteId], queryFn: ({ signal }) => api.satellites.get(satelliteId, signal) });
+  const [token, setToken] = useState<string | null>(null);
+  const rotate = useMutation({
+    mutationFn: () => api.satellites.rotateToken(satelliteId),
+    onSuccess: async (rotated) => {
+      setToken(rotated.token);
+      await queryClient.invalidateQueries({ queryKey: ["satellites"] });
+    },
+  });
+  const remove = useMutation({
+    mutationFn: () => api.satellites.remove(satelliteId),
+    onSuccess: async () => {
+      queryClient.removeQueries({ queryKey: ["satellites", "one", satelliteId] });
+      await queryClient.invalidateQueries({ queryKey: ["satellites"] });
+      await navigate({ to: "/satellites" });
+    },
+  });
+
+  if (satellite.isPending) return <Loading what="the satellite" />;
+  if (satellite.error) {
+    return (
+      <>
+        <p>
+          <Link to="/satellites">← Satellites</Link>
+        </p>
+        <ErrorMessage error={satellite.error} title="Could not load the satellite" />
+      </>
+    );
+  }
+  const s = satellite.data;
+  const confirmRotate = () => {
+    if (window.confirm(`Rotate the token of ${s.name}? Its current connection is closed and the old token stops working at once.`)) rotate.mutate();
+  };
+  const confirmDelete = () => {
+    if (window.confirm(`Delete ${s.name}? Its connection is closed and its token stops working.`)) remove.mutate();
+  };
+
+  return (
+    <>
+      <p>
+        <Link to="/satellites">← Satellites</Link>
+      </p>
+      <PageHead
+        title={
+          <>
+            {s.name} <SatelliteStatus satellite={s} />
+          </>
+        }
+        sub={`Region ${s.region}`}
+        actions={
+          <>
+            <button type="button" onClick={confirmRotate} disabled={rotate.isPending}>
+              Rotate token
+            </button>
+            <button type="button" className="danger" onClick={confirmDelete} disabled={remove.isPending}>
+              Delete
+            </button>
+          </>
+        }
+      />
+      {token ? <NewToken satelliteId={s.id} name={s.name} token={token} onDone={() => setToken(null)} /> : null}
+      <ErrorMessage error={rotate.error} title="Token not rotated" />
+      <ErrorMessage error={remove.error} title="Not deleted" />
+      <div className="card">
+        <dl className="facts">
+          <dt>Id</dt>
+          <dd>
+            <code>{s.id}</code>
+          </dd>
+          <dt>Last seen</dt>
+          <dd>{s.lastSeenAt === null && s.lastEvent !== null ? "not since it went offline" : <TimeAgo at={s.lastSeenAt} />}</dd>
+          <dt>Last connection event</dt>
+          <dd>{s.lastEvent ?? "none yet"}</dd>
+          <dt>Version</dt>
+          <dd>{s.version ?? "—"}</dd>
+          <dt>Capabilities</dt>
+          <dd>{s.capabilities.length > 0 ? s.capabilities.join(", ") : "—"}</dd>
+          <dt>Tags</dt>
+          <dd>{s.tags.length > 0 ? s.tags.join(", ") : "—"}</dd>
+          <dt>Offline after</dt>
+          <dd>
+            {Math.round(s.effectiveOfflineThresholdMs / 1000)} s without a heartbeat{s.offlineThresholdMs === null ? " (default)" : ""}
+          </dd>
+          <dt>Held by core</dt>
+          <dd>{s.instanceId ? <code>{s.instanceId}</code> : "—"}</dd>
+          <dt>Registered</dt>
+          <dd>{formatExact(s.createdAt)}</dd>
+        </dl>
+      </div>
+      <h2>Connection history and checks</h2>
+      <div className="notice">Not available yet: the connection history needs the entity history API (issue #13), and the checks a satellite runs need the checks API.</div>
+    </>
+  );
+}

@@ -1,0 +1,99 @@
+// Every screen's URL. Signed-in screens sit under one layout route that sends a visitor
+// without a token to Login (and back to where they were going afterwards).
+import { createRootRoute, createRoute, createRouter, Outlet, redirect } from "@tanstack/react-router";
+import { AppShell } from "./app-shell.tsx";
+import { isSignedIn } from "./auth.ts";
+import { AutomationDetail } from "./features/automations/automation-detail.tsx";
+import { AutomationsPage } from "./features/automations/automations-page.tsx";
+import { NewAutomation } from "./features/automations/new-automation.tsx";
+import { RunTrace } from "./features/automations/run-trace.tsx";
+import { LoginPage } from "./features/login/login-page.tsx";
+import { OverviewPage } from "./features/pending/overview-page.tsx";
+import { PendingPage } from "./features/pending/pending-page.tsx";
+import { SatelliteDetail } from "./features/satellites/satellite-detail.tsx";
+import { SatellitesPage } from "./features/satellites/satellites-page.tsx";
+
+const rootRoute = createRootRoute({ component: Outlet, notFoundComponent: () => <PendingPage title="Not found" why="there is no page at this address." /> });
+
+const loginRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: "/login",
+  validateSearch: (search: Record<string, unknown>): { redirect?: string } => (typeof search.redirect === "string" ? { redirect: search.redirect } : {}),
+  component: function Login() {
+    const { redirect: target } = loginRoute.useSearch();
+    return <LoginPage redirect={target} />;
+  },
+});
+
+const appRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  id: "app",
+  beforeLoad: ({ location }) => {
+    if (!isSignedIn()) throw redirect({ to: "/login", search: { redirect: location.href } });
+  },
+  component: AppShell,
+});
+
+// Written out one by one: TanStack Router types every link from each route's literal path.
+const overviewRoute = createRoute({ getParentRoute: () => appRoute, path: "/", component: OverviewPage });
+const checksRoute = createRoute({ getParentRoute: () => appRoute, path: "/checks", component: () => <PendingPage title="Checks" why="this screen needs the checks API, which this core does not serve yet." /> });
+const satellitesRoute = createRoute({ getParentRoute: () => appRoute, path: "/satellites", component: SatellitesPage });
+const automationsRoute = createRoute({ getParentRoute: () => appRoute, path: "/automations", component: AutomationsPage });
+const newAutomationRoute = createRoute({ getParentRoute: () => appRoute, path: "/automations/new", component: NewAutomation });
+const notificationsRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "/notifications",
+  component: () => <PendingPage title="Notifications" why="the channels API exists (/api/v1/notification-channels); its screen comes in the next slice of the UI." />,
+});
+const settingsRoute = createRoute({ getParentRoute: () => appRoute, path: "/settings", component: () => <PendingPage title="Settings" why="this screen needs users and API tokens (issue #13), which this core does not serve yet." /> });
+
+const satelliteRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "/satellites/$satelliteId",
+  component: function Satellite() {
+    const { satelliteId } = satelliteRoute.useParams();
+    return <SatelliteDetail key={satelliteId} satelliteId={satelliteId} />;
+  },
+});
+
+const automationRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "/automations/$automationId",
+  component: function Automation() {
+    const { automationId } = automationRoute.useParams();
+    return <AutomationDetail key={automationId} automationId={automationId} />;
+  },
+});
+
+const runRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "/automations/$automationId/runs/$runId",
+  component: function Run() {
+    const { automationId, runId } = runRoute.useParams();
+    return <RunTrace key={runId} automationId={automationId} runId={runId} />;
+  },
+});
+
+const routeTree = rootRoute.addChildren([
+  loginRoute,
+  appRoute.addChildren([
+    overviewRoute,
+    checksRoute,
+    satellitesRoute,
+    satelliteRoute,
+    automationsRoute,
+    newAutomationRoute,
+    automationRoute,
+    runRoute,
+    notificationsRoute,
+    settingsRoute,
+  ]),
+]);
+
+export const router = createRouter({ routeTree, defaultPreload: "intent", scrollRestoration: true });
+
+declare module "@tanstack/react-router" {
+  interface Register {
+    router: typeof router;
+  }
+}

@@ -1,0 +1,23 @@
+// The UI's response types (src/api/client.ts) are the core's own views: a field renamed or
+// added on either side fails `npm run typecheck` here, until a client generated from the
+// OpenAPI document (issue #13) makes this file unnecessary.
+import { describe, expectTypeOf, it } from "vitest";
+import type { AutomationView } from "../../server/src/automations/definitions/automation-store.ts";
+import type { RunView, SkipView } from "../../server/src/automations/runs/automation-runs.ts";
+import type { StepView } from "../../server/src/automations/runs/run-records.ts";
+import type { TriggerInfo as ServerTriggerInfo } from "../../server/src/automations/triggers/trigger-registry.ts";
+import type { SatelliteView } from "../../server/src/satellites/registry/registry.ts";
+import type { Automation, Run, Satellite, Skip, Step, TriggerInfo } from "../src/api/client.ts";
+
+describe("the client's response types", () => {
+  it("are the core's views of satellites, automations, runs, skips, steps and triggers", () => {
+    expectTypeOf<Satellite>().toEqualTypeOf<SatelliteView>();
+    expectTypeOf<Automation>().toEqualTypeOf<AutomationView>();
+    expectTypeOf<AutomationView>().toExtend<Automation>();
+    expectTypeOf<RunView>().toExtend<Run>();
+    expectTypeOf<Run>().toExtend<RunView>();
+    expectTypeOf<SkipView>().toExtend<Skip>();
+    expectTypeOf<StepView>().toExtend<Step>();
+    expectTypeOf<ServerTriggerInfo>().toExtend<TriggerInfo>();
+  });
+});

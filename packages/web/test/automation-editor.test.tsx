@@ -1,0 +1,110 @@
+// @vitest-environment happy-dom
+// The automation YAML editor against a stubbed API: it sends the text as written with
+// content-type application/yaml, shows each validation problem at its path, and a 401 on
+// any call ends the session (back to Login).
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { api, ApiError } from "../src/api/client.ts";
+import { isSignedIn, onSignedOut, signIn } from "../src/auth.ts";
+import { AutomationEditor } from "../src/features/automations/automation-editor.tsx";
+
+interface Call {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  body: string | undefined;
+}
+let calls: Call[] = [];
+
+function stubApi(answer: (call: Call) => { status: number; body: unknown }) {
+  calls = [];
+  vi.stubGlobal("fetch", async (url: string, init: RequestInit = {}) => {
+    const call = { url, method: init.method ?? "GET", headers: init.headers as Record<string, string>, body: init.body as string | undefined };
+    calls.push(call);
+    const { status, body } = answer(call);
+    return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+  });
+}
+
+const TRIGGERS = { status: 200, body: { triggers: [{ id: "satellite.disconnected", displayName: "Satellite disconnected", description: "A satellite's connection closed.", payloadSchema: {} }] } };
+
+function renderEditor(save = vi.fn(async (yaml: string) => api.automations.create(yaml))) {
+  const onSaved = vi.fn();
+  const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+  render(
+    <QueryClientProvider client={client}>
+      <AutomationEditor initialYaml={"name: first\n"} save={save} onSaved={onSaved} saveLabel="Create" />
+    </QueryClientProvider>,
+  );
+  return { onSaved, save };
+}
+
+beforeEach(() => signIn("admin-token"));
+afterEach(() => {
+  cleanup();
+  vi.unstubAllGlobals();
+  sessionStorage.clear();
+});
+
+describe("the automation editor", () => {
+  it("shows each problem the core found at its path", async () => {
+    stubApi((call) =>
+      call.url.endsWith("/validate")
+        ? { status: 200, body: { valid: false, errors: [{ path: "triggers", message: "an automation needs at least one trigger" }, { path: "actions.0.log.message", message: "Required" }] } }
+        : TRIGGERS,
+    );
+    renderEditor();
+    fireEvent.click(screen.getByRole("button", { name: "Validate" }));
+    const problems = await screen.findByRole("list", { name: "Problems" });
+    expect(problems.textContent).toContain("triggers an automation needs at least one trigger");
+    expect(problems.textContent).toContain("actions.0.log.message Required");
+  });
+
+  it("posts the YAML exactly as typed, as application/yaml with the admin token", async () => {
+    const typed = "name: page ops\ntriggers:\n  - event: satellite.disconnected\nactions:\n  - log: { message: gone }  # why\n";
+    stubApi((call) => (call.url === "/api/v1/automations" && call.method === "POST" ? { status: 201, body: { id: "a1", name: "page ops" } } : TRIGGERS));
+    const { onSaved } = renderEditor();
+    fireEvent.change(screen.getByLabelText("Definition (YAML)"), { target: { value: typed } });
+    fireEvent.click(screen.getByRole("button", { name: "Create" }));
+    await waitFor(() => expect(onSaved).toHaveBeenCalled());
+    const post = calls.find((call) => call.method === "POST")!;
+    expect(post.body).toBe(typed);
+    expect(post.headers).toMatchObject({ "content-type": "application/yaml", authorization: "Bearer admin-token" });
+  });
+
+  it("shows a refused save with its problems, and clears it when the text changes", async () => {
+    stubApi((call) =>
+      call.method === "POST"
+        ? { status: 400, body: { error: { code: "invalid_automation", message: "Invalid automation: mode: Invalid option.", details: { issues: [{ path: "mode", message: 'Invalid option: expected one of "single"|"restart"|"queued"|"parallel"' }] } } } }
+        : TRIGGERS,
+    );
+    renderEditor();
+    fireEvent.click(screen.getByRole("button", { name: "Create" }));
+    const alert = await screen.findByRole("alert");
+    expect(alert.textContent).toContain("Not saved");
+    expect(alert.textContent).toContain("mode Invalid option");
+    fireEvent.change(screen.getByLabelText("Definition (YAML)"), { target: { value: "name: second\n" } });
+    await waitFor(() => expect(screen.queryByRole("alert")).toBeNull());
+  });
+});
+
+describe("the API client", () => {
+  it("ends the session on a 401, so the app returns to Login", async () => {
+    stubApi(() => ({ status: 401, body: { error: { code: "unauthorized", message: "The bearer token is not a valid admin token." } } }));
+    const signedOut = vi.fn();
+    const unsubscribe = onSignedOut(signedOut);
+    await expect(api.satellites.list()).rejects.toMatchObject({ status: 401, code: "unauthorized" });
+    expect(isSignedIn()).toBe(false);
+    expect(signedOut).toHaveBeenCalledTimes(1);
+    unsubscribe();
+  });
+
+  it("turns an error answer into an ApiError with the core's code, message and issues", async () => {
+    stubApi(() => ({ status: 400, body: { error: { code: "invalid_input", message: "Invalid input: name: must not be empty.", details: { issues: [{ path: "name", message: "must not be empty" }] } } } }));
+    const error = await api.satellites.create({ name: "", region: "eu" }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error).toMatchObject({ status: 400, code: "invalid_input", issues: [{ path: "name", message: "must not be empty" }] });
+    expect(isSignedIn()).toBe(true);
+  });
+});

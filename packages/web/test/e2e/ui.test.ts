@@ -1,0 +1,192 @@
+// The web UI end to end: Debian's Chromium (driven by playwright-core, never a downloaded
+// browser) against a real core on the embedded PostgreSQL, serving the UI built from this
+// source. Signs in with the admin token, registers a satellite and starts a real agent
+// in-process (it reads online after a reload), writes an automation in the YAML editor (its
+// problems shown at their paths first), sees it listed, runs it and edits it. Each screen is
+// saved as a screenshot under artifacts/web/ (gitignored) for people to look at.
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { EntityChanged } from "@vantage/protocol";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { build } from "vite";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { silentLogger } from "../../../server/src/log.ts";
+import { type Core, startCore } from "../../../server/src/main.ts";
+import { createTestDatabase } from "../../../server/test/support/database.ts";
+import { createSignal, waitFor } from "../../../server/test/support/instance.ts";
+import { loadSatelliteConfig } from "../../../satellite/src/config.ts";
+import { run } from "../../../satellite/src/main.ts";
+import { captureLogs } from "../../../satellite/test/support/capture-logs.ts";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const WEB_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const ARTIFACTS = fileURLToPath(new URL("../../../../artifacts/web/", import.meta.url));
+const ADMIN_TOKEN = "e2e-admin-token-0123456789abcdef";
+
+let core: Core;
+let dataDir: string;
+let browser: Browser;
+const changes: EntityChanged[] = [];
+const changed = createSignal();
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: install Debian's with 'apt-get install -y chromium' (.ci/run does), or set CHROMIUM_PATH.`);
+  // npm install builds the UI into the folder the core serves; build it here only where it is
+  // missing (after changing the UI, `npm run build`): rebuilding would empty that folder under
+  // other test files' cores running at the same time.
+  if (!existsSync(join(WEB_ROOT, "dist", "index.html"))) await build({ root: WEB_ROOT, configFile: join(WEB_ROOT, "vite.config.ts"), logLevel: "error" });
+  mkdirSync(ARTIFACTS, { recursive: true });
+  dataDir = mkdtempSync(join(os.tmpdir(), "vantage-e2e-"));
+  const database = await createTestDatabase();
+  core = await startCore({ host: "127.0.0.1", port: 0, databaseUrl: database.url, dataDir, adminToken: ADMIN_TOKEN, heartbeatIntervalMs: 500 }, silentLogger());
+  core.liveFeed.subscribe((change) => {
+    changes.push(change);
+    changed.emit();
+  });
+  // As root (CI) Chromium's sandbox cannot start; the page is our own UI.
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await core?.stop();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+const shoot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+
+describe("the web UI in Chromium", () => {
+  it("signs in, registers a satellite that turns online, and writes, lists and runs an automation", async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: "light" });
+    // Each wait is for something that does happen; a loaded CI machine may take a while.
+    context.setDefaultTimeout(60_000);
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on("pageerror", (error) => pageErrors.push(error.message));
+
+    // Signed out, any screen leads to Login, and back to that screen after signing in.
+    await page.goto(`${core.url}/satellites`);
+    await page.getByLabel("Admin token").waitFor();
+    expect(new URL(page.url()).pathname).toBe("/login");
+    await shoot(page, "01-login");
+    await page.getByLabel("Admin token").fill("not-the-admin-token");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByText("That is not the admin token of this core.").waitFor();
+    await page.getByLabel("Admin token").fill(ADMIN_TOKEN);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Satellites" }).waitFor();
+    expect(new URL(page.url()).pathname).toBe("/satellites");
+    // Keyboard first: the first Tab offers to skip the navigation, the next reach its links.
+    await page.locator("body").focus();
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Skip to content");
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Overview");
+
+    // Register a satellite: its token and start command are shown once.
+    await page.getByRole("button", { name: "New satellite" }).click();
+    await page.getByLabel("Name").fill("fra-1");
+    await page.getByLabel("Region").fill("eu-central");
+    await page.getByLabel("Tags (comma separated, optional)").fill("dmz, ipv6");
+    await page.getByRole("button", { name: "Create", exact: true }).click();
+    const token = (await page.getByLabel("Token", { exact: true }).textContent())!;
+    const command = (await page.getByLabel("Start command").textContent())!;
+    expect(token).toMatch(/^vsat_/);
+    expect(command).toContain(`VANTAGE_URL=${core.url}`);
+    expect(command).toContain(`VANTAGE_SATELLITE_TOKEN=${token}`);
+    expect(command).toContain("npx vantage satellite");
+    const satelliteId = /VANTAGE_SATELLITE_ID=(\S+)/.exec(command)![1]!;
+    await expect(page.getByRole("row", { name: /fra-1/ }).textContent()).resolves.toContain("never connected");
+    await shoot(page, "02-satellite-created");
+
+    // A real agent with those credentials: once the core has it online, a reload shows it so.
+    const stopper = new AbortController();
+    const agentConfig = loadSatelliteConfig({ VANTAGE_URL: core.url, VANTAGE_SATELLITE_ID: satelliteId, VANTAGE_SATELLITE_TOKEN: token });
+    const agent = run(agentConfig, { logger: captureLogs().logger, random: () => 0, signal: stopper.signal, stopOnSignals: [] });
+    try {
+      const online = () => changes.some((change) => change.id === satelliteId && (change.next as { status?: string } | null)?.status === "online");
+      await waitFor(online, changed.subscribe, 20_000, "the satellite online");
+      await page.getByRole("button", { name: "I have copied it" }).click();
+      await page.reload();
+      const row = page.getByRole("row", { name: /fra-1/ });
+      await row.getByText("online").waitFor();
+      expect(await row.textContent()).toContain("eu-central");
+      await shoot(page, "03-satellites-online");
+
+      await row.getByRole("link", { name: "fra-1" }).click();
+      await page.getByRole("heading", { name: /fra-1/ }).waitFor();
+      expect(await page.locator("dl.facts").textContent()).toContain("dmz, ipv6");
+      await shoot(page, "04-satellite-detail");
+    } finally {
+      stopper.abort();
+      expect(await agent).toEqual({ exitCode: 0, reason: "stopped" });
+    }
+
+    // An automation in the YAML editor: problems at their paths, then saved, listed and run.
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Automations" }).click();
+    await page.getByRole("link", { name: "New automation" }).click();
+    const editor = page.getByLabel("Definition (YAML)");
+    await editor.fill("name: broken\ntriggers: []\nactions:\n  - log: {}\n");
+    await page.getByRole("button", { name: "Validate" }).click();
+    const problems = page.getByRole("list", { name: "Problems" });
+    await problems.waitFor();
+    expect(await problems.textContent()).toContain("triggers");
+    expect(await problems.textContent()).toContain("actions.0.log");
+    await shoot(page, "05-automation-editor-problems");
+
+    await editor.fill("name: note disconnects\ndescription: Logs each satellite that disconnects.\ntriggers:\n  - event: satellite.disconnected\nactions:\n  - log:\n      message: \"{{ trigger.payload.name }} disconnected\"\n");
+    await page.getByRole("button", { name: "Create" }).click();
+    await page.getByRole("heading", { name: /note disconnects/ }).waitFor();
+    await page.getByRole("link", { name: "← Automations" }).click();
+    const listed = page.getByRole("row", { name: /note disconnects/ });
+    await listed.waitFor();
+    expect(await listed.textContent()).toContain("satellite.disconnected");
+    await shoot(page, "06-automations");
+
+    await listed.getByRole("link", { name: "note disconnects" }).click();
+    await page.getByRole("button", { name: "Run now" }).click();
+    await page.getByRole("list", { name: "Trace" }).waitFor();
+    expect(await page.getByRole("list", { name: "Trace" }).textContent()).toContain("manual");
+    await shoot(page, "07-run-trace");
+    await page.getByRole("link", { name: "← Automation" }).click();
+    await page.getByRole("tab", { name: "Definition" }).click();
+    const stored = await page.getByLabel("Definition (YAML)").inputValue();
+    expect(stored).toContain("name: note disconnects");
+    await shoot(page, "08-automation-definition");
+    // What the core answered, edited and saved back, is the next version.
+    await page.getByLabel("Definition (YAML)").fill(stored.replace("Logs each satellite that disconnects.", "Logs every disconnect."));
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByText("version 2").waitFor();
+    await page.getByText("Logs every disconnect.", { exact: true }).waitFor();
+
+    // The screens without an API say so; signing out returns to Login.
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Checks" }).click();
+    await page.getByText("Not available yet").waitFor();
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Overview" }).click();
+    await page.getByText("Satellites online").waitFor();
+    await shoot(page, "09-overview");
+
+    // The same screens on a phone, in the dark theme.
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: "dark", isMobile: true });
+    phone.setDefaultTimeout(60_000);
+    const phonePage = await phone.newPage();
+    await phonePage.goto(`${core.url}/login`);
+    await phonePage.getByLabel("Admin token").fill(ADMIN_TOKEN);
+    await phonePage.getByRole("button", { name: "Sign in" }).click();
+    await phonePage.getByText("Satellites online").waitFor();
+    await phonePage.goto(`${core.url}/satellites`);
+    await phonePage.getByRole("link", { name: "fra-1" }).waitFor();
+    await shoot(phonePage, "10-phone-dark-satellites");
+    await phonePage.goto(`${core.url}/automations`);
+    await phonePage.getByRole("link", { name: "note disconnects" }).waitFor();
+    await shoot(phonePage, "11-phone-dark-automations");
+    await phone.close();
+
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByLabel("Admin token").waitFor();
+    expect(pageErrors).toEqual([]);
+    await context.close();
+  }, 240_000);
+});
