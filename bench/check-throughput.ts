@@ -2,7 +2,8 @@
 // N http checks (inserted in one statement; the schedule's triggers give each a slot) against a
 // local target on 127.0.0.1, beside a bare loop making the same requests through the same
 // outbound client at the scheduler's concurrency, before and after it in the same run. Prints
-// results/s (stored rows), CPU per result, the scheduler's lag, and the load average by each.
+// results/s (stored rows) and those `up`, CPU per result, the scheduler's lag, and the load
+// average by each.
 import { type ChildProcess, spawn } from "node:child_process";
 import { loadavg } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -46,6 +47,8 @@ const progress = (phase: string) => process.stderr.write(`… ${phase} (load ${l
 interface Measured {
   path: string;
   perSecond: number;
+  /** Results that were `up` per second: an overloaded machine turns runs into timeouts. */
+  upPerSecond: number;
   cpuMsPerResult: number;
   cpuPercent: number;
   failed: number;
@@ -62,7 +65,7 @@ async function runBareLoop(url: string): Promise<Measured> {
   await stopChild(child);
   const { requests, failures, seconds, cpuSeconds } = report as { requests: number; failures: number; seconds: number; cpuSeconds: number };
   const done = requests + failures;
-  return { path: "bare loop (outbound client)", perSecond: done / seconds, cpuMsPerResult: (cpuSeconds * 1000) / done, cpuPercent: (cpuSeconds / seconds) * 100, failed: failures, load: loadAfter };
+  return { path: "bare loop (outbound client)", perSecond: done / seconds, upPerSecond: requests / seconds, cpuMsPerResult: (cpuSeconds * 1000) / done, cpuPercent: (cpuSeconds / seconds) * 100, failed: failures, load: loadAfter };
 }
 
 /** Sums of a counter or histogram series in a Prometheus text exposition, by name. */
@@ -113,15 +116,17 @@ async function runCore(databaseUrl: string, pool: pg.Pool, targetUrl: string): P
     const after = { results: await countResults(pool), cpu: sampleProcess(core.pid!), metrics: await metrics(url), at: performance.now() };
     const seconds = (after.at - before.at) / 1000;
     const results = after.results.total - before.results.total;
+    const failed = after.results.failed - before.results.failed;
     const cpuSeconds = after.cpu.cpuSeconds - before.cpu.cpuSeconds;
     const delta = (name: string) => (after.metrics.get(name) ?? 0) - (before.metrics.get(name) ?? 0);
     const lagMs = (delta("vantage_check_scheduler_lag_seconds_sum") / Math.max(1, delta("vantage_check_scheduler_lag_seconds_count"))) * 1000;
     return {
       path: "core process (scheduler → probe → ingest)",
       perSecond: results / seconds,
+      upPerSecond: (results - failed) / seconds,
       cpuMsPerResult: (cpuSeconds * 1000) / Math.max(1, results),
       cpuPercent: (cpuSeconds / seconds) * 100,
-      failed: after.results.failed - before.results.failed,
+      failed,
       load: load(),
       lagMs,
       offered: checkCount / intervalSeconds,
@@ -145,10 +150,13 @@ async function main() {
     progress("bare loop again");
     const bareAfter = await runBareLoop(targetUrl);
     const bare = (bareBefore.perSecond + bareAfter.perSecond) / 2;
+    const bareUp = (bareBefore.upPerSecond + bareAfter.upPerSecond) / 2;
     const row = (m: Measured) => ({
       path: m.path,
       "results/s": Math.round(m.perSecond),
       "vs bare": (m.perSecond / bare).toFixed(2),
+      "up/s": Math.round(m.upPerSecond),
+      "up vs bare": (m.upPerSecond / bareUp).toFixed(2),
       "CPU ms/result": m.cpuMsPerResult.toFixed(3),
       "CPU %": m.cpuPercent.toFixed(0),
       "not up": m.failed,
