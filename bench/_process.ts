@@ -22,13 +22,13 @@ export function sampleProcess(pid: number): ProcessSample {
 }
 
 /** Lines of a child's stdout, read one JSON object at a time. */
-export function jsonLines(child: ChildProcess): () => Promise<Record<string, number>> {
+export function jsonLines(child: ChildProcess): () => Promise<Record<string, unknown>> {
   const lines = createInterface({ input: child.stdout! });
   const iterator = lines[Symbol.asyncIterator]();
   return async () => {
     const next = await iterator.next();
     if (next.done) throw new Error(`process ${child.pid} ended before printing its report`);
-    return JSON.parse(next.value as string) as Record<string, number>;
+    return JSON.parse(next.value as string) as Record<string, unknown>;
   };
 }
 

@@ -52,6 +52,8 @@ interface Measured {
   cpuMsPerResult: number;
   cpuPercent: number;
   failed: number;
+  /** The not-up results by why: the outbound failure kind (bare) or the result's error code (core). */
+  why: Record<string, number>;
   load: string;
 }
 
@@ -63,9 +65,9 @@ async function runBareLoop(url: string): Promise<Measured> {
   const report = await jsonLines(child)();
   const loadAfter = load();
   await stopChild(child);
-  const { requests, failures, seconds, cpuSeconds } = report as { requests: number; failures: number; seconds: number; cpuSeconds: number };
+  const { requests, failures, seconds, cpuSeconds, failuresByKind } = report as { requests: number; failures: number; seconds: number; cpuSeconds: number; failuresByKind: Record<string, number> };
   const done = requests + failures;
-  return { path: "bare loop (outbound client)", perSecond: done / seconds, upPerSecond: requests / seconds, cpuMsPerResult: (cpuSeconds * 1000) / done, cpuPercent: (cpuSeconds / seconds) * 100, failed: failures, load: loadAfter };
+  return { path: "bare loop (outbound client)", perSecond: done / seconds, upPerSecond: requests / seconds, cpuMsPerResult: (cpuSeconds * 1000) / done, cpuPercent: (cpuSeconds / seconds) * 100, failed: failures, why: failuresByKind, load: loadAfter };
 }
 
 /** Sums of a counter or histogram series in a Prometheus text exposition, by name. */
@@ -80,9 +82,13 @@ async function metrics(url: string): Promise<Map<string, number>> {
   return sums;
 }
 
-async function countResults(pool: pg.Pool): Promise<{ total: number; failed: number }> {
-  const { rows } = await pool.query<{ total: number; failed: number }>("SELECT count(*)::int AS total, (count(*) FILTER (WHERE status <> 'up'))::int AS failed FROM check_results WHERE location = 'core'");
-  return rows[0]!;
+async function countResults(pool: pg.Pool): Promise<{ total: number; failed: number; why: Map<string, number> }> {
+  const { rows } = await pool.query<{ why: string | null; n: number }>(
+    "SELECT CASE WHEN status = 'up' THEN NULL ELSE status || ':' || coalesce(error_code, '-') END AS why, count(*)::int AS n FROM check_results WHERE location = 'core' GROUP BY 1",
+  );
+  const why = new Map(rows.filter((row) => row.why !== null).map((row): [string, number] => [row.why!, row.n]));
+  const failed = [...why.values()].reduce((a, b) => a + b, 0);
+  return { total: rows.reduce((sum, row) => sum + row.n, 0), failed, why };
 }
 
 async function runCore(databaseUrl: string, pool: pg.Pool, targetUrl: string): Promise<Measured & { lagMs: number; offered: number }> {
@@ -127,6 +133,7 @@ async function runCore(databaseUrl: string, pool: pg.Pool, targetUrl: string): P
       cpuMsPerResult: (cpuSeconds * 1000) / Math.max(1, results),
       cpuPercent: (cpuSeconds / seconds) * 100,
       failed,
+      why: Object.fromEntries([...after.results.why].map(([key, n]) => [key, n - (before.results.why.get(key) ?? 0)]).filter(([, n]) => Number(n) > 0)),
       load: load(),
       lagMs,
       offered: checkCount / intervalSeconds,
@@ -141,7 +148,7 @@ async function main() {
   const pool = new pg.Pool({ connectionString: database.url, max: 2 });
   const target = spawn(process.execPath, ["--import", "tsx", HTTP_TARGET], { stdio: ["ignore", "pipe", "inherit"] });
   try {
-    const { port } = await jsonLines(target)();
+    const { port } = (await jsonLines(target)()) as { port: number };
     const targetUrl = `http://127.0.0.1:${port}/health`;
     console.log(`check-throughput: ${checkCount} http checks every ${intervalSeconds} s on one core process, ${windowMs / 1000} s windows; bare loop at ${concurrency} in flight; ${database.describe}`);
     progress("bare loop");
@@ -163,6 +170,8 @@ async function main() {
       load: m.load,
     });
     console.log(table([row(bareBefore), row(core), row(bareAfter)]));
+    const whyOf = (m: Measured) => Object.entries(m.why).map(([key, n]) => `${key} ${n}`).join(", ") || "none";
+    console.log(`not up, by why: bare before: ${whyOf(bareBefore)}; core: ${whyOf(core)}; bare after: ${whyOf(bareAfter)}`);
     console.log(`core: offered ${Math.round(core.offered)} runs/s (checks / interval), mean scheduler lag (slot → start) ${core.lagMs.toFixed(1)} ms; "vs bare" is against the mean of both bare runs`);
   } finally {
     await stopChild(target);
