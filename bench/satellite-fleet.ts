@@ -3,10 +3,9 @@
 // connect rate, core CPU and RSS, database statements per second spent on heartbeats,
 // heartbeat_lost detection latency when 10 % of the fleet falls silent, and a reconnect
 // storm: every socket cut at once, timed until the whole fleet is online again.
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
@@ -16,6 +15,7 @@ import WebSocket from "ws";
 import { hashToken } from "../packages/server/src/auth/index.ts";
 import { findFreePort } from "../packages/server/src/storage/postgres/embedded-postgres.ts";
 import { openBenchDatabase, sampleDatabaseWaits, table } from "./_database.ts";
+import { sampleProcess, stopChild } from "./_process.ts";
 
 const { values } = parseArgs({
   options: {
@@ -40,25 +40,11 @@ const stormConcurrency = Number(values["storm-concurrency"]);
 
 const VANTAGE_BIN = fileURLToPath(new URL("../packages/server/bin/vantage.js", import.meta.url));
 const BARE_SERVER = fileURLToPath(new URL("./_bare-ws-server.ts", import.meta.url));
-const CLOCK_TICKS_PER_SECOND = 100;
 
 // One token for the whole fleet, stored as the registry stores every token (SHA-256): each
 // hello costs what it costs in production.
 const TOKEN = `vsat_${randomBytes(32).toString("base64url")}`;
 const TOKEN_HASH = hashToken(TOKEN);
-
-interface ProcessSample {
-  cpuSeconds: number;
-  rssBytes: number;
-}
-
-function sampleProcess(pid: number): ProcessSample {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-  const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return { cpuSeconds, rssBytes: Number(rss?.[1] ?? 0) * 1024 };
-}
 
 class SimulatedSatellite {
   socket!: WebSocket;
@@ -157,12 +143,6 @@ async function measureSteadyState(pid: number, ms: number): Promise<{ cpuPercent
   const last = sampleProcess(pid);
   const seconds = (performance.now() - started) / 1000;
   return { cpuPercent: ((last.cpuSeconds - first.cpuSeconds) / seconds) * 100, rssMb: peakRss / 1024 / 1024 };
-}
-
-function stopChild(child: ChildProcess): Promise<unknown> {
-  const exited = once(child, "exit");
-  child.kill("SIGTERM");
-  return exited;
 }
 
 async function runBaseline(ids: string[]) {

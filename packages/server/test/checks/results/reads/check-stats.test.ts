@@ -1,10 +1,10 @@
 // Proves stats read the right rollup level for a range and cap the series' points, compute
 // availability and percentiles from summed histograms, give the uptime bars of a page of
-// checks, and that both reads are primary-key ranges.
+// checks, and that both reads are primary-key ranges (a series one that never visits the heap).
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkStats, DEFAULT_RESULT_RETENTION, LATENCY_BUCKET_BOUNDS_MS, uptimeBars } from "../../../../src/checks/index.ts";
-import { barsLevel, MAX_SERIES_POINTS, seriesLevel, seriesStepMs } from "../../../../src/checks/results/reads/check-stats.ts";
+import { barsLevel, MAX_SERIES_POINTS, seriesLevel, seriesQuery, seriesStepMs } from "../../../../src/checks/results/reads/check-stats.ts";
 import { DAY_MS } from "../../../../src/checks/results/partitions.ts";
 import { createResultsDatabase, ingestContext } from "../../../support/checks/check-results.ts";
 
@@ -152,5 +152,26 @@ describe("query plans", () => {
     expect(series).toMatch(/(Index (Only )?Scan using|Bitmap Index Scan on) check_rollups_1m_20400609_pkey/);
     expect(series).toMatch(/Index Cond: \(\(check_id = /);
     expect(series).not.toMatch(/20400610/);
+  });
+
+  it("reads a check's series from the key alone, never from the heap pages its buckets lie on", async () => {
+    // Index-only scans need the visibility map that autovacuum keeps for settled partitions.
+    await pool.query("VACUUM check_rollups_1m, check_rollups_1h, check_rollups_1d");
+    const client = await pool.connect();
+    try {
+      // Left the choice between the key's two scans, the planner takes the one that skips the heap
+      // only when the key holds every column the series reads.
+      await client.query("BEGIN; SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off");
+      for (const range of [{ from: now - DAY_MS, to: now }, { from: now - 60 * DAY_MS, to: now }]) {
+        const { sql, params, level } = seriesQuery(checkA, range, read);
+        const { rows } = await client.query<{ "QUERY PLAN": string }>(`EXPLAIN ${sql}`, params);
+        const text = rows.map((row) => row["QUERY PLAN"]).join("\n");
+        expect(text).toMatch(new RegExp(`Index Only Scan using check_rollups_${level}_\\d+_pkey`));
+        expect(text).not.toMatch(/ Index Scan using/);
+      }
+      await client.query("ROLLBACK");
+    } finally {
+      client.release();
+    }
   });
 });

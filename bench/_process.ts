@@ -1,0 +1,40 @@
+// Helpers for benchmarks that measure another process: its CPU time and RSS read from /proc
+// (whatever runs inside it), a child's first JSON line, and a child stopped and awaited.
+import type { ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { readFileSync } from "node:fs";
+import { createInterface } from "node:readline";
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+export interface ProcessSample {
+  /** User + system CPU time so far. */
+  cpuSeconds: number;
+  rssBytes: number;
+}
+
+export function sampleProcess(pid: number): ProcessSample {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return { cpuSeconds, rssBytes: Number(rss?.[1] ?? 0) * 1024 };
+}
+
+/** Lines of a child's stdout, read one JSON object at a time. */
+export function jsonLines(child: ChildProcess): () => Promise<Record<string, unknown>> {
+  const lines = createInterface({ input: child.stdout! });
+  const iterator = lines[Symbol.asyncIterator]();
+  return async () => {
+    const next = await iterator.next();
+    if (next.done) throw new Error(`process ${child.pid} ended before printing its report`);
+    return JSON.parse(next.value as string) as Record<string, unknown>;
+  };
+}
+
+export function stopChild(child: ChildProcess): Promise<unknown> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  const exited = once(child, "exit");
+  child.kill("SIGTERM");
+  return exited;
+}

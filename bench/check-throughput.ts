@@ -1,0 +1,183 @@
+// HTTP checks per second on the core location: a real `vantage server` child process running
+// N http checks (inserted in one statement; the schedule's triggers give each a slot) against a
+// local target on 127.0.0.1, beside a bare loop making the same requests through the same
+// outbound client at the scheduler's concurrency, before and after it in the same run. Prints
+// results/s (stored rows) and those `up`, CPU per result, the scheduler's lag, and the load
+// average by each.
+import { type ChildProcess, spawn } from "node:child_process";
+import { loadavg } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { checkDefinitionSchema } from "@vantage/protocol";
+import pg from "pg";
+import { DEFAULT_CORE_CONCURRENCY } from "../packages/server/src/checks/scheduling/core-scheduler.ts";
+import { findFreePort } from "../packages/server/src/storage/postgres/embedded-postgres.ts";
+import { openBenchDatabase, table } from "./_database.ts";
+import { jsonLines, sampleProcess, stopChild } from "./_process.ts";
+
+const { values } = parseArgs({
+  options: {
+    // 30,000 checks every 10 s offer 3,000 runs/s: above the goal, so the core shows whether it keeps up.
+    checks: { type: "string", default: "30000" },
+    "interval-seconds": { type: "string", default: "10" },
+    "timeout-ms": { type: "string", default: "5000" },
+    /** The measured window, after one interval of warm-up (every check has had its first slot). */
+    seconds: { type: "string", default: "20" },
+    /** The bare loop's requests in flight; the core's scheduler runs at most DEFAULT_CORE_CONCURRENCY. */
+    concurrency: { type: "string", default: String(DEFAULT_CORE_CONCURRENCY) },
+    /** Writes a V8 CPU profile of the core process into this folder when it exits. */
+    "cpu-prof-dir": { type: "string" },
+  },
+});
+const checkCount = Number(values.checks);
+const intervalSeconds = Number(values["interval-seconds"]);
+const timeoutMs = Number(values["timeout-ms"]);
+const windowMs = Number(values.seconds) * 1000;
+const concurrency = Number(values.concurrency);
+
+const VANTAGE_BIN = fileURLToPath(new URL("../packages/server/bin/vantage.js", import.meta.url));
+const HTTP_TARGET = fileURLToPath(new URL("./_http-target.ts", import.meta.url));
+const BARE_LOOP = fileURLToPath(new URL("./_bare-check-loop.ts", import.meta.url));
+
+const load = () => loadavg()[0]!.toFixed(1);
+/** Where the run is, on stderr: a long run shows it is moving. */
+const progress = (phase: string) => process.stderr.write(`… ${phase} (load ${load()})\n`);
+
+interface Measured {
+  path: string;
+  perSecond: number;
+  /** Results that were `up` per second: an overloaded machine turns runs into timeouts. */
+  upPerSecond: number;
+  cpuMsPerResult: number;
+  cpuPercent: number;
+  failed: number;
+  /** The not-up results by why: the outbound failure kind (bare) or the result's error code (core). */
+  why: Record<string, number>;
+  load: string;
+}
+
+async function runBareLoop(url: string): Promise<Measured> {
+  const child = spawn(process.execPath, ["--import", "tsx", BARE_LOOP], {
+    env: { ...process.env, TARGET_URL: url, CONCURRENCY: String(concurrency), SECONDS: String(windowMs / 1000), TIMEOUT_MS: String(timeoutMs) },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const report = await jsonLines(child)();
+  const loadAfter = load();
+  await stopChild(child);
+  const { requests, failures, seconds, cpuSeconds, failuresByKind } = report as { requests: number; failures: number; seconds: number; cpuSeconds: number; failuresByKind: Record<string, number> };
+  const done = requests + failures;
+  return { path: "bare loop (outbound client)", perSecond: done / seconds, upPerSecond: requests / seconds, cpuMsPerResult: (cpuSeconds * 1000) / done, cpuPercent: (cpuSeconds / seconds) * 100, failed: failures, why: failuresByKind, load: loadAfter };
+}
+
+/** Sums of a counter or histogram series in a Prometheus text exposition, by name. */
+async function metrics(url: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const sums = new Map<string, number>();
+  for (const line of text.split("\n")) {
+    if (line.startsWith("#") || line === "") continue;
+    const name = line.slice(0, line.search(/[{ ]/));
+    sums.set(name, (sums.get(name) ?? 0) + Number(line.split(" ").at(-1)));
+  }
+  return sums;
+}
+
+async function countResults(pool: pg.Pool): Promise<{ total: number; failed: number; why: Map<string, number> }> {
+  const { rows } = await pool.query<{ why: string | null; n: number }>(
+    "SELECT CASE WHEN status = 'up' THEN NULL ELSE status || ':' || coalesce(error_code, '-') END AS why, count(*)::int AS n FROM check_results WHERE location = 'core' GROUP BY 1",
+  );
+  const why = new Map(rows.filter((row) => row.why !== null).map((row): [string, number] => [row.why!, row.n]));
+  const failed = [...why.values()].reduce((a, b) => a + b, 0);
+  return { total: rows.reduce((sum, row) => sum + row.n, 0), failed, why };
+}
+
+async function runCore(databaseUrl: string, pool: pg.Pool, targetUrl: string): Promise<Measured & { lagMs: number; offered: number }> {
+  const port = await findFreePort();
+  const profile = values["cpu-prof-dir"] ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof-dir"]}`] : [];
+  const core: ChildProcess = spawn(process.execPath, [...profile, VANTAGE_BIN, "server", "--port", String(port), "--log-format", "json", "--log-level", "warn"], {
+    env: { ...process.env, DATABASE_URL: databaseUrl },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    for (let ready = false; !ready; ) {
+      ready = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+      if (!ready) await sleep(200);
+    }
+    // One statement: the schedule's triggers give every check a slot at a random offset within its interval.
+    const definition = checkDefinitionSchema.parse({ name: "bench", type: "http", url: targetUrl, intervalSeconds, timeoutMs });
+    const inserted = performance.now();
+    await pool.query(
+      `INSERT INTO checks (name, type, enabled, interval_seconds, timeout_ms, labels, run_on_core, run_on_satellites, definition)
+       SELECT 'bench-' || g, 'http', true, $2, $3, '{}', true, NULL, jsonb_set($1::jsonb, '{name}', to_jsonb('bench-' || g))
+       FROM generate_series(1, $4) AS g`,
+      [JSON.stringify(definition), intervalSeconds, timeoutMs, checkCount],
+    );
+    progress(`core: ${checkCount} checks inserted in ${((performance.now() - inserted) / 1000).toFixed(1)} s; one interval of warm-up`);
+    await sleep(intervalSeconds * 1000 + 2_000);
+
+    progress("core: measuring");
+    const before = { results: await countResults(pool), cpu: sampleProcess(core.pid!), metrics: await metrics(url), at: performance.now() };
+    await sleep(windowMs);
+    const after = { results: await countResults(pool), cpu: sampleProcess(core.pid!), metrics: await metrics(url), at: performance.now() };
+    const seconds = (after.at - before.at) / 1000;
+    const results = after.results.total - before.results.total;
+    const failed = after.results.failed - before.results.failed;
+    const cpuSeconds = after.cpu.cpuSeconds - before.cpu.cpuSeconds;
+    const delta = (name: string) => (after.metrics.get(name) ?? 0) - (before.metrics.get(name) ?? 0);
+    const lagMs = (delta("vantage_check_scheduler_lag_seconds_sum") / Math.max(1, delta("vantage_check_scheduler_lag_seconds_count"))) * 1000;
+    return {
+      path: "core process (scheduler → probe → ingest)",
+      perSecond: results / seconds,
+      upPerSecond: (results - failed) / seconds,
+      cpuMsPerResult: (cpuSeconds * 1000) / Math.max(1, results),
+      cpuPercent: (cpuSeconds / seconds) * 100,
+      failed,
+      why: Object.fromEntries([...after.results.why].map(([key, n]) => [key, n - (before.results.why.get(key) ?? 0)]).filter(([, n]) => Number(n) > 0)),
+      load: load(),
+      lagMs,
+      offered: checkCount / intervalSeconds,
+    };
+  } finally {
+    await stopChild(core);
+  }
+}
+
+async function main() {
+  const database = await openBenchDatabase();
+  const pool = new pg.Pool({ connectionString: database.url, max: 2 });
+  const target = spawn(process.execPath, ["--import", "tsx", HTTP_TARGET], { stdio: ["ignore", "pipe", "inherit"] });
+  try {
+    const { port } = (await jsonLines(target)()) as { port: number };
+    const targetUrl = `http://127.0.0.1:${port}/health`;
+    console.log(`check-throughput: ${checkCount} http checks every ${intervalSeconds} s on one core process, ${windowMs / 1000} s windows; bare loop at ${concurrency} in flight; ${database.describe}`);
+    progress("bare loop");
+    const bareBefore = await runBareLoop(targetUrl);
+    const core = await runCore(database.url, pool, targetUrl);
+    progress("bare loop again");
+    const bareAfter = await runBareLoop(targetUrl);
+    const bare = (bareBefore.perSecond + bareAfter.perSecond) / 2;
+    const bareUp = (bareBefore.upPerSecond + bareAfter.upPerSecond) / 2;
+    const row = (m: Measured) => ({
+      path: m.path,
+      "results/s": Math.round(m.perSecond),
+      "vs bare": (m.perSecond / bare).toFixed(2),
+      "up/s": Math.round(m.upPerSecond),
+      "up vs bare": (m.upPerSecond / bareUp).toFixed(2),
+      "CPU ms/result": m.cpuMsPerResult.toFixed(3),
+      "CPU %": m.cpuPercent.toFixed(0),
+      "not up": m.failed,
+      load: m.load,
+    });
+    console.log(table([row(bareBefore), row(core), row(bareAfter)]));
+    const whyOf = (m: Measured) => Object.entries(m.why).map(([key, n]) => `${key} ${n}`).join(", ") || "none";
+    console.log(`not up, by why: bare before: ${whyOf(bareBefore)}; core: ${whyOf(core)}; bare after: ${whyOf(bareAfter)}`);
+    console.log(`core: offered ${Math.round(core.offered)} runs/s (checks / interval), mean scheduler lag (slot → start) ${core.lagMs.toFixed(1)} ms; "vs bare" is against the mean of both bare runs`);
+  } finally {
+    await stopChild(target);
+    await pool.end();
+    await database.close();
+  }
+}
+
+await main();
