@@ -3,8 +3,8 @@
 // (slow, or a `degrade` assertion failed), else `up`. The first finding of the winning kind
 // is the reason a user reads.
 import type { AddressPolicy, OutboundClient } from "@vantage/outbound";
-import type { CheckResultDetail, CheckRunStatus } from "@vantage/protocol";
-import type { AssertionFailure } from "./assertions/evaluate-assertions.ts";
+import type { Assertion, CheckResultDetail, CheckRunStatus } from "@vantage/protocol";
+import { type AssertionFailure, evaluateAssertions, type Observe } from "./assertions/evaluate-assertions.ts";
 import { boundedDetail } from "./bounded-detail.ts";
 
 export interface ProbeOptions {
@@ -66,4 +66,29 @@ export function resultOf(findings: readonly Finding[], detail: CheckResultDetail
 /** Milliseconds since a `performance.now()`, to a tenth. */
 export function elapsedSince(start: number): number {
   return Math.round((performance.now() - start) * 10) / 10;
+}
+
+/** What every probe ends with: what it observed, how long it took, and its own part of the detail. */
+export interface ProbeOutcome {
+  spec: { assertions: readonly Assertion[]; degradedAfterMs?: number };
+  observe: Observe;
+  timings: CheckResultDetail["timings"] & { totalMs: number };
+  error?: CheckResultDetail["error"];
+  /** The probe type's own detail (`dns`, `cert`, `http`). */
+  detail?: Partial<CheckResultDetail>;
+  /** What a run that is not up carries besides (resultOf's `onFailure`). */
+  onFailure?: Partial<CheckResultDetail>;
+}
+
+/** The end all probes share: the assertions judged on what the run observed, slowness, and the result. */
+export function judgeRun(findings: Finding[], outcome: ProbeOutcome): ProbeResult {
+  const { verdicts, failures } = evaluateAssertions(outcome.spec.assertions, outcome.observe);
+  findings.push(...assertionFindings(failures), ...slownessFinding(outcome.timings.totalMs, outcome.spec.degradedAfterMs));
+  const detail: CheckResultDetail = {
+    ...(outcome.error ? { error: outcome.error } : {}),
+    ...(verdicts.length > 0 ? { assertions: verdicts } : {}),
+    timings: outcome.timings,
+    ...outcome.detail,
+  };
+  return resultOf(findings, detail, outcome.onFailure);
 }

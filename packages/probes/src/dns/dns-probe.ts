@@ -10,10 +10,10 @@ import { isIP } from "node:net";
 import { encode, RECURSION_DESIRED } from "dns-packet";
 import { type ResolvedAddress, resolveAddresses } from "@vantage/outbound";
 import { type CheckResultDetail, type DnsProbeSpec, parseSubject } from "@vantage/protocol";
-import { evaluateAssertions, type Observe } from "../assertions/evaluate-assertions.ts";
+import { type Observe } from "../assertions/evaluate-assertions.ts";
 import { connectionFailure } from "../connection-failures.ts";
 import { probeDeadline } from "../probe-deadline.ts";
-import { assertionFindings, elapsedSince, type Finding, type ProbeOptions, type ProbeResult, resultOf, slownessFinding } from "../probe-result.ts";
+import { elapsedSince, type Finding, judgeRun, type ProbeOptions, type ProbeResult } from "../probe-result.ts";
 import { type DnsAnswer, MalformedAnswer, queryOverTcp, queryOverUdp } from "./dns-exchange.ts";
 import { renderAnswer, reverseName } from "./render-answer.ts";
 
@@ -97,13 +97,12 @@ export async function probeDns(spec: DnsProbeSpec, options: ProbeOptions): Promi
     }
     return undefined;
   };
-  const { verdicts, failures } = evaluateAssertions(spec.assertions, observe);
-  findings.push(...assertionFindings(failures), ...slownessFinding(timings.totalMs, spec.degradedAfterMs));
-  return resultOf(findings, {
-    ...(error ? { error } : {}),
-    ...(verdicts.length > 0 ? { assertions: verdicts } : {}),
+  return judgeRun(findings, {
+    spec,
+    observe,
     timings,
-    ...(rcode === undefined ? {} : { dns: { rcode, answers: answers.slice(0, MAX_SHOWN_ANSWERS).map((text) => (text.length > MAX_SHOWN_ANSWER_LENGTH ? `${text.slice(0, MAX_SHOWN_ANSWER_LENGTH - 1)}…` : text)) } }),
+    error,
+    detail: rcode === undefined ? {} : { dns: { rcode, answers: answers.slice(0, MAX_SHOWN_ANSWERS).map((text) => (text.length > MAX_SHOWN_ANSWER_LENGTH ? `${text.slice(0, MAX_SHOWN_ANSWER_LENGTH - 1)}…` : text)) } },
   });
 }
 

@@ -4,12 +4,12 @@
 // and only when an assertion looks at it; a failed run carries an excerpt of at most 4 KiB.
 import type { OutboundFailure, OutboundResult } from "@vantage/outbound";
 import { type CheckResultDetail, type HttpProbeSpec, MAX_EXCERPT_BYTES, parseSubject } from "@vantage/protocol";
-import { evaluateAssertions, type Observe, subjectNames } from "../assertions/evaluate-assertions.ts";
+import { type Observe, subjectNames } from "../assertions/evaluate-assertions.ts";
 import { parseJsonPath, readJsonPath } from "../assertions/json-path.ts";
 import { excerptOf } from "../bounded-detail.ts";
 import { certificateFacts, daysRemaining } from "../certificate-facts.ts";
 import { ipFamilyOf, MAX_ASSERTION_BODY_BYTES } from "../probe-limits.ts";
-import { assertionFindings, elapsedSince, type Finding, type ProbeOptions, type ProbeResult, resultOf, slownessFinding } from "../probe-result.ts";
+import { elapsedSince, type Finding, judgeRun, type ProbeOptions, type ProbeResult } from "../probe-result.ts";
 import { describeExpectedStatus, statusExpected } from "./expected-status.ts";
 
 
@@ -114,19 +114,19 @@ export async function probeHttp(spec: HttpProbeSpec, options: ProbeOptions): Pro
     }
     return undefined;
   };
-  const { verdicts, failures } = evaluateAssertions(spec.assertions, observe);
-  findings.push(...assertionFindings(failures), ...slownessFinding(timings.totalMs, spec.degradedAfterMs));
-
   const statusCode = answer?.status ?? (result.ok ? undefined : result.status);
   const redirects = result.redirects ?? 0;
-  const detail: CheckResultDetail = {
-    ...(error ? { error } : {}),
-    ...(verdicts.length > 0 ? { assertions: verdicts } : {}),
+  return judgeRun(findings, {
+    spec,
+    observe,
     timings,
-    ...(statusCode === undefined ? {} : { http: { statusCode, ...(redirects > 0 && answer ? { url: answer.url.slice(0, 2_100), redirects } : {}) } }),
-    ...(certificate ? { cert: certificateFacts(certificate, now) } : {}),
-  };
-  return resultOf(findings, detail, answer?.body ? { excerpt: excerptOf(answer.body) } : {});
+    error,
+    detail: {
+      ...(statusCode === undefined ? {} : { http: { statusCode, ...(redirects > 0 && answer ? { url: answer.url.slice(0, 2_100), redirects } : {}) } }),
+      ...(certificate ? { cert: certificateFacts(certificate, now) } : {}),
+    },
+    onFailure: answer?.body ? { excerpt: excerptOf(answer.body) } : {},
+  });
 }
 
 function parseJson(body: string): { value: unknown } | undefined {

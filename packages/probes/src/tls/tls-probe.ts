@@ -1,14 +1,13 @@
 // The tls probe: a handshake, and the peer certificate's facts — expiry, issuer, subject,
 // SANs — judged by `failDays` (fewer days left → down), `warnDays` (→ degraded), chain and
 // host name verification as asked, and the assertions.
-import { type ConnectionTimings, openConnection, type OpenedConnection, type PeerCertificate } from "@vantage/outbound";
-import { type CheckResultDetail, parseSubject, type TlsProbeSpec } from "@vantage/protocol";
-import { evaluateAssertions, type Observe } from "../assertions/evaluate-assertions.ts";
+import { type PeerCertificate } from "@vantage/outbound";
+import { parseSubject, type TlsProbeSpec } from "@vantage/protocol";
+import { type Observe } from "../assertions/evaluate-assertions.ts";
 import { certificateFacts, daysRemaining, sanNames } from "../certificate-facts.ts";
-import { connectionFailure } from "../connection-failures.ts";
+import { probeConnection } from "../probe-connection.ts";
 import { probeDeadline } from "../probe-deadline.ts";
-import { ipFamilyOf } from "../probe-limits.ts";
-import { assertionFindings, elapsedSince, type Finding, type ProbeOptions, type ProbeResult, resultOf, slownessFinding } from "../probe-result.ts";
+import { elapsedSince, type Finding, judgeRun, type ProbeOptions, type ProbeResult } from "../probe-result.ts";
 
 const DAY_MS = 86_400_000;
 const plural = (count: number, unit: string) => `${count} ${unit}${count === 1 ? "" : "s"}`;
@@ -29,34 +28,19 @@ export async function probeTls(spec: TlsProbeSpec, options: ProbeOptions): Promi
   const started = performance.now();
   const deadline = probeDeadline(options.signal, spec.timeoutMs);
   const findings: Finding[] = [];
-  let error: CheckResultDetail["error"];
-  let connectionTimings: ConnectionTimings = {};
-  let certificate: PeerCertificate | undefined;
-  let opened: OpenedConnection | undefined;
-  try {
-    const tls = { serverName: spec.serverName, verifyChain: spec.verifyChain, verifyHostname: spec.verifyHostname };
-    opened = await openConnection({ host: spec.host, port: spec.port, family: ipFamilyOf(spec.ipFamily), addressPolicy: options.addressPolicy, tls }, deadline.signal);
-    connectionTimings = opened.timings;
-    certificate = opened.peerCertificate;
-    if (!certificate) findings.push({ status: "down", reason: "the server presented no certificate" });
-  } catch (caught) {
-    const failed = deadline.stopped() ?? connectionFailure(caught);
-    findings.push(failed.finding);
-    error = failed.error;
-    // A certificate that failed verification is still the one to report.
-    const details = (caught as { details?: { timings?: ConnectionTimings; peerCertificate?: PeerCertificate } }).details;
-    connectionTimings = details?.timings ?? connectionTimings;
-    certificate = details?.peerCertificate;
-  } finally {
-    opened?.socket.destroy();
-    deadline.release();
-  }
+  const tls = { serverName: spec.serverName, verifyChain: spec.verifyChain, verifyHostname: spec.verifyHostname };
+  const connection = await probeConnection({ ...spec, tls }, options, deadline);
+  // A certificate that failed verification is still the one to report.
+  const certificate = connection.peerCertificate;
+  const error = connection.failure?.error;
+  if (connection.failure) findings.push(connection.failure.finding);
+  else if (!certificate) findings.push({ status: "down", reason: "the server presented no certificate" });
 
   const now = (options.now ?? Date.now)();
   const days = certificate ? daysRemaining(certificate.validTo, now) : undefined;
   const expiry = certificate && days !== undefined ? expiryFinding(certificate, days, now, spec) : undefined;
   if (expiry) findings.push(expiry);
-  const timings = { ...connectionTimings, totalMs: elapsedSince(started) };
+  const timings = { ...connection.timings, totalMs: elapsedSince(started) };
   const observe: Observe = (subject) => {
     switch (parseSubject(subject).name) {
       case "certDaysRemaining":
@@ -70,12 +54,5 @@ export async function probeTls(spec: TlsProbeSpec, options: ProbeOptions): Promi
     }
     return undefined;
   };
-  const { verdicts, failures } = evaluateAssertions(spec.assertions, observe);
-  findings.push(...assertionFindings(failures), ...slownessFinding(timings.totalMs, spec.degradedAfterMs));
-  return resultOf(findings, {
-    ...(error ? { error } : {}),
-    ...(verdicts.length > 0 ? { assertions: verdicts } : {}),
-    timings,
-    ...(certificate ? { cert: certificateFacts(certificate, now) } : {}),
-  });
+  return judgeRun(findings, { spec, observe, timings, error, detail: certificate ? { cert: certificateFacts(certificate, now) } : {} });
 }

@@ -1,7 +1,7 @@
 // Cross-process plumbing every module shares: the one LISTEN connection of a process, duties
 // held by one process of the cluster at a time, and sleeps that a NOTIFY cuts short.
 export { createLeaderDuty, createLeaderLoop, createPeriodicDuty } from "./leader-loop.ts";
-export type { LeaderDuty } from "./leader-loop.ts";
+export type { LeaderDuty, PeriodicDuty } from "./leader-loop.ts";
 export { createNotificationHub } from "./notification-hub.ts";
 export { parseNotice, publishNotice } from "./notices.ts";
 export { createLargeNoticeAssembler, MAX_LARGE_NOTICE_BYTES, publishLargeNotice } from "./large-notices.ts";

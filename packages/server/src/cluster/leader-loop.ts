@@ -114,19 +114,27 @@ export function createLeaderDuty(
   };
 }
 
-export interface PeriodicDutyOptions extends Omit<LeaderLoopOptions, "sleep" | "isRunning" | "lead" | "takeoverIntervalMs"> {
+export interface PeriodicDutyOptions<T = void> extends Omit<LeaderLoopOptions, "sleep" | "isRunning" | "lead" | "takeoverIntervalMs"> {
   /** Time between passes of the active instance. */
   intervalMs: number;
   /** How often a standby tries to become the active one (default: intervalMs). */
   takeoverIntervalMs?: number;
   /** One pass, on the lock's connection; `isRunning` lets a long pass stop early. */
-  pass: (client: pg.PoolClient, isRunning: () => boolean) => Promise<void>;
+  pass: (client: pg.PoolClient, isRunning: () => boolean) => Promise<T>;
 }
 
-/** A leader duty that does one pass every `intervalMs` (the lease sweeper, the run pruner). */
-export function createPeriodicDuty(options: PeriodicDutyOptions): LeaderDuty {
+export interface PeriodicDuty<T = void> extends LeaderDuty {
+  /**
+   * One pass now, on a pooled connection of its own and without the lock (tests, and callers
+   * that need a pass done now): safe only for a pass that is safe beside the loop's.
+   */
+  runOnce(): Promise<T>;
+}
+
+/** A leader duty that does one pass every `intervalMs` (the lease sweeper, the run pruner, the check results' rollups and partitions). */
+export function createPeriodicDuty<T = void>(options: PeriodicDutyOptions<T>): PeriodicDuty<T> {
   const { intervalMs, pass, ...loop } = options;
-  return createLeaderDuty({
+  const duty = createLeaderDuty({
     ...loop,
     takeoverIntervalMs: options.takeoverIntervalMs ?? intervalMs,
     lead: async (client, { isRunning, sleep }) => {
@@ -136,4 +144,20 @@ export function createPeriodicDuty(options: PeriodicDutyOptions): LeaderDuty {
       }
     },
   });
+  return {
+    ...duty,
+    async runOnce() {
+      const client = await options.pool.connect();
+      let broken: Error | undefined;
+      try {
+        return await pass(client, () => true);
+      } catch (error) {
+        // A pass that failed may have left its connection mid-transaction: discard it.
+        broken = error as Error;
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    },
+  };
 }

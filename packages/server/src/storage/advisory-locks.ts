@@ -61,7 +61,15 @@ export const LockKey = {
     return `${kind}:${id}`;
   },
   run: (runId: string): string => `${HashedLockPrefix.run}:${runId}`,
-  /** A null context key is the whole automation's scope. */
+  /**
+   * A null context key is the whole automation's scope, keyed `…:*` — the same key as a context
+   * key that is literally "*". Intended: sharing a lock only makes two admissions wait for each
+   * other that need not (a transaction takes one scope lock, so it cannot deadlock), and both
+   * scopes exist at once only while an automation's concurrency changes with runs in flight.
+   * A different key for one of them would buy nothing and cost a lot: during a rolling upgrade,
+   * cores of the two versions would lock an unscoped automation under different keys and admit
+   * two runs of a `single` automation at once. Any other two calls give two keys (uuids hold no ":").
+   */
   runScope: (automationId: string, contextKey: string | null): string => `${HashedLockPrefix.runScope}:${automationId}:${contextKey ?? "*"}`,
   runWake: (runId: string): string => `${HashedLockPrefix.runWake}:${runId}`,
 } as const;

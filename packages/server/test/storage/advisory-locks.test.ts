@@ -41,6 +41,22 @@ describe("advisory lock keys", () => {
     );
   });
 
+  it("gives two run scopes the same key only for the whole automation and the context key \"*\", by design", () => {
+    const automation = "8f0e4f38-3c57-4d57-9b52-6f4d0d5c3a10";
+    // The one shared key (see LockKey.runScope): it only serializes more, and keeps the key of an
+    // unscoped automation what older cores take.
+    expect(LockKey.runScope(automation, null)).toBe(LockKey.runScope(automation, "*"));
+    expect(LockKey.runScope(automation, null)).toBe(`automation-scope:${automation}:*`);
+    const scope = fc.tuple(uuid, fc.option(text));
+    const sameScope = ([idA, contextA]: [string, string | null], [idB, contextB]: [string, string | null]) => idA === idB && (contextA ?? "*") === (contextB ?? "*");
+    fc.assert(
+      fc.property(scope, scope, (a, b) => {
+        if (!sameScope(a, b)) expect(LockKey.runScope(...a)).not.toBe(LockKey.runScope(...b));
+      }),
+      { seed: 10, numRuns: 5_000 },
+    );
+  });
+
   it("gives an entity kind named like a run's lock no key, so it cannot take the run's lock", () => {
     for (const prefix of Object.values(HashedLockPrefix)) {
       expect(() => LockKey.entity(prefix, "8f0e4f38-3c57-4d57-9b52-6f4d0d5c3a10")).toThrow(/reserved/);

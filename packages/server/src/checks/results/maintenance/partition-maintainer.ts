@@ -1,7 +1,7 @@
 // The partition maintainer (one per cluster): makes the partitions of the coming days ahead of
 // time and drops whole partitions past each level's retention — retention is never a DELETE.
 import type pg from "pg";
-import { createPeriodicDuty, type LeaderDuty } from "../../../cluster/index.ts";
+import { createPeriodicDuty, type PeriodicDuty } from "../../../cluster/index.ts";
 import type { Logger } from "../../../log.ts";
 import { AdvisoryLock } from "../../../storage/index.ts";
 import type { ResultRetention } from "../check-result.ts";
@@ -57,19 +57,12 @@ export interface PartitionMaintainerOptions extends Omit<MaintenanceOptions, "is
   takeoverIntervalMs?: number;
 }
 
-export interface PartitionMaintainer extends LeaderDuty {
-  /** One pass now, on a connection of its own (tests). */
-  runOnce(): Promise<MaintenancePass>;
-}
+/** The maintainer's loop; its runOnce() is one pass now (tests). */
+export type PartitionMaintainer = PeriodicDuty<MaintenancePass>;
 
 export function createPartitionMaintainer(options: PartitionMaintainerOptions): PartitionMaintainer {
   const log = options.logger.child({ component: "check-result-retention" });
-  const pass = async (client: pg.ClientBase, isRunning?: () => boolean) => {
-    const result = await maintainPartitions(client, { ...options, isRunning });
-    if (result.dropped.length > 0) log.info({ dropped: result.dropped }, "dropped check result partitions past their retention");
-    return result;
-  };
-  const duty = createPeriodicDuty({
+  return createPeriodicDuty({
     pool: options.pool,
     lock: AdvisoryLock.checkResultPartitions,
     duty: "check result partition maintainer",
@@ -77,22 +70,9 @@ export function createPartitionMaintainer(options: PartitionMaintainerOptions): 
     intervalMs: options.intervalMs ?? DEFAULT_MAINTENANCE_INTERVAL_MS,
     takeoverIntervalMs: options.takeoverIntervalMs,
     pass: async (client, isRunning) => {
-      await pass(client, isRunning);
+      const result = await maintainPartitions(client, { ...options, isRunning });
+      if (result.dropped.length > 0) log.info({ dropped: result.dropped }, "dropped check result partitions past their retention");
+      return result;
     },
   });
-  return {
-    ...duty,
-    async runOnce() {
-      const client = await options.pool.connect();
-      let broken: Error | undefined;
-      try {
-        return await pass(client);
-      } catch (error) {
-        broken = error as Error;
-        throw error;
-      } finally {
-        client.release(broken);
-      }
-    },
-  };
 }

@@ -2,7 +2,7 @@
 // from raw results, then the hours and days containing them from the level below. Every write
 // is an upsert of a recomputed value, so running it again changes nothing.
 import type pg from "pg";
-import { createPeriodicDuty, type LeaderDuty } from "../../../cluster/index.ts";
+import { createPeriodicDuty, type PeriodicDuty } from "../../../cluster/index.ts";
 import type { Logger } from "../../../log.ts";
 import { ADVISORY_NAMESPACE, AdvisoryLock } from "../../../storage/index.ts";
 import { histogramOfSql, sumHistogramsSql } from "../latency-histogram.ts";
@@ -145,49 +145,28 @@ export interface RollupWorkerOptions {
   batchSize?: number;
 }
 
-export interface RollupWorker extends LeaderDuty {
-  /** One pass now, on a connection of its own (tests; safe beside a running worker). */
-  runOnce(): Promise<RollupPass>;
-}
+/** The worker's loop; its runOnce() is one pass now (tests; safe beside a running worker). */
+export type RollupWorker = PeriodicDuty<RollupPass>;
 
 export function createRollupWorker(options: RollupWorkerOptions): RollupWorker {
   const { pool, partitions, metrics } = options;
-  const log = options.logger.child({ component: "check-rollups" });
-  const pass = async (client: pg.ClientBase, isRunning?: () => boolean) => {
-    const stopTimer = metrics?.rollupPassDuration.startTimer();
-    try {
-      const result = await runRollups(client, partitions, { limit: options.batchSize, isRunning });
-      metrics?.rollupMinutes.inc(result.minutes);
-      return result;
-    } finally {
-      stopTimer?.();
-    }
-  };
-  const duty = createPeriodicDuty({
+  return createPeriodicDuty({
     pool,
     lock: AdvisoryLock.checkRollups,
     duty: "check rollup worker",
-    logger: log,
+    logger: options.logger.child({ component: "check-rollups" }),
     intervalMs: options.intervalMs ?? DEFAULT_ROLLUP_INTERVAL_MS,
     takeoverIntervalMs: options.takeoverIntervalMs,
     // A failed pass leaves its markers; the leader loop logs it, and retries on a new connection.
     pass: async (client, isRunning) => {
-      await pass(client, isRunning);
-    },
-  });
-  return {
-    ...duty,
-    async runOnce() {
-      const client = await pool.connect();
-      let broken: Error | undefined;
+      const stopTimer = metrics?.rollupPassDuration.startTimer();
       try {
-        return await pass(client);
-      } catch (error) {
-        broken = error as Error;
-        throw error;
+        const result = await runRollups(client, partitions, { limit: options.batchSize, isRunning });
+        metrics?.rollupMinutes.inc(result.minutes);
+        return result;
       } finally {
-        client.release(broken);
+        stopTimer?.();
       }
     },
-  };
+  });
 }
