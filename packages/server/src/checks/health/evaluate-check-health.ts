@@ -4,7 +4,6 @@
 import type { CheckHealthOptions } from "@vantage/protocol";
 import { type FlapState, nextFlapState } from "./flapping.ts";
 import { applyPolicy, type CheckHealthStatus, type PolicyVerdict } from "./health-policy.ts";
-import { formatSeconds } from "./describe-result.ts";
 import {
   applyResult,
   type LocationRecord,
@@ -70,7 +69,7 @@ export function evaluateCheckHealth(input: HealthEvaluationInput): CheckHealthRe
   return {
     status: verdict.status,
     since: previous === null || changed ? nowIso : previous.since,
-    reason: healthReason(verdict, locations, input.nameOf, now),
+    reason: healthReason(verdict, locations, input.nameOf),
     flapping: flap.flapping,
     maintenance: previous?.maintenance ?? false,
     locations,
@@ -79,10 +78,11 @@ export function evaluateCheckHealth(input: HealthEvaluationInput): CheckHealthRe
   };
 }
 
-const UNOBSERVABLE_TEXT: Record<UnobservableReason, (record: LocationRecord, now: number) => string> = {
+const UNOBSERVABLE_TEXT: Record<UnobservableReason, (record: LocationRecord) => string> = {
   satellite_offline: () => "satellite offline",
-  stale: (record, now) => (record.lastResultAt === null ? "no result yet" : `no result for ${formatSeconds(now - Date.parse(record.lastResultAt))}`),
-  probe_error: (record) => `probe error${record.problem ? `: ${record.problem}` : ""}`,
+  // Since an instant, not for a duration: the reason must not change while nothing else does.
+  stale: (record) => (record.lastResultAt === null ? "no result yet" : `no result since ${record.lastResultAt}`),
+  probe_error: () => "probe error",
 };
 
 /**
@@ -90,7 +90,7 @@ const UNOBSERVABLE_TEXT: Record<UnobservableReason, (record: LocationRecord, now
  * eu-1 (status 503, expected 2xx), us-1 (timeout 10 s)"; the counts are of observable
  * locations, and the unobservable ones follow after a semicolon.
  */
-export function healthReason(verdict: PolicyVerdict, locations: Readonly<Record<string, LocationRecord>>, nameOf: (location: string) => string, now: number): string {
+export function healthReason(verdict: PolicyVerdict, locations: Readonly<Record<string, LocationRecord>>, nameOf: (location: string) => string): string {
   const named = Object.entries(locations)
     .map(([location, record]) => ({ name: nameOf(location), record, status: shownStatus(record) }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -101,7 +101,7 @@ export function healthReason(verdict: PolicyVerdict, locations: Readonly<Record<
     const entries = observable.filter((entry) => entry.status === status);
     return `${entries.length} of ${observable.length} locations ${status === "unhealthy" ? "failing" : status}: ${list(entries, (record) => record.problem ?? status)}`;
   };
-  const unobservableText = (record: LocationRecord) => UNOBSERVABLE_TEXT[record.unobservable ?? "stale"](record, now);
+  const unobservableText = (record: LocationRecord) => UNOBSERVABLE_TEXT[record.unobservable ?? "stale"](record);
   const suffix = unobservable.length === 0 ? "" : `; unobservable: ${list(unobservable, unobservableText)}`;
   switch (verdict.outcome) {
     case "no_observers":

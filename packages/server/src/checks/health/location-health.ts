@@ -33,7 +33,7 @@ export interface LocationRecord {
   successes: number;
   /** The window's last results, newest last: "1" failed, "0" did not. Empty without a window. */
   recent: string;
-  /** What the last result that was not up said; null after an up. */
+  /** What went wrong: for an unhealthy or degraded location, the result that made it so; null after an up. */
   problem: string | null;
 }
 
@@ -65,7 +65,7 @@ export function applyResult(record: LocationRecord, result: LocationResult, thre
   if (record.lastResultAt !== null && result.startedAt <= Date.parse(record.lastResultAt)) return record;
   const lastResultAt = new Date(result.startedAt).toISOString();
   if (result.status === "error") {
-    return withSince(record, { ...record, unobservable: "probe_error", lastResultAt, problem: result.problem }, nowIso);
+    return withSince(record, { ...record, unobservable: "probe_error", lastResultAt }, nowIso);
   }
   const failed = result.status === "down";
   const windowSize = thresholds.window?.size ?? 0;
@@ -74,7 +74,10 @@ export function applyResult(record: LocationRecord, result: LocationResult, thre
   const successes = failed ? 0 : record.successes + 1;
   const tripped = thresholds.window ? failureCount(recent) >= thresholds.window.failures : failures >= thresholds.failuresToUnhealthy;
   const verdict = nextVerdict(record.verdict, result.status, { tripped, recovered: successes >= thresholds.successesToRecover });
-  const problem = result.status === "up" ? null : result.problem;
+  // A verdict keeps the problem that brought it: the reason must not change with every result
+  // (a latency in it would record a change per result) while nothing else does.
+  const keepProblem = verdict === record.verdict && verdict !== "healthy" && record.problem !== null;
+  const problem = result.status === "up" ? null : keepProblem ? record.problem : result.problem;
   return withSince(record, { verdict, unobservable: null, lastResultAt, failures, successes, recent, problem }, nowIso);
 }
 

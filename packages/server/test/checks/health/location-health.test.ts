@@ -75,6 +75,13 @@ describe("a location's state machine", () => {
     expect(feed(["down", "up"]).problem).toBeNull();
   });
 
+  it("keeps the problem that made it unhealthy while it stays so (the reason does not churn)", () => {
+    const unhealthy = feed(["down", "down", "down"]);
+    const later = applyResult(unhealthy, result("down", "status 502"), DEFAULTS, NOW_ISO);
+    expect(later.problem).toBe("it was down");
+    expect(applyResult(feed(["degraded"]), result("degraded", "took 900 ms"), DEFAULTS, NOW_ISO).problem).toBe("it was degraded");
+  });
+
   it("moves `since` only when the shown status changes", () => {
     const start = newLocationRecord("2026-01-01T00:00:00.000Z");
     const once = applyResult(start, result("down"), DEFAULTS, "2026-01-01T00:01:00.000Z");
