@@ -17,11 +17,12 @@ const READ_STATES = `
   FROM check_health h JOIN checks c ON c.id = h.check_id
   WHERE h.check_id = ANY($1::uuid[])`;
 
-const LOAD_RECORDS = `SELECT ${RECORD_COLUMNS} FROM check_health h WHERE h.check_id = ANY($1::uuid[])`;
-
-const CHECK_SCHEDULES = `
-  SELECT id, interval_seconds, timeout_ms, definition -> 'health' AS health
-  FROM checks WHERE id = ANY($1::uuid[])`;
+// What an evaluation starts from, in one round trip: each check's schedule and health options,
+// and its record when it has one. A check deleted since its results were taken is absent.
+const LOAD_EVALUATION = `
+  SELECT c.id, c.interval_seconds, c.timeout_ms, c.definition -> 'health' AS health, ${RECORD_COLUMNS}
+  FROM checks c LEFT JOIN check_health h ON h.check_id = c.id
+  WHERE c.id = ANY($1::uuid[])`;
 
 const SATELLITE_PRESENCE = `
   SELECT id::text, name, last_heartbeat_at, offline_threshold_ms
@@ -78,12 +79,6 @@ export async function readCheckHealthStates(db: SqlClient, ids: readonly string[
   );
 }
 
-/** The stored records of these checks, by id. */
-export async function loadHealthRecords(db: SqlClient, ids: readonly string[]): Promise<Map<string, CheckHealthRecord>> {
-  const { rows } = await db.query<RecordRow>({ name: "vantage_load_check_health", text: LOAD_RECORDS, values: [ids] });
-  return new Map(rows.map((row) => [row.check_id, recordOf(row)]));
-}
-
 /** What an evaluation needs of a check besides its results. */
 export interface CheckSchedule {
   intervalSeconds: number;
@@ -91,14 +86,19 @@ export interface CheckSchedule {
   options: CheckHealthOptions;
 }
 
-/** The schedule and health options of these checks; a deleted check is absent. */
-export async function loadCheckSchedules(db: SqlClient, ids: readonly string[]): Promise<Map<string, CheckSchedule>> {
-  const { rows } = await db.query<{ id: string; interval_seconds: number; timeout_ms: number; health: unknown }>({ name: "vantage_check_health_schedules", text: CHECK_SCHEDULES, values: [ids] });
+/** Each check's schedule and health options, and its stored record (null before its first evaluation). */
+export async function loadEvaluation(db: SqlClient, ids: readonly string[]): Promise<Map<string, { schedule: CheckSchedule; record: CheckHealthRecord | null }>> {
+  const { rows } = await db.query<{ id: string; interval_seconds: number; timeout_ms: number; health: unknown } & (RecordRow | { [K in keyof RecordRow]: null })>({
+    name: "vantage_check_health_load",
+    text: LOAD_EVALUATION,
+    values: [ids],
+  });
   return new Map(
     rows.map((row) => {
       // A definition stored before health options existed has none: the defaults apply.
       const parsed = checkHealthOptionsSchema.safeParse(row.health ?? {});
-      return [row.id, { intervalSeconds: row.interval_seconds, timeoutMs: row.timeout_ms, options: parsed.success ? parsed.data : DEFAULT_CHECK_HEALTH }];
+      const schedule = { intervalSeconds: row.interval_seconds, timeoutMs: row.timeout_ms, options: parsed.success ? parsed.data : DEFAULT_CHECK_HEALTH };
+      return [row.id, { schedule, record: row.check_id === null ? null : recordOf(row as RecordRow) }];
     }),
   );
 }

@@ -17,7 +17,7 @@ import {
   materialState,
   toCheckHealthState,
 } from "./check-health-entity.ts";
-import { loadCheckSchedules, loadHealthRecords, loadLocationFacts, readCheckHealthStates, writeHealthRecords } from "./check-health-store.ts";
+import { loadEvaluation, loadLocationFacts, readCheckHealthStates, writeHealthRecords } from "./check-health-store.ts";
 import { describeResult } from "./describe-result.ts";
 import { type CheckHealthRecord, evaluateCheckHealth, stalenessMsOf } from "./evaluate-check-health.ts";
 import { checkHealthTriggers } from "./health-triggers.ts";
@@ -65,12 +65,13 @@ export function createCheckHealth(options: CheckHealthModuleOptions): CheckHealt
     // Under the entities' locks before reading: two batches with results of one check queue
     // here, so the second applies its results to what the first wrote.
     await tx.query({ name: "vantage_lock_check_health", text: LOCK_CHECKS, values: [ids.map((id) => LockKey.entity(CHECK_HEALTH_ENTITY_KIND, id))] });
-    const [records, schedules] = await Promise.all([loadHealthRecords(tx, ids), loadCheckSchedules(tx, ids)]);
-    const locations = ids.flatMap((id) => [...Object.keys(records.get(id)?.locations ?? {}), ...byCheck.get(id)!.map((result) => result.location)]);
+    const loaded = await loadEvaluation(tx, ids);
+    const locations = [...loaded].flatMap(([id, { record }]) => [...Object.keys(record?.locations ?? {}), ...byCheck.get(id)!.map((result) => result.location)]);
     const facts = await loadLocationFacts(tx, locations, at);
     const next = new Map<string, CheckHealthRecord>();
+    const previous = (id: string) => loaded.get(id)?.record ?? null;
     for (const id of ids) {
-      const schedule = schedules.get(id);
+      const schedule = loaded.get(id)?.schedule;
       if (!schedule) continue; // deleted since its results were taken: nothing to evaluate
       const checkResults: LocationResult[] = byCheck.get(id)!.map((result) => ({
         location: result.location,
@@ -78,13 +79,13 @@ export function createCheckHealth(options: CheckHealthModuleOptions): CheckHealt
         startedAt: Date.parse(result.startedAt),
         problem: describeResult(result.status, result.detail, schedule.timeoutMs),
       }));
-      next.set(id, evaluateCheckHealth({ previous: records.get(id) ?? null, results: checkResults, options: schedule.options, stalenessMs: stalenessMsOf(schedule, schedule.options), ...facts, now: at }));
+      next.set(id, evaluateCheckHealth({ previous: previous(id), results: checkResults, options: schedule.options, stalenessMs: stalenessMsOf(schedule, schedule.options), ...facts, now: at }));
     }
     // A record whose state moved only by its results' times is written without a change (as a
     // satellite's heartbeat is); the others go through the entity, recorded with their history.
     const changed = new Map<string, CheckHealthRecord>();
     const quiet = new Map<string, CheckHealthRecord>();
-    for (const [id, record] of next) (isMaterialChange(records.get(id) ?? null, record) ? changed : quiet).set(id, record);
+    for (const [id, record] of next) (isMaterialChange(previous(id), record) ? changed : quiet).set(id, record);
     await writeHealthRecords(tx, quiet, at);
     if (changed.size === 0) return () => {};
     const recorded = await handle.mutateMany({ ids: [...changed.keys()], actor: SYSTEM_ACTOR, cause: (id) => ({ type: CHECK_RESULT_CAUSE, id: newestResultId(byCheck.get(id)!) }), tx, apply: (client) => writeHealthRecords(client, changed, at) });
@@ -95,7 +96,7 @@ export function createCheckHealth(options: CheckHealthModuleOptions): CheckHealt
   return { handle, evaluateHealth };
 }
 
-type InTransaction = (tx: SqlClient, outcome: IngestOutcome, results: readonly CheckResultInput[]) => Promise<void | (() => void)>;
+type InTransaction = (tx: pg.PoolClient, outcome: IngestOutcome, results: readonly CheckResultInput[]) => Promise<void | (() => void)>;
 
 /**
  * The ingest's in-transaction hook: evaluates the results the batch stored (a resend or a

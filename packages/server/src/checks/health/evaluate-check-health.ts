@@ -26,7 +26,7 @@ export interface CheckHealthRecord {
   locations: Record<string, LocationRecord>;
   /** The flap window (see flapping.ts). */
   flapHistory: string;
-  /** ISO instant the first observable location goes stale without a new result; null if none can. */
+  /** ISO instant the first observable location goes stale without a new result (or earlier, see nextStaleAt); null if none can. */
   staleAt: string | null;
 }
 
@@ -74,8 +74,20 @@ export function evaluateCheckHealth(input: HealthEvaluationInput): CheckHealthRe
     maintenance: previous?.maintenance ?? false,
     locations,
     flapHistory: flap.history,
-    staleAt: staleAts.length === 0 ? null : new Date(Math.min(...staleAts)).toISOString(),
+    staleAt: nextStaleAt(previous?.staleAt ?? null, staleAts.length === 0 ? null : Math.min(...staleAts), now),
   };
+}
+
+/**
+ * The stale_at to store: the true instant, or the one stored while that is still ahead and
+ * not later. Earlier is safe — the staleness monitor then evaluates the check, finds nothing
+ * stale and stores the true instant — and it keeps the indexed column still under a stream of
+ * results, so their updates stay HOT (one index entry per check per staleness period, not per result).
+ */
+export function nextStaleAt(stored: string | null, computed: number | null, now: number): string | null {
+  if (computed === null) return null;
+  const kept = stored === null ? null : Date.parse(stored);
+  return kept !== null && kept > now && kept <= computed ? stored : new Date(computed).toISOString();
 }
 
 const UNOBSERVABLE_TEXT: Record<UnobservableReason, (record: LocationRecord) => string> = {

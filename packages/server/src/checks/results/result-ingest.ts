@@ -66,11 +66,9 @@ export function createResultIngest(options: ResultIngestOptions): ResultIngest {
   const store = async (results: CheckResultInput[]): Promise<IngestOutcome> => {
     const { inTransaction } = options;
     if (!inTransaction) return ingestResults(pool, results, context);
-    let afterCommit: void | (() => void);
-    const outcome = await withTransaction(pool, async (tx) => {
+    const { outcome, afterCommit } = await withTransaction(pool, async (tx) => {
       const outcome = await ingestResults(tx, results, context);
-      afterCommit = await inTransaction(tx, outcome, results);
-      return outcome;
+      return { outcome, afterCommit: await inTransaction(tx, outcome, results) };
     });
     afterCommit?.();
     return outcome;

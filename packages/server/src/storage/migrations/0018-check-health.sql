@@ -15,10 +15,14 @@ CREATE TABLE check_health (
   locations    jsonb       NOT NULL DEFAULT '{}',
   -- The last evaluations, newest last: '1' changed the status, '0' did not (flap detection).
   flap_history text        NOT NULL DEFAULT '',
-  -- The instant the first observable location goes stale unless a result comes first.
+  -- The instant the first observable location goes stale unless a result comes first, or an
+  -- earlier one (never later): kept while still ahead, so a result does not move the index.
   stale_at     timestamptz,
   evaluated_at timestamptz NOT NULL
-);
+)
+-- Rewritten by every evaluation: room on the page lets each update stay HOT (no index entry
+-- changes while stale_at holds, see evaluate-check-health.ts).
+WITH (fillfactor = 70);
 
 -- The staleness monitor's query: rows whose stale_at has passed, oldest first. Partial and
 -- ordered, so its cost follows the checks that went silent, not the number of checks.

@@ -3,7 +3,7 @@
 import { DEFAULT_CHECK_HEALTH, type CheckHealthOptions } from "@vantage/protocol";
 import { describe, expect, it } from "vitest";
 import { describeResult } from "../../../src/checks/health/describe-result.ts";
-import { type CheckHealthRecord, evaluateCheckHealth, type HealthEvaluationInput, stalenessMsOf } from "../../../src/checks/health/evaluate-check-health.ts";
+import { type CheckHealthRecord, evaluateCheckHealth, type HealthEvaluationInput, nextStaleAt, stalenessMsOf } from "../../../src/checks/health/evaluate-check-health.ts";
 import type { LocationResult } from "../../../src/checks/health/location-health.ts";
 
 const T0 = Date.parse("2026-01-01T00:00:00.000Z");
@@ -87,6 +87,15 @@ describe("evaluating a check's health", () => {
     const check = evaluator();
     const record = check.step([up("a")]);
     expect(record.staleAt).toBe(new Date(check.now() - 1_000 + 100_000).toISOString());
+  });
+
+  it("keeps a stored stale_at while it is still ahead and not later than the true one (never later)", () => {
+    const at = (s: number) => new Date(T0 + s * 1000).toISOString();
+    expect(nextStaleAt(at(100), T0 + 150_000, T0 + 50_000)).toBe(at(100));
+    expect(nextStaleAt(at(200), T0 + 150_000, T0 + 50_000)).toBe(at(150));
+    expect(nextStaleAt(at(40), T0 + 150_000, T0 + 50_000)).toBe(at(150));
+    expect(nextStaleAt(null, T0 + 150_000, T0 + 50_000)).toBe(at(150));
+    expect(nextStaleAt(at(100), null, T0 + 50_000)).toBeNull();
   });
 
   it("starts flapping when a target alternates every run", () => {

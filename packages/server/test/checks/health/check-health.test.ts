@@ -236,6 +236,16 @@ describe("the check triggers", () => {
     ]);
   });
 
+  it("compile the README's automation: a filter on a label of the payload", () => {
+    const compiler = createAutomationCompiler({ triggers, entities: core.entities });
+    const result = compiler.compile({
+      name: "page on outage",
+      triggers: [{ event: "check.unhealthy", filter: { compare: { left: "trigger.payload.labels.env", op: "==", right: "'prod'" } } }],
+      actions: [{ log: { message: "{{ trigger.payload.name }} is down: {{ trigger.payload.reason }}" } }],
+    });
+    expect(result.ok, JSON.stringify(result)).toBe(true);
+  });
+
   it("record check.unhealthy of a flapping check as a skip (reason flapping), and run on flapping_started", async () => {
     const compiler = createAutomationCompiler({ triggers, entities: core.entities });
     const store = new AutomationStore(pool, createSecretBox(Buffer.alloc(32, 2)));
