@@ -86,7 +86,8 @@ export function createCheckHealth(options: CheckHealthModuleOptions): CheckHealt
     const changed = new Map<string, CheckHealthRecord>();
     const quiet = new Map<string, CheckHealthRecord>();
     for (const [id, record] of next) (isMaterialChange(previous(id), record) ? changed : quiet).set(id, record);
-    await writeHealthRecords(tx, quiet, at);
+    // A quiet record always had one before (a first state is a change).
+    await writeHealthRecords(tx, quiet, at, true);
     if (changed.size === 0) return () => {};
     const recorded = await handle.mutateMany({ ids: [...changed.keys()], actor: SYSTEM_ACTOR, cause: (id) => ({ type: CHECK_RESULT_CAUSE, id: newestResultId(byCheck.get(id)!) }), tx, apply: (client) => writeHealthRecords(client, changed, at) });
     const changes = recorded.flatMap((result): EntityChanged[] => (result.change ? [result.change] : []));
