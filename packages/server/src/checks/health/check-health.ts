@@ -58,7 +58,11 @@ export function createCheckHealth(options: CheckHealthModuleOptions): CheckHealt
 
   const evaluateHealth = async (tx: SqlClient, results: readonly CheckResultInput[]): Promise<() => void> => {
     const byCheck = new Map<string, CheckResultInput[]>();
-    for (const result of results) byCheck.set(result.checkId, [...(byCheck.get(result.checkId) ?? []), result]);
+    for (const result of results) {
+      const list = byCheck.get(result.checkId);
+      if (list) list.push(result);
+      else byCheck.set(result.checkId, [result]);
+    }
     const ids = [...byCheck.keys()].sort();
     if (ids.length === 0) return () => {};
     const at = now();
