@@ -30,7 +30,16 @@ describe("check definitions", () => {
       tls: { verify: true },
       ipFamily: "any",
       expectStatus: ["2xx"],
+      health: { policy: "any", failuresToUnhealthy: 3, successesToRecover: 2, graceSeconds: 30 },
     });
+  });
+
+  it("refuses a health window that could never trip, at the path of its failures", () => {
+    expect(issues({ ...http, health: { window: { size: 3, failures: 4 } } })).toEqual([{ path: "health.window.failures", message: expect.stringContaining("cannot exceed size") }]);
+  });
+
+  it("keeps the health options out of what a probe receives", () => {
+    expect(probeSpecOf(checkDefinitionSchema.parse({ ...http, health: { policy: "all" } }))).not.toHaveProperty("health");
   });
 
   it("runs on the selected satellites only when satellites are named without core", () => {
@@ -91,6 +100,15 @@ describe("check definitions", () => {
     ["satellite id not a uuid", { ...http, runOn: { satellites: { ids: ["eu-1"] } } }],
     ["label key upper case", { ...http, labels: { Team: "x" } }],
     ["empty assertion group", { ...http, assertions: [{ op: "and", of: [] }] }],
+    ["health with a quorum and a window", { ...http, health: { policy: { quorum: 2 }, window: { size: 5, failures: 3 }, graceSeconds: 0 } }],
+    ["health by percent", { ...http, health: { policy: { percent: 50 } } }],
+    ["health policy all", { ...http, health: { policy: "all", failuresToUnhealthy: 1, successesToRecover: 1 } }],
+    ["health window failures above size", { ...http, health: { window: { size: 3, failures: 4 } } }],
+    ["health window too large", { ...http, health: { window: { size: 51, failures: 4 } } }],
+    ["health quorum zero", { ...http, health: { policy: { quorum: 0 } } }],
+    ["health percent zero", { ...http, health: { policy: { percent: 0 } } }],
+    ["health unknown policy", { ...http, health: { policy: "most" } }],
+    ["health unknown field", { ...http, health: { retries: 2 } }],
   ];
 
   it.each(cases)("the JSON Schema agrees with the server on: %s", (_name, input) => {

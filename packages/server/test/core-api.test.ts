@@ -82,11 +82,11 @@ describe("the core's API, as wired by startCore", () => {
     expect((await fetch(`${core.url}/api/v1/satellites`)).status).toBe(401);
   });
 
-  it("lists the satellite triggers with their payload schemas", async () => {
+  it("lists the satellite and check triggers with their payload schemas", async () => {
     const response = await api("/triggers");
     expect(response.status).toBe(200);
     const body = JSON.stringify(await response.json());
-    for (const event of ["satellite.connected", "satellite.disconnected", "satellite.heartbeat_lost"]) expect(body).toContain(event);
+    for (const event of ["satellite.connected", "satellite.disconnected", "satellite.heartbeat_lost", "check.unhealthy", "check.recovered", "check.flapping_started"]) expect(body).toContain(event);
   });
 
   it("serves satellites, notification channels and automations", async () => {

@@ -19,9 +19,20 @@ afterAll(async () => {
 });
 
 describe("startCore's assembly of modules", () => {
-  it("has the satellites module's triggers and entity kind registered, as the automations compile against them", async () => {
-    expect(core!.triggers.list().map((trigger) => trigger.id)).toEqual(["satellite.connected", "satellite.disconnected", "satellite.heartbeat_lost"]);
-    expect([...core!.entities.kinds().keys()]).toEqual(["satellite-connection"]);
+  it("has the satellites' and checks' triggers and entity kinds registered, as the automations compile against them", async () => {
+    expect(core!.triggers.list().map((trigger) => trigger.id)).toEqual([
+      "check.degraded",
+      "check.flapping_started",
+      "check.flapping_stopped",
+      "check.health_changed",
+      "check.recovered",
+      "check.unhealthy",
+      "check.unknown",
+      "satellite.connected",
+      "satellite.disconnected",
+      "satellite.heartbeat_lost",
+    ]);
+    expect([...core!.entities.kinds().keys()]).toEqual(["satellite-connection", "check-health"]);
   });
 
   it("stops in the reverse order of start: satellites handed over first, core checks and automation runs interrupted next, the database last", async () => {

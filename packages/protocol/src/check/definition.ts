@@ -5,6 +5,7 @@
 // (`ProbeSpec`, see `probeSpecOf`).
 import { z } from "zod";
 import { type Assertion, assertionsSchemaFor, CHECK_TYPES, type CheckType } from "./assertions.ts";
+import { checkHealthOptionsSchema, DEFAULT_CHECK_HEALTH } from "./health.ts";
 
 export const MIN_INTERVAL_SECONDS = 10;
 export const MAX_INTERVAL_SECONDS = 86_400;
@@ -188,6 +189,8 @@ const commonShape = {
     .record(labelKeySchema, z.string().max(200))
     .refine((labels) => Object.keys(labels).length <= MAX_LABELS, `at most ${MAX_LABELS} labels`)
     .default({}),
+  /** How results become the check's health (policy over locations, thresholds, window, grace). */
+  health: checkHealthOptionsSchema.default({ ...DEFAULT_CHECK_HEALTH }),
 };
 
 /**

@@ -3,7 +3,8 @@
 // index and sink that decide runs under their mode (or skips, or `for:` timers), and the
 // executor that runs them on graphile-worker, one stored step at a time; leases, retention
 // and metrics around them. A core starts it all with startAutomations (start.ts).
-export { defineTrigger } from "./triggers/trigger.ts";
+export { defineTrigger, SUPPRESSION_REASONS } from "./triggers/trigger.ts";
+export type { SuppressionReason } from "./triggers/trigger.ts";
 export { createTriggerRegistry } from "./triggers/trigger-registry.ts";
 export type { TriggerRegistry } from "./triggers/trigger-registry.ts";
 export { createAutomationCompiler } from "./definitions/automation-compiler.ts";

@@ -53,6 +53,13 @@ export type { StoredCheckRow } from "./assignments/satellite-check-rows.ts";
 export { createSatelliteResultSink } from "./assignments/satellite-result-sink.ts";
 // ── end assignments ──
 
+// ── health: the check-health entity, its triggers, evaluation in the ingest, GET /:id/health ──
+export { CHECK_HEALTH_ENTITY_KIND, checkHealthStateSchema } from "./health/check-health-entity.ts";
+export type { CheckHealthState } from "./health/check-health-entity.ts";
+export { checkHealthTriggers } from "./health/health-triggers.ts";
+export type { CheckHealth } from "./health/check-health.ts";
+// ── end health ──
+
 // ── the module's start ─────────────────────────────────────────────────────────────────────
 export { startChecks } from "./start.ts";
 export type { ChecksModule, ChecksOptions } from "./start.ts";

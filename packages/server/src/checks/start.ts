@@ -1,8 +1,8 @@
 // Starts the checks module in a core: the definitions store, the results side (batched ingest,
 // the rollup worker and the partition maintainer), satellite assignments (attached to the
 // satellites' gateway, their results going to the ingest), runs on demand on satellites (across
-// cores), the core location (its scheduler serves once the core does) and the checks API, all
-// under one /checks mount.
+// cores), the core location (its scheduler serves once the core does), check health (evaluated
+// in every ingest batch) and the checks API, all under one /checks mount.
 import { Hono } from "hono";
 import type { CoreModule, ModuleDeps } from "../core-module.ts";
 import type { SatellitesModule } from "../satellites/index.ts";
@@ -12,6 +12,8 @@ import { createCheckRunRoutes } from "./api/run-routes.ts";
 import { createSatelliteAssignments, type SatelliteAssignments } from "./assignments/satellite-assignments.ts";
 import { createSatelliteResultSink } from "./assignments/satellite-result-sink.ts";
 import { CheckStore } from "./definitions/check-store.ts";
+import { createCheckHealthRoutes } from "./health/health-routes.ts";
+import { type CheckHealth, createCheckHealth, evaluateHealthOnIngest } from "./health/check-health.ts";
 import { validateCheck } from "./definitions/validate-check.ts";
 import { type CheckResults, type CheckResultsOptions, startCheckResults } from "./results/start-check-results.ts";
 import { createSatelliteRuns, type SatelliteRuns } from "./satellite-runs/satellite-runs.ts";
@@ -37,6 +39,8 @@ export interface ChecksModule extends CoreModule {
   store: CheckStore;
   /** Results: the ingest batcher every socket and scheduler submits to, rollups, retention. */
   results: CheckResults;
+  /** The check-health entity, evaluated in every ingest batch. */
+  health: CheckHealth;
   /** What each satellite connected here runs, pushed as checks and satellites change. */
   assignments: SatelliteAssignments;
   /** Runs on demand on satellites, carried out by whichever core holds the satellite's socket. */
@@ -56,7 +60,10 @@ export async function startChecks(deps: ModuleDeps, { satellites }: ChecksDeps, 
   };
   // Started with the module (its duties only take locks and write rollups), stopped through
   // the stop stack: after the gateway, so the results of closing sockets are still written.
-  const results = startCheckResults({ pool, logger: deps.logger, registry: deps.metrics, now: deps.now, retention, ...resultsOptions });
+  // Health is evaluated in each ingest batch's transaction, from the results it stored.
+  const health = createCheckHealth({ pool, entities: deps.entities, triggers: deps.triggers, now: deps.now });
+  const ingest = { ...resultsOptions.ingest, inTransaction: evaluateHealthOnIngest(health, resultsOptions.ingest?.inTransaction) };
+  const results = startCheckResults({ pool, logger: deps.logger, registry: deps.metrics, now: deps.now, retention, ...resultsOptions, ingest });
   deps.onStop("check results", results.stop);
   const store = new CheckStore({ pool, box: deps.box });
   const allowPrivateTargets = config.allowPrivateTargets ?? false;
@@ -119,11 +126,13 @@ export async function startChecks(deps: ModuleDeps, { satellites }: ChecksDeps, 
   const routes = new Hono()
     .route("/", createCheckRoutes({ store, allowPrivateTargets }))
     .route("/", createCheckResultRoutes({ pool, now: deps.now, retention: results.retention }))
-    .route("/", runRoutes);
+    .route("/", runRoutes)
+    .route("/", createCheckHealthRoutes({ store, health: health.handle }));
   return {
     routes: { "/checks": routes },
     store,
     results,
+    health,
     assignments,
     satelliteRuns,
     async serve() {

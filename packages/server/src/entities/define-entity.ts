@@ -113,7 +113,7 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
   };
 
   const announce = (changes: Iterable<EntityChanged>) => {
-    for (const change of changes) notifier.committed(change.seq!);
+    for (const change of changes) if (change.seq !== undefined) notifier.committed(change.seq);
   };
 
   const record = async (options: MutateOptions, tombstone: boolean): Promise<MutateResult<State>> => {
@@ -144,7 +144,7 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
     // Sorted, so two batches that overlap take their common locks in the same order.
     const ids = [...new Set(options.ids)].sort();
     if (ids.length === 0) return [];
-    const results = await withTransaction(pool, async (tx) => {
+    const inTransaction = async (tx: SqlClient) => {
       await tx.query({ name: "vantage_lock_entities", text: LOCK_MANY, values: [ids.map((id) => LockKey.entity(kind, id))] });
       const prevs = toMap(await read(ids, tx));
       await apply(tx, ids);
@@ -153,7 +153,10 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
       const pending = states.map(({ id, prev, next }) => pendingChange(id, prev, next)).filter((c) => c !== null);
       const recorded = await recordChanges(tx, pending, actorOf, causeOf);
       return states.map(({ id, prev, next }) => ({ id, prev, next, change: recorded.get(id) ?? null }));
-    });
+    };
+    // In the caller's transaction, the caller announces once it committed.
+    if (options.tx) return inTransaction(options.tx);
+    const results = await withTransaction(pool, inTransaction);
     announce(results.flatMap((result) => (result.change ? [result.change] : [])));
     return results;
   };
@@ -164,6 +167,7 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
     getMany: async (ids) => toMap(await read(ids)),
     mutate: (options) => record(options, false),
     mutateMany: recordMany,
+    announce: (changes) => announce(changes),
     remove: (options) => record(options, true),
     inStateSince: async (id, field) => {
       const { rows } = await pool.query<{ occurred_at: Date }>(LAST_TRANSITION, [kind, id, field]);

@@ -39,6 +39,12 @@ export interface MutateManyOptions {
   cause?: Cause | null | ((id: string) => Cause | null);
   /** One write for all of them, in the transaction; receives the ids (deduplicated, sorted). */
   apply: (tx: SqlClient, ids: readonly string[]) => Promise<unknown>;
+  /**
+   * A transaction the caller opened (and will commit): the changes are recorded in it, so
+   * they commit with the caller's own writes (check results and the health they cause). The
+   * caller announces the recorded changes with `announce` once it committed.
+   */
+  tx?: SqlClient;
 }
 
 export interface MutateResult<State> {
@@ -66,6 +72,8 @@ export interface EntityHandle<State> {
    * bulk edges such as a mass heartbeat loss. One result per distinct id, sorted by id.
    */
   mutateMany(options: MutateManyOptions): Promise<Array<MutateResult<State> & { id: string }>>;
+  /** Announces changes recorded in a caller's transaction (`mutateMany({ tx })`), after it committed. */
+  announce(changes: Iterable<EntityChanged>): void;
   /** Like mutate, but records a tombstone (next = null); `apply` deletes the owner's row. */
   remove(options: MutateOptions): Promise<MutateResult<State>>;
   /** When `field` last changed to its current value; null if it never did. */

@@ -3,6 +3,7 @@ import { SYSTEM_ACTOR, type Actor } from "@vantage/protocol";
 import { z } from "zod";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SqlClient } from "../../src/entities/index.ts";
+import { withTransaction } from "../../src/storage/index.ts";
 import { createTestDatabase } from "../support/database.ts";
 import { startTestInstance, type TestInstance } from "../support/instance.ts";
 import { CREATE_THINGS, defineThings, deleteThing, incrementThing, upsertThing } from "../support/entities/things.ts";
@@ -156,6 +157,24 @@ describe("mutateMany", () => {
     await expect(failing).rejects.toThrow("bulk write failed");
     expect(await countRows("entity_changes", "many-fail-1")).toBe(0);
     expect(await countRows("test_things", "many-fail-2")).toBe(0);
+  });
+
+  it("records in a transaction the caller owns: committed with the caller's own write, or rolled back with it", async () => {
+    const recorded = await withTransaction(a.pool, async (tx) => {
+      await tx.query("INSERT INTO test_things (id, value, label) VALUES ('caller-own', 5, 'own')");
+      return thingsA.mutateMany({ ids: ["caller-tx-1"], actor: SYSTEM_ACTOR, tx, apply: (client, sorted) => setMany(sorted, 3)(client) });
+    });
+    expect(recorded[0]!.change).toMatchObject({ id: "caller-tx-1", next: { value: 3, label: "x" } });
+    thingsA.announce(recorded.flatMap((result) => (result.change ? [result.change] : [])));
+    expect(await countRows("entity_changes", "caller-tx-1")).toBe(1);
+
+    const failing = withTransaction(a.pool, async (tx) => {
+      await thingsA.mutateMany({ ids: ["caller-tx-2"], actor: SYSTEM_ACTOR, tx, apply: (client, sorted) => setMany(sorted, 3)(client) });
+      throw new Error("the caller's own work failed after the mutation");
+    });
+    await expect(failing).rejects.toThrow("the caller's own work failed");
+    expect(await countRows("entity_changes", "caller-tx-2")).toBe(0);
+    expect(await countRows("test_things", "caller-tx-2")).toBe(0);
   });
 
   it("serializes with single mutations and other batches on shared entities, without deadlock", async () => {

@@ -59,6 +59,12 @@ export function createAutomationSink(options: AutomationSinkOptions): ChangeSink
         continue;
       }
       const payload = parsed.value;
+      const suppressed = definition.suppressed?.(payload) ?? null;
+      if (suppressed !== null) {
+        const detail = { message: `${eventId} was silenced by its module (${suppressed})` };
+        observe({ key, outcome: "skip", reason: suppressed, detail, recorded: await insertSkip(tx, key, suppressed, detail) });
+        continue;
+      }
       // `now` is when the change occurred, so a redelivered change is decided the same way.
       const context: EvaluationContext = { trigger: { id: match.trigger.id, event: eventId, payload }, vars: {}, entity, now: Date.parse(change.occurredAt) };
       const { forMs } = match.trigger;

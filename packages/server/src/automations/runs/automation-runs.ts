@@ -2,6 +2,7 @@
 // records (inside the router's transaction) and what the API lists back, newest first.
 import type pg from "pg";
 import type { SqlClient } from "../../entities/index.ts";
+import { SUPPRESSION_REASONS } from "../triggers/trigger.ts";
 import { addRunJob } from "./automation-jobs.ts";
 
 /** `queued`: waiting its turn (mode queued); no job exists until it is promoted to pending. */
@@ -23,6 +24,8 @@ export const SKIP_REASONS = [
   "automation_disabled",
   /** A trigger with `for:` stopped matching before its duration ran out. */
   "for_cancelled",
+  /** The module that fired the event silenced it (a flapping check, a maintenance window). */
+  ...SUPPRESSION_REASONS,
 ] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 

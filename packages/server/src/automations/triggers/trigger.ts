@@ -2,6 +2,13 @@
 // deriver emits, how the UI names it, and the payload an automation receives.
 import type { z } from "zod";
 
+/**
+ * Why a module silences an event it fired: the check was flapping, or inside a maintenance
+ * window. Each automation listening records a skip with this reason instead of a run.
+ */
+export const SUPPRESSION_REASONS = ["flapping", "maintenance"] as const;
+export type SuppressionReason = (typeof SUPPRESSION_REASONS)[number];
+
 export interface TriggerDefinition<Schema extends z.ZodType = z.ZodType> {
   /** Qualified event id `<module>.<trigger>`, exactly what the module's change deriver emits. */
   id: string;
@@ -20,6 +27,12 @@ export interface TriggerDefinition<Schema extends z.ZodType = z.ZodType> {
    * emits events, none of them this one, cancels it.
    */
   stillMatches?: (state: Readonly<Record<string, unknown>>) => boolean;
+  /**
+   * Whether the module silences this event (null: it does not). A silenced event still
+   * reaches every listening automation, which records a skip with the reason, so "why was I
+   * not paged?" has an answer; it starts no run and no `for:` timer.
+   */
+  suppressed?: (payload: z.infer<Schema>) => SuppressionReason | null;
 }
 
 /** Identity, but infers `Schema` so `contextKey` sees the payload's type. */

@@ -30,7 +30,7 @@ const OPTION_KEYS: Record<CheckType, string[]> = {
 const FIELD_ORDER = Object.fromEntries(
   Object.entries(OPTION_KEYS).map(([type, options]) => [
     type,
-    ["name", "description", "type", "enabled", ...options, "intervalSeconds", "timeoutMs", "degradedAfterMs", "runOn", "labels", "assertions"],
+    ["name", "description", "type", "enabled", ...options, "intervalSeconds", "timeoutMs", "degradedAfterMs", "runOn", "labels", "assertions", "health"],
   ]),
 ) as Record<CheckType, string[]>;
 

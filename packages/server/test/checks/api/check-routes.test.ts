@@ -88,6 +88,7 @@ describe("creating and reading", () => {
       runOn: { core: true, satellites: { regions: ["eu"] } },
       labels: { env: "prod" },
       assertions: [],
+      health: { policy: "any", failuresToUnhealthy: 3, successesToRecover: 2, graceSeconds: 30 },
       revision: 1,
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
@@ -95,7 +96,7 @@ describe("creating and reading", () => {
     // In the order people read them (jsonb sorts keys by length: tls, url, name …).
     expect(Object.keys(answer.body)).toEqual([
       "id", "name", "type", "enabled", "url", "method", "headers", "followRedirects", "maxRedirects", "tls", "ipFamily", "expectStatus",
-      "intervalSeconds", "timeoutMs", "runOn", "labels", "assertions", "revision", "createdAt", "updatedAt",
+      "intervalSeconds", "timeoutMs", "runOn", "labels", "assertions", "health", "revision", "createdAt", "updatedAt",
     ]);
     const { rows } = await instance.pool.query("SELECT name, type, enabled, interval_seconds, timeout_ms, labels, run_on_core, run_on_satellites, revision FROM checks WHERE id = $1", [answer.body.id]);
     expect(rows).toEqual([

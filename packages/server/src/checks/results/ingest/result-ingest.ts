@@ -24,9 +24,10 @@ export interface ResultIngestOptions {
   concurrency?: number;
   /**
    * Runs in the batch's transaction right after its insert (health evaluation). Its failure
-   * fails the batch: nothing is stored and every submitter is rejected.
+   * fails the batch: nothing is stored and every submitter is rejected. What it returns runs
+   * once the batch committed (announcing the entity changes it recorded).
    */
-  inTransaction?: (tx: pg.PoolClient, outcome: IngestOutcome, results: readonly CheckResultInput[]) => Promise<void>;
+  inTransaction?: (tx: pg.PoolClient, outcome: IngestOutcome, results: readonly CheckResultInput[]) => Promise<void | (() => void)>;
 }
 
 export interface ResultIngest {
@@ -62,14 +63,15 @@ export function createResultIngest(options: ResultIngestOptions): ResultIngest {
   const inFlight = new Set<Promise<void>>();
   let stopped = false;
 
-  const store = (results: CheckResultInput[]): Promise<IngestOutcome> => {
+  const store = async (results: CheckResultInput[]): Promise<IngestOutcome> => {
     const { inTransaction } = options;
     if (!inTransaction) return ingestResults(pool, results, context);
-    return withTransaction(pool, async (tx) => {
+    const { outcome, afterCommit } = await withTransaction(pool, async (tx) => {
       const outcome = await ingestResults(tx, results, context);
-      await inTransaction(tx, outcome, results);
-      return outcome;
+      return { outcome, afterCommit: await inTransaction(tx, outcome, results) };
     });
+    afterCommit?.();
+    return outcome;
   };
 
   const write = async (batch: Entry[]): Promise<void> => {

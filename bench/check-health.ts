@@ -1,0 +1,119 @@
+// Check health: results/s through the ingest with health evaluated in each batch's transaction
+// beside the same ingest without it, at 10,000 checks × 3 locations (alternating rounds); then a
+// mass outage — every location of every check failing at once — and how many transactions
+// recorded it (batches, not one per check).
+import { randomUUID } from "node:crypto";
+import { parseArgs } from "node:util";
+import { createTriggerRegistry } from "../packages/server/src/automations/index.ts";
+import { createCheckHealth, evaluateHealthOnIngest } from "../packages/server/src/checks/health/check-health.ts";
+import { type CheckResultInput, DEFAULT_RESULT_RETENTION } from "../packages/server/src/checks/index.ts";
+import { createPartitionCatalog, DAY_MS } from "../packages/server/src/checks/results/partitions.ts";
+import { createResultIngest } from "../packages/server/src/checks/results/ingest/result-ingest.ts";
+import { createEntityRegistry } from "../packages/server/src/entities/index.ts";
+import { silentLogger } from "../packages/server/src/log.ts";
+import { createPool } from "../packages/server/src/storage/index.ts";
+import { openBenchDatabase, table, throughput } from "./_database.ts";
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: "string", default: "3" },
+    rounds: { type: "string", default: "3" },
+    submitters: { type: "string", default: "4000" },
+    batch: { type: "string", default: "1000" },
+    concurrency: { type: "string", default: "2" },
+    checks: { type: "string", default: "10000" },
+  },
+});
+const ms = Number(values.seconds) * 1000;
+const rounds = Number(values.rounds);
+const submitters = Number(values.submitters);
+const maxBatch = Number(values.batch);
+const concurrency = Number(values.concurrency);
+const checkCount = Number(values.checks);
+
+const database = await openBenchDatabase();
+const logger = silentLogger();
+const pool = createPool(database.url, logger, { max: 8 });
+const partitions = createPartitionCatalog({ pool, logger });
+await partitions.ensure("raw", [Date.now() - DAY_MS, Date.now(), Date.now() + DAY_MS]);
+const context = { partitions, retention: DEFAULT_RESULT_RETENTION, now: Date.now };
+
+// The checks (http, failing after one result, so the outage turns every check at once) and two
+// satellites beside the core, online for the whole run.
+const { rows: checks } = await pool.query<{ id: string }>(
+  `INSERT INTO checks (name, type, interval_seconds, timeout_ms, labels, run_on_core, run_on_satellites, definition)
+   SELECT 'bench-' || n, 'http', 60, 10000, '{}', true, '{"regions":["eu"]}',
+          jsonb_build_object('name', 'bench-' || n, 'type', 'http', 'url', 'http://127.0.0.1:9/' || n, 'health', jsonb_build_object('failuresToUnhealthy', 1, 'successesToRecover', 1))
+   FROM generate_series(1, $1::integer) AS n RETURNING id`,
+  [checkCount],
+);
+const { rows: satellites } = await pool.query<{ id: string }>(
+  `INSERT INTO satellites (name, region, token_hash, last_heartbeat_at, offline_at, last_connection_event)
+   SELECT 'sat-' || n, 'eu', 'unused', now() + interval '1 day', now() + interval '2 days', 'connected' FROM generate_series(1, 2) AS n RETURNING id`,
+);
+const locations = ["core", ...satellites.map((row) => row.id)];
+
+const entities = createEntityRegistry({ pool, logger });
+const health = createCheckHealth({ pool, entities, triggers: createTriggerRegistry(), now: Date.now });
+const detail = { http: { statusCode: 200 }, timings: { totalMs: 44.9 }, assertions: [{ path: "assertions[0]", subject: "status", op: "eq", expected: 200, actual: 200, pass: true, onFail: "fail" }] };
+const failed = { reason: "expected status 2xx, got 503", http: { statusCode: 503 }, timings: { totalMs: 12 } };
+let sequence = 0;
+const resultOf = (i: number, status: "up" | "down"): CheckResultInput => ({
+  resultId: randomUUID(),
+  checkId: checks[Math.floor(i / locations.length) % checkCount]!.id,
+  location: locations[i % locations.length]!,
+  startedAt: new Date().toISOString(),
+  durationMs: 45,
+  status,
+  statusCode: status === "up" ? 200 : 503,
+  detail: status === "up" ? detail : failed,
+});
+const nextResult = () => resultOf(sequence++, "up");
+
+const plain = createResultIngest({ pool, logger, context, maxBatch, maxDelayMs: 5, concurrency });
+const withHealth = createResultIngest({ pool, logger, context, maxBatch, maxDelayMs: 5, concurrency, inTransaction: evaluateHealthOnIngest(health) });
+
+// Every check-location once, so each check has its record (its first state is a recorded change).
+const all = checkCount * locations.length;
+const warmUp = Date.now();
+await Promise.all(Array.from({ length: all }, (_, i) => withHealth.submit(resultOf(i, "up"))));
+const warmUpSeconds = (Date.now() - warmUp) / 1000;
+
+const median = (numbers: number[]) => [...numbers].sort((a, b) => a - b)[Math.floor(numbers.length / 2)]!;
+const alone: number[] = [];
+const evaluated: number[] = [];
+for (let round = 0; round < rounds; round++) {
+  alone.push(await throughput(submitters, ms, async () => void (await plain.submit(nextResult()))));
+  evaluated.push(await throughput(submitters, ms, async () => void (await withHealth.submit(nextResult()))));
+}
+
+// The mass outage: every location of every check fails in one go.
+const { rows: [before] } = await pool.query<{ seq: string }>("SELECT coalesce(max(seq), 0) AS seq FROM entity_changes");
+const outage = Date.now();
+await Promise.all(Array.from({ length: all }, (_, i) => withHealth.submit(resultOf(i, "down"))));
+const outageSeconds = (Date.now() - outage) / 1000;
+const { rows: [recorded] } = await pool.query<{ changes: string; transactions: string; unhealthy: string }>(
+  `SELECT count(*) AS changes, count(DISTINCT xid) AS transactions, count(*) FILTER (WHERE next ->> 'status' = 'unhealthy') AS unhealthy
+   FROM entity_changes WHERE kind = 'check-health' AND seq > $1`,
+  [before!.seq],
+);
+await plain.stop();
+await withHealth.stop();
+await entities.flush();
+
+const base = median(alone);
+const real = median(evaluated);
+console.log(`check-health: ${database.describe}; ${checkCount} checks × ${locations.length} locations; medians of ${rounds} alternating ${values.seconds} s rounds`);
+console.log(`ingest: ${submitters} concurrent submitters, batches of at most ${maxBatch}, ${concurrency} in flight`);
+console.log(
+  table([
+    { path: "ingest alone", "results/s": Math.round(base), "cost vs alone": "1.00" },
+    { path: "ingest + health evaluation", "results/s": Math.round(real), "cost vs alone": (base / real).toFixed(2) },
+  ]),
+);
+console.log(`warm-up (every check's first state recorded): ${all} results in ${warmUpSeconds.toFixed(1)} s`);
+console.log(
+  `mass outage: ${all} failing results in ${outageSeconds.toFixed(1)} s → ${recorded!.changes} health changes (${recorded!.unhealthy} unhealthy) in ${recorded!.transactions} transactions`,
+);
+await pool.end();
+await database.close();

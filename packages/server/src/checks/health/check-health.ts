@@ -1,0 +1,134 @@
+// The check-health entity in a core: defines the kind (its read is the check_health table),
+// registers its deriver, payload mapper and triggers, and evaluates health where results
+// arrive — in the ingest's transaction, so a result and the state it causes commit together.
+import { type EntityChanged, SYSTEM_ACTOR } from "@vantage/protocol";
+import type pg from "pg";
+import { canonicalJson, type EntityHandle, type EntityRegistry, type SqlClient } from "../../entities/index.ts";
+import { hashedLockKey, LockKey } from "../../storage/index.ts";
+import type { TriggerRegistry } from "../../automations/index.ts";
+import type { CheckResultInput } from "../results/check-result.ts";
+import type { IngestOutcome } from "../results/ingest/ingest-results.ts";
+import {
+  CHECK_HEALTH_ENTITY_KIND,
+  type CheckHealthState,
+  checkHealthChangeToPayload,
+  checkHealthStateSchema,
+  deriveCheckHealthEvents,
+  materialState,
+  toCheckHealthState,
+} from "./check-health-entity.ts";
+import { loadEvaluation, loadLocationFacts, readCheckHealthStates, writeHealthRecords } from "./check-health-store.ts";
+import { describeResult } from "./describe-result.ts";
+import { type CheckHealthRecord, evaluateCheckHealth, stalenessMsOf } from "./evaluate-check-health.ts";
+import { checkHealthTriggers } from "./health-triggers.ts";
+import type { LocationResult } from "./location-health.ts";
+
+/** Locks many entities of the kind in one round trip, in sorted order (as mutateMany does). */
+const LOCK_CHECKS = `SELECT count(pg_advisory_xact_lock(${hashedLockKey("key")})) FROM unnest($1::text[]) AS key`;
+
+export interface CheckHealthModuleOptions {
+  pool: pg.Pool;
+  entities: EntityRegistry;
+  triggers: Pick<TriggerRegistry, "register">;
+  /** The clock, in epoch milliseconds. */
+  now: () => number;
+}
+
+export interface CheckHealth {
+  handle: EntityHandle<CheckHealthState>;
+  /**
+   * Evaluates the health of the checks these results belong to, inside the caller's open
+   * transaction (the ingest's, after its insert): loads their records under the entities'
+   * locks, applies the results, and writes every record in one statement — through one
+   * `mutateMany` for those whose state changed beyond a result's time. Returns what to run
+   * once the transaction committed (announcing the recorded changes).
+   */
+  evaluateHealth(tx: SqlClient, results: readonly CheckResultInput[]): Promise<() => void>;
+}
+
+export function createCheckHealth(options: CheckHealthModuleOptions): CheckHealth {
+  const { pool, entities, now } = options;
+  const handle = entities.defineEntity({
+    kind: CHECK_HEALTH_ENTITY_KIND,
+    schema: checkHealthStateSchema,
+    read: (ids, db) => readCheckHealthStates(db ?? pool, ids),
+  });
+  entities.registerChangeDeriver({ kind: CHECK_HEALTH_ENTITY_KIND, derive: deriveCheckHealthEvents, toPayload: checkHealthChangeToPayload });
+  for (const trigger of checkHealthTriggers) options.triggers.register(trigger);
+
+  const evaluateHealth = async (tx: SqlClient, results: readonly CheckResultInput[]): Promise<() => void> => {
+    const byCheck = new Map<string, CheckResultInput[]>();
+    for (const result of results) {
+      const list = byCheck.get(result.checkId);
+      if (list) list.push(result);
+      else byCheck.set(result.checkId, [result]);
+    }
+    const ids = [...byCheck.keys()].sort();
+    if (ids.length === 0) return () => {};
+    const at = now();
+    // Under the entities' locks before reading: two batches with results of one check queue
+    // here, so the second applies its results to what the first wrote.
+    await tx.query({ name: "vantage_lock_check_health", text: LOCK_CHECKS, values: [ids.map((id) => LockKey.entity(CHECK_HEALTH_ENTITY_KIND, id))] });
+    const loaded = await loadEvaluation(tx, ids);
+    const locations = [...loaded].flatMap(([id, { record }]) => [...Object.keys(record?.locations ?? {}), ...byCheck.get(id)!.map((result) => result.location)]);
+    const facts = await loadLocationFacts(tx, locations, at);
+    const next = new Map<string, CheckHealthRecord>();
+    const previous = (id: string) => loaded.get(id)?.record ?? null;
+    for (const id of ids) {
+      const schedule = loaded.get(id)?.schedule;
+      if (!schedule) continue; // deleted since its results were taken: nothing to evaluate
+      const checkResults: LocationResult[] = byCheck.get(id)!.map((result) => ({
+        location: result.location,
+        status: result.status,
+        startedAt: Date.parse(result.startedAt),
+        problem: describeResult(result.status, result.detail, schedule.timeoutMs),
+      }));
+      next.set(id, evaluateCheckHealth({ previous: previous(id), results: checkResults, options: schedule.options, stalenessMs: stalenessMsOf(schedule, schedule.options), ...facts, now: at }));
+    }
+    // A record whose state moved only by its results' times is written without a change (as a
+    // satellite's heartbeat is); the others go through the entity, recorded with their history.
+    const changed = new Map<string, CheckHealthRecord>();
+    const quiet = new Map<string, CheckHealthRecord>();
+    for (const [id, record] of next) (isMaterialChange(previous(id), record) ? changed : quiet).set(id, record);
+    // A quiet record always had one before (a first state is a change).
+    await writeHealthRecords(tx, quiet, at, true);
+    if (changed.size === 0) return () => {};
+    const recorded = await handle.mutateMany({ ids: [...changed.keys()], actor: SYSTEM_ACTOR, cause: (id) => ({ type: CHECK_RESULT_CAUSE, id: newestResultId(byCheck.get(id)!) }), tx, apply: (client) => writeHealthRecords(client, changed, at) });
+    const changes = recorded.flatMap((result): EntityChanged[] => (result.change ? [result.change] : []));
+    return () => handle.announce(changes);
+  };
+
+  return { handle, evaluateHealth };
+}
+
+type InTransaction = (tx: pg.PoolClient, outcome: IngestOutcome, results: readonly CheckResultInput[]) => Promise<void | (() => void)>;
+
+/**
+ * The ingest's in-transaction hook: evaluates the results the batch stored (a resend or a
+ * dropped result changes nothing), then runs `also` (a test's own hook) if given.
+ */
+export function evaluateHealthOnIngest(health: Pick<CheckHealth, "evaluateHealth">, also?: InTransaction): InTransaction {
+  return async (tx, outcome, results) => {
+    const stored = new Set(outcome.stored);
+    const announce = await health.evaluateHealth(tx, results.filter((result) => stored.has(result.resultId)));
+    const more = also ? await also(tx, outcome, results) : undefined;
+    return () => {
+      announce();
+      more?.();
+    };
+  };
+}
+
+/** The cause of a health change: the newest of the results that led to it. */
+export const CHECK_RESULT_CAUSE = "check.result";
+
+function newestResultId(results: readonly CheckResultInput[]): string {
+  return results.reduce((newest, result) => (Date.parse(result.startedAt) > Date.parse(newest.startedAt) ? result : newest)).resultId;
+}
+
+const NO_CHECK = { name: "", type: "", target: "", labels: {} };
+
+function isMaterialChange(previous: CheckHealthRecord | null, next: CheckHealthRecord): boolean {
+  if (previous === null) return true;
+  return canonicalJson(materialState(toCheckHealthState(previous, NO_CHECK))) !== canonicalJson(materialState(toCheckHealthState(next, NO_CHECK)));
+}

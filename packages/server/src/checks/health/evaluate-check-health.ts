@@ -1,0 +1,132 @@
+// One evaluation of a check's health, pure: the previous record, the results that arrived and
+// the facts of the moment (satellite presence, the clock) in; the next record out — per
+// location state, the policy's verdict, the reason a person reads, flapping and staleness.
+import type { CheckHealthOptions } from "@vantage/protocol";
+import { type FlapState, nextFlapState } from "./flapping.ts";
+import { applyPolicy, type CheckHealthStatus, type PolicyVerdict } from "./health-policy.ts";
+import {
+  applyResult,
+  type LocationRecord,
+  type LocationResult,
+  newLocationRecord,
+  observe,
+  shownStatus,
+  staleAt,
+  type UnobservableReason,
+} from "./location-health.ts";
+
+/** What is stored per check (a check_health row). */
+export interface CheckHealthRecord {
+  status: CheckHealthStatus;
+  /** ISO time the status began. */
+  since: string;
+  reason: string;
+  flapping: boolean;
+  maintenance: boolean;
+  locations: Record<string, LocationRecord>;
+  /** The flap window (see flapping.ts). */
+  flapHistory: string;
+  /** ISO instant the first observable location goes stale without a new result (or earlier, see nextStaleAt); null if none can. */
+  staleAt: string | null;
+}
+
+export interface HealthEvaluationInput {
+  previous: CheckHealthRecord | null;
+  /** This check's new results, any order; several per location are applied oldest first. */
+  results: readonly LocationResult[];
+  options: CheckHealthOptions;
+  /** interval + timeout + grace, in milliseconds. */
+  stalenessMs: number;
+  /** A location's presence: a satellite's by `computeStatus`; the core is always online. */
+  presence: (location: string) => "online" | "offline";
+  /** The name a person knows a location by (the satellite's name, "core"). */
+  nameOf: (location: string) => string;
+  /** Epoch milliseconds. */
+  now: number;
+}
+
+/** interval + timeout + grace: how long a location may stay silent and still observe. */
+export function stalenessMsOf(check: { intervalSeconds: number; timeoutMs: number }, options: Pick<CheckHealthOptions, "graceSeconds">): number {
+  return check.intervalSeconds * 1000 + check.timeoutMs + options.graceSeconds * 1000;
+}
+
+export function evaluateCheckHealth(input: HealthEvaluationInput): CheckHealthRecord {
+  const { previous, options, stalenessMs, now } = input;
+  const nowIso = new Date(now).toISOString();
+  const locations: Record<string, LocationRecord> = { ...previous?.locations };
+  for (const result of [...input.results].sort((a, b) => a.startedAt - b.startedAt)) {
+    locations[result.location] = applyResult(locations[result.location] ?? newLocationRecord(nowIso), result, options, nowIso);
+  }
+  for (const [location, record] of Object.entries(locations)) {
+    locations[location] = observe(record, { presence: input.presence(location), stalenessMs, now }, nowIso);
+  }
+  const verdict = applyPolicy(options.policy, Object.values(locations).map(shownStatus));
+  const changed = previous !== null && previous.status !== verdict.status;
+  const flap: FlapState = nextFlapState({ history: previous?.flapHistory ?? "", flapping: previous?.flapping ?? false }, changed);
+  const staleAts = Object.values(locations)
+    .map((record) => staleAt(record, stalenessMs))
+    .filter((at) => at !== null);
+  return {
+    status: verdict.status,
+    since: previous === null || changed ? nowIso : previous.since,
+    reason: healthReason(verdict, locations, input.nameOf),
+    flapping: flap.flapping,
+    maintenance: previous?.maintenance ?? false,
+    locations,
+    flapHistory: flap.history,
+    staleAt: nextStaleAt(previous?.staleAt ?? null, staleAts.length === 0 ? null : Math.min(...staleAts), now),
+  };
+}
+
+/**
+ * The stale_at to store: the true instant, or the one stored while that is still ahead and
+ * not later. Earlier is safe — the staleness monitor then evaluates the check, finds nothing
+ * stale and stores the true instant — and it keeps the indexed column still under a stream of
+ * results, so their updates stay HOT (one index entry per check per staleness period, not per result).
+ */
+export function nextStaleAt(stored: string | null, computed: number | null, now: number): string | null {
+  if (computed === null) return null;
+  const kept = stored === null ? null : Date.parse(stored);
+  return kept !== null && kept > now && kept <= computed ? stored : new Date(computed).toISOString();
+}
+
+const UNOBSERVABLE_TEXT: Record<UnobservableReason, (record: LocationRecord) => string> = {
+  satellite_offline: () => "satellite offline",
+  // Since an instant, not for a duration: the reason must not change while nothing else does.
+  stale: (record) => (record.lastResultAt === null ? "no result yet" : `no result since ${record.lastResultAt}`),
+  probe_error: () => "probe error",
+};
+
+/**
+ * The reason a person reads: which locations, and what each saw. "2 of 3 locations failing:
+ * eu-1 (status 503, expected 2xx), us-1 (timeout 10 s)"; the counts are of observable
+ * locations, and the unobservable ones follow after a semicolon.
+ */
+export function healthReason(verdict: PolicyVerdict, locations: Readonly<Record<string, LocationRecord>>, nameOf: (location: string) => string): string {
+  const named = Object.entries(locations)
+    .map(([location, record]) => ({ name: nameOf(location), record, status: shownStatus(record) }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const observable = named.filter((entry) => entry.status !== "unobservable");
+  const unobservable = named.filter((entry) => entry.status === "unobservable");
+  const list = (entries: typeof named, text: (record: LocationRecord) => string) => entries.map((entry) => `${entry.name} (${text(entry.record)})`).join(", ");
+  const problems = (status: string) => {
+    const entries = observable.filter((entry) => entry.status === status);
+    return `${entries.length} of ${observable.length} locations ${status === "unhealthy" ? "failing" : status}: ${list(entries, (record) => record.problem ?? status)}`;
+  };
+  const unobservableText = (record: LocationRecord) => UNOBSERVABLE_TEXT[record.unobservable ?? "stale"](record);
+  const suffix = unobservable.length === 0 ? "" : `; unobservable: ${list(unobservable, unobservableText)}`;
+  switch (verdict.outcome) {
+    case "no_observers":
+      return named.length === 0 ? "no results yet" : `no location can observe the check: ${list(unobservable, unobservableText)}`;
+    case "quorum_unavailable":
+      return `quorum_unavailable: ${observable.length} of ${named.length} locations observable, ${verdict.needed} needed${suffix}`;
+    case "failing":
+      return `${problems("unhealthy")}${suffix}`;
+    case "partial_outage":
+      return `partial outage: ${problems("unhealthy")}${suffix}`;
+    case "degraded_locations":
+      return `${problems("degraded")}${suffix}`;
+    case "healthy":
+      return `${observable.length} of ${observable.length} locations healthy${suffix}`;
+  }
+}
