@@ -6,12 +6,14 @@
 import type { QueryClient, QueryKey } from "@tanstack/react-query";
 import { authHeaders, signOut } from "./auth.ts";
 
-/** The queries an entity kind's changes make stale, by key prefix. Kinds not listed are ignored. */
+/**
+ * The queries an entity kind's changes make stale, by key prefix; only kinds the core defines (an
+ * unknown kind makes the stream answer 400). Automations and their runs are not entities: their
+ * screens re-fetch on focus.
+ */
 export const QUERIES_BY_KIND: Readonly<Record<string, readonly QueryKey[]>> = {
   "satellite-connection": [["satellites"]],
   "check-health": [["checks"], ["overview"]],
-  automation: [["automations"]],
-  "automation-run": [["automations"]],
 };
 
 export interface SseEvent {
