@@ -58,7 +58,11 @@ export function table(rows: Array<Record<string, string | number>>): string {
  * open transaction, holding its locks); and whatever `extra` counts that the database cannot
  * see (e.g. queries waiting for a pool connection). Returns the mean number in each, most first.
  */
-export function sampleDatabaseWaits(pool: pg.Pool, extra: () => Array<[string, number]> = () => [], everyMs = 20): { stop(): Promise<Array<[string, number]>> } {
+export function sampleDatabaseWaits(
+  pool: pg.Pool,
+  extra: () => Array<[string, number]> = () => [],
+  everyMs = 20,
+): { stop(): Promise<Array<[string, number]>> } {
   const totals = new Map<string, number>();
   const add = (wait: string, n: number) => totals.set(wait, (totals.get(wait) ?? 0) + n);
   let samples = 0;

@@ -152,10 +152,11 @@ async function startCores(scenario: Scenario, databaseUrl: string, onBatch: (cha
       });
       cores.push(core);
       // The first core must hold the router's lock before the next one starts.
-      if (index === 0) for (let waited = 0; !core.router.isLeader(); waited += 50) {
-        if (waited > 10_000) throw new Error("the first core did not become the router");
-        await sleep(50);
-      }
+      if (index === 0)
+        for (let waited = 0; !core.router.isLeader(); waited += 50) {
+          if (waited > 10_000) throw new Error("the first core did not become the router");
+          await sleep(50);
+        }
     }
     return cores;
   } catch (error) {
@@ -310,7 +311,7 @@ async function runScenario(scenario: Scenario, databaseUrl: string, pool: pg.Poo
     const hostBefore = hostCpu();
     const sampler = sampleWaits(pool, cores);
     const changes = await driveChanges(driver, satelliteIds, warmupCount + measuredCount);
-    for (const deadline = performance.now() + drainMs; receiver.arrivals.length < changes.length && performance.now() < deadline; ) await sleep(50);
+    for (const deadline = performance.now() + drainMs; receiver.arrivals.length < changes.length && performance.now() < deadline;) await sleep(50);
     const eventLoopBusy = performance.eventLoopUtilization(loopBefore).utilization;
     const hostAfter = hostCpu();
     const waits = await sampler.stop();
@@ -330,7 +331,8 @@ async function runScenario(scenario: Scenario, databaseUrl: string, pool: pg.Poo
     await deleteAutomation(driver, automationId);
     const ours = (databaseMs: string) => Number(databaseMs) - performance.timeOrigin - clock.offsetMs;
     const runTimes = new Map<string, RunTimes>();
-    for (const row of rows) if (row.started_ms !== null && row.finished_ms !== null) runTimes.set(row.change_id, { claimed: ours(row.started_ms), ended: ours(row.finished_ms) });
+    for (const row of rows)
+      if (row.started_ms !== null && row.finished_ms !== null) runTimes.set(row.change_id, { claimed: ours(row.started_ms), ended: ours(row.finished_ms) });
     const { byChange, unmatched } = arrivalsByChange(receiver.arrivals, rows);
     const measured = changes.slice(warmupCount);
     return {
@@ -393,7 +395,9 @@ console.log(
   ),
 );
 const uncertainty = Math.max(...results.map((result) => result.clockUncertaintyMs));
-console.log(`\nwhere the time goes (p50 / p95 / p99 ms; a run's started_at and finished_at, on PostgreSQL's clock, placed on ours to ±${uncertainty.toFixed(2)} ms):`);
+console.log(
+  `\nwhere the time goes (p50 / p95 / p99 ms; a run's started_at and finished_at, on PostgreSQL's clock, placed on ours to ±${uncertainty.toFixed(2)} ms):`,
+);
 console.log(
   table(
     results.flatMap((result) =>
@@ -413,8 +417,13 @@ console.log(
 );
 for (const result of results) {
   // Runs finishing slower than changes arrive: the latencies above include a queue that grew all along.
-  if (result.webhooksPerSecond < 0.95 * result.changesPerSecond) console.log(`${result.name}: the executor fell behind (${result.webhooksPerSecond.toFixed(0)} of ${result.changesPerSecond.toFixed(0)}/s); try a lower --rate`);
-  console.log(`${result.name}: ${result.routerBatches} router batches (${((warmupCount + measuredCount) / result.routerBatches).toFixed(1)} changes each, warm-up included), ${result.heldBackPolls} polls held back by an open older transaction, ${result.unmatched} requests from unknown runs, event loop busy ${(result.eventLoopBusy * 100).toFixed(0)} %, host CPUs busy ${(result.hostBusy * 100).toFixed(0)} %`);
+  if (result.webhooksPerSecond < 0.95 * result.changesPerSecond)
+    console.log(
+      `${result.name}: the executor fell behind (${result.webhooksPerSecond.toFixed(0)} of ${result.changesPerSecond.toFixed(0)}/s); try a lower --rate`,
+    );
+  console.log(
+    `${result.name}: ${result.routerBatches} router batches (${((warmupCount + measuredCount) / result.routerBatches).toFixed(1)} changes each, warm-up included), ${result.heldBackPolls} polls held back by an open older transaction, ${result.unmatched} requests from unknown runs, event loop busy ${(result.eventLoopBusy * 100).toFixed(0)} %, host CPUs busy ${(result.hostBusy * 100).toFixed(0)} %`,
+  );
   const waits = result.waits.slice(0, 5).map(([wait, n]) => `${wait} ${n.toFixed(2)}`);
   console.log(`${result.name}: mean sessions by wait, and queries queued for a pool connection (sampled every 20 ms): ${waits.join(", ") || "none"}`);
 }

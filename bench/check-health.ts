@@ -55,7 +55,11 @@ const locations = ["core", ...satellites.map((row) => row.id)];
 
 const entities = createEntityRegistry({ pool, logger });
 const health = createCheckHealth({ pool, entities, triggers: createTriggerRegistry(), now: Date.now });
-const detail = { http: { statusCode: 200 }, timings: { totalMs: 44.9 }, assertions: [{ path: "assertions[0]", subject: "status", op: "eq", expected: 200, actual: 200, pass: true, onFail: "fail" }] };
+const detail = {
+  http: { statusCode: 200 },
+  timings: { totalMs: 44.9 },
+  assertions: [{ path: "assertions[0]", subject: "status", op: "eq", expected: 200, actual: 200, pass: true, onFail: "fail" }],
+};
 const failed = { reason: "expected status 2xx, got 503", http: { statusCode: 503 }, timings: { totalMs: 12 } };
 let sequence = 0;
 const resultOf = (i: number, status: "up" | "down"): CheckResultInput => ({
@@ -88,11 +92,15 @@ for (let round = 0; round < rounds; round++) {
 }
 
 // The mass outage: every location of every check fails in one go.
-const { rows: [before] } = await pool.query<{ seq: string }>("SELECT coalesce(max(seq), 0) AS seq FROM entity_changes");
+const {
+  rows: [before],
+} = await pool.query<{ seq: string }>("SELECT coalesce(max(seq), 0) AS seq FROM entity_changes");
 const outage = Date.now();
 await Promise.all(Array.from({ length: all }, (_, i) => withHealth.submit(resultOf(i, "down"))));
 const outageSeconds = (Date.now() - outage) / 1000;
-const { rows: [recorded] } = await pool.query<{ changes: string; transactions: string; unhealthy: string }>(
+const {
+  rows: [recorded],
+} = await pool.query<{ changes: string; transactions: string; unhealthy: string }>(
   `SELECT count(*) AS changes, count(DISTINCT xid) AS transactions, count(*) FILTER (WHERE next ->> 'status' = 'unhealthy') AS unhealthy
    FROM entity_changes WHERE kind = 'check-health' AND seq > $1`,
   [before!.seq],
@@ -103,7 +111,9 @@ await entities.flush();
 
 const base = median(alone);
 const real = median(evaluated);
-console.log(`check-health: ${database.describe}; ${checkCount} checks × ${locations.length} locations; medians of ${rounds} alternating ${values.seconds} s rounds`);
+console.log(
+  `check-health: ${database.describe}; ${checkCount} checks × ${locations.length} locations; medians of ${rounds} alternating ${values.seconds} s rounds`,
+);
 console.log(`ingest: ${submitters} concurrent submitters, batches of at most ${maxBatch}, ${concurrency} in flight`);
 console.log(
   table([

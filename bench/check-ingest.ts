@@ -54,7 +54,10 @@ const context = { partitions, retention: DEFAULT_RESULT_RETENTION, now: () => no
 
 const checkIdOf = (n: number) => `00000000-0000-4000-8000-${n.toString(16).padStart(12, "0")}`;
 // A typical passing HTTP result's detail: timings and assertion verdicts, no excerpt.
-const detail = { http: { statusCode: 200, timings: { dns: 1.2, connect: 8.4, tls: 21.7, firstByte: 41.3, total: 44.9 } }, assertions: [{ subject: "status", op: "eq", value: 200, pass: true }] };
+const detail = {
+  http: { statusCode: 200, timings: { dns: 1.2, connect: 8.4, tls: 21.7, firstByte: 41.3, total: 44.9 } },
+  assertions: [{ subject: "status", op: "eq", value: 200, pass: true }],
+};
 let sequence = 0;
 const nextResult = (): CheckResultInput => {
   const i = sequence++;
@@ -102,21 +105,27 @@ for (let round = 0; round < rounds; round++) {
 await ingest.stop();
 const raw = median(raws);
 const real = median(reals);
-const { rows: [dirty] } = await pool.query<{ n: string; minutes: string }>("SELECT count(*) AS n, count(DISTINCT (check_id, location, minute)) AS minutes FROM check_rollup_dirty");
+const {
+  rows: [dirty],
+} = await pool.query<{ n: string; minutes: string }>("SELECT count(*) AS n, count(DISTINCT (check_id, location, minute)) AS minutes FROM check_rollup_dirty");
 const rollups = createRollupWorker({ pool, logger, partitions });
 const rollupStarted = performance.now();
 const pass = await rollups.runOnce();
 const rollupSeconds = (performance.now() - rollupStarted) / 1000;
 
 console.log(`check-ingest: ${database.describe}; medians of ${rounds} alternating ${values.seconds} s rounds`);
-console.log(`ingest: ${submitters} concurrent submitters, batches of at most ${maxBatch}, ${values.concurrency} in flight; raw: ${values.concurrency} connections each inserting ${maxBatch} rows per statement`);
+console.log(
+  `ingest: ${submitters} concurrent submitters, batches of at most ${maxBatch}, ${values.concurrency} in flight; raw: ${values.concurrency} connections each inserting ${maxBatch} rows per statement`,
+);
 console.log(
   table([
     { path: "raw INSERT … SELECT FROM unnest", "results/s": Math.round(raw), "vs raw": "1.00" },
     { path: "batcher → ingestResults", "results/s": Math.round(real), "vs raw": (real / raw).toFixed(2) },
   ]),
 );
-console.log(`rollup worker: ${pass.markers} dirty markers (${dirty!.minutes} distinct minutes) → ${pass.minutes} minutes, their hours and days in ${rollupSeconds.toFixed(2)} s (${Math.round(pass.minutes / rollupSeconds)} minutes/s)`);
+console.log(
+  `rollup worker: ${pass.markers} dirty markers (${dirty!.minutes} distinct minutes) → ${pass.minutes} minutes, their hours and days in ${rollupSeconds.toFixed(2)} s (${Math.round(pass.minutes / rollupSeconds)} minutes/s)`,
+);
 
 if (!values["skip-reads"]) await benchReads(pool);
 await pool.end();
@@ -159,7 +168,13 @@ async function benchReads(db: pg.Pool): Promise<void> {
          CROSS JOIN LATERAL unnest($6::text[]) WITH ORDINALITY AS loc(l, l_n)`,
       [checks[0], checks[1], new Date(from).toISOString(), new Date(to - step).toISOString(), step / 1000, locations, hist(0), hist(1), hist(2), hist(3)],
     );
-    generated.push({ level, checks: checks[1] - checks[0] + 1, "from (days ago)": ((now - from) / DAY_MS).toFixed(1), rows: rowCount ?? 0, seconds: ((performance.now() - started) / 1000).toFixed(1) });
+    generated.push({
+      level,
+      checks: checks[1] - checks[0] + 1,
+      "from (days ago)": ((now - from) / DAY_MS).toFixed(1),
+      rows: rowCount ?? 0,
+      seconds: ((performance.now() - started) / 1000).toFixed(1),
+    });
   };
   const neighbours = Number(values.neighbours);
   await generate("1m", [0, checkCount - 1], hour - minuteHours * 3_600_000, hour);
@@ -191,22 +206,47 @@ async function benchReads(db: pg.Pool): Promise<void> {
   const readNow = { now: () => now };
   const bars = (from: number, to: number, buckets: number) => ({ from, to, buckets });
   const reads: Array<{ name: string; read: () => Promise<unknown>; query: RollupQuery; describe: (result: unknown) => string }> = [
-    { name: "24 h bars, page of 100 checks (24 segments)", read: () => uptimeBars(db, page, bars(hour - DAY_MS, hour, 24), readNow), query: barsQuery(page, bars(hour - DAY_MS, hour, 24), readNow), describe: describeBars },
+    {
+      name: "24 h bars, page of 100 checks (24 segments)",
+      read: () => uptimeBars(db, page, bars(hour - DAY_MS, hour, 24), readNow),
+      query: barsQuery(page, bars(hour - DAY_MS, hour, 24), readNow),
+      describe: describeBars,
+    },
     {
       name: "90 d bars, page of 100 checks (90 segments)",
       read: () => uptimeBars(db, page, bars(day - 89 * DAY_MS, day + DAY_MS, 90), readNow),
       query: barsQuery(page, bars(day - 89 * DAY_MS, day + DAY_MS, 90), readNow),
       describe: describeBars,
     },
-    { name: "90 d latency series, one check", read: () => checkStats(db, series, { from: hour - 90 * DAY_MS, to: hour }, readNow), query: seriesQuery(series, { from: hour - 90 * DAY_MS, to: hour }, readNow), describe: describeStats },
-    { name: "7 d latency series, one check", read: () => checkStats(db, series, { from: hour - 7 * DAY_MS, to: hour }, readNow), query: seriesQuery(series, { from: hour - 7 * DAY_MS, to: hour }, readNow), describe: describeStats },
-    { name: "24 h stats, one check", read: () => checkStats(db, series, { from: hour - DAY_MS, to: hour }, readNow), query: seriesQuery(series, { from: hour - DAY_MS, to: hour }, readNow), describe: describeStats },
+    {
+      name: "90 d latency series, one check",
+      read: () => checkStats(db, series, { from: hour - 90 * DAY_MS, to: hour }, readNow),
+      query: seriesQuery(series, { from: hour - 90 * DAY_MS, to: hour }, readNow),
+      describe: describeStats,
+    },
+    {
+      name: "7 d latency series, one check",
+      read: () => checkStats(db, series, { from: hour - 7 * DAY_MS, to: hour }, readNow),
+      query: seriesQuery(series, { from: hour - 7 * DAY_MS, to: hour }, readNow),
+      describe: describeStats,
+    },
+    {
+      name: "24 h stats, one check",
+      read: () => checkStats(db, series, { from: hour - DAY_MS, to: hour }, readNow),
+      query: seriesQuery(series, { from: hour - DAY_MS, to: hour }, readNow),
+      describe: describeStats,
+    },
   ];
   const rows: Array<Record<string, string | number>> = [];
   for (const { name, read, query, describe } of reads) {
     const { median: med, p95 } = await timeIt(read);
     // The server's side, independent of this process: execution time and 8 KiB pages touched.
-    const [explained] = (await db.query<{ "QUERY PLAN": Array<{ Plan: Record<string, number>; "Execution Time": number }> }>(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${query.sql}`, query.params)).rows[0]!["QUERY PLAN"];
+    const [explained] = (
+      await db.query<{ "QUERY PLAN": Array<{ Plan: Record<string, number>; "Execution Time": number }> }>(
+        `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${query.sql}`,
+        query.params,
+      )
+    ).rows[0]!["QUERY PLAN"];
     rows.push({
       read: name,
       "median ms": med.toFixed(1),

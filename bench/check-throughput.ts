@@ -65,9 +65,24 @@ async function runBareLoop(url: string): Promise<Measured> {
   const report = await jsonLines(child)();
   const loadAfter = load();
   await stopChild(child);
-  const { requests, failures, seconds, cpuSeconds, failuresByKind } = report as { requests: number; failures: number; seconds: number; cpuSeconds: number; failuresByKind: Record<string, number> };
+  const { requests, failures, seconds, cpuSeconds, failuresByKind } = report as {
+    requests: number;
+    failures: number;
+    seconds: number;
+    cpuSeconds: number;
+    failuresByKind: Record<string, number>;
+  };
   const done = requests + failures;
-  return { path: "bare loop (outbound client)", perSecond: done / seconds, upPerSecond: requests / seconds, cpuMsPerResult: (cpuSeconds * 1000) / done, cpuPercent: (cpuSeconds / seconds) * 100, failed: failures, why: failuresByKind, load: loadAfter };
+  return {
+    path: "bare loop (outbound client)",
+    perSecond: done / seconds,
+    upPerSecond: requests / seconds,
+    cpuMsPerResult: (cpuSeconds * 1000) / done,
+    cpuPercent: (cpuSeconds / seconds) * 100,
+    failed: failures,
+    why: failuresByKind,
+    load: loadAfter,
+  };
 }
 
 /** Sums of a counter or histogram series in a Prometheus text exposition, by name. */
@@ -94,14 +109,21 @@ async function countResults(pool: pg.Pool): Promise<{ total: number; failed: num
 async function runCore(databaseUrl: string, pool: pg.Pool, targetUrl: string): Promise<Measured & { lagMs: number; offered: number }> {
   const port = await findFreePort();
   const profile = values["cpu-prof-dir"] ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof-dir"]}`] : [];
-  const core: ChildProcess = spawn(process.execPath, [...profile, VANTAGE_BIN, "server", "--port", String(port), "--log-format", "json", "--log-level", "warn"], {
-    env: { ...process.env, DATABASE_URL: databaseUrl },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
+  const core: ChildProcess = spawn(
+    process.execPath,
+    [...profile, VANTAGE_BIN, "server", "--port", String(port), "--log-format", "json", "--log-level", "warn"],
+    {
+      env: { ...process.env, DATABASE_URL: databaseUrl },
+      stdio: ["ignore", "ignore", "inherit"],
+    },
+  );
   const url = `http://127.0.0.1:${port}`;
   try {
-    for (let ready = false; !ready; ) {
-      ready = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+    for (let ready = false; !ready;) {
+      ready = await fetch(`${url}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (!ready) await sleep(200);
     }
     // One statement: the schedule's triggers give every check a slot at a random offset within its interval.
@@ -150,7 +172,9 @@ async function main() {
   try {
     const { port } = (await jsonLines(target)()) as { port: number };
     const targetUrl = `http://127.0.0.1:${port}/health`;
-    console.log(`check-throughput: ${checkCount} http checks every ${intervalSeconds} s on one core process, ${windowMs / 1000} s windows; bare loop at ${concurrency} in flight; ${database.describe}`);
+    console.log(
+      `check-throughput: ${checkCount} http checks every ${intervalSeconds} s on one core process, ${windowMs / 1000} s windows; bare loop at ${concurrency} in flight; ${database.describe}`,
+    );
     progress("bare loop");
     const bareBefore = await runBareLoop(targetUrl);
     const core = await runCore(database.url, pool, targetUrl);
@@ -170,9 +194,14 @@ async function main() {
       load: m.load,
     });
     console.log(table([row(bareBefore), row(core), row(bareAfter)]));
-    const whyOf = (m: Measured) => Object.entries(m.why).map(([key, n]) => `${key} ${n}`).join(", ") || "none";
+    const whyOf = (m: Measured) =>
+      Object.entries(m.why)
+        .map(([key, n]) => `${key} ${n}`)
+        .join(", ") || "none";
     console.log(`not up, by why: bare before: ${whyOf(bareBefore)}; core: ${whyOf(core)}; bare after: ${whyOf(bareAfter)}`);
-    console.log(`core: offered ${Math.round(core.offered)} runs/s (checks / interval), mean scheduler lag (slot → start) ${core.lagMs.toFixed(1)} ms; "vs bare" is against the mean of both bare runs`);
+    console.log(
+      `core: offered ${Math.round(core.offered)} runs/s (checks / interval), mean scheduler lag (slot → start) ${core.lagMs.toFixed(1)} ms; "vs bare" is against the mean of both bare runs`,
+    );
   } finally {
     await stopChild(target);
     await pool.end();

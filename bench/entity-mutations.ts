@@ -51,23 +51,29 @@ for (const writers of writerCounts) {
   const raws: number[] = [];
   const mutations: number[] = [];
   for (let round = 0; round < Number(values.rounds); round++) {
-    raws.push(await throughput(writers, ms, (writer, i) =>
-      withTransaction(pool, async (tx) => {
-        const id = rowFor(writer, writers, i);
-        await tx.query("UPDATE bench_raw SET value = value + 1 WHERE id = $1", [id]);
-        await tx.query("INSERT INTO bench_raw_log (row_id, value) VALUES ($1, $2)", [id, i]);
+    raws.push(
+      await throughput(writers, ms, (writer, i) =>
+        withTransaction(pool, async (tx) => {
+          const id = rowFor(writer, writers, i);
+          await tx.query("UPDATE bench_raw SET value = value + 1 WHERE id = $1", [id]);
+          await tx.query("INSERT INTO bench_raw_log (row_id, value) VALUES ($1, $2)", [id, i]);
+        }),
+      ),
+    );
+    mutations.push(
+      await throughput(writers, ms, async (writer, i) => {
+        const id = `thing-${rowFor(writer, writers, i)}`;
+        await things.mutate({ id, actor: SYSTEM_ACTOR, apply: (tx) => tx.query("UPDATE bench_things SET value = value + 1 WHERE id = $1", [id]) });
       }),
-    ));
-    mutations.push(await throughput(writers, ms, async (writer, i) => {
-      const id = `thing-${rowFor(writer, writers, i)}`;
-      await things.mutate({ id, actor: SYSTEM_ACTOR, apply: (tx) => tx.query("UPDATE bench_things SET value = value + 1 WHERE id = $1", [id]) });
-    }));
+    );
   }
   const raw = median(raws);
   const entity = median(mutations);
   rows.push({ writers, "raw tx/s": Math.round(raw), "entity mutations/s": Math.round(entity), "entity / raw": (entity / raw).toFixed(2) });
 }
-const { rows: [count] } = await pool.query<{ n: string }>("SELECT count(*) AS n FROM entity_changes");
+const {
+  rows: [count],
+} = await pool.query<{ n: string }>("SELECT count(*) AS n FROM entity_changes");
 
 console.log(`entity-mutations: ${database.describe}; medians of ${values.rounds} alternating ${values.seconds} s rounds; ${entityCount} entities`);
 console.log(table(rows));

@@ -146,7 +146,10 @@ async function measureSteadyState(pid: number, ms: number): Promise<{ cpuPercent
 }
 
 async function runBaseline(ids: string[]) {
-  const child = spawn(process.execPath, ["--import", "tsx", BARE_SERVER], { env: { ...process.env, HEARTBEAT_MS: String(heartbeatMs) }, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--import", "tsx", BARE_SERVER], {
+    env: { ...process.env, HEARTBEAT_MS: String(heartbeatMs) },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   const lines = createInterface({ input: child.stdout! });
   const [first] = (await once(lines, "line")) as [string];
   const { port } = JSON.parse(first) as { port: number };
@@ -195,8 +198,11 @@ async function main() {
     stdio: ["ignore", "ignore", "inherit"],
   });
   const url = `http://127.0.0.1:${port}`;
-  for (let ready = false; !ready; ) {
-    ready = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+  for (let ready = false; !ready;) {
+    ready = await fetch(`${url}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (!ready) await sleep(200);
   }
 
@@ -268,8 +274,18 @@ async function main() {
   const ms = latencies.map((row) => Number(row.ms));
   console.log(
     table([
-      { "": "connect rate (satellites/s)", core: Math.round(perSecond), "bare ws": Math.round(baseline.perSecond), "core / bare": (perSecond / baseline.perSecond).toFixed(2) },
-      { "": "CPU, steady state (% of one core)", core: steady.cpuPercent.toFixed(1), "bare ws": baseline.cpuPercent.toFixed(1), "core / bare": (steady.cpuPercent / baseline.cpuPercent).toFixed(2) },
+      {
+        "": "connect rate (satellites/s)",
+        core: Math.round(perSecond),
+        "bare ws": Math.round(baseline.perSecond),
+        "core / bare": (perSecond / baseline.perSecond).toFixed(2),
+      },
+      {
+        "": "CPU, steady state (% of one core)",
+        core: steady.cpuPercent.toFixed(1),
+        "bare ws": baseline.cpuPercent.toFixed(1),
+        "core / bare": (steady.cpuPercent / baseline.cpuPercent).toFixed(2),
+      },
       { "": "peak RSS (MB)", core: steady.rssMb.toFixed(0), "bare ws": baseline.rssMb.toFixed(0), "core / bare": (steady.rssMb / baseline.rssMb).toFixed(2) },
     ]),
   );

@@ -70,10 +70,15 @@ async function openClients(url: string): Promise<Clients> {
         }),
       ),
     close: async () => {
-      await Promise.all(workers.map((worker) => new Promise((resolve) => {
-        worker.once("exit", resolve);
-        worker.postMessage("close");
-      })));
+      await Promise.all(
+        workers.map(
+          (worker) =>
+            new Promise((resolve) => {
+              worker.once("exit", resolve);
+              worker.postMessage("close");
+            }),
+        ),
+      );
     },
   };
 }
@@ -136,10 +141,14 @@ async function baseline(): Promise<Record<string, string | number>> {
   };
   const warm = await paced(warmupMs, send, 1);
   clients.record();
-  await paced(measuredMs, (seq) => {
-    sentAt.set(seq, now());
-    send(seq);
-  }, warm + 1);
+  await paced(
+    measuredMs,
+    (seq) => {
+      sentAt.set(seq, now());
+      send(seq);
+    },
+    warm + 1,
+  );
   await sleep(500);
   const arrivals = await clients.report();
   await clients.close();
@@ -149,7 +158,9 @@ async function baseline(): Promise<Record<string, string | number>> {
 
 async function vantage(databaseUrl: string): Promise<Record<string, string | number>> {
   const logger = silentLogger();
-  const core = await startCore({ host: "127.0.0.1", port: 0, databaseUrl, dataDir: "/nonexistent", adminToken: ADMIN_TOKEN }, logger, { automationWorker: false });
+  const core = await startCore({ host: "127.0.0.1", port: 0, databaseUrl, dataDir: "/nonexistent", adminToken: ADMIN_TOKEN }, logger, {
+    automationWorker: false,
+  });
   // The writer is another core: its own pool and registry; its changes reach this one by NOTIFY.
   const pool = createPool(databaseUrl, logger, { max: 8, applicationName: "sse-fanout-writer" });
   await pool.query("CREATE TABLE IF NOT EXISTS bench_things (id text PRIMARY KEY, value integer NOT NULL)");
@@ -170,7 +181,11 @@ async function vantage(databaseUrl: string): Promise<Record<string, string | num
     while (inFlight.size >= 32) await Promise.race(inFlight);
     const id = `thing-${i % 100}`;
     const done = things
-      .mutate({ id, actor: SYSTEM_ACTOR, apply: (tx) => tx.query("INSERT INTO bench_things VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET value = $2", [id, i]) })
+      .mutate({
+        id,
+        actor: SYSTEM_ACTOR,
+        apply: (tx) => tx.query("INSERT INTO bench_things VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET value = $2", [id, i]),
+      })
       .then(({ change }) => {
         if (measuring && change) sentAt.set(change.seq!, now());
       })
@@ -195,7 +210,9 @@ async function vantage(databaseUrl: string): Promise<Record<string, string | num
 const database = await openBenchDatabase();
 try {
   const rows = [await baseline(), await vantage(database.url)];
-  console.log(`sse-fanout: ${database.describe}; ${clientCount} clients over ${workerCount} worker threads; ${rate} changes/s for ${values.seconds} s after ${values.warmup} s warm-up`);
+  console.log(
+    `sse-fanout: ${database.describe}; ${clientCount} clients over ${workerCount} worker threads; ${rate} changes/s for ${values.seconds} s after ${values.warmup} s warm-up`,
+  );
   console.log("latency: from the change's commit (the writer's mutate resolved) to its arrival at a client; baseline: from the write to the sockets");
   console.log(table(rows));
 } finally {

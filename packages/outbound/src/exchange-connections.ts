@@ -67,7 +67,13 @@ export function createExchangeConnections(settings: ExchangeSettings, signal: Ab
         family: settings.ipFamily,
         addressPolicy: settings.addressPolicy,
         tls: secure
-          ? { serverName: ownHost ? settings.tls?.serverName : undefined, ca: settings.tls?.ca, verifyChain: verify, verifyHostname: verify, alpn: ["http/1.1"] }
+          ? {
+              serverName: ownHost ? settings.tls?.serverName : undefined,
+              ca: settings.tls?.ca,
+              verifyChain: verify,
+              verifyHostname: verify,
+              alpn: ["http/1.1"],
+            }
           : undefined,
       };
       openConnection(target, signal).then(

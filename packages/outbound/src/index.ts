@@ -1,7 +1,17 @@
 // The public face of @vantage/outbound: the one client for requests to URLs and hosts users
 // configure, in the core and in the satellite agent. Imports nothing of ours.
 export { createOutboundClient } from "./outbound-client.ts";
-export type { ExchangeFacts, ExchangeTimings, OutboundClient, OutboundClientOptions, OutboundFailure, OutboundRequest, OutboundResponse, OutboundResult, RedirectPolicy } from "./outbound-client.ts";
+export type {
+  ExchangeFacts,
+  ExchangeTimings,
+  OutboundClient,
+  OutboundClientOptions,
+  OutboundFailure,
+  OutboundRequest,
+  OutboundResponse,
+  OutboundResult,
+  RedirectPolicy,
+} from "./outbound-client.ts";
 export type { ExchangeTlsSettings } from "./exchange-connections.ts";
 export { openConnection } from "./open-connection.ts";
 export type { ConnectionTarget, OpenedConnection, TlsSettings } from "./open-connection.ts";

@@ -148,7 +148,12 @@ async function handshake(socket: Socket, host: string, settings: TlsSettings, ca
     });
     tlsSocket.once("secureConnect", () => {
       const legacyCertificate = tlsSocket.getPeerCertificate();
-      facts = { authorized: tlsSocket.authorized, authorizationError: tlsSocket.authorizationError, certificate: describePeerCertificate(legacyCertificate), legacyCertificate };
+      facts = {
+        authorized: tlsSocket.authorized,
+        authorizationError: tlsSocket.authorizationError,
+        certificate: describePeerCertificate(legacyCertificate),
+        legacyCertificate,
+      };
     });
     secured = await settle(tlsSocket, "secureConnect", signal);
   } catch (error) {

@@ -152,7 +152,10 @@ export function createOutboundClient(options: OutboundClientOptions): OutboundCl
       if (!headers.has("user-agent")) headers.set("user-agent", options.userAgent);
       const started = performance.now();
       const deadline = withTimeout(request.signal, request.timeoutMs);
-      const connections = createExchangeConnections({ host: url.hostname, tls: request.tls, ipFamily: request.ipFamily, addressPolicy: request.addressPolicy }, deadline.signal);
+      const connections = createExchangeConnections(
+        { host: url.hostname, tls: request.tls, ipFamily: request.ipFamily, addressPolicy: request.addressPolicy },
+        deadline.signal,
+      );
       try {
         const result = await exchange({ url, method: request.method ?? "GET", headers, body: request.body }, request, deadline.signal, connections);
         if (result.timings) result.timings.totalMs = elapsedMs(started);
@@ -184,7 +187,14 @@ async function exchange(first: Hop, request: OutboundRequest, signal: AbortSigna
     const setupBefore = connections.setupMs();
     try {
       // Redirects are ours to judge: fetch would follow them with every header, to any origin.
-      response = await fetch(hop.url, { method: hop.method, headers: hop.headers, body: hop.body, signal, redirect: "manual", dispatcher: connections.dispatcher });
+      response = await fetch(hop.url, {
+        method: hop.method,
+        headers: hop.headers,
+        body: hop.body,
+        signal,
+        redirect: "manual",
+        dispatcher: connections.dispatcher,
+      });
     } catch (error) {
       return { ...transportFailure(error, hop.url, request, signal), ...facts(followed) };
     }
@@ -205,7 +215,13 @@ async function exchange(first: Hop, request: OutboundRequest, signal: AbortSigna
 }
 
 async function answered(response: Response, url: URL, maxBodyBytes: number): Promise<OutboundResult> {
-  const answer = { status: response.status, statusText: response.statusText, headers: response.headers, url: url.href, body: await readBodyPrefix(response, maxBodyBytes) };
+  const answer = {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+    url: url.href,
+    body: await readBodyPrefix(response, maxBodyBytes),
+  };
   if (response.ok) return { ok: true, ...answer };
   return failure("status", `${url.origin} answered ${response.status}`, answer);
 }
@@ -227,5 +243,8 @@ function transportFailure(error: unknown, url: URL, request: OutboundRequest, si
   const cause = (error as Error).cause as (Error & { code?: string }) | undefined;
   if (cause instanceof ConnectionError) return connectionFailure(cause, url);
   if (cause === undefined) return failure("invalid_request", `The request to ${url.origin} is invalid: ${(error as Error).message}`, { cause: error });
-  return failure("network", `Could not reach ${url.origin}: ${cause.message || cause.code || String(cause)}`, { cause: error, ...(cause.code ? { code: cause.code } : {}) });
+  return failure("network", `Could not reach ${url.origin}: ${cause.message || cause.code || String(cause)}`, {
+    cause: error,
+    ...(cause.code ? { code: cause.code } : {}),
+  });
 }

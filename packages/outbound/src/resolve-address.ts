@@ -29,12 +29,17 @@ export function bareHost(host: string): string {
  * order. Throws a `dns` ConnectionError when nothing resolves, a `policy` one when the policy
  * refuses every address. `looked` tells whether a lookup happened (an IP literal needs none).
  */
-export async function resolveAddresses(host: string, family: IpFamily | undefined, policy: AddressPolicy | undefined): Promise<{ addresses: ResolvedAddress[]; looked: boolean }> {
+export async function resolveAddresses(
+  host: string,
+  family: IpFamily | undefined,
+  policy: AddressPolicy | undefined,
+): Promise<{ addresses: ResolvedAddress[]; looked: boolean }> {
   const name = bareHost(host);
   const literal = isIP(name);
   let found: ResolvedAddress[];
   if (literal !== 0) {
-    if (family !== undefined && literal !== family) throw new ConnectionError("dns", "EFAMILY", `${name} is an IPv${literal} address but the check asks for IPv${family}`);
+    if (family !== undefined && literal !== family)
+      throw new ConnectionError("dns", "EFAMILY", `${name} is an IPv${literal} address but the check asks for IPv${family}`);
     found = [{ address: name, family: literal as IpFamily }];
   } else {
     try {

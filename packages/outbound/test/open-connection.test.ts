@@ -115,7 +115,11 @@ describe("TLS", () => {
     const opened = await openConnection({ host: "localhost", port: tlsPort, family: 4, tls: { ...verifyBoth, ca: ca.cert } }, never);
     opened.socket.destroy();
     expect(opened.timings.tlsMs).toBeGreaterThanOrEqual(0);
-    expect(opened.peerCertificate).toMatchObject({ subject: "CN=localhost", issuer: "CN=Vantage Test CA", subjectAltNames: ["DNS:localhost", "DNS:probe.test", "IP Address:127.0.0.1"] });
+    expect(opened.peerCertificate).toMatchObject({
+      subject: "CN=localhost",
+      issuer: "CN=Vantage Test CA",
+      subjectAltNames: ["DNS:localhost", "DNS:probe.test", "IP Address:127.0.0.1"],
+    });
     expect(Date.parse(opened.peerCertificate!.validTo)).toBeGreaterThan(Date.now());
   });
 

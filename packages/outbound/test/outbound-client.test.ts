@@ -80,7 +80,9 @@ describe("refusing redirects (the default)", () => {
   it("names only the origin it pointed to when the URL is a secret", async () => {
     first.answer({ status: 301, headers: { location: `${second.origin}/services/T/B/token-5ecret` } });
 
-    const result = failed(await client.request({ url: `${first.origin}/services/T/B/old-5ecret`, method: "POST", body: "{}", timeoutMs: 5_000, secretUrl: true }));
+    const result = failed(
+      await client.request({ url: `${first.origin}/services/T/B/old-5ecret`, method: "POST", body: "{}", timeoutMs: 5_000, secretUrl: true }),
+    );
 
     expect(result.message).toContain(`pointing to ${second.origin}/…`);
     expect(JSON.stringify(result)).not.toMatch(/5ecret/);
@@ -91,7 +93,14 @@ describe("following redirects when asked", () => {
   it("never sends credential headers to another origin, and keeps the others", async () => {
     first.answer({ status: 307, headers: { location: `${second.origin}/landed` } });
 
-    const result = await client.request({ url: `${first.origin}/start`, method: "POST", headers: { ...CREDENTIALS, "X-Team": "ops" }, body: '{"a":1}', timeoutMs: 5_000, redirect: { follow: 3 } });
+    const result = await client.request({
+      url: `${first.origin}/start`,
+      method: "POST",
+      headers: { ...CREDENTIALS, "X-Team": "ops" },
+      body: '{"a":1}',
+      timeoutMs: 5_000,
+      redirect: { follow: 3 },
+    });
 
     expect(result).toMatchObject({ ok: true, status: 200, url: `${second.origin}/landed` });
     expect(first.requests[0]!.headers).toMatchObject({ authorization: CREDENTIALS.Authorization, cookie: CREDENTIALS.Cookie });
@@ -127,7 +136,14 @@ describe("following redirects when asked", () => {
   it("turns a POST into a bodiless GET on a 303, as browsers do", async () => {
     first.answerNext({ status: 303, headers: { location: `${second.origin}/see-other` } });
 
-    await client.request({ url: `${first.origin}/form`, method: "POST", headers: { "content-type": "application/json" }, body: '{"a":1}', timeoutMs: 5_000, redirect: { follow: 1 } });
+    await client.request({
+      url: `${first.origin}/form`,
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"a":1}',
+      timeoutMs: 5_000,
+      redirect: { follow: 1 },
+    });
 
     expect(second.requests[0]).toMatchObject({ method: "GET", body: "" });
     expect(second.requests[0]!.headers).not.toHaveProperty("content-type");
@@ -188,7 +204,15 @@ describe("failures and whether to retry them", () => {
 
   it("reports a non-2xx answer with its status, text and body, retryable as the table says", async () => {
     first.answer({ status: 503, body: "maintenance" });
-    expect(await client.request({ url: `${first.origin}/x`, timeoutMs: 5_000 })).toMatchObject({ ok: false, kind: "status", retryable: true, status: 503, statusText: "Service Unavailable", body: "maintenance", message: `${first.origin} answered 503` });
+    expect(await client.request({ url: `${first.origin}/x`, timeoutMs: 5_000 })).toMatchObject({
+      ok: false,
+      kind: "status",
+      retryable: true,
+      status: 503,
+      statusText: "Service Unavailable",
+      body: "maintenance",
+      message: `${first.origin} answered 503`,
+    });
     first.answer({ status: 422, body: "bad field" });
     expect(await client.request({ url: `${first.origin}/x`, timeoutMs: 5_000 })).toMatchObject({ ok: false, kind: "status", retryable: false, status: 422 });
   });
@@ -281,9 +305,13 @@ describe("what an exchange tells about itself", () => {
 
 describe("the address policy", () => {
   it("refuses an address the policy rejects, with its words, sending nothing", async () => {
-    const result = failed(await client.request({ url: `${first.origin}/x`, timeoutMs: 5_000, addressPolicy: () => "loopback targets are not allowed; set VANTAGE_ALLOW_LOOPBACK" }));
+    const result = failed(
+      await client.request({ url: `${first.origin}/x`, timeoutMs: 5_000, addressPolicy: () => "loopback targets are not allowed; set VANTAGE_ALLOW_LOOPBACK" }),
+    );
     expect(result).toMatchObject({ kind: "address_refused", retryable: false, phase: "policy", code: "ADDRESS_REFUSED" });
-    expect(result.message).toBe(`Did not connect to ${first.origin}: refused to connect to 127.0.0.1: loopback targets are not allowed; set VANTAGE_ALLOW_LOOPBACK`);
+    expect(result.message).toBe(
+      `Did not connect to ${first.origin}: refused to connect to 127.0.0.1: loopback targets are not allowed; set VANTAGE_ALLOW_LOOPBACK`,
+    );
     expect(first.requests).toEqual([]);
   });
 
@@ -350,7 +378,9 @@ describe("https", () => {
   });
 
   it("refuses an extra CA that does not parse as an invalid request", async () => {
-    const result = failed(await client.request({ url: `${trusted.origin}/x`, timeoutMs: 5_000, tls: { ca: "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----" } }));
+    const result = failed(
+      await client.request({ url: `${trusted.origin}/x`, timeoutMs: 5_000, tls: { ca: "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----" } }),
+    );
     expect(result).toMatchObject({ kind: "invalid_request", retryable: false, phase: "setup", code: "INVALID_CA" });
     expect(trusted.requests).toEqual([]);
   });
@@ -360,7 +390,13 @@ describe("https", () => {
     expect(failed(await client.request({ url: `${namedOnly.origin}/x`, timeoutMs: 5_000, tls: { ca: ca.cert } })).code).toBe("ERR_TLS_CERT_ALTNAME_INVALID");
 
     namedOnly.answer({ status: 302, headers: { location: `https://localhost:${port}/landed` } });
-    const result = await client.request({ url: `${namedOnly.origin}/x`, ipFamily: 4, timeoutMs: 5_000, tls: { ca: ca.cert, serverName: "probe.test" }, redirect: { follow: 1 } });
+    const result = await client.request({
+      url: `${namedOnly.origin}/x`,
+      ipFamily: 4,
+      timeoutMs: 5_000,
+      tls: { ca: ca.cert, serverName: "probe.test" },
+      redirect: { follow: 1 },
+    });
 
     expect(result).toMatchObject({ ok: true, url: `https://localhost:${port}/landed` });
     // The certificate of the server that answered last.

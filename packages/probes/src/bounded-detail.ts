@@ -19,7 +19,8 @@ export function excerptOf(text: string): string {
 type Shrink = (detail: CheckResultDetail) => CheckResultDetail | undefined;
 
 const SHRINKS: Shrink[] = [
-  (detail) => (detail.assertions?.some((verdict) => verdict.pass) ? { ...detail, assertions: detail.assertions.filter((verdict) => !verdict.pass) } : undefined),
+  (detail) =>
+    detail.assertions?.some((verdict) => verdict.pass) ? { ...detail, assertions: detail.assertions.filter((verdict) => !verdict.pass) } : undefined,
   (detail) => {
     if (detail.excerpt === undefined) return undefined;
     const { excerpt: _dropped, ...rest } = detail;
@@ -27,7 +28,10 @@ const SHRINKS: Shrink[] = [
   },
   (detail) => (detail.dns && detail.dns.answers.length > 10 ? { ...detail, dns: { ...detail.dns, answers: detail.dns.answers.slice(0, 10) } } : undefined),
   (detail) => (detail.tcp?.response !== undefined ? { ...detail, tcp: {} } : undefined),
-  (detail) => (detail.assertions && detail.assertions.length > 0 ? { ...detail, assertions: detail.assertions.slice(0, Math.floor(detail.assertions.length / 2)) } : undefined),
+  (detail) =>
+    detail.assertions && detail.assertions.length > 0
+      ? { ...detail, assertions: detail.assertions.slice(0, Math.floor(detail.assertions.length / 2)) }
+      : undefined,
   (detail) => (detail.cert?.sans && detail.cert.sans.length > 5 ? { ...detail, cert: { ...detail.cert, sans: detail.cert.sans.slice(0, 5) } } : undefined),
 ];
 

@@ -17,7 +17,9 @@ export function certificateFacts(certificate: PeerCertificate, now: number): Non
     daysRemaining: daysRemaining(certificate.validTo, now),
     issuer: cut(certificate.issuer, 500),
     subject: cut(certificate.subject, 500),
-    sans: sanNames(certificate).slice(0, 50).map((name) => cut(name, 300)),
+    sans: sanNames(certificate)
+      .slice(0, 50)
+      .map((name) => cut(name, 300)),
   };
 }
 

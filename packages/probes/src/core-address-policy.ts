@@ -32,6 +32,8 @@ function refusalOf(address: string, family: 4 | 6): string | undefined {
 export function coreAddressPolicy(howToAllow: string): AddressPolicy {
   return (address, family) => {
     const refusal = refusalOf(address, family);
-    return refusal === undefined ? undefined : `${address} is ${refusal}, which checks on the core may not reach; ${howToAllow}, or run the check on a satellite`;
+    return refusal === undefined
+      ? undefined
+      : `${address} is ${refusal}, which checks on the core may not reach; ${howToAllow}, or run the check on a satellite`;
   };
 }

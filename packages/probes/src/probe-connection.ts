@@ -28,7 +28,10 @@ export async function probeConnection(
   const connection: ProbeConnection = { timings: {} };
   let opened: OpenedConnection | undefined;
   try {
-    opened = await openConnection({ host: target.host, port: target.port, family: ipFamilyOf(target.ipFamily), addressPolicy: options.addressPolicy, tls: target.tls }, deadline.signal);
+    opened = await openConnection(
+      { host: target.host, port: target.port, family: ipFamilyOf(target.ipFamily), addressPolicy: options.addressPolicy, tls: target.tls },
+      deadline.signal,
+    );
     connection.timings = opened.timings;
     connection.peerCertificate = opened.peerCertificate;
     await use(opened);

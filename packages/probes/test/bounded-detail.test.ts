@@ -5,7 +5,15 @@ import { describe, expect, it } from "vitest";
 import { boundedDetail, excerptOf } from "../src/bounded-detail.ts";
 
 const size = (detail: CheckResultDetail) => new TextEncoder().encode(JSON.stringify(detail)).length;
-const verdict = (index: number, pass: boolean): AssertionVerdict => ({ path: `assertions[${index}]`, subject: "body", op: "eq", expected: "e".repeat(200), actual: "a".repeat(200), pass, onFail: "fail" });
+const verdict = (index: number, pass: boolean): AssertionVerdict => ({
+  path: `assertions[${index}]`,
+  subject: "body",
+  op: "eq",
+  expected: "e".repeat(200),
+  actual: "a".repeat(200),
+  pass,
+  onFail: "fail",
+});
 
 describe("boundedDetail", () => {
   it("leaves a small detail as it is", () => {
@@ -21,7 +29,13 @@ describe("boundedDetail", () => {
     expect(passingGone.excerpt).toHaveLength(MAX_EXCERPT_BYTES);
 
     const failing = Array.from({ length: 200 }, (_, index) => verdict(index, false));
-    const bounded = boundedDetail({ reason: "r", error: { code: "c", message: "m" }, timings: { totalMs: 1 }, assertions: failing, excerpt: "x".repeat(MAX_EXCERPT_BYTES) });
+    const bounded = boundedDetail({
+      reason: "r",
+      error: { code: "c", message: "m" },
+      timings: { totalMs: 1 },
+      assertions: failing,
+      excerpt: "x".repeat(MAX_EXCERPT_BYTES),
+    });
     expect(size(bounded)).toBeLessThanOrEqual(MAX_DETAIL_BYTES);
     expect(bounded).not.toHaveProperty("excerpt");
     expect(bounded.assertions![0]!.path).toBe("assertions[0]");

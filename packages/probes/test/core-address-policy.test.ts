@@ -20,7 +20,11 @@ describe("the core's address policy", () => {
     ["::ffff:169.254.169.254", 6],
     ["::ffff:a9fe:a9fe", 6],
   ] as const)("refuses %s", (address, family) => {
-    expect(policy(address, family)).toMatch(new RegExp(`^${address.replace(/\./g, "\\.")} is a (link-local|cloud metadata) address.*; set VANTAGE_ALLOW_PRIVATE_TARGETS=true, or run the check on a satellite$`));
+    expect(policy(address, family)).toMatch(
+      new RegExp(
+        `^${address.replace(/\./g, "\\.")} is a (link-local|cloud metadata) address.*; set VANTAGE_ALLOW_PRIVATE_TARGETS=true, or run the check on a satellite$`,
+      ),
+    );
   });
 
   it.each([
@@ -44,7 +48,11 @@ describe("the core's address policy", () => {
 
   it("makes an http probe refuse a metadata URL as an error that says how to allow it", async () => {
     const spec = probeSpecSchema.parse({ type: "http", url: "http://169.254.169.254/latest/meta-data/", timeoutMs: 1_000 }) as HttpProbeSpec;
-    const result = await probeHttp(spec, { signal: new AbortController().signal, outbound: createOutboundClient({ userAgent: "test" }), addressPolicy: policy });
+    const result = await probeHttp(spec, {
+      signal: new AbortController().signal,
+      outbound: createOutboundClient({ userAgent: "test" }),
+      addressPolicy: policy,
+    });
     expect(result).toMatchObject({ status: "error", detail: { error: { code: "address_refused" } } });
     expect(result.detail.reason).toContain("set VANTAGE_ALLOW_PRIVATE_TARGETS=true");
     expect(result.detail.timings).not.toHaveProperty("connectMs");

@@ -23,7 +23,11 @@ describe("runProbe", () => {
 
   it("runs the probe of the spec's type, and its result fits a result frame", async () => {
     target.answer({ status: 500, body: "é".repeat(100_000) });
-    const spec = probeSpecSchema.parse({ type: "http", url: `${target.origin}/`, assertions: Array.from({ length: 50 }, () => ({ subject: "body", op: "contains", value: "x".repeat(900) })) });
+    const spec = probeSpecSchema.parse({
+      type: "http",
+      url: `${target.origin}/`,
+      assertions: Array.from({ length: 50 }, () => ({ subject: "body", op: "contains", value: "x".repeat(900) })),
+    });
     const result = await runProbe(spec, { signal: new AbortController().signal, outbound });
     expect(result.status).toBe("down");
     const frame = { type: "result", resultId: randomUUID(), checkId: "c", startedAt: new Date().toISOString(), durationMs: 1, ...result };
@@ -33,6 +37,9 @@ describe("runProbe", () => {
   it("reports a probe that throws as an error naming what broke, and does not throw", async () => {
     const broken = { signal: new AbortController().signal, outbound: { request: () => Promise.reject(new Error("client exploded")) } };
     const spec = probeSpecSchema.parse({ type: "http", url: "http://127.0.0.1:9/" });
-    expect(await runProbe(spec, broken)).toEqual({ status: "error", detail: { reason: "the http probe failed: client exploded", error: { code: "probe_error", message: "the http probe failed: client exploded" } } });
+    expect(await runProbe(spec, broken)).toEqual({
+      status: "error",
+      detail: { reason: "the http probe failed: client exploded", error: { code: "probe_error", message: "the http probe failed: client exploded" } },
+    });
   });
 });

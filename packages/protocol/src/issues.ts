@@ -176,13 +176,15 @@ function bound(origin: string, limit: number, how: { exact: boolean | undefined;
 
 /** A union whose every form refused the value's kind: the kinds it may be ("must be a string or a number"). */
 function expectedKinds(errors: ReadonlyArray<ReadonlyArray<z.core.$ZodIssue>>): string | undefined {
-  const kinds = errors.map((branch) => branch.find((issue) => issue.code === "invalid_type" && issue.path.length === 0) as z.core.$ZodIssueInvalidType | undefined);
+  const kinds = errors.map(
+    (branch) => branch.find((issue) => issue.code === "invalid_type" && issue.path.length === 0) as z.core.$ZodIssueInvalidType | undefined,
+  );
   if (kinds.length === 0 || kinds.some((kind) => kind === undefined)) return undefined;
   const names = [...new Set(kinds.map((kind) => KIND_NAMES[kind!.expected] ?? kind!.expected))];
   return `must be ${names.length === 1 ? names[0] : `${names.slice(0, -1).join(", ")} or ${names.at(-1)}`}`;
 }
 
 /** An allowed value as a message shows it: a plain word bare (`GET`), anything else as JSON. */
-const show = (value: unknown): string => (typeof value === "string" && /^[\w.:/-]+$/.test(value) ? value : JSON.stringify(value) ?? String(value));
+const show = (value: unknown): string => (typeof value === "string" && /^[\w.:/-]+$/.test(value) ? value : (JSON.stringify(value) ?? String(value)));
 
 const listOf = (values: readonly unknown[]): string => values.map(show).join(", ");

@@ -17,7 +17,10 @@ export type UserRegexResult = { ok: true; regex: UserRegex } | { ok: false; mess
 // engine cannot offer these at all, so the message says so rather than only "invalid".
 const UNSUPPORTED: ReadonlyArray<{ when: RegExp; say: string }> = [
   { when: /invalid escape sequence: `\\[1-9k]/, say: "backreferences (\\1, \\k<name>) are not supported" },
-  { when: /invalid or unsupported Perl syntax: `\(\?[=!]|invalid named capture: `\(\?<[=!]/, say: "lookahead and lookbehind ((?=…), (?!…), (?<=…), (?<!…)) are not supported" },
+  {
+    when: /invalid or unsupported Perl syntax: `\(\?[=!]|invalid named capture: `\(\?<[=!]/,
+    say: "lookahead and lookbehind ((?=…), (?!…), (?<=…), (?<!…)) are not supported",
+  },
 ];
 
 const RE2_SYNTAX = "patterns run on a linear-time engine (RE2 syntax)";

@@ -8,7 +8,8 @@ const ALMOST_ONE = 1 - Number.EPSILON;
 const highest = () => ALMOST_ONE;
 const lowest = () => 0;
 const seconds = (delays: number[]) => delays.map((delay) => delay / 1_000);
-const first = (count: number, policy: BackoffPolicy, random = highest) => Array.from({ length: count }, (_, index) => backoffDelayMs(policy, index + 1, random));
+const first = (count: number, policy: BackoffPolicy, random = highest) =>
+  Array.from({ length: count }, (_, index) => backoffDelayMs(policy, index + 1, random));
 
 // The agent's reconnects: full jitter from up to 1 s to up to 30 s.
 const reconnect: BackoffPolicy = { baseMs: 1_000, maxMs: 30_000, jitter: "full" };

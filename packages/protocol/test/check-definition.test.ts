@@ -35,7 +35,9 @@ describe("check definitions", () => {
   });
 
   it("refuses a health window that could never trip, at the path of its failures", () => {
-    expect(issues({ ...http, health: { window: { size: 3, failures: 4 } } })).toEqual([{ path: "health.window.failures", message: expect.stringContaining("cannot exceed size") }]);
+    expect(issues({ ...http, health: { window: { size: 3, failures: 4 } } })).toEqual([
+      { path: "health.window.failures", message: expect.stringContaining("cannot exceed size") },
+    ]);
   });
 
   it("keeps the health options out of what a probe receives", () => {
@@ -43,19 +45,33 @@ describe("check definitions", () => {
   });
 
   it("runs on the selected satellites only when satellites are named without core", () => {
-    expect(checkDefinitionSchema.parse({ ...http, runOn: { satellites: { regions: ["eu"] } } }).runOn).toEqual({ core: false, satellites: { regions: ["eu"] } });
-    expect(checkDefinitionSchema.parse({ ...http, runOn: { core: true, satellites: { tags: ["edge"] } } }).runOn).toEqual({ core: true, satellites: { tags: ["edge"] } });
+    expect(checkDefinitionSchema.parse({ ...http, runOn: { satellites: { regions: ["eu"] } } }).runOn).toEqual({
+      core: false,
+      satellites: { regions: ["eu"] },
+    });
+    expect(checkDefinitionSchema.parse({ ...http, runOn: { core: true, satellites: { tags: ["edge"] } } }).runOn).toEqual({
+      core: true,
+      satellites: { tags: ["edge"] },
+    });
     expect(issues({ ...http, runOn: { core: false } })).toEqual([{ path: "runOn", message: expect.stringContaining("must run somewhere") }]);
   });
 
   it("reports each mistake at its path", () => {
     expect(issues({ ...http, intervalSeconds: 5 })[0]?.path).toBe("intervalSeconds");
-    expect(issues({ ...http, intervalSeconds: 15, timeoutMs: 20_000 })).toEqual([{ path: "timeoutMs", message: "timeoutMs cannot be longer than the interval (15 s)" }]);
+    expect(issues({ ...http, intervalSeconds: 15, timeoutMs: 20_000 })).toEqual([
+      { path: "timeoutMs", message: "timeoutMs cannot be longer than the interval (15 s)" },
+    ]);
     expect(issues({ ...http, url: "ftp://x" })[0]?.path).toBe("url");
     expect(issues({ name: "x", type: "icmp", host: "a" })[0]).toMatchObject({ path: "type", message: expect.stringContaining("http, tcp, dns, tls") });
-    expect(issues({ ...http, assertions: [{ subject: "rcode", op: "eq", value: "NOERROR" }] })[0]).toMatchObject({ path: "assertions.0.subject", message: expect.stringContaining("not a subject a http check has") });
+    expect(issues({ ...http, assertions: [{ subject: "rcode", op: "eq", value: "NOERROR" }] })[0]).toMatchObject({
+      path: "assertions.0.subject",
+      message: expect.stringContaining("not a subject a http check has"),
+    });
     expect(issues({ ...http, assertions: [{ subject: "status", op: "equals", value: 200 }] })[0]).toMatchObject({ path: "assertions.0.op" });
-    expect(issues({ ...http, assertions: [{ subject: "body", op: "matches", value: "(a+)+\\1" }] })[0]).toMatchObject({ path: "assertions.0.value", message: expect.stringContaining("backreferences") });
+    expect(issues({ ...http, assertions: [{ subject: "body", op: "matches", value: "(a+)+\\1" }] })[0]).toMatchObject({
+      path: "assertions.0.value",
+      message: expect.stringContaining("backreferences"),
+    });
     expect(issues({ ...http, assertions: [{ subject: "body", op: "matches", value: "a".repeat(600) }] })[0]).toMatchObject({ path: "assertions.0.value" });
   });
 
@@ -65,7 +81,14 @@ describe("check definitions", () => {
       labels: { team: "core" },
       assertions: [
         { subject: "status", op: "in", value: [200, 204] },
-        { op: "or", of: [{ subject: "json:$.status", op: "eq", value: "ok" }, { op: "not", of: { subject: "header:x-degraded", op: "exists" } }], onFail: "degrade" },
+        {
+          op: "or",
+          of: [
+            { subject: "json:$.status", op: "eq", value: "ok" },
+            { op: "not", of: { subject: "header:x-degraded", op: "exists" } },
+          ],
+          onFail: "degrade",
+        },
       ],
     });
     expect(definition.assertions[0]).toEqual({ subject: "status", op: "in", value: [200, 204], onFail: "fail" });
@@ -79,7 +102,17 @@ describe("check definitions", () => {
   const cases: Array<[string, unknown]> = [
     ["minimal http", http],
     ["tcp with send/expect", { name: "smtp", type: "tcp", host: "mail.example.com", port: 25, expect: "220" }],
-    ["dns", { name: "mail exchangers", type: "dns", queryName: "example.com", recordType: "MX", server: "1.1.1.1", assertions: [{ subject: "answers", op: "contains", value: "mx" }] }],
+    [
+      "dns",
+      {
+        name: "mail exchangers",
+        type: "dns",
+        queryName: "example.com",
+        recordType: "MX",
+        server: "1.1.1.1",
+        assertions: [{ subject: "answers", op: "contains", value: "mx" }],
+      },
+    ],
     ["dns without queryName", { name: "example.com", type: "dns" }],
     ["tls", { name: "cert", type: "tls", host: "example.com" }],
     ["interval 15 with timeout 15000", { ...http, intervalSeconds: 15, timeoutMs: 15_000 }],

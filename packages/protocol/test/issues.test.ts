@@ -4,7 +4,11 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { automationDefinitionSchema, issueAt, summarizeIssues, validateInput } from "../src/index.ts";
 
-const webhookStep = (webhook: Record<string, unknown>) => ({ name: "n", triggers: [{ event: "e" }], actions: [{ webhook: { url: "https://x.example", ...webhook } }] });
+const webhookStep = (webhook: Record<string, unknown>) => ({
+  name: "n",
+  triggers: [{ event: "e" }],
+  actions: [{ webhook: { url: "https://x.example", ...webhook } }],
+});
 const issuesOf = (schema: z.ZodType, input: unknown, root?: string) => {
   const result = validateInput(schema, input, { root });
   if (result.ok) throw new Error("expected the input to be refused");
@@ -18,7 +22,13 @@ describe("messages zod would write as 'Invalid input'", () => {
   });
 
   it("says which kind a field must be, and which kind it was given", () => {
-    const schema = z.strictObject({ intervalSeconds: z.number(), name: z.string(), enabled: z.boolean(), tags: z.array(z.string()), labels: z.record(z.string(), z.string()) });
+    const schema = z.strictObject({
+      intervalSeconds: z.number(),
+      name: z.string(),
+      enabled: z.boolean(),
+      tags: z.array(z.string()),
+      labels: z.record(z.string(), z.string()),
+    });
     expect(issuesOf(schema, { intervalSeconds: "60", name: 5, enabled: "yes", tags: "a", labels: [] })).toEqual([
       { path: "intervalSeconds", message: "intervalSeconds must be a number, not a string" },
       { path: "name", message: "name must be a string, not a number" },
@@ -30,12 +40,17 @@ describe("messages zod would write as 'Invalid input'", () => {
 
   it("says a number must be whole without calling 1.5 another kind, and a number the query could not read just must be a number", () => {
     const schema = z.strictObject({ retries: z.number().int(), limit: z.coerce.number() });
-    expect(issuesOf(schema, { retries: 1.5, limit: "many" }).map((issue) => issue.message)).toEqual(["retries must be a whole number", "limit must be a number"]);
+    expect(issuesOf(schema, { retries: 1.5, limit: "many" }).map((issue) => issue.message)).toEqual([
+      "retries must be a whole number",
+      "limit must be a number",
+    ]);
   });
 
   it("names an unknown field by itself, with the fields the object knows", () => {
     const issues = issuesOf(automationDefinitionSchema, webhookStep({ timeout: 5000 }));
-    expect(issues).toEqual([{ path: "actions.0.webhook.timeout", message: 'unknown field "timeout" (known: url, method, headers, body, secret, timeoutMs, retries)' }]);
+    expect(issues).toEqual([
+      { path: "actions.0.webhook.timeout", message: 'unknown field "timeout" (known: url, method, headers, body, secret, timeoutMs, retries)' },
+    ]);
   });
 
   it("gives each of several unknown fields its own issue", () => {
@@ -59,7 +74,12 @@ describe("messages zod would write as 'Invalid input'", () => {
   });
 
   it("states bounds with their unit", () => {
-    const schema = z.strictObject({ name: z.string().min(1).max(3), tags: z.array(z.string()).min(1).max(2), maxRuns: z.number().min(1).max(1000), ratio: z.number().gt(0).lt(1) });
+    const schema = z.strictObject({
+      name: z.string().min(1).max(3),
+      tags: z.array(z.string()).min(1).max(2),
+      maxRuns: z.number().min(1).max(1000),
+      ratio: z.number().gt(0).lt(1),
+    });
     expect(issuesOf(schema, { name: "", tags: [], maxRuns: 5000, ratio: 0 }).map((issue) => issue.message)).toEqual([
       "name must not be empty",
       "tags must not be empty",
@@ -85,7 +105,9 @@ describe("messages zod would write as 'Invalid input'", () => {
   });
 
   it("names an item of a list with its list", () => {
-    expect(issuesOf(z.strictObject({ tags: z.array(z.string()) }), { tags: ["a", 2] })).toEqual([{ path: "tags.1", message: "tags.1 must be a string, not a number" }]);
+    expect(issuesOf(z.strictObject({ tags: z.array(z.string()) }), { tags: ["a", 2] })).toEqual([
+      { path: "tags.1", message: "tags.1 must be a string, not a number" },
+    ]);
   });
 
   it("calls the value as a whole what the caller calls it", () => {
@@ -106,7 +128,10 @@ describe("messages a schema states itself", () => {
   });
 
   it("builds other producers' issues by the same rule", () => {
-    expect(issueAt(["actions", 0, "webhook", "url"], "must be an http:// or https:// URL")).toEqual({ path: "actions.0.webhook.url", message: "url must be an http:// or https:// URL" });
+    expect(issueAt(["actions", 0, "webhook", "url"], "must be an http:// or https:// URL")).toEqual({
+      path: "actions.0.webhook.url",
+      message: "url must be an http:// or https:// URL",
+    });
     expect(issueAt(["triggers", 0, "event"], 'unknown trigger event "x"')).toEqual({ path: "triggers.0.event", message: 'unknown trigger event "x"' });
   });
 });

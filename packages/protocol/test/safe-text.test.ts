@@ -12,7 +12,8 @@ describe("the safe text rule", () => {
   });
 
   it("refuses a high surrogate without its low one and a low surrogate without its high one", () => {
-    for (const text of ["\ud800", "a\ud800b", "\udc00", "x\udfff", "\udc00\ud800", "🚀\ud83d", "\ud83d\ud83d\ude80"]) expect(unsafeTextReason(text), JSON.stringify(text)).toContain("surrogate");
+    for (const text of ["\ud800", "a\ud800b", "\udc00", "x\udfff", "\udc00\ud800", "🚀\ud83d", "\ud83d\ud83d\ude80"])
+      expect(unsafeTextReason(text), JSON.stringify(text)).toContain("surrogate");
   });
 
   it("is a string schema that chains the usual checks and names the problem", () => {

@@ -13,7 +13,8 @@ describe("the uuid rule", () => {
   });
 
   it("accepts what PostgreSQL's uuid type accepts whatever its version and variant bits", () => {
-    for (const id of ["00000000-0000-0000-0000-000000000000", "12345678-1234-1234-1234-123456789012", "ffffffff-ffff-ffff-ffff-ffffffffffff"]) expect(canonicalUuid(id)).toBe(id);
+    for (const id of ["00000000-0000-0000-0000-000000000000", "12345678-1234-1234-1234-123456789012", "ffffffff-ffff-ffff-ffff-ffffffffffff"])
+      expect(canonicalUuid(id)).toBe(id);
   });
 
   it("refuses anything that is not exactly 8-4-4-4-12 hex digits", () => {

@@ -178,7 +178,11 @@ export function createConnection(options: ConnectionOptions): Connection {
   let ended: Promise<ConnectionEnd> | undefined;
 
   const openSession = (): Session => {
-    const ws = new WebSocket(options.url, { maxPayload: MAX_FRAME_BYTES, handshakeTimeout: CONNECT_TIMEOUT_MS, ...(options.ca === undefined ? {} : { ca: options.ca }) });
+    const ws = new WebSocket(options.url, {
+      maxPayload: MAX_FRAME_BYTES,
+      handshakeTimeout: CONNECT_TIMEOUT_MS,
+      ...(options.ca === undefined ? {} : { ca: options.ca }),
+    });
     let openedAt: number | undefined;
     let welcomedAt: number | undefined;
     let verdict: Verdict | undefined;
@@ -284,7 +288,12 @@ export function createConnection(options: ConnectionOptions): Connection {
         for (const timer of [welcomeTimer, heartbeatTimer, closeTimer]) clock.clearTimeout(timer);
         unsubscribe?.();
         const now = clock.now();
-        const end: SessionEnd = { welcomed: welcomedAt !== undefined, lastedMs: welcomedAt === undefined ? 0 : now - welcomedAt, fatal: verdict?.fatal, handover: verdict?.handover };
+        const end: SessionEnd = {
+          welcomed: welcomedAt !== undefined,
+          lastedMs: welcomedAt === undefined ? 0 : now - welcomedAt,
+          fatal: verdict?.fatal,
+          handover: verdict?.handover,
+        };
         if (!end.fatal && !stopping.signal.aborted) {
           const why = verdict?.message ?? lastError?.message ?? (reason.length > 0 ? reason.toString() : `close code ${code}`);
           if (openedAt === undefined) logger.warn({ url: options.url, error: why }, `could not connect to the core: ${why}`);

@@ -48,7 +48,10 @@ export async function run(config: SatelliteConfig, options: RunOptions = {}): Pr
   const logger = options.logger ?? createAgentLogger({ level: config.logLevel, format: config.logFormat });
   // The probe types it runs, and the frames it understands beyond the first protocol's.
   const capabilities = [...probes.types(), RUN_ON_DEMAND_CAPABILITY];
-  logger.info({ url: config.url, satelliteId: config.satelliteId, token: config.token, version: AGENT_VERSION, capabilities, bufferSize: config.bufferSize }, "satellite agent starting");
+  logger.info(
+    { url: config.url, satelliteId: config.satelliteId, token: config.token, version: AGENT_VERSION, capabilities, bufferSize: config.bufferSize },
+    "satellite agent starting",
+  );
 
   const ca = config.caFile === undefined ? undefined : readCaFile(config.caFile);
   const buffer = createResultBuffer({ capacity: config.bufferSize, logger, clock });

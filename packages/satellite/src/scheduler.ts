@@ -72,12 +72,17 @@ interface Entry {
 }
 
 // The probe could not run at all: that is this satellite's problem, not the target's.
-const UNKNOWN_TYPE: ProbeResult = { status: "error", detail: { reason: "this satellite cannot run checks of this type", error: { code: "unsupported_type", message: "no probe for this check type" } } };
+const UNKNOWN_TYPE: ProbeResult = {
+  status: "error",
+  detail: { reason: "this satellite cannot run checks of this type", error: { code: "unsupported_type", message: "no probe for this check type" } },
+};
 
 /** Equal assignments give equal text whatever the order of their config's keys. */
 function fingerprintOf(assignment: Assignment): string {
   return JSON.stringify(assignment, (_key, value: unknown) =>
-    value !== null && typeof value === "object" && !Array.isArray(value) ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1))) : value,
+    value !== null && typeof value === "object" && !Array.isArray(value)
+      ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : value,
   );
 }
 
@@ -217,7 +222,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     entries.set(assignment.checkId, entry);
     // A random first offset spreads checks assigned together (and a fleet reconnecting together).
     schedule(entry, clock.now() + Math.floor(options.random() * intervalMs));
-    if (!options.probes.get(assignment.type)) logger.warn({ checkId: assignment.checkId, checkType: assignment.type }, "assigned a check of a type this satellite cannot run; it will report down");
+    if (!options.probes.get(assignment.type))
+      logger.warn({ checkId: assignment.checkId, checkType: assignment.type }, "assigned a check of a type this satellite cannot run; it will report down");
   };
 
   return {

@@ -64,7 +64,7 @@ describe("loading the agent's configuration", () => {
     expect(error.message).toContain("--token (or VANTAGE_SATELLITE_TOKEN) must be the satellite's token");
     expect(error.message).not.toContain(badToken);
     expect(error.message).toContain('--buffer-size (or VANTAGE_SATELLITE_BUFFER_SIZE) must be a number; got "lots"');
-    expect(error.message).toContain('--id (or VANTAGE_SATELLITE_ID) must be the satellite\'s id (a uuid)');
+    expect(error.message).toContain("--id (or VANTAGE_SATELLITE_ID) must be the satellite's id (a uuid)");
     expect(error.message).toContain("--log-level (or VANTAGE_LOG_LEVEL)");
   });
 

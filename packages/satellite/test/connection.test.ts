@@ -37,7 +37,12 @@ async function startAgent(options: FakeCoreOptions & { caFile?: string } = {}): 
     return { status: "up", detail: { checked: assignment.checkId } };
   });
   const stopper = new AbortController();
-  const config = loadSatelliteConfig({ VANTAGE_URL: core.url, VANTAGE_SATELLITE_ID: SATELLITE_ID, VANTAGE_SATELLITE_TOKEN: TOKEN, VANTAGE_CA_FILE: options.caFile });
+  const config = loadSatelliteConfig({
+    VANTAGE_URL: core.url,
+    VANTAGE_SATELLITE_ID: SATELLITE_ID,
+    VANTAGE_SATELLITE_TOKEN: TOKEN,
+    VANTAGE_CA_FILE: options.caFile,
+  });
   // random 0: checks run as soon as they are assigned, reconnects come at once.
   const outcome = run(config, { logger: logs.logger, probes, random: () => 0, signal: stopper.signal, stopOnSignals: [], backoff: { baseMs: 10, maxMs: 50 } });
   agent = {
@@ -82,7 +87,13 @@ describe("the agent's connection to the core", () => {
   it("says hello with its id, token, version and capabilities, heartbeats, and says bye when stopped", async () => {
     const { stop, logs } = await startAgent();
     const session = await core.session(0);
-    expect(await session.waitForFrame("hello")).toEqual({ type: "hello", satelliteId: SATELLITE_ID, token: TOKEN, version: "0.1.0", capabilities: ["fake", "run-on-demand"] });
+    expect(await session.waitForFrame("hello")).toEqual({
+      type: "hello",
+      satelliteId: SATELLITE_ID,
+      token: TOKEN,
+      version: "0.1.0",
+      capabilities: ["fake", "run-on-demand"],
+    });
     welcome(session, [], 20);
     const heartbeat = await session.waitForFrame("heartbeat");
     expect(heartbeat).toEqual({ type: "heartbeat", uptimeSeconds: expect.any(Number), inFlight: 0 });
@@ -219,7 +230,13 @@ describe("the agent's connection to the core", () => {
 
     first.send({ type: "assignments", assignments: [check("b"), check("c")] });
     await first.waitForFrame("result", (r) => r.checkId === "c");
-    expect(await logs.waitFor((line) => line.msg === "assignments changed" && line.added === 1)).toMatchObject({ added: 1, removed: 1, changed: 0, unchanged: 1, total: 2 });
+    expect(await logs.waitFor((line) => line.msg === "assignments changed" && line.added === 1)).toMatchObject({
+      added: 1,
+      removed: 1,
+      changed: 0,
+      unchanged: 1,
+      total: 2,
+    });
 
     // A reconnect is a resync: the welcome's set is the whole truth.
     first.socket.terminate();

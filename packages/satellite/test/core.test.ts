@@ -125,7 +125,14 @@ describe("an agent whose core restarts", () => {
     probes.register("fake", async () => ({ status: "up", detail: {} }));
     const stopper = new AbortController();
     const config = loadSatelliteConfig({ VANTAGE_URL: proxy.url, VANTAGE_SATELLITE_ID: satellite.satelliteId, VANTAGE_SATELLITE_TOKEN: satellite.token });
-    const outcome = run(config, { logger: logs.logger, probes, random: () => 0, signal: stopper.signal, stopOnSignals: [], backoff: { baseMs: 50, maxMs: 200 } });
+    const outcome = run(config, {
+      logger: logs.logger,
+      probes,
+      random: () => 0,
+      signal: stopper.signal,
+      stopOnSignals: [],
+      backoff: { baseMs: 50, maxMs: 200 },
+    });
     let second: Awaited<ReturnType<typeof startSatelliteCore>> | undefined;
     try {
       const refused = await logs.waitFor((line) => line.code === "result_not_stored");
@@ -182,13 +189,20 @@ describe("an agent running an http check", () => {
     });
     const satellite = await satelliteCore.createSatellite({ name: "edge-http" });
     const stopper = new AbortController();
-    const config = loadSatelliteConfig({ VANTAGE_URL: satelliteCore.url, VANTAGE_SATELLITE_ID: satellite.satelliteId, VANTAGE_SATELLITE_TOKEN: satellite.token });
+    const config = loadSatelliteConfig({
+      VANTAGE_URL: satelliteCore.url,
+      VANTAGE_SATELLITE_ID: satellite.satelliteId,
+      VANTAGE_SATELLITE_TOKEN: satellite.token,
+    });
     // The default registry: the agent's own http, tcp, dns and tls probes.
     const outcome = run(config, { logger: captureLogs().logger, random: () => 0, signal: stopper.signal, stopOnSignals: [] });
     let targetOpen = true;
     try {
       await waitFor(() => stored.some((result) => result.status === "up"), storedSignal.subscribe, 10_000, "an up result");
-      expect(stored.find((result) => result.status === "up")).toMatchObject({ checkId: "http-1", detail: { http: { statusCode: 200 }, assertions: [{ subject: "status", expected: 200, actual: 200, pass: true }] } });
+      expect(stored.find((result) => result.status === "up")).toMatchObject({
+        checkId: "http-1",
+        detail: { http: { statusCode: 200 }, assertions: [{ subject: "status", expected: 200, actual: 200, pass: true }] },
+      });
 
       await target.close();
       targetOpen = false;
@@ -197,7 +211,10 @@ describe("an agent running an http check", () => {
       await waitFor(() => stored.some(refused), storedSignal.subscribe, 10_000, "a down result");
       expect(stored.find(refused)).toMatchObject({
         checkId: "http-1",
-        detail: { error: { code: "connection_refused" }, assertions: [{ path: "assertions[0]", subject: "status", op: "eq", expected: 200, pass: false, onFail: "fail" }] },
+        detail: {
+          error: { code: "connection_refused" },
+          assertions: [{ path: "assertions[0]", subject: "status", op: "eq", expected: 200, pass: false, onFail: "fail" }],
+        },
       });
     } finally {
       stopper.abort();

@@ -58,10 +58,13 @@ describe("the scheduler", () => {
   it("draws each check's first offset from the whole interval", async () => {
     const draws = [0, 0.5, 0.999];
     const firstRunAt: Record<string, number> = {};
-    start(async (a) => {
-      firstRunAt[a.checkId] ??= Date.now();
-      return { status: "up", detail: {} };
-    }, () => draws.shift()!).replace([assignment("a"), assignment("b"), assignment("c")]);
+    start(
+      async (a) => {
+        firstRunAt[a.checkId] ??= Date.now();
+        return { status: "up", detail: {} };
+      },
+      () => draws.shift()!,
+    ).replace([assignment("a"), assignment("b"), assignment("c")]);
     await vi.advanceTimersByTimeAsync(60_000);
     expect(firstRunAt).toEqual({ a: 0, b: 30_000, c: 59_940 });
   });
@@ -74,7 +77,15 @@ describe("the scheduler", () => {
     runs[0]!.finish("down");
     await vi.advanceTimersByTimeAsync(0);
     expect(results).toEqual([
-      { type: "result", resultId: expect.any(String), checkId: "a", startedAt: new Date(15_000).toISOString(), durationMs: 1_234, status: "down", detail: { ran: "a" } },
+      {
+        type: "result",
+        resultId: expect.any(String),
+        checkId: "a",
+        startedAt: new Date(15_000).toISOString(),
+        durationMs: 1_234,
+        status: "down",
+        detail: { ran: "a" },
+      },
     ]);
   });
 
@@ -106,7 +117,9 @@ describe("the scheduler", () => {
     expect(signals[0]!.aborted).toBe(false);
     await vi.advanceTimersByTimeAsync(1);
     expect(signals[0]!.aborted).toBe(true);
-    expect(results).toMatchObject([{ checkId: "a", status: "down", durationMs: 5_000, detail: { error: { code: "timeout", message: "timed out after 5000 ms" } } }]);
+    expect(results).toMatchObject([
+      { checkId: "a", status: "down", durationMs: 5_000, detail: { error: { code: "timeout", message: "timed out after 5000 ms" } } },
+    ]);
     expect(scheduler.inFlight()).toBe(0);
   });
 
@@ -156,7 +169,13 @@ describe("the scheduler", () => {
   it("restarts a check saved again (a new revision) even when its settings read the same", async () => {
     const { probe } = controllableProbe();
     start(probe).replace([assignment("a", { revision: 1 }), assignment("b", { revision: 1 })]);
-    expect(scheduler.replace([assignment("a", { revision: 2 }), assignment("b", { revision: 1 })])).toEqual({ added: 0, removed: 0, changed: 1, unchanged: 1, total: 2 });
+    expect(scheduler.replace([assignment("a", { revision: 2 }), assignment("b", { revision: 1 })])).toEqual({
+      added: 0,
+      removed: 0,
+      changed: 1,
+      unchanged: 1,
+      total: 2,
+    });
   });
 
   it("aborts everything and leaves no timer behind when stopped", async () => {

@@ -8,32 +8,34 @@ import { createLogger } from "./log.ts";
 import { runMigrate, runServer } from "./main.ts";
 
 function withServerOptions(command: Command): Command {
-  return command
-    .addOption(new Option("--host <host>", "address to listen on (default 127.0.0.1)").env("VANTAGE_HOST"))
-    .addOption(new Option("--port <port>", "HTTP port (default 8080)").env("VANTAGE_PORT"))
-    .addOption(new Option("--database-url <url>", "PostgreSQL URL; without it an embedded PostgreSQL is started").env("DATABASE_URL"))
-    .addOption(new Option("--data-dir <dir>", "directory for the embedded PostgreSQL and local state (default ./.vantage)").env("VANTAGE_DATA_DIR"))
-    .addOption(new Option("--log-level <level>", "fatal|error|warn|info|debug|trace|silent (default info)").env("VANTAGE_LOG_LEVEL"))
-    .addOption(new Option("--log-format <format>", "json|pretty (default: pretty on a terminal)").env("VANTAGE_LOG_FORMAT"))
-    .addOption(
-      new Option("--trusted-proxies <cidrs>", "comma-separated proxy addresses/CIDRs whose X-Forwarded-For/Forwarded name the client (default none)").env(
-        "VANTAGE_TRUSTED_PROXIES",
-      ),
-    )
-    // Without .env(): commander would read any value of a switch's variable, "false" too, as true; loadConfig reads it.
-    .addOption(
-      new Option(
-        "--allow-private-targets",
-        "let checks that run on the core probe link-local and cloud-metadata addresses (169.254.0.0/16, fe80::/10, metadata.google.internal, …); env VANTAGE_ALLOW_PRIVATE_TARGETS=true|false (default false)",
-      ),
-    );
+  return (
+    command
+      .addOption(new Option("--host <host>", "address to listen on (default 127.0.0.1)").env("VANTAGE_HOST"))
+      .addOption(new Option("--port <port>", "HTTP port (default 8080)").env("VANTAGE_PORT"))
+      .addOption(new Option("--database-url <url>", "PostgreSQL URL; without it an embedded PostgreSQL is started").env("DATABASE_URL"))
+      .addOption(new Option("--data-dir <dir>", "directory for the embedded PostgreSQL and local state (default ./.vantage)").env("VANTAGE_DATA_DIR"))
+      .addOption(new Option("--log-level <level>", "fatal|error|warn|info|debug|trace|silent (default info)").env("VANTAGE_LOG_LEVEL"))
+      .addOption(new Option("--log-format <format>", "json|pretty (default: pretty on a terminal)").env("VANTAGE_LOG_FORMAT"))
+      .addOption(
+        new Option("--trusted-proxies <cidrs>", "comma-separated proxy addresses/CIDRs whose X-Forwarded-For/Forwarded name the client (default none)").env(
+          "VANTAGE_TRUSTED_PROXIES",
+        ),
+      )
+      // Without .env(): commander would read any value of a switch's variable, "false" too, as true; loadConfig reads it.
+      .addOption(
+        new Option(
+          "--allow-private-targets",
+          "let checks that run on the core probe link-local and cloud-metadata addresses (169.254.0.0/16, fe80::/10, metadata.google.internal, …); env VANTAGE_ALLOW_PRIVATE_TARGETS=true|false (default false)",
+        ),
+      )
+  );
 }
 
 async function run(action: (flags: ConfigFlags) => Promise<void>, flags: ConfigFlags): Promise<void> {
   try {
     await action(flags);
   } catch (error) {
-    const message = isVantageError(error) ? error.message : (error as Error).stack ?? String(error);
+    const message = isVantageError(error) ? error.message : ((error as Error).stack ?? String(error));
     process.stderr.write(`vantage: ${message}\n`);
     process.exitCode = 1;
   }

@@ -85,10 +85,16 @@ const configSchema = z.object({
   allowPrivateTargets: z.enum(["true", "false"], { error: "must be true or false" }).transform((value) => value === "true"),
   /** Proxies whose X-Forwarded-For / Forwarded headers name the real client (CIDRs or addresses). */
   trustedProxies: z.string().transform((value, context) => {
-    const entries = value.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "");
+    const entries = value
+      .split(",")
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== "");
     const bad = entries.filter((entry) => !isTrustedProxyEntry(entry));
     if (bad.length > 0) {
-      context.addIssue({ code: "custom", message: `must be comma-separated IPv4/IPv6 addresses or CIDRs (e.g. 10.0.0.0/8,fd00::/8); not one: ${bad.join(", ")}` });
+      context.addIssue({
+        code: "custom",
+        message: `must be comma-separated IPv4/IPv6 addresses or CIDRs (e.g. 10.0.0.0/8,fd00::/8); not one: ${bad.join(", ")}`,
+      });
     }
     return entries;
   }),
@@ -160,11 +166,7 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === "" ? undefined : value;
 }
 
-export function loadConfig(
-  env: Record<string, string | undefined>,
-  flags: ConfigFlags = {},
-  options: { cwd?: string; isTTY?: boolean } = {},
-): Config {
+export function loadConfig(env: Record<string, string | undefined>, flags: ConfigFlags = {}, options: { cwd?: string; isTTY?: boolean } = {}): Config {
   const fromEnv = (key: keyof typeof SOURCES) => nonEmpty(env[SOURCES[key].env]);
   const pick = (key: Exclude<keyof ConfigFlags, "allowPrivateTargets">) => nonEmpty(flags[key]) ?? fromEnv(key);
   const raw = {

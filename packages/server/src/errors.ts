@@ -19,12 +19,7 @@ export class VantageError extends Error {
   readonly code: ErrorCode;
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(
-    kind: ErrorKind,
-    code: ErrorCode,
-    message: string,
-    options: { cause?: unknown; details?: Record<string, unknown> } = {},
-  ) {
+  constructor(kind: ErrorKind, code: ErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "VantageError";
     this.kind = kind;
@@ -51,7 +46,10 @@ const INVALID_WHAT: Partial<Record<ErrorCode, string>> = {
  */
 export function invalidInput(issues: Issue[], options: { code?: ErrorCode; cause?: unknown } = {}): VantageError {
   const code = options.code ?? "invalid_input";
-  return new VantageError("invalid_input", code, `${INVALID_WHAT[code] ?? "Invalid input"}: ${summarizeIssues(issues)}.`, { cause: options.cause, details: { issues } });
+  return new VantageError("invalid_input", code, `${INVALID_WHAT[code] ?? "Invalid input"}: ${summarizeIssues(issues)}.`, {
+    cause: options.cause,
+    details: { issues },
+  });
 }
 
 /** The body of every error answer of the API: `{ error: { code, message, details? } }`. */

@@ -11,7 +11,15 @@ import type { ServerConfig } from "./config.ts";
 import { createCoreApp } from "./core-app.ts";
 import { createStopStack, type ModuleDeps } from "./core-module.ts";
 import { openSecretBox } from "./crypto/index.ts";
-import { createEntityRegistry, createEntityRouter, createLiveFeed, type EntityRegistry, type EntityRouter, type LiveFeed, type RouterObserver } from "./entities/index.ts";
+import {
+  createEntityRegistry,
+  createEntityRouter,
+  createLiveFeed,
+  type EntityRegistry,
+  type EntityRouter,
+  type LiveFeed,
+  type RouterObserver,
+} from "./entities/index.ts";
 import { startEvents } from "./events/index.ts";
 import { createMetrics, type Readiness, startHttpServer } from "./http/index.ts";
 import type { Logger } from "./log.ts";
@@ -76,7 +84,12 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
   try {
     // The pool's budget: about 7 connections held for good (the leader loops and the
     // notification hub), one per run in execution (its run lock), the rest for queries.
-    const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger: log, pool: { max: CORE_POOL_BASE_SIZE + DEFAULT_WORKER_CONCURRENCY } });
+    const database = await openDatabase({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      logger: log,
+      pool: { max: CORE_POOL_BASE_SIZE + DEFAULT_WORKER_CONCURRENCY },
+    });
     stops.add("database", database.close);
 
     const migrations = await loadMigrations();

@@ -79,15 +79,27 @@ describe("loadConfig", () => {
   });
 
   it("reads each check-result level's retention in whole days, unset leaving the defaults of checks/results", () => {
-    const config = loadConfig({ VANTAGE_RETENTION_RAW_DAYS: "7", VANTAGE_RETENTION_1M_DAYS: "10", VANTAGE_RETENTION_1H_DAYS: "100", VANTAGE_RETENTION_1D_DAYS: "1000" });
-    expect([config.resultRetentionRawDays, config.resultRetention1mDays, config.resultRetention1hDays, config.resultRetention1dDays]).toEqual([7, 10, 100, 1000]);
+    const config = loadConfig({
+      VANTAGE_RETENTION_RAW_DAYS: "7",
+      VANTAGE_RETENTION_1M_DAYS: "10",
+      VANTAGE_RETENTION_1H_DAYS: "100",
+      VANTAGE_RETENTION_1D_DAYS: "1000",
+    });
+    expect([config.resultRetentionRawDays, config.resultRetention1mDays, config.resultRetention1hDays, config.resultRetention1dDays]).toEqual([
+      7, 10, 100, 1000,
+    ]);
     expect(loadConfig({}).resultRetentionRawDays).toBeUndefined();
     expect(() => loadConfig({ VANTAGE_RETENTION_RAW_DAYS: "0" })).toThrow(/VANTAGE_RETENTION_RAW_DAYS must be at least 1 day/);
     expect(() => loadConfig({ VANTAGE_RETENTION_1D_DAYS: "1.5" })).toThrow(/VANTAGE_RETENTION_1D_DAYS must be a whole number of days/);
   });
 
   it("reads the trusted proxies as a list of addresses and CIDRs, the flag winning", () => {
-    expect(loadConfig({ VANTAGE_TRUSTED_PROXIES: " 10.0.0.0/8, 192.0.2.7 ,fd00::/8,::1" }).trustedProxies).toEqual(["10.0.0.0/8", "192.0.2.7", "fd00::/8", "::1"]);
+    expect(loadConfig({ VANTAGE_TRUSTED_PROXIES: " 10.0.0.0/8, 192.0.2.7 ,fd00::/8,::1" }).trustedProxies).toEqual([
+      "10.0.0.0/8",
+      "192.0.2.7",
+      "fd00::/8",
+      "::1",
+    ]);
     expect(loadConfig({ VANTAGE_TRUSTED_PROXIES: "10.0.0.0/8" }, { trustedProxies: "127.0.0.1" }).trustedProxies).toEqual(["127.0.0.1"]);
   });
 
@@ -101,7 +113,9 @@ describe("loadConfig", () => {
     expect(loadConfig({ VANTAGE_ALLOW_PRIVATE_TARGETS: "true" }).allowPrivateTargets).toBe(true);
     expect(loadConfig({ VANTAGE_ALLOW_PRIVATE_TARGETS: "False" }).allowPrivateTargets).toBe(false);
     expect(loadConfig({ VANTAGE_ALLOW_PRIVATE_TARGETS: "false" }, { allowPrivateTargets: true }).allowPrivateTargets).toBe(true);
-    expect(() => loadConfig({ VANTAGE_ALLOW_PRIVATE_TARGETS: "yes" })).toThrow(/VANTAGE_ALLOW_PRIVATE_TARGETS \(or --allow-private-targets\) must be true or false; got "yes"/);
+    expect(() => loadConfig({ VANTAGE_ALLOW_PRIVATE_TARGETS: "yes" })).toThrow(
+      /VANTAGE_ALLOW_PRIVATE_TARGETS \(or --allow-private-targets\) must be true or false; got "yes"/,
+    );
   });
 
   it("reports every invalid setting at once", () => {

@@ -40,7 +40,13 @@ const api = (path: string, init: RequestInit = {}) =>
 /** The core's /metrics, as a reader of one series' value (0 when absent). */
 async function scrape(): Promise<(series: string) => number> {
   const text = await (await fetch(`${core.url}/metrics`)).text();
-  return (series) => Number(text.split("\n").find((line) => line.startsWith(`${series} `))?.slice(series.length + 1) ?? 0);
+  return (series) =>
+    Number(
+      text
+        .split("\n")
+        .find((line) => line.startsWith(`${series} `))
+        ?.slice(series.length + 1) ?? 0,
+    );
 }
 
 describe("the core's metrics", () => {
@@ -72,7 +78,8 @@ describe("the core's metrics", () => {
     await fetch(`${core.url}/api/v1/satellites`);
     await fetch(`${core.url}/api/v1/satellites`, { headers: { authorization: "Bearer not-the-admin-token-at-all" } });
     const after = await scrape();
-    const delta = (reason: string) => after(`vantage_admin_auth_failures_total{reason="${reason}"}`) - before(`vantage_admin_auth_failures_total{reason="${reason}"}`);
+    const delta = (reason: string) =>
+      after(`vantage_admin_auth_failures_total{reason="${reason}"}`) - before(`vantage_admin_auth_failures_total{reason="${reason}"}`);
     expect([delta("missing"), delta("invalid"), delta("rate_limited")]).toEqual([1, 1, 0]);
   });
 });
@@ -86,7 +93,15 @@ describe("the core's API, as wired by startCore", () => {
     const response = await api("/triggers");
     expect(response.status).toBe(200);
     const body = JSON.stringify(await response.json());
-    for (const event of ["satellite.connected", "satellite.disconnected", "satellite.heartbeat_lost", "check.unhealthy", "check.recovered", "check.flapping_started"]) expect(body).toContain(event);
+    for (const event of [
+      "satellite.connected",
+      "satellite.disconnected",
+      "satellite.heartbeat_lost",
+      "check.unhealthy",
+      "check.recovered",
+      "check.flapping_started",
+    ])
+      expect(body).toContain(event);
   });
 
   it("serves satellites, notification channels and automations", async () => {
@@ -94,7 +109,11 @@ describe("the core's API, as wired by startCore", () => {
     expect((await api("/notification-channels")).status).toBe(200);
     const created = await api("/automations", {
       method: "POST",
-      body: JSON.stringify({ name: "page on loss", triggers: [{ event: "satellite.heartbeat_lost" }], actions: [{ log: { message: "{{ trigger.payload.name }} is gone" } }] }),
+      body: JSON.stringify({
+        name: "page on loss",
+        triggers: [{ event: "satellite.heartbeat_lost" }],
+        actions: [{ log: { message: "{{ trigger.payload.name }} is gone" } }],
+      }),
     });
     expect(created.status, await created.clone().text()).toBe(201);
     expect((await api("/automations")).status).toBe(200);
@@ -114,7 +133,12 @@ describe("the core's API, as wired by startCore", () => {
     onTestFinished(() => receiver.close());
     const created = await api("/automations", {
       method: "POST",
-      body: JSON.stringify({ name: "runs on loss", concurrency: "context", triggers: [{ event: "satellite.heartbeat_lost" }], actions: [{ webhook: { url: `${receiver.origin}/lost` } }] }),
+      body: JSON.stringify({
+        name: "runs on loss",
+        concurrency: "context",
+        triggers: [{ event: "satellite.heartbeat_lost" }],
+        actions: [{ webhook: { url: `${receiver.origin}/lost` } }],
+      }),
     });
     expect(created.status, await created.clone().text()).toBe(201);
     const { id } = (await created.json()) as { id: string };
@@ -125,13 +149,27 @@ describe("the core's API, as wired by startCore", () => {
     await core.satellites.markConnected({ satelliteId, sessionId: randomUUID() });
     clock += 60_000;
     await core.satellites.markHeartbeatLost({ satelliteId });
-    await waitFor(() => routed.some((r) => r.change.id === satelliteId && r.eventIds.includes("satellite.heartbeat_lost")), batches.subscribe, 10_000, "the heartbeat loss routed");
+    await waitFor(
+      () => routed.some((r) => r.change.id === satelliteId && r.eventIds.includes("satellite.heartbeat_lost")),
+      batches.subscribe,
+      10_000,
+      "the heartbeat loss routed",
+    );
 
     const runs = await api(`/automations/${id}/runs?limit=10`);
     expect(runs.status).toBe(200);
     const listed = (await runs.json()) as { runs: Array<{ id: string }> };
     // The worker may already have started it: the run is pending, running or succeeded by now.
-    expect(listed).toMatchObject({ runs: [{ automationId: id, status: expect.stringMatching(/^(pending|running|succeeded)$/), contextKey: satelliteId, trigger: { event: "satellite.heartbeat_lost", payload: { satelliteId } } }] });
+    expect(listed).toMatchObject({
+      runs: [
+        {
+          automationId: id,
+          status: expect.stringMatching(/^(pending|running|succeeded)$/),
+          contextKey: satelliteId,
+          trigger: { event: "satellite.heartbeat_lost", payload: { satelliteId } },
+        },
+      ],
+    });
     await waitFor(() => receiver.requests.length > 0, receiver.subscribe, 10_000, "the run's webhook");
     expect(receiver.requests).toHaveLength(1);
     expect(receiver.requests[0]!.headers["idempotency-key"]).toBe(`${listed.runs[0]!.id}:actions.0`);
@@ -140,9 +178,13 @@ describe("the core's API, as wired by startCore", () => {
     expect(await skips.json()).toEqual({ skips: [], next: null });
     // The engine's counters: one run decided per automation listening (an earlier test saved another).
     const { automations } = (await (await api("/automations")).json()) as { automations: Array<{ enabled: boolean; triggers: Array<{ event: string }> }> };
-    const listening = automations.filter((automation) => automation.enabled && automation.triggers.some((trigger) => trigger.event === "satellite.heartbeat_lost")).length;
+    const listening = automations.filter(
+      (automation) => automation.enabled && automation.triggers.some((trigger) => trigger.event === "satellite.heartbeat_lost"),
+    ).length;
     const after = await scrape();
-    expect(after('vantage_automation_decisions_total{outcome="run",reason=""}') - before('vantage_automation_decisions_total{outcome="run",reason=""}')).toBe(listening);
+    expect(after('vantage_automation_decisions_total{outcome="run",reason=""}') - before('vantage_automation_decisions_total{outcome="run",reason=""}')).toBe(
+      listening,
+    );
     expect(after('vantage_automation_steps_total{status="running"}') - before('vantage_automation_steps_total{status="running"}')).toBeGreaterThanOrEqual(1);
     expect((await api(`/automations/${id}/runs?limit=0`)).status).toBe(400);
     expect((await api(`/automations/${randomUUID()}/runs`)).status).toBe(404);

@@ -50,12 +50,17 @@ afterEach(async () => {
 const START_TIMEOUT_MS = 90_000;
 
 async function startCore(): Promise<{ server: VantageProcess; url: string }> {
-  const started = await startVantageServer(["--port", "0"], {
-    DATABASE_URL: databaseUrl,
-    VANTAGE_ADMIN_TOKEN: ADMIN_TOKEN,
-    VANTAGE_SECRET_KEY: SECRET_KEY,
-    VANTAGE_HEARTBEAT_INTERVAL_MS: String(HEARTBEAT_INTERVAL_MS),
-  }, {}, START_TIMEOUT_MS);
+  const started = await startVantageServer(
+    ["--port", "0"],
+    {
+      DATABASE_URL: databaseUrl,
+      VANTAGE_ADMIN_TOKEN: ADMIN_TOKEN,
+      VANTAGE_SECRET_KEY: SECRET_KEY,
+      VANTAGE_HEARTBEAT_INTERVAL_MS: String(HEARTBEAT_INTERVAL_MS),
+    },
+    {},
+    START_TIMEOUT_MS,
+  );
   cores.push(started.server);
   return started;
 }
@@ -129,7 +134,9 @@ describe("a core stopped with SIGTERM during a slow webhook step", () => {
     expect(interrupted).toBeGreaterThan(messages.indexOf("satellite handed over: this core is shutting down"));
     // Left to resume at once: the step unrecorded, the job unlocked and due, the lease given up.
     expect((await pool.query("SELECT status FROM automation_runs WHERE id = $1", [run.id])).rows).toEqual([{ status: "running" }]);
-    expect((await pool.query("SELECT step_path, status FROM automation_run_steps WHERE run_id = $1", [run.id])).rows).toEqual([{ step_path: "actions.0", status: "running" }]);
+    expect((await pool.query("SELECT step_path, status FROM automation_run_steps WHERE run_id = $1", [run.id])).rows).toEqual([
+      { step_path: "actions.0", status: "running" },
+    ]);
     expect(await count("SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE key = $1 AND locked_by IS NULL AND run_at <= now()", [run.id])).toBe(1);
     expect(await count("SELECT count(*)::int AS n FROM job_worker_leases")).toBe(0);
 
@@ -217,69 +224,76 @@ async function startFleet(members: SatelliteCredentials[], target: () => string,
 }
 
 describe("a rolling restart of two cores under 200 satellites", () => {
-  it("pages nobody: no satellite event, no run, no skip; a satellite that does not come back is heartbeat_lost exactly once", { timeout: 300_000 }, async () => {
-    const onConnection = await saveAutomation({
-      triggers: [{ event: "satellite.connected" }, { event: "satellite.disconnected" }],
-      actions: [{ log: { message: "connection event of {{ trigger.payload.name }}" } }],
-      mode: "parallel",
-      maxRuns: 1000,
-    });
-    const onLost = await saveAutomation({ triggers: [{ event: "satellite.heartbeat_lost" }], actions: [{ log: { message: "lost {{ trigger.payload.satelliteId }}" } }] });
-    // Long enough for 200 reconnects at once (each hello costs a credential check) on a busy machine.
-    const fleet = await createSatellites(200, 60_000);
-    const [vanishing] = await createSatellites(1, 2 * HEARTBEAT_INTERVAL_MS);
-    const all = [...fleet, vanishing!];
+  it(
+    "pages nobody: no satellite event, no run, no skip; a satellite that does not come back is heartbeat_lost exactly once",
+    { timeout: 300_000 },
+    async () => {
+      const onConnection = await saveAutomation({
+        triggers: [{ event: "satellite.connected" }, { event: "satellite.disconnected" }],
+        actions: [{ log: { message: "connection event of {{ trigger.payload.name }}" } }],
+        mode: "parallel",
+        maxRuns: 1000,
+      });
+      const onLost = await saveAutomation({
+        triggers: [{ event: "satellite.heartbeat_lost" }],
+        actions: [{ log: { message: "lost {{ trigger.payload.satelliteId }}" } }],
+      });
+      // Long enough for 200 reconnects at once (each hello costs a credential check) on a busy machine.
+      const fleet = await createSatellites(200, 60_000);
+      const [vanishing] = await createSatellites(1, 2 * HEARTBEAT_INTERVAL_MS);
+      const all = [...fleet, vanishing!];
 
-    // Two cores behind the balancer, and the one that replaces them (a deploy with one spare).
-    const [a, b, c] = await Promise.all([startCore(), startCore(), startCore()]);
-    let balancer = [a.url, b.url];
-    let next = 0;
-    const agents = await startFleet(all, () => balancer[next++ % balancer.length]!, { neverReturns: new Set([vanishing!.satelliteId]) });
-    const everyOneOn = (urls: string[]) =>
-      waitFor(
-        () => agents.failures.length > 0 || fleet.every((member) => urls.includes(agents.coreOf(member.satelliteId) ?? "")),
-        agents.changed.subscribe,
-        120_000,
-        `every satellite on ${urls.join(" or ")}`,
-      );
-    try {
-      // Each core in turn leaves the balancer and stops; its satellites move to the one serving.
-      balancer = [b.url, c.url];
-      expect(await terminate(a.server)).toBe(0);
-      await everyOneOn([b.url, c.url]);
-      expect(agents.failures).toEqual([]);
-      balancer = [c.url];
-      expect(await terminate(b.server)).toBe(0);
-      await everyOneOn([c.url]);
-      expect(agents.failures).toEqual([]);
+      // Two cores behind the balancer, and the one that replaces them (a deploy with one spare).
+      const [a, b, c] = await Promise.all([startCore(), startCore(), startCore()]);
+      let balancer = [a.url, b.url];
+      let next = 0;
+      const agents = await startFleet(all, () => balancer[next++ % balancer.length]!, { neverReturns: new Set([vanishing!.satelliteId]) });
+      const everyOneOn = (urls: string[]) =>
+        waitFor(
+          () => agents.failures.length > 0 || fleet.every((member) => urls.includes(agents.coreOf(member.satelliteId) ?? "")),
+          agents.changed.subscribe,
+          120_000,
+          `every satellite on ${urls.join(" or ")}`,
+        );
+      try {
+        // Each core in turn leaves the balancer and stops; its satellites move to the one serving.
+        balancer = [b.url, c.url];
+        expect(await terminate(a.server)).toBe(0);
+        await everyOneOn([b.url, c.url]);
+        expect(agents.failures).toEqual([]);
+        balancer = [c.url];
+        expect(await terminate(b.server)).toBe(0);
+        await everyOneOn([c.url]);
+        expect(agents.failures).toEqual([]);
 
-      // The satellite that did not come back is reported by whichever core monitored then.
-      await loggedByAny(cores, (line) => line.msg === `lost ${vanishing!.satelliteId}`);
-      // A first connect after the restart: once its run is decided, every change before it was routed.
-      const [latecomer] = await createSatellites(1, 20_000);
-      const { satellite: late } = await connectFakeSatellite(c.url, latecomer!);
-      const view = await registry.get(latecomer!.satelliteId);
-      await loggedByAny(cores, (line) => line.msg === `connection event of ${view.name}`);
+        // The satellite that did not come back is reported by whichever core monitored then.
+        await loggedByAny(cores, (line) => line.msg === `lost ${vanishing!.satelliteId}`);
+        // A first connect after the restart: once its run is decided, every change before it was routed.
+        const [latecomer] = await createSatellites(1, 20_000);
+        const { satellite: late } = await connectFakeSatellite(c.url, latecomer!);
+        const view = await registry.get(latecomer!.satelliteId);
+        await loggedByAny(cores, (line) => line.msg === `connection event of ${view.name}`);
 
-      // Read while every satellite is still connected: closing the fleet and the latecomer
-      // afterwards records real disconnects (and runs), which are not under test here.
-      // Each satellite's only recorded change is its first connect; the vanished one's loss is its second.
-      const { rows: changes } = await pool.query<{ entity_id: string; events: string[] }>(
-        "SELECT entity_id, array_agg(next ->> 'lastEvent' ORDER BY seq) AS events FROM entity_changes GROUP BY entity_id",
-      );
-      const eventsOf = new Map(changes.map((row) => [row.entity_id, row.events]));
-      expect(fleet.map((member) => eventsOf.get(member.satelliteId)).filter((events) => events?.join() !== "connected")).toEqual([]);
-      expect(eventsOf.get(vanishing!.satelliteId)).toEqual(["connected", "heartbeat_lost"]);
-      // The connection automation ran for the 202 first connects only (the latecomer's too), and
-      // skipped nothing: the latecomer's run was decided, so every change before it was routed.
-      expect(await count("SELECT count(*)::int AS n FROM automation_runs WHERE automation_id = $1", [onConnection])).toBe(fleet.length + 2);
-      expect(await count("SELECT count(*)::int AS n FROM automation_skips WHERE automation_id = $1", [onConnection])).toBe(0);
-      expect(await count("SELECT count(*)::int AS n FROM automation_runs WHERE automation_id = $1", [onLost])).toBe(1);
-      await late.close();
-    } finally {
-      await agents.stop();
-    }
+        // Read while every satellite is still connected: closing the fleet and the latecomer
+        // afterwards records real disconnects (and runs), which are not under test here.
+        // Each satellite's only recorded change is its first connect; the vanished one's loss is its second.
+        const { rows: changes } = await pool.query<{ entity_id: string; events: string[] }>(
+          "SELECT entity_id, array_agg(next ->> 'lastEvent' ORDER BY seq) AS events FROM entity_changes GROUP BY entity_id",
+        );
+        const eventsOf = new Map(changes.map((row) => [row.entity_id, row.events]));
+        expect(fleet.map((member) => eventsOf.get(member.satelliteId)).filter((events) => events?.join() !== "connected")).toEqual([]);
+        expect(eventsOf.get(vanishing!.satelliteId)).toEqual(["connected", "heartbeat_lost"]);
+        // The connection automation ran for the 202 first connects only (the latecomer's too), and
+        // skipped nothing: the latecomer's run was decided, so every change before it was routed.
+        expect(await count("SELECT count(*)::int AS n FROM automation_runs WHERE automation_id = $1", [onConnection])).toBe(fleet.length + 2);
+        expect(await count("SELECT count(*)::int AS n FROM automation_skips WHERE automation_id = $1", [onConnection])).toBe(0);
+        expect(await count("SELECT count(*)::int AS n FROM automation_runs WHERE automation_id = $1", [onLost])).toBe(1);
+        await late.close();
+      } finally {
+        await agents.stop();
+      }
 
-    expect(await terminate(c.server)).toBe(0);
-  });
+      expect(await terminate(c.server)).toBe(0);
+    },
+  );
 });

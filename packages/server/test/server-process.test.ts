@@ -23,8 +23,8 @@ afterAll(async () => {
 
 const ADMIN_TOKEN = "test-admin-token-0123456789";
 
-const startServer = (options: { detached?: boolean } = {}) => startVantageServer(["--port", "0", "--data-dir", dataDir], { VANTAGE_ADMIN_TOKEN: ADMIN_TOKEN }, options);
-
+const startServer = (options: { detached?: boolean } = {}) =>
+  startVantageServer(["--port", "0", "--data-dir", dataDir], { VANTAGE_ADMIN_TOKEN: ADMIN_TOKEN }, options);
 
 /** Log lines at error level or above (pino: 50 error, 60 fatal). */
 const errorsIn = (server: VantageProcess) => server.logs.filter((line) => Number(line.level) >= 50);

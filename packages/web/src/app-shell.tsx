@@ -32,7 +32,9 @@ export function AppShell() {
           ))}
         </nav>
         <div className="sidebar-foot">
-          <span title={live === "unavailable" ? "This core has no event stream yet: screens refresh when the window regains focus." : undefined}>{LIVE_LABEL[live]}</span>
+          <span title={live === "unavailable" ? "This core has no event stream yet: screens refresh when the window regains focus." : undefined}>
+            {LIVE_LABEL[live]}
+          </span>
           <button type="button" onClick={signOut}>
             Sign out
           </button>

@@ -36,16 +36,26 @@ const appRoute = createRoute({
 
 // Written out one by one: TanStack Router types every link from each route's literal path.
 const overviewRoute = createRoute({ getParentRoute: () => appRoute, path: "/", component: OverviewPage });
-const checksRoute = createRoute({ getParentRoute: () => appRoute, path: "/checks", component: () => <PendingPage title="Checks" why="this screen needs the checks API, which this core does not serve yet." /> });
+const checksRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "/checks",
+  component: () => <PendingPage title="Checks" why="this screen needs the checks API, which this core does not serve yet." />,
+});
 const satellitesRoute = createRoute({ getParentRoute: () => appRoute, path: "/satellites", component: SatellitesPage });
 const automationsRoute = createRoute({ getParentRoute: () => appRoute, path: "/automations", component: AutomationsPage });
 const newAutomationRoute = createRoute({ getParentRoute: () => appRoute, path: "/automations/new", component: NewAutomation });
 const notificationsRoute = createRoute({
   getParentRoute: () => appRoute,
   path: "/notifications",
-  component: () => <PendingPage title="Notifications" why="the channels API exists (/api/v1/notification-channels); its screen comes in the next slice of the UI." />,
+  component: () => (
+    <PendingPage title="Notifications" why="the channels API exists (/api/v1/notification-channels); its screen comes in the next slice of the UI." />
+  ),
 });
-const settingsRoute = createRoute({ getParentRoute: () => appRoute, path: "/settings", component: () => <PendingPage title="Settings" why="this screen needs users and API tokens (issue #13), which this core does not serve yet." /> });
+const settingsRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "/settings",
+  component: () => <PendingPage title="Settings" why="this screen needs users and API tokens (issue #13), which this core does not serve yet." />,
+});
 
 const satelliteRoute = createRoute({
   getParentRoute: () => appRoute,

@@ -27,7 +27,12 @@ function stubApi(answer: (call: Call) => { status: number; body: unknown }) {
   });
 }
 
-const TRIGGERS = { status: 200, body: { triggers: [{ id: "satellite.disconnected", displayName: "Satellite disconnected", description: "A satellite's connection closed.", payloadSchema: {} }] } };
+const TRIGGERS = {
+  status: 200,
+  body: {
+    triggers: [{ id: "satellite.disconnected", displayName: "Satellite disconnected", description: "A satellite's connection closed.", payloadSchema: {} }],
+  },
+};
 
 function renderEditor(save = vi.fn(async (yaml: string) => api.automations.create(yaml))) {
   const onSaved = vi.fn();
@@ -51,7 +56,16 @@ describe("the automation editor", () => {
   it("shows each problem the core found at its path", async () => {
     stubApi((call) =>
       call.url.endsWith("/validate")
-        ? { status: 200, body: { valid: false, errors: [{ path: "triggers", message: "an automation needs at least one trigger" }, { path: "actions.0.log.message", message: "Required" }] } }
+        ? {
+            status: 200,
+            body: {
+              valid: false,
+              errors: [
+                { path: "triggers", message: "an automation needs at least one trigger" },
+                { path: "actions.0.log.message", message: "Required" },
+              ],
+            },
+          }
         : TRIGGERS,
     );
     renderEditor();
@@ -76,7 +90,16 @@ describe("the automation editor", () => {
   it("shows a refused save with its problems, and clears it when the text changes", async () => {
     stubApi((call) =>
       call.method === "POST"
-        ? { status: 400, body: { error: { code: "invalid_automation", message: "Invalid automation: mode: Invalid option.", details: { issues: [{ path: "mode", message: 'Invalid option: expected one of "single"|"restart"|"queued"|"parallel"' }] } } } }
+        ? {
+            status: 400,
+            body: {
+              error: {
+                code: "invalid_automation",
+                message: "Invalid automation: mode: Invalid option.",
+                details: { issues: [{ path: "mode", message: 'Invalid option: expected one of "single"|"restart"|"queued"|"parallel"' }] },
+              },
+            },
+          }
         : TRIGGERS,
     );
     renderEditor();
@@ -101,7 +124,16 @@ describe("the API client", () => {
   });
 
   it("turns an error answer into an ApiError with the core's code, message and issues", async () => {
-    stubApi(() => ({ status: 400, body: { error: { code: "invalid_input", message: "Invalid input: name: must not be empty.", details: { issues: [{ path: "name", message: "must not be empty" }] } } } }));
+    stubApi(() => ({
+      status: 400,
+      body: {
+        error: {
+          code: "invalid_input",
+          message: "Invalid input: name: must not be empty.",
+          details: { issues: [{ path: "name", message: "must not be empty" }] },
+        },
+      },
+    }));
     const error = await api.satellites.create({ name: "", region: "eu" }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ApiError);
     expect(error).toMatchObject({ status: 400, code: "invalid_input", issues: [{ path: "name", message: "must not be empty" }] });

@@ -53,8 +53,14 @@ describe("the live feed", () => {
     vi.useFakeTimers();
     signIn("admin-token");
     const invalidated: unknown[] = [];
-    const fetch = vi.fn(async (_url: string, init: RequestInit) => streamResponse([change(1, "satellite-connection"), change(2, "satellite-connection"), change(3, "no-such-kind")], { hang: true, signal: init.signal! }));
-    const stop = startLive({ queryClient: { invalidateQueries: async (filters) => void invalidated.push(filters?.queryKey) }, fetch: fetch as typeof globalThis.fetch, coalesceMs: 100 });
+    const fetch = vi.fn(async (_url: string, init: RequestInit) =>
+      streamResponse([change(1, "satellite-connection"), change(2, "satellite-connection"), change(3, "no-such-kind")], { hang: true, signal: init.signal! }),
+    );
+    const stop = startLive({
+      queryClient: { invalidateQueries: async (filters) => void invalidated.push(filters?.queryKey) },
+      fetch: fetch as typeof globalThis.fetch,
+      coalesceMs: 100,
+    });
     await vi.advanceTimersByTimeAsync(100);
     // The first connect refreshes every kind once (what changed before the stream began), the burst adds nothing more.
     expect(invalidated).toContainEqual(["satellites"]);
@@ -81,8 +87,13 @@ describe("the live feed", () => {
   it("stops for good where the core has no event stream, so screens re-fetch on focus only", async () => {
     vi.useFakeTimers();
     const states: LiveState[] = [];
-    const fetch = vi.fn(async () => new Response(JSON.stringify({ error: { code: "not_found", message: "No route" } }), { status: 404, headers: { "content-type": "application/json" } }));
-    const stop = startLive({ queryClient: { invalidateQueries: async () => undefined }, fetch: fetch as typeof globalThis.fetch, retryDelayMs: 10 }, (state) => states.push(state));
+    const fetch = vi.fn(
+      async () =>
+        new Response(JSON.stringify({ error: { code: "not_found", message: "No route" } }), { status: 404, headers: { "content-type": "application/json" } }),
+    );
+    const stop = startLive({ queryClient: { invalidateQueries: async () => undefined }, fetch: fetch as typeof globalThis.fetch, retryDelayMs: 10 }, (state) =>
+      states.push(state),
+    );
     await vi.advanceTimersByTimeAsync(60_000);
     expect(fetch).toHaveBeenCalledTimes(1);
     expect(states).toEqual(["connecting", "unavailable"]);

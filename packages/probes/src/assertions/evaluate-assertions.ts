@@ -2,7 +2,16 @@
 // what a probe observed, and records every leaf's verdict — where it sits, what it expected,
 // what it saw — so a user sees why a run failed, not only that it did. Every leaf is
 // evaluated (no short-circuit): a verdict list with holes would hide the second problem.
-import { type Assertion, type AssertionNode, type AssertionOnFail, type AssertionVerdict, compileUserRegex, MAX_VERDICT_VALUE_LENGTH, parseSubject, type UserRegex } from "@vantage/protocol";
+import {
+  type Assertion,
+  type AssertionNode,
+  type AssertionOnFail,
+  type AssertionVerdict,
+  compileUserRegex,
+  MAX_VERDICT_VALUE_LENGTH,
+  parseSubject,
+  type UserRegex,
+} from "@vantage/protocol";
 import { compare } from "./compare.ts";
 
 /** What a probe saw for a subject (`status`, `json:$.a`, `header:etag` …); undefined when absent. */

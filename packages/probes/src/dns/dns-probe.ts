@@ -68,8 +68,16 @@ export async function probeDns(spec: DnsProbeSpec, options: ProbeOptions): Promi
     const target = await serverOf(spec, options);
     dnsMs = target.dnsMs;
     const id = randomInt(0, 65_536);
-    const query = encode({ type: "query", id, flags: RECURSION_DESIRED, questions: [{ type: spec.recordType, name: spec.recordType === "PTR" ? reverseName(spec.queryName) : spec.queryName }] });
-    answer = spec.protocol === "tcp" ? await queryOverTcp(target.server, target.port, query, id, deadline.signal) : await queryOverUdp(target.server, target.port, query, id, deadline.signal);
+    const query = encode({
+      type: "query",
+      id,
+      flags: RECURSION_DESIRED,
+      questions: [{ type: spec.recordType, name: spec.recordType === "PTR" ? reverseName(spec.queryName) : spec.queryName }],
+    });
+    answer =
+      spec.protocol === "tcp"
+        ? await queryOverTcp(target.server, target.port, query, id, deadline.signal)
+        : await queryOverUdp(target.server, target.port, query, id, deadline.signal);
     // Too big for a datagram: the server says so, and the whole answer is one TCP query away.
     if (answer.packet.flag_tc && spec.protocol === "udp") answer = await queryOverTcp(target.server, target.port, query, id, deadline.signal);
   } catch (caught) {
@@ -85,7 +93,12 @@ export async function probeDns(spec: DnsProbeSpec, options: ProbeOptions): Promi
     findings.push({ status: "down", reason: `expected rcode ${spec.expectRcode.join(" or ")}, got ${rcode}` });
   }
   const answers = (answer?.packet.answers ?? []).filter((record) => record.type === spec.recordType).flatMap((record) => renderAnswer(record) ?? []);
-  const timings = { ...(dnsMs === undefined ? {} : { dnsMs }), ...(answer?.connectMs === undefined ? {} : { connectMs: answer.connectMs }), ...(answer ? { firstByteMs: answer.firstByteMs } : {}), totalMs: elapsedSince(started) };
+  const timings = {
+    ...(dnsMs === undefined ? {} : { dnsMs }),
+    ...(answer?.connectMs === undefined ? {} : { connectMs: answer.connectMs }),
+    ...(answer ? { firstByteMs: answer.firstByteMs } : {}),
+    totalMs: elapsedSince(started),
+  };
   const observe: Observe = (subject) => {
     switch (parseSubject(subject).name) {
       case "rcode":
@@ -102,12 +115,23 @@ export async function probeDns(spec: DnsProbeSpec, options: ProbeOptions): Promi
     observe,
     timings,
     error,
-    detail: rcode === undefined ? {} : { dns: { rcode, answers: answers.slice(0, MAX_SHOWN_ANSWERS).map((text) => (text.length > MAX_SHOWN_ANSWER_LENGTH ? `${text.slice(0, MAX_SHOWN_ANSWER_LENGTH - 1)}…` : text)) } },
+    detail:
+      rcode === undefined
+        ? {}
+        : {
+            dns: {
+              rcode,
+              answers: answers
+                .slice(0, MAX_SHOWN_ANSWERS)
+                .map((text) => (text.length > MAX_SHOWN_ANSWER_LENGTH ? `${text.slice(0, MAX_SHOWN_ANSWER_LENGTH - 1)}…` : text)),
+            },
+          },
   });
 }
 
 function failureOf(caught: unknown): ReturnType<typeof connectionFailure> {
-  if (caught instanceof MalformedAnswer) return { finding: { status: "down", reason: caught.message }, error: { code: "dns_malformed", message: caught.message } };
+  if (caught instanceof MalformedAnswer)
+    return { finding: { status: "down", reason: caught.message }, error: { code: "dns_malformed", message: caught.message } };
   if (caught instanceof NoResolver) return { finding: { status: "error", reason: caught.message }, error: { code: "no_resolver", message: caught.message } };
   return connectionFailure(caught);
 }

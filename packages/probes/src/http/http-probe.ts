@@ -12,7 +12,6 @@ import { ipFamilyOf, MAX_ASSERTION_BODY_BYTES } from "../probe-limits.ts";
 import { elapsedSince, type Finding, judgeRun, type ProbeOptions, type ProbeResult } from "../probe-result.ts";
 import { describeExpectedStatus, statusExpected } from "./expected-status.ts";
 
-
 /** The answer, when the target answered (any status); undefined when the exchange failed before. */
 interface Answer {
   status: number;

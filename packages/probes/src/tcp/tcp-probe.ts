@@ -35,7 +35,11 @@ export async function probeTcp(spec: TcpProbeSpec, options: ProbeOptions): Promi
     firstByteMs = read.firstByteMs;
     const stopped = deadline.stopped();
     if (stopped) {
-      findings.push(spec.expect === undefined ? stopped.finding : { ...stopped.finding, reason: `the response did not contain ${JSON.stringify(spec.expect)} within ${spec.timeoutMs} ms` });
+      findings.push(
+        spec.expect === undefined
+          ? stopped.finding
+          : { ...stopped.finding, reason: `the response did not contain ${JSON.stringify(spec.expect)} within ${spec.timeoutMs} ms` },
+      );
       error = stopped.error;
     } else if (spec.expect !== undefined && read.ended !== "found") {
       const why = read.ended === "limit" ? `in its first ${MAX_ASSERTION_BODY_BYTES / 1024} KiB` : "before the server closed the connection";

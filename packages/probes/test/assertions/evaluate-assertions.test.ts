@@ -107,7 +107,14 @@ describe("the tree and its verdicts", () => {
     const { verdicts } = evaluateAssertions(
       parse([
         { subject: "status", op: "eq", value: 200 },
-        { op: "or", of: [{ subject: "json:$.state", op: "eq", value: "ok" }, { op: "not", of: { subject: "body", op: "contains", value: "error" } }], onFail: "degrade" },
+        {
+          op: "or",
+          of: [
+            { subject: "json:$.state", op: "eq", value: "ok" },
+            { op: "not", of: { subject: "body", op: "contains", value: "error" } },
+          ],
+          onFail: "degrade",
+        },
       ]),
       observe,
     );
@@ -121,17 +128,40 @@ describe("the tree and its verdicts", () => {
   it("evaluates and, or and not, and says why a top-level assertion failed", () => {
     const { failures } = evaluateAssertions(
       parse([
-        { op: "and", of: [{ subject: "status", op: "gte", value: 500 }, { subject: "json:$.state", op: "eq", value: "down" }] },
-        { op: "or", of: [{ subject: "status", op: "eq", value: 200 }, { subject: "status", op: "eq", value: 204 }], onFail: "degrade" },
+        {
+          op: "and",
+          of: [
+            { subject: "status", op: "gte", value: 500 },
+            { subject: "json:$.state", op: "eq", value: "down" },
+          ],
+        },
+        {
+          op: "or",
+          of: [
+            { subject: "status", op: "eq", value: 200 },
+            { subject: "status", op: "eq", value: 204 },
+          ],
+          onFail: "degrade",
+        },
         { op: "not", of: { subject: "status", op: "eq", value: 503 } },
-        { op: "or", of: [{ subject: "status", op: "eq", value: 200 }, { subject: "status", op: "eq", value: 503 }] },
+        {
+          op: "or",
+          of: [
+            { subject: "status", op: "eq", value: 200 },
+            { subject: "status", op: "eq", value: 503 },
+          ],
+        },
         { op: "not", of: { subject: "status", op: "eq", value: 200 } },
       ]),
       observe,
     );
     expect(failures).toEqual([
       { path: "assertions[0]", onFail: "fail", description: 'assertions[0] failed: expected json:$.state eq "down", got "ok"' },
-      { path: "assertions[1]", onFail: "degrade", description: "assertions[1] failed: none held: expected status eq 200, got 503; expected status eq 204, got 503" },
+      {
+        path: "assertions[1]",
+        onFail: "degrade",
+        description: "assertions[1] failed: none held: expected status eq 200, got 503; expected status eq 204, got 503",
+      },
       { path: "assertions[2]", onFail: "fail", description: "assertions[2] failed: assertions[2].of should not hold, but it did" },
     ]);
   });
@@ -153,6 +183,21 @@ describe("the tree and its verdicts", () => {
   });
 
   it("names the subjects a tree looks at", () => {
-    expect([...subjectNames(parse([{ op: "not", of: { op: "and", of: [{ subject: "json:$.a", op: "exists" }, { subject: "header:etag", op: "exists" }] } }]))]).toEqual(["json", "header"]);
+    expect([
+      ...subjectNames(
+        parse([
+          {
+            op: "not",
+            of: {
+              op: "and",
+              of: [
+                { subject: "json:$.a", op: "exists" },
+                { subject: "header:etag", op: "exists" },
+              ],
+            },
+          },
+        ]),
+      ),
+    ]).toEqual(["json", "header"]);
   });
 });

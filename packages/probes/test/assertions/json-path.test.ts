@@ -4,7 +4,7 @@ import { JSON_PATH_PATTERN } from "@vantage/protocol";
 import { describe, expect, it } from "vitest";
 import { parseJsonPath, readJsonPath } from "../../src/assertions/json-path.ts";
 
-const document = { data: { items: [{ id: 7, "content-type": "json" }, { id: 8 }], "a.b": { "say \"hi\"": true }, empty: null } };
+const document = { data: { items: [{ id: 7, "content-type": "json" }, { id: 8 }], "a.b": { 'say "hi"': true }, empty: null } };
 
 const read = (path: string) => {
   expect(JSON_PATH_PATTERN.test(path), `${path} is a path the schema accepts`).toBe(true);

@@ -8,7 +8,11 @@ import { reverseName } from "../../src/dns/render-answer.ts";
 import { type ProbeOptions, type ProbeResult, probeDns } from "../../src/index.ts";
 import { startDnsServer, type TestDnsServer } from "../support/dns-server.ts";
 
-const options = (extra: Partial<ProbeOptions> = {}): ProbeOptions => ({ signal: new AbortController().signal, outbound: createOutboundClient({ userAgent: "test" }), ...extra });
+const options = (extra: Partial<ProbeOptions> = {}): ProbeOptions => ({
+  signal: new AbortController().signal,
+  outbound: createOutboundClient({ userAgent: "test" }),
+  ...extra,
+});
 
 let server: TestDnsServer;
 
@@ -22,18 +26,34 @@ async function probe(input: Record<string, unknown>, extra?: Partial<ProbeOption
 const NAME = "example.test";
 beforeAll(async () => {
   server = await startDnsServer({
-    [`${NAME} A`]: { answers: [{ type: "CNAME", name: NAME, data: "alias.example.test" }, { type: "A", name: NAME, data: "192.0.2.10" }, { type: "A", name: NAME, data: "192.0.2.11" }] },
+    [`${NAME} A`]: {
+      answers: [
+        { type: "CNAME", name: NAME, data: "alias.example.test" },
+        { type: "A", name: NAME, data: "192.0.2.10" },
+        { type: "A", name: NAME, data: "192.0.2.11" },
+      ],
+    },
     [`${NAME} AAAA`]: { answers: [{ type: "AAAA", name: NAME, data: "2001:db8::10" }] },
     [`www.${NAME} CNAME`]: { answers: [{ type: "CNAME", name: `www.${NAME}`, data: NAME }] },
     [`${NAME} MX`]: { answers: [{ type: "MX", name: NAME, data: { preference: 10, exchange: `mail.${NAME}` } }] },
     [`${NAME} NS`]: { answers: [{ type: "NS", name: NAME, data: `ns1.${NAME}` }] },
     [`${NAME} TXT`]: { answers: [{ type: "TXT", name: NAME, data: ["v=spf1 ", "include:_spf.example.test -all"] }] },
     [`_sip._tcp.${NAME} SRV`]: { answers: [{ type: "SRV", name: `_sip._tcp.${NAME}`, data: { priority: 10, weight: 5, port: 5060, target: `sip.${NAME}` } }] },
-    [`${NAME} SOA`]: { answers: [{ type: "SOA", name: NAME, data: { mname: `ns1.${NAME}`, rname: `hostmaster.${NAME}`, serial: 2026120101, refresh: 7200, retry: 3600, expire: 1209600, minimum: 300 } }] },
+    [`${NAME} SOA`]: {
+      answers: [
+        {
+          type: "SOA",
+          name: NAME,
+          data: { mname: `ns1.${NAME}`, rname: `hostmaster.${NAME}`, serial: 2026120101, refresh: 7200, retry: 3600, expire: 1209600, minimum: 300 },
+        },
+      ],
+    },
     [`${NAME} CAA`]: { answers: [{ type: "CAA", name: NAME, data: { flags: 0, tag: "issue", value: "ca.example.test" } }] },
     ["10.2.0.192.in-addr.arpa PTR"]: { answers: [{ type: "PTR", name: "10.2.0.192.in-addr.arpa", data: NAME }] },
     [`broken.${NAME} A`]: { answers: [], rcode: "SERVFAIL" },
-    [`big.${NAME} TXT`]: { answers: Array.from({ length: 80 }, (_, index) => ({ type: "TXT" as const, name: `big.${NAME}`, data: `${index}-${"t".repeat(250)}` })) },
+    [`big.${NAME} TXT`]: {
+      answers: Array.from({ length: 80 }, (_, index) => ({ type: "TXT" as const, name: `big.${NAME}`, data: `${index}-${"t".repeat(250)}` })),
+    },
   });
 });
 afterAll(async () => {
@@ -70,9 +90,14 @@ describe("record types", () => {
 
 describe("rcodes and answers", () => {
   it("is down on an unexpected rcode, and up when the check expects it", async () => {
-    expect(await probe({ queryName: `missing.${NAME}` })).toMatchObject({ status: "down", detail: { reason: "expected rcode NOERROR, got NXDOMAIN", dns: { rcode: "NXDOMAIN", answers: [] } } });
+    expect(await probe({ queryName: `missing.${NAME}` })).toMatchObject({
+      status: "down",
+      detail: { reason: "expected rcode NOERROR, got NXDOMAIN", dns: { rcode: "NXDOMAIN", answers: [] } },
+    });
     expect((await probe({ queryName: `missing.${NAME}`, expectRcode: ["NXDOMAIN"] })).status).toBe("up");
-    expect((await probe({ queryName: `broken.${NAME}`, expectRcode: ["NOERROR", "NXDOMAIN"] })).detail.reason).toBe("expected rcode NOERROR or NXDOMAIN, got SERVFAIL");
+    expect((await probe({ queryName: `broken.${NAME}`, expectRcode: ["NOERROR", "NXDOMAIN"] })).detail.reason).toBe(
+      "expected rcode NOERROR or NXDOMAIN, got SERVFAIL",
+    );
   });
 
   it("asserts on rcode, answers (some answer) and response time", async () => {

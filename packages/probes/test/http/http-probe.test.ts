@@ -80,7 +80,10 @@ describe("status", () => {
   it("is down on another status, saying what it expected, with an excerpt of the body", async () => {
     target.answer({ status: 503, body: "maintenance until 5" });
     const result = await probe({ url: `${target.origin}/health` });
-    expect(result).toMatchObject({ status: "down", detail: { reason: "expected status 2xx, got 503", http: { statusCode: 503 }, excerpt: "maintenance until 5" } });
+    expect(result).toMatchObject({
+      status: "down",
+      detail: { reason: "expected status 2xx, got 503", http: { statusCode: 503 }, excerpt: "maintenance until 5" },
+    });
   });
 
   it.each([
@@ -118,7 +121,11 @@ describe("status", () => {
 
 describe("assertions on every subject", () => {
   it("passes each subject it observes", async () => {
-    target.answer({ status: 200, body: JSON.stringify({ data: { state: "ok", items: [1, 2] } }), headers: { etag: '"v7"', "content-type": "application/json" } });
+    target.answer({
+      status: 200,
+      body: JSON.stringify({ data: { state: "ok", items: [1, 2] } }),
+      headers: { etag: '"v7"', "content-type": "application/json" },
+    });
     const result = await probe({
       url: `${target.origin}/api`,
       assertions: [
@@ -141,7 +148,10 @@ describe("assertions on every subject", () => {
   it("is degraded when only a degrade assertion fails, and down when a fail one does", async () => {
     target.answer({ status: 200, body: '{"version":"1.2"}' });
     const degraded = await probe({ url: `${target.origin}/`, assertions: [{ subject: "json:$.version", op: "eq", value: "1.3", onFail: "degrade" }] });
-    expect(degraded).toMatchObject({ status: "degraded", detail: { reason: 'assertions[0] failed: expected json:$.version eq "1.3", got "1.2"', excerpt: '{"version":"1.2"}' } });
+    expect(degraded).toMatchObject({
+      status: "degraded",
+      detail: { reason: 'assertions[0] failed: expected json:$.version eq "1.3", got "1.2"', excerpt: '{"version":"1.2"}' },
+    });
 
     const down = await probe({
       url: `${target.origin}/`,
@@ -180,7 +190,12 @@ describe("redirects", () => {
   it("judges the redirect itself when redirects are not followed", async () => {
     target.answer({ status: 301, headers: { location: `${other.origin}/new` } });
     expect((await probe({ url: `${target.origin}/old`, followRedirects: false })).detail.reason).toBe("expected status 2xx, got 301");
-    const judged = await probe({ url: `${target.origin}/old`, followRedirects: false, expectStatus: [301], assertions: [{ subject: "header:location", op: "eq", value: `${other.origin}/new` }] });
+    const judged = await probe({
+      url: `${target.origin}/old`,
+      followRedirects: false,
+      expectStatus: [301],
+      assertions: [{ subject: "header:location", op: "eq", value: `${other.origin}/new` }],
+    });
     expect(judged.status).toBe("up");
     expect(other.requests).toEqual([]);
   });
@@ -241,7 +256,10 @@ describe("https", () => {
   it("judges the days a certificate has left with certDaysRemaining", async () => {
     const assertions = [{ subject: "certDaysRemaining", op: "gte", value: 14, onFail: "degrade" }];
     const near = await probe({ url: `${expiring.origin}/`, tls: { ca: ca.cert }, assertions });
-    expect(near).toMatchObject({ status: "degraded", detail: { reason: "assertions[0] failed: expected certDaysRemaining gte 14, got 5", cert: { daysRemaining: 5 } } });
+    expect(near).toMatchObject({
+      status: "degraded",
+      detail: { reason: "assertions[0] failed: expected certDaysRemaining gte 14, got 5", cert: { daysRemaining: 5 } },
+    });
     expect((await probe({ url: `${secure.origin}/`, tls: { ca: ca.cert }, assertions })).status).toBe("up");
   });
 });
@@ -280,7 +298,10 @@ describe("bounds", () => {
 
   it("keeps the detail within its limit however many assertions fail", async () => {
     target.answer({ status: 200, body: "z".repeat(50_000) });
-    const assertions = Array.from({ length: 50 }, (_, index) => ({ op: "and", of: [1, 2, 3, 4].map((n) => ({ subject: "body", op: "eq", value: `${"long expected value ".repeat(40)}${index}-${n}` })) }));
+    const assertions = Array.from({ length: 50 }, (_, index) => ({
+      op: "and",
+      of: [1, 2, 3, 4].map((n) => ({ subject: "body", op: "eq", value: `${"long expected value ".repeat(40)}${index}-${n}` })),
+    }));
     const result = await probe({ url: `${target.origin}/`, assertions });
     expect(result.status).toBe("down");
     expect(result.detail.reason).toMatch(/^assertions\[0\] failed/);
@@ -291,7 +312,10 @@ describe("bounds", () => {
 
 describe("the address policy", () => {
   it("refuses a target the policy rejects as an error, sending nothing", async () => {
-    const result = await probe({ url: `${target.origin}/` }, { addressPolicy: (address) => (address.startsWith("127.") ? "loopback is refused by this test" : undefined) });
+    const result = await probe(
+      { url: `${target.origin}/` },
+      { addressPolicy: (address) => (address.startsWith("127.") ? "loopback is refused by this test" : undefined) },
+    );
     expect(result).toMatchObject({ status: "error", detail: { error: { code: "address_refused" } } });
     expect(result.detail.reason).toContain("loopback is refused by this test");
     expect(target.requests).toEqual([]);

@@ -9,7 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestCa, type TestCa } from "../../../server/test/support/network/certificates.ts";
 import { type ProbeOptions, type ProbeResult, probeTcp } from "../../src/index.ts";
 
-const options = (extra: Partial<ProbeOptions> = {}): ProbeOptions => ({ signal: new AbortController().signal, outbound: createOutboundClient({ userAgent: "test" }), ...extra });
+const options = (extra: Partial<ProbeOptions> = {}): ProbeOptions => ({
+  signal: new AbortController().signal,
+  outbound: createOutboundClient({ userAgent: "test" }),
+  ...extra,
+});
 
 async function probe(input: Record<string, unknown>, extra?: Partial<ProbeOptions>): Promise<ProbeResult> {
   const result = await probeTcp(probeSpecSchema.parse({ type: "tcp", host: "127.0.0.1", timeoutMs: 5_000, ...input }) as TcpProbeSpec, options(extra));
@@ -83,7 +87,10 @@ describe("the tcp probe", () => {
 
   it("is down when the server closes without the expected text, showing what it sent", async () => {
     const result = await probe({ port: echo, send: "PING", expect: "PONG" });
-    expect(result).toMatchObject({ status: "down", detail: { reason: 'the response did not contain "PONG" before the server closed the connection', tcp: { response: "got: PING" } } });
+    expect(result).toMatchObject({
+      status: "down",
+      detail: { reason: 'the response did not contain "PONG" before the server closed the connection', tcp: { response: "got: PING" } },
+    });
   });
 
   it("is down when the expected text does not come within the timeout, promptly", async () => {
@@ -94,7 +101,13 @@ describe("the tcp probe", () => {
   });
 
   it("takes the first data as the response when it expects nothing in particular", async () => {
-    const result = await probe({ port: banner, assertions: [{ subject: "response", op: "matches", value: "^220 " }, { subject: "responseTimeMs", op: "lt", value: 5_000 }] });
+    const result = await probe({
+      port: banner,
+      assertions: [
+        { subject: "response", op: "matches", value: "^220 " },
+        { subject: "responseTimeMs", op: "lt", value: 5_000 },
+      ],
+    });
     expect(result.status).toBe("up");
     expect(result.detail.assertions!.map((verdict) => verdict.pass)).toEqual([true, true]);
   });
@@ -106,7 +119,10 @@ describe("the tcp probe", () => {
   });
 
   it("speaks TLS when asked, verifying the certificate, and reports it", async () => {
-    expect(await probe({ port: secure, tls: true, serverName: "localhost" })).toMatchObject({ status: "down", detail: { error: { code: "tls" }, cert: { issuer: "CN=Vantage Test CA" } } });
+    expect(await probe({ port: secure, tls: true, serverName: "localhost" })).toMatchObject({
+      status: "down",
+      detail: { error: { code: "tls" }, cert: { issuer: "CN=Vantage Test CA" } },
+    });
   });
 
   it("stops at once when cancelled, as an error", async () => {

@@ -10,7 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestCa, daysFromNow, selfSignedCertificate } from "../../../server/test/support/network/certificates.ts";
 import { type ProbeOptions, type ProbeResult, probeTls } from "../../src/index.ts";
 
-const options = (extra: Partial<ProbeOptions> = {}): ProbeOptions => ({ signal: new AbortController().signal, outbound: createOutboundClient({ userAgent: "test" }), ...extra });
+const options = (extra: Partial<ProbeOptions> = {}): ProbeOptions => ({
+  signal: new AbortController().signal,
+  outbound: createOutboundClient({ userAgent: "test" }),
+  ...extra,
+});
 
 async function probe(input: Record<string, unknown>, extra?: Partial<ProbeOptions>): Promise<ProbeResult> {
   const result = await probeTls(probeSpecSchema.parse({ type: "tls", host: "127.0.0.1", timeoutMs: 5_000, ...input }) as TlsProbeSpec, options(extra));
@@ -31,7 +35,14 @@ async function listen(server: Server): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-const ports: Record<"fresh" | "tenDays" | "threeDays" | "expired" | "selfSigned" | "silent", number> = { fresh: 0, tenDays: 0, threeDays: 0, expired: 0, selfSigned: 0, silent: 0 };
+const ports: Record<"fresh" | "tenDays" | "threeDays" | "expired" | "selfSigned" | "silent", number> = {
+  fresh: 0,
+  tenDays: 0,
+  threeDays: 0,
+  expired: 0,
+  selfSigned: 0,
+  silent: 0,
+};
 
 beforeAll(async () => {
   // A CA of our own is not trusted by the system: chain verification is off except where a test says.
@@ -55,19 +66,33 @@ describe("the tls probe", () => {
   it("reports the certificate's expiry, days left, issuer, subject and SANs", async () => {
     const result = await probe({ port: ports.fresh, ...unverified });
     expect(result.status).toBe("up");
-    expect(result.detail.cert).toMatchObject({ daysRemaining: 200, issuer: "CN=Vantage Test CA", subject: "CN=localhost", sans: ["localhost", "probe.test", "127.0.0.1"] });
+    expect(result.detail.cert).toMatchObject({
+      daysRemaining: 200,
+      issuer: "CN=Vantage Test CA",
+      subject: "CN=localhost",
+      sans: ["localhost", "probe.test", "127.0.0.1"],
+    });
     expect(Date.parse(result.detail.cert!.expiresAt)).toBeGreaterThan(Date.now());
     expect(result.detail.timings).toMatchObject({ connectMs: expect.any(Number), tlsMs: expect.any(Number) });
   });
 
   it("is degraded under warnDays and down under failDays, saying how many days are left", async () => {
-    expect(await probe({ port: ports.tenDays, ...unverified })).toMatchObject({ status: "degraded", detail: { reason: "the certificate expires in 10 days (fewer than warnDays, 14)" } });
-    expect(await probe({ port: ports.threeDays, ...unverified })).toMatchObject({ status: "down", detail: { reason: "the certificate expires in 3 days (fewer than failDays, 7)" } });
+    expect(await probe({ port: ports.tenDays, ...unverified })).toMatchObject({
+      status: "degraded",
+      detail: { reason: "the certificate expires in 10 days (fewer than warnDays, 14)" },
+    });
+    expect(await probe({ port: ports.threeDays, ...unverified })).toMatchObject({
+      status: "down",
+      detail: { reason: "the certificate expires in 3 days (fewer than failDays, 7)" },
+    });
     expect((await probe({ port: ports.tenDays, ...unverified, warnDays: 5, failDays: 2 })).status).toBe("up");
   });
 
   it("is down on an expired certificate even without verification", async () => {
-    expect(await probe({ port: ports.expired, ...unverified })).toMatchObject({ status: "down", detail: { reason: "the certificate expired 2 days ago", cert: { daysRemaining: -3 } } });
+    expect(await probe({ port: ports.expired, ...unverified })).toMatchObject({
+      status: "down",
+      detail: { reason: "the certificate expired 2 days ago", cert: { daysRemaining: -3 } },
+    });
   });
 
   it("verifies the chain when asked, still reporting the certificate", async () => {

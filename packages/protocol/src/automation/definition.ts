@@ -111,7 +111,8 @@ function exactlyOne<Shape extends z.core.$ZodLooseShape>(shape: Shape, kinds: re
       if (present.length === 1) return;
       ctx.addIssue({
         code: "custom",
-        message: present.length === 0 ? `${what} needs one of: ${kinds.join(", ")}` : `${what} has exactly one of ${kinds.join(", ")}, not ${present.join(" and ")}`,
+        message:
+          present.length === 0 ? `${what} needs one of: ${kinds.join(", ")}` : `${what} has exactly one of ${kinds.join(", ")}, not ${present.join(" and ")}`,
       });
     })
     .meta({ oneOf: kinds.map((kind) => ({ required: [kind] })) });
@@ -136,7 +137,10 @@ const QUOTED = /^\s*(?:'(?:[^'\\]|\\[\s\S])*'|"(?:[^"\\]|\\[\s\S])*")\s*$/;
 const tooLongPattern = `a pattern is at most ${MAX_USER_REGEX_LENGTH} characters`;
 const patternOperandSchema = z.union(
   [
-    z.string().regex(QUOTED, LITERAL_PATTERN).max(MAX_USER_REGEX_LENGTH + 2, tooLongPattern),
+    z
+      .string()
+      .regex(QUOTED, LITERAL_PATTERN)
+      .max(MAX_USER_REGEX_LENGTH + 2, tooLongPattern),
     z.strictObject({ value: z.string().max(MAX_USER_REGEX_LENGTH, tooLongPattern) }),
   ],
   { error: LITERAL_PATTERN },
@@ -196,7 +200,12 @@ const actionSpecSchemas = {
     timeoutMs: z.number().int().min(100).max(60_000).default(10_000),
     retries: z.number().int().min(0).max(10).default(3),
   }),
-  notify: z.strictObject({ channel: z.string().min(1), title: templateSchema.optional(), message: templateSchema.min(1), severity: z.enum(["info", "warning", "critical"]).optional() }),
+  notify: z.strictObject({
+    channel: z.string().min(1),
+    title: templateSchema.optional(),
+    message: templateSchema.min(1),
+    severity: z.enum(["info", "warning", "critical"]).optional(),
+  }),
   delay: z.strictObject({ duration: boundedDurationSchema(MAX_AUTOMATION_DELAY_MS, MAX_DELAY_LABEL) }),
   get wait_until() {
     return z.strictObject({

@@ -10,10 +10,7 @@ const FORMAT_MESSAGE = 'must be milliseconds or a number with a unit: "500ms", "
 /** The longest `delay` or `wait_until` timeout an automation may ask for. */
 export const MAX_AUTOMATION_DELAY_MS = 30 * UNIT_MS.d;
 
-export const durationSchema = z.union([
-  z.number().int().nonnegative(),
-  z.string().regex(DURATION_PATTERN, FORMAT_MESSAGE),
-]);
+export const durationSchema = z.union([z.number().int().nonnegative(), z.string().regex(DURATION_PATTERN, FORMAT_MESSAGE)]);
 export type Duration = z.infer<typeof durationSchema>;
 
 /** Milliseconds of a duration that `durationSchema` accepted; NaN for anything else. */

@@ -105,9 +105,17 @@ const OP_MESSAGE = `op must be one of: ${["and", "or", "not", ...LEAF_OPS].join(
 /** The assertion node schema of one check type (recursive through `of`). */
 function nodeSchemaFor(type: CheckType): z.ZodType<AssertionNode> {
   const node: z.ZodType<AssertionNode> = z.lazy(() =>
-    z.discriminatedUnion("op", [...leafSchemas(type), z.strictObject({ op: z.enum(["and", "or"]), of: z.array(node).min(1).max(MAX_ASSERTIONS) }), z.strictObject({ op: z.literal("not"), of: node })], {
-      error: OP_MESSAGE,
-    }),
+    z.discriminatedUnion(
+      "op",
+      [
+        ...leafSchemas(type),
+        z.strictObject({ op: z.enum(["and", "or"]), of: z.array(node).min(1).max(MAX_ASSERTIONS) }),
+        z.strictObject({ op: z.literal("not"), of: node }),
+      ],
+      {
+        error: OP_MESSAGE,
+      },
+    ),
   ) as z.ZodType<AssertionNode>;
   return node;
 }
@@ -156,8 +164,10 @@ export function assertionsSchemaFor(type: CheckType) {
     .default([])
     .superRefine((assertions, ctx) => {
       const { depth, leaves } = assertionTreeSize(assertions);
-      if (depth > MAX_ASSERTION_DEPTH) ctx.addIssue({ code: "custom", message: `assertions nest at most ${MAX_ASSERTION_DEPTH} levels deep (these nest ${depth})` });
-      if (leaves > MAX_ASSERTION_LEAVES) ctx.addIssue({ code: "custom", message: `a check has at most ${MAX_ASSERTION_LEAVES} assertion leaves (this one has ${leaves})` });
+      if (depth > MAX_ASSERTION_DEPTH)
+        ctx.addIssue({ code: "custom", message: `assertions nest at most ${MAX_ASSERTION_DEPTH} levels deep (these nest ${depth})` });
+      if (leaves > MAX_ASSERTION_LEAVES)
+        ctx.addIssue({ code: "custom", message: `a check has at most ${MAX_ASSERTION_LEAVES} assertion leaves (this one has ${leaves})` });
     });
 }
 

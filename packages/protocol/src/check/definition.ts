@@ -73,7 +73,11 @@ export const httpOptionsShape = {
       verify: z.boolean().default(true),
       serverName: serverNameSchema.optional(),
       /** Extra trusted CA certificates, PEM. */
-      ca: z.string().max(MAX_PEM_LENGTH).regex(/-----BEGIN CERTIFICATE-----/, "must be PEM certificates").optional(),
+      ca: z
+        .string()
+        .max(MAX_PEM_LENGTH)
+        .regex(/-----BEGIN CERTIFICATE-----/, "must be PEM certificates")
+        .optional(),
     })
     .default({ verify: true }),
   ipFamily: z.enum(IP_FAMILIES).default("any"),
@@ -135,16 +139,10 @@ function probeShape<T extends CheckType>(type: T) {
   };
 }
 
-
 /** What a probe runs: the type, its options, timeout, assertions (the agent's `config`). */
 export const probeSpecSchema = z.discriminatedUnion(
   "type",
-  [
-    z.strictObject(probeShape("http")),
-    z.strictObject(probeShape("tcp")),
-    z.strictObject(probeShape("dns")),
-    z.strictObject(probeShape("tls")),
-  ],
+  [z.strictObject(probeShape("http")), z.strictObject(probeShape("tcp")), z.strictObject(probeShape("dns")), z.strictObject(probeShape("tls"))],
   { error: `type must be one of: ${CHECK_TYPES.join(", ")}` },
 );
 export type ProbeSpec = z.infer<typeof probeSpecSchema>;
@@ -211,7 +209,10 @@ const timeoutWithinIntervalJsonSchema = {
   ],
 };
 const timeoutWithinInterval = (value: { intervalSeconds: number; timeoutMs: number }) => value.timeoutMs <= value.intervalSeconds * 1000;
-const timeoutMessage = (value: { intervalSeconds: number }) => ({ message: `timeoutMs cannot be longer than the interval (${value.intervalSeconds} s)`, path: ["timeoutMs"] });
+const timeoutMessage = (value: { intervalSeconds: number }) => ({
+  message: `timeoutMs cannot be longer than the interval (${value.intervalSeconds} s)`,
+  path: ["timeoutMs"],
+});
 
 function definitionSchemaOf<T extends CheckType>(type: T) {
   return z
@@ -224,9 +225,13 @@ function definitionSchemaOf<T extends CheckType>(type: T) {
 }
 
 /** A check as users author it (the API's create and replace body). */
-export const checkDefinitionSchema = z.discriminatedUnion("type", [definitionSchemaOf("http"), definitionSchemaOf("tcp"), definitionSchemaOf("dns"), definitionSchemaOf("tls")], {
-  error: `type must be one of: ${CHECK_TYPES.join(", ")}`,
-});
+export const checkDefinitionSchema = z.discriminatedUnion(
+  "type",
+  [definitionSchemaOf("http"), definitionSchemaOf("tcp"), definitionSchemaOf("dns"), definitionSchemaOf("tls")],
+  {
+    error: `type must be one of: ${CHECK_TYPES.join(", ")}`,
+  },
+);
 export type CheckDefinition = z.output<typeof checkDefinitionSchema>;
 export type CheckDefinitionInput = z.input<typeof checkDefinitionSchema>;
 

@@ -78,7 +78,10 @@ export const resultFrameSchema = z.object({
   startedAt: z.iso.datetime(),
   durationMs: z.number().nonnegative(),
   status: checkRunStatusSchema,
-  detail: checkResultDetailSchema.refine((detail) => utf8Bytes(JSON.stringify(detail)) <= MAX_DETAIL_BYTES, `must be at most ${MAX_DETAIL_BYTES / 1024} KiB as JSON`),
+  detail: checkResultDetailSchema.refine(
+    (detail) => utf8Bytes(JSON.stringify(detail)) <= MAX_DETAIL_BYTES,
+    `must be at most ${MAX_DETAIL_BYTES / 1024} KiB as JSON`,
+  ),
 });
 
 /** A run on demand's outcome, as the probe reported it (the core gives it its result id). */
@@ -99,7 +102,13 @@ export const byeFrameSchema = z.object({
   reason: z.string().max(500),
 });
 
-export const satelliteFrameSchema = z.discriminatedUnion("type", [helloFrameSchema, heartbeatFrameSchema, resultFrameSchema, runResultFrameSchema, byeFrameSchema]);
+export const satelliteFrameSchema = z.discriminatedUnion("type", [
+  helloFrameSchema,
+  heartbeatFrameSchema,
+  resultFrameSchema,
+  runResultFrameSchema,
+  byeFrameSchema,
+]);
 
 // core → satellite
 

@@ -87,9 +87,13 @@ const { steps } = fc.letrec<{ step: Action; steps: Action[] }>((tie) => ({
   step: fc.oneof(
     { depthSize: "small", maxDepth: 3, withCrossShrink: true },
     fc.string({ minLength: 1, maxLength: 3 }).map(log),
-    fc.record({ conditions: fc.constant<Condition[]>([{ compare: { left: 1, op: "==", right: 1 } }]), then: tie("steps") }, { noNullPrototype: true }).chain((branch) =>
-      fc.option(tie("steps"), { nil: undefined }).map((otherwise): Action => ({ continueOnError: false, choose: { when: [branch], ...(otherwise ? { else: otherwise } : {}) } })),
-    ),
+    fc
+      .record({ conditions: fc.constant<Condition[]>([{ compare: { left: 1, op: "==", right: 1 } }]), then: tie("steps") }, { noNullPrototype: true })
+      .chain((branch) =>
+        fc
+          .option(tie("steps"), { nil: undefined })
+          .map((otherwise): Action => ({ continueOnError: false, choose: { when: [branch], ...(otherwise ? { else: otherwise } : {}) } })),
+      ),
     fc.array(tie("steps"), { minLength: 1, maxLength: 3 }).map((branches): Action => ({ continueOnError: false, parallel: { branches } })),
   ),
   steps: fc.array(tie("step"), { minLength: 1, maxLength: 3 }),

@@ -30,7 +30,10 @@ describe("the standard probes", () => {
 
   it("run an assignment's probe spec, with the schema's defaults, as Vantage/<agent version>", async () => {
     target.answer({ status: 200, body: '{"ok":true}' });
-    const result = await standardProbe()(httpCheck({ type: "http", url: `${target.origin}/health`, assertions: [{ subject: "json:$.ok", op: "eq", value: true }] }), never);
+    const result = await standardProbe()(
+      httpCheck({ type: "http", url: `${target.origin}/health`, assertions: [{ subject: "json:$.ok", op: "eq", value: true }] }),
+      never,
+    );
     expect(result).toMatchObject({ status: "up", detail: { http: { statusCode: 200 }, assertions: [{ pass: true }] } });
     expect(target.requests.at(-1)!.headers["user-agent"]).toBe(`Vantage/${AGENT_VERSION}`);
   });
@@ -59,7 +62,10 @@ describe("the standard probes", () => {
     });
     try {
       target.answer({ status: 200, body: "ok" });
-      scheduler.replace([{ ...httpCheck({ url: 42 }), checkId: "broken" }, { ...httpCheck({ url: `${target.origin}/` }), checkId: "fine" }]);
+      scheduler.replace([
+        { ...httpCheck({ url: 42 }), checkId: "broken" },
+        { ...httpCheck({ url: `${target.origin}/` }), checkId: "fine" },
+      ]);
       await new Promise<void>((resolve) => {
         const check = () => results.length >= 2 && resolve();
         arrived.add(check);

@@ -13,7 +13,10 @@ export interface FakeSession {
   frames: SatelliteFrame[];
   send(frame: CoreFrame | string): void;
   /** Resolves with the first frame matching, now or later. */
-  waitForFrame<T extends SatelliteFrame["type"]>(type: T, predicate?: (frame: Extract<SatelliteFrame, { type: T }>) => boolean): Promise<Extract<SatelliteFrame, { type: T }>>;
+  waitForFrame<T extends SatelliteFrame["type"]>(
+    type: T,
+    predicate?: (frame: Extract<SatelliteFrame, { type: T }>) => boolean,
+  ): Promise<Extract<SatelliteFrame, { type: T }>>;
   closed: Promise<unknown>;
 }
 

@@ -97,7 +97,10 @@ function forParameter(element: string): string {
   for (const pair of element.split(";")) {
     const [name, ...rest] = pair.split("=");
     if (name?.trim().toLowerCase() !== "for") continue;
-    const value = rest.join("=").trim().replace(/^"(.*)"$/, "$1");
+    const value = rest
+      .join("=")
+      .trim()
+      .replace(/^"(.*)"$/, "$1");
     const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(value);
     if (bracketed) return bracketed[1]!;
     const withPort = /^(\d{1,3}(?:\.\d{1,3}){3}):\d+$/.exec(value);

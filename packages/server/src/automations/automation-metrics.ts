@@ -24,10 +24,7 @@ export function createAutomationMetrics(registry: Registry): AutomationMetrics {
       labelNames: ["outcome", "reason"] as const,
       registers: [registry],
     }),
-    [
-      ...["run", "timer", "timer_cancelled"].map((outcome) => ({ outcome, reason: "" })),
-      ...SKIP_REASONS.map((reason) => ({ outcome: "skip", reason })),
-    ],
+    [...["run", "timer", "timer_cancelled"].map((outcome) => ({ outcome, reason: "" })), ...SKIP_REASONS.map((reason) => ({ outcome: "skip", reason }))],
   );
   const steps = zeroSeries(
     new Counter({

@@ -16,12 +16,7 @@ export type { CheckRoutesOptions } from "./api/check-routes.ts";
 // ── end definitions ────────────────────────────────────────────────────────────────────────
 
 // ── results: storage, batched ingest, rollups, retention and stats reads ──────────────────
-export {
-  CHECK_RESULT_STATUSES,
-  checkResultInputSchema,
-  DEFAULT_RESULT_RETENTION,
-  MAX_RESULT_DETAIL_BYTES,
-} from "./results/check-result.ts";
+export { CHECK_RESULT_STATUSES, checkResultInputSchema, DEFAULT_RESULT_RETENTION, MAX_RESULT_DETAIL_BYTES } from "./results/check-result.ts";
 export type { CheckResultInput, CheckResultStatus, ResultRetention } from "./results/check-result.ts";
 export { ingestResults, PARTITIONS_AHEAD_DAYS } from "./results/ingest/ingest-results.ts";
 export type { DropReason, IngestContext, IngestOutcome } from "./results/ingest/ingest-results.ts";

@@ -65,12 +65,15 @@ export function defineSealedFields(purpose: string, map: SecretFieldMap): Sealed
       const document = map(incoming, (value, fieldPath) => {
         if (value !== REDACTED) return value;
         const kept = storedValues.get(fieldPath);
-        if (kept === undefined) issues.push({ path: fieldPath, message: `"${REDACTED}" stands for a stored secret, and none is stored here; send the value itself` });
+        if (kept === undefined)
+          issues.push({ path: fieldPath, message: `"${REDACTED}" stands for a stored secret, and none is stored here; send the value itself` });
         return kept;
       });
       return { document, issues };
     },
-    seal: (document, box, ownerId) => map(document, (value, fieldPath) => (typeof value === "string" ? { sealed: box.seal(value, context(ownerId, fieldPath)) } : value)),
-    open: (document, box, ownerId) => map(document, (value, fieldPath) => (typeof value === "string" ? value : box.open(value.sealed, context(ownerId, fieldPath)))),
+    seal: (document, box, ownerId) =>
+      map(document, (value, fieldPath) => (typeof value === "string" ? { sealed: box.seal(value, context(ownerId, fieldPath)) } : value)),
+    open: (document, box, ownerId) =>
+      map(document, (value, fieldPath) => (typeof value === "string" ? value : box.open(value.sealed, context(ownerId, fieldPath)))),
   };
 }

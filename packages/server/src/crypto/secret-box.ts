@@ -39,7 +39,8 @@ function damaged(reason: string, cause?: unknown): VantageError {
 }
 
 export function createSecretBox(key: Buffer): SecretBox {
-  if (key.length !== SECRET_KEY_BYTES) throw new VantageError("fatal", "bad_secret_key", `The secret key must be ${SECRET_KEY_BYTES} bytes; got ${key.length}.`);
+  if (key.length !== SECRET_KEY_BYTES)
+    throw new VantageError("fatal", "bad_secret_key", `The secret key must be ${SECRET_KEY_BYTES} bytes; got ${key.length}.`);
   const keyId = fingerprint(key);
 
   return {

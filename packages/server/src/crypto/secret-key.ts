@@ -37,7 +37,8 @@ function readKeyFile(file: string): Promise<Buffer | undefined> {
   return readFile(file, "utf8").then(
     (text) => {
       const key = parseSecretKey(text);
-      if (!key) throw new VantageError("fatal", "bad_secret_key_file", `The key file ${file} ${SECRET_KEY_FORMAT}; fix or replace it (or set VANTAGE_SECRET_KEY).`);
+      if (!key)
+        throw new VantageError("fatal", "bad_secret_key_file", `The key file ${file} ${SECRET_KEY_FORMAT}; fix or replace it (or set VANTAGE_SECRET_KEY).`);
       return key;
     },
     (error: NodeJS.ErrnoException) => {
@@ -77,7 +78,10 @@ export async function loadSecretKey(options: LoadSecretKeyOptions): Promise<Buff
     if ((error as NodeJS.ErrnoException).code === "EEXIST") return (await readKeyFile(file))!;
     throw new VantageError("fatal", "secret_key_unwritable", `Cannot write a new key to ${file}: ${(error as Error).message}`, { cause: error });
   }
-  options.logger.warn({ file }, `generated a secret key into ${file}; back it up with the data directory: without it, stored secrets (notification channels) cannot be decrypted`);
+  options.logger.warn(
+    { file },
+    `generated a secret key into ${file}; back it up with the data directory: without it, stored secrets (notification channels) cannot be decrypted`,
+  );
   return key;
 }
 

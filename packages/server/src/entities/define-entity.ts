@@ -95,10 +95,24 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
   };
 
   /** Records changes in the open transaction; only what the database decides comes back. */
-  const recordChanges = async (tx: SqlClient, pending: PendingChange[], actorOf: (id: string) => Actor, causeOf: (id: string) => Cause | null): Promise<Map<string, EntityChanged>> => {
+  const recordChanges = async (
+    tx: SqlClient,
+    pending: PendingChange[],
+    actorOf: (id: string) => Actor,
+    causeOf: (id: string) => Cause | null,
+  ): Promise<Map<string, EntityChanged>> => {
     const recorded = new Map<string, EntityChanged>();
     if (pending.length === 0) return recorded;
-    const input = pending.map((c) => ({ change_id: c.changeId, entity_id: c.id, prev: c.prev, next: c.next, delta: c.delta, changed_fields: c.changedFields, actor: actorOf(c.id), cause: causeOf(c.id) }));
+    const input = pending.map((c) => ({
+      change_id: c.changeId,
+      entity_id: c.id,
+      prev: c.prev,
+      next: c.next,
+      delta: c.delta,
+      changed_fields: c.changedFields,
+      actor: actorOf(c.id),
+      cause: causeOf(c.id),
+    }));
     const { rows } = await tx.query<{ change_id: string; seq: string; occurred_at: Date }>({
       name: "vantage_record_changes",
       text: RECORD_CHANGES,
@@ -107,7 +121,19 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
     const stamped = new Map(rows.map((row) => [row.change_id, row]));
     for (const { changeId, id, prev, next, delta, changedFields } of pending) {
       const row = stamped.get(changeId)!;
-      recorded.set(id, { seq: Number(row.seq), changeId, kind, id, prev, next, delta, changedFields, actor: actorOf(id), cause: causeOf(id), occurredAt: row.occurred_at.toISOString() });
+      recorded.set(id, {
+        seq: Number(row.seq),
+        changeId,
+        kind,
+        id,
+        prev,
+        next,
+        delta,
+        changedFields,
+        actor: actorOf(id),
+        cause: causeOf(id),
+        occurredAt: row.occurred_at.toISOString(),
+      });
     }
     return recorded;
   };
@@ -126,7 +152,12 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
         await apply(tx);
         const next = tombstone ? null : validate(id, await readOne(id, tx));
         const pending = pendingChange(id, prev, next);
-        const recorded = await recordChanges(tx, pending ? [pending] : [], () => actor, () => cause);
+        const recorded = await recordChanges(
+          tx,
+          pending ? [pending] : [],
+          () => actor,
+          () => cause,
+        );
         return { prev, next, change: recorded.get(id) ?? null };
       },
       // Serialize on (kind, id) inside BEGIN's round trip: concurrent mutations of one

@@ -36,9 +36,7 @@ export interface StateDiff {
 
 export function diffStates(prev: EntityState | null, next: EntityState | null): StateDiff {
   const fields = new Set([...Object.keys(prev ?? {}), ...Object.keys(next ?? {})]);
-  const changedFields = [...fields]
-    .filter((field) => canonicalJson(prev?.[field]) !== canonicalJson(next?.[field]))
-    .sort();
+  const changedFields = [...fields].filter((field) => canonicalJson(prev?.[field]) !== canonicalJson(next?.[field])).sort();
   const delta: Record<string, Json> = {};
   for (const field of changedFields) delta[field] = canonicalize(next?.[field]);
   return { changedFields, delta };

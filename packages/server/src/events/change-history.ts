@@ -23,7 +23,10 @@ export type HistoryChange = StoredChange & { caused: ChangeConsequences };
 
 /** The changes with the automation runs and skips each caused (two more queries per page). */
 async function withConsequences(db: SqlClient, changes: StoredChange[]): Promise<HistoryChange[]> {
-  const consequences = await consequencesOfChanges(db, changes.map((change) => change.changeId));
+  const consequences = await consequencesOfChanges(
+    db,
+    changes.map((change) => change.changeId),
+  );
   return changes.map((change) => ({ ...change, caused: consequences.get(change.changeId)! }));
 }
 
@@ -33,12 +36,19 @@ export async function entityChanges(db: SqlClient, kind: string, id: string, pag
 }
 
 export async function changesOfCause(db: SqlClient, cause: Cause, page: { before?: number; limit: number }): Promise<HistoryChange[]> {
-  const { rows } = await db.query<ChangeRow>({ name: "vantage_cause_history", text: CHANGES_OF_CAUSE, values: [cause.type, cause.id, page.before ?? null, page.limit] });
+  const { rows } = await db.query<ChangeRow>({
+    name: "vantage_cause_history",
+    text: CHANGES_OF_CAUSE,
+    values: [cause.type, cause.id, page.before ?? null, page.limit],
+  });
   return withConsequences(db, rows.map(changeFromRow));
 }
 
 /** Changes after a position in outbox order (the order the live stream delivers), of some kinds. */
 export async function changesAfter(db: SqlClient, after: OutboxPosition, page: { kinds: readonly string[] | null; limit: number }): Promise<HistoryChange[]> {
   const changes = await readOutboxPage(db, after, page.limit, page.kinds);
-  return withConsequences(db, changes.map((positioned) => positioned.change));
+  return withConsequences(
+    db,
+    changes.map((positioned) => positioned.change),
+  );
 }

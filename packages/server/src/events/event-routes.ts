@@ -68,7 +68,13 @@ export function createEventRoutes(options: EventRoutesOptions): Hono {
     if (lost) {
       // Changes after it may be gone too: the client must reload what it shows, then follow on.
       metrics.resets.inc();
-      sse.send(sseFrame("reset", { reason: "position_not_retained", lastEventId, message: `Change ${lastEventId} is no longer kept, so changes after it may be missing: reload current state, then follow this stream.` }));
+      sse.send(
+        sseFrame("reset", {
+          reason: "position_not_retained",
+          lastEventId,
+          message: `Change ${lastEventId} is no longer kept, so changes after it may be missing: reload current state, then follow this stream.`,
+        }),
+      );
     }
     // `ready` names the position everything before it was sent from: a client that reconnects
     // with it (even one that received no change) misses nothing.

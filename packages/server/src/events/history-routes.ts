@@ -41,7 +41,11 @@ async function startOf(pool: pg.Pool, since: number | Date | undefined): Promise
   if (since instanceof Date) return positionBefore(pool, since);
   const position = await positionOfSeq(pool, since);
   if (!position) {
-    throw new VantageError("invalid_input", "change_not_retained", `Change ${since} is not in the outbox (no longer kept, or never recorded here); start again with since=<an ISO instant>.`);
+    throw new VantageError(
+      "invalid_input",
+      "change_not_retained",
+      `Change ${since} is not in the outbox (no longer kept, or never recorded here); start again with since=<an ISO instant>.`,
+    );
   }
   return position;
 }

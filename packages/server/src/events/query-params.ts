@@ -8,7 +8,10 @@ export const DEFAULT_CHANGE_PAGE = 100;
 export const MAX_CHANGE_PAGE = 1_000;
 
 /** A change's position as clients see it: its outbox seq, a whole number (0: before everything). */
-export const seqSchema = z.string().regex(/^\d{1,15}$/, "must be a change's seq: a whole number").transform(Number);
+export const seqSchema = z
+  .string()
+  .regex(/^\d{1,15}$/, "must be a change's seq: a whole number")
+  .transform(Number);
 
 export const limitSchema = z.coerce.number().int().min(1).max(MAX_CHANGE_PAGE).default(DEFAULT_CHANGE_PAGE);
 
@@ -18,11 +21,15 @@ export const limitSchema = z.coerce.number().int().min(1).max(MAX_CHANGE_PAGE).d
  */
 export function parseKinds(raw: string | undefined, known: Iterable<string>): Set<string> | null {
   if (raw === undefined) return null;
-  const kinds = raw.split(",").map((kind) => kind.trim()).filter((kind) => kind !== "");
+  const kinds = raw
+    .split(",")
+    .map((kind) => kind.trim())
+    .filter((kind) => kind !== "");
   const knownKinds = [...known];
   const unknown = kinds.filter((kind) => !knownKinds.includes(kind));
   if (kinds.length === 0 || unknown.length > 0) {
-    const what = kinds.length === 0 ? "names no kind" : `names unknown ${unknown.length === 1 ? "kind" : "kinds"} ${unknown.map((kind) => `"${kind}"`).join(", ")}`;
+    const what =
+      kinds.length === 0 ? "names no kind" : `names unknown ${unknown.length === 1 ? "kind" : "kinds"} ${unknown.map((kind) => `"${kind}"`).join(", ")}`;
     throw invalidInput([issueAt(["kind"], `kind ${what}; known kinds: ${knownKinds.join(", ") || "(none)"}`)], { code: "invalid_query" });
   }
   return new Set(kinds);

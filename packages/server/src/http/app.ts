@@ -63,7 +63,15 @@ export function createApp(deps: AppDependencies): Hono {
   if (deps.api) {
     app.use("/api/v1/*", assignRequestId);
     // Authentication first: an unauthenticated client never gets its body read.
-    app.use("/api/v1/*", requireAdmin(deps.api.verifyAdmin, { failureLimit: deps.api.failureLimit, now: deps.api.now, clientAddressOf: deps.api.clientAddressOf, onFailure: (reason) => deps.metrics.adminAuthFailures.inc({ reason }) }));
+    app.use(
+      "/api/v1/*",
+      requireAdmin(deps.api.verifyAdmin, {
+        failureLimit: deps.api.failureLimit,
+        now: deps.api.now,
+        clientAddressOf: deps.api.clientAddressOf,
+        onFailure: (reason) => deps.metrics.adminAuthFailures.inc({ reason }),
+      }),
+    );
     app.use(
       "/api/v1/*",
       bodyLimit({

@@ -53,7 +53,8 @@ export function defineReadOnlyFields<Version extends string>(options: ReadOnlyFi
 
   /** Dispatch table: what a read-only field that does not match the stored resource means. */
   const mismatch: Record<Field, (stored: ReadOnlyStored<Version>, given: string | number) => VantageError> = {
-    id: (stored, given) => invalid("id", `is ${given}, but the URL names ${stored.id}: a PUT replaces the ${resource} its URL names, so leave id out or send its own`),
+    id: (stored, given) =>
+      invalid("id", `is ${given}, but the URL names ${stored.id}: a PUT replaces the ${resource} its URL names, so leave id out or send its own`),
     createdAt: (stored) => invalid("createdAt", `is read-only: send ${stored.createdAt} or leave it out`),
     version: (stored, given) => changed(stored, versionField, given),
     updatedAt: (stored, given) => changed(stored, "updatedAt", given),

@@ -10,7 +10,9 @@ const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http:// or http
 
 // RFC 9110 token characters; a value may not break the header line.
 const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/, "must be an HTTP header name");
-const headerValue = safeText().max(4096, "must be at most 4096 characters").regex(/^[^\r\n]*$/, "must not contain line breaks");
+const headerValue = safeText()
+  .max(4096, "must be at most 4096 characters")
+  .regex(/^[^\r\n]*$/, "must not contain line breaks");
 
 const RESERVED_HEADERS = new Set(["content-type", "content-length", "host", "x-vantage-signature", "idempotency-key"]);
 
@@ -20,7 +22,10 @@ const webhook = z.strictObject({
   headers: z
     .record(headerName, headerValue)
     .refine((headers) => Object.keys(headers).length <= 20, "at most 20 headers")
-    .refine((headers) => Object.keys(headers).every((key) => !RESERVED_HEADERS.has(key.toLowerCase())), `must not set ${[...RESERVED_HEADERS].join(", ")}: Vantage sets them`)
+    .refine(
+      (headers) => Object.keys(headers).every((key) => !RESERVED_HEADERS.has(key.toLowerCase())),
+      `must not set ${[...RESERVED_HEADERS].join(", ")}: Vantage sets them`,
+    )
     .optional(),
   /** Signs each request (X-Vantage-Signature) when set. */
   secret: safeText().min(8, "must be at least 8 characters").max(256, "must be at most 256 characters").optional(),

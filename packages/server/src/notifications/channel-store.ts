@@ -61,13 +61,18 @@ function toView(row: ChannelRow): ChannelView {
 }
 
 export function channelNotFound(id: string): VantageError {
-  return new VantageError("not_found", "notification_channel_not_found", `No notification channel has the id ${JSON.stringify(id)}; list them with GET /api/v1/notification-channels.`);
+  return new VantageError(
+    "not_found",
+    "notification_channel_not_found",
+    `No notification channel has the id ${JSON.stringify(id)}; list them with GET /api/v1/notification-channels.`,
+  );
 }
 
 function nameTaken(name: string, cause: unknown): VantageError {
-  return new VantageError("conflict", "notification_channel_name_taken", `A notification channel named "${name}" already exists; choose another name.`, { cause });
+  return new VantageError("conflict", "notification_channel_name_taken", `A notification channel named "${name}" already exists; choose another name.`, {
+    cause,
+  });
 }
-
 
 // The row id is the associated data: a sealed value only opens on the row it was written for.
 const sealContext = (id: string) => `notification-channel:${id}`;

@@ -22,7 +22,10 @@ function channelInUse(name: string, users: readonly string[], change: string): V
 /** The channel that `:id` names, in lower case; a malformed id is an unknown one. */
 const channelIdOf = (c: Context): string => pathId(c, "id", channelNotFound);
 
-export function createNotificationChannelRoutes(options: NotificationServiceOptions | { service: NotificationService }, usedBy: ChannelUsers = async () => []): Hono {
+export function createNotificationChannelRoutes(
+  options: NotificationServiceOptions | { service: NotificationService },
+  usedBy: ChannelUsers = async () => [],
+): Hono {
   const service = "service" in options ? options.service : new NotificationService(options);
   const { channels } = service;
   const routes = new Hono();

@@ -19,7 +19,11 @@ export interface NotificationsModule extends CoreModule {
 }
 
 export async function startNotifications(deps: ModuleDeps, options: NotificationsOptions = {}): Promise<NotificationsModule> {
-  const service = new NotificationService({ pool: deps.pool, box: deps.box, senders: createNotificationSenders({ now: deps.now, timeoutMs: options.deliveryTimeoutMs }) });
+  const service = new NotificationService({
+    pool: deps.pool,
+    box: deps.box,
+    senders: createNotificationSenders({ now: deps.now, timeoutMs: options.deliveryTimeoutMs }),
+  });
   const lookups: ChannelUsers[] = [];
   const usedBy: ChannelUsers = async (channel) => (await Promise.all(lookups.map((lookup) => lookup(channel)))).flat();
   return {

@@ -45,12 +45,7 @@ export function createPool(url: string, logger: Logger, options: PoolOptions = {
   return pool;
 }
 
-export async function openDatabase(options: {
-  databaseUrl: string | undefined;
-  dataDir: string;
-  logger: Logger;
-  pool?: PoolOptions;
-}): Promise<Database> {
+export async function openDatabase(options: { databaseUrl: string | undefined; dataDir: string; logger: Logger; pool?: PoolOptions }): Promise<Database> {
   const { logger } = options;
   if (options.databaseUrl) {
     logger.info({ mode: "external", url: maskDatabaseUrl(options.databaseUrl) }, "using PostgreSQL");

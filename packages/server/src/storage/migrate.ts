@@ -63,9 +63,7 @@ export async function migrate(pool: pg.Pool, options: { logger: Logger; migratio
     // Serializes concurrent starters; the second one finds everything applied.
     await client.query("SELECT pg_advisory_xact_lock($1, $2)", [ADVISORY_NAMESPACE, AdvisoryLock.migrate]);
     await client.query(CREATE_TABLE);
-    const { rows } = await client.query<{ version: number; name: string }>(
-      "SELECT version, name FROM vantage_migrations ORDER BY version",
-    );
+    const { rows } = await client.query<{ version: number; name: string }>("SELECT version, name FROM vantage_migrations ORDER BY version");
     assertKnownHistory(rows, migrations);
     pending = migrations.filter((migration) => migration.version > rows.length);
     for (const migration of pending) {
@@ -121,9 +119,7 @@ export interface SchemaStatus {
 
 /** For /readyz: the applied version versus the latest known one. */
 export async function schemaStatus(pool: pg.Pool, migrations: Migration[]): Promise<SchemaStatus> {
-  const { rows } = await pool.query<{ version: number | null }>(
-    "SELECT max(version) AS version FROM vantage_migrations",
-  );
+  const { rows } = await pool.query<{ version: number | null }>("SELECT max(version) AS version FROM vantage_migrations");
   const databaseVersion = rows[0]?.version ?? 0;
   return { databaseVersion, codeVersion: migrations.length, upToDate: databaseVersion === migrations.length };
 }

@@ -2,11 +2,7 @@
 // any error. A client whose connection broke is destroyed instead of returned.
 import type pg from "pg";
 
-export async function withTransaction<T>(
-  pool: pg.Pool,
-  fn: (client: pg.PoolClient) => Promise<T>,
-  options: { begin?: string } = {},
-): Promise<T> {
+export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, options: { begin?: string } = {}): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {

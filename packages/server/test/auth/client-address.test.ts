@@ -32,7 +32,9 @@ describe("the client address", () => {
 
   it("reads RFC 7239 Forwarded (quoted, bracketed IPv6, ports) in preference to X-Forwarded-For", () => {
     const addressOf = createClientAddressOf(["10.0.0.0/8"]);
-    expect(addressOf("10.0.0.2", { forwarded: 'for=1.2.3.4, for="[2001:db8:cafe::17]:4711";proto=https', "x-forwarded-for": "198.51.100.1" })).toBe("2001:db8:cafe::17");
+    expect(addressOf("10.0.0.2", { forwarded: 'for=1.2.3.4, for="[2001:db8:cafe::17]:4711";proto=https', "x-forwarded-for": "198.51.100.1" })).toBe(
+      "2001:db8:cafe::17",
+    );
     expect(addressOf("10.0.0.2", { forwarded: "proto=https;For=192.0.2.60:8080;by=10.0.0.2" })).toBe("192.0.2.60");
     expect(addressOf("10.0.0.2", { forwarded: "for=unknown" })).toBe("10.0.0.2");
   });

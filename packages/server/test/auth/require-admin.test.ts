@@ -148,7 +148,10 @@ describe("the admin guard on /api/v1", () => {
     const call = async (url: string, token: string, forwardedFor: string) =>
       (await fetch(`${url}/api/v1/echo`, { headers: { ...bearer(token), "x-forwarded-for": forwardedFor } })).status;
     for (const trustedProxies of [["127.0.0.0/8"], undefined]) {
-      const http = await startHttpServer(appWith(slowVerifier().verify, { failureLimit: { max: 3, windowMs: 60_000 }, trustedProxies }), { host: "127.0.0.1", port: 0 });
+      const http = await startHttpServer(appWith(slowVerifier().verify, { failureLimit: { max: 3, windowMs: 60_000 }, trustedProxies }), {
+        host: "127.0.0.1",
+        port: 0,
+      });
       try {
         for (let attempt = 0; attempt < 3; attempt++) expect(await call(http.url, "wrong", "203.0.113.1")).toBe(401);
         expect(await call(http.url, "wrong", "203.0.113.1")).toBe(429);

@@ -28,7 +28,12 @@ let app: Hono;
 beforeAll(async () => {
   instance = await startTestInstance((await createTestDatabase()).url, "check-metrics");
   const metrics = createMetrics({ collectProcessMetrics: false });
-  ingest = createResultIngest({ pool: instance.pool, logger: silentLogger(), context: ingestContext(instance.pool), metrics: createResultMetrics(metrics.registry) });
+  ingest = createResultIngest({
+    pool: instance.pool,
+    logger: silentLogger(),
+    context: ingestContext(instance.pool),
+    metrics: createResultMetrics(metrics.registry),
+  });
   location = createCoreLocation({
     pool: instance.pool,
     hub: instance.hub,
@@ -82,8 +87,19 @@ describe("/metrics for checks", () => {
 
   it("counts a satellite's results under its check's type, or `unknown` when the core does not hold the check", async () => {
     const known = randomUUID();
-    const sink = createSatelliteResultSink((result) => ingest.submit(result), (checkId) => (checkId === known ? "http" : undefined));
-    const frame = (checkId: string) => ({ type: "result" as const, resultId: randomUUID(), checkId, startedAt: new Date().toISOString(), durationMs: 5, status: "down" as const, detail: {} });
+    const sink = createSatelliteResultSink(
+      (result) => ingest.submit(result),
+      (checkId) => (checkId === known ? "http" : undefined),
+    );
+    const frame = (checkId: string) => ({
+      type: "result" as const,
+      resultId: randomUUID(),
+      checkId,
+      startedAt: new Date().toISOString(),
+      durationMs: 5,
+      status: "down" as const,
+      detail: {},
+    });
     await Promise.all([sink(randomUUID(), frame(known)), sink(randomUUID(), frame(randomUUID()))]);
     expect(await sample('vantage_check_results_total{type="http",status="down"}')).toBe(1);
     expect(await sample('vantage_check_results_total{type="unknown",status="down"}')).toBe(1);

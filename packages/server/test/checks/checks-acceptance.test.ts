@@ -175,14 +175,26 @@ describe("a real agent running an http check", () => {
     const target = await startReceiver();
     const checkId = await createCheck(`${target.origin}/health`, { ids: [us.id] }, { assertions: [{ subject: "status", op: "eq", value: 200 }] });
 
-    const [up] = await pollUntil(() => resultsOf(checkId), (results) => results.length > 0, 3 * INTERVAL_MS, "the first result");
+    const [up] = await pollUntil(
+      () => resultsOf(checkId),
+      (results) => results.length > 0,
+      3 * INTERVAL_MS,
+      "the first result",
+    );
     expect(up).toMatchObject({ location: us.id, status: "up", errorCode: null });
     expect(up!.detail.assertions).toEqual([expect.objectContaining({ subject: "status", op: "eq", expected: 200, actual: 200, pass: true })]);
 
     await target.close();
     // (A run in flight as the target closed may read connection_reset instead.)
     const refused = (results: StoredResult[]) => results.filter((result) => result.errorCode === "connection_refused");
-    const [down] = refused(await pollUntil(() => resultsOf(checkId, "&status=down"), (results) => refused(results).length > 0, 3 * INTERVAL_MS, "a refused run"));
+    const [down] = refused(
+      await pollUntil(
+        () => resultsOf(checkId, "&status=down"),
+        (results) => refused(results).length > 0,
+        3 * INTERVAL_MS,
+        "a refused run",
+      ),
+    );
     expect(down).toMatchObject({ location: us.id, status: "down", errorCode: "connection_refused", detail: { error: { code: "connection_refused" } } });
     const [verdict] = down!.detail.assertions!;
     expect(verdict).toMatchObject({ path: "assertions[0]", subject: "status", op: "eq", expected: 200, pass: false });
@@ -205,9 +217,17 @@ describe("an agent cut off from the core while it checks", () => {
     await hitsReach(target, target.requests.length + 1);
     // Still in the turn of the request: no byte of the core's ack can have passed the proxy yet.
     proxy.silenceReplies();
-    const resent = await eu.agent.waitForLog((line) => line.msg === "connected to the core" && eu.agent.logs.indexOf(line) >= logsBeforeSilence, 4 * INTERVAL_MS);
+    const resent = await eu.agent.waitForLog(
+      (line) => line.msg === "connected to the core" && eu.agent.logs.indexOf(line) >= logsBeforeSilence,
+      4 * INTERVAL_MS,
+    );
     expect(resent.resending).toBeGreaterThanOrEqual(1);
-    await pollUntil(() => metricValue("vantage_satellite_results_duplicate_total"), (value) => value > duplicatesBefore, INTERVAL_MS, "the resend to be recognised");
+    await pollUntil(
+      () => metricValue("vantage_satellite_results_duplicate_total"),
+      (value) => value > duplicatesBefore,
+      INTERVAL_MS,
+      "the resend to be recognised",
+    );
     expect(await resultsOf(checkId)).toHaveLength(target.requests.length);
 
     // Then a cut, right after a run is stored and early enough in its minute that the next run
@@ -217,7 +237,12 @@ describe("an agent cut off from the core while it checks", () => {
     for (;;) {
       await hitsReach(target, target.requests.length + 1);
       hitsBeforeCut = target.requests.length;
-      const results = await pollUntil(() => resultsOf(checkId), (found) => found.length >= hitsBeforeCut, 2 * INTERVAL_MS, "the run's result");
+      const results = await pollUntil(
+        () => resultsOf(checkId),
+        (found) => found.length >= hitsBeforeCut,
+        2 * INTERVAL_MS,
+        "the run's result",
+      );
       stored = results.at(-1)!;
       if (new Date(stored.startedAt).getTime() % MINUTE_MS <= MINUTE_MS - INTERVAL_MS - 8_000) break;
     }
@@ -247,7 +272,12 @@ describe("an agent cut off from the core while it checks", () => {
     const back = await eu.agent.waitForLog((line) => line.msg === "connected to the core" && eu.agent.logs.indexOf(line) >= logsBeforeCut, 4 * INTERVAL_MS);
     expect(back.resending).toBeGreaterThanOrEqual(1);
     const hits = target.requests.length;
-    const results = await pollUntil(() => resultsOf(checkId), (found) => found.length >= hits, 2 * INTERVAL_MS, "every run's result");
+    const results = await pollUntil(
+      () => resultsOf(checkId),
+      (found) => found.length >= hits,
+      2 * INTERVAL_MS,
+      "every run's result",
+    );
 
     // Exactly once: as many results as runs that hit the target (up to the last counted one;
     // a later run is at least most of an interval later), each id once.
@@ -270,7 +300,9 @@ describe("an agent cut off from the core while it checks", () => {
     expect(rawInMinute).toBeGreaterThan(minuteBefore);
     // The same pass rebuilt the hour and the day from the minutes.
     for (const level of ["1h", "1d"]) {
-      const { rows } = await pool.query<{ total: number }>(`SELECT coalesce(sum(total), 0)::int AS total FROM check_rollups_${level} WHERE check_id = $1`, [checkId]);
+      const { rows } = await pool.query<{ total: number }>(`SELECT coalesce(sum(total), 0)::int AS total FROM check_rollups_${level} WHERE check_id = $1`, [
+        checkId,
+      ]);
       expect(rows[0]!.total, level).toBe(corrected.raw.length);
     }
     expect((await api("DELETE", `/checks/${checkId}`)).status).toBe(204);
@@ -286,16 +318,29 @@ describe("moving a check from region eu to region us", () => {
 
     const checkId = await createCheck(`${target.origin}/moving`, { regions: ["eu"] });
     await eu.agent.waitForLog((line) => line.msg === "assignments changed" && line.added === 1 && eu.agent.logs.indexOf(line) >= euLogs, 2 * INTERVAL_MS);
-    await pollUntil(() => resultsOf(checkId), (results) => results.length > 0, 3 * INTERVAL_MS, "a result from eu");
+    await pollUntil(
+      () => resultsOf(checkId),
+      (results) => results.length > 0,
+      3 * INTERVAL_MS,
+      "a result from eu",
+    );
 
     const [euMoved, usMoved] = [eu.agent.logs.length, us.agent.logs.length];
     const patchedAt = Date.now();
     const patched = await api<{ runOn: unknown }>("PATCH", `/checks/${checkId}`, { runOn: { satellites: { regions: ["us"] } } });
     expect(patched.status).toBe(200);
     expect(patched.body.runOn).toEqual({ core: false, satellites: { regions: ["us"] } });
-    const dropped = await eu.agent.waitForLog((line) => line.msg === "assignments changed" && line.removed === 1 && eu.agent.logs.indexOf(line) >= euMoved, 2 * INTERVAL_MS);
+    const dropped = await eu.agent.waitForLog(
+      (line) => line.msg === "assignments changed" && line.removed === 1 && eu.agent.logs.indexOf(line) >= euMoved,
+      2 * INTERVAL_MS,
+    );
     await us.agent.waitForLog((line) => line.msg === "assignments changed" && line.added === 1 && us.agent.logs.indexOf(line) >= usMoved, 2 * INTERVAL_MS);
-    const results = await pollUntil(() => resultsOf(checkId), (found) => found.some((result) => result.location === us.id), 3 * INTERVAL_MS, "a result from us");
+    const results = await pollUntil(
+      () => resultsOf(checkId),
+      (found) => found.some((result) => result.location === us.id),
+      3 * INTERVAL_MS,
+      "a result from us",
+    );
 
     // eu ran it only until it dropped it (a run in flight then is discarded); us only once moved.
     const droppedAt = Number(dropped.time);
@@ -338,8 +383,28 @@ describe("bad definitions sent to the core process", () => {
   const cases = [
     { what: "an invalid definition", body: { type: "http", intervalSeconds: 5 }, paths: ["url", "intervalSeconds"] },
     { what: "an unknown type", body: { type: "ftp", url: "ftp://127.0.0.1/" }, paths: ["type"] },
-    { what: "an assertion on a subject the type does not have", body: { type: "dns", queryName: "example.com", assertions: [{ op: "or", of: [{ subject: "rcode", op: "eq", value: "NOERROR" }, { op: "not", of: { subject: "body", op: "contains", value: "x" } }] }] }, paths: ["assertions.0.of.1.of.subject"] },
-    { what: "an over-long regex", body: { type: "http", url: "http://127.0.0.1:9/", assertions: [{ subject: "body", op: "matches", value: `(${"a|".repeat(300)}b)` }] }, paths: ["assertions.0.value"] },
+    {
+      what: "an assertion on a subject the type does not have",
+      body: {
+        type: "dns",
+        queryName: "example.com",
+        assertions: [
+          {
+            op: "or",
+            of: [
+              { subject: "rcode", op: "eq", value: "NOERROR" },
+              { op: "not", of: { subject: "body", op: "contains", value: "x" } },
+            ],
+          },
+        ],
+      },
+      paths: ["assertions.0.of.1.of.subject"],
+    },
+    {
+      what: "an over-long regex",
+      body: { type: "http", url: "http://127.0.0.1:9/", assertions: [{ subject: "body", op: "matches", value: `(${"a|".repeat(300)}b)` }] },
+      paths: ["assertions.0.value"],
+    },
   ];
 
   it.each(cases)("answers $what with 400 at its path and stores nothing", async ({ body, paths }) => {

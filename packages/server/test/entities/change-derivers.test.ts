@@ -33,7 +33,12 @@ describe("change derivers", () => {
   it("logs and skips a deriver that throws, keeping the others' events", () => {
     const { logger, lines } = capturingLogger();
     const derivers = createChangeDerivers(logger);
-    derivers.register({ kind: "thing", derive: () => { throw new Error("boom"); } });
+    derivers.register({
+      kind: "thing",
+      derive: () => {
+        throw new Error("boom");
+      },
+    });
     derivers.register({ kind: "thing", derive: () => ["thing.ok"] });
     expect(derivers.deriveEvents(change)).toEqual(["thing.ok"]);
     expect(lines).toHaveLength(1);

@@ -45,7 +45,12 @@ describe("defineEntity", () => {
 
 describe("mutate", () => {
   it("records a create with prev null, the actor, the cause and one transition per field", async () => {
-    const { change, prev, next } = await thingsA.mutate({ id: "create-1", actor: alice, cause: { type: "request", id: "req-1" }, apply: upsertThing("create-1", 1, "one") });
+    const { change, prev, next } = await thingsA.mutate({
+      id: "create-1",
+      actor: alice,
+      cause: { type: "request", id: "req-1" },
+      apply: upsertThing("create-1", 1, "one"),
+    });
     expect(prev).toBeNull();
     expect(next).toEqual({ value: 1, label: "one" });
     expect(change).toMatchObject({
@@ -96,7 +101,9 @@ describe("mutate", () => {
   });
 
   it("rolls back everything when the new state fails the schema", async () => {
-    await expect(thingsA.mutate({ id: "invalid-1", actor: SYSTEM_ACTOR, apply: upsertThing("invalid-1", -5) })).rejects.toThrow(/thing invalid-1: the new state is invalid/);
+    await expect(thingsA.mutate({ id: "invalid-1", actor: SYSTEM_ACTOR, apply: upsertThing("invalid-1", -5) })).rejects.toThrow(
+      /thing invalid-1: the new state is invalid/,
+    );
     expect(await countRows("test_things", "invalid-1")).toBe(0);
     expect(await countRows("entity_changes", "invalid-1")).toBe(0);
   });
@@ -180,10 +187,11 @@ describe("mutateMany", () => {
   it("serializes with single mutations and other batches on shared entities, without deadlock", async () => {
     const ids = ["chain-1", "chain-2", "chain-3"];
     await thingsA.mutateMany({ ids, actor: SYSTEM_ACTOR, apply: (tx, sorted) => setMany(sorted, 0)(tx) });
-    const bump = (set: readonly string[]) => (tx: SqlClient) =>
-      tx.query("UPDATE test_things SET value = value + 1 WHERE id = ANY($1::text[])", [set]);
+    const bump = (set: readonly string[]) => (tx: SqlClient) => tx.query("UPDATE test_things SET value = value + 1 WHERE id = ANY($1::text[])", [set]);
     await Promise.all([
-      ...Array.from({ length: 6 }, (_, i) => (i % 2 ? thingsA : thingsB).mutateMany({ ids: i % 2 ? ids : [...ids].reverse(), actor: SYSTEM_ACTOR, apply: (tx, sorted) => bump(sorted)(tx) })),
+      ...Array.from({ length: 6 }, (_, i) =>
+        (i % 2 ? thingsA : thingsB).mutateMany({ ids: i % 2 ? ids : [...ids].reverse(), actor: SYSTEM_ACTOR, apply: (tx, sorted) => bump(sorted)(tx) }),
+      ),
       ...Array.from({ length: 6 }, (_, i) => thingsA.mutate({ id: ids[i % 3]!, actor: SYSTEM_ACTOR, apply: bump([ids[i % 3]!]) })),
     ]);
     for (const id of ids) {

@@ -40,7 +40,12 @@ beforeAll(async () => {
   defineThings(reader.entities, reader.pool, "gadget");
   readerDeps = testModuleDeps(reader);
   // Small pages so a catch-up of a few hundred changes takes many reads (and meets live ones).
-  events = await startEvents(readerDeps.deps, { heartbeatIntervalMs: 50, pageSize: 20, maxQueuedFrames: MAX_QUEUED, observer: { onPublish: () => published.emit() } });
+  events = await startEvents(readerDeps.deps, {
+    heartbeatIntervalMs: 50,
+    pageSize: 20,
+    maxQueuedFrames: MAX_QUEUED,
+    observer: { onPublish: () => published.emit() },
+  });
   http = await startHttpServer(await createModulesApp(reader.pool, [events]), { host: "127.0.0.1", port: 0 });
   await events.serve();
   eventsUrl = `${http.url}/api/v1/events`;

@@ -28,7 +28,10 @@ const history: StoredChange[] = [];
 let runId = "";
 let skipId = "";
 
-type Page = { changes: Array<StoredChange & { caused: { runs: Array<{ id: string; status: string }>; skips: Array<{ id: string; reason: string }> } }>; next: string | null };
+type Page = {
+  changes: Array<StoredChange & { caused: { runs: Array<{ id: string; status: string }>; skips: Array<{ id: string; reason: string }> } }>;
+  next: string | null;
+};
 
 beforeAll(async () => {
   const db = await createTestDatabase();
@@ -41,7 +44,11 @@ beforeAll(async () => {
   app = await createModulesApp(instance.pool, [satellites, await startEvents(modules.deps)]);
 
   const actor = { type: "token" as const, id: "ci", name: "CI" };
-  for (const [value, cause] of [[1, null], [2, null], [3, { type: CAUSE_TYPES.apiRequest, id: "req-1" }]] as const) {
+  for (const [value, cause] of [
+    [1, null],
+    [2, null],
+    [3, { type: CAUSE_TYPES.apiRequest, id: "req-1" }],
+  ] as const) {
     const { change } = await things.mutate({ id: "h", actor, cause, apply: upsertThing("h", value, `v${value}`) });
     history.push(change as StoredChange);
   }
@@ -76,7 +83,13 @@ describe("GET /api/v1/entities/:kind/:id/changes", () => {
     expect(first.body.changes.map((change) => change.seq)).toEqual([history[2]!.seq, history[1]!.seq]);
     expect(first.body.next).toBe(String(history[1]!.seq));
     const newest = first.body.changes[0]!;
-    expect(newest).toMatchObject({ prev: { value: 2, label: "v2" }, next: { value: 3, label: "v3" }, changedFields: ["label", "value"], actor: { type: "token", id: "ci" }, cause: { type: "api-request", id: "req-1" } });
+    expect(newest).toMatchObject({
+      prev: { value: 2, label: "v2" },
+      next: { value: 3, label: "v3" },
+      changedFields: ["label", "value"],
+      actor: { type: "token", id: "ci" },
+      cause: { type: "api-request", id: "req-1" },
+    });
     expect(newest.caused).toEqual({ runs: [], skips: [] });
     expect(first.body.changes[1]!.caused.runs).toMatchObject([{ id: runId, status: "succeeded", triggerId: "t1", event: "thing.changed" }]);
     expect(first.body.changes[1]!.caused.skips).toMatchObject([{ id: skipId, reason: "condition_false" }]);
@@ -125,7 +138,8 @@ describe("GET /api/v1/changes", () => {
   it("lists the changes one cause made, newest first", async () => {
     const runCause = { type: CAUSE_TYPES.automationRun, id: runId };
     const made = [];
-    for (const value of [10, 11]) made.push((await things.mutate({ id: "by-run", actor: { type: "automation", id: "a" }, cause: runCause, apply: upsertThing("by-run", value) })).change!);
+    for (const value of [10, 11])
+      made.push((await things.mutate({ id: "by-run", actor: { type: "automation", id: "a" }, cause: runCause, apply: upsertThing("by-run", value) })).change!);
     const page = await callApi<Page>(app, "GET", `/api/v1/changes/caused-by/automation-run/${runId}`);
     expect(page.body.changes.map((change) => change.seq)).toEqual([made[1]!.seq, made[0]!.seq]);
     const request = await callApi<Page>(app, "GET", "/api/v1/changes/caused-by/api-request/req-1");
@@ -141,7 +155,9 @@ describe("causes", () => {
     expect(deleted.status).toBe(204);
     const requestId = deleted.headers.get("x-request-id")!;
     const page = await callApi<Page>(app, "GET", `/api/v1/changes/caused-by/api-request/${requestId}`);
-    expect(page.body.changes).toMatchObject([{ kind: "satellite-connection", id: created.body.id, next: null, actor: { type: "token" }, cause: { type: "api-request", id: requestId } }]);
+    expect(page.body.changes).toMatchObject([
+      { kind: "satellite-connection", id: created.body.id, next: null, actor: { type: "token" }, cause: { type: "api-request", id: requestId } },
+    ]);
   });
 });
 
@@ -167,7 +183,8 @@ describe("the history reads", () => {
       expect(kinds).toContain("Index Scan using entity_changes_by_kind");
       expect(await plan(RUNS_OF_CHANGES, [[history[1]!.changeId]], true)).toContain("automation_runs_by_change");
       expect(await plan(SKIPS_OF_CHANGES, [[history[1]!.changeId]], true)).toContain("automation_skips_by_change");
-      for (const sql of [CHANGES_OF_ENTITY, CHANGES_OF_CAUSE]) expect(await plan(sql, sql === CHANGES_OF_ENTITY ? ["thing", "h", null, 10] : ["x", "y", null, 10])).not.toMatch(/Seq Scan|Sort/);
+      for (const sql of [CHANGES_OF_ENTITY, CHANGES_OF_CAUSE])
+        expect(await plan(sql, sql === CHANGES_OF_ENTITY ? ["thing", "h", null, 10] : ["x", "y", null, 10])).not.toMatch(/Seq Scan|Sort/);
     } finally {
       client.release();
     }

@@ -47,7 +47,11 @@ async function replaceDeleted(request: FuzzRequest, status: number): Promise<voi
 }
 
 async function send(method: string, path: string, body: string): Promise<Record<string, unknown>> {
-  const response = await api.app.request(`/api/v1${path}`, { method, headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, "content-type": "application/json" }, body });
+  const response = await api.app.request(`/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, "content-type": "application/json" },
+    body,
+  });
   const text = await response.text();
   if (response.status >= 300) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
   return JSON.parse(text) as Record<string, unknown>;
@@ -59,16 +63,38 @@ function validBodies(origin: string) {
   return {
     satellite: { name, region: "eu-west", tags: ["dmz", "edge"], offlineThresholdMs: 60_000 },
     channel: { name, type: "webhook", config: { url: `${origin}/hook`, headers: { "x-team": "ops" }, secret: "fuzz-secret-123" } },
-    email: { name: `${name}-mail`, type: "email", config: { host: "127.0.0.1", port: Number(new URL(origin).port), secure: false, from: "vantage@example.com", to: ["ops@example.com"] } },
+    email: {
+      name: `${name}-mail`,
+      type: "email",
+      config: { host: "127.0.0.1", port: Number(new URL(origin).port), secure: false, from: "vantage@example.com", to: ["ops@example.com"] },
+    },
     automation: {
       name,
       triggers: [{ event: "satellite.heartbeat_lost", filter: { compare: { left: "trigger.payload.region", op: "==", right: "'eu-west'" } }, for: "2m" }],
       conditions: [{ time: { after: "08:00", before: "20:00", weekdays: ["mon", "tue"], timezone: "Europe/Berlin" } }],
       actions: [
         { log: { message: "{{ trigger.payload.name }} lost" } },
-        { webhook: { url: `${origin}/probe`, secret: "whsec-fuzz", headers: { authorization: "Bearer x" }, body: { satellite: "{{ trigger.payload.satelliteId }}" } } },
-        { wait_until: { condition: { compare: { left: "entity('satellite-connection', trigger.payload.satelliteId).status", op: "==", right: "'online'" } }, timeout: "1h", continueOnTimeout: true } },
-        { choose: { when: [{ conditions: [{ not: { compare: { left: "trigger.event", op: "==", right: "'x'" } } }], then: [{ delay: { duration: "5s" } }] }], else: [{ stop: { reason: "no" } }] } },
+        {
+          webhook: {
+            url: `${origin}/probe`,
+            secret: "whsec-fuzz",
+            headers: { authorization: "Bearer x" },
+            body: { satellite: "{{ trigger.payload.satelliteId }}" },
+          },
+        },
+        {
+          wait_until: {
+            condition: { compare: { left: "entity('satellite-connection', trigger.payload.satelliteId).status", op: "==", right: "'online'" } },
+            timeout: "1h",
+            continueOnTimeout: true,
+          },
+        },
+        {
+          choose: {
+            when: [{ conditions: [{ not: { compare: { left: "trigger.event", op: "==", right: "'x'" } } }], then: [{ delay: { duration: "5s" } }] }],
+            else: [{ stop: { reason: "no" } }],
+          },
+        },
         { parallel: { branches: [[{ log: { message: "a" } }], [{ log: { message: "b" } }]] } },
       ],
       mode: "queued",
@@ -85,7 +111,16 @@ function validBodies(origin: string) {
       timeoutMs: 5_000,
       runOn: { core: true, satellites: { regions: ["eu-west"], tags: ["edge"] } },
       labels: { env: "prod" },
-      assertions: [{ op: "and", of: [{ subject: "status", op: "in", value: [200, 204] }, { subject: "body", op: "matches", value: "^ok" }], onFail: "degrade" }],
+      assertions: [
+        {
+          op: "and",
+          of: [
+            { subject: "status", op: "in", value: [200, 204] },
+            { subject: "body", op: "matches", value: "^ok" },
+          ],
+          onFail: "degrade",
+        },
+      ],
     },
   };
 }
@@ -99,7 +134,29 @@ const hostileString = fc
     fc.string({ maxLength: 40 }),
     fc.string({ unit: anyCodeUnit, maxLength: 40 }),
     fc.string({ unit: "binary", maxLength: 40 }),
-    fc.constantFrom("", " ", "\u0000", "a\u0000b", "\ud800", "\udc00", "a\udfffb", "\ud83d\ude80", "<!channel>", "@everyone", "{{", "{{ trigger.payload.x }}", "{{ nope(", "'", "\"", "\\", "%00", "../..", "NaN", "null", "1e400"),
+    fc.constantFrom(
+      "",
+      " ",
+      "\u0000",
+      "a\u0000b",
+      "\ud800",
+      "\udc00",
+      "a\udfffb",
+      "\ud83d\ude80",
+      "<!channel>",
+      "@everyone",
+      "{{",
+      "{{ trigger.payload.x }}",
+      "{{ nope(",
+      "'",
+      '"',
+      "\\",
+      "%00",
+      "../..",
+      "NaN",
+      "null",
+      "1e400",
+    ),
     fc.integer({ min: 100, max: 20_000 }).map((length) => "x".repeat(length)),
   )
   // Never a URL off this machine: whatever the fuzzer saves and tests must stay on loopback.
@@ -165,7 +222,7 @@ const deepJson = fc.oneof(
   depth.map((n) => "[".repeat(n) + "]".repeat(n)),
   depth.map((n) => '{"a":'.repeat(n) + "1" + "}".repeat(n)),
   depth.map((n) => `{"name":"deep","region":"eu","tags":${"[".repeat(n)}${"]".repeat(n)}}`),
-  depth.map((n) => `{"payload":{"x":${"[{\"y\":".repeat(n / 2)}0${"}]".repeat(n / 2)}}}`),
+  depth.map((n) => `{"payload":{"x":${'[{"y":'.repeat(n / 2)}0${"}]".repeat(n / 2)}}}`),
 );
 const deepYaml = fc.oneof(
   depth.map((n) => "[".repeat(n) + "]".repeat(n)),
@@ -186,7 +243,7 @@ const hostileYaml = fc.constantFrom(
   "name: 1e999\n",
   "%YAML 1.1\n---\nname: x\n",
   "? [a, b]\n: c\n",
-  "name: \"\\0\\uD800\"\n",
+  'name: "\\0\\uD800"\n',
   "name: |\n  \u0000\n",
   "\t\tname: x",
   "*unknown",
@@ -208,10 +265,27 @@ function bodyArbitrary(kind: keyof ReturnType<typeof validBodies> | null): fc.Ar
     { weight: 2, arbitrary: deepJson },
     { weight: 2, arbitrary: deepYaml },
     { weight: 2, arbitrary: hostileYaml },
-    { weight: 1, arbitrary: hostileNumber.map((n) => `{"name":"n","region":"r","offlineThresholdMs":${String(n)},"limit":1e400,"port":123456789012345678901234567890}`) },
+    {
+      weight: 1,
+      arbitrary: hostileNumber.map((n) => `{"name":"n","region":"r","offlineThresholdMs":${String(n)},"limit":1e400,"port":123456789012345678901234567890}`),
+    },
     { weight: 1, arbitrary: hostileString },
     { weight: 1, arbitrary: fc.uint8Array({ maxLength: 200 }) },
-    { weight: 1, arbitrary: fc.constantFrom<Body | undefined>(undefined, "", " ", "null", "[]", "{}", "\"\"", "x".repeat(70_000), Uint8Array.of(0xed, 0xa0, 0x80), Uint8Array.of(0xff, 0xfe, 0x7b, 0x00)) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom<Body | undefined>(
+        undefined,
+        "",
+        " ",
+        "null",
+        "[]",
+        "{}",
+        '""',
+        "x".repeat(70_000),
+        Uint8Array.of(0xed, 0xa0, 0x80),
+        Uint8Array.of(0xff, 0xfe, 0x7b, 0x00),
+      ),
+    },
   );
 }
 
@@ -237,18 +311,70 @@ function idArbitrary(realId: () => string): fc.Arbitrary<string> {
     fc.constant(null).map(() => ` ${realId()}`),
     fc.constant(null).map(() => `${realId()}x`),
     fc.uuid().map(String),
-    fc.constantFrom("%00", "%ED%A0%80", "%", "%zz", "00000000-0000-0000-0000-000000000000", "ffffffff-ffff-ffff-ffff-ffffffffffff", "{id}", "1", "-1", "schema", "validate", "x".repeat(5000)),
+    fc.constantFrom(
+      "%00",
+      "%ED%A0%80",
+      "%",
+      "%zz",
+      "00000000-0000-0000-0000-000000000000",
+      "ffffffff-ffff-ffff-ffff-ffffffffffff",
+      "{id}",
+      "1",
+      "-1",
+      "schema",
+      "validate",
+      "x".repeat(5000),
+    ),
     hostileString.map((text) => encodeURIComponent(text.replace(/[\ud800-\udfff]/g, ""))),
   );
 }
 
 const queryValue = fc.oneof(
-  fc.constantFrom("0", "1", "-1", "1.5", "1e309", "NaN", "Infinity", "99999999999999999999999", "0x10", "", "%00", "%ED%A0%80", "%", "%zz", "queued", "busy", "running"),
+  fc.constantFrom(
+    "0",
+    "1",
+    "-1",
+    "1.5",
+    "1e309",
+    "NaN",
+    "Infinity",
+    "99999999999999999999999",
+    "0x10",
+    "",
+    "%00",
+    "%ED%A0%80",
+    "%",
+    "%zz",
+    "queued",
+    "busy",
+    "running",
+  ),
   fc.uuid().map(String),
   hostileString.map((text) => encodeURIComponent(text.replace(/[\ud800-\udfff]/g, ""))),
 );
 const queryString = fc
-  .array(fc.tuple(fc.constantFrom("limit", "after", "before", "status", "reason", "cursor", "type", "label", "enabled", "namePrefix", "x", "limit[]", "__proto__", "constructor"), queryValue), { maxLength: 4 })
+  .array(
+    fc.tuple(
+      fc.constantFrom(
+        "limit",
+        "after",
+        "before",
+        "status",
+        "reason",
+        "cursor",
+        "type",
+        "label",
+        "enabled",
+        "namePrefix",
+        "x",
+        "limit[]",
+        "__proto__",
+        "constructor",
+      ),
+      queryValue,
+    ),
+    { maxLength: 4 },
+  )
   .map((pairs) => (pairs.length === 0 ? "" : `?${pairs.map(([key, value]) => `${key}=${value}`).join("&")}`));
 
 interface FuzzRequest {
@@ -269,43 +395,155 @@ function requestArbitrary(): fc.Arbitrary<FuzzRequest> {
     fc.record({ method: fc.constant(method), path, contentType: fc.constantFrom(...CONTENT_TYPES), body: bodyArbitrary(kind) });
   return fc.oneof(
     route("POST", fc.constant("/satellites"), "satellite"),
-    route("GET", queryString.map((query) => `/satellites${query}`), null),
-    route("GET", satellite.map((id) => `/satellites/${id}`), null),
-    route("PATCH", satellite.map((id) => `/satellites/${id}`), "satellite"),
-    route("POST", satellite.map((id) => `/satellites/${id}/rotate-token`), null),
-    route("DELETE", satellite.map((id) => `/satellites/${id}`), null),
+    route(
+      "GET",
+      queryString.map((query) => `/satellites${query}`),
+      null,
+    ),
+    route(
+      "GET",
+      satellite.map((id) => `/satellites/${id}`),
+      null,
+    ),
+    route(
+      "PATCH",
+      satellite.map((id) => `/satellites/${id}`),
+      "satellite",
+    ),
+    route(
+      "POST",
+      satellite.map((id) => `/satellites/${id}/rotate-token`),
+      null,
+    ),
+    route(
+      "DELETE",
+      satellite.map((id) => `/satellites/${id}`),
+      null,
+    ),
     route("POST", fc.constant("/notification-channels"), "channel"),
     route("POST", fc.constant("/notification-channels"), "email"),
     route("GET", fc.constant("/notification-channels"), null),
-    route("GET", channel.map((id) => `/notification-channels/${id}`), null),
-    route("PATCH", channel.map((id) => `/notification-channels/${id}`), "channel"),
-    route("PATCH", channel.map((id) => `/notification-channels/${id}`), "email"),
-    route("POST", channel.map((id) => `/notification-channels/${id}/test`), null),
-    route("DELETE", channel.map((id) => `/notification-channels/${id}`), null),
+    route(
+      "GET",
+      channel.map((id) => `/notification-channels/${id}`),
+      null,
+    ),
+    route(
+      "PATCH",
+      channel.map((id) => `/notification-channels/${id}`),
+      "channel",
+    ),
+    route(
+      "PATCH",
+      channel.map((id) => `/notification-channels/${id}`),
+      "email",
+    ),
+    route(
+      "POST",
+      channel.map((id) => `/notification-channels/${id}/test`),
+      null,
+    ),
+    route(
+      "DELETE",
+      channel.map((id) => `/notification-channels/${id}`),
+      null,
+    ),
     route("POST", fc.constant("/automations/validate"), "automation"),
     route("POST", fc.constant("/automations"), "automation"),
     route("GET", fc.constant("/automations"), null),
     route("GET", fc.constant("/automations/schema"), null),
-    route("GET", automation.map((id) => `/automations/${id}`), null),
-    route("PUT", automation.map((id) => `/automations/${id}`), "automation"),
-    route("POST", automation.map((id) => `/automations/${id}/enable`), null),
-    route("POST", automation.map((id) => `/automations/${id}/disable`), null),
-    route("GET", fc.tuple(automation, queryString).map(([id, query]) => `/automations/${id}/runs${query}`), null),
-    route("GET", fc.tuple(automation, queryString).map(([id, query]) => `/automations/${id}/skips${query}`), null),
-    route("GET", fc.tuple(automation, run).map(([id, runId]) => `/automations/${id}/runs/${runId}`), null),
-    route("POST", fc.tuple(automation, run).map(([id, runId]) => `/automations/${id}/runs/${runId}/cancel`), null),
-    route("POST", automation.map((id) => `/automations/${id}/run`), "run"),
-    route("DELETE", automation.map((id) => `/automations/${id}`), null),
-    route("GET", queryString.map((query) => `/triggers${query}`), null),
+    route(
+      "GET",
+      automation.map((id) => `/automations/${id}`),
+      null,
+    ),
+    route(
+      "PUT",
+      automation.map((id) => `/automations/${id}`),
+      "automation",
+    ),
+    route(
+      "POST",
+      automation.map((id) => `/automations/${id}/enable`),
+      null,
+    ),
+    route(
+      "POST",
+      automation.map((id) => `/automations/${id}/disable`),
+      null,
+    ),
+    route(
+      "GET",
+      fc.tuple(automation, queryString).map(([id, query]) => `/automations/${id}/runs${query}`),
+      null,
+    ),
+    route(
+      "GET",
+      fc.tuple(automation, queryString).map(([id, query]) => `/automations/${id}/skips${query}`),
+      null,
+    ),
+    route(
+      "GET",
+      fc.tuple(automation, run).map(([id, runId]) => `/automations/${id}/runs/${runId}`),
+      null,
+    ),
+    route(
+      "POST",
+      fc.tuple(automation, run).map(([id, runId]) => `/automations/${id}/runs/${runId}/cancel`),
+      null,
+    ),
+    route(
+      "POST",
+      automation.map((id) => `/automations/${id}/run`),
+      "run",
+    ),
+    route(
+      "DELETE",
+      automation.map((id) => `/automations/${id}`),
+      null,
+    ),
+    route(
+      "GET",
+      queryString.map((query) => `/triggers${query}`),
+      null,
+    ),
     route("POST", fc.constant("/checks"), "check"),
-    route("GET", queryString.map((query) => `/checks${query}`), null),
+    route(
+      "GET",
+      queryString.map((query) => `/checks${query}`),
+      null,
+    ),
     route("GET", fc.constant("/checks/schema"), null),
-    route("GET", check.map((id) => `/checks/${id}`), null),
-    route("PUT", check.map((id) => `/checks/${id}`), "check"),
-    route("PATCH", check.map((id) => `/checks/${id}`), "check"),
-    route("POST", check.map((id) => `/checks/${id}/enable`), null),
-    route("POST", check.map((id) => `/checks/${id}/disable`), null),
-    route("DELETE", check.map((id) => `/checks/${id}`), null),
+    route(
+      "GET",
+      check.map((id) => `/checks/${id}`),
+      null,
+    ),
+    route(
+      "PUT",
+      check.map((id) => `/checks/${id}`),
+      "check",
+    ),
+    route(
+      "PATCH",
+      check.map((id) => `/checks/${id}`),
+      "check",
+    ),
+    route(
+      "POST",
+      check.map((id) => `/checks/${id}/enable`),
+      null,
+    ),
+    route(
+      "POST",
+      check.map((id) => `/checks/${id}/disable`),
+      null,
+    ),
+    route(
+      "DELETE",
+      check.map((id) => `/checks/${id}`),
+      null,
+    ),
     route("PUT", fc.constantFrom("/satellites", "/triggers", "/automations/schema", "/checks/schema"), null),
   );
 }

@@ -13,7 +13,11 @@ const api = useFullApiApp("hostile-input");
 const { call } = api;
 
 async function postYaml(path: string, yaml: string): Promise<Answer> {
-  const response = await api.app.request(`/api/v1${path}`, { method: "POST", headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, "content-type": "application/yaml" }, body: yaml });
+  const response = await api.app.request(`/api/v1${path}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, "content-type": "application/yaml" },
+    body: yaml,
+  });
   const text = await response.text();
   return { status: response.status, text, body: JSON.parse(text) as Record<string, unknown> };
 }
@@ -22,7 +26,12 @@ const errorOf = (answer: Answer) => answer.body.error as { code: string; message
 const issuePaths = (answer: Answer) => errorOf(answer).details?.issues?.map((issue) => issue.path);
 
 const LOG_ACTION = { log: { message: "hello" } };
-const definition = (fields: Record<string, unknown> = {}) => ({ name: `automation-${Math.random()}`, triggers: [{ event: "satellite.heartbeat_lost" }], actions: [LOG_ACTION], ...fields });
+const definition = (fields: Record<string, unknown> = {}) => ({
+  name: `automation-${Math.random()}`,
+  triggers: [{ event: "satellite.heartbeat_lost" }],
+  actions: [LOG_ACTION],
+  ...fields,
+});
 
 describe("deeply nested request bodies", () => {
   it("refuses YAML flow collections nested 2,000 deep, again and again, naming the limit", async () => {
@@ -47,7 +56,10 @@ describe("deeply nested request bodies", () => {
   });
 
   it("refuses a YAML body whose alias makes it contain itself", async () => {
-    const answer = await postYaml("/automations", "name: loop\ntriggers: &t [{ event: satellite.heartbeat_lost, filter: { and: *t } }]\nactions: [{ log: { message: hi } }]\n");
+    const answer = await postYaml(
+      "/automations",
+      "name: loop\ntriggers: &t [{ event: satellite.heartbeat_lost, filter: { and: *t } }]\nactions: [{ log: { message: hi } }]\n",
+    );
     expect(answer.status, answer.text).toBe(400);
     expect(errorOf(answer).message).toContain(`nested deeper than ${MAX_INPUT_DEPTH} levels`);
   });
@@ -64,7 +76,8 @@ describe("deeply nested request bodies", () => {
   });
 
   it("reads JSON nested exactly to the limit and refuses one level more", async () => {
-    const withBodyDepth = (levels: number) => definition({ actions: [{ webhook: { url: "http://127.0.0.1:9/hook", body: JSON.parse("[".repeat(levels) + "]".repeat(levels)) as unknown } }] });
+    const withBodyDepth = (levels: number) =>
+      definition({ actions: [{ webhook: { url: "http://127.0.0.1:9/hook", body: JSON.parse("[".repeat(levels) + "]".repeat(levels)) as unknown } }] });
     const atLimit = await call("POST", "/automations/validate", withBodyDepth(MAX_INPUT_DEPTH - 4));
     expect(atLimit.status, atLimit.text).toBe(200);
     const beyond = await call("POST", "/automations/validate", withBodyDepth(MAX_INPUT_DEPTH - 3));
@@ -115,7 +128,11 @@ describe("NUL characters and unpaired surrogates", () => {
 
   it("refuses a NUL in a query string", async () => {
     // (Percent-decoding never yields an unpaired surrogate: invalid UTF-8 is not decoded.)
-    for (const path of ["/satellites?after=%00", "/satellites?after=a%00b&limit=5", `/automations/${"0".repeat(8)}-0000-0000-0000-${"0".repeat(12)}/runs?before=%00`]) {
+    for (const path of [
+      "/satellites?after=%00",
+      "/satellites?after=a%00b&limit=5",
+      `/automations/${"0".repeat(8)}-0000-0000-0000-${"0".repeat(12)}/runs?before=%00`,
+    ]) {
       const answer = await call("GET", path);
       expect(answer.status, `${path}: ${answer.text}`).toBe(400);
       expect(errorOf(answer).code).toBe("invalid_query");
@@ -153,7 +170,10 @@ describe("ids in upper case", () => {
     const body = definition({ actions: [{ webhook: { url: "http://127.0.0.1:9/hook", secret: "whsec-upper-case" } }] });
     const { body: created } = await call<{ id: string }>("POST", "/automations", body);
     const upper = created.id.toUpperCase();
-    const replaced = await call("PUT", `/automations/${upper}`, { ...body, actions: [{ webhook: { url: "http://127.0.0.1:9/hook", secret: "whsec-replaced" } }] });
+    const replaced = await call("PUT", `/automations/${upper}`, {
+      ...body,
+      actions: [{ webhook: { url: "http://127.0.0.1:9/hook", secret: "whsec-replaced" } }],
+    });
     expect(replaced.status, replaced.text).toBe(200);
     // A PUT that keeps the secret must open the stored one, whichever case the id is written in.
     for (const id of [created.id, upper]) {
@@ -163,7 +183,11 @@ describe("ids in upper case", () => {
   });
 
   it("address the same notification channel, whose secrets stay readable after a PATCH through the upper-case id", async () => {
-    const { body: created } = await call<{ id: string }>("POST", "/notification-channels", { name: `upper-${Math.random()}`, type: "webhook", config: { url: "http://127.0.0.1:9/hook" } });
+    const { body: created } = await call<{ id: string }>("POST", "/notification-channels", {
+      name: `upper-${Math.random()}`,
+      type: "webhook",
+      config: { url: "http://127.0.0.1:9/hook" },
+    });
     const patched = await call("PATCH", `/notification-channels/${created.id.toUpperCase()}`, { config: { secret: "signing-secret-1" } });
     expect(patched.status, patched.text).toBe(200);
     // Testing the channel opens its secrets (the delivery itself is refused: nothing listens on port 9).
@@ -192,9 +216,17 @@ describe("the API's schemas hold the safe text rule themselves", () => {
     const satellite = satelliteInputSchemas(HEARTBEAT_INTERVAL_MS);
     expect(satellite.create.safeParse({ name: "a\u0000b", region: "eu" }).error?.issues.map((issue) => issue.path.join("."))).toEqual(["name"]);
     expect(satellite.update.safeParse({ tags: ["\udc00"] }).error?.issues.map((issue) => issue.path.join("."))).toEqual(["tags.0"]);
-    const channel = createChannelSchema.safeParse({ name: "ops", type: "webhook", config: { url: "http://127.0.0.1:9/hook", headers: { authorization: "Bearer a\u0000b" } } });
+    const channel = createChannelSchema.safeParse({
+      name: "ops",
+      type: "webhook",
+      config: { url: "http://127.0.0.1:9/hook", headers: { authorization: "Bearer a\u0000b" } },
+    });
     expect(channel.error?.issues.map((issue) => issue.message)).toEqual([expect.stringContaining("NUL")]);
-    const email = createChannelSchema.safeParse({ name: "mail", type: "email", config: { host: "127.0.0.1", port: 25, secure: false, password: "\ud800", from: "a@b.example", to: ["c@d.example"] } });
+    const email = createChannelSchema.safeParse({
+      name: "mail",
+      type: "email",
+      config: { host: "127.0.0.1", port: 25, secure: false, password: "\ud800", from: "a@b.example", to: ["c@d.example"] },
+    });
     expect(email.error?.issues.map((issue) => issue.path.join("."))).toEqual(["config.password"]);
   });
 });

@@ -10,12 +10,19 @@ const { call } = api;
 
 const unique = () => `ids-${randomUUID().slice(0, 8)}`;
 // Mode parallel: the fixture's own run leaves room for the one a route starts.
-const automationBody = (name = unique()) => ({ name, mode: "parallel", triggers: [{ event: "satellite.heartbeat_lost" }], actions: [{ delay: { duration: "1h" } }] });
+const automationBody = (name = unique()) => ({
+  name,
+  mode: "parallel",
+  triggers: [{ event: "satellite.heartbeat_lost" }],
+  actions: [{ delay: { duration: "1h" } }],
+});
 
 /** Fresh resources for one route: a satellite, a channel, an automation with one run. */
 async function fixtures() {
   const satellite = (await call<{ id: string }>("POST", "/satellites", { name: unique(), region: "eu" })).body.id;
-  const channel = (await call<{ id: string }>("POST", "/notification-channels", { name: unique(), type: "webhook", config: { url: "http://127.0.0.1:9/hook" } })).body.id;
+  const channel = (
+    await call<{ id: string }>("POST", "/notification-channels", { name: unique(), type: "webhook", config: { url: "http://127.0.0.1:9/hook" } })
+  ).body.id;
   const automation = (await call<{ id: string }>("POST", "/automations", automationBody())).body.id;
   const run = (await call<{ run: { id: string } }>("POST", `/automations/${automation}/run`)).body.run.id;
   return { satellite, channel, automation, run };
@@ -60,7 +67,12 @@ const ROUTES: IdRoute[] = [
   { method: "POST", path: (ids) => `/automations/${ids.automation}/runs/${ids.run}/cancel`, names: "run" },
 ];
 
-const upper = (ids: Ids): Ids => ({ satellite: ids.satellite.toUpperCase(), channel: ids.channel.toUpperCase(), automation: ids.automation.toUpperCase(), run: ids.run.toUpperCase() });
+const upper = (ids: Ids): Ids => ({
+  satellite: ids.satellite.toUpperCase(),
+  channel: ids.channel.toUpperCase(),
+  automation: ids.automation.toUpperCase(),
+  run: ids.run.toUpperCase(),
+});
 
 const label = (route: IdRoute) => `${route.method} ${route.path({ satellite: ":id", channel: ":id", automation: ":id", run: ":runId" })}`;
 
@@ -72,10 +84,16 @@ describe("ids in any case", () => {
 
   it("reach the core in lower case: renaming a connected satellite through its upper-case id records the change under its id", async () => {
     const { satellite } = await fixtures();
-    await api.instance.pool.query("UPDATE satellites SET last_connection_event = 'connected', last_heartbeat_at = now(), offline_at = now() + interval '1 hour', session_id = $2 WHERE id = $1", [satellite, randomUUID()]);
+    await api.instance.pool.query(
+      "UPDATE satellites SET last_connection_event = 'connected', last_heartbeat_at = now(), offline_at = now() + interval '1 hour', session_id = $2 WHERE id = $1",
+      [satellite, randomUUID()],
+    );
     const renamed = await call("PATCH", `/satellites/${satellite.toUpperCase()}`, { name: unique() });
     expect(renamed.status, renamed.text).toBe(200);
-    const { rows } = await api.instance.pool.query<{ entity_id: string }>("SELECT entity_id FROM entity_changes WHERE kind = 'satellite-connection' AND lower(entity_id) = $1", [satellite]);
+    const { rows } = await api.instance.pool.query<{ entity_id: string }>(
+      "SELECT entity_id FROM entity_changes WHERE kind = 'satellite-connection' AND lower(entity_id) = $1",
+      [satellite],
+    );
     expect(rows).toEqual([{ entity_id: satellite }]);
   });
 });

@@ -37,7 +37,10 @@ describe("messages about fields", () => {
   });
 
   it("list the values an enum allows, deep in an automation, at the field's path", async () => {
-    const answer = await call("POST", "/automations", { ...AUTOMATION, actions: [{ webhook: { url: "http://127.0.0.1:9/hook", method: "FETCH", timeoutMs: "5s" } }] });
+    const answer = await call("POST", "/automations", {
+      ...AUTOMATION,
+      actions: [{ webhook: { url: "http://127.0.0.1:9/hook", method: "FETCH", timeoutMs: "5s" } }],
+    });
     expect(answer.status, answer.text).toBe(400);
     expect(errorOf(answer).code).toBe("invalid_automation");
     expect(errorOf(answer).details.issues).toEqual([
@@ -85,12 +88,18 @@ describe("a body that is not JSON", () => {
       const answer = await call("POST", path, YAML_AUTOMATION);
       expect(answer.status, answer.text).toBe(400);
       expect(errorOf(answer).code).toBe("invalid_input");
-      expect(errorOf(answer).message).toMatch(/^Invalid request: the body is not valid JSON \(.+\); if this is YAML, send it with Content-Type: application\/yaml\.$/);
+      expect(errorOf(answer).message).toMatch(
+        /^Invalid request: the body is not valid JSON \(.+\); if this is YAML, send it with Content-Type: application\/yaml\.$/,
+      );
     }
   });
 
   it("is read as YAML when its content type says so", async () => {
-    const response = await api.app.request("/api/v1/automations/validate", { method: "POST", headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, "content-type": "application/yaml" }, body: YAML_AUTOMATION });
+    const response = await api.app.request("/api/v1/automations/validate", {
+      method: "POST",
+      headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, "content-type": "application/yaml" },
+      body: YAML_AUTOMATION,
+    });
     expect(await response.json()).toMatchObject({ valid: true });
   });
 

@@ -22,7 +22,13 @@ beforeAll(() => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const appServing = (webRoot: string) =>
-  createApp({ logger: silentLogger(), metrics: createMetrics({ collectProcessMetrics: false }), readiness: async () => ({ ready: true, checks: {} }), instanceId: "test-instance", webRoot });
+  createApp({
+    logger: silentLogger(),
+    metrics: createMetrics({ collectProcessMetrics: false }),
+    readiness: async () => ({ ready: true, checks: {} }),
+    instanceId: "test-instance",
+    webRoot,
+  });
 
 describe("the built UI", () => {
   it("answers / with index.html that the browser must revalidate", async () => {

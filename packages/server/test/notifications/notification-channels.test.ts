@@ -44,7 +44,11 @@ let app: Hono;
 beforeAll(async () => {
   const { url } = await createTestDatabase();
   pool = createPool(url, logger, { applicationName: "notification-channels", max: 5 });
-  service = new NotificationService({ pool, box: createSecretBox(randomBytes(32)), senders: createNotificationSenders({ timeoutMs: 5_000, now: () => CLOCK }) });
+  service = new NotificationService({
+    pool,
+    box: createSecretBox(randomBytes(32)),
+    senders: createNotificationSenders({ timeoutMs: 5_000, now: () => CLOCK }),
+  });
   app = await appWith(createNotificationChannelRoutes({ service }));
   receiver = await startHttpReceiver();
   elsewhere = await startHttpReceiver();
@@ -75,7 +79,15 @@ const uniqueName = (prefix: string) => `${prefix}-${++created}`;
 const webhookConfig = (path = "/hook") => ({ url: `${receiver.origin}${path}`, headers: { authorization: SECRETS.header }, secret: SECRETS.signing });
 const slackConfig = () => ({ webhookUrl: `${receiver.origin}/services/T000/B000/${SECRETS.slackToken}` });
 const discordConfig = () => ({ webhookUrl: `${receiver.origin}/api/webhooks/123/${SECRETS.discordToken}` });
-const emailConfig = () => ({ host: "127.0.0.1", port: smtp.port, secure: false, username: SMTP_LOGIN.username, password: SECRETS.smtpPassword, from: "Vantage <vantage@example.test>", to: ["ops@example.test", "oncall@example.test"] });
+const emailConfig = () => ({
+  host: "127.0.0.1",
+  port: smtp.port,
+  secure: false,
+  username: SMTP_LOGIN.username,
+  password: SECRETS.smtpPassword,
+  from: "Vantage <vantage@example.test>",
+  to: ["ops@example.test", "oncall@example.test"],
+});
 
 async function createChannel(type: string, config: Record<string, unknown>, name = uniqueName(type)): Promise<ChannelView> {
   const answer = await call<ChannelView>("POST", "", { name, type, config });
@@ -128,9 +140,10 @@ describe("creating and reading channels", () => {
       await createChannel("discord", discordConfig()),
       await createChannel("email", emailConfig()),
     ];
-    const { rows } = await pool.query<{ config: Record<string, unknown>; secrets: string }>("SELECT config, secrets FROM notification_channels WHERE id = ANY($1)", [
-      channels.map((channel) => channel.id),
-    ]);
+    const { rows } = await pool.query<{ config: Record<string, unknown>; secrets: string }>(
+      "SELECT config, secrets FROM notification_channels WHERE id = ANY($1)",
+      [channels.map((channel) => channel.id)],
+    );
     expect(rows).toHaveLength(4);
     for (const row of rows) {
       expect(row.secrets).toMatch(/^v1:[0-9a-f]{8}:/);
@@ -141,15 +154,27 @@ describe("creating and reading channels", () => {
   });
 
   it("lists every invalid field by its path", async () => {
-    const webhook = await call("POST", "", { name: "", type: "webhook", config: { url: "ftp://example.test/x", headers: { "bad header": "x", ok: "line\nbreak" }, secret: "short", colour: "red" } });
+    const webhook = await call("POST", "", {
+      name: "",
+      type: "webhook",
+      config: { url: "ftp://example.test/x", headers: { "bad header": "x", ok: "line\nbreak" }, secret: "short", colour: "red" },
+    });
     expect(webhook.status).toBe(400);
     expect(webhook.body).toMatchObject({ error: { code: "invalid_input" } });
     expect(issuePaths(webhook)).toEqual(["config.colour", "config.headers.bad header", "config.headers.ok", "config.secret", "config.url", "name"]);
 
-    const email = await call("POST", "", { name: "mail", type: "email", config: { host: "", port: 0, secure: "yes", to: ["ops@example.test", "not-an-email"] } });
+    const email = await call("POST", "", {
+      name: "mail",
+      type: "email",
+      config: { host: "", port: 0, secure: "yes", to: ["ops@example.test", "not-an-email"] },
+    });
     expect(issuePaths(email)).toEqual(["config.from", "config.host", "config.port", "config.secure", "config.to.1"]);
 
-    const reserved = await call("POST", "", { name: "forged", type: "webhook", config: { url: "https://example.test", headers: { "X-Vantage-Signature": "t=1,v1=00" } } });
+    const reserved = await call("POST", "", {
+      name: "forged",
+      type: "webhook",
+      config: { url: "https://example.test", headers: { "X-Vantage-Signature": "t=1,v1=00" } },
+    });
     expect(issuePaths(reserved)).toEqual(["config.headers"]);
 
     const chat = await call("POST", "", { name: "chat", type: "slack", config: {} });
@@ -217,7 +242,12 @@ describe("updating and deleting channels", () => {
   });
 
   it.each([randomUUID(), "not-a-uuid"])("answers 404 for the unknown id %s on every route", async (id) => {
-    const answers = [await call("GET", `/${id}`), await call("PATCH", `/${id}`, { name: "x" }), await call("DELETE", `/${id}`), await call("POST", `/${id}/test`)];
+    const answers = [
+      await call("GET", `/${id}`),
+      await call("PATCH", `/${id}`, { name: "x" }),
+      await call("DELETE", `/${id}`),
+      await call("POST", `/${id}/test`),
+    ];
     for (const answer of answers) {
       expect(answer.status).toBe(404);
       expect(answer.body).toMatchObject({ error: { code: "notification_channel_not_found" } });
@@ -266,7 +296,10 @@ describe("delivering to each channel type", () => {
     expect(await testDelivery(channel.id)).toEqual({ ok: true, status: 200 });
     expect(receiver.requests).toHaveLength(1);
     expect(receiver.requests[0]).toMatchObject({ path: `/api/webhooks/123/${SECRETS.discordToken}` });
-    expect(JSON.parse(receiver.requests[0]!.body)).toEqual({ content: expect.stringMatching(/^\*\*\[INFO\] Vantage test notification\*\*\nThis is a test/), allowed_mentions: { parse: [] } });
+    expect(JSON.parse(receiver.requests[0]!.body)).toEqual({
+      content: expect.stringMatching(/^\*\*\[INFO\] Vantage test notification\*\*\nThis is a test/),
+      allowed_mentions: { parse: [] },
+    });
   });
 
   it("delivers email over SMTP, logged in, to every recipient", async () => {
@@ -283,7 +316,11 @@ describe("delivering to each channel type", () => {
   });
 
   it("identifies itself as Vantage/<version of the core> to every HTTP receiver", async () => {
-    for (const [type, config] of [["webhook", webhookConfig()], ["slack", slackConfig()], ["discord", discordConfig()]] as const) {
+    for (const [type, config] of [
+      ["webhook", webhookConfig()],
+      ["slack", slackConfig()],
+      ["discord", discordConfig()],
+    ] as const) {
       expect(await testDelivery((await createChannel(type, config)).id)).toMatchObject({ ok: true });
     }
     expect(receiver.requests.map((request) => request.headers["user-agent"])).toEqual(Array(3).fill(`Vantage/${packageJson.version}`));
@@ -299,7 +336,11 @@ describe("delivering to each channel type", () => {
   });
 
   it("refuses Idempotency-Key among a webhook channel's headers: Vantage sets it", async () => {
-    const answer = await call("POST", "", { name: "forged-key", type: "webhook", config: { url: "https://example.test", headers: { "Idempotency-Key": "x" } } });
+    const answer = await call("POST", "", {
+      name: "forged-key",
+      type: "webhook",
+      config: { url: "https://example.test", headers: { "Idempotency-Key": "x" } },
+    });
     expect(issuePaths(answer)).toEqual(["config.headers"]);
   });
 
@@ -320,9 +361,19 @@ describe("delivering to each channel type", () => {
 
   it("sends through NotificationService.send, the automation notify action's entry point", async () => {
     const channel = await createChannel("webhook", { url: `${receiver.origin}/notify` });
-    const receipt = await service.send(channel.id, { title: "eu-west down", message: "3 satellites lost", severity: "critical", payload: { region: "eu-west" } });
+    const receipt = await service.send(channel.id, {
+      title: "eu-west down",
+      message: "3 satellites lost",
+      severity: "critical",
+      payload: { region: "eu-west" },
+    });
     expect(receipt).toEqual({ status: 200 });
-    expect(JSON.parse(receiver.requests[0]!.body)).toMatchObject({ title: "eu-west down", message: "3 satellites lost", severity: "critical", payload: { region: "eu-west" } });
+    expect(JSON.parse(receiver.requests[0]!.body)).toMatchObject({
+      title: "eu-west down",
+      message: "3 satellites lost",
+      severity: "critical",
+      payload: { region: "eu-west" },
+    });
   });
 });
 
@@ -330,7 +381,12 @@ describe("reporting failed deliveries", () => {
   it("reports a receiver answering 500 as ok: false with its status and answer, worth retrying", async () => {
     const channel = await createChannel("webhook", { url: `${receiver.origin}/broken` });
     receiver.answer({ status: 500, body: "database on fire" });
-    expect(await testDelivery(channel.id)).toEqual({ ok: false, status: 500, retryable: true, error: `${receiver.origin} answered 500 Internal Server Error: database on fire.` });
+    expect(await testDelivery(channel.id)).toEqual({
+      ok: false,
+      status: 500,
+      retryable: true,
+      error: `${receiver.origin} answered 500 Internal Server Error: database on fire.`,
+    });
     expect(receiver.requests).toHaveLength(1);
   });
 
@@ -390,7 +446,12 @@ describe("reporting failed deliveries", () => {
   it("reports an SMTP login refused as not worth retrying", async () => {
     const channel = await createChannel("email", { ...emailConfig(), password: "wrong-password" });
     const result = await testDelivery(channel.id);
-    expect(result).toMatchObject({ ok: false, status: 535, retryable: false, error: expect.stringMatching(/^The SMTP server 127\.0\.0\.1:\d+ answered 535: .*Invalid username or password/) });
+    expect(result).toMatchObject({
+      ok: false,
+      status: 535,
+      retryable: false,
+      error: expect.stringMatching(/^The SMTP server 127\.0\.0\.1:\d+ answered 535: .*Invalid username or password/),
+    });
   });
 });
 
@@ -404,7 +465,12 @@ describe("a process with another secret key", () => {
     expect((await call("GET", `/${channel.id}`, undefined, otherApp)).body).toEqual(channel);
     const refused = await call("POST", `/${channel.id}/test`, undefined, otherApp);
     expect(refused.status).toBe(500);
-    expect(refused.body).toMatchObject({ error: { code: "secret_key_mismatch", message: expect.stringMatching(/this process has key [0-9a-f]{8}\. Start every core process with the key that encrypted it \(VANTAGE_SECRET_KEY/) } });
+    expect(refused.body).toMatchObject({
+      error: {
+        code: "secret_key_mismatch",
+        message: expect.stringMatching(/this process has key [0-9a-f]{8}\. Start every core process with the key that encrypted it \(VANTAGE_SECRET_KEY/),
+      },
+    });
     await expect(other.send(channel.id, { title: "t", message: "m" })).rejects.toMatchObject({ code: "secret_key_mismatch" });
     expect(receiver.requests).toHaveLength(0);
 

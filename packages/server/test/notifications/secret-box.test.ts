@@ -64,7 +64,7 @@ describe("the secret box", () => {
     expect(error.code).toBe("secret_key_mismatch");
     expect(error.message).toContain(`encrypted under key ${box.keyId}, but this process has key ${other.keyId}`);
     expect(error.message).toMatch(/VANTAGE_SECRET_KEY/);
-    expect(error.message).not.toContain("secret\"");
+    expect(error.message).not.toContain('secret"');
   });
 
   it("refuses a value moved to another record or altered", () => {

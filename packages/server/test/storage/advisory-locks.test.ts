@@ -10,7 +10,10 @@ import { startTestInstance, type TestInstance } from "../support/instance.ts";
 // Ids as the callers pass them (uuids, often the same few so that draws meet), and any text
 // where the caller passes free text.
 const uuid = fc.oneof(fc.constantFrom("8f0e4f38-3c57-4d57-9b52-6f4d0d5c3a10", "0b7c1a52-93d4-4c47-a1a4-2f6c8e5d9b01"), fc.uuid());
-const entityKind = fc.oneof(fc.constantFrom("satellite-connection", "check-health", "automation", "thing", ...Object.values(HashedLockPrefix)), fc.string({ minLength: 1, maxLength: 30 }));
+const entityKind = fc.oneof(
+  fc.constantFrom("satellite-connection", "check-health", "automation", "thing", ...Object.values(HashedLockPrefix)),
+  fc.string({ minLength: 1, maxLength: 30 }),
+);
 const text = fc.oneof(uuid, fc.constantFrom("*", "8f0e4f38-3c57-4d57-9b52-6f4d0d5c3a10:*"), fc.string({ maxLength: 30 }));
 
 /** Every builder with its arguments, tagged so two draws can be told apart. */
@@ -41,14 +44,15 @@ describe("advisory lock keys", () => {
     );
   });
 
-  it("gives two run scopes the same key only for the whole automation and the context key \"*\", by design", () => {
+  it('gives two run scopes the same key only for the whole automation and the context key "*", by design', () => {
     const automation = "8f0e4f38-3c57-4d57-9b52-6f4d0d5c3a10";
     // The one shared key (see LockKey.runScope): it only serializes more, and keeps the key of an
     // unscoped automation what older cores take.
     expect(LockKey.runScope(automation, null)).toBe(LockKey.runScope(automation, "*"));
     expect(LockKey.runScope(automation, null)).toBe(`automation-scope:${automation}:*`);
     const scope = fc.tuple(uuid, fc.option(text));
-    const sameScope = ([idA, contextA]: [string, string | null], [idB, contextB]: [string, string | null]) => idA === idB && (contextA ?? "*") === (contextB ?? "*");
+    const sameScope = ([idA, contextA]: [string, string | null], [idB, contextB]: [string, string | null]) =>
+      idA === idB && (contextA ?? "*") === (contextB ?? "*");
     fc.assert(
       fc.property(scope, scope, (a, b) => {
         if (!sameScope(a, b)) expect(LockKey.runScope(...a)).not.toBe(LockKey.runScope(...b));
@@ -64,7 +68,7 @@ describe("advisory lock keys", () => {
     expect(() => LockKey.entity("automation-run:8f0e4f38", "x")).toThrow(/":"/);
   });
 
-  it("gives two different entities of kinds without \":\" different keys", () => {
+  it('gives two different entities of kinds without ":" different keys', () => {
     fc.assert(
       fc.property(entityKind, text, entityKind, text, (kindA, idA, kindB, idB) => {
         const [keyA, keyB] = [keyOrRefused({ build: () => LockKey.entity(kindA, idA) }), keyOrRefused({ build: () => LockKey.entity(kindB, idB) })];
@@ -92,7 +96,7 @@ describe("defining an entity kind", () => {
     }
   });
 
-  it("refuses a kind containing \":\"", () => {
+  it('refuses a kind containing ":"', () => {
     expect(() => instance.entities.defineEntity({ kind: "a:b", schema: z.object({}), read: async () => new Map() })).toThrow(
       expect.objectContaining({ code: "invalid_entity_kind" }),
     );

@@ -19,11 +19,7 @@ export interface TestInstance {
   stop(): Promise<void>;
 }
 
-export async function startTestInstance(
-  url: string,
-  name: string,
-  routerOptions: Partial<EntityRouterOptions> = {},
-): Promise<TestInstance> {
+export async function startTestInstance(url: string, name: string, routerOptions: Partial<EntityRouterOptions> = {}): Promise<TestInstance> {
   const logger = process.env.TEST_LOG ? pino({ level: "warn" }).child({ instance: name }) : silentLogger();
   const pool = createPool(url, logger, { applicationName: name, max: 12 });
   const hub = createNotificationHub({ pool, logger, reconnectDelayMs: 50 });

@@ -211,11 +211,13 @@ export const api = {
     validate: (yaml: string) => json<Validation>("/automations/validate", { method: "POST", yaml }),
     create: (yaml: string) => json<Automation>("/automations", { method: "POST", yaml }),
     replace: (automationId: string, yaml: string) => json<Automation>(`/automations/${id(automationId)}`, { method: "PUT", yaml }),
-    setEnabled: (automationId: string, enabled: boolean) => json<Automation>(`/automations/${id(automationId)}/${enabled ? "enable" : "disable"}`, { method: "POST" }),
+    setEnabled: (automationId: string, enabled: boolean) =>
+      json<Automation>(`/automations/${id(automationId)}/${enabled ? "enable" : "disable"}`, { method: "POST" }),
     remove: (automationId: string) => none(`/automations/${id(automationId)}`, { method: "DELETE" }),
     runs: (automationId: string, signal?: AbortSignal) => json<{ runs: Run[]; next: string | null }>(`/automations/${id(automationId)}/runs`, { signal }),
     skips: (automationId: string, signal?: AbortSignal) => json<{ skips: Skip[]; next: string | null }>(`/automations/${id(automationId)}/skips`, { signal }),
-    run: (automationId: string, runId: string, signal?: AbortSignal) => json<{ run: Run; steps: Step[] }>(`/automations/${id(automationId)}/runs/${id(runId)}`, { signal }),
+    run: (automationId: string, runId: string, signal?: AbortSignal) =>
+      json<{ run: Run; steps: Step[] }>(`/automations/${id(automationId)}/runs/${id(runId)}`, { signal }),
     startRun: (automationId: string, payload?: Record<string, JsonValue>) =>
       json<{ run: Run }>(`/automations/${id(automationId)}/run`, { method: "POST", json: payload === undefined ? {} : { payload } }),
     cancelRun: (automationId: string, runId: string) => json<{ run: Run }>(`/automations/${id(automationId)}/runs/${id(runId)}/cancel`, { method: "POST" }),

@@ -16,7 +16,11 @@ function useNow(intervalMs = 5_000): number {
 
 export function TimeAgo({ at }: { at: string | null }) {
   const now = useNow();
-  return <time dateTime={at ?? undefined} title={formatExact(at)}>{formatAgo(at, now)}</time>;
+  return (
+    <time dateTime={at ?? undefined} title={formatExact(at)}>
+      {formatAgo(at, now)}
+    </time>
+  );
 }
 
 export type Tone = "ok" | "bad" | "warn" | "idle";
@@ -89,5 +93,9 @@ export function PageHead({ title, sub, actions }: { title: ReactNode; sub?: Reac
 }
 
 export function Loading({ what }: { what: string }) {
-  return <p className="muted" aria-busy="true">Loading {what}…</p>;
+  return (
+    <p className="muted" aria-busy="true">
+      Loading {what}…
+    </p>
+  );
 }

@@ -32,7 +32,8 @@ const changes: EntityChanged[] = [];
 const changed = createSignal();
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: install Debian's with 'apt-get install -y chromium' (.ci/run does), or set CHROMIUM_PATH.`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`No Chromium at ${CHROMIUM}: install Debian's with 'apt-get install -y chromium' (.ci/run does), or set CHROMIUM_PATH.`);
   // npm install builds the UI into the folder the core serves; build it here only where it is
   // missing (after changing the UI, `npm run build`): rebuilding would empty that folder under
   // other test files' cores running at the same time.
@@ -136,7 +137,9 @@ describe("the web UI in Chromium", () => {
     expect(await problems.textContent()).toContain("actions.0.log");
     await shoot(page, "05-automation-editor-problems");
 
-    await editor.fill("name: note disconnects\ndescription: Logs each satellite that disconnects.\ntriggers:\n  - event: satellite.disconnected\nactions:\n  - log:\n      message: \"{{ trigger.payload.name }} disconnected\"\n");
+    await editor.fill(
+      'name: note disconnects\ndescription: Logs each satellite that disconnects.\ntriggers:\n  - event: satellite.disconnected\nactions:\n  - log:\n      message: "{{ trigger.payload.name }} disconnected"\n',
+    );
     await page.getByRole("button", { name: "Create" }).click();
     await page.getByRole("heading", { name: /note disconnects/ }).waitFor();
     await page.getByRole("link", { name: "← Automations" }).click();

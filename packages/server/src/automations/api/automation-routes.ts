@@ -45,7 +45,6 @@ const pageFields = {
 const runsQuerySchema = z.strictObject({ ...pageFields, status: z.enum(RUN_STATUSES).optional() });
 const skipsQuerySchema = z.strictObject({ ...pageFields, reason: z.enum(SKIP_REASONS).optional() });
 
-
 export function createAutomationRoutes(options: AutomationRoutesOptions): Hono {
   const store = new AutomationStore(options.pool, options.box);
   const routes = new Hono();

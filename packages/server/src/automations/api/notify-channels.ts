@@ -28,9 +28,14 @@ export async function checkNotifyChannels(actions: readonly Action[], notificati
   const ids = new Set(channels.map((channel) => channel.id));
   const names = new Set(channels.map((channel) => channel.name));
   const known = channels.map((channel) => JSON.stringify(channel.name)).join(", ") || "none; create one at /api/v1/notification-channels";
-  return steps
-    .map((step) => ({ step, id: canonicalUuid(step.channel) }))
-    // As in the notify action: a uuid names a channel by id, anything else by name.
-    .filter(({ step, id }) => (id === undefined ? !names.has(step.channel) : !ids.has(id)))
-    .map(({ step, id }) => ({ path: `${step.path}.notify.channel`, message: `no notification channel has the ${id === undefined ? "name" : "id"} "${step.channel}" (known: ${known})` }));
+  return (
+    steps
+      .map((step) => ({ step, id: canonicalUuid(step.channel) }))
+      // As in the notify action: a uuid names a channel by id, anything else by name.
+      .filter(({ step, id }) => (id === undefined ? !names.has(step.channel) : !ids.has(id)))
+      .map(({ step, id }) => ({
+        path: `${step.path}.notify.channel`,
+        message: `no notification channel has the ${id === undefined ? "name" : "id"} "${step.channel}" (known: ${known})`,
+      }))
+  );
 }

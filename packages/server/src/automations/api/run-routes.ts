@@ -34,7 +34,11 @@ const manualRunSchema = z.strictObject({
  * it would deliver it, or why none does (each issue at its path under `payload`, naming the
  * event when the automation listens to several).
  */
-function checkManualPayload(payload: Record<string, unknown>, automation: AutomationView, triggers: RunRoutesOptions["triggers"]): { payload: unknown } | { issues: Issue[] } {
+function checkManualPayload(
+  payload: Record<string, unknown>,
+  automation: AutomationView,
+  triggers: RunRoutesOptions["triggers"],
+): { payload: unknown } | { issues: Issue[] } {
   const events = [...new Set(automation.triggers.map((trigger) => trigger.event))];
   const issues: Issue[] = [];
   for (const event of events) {
@@ -72,7 +76,8 @@ export function createRunRoutes(options: RunRoutesOptions): Hono {
   routes.post("/:id/runs/:runId/cancel", async (c) => {
     const run = await findRun(c);
     const cancelled = await withTransaction(pool, (tx) => cancelRun(tx, run.id, "cancelled through the API"));
-    if (!cancelled) throw new VantageError("conflict", "run_not_active", `Run ${run.id} is ${run.status}; only a queued, pending or running run can be cancelled.`);
+    if (!cancelled)
+      throw new VantageError("conflict", "run_not_active", `Run ${run.id} is ${run.status}; only a queued, pending or running run can be cancelled.`);
     return c.json({ run: await getRun(pool, run.automationId, run.id) });
   });
 
@@ -87,11 +92,24 @@ export function createRunRoutes(options: RunRoutesOptions): Hono {
     }
     const checked = body.payload === undefined ? { payload: {} } : checkManualPayload(body.payload, automation, options.triggers);
     if ("issues" in checked) throw invalidInput(checked.issues);
-    const key: DecisionKey = { automationId: automation.id, automationVersion: automation.version, triggerId: MANUAL_TRIGGER_ID, triggerEvent: MANUAL_TRIGGER_ID, changeId: null };
+    const key: DecisionKey = {
+      automationId: automation.id,
+      automationVersion: automation.version,
+      triggerId: MANUAL_TRIGGER_ID,
+      triggerEvent: MANUAL_TRIGGER_ID,
+      changeId: null,
+    };
     const trigger = { event: MANUAL_TRIGGER_ID, triggerId: MANUAL_TRIGGER_ID, payload: checked.payload, forMs: null, change: null };
-    const decision = await withTransaction(pool, (tx) => startRun(tx, key, { policy: automation, contextKey: body.contextKey ?? null, trigger, verdicts: [], evenIfDisabled: true }));
+    const decision = await withTransaction(pool, (tx) =>
+      startRun(tx, key, { policy: automation, contextKey: body.contextKey ?? null, trigger, verdicts: [], evenIfDisabled: true }),
+    );
     if (decision.outcome === "skip") {
-      throw new VantageError("conflict", REFUSED_RUN_CODES[decision.reason] ?? "run_not_started", `The run was not started: ${String(decision.detail.message ?? decision.reason)}.`, { details: decision.detail });
+      throw new VantageError(
+        "conflict",
+        REFUSED_RUN_CODES[decision.reason] ?? "run_not_started",
+        `The run was not started: ${String(decision.detail.message ?? decision.reason)}.`,
+        { details: decision.detail },
+      );
     }
     return c.json({ run: await getRun(pool, automation.id, decision.runId!) }, 202);
   });

@@ -48,7 +48,14 @@ type Secrets = (definition: AutomationRow["definition"], automationId: string) =
 const redacted: Secrets = (definition) => redactSecrets(definition);
 
 function toView(row: AutomationRow, secrets: Secrets = redacted): AutomationView {
-  return { id: row.id, ...secrets(row.definition, row.id), enabled: row.enabled, version: row.version, createdAt: row.created_at.toISOString(), updatedAt: row.updated_at.toISOString() };
+  return {
+    id: row.id,
+    ...secrets(row.definition, row.id),
+    enabled: row.enabled,
+    version: row.version,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
 }
 
 export function automationNotFound(id: string): VantageError {
@@ -63,7 +70,12 @@ function storedParts(compiled: CompiledAutomation, box: SecretBox, id: string) {
 
 /** Keeps the definition a run was decided on: runs name (automation_id, automation_version). */
 async function recordVersion(tx: SqlClient, row: AutomationRow): Promise<void> {
-  await tx.query("INSERT INTO automation_versions (automation_id, version, definition, created_at) VALUES ($1, $2, $3, $4)", [row.id, row.version, JSON.stringify(row.definition), row.updated_at]);
+  await tx.query("INSERT INTO automation_versions (automation_id, version, definition, created_at) VALUES ($1, $2, $3, $4)", [
+    row.id,
+    row.version,
+    JSON.stringify(row.definition),
+    row.updated_at,
+  ]);
 }
 
 // A webhook secret still a string: stored before secrets were sealed. Rare, read once at start.
@@ -144,7 +156,9 @@ export class AutomationStore {
   }
 
   async setEnabled(id: string, enabled: boolean): Promise<AutomationView> {
-    return this.write(id, enabled ? "enabled" : "disabled", `UPDATE automations SET enabled = $2, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`, [enabled]);
+    return this.write(id, enabled ? "enabled" : "disabled", `UPDATE automations SET enabled = $2, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`, [
+      enabled,
+    ]);
   }
 
   async remove(id: string): Promise<void> {
@@ -167,7 +181,9 @@ export class AutomationStore {
   }
 
   async listEnabledFor(events: readonly string[]): Promise<AutomationView[]> {
-    const { rows } = await this.pool.query<AutomationRow>(`SELECT ${COLUMNS} FROM automations WHERE enabled AND trigger_events && $1::text[] ORDER BY name`, [events]);
+    const { rows } = await this.pool.query<AutomationRow>(`SELECT ${COLUMNS} FROM automations WHERE enabled AND trigger_events && $1::text[] ORDER BY name`, [
+      events,
+    ]);
     return rows.map((row) => toView(row));
   }
 
@@ -202,7 +218,13 @@ export class AutomationStore {
   }
 
   /** Runs `sql` on the row `id` and `also` with the written row, then announces `op`, in one transaction. */
-  private async write(id: string, op: AutomationChangeOp, sql: string, params: unknown[], also?: (tx: SqlClient, row: AutomationRow) => Promise<void>): Promise<AutomationView> {
+  private async write(
+    id: string,
+    op: AutomationChangeOp,
+    sql: string,
+    params: unknown[],
+    also?: (tx: SqlClient, row: AutomationRow) => Promise<void>,
+  ): Promise<AutomationView> {
     return withTransaction(this.pool, async (tx) => {
       const { rows } = await tx.query<AutomationRow>(sql, [id, ...params]);
       if (!rows[0]) throw automationNotFound(id);

@@ -46,7 +46,10 @@ interface StepBase {
 export type CompiledAction = StepBase &
   (
     | { kind: "log"; message: Template }
-    | ({ kind: "webhook"; url: Template; headers: Array<[string, Template]>; body: JsonTemplate | null } & Pick<WebhookAction, "method" | "secret" | "timeoutMs" | "retries">)
+    | ({ kind: "webhook"; url: Template; headers: Array<[string, Template]>; body: JsonTemplate | null } & Pick<
+        WebhookAction,
+        "method" | "secret" | "timeoutMs" | "retries"
+      >)
     | ({ kind: "notify"; channel: string; title: Template | null; message: Template } & Pick<NotifyAction, "severity">)
     | { kind: "delay"; durationMs: number }
     | {
@@ -95,7 +98,13 @@ function timeGranularity(condition: Condition): TimeGranularity | null {
 }
 
 /** One compiler per kind; a flow kind's spec arrives with its nested steps compiled already. */
-type SpecCompilers = { [K in ActionKind]: (spec: ActionSpecs<CompiledAction>[K], path: string, scope: CompileScope) => Omit<Extract<CompiledAction, { kind: K }>, keyof StepBase | "kind"> };
+type SpecCompilers = {
+  [K in ActionKind]: (
+    spec: ActionSpecs<CompiledAction>[K],
+    path: string,
+    scope: CompileScope,
+  ) => Omit<Extract<CompiledAction, { kind: K }>, keyof StepBase | "kind">;
+};
 
 const template = (source: string, path: string, scope: CompileScope) => compileTemplate(source, path, scope) ?? placeholder;
 const optionalTemplate = (source: string | undefined, path: string, scope: CompileScope) => (source === undefined ? null : template(source, path, scope));
@@ -103,7 +112,8 @@ const optionalTemplate = (source: string | undefined, path: string, scope: Compi
 function compileJsonTemplate(value: JsonValue, path: string, scope: CompileScope): JsonTemplate {
   if (typeof value === "string") return { template: template(value, path, scope) };
   if (Array.isArray(value)) return { list: value.map((item, index) => compileJsonTemplate(item, `${path}.${index}`, scope)) };
-  if (value !== null && typeof value === "object") return { object: Object.entries(value).map(([key, item]) => [key, compileJsonTemplate(item, `${path}.${key}`, scope)]) };
+  if (value !== null && typeof value === "object")
+    return { object: Object.entries(value).map(([key, item]) => [key, compileJsonTemplate(item, `${path}.${key}`, scope)]) };
   return { literal: value };
 }
 
@@ -148,7 +158,10 @@ const SPEC_COMPILERS: SpecCompilers = {
     recheckEvery: timeGranularity(spec.condition),
   }),
   choose: (spec, path, scope) => ({
-    when: spec.when.map((branch, index) => ({ conditions: allOf(compileConditions(branch.conditions, `${path}.when.${index}.conditions`, scope)), then: branch.then })),
+    when: spec.when.map((branch, index) => ({
+      conditions: allOf(compileConditions(branch.conditions, `${path}.when.${index}.conditions`, scope)),
+      then: branch.then,
+    })),
     otherwise: spec.else ?? [],
   }),
   parallel: (spec) => ({ branches: spec.branches }),
@@ -174,7 +187,11 @@ function checkStepIds(actions: readonly Action[], scope: CompileScope): void {
   });
 }
 
-function compileTriggers(definition: AutomationDefinition, options: CompileOptions, base: Omit<CompileScope, "triggerSchemas">): { triggers: CompiledTrigger[]; payloads: JsonSchema[] } {
+function compileTriggers(
+  definition: AutomationDefinition,
+  options: CompileOptions,
+  base: Omit<CompileScope, "triggerSchemas">,
+): { triggers: CompiledTrigger[]; payloads: JsonSchema[] } {
   const payloads: JsonSchema[] = [];
   const ids = new Map<string, number>();
   const triggers = definition.triggers.map((spec, index): CompiledTrigger => {
@@ -184,7 +201,11 @@ function compileTriggers(definition: AutomationDefinition, options: CompileOptio
     ids.set(id, index);
     const payloadSchema = options.triggers.payloadJsonSchema(spec.event);
     if (payloadSchema === undefined) {
-      const known = options.triggers.list().map((trigger) => trigger.id).join(", ") || "none";
+      const known =
+        options.triggers
+          .list()
+          .map((trigger) => trigger.id)
+          .join(", ") || "none";
       base.errors.push({ path: `${path}.event`, message: `unknown trigger event "${spec.event}" (known: ${known})` });
     } else {
       payloads.push(payloadSchema);

@@ -1,6 +1,15 @@
 // Compiles a condition config once into a checker `(context) => Promise<boolean>`, the
 // Home Assistant way: parsing, path checks, regexes and time zones are settled at save time.
-import { type CompareOp, type CompareSpec, compileUserRegex, type Condition, type JsonValue, type Operand, type TimeWindow, type Weekday } from "@vantage/protocol";
+import {
+  type CompareOp,
+  type CompareSpec,
+  compileUserRegex,
+  type Condition,
+  type JsonValue,
+  type Operand,
+  type TimeWindow,
+  type Weekday,
+} from "@vantage/protocol";
 import { canonicalJson } from "../../entities/index.ts";
 import { type CompileScope, compileExpression } from "./compile-scope.ts";
 import { evaluate, type EvaluationContext, parseExpression } from "../expressions/index.ts";
@@ -11,10 +20,14 @@ type ValueOf = (context: EvaluationContext) => Promise<unknown>;
 
 const always: ConditionChecker = async () => true;
 
-const equal = (left: unknown, right: unknown) => left === right || (typeof left === "object" && typeof right === "object" && canonicalJson(left) === canonicalJson(right));
-const ordered = (left: unknown, right: unknown): left is number | string => (typeof left === "number" && typeof right === "number") || (typeof left === "string" && typeof right === "string");
+const equal = (left: unknown, right: unknown) =>
+  left === right || (typeof left === "object" && typeof right === "object" && canonicalJson(left) === canonicalJson(right));
+const ordered = (left: unknown, right: unknown): left is number | string =>
+  (typeof left === "number" && typeof right === "number") || (typeof left === "string" && typeof right === "string");
 const includes = (container: unknown, item: unknown) =>
-  Array.isArray(container) ? container.some((element) => equal(element, item)) : typeof container === "string" && typeof item === "string" && container.includes(item);
+  Array.isArray(container)
+    ? container.some((element) => equal(element, item))
+    : typeof container === "string" && typeof item === "string" && container.includes(item);
 
 /** Dispatch table of comparisons. Mismatched types compare false, never throw. */
 const COMPARE: Record<Exclude<CompareOp, "matches">, (left: unknown, right: unknown) => boolean> = {
@@ -90,7 +103,14 @@ const secondsOfDay = (time: string) => {
 
 function compileTime(window: TimeWindow): ConditionChecker {
   // Validated by the schema; one formatter per condition, built here and reused per run.
-  const format = new Intl.DateTimeFormat("en-US", { timeZone: window.timezone ?? "UTC", hourCycle: "h23", weekday: "short", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  const format = new Intl.DateTimeFormat("en-US", {
+    timeZone: window.timezone ?? "UTC",
+    hourCycle: "h23",
+    weekday: "short",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+  });
   const after = window.after === undefined ? undefined : secondsOfDay(window.after);
   const before = window.before === undefined ? undefined : secondsOfDay(window.before);
   const weekdays = window.weekdays ? new Set<string>(window.weekdays) : undefined;

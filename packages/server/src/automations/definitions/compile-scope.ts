@@ -1,7 +1,15 @@
 // What compiling one definition knows and collects: the payload schemas its paths may
 // read, the entity kinds entity(...) may name, and every error found so far, by path.
 import type { Issue } from "@vantage/protocol";
-import { ExpressionError, type Expression, formatExpression, parseExpression, parseTemplate, type Template, templateExpressions } from "../expressions/index.ts";
+import {
+  ExpressionError,
+  type Expression,
+  formatExpression,
+  parseExpression,
+  parseTemplate,
+  type Template,
+  templateExpressions,
+} from "../expressions/index.ts";
 import { type FieldLookup, lookupField } from "../triggers/schema-fields.ts";
 import type { JsonSchema } from "../triggers/trigger-registry.ts";
 

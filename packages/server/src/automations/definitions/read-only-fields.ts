@@ -2,7 +2,12 @@
 // updatedAt): a GET → edit → PUT sends them back. Matching ones are dropped; a mismatch says why.
 import { defineReadOnlyFields } from "../../http/index.ts";
 
-const automationReadOnlyFields = defineReadOnlyFields({ resource: "automation", versionField: "version", invalidCode: "invalid_automation", changedCode: "automation_changed" });
+const automationReadOnlyFields = defineReadOnlyFields({
+  resource: "automation",
+  versionField: "version",
+  invalidCode: "invalid_automation",
+  changedCode: "automation_changed",
+});
 
 /** An automation changed (another PUT, or enable/disable) since the client read it. */
 export const automationChanged = automationReadOnlyFields.changed;

@@ -10,7 +10,9 @@ import { isCredentialHeader } from "../../outbound/index.ts";
 
 /** A copy of `actions` with every webhook step, nested ones too, passed through `visit`. */
 function mapWebhooks(actions: readonly Action[], visit: (webhook: WebhookAction, path: string) => WebhookAction): Action[] {
-  return mapActions<Action>(actions, "actions", (action, path) => ("webhook" in action ? { ...action, webhook: visit(action.webhook, `${path}.webhook`) } : action));
+  return mapActions<Action>(actions, "actions", (action, path) =>
+    "webhook" in action ? { ...action, webhook: visit(action.webhook, `${path}.webhook`) } : action,
+  );
 }
 
 /**
@@ -29,7 +31,11 @@ const mapSecretFields: SecretFieldMap = (definition, visit) => {
       ...webhook,
       ...(headers === undefined
         ? {}
-        : { headers: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, isCredentialHeader(name) ? visit(value, `${path}.headers.${name}`) : value])) as Record<string, string> }),
+        : {
+            headers: Object.fromEntries(
+              Object.entries(headers).map(([name, value]) => [name, isCredentialHeader(name) ? visit(value, `${path}.headers.${name}`) : value]),
+            ) as Record<string, string>,
+          }),
       ...(secret === undefined ? {} : { secret: visit(secret, `${path}.secret`) as string }),
     };
   });

@@ -53,7 +53,6 @@ export interface AutomationWorker {
   workerId(): string | undefined;
 }
 
-
 export const DEFAULT_WORKER_CONCURRENCY = 4;
 
 /** Pauses between attempts to start a runner again after it failed: 1 s, 2 s, 4 s … 60 s. */
@@ -167,7 +166,9 @@ export function createAutomationWorker(options: AutomationWorkerOptions): Automa
           await runner.promise.catch(() => undefined);
           await renewing;
           // Unreleased (the database is away), the lease expires and the sweeper unlocks its jobs.
-          await releaseLease(options.pool, id).catch((error: unknown) => log.warn({ err: error, workerId: id }, "could not release the automation worker's lease"));
+          await releaseLease(options.pool, id).catch((error: unknown) =>
+            log.warn({ err: error, workerId: id }, "could not release the automation worker's lease"),
+          );
         })()),
     };
   };

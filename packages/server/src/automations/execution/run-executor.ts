@@ -106,7 +106,9 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
       return `the webhook secrets cannot be opened: ${error.message}`; // not cached: the key may be fixed
     }
     const result = options.compiler.compile(definition);
-    const value = result.ok ? result.compiled : `the definition no longer compiles: ${result.errors.map((issue) => `${issue.path}: ${issue.message}`).join("; ")}`;
+    const value = result.ok
+      ? result.compiled
+      : `the definition no longer compiles: ${result.errors.map((issue) => `${issue.path}: ${issue.message}`).join("; ")}`;
     compiledCache.set(run.automationId, { version: run.automationVersion, compiled: value });
     return value;
   };

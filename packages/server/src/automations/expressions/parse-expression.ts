@@ -163,7 +163,11 @@ class Parser {
   private parseEntity(column: number): Expression {
     this.expect("(");
     const kind = this.next();
-    if (kind.kind !== "string") throw new ExpressionError(kind.column, `entity(...) takes the entity kind as a quoted string first, e.g. entity('satellite-connection', trigger.payload.satelliteId)`);
+    if (kind.kind !== "string")
+      throw new ExpressionError(
+        kind.column,
+        `entity(...) takes the entity kind as a quoted string first, e.g. entity('satellite-connection', trigger.payload.satelliteId)`,
+      );
     this.expect(",");
     const id = this.parsePath();
     this.expect(")");
@@ -206,6 +210,8 @@ export function formatExpression(expression: Expression): string {
     case "entity":
       return `entity('${expression.kind}', ${formatExpression(expression.id)})`;
     case "member":
-      return typeof expression.key === "number" ? `${formatExpression(expression.object)}[${expression.key}]` : `${formatExpression(expression.object)}.${expression.key}`;
+      return typeof expression.key === "number"
+        ? `${formatExpression(expression.object)}[${expression.key}]`
+        : `${formatExpression(expression.object)}.${expression.key}`;
   }
 }

@@ -31,7 +31,8 @@ export interface AutomationSinkOptions {
 }
 
 /** A run or a skip decided, or a `for:` timer started or cancelled. */
-export type SinkDecision = Decision | { key: DecisionKey; outcome: "timer"; timerId: string | null } | { key: DecisionKey; outcome: "timer_cancelled"; timerId: string };
+export type SinkDecision =
+  Decision | { key: DecisionKey; outcome: "timer"; timerId: string | null } | { key: DecisionKey; outcome: "timer_cancelled"; timerId: string };
 
 export function createAutomationSink(options: AutomationSinkOptions): ChangeSink {
   const { index, triggers, entities } = options;
@@ -70,7 +71,13 @@ export function createAutomationSink(options: AutomationSinkOptions): ChangeSink
       const { forMs } = match.trigger;
       const verdict = await evaluateMatch(match, context, { filterOnly: forMs !== null });
       if (!verdict.passed) {
-        observe({ key, outcome: "skip", reason: verdict.reason, detail: verdict.detail, recorded: await insertSkip(tx, key, verdict.reason, verdict.detail, verdict.verdicts) });
+        observe({
+          key,
+          outcome: "skip",
+          reason: verdict.reason,
+          detail: verdict.detail,
+          recorded: await insertSkip(tx, key, verdict.reason, verdict.detail, verdict.verdicts),
+        });
         continue;
       }
       const trigger: RunTrigger = {

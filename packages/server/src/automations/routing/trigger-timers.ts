@@ -14,7 +14,6 @@ import { evaluateMatch } from "./evaluate-match.ts";
 import { type Decision, startRun } from "../runs/run-admission.ts";
 import type { TriggerRegistry } from "../triggers/trigger-registry.ts";
 
-
 export interface PendingTimer {
   id: string;
   key: DecisionKey;
@@ -41,7 +40,13 @@ interface TimerRow {
 
 const toTimer = (row: TimerRow): PendingTimer => ({
   id: row.id,
-  key: { automationId: row.automation_id, automationVersion: row.automation_version, triggerId: row.trigger_id, triggerEvent: row.trigger_event, changeId: row.change_id },
+  key: {
+    automationId: row.automation_id,
+    automationVersion: row.automation_version,
+    triggerId: row.trigger_id,
+    triggerEvent: row.trigger_event,
+    changeId: row.change_id,
+  },
   entityKind: row.entity_kind,
   entityId: row.entity_id,
   trigger: row.trigger,
@@ -101,7 +106,11 @@ const START_TIMER = `
   SELECT timer.*, ${addTimerJob("id", "due_at")} AS job FROM timer`;
 
 /** Starts the trigger's timer for the change's entity; null if one was already counting. */
-export async function startTimer(tx: SqlClient, key: DecisionKey, timer: { routed: RoutedChange; trigger: RunTrigger; verdicts: readonly Verdict[]; forMs: number }): Promise<PendingTimer | null> {
+export async function startTimer(
+  tx: SqlClient,
+  key: DecisionKey,
+  timer: { routed: RoutedChange; trigger: RunTrigger; verdicts: readonly Verdict[]; forMs: number },
+): Promise<PendingTimer | null> {
   const { change } = timer.routed;
   const { rows } = await tx.query<TimerRow>(START_TIMER, [
     key.automationId,
@@ -126,7 +135,11 @@ export async function cancelTimer(tx: SqlClient, timer: PendingTimer, routed: Ro
   await tx.query(`SELECT ${removeTimerJob("$1::uuid")}`, [timer.id]);
   const heldMs = Date.parse(routed.change.occurredAt) - Date.parse(timer.trigger.change?.occurredAt ?? routed.change.occurredAt);
   const contrary =
-    routed.change.next === null ? "the entity was removed" : routed.eventIds.length > 0 ? `it emitted ${routed.eventIds.join(", ")}` : "its state no longer matches";
+    routed.change.next === null
+      ? "the entity was removed"
+      : routed.eventIds.length > 0
+        ? `it emitted ${routed.eventIds.join(", ")}`
+        : "its state no longer matches";
   await insertSkip(
     tx,
     timer.key,
@@ -164,18 +177,37 @@ export function createTimerFiring(options: TimerFiringOptions): (timerId: string
       const { rows } = await tx.query<TimerRow>("DELETE FROM automation_trigger_timers WHERE id = $1 RETURNING *", [timerId]);
       if (!rows[0]) return undefined; // cancelled, or fired by an earlier job
       const timer = toTimer(rows[0]);
-      const match = options.index.lookup(timer.key.triggerEvent).find((candidate) => candidate.automation.id === timer.key.automationId && candidate.trigger.id === timer.key.triggerId);
+      const match = options.index
+        .lookup(timer.key.triggerEvent)
+        .find((candidate) => candidate.automation.id === timer.key.automationId && candidate.trigger.id === timer.key.triggerId);
       if (!match) {
         // Disabled, or the trigger was edited away while the timer ran.
         const detail = { message: `trigger "${timer.key.triggerId}" is no longer routed (automation disabled or trigger removed)` };
-        return { key: timer.key, outcome: "skip", reason: "automation_disabled", detail, recorded: await insertSkip(tx, timer.key, "automation_disabled", detail, timer.verdicts) };
+        return {
+          key: timer.key,
+          outcome: "skip",
+          reason: "automation_disabled",
+          detail,
+          recorded: await insertSkip(tx, timer.key, "automation_disabled", detail, timer.verdicts),
+        };
       }
       const key: DecisionKey = { ...timer.key, automationVersion: match.automation.version };
       const payload = timer.trigger.payload;
-      const context = { trigger: { id: timer.key.triggerId, event: timer.key.triggerEvent, payload }, vars: {}, entity: entityReader(options.entities), now: now() };
+      const context = {
+        trigger: { id: timer.key.triggerId, event: timer.key.triggerEvent, payload },
+        vars: {},
+        entity: entityReader(options.entities),
+        now: now(),
+      };
       const verdict = await evaluateMatch(match, context);
       if (!verdict.passed) {
-        return { key, outcome: "skip", reason: verdict.reason, detail: verdict.detail, recorded: await insertSkip(tx, key, verdict.reason, verdict.detail, verdict.verdicts) };
+        return {
+          key,
+          outcome: "skip",
+          reason: verdict.reason,
+          detail: verdict.detail,
+          recorded: await insertSkip(tx, key, verdict.reason, verdict.detail, verdict.verdicts),
+        };
       }
       const { definition } = match.automation.compiled;
       const contextKey = definition.concurrency === "context" ? (options.triggers.get(timer.key.triggerEvent)?.contextKey(payload) ?? null) : null;

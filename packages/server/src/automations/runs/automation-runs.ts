@@ -110,12 +110,24 @@ export interface NewRun {
 
 /** Records a run (and a pending run's job); a second call for the same key changes nothing. The new run's id, or null. */
 export async function insertRun(tx: SqlClient, key: DecisionKey, run: NewRun): Promise<string | null> {
-  const { rows } = await tx.query<{ id: string }>(INSERT_RUN, [...keyParams(key), run.contextKey, JSON.stringify(run.trigger), JSON.stringify(run.verdicts), run.status]);
+  const { rows } = await tx.query<{ id: string }>(INSERT_RUN, [
+    ...keyParams(key),
+    run.contextKey,
+    JSON.stringify(run.trigger),
+    JSON.stringify(run.verdicts),
+    run.status,
+  ]);
   return rows[0]?.id ?? null;
 }
 
 /** Records why a trigger did not start a run; a second call for the same key changes nothing. */
-export async function insertSkip(tx: SqlClient, key: DecisionKey, reason: SkipReason, detail: Record<string, unknown>, verdicts: readonly Verdict[] = []): Promise<boolean> {
+export async function insertSkip(
+  tx: SqlClient,
+  key: DecisionKey,
+  reason: SkipReason,
+  detail: Record<string, unknown>,
+  verdicts: readonly Verdict[] = [],
+): Promise<boolean> {
   const result = await tx.query(INSERT_SKIP, [...keyParams(key), reason, JSON.stringify(detail), JSON.stringify(verdicts)]);
   return result.rowCount === 1;
 }
@@ -190,7 +202,12 @@ const pageOf = (table: string, filterColumn: string) => `
     AND ($4::uuid IS NULL OR (created_at, id) < (SELECT created_at, id FROM ${table} WHERE id = $4))
   ORDER BY created_at DESC, id DESC LIMIT $2`;
 
-const pageParams = <Filter extends string>(automationId: string, query: ListQuery<Filter>) => [automationId, query.limit ?? DEFAULT_LIST_LIMIT, query.filter ?? null, query.before ?? null];
+const pageParams = <Filter extends string>(automationId: string, query: ListQuery<Filter>) => [
+  automationId,
+  query.limit ?? DEFAULT_LIST_LIMIT,
+  query.filter ?? null,
+  query.before ?? null,
+];
 
 /** Runs of one automation, newest first. */
 export async function listRuns(db: pg.Pool | SqlClient, automationId: string, page: ListQuery<RunStatus> = {}): Promise<RunView[]> {

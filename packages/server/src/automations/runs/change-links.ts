@@ -50,7 +50,13 @@ export async function consequencesOfChanges(db: SqlClient, changeIds: readonly s
     db.query<LinkRow & { status: string }>({ name: "vantage_runs_of_changes", text: RUNS_OF_CHANGES, values: [changeIds] }),
     db.query<LinkRow & { reason: string }>({ name: "vantage_skips_of_changes", text: SKIPS_OF_CHANGES, values: [changeIds] }),
   ]);
-  const base = (row: LinkRow) => ({ id: row.id, automationId: row.automation_id, triggerId: row.trigger_id, event: row.trigger_event, createdAt: row.created_at.toISOString() });
+  const base = (row: LinkRow) => ({
+    id: row.id,
+    automationId: row.automation_id,
+    triggerId: row.trigger_id,
+    event: row.trigger_event,
+    createdAt: row.created_at.toISOString(),
+  });
   for (const row of runs.rows) byChange.get(row.change_id)?.runs.push({ ...base(row), status: row.status });
   for (const row of skips.rows) byChange.get(row.change_id)?.skips.push({ ...base(row), reason: row.reason });
   return byChange;

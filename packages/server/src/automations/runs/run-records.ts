@@ -59,7 +59,16 @@ export async function claimRun(db: pg.Pool, runId: string): Promise<ClaimedRun |
     [runId],
   );
   const row = rows[0];
-  return row ? { id: row.id, automationId: row.automation_id, automationName: row.name, automationVersion: row.version, definition: row.definition, trigger: row.trigger } : null;
+  return row
+    ? {
+        id: row.id,
+        automationId: row.automation_id,
+        automationName: row.name,
+        automationVersion: row.version,
+        definition: row.definition,
+        trigger: row.trigger,
+      }
+    : null;
 }
 
 export async function loadSteps(db: pg.Pool, runId: string): Promise<Map<string, StepRecord>> {
@@ -162,7 +171,11 @@ export async function requeueRun(db: SqlClient, runId: string): Promise<void> {
 }
 
 /** Ends a running run (closing its open steps). False if it was no longer running (cancelled, ended elsewhere). */
-export async function finishRun(db: SqlClient, runId: string, result: { status: "succeeded" | "failed"; error?: string; stopReason?: string | null }): Promise<boolean> {
+export async function finishRun(
+  db: SqlClient,
+  runId: string,
+  result: { status: "succeeded" | "failed"; error?: string; stopReason?: string | null },
+): Promise<boolean> {
   const { rowCount } = await db.query(
     `UPDATE automation_runs SET status = $2, error = $3, stop_reason = $4, finished_at = clock_timestamp()
      WHERE id = $1 AND status = 'running'`,
@@ -195,5 +208,10 @@ export async function listSteps(db: pg.Pool, runId: string): Promise<StepView[]>
      FROM automation_run_steps WHERE run_id = $1 ORDER BY started_at, step_path`,
     [runId],
   );
-  return rows.map((row) => ({ ...row, dueAt: row.dueAt?.toISOString() ?? null, startedAt: row.startedAt.toISOString(), finishedAt: row.finishedAt?.toISOString() ?? null }));
+  return rows.map((row) => ({
+    ...row,
+    dueAt: row.dueAt?.toISOString() ?? null,
+    startedAt: row.startedAt.toISOString(),
+    finishedAt: row.finishedAt?.toISOString() ?? null,
+  }));
 }

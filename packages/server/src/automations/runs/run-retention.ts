@@ -50,7 +50,12 @@ async function pruneAll(db: Queryable, statement: string, olderThanMs: number, b
 }
 
 /** One pass: runs that ended and skips recorded more than olderThanMs ago, at most batchSize rows a statement. */
-export async function pruneRuns(db: Queryable, olderThanMs: number, batchSize = DEFAULT_RETENTION_BATCH_SIZE, goOn: () => boolean = () => true): Promise<PruneResult> {
+export async function pruneRuns(
+  db: Queryable,
+  olderThanMs: number,
+  batchSize = DEFAULT_RETENTION_BATCH_SIZE,
+  goOn: () => boolean = () => true,
+): Promise<PruneResult> {
   return { runs: await pruneAll(db, PRUNE_RUNS, olderThanMs, batchSize, goOn), skips: await pruneAll(db, PRUNE_SKIPS, olderThanMs, batchSize, goOn) };
 }
 

@@ -20,7 +20,9 @@ export function lookupField(schema: JsonSchema | null, key: string | number): Fi
     return { ok: false, reason: `has no field "${key}" (it has: ${Object.keys(properties).sort().join(", ")})` };
   }
   if (schema.type === "array") {
-    return typeof key === "number" || key === "length" ? { ok: true, schema: typeof key === "number" ? ((schema.items as JsonSchema | undefined) ?? null) : { type: "number" } } : { ok: false, reason: `is a list; it has no field "${key}"` };
+    return typeof key === "number" || key === "length"
+      ? { ok: true, schema: typeof key === "number" ? ((schema.items as JsonSchema | undefined) ?? null) : { type: "number" } }
+      : { ok: false, reason: `is a list; it has no field "${key}"` };
   }
   if (typeof schema.type === "string" && schema.type !== "object") return { ok: false, reason: `is a ${schema.type}; it has no field "${key}"` };
   if (schema.additionalProperties && typeof schema.additionalProperties === "object") return { ok: true, schema: schema.additionalProperties as JsonSchema };

@@ -46,7 +46,12 @@ export function createTriggerRegistry(initial: readonly TriggerDefinition[] = []
     payloadJsonSchema: (id) => triggers.get(id)?.payloadSchema,
     list: () =>
       [...triggers.values()]
-        .map(({ definition, payloadSchema }) => ({ id: definition.id, displayName: definition.displayName, description: definition.description, payloadSchema }))
+        .map(({ definition, payloadSchema }) => ({
+          id: definition.id,
+          displayName: definition.displayName,
+          description: definition.description,
+          payloadSchema,
+        }))
         .sort((a, b) => a.id.localeCompare(b.id)),
   };
   for (const definition of initial) registry.register(definition);

@@ -15,7 +15,10 @@ const cursorSchema = z.string().transform((cursor, ctx) => {
   const name = Buffer.from(cursor, "base64url").toString("utf8");
   // Decoding accepts any text; only a cursor this list gave encodes back to itself.
   if (cursor === "" || encodeCursor(name) !== cursor || unsafeTextReason(name) !== undefined) {
-    ctx.addIssue({ code: "custom", message: "is not a cursor this list gave: pass nextCursor of the previous page as it is, or leave it out for the first page" });
+    ctx.addIssue({
+      code: "custom",
+      message: "is not a cursor this list gave: pass nextCursor of the previous page as it is, or leave it out for the first page",
+    });
     return z.NEVER;
   }
   return name;
@@ -45,4 +48,8 @@ export const listQuerySchema = z
       .optional(),
     namePrefix: z.string().min(1).max(200).optional(),
   })
-  .transform(({ cursor, label, ...rest }): CheckListQuery => ({ ...rest, ...(cursor === undefined ? {} : { after: cursor }), ...(label === undefined ? {} : { labels: label }) }));
+  .transform(({ cursor, label, ...rest }): CheckListQuery => ({
+    ...rest,
+    ...(cursor === undefined ? {} : { after: cursor }),
+    ...(label === undefined ? {} : { labels: label }),
+  }));

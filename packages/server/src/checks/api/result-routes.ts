@@ -13,7 +13,6 @@ import { listResults, MAX_RESULT_PAGE } from "../results/reads/list-results.ts";
 export const DEFAULT_RESULT_PAGE = 50;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-
 const resultsQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(MAX_RESULT_PAGE).default(DEFAULT_RESULT_PAGE),
   /** The `next` of the previous page. */

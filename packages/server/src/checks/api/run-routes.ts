@@ -37,7 +37,11 @@ function locationOf(query: Record<string, string>): Location {
   if (location === CORE_LOCATION) return { core: true };
   const satelliteId = canonicalUuid(location);
   if (satelliteId) return { satelliteId };
-  throw new VantageError("not_found", "satellite_not_found", `No location is called ${JSON.stringify(location)}: pass location=${CORE_LOCATION} or a satellite's id (GET /api/v1/satellites lists them).`);
+  throw new VantageError(
+    "not_found",
+    "satellite_not_found",
+    `No location is called ${JSON.stringify(location)}: pass location=${CORE_LOCATION} or a satellite's id (GET /api/v1/satellites lists them).`,
+  );
 }
 
 /** A core run ends with a result unless the core stops under it. */
@@ -51,7 +55,12 @@ async function opened(source: CheckRunRoutesOptions["source"], check: StoredChec
     return await source.open(check);
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
-    throw new VantageError("conflict", "secret_undecryptable", `The stored check cannot be opened to send it to the satellite (${why}); enter its credential headers again.`, { cause: error });
+    throw new VantageError(
+      "conflict",
+      "secret_undecryptable",
+      `The stored check cannot be opened to send it to the satellite (${why}); enter its credential headers again.`,
+      { cause: error },
+    );
   }
 }
 
@@ -62,7 +71,8 @@ export function createCheckRunRoutes(options: CheckRunRoutesOptions): Hono {
   routes.post("/test", async (c) => {
     const location = locationOf(c.req.query());
     const definition = options.validate(await readJsonOrYamlBody(c, z.unknown()), { onCore: "core" in location });
-    if ("satelliteId" in location) return c.json({ result: { location: location.satelliteId, ...(await satellites.runTrial(location.satelliteId, definition)) } });
+    if ("satelliteId" in location)
+      return c.json({ result: { location: location.satelliteId, ...(await satellites.runTrial(location.satelliteId, definition)) } });
     const result = await runs.runTrial(definition);
     if (!result) throw stopping();
     return c.json({ result: { location: CORE_LOCATION, ...result } });

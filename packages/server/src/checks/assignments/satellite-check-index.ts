@@ -76,7 +76,10 @@ export function createSatelliteCheckIndex(options: SatelliteCheckIndexOptions): 
     try {
       definition = options.openDefinition(row);
     } catch (error) {
-      log.error({ err: error, checkId: row.id }, "cannot open a check's definition; no satellite runs it until it can be opened (is every core started with the same secret key?)");
+      log.error(
+        { err: error, checkId: row.id },
+        "cannot open a check's definition; no satellite runs it until it can be opened (is every core started with the same secret key?)",
+      );
       return undefined;
     }
     const selector = definition.runOn.satellites;

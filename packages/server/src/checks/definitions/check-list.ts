@@ -22,7 +22,9 @@ export interface CheckListQuery {
 const likePrefix = (prefix: string) => `${prefix.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
 
 /** Dispatch table: each filter's condition on its parameter `$n`, and the parameter's value. */
-const FILTERS: { [Key in Exclude<keyof CheckListQuery, "limit">]-?: (n: number, value: NonNullable<CheckListQuery[Key]>) => [condition: string, param: unknown] } = {
+const FILTERS: {
+  [Key in Exclude<keyof CheckListQuery, "limit">]-?: (n: number, value: NonNullable<CheckListQuery[Key]>) => [condition: string, param: unknown];
+} = {
   after: (n, name) => [`name > $${n}`, name],
   type: (n, type) => [`type = $${n}`, type],
   labels: (n, labels) => [`labels @> $${n}::jsonb`, JSON.stringify(labels)],

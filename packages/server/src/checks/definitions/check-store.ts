@@ -14,7 +14,6 @@ import { checkPageQuery, type CheckListQuery } from "./check-list.ts";
 import { type CheckRow, type CheckView, checkView } from "./check-view.ts";
 import { checkSecrets } from "./header-secrets.ts";
 
-
 const COLUMNS = "id, definition, revision, created_at, updated_at";
 // The copies of definition fields beside it ($2…$9; $10 is the stored definition), in the order columnValues gives them.
 const COPIED = "name, type, enabled, interval_seconds, timeout_ms, labels, run_on_core, run_on_satellites";
@@ -36,7 +35,10 @@ const SET_ENABLED = announced(
   `UPDATE checks SET enabled = $2, definition = jsonb_set(definition, '{enabled}', to_jsonb($2::boolean)), revision = revision + 1, updated_at = now()
    WHERE id = $1 RETURNING ${COLUMNS}`,
 );
-const DELETE_CHECK = announced(`DELETE FROM checks WHERE id = $1 RETURNING ${COLUMNS}`, "json_build_object('id', id, 'revision', revision + 1, 'deleted', true)");
+const DELETE_CHECK = announced(
+  `DELETE FROM checks WHERE id = $1 RETURNING ${COLUMNS}`,
+  "json_build_object('id', id, 'revision', revision + 1, 'deleted', true)",
+);
 
 /** The row's columns after `id`, in the order of COPIED, then the stored definition. */
 function columnValues(definition: CheckDefinition): unknown[] {

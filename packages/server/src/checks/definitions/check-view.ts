@@ -43,5 +43,11 @@ function ordered(definition: CheckDefinition): CheckDefinition {
 }
 
 export function checkView(row: CheckRow): CheckView {
-  return { id: row.id, ...ordered(checkSecrets.redact(row.definition)), revision: row.revision, createdAt: row.created_at.toISOString(), updatedAt: row.updated_at.toISOString() };
+  return {
+    id: row.id,
+    ...ordered(checkSecrets.redact(row.definition)),
+    revision: row.revision,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
 }

@@ -10,7 +10,9 @@ const mapHeaderSecrets: SecretFieldMap = (definition, visit) => {
   // Typed as strings; in stored JSON they are SealedSecrets (hence the casts).
   const check = definition as { type?: unknown; headers?: Record<string, SecretValue> };
   if (check.type !== "http" || check.headers === undefined) return definition;
-  const headers = Object.fromEntries(Object.entries(check.headers).map(([name, value]) => [name, isCredentialHeader(name) ? visit(value, `headers.${name}`) : value]));
+  const headers = Object.fromEntries(
+    Object.entries(check.headers).map(([name, value]) => [name, isCredentialHeader(name) ? visit(value, `headers.${name}`) : value]),
+  );
   return { ...check, headers } as typeof definition;
 };
 

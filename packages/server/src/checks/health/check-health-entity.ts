@@ -62,7 +62,10 @@ export function targetOf(fields: { url?: string | null; host?: string | null; po
 
 export function toCheckHealthState(record: CheckHealthRecord, check: CheckFacts): CheckHealthState {
   const locations = Object.fromEntries(
-    Object.entries(record.locations).map(([location, entry]) => [location, { status: shownStatus(entry), since: entry.since, lastResultAt: entry.lastResultAt }]),
+    Object.entries(record.locations).map(([location, entry]) => [
+      location,
+      { status: shownStatus(entry), since: entry.since, lastResultAt: entry.lastResultAt },
+    ]),
   );
   return { status: record.status, since: record.since, reason: record.reason, locations, flapping: record.flapping, maintenance: record.maintenance, ...check };
 }
@@ -73,7 +76,10 @@ export function toCheckHealthState(record: CheckHealthRecord, check: CheckFacts)
  * heartbeat is, but the outbox does not grow by a row per result.
  */
 export function materialState(state: CheckHealthState): unknown {
-  return { ...state, locations: Object.fromEntries(Object.entries(state.locations).map(([location, entry]) => [location, { status: entry.status, since: entry.since }])) };
+  return {
+    ...state,
+    locations: Object.fromEntries(Object.entries(state.locations).map(([location, entry]) => [location, { status: entry.status, since: entry.since }])),
+  };
 }
 
 type Status = z.infer<typeof checkHealthStatusSchema>;
@@ -129,5 +135,18 @@ export function checkHealthChangeToPayload(change: EntityChanged): CheckHealthPa
   if (!next.success) return null;
   const previous = checkHealthStatusSchema.safeParse(change.prev?.status);
   const { name, type, target, labels, status, reason, locations, since, flapping, maintenance } = next.data;
-  return { checkId: change.id, name, type, target, labels, status, previousStatus: previous.success ? previous.data : "unknown", reason, locations, since, flapping, maintenance };
+  return {
+    checkId: change.id,
+    name,
+    type,
+    target,
+    labels,
+    status,
+    previousStatus: previous.success ? previous.data : "unknown",
+    reason,
+    locations,
+    since,
+    flapping,
+    maintenance,
+  };
 }

@@ -76,14 +76,29 @@ function recordOf(row: RecordRow): CheckHealthRecord {
 
 /** The entity's read: the state of each evaluated check (a check never evaluated has none). */
 export async function readCheckHealthStates(db: SqlClient, ids: readonly string[]): Promise<Map<string, CheckHealthState>> {
-  const { rows } = await db.query<RecordRow & { name: string; type: string; labels: Record<string, string>; url: string | null; host: string | null; port: string | null; query_name: string | null }>({
+  const { rows } = await db.query<
+    RecordRow & {
+      name: string;
+      type: string;
+      labels: Record<string, string>;
+      url: string | null;
+      host: string | null;
+      port: string | null;
+      query_name: string | null;
+    }
+  >({
     name: "vantage_read_check_health",
     text: READ_STATES,
     values: [ids.filter(isUuid)],
   });
   return new Map(
     rows.map((row) => {
-      const check: CheckFacts = { name: row.name, type: row.type, labels: row.labels, target: targetOf({ url: row.url, host: row.host, port: row.port, queryName: row.query_name }) };
+      const check: CheckFacts = {
+        name: row.name,
+        type: row.type,
+        labels: row.labels,
+        target: targetOf({ url: row.url, host: row.host, port: row.port, queryName: row.query_name }),
+      };
       return [row.check_id, toCheckHealthState(recordOf(row), check)];
     }),
   );
@@ -97,8 +112,13 @@ export interface CheckSchedule {
 }
 
 /** Each check's schedule and health options, and its stored record (null before its first evaluation). */
-export async function loadEvaluation(db: SqlClient, ids: readonly string[]): Promise<Map<string, { schedule: CheckSchedule; record: CheckHealthRecord | null }>> {
-  const { rows } = await db.query<{ id: string; interval_seconds: number; timeout_ms: number; health: unknown } & (RecordRow | { [K in keyof RecordRow]: null })>({
+export async function loadEvaluation(
+  db: SqlClient,
+  ids: readonly string[],
+): Promise<Map<string, { schedule: CheckSchedule; record: CheckHealthRecord | null }>> {
+  const { rows } = await db.query<
+    { id: string; interval_seconds: number; timeout_ms: number; health: unknown } & (RecordRow | { [K in keyof RecordRow]: null })
+  >({
     name: "vantage_check_health_load",
     text: LOAD_EVALUATION,
     values: [ids],
@@ -128,7 +148,11 @@ export async function loadLocationFacts(db: SqlClient, locations: Iterable<strin
       text: SATELLITE_PRESENCE,
       values: [satelliteIds],
     });
-    for (const row of rows) satellites.set(row.id, { name: row.name, online: computeStatus({ lastHeartbeatAt: row.last_heartbeat_at, offlineThresholdMs: row.offline_threshold_ms }, now) === "online" });
+    for (const row of rows)
+      satellites.set(row.id, {
+        name: row.name,
+        online: computeStatus({ lastHeartbeatAt: row.last_heartbeat_at, offlineThresholdMs: row.offline_threshold_ms }, now) === "online",
+      });
   }
   return {
     presence: (location) => (location === CORE_LOCATION || satellites.get(location)?.online ? "online" : "offline"),

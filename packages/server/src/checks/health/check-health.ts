@@ -70,7 +70,10 @@ export function createCheckHealth(options: CheckHealthModuleOptions): CheckHealt
     // here, so the second applies its results to what the first wrote.
     await tx.query({ name: "vantage_lock_check_health", text: LOCK_CHECKS, values: [ids.map((id) => LockKey.entity(CHECK_HEALTH_ENTITY_KIND, id))] });
     const loaded = await loadEvaluation(tx, ids);
-    const locations = [...loaded].flatMap(([id, { record }]) => [...Object.keys(record?.locations ?? {}), ...byCheck.get(id)!.map((result) => result.location)]);
+    const locations = [...loaded].flatMap(([id, { record }]) => [
+      ...Object.keys(record?.locations ?? {}),
+      ...byCheck.get(id)!.map((result) => result.location),
+    ]);
     const facts = await loadLocationFacts(tx, locations, at);
     const next = new Map<string, CheckHealthRecord>();
     const previous = (id: string) => loaded.get(id)?.record ?? null;
@@ -83,7 +86,17 @@ export function createCheckHealth(options: CheckHealthModuleOptions): CheckHealt
         startedAt: Date.parse(result.startedAt),
         problem: describeResult(result.status, result.detail, schedule.timeoutMs),
       }));
-      next.set(id, evaluateCheckHealth({ previous: previous(id), results: checkResults, options: schedule.options, stalenessMs: stalenessMsOf(schedule, schedule.options), ...facts, now: at }));
+      next.set(
+        id,
+        evaluateCheckHealth({
+          previous: previous(id),
+          results: checkResults,
+          options: schedule.options,
+          stalenessMs: stalenessMsOf(schedule, schedule.options),
+          ...facts,
+          now: at,
+        }),
+      );
     }
     // A record whose state moved only by its results' times is written without a change (as a
     // satellite's heartbeat is); the others go through the entity, recorded with their history.
@@ -93,7 +106,13 @@ export function createCheckHealth(options: CheckHealthModuleOptions): CheckHealt
     // A quiet record always had one before (a first state is a change).
     await writeHealthRecords(tx, quiet, at, true);
     if (changed.size === 0) return () => {};
-    const recorded = await handle.mutateMany({ ids: [...changed.keys()], actor: SYSTEM_ACTOR, cause: (id) => ({ type: CHECK_RESULT_CAUSE, id: newestResultId(byCheck.get(id)!) }), tx, apply: (client) => writeHealthRecords(client, changed, at) });
+    const recorded = await handle.mutateMany({
+      ids: [...changed.keys()],
+      actor: SYSTEM_ACTOR,
+      cause: (id) => ({ type: CHECK_RESULT_CAUSE, id: newestResultId(byCheck.get(id)!) }),
+      tx,
+      apply: (client) => writeHealthRecords(client, changed, at),
+    });
     const changes = recorded.flatMap((result): EntityChanged[] => (result.change ? [result.change] : []));
     return () => handle.announce(changes);
   };
@@ -110,7 +129,10 @@ type InTransaction = (tx: pg.PoolClient, outcome: IngestOutcome, results: readon
 export function evaluateHealthOnIngest(health: Pick<CheckHealth, "evaluateHealth">, also?: InTransaction): InTransaction {
   return async (tx, outcome, results) => {
     const stored = new Set(outcome.stored);
-    const announce = await health.evaluateHealth(tx, results.filter((result) => stored.has(result.resultId)));
+    const announce = await health.evaluateHealth(
+      tx,
+      results.filter((result) => stored.has(result.resultId)),
+    );
     const more = also ? await also(tx, outcome, results) : undefined;
     return () => {
       announce();

@@ -30,7 +30,11 @@ function verdictProblem(verdict: AssertionVerdict): string {
  * check's timeout), an unexpected HTTP status, the first failed assertion of the result's own
  * severity, an exchange error by its code, the probe's reason; else the bare status.
  */
-export function describeResult(status: "up" | "degraded" | "down" | "error", detail: CheckResultDetail | Record<string, unknown>, timeoutMs: number): string | null {
+export function describeResult(
+  status: "up" | "degraded" | "down" | "error",
+  detail: CheckResultDetail | Record<string, unknown>,
+  timeoutMs: number,
+): string | null {
   if (status === "up") return null;
   const { error, reason, assertions } = detail as CheckResultDetail;
   const problem = (() => {

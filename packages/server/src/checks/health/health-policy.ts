@@ -7,13 +7,7 @@ import type { LocationStatus } from "./location-health.ts";
 export type CheckHealthStatus = "healthy" | "degraded" | "unhealthy" | "unknown";
 
 /** Why the policy decided what it did; the reason text is written from it. */
-export type PolicyOutcome =
-  | "no_observers"
-  | "quorum_unavailable"
-  | "failing"
-  | "partial_outage"
-  | "degraded_locations"
-  | "healthy";
+export type PolicyOutcome = "no_observers" | "quorum_unavailable" | "failing" | "partial_outage" | "degraded_locations" | "healthy";
 
 export interface PolicyVerdict {
   status: CheckHealthStatus;

@@ -43,7 +43,8 @@ const whileStatus = (status: string) => (state: Readonly<Record<string, unknown>
 export const checkUnhealthyTrigger = defineTrigger({
   id: CHECK_UNHEALTHY_EVENT,
   displayName: "Check unhealthy",
-  description: "Enough observable locations see the check failing for its policy (any, all, a quorum or a percentage). Locations that cannot observe never count.",
+  description:
+    "Enough observable locations see the check failing for its policy (any, all, a quorum or a percentage). Locations that cannot observe never count.",
   payloadSchema: checkHealthPayloadSchema,
   contextKey: byCheck,
   stillMatches: whileStatus("unhealthy"),

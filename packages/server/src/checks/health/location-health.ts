@@ -108,13 +108,7 @@ export interface ObservabilityFacts {
  */
 export function observe(record: LocationRecord, facts: ObservabilityFacts, nowIso: string): LocationRecord {
   const unobservable: UnobservableReason | null =
-    facts.presence === "offline"
-      ? "satellite_offline"
-      : isStale(record, facts)
-        ? "stale"
-        : record.unobservable === "probe_error"
-          ? "probe_error"
-          : null;
+    facts.presence === "offline" ? "satellite_offline" : isStale(record, facts) ? "stale" : record.unobservable === "probe_error" ? "probe_error" : null;
   if (unobservable === record.unobservable) return record;
   return withSince(record, { ...record, unobservable }, nowIso);
 }

@@ -47,12 +47,21 @@ export function createResultMetrics(registry?: Registry): ResultMetrics {
     CHECK_TYPES.flatMap((type) => CHECK_RESULT_STATUSES.map((status) => ({ type, status }))),
   );
   return {
-    batchSize: histogram("vantage_check_result_ingest_batch_size", "Results in one ingest batch (one INSERT statement)", [1, 5, 10, 50, 100, 250, 500, 1000, 2500, 5000]),
+    batchSize: histogram(
+      "vantage_check_result_ingest_batch_size",
+      "Results in one ingest batch (one INSERT statement)",
+      [1, 5, 10, 50, 100, 250, 500, 1000, 2500, 5000],
+    ),
     batchDuration: histogram("vantage_check_result_ingest_batch_duration_seconds", "Duration of one ingest batch, to its commit", BATCH_SECONDS),
     batchFailures: counter("vantage_check_result_ingest_failures_total", "Ingest batches that failed (their results were not acknowledged)"),
     stored,
     duplicates: counter("vantage_check_results_duplicate_total", "Check results already stored (a satellite's resend)"),
-    dropped: counterBy("vantage_check_results_dropped_total", "Check results not stored: expired (older than the raw retention) or future (clock skew)", "reason", DROP_REASONS),
+    dropped: counterBy(
+      "vantage_check_results_dropped_total",
+      "Check results not stored: expired (older than the raw retention) or future (clock skew)",
+      "reason",
+      DROP_REASONS,
+    ),
     rollupPassDuration: histogram("vantage_check_rollup_pass_duration_seconds", "Duration of one rollup worker pass", ROLLUP_PASS_SECONDS),
     rollupMinutes: counter("vantage_check_rollup_minutes_total", "Check/location minutes recomputed from raw results by the rollup worker"),
   };

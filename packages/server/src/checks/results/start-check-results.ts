@@ -48,7 +48,14 @@ export function startCheckResults(options: CheckResultsOptions): CheckResults {
   const partitions = createPartitionCatalog({ pool, logger });
   const context: IngestContext = { partitions, retention, now };
   const ingest = createResultIngest({ pool, logger, context, metrics, ...options.ingest });
-  const rollups = createRollupWorker({ pool, logger, partitions, metrics, intervalMs: options.rollupIntervalMs, takeoverIntervalMs: options.takeoverIntervalMs });
+  const rollups = createRollupWorker({
+    pool,
+    logger,
+    partitions,
+    metrics,
+    intervalMs: options.rollupIntervalMs,
+    takeoverIntervalMs: options.takeoverIntervalMs,
+  });
   const maintainer = createPartitionMaintainer({
     pool,
     logger,

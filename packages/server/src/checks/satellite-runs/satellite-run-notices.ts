@@ -93,7 +93,11 @@ export function parseAnswerNotice(text: string): z.infer<typeof answerNoticeSche
 /** What the holder answers for an error of its run (a VantageError of ours keeps its code). */
 export function failureAnswer(error: unknown): SatelliteRunAnswer {
   if (error instanceof VantageError && error.code in FAILURE_KINDS) return { ok: false, code: error.code as SatelliteRunFailure, message: error.message };
-  return { ok: false, code: "satellite_run_failed", message: `The core holding the satellite could not carry out the run: ${error instanceof Error ? error.message : String(error)}` };
+  return {
+    ok: false,
+    code: "satellite_run_failed",
+    message: `The core holding the satellite could not carry out the run: ${error instanceof Error ? error.message : String(error)}`,
+  };
 }
 
 export function answerOutcome(answer: SatelliteRunAnswer): RunOutcome {

@@ -79,7 +79,11 @@ export function createSatelliteRuns(options: SatelliteRunsOptions): SatelliteRun
   /** Carries a run out on the satellite's socket here; stores a stored check's result. */
   const carryOut = async (request: SatelliteRunRequest): Promise<RunOutcome> => {
     const session = options.session(request.satelliteId);
-    if (!session) throw satelliteRunError("satellite_offline", `Satellite ${request.satelliteId} disconnected before the run could be sent; run it again once it is back, or from another location.`);
+    if (!session)
+      throw satelliteRunError(
+        "satellite_offline",
+        `Satellite ${request.satelliteId} disconnected before the run could be sent; run it again once it is back, or from another location.`,
+      );
     if (!session.capabilities.includes(RUN_ON_DEMAND_CAPABILITY)) throw upgradeRequired(request.satelliteId, session.version);
     // Not AbortSignal.timeout inside any(): Node can collect it before it fires (see withTimeout).
     const deadline = withTimeout(stopping.signal, request.deadlineMs);
@@ -108,7 +112,10 @@ export function createSatelliteRuns(options: SatelliteRunsOptions): SatelliteRun
   const relay = async (request: SatelliteRunRequest): Promise<RunOutcome> => {
     const waitMs = request.deadlineMs + marginMs;
     const answered = new Promise<SatelliteRunAnswer>((resolve) => {
-      const timer = setTimeout(() => finish(failureAnswer(timedOut(request.satelliteId, waitMs, "neither the satellite nor the core holding it answered"))), waitMs);
+      const timer = setTimeout(
+        () => finish(failureAnswer(timedOut(request.satelliteId, waitMs, "neither the satellite nor the core holding it answered"))),
+        waitMs,
+      );
       const onStop = () => finish(failureAnswer(satelliteRunError("core_stopping", "This core stopped during the run; run it again.")));
       const finish = (answer: SatelliteRunAnswer) => {
         clearTimeout(timer);
@@ -132,7 +139,10 @@ export function createSatelliteRuns(options: SatelliteRunsOptions): SatelliteRun
     const satellite = await options.satellites.get(satelliteId);
     if (satellite.status !== "online") {
       const seen = satellite.lastSeenAt ? `last seen ${satellite.lastSeenAt}` : "not connected";
-      throw satelliteRunError("satellite_offline", `Satellite ${satellite.name} is offline (${seen}): start its agent, or run the check from another location.`);
+      throw satelliteRunError(
+        "satellite_offline",
+        `Satellite ${satellite.name} is offline (${seen}): start its agent, or run the check from another location.`,
+      );
     }
     if (!satellite.capabilities.includes(RUN_ON_DEMAND_CAPABILITY)) throw upgradeRequired(satellite.name, satellite.version);
     if (stopping.signal.aborted) throw satelliteRunError("core_stopping", "This core is stopping; run it again.");
@@ -149,7 +159,9 @@ export function createSatelliteRuns(options: SatelliteRunsOptions): SatelliteRun
     void carryOut(request)
       .then((result): SatelliteRunAnswer => ({ ok: true, result }), failureAnswer)
       .then((answer) => publishLargeNotice(pool, SATELLITE_RUN_ANSWERS_CHANNEL, answerNotice(request.requestId, from, answer)))
-      .catch((error: unknown) => log.warn({ err: error, requestId: request.requestId }, "could not answer a run on demand relayed from another core; it times out there"));
+      .catch((error: unknown) =>
+        log.warn({ err: error, requestId: request.requestId }, "could not answer a run on demand relayed from another core; it times out there"),
+      );
   });
 
   const onAnswer = createHandler(SATELLITE_RUN_ANSWERS_CHANNEL, (text) => {
@@ -202,5 +214,8 @@ function upgradeRequired(satellite: string, version: string | null): Error {
 }
 
 function timedOut(satelliteId: string, afterMs: number, who = "the satellite did not answer"): Error {
-  return satelliteRunError("satellite_run_timeout", `No result from satellite ${satelliteId} within ${afterMs} ms (${who}); nothing was stored. Run it again, or check the satellite's log.`);
+  return satelliteRunError(
+    "satellite_run_timeout",
+    `No result from satellite ${satelliteId} within ${afterMs} ms (${who}); nothing was stored. Run it again, or check the satellite's log.`,
+  );
 }

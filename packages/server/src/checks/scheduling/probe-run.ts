@@ -24,9 +24,7 @@ export interface BoundedRunOptions {
   now: () => number;
 }
 
-export type BoundedRun =
-  | { aborted: false; startedAt: number; durationMs: number; outcome: ProbeOutcome }
-  | { aborted: true };
+export type BoundedRun = { aborted: false; startedAt: number; durationMs: number; outcome: ProbeOutcome } | { aborted: true };
 
 /** A run that failed before or instead of the probe's own report; the message is cut to what a detail holds. */
 export function failedOutcome(status: CheckRunStatus, code: string, message: string): ProbeOutcome {
@@ -65,10 +63,7 @@ export async function runProbeBounded(runProbe: RunProbe, spec: ProbeSpec, optio
   const startedAt = now();
   let outcome: ProbeOutcome | undefined;
   try {
-    outcome = await Promise.race([
-      Promise.resolve().then(() => runProbe(spec, { signal: controller.signal })),
-      stopped.then(() => undefined),
-    ]);
+    outcome = await Promise.race([Promise.resolve().then(() => runProbe(spec, { signal: controller.signal })), stopped.then(() => undefined)]);
   } catch (error) {
     outcome = controller.signal.aborted ? undefined : failedOutcome("error", "probe_error", error instanceof Error ? error.message : String(error));
   } finally {

@@ -38,7 +38,10 @@ export function seqPayloads(seqs: readonly number[]): string[] {
 }
 
 export function parseSeqPayload(payload: string): number[] {
-  return payload.split(",").map(Number).filter((seq) => Number.isSafeInteger(seq) && seq > 0);
+  return payload
+    .split(",")
+    .map(Number)
+    .filter((seq) => Number.isSafeInteger(seq) && seq > 0);
 }
 
 export function createChangeNotifier(pool: pg.Pool, logger: Logger): ChangeNotifier {
@@ -61,11 +64,9 @@ export function createChangeNotifier(pool: pg.Pool, logger: Logger): ChangeNotif
   return {
     committed(seq) {
       pending.push(seq);
-      sending ??= new Promise<void>((resolve) => setImmediate(resolve))
-        .then(send)
-        .finally(() => {
-          sending = undefined;
-        });
+      sending ??= new Promise<void>((resolve) => setImmediate(resolve)).then(send).finally(() => {
+        sending = undefined;
+      });
     },
     flush: async () => {
       while (sending) await sending;

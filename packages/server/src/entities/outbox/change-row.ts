@@ -2,8 +2,7 @@
 // shared by history, the router and the live feed.
 import type { Actor, Cause, EntityChanged, EntityState } from "@vantage/protocol";
 
-export const CHANGE_COLUMNS =
-  "seq, change_id, kind, entity_id, prev, next, delta, changed_fields, actor, cause, occurred_at";
+export const CHANGE_COLUMNS = "seq, change_id, kind, entity_id, prev, next, delta, changed_fields, actor, cause, occurred_at";
 
 export interface ChangeRow {
   seq: string;

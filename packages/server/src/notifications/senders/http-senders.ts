@@ -17,10 +17,26 @@ export interface HttpSenderOptions {
 // How much of a refusal's body goes into the error: it often says why.
 const ERROR_BODY_CHARS = 200;
 
-async function postJson(url: string, body: string, headers: Record<string, string>, signal: AbortSignal | undefined, timeoutMs: number): Promise<DeliveryReceipt> {
-  const result = await outbound.request({ url, method: "POST", headers: { ...headers, "content-type": "application/json" }, body, signal, timeoutMs, secretUrl: true, maxBodyBytes: ERROR_BODY_CHARS * 4 });
+async function postJson(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  signal: AbortSignal | undefined,
+  timeoutMs: number,
+): Promise<DeliveryReceipt> {
+  const result = await outbound.request({
+    url,
+    method: "POST",
+    headers: { ...headers, "content-type": "application/json" },
+    body,
+    signal,
+    timeoutMs,
+    secretUrl: true,
+    maxBodyBytes: ERROR_BODY_CHARS * 4,
+  });
   if (result.ok) return { status: result.status };
-  const answer = result.kind === "status" ? `${result.statusText ? ` ${result.statusText}` : ""}${result.body ? `: ${result.body.slice(0, ERROR_BODY_CHARS)}` : ""}` : "";
+  const answer =
+    result.kind === "status" ? `${result.statusText ? ` ${result.statusText}` : ""}${result.body ? `: ${result.body.slice(0, ERROR_BODY_CHARS)}` : ""}` : "";
   throw (result.retryable ? undeliverable : rejected)(`${result.message}${answer}.`, { status: result.status, cause: result.cause });
 }
 

@@ -27,7 +27,12 @@ export function createNotificationSenders(options: NotificationSendersOptions = 
 }
 
 /** Delivers through the sender of the channel's type. */
-export function deliver(senders: NotificationSenders, channel: ResolvedChannel, notification: Notification, options: SendOptions = {}): Promise<DeliveryReceipt> {
+export function deliver(
+  senders: NotificationSenders,
+  channel: ResolvedChannel,
+  notification: Notification,
+  options: SendOptions = {},
+): Promise<DeliveryReceipt> {
   // TypeScript cannot correlate senders[type] with settings of the same type; the union guarantees it.
   const send = senders[channel.type] as ChannelSender<ResolvedChannel["settings"]>;
   return send(channel.settings, notification, options);

@@ -13,7 +13,6 @@ export const HEARTBEAT_MONITOR_INTERVAL_MS = 1000;
 /** The design's bound on the sweep interval. */
 const MAX_MONITOR_INTERVAL_MS = 2000;
 
-
 export interface HeartbeatMonitorOptions {
   pool: pg.Pool;
   satellites: Pick<SatelliteService, "findExpired" | "markHeartbeatLostMany">;

@@ -170,7 +170,10 @@ export type ConnectionOutcome = ConnectionMutation | VantageError;
 type InputError = (input: CreateSatelliteInput, cause?: unknown) => VantageError;
 
 const invalidThreshold: InputError = (input, cause) =>
-  invalidInput([issueAt(["offlineThresholdMs"], `must be a positive whole number of milliseconds; got ${input.offlineThresholdMs}`)], { code: "invalid_offline_threshold", cause });
+  invalidInput([issueAt(["offlineThresholdMs"], `must be a positive whole number of milliseconds; got ${input.offlineThresholdMs}`)], {
+    code: "invalid_offline_threshold",
+    cause,
+  });
 
 /** A satellite name is unique; the one message for both create and rename. */
 export function satelliteNameTaken(name: string | undefined, cause: unknown): VantageError {
@@ -275,7 +278,9 @@ export class SatelliteService {
       assertUuid("sessionId", input.sessionId);
     }
     if (new Set(inputs.map((input) => input.satelliteId)).size !== inputs.length) {
-      throw invalidInput([{ path: "", message: "a batch of connects names a satellite twice; connect each satellite once at a time" }], { code: "duplicate_satellite_connect" });
+      throw invalidInput([{ path: "", message: "a batch of connects names a satellite twice; connect each satellite once at a time" }], {
+        code: "duplicate_satellite_connect",
+      });
     }
     let updated = new Set<string>();
     const results = await this.connection.mutateMany({
@@ -350,9 +355,7 @@ export class SatelliteService {
    * kept. Conditional, so running it again or from another process records nothing.
    */
   async markHeartbeatLost(input: MarkHeartbeatLostInput): Promise<ConnectionMutation> {
-    return this.lifecycle(input, input.actor ?? SYSTEM_ACTOR, (tx, now) =>
-      tx.query(MARK_HEARTBEAT_LOST, [input.satelliteId, now, OFFLINE_THRESHOLD_MS]),
-    );
+    return this.lifecycle(input, input.actor ?? SYSTEM_ACTOR, (tx, now) => tx.query(MARK_HEARTBEAT_LOST, [input.satelliteId, now, OFFLINE_THRESHOLD_MS]));
   }
 
   /**

@@ -2,12 +2,7 @@
 // satellite-connection change deriver emits; all three carry the same payload.
 import { z } from "zod";
 import { defineTrigger } from "../../automations/index.ts";
-import {
-  SATELLITE_CONNECTED_EVENT,
-  SATELLITE_DISCONNECTED_EVENT,
-  SATELLITE_HEARTBEAT_LOST_EVENT,
-  satelliteStatusSchema,
-} from "./entity.ts";
+import { SATELLITE_CONNECTED_EVENT, SATELLITE_DISCONNECTED_EVENT, SATELLITE_HEARTBEAT_LOST_EVENT, satelliteStatusSchema } from "./entity.ts";
 
 export const satelliteTriggerPayloadSchema = z.object({
   satelliteId: z.string(),

@@ -29,7 +29,11 @@ export interface ConnectionEdges {
 export type EdgeRecorder = Pick<SatelliteService, "markConnectedMany" | "markDisconnectedMany">;
 
 export function createConnectionEdges(satellites: EdgeRecorder, options: ConnectionEdgesOptions = {}): ConnectionEdges {
-  const batching = { windowMs: options.windowMs ?? EDGE_BATCH_WINDOW_MS, maxBatch: options.maxBatch ?? MAX_EDGE_BATCH, lanes: options.lanes ?? EDGE_BATCH_LANES };
+  const batching = {
+    windowMs: options.windowMs ?? EDGE_BATCH_WINDOW_MS,
+    maxBatch: options.maxBatch ?? MAX_EDGE_BATCH,
+    lanes: options.lanes ?? EDGE_BATCH_LANES,
+  };
   return {
     connected: coalesce((inputs: readonly MarkConnectedInput[]) => satellites.markConnectedMany(inputs), batching),
     disconnected: coalesce((inputs: readonly MarkDisconnectedInput[]) => satellites.markDisconnectedMany(inputs), batching),
@@ -52,10 +56,12 @@ function coalesce<Input>(record: (inputs: readonly Input[]) => Promise<Connectio
     (inputs) => {
       // DataLoader calls this synchronously from dispatch: the lane taken below is this batch's.
       const batch = record(inputs);
-      void batch.catch(() => undefined).finally(() => {
-        inFlight -= 1;
-        pump();
-      });
+      void batch
+        .catch(() => undefined)
+        .finally(() => {
+          inFlight -= 1;
+          pump();
+        });
       return batch;
     },
     {

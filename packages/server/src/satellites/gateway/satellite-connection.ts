@@ -128,7 +128,10 @@ export class SatelliteConnection {
   private cutOff(): void {
     this.overflowed = true;
     this.context.metrics.slowConsumers.inc();
-    this.context.logger.warn({ satelliteId: this.satelliteId, address: this.address, bufferedBytes: this.ws.bufferedAmount }, "cut off a satellite socket that does not read what the core sends");
+    this.context.logger.warn(
+      { satelliteId: this.satelliteId, address: this.address, bufferedBytes: this.ws.bufferedAmount },
+      "cut off a satellite socket that does not read what the core sends",
+    );
     this.close(CLOSE_CODES.policyViolation, "not reading: send buffer full", { read: false });
   }
 
@@ -193,7 +196,11 @@ export class SatelliteConnection {
   /** The answer to a run on demand; one nobody waits for any more (past its deadline) is ignored. */
   runResult(frame: RunResultFrame): void {
     const pending = this.pendingRuns.get(frame.requestId);
-    if (!pending) return this.context.logger.info({ satelliteId: this.satelliteId, requestId: frame.requestId }, "ignored the answer to a run on demand nobody waits for (past its deadline)");
+    if (!pending)
+      return this.context.logger.info(
+        { satelliteId: this.satelliteId, requestId: frame.requestId },
+        "ignored the answer to a run on demand nobody waits for (past its deadline)",
+      );
     pending.resolve(frame.result);
   }
 
@@ -414,7 +421,8 @@ export class SatelliteConnection {
     clearTimeout(this.terminateTimer);
     clearTimeout(this.ackTimer);
     const { satelliteId, sessionId } = this;
-    if (wasOpen) this.context.logger.info({ satelliteId, sessionId }, this.handedOver ? "satellite handed over: this core is shutting down" : "satellite disconnected");
+    if (wasOpen)
+      this.context.logger.info({ satelliteId, sessionId }, this.handedOver ? "satellite handed over: this core is shutting down" : "satellite disconnected");
     this.lifecycle = this.lifecycle.then(async () => {
       if (!this.connectedEdge || this.handedOver) return;
       try {
@@ -430,7 +438,11 @@ export class SatelliteConnection {
 }
 
 function leftDuringRun(satelliteId: string): VantageError {
-  return new VantageError("conflict", "satellite_offline", `Satellite ${satelliteId} disconnected before it answered the run; run it again once it is back, or from another location.`);
+  return new VantageError(
+    "conflict",
+    "satellite_offline",
+    `Satellite ${satelliteId} disconnected before it answered the run; run it again once it is back, or from another location.`,
+  );
 }
 
 function byteLength(data: WebSocket.RawData): number {

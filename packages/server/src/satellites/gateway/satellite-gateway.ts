@@ -263,7 +263,9 @@ export function createSatelliteGateway(options: SatelliteGatewayOptions): Satell
         // written here after they may have reconnected to another core: such a late write
         // could land in the middle of that connect and make it a recorded change.
         for (const connection of sockets) connection.beginHandover();
-        await options.heartbeats.flush().catch((error: unknown) => log.warn({ err: error }, "could not write the buffered heartbeats before handing the satellites over"));
+        await options.heartbeats
+          .flush()
+          .catch((error: unknown) => log.warn({ err: error }, "could not write the buffered heartbeats before handing the satellites over"));
         for (const connection of sockets) connection.shutdown("server_shutdown");
         await closedAll;
       }

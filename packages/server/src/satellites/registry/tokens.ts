@@ -11,4 +11,3 @@ export const SATELLITE_TOKEN_PREFIX = "vsat";
 export function generateSatelliteToken(): string {
   return generateSecret(SATELLITE_TOKEN_PREFIX);
 }
-

@@ -94,10 +94,13 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     }
   };
   const postgresFlags = [
-    "-c", "listen_addresses=127.0.0.1",
+    "-c",
+    "listen_addresses=127.0.0.1",
     // TCP only: a socket file per data dir would collide in /tmp and can exceed path limits.
-    "-c", "unix_socket_directories=",
-    "-c", `max_connections=${options.maxConnections ?? 100}`,
+    "-c",
+    "unix_socket_directories=",
+    "-c",
+    `max_connections=${options.maxConnections ?? 100}`,
   ];
 
   const started = Date.now();
@@ -203,7 +206,10 @@ async function saveSettings(dataDir: string, settings: StoredSettings): Promise<
 }
 
 async function isInitialised(clusterDir: string): Promise<boolean> {
-  return stat(path.join(clusterDir, "PG_VERSION")).then(() => true, () => false);
+  return stat(path.join(clusterDir, "PG_VERSION")).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** The stored port when it is still free (so URLs stay stable), else any free port. */

@@ -48,7 +48,10 @@ export async function startPostgresProcess(options: PostgresProcessOptions): Pro
     ...user,
   });
   // A child that failed to spawn emits `error` (whenReady reports it), never `exit`.
-  const exited = once(child, "exit").then(() => undefined, () => undefined);
+  const exited = once(child, "exit").then(
+    () => undefined,
+    () => undefined,
+  );
   await whenReady(child, options.onLog);
   return {
     pid: child.pid!,

@@ -26,7 +26,12 @@ beforeAll(async () => {
   instance = await startTestInstance(url, "automations-api");
   const options = satelliteCompiler();
   app = await createApiApp(instance.pool, {
-    "/automations": createAutomationRoutes({ pool: instance.pool, box, notifications: new NotificationService({ pool: instance.pool, box, senders: createNotificationSenders() }), ...options }),
+    "/automations": createAutomationRoutes({
+      pool: instance.pool,
+      box,
+      notifications: new NotificationService({ pool: instance.pool, box, senders: createNotificationSenders() }),
+      ...options,
+    }),
     "/triggers": createTriggerRoutes({ triggers: options.triggers }),
   });
   unsubscribe = await instance.hub.subscribe(AUTOMATIONS_CHANGED_CHANNEL, (payload) => {
@@ -160,7 +165,9 @@ describe("reading, replacing and deleting", () => {
     const answer = await call<{ type: string; properties: Record<string, unknown> }>("GET", "/automations/schema");
     expect(answer.status).toBe(200);
     expect(answer.body.type).toBe("object");
-    expect(Object.keys(answer.body.properties)).toEqual(expect.arrayContaining(["name", "triggers", "conditions", "actions", "mode", "maxRuns", "concurrency"]));
+    expect(Object.keys(answer.body.properties)).toEqual(
+      expect.arrayContaining(["name", "triggers", "conditions", "actions", "mode", "maxRuns", "concurrency"]),
+    );
   });
 
   it("lists and reads automations", async () => {
@@ -171,9 +178,18 @@ describe("reading, replacing and deleting", () => {
 
   it("replaces a definition, bumping its version, and refuses an invalid one without changing it", async () => {
     const automation = await create();
-    const replaced = await call<AutomationView>("PUT", `/automations/${automation.id}`, definition({ name: automation.name, enabled: false, triggers: [{ event: "satellite.connected" }, { event: "satellite.disconnected" }] }));
+    const replaced = await call<AutomationView>(
+      "PUT",
+      `/automations/${automation.id}`,
+      definition({ name: automation.name, enabled: false, triggers: [{ event: "satellite.connected" }, { event: "satellite.disconnected" }] }),
+    );
     expect(replaced.status).toBe(200);
-    expect(replaced.body).toMatchObject({ id: automation.id, version: 2, enabled: false, triggers: [{ event: "satellite.connected" }, { event: "satellite.disconnected" }] });
+    expect(replaced.body).toMatchObject({
+      id: automation.id,
+      version: 2,
+      enabled: false,
+      triggers: [{ event: "satellite.connected" }, { event: "satellite.disconnected" }],
+    });
     const { rows } = await instance.pool.query("SELECT trigger_events FROM automations WHERE id = $1", [automation.id]);
     expect(rows[0]).toEqual({ trigger_events: ["satellite.connected", "satellite.disconnected"] });
     await waitForNotice(automation.id, "updated");
@@ -191,7 +207,11 @@ describe("reading, replacing and deleting", () => {
     expect(replaced.status, replaced.text).toBe(200);
     expect(replaced.body).toMatchObject({ id: automation.id, version: 2, createdAt: automation.createdAt, description: "edited" });
     // The id in any case names the same uuid.
-    const again = await call<AutomationView>("PUT", `/automations/${automation.id}`, { ...replaced.body, id: automation.id.toUpperCase(), description: "again" });
+    const again = await call<AutomationView>("PUT", `/automations/${automation.id}`, {
+      ...replaced.body,
+      id: automation.id.toUpperCase(),
+      description: "again",
+    });
     expect(again.status, again.text).toBe(200);
   });
 
@@ -200,7 +220,9 @@ describe("reading, replacing and deleting", () => {
     const other = await create();
     const wrongId = await call("PUT", `/automations/${automation.id}`, { ...automation, id: other.id });
     expect(wrongId.status).toBe(400);
-    expect(wrongId.body).toMatchObject({ error: { code: "invalid_automation", details: { issues: [{ path: "id", message: expect.stringContaining(`the URL names ${automation.id}`) }] } } });
+    expect(wrongId.body).toMatchObject({
+      error: { code: "invalid_automation", details: { issues: [{ path: "id", message: expect.stringContaining(`the URL names ${automation.id}`) }] } },
+    });
     expect(issuePaths(await call("PUT", `/automations/${automation.id}`, { ...automation, createdAt: "2020-01-01T00:00:00.000Z" }))).toEqual(["createdAt"]);
     expect(issuePaths(await call("PUT", `/automations/${automation.id}`, { ...automation, version: "1" }))).toEqual(["version"]);
 
@@ -295,12 +317,24 @@ describe("webhook secrets", () => {
   it("never returns a secret, and keeps the stored one when a definition comes back redacted", async () => {
     const created = await call<AutomationView>("POST", "/automations", definition(signed("s3cr3t-value")));
     expect(created.status).toBe(201);
-    for (const answer of [created, await call("GET", `/automations/${created.body.id}`), await call("GET", "/automations"), await call("POST", `/automations/${created.body.id}/disable`)]) {
+    for (const answer of [
+      created,
+      await call("GET", `/automations/${created.body.id}`),
+      await call("GET", "/automations"),
+      await call("POST", `/automations/${created.body.id}/disable`),
+    ]) {
       expect(answer.text).not.toContain("s3cr3t-value");
     }
     expect(created.body.actions[0]).toMatchObject({ webhook: { secret: "<redacted>" } });
 
-    const replaced = await call<AutomationView>("PUT", `/automations/${created.body.id}`, { ...created.body, id: undefined, version: undefined, createdAt: undefined, updatedAt: undefined, description: "edited" });
+    const replaced = await call<AutomationView>("PUT", `/automations/${created.body.id}`, {
+      ...created.body,
+      id: undefined,
+      version: undefined,
+      createdAt: undefined,
+      updatedAt: undefined,
+      description: "edited",
+    });
     expect(replaced.status, replaced.text).toBe(200);
     expect(await storedSecrets(created.body.id)).toEqual(["s3cr3t-value", "s3cr3t-value-nested"]);
 
@@ -310,15 +344,18 @@ describe("webhook secrets", () => {
   });
 
   it("keeps a credential header the API showed <redacted> when the definition comes back, and takes a new value", async () => {
-    const hook = (authorization: string) => definition({ actions: [{ webhook: { url: "https://hooks.example.com/x", headers: { Authorization: authorization, "X-Team": "ops" } } }] });
+    const hook = (authorization: string) =>
+      definition({ actions: [{ webhook: { url: "https://hooks.example.com/x", headers: { Authorization: authorization, "X-Team": "ops" } } }] });
     const created = await call<AutomationView>("POST", "/automations", hook("Bearer sk-header-1"));
     expect(created.status, created.text).toBe(201);
     expect(created.text).not.toContain("sk-header-1");
     expect(created.body.actions[0]).toMatchObject({ webhook: { headers: { Authorization: "<redacted>", "X-Team": "ops" } } });
     const authorizationOf = async () => {
-      const { definition: stored } = (await instance.pool.query<{ definition: unknown }>("SELECT definition FROM automations WHERE id = $1", [created.body.id])).rows[0]!;
+      const { definition: stored } = (await instance.pool.query<{ definition: unknown }>("SELECT definition FROM automations WHERE id = $1", [created.body.id]))
+        .rows[0]!;
       expect(JSON.stringify(stored)).not.toContain("sk-header");
-      return (openSecrets(stored, box, created.body.id) as { actions: Array<{ webhook: { headers: Record<string, string> } }> }).actions[0]!.webhook.headers.Authorization;
+      return (openSecrets(stored, box, created.body.id) as { actions: Array<{ webhook: { headers: Record<string, string> } }> }).actions[0]!.webhook.headers
+        .Authorization;
     };
 
     expect((await call("PUT", `/automations/${created.body.id}`, { ...hook("<redacted>"), name: created.body.name })).status).toBe(200);
@@ -338,7 +375,11 @@ describe("webhook secrets", () => {
 
 describe("YAML definitions", () => {
   async function yaml(method: string, path: string, text: string): Promise<Answer> {
-    const response = await app.request(`/api/v1${path}`, { method, headers: { "content-type": "application/yaml", authorization: `Bearer ${TEST_ADMIN_TOKEN}` }, body: text });
+    const response = await app.request(`/api/v1${path}`, {
+      method,
+      headers: { "content-type": "application/yaml", authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+      body: text,
+    });
     const body = await response.text();
     return { status: response.status, text: body, body: JSON.parse(body) as Record<string, unknown> };
   }
@@ -359,16 +400,29 @@ describe("YAML definitions", () => {
       ].join("\n"),
     );
     expect(answer.status, answer.text).toBe(201);
-    expect(answer.body).toMatchObject({ name: "yaml-authored", actions: [{ delay: { duration: "5s" } }, { log: { message: "{{ trigger.payload.name }} went away" } }] });
+    expect(answer.body).toMatchObject({
+      name: "yaml-authored",
+      actions: [{ delay: { duration: "5s" } }, { log: { message: "{{ trigger.payload.name }} went away" } }],
+    });
   });
 
   it("answers an automation as YAML when asked, and takes that YAML back, edited, with a PUT", async () => {
     const created = await call<AutomationView>("POST", "/automations", {
       ...definition({ conditions: [{ compare: { left: "trigger.payload.region", op: "matches", right: "'^eu-'" } }] }),
-      actions: [{ webhook: { url: "https://hooks.example.com/{{ trigger.payload.satelliteId }}", secret: "whsec-yaml", body: { text: "{{ trigger.payload.name }} is gone" } } }],
+      actions: [
+        {
+          webhook: {
+            url: "https://hooks.example.com/{{ trigger.payload.satelliteId }}",
+            secret: "whsec-yaml",
+            body: { text: "{{ trigger.payload.name }} is gone" },
+          },
+        },
+      ],
     });
     expect(created.status, created.text).toBe(201);
-    const response = await app.request(`/api/v1/automations/${created.body.id}`, { headers: { accept: "application/yaml", authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+    const response = await app.request(`/api/v1/automations/${created.body.id}`, {
+      headers: { accept: "application/yaml", authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+    });
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toMatch(/^application\/yaml/);
     const text = await response.text();
@@ -379,7 +433,9 @@ describe("YAML definitions", () => {
     expect(replaced.status, replaced.text).toBe(200);
     expect(replaced.body).toMatchObject({ name: "renamed-from-yaml", version: 2, actions: [{ webhook: { secret: "<redacted>" } }] });
     // JSON stays the default, and a client preferring it gets it.
-    const preferred = await app.request(`/api/v1/automations/${created.body.id}`, { headers: { accept: "application/json, application/yaml;q=0.5", authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+    const preferred = await app.request(`/api/v1/automations/${created.body.id}`, {
+      headers: { accept: "application/json, application/yaml;q=0.5", authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+    });
     expect(preferred.headers.get("content-type")).toMatch(/^application\/json/);
   });
 
@@ -388,7 +444,10 @@ describe("YAML definitions", () => {
     expect(broken.status).toBe(400);
     expect(broken.body).toMatchObject({ error: { code: "invalid_input", message: expect.stringMatching(/not valid YAML at line \d+, column \d+/) } });
 
-    const bomb = ["a: &a [x, x, x, x, x, x, x, x, x]", ...["b", "c", "d", "e"].map((name, i) => `${name}: &${name} [${Array(9).fill(`*${"abcd"[i]}`).join(", ")}]`)].join("\n");
+    const bomb = [
+      "a: &a [x, x, x, x, x, x, x, x, x]",
+      ...["b", "c", "d", "e"].map((name, i) => `${name}: &${name} [${Array(9).fill(`*${"abcd"[i]}`).join(", ")}]`),
+    ].join("\n");
     const exploded = await yaml("POST", "/automations/validate", bomb);
     expect(exploded.status).toBe(400);
     expect(exploded.body).toMatchObject({ error: { code: "invalid_input", message: expect.stringContaining("alias") } });

@@ -72,14 +72,29 @@ const invalid: Array<[string, unknown]> = [
 
 const valid: Array<[string, unknown]> = [
   ["the smallest definition", base],
-  ["a delay of exactly 30 days, in every unit", withActions({ delay: { duration: "30d" } }, { delay: { duration: "720h" } }, { delay: { duration: "43200m" } }, { delay: { duration: MAX_MS } }, { delay: { duration: `${MAX_MS}ms` } })],
+  [
+    "a delay of exactly 30 days, in every unit",
+    withActions(
+      { delay: { duration: "30d" } },
+      { delay: { duration: "720h" } },
+      { delay: { duration: "43200m" } },
+      { delay: { duration: MAX_MS } },
+      { delay: { duration: `${MAX_MS}ms` } },
+    ),
+  ],
   ["a duration with leading zeros", withActions({ delay: { duration: "0005s" } })],
   ["a for: of 2 minutes", { ...base, triggers: [{ event: "satellite.heartbeat_lost", for: "2m" }] }],
   ["a quoted matches pattern", matches("'^eu-\\d+$'")],
   ["a double-quoted matches pattern with an escaped quote", matches(`"^it\\"s$"`)],
   ["a matches pattern of exactly 512 characters", matches({ value: "a".repeat(512) })],
   ["an empty and", withCondition({ and: [] })],
-  ["every kind of step, nested", withActions({ id: "first", continueOnError: true, ...LOG }, { choose: { when: [{ conditions: [{ not: { and: [] } }], then: [{ stop: {} }] }], else: [{ parallel: { branches: [[LOG]] } }] } })],
+  [
+    "every kind of step, nested",
+    withActions(
+      { id: "first", continueOnError: true, ...LOG },
+      { choose: { when: [{ conditions: [{ not: { and: [] } }], then: [{ stop: {} }] }], else: [{ parallel: { branches: [[LOG]] } }] } },
+    ),
+  ],
   ["a name with spaces around it", { ...base, name: "  padded  " }],
 ];
 

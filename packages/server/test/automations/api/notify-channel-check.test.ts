@@ -21,11 +21,17 @@ describe("a notify step must name an existing notification channel", () => {
   it("refuses every definition while no channel exists, saying there is none", async () => {
     const answer = await call("POST", "/automations", definition([notify("ops")]));
     expect(answer.status).toBe(400);
-    expect(issues(answer)).toEqual([{ path: "actions.0.notify.channel", message: expect.stringMatching(/no notification channel has the name "ops" \(known: none/) }]);
+    expect(issues(answer)).toEqual([
+      { path: "actions.0.notify.channel", message: expect.stringMatching(/no notification channel has the name "ops" \(known: none/) },
+    ]);
   });
 
   it("saves a definition naming a channel by name or by id", async () => {
-    const created = await call<ChannelView>("POST", "/notification-channels", { name: "ops", type: "webhook", config: { url: "https://hooks.example.com/ops" } });
+    const created = await call<ChannelView>("POST", "/notification-channels", {
+      name: "ops",
+      type: "webhook",
+      config: { url: "https://hooks.example.com/ops" },
+    });
     expect(created.status, created.text).toBe(201);
     ops = created.body;
     await call("POST", "/notification-channels", { name: "on-call", type: "webhook", config: { url: "https://hooks.example.com/on-call" } });
@@ -42,13 +48,21 @@ describe("a notify step must name an existing notification channel", () => {
       "/automations",
       definition([
         notify("ops"),
-        { choose: { when: [{ conditions: [{ compare: { left: "trigger.payload.region", op: "==", right: "'eu-west'" } }], then: [notify("opz")] }], else: [notify("ops")] } },
+        {
+          choose: {
+            when: [{ conditions: [{ compare: { left: "trigger.payload.region", op: "==", right: "'eu-west'" } }], then: [notify("opz")] }],
+            else: [notify("ops")],
+          },
+        },
         { parallel: { branches: [[{ log: { message: "x" } }], [notify("00000000-0000-4000-8000-000000000000")]] } },
       ]),
     );
     expect(answer.status).toBe(400);
     expect(answer.body.error).toMatchObject({ code: "invalid_automation" });
-    expect(issues(answer).map((issue) => issue.path)).toEqual(["actions.1.choose.when.0.then.0.notify.channel", "actions.2.parallel.branches.1.0.notify.channel"]);
+    expect(issues(answer).map((issue) => issue.path)).toEqual([
+      "actions.1.choose.when.0.then.0.notify.channel",
+      "actions.2.parallel.branches.1.0.notify.channel",
+    ]);
     expect(issues(answer)[0]!.message).toBe('no notification channel has the name "opz" (known: "on-call", "ops")');
     expect(issues(answer)[1]!.message).toMatch(/has the id "00000000-0000-4000-8000-000000000000"/);
   });
@@ -58,7 +72,10 @@ describe("a notify step must name an existing notification channel", () => {
     const replaced = await call("PUT", `/automations/${created.body.id}`, definition([notify("gone")], created.body.name));
     expect(replaced.status).toBe(400);
     expect(issues(replaced).map((issue) => issue.path)).toEqual(["actions.0.notify.channel"]);
-    expect((await call<AutomationView>("GET", `/automations/${created.body.id}`)).body).toMatchObject({ version: 1, actions: [{ notify: { channel: "ops" } }] });
+    expect((await call<AutomationView>("GET", `/automations/${created.body.id}`)).body).toMatchObject({
+      version: 1,
+      actions: [{ notify: { channel: "ops" } }],
+    });
   });
 
   it("reports an unknown channel from /validate, and a known one as valid", async () => {
@@ -74,7 +91,9 @@ describe("a channel that notify steps name", () => {
   const chooseNotify = (channel: string) => ({ choose: { when: [{ conditions: [{ compare: { left: 1, op: "==", right: 1 } }], then: [notify(channel)] }] } });
 
   it("cannot be deleted while an automation names it, by name or by id, nested too", async () => {
-    const pager = (await call<ChannelView>("POST", "/notification-channels", { name: "pager", type: "webhook", config: { url: "https://hooks.example.com/pager" } })).body;
+    const pager = (
+      await call<ChannelView>("POST", "/notification-channels", { name: "pager", type: "webhook", config: { url: "https://hooks.example.com/pager" } })
+    ).body;
     const byName = (await call<AutomationView>("POST", "/automations", definition([chooseNotify("pager")], "pages-by-name"))).body;
     const byId = (await call<AutomationView>("POST", "/automations", definition([notify(pager.id.toUpperCase())], "pages-by-id"))).body;
 
@@ -90,7 +109,8 @@ describe("a channel that notify steps name", () => {
   });
 
   it("cannot be renamed while a step names it by name; a step naming it by id follows the rename", async () => {
-    const sms = (await call<ChannelView>("POST", "/notification-channels", { name: "sms", type: "webhook", config: { url: "https://hooks.example.com/sms" } })).body;
+    const sms = (await call<ChannelView>("POST", "/notification-channels", { name: "sms", type: "webhook", config: { url: "https://hooks.example.com/sms" } }))
+      .body;
     expect((await call("POST", "/automations", definition([notify(sms.id)], "texts-by-id"))).status).toBe(201);
     expect((await call("PATCH", `/notification-channels/${sms.id}`, { name: "sms-2" })).status).toBe(200);
 

@@ -20,7 +20,15 @@ import { satelliteCompiler } from "../../support/automations/satellite-compiler.
 
 const options = satelliteCompiler();
 // A second kind of payload, for automations listening to triggers whose payloads differ.
-options.triggers.register(defineTrigger({ id: "test.ping", displayName: "Ping", description: "A test trigger.", payloadSchema: z.object({ seq: z.number() }), contextKey: () => "ping" }));
+options.triggers.register(
+  defineTrigger({
+    id: "test.ping",
+    displayName: "Ping",
+    description: "A test trigger.",
+    payloadSchema: z.object({ seq: z.number() }),
+    contextKey: () => "ping",
+  }),
+);
 const box = createSecretBox(randomBytes(32));
 let instance: TestInstance;
 let app: Hono;
@@ -48,7 +56,16 @@ async function createAutomation(extra: Record<string, unknown> = {}): Promise<Au
   const definition = {
     name: `manual-${named}`,
     triggers: [{ event: "satellite.heartbeat_lost" }],
-    actions: [{ webhook: { url: `${receiver.origin}/hook`, headers: { Authorization: "Bearer sk-secret" }, body: { who: "{{ trigger.payload.name }}" }, secret: "whsec-1" } }],
+    actions: [
+      {
+        webhook: {
+          url: `${receiver.origin}/hook`,
+          headers: { Authorization: "Bearer sk-secret" },
+          body: { who: "{{ trigger.payload.name }}" },
+          secret: "whsec-1",
+        },
+      },
+    ],
     ...extra,
   };
   const answer = await call<AutomationView>("POST", "/automations", definition);
@@ -66,14 +83,23 @@ describe("the runs API of an automation", () => {
     const automation = await createAutomation();
     const answer = await call<{ run: RunView }>("POST", `/automations/${automation.id}/run`, { payload: satellitePayload("operator") });
     expect(answer.status).toBe(202);
-    expect(answer.body.run).toMatchObject({ status: "pending", triggerId: "manual", triggerEvent: "manual", changeId: null, trigger: { event: "manual", payload: satellitePayload("operator"), change: null } });
+    expect(answer.body.run).toMatchObject({
+      status: "pending",
+      triggerId: "manual",
+      triggerEvent: "manual",
+      changeId: null,
+      trigger: { event: "manual", payload: satellitePayload("operator"), change: null },
+    });
     expect(receiver.requests).toHaveLength(0);
     expect(await jobs()).toContain(answer.body.run.id);
   });
 
   it("accepts a manual run without a body, and refuses an unknown field", async () => {
     const automation = await createAutomation({ mode: "parallel" });
-    const response = await app.request(`/api/v1/automations/${automation.id}/run`, { method: "POST", headers: { authorization: "Bearer test-admin-token-0123456789" } });
+    const response = await app.request(`/api/v1/automations/${automation.id}/run`, {
+      method: "POST",
+      headers: { authorization: "Bearer test-admin-token-0123456789" },
+    });
     expect(response.status).toBe(202);
     const refused = await call("POST", `/automations/${automation.id}/run`, { payload: {}, extra: 1 });
     expect(refused.status).toBe(400);
@@ -146,7 +172,9 @@ describe("the runs API of an automation", () => {
   });
 
   it("marks a step that waited when its run was cancelled as cancelled, so no trace shows it waiting forever", async () => {
-    const automation = await createAutomation({ actions: [{ log: { message: "first" } }, { parallel: { branches: [[{ delay: { duration: "1h" } }], [{ delay: { duration: "2h" } }]] } }] });
+    const automation = await createAutomation({
+      actions: [{ log: { message: "first" } }, { parallel: { branches: [[{ delay: { duration: "1h" } }], [{ delay: { duration: "2h" } }]] } }],
+    });
     const started = await call<{ run: RunView }>("POST", `/automations/${automation.id}/run`, {});
     const executor = createRunExecutor({ pool: instance.pool, ...options, entities: instance.entities, notifications, box, logger: silentLogger() });
     await executor.execute(started.body.run.id);
@@ -206,11 +234,7 @@ describe("the runs API of an automation", () => {
       pages.push(answer.body.runs.map((run) => run.id));
       before = answer.body.next;
     } while (before);
-    expect(pages).toEqual([
-      [started[4], started[3]],
-      [started[2], started[1]],
-      [started[0]],
-    ]);
+    expect(pages).toEqual([[started[4], started[3]], [started[2], started[1]], [started[0]]]);
     const cancelled = await call<Page>("GET", `/automations/${automation.id}/runs?status=cancelled`);
     expect(cancelled.body).toEqual({ runs: [expect.objectContaining({ id: started[3] }), expect.objectContaining({ id: started[1] })], next: null });
     const skips = await call<{ skips: Array<{ reason: string }> }>("GET", `/automations/${automation.id}/skips?reason=max_runs`);

@@ -7,7 +7,13 @@ import { createAutomationCompiler, createTriggerRegistry, defineTrigger } from "
 import { createEntityRegistry } from "../../../src/entities/index.ts";
 import { silentLogger } from "../../../src/log.ts";
 
-const pingTrigger = defineTrigger({ id: "test.ping", displayName: "Ping", description: "A test trigger.", payloadSchema: z.object({ host: z.string() }), contextKey: (payload) => payload.host });
+const pingTrigger = defineTrigger({
+  id: "test.ping",
+  displayName: "Ping",
+  description: "A test trigger.",
+  payloadSchema: z.object({ host: z.string() }),
+  contextKey: (payload) => payload.host,
+});
 
 /** An entity registry on a pool that never connects: defining kinds reads no database. */
 const entityRegistry = () => createEntityRegistry({ pool: new pg.Pool(), logger: silentLogger() });
@@ -44,7 +50,10 @@ describe("the automation compiler", () => {
   it("knows an entity kind defined after it was built, with its fields", () => {
     const entities = entityRegistry();
     const compiler = createAutomationCompiler({ triggers: createTriggerRegistry([pingTrigger]), entities });
-    expect(compiler.compile(readingProbe("up"))).toMatchObject({ ok: false, errors: [{ path: "actions.0.log.message", message: expect.stringContaining('unknown entity kind "probe"') }] });
+    expect(compiler.compile(readingProbe("up"))).toMatchObject({
+      ok: false,
+      errors: [{ path: "actions.0.log.message", message: expect.stringContaining('unknown entity kind "probe"') }],
+    });
 
     entities.defineEntity({ kind: "probe", schema: z.object({ up: z.boolean() }), read: async () => new Map() });
     expect(compiler.compile(readingProbe("up")).ok).toBe(true);

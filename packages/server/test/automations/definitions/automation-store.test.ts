@@ -45,12 +45,21 @@ function compiled(actions: unknown[], name = `store-${++named}`): CompiledAutoma
   return result.compiled;
 }
 
-const signedActions = (url: string, secret = SECRET) => [{ webhook: { url, secret } }, { parallel: { branches: [[{ webhook: { url: `${url}/b`, secret: NESTED } }]] } }];
+const signedActions = (url: string, secret = SECRET) => [
+  { webhook: { url, secret } },
+  { parallel: { branches: [[{ webhook: { url: `${url}/b`, secret: NESTED } }]] } },
+];
 
 /** The definition as the database holds it: what claimRun reads (`a.definition`). */
-const rawDefinition = async (id: string) => (await pool.query<{ definition: unknown }>("SELECT definition FROM automations WHERE id = $1", [id])).rows[0]!.definition;
+const rawDefinition = async (id: string) =>
+  (await pool.query<{ definition: unknown }>("SELECT definition FROM automations WHERE id = $1", [id])).rows[0]!.definition;
 const rawVersions = async (id: string) =>
-  (await pool.query<{ version: number; definition: unknown }>("SELECT version, definition FROM automation_versions WHERE automation_id = $1 ORDER BY version", [id])).rows;
+  (
+    await pool.query<{ version: number; definition: unknown }>(
+      "SELECT version, definition FROM automation_versions WHERE automation_id = $1 ORDER BY version",
+      [id],
+    )
+  ).rows;
 
 describe("webhook secrets at rest", () => {
   it("stores them sealed: neither the row nor its version holds a secret in plain text", async () => {
@@ -68,7 +77,8 @@ describe("webhook secrets at rest", () => {
 
   it("reads them back <redacted>, for the API and the index, and in plain text only through getWithSecrets", async () => {
     const view = await store.create(compiled(signedActions("https://hooks.example.com/in")));
-    const webhookSecrets = (actions: unknown) => [...JSON.stringify(actions).matchAll(/"secret":("[^"]*"|\{[^}]*\})/g)].map((match) => JSON.parse(match[1]!) as unknown);
+    const webhookSecrets = (actions: unknown) =>
+      [...JSON.stringify(actions).matchAll(/"secret":("[^"]*"|\{[^}]*\})/g)].map((match) => JSON.parse(match[1]!) as unknown);
 
     expect(webhookSecrets((await store.get(view.id)).actions)).toEqual(["<redacted>", "<redacted>"]);
     expect(webhookSecrets(view.actions)).toEqual(["<redacted>", "<redacted>"]);
@@ -146,7 +156,14 @@ describe("webhook secrets at rest", () => {
   it("seals the secrets of rows stored in plain text, once, in the definition and its versions", async () => {
     const view = await store.create(compiled(signedActions("https://hooks.example.com/in")));
     // As an older core stored it (and migration 0011 copied it into automation_versions).
-    const plain = JSON.stringify({ ...(await store.getWithSecrets(view.id)), id: undefined, enabled: undefined, version: undefined, createdAt: undefined, updatedAt: undefined });
+    const plain = JSON.stringify({
+      ...(await store.getWithSecrets(view.id)),
+      id: undefined,
+      enabled: undefined,
+      version: undefined,
+      createdAt: undefined,
+      updatedAt: undefined,
+    });
     await pool.query("UPDATE automations SET definition = $2 WHERE id = $1", [view.id, plain]);
     await pool.query("UPDATE automation_versions SET definition = $2 WHERE automation_id = $1", [view.id, plain]);
     expect(JSON.stringify(await rawDefinition(view.id))).toContain(SECRET);
@@ -178,13 +195,23 @@ describe("definition versions", () => {
     expect(results.map((result) => result.status).sort()).toEqual(["fulfilled", "rejected"]);
     expect(results.find((result) => result.status === "rejected")).toMatchObject({ reason: { kind: "conflict", code: "automation_changed" } });
     expect((await rawVersions(view.id)).map((row) => row.version)).toEqual([1, 2]);
-    await expect(store.replace("00000000-0000-4000-8000-000000000000", compiled([{ log: { message: "x" } }]), 1)).rejects.toMatchObject({ code: "automation_not_found" });
+    await expect(store.replace("00000000-0000-4000-8000-000000000000", compiled([{ log: { message: "x" } }]), 1)).rejects.toMatchObject({
+      code: "automation_not_found",
+    });
   });
 
   it("writes no version when the write fails, and drops them with the automation", async () => {
     const view = await store.create(compiled([{ log: { message: "one" } }]));
     await expect(store.create(compiled([{ log: { message: "dup" } }], view.name))).rejects.toMatchObject({ code: "automation_name_taken" });
-    expect(Number((await pool.query<{ n: string }>("SELECT count(*) AS n FROM automation_versions v JOIN automations a ON a.id = v.automation_id WHERE a.name = $1", [view.name])).rows[0]!.n)).toBe(1);
+    expect(
+      Number(
+        (
+          await pool.query<{ n: string }>("SELECT count(*) AS n FROM automation_versions v JOIN automations a ON a.id = v.automation_id WHERE a.name = $1", [
+            view.name,
+          ])
+        ).rows[0]!.n,
+      ),
+    ).toBe(1);
 
     await store.remove(view.id);
     expect(await rawVersions(view.id)).toEqual([]);

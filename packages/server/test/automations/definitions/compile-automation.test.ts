@@ -12,12 +12,30 @@ const options = satelliteCompiler();
 function definition(overrides: Record<string, unknown> = {}) {
   return {
     name: "Page on lost heartbeat",
-    triggers: [{ id: "lost", event: "satellite.heartbeat_lost", filter: { compare: { left: "trigger.payload.region", op: "matches", right: "'^eu-'" } }, for: "30s" }],
+    triggers: [
+      { id: "lost", event: "satellite.heartbeat_lost", filter: { compare: { left: "trigger.payload.region", op: "matches", right: "'^eu-'" } }, for: "30s" },
+    ],
     conditions: [{ compare: { left: "entity('satellite-connection', trigger.payload.satelliteId).status", op: "==", right: "'offline'" } }],
     actions: [
-      { id: "page", webhook: { url: "https://hooks.example.com/{{ trigger.payload.satelliteId }}", body: { text: "{{ trigger.payload.name }} is gone", region: "{{ trigger.payload.region }}", n: 1 } } },
+      {
+        id: "page",
+        webhook: {
+          url: "https://hooks.example.com/{{ trigger.payload.satelliteId }}",
+          body: { text: "{{ trigger.payload.name }} is gone", region: "{{ trigger.payload.region }}", n: 1 },
+        },
+      },
       { delay: { duration: "5m" } },
-      { choose: { when: [{ conditions: [{ time: { after: "09:00", before: "17:00", timezone: "Europe/Berlin" } }], then: [{ notify: { channel: "oncall", message: "{{ trigger.payload.name }}" } }] }], else: [{ stop: {} }] } },
+      {
+        choose: {
+          when: [
+            {
+              conditions: [{ time: { after: "09:00", before: "17:00", timezone: "Europe/Berlin" } }],
+              then: [{ notify: { channel: "oncall", message: "{{ trigger.payload.name }}" } }],
+            },
+          ],
+          else: [{ stop: {} }],
+        },
+      },
     ],
     ...overrides,
   };
@@ -56,7 +74,9 @@ describe("compiling a valid definition", () => {
     if (!result.ok) throw new Error(JSON.stringify(result.errors));
     const context = contextOf({ states: { "satellite-connection:sat-1": { status: "offline" } } });
     expect(await result.compiled.triggers[0]!.filter!(context)).toBe(true);
-    expect(await result.compiled.triggers[0]!.filter!(contextOf({ trigger: { event: "satellite.heartbeat_lost", payload: { region: "us-east" } } }))).toBe(false);
+    expect(await result.compiled.triggers[0]!.filter!(contextOf({ trigger: { event: "satellite.heartbeat_lost", payload: { region: "us-east" } } }))).toBe(
+      false,
+    );
     expect(await result.compiled.conditions[0]!(context)).toBe(true);
     const webhook = result.compiled.actions[0] as Extract<CompiledAction, { kind: "webhook" }>;
     expect(await renderTemplate(webhook.url, context)).toBe("https://hooks.example.com/sat-1");
@@ -71,7 +91,11 @@ describe("compiling a valid definition", () => {
       defineTrigger({ id: "a.one", displayName: "One", description: "", payloadSchema: z.object({ only: z.string() }), contextKey: (p) => p.only }),
       defineTrigger({ id: "a.two", displayName: "Two", description: "", payloadSchema: z.object({ other: z.number() }), contextKey: () => "x" }),
     ]);
-    const input = { name: "both", triggers: [{ event: "a.one" }, { event: "a.two" }], actions: [{ log: { message: "{{ trigger.payload.only }} {{ trigger.payload.other }}" } }] };
+    const input = {
+      name: "both",
+      triggers: [{ event: "a.one" }, { event: "a.two" }],
+      actions: [{ log: { message: "{{ trigger.payload.only }} {{ trigger.payload.other }}" } }],
+    };
     const compiler = createAutomationCompiler({ triggers, entities: { kinds: () => new Map() } });
     expect(compiler.compile(input).ok).toBe(true);
     const typo = compiler.compile({ ...input, actions: [{ log: { message: "{{ trigger.payload.neither }}" } }] });
@@ -82,13 +106,19 @@ describe("compiling a valid definition", () => {
 describe("refusing invalid definitions, each error at its path", () => {
   it("refuses an unknown trigger event and names the known ones", () => {
     expect(errorsOf(definition({ triggers: [{ event: "satellite.exploded" }] }))).toEqual([
-      { path: "triggers.0.event", message: 'unknown trigger event "satellite.exploded" (known: satellite.connected, satellite.disconnected, satellite.heartbeat_lost)' },
+      {
+        path: "triggers.0.event",
+        message: 'unknown trigger event "satellite.exploded" (known: satellite.connected, satellite.disconnected, satellite.heartbeat_lost)',
+      },
     ]);
   });
 
   it("refuses a path to a field the payload does not have, naming the fields it has", () => {
     const [error] = errorsOf(definition({ conditions: [{ compare: { left: "trigger.payload.regoin", op: "==", right: "'eu'" } }] }));
-    expect(error).toEqual({ path: "conditions.0.compare.left", message: 'at column 17: trigger.payload has no field "regoin" (it has: lastSeenAt, name, region, satelliteId, status)' });
+    expect(error).toEqual({
+      path: "conditions.0.compare.left",
+      message: 'at column 17: trigger.payload has no field "regoin" (it has: lastSeenAt, name, region, satelliteId, status)',
+    });
   });
 
   it("refuses a bad expression and an unknown entity kind", () => {
@@ -96,7 +126,9 @@ describe("refusing invalid definitions, each error at its path", () => {
       { path: "conditions.0.compare.left", message: 'at column 17: expected a field name after "." but found "."' },
       { path: "conditions.0.compare.right", message: 'at column 8: unknown entity kind "check" (known: satellite-connection)' },
     ]);
-    expect(paths(definition({ conditions: [{ compare: { left: "entity('satellite-connection', vars.id).statsu", op: "==", right: 1 } }] }))).toEqual(["conditions.0.compare.left"]);
+    expect(paths(definition({ conditions: [{ compare: { left: "entity('satellite-connection', vars.id).statsu", op: "==", right: 1 } }] }))).toEqual([
+      "conditions.0.compare.left",
+    ]);
   });
 
   it("refuses an unknown action, and an action with two kinds", () => {
@@ -120,41 +152,61 @@ describe("refusing invalid definitions, each error at its path", () => {
     expect(errorsOf(definition({ actions: [{ notify: { channel: "ops", title: "ok", message: "Lost {{ trigger.payload.name" } }] }))).toEqual([
       { path: "actions.0.notify.message", message: 'at column 6: the "{{" here is not closed with "}}"' },
     ]);
-    const webhook = { webhook: { url: "https://x.example/{{ trigger.nope }}", headers: { "X-Region": "{{ trigger.payload.region.code }}" }, body: { list: ["{{ vars.ok }}", "{{ process }}"] } } };
+    const webhook = {
+      webhook: {
+        url: "https://x.example/{{ trigger.nope }}",
+        headers: { "X-Region": "{{ trigger.payload.region.code }}" },
+        body: { list: ["{{ vars.ok }}", "{{ process }}"] },
+      },
+    };
     expect(paths(definition({ actions: [webhook] }))).toEqual(["actions.0.webhook.url", "actions.0.webhook.headers.X-Region", "actions.0.webhook.body.list.1"]);
   });
 
   it("refuses a bad regex in matches, and a pattern that is not a literal", () => {
     const matches = (right: unknown) => definition({ conditions: [{ compare: { left: "trigger.payload.name", op: "matches", right } }] });
-    expect(errorsOf(matches("'(unclosed'"))).toEqual([{ path: "conditions.0.compare.right", message: expect.stringContaining("is not a valid regular expression") }]);
+    expect(errorsOf(matches("'(unclosed'"))).toEqual([
+      { path: "conditions.0.compare.right", message: expect.stringContaining("is not a valid regular expression") },
+    ]);
     expect(paths(matches("trigger.payload.region"))).toEqual(["conditions.0.compare.right"]);
   });
 
   it("refuses a regex a linear-time engine cannot run, saying why, and one over 512 characters", () => {
     const matches = (right: unknown) => definition({ conditions: [{ compare: { left: "trigger.payload.name", op: "matches", right } }] });
-    expect(errorsOf(matches(String.raw`'^(a)\1$'`))).toEqual([{ path: "conditions.0.compare.right", message: expect.stringMatching(/^backreferences .* are not supported: patterns run on a linear-time engine/) }]);
-    expect(errorsOf(matches({ value: "^(?!test-)" }))).toEqual([{ path: "conditions.0.compare.right", message: expect.stringMatching(/^lookahead and lookbehind .* are not supported/) }]);
-    expect(errorsOf(matches({ value: "(?<=eu-)west" }))).toEqual([{ path: "conditions.0.compare.right", message: expect.stringMatching(/^lookahead and lookbehind/) }]);
-    expect(errorsOf(matches({ value: "a".repeat(513) }))).toEqual([{ path: "conditions.0.compare.right.value", message: "a pattern is at most 512 characters" }]);
+    expect(errorsOf(matches(String.raw`'^(a)\1$'`))).toEqual([
+      { path: "conditions.0.compare.right", message: expect.stringMatching(/^backreferences .* are not supported: patterns run on a linear-time engine/) },
+    ]);
+    expect(errorsOf(matches({ value: "^(?!test-)" }))).toEqual([
+      { path: "conditions.0.compare.right", message: expect.stringMatching(/^lookahead and lookbehind .* are not supported/) },
+    ]);
+    expect(errorsOf(matches({ value: "(?<=eu-)west" }))).toEqual([
+      { path: "conditions.0.compare.right", message: expect.stringMatching(/^lookahead and lookbehind/) },
+    ]);
+    expect(errorsOf(matches({ value: "a".repeat(513) }))).toEqual([
+      { path: "conditions.0.compare.right.value", message: "a pattern is at most 512 characters" },
+    ]);
     expect(options.compiler.compile(matches({ value: "a".repeat(512) })).ok).toBe(true);
   });
 
   it("refuses an unknown time zone, a bad time of day and an unknown weekday", () => {
     const time = (window: unknown) => definition({ conditions: [{ and: [{ time: window }] }] });
-    expect(errorsOf(time({ timezone: "Mars/Olympus" }))).toEqual([{ path: "conditions.0.and.0.time.timezone", message: "timezone is not a known IANA time zone (e.g. Europe/Berlin)" }]);
+    expect(errorsOf(time({ timezone: "Mars/Olympus" }))).toEqual([
+      { path: "conditions.0.and.0.time.timezone", message: "timezone is not a known IANA time zone (e.g. Europe/Berlin)" },
+    ]);
     expect(paths(time({ after: "25:00", weekdays: ["funday"] }))).toEqual(["conditions.0.and.0.time.after", "conditions.0.and.0.time.weekdays.0"]);
   });
 
   it("refuses a filter path outside its own trigger's payload and prototype paths", () => {
-    expect(paths(definition({ triggers: [{ event: "satellite.connected", filter: { compare: { left: "trigger.payload.constructor", op: "==", right: 1 } } }] }))).toEqual([
-      "triggers.0.filter.compare.left",
-    ]);
+    expect(
+      paths(definition({ triggers: [{ event: "satellite.connected", filter: { compare: { left: "trigger.payload.constructor", op: "==", right: 1 } } }] })),
+    ).toEqual(["triggers.0.filter.compare.left"]);
   });
 
   it("refuses repeated step ids, a non-http URL, an empty name and missing triggers and actions", () => {
-    expect(paths(definition({ actions: [{ id: "x", log: { message: "a" } }, { choose: { when: [{ conditions: [{ and: [] }], then: [{ id: "x", stop: {} }] }] } }] }))).toEqual([
-      "actions.1.choose.when.0.then.0.id",
-    ]);
+    expect(
+      paths(
+        definition({ actions: [{ id: "x", log: { message: "a" } }, { choose: { when: [{ conditions: [{ and: [] }], then: [{ id: "x", stop: {} }] }] } }] }),
+      ),
+    ).toEqual(["actions.1.choose.when.0.then.0.id"]);
     expect(paths(definition({ actions: [{ webhook: { url: "file:///etc/passwd" } }] }))).toEqual(["actions.0.webhook.url"]);
     expect(paths({ name: "", triggers: [], actions: [] }).sort()).toEqual(["actions", "name", "triggers"]);
     expect(paths(definition({ mode: "sometimes", maxRuns: 0, concurrency: "global" })).sort()).toEqual(["concurrency", "maxRuns", "mode"]);

@@ -25,7 +25,14 @@ function failableRunQueue(): { runQueue: typeof run; failures: Array<(error: Err
 }
 
 const executor = () =>
-  createRunExecutor({ pool: engine.core.pool, ...satelliteCompiler(), entities: engine.core.entities, notifications: engine.notifications, box: engine.routing.box, logger: silentLogger() });
+  createRunExecutor({
+    pool: engine.core.pool,
+    ...satelliteCompiler(),
+    entities: engine.core.entities,
+    notifications: engine.notifications,
+    box: engine.routing.box,
+    logger: silentLogger(),
+  });
 
 describe("the automation worker", () => {
   it("waits 1 s, 2 s, 4 s … 60 s before each attempt to replace a failed runner", () => {
@@ -63,7 +70,15 @@ describe("the automation worker", () => {
 
   it("stops cleanly while it waits to replace a failed runner", async () => {
     const { runQueue, failures } = failableRunQueue();
-    const worker = createAutomationWorker({ connectionString: engine.db.url, pool: engine.core.pool, instanceId: "automation-worker", executor: executor(), logger: silentLogger(), restartDelayMs: () => 3_600_000, runQueue });
+    const worker = createAutomationWorker({
+      connectionString: engine.db.url,
+      pool: engine.core.pool,
+      instanceId: "automation-worker",
+      executor: executor(),
+      logger: silentLogger(),
+      restartDelayMs: () => 3_600_000,
+      runQueue,
+    });
     await worker.start();
     failures[0]!(new Error("fatal"));
     await worker.stop();

@@ -32,13 +32,19 @@ describe("Idempotency-Key on notification webhooks", () => {
     const run = await runOnce([{ log: { message: "first" } }, { notify: { channel: "ops-hook", message: "lost" } }]);
 
     expect(run.status).toBe("succeeded");
-    expect(engine.receiver.requests.map((request) => header(request.headers["idempotency-key"]))).toEqual([`${run.id}:actions.1`, `${run.id}:actions.1`, `${run.id}:actions.1`]);
+    expect(engine.receiver.requests.map((request) => header(request.headers["idempotency-key"]))).toEqual([
+      `${run.id}:actions.1`,
+      `${run.id}:actions.1`,
+      `${run.id}:actions.1`,
+    ]);
   });
 
   it("gives two notify steps of one run different keys", async () => {
     await webhookChannel("twice");
 
-    const run = await runOnce([{ parallel: { branches: [[{ notify: { channel: "twice", message: "a" } }], [{ notify: { channel: "twice", message: "b" } }]] } }]);
+    const run = await runOnce([
+      { parallel: { branches: [[{ notify: { channel: "twice", message: "a" } }], [{ notify: { channel: "twice", message: "b" } }]] } },
+    ]);
 
     const keys = engine.receiver.requests.map((request) => header(request.headers["idempotency-key"])).sort();
     expect(keys).toEqual([`${run.id}:actions.0.parallel.branches.0.0`, `${run.id}:actions.0.parallel.branches.1.0`]);
@@ -72,6 +78,8 @@ describe("severity of a notify step", () => {
 
   it("refuses a severity that is not info, warning or critical when the definition is saved", async () => {
     await webhookChannel("bad-sev");
-    await expect(saveAutomation([{ notify: { channel: "bad-sev", message: "m", severity: "fatal" } }])).rejects.toThrow(/actions\.0\.notify\.severity.*info.*warning.*critical/);
+    await expect(saveAutomation([{ notify: { channel: "bad-sev", message: "m", severity: "fatal" } }])).rejects.toThrow(
+      /actions\.0\.notify\.severity.*info.*warning.*critical/,
+    );
   });
 });

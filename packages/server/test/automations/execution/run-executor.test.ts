@@ -17,7 +17,10 @@ describe("executing automation runs on graphile-worker", () => {
         webhook: {
           url: `${engine.receiver.origin}/hooks/{{ trigger.payload.satelliteId }}`,
           headers: { Authorization: "Bearer sk-live-123" },
-          body: { text: "{{ trigger.payload.name }} in {{ trigger.payload.region }} is {{ trigger.payload.status }}", satellite: "{{ trigger.payload.satelliteId }}" },
+          body: {
+            text: "{{ trigger.payload.name }} in {{ trigger.payload.region }} is {{ trigger.payload.status }}",
+            satellite: "{{ trigger.payload.satelliteId }}",
+          },
           secret: SECRET,
         },
       },
@@ -41,7 +44,13 @@ describe("executing automation runs on graphile-worker", () => {
 
   it("keeps the webhook secret and credential headers out of the step record", async () => {
     const automation = await saveAutomation([
-      { webhook: { url: `${engine.receiver.origin}/hook`, headers: { authorization: "Bearer sk-live-123", "X-Api-Key": "key-456", Cookie: "session=789", "X-Team": "ops" }, secret: SECRET } },
+      {
+        webhook: {
+          url: `${engine.receiver.origin}/hook`,
+          headers: { authorization: "Bearer sk-live-123", "X-Api-Key": "key-456", Cookie: "session=789", "X-Team": "ops" },
+          secret: SECRET,
+        },
+      },
     ]);
     await loseHeartbeat();
     await waitFor(() => ended(), engine.stored.subscribe, 10_000, "the run to end");
@@ -80,7 +89,10 @@ describe("executing automation runs on graphile-worker", () => {
 
   it("fails the run on a 4xx without retrying, and does not start the next step", async () => {
     engine.receiver.answerNext({ status: 404 });
-    const automation = await saveAutomation([{ webhook: { url: `${engine.receiver.origin}/missing` } }, { webhook: { url: `${engine.receiver.origin}/never` } }]);
+    const automation = await saveAutomation([
+      { webhook: { url: `${engine.receiver.origin}/missing` } },
+      { webhook: { url: `${engine.receiver.origin}/never` } },
+    ]);
     await loseHeartbeat();
     await waitFor(() => ended(), engine.stored.subscribe, 10_000, "the run to end");
 
@@ -120,7 +132,9 @@ describe("executing automation runs on graphile-worker", () => {
   it("notifies through a channel named in the action, retrying an undeliverable notification", async () => {
     await engine.notifications.channels.create({ name: "ops-hook", type: "webhook", config: { url: `${engine.receiver.origin}/notify` } });
     engine.receiver.answerNext({ status: 503 });
-    const automation = await saveAutomation([{ notify: { channel: "ops-hook", title: "Lost {{ trigger.payload.name }}", message: "{{ trigger.payload.satelliteId }} stopped answering" } }]);
+    const automation = await saveAutomation([
+      { notify: { channel: "ops-hook", title: "Lost {{ trigger.payload.name }}", message: "{{ trigger.payload.satelliteId }} stopped answering" } },
+    ]);
     const satelliteId = await loseHeartbeat();
     await waitFor(() => ended(), engine.stored.subscribe, 10_000, "the run to end");
 
@@ -129,13 +143,24 @@ describe("executing automation runs on graphile-worker", () => {
     expect(engine.receiver.requests).toHaveLength(2);
     expect(engine.receiver.requests[1]!.body).toContain(`${satelliteId} stopped answering`);
     const steps = await listSteps(engine.core.pool, run.id);
-    expect(steps).toMatchObject([{ path: "actions.0", kind: "notify", status: "succeeded", attempts: 2, input: { channel: "ops-hook", message: `${satelliteId} stopped answering` } }]);
+    expect(steps).toMatchObject([
+      { path: "actions.0", kind: "notify", status: "succeeded", attempts: 2, input: { channel: "ops-hook", message: `${satelliteId} stopped answering` } },
+    ]);
   });
 
   it("resumes a run after a worker restart during a delay, each step's request arriving exactly once", async () => {
-    const automation = await saveAutomation([{ webhook: { url: `${engine.receiver.origin}/before` } }, { delay: { duration: "1s" } }, { webhook: { url: `${engine.receiver.origin}/after` } }]);
+    const automation = await saveAutomation([
+      { webhook: { url: `${engine.receiver.origin}/before` } },
+      { delay: { duration: "1s" } },
+      { webhook: { url: `${engine.receiver.origin}/after` } },
+    ]);
     await loseHeartbeat();
-    await waitFor(() => engine.events.some((event) => event.type === "step" && event.path === "actions.1" && event.status === "waiting"), engine.stored.subscribe, 10_000, "the delay to start");
+    await waitFor(
+      () => engine.events.some((event) => event.type === "step" && event.path === "actions.1" && event.status === "waiting"),
+      engine.stored.subscribe,
+      10_000,
+      "the delay to start",
+    );
 
     await engine.workers[0]!.stop();
     const run = await onlyRun(automation);

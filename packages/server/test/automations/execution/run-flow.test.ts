@@ -18,7 +18,8 @@ const hook = (path: string, extra: Record<string, unknown> = {}) => ({ webhook: 
 const paths = (receiver: HttpReceiver = engine.receiver) => receiver.requests.map((request) => request.path);
 
 const untilEnded = () => waitFor(() => ended(), engine.stored.subscribe, 10_000, "the run to end");
-const untilReached = (path: string, status: string) => waitFor(() => reached(path, status) !== undefined, engine.stored.subscribe, 10_000, `${path} to be ${status}`);
+const untilReached = (path: string, status: string) =>
+  waitFor(() => reached(path, status) !== undefined, engine.stored.subscribe, 10_000, `${path} to be ${status}`);
 const untilExecuted = (count: number) => waitFor(() => engine.executions.finished === count, engine.stored.subscribe, 10_000, `${count} executions`);
 
 async function stepsOf(automation: AutomationView) {
@@ -32,7 +33,10 @@ async function scheduledAt(runId: string): Promise<Date[]> {
 }
 
 async function dueAt(runId: string, path: string): Promise<Date> {
-  const { rows } = await engine.core.pool.query<{ due_at: Date }>("SELECT due_at FROM automation_run_steps WHERE run_id = $1 AND step_path = $2", [runId, path]);
+  const { rows } = await engine.core.pool.query<{ due_at: Date }>("SELECT due_at FROM automation_run_steps WHERE run_id = $1 AND step_path = $2", [
+    runId,
+    path,
+  ]);
   return rows[0]!.due_at;
 }
 
@@ -49,7 +53,13 @@ describe("choose", () => {
       requests: ["/offline", "/after"],
     },
     { name: "runs else when no branch holds", when: () => [usEast()], otherwise: true, chosen: "else", requests: ["/else", "/after"] },
-    { name: "runs nothing when no branch holds and there is no else, then goes on", when: () => [usEast()], otherwise: false, chosen: null, requests: ["/after"] },
+    {
+      name: "runs nothing when no branch holds and there is no else, then goes on",
+      when: () => [usEast()],
+      otherwise: false,
+      chosen: null,
+      requests: ["/after"],
+    },
   ])("$name", async ({ when, otherwise, chosen, requests }) => {
     const automation = await saveAutomation([{ choose: { when: when(), ...(otherwise ? { else: [hook("/else")] } : {}) } }, hook("/after")]);
     await loseHeartbeat();
@@ -65,7 +75,12 @@ describe("choose", () => {
 
   it("re-enters the chosen branch after a worker restart without choosing again, each request arriving once", async () => {
     const automation = await saveAutomation([
-      { choose: { when: [{ conditions: [statusIs("offline")], then: [hook("/before"), { delay: { duration: "1s" } }, hook("/after")] }], else: [hook("/else")] } },
+      {
+        choose: {
+          when: [{ conditions: [statusIs("offline")], then: [hook("/before"), { delay: { duration: "1s" } }, hook("/after")] }],
+          else: [hook("/else")],
+        },
+      },
     ]);
     const satelliteId = await loseHeartbeat();
     await untilReached("actions.0.choose.when.0.then.1", "waiting");
@@ -113,7 +128,9 @@ describe("parallel", () => {
       slow.answer("hang");
       engine.receiver.answer({ status: 404 });
       const automation = await saveAutomation([
-        { parallel: { branches: [first(), [{ webhook: { url: `${slow.origin}/slow`, timeoutMs: 1_000, retries: 0 }, continueOnError: true }, hook("/never")]] } },
+        {
+          parallel: { branches: [first(), [{ webhook: { url: `${slow.origin}/slow`, timeoutMs: 1_000, retries: 0 }, continueOnError: true }, hook("/never")]] },
+        },
         hook("/never-after"),
       ]);
       await loseHeartbeat();

@@ -31,7 +31,9 @@ describe("webhook steps and redirects", () => {
     const location = `${elsewhere.origin}/moved?to=here`;
     engine.receiver.answer({ status: 302, headers: { location } });
 
-    const { run, steps } = await runOnce([{ webhook: { url: `${engine.receiver.origin}/hook`, headers: { Authorization: "Bearer sk-live-123" }, retries: 2 } }]);
+    const { run, steps } = await runOnce([
+      { webhook: { url: `${engine.receiver.origin}/hook`, headers: { Authorization: "Bearer sk-live-123" }, retries: 2 } },
+    ]);
 
     expect(run.status).toBe("failed");
     expect(steps).toMatchObject([{ path: "actions.0", status: "failed", attempts: 1, output: { status: 302 } }]);

@@ -82,7 +82,16 @@ function createEngine(name: string, url: string): Engine {
       changed.emit();
     },
   });
-  const worker = createAutomationWorker({ connectionString: url, pool, instanceId: name, executor, logger: engineLogger().child({ engine: name }), concurrency: 2, pollIntervalMs: 50, ...LEASE });
+  const worker = createAutomationWorker({
+    connectionString: url,
+    pool,
+    instanceId: name,
+    executor,
+    logger: engineLogger().child({ engine: name }),
+    concurrency: 2,
+    pollIntervalMs: 50,
+    ...LEASE,
+  });
   const sweeper = createLeaseSweeper({
     pool,
     logger: silentLogger(),
@@ -114,7 +123,9 @@ const saveAutomation = (actions: unknown[]) => routing.saveAutomation(actions);
 const loseHeartbeat = () => routing.loseHeartbeat();
 
 async function leases(): Promise<Array<{ worker_id: string; instance_id: string }>> {
-  const { rows } = await router.pool.query<{ worker_id: string; instance_id: string }>("SELECT worker_id, instance_id FROM job_worker_leases ORDER BY instance_id");
+  const { rows } = await router.pool.query<{ worker_id: string; instance_id: string }>(
+    "SELECT worker_id, instance_id FROM job_worker_leases ORDER BY instance_id",
+  );
   return rows;
 }
 
@@ -141,10 +152,11 @@ describe("job worker leases", () => {
       await pool.query("SELECT graphile_worker.add_job('lease.test', '{}'::json, job_key := $1)", [`job-${i}`]);
       // A lock without lease is stale only past the grace: "pool-starting" has yet to write its lease.
       const age = worker === "pool-starting" ? "0 seconds" : "1 minute";
-      await pool.query(
-        `UPDATE graphile_worker._private_jobs SET locked_by = $1, locked_at = clock_timestamp() - $2::interval WHERE key = $3`,
-        [worker, age, `job-${i}`],
-      );
+      await pool.query(`UPDATE graphile_worker._private_jobs SET locked_by = $1, locked_at = clock_timestamp() - $2::interval WHERE key = $3`, [
+        worker,
+        age,
+        `job-${i}`,
+      ]);
     }
     const client = await pool.connect();
     try {
@@ -203,7 +215,11 @@ describe("job worker leases", () => {
   });
 
   it("completes a run on another instance when the instance executing it is killed during a 5 s delay, each request arriving once", async () => {
-    const automation = await saveAutomation([{ webhook: { url: `${receiver.origin}/before` } }, { delay: { duration: "5s" } }, { webhook: { url: `${receiver.origin}/after` } }]);
+    const automation = await saveAutomation([
+      { webhook: { url: `${receiver.origin}/before` } },
+      { delay: { duration: "5s" } },
+      { webhook: { url: `${receiver.origin}/after` } },
+    ]);
     const a = createEngine("core-a", proxy.url);
     await a.worker.start();
     await loseHeartbeat();

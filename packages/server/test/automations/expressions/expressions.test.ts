@@ -19,7 +19,13 @@ function parseError(source: string): ExpressionError {
 
 describe("parsing expressions", () => {
   it("parses trigger paths, vars, literals and entity(...) into an AST that formats back", () => {
-    for (const source of ["trigger.payload.region", "trigger.event", "vars.x", "vars.list[2]", "entity('satellite-connection', trigger.payload.satelliteId).status"]) {
+    for (const source of [
+      "trigger.payload.region",
+      "trigger.event",
+      "vars.x",
+      "vars.list[2]",
+      "entity('satellite-connection', trigger.payload.satelliteId).status",
+    ]) {
       expect(formatExpression(parseExpression(source))).toBe(source);
     }
     expect(parseExpression("'eu-west'")).toEqual({ type: "literal", value: "eu-west" });
@@ -88,7 +94,7 @@ describe("templates", () => {
   });
 
   it("points at the column of a bad hole within the whole template", () => {
-    expect(() => parseTemplate("Hello {{ trigger.payload.name")).toThrow("at column 7: the \"{{\" here is not closed");
+    expect(() => parseTemplate("Hello {{ trigger.payload.name")).toThrow('at column 7: the "{{" here is not closed');
     expect(() => parseTemplate("ab {{ }}")).toThrow("at column 4");
     try {
       parseTemplate("Hi {{ process.env }}");

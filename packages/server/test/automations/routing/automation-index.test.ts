@@ -47,7 +47,12 @@ function deferred<T>() {
 describe("the automation index", () => {
   it("lists each enabled automation's triggers under their event ids only", async () => {
     const { hub } = fakeHub();
-    const index = createAutomationIndex({ store: { listEnabledFor: async () => [view("lost", "satellite.heartbeat_lost"), view("up", "satellite.connected")] }, hub, logger: silentLogger(), ...options });
+    const index = createAutomationIndex({
+      store: { listEnabledFor: async () => [view("lost", "satellite.heartbeat_lost"), view("up", "satellite.connected")] },
+      hub,
+      logger: silentLogger(),
+      ...options,
+    });
     await index.start();
     expect(index.lookup("satellite.heartbeat_lost").map((match) => match.automation.id)).toEqual(["lost"]);
     expect(index.lookup("satellite.connected").map((match) => match.automation.id)).toEqual(["up"]);
@@ -110,7 +115,12 @@ describe("the automation index", () => {
   it("skips a stored automation that no longer compiles and keeps the others", async () => {
     const { hub } = fakeHub();
     const broken = { ...view("broken", "satellite.connected"), triggers: [{ event: "gone.event" }] } as AutomationView;
-    const index = createAutomationIndex({ store: { listEnabledFor: async () => [broken, view("fine", "satellite.connected")] }, hub, logger: silentLogger(), ...options });
+    const index = createAutomationIndex({
+      store: { listEnabledFor: async () => [broken, view("fine", "satellite.connected")] },
+      hub,
+      logger: silentLogger(),
+      ...options,
+    });
     await index.start();
     expect(index.lookup("satellite.connected").map((match) => match.automation.id)).toEqual(["fine"]);
     expect(index.lookup("gone.event")).toEqual([]);

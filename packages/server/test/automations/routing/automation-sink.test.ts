@@ -71,7 +71,13 @@ beforeEach(async () => {
       return index.lookup(eventId);
     },
   };
-  sink = createAutomationSink({ index: spiedIndex, triggers: options.triggers, entities: core.entities, logger: silentLogger(), onDecision: (decision) => decisions.push(decision) });
+  sink = createAutomationSink({
+    index: spiedIndex,
+    triggers: options.triggers,
+    entities: core.entities,
+    logger: silentLogger(),
+    onDecision: (decision) => decisions.push(decision),
+  });
   core.router.addSink(sink);
   core.router.start();
 });
@@ -86,14 +92,20 @@ let named = 0;
 /** Saves an automation through the store, as the API does, and waits until the index has it (or, disabled, has reloaded). */
 async function saveAutomation(overrides: Record<string, unknown> = {}): Promise<AutomationView> {
   named += 1;
-  const result = options.compiler.compile({ name: `automation-${named}`, triggers: [{ event: LOST }], actions: [{ log: { message: "{{ trigger.payload.name }} is gone" } }], ...overrides });
+  const result = options.compiler.compile({
+    name: `automation-${named}`,
+    triggers: [{ event: LOST }],
+    actions: [{ log: { message: "{{ trigger.payload.name }} is gone" } }],
+    ...overrides,
+  });
   if (!result.ok) throw new Error(JSON.stringify(result.errors));
   const view = await store.create(result.compiled);
   await indexed(view, view.enabled);
   return view;
 }
 
-const inIndex = (view: AutomationView) => view.triggers.some((trigger) => index.lookup(trigger.event).some((match) => match.automation.id === view.id && match.automation.version === view.version));
+const inIndex = (view: AutomationView) =>
+  view.triggers.some((trigger) => index.lookup(trigger.event).some((match) => match.automation.id === view.id && match.automation.version === view.version));
 
 /** Waits, through the index's reloads (never a sleep), until it holds the automation or not. */
 async function indexed(view: AutomationView, present: boolean): Promise<void> {
@@ -104,7 +116,12 @@ async function indexed(view: AutomationView, present: boolean): Promise<void> {
   // Absent after a reload since the write (a reload that started before it may still end
   // after this subscribes, holding the automation: wait for one that has it gone).
   let reloads = 0;
-  await waitFor(() => reloads > 0 && !inIndex(view), (wake) => reloaded.subscribe(() => ((reloads += 1), wake())), 5_000, `a reload without ${view.name}`);
+  await waitFor(
+    () => reloads > 0 && !inIndex(view),
+    (wake) => reloaded.subscribe(() => ((reloads += 1), wake())),
+    5_000,
+    `a reload without ${view.name}`,
+  );
 }
 
 const routedEvents = (satelliteId: string, eventId: string) => routed.filter((r) => r.change.id === satelliteId && r.eventIds.includes(eventId));
@@ -163,7 +180,9 @@ describe("the automation sink of the entity router", () => {
 
   it("creates no second run or skip when a batch is delivered again", async () => {
     const fires = await saveAutomation();
-    const filtered = await saveAutomation({ triggers: [{ event: LOST, filter: { compare: { left: "trigger.payload.region", op: "==", right: "'us-east'" } } }] });
+    const filtered = await saveAutomation({
+      triggers: [{ event: LOST, filter: { compare: { left: "trigger.payload.region", op: "==", right: "'us-east'" } } }],
+    });
     const { lost } = await loseHeartbeat();
 
     decisions = [];
@@ -186,7 +205,13 @@ describe("the automation sink of the entity router", () => {
     const { lost } = await loseHeartbeat();
     const stale = index.lookup(LOST);
     await store.remove(automation.id);
-    const staleSink = createAutomationSink({ index: { lookup: () => stale }, triggers: options.triggers, entities: core.entities, logger: silentLogger(), onDecision: (decision) => decisions.push(decision) });
+    const staleSink = createAutomationSink({
+      index: { lookup: () => stale },
+      triggers: options.triggers,
+      entities: core.entities,
+      logger: silentLogger(),
+      onDecision: (decision) => decisions.push(decision),
+    });
     decisions = [];
     await withTransaction(core.pool, (tx) => staleSink.deliver([{ ...lost, change: { ...lost.change, changeId: randomUUID() } }], tx));
     expect(decisions.map((decision) => [decision.outcome, recorded(decision)])).toEqual([["run", false]]);
@@ -194,7 +219,9 @@ describe("the automation sink of the entity router", () => {
   });
 
   it("records a skip filter_false when the trigger's filter is false", async () => {
-    const automation = await saveAutomation({ triggers: [{ id: "lost-in-us", event: LOST, filter: { compare: { left: "trigger.payload.region", op: "==", right: "'us-east'" } } }] });
+    const automation = await saveAutomation({
+      triggers: [{ id: "lost-in-us", event: LOST, filter: { compare: { left: "trigger.payload.region", op: "==", right: "'us-east'" } } }],
+    });
     const { lost } = await loseHeartbeat();
 
     expect(await listRuns(core.pool, automation.id)).toEqual([]);
@@ -216,7 +243,11 @@ describe("the automation sink of the entity router", () => {
     expect(await listRuns(core.pool, automation.id)).toEqual([]);
     const skips = await listSkips(core.pool, automation.id);
     expect(skips).toHaveLength(1);
-    expect(skips[0]).toMatchObject({ changeId: lost.change.changeId, reason: "condition_false", detail: { condition: 1, path: "conditions.1", message: "condition 2 false" } });
+    expect(skips[0]).toMatchObject({
+      changeId: lost.change.changeId,
+      reason: "condition_false",
+      detail: { condition: 1, path: "conditions.1", message: "condition 2 false" },
+    });
   });
 
   it("runs when every condition holds, reading entity state through the registry", async () => {
@@ -277,7 +308,9 @@ describe("the automation sink of the entity router", () => {
     const onLost = await saveAutomation();
     // If it were evaluated for heartbeat_lost it would record a skip (its filter reads the entity and is false).
     const onConnected = await saveAutomation({
-      triggers: [{ event: CONNECTED, filter: { compare: { left: "entity('satellite-connection', trigger.payload.satelliteId).region", op: "==", right: "'nowhere'" } } }],
+      triggers: [
+        { event: CONNECTED, filter: { compare: { left: "entity('satellite-connection', trigger.payload.satelliteId).region", op: "==", right: "'nowhere'" } } },
+      ],
     });
     const readsBefore = storeReads;
     lookups = [];
@@ -384,10 +417,12 @@ describe("run modes and maxRuns, decided by the sink", () => {
 });
 
 const timers = async () =>
-  (await core.pool.query<{ id: string; entity_id: string; due_at: Date }>("SELECT id, entity_id, due_at FROM automation_trigger_timers ORDER BY created_at")).rows;
+  (await core.pool.query<{ id: string; entity_id: string; due_at: Date }>("SELECT id, entity_id, due_at FROM automation_trigger_timers ORDER BY created_at"))
+    .rows;
 
 describe("triggers with `for:`", () => {
-  const fire = (timerId: string) => createTimerFiring({ pool: core.pool, index, triggers: options.triggers, entities: core.entities, logger: silentLogger() })(timerId);
+  const fire = (timerId: string) =>
+    createTimerFiring({ pool: core.pool, index, triggers: options.triggers, entities: core.entities, logger: silentLogger() })(timerId);
 
   it("start a durable timer, due when the duration has passed since the change, instead of a run", async () => {
     const automation = await saveAutomation({ triggers: [{ event: LOST, for: "5m" }] });
@@ -395,7 +430,9 @@ describe("triggers with `for:`", () => {
     expect(await listRuns(core.pool, automation.id)).toEqual([]);
     const [timer] = await timers();
     expect(timer).toMatchObject({ entity_id: satelliteId, due_at: new Date(Date.parse(lost.change.occurredAt) + 300_000) });
-    const { rows: jobs } = await core.pool.query<{ task_identifier: string; key: string; run_at: Date }>("SELECT task_identifier, key, run_at FROM graphile_worker.jobs");
+    const { rows: jobs } = await core.pool.query<{ task_identifier: string; key: string; run_at: Date }>(
+      "SELECT task_identifier, key, run_at FROM graphile_worker.jobs",
+    );
     expect(jobs).toEqual([{ task_identifier: AutomationTask.timer, key: `timer:${timer!.id}`, run_at: timer!.due_at }]);
   });
 
@@ -437,7 +474,12 @@ describe("triggers with `for:`", () => {
     await loseHeartbeat(); // another satellite: a second timer
     const registry = new SatelliteRegistry({ pool: core.pool, satellites: service, now: () => clock });
     await registry.update(satelliteId, { name: `renamed-${randomUUID().slice(0, 8)}` }, { actor: SYSTEM_ACTOR });
-    await waitFor(() => routed.some((r) => r.change.id === satelliteId && r.change.changedFields.includes("name")), batches.subscribe, 10_000, "the rename routed");
+    await waitFor(
+      () => routed.some((r) => r.change.id === satelliteId && r.change.changedFields.includes("name")),
+      batches.subscribe,
+      10_000,
+      "the rename routed",
+    );
     expect((await timers()).length).toBe(2);
   });
 

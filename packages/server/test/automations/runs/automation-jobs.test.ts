@@ -18,8 +18,14 @@ beforeEach(async () => {
 });
 
 const jobs = async () =>
-  (await pool.query<{ task_identifier: string; key: string; payload: unknown }>(`SELECT task.identifier AS task_identifier, job.key, job.payload FROM graphile_worker._private_jobs job
-       JOIN graphile_worker._private_tasks task ON task.id = job.task_id ORDER BY job.key`)).rows;
+  (
+    await pool.query<{
+      task_identifier: string;
+      key: string;
+      payload: unknown;
+    }>(`SELECT task.identifier AS task_identifier, job.key, job.payload FROM graphile_worker._private_jobs job
+       JOIN graphile_worker._private_tasks task ON task.id = job.task_id ORDER BY job.key`)
+  ).rows;
 
 describe("the job-queue contract", () => {
   it("removes the run's job that adding it made", async () => {

@@ -23,7 +23,12 @@ async function untilAllEnded(automation: AutomationView, count: number): Promise
     return runs.length === count && runs.every(ended);
   };
   let done = false;
-  await waitFor(() => done, (wake) => engine.stored.subscribe(() => void check().then((value) => ((done = value), wake()))), 15_000, `${count} runs to end`);
+  await waitFor(
+    () => done,
+    (wake) => engine.stored.subscribe(() => void check().then((value) => ((done = value), wake()))),
+    15_000,
+    `${count} runs to end`,
+  );
   return runs;
 }
 
@@ -58,7 +63,8 @@ describe("run modes, executed", () => {
     expect(runs.map((run) => run.status)).toEqual(["succeeded", "succeeded", "succeeded"]);
     expect(engine.receiver.requests.map((request) => request.path)).toEqual(satellites.flatMap((id) => [`/start/${id}`, `/end/${id}`]));
     // Never overlapping: each run started after the one before it finished.
-    for (let index = 1; index < runs.length; index++) expect(Date.parse(runs[index]!.startedAt!)).toBeGreaterThanOrEqual(Date.parse(runs[index - 1]!.finishedAt!));
+    for (let index = 1; index < runs.length; index++)
+      expect(Date.parse(runs[index]!.startedAt!)).toBeGreaterThanOrEqual(Date.parse(runs[index - 1]!.finishedAt!));
     expect(await listSkips(engine.core.pool, automation.id)).toEqual([]);
   });
 

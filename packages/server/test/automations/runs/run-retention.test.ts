@@ -51,8 +51,10 @@ async function insertSkip(ageDays: number): Promise<string> {
   return rows[0]!.id;
 }
 
-const ids = async (table: "automation_runs" | "automation_skips") => (await pool.query<{ id: string }>(`SELECT id FROM ${table}`)).rows.map((row) => row.id).sort();
-const stepCount = async (runId: string) => Number((await pool.query<{ n: string }>("SELECT count(*) AS n FROM automation_run_steps WHERE run_id = $1", [runId])).rows[0]!.n);
+const ids = async (table: "automation_runs" | "automation_skips") =>
+  (await pool.query<{ id: string }>(`SELECT id FROM ${table}`)).rows.map((row) => row.id).sort();
+const stepCount = async (runId: string) =>
+  Number((await pool.query<{ n: string }>("SELECT count(*) AS n FROM automation_run_steps WHERE run_id = $1", [runId])).rows[0]!.n);
 
 describe("pruning runs and skips past the retention", () => {
   it("deletes ended runs and skips older than the retention, with their steps", async () => {
@@ -74,7 +76,11 @@ describe("pruning runs and skips past the retention", () => {
       await insertRun("pending", 90),
       await insertRun("running", 90),
       // A run that ended recently but was created long ago: its age counts from its end.
-      await pool.query<{ id: string }>("UPDATE automation_runs SET finished_at = now() - interval '1 day' WHERE id = $1 RETURNING id", [await insertRun("succeeded", 90)]).then((r) => r.rows[0]!.id),
+      await pool
+        .query<{ id: string }>("UPDATE automation_runs SET finished_at = now() - interval '1 day' WHERE id = $1 RETURNING id", [
+          await insertRun("succeeded", 90),
+        ])
+        .then((r) => r.rows[0]!.id),
     ].sort();
     const keptSkip = await insertSkip(29);
 
@@ -106,7 +112,9 @@ describe("pruning runs and skips past the retention", () => {
     try {
       await client.query("SET enable_seqscan = off");
       const plan = async (sql: string) => (await client.query<{ "QUERY PLAN": string }>(`EXPLAIN ${sql}`)).rows.map((row) => row["QUERY PLAN"]).join("\n");
-      expect(await plan("SELECT id FROM automation_runs WHERE finished_at < now() AND status NOT IN ('queued', 'pending', 'running') ORDER BY finished_at LIMIT 10")).toContain("automation_runs_finished");
+      expect(
+        await plan("SELECT id FROM automation_runs WHERE finished_at < now() AND status NOT IN ('queued', 'pending', 'running') ORDER BY finished_at LIMIT 10"),
+      ).toContain("automation_runs_finished");
       expect(await plan("SELECT id FROM automation_skips WHERE created_at < now() ORDER BY created_at LIMIT 10")).toContain("automation_skips_created");
     } finally {
       client.release();

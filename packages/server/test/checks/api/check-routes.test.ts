@@ -31,7 +31,8 @@ afterAll(async () => {
   await instance?.stop();
 });
 
-const call = <Body = CheckView>(method: string, path: string, body?: unknown, token?: string | null) => callApi<Body>(app, method, `/api/v1/checks${path}`, body, token);
+const call = <Body = CheckView>(method: string, path: string, body?: unknown, token?: string | null) =>
+  callApi<Body>(app, method, `/api/v1/checks${path}`, body, token);
 
 let named = 0;
 /** A valid http check with a name of its own; its target is a loopback port nothing here contacts. */
@@ -47,11 +48,13 @@ async function create(body: Record<string, unknown> = httpCheck()): Promise<Chec
 }
 
 const countRows = async () => Number((await instance.pool.query<{ n: string }>("SELECT count(*) AS n FROM checks")).rows[0]!.n);
-const issuesOf = (answer: Answer<unknown>) => (answer.body as { error: { details: { issues: Array<{ path: string; message: string }> } } }).error.details.issues;
+const issuesOf = (answer: Answer<unknown>) =>
+  (answer.body as { error: { details: { issues: Array<{ path: string; message: string }> } } }).error.details.issues;
 const issuePaths = (answer: Answer<unknown>) => issuesOf(answer).map((issue) => issue.path);
 /** Everything of the row as PostgreSQL prints it: what a dump or a curious reader of the table sees. */
 const rowText = async (id: string) => (await instance.pool.query<{ text: string }>("SELECT c::text AS text FROM checks c WHERE id = $1", [id])).rows[0]!.text;
-const waitForNotice = (expected: CheckChangeNotice) => notices.waitFor((notice) => JSON.stringify(notice) === JSON.stringify(expected), `notice ${JSON.stringify(expected)}`);
+const waitForNotice = (expected: CheckChangeNotice) =>
+  notices.waitFor((notice) => JSON.stringify(notice) === JSON.stringify(expected), `notice ${JSON.stringify(expected)}`);
 const editable = (view: CheckView) => {
   const { id: _id, revision: _revision, createdAt: _createdAt, updatedAt: _updatedAt, ...definition } = view;
   return definition;
@@ -67,7 +70,11 @@ describe("authentication", () => {
 
 describe("creating and reading", () => {
   it("saves a definition with its defaults, copies the listed columns, and announces revision 1", async () => {
-    const answer = await call("POST", "", httpCheck({ name: "  api health  ", labels: { env: "prod" }, runOn: { core: true, satellites: { regions: ["eu"] } } }));
+    const answer = await call(
+      "POST",
+      "",
+      httpCheck({ name: "  api health  ", labels: { env: "prod" }, runOn: { core: true, satellites: { regions: ["eu"] } } }),
+    );
 
     expect(answer.status, answer.text).toBe(201);
     expect(answer.body).toEqual({
@@ -95,12 +102,44 @@ describe("creating and reading", () => {
     });
     // In the order people read them (jsonb sorts keys by length: tls, url, name …).
     expect(Object.keys(answer.body)).toEqual([
-      "id", "name", "type", "enabled", "url", "method", "headers", "followRedirects", "maxRedirects", "tls", "ipFamily", "expectStatus",
-      "intervalSeconds", "timeoutMs", "runOn", "labels", "assertions", "health", "revision", "createdAt", "updatedAt",
+      "id",
+      "name",
+      "type",
+      "enabled",
+      "url",
+      "method",
+      "headers",
+      "followRedirects",
+      "maxRedirects",
+      "tls",
+      "ipFamily",
+      "expectStatus",
+      "intervalSeconds",
+      "timeoutMs",
+      "runOn",
+      "labels",
+      "assertions",
+      "health",
+      "revision",
+      "createdAt",
+      "updatedAt",
     ]);
-    const { rows } = await instance.pool.query("SELECT name, type, enabled, interval_seconds, timeout_ms, labels, run_on_core, run_on_satellites, revision FROM checks WHERE id = $1", [answer.body.id]);
+    const { rows } = await instance.pool.query(
+      "SELECT name, type, enabled, interval_seconds, timeout_ms, labels, run_on_core, run_on_satellites, revision FROM checks WHERE id = $1",
+      [answer.body.id],
+    );
     expect(rows).toEqual([
-      { name: "api health", type: "http", enabled: true, interval_seconds: 60, timeout_ms: 10_000, labels: { env: "prod" }, run_on_core: true, run_on_satellites: { regions: ["eu"] }, revision: 1 },
+      {
+        name: "api health",
+        type: "http",
+        enabled: true,
+        interval_seconds: 60,
+        timeout_ms: 10_000,
+        labels: { env: "prod" },
+        run_on_core: true,
+        run_on_satellites: { regions: ["eu"] },
+        revision: 1,
+      },
     ]);
     await waitForNotice({ id: answer.body.id, revision: 1 });
   });
@@ -135,7 +174,15 @@ describe("replacing with PUT", () => {
     const replaced = await call("PUT", `/${created.id}`, { name: created.name, type: "dns", queryName: "example.com", recordType: "MX" });
 
     expect(replaced.status, replaced.text).toBe(200);
-    expect(replaced.body).toMatchObject({ id: created.id, type: "dns", queryName: "example.com", recordType: "MX", labels: {}, revision: 2, createdAt: created.createdAt });
+    expect(replaced.body).toMatchObject({
+      id: created.id,
+      type: "dns",
+      queryName: "example.com",
+      recordType: "MX",
+      labels: {},
+      revision: 2,
+      createdAt: created.createdAt,
+    });
     expect(replaced.body).not.toHaveProperty("description");
     expect(replaced.body).not.toHaveProperty("url");
     const { rows } = await instance.pool.query("SELECT type, labels, revision FROM checks WHERE id = $1", [created.id]);
@@ -159,7 +206,10 @@ describe("replacing with PUT", () => {
 
   it("answers 409 for a taken name and 404 for an unknown id, changing nothing", async () => {
     const [first, second] = [await create(), await create()];
-    expect(await call("PUT", `/${second.id}`, { ...editable(second), name: first.name })).toMatchObject({ status: 409, body: { error: { code: "check_name_taken" } } });
+    expect(await call("PUT", `/${second.id}`, { ...editable(second), name: first.name })).toMatchObject({
+      status: 409,
+      body: { error: { code: "check_name_taken" } },
+    });
     expect(await call("PUT", `/${randomUUID()}`, httpCheck())).toMatchObject({ status: 404 });
     expect((await call("GET", `/${second.id}`)).body).toEqual(second);
   });
@@ -252,7 +302,11 @@ describe("deleting", () => {
 
 describe("YAML", () => {
   async function yaml(method: string, path: string, text: string, accept = "application/json"): Promise<Answer<CheckView>> {
-    const response = await app.request(`/api/v1/checks${path}`, { method, headers: { "content-type": "application/yaml", accept, authorization: `Bearer ${TEST_ADMIN_TOKEN}` }, body: text });
+    const response = await app.request(`/api/v1/checks${path}`, {
+      method,
+      headers: { "content-type": "application/yaml", accept, authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+      body: text,
+    });
     const body = await response.text();
     return { status: response.status, text: body, body: (accept === "application/json" ? JSON.parse(body) : parse(body)) as CheckView };
   }
@@ -271,9 +325,18 @@ assertions:
 `;
     const created = await yaml("POST", "", authored);
     expect(created.status, created.text).toBe(201);
-    expect(created.body).toMatchObject({ name: "yaml-authored", headers: { Authorization: "<redacted>" }, assertions: [{ subject: "json:$.status", onFail: "fail" }, { op: "or", onFail: "degrade" }] });
+    expect(created.body).toMatchObject({
+      name: "yaml-authored",
+      headers: { Authorization: "<redacted>" },
+      assertions: [
+        { subject: "json:$.status", onFail: "fail" },
+        { op: "or", onFail: "degrade" },
+      ],
+    });
 
-    const response = await app.request(`/api/v1/checks/${created.body.id}`, { headers: { accept: "application/yaml", authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+    const response = await app.request(`/api/v1/checks/${created.body.id}`, {
+      headers: { accept: "application/yaml", authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+    });
     expect(response.headers.get("content-type")).toMatch(/^application\/yaml/);
     const text = await response.text();
     expect(text).not.toContain("yaml-secret-1");
@@ -317,7 +380,11 @@ describe("credential headers", () => {
     }
     expect(await rowText(id)).not.toMatch(secretValues);
     const { rows } = await instance.pool.query("SELECT definition->'headers' AS headers FROM checks WHERE id = $1", [id]);
-    expect(rows[0].headers).toEqual({ Authorization: { sealed: expect.stringMatching(/^v1:/) }, "X-Api-Key": { sealed: expect.stringMatching(/^v1:/) }, "X-Team": "ops" });
+    expect(rows[0].headers).toEqual({
+      Authorization: { sealed: expect.stringMatching(/^v1:/) },
+      "X-Api-Key": { sealed: expect.stringMatching(/^v1:/) },
+      "X-Team": "ops",
+    });
 
     const [row] = await store.rows([id]);
     expect(store.openDefinition(row!)).toMatchObject({ headers: { ...secrets, "X-Team": "ops" } });
@@ -403,9 +470,21 @@ describe("bad input", () => {
     { what: "an invalid definition", body: { name: "bad-1", type: "http" }, paths: ["url"] },
     { what: "an unknown type", body: { name: "bad-2", type: "ftp", url: "ftp://x" }, paths: ["type"] },
     { what: "an unknown field", body: { name: "bad-3", type: "tcp", host: "127.0.0.1", port: 22, url: "http://x" }, paths: ["url"] },
-    { what: "an assertion on a subject the type lacks", body: { name: "bad-4", type: "tcp", host: "127.0.0.1", port: 22, assertions: [{ subject: "status", op: "eq", value: 200 }] }, paths: ["assertions.0.subject"] },
-    { what: "an over-long regex", body: { name: "bad-5", type: "http", url: "http://127.0.0.1/", assertions: [{ subject: "body", op: "matches", value: "a".repeat(513) }] }, paths: ["assertions.0.value"] },
-    { what: "a timeout longer than the interval", body: { name: "bad-6", type: "http", url: "http://127.0.0.1/", intervalSeconds: 10, timeoutMs: 10_001 }, paths: ["timeoutMs"] },
+    {
+      what: "an assertion on a subject the type lacks",
+      body: { name: "bad-4", type: "tcp", host: "127.0.0.1", port: 22, assertions: [{ subject: "status", op: "eq", value: 200 }] },
+      paths: ["assertions.0.subject"],
+    },
+    {
+      what: "an over-long regex",
+      body: { name: "bad-5", type: "http", url: "http://127.0.0.1/", assertions: [{ subject: "body", op: "matches", value: "a".repeat(513) }] },
+      paths: ["assertions.0.value"],
+    },
+    {
+      what: "a timeout longer than the interval",
+      body: { name: "bad-6", type: "http", url: "http://127.0.0.1/", intervalSeconds: 10, timeoutMs: 10_001 },
+      paths: ["timeoutMs"],
+    },
   ];
 
   for (const { what, body, paths } of cases) {
@@ -421,11 +500,23 @@ describe("bad input", () => {
   const nested = [
     {
       what: "a subject the type lacks deep in a tree",
-      assertions: [{ op: "and", of: [{ subject: "status", op: "eq", value: 200 }, { op: "not", of: { subject: "rcode", op: "eq", value: "NOERROR" } }] }],
+      assertions: [
+        {
+          op: "and",
+          of: [
+            { subject: "status", op: "eq", value: 200 },
+            { op: "not", of: { subject: "rcode", op: "eq", value: "NOERROR" } },
+          ],
+        },
+      ],
       paths: ["assertions.0.of.1.of.subject"],
     },
     { what: "a pattern RE2 cannot run (a backreference)", assertions: [{ subject: "body", op: "matches", value: "(a)\\1" }], paths: ["assertions.0.value"] },
-    { what: "an over-long regex inside or", assertions: [{ op: "or", of: [{ subject: "header:server", op: "matches", value: "x".repeat(513) }] }], paths: ["assertions.0.of.0.value"] },
+    {
+      what: "an over-long regex inside or",
+      assertions: [{ op: "or", of: [{ subject: "header:server", op: "matches", value: "x".repeat(513) }] }],
+      paths: ["assertions.0.of.0.value"],
+    },
   ];
 
   for (const { what, assertions, paths } of nested) {
@@ -460,7 +551,11 @@ describe("bad input", () => {
   it("answers bad input authored as YAML with 400 at the same paths, storing nothing", async () => {
     const before = await countRows();
     const text = "name: yaml-bad\ntype: tcp\nhost: 127.0.0.1\nport: 22\nassertions:\n  - { subject: status, op: eq, value: 200 }\n";
-    const response = await app.request("/api/v1/checks", { method: "POST", headers: { "content-type": "application/yaml", authorization: `Bearer ${TEST_ADMIN_TOKEN}` }, body: text });
+    const response = await app.request("/api/v1/checks", {
+      method: "POST",
+      headers: { "content-type": "application/yaml", authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+      body: text,
+    });
     expect(response.status).toBe(400);
     const body = (await response.json()) as { error: { code: string; details: { issues: Array<{ path: string }> } } };
     expect(body.error.code).toBe("invalid_check");

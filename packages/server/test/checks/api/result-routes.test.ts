@@ -31,7 +31,11 @@ afterAll(async () => {
 
 describe("GET /api/v1/checks/:id/results", () => {
   it("pages the results newest first and lists recent failures", async () => {
-    const first = await callApi<{ results: Array<{ status: string; startedAt: string }>; next: string }>(app, "GET", `/api/v1/checks/${checkId}/results?limit=5`);
+    const first = await callApi<{ results: Array<{ status: string; startedAt: string }>; next: string }>(
+      app,
+      "GET",
+      `/api/v1/checks/${checkId}/results?limit=5`,
+    );
     expect(first.status).toBe(200);
     expect(first.body.results).toHaveLength(5);
     const second = await callApi<{ results: Array<{ startedAt: string }> }>(app, "GET", `/api/v1/checks/${checkId}/results?limit=5&cursor=${first.body.next}`);

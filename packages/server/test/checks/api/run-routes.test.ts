@@ -88,7 +88,13 @@ describe("POST /api/v1/checks/:id/run", () => {
     await pool.query(`UPDATE checks SET definition = jsonb_set(definition, '{headers}', '{"Authorization": {"sealed": "v1:opaque"}}') WHERE id = $1`, [id]);
     const answer = await callApi<{ result: CoreRunResult }>(app, "POST", `/api/v1/checks/${id}/run`);
     expect(answer.status).toBe(200);
-    expect(answer.body.result).toMatchObject({ checkId: id, status: "error", durationMs: 0, errorCode: "definition_unreadable", detail: { error: { code: "definition_unreadable" } } });
+    expect(answer.body.result).toMatchObject({
+      checkId: id,
+      status: "error",
+      durationMs: 0,
+      errorCode: "definition_unreadable",
+      detail: { error: { code: "definition_unreadable" } },
+    });
     expect(ingested).toEqual([{ ...answer.body.result, checkType: "http" }]);
     expect(probed).toEqual([]);
   });
@@ -98,7 +104,7 @@ describe("POST /api/v1/checks/:id/run", () => {
     expect((await callApi(app, "POST", `/api/v1/checks/${id}/run?location=core`)).status).toBe(200);
     const answer = await callApi(app, "POST", `/api/v1/checks/${id}/run?location=eu-west`);
     expect(answer.status).toBe(404);
-    expect(answer.body.error).toMatchObject({ code: "satellite_not_found", message: expect.stringContaining("No location is called \"eu-west\"") });
+    expect(answer.body.error).toMatchObject({ code: "satellite_not_found", message: expect.stringContaining('No location is called "eu-west"') });
     expect(probed).toHaveLength(1);
   });
 

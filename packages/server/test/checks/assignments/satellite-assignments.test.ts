@@ -29,7 +29,9 @@ function openDefinition(row: StoredCheckRow): CheckDefinition {
   const stored = row.definition as CheckDefinition;
   if (stored.type !== "http") return stored;
   const sealed = stored.headers as Record<string, string | Sealed>;
-  const headers = Object.fromEntries(Object.entries(sealed).map(([name, value]) => [name, typeof value === "string" ? value : box.open(value.sealed, `${row.id}:${name}`)]));
+  const headers = Object.fromEntries(
+    Object.entries(sealed).map(([name, value]) => [name, typeof value === "string" ? value : box.open(value.sealed, `${row.id}:${name}`)]),
+  );
   return { ...stored, headers };
 }
 
@@ -40,7 +42,11 @@ const open: FakeSatellite[] = [];
 
 beforeAll(async () => {
   const url = (await createTestDatabase()).url;
-  a = await startSatelliteCore(url, "assign-a", { monitor: false, assignments: { openDefinition }, submitResult: async (result) => void submitted.push(result) });
+  a = await startSatelliteCore(url, "assign-a", {
+    monitor: false,
+    assignments: { openDefinition },
+    submitResult: async (result) => void submitted.push(result),
+  });
   b = await startSatelliteCore(url, "assign-b", { monitor: false, assignments: { openDefinition } });
 });
 
@@ -118,7 +124,12 @@ describe("a satellite's welcome", () => {
         intervalSeconds: 60,
         timeoutMs: 2_500,
         revision: check.revision,
-        config: expect.objectContaining({ type: "http", url: "https://opened-headers.example.test/", timeoutMs: 2_500, headers: { Authorization: "Bearer s3cret", Accept: "text/plain" } }),
+        config: expect.objectContaining({
+          type: "http",
+          url: "https://opened-headers.example.test/",
+          timeoutMs: 2_500,
+          headers: { Authorization: "Bearer s3cret", Accept: "text/plain" },
+        }),
       },
     ]);
     expect(welcome.assignments[0]!.config).not.toHaveProperty("runOn");

@@ -41,7 +41,11 @@ describe("a satellite selector", () => {
     const word = fc.constantFrom("eu", "us", "ap", "gpu", "arm", "x");
     const id = fc.constantFrom(ID, OTHER, ID.toUpperCase());
     const selectorArb = fc
-      .record({ ids: fc.option(fc.array(id, { minLength: 1, maxLength: 2 }), { nil: undefined }), regions: fc.option(fc.array(word, { minLength: 1, maxLength: 3 }), { nil: undefined }), tags: fc.option(fc.array(word, { minLength: 1, maxLength: 3 }), { nil: undefined }) })
+      .record({
+        ids: fc.option(fc.array(id, { minLength: 1, maxLength: 2 }), { nil: undefined }),
+        regions: fc.option(fc.array(word, { minLength: 1, maxLength: 3 }), { nil: undefined }),
+        tags: fc.option(fc.array(word, { minLength: 1, maxLength: 3 }), { nil: undefined }),
+      })
       .filter((selector) => selector.ids !== undefined || selector.regions !== undefined || selector.tags !== undefined);
     const satelliteArb = fc.record({ id, region: word, tags: fc.uniqueArray(word, { maxLength: 4 }) });
     fc.assert(

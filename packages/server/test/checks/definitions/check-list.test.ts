@@ -47,12 +47,16 @@ const scans = (nodes: PlanNode[]) => nodes.filter((node) => node["Node Type"].in
 describe("the checks list's statement", () => {
   it("reads a page in name order from the name index, starting after the cursor", async () => {
     const nodes = scans(await planOf({ limit: 50, after: "check-05000" }));
-    expect(nodes).toEqual([expect.objectContaining({ "Node Type": "Index Scan", "Index Name": "checks_name_key", "Index Cond": expect.stringContaining("name >") })]);
+    expect(nodes).toEqual([
+      expect.objectContaining({ "Node Type": "Index Scan", "Index Name": "checks_name_key", "Index Cond": expect.stringContaining("name >") }),
+    ]);
   });
 
   it("turns a name prefix into a range of the name index", async () => {
     const nodes = scans(await planOf({ limit: 50, namePrefix: "check-012" }));
-    expect(nodes).toEqual([expect.objectContaining({ "Node Type": "Index Scan", "Index Name": "checks_name_key", "Index Cond": expect.stringMatching(/name >= .*name < /) })]);
+    expect(nodes).toEqual([
+      expect.objectContaining({ "Node Type": "Index Scan", "Index Name": "checks_name_key", "Index Cond": expect.stringMatching(/name >= .*name < /) }),
+    ]);
   });
 
   it("finds the checks with rare labels through the labels index", async () => {
@@ -71,7 +75,10 @@ describe("the checks list's statement", () => {
     ];
     for (const query of queries) {
       const nodes = scans(await planOf(query));
-      expect(nodes.map((node) => node["Node Type"]), JSON.stringify(query)).not.toContain("Seq Scan");
+      expect(
+        nodes.map((node) => node["Node Type"]),
+        JSON.stringify(query),
+      ).not.toContain("Seq Scan");
     }
   });
 });

@@ -25,10 +25,19 @@ describe("isRefusedCoreTarget", () => {
     expect(isRefusedCoreTarget(host)).toBe(true);
   });
 
-  it.each(["169.253.255.255", "169.255.0.0", "10.0.0.1", "127.0.0.1", "::1", "fec0::1", "fd00:ec2::253", "100.100.100.201", "example.com", "metadata.google.internal.example.com", "google.internal"])(
-    "leaves %s alone",
-    (host) => {
-      expect(isRefusedCoreTarget(host)).toBe(false);
-    },
-  );
+  it.each([
+    "169.253.255.255",
+    "169.255.0.0",
+    "10.0.0.1",
+    "127.0.0.1",
+    "::1",
+    "fec0::1",
+    "fd00:ec2::253",
+    "100.100.100.201",
+    "example.com",
+    "metadata.google.internal.example.com",
+    "google.internal",
+  ])("leaves %s alone", (host) => {
+    expect(isRefusedCoreTarget(host)).toBe(false);
+  });
 });

@@ -3,7 +3,13 @@
 import { DEFAULT_CHECK_HEALTH, type CheckHealthOptions } from "@vantage/protocol";
 import { describe, expect, it } from "vitest";
 import { describeResult } from "../../../src/checks/health/describe-result.ts";
-import { type CheckHealthRecord, evaluateCheckHealth, type HealthEvaluationInput, nextStaleAt, stalenessMsOf } from "../../../src/checks/health/evaluate-check-health.ts";
+import {
+  type CheckHealthRecord,
+  evaluateCheckHealth,
+  type HealthEvaluationInput,
+  nextStaleAt,
+  stalenessMsOf,
+} from "../../../src/checks/health/evaluate-check-health.ts";
 import type { LocationResult } from "../../../src/checks/health/location-health.ts";
 
 const T0 = Date.parse("2026-01-01T00:00:00.000Z");
@@ -62,7 +68,10 @@ describe("evaluating a check's health", () => {
     const check = evaluator({ policy: { quorum: 2 } });
     check.step([up("a"), up("b")]);
     check.offline.add("b");
-    expect(check.step([up("a")])).toMatchObject({ status: "degraded", reason: "quorum_unavailable: 1 of 2 locations observable, 2 needed; unobservable: us-1 (satellite offline)" });
+    expect(check.step([up("a")])).toMatchObject({
+      status: "degraded",
+      reason: "quorum_unavailable: 1 of 2 locations observable, 2 needed; unobservable: us-1 (satellite offline)",
+    });
   });
 
   it("turns a silent location unobservable after interval + timeout + grace", () => {
@@ -108,7 +117,9 @@ describe("evaluating a check's health", () => {
 
 describe("describing a result's problem", () => {
   it("says a timeout with the check's own timeout", () => {
-    expect(describeResult("down", { error: { code: "timeout", message: "no answer within 10000 ms" }, reason: "no answer within 10000 ms" }, 10_000)).toBe("timeout 10 s");
+    expect(describeResult("down", { error: { code: "timeout", message: "no answer within 10000 ms" }, reason: "no answer within 10000 ms" }, 10_000)).toBe(
+      "timeout 10 s",
+    );
   });
 
   it("turns the probe's status reason around: status first, then what was expected", () => {

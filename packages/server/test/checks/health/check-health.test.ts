@@ -40,7 +40,13 @@ beforeEach(async () => {
   pool = core.pool;
   triggers = createTriggerRegistry();
   health = createCheckHealth({ pool, entities: core.entities, triggers, now: () => clock });
-  ingest = createResultIngest({ pool, logger: silentLogger(), context: ingestContext(pool, { now: () => clock }), inTransaction: evaluateHealthOnIngest(health), maxDelayMs: 1 });
+  ingest = createResultIngest({
+    pool,
+    logger: silentLogger(),
+    context: ingestContext(pool, { now: () => clock }),
+    inTransaction: evaluateHealthOnIngest(health),
+    maxDelayMs: 1,
+  });
 });
 
 afterEach(async () => {
@@ -61,7 +67,10 @@ async function onlineSatellite(name: string): Promise<string> {
 }
 
 const goOffline = (ids: string[]) =>
-  pool.query(`UPDATE satellites SET last_heartbeat_at = $2::timestamptz, offline_at = $2::timestamptz + interval '45 seconds' WHERE id = ANY($1::uuid[])`, [ids, new Date(clock - 120_000).toISOString()]);
+  pool.query(`UPDATE satellites SET last_heartbeat_at = $2::timestamptz, offline_at = $2::timestamptz + interval '45 seconds' WHERE id = ANY($1::uuid[])`, [
+    ids,
+    new Date(clock - 120_000).toISOString(),
+  ]);
 
 const down = (checkId: string, location = "core"): CheckResultInput =>
   makeResult({ checkId, location, at: clock, status: "down", statusCode: 503, detail: { reason: "expected status 2xx, got 503", http: { statusCode: 503 } } });
@@ -123,7 +132,10 @@ describe("evaluating health in the ingest transaction", () => {
     const checkId = await newCheck({ policy: { quorum: 2 }, failuresToUnhealthy: 1, successesToRecover: 1 }, { runOn: { satellites: { ids: [a, b, c] } } });
     await submit(up(checkId, a), up(checkId, b), up(checkId, c));
     await submit(down(checkId, a));
-    expect(await health.handle.get(checkId)).toMatchObject({ status: "degraded", reason: "partial outage: 1 of 3 locations failing: eu-1 (status 503, expected 2xx)" });
+    expect(await health.handle.get(checkId)).toMatchObject({
+      status: "degraded",
+      reason: "partial outage: 1 of 3 locations failing: eu-1 (status 503, expected 2xx)",
+    });
     await submit(down(checkId, b));
     expect((await health.handle.get(checkId))?.reason).toBe("2 of 3 locations failing: eu-1 (status 503, expected 2xx), us-1 (status 503, expected 2xx)");
     await submit(down(checkId, a), down(checkId, b));
@@ -194,7 +206,9 @@ describe("evaluating health in the ingest transaction", () => {
 /** Resolves once some backend of this database waits on an advisory lock (the second evaluation queued). */
 async function waitForLockWait(): Promise<void> {
   for (let attempt = 0; attempt < 500; attempt++) {
-    const { rowCount } = await pool.query("SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory'");
+    const { rowCount } = await pool.query(
+      "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory'",
+    );
     if (rowCount) return;
     await new Promise((resolve) => setImmediate(resolve));
   }
@@ -202,7 +216,10 @@ async function waitForLockWait(): Promise<void> {
 }
 
 describe("GET /checks/:id/health", () => {
-  const app = () => createApiApp(pool, { "/checks": createCheckHealthRoutes({ store: new CheckStore({ pool, box: createSecretBox(Buffer.alloc(32, 1)) }), health: health.handle }) });
+  const app = () =>
+    createApiApp(pool, {
+      "/checks": createCheckHealthRoutes({ store: new CheckStore({ pool, box: createSecretBox(Buffer.alloc(32, 1)) }), health: health.handle }),
+    });
 
   it("answers the entity's state after results", async () => {
     const checkId = await newCheck({ failuresToUnhealthy: 1 });
@@ -225,7 +242,12 @@ describe("GET /checks/:id/health", () => {
 
 describe("the check triggers", () => {
   it("are registered with their payload schemas", () => {
-    expect(triggers.list().map((trigger) => trigger.id).sort()).toEqual([
+    expect(
+      triggers
+        .list()
+        .map((trigger) => trigger.id)
+        .sort(),
+    ).toEqual([
       "check.degraded",
       "check.flapping_started",
       "check.flapping_stopped",
@@ -264,7 +286,11 @@ describe("the check triggers", () => {
       const checkId = await newCheck({ failuresToUnhealthy: 1, successesToRecover: 1 });
       for (let run = 0; run < 8; run++) await submit(run % 2 === 0 ? down(checkId) : up(checkId));
       const changes = (await health.handle.history(checkId)).reverse();
-      const routed = changes.map((change) => ({ change: change as typeof change & { seq: number; changeId: string }, eventIds: core.entities.deriveEvents(change), payload: core.entities.toPayload(change) }));
+      const routed = changes.map((change) => ({
+        change: change as typeof change & { seq: number; changeId: string },
+        eventIds: core.entities.deriveEvents(change),
+        payload: core.entities.toPayload(change),
+      }));
       await withTransaction(pool, (tx) => sink.deliver(routed, tx));
 
       const skips = await listSkips(pool, onUnhealthy.id);

@@ -3,7 +3,16 @@
 // and unobservable (offline satellite, stale, probe error) without touching its streaks.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { applyResult, type HealthThresholds, type LocationRecord, type LocationResult, newLocationRecord, observe, shownStatus, staleAt } from "../../../src/checks/health/location-health.ts";
+import {
+  applyResult,
+  type HealthThresholds,
+  type LocationRecord,
+  type LocationResult,
+  newLocationRecord,
+  observe,
+  shownStatus,
+  staleAt,
+} from "../../../src/checks/health/location-health.ts";
 
 const T0 = Date.parse("2026-01-01T00:00:00.000Z");
 const NOW_ISO = new Date(T0).toISOString();
@@ -92,20 +101,25 @@ describe("a location's state machine", () => {
 
   it("never turns unhealthy without `failuresToUnhealthy` failures in a row, and always does with them (property)", () => {
     fc.assert(
-      fc.property(fc.array(fc.constantFrom("up", "degraded", "down", "error") as fc.Arbitrary<LocationResult["status"]>, { maxLength: 40 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 5 }), (statuses, failuresToUnhealthy, successesToRecover) => {
-        const thresholds = { failuresToUnhealthy, successesToRecover };
-        let record = newLocationRecord(NOW_ISO);
-        let streak = 0;
-        for (const status of statuses) {
-          const wasUnhealthy = record.verdict === "unhealthy";
-          record = applyResult(record, result(status), thresholds, NOW_ISO);
-          if (status === "down") streak += 1;
-          else if (status !== "error") streak = 0;
-          if (!wasUnhealthy && record.verdict === "unhealthy") expect(streak).toBeGreaterThanOrEqual(failuresToUnhealthy);
-          if (streak >= failuresToUnhealthy) expect(record.verdict).toBe("unhealthy");
-          if (wasUnhealthy && record.verdict !== "unhealthy") expect(record.successes).toBeGreaterThanOrEqual(successesToRecover);
-        }
-      }),
+      fc.property(
+        fc.array(fc.constantFrom("up", "degraded", "down", "error") as fc.Arbitrary<LocationResult["status"]>, { maxLength: 40 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 5 }),
+        (statuses, failuresToUnhealthy, successesToRecover) => {
+          const thresholds = { failuresToUnhealthy, successesToRecover };
+          let record = newLocationRecord(NOW_ISO);
+          let streak = 0;
+          for (const status of statuses) {
+            const wasUnhealthy = record.verdict === "unhealthy";
+            record = applyResult(record, result(status), thresholds, NOW_ISO);
+            if (status === "down") streak += 1;
+            else if (status !== "error") streak = 0;
+            if (!wasUnhealthy && record.verdict === "unhealthy") expect(streak).toBeGreaterThanOrEqual(failuresToUnhealthy);
+            if (streak >= failuresToUnhealthy) expect(record.verdict).toBe("unhealthy");
+            if (wasUnhealthy && record.verdict !== "unhealthy") expect(record.successes).toBeGreaterThanOrEqual(successesToRecover);
+          }
+        },
+      ),
     );
   });
 });

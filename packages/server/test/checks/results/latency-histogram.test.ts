@@ -19,7 +19,9 @@ afterAll(async () => {
 describe("the latency histogram", () => {
   it("has the bounds vantage_latency_bucket() uses: each bound opens the next bucket", async () => {
     const probes = [0, ...LATENCY_BUCKET_BOUNDS_MS.flatMap((bound) => [bound - 0.001, bound])];
-    const { rows } = await pool.query<{ ms: number; bucket: number }>("SELECT ms, vantage_latency_bucket(ms) AS bucket FROM unnest($1::float8[]) AS ms", [probes]);
+    const { rows } = await pool.query<{ ms: number; bucket: number }>("SELECT ms, vantage_latency_bucket(ms) AS bucket FROM unnest($1::float8[]) AS ms", [
+      probes,
+    ]);
     const expected = probes.map((ms) => LATENCY_BUCKET_BOUNDS_MS.filter((bound) => ms >= bound).length + 1);
     expect(rows.map((row) => row.bucket)).toEqual(expected);
     expect(LATENCY_BUCKET_COUNT).toBe(29);
@@ -27,8 +29,12 @@ describe("the latency histogram", () => {
 
   it("counts a group's durations into buckets and adds histograms element-wise in SQL", async () => {
     const histogramOf = async (durations: number[]) =>
-      (await pool.query<{ hist: number[] }>(`SELECT ${histogramOfSql("b", "ms < 1000")} AS hist FROM (SELECT ms, vantage_latency_bucket(ms) AS b FROM unnest($1::float8[]) AS ms) x`, [durations]))
-        .rows[0]!.hist;
+      (
+        await pool.query<{ hist: number[] }>(
+          `SELECT ${histogramOfSql("b", "ms < 1000")} AS hist FROM (SELECT ms, vantage_latency_bucket(ms) AS b FROM unnest($1::float8[]) AS ms) x`,
+          [durations],
+        )
+      ).rows[0]!.hist;
     const expected = emptyHistogram();
     expected[0] = 1;
     expected[3] = 2;
@@ -36,9 +42,14 @@ describe("the latency histogram", () => {
     expect(await histogramOf([0.5, 3, 4.9, 500, 5000])).toEqual(expected);
     expect(await histogramOf([])).toEqual(emptyHistogram());
 
-    const none = await pool.query<{ hist: number[] }>(`SELECT ${sumHistogramsSql("hist")} AS hist FROM (VALUES ($1::integer[])) v(hist) WHERE false`, [expected]);
+    const none = await pool.query<{ hist: number[] }>(`SELECT ${sumHistogramsSql("hist")} AS hist FROM (VALUES ($1::integer[])) v(hist) WHERE false`, [
+      expected,
+    ]);
     expect(none.rows[0]!.hist).toEqual(emptyHistogram());
-    const summed = await pool.query<{ hist: number[] }>(`SELECT ${sumHistogramsSql("hist")} AS hist FROM (VALUES ($1::integer[]), ($1::integer[]), ($2::integer[])) v(hist)`, [expected, emptyHistogram()]);
+    const summed = await pool.query<{ hist: number[] }>(
+      `SELECT ${sumHistogramsSql("hist")} AS hist FROM (VALUES ($1::integer[]), ($1::integer[]), ($2::integer[])) v(hist)`,
+      [expected, emptyHistogram()],
+    );
     expect(summed.rows[0]!.hist).toEqual(expected.map((n) => 2 * n));
   });
 

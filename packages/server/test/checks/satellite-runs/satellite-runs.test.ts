@@ -93,7 +93,12 @@ afterAll(async () => {
 async function agentOn(node: Node): Promise<string> {
   const { satelliteId, token } = await node.core.createSatellite();
   const stop = new AbortController();
-  const config = loadSatelliteConfig({ VANTAGE_URL: node.core.url, VANTAGE_SATELLITE_ID: satelliteId, VANTAGE_SATELLITE_TOKEN: token, VANTAGE_LOG_LEVEL: "silent" });
+  const config = loadSatelliteConfig({
+    VANTAGE_URL: node.core.url,
+    VANTAGE_SATELLITE_ID: satelliteId,
+    VANTAGE_SATELLITE_TOKEN: token,
+    VANTAGE_LOG_LEVEL: "silent",
+  });
   const outcome = run(config, { signal: stop.signal, stopOnSignals: [], random: () => 0 });
   agents.push({ stop, outcome });
   await vi.waitUntil(() => node.core.gateway.session(satelliteId) !== undefined, { timeout: 10_000, interval: 10 });
@@ -105,7 +110,13 @@ async function agentOn(node: Node): Promise<string> {
 /** A stored http check against the local target, with a credential header sealed at rest. */
 async function storedCheck(overrides: Partial<CheckDefinitionInput> = {}): Promise<string> {
   const check = await store.create(
-    checkDefinitionSchema.parse({ name: `run-${randomUUID()}`, type: "http", url: `${target.origin}/health`, headers: { Authorization: "Bearer s3cret" }, ...overrides }),
+    checkDefinitionSchema.parse({
+      name: `run-${randomUUID()}`,
+      type: "http",
+      url: `${target.origin}/health`,
+      headers: { Authorization: "Bearer s3cret" },
+      ...overrides,
+    }),
   );
   return check.id;
 }
@@ -137,7 +148,13 @@ describe("POST /api/v1/checks/:id/run?location=<satellite>", () => {
     target.answerNext({ status: 503, body: "down for maintenance" });
     const answer = await callApi<{ result: { resultId: string } }>(a.app, "POST", `/api/v1/checks/${checkId}/run?location=${satelliteId.toUpperCase()}`);
     expect(answer.status).toBe(200);
-    expect(answer.body.result).toMatchObject({ checkId, location: satelliteId, status: "down", statusCode: 503, detail: { reason: expect.stringContaining("503") } });
+    expect(answer.body.result).toMatchObject({
+      checkId,
+      location: satelliteId,
+      status: "down",
+      statusCode: 503,
+      detail: { reason: expect.stringContaining("503") },
+    });
     // Stored by the core holding the socket, before it answered.
     expect(await storedRows(checkId)).toEqual([{ result_id: answer.body.result.resultId, location: satelliteId, status: "down" }]);
   });
@@ -210,9 +227,17 @@ describe("POST /api/v1/checks/test?location=<satellite>", () => {
     const credentials = await a.core.createSatellite();
     const { satellite } = await connectFakeSatellite(a.core.url, credentials, { capabilities: ["http", "run-on-demand"] });
     fakes.push(satellite);
-    const answering = callApi(a.app, "POST", `/api/v1/checks/test?location=${credentials.satelliteId}`, { name: "trial", type: "http", url: "http://169.254.169.254/" });
+    const answering = callApi(a.app, "POST", `/api/v1/checks/test?location=${credentials.satelliteId}`, {
+      name: "trial",
+      type: "http",
+      url: "http://169.254.169.254/",
+    });
     const frame = await satellite.next("run");
-    satellite.send({ type: "runResult", requestId: frame.requestId, result: { startedAt: new Date().toISOString(), durationMs: 3, status: "up", detail: { reason: "reached" } } });
+    satellite.send({
+      type: "runResult",
+      requestId: frame.requestId,
+      result: { startedAt: new Date().toISOString(), durationMs: 3, status: "up", detail: { reason: "reached" } },
+    });
     const answer = await answering;
     expect(answer.status).toBe(200);
     expect(answer.body.result).toMatchObject({ location: credentials.satelliteId, status: "up", durationMs: 3 });

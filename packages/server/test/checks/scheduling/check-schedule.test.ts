@@ -187,7 +187,8 @@ describe("claiming due runs", () => {
       INSERT INTO checks (name, type, interval_seconds, timeout_ms, run_on_core, definition)
       SELECT 'bulk-' || n, 'http', 60, 1000, true, '{}' FROM generate_series(1, 5000) AS n`);
     await pool.query("ANALYZE checks, check_schedule");
-    const plan = async (sql: string, params: unknown[]) => (await pool.query<{ "QUERY PLAN": string }>(`EXPLAIN ${sql}`, params)).rows.map((row) => row["QUERY PLAN"]).join("\n");
+    const plan = async (sql: string, params: unknown[]) =>
+      (await pool.query<{ "QUERY PLAN": string }>(`EXPLAIN ${sql}`, params)).rows.map((row) => row["QUERY PLAN"]).join("\n");
     const claimPlan = await plan(CLAIM_DUE, [null, 100, "test-core", 250]);
     expect(claimPlan).toMatch(/Index (Only )?Scan on check_schedule_due|Index Scan using check_schedule_due/);
     expect(claimPlan).toMatch(/checks_pkey/);

@@ -88,7 +88,9 @@ describe("two core processes with core-location checks", () => {
     // interval (a second run refused before it reached the target would show only here), and
     // no two stored results of a check lie within one interval.
     for (let check = 0; check < CHECKS; check++) {
-      const starts = both.flatMap((core) => core.logs.filter((line) => line.msg === "core check run started" && line.checkId === ids[check]).map((line) => Number(line.time)));
+      const starts = both.flatMap((core) =>
+        core.logs.filter((line) => line.msg === "core check run started" && line.checkId === ids[check]).map((line) => Number(line.time)),
+      );
       expect(starts.length).toBeGreaterThanOrEqual(2);
       expectSpacedByInterval(starts);
     }

@@ -139,7 +139,8 @@ async function drain(...cores: Instance[]): Promise<void> {
   await Promise.all(cores.map((core) => core.scheduler.settled()));
 }
 
-const countBy = (results: CoreRunResult[]) => results.reduce((counts, result) => counts.set(result.checkId, (counts.get(result.checkId) ?? 0) + 1), new Map<string, number>());
+const countBy = (results: CoreRunResult[]) =>
+  results.reduce((counts, result) => counts.set(result.checkId, (counts.get(result.checkId) ?? 0) + 1), new Map<string, number>());
 
 /** A probe that never answers and ignores its signal: a stuck probe, or a core frozen mid-run. */
 const neverAnswers: RunProbe = () => new Promise<ProbeOutcome>(() => undefined);
@@ -206,7 +207,12 @@ describe("one core instance", () => {
     const deleted = await insertCheck(core.pool, { intervalSeconds: 10 });
     clock = Date.now() + 10_000;
     await drain(core);
-    expect(countBy(core.results)).toEqual(new Map([[disabled, 1], [deleted, 1]]));
+    expect(countBy(core.results)).toEqual(
+      new Map([
+        [disabled, 1],
+        [deleted, 1],
+      ]),
+    );
 
     await core.pool.query("UPDATE checks SET enabled = false WHERE id = $1", [disabled]);
     await core.pool.query("DELETE FROM checks WHERE id = $1", [deleted]);
@@ -218,12 +224,16 @@ describe("one core instance", () => {
   it("records how late each run started after its slot, and counts runs by type and status", async () => {
     const core = await startInstance("core", { probe: () => Promise.resolve({ status: "degraded", detail: { reason: "slow" } }) });
     const id = await insertCheck(core.pool, { intervalSeconds: 60 });
-    const { rows } = await core.pool.query<{ slot: Date }>("UPDATE check_schedule SET next_run_at = date_trunc('milliseconds', next_run_at) WHERE check_id = $1 RETURNING next_run_at AS slot", [id]);
+    const { rows } = await core.pool.query<{ slot: Date }>(
+      "UPDATE check_schedule SET next_run_at = date_trunc('milliseconds', next_run_at) WHERE check_id = $1 RETURNING next_run_at AS slot",
+      [id],
+    );
     clock = rows[0]!.slot.getTime() + 2_500;
     await drain(core);
 
     const lag = (await core.registry.getSingleMetric("vantage_check_scheduler_lag_seconds")!.get()).values;
-    const named = (suffix: string) => lag.find((value) => (value as { metricName?: string }).metricName === `vantage_check_scheduler_lag_seconds_${suffix}`)!.value;
+    const named = (suffix: string) =>
+      lag.find((value) => (value as { metricName?: string }).metricName === `vantage_check_scheduler_lag_seconds_${suffix}`)!.value;
     const [sum, count] = [named("sum"), named("count")];
     expect(count).toBe(1);
     expect(sum).toBeGreaterThanOrEqual(2.5);
@@ -301,7 +311,10 @@ describe("the scheduling loop", () => {
     }
     await waitFor(() => core.results.length === 1, core.submitted.subscribe, 10_000, "the run");
     expect(core.results[0]!.checkId).toBe(id);
-    const { rows } = await core.pool.query<{ claimed_by: string; next_run_at: Date; claimed_at: Date }>("SELECT claimed_by, next_run_at, claimed_at FROM check_schedule WHERE check_id = $1", [id]);
+    const { rows } = await core.pool.query<{ claimed_by: string; next_run_at: Date; claimed_at: Date }>(
+      "SELECT claimed_by, next_run_at, claimed_at FROM check_schedule WHERE check_id = $1",
+      [id],
+    );
     expect(rows[0]!.claimed_by).toBe("core");
     expect(rows[0]!.next_run_at.getTime() - rows[0]!.claimed_at.getTime()).toBeGreaterThanOrEqual(59_000);
   });

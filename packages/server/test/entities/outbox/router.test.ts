@@ -16,7 +16,9 @@ beforeEach(async () => {
   await setup.connect();
   await setup.query(CREATE_THINGS);
   // What sinks accepted, written in the router's transaction: a row exists iff the cursor moved past it.
-  await setup.query("CREATE TABLE routed (ord bigserial, change_id uuid PRIMARY KEY, seq bigint NOT NULL, entity_id text NOT NULL, event_ids text[] NOT NULL, payload jsonb, routed_by text NOT NULL)");
+  await setup.query(
+    "CREATE TABLE routed (ord bigserial, change_id uuid PRIMARY KEY, seq bigint NOT NULL, entity_id text NOT NULL, event_ids text[] NOT NULL, payload jsonb, routed_by text NOT NULL)",
+  );
   await setup.end();
 });
 
@@ -27,7 +29,11 @@ afterEach(async () => {
 async function instance(name: string, options: Parameters<typeof startTestInstance>[2] = {}) {
   const started = await startTestInstance(db.url, name, options);
   instances.push(started);
-  started.entities.registerChangeDeriver({ kind: "thing", derive: (change) => [`thing.${String(change.next?.label ?? "removed")}`], toPayload: (change) => ({ thingId: change.id }) });
+  started.entities.registerChangeDeriver({
+    kind: "thing",
+    derive: (change) => [`thing.${String(change.next?.label ?? "removed")}`],
+    toPayload: (change) => ({ thingId: change.id }),
+  });
   return { ...started, things: defineThings(started.entities, started.pool) };
 }
 
@@ -40,7 +46,12 @@ function recordingSink(name: string, hooks: { before?: (batch: readonly RoutedCh
       await hooks.before?.(batch, tx);
       for (const { change, eventIds, payload } of batch) {
         await tx.query("INSERT INTO routed (change_id, seq, entity_id, event_ids, payload, routed_by) VALUES ($1, $2, $3, $4, $5, $6)", [
-          change.changeId, change.seq, change.id, eventIds, JSON.stringify(payload), name,
+          change.changeId,
+          change.seq,
+          change.id,
+          eventIds,
+          JSON.stringify(payload),
+          name,
         ]);
       }
     },
@@ -63,7 +74,14 @@ describe("the entity router", () => {
   it("delivers every committed change once, in order, with its event ids and payload", async () => {
     const batches = createSignal();
     let seen = 0;
-    const a = await instance("router-order", { observer: { onBatch: (batch) => { seen += batch.length; batches.emit(); } } });
+    const a = await instance("router-order", {
+      observer: {
+        onBatch: (batch) => {
+          seen += batch.length;
+          batches.emit();
+        },
+      },
+    });
     a.router.addSink(recordingSink("sink").sink);
     a.router.start();
     for (let i = 0; i < 30; i++) await a.things.mutate({ id: `t${i % 3}`, actor: SYSTEM_ACTOR, apply: upsertThing(`t${i % 3}`, i, `v${i % 2}`) });
@@ -80,8 +98,14 @@ describe("the entity router", () => {
     let seen = 0;
     const a = await instance("router-late", {
       observer: {
-        onIdle: (heldBack) => { heldBackSeen ||= heldBack; idle.emit(); },
-        onBatch: (batch) => { seen += batch.length; batches.emit(); },
+        onIdle: (heldBack) => {
+          heldBackSeen ||= heldBack;
+          idle.emit();
+        },
+        onBatch: (batch) => {
+          seen += batch.length;
+          batches.emit();
+        },
       },
     });
     a.router.addSink(recordingSink("sink").sink);
@@ -113,11 +137,26 @@ describe("the entity router", () => {
   it("does not stall on the gap a rolled-back transaction leaves", async () => {
     const batches = createSignal();
     let seen = 0;
-    const a = await instance("router-gap", { observer: { onBatch: (batch) => { seen += batch.length; batches.emit(); } } });
+    const a = await instance("router-gap", {
+      observer: {
+        onBatch: (batch) => {
+          seen += batch.length;
+          batches.emit();
+        },
+      },
+    });
     a.router.addSink(recordingSink("sink").sink);
     a.router.start();
     await a.things.mutate({ id: "before", actor: SYSTEM_ACTOR, apply: upsertThing("before", 1) });
-    await expect(a.things.mutate({ id: "rolled-back", actor: SYSTEM_ACTOR, apply: async () => { throw new Error("no"); } })).rejects.toThrow();
+    await expect(
+      a.things.mutate({
+        id: "rolled-back",
+        actor: SYSTEM_ACTOR,
+        apply: async () => {
+          throw new Error("no");
+        },
+      }),
+    ).rejects.toThrow();
     await a.pool.query("BEGIN; SELECT nextval('entity_changes_seq_seq'); ROLLBACK");
     await a.things.mutate({ id: "after", actor: SYSTEM_ACTOR, apply: upsertThing("after", 1) });
     await waitFor(() => seen === 2, batches.subscribe, 10_000, "changes on both sides of the gap");
@@ -128,13 +167,22 @@ describe("the entity router", () => {
     const batches = createSignal();
     let seen = 0;
     let attempts = 0;
-    const a = await instance("router-retry", { observer: { onBatch: (batch) => { seen += batch.length; batches.emit(); } } });
-    a.router.addSink(recordingSink("flaky", {
-      before: async () => {
-        attempts += 1;
-        if (attempts <= 2) throw new Error(`refused (attempt ${attempts})`);
+    const a = await instance("router-retry", {
+      observer: {
+        onBatch: (batch) => {
+          seen += batch.length;
+          batches.emit();
+        },
       },
-    }).sink);
+    });
+    a.router.addSink(
+      recordingSink("flaky", {
+        before: async () => {
+          attempts += 1;
+          if (attempts <= 2) throw new Error(`refused (attempt ${attempts})`);
+        },
+      }).sink,
+    );
     for (let i = 0; i < 5; i++) await a.things.mutate({ id: `r${i}`, actor: SYSTEM_ACTOR, apply: upsertThing(`r${i}`, i) });
     a.router.start();
     await waitFor(() => seen === 5, batches.subscribe, 10_000, "the batch to be accepted");
@@ -159,9 +207,24 @@ describe("the entity router", () => {
     });
     a.router.addSink(blockA.sink);
     a.router.start();
-    await waitFor(() => a.router.isLeader(), (wake) => { const t = setInterval(wake, 10); return () => clearInterval(t); }, 5000, "A to lead");
+    await waitFor(
+      () => a.router.isLeader(),
+      (wake) => {
+        const t = setInterval(wake, 10);
+        return () => clearInterval(t);
+      },
+      5000,
+      "A to lead",
+    );
 
-    const b = await instance("router-dies-b", { observer: { onBatch: (batch) => { seenB += batch.length; batchesB.emit(); } } });
+    const b = await instance("router-dies-b", {
+      observer: {
+        onBatch: (batch) => {
+          seenB += batch.length;
+          batchesB.emit();
+        },
+      },
+    });
     b.router.addSink(recordingSink("b").sink);
     b.router.start();
 
@@ -184,16 +247,25 @@ describe("the entity router", () => {
   it("routes the changes of concurrent writers exactly once, each entity in its own order", async () => {
     const batches = createSignal();
     let seen = 0;
-    const a = await instance("router-concurrent", { observer: { onBatch: (batch) => { seen += batch.length; batches.emit(); } } });
+    const a = await instance("router-concurrent", {
+      observer: {
+        onBatch: (batch) => {
+          seen += batch.length;
+          batches.emit();
+        },
+      },
+    });
     const b = await instance("router-concurrent-b");
     a.router.addSink(recordingSink("sink").sink);
     a.router.start();
-    const writers = Array.from({ length: 4 }, (_, w) => (async () => {
-      for (let i = 0; i < 25; i++) {
-        const writer = (w + i) % 2 ? a : b;
-        await writer.things.mutate({ id: `c${i % 5}`, actor: SYSTEM_ACTOR, apply: upsertThing(`c${i % 5}`, w * 100 + i) });
-      }
-    })());
+    const writers = Array.from({ length: 4 }, (_, w) =>
+      (async () => {
+        for (let i = 0; i < 25; i++) {
+          const writer = (w + i) % 2 ? a : b;
+          await writer.things.mutate({ id: `c${i % 5}`, actor: SYSTEM_ACTOR, apply: upsertThing(`c${i % 5}`, w * 100 + i) });
+        }
+      })(),
+    );
     await Promise.all(writers);
     const total = (await committedSeqs()).length;
     await waitFor(() => seen === total, batches.subscribe, 10_000, `${total} routed changes`);

@@ -22,7 +22,8 @@ const LONE_SURROGATE = /\p{Cs}/u;
 /** JSON.parse that refuses what a strict parser refuses: strings holding a lone surrogate (e.g. `"\ud83d"`). */
 function strictJson(text: string): Record<string, unknown> {
   return JSON.parse(text, (key, value: unknown) => {
-    if (LONE_SURROGATE.test(key) || (typeof value === "string" && LONE_SURROGATE.test(value))) throw new SyntaxError(`lone surrogate in ${JSON.stringify(key)}`);
+    if (LONE_SURROGATE.test(key) || (typeof value === "string" && LONE_SURROGATE.test(value)))
+      throw new SyntaxError(`lone surrogate in ${JSON.stringify(key)}`);
     return value;
   }) as Record<string, unknown>;
 }
@@ -43,7 +44,11 @@ async function sendDiscord(notification: Notification, settings: { mentions?: bo
 
 describe("Slack text", () => {
   it("escapes &, < and > so that <!channel>, user mentions and links arrive as plain text", async () => {
-    const { text } = await sendSlack({ title: "a<b", message: "Deploy <!channel> & <!here> <!everyone> <@U123> <http://evil.test|click> > 5", severity: "critical" });
+    const { text } = await sendSlack({
+      title: "a<b",
+      message: "Deploy <!channel> & <!here> <!everyone> <@U123> <http://evil.test|click> > 5",
+      severity: "critical",
+    });
 
     expect(text).toBe("*[CRITICAL] a&lt;b*\nDeploy &lt;!channel&gt; &amp; &lt;!here&gt; &lt;!everyone&gt; &lt;@U123&gt; &lt;http://evil.test|click&gt; &gt; 5");
   });

@@ -48,9 +48,7 @@ describe("deriveSatelliteConnectionEvents", () => {
   });
 
   it("fires satellite.connected for a recovery from heartbeat_lost", () => {
-    expect(deriveSatelliteConnectionEvents(change(state(), state({ lastEvent: "heartbeat_lost", status: "offline" })))).toEqual([
-      SATELLITE_CONNECTED_EVENT,
-    ]);
+    expect(deriveSatelliteConnectionEvents(change(state(), state({ lastEvent: "heartbeat_lost", status: "offline" })))).toEqual([SATELLITE_CONNECTED_EVENT]);
   });
 
   it("fires nothing for a registry edit, such as a rename by an admin", () => {
@@ -111,11 +109,7 @@ describe("satelliteChangeToPayload", () => {
 
 describe("satellite triggers", () => {
   it("are exactly the events the deriver emits", () => {
-    expect(satelliteTriggers.map((trigger) => trigger.id)).toEqual([
-      SATELLITE_CONNECTED_EVENT,
-      SATELLITE_DISCONNECTED_EVENT,
-      SATELLITE_HEARTBEAT_LOST_EVENT,
-    ]);
+    expect(satelliteTriggers.map((trigger) => trigger.id)).toEqual([SATELLITE_CONNECTED_EVENT, SATELLITE_DISCONNECTED_EVENT, SATELLITE_HEARTBEAT_LOST_EVENT]);
   });
 
   it("reject a payload with an unknown status", () => {

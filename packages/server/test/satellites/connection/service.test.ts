@@ -76,7 +76,12 @@ async function connect(satelliteId: string, sessionId = randomUUID()): Promise<s
 describe("SatelliteService.markHeartbeatLostMany", () => {
   it("records heartbeat_lost in one transaction for exactly the connected satellites past their own threshold", async () => {
     const t0 = clock;
-    const [expired1, expired2, patient, neverConnected] = await Promise.all([createSatellite(a), createSatellite(a), createSatellite(a, { offlineThresholdMs: 600_000 }), createSatellite(a)]);
+    const [expired1, expired2, patient, neverConnected] = await Promise.all([
+      createSatellite(a),
+      createSatellite(a),
+      createSatellite(a, { offlineThresholdMs: 600_000 }),
+      createSatellite(a),
+    ]);
     for (const id of [expired1!, expired2!, patient!]) await connect(id);
     clock = t0 + OFFLINE_THRESHOLD_MS + 1;
     const lost = await a.satellites.markHeartbeatLostMany({ satelliteIds: [expired2!, patient!, expired1!, neverConnected!] });
@@ -151,7 +156,9 @@ describe("SatelliteService lifecycle", () => {
   });
 
   it("rejects ids that are not uuids as invalid input", async () => {
-    await expect(a.satellites.markConnected({ satelliteId: "sat-1", sessionId: randomUUID() })).rejects.toSatisfy((error) => isVantageError(error, "invalid_input"));
+    await expect(a.satellites.markConnected({ satelliteId: "sat-1", sessionId: randomUUID() })).rejects.toSatisfy((error) =>
+      isVantageError(error, "invalid_input"),
+    );
     const id = await createSatellite(a);
     await expect(a.satellites.markDisconnected({ satelliteId: id, sessionId: "not-a-session" })).rejects.toSatisfy((error) =>
       isVantageError(error, "invalid_input"),
@@ -208,7 +215,9 @@ describe("SatelliteService lifecycle", () => {
     expect(isVantageError(missing, "not_found")).toBe(true);
     expect(await countChanges(fresh)).toBe(1);
     expect(await countChanges(online)).toBe(before);
-    const { rows } = await a.pool.query<{ id: string; version: string }>("SELECT id, version FROM satellites WHERE id = ANY($1::uuid[]) ORDER BY name", [[fresh, online]]);
+    const { rows } = await a.pool.query<{ id: string; version: string }>("SELECT id, version FROM satellites WHERE id = ANY($1::uuid[]) ORDER BY name", [
+      [fresh, online],
+    ]);
     expect(rows).toEqual([
       { id: fresh, version: `v-${fresh}` },
       { id: online, version: `v-${online}` },
@@ -228,7 +237,11 @@ describe("SatelliteService lifecycle", () => {
       { satelliteId: other, sessionId: otherSession },
     ]);
 
-    expect(outcomes.map((outcome) => ("change" in outcome ? outcome.change?.next?.lastEvent ?? null : outcome))).toEqual([null, "disconnected", "disconnected"]);
+    expect(outcomes.map((outcome) => ("change" in outcome ? (outcome.change?.next?.lastEvent ?? null) : outcome))).toEqual([
+      null,
+      "disconnected",
+      "disconnected",
+    ]);
     expect(await countChanges(moved)).toBe(before + 1);
     const { rows } = await a.pool.query("SELECT session_id, last_connection_event FROM satellites WHERE id = $1", [moved]);
     expect(rows[0]).toEqual({ session_id: null, last_connection_event: "disconnected" });
@@ -314,9 +327,7 @@ describe("SatelliteService lifecycle", () => {
 
   it("refuses a second satellite with the same name as a conflict", async () => {
     await a.satellites.create({ name: "unique-name", region: "eu", tokenHash: "h" });
-    await expect(a.satellites.create({ name: "unique-name", region: "us", tokenHash: "h" })).rejects.toSatisfy((error) =>
-      isVantageError(error, "conflict"),
-    );
+    await expect(a.satellites.create({ name: "unique-name", region: "us", tokenHash: "h" })).rejects.toSatisfy((error) => isVantageError(error, "conflict"));
   });
 
   it("refuses a threshold that is not a positive whole number of milliseconds", async () => {

@@ -26,7 +26,6 @@ afterAll(async () => {
   await core?.stop();
 });
 
-
 async function row(satelliteId: string) {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();

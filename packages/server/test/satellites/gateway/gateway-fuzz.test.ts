@@ -40,7 +40,11 @@ const json = (value: unknown): Frame => text(JSON.stringify(value));
 
 /** Values of every JSON type, including odd strings (lone surrogates, NUL, huge numbers). */
 const anyJson = fc.jsonValue({ maxDepth: 4 });
-const hostileString = fc.oneof(fc.string({ unit: "binary", maxLength: 64 }), fc.string({ maxLength: 64 }).map((s) => `${s}\u0000\ud800`), fc.nat(4_000).map((n) => "s".repeat(n)));
+const hostileString = fc.oneof(
+  fc.string({ unit: "binary", maxLength: 64 }),
+  fc.string({ maxLength: 64 }).map((s) => `${s}\u0000\ud800`),
+  fc.nat(4_000).map((n) => "s".repeat(n)),
+);
 
 const frameArbitrary: fc.Arbitrary<Frame> = fc.oneof(
   { weight: 20, arbitrary: anyJson.map(json) },
@@ -63,7 +67,10 @@ const frameArbitrary: fc.Arbitrary<Frame> = fc.oneof(
           inFlight: fc.oneof(fc.integer(), fc.double(), anyJson),
           resultId: fc.oneof(fc.uuid(), hostileString),
           checkId: fc.oneof(fc.constant(SENTINEL_CHECK), hostileString, anyJson),
-          startedAt: fc.oneof(fc.date({ noInvalidDate: true }).map((date) => date.toISOString()), hostileString),
+          startedAt: fc.oneof(
+            fc.date({ noInvalidDate: true }).map((date) => date.toISOString()),
+            hostileString,
+          ),
           durationMs: fc.oneof(fc.double(), anyJson),
           status: fc.oneof(fc.constantFrom("up", "down"), anyJson),
           detail: fc.oneof(fc.dictionary(hostileString, anyJson, { maxKeys: 5 }), anyJson),
@@ -186,12 +193,15 @@ describe("the gateway under hostile frames", () => {
 
   it("refuses a hello with hostile field values without ever welcoming it", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.record({ satelliteId: fc.oneof(fc.uuid(), fc.constant(randomUUID())), token: fc.string({ unit: "binary", maxLength: 300 }) }), async (hello) => {
-        const satellite = await openFakeSatellite(core.url);
-        satellite.send({ type: "hello", version: "0", capabilities: [], ...hello });
-        expect(await satellite.next("rejected")).toMatchObject({ type: "rejected" });
-        await satellite.closed;
-      }),
+      fc.asyncProperty(
+        fc.record({ satelliteId: fc.oneof(fc.uuid(), fc.constant(randomUUID())), token: fc.string({ unit: "binary", maxLength: 300 }) }),
+        async (hello) => {
+          const satellite = await openFakeSatellite(core.url);
+          satellite.send({ type: "hello", version: "0", capabilities: [], ...hello });
+          expect(await satellite.next("rejected")).toMatchObject({ type: "rejected" });
+          await satellite.closed;
+        },
+      ),
       { seed: SEED, numRuns: 30 },
     );
   });

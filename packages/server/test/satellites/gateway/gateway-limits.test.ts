@@ -114,7 +114,10 @@ describe("a logged-in satellite that misbehaves", () => {
 
   it("is cut off once the core's unsent output to it passes the bound, instead of growing the core's memory", async () => {
     const { credentials, satellite } = await connectWith([check("big", 64 * 1024)]);
-    assignments.set(credentials.satelliteId, Array.from({ length: 4 }, (_, index) => check(`big-${index}`, 64 * 1024)));
+    assignments.set(
+      credentials.satelliteId,
+      Array.from({ length: 4 }, (_, index) => check(`big-${index}`, 64 * 1024)),
+    );
     const before = await metric("vantage_satellite_slow_consumers_total");
     satellite.ws.pause();
     // Each push is ~256 KiB; the kernel's socket buffers take some MiB before the core's own buffer grows.
@@ -180,7 +183,10 @@ async function helloBurst(hellos: Array<{ credentials: { satelliteId: string; to
   for (const satellite of sockets) satellite.hello();
   const reasons = await Promise.all(sockets.map(async (satellite) => (await satellite.next("rejected")).reason));
   await Promise.all(sockets.map((satellite) => satellite.closed));
-  return { invalid: reasons.filter((reason) => reason === "invalid_credentials").length, limited: reasons.filter((reason) => reason === "rate_limited").length };
+  return {
+    invalid: reasons.filter((reason) => reason === "invalid_credentials").length,
+    limited: reasons.filter((reason) => reason === "rate_limited").length,
+  };
 }
 
 /** A satellite whose token is stored as tokens were before SHA-256: each check of it is a real scrypt. */

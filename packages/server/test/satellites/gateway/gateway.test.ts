@@ -13,7 +13,14 @@ const assignments = new Map<string, Assignment[]>();
 const stored: Array<{ satelliteId: string; result: ResultFrame }> = [];
 let failStores = false;
 
-const check = (checkId: string): Assignment => ({ checkId, name: checkId, type: "http", intervalSeconds: 30, timeoutMs: 5000, config: { url: "https://example.test" } });
+const check = (checkId: string): Assignment => ({
+  checkId,
+  name: checkId,
+  type: "http",
+  intervalSeconds: 30,
+  timeoutMs: 5000,
+  config: { url: "https://example.test" },
+});
 
 let databaseUrl: string;
 
@@ -128,14 +135,17 @@ describe("the satellite gateway", () => {
 
   it("turns heartbeats into last_heartbeat_at through the buffer", async () => {
     const { credentials, satellite } = await connectWith();
-    const { rows: before } = await core.pool.query<{ last_heartbeat_at: Date }>("SELECT last_heartbeat_at FROM satellites WHERE id = $1", [credentials.satelliteId]);
+    const { rows: before } = await core.pool.query<{ last_heartbeat_at: Date }>("SELECT last_heartbeat_at FROM satellites WHERE id = $1", [
+      credentials.satelliteId,
+    ]);
     const heartbeatsBefore = await metric("vantage_satellite_heartbeats_received_total");
     satellite.heartbeat();
     await expectBystanderServed(); // the heartbeat was read before this round trip completed
     await core.heartbeats.flush();
-    const { rows: after } = await core.pool.query<{ last_heartbeat_at: Date; offline_at: Date }>("SELECT last_heartbeat_at, offline_at FROM satellites WHERE id = $1", [
-      credentials.satelliteId,
-    ]);
+    const { rows: after } = await core.pool.query<{ last_heartbeat_at: Date; offline_at: Date }>(
+      "SELECT last_heartbeat_at, offline_at FROM satellites WHERE id = $1",
+      [credentials.satelliteId],
+    );
     expect(after[0]!.last_heartbeat_at.getTime()).toBeGreaterThan(before[0]!.last_heartbeat_at.getTime());
     expect(await metric("vantage_satellite_heartbeats_received_total")).toBe(heartbeatsBefore + 1);
     expect(await countChanges(credentials.satelliteId)).toBe(1); // a heartbeat is not an entity change
@@ -332,7 +342,10 @@ describe("the satellite gateway", () => {
       expect(await satellite.next("error")).toMatchObject({ code: "unassigned_check" });
       // Many results from before this session (a buffer replayed after its checks were
       // unassigned) do not close the socket: acknowledged, so the satellite forgets them.
-      const replayed = Array.from({ length: 30 }, () => satellite.result("someone-elses-check", { startedAt: new Date(coreNow() - 3_600_000).toISOString() }).resultId);
+      const replayed = Array.from(
+        { length: 30 },
+        () => satellite.result("someone-elses-check", { startedAt: new Date(coreNow() - 3_600_000).toISOString() }).resultId,
+      );
       const acked = new Set<string>();
       while (replayed.some((id) => !acked.has(id))) for (const id of (await satellite.next("ack")).resultIds) acked.add(id);
       const mine = satellite.result("assigned");

@@ -85,9 +85,11 @@ async function recordingTransactionsDuring<T>(work: () => Promise<T>): Promise<{
 describe("a reconnect storm", () => {
   it(`welcomes ${STORM} satellites connecting at once, records each connected exactly once, in a few transactions`, async () => {
     const fleet = await Promise.all(Array.from({ length: STORM }, () => core.createSatellite()));
-    const { result: connected, transactions, credentialLookups } = await recordingTransactionsDuring(() =>
-      Promise.all(fleet.map((credentials) => connectFakeSatellite(core.url, credentials))),
-    );
+    const {
+      result: connected,
+      transactions,
+      credentialLookups,
+    } = await recordingTransactionsDuring(() => Promise.all(fleet.map((credentials) => connectFakeSatellite(core.url, credentials))));
 
     expect(transactions).toBeLessThanOrEqual(STORM / 4);
     // Hellos arriving together share one credentials query.
@@ -102,7 +104,9 @@ describe("a reconnect storm", () => {
     expect(rows).toHaveLength(STORM);
     for (const row of rows) expect(row).toEqual({ entity_id: row.entity_id, n: 1, actors: [row.entity_id] });
     // Each welcome names the session its committed connected edge wrote.
-    const { rows: sessions } = await core.pool.query<{ id: string; session_id: string }>("SELECT id, session_id FROM satellites WHERE id = ANY($1::uuid[])", [ids]);
+    const { rows: sessions } = await core.pool.query<{ id: string; session_id: string }>("SELECT id, session_id FROM satellites WHERE id = ANY($1::uuid[])", [
+      ids,
+    ]);
     const sessionOf = new Map(sessions.map((row) => [row.id, row.session_id]));
     connected.forEach(({ welcome }, i) => expect(sessionOf.get(ids[i]!)).toBe(welcome.sessionId));
     await Promise.all(connected.map(({ satellite }) => satellite.close()));

@@ -61,7 +61,7 @@ async function changesOf(id: string) {
 const waitForRevocation = (satelliteId: string, reason: SatelliteRevocation["reason"]) =>
   waitFor(() => revocations.some((r) => r.satelliteId === satelliteId && r.reason === reason), revoked.subscribe, 5_000, `revocation of ${satelliteId}`);
 
-const issuePaths = (answer: Answer) => ((answer.body.error as { details: { issues: Array<{ path: string }> } }).details.issues).map((issue) => issue.path);
+const issuePaths = (answer: Answer) => (answer.body.error as { details: { issues: Array<{ path: string }> } }).details.issues.map((issue) => issue.path);
 
 describe("authentication", () => {
   it("answers 401 without a token and with a wrong one, creating nothing", async () => {
@@ -115,7 +115,10 @@ describe("POST /api/v1/satellites", () => {
     let after: string | null = null;
     let pages = 0;
     do {
-      const answer: Answer<{ satellites: SatelliteView[]; next: string | null }> = await call("GET", `?limit=2${after ? `&after=${encodeURIComponent(after)}` : ""}`);
+      const answer: Answer<{ satellites: SatelliteView[]; next: string | null }> = await call(
+        "GET",
+        `?limit=2${after ? `&after=${encodeURIComponent(after)}` : ""}`,
+      );
       expect(answer.status).toBe(200);
       expect(answer.body.satellites.length).toBeLessThanOrEqual(2);
       names.push(...answer.body.satellites.map((satellite) => satellite.name));
@@ -176,7 +179,13 @@ describe("GET /api/v1/satellites", () => {
     const connectedAt = new Date(clock).toISOString();
 
     const byId = async () => new Map((await call<{ satellites: SatelliteView[] }>("GET", "")).body.satellites.map((s) => [s.id, s]));
-    expect((await byId()).get(plain.id)).toMatchObject({ status: "online", lastEvent: "connected", lastSeenAt: connectedAt, version: "1.4.0", capabilities: ["http", "tcp"] });
+    expect((await byId()).get(plain.id)).toMatchObject({
+      status: "online",
+      lastEvent: "connected",
+      lastSeenAt: connectedAt,
+      version: "1.4.0",
+      capabilities: ["http", "tcp"],
+    });
 
     clock += OFFLINE_THRESHOLD_MS + 1;
     const later = await byId();
@@ -213,7 +222,8 @@ describe("PATCH /api/v1/satellites/:id", () => {
     const satellite = await createSatellite();
     await satellites.markConnected({ satelliteId: satellite.id, sessionId: randomUUID() });
     const heartbeat = clock;
-    const offlineAt = async () => (await instance.pool.query<{ offline_at: Date | null }>("SELECT offline_at FROM satellites WHERE id = $1", [satellite.id])).rows[0]!.offline_at;
+    const offlineAt = async () =>
+      (await instance.pool.query<{ offline_at: Date | null }>("SELECT offline_at FROM satellites WHERE id = $1", [satellite.id])).rows[0]!.offline_at;
 
     clock += 20_000;
     const shorter = await call("PATCH", `/${satellite.id}`, { offlineThresholdMs: HEARTBEAT_INTERVAL_MS });

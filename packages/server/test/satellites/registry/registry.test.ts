@@ -47,7 +47,15 @@ describe("SatelliteRegistry.verifyCredentials", () => {
         registry.verifyCredentials(created[0]!.satellite.id, created[1]!.token),
         registry.verifyCredentials(randomUUID(), created[0]!.token),
       ]);
-      expect(verdicts.map((verdict) => (verdict && typeof verdict === "object" ? verdict.name : verdict))).toEqual(["batch-1", "batch-2", "batch-3", "batch-4", "batch-5", null, null]);
+      expect(verdicts.map((verdict) => (verdict && typeof verdict === "object" ? verdict.name : verdict))).toEqual([
+        "batch-1",
+        "batch-2",
+        "batch-3",
+        "batch-4",
+        "batch-5",
+        null,
+        null,
+      ]);
       const lookups = query.mock.calls.filter(([sql]) => String(sql).includes("token_hash FROM satellites"));
       expect(lookups).toHaveLength(1);
     } finally {

@@ -57,7 +57,11 @@ export function useRunEngine(name: string, setup: { worker?: boolean } = {}): Ru
     engine.routing = await startAutomationRouting(engine.db.url, name);
     engine.core = engine.routing.core;
     engine.receiver = await startHttpReceiver();
-    engine.notifications = new NotificationService({ pool: engine.core.pool, box: createSecretBox(randomBytes(32)), senders: createNotificationSenders({ timeoutMs: 2_000 }) });
+    engine.notifications = new NotificationService({
+      pool: engine.core.pool,
+      box: createSecretBox(randomBytes(32)),
+      senders: createNotificationSenders({ timeoutMs: 2_000 }),
+    });
     if (setup.worker !== false) await engine.startWorker();
   });
 
@@ -98,7 +102,13 @@ export function useRunEngine(name: string, setup: { worker?: boolean } = {}): Ru
       pool: engine.core.pool,
       instanceId: name,
       executor: counted,
-      fireTimer: createTimerFiring({ pool: engine.core.pool, index: engine.routing.index, triggers: options.triggers, entities: engine.core.entities, logger: silentLogger() }),
+      fireTimer: createTimerFiring({
+        pool: engine.core.pool,
+        index: engine.routing.index,
+        triggers: options.triggers,
+        entities: engine.core.entities,
+        logger: silentLogger(),
+      }),
       logger: silentLogger(),
       concurrency: 2,
       pollIntervalMs: worker.pollIntervalMs ?? 50,

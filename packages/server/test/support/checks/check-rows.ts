@@ -31,7 +31,11 @@ export async function insertCheck(db: Pick<pg.Pool, "query">, fields: Partial<Ch
 }
 
 /** Stored checks of `count` copies of `fields`, each with a name of its own. */
-export function insertChecks(db: Pick<pg.Pool, "query">, count: number, fields: Partial<CheckDefinitionInput> & Record<string, unknown> = {}): Promise<string[]> {
+export function insertChecks(
+  db: Pick<pg.Pool, "query">,
+  count: number,
+  fields: Partial<CheckDefinitionInput> & Record<string, unknown> = {},
+): Promise<string[]> {
   return Promise.all(Array.from({ length: count }, () => insertCheck(db, fields)));
 }
 
@@ -85,7 +89,11 @@ export async function deleteCheck(pool: pg.Pool, id: string): Promise<void> {
 }
 
 /** An http check on satellites, named `name`, with whatever else is given. */
-export function satelliteCheck(name: string, satellites: NonNullable<CheckDefinitionInput["runOn"]>["satellites"], overrides: Partial<CheckDefinitionInput> = {}): CheckDefinitionInput {
+export function satelliteCheck(
+  name: string,
+  satellites: NonNullable<CheckDefinitionInput["runOn"]>["satellites"],
+  overrides: Partial<CheckDefinitionInput> = {},
+): CheckDefinitionInput {
   return { name, type: "http", url: `https://${name}.example.test/`, runOn: { satellites }, ...overrides } as CheckDefinitionInput;
 }
 

@@ -62,7 +62,10 @@ export async function createTestCa(commonName = "Vantage Test CA"): Promise<Test
     key: ca.private,
     cert: ca.cert,
     async issue(options = {}) {
-      const leaf = await selfsigned.generate([{ name: "commonName", value: options.commonName ?? "localhost" }], { ...leafAttributes(options), ca: { key: ca.private, cert: ca.cert } });
+      const leaf = await selfsigned.generate([{ name: "commonName", value: options.commonName ?? "localhost" }], {
+        ...leafAttributes(options),
+        ca: { key: ca.private, cert: ca.cert },
+      });
       return { key: leaf.private, cert: leaf.cert };
     },
   };

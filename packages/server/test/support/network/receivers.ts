@@ -45,7 +45,13 @@ export async function startHttpReceiver(options: { tls?: { key: string; cert: st
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
-      requests.push({ method: request.method!, path: request.url!, headers: request.headers, body: Buffer.concat(chunks).toString("utf8"), receivedAt: Date.now() });
+      requests.push({
+        method: request.method!,
+        path: request.url!,
+        headers: request.headers,
+        body: Buffer.concat(chunks).toString("utf8"),
+        receivedAt: Date.now(),
+      });
       const next = queued.shift() ?? answer;
       if (next === "hang") hanging.push(response);
       else response.writeHead(next.status, { "content-type": "text/plain", ...next.headers }).end(next.body ?? "");

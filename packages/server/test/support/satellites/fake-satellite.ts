@@ -153,10 +153,12 @@ export async function connectFakeSatellite(
 ): Promise<{ satellite: FakeSatellite; welcome: WelcomeFrame }> {
   const satellite = await openFakeSatellite(coreUrl, { credentials, headers });
   satellite.hello(hello);
-  const answer = await satellite.nextWhere((frame) => frame.type === "welcome" || frame.type === "rejected").catch(async (error: unknown) => {
-    await satellite.close();
-    throw error;
-  });
+  const answer = await satellite
+    .nextWhere((frame) => frame.type === "welcome" || frame.type === "rejected")
+    .catch(async (error: unknown) => {
+      await satellite.close();
+      throw error;
+    });
   if (answer.type !== "welcome") {
     await satellite.closed;
     throw new Error(`the core refused the hello: ${JSON.stringify(answer)}`);

@@ -7,7 +7,11 @@ import { Hono } from "hono";
 import { pino } from "pino";
 import { checkDefinitionSchema } from "@vantage/protocol";
 import { Registry } from "prom-client";
-import { createSatelliteAssignments, type SatelliteAssignments, type SatelliteAssignmentsOptions } from "../../../src/checks/assignments/satellite-assignments.ts";
+import {
+  createSatelliteAssignments,
+  type SatelliteAssignments,
+  type SatelliteAssignmentsOptions,
+} from "../../../src/checks/assignments/satellite-assignments.ts";
 import { createSatelliteResultSink, type SubmitResult } from "../../../src/checks/assignments/satellite-result-sink.ts";
 import { startHttpServer } from "../../../src/http/http-server.ts";
 import { createSatelliteGateway, type SatelliteGateway, type SatelliteGatewayOptions } from "../../../src/satellites/gateway/index.ts";
@@ -66,7 +70,15 @@ export async function startSatelliteCore(databaseUrl: string, name: string, opti
   const metrics = new Registry();
   const service = new SatelliteService({ pool, entities, now, logger });
   const registry = new SatelliteRegistry({ pool, satellites: service, now, ...options.registry });
-  const heartbeats = createHeartbeatBuffer({ pool, satellites: service, logger, now, flushIntervalMs: options.flushIntervalMs ?? 50, registry: metrics, ...options.heartbeats });
+  const heartbeats = createHeartbeatBuffer({
+    pool,
+    satellites: service,
+    logger,
+    now,
+    flushIntervalMs: options.flushIntervalMs ?? 50,
+    registry: metrics,
+    ...options.heartbeats,
+  });
   if (options.startHeartbeats ?? true) heartbeats.start();
   const monitor =
     options.monitor === false

@@ -69,7 +69,13 @@ export function AutomationDetail({ automationId }: { automationId: string }) {
         }
         actions={
           <>
-            <button type="button" className="primary" onClick={() => runNow.mutate()} disabled={runNow.isPending} title="Runs the actions now; conditions are not evaluated">
+            <button
+              type="button"
+              className="primary"
+              onClick={() => runNow.mutate()}
+              disabled={runNow.isPending}
+              title="Runs the actions now; conditions are not evaluated"
+            >
               Run now
             </button>
             <button type="button" onClick={() => toggle.mutate(!a.enabled)} disabled={toggle.isPending}>
@@ -87,7 +93,14 @@ export function AutomationDetail({ automationId }: { automationId: string }) {
       {a.description ? <p>{a.description}</p> : null}
       <div className="tabs" role="tablist" aria-label="Automation">
         {TABS.map((name) => (
-          <a key={name} href={`#${name}`} role="tab" aria-selected={tab === name} data-status={tab === name ? "active" : undefined} onClick={(event) => (event.preventDefault(), setTab(name))}>
+          <a
+            key={name}
+            href={`#${name}`}
+            role="tab"
+            aria-selected={tab === name}
+            data-status={tab === name ? "active" : undefined}
+            onClick={(event) => (event.preventDefault(), setTab(name))}
+          >
             {name[0]!.toUpperCase() + name.slice(1)}
           </a>
         ))}
@@ -195,11 +208,13 @@ function SkipList({ automationId }: { automationId: string }) {
             </td>
             <td data-label="Why skipped">
               {SKIP_REASONS[skip.reason] ?? skip.reason}
-              {skip.verdicts.filter((verdict) => !verdict.passed).map((verdict) => (
-                <code key={verdict.path} style={{ marginLeft: 6 }}>
-                  {verdict.path}
-                </code>
-              ))}
+              {skip.verdicts
+                .filter((verdict) => !verdict.passed)
+                .map((verdict) => (
+                  <code key={verdict.path} style={{ marginLeft: 6 }}>
+                    {verdict.path}
+                  </code>
+                ))}
             </td>
           </tr>
         ))}
@@ -211,7 +226,11 @@ function SkipList({ automationId }: { automationId: string }) {
 function DefinitionTab({ automationId, version }: { automationId: string; version: number }) {
   const queryClient = useQueryClient();
   // Keyed by version: after a save the editor starts again from what the core stored.
-  const yaml = useQuery({ queryKey: ["automations", "yaml", automationId, version], queryFn: ({ signal }) => api.automations.getYaml(automationId, signal), staleTime: Infinity });
+  const yaml = useQuery({
+    queryKey: ["automations", "yaml", automationId, version],
+    queryFn: ({ signal }) => api.automations.getYaml(automationId, signal),
+    staleTime: Infinity,
+  });
   if (yaml.isPending) return <Loading what="the definition" />;
   if (yaml.error) return <ErrorMessage error={yaml.error} title="Could not load the definition" />;
   return (

@@ -48,7 +48,17 @@ export function AutomationEditor({ initialYaml, save, onSaved, saveLabel }: Auto
       <label htmlFor={editorId} className="muted" style={{ display: "block", marginBottom: 6 }}>
         Definition (YAML)
       </label>
-      <textarea id={editorId} className="code" value={yaml} onChange={(event) => edit(event.target.value)} onKeyDown={onKeyDown} spellCheck={false} autoCapitalize="off" autoCorrect="off" aria-describedby={`${editorId}-help`} />
+      <textarea
+        id={editorId}
+        className="code"
+        value={yaml}
+        onChange={(event) => edit(event.target.value)}
+        onKeyDown={onKeyDown}
+        spellCheck={false}
+        autoCapitalize="off"
+        autoCorrect="off"
+        aria-describedby={`${editorId}-help`}
+      />
       <p id={`${editorId}-help`} className="muted" style={{ fontSize: 13, margin: "6px 0 0" }}>
         Ctrl/⌘+Enter saves. Webhook secrets show as <code>&lt;redacted&gt;</code>; leave them so to keep the stored ones.
       </p>

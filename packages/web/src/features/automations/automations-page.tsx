@@ -21,7 +21,9 @@ export function AutomationsPage() {
       />
       {automations.isPending ? <Loading what="automations" /> : null}
       <ErrorMessage error={automations.error} title="Could not load the automations" />
-      {automations.data && list.length === 0 ? <div className="notice">No automations yet. Write one in YAML: triggers, optional conditions, actions.</div> : null}
+      {automations.data && list.length === 0 ? (
+        <div className="notice">No automations yet. Write one in YAML: triggers, optional conditions, actions.</div>
+      ) : null}
       {list.length > 0 ? (
         <table className="list">
           <thead>

@@ -42,7 +42,15 @@ export function LoginPage({ redirect }: { redirect?: string }) {
         </p>
         <label className="field">
           Admin token
-          <input type="password" name="token" value={token} onChange={(event) => setToken(event.target.value)} required autoFocus autoComplete="current-password" />
+          <input
+            type="password"
+            name="token"
+            value={token}
+            onChange={(event) => setToken(event.target.value)}
+            required
+            autoFocus
+            autoComplete="current-password"
+          />
         </label>
         <ErrorMessage error={error} />
         <button type="submit" className="primary" disabled={busy || token.trim() === ""}>

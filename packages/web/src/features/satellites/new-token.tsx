@@ -8,9 +8,13 @@ export function NewToken({ satelliteId, name, token, onDone }: { satelliteId: st
     <div className="success-box" role="status">
       <strong>Token for {name}</strong> — shown only now; copy it before closing.
       <CopyableText text={token} label="Token" />
-      <p className="muted" style={{ margin: "8px 0 0" }}>Start the satellite where it should run (Node.js ≥ 20.19, this repository installed):</p>
+      <p className="muted" style={{ margin: "8px 0 0" }}>
+        Start the satellite where it should run (Node.js ≥ 20.19, this repository installed):
+      </p>
       <CopyableText text={satelliteStartCommand(window.location.href, satelliteId, token)} label="Start command" />
-      <button type="button" onClick={onDone}>I have copied it</button>
+      <button type="button" onClick={onDone}>
+        I have copied it
+      </button>
     </div>
   );
 }

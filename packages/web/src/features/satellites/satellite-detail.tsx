@@ -103,7 +103,9 @@ export function SatelliteDetail({ satelliteId }: { satelliteId: string }) {
         </dl>
       </div>
       <h2>Connection history and checks</h2>
-      <div className="notice">Not available yet: the connection history needs the entity history API (issue #13), and the checks a satellite runs need the checks API.</div>
+      <div className="notice">
+        Not available yet: the connection history needs the entity history API (issue #13), and the checks a satellite runs need the checks API.
+      </div>
     </>
   );
 }

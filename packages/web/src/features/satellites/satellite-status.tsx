@@ -7,5 +7,9 @@ const OFFLINE_WHY: Record<string, string> = { disconnected: "disconnected", hear
 export function SatelliteStatus({ satellite }: { satellite: Pick<Satellite, "status" | "lastEvent"> }) {
   if (satellite.status === "online") return <Badge tone="ok">online</Badge>;
   if (satellite.lastEvent === null) return <Badge tone="idle">never connected</Badge>;
-  return <Badge tone={satellite.lastEvent === "heartbeat_lost" ? "bad" : "idle"}>offline{OFFLINE_WHY[satellite.lastEvent] ? ` · ${OFFLINE_WHY[satellite.lastEvent]}` : ""}</Badge>;
+  return (
+    <Badge tone={satellite.lastEvent === "heartbeat_lost" ? "bad" : "idle"}>
+      offline{OFFLINE_WHY[satellite.lastEvent] ? ` · ${OFFLINE_WHY[satellite.lastEvent]}` : ""}
+    </Badge>
+  );
 }

@@ -65,7 +65,13 @@ export function SatellitesPage() {
                   <SatelliteStatus satellite={satellite} />
                 </td>
                 <td data-label="Region">{satellite.region}</td>
-                <td data-label="Last seen">{satellite.lastSeenAt === null && satellite.lastEvent !== null ? <span className="muted">not since it went offline</span> : <TimeAgo at={satellite.lastSeenAt} />}</td>
+                <td data-label="Last seen">
+                  {satellite.lastSeenAt === null && satellite.lastEvent !== null ? (
+                    <span className="muted">not since it went offline</span>
+                  ) : (
+                    <TimeAgo at={satellite.lastSeenAt} />
+                  )}
+                </td>
                 <td data-label="Version">{satellite.version ?? <span className="muted">—</span>}</td>
                 <td data-label="Core" title={satellite.instanceId ? `Its connection is held by core ${satellite.instanceId}` : undefined}>
                   {satellite.instanceId ? <code>{satellite.instanceId.slice(0, 8)}</code> : <span className="muted">—</span>}

@@ -9,5 +9,10 @@ export function shellQuote(value: string): string {
 /** `VANTAGE_URL=… VANTAGE_SATELLITE_ID=… VANTAGE_SATELLITE_TOKEN=… npx vantage satellite` for this core. */
 export function satelliteStartCommand(coreUrl: string, satelliteId: string, token: string): string {
   const origin = new URL(coreUrl).origin;
-  return [`VANTAGE_URL=${shellQuote(origin)}`, `VANTAGE_SATELLITE_ID=${shellQuote(satelliteId)}`, `VANTAGE_SATELLITE_TOKEN=${shellQuote(token)}`, "npx vantage satellite"].join(" \\\n  ");
+  return [
+    `VANTAGE_URL=${shellQuote(origin)}`,
+    `VANTAGE_SATELLITE_ID=${shellQuote(satelliteId)}`,
+    `VANTAGE_SATELLITE_TOKEN=${shellQuote(token)}`,
+    "npx vantage satellite",
+  ].join(" \\\n  ");
 }

@@ -55,7 +55,8 @@ export async function withRetries(retries: number, context: StepContext, attempt
     await context.countAttempt();
     const result = await attempt();
     if (result.ok) return { status: "succeeded", output: result.output };
-    if (!result.retryable || made > retries || context.signal.aborted) return { status: "failed", error: result.error, ...(result.output === undefined ? {} : { output: result.output }) };
+    if (!result.retryable || made > retries || context.signal.aborted)
+      return { status: "failed", error: result.error, ...(result.output === undefined ? {} : { output: result.output }) };
     context.logger.warn({ runId: context.runId, step: context.path, attempt: made, error: result.error }, "step attempt failed; retrying");
     await context.backoff(made);
   }

@@ -17,7 +17,8 @@ export function stepIdempotencyKey(context: Pick<StepContext, "runId" | "path">)
   return `${context.runId}:${context.path}`;
 }
 
-const masked = (headers: Record<string, string>) => Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, isCredentialHeader(name) ? REDACTED : value]));
+const masked = (headers: Record<string, string>) =>
+  Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, isCredentialHeader(name) ? REDACTED : value]));
 
 /** `headers` with `name` set to `value`, replacing any spelling of it the user gave. */
 function withHeader(headers: Record<string, string>, name: string, value: string): Record<string, string> {
@@ -29,7 +30,12 @@ export const webhookAction: ActionModule<"webhook"> = async (action, context) =>
   const url = await renderTemplate(action.url, context.evaluation);
   let headers: Record<string, string> = {};
   for (const [name, value] of action.headers) headers[name] = await renderTemplate(value, context.evaluation);
-  const body: JsonValue | undefined = action.method === "GET" ? undefined : action.body ? await renderJsonTemplate(action.body, context.evaluation) : (context.evaluation.trigger.payload as JsonValue);
+  const body: JsonValue | undefined =
+    action.method === "GET"
+      ? undefined
+      : action.body
+        ? await renderJsonTemplate(action.body, context.evaluation)
+        : (context.evaluation.trigger.payload as JsonValue);
   const bodyText = body === undefined ? undefined : JSON.stringify(body);
   if (body !== undefined && !Object.keys(headers).some((name) => name.toLowerCase() === "content-type")) headers["Content-Type"] = "application/json";
   headers = withHeader(headers, IDEMPOTENCY_HEADER, stepIdempotencyKey(context));
@@ -37,14 +43,30 @@ export const webhookAction: ActionModule<"webhook"> = async (action, context) =>
   const attempt = async (): Promise<AttemptResult> => {
     // Signed per attempt: the timestamp in the signature is when this request leaves.
     const signed = action.secret === undefined ? headers : { ...headers, [SIGNATURE_HEADER]: signWebhook(action.secret, bodyText ?? "", context.now()) };
-    const result = await outbound.request({ url, method: action.method, headers: signed, body: bodyText, timeoutMs: action.timeoutMs, maxBodyBytes: MAX_STORED_BODY, signal: context.signal });
+    const result = await outbound.request({
+      url,
+      method: action.method,
+      headers: signed,
+      body: bodyText,
+      timeoutMs: action.timeoutMs,
+      maxBodyBytes: MAX_STORED_BODY,
+      signal: context.signal,
+    });
     if (result.ok) return { ok: true, output: { status: result.status, body: result.body } };
     const output = result.status === undefined ? undefined : { status: result.status, body: result.body ?? "" };
     return { ok: false, retryable: result.retryable, error: result.message, ...(output ? { output } : {}) };
   };
 
   return {
-    input: { method: action.method, url, headers: masked(headers), body: body ?? null, ...(action.secret === undefined ? {} : { secret: REDACTED }), timeoutMs: action.timeoutMs, retries: action.retries },
+    input: {
+      method: action.method,
+      url,
+      headers: masked(headers),
+      body: body ?? null,
+      ...(action.secret === undefined ? {} : { secret: REDACTED }),
+      timeoutMs: action.timeoutMs,
+      retries: action.retries,
+    },
     execute: () => withRetries(action.retries, context, attempt),
   };
 };

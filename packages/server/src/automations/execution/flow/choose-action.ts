@@ -14,11 +14,13 @@ async function pick(action: ActionOf<"choose">, evaluation: EvaluationContext): 
   return action.otherwise.length > 0 ? "else" : null;
 }
 
-const branchActions = (action: ActionOf<"choose">, branch: Branch) => (branch === null ? [] : branch === "else" ? action.otherwise : (action.when[branch]?.then ?? []));
+const branchActions = (action: ActionOf<"choose">, branch: Branch) =>
+  branch === null ? [] : branch === "else" ? action.otherwise : (action.when[branch]?.then ?? []);
 
 export const chooseAction: FlowModule<"choose"> = async (action, record, context) => {
   const stored = (record?.output as { branch?: Branch } | null | undefined)?.branch;
   const branch = stored !== undefined ? stored : await pick(action, context.evaluation);
-  if (stored === undefined && !(await context.start(action.path, "choose", { branches: action.when.length, else: action.otherwise.length > 0 }, { branch }))) return HALTED;
+  if (stored === undefined && !(await context.start(action.path, "choose", { branches: action.when.length, else: action.otherwise.length > 0 }, { branch })))
+    return HALTED;
   return compositeStep(action.path, record, context, { branch }, () => context.runSequence(branchActions(action, branch), context.signal));
 };

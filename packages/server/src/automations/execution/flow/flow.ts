@@ -65,7 +65,13 @@ export function endedStep(action: CompiledAction, record: StepRecord | undefined
  * the run); otherwise the body (re-)enters the nested steps, which skip what they completed.
  * The step stays running while a nested step waits.
  */
-export async function compositeStep(path: string, record: StepRecord | undefined, context: FlowContext, output: { [key: string]: JsonValue }, body: () => Promise<Flow>): Promise<Flow> {
+export async function compositeStep(
+  path: string,
+  record: StepRecord | undefined,
+  context: FlowContext,
+  output: { [key: string]: JsonValue },
+  body: () => Promise<Flow>,
+): Promise<Flow> {
   if (record?.status === "failed") return { type: "failed", error: record.error ?? `step ${path} failed` };
   if (record?.status === "succeeded") {
     const stopped = (record.output as { stopped?: { reason: string | null } } | null)?.stopped;

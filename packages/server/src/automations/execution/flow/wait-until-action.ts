@@ -27,7 +27,8 @@ async function settle(action: WaitUntil, context: FlowContext, result: StepResul
   return settled;
 }
 
-const satisfied = async (action: WaitUntil, context: FlowContext): Promise<Flow> => ((await settle(action, context, { status: "succeeded", output: { satisfied: true } })) ? NEXT : HALTED);
+const satisfied = async (action: WaitUntil, context: FlowContext): Promise<Flow> =>
+  (await settle(action, context, { status: "succeeded", output: { satisfied: true } })) ? NEXT : HALTED;
 
 async function timedOut(action: WaitUntil, context: FlowContext): Promise<Flow> {
   const result: StepResult = action.continueOnTimeout
@@ -51,7 +52,11 @@ async function wait(action: WaitUntil, context: FlowContext, reads: readonly Ent
 export const waitUntilAction: FlowModule<"wait_until"> = async (action, record, context) => {
   const ended = endedStep(action, record);
   if (ended) return ended;
-  if (record?.status !== "waiting" && !(await context.start(action.path, "wait_until", { timeoutMs: action.timeoutMs, continueOnTimeout: action.continueOnTimeout }))) return HALTED;
+  if (
+    record?.status !== "waiting" &&
+    !(await context.start(action.path, "wait_until", { timeoutMs: action.timeoutMs, continueOnTimeout: action.continueOnTimeout }))
+  )
+    return HALTED;
   const first = await check(action, context);
   if (first.satisfied) return satisfied(action, context);
   if (record?.status === "waiting" && record.due) return timedOut(action, context);

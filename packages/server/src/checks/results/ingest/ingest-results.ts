@@ -55,14 +55,21 @@ interface Row {
 }
 
 const byKey = (a: Row, b: Row) =>
-  compare(a.result.checkId, b.result.checkId) || compare(a.result.location, b.result.location) || a.startedAt - b.startedAt || compare(a.result.resultId, b.result.resultId);
+  compare(a.result.checkId, b.result.checkId) ||
+  compare(a.result.location, b.result.location) ||
+  a.startedAt - b.startedAt ||
+  compare(a.result.resultId, b.result.resultId);
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** The start time in epoch ms, or an error naming the result. */
 export function startedAtOf(result: CheckResultInput): number {
   const at = Date.parse(result.startedAt);
   if (!Number.isFinite(at) || !(result.durationMs >= 0)) {
-    throw new VantageError("invalid_input", "invalid_check_result", `Result ${result.resultId} has an invalid startedAt (${result.startedAt}) or durationMs (${result.durationMs}).`);
+    throw new VantageError(
+      "invalid_input",
+      "invalid_check_result",
+      `Result ${result.resultId} has an invalid startedAt (${result.startedAt}) or durationMs (${result.durationMs}).`,
+    );
   }
   return at;
 }
@@ -89,12 +96,16 @@ export async function ingestResults(client: Queryable, results: readonly CheckRe
     }
     seen.add(id);
     if (startedAt > latest) outcome.dropped.push({ resultId: result.resultId, reason: "future" });
-    else if (isExpired(RESULT_TABLES.raw, partitionStart("day", startedAt), context.retention, now)) outcome.dropped.push({ resultId: result.resultId, reason: "expired" });
+    else if (isExpired(RESULT_TABLES.raw, partitionStart("day", startedAt), context.retention, now))
+      outcome.dropped.push({ resultId: result.resultId, reason: "expired" });
     else rows.push({ result, startedAt });
   }
   if (rows.length === 0) return outcome;
   rows.sort(byKey);
-  await context.partitions.ensure("raw", rows.map((row) => row.startedAt));
+  await context.partitions.ensure(
+    "raw",
+    rows.map((row) => row.startedAt),
+  );
 
   const columns = { checkIds: [] as string[], locations: [] as string[], startedAts: [] as string[], resultIds: [] as string[], statuses: [] as string[] };
   const durations: number[] = [];

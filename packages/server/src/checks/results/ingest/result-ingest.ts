@@ -133,7 +133,10 @@ export function createResultIngest(options: ResultIngestOptions): ResultIngest {
 
   return {
     submit(result) {
-      if (stopped) return Promise.reject(new VantageError("transient", "ingest_stopped", "This core is shutting down and stores no more results; send the result again (to any core)."));
+      if (stopped)
+        return Promise.reject(
+          new VantageError("transient", "ingest_stopped", "This core is shutting down and stores no more results; send the result again (to any core)."),
+        );
       try {
         startedAtOf(result);
       } catch (error) {

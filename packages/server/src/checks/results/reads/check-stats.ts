@@ -243,11 +243,22 @@ export function barsQuery(checkIds: readonly string[], options: UptimeBarsOption
     throw new VantageError("invalid_input", "too_many_checks", `At most ${MAX_BAR_CHECKS} checks per request; ask for a page at a time.`);
   }
   const level = barsLevel({ from, to }, segments, readOptions);
-  return { from, to, level, sql: barsSql(level), params: [checkIds, new Date(from).toISOString(), new Date(to).toISOString(), from / 1000, to / 1000, segments] };
+  return {
+    from,
+    to,
+    level,
+    sql: barsSql(level),
+    params: [checkIds, new Date(from).toISOString(), new Date(to).toISOString(), from / 1000, to / 1000, segments],
+  };
 }
 
 /** The uptime bars of a page of checks (`check_id = ANY`), one statement on one level. */
-export async function uptimeBars(db: Pick<pg.ClientBase, "query">, checkIds: readonly string[], options: UptimeBarsOptions, readOptions: ReadOptions = {}): Promise<UptimeBars> {
+export async function uptimeBars(
+  db: Pick<pg.ClientBase, "query">,
+  checkIds: readonly string[],
+  options: UptimeBarsOptions,
+  readOptions: ReadOptions = {},
+): Promise<UptimeBars> {
   const { from, to, level, sql, params } = barsQuery(checkIds, options, readOptions);
   const segments = options.buckets;
   const zero = (): StatusCounts => ({ total: 0, up: 0, degraded: 0, down: 0, error: 0 });

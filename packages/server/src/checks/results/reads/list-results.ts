@@ -108,19 +108,17 @@ export async function listResults(db: Pick<pg.ClientBase, "query">, checkId: str
       ${NEWEST_FIRST} LIMIT $2`;
   }
   const { rows } = await db.query<Row>(sql, params);
-  const results = rows.map(
-    (row): StoredResult => ({
-      resultId: row.result_id,
-      checkId: row.check_id,
-      location: row.location,
-      startedAt: row.started_at.toISOString(),
-      durationMs: row.duration_ms,
-      status: row.status,
-      statusCode: row.status_code,
-      errorCode: row.error_code,
-      detail: row.detail,
-    }),
-  );
+  const results = rows.map((row): StoredResult => ({
+    resultId: row.result_id,
+    checkId: row.check_id,
+    location: row.location,
+    startedAt: row.started_at.toISOString(),
+    durationMs: row.duration_ms,
+    status: row.status,
+    statusCode: row.status_code,
+    errorCode: row.error_code,
+    detail: row.detail,
+  }));
   const last = rows.at(-1);
   return { results, next: rows.length === limit && last ? encodeCursor(last.started_at, last.result_id) : null };
 }

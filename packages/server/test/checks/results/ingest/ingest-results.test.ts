@@ -42,7 +42,9 @@ describe("ingestResults", () => {
     await context.partitions.ensure("raw", [Date.now()]);
     const statements: string[] = [];
     const counting = { query: (sql: string, params?: unknown[]) => (statements.push(sql), pool.query(sql, params)) } as unknown as pg.Pool;
-    const results = Array.from({ length: 5000 }, (_, i) => makeResult({ checkId: `00000000-0000-4000-8000-${String(i % 500).padStart(12, "0")}`, detail: { i } }));
+    const results = Array.from({ length: 5000 }, (_, i) =>
+      makeResult({ checkId: `00000000-0000-4000-8000-${String(i % 500).padStart(12, "0")}`, detail: { i } }),
+    );
 
     const outcome = await ingestResults(counting, results, context);
 

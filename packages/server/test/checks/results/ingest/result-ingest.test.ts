@@ -50,7 +50,14 @@ describe("the result ingest batcher", () => {
 
   it("sends a full batch without waiting for the delay, and splits what exceeds it", async () => {
     const registry = new Registry();
-    const ingest = createResultIngest({ pool, logger: silentLogger(), context: ingestContext(pool), metrics: createResultMetrics(registry), maxBatch: 100, maxDelayMs: 60_000 });
+    const ingest = createResultIngest({
+      pool,
+      logger: silentLogger(),
+      context: ingestContext(pool),
+      metrics: createResultMetrics(registry),
+      maxBatch: 100,
+      maxDelayMs: 60_000,
+    });
     await Promise.all(Array.from({ length: 200 }, () => makeResult()).map((result) => ingest.submit(result)));
     expect(await batchSizes(registry)).toEqual({ count: 2, sum: 200 });
     const late = ingest.submit(makeResult());

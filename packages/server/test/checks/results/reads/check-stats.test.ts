@@ -22,13 +22,30 @@ const histAt = (ms: number, n: number) => {
   return `{${hist.join(",")}}`;
 };
 
-async function rollup(level: "1m" | "1h" | "1d", checkId: string, at: number, location: string, counts: { up: number; down?: number; error?: number; ms: number }) {
+async function rollup(
+  level: "1m" | "1h" | "1d",
+  checkId: string,
+  at: number,
+  location: string,
+  counts: { up: number; down?: number; error?: number; ms: number },
+) {
   const down = counts.down ?? 0;
   const error = counts.error ?? 0;
   await pool.query(
     `INSERT INTO check_rollups_${level} (check_id, bucket, location, total, up, degraded, down, error, sum_ms, min_ms, max_ms, hist)
      VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8, $9, $9, $10)`,
-    [checkId, new Date(at).toISOString(), location, counts.up + down + error, counts.up, down, error, counts.up * counts.ms, counts.ms, histAt(counts.ms, counts.up)],
+    [
+      checkId,
+      new Date(at).toISOString(),
+      location,
+      counts.up + down + error,
+      counts.up,
+      down,
+      error,
+      counts.up * counts.ms,
+      counts.ms,
+      histAt(counts.ms, counts.up),
+    ],
   );
 }
 
@@ -42,7 +59,8 @@ beforeAll(async () => {
   // Yesterday, minute by minute: core fast and up, eu-1 slower with a few failures.
   for (let minute = 0; minute < 1440; minute += 1) {
     await rollup("1m", checkA, day + minute * 60_000, "core", { up: 2, ms: 40 });
-    if (minute % 10 === 0) await rollup("1m", checkA, day + minute * 60_000, "eu-1", { up: 1, down: minute % 60 === 0 ? 1 : 0, error: minute === 0 ? 1 : 0, ms: 400 });
+    if (minute % 10 === 0)
+      await rollup("1m", checkA, day + minute * 60_000, "eu-1", { up: 1, down: minute % 60 === 0 ? 1 : 0, error: minute === 0 ? 1 : 0, ms: 400 });
   }
   for (let hour = 0; hour < 24; hour++) {
     await rollup("1h", checkA, day + hour * HOUR_MS, "core", { up: 120, ms: 40 });
@@ -110,7 +128,12 @@ describe("checkStats", () => {
 
 describe("uptimeBars", () => {
   it("gives each check of a page its segments, oldest first, all locations summed", async () => {
-    const bars = await uptimeBars(pool, [checkA, checkB, "00000000-0000-4000-8000-0000000000c3"], { from: Date.UTC(2040, 5, 9), to: Date.UTC(2040, 5, 10), buckets: 24 }, read);
+    const bars = await uptimeBars(
+      pool,
+      [checkA, checkB, "00000000-0000-4000-8000-0000000000c3"],
+      { from: Date.UTC(2040, 5, 9), to: Date.UTC(2040, 5, 10), buckets: 24 },
+      read,
+    );
     expect(bars).toMatchObject({ level: "1h", segmentSeconds: 3600 });
     expect(bars.checks.map((check) => check.checkId)).toEqual([checkA, checkB, "00000000-0000-4000-8000-0000000000c3"]);
     expect(bars.checks[0]!.segments).toHaveLength(24);
@@ -148,7 +171,11 @@ describe("query plans", () => {
     expect(bars).toMatch(/(Index (Only )?Scan using|Bitmap Index Scan on) check_rollups_1h_204006_pkey/);
     expect(bars).toMatch(/Index Cond: \(\(check_id = ANY/);
     expect(bars).not.toMatch(/204004|204005/);
-    const series = await plan("SELECT * FROM check_rollups_1m WHERE check_id = $1 AND bucket >= $2 AND bucket < $3", [checkA, "2040-06-09T00:00:00Z", "2040-06-10T00:00:00Z"]);
+    const series = await plan("SELECT * FROM check_rollups_1m WHERE check_id = $1 AND bucket >= $2 AND bucket < $3", [
+      checkA,
+      "2040-06-09T00:00:00Z",
+      "2040-06-10T00:00:00Z",
+    ]);
     expect(series).toMatch(/(Index (Only )?Scan using|Bitmap Index Scan on) check_rollups_1m_20400609_pkey/);
     expect(series).toMatch(/Index Cond: \(\(check_id = /);
     expect(series).not.toMatch(/20400610/);
@@ -162,7 +189,10 @@ describe("query plans", () => {
       // Left the choice between the key's two scans, the planner takes the one that skips the heap
       // only when the key holds every column the series reads.
       await client.query("BEGIN; SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off");
-      for (const range of [{ from: now - DAY_MS, to: now }, { from: now - 60 * DAY_MS, to: now }]) {
+      for (const range of [
+        { from: now - DAY_MS, to: now },
+        { from: now - 60 * DAY_MS, to: now },
+      ]) {
         const { sql, params, level } = seriesQuery(checkA, range, read);
         const { rows } = await client.query<{ "QUERY PLAN": string }>(`EXPLAIN ${sql}`, params);
         const text = rows.map((row) => row["QUERY PLAN"]).join("\n");

@@ -49,7 +49,9 @@ describe("listResults", () => {
   it("filters by location and by status, and recent failures come from every location", async () => {
     expect(await everyPage({ limit: 4, location: "eu-1" })).toEqual(newestFirst(all.filter((result) => result.location === "eu-1")));
     expect(await everyPage({ limit: 4, status: ["down", "error"] })).toEqual(newestFirst(all.filter((result) => result.status !== "up")));
-    expect(await everyPage({ limit: 4, status: "up", location: "core" })).toEqual(newestFirst(all.filter((result) => result.status === "up" && result.location === "core")));
+    expect(await everyPage({ limit: 4, status: "up", location: "core" })).toEqual(
+      newestFirst(all.filter((result) => result.status === "up" && result.location === "core")),
+    );
   });
 
   it("keeps a page sequence stable while newer results arrive", async () => {
@@ -82,10 +84,10 @@ describe("listResults", () => {
     );
     expect(byLocation).toMatch(/Index Scan Backward using check_results_\d+_pkey/);
     expect(byLocation).not.toMatch(/Seq Scan|Sort/);
-    const failures = await plan("SELECT * FROM check_results WHERE check_id = $1 AND status = ANY ($2::text[]) AND status <> 'up' ORDER BY started_at DESC, result_id DESC LIMIT 10", [
-      checkId,
-      ["down", "error"],
-    ]);
+    const failures = await plan(
+      "SELECT * FROM check_results WHERE check_id = $1 AND status = ANY ($2::text[]) AND status <> 'up' ORDER BY started_at DESC, result_id DESC LIMIT 10",
+      [checkId, ["down", "error"]],
+    );
     expect(failures).toMatch(/Index Scan using check_results_\d+_check_id_started_at_result_id_idx/);
     expect(failures).not.toMatch(/Seq Scan|Sort/);
   });
