@@ -99,7 +99,18 @@ async function paced(ms: number, tick: (i: number) => unknown, start = 0): Promi
 const percentile = (sorted: Float64Array, p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
 
 /** Latencies of every arrival of an event sent (or committed) during the measurement, in ms. */
-function summarize(name: string, arrivals: Array<{ seqs: Float64Array; times: Float64Array }>, sentAt: Map<number, number>): Record<string, string | number> {
+/**
+ * The main thread's busy share over the measured window: it holds the server (and, for the core,
+ * the writer), while the clients live in worker threads — so this is the serving side's cost.
+ */
+type Busy = ReturnType<typeof performance.eventLoopUtilization>;
+
+function summarize(
+  name: string,
+  arrivals: Array<{ seqs: Float64Array; times: Float64Array }>,
+  sentAt: Map<number, number>,
+  busy: Busy,
+): Record<string, string | number> {
   const latencies: number[] = [];
   for (const { seqs, times } of arrivals) {
     for (let i = 0; i < seqs.length; i++) {
@@ -117,6 +128,8 @@ function summarize(name: string, arrivals: Array<{ seqs: Float64Array; times: Fl
     "p50 ms": percentile(sorted, 50).toFixed(1),
     "p99 ms": percentile(sorted, 99).toFixed(1),
     "max ms": (sorted.at(-1) ?? NaN).toFixed(1),
+    "main thread busy": `${(busy.utilization * 100).toFixed(0)} %`,
+    "busy µs / arrival": latencies.length === 0 ? "—" : ((busy.active * 1000) / latencies.length).toFixed(2),
   };
 }
 
@@ -141,6 +154,7 @@ async function baseline(): Promise<Record<string, string | number>> {
   };
   const warm = await paced(warmupMs, send, 1);
   clients.record();
+  const busyFrom = performance.eventLoopUtilization();
   await paced(
     measuredMs,
     (seq) => {
@@ -149,11 +163,12 @@ async function baseline(): Promise<Record<string, string | number>> {
     },
     warm + 1,
   );
+  const busy = performance.eventLoopUtilization(busyFrom);
   await sleep(500);
   const arrivals = await clients.report();
   await clients.close();
   await new Promise((resolve) => server.close(resolve));
-  return summarize("bare node:http", arrivals, sentAt);
+  return summarize("bare node:http", arrivals, sentAt, busy);
 }
 
 async function vantage(databaseUrl: string): Promise<Record<string, string | number>> {
@@ -195,8 +210,10 @@ async function vantage(databaseUrl: string): Promise<Record<string, string | num
   const warm = await paced(warmupMs, commit);
   clients.record();
   measuring = true;
+  const busyFrom = performance.eventLoopUtilization();
   await paced(measuredMs, commit, warm);
   await Promise.all(inFlight);
+  const busy = performance.eventLoopUtilization(busyFrom);
   measuring = false;
   await sleep(1000);
   const arrivals = await clients.report();
@@ -204,7 +221,7 @@ async function vantage(databaseUrl: string): Promise<Record<string, string | num
   await writer.flush();
   await pool.end();
   await core.stop();
-  return summarize("vantage core", arrivals, sentAt);
+  return summarize("vantage core", arrivals, sentAt, busy);
 }
 
 const database = await openBenchDatabase();
