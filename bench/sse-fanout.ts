@@ -1,19 +1,23 @@
-// Live events fan-out: N SSE clients (default 1,000) on one core while another core commits
-// entity changes at a steady rate (default 200/s); each change timed from its commit to its
+// Live events fan-out: N SSE clients (default 1,000) on one core while another core, in a process
+// of its own (bench/_sse-writer.ts), commits entity changes at a steady rate (default 200/s); each change timed from its commit to its
 // arrival at every client. Beside it, the baseline: a bare Node HTTP server writing the same
 // frames to the same clients at the same rate (no database, no NOTIFY). Goal: p99 < 100 ms.
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import { SYSTEM_ACTOR } from "@vantage/protocol";
-import { z } from "zod";
-import { createEntityRegistry } from "../packages/server/src/entities/index.ts";
 import { silentLogger } from "../packages/server/src/log.ts";
 import { startCore } from "../packages/server/src/main.ts";
-import { createPool } from "../packages/server/src/storage/index.ts";
+import { fileURLToPath } from "node:url";
+import { CREATE_BENCH_THINGS, benchThingEntity } from "./_bench-things.ts";
 import { openBenchDatabase, table } from "./_database.ts";
+import { jsonLines } from "./_process.ts";
+
+const WRITER = fileURLToPath(new URL("./_sse-writer.ts", import.meta.url));
 
 const { values } = parseArgs({
   options: {
@@ -176,50 +180,29 @@ async function vantage(databaseUrl: string): Promise<Record<string, string | num
   const core = await startCore({ host: "127.0.0.1", port: 0, databaseUrl, dataDir: "/nonexistent", adminToken: ADMIN_TOKEN }, logger, {
     automationWorker: false,
   });
-  // The writer is another core: its own pool and registry; its changes reach this one by NOTIFY.
-  const pool = createPool(databaseUrl, logger, { max: 8, applicationName: "sse-fanout-writer" });
-  await pool.query("CREATE TABLE IF NOT EXISTS bench_things (id text PRIMARY KEY, value integer NOT NULL)");
-  const read = (db: typeof pool) => async (ids: readonly string[], tx?: { query: typeof pool.query }) => {
-    const { rows } = await (tx ?? db).query<{ id: string; value: number }>("SELECT id, value FROM bench_things WHERE id = ANY($1)", [ids]);
-    return new Map(rows.map((row) => [row.id, { value: row.value }]));
-  };
-  core.entities.defineEntity({ kind: "bench-thing", schema: z.object({ value: z.number() }), read: read(core.database.pool) });
-  const writer = createEntityRegistry({ pool, logger });
-  const things = writer.defineEntity({ kind: "bench-thing", schema: z.object({ value: z.number() }), read: read(pool) });
-
+  await core.database.pool.query(CREATE_BENCH_THINGS);
+  core.entities.defineEntity(benchThingEntity(core.database.pool));
   const clients = await openClients(`${core.url}/api/v1/events?kind=bench-thing`);
-  const sentAt = new Map<number, number>();
-  let measuring = false;
-  const inFlight = new Set<Promise<void>>();
-  const commit = async (i: number) => {
-    // A writer that falls behind (a saturated machine) waits rather than piling up connections.
-    while (inFlight.size >= 32) await Promise.race(inFlight);
-    const id = `thing-${i % 100}`;
-    const done = things
-      .mutate({
-        id,
-        actor: SYSTEM_ACTOR,
-        apply: (tx) => tx.query("INSERT INTO bench_things VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET value = $2", [id, i]),
-      })
-      .then(({ change }) => {
-        if (measuring && change) sentAt.set(change.seq!, now());
-      })
-      .finally(() => inFlight.delete(done));
-    inFlight.add(done);
-  };
-  const warm = await paced(warmupMs, commit);
+
+  // The writer is another core in its own process (its own pool and registry): its changes reach
+  // this one by NOTIFY, and its CPU is not the measured event loop's.
+  const writer = spawn(
+    process.execPath,
+    ["--import", "tsx", WRITER, "--database-url", databaseUrl, "--rate", String(rate), "--warmup-ms", String(warmupMs), "--measured-ms", String(measuredMs)],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  const nextLine = jsonLines(writer);
+  await nextLine(); // warmed up
+  // Arrivals of warm-up changes are recorded too, and left out: only measured seqs are in `sentAt`.
   clients.record();
-  measuring = true;
   const busyFrom = performance.eventLoopUtilization();
-  await paced(measuredMs, commit, warm);
-  await Promise.all(inFlight);
+  const sentAt = new Map<number, number>();
+  for (let line = await nextLine(); !line.done; line = await nextLine()) sentAt.set(line.seq as number, line.at as number);
   const busy = performance.eventLoopUtilization(busyFrom);
-  measuring = false;
+  await once(writer, "exit");
   await sleep(1000);
   const arrivals = await clients.report();
   await clients.close();
-  await writer.flush();
-  await pool.end();
   await core.stop();
   return summarize("vantage core", arrivals, sentAt, busy);
 }
