@@ -2,13 +2,13 @@
 // core's event loop: another "core" (its own pool and entity registry) committing entity changes
 // of kind `bench-thing` at a steady rate. Prints one JSON line when warmed up, then one per
 // measured change committed ({ seq, at }: the commit's wall time), then a last `{ done }` line.
-import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { SYSTEM_ACTOR } from "@vantage/protocol";
 import { createEntityRegistry } from "../packages/server/src/entities/index.ts";
 import { silentLogger } from "../packages/server/src/log.ts";
 import { createPool } from "../packages/server/src/storage/index.ts";
 import { benchThingEntity } from "./_bench-things.ts";
+import { paced } from "./_pacing.ts";
 
 const { values } = parseArgs({
   options: {
@@ -46,24 +46,11 @@ const commit = async (i: number) => {
   inFlight.add(done);
 };
 
-/** Calls `tick(i)` `rate` times a second on an absolute schedule until `ms` passed; returns how many. */
-async function paced(ms: number, tick: (i: number) => unknown, start = 0): Promise<number> {
-  const began = performance.now();
-  let i = 0;
-  while (performance.now() - began < ms) {
-    const due = began + (i * 1000) / rate;
-    const wait = due - performance.now();
-    if (wait > 0) await sleep(wait);
-    await tick(start + i++);
-  }
-  return i;
-}
-
-const warm = await paced(Number(values["warmup-ms"]), commit);
+const warm = await paced(rate, Number(values["warmup-ms"]), commit);
 await Promise.all(inFlight);
 print({ warmedUp: warm });
 measuring = true;
-await paced(Number(values["measured-ms"]), commit, warm);
+await paced(rate, Number(values["measured-ms"]), commit, warm);
 await Promise.all(inFlight);
 print({ done: true });
 await registry.flush();

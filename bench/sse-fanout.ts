@@ -14,6 +14,7 @@ import { silentLogger } from "../packages/server/src/log.ts";
 import { startCore } from "../packages/server/src/main.ts";
 import { fileURLToPath } from "node:url";
 import { CREATE_BENCH_THINGS, benchThingEntity } from "./_bench-things.ts";
+import { paced } from "./_pacing.ts";
 import { openBenchDatabase, table } from "./_database.ts";
 import { jsonLines } from "./_process.ts";
 
@@ -87,19 +88,6 @@ async function openClients(url: string): Promise<Clients> {
   };
 }
 
-/** Calls `tick(i)` `rate` times a second on an absolute schedule until `ms` passed (a tick may hold it back); returns how many. */
-async function paced(ms: number, tick: (i: number) => unknown, start = 0): Promise<number> {
-  const began = performance.now();
-  let i = 0;
-  while (performance.now() - began < ms) {
-    const due = began + (i * 1000) / rate;
-    const wait = due - performance.now();
-    if (wait > 0) await sleep(wait);
-    await tick(start + i++);
-  }
-  return i;
-}
-
 const percentile = (sorted: Float64Array, p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
 
 /** Latencies of every arrival of an event sent (or committed) during the measurement, in ms. */
@@ -156,10 +144,11 @@ async function baseline(): Promise<Record<string, string | number>> {
     const frame = sampleFrame(seq);
     for (const response of responses) response.write(frame);
   };
-  const warm = await paced(warmupMs, send, 1);
+  const warm = await paced(rate, warmupMs, send, 1);
   clients.record();
   const busyFrom = performance.eventLoopUtilization();
   await paced(
+    rate,
     measuredMs,
     (seq) => {
       sentAt.set(seq, now());
