@@ -1,19 +1,24 @@
-// Live events fan-out: N SSE clients (default 1,000) on one core while another core commits
-// entity changes at a steady rate (default 200/s); each change timed from its commit to its
+// Live events fan-out: N SSE clients (default 1,000) on one core while another core, in a process
+// of its own (bench/_sse-writer.ts), commits entity changes at a steady rate (default 200/s); each change timed from its commit to its
 // arrival at every client. Beside it, the baseline: a bare Node HTTP server writing the same
 // frames to the same clients at the same rate (no database, no NOTIFY). Goal: p99 < 100 ms.
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import { SYSTEM_ACTOR } from "@vantage/protocol";
-import { z } from "zod";
-import { createEntityRegistry } from "../packages/server/src/entities/index.ts";
 import { silentLogger } from "../packages/server/src/log.ts";
 import { startCore } from "../packages/server/src/main.ts";
-import { createPool } from "../packages/server/src/storage/index.ts";
+import { fileURLToPath } from "node:url";
+import { CREATE_BENCH_THINGS, benchThingEntity } from "./_bench-things.ts";
+import { paced } from "./_pacing.ts";
 import { openBenchDatabase, table } from "./_database.ts";
+import { jsonLines } from "./_process.ts";
+
+const WRITER = fileURLToPath(new URL("./_sse-writer.ts", import.meta.url));
 
 const { values } = parseArgs({
   options: {
@@ -83,23 +88,21 @@ async function openClients(url: string): Promise<Clients> {
   };
 }
 
-/** Calls `tick(i)` `rate` times a second on an absolute schedule until `ms` passed (a tick may hold it back); returns how many. */
-async function paced(ms: number, tick: (i: number) => unknown, start = 0): Promise<number> {
-  const began = performance.now();
-  let i = 0;
-  while (performance.now() - began < ms) {
-    const due = began + (i * 1000) / rate;
-    const wait = due - performance.now();
-    if (wait > 0) await sleep(wait);
-    await tick(start + i++);
-  }
-  return i;
-}
-
 const percentile = (sorted: Float64Array, p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
 
 /** Latencies of every arrival of an event sent (or committed) during the measurement, in ms. */
-function summarize(name: string, arrivals: Array<{ seqs: Float64Array; times: Float64Array }>, sentAt: Map<number, number>): Record<string, string | number> {
+/**
+ * The main thread's busy share over the measured window: it holds the server (and, for the core,
+ * the writer), while the clients live in worker threads — so this is the serving side's cost.
+ */
+type Busy = ReturnType<typeof performance.eventLoopUtilization>;
+
+function summarize(
+  name: string,
+  arrivals: Array<{ seqs: Float64Array; times: Float64Array }>,
+  sentAt: Map<number, number>,
+  busy: Busy,
+): Record<string, string | number> {
   const latencies: number[] = [];
   for (const { seqs, times } of arrivals) {
     for (let i = 0; i < seqs.length; i++) {
@@ -117,6 +120,8 @@ function summarize(name: string, arrivals: Array<{ seqs: Float64Array; times: Fl
     "p50 ms": percentile(sorted, 50).toFixed(1),
     "p99 ms": percentile(sorted, 99).toFixed(1),
     "max ms": (sorted.at(-1) ?? NaN).toFixed(1),
+    "main thread busy": `${(busy.utilization * 100).toFixed(0)} %`,
+    "busy µs / arrival": latencies.length === 0 ? "—" : ((busy.active * 1000) / latencies.length).toFixed(2),
   };
 }
 
@@ -139,9 +144,11 @@ async function baseline(): Promise<Record<string, string | number>> {
     const frame = sampleFrame(seq);
     for (const response of responses) response.write(frame);
   };
-  const warm = await paced(warmupMs, send, 1);
+  const warm = await paced(rate, warmupMs, send, 1);
   clients.record();
+  const busyFrom = performance.eventLoopUtilization();
   await paced(
+    rate,
     measuredMs,
     (seq) => {
       sentAt.set(seq, now());
@@ -149,11 +156,12 @@ async function baseline(): Promise<Record<string, string | number>> {
     },
     warm + 1,
   );
+  const busy = performance.eventLoopUtilization(busyFrom);
   await sleep(500);
   const arrivals = await clients.report();
   await clients.close();
   await new Promise((resolve) => server.close(resolve));
-  return summarize("bare node:http", arrivals, sentAt);
+  return summarize("bare node:http", arrivals, sentAt, busy);
 }
 
 async function vantage(databaseUrl: string): Promise<Record<string, string | number>> {
@@ -161,50 +169,31 @@ async function vantage(databaseUrl: string): Promise<Record<string, string | num
   const core = await startCore({ host: "127.0.0.1", port: 0, databaseUrl, dataDir: "/nonexistent", adminToken: ADMIN_TOKEN }, logger, {
     automationWorker: false,
   });
-  // The writer is another core: its own pool and registry; its changes reach this one by NOTIFY.
-  const pool = createPool(databaseUrl, logger, { max: 8, applicationName: "sse-fanout-writer" });
-  await pool.query("CREATE TABLE IF NOT EXISTS bench_things (id text PRIMARY KEY, value integer NOT NULL)");
-  const read = (db: typeof pool) => async (ids: readonly string[], tx?: { query: typeof pool.query }) => {
-    const { rows } = await (tx ?? db).query<{ id: string; value: number }>("SELECT id, value FROM bench_things WHERE id = ANY($1)", [ids]);
-    return new Map(rows.map((row) => [row.id, { value: row.value }]));
-  };
-  core.entities.defineEntity({ kind: "bench-thing", schema: z.object({ value: z.number() }), read: read(core.database.pool) });
-  const writer = createEntityRegistry({ pool, logger });
-  const things = writer.defineEntity({ kind: "bench-thing", schema: z.object({ value: z.number() }), read: read(pool) });
-
+  await core.database.pool.query(CREATE_BENCH_THINGS);
+  core.entities.defineEntity(benchThingEntity(core.database.pool));
   const clients = await openClients(`${core.url}/api/v1/events?kind=bench-thing`);
-  const sentAt = new Map<number, number>();
-  let measuring = false;
-  const inFlight = new Set<Promise<void>>();
-  const commit = async (i: number) => {
-    // A writer that falls behind (a saturated machine) waits rather than piling up connections.
-    while (inFlight.size >= 32) await Promise.race(inFlight);
-    const id = `thing-${i % 100}`;
-    const done = things
-      .mutate({
-        id,
-        actor: SYSTEM_ACTOR,
-        apply: (tx) => tx.query("INSERT INTO bench_things VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET value = $2", [id, i]),
-      })
-      .then(({ change }) => {
-        if (measuring && change) sentAt.set(change.seq!, now());
-      })
-      .finally(() => inFlight.delete(done));
-    inFlight.add(done);
-  };
-  const warm = await paced(warmupMs, commit);
+
+  // The writer is another core in its own process (its own pool and registry): its changes reach
+  // this one by NOTIFY, and its CPU is not the measured event loop's.
+  const writer = spawn(
+    process.execPath,
+    ["--import", "tsx", WRITER, "--database-url", databaseUrl, "--rate", String(rate), "--warmup-ms", String(warmupMs), "--measured-ms", String(measuredMs)],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  const nextLine = jsonLines(writer);
+  await nextLine(); // warmed up
+  // Arrivals of warm-up changes are recorded too, and left out: only measured seqs are in `sentAt`.
   clients.record();
-  measuring = true;
-  await paced(measuredMs, commit, warm);
-  await Promise.all(inFlight);
-  measuring = false;
+  const busyFrom = performance.eventLoopUtilization();
+  const sentAt = new Map<number, number>();
+  for (let line = await nextLine(); !line.done; line = await nextLine()) sentAt.set(line.seq as number, line.at as number);
+  const busy = performance.eventLoopUtilization(busyFrom);
+  await once(writer, "exit");
   await sleep(1000);
   const arrivals = await clients.report();
   await clients.close();
-  await writer.flush();
-  await pool.end();
   await core.stop();
-  return summarize("vantage core", arrivals, sentAt);
+  return summarize("vantage core", arrivals, sentAt, busy);
 }
 
 const database = await openBenchDatabase();

@@ -11,7 +11,8 @@ import { type ChangeStream, shuttingDown } from "./change-stream.ts";
 import type { EventMetrics } from "./event-metrics.ts";
 import { type OutboxPosition, positionOfSeq } from "./outbox-pages.ts";
 import { parseKinds, seqSchema } from "./query-params.ts";
-import { createSseStream, sseFrame } from "./sse-stream.ts";
+import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
+import { createNodeSseStream, createWebSseStream, type SseStream, type SseStreamOptions, sseFrame } from "./sse-stream.ts";
 
 const querySchema = z.strictObject({
   kind: z.string().optional(),
@@ -28,6 +29,8 @@ export interface EventRoutesOptions {
   maxQueuedFrames: number;
   metrics: EventMetrics;
 }
+
+const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache, no-transform", "x-accel-buffering": "no" };
 
 /** Where the client resumes: the header's seq, else the query's, else nowhere (live only). */
 function lastEventIdOf(header: string | undefined, query: number | undefined): number | undefined {
@@ -55,16 +58,29 @@ export function createEventRoutes(options: EventRoutesOptions): Hono {
     }
 
     let detach = () => undefined as void;
-    // Served by Node (@hono/node-server), the response's socket: a cut client is dropped with it.
-    const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
-    const sse = createSseStream({
+    const streamOptions: SseStreamOptions = {
       maxQueuedFrames: options.maxQueuedFrames,
-      drop: outgoing && (() => void outgoing.destroy()),
       onClose: (reason) => {
         detach();
         metrics.clientClosed(reason);
       },
-    });
+    };
+    // Served by Node (@hono/node-server): frames are written to the response itself.
+    const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+    let sse: SseStream;
+    let response: Response;
+    if (outgoing) {
+      // Headers are ours to write now (touching `c.res` would make Hono wrap the response, and the adapter then writes it too).
+      const requestId = c.get("requestId" as never) as string | undefined;
+      outgoing.writeHead(200, requestId ? { ...SSE_HEADERS, "x-request-id": requestId } : SSE_HEADERS);
+      outgoing.flushHeaders();
+      sse = createNodeSseStream(outgoing, streamOptions);
+      response = RESPONSE_ALREADY_SENT;
+    } else {
+      const web = createWebSseStream(streamOptions);
+      sse = web;
+      response = new Response(web.body, { headers: SSE_HEADERS });
+    }
     if (lost) {
       // Changes after it may be gone too: the client must reload what it shows, then follow on.
       metrics.resets.inc();
@@ -80,9 +96,7 @@ export function createEventRoutes(options: EventRoutesOptions): Hono {
     // with it (even one that received no change) misses nothing.
     ({ detach } = changes.attach({ stream: sse, kinds, after, onLive: (position) => sse.send(sseFrame("ready", { seq: position.seq }, position.seq)) }));
 
-    return new Response(sse.body, {
-      headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache, no-transform", "x-accel-buffering": "no" },
-    });
+    return response;
   });
 
   return routes;
