@@ -14,6 +14,11 @@ import { createSatelliteResultSink } from "./assignments/satellite-result-sink.t
 import { CheckStore } from "./definitions/check-store.ts";
 import { createCheckHealthRoutes } from "./health/health-routes.ts";
 import { type CheckHealth, createCheckHealth, evaluateHealthOnIngest } from "./health/check-health.ts";
+import { makeLocationsDue, readAffectedChecks } from "./health/check-health-store.ts";
+import { createCheckDeadlineMonitor } from "./health/deadline-monitor.ts";
+
+/** How many check names a lost satellite's state lists (the count says how many in all). */
+const AFFECTED_CHECK_NAMES = 10;
 import { validateCheck } from "./definitions/validate-check.ts";
 import { type CheckResults, type CheckResultsOptions, startCheckResults } from "./results/start-check-results.ts";
 import { createSatelliteRuns, type SatelliteRuns } from "./satellite-runs/satellite-runs.ts";
@@ -26,12 +31,14 @@ export type ChecksOptions = Pick<CheckResultsOptions, "ingest" | "rollupInterval
   scheduling?: CoreLocationOptions["scheduling"];
   /** Added to twice a check's timeout for a run on demand on a satellite to answer (default 5 s). */
   satelliteRunMarginMs?: number;
+  /** Time between sweeps of the check deadline monitor (default 1 s, at most 2 s). */
+  deadlineMonitorIntervalMs?: number;
 };
 
 /** The modules checks are started after. */
 export interface ChecksDeps {
   /** Satellites: their registration and presence, the gateway checks are attached to, and its sessions (runs on demand). */
-  satellites: Pick<SatellitesModule, "registry" | "attachChecks" | "gateway">;
+  satellites: Pick<SatellitesModule, "registry" | "attachChecks" | "gateway"> & { service: Pick<SatellitesModule["service"], "observeOutages"> };
 }
 
 export interface ChecksModule extends CoreModule {
@@ -51,7 +58,7 @@ export interface ChecksModule extends CoreModule {
 
 export async function startChecks(deps: ModuleDeps, { satellites }: ChecksDeps, options: ChecksOptions = {}): Promise<ChecksModule> {
   const { config, pool } = deps;
-  const { scheduling, ...resultsOptions } = options;
+  const { scheduling, deadlineMonitorIntervalMs, ...resultsOptions } = options;
   const retention = {
     rawDays: config.resultRetentionRawDays,
     rollup1mDays: config.resultRetention1mDays,
@@ -63,6 +70,19 @@ export async function startChecks(deps: ModuleDeps, { satellites }: ChecksDeps, 
   // Health is evaluated in each ingest batch's transaction, from the results it stored.
   const health = createCheckHealth({ pool, entities: deps.entities, triggers: deps.triggers, now: deps.now });
   const ingest = { ...resultsOptions.ingest, inTransaction: evaluateHealthOnIngest(health, resultsOptions.ingest?.inTransaction) };
+  // A lost satellite's checks: named in its offline state, and due at once (their locations turn unobservable).
+  satellites.service.observeOutages({
+    affectedChecks: (db, ids) => readAffectedChecks(db, ids, AFFECTED_CHECK_NAMES),
+    wentOffline: makeLocationsDue,
+  });
+  const deadlines = createCheckDeadlineMonitor({
+    pool,
+    health,
+    logger: deps.logger,
+    now: deps.now,
+    registry: deps.metrics,
+    intervalMs: deadlineMonitorIntervalMs,
+  });
   const results = startCheckResults({ pool, logger: deps.logger, registry: deps.metrics, now: deps.now, retention, ...resultsOptions, ingest });
   deps.onStop("check results", results.stop);
   const store = new CheckStore({ pool, box: deps.box });
@@ -138,6 +158,8 @@ export async function startChecks(deps: ModuleDeps, { satellites }: ChecksDeps, 
     async serve() {
       await coreLocation.start();
       deps.onStop("core location", coreLocation.stop);
+      deadlines.start();
+      deps.onStop("check deadline monitor", deadlines.stop);
     },
   };
 }

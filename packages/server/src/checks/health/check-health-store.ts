@@ -28,23 +28,27 @@ const SATELLITE_PRESENCE = `
   SELECT id::text, name, last_heartbeat_at, offline_threshold_ms
   FROM satellites WHERE id = ANY($1::uuid[])`;
 
+// The sorted location keys: unchanged while the check's locations are, so the GIN index on
+// them is not touched and the update of a result stays HOT.
+const LOCATION_IDS = "ARRAY(SELECT jsonb_object_keys(r.locations) ORDER BY 1)";
+
 // One statement for the batch; the rows arrive as one JSON array (locations are documents).
 const UPSERT_RECORDS = `
-  INSERT INTO check_health (check_id, status, since, reason, flapping, maintenance, locations, flap_history, stale_at, evaluated_at)
-  SELECT check_id, status, since, reason, flapping, maintenance, locations, flap_history, stale_at, $2::timestamptz
+  INSERT INTO check_health (check_id, status, since, reason, flapping, maintenance, locations, flap_history, stale_at, evaluated_at, location_ids)
+  SELECT check_id, status, since, reason, flapping, maintenance, locations, flap_history, stale_at, $2::timestamptz, ${LOCATION_IDS}
   FROM jsonb_to_recordset($1::jsonb) AS r(check_id uuid, status text, since timestamptz, reason text, flapping boolean, maintenance boolean,
                                           locations jsonb, flap_history text, stale_at timestamptz)
   ON CONFLICT (check_id) DO UPDATE SET
     status = excluded.status, since = excluded.since, reason = excluded.reason, flapping = excluded.flapping,
     maintenance = excluded.maintenance, locations = excluded.locations, flap_history = excluded.flap_history,
-    stale_at = excluded.stale_at, evaluated_at = excluded.evaluated_at`;
+    stale_at = excluded.stale_at, evaluated_at = excluded.evaluated_at, location_ids = excluded.location_ids`;
 
 // The records that exist already and moved only by their results' times: a plain UPDATE (no
 // speculative insert), the most common write by far.
 const UPDATE_RECORDS = `
   UPDATE check_health h SET
     status = r.status, since = r.since, reason = r.reason, flapping = r.flapping, maintenance = r.maintenance,
-    locations = r.locations, flap_history = r.flap_history, stale_at = r.stale_at, evaluated_at = $2::timestamptz
+    locations = r.locations, flap_history = r.flap_history, stale_at = r.stale_at, evaluated_at = $2::timestamptz, location_ids = ${LOCATION_IDS}
   FROM jsonb_to_recordset($1::jsonb) AS r(check_id uuid, status text, since timestamptz, reason text, flapping boolean, maintenance boolean,
                                           locations jsonb, flap_history text, stale_at timestamptz)
   WHERE h.check_id = r.check_id`;
@@ -176,4 +180,51 @@ export async function writeHealthRecords(db: SqlClient, records: ReadonlyMap<str
   }));
   const statement = existing ? { name: "vantage_update_check_health", text: UPDATE_RECORDS } : { name: "vantage_write_check_health", text: UPSERT_RECORDS };
   await db.query({ ...statement, values: [JSON.stringify(rows), new Date(now).toISOString()] });
+}
+
+// Served by the partial index check_health_stale: cost follows the checks whose deadline passed.
+const FIND_DUE = `SELECT check_id FROM check_health WHERE stale_at <= $1::timestamptz ORDER BY stale_at LIMIT $2`;
+
+/** Checks whose deadline (stale_at) passed at `now`, longest passed first. */
+export async function findDueChecks(db: SqlClient, now: number, limit: number): Promise<string[]> {
+  const { rows } = await db.query<{ check_id: string }>({ name: "vantage_check_health_due", text: FIND_DUE, values: [new Date(now).toISOString(), limit] });
+  return rows.map((row) => row.check_id);
+}
+
+// Served by the GIN index on location_ids.
+const MAKE_DUE_AT = `
+  UPDATE check_health SET stale_at = $2::timestamptz
+  WHERE location_ids && $1::text[] AND (stale_at IS NULL OR stale_at > $2::timestamptz)`;
+
+/**
+ * The checks these satellites observe are due now: the deadline monitor re-evaluates them at
+ * its next sweep (their locations turn unobservable). Runs in the satellite edge's transaction.
+ */
+export async function makeLocationsDue(db: SqlClient, satelliteIds: readonly string[], now: number): Promise<void> {
+  if (satelliteIds.length === 0) return;
+  await db.query({ name: "vantage_check_health_make_due", text: MAKE_DUE_AT, values: [satelliteIds, new Date(now).toISOString()] });
+}
+
+/** The checks a satellite observes: how many, and the first names (sorted). */
+export interface AffectedChecks {
+  count: number;
+  names: string[];
+}
+
+const AFFECTED_CHECKS = `
+  SELECT s.id AS satellite_id, count(c.id)::int AS count, (array_agg(c.name ORDER BY c.name))[1:$2] AS names
+  FROM unnest($1::text[]) AS s(id)
+  JOIN check_health h ON h.location_ids @> ARRAY[s.id]
+  JOIN checks c ON c.id = h.check_id
+  GROUP BY s.id`;
+
+/** For each satellite, the checks it is a location of (absent: none). */
+export async function readAffectedChecks(db: SqlClient, satelliteIds: readonly string[], firstNames: number): Promise<Map<string, AffectedChecks>> {
+  if (satelliteIds.length === 0) return new Map();
+  const { rows } = await db.query<{ satellite_id: string; count: number; names: string[] }>({
+    name: "vantage_check_health_affected",
+    text: AFFECTED_CHECKS,
+    values: [satelliteIds, firstNames],
+  });
+  return new Map(rows.map((row) => [row.satellite_id, { count: row.count, names: row.names }]));
 }

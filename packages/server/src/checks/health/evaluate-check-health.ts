@@ -63,9 +63,11 @@ export function evaluateCheckHealth(input: HealthEvaluationInput): CheckHealthRe
   const verdict = applyPolicy(options.policy, Object.values(locations).map(shownStatus));
   const changed = previous !== null && previous.status !== verdict.status;
   const flap: FlapState = nextFlapState({ history: previous?.flapHistory ?? "", flapping: previous?.flapping ?? false }, changed);
+  // A deadline already behind (a location unobservable for another reason, whose silence
+  // changes nothing now) is no deadline: the staleness monitor would claim it at every sweep.
   const staleAts = Object.values(locations)
     .map((record) => staleAt(record, stalenessMs))
-    .filter((at) => at !== null);
+    .filter((at): at is number => at !== null && at >= now);
   return {
     status: verdict.status,
     since: previous === null || changed ? nowIso : previous.since,
