@@ -14,11 +14,7 @@ import { createSatelliteResultSink } from "./assignments/satellite-result-sink.t
 import { CheckStore } from "./definitions/check-store.ts";
 import { createCheckHealthRoutes } from "./health/health-routes.ts";
 import { type CheckHealth, createCheckHealth, evaluateHealthOnIngest } from "./health/check-health.ts";
-import { makeLocationsDue, readAffectedChecks } from "./health/check-health-store.ts";
-import { createCheckDeadlineMonitor } from "./health/deadline-monitor.ts";
-
-/** How many check names a lost satellite's state lists (the count says how many in all). */
-const AFFECTED_CHECK_NAMES = 10;
+import { createCheckDeadlineMonitor, satelliteOutageObserver } from "./health/deadline-monitor.ts";
 import { validateCheck } from "./definitions/validate-check.ts";
 import { type CheckResults, type CheckResultsOptions, startCheckResults } from "./results/start-check-results.ts";
 import { createSatelliteRuns, type SatelliteRuns } from "./satellite-runs/satellite-runs.ts";
@@ -71,10 +67,7 @@ export async function startChecks(deps: ModuleDeps, { satellites }: ChecksDeps, 
   const health = createCheckHealth({ pool, entities: deps.entities, triggers: deps.triggers, now: deps.now });
   const ingest = { ...resultsOptions.ingest, inTransaction: evaluateHealthOnIngest(health, resultsOptions.ingest?.inTransaction) };
   // A lost satellite's checks: named in its offline state, and due at once (their locations turn unobservable).
-  satellites.service.observeOutages({
-    affectedChecks: (db, ids) => readAffectedChecks(db, ids, AFFECTED_CHECK_NAMES),
-    wentOffline: makeLocationsDue,
-  });
+  satellites.service.observeOutages(satelliteOutageObserver);
   const deadlines = createCheckDeadlineMonitor({
     pool,
     health,

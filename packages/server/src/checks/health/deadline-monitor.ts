@@ -7,7 +7,21 @@ import { createDeadlineMonitor, type DeadlineMonitor } from "../../cluster/index
 import type { Logger } from "../../log.ts";
 import { AdvisoryLock } from "../../storage/index.ts";
 import type { CheckHealth } from "./check-health.ts";
-import { findDueChecks } from "./check-health-store.ts";
+import { findDueChecks, makeLocationsDue, readAffectedChecks } from "./check-health-store.ts";
+import type { SatelliteOutageObserver } from "../../satellites/index.ts";
+
+/** How many check names a lost satellite's state lists (the count says how many in all). */
+export const AFFECTED_CHECK_NAMES = 10;
+
+/**
+ * What a satellite's outage means for checks: its offline state names the checks it observes,
+ * and going offline makes them due, so this monitor turns their locations unobservable at its
+ * next sweep (outage folding: checks it alone observed go unknown, never unhealthy).
+ */
+export const satelliteOutageObserver: SatelliteOutageObserver = {
+  affectedChecks: (db, ids) => readAffectedChecks(db, ids, AFFECTED_CHECK_NAMES),
+  wentOffline: makeLocationsDue,
+};
 
 /** Time between sweeps: a deadline is acted on within this (plus the evaluation). */
 export const CHECK_DEADLINE_MONITOR_INTERVAL_MS = 1000;
