@@ -15,6 +15,7 @@ import { CheckStore } from "./definitions/check-store.ts";
 import { createCheckHealthRoutes } from "./health/health-routes.ts";
 import { type CheckHealth, createCheckHealth, evaluateHealthOnIngest } from "./health/check-health.ts";
 import { createCheckDeadlineMonitor, satelliteOutageObserver } from "./health/deadline-monitor.ts";
+import { createPingRoutes } from "./heartbeat/ping-routes.ts";
 import { validateCheck } from "./definitions/validate-check.ts";
 import { type CheckResults, type CheckResultsOptions, startCheckResults } from "./results/start-check-results.ts";
 import { createSatelliteRuns, type SatelliteRuns } from "./satellite-runs/satellite-runs.ts";
@@ -137,12 +138,13 @@ export async function startChecks(deps: ModuleDeps, { satellites }: ChecksDeps, 
     validate: (body, { onCore }) => validateCheck(body, null, { allowPrivateTargets: allowPrivateTargets || !onCore }),
   });
   const routes = new Hono()
-    .route("/", createCheckRoutes({ store, allowPrivateTargets }))
+    .route("/", createCheckRoutes({ store, allowPrivateTargets, pool, now: deps.now }))
     .route("/", createCheckResultRoutes({ pool, now: deps.now, retention: results.retention }))
     .route("/", runRoutes)
     .route("/", createCheckHealthRoutes({ store, health: health.handle }));
   return {
     routes: { "/checks": routes },
+    publicRoutes: { "/hb": createPingRoutes({ pool, ingest: results.ingest, now: deps.now, clientAddressOf: deps.clientAddressOf }) },
     store,
     results,
     health,

@@ -1,7 +1,7 @@
 // The check_health table: the entity's batched read (joined with the check's own fields), the
 // records an evaluation starts from, the facts it needs (each check's schedule and health
 // options, each satellite location's presence) and the one statement that writes a batch.
-import { type CheckHealthOptions, checkHealthOptionsSchema, DEFAULT_CHECK_HEALTH, isUuid } from "@vantage/protocol";
+import { type CheckHealthOptions, checkHealthOptionsSchema, DEFAULT_CHECK_HEALTH, HEARTBEAT_CHECK_TYPE, isUuid, PUSH_LOCATION } from "@vantage/protocol";
 import type { SqlClient } from "../../entities/index.ts";
 import { computeStatus } from "../../satellites/index.ts";
 import { CORE_LOCATION } from "../scheduling/core-runs.ts";
@@ -20,7 +20,8 @@ const READ_STATES = `
 // What an evaluation starts from, in one round trip: each check's schedule and health options,
 // and its record when it has one. A check deleted since its results were taken is absent.
 const LOAD_EVALUATION = `
-  SELECT c.id, c.interval_seconds, c.timeout_ms, c.definition -> 'health' AS health, ${RECORD_COLUMNS}
+  SELECT c.id, c.interval_seconds, c.timeout_ms, c.definition -> 'health' AS health,
+         CASE WHEN c.type = '${HEARTBEAT_CHECK_TYPE}' THEN (c.definition ->> 'graceSeconds')::int END AS push_grace_seconds, ${RECORD_COLUMNS}
   FROM checks c LEFT JOIN check_health h ON h.check_id = c.id
   WHERE c.id = ANY($1::uuid[])`;
 
@@ -113,7 +114,12 @@ export interface CheckSchedule {
   intervalSeconds: number;
   timeoutMs: number;
   options: CheckHealthOptions;
+  /** A heartbeat check's grace (its interval is its period); null for a probed check. */
+  pushGraceSeconds: number | null;
 }
+
+/** A ping is a verdict: one failure (or missed deadline) makes a push location unhealthy, one success brings it back. */
+const PUSH_THRESHOLDS = { failuresToUnhealthy: 1, successesToRecover: 1, window: undefined } as const;
 
 /** Each check's schedule and health options, and its stored record (null before its first evaluation). */
 export async function loadEvaluation(
@@ -121,7 +127,7 @@ export async function loadEvaluation(
   ids: readonly string[],
 ): Promise<Map<string, { schedule: CheckSchedule; record: CheckHealthRecord | null }>> {
   const { rows } = await db.query<
-    { id: string; interval_seconds: number; timeout_ms: number; health: unknown } & (RecordRow | { [K in keyof RecordRow]: null })
+    { id: string; interval_seconds: number; timeout_ms: number; health: unknown; push_grace_seconds: number | null } & (RecordRow | { [K in keyof RecordRow]: null })
   >({
     name: "vantage_check_health_load",
     text: LOAD_EVALUATION,
@@ -131,7 +137,14 @@ export async function loadEvaluation(
     rows.map((row) => {
       // A definition stored before health options existed has none: the defaults apply.
       const parsed = checkHealthOptionsSchema.safeParse(row.health ?? {});
-      const schedule = { intervalSeconds: row.interval_seconds, timeoutMs: row.timeout_ms, options: parsed.success ? parsed.data : DEFAULT_CHECK_HEALTH };
+      const options = parsed.success ? parsed.data : DEFAULT_CHECK_HEALTH;
+      const push = row.push_grace_seconds !== null;
+      const schedule: CheckSchedule = {
+        intervalSeconds: row.interval_seconds,
+        timeoutMs: row.timeout_ms,
+        options: push ? { ...options, ...PUSH_THRESHOLDS } : options,
+        pushGraceSeconds: row.push_grace_seconds,
+      };
       return [row.id, { schedule, record: row.check_id === null ? null : recordOf(row as RecordRow) }];
     }),
   );
@@ -159,7 +172,8 @@ export async function loadLocationFacts(db: SqlClient, locations: Iterable<strin
       });
   }
   return {
-    presence: (location) => (location === CORE_LOCATION || satellites.get(location)?.online ? "online" : "offline"),
+    // The core observes while it runs; a push location is the job itself, never offline.
+    presence: (location) => (location === CORE_LOCATION || location === PUSH_LOCATION || satellites.get(location)?.online ? "online" : "offline"),
     nameOf: (location) => satellites.get(location)?.name ?? location,
   };
 }

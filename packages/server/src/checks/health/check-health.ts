@@ -106,6 +106,7 @@ export function createCheckHealth(options: CheckHealthModuleOptions): CheckHealt
           stalenessMs: stalenessMsOf(schedule, schedule.options),
           ...facts,
           now: at,
+          silenceIsFailure: schedule.pushGraceSeconds !== null,
         }),
       );
     }

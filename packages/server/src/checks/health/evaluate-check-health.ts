@@ -43,10 +43,19 @@ export interface HealthEvaluationInput {
   nameOf: (location: string) => string;
   /** Epoch milliseconds. */
   now: number;
+  /** A heartbeat check: a silent location failed (a missed ping), it is not unobservable. */
+  silenceIsFailure?: boolean;
 }
 
-/** interval + timeout + grace: how long a location may stay silent and still observe. */
-export function stalenessMsOf(check: { intervalSeconds: number; timeoutMs: number }, options: Pick<CheckHealthOptions, "graceSeconds">): number {
+/**
+ * interval + timeout + grace: how long a location may stay silent and still observe. For a
+ * heartbeat check (`pushGraceSeconds` set), period + its grace: the ping's deadline.
+ */
+export function stalenessMsOf(
+  check: { intervalSeconds: number; timeoutMs: number; pushGraceSeconds?: number | null },
+  options: Pick<CheckHealthOptions, "graceSeconds">,
+): number {
+  if (typeof check.pushGraceSeconds === "number") return (check.intervalSeconds + check.pushGraceSeconds) * 1000;
   return check.intervalSeconds * 1000 + check.timeoutMs + options.graceSeconds * 1000;
 }
 
@@ -58,7 +67,7 @@ export function evaluateCheckHealth(input: HealthEvaluationInput): CheckHealthRe
     locations[result.location] = applyResult(locations[result.location] ?? newLocationRecord(nowIso), result, options, nowIso);
   }
   for (const [location, record] of Object.entries(locations)) {
-    locations[location] = observe(record, { presence: input.presence(location), stalenessMs, now }, nowIso);
+    locations[location] = observe(record, { presence: input.presence(location), stalenessMs, now, silenceIsFailure: input.silenceIsFailure }, nowIso);
   }
   const verdict = applyPolicy(options.policy, Object.values(locations).map(shownStatus));
   const changed = previous !== null && previous.status !== verdict.status;
