@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runVantage, startVantageServer, type VantageProcess } from "../support/process.ts";
 import { type HttpReceiver, startHttpReceiver } from "../support/network/receivers.ts";
+import { startTcpProxy, type TcpProxy } from "../support/network/tcp-proxy.ts";
 import { createTestDatabase } from "../support/database.ts";
 
 const SATELLITE_BIN = fileURLToPath(new URL("../../../satellite/bin/vantage-satellite.js", import.meta.url));
@@ -37,6 +38,8 @@ const cores: VantageProcess[] = [];
 let coreUrls: string[] = [];
 let satellites: Satellite[] = [];
 let target: HttpReceiver;
+/** Between the agents and core 1: once the agents are killed it keeps their sockets open and silent. */
+let proxy: TcpProxy;
 let hooks: HttpReceiver;
 const hostsDir = mkdtempSync(join(tmpdir(), "vantage-hosts-"));
 
@@ -49,7 +52,7 @@ beforeAll(async () => {
     cores.push(server);
     coreUrls.push(url);
   }
-  [target, hooks] = await Promise.all([startHttpReceiver(), startHttpReceiver()]);
+  [target, hooks, proxy] = await Promise.all([startHttpReceiver(), startHttpReceiver(), startTcpProxy(coreUrls[0]!)]);
   satellites = await Promise.all(["eu-1", "us-1", "ap-1"].map((name) => startSatellite(name)));
 }, 3 * START_TIMEOUT_MS);
 
@@ -58,7 +61,7 @@ afterAll(async () => {
     if (process.child.exitCode === null && process.child.signalCode === null) process.child.kill("SIGKILL");
     await process.exited;
   }
-  await Promise.all([target, hooks].map((receiver) => receiver?.close().catch(() => undefined)));
+  await Promise.all([target, hooks, proxy].map((closable) => closable?.close().catch(() => undefined)));
 }, 60_000);
 
 async function api<Body = unknown>(method: string, path: string, body?: unknown, core = 0): Promise<{ status: number; body: Body }> {
@@ -78,7 +81,7 @@ async function startSatellite(name: string): Promise<Satellite> {
   const reach = (reachable: boolean) => writeFileSync(hostsFile, JSON.stringify({ [TARGET_HOST]: reachable ? "127.0.0.1" : "127.0.0.2" }));
   reach(true);
   const agent = runVantage(
-    ["--url", coreUrls[0]!, "--id", created.body.id, "--token", created.body.token],
+    ["--url", proxy.url, "--id", created.body.id, "--token", created.body.token],
     { NODE_OPTIONS: `--require ${HOSTS_PRELOAD}`, VANTAGE_TEST_HOSTS: hostsFile },
     { bin: SATELLITE_BIN },
   );
@@ -158,9 +161,12 @@ describe("three real agents observing one http check with quorum 2", () => {
     await untilStatus(checkId, "healthy");
     await pollUntil(async () => hooksAt("recovered"), (bodies) => bodies.length >= 1, 30_000, "the check.recovered webhook");
 
+    // Killed as a host dies: no FIN reaches the core (a close would be recorded `disconnected`), its heartbeats just stop.
+    proxy.holdTargetsOpen();
     for (const satellite of satellites) satellite.agent.child.kill("SIGKILL");
     await Promise.all(satellites.map((satellite) => satellite.agent.exited));
     const unknown = await untilStatus(checkId, "unknown", 30_000);
+    expect(Object.values(unknown.locations).map((location) => location.status)).toEqual(["unobservable", "unobservable", "unobservable"]);
     expect(unknown.reason).toMatch(/^no location can observe the check: /);
     const lost = await pollUntil(async () => hooksAt("lost"), (bodies) => bodies.length >= 3, 30_000, "three satellite.heartbeat_lost webhooks");
     expect(lost.map((body) => body.satelliteId).sort()).toEqual(satellites.map((satellite) => satellite.id).sort());
