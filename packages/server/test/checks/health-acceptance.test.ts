@@ -16,7 +16,7 @@ import { startTcpProxy, type TcpProxy } from "../support/network/tcp-proxy.ts";
 import { createTestDatabase } from "../support/database.ts";
 
 const SATELLITE_BIN = fileURLToPath(new URL("../../../satellite/bin/vantage-satellite.js", import.meta.url));
-const HOSTS_PRELOAD = fileURLToPath(new URL("../support/network/hosts-preload.cjs", import.meta.url));
+const HOSTS_PRELOAD = fileURLToPath(new URL("../support/network/hosts-preload.mjs", import.meta.url));
 const ADMIN_TOKEN = "health-acceptance-admin-token";
 const SECRET_KEY = randomBytes(32).toString("hex");
 /** The shortest interval a check may have: each verdict below takes a run or two. */
@@ -35,7 +35,7 @@ interface Satellite {
 }
 
 const cores: VantageProcess[] = [];
-let coreUrls: string[] = [];
+const coreUrls: string[] = [];
 let satellites: Satellite[] = [];
 let target: HttpReceiver;
 /** Between the agents and core 1: once the agents are killed it keeps their sockets open and silent. */
@@ -82,7 +82,7 @@ async function startSatellite(name: string): Promise<Satellite> {
   reach(true);
   const agent = runVantage(
     ["--url", proxy.url, "--id", created.body.id, "--token", created.body.token],
-    { NODE_OPTIONS: `--require ${HOSTS_PRELOAD}`, VANTAGE_TEST_HOSTS: hostsFile },
+    { NODE_OPTIONS: `--import ${HOSTS_PRELOAD}`, VANTAGE_TEST_HOSTS: hostsFile },
     { bin: SATELLITE_BIN },
   );
   await agent.waitForLog((line) => line.msg === "connected to the core", START_TIMEOUT_MS);

@@ -1,9 +1,10 @@
-// Test-only preload for agent processes (NODE_OPTIONS=--require …): names listed in the JSON file
+// Test-only preload for agent processes (NODE_OPTIONS=--import …): names listed in the JSON file
 // VANTAGE_TEST_HOSTS ({ "name": "address" }) resolve to that address, read at every lookup, so a
 // test can cut one agent off a target (point it at an address nothing listens on) and restore it.
-const dnsPromises = require("node:dns/promises");
-const { readFileSync } = require("node:fs");
-const { syncBuiltinESMExports } = require("node:module");
+import dnsPromises from "node:dns/promises";
+import { readFileSync } from "node:fs";
+import { syncBuiltinESMExports } from "node:module";
+import process from "node:process";
 
 const original = dnsPromises.lookup;
 dnsPromises.lookup = async (name, options) => {
