@@ -79,7 +79,7 @@ export async function startChecks(deps: ModuleDeps, { satellites }: ChecksDeps, 
   });
   const results = startCheckResults({ pool, logger: deps.logger, registry: deps.metrics, now: deps.now, retention, ...resultsOptions, ingest });
   deps.onStop("check results", results.stop);
-  const store = new CheckStore({ pool, box: deps.box });
+  const store = new CheckStore({ pool, box: deps.box, onEdited: (tx, checkId) => health.evaluateEdited(tx, [checkId]) });
   const allowPrivateTargets = config.allowPrivateTargets ?? false;
 
   // Loaded before the gateway serves; stopped after it (and before the ingest is flushed).

@@ -90,15 +90,22 @@ export interface CheckStoreOptions {
   pool: pg.Pool;
   /** Seals credential headers on write and opens them for the probes. */
   box: SecretBox;
+  /**
+   * Runs in the transaction of every edit, after the write (health drops the locations where
+   * the check no longer runs); what it returns runs once that transaction committed.
+   */
+  onEdited?: (tx: pg.PoolClient, checkId: string) => Promise<() => void>;
 }
 
 export class CheckStore {
   private readonly pool: pg.Pool;
   private readonly box: SecretBox;
+  private readonly onEdited: CheckStoreOptions["onEdited"];
 
   constructor(options: CheckStoreOptions) {
     this.pool = options.pool;
     this.box = options.box;
+    this.onEdited = options.onEdited;
   }
 
   /** Saves a validated definition (credential headers in plain text), sealed for the id chosen here. */
@@ -135,14 +142,16 @@ export class CheckStore {
     if (!isUuid(id)) throw checkNotFound(id);
     let name: string | undefined;
     try {
-      return await withTransaction(this.pool, async (tx) => {
+      const { view, committed } = await withTransaction(this.pool, async (tx) => {
         const { rows } = await tx.query<CheckRow>(LOCK_CHECK, [id]);
         if (!rows[0]) throw checkNotFound(id);
         const definition = edit(rows[0]);
         name = definition.name;
         const written = await tx.query<CheckRow>(UPDATE_CHECK, [rows[0].id, ...columnValues(sealed(definition, this.box, rows[0].id))]);
-        return checkView(written.rows[0]!);
+        return { view: checkView(written.rows[0]!), committed: (await this.onEdited?.(tx, rows[0].id)) ?? (() => {}) };
       });
+      committed();
+      return view;
     } catch (error) {
       // The name is known once the edit made the definition: only its write can violate uniqueness.
       throw name !== undefined && isUniqueViolation(error) ? nameTaken(name, error) : error;

@@ -1,10 +1,11 @@
 // The check_health table: the entity's batched read (joined with the check's own fields), the
 // records an evaluation starts from, the facts it needs (each check's schedule and health
 // options, each satellite location's presence) and the one statement that writes a batch.
-import { type CheckHealthOptions, checkHealthOptionsSchema, DEFAULT_CHECK_HEALTH, HEARTBEAT_CHECK_TYPE, isUuid, PUSH_LOCATION } from "@vantage/protocol";
+import { type SatelliteSelector, type CheckHealthOptions, checkHealthOptionsSchema, DEFAULT_CHECK_HEALTH, HEARTBEAT_CHECK_TYPE, isUuid, PUSH_LOCATION } from "@vantage/protocol";
 import type { SqlClient } from "../../entities/index.ts";
-import { computeStatus } from "../../satellites/index.ts";
+import { computeStatus, type SatelliteProfile } from "../../satellites/index.ts";
 import { CORE_LOCATION } from "../scheduling/core-runs.ts";
+import { compileSelector, selectableSatellite, selects } from "../assignments/satellite-selector.ts";
 import { type CheckFacts, type CheckHealthState, targetOf, toCheckHealthState } from "./check-health-entity.ts";
 import type { CheckHealthRecord } from "./evaluate-check-health.ts";
 import type { LocationRecord } from "./location-health.ts";
@@ -20,13 +21,13 @@ const READ_STATES = `
 // What an evaluation starts from, in one round trip: each check's schedule and health options,
 // and its record when it has one. A check deleted since its results were taken is absent.
 const LOAD_EVALUATION = `
-  SELECT c.id, c.interval_seconds, c.timeout_ms, c.definition -> 'health' AS health,
+  SELECT c.id, c.interval_seconds, c.timeout_ms, c.definition -> 'health' AS health, c.run_on_core, c.run_on_satellites, c.type,
          CASE WHEN c.type = '${HEARTBEAT_CHECK_TYPE}' THEN (c.definition ->> 'graceSeconds')::int END AS push_grace_seconds, ${RECORD_COLUMNS}
   FROM checks c LEFT JOIN check_health h ON h.check_id = c.id
   WHERE c.id = ANY($1::uuid[])`;
 
 const SATELLITE_PRESENCE = `
-  SELECT id::text, name, last_heartbeat_at, offline_threshold_ms
+  SELECT id::text, name, region, tags, last_heartbeat_at, offline_threshold_ms
   FROM satellites WHERE id = ANY($1::uuid[])`;
 
 // The sorted location keys: unchanged while the check's locations are, so the GIN index on
@@ -116,6 +117,8 @@ export interface CheckSchedule {
   options: CheckHealthOptions;
   /** A heartbeat check's grace (its interval is its period); null for a probed check. */
   pushGraceSeconds: number | null;
+  /** Where the check runs now: the locations its health keeps when its definition changed. */
+  runOn: { core: boolean; satellites: SatelliteSelector | null };
 }
 
 /** A ping is a verdict: one failure (or missed deadline) makes a push location unhealthy, one success brings it back. */
@@ -127,7 +130,15 @@ export async function loadEvaluation(
   ids: readonly string[],
 ): Promise<Map<string, { schedule: CheckSchedule; record: CheckHealthRecord | null }>> {
   const { rows } = await db.query<
-    { id: string; interval_seconds: number; timeout_ms: number; health: unknown; push_grace_seconds: number | null } & (RecordRow | { [K in keyof RecordRow]: null })
+    {
+      id: string;
+      interval_seconds: number;
+      timeout_ms: number;
+      health: unknown;
+      push_grace_seconds: number | null;
+      run_on_core: boolean;
+      run_on_satellites: SatelliteSelector | null;
+    } & (RecordRow | { [K in keyof RecordRow]: null })
   >({
     name: "vantage_check_health_load",
     text: LOAD_EVALUATION,
@@ -144,6 +155,7 @@ export async function loadEvaluation(
         timeoutMs: row.timeout_ms,
         options: push ? { ...options, ...PUSH_THRESHOLDS } : options,
         pushGraceSeconds: row.push_grace_seconds,
+        runOn: { core: row.run_on_core, satellites: row.run_on_satellites },
       };
       return [row.id, { schedule, record: row.check_id === null ? null : recordOf(row as RecordRow) }];
     }),
@@ -154,13 +166,22 @@ export async function loadEvaluation(
 export interface LocationFacts {
   presence(location: string): "online" | "offline";
   nameOf(location: string): string;
+  /** A satellite location's region and tags (for runOn selectors); undefined for another location or a deleted satellite. */
+  profileOf(location: string): SatelliteProfile | undefined;
 }
 
 export async function loadLocationFacts(db: SqlClient, locations: Iterable<string>, now: number): Promise<LocationFacts> {
   const satelliteIds = [...new Set(locations)].filter((location) => location !== CORE_LOCATION && isUuid(location));
-  const satellites = new Map<string, { name: string; online: boolean }>();
+  const satellites = new Map<string, { name: string; online: boolean; profile: SatelliteProfile }>();
   if (satelliteIds.length > 0) {
-    const { rows } = await db.query<{ id: string; name: string; last_heartbeat_at: Date | null; offline_threshold_ms: number | null }>({
+    const { rows } = await db.query<{
+      id: string;
+      name: string;
+      region: string;
+      tags: string[];
+      last_heartbeat_at: Date | null;
+      offline_threshold_ms: number | null;
+    }>({
       name: "vantage_check_health_presence",
       text: SATELLITE_PRESENCE,
       values: [satelliteIds],
@@ -169,12 +190,14 @@ export async function loadLocationFacts(db: SqlClient, locations: Iterable<strin
       satellites.set(row.id, {
         name: row.name,
         online: computeStatus({ lastHeartbeatAt: row.last_heartbeat_at, offlineThresholdMs: row.offline_threshold_ms }, now) === "online",
+        profile: { id: row.id, region: row.region, tags: row.tags },
       });
   }
   return {
     // The core observes while it runs; a push location is the job itself, never offline.
     presence: (location) => (location === CORE_LOCATION || location === PUSH_LOCATION || satellites.get(location)?.online ? "online" : "offline"),
     nameOf: (location) => satellites.get(location)?.name ?? location,
+    profileOf: (location) => satellites.get(location)?.profile,
   };
 }
 
@@ -241,4 +264,16 @@ export async function readAffectedChecks(db: SqlClient, satelliteIds: readonly s
     values: [satelliteIds, firstNames],
   });
   return new Map(rows.map((row) => [row.satellite_id, { count: row.count, names: row.names }]));
+}
+
+/**
+ * Whether the check runs at `location` now: the core if runOn.core, a satellite its selector
+ * selects, `push` for a heartbeat check. Where it no longer runs, its health drops the location.
+ */
+export function runsAt(schedule: CheckSchedule, location: string, facts: Pick<LocationFacts, "profileOf">): boolean {
+  if (location === CORE_LOCATION) return schedule.runOn.core;
+  if (location === PUSH_LOCATION) return schedule.pushGraceSeconds !== null;
+  const profile = facts.profileOf(location);
+  if (!profile || !schedule.runOn.satellites) return false;
+  return selects(compileSelector(schedule.runOn.satellites), selectableSatellite(profile));
 }

@@ -17,7 +17,7 @@ import {
   materialState,
   toCheckHealthState,
 } from "./check-health-entity.ts";
-import { loadEvaluation, loadLocationFacts, readCheckHealthStates, writeHealthRecords } from "./check-health-store.ts";
+import { loadEvaluation, loadLocationFacts, readCheckHealthStates, runsAt, writeHealthRecords } from "./check-health-store.ts";
 import { describeResult } from "./describe-result.ts";
 import { type CheckHealthRecord, evaluateCheckHealth, stalenessMsOf } from "./evaluate-check-health.ts";
 import { checkHealthTriggers } from "./health-triggers.ts";
@@ -50,6 +50,12 @@ export interface CheckHealth {
    * too. Conditional by nature: a check re-evaluated twice changes once. Returns the ids.
    */
   evaluateDue(ids: readonly string[]): Promise<string[]>;
+  /**
+   * After a check's definition changed, in the edit's transaction: drops the locations where it
+   * no longer runs (runOn changed, a satellite deselected) and re-evaluates the rest. Returns
+   * what to run once that transaction committed.
+   */
+  evaluateEdited(tx: SqlClient, ids: readonly string[]): Promise<() => void>;
 }
 
 export function createCheckHealth(options: CheckHealthModuleOptions): CheckHealth {
@@ -66,7 +72,7 @@ export function createCheckHealth(options: CheckHealthModuleOptions): CheckHealt
    * Evaluates `results` and brings `due` (checks whose deadline passed, without results) up to
    * date, in the caller's transaction: the entities locked, their records loaded, one write.
    */
-  const evaluate = async (tx: SqlClient, results: readonly CheckResultInput[], due: readonly string[] = []): Promise<() => void> => {
+  const evaluate = async (tx: SqlClient, results: readonly CheckResultInput[], due: readonly string[] = [], prune = false): Promise<() => void> => {
     const byCheck = new Map<string, CheckResultInput[]>(due.map((id) => [id, []]));
     for (const result of results) {
       const list = byCheck.get(result.checkId);
@@ -107,6 +113,7 @@ export function createCheckHealth(options: CheckHealthModuleOptions): CheckHealt
           ...facts,
           now: at,
           silenceIsFailure: schedule.pushGraceSeconds !== null,
+          runsAt: prune ? (location) => runsAt(schedule, location, facts) : undefined,
         }),
       );
     }
@@ -123,8 +130,9 @@ export function createCheckHealth(options: CheckHealthModuleOptions): CheckHealt
       actor: SYSTEM_ACTOR,
       cause: (id) => {
         const arrived = byCheck.get(id)!;
-        // Without a result, what led to the change is the deadline the check passed.
-        return arrived.length === 0 ? { type: CHECK_DEADLINE_CAUSE, id } : { type: CHECK_RESULT_CAUSE, id: newestResultId(arrived) };
+        // Without a result, what led to the change is the check's new definition or the deadline it passed.
+        if (arrived.length > 0) return { type: CHECK_RESULT_CAUSE, id: newestResultId(arrived) };
+        return { type: prune ? CHECK_DEFINITION_CAUSE : CHECK_DEADLINE_CAUSE, id };
       },
       tx,
       apply: (client) => writeHealthRecords(client, changed, at),
@@ -139,7 +147,12 @@ export function createCheckHealth(options: CheckHealthModuleOptions): CheckHealt
     return [...ids];
   };
 
-  return { handle, evaluateHealth: (tx, results) => evaluate(tx, results), evaluateDue };
+  return {
+    handle,
+    evaluateHealth: (tx, results) => evaluate(tx, results),
+    evaluateDue,
+    evaluateEdited: (tx, ids) => evaluate(tx, [], ids, true),
+  };
 }
 
 type InTransaction = (tx: pg.PoolClient, outcome: IngestOutcome, results: readonly CheckResultInput[]) => Promise<void | (() => void)>;
@@ -167,6 +180,8 @@ export function evaluateHealthOnIngest(health: Pick<CheckHealth, "evaluateHealth
 export const CHECK_RESULT_CAUSE = "check.result";
 /** The cause of a health change no result brought: the check's deadline passed (its id is the check's). */
 export const CHECK_DEADLINE_CAUSE = "check.deadline";
+/** The cause of a health change its definition brought (a location dropped); its id is the check's. */
+export const CHECK_DEFINITION_CAUSE = "check.definition";
 
 function newestResultId(results: readonly CheckResultInput[]): string {
   return results.reduce((newest, result) => (Date.parse(result.startedAt) > Date.parse(newest.startedAt) ? result : newest)).resultId;

@@ -45,6 +45,8 @@ export interface HealthEvaluationInput {
   now: number;
   /** A heartbeat check: a silent location failed (a missed ping), it is not unobservable. */
   silenceIsFailure?: boolean;
+  /** Given when the check's definition changed: the locations where it no longer runs are dropped. */
+  runsAt?: (location: string) => boolean;
 }
 
 /**
@@ -63,6 +65,7 @@ export function evaluateCheckHealth(input: HealthEvaluationInput): CheckHealthRe
   const { previous, options, stalenessMs, now } = input;
   const nowIso = new Date(now).toISOString();
   const locations: Record<string, LocationRecord> = { ...previous?.locations };
+  for (const location of Object.keys(locations)) if (input.runsAt && !input.runsAt(location)) delete locations[location];
   for (const result of [...input.results].sort((a, b) => a.startedAt - b.startedAt)) {
     locations[result.location] = applyResult(locations[result.location] ?? newLocationRecord(nowIso), result, options, nowIso);
   }

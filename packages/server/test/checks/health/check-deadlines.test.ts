@@ -12,6 +12,8 @@ import type { CheckResultInput } from "../../../src/checks/index.ts";
 import { createResultIngest, type ResultIngest } from "../../../src/checks/results/ingest/result-ingest.ts";
 import type { DeadlineMonitor } from "../../../src/cluster/index.ts";
 import { silentLogger } from "../../../src/log.ts";
+import { CheckStore } from "../../../src/checks/index.ts";
+import { createSecretBox } from "../../../src/crypto/secret-box.ts";
 import { SatelliteService } from "../../../src/satellites/index.ts";
 import { satelliteChangeToPayload } from "../../../src/satellites/connection/entity.ts";
 import { satelliteTriggerPayloadSchema } from "../../../src/satellites/connection/triggers.ts";
@@ -150,3 +152,21 @@ describe("a satellite going offline", () => {
     expect((await satellites.connection.get(a))?.affectedChecks).toEqual({ count: 0, names: [] });
   });
 });
+
+describe("a check whose definition changed", () => {
+  it("drops the locations where it no longer runs, in the edit's transaction", async () => {
+    const [a, b] = [await connectedSatellite("eu-1"), await connectedSatellite("us-1")];
+    const store = new CheckStore({ pool, box: createSecretBox(Buffer.alloc(32, 4)), onEdited: (tx, id) => health.evaluateEdited(tx, [id]) });
+    const checkId = await newCheck({ failuresToUnhealthy: 1 }, { runOn: { satellites: { ids: [a, b] } } });
+    await Promise.all([ingest.submit(down(checkId, a)), ingest.submit(up(checkId, b))]);
+    expect((await health.handle.get(checkId))?.status).toBe("unhealthy");
+
+    await store.edit(checkId, (row) => ({ ...row.definition, runOn: { core: false, satellites: { ids: [b] } } }));
+    const state = await health.handle.get(checkId);
+    expect(Object.keys(state!.locations)).toEqual([b]);
+    expect(state?.status).toBe("healthy");
+    const [change] = await health.handle.history(checkId);
+    expect(change!.cause).toEqual({ type: "check.definition", id: checkId });
+  });
+});
+
