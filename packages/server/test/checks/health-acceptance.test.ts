@@ -91,11 +91,17 @@ async function startSatellite(name: string): Promise<Satellite> {
 
 /** An automation whose webhook posts the trigger's payload to hooks at /<path>. */
 async function hookOn(event: string, path: string): Promise<void> {
-  const created = await api("POST", "/automations", { name: `hook-${path}`, triggers: [{ event }], mode: "parallel", actions: [{ webhook: { url: `${hooks.origin}/${path}` } }] });
+  const created = await api("POST", "/automations", {
+    name: `hook-${path}`,
+    triggers: [{ event }],
+    mode: "parallel",
+    actions: [{ webhook: { url: `${hooks.origin}/${path}` } }],
+  });
   expect(created.status, JSON.stringify(created.body)).toBe(201);
 }
 
-const hooksAt = (path: string) => hooks.requests.filter((request) => request.path === `/${path}`).map((request) => JSON.parse(request.body) as Record<string, unknown>);
+const hooksAt = (path: string) =>
+  hooks.requests.filter((request) => request.path === `/${path}`).map((request) => JSON.parse(request.body) as Record<string, unknown>);
 
 interface Health {
   status: string;
@@ -124,67 +130,101 @@ const untilStatus = (checkId: string, status: string, timeoutMs = 4 * INTERVAL_M
   );
 
 describe("three real agents observing one http check with quorum 2", () => {
-  it("is degraded with one failing location, pages once when two fail and once when they recover; killed agents make it unknown, paging once per satellite", { timeout: 300_000 }, async () => {
-    await Promise.all([
-      hookOn("check.unhealthy", "unhealthy"),
-      hookOn("check.recovered", "recovered"),
-      hookOn("check.unknown", "unknown"),
-      hookOn("satellite.heartbeat_lost", "lost"),
-    ]);
-    const created = await api<{ id: string }>("POST", "/checks", {
-      name: "storefront",
-      type: "http",
-      url: `${target.origin.replace("127.0.0.1", TARGET_HOST)}/health`,
-      intervalSeconds: INTERVAL_MS / 1000,
-      timeoutMs: 2_000,
-      runOn: { core: false, satellites: { ids: satellites.map((satellite) => satellite.id) } },
-      health: { policy: { quorum: 2 }, failuresToUnhealthy: 1, successesToRecover: 1, graceSeconds: 5 },
-    });
-    expect(created.status, JSON.stringify(created.body)).toBe(201);
-    const checkId = created.body.id;
-    const [eu, us] = satellites as [Satellite, Satellite, Satellite];
-    const allLocations = (health: Health, status: string) => satellites.every((satellite) => health.locations[satellite.id]?.status === status);
+  it(
+    "is degraded with one failing location, pages once when two fail and once when they recover; killed agents make it unknown, paging once per satellite",
+    { timeout: 300_000 },
+    async () => {
+      await Promise.all([
+        hookOn("check.unhealthy", "unhealthy"),
+        hookOn("check.recovered", "recovered"),
+        hookOn("check.unknown", "unknown"),
+        hookOn("satellite.heartbeat_lost", "lost"),
+      ]);
+      const created = await api<{ id: string }>("POST", "/checks", {
+        name: "storefront",
+        type: "http",
+        url: `${target.origin.replace("127.0.0.1", TARGET_HOST)}/health`,
+        intervalSeconds: INTERVAL_MS / 1000,
+        timeoutMs: 2_000,
+        runOn: { core: false, satellites: { ids: satellites.map((satellite) => satellite.id) } },
+        health: { policy: { quorum: 2 }, failuresToUnhealthy: 1, successesToRecover: 1, graceSeconds: 5 },
+      });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      const checkId = created.body.id;
+      const [eu, us] = satellites as [Satellite, Satellite, Satellite];
+      const allLocations = (health: Health, status: string) => satellites.every((satellite) => health.locations[satellite.id]?.status === status);
 
-    await pollUntil(() => healthOf(checkId), (health) => health.status === "healthy" && allLocations(health, "healthy"), 4 * INTERVAL_MS, "three healthy locations");
+      await pollUntil(
+        () => healthOf(checkId),
+        (health) => health.status === "healthy" && allLocations(health, "healthy"),
+        4 * INTERVAL_MS,
+        "three healthy locations",
+      );
 
-    eu.reach(false);
-    const degraded = await untilStatus(checkId, "degraded");
-    expect(degraded.reason).toMatch(/^partial outage: 1 of 3 locations failing: eu-1 \(/);
+      eu.reach(false);
+      const degraded = await untilStatus(checkId, "degraded");
+      expect(degraded.reason).toMatch(/^partial outage: 1 of 3 locations failing: eu-1 \(/);
 
-    us.reach(false);
-    const unhealthy = await untilStatus(checkId, "unhealthy");
-    expect(unhealthy.reason).toMatch(/^2 of 3 locations failing: eu-1 \(.*\), us-1 \(/);
-    await pollUntil(async () => hooksAt("unhealthy"), (bodies) => bodies.length >= 1, 30_000, "the check.unhealthy webhook");
+      us.reach(false);
+      const unhealthy = await untilStatus(checkId, "unhealthy");
+      expect(unhealthy.reason).toMatch(/^2 of 3 locations failing: eu-1 \(.*\), us-1 \(/);
+      await pollUntil(
+        async () => hooksAt("unhealthy"),
+        (bodies) => bodies.length >= 1,
+        30_000,
+        "the check.unhealthy webhook",
+      );
 
-    eu.reach(true);
-    us.reach(true);
-    await untilStatus(checkId, "healthy");
-    await pollUntil(async () => hooksAt("recovered"), (bodies) => bodies.length >= 1, 30_000, "the check.recovered webhook");
+      eu.reach(true);
+      us.reach(true);
+      await untilStatus(checkId, "healthy");
+      await pollUntil(
+        async () => hooksAt("recovered"),
+        (bodies) => bodies.length >= 1,
+        30_000,
+        "the check.recovered webhook",
+      );
 
-    // Killed as a host dies: no FIN reaches the core (a close would be recorded `disconnected`), its heartbeats just stop.
-    proxy.holdTargetsOpen();
-    for (const satellite of satellites) satellite.agent.child.kill("SIGKILL");
-    await Promise.all(satellites.map((satellite) => satellite.agent.exited));
-    const unknown = await untilStatus(checkId, "unknown", 30_000);
-    expect(Object.values(unknown.locations).map((location) => location.status)).toEqual(["unobservable", "unobservable", "unobservable"]);
-    expect(unknown.reason).toMatch(/^no location can observe the check: /);
-    const lost = await pollUntil(async () => hooksAt("lost"), (bodies) => bodies.length >= 3, 30_000, "three satellite.heartbeat_lost webhooks");
-    expect(lost.map((body) => body.satelliteId).sort()).toEqual(satellites.map((satellite) => satellite.id).sort());
-    for (const body of lost) expect(body.affectedChecks).toEqual({ count: 1, names: ["storefront"] });
-    await pollUntil(async () => hooksAt("unknown"), (bodies) => bodies.length >= 1, 30_000, "the check.unknown webhook");
+      // Killed as a host dies: no FIN reaches the core (a close would be recorded `disconnected`), its heartbeats just stop.
+      proxy.holdTargetsOpen();
+      for (const satellite of satellites) satellite.agent.child.kill("SIGKILL");
+      await Promise.all(satellites.map((satellite) => satellite.agent.exited));
+      const unknown = await untilStatus(checkId, "unknown", 30_000);
+      expect(Object.values(unknown.locations).map((location) => location.status)).toEqual(["unobservable", "unobservable", "unobservable"]);
+      expect(unknown.reason).toMatch(/^no location can observe the check: /);
+      const lost = await pollUntil(
+        async () => hooksAt("lost"),
+        (bodies) => bodies.length >= 3,
+        30_000,
+        "three satellite.heartbeat_lost webhooks",
+      );
+      expect(lost.map((body) => body.satelliteId).sort()).toEqual(satellites.map((satellite) => satellite.id).sort());
+      for (const body of lost) expect(body.affectedChecks).toEqual({ count: 1, names: ["storefront"] });
+      await pollUntil(
+        async () => hooksAt("unknown"),
+        (bodies) => bodies.length >= 1,
+        30_000,
+        "the check.unknown webhook",
+      );
 
-    // Exactly one page each way, and none for the outage of the agents.
-    expect(hooksAt("unhealthy")).toHaveLength(1);
-    expect(hooksAt("unhealthy")[0]).toMatchObject({ checkId, name: "storefront", status: "unhealthy" });
-    expect(hooksAt("recovered")).toHaveLength(1);
-    expect(hooksAt("lost")).toHaveLength(3);
-  });
+      // Exactly one page each way, and none for the outage of the agents.
+      expect(hooksAt("unhealthy")).toHaveLength(1);
+      expect(hooksAt("unhealthy")[0]).toMatchObject({ checkId, name: "storefront", status: "unhealthy" });
+      expect(hooksAt("recovered")).toHaveLength(1);
+      expect(hooksAt("lost")).toHaveLength(3);
+    },
+  );
 });
 
 describe("a heartbeat check whose pings stop", () => {
   it("is unhealthy once, recorded by the surviving core after the core that took its last ping was SIGKILLed", { timeout: 180_000 }, async () => {
     await hookOn("check.unhealthy", "hb-unhealthy");
-    const created = await api<{ id: string; pingUrl: string }>("POST", "/checks", { name: "nightly-backup", type: "heartbeat", periodSeconds: 30, graceSeconds: 2 });
+    const created = await api<{ id: string; pingUrl: string }>("POST", "/checks", {
+      name: "nightly-backup",
+      type: "heartbeat",
+      periodSeconds: 30,
+      graceSeconds: 2,
+    });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const checkId = created.body.id;
     const pinged = await fetch(`${coreUrls[0]}${created.body.pingUrl}`, { method: "POST" });
@@ -196,7 +236,12 @@ describe("a heartbeat check whose pings stop", () => {
     // Due at lastPing + 30 s + 2 s; recorded by core 1's deadline monitor within 2 s of that.
     const unhealthy = await untilStatus(checkId, "unhealthy", 60_000, 1);
     expect(unhealthy.reason).toMatch(/^1 of 1 locations failing: push \(no ping since /);
-    await pollUntil(async () => hooksAt("hb-unhealthy"), (bodies) => bodies.length >= 1, 30_000, "the heartbeat check's check.unhealthy webhook");
+    await pollUntil(
+      async () => hooksAt("hb-unhealthy"),
+      (bodies) => bodies.length >= 1,
+      30_000,
+      "the heartbeat check's check.unhealthy webhook",
+    );
     expect(hooksAt("hb-unhealthy")).toHaveLength(1);
     expect(hooksAt("hb-unhealthy")[0]).toMatchObject({ checkId, name: "nightly-backup", type: "heartbeat", status: "unhealthy" });
   });

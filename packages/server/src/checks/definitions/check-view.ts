@@ -2,7 +2,15 @@
 // credential headers `<redacted>` and its fields in the order people read and write them (what
 // it is, its target, its schedule, where it runs, its assertions): jsonb keeps keys sorted by
 // length, which would put `tls` before `url` and `name` in every answer and YAML edit.
-import { type CheckDefinition, type CheckType, dnsOptionsShape, type HeartbeatCheckDefinition, httpOptionsShape, tcpOptionsShape, tlsOptionsShape } from "@vantage/protocol";
+import {
+  type CheckDefinition,
+  type CheckType,
+  dnsOptionsShape,
+  type HeartbeatCheckDefinition,
+  httpOptionsShape,
+  tcpOptionsShape,
+  tlsOptionsShape,
+} from "@vantage/protocol";
 import { checkSecrets } from "./header-secrets.ts";
 
 /** A heartbeat check's view is its own definition (no target, schedule nor runOn). */

@@ -1,7 +1,15 @@
 // The check_health table: the entity's batched read (joined with the check's own fields), the
 // records an evaluation starts from, the facts it needs (each check's schedule and health
 // options, each satellite location's presence) and the one statement that writes a batch.
-import { type SatelliteSelector, type CheckHealthOptions, checkHealthOptionsSchema, DEFAULT_CHECK_HEALTH, HEARTBEAT_CHECK_TYPE, isUuid, PUSH_LOCATION } from "@vantage/protocol";
+import {
+  type SatelliteSelector,
+  type CheckHealthOptions,
+  checkHealthOptionsSchema,
+  DEFAULT_CHECK_HEALTH,
+  HEARTBEAT_CHECK_TYPE,
+  isUuid,
+  PUSH_LOCATION,
+} from "@vantage/protocol";
 import type { SqlClient } from "../../entities/index.ts";
 import { computeStatus, type SatelliteProfile } from "../../satellites/index.ts";
 import { CORE_LOCATION } from "../scheduling/core-runs.ts";

@@ -36,7 +36,12 @@ beforeEach(async () => {
   core = await startTestInstance(db.url, "check-deadlines");
   pool = core.pool;
   health = createCheckHealth({ pool, entities: core.entities, triggers: createTriggerRegistry(), now: () => clock });
-  ingest = createResultIngest({ pool, logger: silentLogger(), context: ingestContext(pool, { now: () => clock }), inTransaction: evaluateHealthOnIngest(health) });
+  ingest = createResultIngest({
+    pool,
+    logger: silentLogger(),
+    context: ingestContext(pool, { now: () => clock }),
+    inTransaction: evaluateHealthOnIngest(health),
+  });
   monitor = createCheckDeadlineMonitor({ pool, health, logger: silentLogger(), now: () => clock });
   satellites = new SatelliteService({ pool, entities: core.entities, now: () => clock });
   satellites.observeOutages(satelliteOutageObserver);
@@ -169,4 +174,3 @@ describe("a check whose definition changed", () => {
     expect(change!.cause).toEqual({ type: "check.definition", id: checkId });
   });
 });
-

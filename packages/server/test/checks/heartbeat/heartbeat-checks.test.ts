@@ -34,7 +34,13 @@ beforeEach(async () => {
   pool = core.pool;
   const now = () => clock;
   health = createCheckHealth({ pool, entities: core.entities, triggers: createTriggerRegistry(), now });
-  ingest = createResultIngest({ pool, logger: silentLogger(), context: ingestContext(pool, { now }), inTransaction: evaluateHealthOnIngest(health), maxDelayMs: 1 });
+  ingest = createResultIngest({
+    pool,
+    logger: silentLogger(),
+    context: ingestContext(pool, { now }),
+    inTransaction: evaluateHealthOnIngest(health),
+    maxDelayMs: 1,
+  });
   monitor = createCheckDeadlineMonitor({ pool, health, logger: silentLogger(), now });
   const store = new CheckStore({ pool, box: createSecretBox(Buffer.alloc(32, 3)) });
   app = await createModulesApp(pool, [
@@ -63,7 +69,13 @@ interface Created {
 }
 
 async function createHeartbeat(fields: Record<string, unknown> = {}): Promise<Created> {
-  const answer = await callApi<Created>(app, "POST", "/api/v1/checks", { name: "nightly-backup", type: "heartbeat", periodSeconds: 60, graceSeconds: 30, ...fields });
+  const answer = await callApi<Created>(app, "POST", "/api/v1/checks", {
+    name: "nightly-backup",
+    type: "heartbeat",
+    periodSeconds: 60,
+    graceSeconds: 30,
+    ...fields,
+  });
   expect(answer.status).toBe(201);
   return answer.body;
 }
@@ -98,7 +110,11 @@ describe("a heartbeat check", () => {
 
   it("refuses a period under 30 s or over 365 days", async () => {
     for (const periodSeconds of [29, 365 * 86_400 + 1]) {
-      const answer = await callApi<{ error: { code: string } }>(app, "POST", "/api/v1/checks", { name: `hb-${periodSeconds}`, type: "heartbeat", periodSeconds });
+      const answer = await callApi<{ error: { code: string } }>(app, "POST", "/api/v1/checks", {
+        name: `hb-${periodSeconds}`,
+        type: "heartbeat",
+        periodSeconds,
+      });
       expect(answer.status).toBe(400);
       expect(answer.body.error.code).toBe("invalid_check");
     }
