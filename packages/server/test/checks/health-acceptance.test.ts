@@ -14,6 +14,7 @@ import { runVantage, startVantageServer, type VantageProcess } from "../support/
 import { type HttpReceiver, startHttpReceiver } from "../support/network/receivers.ts";
 import { startTcpProxy, type TcpProxy } from "../support/network/tcp-proxy.ts";
 import { createTestDatabase } from "../support/database.ts";
+import { pollUntil } from "../support/poll.ts";
 
 const SATELLITE_BIN = fileURLToPath(new URL("../../../satellite/bin/vantage-satellite.js", import.meta.url));
 const HOSTS_PRELOAD = fileURLToPath(new URL("../support/network/hosts-preload.mjs", import.meta.url));
@@ -107,17 +108,6 @@ interface Health {
   status: string;
   reason: string;
   locations: Record<string, { status: string }>;
-}
-
-/** Polls `read` until `done` holds of what it read (an HTTP API has no event to await). */
-async function pollUntil<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last read: ${JSON.stringify(value).slice(0, 2_000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 const healthOf = async (checkId: string, core = 0) => (await api<Health>("GET", `/checks/${checkId}/health`, undefined, core)).body;
