@@ -38,16 +38,12 @@ const SATELLITE_PRESENCE = `
   SELECT id::text, name, region, tags, last_heartbeat_at, offline_threshold_ms
   FROM satellites WHERE id = ANY($1::uuid[])`;
 
-// The sorted location keys: unchanged while the check's locations are, so the GIN index on
-// them is not touched and the update of a result stays HOT.
-const LOCATION_IDS = "ARRAY(SELECT jsonb_object_keys(r.locations) ORDER BY 1)";
-
 // One statement for the batch; the rows arrive as one JSON array (locations are documents).
 const UPSERT_RECORDS = `
   INSERT INTO check_health (check_id, status, since, reason, flapping, maintenance, locations, flap_history, stale_at, evaluated_at, location_ids)
-  SELECT check_id, status, since, reason, flapping, maintenance, locations, flap_history, stale_at, $2::timestamptz, ${LOCATION_IDS}
+  SELECT check_id, status, since, reason, flapping, maintenance, locations, flap_history, stale_at, $2::timestamptz, r.location_ids
   FROM jsonb_to_recordset($1::jsonb) AS r(check_id uuid, status text, since timestamptz, reason text, flapping boolean, maintenance boolean,
-                                          locations jsonb, flap_history text, stale_at timestamptz)
+                                          locations jsonb, flap_history text, stale_at timestamptz, location_ids text[])
   ON CONFLICT (check_id) DO UPDATE SET
     status = excluded.status, since = excluded.since, reason = excluded.reason, flapping = excluded.flapping,
     maintenance = excluded.maintenance, locations = excluded.locations, flap_history = excluded.flap_history,
@@ -58,9 +54,9 @@ const UPSERT_RECORDS = `
 const UPDATE_RECORDS = `
   UPDATE check_health h SET
     status = r.status, since = r.since, reason = r.reason, flapping = r.flapping, maintenance = r.maintenance,
-    locations = r.locations, flap_history = r.flap_history, stale_at = r.stale_at, evaluated_at = $2::timestamptz, location_ids = ${LOCATION_IDS}
+    locations = r.locations, flap_history = r.flap_history, stale_at = r.stale_at, evaluated_at = $2::timestamptz, location_ids = r.location_ids
   FROM jsonb_to_recordset($1::jsonb) AS r(check_id uuid, status text, since timestamptz, reason text, flapping boolean, maintenance boolean,
-                                          locations jsonb, flap_history text, stale_at timestamptz)
+                                          locations jsonb, flap_history text, stale_at timestamptz, location_ids text[])
   WHERE h.check_id = r.check_id`;
 
 interface RecordRow {
@@ -222,6 +218,9 @@ export async function writeHealthRecords(db: SqlClient, records: ReadonlyMap<str
     locations: record.locations,
     flap_history: record.flapHistory,
     stale_at: record.staleAt,
+    // Sorted, so it stays equal while the locations do: the GIN index is not touched and the
+    // update of a result stays HOT.
+    location_ids: Object.keys(record.locations).sort(),
   }));
   const statement = existing ? { name: "vantage_update_check_health", text: UPDATE_RECORDS } : { name: "vantage_write_check_health", text: UPSERT_RECORDS };
   await db.query({ ...statement, values: [JSON.stringify(rows), new Date(now).toISOString()] });
