@@ -395,7 +395,10 @@ export class SatelliteService {
    * kept. Conditional, so running it again or from another process records nothing.
    */
   async markHeartbeatLost(input: MarkHeartbeatLostInput): Promise<ConnectionMutation> {
-    return this.lifecycle(input, input.actor ?? SYSTEM_ACTOR, (tx, now) => tx.query(MARK_HEARTBEAT_LOST, [input.satelliteId, now, OFFLINE_THRESHOLD_MS]));
+    return this.lifecycle(input, input.actor ?? SYSTEM_ACTOR, async (tx, now) => {
+      const { rowCount } = await tx.query(MARK_HEARTBEAT_LOST, [input.satelliteId, now, OFFLINE_THRESHOLD_MS]);
+      if (rowCount) await this.outage?.wentOffline(tx, [input.satelliteId], now.getTime());
+    });
   }
 
   /**
