@@ -23,6 +23,9 @@ export const ERROR_CODES = [
   "invalid_status", // 400: a result status filter names no status
   "invalid_buckets", // 400: an uptime bar asks for too few or too many buckets
   "too_many_checks", // 400: one read asks for more checks than a page holds
+  "ping_not_found", // 404: /hb/:token names no heartbeat check (unknown, rotated or deleted token)
+  "too_many_pings", // 429: pings of one check, or unknown tokens from one address, over the limit; retry after Retry-After
+  "not_a_heartbeat_check", // 409: a ping token is asked of a check whose type is not heartbeat
   "invalid_check_result", // a result handed to ingest breaks the result schema (a bug upstream)
   "ingest_stopped", // a result submitted after the ingest stopped; it is not acknowledged and is sent again
   "core_stopping", // 503: the core stopped during a run on demand; run it again

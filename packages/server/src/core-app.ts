@@ -17,12 +17,13 @@ export interface CoreAppOptions {
   /** The client address wrong tokens count under (behind trusted proxies, the forwarded one). */
   clientAddressOf?: ClientAddressOf;
   /** Whose routes the API serves. */
-  modules: ReadonlyArray<Pick<CoreModule, "routes">>;
+  modules: ReadonlyArray<Pick<CoreModule, "routes" | "publicRoutes">>;
 }
 
 export function createCoreApp(options: CoreAppOptions): Hono {
   const { logger, metrics, readiness, instanceId, verifyAdmin, clientAddressOf } = options;
-  return createApp({ logger, metrics, readiness, instanceId, api: { verifyAdmin, clientAddressOf, routes: mountTable(options.modules) } });
+  const publicRoutes = mountTable(options.modules.map((module) => ({ routes: module.publicRoutes ?? {} })));
+  return createApp({ logger, metrics, readiness, instanceId, api: { verifyAdmin, clientAddressOf, routes: mountTable(options.modules) }, publicRoutes });
 }
 
 /** The modules' routes by mount path; two modules claiming one path is a wiring mistake, refused at start. */

@@ -56,6 +56,8 @@ export interface Serving {
 export interface CoreModule {
   /** Its /api/v1 routes by mount path, e.g. `{ "/satellites": routes }`. */
   readonly routes: Readonly<Record<string, Hono>>;
+  /** Routes outside /api/v1 and the admin token, by mount path (`/hb`: heartbeat pings, authenticated by their own token). */
+  readonly publicRoutes?: Readonly<Record<string, Hono>>;
   /**
    * Starts what acts on its own (workers, leader loops, sockets) once the core serves: HTTP
    * listens and the router follows the outbox. Its stops go through `onStop` too.

@@ -41,6 +41,7 @@ describe("startCore's assembly of modules", () => {
     expect(stopped).toEqual([
       "satellite gateway",
       "heartbeat monitor",
+      "check deadline monitor",
       "core location",
       "automation worker",
       "run retention pruner",

@@ -191,6 +191,15 @@ const commonShape = {
   health: checkHealthOptionsSchema.default({ ...DEFAULT_CHECK_HEALTH }),
 };
 
+/** The fields every kind of check has, probed or pushed (a heartbeat check has no schedule nor runOn). */
+export const sharedCheckShape = {
+  name: commonShape.name,
+  description: commonShape.description,
+  enabled: commonShape.enabled,
+  labels: commonShape.labels,
+  health: commonShape.health,
+};
+
 /**
  * A timeout longer than the interval would let runs overlap. JSON Schema cannot compare two
  * fields, but intervals are whole seconds and only those under a minute can be shorter than

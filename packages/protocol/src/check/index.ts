@@ -2,4 +2,5 @@
 export * from "./assertions.ts";
 export * from "./definition.ts";
 export * from "./health.ts";
+export * from "./heartbeat.ts";
 export * from "./result.ts";

@@ -5,7 +5,7 @@ export { checkSecret, generateSecret, hashToken, isSlowHash, verifyAgainstDecoy,
 export type { VerifyOptions } from "./secrets.ts";
 export { createAdminTokenVerifier, ensureAdminToken, MAX_ADMIN_TOKEN_LENGTH } from "./admin-token.ts";
 export type { AdminTokenVerifier } from "./admin-token.ts";
-export { ADMIN_ACTOR, ADMIN_AUTH_FAILURES, requireAdmin } from "./require-admin.ts";
+export { ADMIN_ACTOR, ADMIN_AUTH_FAILURES, requestClientAddress, requireAdmin } from "./require-admin.ts";
 export { createClientAddressOf, isTrustedProxyEntry } from "./client-address.ts";
 export type { ClientAddressOf } from "./client-address.ts";
 export { FailureLimiter, FixedWindowCounter } from "./failure-window.ts";

@@ -31,6 +31,11 @@ function peerOf(c: Context): string | undefined {
   }
 }
 
+/** The client a request comes from: its peer, or behind trusted proxies the forwarded address. */
+export function requestClientAddress(c: Context, clientAddressOf: ClientAddressOf): string {
+  return clientAddressOf(peerOf(c), { forwarded: c.req.header("forwarded"), "x-forwarded-for": c.req.header("x-forwarded-for") });
+}
+
 /** Why a request was refused: no bearer token, a wrong one, or one refused unchecked over the limit. */
 export const ADMIN_AUTH_FAILURES = ["missing", "invalid", "rate_limited"] as const;
 export type AdminAuthFailure = (typeof ADMIN_AUTH_FAILURES)[number];
@@ -63,7 +68,7 @@ export function requireAdmin(verify: AdminTokenVerifier, options: RequireAdminOp
       onFailure("missing");
       return unauthorized(c, "This endpoint needs the admin token: send 'Authorization: Bearer <token>'.", 'Bearer realm="vantage"');
     }
-    const address = clientAddressOf(peerOf(c), { forwarded: c.req.header("forwarded"), "x-forwarded-for": c.req.header("x-forwarded-for") });
+    const address = requestClientAddress(c, clientAddressOf);
     const attempt = failures.begin([address]);
     const verdict = await verify(token, { slow: attempt !== undefined });
     if (verdict === "valid") {

@@ -14,6 +14,8 @@ import { createSatelliteResultSink } from "./assignments/satellite-result-sink.t
 import { CheckStore } from "./definitions/check-store.ts";
 import { createCheckHealthRoutes } from "./health/health-routes.ts";
 import { type CheckHealth, createCheckHealth, evaluateHealthOnIngest } from "./health/check-health.ts";
+import { createCheckDeadlineMonitor, satelliteOutageObserver } from "./health/deadline-monitor.ts";
+import { createPingRoutes } from "./heartbeat/ping-routes.ts";
 import { validateCheck } from "./definitions/validate-check.ts";
 import { type CheckResults, type CheckResultsOptions, startCheckResults } from "./results/start-check-results.ts";
 import { createSatelliteRuns, type SatelliteRuns } from "./satellite-runs/satellite-runs.ts";
@@ -26,12 +28,14 @@ export type ChecksOptions = Pick<CheckResultsOptions, "ingest" | "rollupInterval
   scheduling?: CoreLocationOptions["scheduling"];
   /** Added to twice a check's timeout for a run on demand on a satellite to answer (default 5 s). */
   satelliteRunMarginMs?: number;
+  /** Time between sweeps of the check deadline monitor (default 1 s, at most 2 s). */
+  deadlineMonitorIntervalMs?: number;
 };
 
 /** The modules checks are started after. */
 export interface ChecksDeps {
   /** Satellites: their registration and presence, the gateway checks are attached to, and its sessions (runs on demand). */
-  satellites: Pick<SatellitesModule, "registry" | "attachChecks" | "gateway">;
+  satellites: Pick<SatellitesModule, "registry" | "attachChecks" | "gateway"> & { service: Pick<SatellitesModule["service"], "observeOutages"> };
 }
 
 export interface ChecksModule extends CoreModule {
@@ -51,7 +55,7 @@ export interface ChecksModule extends CoreModule {
 
 export async function startChecks(deps: ModuleDeps, { satellites }: ChecksDeps, options: ChecksOptions = {}): Promise<ChecksModule> {
   const { config, pool } = deps;
-  const { scheduling, ...resultsOptions } = options;
+  const { scheduling, deadlineMonitorIntervalMs, ...resultsOptions } = options;
   const retention = {
     rawDays: config.resultRetentionRawDays,
     rollup1mDays: config.resultRetention1mDays,
@@ -63,9 +67,19 @@ export async function startChecks(deps: ModuleDeps, { satellites }: ChecksDeps, 
   // Health is evaluated in each ingest batch's transaction, from the results it stored.
   const health = createCheckHealth({ pool, entities: deps.entities, triggers: deps.triggers, now: deps.now });
   const ingest = { ...resultsOptions.ingest, inTransaction: evaluateHealthOnIngest(health, resultsOptions.ingest?.inTransaction) };
+  // A lost satellite's checks: named in its offline state, and due at once (their locations turn unobservable).
+  satellites.service.observeOutages(satelliteOutageObserver);
+  const deadlines = createCheckDeadlineMonitor({
+    pool,
+    health,
+    logger: deps.logger,
+    now: deps.now,
+    registry: deps.metrics,
+    intervalMs: deadlineMonitorIntervalMs,
+  });
   const results = startCheckResults({ pool, logger: deps.logger, registry: deps.metrics, now: deps.now, retention, ...resultsOptions, ingest });
   deps.onStop("check results", results.stop);
-  const store = new CheckStore({ pool, box: deps.box });
+  const store = new CheckStore({ pool, box: deps.box, onEdited: (tx, checkId) => health.evaluateEdited(tx, [checkId]) });
   const allowPrivateTargets = config.allowPrivateTargets ?? false;
 
   // Loaded before the gateway serves; stopped after it (and before the ingest is flushed).
@@ -124,12 +138,13 @@ export async function startChecks(deps: ModuleDeps, { satellites }: ChecksDeps, 
     validate: (body, { onCore }) => validateCheck(body, null, { allowPrivateTargets: allowPrivateTargets || !onCore }),
   });
   const routes = new Hono()
-    .route("/", createCheckRoutes({ store, allowPrivateTargets }))
+    .route("/", createCheckRoutes({ store, allowPrivateTargets, pool, now: deps.now }))
     .route("/", createCheckResultRoutes({ pool, now: deps.now, retention: results.retention }))
     .route("/", runRoutes)
     .route("/", createCheckHealthRoutes({ store, health: health.handle }));
   return {
     routes: { "/checks": routes },
+    publicRoutes: { "/hb": createPingRoutes({ pool, ingest: results.ingest, now: deps.now, clientAddressOf: deps.clientAddressOf }) },
     store,
     results,
     health,
@@ -138,6 +153,8 @@ export async function startChecks(deps: ModuleDeps, { satellites }: ChecksDeps, 
     async serve() {
       await coreLocation.start();
       deps.onStop("core location", coreLocation.stop);
+      deadlines.start();
+      deps.onStop("check deadline monitor", deadlines.stop);
     },
   };
 }

@@ -38,7 +38,12 @@ export interface AppDependencies {
     /** The client address failures count under (behind VANTAGE_TRUSTED_PROXIES, the forwarded one). */
     clientAddressOf?: ClientAddressOf;
   };
+  /** Routes outside /api/v1 that authenticate by themselves (heartbeat pings), by mount path. */
+  publicRoutes?: Record<string, Hono>;
 }
+
+/** A public route reads no more than this: a ping carries nothing we store. */
+export const MAX_PUBLIC_BODY_BYTES = 10 * 1024;
 
 /** The largest request body the API reads; more is refused with 413 before it is parsed. */
 export const MAX_API_BODY_BYTES = 64 * 1024;
@@ -80,6 +85,14 @@ export function createApp(deps: AppDependencies): Hono {
       }),
     );
     for (const [path, routes] of Object.entries(deps.api.routes)) app.route(`/api/v1${path}`, routes);
+  }
+
+  for (const [path, routes] of Object.entries(deps.publicRoutes ?? {})) {
+    app.use(
+      `${path}/*`,
+      bodyLimit({ maxSize: MAX_PUBLIC_BODY_BYTES, onError: (c) => c.json(errorBody("payload_too_large", "The request body is too large."), 413) }),
+    );
+    app.route(path, routes);
   }
 
   app.get("/healthz", (c) => c.json({ status: "ok", instanceId: deps.instanceId }));

@@ -1,6 +1,7 @@
 // Satellites: the registry (table, admin API, tokens, revocations), the satellite-connection
 // entity and its triggers.
 export { SatelliteService } from "./connection/service.ts";
+export type { AffectedChecks, SatelliteOutageObserver } from "./connection/service.ts";
 // The one presence rule, for every reader (check health reads satellite locations with it).
 export { computeStatus } from "./connection/status.ts";
 export { satelliteTriggers } from "./connection/triggers.ts";

@@ -13,6 +13,7 @@ import { createPool } from "../../src/storage/index.ts";
 import { createTestDatabase } from "../support/database.ts";
 import { connectFakeSatellite } from "../support/satellites/fake-satellite.ts";
 import { waitFor } from "../support/instance.ts";
+import { pollUntil } from "../support/poll.ts";
 import { runVantage, startVantageServer, type VantageProcess } from "../support/process.ts";
 import { type HttpReceiver, startHttpReceiver } from "../support/network/receivers.ts";
 import { startTcpProxy, type TcpProxy } from "../support/network/tcp-proxy.ts";
@@ -136,17 +137,6 @@ async function statsOf(checkId: string, from: number): Promise<LocationStats[]> 
   expect(answer.status).toBe(200);
   expect(answer.body.level).toBe("1m");
   return answer.body.locations;
-}
-
-/** Polls `read` until `done` holds of what it read (an HTTP API has no event to await), failing after `timeoutMs`. */
-async function pollUntil<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last read: ${JSON.stringify(value).slice(0, 2_000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 /** Resolves once the receiver has had `count` requests. */

@@ -2,18 +2,24 @@
 // Schema, read, replace (PUT), merge-patch (PATCH, RFC 7396), enable, disable, delete. Bodies
 // are JSON or YAML, answers JSON or YAML by Accept; a definition is validated whole before any
 // write, and credential headers always show as `<redacted>`.
-import { type CheckDefinition, checkDefinitionJsonSchema } from "@vantage/protocol";
+import { checkDefinitionJsonSchema } from "@vantage/protocol";
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { z } from "zod";
 import { applyMergePatch, defineReadOnlyFields, jsonOrYamlResponse, pathId, readJsonOrYamlBody, readQuery } from "../../http/index.ts";
 import { type CheckStore, checkNotFound } from "../definitions/check-store.ts";
 import { type CheckRow, checkView } from "../definitions/check-view.ts";
-import { validateCheck, type ValidateCheckOptions } from "../definitions/validate-check.ts";
+import { type AnyCheckDefinition, isHeartbeatCheck, validateAnyCheck, type ValidateCheckOptions } from "../definitions/validate-check.ts";
+import { issuePingToken } from "../heartbeat/ping-tokens.ts";
+import { VantageError } from "../../errors.ts";
+import type pg from "pg";
 import { encodeCursor, listQuerySchema } from "./list-query.ts";
 
 export interface CheckRoutesOptions extends ValidateCheckOptions {
   store: CheckStore;
+  /** Where heartbeat checks' ping tokens are issued. */
+  pool: pg.Pool;
+  now: () => number;
 }
 
 // What a GET answered comes back in a PUT (GET → edit → PUT) with its read-only fields: matching ones are dropped.
@@ -32,10 +38,29 @@ export function createCheckRoutes(options: CheckRoutesOptions): Hono {
    * `revision` it read that is no longer current is a 409), then validated whole with
    * `<redacted>` headers kept.
    */
-  const replacement = (edited: unknown, stored: CheckRow): CheckDefinition =>
-    validateCheck(readOnlyFields.drop(edited, checkView(stored)).definition, stored.definition, options);
+  const replacement = (edited: unknown, stored: CheckRow): AnyCheckDefinition =>
+    validateAnyCheck(readOnlyFields.drop(edited, checkView(stored)).definition, stored.definition, options);
 
-  routes.post("/", async (c) => jsonOrYamlResponse(c, await store.create(validateCheck(await readBody(c), null, options)), 201));
+  /** A new ping token for a heartbeat check: the only answers that ever show it. */
+  const pingToken = async (checkId: string) => {
+    const token = await issuePingToken(options.pool, checkId, options.now());
+    return { pingToken: token, pingUrl: `/hb/${token}` };
+  };
+
+  routes.post("/", async (c) => {
+    const created = await store.create(validateAnyCheck(await readBody(c), null, options));
+    // A heartbeat check is created with its token (shown here once); should this process die in
+    // between, rotate-ping-token gives it one.
+    return jsonOrYamlResponse(c, isHeartbeatCheck(created) ? { ...created, ...(await pingToken(created.id)) } : created, 201);
+  });
+
+  routes.post("/:id/rotate-ping-token", async (c) => {
+    const check = await store.get(idOf(c));
+    if (!isHeartbeatCheck(check)) {
+      throw new VantageError("conflict", "not_a_heartbeat_check", `Check ${check.id} is a ${check.type} check; only heartbeat checks have a ping token.`);
+    }
+    return c.json(await pingToken(check.id));
+  });
 
   routes.get("/", async (c) => {
     const labels = c.req.queries("label");

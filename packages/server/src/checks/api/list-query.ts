@@ -1,7 +1,7 @@
 // The query string of `GET /api/v1/checks`: `limit`, an opaque `cursor` from the previous
 // page's `nextCursor`, and the filters `type`, `label=key=value` (repeatable: all must hold),
 // `enabled`, `namePrefix`.
-import { CHECK_TYPES, unsafeTextReason } from "@vantage/protocol";
+import { CHECK_TYPES, HEARTBEAT_CHECK_TYPE, unsafeTextReason } from "@vantage/protocol";
 import { z } from "zod";
 import { type CheckListQuery, DEFAULT_CHECK_PAGE, MAX_CHECK_PAGE } from "../definitions/check-list.ts";
 
@@ -40,7 +40,7 @@ export const listQuerySchema = z
   .strictObject({
     limit: z.coerce.number().int().min(1).max(MAX_CHECK_PAGE).default(DEFAULT_CHECK_PAGE),
     cursor: cursorSchema.optional(),
-    type: z.enum(CHECK_TYPES).optional(),
+    type: z.enum([...CHECK_TYPES, HEARTBEAT_CHECK_TYPE]).optional(),
     label: labelsSchema.optional(),
     enabled: z
       .enum(["true", "false"], { error: "must be true or false" })

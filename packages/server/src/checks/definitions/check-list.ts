@@ -2,7 +2,7 @@
 // and a name prefix, each filter a condition an index serves (see 0014-checks.sql): the name's
 // unique index (collation "C", so a LIKE prefix is a range on it), (type, name), and the GIN
 // index on labels for containment.
-import type { CheckType } from "@vantage/protocol";
+import type { CheckType, HeartbeatCheckDefinition } from "@vantage/protocol";
 
 export const DEFAULT_CHECK_PAGE = 50;
 export const MAX_CHECK_PAGE = 500;
@@ -11,7 +11,7 @@ export interface CheckListQuery {
   limit: number;
   /** The last name of the previous page. */
   after?: string;
-  type?: CheckType;
+  type?: CheckType | HeartbeatCheckDefinition["type"];
   /** Every one of these labels must hold. */
   labels?: Record<string, string>;
   enabled?: boolean;

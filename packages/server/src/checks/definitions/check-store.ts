@@ -4,7 +4,7 @@
 // announces `{ id, revision, deleted? }` on CHECKS_CHANNEL in the same statement, so the
 // schedulers and satellite assignments of every core follow it once it commits.
 import { randomUUID } from "node:crypto";
-import { type CheckDefinition, isUuid } from "@vantage/protocol";
+import { type CheckDefinition, type HeartbeatCheckDefinition, isUuid } from "@vantage/protocol";
 import type pg from "pg";
 import type { SecretBox } from "../../crypto/index.ts";
 import { VantageError } from "../../errors.ts";
@@ -13,6 +13,11 @@ import { CHECKS_CHANNEL } from "./check-changes.ts";
 import { checkPageQuery, type CheckListQuery } from "./check-list.ts";
 import { type CheckRow, type CheckView, checkView } from "./check-view.ts";
 import { checkSecrets } from "./header-secrets.ts";
+import { type AnyCheckDefinition, isHeartbeatCheck } from "./validate-check.ts";
+
+/** The definition with its secrets sealed (a heartbeat check has none). */
+const sealed = (definition: AnyCheckDefinition, box: SecretBox, id: string): AnyCheckDefinition =>
+  isHeartbeatCheck(definition) ? definition : checkSecrets.seal(definition, box, id);
 
 const COLUMNS = "id, definition, revision, created_at, updated_at";
 // The copies of definition fields beside it ($2…$9; $10 is the stored definition), in the order columnValues gives them.
@@ -41,7 +46,8 @@ const DELETE_CHECK = announced(
 );
 
 /** The row's columns after `id`, in the order of COPIED, then the stored definition. */
-function columnValues(definition: CheckDefinition): unknown[] {
+function columnValues(definition: AnyCheckDefinition): unknown[] {
+  if (isHeartbeatCheck(definition)) return heartbeatColumnValues(definition);
   const satellites = definition.runOn.satellites ?? null;
   return [
     definition.name,
@@ -54,6 +60,15 @@ function columnValues(definition: CheckDefinition): unknown[] {
     satellites === null ? null : JSON.stringify(satellites),
     JSON.stringify(definition),
   ];
+}
+
+/**
+ * A heartbeat check runs nowhere (never scheduled on the core nor assigned to a satellite):
+ * its period is its interval, and the timeout column (which nothing reads for it) holds one second.
+ */
+function heartbeatColumnValues(definition: HeartbeatCheckDefinition): unknown[] {
+  const { name, type, enabled, periodSeconds, labels } = definition;
+  return [name, type, enabled, periodSeconds, 1_000, JSON.stringify(labels), false, null, JSON.stringify(definition)];
 }
 
 /** The answer for an id that names no check (a malformed one included: it names none either). */
@@ -75,22 +90,29 @@ export interface CheckStoreOptions {
   pool: pg.Pool;
   /** Seals credential headers on write and opens them for the probes. */
   box: SecretBox;
+  /**
+   * Runs in the transaction of every edit, after the write (health drops the locations where
+   * the check no longer runs); what it returns runs once that transaction committed.
+   */
+  onEdited?: (tx: pg.PoolClient, checkId: string) => Promise<() => void>;
 }
 
 export class CheckStore {
   private readonly pool: pg.Pool;
   private readonly box: SecretBox;
+  private readonly onEdited: CheckStoreOptions["onEdited"];
 
   constructor(options: CheckStoreOptions) {
     this.pool = options.pool;
     this.box = options.box;
+    this.onEdited = options.onEdited;
   }
 
   /** Saves a validated definition (credential headers in plain text), sealed for the id chosen here. */
-  async create(definition: CheckDefinition): Promise<CheckView> {
+  async create(definition: AnyCheckDefinition): Promise<CheckView> {
     const id = randomUUID();
     try {
-      const { rows } = await this.pool.query<CheckRow>(INSERT_CHECK, [id, ...columnValues(checkSecrets.seal(definition, this.box, id))]);
+      const { rows } = await this.pool.query<CheckRow>(INSERT_CHECK, [id, ...columnValues(sealed(definition, this.box, id))]);
       return checkView(rows[0]!);
     } catch (error) {
       throw isUniqueViolation(error) ? nameTaken(definition.name, error) : error;
@@ -116,18 +138,20 @@ export class CheckStore {
    * `edit` validates (throwing to refuse, and nothing is written); the definition it returns
    * may keep stored secrets as they are (`{ sealed }`), and is sealed otherwise.
    */
-  async edit(id: string, edit: (stored: CheckRow) => CheckDefinition): Promise<CheckView> {
+  async edit(id: string, edit: (stored: CheckRow) => AnyCheckDefinition): Promise<CheckView> {
     if (!isUuid(id)) throw checkNotFound(id);
     let name: string | undefined;
     try {
-      return await withTransaction(this.pool, async (tx) => {
+      const { view, committed } = await withTransaction(this.pool, async (tx) => {
         const { rows } = await tx.query<CheckRow>(LOCK_CHECK, [id]);
         if (!rows[0]) throw checkNotFound(id);
         const definition = edit(rows[0]);
         name = definition.name;
-        const written = await tx.query<CheckRow>(UPDATE_CHECK, [rows[0].id, ...columnValues(checkSecrets.seal(definition, this.box, rows[0].id))]);
-        return checkView(written.rows[0]!);
+        const written = await tx.query<CheckRow>(UPDATE_CHECK, [rows[0].id, ...columnValues(sealed(definition, this.box, rows[0].id))]);
+        return { view: checkView(written.rows[0]!), committed: (await this.onEdited?.(tx, rows[0].id)) ?? (() => {}) };
       });
+      committed();
+      return view;
     } catch (error) {
       // The name is known once the edit made the definition: only its write can violate uniqueness.
       throw name !== undefined && isUniqueViolation(error) ? nameTaken(name, error) : error;

@@ -2,10 +2,19 @@
 // credential headers `<redacted>` and its fields in the order people read and write them (what
 // it is, its target, its schedule, where it runs, its assertions): jsonb keeps keys sorted by
 // length, which would put `tls` before `url` and `name` in every answer and YAML edit.
-import { type CheckDefinition, type CheckType, dnsOptionsShape, httpOptionsShape, tcpOptionsShape, tlsOptionsShape } from "@vantage/protocol";
+import {
+  type CheckDefinition,
+  type CheckType,
+  dnsOptionsShape,
+  type HeartbeatCheckDefinition,
+  httpOptionsShape,
+  tcpOptionsShape,
+  tlsOptionsShape,
+} from "@vantage/protocol";
 import { checkSecrets } from "./header-secrets.ts";
 
-export type CheckView = { id: string } & CheckDefinition & { revision: number; createdAt: string; updatedAt: string };
+/** A heartbeat check's view is its own definition (no target, schedule nor runOn). */
+export type CheckView = { id: string } & (CheckDefinition | HeartbeatCheckDefinition) & { revision: number; createdAt: string; updatedAt: string };
 
 /**
  * A row of the checks table as the store reads it. `definition` is as stored: each credential
@@ -36,7 +45,7 @@ const FIELD_ORDER = Object.fromEntries(
 
 function ordered(definition: CheckDefinition): CheckDefinition {
   const fields = definition as unknown as Record<string, unknown>;
-  const order = FIELD_ORDER[definition.type] ?? [];
+  const order = FIELD_ORDER[definition.type as CheckType] ?? [];
   const known = order.filter((key) => fields[key] !== undefined).map((key) => [key, fields[key]]);
   const rest = Object.entries(fields).filter(([key]) => !order.includes(key));
   return Object.fromEntries([...known, ...rest]) as CheckDefinition;

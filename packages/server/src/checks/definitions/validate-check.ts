@@ -2,7 +2,15 @@
 // schema, `<redacted>` headers put back from the stored check, and targets the core may not
 // probe refused. Every problem is an issue at its path (`assertions.0.value`, `url`), and the
 // whole definition is refused: nothing of it is stored.
-import { type CheckDefinition, checkDefinitionSchema, type Issue, validateInput } from "@vantage/protocol";
+import {
+  type CheckDefinition,
+  checkDefinitionSchema,
+  HEARTBEAT_CHECK_TYPE,
+  type HeartbeatCheckDefinition,
+  heartbeatCheckSchema,
+  type Issue,
+  validateInput,
+} from "@vantage/protocol";
 import { invalidInput, type VantageError } from "../../errors.ts";
 import { checkSecrets } from "./header-secrets.ts";
 import { refusedTargetIssues } from "./private-targets.ts";
@@ -28,4 +36,20 @@ export function validateCheck(body: unknown, stored: CheckDefinition | null, opt
   const issues = [...restored.issues, ...(options.allowPrivateTargets ? [] : refusedTargetIssues(parsed.value))];
   if (issues.length > 0) throw invalidCheck(issues);
   return restored.document;
+}
+
+/** What the checks table stores: a probed check, or a heartbeat (push) check that nothing probes. */
+export type AnyCheckDefinition = CheckDefinition | HeartbeatCheckDefinition;
+
+export function isHeartbeatCheck(definition: { type: string }): definition is HeartbeatCheckDefinition {
+  return definition.type === HEARTBEAT_CHECK_TYPE;
+}
+
+/** validateCheck for any kind of check: a heartbeat one by its own schema (it has no target, secrets nor schedule). */
+export function validateAnyCheck(body: unknown, stored: AnyCheckDefinition | null, options: ValidateCheckOptions): AnyCheckDefinition {
+  const type = typeof body === "object" && body !== null ? (body as { type?: unknown }).type : undefined;
+  if (type !== HEARTBEAT_CHECK_TYPE) return validateCheck(body, stored !== null && isHeartbeatCheck(stored) ? null : stored, options);
+  const parsed = validateInput(heartbeatCheckSchema, body, { root: "the check" });
+  if (!parsed.ok) throw invalidCheck(parsed.issues);
+  return parsed.value;
 }

@@ -1,10 +1,19 @@
 // The check_health table: the entity's batched read (joined with the check's own fields), the
 // records an evaluation starts from, the facts it needs (each check's schedule and health
 // options, each satellite location's presence) and the one statement that writes a batch.
-import { type CheckHealthOptions, checkHealthOptionsSchema, DEFAULT_CHECK_HEALTH, isUuid } from "@vantage/protocol";
+import {
+  type SatelliteSelector,
+  type CheckHealthOptions,
+  checkHealthOptionsSchema,
+  DEFAULT_CHECK_HEALTH,
+  HEARTBEAT_CHECK_TYPE,
+  isUuid,
+  PUSH_LOCATION,
+} from "@vantage/protocol";
 import type { SqlClient } from "../../entities/index.ts";
-import { computeStatus } from "../../satellites/index.ts";
+import { computeStatus, type SatelliteProfile } from "../../satellites/index.ts";
 import { CORE_LOCATION } from "../scheduling/core-runs.ts";
+import { compileSelector, selectableSatellite, selects } from "../assignments/satellite-selector.ts";
 import { type CheckFacts, type CheckHealthState, targetOf, toCheckHealthState } from "./check-health-entity.ts";
 import type { CheckHealthRecord } from "./evaluate-check-health.ts";
 import type { LocationRecord } from "./location-health.ts";
@@ -20,33 +29,34 @@ const READ_STATES = `
 // What an evaluation starts from, in one round trip: each check's schedule and health options,
 // and its record when it has one. A check deleted since its results were taken is absent.
 const LOAD_EVALUATION = `
-  SELECT c.id, c.interval_seconds, c.timeout_ms, c.definition -> 'health' AS health, ${RECORD_COLUMNS}
+  SELECT c.id, c.interval_seconds, c.timeout_ms, c.definition -> 'health' AS health, c.run_on_core, c.run_on_satellites, c.type,
+         CASE WHEN c.type = '${HEARTBEAT_CHECK_TYPE}' THEN (c.definition ->> 'graceSeconds')::int END AS push_grace_seconds, ${RECORD_COLUMNS}
   FROM checks c LEFT JOIN check_health h ON h.check_id = c.id
   WHERE c.id = ANY($1::uuid[])`;
 
 const SATELLITE_PRESENCE = `
-  SELECT id::text, name, last_heartbeat_at, offline_threshold_ms
+  SELECT id::text, name, region, tags, last_heartbeat_at, offline_threshold_ms
   FROM satellites WHERE id = ANY($1::uuid[])`;
 
 // One statement for the batch; the rows arrive as one JSON array (locations are documents).
 const UPSERT_RECORDS = `
-  INSERT INTO check_health (check_id, status, since, reason, flapping, maintenance, locations, flap_history, stale_at, evaluated_at)
-  SELECT check_id, status, since, reason, flapping, maintenance, locations, flap_history, stale_at, $2::timestamptz
+  INSERT INTO check_health (check_id, status, since, reason, flapping, maintenance, locations, flap_history, stale_at, evaluated_at, location_ids)
+  SELECT check_id, status, since, reason, flapping, maintenance, locations, flap_history, stale_at, $2::timestamptz, r.location_ids
   FROM jsonb_to_recordset($1::jsonb) AS r(check_id uuid, status text, since timestamptz, reason text, flapping boolean, maintenance boolean,
-                                          locations jsonb, flap_history text, stale_at timestamptz)
+                                          locations jsonb, flap_history text, stale_at timestamptz, location_ids text[])
   ON CONFLICT (check_id) DO UPDATE SET
     status = excluded.status, since = excluded.since, reason = excluded.reason, flapping = excluded.flapping,
     maintenance = excluded.maintenance, locations = excluded.locations, flap_history = excluded.flap_history,
-    stale_at = excluded.stale_at, evaluated_at = excluded.evaluated_at`;
+    stale_at = excluded.stale_at, evaluated_at = excluded.evaluated_at, location_ids = excluded.location_ids`;
 
 // The records that exist already and moved only by their results' times: a plain UPDATE (no
 // speculative insert), the most common write by far.
 const UPDATE_RECORDS = `
   UPDATE check_health h SET
     status = r.status, since = r.since, reason = r.reason, flapping = r.flapping, maintenance = r.maintenance,
-    locations = r.locations, flap_history = r.flap_history, stale_at = r.stale_at, evaluated_at = $2::timestamptz
+    locations = r.locations, flap_history = r.flap_history, stale_at = r.stale_at, evaluated_at = $2::timestamptz, location_ids = r.location_ids
   FROM jsonb_to_recordset($1::jsonb) AS r(check_id uuid, status text, since timestamptz, reason text, flapping boolean, maintenance boolean,
-                                          locations jsonb, flap_history text, stale_at timestamptz)
+                                          locations jsonb, flap_history text, stale_at timestamptz, location_ids text[])
   WHERE h.check_id = r.check_id`;
 
 interface RecordRow {
@@ -109,7 +119,14 @@ export interface CheckSchedule {
   intervalSeconds: number;
   timeoutMs: number;
   options: CheckHealthOptions;
+  /** A heartbeat check's grace (its interval is its period); null for a probed check. */
+  pushGraceSeconds: number | null;
+  /** Where the check runs now: the locations its health keeps when its definition changed. */
+  runOn: { core: boolean; satellites: SatelliteSelector | null };
 }
+
+/** A ping is a verdict: one failure (or missed deadline) makes a push location unhealthy, one success brings it back. */
+const PUSH_THRESHOLDS = { failuresToUnhealthy: 1, successesToRecover: 1, window: undefined } as const;
 
 /** Each check's schedule and health options, and its stored record (null before its first evaluation). */
 export async function loadEvaluation(
@@ -117,7 +134,15 @@ export async function loadEvaluation(
   ids: readonly string[],
 ): Promise<Map<string, { schedule: CheckSchedule; record: CheckHealthRecord | null }>> {
   const { rows } = await db.query<
-    { id: string; interval_seconds: number; timeout_ms: number; health: unknown } & (RecordRow | { [K in keyof RecordRow]: null })
+    {
+      id: string;
+      interval_seconds: number;
+      timeout_ms: number;
+      health: unknown;
+      push_grace_seconds: number | null;
+      run_on_core: boolean;
+      run_on_satellites: SatelliteSelector | null;
+    } & (RecordRow | { [K in keyof RecordRow]: null })
   >({
     name: "vantage_check_health_load",
     text: LOAD_EVALUATION,
@@ -127,7 +152,15 @@ export async function loadEvaluation(
     rows.map((row) => {
       // A definition stored before health options existed has none: the defaults apply.
       const parsed = checkHealthOptionsSchema.safeParse(row.health ?? {});
-      const schedule = { intervalSeconds: row.interval_seconds, timeoutMs: row.timeout_ms, options: parsed.success ? parsed.data : DEFAULT_CHECK_HEALTH };
+      const options = parsed.success ? parsed.data : DEFAULT_CHECK_HEALTH;
+      const push = row.push_grace_seconds !== null;
+      const schedule: CheckSchedule = {
+        intervalSeconds: row.interval_seconds,
+        timeoutMs: row.timeout_ms,
+        options: push ? { ...options, ...PUSH_THRESHOLDS } : options,
+        pushGraceSeconds: row.push_grace_seconds,
+        runOn: { core: row.run_on_core, satellites: row.run_on_satellites },
+      };
       return [row.id, { schedule, record: row.check_id === null ? null : recordOf(row as RecordRow) }];
     }),
   );
@@ -137,13 +170,22 @@ export async function loadEvaluation(
 export interface LocationFacts {
   presence(location: string): "online" | "offline";
   nameOf(location: string): string;
+  /** A satellite location's region and tags (for runOn selectors); undefined for another location or a deleted satellite. */
+  profileOf(location: string): SatelliteProfile | undefined;
 }
 
 export async function loadLocationFacts(db: SqlClient, locations: Iterable<string>, now: number): Promise<LocationFacts> {
   const satelliteIds = [...new Set(locations)].filter((location) => location !== CORE_LOCATION && isUuid(location));
-  const satellites = new Map<string, { name: string; online: boolean }>();
+  const satellites = new Map<string, { name: string; online: boolean; profile: SatelliteProfile }>();
   if (satelliteIds.length > 0) {
-    const { rows } = await db.query<{ id: string; name: string; last_heartbeat_at: Date | null; offline_threshold_ms: number | null }>({
+    const { rows } = await db.query<{
+      id: string;
+      name: string;
+      region: string;
+      tags: string[];
+      last_heartbeat_at: Date | null;
+      offline_threshold_ms: number | null;
+    }>({
       name: "vantage_check_health_presence",
       text: SATELLITE_PRESENCE,
       values: [satelliteIds],
@@ -152,11 +194,14 @@ export async function loadLocationFacts(db: SqlClient, locations: Iterable<strin
       satellites.set(row.id, {
         name: row.name,
         online: computeStatus({ lastHeartbeatAt: row.last_heartbeat_at, offlineThresholdMs: row.offline_threshold_ms }, now) === "online",
+        profile: { id: row.id, region: row.region, tags: row.tags },
       });
   }
   return {
-    presence: (location) => (location === CORE_LOCATION || satellites.get(location)?.online ? "online" : "offline"),
+    // The core observes while it runs; a push location is the job itself, never offline.
+    presence: (location) => (location === CORE_LOCATION || location === PUSH_LOCATION || satellites.get(location)?.online ? "online" : "offline"),
     nameOf: (location) => satellites.get(location)?.name ?? location,
+    profileOf: (location) => satellites.get(location)?.profile,
   };
 }
 
@@ -173,7 +218,69 @@ export async function writeHealthRecords(db: SqlClient, records: ReadonlyMap<str
     locations: record.locations,
     flap_history: record.flapHistory,
     stale_at: record.staleAt,
+    // Sorted, so it stays equal while the locations do: the GIN index is not touched and the
+    // update of a result stays HOT.
+    location_ids: Object.keys(record.locations).sort(),
   }));
   const statement = existing ? { name: "vantage_update_check_health", text: UPDATE_RECORDS } : { name: "vantage_write_check_health", text: UPSERT_RECORDS };
   await db.query({ ...statement, values: [JSON.stringify(rows), new Date(now).toISOString()] });
+}
+
+// Served by the partial index check_health_stale: cost follows the checks whose deadline passed.
+const FIND_DUE = `SELECT check_id FROM check_health WHERE stale_at <= $1::timestamptz ORDER BY stale_at LIMIT $2`;
+
+/** Checks whose deadline (stale_at) passed at `now`, longest passed first. */
+export async function findDueChecks(db: SqlClient, now: number, limit: number): Promise<string[]> {
+  const { rows } = await db.query<{ check_id: string }>({ name: "vantage_check_health_due", text: FIND_DUE, values: [new Date(now).toISOString(), limit] });
+  return rows.map((row) => row.check_id);
+}
+
+// Served by the GIN index on location_ids.
+const MAKE_DUE_AT = `
+  UPDATE check_health SET stale_at = $2::timestamptz
+  WHERE location_ids && $1::text[] AND (stale_at IS NULL OR stale_at > $2::timestamptz)`;
+
+/**
+ * The checks these satellites observe are due now: the deadline monitor re-evaluates them at
+ * its next sweep (their locations turn unobservable). Runs in the satellite edge's transaction.
+ */
+export async function makeLocationsDue(db: SqlClient, satelliteIds: readonly string[], now: number): Promise<void> {
+  if (satelliteIds.length === 0) return;
+  await db.query({ name: "vantage_check_health_make_due", text: MAKE_DUE_AT, values: [satelliteIds, new Date(now).toISOString()] });
+}
+
+/** The checks a satellite observes: how many, and the first names (sorted). */
+export interface AffectedChecks {
+  count: number;
+  names: string[];
+}
+
+const AFFECTED_CHECKS = `
+  SELECT s.id AS satellite_id, count(c.id)::int AS count, (array_agg(c.name ORDER BY c.name))[1:$2] AS names
+  FROM unnest($1::text[]) AS s(id)
+  JOIN check_health h ON h.location_ids @> ARRAY[s.id]
+  JOIN checks c ON c.id = h.check_id
+  GROUP BY s.id`;
+
+/** For each satellite, the checks it is a location of (absent: none). */
+export async function readAffectedChecks(db: SqlClient, satelliteIds: readonly string[], firstNames: number): Promise<Map<string, AffectedChecks>> {
+  if (satelliteIds.length === 0) return new Map();
+  const { rows } = await db.query<{ satellite_id: string; count: number; names: string[] }>({
+    name: "vantage_check_health_affected",
+    text: AFFECTED_CHECKS,
+    values: [satelliteIds, firstNames],
+  });
+  return new Map(rows.map((row) => [row.satellite_id, { count: row.count, names: row.names }]));
+}
+
+/**
+ * Whether the check runs at `location` now: the core if runOn.core, a satellite its selector
+ * selects, `push` for a heartbeat check. Where it no longer runs, its health drops the location.
+ */
+export function runsAt(schedule: CheckSchedule, location: string, facts: Pick<LocationFacts, "profileOf">): boolean {
+  if (location === CORE_LOCATION) return schedule.runOn.core;
+  if (location === PUSH_LOCATION) return schedule.pushGraceSeconds !== null;
+  const profile = facts.profileOf(location);
+  if (!profile || !schedule.runOn.satellites) return false;
+  return selects(compileSelector(schedule.runOn.satellites), selectableSatellite(profile));
 }

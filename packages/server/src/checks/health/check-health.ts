@@ -4,7 +4,7 @@
 import { type EntityChanged, SYSTEM_ACTOR } from "@vantage/protocol";
 import type pg from "pg";
 import { canonicalJson, type EntityHandle, type EntityRegistry, type SqlClient } from "../../entities/index.ts";
-import { hashedLockKey, LockKey } from "../../storage/index.ts";
+import { hashedLockKey, LockKey, withTransaction } from "../../storage/index.ts";
 import type { TriggerRegistry } from "../../automations/index.ts";
 import type { CheckResultInput } from "../results/check-result.ts";
 import type { IngestOutcome } from "../results/ingest/ingest-results.ts";
@@ -17,7 +17,7 @@ import {
   materialState,
   toCheckHealthState,
 } from "./check-health-entity.ts";
-import { loadEvaluation, loadLocationFacts, readCheckHealthStates, writeHealthRecords } from "./check-health-store.ts";
+import { loadEvaluation, loadLocationFacts, readCheckHealthStates, runsAt, writeHealthRecords } from "./check-health-store.ts";
 import { describeResult } from "./describe-result.ts";
 import { type CheckHealthRecord, evaluateCheckHealth, stalenessMsOf } from "./evaluate-check-health.ts";
 import { checkHealthTriggers } from "./health-triggers.ts";
@@ -44,6 +44,18 @@ export interface CheckHealth {
    * once the transaction committed (announcing the recorded changes).
    */
   evaluateHealth(tx: SqlClient, results: readonly CheckResultInput[]): Promise<() => void>;
+  /**
+   * Re-evaluates checks whose deadline (stale_at) passed, without new results, in one
+   * transaction of its own: silent locations turn unobservable, offline satellites' locations
+   * too. Conditional by nature: a check re-evaluated twice changes once. Returns the ids.
+   */
+  evaluateDue(ids: readonly string[]): Promise<string[]>;
+  /**
+   * After a check's definition changed, in the edit's transaction: drops the locations where it
+   * no longer runs (runOn changed, a satellite deselected) and re-evaluates the rest. Returns
+   * what to run once that transaction committed.
+   */
+  evaluateEdited(tx: SqlClient, ids: readonly string[]): Promise<() => void>;
 }
 
 export function createCheckHealth(options: CheckHealthModuleOptions): CheckHealth {
@@ -56,8 +68,12 @@ export function createCheckHealth(options: CheckHealthModuleOptions): CheckHealt
   entities.registerChangeDeriver({ kind: CHECK_HEALTH_ENTITY_KIND, derive: deriveCheckHealthEvents, toPayload: checkHealthChangeToPayload });
   for (const trigger of checkHealthTriggers) options.triggers.register(trigger);
 
-  const evaluateHealth = async (tx: SqlClient, results: readonly CheckResultInput[]): Promise<() => void> => {
-    const byCheck = new Map<string, CheckResultInput[]>();
+  /**
+   * Evaluates `results` and brings `due` (checks whose deadline passed, without results) up to
+   * date, in the caller's transaction: the entities locked, their records loaded, one write.
+   */
+  const evaluate = async (tx: SqlClient, results: readonly CheckResultInput[], due: readonly string[] = [], prune = false): Promise<() => void> => {
+    const byCheck = new Map<string, CheckResultInput[]>(due.map((id) => [id, []]));
     for (const result of results) {
       const list = byCheck.get(result.checkId);
       if (list) list.push(result);
@@ -79,7 +95,8 @@ export function createCheckHealth(options: CheckHealthModuleOptions): CheckHealt
     const previous = (id: string) => loaded.get(id)?.record ?? null;
     for (const id of ids) {
       const schedule = loaded.get(id)?.schedule;
-      if (!schedule) continue; // deleted since its results were taken: nothing to evaluate
+      // Deleted since its results were taken, or due without a record: nothing to evaluate.
+      if (!schedule || (byCheck.get(id)!.length === 0 && previous(id) === null)) continue;
       const checkResults: LocationResult[] = byCheck.get(id)!.map((result) => ({
         location: result.location,
         status: result.status,
@@ -95,6 +112,8 @@ export function createCheckHealth(options: CheckHealthModuleOptions): CheckHealt
           stalenessMs: stalenessMsOf(schedule, schedule.options),
           ...facts,
           now: at,
+          silenceIsFailure: schedule.pushGraceSeconds !== null,
+          runsAt: prune ? (location) => runsAt(schedule, location, facts) : undefined,
         }),
       );
     }
@@ -109,7 +128,12 @@ export function createCheckHealth(options: CheckHealthModuleOptions): CheckHealt
     const recorded = await handle.mutateMany({
       ids: [...changed.keys()],
       actor: SYSTEM_ACTOR,
-      cause: (id) => ({ type: CHECK_RESULT_CAUSE, id: newestResultId(byCheck.get(id)!) }),
+      cause: (id) => {
+        const arrived = byCheck.get(id)!;
+        // Without a result, what led to the change is the check's new definition or the deadline it passed.
+        if (arrived.length > 0) return { type: CHECK_RESULT_CAUSE, id: newestResultId(arrived) };
+        return { type: prune ? CHECK_DEFINITION_CAUSE : CHECK_DEADLINE_CAUSE, id };
+      },
       tx,
       apply: (client) => writeHealthRecords(client, changed, at),
     });
@@ -117,7 +141,18 @@ export function createCheckHealth(options: CheckHealthModuleOptions): CheckHealt
     return () => handle.announce(changes);
   };
 
-  return { handle, evaluateHealth };
+  const evaluateDue = async (ids: readonly string[]): Promise<string[]> => {
+    const announce = await withTransaction(pool, (tx) => evaluate(tx, [], ids));
+    announce();
+    return [...ids];
+  };
+
+  return {
+    handle,
+    evaluateHealth: (tx, results) => evaluate(tx, results),
+    evaluateDue,
+    evaluateEdited: (tx, ids) => evaluate(tx, [], ids, true),
+  };
 }
 
 type InTransaction = (tx: pg.PoolClient, outcome: IngestOutcome, results: readonly CheckResultInput[]) => Promise<void | (() => void)>;
@@ -143,6 +178,10 @@ export function evaluateHealthOnIngest(health: Pick<CheckHealth, "evaluateHealth
 
 /** The cause of a health change: the newest of the results that led to it. */
 export const CHECK_RESULT_CAUSE = "check.result";
+/** The cause of a health change no result brought: the check's deadline passed (its id is the check's). */
+export const CHECK_DEADLINE_CAUSE = "check.deadline";
+/** The cause of a health change its definition brought (a location dropped); its id is the check's. */
+export const CHECK_DEFINITION_CAUSE = "check.definition";
 
 function newestResultId(results: readonly CheckResultInput[]): string {
   return results.reduce((newest, result) => (Date.parse(result.startedAt) > Date.parse(newest.startedAt) ? result : newest)).resultId;

@@ -43,10 +43,21 @@ export interface HealthEvaluationInput {
   nameOf: (location: string) => string;
   /** Epoch milliseconds. */
   now: number;
+  /** A heartbeat check: a silent location failed (a missed ping), it is not unobservable. */
+  silenceIsFailure?: boolean;
+  /** Given when the check's definition changed: the locations where it no longer runs are dropped. */
+  runsAt?: (location: string) => boolean;
 }
 
-/** interval + timeout + grace: how long a location may stay silent and still observe. */
-export function stalenessMsOf(check: { intervalSeconds: number; timeoutMs: number }, options: Pick<CheckHealthOptions, "graceSeconds">): number {
+/**
+ * interval + timeout + grace: how long a location may stay silent and still observe. For a
+ * heartbeat check (`pushGraceSeconds` set), period + its grace: the ping's deadline.
+ */
+export function stalenessMsOf(
+  check: { intervalSeconds: number; timeoutMs: number; pushGraceSeconds?: number | null },
+  options: Pick<CheckHealthOptions, "graceSeconds">,
+): number {
+  if (typeof check.pushGraceSeconds === "number") return (check.intervalSeconds + check.pushGraceSeconds) * 1000;
   return check.intervalSeconds * 1000 + check.timeoutMs + options.graceSeconds * 1000;
 }
 
@@ -54,18 +65,21 @@ export function evaluateCheckHealth(input: HealthEvaluationInput): CheckHealthRe
   const { previous, options, stalenessMs, now } = input;
   const nowIso = new Date(now).toISOString();
   const locations: Record<string, LocationRecord> = { ...previous?.locations };
+  for (const location of Object.keys(locations)) if (input.runsAt && !input.runsAt(location)) delete locations[location];
   for (const result of [...input.results].sort((a, b) => a.startedAt - b.startedAt)) {
     locations[result.location] = applyResult(locations[result.location] ?? newLocationRecord(nowIso), result, options, nowIso);
   }
   for (const [location, record] of Object.entries(locations)) {
-    locations[location] = observe(record, { presence: input.presence(location), stalenessMs, now }, nowIso);
+    locations[location] = observe(record, { presence: input.presence(location), stalenessMs, now, silenceIsFailure: input.silenceIsFailure }, nowIso);
   }
   const verdict = applyPolicy(options.policy, Object.values(locations).map(shownStatus));
   const changed = previous !== null && previous.status !== verdict.status;
   const flap: FlapState = nextFlapState({ history: previous?.flapHistory ?? "", flapping: previous?.flapping ?? false }, changed);
+  // A deadline already behind (a location unobservable for another reason, whose silence
+  // changes nothing now) is no deadline: the staleness monitor would claim it at every sweep.
   const staleAts = Object.values(locations)
     .map((record) => staleAt(record, stalenessMs))
-    .filter((at) => at !== null);
+    .filter((at): at is number => at !== null && at >= now);
   return {
     status: verdict.status,
     since: previous === null || changed ? nowIso : previous.since,

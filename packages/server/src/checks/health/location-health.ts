@@ -100,6 +100,22 @@ export interface ObservabilityFacts {
   /** interval + timeout + grace, in milliseconds: a location silent for longer is stale. */
   stalenessMs: number;
   now: number;
+  /**
+   * A push location (heartbeat check): silence past its deadline is the failure itself — the
+   * job did not ping — so the location turns unhealthy instead of unobservable.
+   */
+  silenceIsFailure?: boolean;
+}
+
+/** The text of a missed deadline: from an instant, so the reason holds still while nothing else moves. */
+export const missedPingProblem = (lastResultAt: string) => `no ping since ${lastResultAt}`;
+
+/** A push location after its deadline: unhealthy (once), whatever its streaks said. */
+function missedDeadline(record: LocationRecord, facts: ObservabilityFacts, nowIso: string): LocationRecord {
+  if (record.lastResultAt === null || !isStale(record, facts)) return record;
+  const problem = missedPingProblem(record.lastResultAt);
+  if (record.verdict === "unhealthy" && record.problem === problem && record.unobservable === null) return record;
+  return withSince(record, { ...record, verdict: "unhealthy", unobservable: null, successes: 0, problem }, nowIso);
 }
 
 /**
@@ -107,6 +123,7 @@ export interface ObservabilityFacts {
  * stale (or never arrived) result, then a probe error that no real result followed yet.
  */
 export function observe(record: LocationRecord, facts: ObservabilityFacts, nowIso: string): LocationRecord {
+  if (facts.silenceIsFailure) return missedDeadline(record, facts, nowIso);
   const unobservable: UnobservableReason | null =
     facts.presence === "offline" ? "satellite_offline" : isStale(record, facts) ? "stale" : record.unobservable === "probe_error" ? "probe_error" : null;
   if (unobservable === record.unobservable) return record;
@@ -119,6 +136,6 @@ function isStale(record: LocationRecord, facts: ObservabilityFacts): boolean {
 
 /** The instant the location goes stale unless a result comes first; null when it is already. */
 export function staleAt(record: LocationRecord, stalenessMs: number): number | null {
-  if (record.lastResultAt === null || record.unobservable === "stale") return null;
+  if (record.lastResultAt === null || record.unobservable === "stale" || record.problem === missedPingProblem(record.lastResultAt)) return null;
   return Date.parse(record.lastResultAt) + stalenessMs;
 }

@@ -18,6 +18,9 @@ export type SatelliteConnectionEvent = z.infer<typeof satelliteConnectionEventEn
 
 export const satelliteStatusSchema = z.enum(["online", "offline"]);
 
+/** How many checks an outage affects, with the first names (sorted). */
+export const affectedChecksSchema = z.object({ count: z.number().int().min(0), names: z.array(z.string()) });
+
 export const satelliteConnectionStateSchema = z.object({
   status: satelliteStatusSchema,
   name: z.string(),
@@ -25,6 +28,11 @@ export const satelliteConnectionStateSchema = z.object({
   /** ISO-8601 time of the last heartbeat; null after a clean disconnect. */
   lastSeenAt: z.string().nullable(),
   lastEvent: satelliteConnectionEventEnum,
+  /**
+   * While offline: the checks this satellite is a location of (how many, the first names), so
+   * one automation can page once for the root cause. Absent while online.
+   */
+  affectedChecks: affectedChecksSchema.optional(),
 });
 export type SatelliteConnectionState = z.infer<typeof satelliteConnectionStateSchema>;
 
@@ -75,7 +83,13 @@ export function satelliteChangeToPayload(change: EntityChanged): SatelliteTrigge
     region: stringOr(next.region, ""),
     status: next.status === "online" ? "online" : "offline",
     lastSeenAt: stringOr(next.lastSeenAt, null),
+    ...affectedChecksOf(next.affectedChecks),
   };
+}
+
+function affectedChecksOf(value: unknown): Pick<SatelliteTriggerPayload, "affectedChecks"> {
+  const parsed = affectedChecksSchema.safeParse(value);
+  return parsed.success ? { affectedChecks: parsed.data } : {};
 }
 
 function stringOr<Fallback>(value: unknown, fallback: Fallback): string | Fallback {

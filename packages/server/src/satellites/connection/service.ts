@@ -69,7 +69,7 @@ const MARK_DISCONNECTED_MANY = `
       updated_at = $2::timestamptz
   FROM unnest($1::uuid[], $3::uuid[]) AS v(id, session)
   WHERE s.id = v.id AND s.session_id = v.session
-  RETURNING v.session`;
+  RETURNING v.session, s.id::text AS id`;
 
 // The same rule as computeStatus (offline iff now − heartbeat > threshold), from the row's
 // own columns, so the state recorded next always reads offline.
@@ -88,7 +88,8 @@ const MARK_HEARTBEAT_LOST_MANY = `
       updated_at = $2::timestamptz
   WHERE id = ANY($1::uuid[])
     AND last_connection_event = 'connected'
-    AND last_heartbeat_at + ${THRESHOLD} < $2::timestamptz`;
+    AND last_heartbeat_at + ${THRESHOLD} < $2::timestamptz
+  RETURNING id`;
 
 const MARK_RECOVERED = `
   UPDATE satellites
@@ -115,6 +116,24 @@ interface ConnectionFactsRow {
   last_heartbeat_at: Date | null;
   last_connection_event: SatelliteConnectionEvent | null;
   offline_threshold_ms: number | null;
+}
+
+/** The checks a satellite observes, as its offline state names them (`affectedChecks`). */
+export interface AffectedChecks {
+  count: number;
+  /** The first names, sorted. */
+  names: string[];
+}
+
+/**
+ * What a satellite's outage means for the checks it observes; the checks module attaches it
+ * (it starts after this one). Both run in the caller's transaction or client.
+ */
+export interface SatelliteOutageObserver {
+  /** For each satellite, the checks it observes; absent when none. */
+  affectedChecks(db: SqlClient, satelliteIds: readonly string[]): Promise<Map<string, AffectedChecks>>;
+  /** These satellites just went offline (heartbeat lost, disconnected), in the edge's transaction. */
+  wentOffline(db: SqlClient, satelliteIds: readonly string[], now: number): Promise<void>;
 }
 
 export interface SatelliteServiceOptions {
@@ -192,6 +211,7 @@ export class SatelliteService {
   private readonly pool: pg.Pool;
   private readonly now: () => number;
   private readonly logger: Logger;
+  private outage: SatelliteOutageObserver | undefined;
 
   constructor(options: SatelliteServiceOptions) {
     this.pool = options.pool;
@@ -207,6 +227,11 @@ export class SatelliteService {
       derive: deriveSatelliteConnectionEvents,
       toPayload: satelliteChangeToPayload,
     });
+  }
+
+  /** Attaches what an outage means for checks: offline states name their affected checks, and going offline makes those checks due. */
+  observeOutages(observer: SatelliteOutageObserver): void {
+    this.outage = observer;
   }
 
   /**
@@ -234,7 +259,16 @@ export class SatelliteService {
       );
       if (state) states.set(row.id, state);
     }
+    await this.nameAffectedChecks(db, states);
     return states;
+  }
+
+  /** An offline satellite's state names the checks it observes: one page for the root cause. */
+  private async nameAffectedChecks(db: SqlClient, states: Map<string, SatelliteConnectionState>): Promise<void> {
+    const offline = [...states].filter(([, state]) => state.status === "offline").map(([id]) => id);
+    if (!this.outage || offline.length === 0) return;
+    const affected = await this.outage.affectedChecks(db, offline);
+    for (const id of offline) states.set(id, { ...states.get(id)!, affectedChecks: affected.get(id) ?? { count: 0, names: [] } });
   }
 
   /**
@@ -333,12 +367,18 @@ export class SatelliteService {
       ids: inputs.map((input) => input.satelliteId),
       ...originsOf(inputs),
       apply: async (tx) => {
-        const { rows } = await tx.query<{ session: string }>(MARK_DISCONNECTED_MANY, [
+        const now = this.now();
+        const { rows } = await tx.query<{ session: string; id: string }>(MARK_DISCONNECTED_MANY, [
           inputs.map((input) => input.satelliteId),
-          new Date(this.now()),
+          new Date(now),
           inputs.map((input) => input.sessionId),
         ]);
         owned = new Set(rows.map((row) => row.session));
+        await this.outage?.wentOffline(
+          tx,
+          rows.map((row) => row.id),
+          now,
+        );
       },
     });
     const resultOf = new Map(results.map((result) => [result.id, result]));
@@ -355,7 +395,10 @@ export class SatelliteService {
    * kept. Conditional, so running it again or from another process records nothing.
    */
   async markHeartbeatLost(input: MarkHeartbeatLostInput): Promise<ConnectionMutation> {
-    return this.lifecycle(input, input.actor ?? SYSTEM_ACTOR, (tx, now) => tx.query(MARK_HEARTBEAT_LOST, [input.satelliteId, now, OFFLINE_THRESHOLD_MS]));
+    return this.lifecycle(input, input.actor ?? SYSTEM_ACTOR, async (tx, now) => {
+      const { rowCount } = await tx.query(MARK_HEARTBEAT_LOST, [input.satelliteId, now, OFFLINE_THRESHOLD_MS]);
+      if (rowCount) await this.outage?.wentOffline(tx, [input.satelliteId], now.getTime());
+    });
   }
 
   /**
@@ -369,7 +412,15 @@ export class SatelliteService {
       ids: input.satelliteIds,
       actor: input.actor ?? SYSTEM_ACTOR,
       cause: input.cause ?? null,
-      apply: (tx, ids) => tx.query(MARK_HEARTBEAT_LOST_MANY, [ids, new Date(this.now()), OFFLINE_THRESHOLD_MS]),
+      apply: async (tx, ids) => {
+        const now = this.now();
+        const { rows } = await tx.query<{ id: string }>(MARK_HEARTBEAT_LOST_MANY, [ids, new Date(now), OFFLINE_THRESHOLD_MS]);
+        await this.outage?.wentOffline(
+          tx,
+          rows.map((row) => row.id),
+          now,
+        );
+      },
     });
     return results.filter((result) => result.change !== null).map((result) => result.id);
   }

@@ -2,7 +2,13 @@
 // satellite-connection change deriver emits; all three carry the same payload.
 import { z } from "zod";
 import { defineTrigger } from "../../automations/index.ts";
-import { SATELLITE_CONNECTED_EVENT, SATELLITE_DISCONNECTED_EVENT, SATELLITE_HEARTBEAT_LOST_EVENT, satelliteStatusSchema } from "./entity.ts";
+import {
+  affectedChecksSchema,
+  SATELLITE_CONNECTED_EVENT,
+  SATELLITE_DISCONNECTED_EVENT,
+  SATELLITE_HEARTBEAT_LOST_EVENT,
+  satelliteStatusSchema,
+} from "./entity.ts";
 
 export const satelliteTriggerPayloadSchema = z.object({
   satelliteId: z.string(),
@@ -11,6 +17,12 @@ export const satelliteTriggerPayloadSchema = z.object({
   status: satelliteStatusSchema,
   /** ISO-8601 time of the last heartbeat; null after a clean disconnect. */
   lastSeenAt: z.string().nullable(),
+  /**
+   * heartbeat_lost and disconnected: the checks this satellite is a location of — `count` and the
+   * first `names` (sorted). Those it alone observed go unknown and fire no check.unhealthy, so
+   * one automation on this trigger pages once for the root cause.
+   */
+  affectedChecks: affectedChecksSchema.optional(),
 });
 export type SatelliteTriggerPayload = z.infer<typeof satelliteTriggerPayloadSchema>;
 

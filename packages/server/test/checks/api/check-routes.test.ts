@@ -21,8 +21,8 @@ beforeAll(async () => {
   const { url } = await createTestDatabase();
   instance = await startTestInstance(url, "checks-api");
   store = new CheckStore({ pool: instance.pool, box: createSecretBox(randomBytes(32)) });
-  app = await createApiApp(instance.pool, { "/checks": createCheckRoutes({ store, allowPrivateTargets: false }) });
-  permissiveApp = await createApiApp(instance.pool, { "/checks": createCheckRoutes({ store, allowPrivateTargets: true }) });
+  app = await createApiApp(instance.pool, { "/checks": createCheckRoutes({ store, allowPrivateTargets: false, pool: instance.pool, now: Date.now }) });
+  permissiveApp = await createApiApp(instance.pool, { "/checks": createCheckRoutes({ store, allowPrivateTargets: true, pool: instance.pool, now: Date.now }) });
   notices = await collectNotifications(instance.hub, CHECKS_CHANNEL);
 });
 

@@ -17,7 +17,7 @@ export interface Answer<Body = Record<string, unknown>> {
 }
 
 /** Stores TEST_ADMIN_TOKEN as the admin token and serves the modules' routes as the core does. */
-export async function createModulesApp(pool: pg.Pool, modules: ReadonlyArray<Pick<CoreModule, "routes">>): Promise<Hono> {
+export async function createModulesApp(pool: pg.Pool, modules: ReadonlyArray<Pick<CoreModule, "routes" | "publicRoutes">>): Promise<Hono> {
   await ensureAdminToken({ pool, logger: silentLogger(), configuredToken: TEST_ADMIN_TOKEN });
   return createCoreApp({
     logger: silentLogger(),

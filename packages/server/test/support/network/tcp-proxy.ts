@@ -13,6 +13,11 @@ export interface TcpProxy {
   cut(): void;
   /** From now on the open connections drop what the target sends; new connections are not affected. */
   silenceReplies(): void;
+  /**
+   * From now on a client's close is not passed on: the target side stays open and silent, as a
+   * connection to a host that died without a FIN (power cut, kernel panic, a partition) does.
+   */
+  holdTargetsOpen(): void;
   restore(): void;
   /** Stops accepting and resolves once every proxied connection was closed by its client. */
   close(): Promise<void>;
@@ -24,6 +29,7 @@ export async function startTcpProxy(url: string): Promise<TcpProxy> {
   /** Each open connection's target side and the client side it is piped to. */
   const pairs = new Map<Socket, Socket>();
   let cut = false;
+  let hold = false;
   const server = createServer((inbound) => {
     if (cut) return void inbound.destroy();
     const outbound = createConnection({ host: target.hostname, port: Number(target.port || 5432) });
@@ -33,12 +39,14 @@ export async function startTcpProxy(url: string): Promise<TcpProxy> {
       socket.on("error", () => undefined);
     }
     pairs.set(outbound, inbound);
-    inbound.on("close", () => outbound.destroy());
+    inbound.on("close", () => hold || outbound.destroy());
     outbound.on("close", () => {
       pairs.delete(outbound);
       inbound.destroy();
     });
-    inbound.pipe(outbound).pipe(inbound);
+    // The client's end is passed on by hand, so holdTargetsOpen() can withhold it.
+    inbound.pipe(outbound, { end: false }).pipe(inbound);
+    inbound.on("end", () => hold || outbound.end());
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const proxied = new URL(url);
@@ -58,10 +66,14 @@ export async function startTcpProxy(url: string): Promise<TcpProxy> {
         outbound.on("data", () => undefined);
       }
     },
+    holdTargetsOpen: () => {
+      hold = true;
+    },
     restore: () => {
       cut = false;
     },
     close: async () => {
+      if (hold) for (const outbound of pairs.keys()) outbound.destroy();
       await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
     },
   };

@@ -1,0 +1,92 @@
+// Records, for rows whose deadline passed, what their expiry means (a satellite's heartbeat
+// lost, a check's location gone silent), on one process of the cluster at a time. Cost
+// follows what expired, not the fleet: `findExpired` must be served by an index on the deadline.
+import type pg from "pg";
+import { Counter, type Registry } from "prom-client";
+import type { Logger } from "../log.ts";
+import { createLeaderDuty, type LeaderDuty } from "./leader-loop.ts";
+
+/** The design's bound on a deadline monitor's sweep interval. */
+export const MAX_DEADLINE_MONITOR_INTERVAL_MS = 2000;
+
+export interface DeadlineMonitorOptions {
+  pool: pg.Pool;
+  /** The duty's key in AdvisoryLock. */
+  lock: number;
+  /** For logs: "heartbeat monitor", "check staleness monitor". */
+  duty: string;
+  logger: Logger;
+  /** Time between sweeps of the active monitor (at most 2 s). */
+  intervalMs: number;
+  /** How often a standby tries to become the active one (default 1 s). */
+  takeoverIntervalMs?: number;
+  /** Most rows one sweep handles (one transaction); a larger backlog continues at once. */
+  batchSize?: number;
+  /** The ids whose deadline passed, longest expired first, at most `limit`. */
+  findExpired(limit: number): Promise<string[]>;
+  /**
+   * Records the expiry of a batch (one transaction) and returns the ids it recorded. Must be
+   * conditional on the deadline still being passed: running it twice, or on two processes
+   * at once, records nothing more. A batch that records nothing ends the sweep.
+   */
+  record(ids: string[]): Promise<string[]>;
+  /** The counter of recorded expiries: name and help. */
+  metric: { name: string; help: string };
+  registry?: Registry;
+  /** Observes the loop (tests): after each sweep of the active monitor. */
+  onSweep?: (recorded: readonly string[]) => void;
+}
+
+export interface DeadlineMonitor extends LeaderDuty {
+  /** One sweep on this process, lock or not: the ids it recorded. Safe anywhere, any number of times. */
+  sweep(): Promise<string[]>;
+}
+
+export function createDeadlineMonitor(options: DeadlineMonitorOptions): DeadlineMonitor {
+  const intervalMs = Math.min(options.intervalMs, MAX_DEADLINE_MONITOR_INTERVAL_MS);
+  const batchSize = options.batchSize ?? 500;
+  const log = options.logger.child({ component: options.duty.replaceAll(" ", "-") });
+  const counter = new Counter({ ...options.metric, registers: options.registry ? [options.registry] : [] });
+
+  const record = async (expired: string[]): Promise<string[]> => {
+    if (expired.length === 0) return [];
+    try {
+      return await options.record(expired);
+    } catch (error) {
+      log.warn({ err: error, expired: expired.length }, `${options.duty} could not record expiries; the next sweep retries`);
+      return [];
+    }
+  };
+
+  const sweepBatch = async (): Promise<{ recorded: string[]; more: boolean }> => {
+    const expired = await options.findExpired(batchSize);
+    // One transaction for the whole batch: a mass expiry is recorded in a few commits.
+    const recorded = await record(expired);
+    counter.inc(recorded.length);
+    if (recorded.length > 0) log.info({ recorded: recorded.length }, `${options.duty} recorded expiries`);
+    // A full batch that made progress leaves more behind: continue without sleeping.
+    return { recorded, more: expired.length === batchSize && recorded.length > 0 };
+  };
+
+  // Sweeps while holding the lock; the ping proves the lock's connection (and so the lock) lives.
+  const duty = createLeaderDuty({
+    pool: options.pool,
+    lock: options.lock,
+    duty: options.duty,
+    logger: log,
+    takeoverIntervalMs: options.takeoverIntervalMs ?? 1000,
+    lead: async (client, { isRunning, sleep }) => {
+      while (isRunning()) {
+        await client.query("SELECT 1");
+        const { recorded, more } = await sweepBatch().catch((error: unknown) => {
+          log.warn({ err: error }, `${options.duty} sweep failed; retrying`);
+          return { recorded: [], more: false };
+        });
+        options.onSweep?.(recorded);
+        if (!more) await sleep(intervalMs);
+      }
+    },
+  });
+
+  return { ...duty, sweep: async () => (await sweepBatch()).recorded };
+}
