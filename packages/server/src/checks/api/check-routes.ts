@@ -8,7 +8,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { applyMergePatch, defineReadOnlyFields, jsonOrYamlResponse, pathId, readJsonOrYamlBody, readQuery } from "../../http/index.ts";
 import { type CheckStore, checkNotFound } from "../definitions/check-store.ts";
-import { type CheckRow, checkView } from "../definitions/check-view.ts";
+import { type CheckRow, checkView, HEALTH_SUMMARY_FIELDS } from "../definitions/check-view.ts";
 import { validateCheck, type ValidateCheckOptions } from "../definitions/validate-check.ts";
 import { encodeCursor, listQuerySchema } from "./list-query.ts";
 
@@ -20,6 +20,14 @@ export interface CheckRoutesOptions extends ValidateCheckOptions {
 const readOnlyFields = defineReadOnlyFields({ resource: "check", versionField: "revision", invalidCode: "invalid_check", changedCode: "check_changed" });
 
 const readBody = (c: Context): Promise<unknown> => readJsonOrYamlBody(c, z.unknown());
+
+/** A body as a GET answered it carries the check's health: derived, so dropped whatever it says. */
+function withoutHealth(body: unknown): unknown {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) return body;
+  const rest: Record<string, unknown> = { ...body };
+  for (const field of HEALTH_SUMMARY_FIELDS) delete rest[field];
+  return rest;
+}
 
 export function createCheckRoutes(options: CheckRoutesOptions): Hono {
   const { store } = options;
@@ -33,7 +41,7 @@ export function createCheckRoutes(options: CheckRoutesOptions): Hono {
    * `<redacted>` headers kept.
    */
   const replacement = (edited: unknown, stored: CheckRow): CheckDefinition =>
-    validateCheck(readOnlyFields.drop(edited, checkView(stored)).definition, stored.definition, options);
+    validateCheck(readOnlyFields.drop(withoutHealth(edited), checkView(stored)).definition, stored.definition, options);
 
   routes.post("/", async (c) => jsonOrYamlResponse(c, await store.create(validateCheck(await readBody(c), null, options)), 201));
 
