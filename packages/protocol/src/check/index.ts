@@ -3,3 +3,4 @@ export * from "./assertions.ts";
 export * from "./definition.ts";
 export * from "./health.ts";
 export * from "./result.ts";
+export * from "./maintenance-window.ts";
