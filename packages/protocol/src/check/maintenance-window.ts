@@ -2,25 +2,13 @@
 // optionally a weekly recurrence in an IANA time zone). While one is active a check's health
 // carries `maintenance: true`, and its status triggers are recorded as skips, not fired.
 import { z } from "zod";
+import { isTimeZone, WEEKDAYS } from "../automation/definition.ts";
 import { uuidSchema } from "../uuid.ts";
 import { labelKeySchema, MAX_LABELS } from "./definition.ts";
-
-export const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
-export type Weekday = (typeof WEEKDAYS)[number];
 
 export const MAX_WINDOW_CHECK_IDS = 1_000;
 /** A recurring occurrence may last up to a week (longer ones would overlap themselves forever). */
 export const MAX_RECURRING_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
-
-/** Whether this runtime knows the IANA time zone (Intl throws a RangeError for an unknown one). */
-export function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const instantSchema = z.iso.datetime({ offset: true });
 

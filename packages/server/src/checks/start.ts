@@ -2,7 +2,8 @@
 // the rollup worker and the partition maintainer), satellite assignments (attached to the
 // satellites' gateway, their results going to the ingest), runs on demand on satellites (across
 // cores), the core location (its scheduler serves once the core does), check health (evaluated
-// in every ingest batch) and the checks API, all under one /checks mount.
+// in every ingest batch), maintenance windows (their API and the duty that starts and ends
+// them) and the checks API, all under one /checks mount (windows under /maintenance-windows).
 import { Hono } from "hono";
 import type { CoreModule, ModuleDeps } from "../core-module.ts";
 import type { SatellitesModule } from "../satellites/index.ts";
@@ -15,6 +16,9 @@ import { CheckStore } from "./definitions/check-store.ts";
 import { createCheckHealthRoutes } from "./health/health-routes.ts";
 import { type CheckHealth, createCheckHealth, evaluateHealthOnIngest } from "./health/check-health.ts";
 import { validateCheck } from "./definitions/validate-check.ts";
+import { createMaintenanceWindowDuty } from "./maintenance-windows/maintenance-window-duty.ts";
+import { createMaintenanceWindowRoutes } from "./maintenance-windows/maintenance-window-routes.ts";
+import { MaintenanceWindowStore } from "./maintenance-windows/maintenance-window-store.ts";
 import { type CheckResults, type CheckResultsOptions, startCheckResults } from "./results/start-check-results.ts";
 import { createSatelliteRuns, type SatelliteRuns } from "./satellite-runs/satellite-runs.ts";
 import { storeCheckSource } from "./scheduling/check-source.ts";
@@ -26,6 +30,8 @@ export type ChecksOptions = Pick<CheckResultsOptions, "ingest" | "rollupInterval
   scheduling?: CoreLocationOptions["scheduling"];
   /** Added to twice a check's timeout for a run on demand on a satellite to answer (default 5 s). */
   satelliteRunMarginMs?: number;
+  /** How often the maintenance window duty looks for windows starting or ending (default 1 s). */
+  maintenanceWindowIntervalMs?: number;
 };
 
 /** The modules checks are started after. */
@@ -51,7 +57,7 @@ export interface ChecksModule extends CoreModule {
 
 export async function startChecks(deps: ModuleDeps, { satellites }: ChecksDeps, options: ChecksOptions = {}): Promise<ChecksModule> {
   const { config, pool } = deps;
-  const { scheduling, ...resultsOptions } = options;
+  const { scheduling, maintenanceWindowIntervalMs, ...resultsOptions } = options;
   const retention = {
     rawDays: config.resultRetentionRawDays,
     rollup1mDays: config.resultRetention1mDays,
@@ -66,6 +72,17 @@ export async function startChecks(deps: ModuleDeps, { satellites }: ChecksDeps, 
   const results = startCheckResults({ pool, logger: deps.logger, registry: deps.metrics, now: deps.now, retention, ...resultsOptions, ingest });
   deps.onStop("check results", results.stop);
   const store = new CheckStore({ pool, box: deps.box });
+  // Maintenance windows set the health's maintenance flag: on writes, and at their starts and ends (one duty per cluster).
+  const maintenanceWindows = new MaintenanceWindowStore({ pool, health: health.handle, now: deps.now });
+  const windowDuty = createMaintenanceWindowDuty({
+    pool,
+    logger: deps.logger,
+    store: maintenanceWindows,
+    intervalMs: maintenanceWindowIntervalMs,
+    takeoverIntervalMs: options.takeoverIntervalMs,
+  });
+  windowDuty.start();
+  deps.onStop("maintenance window duty", windowDuty.stop);
   const allowPrivateTargets = config.allowPrivateTargets ?? false;
 
   // Loaded before the gateway serves; stopped after it (and before the ingest is flushed).
@@ -129,7 +146,7 @@ export async function startChecks(deps: ModuleDeps, { satellites }: ChecksDeps, 
     .route("/", runRoutes)
     .route("/", createCheckHealthRoutes({ store, health: health.handle }));
   return {
-    routes: { "/checks": routes },
+    routes: { "/checks": routes, "/maintenance-windows": createMaintenanceWindowRoutes({ store: maintenanceWindows, now: deps.now }) },
     store,
     results,
     health,

@@ -24,6 +24,8 @@ export const AdvisoryLock = {
   checkPartitionCreate: 8,
   /** Held (transaction-scoped) by every rollup pass: two passes never rebuild one hour from different minutes. */
   checkRollupPass: 9,
+  /** Held (session-scoped) by the one active maintenance window boundary duty (starts and ends flip checks' maintenance flag). */
+  maintenanceWindows: 12,
 } as const;
 
 // Hashed keys are one bigint, `hashtextextended(text, 0)`: PostgreSQL keeps that key space

@@ -12,7 +12,7 @@ import { type CheckListQuery, DEFAULT_CHECK_PAGE, MAX_CHECK_PAGE } from "../defi
  */
 export const encodeCursor = (lastName: string): string => Buffer.from(lastName, "utf8").toString("base64url");
 
-const cursorSchema = z.string().transform((cursor, ctx) => {
+export const cursorSchema = z.string().transform((cursor, ctx) => {
   const name = Buffer.from(cursor, "base64url").toString("utf8");
   // Decoding accepts any text; only a cursor this list gave encodes back to itself.
   if (cursor === "" || encodeCursor(name) !== cursor || unsafeTextReason(name) !== undefined) {

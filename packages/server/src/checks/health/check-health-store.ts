@@ -4,6 +4,7 @@
 import { type CheckHealthOptions, checkHealthOptionsSchema, DEFAULT_CHECK_HEALTH, isUuid } from "@vantage/protocol";
 import type { SqlClient } from "../../entities/index.ts";
 import { computeStatus } from "../../satellites/index.ts";
+import { inMaintenanceSql } from "../maintenance-windows/maintenance-flag.ts";
 import { CORE_LOCATION } from "../scheduling/core-runs.ts";
 import { type CheckFacts, type CheckHealthState, targetOf, toCheckHealthState } from "./check-health-entity.ts";
 import type { CheckHealthRecord } from "./evaluate-check-health.ts";
@@ -18,9 +19,11 @@ const READ_STATES = `
   WHERE h.check_id = ANY($1::uuid[])`;
 
 // What an evaluation starts from, in one round trip: each check's schedule and health options,
-// and its record when it has one. A check deleted since its results were taken is absent.
+// its record when it has one, and whether a maintenance window is on for it now. A check
+// deleted since its results were taken is absent.
 const LOAD_EVALUATION = `
-  SELECT c.id, c.interval_seconds, c.timeout_ms, c.definition -> 'health' AS health, ${RECORD_COLUMNS}
+  SELECT c.id, c.interval_seconds, c.timeout_ms, c.definition -> 'health' AS health, ${RECORD_COLUMNS},
+         ${inMaintenanceSql("c", "$2::timestamptz")} AS in_maintenance
   FROM checks c LEFT JOIN check_health h ON h.check_id = c.id
   WHERE c.id = ANY($1::uuid[])`;
 
@@ -111,24 +114,25 @@ export interface CheckSchedule {
   options: CheckHealthOptions;
 }
 
-/** Each check's schedule and health options, and its stored record (null before its first evaluation). */
+/** Each check's schedule and health options, its stored record (null before its first evaluation) and whether it is in maintenance at `now`. */
 export async function loadEvaluation(
   db: SqlClient,
   ids: readonly string[],
-): Promise<Map<string, { schedule: CheckSchedule; record: CheckHealthRecord | null }>> {
+  now: number,
+): Promise<Map<string, { schedule: CheckSchedule; record: CheckHealthRecord | null; maintenance: boolean }>> {
   const { rows } = await db.query<
-    { id: string; interval_seconds: number; timeout_ms: number; health: unknown } & (RecordRow | { [K in keyof RecordRow]: null })
+    { id: string; interval_seconds: number; timeout_ms: number; health: unknown; in_maintenance: boolean } & (RecordRow | { [K in keyof RecordRow]: null })
   >({
     name: "vantage_check_health_load",
     text: LOAD_EVALUATION,
-    values: [ids],
+    values: [ids, new Date(now).toISOString()],
   });
   return new Map(
     rows.map((row) => {
       // A definition stored before health options existed has none: the defaults apply.
       const parsed = checkHealthOptionsSchema.safeParse(row.health ?? {});
       const schedule = { intervalSeconds: row.interval_seconds, timeoutMs: row.timeout_ms, options: parsed.success ? parsed.data : DEFAULT_CHECK_HEALTH };
-      return [row.id, { schedule, record: row.check_id === null ? null : recordOf(row as RecordRow) }];
+      return [row.id, { schedule, record: row.check_id === null ? null : recordOf(row as RecordRow), maintenance: row.in_maintenance }];
     }),
   );
 }
