@@ -144,7 +144,7 @@ export async function startChecks(deps: ModuleDeps, { satellites }: ChecksDeps, 
     .route("/", createCheckRoutes({ store, allowPrivateTargets }))
     .route("/", createCheckResultRoutes({ pool, now: deps.now, retention: results.retention }))
     .route("/", runRoutes)
-    .route("/", createCheckHealthRoutes({ store, health: health.handle }));
+    .route("/", createCheckHealthRoutes({ pool, store, health: health.handle, now: deps.now, retention: results.retention }));
   return {
     routes: { "/checks": routes, "/maintenance-windows": createMaintenanceWindowRoutes({ store: maintenanceWindows, now: deps.now }) },
     store,
