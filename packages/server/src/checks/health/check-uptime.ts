@@ -55,7 +55,13 @@ export function foldUptime(spans: readonly HealthSpan[], from: number, to: numbe
   const upOf = (tally: Record<string, number>) => tally.healthy! + tally.degraded!;
   return {
     uptime: ratio(upOf(check), check.unhealthy!),
-    durations: { healthyMs: check.healthy!, degradedMs: check.degraded!, unhealthyMs: check.unhealthy!, unknownMs: check.unknown!, maintenanceMs: check.maintenance! },
+    durations: {
+      healthyMs: check.healthy!,
+      degradedMs: check.degraded!,
+      unhealthyMs: check.unhealthy!,
+      unknownMs: check.unknown!,
+      maintenanceMs: check.maintenance!,
+    },
     locations: Object.fromEntries(
       [...byLocation].map(([location, tally]) => [
         location,

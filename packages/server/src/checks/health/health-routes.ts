@@ -33,7 +33,10 @@ const uptimeQuerySchema = z.strictObject({
 const incidentsQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(MAX_INCIDENT_PAGE).default(DEFAULT_INCIDENT_PAGE),
   /** The nextCursor of the previous page. */
-  cursor: z.string().regex(/^[1-9]\d{0,17}$/, "is not a cursor this list gave: pass nextCursor of the previous page as it is").optional(),
+  cursor: z
+    .string()
+    .regex(/^[1-9]\d{0,17}$/, "is not a cursor this list gave: pass nextCursor of the previous page as it is")
+    .optional(),
   /** unhealthy (default), degraded, or both comma-separated. */
   severity: z
     .string()

@@ -7,7 +7,14 @@ import { z } from "zod";
 import { invalidInput } from "../../errors.ts";
 import { defineReadOnlyFields, jsonOrYamlResponse, pathId, readJsonOrYamlBody, readQuery } from "../../http/index.ts";
 import { cursorSchema, encodeCursor } from "../api/list-query.ts";
-import { DEFAULT_WINDOW_PAGE, DERIVED_WINDOW_FIELDS, MAX_WINDOW_PAGE, type MaintenanceWindowStore, windowNotFound, windowView } from "./maintenance-window-store.ts";
+import {
+  DEFAULT_WINDOW_PAGE,
+  DERIVED_WINDOW_FIELDS,
+  MAX_WINDOW_PAGE,
+  type MaintenanceWindowStore,
+  windowNotFound,
+  windowView,
+} from "./maintenance-window-store.ts";
 
 const readOnlyFields = defineReadOnlyFields({
   resource: "maintenance window",

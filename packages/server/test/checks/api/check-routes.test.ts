@@ -696,7 +696,18 @@ describe("listing", () => {
   it("answers 50 checks by default, and refuses a bad limit, cursor or filter with the parameter's name", async () => {
     const answer = await call<Page>("GET", "");
     expect(answer.body.checks.length).toBeLessThanOrEqual(50);
-    const bad = ["limit=0", "limit=501", "cursor=not-a-cursor", "cursor=", "type=ftp", "label=env", "label=env=a&label=env=b", "enabled=yes", "status=down", "sort=name"];
+    const bad = [
+      "limit=0",
+      "limit=501",
+      "cursor=not-a-cursor",
+      "cursor=",
+      "type=ftp",
+      "label=env",
+      "label=env=a&label=env=b",
+      "enabled=yes",
+      "status=down",
+      "sort=name",
+    ];
     for (const query of bad) {
       const refused = await call("GET", `?${query}`);
       expect(refused, query).toMatchObject({ status: 400, body: { error: { code: "invalid_query" } } });

@@ -37,7 +37,13 @@ beforeEach(async () => {
   core = await startTestInstance(db.url, "check-incidents");
   pool = core.pool;
   health = createCheckHealth({ pool, entities: core.entities, triggers: createTriggerRegistry(), now: () => clock });
-  ingest = createResultIngest({ pool, logger: silentLogger(), context: ingestContext(pool, { now: () => clock }), inTransaction: evaluateHealthOnIngest(health), maxDelayMs: 1 });
+  ingest = createResultIngest({
+    pool,
+    logger: silentLogger(),
+    context: ingestContext(pool, { now: () => clock }),
+    inTransaction: evaluateHealthOnIngest(health),
+    maxDelayMs: 1,
+  });
   const store = new CheckStore({ pool, box: createSecretBox(Buffer.alloc(32, 4)) });
   app = await createApiApp(pool, { "/checks": createCheckHealthRoutes({ pool, store, health: health.handle, now: () => clock }) });
 });
@@ -49,7 +55,14 @@ afterEach(async () => {
 
 const result = (checkId: string, status: CheckResultInput["status"]): CheckResultInput =>
   status === "down"
-    ? makeResult({ checkId, location: "core", at: clock, status, statusCode: 503, detail: { reason: "expected status 2xx, got 503", http: { statusCode: 503 } } })
+    ? makeResult({
+        checkId,
+        location: "core",
+        at: clock,
+        status,
+        statusCode: 503,
+        detail: { reason: "expected status 2xx, got 503", http: { statusCode: 503 } },
+      })
     : makeResult({ checkId, location: "core", at: clock, status });
 
 /**
@@ -127,7 +140,10 @@ describe("incidents", () => {
     expect((await callApi(app, "GET", "/api/v1/checks/00000000-0000-4000-8000-000000000000/incidents")).status).toBe(404);
     const checkId = await insertCheck(pool);
     for (const query of ["cursor=abc", "severity=down", "limit=0"])
-      expect(await callApi(app, "GET", `/api/v1/checks/${checkId}/incidents?${query}`), query).toMatchObject({ status: 400, body: { error: { code: "invalid_query" } } });
+      expect(await callApi(app, "GET", `/api/v1/checks/${checkId}/incidents?${query}`), query).toMatchObject({
+        status: 400,
+        body: { error: { code: "invalid_query" } },
+      });
   });
 });
 
