@@ -18,6 +18,10 @@ export const ERROR_CODES = [
   "invalid_check", // 400: a check definition breaks the schema or a rule (private targets, <redacted> with nothing stored); details.issues lists each
   "check_changed", // 409: a PUT/PATCH carries a revision or updatedAt older than the stored check; GET it again
   "check_name_taken", // 409
+  "maintenance_window_not_found", // 404
+  "invalid_maintenance_window", // 400: a maintenance window breaks the schema; details.issues lists each
+  "maintenance_window_name_taken", // 409
+  "maintenance_window_changed", // 409: a PUT carries a revision or updatedAt older than the stored window; GET it again
   "invalid_range", // 400: a stats range whose from is not before its to
   "invalid_cursor", // 400: a page cursor this list did not give
   "invalid_status", // 400: a result status filter names no status

@@ -151,7 +151,9 @@ export type TcpProbeSpec = Extract<ProbeSpec, { type: "tcp" }>;
 export type DnsProbeSpec = Extract<ProbeSpec, { type: "dns" }>;
 export type TlsProbeSpec = Extract<ProbeSpec, { type: "tls" }>;
 
-const labelKeySchema = z.string().regex(/^[a-z0-9](?:[a-z0-9._/-]{0,61}[a-z0-9])?$/, "label keys are 1–63 lower-case letters, digits, '.', '_', '/' or '-'");
+export const labelKeySchema = z
+  .string()
+  .regex(/^[a-z0-9](?:[a-z0-9._/-]{0,61}[a-z0-9])?$/, "label keys are 1–63 lower-case letters, digits, '.', '_', '/' or '-'");
 const satelliteSelectorSchema = z
   .strictObject({
     ids: z.array(z.string().uuid("must be a satellite id (uuid)")).min(1).max(1_000).optional(),

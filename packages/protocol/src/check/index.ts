@@ -4,3 +4,4 @@ export * from "./definition.ts";
 export * from "./health.ts";
 export * from "./heartbeat.ts";
 export * from "./result.ts";
+export * from "./maintenance-window.ts";

@@ -55,6 +55,13 @@ export { checkHealthTriggers } from "./health/health-triggers.ts";
 export type { CheckHealth } from "./health/check-health.ts";
 // ── end health ──
 
+// ── maintenance windows: the store, the boundary duty, /api/v1/maintenance-windows ──
+export { MaintenanceWindowStore } from "./maintenance-windows/maintenance-window-store.ts";
+export type { MaintenanceWindowView } from "./maintenance-windows/maintenance-window-store.ts";
+export { createMaintenanceWindowDuty } from "./maintenance-windows/maintenance-window-duty.ts";
+export { createMaintenanceWindowRoutes } from "./maintenance-windows/maintenance-window-routes.ts";
+// ── end maintenance windows ──
+
 // ── the module's start ─────────────────────────────────────────────────────────────────────
 export { startChecks } from "./start.ts";
 export type { ChecksModule, ChecksOptions } from "./start.ts";

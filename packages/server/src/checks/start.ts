@@ -2,7 +2,8 @@
 // the rollup worker and the partition maintainer), satellite assignments (attached to the
 // satellites' gateway, their results going to the ingest), runs on demand on satellites (across
 // cores), the core location (its scheduler serves once the core does), check health (evaluated
-// in every ingest batch) and the checks API, all under one /checks mount.
+// in every ingest batch), maintenance windows (their API and the duty that starts and ends
+// them) and the checks API, all under one /checks mount (windows under /maintenance-windows).
 import { Hono } from "hono";
 import type { CoreModule, ModuleDeps } from "../core-module.ts";
 import type { SatellitesModule } from "../satellites/index.ts";
@@ -17,6 +18,9 @@ import { type CheckHealth, createCheckHealth, evaluateHealthOnIngest } from "./h
 import { createCheckDeadlineMonitor, satelliteOutageObserver } from "./health/deadline-monitor.ts";
 import { createPingRoutes } from "./heartbeat/ping-routes.ts";
 import { validateCheck } from "./definitions/validate-check.ts";
+import { createMaintenanceWindowDuty } from "./maintenance-windows/maintenance-window-duty.ts";
+import { createMaintenanceWindowRoutes } from "./maintenance-windows/maintenance-window-routes.ts";
+import { MaintenanceWindowStore } from "./maintenance-windows/maintenance-window-store.ts";
 import { type CheckResults, type CheckResultsOptions, startCheckResults } from "./results/start-check-results.ts";
 import { createSatelliteRuns, type SatelliteRuns } from "./satellite-runs/satellite-runs.ts";
 import { storeCheckSource } from "./scheduling/check-source.ts";
@@ -30,6 +34,8 @@ export type ChecksOptions = Pick<CheckResultsOptions, "ingest" | "rollupInterval
   satelliteRunMarginMs?: number;
   /** Time between sweeps of the check deadline monitor (default 1 s, at most 2 s). */
   deadlineMonitorIntervalMs?: number;
+  /** How often the maintenance window duty looks for windows starting or ending (default 1 s). */
+  maintenanceWindowIntervalMs?: number;
 };
 
 /** The modules checks are started after. */
@@ -55,7 +61,7 @@ export interface ChecksModule extends CoreModule {
 
 export async function startChecks(deps: ModuleDeps, { satellites }: ChecksDeps, options: ChecksOptions = {}): Promise<ChecksModule> {
   const { config, pool } = deps;
-  const { scheduling, deadlineMonitorIntervalMs, ...resultsOptions } = options;
+  const { scheduling, deadlineMonitorIntervalMs, maintenanceWindowIntervalMs, ...resultsOptions } = options;
   const retention = {
     rawDays: config.resultRetentionRawDays,
     rollup1mDays: config.resultRetention1mDays,
@@ -80,6 +86,17 @@ export async function startChecks(deps: ModuleDeps, { satellites }: ChecksDeps, 
   const results = startCheckResults({ pool, logger: deps.logger, registry: deps.metrics, now: deps.now, retention, ...resultsOptions, ingest });
   deps.onStop("check results", results.stop);
   const store = new CheckStore({ pool, box: deps.box, onEdited: (tx, checkId) => health.evaluateEdited(tx, [checkId]) });
+  // Maintenance windows set the health's maintenance flag: on writes, and at their starts and ends (one duty per cluster).
+  const maintenanceWindows = new MaintenanceWindowStore({ pool, health: health.handle, now: deps.now });
+  const windowDuty = createMaintenanceWindowDuty({
+    pool,
+    logger: deps.logger,
+    store: maintenanceWindows,
+    intervalMs: maintenanceWindowIntervalMs,
+    takeoverIntervalMs: options.takeoverIntervalMs,
+  });
+  windowDuty.start();
+  deps.onStop("maintenance window duty", windowDuty.stop);
   const allowPrivateTargets = config.allowPrivateTargets ?? false;
 
   // Loaded before the gateway serves; stopped after it (and before the ingest is flushed).
@@ -141,9 +158,9 @@ export async function startChecks(deps: ModuleDeps, { satellites }: ChecksDeps, 
     .route("/", createCheckRoutes({ store, allowPrivateTargets, pool, now: deps.now }))
     .route("/", createCheckResultRoutes({ pool, now: deps.now, retention: results.retention }))
     .route("/", runRoutes)
-    .route("/", createCheckHealthRoutes({ store, health: health.handle }));
+    .route("/", createCheckHealthRoutes({ pool, store, health: health.handle, now: deps.now, retention: results.retention }));
   return {
-    routes: { "/checks": routes },
+    routes: { "/checks": routes, "/maintenance-windows": createMaintenanceWindowRoutes({ store: maintenanceWindows, now: deps.now }) },
     publicRoutes: { "/hb": createPingRoutes({ pool, ingest: results.ingest, now: deps.now, clientAddressOf: deps.clientAddressOf }) },
     store,
     results,

@@ -26,6 +26,8 @@ export const AdvisoryLock = {
   checkRollupPass: 9,
   /** Held (session-scoped) by the one active check deadline monitor (staleness, offline satellites, missed pings). */
   checkDeadlineMonitor: 10,
+  /** Held (session-scoped) by the one active maintenance window boundary duty (starts and ends flip checks' maintenance flag). */
+  maintenanceWindows: 12,
 } as const;
 
 // Hashed keys are one bigint, `hashtextextended(text, 0)`: PostgreSQL keeps that key space

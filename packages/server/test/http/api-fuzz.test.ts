@@ -17,27 +17,34 @@ const HEAP_GROWTH_BOUND_BYTES = 64 * 1024 * 1024;
 
 const api = useFullApiApp("api-fuzz");
 /** Ids of rows that exist (the fuzzer also uses them in other cases and mangles them). */
-const real = { satellite: "", channel: "", automation: "", run: "", check: "" };
+const real = { satellite: "", channel: "", automation: "", run: "", check: "", window: "" };
 /** A loopback port nothing listens on: every notification the fuzzer sends is refused at once, on this machine. */
 let refusedOrigin = "";
 
 beforeAll(async () => {
   refusedOrigin = `http://127.0.0.1:${await findFreePort()}`;
-  for (const kind of ["satellite", "channel", "automation", "check"] as const) await createFixture(kind);
+  for (const kind of ["satellite", "channel", "automation", "check", "window"] as const) await createFixture(kind);
 });
 
 /** Creates the row of a kind the fuzzer mangles ids of (again, after the fuzzer deleted it). */
-async function createFixture(kind: "satellite" | "channel" | "automation" | "check"): Promise<void> {
+async function createFixture(kind: "satellite" | "channel" | "automation" | "check" | "window"): Promise<void> {
   const bodies = validBodies(refusedOrigin);
   if (kind === "satellite") real.satellite = (await send("POST", "/satellites", JSON.stringify(bodies.satellite))).id as string;
   if (kind === "check") real.check = (await send("POST", "/checks", JSON.stringify(bodies.check))).id as string;
+  if (kind === "window") real.window = (await send("POST", "/maintenance-windows", JSON.stringify(bodies.window))).id as string;
   if (kind === "channel") real.channel = (await send("POST", "/notification-channels", JSON.stringify(bodies.channel))).id as string;
   if (kind !== "automation") return;
   real.automation = (await send("POST", "/automations", JSON.stringify(bodies.automation))).id as string;
   real.run = ((await send("POST", `/automations/${real.automation}/run`, JSON.stringify(bodies.run))).run as { id: string }).id;
 }
 
-const FIXTURE_OF_PATH = { "/satellites/": "satellite", "/notification-channels/": "channel", "/automations/": "automation", "/checks/": "check" } as const;
+const FIXTURE_OF_PATH = {
+  "/satellites/": "satellite",
+  "/notification-channels/": "channel",
+  "/automations/": "automation",
+  "/checks/": "check",
+  "/maintenance-windows/": "window",
+} as const;
 
 /** Keeps a row of each kind for the fuzzer's real ids: a successful DELETE of one makes the next. */
 async function replaceDeleted(request: FuzzRequest, status: number): Promise<void> {
@@ -102,6 +109,13 @@ function validBodies(origin: string) {
       concurrency: "context",
     },
     run: { payload: { satelliteId: "s", name: "n", region: "eu-west", status: "offline", lastSeenAt: null }, contextKey: "ctx" },
+    window: {
+      name,
+      checks: { labels: { env: "prod" } },
+      start: "2026-05-31T02:00:00+02:00",
+      end: "2026-05-31T04:00:00+02:00",
+      recurrence: { frequency: "weekly", timeZone: "Europe/Berlin", days: ["sun", "wed"], until: "2030-01-01T00:00:00Z" },
+    },
     check: {
       name,
       type: "http",
@@ -366,6 +380,9 @@ const queryString = fc
         "label",
         "enabled",
         "namePrefix",
+        "severity",
+        "from",
+        "to",
         "x",
         "limit[]",
         "__proto__",
@@ -391,6 +408,7 @@ function requestArbitrary(): fc.Arbitrary<FuzzRequest> {
   const automation = idArbitrary(() => real.automation);
   const run = idArbitrary(() => real.run);
   const check = idArbitrary(() => real.check);
+  const window = idArbitrary(() => real.window);
   const route = (method: string, path: fc.Arbitrary<string>, kind: keyof ReturnType<typeof validBodies> | null) =>
     fc.record({ method: fc.constant(method), path, contentType: fc.constantFrom(...CONTENT_TYPES), body: bodyArbitrary(kind) });
   return fc.oneof(
@@ -542,6 +560,32 @@ function requestArbitrary(): fc.Arbitrary<FuzzRequest> {
     route(
       "DELETE",
       check.map((id) => `/checks/${id}`),
+      null,
+    ),
+    route(
+      "GET",
+      fc.tuple(check, fc.constantFrom("incidents", "uptime", "health"), queryString).map(([id, read, query]) => `/checks/${id}/${read}${query}`),
+      null,
+    ),
+    route("POST", fc.constant("/maintenance-windows"), "window"),
+    route(
+      "GET",
+      queryString.map((query) => `/maintenance-windows${query}`),
+      null,
+    ),
+    route(
+      "GET",
+      window.map((id) => `/maintenance-windows/${id}`),
+      null,
+    ),
+    route(
+      "PUT",
+      window.map((id) => `/maintenance-windows/${id}`),
+      "window",
+    ),
+    route(
+      "DELETE",
+      window.map((id) => `/maintenance-windows/${id}`),
       null,
     ),
     route("PUT", fc.constantFrom("/satellites", "/triggers", "/automations/schema", "/checks/schema"), null),

@@ -8,7 +8,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { applyMergePatch, defineReadOnlyFields, jsonOrYamlResponse, pathId, readJsonOrYamlBody, readQuery } from "../../http/index.ts";
 import { type CheckStore, checkNotFound } from "../definitions/check-store.ts";
-import { type CheckRow, checkView } from "../definitions/check-view.ts";
+import { type CheckRow, checkView, HEALTH_SUMMARY_FIELDS } from "../definitions/check-view.ts";
 import { type AnyCheckDefinition, isHeartbeatCheck, validateAnyCheck, type ValidateCheckOptions } from "../definitions/validate-check.ts";
 import { issuePingToken } from "../heartbeat/ping-tokens.ts";
 import { VantageError } from "../../errors.ts";
@@ -27,6 +27,14 @@ const readOnlyFields = defineReadOnlyFields({ resource: "check", versionField: "
 
 const readBody = (c: Context): Promise<unknown> => readJsonOrYamlBody(c, z.unknown());
 
+/** A body as a GET answered it carries the check's health: derived, so dropped whatever it says. */
+function withoutHealth(body: unknown): unknown {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) return body;
+  const rest: Record<string, unknown> = { ...body };
+  for (const field of HEALTH_SUMMARY_FIELDS) delete rest[field];
+  return rest;
+}
+
 export function createCheckRoutes(options: CheckRoutesOptions): Hono {
   const { store } = options;
   const routes = new Hono();
@@ -39,7 +47,7 @@ export function createCheckRoutes(options: CheckRoutesOptions): Hono {
    * `<redacted>` headers kept.
    */
   const replacement = (edited: unknown, stored: CheckRow): AnyCheckDefinition =>
-    validateAnyCheck(readOnlyFields.drop(edited, checkView(stored)).definition, stored.definition, options);
+    validateAnyCheck(readOnlyFields.drop(withoutHealth(edited), checkView(stored)).definition, stored.definition, options);
 
   /** A new ping token for a heartbeat check: the only answers that ever show it. */
   const pingToken = async (checkId: string) => {

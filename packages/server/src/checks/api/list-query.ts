@@ -1,8 +1,9 @@
 // The query string of `GET /api/v1/checks`: `limit`, an opaque `cursor` from the previous
 // page's `nextCursor`, and the filters `type`, `label=key=value` (repeatable: all must hold),
-// `enabled`, `namePrefix`.
+// `enabled`, `namePrefix`, `status` (health: healthy, degraded, unhealthy, unknown).
 import { CHECK_TYPES, HEARTBEAT_CHECK_TYPE, unsafeTextReason } from "@vantage/protocol";
 import { z } from "zod";
+import { checkHealthStatusSchema } from "../health/check-health-entity.ts";
 import { type CheckListQuery, DEFAULT_CHECK_PAGE, MAX_CHECK_PAGE } from "../definitions/check-list.ts";
 
 /**
@@ -11,7 +12,7 @@ import { type CheckListQuery, DEFAULT_CHECK_PAGE, MAX_CHECK_PAGE } from "../defi
  */
 export const encodeCursor = (lastName: string): string => Buffer.from(lastName, "utf8").toString("base64url");
 
-const cursorSchema = z.string().transform((cursor, ctx) => {
+export const cursorSchema = z.string().transform((cursor, ctx) => {
   const name = Buffer.from(cursor, "base64url").toString("utf8");
   // Decoding accepts any text; only a cursor this list gave encodes back to itself.
   if (cursor === "" || encodeCursor(name) !== cursor || unsafeTextReason(name) !== undefined) {
@@ -47,6 +48,7 @@ export const listQuerySchema = z
       .transform((value) => value === "true")
       .optional(),
     namePrefix: z.string().min(1).max(200).optional(),
+    status: checkHealthStatusSchema.optional(),
   })
   .transform(({ cursor, label, ...rest }): CheckListQuery => ({
     ...rest,

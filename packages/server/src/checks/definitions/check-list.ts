@@ -1,8 +1,11 @@
-// One page of the checks list: keyset pages in name order, filtered by type, labels, enabled
-// and a name prefix, each filter a condition an index serves (see 0014-checks.sql): the name's
-// unique index (collation "C", so a LIKE prefix is a range on it), (type, name), and the GIN
-// index on labels for containment.
+// One page of the checks list: keyset pages in name order, filtered by type, labels, enabled,
+// a name prefix and health status, each filter a condition an index serves (see 0014-checks.sql
+// and 0022-check-health-status.sql): the name's unique index (collation "C", so a LIKE prefix
+// is a range on it), (type, name), the GIN index on labels for containment, and check_health's
+// (status, check_id). Each check comes with its health (status, since, reason) in the same
+// statement, so a page is one query.
 import type { CheckType, HeartbeatCheckDefinition } from "@vantage/protocol";
+import type { CheckHealthStatus } from "../health/health-policy.ts";
 
 export const DEFAULT_CHECK_PAGE = 50;
 export const MAX_CHECK_PAGE = 500;
@@ -16,7 +19,13 @@ export interface CheckListQuery {
   labels?: Record<string, string>;
   enabled?: boolean;
   namePrefix?: string;
+  /** Only checks in this health status; `unknown` includes checks never evaluated. */
+  status?: CheckHealthStatus;
 }
+
+/** The check's health beside its columns (`h` is check_health, joined to `checks`). */
+export const HEALTH_COLUMNS = "h.status AS health_status, h.since AS health_since, h.reason AS health_reason";
+export const HEALTH_JOIN = "LEFT JOIN check_health h ON h.check_id = checks.id";
 
 /** `%`, `_` and the escape itself stand for themselves in a prefix (LIKE's escape is `\`). */
 const likePrefix = (prefix: string) => `${prefix.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
@@ -30,6 +39,8 @@ const FILTERS: {
   labels: (n, labels) => [`labels @> $${n}::jsonb`, JSON.stringify(labels)],
   enabled: (n, enabled) => [`enabled = $${n}`, enabled],
   namePrefix: (n, prefix) => [`name LIKE $${n}`, likePrefix(prefix)],
+  // A check never evaluated has no row and reads unknown; the other statuses are an index range.
+  status: (n, status) => [status === "unknown" ? `(h.status = $${n} OR h.check_id IS NULL)` : `h.status = $${n}`, status],
 };
 
 /**
@@ -48,5 +59,5 @@ export function checkPageQuery(columns: string, query: CheckListQuery): { sql: s
     params.push(param);
   }
   const where = conditions.length > 0 ? `WHERE ${conditions.join(" AND ")}` : "";
-  return { sql: `SELECT ${columns} FROM checks ${where} ORDER BY name LIMIT $1`, params };
+  return { sql: `SELECT ${columns} FROM checks ${HEALTH_JOIN} ${where} ORDER BY name LIMIT $1`, params };
 }

@@ -10,7 +10,7 @@ import type { SecretBox } from "../../crypto/index.ts";
 import { VantageError } from "../../errors.ts";
 import { isUniqueViolation, withTransaction } from "../../storage/index.ts";
 import { CHECKS_CHANNEL } from "./check-changes.ts";
-import { checkPageQuery, type CheckListQuery } from "./check-list.ts";
+import { checkPageQuery, type CheckListQuery, HEALTH_COLUMNS, HEALTH_JOIN } from "./check-list.ts";
 import { type CheckRow, type CheckView, checkView } from "./check-view.ts";
 import { checkSecrets } from "./header-secrets.ts";
 import { type AnyCheckDefinition, isHeartbeatCheck } from "./validate-check.ts";
@@ -20,15 +20,18 @@ const sealed = (definition: AnyCheckDefinition, box: SecretBox, id: string): Any
   isHeartbeatCheck(definition) ? definition : checkSecrets.seal(definition, box, id);
 
 const COLUMNS = "id, definition, revision, created_at, updated_at";
+// What the API answers: the columns and the check's health (one statement, see check-list.ts).
+const VIEW_COLUMNS = `${COLUMNS}, ${HEALTH_COLUMNS}`;
 // The copies of definition fields beside it ($2…$9; $10 is the stored definition), in the order columnValues gives them.
 const COPIED = "name, type, enabled, interval_seconds, timeout_ms, labels, run_on_core, run_on_satellites";
 
 /** A write of one row, and its announcement in the same statement (delivered on commit). */
 const announced = (write: string, notice = "json_build_object('id', id, 'revision', revision)") =>
-  `WITH written AS (${write}) SELECT ${COLUMNS}, pg_notify('${CHECKS_CHANNEL}', ${notice}::text) FROM written`;
+  `WITH written AS (${write}) SELECT ${VIEW_COLUMNS}, pg_notify('${CHECKS_CHANNEL}', ${notice}::text) FROM written LEFT JOIN check_health h ON h.check_id = written.id`;
 
 const INSERT_CHECK = announced(`INSERT INTO checks (id, ${COPIED}, definition) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${COLUMNS}`);
 const SELECT_CHECK = `SELECT ${COLUMNS} FROM checks WHERE id = $1`;
+const SELECT_CHECK_VIEW = `SELECT ${VIEW_COLUMNS} FROM checks ${HEALTH_JOIN} WHERE id = $1`;
 const SELECT_CHECKS = `SELECT ${COLUMNS} FROM checks WHERE id = ANY($1::uuid[])`;
 // Locked for the edit: a replace or patch is decided on the row it writes over, never on an older read.
 const LOCK_CHECK = `${SELECT_CHECK} FOR UPDATE`;
@@ -121,14 +124,14 @@ export class CheckStore {
 
   async get(id: string): Promise<CheckView> {
     if (!isUuid(id)) throw checkNotFound(id);
-    const { rows } = await this.pool.query<CheckRow>(SELECT_CHECK, [id]);
+    const { rows } = await this.pool.query<CheckRow>(SELECT_CHECK_VIEW, [id]);
     if (!rows[0]) throw checkNotFound(id);
     return checkView(rows[0]);
   }
 
   /** One keyset page in name order, filtered (see check-list.ts). */
   async list(query: CheckListQuery): Promise<CheckPage> {
-    const { sql, params } = checkPageQuery(COLUMNS, query);
+    const { sql, params } = checkPageQuery(VIEW_COLUMNS, query);
     const { rows } = await this.pool.query<CheckRow>(sql, params);
     return { checks: rows.map(checkView), after: rows.length === query.limit ? rows.at(-1)!.definition.name : null };
   }

@@ -11,10 +11,29 @@ import {
   tcpOptionsShape,
   tlsOptionsShape,
 } from "@vantage/protocol";
+import type { CheckHealthStatus } from "../health/health-policy.ts";
 import { checkSecrets } from "./header-secrets.ts";
 
 /** A heartbeat check's view is its own definition (no target, schedule nor runOn). */
-export type CheckView = { id: string } & (CheckDefinition | HeartbeatCheckDefinition) & { revision: number; createdAt: string; updatedAt: string };
+export type CheckView = { id: string } & (CheckDefinition | HeartbeatCheckDefinition) & {
+    revision: number;
+    createdAt: string;
+    updatedAt: string;
+  } & Partial<CheckHealthSummary>;
+
+/**
+ * The check's health as reads show it beside the definition (read-only, dropped from a PUT or
+ * PATCH body): the check-health entity's status, since and reason, or `unknown` since the
+ * check was created while no result has been evaluated.
+ */
+export interface CheckHealthSummary {
+  status: CheckHealthStatus;
+  statusSince: string;
+  statusReason: string;
+}
+
+/** The summary's fields: derived, never part of a definition. */
+export const HEALTH_SUMMARY_FIELDS = ["status", "statusSince", "statusReason"] as const;
 
 /**
  * A row of the checks table as the store reads it. `definition` is as stored: each credential
@@ -26,6 +45,10 @@ export interface CheckRow {
   revision: number;
   created_at: Date;
   updated_at: Date;
+  /** The check_health columns, when the read joined them (HEALTH_COLUMNS); null for a check never evaluated. */
+  health_status?: CheckHealthStatus | null;
+  health_since?: Date | null;
+  health_reason?: string | null;
 }
 
 const OPTION_KEYS: Record<CheckType, string[]> = {
@@ -58,5 +81,11 @@ export function checkView(row: CheckRow): CheckView {
     revision: row.revision,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
+    ...(row.health_status === undefined ? {} : healthSummary(row)),
   };
+}
+
+function healthSummary(row: CheckRow): CheckHealthSummary {
+  if (!row.health_status) return { status: "unknown", statusSince: row.created_at.toISOString(), statusReason: "no results yet" };
+  return { status: row.health_status, statusSince: row.health_since!.toISOString(), statusReason: row.health_reason ?? "" };
 }

@@ -12,6 +12,7 @@ import {
 } from "@vantage/protocol";
 import type { SqlClient } from "../../entities/index.ts";
 import { computeStatus, type SatelliteProfile } from "../../satellites/index.ts";
+import { inMaintenanceSql } from "../maintenance-windows/maintenance-flag.ts";
 import { CORE_LOCATION } from "../scheduling/core-runs.ts";
 import { compileSelector, selectableSatellite, selects } from "../assignments/satellite-selector.ts";
 import { type CheckFacts, type CheckHealthState, targetOf, toCheckHealthState } from "./check-health-entity.ts";
@@ -27,10 +28,12 @@ const READ_STATES = `
   WHERE h.check_id = ANY($1::uuid[])`;
 
 // What an evaluation starts from, in one round trip: each check's schedule and health options,
-// and its record when it has one. A check deleted since its results were taken is absent.
+// its record when it has one, and whether a maintenance window is on for it now. A check
+// deleted since its results were taken is absent.
 const LOAD_EVALUATION = `
   SELECT c.id, c.interval_seconds, c.timeout_ms, c.definition -> 'health' AS health, c.run_on_core, c.run_on_satellites, c.type,
-         CASE WHEN c.type = '${HEARTBEAT_CHECK_TYPE}' THEN (c.definition ->> 'graceSeconds')::int END AS push_grace_seconds, ${RECORD_COLUMNS}
+         CASE WHEN c.type = '${HEARTBEAT_CHECK_TYPE}' THEN (c.definition ->> 'graceSeconds')::int END AS push_grace_seconds, ${RECORD_COLUMNS},
+         ${inMaintenanceSql("c", "$2::timestamptz")} AS in_maintenance
   FROM checks c LEFT JOIN check_health h ON h.check_id = c.id
   WHERE c.id = ANY($1::uuid[])`;
 
@@ -128,11 +131,12 @@ export interface CheckSchedule {
 /** A ping is a verdict: one failure (or missed deadline) makes a push location unhealthy, one success brings it back. */
 const PUSH_THRESHOLDS = { failuresToUnhealthy: 1, successesToRecover: 1, window: undefined } as const;
 
-/** Each check's schedule and health options, and its stored record (null before its first evaluation). */
+/** Each check's schedule and health options, its stored record (null before its first evaluation) and whether it is in maintenance at `now`. */
 export async function loadEvaluation(
   db: SqlClient,
   ids: readonly string[],
-): Promise<Map<string, { schedule: CheckSchedule; record: CheckHealthRecord | null }>> {
+  now: number,
+): Promise<Map<string, { schedule: CheckSchedule; record: CheckHealthRecord | null; maintenance: boolean }>> {
   const { rows } = await db.query<
     {
       id: string;
@@ -142,11 +146,12 @@ export async function loadEvaluation(
       push_grace_seconds: number | null;
       run_on_core: boolean;
       run_on_satellites: SatelliteSelector | null;
+      in_maintenance: boolean;
     } & (RecordRow | { [K in keyof RecordRow]: null })
   >({
     name: "vantage_check_health_load",
     text: LOAD_EVALUATION,
-    values: [ids],
+    values: [ids, new Date(now).toISOString()],
   });
   return new Map(
     rows.map((row) => {
@@ -161,7 +166,7 @@ export async function loadEvaluation(
         pushGraceSeconds: row.push_grace_seconds,
         runOn: { core: row.run_on_core, satellites: row.run_on_satellites },
       };
-      return [row.id, { schedule, record: row.check_id === null ? null : recordOf(row as RecordRow) }];
+      return [row.id, { schedule, record: row.check_id === null ? null : recordOf(row as RecordRow), maintenance: row.in_maintenance }];
     }),
   );
 }

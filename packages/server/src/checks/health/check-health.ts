@@ -85,7 +85,7 @@ export function createCheckHealth(options: CheckHealthModuleOptions): CheckHealt
     // Under the entities' locks before reading: two batches with results of one check queue
     // here, so the second applies its results to what the first wrote.
     await tx.query({ name: "vantage_lock_check_health", text: LOCK_CHECKS, values: [ids.map((id) => LockKey.entity(CHECK_HEALTH_ENTITY_KIND, id))] });
-    const loaded = await loadEvaluation(tx, ids);
+    const loaded = await loadEvaluation(tx, ids, at);
     const locations = [...loaded].flatMap(([id, { record }]) => [
       ...Object.keys(record?.locations ?? {}),
       ...byCheck.get(id)!.map((result) => result.location),
@@ -94,7 +94,7 @@ export function createCheckHealth(options: CheckHealthModuleOptions): CheckHealt
     const next = new Map<string, CheckHealthRecord>();
     const previous = (id: string) => loaded.get(id)?.record ?? null;
     for (const id of ids) {
-      const schedule = loaded.get(id)?.schedule;
+      const { schedule, maintenance } = loaded.get(id) ?? {};
       // Deleted since its results were taken, or due without a record: nothing to evaluate.
       if (!schedule || (byCheck.get(id)!.length === 0 && previous(id) === null)) continue;
       const checkResults: LocationResult[] = byCheck.get(id)!.map((result) => ({
@@ -111,6 +111,7 @@ export function createCheckHealth(options: CheckHealthModuleOptions): CheckHealt
           options: schedule.options,
           stalenessMs: stalenessMsOf(schedule, schedule.options),
           ...facts,
+          maintenance,
           now: at,
           silenceIsFailure: schedule.pushGraceSeconds !== null,
           runsAt: prune ? (location) => runsAt(schedule, location, facts) : undefined,

@@ -41,6 +41,8 @@ export interface HealthEvaluationInput {
   presence: (location: string) => "online" | "offline";
   /** The name a person knows a location by (the satellite's name, "core"). */
   nameOf: (location: string) => string;
+  /** Whether a maintenance window is on for the check now (read with the record); kept as it was when not given. */
+  maintenance?: boolean;
   /** Epoch milliseconds. */
   now: number;
   /** A heartbeat check: a silent location failed (a missed ping), it is not unobservable. */
@@ -85,7 +87,7 @@ export function evaluateCheckHealth(input: HealthEvaluationInput): CheckHealthRe
     since: previous === null || changed ? nowIso : previous.since,
     reason: healthReason(verdict, locations, input.nameOf),
     flapping: flap.flapping,
-    maintenance: previous?.maintenance ?? false,
+    maintenance: input.maintenance ?? previous?.maintenance ?? false,
     locations,
     flapHistory: flap.history,
     staleAt: nextStaleAt(previous?.staleAt ?? null, staleAts.length === 0 ? null : Math.min(...staleAts), now),

@@ -1,15 +1,49 @@
 // GET /checks/:id/health (mounted under /api/v1/checks): the check-health entity's state, or,
-// for a check with no evaluated result yet, `unknown` since the check was created.
+// for a check with no evaluated result yet, `unknown` since the check was created; and
+// GET /checks/:id/incidents, the periods it spent unhealthy (or degraded), from its history.
 import { type Context, Hono } from "hono";
+import type pg from "pg";
+import { z } from "zod";
 import type { EntityHandle } from "../../entities/index.ts";
-import { pathId } from "../../http/index.ts";
+import { pathId, readQuery } from "../../http/index.ts";
+import { VantageError } from "../../errors.ts";
 import { type CheckStore, checkNotFound } from "../definitions/check-store.ts";
+import type { ResultRetention } from "../results/check-result.ts";
 import { type CheckHealthState, targetOf } from "./check-health-entity.ts";
+import { checkUptime } from "./check-uptime.ts";
+import { DEFAULT_INCIDENT_PAGE, INCIDENT_SEVERITIES, listIncidents, MAX_INCIDENT_PAGE } from "./check-incidents.ts";
 
 export interface CheckHealthRoutesOptions {
+  pool: pg.Pool;
   store: Pick<CheckStore, "get">;
   health: Pick<EntityHandle<CheckHealthState>, "get">;
+  /** The clock, in epoch ms (an open incident's duration so far, the default uptime range). */
+  now: () => number;
+  /** Which rollup levels are still kept (reachability reads them). */
+  retention?: ResultRetention;
 }
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+const uptimeQuerySchema = z.strictObject({
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+});
+
+const incidentsQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(MAX_INCIDENT_PAGE).default(DEFAULT_INCIDENT_PAGE),
+  /** The nextCursor of the previous page. */
+  cursor: z
+    .string()
+    .regex(/^[1-9]\d{0,17}$/, "is not a cursor this list gave: pass nextCursor of the previous page as it is")
+    .optional(),
+  /** unhealthy (default), degraded, or both comma-separated. */
+  severity: z
+    .string()
+    .transform((value) => value.split(",").map((severity) => severity.trim()))
+    .pipe(z.array(z.enum(INCIDENT_SEVERITIES)).min(1))
+    .default(["unhealthy"]),
+});
 
 export function createCheckHealthRoutes(options: CheckHealthRoutesOptions): Hono {
   const routes = new Hono();
@@ -35,6 +69,24 @@ export function createCheckHealthRoutes(options: CheckHealthRoutesOptions): Hono
       labels: check.labels,
     };
     return c.json(unknown);
+  });
+
+  routes.get("/:id/incidents", async (c) => {
+    const id = checkIdOf(c);
+    const query = readQuery(c.req.query(), incidentsQuerySchema);
+    await options.store.get(id); // 404 for no check
+    return c.json(await listIncidents(options.pool, id, { limit: query.limit, severities: query.severity, cursor: query.cursor }, options.now()));
+  });
+
+  // Without a range: the last 24 hours.
+  routes.get("/:id/uptime", async (c) => {
+    const id = checkIdOf(c);
+    const query = readQuery(c.req.query(), uptimeQuerySchema);
+    const to = query.to ? Date.parse(query.to) : options.now();
+    const from = query.from ? Date.parse(query.from) : to - DAY_MS;
+    if (from >= to) throw new VantageError("invalid_input", "invalid_range", "from must be before to.");
+    await options.store.get(id); // 404 for no check
+    return c.json(await checkUptime(options.pool, id, { from, to }, { now: options.now, retention: options.retention }));
   });
 
   return routes;

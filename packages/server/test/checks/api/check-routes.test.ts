@@ -56,7 +56,16 @@ const rowText = async (id: string) => (await instance.pool.query<{ text: string 
 const waitForNotice = (expected: CheckChangeNotice) =>
   notices.waitFor((notice) => JSON.stringify(notice) === JSON.stringify(expected), `notice ${JSON.stringify(expected)}`);
 const editable = (view: CheckView) => {
-  const { id: _id, revision: _revision, createdAt: _createdAt, updatedAt: _updatedAt, ...definition } = view;
+  const {
+    id: _id,
+    revision: _revision,
+    createdAt: _createdAt,
+    updatedAt: _updatedAt,
+    status: _status,
+    statusSince: _statusSince,
+    statusReason: _statusReason,
+    ...definition
+  } = view;
   return definition;
 };
 
@@ -99,6 +108,10 @@ describe("creating and reading", () => {
       revision: 1,
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
+      // Never evaluated: unknown since it was created.
+      status: "unknown",
+      statusSince: answer.body.createdAt,
+      statusReason: "no results yet",
     });
     // In the order people read them (jsonb sorts keys by length: tls, url, name …).
     expect(Object.keys(answer.body)).toEqual([
@@ -123,6 +136,9 @@ describe("creating and reading", () => {
       "revision",
       "createdAt",
       "updatedAt",
+      "status",
+      "statusSince",
+      "statusReason",
     ]);
     const { rows } = await instance.pool.query(
       "SELECT name, type, enabled, interval_seconds, timeout_ms, labels, run_on_core, run_on_satellites, revision FROM checks WHERE id = $1",
@@ -637,6 +653,38 @@ describe("listing", () => {
     expect(await allPages("namePrefix=LS-", 2)).toEqual([]);
   });
 
+  it("shows each check's health status, since and reason, and filters by status, also across pages", async () => {
+    const since = "2026-01-02T03:04:05.000Z";
+    const evaluated = (name: string, status: string, reason: string) =>
+      instance.pool.query(
+        `INSERT INTO check_health (check_id, status, since, reason, evaluated_at) VALUES ($1, $2, $3, $4, $3)
+         ON CONFLICT (check_id) DO UPDATE SET status = excluded.status, since = excluded.since, reason = excluded.reason`,
+        [ids.get(name), status, since, reason],
+      );
+    await evaluated("ls-a", "unhealthy", "1 of 1 locations failing: core (timeout 10 s)");
+    await evaluated("ls-d", "unhealthy", "1 of 1 locations failing: core (status 503, expected 2xx)");
+    await evaluated("ls-e", "healthy", "1 of 1 locations healthy");
+    await evaluated("ls-g", "degraded", "1 of 1 locations degraded: core (slow)");
+    const page = await list("namePrefix=ls-&limit=50");
+    expect(page.checks.find((check) => check.name === "ls-a")).toMatchObject({
+      status: "unhealthy",
+      statusSince: since,
+      statusReason: "1 of 1 locations failing: core (timeout 10 s)",
+    });
+    expect(page.checks.find((check) => check.name === "ls-b")).toMatchObject({ status: "unknown", statusReason: "no results yet" });
+    expect(await call("GET", `/${ids.get("ls-g")}`)).toMatchObject({ status: 200, body: { status: "degraded", statusSince: since } });
+    const names = async (query: string) => allPages(`namePrefix=ls-&${query}`, 1);
+    expect(await names("status=unhealthy")).toEqual(["ls-a", "ls-d"]);
+    expect(await names("status=healthy")).toEqual(["ls-e"]);
+    expect(await names("status=unknown")).toEqual(["ls-b", "ls-c", "ls-f"]);
+    expect(await names("status=unhealthy&label=team=web&type=dns")).toEqual(["ls-d"]);
+    // What a GET answered goes back in a PUT: the health is read-only and ignored.
+    const shown = (await call("GET", `/${ids.get("ls-a")}`)).body;
+    const replaced = await call("PUT", `/${shown.id}`, { ...shown, status: "healthy", description: "edited" });
+    expect(replaced.status, replaced.text).toBe(200);
+    expect(replaced.body).toMatchObject({ description: "edited", status: "unhealthy" });
+  });
+
   it("takes a name prefix literally: LIKE's wildcards and escape match only themselves", async () => {
     for (const name of ["wild%card", "wild_card", "wildXcard", "wild\\card"]) await create(httpCheck({ name }));
     expect(await allPages(`namePrefix=${encodeURIComponent("wild%")}`, 2)).toEqual(["wild%card"]);
@@ -648,7 +696,18 @@ describe("listing", () => {
   it("answers 50 checks by default, and refuses a bad limit, cursor or filter with the parameter's name", async () => {
     const answer = await call<Page>("GET", "");
     expect(answer.body.checks.length).toBeLessThanOrEqual(50);
-    const bad = ["limit=0", "limit=501", "cursor=not-a-cursor", "cursor=", "type=ftp", "label=env", "label=env=a&label=env=b", "enabled=yes", "sort=name"];
+    const bad = [
+      "limit=0",
+      "limit=501",
+      "cursor=not-a-cursor",
+      "cursor=",
+      "type=ftp",
+      "label=env",
+      "label=env=a&label=env=b",
+      "enabled=yes",
+      "status=down",
+      "sort=name",
+    ];
     for (const query of bad) {
       const refused = await call("GET", `?${query}`);
       expect(refused, query).toMatchObject({ status: 400, body: { error: { code: "invalid_query" } } });

@@ -15,7 +15,12 @@ beforeAll(async () => {
     SELECT 'check-' || lpad(n::text, 5, '0'), (ARRAY['http', 'tcp', 'dns', 'tls'])[n % 4 + 1], n % 10 <> 0, 60, 10000,
            CASE WHEN n % 1000 = 0 THEN '{"team": "db", "env": "prod"}' ELSE '{"env": "prod"}' END::jsonb, true, '{}'
     FROM generate_series(1, 10000) AS n`);
+  // Health for every check: one in 1,000 unhealthy.
+  await pool.query(`
+    INSERT INTO check_health (check_id, status, since, reason, evaluated_at)
+    SELECT id, CASE WHEN right(name, 3) = '500' THEN 'unhealthy' ELSE 'healthy' END, now(), '', now() FROM checks`);
   await pool.query("ANALYZE checks");
+  await pool.query("ANALYZE check_health");
 });
 
 afterAll(async () => {
@@ -64,6 +69,12 @@ describe("the checks list's statement", () => {
     expect(nodes).toContainEqual(expect.objectContaining({ "Node Type": "Bitmap Index Scan", "Index Name": "checks_labels" }));
   });
 
+  it("finds the checks in a rare health status through check_health's status index", async () => {
+    const nodes = scans(await planOf({ limit: 50, status: "unhealthy" }));
+    expect(nodes).toContainEqual(expect.objectContaining({ "Index Name": "check_health_by_status" }));
+    expect(nodes.map((node) => node["Node Type"])).not.toContain("Seq Scan");
+  });
+
   it("never reads the whole table, whatever filters combine", async () => {
     const queries: CheckListQuery[] = [
       { limit: 50 },
@@ -72,6 +83,8 @@ describe("the checks list's statement", () => {
       { limit: 50, enabled: false },
       { limit: 50, labels: { env: "prod" }, namePrefix: "check-1" },
       { limit: 50, type: "http", labels: { team: "db" }, enabled: true, namePrefix: "check-0" },
+      { limit: 50, status: "healthy" },
+      { limit: 50, status: "unhealthy", type: "tcp" },
     ];
     for (const query of queries) {
       const nodes = scans(await planOf(query));

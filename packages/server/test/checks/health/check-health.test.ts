@@ -218,7 +218,12 @@ async function waitForLockWait(): Promise<void> {
 describe("GET /checks/:id/health", () => {
   const app = () =>
     createApiApp(pool, {
-      "/checks": createCheckHealthRoutes({ store: new CheckStore({ pool, box: createSecretBox(Buffer.alloc(32, 1)) }), health: health.handle }),
+      "/checks": createCheckHealthRoutes({
+        pool,
+        store: new CheckStore({ pool, box: createSecretBox(Buffer.alloc(32, 1)) }),
+        health: health.handle,
+        now: () => clock,
+      }),
     });
 
   it("answers the entity's state after results", async () => {

@@ -126,7 +126,8 @@ const seriesSql = (level: RollupLevel) => `
   GROUP BY location, at
   ORDER BY location, at`;
 
-const availabilityOf = (counts: StatusCounts) => {
+/** Reachability: successes (up or degraded) of the results that observed anything (not probe errors). */
+export const availabilityOf = (counts: StatusCounts) => {
   const observed = counts.total - counts.error;
   return observed > 0 ? (counts.up + counts.degraded) / observed : null;
 };
