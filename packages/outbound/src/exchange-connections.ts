@@ -1,13 +1,10 @@
-// The connections of one outbound exchange. fetch alone cannot time DNS, connect and TLS, nor
-// take TLS settings, an IP family or an address policy per request, so every exchange gets
-// its own undici Agent whose `connect` is ours (openConnection): it resolves and judges the
-// address, connects, shakes hands as the request asks, and records what each phase took and
-// the peer's certificate. undici (the npm package, so fetch and Agent are one version) rather
-// than node:http: fetch's semantics — manual redirects, Headers, streamed bodies — stay the
-// ones the client already builds on, and the Agent is the documented seam for our connector.
-// An exchange's connections end with it: a probe measures a fresh connection every run, and
+// The connections of one outbound exchange, opened by us (openConnection) for each request
+// the exchange sends: resolve and judge the address, connect, shake hands as the request asks,
+// and record what each phase took and the peer's certificate. fetch alone cannot time DNS,
+// connect and TLS, nor take TLS settings, an IP family or an address policy per request. An
+// exchange's connections end with it: a probe measures a fresh connection every run, and
 // nothing pooled outlives the request.
-import { Agent } from "undici";
+import type { Socket } from "node:net";
 import type { ConnectionTimings } from "./connection-error.ts";
 import { openConnection } from "./open-connection.ts";
 import type { PeerCertificate } from "./peer-certificate.ts";
@@ -31,7 +28,8 @@ export interface ExchangeSettings {
 }
 
 export interface ExchangeConnections {
-  dispatcher: Agent;
+  /** Opens a fresh connection to `url`'s origin, for one request of the exchange. */
+  open(url: URL): Promise<Socket>;
   /** Each phase summed over the connections opened so far (a redirect elsewhere opens another). */
   timings(): ConnectionTimings;
   /** Milliseconds spent opening connections so far: what a hop's wait for its answer does not include. */
@@ -39,7 +37,7 @@ export interface ExchangeConnections {
   /** The certificate the server at `url`'s origin presented, for https. */
   certificateFor(url: URL): PeerCertificate | undefined;
   /** Ends every connection of the exchange. */
-  close(): Promise<void>;
+  close(): void;
 }
 
 const DEFAULT_PORTS: Record<string, string> = { "http:": "80", "https:": "443" };
@@ -57,44 +55,45 @@ export function createExchangeConnections(settings: ExchangeSettings, signal: Ab
   };
   const verify = settings.tls?.verify ?? true;
 
-  const dispatcher = new Agent({
-    connect: (options, callback) => {
-      const secure = options.protocol === "https:";
-      const ownHost = options.hostname === settings.host;
-      const target = {
-        host: options.hostname,
-        port: Number(options.port || DEFAULT_PORTS[options.protocol]),
-        family: settings.ipFamily,
-        addressPolicy: settings.addressPolicy,
-        tls: secure
-          ? {
-              serverName: ownHost ? settings.tls?.serverName : undefined,
-              ca: settings.tls?.ca,
-              verifyChain: verify,
-              verifyHostname: verify,
-              alpn: ["http/1.1"],
-            }
-          : undefined,
-      };
-      openConnection(target, signal).then(
-        (opened) => {
-          add(opened.timings);
-          if (opened.peerCertificate) certificates.set(originKey(options.protocol, options.hostname, options.port), opened.peerCertificate);
-          callback(null, opened.socket);
-        },
-        (error: Error & { details?: { timings?: ConnectionTimings } }) => {
-          add(error.details?.timings);
-          callback(error, null);
-        },
-      );
-    },
-  });
+  const sockets = new Set<Socket>();
+
+  const open = async (url: URL): Promise<Socket> => {
+    const secure = url.protocol === "https:";
+    const target = {
+      host: url.hostname,
+      port: Number(url.port || DEFAULT_PORTS[url.protocol]),
+      family: settings.ipFamily,
+      addressPolicy: settings.addressPolicy,
+      tls: secure
+        ? {
+            serverName: url.hostname === settings.host ? settings.tls?.serverName : undefined,
+            ca: settings.tls?.ca,
+            verifyChain: verify,
+            verifyHostname: verify,
+            alpn: ["http/1.1"],
+          }
+        : undefined,
+    };
+    try {
+      const opened = await openConnection(target, signal);
+      add(opened.timings);
+      if (opened.peerCertificate) certificates.set(originKey(url.protocol, url.hostname, url.port), opened.peerCertificate);
+      sockets.add(opened.socket);
+      return opened.socket;
+    } catch (error) {
+      add((error as { details?: { timings?: ConnectionTimings } }).details?.timings);
+      throw error;
+    }
+  };
 
   return {
-    dispatcher,
+    open,
     timings: () => Object.fromEntries(Object.entries(totals).map(([phase, ms]) => [phase, Math.round(ms * 10) / 10])),
     setupMs: () => (totals.dnsMs ?? 0) + (totals.connectMs ?? 0) + (totals.tlsMs ?? 0),
     certificateFor: (url) => certificates.get(originKey(url.protocol, url.hostname, url.port)),
-    close: () => dispatcher.destroy().catch(() => undefined),
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      sockets.clear();
+    },
   };
 }

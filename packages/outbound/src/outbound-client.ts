@@ -1,13 +1,15 @@
 // The one outbound HTTP client: every request Vantage makes to a URL a user configured goes
 // through `request()`, bounded in time, safe with redirects, and classified by one retry table.
 // Probes ask more of it (TLS settings, an IP family, an address policy, phase timings, the
-// peer's certificate): every exchange opens its own connections (exchange-connections.ts).
-import { fetch, Headers, type Response } from "undici";
+// peer's certificate): every exchange opens its own connections (exchange-connections.ts) and
+// sends each request over one with node:http (send-hop.ts).
+import { Headers } from "undici";
 import { ConnectionError, type ConnectionPhase } from "./connection-error.ts";
 import { createExchangeConnections, type ExchangeConnections, type ExchangeTlsSettings } from "./exchange-connections.ts";
 import type { PeerCertificate } from "./peer-certificate.ts";
 import { type Hop, nextHop, redirectTarget } from "./redirect-hop.ts";
 import { readBodyPrefix } from "./read-body-prefix.ts";
+import { type HopAnswer, sendHop } from "./send-hop.ts";
 import { type FailureKind, isRetryable } from "./retryable.ts";
 import type { AddressPolicy, IpFamily } from "./resolve-address.ts";
 import { withTimeout } from "./with-timeout.ts";
@@ -162,7 +164,7 @@ export function createOutboundClient(options: OutboundClientOptions): OutboundCl
         return result;
       } finally {
         deadline.release();
-        await connections.close();
+        connections.close();
       }
     },
   };
@@ -182,19 +184,12 @@ async function exchange(first: Hop, request: OutboundRequest, signal: AbortSigna
     return { timings, redirects: followed, ...(peerCertificate ? { peerCertificate } : {}) };
   };
   for (let followed = 0; ; followed++) {
-    let response: Response;
+    let response: HopAnswer;
     const hopStarted = performance.now();
     const setupBefore = connections.setupMs();
     try {
-      // Redirects are ours to judge: fetch would follow them with every header, to any origin.
-      response = await fetch(hop.url, {
-        method: hop.method,
-        headers: hop.headers,
-        body: hop.body,
-        signal,
-        redirect: "manual",
-        dispatcher: connections.dispatcher,
-      });
+      // Redirects are ours to judge (below): never followed with every header, to any origin.
+      response = await sendHop(hop, connections.open, signal);
     } catch (error) {
       return { ...transportFailure(error, hop.url, request, signal), ...facts(followed) };
     }
@@ -202,7 +197,7 @@ async function exchange(first: Hop, request: OutboundRequest, signal: AbortSigna
     waitedMs += Math.max(0, performance.now() - hopStarted - (connections.setupMs() - setupBefore));
     const location = policy === "answer" ? undefined : redirectTarget(response, hop.url);
     if (location === undefined) return { ...(await answered(response, hop.url, request.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES)), ...facts(followed, hop.url) };
-    await response.body?.cancel().catch(() => undefined);
+    response.body.destroy();
     const where = shown(location, request.secretUrl ?? false);
     const details = { status: response.status, statusText: response.statusText, location: where, ...facts(followed, hop.url) };
     const pointing = `${hop.url.origin} answered ${response.status} pointing to ${where}`;
@@ -214,15 +209,15 @@ async function exchange(first: Hop, request: OutboundRequest, signal: AbortSigna
   }
 }
 
-async function answered(response: Response, url: URL, maxBodyBytes: number): Promise<OutboundResult> {
+async function answered(response: HopAnswer, url: URL, maxBodyBytes: number): Promise<OutboundResult> {
   const answer = {
     status: response.status,
     statusText: response.statusText,
     headers: response.headers,
     url: url.href,
-    body: await readBodyPrefix(response, maxBodyBytes),
+    body: await readBodyPrefix(response.body, maxBodyBytes),
   };
-  if (response.ok) return { ok: true, ...answer };
+  if (response.status >= 200 && response.status <= 299) return { ok: true, ...answer };
   return failure("status", `${url.origin} answered ${response.status}`, answer);
 }
 
@@ -238,11 +233,12 @@ function transportFailure(error: unknown, url: URL, request: OutboundRequest, si
   // The caller's cancellation wins: it is why the timeout no longer matters.
   if (request.signal?.aborted) return failure("cancelled", `The request to ${url.origin} was cancelled`, { cause: request.signal.reason });
   if (signal.aborted) return failure("timeout", `${url.origin} did not answer within ${request.timeoutMs} ms`, { cause: error });
-  // fetch reports network failures as "fetch failed" with the reason as cause; a request it
-  // refuses to make (a GET with a body, a bad method) has none.
-  const cause = (error as Error).cause as (Error & { code?: string }) | undefined;
-  if (cause instanceof ConnectionError) return connectionFailure(cause, url);
-  if (cause === undefined) return failure("invalid_request", `The request to ${url.origin} is invalid: ${(error as Error).message}`, { cause: error });
+  if (error instanceof ConnectionError) return connectionFailure(error, url);
+  const cause = error as Error & { code?: string };
+  // A request node refuses to send (a GET with a body, a bad method or header) is a TypeError, thrown before any network.
+  if (cause instanceof TypeError) {
+    return failure("invalid_request", `The request to ${url.origin} is invalid: ${cause.message}`, { cause: error });
+  }
   return failure("network", `Could not reach ${url.origin}: ${cause.message || cause.code || String(cause)}`, {
     cause: error,
     ...(cause.code ? { code: cause.code } : {}),

@@ -1,7 +1,7 @@
 // The next request of a followed redirect, as browsers make it: 303 (and 301/302 after a POST)
 // becomes a bodiless GET, 307/308 repeat the request; credentials never go to another origin.
 import { isCredentialHeader } from "./credential-headers.ts";
-import { Headers, type Response } from "undici";
+import { Headers } from "undici";
 
 /** One request of an exchange: the first, or one made by following a redirect. */
 export interface Hop {
@@ -17,7 +17,7 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const BODY_HEADERS = ["content-type", "content-length", "content-encoding", "content-language", "content-location"];
 
 /** Where a response redirects to (resolved against the request's URL), or undefined when it is not a redirect. */
-export function redirectTarget(response: Response, from: URL): URL | undefined {
+export function redirectTarget(response: { status: number; headers: Headers }, from: URL): URL | undefined {
   const location = response.headers.get("location");
   if (!REDIRECT_STATUSES.has(response.status) || location === null) return undefined;
   return URL.canParse(location, from.href) ? new URL(location, from) : undefined;

@@ -1,6 +1,7 @@
 // The outbound client against loopback servers: what every request carries, redirects without leaking credentials, what is retryable, bounded answers.
 import { getEventListeners } from "node:events";
 import { createServer } from "node:http";
+import { gzipSync } from "node:zlib";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createTestCa, selfSignedCertificate, type TestCa } from "../../server/test/support/network/certificates.ts";
@@ -62,6 +63,35 @@ describe("what every request carries", () => {
   it("lets a request set its own User-Agent", async () => {
     await client.request({ url: `${first.origin}/ua`, headers: { "user-agent": "probe/1" }, timeoutMs: 5_000 });
     expect(first.requests[0]!.headers["user-agent"]).toBe("probe/1");
+  });
+});
+
+describe("what fetch did, kept without it", () => {
+  it("asks for any type and a compressed answer, as fetch does", async () => {
+    await client.request({ url: `${first.origin}/accept`, timeoutMs: 5_000 });
+    expect(first.requests[0]!.headers).toMatchObject({ accept: "*/*", "accept-encoding": "gzip, deflate", host: new URL(first.origin).host });
+  });
+
+  it("reads a gzip answer decoded", async () => {
+    const server = createServer((_request, response) => response.writeHead(200, { "content-encoding": "gzip" }).end(gzipSync("compressed hello")));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const result = await client.request({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, timeoutMs: 5_000 });
+      expect(result).toMatchObject({ ok: true, body: "compressed hello" });
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it("refuses a GET with a body as an invalid request, sending nothing", async () => {
+    const result = failed(await client.request({ url: `${first.origin}/body`, body: "x", timeoutMs: 5_000 }));
+    expect(result).toMatchObject({ kind: "invalid_request", retryable: false });
+    expect(first.requests).toHaveLength(0);
+  });
+
+  it("labels a text body as text/plain unless the request says otherwise", async () => {
+    await client.request({ url: `${first.origin}/post`, method: "POST", body: "hi", timeoutMs: 5_000 });
+    expect(first.requests[0]!.headers).toMatchObject({ "content-type": "text/plain;charset=UTF-8", "content-length": "2" });
   });
 });
 

@@ -5,7 +5,7 @@
 import { type CheckResultDetail, MAX_DETAIL_BYTES, MAX_EXCERPT_BYTES } from "@vantage/protocol";
 
 const encoder = new TextEncoder();
-const sizeOf = (detail: CheckResultDetail) => encoder.encode(JSON.stringify(detail)).length;
+const sizeOf = (detail: CheckResultDetail) => Buffer.byteLength(JSON.stringify(detail));
 
 /** The start of `text`, at most MAX_EXCERPT_BYTES of UTF-8, never cutting a character in half. */
 export function excerptOf(text: string): string {
@@ -37,11 +37,17 @@ const SHRINKS: Shrink[] = [
 
 /** `detail` if it fits in MAX_DETAIL_BYTES as JSON; else the most of it that does. */
 export function boundedDetail(detail: CheckResultDetail): CheckResultDetail {
+  // Every run's detail passes here: measure it once when it fits, as almost all do.
+  let size = sizeOf(detail);
+  if (size <= MAX_DETAIL_BYTES) return detail;
   let bounded = detail;
   for (const shrink of SHRINKS) {
     // A shrink may take several turns (halving the verdicts); each turn shrinks or gives up.
     let next: CheckResultDetail | undefined;
-    while (sizeOf(bounded) > MAX_DETAIL_BYTES && (next = shrink(bounded)) !== undefined) bounded = next;
+    while (size > MAX_DETAIL_BYTES && (next = shrink(bounded)) !== undefined) {
+      bounded = next;
+      size = sizeOf(bounded);
+    }
   }
   return bounded;
 }

@@ -10,4 +10,6 @@ export { probeTls } from "./tls/tls-probe.ts";
 export { evaluateAssertions } from "./assertions/evaluate-assertions.ts";
 export type { AssertionFailure, AssertionsOutcome, Observe } from "./assertions/evaluate-assertions.ts";
 export { MAX_ASSERTION_BODY_BYTES } from "./probe-limits.ts";
+export { watchLoopStall, timedOutResult, OVERLOADED_SHARE } from "./loop-stall.ts";
+export type { StallWatch } from "./loop-stall.ts";
 export { coreAddressPolicy } from "./core-address-policy.ts";

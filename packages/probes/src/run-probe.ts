@@ -1,9 +1,11 @@
 // Runs one probe spec, whatever its type: the dispatch table from check type to probe, and the
 // guarantee every caller (the core's scheduler, the agent) relies on — runProbe never throws;
-// a probe that breaks reports `error` with what broke.
+// a probe that breaks reports `error` with what broke, and a timeout this process caused (its
+// event loop stalled) is `error` too, never the target's `down` (loop-stall.ts).
 import type { CheckType, ProbeSpec } from "@vantage/protocol";
 import { probeDns } from "./dns/dns-probe.ts";
 import { probeHttp } from "./http/http-probe.ts";
+import { judgeTimeout, watchLoopStall } from "./loop-stall.ts";
 import type { ProbeOptions, ProbeResult } from "./probe-result.ts";
 import { probeTcp } from "./tcp/tcp-probe.ts";
 import { probeTls } from "./tls/tls-probe.ts";
@@ -15,11 +17,14 @@ export const PROBES: { [T in CheckType]: ProbeOf<T> } = { http: probeHttp, tcp: 
 
 export async function runProbe(spec: ProbeSpec, options: ProbeOptions): Promise<ProbeResult> {
   const probe = PROBES[spec.type] as ProbeOf<CheckType>;
+  const stall = watchLoopStall();
   try {
-    return await probe(spec, options);
+    return judgeTimeout(await probe(spec, options), spec.timeoutMs, stall.stalledMs());
   } catch (error) {
     // A bug, not the target's failure: say what broke so it can be reported.
     const message = `the ${spec.type} probe failed: ${error instanceof Error ? error.message : String(error)}`.slice(0, 1_000);
     return { status: "error", detail: { reason: message, error: { code: "probe_error", message } } };
+  } finally {
+    stall.release();
   }
 }

@@ -2,6 +2,7 @@
 // interval, never two runs of one check at once, each bounded by its timeout. Runs on demand
 // (the core's `run` frames) go through the same lane, so they never overlap a scheduled run.
 import { randomUUID } from "node:crypto";
+import { timedOutResult, watchLoopStall } from "@vantage/probes";
 import type { Assignment, ResultFrame, RunOutcome } from "@vantage/protocol";
 import type { Clock, Random, TimerHandle } from "./clock.ts";
 import type { Logger } from "./log.ts";
@@ -98,11 +99,9 @@ function untilAborted<T>(work: () => Promise<T>, signal: AbortSignal): Promise<T
   });
 }
 
-function failureDetail(error: unknown, timeoutMs: number, timedOut: boolean): ProbeResult {
-  if (timedOut) {
-    const message = `timed out after ${timeoutMs} ms`;
-    return { status: "down", detail: { reason: message, error: { code: "timeout", message } } };
-  }
+function failureDetail(error: unknown, timeoutMs: number, timedOut: boolean, stalledMs: number): ProbeResult {
+  // Down, unless this agent was too busy to give the run its time (then error: not the target's fault).
+  if (timedOut) return timedOutResult(timeoutMs, stalledMs);
   // A probe that throws (rather than report the target down) failed itself.
   const message = (error instanceof Error ? error.message : String(error)).slice(0, 1_000);
   return { status: "error", detail: { reason: message, error: { code: "probe_error", message } } };
@@ -147,13 +146,15 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     }, assignment.timeoutMs);
     const startedAt = clock.now();
     const probe = options.probes.get(assignment.type);
+    const stall = watchLoopStall();
     let outcome: ProbeResult;
     try {
       outcome = probe ? await untilAborted(() => probe(assignment, run.controller.signal), run.controller.signal) : UNKNOWN_TYPE;
     } catch (error) {
-      outcome = failureDetail(error, assignment.timeoutMs, timedOut);
+      outcome = failureDetail(error, assignment.timeoutMs, timedOut, stall.stalledMs());
     } finally {
       clock.clearTimeout(run.timeout);
+      stall.release();
     }
     return { startedAt, durationMs: Math.max(0, clock.now() - startedAt), outcome };
   };

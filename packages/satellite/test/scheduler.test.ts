@@ -118,7 +118,7 @@ describe("the scheduler", () => {
     await vi.advanceTimersByTimeAsync(1);
     expect(signals[0]!.aborted).toBe(true);
     expect(results).toMatchObject([
-      { checkId: "a", status: "down", durationMs: 5_000, detail: { error: { code: "timeout", message: "timed out after 5000 ms" } } },
+      { checkId: "a", status: "down", durationMs: 5_000, detail: { error: { code: "timeout", message: "no answer within 5000 ms" } } },
     ]);
     expect(scheduler.inFlight()).toBe(0);
   });

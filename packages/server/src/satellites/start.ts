@@ -67,7 +67,7 @@ export async function startSatellites(deps: ModuleDeps, options: SatellitesOptio
     now,
     heartbeatIntervalMs,
     helloTimeoutMs: options.helloTimeoutMs,
-    assignmentsFor: async (satellite) => (checks ? checks.assignmentsFor(satellite) : []),
+    assignmentsFor: async (satellite, capabilities) => (checks ? checks.assignmentsFor(satellite, capabilities) : []),
     sessionObserver: { opened: (session) => checks?.sessionObserver.opened(session), closed: (session) => checks?.sessionObserver.closed(session) },
     resultSink: async (satelliteId, result) => checks?.resultSink(satelliteId, result),
   });

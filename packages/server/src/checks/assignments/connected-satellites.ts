@@ -18,7 +18,7 @@ export class ConnectedSatellites {
   open(session: SatelliteSession): ConnectedSatellite {
     const previous = this.byId.get(session.satelliteId);
     if (previous) this.byKey.delete(previous);
-    const connected = { session, satellite: selectableSatellite(session.satellite) };
+    const connected = { session, satellite: selectableSatellite(session.satellite, session.capabilities) };
     this.byId.set(session.satelliteId, connected);
     this.byKey.set(connected, connected.satellite.keys);
     return connected;
@@ -38,7 +38,7 @@ export class ConnectedSatellites {
 
   /** Refiles a satellite under its edited region and tags. */
   update(connected: ConnectedSatellite, profile: SatelliteProfile): void {
-    connected.satellite = selectableSatellite(profile);
+    connected.satellite = selectableSatellite(profile, connected.session.capabilities);
     this.byKey.set(connected, connected.satellite.keys);
   }
 

@@ -110,7 +110,7 @@ export function createSatelliteAssignments(options: SatelliteAssignmentsOptions)
   };
 
   return {
-    assignmentsFor: async (satellite) => checks.assignmentsFor(selectableSatellite(satellite)),
+    assignmentsFor: async (satellite, capabilities) => checks.assignmentsFor(selectableSatellite(satellite, capabilities)),
     typeOf: (checkId) => checks.typeOf(checkId),
     sessionObserver: {
       opened(session) {

@@ -46,7 +46,7 @@ export interface SatelliteCheckIndexOptions {
 }
 
 export interface SatelliteCheckIndex {
-  /** The satellite's full set, ordered by check id. */
+  /** The satellite's full set, ordered by check id: the checks it is selected for, of the types it can run. */
   assignmentsFor(satellite: SelectableSatellite): Assignment[];
   /** Checks held (enabled, on satellites, opened). */
   size(): number;
@@ -142,7 +142,9 @@ export function createSatelliteCheckIndex(options: SatelliteCheckIndexOptions): 
 
   return {
     assignmentsFor(satellite) {
-      const selected = [...byAnchor.collect(satellite.keys, new Set())].filter((check) => selects(check.selector, satellite));
+      const selected = [...byAnchor.collect(satellite.keys, new Set())].filter(
+        (check) => satellite.capabilities.has(check.assignment.type) && selects(check.selector, satellite),
+      );
       return selected.sort(byCheckId).map((check) => check.assignment);
     },
     size: () => checks.size,

@@ -12,6 +12,8 @@ export interface SelectableSatellite {
   tags: ReadonlySet<string>;
   /** One per fact a selector can name: its id, its region, each of its tags. */
   keys: readonly string[];
+  /** What its hello announced it can run: a check of another type is never assigned to it. */
+  capabilities: ReadonlySet<string>;
 }
 
 export interface CompiledSelector {
@@ -29,12 +31,13 @@ const idKey = (id: string) => `id:${id.toLowerCase()}`;
 const regionKey = (region: string) => `region:${region}`;
 const tagKey = (tag: string) => `tag:${tag}`;
 
-export function selectableSatellite(profile: SatelliteProfile): SelectableSatellite {
+export function selectableSatellite(profile: SatelliteProfile, capabilities: Iterable<string>): SelectableSatellite {
   return {
     id: profile.id.toLowerCase(),
     region: profile.region,
     tags: new Set(profile.tags),
     keys: [idKey(profile.id), regionKey(profile.region), ...profile.tags.map(tagKey)],
+    capabilities: new Set(capabilities),
   };
 }
 

@@ -287,5 +287,6 @@ export function runsAt(schedule: CheckSchedule, location: string, facts: Pick<Lo
   if (location === PUSH_LOCATION) return schedule.pushGraceSeconds !== null;
   const profile = facts.profileOf(location);
   if (!profile || !schedule.runOn.satellites) return false;
-  return selects(compileSelector(schedule.runOn.satellites), selectableSatellite(profile));
+  // The selector alone decides (capabilities filter what is pushed to a connected agent, not where a check belongs).
+  return selects(compileSelector(schedule.runOn.satellites), selectableSatellite(profile, []));
 }

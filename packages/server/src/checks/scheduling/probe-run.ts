@@ -1,6 +1,7 @@
 // One probe run on the core, held to a hard time budget: a probe that overstays its budget (or
 // ignores its signal) is not waited for, which is what lets the schedule promise that two runs
 // of one check never overlap. A throwing probe is the probe's failure (`error`), not the target's.
+import { timedOutResult, watchLoopStall } from "@vantage/probes";
 import type { CheckResultDetail, CheckRunStatus, ProbeSpec } from "@vantage/protocol";
 
 /** What a probe reports. */
@@ -61,6 +62,7 @@ export async function runProbeBounded(runProbe: RunProbe, spec: ProbeSpec, optio
     return { aborted: true };
   }
   const startedAt = now();
+  const stall = watchLoopStall();
   let outcome: ProbeOutcome | undefined;
   try {
     outcome = await Promise.race([Promise.resolve().then(() => runProbe(spec, { signal: controller.signal })), stopped.then(() => undefined)]);
@@ -68,8 +70,10 @@ export async function runProbeBounded(runProbe: RunProbe, spec: ProbeSpec, optio
     outcome = controller.signal.aborted ? undefined : failedOutcome("error", "probe_error", error instanceof Error ? error.message : String(error));
   } finally {
     cancel();
+    stall.release();
   }
   if (options.signal?.aborted) return { aborted: true };
-  if (timedOut || outcome === undefined) outcome = failedOutcome("down", "timeout", `timed out after ${budgetMs} ms`);
+  // A budget shorter than the check's timeout is time this core took (a late start), as a stall is.
+  if (timedOut || outcome === undefined) outcome = timedOutResult(spec.timeoutMs, Math.max(0, spec.timeoutMs - budgetMs) + stall.stalledMs());
   return { aborted: false, startedAt, durationMs: Math.max(0, now() - startedAt), outcome };
 }

@@ -25,7 +25,7 @@ export interface AuthenticatedSatellite {
 export type AuthenticateSatellite = (satelliteId: string, token: string, options: VerifyOptions) => Promise<AuthenticatedSatellite | null | "refused">;
 
 /** The full set of checks a satellite must run now, for its welcome. */
-export type AssignmentsFor = (satellite: AuthenticatedSatellite) => Promise<readonly Assignment[]>;
+export type AssignmentsFor = (satellite: AuthenticatedSatellite, capabilities: readonly string[]) => Promise<readonly Assignment[]>;
 
 /** A satellite's open socket on this process, as the modules that assign it checks see it. */
 export interface SatelliteSession {

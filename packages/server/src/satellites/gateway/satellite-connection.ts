@@ -373,7 +373,7 @@ export class SatelliteConnection {
       }
       this.connectedEdge = true;
       if (this.isClosed()) return;
-      const assignments = await context.assignmentsFor(satellite);
+      const assignments = await context.assignmentsFor(satellite, hello.capabilities);
       if (this.isClosed()) return;
       this.setAssignments(assignments, null);
       this.session = this.openSession(satellite, hello);

@@ -106,6 +106,24 @@ describe("a satellite's welcome", () => {
     expect(checkIds(await welcomed(bare, b))).toEqual([byId.id]);
   });
 
+  it("never carries a check of a type the satellite did not announce it can run, at its welcome or after", async () => {
+    const tcp = (name: string) => ({ name, type: "tcp" as const, host: "db.example.test", port: 5432, runOn: { satellites: { regions: ["caps"] } } });
+    const http = await save(a.pool, satelliteCheck("caps-http", { regions: ["caps"] }));
+    const first = await save(a.pool, tcp("caps-tcp"));
+    const httpOnly = await a.createSatellite({ region: "caps" });
+    const both = await a.createSatellite({ region: "caps" });
+    const limited = await connectFakeSatellite(a.url, httpOnly, { capabilities: ["http"] });
+    const able = await connectFakeSatellite(b.url, both, { capabilities: ["http", "tcp"] });
+    open.push(limited.satellite, able.satellite);
+    expect(checkIds(limited.welcome.assignments)).toEqual([http.id]);
+    expect(checkIds(able.welcome.assignments)).toEqual([http.id, first.id].sort());
+
+    const second = await save(a.pool, tcp("caps-tcp-2"));
+    expect(checkIds((await able.satellite.next("assignments")).assignments)).toEqual([http.id, first.id, second.id].sort());
+    await barrier(limited.satellite);
+    expect(limited.satellite.received.filter((frame) => frame.type === "assignments")).toHaveLength(0);
+  });
+
   it("gives each assignment the check's probe spec with its credential headers opened, and its revision", async () => {
     const check = await save(
       a.pool,

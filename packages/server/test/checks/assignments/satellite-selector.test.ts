@@ -7,7 +7,7 @@ import { compileSelector, selectableSatellite, selects } from "../../../src/chec
 
 const ID = "8f0e4f38-3c57-4d57-9b52-6f4d0d5c3a10";
 const OTHER = "0b7c1a52-93d4-4c47-a1a4-2f6c8e5d9b01";
-const satellite = (region: string, tags: string[] = [], id = OTHER) => selectableSatellite({ id, region, tags });
+const satellite = (region: string, tags: string[] = [], id = OTHER) => selectableSatellite({ id, region, tags }, ["http"]);
 
 describe("a satellite selector", () => {
   it("selects listed ids whatever their case, and nothing else when it lists only ids", () => {
@@ -51,7 +51,7 @@ describe("a satellite selector", () => {
     fc.assert(
       fc.property(selectorArb, satelliteArb, (raw, profile) => {
         const selector = compileSelector(raw);
-        const candidate = selectableSatellite(profile);
+        const candidate = selectableSatellite(profile, ["http"]);
         const index = new KeyIndex<string>();
         index.set("check", selector.anchors);
         const found = index.collect(candidate.keys, new Set()).has("check");

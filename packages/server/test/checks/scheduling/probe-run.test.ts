@@ -1,6 +1,6 @@
 // One probe run within its budget: the probe's outcome when it answers in time, `down` (timeout)
-// when it overstays — even when it ignores its signal — `error` when it throws, and no outcome at
-// all when the caller cancels it.
+// when it overstays — even when it ignores its signal — `error` when it throws or when a late
+// start left it too little of its timeout, and no outcome at all when the caller cancels it.
 import type { ProbeSpec } from "@vantage/protocol";
 import { describe, expect, it } from "vitest";
 import { type ProbeOutcome, runProbeBounded } from "../../../src/checks/scheduling/probe-run.ts";
@@ -30,11 +30,16 @@ describe("a bounded probe run", () => {
         signalled = signal;
         return new Promise<ProbeOutcome>(() => undefined);
       },
-      spec,
+      { ...spec, timeoutMs: 20 },
       { budgetMs: 20, now },
     );
-    expect(run).toMatchObject({ aborted: false, outcome: { status: "down", detail: { error: { code: "timeout", message: "timed out after 20 ms" } } } });
+    expect(run).toMatchObject({ aborted: false, outcome: { status: "down", detail: { error: { code: "timeout", message: "no answer within 20 ms" } } } });
     expect(signalled?.aborted).toBe(true);
+  });
+
+  it("does not blame the target when the run started so late that its budget was a fraction of the timeout", async () => {
+    const run = await runProbeBounded(() => new Promise<ProbeOutcome>(() => undefined), spec, { budgetMs: 20, now });
+    expect(run).toMatchObject({ aborted: false, outcome: { status: "error", detail: { error: { code: "overloaded" } } } });
   });
 
   it("reports a probe that throws as the probe's own failure", async () => {
