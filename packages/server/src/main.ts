@@ -3,7 +3,7 @@
 // HTTP with the admin API, and the ordered shutdown that releases everything in reverse. The
 // only place that builds pools and servers; what a module holds is the module's own business.
 import { randomUUID } from "node:crypto";
-import { createAdminTokenVerifier, createClientAddressOf, ensureAdminToken } from "./auth/index.ts";
+import { createAdminTokenVerifier, createAuthModule, createClientAddressOf, createIsHttpsOf, ensureAdminToken } from "./auth/index.ts";
 import { createTriggerRegistry, DEFAULT_WORKER_CONCURRENCY, startAutomations, type AutomationIndex, type TriggerRegistry } from "./automations/index.ts";
 import { type CheckResults, startChecks } from "./checks/index.ts";
 import { createNotificationHub } from "./cluster/index.ts";
@@ -141,6 +141,7 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
       retentionIntervalMs: options.retentionIntervalMs,
     });
     const events = await startEvents(deps);
+    const auth = createAuthModule({ pool: database.pool, now, clientAddressOf: deps.clientAddressOf, isHttpsOf: createIsHttpsOf(config.trustedProxies) });
 
     const readiness = async (): Promise<Readiness> => {
       try {
@@ -157,8 +158,9 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
       readiness,
       instanceId,
       verifyAdmin: createAdminTokenVerifier({ pool: database.pool, now, knownToken: config.adminToken }),
+      accounts: auth.accounts,
       clientAddressOf: deps.clientAddressOf,
-      modules: [satellites, notifications, checks, automations, events],
+      modules: [auth, satellites, notifications, checks, automations, events],
     });
     const http = await startHttpServer(app, { host: config.host, port: config.port });
     stops.add("http", http.close);

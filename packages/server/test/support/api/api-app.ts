@@ -2,7 +2,7 @@
 // one way to call it, so every API test speaks to the app the same way.
 import type { Hono } from "hono";
 import type pg from "pg";
-import { createAdminTokenVerifier, ensureAdminToken } from "../../../src/auth/index.ts";
+import { type AuthModuleOptions, createAdminTokenVerifier, createAuthModule, ensureAdminToken } from "../../../src/auth/index.ts";
 import { createCoreApp } from "../../../src/core-app.ts";
 import type { CoreModule } from "../../../src/core-module.ts";
 import { createMetrics } from "../../../src/http/metrics.ts";
@@ -16,16 +16,24 @@ export interface Answer<Body = Record<string, unknown>> {
   text: string;
 }
 
-/** Stores TEST_ADMIN_TOKEN as the admin token and serves the modules' routes as the core does. */
-export async function createModulesApp(pool: pg.Pool, modules: ReadonlyArray<Pick<CoreModule, "routes">>): Promise<Hono> {
+/** What the users, tokens and sessions of a test app run on (the clock, session lifetimes, the login limit). */
+export type TestAuthOptions = Omit<AuthModuleOptions, "pool">;
+
+/**
+ * Stores TEST_ADMIN_TOKEN as the admin token and serves the modules' routes as the core does,
+ * with the auth module's (/auth, /users, /tokens) beside them.
+ */
+export async function createModulesApp(pool: pg.Pool, modules: ReadonlyArray<Pick<CoreModule, "routes">>, authOptions: TestAuthOptions = {}): Promise<Hono> {
   await ensureAdminToken({ pool, logger: silentLogger(), configuredToken: TEST_ADMIN_TOKEN });
+  const auth = createAuthModule({ pool, ...authOptions });
   return createCoreApp({
     logger: silentLogger(),
     metrics: createMetrics({ collectProcessMetrics: false }),
     readiness: async () => ({ ready: true, checks: {} }),
     instanceId: "test-instance",
     verifyAdmin: createAdminTokenVerifier({ pool }),
-    modules,
+    accounts: auth.accounts,
+    modules: [auth, ...modules],
   });
 }
 
