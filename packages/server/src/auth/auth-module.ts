@@ -6,9 +6,11 @@ import type { AccountCredentials } from "./api-guard.ts";
 import { createAuthRoutes } from "./auth-routes.ts";
 import { type ClientAddressOf, createClientAddressOf, createIsHttpsOf, type IsHttpsOf } from "./client-address.ts";
 import type { FailureLimit } from "./failure-window.ts";
+import type { ScryptParams } from "./secrets.ts";
 import { createSessionStore, type SessionLifetime } from "./sessions/session-store.ts";
 import { createApiTokenRoutes } from "./tokens/api-token-routes.ts";
 import { createApiTokenStore } from "./tokens/api-token-store.ts";
+import { createPasswords } from "./users/passwords.ts";
 import { createUserRoutes } from "./users/user-routes.ts";
 import { createUserStore, type UserStore } from "./users/user-store.ts";
 
@@ -22,6 +24,8 @@ export interface AuthModuleOptions {
   sessionLifetime?: SessionLifetime;
   /** Failed logins allowed per account and per client address in a window. */
   loginFailureLimit?: FailureLimit;
+  /** The scrypt cost of passwords (default PASSWORD_PARAMS; tests lower it to stay fast). */
+  passwordParams?: ScryptParams;
 }
 
 export interface AuthModule {
@@ -37,16 +41,18 @@ export function createAuthModule(options: AuthModuleOptions): AuthModule {
   const users = createUserStore(pool, now);
   const tokens = createApiTokenStore(pool, now);
   const sessions = createSessionStore(pool, now, options.sessionLifetime);
+  const passwords = createPasswords(options.passwordParams);
   const auth = createAuthRoutes({
     users,
     sessions,
+    passwords,
     clientAddressOf: options.clientAddressOf ?? createClientAddressOf(),
     isHttpsOf: options.isHttpsOf ?? createIsHttpsOf(),
     loginFailureLimit: options.loginFailureLimit,
     now,
   });
   return {
-    routes: { "/auth": auth, "/users": createUserRoutes(users), "/tokens": createApiTokenRoutes(tokens, now) },
+    routes: { "/auth": auth, "/users": createUserRoutes(users, passwords), "/tokens": createApiTokenRoutes(tokens, now) },
     accounts: { tokens, sessions },
     users,
   };

@@ -4,16 +4,15 @@
 import { loginRequestSchema, type WhoAmI } from "@vantage/protocol";
 import { type Context, Hono } from "hono";
 import { deleteCookie, setCookie } from "hono/cookie";
-import { VantageError } from "../errors.ts";
+import { errorBody, VantageError } from "../errors.ts";
 import { readJsonBody } from "../http/index.ts";
 import { peerOf, requestAddress, SESSION_COOKIE } from "./api-guard.ts";
 import type { ClientAddressOf, IsHttpsOf } from "./client-address.ts";
 import { type FailureLimit, FailureLimiter } from "./failure-window.ts";
 import { type Principal, principalOf } from "./principal.ts";
 import type { SessionStore } from "./sessions/session-store.ts";
-import { checkPassword } from "./users/passwords.ts";
+import type { Passwords } from "./users/passwords.ts";
 import type { UserStore } from "./users/user-store.ts";
-import { errorBody } from "../errors.ts";
 
 /** Wrong passwords allowed per account and per client address in a window. */
 export const DEFAULT_LOGIN_FAILURE_LIMIT: FailureLimit = { max: 10, windowMs: 15 * 60_000 };
@@ -26,6 +25,7 @@ const invalidCredentials = () => new VantageError("unauthorized", "invalid_crede
 export interface AuthRoutesOptions {
   users: UserStore;
   sessions: SessionStore;
+  passwords: Passwords;
   clientAddressOf: ClientAddressOf;
   isHttpsOf: IsHttpsOf;
   loginFailureLimit?: FailureLimit | undefined;
@@ -33,7 +33,7 @@ export interface AuthRoutesOptions {
 }
 
 export function createAuthRoutes(options: AuthRoutesOptions): Hono {
-  const { users, sessions, clientAddressOf, isHttpsOf } = options;
+  const { users, sessions, passwords, clientAddressOf, isHttpsOf } = options;
   const failures = new FailureLimiter(options.loginFailureLimit ?? DEFAULT_LOGIN_FAILURE_LIMIT, options.now);
   const secure = (c: Context) => isHttpsOf(peerOf(c), c.req.url, { forwarded: c.req.header("forwarded"), "x-forwarded-proto": c.req.header("x-forwarded-proto") });
   const routes = new Hono();
@@ -55,7 +55,7 @@ export function createAuthRoutes(options: AuthRoutesOptions): Hono {
       return c.json(errorBody("too_many_auth_failures", `Too many failed logins for this account or from this address; try again in ${seconds} s.`), 429);
     }
     const candidate = await users.forLogin(email);
-    if (!(await checkPassword(password, candidate?.passwordHash)) || !candidate || candidate.disabled) {
+    if (!(await passwords.check(password, candidate?.passwordHash)) || !candidate || candidate.disabled) {
       attempt.failed();
       throw invalidCredentials();
     }

@@ -2,7 +2,7 @@
 // our random tokens, salted scrypt for secrets a person chose), constant-time verification.
 import { createHash, randomBytes, scrypt, type ScryptOptions, timingSafeEqual } from "node:crypto";
 
-interface ScryptParams {
+export interface ScryptParams {
   N: number;
   r: number;
   p: number;
@@ -14,7 +14,7 @@ const DEFAULT_PARAMS: ScryptParams = { N: 16_384, r: 8, p: 1 };
  * For users' passwords, OWASP's scrypt recommendation (128 MiB, a few hundred ms): a login is
  * rare and rate limited, and a stolen users table must cost a guesser that much per try.
  */
-const PASSWORD_PARAMS: ScryptParams = { N: 131_072, r: 8, p: 1 };
+export const PASSWORD_PARAMS: ScryptParams = Object.freeze({ N: 131_072, r: 8, p: 1 });
 const SALT_BYTES = 16;
 const HASH_BYTES = 32;
 const SECRET_BYTES = 32;
@@ -72,8 +72,8 @@ export async function hashSecret(secret: string, params: ScryptParams = DEFAULT_
 }
 
 /** A user's password, with the stronger parameters; checked by `checkSecret` like any scrypt hash. */
-export function hashPassword(password: string): Promise<string> {
-  return hashSecret(password, PASSWORD_PARAMS);
+export function hashPassword(password: string, params: ScryptParams = PASSWORD_PARAMS): Promise<string> {
+  return hashSecret(password, params);
 }
 
 const SHA256_PREFIX = "sha256$";

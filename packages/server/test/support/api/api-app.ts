@@ -10,6 +10,9 @@ import { silentLogger } from "../../../src/log.ts";
 
 export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789";
 
+/** A cheap scrypt cost for test users' passwords: the production cost takes seconds on a loaded test machine. */
+export const TEST_PASSWORD_PARAMS = Object.freeze({ N: 1024, r: 8, p: 1 });
+
 export interface Answer<Body = Record<string, unknown>> {
   status: number;
   body: Body;
@@ -25,7 +28,7 @@ export type TestAuthOptions = Omit<AuthModuleOptions, "pool">;
  */
 export async function createModulesApp(pool: pg.Pool, modules: ReadonlyArray<Pick<CoreModule, "routes">>, authOptions: TestAuthOptions = {}): Promise<Hono> {
   await ensureAdminToken({ pool, logger: silentLogger(), configuredToken: TEST_ADMIN_TOKEN });
-  const auth = createAuthModule({ pool, ...authOptions });
+  const auth = createAuthModule({ pool, passwordParams: TEST_PASSWORD_PARAMS, ...authOptions });
   return createCoreApp({
     logger: silentLogger(),
     metrics: createMetrics({ collectProcessMetrics: false }),
@@ -38,8 +41,8 @@ export async function createModulesApp(pool: pg.Pool, modules: ReadonlyArray<Pic
 }
 
 /** The same app serving just `routes`, by mount path under /api/v1. */
-export function createApiApp(pool: pg.Pool, routes: Record<string, Hono>): Promise<Hono> {
-  return createModulesApp(pool, [{ routes }]);
+export function createApiApp(pool: pg.Pool, routes: Record<string, Hono>, authOptions?: TestAuthOptions): Promise<Hono> {
+  return createModulesApp(pool, [{ routes }], authOptions);
 }
 
 /** One request as the admin (or with `token`; null sends none); a string body is sent as is. */
