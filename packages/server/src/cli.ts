@@ -76,7 +76,9 @@ withServerOptions(program.command("migrate"))
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8").replace(/\r?\n$/, "");
+  return Buffer.concat(chunks)
+    .toString("utf8")
+    .replace(/\r?\n$/, "");
 }
 
 type UserCreateFlags = ConfigFlags & { email: string; role: string; passwordStdin?: boolean };

@@ -290,7 +290,11 @@ export async function runUserCreate(config: ServerConfig, logger: Logger, input:
   try {
     await migrate(database.pool, { logger });
     const password = parsed.value.password ?? generatePassword();
-    const user = await createUserStore(database.pool, Date.now).create({ email: parsed.value.email, role: parsed.value.role, passwordHash: await hashPassword(password) });
+    const user = await createUserStore(database.pool, Date.now).create({
+      email: parsed.value.email,
+      role: parsed.value.role,
+      passwordHash: await hashPassword(password),
+    });
     print(`Created ${user.role} user ${user.email} (id ${user.id}).`);
     if (parsed.value.password === undefined) print(`Password: ${password}\nSave it now: it is shown only this once (only its hash is stored).`);
   } finally {

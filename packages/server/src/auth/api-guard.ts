@@ -120,7 +120,11 @@ export function apiGuard(verifyAdmin: AdminTokenVerifier, options: ApiGuardOptio
       return unauthorized(c, "The session has ended (logged out, expired or idle too long): log in again.", 'Bearer realm="vantage"');
     }
     if (!isReadMethod(c.req.method) && !sameSecret(c.req.header(CSRF_HEADER) ?? "", session.csrfToken)) {
-      return forbidden(c, "csrf_token_invalid", `A write with the session cookie must send the session's CSRF token in ${CSRF_HEADER} (from login or GET /api/v1/auth/me).`);
+      return forbidden(
+        c,
+        "csrf_token_invalid",
+        `A write with the session cookie must send the session's CSRF token in ${CSRF_HEADER} (from login or GET /api/v1/auth/me).`,
+      );
     }
     const { user } = session;
     return {

@@ -35,7 +35,8 @@ export interface AuthRoutesOptions {
 export function createAuthRoutes(options: AuthRoutesOptions): Hono {
   const { users, sessions, passwords, clientAddressOf, isHttpsOf } = options;
   const failures = new FailureLimiter(options.loginFailureLimit ?? DEFAULT_LOGIN_FAILURE_LIMIT, options.now);
-  const secure = (c: Context) => isHttpsOf(peerOf(c), c.req.url, { forwarded: c.req.header("forwarded"), "x-forwarded-proto": c.req.header("x-forwarded-proto") });
+  const secure = (c: Context) =>
+    isHttpsOf(peerOf(c), c.req.url, { forwarded: c.req.header("forwarded"), "x-forwarded-proto": c.req.header("x-forwarded-proto") });
   const routes = new Hono();
 
   const whoAmI = async (principal: Principal): Promise<WhoAmI> => ({

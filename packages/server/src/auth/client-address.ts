@@ -53,7 +53,11 @@ export interface ForwardingHeaders {
 }
 
 /** Whether a request reached the first proxy over https (to mark cookies Secure). */
-export type IsHttpsOf = (peer: string | undefined, url: string, headers: { forwarded?: string | undefined; "x-forwarded-proto"?: string | undefined }) => boolean;
+export type IsHttpsOf = (
+  peer: string | undefined,
+  url: string,
+  headers: { forwarded?: string | undefined; "x-forwarded-proto"?: string | undefined },
+) => boolean;
 
 /**
  * https itself, or a trusted proxy in front saying so: `X-Forwarded-Proto` or `Forwarded`'s

@@ -52,7 +52,9 @@ async function connectedSatellite(): Promise<string> {
 }
 
 async function lastActorOf(satelliteId: string): Promise<unknown> {
-  const { rows } = await instance.pool.query<{ actor: unknown }>("SELECT actor FROM entity_changes WHERE entity_id = $1 ORDER BY seq DESC LIMIT 1", [satelliteId]);
+  const { rows } = await instance.pool.query<{ actor: unknown }>("SELECT actor FROM entity_changes WHERE entity_id = $1 ORDER BY seq DESC LIMIT 1", [
+    satelliteId,
+  ]);
   return rows[0]?.actor;
 }
 
@@ -261,7 +263,11 @@ describe("API tokens", () => {
     expect(refused.body).toMatchObject({ error: { code: "unauthorized" } });
     expect((await callApi(app, "DELETE", `/api/v1/tokens/${id}`)).body).toMatchObject({ error: { code: "api_token_not_found" } });
 
-    const expiring = await callApi<{ token: string }>(app, "POST", "/api/v1/tokens", { name: "short", role: "viewer", expiresAt: new Date(clock + 60_000).toISOString() });
+    const expiring = await callApi<{ token: string }>(app, "POST", "/api/v1/tokens", {
+      name: "short",
+      role: "viewer",
+      expiresAt: new Date(clock + 60_000).toISOString(),
+    });
     expect((await callApi(app, "GET", "/api/v1/auth/me", undefined, expiring.body.token)).status).toBe(200);
     clock += 60_000;
     expect((await callApi(app, "GET", "/api/v1/auth/me", undefined, expiring.body.token)).status).toBe(401);

@@ -54,7 +54,8 @@ describe("a viewer", () => {
   it("reads, and may log out", async () => {
     const user = await createUser(api.app, "reader@example.com", "viewer");
     const browser = await login(api.app, user.email, user.password);
-    for (const path of ["/satellites", "/checks", "/automations", "/notification-channels", "/auth/me"]) expect((await browser.call("GET", path)).status, path).toBe(200);
+    for (const path of ["/satellites", "/checks", "/automations", "/notification-channels", "/auth/me"])
+      expect((await browser.call("GET", path)).status, path).toBe(200);
     expect((await browser.call("POST", "/auth/logout")).status).toBe(204);
   });
 });

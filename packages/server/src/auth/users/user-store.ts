@@ -7,7 +7,8 @@ import { isUniqueViolation, withTransaction } from "../../storage/index.ts";
 
 export const userNotFound = (id: string) => new VantageError("not_found", "user_not_found", `No user with id ${id}.`);
 
-const emailTaken = (email: string, cause: unknown) => new VantageError("conflict", "user_email_taken", `A user with e-mail ${email} exists already.`, { cause });
+const emailTaken = (email: string, cause: unknown) =>
+  new VantageError("conflict", "user_email_taken", `A user with e-mail ${email} exists already.`, { cause });
 
 interface UserRow {
   id: string;

@@ -6,7 +6,12 @@ import { expect } from "vitest";
 import { type Answer, callApi } from "../api/api-app.ts";
 
 /** Creates a user with `role` through the API (as the admin); its password is `password`. */
-export async function createUser(app: Hono, email: string, role: Role, password = "a long test password"): Promise<{ id: string; email: string; password: string }> {
+export async function createUser(
+  app: Hono,
+  email: string,
+  role: Role,
+  password = "a long test password",
+): Promise<{ id: string; email: string; password: string }> {
   const answer = await callApi<{ id: string }>(app, "POST", "/api/v1/users", { email, role, password });
   expect(answer.status, answer.text).toBe(201);
   return { id: answer.body.id, email, password };
@@ -28,7 +33,11 @@ export interface Browser {
 }
 
 export async function login(app: Hono, email: string, password: string): Promise<Browser> {
-  const response = await app.request("/api/v1/auth/login", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email, password }) });
+  const response = await app.request("/api/v1/auth/login", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email, password }),
+  });
   const text = await response.text();
   expect(response.status, text).toBe(200);
   const cookie = /^([^;]+)/.exec(response.headers.get("set-cookie") ?? "")![1]!;

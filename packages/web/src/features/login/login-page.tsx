@@ -90,7 +90,14 @@ export function LoginPage({ redirect }: { redirect?: string }) {
           </label>
           <label className="field">
             Password
-            <input type="password" name="password" value={password} onChange={(event) => setPassword(event.target.value)} required autoComplete="current-password" />
+            <input
+              type="password"
+              name="password"
+              value={password}
+              onChange={(event) => setPassword(event.target.value)}
+              required
+              autoComplete="current-password"
+            />
           </label>
           <ErrorMessage error={error} />
           <button type="submit" className="primary" disabled={busy || email.trim() === "" || password === ""}>
