@@ -29,6 +29,13 @@ function unauthorized(c: Context, message: string, challenge: string): Response 
 
 const forbidden = (c: Context, code: ErrorCode, message: string): Response => c.json(errorBody(code, message), 403);
 
+/** 429 too_many_auth_failures, with Retry-After counting down to when none of `keys` is limited. */
+export function tooManyFailures(c: Context, failures: FailureLimiter, keys: readonly string[], what: string): Response {
+  const seconds = Math.max(1, Math.ceil(failures.retryAfterMs(keys) / 1000));
+  c.header("Retry-After", String(seconds));
+  return c.json(errorBody("too_many_auth_failures", `${what}; try again in ${seconds} s.`), 429);
+}
+
 /** Wrong admin tokens allowed per client address and window: each may cost a slow hash. */
 export const DEFAULT_ADMIN_FAILURE_LIMIT: FailureLimit = { max: 10, windowMs: 60_000 };
 
@@ -103,9 +110,7 @@ export function apiGuard(verifyAdmin: AdminTokenVerifier, options: ApiGuardOptio
     } else if (!attempt) {
       // Only a slow hash could tell, and this address spent its allowance.
       onFailure("rate_limited");
-      const seconds = Math.max(1, Math.ceil(failures.retryAfterMs([address]) / 1000));
-      c.header("Retry-After", String(seconds));
-      return c.json(errorBody("too_many_auth_failures", `Too many wrong tokens from ${address}; try again in ${seconds} s.`), 429);
+      return tooManyFailures(c, failures, [address], `Too many wrong tokens from ${address}`);
     }
     attempt?.failed();
     onFailure("invalid");

@@ -4,9 +4,9 @@
 import { loginRequestSchema, type WhoAmI } from "@vantage/protocol";
 import { type Context, Hono } from "hono";
 import { deleteCookie, setCookie } from "hono/cookie";
-import { errorBody, VantageError } from "../errors.ts";
+import { VantageError } from "../errors.ts";
 import { readJsonBody } from "../http/index.ts";
-import { peerOf, requestAddress, SESSION_COOKIE } from "./api-guard.ts";
+import { peerOf, requestAddress, SESSION_COOKIE, tooManyFailures } from "./api-guard.ts";
 import type { ClientAddressOf, IsHttpsOf } from "./client-address.ts";
 import { type FailureLimit, FailureLimiter } from "./failure-window.ts";
 import { type Principal, principalOf } from "./principal.ts";
@@ -50,11 +50,7 @@ export function createAuthRoutes(options: AuthRoutesOptions): Hono {
     const { email, password } = await readJsonBody(c, loginRequestSchema);
     const keys = [`address:${requestAddress(c, clientAddressOf)}`, `account:${email}`];
     const attempt = failures.begin(keys);
-    if (!attempt) {
-      const seconds = Math.max(1, Math.ceil(failures.retryAfterMs(keys) / 1000));
-      c.header("Retry-After", String(seconds));
-      return c.json(errorBody("too_many_auth_failures", `Too many failed logins for this account or from this address; try again in ${seconds} s.`), 429);
-    }
+    if (!attempt) return tooManyFailures(c, failures, keys, "Too many failed logins for this account or from this address");
     const candidate = await users.forLogin(email);
     if (!(await passwords.check(password, candidate?.passwordHash)) || !candidate || candidate.disabled) {
       attempt.failed();
