@@ -5,7 +5,9 @@ export const ERROR_CODES = [
   // The request as a whole (HTTP status in brackets).
   "invalid_input", // 400: the body, a path parameter or a value is wrong; details.issues lists each
   "invalid_query", // 400: the query string is wrong; details.issues lists each
-  "unauthorized", // 401: no admin token, or a wrong one
+  "unauthorized", // 401: no credentials (bearer token or session cookie), or wrong, expired or revoked ones
+  "forbidden", // 403: the caller's role may not do this (a viewer writing, an editor on users, tokens or settings)
+  "csrf_token_invalid", // 403: a write authenticated by the session cookie without the session's X-CSRF-Token header
   "not_found", // 404: no such route
   "method_not_allowed", // 405: the route exists for other methods (the Allow header names them)
   "payload_too_large", // 413: the body is over the API's limit
@@ -37,6 +39,13 @@ export const ERROR_CODES = [
   "satellite_upgrade_required", // 409: a run on demand asked of a satellite whose agent predates the `run` frame; upgrade the agent
   "satellite_run_timeout", // 504: the satellite did not answer a run on demand within the check's timeout and a margin; nothing was stored
   "satellite_run_failed", // 503: the core holding the satellite could not carry out or store the run on demand; run it again
+
+  // Users, API tokens and sessions.
+  "invalid_credentials", // 401: login with a wrong e-mail or password, or a disabled account
+  "user_not_found", // 404
+  "user_email_taken", // 409
+  "api_token_not_found", // 404
+  "role_above_own", // 403: a token may not get a role above its creator's
 
   // Satellites.
   "satellite_not_found", // 404

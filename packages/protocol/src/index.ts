@@ -14,6 +14,7 @@ export type { Cause, EntityChanged, EntityState } from "./entity-changed.ts";
 export * from "./satellite/index.ts";
 export * from "./automation/index.ts";
 export * from "./check/index.ts";
+export * from "./auth/index.ts";
 export { compileUserRegex, MAX_USER_REGEX_LENGTH } from "./user-regex.ts";
 export { backoffDelayMs, createBackoff } from "./backoff.ts";
 export type { Backoff, BackoffPolicy } from "./backoff.ts";

@@ -5,7 +5,7 @@ import { Command, Option } from "commander";
 import { type ConfigFlags, loadConfig } from "./config.ts";
 import { isVantageError } from "./errors.ts";
 import { createLogger } from "./log.ts";
-import { runMigrate, runServer } from "./main.ts";
+import { runMigrate, runServer, runUserCreate } from "./main.ts";
 
 function withServerOptions(command: Command): Command {
   return (
@@ -69,6 +69,30 @@ withServerOptions(program.command("migrate"))
     run(async () => {
       const { config, logger } = setup(flags);
       await runMigrate(config, logger);
+    }, flags),
+  );
+
+/** All of stdin, without the trailing newline a shell's echo or a file adds. */
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks)
+    .toString("utf8")
+    .replace(/\r?\n$/, "");
+}
+
+type UserCreateFlags = ConfigFlags & { email: string; role: string; passwordStdin?: boolean };
+
+withServerOptions(program.command("user").description("manage users").command("create"))
+  .description("create a user; prints a generated password once, or reads one from stdin with --password-stdin")
+  .requiredOption("--email <email>", "the user's e-mail address (the login name)")
+  .addOption(new Option("--role <role>", "admin, editor or viewer").choices(["admin", "editor", "viewer"]).makeOptionMandatory())
+  .option("--password-stdin", "read the password from stdin instead of generating one")
+  .action((flags: UserCreateFlags) =>
+    run(async () => {
+      const { config, logger } = setup(flags);
+      const password = flags.passwordStdin ? await readStdin() : undefined;
+      await runUserCreate(config, logger, { email: flags.email, role: flags.role, password }, (line) => process.stdout.write(`${line}\n`));
     }, flags),
   );
 

@@ -1,7 +1,7 @@
 // The core's HTTP app as main.ts serves it and the API tests call it: health, readiness and
-// metrics, and every module's routes mounted by their paths under /api/v1, behind the admin token.
+// metrics, and every module's routes mounted by their paths under /api/v1, behind the API guard.
 import type { Hono } from "hono";
-import type { AdminTokenVerifier, ClientAddressOf } from "./auth/index.ts";
+import type { AccountCredentials, AdminTokenVerifier, ClientAddressOf } from "./auth/index.ts";
 import type { CoreModule } from "./core-module.ts";
 import { VantageError } from "./errors.ts";
 import { createApp, type Metrics, type Readiness } from "./http/index.ts";
@@ -14,6 +14,8 @@ export interface CoreAppOptions {
   readiness: () => Promise<Readiness>;
   instanceId: string;
   verifyAdmin: AdminTokenVerifier;
+  /** API tokens and browser sessions, from the auth module (whose routes are among `modules`). */
+  accounts?: AccountCredentials;
   /** The client address wrong tokens count under (behind trusted proxies, the forwarded one). */
   clientAddressOf?: ClientAddressOf;
   /** Whose routes the API serves. */
@@ -21,9 +23,16 @@ export interface CoreAppOptions {
 }
 
 export function createCoreApp(options: CoreAppOptions): Hono {
-  const { logger, metrics, readiness, instanceId, verifyAdmin, clientAddressOf } = options;
+  const { logger, metrics, readiness, instanceId, verifyAdmin, accounts, clientAddressOf } = options;
   const publicRoutes = mountTable(options.modules.map((module) => ({ routes: module.publicRoutes ?? {} })));
-  return createApp({ logger, metrics, readiness, instanceId, api: { verifyAdmin, clientAddressOf, routes: mountTable(options.modules) }, publicRoutes });
+  return createApp({
+    logger,
+    metrics,
+    readiness,
+    instanceId,
+    api: { verifyAdmin, accounts, clientAddressOf, routes: mountTable(options.modules) },
+    publicRoutes,
+  });
 }
 
 /** The modules' routes by mount path; two modules claiming one path is a wiring mistake, refused at start. */

@@ -5,6 +5,10 @@ import { type ErrorCode, type Issue, summarizeIssues } from "@vantage/protocol";
 export type ErrorKind =
   /** The input is wrong; retrying the same input fails the same way. */
   | "invalid_input"
+  /** No credentials, or wrong ones: sign in (again). */
+  | "unauthorized"
+  /** The caller's role may not do this: ask someone whose role may. */
+  | "forbidden"
   | "not_found"
   | "conflict"
   /** Retry later: the database or a peer is briefly unavailable. */

@@ -3,13 +3,24 @@
 // HTTP with the admin API, and the ordered shutdown that releases everything in reverse. The
 // only place that builds pools and servers; what a module holds is the module's own business.
 import { randomUUID } from "node:crypto";
-import { createAdminTokenVerifier, createClientAddressOf, ensureAdminToken } from "./auth/index.ts";
+import { createUserRequestSchema, validateInput } from "@vantage/protocol";
+import {
+  createAdminTokenVerifier,
+  createAuthModule,
+  createClientAddressOf,
+  createIsHttpsOf,
+  createUserStore,
+  ensureAdminToken,
+  generatePassword,
+  hashPassword,
+} from "./auth/index.ts";
 import { createTriggerRegistry, DEFAULT_WORKER_CONCURRENCY, startAutomations, type AutomationIndex, type TriggerRegistry } from "./automations/index.ts";
 import { type CheckResults, startChecks } from "./checks/index.ts";
 import { createNotificationHub } from "./cluster/index.ts";
 import type { ServerConfig } from "./config.ts";
 import { createCoreApp } from "./core-app.ts";
 import { createStopStack, type ModuleDeps } from "./core-module.ts";
+import { invalidInput } from "./errors.ts";
 import { openSecretBox } from "./crypto/index.ts";
 import {
   createEntityRegistry,
@@ -141,6 +152,7 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
       retentionIntervalMs: options.retentionIntervalMs,
     });
     const events = await startEvents(deps);
+    const auth = createAuthModule({ pool: database.pool, now, clientAddressOf: deps.clientAddressOf, isHttpsOf: createIsHttpsOf(config.trustedProxies) });
 
     const readiness = async (): Promise<Readiness> => {
       try {
@@ -157,8 +169,9 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
       readiness,
       instanceId,
       verifyAdmin: createAdminTokenVerifier({ pool: database.pool, now, knownToken: config.adminToken }),
+      accounts: auth.accounts,
       clientAddressOf: deps.clientAddressOf,
-      modules: [satellites, notifications, checks, automations, events],
+      modules: [auth, satellites, notifications, checks, automations, events],
     });
     const http = await startHttpServer(app, { host: config.host, port: config.port });
     stops.add("http", http.close);
@@ -253,6 +266,37 @@ export async function runMigrate(config: ServerConfig, logger: Logger): Promise<
   try {
     const { applied, version } = await migrate(database.pool, { logger });
     logger.info({ version, applied: applied.map((m) => `${m.version}-${m.name}`) }, applied.length ? "migrated" : "nothing to migrate");
+  } finally {
+    await database.close();
+  }
+}
+
+export interface UserCreateInput {
+  email: string;
+  role: string;
+  /** The password read from stdin, or undefined to generate one. */
+  password?: string | undefined;
+}
+
+/**
+ * `vantage user create`: migrates, creates the user and prints its password when generated
+ * (the only time it is shown). With the embedded database the server must not be running;
+ * otherwise use the API with VANTAGE_ADMIN_TOKEN.
+ */
+export async function runUserCreate(config: ServerConfig, logger: Logger, input: UserCreateInput, print: (line: string) => void): Promise<void> {
+  const parsed = validateInput(createUserRequestSchema, input, { root: "the options" });
+  if (!parsed.ok) throw invalidInput(parsed.issues);
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
+  try {
+    await migrate(database.pool, { logger });
+    const password = parsed.value.password ?? generatePassword();
+    const user = await createUserStore(database.pool, Date.now).create({
+      email: parsed.value.email,
+      role: parsed.value.role,
+      passwordHash: await hashPassword(password),
+    });
+    print(`Created ${user.role} user ${user.email} (id ${user.id}).`);
+    if (parsed.value.password === undefined) print(`Password: ${password}\nSave it now: it is shown only this once (only its hash is stored).`);
   } finally {
     await database.close();
   }

@@ -35,7 +35,7 @@ export function AppShell() {
           <span title={live === "unavailable" ? "This core has no event stream yet: screens refresh when the window regains focus." : undefined}>
             {LIVE_LABEL[live]}
           </span>
-          <button type="button" onClick={signOut}>
+          <button type="button" onClick={() => void signOut()}>
             Sign out
           </button>
         </div>

@@ -1,35 +1,73 @@
-// Who the browser is to the API, for now: the admin token, kept in sessionStorage (gone when
-// the tab closes) and sent as a bearer token. The one module issue #13's cookie sessions replace.
+// Who the browser is to the API: a login session (an HttpOnly cookie the browser sends by
+// itself, plus the session's CSRF token that every write must carry) or the admin token sent
+// as a bearer token. Kept in sessionStorage (gone when the tab closes); the cookie outlives
+// the tab, so Login first asks the core whether a session is still open.
+import type { CSRF_HEADER as PROTOCOL_CSRF_HEADER, WhoAmI } from "@vantage/protocol";
 
-const TOKEN_KEY = "vantage.adminToken";
+// Typed by the protocol's constant (a mismatch fails the type check) without bundling the protocol's code.
+const CSRF_HEADER: typeof PROTOCOL_CSRF_HEADER = "X-CSRF-Token";
+
+const STORAGE_KEY = "vantage.credentials";
+
+/** How this tab signed in. */
+export type Credentials = { kind: "session"; csrfToken: string; email: string } | { kind: "token"; token: string };
 
 type Listener = () => void;
 const signedOutListeners = new Set<Listener>();
 
-/** The token the user signed in with, or null. */
-export function currentToken(): string | null {
-  return sessionStorage.getItem(TOKEN_KEY);
+export function currentCredentials(): Credentials | null {
+  const stored = sessionStorage.getItem(STORAGE_KEY);
+  if (stored === null) return null;
+  try {
+    return JSON.parse(stored) as Credentials;
+  } catch {
+    return null;
+  }
 }
 
 export function isSignedIn(): boolean {
-  return currentToken() !== null;
+  return currentCredentials() !== null;
 }
 
-export function signIn(token: string): void {
-  sessionStorage.setItem(TOKEN_KEY, token.trim());
+/** Signed in with the admin token (checked against the API by Login). */
+export function signInWithToken(token: string): void {
+  store({ kind: "token", token: token.trim() });
 }
 
-/** Forgets the token and tells the app (which returns to Login). */
-export function signOut(): void {
-  const was = isSignedIn();
-  sessionStorage.removeItem(TOKEN_KEY);
-  if (was) for (const listener of signedOutListeners) listener();
+/** Signed in with a session: login's (or /auth/me's) answer carries its CSRF token. */
+export function signInWithSession(answer: WhoAmI): void {
+  if (answer.csrfToken === undefined) throw new Error("The core answered without a session's CSRF token.");
+  store({ kind: "session", csrfToken: answer.csrfToken, email: answer.user?.email ?? answer.actor.name ?? "" });
 }
 
-/** Headers that authenticate a request; none when signed out (the API answers 401). */
-export function authHeaders(): Record<string, string> {
-  const token = currentToken();
-  return token ? { authorization: `Bearer ${token}` } : {};
+function store(credentials: Credentials): void {
+  sessionStorage.setItem(STORAGE_KEY, JSON.stringify(credentials));
+}
+
+/**
+ * Forgets the credentials, ends a session on the core too (best effort), then tells the app,
+ * which returns to Login: only once the logout answered, or Login would find the session still open.
+ */
+export async function signOut(): Promise<void> {
+  const credentials = currentCredentials();
+  sessionStorage.removeItem(STORAGE_KEY);
+  if (credentials?.kind === "session") {
+    await fetch("/api/v1/auth/logout", { method: "POST", headers: { [CSRF_HEADER]: credentials.csrfToken } }).catch(() => undefined);
+  }
+  if (credentials) for (const listener of signedOutListeners) listener();
+}
+
+const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * Headers that authenticate a request of `method`: the bearer token, or for a session's writes
+ * its CSRF token (the cookie goes by itself). None when signed out (the API answers 401).
+ */
+export function authHeaders(method = "GET"): Record<string, string> {
+  const credentials = currentCredentials();
+  if (credentials?.kind === "token") return { authorization: `Bearer ${credentials.token}` };
+  if (credentials?.kind === "session" && !READ_METHODS.has(method.toUpperCase())) return { [CSRF_HEADER]: credentials.csrfToken };
+  return {};
 }
 
 /** Told when the session ends: a sign-out, or a 401 from the API (see client.ts). */

@@ -110,7 +110,7 @@ export function startLive(options: LiveOptions, onState: (state: LiveState) => v
     if (lastEventId !== undefined) headers["last-event-id"] = lastEventId;
     const response = await doFetch(`/api/v1/events?kind=${encodeURIComponent(kinds)}`, { headers, signal: controller.signal, cache: "no-store" });
     if (response.status === 401) {
-      signOut();
+      void signOut();
       return "done";
     }
     // No endpoint on this core yet (or not an event stream): focus re-fetching is all there is.

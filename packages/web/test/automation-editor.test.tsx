@@ -6,7 +6,7 @@ import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { api, ApiError } from "../src/api/client.ts";
-import { isSignedIn, onSignedOut, signIn } from "../src/auth.ts";
+import { isSignedIn, onSignedOut, signInWithToken } from "../src/auth.ts";
 import { AutomationEditor } from "../src/features/automations/automation-editor.tsx";
 
 interface Call {
@@ -45,7 +45,7 @@ function renderEditor(save = vi.fn(async (yaml: string) => api.automations.creat
   return { onSaved, save };
 }
 
-beforeEach(() => signIn("admin-token"));
+beforeEach(() => signInWithToken("admin-token"));
 afterEach(() => {
   cleanup();
   vi.unstubAllGlobals();

@@ -4,7 +4,7 @@
 // up (leaving focus re-fetching) where the core has no event stream.
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createSseParser, type LiveState, startLive } from "../src/live.ts";
-import { signIn } from "../src/auth.ts";
+import { signInWithToken } from "../src/auth.ts";
 
 describe("the event-stream parser", () => {
   it("dispatches an event at each blank line with its id, type and joined data lines", () => {
@@ -51,7 +51,7 @@ describe("the live feed", () => {
 
   it("invalidates each changed kind's queries once per burst, and ignores kinds no screen shows", async () => {
     vi.useFakeTimers();
-    signIn("admin-token");
+    signInWithToken("admin-token");
     const invalidated: unknown[] = [];
     const fetch = vi.fn(async (_url: string, init: RequestInit) =>
       streamResponse([change(1, "satellite-connection"), change(2, "satellite-connection"), change(3, "no-such-kind")], { hang: true, signal: init.signal! }),
@@ -101,7 +101,7 @@ describe("the live feed", () => {
   });
 
   it("signs out when the core refuses the token", async () => {
-    signIn("rotated-token");
+    signInWithToken("rotated-token");
     const fetch = vi.fn(async () => new Response("{}", { status: 401 }));
     const stop = startLive({ queryClient: { invalidateQueries: async () => undefined }, fetch: fetch as typeof globalThis.fetch });
     await vi.waitFor(() => expect(sessionStorage.getItem("vantage.adminToken")).toBeNull());

@@ -34,6 +34,10 @@ function normalizeRange([address, bits]: Range): Range {
   return [address, bits];
 }
 
+function inRanges(ranges: readonly Range[], address: ipaddr.IPv4 | ipaddr.IPv6): boolean {
+  return ranges.some(([range, bits]) => range.kind() === address.kind() && address.match(range, bits));
+}
+
 function parseAddress(text: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
   try {
     return normalize(ipaddr.parse(text));
@@ -48,6 +52,29 @@ export interface ForwardingHeaders {
   "x-forwarded-for"?: string | string[] | undefined;
 }
 
+/** Whether a request reached the first proxy over https (to mark cookies Secure). */
+export type IsHttpsOf = (
+  peer: string | undefined,
+  url: string,
+  headers: { forwarded?: string | undefined; "x-forwarded-proto"?: string | undefined },
+) => boolean;
+
+/**
+ * https itself, or a trusted proxy in front saying so: `X-Forwarded-Proto` or `Forwarded`'s
+ * `proto=` of the hop it appended (the rightmost). Any other peer's headers are not believed.
+ */
+export function createIsHttpsOf(trustedProxies: readonly string[] = []): IsHttpsOf {
+  const ranges = parseTrustedProxies(trustedProxies);
+  return (peer, url, headers) => {
+    if (url.startsWith("https:")) return true;
+    const peerAddress = peer === undefined ? undefined : parseAddress(peer);
+    if (!peerAddress || !inRanges(ranges, peerAddress)) return false;
+    const forwarded = headers.forwarded?.split(",").at(-1);
+    const proto = forwarded !== undefined ? /(?:^|;)\s*proto="?(\w+)/i.exec(forwarded)?.[1] : headers["x-forwarded-proto"]?.split(",").at(-1);
+    return proto?.trim().toLowerCase() === "https";
+  };
+}
+
 /** Resolves a request's client address from its TCP peer and forwarding headers. */
 export type ClientAddressOf = (peer: string | undefined, headers: ForwardingHeaders) => string;
 
@@ -59,7 +86,7 @@ export type ClientAddressOf = (peer: string | undefined, headers: ForwardingHead
  */
 export function createClientAddressOf(trustedProxies: readonly string[] = []): ClientAddressOf {
   const ranges = parseTrustedProxies(trustedProxies);
-  const isTrusted = (address: ipaddr.IPv4 | ipaddr.IPv6) => ranges.some(([range, bits]) => range.kind() === address.kind() && address.match(range, bits));
+  const isTrusted = (address: ipaddr.IPv4 | ipaddr.IPv6) => inRanges(ranges, address);
 
   return (peer, headers) => {
     const peerAddress = peer === undefined ? undefined : parseAddress(peer);

@@ -2,7 +2,7 @@
 // our random tokens, salted scrypt for secrets a person chose), constant-time verification.
 import { createHash, randomBytes, scrypt, type ScryptOptions, timingSafeEqual } from "node:crypto";
 
-interface ScryptParams {
+export interface ScryptParams {
   N: number;
   r: number;
   p: number;
@@ -10,6 +10,11 @@ interface ScryptParams {
 
 /** About 40 ms on one core of the reference machines: slow for a guesser, fine per connect. */
 const DEFAULT_PARAMS: ScryptParams = { N: 16_384, r: 8, p: 1 };
+/**
+ * For users' passwords, OWASP's scrypt recommendation (128 MiB, a few hundred ms): a login is
+ * rare and rate limited, and a stolen users table must cost a guesser that much per try.
+ */
+export const PASSWORD_PARAMS: ScryptParams = Object.freeze({ N: 131_072, r: 8, p: 1 });
 const SALT_BYTES = 16;
 const HASH_BYTES = 32;
 const SECRET_BYTES = 32;
@@ -61,9 +66,14 @@ function parse(stored: string): ParsedHash | undefined {
  * `scrypt$N$r$p$<salt base64>$<hash base64>` with a fresh random salt: for secrets a person
  * chose (VANTAGE_ADMIN_TOKEN), whose entropy a stolen hash must not make cheap to search.
  */
-export async function hashSecret(secret: string): Promise<string> {
+export async function hashSecret(secret: string, params: ScryptParams = DEFAULT_PARAMS): Promise<string> {
   const salt = randomBytes(SALT_BYTES);
-  return format(DEFAULT_PARAMS, salt, await derive(secret, salt, HASH_BYTES, DEFAULT_PARAMS));
+  return format(params, salt, await derive(secret, salt, HASH_BYTES, params));
+}
+
+/** A user's password, with the stronger parameters; checked by `checkSecret` like any scrypt hash. */
+export function hashPassword(password: string, params: ScryptParams = PASSWORD_PARAMS): Promise<string> {
+  return hashSecret(password, params);
 }
 
 const SHA256_PREFIX = "sha256$";

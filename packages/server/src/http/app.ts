@@ -1,9 +1,9 @@
 // The core's HTTP application: health, readiness, metrics, the /api/v1 routes of each module
-// behind the admin token, and the web UI for every other GET. Built once per instance, tested
+// behind the one API guard (credentials, role, CSRF), and the web UI for every other GET. Built once per instance, tested
 // through app.request().
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { type AdminTokenVerifier, type ClientAddressOf, type FailureLimit, requireAdmin } from "../auth/index.ts";
+import { type AccountCredentials, type AdminTokenVerifier, apiGuard, type ClientAddressOf, type FailureLimit } from "../auth/index.ts";
 import { errorBody } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { allowedMethods } from "./allowed-methods.ts";
@@ -27,9 +27,11 @@ export interface AppDependencies {
   instanceId: string;
   /** The built web UI served at / (default: packages/web/dist). */
   webRoot?: string;
-  /** The JSON API: each module's routes by mount path (e.g. `/satellites`), all behind the admin token. */
+  /** The JSON API: each module's routes by mount path (e.g. `/satellites`), all behind the API guard. */
   api?: {
     verifyAdmin: AdminTokenVerifier;
+    /** API tokens and browser sessions (without them only the admin token is accepted). */
+    accounts?: AccountCredentials | undefined;
     routes: Record<string, Hono>;
     /** Wrong tokens allowed per source address and window before 429 (default 10 a minute). */
     failureLimit?: FailureLimit;
@@ -67,10 +69,11 @@ export function createApp(deps: AppDependencies): Hono {
 
   if (deps.api) {
     app.use("/api/v1/*", assignRequestId);
-    // Authentication first: an unauthenticated client never gets its body read.
+    // Authentication and the role first: an unauthenticated or unauthorized client never gets its body read.
     app.use(
       "/api/v1/*",
-      requireAdmin(deps.api.verifyAdmin, {
+      apiGuard(deps.api.verifyAdmin, {
+        accounts: deps.api.accounts,
         failureLimit: deps.api.failureLimit,
         now: deps.api.now,
         clientAddressOf: deps.api.clientAddressOf,

@@ -8,6 +8,8 @@ import { isRefusedValue } from "../storage/index.ts";
 
 const STATUS_BY_KIND: Record<ErrorKind, ContentfulStatusCode> = {
   invalid_input: 400,
+  unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
   conflict: 409,
   transient: 503,

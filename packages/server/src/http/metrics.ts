@@ -37,7 +37,7 @@ export function createMetrics(options: { collectProcessMetrics?: boolean } = {})
   const adminAuthFailures = zeroSeries(
     new Counter({
       name: "vantage_admin_auth_failures_total",
-      help: "Admin API requests refused for their credentials, by reason (missing, invalid, rate_limited: refused unchecked over the failure limit)",
+      help: "API requests refused for their credentials (admin token, API tokens, sessions), by reason (missing, invalid, rate_limited: refused unchecked over the failure limit)",
       labelNames: ["reason"] as const,
       registers: [registry],
     }),

@@ -1,6 +1,6 @@
 // The client address a limiter counts: the TCP peer, or behind trusted proxies the rightmost untrusted X-Forwarded-For or Forwarded hop.
 import { describe, expect, it } from "vitest";
-import { createClientAddressOf } from "../../src/auth/index.ts";
+import { createClientAddressOf, createIsHttpsOf } from "../../src/auth/index.ts";
 
 describe("the client address", () => {
   it("is the TCP peer when no proxy is trusted, whatever the headers claim", () => {
@@ -37,5 +37,21 @@ describe("the client address", () => {
     );
     expect(addressOf("10.0.0.2", { forwarded: "proto=https;For=192.0.2.60:8080;by=10.0.0.2" })).toBe("192.0.2.60");
     expect(addressOf("10.0.0.2", { forwarded: "for=unknown" })).toBe("10.0.0.2");
+  });
+});
+
+describe("whether a request came over https (the session cookie's Secure)", () => {
+  it("is https itself, or what a trusted proxy's last hop says", () => {
+    const isHttps = createIsHttpsOf(["10.0.0.0/8"]);
+    expect(isHttps(undefined, "https://vantage.example/api/v1/auth/login", {})).toBe(true);
+    expect(isHttps("10.0.0.2", "http://vantage.example/", { "x-forwarded-proto": "https" })).toBe(true);
+    expect(isHttps("10.0.0.2", "http://vantage.example/", { forwarded: "for=192.0.2.1;proto=http, for=192.0.2.60;proto=https" })).toBe(true);
+    expect(isHttps("10.0.0.2", "http://vantage.example/", { "x-forwarded-proto": "http" })).toBe(false);
+    expect(isHttps("10.0.0.2", "http://vantage.example/", {})).toBe(false);
+  });
+
+  it("believes no header from a peer that is not a trusted proxy", () => {
+    expect(createIsHttpsOf(["10.0.0.0/8"])("198.51.100.3", "http://vantage.example/", { "x-forwarded-proto": "https" })).toBe(false);
+    expect(createIsHttpsOf()("10.0.0.2", "http://vantage.example/", { forwarded: "proto=https" })).toBe(false);
   });
 });

@@ -2,7 +2,7 @@
 // headers. One file on purpose: once the core publishes its OpenAPI document (issue #13), a
 // client generated from it replaces this one. Until then the response types mirror the
 // core's views (a type test checks them against the server's own types).
-import type { AutomationDefinition, ErrorCode, Issue, JsonValue } from "@vantage/protocol";
+import type { AutomationDefinition, ErrorCode, Issue, JsonValue, WhoAmI } from "@vantage/protocol";
 import { authHeaders, signOut } from "../auth.ts";
 
 // --- Shapes the API answers --------------------------------------------------------------
@@ -150,7 +150,7 @@ interface RequestOptions {
 const API = "/api/v1";
 
 async function request(path: string, options: RequestOptions = {}): Promise<Response> {
-  const headers: Record<string, string> = { ...authHeaders(), accept: options.acceptYaml ? "application/yaml" : "application/json" };
+  const headers: Record<string, string> = { ...authHeaders(options.method), accept: options.acceptYaml ? "application/yaml" : "application/json" };
   let body: string | undefined;
   if (options.yaml !== undefined) {
     headers["content-type"] = "application/yaml";
@@ -170,7 +170,7 @@ async function request(path: string, options: RequestOptions = {}): Promise<Resp
   }
   if (response.ok) return response;
   // The token is wrong or gone (rotated, core reset): back to Login.
-  if (response.status === 401) signOut();
+  if (response.status === 401) void signOut();
   throw await toApiError(response);
 }
 
@@ -183,10 +183,30 @@ const id = (value: string): string => encodeURIComponent(value);
 export const api = {
   /** Checks a token without keeping it: any authenticated read answers 200. */
   async verifyToken(token: string): Promise<boolean> {
-    const response = await fetch(`${API}/satellites?limit=1`, { headers: { authorization: `Bearer ${token}`, accept: "application/json" } });
+    const response = await fetch(`${API}/auth/me`, { headers: { authorization: `Bearer ${token}`, accept: "application/json" } });
     if (response.ok) return true;
     if (response.status === 401) return false;
     throw await toApiError(response);
+  },
+
+  /** Starts a session (the core sets its cookie): null for a wrong e-mail or password. */
+  async login(email: string, password: string): Promise<WhoAmI | null> {
+    const response = await fetch(`${API}/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify({ email, password }),
+    });
+    if (response.ok) return (await response.json()) as WhoAmI;
+    if (response.status === 401) return null;
+    throw await toApiError(response);
+  },
+
+  /** The session this browser's cookie holds, if one is still open (null otherwise). */
+  async currentSession(): Promise<WhoAmI | null> {
+    const response = await fetch(`${API}/auth/me`, { headers: { accept: "application/json" } });
+    if (!response.ok) return null;
+    const answer = (await response.json()) as WhoAmI;
+    return answer.csrfToken === undefined ? null : answer;
   },
 
   satellites: {

@@ -1,6 +1,6 @@
 // The web UI end to end: Debian's Chromium (driven by playwright-core, never a downloaded
 // browser) against a real core on the embedded PostgreSQL, serving the UI built from this
-// source. Signs in with the admin token, registers a satellite and starts a real agent
+// source. Signs in with an e-mail and password (a session cookie; the admin token on the phone), registers a satellite and starts a real agent
 // in-process (it reads online after a reload), writes an automation in the YAML editor (its
 // problems shown at their paths first), sees it listed, runs it and edits it. Each screen is
 // saved as a screenshot under artifacts/web/ (gitignored) for people to look at.
@@ -24,6 +24,8 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const WEB_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const ARTIFACTS = fileURLToPath(new URL("../../../../artifacts/web/", import.meta.url));
 const ADMIN_TOKEN = "e2e-admin-token-0123456789abcdef";
+const EMAIL = "ops@example.com";
+const PASSWORD = "e2e password of the ops user";
 
 let core: Core;
 let dataDir: string;
@@ -42,6 +44,13 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(os.tmpdir(), "vantage-e2e-"));
   const database = await createTestDatabase();
   core = await startCore({ host: "127.0.0.1", port: 0, databaseUrl: database.url, dataDir, adminToken: ADMIN_TOKEN, heartbeatIntervalMs: 500 }, silentLogger());
+  // The first user, made as the README says: through the API with the admin token.
+  const created = await fetch(`${core.url}/api/v1/users`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify({ email: EMAIL, role: "admin", password: PASSWORD }),
+  });
+  if (created.status !== 201) throw new Error(`creating the e2e user answered ${created.status}: ${await created.text()}`);
   core.liveFeed.subscribe((change) => {
     changes.push(change);
     changed.emit();
@@ -69,14 +78,15 @@ describe("the web UI in Chromium", () => {
 
     // Signed out, any screen leads to Login, and back to that screen after signing in.
     await page.goto(`${core.url}/satellites`);
-    await page.getByLabel("Admin token").waitFor();
+    await page.getByLabel("E-mail").waitFor();
     expect(new URL(page.url()).pathname).toBe("/login");
     await shoot(page, "01-login");
-    await page.getByLabel("Admin token").fill("not-the-admin-token");
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.getByText("That is not the admin token of this core.").waitFor();
-    await page.getByLabel("Admin token").fill(ADMIN_TOKEN);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByLabel("E-mail").fill(EMAIL);
+    await page.getByLabel("Password").fill("not the password");
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.getByText("Wrong e-mail or password, or the account is disabled.").waitFor();
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await page.getByRole("heading", { name: "Satellites" }).waitFor();
     expect(new URL(page.url()).pathname).toBe("/satellites");
     // Keyboard first: the first Tab offers to skip the navigation, the next reach its links.
@@ -176,8 +186,12 @@ describe("the web UI in Chromium", () => {
     phone.setDefaultTimeout(60_000);
     const phonePage = await phone.newPage();
     await phonePage.goto(`${core.url}/login`);
+    await phonePage.getByRole("button", { name: "Sign in with the admin token instead" }).click();
+    await phonePage.getByLabel("Admin token").fill("not-the-admin-token");
+    await phonePage.getByRole("button", { name: "Sign in", exact: true }).click();
+    await phonePage.getByText("That is not the admin token of this core.").waitFor();
     await phonePage.getByLabel("Admin token").fill(ADMIN_TOKEN);
-    await phonePage.getByRole("button", { name: "Sign in" }).click();
+    await phonePage.getByRole("button", { name: "Sign in", exact: true }).click();
     await phonePage.getByText("Satellites online").waitFor();
     await phonePage.goto(`${core.url}/satellites`);
     await phonePage.getByRole("link", { name: "fra-1" }).waitFor();
@@ -187,8 +201,12 @@ describe("the web UI in Chromium", () => {
     await shoot(phonePage, "11-phone-dark-automations");
     await phone.close();
 
+    const loggedOut = page.waitForResponse((response) => response.url().endsWith("/api/v1/auth/logout"));
     await page.getByRole("button", { name: "Sign out" }).click();
-    await page.getByLabel("Admin token").waitFor();
+    expect((await loggedOut).status()).toBe(204);
+    await page.getByLabel("E-mail").waitFor();
+    // The session ended on the core too: its cookie no longer opens the API.
+    expect((await page.request.get(`${core.url}/api/v1/auth/me`)).status()).toBe(401);
     expect(pageErrors).toEqual([]);
     await context.close();
   }, 240_000);

@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { PUSH_LOCATION } from "@vantage/protocol";
 import { type Context, Hono } from "hono";
 import type pg from "pg";
-import { type ClientAddressOf, type FailureLimit, FailureLimiter, requestClientAddress } from "../../auth/index.ts";
+import { type ClientAddressOf, type FailureLimit, FailureLimiter, requestAddress } from "../../auth/index.ts";
 import { errorBody } from "../../errors.ts";
 import type { CheckResultInput } from "../results/check-result.ts";
 import { endRun, findPingTarget, type PingTarget, startRun } from "./ping-tokens.ts";
@@ -56,7 +56,7 @@ export function createPingRoutes(options: PingRoutesOptions): Hono {
   };
 
   const ping = (kind: PingKind) => async (c: Context) => {
-    const address = requestClientAddress(c, options.clientAddressOf);
+    const address = requestAddress(c, options.clientAddressOf);
     const addressKey = `address:${address}`;
     const attempt = unknown.begin([addressKey]);
     if (!attempt) return tooMany(c, unknown, addressKey);

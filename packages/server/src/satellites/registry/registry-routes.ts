@@ -1,8 +1,8 @@
-// The satellite registry's HTTP routes, mounted at /api/v1/satellites behind the admin guard:
+// The satellite registry's HTTP routes, mounted at /api/v1/satellites behind the API guard:
 // create (the token is shown once), list, read, update, rotate the token, delete.
 import { safeText } from "@vantage/protocol";
 import { type Context, Hono } from "hono";
-import { ADMIN_ACTOR } from "../../auth/index.ts";
+import { requestActor } from "../../auth/index.ts";
 import { z } from "zod";
 import { nextCursor, pathId, readJsonBody, readQuery, requestCause } from "../../http/index.ts";
 import { DEFAULT_SATELLITE_PAGE, MAX_SATELLITE_PAGE, type SatelliteRegistry, satelliteInputSchemas, satelliteNotFound } from "./registry.ts";
@@ -26,7 +26,7 @@ export function createSatelliteRoutes(options: SatelliteRoutesOptions): Hono {
   const { registry } = options;
   const schemas = satelliteInputSchemas(options.heartbeatIntervalMs);
   // The change a request records names it as its cause (registry edits keep their own cause type, with the request's id).
-  const context = (c: Context) => ({ actor: ADMIN_ACTOR, cause: requestCause(c) });
+  const context = (c: Context) => ({ actor: requestActor(c), cause: requestCause(c) });
   const routes = new Hono();
 
   routes.post("/", async (c) => {

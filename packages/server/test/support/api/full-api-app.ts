@@ -29,7 +29,7 @@ export async function createFullApiApp(instance: TestInstance, now: () => number
     const checks = await startChecks(deps, { satellites });
     const automations = await startAutomations(deps, { notifications });
     const events = await startEvents(deps);
-    return { app: await createModulesApp(instance.pool, [satellites, notifications, checks, automations, events]), stop };
+    return { app: await createModulesApp(instance.pool, [satellites, notifications, checks, automations, events], { now }), stop };
   } catch (error) {
     await stop();
     throw error;

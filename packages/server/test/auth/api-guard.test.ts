@@ -1,4 +1,4 @@
-// The admin guard on /api/v1: 401 without the token, 429 past the failed-login limit (never for a valid token), body limits after auth.
+// The API guard on /api/v1 with the admin token: 401 without the token, 429 past the failed-login limit (never for a valid token), body limits after auth.
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import { type AdminTokenVerifier, createClientAddressOf, type FailureLimit } from "../../src/auth/index.ts";
@@ -60,7 +60,7 @@ function appWithApi() {
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
-describe("the admin guard on /api/v1", () => {
+describe("the API guard on /api/v1, with the admin token", () => {
   it("answers 401 with a Bearer challenge when no token is sent", async () => {
     const response = await appWithApi().request("/api/v1/echo");
     expect(response.status).toBe(401);
