@@ -7,6 +7,10 @@ import { AutomationDetail } from "./features/automations/automation-detail.tsx";
 import { AutomationsPage } from "./features/automations/automations-page.tsx";
 import { NewAutomation } from "./features/automations/new-automation.tsx";
 import { RunTrace } from "./features/automations/run-trace.tsx";
+import { CheckDetail } from "./features/checks/check-detail.tsx";
+import { EditCheck, NewCheck } from "./features/checks/check-editor-pages.tsx";
+import { ChecksPage } from "./features/checks/checks-page.tsx";
+import type { ChecksSearch } from "./features/checks/checks-query.ts";
 import { LoginPage } from "./features/login/login-page.tsx";
 import { OverviewPage } from "./features/pending/overview-page.tsx";
 import { PendingPage } from "./features/pending/pending-page.tsx";
@@ -36,10 +40,33 @@ const appRoute = createRoute({
 
 // Written out one by one: TanStack Router types every link from each route's literal path.
 const overviewRoute = createRoute({ getParentRoute: () => appRoute, path: "/", component: OverviewPage });
+const SEARCH_KEYS = ["q", "type", "label", "enabled", "status"] as const;
 const checksRoute = createRoute({
   getParentRoute: () => appRoute,
   path: "/checks",
-  component: () => <PendingPage title="Checks" why="this screen needs the checks API, which this core does not serve yet." />,
+  // Filters live in the URL, so a filtered list can be bookmarked and shared.
+  validateSearch: (search: Record<string, unknown>): ChecksSearch =>
+    Object.fromEntries(SEARCH_KEYS.flatMap((key) => (typeof search[key] === "string" && search[key] !== "" ? [[key, search[key]]] : []))) as ChecksSearch,
+  component: function Checks() {
+    return <ChecksPage search={checksRoute.useSearch()} />;
+  },
+});
+const newCheckRoute = createRoute({ getParentRoute: () => appRoute, path: "/checks/new", component: NewCheck });
+const checkRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "/checks/$checkId",
+  component: function Check() {
+    const { checkId } = checkRoute.useParams();
+    return <CheckDetail key={checkId} checkId={checkId} />;
+  },
+});
+const editCheckRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "/checks/$checkId/edit",
+  component: function EditCheckPage() {
+    const { checkId } = editCheckRoute.useParams();
+    return <EditCheck key={checkId} checkId={checkId} />;
+  },
 });
 const satellitesRoute = createRoute({ getParentRoute: () => appRoute, path: "/satellites", component: SatellitesPage });
 const automationsRoute = createRoute({ getParentRoute: () => appRoute, path: "/automations", component: AutomationsPage });
@@ -89,6 +116,9 @@ const routeTree = rootRoute.addChildren([
   appRoute.addChildren([
     overviewRoute,
     checksRoute,
+    newCheckRoute,
+    checkRoute,
+    editCheckRoute,
     satellitesRoute,
     satelliteRoute,
     automationsRoute,
