@@ -3,7 +3,6 @@
 // runs the unsaved definition once and shows what the probe saw), and the API's problems shown
 // at the fields their paths name.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useNavigate } from "@tanstack/react-router";
 import { type ReactNode, useId, useState } from "react";
 import { ApiError, api, type Check } from "../../api/client.ts";
 import { ErrorMessage } from "../../ui/components.tsx";
@@ -66,13 +65,14 @@ export interface CheckEditorProps {
   initial: Draft;
   /** Editing a stored check: its id and the revision read (a save over a newer one is refused). */
   stored?: { id: string; revision: number };
+  /** After a save (the caller goes to the check). */
+  onSaved: (check: Check) => void;
 }
 
 type Tab = "form" | "yaml";
 
-export function CheckEditor({ initial, stored }: CheckEditorProps) {
+export function CheckEditor({ initial, stored, onSaved }: CheckEditorProps) {
   const queryClient = useQueryClient();
-  const navigate = useNavigate();
   const formId = useId();
   const [tab, setTab] = useState<Tab>("form");
   // The form edits `base` (only the fields changed are written back); the YAML tab replaces it.
@@ -95,7 +95,7 @@ export function CheckEditor({ initial, stored }: CheckEditorProps) {
     mutationFn: (draft: Draft): Promise<Check> => (stored ? api.checks.replace(stored.id, { ...draft, revision: stored.revision }) : api.checks.create(draft)),
     onSuccess: async (check) => {
       await invalidateChecks(queryClient);
-      await navigate({ to: "/checks/$checkId", params: { checkId: check.id } });
+      onSaved(check);
     },
   });
   const test = useMutation({ mutationFn: (draft: Draft) => api.checks.test(draft, testFrom) });
