@@ -98,8 +98,8 @@ function HealthSummary({ health, check, nameOf }: { health: CheckHealth; check: 
           <strong>{health.status}</strong> since <TimeAgo at={health.since} />: {health.reason}
         </p>
         <p className="muted" style={{ margin: "6px 0 0", fontSize: 13 }}>
-          Policy <code>{policy}</code> over the observable locations · unhealthy after {check.health.failuresToUnhealthy} failures, healthy again after{" "}
-          {check.health.successesToRecover} successes
+          Policy <code>{policy}</code> over the observable locations · unhealthy after {plural(check.health.failuresToUnhealthy, "failure")}, healthy again after{" "}
+          {plural(check.health.successesToRecover, "success", "successes")}
           {health.flapping ? " · flapping" : ""}
           {health.maintenance ? " · in maintenance" : ""}
         </p>
@@ -217,8 +217,10 @@ function Latency({ checkId, nameOf }: { checkId: string; nameOf: (location: stri
                     <td data-label="p95">{ms(location.latency.p95)}</td>
                     <td data-label="p99">{ms(location.latency.p99)}</td>
                     <td data-label="Runs">
-                      {location.counts.total}
-                      {location.counts.down ? <span className="muted"> · {location.counts.down} down</span> : null}
+                      <span>
+                        {location.counts.total}
+                        {location.counts.down ? <span className="muted"> · {location.counts.down} down</span> : null}
+                      </span>
                     </td>
                   </tr>
                 ))}
@@ -231,6 +233,7 @@ function Latency({ checkId, nameOf }: { checkId: string; nameOf: (location: stri
   );
 }
 
+const plural = (count: number, one: string, many = `${one}s`) => `${count} ${count === 1 ? one : many}`;
 const ms = (value: number | null) => (value === null ? "—" : `${Math.round(value)} ms`);
 
 /** The newest result's certificate, when the check sees one (https, TLS-wrapped TCP, tls). */

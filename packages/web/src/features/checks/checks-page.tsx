@@ -48,7 +48,7 @@ export function ChecksPage({ search }: { search: ChecksSearch }) {
     <>
       <PageHead
         title="Checks"
-        sub={pages.data ? `${checks.length}${pages.hasNextPage ? "+" : ""} ${filtered ? "matching" : "checks"}` : "What Vantage probes, and how it went."}
+        sub={pages.data ? `${checks.length}${pages.hasNextPage ? "+" : ""} ${filtered ? "matching" : checks.length === 1 ? "check" : "checks"}` : "What Vantage probes, and how it went."}
         actions={
           <Link to="/checks/new" className="button primary">
             New check

@@ -32,11 +32,14 @@ export function LatencyChart({ stats, nameOf }: { stats: CheckStats; nameOf: (lo
             width: line.percentile === "p50" ? 2 : 1.5,
             dash: line.percentile === "p95" ? [6, 4] : undefined,
             spanGaps: false,
+            // A sparse series (a new check, a long range) shows its points, not invisible segments.
+            points: { show: x.length < 60 },
             value: (_: uPlot, value: number | null) => (value === null ? "—" : `${Math.round(value)} ms`),
           })),
         ],
-        axes: [axis, { ...axis, size: 56, values: (_: uPlot, ticks: number[]) => ticks.map((tick) => `${tick} ms`) }],
-        scales: { y: { range: (_: uPlot, min: number, max: number) => [0, Math.max(10, max * 1.1 || min)] } },
+        axes: [axis, { ...axis, size: 70, values: (_: uPlot, ticks: number[]) => ticks.map((tick) => `${tick} ms`) }],
+        // The whole range asked for, not just the points there are.
+        scales: { x: { time: true, range: () => [Date.parse(stats.from) / 1000, Date.parse(stats.to) / 1000] }, y: { range: (_: uPlot, min: number, max: number) => [0, Math.max(10, max * 1.1 || min)] } },
         legend: { live: true },
         cursor: { drag: { x: false, y: false } },
       },

@@ -67,7 +67,7 @@ export function ProbeOutcome({ status, durationMs, detail, where, startedAt }: P
       {d.reason ? <p className="reason">{d.reason}</p> : null}
       {d.error ? (
         <p className="reason">
-          <code>{d.error.code}</code> {d.error.message}
+          <code>{d.error.code}</code> {d.error.message === d.reason ? null : d.error.message}
         </p>
       ) : null}
       {d.assertions ? <Assertions verdicts={d.assertions} /> : null}
