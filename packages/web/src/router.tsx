@@ -1,5 +1,6 @@
 // Every screen's URL. Signed-in screens sit under one layout route that sends a visitor
 // without a token to Login (and back to where they were going afterwards).
+import { lazy, Suspense, type ReactNode } from "react";
 import { createRootRoute, createRoute, createRouter, Outlet, redirect } from "@tanstack/react-router";
 import { AppShell } from "./app-shell.tsx";
 import { isSignedIn } from "./auth.ts";
@@ -7,8 +8,6 @@ import { AutomationDetail } from "./features/automations/automation-detail.tsx";
 import { AutomationsPage } from "./features/automations/automations-page.tsx";
 import { NewAutomation } from "./features/automations/new-automation.tsx";
 import { RunTrace } from "./features/automations/run-trace.tsx";
-import { CheckDetail } from "./features/checks/check-detail.tsx";
-import { EditCheck, NewCheck } from "./features/checks/check-editor-pages.tsx";
 import { ChecksPage } from "./features/checks/checks-page.tsx";
 import type { ChecksSearch } from "./features/checks/checks-query.ts";
 import { LoginPage } from "./features/login/login-page.tsx";
@@ -16,6 +15,13 @@ import { OverviewPage } from "./features/pending/overview-page.tsx";
 import { PendingPage } from "./features/pending/pending-page.tsx";
 import { SatelliteDetail } from "./features/satellites/satellite-detail.tsx";
 import { SatellitesPage } from "./features/satellites/satellites-page.tsx";
+import { Loading } from "./ui/components.tsx";
+
+// The check detail (uPlot) and editor (the YAML library) load when first opened, not with the app.
+const CheckDetail = lazy(() => import("./features/checks/check-detail.tsx").then((module) => ({ default: module.CheckDetail })));
+const NewCheck = lazy(() => import("./features/checks/check-editor-pages.tsx").then((module) => ({ default: module.NewCheck })));
+const EditCheck = lazy(() => import("./features/checks/check-editor-pages.tsx").then((module) => ({ default: module.EditCheck })));
+const loadingScreen = (screen: ReactNode) => <Suspense fallback={<Loading what="the screen" />}>{screen}</Suspense>;
 
 const rootRoute = createRootRoute({ component: Outlet, notFoundComponent: () => <PendingPage title="Not found" why="there is no page at this address." /> });
 
@@ -51,13 +57,13 @@ const checksRoute = createRoute({
     return <ChecksPage search={checksRoute.useSearch()} />;
   },
 });
-const newCheckRoute = createRoute({ getParentRoute: () => appRoute, path: "/checks/new", component: NewCheck });
+const newCheckRoute = createRoute({ getParentRoute: () => appRoute, path: "/checks/new", component: () => loadingScreen(<NewCheck />) });
 const checkRoute = createRoute({
   getParentRoute: () => appRoute,
   path: "/checks/$checkId",
   component: function Check() {
     const { checkId } = checkRoute.useParams();
-    return <CheckDetail key={checkId} checkId={checkId} />;
+    return loadingScreen(<CheckDetail key={checkId} checkId={checkId} />);
   },
 });
 const editCheckRoute = createRoute({
@@ -65,7 +71,7 @@ const editCheckRoute = createRoute({
   path: "/checks/$checkId/edit",
   component: function EditCheckPage() {
     const { checkId } = editCheckRoute.useParams();
-    return <EditCheck key={checkId} checkId={checkId} />;
+    return loadingScreen(<EditCheck key={checkId} checkId={checkId} />);
   },
 });
 const satellitesRoute = createRoute({ getParentRoute: () => appRoute, path: "/satellites", component: SatellitesPage });

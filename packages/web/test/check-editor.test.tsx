@@ -45,7 +45,14 @@ describe("the editor's model", () => {
   });
 
   it("changes only the fields edited, keeping what the form does not show", () => {
-    const form = { ...formOf(STORED), url: "https://example.com/ready", labels: "env=staging", failuresToUnhealthy: "1", satelliteRegions: "", intervalSeconds: "" };
+    const form = {
+      ...formOf(STORED),
+      url: "https://example.com/ready",
+      labels: "env=staging",
+      failuresToUnhealthy: "1",
+      satelliteRegions: "",
+      intervalSeconds: "",
+    };
     const next = applyForm(STORED, form);
     expect(next).toEqual({
       ...STORED,
@@ -135,7 +142,9 @@ describe("the check editor", () => {
     fireEvent.click(screen.getByRole("tab", { name: "YAML" }));
     const yaml = screen.getByLabelText("Definition (YAML)") as HTMLTextAreaElement;
     expect(fromYaml(yaml.value)).toEqual({ ok: true, draft: { name: "shop", type: "http", url: "https://shop.example/", intervalSeconds: 60 } });
-    fireEvent.change(yaml, { target: { value: `${yaml.value}assertions:\n  - { subject: status, op: eq, value: 200 }\nintervalSeconds: 15\n`.replace("intervalSeconds: 60\n", "") } });
+    fireEvent.change(yaml, {
+      target: { value: `${yaml.value}assertions:\n  - { subject: status, op: eq, value: 200 }\nintervalSeconds: 15\n`.replace("intervalSeconds: 60\n", "") },
+    });
     fireEvent.click(screen.getByRole("tab", { name: "Form" }));
     expect((screen.getByLabelText("Interval (s)") as HTMLInputElement).value).toBe("15");
     fireEvent.click(screen.getByRole("tab", { name: "YAML" }));

@@ -80,7 +80,12 @@ describe("the UptimeBar component", () => {
 
 describe("freshness and the latency series", () => {
   it("marks a result stale after interval + timeout + grace, and nothing before the first", () => {
-    const health = { locations: { core: { status: "healthy" as const, since: "", lastResultAt: "2030-01-01T00:00:00.000Z" }, b: { status: "healthy" as const, since: "", lastResultAt: "2030-01-01T00:00:30.000Z" } } };
+    const health = {
+      locations: {
+        core: { status: "healthy" as const, since: "", lastResultAt: "2030-01-01T00:00:00.000Z" },
+        b: { status: "healthy" as const, since: "", lastResultAt: "2030-01-01T00:00:30.000Z" },
+      },
+    };
     const last = lastResultAt(health);
     expect(last).toBe("2030-01-01T00:00:30.000Z");
     const schedule = { intervalSeconds: 60, timeoutMs: 10_000 };
@@ -93,8 +98,20 @@ describe("freshness and the latency series", () => {
     const point = (at: string, p50: number) => ({ at, p50, p95: p50 * 2, p99: null, meanMs: null, ...counts(1) });
     const series = latencySeries({
       locations: [
-        { location: "core", counts: counts(2), availability: 1, latency: { p50: 1, p95: 1, p99: 1, minMs: 1, maxMs: 1, meanMs: 1 }, series: [point("2030-01-01T00:01:00Z", 10), point("2030-01-01T00:02:00Z", 20)] },
-        { location: "a", counts: counts(1), availability: 1, latency: { p50: 1, p95: 1, p99: 1, minMs: 1, maxMs: 1, meanMs: 1 }, series: [point("2030-01-01T00:02:00Z", 5)] },
+        {
+          location: "core",
+          counts: counts(2),
+          availability: 1,
+          latency: { p50: 1, p95: 1, p99: 1, minMs: 1, maxMs: 1, meanMs: 1 },
+          series: [point("2030-01-01T00:01:00Z", 10), point("2030-01-01T00:02:00Z", 20)],
+        },
+        {
+          location: "a",
+          counts: counts(1),
+          availability: 1,
+          latency: { p50: 1, p95: 1, p99: 1, minMs: 1, maxMs: 1, meanMs: 1 },
+          series: [point("2030-01-01T00:02:00Z", 5)],
+        },
       ],
     });
     expect(series.x).toEqual([Date.parse("2030-01-01T00:01:00Z") / 1000, Date.parse("2030-01-01T00:02:00Z") / 1000]);

@@ -46,7 +46,10 @@ beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   dataDir = mkdtempSync(join(os.tmpdir(), "vantage-e2e-"));
   const database = await createTestDatabase();
-  core = await startCore({ host: "127.0.0.1", port: 0, databaseUrl: database.url, dataDir, adminToken: ADMIN_TOKEN, heartbeatIntervalMs: 500, allowPrivateTargets: true }, silentLogger());
+  core = await startCore(
+    { host: "127.0.0.1", port: 0, databaseUrl: database.url, dataDir, adminToken: ADMIN_TOKEN, heartbeatIntervalMs: 500, allowPrivateTargets: true },
+    silentLogger(),
+  );
   core.liveFeed.subscribe((change) => {
     changes.push(change);
     changed.emit();
@@ -223,7 +226,11 @@ describe("the web UI in Chromium", () => {
       await checkRow.waitFor();
 
       await checkRow.getByRole("link", { name: "local web" }).click();
-      await page.getByRole("region", { name: "Recent failures" }).locator(".badge", { hasText: /^down$/ }).first().waitFor();
+      await page
+        .getByRole("region", { name: "Recent failures" })
+        .locator(".badge", { hasText: /^down$/ })
+        .first()
+        .waitFor();
       await page.getByRole("button", { name: "Run now" }).click();
       await page.getByRole("region", { name: "Run now" }).getByLabel("Probe result").waitFor();
       expect(await page.getByRole("region", { name: "Run now" }).textContent()).toContain("down");

@@ -90,7 +90,12 @@ export function CheckDetail({ checkId }: { checkId: string }) {
 function HealthSummary({ health, check, nameOf }: { health: CheckHealth; check: Check; nameOf: (location: string) => string }) {
   const now = useNow();
   const locations = Object.entries(health.locations).sort(([a], [b]) => nameOf(a).localeCompare(nameOf(b)));
-  const policy = typeof check.health.policy === "string" ? check.health.policy : "quorum" in check.health.policy ? `quorum ${check.health.policy.quorum}` : `${check.health.policy.percent} %`;
+  const policy =
+    typeof check.health.policy === "string"
+      ? check.health.policy
+      : "quorum" in check.health.policy
+        ? `quorum ${check.health.policy.quorum}`
+        : `${check.health.policy.percent} %`;
   return (
     <>
       <div className="card" aria-label="Health">
@@ -98,8 +103,8 @@ function HealthSummary({ health, check, nameOf }: { health: CheckHealth; check: 
           <strong>{health.status}</strong> since <TimeAgo at={health.since} />: {health.reason}
         </p>
         <p className="muted" style={{ margin: "6px 0 0", fontSize: 13 }}>
-          Policy <code>{policy}</code> over the observable locations · unhealthy after {plural(check.health.failuresToUnhealthy, "failure")}, healthy again after{" "}
-          {plural(check.health.successesToRecover, "success", "successes")}
+          Policy <code>{policy}</code> over the observable locations · unhealthy after {plural(check.health.failuresToUnhealthy, "failure")}, healthy again
+          after {plural(check.health.successesToRecover, "success", "successes")}
           {health.flapping ? " · flapping" : ""}
           {health.maintenance ? " · in maintenance" : ""}
         </p>
@@ -266,7 +271,13 @@ function RecentFailures({ checkId, nameOf }: { checkId: string; nameOf: (locatio
       {failures.data && failures.data.results.length === 0 ? <div className="notice">No failed run is stored.</div> : null}
       {failures.data?.results.map((result: StoredResult) => (
         <div className="card" key={result.resultId}>
-          <ProbeOutcome status={result.status} durationMs={result.durationMs} detail={result.detail} where={nameOf(result.location)} startedAt={result.startedAt} />
+          <ProbeOutcome
+            status={result.status}
+            durationMs={result.durationMs}
+            detail={result.detail}
+            where={nameOf(result.location)}
+            startedAt={result.startedAt}
+          />
         </div>
       ))}
     </section>

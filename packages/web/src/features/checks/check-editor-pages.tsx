@@ -27,7 +27,12 @@ export function NewCheck() {
 export function EditCheck({ checkId }: { checkId: string }) {
   const onSaved = useOpenCheck();
   // Read once: an edit in progress is not replaced by a refetch (a newer revision is refused on save instead).
-  const check = useQuery({ queryKey: ["check", checkId, "edit"], queryFn: ({ signal }) => api.checks.get(checkId, signal), staleTime: Infinity, refetchOnWindowFocus: false });
+  const check = useQuery({
+    queryKey: ["check", checkId, "edit"],
+    queryFn: ({ signal }) => api.checks.get(checkId, signal),
+    staleTime: Infinity,
+    refetchOnWindowFocus: false,
+  });
   if (check.isPending) return <Loading what="the check" />;
   if (check.error) return <ErrorMessage error={check.error} title="Could not load the check" />;
   return (

@@ -179,7 +179,9 @@ export function CheckEditor({ initial, stored, onSaved }: CheckEditorProps) {
           </>
         )}
       </div>
-      {problem ? <Problems error={problem} unplaced={tab === "form" ? (byField.get("") ?? []) : issues} title={save.error ? "Not saved" : "Not tested"} /> : null}
+      {problem ? (
+        <Problems error={problem} unplaced={tab === "form" ? (byField.get("") ?? []) : issues} title={save.error ? "Not saved" : "Not tested"} />
+      ) : null}
       <div className="actions" style={{ marginTop: 16, alignItems: "flex-end" }}>
         <button type="button" className="primary" onClick={() => run("save")} disabled={save.isPending}>
           {save.isPending ? "Saving…" : stored ? "Save" : "Create"}
@@ -201,7 +203,10 @@ export function CheckEditor({ initial, stored, onSaved }: CheckEditorProps) {
       </div>
       {test.data ? (
         <section className="card" style={{ marginTop: 16, marginBottom: 0 }} aria-label="Test result">
-          <ProbeOutcome {...test.data.result} where={test.data.result.location === "core" ? "core" : online.find((s) => s.id === test.data.result.location)?.name} />
+          <ProbeOutcome
+            {...test.data.result}
+            where={test.data.result.location === "core" ? "core" : online.find((s) => s.id === test.data.result.location)?.name}
+          />
           <p className="muted" style={{ fontSize: 13, margin: "8px 0 0" }}>
             A test stores nothing.
           </p>
@@ -288,7 +293,11 @@ function FieldInput<Field extends FormField>({
         {spec.label}
         {input}
       </label>
-      {spec.hint ? <span className="muted" style={{ fontSize: 12 }}>{spec.hint}</span> : null}
+      {spec.hint ? (
+        <span className="muted" style={{ fontSize: 12 }}>
+          {spec.hint}
+        </span>
+      ) : null}
       <FieldErrors id={errorId} errors={errors} />
     </div>
   );

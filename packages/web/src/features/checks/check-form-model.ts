@@ -6,10 +6,10 @@
 import { parseDocument, stringify } from "yaml";
 import type { Issue } from "@vantage/protocol";
 
-export const CHECK_TYPES = ["http", "tcp", "dns", "tls"] as const;
-export type CheckType = (typeof CHECK_TYPES)[number];
-export const HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
-export const DNS_RECORD_TYPES = ["A", "AAAA", "CNAME", "MX", "NS", "TXT", "SRV", "SOA", "CAA", "PTR"] as const;
+import { CHECK_TYPES, type CheckType } from "./check-types.ts";
+
+export { CHECK_TYPES, DNS_RECORD_TYPES, HTTP_METHODS } from "./check-types.ts";
+export type { CheckType } from "./check-types.ts";
 
 /** The definition as edited: a JSON object, possibly not (yet) valid. */
 export type Draft = Record<string, unknown>;
@@ -122,8 +122,14 @@ interface FieldCodec<Value> {
   write(draft: Draft, value: Value): Draft;
 }
 
-const plain = (path: Path): FieldCodec<string> => ({ read: (draft) => text(getAt(draft, path)), write: (draft, value) => setAt(draft, path, textOrAbsent(value)) });
-const numeric = (path: Path): FieldCodec<string> => ({ read: (draft) => text(getAt(draft, path)), write: (draft, value) => setAt(draft, path, numberOrText(value)) });
+const plain = (path: Path): FieldCodec<string> => ({
+  read: (draft) => text(getAt(draft, path)),
+  write: (draft, value) => setAt(draft, path, textOrAbsent(value)),
+});
+const numeric = (path: Path): FieldCodec<string> => ({
+  read: (draft) => text(getAt(draft, path)),
+  write: (draft, value) => setAt(draft, path, numberOrText(value)),
+});
 const flag = (path: Path, fallback: boolean): FieldCodec<boolean> => ({
   read: (draft) => {
     const value = getAt(draft, path);
@@ -137,7 +143,10 @@ const choice = (path: Path, fallback: string): FieldCodec<string> => ({
 });
 
 const CODECS: { [Field in FormField]: FieldCodec<CheckForm[Field]> } = {
-  type: { read: (draft) => ((CHECK_TYPES as readonly unknown[]).includes(draft.type) ? (draft.type as CheckType) : "http"), write: (draft, type) => ({ ...draft, type }) },
+  type: {
+    read: (draft) => ((CHECK_TYPES as readonly unknown[]).includes(draft.type) ? (draft.type as CheckType) : "http"),
+    write: (draft, type) => ({ ...draft, type }),
+  },
   name: plain(["name"]),
   description: plain(["description"]),
   enabled: flag(["enabled"], true),
@@ -280,7 +289,8 @@ export function fromYaml(source: string): YamlRead {
   const [error] = document.errors;
   if (error) return { ok: false, error: error.message.split("\n")[0]! };
   const value: unknown = document.toJS();
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return { ok: false, error: "The definition must be a mapping of fields (name: …, type: …)." };
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    return { ok: false, error: "The definition must be a mapping of fields (name: …, type: …)." };
   return { ok: true, draft: value as Draft };
 }
 

@@ -8,7 +8,7 @@ import { Link, useNavigate } from "@tanstack/react-router";
 import { useEffect, useLayoutEffect, useRef, useState } from "react";
 import type { CheckListItem, CheckSummaries } from "../../api/client.ts";
 import { ErrorMessage, Loading, PageHead, TimeAgo, useNow } from "../../ui/components.tsx";
-import { CHECK_TYPES } from "./check-form-model.ts";
+import { CHECK_TYPES } from "./check-types.ts";
 import { isStale, lastResultAt } from "./check-freshness.ts";
 import { CheckStatusBadge, LocationDots, useLocationNames } from "./check-status.tsx";
 import { type ChecksSearch, listFilters, useCheckPages, useSummaries } from "./checks-query.ts";
@@ -38,9 +38,8 @@ export function ChecksPage({ search }: { search: ChecksSearch }) {
   const pages = useCheckPages(listFilters(search, statusKnown));
   const loaded = pages.data?.pages ?? [];
   const checks = loaded.flatMap((page) => page.checks);
-  useEffect(() => {
-    if (!statusKnown && checks.some((check) => check.status !== undefined)) setStatusKnown(true);
-  }, [checks, statusKnown]);
+  // Sticky (set while rendering, as React allows for a component's own state): a status filter that matches nothing must not hide itself.
+  if (!statusKnown && checks.some((check) => check.status !== undefined)) setStatusKnown(true);
   const summaries = useSummaries(loaded);
   const filtered = Object.values(search).some((value) => value);
 
@@ -48,7 +47,11 @@ export function ChecksPage({ search }: { search: ChecksSearch }) {
     <>
       <PageHead
         title="Checks"
-        sub={pages.data ? `${checks.length}${pages.hasNextPage ? "+" : ""} ${filtered ? "matching" : checks.length === 1 ? "check" : "checks"}` : "What Vantage probes, and how it went."}
+        sub={
+          pages.data
+            ? `${checks.length}${pages.hasNextPage ? "+" : ""} ${filtered ? "matching" : checks.length === 1 ? "check" : "checks"}`
+            : "What Vantage probes, and how it went."
+        }
         actions={
           <Link to="/checks/new" className="button primary">
             New check
@@ -62,7 +65,13 @@ export function ChecksPage({ search }: { search: ChecksSearch }) {
         <div className="notice">{filtered ? "No check matches these filters." : "No checks yet. Create one to start probing."}</div>
       ) : null}
       {checks.length > 0 ? (
-        <CheckRows checks={checks} summaries={summaries} hasMore={pages.hasNextPage} loadMore={() => void pages.fetchNextPage()} loading={pages.isFetchingNextPage} />
+        <CheckRows
+          checks={checks}
+          summaries={summaries}
+          hasMore={pages.hasNextPage}
+          loadMore={() => void pages.fetchNextPage()}
+          loading={pages.isFetchingNextPage}
+        />
       ) : null}
     </>
   );
@@ -124,7 +133,19 @@ function Filters({ search, onChange, withStatus }: { search: ChecksSearch; onCha
 
 type SummaryOf = Map<string, { summary: CheckSummaries["summaries"][number]; from: string; segmentSeconds: number }>;
 
-function CheckRows({ checks, summaries, hasMore, loadMore, loading }: { checks: CheckListItem[]; summaries: SummaryOf; hasMore: boolean; loadMore: () => void; loading: boolean }) {
+function CheckRows({
+  checks,
+  summaries,
+  hasMore,
+  loadMore,
+  loading,
+}: {
+  checks: CheckListItem[];
+  summaries: SummaryOf;
+  hasMore: boolean;
+  loadMore: () => void;
+  loading: boolean;
+}) {
   const narrow = useNarrow();
   const listRef = useRef<HTMLDivElement>(null);
   const [offset, setOffset] = useState(0);
@@ -185,7 +206,9 @@ function CheckRows({ checks, summaries, hasMore, loadMore, loading }: { checks: 
                 {health ? <LocationDots locations={health.locations} nameOf={nameOf} /> : <span className="muted">—</span>}
               </span>
               <span role="cell" data-label="Last 24 h">
-                {entry ? <UptimeBar segments={entry.summary.bars} from={entry.from} segmentSeconds={entry.segmentSeconds} span="24 h" maxCells={narrow ? 12 : 24} /> : null}
+                {entry ? (
+                  <UptimeBar segments={entry.summary.bars} from={entry.from} segmentSeconds={entry.segmentSeconds} span="24 h" maxCells={narrow ? 12 : 24} />
+                ) : null}
               </span>
               <span role="cell" data-label="Last result" className={stale ? "stale" : undefined}>
                 {entry ? <TimeAgo at={lastAt} /> : null}

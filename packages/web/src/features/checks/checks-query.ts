@@ -57,9 +57,11 @@ export function useSummaries(pages: ReadonlyArray<{ checks: CheckListItem[] }>) 
   });
   const byId = new Map<string, { summary: CheckSummaries["summaries"][number]; from: string; segmentSeconds: number }>();
   for (const result of results)
-    for (const summary of result.data?.summaries ?? []) byId.set(summary.checkId, { summary, from: result.data!.from, segmentSeconds: result.data!.segmentSeconds });
+    for (const summary of result.data?.summaries ?? [])
+      byId.set(summary.checkId, { summary, from: result.data!.from, segmentSeconds: result.data!.segmentSeconds });
   return byId;
 }
 
 /** After a create, edit or delete: the list and every view of checks read again. */
-export const invalidateChecks = (queryClient: QueryClient) => Promise.all([queryClient.invalidateQueries({ queryKey: ["checks"] }), queryClient.invalidateQueries({ queryKey: ["check"] })]);
+export const invalidateChecks = (queryClient: QueryClient) =>
+  Promise.all([queryClient.invalidateQueries({ queryKey: ["checks"] }), queryClient.invalidateQueries({ queryKey: ["check"] })]);

@@ -39,7 +39,10 @@ export function LatencyChart({ stats, nameOf }: { stats: CheckStats; nameOf: (lo
         ],
         axes: [axis, { ...axis, size: 70, values: (_: uPlot, ticks: number[]) => ticks.map((tick) => `${tick} ms`) }],
         // The whole range asked for, not just the points there are.
-        scales: { x: { time: true, range: () => [Date.parse(stats.from) / 1000, Date.parse(stats.to) / 1000] }, y: { range: (_: uPlot, min: number, max: number) => [0, Math.max(10, max * 1.1 || min)] } },
+        scales: {
+          x: { time: true, range: () => [Date.parse(stats.from) / 1000, Date.parse(stats.to) / 1000] },
+          y: { range: (_: uPlot, min: number, max: number) => [0, Math.max(10, max * 1.1 || min)] },
+        },
         legend: { live: true },
         cursor: { drag: { x: false, y: false } },
       },

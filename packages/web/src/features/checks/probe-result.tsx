@@ -34,7 +34,11 @@ export function Assertions({ verdicts }: { verdicts: readonly AssertionVerdict[]
               <code>{show(verdict.actual)}</code>
             </td>
             <td data-label="Verdict">
-              {verdict.pass ? <Badge tone="ok">pass</Badge> : <Badge tone={verdict.onFail === "degrade" ? "warn" : "bad"}>{verdict.onFail === "degrade" ? "degrades" : "fails"}</Badge>}
+              {verdict.pass ? (
+                <Badge tone="ok">pass</Badge>
+              ) : (
+                <Badge tone={verdict.onFail === "degrade" ? "warn" : "bad"}>{verdict.onFail === "degrade" ? "degrades" : "fails"}</Badge>
+              )}
             </td>
           </tr>
         ))}
@@ -72,13 +76,12 @@ export function ProbeOutcome({ status, durationMs, detail, where, startedAt }: P
       ) : null}
       {d.assertions ? <Assertions verdicts={d.assertions} /> : null}
       {timings.length > 0 ? (
-        <p className="muted timings">
-          {timings.map(([key, value]) => `${key.replace(/Ms$/, "")} ${Math.round(value as number)} ms`).join(" · ")}
-        </p>
+        <p className="muted timings">{timings.map(([key, value]) => `${key.replace(/Ms$/, "")} ${Math.round(value as number)} ms`).join(" · ")}</p>
       ) : null}
       {d.cert ? (
         <p className="muted">
-          Certificate expires {new Date(d.cert.expiresAt).toLocaleDateString()} ({d.cert.daysRemaining} days){d.cert.issuer ? `, issued by ${d.cert.issuer}` : ""}
+          Certificate expires {new Date(d.cert.expiresAt).toLocaleDateString()} ({d.cert.daysRemaining} days)
+          {d.cert.issuer ? `, issued by ${d.cert.issuer}` : ""}
         </p>
       ) : null}
     </div>
