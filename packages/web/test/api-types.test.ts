@@ -13,7 +13,20 @@ import type { CheckStats as ServerCheckStats } from "../../server/src/checks/res
 import type { StoredResult as ServerStoredResult } from "../../server/src/checks/results/reads/list-results.ts";
 import type { TrialRun } from "../../server/src/checks/scheduling/core-runs.ts";
 import type { SatelliteView } from "../../server/src/satellites/registry/registry.ts";
-import type { Automation, Check, CheckHealth, CheckStats, CheckSummaries, ProbeResult, Run, Satellite, Skip, Step, StoredResult, TriggerInfo } from "../src/api/client.ts";
+import type {
+  Automation,
+  Check,
+  CheckHealth,
+  CheckStats,
+  CheckSummaries,
+  ProbeResult,
+  Run,
+  Satellite,
+  Skip,
+  Step,
+  StoredResult,
+  TriggerInfo,
+} from "../src/api/client.ts";
 
 describe("the client's response types", () => {
   it("are the core's views of satellites, automations, runs, skips, steps and triggers", () => {
