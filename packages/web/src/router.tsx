@@ -8,8 +8,8 @@ import { AutomationDetail } from "./features/automations/automation-detail.tsx";
 import { AutomationsPage } from "./features/automations/automations-page.tsx";
 import { NewAutomation } from "./features/automations/new-automation.tsx";
 import { RunTrace } from "./features/automations/run-trace.tsx";
-import { ChecksPage } from "./features/checks/checks-page.tsx";
-import type { ChecksSearch } from "./features/checks/checks-query.ts";
+import { ChecksPage } from "./features/checks/list/checks-page.tsx";
+import type { ChecksSearch } from "./features/checks/list/checks-query.ts";
 import { LoginPage } from "./features/login/login-page.tsx";
 import { OverviewPage } from "./features/pending/overview-page.tsx";
 import { PendingPage } from "./features/pending/pending-page.tsx";
@@ -18,9 +18,9 @@ import { SatellitesPage } from "./features/satellites/satellites-page.tsx";
 import { Loading } from "./ui/components.tsx";
 
 // The check detail (uPlot) and editor (the YAML library) load when first opened, not with the app.
-const CheckDetail = lazy(() => import("./features/checks/check-detail.tsx").then((module) => ({ default: module.CheckDetail })));
-const NewCheck = lazy(() => import("./features/checks/check-editor-pages.tsx").then((module) => ({ default: module.NewCheck })));
-const EditCheck = lazy(() => import("./features/checks/check-editor-pages.tsx").then((module) => ({ default: module.EditCheck })));
+const CheckDetail = lazy(() => import("./features/checks/detail/check-detail.tsx").then((module) => ({ default: module.CheckDetail })));
+const NewCheck = lazy(() => import("./features/checks/editor/check-editor-pages.tsx").then((module) => ({ default: module.NewCheck })));
+const EditCheck = lazy(() => import("./features/checks/editor/check-editor-pages.tsx").then((module) => ({ default: module.EditCheck })));
 const loadingScreen = (screen: ReactNode) => <Suspense fallback={<Loading what="the screen" />}>{screen}</Suspense>;
 
 const rootRoute = createRootRoute({ component: Outlet, notFoundComponent: () => <PendingPage title="Not found" why="there is no page at this address." /> });

@@ -7,8 +7,8 @@ import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { signIn } from "../src/auth.ts";
-import { CheckEditor } from "../src/features/checks/check-editor.tsx";
-import { applyForm, type Draft, draftOfCheck, fieldOfPath, formOf, fromYaml, newDraft, toYaml } from "../src/features/checks/check-form-model.ts";
+import { CheckEditor } from "../src/features/checks/editor/check-editor.tsx";
+import { applyForm, type Draft, draftOfCheck, fieldOfPath, formOf, fromYaml, newDraft, toYaml } from "../src/features/checks/editor/check-form-model.ts";
 
 const STORED: Draft = {
   name: "api",

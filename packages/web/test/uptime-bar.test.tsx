@@ -6,9 +6,9 @@ import { cleanup, render, screen } from "@testing-library/react";
 import { afterEach, describe, expect, it } from "vitest";
 import type { StatusCounts } from "../src/api/client.ts";
 import { isStale, lastResultAt } from "../src/features/checks/check-freshness.ts";
-import { latencySeries } from "../src/features/checks/latency-series.ts";
-import { UptimeBar } from "../src/features/checks/uptime-bar.tsx";
-import { barCells, cellLabel, formatAvailability, toneOf } from "../src/features/checks/uptime-bar-model.ts";
+import { latencySeries } from "../src/features/checks/detail/latency-series.ts";
+import { UptimeBar } from "../src/features/checks/list/uptime-bar.tsx";
+import { barCells, cellLabel, formatAvailability, toneOf } from "../src/features/checks/list/uptime-bar-model.ts";
 
 const counts = (up: number, down = 0, degraded = 0, error = 0): StatusCounts => ({ total: up + down + degraded + error, up, down, degraded, error });
 const HOUR = 3_600_000;

@@ -5,16 +5,16 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useNavigate } from "@tanstack/react-router";
 import { useState } from "react";
-import { api, type Check, type CheckHealth, type StoredResult } from "../../api/client.ts";
-import { ErrorMessage, Loading, PageHead, TimeAgo, useNow } from "../../ui/components.tsx";
-import { satellitesQuery } from "../satellites/satellites-page.tsx";
-import { isStale } from "./check-freshness.ts";
-import { CheckStatusBadge, useLocationNames } from "./check-status.tsx";
-import { invalidateChecks } from "./checks-query.ts";
+import { api, type Check, type CheckHealth, type StoredResult } from "../../../api/client.ts";
+import { ErrorMessage, Loading, PageHead, TimeAgo, useNow } from "../../../ui/components.tsx";
+import { satellitesQuery } from "../../satellites/satellites-page.tsx";
+import { isStale } from "../check-freshness.ts";
+import { CheckStatusBadge, useLocationNames } from "../check-status.tsx";
+import { invalidateChecks } from "../list/checks-query.ts";
 import { LatencyChart } from "./latency-chart.tsx";
-import { ProbeOutcome } from "./probe-result.tsx";
-import { targetOf } from "./checks-page.tsx";
-import { formatAvailability } from "./uptime-bar-model.ts";
+import { ProbeOutcome } from "../probe-result.tsx";
+import { targetOf } from "../check-types.ts";
+import { formatAvailability } from "../list/uptime-bar-model.ts";
 
 const RANGES = { "1h": 3_600_000, "24h": 86_400_000, "7d": 7 * 86_400_000, "30d": 30 * 86_400_000, "90d": 90 * 86_400_000 } as const;
 type RangeName = keyof typeof RANGES;

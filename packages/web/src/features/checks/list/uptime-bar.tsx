@@ -1,6 +1,6 @@
 // The uptime bar: plain HTML cells (no chart library), one per segment, coloured by what the
 // results in it were; hover or focus reads each cell's availability. See uptime-bar-model.ts.
-import type { StatusCounts } from "../../api/client.ts";
+import type { StatusCounts } from "../../../api/client.ts";
 import { barCells, cellLabel, formatAvailability, availabilityOf, addCounts } from "./uptime-bar-model.ts";
 
 export interface UptimeBarProps {

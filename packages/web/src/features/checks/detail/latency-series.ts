@@ -1,7 +1,7 @@
 // The latency chart's data, pure: a stats answer's per-location series as uPlot's aligned
 // columns — one x axis (seconds) shared by every location, and p50 and p95 per location with
 // null where a location had no answered run in a point.
-import type { CheckStats } from "../../api/client.ts";
+import type { CheckStats } from "../../../api/client.ts";
 
 export interface LatencySeries {
   /** Epoch seconds, ascending. */

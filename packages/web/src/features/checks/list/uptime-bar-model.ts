@@ -1,7 +1,7 @@
 // The uptime bar's logic, kept pure so it is tested without a DOM: segments of summed result
 // counts (GET /checks/summaries) become coloured cells with a label each, folded to fewer cells
 // where the screen is narrow, plus the availability over the whole bar.
-import type { StatusCounts } from "../../api/client.ts";
+import type { StatusCounts } from "../../../api/client.ts";
 
 export type CellTone = "ok" | "warn" | "bad" | "none";
 

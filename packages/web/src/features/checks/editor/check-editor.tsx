@@ -4,9 +4,9 @@
 // at the fields their paths name.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type ReactNode, useId, useState } from "react";
-import { ApiError, api, type Check } from "../../api/client.ts";
-import { ErrorMessage } from "../../ui/components.tsx";
-import { satellitesQuery } from "../satellites/satellites-page.tsx";
+import { ApiError, api, type Check } from "../../../api/client.ts";
+import { ErrorMessage } from "../../../ui/components.tsx";
+import { satellitesQuery } from "../../satellites/satellites-page.tsx";
 import {
   applyForm,
   CHECK_TYPES,
@@ -21,8 +21,8 @@ import {
   issuesByField,
   toYaml,
 } from "./check-form-model.ts";
-import { invalidateChecks } from "./checks-query.ts";
-import { ProbeOutcome } from "./probe-result.tsx";
+import { invalidateChecks } from "../list/checks-query.ts";
+import { ProbeOutcome } from "../probe-result.tsx";
 
 interface FieldSpec {
   label: string;

@@ -3,7 +3,7 @@
 import { useEffect, useRef } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-import type { CheckStats } from "../../api/client.ts";
+import type { CheckStats } from "../../../api/client.ts";
 import { latencySeries } from "./latency-series.ts";
 
 const PALETTE = ["#2f7de1", "#d9480f", "#2b8a3e", "#9c36b5", "#e67700", "#0b7285"];

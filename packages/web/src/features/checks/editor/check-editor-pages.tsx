@@ -2,8 +2,8 @@
 // one (its stored definition, the revision read kept aside for the save).
 import { useQuery } from "@tanstack/react-query";
 import { Link, useNavigate } from "@tanstack/react-router";
-import { api, type Check } from "../../api/client.ts";
-import { ErrorMessage, Loading, PageHead } from "../../ui/components.tsx";
+import { api, type Check } from "../../../api/client.ts";
+import { ErrorMessage, Loading, PageHead } from "../../../ui/components.tsx";
 import { CheckEditor } from "./check-editor.tsx";
 import { draftOfCheck, newDraft } from "./check-form-model.ts";
 

@@ -6,11 +6,11 @@
 import { useWindowVirtualizer } from "@tanstack/react-virtual";
 import { Link, useNavigate } from "@tanstack/react-router";
 import { useEffect, useLayoutEffect, useRef, useState } from "react";
-import type { CheckListItem, CheckSummaries } from "../../api/client.ts";
-import { ErrorMessage, Loading, PageHead, TimeAgo, useNow } from "../../ui/components.tsx";
-import { CHECK_TYPES } from "./check-types.ts";
-import { isStale, lastResultAt } from "./check-freshness.ts";
-import { CheckStatusBadge, LocationDots, useLocationNames } from "./check-status.tsx";
+import type { CheckListItem, CheckSummaries } from "../../../api/client.ts";
+import { ErrorMessage, Loading, PageHead, TimeAgo, useNow } from "../../../ui/components.tsx";
+import { CHECK_TYPES, targetOf } from "../check-types.ts";
+import { isStale, lastResultAt } from "../check-freshness.ts";
+import { CheckStatusBadge, LocationDots, useLocationNames } from "../check-status.tsx";
 import { type ChecksSearch, listFilters, useCheckPages, useSummaries } from "./checks-query.ts";
 import { UptimeBar } from "./uptime-bar.tsx";
 
@@ -221,11 +221,4 @@ function CheckRows({
       {loading ? <Loading what="more checks" /> : null}
     </div>
   );
-}
-
-/** What a check probes, in one line (the health state's `target` rule). */
-export function targetOf(check: Pick<CheckListItem, "type"> & Record<string, unknown>): string {
-  if (typeof check.url === "string") return check.url;
-  if (typeof check.host === "string") return check.port ? `${check.host}:${String(check.port)}` : check.host;
-  return typeof check.queryName === "string" ? check.queryName : "";
 }

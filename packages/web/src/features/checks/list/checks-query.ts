@@ -2,7 +2,7 @@
 // its rows' health and 24 h bars in one summaries request. The live feed refreshes only the
 // summaries and detail queries on a check-health change (live.ts), never every loaded page.
 import { type QueryClient, useInfiniteQuery, useQueries } from "@tanstack/react-query";
-import { api, type CheckListFilters, type CheckListItem, type CheckSummaries } from "../../api/client.ts";
+import { api, type CheckListFilters, type CheckListItem, type CheckSummaries } from "../../../api/client.ts";
 
 /** What /checks keeps in its URL. */
 export interface ChecksSearch {

@@ -6,10 +6,10 @@
 import { parseDocument, stringify } from "yaml";
 import type { Issue } from "@vantage/protocol";
 
-import { CHECK_TYPES, type CheckType } from "./check-types.ts";
+import { CHECK_TYPES, type CheckType } from "../check-types.ts";
 
-export { CHECK_TYPES, DNS_RECORD_TYPES, HTTP_METHODS } from "./check-types.ts";
-export type { CheckType } from "./check-types.ts";
+export { CHECK_TYPES, DNS_RECORD_TYPES, HTTP_METHODS } from "../check-types.ts";
+export type { CheckType } from "../check-types.ts";
 
 /** The definition as edited: a JSON object, possibly not (yet) valid. */
 export type Draft = Record<string, unknown>;
