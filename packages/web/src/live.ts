@@ -13,7 +13,8 @@ import { authHeaders, signOut } from "./auth.ts";
  */
 export const QUERIES_BY_KIND: Readonly<Record<string, readonly QueryKey[]>> = {
   "satellite-connection": [["satellites"]],
-  "check-health": [["checks"], ["overview"]],
+  // The list's health and bars and an open check's screen; not the list's pages (definitions do not change with health).
+  "check-health": [["checks", "summaries"], ["check"], ["overview"]],
 };
 
 export interface SseEvent {

@@ -1,5 +1,6 @@
 // Every screen's URL. Signed-in screens sit under one layout route that sends a visitor
 // without a token to Login (and back to where they were going afterwards).
+import { lazy, Suspense, type ReactNode } from "react";
 import { createRootRoute, createRoute, createRouter, Outlet, redirect } from "@tanstack/react-router";
 import { AppShell } from "./app-shell.tsx";
 import { isSignedIn } from "./auth.ts";
@@ -7,11 +8,20 @@ import { AutomationDetail } from "./features/automations/automation-detail.tsx";
 import { AutomationsPage } from "./features/automations/automations-page.tsx";
 import { NewAutomation } from "./features/automations/new-automation.tsx";
 import { RunTrace } from "./features/automations/run-trace.tsx";
+import { ChecksPage } from "./features/checks/list/checks-page.tsx";
+import type { ChecksSearch } from "./features/checks/list/checks-query.ts";
 import { LoginPage } from "./features/login/login-page.tsx";
 import { OverviewPage } from "./features/pending/overview-page.tsx";
 import { PendingPage } from "./features/pending/pending-page.tsx";
 import { SatelliteDetail } from "./features/satellites/satellite-detail.tsx";
 import { SatellitesPage } from "./features/satellites/satellites-page.tsx";
+import { Loading } from "./ui/components.tsx";
+
+// The check detail (uPlot) and editor (the YAML library) load when first opened, not with the app.
+const CheckDetail = lazy(() => import("./features/checks/detail/check-detail.tsx").then((module) => ({ default: module.CheckDetail })));
+const NewCheck = lazy(() => import("./features/checks/editor/check-editor-pages.tsx").then((module) => ({ default: module.NewCheck })));
+const EditCheck = lazy(() => import("./features/checks/editor/check-editor-pages.tsx").then((module) => ({ default: module.EditCheck })));
+const loadingScreen = (screen: ReactNode) => <Suspense fallback={<Loading what="the screen" />}>{screen}</Suspense>;
 
 const rootRoute = createRootRoute({ component: Outlet, notFoundComponent: () => <PendingPage title="Not found" why="there is no page at this address." /> });
 
@@ -36,10 +46,33 @@ const appRoute = createRoute({
 
 // Written out one by one: TanStack Router types every link from each route's literal path.
 const overviewRoute = createRoute({ getParentRoute: () => appRoute, path: "/", component: OverviewPage });
+const SEARCH_KEYS = ["q", "type", "label", "enabled", "status"] as const;
 const checksRoute = createRoute({
   getParentRoute: () => appRoute,
   path: "/checks",
-  component: () => <PendingPage title="Checks" why="this screen needs the checks API, which this core does not serve yet." />,
+  // Filters live in the URL, so a filtered list can be bookmarked and shared.
+  validateSearch: (search: Record<string, unknown>): ChecksSearch =>
+    Object.fromEntries(SEARCH_KEYS.flatMap((key) => (typeof search[key] === "string" && search[key] !== "" ? [[key, search[key]]] : []))) as ChecksSearch,
+  component: function Checks() {
+    return <ChecksPage search={checksRoute.useSearch()} />;
+  },
+});
+const newCheckRoute = createRoute({ getParentRoute: () => appRoute, path: "/checks/new", component: () => loadingScreen(<NewCheck />) });
+const checkRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "/checks/$checkId",
+  component: function Check() {
+    const { checkId } = checkRoute.useParams();
+    return loadingScreen(<CheckDetail key={checkId} checkId={checkId} />);
+  },
+});
+const editCheckRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: "/checks/$checkId/edit",
+  component: function EditCheckPage() {
+    const { checkId } = editCheckRoute.useParams();
+    return loadingScreen(<EditCheck key={checkId} checkId={checkId} />);
+  },
 });
 const satellitesRoute = createRoute({ getParentRoute: () => appRoute, path: "/satellites", component: SatellitesPage });
 const automationsRoute = createRoute({ getParentRoute: () => appRoute, path: "/automations", component: AutomationsPage });
@@ -89,6 +122,9 @@ const routeTree = rootRoute.addChildren([
   appRoute.addChildren([
     overviewRoute,
     checksRoute,
+    newCheckRoute,
+    checkRoute,
+    editCheckRoute,
     satellitesRoute,
     satelliteRoute,
     automationsRoute,

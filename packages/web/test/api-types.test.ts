@@ -6,8 +6,27 @@ import type { AutomationView } from "../../server/src/automations/definitions/au
 import type { RunView, SkipView } from "../../server/src/automations/runs/automation-runs.ts";
 import type { StepView } from "../../server/src/automations/runs/run-records.ts";
 import type { TriggerInfo as ServerTriggerInfo } from "../../server/src/automations/triggers/trigger-registry.ts";
+import type { CheckSummary } from "../../server/src/checks/api/summary-routes.ts";
+import type { CheckView } from "../../server/src/checks/definitions/check-view.ts";
+import type { CheckHealthState } from "../../server/src/checks/health/check-health-entity.ts";
+import type { CheckStats as ServerCheckStats } from "../../server/src/checks/results/reads/check-stats.ts";
+import type { StoredResult as ServerStoredResult } from "../../server/src/checks/results/reads/list-results.ts";
+import type { TrialRun } from "../../server/src/checks/scheduling/core-runs.ts";
 import type { SatelliteView } from "../../server/src/satellites/registry/registry.ts";
-import type { Automation, Run, Satellite, Skip, Step, TriggerInfo } from "../src/api/client.ts";
+import type {
+  Automation,
+  Check,
+  CheckHealth,
+  CheckStats,
+  CheckSummaries,
+  ProbeResult,
+  Run,
+  Satellite,
+  Skip,
+  Step,
+  StoredResult,
+  TriggerInfo,
+} from "../src/api/client.ts";
 
 describe("the client's response types", () => {
   it("are the core's views of satellites, automations, runs, skips, steps and triggers", () => {
@@ -19,5 +38,17 @@ describe("the client's response types", () => {
     expectTypeOf<SkipView>().toExtend<Skip>();
     expectTypeOf<StepView>().toExtend<Step>();
     expectTypeOf<ServerTriggerInfo>().toExtend<TriggerInfo>();
+  });
+
+  it("are the core's views of checks, their health, summaries, stats, results and trial runs", () => {
+    // The core's view also holds heartbeat checks, which the UI lists but does not edit yet.
+    expectTypeOf<Check>().toExtend<CheckView>();
+    expectTypeOf<Extract<CheckView, { type: "http" }>>().toExtend<Check>();
+    expectTypeOf<CheckHealthState>().toExtend<CheckHealth>();
+    expectTypeOf<CheckHealth>().toExtend<CheckHealthState>();
+    expectTypeOf<CheckSummary>().toExtend<CheckSummaries["summaries"][number]>();
+    expectTypeOf<ServerCheckStats>().toExtend<CheckStats>();
+    expectTypeOf<ServerStoredResult>().toExtend<StoredResult>();
+    expectTypeOf<TrialRun & { location: string }>().toExtend<ProbeResult>();
   });
 });

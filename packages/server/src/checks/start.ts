@@ -10,6 +10,7 @@ import type { SatellitesModule } from "../satellites/index.ts";
 import { createCheckRoutes } from "./api/check-routes.ts";
 import { createCheckResultRoutes } from "./api/result-routes.ts";
 import { createCheckRunRoutes } from "./api/run-routes.ts";
+import { createCheckSummaryRoutes } from "./api/summary-routes.ts";
 import { createSatelliteAssignments, type SatelliteAssignments } from "./assignments/satellite-assignments.ts";
 import { createSatelliteResultSink } from "./assignments/satellite-result-sink.ts";
 import { CheckStore } from "./definitions/check-store.ts";
@@ -155,6 +156,8 @@ export async function startChecks(deps: ModuleDeps, { satellites }: ChecksDeps, 
     validate: (body, { onCore }) => validateCheck(body, null, { allowPrivateTargets: allowPrivateTargets || !onCore }),
   });
   const routes = new Hono()
+    // Before the check routes: their GET /:id would take "summaries" for an id.
+    .route("/", createCheckSummaryRoutes({ pool, health: health.handle, now: deps.now, retention: results.retention }))
     .route("/", createCheckRoutes({ store, allowPrivateTargets, pool, now: deps.now }))
     .route("/", createCheckResultRoutes({ pool, now: deps.now, retention: results.retention }))
     .route("/", runRoutes)

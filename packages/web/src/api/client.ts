@@ -2,7 +2,7 @@
 // headers. One file on purpose: once the core publishes its OpenAPI document (issue #13), a
 // client generated from it replaces this one. Until then the response types mirror the
 // core's views (a type test checks them against the server's own types).
-import type { AutomationDefinition, ErrorCode, Issue, JsonValue, WhoAmI } from "@vantage/protocol";
+import type { AutomationDefinition, CheckDefinition, CheckResultDetail, CheckRunStatus, ErrorCode, Issue, JsonValue, WhoAmI } from "@vantage/protocol";
 import { authHeaders, signOut } from "../auth.ts";
 
 // --- Shapes the API answers --------------------------------------------------------------
@@ -108,6 +108,110 @@ export interface TriggerInfo {
   payloadSchema: unknown;
 }
 
+// Checks
+
+/** A stored check as GET /checks shows it (credential headers `<redacted>`). */
+/**
+ * A probed check as the core shows it, with its health summary. (Heartbeat checks are listed
+ * too — their target reads empty — but the UI does not edit them yet.)
+ */
+export type Check = { id: string } & CheckDefinition & { revision: number; createdAt: string; updatedAt: string } & Partial<CheckHealthSummary>;
+
+/** The health the checks list and a check's read carry beside its definition. */
+export interface CheckHealthSummary {
+  status: CheckHealthStatus;
+  statusSince: string;
+  statusReason: string;
+}
+/** A list item: `status` once the core adds health to the list (until then, from /checks/summaries). */
+export type CheckListItem = Check & { status?: CheckHealthStatus };
+
+export type CheckHealthStatus = "healthy" | "degraded" | "unhealthy" | "unknown";
+export type LocationHealthStatus = "healthy" | "degraded" | "unhealthy" | "unobservable";
+
+/** The check-health entity's state (GET /checks/:id/health). */
+export interface CheckHealth {
+  status: CheckHealthStatus;
+  since: string;
+  reason: string;
+  /** By location: "core" or a satellite's id. */
+  locations: Record<string, { status: LocationHealthStatus; since: string; lastResultAt: string | null }>;
+  flapping: boolean;
+  maintenance: boolean;
+  name: string;
+  type: string;
+  target: string;
+  labels: Record<string, string>;
+}
+
+export interface StatusCounts {
+  total: number;
+  up: number;
+  degraded: number;
+  down: number;
+  error: number;
+}
+
+export type BarRange = "24h" | "90d";
+
+export interface CheckSummaries {
+  range: BarRange;
+  from: string;
+  to: string;
+  segmentSeconds: number;
+  summaries: Array<{ checkId: string; health: CheckHealth | null; bars: StatusCounts[] }>;
+}
+
+export interface CheckListFilters {
+  type?: string;
+  /** `key=value` each; all must hold. */
+  label?: string[];
+  enabled?: "true" | "false";
+  namePrefix?: string;
+}
+
+export interface Percentiles {
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+}
+
+export interface CheckStats {
+  checkId: string;
+  from: string;
+  to: string;
+  level: "1m" | "1h" | "1d";
+  stepSeconds: number;
+  locations: Array<{
+    location: string;
+    counts: StatusCounts;
+    availability: number | null;
+    latency: Percentiles & { minMs: number | null; maxMs: number | null; meanMs: number | null };
+    series: Array<StatusCounts & Percentiles & { at: string; meanMs: number | null }>;
+  }>;
+}
+
+export interface StoredResult {
+  resultId: string;
+  checkId: string;
+  location: string;
+  startedAt: string;
+  durationMs: number;
+  status: CheckRunStatus;
+  statusCode: number | null;
+  errorCode: string | null;
+  detail: Record<string, unknown>;
+}
+
+/** One run on demand (POST /checks/test, POST /checks/:id/run). */
+export interface ProbeResult {
+  location: string;
+  startedAt: string;
+  durationMs: number;
+  status: CheckRunStatus;
+  detail: CheckResultDetail;
+}
+
 export type Validation = { valid: true; errors: []; events: string[] } | { valid: false; errors: Issue[] };
 
 // --- Errors ------------------------------------------------------------------------------
@@ -141,7 +245,8 @@ interface RequestOptions {
   json?: unknown;
   /** Sent as-is with content-type application/yaml. */
   yaml?: string;
-  query?: Record<string, string | number | undefined>;
+  /** An array repeats its key (`label=a=1&label=b=2`). */
+  query?: Record<string, string | number | readonly string[] | undefined>;
   /** Ask for YAML instead of JSON (answers as text). */
   acceptYaml?: boolean;
   signal?: AbortSignal;
@@ -159,8 +264,10 @@ async function request(path: string, options: RequestOptions = {}): Promise<Resp
     headers["content-type"] = "application/json";
     body = JSON.stringify(options.json);
   }
-  const query = Object.entries(options.query ?? {}).filter((entry): entry is [string, string | number] => entry[1] !== undefined);
-  const search = query.length > 0 ? `?${new URLSearchParams(query.map(([key, value]) => [key, String(value)]))}` : "";
+  const query = Object.entries(options.query ?? {}).flatMap(([key, value]) =>
+    value === undefined ? [] : typeof value === "object" ? value.map((item) => [key, item]) : [[key, String(value)]],
+  );
+  const search = query.length > 0 ? `?${new URLSearchParams(query)}` : "";
   let response: Response;
   try {
     response = await fetch(`${API}${path}${search}`, { method: options.method ?? "GET", headers, body, signal: options.signal });
@@ -217,6 +324,31 @@ export const api = {
       json<Satellite>(`/satellites/${id(satelliteId)}`, { method: "PATCH", json: patch }),
     rotateToken: (satelliteId: string) => json<{ id: string; token: string }>(`/satellites/${id(satelliteId)}/rotate-token`, { method: "POST" }),
     remove: (satelliteId: string) => none(`/satellites/${id(satelliteId)}`, { method: "DELETE" }),
+  },
+
+  checks: {
+    list: (filters: CheckListFilters & { cursor?: string; limit?: number }, signal?: AbortSignal) =>
+      json<{ checks: CheckListItem[]; nextCursor: string | null }>("/checks", { query: { ...filters }, signal }),
+    get: (checkId: string, signal?: AbortSignal) => json<Check>(`/checks/${id(checkId)}`, { signal }),
+    /** A page of checks' health and uptime bars, in the order asked. */
+    summaries: (checkIds: readonly string[], range: BarRange, signal?: AbortSignal) =>
+      json<CheckSummaries>("/checks/summaries", { query: { id: checkIds, range }, signal }),
+    health: (checkId: string, signal?: AbortSignal) => json<CheckHealth>(`/checks/${id(checkId)}/health`, { signal }),
+    stats: (checkId: string, range: { from: string; to: string }, signal?: AbortSignal) =>
+      json<CheckStats>(`/checks/${id(checkId)}/stats`, { query: range, signal }),
+    results: (checkId: string, query: { status?: string; limit?: number; location?: string }, signal?: AbortSignal) =>
+      json<{ results: StoredResult[]; next: string | null }>(`/checks/${id(checkId)}/results`, { query, signal }),
+    /** A definition as JSON (an object) or YAML (text, sent as written). */
+    create: (definition: object | string) =>
+      json<Check>("/checks", typeof definition === "string" ? { method: "POST", yaml: definition } : { method: "POST", json: definition }),
+    replace: (checkId: string, definition: object | string) =>
+      json<Check>(`/checks/${id(checkId)}`, typeof definition === "string" ? { method: "PUT", yaml: definition } : { method: "PUT", json: definition }),
+    setEnabled: (checkId: string, enabled: boolean) => json<Check>(`/checks/${id(checkId)}/${enabled ? "enable" : "disable"}`, { method: "POST" }),
+    remove: (checkId: string) => none(`/checks/${id(checkId)}`, { method: "DELETE" }),
+    /** Runs an unsaved definition once where asked (`core` or a satellite's id); nothing is stored. */
+    test: (definition: object, location = "core") => json<{ result: ProbeResult }>("/checks/test", { method: "POST", json: definition, query: { location } }),
+    /** Runs the stored check once now; its result is stored like any run. */
+    run: (checkId: string, location = "core") => json<{ result: ProbeResult }>(`/checks/${id(checkId)}/run`, { method: "POST", query: { location } }),
   },
 
   triggers: {

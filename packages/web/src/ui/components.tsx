@@ -5,7 +5,7 @@ import { ApiError } from "../api/client.ts";
 import { formatAgo, formatExact } from "./time.ts";
 
 /** One shared re-render tick per component for relative times (a display clock, not polling the API). */
-function useNow(intervalMs = 5_000): number {
+export function useNow(intervalMs = 5_000): number {
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
     const timer = setInterval(() => setNow(Date.now()), intervalMs);

@@ -1,10 +1,16 @@
 // The web UI end to end: Debian's Chromium (driven by playwright-core, never a downloaded
 // browser) against a real core on the embedded PostgreSQL, serving the UI built from this
-// source. Signs in with an e-mail and password (a session cookie; the admin token on the phone), registers a satellite and starts a real agent
+// source. Signs in with an e-mail and password (a session cookie; the admin token on the phone),
+// registers a satellite and starts a real agent
 // in-process (it reads online after a reload), writes an automation in the YAML editor (its
-// problems shown at their paths first), sees it listed, runs it and edits it. Each screen is
-// saved as a screenshot under artifacts/web/ (gitignored) for people to look at.
+// problems shown at their paths first), sees it listed, runs it and edits it; writes an http
+// check against a local server in the check editor (tested before it is saved), sees it turn
+// healthy on the list and, once the server stops, unhealthy — live, without a reload — and runs
+// it now from its detail screen. Each screen is saved as a screenshot under artifacts/web/
+// (gitignored) for people to look at.
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import os from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -43,7 +49,10 @@ beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   dataDir = mkdtempSync(join(os.tmpdir(), "vantage-e2e-"));
   const database = await createTestDatabase();
-  core = await startCore({ host: "127.0.0.1", port: 0, databaseUrl: database.url, dataDir, adminToken: ADMIN_TOKEN, heartbeatIntervalMs: 500 }, silentLogger());
+  core = await startCore(
+    { host: "127.0.0.1", port: 0, databaseUrl: database.url, dataDir, adminToken: ADMIN_TOKEN, heartbeatIntervalMs: 500, allowPrivateTargets: true },
+    silentLogger(),
+  );
   // The first user, made as the README says: through the API with the admin token.
   const created = await fetch(`${core.url}/api/v1/users`, {
     method: "POST",
@@ -65,10 +74,17 @@ afterAll(async () => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
+/** A local target for an http check: answers 200 until closed. */
+async function startTarget(): Promise<{ url: string; server: Server }> {
+  const server = createServer((_request, response) => response.writeHead(200, { "content-type": "text/plain" }).end("ok"));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, server };
+}
+
 const shoot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 
 describe("the web UI in Chromium", () => {
-  it("signs in, registers a satellite that turns online, and writes, lists and runs an automation", async () => {
+  it("signs in, registers a satellite that turns online, writes, lists and runs an automation, and follows a check's health live", async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: "light" });
     // Each wait is for something that does happen; a loaded CI machine may take a while.
     context.setDefaultTimeout(60_000);
@@ -174,9 +190,66 @@ describe("the web UI in Chromium", () => {
     await page.getByText("version 2").waitFor();
     await page.getByText("Logs every disconnect.", { exact: true }).waitFor();
 
-    // The screens without an API say so; signing out returns to Login.
-    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Checks" }).click();
-    await page.getByText("Not available yet").waitFor();
+    // A check written in the editor, tested before it is saved, turns healthy on the list and,
+    // once its target stops, unhealthy — both live, without a reload.
+    const target = await startTarget();
+    try {
+      await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Checks" }).click();
+      await page.getByText("No checks yet").waitFor();
+      await page.getByRole("link", { name: "New check" }).click();
+      await page.getByLabel("Name", { exact: true }).fill("local web");
+      await page.getByLabel("URL").fill(target.url);
+      await page.getByLabel("Interval (s)").fill("10");
+      await page.getByLabel("Timeout (ms)").fill("2000");
+      await page.getByLabel("Failures before unhealthy").fill("1");
+      await page.getByLabel("Labels").fill("env=e2e");
+      await page.getByRole("button", { name: "Test" }).click();
+      const tested = page.getByRole("region", { name: "Test result" });
+      await tested.getByText("up", { exact: true }).waitFor();
+      await page.getByRole("tab", { name: "YAML" }).click();
+      const yaml = await page.getByLabel("Definition (YAML)").inputValue();
+      expect(yaml).toContain(`url: ${target.url}`);
+      expect(yaml).toContain("failuresToUnhealthy: 1");
+      await shoot(page, "12-check-editor-yaml");
+      await page.getByRole("tab", { name: "Form" }).click();
+      await shoot(page, "13-check-editor-tested");
+      await page.getByRole("button", { name: "Create" }).click();
+      await page.getByRole("heading", { name: /local web/ }).waitFor();
+
+      await page.getByRole("link", { name: "← Checks" }).click();
+      const checkRow = page.getByRole("row", { name: /local web/ });
+      await checkRow.locator(".badge", { hasText: /^healthy$/ }).waitFor();
+      expect(await checkRow.textContent()).toContain(target.url);
+      await checkRow.getByRole("img", { name: /24 h uptime/ }).waitFor();
+      await shoot(page, "14-checks-healthy");
+
+      await new Promise<void>((resolve) => {
+        target.server.close(() => resolve());
+        target.server.closeAllConnections();
+      });
+      await checkRow.locator(".badge", { hasText: /^unhealthy$/ }).waitFor();
+      await shoot(page, "15-checks-unhealthy");
+      // Filters live in the URL.
+      await page.getByLabel("Name starts with").fill("nothing-");
+      await page.getByText("No check matches these filters.").waitFor();
+      expect(new URL(page.url()).searchParams.get("q")).toBe("nothing-");
+      await page.getByLabel("Name starts with").fill("");
+      await checkRow.waitFor();
+
+      await checkRow.getByRole("link", { name: "local web" }).click();
+      await page
+        .getByRole("region", { name: "Recent failures" })
+        .locator(".badge", { hasText: /^down$/ })
+        .first()
+        .waitFor();
+      await page.getByRole("button", { name: "Run now" }).click();
+      await page.getByRole("region", { name: "Run now" }).getByLabel("Probe result").waitFor();
+      expect(await page.getByRole("region", { name: "Run now" }).textContent()).toContain("down");
+      await shoot(page, "16-check-detail");
+    } finally {
+      target.server.close();
+    }
+
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Overview" }).click();
     await page.getByText("Satellites online").waitFor();
     await shoot(page, "09-overview");
@@ -199,6 +272,13 @@ describe("the web UI in Chromium", () => {
     await phonePage.goto(`${core.url}/automations`);
     await phonePage.getByRole("link", { name: "note disconnects" }).waitFor();
     await shoot(phonePage, "11-phone-dark-automations");
+    await phonePage.goto(`${core.url}/checks`);
+    await phonePage.getByRole("link", { name: "local web" }).waitFor();
+    await phonePage.getByRole("img", { name: /24 h uptime/ }).waitFor();
+    await shoot(phonePage, "17-phone-dark-checks");
+    await phonePage.getByRole("link", { name: "local web" }).click();
+    await phonePage.getByRole("region", { name: "Recent failures" }).waitFor();
+    await shoot(phonePage, "18-phone-dark-check-detail");
     await phone.close();
 
     const loggedOut = page.waitForResponse((response) => response.url().endsWith("/api/v1/auth/logout"));

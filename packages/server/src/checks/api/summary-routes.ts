@@ -1,0 +1,65 @@
+// GET /checks/summaries?id=…&id=…&range=24h|90d (mounted under /api/v1/checks, before /:id):
+// what a list row shows for a page of checks in one request — each check's health state and its
+// uptime bar (all locations summed per segment). Two statements whatever the page size: the
+// entity's batched read and one uptimeBars read, so a list of 10,000 checks costs a request per
+// page it shows, never one per row.
+import { Hono } from "hono";
+import { z } from "zod";
+import { uuidSchema } from "@vantage/protocol";
+import type pg from "pg";
+import type { EntityHandle } from "../../entities/index.ts";
+import { readQuery } from "../../http/index.ts";
+import type { CheckHealthState } from "../health/check-health-entity.ts";
+import { type ReadOptions, type StatusCounts, uptimeBars } from "../results/reads/check-stats.ts";
+
+/** Checks one summaries request may name: a few screens of a virtualized list. */
+export const MAX_SUMMARY_CHECKS = 200;
+
+const HOUR_MS = 3_600_000;
+
+/** Each bar range: its length and segments (whole rollup buckets: 24 hours, 90 days). */
+export const BAR_RANGES = {
+  "24h": { spanMs: 24 * HOUR_MS, segments: 24, bucketMs: HOUR_MS },
+  "90d": { spanMs: 90 * 24 * HOUR_MS, segments: 90, bucketMs: 24 * HOUR_MS },
+} as const;
+
+const summariesQuerySchema = z.strictObject({
+  id: z.array(uuidSchema("must be a check id (uuid)")).min(1).max(MAX_SUMMARY_CHECKS),
+  range: z.enum(Object.keys(BAR_RANGES) as [keyof typeof BAR_RANGES]).default("24h"),
+});
+
+export interface CheckSummary {
+  checkId: string;
+  /** Null until the check's first result is evaluated (GET /:id/health then reads `unknown`). */
+  health: CheckHealthState | null;
+  /** One per segment, oldest first; the last segment is the one still running. */
+  bars: StatusCounts[];
+}
+
+export interface CheckSummaryRoutesOptions extends ReadOptions {
+  pool: pg.Pool;
+  health: Pick<EntityHandle<CheckHealthState>, "getMany">;
+}
+
+export function createCheckSummaryRoutes(options: CheckSummaryRoutesOptions): Hono {
+  const { pool, health } = options;
+  const now = options.now ?? Date.now;
+  const routes = new Hono();
+
+  routes.get("/summaries", async (c) => {
+    const ids = c.req.queries("id") ?? [];
+    const query = readQuery({ ...c.req.query(), id: ids }, summariesQuerySchema);
+    const checkIds = [...new Set(query.id)];
+    const range = BAR_RANGES[query.range];
+    // Segments end with the bucket still running, so the newest segment fills as results arrive.
+    const to = Math.floor(now() / range.bucketMs) * range.bucketMs + range.bucketMs;
+    const [states, bars] = await Promise.all([
+      health.getMany(checkIds),
+      uptimeBars(pool, checkIds, { from: to - range.spanMs, to, buckets: range.segments }, { now, retention: options.retention }),
+    ]);
+    const summaries: CheckSummary[] = bars.checks.map(({ checkId, segments }) => ({ checkId, health: states.get(checkId) ?? null, bars: segments }));
+    return c.json({ range: query.range, from: bars.from, to: bars.to, segmentSeconds: bars.segmentSeconds, summaries });
+  });
+
+  return routes;
+}

@@ -1,0 +1,224 @@
+// Checks: the server-paged, virtualized list (only the rows on screen are in the DOM; the next
+// page loads as the end comes into view), filtered by what the URL says. Each row: status,
+// name, type, target, location dots, the 24 h uptime bar and how long ago the last result came
+// (marked when overdue). Health and bars arrive per page through /checks/summaries and follow
+// the live feed.
+import { useWindowVirtualizer } from "@tanstack/react-virtual";
+import { Link, useNavigate } from "@tanstack/react-router";
+import { useEffect, useLayoutEffect, useRef, useState } from "react";
+import type { CheckListItem, CheckSummaries } from "../../../api/client.ts";
+import { ErrorMessage, Loading, PageHead, TimeAgo, useNow } from "../../../ui/components.tsx";
+import { CHECK_TYPES, targetOf } from "../check-types.ts";
+import { isStale, lastResultAt } from "../check-freshness.ts";
+import { CheckStatusBadge, LocationDots, useLocationNames } from "../check-status.tsx";
+import { type ChecksSearch, listFilters, useCheckPages, useSummaries } from "./checks-query.ts";
+import { UptimeBar } from "./uptime-bar.tsx";
+
+const STATUSES = ["healthy", "degraded", "unhealthy", "unknown"] as const;
+
+/** Narrow screens: rows become cards, the bar folds to fewer cells. */
+function useNarrow(): boolean {
+  const query = "(max-width: 760px)";
+  const [narrow, setNarrow] = useState(() => window.matchMedia(query).matches);
+  useEffect(() => {
+    const media = window.matchMedia(query);
+    const update = () => setNarrow(media.matches);
+    media.addEventListener("change", update);
+    return () => media.removeEventListener("change", update);
+  }, []);
+  return narrow;
+}
+
+export function ChecksPage({ search }: { search: ChecksSearch }) {
+  const navigate = useNavigate();
+  const setSearch = (patch: Partial<ChecksSearch>) =>
+    void navigate({ to: "/checks", search: (previous: ChecksSearch) => clean({ ...previous, ...patch }), replace: true });
+  // The core filters by status once its list items carry one.
+  const [statusKnown, setStatusKnown] = useState(false);
+  const pages = useCheckPages(listFilters(search, statusKnown));
+  const loaded = pages.data?.pages ?? [];
+  const checks = loaded.flatMap((page) => page.checks);
+  // Sticky (set while rendering, as React allows for a component's own state): a status filter that matches nothing must not hide itself.
+  if (!statusKnown && checks.some((check) => check.status !== undefined)) setStatusKnown(true);
+  const summaries = useSummaries(loaded);
+  const filtered = Object.values(search).some((value) => value);
+
+  return (
+    <>
+      <PageHead
+        title="Checks"
+        sub={
+          pages.data
+            ? `${checks.length}${pages.hasNextPage ? "+" : ""} ${filtered ? "matching" : checks.length === 1 ? "check" : "checks"}`
+            : "What Vantage probes, and how it went."
+        }
+        actions={
+          <Link to="/checks/new" className="button primary">
+            New check
+          </Link>
+        }
+      />
+      <Filters search={search} onChange={setSearch} withStatus={statusKnown} />
+      {pages.isPending ? <Loading what="checks" /> : null}
+      <ErrorMessage error={pages.error} title="Could not load the checks" />
+      {pages.data && checks.length === 0 ? (
+        <div className="notice">{filtered ? "No check matches these filters." : "No checks yet. Create one to start probing."}</div>
+      ) : null}
+      {checks.length > 0 ? (
+        <CheckRows
+          checks={checks}
+          summaries={summaries}
+          hasMore={pages.hasNextPage}
+          loadMore={() => void pages.fetchNextPage()}
+          loading={pages.isFetchingNextPage}
+        />
+      ) : null}
+    </>
+  );
+}
+
+const clean = (search: ChecksSearch): ChecksSearch => Object.fromEntries(Object.entries(search).filter(([, value]) => value)) as ChecksSearch;
+
+function Filters({ search, onChange, withStatus }: { search: ChecksSearch; onChange: (patch: Partial<ChecksSearch>) => void; withStatus: boolean }) {
+  // Typing waits for a pause before it becomes the URL (and a request).
+  const [q, setQ] = useState(search.q ?? "");
+  const [label, setLabel] = useState(search.label ?? "");
+  useEffect(() => {
+    const timer = setTimeout(() => {
+      if (q !== (search.q ?? "") || label !== (search.label ?? "")) onChange({ q: q.trim() || undefined, label: label.trim() || undefined });
+    }, 250);
+    return () => clearTimeout(timer);
+  });
+  return (
+    <form className="filters" role="search" aria-label="Filter checks" onSubmit={(event) => event.preventDefault()}>
+      <label className="field">
+        Name starts with
+        <input type="search" value={q} onChange={(event) => setQ(event.target.value)} placeholder="api-" />
+      </label>
+      <label className="field">
+        Type
+        <select value={search.type ?? ""} onChange={(event) => onChange({ type: event.target.value || undefined })}>
+          <option value="">any</option>
+          {CHECK_TYPES.map((type) => (
+            <option key={type}>{type}</option>
+          ))}
+        </select>
+      </label>
+      <label className="field">
+        Labels
+        <input value={label} onChange={(event) => setLabel(event.target.value)} placeholder="env=prod, team=web" />
+      </label>
+      <label className="field">
+        Enabled
+        <select value={search.enabled ?? ""} onChange={(event) => onChange({ enabled: (event.target.value || undefined) as ChecksSearch["enabled"] })}>
+          <option value="">all</option>
+          <option value="true">enabled</option>
+          <option value="false">disabled</option>
+        </select>
+      </label>
+      {withStatus ? (
+        <label className="field">
+          Status
+          <select value={search.status ?? ""} onChange={(event) => onChange({ status: event.target.value || undefined })}>
+            <option value="">any</option>
+            {STATUSES.map((status) => (
+              <option key={status}>{status}</option>
+            ))}
+          </select>
+        </label>
+      ) : null}
+    </form>
+  );
+}
+
+type SummaryOf = Map<string, { summary: CheckSummaries["summaries"][number]; from: string; segmentSeconds: number }>;
+
+function CheckRows({
+  checks,
+  summaries,
+  hasMore,
+  loadMore,
+  loading,
+}: {
+  checks: CheckListItem[];
+  summaries: SummaryOf;
+  hasMore: boolean;
+  loadMore: () => void;
+  loading: boolean;
+}) {
+  const narrow = useNarrow();
+  const listRef = useRef<HTMLDivElement>(null);
+  const [offset, setOffset] = useState(0);
+  useLayoutEffect(() => setOffset(listRef.current?.offsetTop ?? 0), []);
+  const virtualizer = useWindowVirtualizer({ count: checks.length, estimateSize: () => (narrow ? 132 : 52), overscan: 8, scrollMargin: offset });
+  const items = virtualizer.getVirtualItems();
+  const last = items.at(-1)?.index ?? 0;
+  // The end in view: the next page.
+  useEffect(() => {
+    if (hasMore && !loading && last >= checks.length - 10) loadMore();
+  }, [hasMore, loading, last, checks.length, loadMore]);
+  const nameOf = useLocationNames();
+  const now = useNow();
+
+  return (
+    <div className="check-table" role="table" aria-label="Checks" aria-rowcount={checks.length + 1}>
+      <div className="check-row head" role="row" aria-rowindex={1}>
+        {["Status", "Name", "Type", "Target", "Locations", "Last 24 h", "Last result"].map((title) => (
+          <span key={title} role="columnheader">
+            {title}
+          </span>
+        ))}
+      </div>
+      <div ref={listRef} style={{ height: virtualizer.getTotalSize(), position: "relative" }} role="rowgroup">
+        {items.map((item) => {
+          const check = checks[item.index]!;
+          const entry = summaries.get(check.id);
+          const health = entry?.summary.health ?? null;
+          const status = health?.status ?? check.status ?? "unknown";
+          const lastAt = lastResultAt(health);
+          const stale = isStale(lastAt, check, now);
+          return (
+            <div
+              key={check.id}
+              className={`check-row${check.enabled ? "" : " disabled"}`}
+              role="row"
+              aria-rowindex={item.index + 2}
+              data-index={item.index}
+              ref={virtualizer.measureElement}
+              style={{ position: "absolute", top: 0, left: 0, width: "100%", transform: `translateY(${item.start - virtualizer.options.scrollMargin}px)` }}
+            >
+              <span role="cell" data-label="Status">
+                {entry || check.status ? <CheckStatusBadge status={status} /> : <span className="muted">…</span>}
+                {check.enabled ? null : <span className="muted"> paused</span>}
+              </span>
+              <span role="cell" data-label="Name" className="name">
+                <Link to="/checks/$checkId" params={{ checkId: check.id }}>
+                  {check.name}
+                </Link>
+              </span>
+              <span role="cell" data-label="Type">
+                {check.type}
+              </span>
+              <span role="cell" data-label="Target" className="target" title={targetOf(check)}>
+                {targetOf(check)}
+              </span>
+              <span role="cell" data-label="Locations">
+                {health ? <LocationDots locations={health.locations} nameOf={nameOf} /> : <span className="muted">—</span>}
+              </span>
+              <span role="cell" data-label="Last 24 h">
+                {entry ? (
+                  <UptimeBar segments={entry.summary.bars} from={entry.from} segmentSeconds={entry.segmentSeconds} span="24 h" maxCells={narrow ? 12 : 24} />
+                ) : null}
+              </span>
+              <span role="cell" data-label="Last result" className={stale ? "stale" : undefined}>
+                {entry ? <TimeAgo at={lastAt} /> : null}
+                {stale ? " · stale" : null}
+              </span>
+            </div>
+          );
+        })}
+      </div>
+      {loading ? <Loading what="more checks" /> : null}
+    </div>
+  );
+}

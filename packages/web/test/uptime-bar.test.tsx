@@ -1,0 +1,125 @@
+// @vitest-environment happy-dom
+// The uptime bar: segments of result counts become coloured cells (no data, all up, some down
+// or degraded, mostly down), folded from the newest end when fewer cells fit, with labels that
+// never round a failure up to 100 %; and the component renders one cell per folded segment.
+import { cleanup, render, screen } from "@testing-library/react";
+import { afterEach, describe, expect, it } from "vitest";
+import type { StatusCounts } from "../src/api/client.ts";
+import { isStale, lastResultAt } from "../src/features/checks/check-freshness.ts";
+import { latencySeries } from "../src/features/checks/detail/latency-series.ts";
+import { UptimeBar } from "../src/features/checks/list/uptime-bar.tsx";
+import { barCells, cellLabel, formatAvailability, toneOf } from "../src/features/checks/list/uptime-bar-model.ts";
+
+const counts = (up: number, down = 0, degraded = 0, error = 0): StatusCounts => ({ total: up + down + degraded + error, up, down, degraded, error });
+const HOUR = 3_600_000;
+const FROM = Date.parse("2030-01-01T00:00:00Z");
+
+afterEach(cleanup);
+
+describe("a segment's tone", () => {
+  it("is none without an observed result (errors say nothing about the target)", () => {
+    expect(toneOf(counts(0))).toBe("none");
+    expect(toneOf(counts(0, 0, 0, 5))).toBe("none");
+  });
+
+  it("is ok only when every observed run was up", () => {
+    expect(toneOf(counts(60, 0, 0, 3))).toBe("ok");
+  });
+
+  it("is warn for degraded runs or a few down ones, and bad from 5 % down", () => {
+    expect(toneOf(counts(59, 0, 1))).toBe("warn");
+    expect(toneOf(counts(99, 1))).toBe("warn");
+    expect(toneOf(counts(95, 5))).toBe("bad");
+    expect(toneOf(counts(0, 1))).toBe("bad");
+  });
+});
+
+describe("the bar's cells", () => {
+  it("keeps one cell per segment when they fit, each with its own span", () => {
+    const cells = barCells([counts(1), counts(0), counts(1, 1)], FROM, HOUR);
+    expect(cells.map((cell) => cell.tone)).toEqual(["ok", "none", "bad"]);
+    expect(cells[2]).toMatchObject({ from: FROM + 2 * HOUR, to: FROM + 3 * HOUR, availability: 0.5 });
+  });
+
+  it("folds segments from the newest end, so only the oldest cell may be partial", () => {
+    const segments = Array.from({ length: 24 }, (_, i) => (i === 23 ? counts(9, 1) : counts(10)));
+    const cells = barCells(segments, FROM, HOUR, 10);
+    // ⌈24 / 10⌉ = 3 segments a cell: 8 cells, the newest ending the bar.
+    expect(cells).toHaveLength(8);
+    expect(cells.at(-1)).toMatchObject({ from: FROM + 21 * HOUR, to: FROM + 24 * HOUR, counts: counts(29, 1) });
+    expect(cells[0]).toMatchObject({ from: FROM, to: FROM + 3 * HOUR });
+    expect(cells.reduce((sum, cell) => sum + cell.counts.total, 0)).toBe(240);
+  });
+
+  it("folds a count that does not divide evenly without losing a result", () => {
+    const segments = Array.from({ length: 90 }, () => counts(1));
+    const cells = barCells(segments, FROM, 24 * HOUR, 40);
+    expect(cells).toHaveLength(30);
+    expect(cells.reduce((sum, cell) => sum + cell.counts.up, 0)).toBe(90);
+  });
+
+  it("labels a cell with its span and problems, never rounding a failure up to 100 %", () => {
+    expect(formatAvailability(0.99999)).toBe("99.99 %");
+    expect(formatAvailability(1)).toBe("100 %");
+    expect(formatAvailability(null)).toBe("—");
+    const [cell] = barCells([counts(398, 2)], FROM, HOUR);
+    expect(cellLabel(cell!, (ms) => new Date(ms).toISOString().slice(11, 16))).toBe("00:00–01:00: 99.50 % (2 down of 400)");
+  });
+});
+
+describe("the UptimeBar component", () => {
+  it("renders a cell per folded segment and says the availability over the whole bar", () => {
+    const segments = Array.from({ length: 24 }, (_, i) => (i === 0 ? counts(0) : i === 5 ? counts(3, 1) : counts(4)));
+    const { container } = render(<UptimeBar segments={segments} from={new Date(FROM).toISOString()} segmentSeconds={3600} maxCells={12} span="24 h" />);
+    expect(screen.getByRole("img").getAttribute("aria-label")).toBe("24 h uptime 98.91 %");
+    const cells = [...container.querySelectorAll(".cell")];
+    expect(cells).toHaveLength(12);
+    expect(cells.map((cell) => cell.className.replace("cell ", ""))).toEqual(["ok", "ok", "bad", ...Array(9).fill("ok")]);
+  });
+});
+
+describe("freshness and the latency series", () => {
+  it("marks a result stale after interval + timeout + grace, and nothing before the first", () => {
+    const health = {
+      locations: {
+        core: { status: "healthy" as const, since: "", lastResultAt: "2030-01-01T00:00:00.000Z" },
+        b: { status: "healthy" as const, since: "", lastResultAt: "2030-01-01T00:00:30.000Z" },
+      },
+    };
+    const last = lastResultAt(health);
+    expect(last).toBe("2030-01-01T00:00:30.000Z");
+    const schedule = { intervalSeconds: 60, timeoutMs: 10_000 };
+    expect(isStale(last, schedule, Date.parse(last!) + 100_000)).toBe(false);
+    expect(isStale(last, schedule, Date.parse(last!) + 100_001)).toBe(true);
+    expect(isStale(null, schedule, Date.now())).toBe(false);
+  });
+
+  it("aligns every location's p50 and p95 on one time axis, null where a location has no point", () => {
+    const point = (at: string, p50: number) => ({ at, p50, p95: p50 * 2, p99: null, meanMs: null, ...counts(1) });
+    const series = latencySeries({
+      locations: [
+        {
+          location: "core",
+          counts: counts(2),
+          availability: 1,
+          latency: { p50: 1, p95: 1, p99: 1, minMs: 1, maxMs: 1, meanMs: 1 },
+          series: [point("2030-01-01T00:01:00Z", 10), point("2030-01-01T00:02:00Z", 20)],
+        },
+        {
+          location: "a",
+          counts: counts(1),
+          availability: 1,
+          latency: { p50: 1, p95: 1, p99: 1, minMs: 1, maxMs: 1, meanMs: 1 },
+          series: [point("2030-01-01T00:02:00Z", 5)],
+        },
+      ],
+    });
+    expect(series.x).toEqual([Date.parse("2030-01-01T00:01:00Z") / 1000, Date.parse("2030-01-01T00:02:00Z") / 1000]);
+    expect(series.lines).toEqual([
+      { location: "a", percentile: "p50", values: [null, 5] },
+      { location: "a", percentile: "p95", values: [null, 10] },
+      { location: "core", percentile: "p50", values: [10, 20] },
+      { location: "core", percentile: "p95", values: [20, 40] },
+    ]);
+  });
+});
