@@ -38,6 +38,7 @@ const INVALID_WHAT: Partial<Record<ErrorCode, string>> = {
   invalid_query: "Invalid query",
   invalid_automation: "Invalid automation",
   invalid_check: "Invalid check",
+  invalid_bundle: "Invalid bundle",
 };
 
 /**

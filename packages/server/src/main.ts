@@ -20,6 +20,7 @@ import {
   type LiveFeed,
   type RouterObserver,
 } from "./entities/index.ts";
+import { startConfig } from "./config/index.ts";
 import { startEvents } from "./events/index.ts";
 import { createMetrics, type Readiness, startHttpServer } from "./http/index.ts";
 import type { Logger } from "./log.ts";
@@ -141,6 +142,7 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
       retentionIntervalMs: options.retentionIntervalMs,
     });
     const events = await startEvents(deps);
+    const configAsCode = startConfig(deps, { satellites, notifications, checks, automations });
 
     const readiness = async (): Promise<Readiness> => {
       try {
@@ -158,7 +160,7 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
       instanceId,
       verifyAdmin: createAdminTokenVerifier({ pool: database.pool, now, knownToken: config.adminToken }),
       clientAddressOf: deps.clientAddressOf,
-      modules: [satellites, notifications, checks, automations, events],
+      modules: [satellites, notifications, checks, automations, events, configAsCode],
     });
     const http = await startHttpServer(app, { host: config.host, port: config.port });
     stops.add("http", http.close);

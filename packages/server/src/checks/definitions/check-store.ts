@@ -8,7 +8,7 @@ import { type CheckDefinition, isUuid } from "@vantage/protocol";
 import type pg from "pg";
 import type { SecretBox } from "../../crypto/index.ts";
 import { VantageError } from "../../errors.ts";
-import { isUniqueViolation, withTransaction } from "../../storage/index.ts";
+import { inTransaction, isUniqueViolation } from "../../storage/index.ts";
 import { CHECKS_CHANNEL } from "./check-changes.ts";
 import { checkPageQuery, type CheckListQuery } from "./check-list.ts";
 import { type CheckRow, type CheckView, checkView } from "./check-view.ts";
@@ -86,11 +86,14 @@ export class CheckStore {
     this.box = options.box;
   }
 
-  /** Saves a validated definition (credential headers in plain text), sealed for the id chosen here. */
-  async create(definition: CheckDefinition): Promise<CheckView> {
+  /**
+   * Saves a validated definition (credential headers in plain text), sealed for the id chosen
+   * here. With `tx`, in the caller's transaction (its notice goes out when that commits).
+   */
+  async create(definition: CheckDefinition, tx?: pg.PoolClient): Promise<CheckView> {
     const id = randomUUID();
     try {
-      const { rows } = await this.pool.query<CheckRow>(INSERT_CHECK, [id, ...columnValues(checkSecrets.seal(definition, this.box, id))]);
+      const { rows } = await (tx ?? this.pool).query<CheckRow>(INSERT_CHECK, [id, ...columnValues(checkSecrets.seal(definition, this.box, id))]);
       return checkView(rows[0]!);
     } catch (error) {
       throw isUniqueViolation(error) ? nameTaken(definition.name, error) : error;
@@ -116,11 +119,11 @@ export class CheckStore {
    * `edit` validates (throwing to refuse, and nothing is written); the definition it returns
    * may keep stored secrets as they are (`{ sealed }`), and is sealed otherwise.
    */
-  async edit(id: string, edit: (stored: CheckRow) => CheckDefinition): Promise<CheckView> {
+  async edit(id: string, edit: (stored: CheckRow) => CheckDefinition, outer?: pg.PoolClient): Promise<CheckView> {
     if (!isUuid(id)) throw checkNotFound(id);
     let name: string | undefined;
     try {
-      return await withTransaction(this.pool, async (tx) => {
+      return await inTransaction(this.pool, outer, async (tx) => {
         const { rows } = await tx.query<CheckRow>(LOCK_CHECK, [id]);
         if (!rows[0]) throw checkNotFound(id);
         const definition = edit(rows[0]);
@@ -138,8 +141,8 @@ export class CheckStore {
     return checkView(await this.writeOne(id, SET_ENABLED, [enabled]));
   }
 
-  async remove(id: string): Promise<void> {
-    await this.writeOne(id, DELETE_CHECK, []);
+  async remove(id: string, tx?: pg.PoolClient): Promise<void> {
+    await this.writeOne(id, DELETE_CHECK, [], tx);
   }
 
   /** The rows of these checks (those that exist), as stored: for a scheduler or assignments to reload what a notice named. */
@@ -158,9 +161,15 @@ export class CheckStore {
     return checkSecrets.open(row.definition as CheckDefinition, this.box, row.id);
   }
 
-  private async writeOne(id: string, sql: string, params: unknown[]): Promise<CheckRow> {
+  /** Every stored row, in name order: config export and plans read the whole set (never a hot path). */
+  async allRows(db: pg.Pool | pg.PoolClient = this.pool): Promise<CheckRow[]> {
+    const { rows } = await db.query<CheckRow>(`SELECT ${COLUMNS} FROM checks ORDER BY name`);
+    return rows;
+  }
+
+  private async writeOne(id: string, sql: string, params: unknown[], tx?: pg.PoolClient): Promise<CheckRow> {
     if (!isUuid(id)) throw checkNotFound(id);
-    const { rows } = await this.pool.query<CheckRow>(sql, [id, ...params]);
+    const { rows } = await (tx ?? this.pool).query<CheckRow>(sql, [id, ...params]);
     if (!rows[0]) throw checkNotFound(id);
     return rows[0];
   }

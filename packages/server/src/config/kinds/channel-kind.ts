@@ -1,0 +1,56 @@
+// Notification channels as bundle resources: the spec is `{ type, config }` as the channels API
+// takes it; a secret field omitted or `<redacted>` keeps the stored value (exports never hold one).
+import { type Issue, validateInput } from "@vantage/protocol";
+import { REDACTED } from "../../crypto/index.ts";
+import { type ChannelType, type CreateChannelRequest, createChannelSchema, SECRET_FIELDS } from "../../notifications/channel-schemas.ts";
+import type { NotificationChannelStore } from "../../notifications/channel-store.ts";
+import { omit, type ResourceKindAdapter, type Spec } from "./resource-kind.ts";
+
+const secretFieldsOf = (type: unknown): readonly string[] => SECRET_FIELDS[type as ChannelType] ?? [];
+
+export function channelKind(channels: NotificationChannelStore): ResourceKindAdapter {
+  return {
+    kind: "NotificationChannel",
+    async loadAll(db) {
+      return (await channels.resolveAll(db)).map((channel) => ({ id: channel.id, name: channel.name, spec: { type: channel.type, config: channel.settings } }));
+    },
+    async normalize(name, spec, stored) {
+      const issues: Issue[] = [];
+      if (stored && spec.type !== stored.spec.type) {
+        issues.push({ path: "type", message: `type cannot change (stored: ${String(stored.spec.type)}); give the channel a new name to replace it` });
+      }
+      // Secrets the bundle does not state are kept, as a PATCH keeps them.
+      const config = { ...((spec.config ?? {}) as Spec) };
+      const storedConfig = (stored?.spec.config ?? {}) as Spec;
+      for (const field of secretFieldsOf(spec.type)) {
+        if (config[field] !== undefined && config[field] !== REDACTED) continue;
+        if (storedConfig[field] !== undefined) config[field] = storedConfig[field];
+        else if (config[field] === REDACTED) issues.push({ path: `config.${field}`, message: `${field} is <redacted> but nothing is stored; give it, e.g. as \${env:NAME}` });
+      }
+      if (issues.length > 0) return { ok: false, issues };
+      const parsed = validateInput(createChannelSchema, { ...spec, config, name }, { root: "the channel" });
+      return parsed.ok ? { ok: true, spec: omit({ ...parsed.value }, "name") } : { ok: false, issues: parsed.issues };
+    },
+    redact(spec) {
+      const config = { ...((spec.config ?? {}) as Spec) };
+      for (const field of secretFieldsOf(spec.type)) if (config[field] !== undefined) config[field] = REDACTED;
+      return { ...spec, config };
+    },
+    async create(tx, name, spec) {
+      // Normalized: parsed by createChannelSchema already.
+      return { id: (await channels.create({ ...spec, name } as CreateChannelRequest, tx)).id };
+    },
+    async update(tx, stored, name, spec) {
+      // A replace through the PATCH: every field given, and null for those the spec drops.
+      const config: Record<string, unknown> = { ...(spec.config as Spec) };
+      for (const key of Object.keys(stored.spec.config as Spec)) if (!(key in config)) config[key] = null;
+      await channels.update(stored.id, { name, config }, tx);
+      return {};
+    },
+    async remove(tx, stored) {
+      await channels.remove(stored.id, tx);
+      return {};
+    },
+    announce: () => undefined,
+  };
+}
