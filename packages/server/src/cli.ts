@@ -3,6 +3,7 @@
 import { runSatelliteCommand, type SatelliteFlags, withSatelliteOptions } from "@vantage/satellite";
 import { Command, Option } from "commander";
 import { type ConfigFlags, loadConfig } from "./config.ts";
+import { processIo, registerConfigCommands } from "./config/cli/config-commands.ts";
 import { isVantageError } from "./errors.ts";
 import { createLogger } from "./log.ts";
 import { runMigrate, runServer } from "./main.ts";
@@ -71,6 +72,9 @@ withServerOptions(program.command("migrate"))
       await runMigrate(config, logger);
     }, flags),
   );
+
+// Config as code: clients of a core's /api/v1/config.
+registerConfigCommands(program, processIo());
 
 // The agent lives in @vantage/satellite; `vantage satellite` is the same program as `vantage-satellite`.
 withSatelliteOptions(program.command("satellite"))
