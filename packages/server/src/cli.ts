@@ -3,7 +3,7 @@
 import { runSatelliteCommand, type SatelliteFlags, withSatelliteOptions } from "@vantage/satellite";
 import { Command, Option } from "commander";
 import { type ConfigFlags, loadConfig } from "./config.ts";
-import { processIo, registerConfigCommands } from "./config/cli/config-commands.ts";
+import { processIo, registerConfigCommands } from "./config/index.ts";
 import { isVantageError } from "./errors.ts";
 import { createLogger } from "./log.ts";
 import { runMigrate, runServer } from "./main.ts";

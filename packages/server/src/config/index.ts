@@ -3,3 +3,4 @@ export { startConfig } from "./start.ts";
 export type { ConfigModule, ConfigModuleParts } from "./start.ts";
 export { ConfigService } from "./config-service.ts";
 export type { ApplyResult, ExportFilter } from "./config-service.ts";
+export { processIo, registerConfigCommands } from "./cli/config-commands.ts";

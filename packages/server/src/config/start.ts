@@ -1,11 +1,10 @@
 // Starts config as code in a core: one adapter per resource kind over the modules' own stores,
 // and the /config API. It acts on nothing by itself: every write is an apply someone asked for.
 import { HEARTBEAT_INTERVAL_MS } from "@vantage/protocol";
-import type { AutomationsModule } from "../automations/index.ts";
-import { AutomationStore } from "../automations/definitions/automation-store.ts";
-import type { ChecksModule } from "../checks/start.ts";
+import { AutomationStore, type AutomationsModule } from "../automations/index.ts";
+import type { ChecksModule } from "../checks/index.ts";
 import type { CoreModule, ModuleDeps } from "../core-module.ts";
-import type { NotificationsModule } from "../notifications/start.ts";
+import type { NotificationsModule } from "../notifications/index.ts";
 import type { SatellitesModule } from "../satellites/index.ts";
 import { createConfigRoutes } from "./config-routes.ts";
 import { ConfigService } from "./config-service.ts";

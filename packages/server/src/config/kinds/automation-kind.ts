@@ -3,10 +3,14 @@
 // webhook secrets, a kept version, the index's notice). A notify step may name a channel of the
 // same bundle, which the apply creates first.
 import { type Action, canonicalUuid, forEachAction, type Issue } from "@vantage/protocol";
-import type { AutomationCompiler } from "../../automations/index.ts";
-import type { CompiledAutomation } from "../../automations/definitions/compile-automation.ts";
-import type { AutomationStore, AutomationView } from "../../automations/definitions/automation-store.ts";
-import { redactSecrets, restoreSecrets } from "../../automations/definitions/webhook-secrets.ts";
+import {
+  type AutomationCompiler,
+  type AutomationStore,
+  type AutomationView,
+  type CompiledAutomation,
+  redactWebhookSecrets,
+  restoreWebhookSecrets,
+} from "../../automations/index.ts";
 import { type BundleNames, omit, type ResourceKindAdapter, type Spec, type StoredResource } from "./resource-kind.ts";
 
 const VIEW_FIELDS = ["id", "name", "version", "createdAt", "updatedAt"];
@@ -51,7 +55,7 @@ export function automationKind(options: AutomationKindOptions): ResourceKindAdap
     async normalize(name, spec, stored: StoredResource | null, names: BundleNames) {
       const first = compile(name, spec);
       if (!first.compiled) return { ok: false, issues: first.issues };
-      const restored = restoreSecrets(first.compiled.definition, stored ? ({ ...stored.spec, name: stored.name } as unknown as AutomationView) : null);
+      const restored = restoreWebhookSecrets(first.compiled.definition, stored ? ({ ...stored.spec, name: stored.name } as unknown as AutomationView) : null);
       if (restored.issues.length > 0) return { ok: false, issues: restored.issues };
       const second = compile(name, restored.document as unknown as Spec);
       if (!second.compiled) return { ok: false, issues: second.issues };
@@ -59,7 +63,7 @@ export function automationKind(options: AutomationKindOptions): ResourceKindAdap
       if (channels.length > 0) return { ok: false, issues: channels };
       return { ok: true, spec: omit({ ...second.compiled.definition }, "name") };
     },
-    redact: (spec) => redactSecrets(spec),
+    redact: (spec) => redactWebhookSecrets(spec),
     async create(tx, name, spec) {
       return { id: (await store.create(compiled(name, spec), tx)).id };
     },

@@ -2,8 +2,7 @@
 // takes it; a secret field omitted or `<redacted>` keeps the stored value (exports never hold one).
 import { type Issue, validateInput } from "@vantage/protocol";
 import { REDACTED } from "../../crypto/index.ts";
-import { type ChannelType, type CreateChannelRequest, createChannelSchema, SECRET_FIELDS } from "../../notifications/channel-schemas.ts";
-import type { NotificationChannelStore } from "../../notifications/channel-store.ts";
+import { type ChannelType, type CreateChannelRequest, createChannelSchema, type NotificationChannelStore, SECRET_FIELDS } from "../../notifications/index.ts";
 import { omit, type ResourceKindAdapter, type Spec } from "./resource-kind.ts";
 
 const secretFieldsOf = (type: unknown): readonly string[] => SECRET_FIELDS[type as ChannelType] ?? [];

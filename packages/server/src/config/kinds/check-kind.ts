@@ -1,9 +1,7 @@
 // Checks as bundle resources: the spec is the check API's body without `name`; validated by the
 // API's own validateCheck and written through the CheckStore (sealed headers, its notices).
 import type { CheckDefinition } from "@vantage/protocol";
-import type { CheckStore } from "../../checks/index.ts";
-import { checkSecrets } from "../../checks/definitions/header-secrets.ts";
-import { validateCheck, type ValidateCheckOptions } from "../../checks/definitions/validate-check.ts";
+import { checkSecrets, type CheckStore, validateCheck, type ValidateCheckOptions } from "../../checks/index.ts";
 import { issuesOf, omit, type ResourceKindAdapter, type Spec } from "./resource-kind.ts";
 
 export function checkKind(store: CheckStore, options: ValidateCheckOptions): ResourceKindAdapter {

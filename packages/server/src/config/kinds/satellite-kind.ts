@@ -2,8 +2,7 @@
 // registry takes it (never a token: a created satellite's token is shown once, by the apply).
 // Edits and deletes are changes of the satellite-connection entity, recorded in the apply.
 import { validateInput } from "@vantage/protocol";
-import { type SatelliteRegistry, satelliteInputSchemas } from "../../satellites/registry/registry.ts";
-import type { SatelliteService } from "../../satellites/index.ts";
+import { type SatelliteRegistry, satelliteInputSchemas, type SatelliteService } from "../../satellites/index.ts";
 import { omit, type ResourceKindAdapter, type Spec } from "./resource-kind.ts";
 
 const ALL = 1_000_000;
