@@ -79,7 +79,12 @@ export async function computePlan(db: pg.Pool | pg.PoolClient, request: ParsedCo
   for (const [index, resource] of request.resources.entries()) {
     const adapter = adapters.get(resource.kind)!;
     const byName = (name: string | undefined) => (name === undefined ? undefined : stored.get(resource.kind)!.find((item) => item.name === name));
-    const current = byName(resource.name) ?? byName(resource.previousName) ?? null;
+    // An owned resource renamed in the UI is still the bundle's: found by the name it was applied under (and shown as drift).
+    const renamedOutside = () => {
+      const row = ownership.find((item) => item.bundle === request.bundle && item.kind === resource.kind && item.name === resource.name);
+      return row && stored.get(resource.kind)!.find((item) => item.id === row.resourceId);
+    };
+    const current = byName(resource.name) ?? byName(resource.previousName) ?? renamedOutside() ?? null;
     const owner = current ? ownerOf.get(`${resource.kind}\u0000${current.id}`) : undefined;
     if (owner && owner.bundle !== request.bundle) {
       issues.push({ path: `resources.${index}.name`, message: `${resource.kind} "${current!.name}" is owned by bundle "${owner.bundle}"; detach it there first` });

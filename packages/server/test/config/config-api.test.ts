@@ -100,6 +100,16 @@ describe("drift", () => {
     ]);
   });
 
+  it("finds an owned check renamed through the API by its applied name, and renames it back", async () => {
+    await apply("renamed-outside", [check("applied-name")]);
+    const id = (await checkId("applied-name"))!;
+    expect((await api.call("PATCH", `/checks/${id}`, { name: "renamed-in-ui" })).status).toBe(200);
+    const planned = await plan("renamed-outside", [check("applied-name")]);
+    expect(planned.changes).toEqual([expect.objectContaining({ action: "update", id, drift: true, changes: [{ path: "name", before: "renamed-in-ui", after: "applied-name" }] })]);
+    await apply("renamed-outside", [check("applied-name")]);
+    expect(await checkId("applied-name")).toBe(id);
+  });
+
   it("masks secrets in the plan and detects a changed secret", async () => {
     const bundle: BundleResource[] = [check("secret-check", { headers: { Authorization: "Bearer one" } })];
     await apply("secrets", bundle);
