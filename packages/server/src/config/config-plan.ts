@@ -60,7 +60,8 @@ function duplicateIssues(request: ParsedConfigRequest): Issue[] {
       else seen.set(key, index);
     }
   });
-  if (request.prune && request.detach) issues.push({ path: "detach", message: "prune and detach exclude each other: choose what happens to the resources the bundle dropped" });
+  if (request.prune && request.detach)
+    issues.push({ path: "detach", message: "prune and detach exclude each other: choose what happens to the resources the bundle dropped" });
   return issues;
 }
 
@@ -87,7 +88,10 @@ export async function computePlan(db: pg.Pool | pg.PoolClient, request: ParsedCo
     const current = byName(resource.name) ?? byName(resource.previousName) ?? renamedOutside() ?? null;
     const owner = current ? ownerOf.get(`${resource.kind}\u0000${current.id}`) : undefined;
     if (owner && owner.bundle !== request.bundle) {
-      issues.push({ path: `resources.${index}.name`, message: `${resource.kind} "${current!.name}" is owned by bundle "${owner.bundle}"; detach it there first` });
+      issues.push({
+        path: `resources.${index}.name`,
+        message: `${resource.kind} "${current!.name}" is owned by bundle "${owner.bundle}"; detach it there first`,
+      });
     }
     const normalized = await adapter.normalize(resource.name, resource.spec, current, names);
     if (!normalized.ok) {
@@ -129,7 +133,9 @@ export async function computePlan(db: pg.Pool | pg.PoolClient, request: ParsedCo
       action: request.prune ? "delete" : "detach",
       drift: row.specHash !== specHash(current.name, current.spec),
       adopt: false,
-      changes: request.prune ? diffFields({ full: { name: current.name, ...current.spec }, redacted: { name: current.name, ...adapter.redact(current.spec) } }, null) : [],
+      changes: request.prune
+        ? diffFields({ full: { name: current.name, ...current.spec }, redacted: { name: current.name, ...adapter.redact(current.spec) } }, null)
+        : [],
     };
     steps.push({ change, adapter, stored: current, spec: null });
   }
@@ -160,5 +166,7 @@ function fingerprint(request: ParsedConfigRequest, steps: readonly PlanStep[], o
     .filter((row) => row.bundle === request.bundle)
     .map((row) => [row.kind, row.resourceId, row.specHash])
     .sort();
-  return createHash("sha256").update(canonicalJson({ bundle: request.bundle, prune: request.prune, detach: request.detach, state, owned })).digest("hex");
+  return createHash("sha256")
+    .update(canonicalJson({ bundle: request.bundle, prune: request.prune, detach: request.detach, state, owned }))
+    .digest("hex");
 }

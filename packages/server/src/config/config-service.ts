@@ -3,7 +3,16 @@
 // announced only after the commit), export the current resources as a bundle, read a
 // resource's apply history.
 import { randomUUID } from "node:crypto";
-import { type Actor, type BundleResource, CAUSE_TYPES, type Cause, type ConfigPlan, type EntityChanged, RESOURCE_KINDS, type ResourceKind } from "@vantage/protocol";
+import {
+  type Actor,
+  type BundleResource,
+  CAUSE_TYPES,
+  type Cause,
+  type ConfigPlan,
+  type EntityChanged,
+  RESOURCE_KINDS,
+  type ResourceKind,
+} from "@vantage/protocol";
 import type pg from "pg";
 import { isVantageError, VantageError } from "../errors.ts";
 import { hashedLockKey, LockKey, withTransaction } from "../storage/index.ts";
@@ -25,7 +34,11 @@ export interface ExportFilter {
 }
 
 function planStale(): VantageError {
-  return new VantageError("conflict", "config_plan_stale", "The state changed since the plan was made (or the bundle did): plan again, review it, and apply that plan.");
+  return new VantageError(
+    "conflict",
+    "config_plan_stale",
+    "The state changed since the plan was made (or the bundle did): plan again, review it, and apply that plan.",
+  );
 }
 
 function applyFailed(step: PlanStep, error: unknown): VantageError {
@@ -33,7 +46,10 @@ function applyFailed(step: PlanStep, error: unknown): VantageError {
   const message = error instanceof Error ? error.message : String(error);
   const details: Record<string, unknown> = { kind: step.change.kind, name: step.change.name, action: step.change.action };
   if (isVantageError(error)) details.code = error.code;
-  return new VantageError("conflict", "config_apply_failed", `Could not ${step.change.action} ${what}: ${message} Nothing was applied.`, { cause: error, details });
+  return new VantageError("conflict", "config_apply_failed", `Could not ${step.change.action} ${what}: ${message} Nothing was applied.`, {
+    cause: error,
+    details,
+  });
 }
 
 async function write(tx: pg.PoolClient, step: PlanStep, context: WriteContext): Promise<({ id?: string } & WriteOutcome) | null> {
@@ -93,7 +109,14 @@ export class ConfigService {
         if (outcome?.token !== undefined) satellites.push({ name: step.change.name, id, token: outcome.token });
         if (step.change.action === "delete" || step.change.action === "detach") continue;
         kept.set(`${step.change.kind}\u0000${id}`, { step, id });
-        if (step.change.action !== "no-op") records.push({ kind: step.change.kind, name: step.change.name, resourceId: id, action: step.change.action, changedPaths: step.change.changes.map((c) => c.path) });
+        if (step.change.action !== "no-op")
+          records.push({
+            kind: step.change.kind,
+            name: step.change.name,
+            resourceId: id,
+            action: step.change.action,
+            changedPaths: step.change.changes.map((c) => c.path),
+          });
       }
       for (const step of steps) {
         if (step.change.action === "delete" || step.change.action === "detach") {
@@ -130,7 +153,8 @@ export class ConfigService {
     const kinds = new Set([...kept.values()].map(({ step }) => step.change.kind));
     for (const kind of kinds) {
       for (const stored of await this.adapters.get(kind)!.loadAll(tx)) {
-        if (kept.has(`${kind}\u0000${stored.id}`)) rows.push({ kind, resourceId: stored.id, bundle, name: stored.name, specHash: specHash(stored.name, stored.spec) });
+        if (kept.has(`${kind}\u0000${stored.id}`))
+          rows.push({ kind, resourceId: stored.id, bundle, name: stored.name, specHash: specHash(stored.name, stored.spec) });
       }
     }
     return rows;

@@ -32,7 +32,10 @@ export async function saveOwnership(tx: pg.PoolClient, rows: readonly Ownership[
     `INSERT INTO config_ownership (kind, resource_id, bundle, name, spec_hash, apply_id)
      SELECT kind, resource_id, bundle, name, spec_hash, $2 FROM jsonb_to_recordset($1::jsonb) AS r (kind text, resource_id uuid, bundle text, name text, spec_hash text)
      ON CONFLICT (kind, resource_id) DO UPDATE SET bundle = excluded.bundle, name = excluded.name, spec_hash = excluded.spec_hash, apply_id = excluded.apply_id, applied_at = now()`,
-    [JSON.stringify(rows.map((row) => ({ kind: row.kind, resource_id: row.resourceId, bundle: row.bundle, name: row.name, spec_hash: row.specHash }))), applyId],
+    [
+      JSON.stringify(rows.map((row) => ({ kind: row.kind, resource_id: row.resourceId, bundle: row.bundle, name: row.name, spec_hash: row.specHash }))),
+      applyId,
+    ],
   );
 }
 
@@ -52,7 +55,11 @@ export interface ConfigChangeRecord {
   changedPaths: string[];
 }
 
-export async function recordChanges(tx: pg.PoolClient, apply: { id: string; bundle: string; actor: Actor; cause: Cause }, changes: readonly ConfigChangeRecord[]) {
+export async function recordChanges(
+  tx: pg.PoolClient,
+  apply: { id: string; bundle: string; actor: Actor; cause: Cause },
+  changes: readonly ConfigChangeRecord[],
+) {
   if (changes.length === 0) return;
   await tx.query(
     `INSERT INTO config_changes (apply_id, seq, bundle, kind, name, resource_id, action, changed_paths, actor, cause)
@@ -63,7 +70,16 @@ export async function recordChanges(tx: pg.PoolClient, apply: { id: string; bund
       apply.bundle,
       JSON.stringify(apply.actor),
       JSON.stringify(apply.cause),
-      JSON.stringify(changes.map((change, seq) => ({ seq, kind: change.kind, name: change.name, resource_id: change.resourceId, action: change.action, changed_paths: change.changedPaths }))),
+      JSON.stringify(
+        changes.map((change, seq) => ({
+          seq,
+          kind: change.kind,
+          name: change.name,
+          resource_id: change.resourceId,
+          action: change.action,
+          changed_paths: change.changedPaths,
+        })),
+      ),
     ],
   );
 }

@@ -33,7 +33,11 @@ const checkId = async (name: string) => (await api.instance.pool.query<{ id: str
 describe("export and plan", () => {
   it("plans no change for the export of a system with checks, channels, automations and satellites", async () => {
     const created = [
-      await api.call("POST", "/notification-channels", { name: "ops hook", type: "webhook", config: { url: "http://127.0.0.1:9/hook", secret: "s3cret-value" } }),
+      await api.call("POST", "/notification-channels", {
+        name: "ops hook",
+        type: "webhook",
+        config: { url: "http://127.0.0.1:9/hook", secret: "s3cret-value" },
+      }),
       await api.call("POST", "/satellites", { name: "sat-export", region: "eu-west", tags: ["edge"] }),
       await api.call("POST", "/checks", {
         name: "export-check",
@@ -86,7 +90,11 @@ describe("drift", () => {
 
     const planned = await plan("drift", bundle);
     const change = planned.changes.find((item) => item.name === "drift-a")!;
-    expect(change).toMatchObject({ action: "update", drift: true, changes: [{ path: "url", before: "http://127.0.0.1:9/edited", after: "http://127.0.0.1:9/health" }] });
+    expect(change).toMatchObject({
+      action: "update",
+      drift: true,
+      changes: [{ path: "url", before: "http://127.0.0.1:9/edited", after: "http://127.0.0.1:9/health" }],
+    });
     expect(planned.changes.find((item) => item.name === "drift-b")).toMatchObject({ action: "no-op", drift: false });
 
     const restored = await apply("drift", bundle, { commit: "def5678" });
@@ -95,7 +103,12 @@ describe("drift", () => {
 
     const history = await api.call<{ changes: Array<Record<string, unknown>> }>("GET", "/config/history?kind=Check&name=drift-a");
     expect(history.body.changes).toEqual([
-      expect.objectContaining({ action: "update", changedPaths: ["url"], actor: expect.objectContaining({ type: "token", id: "admin" }), cause: { type: "config.apply", id: restored.applyId, commit: "def5678" } }),
+      expect.objectContaining({
+        action: "update",
+        changedPaths: ["url"],
+        actor: expect.objectContaining({ type: "token", id: "admin" }),
+        cause: { type: "config.apply", id: restored.applyId, commit: "def5678" },
+      }),
       expect.objectContaining({ action: "create", cause: { type: "config.apply", id: first.applyId, commit: "abc1234" } }),
     ]);
   });
@@ -105,7 +118,9 @@ describe("drift", () => {
     const id = (await checkId("applied-name"))!;
     expect((await api.call("PATCH", `/checks/${id}`, { name: "renamed-in-ui" })).status).toBe(200);
     const planned = await plan("renamed-outside", [check("applied-name")]);
-    expect(planned.changes).toEqual([expect.objectContaining({ action: "update", id, drift: true, changes: [{ path: "name", before: "renamed-in-ui", after: "applied-name" }] })]);
+    expect(planned.changes).toEqual([
+      expect.objectContaining({ action: "update", id, drift: true, changes: [{ path: "name", before: "renamed-in-ui", after: "applied-name" }] }),
+    ]);
     await apply("renamed-outside", [check("applied-name")]);
     expect(await checkId("applied-name")).toBe(id);
   });
@@ -113,7 +128,10 @@ describe("drift", () => {
   it("masks secrets in the plan and detects a changed secret", async () => {
     const bundle: BundleResource[] = [check("secret-check", { headers: { Authorization: "Bearer one" } })];
     await apply("secrets", bundle);
-    const planned = await api.call<ConfigPlan>("POST", "/config/plan", { bundle: "secrets", resources: [check("secret-check", { headers: { Authorization: "Bearer two" } })] });
+    const planned = await api.call<ConfigPlan>("POST", "/config/plan", {
+      bundle: "secrets",
+      resources: [check("secret-check", { headers: { Authorization: "Bearer two" } })],
+    });
     expect(planned.text).not.toMatch(/Bearer/);
     expect(planned.body.changes[0]).toMatchObject({ action: "update", changes: [{ path: "headers.Authorization", before: "<secret>", after: "<secret>" }] });
   });
@@ -125,7 +143,10 @@ describe("an invalid bundle", () => {
     const resources = Array.from({ length: 50 }, (_, index) => check(`bulk-${index}`));
     resources[17] = check("bulk-17", { url: "not a url", intervalSeconds: "often" });
     resources[42] = { kind: "Automation", name: "bad-automation", spec: { triggers: [{ event: "no.such_event" }], actions: [] } };
-    const answer = await api.call<{ error: { code: string; details: { issues: Array<{ path: string }> } } }>("POST", "/config/apply", { bundle: "bulk", resources });
+    const answer = await api.call<{ error: { code: string; details: { issues: Array<{ path: string }> } } }>("POST", "/config/apply", {
+      bundle: "bulk",
+      resources,
+    });
     expect(answer.status, answer.text).toBe(400);
     expect(answer.body.error.code).toBe("invalid_bundle");
     const paths = answer.body.error.details.issues.map((issue) => issue.path);
@@ -169,7 +190,11 @@ describe("prune and detach", () => {
     const id = await checkId("rename-old");
     const renamed = { ...check("rename-new"), previousName: "rename-old" };
     const planned = await plan("rename", [renamed]);
-    expect(planned.changes[0]).toMatchObject({ action: "update", previousName: "rename-old", changes: [{ path: "name", before: "rename-old", after: "rename-new" }] });
+    expect(planned.changes[0]).toMatchObject({
+      action: "update",
+      previousName: "rename-old",
+      changes: [{ path: "name", before: "rename-old", after: "rename-new" }],
+    });
     await apply("rename", [renamed]);
     expect(await checkId("rename-new")).toBe(id);
   });

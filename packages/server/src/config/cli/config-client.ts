@@ -29,7 +29,12 @@ export function createConfigClient(options: ConfigClientOptions) {
     try {
       response = await fetch(`${base}/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     } catch (error) {
-      throw new ConfigApiError(`cannot reach the core at ${base}: ${(error as Error).cause ?? (error as Error).message} (set --url or VANTAGE_URL)`, 0, undefined, []);
+      throw new ConfigApiError(
+        `cannot reach the core at ${base}: ${(error as Error).cause ?? (error as Error).message} (set --url or VANTAGE_URL)`,
+        0,
+        undefined,
+        [],
+      );
     }
     const text = await response.text();
     if (!response.ok) {

@@ -24,7 +24,8 @@ export function channelKind(channels: NotificationChannelStore): ResourceKindAda
       for (const field of secretFieldsOf(spec.type)) {
         if (config[field] !== undefined && config[field] !== REDACTED) continue;
         if (storedConfig[field] !== undefined) config[field] = storedConfig[field];
-        else if (config[field] === REDACTED) issues.push({ path: `config.${field}`, message: `${field} is <redacted> but nothing is stored; give it, e.g. as \${env:NAME}` });
+        else if (config[field] === REDACTED)
+          issues.push({ path: `config.${field}`, message: `${field} is <redacted> but nothing is stored; give it, e.g. as \${env:NAME}` });
       }
       if (issues.length > 0) return { ok: false, issues };
       const parsed = validateInput(createChannelSchema, { ...spec, config, name }, { root: "the channel" });

@@ -63,29 +63,33 @@ async function file(name: string, text: string): Promise<string> {
 const checkDocument = (name: string, url = "http://127.0.0.1:9/health") => `kind: Check\nname: ${name}\nspec:\n  type: http\n  url: ${url}\n`;
 
 describe("vantage plan and apply", () => {
-  it("as a process: plans changes (exit 2), applies them with a secret from the environment never printed, then plans none (exit 0)", { timeout: 180_000 }, async () => {
-    const path = await file(
-      "web.yaml",
-      [
-        `kind: NotificationChannel\nname: cli hook\nspec:\n  type: webhook\n  config:\n    url: http://127.0.0.1:9/hook\n    secret: \${env:HOOK_SECRET}\n`,
-        checkDocument("cli-web"),
-      ].join("---\n"),
-    );
-    const env = { HOOK_SECRET: "super-secret-value-42" };
-    const planned = await vantage(["plan", "-f", path, "--bundle", "cli"], env);
-    expect(planned.code, planned.stderr).toBe(2);
-    expect(planned.stdout).toMatch(/\+ Check "cli-web" create/);
-    expect(planned.stdout).not.toContain("super-secret-value-42");
+  it(
+    "as a process: plans changes (exit 2), applies them with a secret from the environment never printed, then plans none (exit 0)",
+    { timeout: 180_000 },
+    async () => {
+      const path = await file(
+        "web.yaml",
+        [
+          `kind: NotificationChannel\nname: cli hook\nspec:\n  type: webhook\n  config:\n    url: http://127.0.0.1:9/hook\n    secret: \${env:HOOK_SECRET}\n`,
+          checkDocument("cli-web"),
+        ].join("---\n"),
+      );
+      const env = { HOOK_SECRET: "super-secret-value-42" };
+      const planned = await vantage(["plan", "-f", path, "--bundle", "cli"], env);
+      expect(planned.code, planned.stderr).toBe(2);
+      expect(planned.stdout).toMatch(/\+ Check "cli-web" create/);
+      expect(planned.stdout).not.toContain("super-secret-value-42");
 
-    const applied = await vantage(["apply", "-f", path, "--bundle", "cli", "--yes", "--commit", "0123abcd"], env);
-    expect(applied.code, applied.stderr).toBe(0);
-    expect(applied.stdout).toMatch(/Applied/);
-    expect(applied.stdout + applied.stderr).not.toContain("super-secret-value-42");
+      const applied = await vantage(["apply", "-f", path, "--bundle", "cli", "--yes", "--commit", "0123abcd"], env);
+      expect(applied.code, applied.stderr).toBe(0);
+      expect(applied.stdout).toMatch(/Applied/);
+      expect(applied.stdout + applied.stderr).not.toContain("super-secret-value-42");
 
-    const again = await vantage(["plan", "-f", path, "--bundle", "cli"], env);
-    expect(again.code, again.stdout + again.stderr).toBe(0);
-    expect(again.stdout).toMatch(/No changes/);
-  });
+      const again = await vantage(["plan", "-f", path, "--bundle", "cli"], env);
+      expect(again.code, again.stdout + again.stderr).toBe(0);
+      expect(again.stdout).toMatch(/No changes/);
+    },
+  );
 
   it("refuses to apply without --yes when there is no terminal to ask on", async () => {
     const path = await file("unconfirmed.yaml", checkDocument("cli-unconfirmed"));
@@ -95,7 +99,10 @@ describe("vantage plan and apply", () => {
   });
 
   it("names every problem at file:line: its own before asking the core, and the core's after", async () => {
-    const local = await file("local.yaml", `${checkDocument("fine")}---\nkind: Bogus\nname: what\nspec: {}\n---\nkind: Check\nname: missing-env\nspec:\n  type: http\n  url: \${env:NOT_SET_ANYWHERE}\n`);
+    const local = await file(
+      "local.yaml",
+      `${checkDocument("fine")}---\nkind: Bogus\nname: what\nspec: {}\n---\nkind: Check\nname: missing-env\nspec:\n  type: http\n  url: \${env:NOT_SET_ANYWHERE}\n`,
+    );
     const ran = await command((io) => planCommand(flags([local]), io));
     expect(ran.code).toBe(1);
     expect(ran.stderr).toMatch(/local\.yaml:7 kind: kind must be one of/);
