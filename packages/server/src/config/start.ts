@@ -26,10 +26,11 @@ export interface ConfigModuleParts {
 
 export function startConfig(deps: ModuleDeps, parts: ConfigModuleParts): ConfigModule {
   const channels = parts.notifications.service.channels;
+  const automations = new AutomationStore(deps.pool, deps.box);
   const service = new ConfigService({
     pool: deps.pool,
     adapters: [
-      channelKind(channels),
+      channelKind(channels, (tx, channel) => automations.namesNotifying(channel, tx)),
       satelliteKind({
         registry: parts.satellites.registry,
         service: parts.satellites.service,
@@ -37,7 +38,7 @@ export function startConfig(deps: ModuleDeps, parts: ConfigModuleParts): ConfigM
       }),
       checkKind(parts.checks.store, { allowPrivateTargets: deps.config.allowPrivateTargets ?? false }),
       automationKind({
-        store: new AutomationStore(deps.pool, deps.box),
+        store: automations,
         compiler: parts.automations.compiler,
         channelIds: async () => new Set((await channels.list()).map((channel) => channel.id)),
       }),

@@ -173,6 +173,29 @@ describe("prune and detach", () => {
     expect(await checkId("prune-outsider")).toBeDefined();
   });
 
+  it("prune refuses to delete a channel that an automation outside the bundle notifies, and deletes nothing", async () => {
+    const channel: BundleResource = {
+      kind: "NotificationChannel",
+      name: "prune-channel",
+      spec: { type: "slack", config: { webhookUrl: "https://hooks.slack.com/services/T/B/Y" } },
+    };
+    await apply("prune-channel", [channel, check("prune-channel-check")]);
+    const user = await api.call("POST", "/automations", {
+      name: "outside-user",
+      triggers: [{ event: "check.unhealthy" }],
+      actions: [{ notify: { channel: "prune-channel", message: "down" } }],
+    });
+    expect(user.status, user.text).toBe(201);
+    const refused = await api.call<{ error: { code: string; details: Record<string, unknown> } }>("POST", "/config/apply", {
+      bundle: "prune-channel",
+      resources: [],
+      prune: true,
+    });
+    expect(refused.status, refused.text).toBe(409);
+    expect(refused.body.error.details).toMatchObject({ kind: "NotificationChannel", name: "prune-channel", code: "channel_in_use" });
+    expect(await checkId("prune-channel-check")).toBeDefined();
+  });
+
   it("detach releases a dropped resource: it stays, unowned, and another bundle may take it", async () => {
     await apply("detach", [check("detach-a"), check("detach-b")]);
     const planned = await plan("detach", [check("detach-a")], { detach: true });

@@ -176,10 +176,10 @@ export class AutomationStore {
   /**
    * Names of the automations with a `notify` step (at any depth) naming the channel: by its
    * name, or (when given) by its id, as the notify action resolves it. A scan, for the rare
-   * channel delete or rename.
+   * channel delete or rename. With `db`, as a transaction sees them (a config apply that deletes both).
    */
-  async namesNotifying(channel: { id?: string; name: string }): Promise<string[]> {
-    const { rows } = await this.pool.query<{ name: string }>(
+  async namesNotifying(channel: { id?: string; name: string }, db: pg.Pool | pg.PoolClient = this.pool): Promise<string[]> {
+    const { rows } = await db.query<{ name: string }>(
       `SELECT DISTINCT a.name FROM automations a, jsonb_path_query(a.definition, 'strict $.**.notify.channel') AS step (channel)
        WHERE step.channel #>> '{}' = $1 OR lower(step.channel #>> '{}') = lower($2) ORDER BY a.name`,
       [channel.name, channel.id ?? null],

@@ -3,11 +3,30 @@
 import { type Issue, validateInput } from "@vantage/protocol";
 import { REDACTED } from "../../crypto/index.ts";
 import { type ChannelType, type CreateChannelRequest, createChannelSchema, type NotificationChannelStore, SECRET_FIELDS } from "../../notifications/index.ts";
+import type pg from "pg";
+import { VantageError } from "../../errors.ts";
 import { omit, type ResourceKindAdapter, type Spec } from "./resource-kind.ts";
 
 const secretFieldsOf = (type: unknown): readonly string[] => SECRET_FIELDS[type as ChannelType] ?? [];
 
-export function channelKind(channels: NotificationChannelStore): ResourceKindAdapter {
+/** Names of the automations whose notify steps name the channel, as `tx` sees them. */
+export type ChannelUsersIn = (tx: pg.PoolClient, channel: { id?: string; name: string }) => Promise<string[]>;
+
+/** As the channels API refuses: a delete, or a rename under steps naming it by name, would break their alerts. */
+async function refuseInUse(usedBy: ChannelUsersIn, tx: pg.PoolClient, channel: { id?: string; name: string }, change: string): Promise<void> {
+  const users = await usedBy(tx, channel);
+  if (users.length === 0) return;
+  throw new VantageError(
+    "conflict",
+    "channel_in_use",
+    `the notify steps of ${users.map((user) => `"${user}"`).join(", ")} name it: ${change} would break their alerts`,
+    {
+      details: { automations: users },
+    },
+  );
+}
+
+export function channelKind(channels: NotificationChannelStore, usedBy: ChannelUsersIn): ResourceKindAdapter {
   return {
     kind: "NotificationChannel",
     async loadAll(db) {
@@ -41,6 +60,7 @@ export function channelKind(channels: NotificationChannelStore): ResourceKindAda
       return { id: (await channels.create({ ...spec, name } as CreateChannelRequest, tx)).id };
     },
     async update(tx, stored, name, spec) {
+      if (name !== stored.name) await refuseInUse(usedBy, tx, { name: stored.name }, `renaming it to "${name}"`);
       // A replace through the PATCH: every field given, and null for those the spec drops.
       const config: Record<string, unknown> = { ...(spec.config as Spec) };
       for (const key of Object.keys(stored.spec.config as Spec)) if (!(key in config)) config[key] = null;
@@ -48,6 +68,7 @@ export function channelKind(channels: NotificationChannelStore): ResourceKindAda
       return {};
     },
     async remove(tx, stored) {
+      await refuseInUse(usedBy, tx, { id: stored.id, name: stored.name }, "deleting it");
       await channels.remove(stored.id, tx);
       return {};
     },
