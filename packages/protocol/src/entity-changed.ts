@@ -8,14 +8,17 @@ import { uuidSchema } from "./uuid.ts";
 export const causeSchema = z.object({
   type: z.string().min(1),
   id: z.string().min(1),
+  /** config.apply: the commit the applied bundle came from. */
+  commit: z.string().optional(),
 });
 
 /**
  * Cause types writers record today or are reserved for the writers to come, so readers (the
  * history API, the UI) can link a change to what led to it. `automation-run`: a run's step
- * (its id is the run's); `api-request`: an API call (its id is the request id).
+ * (its id is the run's); `api-request`: an API call (its id is the request id); `config.apply`:
+ * an apply of a config bundle (its id is the apply's, `commit` the bundle's commit when given).
  */
-export const CAUSE_TYPES = Object.freeze({ automationRun: "automation-run", apiRequest: "api-request" } as const);
+export const CAUSE_TYPES = Object.freeze({ automationRun: "automation-run", apiRequest: "api-request", configApply: "config.apply" } as const);
 
 const entityStateSchema = z.record(z.string(), z.unknown());
 

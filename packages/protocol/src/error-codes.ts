@@ -75,6 +75,11 @@ export const ERROR_CODES = [
   "run_not_started", // 409: the run was refused for another reason (details say which)
   "trigger_exists", // a trigger id registered twice
 
+  // Config as code.
+  "invalid_bundle", // 400: a bundle's resources break their kind's schema; details.issues lists each at resources.<index>.…
+  "config_plan_stale", // 409: apply --plan: the state changed since the plan was made; plan again
+  "config_apply_failed", // 409: a write of the apply was refused (details say which resource); nothing was applied
+
   // Secrets at rest.
   "secret_key_missing", // 409 (or fatal at start): stored secrets exist but no key is configured
   "secret_key_mismatch", // the secrets were sealed under another key

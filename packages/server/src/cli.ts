@@ -3,6 +3,7 @@
 import { runSatelliteCommand, type SatelliteFlags, withSatelliteOptions } from "@vantage/satellite";
 import { Command, Option } from "commander";
 import { type ConfigFlags, loadConfig } from "./config.ts";
+import { processIo, registerConfigCommands } from "./config/index.ts";
 import { isVantageError } from "./errors.ts";
 import { createLogger } from "./log.ts";
 import { runMigrate, runServer, runUserCreate } from "./main.ts";
@@ -95,6 +96,8 @@ withServerOptions(program.command("user").description("manage users").command("c
       await runUserCreate(config, logger, { email: flags.email, role: flags.role, password }, (line) => process.stdout.write(`${line}\n`));
     }, flags),
   );
+// Config as code: clients of a core's /api/v1/config.
+registerConfigCommands(program, processIo());
 
 // The agent lives in @vantage/satellite; `vantage satellite` is the same program as `vantage-satellite`.
 withSatelliteOptions(program.command("satellite"))

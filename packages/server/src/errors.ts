@@ -43,6 +43,7 @@ const INVALID_WHAT: Partial<Record<ErrorCode, string>> = {
   invalid_automation: "Invalid automation",
   invalid_check: "Invalid check",
   invalid_maintenance_window: "Invalid maintenance window",
+  invalid_bundle: "Invalid bundle",
 };
 
 /**

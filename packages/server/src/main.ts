@@ -31,6 +31,7 @@ import {
   type LiveFeed,
   type RouterObserver,
 } from "./entities/index.ts";
+import { startConfig } from "./config/index.ts";
 import { startEvents } from "./events/index.ts";
 import { createMetrics, type Readiness, startHttpServer } from "./http/index.ts";
 import type { Logger } from "./log.ts";
@@ -153,6 +154,7 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
     });
     const events = await startEvents(deps);
     const auth = createAuthModule({ pool: database.pool, now, clientAddressOf: deps.clientAddressOf, isHttpsOf: createIsHttpsOf(config.trustedProxies) });
+    const configAsCode = startConfig(deps, { satellites, notifications, checks, automations });
 
     const readiness = async (): Promise<Readiness> => {
       try {
@@ -171,7 +173,7 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
       verifyAdmin: createAdminTokenVerifier({ pool: database.pool, now, knownToken: config.adminToken }),
       accounts: auth.accounts,
       clientAddressOf: deps.clientAddressOf,
-      modules: [auth, satellites, notifications, checks, automations, events],
+      modules: [auth, satellites, notifications, checks, automations, events, configAsCode],
     });
     const http = await startHttpServer(app, { host: config.host, port: config.port });
     stops.add("http", http.close);

@@ -15,3 +15,7 @@ export { consequencesOfChanges } from "./runs/change-links.ts";
 export type { CausedRun, CausedSkip, ChangeConsequences } from "./runs/change-links.ts";
 export { startAutomations } from "./start.ts";
 export type { AutomationsModule, AutomationsOptions } from "./start.ts";
+export { AutomationStore } from "./definitions/automation-store.ts";
+export type { AutomationView } from "./definitions/automation-store.ts";
+export type { CompiledAutomation } from "./definitions/compile-automation.ts";
+export { redactSecrets as redactWebhookSecrets, restoreSecrets as restoreWebhookSecrets } from "./definitions/webhook-secrets.ts";

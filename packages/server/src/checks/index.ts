@@ -9,6 +9,9 @@ export type { CheckStoreOptions } from "./definitions/check-store.ts";
 export { CHECKS_CHANNEL, parseCheckChange } from "./definitions/check-changes.ts";
 export type { CheckChangeNotice } from "./definitions/check-changes.ts";
 export type { CheckRow, CheckView } from "./definitions/check-view.ts";
+export { checkSecrets } from "./definitions/header-secrets.ts";
+export { validateCheck } from "./definitions/validate-check.ts";
+export type { ValidateCheckOptions } from "./definitions/validate-check.ts";
 // The probes' run-time address policy on the core applies the same rule to resolved addresses.
 export { ALLOW_PRIVATE_TARGETS_SETTING, isRefusedCoreTarget } from "./definitions/private-targets.ts";
 export { createCheckRoutes } from "./api/check-routes.ts";

@@ -5,7 +5,7 @@ import { isUuid } from "@vantage/protocol";
 import type pg from "pg";
 import type { SecretBox } from "../crypto/index.ts";
 import { VantageError } from "../errors.ts";
-import { isUniqueViolation, withTransaction } from "../storage/index.ts";
+import { inTransaction, isUniqueViolation } from "../storage/index.ts";
 import { type ChannelType, type CreateChannelRequest, SECRET_FIELDS, type UpdateChannelRequest } from "./channel-schemas.ts";
 import type { ResolvedChannel } from "./senders/channel-sender.ts";
 
@@ -107,12 +107,13 @@ export class NotificationChannelStore {
     this.now = options.now ?? Date.now;
   }
 
-  async create(input: CreateChannelRequest): Promise<ChannelView> {
+  /** With `tx`, in the caller's transaction. */
+  async create(input: CreateChannelRequest, tx?: pg.PoolClient): Promise<ChannelView> {
     const id = randomUUID();
     const { config, secrets, secretFields } = split(input.type, input.config);
     const sealed = this.box.seal(JSON.stringify(secrets), sealContext(id));
     try {
-      const { rows } = await this.pool.query<ChannelRow>(INSERT, [id, input.name, input.type, config, sealed, secretFields, new Date(this.now())]);
+      const { rows } = await (tx ?? this.pool).query<ChannelRow>(INSERT, [id, input.name, input.type, config, sealed, secretFields, new Date(this.now())]);
       return toView(rows[0]!);
     } catch (error) {
       throw isUniqueViolation(error) ? nameTaken(input.name, error) : error;
@@ -133,10 +134,10 @@ export class NotificationChannelStore {
    * too), null clears an optional one. The old secrets are decrypted only when some are kept,
    * so a channel sealed under a lost key can be repaired by sending all its secrets again.
    */
-  async update(id: string, patch: UpdateChannelRequest): Promise<ChannelView> {
+  async update(id: string, patch: UpdateChannelRequest, outer?: pg.PoolClient): Promise<ChannelView> {
     const name = patch.name;
     try {
-      return await withTransaction(this.pool, async (tx) => {
+      return await inTransaction(this.pool, outer, async (tx) => {
         const row = await this.row(tx, id, " FOR UPDATE");
         const changes = patch.config ?? {};
         const keepsSecrets = row.secret_fields.some((field) => !(field in changes));
@@ -156,9 +157,15 @@ export class NotificationChannelStore {
     }
   }
 
-  async remove(id: string): Promise<void> {
-    const { rowCount } = await this.pool.query(DELETE, [id]);
+  async remove(id: string, tx?: pg.PoolClient): Promise<void> {
+    const { rowCount } = await (tx ?? this.pool).query(DELETE, [id]);
     if (rowCount === 0) throw channelNotFound(id);
+  }
+
+  /** Every channel with its secrets decrypted, for config plans (which compare them, and never show them). */
+  async resolveAll(db: pg.Pool | pg.PoolClient = this.pool): Promise<ResolvedChannel[]> {
+    const { rows } = await db.query<ChannelRow>(SELECT_ALL);
+    return rows.map((row) => ({ id: row.id, name: row.name, type: row.type, settings: { ...row.config, ...this.openSecrets(row) } }) as ResolvedChannel);
   }
 
   /** The channel with its secrets decrypted, for a delivery. Throws when the key differs. */

@@ -7,3 +7,6 @@ export { createNotificationSenders } from "./senders/notification-senders.ts";
 export type { Severity } from "./senders/channel-sender.ts";
 export { startNotifications } from "./start.ts";
 export type { NotificationsModule, NotificationsOptions } from "./start.ts";
+export { createChannelSchema, SECRET_FIELDS } from "./channel-schemas.ts";
+export type { ChannelType, CreateChannelRequest } from "./channel-schemas.ts";
+export type { NotificationChannelStore } from "./channel-store.ts";

@@ -5,7 +5,7 @@ export type { AffectedChecks, SatelliteOutageObserver } from "./connection/servi
 // The one presence rule, for every reader (check health reads satellite locations with it).
 export { computeStatus } from "./connection/status.ts";
 export { satelliteTriggers } from "./connection/triggers.ts";
-export { SatelliteRegistry } from "./registry/registry.ts";
+export { SatelliteRegistry, satelliteInputSchemas } from "./registry/registry.ts";
 export { createSatelliteRoutes } from "./registry/registry-routes.ts";
 export { createHeartbeatBuffer } from "./connection/heartbeat-buffer.ts";
 export { createHeartbeatMonitor } from "./connection/heartbeat-monitor.ts";

@@ -44,6 +44,8 @@ export const HashedLockPrefix = {
   runScope: "automation-scope",
   /** Transaction lock between a run's wakes (shared) and its scheduling (exclusive). */
   runWake: "automation-run-wake",
+  /** Transaction lock of one config bundle: its plans-in-apply and applies run one at a time. */
+  configBundle: "config-bundle",
 } as const;
 
 const RESERVED: ReadonlySet<string> = new Set(Object.values(HashedLockPrefix));
@@ -76,6 +78,7 @@ export const LockKey = {
    */
   runScope: (automationId: string, contextKey: string | null): string => `${HashedLockPrefix.runScope}:${automationId}:${contextKey ?? "*"}`,
   runWake: (runId: string): string => `${HashedLockPrefix.runWake}:${runId}`,
+  configBundle: (bundle: string): string => `${HashedLockPrefix.configBundle}:${bundle}`,
 } as const;
 
 /** SQL of the bigint key of a text key expression (a parameter such as `$1`, or a column). */

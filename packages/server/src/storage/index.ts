@@ -2,7 +2,7 @@
 export { ADVISORY_NAMESPACE, AdvisoryLock, entityKindProblem, hashedLockKey, HashedLockPrefix, hashedPrefixedLockKey, LockKey } from "./advisory-locks.ts";
 export { createPool, openDatabase } from "./database.ts";
 export type { Database } from "./database.ts";
-export { withTransaction } from "./transaction.ts";
+export { inTransaction, withTransaction } from "./transaction.ts";
 export { isRefusedValue, isUniqueViolation, PostgresError, sqlState } from "./postgres-errors.ts";
 export { loadMigrations, migrate, schemaStatus } from "./migrate.ts";
 export { jobQueueLogger } from "./job-queue.ts";

@@ -20,3 +20,11 @@ export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClie
     client.release(broken);
   }
 }
+
+/**
+ * `fn` in the caller's transaction when it passes one (the caller commits, and runs whatever
+ * must follow the commit), else in a transaction of its own: how a store joins an outer one.
+ */
+export async function inTransaction<T>(pool: pg.Pool, tx: pg.PoolClient | undefined, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return tx ? fn(tx) : withTransaction(pool, fn);
+}

@@ -116,6 +116,17 @@ function validBodies(origin: string) {
       end: "2026-05-31T04:00:00+02:00",
       recurrence: { frequency: "weekly", timeZone: "Europe/Berlin", days: ["sun", "wed"], until: "2030-01-01T00:00:00Z" },
     },
+    config: {
+      bundle: name,
+      resources: [
+        { kind: "NotificationChannel", name, spec: { type: "webhook", config: { url: `${origin}/hook`, secret: "fuzz-secret-123" } } },
+        { kind: "Satellite", name, spec: { region: "eu-west", tags: ["edge"] } },
+        { kind: "Check", name, previousName: `${name}-old`, spec: { type: "http", url: `${origin}/health`, labels: { env: "prod" } } },
+        { kind: "Automation", name, spec: { triggers: [{ event: "check.unhealthy" }], actions: [{ notify: { channel: name, message: "down" } }] } },
+      ],
+      prune: true,
+      commit: "0123abcd",
+    },
     check: {
       name,
       type: "http",
@@ -532,6 +543,19 @@ function requestArbitrary(): fc.Arbitrary<FuzzRequest> {
       null,
     ),
     route("GET", fc.constant("/checks/schema"), null),
+    route("POST", fc.constant("/config/plan"), "config"),
+    route("POST", fc.constant("/config/apply"), "config"),
+    route(
+      "GET",
+      queryString.map((query) => `/config/export${query}`),
+      null,
+    ),
+    route(
+      "GET",
+      queryString.map((query) => `/config/history${query}`),
+      null,
+    ),
+    route("GET", fc.constant("/config/schema"), null),
     route(
       "GET",
       check.map((id) => `/checks/${id}`),

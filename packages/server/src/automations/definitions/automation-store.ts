@@ -7,7 +7,7 @@ import type pg from "pg";
 import type { SecretBox } from "../../crypto/index.ts";
 import type { SqlClient } from "../../entities/index.ts";
 import { isVantageError, VantageError } from "../../errors.ts";
-import { isUniqueViolation, withTransaction } from "../../storage/index.ts";
+import { inTransaction, isUniqueViolation } from "../../storage/index.ts";
 import type { CompiledAutomation } from "./compile-automation.ts";
 import { automationChanged } from "./read-only-fields.ts";
 import { openSecrets, redactSecrets, sealSecrets } from "./webhook-secrets.ts";
@@ -101,12 +101,13 @@ export class AutomationStore {
     private readonly box: SecretBox,
   ) {}
 
-  async create(compiled: CompiledAutomation): Promise<AutomationView> {
+  /** With `outer`, in the caller's transaction (its notice goes out when that commits). */
+  async create(compiled: CompiledAutomation, outer?: pg.PoolClient): Promise<AutomationView> {
     // The id is chosen here: the sealed secrets are bound to it.
     const id = randomUUID();
     const parts = storedParts(compiled, this.box, id);
     try {
-      return await withTransaction(this.pool, async (tx) => {
+      return await inTransaction(this.pool, outer, async (tx) => {
         const { rows } = await tx.query<AutomationRow>(
           `INSERT INTO automations (id, name, definition, enabled, trigger_events) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
           [id, parts.name, parts.definition, parts.enabled, parts.events],
@@ -138,7 +139,7 @@ export class AutomationStore {
    * Replaces the whole definition (including `enabled`) and bumps the version. With
    * `readVersion` (the version the client edited), only while that is still the stored one.
    */
-  async replace(given: string, compiled: CompiledAutomation, readVersion?: number): Promise<AutomationView> {
+  async replace(given: string, compiled: CompiledAutomation, readVersion?: number, outer?: pg.PoolClient): Promise<AutomationView> {
     // Secrets are bound to the id as PostgreSQL prints it (lower case): another spelling would
     // seal what no read can open, so this one method keeps the edge's rule, whoever calls it.
     const id = canonicalUuid(given);
@@ -147,7 +148,7 @@ export class AutomationStore {
     try {
       const sql = `UPDATE automations SET name = $2, definition = $3, enabled = $4, trigger_events = $5, version = version + 1, updated_at = now()
         WHERE id = $1 AND version = coalesce($6, version) RETURNING ${COLUMNS}`;
-      return await this.write(id, "updated", sql, [parts.name, parts.definition, parts.enabled, parts.events, readVersion ?? null], recordVersion);
+      return await this.write(id, "updated", sql, [parts.name, parts.definition, parts.enabled, parts.events, readVersion ?? null], recordVersion, outer);
     } catch (error) {
       // No row matched: gone (get says so), or replaced since the client read it.
       if (readVersion !== undefined && isVantageError(error, "not_found")) throw automationChanged(await this.get(id), "version", readVersion);
@@ -161,18 +162,24 @@ export class AutomationStore {
     ]);
   }
 
-  async remove(id: string): Promise<void> {
-    await this.write(id, "deleted", `DELETE FROM automations WHERE id = $1 RETURNING ${COLUMNS}`, []);
+  async remove(id: string, outer?: pg.PoolClient): Promise<void> {
+    await this.write(id, "deleted", `DELETE FROM automations WHERE id = $1 RETURNING ${COLUMNS}`, [], undefined, outer);
+  }
+
+  /** Every automation with its webhook secrets opened, for config plans (which compare them, and never show them). */
+  async listWithSecrets(db: pg.Pool | pg.PoolClient = this.pool): Promise<AutomationView[]> {
+    const { rows } = await db.query<AutomationRow>(`SELECT ${COLUMNS} FROM automations ORDER BY name`);
+    return rows.map((row) => toView(row, (definition, automationId) => openSecrets(definition, this.box, automationId)));
   }
 
   /** Enabled automations listening to any of `events`, for the router's event index (secrets `<redacted>`: the index never sends). */
   /**
    * Names of the automations with a `notify` step (at any depth) naming the channel: by its
    * name, or (when given) by its id, as the notify action resolves it. A scan, for the rare
-   * channel delete or rename.
+   * channel delete or rename. With `db`, as a transaction sees them (a config apply that deletes both).
    */
-  async namesNotifying(channel: { id?: string; name: string }): Promise<string[]> {
-    const { rows } = await this.pool.query<{ name: string }>(
+  async namesNotifying(channel: { id?: string; name: string }, db: pg.Pool | pg.PoolClient = this.pool): Promise<string[]> {
+    const { rows } = await db.query<{ name: string }>(
       `SELECT DISTINCT a.name FROM automations a, jsonb_path_query(a.definition, 'strict $.**.notify.channel') AS step (channel)
        WHERE step.channel #>> '{}' = $1 OR lower(step.channel #>> '{}') = lower($2) ORDER BY a.name`,
       [channel.name, channel.id ?? null],
@@ -224,8 +231,9 @@ export class AutomationStore {
     sql: string,
     params: unknown[],
     also?: (tx: SqlClient, row: AutomationRow) => Promise<void>,
+    outer?: pg.PoolClient,
   ): Promise<AutomationView> {
-    return withTransaction(this.pool, async (tx) => {
+    return inTransaction(this.pool, outer, async (tx) => {
       const { rows } = await tx.query<AutomationRow>(sql, [id, ...params]);
       if (!rows[0]) throw automationNotFound(id);
       await also?.(tx, rows[0]);

@@ -8,7 +8,7 @@ import { type CheckDefinition, type HeartbeatCheckDefinition, isUuid } from "@va
 import type pg from "pg";
 import type { SecretBox } from "../../crypto/index.ts";
 import { VantageError } from "../../errors.ts";
-import { isUniqueViolation, withTransaction } from "../../storage/index.ts";
+import { inTransaction, isUniqueViolation } from "../../storage/index.ts";
 import { CHECKS_CHANNEL } from "./check-changes.ts";
 import { checkPageQuery, type CheckListQuery, HEALTH_COLUMNS, HEALTH_JOIN } from "./check-list.ts";
 import { type CheckRow, type CheckView, checkView } from "./check-view.ts";
@@ -111,11 +111,14 @@ export class CheckStore {
     this.onEdited = options.onEdited;
   }
 
-  /** Saves a validated definition (credential headers in plain text), sealed for the id chosen here. */
-  async create(definition: AnyCheckDefinition): Promise<CheckView> {
+  /**
+   * Saves a validated definition (credential headers in plain text), sealed for the id chosen
+   * here. With `tx`, in the caller's transaction (its notice goes out when that commits).
+   */
+  async create(definition: AnyCheckDefinition, tx?: pg.PoolClient): Promise<CheckView> {
     const id = randomUUID();
     try {
-      const { rows } = await this.pool.query<CheckRow>(INSERT_CHECK, [id, ...columnValues(sealed(definition, this.box, id))]);
+      const { rows } = await (tx ?? this.pool).query<CheckRow>(INSERT_CHECK, [id, ...columnValues(sealed(definition, this.box, id))]);
       return checkView(rows[0]!);
     } catch (error) {
       throw isUniqueViolation(error) ? nameTaken(definition.name, error) : error;
@@ -141,11 +144,13 @@ export class CheckStore {
    * `edit` validates (throwing to refuse, and nothing is written); the definition it returns
    * may keep stored secrets as they are (`{ sealed }`), and is sealed otherwise.
    */
-  async edit(id: string, edit: (stored: CheckRow) => AnyCheckDefinition): Promise<CheckView> {
+  async edit(id: string, edit: (stored: CheckRow) => AnyCheckDefinition, outer?: pg.PoolClient): Promise<CheckView> {
     if (!isUuid(id)) throw checkNotFound(id);
     let name: string | undefined;
     try {
-      const { view, committed } = await withTransaction(this.pool, async (tx) => {
+      // In an outer transaction the health changes are announced before it commits: the router
+      // then finds them on its next poll instead of at once (the notice is only a wake-up).
+      const { view, committed } = await inTransaction(this.pool, outer, async (tx) => {
         const { rows } = await tx.query<CheckRow>(LOCK_CHECK, [id]);
         if (!rows[0]) throw checkNotFound(id);
         const definition = edit(rows[0]);
@@ -165,8 +170,8 @@ export class CheckStore {
     return checkView(await this.writeOne(id, SET_ENABLED, [enabled]));
   }
 
-  async remove(id: string): Promise<void> {
-    await this.writeOne(id, DELETE_CHECK, []);
+  async remove(id: string, tx?: pg.PoolClient): Promise<void> {
+    await this.writeOne(id, DELETE_CHECK, [], tx);
   }
 
   /** The rows of these checks (those that exist), as stored: for a scheduler or assignments to reload what a notice named. */
@@ -185,9 +190,15 @@ export class CheckStore {
     return checkSecrets.open(row.definition as CheckDefinition, this.box, row.id);
   }
 
-  private async writeOne(id: string, sql: string, params: unknown[]): Promise<CheckRow> {
+  /** Every stored row, in name order: config export and plans read the whole set (never a hot path). */
+  async allRows(db: pg.Pool | pg.PoolClient = this.pool): Promise<CheckRow[]> {
+    const { rows } = await db.query<CheckRow>(`SELECT ${COLUMNS} FROM checks ORDER BY name`);
+    return rows;
+  }
+
+  private async writeOne(id: string, sql: string, params: unknown[], tx?: pg.PoolClient): Promise<CheckRow> {
     if (!isUuid(id)) throw checkNotFound(id);
-    const { rows } = await this.pool.query<CheckRow>(sql, [id, ...params]);
+    const { rows } = await (tx ?? this.pool).query<CheckRow>(sql, [id, ...params]);
     if (!rows[0]) throw checkNotFound(id);
     return rows[0];
   }

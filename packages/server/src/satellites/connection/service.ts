@@ -272,14 +272,14 @@ export class SatelliteService {
   }
 
   /**
-   * Registers a satellite and returns its id. Not an entity change: a satellite that never
-   * connected has no connection state.
+   * Registers a satellite and returns its id (with `db`, in the caller's transaction). Not an
+   * entity change: a satellite that never connected has no connection state.
    */
-  async create(input: CreateSatelliteInput): Promise<string> {
+  async create(input: CreateSatelliteInput, db: SqlClient = this.pool): Promise<string> {
     const threshold = input.offlineThresholdMs ?? null;
     if (threshold !== null && !(Number.isSafeInteger(threshold) && threshold > 0)) throw invalidThreshold(input);
     try {
-      const { rows } = await this.pool.query<{ id: string }>(INSERT_SATELLITE, [
+      const { rows } = await db.query<{ id: string }>(INSERT_SATELLITE, [
         input.name,
         input.region,
         JSON.stringify(input.tags ?? []),

@@ -1,9 +1,10 @@
 // The satellite registry behind the admin API: create with a one-time token, list, read,
 // update, rotate the token, delete; and the credential check the gateway runs per hello.
-import { type Actor, type Cause, canonicalUuid, OFFLINE_THRESHOLD_MS, safeText } from "@vantage/protocol";
+import { type Actor, type Cause, canonicalUuid, type EntityChanged, OFFLINE_THRESHOLD_MS, safeText } from "@vantage/protocol";
 import DataLoader from "dataloader";
 import type pg from "pg";
 import { z } from "zod";
+import type { SqlClient } from "../../entities/index.ts";
 import { VantageError } from "../../errors.ts";
 import { isUniqueViolation, withTransaction } from "../../storage/index.ts";
 import { SATELLITE_REGISTRY_EDIT_CAUSE, type SatelliteConnectionEvent } from "../connection/entity.ts";
@@ -209,8 +210,8 @@ export class SatelliteRegistry {
 
   /** Every satellite, by name, with its presence computed now. */
   /** Satellites by name, `limit` at a time, after the name `after` (the last of the previous page). */
-  async list(page: { limit: number; after?: string | undefined } = { limit: MAX_SATELLITE_PAGE }): Promise<SatelliteView[]> {
-    const { rows } = await this.pool.query<ViewRow>(SELECT_PAGE, [page.limit, page.after ?? null]);
+  async list(page: { limit: number; after?: string | undefined } = { limit: MAX_SATELLITE_PAGE }, db: SqlClient = this.pool): Promise<SatelliteView[]> {
+    const { rows } = await db.query<ViewRow>(SELECT_PAGE, [page.limit, page.after ?? null]);
     const now = this.now();
     return rows.map((row) => toView(row, now));
   }
@@ -229,32 +230,67 @@ export class SatelliteRegistry {
   async update(id: string, patch: UpdateSatelliteRequest, context: RegistryContext): Promise<SatelliteView> {
     let updated: ViewRow | undefined;
     try {
-      await this.satellites.connection.mutate({
-        id,
-        actor: context.actor,
-        // Marks the change as an edit, not a lifecycle edge: renaming fires no event.
-        cause: { type: SATELLITE_REGISTRY_EDIT_CAUSE, id: context.cause?.id ?? id },
-        apply: async (tx) => {
-          const { rows } = await tx.query<ViewRow>(UPDATE_SATELLITE, [
-            id,
-            patch.name ?? null,
-            patch.region ?? null,
-            patch.tags === undefined ? null : JSON.stringify(patch.tags),
-            patch.offlineThresholdMs !== undefined,
-            patch.offlineThresholdMs ?? null,
-            OFFLINE_THRESHOLD_MS,
-            new Date(this.now()),
-          ]);
-          updated = rows[0];
-          if (!updated) throw satelliteNotFound(id);
-          // Whichever core holds its socket recomputes its checks, once this commits.
-          if (patch.region !== undefined || patch.tags !== undefined) await publishProfileChange(tx, { satelliteId: id });
-        },
-      });
+      await this.satellites.connection.mutate({ id, ...this.editOf(id, patch, context, (row) => (updated = row)) });
     } catch (error) {
       throw isUniqueViolation(error) ? satelliteNameTaken(patch.name, error) : error;
     }
     return toView(updated!, this.now());
+  }
+
+  /** `update` in the caller's transaction; the caller announces the returned changes once it committed. */
+  async updateIn(tx: pg.PoolClient, id: string, patch: UpdateSatelliteRequest, context: RegistryContext): Promise<EntityChanged[]> {
+    const edit = this.editOf(id, patch, context, () => undefined);
+    const results = await this.satellites.connection.mutateMany({ ids: [id], tx, ...edit, apply: (client) => edit.apply(client) });
+    return results.flatMap((result) => (result.change ? [result.change] : []));
+  }
+
+  /** `create` in the caller's transaction: the token is returned once, as by create. */
+  async createIn(tx: pg.PoolClient, input: CreateSatelliteRequest): Promise<{ id: string; token: string }> {
+    const token = generateSatelliteToken();
+    return { id: await this.satellites.create({ ...input, tokenHash: hashToken(token) }, tx), token };
+  }
+
+  /** `remove` in the caller's transaction; the caller announces the returned changes once it committed. */
+  async removeIn(tx: pg.PoolClient, id: string, context: RegistryContext): Promise<EntityChanged[]> {
+    const results = await this.satellites.connection.mutateMany({
+      ids: [id],
+      tx,
+      actor: context.actor,
+      cause: context.cause ?? null,
+      apply: (client) => this.deleteRow(client, id),
+    });
+    return results.flatMap((result) => (result.change ? [result.change] : []));
+  }
+
+  /** The actor, cause and write of an edit; `written` receives the updated row. */
+  private editOf(id: string, patch: UpdateSatelliteRequest, context: RegistryContext, written: (row: ViewRow) => void) {
+    return {
+      actor: context.actor,
+      // Marks the change as an edit, not a lifecycle edge: renaming fires no event.
+      cause: { type: SATELLITE_REGISTRY_EDIT_CAUSE, id: context.cause?.id ?? id },
+      apply: async (tx: SqlClient) => {
+        const { rows } = await tx.query<ViewRow>(UPDATE_SATELLITE, [
+          id,
+          patch.name ?? null,
+          patch.region ?? null,
+          patch.tags === undefined ? null : JSON.stringify(patch.tags),
+          patch.offlineThresholdMs !== undefined,
+          patch.offlineThresholdMs ?? null,
+          OFFLINE_THRESHOLD_MS,
+          new Date(this.now()),
+        ]);
+        if (!rows[0]) throw satelliteNotFound(id);
+        written(rows[0]);
+        // Whichever core holds its socket recomputes its checks, once this commits.
+        if (patch.region !== undefined || patch.tags !== undefined) await publishProfileChange(tx, { satelliteId: id });
+      },
+    };
+  }
+
+  private async deleteRow(tx: SqlClient, id: string): Promise<void> {
+    const { rowCount } = await tx.query(DELETE_SATELLITE, [id]);
+    if (rowCount === 0) throw satelliteNotFound(id);
+    await publishRevocation(tx, { satelliteId: id, reason: "deleted" });
   }
 
   /** The region and tags of these satellites (unknown ids are left out), in one query. */
@@ -284,11 +320,7 @@ export class SatelliteRegistry {
       id,
       actor: context.actor,
       cause: context.cause ?? null,
-      apply: async (tx) => {
-        const { rowCount } = await tx.query(DELETE_SATELLITE, [id]);
-        if (rowCount === 0) throw satelliteNotFound(id);
-        await publishRevocation(tx, { satelliteId: id, reason: "deleted" });
-      },
+      apply: (tx) => this.deleteRow(tx, id),
     });
   }
 

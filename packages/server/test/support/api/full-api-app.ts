@@ -6,6 +6,7 @@ import type { Hono } from "hono";
 import { afterAll, beforeAll } from "vitest";
 import { startAutomations } from "../../../src/automations/index.ts";
 import { startChecks } from "../../../src/checks/index.ts";
+import { startConfig } from "../../../src/config/index.ts";
 import { startEvents } from "../../../src/events/index.ts";
 import { startNotifications } from "../../../src/notifications/index.ts";
 import { startSatellites } from "../../../src/satellites/index.ts";
@@ -29,7 +30,8 @@ export async function createFullApiApp(instance: TestInstance, now: () => number
     const checks = await startChecks(deps, { satellites });
     const automations = await startAutomations(deps, { notifications });
     const events = await startEvents(deps);
-    return { app: await createModulesApp(instance.pool, [satellites, notifications, checks, automations, events], { now }), stop };
+    const config = startConfig(deps, { satellites, notifications, checks, automations });
+    return { app: await createModulesApp(instance.pool, [satellites, notifications, checks, automations, events, config], { now }), stop };
   } catch (error) {
     await stop();
     throw error;

@@ -1,0 +1,168 @@
+// Config as code inside the core: plan a bundle, apply it in ONE transaction (every write through
+// its kind's store, recorded with the caller as actor and the apply as cause; entity changes
+// announced only after the commit), export the current resources as a bundle, read a
+// resource's apply history.
+import { randomUUID } from "node:crypto";
+import {
+  type Actor,
+  type BundleResource,
+  CAUSE_TYPES,
+  type Cause,
+  type ConfigPlan,
+  type EntityChanged,
+  RESOURCE_KINDS,
+  type ResourceKind,
+} from "@vantage/protocol";
+import type pg from "pg";
+import { isVantageError, VantageError } from "../errors.ts";
+import { hashedLockKey, LockKey, withTransaction } from "../storage/index.ts";
+import { type Adapters, computePlan, type ParsedConfigRequest, type PlanStep } from "./config-plan.ts";
+import type { ResourceKindAdapter, StoredResource, WriteContext, WriteOutcome } from "./kinds/resource-kind.ts";
+import { type ConfigChangeRecord, type Ownership, recordChanges, releaseOwnership, saveOwnership, specHash } from "./ownership-store.ts";
+
+export interface ApplyResult {
+  applyId: string;
+  plan: ConfigPlan;
+  /** Satellites the apply created, with their one-time tokens (shown once, stored nowhere). */
+  satellites: Array<{ name: string; id: string; token: string }>;
+}
+
+export interface ExportFilter {
+  kinds?: readonly ResourceKind[];
+  /** `key=value` labels every exported resource must carry (kinds without labels are left out). */
+  labels?: Readonly<Record<string, string>>;
+}
+
+function planStale(): VantageError {
+  return new VantageError(
+    "conflict",
+    "config_plan_stale",
+    "The state changed since the plan was made (or the bundle did): plan again, review it, and apply that plan.",
+  );
+}
+
+function applyFailed(step: PlanStep, error: unknown): VantageError {
+  const what = `${step.change.kind} "${step.change.name}"`;
+  const message = error instanceof Error ? error.message : String(error);
+  const details: Record<string, unknown> = { kind: step.change.kind, name: step.change.name, action: step.change.action };
+  if (isVantageError(error)) details.code = error.code;
+  return new VantageError("conflict", "config_apply_failed", `Could not ${step.change.action} ${what}: ${message} Nothing was applied.`, {
+    cause: error,
+    details,
+  });
+}
+
+async function write(tx: pg.PoolClient, step: PlanStep, context: WriteContext): Promise<({ id?: string } & WriteOutcome) | null> {
+  const { adapter, stored, spec, change } = step;
+  switch (change.action) {
+    case "create":
+      return adapter.create(tx, change.name, spec!, context);
+    case "update":
+      return adapter.update(tx, stored!, change.name, spec!, context);
+    case "delete":
+      return adapter.remove(tx, stored!, context);
+    default:
+      return null;
+  }
+}
+
+export interface ConfigServiceOptions {
+  pool: pg.Pool;
+  adapters: readonly ResourceKindAdapter[];
+}
+
+export class ConfigService {
+  private readonly pool: pg.Pool;
+  private readonly adapters: Adapters;
+
+  constructor(options: ConfigServiceOptions) {
+    this.pool = options.pool;
+    this.adapters = new Map(options.adapters.map((adapter) => [adapter.kind, adapter]));
+  }
+
+  async plan(request: ParsedConfigRequest): Promise<ConfigPlan> {
+    return (await computePlan(this.pool, request, this.adapters)).plan;
+  }
+
+  /** Plans again inside the transaction (under the bundle's lock) and carries the plan out, all or nothing. */
+  async apply(request: ParsedConfigRequest, actor: Actor): Promise<ApplyResult> {
+    const applyId = randomUUID();
+    const cause: Cause = { type: CAUSE_TYPES.configApply, id: applyId, ...(request.commit === undefined ? {} : { commit: request.commit }) };
+    const announcements: Array<{ adapter: ResourceKindAdapter; changes: EntityChanged[] }> = [];
+    const result = await withTransaction(this.pool, async (tx) => {
+      // Two applies of one bundle would each plan against a state the other is changing.
+      await tx.query(`SELECT pg_advisory_xact_lock(${hashedLockKey("$1")})`, [LockKey.configBundle(request.bundle)]);
+      const { plan, steps, vanished } = await computePlan(tx, request, this.adapters);
+      if (request.fingerprint !== undefined && request.fingerprint !== plan.fingerprint) throw planStale();
+      const satellites: ApplyResult["satellites"] = [];
+      const records: ConfigChangeRecord[] = [];
+      const kept = new Map<string, { step: PlanStep; id: string }>();
+      for (const step of steps) {
+        let outcome: Awaited<ReturnType<typeof write>>;
+        try {
+          outcome = await write(tx, step, { actor, cause });
+        } catch (error) {
+          throw applyFailed(step, error);
+        }
+        const id = outcome?.id ?? step.stored!.id;
+        if (outcome?.changes?.length) announcements.push({ adapter: step.adapter, changes: outcome.changes });
+        if (outcome?.token !== undefined) satellites.push({ name: step.change.name, id, token: outcome.token });
+        if (step.change.action === "delete" || step.change.action === "detach") continue;
+        kept.set(`${step.change.kind}\u0000${id}`, { step, id });
+        if (step.change.action !== "no-op")
+          records.push({
+            kind: step.change.kind,
+            name: step.change.name,
+            resourceId: id,
+            action: step.change.action,
+            changedPaths: step.change.changes.map((c) => c.path),
+          });
+      }
+      for (const step of steps) {
+        if (step.change.action === "delete" || step.change.action === "detach") {
+          records.push({ kind: step.change.kind, name: step.change.name, resourceId: step.stored!.id, action: step.change.action, changedPaths: [] });
+        }
+      }
+      await saveOwnership(tx, await this.ownershipAfter(tx, request.bundle, kept), applyId);
+      const released = steps.filter((step) => step.change.action === "delete" || step.change.action === "detach");
+      await releaseOwnership(tx, [...released.map((step) => ({ kind: step.change.kind, resourceId: step.stored!.id })), ...vanished]);
+      await recordChanges(tx, { id: applyId, bundle: request.bundle, actor, cause }, records);
+      return { applyId, plan, satellites };
+    });
+    for (const { adapter, changes } of announcements) adapter.announce(changes);
+    return result;
+  }
+
+  /** The current resources as a bundle (secrets `<redacted>`, which a plan reads as "keep"). */
+  async export(filter: ExportFilter = {}): Promise<BundleResource[]> {
+    const resources: BundleResource[] = [];
+    for (const kind of RESOURCE_KINDS) {
+      if (filter.kinds && !filter.kinds.includes(kind)) continue;
+      const adapter = this.adapters.get(kind)!;
+      for (const stored of await adapter.loadAll(this.pool)) {
+        if (!matchesLabels(adapter, stored, filter.labels)) continue;
+        resources.push({ kind, name: stored.name, spec: adapter.redact(stored.spec) });
+      }
+    }
+    return resources;
+  }
+
+  /** What the bundle owns after the writes: each kept resource's spec read back and hashed, as drift will be judged. */
+  private async ownershipAfter(tx: pg.PoolClient, bundle: string, kept: ReadonlyMap<string, { step: PlanStep; id: string }>): Promise<Ownership[]> {
+    const rows: Ownership[] = [];
+    const kinds = new Set([...kept.values()].map(({ step }) => step.change.kind));
+    for (const kind of kinds) {
+      for (const stored of await this.adapters.get(kind)!.loadAll(tx)) {
+        if (kept.has(`${kind}\u0000${stored.id}`))
+          rows.push({ kind, resourceId: stored.id, bundle, name: stored.name, specHash: specHash(stored.name, stored.spec) });
+      }
+    }
+    return rows;
+  }
+}
+
+function matchesLabels(adapter: ResourceKindAdapter, stored: StoredResource, labels: Readonly<Record<string, string>> | undefined): boolean {
+  if (labels === undefined || Object.keys(labels).length === 0) return true;
+  const own = adapter.labels?.(stored.spec);
+  return own !== undefined && Object.entries(labels).every(([key, value]) => own[key] === value);
+}

@@ -1,0 +1,6 @@
+// Config as code: bundles planned and applied in one transaction, exported, with ownership and drift.
+export { startConfig } from "./start.ts";
+export type { ConfigModule, ConfigModuleParts } from "./start.ts";
+export { ConfigService } from "./config-service.ts";
+export type { ApplyResult, ExportFilter } from "./config-service.ts";
+export { processIo, registerConfigCommands } from "./cli/config-commands.ts";

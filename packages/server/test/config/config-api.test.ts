@@ -1,0 +1,269 @@
+// Config as code through /api/v1/config: export → plan is no change, drift is shown and an apply
+// restores it (recorded with its actor), an invalid bundle changes nothing and names every
+// problem, prune touches only owned resources, and an apply is all or nothing.
+import type { BundleResource, ConfigPlan } from "@vantage/protocol";
+import { describe, expect, it } from "vitest";
+import { useFullApiApp } from "../support/api/full-api-app.ts";
+
+const api = useFullApiApp("config-api");
+
+type ApplyAnswer = { applyId: string; plan: ConfigPlan; satellites: Array<{ name: string; id: string; token: string }> };
+
+const check = (name: string, overrides: Record<string, unknown> = {}): BundleResource => ({
+  kind: "Check",
+  name,
+  spec: { type: "http", url: "http://127.0.0.1:9/health", labels: { team: "web" }, ...overrides },
+});
+
+async function plan(bundle: string, resources: BundleResource[], options: Record<string, unknown> = {}): Promise<ConfigPlan> {
+  const answer = await api.call<ConfigPlan>("POST", "/config/plan", { bundle, resources, ...options });
+  expect(answer.status, answer.text).toBe(200);
+  return answer.body;
+}
+
+async function apply(bundle: string, resources: BundleResource[], options: Record<string, unknown> = {}): Promise<ApplyAnswer> {
+  const answer = await api.call<ApplyAnswer>("POST", "/config/apply", { bundle, resources, ...options });
+  expect(answer.status, answer.text).toBe(200);
+  return answer.body;
+}
+
+const count = async (table: string) => Number((await api.instance.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)).rows[0]!.n);
+const checkId = async (name: string) => (await api.instance.pool.query<{ id: string }>("SELECT id FROM checks WHERE name = $1", [name])).rows[0]?.id;
+
+describe("export and plan", () => {
+  it("plans no change for the export of a system with checks, channels, automations and satellites", async () => {
+    const created = [
+      await api.call("POST", "/notification-channels", {
+        name: "ops hook",
+        type: "webhook",
+        config: { url: "http://127.0.0.1:9/hook", secret: "s3cret-value" },
+      }),
+      await api.call("POST", "/satellites", { name: "sat-export", region: "eu-west", tags: ["edge"] }),
+      await api.call("POST", "/checks", {
+        name: "export-check",
+        type: "http",
+        url: "http://127.0.0.1:9/",
+        headers: { Authorization: "Bearer tok-123" },
+        labels: { team: "web" },
+      }),
+      await api.call("POST", "/automations", {
+        name: "export-automation",
+        triggers: [{ event: "satellite.heartbeat_lost" }],
+        actions: [{ notify: { channel: "ops hook", message: "lost" } }, { webhook: { url: "http://127.0.0.1:9/x", secret: "hook-secret" } }],
+      }),
+    ];
+    for (const answer of created) expect(answer.status, answer.text).toBe(201);
+
+    const exported = await api.call<{ resources: BundleResource[] }>("GET", "/config/export");
+    expect(exported.status, exported.text).toBe(200);
+    expect(exported.text).not.toMatch(/s3cret-value|tok-123|hook-secret/);
+    expect(exported.body.resources.map((resource) => `${resource.kind}/${resource.name}`)).toEqual([
+      "NotificationChannel/ops hook",
+      "Satellite/sat-export",
+      "Check/export-check",
+      "Automation/export-automation",
+    ]);
+    const planned = await plan("exported", exported.body.resources);
+    expect(planned.changes.filter((change) => change.action !== "no-op")).toEqual([]);
+    expect(planned.hasChanges).toBe(false);
+    expect(planned.changes.every((change) => change.adopt)).toBe(true);
+
+    // Adopting them writes nothing but ownership; planned again, they are owned and unchanged.
+    await apply("exported", exported.body.resources);
+    const again = await plan("exported", exported.body.resources);
+    expect(again.changes.map((change) => [change.action, change.adopt, change.drift])).toEqual(Array(4).fill(["no-op", false, false]));
+
+    const filtered = await api.call<{ resources: BundleResource[] }>("GET", "/config/export?kind=Check&label=team%3Dweb");
+    expect(filtered.body.resources.map((resource) => resource.name)).toEqual(["export-check"]);
+  });
+});
+
+describe("drift", () => {
+  it("shows an owned check edited through the API as drift, and an apply restores it with the caller as actor", async () => {
+    const bundle = [check("drift-a"), check("drift-b")];
+    const first = await apply("drift", bundle, { commit: "abc1234" });
+    expect(first.plan.changes.map((change) => change.action)).toEqual(["create", "create"]);
+    const id = (await checkId("drift-a"))!;
+
+    const edited = await api.call("PATCH", `/checks/${id}`, { url: "http://127.0.0.1:9/edited" });
+    expect(edited.status, edited.text).toBe(200);
+
+    const planned = await plan("drift", bundle);
+    const change = planned.changes.find((item) => item.name === "drift-a")!;
+    expect(change).toMatchObject({
+      action: "update",
+      drift: true,
+      changes: [{ path: "url", before: "http://127.0.0.1:9/edited", after: "http://127.0.0.1:9/health" }],
+    });
+    expect(planned.changes.find((item) => item.name === "drift-b")).toMatchObject({ action: "no-op", drift: false });
+
+    const restored = await apply("drift", bundle, { commit: "def5678" });
+    expect((await api.call("GET", `/checks/${id}`)).body.url).toBe("http://127.0.0.1:9/health");
+    expect((await plan("drift", bundle)).hasChanges).toBe(false);
+
+    const history = await api.call<{ changes: Array<Record<string, unknown>> }>("GET", "/config/history?kind=Check&name=drift-a");
+    expect(history.body.changes).toEqual([
+      expect.objectContaining({
+        action: "update",
+        changedPaths: ["url"],
+        actor: expect.objectContaining({ type: "token", id: "admin" }),
+        cause: { type: "config.apply", id: restored.applyId, commit: "def5678" },
+      }),
+      expect.objectContaining({ action: "create", cause: { type: "config.apply", id: first.applyId, commit: "abc1234" } }),
+    ]);
+  });
+
+  it("finds an owned check renamed through the API by its applied name, and renames it back", async () => {
+    await apply("renamed-outside", [check("applied-name")]);
+    const id = (await checkId("applied-name"))!;
+    expect((await api.call("PATCH", `/checks/${id}`, { name: "renamed-in-ui" })).status).toBe(200);
+    const planned = await plan("renamed-outside", [check("applied-name")]);
+    expect(planned.changes).toEqual([
+      expect.objectContaining({ action: "update", id, drift: true, changes: [{ path: "name", before: "renamed-in-ui", after: "applied-name" }] }),
+    ]);
+    await apply("renamed-outside", [check("applied-name")]);
+    expect(await checkId("applied-name")).toBe(id);
+  });
+
+  it("masks secrets in the plan and detects a changed secret", async () => {
+    const bundle: BundleResource[] = [check("secret-check", { headers: { Authorization: "Bearer one" } })];
+    await apply("secrets", bundle);
+    const planned = await api.call<ConfigPlan>("POST", "/config/plan", {
+      bundle: "secrets",
+      resources: [check("secret-check", { headers: { Authorization: "Bearer two" } })],
+    });
+    expect(planned.text).not.toMatch(/Bearer/);
+    expect(planned.body.changes[0]).toMatchObject({ action: "update", changes: [{ path: "headers.Authorization", before: "<secret>", after: "<secret>" }] });
+  });
+});
+
+describe("an invalid bundle", () => {
+  it("changes nothing and names every invalid resource at its index and path", async () => {
+    const before = await count("checks");
+    const resources = Array.from({ length: 50 }, (_, index) => check(`bulk-${index}`));
+    resources[17] = check("bulk-17", { url: "not a url", intervalSeconds: "often" });
+    resources[42] = { kind: "Automation", name: "bad-automation", spec: { triggers: [{ event: "no.such_event" }], actions: [] } };
+    const answer = await api.call<{ error: { code: string; details: { issues: Array<{ path: string }> } } }>("POST", "/config/apply", {
+      bundle: "bulk",
+      resources,
+    });
+    expect(answer.status, answer.text).toBe(400);
+    expect(answer.body.error.code).toBe("invalid_bundle");
+    const paths = answer.body.error.details.issues.map((issue) => issue.path);
+    expect(paths).toEqual(expect.arrayContaining(["resources.17.spec.url", "resources.17.spec.intervalSeconds"]));
+    expect(paths.some((path) => path.startsWith("resources.42.spec."))).toBe(true);
+    expect(await count("checks")).toBe(before);
+  });
+});
+
+describe("prune and detach", () => {
+  it("prune deletes only what the bundle owns; a check created through the API survives", async () => {
+    await apply("prune", [check("prune-kept"), check("prune-dropped")]);
+    const outsider = await api.call("POST", "/checks", { name: "prune-outsider", type: "http", url: "http://127.0.0.1:9/" });
+    expect(outsider.status).toBe(201);
+
+    const planned = await plan("prune", [check("prune-kept")], { prune: true });
+    expect(planned.changes.map((change) => [change.name, change.action])).toEqual([
+      ["prune-dropped", "delete"],
+      ["prune-kept", "no-op"],
+    ]);
+    await apply("prune", [check("prune-kept")], { prune: true });
+    expect(await checkId("prune-dropped")).toBeUndefined();
+    expect(await checkId("prune-kept")).toBeDefined();
+    expect(await checkId("prune-outsider")).toBeDefined();
+  });
+
+  it("prune refuses to delete a channel that an automation outside the bundle notifies, and deletes nothing", async () => {
+    const channel: BundleResource = {
+      kind: "NotificationChannel",
+      name: "prune-channel",
+      spec: { type: "slack", config: { webhookUrl: "https://hooks.slack.com/services/T/B/Y" } },
+    };
+    await apply("prune-channel", [channel, check("prune-channel-check")]);
+    const user = await api.call("POST", "/automations", {
+      name: "outside-user",
+      triggers: [{ event: "check.unhealthy" }],
+      actions: [{ notify: { channel: "prune-channel", message: "down" } }],
+    });
+    expect(user.status, user.text).toBe(201);
+    const refused = await api.call<{ error: { code: string; details: Record<string, unknown> } }>("POST", "/config/apply", {
+      bundle: "prune-channel",
+      resources: [],
+      prune: true,
+    });
+    expect(refused.status, refused.text).toBe(409);
+    expect(refused.body.error.details).toMatchObject({ kind: "NotificationChannel", name: "prune-channel", code: "channel_in_use" });
+    expect(await checkId("prune-channel-check")).toBeDefined();
+  });
+
+  it("detach releases a dropped resource: it stays, unowned, and another bundle may take it", async () => {
+    await apply("detach", [check("detach-a"), check("detach-b")]);
+    const planned = await plan("detach", [check("detach-a")], { detach: true });
+    expect(planned.changes.find((change) => change.name === "detach-b")?.action).toBe("detach");
+    await apply("detach", [check("detach-a")], { detach: true });
+    expect(await checkId("detach-b")).toBeDefined();
+    expect((await plan("other", [check("detach-b")])).changes[0]).toMatchObject({ action: "no-op", adopt: true });
+    const refused = await api.call("POST", "/config/plan", { bundle: "other", resources: [check("detach-a")] });
+    expect(refused.status).toBe(400);
+    expect(refused.text).toMatch(/owned by bundle \\"detach\\"/);
+  });
+
+  it("renames through previousName, keeping the resource and its ownership", async () => {
+    await apply("rename", [check("rename-old")]);
+    const id = await checkId("rename-old");
+    const renamed = { ...check("rename-new"), previousName: "rename-old" };
+    const planned = await plan("rename", [renamed]);
+    expect(planned.changes[0]).toMatchObject({
+      action: "update",
+      previousName: "rename-old",
+      changes: [{ path: "name", before: "rename-old", after: "rename-new" }],
+    });
+    await apply("rename", [renamed]);
+    expect(await checkId("rename-new")).toBe(id);
+  });
+});
+
+describe("all or nothing", () => {
+  it("a write refused in the middle of an apply leaves nothing of it", async () => {
+    // A resource that passes validation but fails at write time, after others were written.
+    await api.instance.pool.query(`
+      CREATE FUNCTION refuse_exploding_check() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.name = 'atomic-explodes' THEN RAISE EXCEPTION 'refused by a test trigger'; END IF; RETURN NEW; END $$;
+      CREATE TRIGGER refuse_exploding_check BEFORE INSERT ON checks FOR EACH ROW EXECUTE FUNCTION refuse_exploding_check();`);
+    try {
+      const before = { checks: await count("checks"), channels: await count("notification_channels"), owned: await count("config_ownership") };
+      const resources: BundleResource[] = [
+        { kind: "NotificationChannel", name: "atomic-channel", spec: { type: "slack", config: { webhookUrl: "https://hooks.slack.com/services/T/B/X" } } },
+        check("atomic-1"),
+        check("atomic-explodes"),
+        check("atomic-3"),
+      ];
+      const answer = await api.call<{ error: { code: string; details: Record<string, unknown> } }>("POST", "/config/apply", { bundle: "atomic", resources });
+      expect(answer.status, answer.text).toBe(409);
+      expect(answer.body.error.code).toBe("config_apply_failed");
+      expect(answer.body.error.details).toMatchObject({ kind: "Check", name: "atomic-explodes", action: "create" });
+      expect({ checks: await count("checks"), channels: await count("notification_channels"), owned: await count("config_ownership") }).toEqual(before);
+    } finally {
+      await api.instance.pool.query("DROP TRIGGER refuse_exploding_check ON checks; DROP FUNCTION refuse_exploding_check()");
+    }
+  });
+
+  it("apply with a saved plan's fingerprint refuses once the state moved", async () => {
+    const bundle = [check("stale-a")];
+    const saved = await plan("stale", bundle);
+    await api.call("POST", "/checks", { name: "stale-a", type: "http", url: "http://127.0.0.1:9/other" });
+    const answer = await api.call<{ error: { code: string } }>("POST", "/config/apply", { bundle: "stale", resources: bundle, fingerprint: saved.fingerprint });
+    expect(answer.status, answer.text).toBe(409);
+    expect(answer.body.error.code).toBe("config_plan_stale");
+    const fresh = await plan("stale", bundle);
+    await apply("stale", bundle, { fingerprint: fresh.fingerprint });
+  });
+
+  it("creates a satellite and answers its token once", async () => {
+    const result = await apply("sats", [{ kind: "Satellite", name: "sat-config", spec: { region: "us-east", tags: ["a"] } }]);
+    expect(result.satellites).toEqual([{ name: "sat-config", id: expect.any(String), token: expect.stringMatching(/^vsat_/) }]);
+    const updated = await apply("sats", [{ kind: "Satellite", name: "sat-config", spec: { region: "us-west" } }]);
+    expect(updated.plan.changes[0]).toMatchObject({ action: "update", changes: [{ path: "region" }, { path: "tags", before: ["a"], after: [] }] });
+    expect(updated.satellites).toEqual([]);
+  });
+});
