@@ -2,14 +2,15 @@
 // Schema, read, replace (PUT), merge-patch (PATCH, RFC 7396), enable, disable, delete. Bodies
 // are JSON or YAML, answers JSON or YAML by Accept; a definition is validated whole before any
 // write, and credential headers always show as `<redacted>`.
-import { type CheckDefinition, checkDefinitionJsonSchema } from "@vantage/protocol";
+import { type CheckDefinition, checkDefinitionJsonSchema, checkDefinitionSchema, checkViewSchema } from "@vantage/protocol";
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { z } from "zod";
-import { applyMergePatch, defineReadOnlyFields, jsonOrYamlResponse, pathId, readJsonOrYamlBody, readQuery } from "../../http/index.ts";
+import { applyMergePatch, defineReadOnlyFields, describeRoute, jsonOrYamlResponse, pathId, readJsonOrYamlBody, readQuery } from "../../http/index.ts";
 import { type CheckStore, checkNotFound } from "../definitions/check-store.ts";
 import { type CheckRow, checkView } from "../definitions/check-view.ts";
 import { validateCheck, type ValidateCheckOptions } from "../definitions/validate-check.ts";
+import { checkPageSchema, exampleCheck } from "./check-api-schemas.ts";
 import { encodeCursor, listQuerySchema } from "./list-query.ts";
 
 export interface CheckRoutesOptions extends ValidateCheckOptions {
@@ -20,6 +21,67 @@ export interface CheckRoutesOptions extends ValidateCheckOptions {
 const readOnlyFields = defineReadOnlyFields({ resource: "check", versionField: "revision", invalidCode: "invalid_check", changedCode: "check_changed" });
 
 const readBody = (c: Context): Promise<unknown> => readJsonOrYamlBody(c, z.unknown());
+
+const CHANGED = "The body's `revision` is older than the stored one (`check_changed`): GET the check again.";
+const TAKEN = "Another check has this name (`check_name_taken`).";
+const checkAnswer = (description: string) => ({ description, schema: checkViewSchema });
+
+const docs = {
+  create: describeRoute({
+    summary: "Create a check",
+    description: "An http, tcp, dns or tls check; the definition is validated whole (GET /api/v1/checks/schema has its JSON Schema).",
+    body: checkDefinitionSchema,
+    yaml: true,
+    responses: { 201: checkAnswer("Created") },
+    errors: { 409: TAKEN },
+    examples: { http: { summary: "An HTTP check from the core", body: exampleCheck } },
+  }),
+  list: describeRoute({
+    summary: "List checks",
+    description: "By name, in keyset pages; filter by type, labels (`label=team:web`, repeatable), enabled or name prefix.",
+    query: listQuerySchema,
+    responses: { 200: { description: "A page", schema: checkPageSchema } },
+    examples: { web: { summary: "The web team's HTTP checks", query: { type: "http", label: "team:web" } } },
+  }),
+  schema: describeRoute({
+    summary: "The check definition's JSON Schema",
+    responses: { 200: { description: "JSON Schema (draft 2020-12)", schema: z.record(z.string(), z.unknown()) } },
+    examples: { schema: { summary: "For editors" } },
+  }),
+  read: describeRoute({ summary: "Read a check", yaml: true, responses: { 200: checkAnswer("The check") }, examples: { read: { summary: "One check" } } }),
+  replace: describeRoute({
+    summary: "Replace a check",
+    description:
+      "The whole definition (what a GET answered, edited, may come back with its read-only fields); `<redacted>` header values keep the stored ones.",
+    body: checkDefinitionSchema,
+    yaml: true,
+    responses: { 200: checkAnswer("The check as it is now") },
+    errors: { 409: `${CHANGED} Or: ${TAKEN}` },
+    examples: { slower: { summary: "Every five minutes", body: { ...exampleCheck, intervalSeconds: 300 } } },
+  }),
+  patch: describeRoute({
+    summary: "Change part of a check",
+    description: "A JSON merge patch (RFC 7396) over the check as a GET shows it.",
+    body: z.record(z.string(), z.unknown()),
+    yaml: true,
+    responses: { 200: checkAnswer("The check as it is now") },
+    errors: { 409: `${CHANGED} Or: ${TAKEN}` },
+    examples: { relabel: { summary: "A new label", body: { labels: { team: "web", tier: "1" } } } },
+  }),
+  enable: describeRoute({
+    summary: "Enable a check",
+    yaml: true,
+    responses: { 200: checkAnswer("The check") },
+    examples: { enable: { summary: "Run it again" } },
+  }),
+  disable: describeRoute({
+    summary: "Disable a check",
+    yaml: true,
+    responses: { 200: checkAnswer("The check") },
+    examples: { disable: { summary: "Stop running it" } },
+  }),
+  remove: describeRoute({ summary: "Delete a check", responses: { 204: { description: "Deleted" } }, examples: { remove: { summary: "Delete it" } } }),
+};
 
 export function createCheckRoutes(options: CheckRoutesOptions): Hono {
   const { store } = options;
@@ -35,9 +97,9 @@ export function createCheckRoutes(options: CheckRoutesOptions): Hono {
   const replacement = (edited: unknown, stored: CheckRow): CheckDefinition =>
     validateCheck(readOnlyFields.drop(edited, checkView(stored)).definition, stored.definition, options);
 
-  routes.post("/", async (c) => jsonOrYamlResponse(c, await store.create(validateCheck(await readBody(c), null, options)), 201));
+  routes.post("/", docs.create, async (c) => jsonOrYamlResponse(c, await store.create(validateCheck(await readBody(c), null, options)), 201));
 
-  routes.get("/", async (c) => {
+  routes.get("/", docs.list, async (c) => {
     const labels = c.req.queries("label");
     const query = readQuery(labels === undefined ? c.req.query() : { ...c.req.query(), label: labels }, listQuerySchema);
     const page = await store.list(query);
@@ -45,26 +107,26 @@ export function createCheckRoutes(options: CheckRoutesOptions): Hono {
   });
 
   // The definition's JSON Schema, for editors (registered before /:id, which would take "schema").
-  routes.get("/schema", (c) => c.json(checkDefinitionJsonSchema));
+  routes.get("/schema", docs.schema, (c) => c.json(checkDefinitionJsonSchema));
 
-  routes.get("/:id", async (c) => jsonOrYamlResponse(c, await store.get(idOf(c))));
+  routes.get("/:id", docs.read, async (c) => jsonOrYamlResponse(c, await store.get(idOf(c))));
 
-  routes.put("/:id", async (c) => {
+  routes.put("/:id", docs.replace, async (c) => {
     const body = await readBody(c);
     return jsonOrYamlResponse(c, await store.edit(idOf(c), (stored) => replacement(body, stored)));
   });
 
   // The patch applies to the check as a GET shows it (headers `<redacted>`, so untouched ones are kept).
-  routes.patch("/:id", async (c) => {
+  routes.patch("/:id", docs.patch, async (c) => {
     const patch = await readBody(c);
     return jsonOrYamlResponse(c, await store.edit(idOf(c), (stored) => replacement(applyMergePatch(checkView(stored), patch), stored)));
   });
 
-  routes.post("/:id/enable", async (c) => jsonOrYamlResponse(c, await store.setEnabled(idOf(c), true)));
+  routes.post("/:id/enable", docs.enable, async (c) => jsonOrYamlResponse(c, await store.setEnabled(idOf(c), true)));
 
-  routes.post("/:id/disable", async (c) => jsonOrYamlResponse(c, await store.setEnabled(idOf(c), false)));
+  routes.post("/:id/disable", docs.disable, async (c) => jsonOrYamlResponse(c, await store.setEnabled(idOf(c), false)));
 
-  routes.delete("/:id", async (c) => {
+  routes.delete("/:id", docs.remove, async (c) => {
     await store.remove(idOf(c));
     return c.body(null, 204);
   });

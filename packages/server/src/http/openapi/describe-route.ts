@@ -30,9 +30,9 @@ export interface RouteDoc {
   /** The reference's section (default: the first path segment after /api/v1). */
   tag?: string;
   /** Path parameters by name (default: a string each). */
-  params?: z.ZodObject;
+  params?: z.ZodType;
   /** The query string: the same (strict) object the handler reads it with. */
-  query?: z.ZodObject;
+  query?: z.ZodType;
   /** The request body: the schema the handler reads it with. */
   body?: z.ZodType;
   /** The body may be YAML too (`Content-Type: application/yaml`). */
