@@ -38,10 +38,10 @@ const docs = {
   }),
   list: describeRoute({
     summary: "List checks",
-    description: "By name, in keyset pages; filter by type, labels (`label=team:web`, repeatable), enabled or name prefix.",
+    description: "By name, in keyset pages; filter by type, labels (`label=team=web`, repeatable), enabled or name prefix.",
     query: listQuerySchema,
     responses: { 200: { description: "A page", schema: checkPageSchema } },
-    examples: { web: { summary: "The web team's HTTP checks", query: { type: "http", label: "team:web" } } },
+    examples: { web: { summary: "The web team's HTTP checks", query: { type: "http", label: "team=web" } } },
   }),
   schema: describeRoute({
     summary: "The check definition's JSON Schema",
