@@ -52,6 +52,19 @@ const API_DESCRIPTION =
   "entity change history and the live event stream. Bodies are JSON; routes that say so take YAML too (`Content-Type: application/yaml`). " +
   "Every error answer is `{ error: { code, message, details? } }`.";
 
+const API_TAGS = [
+  { name: "satellites", description: "Agents that run checks inside remote networks: register one (its token is shown once), rotate its token, delete it." },
+  { name: "checks", description: "HTTP, TCP, DNS and TLS checks: definitions, results, statistics, health, runs on demand." },
+  { name: "automations", description: "Triggers → conditions → actions, their runs (with traces) and the skips that say why nothing ran." },
+  { name: "triggers", description: "The events automations can trigger on." },
+  { name: "notification-channels", description: "Where notify steps send: webhook, Slack, Discord, email." },
+  { name: "events", description: "Entity changes, live, as server-sent events." },
+  { name: "entities", description: "One entity's change history." },
+  { name: "changes", description: "Change history across entities, and what a run or a request changed." },
+  { name: "operations", description: "Liveness, readiness and Prometheus metrics, without credentials." },
+  { name: "reference", description: "This document and the interactive reference." },
+];
+
 const healthzDoc = {
   summary: "Liveness: the process answers",
   tag: "operations",
@@ -99,7 +112,7 @@ export function createApp(deps: AppDependencies): Hono {
   });
 
   // Before the API's guard: the description of the API is public, as the reference that reads it.
-  serveApiReference(app, { title: "Vantage API", version: CORE_VERSION, description: API_DESCRIPTION });
+  serveApiReference(app, { title: "Vantage API", version: CORE_VERSION, description: API_DESCRIPTION }, API_TAGS);
 
   if (deps.api) {
     app.use("/api/v1/*", assignRequestId);

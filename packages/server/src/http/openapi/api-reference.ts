@@ -8,8 +8,9 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Hono } from "hono";
 import { z } from "zod";
+import { errorBody } from "../../errors.ts";
 import { describeRoute } from "./describe-route.ts";
-import { buildOpenApiDocument, type OpenApiInfo } from "./openapi-document.ts";
+import { buildOpenApiDocument, type OpenApiInfo, type OpenApiTags } from "./openapi-document.ts";
 
 export const OPENAPI_PATH = "/api/v1/openapi.json";
 const BUNDLE_PATH = "/api/docs/scalar.js";
@@ -21,8 +22,17 @@ function bundleFile(): string | undefined {
   return (require.resolve.paths("@scalar/api-reference") ?? []).map((dir) => path.join(dir, BUNDLE_FILE)).find((file) => existsSync(file));
 }
 
-// Fonts and telemetry off: Scalar would fetch them from its own hosts.
-const SCALAR_CONFIG = { url: OPENAPI_PATH, withDefaultFonts: false, telemetry: false, hideClientButton: false, agent: { disabled: true } };
+// Fonts and telemetry off: Scalar would fetch them from its own hosts. Its developer toolbar and
+// the card that advertises its hosted services are for its own customers, not ours.
+const SCALAR_CONFIG = {
+  url: OPENAPI_PATH,
+  withDefaultFonts: false,
+  telemetry: false,
+  showDeveloperTools: "never",
+  agent: { disabled: true },
+  mcp: { disabled: true },
+  customCss: ".explore-scalar-cta, .explore-scalar-card { display: none !important; }",
+};
 
 const PAGE = `<!doctype html>
 <html lang="en">
@@ -40,29 +50,52 @@ const PAGE = `<!doctype html>
 </html>
 `;
 
-const documentSchema = z.looseObject({ openapi: z.string(), info: z.looseObject({ title: z.string(), version: z.string() }), paths: z.record(z.string(), z.unknown()) });
+const documentSchema = z.looseObject({
+  openapi: z.string(),
+  info: z.looseObject({ title: z.string(), version: z.string() }),
+  paths: z.record(z.string(), z.unknown()),
+});
 
 /** Adds the document and the reference to `app`; register before any guard so both answer without credentials. */
-export function serveApiReference(app: Hono, info: OpenApiInfo): void {
+export function serveApiReference(app: Hono, info: OpenApiInfo, tags: OpenApiTags = []): void {
   let document: Record<string, unknown> | undefined;
   let bundle: Promise<string> | undefined;
 
   app.get(
     OPENAPI_PATH,
-    describeRoute({ summary: "This OpenAPI document", tag: "reference", public: true, responses: { 200: { description: "OpenAPI 3.1", schema: documentSchema } }, examples: { document: { summary: "The document" } } }),
-    (c) => c.json((document ??= buildOpenApiDocument(app, info))),
+    describeRoute({
+      summary: "This OpenAPI document",
+      tag: "reference",
+      public: true,
+      responses: { 200: { description: "OpenAPI 3.1", schema: documentSchema } },
+      examples: { document: { summary: "The document" } },
+    }),
+    (c) => c.json((document ??= buildOpenApiDocument(app, info, tags))),
   );
 
-  app.get("/api/docs", describeRoute({ summary: "The interactive API reference (HTML)", tag: "reference", public: true, responses: { 200: { description: "The page", schema: z.string(), contentType: "text/html" } } }), (c) =>
-    c.html(PAGE),
+  app.get(
+    "/api/docs",
+    describeRoute({
+      summary: "The interactive API reference (HTML)",
+      tag: "reference",
+      public: true,
+      responses: { 200: { description: "The page", schema: z.string(), contentType: "text/html" } },
+    }),
+    (c) => c.html(PAGE),
   );
 
   app.get(
     BUNDLE_PATH,
-    describeRoute({ summary: "The reference's script", tag: "reference", public: true, responses: { 200: { description: "Scalar's standalone bundle", schema: z.string(), contentType: "text/javascript" } } }),
+    describeRoute({
+      summary: "The reference's script",
+      tag: "reference",
+      public: true,
+      responses: { 200: { description: "Scalar's standalone bundle", schema: z.string(), contentType: "text/javascript" } },
+      errors: { 404: "The reference's npm package is not installed." },
+    }),
     async (c) => {
       const file = bundleFile();
-      if (!file) return c.text("The API reference is not installed (npm package @scalar/api-reference).", 404);
+      if (!file) return c.json(errorBody("not_found", "The API reference is not installed (npm package @scalar/api-reference)."), 404);
       bundle ??= readFile(file, "utf8");
       return c.body(await bundle, 200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "public, max-age=3600" });
     },

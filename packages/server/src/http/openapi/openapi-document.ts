@@ -15,6 +15,9 @@ export interface OpenApiInfo {
   description?: string;
 }
 
+/** The reference's sections in order, with what each holds; tags not named here follow, in route order. */
+export type OpenApiTags = ReadonlyArray<{ name: string; description: string }>;
+
 /** The statuses every route may answer, beyond its own: the reason each happens. */
 const AUTH_ERRORS: Record<number, string> = {
   401: "No valid credentials (`unauthorized`).",
@@ -37,7 +40,10 @@ export function openApiPath(honoPath: string): { path: string; params: string[] 
 }
 
 /** The documented routes and the undocumented ones (method and Hono path) of `app`, in registration order. */
-export function documentedRoutes(app: Hono): { documented: Array<{ method: string; path: string; doc: RouteDoc }>; undocumented: Array<{ method: string; path: string }> } {
+export function documentedRoutes(app: Hono): {
+  documented: Array<{ method: string; path: string; doc: RouteDoc }>;
+  undocumented: Array<{ method: string; path: string }>;
+} {
   const docs = new Map<string, RouteDoc | undefined>();
   for (const route of app.routes) {
     if (!METHODS.has(route.method)) continue;
@@ -75,7 +81,8 @@ function schemaConverter(components: Record<string, Json>) {
     // $defs (zod's names for recursive parts) resolve against the document root in OpenAPI: move them under components.
     const refs = new Map<string, string>();
     for (const name of Object.keys(($defs as Json | undefined) ?? {})) refs.set(`#/$defs/${name}`, `#/components/schemas/Def${++defs}`);
-    for (const [name, def] of Object.entries(($defs as Json | undefined) ?? {})) components[refs.get(`#/$defs/${name}`)!.split("/").at(-1)!] = hoist(def, refs) as Json;
+    for (const [name, def] of Object.entries(($defs as Json | undefined) ?? {}))
+      components[refs.get(`#/$defs/${name}`)!.split("/").at(-1)!] = hoist(def, refs) as Json;
     const result = hoist(json, refs) as Json;
     converted.set(schema, (converted.get(schema) ?? new Map<string, Json>()).set(io, result));
     return result;
@@ -111,7 +118,14 @@ function queryParameters(json: Json, examples: RouteDoc["examples"]): Json[] {
   const required = new Set((json.required ?? []) as string[]);
   return Object.entries(properties).map(([name, schema]) => {
     const { description, ...rest } = schema;
-    return { name, in: "query", required: required.has(name), ...(description ? { description } : {}), schema: rest, ...namedExamples(examples, (example) => example.query?.[name]) };
+    return {
+      name,
+      in: "query",
+      required: required.has(name),
+      ...(description ? { description } : {}),
+      schema: rest,
+      ...namedExamples(examples, (example) => example.query?.[name]),
+    };
   });
 }
 
@@ -130,7 +144,14 @@ function operation(method: string, honoPath: string, doc: RouteDoc, convert: Ret
   const paramSchemas = doc.params ? (convert(doc.params, "input").properties as Record<string, Json>) : {};
   const parameters: Json[] = params.map((name) => {
     const { description, ...schema } = paramSchemas[name] ?? { type: "string" };
-    return { name, in: "path", required: true, ...(description ? { description } : {}), schema, ...namedExamples(doc.examples, (example) => example.params?.[name]) };
+    return {
+      name,
+      in: "path",
+      required: true,
+      ...(description ? { description } : {}),
+      schema,
+      ...namedExamples(doc.examples, (example) => example.params?.[name]),
+    };
   });
   if (doc.query) parameters.push(...queryParameters(convert(doc.query, "input"), doc.examples));
 
@@ -172,7 +193,7 @@ function operation(method: string, honoPath: string, doc: RouteDoc, convert: Ret
 }
 
 /** The OpenAPI 3.1 document of every route `app` has registered with a describeRoute. */
-export function buildOpenApiDocument(app: Hono, info: OpenApiInfo): Json {
+export function buildOpenApiDocument(app: Hono, info: OpenApiInfo, tags: OpenApiTags = []): Json {
   const components: Record<string, Json> = {};
   const convert = schemaConverter(components);
   const paths: Record<string, Json> = {};
@@ -181,9 +202,13 @@ export function buildOpenApiDocument(app: Hono, info: OpenApiInfo): Json {
     paths[path] = { ...paths[path], [method.toLowerCase()]: op };
   }
   components.Error = convert(errorResponseSchema, "output");
+  const used = new Set(Object.values(paths).flatMap((item) => Object.values(item).flatMap((op) => (op as { tags: string[] }).tags)));
+  const named = tags.filter((tag) => used.has(tag.name));
+  const rest = [...used].filter((name) => !named.some((tag) => tag.name === name)).map((name) => ({ name }));
   return {
     openapi: "3.1.0",
     info,
+    tags: [...named, ...rest],
     jsonSchemaDialect: "https://json-schema.org/draft/2020-12/schema",
     servers: [{ url: "/", description: "This core" }],
     security: [{ bearerAuth: [] }],
