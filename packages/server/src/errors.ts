@@ -64,10 +64,7 @@ export const errorResponseSchema = z
     error: z.object({
       code: z.enum(ERROR_CODES).describe("Stable: clients branch on it."),
       message: z.string().describe("What went wrong and what to do, for people."),
-      details: z
-        .record(z.string(), z.unknown())
-        .optional()
-        .describe("More, by code: `issues` (a list of `{ path, message }`) for invalid input."),
+      details: z.record(z.string(), z.unknown()).optional().describe("More, by code: `issues` (a list of `{ path, message }`) for invalid input."),
     }),
   })
   .meta({ title: "Error" });

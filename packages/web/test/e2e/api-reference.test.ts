@@ -8,12 +8,15 @@ import { fileURLToPath } from "node:url";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type HttpServer, startHttpServer } from "../../../server/src/http/http-server.ts";
-import { useFullApiApp } from "../../../server/test/support/api/full-api-app.ts";
+import { createFullApiApp, type FullApiApp } from "../../../server/test/support/api/full-api-app.ts";
+import { createTestDatabase } from "../../../server/test/support/database.ts";
+import { startTestInstance, type TestInstance } from "../../../server/test/support/instance.ts";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ARTIFACTS = fileURLToPath(new URL("../../../../artifacts/web/", import.meta.url));
 
-const api = useFullApiApp("api-reference");
+let instance: TestInstance;
+let api: FullApiApp;
 let http: HttpServer;
 let browser: Browser;
 
@@ -21,6 +24,8 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM))
     throw new Error(`No Chromium at ${CHROMIUM}: install Debian's with 'apt-get install -y chromium' (.ci/run does), or set CHROMIUM_PATH.`);
   mkdirSync(ARTIFACTS, { recursive: true });
+  instance = await startTestInstance((await createTestDatabase()).url, "api-reference");
+  api = await createFullApiApp(instance);
   http = await startHttpServer(api.app, { host: "127.0.0.1", port: 0 });
   // As root (CI) Chromium's sandbox cannot start; the page is our own.
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
@@ -29,6 +34,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await http?.close();
+  await api?.stop();
+  await instance?.stop();
 });
 
 describe("the API reference in Chromium", () => {

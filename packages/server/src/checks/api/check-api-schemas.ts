@@ -1,6 +1,6 @@
 // What the checks API answers, as schemas for its OpenAPI description (the request side is
 // described by the schemas the routes read with). The examples test checks real answers against them.
-import { checkDefinitionSchema, checkResultDetailSchema, checkRunStatusSchema, checkViewSchema } from "@vantage/protocol";
+import { type checkDefinitionSchema, checkResultDetailSchema, checkRunStatusSchema, checkViewSchema } from "@vantage/protocol";
 import { z } from "zod";
 import { CHECK_RESULT_STATUSES } from "../results/check-result.ts";
 

@@ -39,7 +39,9 @@ describe("GET /api/v1/openapi.json", () => {
   it("documents nothing the core does not serve", async () => {
     const document = await fetchDocument();
     const served = new Set(api.app.routes.map((route) => `${route.method.toLowerCase()} ${openApiPath(route.path).path}`));
-    const extra = Object.entries(document.paths).flatMap(([path, item]) => Object.keys(item).map((method) => `${method} ${path}`)).filter((route) => !served.has(route));
+    const extra = Object.entries(document.paths)
+      .flatMap(([path, item]) => Object.keys(item).map((method) => `${method} ${path}`))
+      .filter((route) => !served.has(route));
     expect(extra).toEqual([]);
   });
 });

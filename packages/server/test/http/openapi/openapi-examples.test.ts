@@ -64,12 +64,16 @@ function remember(created: Map<string, string>, path: string, body: unknown): vo
 
 describe("the OpenAPI document's examples", () => {
   it("each succeeds and answers as its response schema says", async () => {
-    const document = (await (await api.app.request("/api/v1/openapi.json")).json()) as { paths: Record<string, Record<string, Json>>; components: { schemas: Json } };
+    const document = (await (await api.app.request("/api/v1/openapi.json")).json()) as {
+      paths: Record<string, Record<string, Json>>;
+      components: { schemas: Json };
+    };
     const ajv = new Ajv2020({ strict: false, allErrors: true });
     addFormats(ajv);
     // The document's components as $defs of each response schema, so its references resolve.
     const defs = JSON.parse(JSON.stringify(document.components.schemas).replaceAll("#/components/schemas/", "#/$defs/")) as Json;
-    const validatorOf = (schema: Json) => ajv.compile({ ...(JSON.parse(JSON.stringify(schema).replaceAll("#/components/schemas/", "#/$defs/")) as Json), $defs: defs });
+    const validatorOf = (schema: Json) =>
+      ajv.compile({ ...(JSON.parse(JSON.stringify(schema).replaceAll("#/components/schemas/", "#/$defs/")) as Json), $defs: defs });
 
     const pending = examplesOf(document);
     expect(pending.length).toBeGreaterThan(20);
@@ -90,7 +94,11 @@ describe("the OpenAPI document's examples", () => {
       const url = `${resolvePath(next, created)}${query ? `?${query}` : ""}`;
       const headers: Record<string, string> = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
       if (next.example.body !== undefined) headers["content-type"] = "application/json";
-      const response = await api.app.request(url, { method: next.method, headers, body: next.example.body === undefined ? undefined : JSON.stringify(next.example.body) });
+      const response = await api.app.request(url, {
+        method: next.method,
+        headers,
+        body: next.example.body === undefined ? undefined : JSON.stringify(next.example.body),
+      });
       sent += 1;
       const text = await response.text();
       const label = `${next.method} ${url} (${next.name}) → ${response.status}`;
