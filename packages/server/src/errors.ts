@@ -1,6 +1,7 @@
 // The one error type of the core. Errors are classified by what the caller must do
 // about them, carry a stable code (from the protocol's one list) and keep their cause.
-import { type ErrorCode, type Issue, summarizeIssues } from "@vantage/protocol";
+import { ERROR_CODES, type ErrorCode, type Issue, summarizeIssues } from "@vantage/protocol";
+import { z } from "zod";
 
 export type ErrorKind =
   /** The input is wrong; retrying the same input fails the same way. */
@@ -62,3 +63,14 @@ export function invalidInput(issues: Issue[], options: { code?: ErrorCode; cause
 export function errorBody(code: ErrorCode, message: string, details?: Record<string, unknown>) {
   return { error: { code, message, details } };
 }
+
+/** The same shape as a schema, for the API's OpenAPI document (every error answer has it). */
+export const errorResponseSchema = z
+  .object({
+    error: z.object({
+      code: z.enum(ERROR_CODES).describe("Stable: clients branch on it."),
+      message: z.string().describe("What went wrong and what to do, for people."),
+      details: z.record(z.string(), z.unknown()).optional().describe("More, by code: `issues` (a list of `{ path, message }`) for invalid input."),
+    }),
+  })
+  .meta({ title: "Error" });

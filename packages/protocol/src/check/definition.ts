@@ -246,6 +246,23 @@ export const checkDefinitionSchema = z.discriminatedUnion(
 export type CheckDefinition = z.output<typeof checkDefinitionSchema>;
 export type CheckDefinitionInput = z.input<typeof checkDefinitionSchema>;
 
+const viewShape = {
+  id: z.string(),
+  /** Goes up by one with every change; a PUT or PATCH that carries an older one is refused. */
+  revision: z.number().int(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+};
+
+/**
+ * A stored check as the API answers it: `{ id, …definition with defaults applied, revision,
+ * createdAt, updatedAt }` (credential header values read `<redacted>`). Describes answers only.
+ */
+export const checkViewSchema = z.discriminatedUnion(
+  "type",
+  CHECK_TYPES.map((type) => z.object({ ...viewShape, ...commonShape, ...probeShape(type) })) as unknown as [z.ZodObject, ...z.ZodObject[]],
+);
+
 /** The definition's JSON Schema (input side: defaulted fields are optional), for editors and `GET /checks/schema`. */
 export const checkDefinitionJsonSchema = z.toJSONSchema(checkDefinitionSchema, { io: "input", unrepresentable: "any" });
 

@@ -6,7 +6,7 @@ import { Hono } from "hono";
 import type pg from "pg";
 import { z } from "zod";
 import { invalidInput } from "../errors.ts";
-import { readQuery } from "../http/index.ts";
+import { describeRoute, readQuery } from "../http/index.ts";
 import { type ChangeStream, shuttingDown } from "./change-stream.ts";
 import type { EventMetrics } from "./event-metrics.ts";
 import { type OutboxPosition, positionOfSeq } from "./outbox-pages.ts";
@@ -15,9 +15,20 @@ import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { createNodeSseStream, createWebSseStream, type SseStream, type SseStreamOptions, sseFrame } from "./sse-stream.ts";
 
 const querySchema = z.strictObject({
-  kind: z.string().optional(),
+  kind: z.string().optional().describe("Entity kinds, comma-separated (e.g. `check-health,satellite-connection`); all when absent."),
   /** For clients that cannot set the header; the header wins (a browser's reconnect sends it beside the original URL). */
-  lastEventId: seqSchema.optional(),
+  lastEventId: seqSchema.optional().describe("Resume after this event id (the `Last-Event-ID` header wins)."),
+});
+
+// No example: the stream does not end, so the examples test could not read it whole.
+const doc = describeRoute({
+  summary: "Live entity changes (server-sent events)",
+  description:
+    "Each `change` event's `id` is the change's outbox seq: reconnect with `Last-Event-ID` to receive every change missed, then live ones. " +
+    "A `ready` event names the position sent from; `reset` says the position is no longer kept (reload, then follow). Comment heartbeats every 15 s.",
+  query: querySchema,
+  responses: { 200: { description: "The stream", schema: z.string(), contentType: "text/event-stream" } },
+  errors: { 503: "The core is shutting down; reconnect to another." },
 });
 
 export interface EventRoutesOptions {
@@ -44,7 +55,7 @@ export function createEventRoutes(options: EventRoutesOptions): Hono {
   const { pool, stream: changes, metrics } = options;
   const routes = new Hono();
 
-  routes.get("/", async (c) => {
+  routes.get("/", doc, async (c) => {
     const query = readQuery(c.req.query(), querySchema);
     const kinds = parseKinds(query.kind, options.kinds());
     const lastEventId = lastEventIdOf(c.req.header("last-event-id"), query.lastEventId);

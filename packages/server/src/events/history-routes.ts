@@ -5,7 +5,8 @@ import { Hono } from "hono";
 import type pg from "pg";
 import { z } from "zod";
 import { VantageError } from "../errors.ts";
-import { nextCursor, readQuery } from "../http/index.ts";
+import { entityChangedSchema } from "@vantage/protocol";
+import { describeRoute, nextCursor, readQuery } from "../http/index.ts";
 import { changesAfter, changesOfCause, entityChanges, type HistoryChange } from "./change-history.ts";
 import { OUTBOX_START, type OutboxPosition, positionBefore, positionOfSeq } from "./outbox-pages.ts";
 import { limitSchema, parseKinds, seqSchema } from "./query-params.ts";
@@ -13,15 +14,66 @@ import { limitSchema, parseKinds, seqSchema } from "./query-params.ts";
 const newestFirstQuery = z.strictObject({
   limit: limitSchema,
   /** The previous page's `next`: changes older than that seq. */
-  before: seqSchema.optional(),
+  before: seqSchema.optional().describe("The previous page's `next`: changes older than that seq."),
 });
 
 const changesQuery = z.strictObject({
-  kind: z.string().optional(),
+  kind: z.string().optional().describe("Entity kinds, comma-separated; all when absent."),
   /** A change's seq (an event id, the previous page's `next`): changes after it; or an instant: changes from it. */
-  since: z.union([seqSchema, z.iso.datetime({ offset: true }).transform((text) => new Date(text))]).optional(),
+  since: z
+    .union([seqSchema, z.iso.datetime({ offset: true }).transform((text) => new Date(text))])
+    .optional()
+    .describe("A change's seq (an event id, the previous page's `next`): changes after it; or an ISO instant: changes from it."),
   limit: limitSchema,
 });
+
+const caused = z.object({ id: z.string(), automationId: z.string(), triggerId: z.string(), event: z.string(), createdAt: z.string() });
+const changePageSchema = z.object({
+  changes: z.array(
+    entityChangedSchema.extend({
+      seq: z.number().int(),
+      changeId: z.string(),
+      caused: z
+        .object({ runs: z.array(caused.extend({ status: z.string() })), skips: z.array(caused.extend({ reason: z.string() })) })
+        .describe("The automation runs the change started and the skips it recorded."),
+    }),
+  ),
+  next: z.string().nullable().describe("The cursor of the next page; null on the last."),
+});
+
+const docs = {
+  entity: describeRoute({
+    summary: "One entity's changes",
+    description: "Newest first, in keyset pages: each with prev, next, changed fields, actor, cause and what it caused.",
+    params: z.object({
+      kind: z.string().describe("An entity kind, e.g. `check-health`."),
+      id: z.string().describe("The entity's id (a check's or a satellite's)."),
+    }),
+    query: newestFirstQuery,
+    responses: { 200: { description: "A page", schema: changePageSchema } },
+    errors: { 404: "No such entity kind (`entity_kind_not_found`)." },
+    examples: { health: { summary: "A check's health history", params: { kind: "check-health", id: "0b7a8a8e-4a8c-4f43-9d43-0d6f0a3c2b11" } } },
+  }),
+  changes: describeRoute({
+    summary: "Changes across entities",
+    description: "In the live stream's order, after a position or from an instant, in pages.",
+    query: changesQuery,
+    responses: { 200: { description: "A page", schema: changePageSchema } },
+    errors: { 400: "The query is invalid, or `since` names a change no longer kept (`change_not_retained`)." },
+    examples: { health: { summary: "Health changes since an instant", query: { kind: "check-health", since: "2026-01-01T00:00:00Z" } } },
+  }),
+  causedBy: describeRoute({
+    summary: "What a run or a request changed",
+    description: "The changes whose cause is the given one (an automation run, an API request), newest first.",
+    params: z.object({
+      type: z.string().describe("`automation-run` or `api-request`."),
+      id: z.string().describe("The run's id or the request's id (X-Request-Id)."),
+    }),
+    query: newestFirstQuery,
+    responses: { 200: { description: "A page", schema: changePageSchema } },
+    examples: { run: { summary: "What a run changed", params: { type: "automation-run", id: "0b7a8a8e-4a8c-4f43-9d43-0d6f0a3c2b11" } } },
+  }),
+};
 
 export interface HistoryRoutesOptions {
   pool: pg.Pool;
@@ -55,14 +107,14 @@ export function createHistoryRoutes(options: HistoryRoutesOptions): { entities: 
   const entities = new Hono();
   const changes = new Hono();
 
-  entities.get("/:kind/:id/changes", async (c) => {
+  entities.get("/:kind/:id/changes", docs.entity, async (c) => {
     const kind = c.req.param("kind");
     if (![...kinds()].includes(kind)) throw entityKindNotFound(kind, kinds());
     const query = readQuery(c.req.query(), newestFirstQuery);
     return c.json(page(await entityChanges(pool, kind, c.req.param("id"), query), query.limit));
   });
 
-  changes.get("/", async (c) => {
+  changes.get("/", docs.changes, async (c) => {
     const query = readQuery(c.req.query(), changesQuery);
     const kindSet = parseKinds(query.kind, kinds());
     const start = await startOf(pool, query.since);
@@ -70,7 +122,7 @@ export function createHistoryRoutes(options: HistoryRoutesOptions): { entities: 
     return c.json(page(found, query.limit));
   });
 
-  changes.get("/caused-by/:type/:id", async (c) => {
+  changes.get("/caused-by/:type/:id", docs.causedBy, async (c) => {
     const query = readQuery(c.req.query(), newestFirstQuery);
     return c.json(page(await changesOfCause(pool, { type: c.req.param("type"), id: c.req.param("id") }, query), query.limit));
   });

@@ -11,6 +11,10 @@ import { errorResponse } from "./errors.ts";
 import { assignRequestId } from "./request-id.ts";
 import type { Metrics } from "./metrics.ts";
 import { createWebUi } from "./web-ui.ts";
+import { describeRoute } from "./openapi/describe-route.ts";
+import { serveApiReference } from "./openapi/api-reference.ts";
+import { z } from "zod";
+import { CORE_VERSION } from "../outbound/index.ts";
 
 export interface Readiness {
   ready: boolean;
@@ -50,6 +54,53 @@ export const MAX_PUBLIC_BODY_BYTES = 10 * 1024;
 /** The largest request body the API reads; more is refused with 413 before it is parsed. */
 export const MAX_API_BODY_BYTES = 64 * 1024;
 
+const API_DESCRIPTION =
+  "The HTTP API of a Vantage core: satellites, checks and their results, automations and their runs, notification channels, " +
+  "entity change history and the live event stream. Bodies are JSON; routes that say so take YAML too (`Content-Type: application/yaml`). " +
+  "Every error answer is `{ error: { code, message, details? } }`.";
+
+const API_TAGS = [
+  { name: "satellites", description: "Agents that run checks inside remote networks: register one (its token is shown once), rotate its token, delete it." },
+  { name: "checks", description: "HTTP, TCP, DNS and TLS checks: definitions, results, statistics, health, runs on demand." },
+  { name: "automations", description: "Triggers → conditions → actions, their runs (with traces) and the skips that say why nothing ran." },
+  { name: "triggers", description: "The events automations can trigger on." },
+  { name: "notification-channels", description: "Where notify steps send: webhook, Slack, Discord, email." },
+  { name: "events", description: "Entity changes, live, as server-sent events." },
+  { name: "entities", description: "One entity's change history." },
+  { name: "changes", description: "Change history across entities, and what a run or a request changed." },
+  { name: "operations", description: "Liveness, readiness and Prometheus metrics, without credentials." },
+  { name: "reference", description: "This document and the interactive reference." },
+];
+
+const healthzDoc = {
+  summary: "Liveness: the process answers",
+  tag: "operations",
+  public: true,
+  responses: { 200: { description: "Alive", schema: z.object({ status: z.literal("ok"), instanceId: z.string() }) } },
+  examples: { alive: { summary: "Is it alive?" } },
+};
+
+const readinessSchema = z.object({
+  status: z.enum(["ready", "not_ready"]),
+  checks: z.record(z.string(), z.object({ ok: z.boolean(), detail: z.string().optional() })),
+});
+
+const readyzDoc = {
+  summary: "Readiness: the database is reachable and fully migrated",
+  tag: "operations",
+  public: true,
+  responses: { 200: { description: "Ready", schema: readinessSchema }, 503: { description: "Not ready; `checks` says why", schema: readinessSchema } },
+  examples: { ready: { summary: "Is it ready?" } },
+};
+
+const metricsDoc = {
+  summary: "Prometheus metrics",
+  tag: "operations",
+  public: true,
+  responses: { 200: { description: "The Prometheus text format", schema: z.string(), contentType: "text/plain" } },
+  examples: { scrape: { summary: "A scrape" } },
+};
+
 export function createApp(deps: AppDependencies): Hono {
   const app = new Hono();
   app.use("*", deps.metrics.httpMiddleware);
@@ -66,6 +117,9 @@ export function createApp(deps: AppDependencies): Hono {
     const message = `${c.req.method} is not allowed on ${c.req.path}; use ${allowed.join(", ")}.`;
     return c.json(errorBody("method_not_allowed", message), 405, { allow: allowed.join(", ") });
   });
+
+  // Before the API's guard: the description of the API is public, as the reference that reads it.
+  serveApiReference(app, { title: "Vantage API", version: CORE_VERSION, description: API_DESCRIPTION }, API_TAGS);
 
   if (deps.api) {
     app.use("/api/v1/*", assignRequestId);
@@ -98,14 +152,14 @@ export function createApp(deps: AppDependencies): Hono {
     app.route(path, routes);
   }
 
-  app.get("/healthz", (c) => c.json({ status: "ok", instanceId: deps.instanceId }));
+  app.get("/healthz", describeRoute(healthzDoc), (c) => c.json({ status: "ok", instanceId: deps.instanceId }));
 
-  app.get("/readyz", async (c) => {
+  app.get("/readyz", describeRoute(readyzDoc), async (c) => {
     const readiness = await deps.readiness();
     return c.json({ status: readiness.ready ? "ready" : "not_ready", checks: readiness.checks }, readiness.ready ? 200 : 503);
   });
 
-  app.get("/metrics", async (c) => {
+  app.get("/metrics", describeRoute(metricsDoc), async (c) => {
     const body = await deps.metrics.registry.metrics();
     return c.text(body, 200, { "content-type": deps.metrics.registry.contentType });
   });

@@ -103,3 +103,22 @@ export const updateChannelSchemas: Record<ChannelType, z.ZodType<UpdateChannelRe
   discord: patchSchemaOf(chatWebhook),
   email: patchSchemaOf(email),
 };
+
+/** A channel as the API shows it: its settings without the secret fields, which `secretsSet` names. */
+export const channelViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  type: z.enum(CHANNEL_TYPES),
+  config: z.record(z.string(), z.unknown()).describe("The settings of its type, secret fields left out."),
+  secretsSet: z.array(z.string()).describe("The secret fields that hold a value (never shown)."),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+/** What a test delivery through a channel found. */
+export const testDeliveryResultSchema = z.object({
+  ok: z.boolean(),
+  status: z.number().int().optional().describe("The receiver's HTTP status or SMTP reply code, when it answered."),
+  error: z.string().optional().describe("Why it failed, naming the receiver (never a secret)."),
+  retryable: z.boolean().optional().describe("Whether trying again later may work (unreachable, timeout, 5xx, 429)."),
+});

@@ -5,23 +5,16 @@ import { isUuid } from "@vantage/protocol";
 import type pg from "pg";
 import type { SecretBox } from "../crypto/index.ts";
 import { VantageError } from "../errors.ts";
-import { inTransaction, isUniqueViolation } from "../storage/index.ts";
-import { type ChannelType, type CreateChannelRequest, SECRET_FIELDS, type UpdateChannelRequest } from "./channel-schemas.ts";
+import { inTransaction, isUniqueViolation, withTransaction } from "../storage/index.ts";
+import type { z } from "zod";
+import { type channelViewSchema, type ChannelType, type CreateChannelRequest, SECRET_FIELDS, type UpdateChannelRequest } from "./channel-schemas.ts";
 import type { ResolvedChannel } from "./senders/channel-sender.ts";
 
 /**
  * A channel as the API shows it: `config` holds only the non-secret fields; `secretsSet`
  * names the secret fields that have a value (they are never returned, not even masked).
  */
-export interface ChannelView {
-  id: string;
-  name: string;
-  type: ChannelType;
-  config: Record<string, unknown>;
-  secretsSet: string[];
-  createdAt: string;
-  updatedAt: string;
-}
+export type ChannelView = z.infer<typeof channelViewSchema>;
 
 interface ChannelRow {
   id: string;

@@ -3,6 +3,8 @@
 import type pg from "pg";
 import type { SecretBox } from "../crypto/index.ts";
 import { isVantageError } from "../errors.ts";
+import type { z } from "zod";
+import type { testDeliveryResultSchema } from "./channel-schemas.ts";
 import { NotificationChannelStore } from "./channel-store.ts";
 import type { DeliveryReceipt, Notification, SendOptions } from "./senders/channel-sender.ts";
 import { deliver, type NotificationSenders } from "./senders/notification-senders.ts";
@@ -17,15 +19,7 @@ export interface NotificationServiceOptions {
 }
 
 /** The outcome of a test delivery, as the API answers it. */
-export interface TestDeliveryResult {
-  ok: boolean;
-  /** The receiver's HTTP status or SMTP reply code, when it answered. */
-  status?: number;
-  /** Why it failed, naming the receiver (never a secret). */
-  error?: string;
-  /** Whether trying again later may work (unreachable, timeout, 5xx, 429). */
-  retryable?: boolean;
-}
+export type TestDeliveryResult = z.infer<typeof testDeliveryResultSchema>;
 
 export class NotificationService {
   readonly channels: NotificationChannelStore;

@@ -1,13 +1,13 @@
 // The automations API at /api/v1/automations: CRUD (JSON or YAML), validation without saving,
 // enable, disable; the runs and skips the router recorded, newest first. Definitions compile
 // before any write; webhook secrets show as <redacted>.
-import { automationDefinitionJsonSchema, type Issue, uuidSchema } from "@vantage/protocol";
+import { automationDefinitionJsonSchema, automationDefinitionSchema, type Issue, uuidSchema } from "@vantage/protocol";
 import { Hono } from "hono";
 import { z } from "zod";
 import type pg from "pg";
 import type { SecretBox } from "../../crypto/index.ts";
 import { invalidInput, type VantageError } from "../../errors.ts";
-import { nextCursor, readQuery } from "../../http/index.ts";
+import { describeRoute, nextCursor, readQuery } from "../../http/index.ts";
 import type { NotificationService } from "../../notifications/index.ts";
 import type { AutomationCompiler } from "../definitions/automation-compiler.ts";
 import type { CompiledAutomation } from "../definitions/compile-automation.ts";
@@ -19,6 +19,7 @@ import { automationResponse } from "./automation-response.ts";
 import { readDefinitionBody } from "./read-definition-body.ts";
 import { dropReadOnlyFields } from "../definitions/read-only-fields.ts";
 import { createRunRoutes } from "./run-routes.ts";
+import { automationViewSchema, exampleAutomation, runViewSchema, skipViewSchema, validationSchema } from "./automation-api-schemas.ts";
 import { redactSecrets, restoreSecrets } from "../definitions/webhook-secrets.ts";
 import type { TriggerRegistry } from "../triggers/trigger-registry.ts";
 
@@ -40,10 +41,86 @@ const invalidDefinition = (issues: Issue[]): VantageError => invalidInput(issues
 // `reason`) and `before` (the last id of the previous page).
 const pageFields = {
   limit: z.coerce.number().int().min(1).max(MAX_LIST_LIMIT).default(DEFAULT_LIST_LIMIT),
-  before: uuidSchema("must be the id of a row of the previous page").optional(),
+  before: uuidSchema("must be the id of a row of the previous page").optional().describe("The `next` of the previous page."),
 };
 const runsQuerySchema = z.strictObject({ ...pageFields, status: z.enum(RUN_STATUSES).optional() });
 const skipsQuerySchema = z.strictObject({ ...pageFields, reason: z.enum(SKIP_REASONS).optional() });
+
+const INVALID = "The definition is invalid (`invalid_automation`); `details.issues` lists each problem at its path.";
+const automationAnswer = (description: string) => ({ description, schema: automationViewSchema });
+const next = z.string().nullable().describe("The `before` of the next page; null on the last.");
+
+const docs = {
+  validate: describeRoute({
+    summary: "Validate an automation without saving it",
+    description: "200 either way: `valid` and `errors` say whether it would save.",
+    body: automationDefinitionSchema,
+    yaml: true,
+    responses: { 200: { description: "The verdict", schema: validationSchema } },
+    examples: { page: { summary: "Would it save?", body: exampleAutomation } },
+  }),
+  create: describeRoute({
+    summary: "Create an automation",
+    description: "Triggers, conditions and actions (GET /api/v1/automations/schema has the JSON Schema; GET /api/v1/triggers lists the events).",
+    body: automationDefinitionSchema,
+    yaml: true,
+    responses: { 201: automationAnswer("Created") },
+    errors: { 400: INVALID, 409: "The name is taken (`automation_name_taken`)." },
+    examples: { page: { summary: "Page on unhealthy checks", body: exampleAutomation } },
+  }),
+  list: describeRoute({
+    summary: "List automations",
+    responses: { 200: { description: "Every automation", schema: z.object({ automations: z.array(automationViewSchema) }) } },
+    examples: { all: { summary: "Every automation" } },
+  }),
+  schema: describeRoute({
+    summary: "The automation definition's JSON Schema",
+    responses: { 200: { description: "JSON Schema (draft 2020-12)", schema: z.record(z.string(), z.unknown()) } },
+    examples: { schema: { summary: "For editors" } },
+  }),
+  read: describeRoute({
+    summary: "Read an automation",
+    yaml: true,
+    responses: { 200: automationAnswer("The automation") },
+    examples: { read: { summary: "One automation" } },
+  }),
+  replace: describeRoute({
+    summary: "Replace an automation",
+    description: "The whole definition (what a GET answered, edited); `<redacted>` webhook secrets keep the stored ones.",
+    body: automationDefinitionSchema,
+    yaml: true,
+    responses: { 200: automationAnswer("The automation as it is now") },
+    errors: { 400: INVALID, 409: "The body's `version` is older than the stored one, or the name is taken." },
+    examples: { queued: { summary: "Queue runs instead", body: { ...exampleAutomation, mode: "queued" } } },
+  }),
+  enable: describeRoute({
+    summary: "Enable an automation",
+    yaml: true,
+    responses: { 200: automationAnswer("The automation") },
+    examples: { enable: { summary: "Turn it on" } },
+  }),
+  disable: describeRoute({
+    summary: "Disable an automation",
+    yaml: true,
+    responses: { 200: automationAnswer("The automation") },
+    examples: { disable: { summary: "Turn it off" } },
+  }),
+  runs: describeRoute({
+    summary: "An automation's runs",
+    description: "Newest first, in keyset pages.",
+    query: runsQuerySchema,
+    responses: { 200: { description: "A page", schema: z.object({ runs: z.array(runViewSchema), next }) } },
+    examples: { recent: { summary: "The latest runs", query: { limit: "10" } } },
+  }),
+  skips: describeRoute({
+    summary: "An automation's skips",
+    description: "Why it did not run (a false condition, busy, flapping, …), newest first, in keyset pages.",
+    query: skipsQuerySchema,
+    responses: { 200: { description: "A page", schema: z.object({ skips: z.array(skipViewSchema), next }) } },
+    examples: { recent: { summary: "The latest skips" } },
+  }),
+  remove: describeRoute({ summary: "Delete an automation", responses: { 204: { description: "Deleted" } }, examples: { remove: { summary: "Delete it" } } }),
+};
 
 export function createAutomationRoutes(options: AutomationRoutesOptions): Hono {
   const store = new AutomationStore(options.pool, options.box);
@@ -64,22 +141,22 @@ export function createAutomationRoutes(options: AutomationRoutesOptions): Hono {
     return compiled;
   };
 
-  routes.post("/validate", async (c) => {
+  routes.post("/validate", docs.validate, async (c) => {
     const result = options.compiler.compile(await readDefinitionBody(c));
     const errors = result.ok ? await checkNotifyChannels(result.compiled.definition.actions, options.notifications) : result.errors;
     return c.json(result.ok && errors.length === 0 ? { valid: true, errors: [], events: result.compiled.eventIds } : { valid: false, errors });
   });
 
-  routes.post("/", async (c) => automationResponse(c, await store.create(await compileBody(await readDefinitionBody(c), null)), 201));
+  routes.post("/", docs.create, async (c) => automationResponse(c, await store.create(await compileBody(await readDefinitionBody(c), null)), 201));
 
-  routes.get("/", async (c) => c.json({ automations: (await store.list()).map(redactSecrets) }));
+  routes.get("/", docs.list, async (c) => c.json({ automations: (await store.list()).map(redactSecrets) }));
 
   // The definition's JSON Schema, for editors (registered before /:id, which would take "schema").
-  routes.get("/schema", (c) => c.json(automationDefinitionJsonSchema));
+  routes.get("/schema", docs.schema, (c) => c.json(automationDefinitionJsonSchema));
 
-  routes.get("/:id", async (c) => automationResponse(c, await store.get(automationIdOf(c))));
+  routes.get("/:id", docs.read, async (c) => automationResponse(c, await store.get(automationIdOf(c))));
 
-  routes.put("/:id", async (c) => {
+  routes.put("/:id", docs.replace, async (c) => {
     const id = automationIdOf(c);
     // Read first: an unknown id is a 404 even when the body is also invalid.
     const stored = await store.getWithSecrets(id);
@@ -88,18 +165,18 @@ export function createAutomationRoutes(options: AutomationRoutesOptions): Hono {
     return automationResponse(c, await store.replace(id, await compileBody(definition, stored), readVersion));
   });
 
-  routes.post("/:id/enable", async (c) => automationResponse(c, await store.setEnabled(automationIdOf(c), true)));
+  routes.post("/:id/enable", docs.enable, async (c) => automationResponse(c, await store.setEnabled(automationIdOf(c), true)));
 
-  routes.post("/:id/disable", async (c) => automationResponse(c, await store.setEnabled(automationIdOf(c), false)));
+  routes.post("/:id/disable", docs.disable, async (c) => automationResponse(c, await store.setEnabled(automationIdOf(c), false)));
 
-  routes.get("/:id/runs", async (c) => {
+  routes.get("/:id/runs", docs.runs, async (c) => {
     const { status, ...query } = readQuery(c.req.query(), runsQuerySchema);
     const { id } = await store.get(automationIdOf(c));
     const runs = await listRuns(options.pool, id, { ...query, filter: status });
     return c.json({ runs, next: nextCursor(runs, query.limit, (run) => run.id) });
   });
 
-  routes.get("/:id/skips", async (c) => {
+  routes.get("/:id/skips", docs.skips, async (c) => {
     const { reason, ...query } = readQuery(c.req.query(), skipsQuerySchema);
     const { id } = await store.get(automationIdOf(c));
     const skips = await listSkips(options.pool, id, { ...query, filter: reason });
@@ -108,7 +185,7 @@ export function createAutomationRoutes(options: AutomationRoutesOptions): Hono {
 
   routes.route("/", createRunRoutes({ pool: options.pool, store, triggers: options.triggers }));
 
-  routes.delete("/:id", async (c) => {
+  routes.delete("/:id", docs.remove, async (c) => {
     await store.remove(automationIdOf(c));
     return c.body(null, 204);
   });

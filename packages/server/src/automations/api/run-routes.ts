@@ -6,13 +6,14 @@ import { type Context, Hono } from "hono";
 import type pg from "pg";
 import { z } from "zod";
 import { invalidInput, VantageError } from "../../errors.ts";
-import { readJsonBody } from "../../http/index.ts";
+import { describeRoute, readJsonBody } from "../../http/index.ts";
 import { withTransaction } from "../../storage/index.ts";
 import { type DecisionKey, getRun, MANUAL_TRIGGER_ID, type RunView, type SkipReason } from "../runs/automation-runs.ts";
 import type { AutomationStore, AutomationView } from "../definitions/automation-store.ts";
 import { automationIdOf, runIdOf, runNotFound } from "./path-ids.ts";
 import { cancelRun, startRun } from "../runs/run-admission.ts";
 import { listSteps } from "../runs/run-records.ts";
+import { runViewSchema, stepViewSchema } from "./automation-api-schemas.ts";
 import type { TriggerRegistry } from "../triggers/trigger-registry.ts";
 
 export interface RunRoutesOptions {
@@ -28,6 +29,32 @@ const manualRunSchema = z.strictObject({
   /** Under `concurrency: context`: the scope the run counts in (e.g. a satellite id); absent, the whole automation. */
   contextKey: z.string().min(1).max(500).optional(),
 });
+
+const docs = {
+  trace: describeRoute({
+    summary: "A run's trace",
+    description: "The run (its trigger, the condition verdicts) and every step with its input, output, error and timing.",
+    responses: { 200: { description: "The run and its steps", schema: z.object({ run: runViewSchema, steps: z.array(stepViewSchema) }) } },
+    examples: { trace: { summary: "What did it do?" } },
+  }),
+  cancel: describeRoute({
+    summary: "Cancel a run",
+    responses: { 200: { description: "The run, cancelled", schema: z.object({ run: runViewSchema }) } },
+    errors: { 409: "The run has already ended (`run_not_active`)." },
+    examples: { cancel: { summary: "Stop it" } },
+  }),
+  run: describeRoute({
+    summary: "Run an automation by hand",
+    description: "Conditions are not evaluated (an operator asked for it); its mode still applies. The run is queued for a worker.",
+    body: manualRunSchema,
+    bodyOptional: true,
+    responses: { 202: { description: "The run, recorded and enqueued", schema: z.object({ run: runViewSchema }) } },
+    errors: { 409: "Its mode refused the run (`run_busy`, `run_max_runs`)." },
+    examples: {
+      manual: { summary: "Now, with an empty payload", body: {} },
+    },
+  }),
+};
 
 /**
  * The payload as the first of the automation's trigger events whose payload schema accepts
@@ -68,12 +95,12 @@ export function createRunRoutes(options: RunRoutesOptions): Hono {
     return run;
   };
 
-  routes.get("/:id/runs/:runId", async (c) => {
+  routes.get("/:id/runs/:runId", docs.trace, async (c) => {
     const run = await findRun(c);
     return c.json({ run, steps: await listSteps(pool, run.id) });
   });
 
-  routes.post("/:id/runs/:runId/cancel", async (c) => {
+  routes.post("/:id/runs/:runId/cancel", docs.cancel, async (c) => {
     const run = await findRun(c);
     const cancelled = await withTransaction(pool, (tx) => cancelRun(tx, run.id, "cancelled through the API"));
     if (!cancelled)
@@ -82,7 +109,7 @@ export function createRunRoutes(options: RunRoutesOptions): Hono {
   });
 
   // Conditions are not evaluated (an operator asked for this run); the mode still applies.
-  routes.post("/:id/run", async (c) => {
+  routes.post("/:id/run", docs.run, async (c) => {
     const automationId = automationIdOf(c);
     // No body at all is a run with an empty payload (Hono caches the text for the JSON read).
     const body = (await c.req.text()).trim() === "" ? manualRunSchema.parse({}) : await readJsonBody(c, manualRunSchema);

@@ -2,14 +2,15 @@
 // location — the core, or a satellite by its id — and answers with its result (also stored,
 // like any run), and `POST /test` runs an unsaved definition (JSON or YAML) once and stores
 // nothing: "test before save".
-import { canonicalUuid, type CheckDefinition } from "@vantage/protocol";
+import { canonicalUuid, type CheckDefinition, checkDefinitionSchema } from "@vantage/protocol";
 import { Hono } from "hono";
 import { z } from "zod";
 import { VantageError } from "../../errors.ts";
-import { pathId, readJsonOrYamlBody, readQuery } from "../../http/index.ts";
+import { describeRoute, pathId, readJsonOrYamlBody, readQuery } from "../../http/index.ts";
 import { CORE_LOCATION, type CoreCheckSource, type CoreRuns, type StoredCheck } from "../scheduling/core-runs.ts";
 import type { SatelliteRuns } from "../satellite-runs/satellite-runs.ts";
 import { checkNotFound } from "../definitions/check-store.ts";
+import { exampleCheck, storedRunSchema, trialRunSchema } from "./check-api-schemas.ts";
 
 export interface CheckRunRoutesOptions {
   runs: CoreRuns;
@@ -26,8 +27,36 @@ export interface CheckRunRoutesOptions {
 
 const runQuerySchema = z.strictObject({
   /** Where to run: `core` (the default) or a satellite's id. */
-  location: z.string().min(1).max(200).optional(),
+  location: z.string().min(1).max(200).optional().describe("Where to run: `core` (the default) or a satellite's id."),
 });
+
+const RUN_ERRORS = {
+  404: "No such check, or no such satellite (`check_not_found`, `satellite_not_found`).",
+  409: "The satellite cannot run it (offline, or the stored check cannot be opened).",
+  503: "The core stopped during the run (`core_stopping`); run it again.",
+  504: "The satellite did not answer in time.",
+};
+
+const docs = {
+  test: describeRoute({
+    summary: "Test an unsaved check",
+    description: "Runs the definition once, now, and stores nothing: test before save.",
+    query: runQuerySchema,
+    body: checkDefinitionSchema,
+    yaml: true,
+    responses: { 200: { description: "The run's result (`status` says how the target did)", schema: trialRunSchema } },
+    errors: RUN_ERRORS,
+    examples: { http: { summary: "Does it pass?", body: exampleCheck } },
+  }),
+  run: describeRoute({
+    summary: "Run a check now",
+    description: "Runs the stored check once from the core or a satellite; the result is stored like any run.",
+    query: runQuerySchema,
+    responses: { 200: { description: "The stored result", schema: storedRunSchema } },
+    errors: RUN_ERRORS,
+    examples: { core: { summary: "From the core", query: { location: "core" } } },
+  }),
+};
 
 type Location = { core: true } | { satelliteId: string };
 
@@ -68,7 +97,7 @@ export function createCheckRunRoutes(options: CheckRunRoutesOptions): Hono {
   const { runs, source, satellites } = options;
   const routes = new Hono();
 
-  routes.post("/test", async (c) => {
+  routes.post("/test", docs.test, async (c) => {
     const location = locationOf(c.req.query());
     const definition = options.validate(await readJsonOrYamlBody(c, z.unknown()), { onCore: "core" in location });
     if ("satelliteId" in location)
@@ -78,7 +107,7 @@ export function createCheckRunRoutes(options: CheckRunRoutesOptions): Hono {
     return c.json({ result: { location: CORE_LOCATION, ...result } });
   });
 
-  routes.post("/:id/run", async (c) => {
+  routes.post("/:id/run", docs.run, async (c) => {
     const location = locationOf(c.req.query());
     const id = pathId(c, "id", checkNotFound);
     const check = await source.find(id);

@@ -7,11 +7,11 @@ import { z } from "zod";
 import type { SqlClient } from "../../entities/index.ts";
 import { VantageError } from "../../errors.ts";
 import { isUniqueViolation, withTransaction } from "../../storage/index.ts";
-import { SATELLITE_REGISTRY_EDIT_CAUSE, type SatelliteConnectionEvent } from "../connection/entity.ts";
+import { SATELLITE_REGISTRY_EDIT_CAUSE, type SatelliteConnectionEvent, satelliteConnectionEventEnum, satelliteStatusSchema } from "../connection/entity.ts";
 import { publishProfileChange, type SatelliteProfile } from "./profile-changes.ts";
 import { publishRevocation } from "./revocations.ts";
 import { satelliteNameTaken, type SatelliteService } from "../connection/service.ts";
-import { computeStatus, effectiveThresholdMs, type SatelliteStatus } from "../connection/status.ts";
+import { computeStatus, effectiveThresholdMs } from "../connection/status.ts";
 import { checkSecret, generateSatelliteToken, hashToken, isSlowHash, verifyAgainstDecoy, type VerifyOptions } from "./tokens.ts";
 
 /** The largest offline threshold an operator may choose. */
@@ -46,27 +46,23 @@ export type CreateSatelliteRequest = z.infer<InputSchemas["create"]>;
 export type UpdateSatelliteRequest = z.infer<InputSchemas["update"]>;
 
 /** A satellite as the admin API shows it. Never its token or token hash. */
-export interface SatelliteView {
-  id: string;
-  name: string;
-  region: string;
-  tags: string[];
-  /** The satellite's own threshold; null means the platform default. */
-  offlineThresholdMs: number | null;
-  /** The threshold that applies (own or default). */
-  effectiveOfflineThresholdMs: number;
-  status: SatelliteStatus;
-  /** ISO-8601 time of the last heartbeat; null when not connected. */
-  lastSeenAt: string | null;
-  /** The last connection edge; null for a satellite that never connected. */
-  lastEvent: SatelliteConnectionEvent | null;
-  version: string | null;
-  capabilities: string[];
-  /** The core instance whose gateway holds the satellite's socket, when known. */
-  instanceId: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
+export const satelliteViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  region: z.string(),
+  tags: z.array(z.string()),
+  offlineThresholdMs: z.number().int().nullable().describe("The satellite's own threshold; null means the platform default."),
+  effectiveOfflineThresholdMs: z.number().int().describe("The threshold that applies (own or default)."),
+  status: satelliteStatusSchema,
+  lastSeenAt: z.string().nullable().describe("ISO-8601 time of the last heartbeat; null when not connected."),
+  lastEvent: satelliteConnectionEventEnum.nullable().describe("The last connection edge; null for a satellite that never connected."),
+  version: z.string().nullable(),
+  capabilities: z.array(z.string()),
+  instanceId: z.string().nullable().describe("The core instance whose gateway holds the satellite's socket, when known."),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type SatelliteView = z.infer<typeof satelliteViewSchema>;
 
 /** What the gateway learns from valid credentials: the satellite's registration. */
 export type SatelliteCredentials = Pick<SatelliteView, "id" | "name" | "region" | "tags" | "offlineThresholdMs" | "effectiveOfflineThresholdMs">;

@@ -1,0 +1,47 @@
+// The OpenAPI document of the whole core: a valid OpenAPI 3.1 document (checked by a real
+// validator) that describes every route the core registers, served without credentials.
+import { Validator } from "@seriousme/openapi-schema-validator";
+import { describe, expect, it } from "vitest";
+import { documentedRoutes, openApiPath } from "../../../src/http/index.ts";
+import { callApi } from "../../support/api/api-app.ts";
+import { useFullApiApp } from "../../support/api/full-api-app.ts";
+
+const api = useFullApiApp("openapi-document");
+
+type Document = { openapi: string; paths: Record<string, Record<string, unknown>> };
+
+async function fetchDocument(): Promise<Document> {
+  const answer = await callApi<Document>(api.app, "GET", "/api/v1/openapi.json", undefined, null);
+  expect(answer.status).toBe(200);
+  return answer.body;
+}
+
+describe("GET /api/v1/openapi.json", () => {
+  it("is a valid OpenAPI 3.1 document, served without credentials", async () => {
+    const document = await fetchDocument();
+    expect(document.openapi).toBe("3.1.0");
+    const result = await new Validator().validate(document as never);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+  });
+
+  it("describes every route the core registers (method and path)", async () => {
+    const document = await fetchDocument();
+    const missing = api.app.routes
+      .filter((route) => route.method !== "ALL")
+      .map((route) => ({ method: route.method.toLowerCase(), path: openApiPath(route.path).path }))
+      .filter(({ method, path }) => document.paths[path]?.[method] === undefined)
+      .map(({ method, path }) => `${method.toUpperCase()} ${path}`);
+    expect([...new Set(missing)]).toEqual([]);
+    expect(documentedRoutes(api.app).undocumented).toEqual([]);
+  });
+
+  it("documents nothing the core does not serve", async () => {
+    const document = await fetchDocument();
+    const served = new Set(api.app.routes.map((route) => `${route.method.toLowerCase()} ${openApiPath(route.path).path}`));
+    const extra = Object.entries(document.paths)
+      .flatMap(([path, item]) => Object.keys(item).map((method) => `${method} ${path}`))
+      .filter((route) => !served.has(route));
+    expect(extra).toEqual([]);
+  });
+});
