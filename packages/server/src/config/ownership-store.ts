@@ -1,5 +1,5 @@
-// The config_ownership table (migration 0027): which bundle owns which resource, and the hash of
-// the spec it last applied; and config_changes (0028): what each apply changed, by whom, why.
+// The config_ownership table (migration 0026): which bundle owns which resource, and the hash of
+// the spec it last applied; and config_changes (0027): what each apply changed, by whom, why.
 import { createHash } from "node:crypto";
 import type { Actor, Cause, ResourceKind } from "@vantage/protocol";
 import type pg from "pg";
