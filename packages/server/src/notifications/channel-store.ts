@@ -5,7 +5,7 @@ import { isUuid } from "@vantage/protocol";
 import type pg from "pg";
 import type { SecretBox } from "../crypto/index.ts";
 import { VantageError } from "../errors.ts";
-import { inTransaction, isUniqueViolation, withTransaction } from "../storage/index.ts";
+import { inTransaction, isUniqueViolation } from "../storage/index.ts";
 import type { z } from "zod";
 import { type channelViewSchema, type ChannelType, type CreateChannelRequest, SECRET_FIELDS, type UpdateChannelRequest } from "./channel-schemas.ts";
 import type { ResolvedChannel } from "./senders/channel-sender.ts";

@@ -55,8 +55,8 @@ export function createSatelliteRoutes(options: SatelliteRoutesOptions): Hono {
       examples: { create: { summary: "A satellite in Frankfurt", body: exampleSatellite } },
     }),
     async (c) => {
-    const { satellite, token } = await registry.create(await readJsonBody(c, schemas.create));
-    return c.json({ ...satellite, token }, 201);
+      const { satellite, token } = await registry.create(await readJsonBody(c, schemas.create));
+      return c.json({ ...satellite, token }, 201);
     },
   );
 
@@ -70,9 +70,9 @@ export function createSatelliteRoutes(options: SatelliteRoutesOptions): Hono {
       examples: { first: { summary: "The first page", query: { limit: "20" } } },
     }),
     async (c) => {
-    const page = readQuery(c.req.query(), listQuerySchema);
-    const satellites = await registry.list(page);
-    return c.json({ satellites, next: nextCursor(satellites, page.limit, (satellite) => satellite.name) });
+      const page = readQuery(c.req.query(), listQuerySchema);
+      const satellites = await registry.list(page);
+      return c.json({ satellites, next: nextCursor(satellites, page.limit, (satellite) => satellite.name) });
     },
   );
 
@@ -97,9 +97,9 @@ export function createSatelliteRoutes(options: SatelliteRoutesOptions): Hono {
       examples: { retag: { summary: "New tags and a longer threshold", body: { tags: ["edge"], offlineThresholdMs: 60000 } } },
     }),
     async (c) => {
-    const id = satelliteIdOf(c);
-    const patch = await readJsonBody(c, schemas.update);
-    return c.json(await registry.update(id, patch, context(c)));
+      const id = satelliteIdOf(c);
+      const patch = await readJsonBody(c, schemas.update);
+      return c.json(await registry.update(id, patch, context(c)));
     },
   );
 
@@ -123,8 +123,8 @@ export function createSatelliteRoutes(options: SatelliteRoutesOptions): Hono {
       examples: { remove: { summary: "Delete it" } },
     }),
     async (c) => {
-    await registry.remove(satelliteIdOf(c), context(c));
-    return c.body(null, 204);
+      await registry.remove(satelliteIdOf(c), context(c));
+      return c.body(null, 204);
     },
   );
 
