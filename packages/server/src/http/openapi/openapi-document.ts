@@ -221,7 +221,8 @@ export function buildOpenApiDocument(app: Hono, info: OpenApiInfo, tags: OpenApi
         bearerAuth: {
           type: "http",
           scheme: "bearer",
-          description: "The admin token (`VANTAGE_ADMIN_TOKEN`) or an API token (`vtk_…`, from `POST /api/v1/tokens`) as `Authorization: Bearer <token>`; it wins over a cookie.",
+          description:
+            "The admin token (`VANTAGE_ADMIN_TOKEN`) or an API token (`vtk_…`, from `POST /api/v1/tokens`) as `Authorization: Bearer <token>`; it wins over a cookie.",
         },
         sessionCookie: {
           type: "apiKey",
