@@ -15,6 +15,7 @@ import { describeRoute } from "./openapi/describe-route.ts";
 import { serveApiReference } from "./openapi/api-reference.ts";
 import { z } from "zod";
 import { CORE_VERSION } from "../outbound/index.ts";
+import { CSRF_HEADER } from "@vantage/protocol";
 
 export interface Readiness {
   ready: boolean;
@@ -56,8 +57,10 @@ export const MAX_API_BODY_BYTES = 64 * 1024;
 
 const API_DESCRIPTION =
   "The HTTP API of a Vantage core: satellites, checks and their results, automations and their runs, notification channels, " +
-  "entity change history and the live event stream. Bodies are JSON; routes that say so take YAML too (`Content-Type: application/yaml`). " +
-  "Every error answer is `{ error: { code, message, details? } }`.";
+  "entity change history and the live event stream, users and API tokens. Bodies are JSON; routes that say so take YAML too (`Content-Type: application/yaml`). " +
+  "Every error answer is `{ error: { code, message, details? } }`. " +
+  "Authenticate with `Authorization: Bearer <token>` (the admin token or an API token), or with the session cookie `POST /api/v1/auth/login` sets: " +
+  `a write (POST, PUT, PATCH, DELETE) with the cookie must send the session's CSRF token in the \`${CSRF_HEADER}\` header, or it is refused (403 \`csrf_token_invalid\`).`;
 
 const API_TAGS = [
   { name: "satellites", description: "Agents that run checks inside remote networks: register one (its token is shown once), rotate its token, delete it." },
@@ -68,6 +71,9 @@ const API_TAGS = [
   { name: "events", description: "Entity changes, live, as server-sent events." },
   { name: "entities", description: "One entity's change history." },
   { name: "changes", description: "Change history across entities, and what a run or a request changed." },
+  { name: "auth", description: "Log in and out of a browser session, and who the caller is." },
+  { name: "users", description: "Accounts with an e-mail, a password and a role: viewer, editor or admin (admins only)." },
+  { name: "tokens", description: "Named API tokens with a role and an optional expiry; the secret is shown once (admins only)." },
   { name: "operations", description: "Liveness, readiness and Prometheus metrics, without credentials." },
   { name: "reference", description: "This document and the interactive reference." },
 ];

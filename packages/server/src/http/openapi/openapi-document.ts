@@ -2,6 +2,7 @@
 // method and path come from Hono, its parameters, bodies and answers from the zod schemas its
 // describeRoute names (converted with zod's own JSON Schema output, draft 2020-12 — the dialect
 // OpenAPI 3.1 uses). A route without a description is left out; the API tests fail on it.
+import { CSRF_HEADER } from "@vantage/protocol";
 import type { Hono } from "hono";
 import { z } from "zod";
 import { errorResponseSchema } from "../../errors.ts";
@@ -21,7 +22,7 @@ export type OpenApiTags = ReadonlyArray<{ name: string; description: string }>;
 /** The statuses every route may answer, beyond its own: the reason each happens. */
 const AUTH_ERRORS: Record<number, string> = {
   401: "No valid credentials (`unauthorized`).",
-  429: "Too many failed sign-ins from this address (`too_many_failures`); retry after the Retry-After header.",
+  429: "Too many wrong tokens from this address (`too_many_auth_failures`); retry after the Retry-After header.",
 };
 const INPUT_ERROR = "The body or query is invalid (`invalid_input`, `invalid_query`, …); `details.issues` lists each problem at its path.";
 const NOT_FOUND_ERROR = "No such resource (`*_not_found`).";
@@ -211,14 +212,24 @@ export function buildOpenApiDocument(app: Hono, info: OpenApiInfo, tags: OpenApi
     tags: [...named, ...rest],
     jsonSchemaDialect: "https://json-schema.org/draft/2020-12/schema",
     servers: [{ url: "/", description: "This core" }],
-    security: [{ bearerAuth: [] }],
+    // Either one: a bearer token, or the browser session's cookie.
+    security: [{ bearerAuth: [] }, { sessionCookie: [] }],
     paths,
     components: {
       schemas: components,
       securitySchemes: {
-        bearerAuth: { type: "http", scheme: "bearer", description: "The admin token (`VANTAGE_ADMIN_TOKEN`) as `Authorization: Bearer <token>`." },
-        // Filled in by the users and sessions work of issue #13: the web UI's login session.
-        sessionCookie: { type: "apiKey", in: "cookie", name: "vantage_session", description: "A browser session (not yet issued by this core)." },
+        bearerAuth: {
+          type: "http",
+          scheme: "bearer",
+          description:
+            "The admin token (`VANTAGE_ADMIN_TOKEN`) or an API token (`vtk_…`, from `POST /api/v1/tokens`) as `Authorization: Bearer <token>`; it wins over a cookie.",
+        },
+        sessionCookie: {
+          type: "apiKey",
+          in: "cookie",
+          name: "vantage_session",
+          description: `The browser session \`POST /api/v1/auth/login\` starts. A write with it must send the session's CSRF token (from login or \`GET /api/v1/auth/me\`) in \`${CSRF_HEADER}\`.`,
+        },
       },
     },
   };
