@@ -100,7 +100,12 @@ const docs = {
     errors: { 409: `${CHANGED} Or: ${TAKEN}` },
     examples: { relabel: { summary: "A new label", body: { labels: { team: "web", tier: "1" } } } },
   }),
-  enable: describeRoute({ summary: "Enable a check", yaml: true, responses: { 200: checkAnswer("The check") }, examples: { enable: { summary: "Run it again" } } }),
+  enable: describeRoute({
+    summary: "Enable a check",
+    yaml: true,
+    responses: { 200: checkAnswer("The check") },
+    examples: { enable: { summary: "Run it again" } },
+  }),
   disable: describeRoute({
     summary: "Disable a check",
     description: "It stops running; a heartbeat check still takes its pings but records nothing.",
