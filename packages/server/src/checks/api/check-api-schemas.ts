@@ -1,11 +1,40 @@
 // What the checks API answers, as schemas for its OpenAPI description (the request side is
 // described by the schemas the routes read with). The examples test checks real answers against them.
-import { type checkDefinitionSchema, checkResultDetailSchema, checkRunStatusSchema, checkViewSchema } from "@vantage/protocol";
+import {
+  checkDefinitionSchema,
+  checkResultDetailSchema,
+  checkRunStatusSchema,
+  checkViewSchema,
+  heartbeatCheckSchema,
+  pingTokenResponseSchema,
+} from "@vantage/protocol";
 import { z } from "zod";
+import { checkHealthStateSchema, checkHealthStatusSchema } from "../health/check-health-entity.ts";
+import { INCIDENT_SEVERITIES } from "../health/check-incidents.ts";
 import { CHECK_RESULT_STATUSES } from "../results/check-result.ts";
 
+/** What POST and PUT /checks read: a probe check's definition or a heartbeat check's (validateAnyCheck). */
+export const anyCheckDefinitionSchema = z.union([checkDefinitionSchema, heartbeatCheckSchema]);
+
+// The health summary reads add beside the definition (check-view.ts); absent where the write did not read it.
+const healthSummaryShape = {
+  status: checkHealthStatusSchema.optional(),
+  statusSince: z.string().optional(),
+  statusReason: z.string().optional(),
+};
+
+const probeCheckViews = checkViewSchema.options.map((view) => view.extend(healthSummaryShape));
+const viewOnlyShape = probeCheckViews[0]!.pick({ id: true, revision: true, createdAt: true, updatedAt: true }).shape;
+const heartbeatViewSchema = heartbeatCheckSchema.extend({ ...viewOnlyShape, ...healthSummaryShape });
+
+/** A check as the API answers it: a probe check's view or a heartbeat check's, with its health summary. */
+export const checkAnswerSchema = z.union([...probeCheckViews, heartbeatViewSchema]);
+
+/** POST /checks: a heartbeat check comes with its ping token, shown this once. */
+export const createdCheckSchema = z.union([...probeCheckViews, heartbeatViewSchema.extend(pingTokenResponseSchema.shape)]);
+
 export const checkPageSchema = z.object({
-  checks: z.array(checkViewSchema),
+  checks: z.array(checkAnswerSchema),
   nextCursor: z.string().nullable().describe("The `cursor` of the next page; null on the last."),
 });
 
@@ -64,3 +93,63 @@ export const exampleCheck = {
   labels: { team: "web" },
   assertions: [{ subject: "status", op: "lt", value: 400 }],
 } satisfies z.input<typeof checkDefinitionSchema>;
+
+const statusCountsSchema = z.object(counts);
+
+/** GET /checks/summaries: each check's health state (null before its first result) and uptime bar. */
+export const checkSummariesSchema = z.object({
+  range: z.enum(["24h", "90d"]),
+  from: z.string(),
+  to: z.string(),
+  segmentSeconds: z.number(),
+  summaries: z.array(
+    z.object({
+      checkId: z.string(),
+      health: checkHealthStateSchema.nullable(),
+      bars: z.array(statusCountsSchema).describe("One per segment, oldest first; the last is the one still running."),
+    }),
+  ),
+});
+
+export const incidentPageSchema = z.object({
+  incidents: z.array(
+    z.object({
+      id: z.string().describe("The recorded change that opened it (stable)."),
+      severity: z.enum(INCIDENT_SEVERITIES),
+      start: z.string(),
+      end: z.string().nullable().describe("Null while it lasts."),
+      durationMs: z.number().describe("Until the end, or until now while it lasts."),
+      reason: z.string(),
+      locations: z.record(z.string(), z.string()).describe("The locations failing (or degraded) when it opened, with their status."),
+    }),
+  ),
+  nextCursor: z.string().nullable().describe("The `cursor` of the next (older) page; null on the last."),
+});
+
+const ms = z.number();
+export const checkUptimeSchema = z.object({
+  checkId: z.string(),
+  from: z.string(),
+  to: z.string(),
+  uptime: z.number().nullable().describe("(healthy + degraded) ÷ (healthy + degraded + unhealthy), outside maintenance; null when never observed."),
+  durations: z.object({ healthyMs: ms, degradedMs: ms, unhealthyMs: ms, unknownMs: ms, maintenanceMs: ms }),
+  reachability: z.number().nullable().describe("Successes ÷ observable results (probe errors excluded); null without results."),
+  locations: z.record(
+    z.string(),
+    z.object({
+      uptime: z.number().nullable(),
+      durations: z.object({ healthyMs: ms, degradedMs: ms, unhealthyMs: ms, unobservableMs: ms }),
+      reachability: z.number().nullable(),
+      counts: statusCountsSchema,
+    }),
+  ),
+});
+
+/** An example heartbeat check: created with its ping token. */
+export const exampleHeartbeatCheck = {
+  name: "Nightly backup",
+  type: "heartbeat",
+  periodSeconds: 86_400,
+  graceSeconds: 3_600,
+  labels: { team: "ops" },
+} satisfies z.input<typeof heartbeatCheckSchema>;

@@ -8,9 +8,10 @@ import { z } from "zod";
 import { uuidSchema } from "@vantage/protocol";
 import type pg from "pg";
 import type { EntityHandle } from "../../entities/index.ts";
-import { readQuery } from "../../http/index.ts";
+import { describeRoute, readQuery } from "../../http/index.ts";
 import type { CheckHealthState } from "../health/check-health-entity.ts";
 import { type ReadOptions, type StatusCounts, uptimeBars } from "../results/reads/check-stats.ts";
+import { checkSummariesSchema } from "./check-api-schemas.ts";
 
 /** Checks one summaries request may name: a few screens of a virtualized list. */
 export const MAX_SUMMARY_CHECKS = 200;
@@ -23,9 +24,18 @@ export const BAR_RANGES = {
   "90d": { spanMs: 90 * 24 * HOUR_MS, segments: 90, bucketMs: 24 * HOUR_MS },
 } as const;
 
-const summariesQuerySchema = z.strictObject({
+export const summariesQuerySchema = z.strictObject({
   id: z.array(uuidSchema("must be a check id (uuid)")).min(1).max(MAX_SUMMARY_CHECKS),
   range: z.enum(Object.keys(BAR_RANGES) as [keyof typeof BAR_RANGES]).default("24h"),
+});
+
+const summariesDoc = describeRoute({
+  summary: "Health and uptime bars of a page of checks",
+  description: `What a list row shows, for up to ${MAX_SUMMARY_CHECKS} checks in one request (\`id=…&id=…\`): each check's health state (null before its first result) and its uptime bar, all locations summed per segment — 24 hours or 90 days.`,
+  query: summariesQuerySchema,
+  responses: { 200: { description: "One summary per check, in the order asked", schema: checkSummariesSchema } },
+  // An id no check has answers with empty bars: the example needs no check of its own.
+  examples: { day: { summary: "The last 24 hours", query: { id: "0b7c9d2e-3f4a-4b5c-8d6e-7f8091a2b3c4", range: "24h" } } },
 });
 
 export interface CheckSummary {
@@ -46,7 +56,7 @@ export function createCheckSummaryRoutes(options: CheckSummaryRoutesOptions): Ho
   const now = options.now ?? Date.now;
   const routes = new Hono();
 
-  routes.get("/summaries", async (c) => {
+  routes.get("/summaries", summariesDoc, async (c) => {
     const ids = c.req.queries("id") ?? [];
     const query = readQuery({ ...c.req.query(), id: ids }, summariesQuerySchema);
     const checkIds = [...new Set(query.id)];

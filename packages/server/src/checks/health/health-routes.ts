@@ -5,11 +5,12 @@ import { type Context, Hono } from "hono";
 import type pg from "pg";
 import { z } from "zod";
 import type { EntityHandle } from "../../entities/index.ts";
-import { pathId, readQuery } from "../../http/index.ts";
+import { describeRoute, pathId, readQuery } from "../../http/index.ts";
 import { VantageError } from "../../errors.ts";
 import { type CheckStore, checkNotFound } from "../definitions/check-store.ts";
 import type { ResultRetention } from "../results/check-result.ts";
-import { type CheckHealthState, targetOf } from "./check-health-entity.ts";
+import { checkUptimeSchema, incidentPageSchema } from "../api/check-api-schemas.ts";
+import { type CheckHealthState, checkHealthStateSchema, targetOf } from "./check-health-entity.ts";
 import { checkUptime } from "./check-uptime.ts";
 import { DEFAULT_INCIDENT_PAGE, INCIDENT_SEVERITIES, listIncidents, MAX_INCIDENT_PAGE } from "./check-incidents.ts";
 
@@ -25,12 +26,12 @@ export interface CheckHealthRoutesOptions {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-const uptimeQuerySchema = z.strictObject({
+export const uptimeQuerySchema = z.strictObject({
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
 });
 
-const incidentsQuerySchema = z.strictObject({
+export const incidentsQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(MAX_INCIDENT_PAGE).default(DEFAULT_INCIDENT_PAGE),
   /** The nextCursor of the previous page. */
   cursor: z
@@ -45,11 +46,36 @@ const incidentsQuerySchema = z.strictObject({
     .default(["unhealthy"]),
 });
 
+const docs = {
+  health: describeRoute({
+    summary: "A check's health",
+    description: "The check-health entity: healthy, degraded, unhealthy or unknown, since when, why, and each location's status.",
+    responses: { 200: { description: "Its health (`unknown` before its first result)", schema: checkHealthStateSchema } },
+    examples: { health: { summary: "How is it?" } },
+  }),
+  incidents: describeRoute({
+    summary: "A check's incidents",
+    description: "The periods it spent unhealthy (or, asked for, degraded), newest first, in keyset pages.",
+    query: incidentsQuerySchema,
+    responses: { 200: { description: "A page", schema: incidentPageSchema } },
+    examples: { both: { summary: "Unhealthy and degraded periods", query: { severity: "unhealthy,degraded", limit: "20" } } },
+  }),
+  uptime: describeRoute({
+    summary: "A check's uptime and reachability",
+    description:
+      "Over [from, to) (default: the last 24 hours), overall and per location: uptime time-weighted from its health (maintenance and unknown time count for neither), reachability from its results.",
+    query: uptimeQuerySchema,
+    responses: { 200: { description: "Uptime, time per status and reachability", schema: checkUptimeSchema } },
+    errors: { 400: "The query is invalid, or `from` is not before `to` (`invalid_range`)." },
+    examples: { day: { summary: "The last 24 hours" } },
+  }),
+};
+
 export function createCheckHealthRoutes(options: CheckHealthRoutesOptions): Hono {
   const routes = new Hono();
   const checkIdOf = (c: Context): string => pathId(c, "id", checkNotFound);
 
-  routes.get("/:id/health", async (c) => {
+  routes.get("/:id/health", docs.health, async (c) => {
     const id = checkIdOf(c);
     const state = await options.health.get(id);
     if (state) return c.json(state);
@@ -71,7 +97,7 @@ export function createCheckHealthRoutes(options: CheckHealthRoutesOptions): Hono
     return c.json(unknown);
   });
 
-  routes.get("/:id/incidents", async (c) => {
+  routes.get("/:id/incidents", docs.incidents, async (c) => {
     const id = checkIdOf(c);
     const query = readQuery(c.req.query(), incidentsQuerySchema);
     await options.store.get(id); // 404 for no check
@@ -79,7 +105,7 @@ export function createCheckHealthRoutes(options: CheckHealthRoutesOptions): Hono
   });
 
   // Without a range: the last 24 hours.
-  routes.get("/:id/uptime", async (c) => {
+  routes.get("/:id/uptime", docs.uptime, async (c) => {
     const id = checkIdOf(c);
     const query = readQuery(c.req.query(), uptimeQuerySchema);
     const to = query.to ? Date.parse(query.to) : options.now();

@@ -6,8 +6,10 @@ import { randomUUID } from "node:crypto";
 import { PUSH_LOCATION } from "@vantage/protocol";
 import { type Context, Hono } from "hono";
 import type pg from "pg";
+import { z } from "zod";
 import { type ClientAddressOf, type FailureLimit, FailureLimiter, requestAddress } from "../../auth/index.ts";
 import { errorBody } from "../../errors.ts";
+import { describeRoute } from "../../http/index.ts";
 import type { CheckResultInput } from "../results/check-result.ts";
 import { endRun, findPingTarget, type PingTarget, startRun } from "./ping-tokens.ts";
 
@@ -26,6 +28,29 @@ export interface PingRoutesOptions {
 }
 
 type PingKind = "success" | "fail" | "start";
+
+const pingParams = z.object({ token: z.string().describe("The heartbeat check's ping token (`vhb_…`), from its creation or its last rotation.") });
+
+/** One description per kind of ping, shared by its GET and POST (a job pings with whatever it has: curl, wget). */
+const pingDoc = (summary: string, description: string) =>
+  describeRoute({
+    summary,
+    description: `${description} Needs no credentials but the token; GET and POST do the same.`,
+    tag: "checks",
+    public: true,
+    params: pingParams,
+    responses: { 200: { description: "Recorded (or, for a disabled check, taken and ignored)", schema: z.literal("OK\n"), contentType: "text/plain" } },
+    errors: {
+      404: "No heartbeat check has this token (`ping_not_found`): unknown, rotated or deleted.",
+      429: "Too many pings for this check, or too many unknown tokens from this address (`too_many_pings`); retry after the Retry-After header.",
+    },
+  });
+
+const PING_DOCS: Record<PingKind, ReturnType<typeof describeRoute>> = {
+  success: pingDoc("Ping a heartbeat check: the job succeeded", "Records an `up` result at location `push`; after a start ping, its duration."),
+  fail: pingDoc("Ping a heartbeat check: the job failed", "Records a `down` result at location `push` at once, without waiting for the deadline."),
+  start: pingDoc("Ping a heartbeat check: the job started", "Records nothing yet: the next success or failure ping measures the run's duration from it."),
+};
 
 export function createPingRoutes(options: PingRoutesOptions): Hono {
   const { pool, now } = options;
@@ -83,8 +108,8 @@ export function createPingRoutes(options: PingRoutesOptions): Hono {
     ["/:token/fail", "fail"],
     ["/:token/start", "start"],
   ] as const) {
-    routes.get(path, ping(kind));
-    routes.post(path, ping(kind));
+    routes.get(path, PING_DOCS[kind], ping(kind));
+    routes.post(path, PING_DOCS[kind], ping(kind));
   }
   return routes;
 }
