@@ -55,7 +55,7 @@ const docs = {
   }),
   export: describeRoute({
     summary: "Export resources as a bundle",
-    description: "The current resources as a bundle's files hold them; secrets show as `<redacted>`, which a plan reads as \"keep\".",
+    description: 'The current resources as a bundle\'s files hold them; secrets show as `<redacted>`, which a plan reads as "keep".',
     query: exportQuerySchema,
     yaml: true,
     responses: { 200: { description: "The resources", schema: configExportSchema } },

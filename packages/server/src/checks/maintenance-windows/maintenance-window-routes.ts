@@ -74,7 +74,8 @@ const docs = {
   }),
   replace: describeRoute({
     summary: "Replace a maintenance window",
-    description: "The whole window (what a GET answered, edited): `active` and `occurrence` are derived and ignored; `id`, `revision`, `createdAt` and `updatedAt`, when sent, must match the stored ones.",
+    description:
+      "The whole window (what a GET answered, edited): `active` and `occurrence` are derived and ignored; `id`, `revision`, `createdAt` and `updatedAt`, when sent, must match the stored ones.",
     body: maintenanceWindowSchema,
     yaml: true,
     responses: { 200: windowAnswer("The window as it is now") },

@@ -48,10 +48,7 @@ export const maintenanceWindowViewSchema = z.object({
   id: z.string(),
   ...maintenanceWindowSchema.shape,
   active: z.boolean().describe("Whether an occurrence is on now."),
-  occurrence: z
-    .object({ start: z.string(), end: z.string() })
-    .nullable()
-    .describe("The occurrence on now, else the next one; null when none is left."),
+  occurrence: z.object({ start: z.string(), end: z.string() }).nullable().describe("The occurrence on now, else the next one; null when none is left."),
   revision: z.number().int().describe("Counts the window's writes; a PUT carrying an older one is refused."),
   createdAt: z.string(),
   updatedAt: z.string(),
