@@ -4,7 +4,8 @@ import { bundleResourceJsonSchema, configRequestSchema, RESOURCE_KINDS, safeText
 import { Hono } from "hono";
 import { z } from "zod";
 import { requestActor } from "../auth/index.ts";
-import { jsonOrYamlResponse, readJsonOrYamlBody, readQuery } from "../http/index.ts";
+import { describeRoute, jsonOrYamlResponse, readJsonOrYamlBody, readQuery } from "../http/index.ts";
+import { applyResultSchema, configExportSchema, configHistorySchema, configPlanSchema } from "./config-api-schemas.ts";
 import type { ConfigService } from "./config-service.ts";
 import { resourceHistory } from "./ownership-store.ts";
 import type pg from "pg";
@@ -12,8 +13,8 @@ import type pg from "pg";
 const LABEL = /^([^=]+)=(.*)$/;
 
 const exportQuerySchema = z.strictObject({
-  kind: z.array(z.enum(RESOURCE_KINDS)).optional(),
-  label: z.array(safeText().regex(LABEL, "must be key=value")).optional(),
+  kind: z.array(z.enum(RESOURCE_KINDS)).optional().describe("Only these kinds (repeatable)."),
+  label: z.array(safeText().regex(LABEL, "must be key=value")).optional().describe("`key=value`: only resources carrying every one (repeatable)."),
 });
 
 const historyQuerySchema = z.strictObject({
@@ -22,27 +23,80 @@ const historyQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
+const INVALID = "The bundle is invalid (`invalid_bundle`); `details.issues` lists each problem at its path (`resources.<i>.…`).";
+const exampleBundle = {
+  bundle: "ops",
+  resources: [{ kind: "NotificationChannel", name: "ops-bundle-webhook", spec: { type: "webhook", config: { url: "https://hooks.example.com/vantage" } } }],
+};
+
+const docs = {
+  plan: describeRoute({
+    summary: "Plan a config bundle",
+    description:
+      "What an apply of the bundle would do, resource by resource and field by field, with drift (edits made outside the bundle) and adoptions; writes nothing. Its `fingerprint` lets an apply refuse a state that moved since.",
+    body: configRequestSchema,
+    yaml: true,
+    responses: { 200: { description: "The plan", schema: configPlanSchema } },
+    errors: { 400: INVALID },
+    examples: { channel: { summary: "One webhook channel", body: exampleBundle } },
+  }),
+  apply: describeRoute({
+    summary: "Apply a config bundle",
+    description:
+      "Plans again and carries the plan out in one transaction: all or nothing. The caller is the actor of every change, the apply its cause (with `commit` when given).",
+    body: configRequestSchema,
+    yaml: true,
+    responses: { 200: { description: "What was applied", schema: applyResultSchema } },
+    errors: {
+      400: INVALID,
+      409: "The state moved since the plan whose `fingerprint` was given (`config_plan_stale`), or a write failed (`config_apply_failed`; `details` names the resource): nothing was applied.",
+    },
+    examples: { empty: { summary: "A bundle that holds nothing yet", body: { bundle: "ops-example", resources: [] } } },
+  }),
+  export: describeRoute({
+    summary: "Export resources as a bundle",
+    description: 'The current resources as a bundle\'s files hold them; secrets show as `<redacted>`, which a plan reads as "keep".',
+    query: exportQuerySchema,
+    yaml: true,
+    responses: { 200: { description: "The resources", schema: configExportSchema } },
+    examples: { checks: { summary: "Every check", query: { kind: "Check" } } },
+  }),
+  history: describeRoute({
+    summary: "A resource's apply history",
+    description: "The applies that changed the resource (by its current or a past name), newest first.",
+    query: historyQuerySchema,
+    responses: { 200: { description: "Its changes", schema: configHistorySchema } },
+    examples: { channel: { summary: "A channel's applies", query: { kind: "NotificationChannel", name: "ops-webhook", limit: "20" } } },
+  }),
+  schema: describeRoute({
+    summary: "A bundle resource's JSON Schema",
+    description: "For editors: one `{ kind, name, spec }` resource of a bundle file.",
+    responses: { 200: { description: "JSON Schema", schema: z.record(z.string(), z.unknown()) } },
+    examples: { schema: { summary: "For editors" } },
+  }),
+};
+
 export function createConfigRoutes(options: { service: ConfigService; pool: pg.Pool }): Hono {
   const { service } = options;
   const routes = new Hono();
 
-  routes.post("/plan", async (c) => c.json(await service.plan(await readJsonOrYamlBody(c, configRequestSchema))));
+  routes.post("/plan", docs.plan, async (c) => c.json(await service.plan(await readJsonOrYamlBody(c, configRequestSchema))));
 
   // The caller (a user, an API token or the admin token) is the actor of every change the apply makes.
-  routes.post("/apply", async (c) => c.json(await service.apply(await readJsonOrYamlBody(c, configRequestSchema), requestActor(c))));
+  routes.post("/apply", docs.apply, async (c) => c.json(await service.apply(await readJsonOrYamlBody(c, configRequestSchema), requestActor(c))));
 
-  routes.get("/export", async (c) => {
+  routes.get("/export", docs.export, async (c) => {
     const query = readQuery({ kind: c.req.queries("kind") ?? [], label: c.req.queries("label") ?? [] }, exportQuerySchema);
     const labels = Object.fromEntries((query.label ?? []).map((label) => LABEL.exec(label)!.slice(1, 3)));
     return jsonOrYamlResponse(c, { resources: await service.export({ kinds: query.kind?.length ? query.kind : undefined, labels }) });
   });
 
-  routes.get("/history", async (c) => {
+  routes.get("/history", docs.history, async (c) => {
     const query = readQuery(c.req.query(), historyQuerySchema);
     return c.json({ changes: await resourceHistory(options.pool, query.kind, query.name, query.limit) });
   });
 
-  routes.get("/schema", (c) => c.json(bundleResourceJsonSchema));
+  routes.get("/schema", docs.schema, (c) => c.json(bundleResourceJsonSchema));
 
   return routes;
 }

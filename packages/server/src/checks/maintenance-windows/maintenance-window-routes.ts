@@ -5,13 +5,14 @@ import { type MaintenanceWindowDefinition, maintenanceWindowSchema, validateInpu
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { invalidInput } from "../../errors.ts";
-import { defineReadOnlyFields, jsonOrYamlResponse, pathId, readJsonOrYamlBody, readQuery } from "../../http/index.ts";
+import { defineReadOnlyFields, describeRoute, jsonOrYamlResponse, pathId, readJsonOrYamlBody, readQuery } from "../../http/index.ts";
 import { cursorSchema, encodeCursor } from "../api/list-query.ts";
 import {
   DEFAULT_WINDOW_PAGE,
   DERIVED_WINDOW_FIELDS,
   MAX_WINDOW_PAGE,
   type MaintenanceWindowStore,
+  maintenanceWindowViewSchema,
   windowNotFound,
   windowView,
 } from "./maintenance-window-store.ts";
@@ -25,8 +26,74 @@ const readOnlyFields = defineReadOnlyFields({
 
 const listQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(MAX_WINDOW_PAGE).default(DEFAULT_WINDOW_PAGE),
-  cursor: cursorSchema.optional(),
+  cursor: cursorSchema.optional().describe("The `nextCursor` of the previous page."),
 });
+
+const INVALID = "The window is invalid (`invalid_maintenance_window`); `details.issues` lists each problem at its path.";
+const NAME_TAKEN = "The name is taken (`maintenance_window_name_taken`).";
+const windowAnswer = (description: string) => ({ description, schema: maintenanceWindowViewSchema });
+const exampleWindow = {
+  name: "staging-db-upgrade",
+  description: "PostgreSQL 17 upgrade",
+  checks: { labels: { env: "staging" } },
+  start: "2030-01-05T02:00:00Z",
+  end: "2030-01-05T04:00:00Z",
+};
+
+const docs = {
+  create: describeRoute({
+    summary: "Create a maintenance window",
+    description:
+      "Which checks (ids, a label selector or both) and when (a start and an end, optionally recurring weekly in a time zone). While it is on, the checks' health carries `maintenance: true` and their status triggers are skipped.",
+    body: maintenanceWindowSchema,
+    yaml: true,
+    responses: { 201: windowAnswer("Created") },
+    errors: { 400: INVALID, 409: NAME_TAKEN },
+    examples: { upgrade: { summary: "Two hours on the staging checks", body: exampleWindow } },
+  }),
+  list: describeRoute({
+    summary: "List maintenance windows",
+    description: "By name, in keyset pages.",
+    query: listQuerySchema,
+    responses: {
+      200: {
+        description: "A page",
+        schema: z.object({
+          windows: z.array(maintenanceWindowViewSchema),
+          nextCursor: z.string().nullable().describe("The `cursor` of the next page; null on the last."),
+        }),
+      },
+    },
+    examples: { first: { summary: "The first page", query: { limit: "20" } } },
+  }),
+  read: describeRoute({
+    summary: "Read a maintenance window",
+    yaml: true,
+    responses: { 200: windowAnswer("The window") },
+    examples: { read: { summary: "One window" } },
+  }),
+  replace: describeRoute({
+    summary: "Replace a maintenance window",
+    description:
+      "The whole window (what a GET answered, edited): `active` and `occurrence` are derived and ignored; `id`, `revision`, `createdAt` and `updatedAt`, when sent, must match the stored ones.",
+    body: maintenanceWindowSchema,
+    yaml: true,
+    responses: { 200: windowAnswer("The window as it is now") },
+    errors: { 400: INVALID, 409: `${NAME_TAKEN} Or the body's \`revision\` is older than the stored one (\`maintenance_window_changed\`).` },
+    examples: {
+      weekly: {
+        summary: "Every Saturday night in Berlin",
+        body: { ...exampleWindow, recurrence: { frequency: "weekly", timeZone: "Europe/Berlin", days: ["sat"] } },
+      },
+    },
+  }),
+  remove: describeRoute({
+    summary: "Delete a maintenance window",
+    description: "Its checks leave maintenance at once unless another window holds them.",
+    responses: { 204: { description: "Deleted" } },
+    examples: { remove: { summary: "Delete it" } },
+  }),
+};
 
 function validateWindow(body: unknown): MaintenanceWindowDefinition {
   const parsed = validateInput(maintenanceWindowSchema, body, { root: "the maintenance window" });
@@ -52,23 +119,23 @@ export function createMaintenanceWindowRoutes({ store, now }: MaintenanceWindowR
   const idOf = (c: Context): string => pathId(c, "id", windowNotFound);
   const readBody = (c: Context): Promise<unknown> => readJsonOrYamlBody(c, z.unknown());
 
-  routes.post("/", async (c) => jsonOrYamlResponse(c, await store.create(validateWindow(await readBody(c))), 201));
+  routes.post("/", docs.create, async (c) => jsonOrYamlResponse(c, await store.create(validateWindow(await readBody(c))), 201));
 
-  routes.get("/", async (c) => {
+  routes.get("/", docs.list, async (c) => {
     const query = readQuery(c.req.query(), listQuerySchema);
     const page = await store.list({ limit: query.limit, ...(query.cursor === undefined ? {} : { after: query.cursor }) });
     return c.json({ windows: page.windows, nextCursor: page.after === null ? null : encodeCursor(page.after) });
   });
 
-  routes.get("/:id", async (c) => jsonOrYamlResponse(c, await store.get(idOf(c))));
+  routes.get("/:id", docs.read, async (c) => jsonOrYamlResponse(c, await store.get(idOf(c))));
 
-  routes.put("/:id", async (c) => {
+  routes.put("/:id", docs.replace, async (c) => {
     const body = withoutDerived(await readBody(c));
     const replaced = await store.replace(idOf(c), (stored) => validateWindow(readOnlyFields.drop(body, windowView(stored, now())).definition));
     return jsonOrYamlResponse(c, replaced);
   });
 
-  routes.delete("/:id", async (c) => {
+  routes.delete("/:id", docs.remove, async (c) => {
     await store.remove(idOf(c));
     return c.body(null, 204);
   });

@@ -2,8 +2,9 @@
 // definition and their current or next occurrence (and its boundary) computed at each write;
 // every write flips the flags of the checks it concerns in the same transaction.
 import { randomUUID } from "node:crypto";
-import { type EntityChanged, isUuid, type MaintenanceWindowDefinition } from "@vantage/protocol";
+import { type EntityChanged, isUuid, type MaintenanceWindowDefinition, maintenanceWindowSchema } from "@vantage/protocol";
 import type pg from "pg";
+import { z } from "zod";
 import type { EntityHandle, SqlClient } from "../../entities/index.ts";
 import { VantageError } from "../../errors.ts";
 import { isUniqueViolation, withTransaction } from "../../storage/index.ts";
@@ -43,13 +44,16 @@ export interface WindowRow {
 }
 
 /** A window as the API shows it: its definition, whether it is on now, and its occurrence now or next. */
-export type MaintenanceWindowView = { id: string } & MaintenanceWindowDefinition & {
-    active: boolean;
-    occurrence: { start: string; end: string } | null;
-    revision: number;
-    createdAt: string;
-    updatedAt: string;
-  };
+export const maintenanceWindowViewSchema = z.object({
+  id: z.string(),
+  ...maintenanceWindowSchema.shape,
+  active: z.boolean().describe("Whether an occurrence is on now."),
+  occurrence: z.object({ start: z.string(), end: z.string() }).nullable().describe("The occurrence on now, else the next one; null when none is left."),
+  revision: z.number().int().describe("Counts the window's writes; a PUT carrying an older one is refused."),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type MaintenanceWindowView = z.infer<typeof maintenanceWindowViewSchema>;
 
 /** The fields a read derives: dropped from a PUT body, whatever they say. */
 export const DERIVED_WINDOW_FIELDS = ["active", "occurrence"] as const;
