@@ -117,7 +117,7 @@ describe("refusing invalid definitions, each error at its path", () => {
     const [error] = errorsOf(definition({ conditions: [{ compare: { left: "trigger.payload.regoin", op: "==", right: "'eu'" } }] }));
     expect(error).toEqual({
       path: "conditions.0.compare.left",
-      message: 'at column 17: trigger.payload has no field "regoin" (it has: lastSeenAt, name, region, satelliteId, status)',
+      message: 'at column 17: trigger.payload has no field "regoin" (it has: affectedChecks, lastSeenAt, name, region, satelliteId, status)',
     });
   });
 
