@@ -53,6 +53,7 @@ describe("startCore's assembly of modules", () => {
       "automation index",
       "satellite runs",
       "satellite assignments",
+      "maintenance window duty",
       "check results",
       "live feed",
       "change announcements",
