@@ -296,7 +296,14 @@ describe("GET /api/v1/triggers", () => {
       description: expect.any(String),
       payloadSchema: { type: "object", required: expect.arrayContaining(["satelliteId", "region"]) },
     });
-    expect(Object.keys(answer.body.triggers[2]!.payloadSchema.properties).sort()).toEqual(["affectedChecks", "lastSeenAt", "name", "region", "satelliteId", "status"]);
+    expect(Object.keys(answer.body.triggers[2]!.payloadSchema.properties).sort()).toEqual([
+      "affectedChecks",
+      "lastSeenAt",
+      "name",
+      "region",
+      "satelliteId",
+      "status",
+    ]);
   });
 });
 
