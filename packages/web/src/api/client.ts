@@ -127,6 +127,9 @@ export interface CheckHealthSummary {
 export type CheckListItem = Check & { status?: CheckHealthStatus };
 
 export type CheckHealthStatus = "healthy" | "degraded" | "unhealthy" | "unknown";
+
+/** GET /checks/status-counts. */
+export type CheckStatusCounts = Record<CheckHealthStatus, number> & { total: number };
 export type LocationHealthStatus = "healthy" | "degraded" | "unhealthy" | "unobservable";
 
 /** The check-health entity's state (GET /checks/:id/health). */
@@ -330,6 +333,11 @@ export const api = {
     list: (filters: CheckListFilters & { cursor?: string; limit?: number }, signal?: AbortSignal) =>
       json<{ checks: CheckListItem[]; nextCursor: string | null }>("/checks", { query: { ...filters }, signal }),
     get: (checkId: string, signal?: AbortSignal) => json<Check>(`/checks/${id(checkId)}`, { signal }),
+    /** How many checks are in each health status (checks without a result yet count as unknown). */
+    statusCounts: (signal?: AbortSignal) => json<CheckStatusCounts>("/checks/status-counts", { signal }),
+    /** Checks in one health status, in name order (the overview's "needs attention"). */
+    withStatus: (status: CheckHealthStatus, limit: number, signal?: AbortSignal) =>
+      json<{ checks: CheckListItem[]; nextCursor: string | null }>("/checks", { query: { status, limit }, signal }),
     /** A page of checks' health and uptime bars, in the order asked. */
     summaries: (checkIds: readonly string[], range: BarRange, signal?: AbortSignal) =>
       json<CheckSummaries>("/checks/summaries", { query: { id: checkIds, range }, signal }),

@@ -252,6 +252,9 @@ describe("the web UI in Chromium", () => {
 
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Overview" }).click();
     await page.getByText("Satellites online").waitFor();
+    // The check the stopped server made unhealthy is counted and listed first.
+    await page.getByRole("region", { name: "Needs attention" }).getByRole("link", { name: "local web" }).waitFor();
+    expect(await page.getByRole("link", { name: "Checks unhealthy" }).textContent()).toContain("1 / 1");
     await shoot(page, "09-overview");
 
     // The same screens on a phone, in the dark theme.

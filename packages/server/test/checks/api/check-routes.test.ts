@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { CHECKS_CHANNEL, type CheckChangeNotice, CheckStore, type CheckView, createCheckRoutes } from "../../../src/checks/index.ts";
 import { createSecretBox } from "../../../src/crypto/secret-box.ts";
+import { createCheckSummaryRoutes } from "../../../src/checks/api/summary-routes.ts";
 import { type Answer, callApi, createApiApp, TEST_ADMIN_TOKEN } from "../../support/api/api-app.ts";
 import { createTestDatabase } from "../../support/database.ts";
 import { type CollectedNotifications, collectNotifications, startTestInstance, type TestInstance } from "../../support/instance.ts";
@@ -678,6 +679,21 @@ describe("listing", () => {
     expect(await names("status=healthy")).toEqual(["ls-e"]);
     expect(await names("status=unknown")).toEqual(["ls-b", "ls-c", "ls-f"]);
     expect(await names("status=unhealthy&label=team=web&type=dns")).toEqual(["ls-d"]);
+    // The overview's counts agree with the list filtered by each status, over every check stored.
+    const summaryApp = await createApiApp(instance.pool, {
+      "/checks": createCheckSummaryRoutes({ pool: instance.pool, health: { getMany: async () => new Map() } }),
+    });
+    const counts = await callApi<Record<string, number>>(summaryApp, "GET", "/api/v1/checks/status-counts");
+    expect(counts.status).toBe(200);
+    const everywhere = async (status: string) => (await allPages(`status=${status}`, 500)).length;
+    const expected = {
+      healthy: await everywhere("healthy"),
+      degraded: await everywhere("degraded"),
+      unhealthy: await everywhere("unhealthy"),
+      unknown: await everywhere("unknown"),
+    };
+    expect(expected).toMatchObject({ healthy: 1, degraded: 1, unhealthy: 2 });
+    expect(counts.body).toEqual({ ...expected, total: expected.healthy + expected.degraded + expected.unhealthy + expected.unknown });
     // What a GET answered goes back in a PUT: the health is read-only and ignored.
     const shown = (await call("GET", `/${ids.get("ls-a")}`)).body;
     const replaced = await call("PUT", `/${shown.id}`, { ...shown, status: "healthy", description: "edited" });
