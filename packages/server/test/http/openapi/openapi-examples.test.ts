@@ -4,11 +4,35 @@
 // after `/checks` is the id the `POST /checks` example answered (see docs/architecture.md).
 import { Ajv2020 } from "ajv/dist/2020.js";
 import formatsPlugin from "ajv-formats";
-import { describe, expect, it } from "vitest";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_ADMIN_TOKEN } from "../../support/api/api-app.ts";
 import { useFullApiApp } from "../../support/api/full-api-app.ts";
 
 const api = useFullApiApp("openapi-examples");
+
+// The examples name public hosts (example.com) for readers; sent here, their URLs point at this
+// local server instead, so a check run or a channel's test delivery stays on the loopback.
+const EXAMPLE_HOSTS = /https:\/\/(?:hooks\.)?example\.com/g;
+let localTarget: ReturnType<typeof createServer>;
+let localOrigin: string;
+let localRequests = 0;
+
+beforeAll(async () => {
+  localTarget = createServer((request, response) => {
+    localRequests += 1;
+    request.resume();
+    response.end("ok");
+  });
+  await new Promise<void>((resolve) => localTarget.listen(0, "127.0.0.1", resolve));
+  localOrigin = `http://127.0.0.1:${(localTarget.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  localTarget.closeAllConnections();
+  await new Promise((resolve) => localTarget.close(resolve));
+});
 
 // ajv-formats is CommonJS: its module object is the plugin itself.
 const addFormats = formatsPlugin as unknown as typeof formatsPlugin.default;
@@ -97,7 +121,7 @@ describe("the OpenAPI document's examples", () => {
       const response = await api.app.request(url, {
         method: next.method,
         headers,
-        body: next.example.body === undefined ? undefined : JSON.stringify(next.example.body),
+        body: next.example.body === undefined ? undefined : JSON.stringify(next.example.body).replaceAll(EXAMPLE_HOSTS, localOrigin),
       });
       sent += 1;
       const text = await response.text();
@@ -125,5 +149,7 @@ describe("the OpenAPI document's examples", () => {
     }
     expect(failures).toEqual([]);
     expect(sent).toBeGreaterThan(30);
+    // The check runs and the channel's test delivery reached the local server, not the internet.
+    expect(localRequests).toBeGreaterThan(0);
   });
 });
