@@ -269,6 +269,8 @@ describe("the web UI in Chromium", () => {
     await phonePage.getByLabel("Admin token").fill(ADMIN_TOKEN);
     await phonePage.getByRole("button", { name: "Sign in", exact: true }).click();
     await phonePage.getByText("Satellites online").waitFor();
+    await phonePage.getByRole("region", { name: "Needs attention" }).getByRole("link", { name: "local web" }).waitFor();
+    await shoot(phonePage, "19-phone-dark-overview");
     await phonePage.goto(`${core.url}/satellites`);
     await phonePage.getByRole("link", { name: "fra-1" }).waitFor();
     await shoot(phonePage, "10-phone-dark-satellites");
