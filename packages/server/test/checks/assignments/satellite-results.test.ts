@@ -70,7 +70,9 @@ describe("results from a satellite", () => {
     }
     expect([...acked].sort()).toEqual([...sent].sort());
     expect(inserts).toBe(batchSizes.length);
-    expect(inserts).toBeLessThanOrEqual(10);
+    // Batched, not one round trip per result. How many batches depends on how fast frames arrive
+    // against how fast batches commit, so only the order of magnitude is asserted.
+    expect(inserts).toBeLessThan(sent.length / 10);
     // Bounded per socket: it pauses at the bound, and only frames it had read by then still come in.
     expect(Math.max(...batchSizes)).toBeLessThan(2 * MAX_RESULTS_IN_FLIGHT);
     const { rows } = await core.pool.query<{ n: number; locations: string[] }>(
