@@ -9,6 +9,9 @@ export default defineConfig({
     // Fails a test file that leaves sockets, servers or timers behind.
     setupFiles: ["packages/server/test/support/leak-check.ts"],
     pool: "forks",
+    // Two files at a time even on two cores: most of a test's time is spent waiting on
+    // PostgreSQL, sockets and child processes, not computing (vitest's default there is one).
+    maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 60_000,
     reporters: ["default"],
