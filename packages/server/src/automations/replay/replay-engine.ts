@@ -15,7 +15,7 @@ import { evaluateMatch } from "../routing/evaluate-match.ts";
 import { checkPayload, judgeMatch } from "../routing/judge-match.ts";
 import { contraryTimers, forCancelledDetail, type PendingTimer } from "../routing/trigger-timers.ts";
 import type { DecisionKey, RunTrigger, SkipReason, Verdict } from "../runs/automation-runs.ts";
-import { MODES, type RunPolicy } from "../runs/run-admission.ts";
+import { MODES } from "../runs/run-admission.ts";
 import type { TriggerRegistry } from "../triggers/trigger-registry.ts";
 import { createHistoricEntities } from "./historic-entities.ts";
 import { createReplayTally, type ReplayGap, type ReplayResult, type ReplayRun } from "./replay-result.ts";
@@ -89,11 +89,11 @@ export async function replayAutomation(deps: ReplayEngineDeps, request: ReplayRe
   const { pool, entities, triggers } = deps;
   const { compiled, from, to } = request;
   const automationId = request.automationId ?? "draft";
-  const policy: RunPolicy = compiled.definition;
+  const policy = compiled.definition;
   const tally = createReplayTally({ from, to }, deps.maxListed);
   const history = createHistoricEntities(pool);
   const refuse = async () => {
-    throw new VantageError("internal", "replay_never_sends", "a replay renders actions but never sends them");
+    throw new VantageError("fatal", "replay_never_sends", "a replay renders actions but never sends them");
   };
   const simulation: SimulationDeps = {
     pool,
