@@ -18,7 +18,7 @@ import { type AutomationIndex, createAutomationIndex } from "./routing/automatio
 import { createAutomationSink } from "./routing/automation-sink.ts";
 import { createTimerFiring } from "./routing/trigger-timers.ts";
 import { createRunPruner } from "./runs/run-retention.ts";
-import { createReplayJobs } from "./replay/replay-jobs.ts";
+import { createReplayJobs, type ReplayJobs } from "./replay/replay-jobs.ts";
 
 /** What the module needs of others, and knobs tests and labs turn (production runs on the defaults). */
 export interface AutomationsOptions {
@@ -43,6 +43,8 @@ export interface AutomationsModule extends CoreModule {
   compiler: AutomationCompiler;
   /** Enabled automations by trigger event id, as the router's sink reads them. */
   index: AutomationIndex;
+  /** Replay jobs started on this instance. */
+  replays: ReplayJobs;
   serve(): Promise<void>;
 }
 
@@ -91,6 +93,7 @@ export async function startAutomations(deps: ModuleDeps, options: AutomationsOpt
     },
     compiler,
     index,
+    replays,
     async serve() {
       sweeper.start();
       deps.onStop("job lease sweeper", sweeper.stop);
