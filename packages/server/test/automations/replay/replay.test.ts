@@ -6,7 +6,12 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { randomUUID } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { replayCommand } from "../../../src/automations/cli/replay-command.ts";
+import { startHttpServer } from "../../../src/http/index.ts";
 import { startAutomations, type AutomationsModule } from "../../../src/automations/index.ts";
 import { createTimerFiring } from "../../../src/automations/routing/trigger-timers.ts";
 import type { ReplayJobView } from "../../../src/automations/replay/replay-jobs.ts";
@@ -14,7 +19,7 @@ import type { ChangeSink, RoutedChange } from "../../../src/entities/index.ts";
 import { silentLogger } from "../../../src/log.ts";
 import { startNotifications } from "../../../src/notifications/index.ts";
 import { startSatellites, type SatellitesModule } from "../../../src/satellites/index.ts";
-import { type Answer, callApi, createModulesApp } from "../../support/api/api-app.ts";
+import { type Answer, callApi, createModulesApp, TEST_ADMIN_TOKEN } from "../../support/api/api-app.ts";
 import { createTestDatabase } from "../../support/database.ts";
 import { createSignal, startTestInstance, type TestInstance, waitFor } from "../../support/instance.ts";
 import { testModuleDeps, type TestModuleDeps } from "../../support/module-deps.ts";
@@ -231,6 +236,26 @@ describe("replaying an automation", () => {
     // s3's disconnect (the real run) and its heartbeat loss (the real busy skip) are filtered out now.
     expect(filtered.sort()).toEqual([real.runs[0]!.changeId, real.skips.find((skip) => skip.reason === "busy")!.changeId].sort());
     expect(result.skipsByReason).toEqual({ filter_false: 3, condition_false: 2, for_cancelled: 1 });
+  });
+
+  it("vantage replay prints a summary and a per-day histogram", async () => {
+    const server = await startHttpServer(app, { host: "127.0.0.1", port: 0 });
+    const dir = await mkdtemp(join(tmpdir(), "vantage-replay-"));
+    try {
+      const file = join(dir, "automation.json");
+      await writeFile(file, JSON.stringify(definition));
+      let out = "";
+      let err = "";
+      const io = { out: (text: string) => void (out += text), err: (text: string) => void (err += text), isTTY: true, now: () => at("09:10"), pollMs: 5 };
+      const code = await replayCommand({ url: server.url, token: TEST_ADMIN_TOKEN, file, since: "3h" }, io);
+      expect({ code, err: err.split("\r").at(-1) }).toEqual({ code: 0, err: "[##############################] 100 % · 15 changes\n" });
+      expect(out).toContain('Replay of "edge down" from 2026-11-20T06:10:00.000Z to 2026-11-20T09:10:00.000Z: 15 changes read');
+      expect(out).toContain("would have run 1 time(s); skipped 5 (");
+      expect(out).toMatch(/2026-11-20 {5}1 {6}5 {2}#+\.+/);
+    } finally {
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("refuses a second running replay of the same caller, cancels one, and checks the range", async () => {
