@@ -81,13 +81,17 @@ async function replay() {
   let peakRss = 0;
   let peakHeap = 0;
   const heapAt: number[] = [];
-  const result = await replayAutomation({ pool, entities, triggers, logger, batchSize }, { compiled: compiled.ok ? compiled.compiled : never(), automationId: null, from: FROM, to, now: to }, async (progress) => {
-    const now = memory();
-    peakRss = Math.max(peakRss, now.rss);
-    peakHeap = Math.max(peakHeap, now.heapUsed);
-    if (heapAt.length < 4 && progress.fraction >= (heapAt.length + 1) / 4) heapAt.push(now.heapUsed);
-    return true;
-  });
+  const result = await replayAutomation(
+    { pool, entities, triggers, logger, batchSize },
+    { compiled: compiled.ok ? compiled.compiled : never(), automationId: null, from: FROM, to, now: to },
+    async (progress) => {
+      const now = memory();
+      peakRss = Math.max(peakRss, now.rss);
+      peakHeap = Math.max(peakHeap, now.heapUsed);
+      if (heapAt.length < 4 && progress.fraction >= (heapAt.length + 1) / 4) heapAt.push(now.heapUsed);
+      return true;
+    },
+  );
   return { result: result!, peakRss, peakHeap, heapAt };
 }
 function never(): never {
@@ -107,7 +111,7 @@ for (let round = 0; round < 2; round++) {
     round: round + 1,
     "baseline changes/s": Math.round(read / baseSeconds),
     "replay changes/s": Math.round(result.changes / seconds),
-    ratio: ((result.changes / seconds) / (read / baseSeconds)).toFixed(2),
+    ratio: (result.changes / seconds / (read / baseSeconds)).toFixed(2),
     "replay s": seconds.toFixed(1),
     runs: result.runs,
     skips: result.skips,

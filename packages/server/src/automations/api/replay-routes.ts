@@ -6,8 +6,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { principalOf } from "../../auth/index.ts";
 import { invalidInput, VantageError } from "../../errors.ts";
-import { describeRoute, readJsonOrYamlBody } from "../../http/index.ts";
-import { parseYamlBody } from "../../http/parse-yaml-body.ts";
+import { describeRoute, parseYamlBody, readJsonOrYamlBody } from "../../http/index.ts";
 import type { AutomationCompiler } from "../definitions/automation-compiler.ts";
 import type { AutomationStore } from "../definitions/automation-store.ts";
 import type { ReplayJobs } from "../replay/replay-jobs.ts";
@@ -34,7 +33,10 @@ const docs = {
     body: replayRequestSchema,
     yaml: true,
     responses: { 202: job("Started: poll GET /automations/replay/{id}") },
-    errors: { 400: "The definition is invalid (`invalid_automation`) or the range is (`invalid_replay_range`).", 409: "You have a replay running (`replay_running`)." },
+    errors: {
+      400: "The definition is invalid (`invalid_automation`) or the range is (`invalid_replay_range`).",
+      409: "You have a replay running (`replay_running`).",
+    },
     examples: { draft: { summary: "Would this have paged last week?", body: exampleReplay } },
   }),
   read: describeRoute({

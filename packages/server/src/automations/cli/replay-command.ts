@@ -53,20 +53,25 @@ export function renderReplay(name: string, result: ReplayResult): string {
     const width = (count: number) => (count === 0 ? 0 : Math.max(1, Math.round((count / most) * HISTOGRAM)));
     lines.push("", "  day          runs  skips  (# run, . skip)");
     for (const day of result.days)
-      lines.push(`  ${day.day}  ${String(day.runs).padStart(4)}  ${String(day.skips).padStart(5)}  ${"#".repeat(width(day.runs))}${".".repeat(width(day.skips))}`);
+      lines.push(
+        `  ${day.day}  ${String(day.runs).padStart(4)}  ${String(day.skips).padStart(5)}  ${"#".repeat(width(day.runs))}${".".repeat(width(day.skips))}`,
+      );
   }
   const shown = result.listedRuns.slice(0, 10);
   if (shown.length > 0) {
     lines.push("", "  first would-be runs:");
-    for (const run of shown) lines.push(`  ${run.at}  ${run.trigger.event}  ${run.entity.kind} ${run.entity.id}  → ${run.steps.map((step) => step.kind).join(", ") || "no actions"}`);
+    for (const run of shown)
+      lines.push(`  ${run.at}  ${run.trigger.event}  ${run.entity.kind} ${run.entity.id}  → ${run.steps.map((step) => step.kind).join(", ") || "no actions"}`);
   }
   return `${lines.join("\n")}\n`;
 }
 
 export async function replayCommand(flags: ReplayFlags, io: ReplayIo): Promise<number> {
-  if ((flags.file === undefined) === (flags.id === undefined)) throw new ConfigApiError("give either -f <file> (a draft) or --id <automation id>", 0, undefined, []);
+  if ((flags.file === undefined) === (flags.id === undefined))
+    throw new ConfigApiError("give either -f <file> (a draft) or --id <automation id>", 0, undefined, []);
   const sinceMs = durationMs(flags.since);
-  if (!Number.isFinite(sinceMs) || sinceMs <= 0) throw new ConfigApiError(`--since ${flags.since}: expected a duration such as 7d, 24h or 90m`, 0, undefined, []);
+  if (!Number.isFinite(sinceMs) || sinceMs <= 0)
+    throw new ConfigApiError(`--since ${flags.since}: expected a duration such as 7d, 24h or 90m`, 0, undefined, []);
   const to = flags.to === undefined ? io.now() : Date.parse(flags.to);
   if (Number.isNaN(to)) throw new ConfigApiError(`--to ${flags.to}: expected an ISO 8601 instant`, 0, undefined, []);
   const client = createConfigClient({ url: flags.url, token: flags.token });

@@ -5,7 +5,7 @@
 // clock, with entity reads answered from history — and every decision is tallied, not written.
 import type pg from "pg";
 import type { EntityRegistry, RoutedChange } from "../../entities/index.ts";
-import { CHANGE_COLUMNS, type ChangeRow, changeFromRow } from "../../entities/outbox/change-row.ts";
+import { CHANGE_COLUMNS, type ChangeRow, changeFromRow } from "../../entities/index.ts";
 import type { Logger } from "../../log.ts";
 import type { CompiledAutomation } from "../definitions/compile-automation.ts";
 import { createActionModules } from "../execution/run-executor.ts";
@@ -85,7 +85,11 @@ interface ScopeRun {
 
 type VirtualTimer = PendingTimer & { dueAt: number };
 
-export async function replayAutomation(deps: ReplayEngineDeps, request: ReplayRequest, onBatch: OnReplayBatch = async () => true): Promise<ReplayResult | null> {
+export async function replayAutomation(
+  deps: ReplayEngineDeps,
+  request: ReplayRequest,
+  onBatch: OnReplayBatch = async () => true,
+): Promise<ReplayResult | null> {
   const { pool, entities, triggers } = deps;
   const { compiled, from, to } = request;
   const automationId = request.automationId ?? "draft";
@@ -140,7 +144,15 @@ export async function replayAutomation(deps: ReplayEngineDeps, request: ReplayRe
     );
     if (!admission.admit) return skip(at, trigger, admission.reason, admission.detail, verdicts);
     runCount += 1;
-    const run = tally.run({ id: `run-${runCount}`, ...decisionBase(at, trigger, verdicts), status: "queued", contextKey, startedAt: null, endedAt: null, steps: [] });
+    const run = tally.run({
+      id: `run-${runCount}`,
+      ...decisionBase(at, trigger, verdicts),
+      status: "queued",
+      contextKey,
+      startedAt: null,
+      endedAt: null,
+      steps: [],
+    });
     const entry: ScopeRun = { run, endsAt: null, trigger };
     for (const superseded of scope.filter((other) => admission.supersede.includes(other.run.id))) {
       // Restarted: its actions after this moment never happen.
@@ -158,7 +170,12 @@ export async function replayAutomation(deps: ReplayEngineDeps, request: ReplayRe
     removeTimer(timer);
     const match = matchesByEvent.get(timer.key.triggerEvent)!.find((candidate) => candidate.trigger.id === timer.key.triggerId)!;
     const { payload } = timer.trigger;
-    const context = { trigger: { id: timer.key.triggerId, event: timer.key.triggerEvent, payload }, vars: {}, entity: history.reader({ at: timer.dueAt }), now: timer.dueAt };
+    const context = {
+      trigger: { id: timer.key.triggerId, event: timer.key.triggerEvent, payload },
+      vars: {},
+      entity: history.reader({ at: timer.dueAt }),
+      now: timer.dueAt,
+    };
     const verdict = await evaluateMatch(match, context);
     if (!verdict.passed) return skip(timer.dueAt, timer.trigger, verdict.reason, verdict.detail, verdict.verdicts);
     const contextKey = policy.concurrency === "context" ? (triggers.get(timer.key.triggerEvent)?.contextKey(payload) ?? null) : null;
@@ -216,7 +233,13 @@ export async function replayAutomation(deps: ReplayEngineDeps, request: ReplayRe
           const list = timers.get(key) ?? [];
           // As ON CONFLICT DO NOTHING: a timer already counting for this trigger and entity keeps counting.
           if (list.some((timer) => timer.key.triggerId === match.trigger.id)) continue;
-          const decisionKey: DecisionKey = { automationId, automationVersion: 0, triggerId: match.trigger.id, triggerEvent: eventId, changeId: change.changeId };
+          const decisionKey: DecisionKey = {
+            automationId,
+            automationVersion: 0,
+            triggerId: match.trigger.id,
+            triggerEvent: eventId,
+            changeId: change.changeId,
+          };
           list.push({
             id: `timer-${change.seq}-${match.trigger.id}`,
             key: decisionKey,

@@ -3,9 +3,7 @@
 // owner (a partial unique index); a cancel marks the row, and the replay sees it at its next
 // batch, on whichever core runs it. A core that stops fails its replays; one that died leaves
 // rows that go stale and stop blocking their owner.
-import type pg from "pg";
 import { VantageError } from "../../errors.ts";
-import type { Logger } from "../../log.ts";
 import { PostgresError, sqlState } from "../../storage/index.ts";
 import type { CompiledAutomation } from "../definitions/compile-automation.ts";
 import { type ReplayEngineDeps, replayAutomation } from "./replay-engine.ts";
@@ -108,7 +106,9 @@ export function createReplayJobs(options: ReplayJobsOptions): ReplayJobs {
       else if (stop.aborted) await finish(id, "failed", null, "interrupted: the core running it stopped");
     } catch (error) {
       log.error({ err: error, replayId: id }, "a replay failed");
-      await finish(id, "failed", null, (error as Error).message).catch((finishError: unknown) => log.error({ err: finishError }, "cannot record a failed replay"));
+      await finish(id, "failed", null, (error as Error).message).catch((finishError: unknown) =>
+        log.error({ err: finishError }, "cannot record a failed replay"),
+      );
     }
   };
 
@@ -122,7 +122,12 @@ export function createReplayJobs(options: ReplayJobsOptions): ReplayJobs {
   return {
     async start(owner, request) {
       await pool.query(FAIL_STALE, [owner, options.staleAfterMs ?? 60_000]);
-      const summary = { from: new Date(request.from).toISOString(), to: new Date(request.to).toISOString(), automationId: request.automationId, name: request.compiled.definition.name };
+      const summary = {
+        from: new Date(request.from).toISOString(),
+        to: new Date(request.to).toISOString(),
+        automationId: request.automationId,
+        name: request.compiled.definition.name,
+      };
       let row: ReplayRow;
       try {
         row = (await pool.query<ReplayRow>(INSERT, [owner, JSON.stringify(summary)])).rows[0]!;

@@ -57,7 +57,13 @@ type Outcome = { at: number; end?: SimulatedEnd };
 
 const never = new AbortController().signal;
 
-export async function simulateRun(actions: readonly CompiledAction[], trigger: RunTrigger, startAt: number, runId: string, deps: SimulationDeps): Promise<SimulatedRun> {
+export async function simulateRun(
+  actions: readonly CompiledAction[],
+  trigger: RunTrigger,
+  startAt: number,
+  runId: string,
+  deps: SimulationDeps,
+): Promise<SimulatedRun> {
   const steps: ReplayStep[] = [];
   const record = (action: CompiledAction, at: number, input: JsonValue, output?: JsonValue) =>
     steps.push({ path: action.path, kind: action.kind, at: new Date(at).toISOString(), input, ...(output === undefined ? {} : { output }) });

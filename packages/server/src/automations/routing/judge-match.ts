@@ -17,9 +17,7 @@ export type Judgment =
   | { type: "run"; trigger: RunTrigger; verdicts: Verdict[]; policy: RunPolicy; contextKey: string | null };
 
 /** An event's payload checked once against its trigger's schema, for every automation listening. */
-export type CheckedPayload =
-  | { ok: true; definition: TriggerDefinition; payload: unknown }
-  | { ok: false; detail: { message: string; issues: unknown[] } };
+export type CheckedPayload = { ok: true; definition: TriggerDefinition; payload: unknown } | { ok: false; detail: { message: string; issues: unknown[] } };
 
 export function checkPayload(triggers: Pick<TriggerRegistry, "get">, eventId: string, payload: unknown): CheckedPayload {
   const definition = triggers.get(eventId);
@@ -44,7 +42,8 @@ export async function judgeMatch(
   if (!checked.ok) return { type: "skip", reason: "invalid_payload", detail: checked.detail, verdicts: [] };
   const { definition, payload } = checked;
   const suppressed = definition.suppressed?.(payload) ?? null;
-  if (suppressed !== null) return { type: "skip", reason: suppressed, detail: { message: `${eventId} was silenced by its module (${suppressed})` }, verdicts: [] };
+  if (suppressed !== null)
+    return { type: "skip", reason: suppressed, detail: { message: `${eventId} was silenced by its module (${suppressed})` }, verdicts: [] };
   const { change } = routed;
   const context: EvaluationContext = { trigger: { id: match.trigger.id, event: eventId, payload }, vars: {}, entity, now: Date.parse(change.occurredAt) };
   const { forMs } = match.trigger;

@@ -38,7 +38,8 @@ let clock = at("06:00");
 let routedSeq = 0;
 const routed = createSignal();
 
-const call = <Body = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<Answer<Body>> => callApi<Body>(app, method, `/api/v1${path}`, body);
+const call = <Body = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<Answer<Body>> =>
+  callApi<Body>(app, method, `/api/v1${path}`, body);
 
 /** Stamps each routed change with the scripted clock, in the outbox too, before the automation sink judges it. */
 const scripted = (sink: ChangeSink): ChangeSink => ({
@@ -63,13 +64,21 @@ async function step(time: string, work: () => Promise<unknown>): Promise<void> {
 /** Fires every `for:` timer due by now, as the worker would at its due time. */
 async function fireDueTimers(): Promise<number> {
   const { rows } = await instance.pool.query<{ id: string }>("SELECT id FROM automation_trigger_timers WHERE due_at <= $1 ORDER BY due_at", [new Date(clock)]);
-  const fire = createTimerFiring({ pool: instance.pool, index: automations.index, triggers: moduleDeps.deps.triggers, entities: instance.entities, logger: silentLogger(), now: () => clock });
+  const fire = createTimerFiring({
+    pool: instance.pool,
+    index: automations.index,
+    triggers: moduleDeps.deps.triggers,
+    entities: instance.entities,
+    logger: silentLogger(),
+    now: () => clock,
+  });
   for (const row of rows) await fire(row.id);
   return rows.length;
 }
 
 const satellite = async (name: string, region: string) => satellites.service.create({ name, region, tokenHash: randomUUID() });
-const connect = (satelliteId: string) => satellites.service.markConnected({ satelliteId, sessionId: sessions.set(satelliteId, randomUUID()).get(satelliteId)! });
+const connect = (satelliteId: string) =>
+  satellites.service.markConnected({ satelliteId, sessionId: sessions.set(satelliteId, randomUUID()).get(satelliteId)! });
 const disconnect = (satelliteId: string) => satellites.service.markDisconnected({ satelliteId, sessionId: sessions.get(satelliteId)! });
 const loseHeartbeat = (satelliteId: string) => satellites.service.markHeartbeatLost({ satelliteId });
 const sessions = new Map<string, string>();
@@ -83,7 +92,9 @@ let automationId: string;
 
 const COUNTED = ["automation_runs", "automation_skips", "automation_run_steps", "automation_trigger_timers", "graphile_worker._private_jobs", "entity_changes"];
 const rowCounts = async () =>
-  Object.fromEntries(await Promise.all(COUNTED.map(async (table) => [table, (await instance.pool.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n])));
+  Object.fromEntries(
+    await Promise.all(COUNTED.map(async (table) => [table, (await instance.pool.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n])),
+  );
 
 async function replay(body: Record<string, unknown>): Promise<NonNullable<ReplayJobView["result"]>> {
   const started = await call<ReplayJobView>("POST", "/automations/replay", body);

@@ -55,13 +55,24 @@ export function ReplayTimeline({ result }: { result: ReplayResult }) {
         Would have run <strong>{result.runs}</strong> time(s) in the last 7 days; skipped {result.skips}
         {skipped ? ` (${skipped})` : ""}. {result.changes.toLocaleString()} recorded changes read.
       </p>
-      <div role="img" aria-label={`Timeline of ${result.runs} would-be runs`} style={{ position: "relative", height: 24, borderBottom: "1px solid currentColor" }}>
+      <div
+        role="img"
+        aria-label={`Timeline of ${result.runs} would-be runs`}
+        style={{ position: "relative", height: 24, borderBottom: "1px solid currentColor" }}
+      >
         {result.listedRuns.map((run) => (
           <span
             key={run.id}
             data-testid="replay-run"
             title={`${run.at} · ${run.trigger.event} · ${run.entity.kind} ${run.entity.id}`}
-            style={{ position: "absolute", left: `${((Date.parse(run.at) - from) / span) * 100}%`, bottom: 0, width: 2, height: 20, background: "var(--accent, #3b82f6)" }}
+            style={{
+              position: "absolute",
+              left: `${((Date.parse(run.at) - from) / span) * 100}%`,
+              bottom: 0,
+              width: 2,
+              height: 20,
+              background: "var(--accent, #3b82f6)",
+            }}
           />
         ))}
       </div>
