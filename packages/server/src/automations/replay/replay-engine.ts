@@ -114,6 +114,15 @@ export async function replayAutomation(
   const timers = new Map<string, VirtualTimer[]>();
   const scopes = new Map<string, ScopeRun[]>();
   let timerCount = 0;
+  // The earliest due instant of the pending timers, kept so a change need not scan them: null when unknown.
+  let earliest: number | null = Number.POSITIVE_INFINITY;
+  const earliestTimer = (): number => {
+    if (earliest === null) {
+      earliest = Number.POSITIVE_INFINITY;
+      for (const list of timers.values()) for (const timer of list) earliest = Math.min(earliest, timer.dueAt);
+    }
+    return earliest;
+  };
   let runCount = 0;
 
   const decisionBase = (at: number, trigger: RunTrigger, verdicts: Verdict[]) => ({
@@ -188,6 +197,7 @@ export async function replayAutomation(
     if (left.length > 0) timers.set(key, left);
     else timers.delete(key);
     timerCount -= 1;
+    if (timer.dueAt === earliest) earliest = null;
   };
 
   /** The next thing due on the virtual clock up to `until`: a timer running out, or a queued run's turn. */
@@ -205,8 +215,9 @@ export async function replayAutomation(
     return next;
   };
 
+  // Nothing can be due without timers, or queued runs (mode queued): most changes skip the walk.
+  const anythingDue = (until: number) => earliestTimer() <= until || policy.mode === "queued";
   const advanceTo = async (until: number) => {
-    if (timerCount === 0 && policy.mode !== "queued") return;
     for (let due = nextDue(until); due; due = nextDue(until)) await due.act();
   };
 
@@ -252,6 +263,7 @@ export async function replayAutomation(
           });
           timers.set(key, list);
           timerCount += 1;
+          if (earliest !== null) earliest = Math.min(earliest, at + judgment.forMs);
         } else {
           await admit(at, judgment.trigger, judgment.verdicts, judgment.contextKey);
         }
@@ -277,9 +289,10 @@ export async function replayAutomation(
         if (occurred < from || occurred >= to) continue;
         tally.result.changes += 1;
         const change = changeFromRow(row);
-        await advanceTo(occurred);
+        if (anythingDue(occurred)) await advanceTo(occurred);
         const eventIds = entities.deriveEvents(change);
         const listened = eventIds.filter((eventId) => matchesByEvent.has(eventId));
+        if (listened.length === 0 && (timerCount === 0 || !timers.has(entityKey(change.kind, change.id)))) continue;
         // The payload mapper only runs for changes some trigger listens to.
         const routed: RoutedChange = { change, eventIds, payload: listened.length > 0 ? entities.toPayload(change) : null };
         await judgeChange(routed, listened);
@@ -290,7 +303,7 @@ export async function replayAutomation(
       if (done) break;
     }
   }
-  await advanceTo(to);
+  if (anythingDue(to)) await advanceTo(to);
   tally.result.pendingTimers = timerCount;
   return tally.finish();
 }

@@ -249,6 +249,58 @@ describe("replaying an automation", () => {
     expect(result.skipsByReason).toEqual({ filter_false: 3, condition_false: 2, for_cancelled: 1 });
   });
 
+  it("queues runs and waits on the virtual clock: a wait_until is satisfied by a later recorded change, or times out", async () => {
+    const notCanary = { compare: { left: "trigger.payload.name", op: "!=", right: { value: "canary" } } };
+    const range = { from: `${day}T06:30:00Z`, to: `${day}T09:10:00Z` };
+    const queued = await replay({
+      ...range,
+      definition: {
+        name: "queued",
+        mode: "queued",
+        maxRuns: 2,
+        triggers: [{ event: "satellite.connected", filter: notCanary }],
+        actions: [{ delay: { duration: "20m" } }],
+      },
+    });
+    // 07:00 three connect at once: one runs, one queues (its turn at 07:20), one is over maxRuns; later 08:45 runs, 08:55 queues, 09:00 and 09:02 are over.
+    expect(queued.listedRuns.map((run) => [run.at.slice(11, 16), run.startedAt?.slice(11, 16)])).toEqual([
+      ["07:00", "07:00"],
+      ["07:00", "07:20"],
+      ["08:45", "08:45"],
+      ["08:55", "09:05"],
+    ]);
+    expect(queued.skipsByReason).toEqual({ max_runs: 3, filter_false: 2 }); // and the canary's two connects
+
+    const waiting = await replay({
+      ...range,
+      definition: {
+        name: "back soon",
+        mode: "parallel",
+        triggers: [{ event: "satellite.heartbeat_lost" }],
+        actions: [
+          {
+            wait_until: {
+              condition: {
+                compare: { left: "entity('satellite-connection', trigger.payload.satelliteId).lastEvent", op: "==", right: { value: "connected" } },
+              },
+              timeout: "30m",
+            },
+          },
+          { log: { message: "{{ trigger.payload.name }} is back" } },
+        ],
+      },
+    });
+    expect(waiting.listedRuns.map((run) => [run.at.slice(11, 16), run.status, run.endedAt?.slice(11, 16) ?? null])).toEqual([
+      ["07:30", "failed", "08:00"], // s1 came back only at 08:55
+      ["08:20", "succeeded", "08:45"], // s2 came back at 08:45
+      ["09:05", "waiting", null], // s3 had not come back when the range ended
+    ]);
+    expect(waiting.listedRuns[1]!.steps.map((taken) => [taken.kind, taken.input])).toEqual([
+      ["wait_until", { timeoutMs: 1_800_000, continueOnTimeout: false }],
+      ["log", { message: "edge-2 is back" }],
+    ]);
+  });
+
   it("vantage replay prints a summary and a per-day histogram", async () => {
     const server = await startHttpServer(app, { host: "127.0.0.1", port: 0 });
     const dir = await mkdtemp(join(tmpdir(), "vantage-replay-"));
