@@ -78,6 +78,10 @@ const toView = (row: ReplayRow): ReplayJobView => ({
 const COLUMNS = "id, status, progress, changes, request, result, error, created_at, finished_at";
 const FAIL_STALE = `UPDATE automation_replays SET status = 'failed', error = 'interrupted: the core running it stopped', finished_at = now()
   WHERE owner = $1 AND status = 'running' AND updated_at < now() - $2 * interval '1 millisecond'`;
+/** Ended replays kept per owner (their results can be large); older ones go when the owner starts another. */
+export const KEPT_REPLAYS = 10;
+const PRUNE = `DELETE FROM automation_replays WHERE owner = $1 AND status <> 'running'
+  AND id NOT IN (SELECT id FROM automation_replays WHERE owner = $1 ORDER BY created_at DESC LIMIT ${KEPT_REPLAYS})`;
 const INSERT = `INSERT INTO automation_replays (owner, request) VALUES ($1, $2) RETURNING ${COLUMNS}`;
 const READ = `SELECT ${COLUMNS} FROM automation_replays WHERE id = $1 AND owner = $2`;
 const PROGRESS = "UPDATE automation_replays SET progress = $2, changes = $3, updated_at = now() WHERE id = $1 RETURNING status";
@@ -122,6 +126,7 @@ export function createReplayJobs(options: ReplayJobsOptions): ReplayJobs {
   return {
     async start(owner, request) {
       await pool.query(FAIL_STALE, [owner, options.staleAfterMs ?? 60_000]);
+      await pool.query(PRUNE, [owner]);
       const summary = {
         from: new Date(request.from).toISOString(),
         to: new Date(request.to).toISOString(),
