@@ -280,10 +280,19 @@ export async function replayAutomation(
     const high = Number(last.seq);
     let cursor = low;
     const batchSize = deps.batchSize ?? DEFAULT_REPLAY_BATCH;
+    const read = (after: number) => {
+      const rows = (
+        kinds === null ? pool.query<ChangeRow>(BATCH_ALL_KINDS, [after, high, batchSize]) : pool.query<ChangeRow>(BATCH, [after, high, kinds, batchSize])
+      ).then((result) => result.rows);
+      // A batch read ahead and never awaited (cancelled, or the replay failed) must not be an unhandled rejection.
+      rows.catch(() => undefined);
+      return rows;
+    };
+    let pending = read(cursor);
     for (;;) {
-      const { rows } = await (kinds === null
-        ? pool.query<ChangeRow>(BATCH_ALL_KINDS, [cursor, high, batchSize])
-        : pool.query<ChangeRow>(BATCH, [cursor, high, kinds, batchSize]));
+      const rows = await pending;
+      // The next batch is read while this one is judged: PostgreSQL and the replay overlap.
+      if (rows.length === batchSize) pending = read(Number(rows.at(-1)!.seq));
       for (const row of rows) {
         const occurred = row.occurred_at.getTime();
         if (occurred < from || occurred >= to) continue;
