@@ -74,6 +74,11 @@ export const ERROR_CODES = [
   "run_max_runs", // 409: modes queued and parallel, maxRuns runs are active
   "run_not_started", // 409: the run was refused for another reason (details say which)
   "trigger_exists", // a trigger id registered twice
+  "replay_not_found", // 404: no replay job with that id was started by the caller
+  "replay_running", // 409: the caller has a replay running already; wait for it or cancel it
+  "replay_not_running", // 409: only a running replay can be cancelled
+  "invalid_replay_range", // 400: from must be before to, and the range at most the limit
+  "replay_never_sends", // a replayed action asked to send (a bug: a replay only renders)
 
   // Config as code.
   "invalid_bundle", // 400: a bundle's resources break their kind's schema; details.issues lists each at resources.<index>.…

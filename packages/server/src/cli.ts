@@ -3,6 +3,7 @@
 import { runSatelliteCommand, type SatelliteFlags, withSatelliteOptions } from "@vantage/satellite";
 import { Command, Option } from "commander";
 import { type ConfigFlags, loadConfig } from "./config.ts";
+import { registerReplayCommand } from "./automations/index.ts";
 import { processIo, registerConfigCommands } from "./config/index.ts";
 import { isVantageError } from "./errors.ts";
 import { createLogger } from "./log.ts";
@@ -98,6 +99,14 @@ withServerOptions(program.command("user").description("manage users").command("c
   );
 // Config as code: clients of a core's /api/v1/config.
 registerConfigCommands(program, processIo());
+
+// Automation replay: a client of a core's /api/v1/automations/replay.
+registerReplayCommand(program, {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+  isTTY: process.stderr.isTTY,
+  now: Date.now,
+});
 
 // The agent lives in @vantage/satellite; `vantage satellite` is the same program as `vantage-satellite`.
 withSatelliteOptions(program.command("satellite"))

@@ -5,6 +5,7 @@ import { describe, expectTypeOf, it } from "vitest";
 import type { AutomationView } from "../../server/src/automations/definitions/automation-store.ts";
 import type { RunView, SkipView } from "../../server/src/automations/runs/automation-runs.ts";
 import type { StepView } from "../../server/src/automations/runs/run-records.ts";
+import type { ReplayJobView } from "../../server/src/automations/replay/replay-jobs.ts";
 import type { TriggerInfo as ServerTriggerInfo } from "../../server/src/automations/triggers/trigger-registry.ts";
 import type { CheckSummary } from "../../server/src/checks/api/summary-routes.ts";
 import type { CheckView } from "../../server/src/checks/definitions/check-view.ts";
@@ -20,6 +21,7 @@ import type {
   CheckStats,
   CheckSummaries,
   ProbeResult,
+  ReplayJob,
   Run,
   Satellite,
   Skip,
@@ -38,6 +40,7 @@ describe("the client's response types", () => {
     expectTypeOf<SkipView>().toExtend<Skip>();
     expectTypeOf<StepView>().toExtend<Step>();
     expectTypeOf<ServerTriggerInfo>().toExtend<TriggerInfo>();
+    expectTypeOf<ReplayJobView>().toExtend<ReplayJob>();
   });
 
   it("are the core's views of checks, their health, summaries, stats, results and trial runs", () => {

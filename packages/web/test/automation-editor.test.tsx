@@ -112,6 +112,48 @@ describe("the automation editor", () => {
   });
 });
 
+describe("replaying the draft", () => {
+  it("replays the YAML as written over the last 7 days and draws each would-be run on the timeline", async () => {
+    const result = {
+      from: "2026-11-25T00:00:00.000Z",
+      to: "2026-12-02T00:00:00.000Z",
+      changes: 1234,
+      runs: 2,
+      skips: 3,
+      skipsByReason: { filter_false: 3 },
+      days: [{ day: "2026-11-26", runs: 2, skips: 3 }],
+      listedRuns: ["2026-11-26T10:00:00.000Z", "2026-11-26T11:00:00.000Z"].map((at, index) => ({
+        id: `run-${index}`,
+        at,
+        trigger: { id: "trigger-0", event: "satellite.disconnected" },
+        changeId: `c${index}`,
+        entity: { kind: "satellite-connection", id: "s1" },
+        status: "succeeded",
+        steps: [],
+      })),
+      truncated: false,
+      gaps: [],
+    };
+    stubApi((call) =>
+      call.url === "/api/v1/automations/replay"
+        ? { status: 202, body: { id: "r1", status: "running", progress: 0.25, changes: 10, result: null, error: null } }
+        : call.url === "/api/v1/automations/replay/r1"
+          ? { status: 200, body: { id: "r1", status: "succeeded", progress: 1, changes: 1234, result, error: null } }
+          : TRIGGERS,
+    );
+    renderEditor();
+    fireEvent.click(screen.getByRole("button", { name: "Replay last 7 days" }));
+    const summary = await screen.findByText(/Would have run/);
+    expect(summary.textContent).toContain("Would have run 2 time(s) in the last 7 days; skipped 3 (filter_false 3)");
+    expect(screen.getAllByTestId("replay-run")).toHaveLength(2);
+    expect(screen.getByRole("list", { name: "Per day" }).textContent).toContain("2026-11-26: 2 run(s), 3 skip(s)");
+    const started = calls.find((call) => call.url === "/api/v1/automations/replay")!;
+    const body = JSON.parse(started.body!) as { definition: string; from: string; to: string };
+    expect(body.definition).toBe("name: first\n");
+    expect(Date.parse(body.to) - Date.parse(body.from)).toBe(7 * 86_400_000);
+  });
+});
+
 describe("the API client", () => {
   it("ends the session on a 401, so the app returns to Login", async () => {
     stubApi(() => ({ status: 401, body: { error: { code: "unauthorized", message: "The bearer token is not a valid admin token." } } }));

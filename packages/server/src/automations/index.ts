@@ -14,6 +14,7 @@ export { DEFAULT_WORKER_CONCURRENCY } from "./execution/automation-worker.ts";
 export { consequencesOfChanges } from "./runs/change-links.ts";
 export type { CausedRun, CausedSkip, ChangeConsequences } from "./runs/change-links.ts";
 export { startAutomations } from "./start.ts";
+export { registerReplayCommand } from "./cli/replay-command.ts";
 export type { AutomationsModule, AutomationsOptions } from "./start.ts";
 export { AutomationStore } from "./definitions/automation-store.ts";
 export type { AutomationView } from "./definitions/automation-store.ts";

@@ -18,6 +18,7 @@ import { type AutomationIndex, createAutomationIndex } from "./routing/automatio
 import { createAutomationSink } from "./routing/automation-sink.ts";
 import { createTimerFiring } from "./routing/trigger-timers.ts";
 import { createRunPruner } from "./runs/run-retention.ts";
+import { createReplayJobs, type ReplayJobs } from "./replay/replay-jobs.ts";
 
 /** What the module needs of others, and knobs tests and labs turn (production runs on the defaults). */
 export interface AutomationsOptions {
@@ -42,6 +43,8 @@ export interface AutomationsModule extends CoreModule {
   compiler: AutomationCompiler;
   /** Enabled automations by trigger event id, as the router's sink reads them. */
   index: AutomationIndex;
+  /** Replay jobs started on this instance. */
+  replays: ReplayJobs;
   serve(): Promise<void>;
 }
 
@@ -79,13 +82,18 @@ export async function startAutomations(deps: ModuleDeps, options: AutomationsOpt
   // One pruner per cluster deletes ended runs and skips older than the retention.
   const pruner = createRunPruner({ pool, logger, retentionDays: deps.config.runRetentionDays, intervalMs: options.retentionIntervalMs });
 
+  // Replays read the outbox and write only their own jobs; the core's stop fails those in flight.
+  const replays = createReplayJobs({ pool, entities, triggers, logger, now });
+  deps.onStop("automation replays", replays.stop);
+
   return {
     routes: {
-      "/automations": createAutomationRoutes({ pool, box, notifications, compiler, triggers }),
+      "/automations": createAutomationRoutes({ pool, box, notifications, compiler, triggers, replays, now }),
       "/triggers": createTriggerRoutes({ triggers }),
     },
     compiler,
     index,
+    replays,
     async serve() {
       sweeper.start();
       deps.onStop("job lease sweeper", sweeper.stop);

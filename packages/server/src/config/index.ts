@@ -4,3 +4,4 @@ export type { ConfigModule, ConfigModuleParts } from "./start.ts";
 export { ConfigService } from "./config-service.ts";
 export type { ApplyResult, ExportFilter } from "./config-service.ts";
 export { processIo, registerConfigCommands } from "./cli/config-commands.ts";
+export { ConfigApiError, createConfigClient } from "./cli/config-client.ts";

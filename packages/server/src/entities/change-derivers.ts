@@ -11,14 +11,19 @@ export interface ChangeDerivers {
   deriveEvents(change: EntityChanged): string[];
   /** The kind's payload mapper's result; null without a mapper or when it throws. */
   toPayload(change: EntityChanged): unknown;
+  /** The kinds whose derivers may emit one of `eventIds`; null when a deriver that does not declare `emits` could. */
+  kindsEmitting(eventIds: readonly string[]): string[] | null;
 }
 
 export function createChangeDerivers(logger: Logger): ChangeDerivers {
   const derivers = new Map<string, ChangeDeriver[]>();
   const mappers = new Map<string, PayloadMapper>();
+  /** Per kind, per deriver: what it declared it emits (null: anything). */
+  const emitted = new Map<ChangeDeriver, readonly string[] | null>();
 
   return {
-    register({ kind, derive, toPayload }) {
+    register({ kind, derive, toPayload, emits }) {
+      emitted.set(derive, emits ?? null);
       if (toPayload) {
         const existing = mappers.get(kind);
         if (existing && existing !== toPayload) {
@@ -31,6 +36,7 @@ export function createChangeDerivers(logger: Logger): ChangeDerivers {
       derivers.set(kind, list);
       return () => {
         list.splice(list.indexOf(derive), 1);
+        emitted.delete(derive);
         if (toPayload && mappers.get(kind) === toPayload) mappers.delete(kind);
       };
     },
@@ -45,6 +51,16 @@ export function createChangeDerivers(logger: Logger): ChangeDerivers {
         }
       }
       return [...eventIds];
+    },
+
+    kindsEmitting(eventIds) {
+      const kinds: string[] = [];
+      for (const [kind, list] of derivers) {
+        const declared = list.map((derive) => emitted.get(derive) ?? null);
+        if (declared.includes(null)) return null;
+        if (declared.some((events) => events!.some((event) => eventIds.includes(event)))) kinds.push(kind);
+      }
+      return kinds.sort();
     },
 
     toPayload(change) {

@@ -52,6 +52,7 @@ export function createEntityRegistry(options: { pool: pg.Pool; logger: Logger })
     registerChangeDeriver: (registration) => derivers.register(registration),
     deriveEvents: (change) => derivers.deriveEvents(change),
     toPayload: (change) => derivers.toPayload(change),
+    kindsEmitting: (eventIds) => derivers.kindsEmitting(eventIds),
     entity: (kind) => handles.get(kind),
     kinds: () => schemas,
     flush: () => notifier.flush(),

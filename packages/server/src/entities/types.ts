@@ -91,6 +91,8 @@ export type PayloadMapper = (change: EntityChanged) => unknown;
 export interface ChangeDeriverRegistration {
   kind: string;
   derive: ChangeDeriver;
+  /** Every event id `derive` may emit, so a replay reads only the kinds that can fire a draft. Absent: it may emit any. */
+  emits?: readonly string[];
   toPayload?: PayloadMapper;
 }
 

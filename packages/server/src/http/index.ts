@@ -12,6 +12,7 @@ export type { Metrics } from "./metrics.ts";
 export { pathId } from "./path-ids.ts";
 export { requestCause } from "./request-id.ts";
 export { nextCursor, readJsonBody, readJsonOrYamlBody, readQuery } from "./request-body.ts";
+export { parseYamlBody } from "./parse-yaml-body.ts";
 export { describeRoute } from "./openapi/describe-route.ts";
 export type { RouteDoc, RouteExample } from "./openapi/describe-route.ts";
 export { buildOpenApiDocument, documentedRoutes, openApiPath } from "./openapi/openapi-document.ts";

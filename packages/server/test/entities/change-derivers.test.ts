@@ -64,4 +64,14 @@ describe("change derivers", () => {
     unregister();
     expect(derivers.deriveEvents(change)).toEqual([]);
   });
+
+  it("names the kinds that may emit an event (what a replay reads), or null when a deriver does not say", () => {
+    const derivers = createChangeDerivers(capturingLogger().logger);
+    derivers.register({ kind: "thing", derive: () => ["thing.a"], emits: ["thing.a", "thing.b"] });
+    derivers.register({ kind: "other", derive: () => ["other.x"], emits: ["other.x"] });
+    expect(derivers.kindsEmitting(["thing.b"])).toEqual(["thing"]);
+    expect(derivers.kindsEmitting(["nobody.emits"])).toEqual([]);
+    derivers.register({ kind: "vague", derive: () => [] });
+    expect(derivers.kindsEmitting(["thing.b"])).toBeNull();
+  });
 });

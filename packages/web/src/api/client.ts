@@ -101,6 +101,39 @@ export interface Step {
 }
 
 /** An event automations can trigger on, with its payload's JSON Schema. */
+/** A would-be run of a replay: when, from which change, and the actions it would have taken. */
+export interface ReplayRun {
+  id: string;
+  at: string;
+  trigger: { id: string; event: string };
+  changeId: string;
+  entity: { kind: string; id: string };
+  status: "succeeded" | "failed" | "waiting" | "cancelled" | "queued";
+  steps: Array<{ path: string; kind: string; at: string; input: JsonValue }>;
+}
+
+export interface ReplayResult {
+  from: string;
+  to: string;
+  changes: number;
+  runs: number;
+  skips: number;
+  skipsByReason: Record<string, number>;
+  days: Array<{ day: string; runs: number; skips: number }>;
+  listedRuns: ReplayRun[];
+  truncated: boolean;
+  gaps: Array<{ from: string; to: string; reason: "before_retention" | "not_yet_recorded" }>;
+}
+
+export interface ReplayJob {
+  id: string;
+  status: "running" | "succeeded" | "failed" | "cancelled";
+  progress: number;
+  changes: number;
+  result: ReplayResult | null;
+  error: string | null;
+}
+
 export interface TriggerInfo {
   id: string;
   displayName: string;
@@ -381,5 +414,8 @@ export const api = {
     startRun: (automationId: string, payload?: Record<string, JsonValue>) =>
       json<{ run: Run }>(`/automations/${id(automationId)}/run`, { method: "POST", json: payload === undefined ? {} : { payload } }),
     cancelRun: (automationId: string, runId: string) => json<{ run: Run }>(`/automations/${id(automationId)}/runs/${id(runId)}/cancel`, { method: "POST" }),
+    /** Replays the YAML as written over [from, to) of recorded history: a job to poll. */
+    replay: (yaml: string, from: string, to: string) => json<ReplayJob>("/automations/replay", { method: "POST", json: { definition: yaml, from, to } }),
+    replayJob: (replayId: string, signal?: AbortSignal) => json<ReplayJob>(`/automations/replay/${id(replayId)}`, { signal }),
   },
 };

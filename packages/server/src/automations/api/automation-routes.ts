@@ -19,6 +19,8 @@ import { automationResponse } from "./automation-response.ts";
 import { readDefinitionBody } from "./read-definition-body.ts";
 import { dropReadOnlyFields } from "../definitions/read-only-fields.ts";
 import { createRunRoutes } from "./run-routes.ts";
+import { createReplayRoutes } from "./replay-routes.ts";
+import type { ReplayJobs } from "../replay/replay-jobs.ts";
 import { automationViewSchema, exampleAutomation, runViewSchema, skipViewSchema, validationSchema } from "./automation-api-schemas.ts";
 import { redactSecrets, restoreSecrets } from "../definitions/webhook-secrets.ts";
 import type { TriggerRegistry } from "../triggers/trigger-registry.ts";
@@ -33,6 +35,9 @@ export interface AutomationRoutesOptions {
   box: SecretBox;
   /** `notify` steps must name one of its channels. */
   notifications: Pick<NotificationService, "channels">;
+  /** Replays of drafts and saved automations over recorded history (mounted at /replay when given). */
+  replays?: ReplayJobs;
+  now?: () => number;
 }
 
 const invalidDefinition = (issues: Issue[]): VantageError => invalidInput(issues, { code: "invalid_automation" });
@@ -150,6 +155,8 @@ export function createAutomationRoutes(options: AutomationRoutesOptions): Hono {
   routes.post("/", docs.create, async (c) => automationResponse(c, await store.create(await compileBody(await readDefinitionBody(c), null)), 201));
 
   routes.get("/", docs.list, async (c) => c.json({ automations: (await store.list()).map(redactSecrets) }));
+
+  if (options.replays) routes.route("/replay", createReplayRoutes({ jobs: options.replays, compiler: options.compiler, store, now: options.now ?? Date.now }));
 
   // The definition's JSON Schema, for editors (registered before /:id, which would take "schema").
   routes.get("/schema", docs.schema, (c) => c.json(automationDefinitionJsonSchema));

@@ -5,14 +5,12 @@
 // and records a run (under the automation's mode), a `for:` timer, or a skip with its
 // reason — all in the router's transaction, keyed by (automation, trigger, change), so a
 // redelivered change decides nothing twice.
-import { validateInput } from "@vantage/protocol";
 import type { ChangeSink, EntityRegistry, RoutedChange, SqlClient } from "../../entities/index.ts";
 import type { Logger } from "../../log.ts";
 import type { AutomationIndex, IndexedTrigger } from "./automation-index.ts";
-import { type DecisionKey, insertSkip, type RunTrigger } from "../runs/automation-runs.ts";
+import { type DecisionKey, insertSkip } from "../runs/automation-runs.ts";
 import { entityReader } from "../definitions/entity-reader.ts";
-import { evaluateMatch } from "./evaluate-match.ts";
-import type { EvaluationContext } from "../expressions/index.ts";
+import { checkPayload, judgeMatch } from "./judge-match.ts";
 import { type Decision, startRun } from "../runs/run-admission.ts";
 import { wakeWaitingRuns } from "../runs/run-waits.ts";
 import { cancelTimer, contraryTimers, type PendingTimer, rememberTimer, startTimer, timersOf } from "./trigger-timers.ts";
@@ -41,8 +39,8 @@ export function createAutomationSink(options: AutomationSinkOptions): ChangeSink
 
   const decide = async (routed: RoutedChange, eventId: string, matches: readonly IndexedTrigger[], tx: SqlClient, timers: Map<string, PendingTimer[]>) => {
     const { change } = routed;
-    const definition = triggers.get(eventId);
-    const parsed = definition ? validateInput(definition.payloadSchema, routed.payload, { root: "the payload" }) : undefined;
+    const checked = checkPayload(triggers, eventId, routed.payload);
+    if (!checked.ok) log.warn({ eventId, changeId: change.changeId, issues: checked.detail.issues }, "a routed payload does not match its trigger's schema");
     const entity = entityReader(entities);
     for (const match of matches) {
       const key: DecisionKey = {
@@ -52,51 +50,25 @@ export function createAutomationSink(options: AutomationSinkOptions): ChangeSink
         triggerEvent: eventId,
         changeId: change.changeId,
       };
-      if (!definition || !parsed?.ok) {
-        const issues = parsed?.ok === false ? parsed.issues : [];
-        log.warn({ eventId, changeId: change.changeId, issues }, "a routed payload does not match its trigger's schema");
-        const detail = { message: definition ? `the payload does not match the schema of ${eventId}` : `no trigger ${eventId} is registered`, issues };
-        observe({ key, outcome: "skip", reason: "invalid_payload", detail, recorded: await insertSkip(tx, key, "invalid_payload", detail) });
-        continue;
+      const judgment = await judgeMatch(routed, eventId, checked, match, entity);
+      switch (judgment.type) {
+        case "skip": {
+          const { reason, detail, verdicts } = judgment;
+          observe({ key, outcome: "skip", reason, detail, recorded: await insertSkip(tx, key, reason, detail, verdicts) });
+          break;
+        }
+        case "timer": {
+          // The conditions are checked when the timer runs out, against the state then.
+          const timer = await startTimer(tx, key, { routed, trigger: judgment.trigger, verdicts: judgment.verdicts, forMs: judgment.forMs });
+          if (timer) rememberTimer(timers, timer);
+          observe({ key, outcome: "timer", timerId: timer?.id ?? null });
+          break;
+        }
+        case "run": {
+          const { policy, contextKey, trigger, verdicts } = judgment;
+          observe(await startRun(tx, key, { policy, contextKey, trigger, verdicts }));
+        }
       }
-      const payload = parsed.value;
-      const suppressed = definition.suppressed?.(payload) ?? null;
-      if (suppressed !== null) {
-        const detail = { message: `${eventId} was silenced by its module (${suppressed})` };
-        observe({ key, outcome: "skip", reason: suppressed, detail, recorded: await insertSkip(tx, key, suppressed, detail) });
-        continue;
-      }
-      // `now` is when the change occurred, so a redelivered change is decided the same way.
-      const context: EvaluationContext = { trigger: { id: match.trigger.id, event: eventId, payload }, vars: {}, entity, now: Date.parse(change.occurredAt) };
-      const { forMs } = match.trigger;
-      const verdict = await evaluateMatch(match, context, { filterOnly: forMs !== null });
-      if (!verdict.passed) {
-        observe({
-          key,
-          outcome: "skip",
-          reason: verdict.reason,
-          detail: verdict.detail,
-          recorded: await insertSkip(tx, key, verdict.reason, verdict.detail, verdict.verdicts),
-        });
-        continue;
-      }
-      const trigger: RunTrigger = {
-        event: eventId,
-        triggerId: match.trigger.id,
-        payload,
-        forMs: match.trigger.forMs,
-        change: { changeId: change.changeId, seq: change.seq, kind: change.kind, id: change.id, occurredAt: change.occurredAt },
-      };
-      if (forMs !== null) {
-        // The conditions are checked when the timer runs out, against the state then.
-        const timer = await startTimer(tx, key, { routed, trigger, verdicts: verdict.verdicts, forMs });
-        if (timer) rememberTimer(timers, timer);
-        observe({ key, outcome: "timer", timerId: timer?.id ?? null });
-        continue;
-      }
-      const { definition: automation } = match.automation.compiled;
-      const contextKey = automation.concurrency === "context" ? definition.contextKey(payload) : null;
-      observe(await startRun(tx, key, { policy: automation, contextKey, trigger, verdicts: verdict.verdicts }));
     }
   };
 

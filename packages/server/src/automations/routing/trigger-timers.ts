@@ -128,11 +128,8 @@ export async function startTimer(
   return rows[0] ? toTimer(rows[0]) : null;
 }
 
-/** Cancels a timer (its job too, unless already running: that one finds no timer) and records the skip. */
-export async function cancelTimer(tx: SqlClient, timer: PendingTimer, routed: RoutedChange): Promise<boolean> {
-  const { rowCount } = await tx.query("DELETE FROM automation_trigger_timers WHERE id = $1", [timer.id]);
-  if (rowCount !== 1) return false;
-  await tx.query(`SELECT ${removeTimerJob("$1::uuid")}`, [timer.id]);
+/** Why a change cancelled a timer: how long the entity kept matching, and what it did then. */
+export function forCancelledDetail(timer: Pick<PendingTimer, "key" | "trigger">, routed: RoutedChange): Record<string, unknown> {
   const heldMs = Date.parse(routed.change.occurredAt) - Date.parse(timer.trigger.change?.occurredAt ?? routed.change.occurredAt);
   const contrary =
     routed.change.next === null
@@ -140,16 +137,18 @@ export async function cancelTimer(tx: SqlClient, timer: PendingTimer, routed: Ro
       : routed.eventIds.length > 0
         ? `it emitted ${routed.eventIds.join(", ")}`
         : "its state no longer matches";
-  await insertSkip(
-    tx,
-    timer.key,
-    "for_cancelled",
-    {
-      message: `trigger "${timer.key.triggerId}" stopped matching after ${Math.max(0, heldMs) / 1000} s of its ${(timer.trigger.forMs ?? 0) / 1000} s: ${contrary}`,
-      cancelledBy: routed.change.changeId,
-    },
-    timer.verdicts,
-  );
+  return {
+    message: `trigger "${timer.key.triggerId}" stopped matching after ${Math.max(0, heldMs) / 1000} s of its ${(timer.trigger.forMs ?? 0) / 1000} s: ${contrary}`,
+    cancelledBy: routed.change.changeId,
+  };
+}
+
+/** Cancels a timer (its job too, unless already running: that one finds no timer) and records the skip. */
+export async function cancelTimer(tx: SqlClient, timer: PendingTimer, routed: RoutedChange): Promise<boolean> {
+  const { rowCount } = await tx.query("DELETE FROM automation_trigger_timers WHERE id = $1", [timer.id]);
+  if (rowCount !== 1) return false;
+  await tx.query(`SELECT ${removeTimerJob("$1::uuid")}`, [timer.id]);
+  await insertSkip(tx, timer.key, "for_cancelled", forCancelledDetail(timer, routed), timer.verdicts);
   return true;
 }
 

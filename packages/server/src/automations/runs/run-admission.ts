@@ -78,11 +78,11 @@ async function scopeState(tx: SqlClient, key: DecisionKey, contextKey: string | 
   return rows[0]!;
 }
 
-type Admission =
+export type Admission =
   { admit: true; status: "pending" | "queued"; supersede: string[] } | { admit: false; reason: "busy" | "max_runs"; detail: Record<string, unknown> };
 
-/** Dispatch table: each mode's answer, given the ids of the scope's active runs (oldest first). */
-const MODES: Record<RunPolicy["mode"], (active: string[], maxRuns: number) => Admission> = {
+/** Dispatch table: each mode's answer, given the ids of the scope's active runs (oldest first). A replay asks it too. */
+export const MODES: Record<RunPolicy["mode"], (active: string[], maxRuns: number) => Admission> = {
   single: (active) =>
     active.length === 0
       ? { admit: true, status: "pending", supersede: [] }

@@ -13,7 +13,11 @@ export interface EntityRef {
 
 /** An `entity(kind, id)` for one evaluation that remembers what it read. */
 export function recordingReader(entities: Pick<EntityRegistry, "entity">): { entity: EvaluationContext["entity"]; reads(): EntityRef[] } {
-  const read = entityReader(entities);
+  return recordReads(entityReader(entities));
+}
+
+/** `read` (current state, or history as a replay sees it) remembering what it was asked for. */
+export function recordReads(read: EvaluationContext["entity"]): { entity: EvaluationContext["entity"]; reads(): EntityRef[] } {
   const seen = new Map<string, EntityRef>();
   return {
     entity: (kind, id) => {

@@ -65,7 +65,12 @@ export function createCheckHealth(options: CheckHealthModuleOptions): CheckHealt
     schema: checkHealthStateSchema,
     read: (ids, db) => readCheckHealthStates(db ?? pool, ids),
   });
-  entities.registerChangeDeriver({ kind: CHECK_HEALTH_ENTITY_KIND, derive: deriveCheckHealthEvents, toPayload: checkHealthChangeToPayload });
+  entities.registerChangeDeriver({
+    kind: CHECK_HEALTH_ENTITY_KIND,
+    derive: deriveCheckHealthEvents,
+    toPayload: checkHealthChangeToPayload,
+    emits: checkHealthTriggers.map((trigger) => trigger.id),
+  });
   for (const trigger of checkHealthTriggers) options.triggers.register(trigger);
 
   /**

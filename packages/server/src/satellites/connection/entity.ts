@@ -37,6 +37,9 @@ export const satelliteConnectionStateSchema = z.object({
 export type SatelliteConnectionState = z.infer<typeof satelliteConnectionStateSchema>;
 
 /** Dispatch table: each lifecycle edge names exactly one trigger event. */
+/** Every event the deriver may emit. */
+export const SATELLITE_CONNECTION_EVENTS = [SATELLITE_CONNECTED_EVENT, SATELLITE_DISCONNECTED_EVENT, SATELLITE_HEARTBEAT_LOST_EVENT] as const;
+
 const EVENT_OF: Record<SatelliteConnectionEvent, string> = {
   connected: SATELLITE_CONNECTED_EVENT,
   disconnected: SATELLITE_DISCONNECTED_EVENT,

@@ -8,6 +8,7 @@ import { PostgresError, sqlState } from "../../storage/index.ts";
 import { type Logger, silentLogger } from "../../log.ts";
 import {
   SATELLITE_CONNECTION_ENTITY_KIND,
+  SATELLITE_CONNECTION_EVENTS,
   type SatelliteConnectionEvent,
   type SatelliteConnectionState,
   createSatelliteConnectionRead,
@@ -226,6 +227,7 @@ export class SatelliteService {
       kind: SATELLITE_CONNECTION_ENTITY_KIND,
       derive: deriveSatelliteConnectionEvents,
       toPayload: satelliteChangeToPayload,
+      emits: SATELLITE_CONNECTION_EVENTS,
     });
   }
 

@@ -4,6 +4,7 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import { type KeyboardEvent, useId, useState } from "react";
 import { type Automation, api, type Validation } from "../../api/client.ts";
 import { ErrorMessage } from "../../ui/components.tsx";
+import { ReplayPanel } from "./replay-panel.tsx";
 
 export const NEW_AUTOMATION_YAML = `name: log when a satellite disconnects
 triggers:
@@ -89,6 +90,7 @@ export function AutomationEditor({ initialYaml, save, onSaved, saveLabel }: Auto
           Validate
         </button>
       </div>
+      <ReplayPanel yaml={yaml} />
       {triggers.data ? (
         <details style={{ marginTop: 16 }}>
           <summary>Trigger events on this core ({triggers.data.triggers.length})</summary>
