@@ -26,6 +26,12 @@ export async function loadOwnership(db: pg.Pool | pg.PoolClient): Promise<Owners
   return rows.map((row) => ({ kind: row.kind, resourceId: row.resource_id, bundle: row.bundle, name: row.name, specHash: row.spec_hash }));
 }
 
+/** The `kind\0resourceId` keys of what `bundle` owns (through the bundle index). */
+export async function ownedBy(db: pg.Pool | pg.PoolClient, bundle: string): Promise<Set<string>> {
+  const { rows } = await db.query<{ kind: string; resource_id: string }>("SELECT kind, resource_id FROM config_ownership WHERE bundle = $1", [bundle]);
+  return new Set(rows.map((row) => `${row.kind}\u0000${row.resource_id}`));
+}
+
 export async function saveOwnership(tx: pg.PoolClient, rows: readonly Ownership[], applyId: string): Promise<void> {
   if (rows.length === 0) return;
   await tx.query(
