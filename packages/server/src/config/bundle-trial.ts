@@ -2,7 +2,7 @@
 // everything else validated as a plan validates it — automations compiled, channels named —
 // with nothing saved. Runs are bounded in number at once: a bundle of hundreds of checks must
 // not open hundreds of probes together.
-import type { CheckDefinition, ConfigPlan, RunOutcome } from "@vantage/protocol";
+import type { CheckDefinition, ConfigPlan, HeartbeatCheckDefinition, RunOutcome } from "@vantage/protocol";
 import { CORE_LOCATION, type TrialRunner } from "../checks/index.ts";
 import { VantageError } from "../errors.ts";
 import type { PlanStep } from "./config-plan.ts";
@@ -56,7 +56,7 @@ export async function runBundleChecks(
   const worker = async () => {
     for (let index = next++; index < checks.length; index = next++) {
       const step = checks[index]!;
-      const definition = { ...step.spec, name: step.change.name } as unknown as CheckDefinition;
+      const definition = { ...step.spec, name: step.change.name } as unknown as CheckDefinition | HeartbeatCheckDefinition;
       const trial: CheckTrial = { name: step.change.name, location: where };
       if (definition.type === "heartbeat") trial.skipped = "a heartbeat check is not run: it waits for pings";
       else {

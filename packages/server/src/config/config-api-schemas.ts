@@ -4,7 +4,7 @@ import { actorSchema, bundleResourceSchema, causeSchema, type ConfigPlan, PLAN_A
 import { z } from "zod";
 import type { BundleTrial } from "./bundle-trial.ts";
 import type { ApplyResult } from "./config-service.ts";
-import type { ConfigHistoryEntry } from "./ownership-store.ts";
+import type { ConfigHistoryEntry, ResourceOwner } from "./ownership-store.ts";
 
 const fieldChangeSchema = z.object({
   path: z.string().describe("The changed field's dotted path."),
@@ -52,6 +52,18 @@ export const bundleTrialSchema = z.object({
   passed: z.boolean().describe("Every check that ran came back `up`, and none failed to run."),
 });
 
+export const configOwnersSchema = z.object({
+  owners: z.array(
+    z.object({
+      kind: z.enum(RESOURCE_KINDS),
+      id: z.string(),
+      bundle: z.string().describe("The bundle that manages it."),
+      name: z.string().describe("The name it was last applied under."),
+      appliedAt: z.string(),
+    }),
+  ),
+});
+
 export const configExportSchema = z.object({ resources: z.array(bundleResourceSchema) });
 
 export const configHistorySchema = z.object({
@@ -77,4 +89,5 @@ const exact = <T extends true>(_proof?: T): void => undefined;
 exact<Same<z.infer<typeof configPlanSchema>, ConfigPlan>>();
 exact<Same<z.infer<typeof applyResultSchema>, ApplyResult>>();
 exact<Same<z.infer<typeof bundleTrialSchema>, BundleTrial>>();
+exact<Same<z.infer<typeof configOwnersSchema>["owners"][number], ResourceOwner>>();
 exact<Same<z.infer<typeof configHistorySchema>["changes"][number], ConfigHistoryEntry>>();

@@ -1,13 +1,13 @@
 // The config-as-code API at /api/v1/config: plan and apply a bundle (JSON or YAML), export the
 // current resources as one, a resource's apply history, and the JSON Schema of a resource.
-import { bundleResourceJsonSchema, configRequestSchema, RESOURCE_KINDS, safeText } from "@vantage/protocol";
+import { bundleResourceJsonSchema, configRequestSchema, RESOURCE_KINDS, safeText, uuidSchema } from "@vantage/protocol";
 import { Hono } from "hono";
 import { z } from "zod";
 import { requestActor } from "../auth/index.ts";
 import { describeRoute, jsonOrYamlResponse, readJsonOrYamlBody, readQuery } from "../http/index.ts";
-import { applyResultSchema, bundleTrialSchema, configExportSchema, configHistorySchema, configPlanSchema } from "./config-api-schemas.ts";
+import { applyResultSchema, bundleTrialSchema, configExportSchema, configOwnersSchema, configHistorySchema, configPlanSchema } from "./config-api-schemas.ts";
 import type { ConfigService } from "./config-service.ts";
-import { resourceHistory } from "./ownership-store.ts";
+import { ownersOf, resourceHistory } from "./ownership-store.ts";
 import type { ConfigSecretStore } from "./secrets/config-secret-store.ts";
 import { createSecretRoutes } from "./secrets/secret-routes.ts";
 import type pg from "pg";
@@ -22,6 +22,11 @@ const exportQuerySchema = z.strictObject({
 
 const testQuerySchema = z.strictObject({
   satellite: safeText().min(1).max(200).optional().describe("Run the checks on this satellite (by name) instead of the core."),
+});
+
+const ownersQuerySchema = z.strictObject({
+  kind: z.enum(RESOURCE_KINDS),
+  id: z.array(uuidSchema()).max(500).optional().describe("Only these resources (repeatable); none: every owned one of the kind."),
 });
 
 const historyQuerySchema = z.strictObject({
@@ -79,6 +84,14 @@ const docs = {
     responses: { 200: { description: "The resources", schema: configExportSchema } },
     examples: { checks: { summary: "Every check", query: { kind: "Check" } }, bundle: { summary: "What one bundle owns", query: { bundle: "ops" } } },
   }),
+  owners: describeRoute({
+    summary: "Which bundle manages a resource",
+    description:
+      "The bundles owning resources of a kind (all of them, or the `id`s asked): the UI marks those \"managed by <bundle>\" and warns before an edit, which the next plan would show as drift.",
+    query: ownersQuerySchema,
+    responses: { 200: { description: "The owned ones among them", schema: configOwnersSchema } },
+    examples: { checks: { summary: "Every managed check", query: { kind: "Check" } } },
+  }),
   history: describeRoute({
     summary: "A resource's apply history",
     description: "The applies that changed the resource (by its current or a past name), newest first.",
@@ -119,6 +132,11 @@ export function createConfigRoutes(options: { service: ConfigService; pool: pg.P
     const labels = Object.fromEntries((query.label ?? []).map((label) => LABEL.exec(label)!.slice(1, 3)));
     const filter = { kinds: query.kind?.length ? query.kind : undefined, labels, ...(query.bundle === undefined ? {} : { bundle: query.bundle }) };
     return jsonOrYamlResponse(c, { resources: await service.export(filter) });
+  });
+
+  routes.get("/owners", docs.owners, async (c) => {
+    const query = readQuery({ kind: c.req.query("kind") ?? "", ...(c.req.queries("id") ? { id: c.req.queries("id")! } : {}) }, ownersQuerySchema);
+    return c.json({ owners: await ownersOf(options.pool, query.kind, query.id) });
   });
 
   routes.get("/history", docs.history, async (c) => {

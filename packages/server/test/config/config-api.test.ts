@@ -341,6 +341,10 @@ describe("maintenance windows", () => {
     const exported = await api.call<{ resources: BundleResource[] }>("GET", "/config/export?kind=MaintenanceWindow&bundle=windows");
     expect(exported.body.resources).toEqual([window("db-upgrade")]);
     expect((await plan("windows", [window("db-upgrade"), check("window-check")])).hasChanges).toBe(false);
+    const owners = await api.call<{ owners: Array<Record<string, unknown>> }>("GET", `/config/owners?kind=Check&id=${await checkId("window-check")}`);
+    expect(owners.body.owners).toEqual([expect.objectContaining({ kind: "Check", bundle: "windows", name: "window-check" })]);
+    const windows = await api.call<{ owners: Array<Record<string, unknown>> }>("GET", "/config/owners?kind=MaintenanceWindow");
+    expect(windows.body.owners.map((owner) => [owner.name, owner.bundle])).toEqual([["db-upgrade", "windows"]]);
 
     const { rows } = await api.instance.pool.query<{ id: string }>("SELECT id FROM maintenance_windows WHERE name = 'db-upgrade'");
     const edited = await api.call("PUT", `/maintenance-windows/${rows[0]!.id}`, { ...window("db-upgrade").spec, name: "db-upgrade", end: "2030-01-05T05:00:00Z" });

@@ -7,6 +7,18 @@ import { authHeaders, signOut } from "../auth.ts";
 
 // --- Shapes the API answers --------------------------------------------------------------
 
+/** The kinds config as code manages that have a screen. */
+export type ManagedKind = "Check" | "Automation" | "Satellite" | "NotificationChannel" | "MaintenanceWindow";
+
+/** A resource a config bundle owns (GET /config/owners). */
+export interface ResourceOwner {
+  kind: ManagedKind;
+  id: string;
+  bundle: string;
+  name: string;
+  appliedAt: string;
+}
+
 export type SatelliteStatus = "online" | "offline";
 export type SatelliteConnectionEvent = "connected" | "disconnected" | "heartbeat_lost";
 
@@ -381,5 +393,13 @@ export const api = {
     startRun: (automationId: string, payload?: Record<string, JsonValue>) =>
       json<{ run: Run }>(`/automations/${id(automationId)}/run`, { method: "POST", json: payload === undefined ? {} : { payload } }),
     cancelRun: (automationId: string, runId: string) => json<{ run: Run }>(`/automations/${id(automationId)}/runs/${id(runId)}/cancel`, { method: "POST" }),
+  },
+
+  config: {
+    /** The bundle managing a resource (config as code), or null when none does. */
+    managedBy: async (kind: ManagedKind, resourceId: string, signal?: AbortSignal): Promise<string | null> => {
+      const { owners } = await json<{ owners: ResourceOwner[] }>("/config/owners", { query: { kind, id: resourceId }, signal });
+      return owners[0]?.bundle ?? null;
+    },
   },
 };
