@@ -101,9 +101,9 @@ export class ConfigService {
   /** The plan with `${secret:…}` resolved from the secrets `db` sees; every stored value shown as its reference again. */
   private async computePlan(db: pg.Pool | pg.PoolClient, request: ParsedConfigRequest): Promise<ComputedPlan> {
     const secrets = await this.secrets.values(db);
-    const resolved = resolveSecretReferences(request.resources, secrets);
+    const resolved = resolveSecretReferences(request.resources, secrets.current);
     const computed = await computePlan(db, { ...request, resources: resolved.resources }, this.adapters, resolved.issues);
-    return { ...computed, plan: maskSecrets(computed.plan, secrets) };
+    return { ...computed, plan: maskSecrets(computed.plan, secrets.masks) };
   }
 
   /** Plans again inside the transaction (under the bundle's lock) and carries the plan out, all or nothing. */
@@ -163,7 +163,7 @@ export class ConfigService {
     const satellites = options.satellite === undefined ? [] : await this.adapters.get("Satellite")!.loadAll(this.pool);
     const checks = await runBundleChecks(steps, { runTrial: this.runTrial, satellites, ...options });
     // A probe's detail may quote a target holding a secret (a URL with a key).
-    return maskSecrets({ plan, checks, passed: trialsPassed(checks) }, secrets);
+    return maskSecrets({ plan, checks, passed: trialsPassed(checks) }, secrets.masks);
   }
 
   /** The current resources as a bundle (secrets `<redacted>`, which a plan reads as "keep"). */
@@ -178,7 +178,7 @@ export class ConfigService {
         if (!matchesLabels(adapter, stored, filter.labels)) continue;
         if (owned && !owned.has(`${kind}\u0000${stored.id}`)) continue;
         // A value stored as a secret reads as its reference: a plan resolves it back to the same value.
-        resources.push({ kind, name: stored.name, spec: maskSecrets(adapter.redact(stored.spec), secrets) });
+        resources.push({ kind, name: stored.name, spec: maskSecrets(adapter.redact(stored.spec), secrets.masks) });
       }
     }
     return resources;

@@ -38,6 +38,13 @@ const view = (row: SecretRow): ConfigSecretView => ({
   updatedAt: row.updated_at.toISOString(),
 });
 
+export interface SecretValues {
+  /** Each secret's value, by name. */
+  current: ReadonlyMap<string, string>;
+  /** `[name, value]` for every value a resource may still hold: the current and the previous. */
+  masks: ReadonlyArray<readonly [string, string]>;
+}
+
 export function secretNotFound(name: string): VantageError {
   return new VantageError("not_found", "config_secret_not_found", `No secret is named ${JSON.stringify(name)}; \`vantage secret list\` shows them.`);
 }
@@ -54,7 +61,7 @@ export class ConfigSecretStore {
     // xmax = 0 only on a row this statement inserted: a replace is told apart without a second query.
     const { rows } = await this.pool.query<SecretRow>(
       `INSERT INTO config_secrets (name, sealed, updated_by) VALUES ($1, $2, $3)
-       ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed, updated_by = excluded.updated_by, updated_at = now()
+       ON CONFLICT (name) DO UPDATE SET previous_sealed = config_secrets.sealed, sealed = excluded.sealed, updated_by = excluded.updated_by, updated_at = now()
        RETURNING name, updated_by, created_at, updated_at, (xmax = 0) AS created`,
       [name, JSON.stringify(sealed), JSON.stringify(actor)],
     );
@@ -71,9 +78,20 @@ export class ConfigSecretStore {
     if (rowCount === 0) throw secretNotFound(name);
   }
 
-  /** Every secret opened, by name, read through `db` (a plan's or apply's transaction): a small table. */
-  async values(db: pg.Pool | pg.PoolClient): Promise<Map<string, string>> {
-    const { rows } = await db.query<{ name: string; sealed: SecretDocument }>("SELECT name, sealed FROM config_secrets");
-    return new Map(rows.map((row) => [row.name, sealing.open(row.sealed, this.box, row.name).value as string]));
+  /**
+   * Every secret opened, read through `db` (a plan's or apply's transaction; a small table):
+   * `current` by name, to resolve references; `masks`, the current and the previous value of
+   * each, to show as references wherever the core answers them (a resource applied before a
+   * rotation still holds the old value).
+   */
+  async values(db: pg.Pool | pg.PoolClient): Promise<SecretValues> {
+    const { rows } = await db.query<{ name: string; sealed: SecretDocument; previous_sealed: SecretDocument | null }>(
+      "SELECT name, sealed, previous_sealed FROM config_secrets",
+    );
+    const open = (document: SecretDocument, name: string) => sealing.open(document, this.box, name).value as string;
+    const current = new Map(rows.map((row) => [row.name, open(row.sealed, row.name)]));
+    const masks: Array<[string, string]> = [...current];
+    for (const row of rows) if (row.previous_sealed) masks.push([row.name, open(row.previous_sealed, row.name)]);
+    return { current, masks };
   }
 }

@@ -32,9 +32,9 @@ export function resolveSecretReferences(
   return { resources: resolved, issues };
 }
 
-/** Replaces every stored secret value inside `value`'s strings by its `${secret:NAME}` (the longest first, so none hides in another). */
-export function maskSecrets<T>(value: T, secrets: ReadonlyMap<string, string>): T {
-  if (secrets.size === 0) return value;
+/** Replaces every `[name, value]` value inside `value`'s strings by its `${secret:NAME}` (the longest first, so none hides in another). */
+export function maskSecrets<T>(value: T, secrets: ReadonlyArray<readonly [string, string]>): T {
+  if (secrets.length === 0) return value;
   const ordered = [...secrets].sort(([, a], [, b]) => b.length - a.length);
   return mapStrings(value, "", (text) => {
     let masked = text;

@@ -4,6 +4,9 @@
 CREATE TABLE IF NOT EXISTS config_secrets (
   name text PRIMARY KEY,
   sealed jsonb NOT NULL,
+  -- The value before the last set: resources applied with it still hold it until the next
+  -- apply, so plans keep masking it (as its reference) until then.
+  previous_sealed jsonb,
   updated_by jsonb NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now()
