@@ -87,7 +87,7 @@ const docs = {
   owners: describeRoute({
     summary: "Which bundle manages a resource",
     description:
-      "The bundles owning resources of a kind (all of them, or the `id`s asked): the UI marks those \"managed by <bundle>\" and warns before an edit, which the next plan would show as drift.",
+      'The bundles owning resources of a kind (all of them, or the `id`s asked): the UI marks those "managed by <bundle>" and warns before an edit, which the next plan would show as drift.',
     query: ownersQuerySchema,
     responses: { 200: { description: "The owned ones among them", schema: configOwnersSchema } },
     examples: { checks: { summary: "Every managed check", query: { kind: "Check" } } },

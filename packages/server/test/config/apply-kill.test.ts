@@ -48,10 +48,9 @@ describe("a core killed in the middle of an apply of 500 resources", () => {
     const blocker = await pool.connect();
     try {
       await blocker.query("BEGIN");
-      await blocker.query(
-        `INSERT INTO checks (name, type, interval_seconds, timeout_ms, run_on_core, definition) VALUES ($1, 'http', 60, 1000, true, '{}')`,
-        [`kill-${BLOCKED_AT}`],
-      );
+      await blocker.query(`INSERT INTO checks (name, type, interval_seconds, timeout_ms, run_on_core, definition) VALUES ($1, 'http', 60, 1000, true, '{}')`, [
+        `kill-${BLOCKED_AT}`,
+      ]);
       const blockerPid = (await blocker.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]!.pid;
 
       const answer = fetch(`${core!.url}/api/v1/config/apply`, {
@@ -73,7 +72,12 @@ describe("a core killed in the middle of an apply of 500 resources", () => {
 
       // Released, the orphaned backend finds its client gone and rolls the apply back.
       await blocker.query("ROLLBACK");
-      await pollUntil(() => count(`SELECT count(*) AS n FROM pg_stat_activity WHERE pid = ${Number(applyPid)}`), (n) => n === 0, 30_000, "the orphaned backend to end");
+      await pollUntil(
+        () => count(`SELECT count(*) AS n FROM pg_stat_activity WHERE pid = ${Number(applyPid)}`),
+        (n) => n === 0,
+        30_000,
+        "the orphaned backend to end",
+      );
     } finally {
       blocker.release();
     }

@@ -285,7 +285,9 @@ describe("secrets", () => {
     expect(JSON.stringify(stored.rows[0]!.sealed)).not.toContain(value);
 
     // In a credential header (masked as a secret) and in the URL (masked as its reference).
-    const bundle = [check("secret-ref", { url: "http://127.0.0.1:9/pay?key=${secret:PAYMENTS_KEY}", headers: { Authorization: "Bearer ${secret:PAYMENTS_KEY}" } })];
+    const bundle = [
+      check("secret-ref", { url: "http://127.0.0.1:9/pay?key=${secret:PAYMENTS_KEY}", headers: { Authorization: "Bearer ${secret:PAYMENTS_KEY}" } }),
+    ];
     const planned = await api.call<ConfigPlan>("POST", "/config/plan", { bundle: "secret-refs", resources: bundle });
     expect(planned.status, planned.text).toBe(200);
     expect(planned.text).not.toContain(value);
@@ -347,7 +349,11 @@ describe("maintenance windows", () => {
     expect(windows.body.owners.map((owner) => [owner.name, owner.bundle])).toEqual([["db-upgrade", "windows"]]);
 
     const { rows } = await api.instance.pool.query<{ id: string }>("SELECT id FROM maintenance_windows WHERE name = 'db-upgrade'");
-    const edited = await api.call("PUT", `/maintenance-windows/${rows[0]!.id}`, { ...window("db-upgrade").spec, name: "db-upgrade", end: "2030-01-05T05:00:00Z" });
+    const edited = await api.call("PUT", `/maintenance-windows/${rows[0]!.id}`, {
+      ...window("db-upgrade").spec,
+      name: "db-upgrade",
+      end: "2030-01-05T05:00:00Z",
+    });
     expect(edited.status, edited.text).toBe(200);
     const drifted = await plan("windows", [window("db-upgrade"), check("window-check")]);
     expect(drifted.changes.find((change) => change.kind === "MaintenanceWindow")).toMatchObject({

@@ -26,7 +26,7 @@ async function readValue(flags: SecretSource, io: ConfigIo): Promise<string> {
     return value;
   }
   if (!io.stdin) {
-    io.err("vantage: give the value on stdin (e.g. `printf %s \"$VALUE\" | vantage secret set NAME`) or with --from-env VAR\n");
+    io.err('vantage: give the value on stdin (e.g. `printf %s "$VALUE" | vantage secret set NAME`) or with --from-env VAR\n');
     throw new Reported("no value");
   }
   return (await io.stdin()).replace(/\r?\n$/, "");
@@ -60,12 +60,7 @@ export async function secretDeleteCommand(name: string, flags: ClientFlags, io: 
   return 0;
 }
 
-export function registerSecretCommands(
-  program: Command,
-  io: ConfigIo,
-  withClientOptions: (command: Command) => Command,
-  run: typeof runCommand,
-): void {
+export function registerSecretCommands(program: Command, io: ConfigIo, withClientOptions: (command: Command) => Command, run: typeof runCommand): void {
   const secret = program.command("secret").description("the secrets bundles reference as ${secret:NAME} (values are never shown)");
   withClientOptions(secret.command("set <name>"))
     .description("store a secret's value, read from stdin or --from-env")

@@ -27,6 +27,6 @@ export function maintenanceWindowKind(store: MaintenanceWindowStore): ResourceKi
       return { changes: await store.removeIn(tx, stored.id) };
     },
     announce: (changes) => store.announce(changes),
-    labels: (spec) => ((spec.checks as { labels?: Record<string, string> } | undefined)?.labels ?? {}),
+    labels: (spec) => (spec.checks as { labels?: Record<string, string> } | undefined)?.labels ?? {},
   };
 }
