@@ -371,7 +371,7 @@ describe("maintenance windows", () => {
 });
 
 describe("a bundle of 500 resources", () => {
-  it("is accepted above the API's 64 KiB body limit, planned and tested without saving anything", async () => {
+  it("is accepted above the API's 64 KiB body limit and planned, resource by resource", async () => {
     const resources = Array.from({ length: 500 }, (_, index) => check(`large-${index}`, { labels: { team: "web", padding: "x".repeat(100) } }));
     const body = JSON.stringify({ bundle: "large", resources });
     expect(body.length).toBeGreaterThan(64 * 1024);
@@ -410,6 +410,18 @@ describe("test", () => {
       const invalid = await api.call("POST", "/config/test", { bundle: "trial", resources: [{ ...resources[2]!, spec: { triggers: [], actions: [] } }] });
       expect(invalid.status).toBe(400);
       expect((await api.call("POST", "/config/test?satellite=nowhere", { bundle: "trial", resources })).status).toBe(404);
+      // On a satellite by name: one that is not connected cannot run them, and says so per check.
+      expect((await api.call("POST", "/satellites", { name: "trial-sat", region: "eu-west" })).status).toBe(201);
+      const onSatellite = await api.call<{ passed: boolean; checks: Array<{ name: string; location: string; error?: string }> }>(
+        "POST",
+        "/config/test?satellite=trial-sat",
+        { bundle: "trial", resources: resources.slice(0, 1) },
+      );
+      expect(onSatellite.status, onSatellite.text).toBe(200);
+      expect(onSatellite.body).toMatchObject({
+        passed: false,
+        checks: [{ name: "trial-up", location: "trial-sat", error: expect.stringMatching(/offline|not connected/i) }],
+      });
     } finally {
       await new Promise((resolve) => target.close(resolve));
     }
