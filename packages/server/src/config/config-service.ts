@@ -103,7 +103,8 @@ export class ConfigService {
     const secrets = await this.secrets.values(db);
     const resolved = resolveSecretReferences(request.resources, secrets.current);
     const computed = await computePlan(db, { ...request, resources: resolved.resources }, this.adapters, resolved.issues);
-    return { ...computed, plan: maskSecrets(computed.plan, secrets.masks) };
+    // The changes only: the fingerprint (hex) must reach `apply --plan` exactly as computed.
+    return { ...computed, plan: { ...computed.plan, changes: maskSecrets(computed.plan.changes, secrets.masks) } };
   }
 
   /** Plans again inside the transaction (under the bundle's lock) and carries the plan out, all or nothing. */
@@ -158,12 +159,12 @@ export class ConfigService {
   /** Validates the bundle as a plan does and runs its checks once (core, or a satellite by name); saves nothing. */
   async test(request: ParsedConfigRequest, options: { satellite?: string } = {}): Promise<BundleTrial> {
     if (!this.runTrial) throw new Error("this config service was built without a trial runner");
-    const secrets = await this.secrets.values(this.pool);
     const { plan, steps } = await this.computePlan(this.pool, request);
     const satellites = options.satellite === undefined ? [] : await this.adapters.get("Satellite")!.loadAll(this.pool);
     const checks = await runBundleChecks(steps, { runTrial: this.runTrial, satellites, ...options });
     // A probe's detail may quote a target holding a secret (a URL with a key).
-    return maskSecrets({ plan, checks, passed: trialsPassed(checks) }, secrets.masks);
+    const { masks } = await this.secrets.values(this.pool);
+    return { plan, checks: maskSecrets(checks, masks), passed: trialsPassed(checks) };
   }
 
   /** The current resources as a bundle (secrets `<redacted>`, which a plan reads as "keep"). */
