@@ -84,6 +84,7 @@ export const ERROR_CODES = [
   "invalid_bundle", // 400: a bundle's resources break their kind's schema; details.issues lists each at resources.<index>.…
   "config_plan_stale", // 409: apply --plan: the state changed since the plan was made; plan again
   "config_apply_failed", // 409: a write of the apply was refused (details say which resource); nothing was applied
+  "config_secret_not_found", // 404: no stored secret has that name (`vantage secret list` shows them)
 
   // Secrets at rest.
   "secret_key_missing", // 409 (or fatal at start): stored secrets exist but no key is configured

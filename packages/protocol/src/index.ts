@@ -19,5 +19,15 @@ export { compileUserRegex, MAX_USER_REGEX_LENGTH } from "./user-regex.ts";
 export { backoffDelayMs, createBackoff } from "./backoff.ts";
 export type { Backoff, BackoffPolicy } from "./backoff.ts";
 export type { UserRegex, UserRegexResult } from "./user-regex.ts";
-export { bundleResourceJsonSchema, bundleResourceSchema, configRequestSchema, PLAN_ACTIONS, RESOURCE_KINDS } from "./config/bundle.ts";
+export {
+  bundleResourceJsonSchema,
+  bundleResourceSchema,
+  configRequestSchema,
+  PLAN_ACTIONS,
+  RESOURCE_KINDS,
+  SECRET_NAME,
+  SECRET_REFERENCE,
+  secretNameSchema,
+  setSecretSchema,
+} from "./config/bundle.ts";
 export type { BundleResource, ConfigPlan, ConfigRequest, FieldChange, PlanAction, PlannedChange, ResourceKind } from "./config/bundle.ts";

@@ -19,7 +19,7 @@ export interface CoreAppOptions {
   /** The client address wrong tokens count under (behind trusted proxies, the forwarded one). */
   clientAddressOf?: ClientAddressOf;
   /** Whose routes the API serves. */
-  modules: ReadonlyArray<Pick<CoreModule, "routes" | "publicRoutes">>;
+  modules: ReadonlyArray<Pick<CoreModule, "routes" | "publicRoutes" | "bodyLimits">>;
 }
 
 export function createCoreApp(options: CoreAppOptions): Hono {
@@ -30,7 +30,13 @@ export function createCoreApp(options: CoreAppOptions): Hono {
     metrics,
     readiness,
     instanceId,
-    api: { verifyAdmin, accounts, clientAddressOf, routes: mountTable(options.modules) },
+    api: {
+      verifyAdmin,
+      accounts,
+      clientAddressOf,
+      routes: mountTable(options.modules),
+      bodyLimits: Object.assign({}, ...options.modules.map((module) => module.bodyLimits ?? {})) as Record<string, number>,
+    },
     publicRoutes,
   });
 }

@@ -56,6 +56,8 @@ export interface Serving {
 export interface CoreModule {
   /** Its /api/v1 routes by mount path, e.g. `{ "/satellites": routes }`. */
   readonly routes: Readonly<Record<string, Hono>>;
+  /** Body limits above the API's default for some of its mount paths, in bytes (a config bundle of 500 resources). */
+  readonly bodyLimits?: Readonly<Record<string, number>>;
   /** Routes outside /api/v1 and the admin token, by mount path (`/hb`: heartbeat pings, authenticated by their own token). */
   readonly publicRoutes?: Readonly<Record<string, Hono>>;
   /**

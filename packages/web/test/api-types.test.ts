@@ -13,6 +13,7 @@ import type { CheckHealthState } from "../../server/src/checks/health/check-heal
 import type { CheckStats as ServerCheckStats } from "../../server/src/checks/results/reads/check-stats.ts";
 import type { StoredResult as ServerStoredResult } from "../../server/src/checks/results/reads/list-results.ts";
 import type { TrialRun } from "../../server/src/checks/scheduling/core-runs.ts";
+import type { ResourceOwner as ServerResourceOwner } from "../../server/src/config/ownership-store.ts";
 import type { SatelliteView } from "../../server/src/satellites/registry/registry.ts";
 import type {
   Automation,
@@ -22,6 +23,7 @@ import type {
   CheckSummaries,
   ProbeResult,
   ReplayJob,
+  ResourceOwner,
   Run,
   Satellite,
   Skip,
@@ -41,6 +43,8 @@ describe("the client's response types", () => {
     expectTypeOf<StepView>().toExtend<Step>();
     expectTypeOf<ServerTriggerInfo>().toExtend<TriggerInfo>();
     expectTypeOf<ReplayJobView>().toExtend<ReplayJob>();
+    // The UI names only the kinds it has screens for; the rest of an owner is the core's.
+    expectTypeOf<Omit<ResourceOwner, "kind">>().toEqualTypeOf<Omit<ServerResourceOwner, "kind">>();
   });
 
   it("are the core's views of checks, their health, summaries, stats, results and trial runs", () => {

@@ -4,8 +4,8 @@
 import { z } from "zod";
 import { safeText } from "../safe-text.ts";
 
-/** The kinds a bundle may hold; `MaintenanceWindow` joins when its API exists. */
-export const RESOURCE_KINDS = ["NotificationChannel", "Satellite", "Check", "Automation"] as const;
+/** The kinds a bundle may hold, in the order an apply writes them (a window selects checks; automations notify channels). */
+export const RESOURCE_KINDS = ["NotificationChannel", "Satellite", "Check", "MaintenanceWindow", "Automation"] as const;
 export type ResourceKind = (typeof RESOURCE_KINDS)[number];
 
 const resourceName = safeText().trim().min(1, "must not be empty").max(200, "must be at most 200 characters");
@@ -75,3 +75,18 @@ export interface ConfigPlan {
 
 /** For editors: one resource of a bundle file. */
 export const bundleResourceJsonSchema = z.toJSONSchema(bundleResourceSchema, { io: "input", unrepresentable: "any" });
+
+/** A stored secret's name, as `${secret:NAME}` references it (the CLI's `${env:NAME}` takes the same shape). */
+export const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+export const secretNameSchema = z.string().regex(SECRET_NAME, "must be letters, digits and _, not starting with a digit (at most 128)");
+
+/** `${secret:NAME}` inside any string of a spec: resolved by the core when it plans or applies. */
+export const SECRET_REFERENCE = /\$\{secret:([A-Za-z_][A-Za-z0-9_]{0,127})\}/g;
+
+/**
+ * A secret's value. At least 8 characters: plans and exports replace every occurrence of a
+ * stored value by its reference, which a very short value would do in unrelated text too.
+ */
+export const setSecretSchema = z.strictObject({
+  value: z.string().min(8, "must be at least 8 characters (shorter ones could not be masked reliably)").max(16_384),
+});

@@ -22,6 +22,8 @@ const RULES: ReadonlyArray<[path: string, rule: Rule]> = [
   ["/api/v1/users", ADMIN_ONLY],
   ["/api/v1/tokens", ADMIN_ONLY],
   ["/api/v1/settings", ADMIN_ONLY],
+  // Bundles name secrets an admin stored; an editor applying them may see which exist.
+  ["/api/v1/config/secrets", { read: "editor", write: "admin" }],
 ];
 
 const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);

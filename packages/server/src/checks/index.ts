@@ -67,4 +67,4 @@ export { createMaintenanceWindowRoutes } from "./maintenance-windows/maintenance
 
 // ── the module's start ─────────────────────────────────────────────────────────────────────
 export { startChecks } from "./start.ts";
-export type { ChecksModule, ChecksOptions } from "./start.ts";
+export type { ChecksModule, ChecksOptions, TrialRunner } from "./start.ts";

@@ -4,12 +4,13 @@
 // cores), the core location (its scheduler serves once the core does), check health (evaluated
 // in every ingest batch), maintenance windows (their API and the duty that starts and ends
 // them) and the checks API, all under one /checks mount (windows under /maintenance-windows).
+import type { CheckDefinition, RunOutcome } from "@vantage/protocol";
 import { Hono } from "hono";
 import type { CoreModule, ModuleDeps } from "../core-module.ts";
 import type { SatellitesModule } from "../satellites/index.ts";
 import { createCheckRoutes } from "./api/check-routes.ts";
 import { createCheckResultRoutes } from "./api/result-routes.ts";
-import { createCheckRunRoutes } from "./api/run-routes.ts";
+import { createCheckRunRoutes, stopping as stoppingDuringRun } from "./api/run-routes.ts";
 import { createCheckSummaryRoutes } from "./api/summary-routes.ts";
 import { createSatelliteAssignments, type SatelliteAssignments } from "./assignments/satellite-assignments.ts";
 import { createSatelliteResultSink } from "./assignments/satellite-result-sink.ts";
@@ -26,6 +27,7 @@ import { type CheckResults, type CheckResultsOptions, startCheckResults } from "
 import { createSatelliteRuns, type SatelliteRuns } from "./satellite-runs/satellite-runs.ts";
 import { storeCheckSource } from "./scheduling/check-source.ts";
 import { type CoreLocationOptions, coreRunProbe, createCoreLocation } from "./scheduling/core-location.ts";
+import { CORE_LOCATION, type TrialRun } from "./scheduling/core-runs.ts";
 
 /** Knobs tests and labs turn; production runs on the defaults. */
 export type ChecksOptions = Pick<CheckResultsOptions, "ingest" | "rollupIntervalMs" | "maintenanceIntervalMs" | "takeoverIntervalMs"> & {
@@ -56,9 +58,16 @@ export interface ChecksModule extends CoreModule {
   assignments: SatelliteAssignments;
   /** Runs on demand on satellites, carried out by whichever core holds the satellite's socket. */
   satelliteRuns: SatelliteRuns;
+  /** Maintenance windows (config as code writes them in its applies). */
+  maintenanceWindows: MaintenanceWindowStore;
+  /** Runs an unsaved definition once, now, on the core or a satellite, storing nothing (`vantage test`). */
+  runTrial: TrialRunner;
   /** Starts the core location's scheduler; it stops (dropping its runs in flight) before the results. */
   serve(): Promise<void>;
 }
+
+/** Runs an unsaved definition once where it is asked, storing nothing; a satellite's refusals (offline, timeout) throw. */
+export type TrialRunner = (definition: CheckDefinition, location: typeof CORE_LOCATION | { satelliteId: string }) => Promise<TrialRun | RunOutcome>;
 
 export async function startChecks(deps: ModuleDeps, { satellites }: ChecksDeps, options: ChecksOptions = {}): Promise<ChecksModule> {
   const { config, pool } = deps;
@@ -170,6 +179,11 @@ export async function startChecks(deps: ModuleDeps, { satellites }: ChecksDeps, 
     health,
     assignments,
     satelliteRuns,
+    maintenanceWindows,
+    runTrial: async (definition, location) => {
+      if (location === CORE_LOCATION) return (await coreLocation.runs.runTrial(definition)) ?? Promise.reject(stoppingDuringRun());
+      return satelliteRuns.runTrial(location.satelliteId, definition);
+    },
     async serve() {
       await coreLocation.start();
       deps.onStop("core location", coreLocation.stop);

@@ -65,9 +65,17 @@ function duplicateIssues(request: ParsedConfigRequest): Issue[] {
   return issues;
 }
 
-/** Reads the state through `db` and plans `request` against it; throws invalid_bundle listing every issue. */
-export async function computePlan(db: pg.Pool | pg.PoolClient, request: ParsedConfigRequest, adapters: Adapters): Promise<ComputedPlan> {
-  const issues = duplicateIssues(request);
+/**
+ * Reads the state through `db` and plans `request` against it; throws invalid_bundle listing
+ * every issue, `known` ones (found before, e.g. unresolved secrets) among them.
+ */
+export async function computePlan(
+  db: pg.Pool | pg.PoolClient,
+  request: ParsedConfigRequest,
+  adapters: Adapters,
+  known: readonly Issue[] = [],
+): Promise<ComputedPlan> {
+  const issues = [...known, ...duplicateIssues(request)];
   const stored = new Map<ResourceKind, StoredResource[]>();
   for (const kind of RESOURCE_KINDS) stored.set(kind, await adapters.get(kind)!.loadAll(db));
   const ownership = await loadOwnership(db);

@@ -14,11 +14,15 @@ import {
   type ResourceKind,
 } from "@vantage/protocol";
 import type pg from "pg";
+import type { TrialRunner } from "../checks/index.ts";
 import { isVantageError, VantageError } from "../errors.ts";
 import { hashedLockKey, LockKey, withTransaction } from "../storage/index.ts";
-import { type Adapters, computePlan, type ParsedConfigRequest, type PlanStep } from "./config-plan.ts";
+import { type BundleTrial, runBundleChecks, trialsPassed } from "./bundle-trial.ts";
+import { type Adapters, type ComputedPlan, computePlan, type ParsedConfigRequest, type PlanStep } from "./config-plan.ts";
 import type { ResourceKindAdapter, StoredResource, WriteContext, WriteOutcome } from "./kinds/resource-kind.ts";
-import { type ConfigChangeRecord, type Ownership, recordChanges, releaseOwnership, saveOwnership, specHash } from "./ownership-store.ts";
+import type { ConfigSecretStore } from "./secrets/config-secret-store.ts";
+import { maskSecrets, resolveSecretReferences } from "./secrets/secret-references.ts";
+import { type ConfigChangeRecord, type Ownership, ownedBy, recordChanges, releaseOwnership, saveOwnership, specHash } from "./ownership-store.ts";
 
 export interface ApplyResult {
   applyId: string;
@@ -31,6 +35,8 @@ export interface ExportFilter {
   kinds?: readonly ResourceKind[];
   /** `key=value` labels every exported resource must carry (kinds without labels are left out). */
   labels?: Readonly<Record<string, string>>;
+  /** Only the resources this bundle owns. */
+  bundle?: string;
 }
 
 function planStale(): VantageError {
@@ -69,19 +75,36 @@ async function write(tx: pg.PoolClient, step: PlanStep, context: WriteContext): 
 export interface ConfigServiceOptions {
   pool: pg.Pool;
   adapters: readonly ResourceKindAdapter[];
+  /** The stored `${secret:NAME}` values. */
+  secrets: ConfigSecretStore;
+  /** Runs a check once without saving it (`vantage test`). */
+  runTrial?: TrialRunner;
 }
 
 export class ConfigService {
   private readonly pool: pg.Pool;
   private readonly adapters: Adapters;
+  private readonly secrets: ConfigSecretStore;
+  private readonly runTrial: TrialRunner | undefined;
 
   constructor(options: ConfigServiceOptions) {
     this.pool = options.pool;
+    this.secrets = options.secrets;
+    this.runTrial = options.runTrial;
     this.adapters = new Map(options.adapters.map((adapter) => [adapter.kind, adapter]));
   }
 
   async plan(request: ParsedConfigRequest): Promise<ConfigPlan> {
-    return (await computePlan(this.pool, request, this.adapters)).plan;
+    return (await this.computePlan(this.pool, request)).plan;
+  }
+
+  /** The plan with `${secret:…}` resolved from the secrets `db` sees; every stored value shown as its reference again. */
+  private async computePlan(db: pg.Pool | pg.PoolClient, request: ParsedConfigRequest): Promise<ComputedPlan> {
+    const secrets = await this.secrets.values(db);
+    const resolved = resolveSecretReferences(request.resources, secrets.current);
+    const computed = await computePlan(db, { ...request, resources: resolved.resources }, this.adapters, resolved.issues);
+    // The changes only: the fingerprint (hex) must reach `apply --plan` exactly as computed.
+    return { ...computed, plan: { ...computed.plan, changes: maskSecrets(computed.plan.changes, secrets.masks) } };
   }
 
   /** Plans again inside the transaction (under the bundle's lock) and carries the plan out, all or nothing. */
@@ -92,7 +115,7 @@ export class ConfigService {
     const result = await withTransaction(this.pool, async (tx) => {
       // Two applies of one bundle would each plan against a state the other is changing.
       await tx.query(`SELECT pg_advisory_xact_lock(${hashedLockKey("$1")})`, [LockKey.configBundle(request.bundle)]);
-      const { plan, steps, vanished } = await computePlan(tx, request, this.adapters);
+      const { plan, steps, vanished } = await this.computePlan(tx, request);
       if (request.fingerprint !== undefined && request.fingerprint !== plan.fingerprint) throw planStale();
       const satellites: ApplyResult["satellites"] = [];
       const records: ConfigChangeRecord[] = [];
@@ -133,15 +156,30 @@ export class ConfigService {
     return result;
   }
 
+  /** Validates the bundle as a plan does and runs its checks once (core, or a satellite by name); saves nothing. */
+  async test(request: ParsedConfigRequest, options: { satellite?: string } = {}): Promise<BundleTrial> {
+    if (!this.runTrial) throw new Error("this config service was built without a trial runner");
+    const { plan, steps } = await this.computePlan(this.pool, request);
+    const satellites = options.satellite === undefined ? [] : await this.adapters.get("Satellite")!.loadAll(this.pool);
+    const checks = await runBundleChecks(steps, { runTrial: this.runTrial, satellites, ...options });
+    // A probe's detail may quote a target holding a secret (a URL with a key).
+    const { masks } = await this.secrets.values(this.pool);
+    return { plan, checks: maskSecrets(checks, masks), passed: trialsPassed(checks) };
+  }
+
   /** The current resources as a bundle (secrets `<redacted>`, which a plan reads as "keep"). */
   async export(filter: ExportFilter = {}): Promise<BundleResource[]> {
     const resources: BundleResource[] = [];
+    const secrets = await this.secrets.values(this.pool);
+    const owned = filter.bundle === undefined ? undefined : await ownedBy(this.pool, filter.bundle);
     for (const kind of RESOURCE_KINDS) {
       if (filter.kinds && !filter.kinds.includes(kind)) continue;
       const adapter = this.adapters.get(kind)!;
       for (const stored of await adapter.loadAll(this.pool)) {
         if (!matchesLabels(adapter, stored, filter.labels)) continue;
-        resources.push({ kind, name: stored.name, spec: adapter.redact(stored.spec) });
+        if (owned && !owned.has(`${kind}\u0000${stored.id}`)) continue;
+        // A value stored as a secret reads as its reference: a plan resolves it back to the same value.
+        resources.push({ kind, name: stored.name, spec: maskSecrets(adapter.redact(stored.spec), secrets.masks) });
       }
     }
     return resources;

@@ -26,6 +26,30 @@ export async function loadOwnership(db: pg.Pool | pg.PoolClient): Promise<Owners
   return rows.map((row) => ({ kind: row.kind, resourceId: row.resource_id, bundle: row.bundle, name: row.name, specHash: row.spec_hash }));
 }
 
+/** The `kind\0resourceId` keys of what `bundle` owns (through the bundle index). */
+export async function ownedBy(db: pg.Pool | pg.PoolClient, bundle: string): Promise<Set<string>> {
+  const { rows } = await db.query<{ kind: string; resource_id: string }>("SELECT kind, resource_id FROM config_ownership WHERE bundle = $1", [bundle]);
+  return new Set(rows.map((row) => `${row.kind}\u0000${row.resource_id}`));
+}
+
+export interface ResourceOwner {
+  kind: ResourceKind;
+  id: string;
+  bundle: string;
+  /** The name it was last applied under. */
+  name: string;
+  appliedAt: string;
+}
+
+/** Which bundle owns each of `ids` of `kind` (by the primary key), or every owned one of the kind. */
+export async function ownersOf(db: pg.Pool, kind: ResourceKind, ids: readonly string[] | undefined): Promise<ResourceOwner[]> {
+  const { rows } = await db.query<{ resource_id: string; bundle: string; name: string; applied_at: Date }>(
+    `SELECT resource_id, bundle, name, applied_at FROM config_ownership WHERE kind = $1 AND ($2::uuid[] IS NULL OR resource_id = ANY($2::uuid[])) ORDER BY name`,
+    [kind, ids ?? null],
+  );
+  return rows.map((row) => ({ kind, id: row.resource_id, bundle: row.bundle, name: row.name, appliedAt: row.applied_at.toISOString() }));
+}
+
 export async function saveOwnership(tx: pg.PoolClient, rows: readonly Ownership[], applyId: string): Promise<void> {
   if (rows.length === 0) return;
   await tx.query(

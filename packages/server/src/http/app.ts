@@ -38,6 +38,8 @@ export interface AppDependencies {
     /** API tokens and browser sessions (without them only the admin token is accepted). */
     accounts?: AccountCredentials | undefined;
     routes: Record<string, Hono>;
+    /** Larger body limits for some mount paths (config bundles), in bytes; the rest get MAX_API_BODY_BYTES. */
+    bodyLimits?: Record<string, number>;
     /** Wrong tokens allowed per source address and window before 429 (default 10 a minute). */
     failureLimit?: FailureLimit;
     /** The clock of that window, in epoch milliseconds. */
@@ -140,13 +142,11 @@ export function createApp(deps: AppDependencies): Hono {
         onFailure: (reason) => deps.metrics.adminAuthFailures.inc({ reason }),
       }),
     );
-    app.use(
-      "/api/v1/*",
-      bodyLimit({
-        maxSize: MAX_API_BODY_BYTES,
-        onError: (c) => c.json(errorBody("payload_too_large", `The request body exceeds ${MAX_API_BODY_BYTES / 1024} KiB.`), 413),
-      }),
-    );
+    const limitOf = (maxSize: number) =>
+      bodyLimit({ maxSize, onError: (c) => c.json(errorBody("payload_too_large", `The request body exceeds ${maxSize / 1024} KiB.`), 413) });
+    const general = limitOf(MAX_API_BODY_BYTES);
+    const larger = Object.entries(deps.api.bodyLimits ?? {}).map(([path, maxSize]) => ({ prefix: `/api/v1${path}/`, limit: limitOf(maxSize) }));
+    app.use("/api/v1/*", (c, next) => (larger.find(({ prefix }) => c.req.path.startsWith(prefix))?.limit ?? general)(c, next));
     for (const [path, routes] of Object.entries(deps.api.routes)) app.route(`/api/v1${path}`, routes);
   }
 

@@ -1,6 +1,6 @@
 // Roles on every route of the real API: a viewer is refused every write, route by route as the
 // full app registers them (so a new route cannot forget it), and an editor is refused users and
-// tokens. Both with an API token and with a browser session.
+// tokens (and setting config secrets). Both with an API token and with a browser session.
 import type { Role } from "@vantage/protocol";
 import { describe, expect, it } from "vitest";
 import { callApi } from "../support/api/api-app.ts";
@@ -74,12 +74,16 @@ describe("an editor", () => {
       ["POST", "/api/v1/tokens", { name: "escalate", role: "admin" }],
       ["DELETE", `/api/v1/tokens/${SOME_ID}`],
       ["GET", "/api/v1/settings"],
+      // Config secrets: an editor applies bundles naming them and may list their names, but only an admin sets one.
+      ["PUT", "/api/v1/config/secrets/EDITOR_SET", { value: "a long enough value" }],
+      ["DELETE", "/api/v1/config/secrets/EDITOR_SET"],
     ];
     for (const [method, path, body] of attempts) {
       const answer = await callApi(api.app, method, path, body, token);
       expect(answer.status, `${method} ${path}`).toBe(403);
     }
     expect((await callApi(api.app, "GET", `/api/v1/users/${someone.id}`)).body).toMatchObject({ role: "viewer" });
+    expect((await callApi(api.app, "GET", "/api/v1/config/secrets", undefined, token)).status).toBe(200);
   });
 
   it("writes everything else", async () => {

@@ -1,6 +1,8 @@
 // Config as code through /api/v1/config: export → plan is no change, drift is shown and an apply
 // restores it (recorded with its actor), an invalid bundle changes nothing and names every
 // problem, prune touches only owned resources, and an apply is all or nothing.
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import type { BundleResource, ConfigPlan } from "@vantage/protocol";
 import { describe, expect, it } from "vitest";
 import { useFullApiApp } from "../support/api/full-api-app.ts";
@@ -265,5 +267,163 @@ describe("all or nothing", () => {
     const updated = await apply("sats", [{ kind: "Satellite", name: "sat-config", spec: { region: "us-west" } }]);
     expect(updated.plan.changes[0]).toMatchObject({ action: "update", changes: [{ path: "region" }, { path: "tags", before: ["a"], after: [] }] });
     expect(updated.satellites).toEqual([]);
+  });
+});
+
+describe("secrets", () => {
+  const value = "sk-live-9f8e7d6c5b4a";
+
+  it("are set once, listed by name only, resolved at apply, and never echoed by plan, export or the apply's answer", async () => {
+    const set = await api.call("PUT", "/config/secrets/PAYMENTS_KEY", { value });
+    expect(set.status, set.text).toBe(201);
+    expect(set.text).not.toContain(value);
+    expect((await api.call("PUT", "/config/secrets/PAYMENTS_KEY", { value })).status).toBe(200);
+    const listed = await api.call<{ secrets: Array<{ name: string }> }>("GET", "/config/secrets");
+    expect(listed.body.secrets.map((secret) => secret.name)).toContain("PAYMENTS_KEY");
+    expect(listed.text).not.toContain(value);
+    const stored = await api.instance.pool.query<{ sealed: unknown }>("SELECT sealed FROM config_secrets WHERE name = 'PAYMENTS_KEY'");
+    expect(JSON.stringify(stored.rows[0]!.sealed)).not.toContain(value);
+
+    // In a credential header (masked as a secret) and in the URL (masked as its reference).
+    const bundle = [
+      check("secret-ref", { url: "http://127.0.0.1:9/pay?key=${secret:PAYMENTS_KEY}", headers: { Authorization: "Bearer ${secret:PAYMENTS_KEY}" } }),
+    ];
+    const planned = await api.call<ConfigPlan>("POST", "/config/plan", { bundle: "secret-refs", resources: bundle });
+    expect(planned.status, planned.text).toBe(200);
+    expect(planned.text).not.toContain(value);
+    const applied = await api.call("POST", "/config/apply", { bundle: "secret-refs", resources: bundle });
+    expect(applied.status, applied.text).toBe(200);
+    expect(applied.text).not.toContain(value);
+    const { rows } = await api.instance.pool.query<{ definition: { url: string } }>("SELECT definition FROM checks WHERE name = 'secret-ref'");
+    expect(rows[0]!.definition.url).toBe(`http://127.0.0.1:9/pay?key=${value}`);
+
+    const exported = await api.call<{ resources: BundleResource[] }>("GET", "/config/export?bundle=secret-refs");
+    expect(exported.text).not.toContain(value);
+    expect(exported.body.resources.map((resource) => resource.name)).toEqual(["secret-ref"]);
+    expect(exported.body.resources[0]!.spec.url).toBe("http://127.0.0.1:9/pay?key=${secret:PAYMENTS_KEY}");
+    expect((await plan("secret-refs", exported.body.resources)).hasChanges).toBe(false);
+
+    // Rotated: the plan shows the change without either value.
+    await api.call("PUT", "/config/secrets/PAYMENTS_KEY", { value: "sk-live-rotated-000" });
+    const rotated = await api.call<ConfigPlan>("POST", "/config/plan", { bundle: "secret-refs", resources: bundle });
+    expect(rotated.body.changes[0]).toMatchObject({ action: "update" });
+    expect(rotated.text).not.toMatch(/sk-live/);
+  });
+
+  it("a reference to a secret not stored makes the bundle invalid at its place; short values and bad names are refused", async () => {
+    const answer = await api.call<{ error: { code: string; details: { issues: Array<{ path: string; message: string }> } } }>("POST", "/config/plan", {
+      bundle: "secret-missing",
+      resources: [check("secret-missing", { headers: { "X-Key": "${secret:NOT_STORED}" } })],
+    });
+    expect(answer.status, answer.text).toBe(400);
+    expect(answer.body.error.details.issues).toContainEqual(
+      expect.objectContaining({ path: "resources.0.spec.headers.X-Key", message: expect.stringMatching(/no secret named NOT_STORED/) }),
+    );
+    expect((await api.call("PUT", "/config/secrets/SHORT", { value: "abc" })).status).toBe(400);
+    expect((await api.call("PUT", "/config/secrets/9bad-name", { value: "long enough value" })).status).toBe(400);
+    expect((await api.call("DELETE", "/config/secrets/NOT_STORED")).status).toBe(404);
+    expect((await api.call("PUT", "/config/secrets/TO_DELETE", { value: "long enough value" })).status).toBe(201);
+    expect((await api.call("DELETE", "/config/secrets/TO_DELETE")).status).toBe(204);
+  });
+});
+
+describe("maintenance windows", () => {
+  const window = (name: string, overrides: Record<string, unknown> = {}): BundleResource => ({
+    kind: "MaintenanceWindow",
+    name,
+    spec: { checks: { labels: { team: "web" } }, start: "2030-01-05T02:00:00Z", end: "2030-01-05T04:00:00Z", ...overrides },
+  });
+
+  it("are created, exported as no change, shown as drift when edited through the API, and pruned", async () => {
+    const first = await apply("windows", [window("db-upgrade"), check("window-check")]);
+    expect(first.plan.changes.map((change) => [change.kind, change.action])).toEqual([
+      ["Check", "create"],
+      ["MaintenanceWindow", "create"],
+    ]);
+    const exported = await api.call<{ resources: BundleResource[] }>("GET", "/config/export?kind=MaintenanceWindow&bundle=windows");
+    expect(exported.body.resources).toEqual([window("db-upgrade")]);
+    expect((await plan("windows", [window("db-upgrade"), check("window-check")])).hasChanges).toBe(false);
+    const owners = await api.call<{ owners: Array<Record<string, unknown>> }>("GET", `/config/owners?kind=Check&id=${await checkId("window-check")}`);
+    expect(owners.body.owners).toEqual([expect.objectContaining({ kind: "Check", bundle: "windows", name: "window-check" })]);
+    const windows = await api.call<{ owners: Array<Record<string, unknown>> }>("GET", "/config/owners?kind=MaintenanceWindow");
+    expect(windows.body.owners.map((owner) => [owner.name, owner.bundle])).toEqual([["db-upgrade", "windows"]]);
+
+    const { rows } = await api.instance.pool.query<{ id: string }>("SELECT id FROM maintenance_windows WHERE name = 'db-upgrade'");
+    const edited = await api.call("PUT", `/maintenance-windows/${rows[0]!.id}`, {
+      ...window("db-upgrade").spec,
+      name: "db-upgrade",
+      end: "2030-01-05T05:00:00Z",
+    });
+    expect(edited.status, edited.text).toBe(200);
+    const drifted = await plan("windows", [window("db-upgrade"), check("window-check")]);
+    expect(drifted.changes.find((change) => change.kind === "MaintenanceWindow")).toMatchObject({
+      action: "update",
+      drift: true,
+      changes: [{ path: "end", before: "2030-01-05T05:00:00Z", after: "2030-01-05T04:00:00Z" }],
+    });
+    const invalid = await api.call("POST", "/config/plan", { bundle: "windows", resources: [window("bad-window", { end: "2030-01-05T01:00:00Z" })] });
+    expect(invalid.status).toBe(400);
+    expect(invalid.text).toMatch(/resources\.0\.spec\.end/);
+
+    await apply("windows", [check("window-check")], { prune: true });
+    expect(await count("maintenance_windows")).toBe(0);
+  });
+});
+
+describe("a bundle of 500 resources", () => {
+  it("is accepted above the API's 64 KiB body limit and planned, resource by resource", async () => {
+    const resources = Array.from({ length: 500 }, (_, index) => check(`large-${index}`, { labels: { team: "web", padding: "x".repeat(100) } }));
+    const body = JSON.stringify({ bundle: "large", resources });
+    expect(body.length).toBeGreaterThan(64 * 1024);
+    const planned = await plan("large", resources);
+    expect(planned.changes.filter((change) => change.action === "create")).toHaveLength(500);
+    // Elsewhere the API keeps its limit.
+    expect((await api.call("POST", "/checks", { name: "big", type: "http", url: "http://127.0.0.1:9/", description: "x".repeat(70 * 1024) })).status).toBe(413);
+  });
+});
+
+describe("test", () => {
+  it("runs each check once on the core and validates the rest, saving nothing", async () => {
+    const target = createServer((_request, response) => response.end("ok"));
+    await new Promise<void>((resolve) => target.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (target.address() as AddressInfo).port;
+      const before = { checks: await count("checks"), automations: await count("automations") };
+      const resources: BundleResource[] = [
+        check("trial-up", { url: `http://127.0.0.1:${port}/` }),
+        check("trial-down", { timeoutMs: 1000 }),
+        { kind: "Automation", name: "trial-automation", spec: { triggers: [{ event: "check.unhealthy" }], actions: [{ log: { message: "down" } }] } },
+      ];
+      const answer = await api.call<{ passed: boolean; checks: Array<{ name: string; location: string; outcome?: { status: string } }> }>(
+        "POST",
+        "/config/test",
+        { bundle: "trial", resources },
+      );
+      expect(answer.status, answer.text).toBe(200);
+      expect(answer.body.passed).toBe(false);
+      expect(answer.body.checks.map((trial) => [trial.name, trial.location, trial.outcome?.status])).toEqual([
+        ["trial-up", "core", "up"],
+        ["trial-down", "core", "down"],
+      ]);
+      expect({ checks: await count("checks"), automations: await count("automations") }).toEqual(before);
+
+      const invalid = await api.call("POST", "/config/test", { bundle: "trial", resources: [{ ...resources[2]!, spec: { triggers: [], actions: [] } }] });
+      expect(invalid.status).toBe(400);
+      expect((await api.call("POST", "/config/test?satellite=nowhere", { bundle: "trial", resources })).status).toBe(404);
+      // On a satellite by name: one that is not connected cannot run them, and says so per check.
+      expect((await api.call("POST", "/satellites", { name: "trial-sat", region: "eu-west" })).status).toBe(201);
+      const onSatellite = await api.call<{ passed: boolean; checks: Array<{ name: string; location: string; error?: string }> }>(
+        "POST",
+        "/config/test?satellite=trial-sat",
+        { bundle: "trial", resources: resources.slice(0, 1) },
+      );
+      expect(onSatellite.status, onSatellite.text).toBe(200);
+      expect(onSatellite.body).toMatchObject({
+        passed: false,
+        checks: [{ name: "trial-up", location: "trial-sat", error: expect.stringMatching(/offline|not connected/i) }],
+      });
+    } finally {
+      await new Promise((resolve) => target.close(resolve));
+    }
   });
 });

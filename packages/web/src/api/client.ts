@@ -7,6 +7,18 @@ import { authHeaders, signOut } from "../auth.ts";
 
 // --- Shapes the API answers --------------------------------------------------------------
 
+/** The kinds config as code manages that have a screen. */
+export type ManagedKind = "Check" | "Automation" | "Satellite" | "NotificationChannel" | "MaintenanceWindow";
+
+/** A resource a config bundle owns (GET /config/owners). */
+export interface ResourceOwner {
+  kind: ManagedKind;
+  id: string;
+  bundle: string;
+  name: string;
+  appliedAt: string;
+}
+
 export type SatelliteStatus = "online" | "offline";
 export type SatelliteConnectionEvent = "connected" | "disconnected" | "heartbeat_lost";
 
@@ -417,5 +429,13 @@ export const api = {
     /** Replays the YAML as written over [from, to) of recorded history: a job to poll. */
     replay: (yaml: string, from: string, to: string) => json<ReplayJob>("/automations/replay", { method: "POST", json: { definition: yaml, from, to } }),
     replayJob: (replayId: string, signal?: AbortSignal) => json<ReplayJob>(`/automations/replay/${id(replayId)}`, { signal }),
+  },
+
+  config: {
+    /** The bundle managing a resource (config as code), or null when none does. */
+    managedBy: async (kind: ManagedKind, resourceId: string, signal?: AbortSignal): Promise<string | null> => {
+      const { owners } = await json<{ owners: ResourceOwner[] }>("/config/owners", { query: { kind, id: resourceId }, signal });
+      return owners[0]?.bundle ?? null;
+    },
   },
 };

@@ -74,7 +74,7 @@ function locationOf(query: Record<string, string>): Location {
 }
 
 /** A core run ends with a result unless the core stops under it. */
-function stopping(): VantageError {
+export function stopping(): VantageError {
   return new VantageError("transient", "core_stopping", "The core stopped during the run; run it again.");
 }
 

@@ -26,6 +26,7 @@ const UPDATE = `
 const SELECT = `SELECT ${COLUMNS} FROM maintenance_windows WHERE id = $1`;
 const LOCK = `${SELECT} FOR UPDATE`;
 const DELETE = `DELETE FROM maintenance_windows WHERE id = $1 RETURNING ${COLUMNS}`;
+const ALL = `SELECT ${COLUMNS} FROM maintenance_windows ORDER BY name`;
 const PAGE = `SELECT ${COLUMNS} FROM maintenance_windows WHERE ($2::text IS NULL OR name > $2) ORDER BY name LIMIT $1`;
 // The windows whose start or end has passed (the boundary duty), through their partial index.
 const DUE = `SELECT ${COLUMNS} FROM maintenance_windows WHERE next_boundary_at <= $1 ORDER BY next_boundary_at LIMIT $2 FOR UPDATE SKIP LOCKED`;
@@ -160,6 +161,45 @@ export class MaintenanceWindowStore {
     });
   }
 
+  /** Every window's row, through `db` (config as code reads them all, in a plan's or an apply's transaction). */
+  async allRows(db: pg.Pool | pg.PoolClient): Promise<WindowRow[]> {
+    return (await db.query<WindowRow>(ALL)).rows;
+  }
+
+  /**
+   * Writes inside a caller's transaction (a config apply): the row and its checks' flags, as
+   * the API's writes do; the returned changes are the caller's to `announce` once it committed.
+   */
+  async createIn(tx: pg.PoolClient, definition: MaintenanceWindowDefinition): Promise<{ id: string; changes: EntityChanged[] }> {
+    const now = this.options.now();
+    const { rows } = await tx.query<WindowRow>(INSERT, rowValues(randomUUID(), definition, now));
+    return { id: rows[0]!.id, changes: await this.syncIn(tx, [selectionOf(rows[0]!)], now) };
+  }
+
+  async replaceIn(tx: pg.PoolClient, id: string, definition: MaintenanceWindowDefinition): Promise<EntityChanged[]> {
+    const now = this.options.now();
+    const { rows } = await tx.query<WindowRow>(LOCK, [id]);
+    if (!rows[0]) throw windowNotFound(id);
+    const written = await tx.query<WindowRow>(UPDATE, rowValues(id, definition, now));
+    return this.syncIn(tx, [selectionOf(rows[0]), selectionOf(written.rows[0]!)], now);
+  }
+
+  async removeIn(tx: pg.PoolClient, id: string): Promise<EntityChanged[]> {
+    const now = this.options.now();
+    const { rows } = await tx.query<WindowRow>(DELETE, [id]);
+    if (!rows[0]) throw windowNotFound(id);
+    return this.syncIn(tx, [selectionOf(rows[0])], now);
+  }
+
+  /** Announces the flag flips of writes made in a caller's transaction, once it committed. */
+  announce(changes: EntityChanged[]): void {
+    this.options.health.announce(changes);
+  }
+
+  private syncIn(tx: pg.PoolClient, selections: WindowSelection[], now: number): Promise<EntityChanged[]> {
+    return syncMaintenanceFlags(tx as SqlClient, this.options.health, selections, now);
+  }
+
   /**
    * The boundary duty's pass: every window whose start or end has passed moves to its
    * occurrence now or next, and the checks it selects get their flag — in batches of `batch`,
@@ -199,7 +239,7 @@ export class MaintenanceWindowStore {
     const value = await withTransaction(this.options.pool, async (tx) => {
       const now = this.options.now();
       const { value, selections } = await fn(tx, now);
-      changes = await syncMaintenanceFlags(tx as SqlClient, this.options.health, selections, now);
+      changes = await this.syncIn(tx, selections, now);
       return value;
     });
     this.options.health.announce(changes);

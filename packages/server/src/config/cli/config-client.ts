@@ -51,6 +51,8 @@ export function createConfigClient(options: ConfigClientOptions) {
   };
   return {
     post: async <T>(path: string, body: unknown): Promise<T> => (await request<T>("POST", path, body)).value,
+    put: async <T>(path: string, body: unknown): Promise<T> => (await request<T>("PUT", path, body)).value,
+    delete: async (path: string): Promise<void> => void (await request<unknown>("DELETE", path, undefined, "*/*")),
     get: async <T>(path: string): Promise<T> => (await request<T>("GET", path)).value,
     getText: async (path: string, accept: string): Promise<string> => (await request<unknown>("GET", path, undefined, accept)).text,
   };

@@ -1,15 +1,18 @@
-// `vantage plan`, `vantage apply` and `vantage export`: a bundle read from files, its `${env:…}`
-// references resolved here, planned and applied by a core over its API. Exit codes for CI:
-// plan 0 = no changes, 2 = changes, 1 = error; apply and export 0 = done, 1 = error.
+// `vantage plan`, `apply`, `test` and `export`: a bundle read from files, its `${env:…}`
+// references resolved here (`${secret:…}` by the core), planned, applied or tried by a core over
+// its API. Exit codes for CI: plan 0 = no changes, 2 = changes, 1 = error; test 0 = every check
+// up, 2 = some not, 1 = error; apply and export 0 = done, 1 = error.
 import { readFile } from "node:fs/promises";
 import { createInterface } from "node:readline/promises";
 import { type ConfigPlan, type ConfigRequest, RESOURCE_KINDS } from "@vantage/protocol";
 import { type Command, Option } from "commander";
 import { stringify } from "yaml";
+import type { BundleTrial } from "../bundle-trial.ts";
 import { type ApplyResult } from "../config-service.ts";
 import { formatIssue, type LoadedBundle, loadBundle, type LocatedIssue, resolveEnvReferences } from "./bundle-files.ts";
 import { ConfigApiError, type ConfigClient, createConfigClient } from "./config-client.ts";
-import { renderPlan } from "./render-plan.ts";
+import { renderPlan, renderTrial } from "./render-plan.ts";
+import { registerSecretCommands } from "./secret-commands.ts";
 
 const RESOURCE_PATH = /^resources\.(\d+)(?:\.(.*))?$/;
 
@@ -19,9 +22,11 @@ export interface ConfigIo {
   env: NodeJS.ProcessEnv;
   /** Asks a yes/no question on the terminal; undefined when there is none to ask on. */
   confirm?: (question: string) => Promise<boolean>;
+  /** Reads all of stdin (a secret's value); undefined when stdin is a terminal. */
+  stdin?: () => Promise<string>;
 }
 
-interface ClientFlags {
+export interface ClientFlags {
   url: string;
   token?: string;
 }
@@ -34,7 +39,7 @@ interface BundleFlags extends ClientFlags {
 }
 
 /** A failure already explained on stderr: exit 1 without a stack. */
-class Reported extends Error {}
+export class Reported extends Error {}
 
 function report(io: ConfigIo, issues: readonly LocatedIssue[], headline: string): never {
   io.err(`${headline}\n${issues.map((issue) => `  ${formatIssue(issue)}`).join("\n")}\n`);
@@ -64,7 +69,7 @@ async function readRequest(flags: BundleFlags, io: ConfigIo): Promise<{ bundle: 
   return { bundle, request: { bundle: flags.bundle, resources: resolved.resources, prune: flags.prune ?? false, detach: flags.detach ?? false } };
 }
 
-const clientOf = (flags: ClientFlags): ConfigClient => createConfigClient({ url: flags.url, token: flags.token });
+export const clientOf = (flags: ClientFlags): ConfigClient => createConfigClient({ url: flags.url, token: flags.token });
 
 export async function planCommand(flags: BundleFlags & { json?: boolean }, io: ConfigIo): Promise<number> {
   const { bundle, request } = await readRequest(flags, io);
@@ -110,10 +115,24 @@ export async function applyCommand(flags: BundleFlags & { yes?: boolean; commit?
   return 0;
 }
 
-export async function exportCommand(flags: ClientFlags & { kind?: string[]; label?: string[]; format: string }, io: ConfigIo): Promise<number> {
+export async function testCommand(flags: BundleFlags & { satellite?: string; json?: boolean }, io: ConfigIo): Promise<number> {
+  const { bundle, request } = await readRequest(flags, io);
+  const query = flags.satellite === undefined ? "" : `?satellite=${encodeURIComponent(flags.satellite)}`;
+  const trial = await clientOf(flags)
+    .post<BundleTrial>(`/config/test${query}`, request)
+    .catch((error: unknown) => reportApiError(io, error, bundle));
+  io.out(flags.json ? `${JSON.stringify(trial, null, 2)}\n` : renderTrial(trial));
+  return trial.passed ? 0 : 2;
+}
+
+export async function exportCommand(
+  flags: ClientFlags & { kind?: string[]; label?: string[]; bundle?: string; format: string },
+  io: ConfigIo,
+): Promise<number> {
   const query = new URLSearchParams();
   for (const kind of flags.kind ?? []) query.append("kind", kind);
   for (const label of flags.label ?? []) query.append("label", label);
+  if (flags.bundle !== undefined) query.append("bundle", flags.bundle);
   const suffix = query.size > 0 ? `?${query}` : "";
   const { resources } = await clientOf(flags)
     .get<{ resources: unknown[] }>(`/config/export${suffix}`)
@@ -126,7 +145,7 @@ export async function exportCommand(flags: ClientFlags & { kind?: string[]; labe
   return 0;
 }
 
-function withClientOptions(command: Command): Command {
+export function withClientOptions(command: Command): Command {
   return command
     .addOption(new Option("--url <url>", "the core's base URL").env("VANTAGE_URL").default("http://127.0.0.1:8080"))
     .addOption(new Option("--token <token>", "an admin API token").env("VANTAGE_TOKEN"));
@@ -141,7 +160,7 @@ function withBundleOptions(command: Command): Command {
 }
 
 /** Runs a command: its exit code, or 1 after a reported (or unexpected) failure. */
-async function run(io: ConfigIo, command: () => Promise<number>): Promise<void> {
+export async function run(io: ConfigIo, command: () => Promise<number>): Promise<void> {
   try {
     process.exitCode = await command();
   } catch (error) {
@@ -169,13 +188,29 @@ export function registerConfigCommands(program: Command, io: ConfigIo): void {
     .description("print the current resources as a bundle (secrets as <redacted>)")
     .addOption(new Option("--kind <kinds...>", "only these kinds").choices(RESOURCE_KINDS))
     .option("--label <labels...>", "only resources with these key=value labels")
+    .option("--bundle <name>", "only the resources this bundle owns")
     .addOption(new Option("--format <format>", "yaml or json").choices(["yaml", "json"]).default("yaml"))
-    .action((flags: ClientFlags & { kind?: string[]; label?: string[]; format: string }) => run(io, () => exportCommand(flags, io)));
+    .action((flags: ClientFlags & { kind?: string[]; label?: string[]; bundle?: string; format: string }) => run(io, () => exportCommand(flags, io)));
+
+  withBundleOptions(program.command("test"))
+    .description("validate a bundle and run each of its checks once, saving nothing (exit 0: all up, 2: some not, 1: error)")
+    .option("--satellite <name>", "run the checks on this satellite instead of the core")
+    .option("--json", "print the outcome as JSON")
+    .action((flags: BundleFlags & { satellite?: string; json?: boolean }) => run(io, () => testCommand(flags, io)));
+
+  registerSecretCommands(program, io, withClientOptions, run);
 }
 
 /** The process's own terminal, for the real command. */
 export function processIo(): ConfigIo {
   const io: ConfigIo = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text), env: process.env };
+  if (!process.stdin.isTTY) {
+    io.stdin = async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString("utf8");
+    };
+  }
   if (process.stdin.isTTY) {
     io.confirm = async (question) => {
       const prompt = createInterface({ input: process.stdin, output: process.stdout });

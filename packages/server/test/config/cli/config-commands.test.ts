@@ -7,7 +7,8 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applyCommand, type ConfigIo, exportCommand, planCommand } from "../../../src/config/cli/config-commands.ts";
+import { applyCommand, type ConfigIo, exportCommand, planCommand, testCommand } from "../../../src/config/cli/config-commands.ts";
+import { secretDeleteCommand, secretListCommand, secretSetCommand } from "../../../src/config/cli/secret-commands.ts";
 import { startHttpServer } from "../../../src/http/index.ts";
 import { useFullApiApp } from "../../support/api/full-api-app.ts";
 import { TEST_ADMIN_TOKEN } from "../../support/api/api-app.ts";
@@ -45,9 +46,10 @@ function vantage(args: string[], env: Record<string, string> = {}): Promise<Ran>
 }
 
 /** A command run in this process: its exit code (1 when it threw) and what it printed. */
-async function command(run: (io: ConfigIo) => Promise<number>, env: Record<string, string> = {}): Promise<Ran> {
+async function command(run: (io: ConfigIo) => Promise<number>, env: Record<string, string> = {}, stdin?: string): Promise<Ran> {
   const ran = { code: 0, stdout: "", stderr: "" };
   const io: ConfigIo = { out: (text) => void (ran.stdout += text), err: (text) => void (ran.stderr += text), env };
+  if (stdin !== undefined) io.stdin = async () => stdin;
   ran.code = await run(io).catch(() => 1);
   return ran;
 }
@@ -143,5 +145,39 @@ describe("vantage export", () => {
     const path = await file("exported.yaml", exported.stdout);
     const planned = await command((io) => planCommand(flags([path], "cli"), io));
     expect(planned.code, planned.stdout + planned.stderr).toBe(0);
+  });
+});
+
+describe("vantage secret and vantage test", () => {
+  it("stores a secret from stdin or the environment without printing it; a bundle referencing it plans and tests; list shows names only", async () => {
+    const client = { url: server!.url, token: TEST_ADMIN_TOKEN };
+    const fromStdin = await command((io) => secretSetCommand("CLI_HOOK_SECRET", client, io), {}, "stdin-secret-value-1\n");
+    expect(fromStdin.code, fromStdin.stderr).toBe(0);
+    expect(fromStdin.stdout).toMatch(/\$\{secret:CLI_HOOK_SECRET\}/);
+    const fromEnv = await command((io) => secretSetCommand("CLI_OTHER", { ...client, fromEnv: "OTHER" }, io), { OTHER: "env-secret-value-2" });
+    expect(fromEnv.code, fromEnv.stderr).toBe(0);
+    const noValue = await command((io) => secretSetCommand("CLI_NONE", client, io));
+    expect(noValue.code).toBe(1);
+    expect(noValue.stderr).toMatch(/stdin/);
+
+    const listed = await command((io) => secretListCommand(client, io));
+    expect(listed.stdout).toMatch(/CLI_HOOK_SECRET\tset .* by admin token/);
+    expect(listed.stdout + fromStdin.stdout + fromEnv.stdout).not.toMatch(/secret-value/);
+
+    const path = await file("secret-ref.yaml", checkDocument("cli-secret-check", "http://127.0.0.1:9/?k=${secret:CLI_HOOK_SECRET}"));
+    const planned = await command((io) => planCommand(flags([path], "cli-secret"), io));
+    expect(planned.code, planned.stderr).toBe(2);
+    expect(planned.stdout).not.toContain("stdin-secret-value-1");
+
+    // The check's target refuses connections: it runs, is down, and exit 2 says so; nothing is saved.
+    const tested = await command((io) => testCommand(flags([path], "cli-secret"), io));
+    expect(tested.code, tested.stderr).toBe(2);
+    expect(tested.stdout).toMatch(/✗ Check "cli-secret-check" on core: down/);
+    expect(tested.stdout).not.toContain("stdin-secret-value-1");
+    const { rows } = await api.instance.pool.query("SELECT count(*)::int AS n FROM checks WHERE name = 'cli-secret-check'");
+    expect(rows[0].n).toBe(0);
+
+    expect((await command((io) => secretDeleteCommand("CLI_OTHER", client, io))).code).toBe(0);
+    await expect(secretDeleteCommand("CLI_OTHER", client, { out: () => undefined, err: () => undefined, env: {} })).rejects.toThrow(/No secret is named/);
   });
 });

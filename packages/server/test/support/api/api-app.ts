@@ -28,7 +28,7 @@ export type TestAuthOptions = Omit<AuthModuleOptions, "pool">;
  */
 export async function createModulesApp(
   pool: pg.Pool,
-  modules: ReadonlyArray<Pick<CoreModule, "routes" | "publicRoutes">>,
+  modules: ReadonlyArray<Pick<CoreModule, "routes" | "publicRoutes" | "bodyLimits">>,
   authOptions: TestAuthOptions = {},
 ): Promise<Hono> {
   await ensureAdminToken({ pool, logger: silentLogger(), configuredToken: TEST_ADMIN_TOKEN });

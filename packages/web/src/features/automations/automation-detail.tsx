@@ -6,6 +6,7 @@ import { useState } from "react";
 import { ACTIVE_RUN_STATUSES, api, type Run } from "../../api/client.ts";
 import { Badge, ErrorMessage, Loading, PageHead, TimeAgo } from "../../ui/components.tsx";
 import { formatDuration } from "../../ui/time.ts";
+import { ManagedByBadge, ManagedWarning, useManagedBy } from "../config/managed-by.tsx";
 import { AutomationEditor } from "./automation-editor.tsx";
 import { RunStatus } from "./run-status.tsx";
 
@@ -35,6 +36,7 @@ export function AutomationDetail({ automationId }: { automationId: string }) {
     },
   });
 
+  const managedBy = useManagedBy("Automation", automationId);
   if (automation.isPending) return <Loading what="the automation" />;
   if (automation.error) {
     return (
@@ -59,7 +61,7 @@ export function AutomationDetail({ automationId }: { automationId: string }) {
       <PageHead
         title={
           <>
-            {a.name} {a.enabled ? <Badge tone="ok">enabled</Badge> : <Badge tone="idle">disabled</Badge>}
+            {a.name} {a.enabled ? <Badge tone="ok">enabled</Badge> : <Badge tone="idle">disabled</Badge>} <ManagedByBadge bundle={managedBy} />
           </>
         }
         sub={
@@ -108,6 +110,7 @@ export function AutomationDetail({ automationId }: { automationId: string }) {
       <div role="tabpanel">
         {tab === "runs" ? <RunList automationId={automationId} /> : null}
         {tab === "skips" ? <SkipList automationId={automationId} /> : null}
+        {tab === "definition" ? <ManagedWarning what="automation" bundle={managedBy} /> : null}
         {tab === "definition" ? <DefinitionTab automationId={automationId} version={a.version} /> : null}
       </div>
     </>

@@ -7,6 +7,7 @@ import { useState } from "react";
 import { api } from "../../api/client.ts";
 import { ErrorMessage, Loading, PageHead, TimeAgo } from "../../ui/components.tsx";
 import { formatExact } from "../../ui/time.ts";
+import { ManagedByBadge, ManagedWarning, useManagedBy } from "../config/managed-by.tsx";
 import { NewToken } from "./new-token.tsx";
 import { SatelliteStatus } from "./satellite-status.tsx";
 
@@ -31,6 +32,7 @@ export function SatelliteDetail({ satelliteId }: { satelliteId: string }) {
     },
   });
 
+  const managedBy = useManagedBy("Satellite", satelliteId);
   if (satellite.isPending) return <Loading what="the satellite" />;
   if (satellite.error) {
     return (
@@ -58,7 +60,7 @@ export function SatelliteDetail({ satelliteId }: { satelliteId: string }) {
       <PageHead
         title={
           <>
-            {s.name} <SatelliteStatus satellite={s} />
+            {s.name} <SatelliteStatus satellite={s} /> <ManagedByBadge bundle={managedBy} />
           </>
         }
         sub={`Region ${s.region}`}
@@ -73,6 +75,7 @@ export function SatelliteDetail({ satelliteId }: { satelliteId: string }) {
           </>
         }
       />
+      <ManagedWarning what="satellite" bundle={managedBy} />
       {token ? <NewToken satelliteId={s.id} name={s.name} token={token} onDone={() => setToken(null)} /> : null}
       <ErrorMessage error={rotate.error} title="Token not rotated" />
       <ErrorMessage error={remove.error} title="Not deleted" />

@@ -10,6 +10,7 @@ import { ErrorMessage, Loading, PageHead, TimeAgo, useNow } from "../../../ui/co
 import { satellitesQuery } from "../../satellites/satellites-page.tsx";
 import { isStale } from "../check-freshness.ts";
 import { CheckStatusBadge, useLocationNames } from "../check-status.tsx";
+import { confirmManagedEdit, ManagedByBadge, useManagedBy } from "../../config/managed-by.tsx";
 import { invalidateChecks } from "../list/checks-query.ts";
 import { LatencyChart } from "./latency-chart.tsx";
 import { ProbeOutcome } from "../probe-result.tsx";
@@ -25,6 +26,7 @@ export function CheckDetail({ checkId }: { checkId: string }) {
   const check = useQuery({ queryKey: ["check", checkId, "definition"], queryFn: ({ signal }) => api.checks.get(checkId, signal) });
   const health = useQuery({ queryKey: ["check", checkId, "health"], queryFn: ({ signal }) => api.checks.health(checkId, signal) });
   const nameOf = useLocationNames();
+  const managedBy = useManagedBy("Check", checkId);
   const toggle = useMutation({
     mutationFn: (enabled: boolean) => api.checks.setEnabled(checkId, enabled),
     onSuccess: () => invalidateChecks(queryClient),
@@ -47,7 +49,7 @@ export function CheckDetail({ checkId }: { checkId: string }) {
       <PageHead
         title={
           <>
-            {c.name} {h ? <CheckStatusBadge status={h.status} /> : null}
+            {c.name} {h ? <CheckStatusBadge status={h.status} /> : null} <ManagedByBadge bundle={managedBy} />
           </>
         }
         sub={
@@ -57,7 +59,14 @@ export function CheckDetail({ checkId }: { checkId: string }) {
         }
         actions={
           <>
-            <Link to="/checks/$checkId/edit" params={{ checkId }} className="button">
+            <Link
+              to="/checks/$checkId/edit"
+              params={{ checkId }}
+              className="button"
+              onClick={(event) => {
+                if (!confirmManagedEdit("check", managedBy)) event.preventDefault();
+              }}
+            >
               Edit
             </Link>
             <button type="button" onClick={() => toggle.mutate(!c.enabled)} disabled={toggle.isPending}>
@@ -68,7 +77,8 @@ export function CheckDetail({ checkId }: { checkId: string }) {
               className="danger"
               disabled={remove.isPending}
               onClick={() => {
-                if (window.confirm(`Delete the check ${c.name}? Its results stay until retention drops them.`)) remove.mutate();
+                const managed = managedBy === undefined ? "" : ` It is managed by the config bundle "${managedBy}": its next apply creates it again.`;
+                if (window.confirm(`Delete the check ${c.name}? Its results stay until retention drops them.${managed}`)) remove.mutate();
               }}
             >
               Delete

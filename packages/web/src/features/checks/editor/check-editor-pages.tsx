@@ -4,6 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import { Link, useNavigate } from "@tanstack/react-router";
 import { api, type Check } from "../../../api/client.ts";
 import { ErrorMessage, Loading, PageHead } from "../../../ui/components.tsx";
+import { ManagedWarning, useManagedBy } from "../../config/managed-by.tsx";
 import { CheckEditor } from "./check-editor.tsx";
 import { draftOfCheck, newDraft } from "./check-form-model.ts";
 
@@ -33,6 +34,7 @@ export function EditCheck({ checkId }: { checkId: string }) {
     staleTime: Infinity,
     refetchOnWindowFocus: false,
   });
+  const managedBy = useManagedBy("Check", checkId);
   if (check.isPending) return <Loading what="the check" />;
   if (check.error) return <ErrorMessage error={check.error} title="Could not load the check" />;
   return (
@@ -41,6 +43,7 @@ export function EditCheck({ checkId }: { checkId: string }) {
         ← {check.data.name}
       </Link>
       <PageHead title={`Edit ${check.data.name}`} sub={`revision ${check.data.revision}`} />
+      <ManagedWarning what="check" bundle={managedBy} />
       <CheckEditor key={check.data.revision} initial={draftOfCheck(check.data)} stored={{ id: checkId, revision: check.data.revision }} onSaved={onSaved} />
     </>
   );
