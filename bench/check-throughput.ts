@@ -106,7 +106,20 @@ async function countResults(pool: pg.Pool): Promise<{ total: number; failed: num
   return { total: rows.reduce((sum, row) => sum + row.n, 0), failed, why };
 }
 
-async function runCore(databaseUrl: string, pool: pg.Pool, targetUrl: string): Promise<Measured & { lagMs: number; offered: number }> {
+/** Where a core's runs spend their time, from its metrics over the window: what bounds its concurrency. */
+interface CoreDiagnosis {
+  lagMs: number;
+  claimsPerSecond: number;
+  claimMs: number;
+  runsPerClaim: number;
+  batchesPerSecond: number;
+  batchMs: number;
+  resultsPerBatch: number;
+  inFlight: number;
+  storing: number;
+}
+
+async function runCore(databaseUrl: string, pool: pg.Pool, targetUrl: string): Promise<Measured & CoreDiagnosis & { offered: number }> {
   const port = await findFreePort();
   const profile = values["cpu-prof-dir"] ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof-dir"]}`] : [];
   const core: ChildProcess = spawn(
@@ -147,7 +160,9 @@ async function runCore(databaseUrl: string, pool: pg.Pool, targetUrl: string): P
     const failed = after.results.failed - before.results.failed;
     const cpuSeconds = after.cpu.cpuSeconds - before.cpu.cpuSeconds;
     const delta = (name: string) => (after.metrics.get(name) ?? 0) - (before.metrics.get(name) ?? 0);
-    const lagMs = (delta("vantage_check_scheduler_lag_seconds_sum") / Math.max(1, delta("vantage_check_scheduler_lag_seconds_count"))) * 1000;
+    const meanMs = (histogram: string) => (delta(`${histogram}_sum`) / Math.max(1, delta(`${histogram}_count`))) * 1000;
+    const claims = delta("vantage_check_schedule_claim_seconds_count");
+    const batches = delta("vantage_check_result_ingest_batch_duration_seconds_count");
     return {
       path: "core process (scheduler → probe → ingest)",
       perSecond: results / seconds,
@@ -157,7 +172,15 @@ async function runCore(databaseUrl: string, pool: pg.Pool, targetUrl: string): P
       failed,
       why: Object.fromEntries([...after.results.why].map(([key, n]) => [key, n - (before.results.why.get(key) ?? 0)]).filter(([, n]) => Number(n) > 0)),
       load: load(),
-      lagMs,
+      lagMs: meanMs("vantage_check_scheduler_lag_seconds"),
+      claimsPerSecond: claims / seconds,
+      claimMs: meanMs("vantage_check_schedule_claim_seconds"),
+      runsPerClaim: delta("vantage_check_scheduler_lag_seconds_count") / Math.max(1, claims),
+      batchesPerSecond: batches / seconds,
+      batchMs: meanMs("vantage_check_result_ingest_batch_duration_seconds"),
+      resultsPerBatch: delta("vantage_check_result_ingest_batch_size_sum") / Math.max(1, batches),
+      inFlight: after.metrics.get("vantage_check_runs_in_flight") ?? 0,
+      storing: after.metrics.get("vantage_check_runs_storing") ?? 0,
       offered: checkCount / intervalSeconds,
     };
   } finally {
@@ -201,6 +224,10 @@ async function main() {
     console.log(`not up, by why: bare before: ${whyOf(bareBefore)}; core: ${whyOf(core)}; bare after: ${whyOf(bareAfter)}`);
     console.log(
       `core: offered ${Math.round(core.offered)} runs/s (checks / interval), mean scheduler lag (slot → start) ${core.lagMs.toFixed(1)} ms; "vs bare" is against the mean of both bare runs`,
+    );
+    console.log(
+      `core: ${core.claimsPerSecond.toFixed(1)} claims/s of ${core.runsPerClaim.toFixed(0)} runs, ${core.claimMs.toFixed(1)} ms each; ` +
+        `${core.batchesPerSecond.toFixed(1)} ingest batches/s of ${core.resultsPerBatch.toFixed(0)} results, ${core.batchMs.toFixed(1)} ms each; at the end ${core.inFlight} runs probing, ${core.storing} results waiting for storage`,
     );
   } finally {
     await stopChild(target);
