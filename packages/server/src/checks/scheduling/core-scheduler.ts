@@ -28,6 +28,13 @@ export const DEFAULT_MAX_IDLE_MS = 10_000;
 const CONTENDED_WAIT_MS = 5;
 /** After the database failed a claim. */
 const RETRY_WAIT_MS = 1_000;
+/**
+ * A full core waits for this many places (a tenth of its concurrency, at most a batch) before
+ * it claims again, or this long after the first one freed: claims of a handful of runs each,
+ * one per finished probe, would cost a statement per run.
+ */
+const refillOf = (concurrency: number, batchSize: number) => Math.max(1, Math.min(batchSize, Math.ceil(concurrency / 10)));
+const REFILL_WAIT_MS = 10;
 
 export interface CoreSchedulerOptions {
   pool: pg.Pool;
@@ -82,11 +89,24 @@ export function createCoreScheduler(options: CoreSchedulerOptions): CoreSchedule
   const settledWaiters = new Set<() => void>();
   let running = false;
   let waitingForRoom = false;
+  const refill = refillOf(concurrency, batchSize);
+  let refillTimer: NodeJS.Timeout | undefined;
   let loop: Promise<void> | undefined;
   let unsubscribe: Array<() => unknown> = [];
 
   /** Runs this core can claim now: a probe's place free, and room for one more result pending. */
   const room = () => Math.min(concurrency - probing, maxPending - inFlight.size);
+
+  /** A place freed: a full core claims again once enough did, or soon after the first. */
+  const roomFreed = () => {
+    if (!waitingForRoom) return;
+    if (room() >= refill) sleep.wake();
+    else
+      refillTimer ??= setTimeout(() => {
+        refillTimer = undefined;
+        sleep.wake();
+      }, REFILL_WAIT_MS);
+  };
 
   const probed = (run: Run) => {
     if (!run.probing) return;
@@ -94,7 +114,7 @@ export function createCoreScheduler(options: CoreSchedulerOptions): CoreSchedule
     probing -= 1;
     metrics.inFlight.dec();
     metrics.storing.inc();
-    if (waitingForRoom) sleep.wake();
+    roomFreed();
   };
 
   const finish = (run: Run) => {
@@ -104,7 +124,7 @@ export function createCoreScheduler(options: CoreSchedulerOptions): CoreSchedule
       metrics.inFlight.dec();
     } else metrics.storing.dec();
     inFlight.delete(run);
-    if (waitingForRoom) sleep.wake();
+    roomFreed();
     if (inFlight.size === 0) for (const resolve of [...settledWaiters]) resolve();
   };
 
@@ -198,6 +218,8 @@ export function createCoreScheduler(options: CoreSchedulerOptions): CoreSchedule
       if (wait === 0) continue;
       await sleep.sleep(wait);
       waitingForRoom = false;
+      clearTimeout(refillTimer);
+      refillTimer = undefined;
     }
   };
 
@@ -226,6 +248,8 @@ export function createCoreScheduler(options: CoreSchedulerOptions): CoreSchedule
         } else run.controller.abort(new DOMException("this core is stopping", "AbortError"));
       }
       await settled();
+      clearTimeout(refillTimer);
+      refillTimer = undefined;
       sleep.clear();
     },
     claimOnce: async () => (await claim()).claimed,
