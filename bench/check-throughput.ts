@@ -22,10 +22,15 @@ const { values } = parseArgs({
     checks: { type: "string", default: "30000" },
     "interval-seconds": { type: "string", default: "10" },
     "timeout-ms": { type: "string", default: "5000" },
-    /** The measured window, after one interval of warm-up (every check has had its first slot). */
+    /**
+     * The measured window, after the warm-up: until every check has its health's first state
+     * (its first result: a one-off per check that records an entity change, which check-health
+     * measures), at least one interval and at most --max-warmup-intervals.
+     */
     seconds: { type: "string", default: "20" },
     /** The bare loop's requests in flight; the core's scheduler runs at most DEFAULT_CORE_CONCURRENCY. */
     concurrency: { type: "string", default: String(DEFAULT_CORE_CONCURRENCY) },
+    "max-warmup-intervals": { type: "string", default: "6" },
     /** Writes a V8 CPU profile of the core process into this folder when it exits. */
     "cpu-prof-dir": { type: "string" },
   },
@@ -106,7 +111,28 @@ async function countResults(pool: pg.Pool): Promise<{ total: number; failed: num
   return { total: rows.reduce((sum, row) => sum + row.n, 0), failed, why };
 }
 
-async function runCore(databaseUrl: string, pool: pg.Pool, targetUrl: string): Promise<Measured & { lagMs: number; offered: number }> {
+/** Where a core's runs spend their time, from its metrics over the window: what bounds its concurrency. */
+interface CoreDiagnosis {
+  lagMs: number;
+  claimsPerSecond: number;
+  claimMs: number;
+  runsPerClaim: number;
+  batchesPerSecond: number;
+  batchMs: number;
+  resultsPerBatch: number;
+  inFlight: number;
+  storing: number;
+}
+
+/** Checks whose health has its first state (a row in check_health): they have had a result. */
+async function firstStates(pool: pg.Pool): Promise<number> {
+  const { rows } = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM check_health");
+  return rows[0]!.n;
+}
+
+let warmup = { seconds: 0, firstStates: 0 };
+
+async function runCore(databaseUrl: string, pool: pg.Pool, targetUrl: string): Promise<Measured & CoreDiagnosis & { offered: number }> {
   const port = await findFreePort();
   const profile = values["cpu-prof-dir"] ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof-dir"]}`] : [];
   const core: ChildProcess = spawn(
@@ -135,8 +161,12 @@ async function runCore(databaseUrl: string, pool: pg.Pool, targetUrl: string): P
        FROM generate_series(1, $4) AS g`,
       [JSON.stringify(definition), intervalSeconds, timeoutMs, checkCount],
     );
-    progress(`core: ${checkCount} checks inserted in ${((performance.now() - inserted) / 1000).toFixed(1)} s; one interval of warm-up`);
+    progress(`core: ${checkCount} checks inserted in ${((performance.now() - inserted) / 1000).toFixed(1)} s; warming up`);
+    const warmupStarted = performance.now();
+    const warmupUntil = warmupStarted + Number(values["max-warmup-intervals"]) * intervalSeconds * 1000;
     await sleep(intervalSeconds * 1000 + 2_000);
+    for (let first = await firstStates(pool); first < checkCount && performance.now() < warmupUntil; first = await firstStates(pool)) await sleep(1_000);
+    warmup = { seconds: (performance.now() - warmupStarted) / 1000, firstStates: await firstStates(pool) };
 
     progress("core: measuring");
     const before = { results: await countResults(pool), cpu: sampleProcess(core.pid!), metrics: await metrics(url), at: performance.now() };
@@ -147,7 +177,9 @@ async function runCore(databaseUrl: string, pool: pg.Pool, targetUrl: string): P
     const failed = after.results.failed - before.results.failed;
     const cpuSeconds = after.cpu.cpuSeconds - before.cpu.cpuSeconds;
     const delta = (name: string) => (after.metrics.get(name) ?? 0) - (before.metrics.get(name) ?? 0);
-    const lagMs = (delta("vantage_check_scheduler_lag_seconds_sum") / Math.max(1, delta("vantage_check_scheduler_lag_seconds_count"))) * 1000;
+    const meanMs = (histogram: string) => (delta(`${histogram}_sum`) / Math.max(1, delta(`${histogram}_count`))) * 1000;
+    const claims = delta("vantage_check_schedule_claim_seconds_count");
+    const batches = delta("vantage_check_result_ingest_batch_duration_seconds_count");
     return {
       path: "core process (scheduler → probe → ingest)",
       perSecond: results / seconds,
@@ -157,7 +189,15 @@ async function runCore(databaseUrl: string, pool: pg.Pool, targetUrl: string): P
       failed,
       why: Object.fromEntries([...after.results.why].map(([key, n]) => [key, n - (before.results.why.get(key) ?? 0)]).filter(([, n]) => Number(n) > 0)),
       load: load(),
-      lagMs,
+      lagMs: meanMs("vantage_check_scheduler_lag_seconds"),
+      claimsPerSecond: claims / seconds,
+      claimMs: meanMs("vantage_check_schedule_claim_seconds"),
+      runsPerClaim: delta("vantage_check_scheduler_lag_seconds_count") / Math.max(1, claims),
+      batchesPerSecond: batches / seconds,
+      batchMs: meanMs("vantage_check_result_ingest_batch_duration_seconds"),
+      resultsPerBatch: delta("vantage_check_result_ingest_batch_size_sum") / Math.max(1, batches),
+      inFlight: after.metrics.get("vantage_check_runs_in_flight") ?? 0,
+      storing: after.metrics.get("vantage_check_runs_storing") ?? 0,
       offered: checkCount / intervalSeconds,
     };
   } finally {
@@ -201,6 +241,11 @@ async function main() {
     console.log(`not up, by why: bare before: ${whyOf(bareBefore)}; core: ${whyOf(core)}; bare after: ${whyOf(bareAfter)}`);
     console.log(
       `core: offered ${Math.round(core.offered)} runs/s (checks / interval), mean scheduler lag (slot → start) ${core.lagMs.toFixed(1)} ms; "vs bare" is against the mean of both bare runs`,
+    );
+    console.log(`core: warm-up ${warmup.seconds.toFixed(0)} s, after which ${warmup.firstStates} of ${checkCount} checks had their first result`);
+    console.log(
+      `core: ${core.claimsPerSecond.toFixed(1)} claims/s of ${core.runsPerClaim.toFixed(0)} runs, ${core.claimMs.toFixed(1)} ms each; ` +
+        `${core.batchesPerSecond.toFixed(1)} ingest batches/s of ${core.resultsPerBatch.toFixed(0)} results, ${core.batchMs.toFixed(1)} ms each; at the end ${core.inFlight} runs probing, ${core.storing} results waiting for storage`,
     );
   } finally {
     await stopChild(target);

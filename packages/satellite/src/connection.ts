@@ -192,6 +192,17 @@ export function createConnection(options: ConnectionOptions): Connection {
     let heartbeatTimer: TimerHandle | undefined;
     let closeTimer: TimerHandle | undefined;
     let unsubscribe: (() => void) | undefined;
+    // A set sent in parts (`more`), put together until its last part: applying a part alone would drop the rest.
+    let parts: Assignment[] | undefined;
+
+    /** Takes one frame's assignments; the set goes to the scheduler once whole. */
+    const assignmentsArrived = (assignments: Assignment[], more: boolean | undefined): Assignment[] | undefined => {
+      parts = parts ? [...parts, ...assignments] : assignments;
+      if (more) return undefined;
+      const whole = parts;
+      parts = undefined;
+      return whole;
+    };
 
     const send = (frame: SatelliteFrame) => {
       if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame));
@@ -223,7 +234,10 @@ export function createConnection(options: ConnectionOptions): Connection {
       clock.clearTimeout(welcomeTimer);
       const resync = welcomedAt !== undefined;
       welcomedAt ??= clock.now();
-      options.onAssignments(frame.assignments);
+      // A welcome starts a set afresh, whatever part of an earlier one came before it.
+      parts = undefined;
+      const whole = assignmentsArrived(frame.assignments, frame.more);
+      if (whole) options.onAssignments(whole);
       if (resync) return;
       const pending = options.buffer.pending();
       logger.info(
@@ -240,7 +254,8 @@ export function createConnection(options: ConnectionOptions): Connection {
       rejected: (frame) => closeWith(REJECTIONS[frame.reason]),
       assignments: (frame) => {
         if (welcomedAt === undefined) return logger.warn("ignored assignments that came before the welcome");
-        options.onAssignments(frame.assignments);
+        const whole = assignmentsArrived(frame.assignments, frame.more);
+        if (whole) options.onAssignments(whole);
       },
       ack: (frame) => {
         const acknowledged = options.buffer.ack(frame.resultIds);

@@ -92,7 +92,7 @@ describe("the agent's connection to the core", () => {
       satelliteId: SATELLITE_ID,
       token: TOKEN,
       version: "0.1.0",
-      capabilities: ["fake", "run-on-demand"],
+      capabilities: ["fake", "run-on-demand", "assignment-parts"],
     });
     welcome(session, [], 20);
     const heartbeat = await session.waitForFrame("heartbeat");
@@ -244,6 +244,25 @@ describe("the agent's connection to the core", () => {
     welcome(second, [check("c")]);
     await logs.waitFor((line) => line.msg === "assignments changed" && line.removed === 1 && line.total === 1);
     expect([...ranChecks].sort()).toEqual(["a", "b", "c"]);
+  });
+
+  it("applies a set sent in parts once its last part arrived, dropping a part left over by a reconnect", async () => {
+    const { logs } = await startAgent();
+    const first = await core.session(0);
+    first.send({ type: "welcome", sessionId: randomUUID(), heartbeatIntervalMs: 60_000, assignments: [check("a")], more: true });
+    first.send({ type: "assignments", assignments: [check("b")], more: true });
+    first.send({ type: "assignments", assignments: [check("c")] });
+    expect(await logs.waitFor((line) => line.msg === "assignments changed")).toMatchObject({ added: 3, removed: 0, total: 3 });
+
+    first.send({ type: "assignments", assignments: [check("a")], more: true });
+    first.socket.terminate();
+    const second = await core.session(1);
+    second.send({ type: "welcome", sessionId: randomUUID(), heartbeatIntervalMs: 60_000, assignments: [check("c")], more: true });
+    second.send({ type: "assignments", assignments: [check("d")] });
+    // The part sent before the reconnect counts for nothing: the set is c and d.
+    expect(await logs.waitFor((line) => line.msg === "assignments changed" && line.added === 1)).toMatchObject({ added: 1, removed: 2, total: 2 });
+    // No part was ever applied on its own.
+    expect(logs.lines.filter((line) => line.msg === "assignments changed" || line.msg === "assignments unchanged")).toHaveLength(2);
   });
 
   it("exits with code 2 and says why when it cannot verify the core's TLS certificate", async () => {

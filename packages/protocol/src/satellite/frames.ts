@@ -116,8 +116,10 @@ export const welcomeFrameSchema = z.object({
   type: z.literal("welcome"),
   sessionId: uuidSchema(),
   heartbeatIntervalMs: z.number().int().positive(),
-  /** The full desired set: the satellite drops whatever is not in it. */
+  /** The full desired set (or its first part, with `more`): the satellite drops whatever is not in it. */
   assignments: z.array(assignmentSchema).max(MAX_ASSIGNMENTS),
+  /** The set goes on in `assignments` frames; it is whole at the first of them without `more`. */
+  more: z.boolean().optional(),
 });
 
 export const rejectedReasonSchema = z.enum(["invalid_credentials", "rate_limited", "hello_timeout", "hello_expected"]);
@@ -128,9 +130,15 @@ export const rejectedFrameSchema = z.object({
   message: text(),
 });
 
+/**
+ * The full desired set, or one part of it: a set larger than a frame may be (MAX_FRAME_BYTES)
+ * is sent in parts, each but the last with `more: true`, to agents that announce
+ * ASSIGNMENT_PARTS_CAPABILITY. The agent applies the set once its last part arrived.
+ */
 export const assignmentsFrameSchema = z.object({
   type: z.literal("assignments"),
   assignments: z.array(assignmentSchema).max(MAX_ASSIGNMENTS),
+  more: z.boolean().optional(),
 });
 
 export const ackFrameSchema = z.object({
@@ -144,6 +152,13 @@ export const ackFrameSchema = z.object({
  * answer, so the API tells the operator to upgrade it instead.
  */
 export const RUN_ON_DEMAND_CAPABILITY = "run-on-demand";
+
+/**
+ * The capability an agent announces when it puts together an assignment set sent in parts
+ * (`more`). An older agent would take each part for the whole set; it gets one frame, which a
+ * set over MAX_FRAME_BYTES does not fit.
+ */
+export const ASSIGNMENT_PARTS_CAPABILITY = "assignment-parts";
 
 /**
  * Run one check once, now, outside the schedule ("run now" and "test before save" from this

@@ -2,3 +2,4 @@
 export * from "./frames.ts";
 export { parseFrame } from "./parse-frame.ts";
 export type { FrameParseResult } from "./parse-frame.ts";
+export { assignmentParts } from "./assignment-parts.ts";

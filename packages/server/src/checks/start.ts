@@ -9,6 +9,7 @@ import { Hono } from "hono";
 import type { CoreModule, ModuleDeps } from "../core-module.ts";
 import type { SatellitesModule } from "../satellites/index.ts";
 import { createCheckRoutes } from "./api/check-routes.ts";
+import { createCheckLocationRoutes } from "./api/location-routes.ts";
 import { createCheckResultRoutes } from "./api/result-routes.ts";
 import { createCheckRunRoutes, stopping as stoppingDuringRun } from "./api/run-routes.ts";
 import { createCheckSummaryRoutes } from "./api/summary-routes.ts";
@@ -170,7 +171,8 @@ export async function startChecks(deps: ModuleDeps, { satellites }: ChecksDeps, 
     .route("/", createCheckRoutes({ store, allowPrivateTargets, pool, now: deps.now }))
     .route("/", createCheckResultRoutes({ pool, now: deps.now, retention: results.retention }))
     .route("/", runRoutes)
-    .route("/", createCheckHealthRoutes({ pool, store, health: health.handle, now: deps.now, retention: results.retention }));
+    .route("/", createCheckHealthRoutes({ pool, store, health: health.handle, now: deps.now, retention: results.retention }))
+    .route("/", createCheckLocationRoutes({ store, satellites: (page) => satellites.registry.list(page) }));
   return {
     routes: { "/checks": routes, "/maintenance-windows": createMaintenanceWindowRoutes({ store: maintenanceWindows, now: deps.now }) },
     publicRoutes: { "/hb": createPingRoutes({ pool, ingest: results.ingest, now: deps.now, clientAddressOf: deps.clientAddressOf }) },

@@ -9,8 +9,12 @@ export interface CoreLocationMetrics {
   lag: Histogram;
   /** `vantage_check_runs_total{type,status}`: every run on the core, scheduled or on demand. */
   runs: Counter<"type" | "status">;
-  /** `vantage_check_runs_in_flight`: scheduled runs this core claimed and has not finished. */
+  /** `vantage_check_runs_in_flight`: scheduled runs this core claimed and has not finished probing. */
   inFlight: Gauge;
+  /** `vantage_check_runs_storing`: scheduled runs whose probe ended, their result waiting for the ingest's commit. */
+  storing: Gauge;
+  /** `vantage_check_schedule_claim_seconds`: one claim statement, sent to answered (a slow one starves the core of runs). */
+  claimDuration: Histogram;
 }
 
 export function createCoreLocationMetrics(registry: Registry): CoreLocationMetrics {
@@ -33,7 +37,18 @@ export function createCoreLocationMetrics(registry: Registry): CoreLocationMetri
     runs,
     inFlight: new Gauge({
       name: "vantage_check_runs_in_flight",
-      help: "Core-location runs this core has claimed and not finished (at most its concurrency)",
+      help: "Core-location runs this core has claimed and not finished probing (at most its concurrency)",
+      registers: [registry],
+    }),
+    storing: new Gauge({
+      name: "vantage_check_runs_storing",
+      help: "Core-location runs whose probe ended and whose result waits for the ingest's commit (a slow database shows here)",
+      registers: [registry],
+    }),
+    claimDuration: new Histogram({
+      name: "vantage_check_schedule_claim_seconds",
+      help: "Duration of one claim of due core-location runs (one statement, up to a batch of runs)",
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
       registers: [registry],
     }),
   };

@@ -37,7 +37,7 @@ export interface CoreLocationOptions {
   source: CoreCheckSource;
   /** Results ingest: every run's result, scheduled or on demand. */
   ingest: ResultSubmitter;
-  scheduling?: Pick<CoreSchedulerOptions, "concurrency" | "batchSize" | "claimAheadMs" | "maxIdleMs">;
+  scheduling?: Pick<CoreSchedulerOptions, "concurrency" | "maxPending" | "batchSize" | "claimAheadMs" | "maxIdleMs">;
 }
 
 export interface CoreLocation {

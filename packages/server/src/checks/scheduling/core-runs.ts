@@ -52,12 +52,22 @@ export interface TrialRun {
   detail: CheckResultDetail;
 }
 
+export interface StoredRunOptions {
+  budgetMs?: number;
+  signal?: AbortSignal;
+  /**
+   * Called once the probe ended, before its result is submitted: from then on the run only
+   * waits for the ingest's commit, and takes no probe's place (the scheduler's concurrency).
+   */
+  onProbed?: () => void;
+}
+
 export interface CoreRuns {
   /**
    * Runs a stored check once within its timeout (and `budgetMs`, when shorter) and submits its
    * result; null when `signal` aborted it first (the core is stopping: nothing is submitted).
    */
-  runStored(check: StoredCheck, options?: { budgetMs?: number; signal?: AbortSignal }): Promise<CoreRunResult | null>;
+  runStored(check: StoredCheck, options?: StoredRunOptions): Promise<CoreRunResult | null>;
   /** Runs a definition once, within its own timeout, and submits nothing. */
   runTrial(definition: CheckDefinition, signal?: AbortSignal): Promise<TrialRun | null>;
 }
@@ -91,10 +101,11 @@ export function createCoreRuns(options: CoreRunsOptions): CoreRuns {
   };
 
   return {
-    async runStored(check, { budgetMs = Infinity, signal } = {}) {
+    async runStored(check, { budgetMs = Infinity, signal, onProbed } = {}) {
       const opened = await open(check);
       const trial = "definition" in opened ? await run(opened.definition, Math.min(budgetMs, opened.definition.timeoutMs), signal) : opened.failure;
       if (trial === null) return null;
+      onProbed?.();
       const result: CoreRunResult = { resultId: newResultId(), checkId: check.id, location: CORE_LOCATION, ...trial, ...columnsOfDetail(trial.detail) };
       await ingest.submit({ ...result, checkType: check.type });
       return result;

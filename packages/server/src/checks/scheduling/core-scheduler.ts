@@ -9,8 +9,15 @@ import { CHECK_SCHEDULE_CHANNEL, type ClaimedRun, claimDueRuns, nextDueIn } from
 import type { CoreLocationMetrics } from "./core-location-metrics.ts";
 import type { CoreRuns } from "./core-runs.ts";
 
-/** Runs one core process has claimed and not finished, at most. */
+/** Runs one core process has claimed and not finished probing, at most. */
 export const DEFAULT_CORE_CONCURRENCY = 500;
+/**
+ * Runs one core process has claimed and not stored, at most: probes done, their results wait
+ * for the ingest's commit without holding a probe's place, but never pile up without bound
+ * while the database is slow. Room for the ingest's batches to fill (2 × 1,000) while more
+ * results arrive.
+ */
+export const DEFAULT_CORE_MAX_PENDING = 5_000;
 /** Runs per claim statement, at most: a burst of due runs splits over the cores that wake for it. */
 export const DEFAULT_CLAIM_BATCH = 100;
 /** Slots due this soon are claimed with the ones due now and started by a local timer. */
@@ -21,6 +28,13 @@ export const DEFAULT_MAX_IDLE_MS = 10_000;
 const CONTENDED_WAIT_MS = 5;
 /** After the database failed a claim. */
 const RETRY_WAIT_MS = 1_000;
+/**
+ * A full core waits for this many places (a tenth of its concurrency, at most a batch) before
+ * it claims again, or this long after the first one freed: claims of a handful of runs each,
+ * one per finished probe, would cost a statement per run.
+ */
+const refillOf = (concurrency: number, batchSize: number) => Math.max(1, Math.min(batchSize, Math.ceil(concurrency / 10)));
+const REFILL_WAIT_MS = 10;
 
 export interface CoreSchedulerOptions {
   pool: pg.Pool;
@@ -32,6 +46,8 @@ export interface CoreSchedulerOptions {
   /** Recorded as `claimed_by`. */
   instanceId: string;
   concurrency?: number;
+  /** Runs claimed and not yet stored, at most (default DEFAULT_CORE_MAX_PENDING, at least the concurrency). */
+  maxPending?: number;
   batchSize?: number;
   claimAheadMs?: number;
   maxIdleMs?: number;
@@ -45,36 +61,70 @@ export interface CoreScheduler {
   stop(): Promise<void>;
   /** One claim of what is due and fits, its runs started; how many it claimed. The loop calls it; tests may too. */
   claimOnce(): Promise<number>;
-  /** Resolves once no claimed run is waiting or going. */
+  /** Resolves once no claimed run is waiting, going or being stored. */
   settled(): Promise<void>;
+  /** Runs claimed and not finished: waiting for their slot, probing, or their result being stored. */
   inFlight(): number;
 }
 
 interface Run {
   controller: AbortController;
   startTimer: NodeJS.Timeout | undefined;
+  /** Until its probe ended: the runs the concurrency bounds. */
+  probing: boolean;
 }
 
 export function createCoreScheduler(options: CoreSchedulerOptions): CoreScheduler {
   const { pool, runs, metrics, instanceId } = options;
   const log = options.logger.child({ component: "core-scheduler" });
   const concurrency = options.concurrency ?? DEFAULT_CORE_CONCURRENCY;
+  const maxPending = Math.max(concurrency, options.maxPending ?? DEFAULT_CORE_MAX_PENDING);
   const batchSize = options.batchSize ?? DEFAULT_CLAIM_BATCH;
   const aheadMs = options.claimAheadMs ?? DEFAULT_CLAIM_AHEAD_MS;
   const maxIdleMs = options.maxIdleMs ?? DEFAULT_MAX_IDLE_MS;
   const at = () => (options.clock ? new Date(options.clock()) : undefined);
   const sleep = createWakeableSleep();
   const inFlight = new Set<Run>();
+  let probing = 0;
   const settledWaiters = new Set<() => void>();
   let running = false;
   let waitingForRoom = false;
+  const refill = refillOf(concurrency, batchSize);
+  let refillTimer: NodeJS.Timeout | undefined;
   let loop: Promise<void> | undefined;
   let unsubscribe: Array<() => unknown> = [];
 
-  const finish = (run: Run) => {
-    inFlight.delete(run);
+  /** Runs this core can claim now: a probe's place free, and room for one more result pending. */
+  const room = () => Math.min(concurrency - probing, maxPending - inFlight.size);
+
+  /** A place freed: a full core claims again once enough did, or soon after the first. */
+  const roomFreed = () => {
+    if (!waitingForRoom) return;
+    if (room() >= refill) sleep.wake();
+    else
+      refillTimer ??= setTimeout(() => {
+        refillTimer = undefined;
+        sleep.wake();
+      }, REFILL_WAIT_MS);
+  };
+
+  const probed = (run: Run) => {
+    if (!run.probing) return;
+    run.probing = false;
+    probing -= 1;
     metrics.inFlight.dec();
-    if (waitingForRoom) sleep.wake();
+    metrics.storing.inc();
+    roomFreed();
+  };
+
+  const finish = (run: Run) => {
+    if (run.probing) {
+      run.probing = false;
+      probing -= 1;
+      metrics.inFlight.dec();
+    } else metrics.storing.dec();
+    inFlight.delete(run);
+    roomFreed();
     if (inFlight.size === 0) for (const resolve of [...settledWaiters]) resolve();
   };
 
@@ -84,8 +134,9 @@ export function createCoreScheduler(options: CoreSchedulerOptions): CoreSchedule
    * so the window the schedule reserved for it holds on this core's clock too.
    */
   const launch = (claim: ClaimedRun, sent: number, received: number) => {
-    const run: Run = { controller: new AbortController(), startTimer: undefined };
+    const run: Run = { controller: new AbortController(), startTimer: undefined, probing: true };
     inFlight.add(run);
+    probing += 1;
     metrics.inFlight.inc();
     const startAt = received + claim.startsInMs;
     const deadline = sent + claim.startsInMs + claim.timeoutMs;
@@ -100,7 +151,10 @@ export function createCoreScheduler(options: CoreSchedulerOptions): CoreSchedule
           return;
         }
         log.debug({ checkId: claim.checkId, dueAt: claim.dueAt }, "core check run started");
-        await runs.runStored({ id: claim.checkId, type: claim.type, definition: claim.definition }, { budgetMs, signal: run.controller.signal });
+        await runs.runStored(
+          { id: claim.checkId, type: claim.type, definition: claim.definition },
+          { budgetMs, signal: run.controller.signal, onProbed: () => probed(run) },
+        );
       } catch (error) {
         log.warn({ err: error, checkId: claim.checkId }, "a core run's result was not stored; the check's next run will report again");
       } finally {
@@ -113,18 +167,19 @@ export function createCoreScheduler(options: CoreSchedulerOptions): CoreSchedule
 
   /** Claims what is due and fits; `full` when it took as many as it asked for (more may be due). */
   const claim = async (): Promise<{ claimed: number; full: boolean }> => {
-    const limit = Math.min(concurrency - inFlight.size, batchSize);
+    const limit = Math.min(room(), batchSize);
     if (limit <= 0) return { claimed: 0, full: false };
     const sent = performance.now();
     const claims = await claimDueRuns(pool, { limit, claimedBy: instanceId, aheadMs, at: at() });
     const received = performance.now();
+    metrics.claimDuration.observe((received - sent) / 1000);
     for (const claimed of claims) launch(claimed, sent, received);
     return { claimed: claims.length, full: claims.length === limit };
   };
 
   /** How long to sleep after a claim. */
   const pause = async ({ claimed, full }: { claimed: number; full: boolean }): Promise<number> => {
-    if (inFlight.size >= concurrency) {
+    if (room() <= 0) {
       // Set before any await: a run finishing from here on wakes the sleep to come.
       waitingForRoom = true;
       return maxIdleMs;
@@ -163,6 +218,8 @@ export function createCoreScheduler(options: CoreSchedulerOptions): CoreSchedule
       if (wait === 0) continue;
       await sleep.sleep(wait);
       waitingForRoom = false;
+      clearTimeout(refillTimer);
+      refillTimer = undefined;
     }
   };
 
@@ -191,6 +248,8 @@ export function createCoreScheduler(options: CoreSchedulerOptions): CoreSchedule
         } else run.controller.abort(new DOMException("this core is stopping", "AbortError"));
       }
       await settled();
+      clearTimeout(refillTimer);
+      refillTimer = undefined;
       sleep.clear();
     },
     claimOnce: async () => (await claim()).claimed,

@@ -3,7 +3,9 @@
 // Every input is parsed here; nothing a satellite sends can throw out of this class.
 import { randomUUID } from "node:crypto";
 import {
+  ASSIGNMENT_PARTS_CAPABILITY,
   type Assignment,
+  assignmentParts,
   type CoreFrame,
   type HelloFrame,
   MAX_HELLO_FRAME_BYTES,
@@ -83,6 +85,8 @@ export class SatelliteConnection {
   /** The set last given (welcome or `assignments`), and its check ids, which results are authorized against. */
   private assignments: readonly Assignment[] = [];
   private assigned = new Set<string>();
+  /** The agent puts together a set sent in parts (it announced ASSIGNMENT_PARTS_CAPABILITY). */
+  private partsWanted = false;
   /** Every check assigned during this session: late results of those are expected, not bad. */
   private everAssigned = new Set<string>();
   /** When welcome was sent (epoch ms): results that started before it were buffered across a reconnect. */
@@ -153,8 +157,18 @@ export class SatelliteConnection {
     this.assignments = assignments;
     this.assigned = new Set(assignments.map((assignment) => assignment.checkId));
     for (const checkId of this.assigned) this.everAssigned.add(checkId);
+    if (frame) for (const part of this.partsOf(assignments)) this.send({ type: "assignments", ...part });
+  }
+
+  /**
+   * The set as frames' contents: in parts that each fit a frame, for an agent that puts them
+   * together; whole for an older one (a set over the frame bound then closes its socket, as before).
+   */
+  private partsOf(assignments: readonly Assignment[]): Array<{ assignments: Assignment[]; more?: true }> {
     // Sent as given, never changed afterwards: the frame schema's array is only typed mutable.
-    if (frame) this.send({ type: "assignments", assignments: assignments as Assignment[] });
+    if (!this.partsWanted) return [{ assignments: assignments as Assignment[] }];
+    const parts = assignmentParts(assignments);
+    return parts.map((part, index) => (index < parts.length - 1 ? { assignments: part, more: true } : { assignments: part }));
   }
 
   private openSession(satellite: AuthenticatedSatellite, hello: HelloFrame): SatelliteSession {
@@ -375,6 +389,7 @@ export class SatelliteConnection {
       if (this.isClosed()) return;
       const assignments = await context.assignmentsFor(satellite, hello.capabilities);
       if (this.isClosed()) return;
+      this.partsWanted = hello.capabilities.includes(ASSIGNMENT_PARTS_CAPABILITY);
       this.setAssignments(assignments, null);
       this.session = this.openSession(satellite, hello);
       context.register(this);
@@ -382,7 +397,10 @@ export class SatelliteConnection {
       // The hello is a sign of life: a satellite taken over from a core that shut down kept
       // its last heartbeat (no connected edge was recorded), and is refreshed with the next flush.
       this.recordHeartbeat();
-      this.send({ type: "welcome", sessionId: this.sessionId!, heartbeatIntervalMs: context.heartbeatIntervalMs, assignments: assignments as Assignment[] });
+      // A set too large for one frame: its first part in the welcome, the rest right after it.
+      const [first, ...rest] = this.partsOf(assignments);
+      this.send({ type: "welcome", sessionId: this.sessionId!, heartbeatIntervalMs: context.heartbeatIntervalMs, ...first! });
+      for (const part of rest) this.send({ type: "assignments", ...part });
       this.state = "open";
       // In the same turn as the welcome: whoever assigns checks learns of the session before
       // anything can change what it was welcomed with.

@@ -3,7 +3,15 @@
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LATENCY_BUCKET_BOUNDS_MS } from "../../../src/checks/index.ts";
-import { emptyHistogram, histogramOfSql, histogramQuantile, LATENCY_BUCKET_COUNT, sumHistogramsSql } from "../../../src/checks/results/latency-histogram.ts";
+import {
+  emptyHistogram,
+  histogramOfSql,
+  histogramQuantile,
+  LATENCY_BUCKET_COUNT,
+  parseHistogramText,
+  percentilesOf,
+  sumHistogramsSql,
+} from "../../../src/checks/results/latency-histogram.ts";
 import { createResultsDatabase } from "../../support/checks/check-results.ts";
 
 let pool: pg.Pool;
@@ -65,5 +73,22 @@ describe("the latency histogram", () => {
     expect(histogramQuantile(hist, 0.5, { minMs: 4, maxMs: 61_000 })).toBe(5);
     expect(histogramQuantile(hist, 0.2, { minMs: 4.5, maxMs: 4.7 })).toBe(4.7);
     expect(histogramQuantile(emptyHistogram(), 0.5)).toBeNull();
+  });
+
+  it("reads p50, p95 and p99 in one pass as histogramQuantile reads each, from histograms sent as text", () => {
+    const shapes = [[3, 50, 15, 45, 28, 5], [0, 1], [7, 2, 8, 6, 9, 1], [28, 3], []];
+    for (const shape of shapes) {
+      const hist = emptyHistogram();
+      for (let i = 0; i < shape.length; i += 2) hist[shape[i]!] = shape[i + 1]!;
+      const parsed = parseHistogramText(hist.join(","), [9, 9, 9]);
+      expect(parsed).toEqual(hist);
+      for (const observed of [{}, { minMs: 4, maxMs: 61_000 }, { minMs: 0.5, maxMs: 2.5 }]) {
+        expect(percentilesOf(parsed, observed)).toEqual({
+          p50: histogramQuantile(hist, 0.5, observed),
+          p95: histogramQuantile(hist, 0.95, observed),
+          p99: histogramQuantile(hist, 0.99, observed),
+        });
+      }
+    }
   });
 });

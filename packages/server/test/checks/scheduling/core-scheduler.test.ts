@@ -53,8 +53,10 @@ interface Instance {
   stop(): Promise<void>;
 }
 
-interface InstanceOptions extends Partial<Pick<CoreSchedulerOptions, "concurrency" | "batchSize" | "claimAheadMs" | "maxIdleMs">> {
+interface InstanceOptions extends Partial<Pick<CoreSchedulerOptions, "concurrency" | "maxPending" | "batchSize" | "claimAheadMs" | "maxIdleMs">> {
   probe?: RunProbe;
+  /** Awaited before each result goes to the ingest: a slow commit. */
+  storing?: () => Promise<void>;
   /** Listen for schedule changes and use the database's clock, as main.ts wires it. */
   live?: boolean;
 }
@@ -87,6 +89,7 @@ async function startInstance(name: string, options: InstanceOptions = {}): Promi
     // The real results ingest, and a record of what this instance submitted.
     ingest: {
       submit: async (result) => {
+        await options.storing?.();
         const outcome = await ingest.submit(result);
         results.push(result);
         submitted.emit();
@@ -269,6 +272,38 @@ describe("one core instance", () => {
     expect(await core.scheduler.claimOnce()).toBe(2);
     await waitFor(() => releases.length === 2, core.probeCalled.subscribe);
     for (const release of releases.splice(0)) release();
+    await core.scheduler.settled();
+    expect(core.results).toHaveLength(5);
+  });
+
+  it("frees a run's place once its probe ended, and holds no more results for storage than it may", async () => {
+    // The ingest's commit, held until released: results wait for it as they would for a slow database.
+    const held: Array<() => void> = [];
+    const arrived = createSignal();
+    const core = await startInstance("core", {
+      concurrency: 2,
+      maxPending: 3,
+      storing: () =>
+        new Promise<void>((resolve) => {
+          held.push(resolve);
+          arrived.emit();
+        }),
+    });
+    await insertChecks(core.pool, 6, { intervalSeconds: 60, timeoutMs: 10_000 });
+    clock = Date.now() + 60_000;
+    expect(await core.scheduler.claimOnce()).toBe(2);
+    await waitFor(() => held.length === 2, arrived.subscribe);
+    // Both probes ended and their results wait: their places are free, up to 3 runs pending in all.
+    expect(await core.scheduler.claimOnce()).toBe(1);
+    await waitFor(() => held.length === 3, arrived.subscribe);
+    expect(await core.scheduler.claimOnce()).toBe(0);
+    expect(core.scheduler.inFlight()).toBe(3);
+    for (const release of held.splice(0)) release();
+    await core.scheduler.settled();
+    expect(core.results).toHaveLength(3);
+    expect(await core.scheduler.claimOnce()).toBe(2);
+    await waitFor(() => held.length === 2, arrived.subscribe);
+    for (const release of held.splice(0)) release();
     await core.scheduler.settled();
     expect(core.results).toHaveLength(5);
   });

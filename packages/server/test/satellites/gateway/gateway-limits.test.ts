@@ -1,7 +1,7 @@
 // The gateway's bounds: misbehaving satellites cut off, sockets before their welcome capped and unread once rejected, the failed-login limit.
 import { randomUUID } from "node:crypto";
 import type { Socket } from "node:net";
-import { type Assignment, MAX_HELLO_FRAME_BYTES } from "@vantage/protocol";
+import { ASSIGNMENT_PARTS_CAPABILITY, type Assignment, type CoreFrame, MAX_FRAME_BYTES, MAX_HELLO_FRAME_BYTES } from "@vantage/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClientAddressOf } from "../../../src/auth/index.ts";
 import { hashSecret } from "../../../src/auth/secrets.ts";
@@ -52,10 +52,10 @@ async function metric(name: string, labels: Record<string, string> = {}): Promis
   return found?.value ?? 0;
 }
 
-async function connectWith(checks: Assignment[], headers: Record<string, string> = nextClient()) {
+async function connectWith(checks: Assignment[], headers: Record<string, string> = nextClient(), capabilities?: string[]) {
   const credentials = await core.createSatellite();
   assignments.set(credentials.satelliteId, checks);
-  return { credentials, ...(await connectFakeSatellite(core.url, credentials, {}, headers)) };
+  return { credentials, ...(await connectFakeSatellite(core.url, credentials, capabilities ? { capabilities } : {}, headers)) };
 }
 
 async function countChanges(satelliteId: string): Promise<number> {
@@ -127,6 +127,39 @@ describe("a logged-in satellite that misbehaves", () => {
     expect(await metric("vantage_satellite_slow_consumers_total")).toBe(before + 1);
     satellite.ws.resume();
     await satellite.closed;
+  });
+});
+
+describe("an assignment set larger than a frame", () => {
+  // 40 checks of 40 KiB: 1.6 MiB, over the 1 MiB a frame may be.
+  const large = (prefix: string) => Array.from({ length: 40 }, (_, index) => check(`${prefix}-${index}`, 40 * 1024));
+  /** The frames from `first` on to the first without `more`: one set. */
+  const setFrom = async (satellite: FakeSatellite, first: CoreFrame) => {
+    const frames = [first];
+    const more = (frame: CoreFrame) => (frame.type === "welcome" || frame.type === "assignments") && frame.more === true;
+    while (more(frames.at(-1)!)) frames.push(await satellite.next("assignments"));
+    for (const frame of frames) expect(Buffer.byteLength(JSON.stringify(frame))).toBeLessThanOrEqual(MAX_FRAME_BYTES);
+    return { frames: frames.length, ids: frames.flatMap((frame) => ("assignments" in frame ? frame.assignments.map((a) => a.checkId) : [])) };
+  };
+
+  it("goes in parts that each fit a frame, at the welcome and at a change, to an agent that puts parts together", async () => {
+    const { credentials, satellite, welcome } = await connectWith(large("welcome"), nextClient(), ["http", ASSIGNMENT_PARTS_CAPABILITY]);
+    const welcomed = await setFrom(satellite, welcome);
+    expect(welcomed.frames).toBe(2);
+    expect(welcomed.ids).toEqual(large("welcome").map((a) => a.checkId));
+
+    core.gateway.session(credentials.satelliteId)!.setAssignments(large("changed"));
+    const changed = await setFrom(satellite, await satellite.next("assignments"));
+    expect(changed.frames).toBe(2);
+    expect(changed.ids).toEqual(large("changed").map((a) => a.checkId));
+    await satellite.close();
+  });
+
+  it("goes whole, as before, to an agent that does not announce it puts parts together", async () => {
+    const { satellite, welcome } = await connectWith(large("old"), nextClient(), ["http"]);
+    expect(welcome.assignments).toHaveLength(40);
+    expect("more" in welcome).toBe(false);
+    await satellite.close();
   });
 });
 

@@ -4,7 +4,7 @@
 import type pg from "pg";
 import { VantageError } from "../../../errors.ts";
 import { DEFAULT_RESULT_RETENTION, type ResultRetention } from "../check-result.ts";
-import { addHistograms, emptyHistogram, type Percentiles, percentilesOf, sumHistogramsSql } from "../latency-histogram.ts";
+import { addHistograms, emptyHistogram, type Percentiles, parseHistogramText, percentilesOf, sumHistogramsSql } from "../latency-histogram.ts";
 import { DAY_MS, RESULT_TABLES } from "../partitions.ts";
 
 export type RollupLevel = "1m" | "1h" | "1d";
@@ -98,7 +98,8 @@ export interface CheckStats {
 
 interface RollupRow {
   location: string;
-  at: Date;
+  /** Epoch ms: node-pg's timestamptz parser costs more than the rest of a row. */
+  at: number;
   total: number;
   up: number;
   degraded: number;
@@ -116,7 +117,7 @@ const rollupTable = (level: RollupLevel) => RESULT_TABLES[level].table;
 // that start within the range: a primary-key range of one check over all its locations.
 // Histograms travel as "3,0,1,…": node-pg's generic array parser costs several times a split.
 const seriesSql = (level: RollupLevel) => `
-  SELECT location, date_bin(make_interval(secs => $4), bucket, timestamptz '1970-01-01 00:00:00+00') AS at,
+  SELECT location, extract(epoch FROM date_bin(make_interval(secs => $4), bucket, timestamptz '1970-01-01 00:00:00+00'))::float8 * 1000 AS at,
     sum(total)::integer AS total, sum(up)::integer AS up, sum(degraded)::integer AS degraded,
     sum(down)::integer AS down, sum(error)::integer AS error,
     sum(sum_ms) AS sum_ms, min(min_ms) AS min_ms, max(max_ms) AS max_ms,
@@ -164,6 +165,7 @@ export async function checkStats(db: Pick<pg.ClientBase, "query">, checkId: stri
   const { rows } = await db.query<RollupRow>(sql, params);
 
   const byLocation = new Map<string, { stats: LocationStats; hist: number[]; sumMs: number }>();
+  const scratch = emptyHistogram();
   for (const row of rows) {
     let entry = byLocation.get(row.location);
     if (!entry) {
@@ -178,15 +180,21 @@ export async function checkStats(db: Pick<pg.ClientBase, "query">, checkId: stri
       byLocation.set(row.location, entry);
     }
     const counts: StatusCounts = { total: row.total, up: row.up, degraded: row.degraded, down: row.down, error: row.error };
-    const hist = row.hist.split(",").map(Number);
+    // One scratch histogram for every row: a point keeps only its percentiles.
+    const hist = parseHistogramText(row.hist, scratch);
     const sumMs = Number(row.sum_ms);
     const { stats } = entry;
-    for (const key of ["total", "up", "degraded", "down", "error"] as const) stats.counts[key] += counts[key];
+    stats.counts.total += row.total;
+    stats.counts.up += row.up;
+    stats.counts.degraded += row.degraded;
+    stats.counts.down += row.down;
+    stats.counts.error += row.error;
     addHistograms(entry.hist, hist);
     entry.sumMs += sumMs;
     if (row.min_ms !== null) stats.latency.minMs = Math.min(stats.latency.minMs ?? row.min_ms, row.min_ms);
     if (row.max_ms !== null) stats.latency.maxMs = Math.max(stats.latency.maxMs ?? row.max_ms, row.max_ms);
-    stats.series.push({ at: row.at.toISOString(), ...counts, ...percentilesOf(hist, { minMs: row.min_ms, maxMs: row.max_ms }), meanMs: meanOf(sumMs, counts) });
+    const { p50, p95, p99 } = percentilesOf(hist, { minMs: row.min_ms, maxMs: row.max_ms });
+    stats.series.push({ at: new Date(row.at).toISOString(), ...counts, p50, p95, p99, meanMs: meanOf(sumMs, counts) });
   }
   const locations = [...byLocation.values()].map(({ stats, hist, sumMs }) => {
     stats.availability = availabilityOf(stats.counts);
