@@ -14,7 +14,7 @@ import { INCIDENT_SEVERITIES } from "../health/check-incidents.ts";
 import { CHECK_RESULT_STATUSES } from "../results/check-result.ts";
 
 /** What POST and PUT /checks read: a probe check's definition or a heartbeat check's (validateAnyCheck). */
-export const anyCheckDefinitionSchema = z.union([checkDefinitionSchema, heartbeatCheckSchema]);
+export { anyCheckDefinitionSchema } from "@vantage/protocol";
 
 // The health summary reads add beside the definition (check-view.ts); absent where the write did not read it.
 const healthSummaryShape = {
