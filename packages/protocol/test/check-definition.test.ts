@@ -166,7 +166,10 @@ describe("check definitions", () => {
   const heartbeat = { name: "nightly backup", type: "heartbeat" };
   const anyCases: Array<[string, unknown]> = [
     ["minimal heartbeat", heartbeat],
-    ["heartbeat with period, grace, labels and health", { ...heartbeat, periodSeconds: 86_400, graceSeconds: 600, labels: { team: "ops" }, health: { policy: "any" } }],
+    [
+      "heartbeat with period, grace, labels and health",
+      { ...heartbeat, periodSeconds: 86_400, graceSeconds: 600, labels: { team: "ops" }, health: { policy: "any" } },
+    ],
     ["heartbeat period below 30 s", { ...heartbeat, periodSeconds: 29 }],
     ["heartbeat period above a year", { ...heartbeat, periodSeconds: 365 * 86_400 + 1 }],
     ["heartbeat negative grace", { ...heartbeat, graceSeconds: -1 }],

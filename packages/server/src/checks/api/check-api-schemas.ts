@@ -1,13 +1,7 @@
 // What the checks API answers, as schemas for its OpenAPI description (the request side is
 // described by the schemas the routes read with). The examples test checks real answers against them.
-import {
-  checkDefinitionSchema,
-  checkResultDetailSchema,
-  checkRunStatusSchema,
-  checkViewSchema,
-  heartbeatCheckSchema,
-  pingTokenResponseSchema,
-} from "@vantage/protocol";
+import type { checkDefinitionSchema } from "@vantage/protocol";
+import { checkResultDetailSchema, checkRunStatusSchema, checkViewSchema, heartbeatCheckSchema, pingTokenResponseSchema } from "@vantage/protocol";
 import { z } from "zod";
 import { checkHealthStateSchema, checkHealthStatusSchema } from "../health/check-health-entity.ts";
 import { INCIDENT_SEVERITIES } from "../health/check-incidents.ts";

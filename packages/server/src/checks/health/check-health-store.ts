@@ -270,10 +270,14 @@ export async function findDueChecks(db: SqlClient, now: number, limit: number): 
   return rows.map((row) => row.check_id);
 }
 
-// Served by the GIN index on location_ids.
+// Served by the GIN index on location_ids. Under the checks' row locks (in id order, as every
+// writer of their health): an evaluation in flight cannot write its later deadline over this one.
 const MAKE_DUE_AT = `
   UPDATE check_health SET stale_at = $2::timestamptz
-  WHERE location_ids && $1::text[] AND (stale_at IS NULL OR stale_at > $2::timestamptz)`;
+  WHERE check_id IN (
+    SELECT c.id FROM check_health h JOIN checks c ON c.id = h.check_id
+    WHERE h.location_ids && $1::text[] AND (h.stale_at IS NULL OR h.stale_at > $2::timestamptz)
+    ORDER BY c.id FOR NO KEY UPDATE OF c)`;
 
 /**
  * The checks these satellites observe are due now: the deadline monitor re-evaluates them at
