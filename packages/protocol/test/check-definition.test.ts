@@ -2,10 +2,24 @@
 // that accepts and refuses exactly what the zod schema does (checked with a real validator).
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { describe, expect, it } from "vitest";
-import { checkDefinitionJsonSchema, checkDefinitionSchema, probeSpecOf, probeSpecSchema } from "../src/index.ts";
+import {
+  anyCheckDefinitionJsonSchema,
+  checkDefinitionJsonSchema,
+  checkDefinitionSchema,
+  HEARTBEAT_CHECK_TYPE,
+  heartbeatCheckSchema,
+  probeSpecOf,
+  probeSpecSchema,
+} from "../src/index.ts";
 
 // Formats are left to the patterns zod writes beside them (every uuid also has its `pattern`).
-const validate = new Ajv2020({ strict: true, strictRequired: false, allErrors: true, formats: { uuid: true } }).compile(checkDefinitionJsonSchema);
+const ajv = new Ajv2020({ strict: true, strictRequired: false, allErrors: true, formats: { uuid: true } });
+const validate = ajv.compile(checkDefinitionJsonSchema);
+const validateAny = ajv.compile(anyCheckDefinitionJsonSchema);
+
+/** What the server accepts for any check (validateAnyCheck): a heartbeat check by its own schema, any other by the probe checks'. */
+const serverAccepts = (input: unknown) =>
+  ((input as { type?: unknown }).type === HEARTBEAT_CHECK_TYPE ? heartbeatCheckSchema : checkDefinitionSchema).safeParse(input).success;
 
 const http = { name: "api", type: "http", url: "https://example.com/health" };
 
@@ -147,5 +161,28 @@ describe("check definitions", () => {
   it.each(cases)("the JSON Schema agrees with the server on: %s", (_name, input) => {
     const server = checkDefinitionSchema.safeParse(input).success;
     expect(validate(input), JSON.stringify(validate.errors?.slice(0, 3))).toBe(server);
+  });
+
+  const heartbeat = { name: "nightly backup", type: "heartbeat" };
+  const anyCases: Array<[string, unknown]> = [
+    ["minimal heartbeat", heartbeat],
+    [
+      "heartbeat with period, grace, labels and health",
+      { ...heartbeat, periodSeconds: 86_400, graceSeconds: 600, labels: { team: "ops" }, health: { policy: "any" } },
+    ],
+    ["heartbeat period below 30 s", { ...heartbeat, periodSeconds: 29 }],
+    ["heartbeat period above a year", { ...heartbeat, periodSeconds: 365 * 86_400 + 1 }],
+    ["heartbeat negative grace", { ...heartbeat, graceSeconds: -1 }],
+    ["heartbeat fractional period", { ...heartbeat, periodSeconds: 60.5 }],
+    ["heartbeat with a url", { ...heartbeat, url: "https://example.com" }],
+    ["heartbeat with runOn", { ...heartbeat, runOn: { core: true } }],
+    ["heartbeat with an interval", { ...heartbeat, intervalSeconds: 60 }],
+    ["heartbeat without a name", { type: "heartbeat" }],
+    ["http with a period", { ...http, periodSeconds: 60 }],
+    ...cases,
+  ];
+
+  it.each(anyCases)("the JSON Schema of every type (GET /checks/schema) agrees with the server on: %s", (_name, input) => {
+    expect(validateAny(input), JSON.stringify(validateAny.errors?.slice(0, 3))).toBe(serverAccepts(input));
   });
 });

@@ -2,7 +2,7 @@
 // run pings its URL, and a missing ping past `periodSeconds + graceSeconds` is the failure.
 // Its own definition (no target, no schedule, nowhere to run), beside the probe checks'.
 import { z } from "zod";
-import { sharedCheckShape } from "./definition.ts";
+import { checkDefinitionSchema, sharedCheckShape } from "./definition.ts";
 
 export const HEARTBEAT_CHECK_TYPE = "heartbeat";
 /** The location a ping is recorded at (no core nor satellite observes a push check). */
@@ -24,6 +24,12 @@ export const heartbeatCheckSchema = z.strictObject({
   graceSeconds: z.number().int().min(0).max(MAX_HEARTBEAT_GRACE_SECONDS).default(DEFAULT_HEARTBEAT_GRACE_SECONDS),
 });
 export type HeartbeatCheckDefinition = z.output<typeof heartbeatCheckSchema>;
+
+/** Any check as users author it: a probe check or a heartbeat check, told apart by `type` (what POST and PUT /checks read). */
+export const anyCheckDefinitionSchema = z.discriminatedUnion("type", [...checkDefinitionSchema.options, heartbeatCheckSchema]);
+
+/** Its JSON Schema (input side: defaulted fields are optional), for editors and `GET /checks/schema`. */
+export const anyCheckDefinitionJsonSchema = z.toJSONSchema(anyCheckDefinitionSchema, { io: "input", unrepresentable: "any" });
 
 /** The response of creating a heartbeat check or rotating its token: the only time the token is shown. */
 export const pingTokenResponseSchema = z.object({ pingToken: z.string().regex(PING_TOKEN_PATTERN), pingUrl: z.string() });

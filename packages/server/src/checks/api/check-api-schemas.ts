@@ -1,20 +1,14 @@
 // What the checks API answers, as schemas for its OpenAPI description (the request side is
 // described by the schemas the routes read with). The examples test checks real answers against them.
-import {
-  checkDefinitionSchema,
-  checkResultDetailSchema,
-  checkRunStatusSchema,
-  checkViewSchema,
-  heartbeatCheckSchema,
-  pingTokenResponseSchema,
-} from "@vantage/protocol";
+import type { checkDefinitionSchema } from "@vantage/protocol";
+import { checkResultDetailSchema, checkRunStatusSchema, checkViewSchema, heartbeatCheckSchema, pingTokenResponseSchema } from "@vantage/protocol";
 import { z } from "zod";
 import { checkHealthStateSchema, checkHealthStatusSchema } from "../health/check-health-entity.ts";
 import { INCIDENT_SEVERITIES } from "../health/check-incidents.ts";
 import { CHECK_RESULT_STATUSES } from "../results/check-result.ts";
 
 /** What POST and PUT /checks read: a probe check's definition or a heartbeat check's (validateAnyCheck). */
-export const anyCheckDefinitionSchema = z.union([checkDefinitionSchema, heartbeatCheckSchema]);
+export { anyCheckDefinitionSchema } from "@vantage/protocol";
 
 // The health summary reads add beside the definition (check-view.ts); absent where the write did not read it.
 const healthSummaryShape = {

@@ -2,7 +2,7 @@
 // Schema, read, replace (PUT), merge-patch (PATCH, RFC 7396), enable, disable, delete. Bodies
 // are JSON or YAML, answers JSON or YAML by Accept; a definition is validated whole before any
 // write, and credential headers always show as `<redacted>`.
-import { checkDefinitionJsonSchema } from "@vantage/protocol";
+import { anyCheckDefinitionJsonSchema } from "@vantage/protocol";
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { z } from "zod";
@@ -71,6 +71,7 @@ const docs = {
   }),
   schema: describeRoute({
     summary: "The check definition's JSON Schema",
+    description: "Every type a check can have: http, tcp, dns, tls and heartbeat (told apart by `type`); it refuses what POST and PUT refuse.",
     responses: { 200: { description: "JSON Schema (draft 2020-12)", schema: z.record(z.string(), z.unknown()) } },
     examples: { schema: { summary: "For editors" } },
   }),
@@ -159,7 +160,7 @@ export function createCheckRoutes(options: CheckRoutesOptions): Hono {
   });
 
   // The definition's JSON Schema, for editors (registered before /:id, which would take "schema").
-  routes.get("/schema", docs.schema, (c) => c.json(checkDefinitionJsonSchema));
+  routes.get("/schema", docs.schema, (c) => c.json(anyCheckDefinitionJsonSchema));
 
   routes.get("/:id", docs.read, async (c) => jsonOrYamlResponse(c, await store.get(idOf(c))));
 

@@ -10,11 +10,13 @@ import {
   isUuid,
   PUSH_LOCATION,
 } from "@vantage/protocol";
+import pg from "pg";
 import type { SqlClient } from "../../entities/index.ts";
 import { computeStatus, type SatelliteProfile } from "../../satellites/index.ts";
 import { inMaintenanceSql } from "../maintenance-windows/maintenance-flag.ts";
+import { lockChecksSql } from "./check-locks.ts";
 import { CORE_LOCATION } from "../scheduling/core-runs.ts";
-import { compileSelector, selectableSatellite, selects } from "../assignments/satellite-selector.ts";
+import { type CompiledSelector, compileSelector, type SelectableSatellite, selectableSatellite, selects } from "../assignments/satellite-selector.ts";
 import { type CheckFacts, type CheckHealthState, targetOf, toCheckHealthState } from "./check-health-entity.ts";
 import type { CheckHealthRecord } from "./evaluate-check-health.ts";
 import type { LocationRecord } from "./location-health.ts";
@@ -27,19 +29,29 @@ const READ_STATES = `
   FROM check_health h JOIN checks c ON c.id = h.check_id
   WHERE h.check_id = ANY($1::uuid[])`;
 
-// What an evaluation starts from, in one round trip: each check's schedule and health options,
-// its record when it has one, and whether a maintenance window is on for it now. A check
-// deleted since its results were taken is absent.
-const LOAD_EVALUATION = `
+// What an evaluation starts from: each check's schedule and health options, its record when it
+// has one, and whether a maintenance window is on for it now. A check deleted since its results
+// were taken is absent.
+const loadEvaluationSql = (ids: string, now: string) => `
   SELECT c.id, c.interval_seconds, c.timeout_ms, c.definition -> 'health' AS health, c.run_on_core, c.run_on_satellites, c.type,
          CASE WHEN c.type = '${HEARTBEAT_CHECK_TYPE}' THEN (c.definition ->> 'graceSeconds')::int END AS push_grace_seconds, ${RECORD_COLUMNS},
-         ${inMaintenanceSql("c", "$2::timestamptz")} AS in_maintenance
+         ${inMaintenanceSql("c", now)} AS in_maintenance
   FROM checks c LEFT JOIN check_health h ON h.check_id = c.id
-  WHERE c.id = ANY($1::uuid[])`;
+  WHERE c.id = ANY (${ids})`;
 
-const SATELLITE_PRESENCE = `
+// The satellites among the locations: those the results came from and those the records hold.
+const satellitePresenceSql = (ids: string, locations: string) => `
   SELECT id::text, name, region, tags, last_heartbeat_at, offline_threshold_ms
-  FROM satellites WHERE id = ANY($1::uuid[])`;
+  FROM satellites WHERE id = ANY (ARRAY(
+    SELECT DISTINCT location::uuid FROM (
+      SELECT jsonb_object_keys(locations) FROM check_health WHERE check_id = ANY (${ids})
+      UNION ALL SELECT unnest(${locations})
+    ) AS l(location)
+    WHERE location ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'))`;
+
+/** An array literal for the simple query protocol (which takes no parameters), from JSON. */
+const arrayLiteral = (values: readonly string[], type: "uuid" | "text") =>
+  `ARRAY(SELECT jsonb_array_elements_text(${pg.escapeLiteral(JSON.stringify(values))}::jsonb)::${type})`;
 
 // One statement for the batch; the rows arrive as one JSON array (locations are documents).
 const UPSERT_RECORDS = `
@@ -124,89 +136,107 @@ export interface CheckSchedule {
   options: CheckHealthOptions;
   /** A heartbeat check's grace (its interval is its period); null for a probed check. */
   pushGraceSeconds: number | null;
-  /** Where the check runs now: the locations its health keeps when its definition changed. */
-  runOn: { core: boolean; satellites: SatelliteSelector | null };
+  /** Where the check runs now: the only locations whose results count, and those its health keeps when its definition changed. */
+  runOn: { core: boolean; satellites: CompiledSelector | null };
 }
 
 /** A ping is a verdict: one failure (or missed deadline) makes a push location unhealthy, one success brings it back. */
 const PUSH_THRESHOLDS = { failuresToUnhealthy: 1, successesToRecover: 1, window: undefined } as const;
 
-/** Each check's schedule and health options, its stored record (null before its first evaluation) and whether it is in maintenance at `now`. */
-export async function loadEvaluation(
-  db: SqlClient,
-  ids: readonly string[],
-  now: number,
-): Promise<Map<string, { schedule: CheckSchedule; record: CheckHealthRecord | null; maintenance: boolean }>> {
-  const { rows } = await db.query<
-    {
-      id: string;
-      interval_seconds: number;
-      timeout_ms: number;
-      health: unknown;
-      push_grace_seconds: number | null;
-      run_on_core: boolean;
-      run_on_satellites: SatelliteSelector | null;
-      in_maintenance: boolean;
-    } & (RecordRow | { [K in keyof RecordRow]: null })
-  >({
-    name: "vantage_check_health_load",
-    text: LOAD_EVALUATION,
-    values: [ids, new Date(now).toISOString()],
-  });
-  return new Map(
-    rows.map((row) => {
-      // A definition stored before health options existed has none: the defaults apply.
-      const parsed = checkHealthOptionsSchema.safeParse(row.health ?? {});
-      const options = parsed.success ? parsed.data : DEFAULT_CHECK_HEALTH;
-      const push = row.push_grace_seconds !== null;
-      const schedule: CheckSchedule = {
-        intervalSeconds: row.interval_seconds,
-        timeoutMs: row.timeout_ms,
-        options: push ? { ...options, ...PUSH_THRESHOLDS } : options,
-        pushGraceSeconds: row.push_grace_seconds,
-        runOn: { core: row.run_on_core, satellites: row.run_on_satellites },
-      };
-      return [row.id, { schedule, record: row.check_id === null ? null : recordOf(row as RecordRow), maintenance: row.in_maintenance }];
-    }),
-  );
+/** What an evaluation starts from, for each check (absent: deleted). */
+export interface LoadedCheck {
+  schedule: CheckSchedule;
+  /** Null before the check's first evaluation. */
+  record: CheckHealthRecord | null;
+  /** Whether a maintenance window is on for it now. */
+  maintenance: boolean;
+}
+
+interface LoadedRow extends Partial<Omit<RecordRow, "check_id">> {
+  id: string;
+  check_id: string | null;
+  interval_seconds: number;
+  timeout_ms: number;
+  health: unknown;
+  push_grace_seconds: number | null;
+  run_on_core: boolean;
+  run_on_satellites: SatelliteSelector | null;
+  in_maintenance: boolean;
+}
+
+interface PresenceRow {
+  id: string;
+  name: string;
+  region: string;
+  tags: string[];
+  last_heartbeat_at: Date | null;
+  offline_threshold_ms: number | null;
+}
+
+/** What an evaluation of some checks starts from: each check (absent: deleted) and the facts of its locations. */
+export interface LoadedEvaluation {
+  checks: Map<string, LoadedCheck>;
+  facts: LocationFacts;
+}
+
+/**
+ * Locks the checks' rows (see check-locks.ts), then loads each one's schedule, record and
+ * maintenance flag and the presence of every satellite location (the results' and the
+ * records'), at `now`: three statements without parameters in ONE round trip (the simple query
+ * protocol), each reading after the lock is held.
+ */
+export async function lockAndLoad(db: SqlClient, ids: readonly string[], resultLocations: readonly string[], now: number): Promise<LoadedEvaluation> {
+  const idArray = arrayLiteral([...new Set(ids)].sort(), "uuid");
+  const text = [
+    lockChecksSql(idArray),
+    loadEvaluationSql(idArray, `${pg.escapeLiteral(new Date(now).toISOString())}::timestamptz`),
+    satellitePresenceSql(idArray, arrayLiteral([...new Set(resultLocations)], "text")),
+  ].join(";\n");
+  const answers: unknown = await db.query(text);
+  const [, loaded, presence] = answers as [pg.QueryResult, pg.QueryResult<LoadedRow>, pg.QueryResult<PresenceRow>];
+  return { checks: new Map(loaded.rows.map((row) => [row.id, loadedCheck(row)])), facts: locationFacts(presence.rows, now) };
+}
+
+function loadedCheck(row: LoadedRow): LoadedCheck {
+  // A definition stored before health options existed has none: the defaults apply.
+  const parsed = checkHealthOptionsSchema.safeParse(row.health ?? {});
+  const options = parsed.success ? parsed.data : DEFAULT_CHECK_HEALTH;
+  const push = row.push_grace_seconds !== null;
+  const schedule: CheckSchedule = {
+    intervalSeconds: row.interval_seconds,
+    timeoutMs: row.timeout_ms,
+    options: push ? { ...options, ...PUSH_THRESHOLDS } : options,
+    pushGraceSeconds: row.push_grace_seconds,
+    runOn: { core: row.run_on_core, satellites: row.run_on_satellites && compileSelector(row.run_on_satellites) },
+  };
+  return { schedule, record: row.check_id === null ? null : recordOf(row as RecordRow), maintenance: row.in_maintenance };
 }
 
 /** Presence and name of each location, at `now`: the core is online; a satellite by `computeStatus`; an unknown one offline. */
 export interface LocationFacts {
   presence(location: string): "online" | "offline";
   nameOf(location: string): string;
-  /** A satellite location's region and tags (for runOn selectors); undefined for another location or a deleted satellite. */
-  profileOf(location: string): SatelliteProfile | undefined;
+  /** A satellite location as runOn selectors read it; undefined for another location or a deleted satellite. */
+  selectableOf(location: string): SelectableSatellite | undefined;
 }
 
-export async function loadLocationFacts(db: SqlClient, locations: Iterable<string>, now: number): Promise<LocationFacts> {
-  const satelliteIds = [...new Set(locations)].filter((location) => location !== CORE_LOCATION && isUuid(location));
-  const satellites = new Map<string, { name: string; online: boolean; profile: SatelliteProfile }>();
-  if (satelliteIds.length > 0) {
-    const { rows } = await db.query<{
-      id: string;
-      name: string;
-      region: string;
-      tags: string[];
-      last_heartbeat_at: Date | null;
-      offline_threshold_ms: number | null;
-    }>({
-      name: "vantage_check_health_presence",
-      text: SATELLITE_PRESENCE,
-      values: [satelliteIds],
-    });
-    for (const row of rows)
-      satellites.set(row.id, {
+function locationFacts(rows: readonly PresenceRow[], now: number): LocationFacts {
+  const satellites = new Map(
+    rows.map((row) => [
+      row.id,
+      {
         name: row.name,
         online: computeStatus({ lastHeartbeatAt: row.last_heartbeat_at, offlineThresholdMs: row.offline_threshold_ms }, now) === "online",
-        profile: { id: row.id, region: row.region, tags: row.tags },
-      });
-  }
+        // Capabilities filter what is pushed to a connected agent, not where a check belongs.
+        selectable: selectableSatellite({ id: row.id, region: row.region, tags: row.tags } satisfies SatelliteProfile, []),
+      },
+    ]),
+  );
   return {
     // The core observes while it runs; a push location is the job itself, never offline.
     presence: (location) => (location === CORE_LOCATION || location === PUSH_LOCATION || satellites.get(location)?.online ? "online" : "offline"),
     nameOf: (location) => satellites.get(location)?.name ?? location,
-    profileOf: (location) => satellites.get(location)?.profile,
+    selectableOf: (location) => satellites.get(location)?.selectable,
   };
 }
 
@@ -240,10 +270,14 @@ export async function findDueChecks(db: SqlClient, now: number, limit: number): 
   return rows.map((row) => row.check_id);
 }
 
-// Served by the GIN index on location_ids.
+// Served by the GIN index on location_ids. Under the checks' row locks (in id order, as every
+// writer of their health): an evaluation in flight cannot write its later deadline over this one.
 const MAKE_DUE_AT = `
   UPDATE check_health SET stale_at = $2::timestamptz
-  WHERE location_ids && $1::text[] AND (stale_at IS NULL OR stale_at > $2::timestamptz)`;
+  WHERE check_id IN (
+    SELECT c.id FROM check_health h JOIN checks c ON c.id = h.check_id
+    WHERE h.location_ids && $1::text[] AND (h.stale_at IS NULL OR h.stale_at > $2::timestamptz)
+    ORDER BY c.id FOR NO KEY UPDATE OF c)`;
 
 /**
  * The checks these satellites observe are due now: the deadline monitor re-evaluates them at
@@ -280,13 +314,12 @@ export async function readAffectedChecks(db: SqlClient, satelliteIds: readonly s
 
 /**
  * Whether the check runs at `location` now: the core if runOn.core, a satellite its selector
- * selects, `push` for a heartbeat check. Where it no longer runs, its health drops the location.
+ * selects, `push` for a heartbeat check. Results from anywhere else (a run on demand from a
+ * satellite runOn does not select) do not count; where it no longer runs, its health drops the location.
  */
-export function runsAt(schedule: CheckSchedule, location: string, facts: Pick<LocationFacts, "profileOf">): boolean {
+export function runsAt(schedule: CheckSchedule, location: string, facts: Pick<LocationFacts, "selectableOf">): boolean {
   if (location === CORE_LOCATION) return schedule.runOn.core;
   if (location === PUSH_LOCATION) return schedule.pushGraceSeconds !== null;
-  const profile = facts.profileOf(location);
-  if (!profile || !schedule.runOn.satellites) return false;
-  // The selector alone decides (capabilities filter what is pushed to a connected agent, not where a check belongs).
-  return selects(compileSelector(schedule.runOn.satellites), selectableSatellite(profile, []));
+  const satellite = facts.selectableOf(location);
+  return satellite !== undefined && schedule.runOn.satellites !== null && selects(schedule.runOn.satellites, satellite);
 }

@@ -4,7 +4,7 @@
 import { type EntityChanged, SYSTEM_ACTOR } from "@vantage/protocol";
 import type pg from "pg";
 import { canonicalJson, type EntityHandle, type EntityRegistry, type SqlClient } from "../../entities/index.ts";
-import { hashedLockKey, LockKey, withTransaction } from "../../storage/index.ts";
+import { withTransaction } from "../../storage/index.ts";
 import type { TriggerRegistry } from "../../automations/index.ts";
 import type { CheckResultInput } from "../results/check-result.ts";
 import type { IngestOutcome } from "../results/ingest/ingest-results.ts";
@@ -17,14 +17,11 @@ import {
   materialState,
   toCheckHealthState,
 } from "./check-health-entity.ts";
-import { loadEvaluation, loadLocationFacts, readCheckHealthStates, runsAt, writeHealthRecords } from "./check-health-store.ts";
+import { lockAndLoad, readCheckHealthStates, runsAt, writeHealthRecords } from "./check-health-store.ts";
 import { describeResult } from "./describe-result.ts";
 import { type CheckHealthRecord, evaluateCheckHealth, stalenessMsOf } from "./evaluate-check-health.ts";
 import { checkHealthTriggers } from "./health-triggers.ts";
 import type { LocationResult } from "./location-health.ts";
-
-/** Locks many entities of the kind in one round trip, in sorted order (as mutateMany does). */
-const LOCK_CHECKS = `SELECT count(pg_advisory_xact_lock(${hashedLockKey("key")})) FROM unnest($1::text[]) AS key`;
 
 export interface CheckHealthModuleOptions {
   pool: pg.Pool;
@@ -87,22 +84,27 @@ export function createCheckHealth(options: CheckHealthModuleOptions): CheckHealt
     const ids = [...byCheck.keys()].sort();
     if (ids.length === 0) return () => {};
     const at = now();
-    // Under the entities' locks before reading: two batches with results of one check queue
-    // here, so the second applies its results to what the first wrote.
-    await tx.query({ name: "vantage_lock_check_health", text: LOCK_CHECKS, values: [ids.map((id) => LockKey.entity(CHECK_HEALTH_ENTITY_KIND, id))] });
-    const loaded = await loadEvaluation(tx, ids, at);
-    const locations = [...loaded].flatMap(([id, { record }]) => [
-      ...Object.keys(record?.locations ?? {}),
-      ...byCheck.get(id)!.map((result) => result.location),
-    ]);
-    const facts = await loadLocationFacts(tx, locations, at);
+    // Under the checks' row locks before reading, in one round trip: two batches with results
+    // of one check queue here, so the second applies its results to what the first wrote. (Taken
+    // after the insert, not with BEGIN: batches sharing a check still insert side by side.)
+    const { checks: loaded, facts } = await lockAndLoad(
+      tx,
+      ids,
+      results.map((result) => result.location),
+      at,
+    );
     const next = new Map<string, CheckHealthRecord>();
     const previous = (id: string) => loaded.get(id)?.record ?? null;
     for (const id of ids) {
       const { schedule, maintenance } = loaded.get(id) ?? {};
-      // Deleted since its results were taken, or due without a record: nothing to evaluate.
-      if (!schedule || (byCheck.get(id)!.length === 0 && previous(id) === null)) continue;
-      const checkResults: LocationResult[] = byCheck.get(id)!.map((result) => ({
+      if (!schedule) continue; // deleted since its results were taken
+      // Only the locations runOn selects observe the check: a run on demand elsewhere (or a
+      // result still in flight from a satellite deselected since) is stored, and counts for nothing here.
+      const counted = byCheck.get(id)!.filter((result) => runsAt(schedule, result.location, facts));
+      byCheck.set(id, counted);
+      // Due (or only results that do not count) without a record: nothing to evaluate.
+      if (counted.length === 0 && previous(id) === null) continue;
+      const checkResults: LocationResult[] = counted.map((result) => ({
         location: result.location,
         status: result.status,
         startedAt: Date.parse(result.startedAt),

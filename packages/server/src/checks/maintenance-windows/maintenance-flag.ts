@@ -4,6 +4,7 @@
 import { type EntityChanged, SYSTEM_ACTOR } from "@vantage/protocol";
 import type { EntityHandle, SqlClient } from "../../entities/index.ts";
 import type { CheckHealthState } from "../health/check-health-entity.ts";
+import { lockChecks } from "../health/check-locks.ts";
 
 /**
  * SQL: whether the check `check` (an alias of `checks`) is in maintenance at `now` (a
@@ -65,6 +66,9 @@ export async function syncMaintenanceFlags(
   });
   if (flips.length === 0) return [];
   const windowOf = new Map(flips.map((flip) => [flip.check_id, flip.window_id]));
+  // The checks' rows first, as every evaluation of their health takes them: a batch of results
+  // evaluating one of them meanwhile is waited for, never overwritten with a flag read before it.
+  await lockChecks(tx, [...windowOf.keys()]);
   const recorded = await health.mutateMany({
     ids: [...windowOf.keys()],
     actor: SYSTEM_ACTOR,

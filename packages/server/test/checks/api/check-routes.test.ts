@@ -1,6 +1,6 @@
 // Proves /api/v1/checks end to end on a real PostgreSQL: CRUD in JSON and YAML, merge patches, enable/disable, sealed headers, the private-target rule, bad input that stores nothing, and the NOTIFY of every write.
 import { randomBytes, randomUUID } from "node:crypto";
-import { checkDefinitionJsonSchema } from "@vantage/protocol";
+import { anyCheckDefinitionJsonSchema } from "@vantage/protocol";
 import type { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -178,10 +178,11 @@ describe("creating and reading", () => {
     expect(await countRows()).toBe(before);
   });
 
-  it("publishes the definition's JSON Schema", async () => {
+  it("publishes the definition's JSON Schema, heartbeat checks included", async () => {
     const answer = await call<unknown>("GET", "/schema");
     expect(answer.status).toBe(200);
-    expect(answer.body).toEqual(JSON.parse(JSON.stringify(checkDefinitionJsonSchema)));
+    expect(answer.body).toEqual(JSON.parse(JSON.stringify(anyCheckDefinitionJsonSchema)));
+    expect(JSON.stringify(answer.body)).toContain('"heartbeat"');
   });
 });
 

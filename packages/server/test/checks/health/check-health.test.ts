@@ -11,10 +11,15 @@ import { AutomationStore } from "../../../src/automations/definitions/automation
 import { createAutomationIndex } from "../../../src/automations/routing/automation-index.ts";
 import { createAutomationSink } from "../../../src/automations/routing/automation-sink.ts";
 import { listSkips } from "../../../src/automations/runs/automation-runs.ts";
+import { Registry } from "prom-client";
 import { CheckStore } from "../../../src/checks/definitions/check-store.ts";
 import { checkHealthChangeToPayload } from "../../../src/checks/health/check-health-entity.ts";
 import { type CheckHealth, createCheckHealth, evaluateHealthOnIngest } from "../../../src/checks/health/check-health.ts";
 import { createCheckHealthRoutes } from "../../../src/checks/health/health-routes.ts";
+import { storeCheckSource } from "../../../src/checks/scheduling/check-source.ts";
+import { createCoreLocationMetrics } from "../../../src/checks/scheduling/core-location-metrics.ts";
+import { coreRunProbe } from "../../../src/checks/scheduling/core-location.ts";
+import { createCoreRuns } from "../../../src/checks/scheduling/core-runs.ts";
 import type { CheckResultInput } from "../../../src/checks/index.ts";
 import { createResultIngest, type ResultIngest } from "../../../src/checks/results/ingest/result-ingest.ts";
 import { createSecretBox } from "../../../src/crypto/secret-box.ts";
@@ -24,6 +29,7 @@ import { ingestContext, makeResult } from "../../support/checks/check-results.ts
 import { insertCheck } from "../../support/checks/check-rows.ts";
 import { callApi, createApiApp } from "../../support/api/api-app.ts";
 import { createTestDatabase } from "../../support/database.ts";
+import { startHttpReceiver } from "../../support/network/receivers.ts";
 import { startTestInstance, type TestInstance } from "../../support/instance.ts";
 
 let core: TestInstance;
@@ -165,6 +171,20 @@ describe("evaluating health in the ingest transaction", () => {
     expect(flat(await eventsOf(checkId))).toContain("check.unknown");
   });
 
+  it("does not count results from a location runOn does not select (a run on demand there): stored, never observing", async () => {
+    const [selected, other] = [await onlineSatellite("eu-1"), await onlineSatellite("us-1")];
+    const checkId = await newCheck({ failuresToUnhealthy: 1 }, { runOn: { satellites: { ids: [selected] } } });
+    const onDemand = down(checkId, other);
+    await submit(onDemand, down(checkId, "core"));
+    // Neither the satellite nor the core is selected: no location, no state.
+    expect(await health.handle.get(checkId)).toBeNull();
+    await submit(up(checkId, selected));
+    await submit(down(checkId, other));
+    expect(await health.handle.get(checkId)).toMatchObject({ status: "healthy", reason: "1 of 1 locations healthy" });
+    expect(Object.keys((await health.handle.get(checkId))!.locations)).toEqual([selected]);
+    expect((await pool.query("SELECT 1 FROM check_results WHERE result_id = $1", [onDemand.resultId])).rowCount).toBe(1);
+  });
+
   it("writes a result that moves only the time of the last result without recording a change", async () => {
     const checkId = await newCheck();
     await submit(up(checkId));
@@ -184,7 +204,7 @@ describe("evaluating health in the ingest transaction", () => {
 
   it("serializes two transactions evaluating one check: the second applies its result to what the first wrote", async () => {
     const [a, b] = [await onlineSatellite("eu-1"), await onlineSatellite("us-1")];
-    const checkId = await newCheck();
+    const checkId = await newCheck({}, { runOn: { satellites: { ids: [a, b] } } });
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
     let evaluated!: () => void;
@@ -203,11 +223,11 @@ describe("evaluating health in the ingest transaction", () => {
   });
 });
 
-/** Resolves once some backend of this database waits on an advisory lock (the second evaluation queued). */
+/** Resolves once some backend of this database waits on a row lock (the second evaluation queued on the check's row). */
 async function waitForLockWait(): Promise<void> {
   for (let attempt = 0; attempt < 500; attempt++) {
     const { rowCount } = await pool.query(
-      "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory'",
+      "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event IN ('transactionid', 'tuple')",
     );
     if (rowCount) return;
     await new Promise((resolve) => setImmediate(resolve));
@@ -273,41 +293,71 @@ describe("the check triggers", () => {
     expect(result.ok, JSON.stringify(result)).toBe(true);
   });
 
-  it("record check.unhealthy of a flapping check as a skip (reason flapping), and run on flapping_started", async () => {
+  it("a real target alternating every run: flapping starts once, its unhealthy and recovered become skips, and it stops once the target holds", async () => {
     const compiler = createAutomationCompiler({ triggers, entities: core.entities });
     const store = new AutomationStore(pool, createSecretBox(Buffer.alloc(32, 2)));
-    const compiled = (event: string) => {
-      const result = compiler.compile({ name: `on-${event}`, triggers: [{ event }], actions: [{ log: { message: "{{ trigger.payload.reason }}" } }] });
+    const automation = (event: string) => {
+      const definition = { name: `on-${event}`, mode: "parallel", triggers: [{ event }], actions: [{ log: { message: "{{ trigger.payload.reason }}" } }] };
+      const result = compiler.compile(definition);
       if (!result.ok) throw new Error(JSON.stringify(result.errors));
-      return result.compiled;
+      return store.create(result.compiled);
     };
-    const onUnhealthy = await store.create(compiled("check.unhealthy"));
-    const onFlapping = await store.create(compiled("check.flapping_started"));
+    const [onUnhealthy, onRecovered, onStarted, onStopped] = await Promise.all(
+      ["check.unhealthy", "check.recovered", "check.flapping_started", "check.flapping_stopped"].map(automation),
+    );
     const index = createAutomationIndex({ store, hub: core.hub, logger: silentLogger(), compiler, triggers });
     await index.start();
+    // A target on 127.0.0.1 that alternates 503 and 200 for its first 7 requests (6 status
+    // changes: 30 % of the 20 evaluations flapping looks at), then answers 200.
+    const alternating = 7;
+    const target = await startHttpReceiver();
+    target.answerNext(...Array.from({ length: alternating }, (_, n) => ({ status: n % 2 === 0 ? 503 : 200 })));
     try {
-      const sink = createAutomationSink({ index, triggers, entities: core.entities, logger: silentLogger() });
-      // A check alternating every run, evaluated until it flaps.
-      const checkId = await newCheck({ failuresToUnhealthy: 1, successesToRecover: 1 });
-      for (let run = 0; run < 8; run++) await submit(run % 2 === 0 ? down(checkId) : up(checkId));
+      const checkId = await newCheck({ failuresToUnhealthy: 1, successesToRecover: 1 }, { url: `${target.origin}/health` });
+      const checks = new CheckStore({ pool, box: createSecretBox(Buffer.alloc(32, 1)) });
+      // The core location's own runs (the real http probe, then ingest), one per interval of the clock.
+      const runs = createCoreRuns({
+        runProbe: coreRunProbe(() => clock, { allowPrivateTargets: true }),
+        source: storeCheckSource(checks),
+        ingest,
+        metrics: createCoreLocationMetrics(new Registry()),
+        logger: silentLogger(),
+        now: () => clock,
+      });
+      const [row] = await checks.rows([checkId]);
+      // 7 changes (the last down's recovery too); flapping stops once at most 3 of the last 20
+      // evaluations changed the status: at the 25th.
+      for (let run = 0; run < 25; run++) {
+        expect((await runs.runStored({ ...row!, type: "http" }))?.status).toBe(run < alternating && run % 2 === 0 ? "down" : "up");
+        clock += 60_000;
+      }
+      expect(await health.handle.get(checkId)).toMatchObject({ status: "healthy", flapping: false });
+
       const changes = (await health.handle.history(checkId)).reverse();
       const routed = changes.map((change) => ({
         change: change as typeof change & { seq: number; changeId: string },
         eventIds: core.entities.deriveEvents(change),
         payload: core.entities.toPayload(change),
       }));
+      const sink = createAutomationSink({ index, triggers, entities: core.entities, logger: silentLogger() });
       await withTransaction(pool, (tx) => sink.deliver(routed, tx));
 
-      const skips = await listSkips(pool, onUnhealthy.id);
-      expect(skips.map((skip) => skip.reason)).toContain("flapping");
-      const startedAt = routed.findIndex((entry) => entry.eventIds.includes("check.flapping_started"));
-      expect(startedAt).toBeGreaterThan(0);
-      // Every unhealthy before flapping started ran; every one since was a skip.
-      const unhealthyAfter = routed.slice(startedAt).filter((entry) => entry.eventIds.includes("check.unhealthy")).length;
-      expect(skips.filter((skip) => skip.reason === "flapping")).toHaveLength(unhealthyAfter);
-      const { rows } = await pool.query("SELECT 1 FROM automation_runs WHERE automation_id = $1", [onFlapping.id]);
-      expect(rows).toHaveLength(1);
+      const runsOf = async (id: string) => (await pool.query("SELECT 1 FROM automation_runs WHERE automation_id = $1", [id])).rowCount;
+      const fired = (event: string) => routed.filter((entry) => entry.eventIds.includes(event)).length;
+      expect(await runsOf(onStarted!.id)).toBe(1);
+      expect(await runsOf(onStopped!.id)).toBe(1);
+      // Before flapping started, each edge ran; from then on, each was recorded as a skip.
+      const started = routed.findIndex((entry) => entry.eventIds.includes("check.flapping_started"));
+      const before = (event: string) => routed.slice(0, started).filter((entry) => entry.eventIds.includes(event)).length;
+      expect(await runsOf(onUnhealthy!.id)).toBe(before("check.unhealthy"));
+      expect(await runsOf(onRecovered!.id)).toBe(before("check.recovered"));
+      const skipped = async (id: string) => (await listSkips(pool, id)).filter((skip) => skip.reason === "flapping").length;
+      expect(await skipped(onUnhealthy!.id)).toBe(fired("check.unhealthy") - before("check.unhealthy"));
+      expect(await skipped(onRecovered!.id)).toBe(fired("check.recovered") - before("check.recovered"));
+      expect(await skipped(onUnhealthy!.id)).toBeGreaterThan(0);
+      expect(await skipped(onRecovered!.id)).toBeGreaterThan(0);
     } finally {
+      await target.close();
       await index.stop();
     }
   });

@@ -3,6 +3,7 @@
 // flipped by the boundary duty at a window's start and end without a result, and a failure
 // inside a window that fires nothing and is recorded as a skip (reason maintenance).
 import { randomUUID } from "node:crypto";
+import type { CheckDefinition } from "@vantage/protocol";
 import type { Hono } from "hono";
 import type pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -12,6 +13,7 @@ import { AutomationStore } from "../../../src/automations/definitions/automation
 import { createAutomationIndex } from "../../../src/automations/routing/automation-index.ts";
 import { createAutomationSink } from "../../../src/automations/routing/automation-sink.ts";
 import { listSkips } from "../../../src/automations/runs/automation-runs.ts";
+import { CheckStore } from "../../../src/checks/definitions/check-store.ts";
 import { type CheckHealth, createCheckHealth, evaluateHealthOnIngest } from "../../../src/checks/health/check-health.ts";
 import type { CheckResultInput, MaintenanceWindowView } from "../../../src/checks/index.ts";
 import { createMaintenanceWindowDuty } from "../../../src/checks/maintenance-windows/maintenance-window-duty.ts";
@@ -198,6 +200,20 @@ describe("the maintenance flag", () => {
     await windows.replace(window.id, (stored) => ({ ...stored.definition, start: iso(clock - MINUTE) }));
     expect(await health.handle.get(checkId)).toMatchObject({ maintenance: true });
     await windows.remove(window.id);
+    expect(await health.handle.get(checkId)).toMatchObject({ maintenance: false });
+  });
+  it("follows a relabel at once, without a result: a check labelled into a window's selector, then out of it", async () => {
+    const checkId = await insertCheck(pool, { labels: { env: "dev" } });
+    await submit(up(checkId));
+    await windows.create({ name: "prod", checks: { labels: { env: "prod" } }, start: iso(clock - MINUTE), end: iso(clock + MINUTE) });
+    const checks = new CheckStore({ pool, box: createSecretBox(Buffer.alloc(32, 4)), onEdited: (tx, id) => health.evaluateEdited(tx, [id]) });
+    const relabel = (env: string) => checks.edit(checkId, (stored) => ({ ...(stored.definition as CheckDefinition), labels: { env } }));
+    await relabel("prod");
+    expect(await health.handle.get(checkId)).toMatchObject({ maintenance: true, status: "healthy" });
+    const [flagged] = await health.handle.history(checkId);
+    expect(flagged!.changedFields).toEqual(["maintenance"]);
+    expect(flagged!.cause).toEqual({ type: "check.definition", id: checkId });
+    await relabel("dev");
     expect(await health.handle.get(checkId)).toMatchObject({ maintenance: false });
   });
 });
