@@ -1,10 +1,13 @@
-// The UI's response types (src/api/client.ts) are the core's own views: a field renamed or
-// added on either side fails `npm run typecheck` here, until a client generated from the
-// OpenAPI document (issue #13) makes this file unnecessary.
+// The UI's answer types (src/api/api-types.ts) are derived from the core's answer schemas, the
+// ones its OpenAPI document is built from. This holds those schemas to what the handlers return
+// (the server's own view types): a schema that drifts from its handler's answer, or a view field
+// the schema leaves out, fails `npm run typecheck` here.
 import { describe, expectTypeOf, it } from "vitest";
 import type { AutomationView } from "../../server/src/automations/definitions/automation-store.ts";
 import type { RunView, SkipView } from "../../server/src/automations/runs/automation-runs.ts";
 import type { StepView } from "../../server/src/automations/runs/run-records.ts";
+import type { RunChange as ServerRunChange } from "../../server/src/automations/runs/change-links.ts";
+import type { CheckHealthSummary as ServerCheckHealthSummary } from "../../server/src/checks/definitions/check-view.ts";
 import type { TriggerInfo as ServerTriggerInfo } from "../../server/src/automations/triggers/trigger-registry.ts";
 import type { CheckSummary } from "../../server/src/checks/api/summary-routes.ts";
 import type { CheckView } from "../../server/src/checks/definitions/check-view.ts";
@@ -17,10 +20,12 @@ import type {
   Automation,
   Check,
   CheckHealth,
+  CheckHealthSummary,
   CheckStats,
   CheckSummaries,
   ProbeResult,
   Run,
+  RunChange,
   Satellite,
   Skip,
   Step,
@@ -38,6 +43,7 @@ describe("the client's response types", () => {
     expectTypeOf<SkipView>().toExtend<Skip>();
     expectTypeOf<StepView>().toExtend<Step>();
     expectTypeOf<ServerTriggerInfo>().toExtend<TriggerInfo>();
+    expectTypeOf<RunChange>().toEqualTypeOf<ServerRunChange>();
   });
 
   it("are the core's views of checks, their health, summaries, stats, results and trial runs", () => {
@@ -46,6 +52,7 @@ describe("the client's response types", () => {
     expectTypeOf<Extract<CheckView, { type: "http" }>>().toExtend<Check>();
     expectTypeOf<CheckHealthState>().toExtend<CheckHealth>();
     expectTypeOf<CheckHealth>().toExtend<CheckHealthState>();
+    expectTypeOf<CheckHealthSummary>().toEqualTypeOf<ServerCheckHealthSummary>();
     expectTypeOf<CheckSummary>().toExtend<CheckSummaries["summaries"][number]>();
     expectTypeOf<ServerCheckStats>().toExtend<CheckStats>();
     expectTypeOf<ServerStoredResult>().toExtend<StoredResult>();

@@ -258,7 +258,15 @@ export function createChangeStream(options: ChangeStreamOptions): ChangeStream {
     attach(subscription) {
       if (!running || head === undefined) throw shuttingDown();
       const { after } = subscription;
-      const client: Client = { subscription, filterKey: filterKeyOf(subscription.kinds), cursor: after ?? head, live: after === null, checkPosition: false, pending: [], overflowed: false };
+      const client: Client = {
+        subscription,
+        filterKey: filterKeyOf(subscription.kinds),
+        cursor: after ?? head,
+        live: after === null,
+        checkPosition: false,
+        pending: [],
+        overflowed: false,
+      };
       clients.add(client);
       const detach = () => void clients.delete(client);
       if (client.live) {

@@ -10,7 +10,6 @@ import { apiTokenNotFound, type ApiTokenStore } from "./api-token-store.ts";
 
 const tokenIdOf = (c: Context) => pathId(c, "id", apiTokenNotFound);
 
-
 const createdTokenSchema = apiTokenSchema.extend({
   token: z.string().describe("The token (`vtk_…`): shown this once, stored only as its hash. Send it as `Authorization: Bearer <token>`."),
 });

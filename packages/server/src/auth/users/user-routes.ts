@@ -9,7 +9,6 @@ import { userNotFound, type UserStore } from "./user-store.ts";
 
 const userIdOf = (c: Context) => pathId(c, "id", userNotFound);
 
-
 const createdUserSchema = userSchema.extend({
   password: z.string().optional().describe("The generated password, shown this once; absent when the request chose one."),
 });

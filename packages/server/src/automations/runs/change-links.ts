@@ -112,7 +112,7 @@ export async function changesOfRun(db: SqlClient, runId: string, limit: number):
 }
 
 /** The run each cause names, by run id, for causes of type automation-run (one query for a page). */
-export async function runsOfCauses(db: SqlClient, causes: ReadonlyArray<{ type: string; id: string } | null>): Promise<Map<string, CausingRun>> {
+export async function runsOfCauses(db: SqlClient, causes: ReadonlyArray<{ type: string; id: string } | null | undefined>): Promise<Map<string, CausingRun>> {
   const ids = [...new Set(causes.flatMap((cause) => (cause?.type === RUN_CAUSE && UUID.test(cause.id) ? [cause.id] : [])))];
   if (ids.length === 0) return new Map();
   const { rows } = await db.query<{ id: string; automation_id: string; status: string }>({ name: "vantage_runs_by_id", text: RUNS_BY_ID, values: [ids] });
