@@ -4,6 +4,7 @@
 // measured change committed ({ seq, at }: the commit's wall time), then a last `{ done }` line.
 import { parseArgs } from "node:util";
 import { SYSTEM_ACTOR } from "@vantage/protocol";
+import { createNotificationHub } from "../packages/server/src/cluster/index.ts";
 import { createEntityRegistry } from "../packages/server/src/entities/index.ts";
 import { silentLogger } from "../packages/server/src/log.ts";
 import { createPool } from "../packages/server/src/storage/index.ts";
@@ -24,7 +25,10 @@ const print = (line: object) => process.stdout.write(`${JSON.stringify(line)}\n`
 
 const logger = silentLogger();
 const pool = createPool(values["database-url"]!, logger, { max: 8, applicationName: "sse-fanout-writer" });
-const registry = createEntityRegistry({ pool, logger });
+// Announces through its own notification hub's connection, as a core does.
+const hub = createNotificationHub({ pool, logger });
+await hub.start();
+const registry = createEntityRegistry({ pool, logger, hub });
 const things = registry.defineEntity(benchThingEntity(pool));
 
 let measuring = false;
@@ -54,4 +58,5 @@ await paced(rate, Number(values["measured-ms"]), commit, warm);
 await Promise.all(inFlight);
 print({ done: true });
 await registry.flush();
+await hub.stop();
 await pool.end();

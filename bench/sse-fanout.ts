@@ -161,7 +161,7 @@ async function baseline(): Promise<Record<string, string | number>> {
   const arrivals = await clients.report();
   await clients.close();
   await new Promise((resolve) => server.close(resolve));
-  return summarize("bare node:http", arrivals, sentAt, busy);
+  return { ...summarize("bare node:http", arrivals, sentAt, busy), "clients cut": "—" };
 }
 
 async function vantage(databaseUrl: string): Promise<Record<string, string | number>> {
@@ -191,9 +191,12 @@ async function vantage(databaseUrl: string): Promise<Record<string, string | num
   await once(writer, "exit");
   await sleep(1000);
   const arrivals = await clients.report();
+  // Clients the core cut off for not reading (their later changes are missing from the arrivals).
+  const metrics = await (await fetch(`${core.url}/metrics`)).text();
+  const cut = /vantage_event_stream_closed_total\{reason="slow_client"\} (\d+)/.exec(metrics)?.[1] ?? "?";
   await clients.close();
   await core.stop();
-  return summarize("vantage core", arrivals, sentAt, busy);
+  return { ...summarize("vantage core", arrivals, sentAt, busy), "clients cut": cut };
 }
 
 const database = await openBenchDatabase();

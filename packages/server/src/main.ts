@@ -111,7 +111,7 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
     const hub = createNotificationHub({ pool: database.pool, logger: log });
     await hub.start();
     stops.add("notifications", hub.stop);
-    const entities = createEntityRegistry({ pool: database.pool, logger: log });
+    const entities = createEntityRegistry({ pool: database.pool, logger: log, hub });
     stops.add("change announcements", entities.flush);
     const now = options.now ?? Date.now;
     const box = await openSecretBox({ configuredKey: config.secretKey, dataDir: config.dataDir, databaseUrl: config.databaseUrl, logger: log });

@@ -1,11 +1,14 @@
-// The UI's response types (src/api/client.ts) are the core's own views: a field renamed or
-// added on either side fails `npm run typecheck` here, until a client generated from the
-// OpenAPI document (issue #13) makes this file unnecessary.
+// The UI's answer types (src/api/api-types.ts) are derived from the core's answer schemas, the
+// ones its OpenAPI document is built from. This holds those schemas to what the handlers return
+// (the server's own view types): a schema that drifts from its handler's answer, or a view field
+// the schema leaves out, fails `npm run typecheck` here.
 import { describe, expectTypeOf, it } from "vitest";
 import type { AutomationView } from "../../server/src/automations/definitions/automation-store.ts";
 import type { RunView, SkipView } from "../../server/src/automations/runs/automation-runs.ts";
 import type { StepView } from "../../server/src/automations/runs/run-records.ts";
 import type { ReplayJobView } from "../../server/src/automations/replay/replay-jobs.ts";
+import type { RunChange as ServerRunChange } from "../../server/src/automations/runs/change-links.ts";
+import type { CheckHealthSummary as ServerCheckHealthSummary } from "../../server/src/checks/definitions/check-view.ts";
 import type { TriggerInfo as ServerTriggerInfo } from "../../server/src/automations/triggers/trigger-registry.ts";
 import type { CheckSummary } from "../../server/src/checks/api/summary-routes.ts";
 import type { CheckView } from "../../server/src/checks/definitions/check-view.ts";
@@ -19,12 +22,14 @@ import type {
   Automation,
   Check,
   CheckHealth,
+  CheckHealthSummary,
   CheckStats,
   CheckSummaries,
   ProbeResult,
   ReplayJob,
   ResourceOwner,
   Run,
+  RunChange,
   Satellite,
   Skip,
   Step,
@@ -45,6 +50,7 @@ describe("the client's response types", () => {
     expectTypeOf<ReplayJobView>().toExtend<ReplayJob>();
     // The UI names only the kinds it has screens for; the rest of an owner is the core's.
     expectTypeOf<Omit<ResourceOwner, "kind">>().toEqualTypeOf<Omit<ServerResourceOwner, "kind">>();
+    expectTypeOf<RunChange>().toEqualTypeOf<ServerRunChange>();
   });
 
   it("are the core's views of checks, their health, summaries, stats, results and trial runs", () => {
@@ -53,6 +59,7 @@ describe("the client's response types", () => {
     expectTypeOf<Extract<CheckView, { type: "http" }>>().toExtend<Check>();
     expectTypeOf<CheckHealthState>().toExtend<CheckHealth>();
     expectTypeOf<CheckHealth>().toExtend<CheckHealthState>();
+    expectTypeOf<CheckHealthSummary>().toEqualTypeOf<ServerCheckHealthSummary>();
     expectTypeOf<CheckSummary>().toExtend<CheckSummaries["summaries"][number]>();
     expectTypeOf<ServerCheckStats>().toExtend<CheckStats>();
     expectTypeOf<ServerStoredResult>().toExtend<StoredResult>();

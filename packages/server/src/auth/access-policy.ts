@@ -1,7 +1,7 @@
 // What each role may do on the API, by path: a dispatch table read by the one guard. Reads
 // need a viewer, writes an editor, except the paths listed here; a route added anywhere else
 // gets the default, so no new route can forget to refuse a viewer's write.
-import type { Role } from "@vantage/protocol";
+import { CSRF_HEADER, type Role } from "@vantage/protocol";
 
 /** "public": no credentials at all (login). Otherwise the least role allowed. */
 export type Requirement = "public" | Role;
@@ -34,4 +34,25 @@ export const isReadMethod = (method: string): boolean => READ_METHODS.has(method
 export function requirementOf(method: string, path: string): Requirement {
   const rule = RULES.find(([prefix]) => path === prefix || path.startsWith(`${prefix}/`))?.[1] ?? DEFAULT_RULE;
   return isReadMethod(method) ? rule.read : rule.write;
+}
+
+const ROLE_NEEDED: Record<Role, string> = {
+  viewer: "",
+  editor: "a viewer may not write",
+  admin: "only an admin may use it (users, tokens and settings)",
+};
+
+/**
+ * The 403 answers the API's guard may give on a route, from this policy: the one place the API's
+ * description learns them, so every route documents them and none can forget. A write signed
+ * in by the session cookie also needs the session's CSRF token.
+ */
+export function accessErrorsOf(method: string, path: string): Record<number, string> {
+  if (!path.startsWith("/api/v1/")) return {};
+  const required = requirementOf(method, path);
+  if (required === "public") return {};
+  const reasons: string[] = [];
+  if (ROLE_NEEDED[required] !== "") reasons.push(`The caller's role may not do this (\`forbidden\`): ${ROLE_NEEDED[required]}.`);
+  if (!isReadMethod(method)) reasons.push(`A write signed in by the session cookie without the session's \`${CSRF_HEADER}\` header (\`csrf_token_invalid\`).`);
+  return reasons.length === 0 ? {} : { 403: reasons.join(" ") };
 }

@@ -42,7 +42,6 @@ const docs = {
     summary: "Log out",
     description: "Ends the cookie's session and clears the cookie. With a bearer token there is no session to end: 204 all the same.",
     responses: { 204: { description: "Logged out" } },
-    errors: { 403: `A write with the session cookie without its \`${CSRF_HEADER}\` header (\`csrf_token_invalid\`).` },
     examples: { logout: { summary: "End the session" } },
   },
   me: {

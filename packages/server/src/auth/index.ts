@@ -8,7 +8,7 @@ export { createAdminTokenVerifier, ensureAdminToken, MAX_ADMIN_TOKEN_LENGTH } fr
 export type { AdminTokenVerifier } from "./admin-token.ts";
 export { ADMIN_AUTH_FAILURES, apiGuard, requestAddress, SESSION_COOKIE } from "./api-guard.ts";
 export type { AccountCredentials } from "./api-guard.ts";
-export { requirementOf } from "./access-policy.ts";
+export { accessErrorsOf, requirementOf } from "./access-policy.ts";
 export { ADMIN_ACTOR, principalOf, requestActor } from "./principal.ts";
 export type { Principal } from "./principal.ts";
 export { createAuthModule } from "./auth-module.ts";

@@ -9,6 +9,12 @@ export type NotificationHandler = (payload: string) => void;
 export interface NotificationHub {
   /** Listens on `channel`; resolves once LISTEN is active. Returns the unsubscribe. */
   subscribe(channel: string, handler: NotificationHandler): Promise<() => Promise<void>>;
+  /**
+   * Sends a NOTIFY on the hub's own connection: a wake-up sent through the pool would wait for a
+   * free connection behind the very writes it announces (measured by bench/sse-fanout). Through
+   * the pool while the hub reconnects.
+   */
+  notify(channel: string, payload: string): Promise<void>;
   /** Called after every reconnect: notifications may have been missed meanwhile. */
   onReconnect(handler: () => void): () => void;
   start(): Promise<void>;
@@ -116,6 +122,10 @@ export function createNotificationHub(options: { pool: pg.Pool; logger: Logger; 
           await client?.query(`UNLISTEN ${quote(channel)}`).catch(() => undefined);
         }
       };
+    },
+
+    async notify(channel, payload) {
+      await (client ?? pool).query("SELECT pg_notify($1, $2)", [channel, payload]);
     },
 
     onReconnect(handler) {

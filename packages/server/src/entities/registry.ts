@@ -7,7 +7,8 @@ import { VantageError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { entityKindProblem } from "../storage/index.ts";
 import { type ChangeDerivers, createChangeDerivers } from "./change-derivers.ts";
-import { createChangeNotifier } from "./outbox/change-notifier.ts";
+import type { NotificationHub } from "../cluster/index.ts";
+import { createChangeNotifier, ENTITY_CHANGES_CHANNEL, notifyThroughPool } from "./outbox/change-notifier.ts";
 import { defineEntityHandle } from "./define-entity.ts";
 import type { ChangeDeriverRegistration, EntityDefinition, EntityHandle } from "./types.ts";
 
@@ -25,11 +26,19 @@ export interface EntityRegistry extends Omit<ChangeDerivers, "register"> {
   flush(): Promise<void>;
 }
 
-export function createEntityRegistry(options: { pool: pg.Pool; logger: Logger }): EntityRegistry {
+export interface EntityRegistryOptions {
+  pool: pg.Pool;
+  logger: Logger;
+  /** Where change announcements go out (a core: its notification hub's connection); the pool when absent. */
+  hub?: Pick<NotificationHub, "notify">;
+}
+
+export function createEntityRegistry(options: EntityRegistryOptions): EntityRegistry {
   const handles = new Map<string, EntityHandle<Record<string, unknown>>>();
   const schemas = new Map<string, z.ZodObject>();
   const derivers = createChangeDerivers(options.logger);
-  const notifier = createChangeNotifier(options.pool, options.logger);
+  const { hub } = options;
+  const notifier = createChangeNotifier(hub ? (payload) => hub.notify(ENTITY_CHANGES_CHANNEL, payload) : notifyThroughPool(options.pool), options.logger);
 
   return {
     defineEntity(definition) {

@@ -1,8 +1,8 @@
 // Reads of recorded changes for "why did this happen": one entity's history newest first, the
 // changes a cause (an automation run, an API request) made, and every change with what it in
 // turn caused (automation runs and skips). Keyset pages; each query has its index.
-import type { Cause } from "@vantage/protocol";
-import { type ChangeConsequences, consequencesOfChanges } from "../automations/index.ts";
+import { type Cause, CAUSE_TYPES } from "@vantage/protocol";
+import { type CausingRun, type ChangeConsequences, consequencesOfChanges, runsOfCauses } from "../automations/index.ts";
 import { CHANGE_COLUMNS, type ChangeRow, changeFromRow, type SqlClient, type StoredChange } from "../entities/index.ts";
 import { type OutboxPosition, readOutboxPage } from "./outbox-pages.ts";
 
@@ -18,16 +18,26 @@ export const CHANGES_OF_CAUSE = `
   WHERE cause IS NOT NULL AND cause ->> 'type' = $1 AND cause ->> 'id' = $2 AND ($3::bigint IS NULL OR seq < $3)
   ORDER BY seq DESC LIMIT $4`;
 
-/** A change as the history API answers it: the event, and what it caused. */
-export type HistoryChange = StoredChange & { caused: ChangeConsequences };
+/** A change as the history API answers it: the event, what it caused, and the run that caused it (if one did). */
+export type HistoryChange = StoredChange & { caused: ChangeConsequences; causedByRun: CausingRun | null };
 
-/** The changes with the automation runs and skips each caused (two more queries per page). */
+/** The changes with the automation runs and skips each caused, and the run behind each (three more queries per page). */
 async function withConsequences(db: SqlClient, changes: StoredChange[]): Promise<HistoryChange[]> {
-  const consequences = await consequencesOfChanges(
-    db,
-    changes.map((change) => change.changeId),
-  );
-  return changes.map((change) => ({ ...change, caused: consequences.get(change.changeId)! }));
+  const [consequences, runs] = await Promise.all([
+    consequencesOfChanges(
+      db,
+      changes.map((change) => change.changeId),
+    ),
+    runsOfCauses(
+      db,
+      changes.map((change) => change.cause),
+    ),
+  ]);
+  return changes.map((change) => ({
+    ...change,
+    caused: consequences.get(change.changeId)!,
+    causedByRun: change.cause?.type === CAUSE_TYPES.automationRun ? (runs.get(change.cause.id) ?? null) : null,
+  }));
 }
 
 export async function entityChanges(db: SqlClient, kind: string, id: string, page: { before?: number; limit: number }): Promise<HistoryChange[]> {

@@ -36,6 +36,10 @@ const changePageSchema = z.object({
       caused: z
         .object({ runs: z.array(caused.extend({ status: z.string() })), skips: z.array(caused.extend({ reason: z.string() })) })
         .describe("The automation runs the change started and the skips it recorded."),
+      causedByRun: z
+        .object({ id: z.string(), automationId: z.string(), status: z.string() })
+        .nullable()
+        .describe("The automation run whose step made the change (its trace: GET /api/v1/automations/{automationId}/runs/{id}); null when no run did."),
     }),
   ),
   next: z.string().nullable().describe("The cursor of the next page; null on the last."),

@@ -22,8 +22,11 @@ export function changeFrame(change: EntityChanged & { seq: number }): Uint8Array
 export const HEARTBEAT_FRAME = encoder.encode(": heartbeat\n\n");
 
 export interface SseStream {
-  /** Queues a frame; false when the stream is closed, or was just cut off because its queue is full. */
-  send(frame: Uint8Array): boolean;
+  /**
+   * Queues a frame (or `frames` frames concatenated: a batch counts as what it holds toward the
+   * bound); false when the stream is closed, or was just cut off because its queue is full.
+   */
+  send(frame: Uint8Array, frames?: number): boolean;
   /** Whether `frames` more fit in the queue now. */
   hasRoom(frames: number): boolean;
   /** Resolves once the queue has room for `frames` more (at once when it does), or the stream closed. */
@@ -67,6 +70,8 @@ export interface NodeResponse {
  */
 function createFrameQueue(options: SseStreamOptions, sinkOf: (ready: () => void, gone: () => void) => FrameSink): SseStream {
   let queue: Uint8Array[] = [];
+  /** Frames in `queue` (a chunk may hold several). */
+  let queued = 0;
   let blocked = false;
   let closed = false;
   let ending = false;
@@ -74,7 +79,7 @@ function createFrameQueue(options: SseStreamOptions, sinkOf: (ready: () => void,
 
   const releaseRoom = () => {
     for (const waiter of roomWaiters) {
-      if (closed || queue.length + waiter.frames <= options.maxQueuedFrames) {
+      if (closed || queued + waiter.frames <= options.maxQueuedFrames) {
         roomWaiters.delete(waiter);
         waiter.resolve();
       }
@@ -85,6 +90,7 @@ function createFrameQueue(options: SseStreamOptions, sinkOf: (ready: () => void,
     if (closed) return;
     closed = true;
     queue = [];
+    queued = 0;
     releaseRoom();
     options.onClose(reason);
   };
@@ -101,6 +107,7 @@ function createFrameQueue(options: SseStreamOptions, sinkOf: (ready: () => void,
     if (queue.length > 0) {
       const chunk = queue.length === 1 ? queue[0]! : Buffer.concat(queue);
       queue = [];
+      queued = 0;
       blocked = !sink.write(chunk);
       releaseRoom();
     }
@@ -110,22 +117,23 @@ function createFrameQueue(options: SseStreamOptions, sinkOf: (ready: () => void,
   const sink = sinkOf(ready, () => finish("client went away"));
 
   const stream: SseStream = {
-    send(frame) {
+    send(frame, frames = 1) {
       if (closed || ending) return false;
       if (!blocked && queue.length === 0) {
         blocked = !sink.write(frame);
         return true;
       }
       queue.push(frame);
-      if (queue.length > options.maxQueuedFrames) {
+      queued += frames;
+      if (queued > options.maxQueuedFrames) {
         stream.cut("slow client: its queue is full");
         return false;
       }
       return true;
     },
-    hasRoom: (frames) => queue.length + frames <= options.maxQueuedFrames,
+    hasRoom: (frames) => queued + frames <= options.maxQueuedFrames,
     room(frames) {
-      if (closed || queue.length + frames <= options.maxQueuedFrames) return Promise.resolve();
+      if (closed || queued + frames <= options.maxQueuedFrames) return Promise.resolve();
       return new Promise((resolve) => roomWaiters.add({ frames, resolve }));
     },
     get closed() {

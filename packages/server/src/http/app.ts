@@ -3,7 +3,7 @@
 // through app.request().
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { type AccountCredentials, type AdminTokenVerifier, apiGuard, type ClientAddressOf, type FailureLimit } from "../auth/index.ts";
+import { accessErrorsOf, type AccountCredentials, type AdminTokenVerifier, apiGuard, type ClientAddressOf, type FailureLimit } from "../auth/index.ts";
 import { errorBody } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { allowedMethods } from "./allowed-methods.ts";
@@ -127,7 +127,7 @@ export function createApp(deps: AppDependencies): Hono {
   });
 
   // Before the API's guard: the description of the API is public, as the reference that reads it.
-  serveApiReference(app, { title: "Vantage API", version: CORE_VERSION, description: API_DESCRIPTION }, API_TAGS);
+  serveApiReference(app, { title: "Vantage API", version: CORE_VERSION, description: API_DESCRIPTION }, API_TAGS, accessErrorsOf);
 
   if (deps.api) {
     app.use("/api/v1/*", assignRequestId);

@@ -4,7 +4,7 @@
 import { CAUSE_TYPES, SYSTEM_ACTOR } from "@vantage/protocol";
 import type { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RUNS_OF_CHANGES, SKIPS_OF_CHANGES } from "../../src/automations/runs/change-links.ts";
+import { CHANGES_OF_RUN, RUNS_BY_ID, RUNS_OF_CHANGES, SKIPS_OF_CHANGES } from "../../src/automations/runs/change-links.ts";
 import { CHANGES_OF_CAUSE, CHANGES_OF_ENTITY } from "../../src/events/change-history.ts";
 import { randomUUID } from "node:crypto";
 import { startEvents } from "../../src/events/index.ts";
@@ -140,10 +140,14 @@ describe("GET /api/v1/changes", () => {
     const made = [];
     for (const value of [10, 11])
       made.push((await things.mutate({ id: "by-run", actor: { type: "automation", id: "a" }, cause: runCause, apply: upsertThing("by-run", value) })).change!);
-    const page = await callApi<Page>(app, "GET", `/api/v1/changes/caused-by/automation-run/${runId}`);
+    const page = await callApi<Page & { changes: Array<{ causedByRun: unknown }> }>(app, "GET", `/api/v1/changes/caused-by/automation-run/${runId}`);
     expect(page.body.changes.map((change) => change.seq)).toEqual([made[1]!.seq, made[0]!.seq]);
-    const request = await callApi<Page>(app, "GET", "/api/v1/changes/caused-by/api-request/req-1");
+    // Each names the run behind it, with what opens its trace.
+    const { rows } = await instance.pool.query<{ automation_id: string }>("SELECT automation_id FROM automation_runs WHERE id = $1", [runId]);
+    expect(page.body.changes[0]!.causedByRun).toEqual({ id: runId, automationId: rows[0]!.automation_id, status: "succeeded" });
+    const request = await callApi<Page & { changes: Array<{ causedByRun: unknown }> }>(app, "GET", "/api/v1/changes/caused-by/api-request/req-1");
     expect(request.body.changes.map((change) => change.seq)).toEqual([history[2]!.seq]);
+    expect(request.body.changes[0]!.causedByRun).toBeNull();
   });
 });
 
@@ -183,6 +187,8 @@ describe("the history reads", () => {
       expect(kinds).toContain("Index Scan using entity_changes_by_kind");
       expect(await plan(RUNS_OF_CHANGES, [[history[1]!.changeId]], true)).toContain("automation_runs_by_change");
       expect(await plan(SKIPS_OF_CHANGES, [[history[1]!.changeId]], true)).toContain("automation_skips_by_change");
+      expect(await plan(CHANGES_OF_RUN, [runId, 10])).toContain("entity_changes_by_cause");
+      expect(await plan(RUNS_BY_ID, [[runId]], true)).toContain("automation_runs_pkey");
       for (const sql of [CHANGES_OF_ENTITY, CHANGES_OF_CAUSE])
         expect(await plan(sql, sql === CHANGES_OF_ENTITY ? ["thing", "h", null, 10] : ["x", "y", null, 10])).not.toMatch(/Seq Scan|Sort/);
     } finally {

@@ -58,4 +58,16 @@ describe("createWebSseStream", () => {
     expect(closes).toEqual(["slow client: its queue is full"]);
     await expect(reader.read()).rejects.toThrow("slow client");
   });
+
+  it("counts a batch as the frames it holds toward the bound, not as one", async () => {
+    const { stream, reader, closes } = open(3);
+    const batch = (from: number, count: number) => Buffer.concat(Array.from({ length: count }, (_, i) => sseFrame("change", { n: from + i })));
+    expect(stream.send(batch(1, 5), 5)).toBe(true); // handed on: nothing waits yet
+    expect(stream.send(batch(6, 2), 2)).toBe(true); // queued: 2 of 3
+    expect(stream.hasRoom(1)).toBe(true);
+    expect(stream.hasRoom(2)).toBe(false);
+    expect(stream.send(batch(8, 2), 2)).toBe(false); // 4 > 3: cut off
+    expect(closes).toEqual(["slow client: its queue is full"]);
+    await expect(reader.read()).rejects.toThrow("slow client");
+  });
 });

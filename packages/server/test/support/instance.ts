@@ -24,7 +24,7 @@ export async function startTestInstance(url: string, name: string, routerOptions
   const pool = createPool(url, logger, { applicationName: name, max: 12 });
   const hub = createNotificationHub({ pool, logger, reconnectDelayMs: 50 });
   await hub.start();
-  const entities = createEntityRegistry({ pool, logger });
+  const entities = createEntityRegistry({ pool, logger, hub });
   const router = createEntityRouter({ pool, registry: entities, hub, logger, pollIntervalMs: 200, takeoverIntervalMs: 100, retryBaseMs: 10, ...routerOptions });
   let stopped: Promise<void> | undefined;
   return {
@@ -37,6 +37,7 @@ export async function startTestInstance(url: string, name: string, routerOptions
     stop: () =>
       (stopped ??= (async () => {
         await router.stop();
+        await entities.flush();
         await hub.stop();
         await pool.end();
       })()),

@@ -1,8 +1,7 @@
 // The typed API client: every call the UI makes to /api/v1, over fetch, with the auth module's
-// headers. One file on purpose: once the core publishes its OpenAPI document (issue #13), a
-// client generated from it replaces this one. Until then the response types mirror the
-// core's views (a type test checks them against the server's own types).
-import type { AutomationDefinition, CheckDefinition, CheckResultDetail, CheckRunStatus, ErrorCode, Issue, JsonValue, WhoAmI } from "@vantage/protocol";
+// headers. The answers about checks and automations are typed by the core's own answer schemas
+// (api-types.ts, derived, not copied); a type test holds those to the server's views.
+import type { ErrorCode, Issue, JsonValue, WhoAmI } from "@vantage/protocol";
 import { authHeaders, signOut } from "../auth.ts";
 
 // --- Shapes the API answers --------------------------------------------------------------
@@ -51,68 +50,58 @@ export interface SatelliteInput {
 /** A created satellite, with its token: the only time the API shows it. */
 export type CreatedSatellite = Satellite & { token: string };
 
-export type Automation = AutomationDefinition & { id: string; version: number; createdAt: string; updatedAt: string };
+// Checks and automations: derived from the core's answer schemas (api-types.ts).
+import type {
+  Automation,
+  BarRange,
+  Check,
+  CheckAnswer,
+  CheckHealth,
+  CheckHealthSummary,
+  CheckHealthStatus,
+  CheckStats,
+  CheckStatusCounts,
+  CheckSummaries,
+  LocationHealthStatus,
+  Percentiles,
+  ProbeResult,
+  Run,
+  RunChange,
+  RunStatus,
+  Skip,
+  Step,
+  StatusCounts,
+  StoredResult,
+  TriggerInfo,
+  Verdict,
+} from "./api-types.ts";
+export type {
+  Automation,
+  BarRange,
+  Check,
+  CheckAnswer,
+  CheckHealth,
+  CheckHealthSummary,
+  CheckHealthStatus,
+  CheckStats,
+  CheckStatusCounts,
+  CheckSummaries,
+  LocationHealthStatus,
+  Percentiles,
+  ProbeResult,
+  Run,
+  RunChange,
+  RunStatus,
+  Skip,
+  Step,
+  StatusCounts,
+  StoredResult,
+  TriggerInfo,
+  Verdict,
+};
 
-export type RunStatus = "queued" | "pending" | "running" | "succeeded" | "failed" | "cancelled";
 export const ACTIVE_RUN_STATUSES: readonly RunStatus[] = ["queued", "pending", "running"];
 
-export interface Verdict {
-  path: string;
-  passed: boolean;
-}
-
-export interface Run {
-  id: string;
-  automationId: string;
-  automationVersion: number;
-  triggerId: string;
-  triggerEvent: string;
-  changeId: string | null;
-  contextKey: string | null;
-  status: RunStatus;
-  trigger: {
-    event: string;
-    triggerId: string;
-    payload: unknown;
-    forMs: number | null;
-    /** The entity change that fired it; null for a manual run. */
-    change: { changeId: string; seq: number; kind: string; id: string; occurredAt: string } | null;
-  };
-  verdicts: Verdict[];
-  error: string | null;
-  stopReason: string | null;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-}
-
-export interface Skip {
-  id: string;
-  automationId: string;
-  automationVersion: number;
-  triggerId: string;
-  triggerEvent: string;
-  changeId: string | null;
-  reason: string;
-  detail: Record<string, unknown>;
-  verdicts: Verdict[];
-  createdAt: string;
-}
-
-export interface Step {
-  path: string;
-  kind: string;
-  status: string;
-  input: JsonValue | null;
-  output: JsonValue | null;
-  error: string | null;
-  attempts: number;
-  dueAt: string | null;
-  startedAt: string;
-  finishedAt: string | null;
-}
-
-/** An event automations can trigger on, with its payload's JSON Schema. */
 /** A would-be run of a replay: when, from which change, and the actions it would have taken. */
 export interface ReplayRun {
   id: string;
@@ -146,69 +135,8 @@ export interface ReplayJob {
   error: string | null;
 }
 
-export interface TriggerInfo {
-  id: string;
-  displayName: string;
-  description: string;
-  payloadSchema: unknown;
-}
-
-// Checks
-
-/** A stored check as GET /checks shows it (credential headers `<redacted>`). */
-/**
- * A probed check as the core shows it, with its health summary. (Heartbeat checks are listed
- * too — their target reads empty — but the UI does not edit them yet.)
- */
-export type Check = { id: string } & CheckDefinition & { revision: number; createdAt: string; updatedAt: string } & Partial<CheckHealthSummary>;
-
-/** The health the checks list and a check's read carry beside its definition. */
-export interface CheckHealthSummary {
-  status: CheckHealthStatus;
-  statusSince: string;
-  statusReason: string;
-}
 /** A list item: `status` once the core adds health to the list (until then, from /checks/summaries). */
 export type CheckListItem = Check & { status?: CheckHealthStatus };
-
-export type CheckHealthStatus = "healthy" | "degraded" | "unhealthy" | "unknown";
-
-/** GET /checks/status-counts. */
-export type CheckStatusCounts = Record<CheckHealthStatus, number> & { total: number };
-export type LocationHealthStatus = "healthy" | "degraded" | "unhealthy" | "unobservable";
-
-/** The check-health entity's state (GET /checks/:id/health). */
-export interface CheckHealth {
-  status: CheckHealthStatus;
-  since: string;
-  reason: string;
-  /** By location: "core" or a satellite's id. */
-  locations: Record<string, { status: LocationHealthStatus; since: string; lastResultAt: string | null }>;
-  flapping: boolean;
-  maintenance: boolean;
-  name: string;
-  type: string;
-  target: string;
-  labels: Record<string, string>;
-}
-
-export interface StatusCounts {
-  total: number;
-  up: number;
-  degraded: number;
-  down: number;
-  error: number;
-}
-
-export type BarRange = "24h" | "90d";
-
-export interface CheckSummaries {
-  range: BarRange;
-  from: string;
-  to: string;
-  segmentSeconds: number;
-  summaries: Array<{ checkId: string; health: CheckHealth | null; bars: StatusCounts[] }>;
-}
 
 export interface CheckListFilters {
   type?: string;
@@ -216,48 +144,6 @@ export interface CheckListFilters {
   label?: string[];
   enabled?: "true" | "false";
   namePrefix?: string;
-}
-
-export interface Percentiles {
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-}
-
-export interface CheckStats {
-  checkId: string;
-  from: string;
-  to: string;
-  level: "1m" | "1h" | "1d";
-  stepSeconds: number;
-  locations: Array<{
-    location: string;
-    counts: StatusCounts;
-    availability: number | null;
-    latency: Percentiles & { minMs: number | null; maxMs: number | null; meanMs: number | null };
-    series: Array<StatusCounts & Percentiles & { at: string; meanMs: number | null }>;
-  }>;
-}
-
-export interface StoredResult {
-  resultId: string;
-  checkId: string;
-  location: string;
-  startedAt: string;
-  durationMs: number;
-  status: CheckRunStatus;
-  statusCode: number | null;
-  errorCode: string | null;
-  detail: Record<string, unknown>;
-}
-
-/** One run on demand (POST /checks/test, POST /checks/:id/run). */
-export interface ProbeResult {
-  location: string;
-  startedAt: string;
-  durationMs: number;
-  status: CheckRunStatus;
-  detail: CheckResultDetail;
 }
 
 export type Validation = { valid: true; errors: []; events: string[] } | { valid: false; errors: Issue[] };

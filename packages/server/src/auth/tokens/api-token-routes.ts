@@ -1,6 +1,6 @@
 // /api/v1/tokens (admins only, by the access policy): create a named API token (its secret
 // shown once), list them, revoke one. A token's role is never above its creator's.
-import { apiTokenSchema, createApiTokenRequestSchema, CSRF_HEADER, roleAtLeast } from "@vantage/protocol";
+import { apiTokenSchema, createApiTokenRequestSchema, roleAtLeast } from "@vantage/protocol";
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { invalidInput, VantageError } from "../../errors.ts";
@@ -9,8 +9,6 @@ import { principalOf } from "../principal.ts";
 import { apiTokenNotFound, type ApiTokenStore } from "./api-token-store.ts";
 
 const tokenIdOf = (c: Context) => pathId(c, "id", apiTokenNotFound);
-
-const CSRF_MISSING = `a write with the session cookie lacks its \`${CSRF_HEADER}\` header (\`csrf_token_invalid\`)`;
 
 const createdTokenSchema = apiTokenSchema.extend({
   token: z.string().describe("The token (`vtk_…`): shown this once, stored only as its hash. Send it as `Authorization: Bearer <token>`."),
@@ -22,7 +20,6 @@ const docs = {
     summary: "List API tokens",
     description: "Every token, newest first, without its secret (admins only).",
     responses: { 200: { description: "The tokens", schema: z.object({ tokens: z.array(apiTokenSchema) }) } },
-    errors: { 403: "The caller is not an admin (`forbidden`)." },
     examples: { all: { summary: "Every token" } },
   },
   create: {
@@ -30,14 +27,13 @@ const docs = {
     description: "Answers the token's secret, once. Its role is never above its creator's, and stays capped by its owner's role later on.",
     body: createApiTokenRequestSchema,
     responses: { 201: { description: "Created", schema: createdTokenSchema } },
-    errors: { 403: `The caller is not an admin (\`forbidden\`), the role is above the caller's (\`role_above_own\`), or ${CSRF_MISSING}.` },
+    errors: { 403: "The role is above the caller's (`role_above_own`)." },
     examples: { ci: { summary: "A token for a deploy pipeline", body: { name: "ci-deploy", role: "editor" } } },
   },
   revoke: {
     summary: "Revoke an API token",
     description: "The token stops working at once, on every core.",
     responses: { 204: { description: "Revoked" } },
-    errors: { 403: `The caller is not an admin (\`forbidden\`), or ${CSRF_MISSING}.` },
     examples: { revoke: { summary: "Revoke the token" } },
   },
 } satisfies Record<string, RouteDoc>;

@@ -49,6 +49,16 @@ export const runViewSchema = z.object({
   finishedAt: z.string().nullable(),
 });
 
+/** A change a run's step made, in brief: the whole change (prev, next, actor) is one history read away. */
+export const runChangeSchema = z.object({
+  seq: z.number().int(),
+  changeId: z.string(),
+  kind: z.string(),
+  id: z.string().describe("The entity's id."),
+  changedFields: z.array(z.string()),
+  occurredAt: z.string(),
+});
+
 export const stepViewSchema = z.object({
   path: z.string().describe("Where the step sits in the definition, e.g. `actions.0`."),
   kind: z.string(),

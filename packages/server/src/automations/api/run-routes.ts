@@ -13,7 +13,8 @@ import type { AutomationStore, AutomationView } from "../definitions/automation-
 import { automationIdOf, runIdOf, runNotFound } from "./path-ids.ts";
 import { cancelRun, startRun } from "../runs/run-admission.ts";
 import { listSteps } from "../runs/run-records.ts";
-import { runViewSchema, stepViewSchema } from "./automation-api-schemas.ts";
+import { changesOfRun } from "../runs/change-links.ts";
+import { runChangeSchema, runViewSchema, stepViewSchema } from "./automation-api-schemas.ts";
 import type { TriggerRegistry } from "../triggers/trigger-registry.ts";
 
 export interface RunRoutesOptions {
@@ -30,11 +31,25 @@ const manualRunSchema = z.strictObject({
   contextKey: z.string().min(1).max(500).optional(),
 });
 
+/** Changes shown with a trace; the history API pages through the rest. */
+const RUN_CHANGES_SHOWN = 100;
+
 const docs = {
   trace: describeRoute({
     summary: "A run's trace",
-    description: "The run (its trigger, the condition verdicts) and every step with its input, output, error and timing.",
-    responses: { 200: { description: "The run and its steps", schema: z.object({ run: runViewSchema, steps: z.array(stepViewSchema) }) } },
+    description:
+      "The run (its trigger, with the change that fired it; the condition verdicts), every step with its input, output, error and timing, " +
+      `and the entity changes its steps made (newest ${RUN_CHANGES_SHOWN}; all, in pages: \`GET /api/v1/changes/caused-by/automation-run/{runId}\`).`,
+    responses: {
+      200: {
+        description: "The run, its steps and what they changed",
+        schema: z.object({
+          run: runViewSchema,
+          steps: z.array(stepViewSchema),
+          changes: z.array(runChangeSchema).describe("The entity changes the run's steps made (their cause is this run), newest first."),
+        }),
+      },
+    },
     examples: { trace: { summary: "What did it do?" } },
   }),
   cancel: describeRoute({
@@ -97,7 +112,8 @@ export function createRunRoutes(options: RunRoutesOptions): Hono {
 
   routes.get("/:id/runs/:runId", docs.trace, async (c) => {
     const run = await findRun(c);
-    return c.json({ run, steps: await listSteps(pool, run.id) });
+    const [steps, changes] = await Promise.all([listSteps(pool, run.id), changesOfRun(pool, run.id, RUN_CHANGES_SHOWN)]);
+    return c.json({ run, steps, changes });
   });
 
   routes.post("/:id/runs/:runId/cancel", docs.cancel, async (c) => {

@@ -61,3 +61,60 @@ export async function consequencesOfChanges(db: SqlClient, changeIds: readonly s
   for (const row of skips.rows) byChange.get(row.change_id)?.skips.push({ ...base(row), reason: row.reason });
   return byChange;
 }
+
+// The other direction: what a run's steps changed, and the run behind a change. A step that
+// writes entity state records `{ type: "automation-run", id: <run id> }` as the change's cause.
+const RUN_CAUSE = "automation-run";
+
+/** The changes a run's steps made, newest first (entity_changes_by_cause), at most $2. */
+export const CHANGES_OF_RUN = `
+  SELECT seq, change_id, kind, entity_id, changed_fields, occurred_at FROM entity_changes
+  WHERE cause IS NOT NULL AND cause ->> 'type' = '${RUN_CAUSE}' AND cause ->> 'id' = $1
+  ORDER BY seq DESC LIMIT $2`;
+
+/** The runs named by change causes (their primary key). */
+export const RUNS_BY_ID = "SELECT id, automation_id, status FROM automation_runs WHERE id = ANY($1::uuid[])";
+
+/** A change a run's step made, in brief (the whole change: GET /api/v1/changes/caused-by/automation-run/:id). */
+export interface RunChange {
+  seq: number;
+  changeId: string;
+  kind: string;
+  id: string;
+  changedFields: string[];
+  occurredAt: string;
+}
+
+/** The run behind a change whose cause is an automation run: enough to open its trace. */
+export interface CausingRun {
+  id: string;
+  automationId: string;
+  status: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The newest `limit` changes the run's steps made, newest first. */
+export async function changesOfRun(db: SqlClient, runId: string, limit: number): Promise<RunChange[]> {
+  const { rows } = await db.query<{ seq: string; change_id: string; kind: string; entity_id: string; changed_fields: string[]; occurred_at: Date }>({
+    name: "vantage_changes_of_run",
+    text: CHANGES_OF_RUN,
+    values: [runId, limit],
+  });
+  return rows.map((row) => ({
+    seq: Number(row.seq),
+    changeId: row.change_id,
+    kind: row.kind,
+    id: row.entity_id,
+    changedFields: row.changed_fields,
+    occurredAt: row.occurred_at.toISOString(),
+  }));
+}
+
+/** The run each cause names, by run id, for causes of type automation-run (one query for a page). */
+export async function runsOfCauses(db: SqlClient, causes: ReadonlyArray<{ type: string; id: string } | null | undefined>): Promise<Map<string, CausingRun>> {
+  const ids = [...new Set(causes.flatMap((cause) => (cause?.type === RUN_CAUSE && UUID.test(cause.id) ? [cause.id] : [])))];
+  if (ids.length === 0) return new Map();
+  const { rows } = await db.query<{ id: string; automation_id: string; status: string }>({ name: "vantage_runs_by_id", text: RUNS_BY_ID, values: [ids] });
+  return new Map(rows.map((row) => [row.id, { id: row.id, automationId: row.automation_id, status: row.status }]));
+}

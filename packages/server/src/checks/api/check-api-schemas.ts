@@ -17,6 +17,9 @@ const healthSummaryShape = {
   statusReason: z.string().optional(),
 };
 
+/** The health summary alone (the web client's types read it). */
+export const checkHealthSummarySchema = z.object(healthSummaryShape);
+
 const probeCheckViews = checkViewSchema.options.map((view) => view.extend(healthSummaryShape));
 const viewOnlyShape = probeCheckViews[0]!.pick({ id: true, revision: true, createdAt: true, updatedAt: true }).shape;
 const heartbeatViewSchema = heartbeatCheckSchema.extend({ ...viewOnlyShape, ...healthSummaryShape });

@@ -44,7 +44,16 @@ export function parseSeqPayload(payload: string): number[] {
     .filter((seq) => Number.isSafeInteger(seq) && seq > 0);
 }
 
-export function createChangeNotifier(pool: pg.Pool, logger: Logger): ChangeNotifier {
+/** Sends one NOTIFY payload on the changes channel. */
+export type SendNotify = (payload: string) => Promise<unknown>;
+
+/** Through the pool (no hub: tools and tests); a core sends on its hub's connection instead. */
+export const notifyThroughPool =
+  (pool: pg.Pool): SendNotify =>
+  (payload) =>
+    pool.query("SELECT pg_notify($1, $2)", [ENTITY_CHANGES_CHANNEL, payload]);
+
+export function createChangeNotifier(sendNotify: SendNotify, logger: Logger): ChangeNotifier {
   let pending: number[] = [];
   let sending: Promise<void> | undefined;
 
@@ -53,7 +62,7 @@ export function createChangeNotifier(pool: pg.Pool, logger: Logger): ChangeNotif
       const seqs = pending;
       pending = [];
       for (const payload of seqPayloads(seqs)) {
-        await pool.query("SELECT pg_notify($1, $2)", [ENTITY_CHANGES_CHANNEL, payload]).catch((error: unknown) => {
+        await sendNotify(payload).catch((error: unknown) => {
           // Lossy by design: the router polls, the live feed tolerates gaps.
           logger.warn({ err: error }, "could not announce committed changes");
         });

@@ -10,7 +10,7 @@ import type { Hono } from "hono";
 import { z } from "zod";
 import { errorBody } from "../../errors.ts";
 import { describeRoute } from "./describe-route.ts";
-import { buildOpenApiDocument, type OpenApiInfo, type OpenApiTags } from "./openapi-document.ts";
+import { buildOpenApiDocument, type GuardErrors, type OpenApiInfo, type OpenApiTags } from "./openapi-document.ts";
 
 export const OPENAPI_PATH = "/api/v1/openapi.json";
 const BUNDLE_PATH = "/api/docs/scalar.js";
@@ -57,7 +57,7 @@ const documentSchema = z.looseObject({
 });
 
 /** Adds the document and the reference to `app`; register before any guard so both answer without credentials. */
-export function serveApiReference(app: Hono, info: OpenApiInfo, tags: OpenApiTags = []): void {
+export function serveApiReference(app: Hono, info: OpenApiInfo, tags: OpenApiTags = [], guardErrors?: GuardErrors): void {
   let document: Record<string, unknown> | undefined;
   let bundle: Promise<string> | undefined;
 
@@ -70,7 +70,7 @@ export function serveApiReference(app: Hono, info: OpenApiInfo, tags: OpenApiTag
       responses: { 200: { description: "OpenAPI 3.1", schema: documentSchema } },
       examples: { document: { summary: "The document" } },
     }),
-    (c) => c.json((document ??= buildOpenApiDocument(app, info, tags))),
+    (c) => c.json((document ??= buildOpenApiDocument(app, info, tags, guardErrors))),
   );
 
   app.get(

@@ -16,6 +16,12 @@ export interface OpenApiInfo {
   description?: string;
 }
 
+/**
+ * The error answers a guard in front of the routes may give on a route (method and Hono path),
+ * beyond 401/429: the app's access policy says which (403 for a role, or a missing CSRF token).
+ */
+export type GuardErrors = (method: string, honoPath: string) => Record<number, string>;
+
 /** The reference's sections in order, with what each holds; tags not named here follow, in route order. */
 export type OpenApiTags = ReadonlyArray<{ name: string; description: string }>;
 
@@ -140,7 +146,23 @@ function namedExamples(examples: RouteDoc["examples"], pick: (example: NonNullab
   return Object.keys(found).length > 0 ? { examples: found } : {};
 }
 
-function operation(method: string, honoPath: string, doc: RouteDoc, convert: ReturnType<typeof schemaConverter>): { path: string; operation: Json } {
+/** The route's own errors over the common ones; where both name a status, both reasons are kept. */
+function mergeErrors(common: Record<number, string>, own: Record<number, string> = {}): Record<number, string> {
+  const merged = { ...common };
+  for (const [status, description] of Object.entries(own)) {
+    const key = Number(status);
+    merged[key] = merged[key] === undefined ? description : `${merged[key]} ${description}`;
+  }
+  return merged;
+}
+
+function operation(
+  method: string,
+  honoPath: string,
+  doc: RouteDoc,
+  convert: ReturnType<typeof schemaConverter>,
+  guardErrors: GuardErrors,
+): { path: string; operation: Json } {
   const { path, params } = openApiPath(honoPath);
   const paramSchemas = doc.params ? (convert(doc.params, "input").properties as Record<string, Json>) : {};
   const parameters: Json[] = params.map((name) => {
@@ -166,7 +188,7 @@ function operation(method: string, honoPath: string, doc: RouteDoc, convert: Ret
     }
     responses[status] = { description: answer.description, ...(answer.schema ? { content } : {}) };
   }
-  const errors: Record<number, string> = { ...(doc.public ? {} : AUTH_ERRORS), ...doc.errors };
+  const errors = mergeErrors(doc.public ? {} : { ...AUTH_ERRORS, ...guardErrors(method, honoPath) }, doc.errors);
   if (doc.body || doc.query) errors[400] ??= INPUT_ERROR;
   if (params.length > 0) errors[404] ??= NOT_FOUND_ERROR;
   if (doc.body) errors[413] ??= TOO_LARGE_ERROR;
@@ -194,12 +216,12 @@ function operation(method: string, honoPath: string, doc: RouteDoc, convert: Ret
 }
 
 /** The OpenAPI 3.1 document of every route `app` has registered with a describeRoute. */
-export function buildOpenApiDocument(app: Hono, info: OpenApiInfo, tags: OpenApiTags = []): Json {
+export function buildOpenApiDocument(app: Hono, info: OpenApiInfo, tags: OpenApiTags = [], guardErrors: GuardErrors = () => ({})): Json {
   const components: Record<string, Json> = {};
   const convert = schemaConverter(components);
   const paths: Record<string, Json> = {};
   for (const { method, path: honoPath, doc } of documentedRoutes(app).documented) {
-    const { path, operation: op } = operation(method, honoPath, doc, convert);
+    const { path, operation: op } = operation(method, honoPath, doc, convert, guardErrors);
     paths[path] = { ...paths[path], [method.toLowerCase()]: op };
   }
   components.Error = convert(errorResponseSchema, "output");

@@ -1,5 +1,6 @@
 // The runs API: manual runs enqueued through admission, traces with masked inputs, cancelling, and listing runs and skips.
 import { randomBytes } from "node:crypto";
+import { CAUSE_TYPES } from "@vantage/protocol";
 import type { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -17,6 +18,7 @@ import { callApi, createApiApp } from "../../support/api/api-app.ts";
 import { createTestDatabase } from "../../support/database.ts";
 import { startTestInstance, type TestInstance } from "../../support/instance.ts";
 import { satelliteCompiler } from "../../support/automations/satellite-compiler.ts";
+import { CREATE_THINGS, defineThings, upsertThing } from "../../support/entities/things.ts";
 
 const options = satelliteCompiler();
 // A second kind of payload, for automations listening to triggers whose payloads differ.
@@ -143,7 +145,7 @@ describe("the runs API of an automation", () => {
     const executor = createRunExecutor({ pool: instance.pool, ...options, entities: instance.entities, notifications, box, logger: silentLogger() });
     await executor.execute(started.body.run.id);
 
-    const trace = await call<{ run: RunView; steps: StepView[] }>("GET", `/automations/${automation.id}/runs/${started.body.run.id}`);
+    const trace = await call<{ run: RunView; steps: StepView[]; changes: unknown[] }>("GET", `/automations/${automation.id}/runs/${started.body.run.id}`);
     expect(trace.status).toBe(200);
     expect(trace.body.run).toMatchObject({ id: started.body.run.id, status: "succeeded", verdicts: [], trigger: { payload: { name: "tracer" } } });
     expect(trace.body.steps).toHaveLength(1);
@@ -151,6 +153,17 @@ describe("the runs API of an automation", () => {
     expect(JSON.stringify(trace.body.steps[0]!.input)).not.toContain("sk-secret");
     expect(JSON.stringify(trace.body.steps[0]!.input)).toContain("tracer");
     expect(JSON.parse(receiver.requests.at(-1)!.body)).toEqual({ who: "tracer" });
+    expect(trace.body.changes).toEqual([]);
+
+    // A change a step made (its cause is the run) shows in the trace.
+    await instance.pool.query(CREATE_THINGS);
+    const things = defineThings(instance.entities, instance.pool);
+    const cause = { type: CAUSE_TYPES.automationRun, id: started.body.run.id };
+    const { change } = await things.mutate({ id: "run-made", actor: { type: "automation", id: automation.id }, cause, apply: upsertThing("run-made", 1) });
+    const after = await call<{ changes: unknown[] }>("GET", `/automations/${automation.id}/runs/${started.body.run.id}`);
+    expect(after.body.changes).toEqual([
+      { seq: change!.seq, changeId: change!.changeId, kind: "thing", id: "run-made", changedFields: change!.changedFields, occurredAt: change!.occurredAt },
+    ]);
   });
 
   it("cancels an active run once, then answers 409; an unknown run is a 404", async () => {

@@ -24,6 +24,7 @@ function fakeHub() {
       handlers.set(channel, handler);
       return async () => void handlers.delete(channel);
     },
+    notify: async () => undefined,
     onReconnect: (handler) => {
       reconnects.add(handler);
       return () => reconnects.delete(handler);

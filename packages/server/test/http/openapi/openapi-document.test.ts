@@ -36,6 +36,25 @@ describe("GET /api/v1/openapi.json", () => {
     expect(documentedRoutes(api.app).undocumented).toEqual([]);
   });
 
+  it("documents the guard's 403 on every write (a viewer's role, a cookie without its CSRF token) and on admin-only reads", async () => {
+    const document = await fetchDocument();
+    const problems: string[] = [];
+    for (const [path, item] of Object.entries(document.paths)) {
+      if (!path.startsWith("/api/v1/") || path === "/api/v1/auth/login") continue;
+      for (const [method, op] of Object.entries(item as Record<string, { responses: Record<string, { description: string }>; security?: unknown[] }>)) {
+        if (op.security?.length === 0) continue;
+        const forbidden = op.responses["403"]?.description ?? "";
+        const write = !["get", "head", "options"].includes(method);
+        const adminOnly = /^\/api\/v1\/(users|tokens|settings)(\/|$)/.test(path);
+        const selfService = path.startsWith("/api/v1/auth/");
+        if (write && !forbidden.includes("csrf_token_invalid")) problems.push(`${method} ${path}: no csrf_token_invalid`);
+        if (((write && !selfService) || adminOnly) && !forbidden.includes("`forbidden`")) problems.push(`${method} ${path}: no forbidden`);
+        if (!write && !adminOnly && forbidden !== "") problems.push(`${method} ${path}: a 403 a viewer's read never gets`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
   it("documents nothing the core does not serve", async () => {
     const document = await fetchDocument();
     const served = new Set(api.app.routes.map((route) => `${route.method.toLowerCase()} ${openApiPath(route.path).path}`));
