@@ -46,7 +46,7 @@ const appRoute = createRoute({
 
 // Written out one by one: TanStack Router types every link from each route's literal path.
 const overviewRoute = createRoute({ getParentRoute: () => appRoute, path: "/", component: OverviewPage });
-const SEARCH_KEYS = ["q", "type", "label", "enabled", "status"] as const;
+const SEARCH_KEYS = ["q", "type", "label", "enabled", "status", "location"] as const;
 const checksRoute = createRoute({
   getParentRoute: () => appRoute,
   path: "/checks",

@@ -8,6 +8,7 @@ import { Badge, ErrorMessage, Loading, PageHead, TimeAgo } from "../../ui/compon
 import { formatDuration } from "../../ui/time.ts";
 import { AutomationEditor } from "./automation-editor.tsx";
 import { RunStatus } from "./run-status.tsx";
+import { usePermissions } from "../../permissions.ts";
 
 const TABS = ["runs", "skips", "definition"] as const;
 type Tab = (typeof TABS)[number];
@@ -16,6 +17,7 @@ export function AutomationDetail({ automationId }: { automationId: string }) {
   const queryClient = useQueryClient();
   const navigate = useNavigate();
   const [tab, setTab] = useState<Tab>("runs");
+  const { canEdit } = usePermissions();
   const automation = useQuery({ queryKey: ["automations", "one", automationId], queryFn: ({ signal }) => api.automations.get(automationId, signal) });
   const refresh = () => queryClient.invalidateQueries({ queryKey: ["automations"] });
   const toggle = useMutation({ mutationFn: (enabled: boolean) => api.automations.setEnabled(automationId, enabled), onSuccess: refresh });
@@ -68,7 +70,8 @@ export function AutomationDetail({ automationId }: { automationId: string }) {
           </>
         }
         actions={
-          <>
+          canEdit ? (
+            <>
             <button
               type="button"
               className="primary"
@@ -84,7 +87,8 @@ export function AutomationDetail({ automationId }: { automationId: string }) {
             <button type="button" className="danger" onClick={confirmDelete} disabled={remove.isPending}>
               Delete
             </button>
-          </>
+            </>
+          ) : null
         }
       />
       <ErrorMessage error={runNow.error} title="Run not started" />
@@ -108,7 +112,7 @@ export function AutomationDetail({ automationId }: { automationId: string }) {
       <div role="tabpanel">
         {tab === "runs" ? <RunList automationId={automationId} /> : null}
         {tab === "skips" ? <SkipList automationId={automationId} /> : null}
-        {tab === "definition" ? <DefinitionTab automationId={automationId} version={a.version} /> : null}
+        {tab === "definition" ? <DefinitionTab automationId={automationId} version={a.version} readOnly={!canEdit} /> : null}
       </div>
     </>
   );
@@ -116,6 +120,7 @@ export function AutomationDetail({ automationId }: { automationId: string }) {
 
 function RunList({ automationId }: { automationId: string }) {
   const queryClient = useQueryClient();
+  const { canEdit } = usePermissions();
   const runs = useQuery({ queryKey: ["automations", "runs", automationId], queryFn: ({ signal }) => api.automations.runs(automationId, signal) });
   const cancel = useMutation({
     mutationFn: (run: Run) => api.automations.cancelRun(automationId, run.id),
@@ -159,7 +164,7 @@ function RunList({ automationId }: { automationId: string }) {
               </td>
               <td data-label="Took">{formatDuration(run.startedAt, run.finishedAt) ?? "—"}</td>
               <td data-label="">
-                {ACTIVE_RUN_STATUSES.includes(run.status) ? (
+                {canEdit && ACTIVE_RUN_STATUSES.includes(run.status) ? (
                   <button type="button" onClick={() => cancel.mutate(run)} disabled={cancel.isPending}>
                     Cancel
                   </button>
@@ -223,7 +228,7 @@ function SkipList({ automationId }: { automationId: string }) {
   );
 }
 
-function DefinitionTab({ automationId, version }: { automationId: string; version: number }) {
+function DefinitionTab({ automationId, version, readOnly }: { automationId: string; version: number; readOnly: boolean }) {
   const queryClient = useQueryClient();
   // Keyed by version: after a save the editor starts again from what the core stored.
   const yaml = useQuery({
@@ -233,6 +238,7 @@ function DefinitionTab({ automationId, version }: { automationId: string; versio
   });
   if (yaml.isPending) return <Loading what="the definition" />;
   if (yaml.error) return <ErrorMessage error={yaml.error} title="Could not load the definition" />;
+  if (readOnly) return <pre aria-label="Definition (YAML)">{yaml.data}</pre>;
   return (
     <AutomationEditor
       key={version}

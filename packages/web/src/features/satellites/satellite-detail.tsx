@@ -9,12 +9,14 @@ import { ErrorMessage, Loading, PageHead, TimeAgo } from "../../ui/components.ts
 import { formatExact } from "../../ui/time.ts";
 import { NewToken } from "./new-token.tsx";
 import { SatelliteStatus } from "./satellite-status.tsx";
+import { usePermissions } from "../../permissions.ts";
 
 export function SatelliteDetail({ satelliteId }: { satelliteId: string }) {
   const queryClient = useQueryClient();
   const navigate = useNavigate();
   const satellite = useQuery({ queryKey: ["satellites", "one", satelliteId], queryFn: ({ signal }) => api.satellites.get(satelliteId, signal) });
   const [token, setToken] = useState<string | null>(null);
+  const { canEdit } = usePermissions();
   const rotate = useMutation({
     mutationFn: () => api.satellites.rotateToken(satelliteId),
     onSuccess: async (rotated) => {
@@ -63,14 +65,16 @@ export function SatelliteDetail({ satelliteId }: { satelliteId: string }) {
         }
         sub={`Region ${s.region}`}
         actions={
-          <>
+          canEdit ? (
+            <>
             <button type="button" onClick={confirmRotate} disabled={rotate.isPending}>
               Rotate token
             </button>
             <button type="button" className="danger" onClick={confirmDelete} disabled={remove.isPending}>
               Delete
             </button>
-          </>
+            </>
+          ) : null
         }
       />
       {token ? <NewToken satelliteId={s.id} name={s.name} token={token} onDone={() => setToken(null)} /> : null}

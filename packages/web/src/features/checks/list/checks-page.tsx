@@ -1,6 +1,6 @@
 // Checks: the server-paged, virtualized list (only the rows on screen are in the DOM; the next
 // page loads as the end comes into view), filtered by what the URL says. Each row: status,
-// name, type, target, location dots, the 24 h uptime bar and how long ago the last result came
+// name, type, target, location dots, the 24 h uptime bar, the p95 latency sparkline and how long ago the last result came
 // (marked when overdue). Health and bars arrive per page through /checks/summaries and follow
 // the live feed.
 import { useWindowVirtualizer } from "@tanstack/react-virtual";
@@ -11,8 +11,12 @@ import { ErrorMessage, Loading, PageHead, TimeAgo, useNow } from "../../../ui/co
 import { CHECK_TYPES, targetOf } from "../check-types.ts";
 import { isStale, lastResultAt } from "../check-freshness.ts";
 import { CheckStatusBadge, LocationDots, useLocationNames } from "../check-status.tsx";
+import { useQuery } from "@tanstack/react-query";
+import { satellitesQuery } from "../../satellites/satellites-page.tsx";
 import { type ChecksSearch, listFilters, useCheckPages, useSummaries } from "./checks-query.ts";
+import { Sparkline } from "./sparkline.tsx";
 import { UptimeBar } from "./uptime-bar.tsx";
+import { usePermissions } from "../../../permissions.ts";
 
 const STATUSES = ["healthy", "degraded", "unhealthy", "unknown"] as const;
 
@@ -31,6 +35,7 @@ function useNarrow(): boolean {
 
 export function ChecksPage({ search }: { search: ChecksSearch }) {
   const navigate = useNavigate();
+  const { canEdit } = usePermissions();
   const setSearch = (patch: Partial<ChecksSearch>) =>
     void navigate({ to: "/checks", search: (previous: ChecksSearch) => clean({ ...previous, ...patch }), replace: true });
   // The core filters by status once its list items carry one.
@@ -53,9 +58,11 @@ export function ChecksPage({ search }: { search: ChecksSearch }) {
             : "What Vantage probes, and how it went."
         }
         actions={
-          <Link to="/checks/new" className="button primary">
-            New check
-          </Link>
+          canEdit ? (
+            <Link to="/checks/new" className="button primary">
+              New check
+            </Link>
+          ) : null
         }
       />
       <Filters search={search} onChange={setSearch} withStatus={statusKnown} />
@@ -83,6 +90,7 @@ function Filters({ search, onChange, withStatus }: { search: ChecksSearch; onCha
   // Typing waits for a pause before it becomes the URL (and a request).
   const [q, setQ] = useState(search.q ?? "");
   const [label, setLabel] = useState(search.label ?? "");
+  const satellites = useQuery(satellitesQuery);
   useEffect(() => {
     const timer = setTimeout(() => {
       if (q !== (search.q ?? "") || label !== (search.label ?? "")) onChange({ q: q.trim() || undefined, label: label.trim() || undefined });
@@ -114,6 +122,18 @@ function Filters({ search, onChange, withStatus }: { search: ChecksSearch; onCha
           <option value="">all</option>
           <option value="true">enabled</option>
           <option value="false">disabled</option>
+        </select>
+      </label>
+      <label className="field">
+        Location
+        <select value={search.location ?? ""} onChange={(event) => onChange({ location: event.target.value || undefined })}>
+          <option value="">any</option>
+          <option value="core">core</option>
+          {(satellites.data?.satellites ?? []).map((satellite) => (
+            <option key={satellite.id} value={satellite.id}>
+              {satellite.name}
+            </option>
+          ))}
         </select>
       </label>
       {withStatus ? (
@@ -150,7 +170,7 @@ function CheckRows({
   const listRef = useRef<HTMLDivElement>(null);
   const [offset, setOffset] = useState(0);
   useLayoutEffect(() => setOffset(listRef.current?.offsetTop ?? 0), []);
-  const virtualizer = useWindowVirtualizer({ count: checks.length, estimateSize: () => (narrow ? 132 : 52), overscan: 8, scrollMargin: offset });
+  const virtualizer = useWindowVirtualizer({ count: checks.length, estimateSize: () => (narrow ? 156 : 52), overscan: 8, scrollMargin: offset });
   const items = virtualizer.getVirtualItems();
   const last = items.at(-1)?.index ?? 0;
   // The end in view: the next page.
@@ -163,7 +183,7 @@ function CheckRows({
   return (
     <div className="check-table" role="table" aria-label="Checks" aria-rowcount={checks.length + 1}>
       <div className="check-row head" role="row" aria-rowindex={1}>
-        {["Status", "Name", "Type", "Target", "Locations", "Last 24 h", "Last result"].map((title) => (
+        {["Status", "Name", "Type", "Target", "Locations", "Last 24 h", "p95", "Last result"].map((title) => (
           <span key={title} role="columnheader">
             {title}
           </span>
@@ -209,6 +229,9 @@ function CheckRows({
                 {entry ? (
                   <UptimeBar segments={entry.summary.bars} from={entry.from} segmentSeconds={entry.segmentSeconds} span="24 h" maxCells={narrow ? 12 : 24} />
                 ) : null}
+              </span>
+              <span role="cell" data-label="p95">
+                {entry?.summary.p95Ms ? <Sparkline values={entry.summary.p95Ms} /> : null}
               </span>
               <span role="cell" data-label="Last result" className={stale ? "stale" : undefined}>
                 {entry ? <TimeAgo at={lastAt} /> : null}

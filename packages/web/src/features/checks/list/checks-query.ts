@@ -14,6 +14,8 @@ export interface ChecksSearch {
   enabled?: "true" | "false";
   /** Only once the core's list carries `status` (then it filters by it too). */
   status?: string;
+  /** "core" or a satellite's id. */
+  location?: string;
 }
 
 export const CHECK_PAGE = 100;
@@ -28,6 +30,7 @@ export function listFilters(search: ChecksSearch, withStatus: boolean): CheckLis
     ...(search.type ? { type: search.type } : {}),
     ...(labels.length > 0 ? { label: labels } : {}),
     ...(search.enabled ? { enabled: search.enabled } : {}),
+    ...(search.location ? { location: search.location } : {}),
     ...(withStatus && search.status ? { status: search.status } : {}),
   };
 }
