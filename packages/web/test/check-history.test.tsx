@@ -95,6 +95,8 @@ describe("a check's uptime, incidents and history", () => {
     expect(incidentSpan({ start: new Date(-50).toISOString(), end: new Date(10).toISOString() }, 0, 100, 100)).toEqual({ left: 0, width: 10 });
     expect(incidentSpan({ start: new Date(90).toISOString(), end: null }, 0, 100, 95)).toEqual({ left: 90, width: 5 });
     expect(incidentSpan({ start: new Date(-50).toISOString(), end: new Date(-10).toISOString() }, 0, 100, 100)).toBeNull();
+    // A moment at the very end still shows, as a sliver inside the bar.
+    expect(incidentSpan({ start: new Date(99_999).toISOString(), end: null }, 0, 100_000, 100_000)).toEqual({ left: 99.6, width: 0.4 });
   });
 });
 

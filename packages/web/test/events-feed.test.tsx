@@ -38,7 +38,7 @@ const FEED = {
       id: "s1",
       prev: { status: "offline", name: "fra-1", lastEvent: "heartbeat_lost" },
       next: { status: "online", name: "fra-1", lastEvent: "connected" },
-      actor: { type: "satellite", id: "s1", name: "fra-1" },
+      actor: { type: "satellite", id: "s1" },
     }),
   ],
   next: null,
@@ -71,6 +71,7 @@ describe("the latest events", () => {
     expect(within(items[0]!).getByRole("link", { name: "local web" }).getAttribute("href")).toBe("/checks/c1");
     expect(items[1]!.textContent).toMatch(/offline\s*→\s*online/);
     expect(items[1]!.textContent).toContain("by satellite fra-1");
+    expect(items[1]!.textContent).not.toContain("by satellite s1");
     const asked = new URL(calls.find((call) => call.url.startsWith("/api/v1/changes/latest"))!.url, "http://x");
     expect(asked.searchParams.get("kind")).toBe("check-health,satellite-connection");
   });

@@ -67,7 +67,7 @@ export function ChangeList({ changes, label, withSubject }: { changes: readonly 
             </div>
             {summary.reason ? <div className="event-reason">{summary.reason}</div> : null}
             <div className="muted event-meta">
-              by {actorLabel(change.actor)}
+              by {actorLabel(change.actor, { [change.id]: summary.name })}
               {cause ? ` · cause: ${cause}` : ""}
             </div>
             {change.caused.runs.length + change.caused.skips.length > 0 ? (

@@ -44,13 +44,18 @@ const ACTOR_WORDS: Record<Actor["type"], string> = {
   automation: "automation",
 };
 
-/** "Vantage", "user ops@example.com", "automation restart-api". */
-export function actorLabel(actor: Actor): string {
+/** "Vantage", "user ops@example.com", "automation restart-api"; `known` names ids the actor carries no name for (a satellite's own change). */
+export function actorLabel(actor: Actor, known: Record<string, string> = {}): string {
   if (actor.type === "system") return actor.name ?? ACTOR_WORDS.system;
-  return `${ACTOR_WORDS[actor.type]} ${actor.name ?? actor.id}`;
+  return `${ACTOR_WORDS[actor.type]} ${actor.name ?? known[actor.id] ?? actor.id}`;
 }
 
-const CAUSE_WORDS: Record<string, string> = { "automation-run": "automation run", "api-request": "API request", "config.apply": "config apply" };
+const CAUSE_WORDS: Record<string, string> = {
+  "automation-run": "automation run",
+  "api-request": "API request",
+  "config.apply": "config apply",
+  "check.result": "check result",
+};
 
 /** "API request 4f1c…", "config apply (commit abc123)"; null without a recorded cause. */
 export function causeLabel(cause: Cause | null | undefined): string | null {

@@ -20,8 +20,9 @@ export function incidentSpan(incident: Pick<Incident, "start" | "end">, from: nu
   const end = Math.min(incident.end === null ? now : Date.parse(incident.end), to);
   if (end <= start) return null;
   const span = to - from;
-  // At least a sliver, so a minute-long incident in 90 days still shows.
-  return { left: ((start - from) / span) * 100, width: Math.max(((end - start) / span) * 100, 0.4) };
+  // At least a sliver, so a minute-long incident in 90 days still shows — inside the bar, even at its end.
+  const width = Math.max(((end - start) / span) * 100, 0.4);
+  return { left: Math.min(((start - from) / span) * 100, 100 - width), width };
 }
 
 export function CheckHistory({ checkId, nameOf }: { checkId: string; nameOf: (location: string) => string }) {
