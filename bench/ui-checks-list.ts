@@ -220,7 +220,7 @@ try {
         "frame max ms": fixed(Math.max(...scroll.frames)),
         "long tasks": scroll.longTasks.length,
         "long task max ms": fixed(Math.max(0, ...scroll.longTasks)),
-        "goal": "no long task > 50 ms",
+        goal: "no long task > 50 ms",
       },
     ]),
   );

@@ -43,7 +43,12 @@ const FEED = {
   ],
   next: null,
 };
-const AUTOMATIONS = { automations: [{ id: "a1", name: "page on-call" }, { id: "a2", name: "restart api" }] };
+const AUTOMATIONS = {
+  automations: [
+    { id: "a1", name: "page on-call" },
+    { id: "a2", name: "restart api" },
+  ],
+};
 
 beforeEach(() => signInWithToken("admin-token"));
 afterEach(() => {
@@ -60,7 +65,9 @@ describe("the latest events", () => {
       return undefined;
     });
     const list = await screen.findByRole("list", { name: "Latest events" });
-    const items = within(list).getAllByRole("listitem").filter((item) => item.parentElement === list);
+    const items = within(list)
+      .getAllByRole("listitem")
+      .filter((item) => item.parentElement === list);
     expect(items).toHaveLength(2);
     expect(items[0]!.textContent).toContain("local web");
     expect(items[0]!.textContent).toMatch(/healthy\s*→\s*unhealthy/);
@@ -77,7 +84,9 @@ describe("the latest events", () => {
   });
 
   it("says so when nothing has happened yet", async () => {
-    renderScreen(<EventsFeed />, (call) => (call.url.startsWith("/api/v1/changes/latest") ? { status: 200, body: { changes: [], next: null } } : { status: 200, body: { automations: [] } }));
+    renderScreen(<EventsFeed />, (call) =>
+      call.url.startsWith("/api/v1/changes/latest") ? { status: 200, body: { changes: [], next: null } } : { status: 200, body: { automations: [] } },
+    );
     await screen.findByText("Nothing has happened yet.");
   });
 });

@@ -50,10 +50,19 @@ describe("Settings", () => {
     const calls = renderScreen(<SettingsPage />, (call) => {
       if (call.url === "/api/v1/auth/me") return me("admin");
       if (call.url === "/api/v1/users" && call.method === "GET") return { status: 200, body: { users: [USER] } };
-      if (call.url === "/api/v1/users" && call.method === "POST") return { status: 201, body: { ...USER, id: "u2", email: "new@example.com", role: "viewer", password: "generated-pass-123" } };
+      if (call.url === "/api/v1/users" && call.method === "POST")
+        return { status: 201, body: { ...USER, id: "u2", email: "new@example.com", role: "viewer", password: "generated-pass-123" } };
       if (call.url === "/api/v1/tokens" && call.method === "GET") return { status: 200, body: { tokens } };
       if (call.url === "/api/v1/tokens" && call.method === "POST") {
-        const token = { id: "t1", name: "ci", role: "editor", createdBy: { type: "token", id: "admin" }, createdAt: "2030-01-01T00:00:00Z", expiresAt: null, lastUsedAt: null };
+        const token = {
+          id: "t1",
+          name: "ci",
+          role: "editor",
+          createdBy: { type: "token", id: "admin" },
+          createdAt: "2030-01-01T00:00:00Z",
+          expiresAt: null,
+          lastUsedAt: null,
+        };
         tokens.push(token);
         return { status: 201, body: { ...token, token: "vtk_secret" } };
       }
@@ -65,7 +74,10 @@ describe("Settings", () => {
     fireEvent.change(within(newUser).getByLabelText("E-mail"), { target: { value: "new@example.com" } });
     fireEvent.submit(newUser);
     expect((await within(newUser).findByLabelText("Password", { selector: "pre" })).textContent).toBe("generated-pass-123");
-    expect(JSON.parse(calls.find((call) => call.url === "/api/v1/users" && call.method === "POST")!.body!)).toEqual({ email: "new@example.com", role: "viewer" });
+    expect(JSON.parse(calls.find((call) => call.url === "/api/v1/users" && call.method === "POST")!.body!)).toEqual({
+      email: "new@example.com",
+      role: "viewer",
+    });
 
     const newToken = screen.getByRole("form", { name: "New API token" });
     fireEvent.change(within(newToken).getByLabelText("Token name"), { target: { value: "ci" } });
@@ -88,14 +100,17 @@ describe("Notifications", () => {
       if (call.url === "/api/v1/auth/me") return me("editor");
       if (call.url === "/api/v1/notification-channels" && call.method === "GET") return { status: 200, body: { channels: [CHANNEL] } };
       if (call.url === "/api/v1/notification-channels" && call.method === "POST") return { status: 201, body: CHANNEL };
-      if (call.url === "/api/v1/notification-channels/ch1/test") return { status: 200, body: { ok: false, status: 500, error: "hooks.example.com answered 500", retryable: true } };
+      if (call.url === "/api/v1/notification-channels/ch1/test")
+        return { status: 200, body: { ok: false, status: 500, error: "hooks.example.com answered 500", retryable: true } };
       return undefined;
     });
     const row = (await screen.findByRole("table", { name: "Channels" })).querySelector("tbody tr")!;
     expect(row.textContent).toContain("https://hooks.example.com/vantage");
     expect(row.textContent).toContain("secrets set: secret");
     fireEvent.click(await within(row as HTMLElement).findByRole("button", { name: "Send test" }));
-    expect((await screen.findByRole("status", { name: "Test delivery" })).textContent).toContain("failed answered 500 hooks.example.com answered 500 (may work later)");
+    expect((await screen.findByRole("status", { name: "Test delivery" })).textContent).toContain(
+      "failed answered 500 hooks.example.com answered 500 (may work later)",
+    );
 
     fireEvent.click(screen.getByRole("button", { name: "New channel" }));
     const form = screen.getByRole("form", { name: "New channel" });

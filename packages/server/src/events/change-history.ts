@@ -54,10 +54,7 @@ export async function changesOfCause(db: SqlClient, cause: Cause, page: { before
   return withConsequences(db, rows.map(changeFromRow));
 }
 
-export async function latestChanges(
-  db: SqlClient,
-  page: { kinds: readonly string[] | null; before?: number; limit: number },
-): Promise<HistoryChange[]> {
+export async function latestChanges(db: SqlClient, page: { kinds: readonly string[] | null; before?: number; limit: number }): Promise<HistoryChange[]> {
   const { rows } = await db.query<ChangeRow>({ name: "vantage_latest_changes", text: LATEST_CHANGES, values: [page.kinds, page.before ?? null, page.limit] });
   return withConsequences(db, rows.map(changeFromRow));
 }

@@ -145,7 +145,8 @@ export const operationsApi = {
   },
 
   maintenanceWindows: {
-    list: (signal?: AbortSignal) => json<{ windows: MaintenanceWindow[]; nextCursor: string | null }>("/maintenance-windows", { query: { limit: 200 }, signal }),
+    list: (signal?: AbortSignal) =>
+      json<{ windows: MaintenanceWindow[]; nextCursor: string | null }>("/maintenance-windows", { query: { limit: 200 }, signal }),
     create: (input: MaintenanceWindowInput) => json<MaintenanceWindow>("/maintenance-windows", { method: "POST", json: input }),
     remove: (windowId: string) => none(`/maintenance-windows/${id(windowId)}`, { method: "DELETE" }),
   },

@@ -260,7 +260,11 @@ describe("the web UI in Chromium", () => {
       expect(await page.getByRole("region", { name: "Run now" }).textContent()).toContain("down");
       // The incident it is in, and why: its health's history from healthy to unhealthy.
       await page.getByRole("list", { name: "Incidents" }).getByText("ongoing").waitFor();
-      await page.getByRole("list", { name: "Health changes" }).getByText(/healthy\s*→\s*unhealthy/).first().waitFor();
+      await page
+        .getByRole("list", { name: "Health changes" })
+        .getByText(/healthy\s*→\s*unhealthy/)
+        .first()
+        .waitFor();
       await shoot(page, "16-check-detail");
     } finally {
       target.server.close();

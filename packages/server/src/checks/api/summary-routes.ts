@@ -107,7 +107,12 @@ export function createCheckSummaryRoutes(options: CheckSummaryRoutesOptions): Ho
       health.getMany(checkIds),
       uptimeBars(pool, checkIds, { from: to - range.spanMs, to, buckets: range.segments }, { now, retention: options.retention }),
     ]);
-    const summaries: CheckSummary[] = bars.checks.map(({ checkId, segments, p95Ms }) => ({ checkId, health: states.get(checkId) ?? null, bars: segments, p95Ms }));
+    const summaries: CheckSummary[] = bars.checks.map(({ checkId, segments, p95Ms }) => ({
+      checkId,
+      health: states.get(checkId) ?? null,
+      bars: segments,
+      p95Ms,
+    }));
     return c.json({ range: query.range, from: bars.from, to: bars.to, segmentSeconds: bars.segmentSeconds, summaries });
   });
 

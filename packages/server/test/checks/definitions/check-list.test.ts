@@ -76,7 +76,9 @@ describe("the checks list's statement", () => {
   });
 
   it("keeps the checks observed from a location, in name order", async () => {
-    await pool.query(`UPDATE check_health SET locations = '{"sat-1": {"status": "healthy"}}' WHERE check_id IN (SELECT id FROM checks WHERE name IN ('check-00002', 'check-00007'))`);
+    await pool.query(
+      `UPDATE check_health SET locations = '{"sat-1": {"status": "healthy"}}' WHERE check_id IN (SELECT id FROM checks WHERE name IN ('check-00002', 'check-00007'))`,
+    );
     const { sql, params } = checkPageQuery("name", { limit: 50, location: "sat-1" });
     expect((await pool.query<{ name: string }>(sql, params)).rows.map((row) => row.name)).toEqual(["check-00002", "check-00007"]);
     const none = checkPageQuery("name", { limit: 50, location: "sat-2" });

@@ -72,21 +72,21 @@ export function AutomationDetail({ automationId }: { automationId: string }) {
         actions={
           canEdit ? (
             <>
-            <button
-              type="button"
-              className="primary"
-              onClick={() => runNow.mutate()}
-              disabled={runNow.isPending}
-              title="Runs the actions now; conditions are not evaluated"
-            >
-              Run now
-            </button>
-            <button type="button" onClick={() => toggle.mutate(!a.enabled)} disabled={toggle.isPending}>
-              {a.enabled ? "Disable" : "Enable"}
-            </button>
-            <button type="button" className="danger" onClick={confirmDelete} disabled={remove.isPending}>
-              Delete
-            </button>
+              <button
+                type="button"
+                className="primary"
+                onClick={() => runNow.mutate()}
+                disabled={runNow.isPending}
+                title="Runs the actions now; conditions are not evaluated"
+              >
+                Run now
+              </button>
+              <button type="button" onClick={() => toggle.mutate(!a.enabled)} disabled={toggle.isPending}>
+                {a.enabled ? "Disable" : "Enable"}
+              </button>
+              <button type="button" className="danger" onClick={confirmDelete} disabled={remove.isPending}>
+                Delete
+              </button>
             </>
           ) : null
         }

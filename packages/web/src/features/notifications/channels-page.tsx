@@ -40,7 +40,10 @@ export function ChannelsPage() {
   const { canEdit } = usePermissions();
   const [creating, setCreating] = useState(false);
   const channels = useQuery({ queryKey: ["channels"], queryFn: ({ signal }) => operationsApi.channels.list(signal) });
-  const remove = useMutation({ mutationFn: (channelId: string) => operationsApi.channels.remove(channelId), onSuccess: () => queryClient.invalidateQueries({ queryKey: ["channels"] }) });
+  const remove = useMutation({
+    mutationFn: (channelId: string) => operationsApi.channels.remove(channelId),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ["channels"] }),
+  });
   const list = channels.data?.channels ?? [];
   return (
     <>

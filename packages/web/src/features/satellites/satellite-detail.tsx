@@ -67,12 +67,12 @@ export function SatelliteDetail({ satelliteId }: { satelliteId: string }) {
         actions={
           canEdit ? (
             <>
-            <button type="button" onClick={confirmRotate} disabled={rotate.isPending}>
-              Rotate token
-            </button>
-            <button type="button" className="danger" onClick={confirmDelete} disabled={remove.isPending}>
-              Delete
-            </button>
+              <button type="button" onClick={confirmRotate} disabled={rotate.isPending}>
+                Rotate token
+              </button>
+              <button type="button" className="danger" onClick={confirmDelete} disabled={remove.isPending}>
+                Delete
+              </button>
             </>
           ) : null
         }

@@ -40,7 +40,10 @@ function Users() {
   const queryClient = useQueryClient();
   const users = useQuery({ queryKey: ["settings", "users"], queryFn: ({ signal }) => operationsApi.users.list(signal) });
   const refresh = () => queryClient.invalidateQueries({ queryKey: ["settings", "users"] });
-  const update = useMutation({ mutationFn: ({ user, patch }: { user: User; patch: { role?: Role; disabled?: boolean } }) => operationsApi.users.update(user.id, patch), onSuccess: refresh });
+  const update = useMutation({
+    mutationFn: ({ user, patch }: { user: User; patch: { role?: Role; disabled?: boolean } }) => operationsApi.users.update(user.id, patch),
+    onSuccess: refresh,
+  });
   const remove = useMutation({ mutationFn: (user: User) => operationsApi.users.remove(user.id), onSuccess: refresh });
   const [email, setEmail] = useState("");
   const [role, setRole] = useState<Role>("viewer");

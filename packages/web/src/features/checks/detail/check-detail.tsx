@@ -62,22 +62,22 @@ export function CheckDetail({ checkId }: { checkId: string }) {
         actions={
           canEdit ? (
             <>
-            <Link to="/checks/$checkId/edit" params={{ checkId }} className="button">
-              Edit
-            </Link>
-            <button type="button" onClick={() => toggle.mutate(!c.enabled)} disabled={toggle.isPending}>
-              {c.enabled ? "Pause" : "Resume"}
-            </button>
-            <button
-              type="button"
-              className="danger"
-              disabled={remove.isPending}
-              onClick={() => {
-                if (window.confirm(`Delete the check ${c.name}? Its results stay until retention drops them.`)) remove.mutate();
-              }}
-            >
-              Delete
-            </button>
+              <Link to="/checks/$checkId/edit" params={{ checkId }} className="button">
+                Edit
+              </Link>
+              <button type="button" onClick={() => toggle.mutate(!c.enabled)} disabled={toggle.isPending}>
+                {c.enabled ? "Pause" : "Resume"}
+              </button>
+              <button
+                type="button"
+                className="danger"
+                disabled={remove.isPending}
+                onClick={() => {
+                  if (window.confirm(`Delete the check ${c.name}? Its results stay until retention drops them.`)) remove.mutate();
+                }}
+              >
+                Delete
+              </button>
             </>
           ) : null
         }

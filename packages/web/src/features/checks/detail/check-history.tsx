@@ -142,7 +142,9 @@ function UptimeFigures({ uptime, nameOf }: { uptime: CheckUptime; nameOf: (locat
       </div>
       {locations.length > 1 ? (
         <p className="muted" style={{ fontSize: 13 }}>
-          {locations.map(([location, figures]) => `${nameOf(location)}: ${formatAvailability(figures.uptime)} up, ${formatAvailability(figures.reachability)} reached`).join(" · ")}
+          {locations
+            .map(([location, figures]) => `${nameOf(location)}: ${formatAvailability(figures.uptime)} up, ${formatAvailability(figures.reachability)} reached`)
+            .join(" · ")}
         </p>
       ) : null}
     </>
