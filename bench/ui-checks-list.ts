@@ -22,7 +22,9 @@ const { values } = parseArgs({
     checks: { type: "string", default: "10000" },
     "hour-days": { type: "string", default: "2" },
     "day-days": { type: "string", default: "30" },
-    visits: { type: "string", default: "5" },
+    visits: { type: "string", default: "3" },
+    // Scrolling stops here if the end was not reached (a loaded machine fetches pages slowly); the rows reached are reported.
+    "scroll-seconds": { type: "string", default: "90" },
     chromium: { type: "string", default: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium" },
   },
 });
@@ -78,6 +80,8 @@ const rollups = async (level: "1h" | "1d", from: number, to: number, stepMs: num
   );
   return rowCount ?? 0;
 };
+const progress = (what: string) => console.error(`ui-checks-list: ${what} (${((performance.now() - seedStarted) / 1000).toFixed(0)} s)`);
+progress("checks and health written");
 const hourRows = await rollups("1h", hour - Number(values["hour-days"]) * DAY_MS, hour, 3_600_000);
 const dayRows = await rollups("1d", day - Number(values["day-days"]) * DAY_MS, day, DAY_MS);
 await pool.query("VACUUM ANALYZE checks, check_health, check_rollups_1h, check_rollups_1d");
@@ -121,7 +125,7 @@ const FILTERED_SHOWN = `(text) => new Promise((resolve) => {
   poll();
 })`;
 /** Scrolls 3,000 px a frame until the last row is rendered: each frame's time, and the long tasks meanwhile. */
-const SCROLL_TO_END = `(total) => new Promise((resolve) => {
+const SCROLL_TO_END = `([total, limitMs]) => new Promise((resolve) => {
   const longTasks = [];
   const observer = new PerformanceObserver((list) => list.getEntries().forEach((entry) => longTasks.push(entry.duration)));
   observer.observe({ type: "longtask" });
@@ -134,7 +138,7 @@ const SCROLL_TO_END = `(total) => new Promise((resolve) => {
     frames.push(at - last);
     last = at;
     window.scrollBy(0, 3000);
-    if (lastIndex() >= total - 1) {
+    if (lastIndex() >= total - 1 || at - started > limitMs) {
       observer.disconnect();
       resolve({ seconds: (performance.now() - started) / 1000, frames, longTasks, rows: lastIndex() + 1 });
       return;
@@ -171,7 +175,9 @@ async function visit(page: Page): Promise<Visit> {
 async function scrollAll(page: Page) {
   await page.goto(`${core.url}/checks`);
   await page.locator('.check-row[data-index="0"] .uptime').waitFor();
-  return page.evaluate<{ seconds: number; frames: number[]; longTasks: number[]; rows: number }>(`(${SCROLL_TO_END})(${CHECKS})`);
+  return page.evaluate<{ seconds: number; frames: number[]; longTasks: number[]; rows: number }>(
+    `(${SCROLL_TO_END})([${CHECKS}, ${Number(values["scroll-seconds"]) * 1000}])`,
+  );
 }
 
 const quantile = (values: number[], q: number) => {
@@ -187,9 +193,11 @@ try {
   await context.addInitScript(MARKS);
   const page = await context.newPage();
   // The first visit warms the core's statement cache and the browser's; the rest are measured.
+  progress("core and browser started");
   await visit(page);
   const visits: Visit[] = [];
   for (let i = 0; i < Number(values.visits); i++) visits.push(await visit(page));
+  progress("visits measured; scrolling");
   const scroll = await scrollAll(page);
   await context.close();
 
@@ -210,7 +218,9 @@ try {
       row("… less the 250 ms typing pause", (v) => v.filteredAfterPauseMs, "< 1000"),
     ]),
   );
-  console.log(`scroll to the end: ${scroll.rows} rows (${Math.ceil(scroll.rows / 100)} pages fetched on the way) in ${scroll.seconds.toFixed(1)} s`);
+  console.log(
+    `scroll${scroll.rows < CHECKS ? ` (stopped after ${values["scroll-seconds"]} s)` : " to the end"}: ${scroll.rows} rows (${Math.ceil(scroll.rows / 100)} pages fetched on the way) in ${scroll.seconds.toFixed(1)} s`,
+  );
   console.log(
     table([
       {

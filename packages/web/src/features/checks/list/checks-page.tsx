@@ -5,9 +5,10 @@
 // the live feed.
 import { useWindowVirtualizer } from "@tanstack/react-virtual";
 import { Link, useNavigate } from "@tanstack/react-router";
-import { useEffect, useLayoutEffect, useRef, useState } from "react";
+import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import type { CheckListItem, CheckSummaries } from "../../../api/client.ts";
-import { ErrorMessage, Loading, PageHead, TimeAgo, useNow } from "../../../ui/components.tsx";
+import { ErrorMessage, Loading, PageHead, useNow } from "../../../ui/components.tsx";
+import { formatAgo, formatExact } from "../../../ui/time.ts";
 import { CHECK_TYPES, targetOf } from "../check-types.ts";
 import { isStale, lastResultAt } from "../check-freshness.ts";
 import { CheckStatusBadge, LocationDots, useLocationNames } from "../check-status.tsx";
@@ -42,7 +43,7 @@ export function ChecksPage({ search }: { search: ChecksSearch }) {
   const [statusKnown, setStatusKnown] = useState(false);
   const pages = useCheckPages(listFilters(search, statusKnown));
   const loaded = pages.data?.pages ?? [];
-  const checks = loaded.flatMap((page) => page.checks);
+  const checks = useMemo(() => loaded.flatMap((page) => page.checks), [loaded]);
   // Sticky (set while rendering, as React allows for a component's own state): a status filter that matches nothing must not hide itself.
   if (!statusKnown && checks.some((check) => check.status !== undefined)) setStatusKnown(true);
   const summaries = useSummaries(loaded);
@@ -177,7 +178,6 @@ function CheckRows({
   useEffect(() => {
     if (hasMore && !loading && last >= checks.length - 10) loadMore();
   }, [hasMore, loading, last, checks.length, loadMore]);
-  const nameOf = useLocationNames();
   const now = useNow();
 
   return (
@@ -193,55 +193,95 @@ function CheckRows({
         {items.map((item) => {
           const check = checks[item.index]!;
           const entry = summaries.get(check.id);
-          const health = entry?.summary.health ?? null;
-          const status = health?.status ?? check.status ?? "unknown";
-          const lastAt = lastResultAt(health);
-          const stale = isStale(lastAt, check, now);
           return (
-            <div
+            <CheckRow
               key={check.id}
-              className={`check-row${check.enabled ? "" : " disabled"}`}
-              role="row"
-              aria-rowindex={item.index + 2}
-              data-index={item.index}
-              ref={virtualizer.measureElement}
-              style={{ position: "absolute", top: 0, left: 0, width: "100%", transform: `translateY(${item.start - virtualizer.options.scrollMargin}px)` }}
-            >
-              <span role="cell" data-label="Status">
-                {entry || check.status ? <CheckStatusBadge status={status} /> : <span className="muted">…</span>}
-                {check.enabled ? null : <span className="muted"> paused</span>}
-              </span>
-              <span role="cell" data-label="Name" className="name">
-                <Link to="/checks/$checkId" params={{ checkId: check.id }}>
-                  {check.name}
-                </Link>
-              </span>
-              <span role="cell" data-label="Type">
-                {check.type}
-              </span>
-              <span role="cell" data-label="Target" className="target" title={targetOf(check)}>
-                {targetOf(check)}
-              </span>
-              <span role="cell" data-label="Locations">
-                {health ? <LocationDots locations={health.locations} nameOf={nameOf} /> : <span className="muted">—</span>}
-              </span>
-              <span role="cell" data-label="Last 24 h">
-                {entry ? (
-                  <UptimeBar segments={entry.summary.bars} from={entry.from} segmentSeconds={entry.segmentSeconds} span="24 h" maxCells={narrow ? 12 : 24} />
-                ) : null}
-              </span>
-              <span role="cell" data-label="p95">
-                {entry?.summary.p95Ms ? <Sparkline values={entry.summary.p95Ms} /> : null}
-              </span>
-              <span role="cell" data-label="Last result" className={stale ? "stale" : undefined}>
-                {entry ? <TimeAgo at={lastAt} /> : null}
-                {stale ? " · stale" : null}
-              </span>
-            </div>
+              check={check}
+              summary={entry?.summary}
+              from={entry?.from}
+              segmentSeconds={entry?.segmentSeconds}
+              index={item.index}
+              top={item.start - virtualizer.options.scrollMargin}
+              // Desktop rows have one height: measuring each (a layout read per row) only where rows wrap.
+              measure={narrow ? virtualizer.measureElement : undefined}
+              narrow={narrow}
+              now={now}
+            />
           );
         })}
       </div>
       {loading ? <Loading what="more checks" /> : null}
     </div>
+  );
+}
+
+interface CheckRowProps {
+  check: CheckListItem;
+  summary: CheckSummaries["summaries"][number] | undefined;
+  from: string | undefined;
+  segmentSeconds: number | undefined;
+  index: number;
+  top: number;
+  measure: ((element: Element | null) => void) | undefined;
+  narrow: boolean;
+  now: number;
+}
+
+/** One row; memoized, so scrolling renders only the rows that come into view, not every row on screen. */
+const CheckRow = memo(function CheckRow({ check, summary, from, segmentSeconds, index, top, measure, narrow, now }: CheckRowProps) {
+  const nameOf = useLocationNames();
+  const health = summary?.health ?? null;
+  const status = health?.status ?? check.status ?? "unknown";
+  const lastAt = lastResultAt(health);
+  const stale = isStale(lastAt, check, now);
+  return (
+    <div
+      className={`check-row${check.enabled ? "" : " disabled"}`}
+      role="row"
+      aria-rowindex={index + 2}
+      data-index={index}
+      ref={measure}
+      style={{ position: "absolute", top: 0, left: 0, width: "100%", transform: `translateY(${top}px)` }}
+    >
+      <span role="cell" data-label="Status">
+        {summary || check.status ? <CheckStatusBadge status={status} /> : <span className="muted">…</span>}
+        {check.enabled ? null : <span className="muted"> paused</span>}
+      </span>
+      <span role="cell" data-label="Name" className="name">
+        <Link to="/checks/$checkId" params={{ checkId: check.id }}>
+          {check.name}
+        </Link>
+      </span>
+      <span role="cell" data-label="Type">
+        {check.type}
+      </span>
+      <span role="cell" data-label="Target" className="target" title={targetOf(check)}>
+        {targetOf(check)}
+      </span>
+      <span role="cell" data-label="Locations">
+        {health ? <LocationDots locations={health.locations} nameOf={nameOf} /> : <span className="muted">—</span>}
+      </span>
+      <span role="cell" data-label="Last 24 h">
+        {summary && from !== undefined && segmentSeconds !== undefined ? (
+          <UptimeBar segments={summary.bars} from={from} segmentSeconds={segmentSeconds} span="24 h" maxCells={narrow ? 12 : 24} />
+        ) : null}
+      </span>
+      <span role="cell" data-label="p95">
+        {summary?.p95Ms ? <Sparkline values={summary.p95Ms} /> : null}
+      </span>
+      <span role="cell" data-label="Last result" className={stale ? "stale" : undefined}>
+        {summary ? <Ago at={lastAt} now={now} /> : null}
+        {stale ? " · stale" : null}
+      </span>
+    </div>
+  );
+});
+
+/** A relative time on the list's one clock: a timer per row would be thousands while scrolling. */
+function Ago({ at, now }: { at: string | null; now: number }) {
+  return (
+    <time dateTime={at ?? undefined} title={formatExact(at)}>
+      {formatAgo(at, now)}
+    </time>
   );
 }
