@@ -42,7 +42,8 @@ export function ChecksPage({ search }: { search: ChecksSearch }) {
   // The core filters by status once its list items carry one.
   const [statusKnown, setStatusKnown] = useState(false);
   const pages = useCheckPages(listFilters(search, statusKnown));
-  const loaded = pages.data?.pages ?? [];
+  const loadedPages = pages.data?.pages;
+  const loaded = useMemo(() => loadedPages ?? [], [loadedPages]);
   const checks = useMemo(() => loaded.flatMap((page) => page.checks), [loaded]);
   // Sticky (set while rendering, as React allows for a component's own state): a status filter that matches nothing must not hide itself.
   if (!statusKnown && checks.some((check) => check.status !== undefined)) setStatusKnown(true);
