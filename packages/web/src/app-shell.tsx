@@ -3,6 +3,7 @@
 import { Link, Outlet } from "@tanstack/react-router";
 import { signOut } from "./auth.ts";
 import { useLiveState } from "./live-context.ts";
+import { usePermissions } from "./permissions.ts";
 
 const NAV = [
   { to: "/", label: "Overview", exact: true },
@@ -10,6 +11,7 @@ const NAV = [
   { to: "/satellites", label: "Satellites" },
   { to: "/automations", label: "Automations" },
   { to: "/notifications", label: "Notifications" },
+  { to: "/maintenance", label: "Maintenance" },
   { to: "/settings", label: "Settings" },
 ] as const;
 
@@ -17,6 +19,7 @@ const LIVE_LABEL = { live: "Live", connecting: "Connecting…", unavailable: "Up
 
 export function AppShell() {
   const live = useLiveState();
+  const { role } = usePermissions();
   return (
     <div className="shell">
       <a className="skip-link" href="#main">
@@ -35,6 +38,7 @@ export function AppShell() {
           <span title={live === "unavailable" ? "This core has no event stream yet: screens refresh when the window regains focus." : undefined}>
             {LIVE_LABEL[live]}
           </span>
+          {role ? <span className="muted">as {role}</span> : null}
           <button type="button" onClick={() => void signOut()}>
             Sign out
           </button>

@@ -12,7 +12,7 @@ import { authHeaders, signOut } from "./auth.ts";
  * screens re-fetch on focus.
  */
 export const QUERIES_BY_KIND: Readonly<Record<string, readonly QueryKey[]>> = {
-  "satellite-connection": [["satellites"]],
+  "satellite-connection": [["satellites"], ["overview", "events"]],
   // The list's health and bars and an open check's screen; not the list's pages (definitions do not change with health).
   "check-health": [["checks", "summaries"], ["check"], ["overview"]],
 };

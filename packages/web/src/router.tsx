@@ -11,6 +11,9 @@ import { RunTrace } from "./features/automations/run-trace.tsx";
 import { ChecksPage } from "./features/checks/list/checks-page.tsx";
 import type { ChecksSearch } from "./features/checks/list/checks-query.ts";
 import { LoginPage } from "./features/login/login-page.tsx";
+import { MaintenancePage } from "./features/maintenance/maintenance-page.tsx";
+import { ChannelsPage } from "./features/notifications/channels-page.tsx";
+import { SettingsPage } from "./features/settings/settings-page.tsx";
 import { OverviewPage } from "./features/pending/overview-page.tsx";
 import { PendingPage } from "./features/pending/pending-page.tsx";
 import { SatelliteDetail } from "./features/satellites/satellite-detail.tsx";
@@ -46,7 +49,7 @@ const appRoute = createRoute({
 
 // Written out one by one: TanStack Router types every link from each route's literal path.
 const overviewRoute = createRoute({ getParentRoute: () => appRoute, path: "/", component: OverviewPage });
-const SEARCH_KEYS = ["q", "type", "label", "enabled", "status"] as const;
+const SEARCH_KEYS = ["q", "type", "label", "enabled", "status", "location"] as const;
 const checksRoute = createRoute({
   getParentRoute: () => appRoute,
   path: "/checks",
@@ -77,18 +80,9 @@ const editCheckRoute = createRoute({
 const satellitesRoute = createRoute({ getParentRoute: () => appRoute, path: "/satellites", component: SatellitesPage });
 const automationsRoute = createRoute({ getParentRoute: () => appRoute, path: "/automations", component: AutomationsPage });
 const newAutomationRoute = createRoute({ getParentRoute: () => appRoute, path: "/automations/new", component: NewAutomation });
-const notificationsRoute = createRoute({
-  getParentRoute: () => appRoute,
-  path: "/notifications",
-  component: () => (
-    <PendingPage title="Notifications" why="the channels API exists (/api/v1/notification-channels); its screen comes in the next slice of the UI." />
-  ),
-});
-const settingsRoute = createRoute({
-  getParentRoute: () => appRoute,
-  path: "/settings",
-  component: () => <PendingPage title="Settings" why="this screen needs users and API tokens (issue #13), which this core does not serve yet." />,
-});
+const notificationsRoute = createRoute({ getParentRoute: () => appRoute, path: "/notifications", component: ChannelsPage });
+const maintenanceRoute = createRoute({ getParentRoute: () => appRoute, path: "/maintenance", component: MaintenancePage });
+const settingsRoute = createRoute({ getParentRoute: () => appRoute, path: "/settings", component: SettingsPage });
 
 const satelliteRoute = createRoute({
   getParentRoute: () => appRoute,
@@ -132,6 +126,7 @@ const routeTree = rootRoute.addChildren([
     automationRoute,
     runRoute,
     notificationsRoute,
+    maintenanceRoute,
     settingsRoute,
   ]),
 ]);

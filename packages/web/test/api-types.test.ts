@@ -36,6 +36,12 @@ import type {
   StoredResult,
   TriggerInfo,
 } from "../src/api/client.ts";
+import type { z } from "zod";
+import type { checkUptimeSchema, incidentPageSchema } from "../../server/src/checks/api/check-api-schemas.ts";
+import type { MaintenanceWindowView } from "../../server/src/checks/maintenance-windows/maintenance-window-store.ts";
+import type { HistoryChange as ServerHistoryChange } from "../../server/src/events/change-history.ts";
+import type { channelViewSchema, testDeliveryResultSchema } from "../../server/src/notifications/channel-schemas.ts";
+import type { Channel, CheckUptime, HistoryChange, Incident, MaintenanceWindow, TestDelivery } from "../src/api/operations-client.ts";
 
 describe("the client's response types", () => {
   it("are the core's views of satellites, automations, runs, skips, steps and triggers", () => {
@@ -64,5 +70,14 @@ describe("the client's response types", () => {
     expectTypeOf<ServerCheckStats>().toExtend<CheckStats>();
     expectTypeOf<ServerStoredResult>().toExtend<StoredResult>();
     expectTypeOf<TrialRun & { location: string }>().toExtend<ProbeResult>();
+  });
+
+  it("are the core's views of changes, incidents, uptime, channels and maintenance windows", () => {
+    expectTypeOf<ServerHistoryChange>().toExtend<HistoryChange>();
+    expectTypeOf<z.infer<typeof incidentPageSchema>["incidents"][number]>().toExtend<Incident>();
+    expectTypeOf<z.infer<typeof checkUptimeSchema>>().toExtend<CheckUptime>();
+    expectTypeOf<z.infer<typeof channelViewSchema>>().toExtend<Channel>();
+    expectTypeOf<z.infer<typeof testDeliveryResultSchema>>().toExtend<TestDelivery>();
+    expectTypeOf<MaintenanceWindowView>().toExtend<MaintenanceWindow>();
   });
 });

@@ -18,6 +18,16 @@ export const CHANGES_OF_CAUSE = `
   WHERE cause IS NOT NULL AND cause ->> 'type' = $1 AND cause ->> 'id' = $2 AND ($3::bigint IS NULL OR seq < $3)
   ORDER BY seq DESC LIMIT $4`;
 
+/**
+ * The newest changes of some kinds (all when $1 is null), before a seq: a backward walk of the
+ * primary key. No kind index: the feed asks for the kinds most changes are, so the walk stops
+ * after about a page of rows.
+ */
+export const LATEST_CHANGES = `
+  SELECT ${CHANGE_COLUMNS} FROM entity_changes
+  WHERE ($1::text[] IS NULL OR kind = ANY ($1)) AND ($2::bigint IS NULL OR seq < $2)
+  ORDER BY seq DESC LIMIT $3`;
+
 /** A change as the history API answers it: the event, what it caused, and the run that caused it (if one did). */
 export type HistoryChange = StoredChange & { caused: ChangeConsequences; causedByRun: CausingRun | null };
 
@@ -51,6 +61,11 @@ export async function changesOfCause(db: SqlClient, cause: Cause, page: { before
     text: CHANGES_OF_CAUSE,
     values: [cause.type, cause.id, page.before ?? null, page.limit],
   });
+  return withConsequences(db, rows.map(changeFromRow));
+}
+
+export async function latestChanges(db: SqlClient, page: { kinds: readonly string[] | null; before?: number; limit: number }): Promise<HistoryChange[]> {
+  const { rows } = await db.query<ChangeRow>({ name: "vantage_latest_changes", text: LATEST_CHANGES, values: [page.kinds, page.before ?? null, page.limit] });
   return withConsequences(db, rows.map(changeFromRow));
 }
 

@@ -1,13 +1,14 @@
 // Change history over HTTP: GET /api/v1/entities/:kind/:id/changes (one entity, newest first),
 // GET /api/v1/changes (every change after a position or instant, in the live stream's order)
-// and GET /api/v1/changes/caused-by/:type/:id (what a run or a request changed, newest first).
+// GET /api/v1/changes/latest (the newest changes of some kinds: the overview's events feed) and
+// GET /api/v1/changes/caused-by/:type/:id (what a run or a request changed, newest first).
 import { Hono } from "hono";
 import type pg from "pg";
 import { z } from "zod";
 import { VantageError } from "../errors.ts";
 import { entityChangedSchema } from "@vantage/protocol";
 import { describeRoute, nextCursor, readQuery } from "../http/index.ts";
-import { changesAfter, changesOfCause, entityChanges, type HistoryChange } from "./change-history.ts";
+import { changesAfter, changesOfCause, entityChanges, type HistoryChange, latestChanges } from "./change-history.ts";
 import { OUTBOX_START, type OutboxPosition, positionBefore, positionOfSeq } from "./outbox-pages.ts";
 import { limitSchema, parseKinds, seqSchema } from "./query-params.ts";
 
@@ -26,6 +27,8 @@ const changesQuery = z.strictObject({
     .describe("A change's seq (an event id, the previous page's `next`): changes after it; or an ISO instant: changes from it."),
   limit: limitSchema,
 });
+
+const latestQuery = newestFirstQuery.extend({ kind: z.string().optional().describe("Entity kinds, comma-separated; all when absent.") });
 
 const caused = z.object({ id: z.string(), automationId: z.string(), triggerId: z.string(), event: z.string(), createdAt: z.string() });
 const changePageSchema = z.object({
@@ -65,6 +68,14 @@ const docs = {
     responses: { 200: { description: "A page", schema: changePageSchema } },
     errors: { 400: "The query is invalid, or `since` names a change no longer kept (`change_not_retained`)." },
     examples: { health: { summary: "Health changes since an instant", query: { kind: "check-health", since: "2026-01-01T00:00:00Z" } } },
+  }),
+  latest: describeRoute({
+    summary: "The newest changes",
+    description: "Newest first across entities (of the kinds asked), each with what it caused: the events feed. Page back with `before`.",
+    query: latestQuery,
+    responses: { 200: { description: "A page", schema: changePageSchema } },
+    errors: { 400: "The query is invalid or names an unknown kind." },
+    examples: { feed: { summary: "The latest health and satellite changes", query: { kind: "check-health,satellite-connection", limit: "20" } } },
   }),
   causedBy: describeRoute({
     summary: "What a run or a request changed",
@@ -124,6 +135,13 @@ export function createHistoryRoutes(options: HistoryRoutesOptions): { entities: 
     const start = await startOf(pool, query.since);
     const found = start ? await changesAfter(pool, start, { kinds: kindSet && [...kindSet], limit: query.limit }) : [];
     return c.json(page(found, query.limit));
+  });
+
+  // Before /caused-by and any other path under /changes.
+  changes.get("/latest", docs.latest, async (c) => {
+    const query = readQuery(c.req.query(), latestQuery);
+    const kindSet = parseKinds(query.kind, kinds());
+    return c.json(page(await latestChanges(pool, { kinds: kindSet ? [...kindSet] : null, before: query.before, limit: query.limit }), query.limit));
   });
 
   changes.get("/caused-by/:type/:id", docs.causedBy, async (c) => {

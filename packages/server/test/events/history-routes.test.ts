@@ -5,7 +5,7 @@ import { CAUSE_TYPES, SYSTEM_ACTOR } from "@vantage/protocol";
 import type { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CHANGES_OF_RUN, RUNS_BY_ID, RUNS_OF_CHANGES, SKIPS_OF_CHANGES } from "../../src/automations/runs/change-links.ts";
-import { CHANGES_OF_CAUSE, CHANGES_OF_ENTITY } from "../../src/events/change-history.ts";
+import { CHANGES_OF_CAUSE, CHANGES_OF_ENTITY, LATEST_CHANGES } from "../../src/events/change-history.ts";
 import { randomUUID } from "node:crypto";
 import { startEvents } from "../../src/events/index.ts";
 import { type SatellitesModule, startSatellites } from "../../src/satellites/index.ts";
@@ -135,6 +135,16 @@ describe("GET /api/v1/changes", () => {
     expect(unknown.text).toContain("invalid_query");
   });
 
+  it("lists the newest changes first, of the kinds asked, with what each caused, paging back with before", async () => {
+    const latest = await callApi<Page>(app, "GET", "/api/v1/changes/latest?kind=thing&limit=2");
+    expect(latest.status).toBe(200);
+    expect(latest.body.changes.map((change) => change.seq)).toEqual([history[2]!.seq, history[1]!.seq]);
+    expect(latest.body.changes[1]!.caused.runs.map((run) => run.id)).toEqual([runId]);
+    const older = await callApi<Page>(app, "GET", `/api/v1/changes/latest?kind=thing&limit=2&before=${latest.body.next}`);
+    expect(older.body.changes.map((change) => change.seq)).toEqual([history[0]!.seq]);
+    expect((await callApi(app, "GET", "/api/v1/changes/latest?kind=gizmo")).status).toBe(400);
+  });
+
   it("lists the changes one cause made, newest first", async () => {
     const runCause = { type: CAUSE_TYPES.automationRun, id: runId };
     const made = [];
@@ -180,6 +190,7 @@ describe("the history reads", () => {
       expect(await plan(CHANGES_OF_ENTITY, ["thing", "h", null, 10])).toContain("Index Scan using entity_changes_by_entity");
       expect(await plan(CHANGES_OF_CAUSE, ["automation-run", runId, null, 10])).toMatch(/Index Scan using entity_changes_by_cause/);
       expect(await plan(POSITION_OF_SEQ, [1])).toContain("entity_changes_pkey");
+      expect(await plan(LATEST_CHANGES, [["thing"], null, 10])).toContain("Index Scan Backward using entity_changes_pkey");
       expect(await plan(FIRST_AT_OR_AFTER, [new Date()])).toContain("entity_changes_by_time");
       // Catching up (and GET /changes) without a kind filter: the router's own index.
       expect(await plan(PAGE_ALL, ["0", 0, 10])).toContain("Index Scan using entity_changes_by_xid");

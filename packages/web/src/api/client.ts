@@ -144,6 +144,8 @@ export interface CheckListFilters {
   label?: string[];
   enabled?: "true" | "false";
   namePrefix?: string;
+  /** "core" or a satellite's id: checks observed from there. */
+  location?: string;
 }
 
 export type Validation = { valid: true; errors: []; events: string[] } | { valid: false; errors: Issue[] };
@@ -215,9 +217,9 @@ async function request(path: string, options: RequestOptions = {}): Promise<Resp
   throw await toApiError(response);
 }
 
-const json = async <T>(path: string, options?: RequestOptions): Promise<T> => (await request(path, options)).json() as Promise<T>;
-const none = async (path: string, options?: RequestOptions): Promise<void> => void (await request(path, options));
-const id = (value: string): string => encodeURIComponent(value);
+export const json = async <T>(path: string, options?: RequestOptions): Promise<T> => (await request(path, options)).json() as Promise<T>;
+export const none = async (path: string, options?: RequestOptions): Promise<void> => void (await request(path, options));
+export const id = (value: string): string => encodeURIComponent(value);
 
 // --- Endpoints ---------------------------------------------------------------------------
 

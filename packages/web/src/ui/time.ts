@@ -21,11 +21,18 @@ export function formatDuration(startIso: string | null, endIso: string | null): 
   if (startIso === null || endIso === null) return null;
   const ms = Date.parse(endIso) - Date.parse(startIso);
   if (!Number.isFinite(ms) || ms < 0) return null;
-  if (ms < 1000) return `${ms} ms`;
+  return formatSpan(ms);
+}
+
+/** A length of time in ms as formatDuration says it; long spans in days and hours. */
+export function formatSpan(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
   const minutes = Math.floor(ms / 60_000);
   if (minutes < 60) return `${minutes} min ${Math.floor((ms % 60_000) / 1000)} s`;
-  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours} h ${minutes % 60} min`;
+  return `${Math.floor(hours / 24)} d ${hours % 24} h`;
 }
 
 /** The exact local time, for a title attribute behind a relative one. */

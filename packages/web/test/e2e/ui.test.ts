@@ -6,7 +6,9 @@
 // problems shown at their paths first), sees it listed, runs it and edits it; writes an http
 // check against a local server in the check editor (tested before it is saved), sees it turn
 // healthy on the list and, once the server stops, unhealthy — live, without a reload — and runs
-// it now from its detail screen. Each screen is saved as a screenshot under artifacts/web/
+// it now from its detail screen with the incident and the health's history; sees the latest
+// events on the Overview; adds a viewer in Settings, a channel (tested) and a maintenance
+// window; and, signed in as that viewer, finds no edit buttons. Each screen is saved as a screenshot under artifacts/web/
 // (gitignored) for people to look at.
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -32,6 +34,7 @@ const ARTIFACTS = fileURLToPath(new URL("../../../../artifacts/web/", import.met
 const ADMIN_TOKEN = "e2e-admin-token-0123456789abcdef";
 const EMAIL = "ops@example.com";
 const PASSWORD = "e2e password of the ops user";
+const VIEWER_EMAIL = "viewer@example.com";
 
 let core: Core;
 let dataDir: string;
@@ -50,7 +53,17 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(os.tmpdir(), "vantage-e2e-"));
   const database = await createTestDatabase();
   core = await startCore(
-    { host: "127.0.0.1", port: 0, databaseUrl: database.url, dataDir, adminToken: ADMIN_TOKEN, heartbeatIntervalMs: 500, allowPrivateTargets: true },
+    {
+      host: "127.0.0.1",
+      port: 0,
+      databaseUrl: database.url,
+      dataDir,
+      adminToken: ADMIN_TOKEN,
+      heartbeatIntervalMs: 500,
+      allowPrivateTargets: true,
+      // Notification channels keep their secrets encrypted: a core with a database URL needs the key.
+      secretKey: Buffer.alloc(32, 7),
+    },
     silentLogger(),
   );
   // The first user, made as the README says: through the API with the admin token.
@@ -245,6 +258,13 @@ describe("the web UI in Chromium", () => {
       await page.getByRole("button", { name: "Run now" }).click();
       await page.getByRole("region", { name: "Run now" }).getByLabel("Probe result").waitFor();
       expect(await page.getByRole("region", { name: "Run now" }).textContent()).toContain("down");
+      // The incident it is in, and why: its health's history from healthy to unhealthy.
+      await page.getByRole("list", { name: "Incidents" }).getByText("ongoing").waitFor();
+      await page
+        .getByRole("list", { name: "Health changes" })
+        .getByText(/healthy\s*→\s*unhealthy/)
+        .first()
+        .waitFor();
       await shoot(page, "16-check-detail");
     } finally {
       target.server.close();
@@ -255,7 +275,35 @@ describe("the web UI in Chromium", () => {
     // The check the stopped server made unhealthy is counted and listed first.
     await page.getByRole("region", { name: "Needs attention" }).getByRole("link", { name: "local web" }).waitFor();
     expect(await page.getByRole("link", { name: "Checks unhealthy" }).textContent()).toContain("1 / 1");
+    // The latest events: the check's turn to unhealthy and the satellite's connection.
+    const events = page.getByRole("list", { name: "Latest events" });
+    await events.getByRole("link", { name: "local web" }).first().waitFor();
+    await events.getByRole("link", { name: "fra-1" }).first().waitFor();
     await shoot(page, "09-overview");
+
+    // Settings: a viewer added (signs in below), a webhook channel tested, a maintenance window planned.
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Settings" }).click();
+    const newUser = page.getByRole("form", { name: "New user" });
+    await newUser.getByLabel("E-mail").fill(VIEWER_EMAIL);
+    await newUser.getByLabel("Password (optional: generated)").fill(PASSWORD);
+    await newUser.getByRole("button", { name: "Add user" }).click();
+    await page.getByRole("table", { name: "Users" }).getByText(VIEWER_EMAIL).waitFor();
+    await shoot(page, "20-settings");
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Notifications" }).click();
+    await page.getByRole("button", { name: "New channel" }).click();
+    await page.getByLabel("Name").fill("ops-webhook");
+    await page.getByLabel("URL").fill(`${core.url}/healthz`);
+    await page.getByRole("button", { name: "Create" }).click();
+    await page.getByRole("button", { name: "Send test" }).click();
+    await page.getByRole("status", { name: "Test delivery" }).waitFor();
+    await shoot(page, "21-notifications");
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Maintenance" }).click();
+    await page.getByRole("button", { name: "New window" }).click();
+    await page.getByLabel("Name").fill("e2e upgrade");
+    await page.getByLabel("Checks with labels").fill("env=e2e");
+    await page.getByRole("button", { name: "Create" }).click();
+    await page.getByRole("table", { name: "Maintenance windows" }).getByText("checks labelled env=e2e").waitFor();
+    await shoot(page, "22-maintenance");
 
     // The same screens on a phone, in the dark theme.
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: "dark", isMobile: true });
@@ -284,6 +332,15 @@ describe("the web UI in Chromium", () => {
     await phonePage.getByRole("link", { name: "local web" }).click();
     await phonePage.getByRole("region", { name: "Recent failures" }).waitFor();
     await shoot(phonePage, "18-phone-dark-check-detail");
+    for (const [path, name] of [
+      ["/settings", "23-phone-dark-settings"],
+      ["/notifications", "24-phone-dark-notifications"],
+      ["/maintenance", "25-phone-dark-maintenance"],
+    ] as const) {
+      await phonePage.goto(`${core.url}${path}`);
+      await phonePage.getByRole("table").first().waitFor();
+      await shoot(phonePage, name);
+    }
     await phone.close();
 
     const loggedOut = page.waitForResponse((response) => response.url().endsWith("/api/v1/auth/logout"));
@@ -292,6 +349,21 @@ describe("the web UI in Chromium", () => {
     await page.getByLabel("E-mail").waitFor();
     // The session ended on the core too: its cookie no longer opens the API.
     expect((await page.request.get(`${core.url}/api/v1/auth/me`)).status()).toBe(401);
+
+    // A viewer reads everything and sees nothing to edit.
+    await page.getByLabel("E-mail").fill(VIEWER_EMAIL);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.getByText("as viewer").waitFor();
+    await page.goto(`${core.url}/checks`);
+    await page.getByRole("link", { name: "local web" }).click();
+    await page.getByRole("region", { name: "Recent failures" }).waitFor();
+    expect(await page.getByRole("link", { name: "Edit" }).count()).toBe(0);
+    expect(await page.getByRole("button", { name: "Delete" }).count()).toBe(0);
+    await page.goto(`${core.url}/checks`);
+    await page.getByRole("link", { name: "local web" }).waitFor();
+    expect(await page.getByRole("link", { name: "New check" }).count()).toBe(0);
+    await shoot(page, "26-viewer-checks");
     expect(pageErrors).toEqual([]);
     await context.close();
   }, 240_000);

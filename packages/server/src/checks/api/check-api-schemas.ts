@@ -104,6 +104,7 @@ export const checkSummariesSchema = z.object({
       checkId: z.string(),
       health: checkHealthStateSchema.nullable(),
       bars: z.array(statusCountsSchema).describe("One per segment, oldest first; the last is the one still running."),
+      p95Ms: z.array(z.number().nullable()).describe("Each segment's p95 latency in ms (all locations), null where it has no result: the list's sparkline."),
     }),
   ),
 });

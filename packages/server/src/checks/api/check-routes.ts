@@ -64,7 +64,8 @@ const docs = {
   }),
   list: describeRoute({
     summary: "List checks",
-    description: "By name, in keyset pages, each with its health status; filter by type, labels (`label=team=web`, repeatable), enabled or name prefix.",
+    description:
+      "By name, in keyset pages, each with its health status; filter by type, labels (`label=team=web`, repeatable), enabled, name prefix, health status or location (`core` or a satellite's id).",
     query: listQuerySchema,
     responses: { 200: { description: "A page", schema: checkPageSchema } },
     examples: { web: { summary: "The web team's HTTP checks", query: { type: "http", label: "team=web" } } },

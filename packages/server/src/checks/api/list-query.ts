@@ -1,6 +1,7 @@
 // The query string of `GET /api/v1/checks`: `limit`, an opaque `cursor` from the previous
 // page's `nextCursor`, and the filters `type`, `label=key=value` (repeatable: all must hold),
-// `enabled`, `namePrefix`, `status` (health: healthy, degraded, unhealthy, unknown).
+// `enabled`, `namePrefix`, `status` (health: healthy, degraded, unhealthy, unknown), `location`
+// (checks with a verdict from the core or a satellite).
 import { CHECK_TYPES, HEARTBEAT_CHECK_TYPE, unsafeTextReason } from "@vantage/protocol";
 import { z } from "zod";
 import { checkHealthStatusSchema } from "../health/check-health-entity.ts";
@@ -49,6 +50,7 @@ export const listQuerySchema = z
       .optional(),
     namePrefix: z.string().min(1).max(200).optional(),
     status: checkHealthStatusSchema.optional(),
+    location: z.string().min(1).max(100).optional().describe('Only checks observed from this location: "core" or a satellite\'s id.'),
   })
   .transform(({ cursor, label, ...rest }): CheckListQuery => ({
     ...rest,

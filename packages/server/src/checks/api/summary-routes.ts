@@ -32,7 +32,7 @@ export const summariesQuerySchema = z.strictObject({
 
 const summariesDoc = describeRoute({
   summary: "Health and uptime bars of a page of checks",
-  description: `What a list row shows, for up to ${MAX_SUMMARY_CHECKS} checks in one request (\`id=…&id=…\`): each check's health state (null before its first result) and its uptime bar, all locations summed per segment — 24 hours or 90 days.`,
+  description: `What a list row shows, for up to ${MAX_SUMMARY_CHECKS} checks in one request (\`id=…&id=…\`): each check's health state (null before its first result), its uptime bar (all locations summed per segment) and each segment's p95 latency — 24 hours or 90 days.`,
   query: summariesQuerySchema,
   responses: { 200: { description: "One summary per check, in the order asked", schema: checkSummariesSchema } },
   // An id no check has answers with empty bars: the example needs no check of its own.
@@ -69,6 +69,8 @@ export interface CheckSummary {
   health: CheckHealthState | null;
   /** One per segment, oldest first; the last segment is the one still running. */
   bars: StatusCounts[];
+  /** Each segment's p95 latency in ms (the list's sparkline); null where it has no result. */
+  p95Ms: Array<number | null>;
 }
 
 export interface CheckSummaryRoutesOptions extends ReadOptions {
@@ -105,7 +107,12 @@ export function createCheckSummaryRoutes(options: CheckSummaryRoutesOptions): Ho
       health.getMany(checkIds),
       uptimeBars(pool, checkIds, { from: to - range.spanMs, to, buckets: range.segments }, { now, retention: options.retention }),
     ]);
-    const summaries: CheckSummary[] = bars.checks.map(({ checkId, segments }) => ({ checkId, health: states.get(checkId) ?? null, bars: segments }));
+    const summaries: CheckSummary[] = bars.checks.map(({ checkId, segments, p95Ms }) => ({
+      checkId,
+      health: states.get(checkId) ?? null,
+      bars: segments,
+      p95Ms,
+    }));
     return c.json({ range: query.range, from: bars.from, to: bars.to, segmentSeconds: bars.segmentSeconds, summaries });
   });
 

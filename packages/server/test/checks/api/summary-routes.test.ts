@@ -54,7 +54,7 @@ afterAll(async () => {
 interface Summaries {
   range: string;
   segmentSeconds: number;
-  summaries: Array<{ checkId: string; health: CheckHealthState | null; bars: Array<{ total: number; up: number; down: number }> }>;
+  summaries: Array<{ checkId: string; health: CheckHealthState | null; bars: Array<{ total: number; up: number; down: number }>; p95Ms: Array<number | null> }>;
 }
 
 describe("GET /api/v1/checks/summaries", () => {
@@ -73,6 +73,10 @@ describe("GET /api/v1/checks/summaries", () => {
     expect(busySummary!.health).toMatchObject({ status: "healthy" });
     const counted = busySummary!.bars.reduce((sum, segment) => ({ total: sum.total + segment.total, down: sum.down + segment.down }), { total: 0, down: 0 });
     expect(counted).toEqual({ total: 4, down: 1 });
+    // The sparkline: a p95 where the segment has results, null elsewhere.
+    expect(quietSummary!.p95Ms).toEqual(Array(24).fill(null));
+    expect(busySummary!.p95Ms.filter((p95, i) => (p95 === null) !== (busySummary!.bars[i]!.total === 0))).toEqual([]);
+    expect(busySummary!.p95Ms.some((p95) => typeof p95 === "number" && p95 > 0)).toBe(true);
   });
 
   it("answers 90 daily segments for range=90d", async () => {

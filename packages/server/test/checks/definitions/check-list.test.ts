@@ -75,6 +75,16 @@ describe("the checks list's statement", () => {
     expect(nodes.map((node) => node["Node Type"])).not.toContain("Seq Scan");
   });
 
+  it("keeps the checks observed from a location, in name order", async () => {
+    await pool.query(
+      `UPDATE check_health SET locations = '{"sat-1": {"status": "healthy"}}' WHERE check_id IN (SELECT id FROM checks WHERE name IN ('check-00002', 'check-00007'))`,
+    );
+    const { sql, params } = checkPageQuery("name", { limit: 50, location: "sat-1" });
+    expect((await pool.query<{ name: string }>(sql, params)).rows.map((row) => row.name)).toEqual(["check-00002", "check-00007"]);
+    const none = checkPageQuery("name", { limit: 50, location: "sat-2" });
+    expect((await pool.query(none.sql, none.params)).rows).toEqual([]);
+  });
+
   it("never reads the whole table, whatever filters combine", async () => {
     const queries: CheckListQuery[] = [
       { limit: 50 },

@@ -9,6 +9,7 @@ import { formatDuration } from "../../ui/time.ts";
 import { ManagedByBadge, ManagedWarning, useManagedBy } from "../config/managed-by.tsx";
 import { AutomationEditor } from "./automation-editor.tsx";
 import { RunStatus } from "./run-status.tsx";
+import { usePermissions } from "../../permissions.ts";
 
 const TABS = ["runs", "skips", "definition"] as const;
 type Tab = (typeof TABS)[number];
@@ -17,6 +18,7 @@ export function AutomationDetail({ automationId }: { automationId: string }) {
   const queryClient = useQueryClient();
   const navigate = useNavigate();
   const [tab, setTab] = useState<Tab>("runs");
+  const { canEdit } = usePermissions();
   const automation = useQuery({ queryKey: ["automations", "one", automationId], queryFn: ({ signal }) => api.automations.get(automationId, signal) });
   const refresh = () => queryClient.invalidateQueries({ queryKey: ["automations"] });
   const toggle = useMutation({ mutationFn: (enabled: boolean) => api.automations.setEnabled(automationId, enabled), onSuccess: refresh });
@@ -70,23 +72,25 @@ export function AutomationDetail({ automationId }: { automationId: string }) {
           </>
         }
         actions={
-          <>
-            <button
-              type="button"
-              className="primary"
-              onClick={() => runNow.mutate()}
-              disabled={runNow.isPending}
-              title="Runs the actions now; conditions are not evaluated"
-            >
-              Run now
-            </button>
-            <button type="button" onClick={() => toggle.mutate(!a.enabled)} disabled={toggle.isPending}>
-              {a.enabled ? "Disable" : "Enable"}
-            </button>
-            <button type="button" className="danger" onClick={confirmDelete} disabled={remove.isPending}>
-              Delete
-            </button>
-          </>
+          canEdit ? (
+            <>
+              <button
+                type="button"
+                className="primary"
+                onClick={() => runNow.mutate()}
+                disabled={runNow.isPending}
+                title="Runs the actions now; conditions are not evaluated"
+              >
+                Run now
+              </button>
+              <button type="button" onClick={() => toggle.mutate(!a.enabled)} disabled={toggle.isPending}>
+                {a.enabled ? "Disable" : "Enable"}
+              </button>
+              <button type="button" className="danger" onClick={confirmDelete} disabled={remove.isPending}>
+                Delete
+              </button>
+            </>
+          ) : null
         }
       />
       <ErrorMessage error={runNow.error} title="Run not started" />
@@ -111,7 +115,7 @@ export function AutomationDetail({ automationId }: { automationId: string }) {
         {tab === "runs" ? <RunList automationId={automationId} /> : null}
         {tab === "skips" ? <SkipList automationId={automationId} /> : null}
         {tab === "definition" ? <ManagedWarning what="automation" bundle={managedBy} /> : null}
-        {tab === "definition" ? <DefinitionTab automationId={automationId} version={a.version} /> : null}
+        {tab === "definition" ? <DefinitionTab automationId={automationId} version={a.version} readOnly={!canEdit} /> : null}
       </div>
     </>
   );
@@ -119,6 +123,7 @@ export function AutomationDetail({ automationId }: { automationId: string }) {
 
 function RunList({ automationId }: { automationId: string }) {
   const queryClient = useQueryClient();
+  const { canEdit } = usePermissions();
   const runs = useQuery({ queryKey: ["automations", "runs", automationId], queryFn: ({ signal }) => api.automations.runs(automationId, signal) });
   const cancel = useMutation({
     mutationFn: (run: Run) => api.automations.cancelRun(automationId, run.id),
@@ -162,7 +167,7 @@ function RunList({ automationId }: { automationId: string }) {
               </td>
               <td data-label="Took">{formatDuration(run.startedAt, run.finishedAt) ?? "—"}</td>
               <td data-label="">
-                {ACTIVE_RUN_STATUSES.includes(run.status) ? (
+                {canEdit && ACTIVE_RUN_STATUSES.includes(run.status) ? (
                   <button type="button" onClick={() => cancel.mutate(run)} disabled={cancel.isPending}>
                     Cancel
                   </button>
@@ -226,7 +231,7 @@ function SkipList({ automationId }: { automationId: string }) {
   );
 }
 
-function DefinitionTab({ automationId, version }: { automationId: string; version: number }) {
+function DefinitionTab({ automationId, version, readOnly }: { automationId: string; version: number; readOnly: boolean }) {
   const queryClient = useQueryClient();
   // Keyed by version: after a save the editor starts again from what the core stored.
   const yaml = useQuery({
@@ -236,6 +241,7 @@ function DefinitionTab({ automationId, version }: { automationId: string; versio
   });
   if (yaml.isPending) return <Loading what="the definition" />;
   if (yaml.error) return <ErrorMessage error={yaml.error} title="Could not load the definition" />;
+  if (readOnly) return <pre aria-label="Definition (YAML)">{yaml.data}</pre>;
   return (
     <AutomationEditor
       key={version}

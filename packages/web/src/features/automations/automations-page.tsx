@@ -4,19 +4,23 @@ import { useQuery } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { api } from "../../api/client.ts";
 import { Badge, ErrorMessage, Loading, PageHead, TimeAgo } from "../../ui/components.tsx";
+import { usePermissions } from "../../permissions.ts";
 
 export function AutomationsPage() {
   const automations = useQuery({ queryKey: ["automations", "list"], queryFn: ({ signal }) => api.automations.list(signal) });
   const list = automations.data?.automations ?? [];
+  const { canEdit } = usePermissions();
   return (
     <>
       <PageHead
         title="Automations"
         sub="Actions run when entity changes fire their triggers."
         actions={
-          <Link to="/automations/new" className="button primary">
-            New automation
-          </Link>
+          canEdit ? (
+            <Link to="/automations/new" className="button primary">
+              New automation
+            </Link>
+          ) : null
         }
       />
       {automations.isPending ? <Loading what="automations" /> : null}

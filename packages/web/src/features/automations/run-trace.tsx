@@ -7,8 +7,10 @@ import { ACTIVE_RUN_STATUSES, api, type Step } from "../../api/client.ts";
 import { Badge, ErrorMessage, Loading, PageHead, TimeAgo } from "../../ui/components.tsx";
 import { formatDuration, formatExact } from "../../ui/time.ts";
 import { RunStatus, statusTone } from "./run-status.tsx";
+import { usePermissions } from "../../permissions.ts";
 
 export function RunTrace({ automationId, runId }: { automationId: string; runId: string }) {
+  const { canEdit } = usePermissions();
   const queryClient = useQueryClient();
   const trace = useQuery({ queryKey: ["automations", "run", automationId, runId], queryFn: ({ signal }) => api.automations.run(automationId, runId, signal) });
   const cancel = useMutation({
@@ -32,7 +34,7 @@ export function RunTrace({ automationId, runId }: { automationId: string; runId:
     );
   }
   const { run, steps } = trace.data;
-  const active = ACTIVE_RUN_STATUSES.includes(run.status);
+  const active = canEdit && ACTIVE_RUN_STATUSES.includes(run.status);
   return (
     <>
       {back}

@@ -1,6 +1,6 @@
 // The overview: checks by health status and the ones needing attention first (unhealthy, then
-// degraded), satellites online and automations enabled — live: a check-health change refreshes
-// the "overview" queries (see live.ts).
+// degraded), satellites online, automations enabled and the latest events — live: a
+// check-health or satellite-connection change refreshes the "overview" queries (see live.ts).
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { api, type CheckHealthStatus } from "../../api/client.ts";
@@ -8,6 +8,7 @@ import { ErrorMessage, PageHead } from "../../ui/components.tsx";
 import { CheckStatusBadge } from "../checks/check-status.tsx";
 import { targetOf } from "../checks/check-types.ts";
 import { satellitesQuery } from "../satellites/satellites-page.tsx";
+import { EventsFeed } from "../overview/events-feed.tsx";
 
 /** Checks listed per status under "needs attention": the rest is a click away on the list. */
 const ATTENTION_LIMIT = 10;
@@ -62,6 +63,7 @@ export function OverviewPage() {
           ))}
         </ul>
       </section>
+      <EventsFeed />
     </>
   );
 }

@@ -10,12 +10,14 @@ import { formatExact } from "../../ui/time.ts";
 import { ManagedByBadge, ManagedWarning, useManagedBy } from "../config/managed-by.tsx";
 import { NewToken } from "./new-token.tsx";
 import { SatelliteStatus } from "./satellite-status.tsx";
+import { usePermissions } from "../../permissions.ts";
 
 export function SatelliteDetail({ satelliteId }: { satelliteId: string }) {
   const queryClient = useQueryClient();
   const navigate = useNavigate();
   const satellite = useQuery({ queryKey: ["satellites", "one", satelliteId], queryFn: ({ signal }) => api.satellites.get(satelliteId, signal) });
   const [token, setToken] = useState<string | null>(null);
+  const { canEdit } = usePermissions();
   const rotate = useMutation({
     mutationFn: () => api.satellites.rotateToken(satelliteId),
     onSuccess: async (rotated) => {
@@ -65,14 +67,16 @@ export function SatelliteDetail({ satelliteId }: { satelliteId: string }) {
         }
         sub={`Region ${s.region}`}
         actions={
-          <>
-            <button type="button" onClick={confirmRotate} disabled={rotate.isPending}>
-              Rotate token
-            </button>
-            <button type="button" className="danger" onClick={confirmDelete} disabled={remove.isPending}>
-              Delete
-            </button>
-          </>
+          canEdit ? (
+            <>
+              <button type="button" onClick={confirmRotate} disabled={rotate.isPending}>
+                Rotate token
+              </button>
+              <button type="button" className="danger" onClick={confirmDelete} disabled={remove.isPending}>
+                Delete
+              </button>
+            </>
+          ) : null
         }
       />
       <ManagedWarning what="satellite" bundle={managedBy} />

@@ -7,12 +7,14 @@ import { api, type CreatedSatellite } from "../../api/client.ts";
 import { ErrorMessage, Loading, PageHead, TimeAgo } from "../../ui/components.tsx";
 import { NewToken } from "./new-token.tsx";
 import { SatelliteStatus } from "./satellite-status.tsx";
+import { usePermissions } from "../../permissions.ts";
 
 export const satellitesQuery = { queryKey: ["satellites", "list"], queryFn: ({ signal }: { signal: AbortSignal }) => api.satellites.list(signal) };
 
 export function SatellitesPage() {
   const satellites = useQuery(satellitesQuery);
   const [creating, setCreating] = useState(false);
+  const { canEdit } = usePermissions();
   const [created, setCreated] = useState<CreatedSatellite | null>(null);
   const list = satellites.data?.satellites ?? [];
   const online = list.filter((satellite) => satellite.status === "online").length;
@@ -23,9 +25,11 @@ export function SatellitesPage() {
         title="Satellites"
         sub={satellites.data ? `${list.length} registered · ${online} online` : "Agents that run checks next to their targets."}
         actions={
-          <button type="button" className="primary" onClick={() => setCreating(true)} disabled={creating}>
-            New satellite
-          </button>
+          canEdit ? (
+            <button type="button" className="primary" onClick={() => setCreating(true)} disabled={creating}>
+              New satellite
+            </button>
+          ) : null
         }
       />
       {created ? <NewToken satelliteId={created.id} name={created.name} token={created.token} onDone={() => setCreated(null)} /> : null}

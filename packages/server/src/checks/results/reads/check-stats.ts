@@ -4,7 +4,7 @@
 import type pg from "pg";
 import { VantageError } from "../../../errors.ts";
 import { DEFAULT_RESULT_RETENTION, type ResultRetention } from "../check-result.ts";
-import { addHistograms, emptyHistogram, type Percentiles, parseHistogramText, percentilesOf, sumHistogramsSql } from "../latency-histogram.ts";
+import { addHistograms, emptyHistogram, histogramQuantile, type Percentiles, parseHistogramText, percentilesOf, sumHistogramsSql } from "../latency-histogram.ts";
 import { DAY_MS, RESULT_TABLES } from "../partitions.ts";
 
 export type RollupLevel = "1m" | "1h" | "1d";
@@ -214,8 +214,8 @@ export interface UptimeBars {
   from: string;
   to: string;
   segmentSeconds: number;
-  /** Per check asked for, in order: one StatusCounts per segment (all locations summed), oldest first. */
-  checks: Array<{ checkId: string; segments: StatusCounts[] }>;
+  /** Per check asked for, in order: one StatusCounts per segment (all locations summed), oldest first, and each segment's p95 latency (null without results). */
+  checks: Array<{ checkId: string; segments: StatusCounts[]; p95Ms: Array<number | null> }>;
 }
 
 export const MAX_BAR_CHECKS = 1000;
@@ -236,7 +236,8 @@ export function barsLevel(range: { from: number; to: number }, segments: number,
 const barsSql = (level: RollupLevel) => `
   SELECT check_id, width_bucket(extract(epoch FROM bucket)::float8, $4::float8, $5::float8, $6) AS segment,
     sum(total)::integer AS total, sum(up)::integer AS up, sum(degraded)::integer AS degraded,
-    sum(down)::integer AS down, sum(error)::integer AS error
+    sum(down)::integer AS down, sum(error)::integer AS error, min(min_ms) AS min_ms, max(max_ms) AS max_ms,
+    array_to_string(${sumHistogramsSql("hist")}, ',') AS hist
   FROM ${rollupTable(level)}
   WHERE check_id = ANY ($1::uuid[]) AND bucket >= $2 AND bucket < $3
   GROUP BY 1, 2`;
@@ -271,14 +272,22 @@ export async function uptimeBars(
   const { from, to, level, sql, params } = barsQuery(checkIds, options, readOptions);
   const segments = options.buckets;
   const zero = (): StatusCounts => ({ total: 0, up: 0, degraded: 0, down: 0, error: 0 });
-  const checks = checkIds.map((checkId) => ({ checkId, segments: Array.from({ length: segments }, zero) }));
+  const checks = checkIds.map((checkId) => ({
+    checkId,
+    segments: Array.from({ length: segments }, zero),
+    p95Ms: Array.from({ length: segments }, (): number | null => null),
+  }));
   const byId = new Map(checks.map((check) => [check.checkId.toLowerCase(), check]));
   if (checkIds.length > 0) {
-    const { rows } = await db.query<StatusCounts & { check_id: string; segment: number }>(sql, params);
+    type BarRow = StatusCounts & { check_id: string; segment: number; min_ms: number | null; max_ms: number | null; hist: string };
+    const { rows } = await db.query<BarRow>(sql, params);
     for (const row of rows) {
-      const segment = byId.get(row.check_id)?.segments[row.segment - 1];
-      if (!segment) continue;
+      const check = byId.get(row.check_id);
+      const segment = check?.segments[row.segment - 1];
+      if (!check || !segment) continue;
       for (const key of ["total", "up", "degraded", "down", "error"] as const) segment[key] += row[key];
+      // One row per (check, segment): the segment's histogram is whole, so its p95 is exact to the bucket.
+      check.p95Ms[row.segment - 1] = histogramQuantile(row.hist.split(",").map(Number), 0.95, { minMs: row.min_ms, maxMs: row.max_ms });
     }
   }
   return { level, from: new Date(from).toISOString(), to: new Date(to).toISOString(), segmentSeconds: (to - from) / segments / 1000, checks };

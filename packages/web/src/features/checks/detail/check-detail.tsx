@@ -1,5 +1,6 @@
 // One check: its status with the reason, a tile per location, latency p50/p95 per location over
-// a chosen range (from the rollups), availability, the certificate's expiry, recent failures
+// a chosen range (from the rollups), availability, uptime and incidents over 24 h–90 d, the
+// health's history ("why"), the certificate's expiry, recent failures
 // with each assertion's expected and actual, and "run now from…" (the core or a satellite)
 // showing the result. Follows the live feed: a health change re-reads these.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
@@ -12,10 +13,12 @@ import { isStale } from "../check-freshness.ts";
 import { CheckStatusBadge, useLocationNames } from "../check-status.tsx";
 import { confirmManagedEdit, ManagedByBadge, useManagedBy } from "../../config/managed-by.tsx";
 import { invalidateChecks } from "../list/checks-query.ts";
+import { CheckHistory } from "./check-history.tsx";
 import { LatencyChart } from "./latency-chart.tsx";
 import { ProbeOutcome } from "../probe-result.tsx";
 import { targetOf } from "../check-types.ts";
 import { formatAvailability } from "../list/uptime-bar-model.ts";
+import { usePermissions } from "../../../permissions.ts";
 
 const RANGES = { "1h": 3_600_000, "24h": 86_400_000, "7d": 7 * 86_400_000, "30d": 30 * 86_400_000, "90d": 90 * 86_400_000 } as const;
 type RangeName = keyof typeof RANGES;
@@ -27,6 +30,7 @@ export function CheckDetail({ checkId }: { checkId: string }) {
   const health = useQuery({ queryKey: ["check", checkId, "health"], queryFn: ({ signal }) => api.checks.health(checkId, signal) });
   const nameOf = useLocationNames();
   const managedBy = useManagedBy("Check", checkId);
+  const { canEdit } = usePermissions();
   const toggle = useMutation({
     mutationFn: (enabled: boolean) => api.checks.setEnabled(checkId, enabled),
     onSuccess: () => invalidateChecks(queryClient),
@@ -58,6 +62,7 @@ export function CheckDetail({ checkId }: { checkId: string }) {
           </>
         }
         actions={
+          canEdit ? (
           <>
             <Link
               to="/checks/$checkId/edit"
@@ -84,13 +89,15 @@ export function CheckDetail({ checkId }: { checkId: string }) {
               Delete
             </button>
           </>
+          ) : null
         }
       />
       <ErrorMessage error={toggle.error ?? remove.error} title="Not changed" />
       <ErrorMessage error={health.error} title="Could not load the health" />
       {h ? <HealthSummary health={h} check={c} nameOf={nameOf} /> : null}
-      <RunNow check={c} nameOf={nameOf} />
+      {canEdit ? <RunNow check={c} nameOf={nameOf} /> : null}
       <Latency checkId={checkId} nameOf={nameOf} />
+      <CheckHistory checkId={checkId} nameOf={nameOf} />
       <Certificate checkId={checkId} />
       <RecentFailures checkId={checkId} nameOf={nameOf} />
     </>

@@ -1,18 +1,23 @@
 // Checks: the server-paged, virtualized list (only the rows on screen are in the DOM; the next
 // page loads as the end comes into view), filtered by what the URL says. Each row: status,
-// name, type, target, location dots, the 24 h uptime bar and how long ago the last result came
+// name, type, target, location dots, the 24 h uptime bar, the p95 latency sparkline and how long ago the last result came
 // (marked when overdue). Health and bars arrive per page through /checks/summaries and follow
 // the live feed.
 import { useWindowVirtualizer } from "@tanstack/react-virtual";
 import { Link, useNavigate } from "@tanstack/react-router";
-import { useEffect, useLayoutEffect, useRef, useState } from "react";
+import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import type { CheckListItem, CheckSummaries } from "../../../api/client.ts";
-import { ErrorMessage, Loading, PageHead, TimeAgo, useNow } from "../../../ui/components.tsx";
+import { ErrorMessage, Loading, PageHead, useNow } from "../../../ui/components.tsx";
+import { formatAgo, formatExact } from "../../../ui/time.ts";
 import { CHECK_TYPES, targetOf } from "../check-types.ts";
 import { isStale, lastResultAt } from "../check-freshness.ts";
 import { CheckStatusBadge, LocationDots, useLocationNames } from "../check-status.tsx";
+import { useQuery } from "@tanstack/react-query";
+import { satellitesQuery } from "../../satellites/satellites-page.tsx";
 import { type ChecksSearch, listFilters, useCheckPages, useSummaries } from "./checks-query.ts";
+import { Sparkline } from "./sparkline.tsx";
 import { UptimeBar } from "./uptime-bar.tsx";
+import { usePermissions } from "../../../permissions.ts";
 
 const STATUSES = ["healthy", "degraded", "unhealthy", "unknown"] as const;
 
@@ -31,13 +36,15 @@ function useNarrow(): boolean {
 
 export function ChecksPage({ search }: { search: ChecksSearch }) {
   const navigate = useNavigate();
+  const { canEdit } = usePermissions();
   const setSearch = (patch: Partial<ChecksSearch>) =>
     void navigate({ to: "/checks", search: (previous: ChecksSearch) => clean({ ...previous, ...patch }), replace: true });
   // The core filters by status once its list items carry one.
   const [statusKnown, setStatusKnown] = useState(false);
   const pages = useCheckPages(listFilters(search, statusKnown));
-  const loaded = pages.data?.pages ?? [];
-  const checks = loaded.flatMap((page) => page.checks);
+  const loadedPages = pages.data?.pages;
+  const loaded = useMemo(() => loadedPages ?? [], [loadedPages]);
+  const checks = useMemo(() => loaded.flatMap((page) => page.checks), [loaded]);
   // Sticky (set while rendering, as React allows for a component's own state): a status filter that matches nothing must not hide itself.
   if (!statusKnown && checks.some((check) => check.status !== undefined)) setStatusKnown(true);
   const summaries = useSummaries(loaded);
@@ -53,9 +60,11 @@ export function ChecksPage({ search }: { search: ChecksSearch }) {
             : "What Vantage probes, and how it went."
         }
         actions={
-          <Link to="/checks/new" className="button primary">
-            New check
-          </Link>
+          canEdit ? (
+            <Link to="/checks/new" className="button primary">
+              New check
+            </Link>
+          ) : null
         }
       />
       <Filters search={search} onChange={setSearch} withStatus={statusKnown} />
@@ -83,6 +92,7 @@ function Filters({ search, onChange, withStatus }: { search: ChecksSearch; onCha
   // Typing waits for a pause before it becomes the URL (and a request).
   const [q, setQ] = useState(search.q ?? "");
   const [label, setLabel] = useState(search.label ?? "");
+  const satellites = useQuery(satellitesQuery);
   useEffect(() => {
     const timer = setTimeout(() => {
       if (q !== (search.q ?? "") || label !== (search.label ?? "")) onChange({ q: q.trim() || undefined, label: label.trim() || undefined });
@@ -114,6 +124,18 @@ function Filters({ search, onChange, withStatus }: { search: ChecksSearch; onCha
           <option value="">all</option>
           <option value="true">enabled</option>
           <option value="false">disabled</option>
+        </select>
+      </label>
+      <label className="field">
+        Location
+        <select value={search.location ?? ""} onChange={(event) => onChange({ location: event.target.value || undefined })}>
+          <option value="">any</option>
+          <option value="core">core</option>
+          {(satellites.data?.satellites ?? []).map((satellite) => (
+            <option key={satellite.id} value={satellite.id}>
+              {satellite.name}
+            </option>
+          ))}
         </select>
       </label>
       {withStatus ? (
@@ -150,20 +172,19 @@ function CheckRows({
   const listRef = useRef<HTMLDivElement>(null);
   const [offset, setOffset] = useState(0);
   useLayoutEffect(() => setOffset(listRef.current?.offsetTop ?? 0), []);
-  const virtualizer = useWindowVirtualizer({ count: checks.length, estimateSize: () => (narrow ? 132 : 52), overscan: 8, scrollMargin: offset });
+  const virtualizer = useWindowVirtualizer({ count: checks.length, estimateSize: () => (narrow ? 156 : 52), overscan: 8, scrollMargin: offset });
   const items = virtualizer.getVirtualItems();
   const last = items.at(-1)?.index ?? 0;
   // The end in view: the next page.
   useEffect(() => {
     if (hasMore && !loading && last >= checks.length - 10) loadMore();
   }, [hasMore, loading, last, checks.length, loadMore]);
-  const nameOf = useLocationNames();
   const now = useNow();
 
   return (
     <div className="check-table" role="table" aria-label="Checks" aria-rowcount={checks.length + 1}>
       <div className="check-row head" role="row" aria-rowindex={1}>
-        {["Status", "Name", "Type", "Target", "Locations", "Last 24 h", "Last result"].map((title) => (
+        {["Status", "Name", "Type", "Target", "Locations", "Last 24 h", "p95", "Last result"].map((title) => (
           <span key={title} role="columnheader">
             {title}
           </span>
@@ -173,52 +194,95 @@ function CheckRows({
         {items.map((item) => {
           const check = checks[item.index]!;
           const entry = summaries.get(check.id);
-          const health = entry?.summary.health ?? null;
-          const status = health?.status ?? check.status ?? "unknown";
-          const lastAt = lastResultAt(health);
-          const stale = isStale(lastAt, check, now);
           return (
-            <div
+            <CheckRow
               key={check.id}
-              className={`check-row${check.enabled ? "" : " disabled"}`}
-              role="row"
-              aria-rowindex={item.index + 2}
-              data-index={item.index}
-              ref={virtualizer.measureElement}
-              style={{ position: "absolute", top: 0, left: 0, width: "100%", transform: `translateY(${item.start - virtualizer.options.scrollMargin}px)` }}
-            >
-              <span role="cell" data-label="Status">
-                {entry || check.status ? <CheckStatusBadge status={status} /> : <span className="muted">…</span>}
-                {check.enabled ? null : <span className="muted"> paused</span>}
-              </span>
-              <span role="cell" data-label="Name" className="name">
-                <Link to="/checks/$checkId" params={{ checkId: check.id }}>
-                  {check.name}
-                </Link>
-              </span>
-              <span role="cell" data-label="Type">
-                {check.type}
-              </span>
-              <span role="cell" data-label="Target" className="target" title={targetOf(check)}>
-                {targetOf(check)}
-              </span>
-              <span role="cell" data-label="Locations">
-                {health ? <LocationDots locations={health.locations} nameOf={nameOf} /> : <span className="muted">—</span>}
-              </span>
-              <span role="cell" data-label="Last 24 h">
-                {entry ? (
-                  <UptimeBar segments={entry.summary.bars} from={entry.from} segmentSeconds={entry.segmentSeconds} span="24 h" maxCells={narrow ? 12 : 24} />
-                ) : null}
-              </span>
-              <span role="cell" data-label="Last result" className={stale ? "stale" : undefined}>
-                {entry ? <TimeAgo at={lastAt} /> : null}
-                {stale ? " · stale" : null}
-              </span>
-            </div>
+              check={check}
+              summary={entry?.summary}
+              from={entry?.from}
+              segmentSeconds={entry?.segmentSeconds}
+              index={item.index}
+              top={item.start - virtualizer.options.scrollMargin}
+              // Desktop rows have one height: measuring each (a layout read per row) only where rows wrap.
+              measure={narrow ? virtualizer.measureElement : undefined}
+              narrow={narrow}
+              now={now}
+            />
           );
         })}
       </div>
       {loading ? <Loading what="more checks" /> : null}
     </div>
+  );
+}
+
+interface CheckRowProps {
+  check: CheckListItem;
+  summary: CheckSummaries["summaries"][number] | undefined;
+  from: string | undefined;
+  segmentSeconds: number | undefined;
+  index: number;
+  top: number;
+  measure: ((element: Element | null) => void) | undefined;
+  narrow: boolean;
+  now: number;
+}
+
+/** One row; memoized, so scrolling renders only the rows that come into view, not every row on screen. */
+const CheckRow = memo(function CheckRow({ check, summary, from, segmentSeconds, index, top, measure, narrow, now }: CheckRowProps) {
+  const nameOf = useLocationNames();
+  const health = summary?.health ?? null;
+  const status = health?.status ?? check.status ?? "unknown";
+  const lastAt = lastResultAt(health);
+  const stale = isStale(lastAt, check, now);
+  return (
+    <div
+      className={`check-row${check.enabled ? "" : " disabled"}`}
+      role="row"
+      aria-rowindex={index + 2}
+      data-index={index}
+      ref={measure}
+      style={{ position: "absolute", top: 0, left: 0, width: "100%", transform: `translateY(${top}px)` }}
+    >
+      <span role="cell" data-label="Status">
+        {summary || check.status ? <CheckStatusBadge status={status} /> : <span className="muted">…</span>}
+        {check.enabled ? null : <span className="muted"> paused</span>}
+      </span>
+      <span role="cell" data-label="Name" className="name">
+        <Link to="/checks/$checkId" params={{ checkId: check.id }}>
+          {check.name}
+        </Link>
+      </span>
+      <span role="cell" data-label="Type">
+        {check.type}
+      </span>
+      <span role="cell" data-label="Target" className="target" title={targetOf(check)}>
+        {targetOf(check)}
+      </span>
+      <span role="cell" data-label="Locations">
+        {health ? <LocationDots locations={health.locations} nameOf={nameOf} /> : <span className="muted">—</span>}
+      </span>
+      <span role="cell" data-label="Last 24 h">
+        {summary && from !== undefined && segmentSeconds !== undefined ? (
+          <UptimeBar segments={summary.bars} from={from} segmentSeconds={segmentSeconds} span="24 h" maxCells={narrow ? 12 : 24} />
+        ) : null}
+      </span>
+      <span role="cell" data-label="p95">
+        {summary?.p95Ms ? <Sparkline values={summary.p95Ms} /> : null}
+      </span>
+      <span role="cell" data-label="Last result" className={stale ? "stale" : undefined}>
+        {summary ? <Ago at={lastAt} now={now} /> : null}
+        {stale ? " · stale" : null}
+      </span>
+    </div>
+  );
+});
+
+/** A relative time on the list's one clock: a timer per row would be thousands while scrolling. */
+function Ago({ at, now }: { at: string | null; now: number }) {
+  return (
+    <time dateTime={at ?? undefined} title={formatExact(at)}>
+      {formatAgo(at, now)}
+    </time>
   );
 }

@@ -14,6 +14,8 @@ export interface ChecksSearch {
   enabled?: "true" | "false";
   /** Only once the core's list carries `status` (then it filters by it too). */
   status?: string;
+  /** "core" or a satellite's id. */
+  location?: string;
 }
 
 export const CHECK_PAGE = 100;
@@ -28,6 +30,7 @@ export function listFilters(search: ChecksSearch, withStatus: boolean): CheckLis
     ...(search.type ? { type: search.type } : {}),
     ...(labels.length > 0 ? { label: labels } : {}),
     ...(search.enabled ? { enabled: search.enabled } : {}),
+    ...(search.location ? { location: search.location } : {}),
     ...(withStatus && search.status ? { status: search.status } : {}),
   };
 }
@@ -43,9 +46,9 @@ export function useCheckPages(filters: CheckListFilters) {
 
 export const summariesKey = (ids: readonly string[]) => ["checks", "summaries", "24h", ids.join(",")] as const;
 
-/** The summaries of every loaded page, by check id. */
+/** The summaries of every loaded page, by check id (rebuilt only when a page's summaries change). */
 export function useSummaries(pages: ReadonlyArray<{ checks: CheckListItem[] }>) {
-  const results = useQueries({
+  return useQueries({
     queries: pages.map((page) => {
       const ids = page.checks.map((check) => check.id);
       return {
@@ -54,7 +57,12 @@ export function useSummaries(pages: ReadonlyArray<{ checks: CheckListItem[] }>) 
         enabled: ids.length > 0,
       };
     }),
+    combine: combineSummaries,
   });
+}
+
+// A stable function: TanStack Query re-runs it only when a result changed.
+function combineSummaries(results: ReadonlyArray<{ data?: CheckSummaries }>) {
   const byId = new Map<string, { summary: CheckSummaries["summaries"][number]; from: string; segmentSeconds: number }>();
   for (const result of results)
     for (const summary of result.data?.summaries ?? [])

@@ -1,0 +1,242 @@
+// The web UI's checks list at 10,000 checks, in Debian's Chromium (playwright-core): a real core
+// on a scratch database serving the built UI, its checks written straight into the tables with
+// health and rollups (hourly for the last days, daily for 30). Measures, over several visits:
+// navigation → the list's first row rendered and → its uptime bars and sparklines shown; typing
+// a name prefix → the filtered rows (with and without the filter's 250 ms typing pause); and
+// scrolling the whole list to its end (every page fetched as it comes into view): frame times
+// and long tasks. Build the UI first (`npm run build`); the checks run nowhere (no satellite is
+// in their region), so nothing else loads the core meanwhile.
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { checkDefinitionSchema } from "@vantage/protocol";
+import { chromium, type Page } from "playwright-core";
+import { createPartitionCatalog, DAY_MS } from "../packages/server/src/checks/results/partitions.ts";
+import { silentLogger } from "../packages/server/src/log.ts";
+import { startCore } from "../packages/server/src/main.ts";
+import { createPool } from "../packages/server/src/storage/index.ts";
+import { openBenchDatabase, table } from "./_database.ts";
+
+const { values } = parseArgs({
+  options: {
+    checks: { type: "string", default: "10000" },
+    "hour-days": { type: "string", default: "2" },
+    "day-days": { type: "string", default: "30" },
+    visits: { type: "string", default: "3" },
+    // Scrolling stops here if the end was not reached (a loaded machine fetches pages slowly); the rows reached are reported.
+    "scroll-seconds": { type: "string", default: "90" },
+    chromium: { type: "string", default: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium" },
+  },
+});
+const CHECKS = Number(values.checks);
+const ADMIN_TOKEN = "bench-admin-token-0123456789abcdef";
+const DIST = fileURLToPath(new URL("../packages/web/dist/index.html", import.meta.url));
+if (!existsSync(DIST)) throw new Error("No built UI: run `npm run build` first.");
+if (!existsSync(values.chromium)) throw new Error(`No Chromium at ${values.chromium}: apt-get install -y chromium, or --chromium <path>.`);
+
+const database = await openBenchDatabase();
+const logger = silentLogger();
+const pool = createPool(database.url, logger, { max: 4 });
+const now = Date.now();
+const hour = Math.floor(now / 3_600_000) * 3_600_000;
+const day = Math.floor(now / DAY_MS) * DAY_MS;
+
+// --- Data: checks, their health, their rollups ----------------------------------------------
+
+const definition = checkDefinitionSchema.parse({
+  name: "template",
+  type: "http",
+  url: "https://example.com/health",
+  runOn: { satellites: { regions: ["bench-nowhere"] } },
+  labels: { env: "prod" },
+});
+const seedStarted = performance.now();
+await pool.query(
+  `INSERT INTO checks (id, name, type, enabled, interval_seconds, timeout_ms, labels, run_on_core, run_on_satellites, definition)
+   SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(n), 12, '0'))::uuid, 'check-' || lpad(n::text, 5, '0'), 'http', true, 60, 10000,
+          $2::jsonb, false, $3::jsonb, jsonb_set($1::jsonb, '{name}', to_jsonb('check-' || lpad(n::text, 5, '0')))
+   FROM generate_series(0, $4::integer - 1) AS n`,
+  [JSON.stringify(definition), JSON.stringify(definition.labels), JSON.stringify(definition.runOn.satellites), CHECKS],
+);
+// One in fifty unhealthy, one in twenty degraded: a realistic spread of badges.
+await pool.query(
+  `INSERT INTO check_health (check_id, status, since, reason, evaluated_at, locations)
+   SELECT id, CASE WHEN n % 50 = 0 THEN 'unhealthy' WHEN n % 20 = 0 THEN 'degraded' ELSE 'healthy' END, now() - interval '1 hour', 'bench', now(),
+          jsonb_build_object('core', jsonb_build_object('status', 'healthy', 'since', now() - interval '1 hour', 'lastResultAt', now()))
+   FROM (SELECT id, row_number() OVER (ORDER BY name) AS n FROM checks) AS c`,
+);
+const partitions = createPartitionCatalog({ pool, logger });
+const hist = `{${[0, 0, 0, 0, 0, 0, 0, 2, 6, 1, ...new Array<number>(19).fill(0)].join(",")}}`;
+const rollups = async (level: "1h" | "1d", from: number, to: number, stepMs: number) => {
+  const times: number[] = [];
+  for (let at = from; at <= to; at += DAY_MS) times.push(at);
+  await partitions.ensure(level, [...times, to]);
+  const { rowCount } = await pool.query(
+    `INSERT INTO check_rollups_${level} (check_id, bucket, location, total, up, degraded, down, error, sum_ms, min_ms, max_ms, hist)
+     SELECT c.id, b, 'core', 60, 59 - (extract(epoch FROM b)::bigint / 3600 + c.n) % 3, 0, (extract(epoch FROM b)::bigint / 3600 + c.n) % 3, 0, 59 * 40, 12, 90, $4::integer[]
+     FROM generate_series($1::timestamptz, $2::timestamptz, make_interval(secs => $3)) AS b
+       CROSS JOIN (SELECT id, row_number() OVER () AS n FROM checks) AS c`,
+    [new Date(from).toISOString(), new Date(to).toISOString(), stepMs / 1000, hist],
+  );
+  return rowCount ?? 0;
+};
+const progress = (what: string) => console.error(`ui-checks-list: ${what} (${((performance.now() - seedStarted) / 1000).toFixed(0)} s)`);
+progress("checks and health written");
+const hourRows = await rollups("1h", hour - Number(values["hour-days"]) * DAY_MS, hour, 3_600_000);
+const dayRows = await rollups("1d", day - Number(values["day-days"]) * DAY_MS, day, DAY_MS);
+await pool.query("VACUUM ANALYZE checks, check_health, check_rollups_1h, check_rollups_1d");
+const seedSeconds = (performance.now() - seedStarted) / 1000;
+
+// --- The core and the browser ----------------------------------------------------------------
+
+const core = await startCore({ host: "127.0.0.1", port: 0, databaseUrl: database.url, dataDir: "/nonexistent", adminToken: ADMIN_TOKEN }, logger);
+const browser = await chromium.launch({ executablePath: values.chromium, args: ["--no-sandbox"] });
+
+/** Marks in the page, from navigation start: the first row, and the first row's bars. */
+const MARKS = `
+  (() => {
+    const seen = (name, test) => {
+      const observer = new MutationObserver(() => {
+        if (!test()) return;
+        performance.mark(name);
+        observer.disconnect();
+      });
+      observer.observe(document, { childList: true, subtree: true });
+    };
+    seen("list-rendered", () => document.querySelector('.check-row[data-index="0"]'));
+    seen("bars-rendered", () => document.querySelector('.check-row[data-index="0"] .uptime'));
+  })();`;
+
+// In-page scripts (text: this file is type-checked without the DOM's types).
+/** Types a name prefix as a person would (React sees an input event); answers when, in page time. */
+const TYPE_FILTER = `(text) => {
+  const input = [...document.querySelectorAll("label")].find((label) => label.textContent.startsWith("Name starts with")).querySelector("input");
+  Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value").set.call(input, text);
+  input.dispatchEvent(new Event("input", { bubbles: true }));
+  return performance.now();
+}`;
+/** Answers when only rows matching the prefix are on screen (checked every frame). */
+const FILTERED_SHOWN = `(text) => new Promise((resolve) => {
+  const done = () => {
+    const rows = [...document.querySelectorAll(".check-row[data-index] .name a")];
+    return rows.length > 0 && rows.length <= 10 && rows.every((row) => row.textContent.startsWith(text));
+  };
+  const poll = () => (done() ? resolve(performance.now()) : requestAnimationFrame(poll));
+  poll();
+})`;
+/** Scrolls 3,000 px a frame until the last row is rendered: each frame's time, and the long tasks meanwhile. */
+const SCROLL_TO_END = `([total, limitMs]) => new Promise((resolve) => {
+  const longTasks = [];
+  const observer = new PerformanceObserver((list) => list.getEntries().forEach((entry) => longTasks.push(entry.duration)));
+  observer.observe({ type: "longtask" });
+  const frames = [];
+  const started = performance.now();
+  let last = started;
+  const lastIndex = () => Math.max(...[...document.querySelectorAll(".check-row[data-index]")].map((row) => Number(row.getAttribute("data-index"))));
+  const step = () => {
+    const at = performance.now();
+    frames.push(at - last);
+    last = at;
+    window.scrollBy(0, 3000);
+    if (lastIndex() >= total - 1 || at - started > limitMs) {
+      observer.disconnect();
+      resolve({ seconds: (performance.now() - started) / 1000, frames, longTasks, rows: lastIndex() + 1 });
+      return;
+    }
+    requestAnimationFrame(step);
+  };
+  requestAnimationFrame(step);
+})`;
+
+interface Visit {
+  firstRowMs: number;
+  barsMs: number;
+  filteredMs: number;
+  filteredAfterPauseMs: number;
+}
+
+async function visit(page: Page): Promise<Visit> {
+  await page.goto(`${core.url}/checks`);
+  await page.locator('.check-row[data-index="0"] .uptime').waitFor();
+  const marks = await page.evaluate(() => ({
+    firstRowMs: performance.getEntriesByName("list-rendered")[0]!.startTime,
+    barsMs: performance.getEntriesByName("bars-rendered")[0]!.startTime,
+  }));
+  // A filter: from the keystroke to the matching rows on screen. The list waits for a 250 ms
+  // pause in typing before it asks, so both the total and the part after the pause are shown.
+  const prefix = "check-0123";
+  const typedAt = await page.evaluate<number>(`(${TYPE_FILTER})(${JSON.stringify(prefix)})`);
+  const shownAt = await page.evaluate<number>(`(${FILTERED_SHOWN})(${JSON.stringify(prefix)})`);
+  const filteredMs = shownAt - typedAt;
+  return { ...marks, filteredMs, filteredAfterPauseMs: filteredMs - 250 };
+}
+
+/** Scrolls to the list's very end (pages load as their end comes into view); frames and long tasks meanwhile. */
+async function scrollAll(page: Page) {
+  await page.goto(`${core.url}/checks`);
+  await page.locator('.check-row[data-index="0"] .uptime').waitFor();
+  return page.evaluate<{ seconds: number; frames: number[]; longTasks: number[]; rows: number }>(
+    `(${SCROLL_TO_END})([${CHECKS}, ${Number(values["scroll-seconds"]) * 1000}])`,
+  );
+}
+
+const quantile = (values: number[], q: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+};
+const median = (values: number[]) => quantile(values, 0.5);
+const fixed = (ms: number) => ms.toFixed(0);
+
+try {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  await context.addInitScript(`sessionStorage.setItem("vantage.credentials", ${JSON.stringify(JSON.stringify({ kind: "token", token: ADMIN_TOKEN }))});`);
+  await context.addInitScript(MARKS);
+  const page = await context.newPage();
+  // The first visit warms the core's statement cache and the browser's; the rest are measured.
+  progress("core and browser started");
+  await visit(page);
+  const visits: Visit[] = [];
+  for (let i = 0; i < Number(values.visits); i++) visits.push(await visit(page));
+  progress("visits measured; scrolling");
+  const scroll = await scrollAll(page);
+  await context.close();
+
+  console.log(
+    `ui-checks-list: ${CHECKS} checks (${hourRows} hourly and ${dayRows} daily rollup rows, seeded in ${seedSeconds.toFixed(1)} s) on ${database.describe}; Chromium ${browser.version()}, 1280×800; medians of ${visits.length} visits after one warm-up`,
+  );
+  const row = (what: string, pick: (visit: Visit) => number, goal: string) => ({
+    measure: what,
+    "median ms": fixed(median(visits.map(pick))),
+    "max ms": fixed(Math.max(...visits.map(pick))),
+    goal,
+  });
+  console.log(
+    table([
+      row("navigation → first row", (v) => v.firstRowMs, "< 1000"),
+      row("navigation → bars and sparklines", (v) => v.barsMs, "< 1000"),
+      row("keystroke → filtered rows", (v) => v.filteredMs, "—"),
+      row("… less the 250 ms typing pause", (v) => v.filteredAfterPauseMs, "< 1000"),
+    ]),
+  );
+  console.log(
+    `scroll${scroll.rows < CHECKS ? ` (stopped after ${values["scroll-seconds"]} s)` : " to the end"}: ${scroll.rows} rows (${Math.ceil(scroll.rows / 100)} pages fetched on the way) in ${scroll.seconds.toFixed(1)} s`,
+  );
+  console.log(
+    table([
+      {
+        frames: scroll.frames.length,
+        "frame p50 ms": fixed(quantile(scroll.frames, 0.5)),
+        "frame p95 ms": fixed(quantile(scroll.frames, 0.95)),
+        "frame max ms": fixed(Math.max(...scroll.frames)),
+        "long tasks": scroll.longTasks.length,
+        "long task max ms": fixed(Math.max(0, ...scroll.longTasks)),
+        goal: "no long task > 50 ms",
+      },
+    ]),
+  );
+} finally {
+  await browser.close();
+  await core.stop();
+  await pool.end();
+  await database.close();
+}
