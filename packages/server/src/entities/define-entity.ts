@@ -10,7 +10,7 @@ import { hashedLockKey, LockKey } from "../storage/index.ts";
 import { CHANGE_COLUMNS, type ChangeRow, changeFromRow } from "./outbox/change-row.ts";
 import { canonicalize, diffStates } from "./diff.ts";
 import type { ChangeNotifier } from "./outbox/change-notifier.ts";
-import { type PipelinedTransaction, settledInOrder, withPipelinedTransaction } from "./pipelined-transaction.ts";
+import { isPipelined, type PipelinedTransaction, settledInOrder, withPipelinedTransaction } from "./pipelined-transaction.ts";
 import type {
   EntityDefinition,
   EntityHandle,
@@ -245,10 +245,12 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
     if (ids.length === 0) return [];
     // The lock and the read of prev are sent together (the read runs once the locks are
     // held, with a fresh snapshot); so are the outbox rows and COMMIT when we own the
-    // transaction. A caller's client that is not pipelined runs them one after another.
+    // transaction. A caller's client that is not pipelined gets them one after another.
     const inTransaction = async (tx: SqlClient, commit?: () => void) => {
-      const locking = tx.query({ name: "vantage_lock_entities", text: LOCK_MANY, values: [ids.map((id) => LockKey.entity(kind, id))] });
-      const [, prevRead] = await settledInOrder<[unknown, EntityReadResult<State>]>([locking, read(ids, tx)]);
+      const lock = () => tx.query({ name: "vantage_lock_entities", text: LOCK_MANY, values: [ids.map((id) => LockKey.entity(kind, id))] });
+      let prevRead: EntityReadResult<State>;
+      if (isPipelined(tx)) [, prevRead] = await settledInOrder<[unknown, EntityReadResult<State>]>([lock(), read(ids, tx)]);
+      else prevRead = await lock().then(() => read(ids, tx));
       const prevs = toMap(prevRead);
       await apply(tx, ids);
       const nexts = toMap(await read(ids, tx));

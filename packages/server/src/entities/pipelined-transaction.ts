@@ -22,6 +22,19 @@ export interface PipelinedTransaction {
   commit(): void;
 }
 
+/** Whether statements issued on `client` without awaiting travel together (else they queue). */
+export function isPipelined(client: unknown): boolean {
+  return (client as Partial<PipelineSwitch>).pipeline === true;
+}
+
+/**
+ * Turns pg's pipeline mode on or off for a client that has nothing in flight (the router's
+ * own connection, around each batch's transaction). Off, pg warns about queued statements.
+ */
+export function setPipelined(client: pg.ClientBase, on: boolean): void {
+  (client as unknown as PipelineSwitch).pipeline = on;
+}
+
 /**
  * Runs `fn` in one transaction opened with `begin` (sent together with `fn`'s first
  * statements): COMMIT (unless `fn` sent it) on success, ROLLBACK on any error. `fn` must
@@ -30,8 +43,7 @@ export interface PipelinedTransaction {
  */
 export async function withPipelinedTransaction<T>(pool: pg.Pool, begin: string, fn: (tx: PipelinedTransaction) => Promise<T>): Promise<T> {
   const client = await pool.connect();
-  const pipelined = client as unknown as PipelineSwitch;
-  pipelined.pipeline = true;
+  setPipelined(client, true);
   let committing: Promise<pg.QueryResult> | undefined;
   const commit = () => {
     committing ??= client.query("COMMIT");
@@ -58,7 +70,7 @@ export async function withPipelinedTransaction<T>(pool: pg.Pool, begin: string, 
     throw error;
   } finally {
     // Every statement has been answered (the last one was), so the client is idle.
-    pipelined.pipeline = false;
+    setPipelined(client, false);
     client.release(broken);
   }
 }

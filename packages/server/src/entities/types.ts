@@ -116,7 +116,9 @@ export interface RoutedChange {
  * A consumer of routed changes. `deliver` runs inside the router's transaction, the one
  * that also advances the cursor: writes through `tx` commit exactly when the cursor moves
  * past the batch. If any sink throws, the whole batch is retried later, so a sink keeps
- * side effects outside `tx` idempotent by `change.changeId`.
+ * side effects outside `tx` idempotent by `change.changeId`. `tx` is in pg's pipeline mode:
+ * statements issued without awaiting each other share a round trip (and run in issue order);
+ * a sink settles every statement it issued before it returns.
  */
 export interface ChangeSink {
   name: string;
