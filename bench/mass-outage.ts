@@ -107,6 +107,7 @@ interface Outcome {
   cores: number;
   connectPerSecond: number;
   lossesRecorded: number;
+  falseAlarms: number;
   /** First loss recorded → last loss recorded (the monitor's share), ms. */
   lossSpanMs: number;
   /** First loss recorded → last run admitted by the router, ms. */
@@ -166,7 +167,7 @@ async function runScenario(coreCount: number, receiver: Child, hookUrl: string):
     const loadBefore = os.loadavg()[0]!;
     const cpuBefore = cores.map((core) => sampleProcess(core.process.pid!).cpuSeconds);
     fleet.send("silence");
-    await fleet.next();
+    const { silencedAt } = (await fleet.next()) as { silencedAt: number };
     let report = { received: 0, distinct: 0, duplicates: 0, firstAt: 0, lastAt: 0 };
     const deadline = Date.now() + thresholdMs + timeoutMs;
     while (report.distinct < fleetSize && Date.now() < deadline) {
@@ -182,11 +183,18 @@ async function runScenario(coreCount: number, receiver: Child, hookUrl: string):
 
     const { rows: losses } = await pool.query<{ n: number; first: string; last: string }>(
       `SELECT count(*)::int AS n, (extract(epoch FROM min(occurred_at)) * 1000)::text AS first, (extract(epoch FROM max(occurred_at)) * 1000)::text AS last
-       FROM entity_changes WHERE kind = 'satellite-connection' AND next ->> 'lastEvent' = 'heartbeat_lost'`,
+       FROM entity_changes WHERE kind = 'satellite-connection' AND next ->> 'lastEvent' = 'heartbeat_lost' AND occurred_at >= to_timestamp($1 / 1000.0)`,
+      [silencedAt],
+    );
+    // Losses recorded while the fleet still heartbeated: an overloaded machine delaying heartbeats past the threshold.
+    const { rows: falseAlarms } = await pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM entity_changes
+       WHERE kind = 'satellite-connection' AND next ->> 'lastEvent' = 'heartbeat_lost' AND occurred_at < to_timestamp($1 / 1000.0)`,
+      [silencedAt],
     );
     const { rows: runs } = await pool.query<{ status: string; n: number }>(
-      "SELECT status, count(*)::int AS n FROM automation_runs WHERE automation_id = $1 GROUP BY status",
-      [automationId],
+      "SELECT status, count(*)::int AS n FROM automation_runs WHERE automation_id = $1 AND created_at >= to_timestamp($2 / 1000.0) GROUP BY status",
+      [automationId, silencedAt],
     );
     // When the router had admitted the last run: the rest of the drain is the executors'.
     const { rows: routed } = await pool.query<{ last: string }>(
@@ -199,6 +207,7 @@ async function runScenario(coreCount: number, receiver: Child, hookUrl: string):
       cores: coreCount,
       connectPerSecond: perSecond,
       lossesRecorded: losses[0]!.n,
+      falseAlarms: falseAlarms[0]!.n,
       lossSpanMs: Number(losses[0]!.last) - firstLoss,
       routedMs: Number(routed[0]!.last) - firstLoss,
       drainMs: report.lastAt - firstLoss,
@@ -237,6 +246,7 @@ console.log(
     outcomes.map((o) => ({
       cores: o.cores,
       "losses recorded": o.lossesRecorded,
+      "false alarms before": o.falseAlarms,
       "first → last loss s": (o.lossSpanMs / 1000).toFixed(1),
       "first loss → last run admitted s": (o.routedMs / 1000).toFixed(1),
       "first loss → last webhook s": (o.drainMs / 1000).toFixed(1),
