@@ -1,5 +1,5 @@
-// Entity mutations per second (one transaction with the owner's write, outbox row,
-// transitions and NOTIFY) beside a raw baseline: a single-row UPDATE + INSERT per
+// Entity mutations per second (one transaction with the owner's write, outbox row and
+// transitions; the owner's write as a function, then as one statement) beside a raw baseline: a single-row UPDATE + INSERT per
 // transaction, on the same database, with the same number of writers.
 import { parseArgs } from "node:util";
 import { SYSTEM_ACTOR } from "@vantage/protocol";
@@ -50,6 +50,7 @@ for (const writers of writerCounts) {
   // Alternate the two in short rounds: disk and CPU drift on shared machines hits both alike.
   const raws: number[] = [];
   const mutations: number[] = [];
+  const statementMutations: number[] = [];
   for (let round = 0; round < Number(values.rounds); round++) {
     raws.push(
       await throughput(writers, ms, (writer, i) =>
@@ -66,10 +67,25 @@ for (const writers of writerCounts) {
         await things.mutate({ id, actor: SYSTEM_ACTOR, apply: (tx) => tx.query("UPDATE bench_things SET value = value + 1 WHERE id = $1", [id]) });
       }),
     );
+    // The same write handed over as one statement: sent with the reads around it.
+    statementMutations.push(
+      await throughput(writers, ms, async (writer, i) => {
+        const id = `thing-${rowFor(writer, writers, i)}`;
+        await things.mutate({ id, actor: SYSTEM_ACTOR, apply: { text: "UPDATE bench_things SET value = value + 1 WHERE id = $1", values: [id] } });
+      }),
+    );
   }
   const raw = median(raws);
   const entity = median(mutations);
-  rows.push({ writers, "raw tx/s": Math.round(raw), "entity mutations/s": Math.round(entity), "entity / raw": (entity / raw).toFixed(2) });
+  const statement = median(statementMutations);
+  rows.push({
+    writers,
+    "raw tx/s": Math.round(raw),
+    "mutate (apply fn)/s": Math.round(entity),
+    "fn / raw": (entity / raw).toFixed(2),
+    "mutate (statement)/s": Math.round(statement),
+    "statement / raw": (statement / raw).toFixed(2),
+  });
 }
 const {
   rows: [count],

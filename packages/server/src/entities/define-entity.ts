@@ -1,16 +1,27 @@
 // One entity kind: reads current state through its owner, and records every change as
-// one transaction holding the owner's write, the outbox row, the per-field history and
-// the wake-up NOTIFY (delivered on commit).
+// one transaction holding the owner's write, the outbox row and the per-field history
+// (announced after commit), in as few round trips as the owner's write allows.
 import { randomUUID } from "node:crypto";
 import type { Actor, Cause, EntityChanged, EntityState } from "@vantage/protocol";
 import pg from "pg";
 import { z } from "zod";
 import { VantageError } from "../errors.ts";
-import { hashedLockKey, LockKey, withTransaction } from "../storage/index.ts";
+import { hashedLockKey, LockKey } from "../storage/index.ts";
 import { CHANGE_COLUMNS, type ChangeRow, changeFromRow } from "./outbox/change-row.ts";
 import { canonicalize, diffStates } from "./diff.ts";
 import type { ChangeNotifier } from "./outbox/change-notifier.ts";
-import type { EntityDefinition, EntityHandle, EntityReadResult, HistoryOptions, MutateManyOptions, MutateOptions, MutateResult, SqlClient } from "./types.ts";
+import { isPipelined, type PipelinedTransaction, settledInOrder, withPipelinedTransaction } from "./pipelined-transaction.ts";
+import type {
+  EntityDefinition,
+  EntityHandle,
+  EntityReadResult,
+  HistoryOptions,
+  MutateManyOptions,
+  MutateOptions,
+  MutateResult,
+  SqlClient,
+  SqlStatement,
+} from "./types.ts";
 
 /**
  * Inserts the outbox rows and one transition per changed field, for one or many changes
@@ -44,6 +55,9 @@ const LAST_TRANSITION = `
   SELECT occurred_at FROM entity_transitions
   WHERE kind = $1 AND entity_id = $2 AND field = $3
   ORDER BY seq DESC LIMIT 1`;
+
+/** Thrown inside a pipelined mutation whose prev read issued a statement after the write. */
+const READ_AFTER_WRITE = new Error("the read of prev issued a statement after the write");
 
 interface PendingChange {
   changeId: string;
@@ -142,28 +156,82 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
     for (const change of changes) if (change.seq !== undefined) notifier.committed(change.seq);
   };
 
+  /** BEGIN and the entity's lock in one simple query: concurrent mutations of one entity queue here. */
+  const beginLocked = (id: string) => `BEGIN; SELECT pg_advisory_xact_lock(${hashedLockKey(pg.escapeLiteral(LockKey.entity(kind, id)))})`;
+
+  /**
+   * Records the change from prev to next (if any) and sends COMMIT behind it: one round
+   * trip. recordChanges issues its statement before its first await, so COMMIT follows it.
+   */
+  const finish = async (tx: PipelinedTransaction, id: string, prev: State | null, next: State | null, actor: Actor, cause: Cause | null) => {
+    const pending = pendingChange(id, prev, next);
+    const recording = recordChanges(
+      tx.client,
+      pending ? [pending] : [],
+      () => actor,
+      () => cause,
+    );
+    tx.commit();
+    const recorded = await recording;
+    return { prev, next, change: recorded.get(id) ?? null };
+  };
+
+  /**
+   * The general mutation: [BEGIN, lock, read prev] → [the owner's apply] → [read next] →
+   * [outbox row, COMMIT]. The owner's function may await its own statements in any order.
+   */
+  const recordInTurns = (id: string, actor: Actor, cause: Cause | null, apply: (tx: SqlClient) => Promise<unknown>, tombstone: boolean) =>
+    withPipelinedTransaction(pool, beginLocked(id), async (tx) => {
+      const prev = await readOne(id, tx.client);
+      await apply(tx.client);
+      const next = tombstone ? null : validate(id, await readOne(id, tx.client));
+      return finish(tx, id, prev, next, actor, cause);
+    });
+
+  // Whether this kind's read of one entity issues all its statements at once (most reads are
+  // one query). One that issues another after an answer (say, a second query for offline
+  // states) cannot share a round trip with the write behind it; the first mutation that
+  // shows it turns that off for the kind.
+  let readIsOneTrip = true;
+
+  /**
+   * A single-statement write: [BEGIN, lock, read prev, write, read next] → [outbox row,
+   * COMMIT]. Sound only if every statement of the prev read precedes the write: a read that
+   * issues one later is noticed, the transaction rolled back and the mutation run in turns.
+   */
+  const recordPipelined = async (id: string, actor: Actor, cause: Cause | null, write: SqlStatement, tombstone: boolean) => {
+    const attempt = await withPipelinedTransaction(pool, beginLocked(id), async (tx) => {
+      let writeSent = false;
+      let readAfterWrite = false;
+      const prevClient: SqlClient = {
+        query: ((...args: unknown[]) => {
+          readAfterWrite ||= writeSent;
+          return (tx.client.query as (...a: unknown[]) => unknown)(...args);
+        }) as SqlClient["query"],
+      };
+      const reading = readOne(id, prevClient);
+      writeSent = true;
+      const writing = tx.client.query(write.text, write.values);
+      const rereading = tombstone ? Promise.resolve(null) : readOne(id, tx.client);
+      const [prev, , next] = await settledInOrder<[State | null, unknown, State | null]>([reading, writing, rereading]);
+      if (readAfterWrite) throw READ_AFTER_WRITE;
+      return finish(tx, id, prev, tombstone ? null : validate(id, next), actor, cause);
+    }).catch((error: unknown) => {
+      if (error !== READ_AFTER_WRITE) throw error;
+      readIsOneTrip = false;
+      return null;
+    });
+    return attempt ?? recordInTurns(id, actor, cause, (tx) => tx.query(write.text, write.values), tombstone);
+  };
+
   const record = async (options: MutateOptions, tombstone: boolean): Promise<MutateResult<State>> => {
     const { id, actor, cause = null, apply } = options;
-    const lockKey = LockKey.entity(kind, id);
-    const result = await withTransaction(
-      pool,
-      async (tx) => {
-        const prev = await readOne(id, tx);
-        await apply(tx);
-        const next = tombstone ? null : validate(id, await readOne(id, tx));
-        const pending = pendingChange(id, prev, next);
-        const recorded = await recordChanges(
-          tx,
-          pending ? [pending] : [],
-          () => actor,
-          () => cause,
-        );
-        return { prev, next, change: recorded.get(id) ?? null };
-      },
-      // Serialize on (kind, id) inside BEGIN's round trip: concurrent mutations of one
-      // entity queue here, so each reads the state the previous one committed.
-      { begin: `BEGIN; SELECT pg_advisory_xact_lock(${hashedLockKey(pg.escapeLiteral(lockKey))})` },
-    );
+    const result =
+      typeof apply === "function"
+        ? await recordInTurns(id, actor, cause, apply, tombstone)
+        : readIsOneTrip
+          ? await recordPipelined(id, actor, cause, apply, tombstone)
+          : await recordInTurns(id, actor, cause, (tx) => tx.query(apply.text, apply.values), tombstone);
     if (result.change) announce([result.change]);
     return result;
   };
@@ -175,19 +243,27 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
     // Sorted, so two batches that overlap take their common locks in the same order.
     const ids = [...new Set(options.ids)].sort();
     if (ids.length === 0) return [];
-    const inTransaction = async (tx: SqlClient) => {
-      await tx.query({ name: "vantage_lock_entities", text: LOCK_MANY, values: [ids.map((id) => LockKey.entity(kind, id))] });
-      const prevs = toMap(await read(ids, tx));
+    // The lock and the read of prev are sent together (the read runs once the locks are
+    // held, with a fresh snapshot); so are the outbox rows and COMMIT when we own the
+    // transaction. A caller's client that is not pipelined gets them one after another.
+    const inTransaction = async (tx: SqlClient, commit?: () => void) => {
+      const lock = () => tx.query({ name: "vantage_lock_entities", text: LOCK_MANY, values: [ids.map((id) => LockKey.entity(kind, id))] });
+      let prevRead: EntityReadResult<State>;
+      if (isPipelined(tx)) [, prevRead] = await settledInOrder<[unknown, EntityReadResult<State>]>([lock(), read(ids, tx)]);
+      else prevRead = await lock().then(() => read(ids, tx));
+      const prevs = toMap(prevRead);
       await apply(tx, ids);
       const nexts = toMap(await read(ids, tx));
       const states = ids.map((id) => ({ id, prev: prevs.get(id) ?? null, next: validate(id, nexts.get(id) ?? null) }));
       const pending = states.map(({ id, prev, next }) => pendingChange(id, prev, next)).filter((c) => c !== null);
-      const recorded = await recordChanges(tx, pending, actorOf, causeOf);
+      const recording = recordChanges(tx, pending, actorOf, causeOf);
+      commit?.();
+      const recorded = await recording;
       return states.map(({ id, prev, next }) => ({ id, prev, next, change: recorded.get(id) ?? null }));
     };
     // In the caller's transaction, the caller announces once it committed.
     if (options.tx) return inTransaction(options.tx);
-    const results = await withTransaction(pool, inTransaction);
+    const results = await withPipelinedTransaction(pool, "BEGIN", (tx) => inTransaction(tx.client, tx.commit));
     announce(results.flatMap((result) => (result.change ? [result.change] : [])));
     return results;
   };

@@ -23,12 +23,23 @@ export interface EntityDefinition<Schema extends z.ZodObject> {
   read: EntityRead<z.infer<Schema>>;
 }
 
+/** One SQL statement and its parameters. */
+export interface SqlStatement {
+  text: string;
+  values?: unknown[];
+}
+
 export interface MutateOptions {
   id: string;
   actor: Actor;
   cause?: Cause | null;
-  /** The owner's own write, in the mutation's transaction. Throwing rolls everything back. */
-  apply: (tx: SqlClient) => Promise<unknown>;
+  /**
+   * The owner's own write, in the mutation's transaction; throwing (or a failing statement)
+   * rolls everything back. A function takes a round trip of its own (it may read what it
+   * wrote before it resolves); a single statement is sent together with the reads of prev
+   * and next, so the whole mutation takes two round trips instead of four.
+   */
+  apply: ((tx: SqlClient) => Promise<unknown>) | SqlStatement;
 }
 
 export interface MutateManyOptions {
@@ -107,7 +118,9 @@ export interface RoutedChange {
  * A consumer of routed changes. `deliver` runs inside the router's transaction, the one
  * that also advances the cursor: writes through `tx` commit exactly when the cursor moves
  * past the batch. If any sink throws, the whole batch is retried later, so a sink keeps
- * side effects outside `tx` idempotent by `change.changeId`.
+ * side effects outside `tx` idempotent by `change.changeId`. `tx` is in pg's pipeline mode:
+ * statements issued without awaiting each other share a round trip (and run in issue order);
+ * a sink settles every statement it issued before it returns.
  */
 export interface ChangeSink {
   name: string;

@@ -53,7 +53,10 @@ export interface AutomationWorker {
   workerId(): string | undefined;
 }
 
-export const DEFAULT_WORKER_CONCURRENCY = 4;
+// Runs mostly wait on round trips and webhooks, not CPU: 4 at once left a mass outage waiting
+// (bench/mass-outage). Each one in flight holds a connection of the core's pool and of the
+// worker's, so two cores at 12 stay under 100 connections.
+export const DEFAULT_WORKER_CONCURRENCY = 12;
 
 /** Pauses between attempts to start a runner again after it failed: 1 s, 2 s, 4 s … 60 s. */
 export const RUNNER_RESTART_BACKOFF = { baseMs: 1_000, maxMs: 60_000, jitter: "none" } as const satisfies BackoffPolicy;

@@ -10,6 +10,7 @@ import { CHANGE_COLUMNS, type ChangeRow, changeFromRow } from "./change-row.ts";
 import { ENTITY_CHANGES_CHANNEL } from "./change-notifier.ts";
 import type { EntityRegistry } from "../registry.ts";
 import type { ChangeSink, RoutedChange } from "../types.ts";
+import { setPipelined } from "../pipelined-transaction.ts";
 
 /**
  * Reads in (xid, seq) order and never past the oldest transaction still in flight: every
@@ -97,6 +98,9 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
   const deliver = async (client: pg.PoolClient, rows: Array<OutboxRow>): Promise<boolean> => {
     const batch = rows.map(route);
     const last = rows.at(-1)!;
+    // Pipelined while the batch's transaction is open: a sink may decide independent changes
+    // concurrently, their statements then share round trips (answered in order).
+    setPipelined(client, true);
     try {
       await client.query("BEGIN");
       for (const sink of sinks) await sink.deliver(batch, client);
@@ -111,6 +115,8 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
       });
       log.warn({ err: error, firstSeq: rows[0]!.seq, size: rows.length }, "a sink refused a batch; retrying");
       return false;
+    } finally {
+      setPipelined(client, false);
     }
   };
 

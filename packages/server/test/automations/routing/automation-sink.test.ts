@@ -392,6 +392,32 @@ describe("run modes and maxRuns, decided by the sink", () => {
     expect(await skipReasons(automation)).toEqual(["busy"]);
   });
 
+  it("decides a mass loss in one batch: each satellite's scope on its own, an automation-wide scope one change at a time", async () => {
+    const perSatellite = await saveAutomation({ mode: "single", concurrency: "context" });
+    const ids = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => service.create({ name: `mass-${i}-${randomUUID().slice(0, 8)}`, region: "eu-west", tokenHash: "unused" })),
+    );
+    const loseAll = async () => {
+      await service.markConnectedMany(ids.map((satelliteId) => ({ satelliteId, sessionId: randomUUID() })));
+      clock += 60_000;
+      const before = routed.filter((r) => r.eventIds.includes(LOST)).length;
+      await service.markHeartbeatLostMany({ satelliteIds: ids });
+      await waitFor(() => routed.filter((r) => r.eventIds.includes(LOST)).length === before + ids.length, batches.subscribe, 10_000, "the losses routed");
+    };
+    await loseAll();
+    const runs = await listRuns(core.pool, perSatellite.id);
+    expect(runs.map((run) => run.contextKey).sort()).toEqual([...ids].sort());
+    expect(new Set(runs.map((run) => run.status))).toEqual(new Set(["pending"]));
+    expect((await jobKeys()).length).toBe(ids.length);
+
+    // Every satellite still has its pending run: all busy. The automation-wide single starts one.
+    const automationWide = await saveAutomation({ mode: "single" });
+    await loseAll();
+    expect(await skipReasons(perSatellite)).toEqual(ids.map(() => "busy"));
+    expect(await statuses(automationWide)).toEqual(["pending"]);
+    expect(await skipReasons(automationWide)).toEqual(ids.slice(1).map(() => "busy"));
+  });
+
   it("records automation_disabled when the automation was disabled after the index last loaded", async () => {
     const automation = await saveAutomation();
     // Disabled behind the index's back (no notice): the index still routes to it.

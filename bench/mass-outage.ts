@@ -1,0 +1,264 @@
+// A mass outage: every satellite of a fleet falls silent at once, and one automation on
+// `satellite.heartbeat_lost` sends a webhook per satellite to a receiver in another process.
+// Timed from the first loss recorded to the last webhook received, with one core process and
+// then with two; runs/s sustained, the cores' CPU per run, duplicates and missing (both 0).
+// The satellites (raw ws clients) and the receiver run in processes of their own.
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes, randomUUID } from "node:crypto";
+import os from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import pg from "pg";
+import { hashToken } from "../packages/server/src/auth/index.ts";
+import { findFreePort } from "../packages/server/src/storage/postgres/embedded-postgres.ts";
+import { openBenchDatabase, table } from "./_database.ts";
+import { jsonLines, sampleProcess, stopChild } from "./_process.ts";
+
+const { values } = parseArgs({
+  options: {
+    satellites: { type: "string", default: "10000" },
+    cores: { type: "string", default: "1,2" },
+    "heartbeat-ms": { type: "string", default: "1000" },
+    "timeout-seconds": { type: "string", default: "120" },
+    "connect-concurrency": { type: "string", default: "200" },
+    /** Writes a V8 CPU profile of each core process into this folder when it exits. */
+    "cpu-prof-dir": { type: "string" },
+  },
+});
+const fleetSize = Number(values.satellites);
+const heartbeatMs = Number(values["heartbeat-ms"]);
+// The fast timeout a lab uses: three heartbeats, set per satellite (offline_threshold_ms).
+const thresholdMs = 3 * heartbeatMs;
+const timeoutMs = Number(values["timeout-seconds"]) * 1000;
+
+const VANTAGE_BIN = fileURLToPath(new URL("../packages/server/bin/vantage.js", import.meta.url));
+const RECEIVER = fileURLToPath(new URL("./_webhook-receiver.ts", import.meta.url));
+const FLEET = fileURLToPath(new URL("./_satellite-fleet-process.ts", import.meta.url));
+const TOKEN = `vsat_${randomBytes(32).toString("base64url")}`;
+const ADMIN_TOKEN = `bench-admin-${randomUUID()}`;
+const progress = (phase: string) => process.stderr.write(`… ${phase}\n`);
+
+interface Child {
+  process: ChildProcess;
+  next: () => Promise<Record<string, unknown>>;
+  send(line: string): void;
+}
+
+function startChild(args: string[], env: Record<string, string> = {}): Child {
+  const child = spawn(process.execPath, ["--import", "tsx", ...args], { env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "inherit"] });
+  return { process: child, next: jsonLines(child), send: (line) => child.stdin!.write(`${line}\n`) };
+}
+
+async function startCore(databaseUrl: string): Promise<{ process: ChildProcess; url: string }> {
+  const port = await findFreePort();
+  const profile = values["cpu-prof-dir"] ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof-dir"]}`] : [];
+  const child = spawn(process.execPath, [...profile, VANTAGE_BIN, "server", "--port", String(port), "--log-format", "json", "--log-level", "warn"], {
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      VANTAGE_ADMIN_TOKEN: ADMIN_TOKEN,
+      VANTAGE_HEARTBEAT_INTERVAL_MS: String(heartbeatMs),
+      VANTAGE_TRUSTED_PROXIES: "127.0.0.1",
+    },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let ready = false; !ready;) {
+    ready = await fetch(`${url}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (!ready) await sleep(200);
+  }
+  return { process: child, url };
+}
+
+async function createAutomation(coreUrl: string, hookUrl: string): Promise<string> {
+  // The admin token is stored just after the core answers /readyz, and a core reads the
+  // stored hash again only every 5 s: retry a 401, under the limit of 10 failures a minute.
+  for (let attempt = 0; ; attempt++) {
+    const response = await postAutomation(coreUrl, hookUrl);
+    if (response.status === 401 && attempt < 8) {
+      await sleep(1500);
+      continue;
+    }
+    if (response.status !== 201) throw new Error(`creating the automation answered ${response.status}: ${await response.text()}`);
+    return ((await response.json()) as { id: string }).id;
+  }
+}
+
+function postAutomation(coreUrl: string, hookUrl: string): Promise<Response> {
+  return fetch(`${coreUrl}/api/v1/automations`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify({
+      name: "bench: page on every lost satellite",
+      triggers: [{ event: "satellite.heartbeat_lost" }],
+      // One scope per satellite: every loss runs, however many are in flight.
+      mode: "parallel",
+      concurrency: "context",
+      actions: [{ webhook: { url: hookUrl, body: { satelliteId: "{{ trigger.payload.satelliteId }}" } } }],
+    }),
+  });
+}
+
+interface Outcome {
+  cores: number;
+  connectPerSecond: number;
+  lossesRecorded: number;
+  falseAlarms: number;
+  /** First loss recorded → last loss recorded (the monitor's share), ms. */
+  lossSpanMs: number;
+  /** First loss recorded → last run admitted by the router, ms. */
+  routedMs: number;
+  /** First loss recorded → last webhook received, ms. */
+  drainMs: number;
+  received: number;
+  distinct: number;
+  duplicates: number;
+  runsSucceeded: number;
+  runsOther: number;
+  skips: number;
+  coreCpuSeconds: number;
+  loadBefore: number;
+  loadAfter: number;
+}
+
+async function runScenario(coreCount: number, receiver: Child, hookUrl: string): Promise<Outcome> {
+  const database = await openBenchDatabase();
+  const pool = new pg.Pool({ connectionString: database.url, max: 2 });
+  const children: Array<{ process: ChildProcess }> = [];
+  try {
+    await pool.query(
+      `INSERT INTO satellites (name, region, token_hash, offline_threshold_ms)
+       SELECT 'bench-' || lpad(g::text, 6, '0'), 'region-' || (g % 5), $1, $2 FROM generate_series(1, $3) AS g`,
+      [hashToken(TOKEN), thresholdMs, fleetSize],
+    );
+    progress(`${coreCount} core(s): starting`);
+    const cores = [];
+    for (let i = 0; i < coreCount; i++) cores.push(await startCore(database.url));
+    children.push(...cores);
+    const automationId = await createAutomation(cores[0]!.url, hookUrl);
+    // Every core reloads its automation index on the definitions' NOTIFY; give it a moment.
+    await sleep(500);
+
+    progress(`${coreCount} core(s): connecting ${fleetSize} satellites`);
+    const fleet = startChild([
+      FLEET,
+      "--database-url",
+      database.url,
+      "--urls",
+      cores.map((c) => `${c.url.replace("http", "ws")}/ws/satellite`).join(","),
+      "--token",
+      TOKEN,
+      "--heartbeat-ms",
+      String(heartbeatMs),
+      "--concurrency",
+      values["connect-concurrency"]!,
+    ]);
+    children.push(fleet);
+    const { perSecond } = (await fleet.next()) as { perSecond: number };
+    await sleep(2 * heartbeatMs); // every satellite has heartbeated, every connect committed
+    receiver.send("reset");
+    await receiver.next();
+
+    progress(`${coreCount} core(s): the whole fleet falls silent`);
+    const loadBefore = os.loadavg()[0]!;
+    const cpuBefore = cores.map((core) => sampleProcess(core.process.pid!).cpuSeconds);
+    fleet.send("silence");
+    const { silencedAt } = (await fleet.next()) as { silencedAt: number };
+    let report = { received: 0, distinct: 0, duplicates: 0, firstAt: 0, lastAt: 0 };
+    const deadline = Date.now() + thresholdMs + timeoutMs;
+    while (report.distinct < fleetSize && Date.now() < deadline) {
+      await sleep(250);
+      receiver.send("report");
+      report = (await receiver.next()) as typeof report;
+    }
+    const coreCpuSeconds = cores.reduce((sum, core, i) => sum + sampleProcess(core.process.pid!).cpuSeconds - cpuBefore[i]!, 0);
+    const loadAfter = os.loadavg()[0]!;
+    await sleep(1000); // a late duplicate would show up here
+    receiver.send("report");
+    report = (await receiver.next()) as typeof report;
+
+    const { rows: losses } = await pool.query<{ n: number; first: string; last: string }>(
+      `SELECT count(*)::int AS n, (extract(epoch FROM min(occurred_at)) * 1000)::text AS first, (extract(epoch FROM max(occurred_at)) * 1000)::text AS last
+       FROM entity_changes WHERE kind = 'satellite-connection' AND next ->> 'lastEvent' = 'heartbeat_lost' AND occurred_at >= to_timestamp($1 / 1000.0)`,
+      [silencedAt],
+    );
+    // Losses recorded while the fleet still heartbeated: an overloaded machine delaying heartbeats past the threshold.
+    const { rows: falseAlarms } = await pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM entity_changes
+       WHERE kind = 'satellite-connection' AND next ->> 'lastEvent' = 'heartbeat_lost' AND occurred_at < to_timestamp($1 / 1000.0)`,
+      [silencedAt],
+    );
+    const { rows: runs } = await pool.query<{ status: string; n: number }>(
+      "SELECT status, count(*)::int AS n FROM automation_runs WHERE automation_id = $1 AND created_at >= to_timestamp($2 / 1000.0) GROUP BY status",
+      [automationId, silencedAt],
+    );
+    // When the router had admitted the last run: the rest of the drain is the executors'.
+    const { rows: routed } = await pool.query<{ last: string }>(
+      "SELECT (extract(epoch FROM max(created_at)) * 1000)::text AS last FROM automation_runs WHERE automation_id = $1",
+      [automationId],
+    );
+    const { rows: skips } = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM automation_skips WHERE automation_id = $1", [automationId]);
+    const firstLoss = Number(losses[0]!.first);
+    return {
+      cores: coreCount,
+      connectPerSecond: perSecond,
+      lossesRecorded: losses[0]!.n,
+      falseAlarms: falseAlarms[0]!.n,
+      lossSpanMs: Number(losses[0]!.last) - firstLoss,
+      routedMs: Number(routed[0]!.last) - firstLoss,
+      drainMs: report.lastAt - firstLoss,
+      received: report.received,
+      distinct: report.distinct,
+      duplicates: report.duplicates,
+      runsSucceeded: runs.find((row) => row.status === "succeeded")?.n ?? 0,
+      runsOther: runs.filter((row) => row.status !== "succeeded").reduce((sum, row) => sum + row.n, 0),
+      skips: skips[0]!.n,
+      coreCpuSeconds,
+      loadBefore,
+      loadAfter,
+    };
+  } finally {
+    for (const child of children.reverse()) await stopChild(child.process);
+    await pool.end();
+    await database.close();
+  }
+}
+
+const receiver = startChild([RECEIVER]);
+const { port } = (await receiver.next()) as { port: number };
+const outcomes: Outcome[] = [];
+try {
+  for (const cores of values.cores.split(",").map(Number)) outcomes.push(await runScenario(cores, receiver, `http://127.0.0.1:${port}/hook`));
+} finally {
+  await stopChild(receiver.process);
+}
+
+console.log(
+  `mass-outage: ${fleetSize} satellites (heartbeat ${heartbeatMs} ms, threshold ${thresholdMs} ms) all silent at once; one automation ` +
+    `(parallel, per satellite) with one webhook to a receiver in another process; ${os.cpus().length} CPUs`,
+);
+console.log(
+  table(
+    outcomes.map((o) => ({
+      cores: o.cores,
+      "losses recorded": o.lossesRecorded,
+      "false alarms before": o.falseAlarms,
+      "first → last loss s": (o.lossSpanMs / 1000).toFixed(1),
+      "first loss → last run admitted s": (o.routedMs / 1000).toFixed(1),
+      "first loss → last webhook s": (o.drainMs / 1000).toFixed(1),
+      "runs/s": Math.round((o.distinct / o.drainMs) * 1000),
+      "runs/s per core": Math.round((o.distinct / o.drainMs / o.cores) * 1000),
+      "core CPU ms/run": ((o.coreCpuSeconds * 1000) / Math.max(o.distinct, 1)).toFixed(2),
+      webhooks: o.received,
+      missing: fleetSize - o.distinct,
+      duplicates: o.duplicates,
+      "runs ok / other / skipped": `${o.runsSucceeded} / ${o.runsOther} / ${o.skips}`,
+      "connects/s": Math.round(o.connectPerSecond),
+      load: `${o.loadBefore.toFixed(0)}→${o.loadAfter.toFixed(0)}`,
+    })),
+  ),
+);
