@@ -151,5 +151,6 @@ describe("the OpenAPI document's examples", () => {
     expect(sent).toBeGreaterThan(30);
     // The check runs and the channel's test delivery reached the local server, not the internet.
     expect(localRequests).toBeGreaterThan(0);
-  });
+    // Well over a hundred requests in sequence, each a real write or read on PostgreSQL.
+  }, 120_000);
 });

@@ -4,7 +4,15 @@
 import type pg from "pg";
 import { VantageError } from "../../../errors.ts";
 import { DEFAULT_RESULT_RETENTION, type ResultRetention } from "../check-result.ts";
-import { addHistograms, emptyHistogram, histogramQuantile, type Percentiles, parseHistogramText, percentilesOf, sumHistogramsSql } from "../latency-histogram.ts";
+import {
+  addHistograms,
+  emptyHistogram,
+  histogramQuantile,
+  type Percentiles,
+  parseHistogramText,
+  percentilesOf,
+  sumHistogramsSql,
+} from "../latency-histogram.ts";
 import { DAY_MS, RESULT_TABLES } from "../partitions.ts";
 
 export type RollupLevel = "1m" | "1h" | "1d";

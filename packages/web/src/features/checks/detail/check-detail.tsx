@@ -63,32 +63,32 @@ export function CheckDetail({ checkId }: { checkId: string }) {
         }
         actions={
           canEdit ? (
-          <>
-            <Link
-              to="/checks/$checkId/edit"
-              params={{ checkId }}
-              className="button"
-              onClick={(event) => {
-                if (!confirmManagedEdit("check", managedBy)) event.preventDefault();
-              }}
-            >
-              Edit
-            </Link>
-            <button type="button" onClick={() => toggle.mutate(!c.enabled)} disabled={toggle.isPending}>
-              {c.enabled ? "Pause" : "Resume"}
-            </button>
-            <button
-              type="button"
-              className="danger"
-              disabled={remove.isPending}
-              onClick={() => {
-                const managed = managedBy === undefined ? "" : ` It is managed by the config bundle "${managedBy}": its next apply creates it again.`;
-                if (window.confirm(`Delete the check ${c.name}? Its results stay until retention drops them.${managed}`)) remove.mutate();
-              }}
-            >
-              Delete
-            </button>
-          </>
+            <>
+              <Link
+                to="/checks/$checkId/edit"
+                params={{ checkId }}
+                className="button"
+                onClick={(event) => {
+                  if (!confirmManagedEdit("check", managedBy)) event.preventDefault();
+                }}
+              >
+                Edit
+              </Link>
+              <button type="button" onClick={() => toggle.mutate(!c.enabled)} disabled={toggle.isPending}>
+                {c.enabled ? "Pause" : "Resume"}
+              </button>
+              <button
+                type="button"
+                className="danger"
+                disabled={remove.isPending}
+                onClick={() => {
+                  const managed = managedBy === undefined ? "" : ` It is managed by the config bundle "${managedBy}": its next apply creates it again.`;
+                  if (window.confirm(`Delete the check ${c.name}? Its results stay until retention drops them.${managed}`)) remove.mutate();
+                }}
+              >
+                Delete
+              </button>
+            </>
           ) : null
         }
       />
