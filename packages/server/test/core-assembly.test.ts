@@ -50,6 +50,7 @@ describe("startCore's assembly of modules", () => {
       "event streams",
       "http",
       "change stream",
+      "automation replays",
       "automation index",
       "satellite runs",
       "satellite assignments",

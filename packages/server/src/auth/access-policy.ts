@@ -36,10 +36,11 @@ export function requirementOf(method: string, path: string): Requirement {
   return isReadMethod(method) ? rule.read : rule.write;
 }
 
-const ROLE_NEEDED: Record<Role, string> = {
-  viewer: "",
-  editor: "a viewer may not write",
-  admin: "only an admin may use it (users, tokens and settings)",
+/** Why a caller below the required role is refused, by the role required; reads and writes say it differently. */
+const ROLE_NEEDED: Record<Role, { read: string; write: string }> = {
+  viewer: { read: "", write: "" },
+  editor: { read: "a viewer may not read it", write: "a viewer may not write" },
+  admin: { read: "only an admin may use it", write: "only an admin may use it" },
 };
 
 /**
@@ -52,7 +53,8 @@ export function accessErrorsOf(method: string, path: string): Record<number, str
   const required = requirementOf(method, path);
   if (required === "public") return {};
   const reasons: string[] = [];
-  if (ROLE_NEEDED[required] !== "") reasons.push(`The caller's role may not do this (\`forbidden\`): ${ROLE_NEEDED[required]}.`);
+  const needed = ROLE_NEEDED[required][isReadMethod(method) ? "read" : "write"];
+  if (needed !== "") reasons.push(`The caller's role may not do this (\`forbidden\`): ${needed}.`);
   if (!isReadMethod(method)) reasons.push(`A write signed in by the session cookie without the session's \`${CSRF_HEADER}\` header (\`csrf_token_invalid\`).`);
   return reasons.length === 0 ? {} : { 403: reasons.join(" ") };
 }

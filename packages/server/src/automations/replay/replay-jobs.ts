@@ -123,6 +123,11 @@ export function createReplayJobs(options: ReplayJobsOptions): ReplayJobs {
     return toView(rows[0]);
   };
 
+  /** Resolves once no replay runs on this core. */
+  const idle = async (): Promise<void> => {
+    while (running.size > 0) await Promise.all([...running.values()].map((job) => job.done));
+  };
+
   return {
     async start(owner, request) {
       await pool.query(FAIL_STALE, [owner, options.staleAfterMs ?? 60_000]);
@@ -153,12 +158,11 @@ export function createReplayJobs(options: ReplayJobsOptions): ReplayJobs {
       await read(owner, id);
       throw new VantageError("conflict", "replay_not_running", `Replay ${id} has ended already.`);
     },
-    async idle() {
-      while (running.size > 0) await Promise.all([...running.values()].map((job) => job.done));
-    },
+    idle,
+    // Not a method using `this`: the core's stop list calls it detached.
     async stop() {
       for (const job of running.values()) job.stop.abort();
-      await this.idle();
+      await idle();
     },
   };
 }

@@ -18,6 +18,7 @@ import { withTransaction } from "../../../src/storage/index.ts";
 import { createTestDatabase } from "../../support/database.ts";
 import { createSignal, startTestInstance, type TestInstance, waitFor } from "../../support/instance.ts";
 import { satelliteCompiler } from "../../support/automations/satellite-compiler.ts";
+import { killNotificationConnection } from "../../support/notification-connection.ts";
 
 const LOST = "satellite.heartbeat_lost";
 const CONNECTED = "satellite.connected";
@@ -293,7 +294,7 @@ describe("the automation sink of the entity router", () => {
     // Written without a NOTIFY (as if it was missed during a reconnect): only a reload sees it.
     await core.pool.query("UPDATE automations SET enabled = false WHERE id = $1", [automation.id]);
     expect(inIndex(automation)).toBe(true);
-    await core.pool.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND query ILIKE 'LISTEN%'", [core.name]);
+    expect(await killNotificationConnection(core.pool, core.name)).toBe(1);
     await waitFor(() => !inIndex(automation), reloaded.subscribe, 10_000, "a reload after the reconnect");
   });
 

@@ -13,6 +13,7 @@ import { afterNotices, deleteCheck, saveCheck, satelliteCheck } from "../../supp
 import { createTestDatabase } from "../../support/database.ts";
 import { connectFakeSatellite, type FakeSatellite } from "../../support/satellites/fake-satellite.ts";
 import { type SatelliteCore, startSatelliteCore } from "../../support/satellites/satellite-core.ts";
+import { killNotificationConnection } from "../../support/notification-connection.ts";
 
 const box = createSecretBox(randomBytes(32));
 type Sealed = { sealed: string };
@@ -268,9 +269,5 @@ describe("after the notice connection was lost", () => {
 });
 
 async function killListener(applicationName: string): Promise<void> {
-  const { rows } = await b.pool.query<{ n: number }>(
-    "SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1 AND query ILIKE 'LISTEN%'",
-    [applicationName],
-  );
-  expect(rows[0]!.n).toBe(1);
+  expect(await killNotificationConnection(b.pool, applicationName)).toBe(1);
 }
