@@ -73,6 +73,7 @@ export async function resourceHistory(
 }
 
 export interface HistoryRouteOptions {
+  /** Where the trail is read (the store's pool). */
   pool: pg.Pool;
   kind: AuditedKind;
   /** What the reference calls the resource ("check", "automation", …). */
