@@ -235,6 +235,21 @@ export class AutomationStore {
     return rows[0];
   }
 
+  /**
+   * What an update changed, its secrets compared opened: each write seals anew, so sealed
+   * values differ even when the secret is the one kept. Sealed ones are compared if the key cannot open them.
+   */
+  private changedFields(before: AutomationRow | null, after: AutomationRow): string[] {
+    const opened = (row: AutomationRow) => {
+      try {
+        return { ...auditedState(row), ...openSecrets(row.definition, this.box, row.id) };
+      } catch {
+        return auditedState(row);
+      }
+    };
+    return changedFieldsOf(before ? opened(before) : null, opened(after));
+  }
+
   /** Runs `sql` on the row `id` and `also` with the written row, then announces `op`, in one transaction. */
   private async write(
     id: string,
@@ -251,7 +266,7 @@ export class AutomationStore {
       const { rows } = await tx.query<AutomationRow>(sql, [id, ...params]);
       if (!rows[0]) throw automationNotFound(id);
       await also?.(tx, rows[0]);
-      const changed = before ? changedFieldsOf(before.rows[0] ? auditedState(before.rows[0]) : null, auditedState(rows[0])) : op === "deleted" ? [] : ["enabled"];
+      const changed = before ? this.changedFields(before.rows[0] ?? null, rows[0]) : op === "deleted" ? [] : ["enabled"];
       await record(tx, rows[0], op, changed, context);
       await notify(tx, { id, op });
       return toView(rows[0]);

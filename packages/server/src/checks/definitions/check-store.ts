@@ -160,7 +160,7 @@ export class CheckStore {
         const definition = edit(rows[0]);
         name = definition.name;
         const written = await tx.query<CheckRow>(UPDATE_CHECK, [rows[0].id, ...columnValues(sealed(definition, this.box, rows[0].id))]);
-        const changed = changedFieldsOf(rows[0].definition as object, written.rows[0]!.definition as object);
+        const changed = changedFieldsOf(this.comparable(rows[0]), this.comparable(written.rows[0]!));
         await this.record(tx, written.rows[0]!, "update", changed, context);
         return { view: checkView(written.rows[0]!), committed: (await this.onEdited?.(tx, rows[0].id)) ?? (() => {}) };
       });
@@ -217,6 +217,18 @@ export class CheckStore {
       await this.record(client, rows[0], action, action === "delete" ? [] : ["enabled"], context);
       return rows[0];
     });
+  }
+
+  /**
+   * The definition as the trail compares it: headers opened, since a header sent again in plain
+   * text (a config apply) is sealed anew and would differ; sealed if the key cannot open them.
+   */
+  private comparable(row: CheckRow): object {
+    try {
+      return this.openDefinition(row);
+    } catch {
+      return row.definition as object;
+    }
   }
 
   /** The write's line in the audit trail, in its transaction. */
