@@ -94,7 +94,10 @@ export interface NotificationChannelStoreOptions {
  * The settings a write changed, as `name` and `config.<field>`: secret fields by name only,
  * compared opened and never recorded as values.
  */
-function changedSettings(before: { name: string; settings: Record<string, unknown> } | null, after: { name: string; settings: Record<string, unknown> }): string[] {
+function changedSettings(
+  before: { name: string; settings: Record<string, unknown> } | null,
+  after: { name: string; settings: Record<string, unknown> },
+): string[] {
   const fields = before?.name === after.name ? [] : ["name"];
   const keys = new Set([...Object.keys(before?.settings ?? {}), ...Object.keys(after.settings)]);
   for (const key of keys) if (JSON.stringify(before?.settings[key]) !== JSON.stringify(after.settings[key])) fields.push(`config.${key}`);

@@ -153,7 +153,9 @@ export function createAutomationRoutes(options: AutomationRoutesOptions): Hono {
     return c.json(result.ok && errors.length === 0 ? { valid: true, errors: [], events: result.compiled.eventIds } : { valid: false, errors });
   });
 
-  routes.post("/", docs.create, async (c) => automationResponse(c, await store.create(await compileBody(await readDefinitionBody(c), null), undefined, who(c)), 201));
+  routes.post("/", docs.create, async (c) =>
+    automationResponse(c, await store.create(await compileBody(await readDefinitionBody(c), null), undefined, who(c)), 201),
+  );
 
   routes.get("/", docs.list, async (c) => c.json({ automations: (await store.list()).map(redactSecrets) }));
 

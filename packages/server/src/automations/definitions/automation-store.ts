@@ -43,7 +43,13 @@ interface AutomationRow {
 
 const COLUMNS = "id, definition, enabled, version, created_at, updated_at";
 
-const ACTION_OF: Record<AutomationChangeOp, ResourceAction> = { created: "create", updated: "update", deleted: "delete", enabled: "enable", disabled: "disable" };
+const ACTION_OF: Record<AutomationChangeOp, ResourceAction> = {
+  created: "create",
+  updated: "update",
+  deleted: "delete",
+  enabled: "enable",
+  disabled: "disable",
+};
 
 /** What the audit trail compares: the definition with its `enabled` (a column of its own). */
 const auditedState = (row: Pick<AutomationRow, "definition" | "enabled">) => ({ ...row.definition, enabled: row.enabled });
@@ -160,7 +166,15 @@ export class AutomationStore {
     try {
       const sql = `UPDATE automations SET name = $2, definition = $3, enabled = $4, trigger_events = $5, version = version + 1, updated_at = now()
         WHERE id = $1 AND version = coalesce($6, version) RETURNING ${COLUMNS}`;
-      return await this.write(id, "updated", sql, [parts.name, parts.definition, parts.enabled, parts.events, readVersion ?? null], recordVersion, outer, context);
+      return await this.write(
+        id,
+        "updated",
+        sql,
+        [parts.name, parts.definition, parts.enabled, parts.events, readVersion ?? null],
+        recordVersion,
+        outer,
+        context,
+      );
     } catch (error) {
       // No row matched: gone (get says so), or replaced since the client read it.
       if (readVersion !== undefined && isVantageError(error, "not_found")) throw automationChanged(await this.get(id), "version", readVersion);

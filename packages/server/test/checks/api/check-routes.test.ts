@@ -321,7 +321,14 @@ describe("deleting", () => {
 
 describe("history", () => {
   interface HistoryPage {
-    changes: Array<{ seq: string; action: string; revision: number; changedFields: string[]; actor: { type: string; name: string }; cause: { type: string } | null }>;
+    changes: Array<{
+      seq: string;
+      action: string;
+      revision: number;
+      changedFields: string[];
+      actor: { type: string; name: string };
+      cause: { type: string } | null;
+    }>;
     next: string | null;
   }
   const history = (id: string, query = "", token?: string) => call<HistoryPage>("GET", `/${id}/history${query}`, undefined, token);
