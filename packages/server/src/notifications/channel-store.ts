@@ -3,6 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { isUuid } from "@vantage/protocol";
 import type pg from "pg";
+import { recordResourceChange, type WriteContext } from "../audit/index.ts";
 import type { SecretBox } from "../crypto/index.ts";
 import { VantageError } from "../errors.ts";
 import { inTransaction, isUniqueViolation } from "../storage/index.ts";
@@ -89,8 +90,23 @@ export interface NotificationChannelStoreOptions {
   now?: () => number;
 }
 
+/**
+ * The settings a write changed, as `name` and `config.<field>`: secret fields by name only,
+ * compared opened and never recorded as values.
+ */
+function changedSettings(
+  before: { name: string; settings: Record<string, unknown> } | null,
+  after: { name: string; settings: Record<string, unknown> },
+): string[] {
+  const fields = before?.name === after.name ? [] : ["name"];
+  const keys = new Set([...Object.keys(before?.settings ?? {}), ...Object.keys(after.settings)]);
+  for (const key of keys) if (JSON.stringify(before?.settings[key]) !== JSON.stringify(after.settings[key])) fields.push(`config.${key}`);
+  return fields.sort();
+}
+
 export class NotificationChannelStore {
-  private readonly pool: pg.Pool;
+  /** Also where the channels' audit trail is read. */
+  readonly pool: pg.Pool;
   private readonly box: SecretBox;
   private readonly now: () => number;
 
@@ -101,13 +117,17 @@ export class NotificationChannelStore {
   }
 
   /** With `tx`, in the caller's transaction. */
-  async create(input: CreateChannelRequest, tx?: pg.PoolClient): Promise<ChannelView> {
+  async create(input: CreateChannelRequest, tx?: pg.PoolClient, context?: WriteContext): Promise<ChannelView> {
     const id = randomUUID();
     const { config, secrets, secretFields } = split(input.type, input.config);
     const sealed = this.box.seal(JSON.stringify(secrets), sealContext(id));
     try {
-      const { rows } = await (tx ?? this.pool).query<ChannelRow>(INSERT, [id, input.name, input.type, config, sealed, secretFields, new Date(this.now())]);
-      return toView(rows[0]!);
+      return await inTransaction(this.pool, tx, async (client) => {
+        const { rows } = await client.query<ChannelRow>(INSERT, [id, input.name, input.type, config, sealed, secretFields, new Date(this.now())]);
+        const changedFields = [...changedSettings(null, { name: input.name, settings: { ...config, ...secrets } }), "type"].sort();
+        await recordResourceChange(client, { kind: "notification-channel", resourceId: id, action: "create", changedFields, context });
+        return toView(rows[0]!);
+      });
     } catch (error) {
       throw isUniqueViolation(error) ? nameTaken(input.name, error) : error;
     }
@@ -127,14 +147,15 @@ export class NotificationChannelStore {
    * too), null clears an optional one. The old secrets are decrypted only when some are kept,
    * so a channel sealed under a lost key can be repaired by sending all its secrets again.
    */
-  async update(id: string, patch: UpdateChannelRequest, outer?: pg.PoolClient): Promise<ChannelView> {
+  async update(id: string, patch: UpdateChannelRequest, outer?: pg.PoolClient, context?: WriteContext): Promise<ChannelView> {
     const name = patch.name;
     try {
       return await inTransaction(this.pool, outer, async (tx) => {
         const row = await this.row(tx, id, " FOR UPDATE");
         const changes = patch.config ?? {};
         const keepsSecrets = row.secret_fields.some((field) => !(field in changes));
-        const settings: Record<string, unknown> = { ...row.config, ...(keepsSecrets ? this.openSecrets(row) : {}) };
+        const stored = keepsSecrets ? this.openSecrets(row) : this.secretsForDiff(row);
+        const settings: Record<string, unknown> = { ...row.config, ...stored };
         for (const [key, value] of Object.entries(changes)) {
           if (value === null) delete settings[key];
           else if (value !== undefined) settings[key] = value;
@@ -143,6 +164,8 @@ export class NotificationChannelStore {
         // Sealed for the stored id (PostgreSQL's lower case), whatever case the caller wrote it in.
         const sealed = this.box.seal(JSON.stringify(secrets), sealContext(row.id));
         const { rows } = await tx.query<ChannelRow>(UPDATE, [row.id, name ?? row.name, config, sealed, secretFields, new Date(this.now())]);
+        const changedFields = changedSettings({ name: row.name, settings: { ...row.config, ...stored } }, { name: name ?? row.name, settings });
+        await recordResourceChange(tx, { kind: "notification-channel", resourceId: row.id, action: "update", changedFields, context });
         return toView(rows[0]!);
       });
     } catch (error) {
@@ -150,9 +173,14 @@ export class NotificationChannelStore {
     }
   }
 
-  async remove(id: string, tx?: pg.PoolClient): Promise<void> {
-    const { rowCount } = await (tx ?? this.pool).query(DELETE, [id]);
-    if (rowCount === 0) throw channelNotFound(id);
+  async remove(id: string, tx?: pg.PoolClient, context?: WriteContext): Promise<void> {
+    // A malformed id names no channel (and must not reach the uuid column).
+    if (!isUuid(id)) throw channelNotFound(id);
+    await inTransaction(this.pool, tx, async (client) => {
+      const { rows } = await client.query<{ id: string }>(`${DELETE} RETURNING id`, [id]);
+      if (!rows[0]) throw channelNotFound(id);
+      await recordResourceChange(client, { kind: "notification-channel", resourceId: rows[0].id, action: "delete", changedFields: [], context });
+    });
   }
 
   /** Every channel with its secrets decrypted, for config plans (which compare them, and never show them). */
@@ -173,6 +201,18 @@ export class NotificationChannelStore {
     const row = isUuid(id) ? (await client.query<ChannelRow>(`${SELECT_ONE}${lock}`, [id])).rows[0] : undefined;
     if (!row) throw channelNotFound(id);
     return row;
+  }
+
+  /**
+   * The stored secrets, only to tell which an update changed: when all are replaced, the key
+   * may be lost (the repair case above), and then every secret counts as changed.
+   */
+  private secretsForDiff(row: ChannelRow): Record<string, unknown> {
+    try {
+      return this.openSecrets(row);
+    } catch {
+      return {};
+    }
   }
 
   private openSecrets(row: ChannelRow): Record<string, unknown> {

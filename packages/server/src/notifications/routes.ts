@@ -1,6 +1,7 @@
 // The notification channels' HTTP routes, mounted at /api/v1/notification-channels behind the
 // admin guard: create, list, read, update (secrets kept unless given), delete, and test.
 import { type Context, Hono } from "hono";
+import { addHistoryRoute, requestWriteContext as who } from "../audit/index.ts";
 import { VantageError } from "../errors.ts";
 import { z } from "zod";
 import { describeRoute, pathId, readJsonBody } from "../http/index.ts";
@@ -80,7 +81,7 @@ export function createNotificationChannelRoutes(
   const { channels } = service;
   const routes = new Hono();
 
-  routes.post("/", docs.create, async (c) => c.json(await channels.create(await readJsonBody(c, createChannelSchema)), 201));
+  routes.post("/", docs.create, async (c) => c.json(await channels.create(await readJsonBody(c, createChannelSchema), undefined, who(c)), 201));
 
   routes.get("/", docs.list, async (c) => c.json({ channels: await channels.list() }));
 
@@ -96,16 +97,19 @@ export function createNotificationChannelRoutes(
       const users = await usedBy({ name });
       if (users.length > 0) throw channelInUse(name, users, `renaming it to "${patch.name}"`);
     }
-    return c.json(await channels.update(id, patch));
+    return c.json(await channels.update(id, patch, undefined, who(c)));
   });
 
   routes.delete("/:id", docs.remove, async (c) => {
     const { id, name } = await channels.get(channelIdOf(c));
     const users = await usedBy({ id, name });
     if (users.length > 0) throw channelInUse(name, users, "deleting it");
-    await channels.remove(id);
+    await channels.remove(id, undefined, who(c));
     return c.body(null, 204);
   });
+
+  const assertExists = (id: string) => channels.get(id);
+  addHistoryRoute(routes, { pool: channels.pool, kind: "notification-channel", noun: "notification channel", notFound: channelNotFound, assertExists });
 
   // 200 whether or not the delivery worked: the request itself succeeded, `ok` says the rest.
   routes.post("/:id/test", docs.test, async (c) => c.json(await service.test(channelIdOf(c))));

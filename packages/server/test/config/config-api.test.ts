@@ -113,6 +113,13 @@ describe("drift", () => {
       }),
       expect.objectContaining({ action: "create", cause: { type: "config.apply", id: first.applyId, commit: "abc1234" } }),
     ]);
+    // The check's own history has the API's edit between the applies: every writer, one trail.
+    const trail = await api.call<{ changes: Array<Record<string, unknown>> }>("GET", `/checks/${id}/history`);
+    expect(trail.body.changes).toMatchObject([
+      { action: "update", changedFields: ["url"], cause: { type: "config.apply", id: restored.applyId, commit: "def5678" } },
+      { action: "update", changedFields: ["url"], cause: { type: "api-request" } },
+      { action: "create", actor: { type: "token", id: "admin" }, cause: { type: "config.apply", id: first.applyId } },
+    ]);
   });
 
   it("finds an owned check renamed through the API by its applied name, and renames it back", async () => {
@@ -365,8 +372,15 @@ describe("maintenance windows", () => {
     expect(invalid.status).toBe(400);
     expect(invalid.text).toMatch(/resources\.0\.spec\.end/);
 
-    await apply("windows", [check("window-check")], { prune: true });
+    const pruned = await apply("windows", [check("window-check")], { prune: true });
     expect(await count("maintenance_windows")).toBe(0);
+    const trail = await api.call<{ changes: Array<Record<string, unknown>> }>("GET", `/maintenance-windows/${rows[0]!.id}/history`);
+    expect(trail.body.changes.map((change) => [change.action, (change.cause as { type: string }).type])).toEqual([
+      ["delete", "config.apply"],
+      ["update", "api-request"],
+      ["create", "config.apply"],
+    ]);
+    expect(trail.body.changes[0]).toMatchObject({ cause: { id: pruned.applyId } });
   });
 });
 

@@ -214,6 +214,26 @@ describe("updating and deleting channels", () => {
     expect(receiver.requests[1]!.headers).not.toHaveProperty("x-vantage-signature");
   });
 
+  it("keeps a history of each write's fields, secrets by name only, and only those whose value changed", async () => {
+    const channel = await createChannel("webhook", webhookConfig("/before"));
+    // The same secret sent again changes nothing: the trail compares values opened, not as sealed.
+    expect((await call("PATCH", `/${channel.id}`, { config: { url: `${receiver.origin}/after`, secret: SECRETS.signing } })).status).toBe(200);
+    expect((await call("PATCH", `/${channel.id}`, { name: uniqueName("renamed"), config: { secret: "another-5ecret" } })).status).toBe(200);
+    expect((await call("DELETE", `/${channel.id}`)).status).toBe(204);
+    const history = await call<{ changes: Array<Record<string, unknown>> }>("GET", `/${channel.id}/history`);
+    expect(history.status, history.text).toBe(200);
+    expectNoSecret(history.text);
+    expect(history.text).not.toContain("another-5ecret");
+    expect(history.body.changes).toMatchObject([
+      { action: "delete", changedFields: [], revision: null },
+      { action: "update", changedFields: ["config.secret", "name"] },
+      { action: "update", changedFields: ["config.url"] },
+      { action: "create", changedFields: ["config.headers", "config.secret", "config.url", "name", "type"] },
+    ]);
+    for (const change of history.body.changes) expect(change).toMatchObject({ actor: { type: "token" }, cause: { type: "api-request" } });
+    expect((await call("GET", `/${randomUUID()}/history`)).body).toMatchObject({ error: { code: "notification_channel_not_found" } });
+  });
+
   it("validates a PATCH against the channel's own type", async () => {
     const slack = await createChannel("slack", slackConfig());
     const wrongField = await call("PATCH", `/${slack.id}`, { type: "email", config: { url: "https://example.test" } });

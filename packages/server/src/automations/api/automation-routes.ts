@@ -5,6 +5,7 @@ import { automationDefinitionJsonSchema, automationDefinitionSchema, type Issue,
 import { Hono } from "hono";
 import { z } from "zod";
 import type pg from "pg";
+import { addHistoryRoute, requestWriteContext as who } from "../../audit/index.ts";
 import type { SecretBox } from "../../crypto/index.ts";
 import { invalidInput, type VantageError } from "../../errors.ts";
 import { describeRoute, nextCursor, readQuery } from "../../http/index.ts";
@@ -12,7 +13,7 @@ import type { NotificationService } from "../../notifications/index.ts";
 import type { AutomationCompiler } from "../definitions/automation-compiler.ts";
 import type { CompiledAutomation } from "../definitions/compile-automation.ts";
 import { DEFAULT_LIST_LIMIT, listRuns, listSkips, MAX_LIST_LIMIT, RUN_STATUSES, SKIP_REASONS } from "../runs/automation-runs.ts";
-import { AutomationStore, type AutomationView } from "../definitions/automation-store.ts";
+import { AutomationStore, type AutomationView, automationNotFound } from "../definitions/automation-store.ts";
 import { automationIdOf } from "./path-ids.ts";
 import { checkNotifyChannels } from "./notify-channels.ts";
 import { automationResponse } from "./automation-response.ts";
@@ -152,7 +153,9 @@ export function createAutomationRoutes(options: AutomationRoutesOptions): Hono {
     return c.json(result.ok && errors.length === 0 ? { valid: true, errors: [], events: result.compiled.eventIds } : { valid: false, errors });
   });
 
-  routes.post("/", docs.create, async (c) => automationResponse(c, await store.create(await compileBody(await readDefinitionBody(c), null)), 201));
+  routes.post("/", docs.create, async (c) =>
+    automationResponse(c, await store.create(await compileBody(await readDefinitionBody(c), null), undefined, who(c)), 201),
+  );
 
   routes.get("/", docs.list, async (c) => c.json({ automations: (await store.list()).map(redactSecrets) }));
 
@@ -169,12 +172,12 @@ export function createAutomationRoutes(options: AutomationRoutesOptions): Hono {
     const stored = await store.getWithSecrets(id);
     // What a GET answered, edited, comes back with its read-only fields: matching ones are dropped.
     const { definition, readVersion } = dropReadOnlyFields(await readDefinitionBody(c), stored);
-    return automationResponse(c, await store.replace(id, await compileBody(definition, stored), readVersion));
+    return automationResponse(c, await store.replace(id, await compileBody(definition, stored), readVersion, undefined, who(c)));
   });
 
-  routes.post("/:id/enable", docs.enable, async (c) => automationResponse(c, await store.setEnabled(automationIdOf(c), true)));
+  routes.post("/:id/enable", docs.enable, async (c) => automationResponse(c, await store.setEnabled(automationIdOf(c), true, who(c))));
 
-  routes.post("/:id/disable", docs.disable, async (c) => automationResponse(c, await store.setEnabled(automationIdOf(c), false)));
+  routes.post("/:id/disable", docs.disable, async (c) => automationResponse(c, await store.setEnabled(automationIdOf(c), false, who(c))));
 
   routes.get("/:id/runs", docs.runs, async (c) => {
     const { status, ...query } = readQuery(c.req.query(), runsQuerySchema);
@@ -190,10 +193,12 @@ export function createAutomationRoutes(options: AutomationRoutesOptions): Hono {
     return c.json({ skips, next: nextCursor(skips, query.limit, (skip) => skip.id) });
   });
 
+  addHistoryRoute(routes, { pool: options.pool, kind: "automation", noun: "automation", notFound: automationNotFound, assertExists: (id) => store.get(id) });
+
   routes.route("/", createRunRoutes({ pool: options.pool, store, triggers: options.triggers }));
 
   routes.delete("/:id", docs.remove, async (c) => {
-    await store.remove(automationIdOf(c));
+    await store.remove(automationIdOf(c), undefined, who(c));
     return c.body(null, 204);
   });
 

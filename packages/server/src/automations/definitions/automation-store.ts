@@ -4,6 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { type AutomationDefinition, canonicalUuid } from "@vantage/protocol";
 import type pg from "pg";
+import { changedFieldsOf, recordResourceChange, type ResourceAction, type WriteContext } from "../../audit/index.ts";
 import type { SecretBox } from "../../crypto/index.ts";
 import type { SqlClient } from "../../entities/index.ts";
 import { isVantageError, VantageError } from "../../errors.ts";
@@ -41,6 +42,22 @@ interface AutomationRow {
 }
 
 const COLUMNS = "id, definition, enabled, version, created_at, updated_at";
+
+const ACTION_OF: Record<AutomationChangeOp, ResourceAction> = {
+  created: "create",
+  updated: "update",
+  deleted: "delete",
+  enabled: "enable",
+  disabled: "disable",
+};
+
+/** What the audit trail compares: the definition with its `enabled` (a column of its own). */
+const auditedState = (row: Pick<AutomationRow, "definition" | "enabled">) => ({ ...row.definition, enabled: row.enabled });
+
+/** The write's line in the audit trail, in its transaction (changed field names only: secrets stay sealed in the row). */
+function record(tx: pg.PoolClient, row: AutomationRow, op: AutomationChangeOp, changedFields: string[], context: WriteContext | undefined) {
+  return recordResourceChange(tx, { kind: "automation", resourceId: row.id, action: ACTION_OF[op], revision: row.version, changedFields, context });
+}
 
 type Secrets = (definition: AutomationRow["definition"], automationId: string) => AutomationRow["definition"];
 
@@ -102,7 +119,7 @@ export class AutomationStore {
   ) {}
 
   /** With `outer`, in the caller's transaction (its notice goes out when that commits). */
-  async create(compiled: CompiledAutomation, outer?: pg.PoolClient): Promise<AutomationView> {
+  async create(compiled: CompiledAutomation, outer?: pg.PoolClient, context?: WriteContext): Promise<AutomationView> {
     // The id is chosen here: the sealed secrets are bound to it.
     const id = randomUUID();
     const parts = storedParts(compiled, this.box, id);
@@ -113,6 +130,7 @@ export class AutomationStore {
           [id, parts.name, parts.definition, parts.enabled, parts.events],
         );
         await recordVersion(tx, rows[0]!);
+        await record(tx, rows[0]!, "created", changedFieldsOf(null, auditedState(rows[0]!)), context);
         await notify(tx, { id, op: "created" });
         return toView(rows[0]!);
       });
@@ -139,7 +157,7 @@ export class AutomationStore {
    * Replaces the whole definition (including `enabled`) and bumps the version. With
    * `readVersion` (the version the client edited), only while that is still the stored one.
    */
-  async replace(given: string, compiled: CompiledAutomation, readVersion?: number, outer?: pg.PoolClient): Promise<AutomationView> {
+  async replace(given: string, compiled: CompiledAutomation, readVersion?: number, outer?: pg.PoolClient, context?: WriteContext): Promise<AutomationView> {
     // Secrets are bound to the id as PostgreSQL prints it (lower case): another spelling would
     // seal what no read can open, so this one method keeps the edge's rule, whoever calls it.
     const id = canonicalUuid(given);
@@ -148,7 +166,15 @@ export class AutomationStore {
     try {
       const sql = `UPDATE automations SET name = $2, definition = $3, enabled = $4, trigger_events = $5, version = version + 1, updated_at = now()
         WHERE id = $1 AND version = coalesce($6, version) RETURNING ${COLUMNS}`;
-      return await this.write(id, "updated", sql, [parts.name, parts.definition, parts.enabled, parts.events, readVersion ?? null], recordVersion, outer);
+      return await this.write(
+        id,
+        "updated",
+        sql,
+        [parts.name, parts.definition, parts.enabled, parts.events, readVersion ?? null],
+        recordVersion,
+        outer,
+        context,
+      );
     } catch (error) {
       // No row matched: gone (get says so), or replaced since the client read it.
       if (readVersion !== undefined && isVantageError(error, "not_found")) throw automationChanged(await this.get(id), "version", readVersion);
@@ -156,14 +182,13 @@ export class AutomationStore {
     }
   }
 
-  async setEnabled(id: string, enabled: boolean): Promise<AutomationView> {
-    return this.write(id, enabled ? "enabled" : "disabled", `UPDATE automations SET enabled = $2, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`, [
-      enabled,
-    ]);
+  async setEnabled(id: string, enabled: boolean, context?: WriteContext): Promise<AutomationView> {
+    const sql = `UPDATE automations SET enabled = $2, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`;
+    return this.write(id, enabled ? "enabled" : "disabled", sql, [enabled], undefined, undefined, context);
   }
 
-  async remove(id: string, outer?: pg.PoolClient): Promise<void> {
-    await this.write(id, "deleted", `DELETE FROM automations WHERE id = $1 RETURNING ${COLUMNS}`, [], undefined, outer);
+  async remove(id: string, outer?: pg.PoolClient, context?: WriteContext): Promise<void> {
+    await this.write(id, "deleted", `DELETE FROM automations WHERE id = $1 RETURNING ${COLUMNS}`, [], undefined, outer, context);
   }
 
   /** Every automation with its webhook secrets opened, for config plans (which compare them, and never show them). */
@@ -224,6 +249,21 @@ export class AutomationStore {
     return rows[0];
   }
 
+  /**
+   * What an update changed, its secrets compared opened: each write seals anew, so sealed
+   * values differ even when the secret is the one kept. Sealed ones are compared if the key cannot open them.
+   */
+  private changedFields(before: AutomationRow | null, after: AutomationRow): string[] {
+    const opened = (row: AutomationRow) => {
+      try {
+        return { ...auditedState(row), ...openSecrets(row.definition, this.box, row.id) };
+      } catch {
+        return auditedState(row);
+      }
+    };
+    return changedFieldsOf(before ? opened(before) : null, opened(after));
+  }
+
   /** Runs `sql` on the row `id` and `also` with the written row, then announces `op`, in one transaction. */
   private async write(
     id: string,
@@ -232,11 +272,16 @@ export class AutomationStore {
     params: unknown[],
     also?: (tx: SqlClient, row: AutomationRow) => Promise<void>,
     outer?: pg.PoolClient,
+    context?: WriteContext,
   ): Promise<AutomationView> {
     return inTransaction(this.pool, outer, async (tx) => {
+      // The trail names what an update changed, so it reads the row it replaces (locked: no other write slips between).
+      const before = op === "updated" ? await tx.query<AutomationRow>(`SELECT ${COLUMNS} FROM automations WHERE id = $1 FOR UPDATE`, [id]) : null;
       const { rows } = await tx.query<AutomationRow>(sql, [id, ...params]);
       if (!rows[0]) throw automationNotFound(id);
       await also?.(tx, rows[0]);
+      const changed = before ? this.changedFields(before.rows[0] ?? null, rows[0]) : op === "deleted" ? [] : ["enabled"];
+      await record(tx, rows[0], op, changed, context);
       await notify(tx, { id, op });
       return toView(rows[0]);
     });

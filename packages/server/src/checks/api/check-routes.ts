@@ -12,6 +12,7 @@ import { type CheckStore, checkNotFound } from "../definitions/check-store.ts";
 import { type CheckRow, checkView, HEALTH_SUMMARY_FIELDS } from "../definitions/check-view.ts";
 import { type AnyCheckDefinition, isHeartbeatCheck, validateAnyCheck, type ValidateCheckOptions } from "../definitions/validate-check.ts";
 import { issuePingToken } from "../heartbeat/ping-tokens.ts";
+import { addHistoryRoute, requestWriteContext as who } from "../../audit/index.ts";
 import { VantageError } from "../../errors.ts";
 import type pg from "pg";
 import { anyCheckDefinitionSchema, checkAnswerSchema, checkPageSchema, createdCheckSchema, exampleCheck, exampleHeartbeatCheck } from "./check-api-schemas.ts";
@@ -139,7 +140,7 @@ export function createCheckRoutes(options: CheckRoutesOptions): Hono {
   };
 
   routes.post("/", docs.create, async (c) => {
-    const created = await store.create(validateAnyCheck(await readBody(c), null, options));
+    const created = await store.create(validateAnyCheck(await readBody(c), null, options), undefined, who(c));
     // A heartbeat check is created with its token (shown here once); should this process die in
     // between, rotate-ping-token gives it one.
     return jsonOrYamlResponse(c, isHeartbeatCheck(created) ? { ...created, ...(await pingToken(created.id)) } : created, 201);
@@ -167,23 +168,25 @@ export function createCheckRoutes(options: CheckRoutesOptions): Hono {
 
   routes.put("/:id", docs.replace, async (c) => {
     const body = await readBody(c);
-    return jsonOrYamlResponse(c, await store.edit(idOf(c), (stored) => replacement(body, stored)));
+    return jsonOrYamlResponse(c, await store.edit(idOf(c), (stored) => replacement(body, stored), undefined, who(c)));
   });
 
   // The patch applies to the check as a GET shows it (headers `<redacted>`, so untouched ones are kept).
   routes.patch("/:id", docs.patch, async (c) => {
     const patch = await readBody(c);
-    return jsonOrYamlResponse(c, await store.edit(idOf(c), (stored) => replacement(applyMergePatch(checkView(stored), patch), stored)));
+    return jsonOrYamlResponse(c, await store.edit(idOf(c), (stored) => replacement(applyMergePatch(checkView(stored), patch), stored), undefined, who(c)));
   });
 
-  routes.post("/:id/enable", docs.enable, async (c) => jsonOrYamlResponse(c, await store.setEnabled(idOf(c), true)));
+  routes.post("/:id/enable", docs.enable, async (c) => jsonOrYamlResponse(c, await store.setEnabled(idOf(c), true, who(c))));
 
-  routes.post("/:id/disable", docs.disable, async (c) => jsonOrYamlResponse(c, await store.setEnabled(idOf(c), false)));
+  routes.post("/:id/disable", docs.disable, async (c) => jsonOrYamlResponse(c, await store.setEnabled(idOf(c), false, who(c))));
 
   routes.delete("/:id", docs.remove, async (c) => {
-    await store.remove(idOf(c));
+    await store.remove(idOf(c), undefined, who(c));
     return c.body(null, 204);
   });
+
+  addHistoryRoute(routes, { pool: options.pool, kind: "check", noun: "check", notFound: checkNotFound, assertExists: (id) => store.get(id) });
 
   return routes;
 }

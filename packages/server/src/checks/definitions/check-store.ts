@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { type CheckDefinition, type HeartbeatCheckDefinition, isUuid } from "@vantage/protocol";
 import type pg from "pg";
 import type { SecretBox } from "../../crypto/index.ts";
+import { changedFieldsOf, recordResourceChange, type ResourceAction, type WriteContext } from "../../audit/index.ts";
 import { VantageError } from "../../errors.ts";
 import { inTransaction, isUniqueViolation } from "../../storage/index.ts";
 import { CHECKS_CHANNEL } from "./check-changes.ts";
@@ -115,11 +116,14 @@ export class CheckStore {
    * Saves a validated definition (credential headers in plain text), sealed for the id chosen
    * here. With `tx`, in the caller's transaction (its notice goes out when that commits).
    */
-  async create(definition: AnyCheckDefinition, tx?: pg.PoolClient): Promise<CheckView> {
+  async create(definition: AnyCheckDefinition, tx?: pg.PoolClient, context?: WriteContext): Promise<CheckView> {
     const id = randomUUID();
     try {
-      const { rows } = await (tx ?? this.pool).query<CheckRow>(INSERT_CHECK, [id, ...columnValues(sealed(definition, this.box, id))]);
-      return checkView(rows[0]!);
+      return await inTransaction(this.pool, tx, async (client) => {
+        const { rows } = await client.query<CheckRow>(INSERT_CHECK, [id, ...columnValues(sealed(definition, this.box, id))]);
+        await this.record(client, rows[0]!, "create", changedFieldsOf(null, rows[0]!.definition as object), context);
+        return checkView(rows[0]!);
+      });
     } catch (error) {
       throw isUniqueViolation(error) ? nameTaken(definition.name, error) : error;
     }
@@ -144,7 +148,7 @@ export class CheckStore {
    * `edit` validates (throwing to refuse, and nothing is written); the definition it returns
    * may keep stored secrets as they are (`{ sealed }`), and is sealed otherwise.
    */
-  async edit(id: string, edit: (stored: CheckRow) => AnyCheckDefinition, outer?: pg.PoolClient): Promise<CheckView> {
+  async edit(id: string, edit: (stored: CheckRow) => AnyCheckDefinition, outer?: pg.PoolClient, context?: WriteContext): Promise<CheckView> {
     if (!isUuid(id)) throw checkNotFound(id);
     let name: string | undefined;
     try {
@@ -156,6 +160,8 @@ export class CheckStore {
         const definition = edit(rows[0]);
         name = definition.name;
         const written = await tx.query<CheckRow>(UPDATE_CHECK, [rows[0].id, ...columnValues(sealed(definition, this.box, rows[0].id))]);
+        const changed = changedFieldsOf(this.comparable(rows[0]), this.comparable(written.rows[0]!));
+        await this.record(tx, written.rows[0]!, "update", changed, context);
         return { view: checkView(written.rows[0]!), committed: (await this.onEdited?.(tx, rows[0].id)) ?? (() => {}) };
       });
       committed();
@@ -166,12 +172,12 @@ export class CheckStore {
     }
   }
 
-  async setEnabled(id: string, enabled: boolean): Promise<CheckView> {
-    return checkView(await this.writeOne(id, SET_ENABLED, [enabled]));
+  async setEnabled(id: string, enabled: boolean, context?: WriteContext): Promise<CheckView> {
+    return checkView(await this.writeOne(id, SET_ENABLED, [enabled], undefined, enabled ? "enable" : "disable", context));
   }
 
-  async remove(id: string, tx?: pg.PoolClient): Promise<void> {
-    await this.writeOne(id, DELETE_CHECK, [], tx);
+  async remove(id: string, tx?: pg.PoolClient, context?: WriteContext): Promise<void> {
+    await this.writeOne(id, DELETE_CHECK, [], tx, "delete", context);
   }
 
   /** The rows of these checks (those that exist), as stored: for a scheduler or assignments to reload what a notice named. */
@@ -196,10 +202,38 @@ export class CheckStore {
     return rows;
   }
 
-  private async writeOne(id: string, sql: string, params: unknown[], tx?: pg.PoolClient): Promise<CheckRow> {
+  private async writeOne(
+    id: string,
+    sql: string,
+    params: unknown[],
+    tx: pg.PoolClient | undefined,
+    action: "enable" | "disable" | "delete",
+    context: WriteContext | undefined,
+  ): Promise<CheckRow> {
     if (!isUuid(id)) throw checkNotFound(id);
-    const { rows } = await (tx ?? this.pool).query<CheckRow>(sql, [id, ...params]);
-    if (!rows[0]) throw checkNotFound(id);
-    return rows[0];
+    return inTransaction(this.pool, tx, async (client) => {
+      const { rows } = await client.query<CheckRow>(sql, [id, ...params]);
+      if (!rows[0]) throw checkNotFound(id);
+      await this.record(client, rows[0], action, action === "delete" ? [] : ["enabled"], context);
+      return rows[0];
+    });
+  }
+
+  /**
+   * The definition as the trail compares it: headers opened, since a header sent again in plain
+   * text (a config apply) is sealed anew and would differ; sealed if the key cannot open them.
+   */
+  private comparable(row: CheckRow): object {
+    try {
+      return this.openDefinition(row);
+    } catch {
+      return row.definition as object;
+    }
+  }
+
+  /** The write's line in the audit trail, in its transaction. */
+  private record(tx: pg.PoolClient, row: CheckRow, action: ResourceAction, changedFields: string[], context: WriteContext | undefined) {
+    const revision = action === "delete" ? Number(row.revision) + 1 : Number(row.revision);
+    return recordResourceChange(tx, { kind: "check", resourceId: row.id, action, revision, changedFields, context });
   }
 }

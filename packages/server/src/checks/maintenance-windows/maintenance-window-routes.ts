@@ -4,6 +4,7 @@
 import { type MaintenanceWindowDefinition, maintenanceWindowSchema, validateInput } from "@vantage/protocol";
 import { type Context, Hono } from "hono";
 import { z } from "zod";
+import { addHistoryRoute, requestWriteContext as who } from "../../audit/index.ts";
 import { invalidInput } from "../../errors.ts";
 import { defineReadOnlyFields, describeRoute, jsonOrYamlResponse, pathId, readJsonOrYamlBody, readQuery } from "../../http/index.ts";
 import { cursorSchema, encodeCursor } from "../api/list-query.ts";
@@ -119,7 +120,7 @@ export function createMaintenanceWindowRoutes({ store, now }: MaintenanceWindowR
   const idOf = (c: Context): string => pathId(c, "id", windowNotFound);
   const readBody = (c: Context): Promise<unknown> => readJsonOrYamlBody(c, z.unknown());
 
-  routes.post("/", docs.create, async (c) => jsonOrYamlResponse(c, await store.create(validateWindow(await readBody(c))), 201));
+  routes.post("/", docs.create, async (c) => jsonOrYamlResponse(c, await store.create(validateWindow(await readBody(c)), who(c)), 201));
 
   routes.get("/", docs.list, async (c) => {
     const query = readQuery(c.req.query(), listQuerySchema);
@@ -131,14 +132,17 @@ export function createMaintenanceWindowRoutes({ store, now }: MaintenanceWindowR
 
   routes.put("/:id", docs.replace, async (c) => {
     const body = withoutDerived(await readBody(c));
-    const replaced = await store.replace(idOf(c), (stored) => validateWindow(readOnlyFields.drop(body, windowView(stored, now())).definition));
+    const replaced = await store.replace(idOf(c), (stored) => validateWindow(readOnlyFields.drop(body, windowView(stored, now())).definition), who(c));
     return jsonOrYamlResponse(c, replaced);
   });
 
   routes.delete("/:id", docs.remove, async (c) => {
-    await store.remove(idOf(c));
+    await store.remove(idOf(c), who(c));
     return c.body(null, 204);
   });
+
+  const assertExists = (id: string) => store.get(id);
+  addHistoryRoute(routes, { pool: store.pool, kind: "maintenance-window", noun: "maintenance window", notFound: windowNotFound, assertExists });
 
   return routes;
 }

@@ -5,6 +5,7 @@ import { randomUUID } from "node:crypto";
 import { type EntityChanged, isUuid, type MaintenanceWindowDefinition, maintenanceWindowSchema } from "@vantage/protocol";
 import type pg from "pg";
 import { z } from "zod";
+import { changedFieldsOf, recordResourceChange, type ResourceAction, type WriteContext } from "../../audit/index.ts";
 import type { EntityHandle, SqlClient } from "../../entities/index.ts";
 import { VantageError } from "../../errors.ts";
 import { isUniqueViolation, withTransaction } from "../../storage/index.ts";
@@ -112,12 +113,25 @@ export interface MaintenanceWindowStoreOptions {
   now: () => number;
 }
 
+/** The write's line in the audit trail, in its transaction (a delete's revision is the one it ends at, as for checks). */
+function record(tx: pg.PoolClient, action: ResourceAction, before: WindowRow | null, after: WindowRow, context: WriteContext | undefined): Promise<void> {
+  const changedFields = action === "delete" ? [] : changedFieldsOf(before?.definition ?? null, after.definition);
+  const revision = action === "delete" ? after.revision + 1 : after.revision;
+  return recordResourceChange(tx, { kind: "maintenance-window", resourceId: after.id, action, revision, changedFields, context });
+}
+
 export class MaintenanceWindowStore {
   constructor(private readonly options: MaintenanceWindowStoreOptions) {}
 
-  async create(definition: MaintenanceWindowDefinition): Promise<MaintenanceWindowView> {
+  /** Where the windows' audit trail is read. */
+  get pool(): pg.Pool {
+    return this.options.pool;
+  }
+
+  async create(definition: MaintenanceWindowDefinition, context?: WriteContext): Promise<MaintenanceWindowView> {
     return this.write(definition.name, async (tx, now) => {
       const { rows } = await tx.query<WindowRow>(INSERT, rowValues(randomUUID(), definition, now));
+      await record(tx, "create", null, rows[0]!, context);
       return { row: rows[0]!, selections: [selectionOf(rows[0]!)] };
     });
   }
@@ -136,7 +150,7 @@ export class MaintenanceWindowStore {
   }
 
   /** Replaces the window with what `edit` makes of the stored one (under its row lock); the checks of both selections are synced. */
-  async replace(id: string, edit: (stored: WindowRow) => MaintenanceWindowDefinition): Promise<MaintenanceWindowView> {
+  async replace(id: string, edit: (stored: WindowRow) => MaintenanceWindowDefinition, context?: WriteContext): Promise<MaintenanceWindowView> {
     if (!isUuid(id)) throw windowNotFound(id);
     let name: string | undefined;
     return this.write(
@@ -147,16 +161,18 @@ export class MaintenanceWindowStore {
         const definition = edit(rows[0]);
         name = definition.name;
         const written = await tx.query<WindowRow>(UPDATE, rowValues(id, definition, now));
+        await record(tx, "update", rows[0], written.rows[0]!, context);
         return { row: written.rows[0]!, selections: [selectionOf(rows[0]), selectionOf(written.rows[0]!)] };
       },
     );
   }
 
-  async remove(id: string): Promise<void> {
+  async remove(id: string, context?: WriteContext): Promise<void> {
     if (!isUuid(id)) throw windowNotFound(id);
     await this.write(undefined, async (tx) => {
       const { rows } = await tx.query<WindowRow>(DELETE, [id]);
       if (!rows[0]) throw windowNotFound(id);
+      await record(tx, "delete", null, rows[0], context);
       return { row: rows[0], selections: [selectionOf(rows[0])] };
     });
   }
@@ -170,24 +186,27 @@ export class MaintenanceWindowStore {
    * Writes inside a caller's transaction (a config apply): the row and its checks' flags, as
    * the API's writes do; the returned changes are the caller's to `announce` once it committed.
    */
-  async createIn(tx: pg.PoolClient, definition: MaintenanceWindowDefinition): Promise<{ id: string; changes: EntityChanged[] }> {
+  async createIn(tx: pg.PoolClient, definition: MaintenanceWindowDefinition, context?: WriteContext): Promise<{ id: string; changes: EntityChanged[] }> {
     const now = this.options.now();
     const { rows } = await tx.query<WindowRow>(INSERT, rowValues(randomUUID(), definition, now));
+    await record(tx, "create", null, rows[0]!, context);
     return { id: rows[0]!.id, changes: await this.syncIn(tx, [selectionOf(rows[0]!)], now) };
   }
 
-  async replaceIn(tx: pg.PoolClient, id: string, definition: MaintenanceWindowDefinition): Promise<EntityChanged[]> {
+  async replaceIn(tx: pg.PoolClient, id: string, definition: MaintenanceWindowDefinition, context?: WriteContext): Promise<EntityChanged[]> {
     const now = this.options.now();
     const { rows } = await tx.query<WindowRow>(LOCK, [id]);
     if (!rows[0]) throw windowNotFound(id);
     const written = await tx.query<WindowRow>(UPDATE, rowValues(id, definition, now));
+    await record(tx, "update", rows[0], written.rows[0]!, context);
     return this.syncIn(tx, [selectionOf(rows[0]), selectionOf(written.rows[0]!)], now);
   }
 
-  async removeIn(tx: pg.PoolClient, id: string): Promise<EntityChanged[]> {
+  async removeIn(tx: pg.PoolClient, id: string, context?: WriteContext): Promise<EntityChanged[]> {
     const now = this.options.now();
     const { rows } = await tx.query<WindowRow>(DELETE, [id]);
     if (!rows[0]) throw windowNotFound(id);
+    await record(tx, "delete", null, rows[0], context);
     return this.syncIn(tx, [selectionOf(rows[0])], now);
   }
 

@@ -64,15 +64,15 @@ export function automationKind(options: AutomationKindOptions): ResourceKindAdap
       return { ok: true, spec: omit({ ...second.compiled.definition }, "name") };
     },
     redact: (spec) => redactWebhookSecrets(spec),
-    async create(tx, name, spec) {
-      return { id: (await store.create(compiled(name, spec), tx)).id };
+    async create(tx, name, spec, context) {
+      return { id: (await store.create(compiled(name, spec), tx, context)).id };
     },
-    async update(tx, stored, name, spec) {
-      await store.replace(stored.id, compiled(name, spec), undefined, tx);
+    async update(tx, stored, name, spec, context) {
+      await store.replace(stored.id, compiled(name, spec), undefined, tx, context);
       return {};
     },
-    async remove(tx, stored) {
-      await store.remove(stored.id, tx);
+    async remove(tx, stored, context) {
+      await store.remove(stored.id, tx, context);
       return {};
     },
     announce: () => undefined,

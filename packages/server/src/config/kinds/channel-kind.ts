@@ -55,21 +55,21 @@ export function channelKind(channels: NotificationChannelStore, usedBy: ChannelU
       for (const field of secretFieldsOf(spec.type)) if (config[field] !== undefined) config[field] = REDACTED;
       return { ...spec, config };
     },
-    async create(tx, name, spec) {
+    async create(tx, name, spec, context) {
       // Normalized: parsed by createChannelSchema already.
-      return { id: (await channels.create({ ...spec, name } as CreateChannelRequest, tx)).id };
+      return { id: (await channels.create({ ...spec, name } as CreateChannelRequest, tx, context)).id };
     },
-    async update(tx, stored, name, spec) {
+    async update(tx, stored, name, spec, context) {
       if (name !== stored.name) await refuseInUse(usedBy, tx, { name: stored.name }, `renaming it to "${name}"`);
       // A replace through the PATCH: every field given, and null for those the spec drops.
       const config: Record<string, unknown> = { ...(spec.config as Spec) };
       for (const key of Object.keys(stored.spec.config as Spec)) if (!(key in config)) config[key] = null;
-      await channels.update(stored.id, { name, config }, tx);
+      await channels.update(stored.id, { name, config }, tx, context);
       return {};
     },
-    async remove(tx, stored) {
+    async remove(tx, stored, context) {
       await refuseInUse(usedBy, tx, { id: stored.id, name: stored.name }, "deleting it");
-      await channels.remove(stored.id, tx);
+      await channels.remove(stored.id, tx, context);
       return {};
     },
     announce: () => undefined,

@@ -21,15 +21,15 @@ export function checkKind(store: CheckStore, options: ValidateCheckOptions): Res
       }
     },
     redact: (spec) => checkSecrets.redact(spec),
-    async create(tx, name, spec) {
-      return { id: (await store.create(definitionOf(name, spec), tx)).id };
+    async create(tx, name, spec, context) {
+      return { id: (await store.create(definitionOf(name, spec), tx, context)).id };
     },
-    async update(tx, stored, name, spec) {
-      await store.edit(stored.id, () => definitionOf(name, spec), tx);
+    async update(tx, stored, name, spec, context) {
+      await store.edit(stored.id, () => definitionOf(name, spec), tx, context);
       return {};
     },
-    async remove(tx, stored) {
-      await store.remove(stored.id, tx);
+    async remove(tx, stored, context) {
+      await store.remove(stored.id, tx, context);
       return {};
     },
     announce: () => undefined,

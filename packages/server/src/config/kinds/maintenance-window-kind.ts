@@ -17,14 +17,14 @@ export function maintenanceWindowKind(store: MaintenanceWindowStore): ResourceKi
       return parsed.ok ? { ok: true, spec: omit({ ...parsed.value }, "name") } : { ok: false, issues: parsed.issues };
     },
     redact: (spec) => spec,
-    async create(tx, name, spec) {
-      return store.createIn(tx, definitionOf(name, spec));
+    async create(tx, name, spec, context) {
+      return store.createIn(tx, definitionOf(name, spec), context);
     },
-    async update(tx, stored, name, spec) {
-      return { changes: await store.replaceIn(tx, stored.id, definitionOf(name, spec)) };
+    async update(tx, stored, name, spec, context) {
+      return { changes: await store.replaceIn(tx, stored.id, definitionOf(name, spec), context) };
     },
-    async remove(tx, stored) {
-      return { changes: await store.removeIn(tx, stored.id) };
+    async remove(tx, stored, context) {
+      return { changes: await store.removeIn(tx, stored.id, context) };
     },
     announce: (changes) => store.announce(changes),
     labels: (spec) => (spec.checks as { labels?: Record<string, string> } | undefined)?.labels ?? {},

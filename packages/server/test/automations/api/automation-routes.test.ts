@@ -373,6 +373,26 @@ describe("webhook secrets", () => {
     expect(issuePaths(refused)).toEqual(["actions.0.webhook.headers.Authorization"]);
   });
 
+  it("leave the history with field names only: who created, disabled, replaced and deleted, and why", async () => {
+    const created = await call<AutomationView>("POST", "/automations", definition(signed("s3cr3t-value")));
+    const id = created.body.id;
+    await call("POST", `/automations/${id}/disable`);
+    const { id: _id, version: _version, createdAt: _createdAt, updatedAt: _updatedAt, ...editable } = created.body;
+    expect((await call("PUT", `/automations/${id}`, { ...editable, description: "edited" })).status).toBe(200);
+    expect((await call("DELETE", `/automations/${id}`)).status).toBe(204);
+    const history = await call<{ changes: Array<Record<string, unknown>> }>("GET", `/automations/${id}/history`);
+    expect(history.status, history.text).toBe(200);
+    expect(history.text).not.toMatch(/s3cr3t-value|sealed/);
+    expect(history.body.changes).toMatchObject([
+      { action: "delete", revision: 2, changedFields: [] },
+      { action: "update", revision: 2, changedFields: ["description", "enabled"] },
+      { action: "disable", revision: 1, changedFields: ["enabled"] },
+      { action: "create", revision: 1, changedFields: expect.arrayContaining(["actions", "name", "triggers"]) },
+    ]);
+    for (const change of history.body.changes) expect(change).toMatchObject({ actor: { type: "token", id: "admin" }, cause: { type: "api-request" } });
+    expect((await call("GET", `/automations/${randomUUID()}/history`)).body).toMatchObject({ error: { code: "automation_not_found" } });
+  });
+
   it("refuses <redacted> where no secret is stored, at its path", async () => {
     const answer = await call("POST", "/automations", definition(signed("<redacted>", "<redacted>")));
     expect(answer.status).toBe(400);

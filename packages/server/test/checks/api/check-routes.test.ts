@@ -8,6 +8,7 @@ import { CHECKS_CHANNEL, type CheckChangeNotice, CheckStore, type CheckView, cre
 import { createSecretBox } from "../../../src/crypto/secret-box.ts";
 import { createCheckSummaryRoutes } from "../../../src/checks/api/summary-routes.ts";
 import { type Answer, callApi, createApiApp, TEST_ADMIN_TOKEN } from "../../support/api/api-app.ts";
+import { createToken } from "../../support/auth/accounts.ts";
 import { createTestDatabase } from "../../support/database.ts";
 import { type CollectedNotifications, collectNotifications, startTestInstance, type TestInstance } from "../../support/instance.ts";
 
@@ -315,6 +316,60 @@ describe("deleting", () => {
     expect((await call("GET", `/${created.id}`)).status).toBe(404);
     expect((await call("DELETE", `/${created.id}`)).status).toBe(404);
     await waitForNotice({ id: created.id, revision: 3, deleted: true });
+  });
+});
+
+describe("history", () => {
+  interface HistoryPage {
+    changes: Array<{
+      seq: string;
+      action: string;
+      revision: number;
+      changedFields: string[];
+      actor: { type: string; name: string };
+      cause: { type: string } | null;
+    }>;
+    next: string | null;
+  }
+  const history = (id: string, query = "", token?: string) => call<HistoryPage>("GET", `/${id}/history${query}`, undefined, token);
+
+  it("records who made each write and why, newest first in keyset pages, names without secret values, readable by a viewer after the delete", async () => {
+    const editor = await createToken(app, "editor", "ci deploy");
+    const viewer = await createToken(app, "viewer");
+    const created = await create(httpCheck({ headers: { Authorization: "Bearer sk-audit-0001" } }));
+    expect((await call("PATCH", `/${created.id}`, { description: "patched" }, editor.token)).status).toBe(200);
+    expect((await call("PATCH", `/${created.id}`, { headers: { Authorization: "Bearer sk-audit-0002" } }, editor.token)).status).toBe(200);
+    // A refused write records nothing.
+    expect((await call("PATCH", `/${created.id}`, { intervalSeconds: -1 }, editor.token)).status).toBe(400);
+    expect((await call("POST", `/${created.id}/disable`, undefined, editor.token)).status).toBe(200);
+    expect((await call("DELETE", `/${created.id}`, undefined, editor.token)).status).toBe(204);
+
+    const all = await history(created.id, "", viewer.token);
+    expect(all.status, all.text).toBe(200);
+    expect(all.text).not.toMatch(/sk-audit|sealed/);
+    expect(all.body.changes.map(({ action, revision, changedFields }) => ({ action, revision, changedFields }))).toEqual([
+      { action: "delete", revision: 5, changedFields: [] },
+      { action: "disable", revision: 4, changedFields: ["enabled"] },
+      { action: "update", revision: 3, changedFields: ["headers"] },
+      { action: "update", revision: 2, changedFields: ["description"] },
+      { action: "create", revision: 1, changedFields: expect.arrayContaining(["headers", "name", "url"]) },
+    ]);
+    expect(all.body.changes[0]!.actor).toMatchObject({ type: "token", name: "ci deploy" });
+    expect(all.body.changes.at(-1)!.actor).toMatchObject({ type: "token", name: "admin token" });
+    for (const change of all.body.changes) expect(change.cause).toEqual({ type: "api-request", id: expect.any(String) });
+
+    const first = await history(created.id, "?limit=2");
+    expect(first.body.changes.map((change) => change.action)).toEqual(["delete", "disable"]);
+    const second = await history(created.id, `?limit=2&before=${first.body.next}`);
+    expect(second.body.changes.map((change) => change.action)).toEqual(["update", "update"]);
+    const last = await history(created.id, `?limit=2&before=${second.body.next}`);
+    expect(last.body).toMatchObject({ changes: [{ action: "create" }], next: null });
+  });
+
+  it("answers 404 for a check that never existed, and 400 for a bad cursor", async () => {
+    expect((await history(randomUUID())).body).toMatchObject({ error: { code: "check_not_found" } });
+    expect((await history("not-a-uuid")).status).toBe(404);
+    expect((await history((await create()).id, "?before=x")).status).toBe(400);
   });
 });
 

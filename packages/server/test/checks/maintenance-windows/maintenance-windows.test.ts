@@ -111,6 +111,15 @@ describe("the maintenance windows API", () => {
     expect((await call("DELETE", `/${id}`)).status).toBe(204);
     expect(await call("GET", `/${id}`)).toMatchObject({ status: 404, body: { error: { code: "maintenance_window_not_found" } } });
     expect((await call("DELETE", `/${randomUUID()}`)).status).toBe(404);
+    // Its history outlives it: who created, moved and deleted it, and why (the refused stale PUT left nothing).
+    const history = await call<{ changes: Array<Record<string, unknown>> }>("GET", `/${id}/history`);
+    expect(history.body.changes).toMatchObject([
+      { action: "delete", revision: 3, changedFields: [] },
+      { action: "update", revision: 2, changedFields: ["description", "start"] },
+      { action: "create", revision: 1, changedFields: ["checks", "end", "name", "start"] },
+    ]);
+    for (const change of history.body.changes) expect(change).toMatchObject({ actor: { type: "token", id: "admin" }, cause: { type: "api-request" } });
+    expect(await call("GET", `/${randomUUID()}/history`)).toMatchObject({ status: 404, body: { error: { code: "maintenance_window_not_found" } } });
   });
 
   it("takes a weekly window authored as YAML and answers it as YAML when asked", async () => {
