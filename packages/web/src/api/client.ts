@@ -50,55 +50,26 @@ export interface SatelliteInput {
 /** A created satellite, with its token: the only time the API shows it. */
 export type CreatedSatellite = Satellite & { token: string };
 
-// Checks and automations: derived from the core's answer schemas (api-types.ts).
+// Checks and automations: derived from the core's answer schemas (api-types.ts), all of them
+// re-exported; those this file's calls name are imported too.
+export type * from "./api-types.ts";
 import type {
   Automation,
   BarRange,
   Check,
-  CheckAnswer,
   CheckHealth,
-  CheckHealthSummary,
   CheckHealthStatus,
   CheckStats,
   CheckStatusCounts,
   CheckSummaries,
-  LocationHealthStatus,
-  Percentiles,
   ProbeResult,
   Run,
-  RunChange,
   RunStatus,
   Skip,
   Step,
-  StatusCounts,
   StoredResult,
   TriggerInfo,
-  Verdict,
 } from "./api-types.ts";
-export type {
-  Automation,
-  BarRange,
-  Check,
-  CheckAnswer,
-  CheckHealth,
-  CheckHealthSummary,
-  CheckHealthStatus,
-  CheckStats,
-  CheckStatusCounts,
-  CheckSummaries,
-  LocationHealthStatus,
-  Percentiles,
-  ProbeResult,
-  Run,
-  RunChange,
-  RunStatus,
-  Skip,
-  Step,
-  StatusCounts,
-  StoredResult,
-  TriggerInfo,
-  Verdict,
-};
 
 export const ACTIVE_RUN_STATUSES: readonly RunStatus[] = ["queued", "pending", "running"];
 
