@@ -99,3 +99,21 @@ export function Loading({ what }: { what: string }) {
     </p>
   );
 }
+
+/** A list table's header row: its columns, and an unnamed last one (named for screen readers) for row actions. */
+export function ListHead({ columns }: { columns: readonly string[] }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((column) => (
+          <th scope="col" key={column}>
+            {column}
+          </th>
+        ))}
+        <th scope="col">
+          <span className="visually-hidden">Actions</span>
+        </th>
+      </tr>
+    </thead>
+  );
+}

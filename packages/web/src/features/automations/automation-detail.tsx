@@ -4,7 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useNavigate } from "@tanstack/react-router";
 import { useState } from "react";
 import { ACTIVE_RUN_STATUSES, api, type Run } from "../../api/client.ts";
-import { Badge, ErrorMessage, Loading, PageHead, TimeAgo } from "../../ui/components.tsx";
+import { Badge, ErrorMessage, ListHead, Loading, PageHead, TimeAgo } from "../../ui/components.tsx";
 import { formatDuration } from "../../ui/time.ts";
 import { ManagedByBadge, ManagedWarning, useManagedBy } from "../config/managed-by.tsx";
 import { AutomationEditor } from "./automation-editor.tsx";
@@ -136,18 +136,7 @@ function RunList({ automationId }: { automationId: string }) {
     <>
       <ErrorMessage error={cancel.error} title="Not cancelled" />
       <table className="list">
-        <thead>
-          <tr>
-            <th scope="col">Run</th>
-            <th scope="col">Status</th>
-            <th scope="col">Trigger</th>
-            <th scope="col">Started</th>
-            <th scope="col">Took</th>
-            <th scope="col">
-              <span className="visually-hidden">Actions</span>
-            </th>
-          </tr>
-        </thead>
+        <ListHead columns={["Run", "Status", "Trigger", "Started", "Took"]} />
         <tbody>
           {runs.data.runs.map((run) => (
             <tr key={run.id}>

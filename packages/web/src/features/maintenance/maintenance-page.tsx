@@ -4,7 +4,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { type MaintenanceWindow, type MaintenanceWindowInput, operationsApi } from "../../api/operations-client.ts";
-import { Badge, ErrorMessage, Loading, PageHead } from "../../ui/components.tsx";
+import { Badge, ErrorMessage, ListHead, Loading, PageHead } from "../../ui/components.tsx";
 import { formatExact } from "../../ui/time.ts";
 import { usePermissions } from "../../permissions.ts";
 
@@ -70,16 +70,7 @@ export function MaintenancePage() {
       {windows.data && list.length === 0 ? <div className="notice">No maintenance windows.</div> : null}
       {list.length > 0 ? (
         <table className="list" aria-label="Maintenance windows">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Covers</th>
-              <th scope="col">When</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <ListHead columns={["Name", "Covers", "When"]} />
           <tbody>
             {list.map((entry) => (
               <tr key={entry.id}>

@@ -4,7 +4,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { type Channel, type ChannelType, operationsApi, type TestDelivery } from "../../api/operations-client.ts";
-import { Badge, ErrorMessage, Loading, PageHead } from "../../ui/components.tsx";
+import { Badge, ErrorMessage, ListHead, Loading, PageHead } from "../../ui/components.tsx";
 import { usePermissions } from "../../permissions.ts";
 
 const TYPES: readonly ChannelType[] = ["webhook", "slack", "discord", "email"];
@@ -64,16 +64,7 @@ export function ChannelsPage() {
       {channels.data && list.length === 0 ? <div className="notice">No channels yet. Add one, then name it in an automation's notify step.</div> : null}
       {list.length > 0 ? (
         <table className="list" aria-label="Channels">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Type</th>
-              <th scope="col">Sends to</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <ListHead columns={["Name", "Type", "Sends to"]} />
           <tbody>
             {list.map((channel) => (
               <ChannelRow key={channel.id} channel={channel} canEdit={canEdit} onDelete={() => remove.mutate(channel.id)} />

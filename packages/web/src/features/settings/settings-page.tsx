@@ -4,7 +4,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { operationsApi, type Role, type User } from "../../api/operations-client.ts";
-import { Badge, CopyableText, ErrorMessage, Loading, PageHead, TimeAgo } from "../../ui/components.tsx";
+import { Badge, CopyableText, ErrorMessage, ListHead, Loading, PageHead, TimeAgo } from "../../ui/components.tsx";
 import { usePermissions } from "../../permissions.ts";
 
 const ROLES: readonly Role[] = ["viewer", "editor", "admin"];
@@ -67,16 +67,7 @@ function Users() {
       <ErrorMessage error={users.error ?? update.error ?? remove.error} title="Users" />
       {users.data ? (
         <table className="list" aria-label="Users">
-          <thead>
-            <tr>
-              <th scope="col">E-mail</th>
-              <th scope="col">Role</th>
-              <th scope="col">Last sign-in</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <ListHead columns={["E-mail", "Role", "Last sign-in"]} />
           <tbody>
             {users.data.users.map((user) => (
               <tr key={user.id}>
@@ -166,17 +157,7 @@ function Tokens() {
       {tokens.data && tokens.data.tokens.length === 0 ? <div className="notice">No API tokens yet.</div> : null}
       {tokens.data && tokens.data.tokens.length > 0 ? (
         <table className="list" aria-label="API tokens">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Role</th>
-              <th scope="col">Last used</th>
-              <th scope="col">Expires</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <ListHead columns={["Name", "Role", "Last used", "Expires"]} />
           <tbody>
             {tokens.data.tokens.map((token) => (
               <tr key={token.id}>
