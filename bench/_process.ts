@@ -2,7 +2,7 @@
 // (whatever runs inside it), a child's first JSON line, and a child stopped and awaited.
 import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 
 const CLOCK_TICKS_PER_SECOND = 100;
@@ -37,4 +37,29 @@ export function stopChild(child: ChildProcess): Promise<unknown> {
   const exited = once(child, "exit");
   child.kill("SIGTERM");
   return exited;
+}
+
+/** User + system CPU time so far of a process and every live descendant (e.g. PostgreSQL's backends). */
+export function sampleProcessTreeCpu(rootPid: number): number {
+  const parentOf = new Map<number, number>();
+  const cpuOf = new Map<number, number>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue; // exited meanwhile
+    }
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    parentOf.set(Number(entry), Number(fields[1]));
+    cpuOf.set(Number(entry), (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND);
+  }
+  let total = 0;
+  for (const [pid, cpu] of cpuOf) {
+    let ancestor: number | undefined = pid;
+    while (ancestor !== undefined && ancestor !== rootPid && ancestor > 1) ancestor = parentOf.get(ancestor);
+    if (ancestor === rootPid) total += cpu;
+  }
+  return total;
 }

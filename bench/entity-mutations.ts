@@ -1,6 +1,7 @@
 // Entity mutations per second (one transaction with the owner's write, outbox row and
 // transitions; the owner's write as a function, then as one statement) beside a raw baseline: a single-row UPDATE + INSERT per
 // transaction, on the same database, with the same number of writers.
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { SYSTEM_ACTOR } from "@vantage/protocol";
 import { z } from "zod";
@@ -8,6 +9,7 @@ import { createEntityRegistry } from "../packages/server/src/entities/index.ts";
 import { silentLogger } from "../packages/server/src/log.ts";
 import { createPool, withTransaction } from "../packages/server/src/storage/index.ts";
 import { openBenchDatabase, table, throughput } from "./_database.ts";
+import { sampleProcessTreeCpu } from "./_process.ts";
 
 const { values } = parseArgs({
   options: {
@@ -31,6 +33,37 @@ await pool.query(`
   INSERT INTO bench_raw SELECT i, 0 FROM generate_series(0, ${entityCount - 1}) i;
   INSERT INTO bench_things SELECT 'thing-' || i, 0 FROM generate_series(0, ${entityCount - 1}) i;`);
 
+// The database's CPU (postmaster and every backend) when it runs on this machine: where the
+// time goes on a CPU-bound host is client CPU + database CPU per transaction.
+const postmasterPid = await (async () => {
+  try {
+    const {
+      rows: [setting],
+    } = await pool.query<{ data_directory: string }>("SHOW data_directory");
+    return Number(readFileSync(`${setting!.data_directory}/postmaster.pid`, "utf8").split("\n")[0]);
+  } catch {
+    return undefined;
+  }
+})();
+
+interface Measured {
+  rate: number;
+  clientMs: number;
+  databaseMs: number;
+}
+
+/** Throughput plus CPU ms per transaction of this process and of the database. */
+async function measure(writers: number, work: (writer: number, i: number) => Promise<void>): Promise<Measured> {
+  const cpuBefore = process.cpuUsage();
+  const databaseBefore = postmasterPid === undefined ? NaN : sampleProcessTreeCpu(postmasterPid);
+  const started = performance.now();
+  const rate = await throughput(writers, ms, work);
+  const done = (rate * (performance.now() - started)) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const databaseAfter = postmasterPid === undefined ? NaN : sampleProcessTreeCpu(postmasterPid);
+  return { rate, clientMs: (cpu.user + cpu.system) / 1000 / done, databaseMs: ((databaseAfter - databaseBefore) * 1000) / done };
+}
+
 const entities = createEntityRegistry({ pool, logger });
 const things = entities.defineEntity({
   kind: "bench-thing",
@@ -45,15 +78,16 @@ const things = entities.defineEntity({
 const rowFor = (writer: number, writers: number, i: number) => (writer + i * writers) % entityCount;
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const cpuMs = (runs: Measured[]) => `${median(runs.map((run) => run.clientMs)).toFixed(2)} + ${median(runs.map((run) => run.databaseMs)).toFixed(2)}`;
 const rows: Array<Record<string, string | number>> = [];
 for (const writers of writerCounts) {
   // Alternate the two in short rounds: disk and CPU drift on shared machines hits both alike.
-  const raws: number[] = [];
-  const mutations: number[] = [];
-  const statementMutations: number[] = [];
+  const raws: Measured[] = [];
+  const mutations: Measured[] = [];
+  const statementMutations: Measured[] = [];
   for (let round = 0; round < Number(values.rounds); round++) {
     raws.push(
-      await throughput(writers, ms, (writer, i) =>
+      await measure(writers, (writer, i) =>
         withTransaction(pool, async (tx) => {
           const id = rowFor(writer, writers, i);
           await tx.query("UPDATE bench_raw SET value = value + 1 WHERE id = $1", [id]);
@@ -62,29 +96,32 @@ for (const writers of writerCounts) {
       ),
     );
     mutations.push(
-      await throughput(writers, ms, async (writer, i) => {
+      await measure(writers, async (writer, i) => {
         const id = `thing-${rowFor(writer, writers, i)}`;
         await things.mutate({ id, actor: SYSTEM_ACTOR, apply: (tx) => tx.query("UPDATE bench_things SET value = value + 1 WHERE id = $1", [id]) });
       }),
     );
     // The same write handed over as one statement: sent with the reads around it.
     statementMutations.push(
-      await throughput(writers, ms, async (writer, i) => {
+      await measure(writers, async (writer, i) => {
         const id = `thing-${rowFor(writer, writers, i)}`;
         await things.mutate({ id, actor: SYSTEM_ACTOR, apply: { text: "UPDATE bench_things SET value = value + 1 WHERE id = $1", values: [id] } });
       }),
     );
   }
-  const raw = median(raws);
-  const entity = median(mutations);
-  const statement = median(statementMutations);
+  const raw = median(raws.map((run) => run.rate));
+  const entity = median(mutations.map((run) => run.rate));
+  const statement = median(statementMutations.map((run) => run.rate));
   rows.push({
     writers,
     "raw tx/s": Math.round(raw),
+    "raw CPU ms": cpuMs(raws),
     "mutate (apply fn)/s": Math.round(entity),
     "fn / raw": (entity / raw).toFixed(2),
+    "fn CPU ms": cpuMs(mutations),
     "mutate (statement)/s": Math.round(statement),
     "statement / raw": (statement / raw).toFixed(2),
+    "statement CPU ms": cpuMs(statementMutations),
   });
 }
 const {
@@ -93,6 +130,7 @@ const {
 
 console.log(`entity-mutations: ${database.describe}; medians of ${values.rounds} alternating ${values.seconds} s rounds; ${entityCount} entities`);
 console.log(table(rows));
+console.log("CPU ms: per transaction, this process + the database (postmaster and backends), medians");
 console.log(`recorded changes: ${count!.n} (each with its transitions; announced by coalesced NOTIFY)`);
 await entities.flush();
 await pool.end();

@@ -13,6 +13,9 @@ import { VantageError } from "../errors.ts";
 /** pg's own flag (a Client option); off outside the transactions this module runs. */
 type PipelineSwitch = { pipeline: boolean };
 
+/** The parts of pg's client this module reaches into: its socket, and `query` per instance. */
+type ClientInternals = { connection: { stream: { cork(): void; uncork(): void } }; query?: pg.ClientBase["query"] };
+
 export interface PipelinedTransaction {
   client: pg.PoolClient;
   /**
@@ -33,6 +36,29 @@ export function isPipelined(client: unknown): boolean {
  */
 export function setPipelined(client: pg.ClientBase, on: boolean): void {
   (client as unknown as PipelineSwitch).pipeline = on;
+  const internals = client as unknown as ClientInternals;
+  if (!on) {
+    delete internals.query; // back to the prototype's
+    return;
+  }
+  // pg writes each statement to the socket on its own (one syscall per statement, and the
+  // server may wake for each). Statements issued in one tick are meant to travel together:
+  // cork the socket at the first and uncork once the tick's synchronous code is done.
+  const stream = internals.connection.stream;
+  const query = Object.getPrototypeOf(client).query as (...args: unknown[]) => unknown;
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    stream.uncork();
+  };
+  internals.query = function (this: pg.ClientBase, ...args: unknown[]) {
+    if (!corked) {
+      corked = true;
+      stream.cork();
+      process.nextTick(uncork);
+    }
+    return query.apply(this, args);
+  } as pg.ClientBase["query"];
 }
 
 /**
