@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { SYSTEM_ACTOR } from "@vantage/protocol";
 import { z } from "zod";
+import { createNotificationHub } from "../packages/server/src/cluster/index.ts";
 import { createEntityRegistry } from "../packages/server/src/entities/index.ts";
 import { silentLogger } from "../packages/server/src/log.ts";
 import { createPool, withTransaction } from "../packages/server/src/storage/index.ts";
@@ -64,7 +65,10 @@ async function measure(writers: number, work: (writer: number, i: number) => Pro
   return { rate, clientMs: (cpu.user + cpu.system) / 1000 / done, databaseMs: ((databaseAfter - databaseBefore) * 1000) / done };
 }
 
-const entities = createEntityRegistry({ pool, logger });
+// Announced as a core announces: NOTIFYs on the hub's own connection, not through the pool.
+const hub = createNotificationHub({ pool, logger });
+await hub.start();
+const entities = createEntityRegistry({ pool, logger, hub });
 const things = entities.defineEntity({
   kind: "bench-thing",
   schema: z.object({ value: z.number() }),
@@ -131,7 +135,8 @@ const {
 console.log(`entity-mutations: ${database.describe}; medians of ${values.rounds} alternating ${values.seconds} s rounds; ${entityCount} entities`);
 console.log(table(rows));
 console.log("CPU ms: per transaction, this process + the database (postmaster and backends), medians");
-console.log(`recorded changes: ${count!.n} (each with its transitions; announced by coalesced NOTIFY)`);
+console.log(`recorded changes: ${count!.n} (each with its transitions; announced by coalesced NOTIFY on the hub's connection)`);
 await entities.flush();
+await hub.stop();
 await pool.end();
 await database.close();

@@ -10,7 +10,7 @@ import { hashedLockKey, LockKey } from "../storage/index.ts";
 import { CHANGE_COLUMNS, type ChangeRow, changeFromRow } from "./outbox/change-row.ts";
 import { canonicalize, diffStates } from "./diff.ts";
 import type { ChangeNotifier } from "./outbox/change-notifier.ts";
-import { isPipelined, type PipelinedTransaction, settledInOrder, withPipelinedTransaction } from "./pipelined-transaction.ts";
+import { isPipelined, type PipelinedTransaction, settledInOrder, statementsIssued, withPipelinedTransaction } from "./pipelined-transaction.ts";
 import type {
   EntityDefinition,
   EntityHandle,
@@ -66,6 +66,32 @@ interface PendingChange {
   next: EntityState | null;
   delta: EntityState;
   changedFields: string[];
+}
+
+/**
+ * Runs the owner's `apply` and reads the state after it. On a pipelined client the read is
+ * sent right behind the statements `apply` issued before its first await, in the same round
+ * trip. Should `apply` issue another statement later, the read ran before it: it is sent again
+ * once `apply` finished. Nothing is rolled back or run twice, so any `apply` is safe here.
+ */
+async function applyThenRead<T>(client: SqlClient, apply: () => Promise<unknown>, readNext: (client: SqlClient) => Promise<T>): Promise<T> {
+  if (!isPipelined(client)) {
+    await apply();
+    return readNext(client);
+  }
+  const applying = apply();
+  const issuedBeforeRead = statementsIssued(client);
+  let issuedByRead = 0;
+  const counted: SqlClient = {
+    query: ((...args: unknown[]) => {
+      issuedByRead++;
+      return (client.query as (...a: unknown[]) => unknown)(...args);
+    }) as SqlClient["query"],
+  };
+  const reading = readNext(counted);
+  const [, next] = await settledInOrder<[unknown, T]>([applying, reading]);
+  const issuedByApplyLater = statementsIssued(client) - issuedBeforeRead - issuedByRead;
+  return issuedByApplyLater === 0 ? next : readNext(client);
 }
 
 function toMap<State>(result: EntityReadResult<State>): Map<string, State> {
@@ -177,15 +203,19 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
   };
 
   /**
-   * The general mutation: [BEGIN, lock, read prev] → [the owner's apply] → [read next] →
-   * [outbox row, COMMIT]. The owner's function may await its own statements in any order.
+   * The general mutation: [BEGIN, lock, read prev] → [the owner's apply, read next] →
+   * [outbox row, COMMIT] (one more round trip per statement the owner awaits before issuing
+   * another). The owner's function may await its own statements in any order.
    */
   const recordInTurns = (id: string, actor: Actor, cause: Cause | null, apply: (tx: SqlClient) => Promise<unknown>, tombstone: boolean) =>
     withPipelinedTransaction(pool, beginLocked(id), async (tx) => {
       const prev = await readOne(id, tx.client);
-      await apply(tx.client);
-      const next = tombstone ? null : validate(id, await readOne(id, tx.client));
-      return finish(tx, id, prev, next, actor, cause);
+      const next = await applyThenRead(
+        tx.client,
+        () => apply(tx.client),
+        (client) => (tombstone ? Promise.resolve(null) : readOne(id, client)),
+      );
+      return finish(tx, id, prev, tombstone ? null : validate(id, next), actor, cause);
     });
 
   // Whether this kind's read of one entity issues all its statements at once (most reads are
@@ -252,8 +282,13 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
       if (isPipelined(tx)) [, prevRead] = await settledInOrder<[unknown, EntityReadResult<State>]>([lock(), read(ids, tx)]);
       else prevRead = await lock().then(() => read(ids, tx));
       const prevs = toMap(prevRead);
-      await apply(tx, ids);
-      const nexts = toMap(await read(ids, tx));
+      const nexts = toMap(
+        await applyThenRead(
+          tx,
+          () => apply(tx, ids),
+          (client) => read(ids, client),
+        ),
+      );
       const states = ids.map((id) => ({ id, prev: prevs.get(id) ?? null, next: validate(id, nexts.get(id) ?? null) }));
       const pending = states.map(({ id, prev, next }) => pendingChange(id, prev, next)).filter((c) => c !== null);
       const recording = recordChanges(tx, pending, actorOf, causeOf);

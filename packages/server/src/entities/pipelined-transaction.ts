@@ -25,6 +25,17 @@ export interface PipelinedTransaction {
   commit(): void;
 }
 
+/** Statements issued on each pipelined client so far (counted by its `query`, see setPipelined). */
+const issuedStatements = new WeakMap<object, { count: number }>();
+
+/**
+ * How many statements have been issued on a pipelined client since it was switched on:
+ * lets a caller tell whether a function it handed the client issued more after some point.
+ */
+export function statementsIssued(client: object): number {
+  return issuedStatements.get(client)?.count ?? 0;
+}
+
 /** Whether statements issued on `client` without awaiting travel together (else they queue). */
 export function isPipelined(client: unknown): boolean {
   return (client as Partial<PipelineSwitch>).pipeline === true;
@@ -39,6 +50,7 @@ export function setPipelined(client: pg.ClientBase, on: boolean): void {
   const internals = client as unknown as ClientInternals;
   if (!on) {
     delete internals.query; // back to the prototype's
+    issuedStatements.delete(client);
     return;
   }
   // pg writes each statement to the socket on its own (one syscall per statement, and the
@@ -47,11 +59,14 @@ export function setPipelined(client: pg.ClientBase, on: boolean): void {
   const stream = internals.connection.stream;
   const query = Object.getPrototypeOf(client).query as (...args: unknown[]) => unknown;
   let corked = false;
+  const issued = { count: 0 };
+  issuedStatements.set(client, issued);
   const uncork = () => {
     corked = false;
     stream.uncork();
   };
   internals.query = function (this: pg.ClientBase, ...args: unknown[]) {
+    issued.count++;
     if (!corked) {
       corked = true;
       stream.cork();

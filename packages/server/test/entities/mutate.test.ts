@@ -108,6 +108,34 @@ describe("mutate", () => {
     expect(await countRows("entity_changes", "invalid-1")).toBe(0);
   });
 
+  it("reads the new state after every statement of an apply that awaits between its statements", async () => {
+    const { prev, next, change } = await thingsA.mutate({
+      id: "turns-1",
+      actor: SYSTEM_ACTOR,
+      apply: async (tx) => {
+        await upsertThing("turns-1", 1, "first")(tx);
+        await upsertThing("turns-1", 2, "second")(tx);
+      },
+    });
+    expect(prev).toBeNull();
+    expect(next).toEqual({ value: 2, label: "second" });
+    expect(change).toMatchObject({ next: { value: 2, label: "second" } });
+  });
+
+  it("reads the new state after the write of an apply that awaits before issuing it", async () => {
+    await thingsA.mutate({ id: "late-1", actor: SYSTEM_ACTOR, apply: upsertThing("late-1", 1) });
+    const { prev, next } = await thingsA.mutate({
+      id: "late-1",
+      actor: SYSTEM_ACTOR,
+      apply: async (tx) => {
+        await new Promise((resolve) => setImmediate(resolve));
+        await incrementThing("late-1")(tx);
+      },
+    });
+    expect(prev).toEqual({ value: 1, label: "x" });
+    expect(next).toEqual({ value: 2, label: "x" });
+  });
+
   it("remove records a tombstone", async () => {
     await thingsA.mutate({ id: "remove-1", actor: SYSTEM_ACTOR, apply: upsertThing("remove-1", 3, "bye") });
     const { change } = await thingsA.remove({ id: "remove-1", actor: alice, apply: deleteThing("remove-1") });
@@ -227,6 +255,21 @@ describe("mutateMany", () => {
     const { rows } = await a.pool.query<{ n: number }>("SELECT count(DISTINCT xid)::int AS n FROM entity_changes WHERE entity_id IN ('many-a', 'many-b')");
     expect(rows[0]!.n).toBe(1);
     expect(await thingsB.get("many-b")).toEqual({ value: 9, label: "x" });
+  });
+
+  it("reads the new states after every statement of an apply that awaits between its statements", async () => {
+    const results = await thingsA.mutateMany({
+      ids: ["many-turns-1", "many-turns-2"],
+      actor: SYSTEM_ACTOR,
+      apply: async (tx, sorted) => {
+        await setMany(sorted, 1)(tx);
+        await setMany(sorted, 2)(tx);
+      },
+    });
+    expect(results.map((result) => result.next)).toEqual([
+      { value: 2, label: "x" },
+      { value: 2, label: "x" },
+    ]);
   });
 
   it("rolls everything back when the write throws", async () => {
