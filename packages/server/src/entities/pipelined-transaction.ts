@@ -25,15 +25,18 @@ export interface PipelinedTransaction {
   commit(): void;
 }
 
-/** Statements issued on each pipelined client so far (counted by its `query`, see setPipelined). */
-const issuedStatements = new WeakMap<object, { count: number }>();
+/**
+ * Per pipelined client: the statements issued on it so far (counted by the `query` that
+ * setPipelined puts on the instance) and how to put its own `query` back.
+ */
+const pipelinedClients = new WeakMap<object, { count: number; restore(): void }>();
 
 /**
  * How many statements have been issued on a pipelined client since it was switched on:
  * lets a caller tell whether a function it handed the client issued more after some point.
  */
 export function statementsIssued(client: object): number {
-  return issuedStatements.get(client)?.count ?? 0;
+  return pipelinedClients.get(client)?.count ?? 0;
 }
 
 /** Whether statements issued on `client` without awaiting travel together (else they queue). */
@@ -48,31 +51,41 @@ export function isPipelined(client: unknown): boolean {
 export function setPipelined(client: pg.ClientBase, on: boolean): void {
   (client as unknown as PipelineSwitch).pipeline = on;
   const internals = client as unknown as ClientInternals;
+  const current = pipelinedClients.get(client);
   if (!on) {
-    delete internals.query; // back to the prototype's
-    issuedStatements.delete(client);
+    current?.restore();
+    pipelinedClients.delete(client);
     return;
   }
+  if (current) return;
   // pg writes each statement to the socket on its own (one syscall per statement, and the
   // server may wake for each). Statements issued in one tick are meant to travel together:
   // cork the socket at the first and uncork once the tick's synchronous code is done.
   const stream = internals.connection.stream;
-  const query = Object.getPrototypeOf(client).query as (...args: unknown[]) => unknown;
+  const own = Object.getOwnPropertyDescriptor(client, "query");
+  // Looked up at each call, not now: a spy put on the prototype meanwhile still sees it.
+  const query = (): ((...args: unknown[]) => unknown) => (own ? own.value : Object.getPrototypeOf(client).query);
   let corked = false;
-  const issued = { count: 0 };
-  issuedStatements.set(client, issued);
   const uncork = () => {
     corked = false;
     stream.uncork();
   };
+  const state = {
+    count: 0,
+    restore: () => {
+      if (own) Object.defineProperty(client, "query", own);
+      else delete internals.query; // back to the prototype's
+    },
+  };
+  pipelinedClients.set(client, state);
   internals.query = function (this: pg.ClientBase, ...args: unknown[]) {
-    issued.count++;
+    state.count++;
     if (!corked) {
       corked = true;
       stream.cork();
       process.nextTick(uncork);
     }
-    return query.apply(this, args);
+    return query().apply(this, args);
   } as pg.ClientBase["query"];
 }
 
