@@ -1,6 +1,8 @@
 // Entity mutations per second (one transaction with the owner's write, outbox row and
-// transitions; the owner's write as a function, then as one statement) beside a raw baseline: a single-row UPDATE + INSERT per
-// transaction, on the same database, with the same number of writers.
+// transitions; the owner's write as a function, then as one statement) beside a raw baseline:
+// a single-row UPDATE + INSERT per transaction, on the same database, with the same number of
+// writers; with --same-rows also beside the rows a mutate writes, written by hand. Prints the
+// CPU each costs this process and the database per transaction.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { SYSTEM_ACTOR } from "@vantage/protocol";
@@ -18,6 +20,9 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "3" },
     writers: { type: "string", default: "1,4,8" },
     entities: { type: "string", default: "1000" },
+    // Adds a second baseline: the same rows a mutate writes (outbox row and transition, with
+    // their indexes), written by hand one statement at a time as the raw baseline is.
+    "same-rows": { type: "boolean", default: false },
   },
 });
 const ms = Number(values.seconds) * 1000;
@@ -81,6 +86,17 @@ const things = entities.defineEntity({
 // Each writer works on its own slice of rows, so the comparison measures cost, not lock waits.
 const rowFor = (writer: number, writers: number, i: number) => (writer + i * writers) % entityCount;
 
+/** The outbox row and its transition a mutate of bench_raw would record, in one statement. */
+const RAW_SAME_ROWS = `
+  WITH change AS (
+    INSERT INTO entity_changes (change_id, kind, entity_id, prev, next, delta, changed_fields, actor, cause)
+    VALUES (gen_random_uuid(), 'bench-raw', $1, jsonb_build_object('value', $2::int - 1), jsonb_build_object('value', $2::int),
+            jsonb_build_object('value', $2::int), '{value}', '{"type":"system","id":"system"}', NULL)
+    RETURNING seq, kind, entity_id, prev, next, occurred_at
+  )
+  INSERT INTO entity_transitions (seq, kind, entity_id, field, from_value, to_value, occurred_at)
+  SELECT seq, kind, entity_id, 'value', prev -> 'value', next -> 'value', occurred_at FROM change`;
+
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const cpuMs = (runs: Measured[]) => `${median(runs.map((run) => run.clientMs)).toFixed(2)} + ${median(runs.map((run) => run.databaseMs)).toFixed(2)}`;
 const rows: Array<Record<string, string | number>> = [];
@@ -89,6 +105,7 @@ for (const writers of writerCounts) {
   const raws: Measured[] = [];
   const mutations: Measured[] = [];
   const statementMutations: Measured[] = [];
+  const sameRows: Measured[] = [];
   for (let round = 0; round < Number(values.rounds); round++) {
     raws.push(
       await measure(writers, (writer, i) =>
@@ -99,6 +116,19 @@ for (const writers of writerCounts) {
         }),
       ),
     );
+    if (values["same-rows"]) {
+      sameRows.push(
+        await measure(writers, (writer, i) =>
+          withTransaction(pool, async (tx) => {
+            const id = rowFor(writer, writers, i);
+            const {
+              rows: [row],
+            } = await tx.query<{ value: number }>("UPDATE bench_raw SET value = value + 1 WHERE id = $1 RETURNING value", [id]);
+            await tx.query(RAW_SAME_ROWS, [`raw-${id}`, row!.value]);
+          }),
+        ),
+      );
+    }
     mutations.push(
       await measure(writers, async (writer, i) => {
         const id = `thing-${rowFor(writer, writers, i)}`;
@@ -126,11 +156,18 @@ for (const writers of writerCounts) {
     "mutate (statement)/s": Math.round(statement),
     "statement / raw": (statement / raw).toFixed(2),
     "statement CPU ms": cpuMs(statementMutations),
+    ...(values["same-rows"]
+      ? {
+          "raw same rows tx/s": Math.round(median(sameRows.map((run) => run.rate))),
+          "statement / same rows": (statement / median(sameRows.map((run) => run.rate))).toFixed(2),
+          "same rows CPU ms": cpuMs(sameRows),
+        }
+      : {}),
   });
 }
 const {
   rows: [count],
-} = await pool.query<{ n: string }>("SELECT count(*) AS n FROM entity_changes");
+} = await pool.query<{ n: string }>("SELECT count(*) AS n FROM entity_changes WHERE kind = 'bench-thing'");
 
 console.log(`entity-mutations: ${database.describe}; medians of ${values.rounds} alternating ${values.seconds} s rounds; ${entityCount} entities`);
 console.log(table(rows));
