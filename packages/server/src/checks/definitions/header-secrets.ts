@@ -9,7 +9,9 @@ import { isCredentialHeader } from "../../outbound/index.ts";
 const mapHeaderSecrets: SecretFieldMap = (definition, visit) => {
   // Typed as strings; in stored JSON they are SealedSecrets (hence the casts).
   const check = definition as { type?: unknown; headers?: Record<string, SecretValue> };
-  if (check.type !== "http" || check.headers === undefined) return definition;
+  // Without a credential header there is nothing to visit: the definition as it is, not a copy
+  // (the core opens a definition for every run it starts).
+  if (check.type !== "http" || check.headers === undefined || !Object.keys(check.headers).some(isCredentialHeader)) return definition;
   const headers = Object.fromEntries(
     Object.entries(check.headers).map(([name, value]) => [name, isCredentialHeader(name) ? visit(value, `headers.${name}`) : value]),
   );

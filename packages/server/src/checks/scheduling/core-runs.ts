@@ -55,6 +55,8 @@ export interface TrialRun {
 export interface StoredRunOptions {
   budgetMs?: number;
   signal?: AbortSignal;
+  /** Instead of `signal`: the run's own controller, aborted to cancel it (see runProbeBounded). */
+  controller?: AbortController;
   /**
    * Called once the probe ended, before its result is submitted: from then on the run only
    * waits for the ingest's commit, and takes no probe's place (the scheduler's concurrency).
@@ -77,8 +79,8 @@ export function createCoreRuns(options: CoreRunsOptions): CoreRuns {
   const log = options.logger.child({ component: "core-location" });
   const newResultId = options.newResultId ?? randomUUID;
 
-  const run = async (definition: CheckDefinition, budgetMs: number, signal: AbortSignal | undefined) => {
-    const done = await runProbeBounded(runProbe, probeSpecOf(definition), { budgetMs, signal, now });
+  const run = async (definition: CheckDefinition, budgetMs: number, cancel: Pick<StoredRunOptions, "signal" | "controller">): Promise<TrialRun | null> => {
+    const done = await runProbeBounded(runProbe, probeSpecOf(definition), { budgetMs, signal: cancel.signal, controller: cancel.controller, now });
     if (done.aborted) return null;
     metrics.runs.inc({ type: definition.type, status: done.outcome.status });
     return { startedAt: new Date(done.startedAt).toISOString(), durationMs: done.durationMs, status: done.outcome.status, detail: done.outcome.detail };
@@ -92,24 +94,36 @@ export function createCoreRuns(options: CoreRunsOptions): CoreRuns {
     return { startedAt: new Date(now()).toISOString(), durationMs: 0, ...failedOutcome("error", "definition_unreadable", message) };
   };
 
-  const open = async (check: StoredCheck): Promise<{ definition: CheckDefinition } | { failure: TrialRun }> => {
+  /** The definition opened, or the run's failure when it cannot be. */
+  const open = async (check: StoredCheck): Promise<CheckDefinition | TrialRun> => {
     try {
-      return { definition: await source.open(check) };
+      return await source.open(check);
     } catch (error) {
-      return { failure: unopenable(check, error) };
+      return unopenable(check, error);
     }
   };
 
   return {
-    async runStored(check, { budgetMs = Infinity, signal, onProbed } = {}) {
+    async runStored(check, options = {}) {
       const opened = await open(check);
-      const trial = "definition" in opened ? await run(opened.definition, Math.min(budgetMs, opened.definition.timeoutMs), signal) : opened.failure;
+      const trial = "detail" in opened ? opened : await run(opened, Math.min(options.budgetMs ?? Infinity, opened.timeoutMs), options);
       if (trial === null) return null;
-      onProbed?.();
-      const result: CoreRunResult = { resultId: newResultId(), checkId: check.id, location: CORE_LOCATION, ...trial, ...columnsOfDetail(trial.detail) };
+      options.onProbed?.();
+      const { statusCode, errorCode } = columnsOfDetail(trial.detail);
+      const result: CoreRunResult = {
+        resultId: newResultId(),
+        checkId: check.id,
+        location: CORE_LOCATION,
+        startedAt: trial.startedAt,
+        durationMs: trial.durationMs,
+        status: trial.status,
+        detail: trial.detail,
+        statusCode,
+        errorCode,
+      };
       await ingest.submit({ ...result, checkType: check.type });
       return result;
     },
-    runTrial: (definition, signal) => run(definition, definition.timeoutMs, signal),
+    runTrial: (definition, signal) => run(definition, definition.timeoutMs, { signal }),
   };
 }

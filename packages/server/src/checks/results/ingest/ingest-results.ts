@@ -7,11 +7,17 @@ import { DAY_MS, isExpired, type PartitionCatalog, partitionStart, RESULT_TABLES
 
 // Rows go in key order (sorted by the caller): two batches that both carry one resent result
 // wait on each other in the same order, never in a cycle. The dirty minutes are appended (no
-// key, see migration 0015) only for rows actually inserted, once per batch.
+// key, see migration 0015) only for rows actually inserted, once per batch. The details travel
+// as one JSON array, matched to the other columns by position: one JSON.stringify of the batch
+// instead of one per result, each escaped again into an array literal.
 const INSERT_RESULTS = `
   WITH inserted AS (
     INSERT INTO check_results (check_id, location, started_at, result_id, status, duration_ms, status_code, error_code, detail)
-    SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::uuid[], $5::text[], $6::integer[], $7::smallint[], $8::text[], $9::jsonb[])
+    SELECT r.check_id, r.location, r.started_at, r.result_id, r.status, r.duration_ms, r.status_code, r.error_code, d.detail
+    FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::uuid[], $5::text[], $6::integer[], $7::smallint[], $8::text[]) WITH ORDINALITY
+           AS r(check_id, location, started_at, result_id, status, duration_ms, status_code, error_code, n)
+    JOIN jsonb_array_elements($9::jsonb) WITH ORDINALITY AS d(detail, n) USING (n)
+    ORDER BY n
     ON CONFLICT DO NOTHING
     RETURNING check_id, location, started_at, result_id
   ), dirty AS (
@@ -111,7 +117,7 @@ export async function ingestResults(client: Queryable, results: readonly CheckRe
   const durations: number[] = [];
   const statusCodes: Array<number | null> = [];
   const errorCodes: Array<string | null> = [];
-  const details: string[] = [];
+  const details: Array<CheckResultInput["detail"]> = [];
   for (const { result, startedAt } of rows) {
     columns.checkIds.push(result.checkId);
     columns.locations.push(result.location);
@@ -121,7 +127,7 @@ export async function ingestResults(client: Queryable, results: readonly CheckRe
     durations.push(Math.round(result.durationMs));
     statusCodes.push(result.statusCode ?? null);
     errorCodes.push(result.errorCode ?? null);
-    details.push(JSON.stringify(result.detail));
+    details.push(result.detail);
   }
   const { rows: inserted } = await client.query<{ result_id: string }>(INSERT_RESULTS, [
     columns.checkIds,
@@ -132,7 +138,7 @@ export async function ingestResults(client: Queryable, results: readonly CheckRe
     durations,
     statusCodes,
     errorCodes,
-    details,
+    JSON.stringify(details),
   ]);
   const stored = new Set(inserted.map((row) => row.result_id));
   for (const { result } of rows) (stored.has(result.resultId.toLowerCase()) ? outcome.stored : outcome.duplicates).push(result.resultId);

@@ -93,10 +93,15 @@ export function createResultIngest(options: ResultIngestOptions): ResultIngest {
     // the batch is a duplicate, as it would be in the next batch.
     const stored = new Set(outcome.stored);
     const dropped = new Set(outcome.dropped.map((drop) => drop.resultId));
+    // Counted once per type and status a batch holds, not once per result (a labelled inc hashes its labels).
+    const storedBy = new Map<string, { type: string; status: string; n: number }>();
     for (const entry of batch) {
       const { resultId, status, checkType = UNKNOWN_CHECK_TYPE } = entry.result;
       if (stored.delete(resultId)) {
-        metrics?.stored.inc({ type: checkType, status });
+        const key = `${checkType}\n${status}`;
+        const count = storedBy.get(key);
+        if (count) count.n += 1;
+        else storedBy.set(key, { type: checkType, status, n: 1 });
         entry.resolve("stored");
       } else if (dropped.has(resultId)) {
         entry.resolve("dropped");
@@ -105,6 +110,7 @@ export function createResultIngest(options: ResultIngestOptions): ResultIngest {
         entry.resolve("duplicate");
       }
     }
+    for (const { type, status, n } of storedBy.values()) metrics?.stored.inc({ type, status }, n);
     for (const { reason } of outcome.dropped) metrics?.dropped.inc({ reason });
   };
 
