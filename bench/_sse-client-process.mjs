@@ -3,8 +3,11 @@
 // shared read buffer), each read scanned only for `\nid: <seq>\nevent: <name>` and timed once.
 // Talks to its parent over the IPC channel: `ready` once every client has its `ready` event,
 // then `record` / `report` (every change arrival as event id and wall time) / `close`.
+import { Buffer } from "node:buffer";
 import net from "node:net";
 import { performance } from "node:perf_hooks";
+import process from "node:process";
+import { setImmediate } from "node:timers";
 
 const { host, port, path, authorization, count } = JSON.parse(process.argv[2]);
 
