@@ -29,6 +29,8 @@ const { values } = parseArgs({
     "client-processes": { type: "string", default: "1" },
     /** Which servers to run: `bare,core` (both, the default), or one of them (e.g. to profile the core alone). */
     servers: { type: "string", default: "bare,core" },
+    /** The core's flush tick (its default when absent; 0 writes each batch the follower reads at once). */
+    "flush-ms": { type: "string" },
   },
 });
 const clientCount = Number(values.clients);
@@ -110,6 +112,7 @@ const percentile = (sorted: Float64Array, p: number) => sorted[Math.min(sorted.l
 interface ServerUsage {
   loop: ReturnType<typeof performance.eventLoopUtilization>;
   cpuShare: number;
+  cpuMs: number;
 }
 
 function measureServer(): () => ServerUsage {
@@ -117,8 +120,8 @@ function measureServer(): () => ServerUsage {
   const cpuFrom = process.cpuUsage();
   const wallFrom = performance.now();
   return () => {
-    const cpu = process.cpuUsage(cpuFrom);
-    return { loop: performance.eventLoopUtilization(loopFrom), cpuShare: (cpu.user + cpu.system) / 1000 / (performance.now() - wallFrom) };
+    const cpuMs = (({ user, system }) => (user + system) / 1000)(process.cpuUsage(cpuFrom));
+    return { loop: performance.eventLoopUtilization(loopFrom), cpuShare: cpuMs / (performance.now() - wallFrom), cpuMs };
   };
 }
 
@@ -146,6 +149,7 @@ function summarize(name: string, arrivals: Arrivals[], sentAt: Map<number, numbe
     "server loop busy": percent(usage.loop.utilization),
     "server CPU": percent(usage.cpuShare),
     "loop µs / arrival": latencies.length === 0 ? "—" : ((usage.loop.active * 1000) / latencies.length).toFixed(2),
+    "CPU µs / arrival": latencies.length === 0 ? "—" : ((usage.cpuMs * 1000) / latencies.length).toFixed(2),
     "clients CPU": percent(arrivals.reduce((sum, { busy }) => sum + busy, 0)),
   };
 }
@@ -193,6 +197,7 @@ async function vantage(databaseUrl: string): Promise<Record<string, string | num
   const logger = silentLogger();
   const core = await startCore({ host: "127.0.0.1", port: 0, databaseUrl, dataDir: "/nonexistent", adminToken: ADMIN_TOKEN }, logger, {
     automationWorker: false,
+    events: values["flush-ms"] === undefined ? {} : { flushIntervalMs: Number(values["flush-ms"]) },
   });
   await core.database.pool.query(CREATE_BENCH_THINGS);
   core.entities.defineEntity(benchThingEntity(core.database.pool));
@@ -231,7 +236,7 @@ try {
   if (servers.has("bare")) rows.push(await baseline());
   if (servers.has("core")) rows.push(await vantage(database.url));
   console.log(
-    `sse-fanout: ${database.describe}; ${clientCount} clients (raw sockets) in ${processCount} client process(es); ${rate} changes/s for ${values.seconds} s after ${values.warmup} s warm-up`,
+    `sse-fanout: ${database.describe}; flush tick ${values["flush-ms"] ?? "default"} ms; ${clientCount} clients (raw sockets) in ${processCount} client process(es); ${rate} changes/s for ${values.seconds} s after ${values.warmup} s warm-up`,
   );
   console.log("latency: from the change's commit (the writer's mutate resolved) to its arrival at a client; baseline: from the write to the sockets");
   console.log(table(rows));
