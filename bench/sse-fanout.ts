@@ -31,6 +31,8 @@ const { values } = parseArgs({
     servers: { type: "string", default: "bare,core" },
     /** The core's flush tick (its default when absent; 0 writes each batch the follower reads at once). */
     "flush-ms": { type: "string" },
+    /** Changes the writer commits per transaction (rate / this transactions a second): for a machine too loaded to commit 200 a second. */
+    "per-commit": { type: "string", default: "1" },
   },
 });
 const clientCount = Number(values.clients);
@@ -207,7 +209,21 @@ async function vantage(databaseUrl: string): Promise<Record<string, string | num
   // this one by NOTIFY, and its CPU is not the measured event loop's.
   const writer = spawn(
     process.execPath,
-    ["--import", "tsx", WRITER, "--database-url", databaseUrl, "--rate", String(rate), "--warmup-ms", String(warmupMs), "--measured-ms", String(measuredMs)],
+    [
+      "--import",
+      "tsx",
+      WRITER,
+      "--database-url",
+      databaseUrl,
+      "--rate",
+      String(rate),
+      "--warmup-ms",
+      String(warmupMs),
+      "--measured-ms",
+      String(measuredMs),
+      "--per-commit",
+      values["per-commit"],
+    ],
     { stdio: ["ignore", "pipe", "inherit"] },
   );
   const nextLine = jsonLines(writer);
@@ -236,7 +252,7 @@ try {
   if (servers.has("bare")) rows.push(await baseline());
   if (servers.has("core")) rows.push(await vantage(database.url));
   console.log(
-    `sse-fanout: ${database.describe}; flush tick ${values["flush-ms"] ?? "default"} ms; ${clientCount} clients (raw sockets) in ${processCount} client process(es); ${rate} changes/s for ${values.seconds} s after ${values.warmup} s warm-up`,
+    `sse-fanout: ${database.describe}; flush tick ${values["flush-ms"] ?? "default"} ms; ${values["per-commit"]} change(s) per commit; ${clientCount} clients (raw sockets) in ${processCount} client process(es); ${rate} changes/s for ${values.seconds} s after ${values.warmup} s warm-up`,
   );
   console.log("latency: from the change's commit (the writer's mutate resolved) to its arrival at a client; baseline: from the write to the sockets");
   console.log(table(rows));
