@@ -2,7 +2,8 @@
 // nothing but the bytes it sends: raw TCP sockets (no HTTP client, no stream machinery, one
 // shared read buffer), each read scanned only for `\nid: <seq>\nevent: <name>` and timed once.
 // Talks to its parent over the IPC channel: `ready` once every client has its `ready` event,
-// then `record` / `report` (every change arrival as event id and wall time) / `close`.
+// then `record` / `count` (arrivals so far) / `report` (every change arrival as event id and
+// wall time) / `close`.
 import { Buffer } from "node:buffer";
 import net from "node:net";
 import { performance } from "node:perf_hooks";
@@ -112,6 +113,8 @@ process.on("message", (message) => {
     recording = true;
     cpuFrom = process.cpuUsage();
     wallFrom = performance.now();
+  } else if (message === "count") {
+    process.send({ type: "count", received });
   } else if (message === "report") {
     recording = false;
     const cpu = process.cpuUsage(cpuFrom);

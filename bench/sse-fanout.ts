@@ -53,6 +53,8 @@ interface Arrivals {
 interface Clients {
   /** Starts recording arrivals (after the warm-up). */
   record(): void;
+  /** Resolves once arrivals stop coming (none for a second), or after a minute. */
+  settled(): Promise<void>;
   /** Stops recording; every arrival as (event id, time), per client process. */
   report(): Promise<Arrivals[]>;
   close(): Promise<void>;
@@ -84,6 +86,23 @@ async function openClients(url: string): Promise<Clients> {
   await Promise.all(children.map((child) => next(child, "ready")));
   return {
     record: () => children.forEach((child) => child.send("record")),
+    settled: async () => {
+      const count = async () => {
+        const counts = await Promise.all(
+          children.map((child) => {
+            const reply = next(child, "count");
+            child.send("count");
+            return reply;
+          }),
+        );
+        return counts.reduce((sum, { received }) => sum + (received as number), 0);
+      };
+      // Late arrivals on a loaded machine come seconds after the last commit: wait them out.
+      for (let last = -1, now = await count(), waited = 0; now !== last && waited < 60; waited++) {
+        await sleep(1000);
+        [last, now] = [now, await count()];
+      }
+    },
     report: () =>
       Promise.all(
         children.map(async (child) => {
@@ -188,7 +207,7 @@ async function baseline(): Promise<Record<string, string | number>> {
     warm + 1,
   );
   const served = usage();
-  await sleep(500);
+  await clients.settled();
   const arrivals = await clients.report();
   await clients.close();
   await new Promise((resolve) => server.close(resolve));
@@ -235,7 +254,7 @@ async function vantage(databaseUrl: string): Promise<Record<string, string | num
   for (let line = await nextLine(); !line.done; line = await nextLine()) sentAt.set(line.seq as number, line.at as number);
   const served = usage();
   await once(writer, "exit");
-  await sleep(1000);
+  await clients.settled();
   const arrivals = await clients.report();
   // Clients the core cut off for not reading (their later changes are missing from the arrivals).
   const metrics = await (await fetch(`${core.url}/metrics`)).text();
