@@ -2,13 +2,12 @@
 // of its own (bench/_sse-writer.ts), commits entity changes at a steady rate (default 200/s); each change timed from its commit to its
 // arrival at every client. Beside it, the baseline: a bare Node HTTP server writing the same
 // frames to the same clients at the same rate (no database, no NOTIFY). Goal: p99 < 100 ms.
-import { spawn } from "node:child_process";
+import { type ChildProcess, fork, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import { Worker } from "node:worker_threads";
 import { SYSTEM_ACTOR } from "@vantage/protocol";
 import { silentLogger } from "../packages/server/src/log.ts";
 import { startCore } from "../packages/server/src/main.ts";
@@ -19,6 +18,7 @@ import { openBenchDatabase, table } from "./_database.ts";
 import { jsonLines } from "./_process.ts";
 
 const WRITER = fileURLToPath(new URL("./_sse-writer.ts", import.meta.url));
+const CLIENTS = fileURLToPath(new URL("./_sse-client-process.mjs", import.meta.url));
 
 const { values } = parseArgs({
   options: {
@@ -26,63 +26,99 @@ const { values } = parseArgs({
     rate: { type: "string", default: "200" },
     seconds: { type: "string", default: "10" },
     warmup: { type: "string", default: "2" },
-    workers: { type: "string", default: "2" },
+    "client-processes": { type: "string", default: "1" },
+    /** Which servers to run: `bare,core` (both, the default), or one of them (e.g. to profile the core alone). */
+    servers: { type: "string", default: "bare,core" },
+    /** The core's flush tick (its default when absent; 0 writes each batch the follower reads at once). */
+    "flush-ms": { type: "string" },
+    /** Changes the writer commits per transaction (rate / this transactions a second): for a machine too loaded to commit 200 a second. */
+    "per-commit": { type: "string", default: "1" },
   },
 });
 const clientCount = Number(values.clients);
 const rate = Number(values.rate);
 const measuredMs = Number(values.seconds) * 1000;
 const warmupMs = Number(values.warmup) * 1000;
-const workerCount = Math.min(Number(values.workers), clientCount);
+const processCount = Math.min(Number(values["client-processes"]), clientCount);
 const ADMIN_TOKEN = "bench-admin-token-0123456789abcdef";
 const now = () => performance.timeOrigin + performance.now();
+
+interface Arrivals {
+  seqs: Float64Array;
+  times: Float64Array;
+  /** The client process's CPU share over the recorded window (1 = one CPU). */
+  busy: number;
+}
 
 interface Clients {
   /** Starts recording arrivals (after the warm-up). */
   record(): void;
-  /** Stops recording; every arrival as (event id, time). */
-  report(): Promise<Array<{ seqs: Float64Array; times: Float64Array }>>;
+  /** Resolves once arrivals stop coming (none for three seconds), or after two minutes. */
+  settled(): Promise<void>;
+  /** Stops recording; every arrival as (event id, time), per client process. */
+  report(): Promise<Arrivals[]>;
   close(): Promise<void>;
 }
 
-/** `clientCount` SSE clients spread over worker threads; resolves once every one is ready (has its `ready` event). */
+/**
+ * `clientCount` SSE clients as raw sockets in `processCount` child processes (not threads of
+ * this one: the core's process holds nothing but the core); resolves once every one has its
+ * `ready` event.
+ */
 async function openClients(url: string): Promise<Clients> {
-  const workers = Array.from({ length: workerCount }, (_, w) => {
-    const count = Math.floor(clientCount / workerCount) + (w < clientCount % workerCount ? 1 : 0);
-    return new Worker(new URL("./_sse-clients.mjs", import.meta.url), { workerData: { url, headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, count } });
+  const { hostname, port, pathname, search } = new URL(url);
+  const children = Array.from({ length: processCount }, (_, p) => {
+    const count = Math.floor(clientCount / processCount) + (p < clientCount % processCount ? 1 : 0);
+    const setup = { host: hostname, port: Number(port), path: pathname + search, authorization: `Bearer ${ADMIN_TOKEN}`, count };
+    return fork(CLIENTS, [JSON.stringify(setup)], { serialization: "advanced", execArgv: [], stdio: ["ignore", "inherit", "inherit", "ipc"] });
   });
-  const next = (worker: Worker, type: string) =>
+  const next = (child: ChildProcess, type: string) =>
     new Promise<Record<string, unknown>>((resolve, reject) => {
       const onMessage = (message: Record<string, unknown>) => {
         if (message.type === "error") reject(new Error(String(message.message)));
         if (message.type !== type) return;
-        worker.off("message", onMessage);
+        child.off("message", onMessage);
         resolve(message);
       };
-      worker.on("message", onMessage);
-      worker.once("error", reject);
+      child.on("message", onMessage);
+      child.once("exit", (code) => reject(new Error(`a client process exited (${code}) while waiting for ${type}`)));
     });
-  await Promise.all(workers.map((worker) => next(worker, "ready")));
+  await Promise.all(children.map((child) => next(child, "ready")));
   return {
-    record: () => workers.forEach((worker) => worker.postMessage("record")),
+    record: () => children.forEach((child) => child.send("record")),
+    settled: async () => {
+      const count = async () => {
+        const counts = await Promise.all(
+          children.map((child) => {
+            const reply = next(child, "count");
+            child.send("count");
+            return reply;
+          }),
+        );
+        return counts.reduce((sum, { received }) => sum + (received as number), 0);
+      };
+      // Late arrivals on a loaded machine come seconds after the last commit: wait them out.
+      // (A starved core can pause for a second: three without one arrival end the wait.)
+      for (let last = -1, now = await count(), waited = 0; now !== last && waited < 40; waited++) {
+        await sleep(3000);
+        [last, now] = [now, await count()];
+      }
+    },
     report: () =>
       Promise.all(
-        workers.map(async (worker) => {
-          const reply = next(worker, "report");
-          worker.postMessage("report");
-          const { seqs, times } = (await reply) as { seqs: Float64Array; times: Float64Array };
-          return { seqs, times };
+        children.map(async (child) => {
+          const reply = next(child, "report");
+          child.send("report");
+          return (await reply) as unknown as Arrivals;
         }),
       ),
     close: async () => {
       await Promise.all(
-        workers.map(
-          (worker) =>
-            new Promise((resolve) => {
-              worker.once("exit", resolve);
-              worker.postMessage("close");
-            }),
-        ),
+        children.map((child) => {
+          const exited = once(child, "exit");
+          child.send("close");
+          return exited;
+        }),
       );
     },
   };
@@ -90,19 +126,31 @@ async function openClients(url: string): Promise<Clients> {
 
 const percentile = (sorted: Float64Array, p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
 
-/** Latencies of every arrival of an event sent (or committed) during the measurement, in ms. */
 /**
- * The main thread's busy share over the measured window: it holds the server (and, for the core,
- * the writer), while the clients live in worker threads — so this is the serving side's cost.
+ * What serving cost over the measured window: this process holds only the server (the clients
+ * and the writer are processes of their own), so its main thread's busy share is the server's
+ * event loop, and its CPU share adds what runs beside it (GC threads, libuv's pool).
  */
-type Busy = ReturnType<typeof performance.eventLoopUtilization>;
+interface ServerUsage {
+  loop: ReturnType<typeof performance.eventLoopUtilization>;
+  cpuShare: number;
+  cpuMs: number;
+}
 
-function summarize(
-  name: string,
-  arrivals: Array<{ seqs: Float64Array; times: Float64Array }>,
-  sentAt: Map<number, number>,
-  busy: Busy,
-): Record<string, string | number> {
+function measureServer(): () => ServerUsage {
+  const loopFrom = performance.eventLoopUtilization();
+  const cpuFrom = process.cpuUsage();
+  const wallFrom = performance.now();
+  return () => {
+    const cpuMs = (({ user, system }) => (user + system) / 1000)(process.cpuUsage(cpuFrom));
+    return { loop: performance.eventLoopUtilization(loopFrom), cpuShare: cpuMs / (performance.now() - wallFrom), cpuMs };
+  };
+}
+
+const percent = (share: number) => `${(share * 100).toFixed(0)} %`;
+
+/** Latencies of every arrival of an event sent (or committed) during the measurement, and what serving them cost. */
+function summarize(name: string, arrivals: Arrivals[], sentAt: Map<number, number>, usage: ServerUsage): Record<string, string | number> {
   const latencies: number[] = [];
   for (const { seqs, times } of arrivals) {
     for (let i = 0; i < seqs.length; i++) {
@@ -120,8 +168,11 @@ function summarize(
     "p50 ms": percentile(sorted, 50).toFixed(1),
     "p99 ms": percentile(sorted, 99).toFixed(1),
     "max ms": (sorted.at(-1) ?? NaN).toFixed(1),
-    "main thread busy": `${(busy.utilization * 100).toFixed(0)} %`,
-    "busy µs / arrival": latencies.length === 0 ? "—" : ((busy.active * 1000) / latencies.length).toFixed(2),
+    "server loop busy": percent(usage.loop.utilization),
+    "server CPU": percent(usage.cpuShare),
+    "loop µs / arrival": latencies.length === 0 ? "—" : ((usage.loop.active * 1000) / latencies.length).toFixed(2),
+    "CPU µs / arrival": latencies.length === 0 ? "—" : ((usage.cpuMs * 1000) / latencies.length).toFixed(2),
+    "clients CPU": percent(arrivals.reduce((sum, { busy }) => sum + busy, 0)),
   };
 }
 
@@ -146,7 +197,7 @@ async function baseline(): Promise<Record<string, string | number>> {
   };
   const warm = await paced(rate, warmupMs, send, 1);
   clients.record();
-  const busyFrom = performance.eventLoopUtilization();
+  const usage = measureServer();
   await paced(
     rate,
     measuredMs,
@@ -156,18 +207,19 @@ async function baseline(): Promise<Record<string, string | number>> {
     },
     warm + 1,
   );
-  const busy = performance.eventLoopUtilization(busyFrom);
-  await sleep(500);
+  const served = usage();
+  await clients.settled();
   const arrivals = await clients.report();
   await clients.close();
   await new Promise((resolve) => server.close(resolve));
-  return { ...summarize("bare node:http", arrivals, sentAt, busy), "clients cut": "—" };
+  return { ...summarize("bare node:http", arrivals, sentAt, served), "clients cut": "—" };
 }
 
 async function vantage(databaseUrl: string): Promise<Record<string, string | number>> {
   const logger = silentLogger();
   const core = await startCore({ host: "127.0.0.1", port: 0, databaseUrl, dataDir: "/nonexistent", adminToken: ADMIN_TOKEN }, logger, {
     automationWorker: false,
+    events: values["flush-ms"] === undefined ? {} : { flushIntervalMs: Number(values["flush-ms"]) },
   });
   await core.database.pool.query(CREATE_BENCH_THINGS);
   core.entities.defineEntity(benchThingEntity(core.database.pool));
@@ -177,33 +229,50 @@ async function vantage(databaseUrl: string): Promise<Record<string, string | num
   // this one by NOTIFY, and its CPU is not the measured event loop's.
   const writer = spawn(
     process.execPath,
-    ["--import", "tsx", WRITER, "--database-url", databaseUrl, "--rate", String(rate), "--warmup-ms", String(warmupMs), "--measured-ms", String(measuredMs)],
+    [
+      "--import",
+      "tsx",
+      WRITER,
+      "--database-url",
+      databaseUrl,
+      "--rate",
+      String(rate),
+      "--warmup-ms",
+      String(warmupMs),
+      "--measured-ms",
+      String(measuredMs),
+      "--per-commit",
+      values["per-commit"],
+    ],
     { stdio: ["ignore", "pipe", "inherit"] },
   );
   const nextLine = jsonLines(writer);
   await nextLine(); // warmed up
   // Arrivals of warm-up changes are recorded too, and left out: only measured seqs are in `sentAt`.
   clients.record();
-  const busyFrom = performance.eventLoopUtilization();
+  const usage = measureServer();
   const sentAt = new Map<number, number>();
   for (let line = await nextLine(); !line.done; line = await nextLine()) sentAt.set(line.seq as number, line.at as number);
-  const busy = performance.eventLoopUtilization(busyFrom);
+  const served = usage();
   await once(writer, "exit");
-  await sleep(1000);
+  await clients.settled();
   const arrivals = await clients.report();
   // Clients the core cut off for not reading (their later changes are missing from the arrivals).
   const metrics = await (await fetch(`${core.url}/metrics`)).text();
   const cut = /vantage_event_stream_closed_total\{reason="slow_client"\} (\d+)/.exec(metrics)?.[1] ?? "?";
   await clients.close();
   await core.stop();
-  return { ...summarize("vantage core", arrivals, sentAt, busy), "clients cut": cut };
+  return { ...summarize("vantage core", arrivals, sentAt, served), "clients cut": cut };
 }
 
 const database = await openBenchDatabase();
 try {
-  const rows = [await baseline(), await vantage(database.url)];
+  const servers = new Set(values.servers.split(","));
+  const rows = [];
+  if (servers.has("bare")) rows.push(await baseline());
+  if (servers.has("core")) rows.push(await vantage(database.url));
   console.log(
-    `sse-fanout: ${database.describe}; ${clientCount} clients over ${workerCount} worker threads; ${rate} changes/s for ${values.seconds} s after ${values.warmup} s warm-up`,
+    `sse-fanout: ${database.describe}; flush tick ${values["flush-ms"] ?? "default"} ms; ${values["per-commit"]} change(s) per commit; ${clientCount} clients (raw sockets) in ${processCount} client process(es); ${rate} changes/s for ${values.seconds} s after ${values.warmup} s warm-up`,
   );
   console.log("latency: from the change's commit (the writer's mutate resolved) to its arrival at a client; baseline: from the write to the sockets");
   console.log(table(rows));

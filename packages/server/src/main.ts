@@ -32,7 +32,7 @@ import {
   type RouterObserver,
 } from "./entities/index.ts";
 import { startConfig } from "./config/index.ts";
-import { startEvents } from "./events/index.ts";
+import { type EventsOptions, startEvents } from "./events/index.ts";
 import { createMetrics, type Readiness, startHttpServer } from "./http/index.ts";
 import type { Logger } from "./log.ts";
 import { type NotificationService, startNotifications } from "./notifications/index.ts";
@@ -84,6 +84,8 @@ export interface CoreOptions {
   retentionIntervalMs?: number;
   /** Whether this instance executes automation runs (default true); false leaves them to the other instances. */
   automationWorker?: boolean;
+  /** Knobs of the live event stream (e.g. the flush tick, for the sse-fanout bench). */
+  events?: EventsOptions;
 }
 
 export async function startCore(config: ServerConfig, logger: Logger, options: CoreOptions = {}): Promise<Core> {
@@ -152,7 +154,7 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
       leaseSweepIntervalMs: options.leaseSweepIntervalMs,
       retentionIntervalMs: options.retentionIntervalMs,
     });
-    const events = await startEvents(deps);
+    const events = await startEvents(deps, options.events);
     const auth = createAuthModule({ pool: database.pool, now, clientAddressOf: deps.clientAddressOf, isHttpsOf: createIsHttpsOf(config.trustedProxies) });
     const configAsCode = startConfig(deps, { satellites, notifications, checks, automations });
 

@@ -1,7 +1,8 @@
 // The live change stream of one core process: ONE follower reads the outbox in (xid, seq) order
 // (woken by the NOTIFY of any core, polling as a fallback) and fans each change out to every
 // attached client, whose catch-up from its Last-Event-ID joins the live flow without a gap or
-// a double. Per change: one read per process, one serialization, one queue push per client.
+// a double. Per change: one read per process, one serialization; per client, one write per
+// flush tick carrying every change since the last (bytes shared by the clients of one filter).
 import { createBackoff } from "@vantage/protocol";
 import type pg from "pg";
 import { createWakeableSleep, type NotificationHub } from "../cluster/index.ts";
@@ -33,6 +34,11 @@ export interface ChangeStreamOptions {
   pageSize?: number;
   /** Live changes held for one client while it catches up (default 10,000). */
   maxPendingWhileCatchingUp?: number;
+  /**
+   * Live changes go out at most this often (default 20 ms): a change read within this time of
+   * the last flush waits for the next, so a client costs one write per tick, not one per change.
+   */
+  flushIntervalMs?: number;
   /** Observes the stream (metrics, tests). */
   observer?: ChangeStreamObserver;
 }
@@ -40,7 +46,7 @@ export interface ChangeStreamOptions {
 export interface ChangeStreamObserver {
   /** A client was cut off because it did not read. */
   onCut?(reason: string): void;
-  /** The follower published a batch (live changes now in the clients' queues). */
+  /** The stream flushed a batch (live changes now in the clients' queues). */
   onPublish?(items: readonly StreamItem[]): void;
 }
 
@@ -114,11 +120,19 @@ export function createChangeStream(options: ChangeStreamOptions): ChangeStream {
   const pollIntervalMs = options.pollIntervalMs ?? 1000;
   const pageSize = options.pageSize ?? 500;
   const maxPending = options.maxPendingWhileCatchingUp ?? 10_000;
+  const flushIntervalMs = options.flushIntervalMs ?? 20;
   const log = logger.child({ component: "change-stream" });
 
   const clients = new Set<Client>();
   const wakeup = createWakeableSleep();
+  /** Where the follower has read up to. */
   let head: OutboxPosition | undefined;
+  /** Where the clients have been handed changes up to: `head` less what waits for the flush. */
+  let published: OutboxPosition | undefined;
+  /** Changes read, waiting for the next flush. */
+  let unflushed: StreamItem[] = [];
+  let flushTimer: NodeJS.Timeout | undefined;
+  let lastFlushAt = -Infinity;
   let running = false;
   let loop: Promise<void> | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
@@ -137,10 +151,10 @@ export function createChangeStream(options: ChangeStreamOptions): ChangeStream {
   };
 
   const publish = (items: readonly StreamItem[]) => {
-    // A live client gets a whole batch as one write: per client, one write per batch rather
-    // than one per change (each write costs a chunk header, a cork and a syscall), so a core
-    // that falls behind reads bigger batches and spends less per change, not more. The chunk
-    // is built once per filter and shared.
+    // A live client gets a whole flush as one write: per client, one write per tick rather
+    // than one per change (each write costs a chunk header, a cork and a syscall that wakes the
+    // reader), so a core that falls behind spends less per change, not more. The chunk is built
+    // once per filter and shared.
     const batches = new Map<string, Batch | null>();
     const sharedBatch = (client: Client) => {
       let batch = batches.get(client.filterKey);
@@ -172,6 +186,30 @@ export function createChangeStream(options: ChangeStreamOptions): ChangeStream {
     options.observer?.onPublish?.(items);
   };
 
+  const flush = () => {
+    clearTimeout(flushTimer);
+    flushTimer = undefined;
+    lastFlushAt = performance.now();
+    if (unflushed.length === 0) return;
+    const items = unflushed;
+    unflushed = [];
+    published = items.at(-1)!.position;
+    publish(items);
+  };
+
+  /**
+   * Hands changes on at the next flush: at once when the last flush is a tick old (a lone change
+   * waits for nothing), else when the tick is up. The bound on writes is clients × ticks/s,
+   * whatever the rate of changes; the wait it adds is at most one tick.
+   */
+  const enqueue = (items: readonly StreamItem[]) => {
+    for (const item of items) unflushed.push(item);
+    if (flushTimer !== undefined) return;
+    const wait = lastFlushAt + flushIntervalMs - performance.now();
+    if (wait <= 0) flush();
+    else flushTimer = setTimeout(flush, wait);
+  };
+
   const follow = async () => {
     const retry = createBackoff({ baseMs: 100, maxMs: 5000, jitter: "none" });
     const heldBack = createBackoff({ baseMs: 10, maxMs: pollIntervalMs, jitter: "none" });
@@ -181,7 +219,7 @@ export function createChangeStream(options: ChangeStreamOptions): ChangeStream {
         const page = await readOutboxPage(pool, head, pageSize);
         if (page.length > 0) {
           head = page.at(-1)!.position;
-          publish(page.map(toStreamItem));
+          enqueue(page.map(toStreamItem));
           heldBack.reset();
         }
         retry.reset();
@@ -234,6 +272,7 @@ export function createChangeStream(options: ChangeStreamOptions): ChangeStream {
       // NOTIFYs missed during a reconnect: read the outbox right away.
       unsubscribeReconnect = hub.onReconnect(() => wakeup.wake());
       head = await outboxHead(pool);
+      published = head;
       loop = follow();
       heartbeat = setInterval(() => {
         for (const client of clients) client.subscription.stream.send(HEARTBEAT_FRAME);
@@ -246,6 +285,7 @@ export function createChangeStream(options: ChangeStreamOptions): ChangeStream {
         clearInterval(heartbeat);
         wakeup.wake();
         await loop;
+        flush();
         wakeup.clear();
         unsubscribeReconnect?.();
         await unsubscribe?.();
@@ -256,12 +296,13 @@ export function createChangeStream(options: ChangeStreamOptions): ChangeStream {
       })()),
 
     attach(subscription) {
-      if (!running || head === undefined) throw shuttingDown();
+      if (!running || published === undefined) throw shuttingDown();
       const { after } = subscription;
       const client: Client = {
         subscription,
         filterKey: filterKeyOf(subscription.kinds),
-        cursor: after ?? head,
+        // A live client starts after what the clients were handed: what waits for the flush is its too.
+        cursor: after ?? published,
         live: after === null,
         checkPosition: false,
         pending: [],

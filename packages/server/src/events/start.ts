@@ -9,7 +9,7 @@ import { createHistoryRoutes } from "./history-routes.ts";
 /** Knobs tests and labs turn; production runs on the defaults. */
 export interface EventsOptions extends Pick<
   ChangeStreamOptions,
-  "heartbeatIntervalMs" | "pollIntervalMs" | "pageSize" | "maxPendingWhileCatchingUp" | "observer"
+  "heartbeatIntervalMs" | "pollIntervalMs" | "pageSize" | "maxPendingWhileCatchingUp" | "flushIntervalMs" | "observer"
 > {
   /** Frames that may wait for one client before it is cut off (default 1,000). */
   maxQueuedFrames?: number;

@@ -2,14 +2,15 @@
 // their seq as id, catch-up from Last-Event-ID without gaps or doubles (also across the seam
 // with changes committed during the catch-up), the kind filter, resets, heartbeats, and the
 // slow client cut off.
+import { connect as connectTcp } from "node:net";
 import { SYSTEM_ACTOR } from "@vantage/protocol";
 import type { Counter } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EventsModule, startEvents } from "../../src/events/index.ts";
 import { type HttpServer, startHttpServer } from "../../src/http/http-server.ts";
-import { createModulesApp } from "../support/api/api-app.ts";
+import { createModulesApp, TEST_ADMIN_TOKEN } from "../support/api/api-app.ts";
 import { createTestDatabase } from "../support/database.ts";
-import { createSignal, startTestInstance, type TestInstance } from "../support/instance.ts";
+import { createSignal, startTestInstance, type TestInstance, waitFor } from "../support/instance.ts";
 import { testModuleDeps, type TestModuleDeps } from "../support/module-deps.ts";
 import { changesOf, openSse, type SseConnection } from "../support/sse-client.ts";
 import { CREATE_THINGS, defineThings, upsertThing } from "../support/entities/things.ts";
@@ -89,6 +90,31 @@ describe("GET /api/v1/events", () => {
     expect(event.id).toBe(String(change!.seq));
     expect(JSON.parse(event.data)).toEqual(change);
     await client.close();
+  });
+
+  it("streams to an HTTP/1.0 client without chunk framing, the body ending with the connection", async () => {
+    const { hostname, port } = new URL(eventsUrl);
+    const socket = connectTcp({ host: hostname, port: Number(port) });
+    let received = "";
+    const arrived = createSignal();
+    socket.on("data", (bytes: Buffer) => {
+      received += bytes.toString("utf8");
+      arrived.emit();
+    });
+    try {
+      socket.write(
+        `GET /api/v1/events HTTP/1.0\r\nhost: ${hostname}:${port}\r\nauthorization: Bearer ${TEST_ADMIN_TOKEN}\r\naccept: text/event-stream\r\n\r\n`,
+      );
+      await waitFor(() => received.includes("event: ready"), arrived.subscribe, 20_000, "ready");
+      const { change } = await writerThings.mutate({ id: "http10-1", actor: SYSTEM_ACTOR, apply: upsertThing("http10-1", 1) });
+      await waitFor(() => received.includes(`id: ${change!.seq}\nevent: change\n`), arrived.subscribe, 20_000, "the change");
+      const [head, body] = received.split("\r\n\r\n", 2) as [string, string];
+      expect(head).not.toMatch(/transfer-encoding/i);
+      // Nothing but whole frames: every block is an event with an id or a comment.
+      for (const block of body.split("\n\n").filter(Boolean)) expect(block).toMatch(/^(id: \d+\nevent: \w+\ndata: .+|: heartbeat)$/);
+    } finally {
+      socket.destroy();
+    }
   });
 
   it("an SSE client disconnected while 500 changes commit through another core receives all 500, in order, none twice, after reconnecting with Last-Event-ID", async () => {
