@@ -9,7 +9,7 @@ import type { EntityRegistry } from "../../entities/index.ts";
 import { isVantageError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import type { NotificationService } from "../../notifications/index.ts";
-import { hashedLockKey, LockKey, withTransaction } from "../../storage/index.ts";
+import { withTransaction } from "../../storage/index.ts";
 import { chooseAction } from "./flow/choose-action.ts";
 import { delayAction } from "./actions/delay-action.ts";
 import { endedStep, type Flow, type FlowContext, type FlowModule, HALTED, NEXT, stepFailed, SUSPENDED } from "./flow/flow.ts";
@@ -23,22 +23,26 @@ import { webhookAction } from "./actions/webhook-action.ts";
 import type { AutomationCompiler } from "../definitions/automation-compiler.ts";
 import type { CompiledAutomation } from "../definitions/compile-automation.ts";
 import { entityReader } from "../definitions/entity-reader.ts";
-import { lockScopeOfRun, promoteNextQueued } from "../runs/run-admission.ts";
+import { lockScopeOfRunStatement, promoteNextQueuedStatement } from "../runs/run-admission.ts";
 import {
   type ClaimedRun,
-  claimRun,
+  claimedRun,
+  claimRunStatement,
   countAttempt,
-  finishRun,
-  finishStep,
-  loadSteps,
+  finishRunStatement,
+  finishStepStatement,
+  loadStepsStatement,
   requeueRun,
+  type RunEnd,
   type StepRecord,
   type StepStatus,
   scheduleRun,
   settleStep,
-  startStep,
+  startStepStatement,
+  stepRecords,
   waitStep,
 } from "../runs/run-records.ts";
+import { type RunSession, withRunSession } from "./run-session.ts";
 import { clearWaits, holdWakes } from "../runs/run-waits.ts";
 import { openSecrets } from "../definitions/webhook-secrets.ts";
 
@@ -71,14 +75,6 @@ export interface RunExecutor {
    */
   execute(runId: string, interrupt?: AbortSignal): Promise<void>;
 }
-
-// Session-level, on a connection of its own: a second job for the run (a wake while this one
-// executes, or a job unlocked by the lease sweeper while a slow process still runs it) waits
-// here, then finds the stored steps. Released when the connection is (even if it broke).
-const LOCK_RUN = `SELECT pg_advisory_lock(${hashedLockKey("$1")})`;
-const UNLOCK_RUN = `SELECT pg_advisory_unlock(${hashedLockKey("$1")})`;
-
-type RunEnd = { status: "succeeded" | "failed"; error?: string; stopReason?: string | null };
 
 /** The leaf action modules by kind: the executor's, and the one test support runs a step with. */
 export function createActionModules(notifications: Pick<NotificationService, "send" | "channels">): ActionModules {
@@ -113,26 +109,27 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
     return value;
   };
 
-  // The run's end (its waits gone) and the promotion of the next queued run of its scope
-  // commit together, under the scope's lock like every admission. A run that was no longer
-  // running (cancelled) was ended, and its successor promoted, by whoever cancelled it.
-  const end = async (runId: string, result: RunEnd) => {
-    const ended = await withTransaction(pool, async (tx) => {
-      await lockScopeOfRun(tx, runId);
-      if (!(await finishRun(tx, runId, result))) return false;
-      await clearWaits(tx, runId);
-      await promoteNextQueued(tx, runId);
-      return true;
-    });
-    if (ended) emit({ runId, type: "run", status: result.status });
+  // The last step's outcome, the run's end (its waits gone) and the promotion of the next
+  // queued run of its scope commit together, under the scope's lock like every admission,
+  // with the run's unlock behind them: one round trip. A run that was no longer running
+  // (cancelled) was ended, and its successor promoted, by whoever cancelled it; promoting
+  // again finds nothing to promote.
+  const end = async (session: RunSession, runId: string, result: RunEnd) => {
+    const written = session.write([lockScopeOfRunStatement(runId), finishRunStatement(runId, result), promoteNextQueuedStatement(runId)]);
+    const unlocked = session.unlock();
+    const [, finished] = await written;
+    await unlocked;
+    if (finished!.rowCount === 1) emit({ runId, type: "run", status: result.status });
   };
 
   // Holding off wakes while scheduling: one that came meanwhile keeps the job due now.
-  const suspend = (runId: string) =>
-    withTransaction(pool, async (tx) => {
+  const suspend = async (session: RunSession, runId: string) => {
+    await session.flush();
+    await withTransaction(pool, async (tx) => {
       await holdWakes(tx, runId);
       await scheduleRun(tx, runId);
     });
+  };
 
   /** Log, webhook, notify, delay and stop: prepare, record as running, execute, record the outcome. */
   const leafStep = async (action: ActionOf<LeafKind>, record: StepRecord | undefined, context: FlowContext): Promise<Flow> => {
@@ -143,6 +140,7 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
     if (record?.status === "waiting") {
       // A delay woken before its due time (another step's was earlier) keeps waiting.
       if (!record.due) return SUSPENDED;
+      await context.flush();
       if (!(await settleStep(pool, runId, path, { status: "succeeded" }))) return HALTED;
       context.emit(path, "succeeded");
       return NEXT;
@@ -174,6 +172,7 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
         log.warn({ runId, step: path, error: outcome.error, continueOnError: action.continueOnError }, "automation step failed");
         return stepFailed(path, outcome.error);
       case "waiting":
+        await context.flush();
         if (!(await waitStep(pool, runId, path, outcome.delayMs))) return HALTED;
         context.emit(path, "waiting");
         return SUSPENDED;
@@ -196,7 +195,7 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
   };
 
   /** The run's flow context, less the signal of the branch a step runs in. */
-  const flowContext = (run: ClaimedRun, steps: Map<string, StepRecord>, interrupt: AbortSignal): Omit<FlowContext, "signal"> => {
+  const flowContext = (session: RunSession, run: ClaimedRun, steps: Map<string, StepRecord>, interrupt: AbortSignal): Omit<FlowContext, "signal"> => {
     const { id: runId } = run;
     const context: Omit<FlowContext, "signal"> = {
       runId,
@@ -215,6 +214,8 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
       async runSequence(actions, signal) {
         for (const action of actions) {
           if (signal.aborted) return HALTED;
+          // wait_until writes through the pool: the outcome held back goes first.
+          if (action.kind === "wait_until") await session.flush();
           const flow = await (STEPS[action.kind] as FlowModule<ActionKind>)(action, steps.get(action.path), { ...context, signal });
           if (flow.type === "next" || (flow.type === "failed" && action.continueOnError)) continue;
           return flow;
@@ -222,36 +223,41 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
         return NEXT;
       },
       async start(path, kind, input, output) {
-        const started = await startStep(pool, runId, path, kind, input, output);
-        if (started) emit({ runId, type: "step", path, status: "running" });
-        return started;
+        const [started] = await session.write([startStepStatement(runId, path, kind, input, output ?? null)]);
+        if (started!.rowCount !== 1) return false;
+        emit({ runId, type: "step", path, status: "running" });
+        return true;
       },
+      // Sent with the next write, in its transaction (see run-session.ts).
       async finish(path, result) {
-        await finishStep(pool, runId, path, result);
-        emit({ runId, type: "step", path, status: result.status });
+        session.defer(finishStepStatement(runId, path, result), () => emit({ runId, type: "step", path, status: result.status }));
       },
+      flush: () => session.flush(),
       emit: (path, status) => emit({ runId, type: "step", path, status }),
     };
     return context;
   };
 
-  const executeLocked = async (runId: string, interrupt: AbortSignal): Promise<void> => {
-    const run = await claimRun(pool, runId);
+  const executeLocked = async (session: RunSession, runId: string, interrupt: AbortSignal): Promise<void> => {
+    // Sent with the run's lock: one round trip.
+    const [claim, stored] = await session.write([claimRunStatement(runId), loadStepsStatement(runId)]);
+    const run = claimedRun(claim!);
     if (!run) return; // ended, queued, cancelled or deleted: a late or repeated job does nothing
     const automation = compiled(run);
-    if (typeof automation === "string") return end(runId, { status: "failed", error: automation });
-    const context = flowContext(run, await loadSteps(pool, runId), interrupt);
+    if (typeof automation === "string") return end(session, runId, { status: "failed", error: automation });
+    const context = flowContext(session, run, stepRecords(stored!), interrupt);
     const flow = await context.runSequence(automation.actions, interrupt);
     switch (flow.type) {
       case "next":
-        return end(runId, { status: "succeeded" });
+        return end(session, runId, { status: "succeeded" });
       case "stopped":
-        return end(runId, { status: "succeeded", stopReason: flow.reason });
+        return end(session, runId, { status: "succeeded", stopReason: flow.reason });
       case "failed":
-        return end(runId, { status: "failed", error: flow.error });
+        return end(session, runId, { status: "failed", error: flow.error });
       case "suspended":
-        return suspend(runId);
+        return suspend(session, runId);
       case "halted":
+        await session.flush();
         if (!interrupt.aborted) return log.info({ runId }, "the run is no longer running; stopped at a step boundary");
         await requeueRun(pool, runId);
         log.info({ runId }, "interrupted by this core stopping; the run resumes on another core from its last recorded step");
@@ -259,27 +265,6 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
   };
 
   return {
-    execute: (runId, interrupt = new AbortController().signal) => withRunLock(pool, runId, () => executeLocked(runId, interrupt)),
+    execute: (runId, interrupt = new AbortController().signal) => withRunSession(pool, runId, (session) => executeLocked(session, runId, interrupt)),
   };
-}
-
-/** Runs `fn` holding the run's session advisory lock on a connection of its own. */
-async function withRunLock(pool: pg.Pool, runId: string, fn: () => Promise<void>): Promise<void> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    await client.query(LOCK_RUN, [LockKey.run(runId)]).catch((error: Error) => {
-      broken = error;
-      throw error;
-    });
-    try {
-      await fn();
-    } finally {
-      await client.query(UNLOCK_RUN, [LockKey.run(runId)]).catch((error: Error) => {
-        broken = error; // destroyed below, which ends the session and with it the lock
-      });
-    }
-  } finally {
-    client.release(broken);
-  }
 }
