@@ -120,7 +120,10 @@ export function createAutomationWorker(options: AutomationWorkerOptions): Automa
       // Marking a job done or failed through the batcher (delay 0: no waiting) retries on
       // connection errors and ends the runner with a fatal error it reports (we restart it);
       // unbatched, graphile-worker 0.17 leaves such a failure as an unhandled rejection.
-      preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
+      // The local queue takes jobs a batch at a time (one round trip for up to `concurrency`
+      // jobs, where each worker slot asked for its own): a mass outage enqueues thousands at
+      // once. Jobs waiting in it are locked by this pool, so a lease that expires frees them too.
+      preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0, localQueue: { size: concurrency } } },
       taskList: {
         // A payload that is not ours is a bug: throwing leaves the job for graphile-worker to retry and report.
         [AutomationTask.run]: async (payload) => {
