@@ -15,7 +15,7 @@ import type { RunExecutor } from "./run-executor.ts";
 import { DEFAULT_LEASE_RENEW_INTERVAL_MS, DEFAULT_LEASE_TTL_MS, releaseLease, renewLease } from "./worker-leases.ts";
 
 export interface AutomationWorkerOptions {
-  /** The worker opens its own small pool (concurrency + 2) on this database, so jobs never starve the core's. */
+  /** The worker opens its own small pool on this database, so jobs never starve the core's. */
   connectionString: string;
   /** The core's pool: where the worker's lease is written. */
   pool: pg.Pool;
@@ -53,10 +53,14 @@ export interface AutomationWorker {
   workerId(): string | undefined;
 }
 
-// Runs mostly wait on round trips and webhooks, not CPU: 4 at once left a mass outage waiting
-// (bench/mass-outage). Each one in flight holds a connection of the core's pool and of the
-// worker's, so two cores at 12 stay under 100 connections.
-export const DEFAULT_WORKER_CONCURRENCY = 12;
+// Runs mostly wait on round trips and webhooks, not CPU: 12 at once left a mass outage waiting
+// (bench/mass-outage). Runs in flight share a few connections (run-session.ts), and the local
+// queue fetches and completes their jobs in batches, so this costs no connections.
+export const DEFAULT_WORKER_CONCURRENCY = 48;
+
+// The worker's own pool: the local queue's fetches, the batched completions and failures,
+// graphile-worker's LISTEN connection; more only if they come at once.
+const WORKER_POOL_SIZE = 6;
 
 /** Pauses between attempts to start a runner again after it failed: 1 s, 2 s, 4 s … 60 s. */
 export const RUNNER_RESTART_BACKOFF = { baseMs: 1_000, maxMs: 60_000, jitter: "none" } as const satisfies BackoffPolicy;
@@ -105,7 +109,7 @@ export function createAutomationWorker(options: AutomationWorkerOptions): Automa
       leased = renew(workerPool.id).then(() => undefined);
       leased.catch(() => undefined); // awaited below and by every task
     });
-    jobPool ??= createPool(options.connectionString, log, { max: concurrency + 2, applicationName: "vantage-worker" });
+    jobPool ??= createPool(options.connectionString, log, { max: WORKER_POOL_SIZE, applicationName: "vantage-worker" });
     const runner = await runQueue({
       pgPool: jobPool,
       concurrency,

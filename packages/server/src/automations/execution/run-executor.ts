@@ -26,12 +26,9 @@ import { entityReader } from "../definitions/entity-reader.ts";
 import { lockScopeOfRunStatement, promoteNextQueuedStatement } from "../runs/run-admission.ts";
 import {
   type ClaimedRun,
-  claimedRun,
-  claimRunStatement,
   countAttempt,
   finishRunStatement,
   finishStepStatement,
-  loadStepsStatement,
   requeueRun,
   type RunEnd,
   type StepRecord,
@@ -39,11 +36,10 @@ import {
   scheduleRun,
   settleStep,
   startStepStatement,
-  stepRecords,
   waitStep,
 } from "../runs/run-records.ts";
-import { type RunSession, withRunSession } from "./run-session.ts";
-import { clearWaits, holdWakes } from "../runs/run-waits.ts";
+import { createRunSessions, type OpenedRun, type RunSession } from "./run-session.ts";
+import { holdWakes } from "../runs/run-waits.ts";
 import { openSecrets } from "../definitions/webhook-secrets.ts";
 
 export interface RunExecutorOptions {
@@ -60,6 +56,8 @@ export interface RunExecutorOptions {
   now?: () => number;
   /** Pause after the attempt-th failed attempt of a retried step (tests make it 0). */
   retryDelayMs?: (attempt: number) => number;
+  /** Connections shared by the runs in flight (their locks and records); default DEFAULT_RUN_SESSION_CONNECTIONS. */
+  sessionConnections?: number;
   /** Observes stored outcomes (tests, metrics): called after each write commits. */
   onEvent?: (event: RunEvent) => void;
 }
@@ -76,6 +74,17 @@ export interface RunExecutor {
   execute(runId: string, interrupt?: AbortSignal): Promise<void>;
 }
 
+// A run in flight sends a few small statements a round trip apart, mostly waiting on its
+// webhook: a handful of connections carries dozens of runs.
+export const DEFAULT_RUN_SESSION_CONNECTIONS = 4;
+
+/**
+ * What the executor takes of the core's pool at most, by default: the shared connections, and
+ * a few more for runs that wait for their lock on a connection of their own (executed twice at
+ * once) or write through the pool (waits, suspensions).
+ */
+export const EXECUTOR_POOL_CONNECTIONS = DEFAULT_RUN_SESSION_CONNECTIONS + 6;
+
 /** The leaf action modules by kind: the executor's, and the one test support runs a step with. */
 export function createActionModules(notifications: Pick<NotificationService, "send" | "channels">): ActionModules {
   return { log: logAction, webhook: webhookAction, notify: createNotifyAction(notifications), delay: delayAction, stop: stopAction };
@@ -87,6 +96,7 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
   const now = options.now ?? Date.now;
   const retryDelayMs = options.retryDelayMs ?? defaultRetryDelayMs;
   const emit = (event: RunEvent) => options.onEvent?.(event);
+  const sessions = createRunSessions(pool, { connections: options.sessionConnections ?? DEFAULT_RUN_SESSION_CONNECTIONS });
   const modules = createActionModules(options.notifications);
   // Compiled once per automation version, not per run.
   const compiledCache = new Map<string, { version: number; compiled: CompiledAutomation | string }>();
@@ -238,14 +248,11 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
     return context;
   };
 
-  const executeLocked = async (session: RunSession, runId: string, interrupt: AbortSignal): Promise<void> => {
-    // Sent with the run's lock: one round trip.
-    const [claim, stored] = await session.write([claimRunStatement(runId), loadStepsStatement(runId)]);
-    const run = claimedRun(claim!);
-    if (!run) return; // ended, queued, cancelled or deleted: a late or repeated job does nothing
+  const executeClaimed = async ({ session, run, steps }: OpenedRun, interrupt: AbortSignal): Promise<void> => {
+    const runId = run.id;
     const automation = compiled(run);
     if (typeof automation === "string") return end(session, runId, { status: "failed", error: automation });
-    const context = flowContext(session, run, stepRecords(stored!), interrupt);
+    const context = flowContext(session, run, steps, interrupt);
     const flow = await context.runSequence(automation.actions, interrupt);
     switch (flow.type) {
       case "next":
@@ -265,6 +272,7 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
   };
 
   return {
-    execute: (runId, interrupt = new AbortController().signal) => withRunSession(pool, runId, (session) => executeLocked(session, runId, interrupt)),
+    // A run that cannot be claimed (ended, queued, cancelled or deleted): a late or repeated job does nothing.
+    execute: (runId, interrupt = new AbortController().signal) => sessions.withClaimedRun(runId, (opened) => executeClaimed(opened, interrupt)),
   };
 }

@@ -47,23 +47,28 @@ export type StepResult = { status: "succeeded" | "failed"; output?: JsonValue; e
 
 type ClaimedRow = { id: string; automation_id: string; name: string; version: number; definition: unknown; trigger: RunTrigger };
 
-/** pending → running (a resumed run is already running); no row if the run ended, is queued, cancelled or gone. */
-export const claimRunStatement = (runId: string): SqlStatement => ({
+/**
+ * pending → running (a resumed run is already running); no run if it ended, is queued,
+ * cancelled or gone. `lock`: SQL of a boolean on the caller's parameters after $1 (`$2`, …),
+ * evaluated once before the claim, which happens only if it is true; returned as `held`.
+ */
+export const claimRunStatement = (runId: string, lock: { sql: string; values: unknown[] } = { sql: "true", values: [] }): SqlStatement => ({
   // The definition the run was decided on (a run decided before versions were kept runs the current one).
-  text: `WITH claimed AS (
+  text: `WITH lock AS MATERIALIZED (SELECT ${lock.sql} AS held),
+     claimed AS (
        UPDATE automation_runs r SET status = 'running', started_at = coalesce(r.started_at, clock_timestamp())
-       WHERE r.id = $1 AND r.status IN ('pending', 'running')
+       WHERE r.id = $1 AND r.status IN ('pending', 'running') AND (SELECT held FROM lock)
        RETURNING r.id, r.automation_id, r.automation_version, r.trigger)
-     SELECT c.id, c.automation_id, a.name, c.automation_version AS version, coalesce(v.definition, a.definition) AS definition, c.trigger
-     FROM claimed c JOIN automations a ON a.id = c.automation_id
-     LEFT JOIN automation_versions v ON v.automation_id = c.automation_id AND v.version = c.automation_version`,
-  values: [runId],
+     SELECT lock.held, c.id, c.automation_id, a.name, c.automation_version AS version, coalesce(v.definition, a.definition) AS definition, c.trigger
+     FROM lock LEFT JOIN (claimed c JOIN automations a ON a.id = c.automation_id
+       LEFT JOIN automation_versions v ON v.automation_id = c.automation_id AND v.version = c.automation_version) ON true`,
+  values: [runId, ...lock.values],
 });
 
-/** The run claimStatement claimed, or null. */
+/** The run claimRunStatement claimed, or null. */
 export function claimedRun({ rows }: pg.QueryResult): ClaimedRun | null {
-  const row = rows[0] as ClaimedRow | undefined;
-  return row
+  const row = rows[0] as Partial<ClaimedRow> | undefined;
+  return row?.id
     ? {
         id: row.id,
         automationId: row.automation_id,
