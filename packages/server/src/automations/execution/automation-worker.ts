@@ -3,7 +3,7 @@
 // Its pool holds a lease (`job_worker_leases`) it renews while it runs and gives up when it
 // stops; if the process dies, the lease expires and the lease sweeper unlocks its jobs.
 // Stopping interrupts the runs in progress: each leaves its job due at once for another core.
-import { EventEmitter } from "node:events";
+import { EventEmitter, setMaxListeners } from "node:events";
 import { type BackoffPolicy, backoffDelayMs } from "@vantage/protocol";
 import { run, type Runner, type WorkerEvents } from "graphile-worker";
 import type pg from "pg";
@@ -99,6 +99,8 @@ export function createAutomationWorker(options: AutomationWorkerOptions): Automa
   const startSession = async (): Promise<Session> => {
     // Aborted first when the session stops: the executions in progress return at once.
     const interrupt = new AbortController();
+    // Every run in flight listens (its step's request, a retry's pause): not a leak.
+    setMaxListeners(4 * concurrency, interrupt.signal);
     // graphile-worker 0.17 locks jobs with its pool's id (random, not configurable): read
     // it when the pool is created, and take the lease before any job runs.
     let workerId: string | undefined;
