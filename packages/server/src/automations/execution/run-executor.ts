@@ -233,7 +233,7 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
         return NEXT;
       },
       async start(path, kind, input, output) {
-        const [started] = await session.write([startStepStatement(runId, path, kind, input, output ?? null)]);
+        const [started] = await session.write([startStepStatement(runId, path, kind, input, output ?? null)], { marker: true });
         if (started!.rowCount !== 1) return false;
         emit({ runId, type: "step", path, status: "running" });
         return true;

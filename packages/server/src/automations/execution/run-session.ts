@@ -26,6 +26,14 @@ import { type ClaimedRun, claimedRun, claimRunStatement, loadStepsStatement, typ
 // steps. Released when the connection is (even if it broke).
 const LOCK_RUN = `SELECT pg_advisory_lock(${hashedLockKey("$1")})`;
 const UNLOCK_RUN = `SELECT pg_advisory_unlock(${hashedLockKey("$1")})`;
+// A claim (pending → running) or a step's start (running, with its input) that a crash of the
+// database loses is the same as a crash of the core just before it: the run is claimed again,
+// the step executed again with the same Idempotency-Key. So their commits need not wait for
+// the WAL flush, which under a mass outage is what the database's sessions wait on most
+// (bench/mass-outage); the outcomes and the run's end do wait. Still atomic, still visible at
+// once, and flushed by the next synchronous commit at the latest.
+const MARKER = "SET LOCAL synchronous_commit TO off";
+
 // The claim of a shared connection, made only if the lock was free: `held` says whether it was.
 const TRY_LOCK_RUN = `pg_try_advisory_lock(${hashedLockKey("$2")})`;
 
@@ -34,9 +42,11 @@ export interface RunSession {
   defer(statement: SqlStatement, then?: () => void): void;
   /**
    * Sends the held-back statements and `statements` in one round trip, in one transaction
-   * when there are several, and returns the results of `statements`.
+   * when there are several, and returns the results of `statements`. `marker`: the write
+   * only marks progress that a crash may lose (see MARKER), so its commit does not wait for
+   * the WAL to reach the disk — unless it carries held-back outcomes, which always do.
    */
-  write(statements: readonly SqlStatement[]): Promise<pg.QueryResult[]>;
+  write(statements: readonly SqlStatement[], options?: { marker?: boolean }): Promise<pg.QueryResult[]>;
   /** Sends whatever is held back (before a write that goes through another connection). */
   flush(): Promise<void>;
   /** Gives up the run's lock, behind whatever was sent; once, however often it is called. */
@@ -115,7 +125,7 @@ export function createRunSessions(pool: pg.Pool, options: { connections: number 
       const session = runSession(client, runId, Promise.resolve(), (error) => (broken = error));
       let held: boolean | undefined;
       try {
-        const [claim, steps] = await session.write([tryClaimStatement(runId), loadStepsStatement(runId)]);
+        const [claim, steps] = await session.write([tryClaimStatement(runId), loadStepsStatement(runId)], { marker: true });
         held = claim!.rows[0]?.held === true;
         const run = held ? claimedRun(claim!) : null;
         if (run) await fn({ session, run, steps: stepRecords(steps!) });
@@ -142,7 +152,7 @@ export function createRunSessions(pool: pg.Pool, options: { connections: number 
     });
     const session = runSession(client, runId, locked, (error) => (broken = error));
     try {
-      const [claim, steps] = await session.write([claimRunStatement(runId), loadStepsStatement(runId)]);
+      const [claim, steps] = await session.write([claimRunStatement(runId), loadStepsStatement(runId)], { marker: true });
       const run = claimedRun(claim!);
       if (run) await fn({ session, run, steps: stepRecords(steps!) });
     } finally {
@@ -177,10 +187,11 @@ function runSession(client: pg.PoolClient, runId: string, ready: Promise<unknown
   let deferred: { statement: SqlStatement; then?: () => void }[] = [];
   let unlocked: Promise<void> | undefined;
 
-  const write = async (statements: readonly SqlStatement[]): Promise<pg.QueryResult[]> => {
+  const write = async (statements: readonly SqlStatement[], options: { marker?: boolean } = {}): Promise<pg.QueryResult[]> => {
     const held = deferred;
     deferred = [];
-    const all = [...held.map((entry) => entry.statement), ...statements];
+    const opening = options.marker && held.length === 0 ? [{ text: MARKER }] : [];
+    const all = [...opening, ...held.map((entry) => entry.statement), ...statements];
     if (all.length === 0) return [];
     const inTransaction = all.length > 1;
     // Issued synchronously, so no other write on the connection (another run, a parallel
@@ -194,7 +205,7 @@ function runSession(client: pg.PoolClient, runId: string, ready: Promise<unknown
       throw new VantageError("transient", "internal", "The run's records were rolled back: one of their statements failed.");
     }
     for (const entry of held) entry.then?.();
-    const first = 1 + (inTransaction ? 1 : 0) + held.length;
+    const first = 1 + (inTransaction ? 1 : 0) + opening.length + held.length;
     return results.slice(first, first + statements.length);
   };
 

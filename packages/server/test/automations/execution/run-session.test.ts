@@ -119,6 +119,24 @@ describe("run sessions", () => {
     ]);
   });
 
+  it("commits a marker without waiting for the WAL flush, unless it carries a held-back outcome", async () => {
+    const sessions = createRunSessions(pool, { connections: 1 });
+    const runId = await pendingRun();
+    const SETTING = { text: "SELECT current_setting('synchronous_commit') AS setting" };
+    const settings: unknown[] = [];
+    await sessions.withClaimedRun(runId, async ({ session }) => {
+      const [marker] = await session.write([SETTING], { marker: true });
+      settings.push(marker!.rows[0].setting);
+      await session.write([startStepStatement(runId, "actions.0", "log", {})], { marker: true });
+      session.defer(finishStepStatement(runId, "actions.0", { status: "succeeded" }));
+      const [outcome] = await session.write([SETTING], { marker: true });
+      settings.push(outcome!.rows[0].setting);
+      const [plain] = await session.write([SETTING]);
+      settings.push(plain!.rows[0].setting);
+    });
+    expect(settings).toEqual(["off", "on", "on"]);
+  });
+
   it("does nothing for a run that cannot be claimed, and leaves its lock free", async () => {
     const sessions = createRunSessions(pool, { connections: 1 });
     const runId = await pendingRun();
