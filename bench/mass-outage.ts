@@ -176,10 +176,22 @@ async function runScenario(coreCount: number, receiver: Child, hookUrl: string):
     const { silencedAt } = (await fleet.next()) as { silencedAt: number };
     let report = { received: 0, distinct: 0, duplicates: 0, firstAt: 0, lastAt: 0 };
     const deadline = Date.now() + thresholdMs + timeoutMs;
+    // Each second: the runs admitted, executing and ended, and the webhooks received (stderr).
+    let nextTraceAt = Date.now();
     while (report.distinct < fleetSize && Date.now() < deadline) {
       await sleep(250);
       receiver.send("report");
       report = (await receiver.next()) as typeof report;
+      if (Date.now() >= nextTraceAt) {
+        nextTraceAt += 1000;
+        const { rows } = await pool.query<{ admitted: number; running: number; ended: number }>(
+          `SELECT count(*)::int AS admitted, (count(*) FILTER (WHERE status = 'running'))::int AS running,
+             (count(*) FILTER (WHERE status IN ('succeeded', 'failed')))::int AS ended FROM automation_runs WHERE automation_id = $1`,
+          [automationId],
+        );
+        const { admitted, running, ended } = rows[0]!;
+        progress(`${((Date.now() - silencedAt) / 1000).toFixed(0)} s: ${admitted} admitted, ${running} running, ${ended} ended, ${report.distinct} webhooks`);
+      }
     }
     const coreCpuSeconds = cores.reduce((sum, core, i) => sum + sampleProcess(core.process.pid!).cpuSeconds - cpuBefore[i]!, 0);
     const loadAfter = os.loadavg()[0]!;
