@@ -125,10 +125,10 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
   // (cancelled) was ended, and its successor promoted, by whoever cancelled it; promoting
   // again finds nothing to promote.
   const end = async (session: RunSession, runId: string, result: RunEnd) => {
-    const written = session.write([lockScopeOfRunStatement(runId), finishRunStatement(runId, result), promoteNextQueuedStatement(runId)]);
-    const unlocked = session.unlock();
-    const [, finished] = await written;
-    await unlocked;
+    const [, finished] = await session.write([lockScopeOfRunStatement(runId), finishRunStatement(runId, result), promoteNextQueuedStatement(runId)], {
+      unlock: true,
+    });
+    await session.unlock();
     if (finished!.rowCount === 1) emit({ runId, type: "run", status: result.status });
   };
 
