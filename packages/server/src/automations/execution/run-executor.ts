@@ -26,8 +26,8 @@ import { entityReader } from "../definitions/entity-reader.ts";
 import { lockScopeOfRunStatement, promoteNextQueuedStatement } from "../runs/run-admission.ts";
 import {
   type ClaimedRun,
-  countAttempt,
   finishRunStatement,
+  countAttemptStatement,
   finishStepStatement,
   requeueRun,
   type RunEnd,
@@ -162,7 +162,7 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
       evaluation: context.evaluation,
       logger: options.logger,
       now,
-      countAttempt: () => countAttempt(pool, runId, path),
+      countAttempt: () => context.countAttempt(path),
       // An interrupt ends the pause early (withRetries then stops retrying).
       backoff: (attempt) => sleep(retryDelayMs(attempt), undefined, { signal: context.interrupt }).catch(() => undefined),
       signal: context.interrupt,
@@ -243,6 +243,8 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
         session.defer(finishStepStatement(runId, path, result), () => emit({ runId, type: "step", path, status: result.status }));
       },
       flush: () => session.flush(),
+      // A marker: an attempt a database crash forgets is made again, and counted again.
+      countAttempt: (path) => session.write([countAttemptStatement(runId, path)], { marker: true }).then(() => undefined),
       emit: (path, status) => emit({ runId, type: "step", path, status }),
     };
     return context;

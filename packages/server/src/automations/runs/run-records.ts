@@ -121,9 +121,10 @@ export const startStepStatement = (runId: string, path: string, kind: string, in
 });
 
 /** Counts an attempt before it is made, so a crash mid-attempt still shows it. */
-export async function countAttempt(db: SqlClient, runId: string, path: string): Promise<void> {
-  await db.query("UPDATE automation_run_steps SET attempts = attempts + 1 WHERE run_id = $1 AND step_path = $2", [runId, path]);
-}
+export const countAttemptStatement = (runId: string, path: string): SqlStatement => ({
+  text: "UPDATE automation_run_steps SET attempts = attempts + 1 WHERE run_id = $1 AND step_path = $2",
+  values: [runId, path],
+});
 
 const finishParams = (runId: string, path: string, result: StepResult) => [
   runId,

@@ -45,6 +45,8 @@ export interface FlowContext {
    * run's next record (the next step's start, or the run's end), before that step executes.
    */
   finish(path: string, result: StepResult): Promise<void>;
+  /** Records an attempt of the step before it is made (a crash mid-attempt still shows it). */
+  countAttempt(path: string): Promise<void>;
   /** Sends the outcomes held back now: before a write through `pool`, which would not wait for them. */
   flush(): Promise<void>;
   /** Reports a stored outcome (the executor's onEvent). */
