@@ -67,7 +67,8 @@ export const claimRunStatement = (runId: string, lock: { sql: string; values: un
 
 /** The run claimRunStatement claimed, or null. */
 export function claimedRun({ rows }: pg.QueryResult): ClaimedRun | null {
-  const row = rows[0] as Partial<ClaimedRow> | undefined;
+  // With no run claimed, the row is the lock's alone: its run columns are null.
+  const row = rows[0] as ClaimedRow | undefined;
   return row?.id
     ? {
         id: row.id,
