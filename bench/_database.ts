@@ -31,6 +31,12 @@ export async function openBenchDatabase(): Promise<BenchDatabase> {
   };
 }
 
+/** Transactions committed in the pool's database so far (pg_stat_database, updated as sessions report). */
+export async function committedTransactions(pool: pg.Pool): Promise<number> {
+  const { rows } = await pool.query<{ xact: string }>("SELECT xact_commit AS xact FROM pg_stat_database WHERE datname = current_database()");
+  return Number(rows[0]!.xact);
+}
+
 /** Runs `work` on `writers` concurrent loops for `ms`; returns completed operations per second. */
 export async function throughput(writers: number, ms: number, work: (writer: number, i: number) => Promise<void>): Promise<number> {
   const deadline = performance.now() + ms;

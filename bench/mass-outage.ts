@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import pg from "pg";
 import { hashToken } from "../packages/server/src/auth/index.ts";
 import { findFreePort } from "../packages/server/src/storage/postgres/embedded-postgres.ts";
-import { openBenchDatabase, table } from "./_database.ts";
+import { committedTransactions, openBenchDatabase, sampleDatabaseWaits, table } from "./_database.ts";
 import { jsonLines, sampleProcess, stopChild } from "./_process.ts";
 
 const { values } = parseArgs({
@@ -123,11 +123,15 @@ interface Outcome {
   coreCpuSeconds: number;
   loadBefore: number;
   loadAfter: number;
+  /** Transactions the database committed from the silence to the last webhook (any session). */
+  transactions: number;
+  /** What the database's busy sessions did meanwhile: mean sessions per wait, most first. */
+  waits: Array<[string, number]>;
 }
 
 async function runScenario(coreCount: number, receiver: Child, hookUrl: string): Promise<Outcome> {
   const database = await openBenchDatabase();
-  const pool = new pg.Pool({ connectionString: database.url, max: 2 });
+  const pool = new pg.Pool({ connectionString: database.url, max: 3 });
   const children: Array<{ process: ChildProcess }> = [];
   try {
     await pool.query(
@@ -166,17 +170,33 @@ async function runScenario(coreCount: number, receiver: Child, hookUrl: string):
     progress(`${coreCount} core(s): the whole fleet falls silent`);
     const loadBefore = os.loadavg()[0]!;
     const cpuBefore = cores.map((core) => sampleProcess(core.process.pid!).cpuSeconds);
+    const transactionsBefore = await committedTransactions(pool);
+    const waits = sampleDatabaseWaits(pool, undefined, 50);
     fleet.send("silence");
     const { silencedAt } = (await fleet.next()) as { silencedAt: number };
     let report = { received: 0, distinct: 0, duplicates: 0, firstAt: 0, lastAt: 0 };
     const deadline = Date.now() + thresholdMs + timeoutMs;
+    // Each second: the runs admitted, executing and ended, and the webhooks received (stderr).
+    let nextTraceAt = Date.now();
     while (report.distinct < fleetSize && Date.now() < deadline) {
       await sleep(250);
       receiver.send("report");
       report = (await receiver.next()) as typeof report;
+      if (Date.now() >= nextTraceAt) {
+        nextTraceAt += 1000;
+        const { rows } = await pool.query<{ admitted: number; running: number; ended: number }>(
+          `SELECT count(*)::int AS admitted, (count(*) FILTER (WHERE status = 'running'))::int AS running,
+             (count(*) FILTER (WHERE status IN ('succeeded', 'failed')))::int AS ended FROM automation_runs WHERE automation_id = $1`,
+          [automationId],
+        );
+        const { admitted, running, ended } = rows[0]!;
+        progress(`${((Date.now() - silencedAt) / 1000).toFixed(0)} s: ${admitted} admitted, ${running} running, ${ended} ended, ${report.distinct} webhooks`);
+      }
     }
     const coreCpuSeconds = cores.reduce((sum, core, i) => sum + sampleProcess(core.process.pid!).cpuSeconds - cpuBefore[i]!, 0);
     const loadAfter = os.loadavg()[0]!;
+    const waited = await waits.stop();
+    const transactions = (await committedTransactions(pool)) - transactionsBefore;
     await sleep(1000); // a late duplicate would show up here
     receiver.send("report");
     report = (await receiver.next()) as typeof report;
@@ -220,6 +240,8 @@ async function runScenario(coreCount: number, receiver: Child, hookUrl: string):
       coreCpuSeconds,
       loadBefore,
       loadAfter,
+      transactions,
+      waits: waited,
     };
   } finally {
     for (const child of children.reverse()) await stopChild(child.process);
@@ -253,6 +275,7 @@ console.log(
       "runs/s": Math.round((o.distinct / o.drainMs) * 1000),
       "runs/s per core": Math.round((o.distinct / o.drainMs / o.cores) * 1000),
       "core CPU ms/run": ((o.coreCpuSeconds * 1000) / Math.max(o.distinct, 1)).toFixed(2),
+      "db tx/run": (o.transactions / Math.max(o.distinct, 1)).toFixed(1),
       webhooks: o.received,
       missing: fleetSize - o.distinct,
       duplicates: o.duplicates,
@@ -262,3 +285,11 @@ console.log(
     })),
   ),
 );
+for (const o of outcomes) {
+  console.log(
+    `${o.cores} core(s), database sessions by wait (mean): ${o.waits
+      .slice(0, 8)
+      .map(([wait, n]) => `${wait} ${n.toFixed(1)}`)
+      .join(", ")}`,
+  );
+}

@@ -14,7 +14,7 @@ import {
   generatePassword,
   hashPassword,
 } from "./auth/index.ts";
-import { createTriggerRegistry, DEFAULT_WORKER_CONCURRENCY, startAutomations, type AutomationIndex, type TriggerRegistry } from "./automations/index.ts";
+import { createTriggerRegistry, EXECUTOR_POOL_CONNECTIONS, startAutomations, type AutomationIndex, type TriggerRegistry } from "./automations/index.ts";
 import { type CheckResults, startChecks } from "./checks/index.ts";
 import { createNotificationHub } from "./cluster/index.ts";
 import type { ServerConfig } from "./config.ts";
@@ -97,12 +97,12 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
 
   try {
     // The pool's budget: about 7 connections held for good (the leader loops and the
-    // notification hub), one per run in execution (its run lock), the rest for queries.
+    // notification hub), the automation executor's (its runs share a few), the rest for queries.
     const database = await openDatabase({
       databaseUrl: config.databaseUrl,
       dataDir: config.dataDir,
       logger: log,
-      pool: { max: CORE_POOL_BASE_SIZE + DEFAULT_WORKER_CONCURRENCY },
+      pool: { max: CORE_POOL_BASE_SIZE + EXECUTOR_POOL_CONNECTIONS },
     });
     stops.add("database", database.close);
 
@@ -222,7 +222,7 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
   }
 }
 
-/** Connections of the core's pool besides one per automation run executed at once. */
+/** Connections of the core's pool besides the automation executor's. */
 const CORE_POOL_BASE_SIZE = 14;
 
 /** How long a graceful shutdown may take before the process exits regardless. */

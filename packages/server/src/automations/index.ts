@@ -11,6 +11,7 @@ export { createAutomationCompiler } from "./definitions/automation-compiler.ts";
 export type { AutomationCompiler } from "./definitions/automation-compiler.ts";
 export type { AutomationIndex } from "./routing/automation-index.ts";
 export { DEFAULT_WORKER_CONCURRENCY } from "./execution/automation-worker.ts";
+export { EXECUTOR_POOL_CONNECTIONS } from "./execution/run-executor.ts";
 export { changesOfRun, consequencesOfChanges, runsOfCauses } from "./runs/change-links.ts";
 export type { CausedRun, CausedSkip, CausingRun, ChangeConsequences, RunChange } from "./runs/change-links.ts";
 export { startAutomations } from "./start.ts";

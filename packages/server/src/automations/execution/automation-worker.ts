@@ -3,7 +3,7 @@
 // Its pool holds a lease (`job_worker_leases`) it renews while it runs and gives up when it
 // stops; if the process dies, the lease expires and the lease sweeper unlocks its jobs.
 // Stopping interrupts the runs in progress: each leaves its job due at once for another core.
-import { EventEmitter } from "node:events";
+import { EventEmitter, setMaxListeners } from "node:events";
 import { type BackoffPolicy, backoffDelayMs } from "@vantage/protocol";
 import { run, type Runner, type WorkerEvents } from "graphile-worker";
 import type pg from "pg";
@@ -15,7 +15,7 @@ import type { RunExecutor } from "./run-executor.ts";
 import { DEFAULT_LEASE_RENEW_INTERVAL_MS, DEFAULT_LEASE_TTL_MS, releaseLease, renewLease } from "./worker-leases.ts";
 
 export interface AutomationWorkerOptions {
-  /** The worker opens its own small pool (concurrency + 2) on this database, so jobs never starve the core's. */
+  /** The worker opens its own small pool on this database, so jobs never starve the core's. */
   connectionString: string;
   /** The core's pool: where the worker's lease is written. */
   pool: pg.Pool;
@@ -53,10 +53,14 @@ export interface AutomationWorker {
   workerId(): string | undefined;
 }
 
-// Runs mostly wait on round trips and webhooks, not CPU: 4 at once left a mass outage waiting
-// (bench/mass-outage). Each one in flight holds a connection of the core's pool and of the
-// worker's, so two cores at 12 stay under 100 connections.
-export const DEFAULT_WORKER_CONCURRENCY = 12;
+// Runs mostly wait on round trips and webhooks, not CPU: 12 at once left a mass outage waiting
+// (bench/mass-outage). Runs in flight share a few connections (run-session.ts), and the local
+// queue fetches and completes their jobs in batches, so this costs no connections.
+export const DEFAULT_WORKER_CONCURRENCY = 48;
+
+// The worker's own pool: the local queue's fetches, the batched completions and failures,
+// graphile-worker's LISTEN connection; more only if they come at once.
+const WORKER_POOL_SIZE = 6;
 
 /** Pauses between attempts to start a runner again after it failed: 1 s, 2 s, 4 s … 60 s. */
 export const RUNNER_RESTART_BACKOFF = { baseMs: 1_000, maxMs: 60_000, jitter: "none" } as const satisfies BackoffPolicy;
@@ -95,6 +99,8 @@ export function createAutomationWorker(options: AutomationWorkerOptions): Automa
   const startSession = async (): Promise<Session> => {
     // Aborted first when the session stops: the executions in progress return at once.
     const interrupt = new AbortController();
+    // Every run in flight listens (its step's request, a retry's pause): not a leak.
+    setMaxListeners(4 * concurrency, interrupt.signal);
     // graphile-worker 0.17 locks jobs with its pool's id (random, not configurable): read
     // it when the pool is created, and take the lease before any job runs.
     let workerId: string | undefined;
@@ -105,7 +111,7 @@ export function createAutomationWorker(options: AutomationWorkerOptions): Automa
       leased = renew(workerPool.id).then(() => undefined);
       leased.catch(() => undefined); // awaited below and by every task
     });
-    jobPool ??= createPool(options.connectionString, log, { max: concurrency + 2, applicationName: "vantage-worker" });
+    jobPool ??= createPool(options.connectionString, log, { max: WORKER_POOL_SIZE, applicationName: "vantage-worker" });
     const runner = await runQueue({
       pgPool: jobPool,
       concurrency,
@@ -120,7 +126,10 @@ export function createAutomationWorker(options: AutomationWorkerOptions): Automa
       // Marking a job done or failed through the batcher (delay 0: no waiting) retries on
       // connection errors and ends the runner with a fatal error it reports (we restart it);
       // unbatched, graphile-worker 0.17 leaves such a failure as an unhandled rejection.
-      preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
+      // The local queue takes jobs a batch at a time (one round trip for up to `concurrency`
+      // jobs, where each worker slot asked for its own): a mass outage enqueues thousands at
+      // once. Jobs waiting in it are locked by this pool, so a lease that expires frees them too.
+      preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0, localQueue: { size: concurrency } } },
       taskList: {
         // A payload that is not ours is a bug: throwing leaves the job for graphile-worker to retry and report.
         [AutomationTask.run]: async (payload) => {

@@ -9,7 +9,7 @@ import type { EntityRegistry } from "../../entities/index.ts";
 import { isVantageError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import type { NotificationService } from "../../notifications/index.ts";
-import { hashedLockKey, LockKey, withTransaction } from "../../storage/index.ts";
+import { withTransaction } from "../../storage/index.ts";
 import { chooseAction } from "./flow/choose-action.ts";
 import { delayAction } from "./actions/delay-action.ts";
 import { endedStep, type Flow, type FlowContext, type FlowModule, HALTED, NEXT, stepFailed, SUSPENDED } from "./flow/flow.ts";
@@ -23,23 +23,23 @@ import { webhookAction } from "./actions/webhook-action.ts";
 import type { AutomationCompiler } from "../definitions/automation-compiler.ts";
 import type { CompiledAutomation } from "../definitions/compile-automation.ts";
 import { entityReader } from "../definitions/entity-reader.ts";
-import { lockScopeOfRun, promoteNextQueued } from "../runs/run-admission.ts";
+import { lockScopeOfRunStatement, promoteNextQueuedStatement } from "../runs/run-admission.ts";
 import {
   type ClaimedRun,
-  claimRun,
-  countAttempt,
-  finishRun,
-  finishStep,
-  loadSteps,
+  finishRunStatement,
+  countAttemptStatement,
+  finishStepStatement,
   requeueRun,
+  type RunEnd,
   type StepRecord,
   type StepStatus,
   scheduleRun,
   settleStep,
-  startStep,
+  startStepStatement,
   waitStep,
 } from "../runs/run-records.ts";
-import { clearWaits, holdWakes } from "../runs/run-waits.ts";
+import { createRunSessions, type OpenedRun, type RunSession } from "./run-session.ts";
+import { holdWakes } from "../runs/run-waits.ts";
 import { openSecrets } from "../definitions/webhook-secrets.ts";
 
 export interface RunExecutorOptions {
@@ -56,6 +56,8 @@ export interface RunExecutorOptions {
   now?: () => number;
   /** Pause after the attempt-th failed attempt of a retried step (tests make it 0). */
   retryDelayMs?: (attempt: number) => number;
+  /** Connections shared by the runs in flight (their locks and records); default DEFAULT_RUN_SESSION_CONNECTIONS. */
+  sessionConnections?: number;
   /** Observes stored outcomes (tests, metrics): called after each write commits. */
   onEvent?: (event: RunEvent) => void;
 }
@@ -72,13 +74,16 @@ export interface RunExecutor {
   execute(runId: string, interrupt?: AbortSignal): Promise<void>;
 }
 
-// Session-level, on a connection of its own: a second job for the run (a wake while this one
-// executes, or a job unlocked by the lease sweeper while a slow process still runs it) waits
-// here, then finds the stored steps. Released when the connection is (even if it broke).
-const LOCK_RUN = `SELECT pg_advisory_lock(${hashedLockKey("$1")})`;
-const UNLOCK_RUN = `SELECT pg_advisory_unlock(${hashedLockKey("$1")})`;
+// A run in flight sends a few small statements a round trip apart, mostly waiting on its
+// webhook: a handful of connections carries dozens of runs.
+export const DEFAULT_RUN_SESSION_CONNECTIONS = 4;
 
-type RunEnd = { status: "succeeded" | "failed"; error?: string; stopReason?: string | null };
+/**
+ * What the executor takes of the core's pool at most, by default: the shared connections, and
+ * a few more for runs that wait for their lock on a connection of their own (executed twice at
+ * once) or write through the pool (waits, suspensions).
+ */
+export const EXECUTOR_POOL_CONNECTIONS = DEFAULT_RUN_SESSION_CONNECTIONS + 6;
 
 /** The leaf action modules by kind: the executor's, and the one test support runs a step with. */
 export function createActionModules(notifications: Pick<NotificationService, "send" | "channels">): ActionModules {
@@ -91,6 +96,7 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
   const now = options.now ?? Date.now;
   const retryDelayMs = options.retryDelayMs ?? defaultRetryDelayMs;
   const emit = (event: RunEvent) => options.onEvent?.(event);
+  const sessions = createRunSessions(pool, { connections: options.sessionConnections ?? DEFAULT_RUN_SESSION_CONNECTIONS });
   const modules = createActionModules(options.notifications);
   // Compiled once per automation version, not per run.
   const compiledCache = new Map<string, { version: number; compiled: CompiledAutomation | string }>();
@@ -113,26 +119,27 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
     return value;
   };
 
-  // The run's end (its waits gone) and the promotion of the next queued run of its scope
-  // commit together, under the scope's lock like every admission. A run that was no longer
-  // running (cancelled) was ended, and its successor promoted, by whoever cancelled it.
-  const end = async (runId: string, result: RunEnd) => {
-    const ended = await withTransaction(pool, async (tx) => {
-      await lockScopeOfRun(tx, runId);
-      if (!(await finishRun(tx, runId, result))) return false;
-      await clearWaits(tx, runId);
-      await promoteNextQueued(tx, runId);
-      return true;
+  // The last step's outcome, the run's end (its waits gone) and the promotion of the next
+  // queued run of its scope commit together, under the scope's lock like every admission,
+  // with the run's unlock behind them: one round trip. A run that was no longer running
+  // (cancelled) was ended, and its successor promoted, by whoever cancelled it; promoting
+  // again finds nothing to promote.
+  const end = async (session: RunSession, runId: string, result: RunEnd) => {
+    const [, finished] = await session.write([lockScopeOfRunStatement(runId), finishRunStatement(runId, result), promoteNextQueuedStatement(runId)], {
+      unlock: true,
     });
-    if (ended) emit({ runId, type: "run", status: result.status });
+    await session.unlock();
+    if (finished!.rowCount === 1) emit({ runId, type: "run", status: result.status });
   };
 
   // Holding off wakes while scheduling: one that came meanwhile keeps the job due now.
-  const suspend = (runId: string) =>
-    withTransaction(pool, async (tx) => {
+  const suspend = async (session: RunSession, runId: string) => {
+    await session.flush();
+    await withTransaction(pool, async (tx) => {
       await holdWakes(tx, runId);
       await scheduleRun(tx, runId);
     });
+  };
 
   /** Log, webhook, notify, delay and stop: prepare, record as running, execute, record the outcome. */
   const leafStep = async (action: ActionOf<LeafKind>, record: StepRecord | undefined, context: FlowContext): Promise<Flow> => {
@@ -143,6 +150,7 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
     if (record?.status === "waiting") {
       // A delay woken before its due time (another step's was earlier) keeps waiting.
       if (!record.due) return SUSPENDED;
+      await context.flush();
       if (!(await settleStep(pool, runId, path, { status: "succeeded" }))) return HALTED;
       context.emit(path, "succeeded");
       return NEXT;
@@ -154,7 +162,7 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
       evaluation: context.evaluation,
       logger: options.logger,
       now,
-      countAttempt: () => countAttempt(pool, runId, path),
+      countAttempt: () => context.countAttempt(path),
       // An interrupt ends the pause early (withRetries then stops retrying).
       backoff: (attempt) => sleep(retryDelayMs(attempt), undefined, { signal: context.interrupt }).catch(() => undefined),
       signal: context.interrupt,
@@ -174,6 +182,7 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
         log.warn({ runId, step: path, error: outcome.error, continueOnError: action.continueOnError }, "automation step failed");
         return stepFailed(path, outcome.error);
       case "waiting":
+        await context.flush();
         if (!(await waitStep(pool, runId, path, outcome.delayMs))) return HALTED;
         context.emit(path, "waiting");
         return SUSPENDED;
@@ -196,7 +205,7 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
   };
 
   /** The run's flow context, less the signal of the branch a step runs in. */
-  const flowContext = (run: ClaimedRun, steps: Map<string, StepRecord>, interrupt: AbortSignal): Omit<FlowContext, "signal"> => {
+  const flowContext = (session: RunSession, run: ClaimedRun, steps: Map<string, StepRecord>, interrupt: AbortSignal): Omit<FlowContext, "signal"> => {
     const { id: runId } = run;
     const context: Omit<FlowContext, "signal"> = {
       runId,
@@ -215,6 +224,8 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
       async runSequence(actions, signal) {
         for (const action of actions) {
           if (signal.aborted) return HALTED;
+          // wait_until writes through the pool: the outcome held back goes first.
+          if (action.kind === "wait_until") await session.flush();
           const flow = await (STEPS[action.kind] as FlowModule<ActionKind>)(action, steps.get(action.path), { ...context, signal });
           if (flow.type === "next" || (flow.type === "failed" && action.continueOnError)) continue;
           return flow;
@@ -222,36 +233,40 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
         return NEXT;
       },
       async start(path, kind, input, output) {
-        const started = await startStep(pool, runId, path, kind, input, output);
-        if (started) emit({ runId, type: "step", path, status: "running" });
-        return started;
+        const [started] = await session.write([startStepStatement(runId, path, kind, input, output ?? null)], { marker: true });
+        if (started!.rowCount !== 1) return false;
+        emit({ runId, type: "step", path, status: "running" });
+        return true;
       },
+      // Sent with the next write, in its transaction (see run-session.ts).
       async finish(path, result) {
-        await finishStep(pool, runId, path, result);
-        emit({ runId, type: "step", path, status: result.status });
+        session.defer(finishStepStatement(runId, path, result), () => emit({ runId, type: "step", path, status: result.status }));
       },
+      flush: () => session.flush(),
+      // A marker: an attempt a database crash forgets is made again, and counted again.
+      countAttempt: (path) => session.write([countAttemptStatement(runId, path)], { marker: true }).then(() => undefined),
       emit: (path, status) => emit({ runId, type: "step", path, status }),
     };
     return context;
   };
 
-  const executeLocked = async (runId: string, interrupt: AbortSignal): Promise<void> => {
-    const run = await claimRun(pool, runId);
-    if (!run) return; // ended, queued, cancelled or deleted: a late or repeated job does nothing
+  const executeClaimed = async ({ session, run, steps }: OpenedRun, interrupt: AbortSignal): Promise<void> => {
+    const runId = run.id;
     const automation = compiled(run);
-    if (typeof automation === "string") return end(runId, { status: "failed", error: automation });
-    const context = flowContext(run, await loadSteps(pool, runId), interrupt);
+    if (typeof automation === "string") return end(session, runId, { status: "failed", error: automation });
+    const context = flowContext(session, run, steps, interrupt);
     const flow = await context.runSequence(automation.actions, interrupt);
     switch (flow.type) {
       case "next":
-        return end(runId, { status: "succeeded" });
+        return end(session, runId, { status: "succeeded" });
       case "stopped":
-        return end(runId, { status: "succeeded", stopReason: flow.reason });
+        return end(session, runId, { status: "succeeded", stopReason: flow.reason });
       case "failed":
-        return end(runId, { status: "failed", error: flow.error });
+        return end(session, runId, { status: "failed", error: flow.error });
       case "suspended":
-        return suspend(runId);
+        return suspend(session, runId);
       case "halted":
+        await session.flush();
         if (!interrupt.aborted) return log.info({ runId }, "the run is no longer running; stopped at a step boundary");
         await requeueRun(pool, runId);
         log.info({ runId }, "interrupted by this core stopping; the run resumes on another core from its last recorded step");
@@ -259,27 +274,7 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
   };
 
   return {
-    execute: (runId, interrupt = new AbortController().signal) => withRunLock(pool, runId, () => executeLocked(runId, interrupt)),
+    // A run that cannot be claimed (ended, queued, cancelled or deleted): a late or repeated job does nothing.
+    execute: (runId, interrupt = new AbortController().signal) => sessions.withClaimedRun(runId, (opened) => executeClaimed(opened, interrupt)),
   };
-}
-
-/** Runs `fn` holding the run's session advisory lock on a connection of its own. */
-async function withRunLock(pool: pg.Pool, runId: string, fn: () => Promise<void>): Promise<void> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    await client.query(LOCK_RUN, [LockKey.run(runId)]).catch((error: Error) => {
-      broken = error;
-      throw error;
-    });
-    try {
-      await fn();
-    } finally {
-      await client.query(UNLOCK_RUN, [LockKey.run(runId)]).catch((error: Error) => {
-        broken = error; // destroyed below, which ends the session and with it the lock
-      });
-    }
-  } finally {
-    client.release(broken);
-  }
 }

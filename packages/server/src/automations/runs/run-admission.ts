@@ -4,9 +4,9 @@
 // transaction-level advisory lock first, so a run ending while another is queued can never
 // strand it.
 import type { AutomationDefinition } from "@vantage/protocol";
-import type { SqlClient } from "../../entities/index.ts";
+import type { SqlClient, SqlStatement } from "../../entities/index.ts";
 import { ACTIVE_RUN_STATUSES, type DecisionKey, insertRun, insertSkip, type RunTrigger, type SkipReason, type Verdict } from "./automation-runs.ts";
-import { hashedLockKey, LockKey } from "../../storage/index.ts";
+import { HashedLockPrefix, hashedLockKey, hashedPrefixedLockKey, LockKey } from "../../storage/index.ts";
 import { addRunJob, removeRunJob } from "./automation-jobs.ts";
 import { cancelOpenSteps } from "./run-records.ts";
 import { clearRunsWaits } from "./run-waits.ts";
@@ -140,6 +140,16 @@ export async function lockScopeOfRun(tx: SqlClient, runId: string): Promise<bool
   return true;
 }
 
+// lockScopeOfRun as one statement that needs no answer first (a run's end sends it pipelined
+// with the rest): the key is LockKey.runScope built in SQL, taken only in mode queued.
+const LOCK_SCOPE_OF_RUN = `
+  SELECT pg_advisory_xact_lock(${hashedPrefixedLockKey(HashedLockPrefix.runScope, "r.automation_id::text || ':' || coalesce(r.context_key, '*')")})
+  FROM automation_runs r JOIN automations a ON a.id = r.automation_id
+  WHERE r.id = $1 AND a.definition->>'mode' = 'queued'`;
+
+/** lockScopeOfRun, for a transaction sent in one round trip. */
+export const lockScopeOfRunStatement = (runId: string): SqlStatement => ({ text: LOCK_SCOPE_OF_RUN, values: [runId] });
+
 // The oldest queued run of the ended run's scope becomes pending (with its job), unless a
 // run of that scope is still pending or running.
 const PROMOTE = `
@@ -156,8 +166,12 @@ const PROMOTE = `
 
 /** After a run ended or was cancelled (same transaction, scope locked): starts the oldest queued run of its scope, if any. */
 export async function promoteNextQueued(tx: SqlClient, runId: string): Promise<void> {
-  await tx.query(PROMOTE, [runId]);
+  const { text, values } = promoteNextQueuedStatement(runId);
+  await tx.query(text, values);
 }
+
+/** promoteNextQueued, for a transaction sent in one round trip. */
+export const promoteNextQueuedStatement = (runId: string): SqlStatement => ({ text: PROMOTE, values: [runId] });
 
 /** Cancels an active run (an operator's request) and starts the next queued one. False if it was not active. */
 export async function cancelRun(tx: SqlClient, runId: string, reason: string): Promise<boolean> {

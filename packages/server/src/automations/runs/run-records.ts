@@ -2,7 +2,7 @@
 // records (each written before the next step starts), durable waits and the run's end.
 import type { JsonValue } from "@vantage/protocol";
 import type pg from "pg";
-import type { SqlClient } from "../../entities/index.ts";
+import type { SqlClient, SqlStatement } from "../../entities/index.ts";
 import type { TimeGranularity } from "../definitions/compile-automation.ts";
 import { addRunJob } from "./automation-jobs.ts";
 import type { RunTrigger } from "./automation-runs.ts";
@@ -45,21 +45,31 @@ export interface StepView {
 
 export type StepResult = { status: "succeeded" | "failed"; output?: JsonValue; error?: string };
 
-/** pending → running (a resumed run is already running); null if the run ended, is queued, cancelled or gone. */
-export async function claimRun(db: pg.Pool, runId: string): Promise<ClaimedRun | null> {
-  const { rows } = await db.query<{ id: string; automation_id: string; name: string; version: number; definition: unknown; trigger: RunTrigger }>(
-    // The definition the run was decided on (a run decided before versions were kept runs the current one).
-    `WITH claimed AS (
+type ClaimedRow = { id: string; automation_id: string; name: string; version: number; definition: unknown; trigger: RunTrigger };
+
+/**
+ * pending → running (a resumed run is already running); no run if it ended, is queued,
+ * cancelled or gone. `lock`: SQL of a boolean on the caller's parameters after $1 (`$2`, …),
+ * evaluated once before the claim, which happens only if it is true; returned as `held`.
+ */
+export const claimRunStatement = (runId: string, lock: { sql: string; values: unknown[] } = { sql: "true", values: [] }): SqlStatement => ({
+  // The definition the run was decided on (a run decided before versions were kept runs the current one).
+  text: `WITH lock AS MATERIALIZED (SELECT ${lock.sql} AS held),
+     claimed AS (
        UPDATE automation_runs r SET status = 'running', started_at = coalesce(r.started_at, clock_timestamp())
-       WHERE r.id = $1 AND r.status IN ('pending', 'running')
+       WHERE r.id = $1 AND r.status IN ('pending', 'running') AND (SELECT held FROM lock)
        RETURNING r.id, r.automation_id, r.automation_version, r.trigger)
-     SELECT c.id, c.automation_id, a.name, c.automation_version AS version, coalesce(v.definition, a.definition) AS definition, c.trigger
-     FROM claimed c JOIN automations a ON a.id = c.automation_id
-     LEFT JOIN automation_versions v ON v.automation_id = c.automation_id AND v.version = c.automation_version`,
-    [runId],
-  );
-  const row = rows[0];
-  return row
+     SELECT lock.held, c.id, c.automation_id, a.name, c.automation_version AS version, coalesce(v.definition, a.definition) AS definition, c.trigger
+     FROM lock LEFT JOIN (claimed c JOIN automations a ON a.id = c.automation_id
+       LEFT JOIN automation_versions v ON v.automation_id = c.automation_id AND v.version = c.automation_version) ON true`,
+  values: [runId, ...lock.values],
+});
+
+/** The run claimRunStatement claimed, or null. */
+export function claimedRun({ rows }: pg.QueryResult): ClaimedRun | null {
+  // With no run claimed, the row is the lock's alone: its run columns are null.
+  const row = rows[0] as ClaimedRow | undefined;
+  return row?.id
     ? {
         id: row.id,
         automationId: row.automation_id,
@@ -71,12 +81,29 @@ export async function claimRun(db: pg.Pool, runId: string): Promise<ClaimedRun |
     : null;
 }
 
-export async function loadSteps(db: pg.Pool, runId: string): Promise<Map<string, StepRecord>> {
-  const { rows } = await db.query<{ step_path: string; status: StepStatus; due: boolean | null; output: JsonValue | null; error: string | null }>(
-    "SELECT step_path, status, due_at <= clock_timestamp() AS due, output, error FROM automation_run_steps WHERE run_id = $1",
-    [runId],
+/** pending → running (a resumed run is already running); null if the run ended, is queued, cancelled or gone. */
+export async function claimRun(db: SqlClient, runId: string): Promise<ClaimedRun | null> {
+  const { text, values } = claimRunStatement(runId);
+  return claimedRun(await db.query(text, values));
+}
+
+type StepRow = { step_path: string; status: StepStatus; due: boolean | null; output: JsonValue | null; error: string | null };
+
+/** The run's step records, read by `stepRecords`. */
+export const loadStepsStatement = (runId: string): SqlStatement => ({
+  text: "SELECT step_path, status, due_at <= clock_timestamp() AS due, output, error FROM automation_run_steps WHERE run_id = $1",
+  values: [runId],
+});
+
+export function stepRecords({ rows }: pg.QueryResult): Map<string, StepRecord> {
+  return new Map(
+    (rows as StepRow[]).map((row) => [row.step_path, { path: row.step_path, status: row.status, due: row.due === true, output: row.output, error: row.error }]),
   );
-  return new Map(rows.map((row) => [row.step_path, { path: row.step_path, status: row.status, due: row.due === true, output: row.output, error: row.error }]));
+}
+
+export async function loadSteps(db: SqlClient, runId: string): Promise<Map<string, StepRecord>> {
+  const { text, values } = loadStepsStatement(runId);
+  return stepRecords(await db.query(text, values));
 }
 
 // Every write that moves a run forward checks, in the same statement, that the run is still
@@ -87,20 +114,18 @@ const STILL_RUNNING = "EXISTS (SELECT 1 FROM automation_runs WHERE id = $1 AND s
  * Records a step as running with its (masked) input, and an output known before it runs (a
  * choose's branch); a re-executed step keeps its attempts. False if the run is no longer running.
  */
-export async function startStep(db: SqlClient, runId: string, path: string, kind: string, input: JsonValue, output: JsonValue | null = null): Promise<boolean> {
-  const { rowCount } = await db.query(
-    `INSERT INTO automation_run_steps (run_id, step_path, kind, status, input, output)
+export const startStepStatement = (runId: string, path: string, kind: string, input: JsonValue, output: JsonValue | null = null): SqlStatement => ({
+  text: `INSERT INTO automation_run_steps (run_id, step_path, kind, status, input, output)
      SELECT $1, $2, $3, 'running', $4::jsonb, $5::jsonb WHERE ${STILL_RUNNING}
      ON CONFLICT (run_id, step_path) DO UPDATE SET status = 'running', input = EXCLUDED.input, output = EXCLUDED.output, error = NULL, finished_at = NULL`,
-    [runId, path, kind, JSON.stringify(input), output === null ? null : JSON.stringify(output)],
-  );
-  return rowCount === 1;
-}
+  values: [runId, path, kind, JSON.stringify(input), output === null ? null : JSON.stringify(output)],
+});
 
 /** Counts an attempt before it is made, so a crash mid-attempt still shows it. */
-export async function countAttempt(db: SqlClient, runId: string, path: string): Promise<void> {
-  await db.query("UPDATE automation_run_steps SET attempts = attempts + 1 WHERE run_id = $1 AND step_path = $2", [runId, path]);
-}
+export const countAttemptStatement = (runId: string, path: string): SqlStatement => ({
+  text: "UPDATE automation_run_steps SET attempts = attempts + 1 WHERE run_id = $1 AND step_path = $2",
+  values: [runId, path],
+});
 
 const finishParams = (runId: string, path: string, result: StepResult) => [
   runId,
@@ -114,9 +139,10 @@ const FINISH_STEP = `UPDATE automation_run_steps SET status = $3, output = $4::j
   WHERE run_id = $1 AND step_path = $2`;
 
 /** The outcome of a step that ran: recorded even if the run was cancelled meanwhile, since it happened. */
-export async function finishStep(db: SqlClient, runId: string, path: string, result: StepResult): Promise<void> {
-  await db.query(FINISH_STEP, finishParams(runId, path, result));
-}
+export const finishStepStatement = (runId: string, path: string, result: StepResult): SqlStatement => ({
+  text: FINISH_STEP,
+  values: finishParams(runId, path, result),
+});
 
 /**
  * Makes the step a durable wait due `delayMs` from now; a due time already set is kept (a
@@ -170,21 +196,25 @@ export async function requeueRun(db: SqlClient, runId: string): Promise<void> {
   await db.query(REQUEUE_RUN, [runId]);
 }
 
-/** Ends a running run (closing its open steps). False if it was no longer running (cancelled, ended elsewhere). */
-export async function finishRun(
-  db: SqlClient,
-  runId: string,
-  result: { status: "succeeded" | "failed"; error?: string; stopReason?: string | null },
-): Promise<boolean> {
-  const { rowCount } = await db.query(
-    `UPDATE automation_runs SET status = $2, error = $3, stop_reason = $4, finished_at = clock_timestamp()
-     WHERE id = $1 AND status = 'running'`,
-    [runId, result.status, result.error ?? null, result.stopReason ?? null],
-  );
-  if (rowCount !== 1) return false;
-  await cancelOpenSteps(db, [runId]);
-  return true;
-}
+export type RunEnd = { status: "succeeded" | "failed"; error?: string; stopReason?: string | null };
+
+// One statement: the run's end, its open steps closed and its waits dropped, only if it was
+// still running (a cancelled run was closed by whoever cancelled it).
+const FINISH_RUN = `
+  WITH ended AS (
+    UPDATE automation_runs SET status = $2, error = $3, stop_reason = $4, finished_at = clock_timestamp()
+    WHERE id = $1 AND status = 'running' RETURNING id),
+  closed AS (
+    UPDATE automation_run_steps SET status = 'cancelled', finished_at = clock_timestamp()
+    WHERE run_id IN (SELECT id FROM ended) AND status IN ('waiting', 'running') RETURNING 1),
+  unwaited AS (DELETE FROM automation_run_waits WHERE run_id IN (SELECT id FROM ended) RETURNING 1)
+  SELECT id FROM ended`;
+
+/** Ends a running run, closing its open steps and dropping its waits; no row if it was no longer running (cancelled, ended elsewhere). */
+export const finishRunStatement = (runId: string, result: RunEnd): SqlStatement => ({
+  text: FINISH_RUN,
+  values: [runId, result.status, result.error ?? null, result.stopReason ?? null],
+});
 
 /**
  * Closes the waiting and running steps of runs that ended or were cancelled, as `cancelled`:

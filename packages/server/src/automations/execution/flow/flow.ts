@@ -40,8 +40,15 @@ export interface FlowContext {
   runSequence(actions: readonly CompiledAction[], signal: AbortSignal): Promise<Flow>;
   /** Records the step as running (with an output known up front); false if the run is no longer running. */
   start(path: string, kind: ActionKind, input: JsonValue, output?: JsonValue): Promise<boolean>;
-  /** Records the outcome of a step that ran. */
+  /**
+   * Records the outcome of a step that ran: held back and sent, in one transaction, with the
+   * run's next record (the next step's start, or the run's end), before that step executes.
+   */
   finish(path: string, result: StepResult): Promise<void>;
+  /** Records an attempt of the step before it is made (a crash mid-attempt still shows it). */
+  countAttempt(path: string): Promise<void>;
+  /** Sends the outcomes held back now: before a write through `pool`, which would not wait for them. */
+  flush(): Promise<void>;
   /** Reports a stored outcome (the executor's onEvent). */
   emit(path: string, status: StepStatus): void;
 }

@@ -1,0 +1,160 @@
+// The connections runs execute on: many runs share one, each holding its own lock; a run whose
+// lock is held elsewhere waits for it on a connection of its own; a step's outcome held back
+// goes in the transaction of the next write; and every connection goes back to the pool.
+import { randomUUID } from "node:crypto";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createRunSessions, type OpenedRun } from "../../../src/automations/execution/run-session.ts";
+import { finishStepStatement, startStepStatement } from "../../../src/automations/runs/run-records.ts";
+import { hashedLockKey, LockKey } from "../../../src/storage/index.ts";
+import { createSignal } from "../../support/instance.ts";
+import { createTestDatabase } from "../../support/database.ts";
+
+let pool: pg.Pool;
+let automationId: string;
+beforeAll(async () => {
+  pool = new pg.Pool({ connectionString: (await createTestDatabase()).url, max: 6 });
+  const { rows } = await pool.query<{ id: string }>(
+    `INSERT INTO automations (name, definition, trigger_events) VALUES ('sessions', '{"mode": "parallel"}', '{}') RETURNING id`,
+  );
+  automationId = rows[0]!.id;
+});
+afterAll(async () => {
+  await pool?.end();
+});
+
+async function pendingRun(): Promise<string> {
+  const { rows } = await pool.query<{ id: string }>(
+    `INSERT INTO automation_runs (automation_id, automation_version, trigger_id, trigger_event, change_id, trigger)
+     VALUES ($1, 1, 't', 'satellite.heartbeat_lost', $2, '{}') RETURNING id`,
+    [automationId, randomUUID()],
+  );
+  return rows[0]!.id;
+}
+
+const status = async (runId: string) => (await pool.query<{ status: string }>("SELECT status FROM automation_runs WHERE id = $1", [runId])).rows[0]!.status;
+
+describe("run sessions", () => {
+  it("runs many runs at once on the shared connections, claimed, and gives every connection back", async () => {
+    const sessions = createRunSessions(pool, { connections: 2 });
+    const runIds = await Promise.all(Array.from({ length: 10 }, () => pendingRun()));
+    const allInside = createSignal();
+    const release = createSignal();
+    const released = new Promise<void>((resolve) => release.subscribe(resolve));
+    let inside = 0;
+    const all = Promise.all(
+      runIds.map((runId) =>
+        sessions.withClaimedRun(runId, async ({ run }) => {
+          expect(run.id).toBe(runId);
+          if (++inside === runIds.length) allInside.emit();
+          await released;
+        }),
+      ),
+    );
+    await new Promise<void>((resolve) => allInside.subscribe(resolve));
+    // Ten runs in flight, each holding its lock, on two connections of the pool.
+    expect(pool.totalCount - pool.idleCount).toBe(2);
+    expect(await Promise.all(runIds.map(status))).toEqual(runIds.map(() => "running"));
+    release.emit();
+    await all;
+    expect(pool.totalCount - pool.idleCount).toBe(0);
+  });
+
+  it("waits for a lock held elsewhere on a connection of its own, then claims", async () => {
+    const sessions = createRunSessions(pool, { connections: 1 });
+    const runId = await pendingRun();
+    const holder = await pool.connect();
+    try {
+      await holder.query(`SELECT pg_advisory_lock(${hashedLockKey("$1")})`, [LockKey.run(runId)]);
+      let claimed = false;
+      const executing = sessions.withClaimedRun(runId, async () => {
+        claimed = true;
+      });
+      await untilWaitingForLock();
+      expect(claimed).toBe(false);
+      expect(await status(runId)).toBe("pending");
+      await holder.query(`SELECT pg_advisory_unlock(${hashedLockKey("$1")})`, [LockKey.run(runId)]);
+      await executing;
+      expect(claimed).toBe(true);
+      expect(await status(runId)).toBe("running");
+    } finally {
+      holder.release();
+    }
+  });
+
+  it("serializes two executions of one run in this process, the second finding the first's records", async () => {
+    const sessions = createRunSessions(pool, { connections: 1 });
+    const runId = await pendingRun();
+    const seen: number[] = [];
+    const execute = () =>
+      sessions.withClaimedRun(runId, async ({ session, steps }: OpenedRun) => {
+        seen.push(steps.size);
+        await session.write([startStepStatement(runId, `actions.${steps.size}`, "log", {})]);
+      });
+    await Promise.all([execute(), execute()]);
+    expect(seen).toEqual([0, 1]);
+  });
+
+  it("sends a held-back outcome with the next write, in its transaction", async () => {
+    const sessions = createRunSessions(pool, { connections: 1 });
+    const runId = await pendingRun();
+    let committed = false;
+    await sessions.withClaimedRun(runId, async ({ session }) => {
+      await session.write([startStepStatement(runId, "actions.0", "log", {})]);
+      session.defer(finishStepStatement(runId, "actions.0", { status: "succeeded" }), () => (committed = true));
+      expect(committed).toBe(false);
+      // A failing statement rolls the held-back outcome back with it.
+      await expect(session.write([{ text: "SELECT 1/0" }])).rejects.toThrow();
+      expect(committed).toBe(false);
+      const stored = await pool.query("SELECT status FROM automation_run_steps WHERE run_id = $1", [runId]);
+      expect(stored.rows).toEqual([{ status: "running" }]);
+      session.defer(finishStepStatement(runId, "actions.0", { status: "succeeded" }), () => (committed = true));
+      await session.write([startStepStatement(runId, "actions.1", "log", {})]);
+      expect(committed).toBe(true);
+    });
+    const { rows } = await pool.query("SELECT step_path, status FROM automation_run_steps WHERE run_id = $1 ORDER BY step_path", [runId]);
+    expect(rows).toEqual([
+      { step_path: "actions.0", status: "succeeded" },
+      { step_path: "actions.1", status: "running" },
+    ]);
+  });
+
+  it("commits a marker without waiting for the WAL flush, unless it carries a held-back outcome", async () => {
+    const sessions = createRunSessions(pool, { connections: 1 });
+    const runId = await pendingRun();
+    const SETTING = { text: "SELECT current_setting('synchronous_commit') AS setting" };
+    const settings: unknown[] = [];
+    await sessions.withClaimedRun(runId, async ({ session }) => {
+      const [marker] = await session.write([SETTING], { marker: true });
+      settings.push(marker!.rows[0].setting);
+      await session.write([startStepStatement(runId, "actions.0", "log", {})], { marker: true });
+      session.defer(finishStepStatement(runId, "actions.0", { status: "succeeded" }));
+      const [outcome] = await session.write([SETTING], { marker: true });
+      settings.push(outcome!.rows[0].setting);
+      const [plain] = await session.write([SETTING]);
+      settings.push(plain!.rows[0].setting);
+    });
+    expect(settings).toEqual(["off", "on", "on"]);
+  });
+
+  it("does nothing for a run that cannot be claimed, and leaves its lock free", async () => {
+    const sessions = createRunSessions(pool, { connections: 1 });
+    const runId = await pendingRun();
+    await pool.query("UPDATE automation_runs SET status = 'succeeded' WHERE id = $1", [runId]);
+    let called = false;
+    await sessions.withClaimedRun(runId, async () => {
+      called = true;
+    });
+    expect(called).toBe(false);
+    const { rows } = await pool.query<{ free: boolean }>(`SELECT pg_try_advisory_xact_lock(${hashedLockKey("$1")}) AS free`, [LockKey.run(runId)]);
+    expect(rows[0]!.free).toBe(true);
+  });
+});
+
+/** Resolves once a session of this database waits for an advisory lock (one query per check). */
+async function untilWaitingForLock(): Promise<void> {
+  for (;;) {
+    const { rows } = await pool.query("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted");
+    if (rows.length > 0) return;
+  }
+}
