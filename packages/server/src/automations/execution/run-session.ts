@@ -15,7 +15,6 @@
 // A shared connection only ever *tries* the lock (a blocking one would stall every run behind
 // it): a run whose lock is held elsewhere — another process executing it, or this one — takes
 // a connection of its own and waits there, as every run did before.
-import type { Socket } from "node:net";
 import type pg from "pg";
 import { setPipelined, settledInOrder, type SqlStatement } from "../../entities/index.ts";
 import { VantageError } from "../../errors.ts";
@@ -210,12 +209,10 @@ function runSession(client: pg.PoolClient, runId: string, ready: Promise<unknown
     if (all.length === 0) return [];
     const inTransaction = all.length > 1;
     // Issued synchronously, so no other write on the connection (another run, a parallel
-    // step's branch) comes between them; and corked, so they leave in one system call.
-    const sent = corked(client, () => {
-      const issued = [ready, ...(inTransaction ? [client.query("BEGIN")] : []), ...all.map(issue), ...(inTransaction ? [client.query("COMMIT")] : [])];
-      if (options.unlock) void unlock(); // awaited by whoever ends the session
-      return issued;
-    });
+    // step's branch) comes between them; the pipelined client corks a tick's statements, so
+    // they leave in one system call.
+    const sent = [ready, ...(inTransaction ? [client.query("BEGIN")] : []), ...all.map(issue), ...(inTransaction ? [client.query("COMMIT")] : [])];
+    if (options.unlock) void unlock(); // awaited by whoever ends the session
     // Every statement is answered before this throws: a failure inside the transaction made
     // its COMMIT a rollback, so none is left open on the connection.
     const results = (await settledInOrder(sent)) as pg.QueryResult[];
@@ -234,20 +231,4 @@ function runSession(client: pg.PoolClient, runId: string, ready: Promise<unknown
     flush: () => write([]).then(() => undefined),
     unlock,
   };
-}
-
-/**
- * Runs `issue` with the connection's socket corked. pg writes each protocol message of a
- * statement on its own (a statement without parameters) or corks only around one statement:
- * a pipelined write of seven statements was seven system calls, and socket writes were a
- * quarter of the core's CPU in a mass outage (bench/mass-outage profile). Cork counts nest.
- */
-function corked<T>(client: pg.PoolClient, issue: () => T): T {
-  const socket = (client as unknown as { connection?: { stream?: Partial<Pick<Socket, "cork" | "uncork">> } }).connection?.stream;
-  socket?.cork?.();
-  try {
-    return issue();
-  } finally {
-    socket?.uncork?.();
-  }
 }
