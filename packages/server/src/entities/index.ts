@@ -11,4 +11,5 @@ export { CHANGE_COLUMNS, changeFromRow } from "./outbox/change-row.ts";
 export type { ChangeRow, StoredChange } from "./outbox/change-row.ts";
 export { ENTITY_CHANGES_CHANNEL } from "./outbox/change-notifier.ts";
 export type { ChangeSink, EntityHandle, EntityRead, MutateResult, RoutedChange, SqlClient } from "./types.ts";
-export { settledInOrder } from "./pipelined-transaction.ts";
+export { settledInOrder, withPipelinedTransaction } from "./pipelined-transaction.ts";
+export type { PipelinedTransaction } from "./pipelined-transaction.ts";
