@@ -3,7 +3,7 @@
 // arrive — in the ingest's transaction, so a result and the state it causes commit together.
 import { type EntityChanged, SYSTEM_ACTOR } from "@vantage/protocol";
 import type pg from "pg";
-import { canonicalJson, type EntityHandle, type EntityRegistry, settledInOrder, type SqlClient, withPipelinedTransaction } from "../../entities/index.ts";
+import { type EntityHandle, type EntityRegistry, settledInOrder, type SqlClient, withPipelinedTransaction } from "../../entities/index.ts";
 import type { TriggerRegistry } from "../../automations/index.ts";
 import type { CheckResultInput } from "../results/check-result.ts";
 import type { IngestOutcome } from "../results/ingest/ingest-results.ts";
@@ -14,8 +14,7 @@ import {
   checkHealthChangeToPayload,
   checkHealthStateSchema,
   deriveCheckHealthEvents,
-  materialState,
-  toCheckHealthState,
+  materiallyDiffers,
 } from "./check-health-entity.ts";
 import { lockAndLoad, readCheckHealthStates, runsAt, writeHealthRecords } from "./check-health-store.ts";
 import { describeResult } from "./describe-result.ts";
@@ -153,7 +152,7 @@ export function createCheckHealth(options: CheckHealthModuleOptions): CheckHealt
     // satellite's heartbeat is); the others go through the entity, recorded with their history.
     const changed = new Map<string, CheckHealthRecord>();
     const quiet = new Map<string, CheckHealthRecord>();
-    for (const [id, record] of next) (isMaterialChange(previous(id), record) ? changed : quiet).set(id, record);
+    for (const [id, record] of next) (materiallyDiffers(previous(id), record) ? changed : quiet).set(id, record);
     // A quiet record always had one before (a first state is a change). Sent without waiting:
     // it shares a round trip with the changes' first statement, or with COMMIT.
     const writingQuiet = writeHealthRecords(tx, quiet, at, true);
@@ -223,11 +222,4 @@ export const CHECK_DEFINITION_CAUSE = "check.definition";
 
 function newestResultId(results: readonly CheckResultInput[]): string {
   return results.reduce((newest, result) => (Date.parse(result.startedAt) > Date.parse(newest.startedAt) ? result : newest)).resultId;
-}
-
-const NO_CHECK = { name: "", type: "", target: "", labels: {} };
-
-function isMaterialChange(previous: CheckHealthRecord | null, next: CheckHealthRecord): boolean {
-  if (previous === null) return true;
-  return canonicalJson(materialState(toCheckHealthState(previous, NO_CHECK))) !== canonicalJson(materialState(toCheckHealthState(next, NO_CHECK)));
 }
