@@ -110,7 +110,10 @@ for (let round = 0; round < rounds; round++) {
   evaluated.push(await cpuMsPerResult(() => throughput(submitters, ms, async () => void (await withHealth.submit(nextResult())))));
 }
 
-const loadDuring = os.loadavg().map((load) => load.toFixed(1)).join(", ");
+const loadDuring = os
+  .loadavg()
+  .map((load) => load.toFixed(1))
+  .join(", ");
 
 // The mass outage: every location of every check fails in one go.
 const {
@@ -151,7 +154,8 @@ console.log(
       path,
       "results/s": Math.round(rate),
       "cost vs alone": (base.rate / rate).toFixed(2),
-      "CPU µs/result (bench + PostgreSQL)": postmaster === null ? "n/a" : `${Math.round(cpuMs * 1000)} (${Math.round(ownMs * 1000)} + ${Math.round(serverMs * 1000)})`,
+      "CPU µs/result (bench + PostgreSQL)":
+        postmaster === null ? "n/a" : `${Math.round(cpuMs * 1000)} (${Math.round(ownMs * 1000)} + ${Math.round(serverMs * 1000)})`,
       "CPU vs alone": postmaster === null ? "n/a" : (cpuMs / base.cpuMs).toFixed(2),
     })),
   ]),

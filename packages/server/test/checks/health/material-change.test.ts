@@ -21,14 +21,28 @@ function evaluate(previous: CheckHealthRecord | null, results: Array<Omit<Locati
 }
 
 describe("materiallyDiffers", () => {
-  const first = evaluate(null, [{ location: "core", status: "up" }, { location: "eu", status: "up" }], T0);
+  const first = evaluate(
+    null,
+    [
+      { location: "core", status: "up" },
+      { location: "eu", status: "up" },
+    ],
+    T0,
+  );
 
   it("is true for a first state", () => {
     expect(materiallyDiffers(null, first)).toBe(true);
   });
 
   it("is false for a record moved only by its results: last result times, streaks, flap window, deadline", () => {
-    const next = evaluate(first, [{ location: "core", status: "up" }, { location: "eu", status: "up" }], T0 + 60_000);
+    const next = evaluate(
+      first,
+      [
+        { location: "core", status: "up" },
+        { location: "eu", status: "up" },
+      ],
+      T0 + 60_000,
+    );
     expect(next.locations.core!.lastResultAt).not.toBe(first.locations.core!.lastResultAt);
     expect(next.flapHistory).not.toBe(first.flapHistory);
     expect(materiallyDiffers(first, next)).toBe(false);
