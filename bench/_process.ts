@@ -21,6 +21,37 @@ export function sampleProcess(pid: number): ProcessSample {
   return { cpuSeconds, rssBytes: Number(rss?.[1] ?? 0) * 1024 };
 }
 
+/**
+ * CPU time so far of a process and everything it started: its own, its reaped children's and
+ * each live child's (a PostgreSQL server: the postmaster, its backends and its workers).
+ */
+export function processTreeCpuSeconds(pid: number): number {
+  const fieldsOf = (stat: string) => stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const root = fieldsOf(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  let ticks = Number(root[11]) + Number(root[12]) + Number(root[13]) + Number(root[14]);
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let fields: string[];
+    try {
+      fields = fieldsOf(readFileSync(`/proc/${entry}/stat`, "utf8"));
+    } catch {
+      continue; // it ended meanwhile (its time is in the root's reaped children's)
+    }
+    if (Number(fields[1]) === pid) ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks / CLOCK_TICKS_PER_SECOND;
+}
+
+/** The pid of the PostgreSQL server (postmaster) behind a connection whose backend pid is given, if it runs on this machine. */
+export function postmasterOf(backendPid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${backendPid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  } catch {
+    return null;
+  }
+}
+
 /** Lines of a child's stdout, read one JSON object at a time. */
 export function jsonLines(child: ChildProcess): () => Promise<Record<string, unknown>> {
   const lines = createInterface({ input: child.stdout! });

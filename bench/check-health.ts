@@ -3,6 +3,7 @@
 // mass outage — every location of every check failing at once — and how many transactions
 // recorded it (batches, not one per check).
 import { randomUUID } from "node:crypto";
+import os from "node:os";
 import { parseArgs } from "node:util";
 import { createTriggerRegistry } from "../packages/server/src/automations/index.ts";
 import { createCheckHealth, evaluateHealthOnIngest } from "../packages/server/src/checks/health/check-health.ts";
@@ -13,6 +14,7 @@ import { createEntityRegistry } from "../packages/server/src/entities/index.ts";
 import { silentLogger } from "../packages/server/src/log.ts";
 import { createPool } from "../packages/server/src/storage/index.ts";
 import { openBenchDatabase, table, throughput } from "./_database.ts";
+import { postmasterOf, processTreeCpuSeconds } from "./_process.ts";
 
 const { values } = parseArgs({
   options: {
@@ -83,13 +85,35 @@ const warmUp = Date.now();
 await Promise.all(Array.from({ length: all }, (_, i) => withHealth.submit(resultOf(i, "up"))));
 const warmUpSeconds = (Date.now() - warmUp) / 1000;
 
+// CPU per result, of this process and of the PostgreSQL server (when it runs on this machine):
+// what a result costs whatever else the machine runs, where results/s follows the share of the
+// CPUs other processes leave.
+const {
+  rows: [backend],
+} = await pool.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+const postmaster = postmasterOf(backend!.pid);
+const serverCpu = () => (postmaster === null ? 0 : processTreeCpuSeconds(postmaster));
+const cpuMsPerResult = async (run: () => Promise<number>) => {
+  const [process0, server0, started] = [process.cpuUsage(), serverCpu(), performance.now()];
+  const rate = await run();
+  const results = (rate * (performance.now() - started)) / 1000;
+  const own = process.cpuUsage(process0);
+  return { rate, ownMs: (own.user + own.system) / 1000 / results, serverMs: ((serverCpu() - server0) * 1000) / results };
+};
+
 const median = (numbers: number[]) => [...numbers].sort((a, b) => a - b)[Math.floor(numbers.length / 2)]!;
-const alone: number[] = [];
-const evaluated: number[] = [];
+type Round = Awaited<ReturnType<typeof cpuMsPerResult>>;
+const alone: Round[] = [];
+const evaluated: Round[] = [];
 for (let round = 0; round < rounds; round++) {
-  alone.push(await throughput(submitters, ms, async () => void (await plain.submit(nextResult()))));
-  evaluated.push(await throughput(submitters, ms, async () => void (await withHealth.submit(nextResult()))));
+  alone.push(await cpuMsPerResult(() => throughput(submitters, ms, async () => void (await plain.submit(nextResult())))));
+  evaluated.push(await cpuMsPerResult(() => throughput(submitters, ms, async () => void (await withHealth.submit(nextResult())))));
 }
+
+const loadDuring = os
+  .loadavg()
+  .map((load) => load.toFixed(1))
+  .join(", ");
 
 // The mass outage: every location of every check fails in one go.
 const {
@@ -109,18 +133,34 @@ await plain.stop();
 await withHealth.stop();
 await entities.flush();
 
-const base = median(alone);
-const real = median(evaluated);
+const medians = (list: Round[]) => ({
+  rate: median(list.map((round) => round.rate)),
+  ownMs: median(list.map((round) => round.ownMs)),
+  serverMs: median(list.map((round) => round.serverMs)),
+  cpuMs: median(list.map((round) => round.ownMs + round.serverMs)),
+});
+const base = medians(alone);
+const real = medians(evaluated);
 console.log(
   `check-health: ${database.describe}; ${checkCount} checks × ${locations.length} locations; medians of ${rounds} alternating ${values.seconds} s rounds`,
 );
 console.log(`ingest: ${submitters} concurrent submitters, batches of at most ${maxBatch}, ${concurrency} in flight`);
 console.log(
   table([
-    { path: "ingest alone", "results/s": Math.round(base), "cost vs alone": "1.00" },
-    { path: "ingest + health evaluation", "results/s": Math.round(real), "cost vs alone": (base / real).toFixed(2) },
+    ...[
+      { path: "ingest alone", ...base },
+      { path: "ingest + health evaluation", ...real },
+    ].map(({ path, rate, ownMs, serverMs, cpuMs }) => ({
+      path,
+      "results/s": Math.round(rate),
+      "cost vs alone": (base.rate / rate).toFixed(2),
+      "CPU µs/result (bench + PostgreSQL)":
+        postmaster === null ? "n/a" : `${Math.round(cpuMs * 1000)} (${Math.round(ownMs * 1000)} + ${Math.round(serverMs * 1000)})`,
+      "CPU vs alone": postmaster === null ? "n/a" : (cpuMs / base.cpuMs).toFixed(2),
+    })),
   ]),
 );
+console.log(`load average while measuring: ${loadDuring}`);
 console.log(`warm-up (every check's first state recorded): ${all} results in ${warmUpSeconds.toFixed(1)} s`);
 console.log(
   `mass outage: ${all} failing results in ${outageSeconds.toFixed(1)} s → ${recorded!.changes} health changes (${recorded!.unhealthy} unhealthy) in ${recorded!.transactions} transactions`,

@@ -276,10 +276,11 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
     // The lock and the read of prev are sent together (the read runs once the locks are
     // held, with a fresh snapshot); so are the outbox rows and COMMIT when we own the
     // transaction. A caller's client that is not pipelined gets them one after another.
-    const inTransaction = async (tx: SqlClient, commit?: () => void) => {
+    const inTransaction = async (tx: SqlClient, commit?: () => void, locked = false) => {
       const lock = () => tx.query({ name: "vantage_lock_entities", text: LOCK_MANY, values: [ids.map((id) => LockKey.entity(kind, id))] });
       let prevRead: EntityReadResult<State>;
-      if (isPipelined(tx)) [, prevRead] = await settledInOrder<[unknown, EntityReadResult<State>]>([lock(), read(ids, tx)]);
+      if (locked) prevRead = await read(ids, tx);
+      else if (isPipelined(tx)) [, prevRead] = await settledInOrder<[unknown, EntityReadResult<State>]>([lock(), read(ids, tx)]);
       else prevRead = await lock().then(() => read(ids, tx));
       const prevs = toMap(prevRead);
       const nexts = toMap(
@@ -297,7 +298,7 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
       return states.map(({ id, prev, next }) => ({ id, prev, next, change: recorded.get(id) ?? null }));
     };
     // In the caller's transaction, the caller announces once it committed.
-    if (options.tx) return inTransaction(options.tx);
+    if (options.tx) return inTransaction(options.tx, options.commit, options.locked);
     const results = await withPipelinedTransaction(pool, "BEGIN", (tx) => inTransaction(tx.client, tx.commit));
     announce(results.flatMap((result) => (result.change ? [result.change] : [])));
     return results;

@@ -56,6 +56,17 @@ export interface MutateManyOptions {
    * caller announces the recorded changes with `announce` once it committed.
    */
   tx?: SqlClient;
+  /**
+   * With `tx`: the caller already holds locks that serialize every writer of these entities
+   * (taken in one order, such as the checks' rows behind check-health), so no advisory lock
+   * is taken per entity — a mass outage's thousand of them per batch.
+   */
+  locked?: boolean;
+  /**
+   * With `tx`: sends the caller's COMMIT right behind the outbox rows, in their round trip (a
+   * pipelined transaction's `commit`); for a caller with nothing left to do in the transaction.
+   */
+  commit?: () => void;
 }
 
 export interface MutateResult<State> {

@@ -71,15 +71,29 @@ export function toCheckHealthState(record: CheckHealthRecord, check: CheckFacts)
 }
 
 /**
- * The state without what changes with every result (each location's lastResultAt): two
- * records equal here need no recorded change — the row is still written, as a satellite's
- * heartbeat is, but the outbox does not grow by a row per result.
+ * Whether the state shown for `next` differs from `previous`'s beyond what changes with every
+ * result (each location's lastResultAt, and the streaks and times the state does not show):
+ * two records equal here need no recorded change — the row is still written, as a satellite's
+ * heartbeat is, but the outbox does not grow by a row per result. Compared field by field (it
+ * runs for every check of every batch), over what `toCheckHealthState` shows of a record.
  */
-export function materialState(state: CheckHealthState): unknown {
-  return {
-    ...state,
-    locations: Object.fromEntries(Object.entries(state.locations).map(([location, entry]) => [location, { status: entry.status, since: entry.since }])),
-  };
+export function materiallyDiffers(previous: CheckHealthRecord | null, next: CheckHealthRecord): boolean {
+  if (previous === null) return true;
+  if (
+    previous.status !== next.status ||
+    previous.since !== next.since ||
+    previous.reason !== next.reason ||
+    previous.flapping !== next.flapping ||
+    previous.maintenance !== next.maintenance
+  )
+    return true;
+  const locations = Object.keys(next.locations);
+  if (locations.length !== Object.keys(previous.locations).length) return true;
+  return locations.some((location) => {
+    const before = previous.locations[location];
+    const after = next.locations[location]!;
+    return before === undefined || before.since !== after.since || shownStatus(before) !== shownStatus(after);
+  });
 }
 
 type Status = z.infer<typeof checkHealthStatusSchema>;

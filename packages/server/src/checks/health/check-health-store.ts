@@ -64,14 +64,12 @@ const UPSERT_RECORDS = `
     maintenance = excluded.maintenance, locations = excluded.locations, flap_history = excluded.flap_history,
     stale_at = excluded.stale_at, evaluated_at = excluded.evaluated_at, location_ids = excluded.location_ids`;
 
-// The records that exist already and moved only by their results' times: a plain UPDATE (no
-// speculative insert), the most common write by far.
-const UPDATE_RECORDS = `
-  UPDATE check_health h SET
-    status = r.status, since = r.since, reason = r.reason, flapping = r.flapping, maintenance = r.maintenance,
-    locations = r.locations, flap_history = r.flap_history, stale_at = r.stale_at, evaluated_at = $2::timestamptz, location_ids = r.location_ids
-  FROM jsonb_to_recordset($1::jsonb) AS r(check_id uuid, status text, since timestamptz, reason text, flapping boolean, maintenance boolean,
-                                          locations jsonb, flap_history text, stale_at timestamptz, location_ids text[])
+// The records that exist already and moved only by their results (see materiallyDiffers): a
+// plain UPDATE (no speculative insert) of what such a move changes — status, reason, the set of
+// locations and the rest stay as they are. The most common write by far.
+const UPDATE_QUIET_RECORDS = `
+  UPDATE check_health h SET locations = r.locations, flap_history = r.flap_history, stale_at = r.stale_at, evaluated_at = $2::timestamptz
+  FROM jsonb_to_recordset($1::jsonb) AS r(check_id uuid, locations jsonb, flap_history text, stale_at timestamptz)
   WHERE h.check_id = r.check_id`;
 
 interface RecordRow {
@@ -240,9 +238,23 @@ function locationFacts(rows: readonly PresenceRow[], now: number): LocationFacts
   };
 }
 
-/** Writes the records of a batch in one statement; `existing` when every one has a row already. */
-export async function writeHealthRecords(db: SqlClient, records: ReadonlyMap<string, CheckHealthRecord>, now: number, existing = false): Promise<void> {
+/**
+ * Writes the records of a batch in one statement; `quiet` when every one has a row already and
+ * moved only by its results (no material change: the columns that show one are left alone).
+ */
+export async function writeHealthRecords(db: SqlClient, records: ReadonlyMap<string, CheckHealthRecord>, now: number, quiet = false): Promise<void> {
   if (records.size === 0) return;
+  const at = new Date(now).toISOString();
+  if (quiet) {
+    const rows = [...records].map(([checkId, record]) => ({
+      check_id: checkId,
+      locations: record.locations,
+      flap_history: record.flapHistory,
+      stale_at: record.staleAt,
+    }));
+    await db.query({ name: "vantage_update_quiet_check_health", text: UPDATE_QUIET_RECORDS, values: [JSON.stringify(rows), at] });
+    return;
+  }
   const rows = [...records].map(([checkId, record]) => ({
     check_id: checkId,
     status: record.status,
@@ -257,8 +269,7 @@ export async function writeHealthRecords(db: SqlClient, records: ReadonlyMap<str
     // update of a result stays HOT.
     location_ids: Object.keys(record.locations).sort(),
   }));
-  const statement = existing ? { name: "vantage_update_check_health", text: UPDATE_RECORDS } : { name: "vantage_write_check_health", text: UPSERT_RECORDS };
-  await db.query({ ...statement, values: [JSON.stringify(rows), new Date(now).toISOString()] });
+  await db.query({ name: "vantage_write_check_health", text: UPSERT_RECORDS, values: [JSON.stringify(rows), at] });
 }
 
 // Served by the partial index check_health_stale: cost follows the checks whose deadline passed.

@@ -48,9 +48,21 @@ export function newLocationRecord(nowIso: string): LocationRecord {
   return { verdict: "healthy", unobservable: null, since: nowIso, lastResultAt: null, failures: 0, successes: 0, recent: "", problem: null };
 }
 
-/** Keeps `since` in step: it moves only when the shown status changes. */
+/**
+ * Keeps `since` in step: it moves only when the shown status changes. Built field by field, not
+ * spread: it runs for every result of every batch, and a literal of one shape is the cheap kind.
+ */
 function withSince(previous: LocationRecord, next: Omit<LocationRecord, "since">, nowIso: string): LocationRecord {
-  return { ...next, since: shownStatus(previous) === shownStatus(next) ? previous.since : nowIso };
+  return {
+    verdict: next.verdict,
+    unobservable: next.unobservable,
+    since: shownStatus(previous) === shownStatus(next) ? previous.since : nowIso,
+    lastResultAt: next.lastResultAt,
+    failures: next.failures,
+    successes: next.successes,
+    recent: next.recent,
+    problem: next.problem,
+  };
 }
 
 const failureCount = (recent: string) => recent.split("").filter((bit) => bit === "1").length;
@@ -62,8 +74,9 @@ const failureCount = (recent: string) => recent.split("").filter((bit) => bit ==
  * unobservable until its next real result, and its streaks are left alone.
  */
 export function applyResult(record: LocationRecord, result: LocationResult, thresholds: HealthThresholds, nowIso: string): LocationRecord {
-  if (record.lastResultAt !== null && result.startedAt <= Date.parse(record.lastResultAt)) return record;
+  // Both in toISOString's fixed-width UTC form: compared as strings, without parsing.
   const lastResultAt = new Date(result.startedAt).toISOString();
+  if (record.lastResultAt !== null && lastResultAt <= record.lastResultAt) return record;
   if (result.status === "error") {
     return withSince(record, { ...record, unobservable: "probe_error", lastResultAt }, nowIso);
   }

@@ -25,7 +25,7 @@ beforeAll(async () => {
     pool: core.pool,
     logger: silentLogger(),
     ingest: {
-      inTransaction: async (_tx, _outcome, batch) => {
+      inTransaction: async (_tx, batch) => {
         batchSizes.push(batch.length);
         await commitGate;
       },

@@ -1,9 +1,9 @@
 // The ingest batcher: results submitted by every socket and scheduler of this process coalesce
 // into batches of one INSERT each; a submitter learns its outcome only after the commit.
 import type pg from "pg";
+import { settledInOrder, withPipelinedTransaction } from "../../../entities/index.ts";
 import { VantageError } from "../../../errors.ts";
 import type { Logger } from "../../../log.ts";
-import { withTransaction } from "../../../storage/index.ts";
 import type { CheckResultInput } from "../check-result.ts";
 import { type IngestContext, type IngestOutcome, ingestResults, startedAtOf } from "./ingest-results.ts";
 import { type ResultMetrics, UNKNOWN_CHECK_TYPE } from "../result-metrics.ts";
@@ -23,11 +23,24 @@ export interface ResultIngestOptions {
   /** Batches in flight at once (default 2): the next one fills while one commits. */
   concurrency?: number;
   /**
-   * Runs in the batch's transaction right after its insert (health evaluation). Its failure
+   * Runs in the batch's transaction once its insert was sent (health evaluation). Its failure
    * fails the batch: nothing is stored and every submitter is rejected. What it returns runs
    * once the batch committed (announcing the entity changes it recorded).
    */
-  inTransaction?: (tx: pg.PoolClient, outcome: IngestOutcome, results: readonly CheckResultInput[]) => Promise<void | (() => void)>;
+  inTransaction?: (tx: IngestTransaction, results: readonly CheckResultInput[]) => Promise<void | (() => void)>;
+}
+
+/** A batch's open transaction, as the `inTransaction` hook sees it. */
+export interface IngestTransaction {
+  /**
+   * The transaction's client, in pg's pipeline mode: statements issued without awaiting the
+   * one before share a round trip (and run in issue order, behind the insert).
+   */
+  client: pg.PoolClient;
+  /** The insert's outcome; what the hook sends before awaiting it travels with the insert. */
+  stored: Promise<IngestOutcome>;
+  /** Sends COMMIT behind what was issued so far, in its round trip (the batch commits after the hook either way). */
+  commit(): void;
 }
 
 export interface ResultIngest {
@@ -63,12 +76,20 @@ export function createResultIngest(options: ResultIngestOptions): ResultIngest {
   const inFlight = new Set<Promise<void>>();
   let stopped = false;
 
+  // With a hook, the batch is one pipelined transaction: BEGIN, the insert and whatever the
+  // hook sends before it needs the insert's answer go in one round trip; its last write and
+  // COMMIT in another (health evaluation: two round trips instead of five).
   const store = async (results: CheckResultInput[]): Promise<IngestOutcome> => {
     const { inTransaction } = options;
     if (!inTransaction) return ingestResults(pool, results, context);
-    const { outcome, afterCommit } = await withTransaction(pool, async (tx) => {
-      const outcome = await ingestResults(tx, results, context);
-      return { outcome, afterCommit: await inTransaction(tx, outcome, results) };
+    const [outcome, afterCommit] = await withPipelinedTransaction(pool, "BEGIN", async (tx) => {
+      const { client, sent } = signallingFirstQuery(tx.client);
+      const storing = ingestResults(client, results, context);
+      // The hook starts once the insert is on its way (or there was nothing to insert), so
+      // what it sends is behind the insert.
+      await Promise.race([sent, storing.catch(() => undefined)]);
+      const hooked = inTransaction({ client: tx.client, stored: storing, commit: tx.commit }, results);
+      return settledInOrder<[IngestOutcome, void | (() => void)]>([storing, hooked]);
     });
     afterCommit?.();
     return outcome;
@@ -160,4 +181,16 @@ export function createResultIngest(options: ResultIngestOptions): ResultIngest {
       await flush();
     },
   };
+}
+
+/** The client, and a promise settled as soon as a first statement was sent through it. */
+function signallingFirstQuery(client: pg.PoolClient): { client: Pick<pg.ClientBase, "query">; sent: Promise<void> } {
+  let signal!: () => void;
+  const sent = new Promise<void>((resolve) => (signal = resolve));
+  const query = ((...args: unknown[]) => {
+    const answer = (client.query as (...a: unknown[]) => unknown)(...args);
+    signal();
+    return answer;
+  }) as pg.ClientBase["query"];
+  return { client: { query }, sent };
 }

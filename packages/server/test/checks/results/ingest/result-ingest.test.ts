@@ -96,9 +96,9 @@ describe("the result ingest batcher", () => {
       pool,
       logger: silentLogger(),
       context: ingestContext(pool),
-      inTransaction: async (tx, outcome) => {
-        seen += Number((await tx.query<{ n: string }>("SELECT count(*) AS n FROM check_results")).rows[0]!.n);
-        if (outcome.stored.length > 1) throw new Error("health evaluation failed");
+      inTransaction: async (tx) => {
+        seen += Number((await tx.client.query<{ n: string }>("SELECT count(*) AS n FROM check_results")).rows[0]!.n);
+        if ((await tx.stored).stored.length > 1) throw new Error("health evaluation failed");
       },
     });
     await expect(ingest.submit(makeResult())).resolves.toBe("stored");
