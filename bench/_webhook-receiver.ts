@@ -2,7 +2,9 @@
 // the requests per `satelliteId` of their JSON body and per run (the `Idempotency-Key` is
 // `<run>:<step>`). Prints `{ port }`, then answers each line on stdin: `report` →
 // `{ received, distinct, duplicates, firstAt, lastAt }` (distinct satellites; duplicates:
-// requests beyond the first of each run; wall clock, epoch ms), `reset` → forgets everything.
+// requests beyond the first of each run; wall clock, epoch ms), `arrivals` → `{ arrivals:
+// [[run, at], …] }` (each request's run and when its headers arrived, epoch ms to the
+// microsecond), `reset` → forgets everything.
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createInterface } from "node:readline";
@@ -13,8 +15,11 @@ let runs = new Set<string>();
 let received = 0;
 let firstAt = 0;
 let lastAt = 0;
+let arrivals: Array<[string, number]> = [];
 
 const server = createServer((request, response) => {
+  // The executor sends `Idempotency-Key: <run>:<step>`.
+  arrivals.push([String(request.headers["idempotency-key"] ?? "").split(":")[0]!, performance.timeOrigin + performance.now()]);
   const chunks: Buffer[] = [];
   request.on("data", (chunk: Buffer) => chunks.push(chunk));
   request.on("end", () => {
@@ -38,7 +43,9 @@ server.listen(0, "127.0.0.1", () => print({ port: (server.address() as AddressIn
 
 createInterface({ input: process.stdin }).on("line", (line) => {
   if (line === "report") print({ received, distinct: counts.size, duplicates: received - runs.size, firstAt, lastAt });
+  if (line === "arrivals") print({ arrivals });
   if (line === "reset") {
+    arrivals = [];
     counts = new Map();
     runs = new Set();
     received = 0;

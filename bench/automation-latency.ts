@@ -1,17 +1,20 @@
 // Entity change → webhook received: the latency of the whole automation path (outbox, router,
 // automation sink, job queue, run executor, webhook action) with the router and the executor
-// on one core, then on two, each change timed from its commit to the request's arrival.
+// on one core, then on two, each change timed from its commit to the request's arrival. The
+// cores run in this process; the driver that commits the changes and the webhook receiver run
+// in processes of their own, so this event loop is only the cores'.
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import os from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type pg from "pg";
 import { silentLogger } from "../packages/server/src/log.ts";
 import { type Core, type CoreOptions, startCore } from "../packages/server/src/main.ts";
 import { createPool } from "../packages/server/src/storage/index.ts";
 import { openBenchDatabase, sampleDatabaseWaits, table } from "./_database.ts";
+import { jsonLines, stopChild } from "./_process.ts";
 
 const { values } = parseArgs({
   options: {
@@ -30,54 +33,73 @@ const drainMs = Number(values["drain-seconds"]) * 1000;
 
 const ADMIN_TOKEN = `bench-admin-${randomUUID()}`;
 const logger = silentLogger();
+const DRIVER = fileURLToPath(new URL("./_change-driver.ts", import.meta.url));
+const RECEIVER = fileURLToPath(new URL("./_webhook-receiver.ts", import.meta.url));
 
-/** One webhook request as the receiver saw it, on this process's performance clock. */
+/**
+ * Every time here is the host's wall clock in epoch ms to the microsecond (timeOrigin + the
+ * performance clock): the driver, the receiver and this process read the same clock.
+ */
+const now = () => performance.timeOrigin + performance.now();
+
+/** One webhook request as the receiver saw it. */
 interface Arrival {
   runId: string;
   at: number;
 }
 
+/** A bench process of ours (driver, receiver): one JSON line per command on stdin. */
+interface Child {
+  process: ChildProcess;
+  next: () => Promise<Record<string, unknown>>;
+  ask(command: string): Promise<Record<string, unknown>>;
+}
+
+function startChild(args: string[]): Child {
+  const child = spawn(process.execPath, ["--import", "tsx", ...args], { stdio: ["pipe", "pipe", "inherit"] });
+  const next = jsonLines(child);
+  return {
+    process: child,
+    next,
+    ask: (command) => {
+      child.stdin!.write(`${command}\n`);
+      return next();
+    },
+  };
+}
+
 interface Receiver {
   url: string;
-  arrivals: Arrival[];
-  close(): Promise<void>;
+  received(): Promise<number>;
+  arrivals(): Promise<Arrival[]>;
+  reset(): Promise<void>;
+  close(): Promise<unknown>;
 }
 
 async function startReceiver(): Promise<Receiver> {
-  const arrivals: Arrival[] = [];
-  // Stamped when the request's headers arrive; the executor sends `Idempotency-Key: <runId>:<step>`.
-  const server: Server = createServer((request, response) => {
-    const at = performance.now();
-    const key = String(request.headers["idempotency-key"] ?? "");
-    arrivals.push({ runId: key.split(":")[0]!, at });
-    request.resume();
-    request.on("end", () => response.end());
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  const child = startChild([RECEIVER]);
+  const { port } = (await child.next()) as { port: number };
   return {
     url: `http://127.0.0.1:${port}/hook`,
-    arrivals,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      }),
+    received: async () => ((await child.ask("report")) as { received: number }).received,
+    arrivals: async () => ((await child.ask("arrivals")) as { arrivals: Array<[string, number]> }).arrivals.map(([runId, at]) => ({ runId, at })),
+    reset: async () => void (await child.ask("reset")),
+    close: () => stopChild(child.process),
   };
 }
 
 /**
- * PostgreSQL's clock minus this process's performance clock (both read the host's clock),
- * from the query with the shortest round trip; `uncertaintyMs` is half that round trip.
+ * PostgreSQL's clock minus the host's wall clock as `now()` reads it, from the query with the
+ * shortest round trip; `uncertaintyMs` is half that round trip.
  */
 async function clockOffset(pool: pg.Pool): Promise<{ offsetMs: number; uncertaintyMs: number }> {
   let best = { offsetMs: 0, uncertaintyMs: Infinity };
   for (let i = 0; i < 50; i++) {
-    const before = performance.now();
+    const before = now();
     const { rows } = await pool.query<{ ms: string }>("SELECT (extract(epoch FROM clock_timestamp()) * 1000)::text AS ms");
-    const after = performance.now();
+    const after = now();
     const uncertaintyMs = (after - before) / 2;
-    if (uncertaintyMs < best.uncertaintyMs) best = { offsetMs: Number(rows[0]!.ms) - performance.timeOrigin - (before + after) / 2, uncertaintyMs };
+    if (uncertaintyMs < best.uncertaintyMs) best = { offsetMs: Number(rows[0]!.ms) - (before + after) / 2, uncertaintyMs };
   }
   return best;
 }
@@ -89,7 +111,7 @@ function sampleWaits(pool: pg.Pool, cores: readonly Core[]) {
 
 interface Scenario {
   name: string;
-  /** Options of each core, started in order; the first becomes the router and takes the mutations. */
+  /** Options of each core, started in order; the first becomes the router (the driver commits through PostgreSQL, from its own process). */
   cores: CoreOptions[];
 }
 
@@ -117,7 +139,7 @@ interface ScenarioResult {
   webhooksPerSecond: number;
   routerBatches: number;
   heldBackPolls: number;
-  /** Share of the drive and drain this process's event loop was busy (every core, the driver and the receiver share it). */
+  /** Share of the drive and drain this process's event loop was busy (the cores' only: driver and receiver run elsewhere). */
   eventLoopBusy: number;
   /** Meanwhile, the host's CPUs busy (PostgreSQL, this process, anything else), as a share of all of them. */
   hostBusy: number;
@@ -186,47 +208,24 @@ async function deleteAutomation(core: Core, id: string): Promise<void> {
   if (response.status !== 204) throw new Error(`deleting the automation answered ${response.status}`);
 }
 
-/** A change and the moment (performance clock) the call that committed it returned. */
+/** A change and the moment the call that committed it returned (in the driver). */
 interface Committed {
   changeId: string;
   committedAt: number;
 }
 
 /**
- * Commits `total` changes at `rate` per second, open loop (a slow commit does not delay the
- * next one), round robin over the satellites, each alternating connected / disconnected.
- * Returns each change's id and the moment its mutation returned.
+ * Commits `total` changes at `rate` per second in the driver process (another "core" with its
+ * own pool: its commits reach the measured cores through PostgreSQL, as another process's do).
  */
-async function driveChanges(core: Core, satelliteIds: string[], total: number): Promise<Committed[]> {
-  const sessions = new Map<string, string>();
-  const chains = new Map<string, Promise<unknown>>();
-  const committed: Array<Promise<Committed>> = [];
-  const started = performance.now();
-  for (let i = 0; i < total; i++) {
-    const due = started + (i * 1000) / rate;
-    if (due > performance.now()) await sleep(due - performance.now());
-    const satelliteId = satelliteIds[i % satelliteIds.length]!;
-    const mutate = async (): Promise<Committed> => {
-      const session = sessions.get(satelliteId);
-      let result;
-      if (session) {
-        sessions.delete(satelliteId);
-        result = await core.satellites.markDisconnected({ satelliteId, sessionId: session });
-      } else {
-        const sessionId = randomUUID();
-        sessions.set(satelliteId, sessionId);
-        result = await core.satellites.markConnected({ satelliteId, sessionId, instanceId: core.instanceId });
-      }
-      const committedAt = performance.now();
-      if (!result.change?.changeId) throw new Error(`change ${i} recorded nothing`);
-      return { changeId: result.change.changeId, committedAt };
-    };
-    // A satellite's changes stay in order (its previous one is long done at any sane rate).
-    const next = (chains.get(satelliteId) ?? Promise.resolve()).then(mutate);
-    chains.set(satelliteId, next);
-    committed.push(next);
+async function driveChanges(databaseUrl: string, satelliteIds: string[], total: number): Promise<Committed[]> {
+  const driver = startChild([DRIVER, "--database-url", databaseUrl, "--rate", String(rate)]);
+  try {
+    const { committed } = (await driver.ask(JSON.stringify({ satelliteIds, total }))) as { committed: Array<[string, number]> };
+    return committed.map(([changeId, committedAt]) => ({ changeId, committedAt }));
+  } finally {
+    await stopChild(driver.process);
   }
-  return Promise.all(committed);
 }
 
 interface RunRow {
@@ -252,13 +251,13 @@ function arrivalsByChange(arrivals: readonly Arrival[], runs: readonly RunRow[])
 
 type Timings = Pick<ScenarioResult, "total" | "routed" | "claimed" | "delivered" | "ended" | "received" | "duplicates" | "missing" | "webhooksPerSecond">;
 
-/** When a run was claimed and when it ended, on the performance clock. */
+/** When a run was claimed and when it ended, on the host's clock. */
 interface RunTimes {
   claimed: number;
   ended: number;
 }
 
-/** Each measured change's latency and stages; `routedAt` and `runTimes` are on the performance clock. */
+/** Each measured change's latency and stages; every time on the host's clock. */
 function timings(measured: readonly Committed[], byChange: Map<string, number[]>, routedAt: Map<string, number>, runTimes: Map<string, RunTimes>): Timings {
   const result: Timings = { total: [], routed: [], claimed: [], delivered: [], ended: [], received: 0, duplicates: 0, missing: 0, webhooksPerSecond: 0 };
   let lastArrival = 0;
@@ -291,27 +290,27 @@ async function runScenario(scenario: Scenario, databaseUrl: string, pool: pg.Poo
   let routerBatches = 0;
   let heldBackPolls = 0;
   const onBatch = (changeIds: string[]) => {
-    const at = performance.now();
+    const at = now();
     routerBatches++;
     for (const changeId of changeIds) routedAt.set(changeId, at);
   };
   const cores = await startCores(scenario, databaseUrl, onBatch, () => heldBackPolls++);
-  const driver = cores[0]!;
+  const first = cores[0]!;
   const prefix = `bench-${scenario.name.replaceAll(" ", "-")}-`;
   try {
     const satelliteIds: string[] = [];
-    for (let i = 0; i < satelliteCount; i++) satelliteIds.push(await driver.satellites.create({ name: `${prefix}${i}`, region: "bench", tokenHash: "unused" }));
-    const automationId = await createAutomation(driver, receiver.url);
+    for (let i = 0; i < satelliteCount; i++) satelliteIds.push(await first.satellites.create({ name: `${prefix}${i}`, region: "bench", tokenHash: "unused" }));
+    const automationId = await createAutomation(first, receiver.url);
     await Promise.all(cores.map((core) => core.automations.reload()));
-    receiver.arrivals.length = 0;
+    await receiver.reset();
     routerBatches = 0;
     heldBackPolls = 0;
 
     const loopBefore = performance.eventLoopUtilization();
     const hostBefore = hostCpu();
     const sampler = sampleWaits(pool, cores);
-    const changes = await driveChanges(driver, satelliteIds, warmupCount + measuredCount);
-    for (const deadline = performance.now() + drainMs; receiver.arrivals.length < changes.length && performance.now() < deadline;) await sleep(50);
+    const changes = await driveChanges(databaseUrl, satelliteIds, warmupCount + measuredCount);
+    for (const deadline = performance.now() + drainMs; (await receiver.received()) < changes.length && performance.now() < deadline;) await sleep(50);
     const eventLoopBusy = performance.eventLoopUtilization(loopBefore).utilization;
     const hostAfter = hostCpu();
     const waits = await sampler.stop();
@@ -328,12 +327,12 @@ async function runScenario(scenario: Scenario, databaseUrl: string, pool: pg.Poo
       "SELECT reason, count(*)::int AS n FROM automation_skips WHERE automation_id = $1 GROUP BY reason ORDER BY n DESC",
       [automationId],
     );
-    await deleteAutomation(driver, automationId);
-    const ours = (databaseMs: string) => Number(databaseMs) - performance.timeOrigin - clock.offsetMs;
+    await deleteAutomation(first, automationId);
+    const ours = (databaseMs: string) => Number(databaseMs) - clock.offsetMs;
     const runTimes = new Map<string, RunTimes>();
     for (const row of rows)
       if (row.started_ms !== null && row.finished_ms !== null) runTimes.set(row.change_id, { claimed: ours(row.started_ms), ended: ours(row.finished_ms) });
-    const { byChange, unmatched } = arrivalsByChange(receiver.arrivals, rows);
+    const { byChange, unmatched } = arrivalsByChange(await receiver.arrivals(), rows);
     const measured = changes.slice(warmupCount);
     return {
       name: scenario.name,

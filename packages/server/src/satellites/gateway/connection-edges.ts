@@ -1,6 +1,6 @@
 // Coalesces the connect and close edges of this process's satellite sockets, as the heartbeat
 // buffer coalesces heartbeats: a reconnect storm costs a few transactions, not two per satellite.
-import DataLoader from "dataloader";
+import { laneBatchedLoader } from "../batching/lane-batched-loader.ts";
 import type { ConnectionMutation, ConnectionOutcome, MarkConnectedInput, MarkDisconnectedInput, SatelliteService } from "../connection/service.ts";
 
 /** How long a batch stays open for company before it is sent. */
@@ -8,11 +8,11 @@ export const EDGE_BATCH_WINDOW_MS = 2;
 /** Satellites in one transaction at most: a larger storm is split. */
 export const MAX_EDGE_BATCH = 1000;
 /**
- * Batches of one kind in flight at once, each holding a pooled connection: a slow batch (a
- * cold connection, a lock wait) does not hold up every other connect, and a storm still
- * leaves most of the pool to the rest of the core.
+ * Batches of one kind in flight at once. One: the next batch is every edge that arrived while
+ * the previous one ran (group commit). With four, a storm's batches stayed at 2–3 satellites
+ * and their statements, not the rows, were the cost of a connect (bench/satellite-fleet).
  */
-export const EDGE_BATCH_LANES = 4;
+export const EDGE_BATCH_LANES = 1;
 
 export interface ConnectionEdgesOptions {
   windowMs?: number;
@@ -41,43 +41,16 @@ export function createConnectionEdges(satellites: EdgeRecorder, options: Connect
 }
 
 /**
- * Group commit: a batch is sent `windowMs` after its first member arrived, or later when all
- * lanes are busy, and everything that arrives until then rides along, so batches grow with the
- * load and a lone connect waits only the window. A batch that fails fails each of its members
- * (each satellite retries); a member's own error (a satellite deleted meanwhile) is its alone.
+ * A batch is sent `windowMs` after its first member arrived, or later while the lane is busy,
+ * so batches grow with the load and a lone connect waits only the window (see
+ * lane-batched-loader.ts). A batch that fails fails each of its members (each satellite
+ * retries); a member's own error (a satellite deleted meanwhile) is its alone.
  */
 function coalesce<Input>(record: (inputs: readonly Input[]) => Promise<ConnectionOutcome[]>, batching: Required<ConnectionEdgesOptions>) {
-  let inFlight = 0;
-  const ready: Array<() => void> = [];
-  const pump = () => {
-    while (inFlight < batching.lanes && ready.length > 0) ready.shift()!();
-  };
-  const loader = new DataLoader<Input, ConnectionMutation>(
-    (inputs) => {
-      // DataLoader calls this synchronously from dispatch: the lane taken below is this batch's.
-      const batch = record(inputs);
-      void batch
-        .catch(() => undefined)
-        .finally(() => {
-          inFlight -= 1;
-          pump();
-        });
-      return batch;
-    },
-    {
-      // Every input is an edge of its own: nothing is cached or merged by key.
-      cache: false,
-      maxBatchSize: batching.maxBatch,
-      batchScheduleFn: (dispatch) => {
-        setTimeout(() => {
-          ready.push(() => {
-            inFlight += 1;
-            dispatch();
-          });
-          pump();
-        }, batching.windowMs);
-      },
-    },
-  );
+  const loader = laneBatchedLoader<Input, ConnectionMutation>(record, {
+    lanes: batching.lanes,
+    maxBatch: batching.maxBatch,
+    window: (ready) => setTimeout(ready, batching.windowMs),
+  });
   return (input: Input) => loader.load(input);
 }

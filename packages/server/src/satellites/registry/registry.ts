@@ -1,13 +1,14 @@
 // The satellite registry behind the admin API: create with a one-time token, list, read,
 // update, rotate the token, delete; and the credential check the gateway runs per hello.
 import { type Actor, type Cause, canonicalUuid, type EntityChanged, OFFLINE_THRESHOLD_MS, safeText } from "@vantage/protocol";
-import DataLoader from "dataloader";
+import type DataLoader from "dataloader";
 import type pg from "pg";
 import { z } from "zod";
 import type { SqlClient } from "../../entities/index.ts";
 import { VantageError } from "../../errors.ts";
 import { isUniqueViolation, withTransaction } from "../../storage/index.ts";
 import { SATELLITE_REGISTRY_EDIT_CAUSE, type SatelliteConnectionEvent, satelliteConnectionEventEnum, satelliteStatusSchema } from "../connection/entity.ts";
+import { laneBatchedLoader } from "../batching/lane-batched-loader.ts";
 import { publishProfileChange, type SatelliteProfile } from "./profile-changes.ts";
 import { publishRevocation } from "./revocations.ts";
 import { satelliteNameTaken, type SatelliteService } from "../connection/service.ts";
@@ -83,8 +84,11 @@ export const MAX_SATELLITE_PAGE = 1_000;
 const SELECT_ONE = `SELECT ${VIEW_COLUMNS} FROM satellites WHERE id = $1`;
 // Keyset pages by name (unique, so its index serves both the order and the cursor).
 const SELECT_PAGE = `SELECT ${VIEW_COLUMNS} FROM satellites WHERE $2::text IS NULL OR name > $2 ORDER BY name LIMIT $1`;
-// The hellos of one event-loop turn (one poll of the sockets) are looked up together: a reconnect storm costs one
-// query per batch of satellites, not a round trip each.
+/** Credentials queries in flight at once, and the hellos one reads at most. */
+const CREDENTIALS_LANES = 1;
+const MAX_CREDENTIALS_BATCH = 1000;
+// The hellos that arrive while the previous lookup runs are looked up together: a reconnect
+// storm costs one query per batch of satellites, not a round trip each.
 const SELECT_CREDENTIALS = "SELECT id, name, region, tags, offline_threshold_ms, token_hash FROM satellites WHERE id = ANY($1::uuid[])";
 // What checks are assigned by, for the satellites a core holds sockets of (after an edit, or a resync).
 const SELECT_PROFILES = "SELECT id, region, tags FROM satellites WHERE id = ANY($1::uuid[])";
@@ -177,7 +181,7 @@ export class SatelliteRegistry {
   private readonly pool: pg.Pool;
   private readonly satellites: SatelliteService;
   private readonly now: () => number;
-  /** Credentials rows by lower-case id, batched per turn; never cached, so a rotated token is read fresh. */
+  /** Credentials rows by lower-case id, batched (lane-batched-loader.ts); never cached, so a rotated token is read fresh. */
   private readonly credentials: DataLoader<string, CredentialsRow | undefined>;
 
   constructor(options: SatelliteRegistryOptions) {
@@ -185,15 +189,21 @@ export class SatelliteRegistry {
     this.satellites = options.satellites;
     this.now = options.now ?? Date.now;
     const window = options.credentialsBatchWindowMs;
-    this.credentials = new DataLoader(
-      async (ids) => {
+    this.credentials = laneBatchedLoader(
+      async (ids: readonly string[]) => {
         const { rows } = await this.pool.query<CredentialsRow>(SELECT_CREDENTIALS, [ids]);
         const byId = new Map(rows.map((row) => [row.id, row]));
         return ids.map((id) => byId.get(id));
       },
-      // setImmediate, not DataLoader's default microtask tick: each socket's frame arrives in a
-      // callback of its own, and only the check phase comes after all of one poll's callbacks.
-      { cache: false, batchScheduleFn: (dispatch) => (window === undefined ? setImmediate(dispatch) : setTimeout(dispatch, window)) },
+      {
+        // One query in flight: the hellos that arrive while it runs share the next one (in a
+        // storm that is several polls' worth, where one poll's were 2–3 satellites).
+        lanes: CREDENTIALS_LANES,
+        maxBatch: MAX_CREDENTIALS_BATCH,
+        // setImmediate, not DataLoader's default microtask tick: each socket's frame arrives in a
+        // callback of its own, and only the check phase comes after all of one poll's callbacks.
+        window: (ready) => (window === undefined ? setImmediate(ready) : setTimeout(ready, window)),
+      },
     );
   }
 

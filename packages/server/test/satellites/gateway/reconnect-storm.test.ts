@@ -169,6 +169,9 @@ describe("a reconnect storm", () => {
       monitor: false,
       gateway: {
         maxUnauthenticatedPerAddress: 2,
+        // Two connect batches in flight: each early satellite's edge is held in its own batch
+        // or both in one, and the test waits until both are held either way.
+        edgeBatching: { lanes: 2 },
         satellites: {
           markConnectedMany: async (inputs) => {
             entered.push(...inputs.map((input) => input.satelliteId));
