@@ -6,7 +6,7 @@
 // scrolling the whole list to its end (every page fetched as it comes into view): frame times
 // and long tasks. Build the UI first (`npm run build`); the checks run nowhere (no satellite is
 // in their region), so nothing else loads the core meanwhile.
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { checkDefinitionSchema } from "@vantage/protocol";
@@ -26,6 +26,8 @@ const { values } = parseArgs({
     // Scrolling stops here if the end was not reached (a loaded machine fetches pages slowly); the rows reached are reported.
     "scroll-seconds": { type: "string", default: "90" },
     chromium: { type: "string", default: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium" },
+    // The page's CPU profile while scrolling, for prof-top (build with `vite build --minify false` to keep names).
+    "cpu-prof": { type: "string" },
   },
 });
 const CHECKS = Number(values.checks);
@@ -175,9 +177,14 @@ async function visit(page: Page): Promise<Visit> {
 async function scrollAll(page: Page) {
   await page.goto(`${core.url}/checks`);
   await page.locator('.check-row[data-index="0"] .uptime').waitFor();
-  return page.evaluate<{ seconds: number; frames: number[]; longTasks: number[]; rows: number }>(
+  const profiler = values["cpu-prof"] ? await page.context().newCDPSession(page) : undefined;
+  await profiler?.send("Profiler.enable");
+  await profiler?.send("Profiler.start");
+  const scrolled = await page.evaluate<{ seconds: number; frames: number[]; longTasks: number[]; rows: number }>(
     `(${SCROLL_TO_END})([${CHECKS}, ${Number(values["scroll-seconds"]) * 1000}])`,
   );
+  if (profiler) writeFileSync(values["cpu-prof"]!, JSON.stringify((await profiler.send("Profiler.stop")).profile));
+  return scrolled;
 }
 
 const quantile = (values: number[], q: number) => {

@@ -1,13 +1,14 @@
 // @vitest-environment happy-dom
 // The role-aware screens against a stubbed API: Settings (users and API tokens) for an admin,
 // a secret shown once when created, and nothing to manage for others; Notifications (a channel
-// created with its type's fields, a test delivery's outcome); Maintenance (a weekly window by
-// labels); and what a viewer does not see: no create, edit or delete buttons.
+// created with its type's fields, a test delivery's outcome, an edit that keeps the secret it
+// was not given); Maintenance (a weekly window by labels, an edit sent whole with its revision);
+// and what a viewer does not see: no create, edit or delete buttons.
 import { cleanup, fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { signInWithToken } from "../src/auth.ts";
-import { MaintenancePage, parseLabels, windowInput } from "../src/features/maintenance/maintenance-page.tsx";
-import { ChannelsPage } from "../src/features/notifications/channels-page.tsx";
+import { editedWindow, MaintenancePage, parseLabels, windowInput } from "../src/features/maintenance/maintenance-page.tsx";
+import { channelFields, channelPatch, ChannelsPage } from "../src/features/notifications/channels-page.tsx";
 import { SettingsPage } from "../src/features/settings/settings-page.tsx";
 import { SatellitesPage } from "../src/features/satellites/satellites-page.tsx";
 import { permissionsOf } from "../src/permissions.ts";
@@ -126,6 +127,90 @@ describe("Notifications", () => {
       type: "email",
       config: { host: "smtp.example.com", port: 587, secure: false, from: "alerts@example.com", to: ["a@example.com", "b@example.com"] },
     });
+  });
+});
+
+describe("Notifications, editing", () => {
+  it("shows a channel's settings in the form, keeps the secret left blank, and sends only what the form holds", async () => {
+    const calls = renderScreen(<ChannelsPage />, (call) => {
+      if (call.url === "/api/v1/auth/me") return me("editor");
+      if (call.url === "/api/v1/notification-channels" && call.method === "GET") return { status: 200, body: { channels: [CHANNEL] } };
+      if (call.url === "/api/v1/notification-channels/ch1" && call.method === "PATCH") return { status: 200, body: CHANNEL };
+      return undefined;
+    });
+    fireEvent.click(await screen.findByRole("button", { name: "Edit ops-webhook" }));
+    const form = screen.getByRole("form", { name: "Edit channel" });
+    expect((within(form).getByLabelText("URL") as HTMLInputElement).value).toBe("https://hooks.example.com/vantage");
+    expect((within(form).getByLabelText("Type") as HTMLSelectElement).disabled).toBe(true);
+    const secret = within(form).getByLabelText("Signing secret (optional)") as HTMLInputElement;
+    expect(secret.value).toBe("");
+    expect(secret.placeholder).toContain("leave blank to keep");
+    fireEvent.change(within(form).getByLabelText("Name"), { target: { value: "ops-hook" } });
+    fireEvent.submit(form);
+    await waitFor(() => expect(calls.some((call) => call.method === "PATCH")).toBe(true));
+    expect(JSON.parse(calls.find((call) => call.method === "PATCH")!.body!)).toEqual({
+      name: "ops-hook",
+      config: { url: "https://hooks.example.com/vantage" },
+    });
+    await waitFor(() => expect(screen.queryByRole("form", { name: "Edit channel" })).toBeNull());
+  });
+
+  it("turns an e-mail channel's settings into fields and back, clearing an emptied username", () => {
+    const mail = {
+      type: "email" as const,
+      name: "mail",
+      config: { host: "smtp.example.com", port: 465, secure: true, username: "bot", from: "a@example.com", to: ["b@example.com", "c@example.com"] },
+    };
+    const { fields, secure } = channelFields(mail);
+    expect(fields).toEqual({ host: "smtp.example.com", port: "465", username: "bot", from: "a@example.com", to: "b@example.com, c@example.com" });
+    expect(secure).toBe(true);
+    expect(channelPatch(mail, "mail", { ...fields, username: "" }, secure)).toEqual({
+      config: { host: "smtp.example.com", port: 465, secure: true, username: null, from: "a@example.com", to: ["b@example.com", "c@example.com"] },
+    });
+    expect(channelPatch(mail, "mail", { ...fields, password: "new-password" }, secure).config).toMatchObject({ password: "new-password", username: "bot" });
+  });
+});
+
+describe("Maintenance, editing", () => {
+  it("edits a window in the form and sends it whole with the revision it read", async () => {
+    const calls = renderScreen(<MaintenancePage />, (call) => {
+      if (call.url === "/api/v1/auth/me") return me("editor");
+      if (call.url === "/api/v1/maintenance-windows/w1" && call.method === "PUT") return { status: 200, body: WINDOW };
+      if (call.url.startsWith("/api/v1/maintenance-windows")) return { status: 200, body: { windows: [WINDOW], nextCursor: null } };
+      return undefined;
+    });
+    fireEvent.click(await screen.findByRole("button", { name: "Edit db upgrade" }));
+    const form = screen.getByRole("form", { name: "Edit maintenance window" });
+    expect((within(form).getByLabelText("Checks with labels") as HTMLInputElement).value).toBe("team=db");
+    fireEvent.change(within(form).getByLabelText("Name"), { target: { value: "db upgrade, part 2" } });
+    fireEvent.submit(form);
+    await waitFor(() => expect(calls.some((call) => call.method === "PUT")).toBe(true));
+    expect(JSON.parse(calls.find((call) => call.method === "PUT")!.body!)).toEqual({
+      name: "db upgrade, part 2",
+      checks: { labels: { team: "db" } },
+      start: "2030-01-01T10:00:00.000Z",
+      end: "2030-01-01T11:00:00.000Z",
+      recurrence: { frequency: "weekly", timeZone: "UTC" },
+      revision: 1,
+    });
+  });
+
+  it("keeps what the form does not show: checks named by id, the description, the recurrence's zone", () => {
+    const stored = {
+      ...WINDOW,
+      description: "why",
+      checks: { ids: ["c1"], labels: { team: "db" } },
+      recurrence: { frequency: "weekly" as const, timeZone: "Asia/Tokyo" },
+    };
+    const form = { name: "n", labels: "", start: "2030-01-01T10:00:00Z", end: "2030-01-01T11:00:00Z", weekly: true };
+    expect(editedWindow(stored, form, "Europe/Berlin")).toMatchObject({
+      description: "why",
+      checks: { ids: ["c1"] },
+      recurrence: { frequency: "weekly", timeZone: "Asia/Tokyo" },
+      revision: 1,
+    });
+    expect(editedWindow(stored, form, "Europe/Berlin").checks).not.toHaveProperty("labels");
+    expect(editedWindow(stored, { ...form, weekly: false }, "Europe/Berlin")).not.toHaveProperty("recurrence");
   });
 });
 

@@ -12,7 +12,7 @@ import { createCheckRoutes } from "./api/check-routes.ts";
 import { createCheckLocationRoutes } from "./api/location-routes.ts";
 import { createCheckResultRoutes } from "./api/result-routes.ts";
 import { createCheckRunRoutes, stopping as stoppingDuringRun } from "./api/run-routes.ts";
-import { createCheckSummaryRoutes } from "./api/summary-routes.ts";
+import { createCheckSummaryRoutes, createSummaryReader } from "./api/summary-routes.ts";
 import { createSatelliteAssignments, type SatelliteAssignments } from "./assignments/satellite-assignments.ts";
 import { createSatelliteResultSink } from "./assignments/satellite-result-sink.ts";
 import { CheckStore } from "./definitions/check-store.ts";
@@ -165,10 +165,11 @@ export async function startChecks(deps: ModuleDeps, { satellites }: ChecksDeps, 
     // Satellites are not restricted to public targets: they probe their own networks.
     validate: (body, { onCore }) => validateCheck(body, null, { allowPrivateTargets: allowPrivateTargets || !onCore }),
   });
+  const summaryOptions = { pool, health: health.handle, now: deps.now, retention: results.retention };
   const routes = new Hono()
     // Before the check routes: their GET /:id would take "summaries" for an id.
-    .route("/", createCheckSummaryRoutes({ pool, health: health.handle, now: deps.now, retention: results.retention }))
-    .route("/", createCheckRoutes({ store, allowPrivateTargets, pool, now: deps.now }))
+    .route("/", createCheckSummaryRoutes(summaryOptions))
+    .route("/", createCheckRoutes({ store, allowPrivateTargets, pool, now: deps.now, summaries: createSummaryReader(summaryOptions) }))
     .route("/", createCheckResultRoutes({ pool, now: deps.now, retention: results.retention }))
     .route("/", runRoutes)
     .route("/", createCheckHealthRoutes({ pool, store, health: health.handle, now: deps.now, retention: results.retention }))

@@ -106,6 +106,13 @@ export interface ReplayJob {
   error: string | null;
 }
 
+/** GET /checks: a keyset page; `summaries` only when asked for. */
+export interface CheckPage {
+  checks: CheckListItem[];
+  nextCursor: string | null;
+  summaries?: CheckSummaries;
+}
+
 /** A list item: `status` once the core adds health to the list (until then, from /checks/summaries). */
 export type CheckListItem = Check & { status?: CheckHealthStatus };
 
@@ -234,8 +241,9 @@ export const api = {
   },
 
   checks: {
-    list: (filters: CheckListFilters & { cursor?: string; limit?: number }, signal?: AbortSignal) =>
-      json<{ checks: CheckListItem[]; nextCursor: string | null }>("/checks", { query: { ...filters }, signal }),
+    /** A page of checks; with `summaries`, also their health and uptime bars over that range (one request for a whole list page). */
+    list: (filters: CheckListFilters & { cursor?: string; limit?: number; summaries?: BarRange }, signal?: AbortSignal) =>
+      json<CheckPage>("/checks", { query: { ...filters }, signal }),
     get: (checkId: string, signal?: AbortSignal) => json<Check>(`/checks/${id(checkId)}`, { signal }),
     /** How many checks are in each health status (checks without a result yet count as unknown). */
     statusCounts: (signal?: AbortSignal) => json<CheckStatusCounts>("/checks/status-counts", { signal }),

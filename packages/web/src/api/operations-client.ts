@@ -140,6 +140,9 @@ export const operationsApi = {
     list: (signal?: AbortSignal) => json<{ channels: Channel[] }>("/notification-channels", { signal }),
     create: (input: { name: string; type: ChannelType; config: Record<string, unknown> }) =>
       json<Channel>("/notification-channels", { method: "POST", json: input }),
+    /** A PATCH: fields left out are kept (secrets too), an optional one set to null is cleared; the type never changes. */
+    update: (channelId: string, patch: { name?: string; config?: Record<string, unknown> }) =>
+      json<Channel>(`/notification-channels/${id(channelId)}`, { method: "PATCH", json: patch }),
     test: (channelId: string) => json<TestDelivery>(`/notification-channels/${id(channelId)}/test`, { method: "POST" }),
     remove: (channelId: string) => none(`/notification-channels/${id(channelId)}`, { method: "DELETE" }),
   },
@@ -148,6 +151,9 @@ export const operationsApi = {
     list: (signal?: AbortSignal) =>
       json<{ windows: MaintenanceWindow[]; nextCursor: string | null }>("/maintenance-windows", { query: { limit: 200 }, signal }),
     create: (input: MaintenanceWindowInput) => json<MaintenanceWindow>("/maintenance-windows", { method: "POST", json: input }),
+    /** The whole window; `revision` as read, so an edit made meanwhile answers 409 instead of being overwritten. */
+    replace: (windowId: string, input: MaintenanceWindowInput & { revision: number }) =>
+      json<MaintenanceWindow>(`/maintenance-windows/${id(windowId)}`, { method: "PUT", json: input }),
     remove: (windowId: string) => none(`/maintenance-windows/${id(windowId)}`, { method: "DELETE" }),
   },
 };

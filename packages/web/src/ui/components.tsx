@@ -1,5 +1,5 @@
 // The small pieces every screen uses: a relative time that stays current, status badges,
-// API errors with their validation issues, a copy button, and the page header.
+// API errors with their validation issues, a copy button, the page header and the list table.
 import { type ReactNode, useEffect, useState } from "react";
 import { ApiError } from "../api/client.ts";
 import { formatAgo, formatExact } from "./time.ts";
@@ -100,8 +100,8 @@ export function Loading({ what }: { what: string }) {
   );
 }
 
-/** A list table's header row: its columns, and an unnamed last one (named for screen readers) for row actions. */
-export function ListHead({ columns }: { columns: readonly string[] }) {
+/** A list table's header row: its columns, and (unless `actions` is false) an unnamed last one, named for screen readers, for row actions. */
+export function ListHead({ columns, actions = true }: { columns: readonly string[]; actions?: boolean }) {
   return (
     <thead>
       <tr>
@@ -110,10 +110,48 @@ export function ListHead({ columns }: { columns: readonly string[] }) {
             {column}
           </th>
         ))}
-        <th scope="col">
-          <span className="visually-hidden">Actions</span>
-        </th>
+        {actions ? (
+          <th scope="col">
+            <span className="visually-hidden">Actions</span>
+          </th>
+        ) : null}
       </tr>
     </thead>
+  );
+}
+
+export interface ListTableProps<T> {
+  /** Plural, for "Loading …". */
+  what: string;
+  pending: boolean;
+  /** The list's error, or an action's on it (a delete that failed). */
+  error: unknown;
+  errorTitle: string;
+  /** Undefined until loaded. */
+  items: readonly T[] | undefined;
+  /** Shown when the loaded list is empty (nothing when absent). */
+  empty?: ReactNode;
+  label: string;
+  columns: readonly string[];
+  /** Whether rows end with an actions cell (default true). */
+  actions?: boolean;
+  /** One `<tr>` (with its key) per item. */
+  row: (item: T) => ReactNode;
+}
+
+/** A list screen's body, as every list shows it: loading, the error, the empty notice, the table. */
+export function ListTable<T>({ what, pending, error, errorTitle, items, empty, label, columns, actions, row }: ListTableProps<T>) {
+  return (
+    <>
+      {pending ? <Loading what={what} /> : null}
+      <ErrorMessage error={error} title={errorTitle} />
+      {items && items.length === 0 && empty ? <div className="notice">{empty}</div> : null}
+      {items && items.length > 0 ? (
+        <table className="list" aria-label={label}>
+          <ListHead columns={columns} actions={actions} />
+          <tbody>{items.map(row)}</tbody>
+        </table>
+      ) : null}
+    </>
   );
 }

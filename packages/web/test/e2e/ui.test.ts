@@ -8,7 +8,7 @@
 // healthy on the list and, once the server stops, unhealthy — live, without a reload — and runs
 // it now from its detail screen with the incident and the health's history; sees the latest
 // events on the Overview; adds a viewer in Settings, a channel (tested) and a maintenance
-// window; and, signed in as that viewer, finds no edit buttons. Each screen is saved as a screenshot under artifacts/web/
+// window (each then edited); and, signed in as that viewer, finds no edit buttons. Each screen is saved as a screenshot under artifacts/web/
 // (gitignored) for people to look at.
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -296,6 +296,10 @@ describe("the web UI in Chromium", () => {
     await page.getByRole("button", { name: "Create" }).click();
     await page.getByRole("button", { name: "Send test" }).click();
     await page.getByRole("status", { name: "Test delivery" }).waitFor();
+    await page.getByRole("button", { name: "Edit ops-webhook" }).click();
+    await page.getByLabel("URL").fill(`${core.url}/readyz`);
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("table", { name: "Channels" }).getByText(`${core.url}/readyz`).waitFor();
     await shoot(page, "21-notifications");
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Maintenance" }).click();
     await page.getByRole("button", { name: "New window" }).click();
@@ -303,6 +307,10 @@ describe("the web UI in Chromium", () => {
     await page.getByLabel("Checks with labels").fill("env=e2e");
     await page.getByRole("button", { name: "Create" }).click();
     await page.getByRole("table", { name: "Maintenance windows" }).getByText("checks labelled env=e2e").waitFor();
+    await page.getByRole("button", { name: "Edit e2e upgrade" }).click();
+    await page.getByLabel("Name").fill("e2e upgrade, moved");
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("table", { name: "Maintenance windows" }).getByText("e2e upgrade, moved").waitFor();
     await shoot(page, "22-maintenance");
 
     // The same screens on a phone, in the dark theme.

@@ -30,10 +30,6 @@ export const checkAnswerSchema = z.union([...probeCheckViews, heartbeatViewSchem
 /** POST /checks: a heartbeat check comes with its ping token, shown this once. */
 export const createdCheckSchema = z.union([...probeCheckViews, heartbeatViewSchema.extend(pingTokenResponseSchema.shape)]);
 
-export const checkPageSchema = z.object({
-  checks: z.array(checkAnswerSchema),
-  nextCursor: z.string().nullable().describe("The `cursor` of the next page; null on the last."),
-});
 
 export const storedResultSchema = z.object({
   resultId: z.string(),
@@ -107,6 +103,12 @@ export const checkSummariesSchema = z.object({
       p95Ms: z.array(z.number().nullable()).describe("Each segment's p95 latency in ms (all locations), null where it has no result: the list's sparkline."),
     }),
   ),
+});
+
+export const checkPageSchema = z.object({
+  checks: z.array(checkAnswerSchema),
+  nextCursor: z.string().nullable().describe("The `cursor` of the next page; null on the last."),
+  summaries: checkSummariesSchema.optional().describe("With `summaries=`: the page's checks' health and uptime bars, in the page's order."),
 });
 
 export const incidentPageSchema = z.object({

@@ -17,12 +17,15 @@ import { VantageError } from "../../errors.ts";
 import type pg from "pg";
 import { anyCheckDefinitionSchema, checkAnswerSchema, checkPageSchema, createdCheckSchema, exampleCheck, exampleHeartbeatCheck } from "./check-api-schemas.ts";
 import { encodeCursor, listQuerySchema } from "./list-query.ts";
+import type { SummaryReader } from "./summary-routes.ts";
 
 export interface CheckRoutesOptions extends ValidateCheckOptions {
   store: CheckStore;
   /** Where heartbeat checks' ping tokens are issued. */
   pool: pg.Pool;
   now: () => number;
+  /** Reads the summaries a list page carries when asked (`summaries=24h`). */
+  summaries: SummaryReader;
 }
 
 // What a GET answered comes back in a PUT (GET → edit → PUT) with its read-only fields: matching ones are dropped.
@@ -66,7 +69,8 @@ const docs = {
   list: describeRoute({
     summary: "List checks",
     description:
-      "By name, in keyset pages, each with its health status; filter by type, labels (`label=team=web`, repeatable), enabled, name prefix, health status or location (`core` or a satellite's id).",
+      "By name, in keyset pages, each with its health status; filter by type, labels (`label=team=web`, repeatable), enabled, name prefix, health status or location (`core` or a satellite's id). " +
+      "With `summaries=24h` (or `90d`) the page also carries its checks' health and uptime bars, so a list shows a page whole after one request.",
     query: listQuerySchema,
     responses: { 200: { description: "A page", schema: checkPageSchema } },
     examples: { web: { summary: "The web team's HTTP checks", query: { type: "http", label: "team=web" } } },
@@ -157,8 +161,10 @@ export function createCheckRoutes(options: CheckRoutesOptions): Hono {
   routes.get("/", docs.list, async (c) => {
     const labels = c.req.queries("label");
     const query = readQuery(labels === undefined ? c.req.query() : { ...c.req.query(), label: labels }, listQuerySchema);
-    const page = await store.list(query);
-    return c.json({ checks: page.checks, nextCursor: page.after === null ? null : encodeCursor(page.after) });
+    const page = await store.list(query.list);
+    const answer = { checks: page.checks, nextCursor: page.after === null ? null : encodeCursor(page.after) };
+    if (query.summaries === undefined) return c.json(answer);
+    return c.json({ ...answer, summaries: await options.summaries(page.checks.map((check) => check.id), query.summaries) });
   });
 
   // The definition's JSON Schema, for editors (registered before /:id, which would take "schema").

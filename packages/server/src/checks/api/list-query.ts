@@ -1,11 +1,13 @@
 // The query string of `GET /api/v1/checks`: `limit`, an opaque `cursor` from the previous
 // page's `nextCursor`, and the filters `type`, `label=key=value` (repeatable: all must hold),
 // `enabled`, `namePrefix`, `status` (health: healthy, degraded, unhealthy, unknown), `location`
-// (checks with a verdict from the core or a satellite).
+// (checks with a verdict from the core or a satellite); `summaries=24h|90d` adds the page's
+// summaries (what /checks/summaries answers for its ids), so a list gets both in one request.
 import { CHECK_TYPES, HEARTBEAT_CHECK_TYPE, unsafeTextReason } from "@vantage/protocol";
 import { z } from "zod";
 import { checkHealthStatusSchema } from "../health/check-health-entity.ts";
 import { type CheckListQuery, DEFAULT_CHECK_PAGE, MAX_CHECK_PAGE } from "../definitions/check-list.ts";
+import { BAR_RANGES, type BarRange } from "./summary-routes.ts";
 
 /**
  * A page's cursor is the last name it held, encoded so clients treat it as a token: what it
@@ -51,9 +53,16 @@ export const listQuerySchema = z
     namePrefix: z.string().min(1).max(200).optional(),
     status: checkHealthStatusSchema.optional(),
     location: z.string().min(1).max(100).optional().describe('Only checks observed from this location: "core" or a satellite\'s id.'),
+    summaries: z
+      .enum(Object.keys(BAR_RANGES) as [BarRange])
+      .optional()
+      .describe("Also answer the page's health and uptime bars over this range (as /checks/summaries would for its ids)."),
   })
-  .transform(({ cursor, label, ...rest }): CheckListQuery => ({
-    ...rest,
-    ...(cursor === undefined ? {} : { after: cursor }),
-    ...(label === undefined ? {} : { labels: label }),
+  .transform(({ cursor, label, summaries, ...rest }): { list: CheckListQuery; summaries: BarRange | undefined } => ({
+    list: {
+      ...rest,
+      ...(cursor === undefined ? {} : { after: cursor }),
+      ...(label === undefined ? {} : { labels: label }),
+    },
+    summaries,
   }));

@@ -78,9 +78,45 @@ export interface CheckSummaryRoutesOptions extends ReadOptions {
   health: Pick<EntityHandle<CheckHealthState>, "getMany">;
 }
 
-export function createCheckSummaryRoutes(options: CheckSummaryRoutesOptions): Hono {
+export type BarRange = keyof typeof BAR_RANGES;
+
+/** What /checks/summaries answers (and /checks?summaries= carries beside its page). */
+export interface CheckSummariesAnswer {
+  range: BarRange;
+  from: string;
+  to: string;
+  segmentSeconds: number;
+  summaries: CheckSummary[];
+}
+
+export type SummaryReader = (checkIds: readonly string[], range: BarRange) => Promise<CheckSummariesAnswer>;
+
+/** Reads a page of checks' summaries: two statements whatever the page size. */
+export function createSummaryReader(options: CheckSummaryRoutesOptions): SummaryReader {
   const { pool, health } = options;
   const now = options.now ?? Date.now;
+  return async (ids, rangeName) => {
+    const checkIds = [...new Set(ids)];
+    const range = BAR_RANGES[rangeName];
+    // Segments end with the bucket still running, so the newest segment fills as results arrive.
+    const to = Math.floor(now() / range.bucketMs) * range.bucketMs + range.bucketMs;
+    const [states, bars] = await Promise.all([
+      health.getMany(checkIds),
+      uptimeBars(pool, checkIds, { from: to - range.spanMs, to, buckets: range.segments }, { now, retention: options.retention }),
+    ]);
+    const summaries: CheckSummary[] = bars.checks.map(({ checkId, segments, p95Ms }) => ({
+      checkId,
+      health: states.get(checkId) ?? null,
+      bars: segments,
+      p95Ms,
+    }));
+    return { range: rangeName, from: bars.from, to: bars.to, segmentSeconds: bars.segmentSeconds, summaries };
+  };
+}
+
+export function createCheckSummaryRoutes(options: CheckSummaryRoutesOptions): Hono {
+  const { pool } = options;
+  const readSummaries = createSummaryReader(options);
   const routes = new Hono();
 
   routes.get("/status-counts", statusCountsDoc, async (c) => {
@@ -99,21 +135,7 @@ export function createCheckSummaryRoutes(options: CheckSummaryRoutesOptions): Ho
   routes.get("/summaries", summariesDoc, async (c) => {
     const ids = c.req.queries("id") ?? [];
     const query = readQuery({ ...c.req.query(), id: ids }, summariesQuerySchema);
-    const checkIds = [...new Set(query.id)];
-    const range = BAR_RANGES[query.range];
-    // Segments end with the bucket still running, so the newest segment fills as results arrive.
-    const to = Math.floor(now() / range.bucketMs) * range.bucketMs + range.bucketMs;
-    const [states, bars] = await Promise.all([
-      health.getMany(checkIds),
-      uptimeBars(pool, checkIds, { from: to - range.spanMs, to, buckets: range.segments }, { now, retention: options.retention }),
-    ]);
-    const summaries: CheckSummary[] = bars.checks.map(({ checkId, segments, p95Ms }) => ({
-      checkId,
-      health: states.get(checkId) ?? null,
-      bars: segments,
-      p95Ms,
-    }));
-    return c.json({ range: query.range, from: bars.from, to: bars.to, segmentSeconds: bars.segmentSeconds, summaries });
+    return c.json(await readSummaries(query.id, query.range));
   });
 
   return routes;

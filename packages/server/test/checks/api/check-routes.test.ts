@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { CHECKS_CHANNEL, type CheckChangeNotice, CheckStore, type CheckView, createCheckRoutes } from "../../../src/checks/index.ts";
 import { createSecretBox } from "../../../src/crypto/secret-box.ts";
-import { createCheckSummaryRoutes } from "../../../src/checks/api/summary-routes.ts";
+import { createCheckSummaryRoutes, createSummaryReader } from "../../../src/checks/api/summary-routes.ts";
 import { type Answer, callApi, createApiApp, TEST_ADMIN_TOKEN } from "../../support/api/api-app.ts";
 import { createToken } from "../../support/auth/accounts.ts";
 import { createTestDatabase } from "../../support/database.ts";
@@ -23,8 +23,9 @@ beforeAll(async () => {
   const { url } = await createTestDatabase();
   instance = await startTestInstance(url, "checks-api");
   store = new CheckStore({ pool: instance.pool, box: createSecretBox(randomBytes(32)) });
-  app = await createApiApp(instance.pool, { "/checks": createCheckRoutes({ store, allowPrivateTargets: false, pool: instance.pool, now: Date.now }) });
-  permissiveApp = await createApiApp(instance.pool, { "/checks": createCheckRoutes({ store, allowPrivateTargets: true, pool: instance.pool, now: Date.now }) });
+  const summaries = createSummaryReader({ pool: instance.pool, health: { getMany: async () => new Map() } });
+  app = await createApiApp(instance.pool, { "/checks": createCheckRoutes({ store, allowPrivateTargets: false, pool: instance.pool, now: Date.now, summaries }) });
+  permissiveApp = await createApiApp(instance.pool, { "/checks": createCheckRoutes({ store, allowPrivateTargets: true, pool: instance.pool, now: Date.now, summaries }) });
   notices = await collectNotifications(instance.hub, CHECKS_CHANNEL);
 });
 
@@ -763,6 +764,23 @@ describe("listing", () => {
     expect(await allPages(`namePrefix=${encodeURIComponent("wild_")}`, 2)).toEqual(["wild_card"]);
     expect(await allPages(`namePrefix=${encodeURIComponent("wild\\")}`, 2)).toEqual(["wild\\card"]);
     expect(await allPages("namePrefix=wild", 10)).toEqual(["wild%card", "wildXcard", "wild\\card", "wild_card"]);
+  });
+
+  it("carries the page's summaries when asked, in the page's order, and only then", async () => {
+    type WithSummaries = Page & { summaries?: { range: string; segmentSeconds: number; summaries: Array<{ checkId: string; bars: unknown[]; health: unknown }> } };
+    const plain: WithSummaries = await list("namePrefix=ls-&limit=3");
+    expect(plain.summaries).toBeUndefined();
+    const page: WithSummaries = await list("namePrefix=ls-&limit=3&summaries=24h");
+    expect(page.checks.map((check) => check.name)).toEqual(["ls-a", "ls-b", "ls-c"]);
+    expect(page.summaries).toMatchObject({ range: "24h", segmentSeconds: 3600 });
+    expect(page.summaries!.summaries.map((summary) => summary.checkId)).toEqual(page.checks.map((check) => check.id));
+    for (const summary of page.summaries!.summaries) expect(summary.bars).toHaveLength(24);
+    const days: WithSummaries = await list(`namePrefix=ls-&limit=2&summaries=90d&cursor=${page.nextCursor}`);
+    expect(days.summaries!.summaries.map((summary) => summary.checkId)).toEqual(days.checks.map((check) => check.id));
+    expect(days.summaries!.summaries[0]!.bars).toHaveLength(90);
+    const refused = await call("GET", "?summaries=7d");
+    expect(refused).toMatchObject({ status: 400, body: { error: { code: "invalid_query" } } });
+    expect(issuePaths(refused)[0]).toBe("summaries");
   });
 
   it("answers 50 checks by default, and refuses a bad limit, cursor or filter with the parameter's name", async () => {

@@ -8,6 +8,7 @@ import { createClientAddressOf } from "../../../src/auth/index.ts";
 import { createTriggerRegistry } from "../../../src/automations/index.ts";
 import { CheckStore, createCheckRoutes } from "../../../src/checks/index.ts";
 import { type CheckHealth, createCheckHealth, evaluateHealthOnIngest } from "../../../src/checks/health/check-health.ts";
+import { createSummaryReader } from "../../../src/checks/api/summary-routes.ts";
 import { createCheckDeadlineMonitor } from "../../../src/checks/health/deadline-monitor.ts";
 import { createPingRoutes } from "../../../src/checks/heartbeat/ping-routes.ts";
 import { createResultIngest, type ResultIngest } from "../../../src/checks/results/ingest/result-ingest.ts";
@@ -45,7 +46,7 @@ beforeEach(async () => {
   const store = new CheckStore({ pool, box: createSecretBox(Buffer.alloc(32, 3)) });
   app = await createModulesApp(pool, [
     {
-      routes: { "/checks": createCheckRoutes({ store, allowPrivateTargets: false, pool, now }) },
+      routes: { "/checks": createCheckRoutes({ store, allowPrivateTargets: false, pool, now, summaries: createSummaryReader({ pool, health: { getMany: async () => new Map() }, now }) }) },
       publicRoutes: {
         "/hb": createPingRoutes({ pool, ingest, now, clientAddressOf: createClientAddressOf(), unknownTokenLimit: { max: 3, windowMs: 60_000 } }),
       },

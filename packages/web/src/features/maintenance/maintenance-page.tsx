@@ -1,10 +1,10 @@
 // Maintenance windows: when which checks (by label, or by id) are in planned work — their
 // health carries "in maintenance" and their status triggers are skipped, not fired. Lists each
-// with whether it is on now or when it next is; editors create (once or weekly) and delete.
+// with whether it is on now or when it next is; editors create (once or weekly), edit and delete.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { type MaintenanceWindow, type MaintenanceWindowInput, operationsApi } from "../../api/operations-client.ts";
-import { Badge, ErrorMessage, ListHead, Loading, PageHead } from "../../ui/components.tsx";
+import { Badge, ErrorMessage, ListTable, PageHead } from "../../ui/components.tsx";
 import { formatExact } from "../../ui/time.ts";
 import { usePermissions } from "../../permissions.ts";
 
@@ -41,16 +41,48 @@ export function windowInput(form: { name: string; labels: string; start: string;
   };
 }
 
+/** The form's fields for a stored window (local date-times in this browser's zone). */
+export function windowForm(entry: MaintenanceWindow): WindowFormFields {
+  return {
+    name: entry.name,
+    labels: Object.entries(entry.checks.labels ?? {})
+      .map(([key, value]) => `${key}=${value}`)
+      .join(", "),
+    start: localInput(Date.parse(entry.start)),
+    end: localInput(Date.parse(entry.end)),
+    weekly: entry.recurrence !== undefined,
+  };
+}
+
+/**
+ * The edited window as PUT takes it: what the form holds over what the form does not show (the
+ * description, the checks named by id, a weekly recurrence's zone and days) and the revision read.
+ */
+export function editedWindow(entry: MaintenanceWindow, form: WindowFormFields, timeZone: string): MaintenanceWindowInput & { revision: number } {
+  const input = windowInput(form, timeZone);
+  const labels = input.checks.labels ?? {};
+  const checks = { ...(entry.checks.ids?.length ? { ids: entry.checks.ids } : {}), ...(Object.keys(labels).length > 0 ? { labels } : {}) };
+  return {
+    ...input,
+    ...(entry.description !== undefined ? { description: entry.description } : {}),
+    checks,
+    ...(form.weekly ? { recurrence: entry.recurrence ?? { frequency: "weekly" as const, timeZone } } : {}),
+    revision: entry.revision,
+  };
+}
+
+type WindowFormFields = Parameters<typeof windowInput>[0];
+
 export function MaintenancePage() {
   const queryClient = useQueryClient();
   const { canEdit } = usePermissions();
-  const [creating, setCreating] = useState(false);
+  // The window being edited, or "new"; one form at a time.
+  const [editing, setEditing] = useState<MaintenanceWindow | "new" | null>(null);
   const windows = useQuery({ queryKey: ["maintenance-windows"], queryFn: ({ signal }) => operationsApi.maintenanceWindows.list(signal) });
   const remove = useMutation({
     mutationFn: (windowId: string) => operationsApi.maintenanceWindows.remove(windowId),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ["maintenance-windows"] }),
   });
-  const list = windows.data?.windows ?? [];
   return (
     <>
       <PageHead
@@ -58,54 +90,61 @@ export function MaintenancePage() {
         sub="Planned work: the checks it covers show “in maintenance” and page no one."
         actions={
           canEdit ? (
-            <button type="button" className="primary" onClick={() => setCreating(true)} disabled={creating}>
+            <button type="button" className="primary" onClick={() => setEditing("new")} disabled={editing !== null}>
               New window
             </button>
           ) : null
         }
       />
-      {creating ? <CreateWindow onDone={() => setCreating(false)} /> : null}
-      {windows.isPending ? <Loading what="maintenance windows" /> : null}
-      <ErrorMessage error={windows.error ?? remove.error} title="Maintenance windows" />
-      {windows.data && list.length === 0 ? <div className="notice">No maintenance windows.</div> : null}
-      {list.length > 0 ? (
-        <table className="list" aria-label="Maintenance windows">
-          <ListHead columns={["Name", "Covers", "When"]} />
-          <tbody>
-            {list.map((entry) => (
-              <tr key={entry.id}>
-                <td data-label="Name">
-                  {entry.name} {entry.active ? <Badge tone="warn">on now</Badge> : null}
-                </td>
-                <td data-label="Covers">{windowScope(entry)}</td>
-                <td data-label="When">
-                  {entry.occurrence ? (
-                    <>
-                      {entry.active ? "until" : "next"} {formatExact(entry.active ? entry.occurrence.end : entry.occurrence.start)}
-                    </>
-                  ) : (
-                    <span className="muted">over</span>
-                  )}
-                  {entry.recurrence ? <span className="muted"> · weekly ({entry.recurrence.timeZone})</span> : null}
-                </td>
-                <td data-label="" className="row-actions">
-                  {canEdit ? (
-                    <button
-                      type="button"
-                      className="danger"
-                      onClick={() => {
-                        if (window.confirm(`Delete the maintenance window ${entry.name}?`)) remove.mutate(entry.id);
-                      }}
-                    >
-                      Delete
-                    </button>
-                  ) : null}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+      {editing !== null ? (
+        <WindowForm key={editing === "new" ? "new" : editing.id} entry={editing === "new" ? undefined : editing} onDone={() => setEditing(null)} />
       ) : null}
+      <ListTable
+        what="maintenance windows"
+        pending={windows.isPending}
+        error={windows.error ?? remove.error}
+        errorTitle="Maintenance windows"
+        items={windows.data?.windows}
+        empty="No maintenance windows."
+        label="Maintenance windows"
+        columns={["Name", "Covers", "When"]}
+        row={(entry) => (
+          <tr key={entry.id}>
+            <td data-label="Name">
+              {entry.name} {entry.active ? <Badge tone="warn">on now</Badge> : null}
+            </td>
+            <td data-label="Covers">{windowScope(entry)}</td>
+            <td data-label="When">
+              {entry.occurrence ? (
+                <>
+                  {entry.active ? "until" : "next"} {formatExact(entry.active ? entry.occurrence.end : entry.occurrence.start)}
+                </>
+              ) : (
+                <span className="muted">over</span>
+              )}
+              {entry.recurrence ? <span className="muted"> · weekly ({entry.recurrence.timeZone})</span> : null}
+            </td>
+            <td data-label="" className="row-actions">
+              {canEdit ? (
+                <>
+                  <button type="button" onClick={() => setEditing(entry)} disabled={editing !== null} aria-label={`Edit ${entry.name}`}>
+                    Edit
+                  </button>
+                  <button
+                    type="button"
+                    className="danger"
+                    onClick={() => {
+                      if (window.confirm(`Delete the maintenance window ${entry.name}?`)) remove.mutate(entry.id);
+                    }}
+                  >
+                    Delete
+                  </button>
+                </>
+              ) : null}
+            </td>
+          </tr>
+        )}
+      />
     </>
   );
 }
@@ -116,15 +155,20 @@ const localInput = (ms: number) => {
   return date.toISOString().slice(0, 16);
 };
 
-function CreateWindow({ onDone }: { onDone: () => void }) {
+/** Creates a window, or edits `entry`. */
+function WindowForm({ entry, onDone }: { entry?: MaintenanceWindow; onDone: () => void }) {
   const queryClient = useQueryClient();
-  const [form, setForm] = useState(() => {
+  const [form, setForm] = useState<WindowFormFields>(() => {
+    if (entry) return windowForm(entry);
     const hour = Math.ceil(Date.now() / 3_600_000) * 3_600_000;
     return { name: "", labels: "", start: localInput(hour), end: localInput(hour + 3_600_000), weekly: false };
   });
   const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  const create = useMutation({
-    mutationFn: () => operationsApi.maintenanceWindows.create(windowInput(form, timeZone)),
+  const save = useMutation({
+    mutationFn: () =>
+      entry
+        ? operationsApi.maintenanceWindows.replace(entry.id, editedWindow(entry, form, timeZone))
+        : operationsApi.maintenanceWindows.create(windowInput(form, timeZone)),
     onSuccess: async () => {
       await queryClient.invalidateQueries({ queryKey: ["maintenance-windows"] });
       onDone();
@@ -132,12 +176,15 @@ function CreateWindow({ onDone }: { onDone: () => void }) {
   });
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    create.mutate();
+    save.mutate();
   };
-  const set = (patch: Partial<typeof form>) => setForm({ ...form, ...patch });
+  const set = (patch: Partial<WindowFormFields>) => setForm({ ...form, ...patch });
+  const title = entry ? `Edit ${entry.name}` : "New maintenance window";
+  // A window of named checks may have no labels at all.
+  const labelsRequired = !entry?.checks.ids?.length;
   return (
-    <form className="card" onSubmit={submit} aria-label="New maintenance window">
-      <h2 style={{ marginTop: 0 }}>New maintenance window</h2>
+    <form className="card" onSubmit={submit} aria-label={entry ? "Edit maintenance window" : "New maintenance window"}>
+      <h2 style={{ marginTop: 0 }}>{title}</h2>
       <div className="form-row">
         <label className="field">
           Name
@@ -145,9 +192,10 @@ function CreateWindow({ onDone }: { onDone: () => void }) {
         </label>
         <label className="field">
           Checks with labels
-          <input value={form.labels} onChange={(event) => set({ labels: event.target.value })} required placeholder="env=prod, team=db" />
+          <input value={form.labels} onChange={(event) => set({ labels: event.target.value })} required={labelsRequired} placeholder="env=prod, team=db" />
         </label>
       </div>
+      {entry?.checks.ids?.length ? <p className="muted">Also covers {windowScope({ checks: { ids: entry.checks.ids } })} (kept as they are).</p> : null}
       <div className="form-row">
         <label className="field">
           Starts
@@ -158,13 +206,14 @@ function CreateWindow({ onDone }: { onDone: () => void }) {
           <input type="datetime-local" value={form.end} onChange={(event) => set({ end: event.target.value })} required />
         </label>
         <label className="checkbox">
-          <input type="checkbox" checked={form.weekly} onChange={(event) => set({ weekly: event.target.checked })} /> Every week ({timeZone})
+          <input type="checkbox" checked={form.weekly} onChange={(event) => set({ weekly: event.target.checked })} /> Every week (
+          {entry?.recurrence?.timeZone ?? timeZone})
         </label>
       </div>
-      <ErrorMessage error={create.error} title="Not created" />
+      <ErrorMessage error={save.error} title={entry ? "Not saved" : "Not created"} />
       <div className="actions" style={{ marginTop: 12 }}>
-        <button type="submit" className="primary" disabled={create.isPending}>
-          Create
+        <button type="submit" className="primary" disabled={save.isPending}>
+          {entry ? "Save" : "Create"}
         </button>
         <button type="button" onClick={onDone}>
           Cancel

@@ -1,10 +1,11 @@
 // Notification channels: where automations' notify steps send (webhook, Slack, Discord,
 // e-mail). List them with what they point at (secrets never shown, only that they are set),
-// send a test delivery and see what the receiver said, create (editors) and delete.
+// send a test delivery and see what the receiver said; editors create, edit (a secret left blank
+// is kept) and delete.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { type Channel, type ChannelType, operationsApi, type TestDelivery } from "../../api/operations-client.ts";
-import { Badge, ErrorMessage, ListHead, Loading, PageHead } from "../../ui/components.tsx";
+import { Badge, ErrorMessage, ListTable, PageHead } from "../../ui/components.tsx";
 import { usePermissions } from "../../permissions.ts";
 
 const TYPES: readonly ChannelType[] = ["webhook", "slack", "discord", "email"];
@@ -35,16 +36,41 @@ export function channelConfig(type: ChannelType, fields: Record<string, string>,
   };
 }
 
+/** Each type's secret fields: never shown, kept when left blank in an edit. */
+const SECRET_FIELDS: Record<ChannelType, readonly string[]> = { webhook: ["secret"], slack: ["webhookUrl"], discord: ["webhookUrl"], email: ["password"] };
+/** Optional settings (not secrets) an edit clears, with null, when emptied. */
+const CLEARABLE_FIELDS: Record<ChannelType, readonly string[]> = { webhook: [], slack: [], discord: [], email: ["username"] };
+
+/** A stored channel's settings as the form's fields (secrets blank: they are never shown). */
+export function channelFields(channel: Pick<Channel, "type" | "config">): { fields: Record<string, string>; secure: boolean } {
+  const config = channel.config;
+  const fields: Record<string, string> = {};
+  for (const field of FIELDS[channel.type]) {
+    const value = config[field.key];
+    if (Array.isArray(value)) fields[field.key] = value.join(", ");
+    else if (value !== undefined && value !== null) fields[field.key] = String(value);
+  }
+  return { fields, secure: config.secure === true };
+}
+
+/** The PATCH an edit sends: the form's config less the secrets left blank (kept), emptied optional fields cleared. */
+export function channelPatch(channel: Pick<Channel, "type" | "name">, name: string, fields: Record<string, string>, secure: boolean) {
+  const config: Record<string, unknown> = channelConfig(channel.type, fields, secure);
+  for (const key of SECRET_FIELDS[channel.type]) if (!fields[key]) delete config[key];
+  for (const key of CLEARABLE_FIELDS[channel.type]) if (!fields[key]) config[key] = null;
+  return { ...(name !== channel.name ? { name } : {}), config };
+}
+
 export function ChannelsPage() {
   const queryClient = useQueryClient();
   const { canEdit } = usePermissions();
-  const [creating, setCreating] = useState(false);
+  // The channel being edited, or "new"; one form at a time.
+  const [editing, setEditing] = useState<Channel | "new" | null>(null);
   const channels = useQuery({ queryKey: ["channels"], queryFn: ({ signal }) => operationsApi.channels.list(signal) });
   const remove = useMutation({
     mutationFn: (channelId: string) => operationsApi.channels.remove(channelId),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ["channels"] }),
   });
-  const list = channels.data?.channels ?? [];
   return (
     <>
       <PageHead
@@ -52,31 +78,39 @@ export function ChannelsPage() {
         sub="Channels that automations' notify steps send to."
         actions={
           canEdit ? (
-            <button type="button" className="primary" onClick={() => setCreating(true)} disabled={creating}>
+            <button type="button" className="primary" onClick={() => setEditing("new")} disabled={editing !== null}>
               New channel
             </button>
           ) : null
         }
       />
-      {creating ? <CreateChannel onDone={() => setCreating(false)} /> : null}
-      {channels.isPending ? <Loading what="channels" /> : null}
-      <ErrorMessage error={channels.error ?? remove.error} title="Channels" />
-      {channels.data && list.length === 0 ? <div className="notice">No channels yet. Add one, then name it in an automation's notify step.</div> : null}
-      {list.length > 0 ? (
-        <table className="list" aria-label="Channels">
-          <ListHead columns={["Name", "Type", "Sends to"]} />
-          <tbody>
-            {list.map((channel) => (
-              <ChannelRow key={channel.id} channel={channel} canEdit={canEdit} onDelete={() => remove.mutate(channel.id)} />
-            ))}
-          </tbody>
-        </table>
+      {editing !== null ? (
+        <ChannelForm key={editing === "new" ? "new" : editing.id} channel={editing === "new" ? undefined : editing} onDone={() => setEditing(null)} />
       ) : null}
+      <ListTable
+        what="channels"
+        pending={channels.isPending}
+        error={channels.error ?? remove.error}
+        errorTitle="Channels"
+        items={channels.data?.channels}
+        empty="No channels yet. Add one, then name it in an automation's notify step."
+        label="Channels"
+        columns={["Name", "Type", "Sends to"]}
+        row={(channel) => (
+          <ChannelRow
+            key={channel.id}
+            channel={channel}
+            canEdit={canEdit}
+            onEdit={editing === null ? () => setEditing(channel) : undefined}
+            onDelete={() => remove.mutate(channel.id)}
+          />
+        )}
+      />
     </>
   );
 }
 
-function ChannelRow({ channel, canEdit, onDelete }: { channel: Channel; canEdit: boolean; onDelete: () => void }) {
+function ChannelRow({ channel, canEdit, onEdit, onDelete }: { channel: Channel; canEdit: boolean; onEdit: (() => void) | undefined; onDelete: () => void }) {
   const test = useMutation({ mutationFn: () => operationsApi.channels.test(channel.id) });
   return (
     <tr>
@@ -93,6 +127,9 @@ function ChannelRow({ channel, canEdit, onDelete }: { channel: Channel; canEdit:
           <>
             <button type="button" onClick={() => test.mutate()} disabled={test.isPending}>
               {test.isPending ? "Sending…" : "Send test"}
+            </button>
+            <button type="button" onClick={onEdit} disabled={!onEdit} aria-label={`Edit ${channel.name}`}>
+              Edit
             </button>
             <button
               type="button"
@@ -138,14 +175,19 @@ const FIELDS: Record<ChannelType, Array<{ key: string; label: string; type?: str
   ],
 };
 
-function CreateChannel({ onDone }: { onDone: () => void }) {
+/** Creates a channel, or edits `channel` (its type fixed, its secrets blank: left blank, they are kept). */
+function ChannelForm({ channel, onDone }: { channel?: Channel; onDone: () => void }) {
   const queryClient = useQueryClient();
-  const [name, setName] = useState("");
-  const [type, setType] = useState<ChannelType>("webhook");
-  const [fields, setFields] = useState<Record<string, string>>({});
-  const [secure, setSecure] = useState(false);
-  const create = useMutation({
-    mutationFn: () => operationsApi.channels.create({ name, type, config: channelConfig(type, fields, secure) }),
+  const initial = channel ? channelFields(channel) : { fields: {}, secure: false };
+  const [name, setName] = useState(channel?.name ?? "");
+  const [type, setType] = useState<ChannelType>(channel?.type ?? "webhook");
+  const [fields, setFields] = useState<Record<string, string>>(initial.fields);
+  const [secure, setSecure] = useState(initial.secure);
+  const save = useMutation({
+    mutationFn: () =>
+      channel
+        ? operationsApi.channels.update(channel.id, channelPatch(channel, name, fields, secure))
+        : operationsApi.channels.create({ name, type, config: channelConfig(type, fields, secure) }),
     onSuccess: async () => {
       await queryClient.invalidateQueries({ queryKey: ["channels"] });
       onDone();
@@ -153,11 +195,12 @@ function CreateChannel({ onDone }: { onDone: () => void }) {
   });
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    create.mutate();
+    save.mutate();
   };
+  const isSet = (key: string) => channel !== undefined && SECRET_FIELDS[type].includes(key) && channel.secretsSet.includes(key);
   return (
-    <form className="card" onSubmit={submit} aria-label="New channel">
-      <h2 style={{ marginTop: 0 }}>New channel</h2>
+    <form className="card" onSubmit={submit} aria-label={channel ? "Edit channel" : "New channel"}>
+      <h2 style={{ marginTop: 0 }}>{channel ? `Edit ${channel.name}` : "New channel"}</h2>
       <div className="form-row">
         <label className="field">
           Name
@@ -165,7 +208,8 @@ function CreateChannel({ onDone }: { onDone: () => void }) {
         </label>
         <label className="field" style={{ flex: "0 1 160px" }}>
           Type
-          <select value={type} onChange={(event) => setType(event.target.value as ChannelType)}>
+          {/* The type of a stored channel never changes. */}
+          <select value={type} onChange={(event) => setType(event.target.value as ChannelType)} disabled={channel !== undefined}>
             {TYPES.map((option) => (
               <option key={option}>{option}</option>
             ))}
@@ -178,8 +222,8 @@ function CreateChannel({ onDone }: { onDone: () => void }) {
             {field.label}
             <input
               type={field.type ?? "text"}
-              required={field.required}
-              placeholder={field.placeholder}
+              required={field.required && !isSet(field.key)}
+              placeholder={isSet(field.key) ? "set (leave blank to keep)" : field.placeholder}
               value={fields[field.key] ?? ""}
               onChange={(event) => setFields({ ...fields, [field.key]: event.target.value })}
             />
@@ -191,10 +235,10 @@ function CreateChannel({ onDone }: { onDone: () => void }) {
           </label>
         ) : null}
       </div>
-      <ErrorMessage error={create.error} title="Not created" />
+      <ErrorMessage error={save.error} title={channel ? "Not saved" : "Not created"} />
       <div className="actions" style={{ marginTop: 12 }}>
-        <button type="submit" className="primary" disabled={create.isPending}>
-          Create
+        <button type="submit" className="primary" disabled={save.isPending}>
+          {channel ? "Save" : "Create"}
         </button>
         <button type="button" onClick={onDone}>
           Cancel

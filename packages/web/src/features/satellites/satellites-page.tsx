@@ -4,7 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { type FormEvent, useState } from "react";
 import { api, type CreatedSatellite } from "../../api/client.ts";
-import { ErrorMessage, Loading, PageHead, TimeAgo } from "../../ui/components.tsx";
+import { ErrorMessage, ListTable, PageHead, TimeAgo } from "../../ui/components.tsx";
 import { NewToken } from "./new-token.tsx";
 import { SatelliteStatus } from "./satellite-status.tsx";
 import { usePermissions } from "../../permissions.ts";
@@ -42,49 +42,41 @@ export function SatellitesPage() {
           }}
         />
       ) : null}
-      {satellites.isPending ? <Loading what="satellites" /> : null}
-      <ErrorMessage error={satellites.error} title="Could not load the satellites" />
-      {satellites.data && list.length === 0 ? <div className="notice">No satellites yet. Register one, then start it with the command shown.</div> : null}
-      {list.length > 0 ? (
-        <table className="list">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Status</th>
-              <th scope="col">Region</th>
-              <th scope="col">Last seen</th>
-              <th scope="col">Version</th>
-              <th scope="col">Core</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.map((satellite) => (
-              <tr key={satellite.id}>
-                <td data-label="Name">
-                  <Link to="/satellites/$satelliteId" params={{ satelliteId: satellite.id }}>
-                    {satellite.name}
-                  </Link>
-                </td>
-                <td data-label="Status">
-                  <SatelliteStatus satellite={satellite} />
-                </td>
-                <td data-label="Region">{satellite.region}</td>
-                <td data-label="Last seen">
-                  {satellite.lastSeenAt === null && satellite.lastEvent !== null ? (
-                    <span className="muted">not since it went offline</span>
-                  ) : (
-                    <TimeAgo at={satellite.lastSeenAt} />
-                  )}
-                </td>
-                <td data-label="Version">{satellite.version ?? <span className="muted">—</span>}</td>
-                <td data-label="Core" title={satellite.instanceId ? `Its connection is held by core ${satellite.instanceId}` : undefined}>
-                  {satellite.instanceId ? <code>{satellite.instanceId.slice(0, 8)}</code> : <span className="muted">—</span>}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+      <ListTable
+        what="satellites"
+        pending={satellites.isPending}
+        error={satellites.error}
+        errorTitle="Could not load the satellites"
+        items={satellites.data ? list : undefined}
+        empty="No satellites yet. Register one, then start it with the command shown."
+        label="Satellites"
+        columns={["Name", "Status", "Region", "Last seen", "Version", "Core"]}
+        actions={false}
+        row={(satellite) => (
+          <tr key={satellite.id}>
+            <td data-label="Name">
+              <Link to="/satellites/$satelliteId" params={{ satelliteId: satellite.id }}>
+                {satellite.name}
+              </Link>
+            </td>
+            <td data-label="Status">
+              <SatelliteStatus satellite={satellite} />
+            </td>
+            <td data-label="Region">{satellite.region}</td>
+            <td data-label="Last seen">
+              {satellite.lastSeenAt === null && satellite.lastEvent !== null ? (
+                <span className="muted">not since it went offline</span>
+              ) : (
+                <TimeAgo at={satellite.lastSeenAt} />
+              )}
+            </td>
+            <td data-label="Version">{satellite.version ?? <span className="muted">—</span>}</td>
+            <td data-label="Core" title={satellite.instanceId ? `Its connection is held by core ${satellite.instanceId}` : undefined}>
+              {satellite.instanceId ? <code>{satellite.instanceId.slice(0, 8)}</code> : <span className="muted">—</span>}
+            </td>
+          </tr>
+        )}
+      />
     </>
   );
 }

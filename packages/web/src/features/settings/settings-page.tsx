@@ -4,7 +4,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { operationsApi, type Role, type User } from "../../api/operations-client.ts";
-import { Badge, CopyableText, ErrorMessage, ListHead, Loading, PageHead, TimeAgo } from "../../ui/components.tsx";
+import { Badge, CopyableText, ErrorMessage, ListTable, Loading, PageHead, TimeAgo } from "../../ui/components.tsx";
 import { usePermissions } from "../../permissions.ts";
 
 const ROLES: readonly Role[] = ["viewer", "editor", "admin"];
@@ -63,42 +63,42 @@ function Users() {
   return (
     <section aria-label="Users">
       <h2>Users</h2>
-      {users.isPending ? <Loading what="users" /> : null}
-      <ErrorMessage error={users.error ?? update.error ?? remove.error} title="Users" />
-      {users.data ? (
-        <table className="list" aria-label="Users">
-          <ListHead columns={["E-mail", "Role", "Last sign-in"]} />
-          <tbody>
-            {users.data.users.map((user) => (
-              <tr key={user.id}>
-                <td data-label="E-mail">
-                  {user.email} {user.disabled ? <Badge tone="idle">disabled</Badge> : null}
-                </td>
-                <td data-label="Role">
-                  <RoleSelect label={`Role of ${user.email}`} value={user.role} onChange={(next) => update.mutate({ user, patch: { role: next } })} />
-                </td>
-                <td data-label="Last sign-in">
-                  <TimeAgo at={user.lastLoginAt} />
-                </td>
-                <td data-label="" className="row-actions">
-                  <button type="button" onClick={() => update.mutate({ user, patch: { disabled: !user.disabled } })}>
-                    {user.disabled ? "Enable" : "Disable"}
-                  </button>
-                  <button
-                    type="button"
-                    className="danger"
-                    onClick={() => {
-                      if (window.confirm(`Delete the user ${user.email}? Their sessions end.`)) remove.mutate(user);
-                    }}
-                  >
-                    Delete
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+      <ListTable
+        what="users"
+        pending={users.isPending}
+        error={users.error ?? update.error ?? remove.error}
+        errorTitle="Users"
+        items={users.data?.users}
+        label="Users"
+        columns={["E-mail", "Role", "Last sign-in"]}
+        row={(user) => (
+          <tr key={user.id}>
+            <td data-label="E-mail">
+              {user.email} {user.disabled ? <Badge tone="idle">disabled</Badge> : null}
+            </td>
+            <td data-label="Role">
+              <RoleSelect label={`Role of ${user.email}`} value={user.role} onChange={(next) => update.mutate({ user, patch: { role: next } })} />
+            </td>
+            <td data-label="Last sign-in">
+              <TimeAgo at={user.lastLoginAt} />
+            </td>
+            <td data-label="" className="row-actions">
+              <button type="button" onClick={() => update.mutate({ user, patch: { disabled: !user.disabled } })}>
+                {user.disabled ? "Enable" : "Disable"}
+              </button>
+              <button
+                type="button"
+                className="danger"
+                onClick={() => {
+                  if (window.confirm(`Delete the user ${user.email}? Their sessions end.`)) remove.mutate(user);
+                }}
+              >
+                Delete
+              </button>
+            </td>
+          </tr>
+        )}
+      />
       <form className="card" onSubmit={submit} aria-label="New user">
         <div className="form-row">
           <label className="field">
@@ -152,37 +152,37 @@ function Tokens() {
   return (
     <section aria-label="API tokens">
       <h2>API tokens</h2>
-      {tokens.isPending ? <Loading what="tokens" /> : null}
-      <ErrorMessage error={tokens.error ?? revoke.error} title="Tokens" />
-      {tokens.data && tokens.data.tokens.length === 0 ? <div className="notice">No API tokens yet.</div> : null}
-      {tokens.data && tokens.data.tokens.length > 0 ? (
-        <table className="list" aria-label="API tokens">
-          <ListHead columns={["Name", "Role", "Last used", "Expires"]} />
-          <tbody>
-            {tokens.data.tokens.map((token) => (
-              <tr key={token.id}>
-                <td data-label="Name">{token.name}</td>
-                <td data-label="Role">{token.role}</td>
-                <td data-label="Last used">
-                  <TimeAgo at={token.lastUsedAt} />
-                </td>
-                <td data-label="Expires">{token.expiresAt ? new Date(token.expiresAt).toLocaleDateString() : <span className="muted">never</span>}</td>
-                <td data-label="" className="row-actions">
-                  <button
-                    type="button"
-                    className="danger"
-                    onClick={() => {
-                      if (window.confirm(`Revoke the token ${token.name}? Whatever uses it stops working.`)) revoke.mutate(token.id);
-                    }}
-                  >
-                    Revoke
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+      <ListTable
+        what="tokens"
+        pending={tokens.isPending}
+        error={tokens.error ?? revoke.error}
+        errorTitle="Tokens"
+        items={tokens.data?.tokens}
+        empty="No API tokens yet."
+        label="API tokens"
+        columns={["Name", "Role", "Last used", "Expires"]}
+        row={(token) => (
+          <tr key={token.id}>
+            <td data-label="Name">{token.name}</td>
+            <td data-label="Role">{token.role}</td>
+            <td data-label="Last used">
+              <TimeAgo at={token.lastUsedAt} />
+            </td>
+            <td data-label="Expires">{token.expiresAt ? new Date(token.expiresAt).toLocaleDateString() : <span className="muted">never</span>}</td>
+            <td data-label="" className="row-actions">
+              <button
+                type="button"
+                className="danger"
+                onClick={() => {
+                  if (window.confirm(`Revoke the token ${token.name}? Whatever uses it stops working.`)) revoke.mutate(token.id);
+                }}
+              >
+                Revoke
+              </button>
+            </td>
+          </tr>
+        )}
+      />
       <form className="card" onSubmit={submit} aria-label="New API token">
         <div className="form-row">
           <label className="field">

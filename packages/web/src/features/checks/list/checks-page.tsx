@@ -1,12 +1,12 @@
 // Checks: the server-paged, virtualized list (only the rows on screen are in the DOM; the next
 // page loads as the end comes into view), filtered by what the URL says. Each row: status,
 // name, type, target, location dots, the 24 h uptime bar, the p95 latency sparkline and how long ago the last result came
-// (marked when overdue). Health and bars arrive per page through /checks/summaries and follow
-// the live feed.
+// (marked when overdue). Health and bars arrive with each page and follow the live feed for the
+// pages on screen (checks-query.ts).
 import { useWindowVirtualizer } from "@tanstack/react-virtual";
 import { Link, useNavigate } from "@tanstack/react-router";
 import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
-import type { CheckListItem, CheckSummaries } from "../../../api/client.ts";
+import type { CheckListItem, CheckPage, CheckSummaries } from "../../../api/client.ts";
 import { ErrorMessage, Loading, PageHead, useNow } from "../../../ui/components.tsx";
 import { formatAgo, formatExact } from "../../../ui/time.ts";
 import { CHECK_TYPES, targetOf } from "../check-types.ts";
@@ -14,7 +14,7 @@ import { isStale, lastResultAt } from "../check-freshness.ts";
 import { CheckStatusBadge, LocationDots, useLocationNames } from "../check-status.tsx";
 import { useQuery } from "@tanstack/react-query";
 import { satellitesQuery } from "../../satellites/satellites-page.tsx";
-import { type ChecksSearch, listFilters, useCheckPages, useSummaries } from "./checks-query.ts";
+import { type ChecksSearch, listFilters, type PagedChecks, useCheckPages, usePagedChecks, useSummaryWindow } from "./checks-query.ts";
 import { Sparkline } from "./sparkline.tsx";
 import { UptimeBar } from "./uptime-bar.tsx";
 import { usePermissions } from "../../../permissions.ts";
@@ -44,10 +44,10 @@ export function ChecksPage({ search }: { search: ChecksSearch }) {
   const pages = useCheckPages(listFilters(search, statusKnown));
   const loadedPages = pages.data?.pages;
   const loaded = useMemo(() => loadedPages ?? [], [loadedPages]);
-  const checks = useMemo(() => loaded.flatMap((page) => page.checks), [loaded]);
+  const paged = usePagedChecks(loaded);
+  const count = paged.count;
   // Sticky (set while rendering, as React allows for a component's own state): a status filter that matches nothing must not hide itself.
-  if (!statusKnown && checks.some((check) => check.status !== undefined)) setStatusKnown(true);
-  const summaries = useSummaries(loaded);
+  if (!statusKnown && loaded[0]?.checks.some((check) => check.status !== undefined)) setStatusKnown(true);
   const filtered = Object.values(search).some((value) => value);
 
   return (
@@ -56,7 +56,7 @@ export function ChecksPage({ search }: { search: ChecksSearch }) {
         title="Checks"
         sub={
           pages.data
-            ? `${checks.length}${pages.hasNextPage ? "+" : ""} ${filtered ? "matching" : checks.length === 1 ? "check" : "checks"}`
+            ? `${count}${pages.hasNextPage ? "+" : ""} ${filtered ? "matching" : count === 1 ? "check" : "checks"}`
             : "What Vantage probes, and how it went."
         }
         actions={
@@ -70,17 +70,11 @@ export function ChecksPage({ search }: { search: ChecksSearch }) {
       <Filters search={search} onChange={setSearch} withStatus={statusKnown} />
       {pages.isPending ? <Loading what="checks" /> : null}
       <ErrorMessage error={pages.error} title="Could not load the checks" />
-      {pages.data && checks.length === 0 ? (
+      {pages.data && count === 0 ? (
         <div className="notice">{filtered ? "No check matches these filters." : "No checks yet. Create one to start probing."}</div>
       ) : null}
-      {checks.length > 0 ? (
-        <CheckRows
-          checks={checks}
-          summaries={summaries}
-          hasMore={pages.hasNextPage}
-          loadMore={() => void pages.fetchNextPage()}
-          loading={pages.isFetchingNextPage}
-        />
+      {count > 0 ? (
+        <CheckRows pages={loaded} paged={paged} hasMore={pages.hasNextPage} loadMore={() => void pages.fetchNextPage()} loading={pages.isFetchingNextPage} />
       ) : null}
     </>
   );
@@ -153,17 +147,15 @@ function Filters({ search, onChange, withStatus }: { search: ChecksSearch; onCha
   );
 }
 
-type SummaryOf = Map<string, { summary: CheckSummaries["summaries"][number]; from: string; segmentSeconds: number }>;
-
 function CheckRows({
-  checks,
-  summaries,
+  pages,
+  paged,
   hasMore,
   loadMore,
   loading,
 }: {
-  checks: CheckListItem[];
-  summaries: SummaryOf;
+  pages: readonly CheckPage[];
+  paged: PagedChecks;
   hasMore: boolean;
   loadMore: () => void;
   loading: boolean;
@@ -172,17 +164,19 @@ function CheckRows({
   const listRef = useRef<HTMLDivElement>(null);
   const [offset, setOffset] = useState(0);
   useLayoutEffect(() => setOffset(listRef.current?.offsetTop ?? 0), []);
-  const virtualizer = useWindowVirtualizer({ count: checks.length, estimateSize: () => (narrow ? 156 : 52), overscan: 8, scrollMargin: offset });
+  const count = paged.count;
+  const virtualizer = useWindowVirtualizer({ count, estimateSize: () => (narrow ? 156 : 52), overscan: 8, scrollMargin: offset });
   const items = virtualizer.getVirtualItems();
   const last = items.at(-1)?.index ?? 0;
   // The end in view: the next page.
   useEffect(() => {
-    if (hasMore && !loading && last >= checks.length - 10) loadMore();
-  }, [hasMore, loading, last, checks.length, loadMore]);
+    if (hasMore && !loading && last >= count - 10) loadMore();
+  }, [hasMore, loading, last, count, loadMore]);
+  const summaryOf = useSummaryWindow(pages, paged.at(items[0]?.index ?? 0)?.page ?? 0, paged.at(last)?.page ?? 0);
   const now = useNow();
 
   return (
-    <div className="check-table" role="table" aria-label="Checks" aria-rowcount={checks.length + 1}>
+    <div className="check-table" role="table" aria-label="Checks" aria-rowcount={count + 1}>
       <div className="check-row head" role="row" aria-rowindex={1}>
         {["Status", "Name", "Type", "Target", "Locations", "Last 24 h", "p95", "Last result"].map((title) => (
           <span key={title} role="columnheader">
@@ -192,8 +186,8 @@ function CheckRows({
       </div>
       <div ref={listRef} style={{ height: virtualizer.getTotalSize(), position: "relative" }} role="rowgroup">
         {items.map((item) => {
-          const check = checks[item.index]!;
-          const entry = summaries.get(check.id);
+          const { check, page } = paged.at(item.index)!;
+          const entry = summaryOf(page, check.id);
           return (
             <CheckRow
               key={check.id}

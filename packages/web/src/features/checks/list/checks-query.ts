@@ -1,8 +1,11 @@
-// The checks list's data: keyset pages of definitions (filters in the URL), and for each page
-// its rows' health and 24 h bars in one summaries request. The live feed refreshes only the
-// summaries and detail queries on a check-health change (live.ts), never every loaded page.
-import { type QueryClient, useInfiniteQuery, useQueries } from "@tanstack/react-query";
-import { api, type CheckListFilters, type CheckListItem, type CheckSummaries } from "../../../api/client.ts";
+// The checks list's data: keyset pages of definitions (filters in the URL), each fetched with its
+// rows' health and 24 h bars in the same request. The summaries are then kept per page (one
+// query each, seeded from the page) and only the pages on screen observe theirs, so a page
+// arriving or a health change costs O(page), never O(all loaded). The live feed refreshes only
+// the summaries of the pages on screen and the detail queries (live.ts), never the list's pages.
+import { type QueryClient, useInfiniteQuery, useQueries, useQueryClient } from "@tanstack/react-query";
+import { useMemo } from "react";
+import { api, type CheckListFilters, type CheckListItem, type CheckPage, type CheckSummaries } from "../../../api/client.ts";
 
 /** What /checks keeps in its URL. */
 export interface ChecksSearch {
@@ -35,39 +38,105 @@ export function listFilters(search: ChecksSearch, withStatus: boolean): CheckLis
   };
 }
 
+export const summariesKey = (ids: readonly string[]) => ["checks", "summaries", "24h", ids.join(",")] as const;
+
+/** The pages of checks; each page's summaries land in its own summaries query as it arrives. */
 export function useCheckPages(filters: CheckListFilters) {
+  const queryClient = useQueryClient();
   return useInfiniteQuery({
     queryKey: ["checks", "list", filters],
-    queryFn: ({ pageParam, signal }) => api.checks.list({ ...filters, limit: CHECK_PAGE, ...(pageParam ? { cursor: pageParam } : {}) }, signal),
+    queryFn: async ({ pageParam, signal }) => {
+      const page = await api.checks.list({ ...filters, limit: CHECK_PAGE, summaries: "24h", ...(pageParam ? { cursor: pageParam } : {}) }, signal);
+      if (page.summaries) queryClient.setQueryData(summariesKey(idsOf(page)), page.summaries);
+      return page;
+    },
     initialPageParam: "",
     getNextPageParam: (page) => page.nextCursor ?? undefined,
+    // Loaded pages never change in place (a refetch answers new objects): comparing every loaded
+    // check deeply each time a page arrives would cost O(all loaded).
+    structuralSharing: false,
   });
 }
 
-export const summariesKey = (ids: readonly string[]) => ["checks", "summaries", "24h", ids.join(",")] as const;
+// A page's ids, computed once per page object (the summaries key is made of them).
+const pageIds = new WeakMap<CheckPage, string[]>();
+function idsOf(page: CheckPage): string[] {
+  let ids = pageIds.get(page);
+  if (!ids) pageIds.set(page, (ids = page.checks.map((check) => check.id)));
+  return ids;
+}
 
-/** The summaries of every loaded page, by check id (rebuilt only when a page's summaries change). */
-export function useSummaries(pages: ReadonlyArray<{ checks: CheckListItem[] }>) {
-  return useQueries({
-    queries: pages.map((page) => {
-      const ids = page.checks.map((check) => check.id);
+/** Where each loaded page starts in the whole list: a row's index finds its page without flattening the pages. */
+export interface PagedChecks {
+  count: number;
+  at(index: number): { check: CheckListItem; page: number } | undefined;
+}
+
+export const usePagedChecks = (pages: readonly CheckPage[]): PagedChecks => useMemo(() => indexPages(pages), [pages]);
+
+/** O(pages) once per page arriving: no flattened copy of every loaded check. */
+export function indexPages(pages: ReadonlyArray<Pick<CheckPage, "checks">>): PagedChecks {
+  const starts: number[] = [];
+  let count = 0;
+  for (const page of pages) {
+    starts.push(count);
+    count += page.checks.length;
+  }
+  const at = (index: number) => {
+    // The last page starting at or before the index (pages are few: a binary search over their starts).
+    let low = 0;
+    let high = starts.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >> 1;
+      if (starts[middle]! <= index) low = middle;
+      else high = middle - 1;
+    }
+    const check = pages[low]?.checks[index - (starts[low] ?? 0)];
+    return check ? { check, page: low } : undefined;
+  };
+  return { count, at };
+}
+
+export interface RowSummary {
+  summary: CheckSummaries["summaries"][number];
+  from: string;
+  segmentSeconds: number;
+}
+
+// Each answer's rows by check id, built once per answer object.
+const byIdOf = new WeakMap<CheckSummaries, Map<string, RowSummary>>();
+function rowSummaries(answer: CheckSummaries): Map<string, RowSummary> {
+  let byId = byIdOf.get(answer);
+  if (!byId) {
+    byId = new Map(answer.summaries.map((summary) => [summary.checkId, { summary, from: answer.from, segmentSeconds: answer.segmentSeconds }]));
+    byIdOf.set(answer, byId);
+  }
+  return byId;
+}
+
+/**
+ * The summaries of the pages from `first` to `last` (those with a row on screen): only they are
+ * observed, so only they refetch when the live feed invalidates summaries; a page scrolled
+ * back into view refetches if its summaries went stale meanwhile.
+ */
+export function useSummaryWindow(pages: readonly CheckPage[], first: number, last: number): (page: number, checkId: string) => RowSummary | undefined {
+  const shown = pages.slice(first, last + 1);
+  // No `combine` (an inline one re-runs every render): rows read their page's answer, indexed
+  // once per answer object, so their props stay the same objects and memo holds.
+  const results = useQueries({
+    queries: shown.map((page) => {
+      const ids = idsOf(page);
       return {
         queryKey: summariesKey(ids),
         queryFn: ({ signal }: { signal: AbortSignal }) => api.checks.summaries(ids, "24h", signal),
         enabled: ids.length > 0,
       };
     }),
-    combine: combineSummaries,
   });
-}
-
-// A stable function: TanStack Query re-runs it only when a result changed.
-function combineSummaries(results: ReadonlyArray<{ data?: CheckSummaries }>) {
-  const byId = new Map<string, { summary: CheckSummaries["summaries"][number]; from: string; segmentSeconds: number }>();
-  for (const result of results)
-    for (const summary of result.data?.summaries ?? [])
-      byId.set(summary.checkId, { summary, from: result.data!.from, segmentSeconds: result.data!.segmentSeconds });
-  return byId;
+  return (page, checkId) => {
+    const data = results[page - first]?.data;
+    return data ? rowSummaries(data).get(checkId) : undefined;
+  };
 }
 
 /** After a create, edit or delete: the list and every view of checks read again. */
