@@ -30,7 +30,6 @@ export const checkAnswerSchema = z.union([...probeCheckViews, heartbeatViewSchem
 /** POST /checks: a heartbeat check comes with its ping token, shown this once. */
 export const createdCheckSchema = z.union([...probeCheckViews, heartbeatViewSchema.extend(pingTokenResponseSchema.shape)]);
 
-
 export const storedResultSchema = z.object({
   resultId: z.string(),
   checkId: z.string(),

@@ -164,7 +164,13 @@ export function createCheckRoutes(options: CheckRoutesOptions): Hono {
     const page = await store.list(query.list);
     const answer = { checks: page.checks, nextCursor: page.after === null ? null : encodeCursor(page.after) };
     if (query.summaries === undefined) return c.json(answer);
-    return c.json({ ...answer, summaries: await options.summaries(page.checks.map((check) => check.id), query.summaries) });
+    return c.json({
+      ...answer,
+      summaries: await options.summaries(
+        page.checks.map((check) => check.id),
+        query.summaries,
+      ),
+    });
   });
 
   // The definition's JSON Schema, for editors (registered before /:id, which would take "schema").

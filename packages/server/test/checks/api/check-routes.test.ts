@@ -24,8 +24,12 @@ beforeAll(async () => {
   instance = await startTestInstance(url, "checks-api");
   store = new CheckStore({ pool: instance.pool, box: createSecretBox(randomBytes(32)) });
   const summaries = createSummaryReader({ pool: instance.pool, health: { getMany: async () => new Map() } });
-  app = await createApiApp(instance.pool, { "/checks": createCheckRoutes({ store, allowPrivateTargets: false, pool: instance.pool, now: Date.now, summaries }) });
-  permissiveApp = await createApiApp(instance.pool, { "/checks": createCheckRoutes({ store, allowPrivateTargets: true, pool: instance.pool, now: Date.now, summaries }) });
+  app = await createApiApp(instance.pool, {
+    "/checks": createCheckRoutes({ store, allowPrivateTargets: false, pool: instance.pool, now: Date.now, summaries }),
+  });
+  permissiveApp = await createApiApp(instance.pool, {
+    "/checks": createCheckRoutes({ store, allowPrivateTargets: true, pool: instance.pool, now: Date.now, summaries }),
+  });
   notices = await collectNotifications(instance.hub, CHECKS_CHANNEL);
 });
 
@@ -767,7 +771,9 @@ describe("listing", () => {
   });
 
   it("carries the page's summaries when asked, in the page's order, and only then", async () => {
-    type WithSummaries = Page & { summaries?: { range: string; segmentSeconds: number; summaries: Array<{ checkId: string; bars: unknown[]; health: unknown }> } };
+    type WithSummaries = Page & {
+      summaries?: { range: string; segmentSeconds: number; summaries: Array<{ checkId: string; bars: unknown[]; health: unknown }> };
+    };
     const plain: WithSummaries = await list("namePrefix=ls-&limit=3");
     expect(plain.summaries).toBeUndefined();
     const page: WithSummaries = await list("namePrefix=ls-&limit=3&summaries=24h");

@@ -46,7 +46,15 @@ beforeEach(async () => {
   const store = new CheckStore({ pool, box: createSecretBox(Buffer.alloc(32, 3)) });
   app = await createModulesApp(pool, [
     {
-      routes: { "/checks": createCheckRoutes({ store, allowPrivateTargets: false, pool, now, summaries: createSummaryReader({ pool, health: { getMany: async () => new Map() }, now }) }) },
+      routes: {
+        "/checks": createCheckRoutes({
+          store,
+          allowPrivateTargets: false,
+          pool,
+          now,
+          summaries: createSummaryReader({ pool, health: { getMany: async () => new Map() }, now }),
+        }),
+      },
       publicRoutes: {
         "/hb": createPingRoutes({ pool, ingest, now, clientAddressOf: createClientAddressOf(), unknownTokenLimit: { max: 3, windowMs: 60_000 } }),
       },
