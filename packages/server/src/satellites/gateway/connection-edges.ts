@@ -14,6 +14,12 @@ export const MAX_EDGE_BATCH = 1000;
  */
 export const EDGE_BATCH_LANES = 1;
 
+/** Tries of one batch when PostgreSQL chose it as a deadlock's victim. */
+export const EDGE_BATCH_TRIES = 3;
+
+/** SQLSTATE deadlock_detected: the transaction was rolled back whole, so trying again is safe. */
+const DEADLOCK_DETECTED = "40P01";
+
 export interface ConnectionEdgesOptions {
   windowMs?: number;
   maxBatch?: number;
@@ -47,10 +53,26 @@ export function createConnectionEdges(satellites: EdgeRecorder, options: Connect
  * retries); a member's own error (a satellite deleted meanwhile) is its alone.
  */
 function coalesce<Input>(record: (inputs: readonly Input[]) => Promise<ConnectionOutcome[]>, batching: Required<ConnectionEdgesOptions>) {
-  const loader = laneBatchedLoader<Input, ConnectionMutation>(record, {
+  const loader = laneBatchedLoader<Input, ConnectionMutation>((inputs) => retryingDeadlocks(() => record(inputs)), {
     lanes: batching.lanes,
     maxBatch: batching.maxBatch,
     window: (ready) => setTimeout(ready, batching.windowMs),
   });
   return (input: Input) => loader.load(input);
+}
+
+/**
+ * A batch's rows are locked in the order its plan visits them, and the heartbeat flush locks
+ * rows of the same table in its own order, so PostgreSQL may break a deadlock between them by
+ * rolling the batch back. A close is not retried by anyone else (its satellite is gone, and
+ * the monitor would record heartbeat_lost instead of the disconnect): try the batch again.
+ */
+async function retryingDeadlocks<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let tried = 1; ; tried += 1) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (tried >= EDGE_BATCH_TRIES || (error as { code?: unknown }).code !== DEADLOCK_DETECTED) throw error;
+    }
+  }
 }

@@ -9,6 +9,7 @@ import { silentLogger } from "../../../src/log.ts";
 import { satelliteTriggers } from "../../../src/satellites/connection/triggers.ts";
 import { SATELLITE_CONNECTED_EVENT, SATELLITE_HEARTBEAT_LOST_EVENT } from "../../../src/satellites/connection/entity.ts";
 import { SatelliteService } from "../../../src/satellites/connection/service.ts";
+import { createConnectionEdges, EDGE_BATCH_TRIES } from "../../../src/satellites/gateway/connection-edges.ts";
 import { createPool } from "../../../src/storage/index.ts";
 import { createTestDatabase } from "../../support/database.ts";
 
@@ -406,3 +407,53 @@ interface PlanNode {
 function flatten(node: PlanNode): PlanNode[] {
   return [node, ...(node.Plans ?? []).flatMap(flatten)];
 }
+
+describe("connection edges (the gateway's batches)", () => {
+  /** markDisconnectedMany as PostgreSQL answers it when it picked the batch as a deadlock's victim `failures` times. */
+  function recorderFailing(failures: number, sqlstate: string) {
+    let calls = 0;
+    return {
+      calls: () => calls,
+      recorder: {
+        markConnectedMany: a.satellites.markConnectedMany.bind(a.satellites),
+        markDisconnectedMany: async (inputs: Parameters<SatelliteService["markDisconnectedMany"]>[0]) => {
+          calls += 1;
+          if (calls <= failures) await a.pool.query(`DO $$ BEGIN RAISE EXCEPTION 'deadlock detected' USING ERRCODE = '${sqlstate}'; END $$`);
+          return a.satellites.markDisconnectedMany(inputs);
+        },
+      },
+    };
+  }
+
+  it("records a close whose batch was a deadlock's victim, by sending the batch again", async () => {
+    const id = await createSatellite(a);
+    const sessionId = await connect(id);
+    const failing = recorderFailing(1, "40P01");
+    const edges = createConnectionEdges(failing.recorder, { windowMs: 0 });
+
+    const outcome = await edges.disconnected({ satelliteId: id, sessionId });
+
+    expect("change" in outcome ? outcome.change?.next?.lastEvent : outcome).toBe("disconnected");
+    expect(failing.calls()).toBe(2);
+    const { rows } = await a.pool.query("SELECT last_connection_event FROM satellites WHERE id = $1", [id]);
+    expect(rows[0]).toEqual({ last_connection_event: "disconnected" });
+  });
+
+  it("gives up after a few deadlocks, and does not retry other errors", async () => {
+    const id = await createSatellite(a);
+    const sessionId = await connect(id);
+    const deadlocked = recorderFailing(EDGE_BATCH_TRIES, "40P01");
+    await expect(createConnectionEdges(deadlocked.recorder, { windowMs: 0 }).disconnected({ satelliteId: id, sessionId })).rejects.toMatchObject({
+      code: "40P01",
+    });
+    expect(deadlocked.calls()).toBe(EDGE_BATCH_TRIES);
+
+    const other = recorderFailing(1, "23505");
+    await expect(createConnectionEdges(other.recorder, { windowMs: 0 }).disconnected({ satelliteId: id, sessionId })).rejects.toMatchObject({
+      code: "23505",
+    });
+    expect(other.calls()).toBe(1);
+    const { rows } = await a.pool.query("SELECT last_connection_event FROM satellites WHERE id = $1", [id]);
+    expect(rows[0]).toEqual({ last_connection_event: "connected" });
+  });
+});
