@@ -30,10 +30,12 @@ describe("a bounded probe run", () => {
         signalled = signal;
         return new Promise<ProbeOutcome>(() => undefined);
       },
-      { ...spec, timeoutMs: 20 },
-      { budgetMs: 20, now },
+      // Long enough that a loaded machine's event-loop stall stays under the share of the
+      // timeout after which the run is reported overloaded rather than timed out.
+      { ...spec, timeoutMs: 400 },
+      { budgetMs: 400, now },
     );
-    expect(run).toMatchObject({ aborted: false, outcome: { status: "down", detail: { error: { code: "timeout", message: "no answer within 20 ms" } } } });
+    expect(run).toMatchObject({ aborted: false, outcome: { status: "down", detail: { error: { code: "timeout", message: "no answer within 400 ms" } } } });
     expect(signalled?.aborted).toBe(true);
   });
 
