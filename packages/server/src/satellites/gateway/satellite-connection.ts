@@ -40,7 +40,9 @@ const MAX_EARLY_FRAMES = 32;
  * Results of one socket being stored at once. They flow into the sink concurrently, so a
  * satellite replaying its buffer after a reconnect fills the ingest's batches (one statement
  * each) instead of waiting a round trip per result. At this many the socket pauses until half
- * of them were stored (the frames of the read in progress still come in: at most one read more).
+ * of them were stored; the frames of the socket read in progress still come in, and wait in the
+ * connection (at most one read's worth) until there is room, so no more than this many are ever
+ * in the sink at once.
  */
 export const MAX_RESULTS_IN_FLIGHT = 256;
 /** An ack is sent once this many results wait for it, without waiting for the ack delay. */
@@ -94,6 +96,8 @@ export class SatelliteConnection {
   /** Set once the peer stopped reading and its output hit the bound: nothing more is sent. */
   private overflowed = false;
   private resultsInFlight = 0;
+  /** Results read after the in-flight bound was reached (the rest of the read that reached it), in arrival order. */
+  private heldResults: ResultFrame[] = [];
   private pendingAcks: string[] = [];
   /** Runs on demand sent and not answered yet, by request id. */
   private readonly pendingRuns = new Map<string, { resolve: (outcome: RunOutcome) => void; reject: (error: unknown) => void }>();
@@ -249,8 +253,21 @@ export class SatelliteConnection {
     if (!this.assigned.has(frame.checkId)) return this.unassignedResult(frame);
     // Stored concurrently (each acknowledged once its batch committed), bounded per socket: a
     // satellite replaying a large buffer is slowed down (the socket pauses) instead of queueing without bound.
+    if (this.resultsInFlight >= MAX_RESULTS_IN_FLIGHT) this.heldResults.push(frame);
+    else this.startStoring(frame);
+  }
+
+  private startStoring(frame: ResultFrame): void {
     if (++this.resultsInFlight === MAX_RESULTS_IN_FLIGHT) this.ws.pause();
     void this.store(frame);
+  }
+
+  /** Half the bound is free again: the held results go first, and reading resumes once none is left. */
+  private admitHeldResults(): void {
+    let admitted = 0;
+    while (admitted < this.heldResults.length && this.resultsInFlight < MAX_RESULTS_IN_FLIGHT) this.startStoring(this.heldResults[admitted++]!);
+    this.heldResults = this.heldResults.slice(admitted);
+    if (this.heldResults.length === 0 && this.resultsInFlight < MAX_RESULTS_IN_FLIGHT && this.state === "open") this.ws.resume();
   }
 
   /**
@@ -280,7 +297,7 @@ export class SatelliteConnection {
       // Not acknowledged: the satellite keeps it and sends it again.
       this.send({ type: "error", code: "result_not_stored", message: `Result ${frame.resultId} could not be stored; send it again later.` });
     } finally {
-      if (--this.resultsInFlight === MAX_RESULTS_IN_FLIGHT / 2 && this.state === "open") this.ws.resume();
+      if (--this.resultsInFlight === MAX_RESULTS_IN_FLIGHT / 2) this.admitHeldResults();
     }
   }
 
