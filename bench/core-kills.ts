@@ -166,7 +166,13 @@ const receiver = startChild([RECEIVER]);
 const { port: receiverPort } = (await receiver.next()) as { port: number };
 const database = await openBenchDatabase();
 const pool = new pg.Pool({ connectionString: database.url, max: 2 });
-const cores: Array<{ port: number; process: ChildProcess }> = [];
+interface CoreSlot {
+  port: number;
+  process: ChildProcess;
+  /** Started and ready (not killed, not restarting). */
+  up: boolean;
+}
+const cores: CoreSlot[] = [];
 let fleet: Child | undefined;
 let verdict: Verdict | undefined;
 let kills = 0;
@@ -180,7 +186,7 @@ try {
   progress(`starting ${coreCount} cores`);
   for (let i = 0; i < coreCount; i++) {
     const port = await findFreePort();
-    cores.push({ port, process: await startCore(database.url, port) });
+    cores.push({ port, process: await startCore(database.url, port), up: true });
   }
   const automationId = await createAutomation(`http://127.0.0.1:${cores[0]!.port}`, `http://127.0.0.1:${receiverPort}/hook`);
   // Every core reloads its automation index on the definitions' NOTIFY; only changes after it count.
@@ -205,19 +211,30 @@ try {
   ]);
   await fleet.next();
 
+  // Kills on their own schedule: a restarting core (seconds on a loaded machine) does not push
+  // the next kill back; only a core that is up is drawn.
   const chaosEndsAt = Date.now() + durationMs;
+  const restarts: Array<Promise<void>> = [];
+  const restart = async (core: CoreSlot) => {
+    core.process = await startCore(database.url, core.port);
+    core.up = true;
+  };
   for (;;) {
     const waitMs = killMinMs + Math.random() * (killMaxMs - killMinMs);
     if (Date.now() + waitMs > chaosEndsAt) break;
     await sleep(waitMs);
-    const victim = cores[Math.floor(Math.random() * cores.length)]!;
+    const up = cores.filter((core) => core.up);
+    if (up.length === 0) continue;
+    const victim = up[Math.floor(Math.random() * up.length)]!;
     const exited = once(victim.process, "exit");
+    victim.up = false;
     victim.process.kill("SIGKILL");
     await exited;
     kills++;
     progress(`killed the core on port ${victim.port} (kill ${kills}); starting it again`);
-    victim.process = await startCore(database.url, victim.port);
+    restarts.push(restart(victim));
   }
+  await Promise.all(restarts);
 
   progress("chaos over: the churn stops, every satellite reconnects");
   const lastKillAt = Date.now();
