@@ -9,7 +9,7 @@ import { createWakeableSleep, type NotificationHub } from "../cluster/index.ts";
 import { ENTITY_CHANGES_CHANNEL } from "../entities/index.ts";
 import { VantageError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { isAfter, type OutboxPosition, outboxHead, readOutboxPage, type PositionedChange } from "./outbox-pages.ts";
+import { isAfter, OUTBOX_START, type OutboxPosition, outboxHead, readOutboxPage, type PositionedChange } from "./outbox-pages.ts";
 import { changeFrame, HEARTBEAT_FRAME, type SseStream } from "./sse-stream.ts";
 
 /** Committed rows past the cursor that the settled read may not take yet (an older writer is open). */
@@ -46,11 +46,16 @@ export interface ChangeStreamOptions {
 export interface ChangeStreamObserver {
   /** A client was cut off because it did not read. */
   onCut?(reason: string): void;
+  /** The follower read changes from the outbox (they wait for the next flush). */
+  onRead?(items: readonly StreamItem[]): void;
   /** The stream flushed a batch (live changes now in the clients' queues). */
   onPublish?(items: readonly StreamItem[]): void;
 }
 
-/** What a client wants: changes after `after` (null: only what follows), of `kinds` (null: all). */
+/**
+ * What a client wants: changes after `after` (null: only what follows, i.e. after the outbox
+ * head as the attach finds it), of `kinds` (null: all).
+ */
 export interface Subscription {
   stream: SseStream;
   kinds: ReadonlySet<string> | null;
@@ -127,8 +132,6 @@ export function createChangeStream(options: ChangeStreamOptions): ChangeStream {
   const wakeup = createWakeableSleep();
   /** Where the follower has read up to. */
   let head: OutboxPosition | undefined;
-  /** Where the clients have been handed changes up to: `head` less what waits for the flush. */
-  let published: OutboxPosition | undefined;
   /** Changes read, waiting for the next flush. */
   let unflushed: StreamItem[] = [];
   let flushTimer: NodeJS.Timeout | undefined;
@@ -193,7 +196,6 @@ export function createChangeStream(options: ChangeStreamOptions): ChangeStream {
     if (unflushed.length === 0) return;
     const items = unflushed;
     unflushed = [];
-    published = items.at(-1)!.position;
     publish(items);
   };
 
@@ -219,7 +221,9 @@ export function createChangeStream(options: ChangeStreamOptions): ChangeStream {
         const page = await readOutboxPage(pool, head, pageSize);
         if (page.length > 0) {
           head = page.at(-1)!.position;
-          enqueue(page.map(toStreamItem));
+          const items = page.map(toStreamItem);
+          options.observer?.onRead?.(items);
+          enqueue(items);
           heldBack.reset();
         }
         retry.reset();
@@ -256,13 +260,39 @@ export function createChangeStream(options: ChangeStreamOptions): ChangeStream {
       // may hold rows past it, so any overflow in the round means another round.
       if (!client.overflowed) break;
     }
-    // No await from here on: the follower cannot publish between draining and turning live.
+    goLive(client);
+  };
+
+  /**
+   * Turns a client live at its cursor: `ready`, then the batches held for it past the cursor.
+   * Called with no await between the client's last read and this: the follower cannot publish
+   * in between.
+   */
+  const goLive = (client: Client) => {
     client.subscription.onLive?.(client.cursor);
     client.live = true;
     client.checkPosition = true;
     const pending = client.pending;
     client.pending = [];
     sendLive(client, pending);
+  };
+
+  /**
+   * A client that wants only what follows starts at the outbox head as its attach finds it, not
+   * where the follower is: the follower may lag behind the outbox, and holds what it read for
+   * the next tick, so a start taken from it would hand the client changes committed before it
+   * asked (and name in `ready` a position before them: a reconnect from there gets them again,
+   * ahead of what it missed). Nothing needs reading: the client was added before the head was
+   * read, so every batch flushed since is held for it, and every one flushed before ends at or
+   * below the head (a flushed change was settled when read; the head is the newest settled one).
+   */
+  const startAtHead = async (client: Client): Promise<void> => {
+    const start = await outboxHead(pool);
+    if (client.subscription.stream.closed) return;
+    client.cursor = start;
+    // Batches held for it overflowed while the head was read: read them from the outbox.
+    if (client.overflowed) return catchUp(client);
+    goLive(client);
   };
 
   return {
@@ -272,7 +302,6 @@ export function createChangeStream(options: ChangeStreamOptions): ChangeStream {
       // NOTIFYs missed during a reconnect: read the outbox right away.
       unsubscribeReconnect = hub.onReconnect(() => wakeup.wake());
       head = await outboxHead(pool);
-      published = head;
       loop = follow();
       heartbeat = setInterval(() => {
         for (const client of clients) client.subscription.stream.send(HEARTBEAT_FRAME);
@@ -296,26 +325,23 @@ export function createChangeStream(options: ChangeStreamOptions): ChangeStream {
       })()),
 
     attach(subscription) {
-      if (!running || published === undefined) throw shuttingDown();
+      if (!running || head === undefined) throw shuttingDown();
       const { after } = subscription;
       const client: Client = {
         subscription,
         filterKey: filterKeyOf(subscription.kinds),
-        // A live client starts after what the clients were handed: what waits for the flush is its too.
-        cursor: after ?? published,
-        live: after === null,
+        // Set by startAtHead before the client turns live.
+        cursor: after ?? OUTBOX_START,
+        live: false,
         checkPosition: false,
         pending: [],
         overflowed: false,
       };
+      // Added before its start is read: every batch flushed from now on is held for it.
       clients.add(client);
       const detach = () => void clients.delete(client);
-      if (client.live) {
-        subscription.onLive?.(client.cursor);
-        return { detach, live: Promise.resolve() };
-      }
-      const live = catchUp(client).catch((error: unknown) => {
-        log.warn({ err: error }, "could not catch a client up; cutting it off");
+      const live = (after === null ? startAtHead(client) : catchUp(client)).catch((error: unknown) => {
+        log.warn({ err: error }, "could not start a client's stream; cutting it off");
         subscription.stream.cut("catch-up failed");
       });
       return { detach, live };

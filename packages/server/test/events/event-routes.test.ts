@@ -276,6 +276,52 @@ describe("a catch-up that live changes overflow", () => {
   });
 });
 
+describe("a client that wants only what follows", () => {
+  it("starts at the outbox head as it asks, not where the follower is: a change committed before is not sent, and ready names it", async () => {
+    // A tick of a minute: after its first flush the follower holds what it reads (until the stop flushes it).
+    const seen = { read: new Set<number>(), published: new Set<number>() };
+    const progressed = createSignal();
+    const note = (into: Set<number>) => (items: readonly { position: { seq: number } }[]) => {
+      for (const item of items) into.add(item.position.seq);
+      progressed.emit();
+    };
+    const followed = (into: Set<number>, seq: number, what: string) => waitFor(() => into.has(seq), progressed.subscribe, 20_000, what);
+    const own = testModuleDeps(reader);
+    const ownEvents = await startEvents(own.deps, {
+      flushIntervalMs: 60_000,
+      heartbeatIntervalMs: 60_000,
+      observer: { onRead: note(seen.read), onPublish: note(seen.published) },
+    });
+    const ownHttp = await startHttpServer(await createModulesApp(reader.pool, [ownEvents]), { host: "127.0.0.1", port: 0 });
+    try {
+      await ownEvents.serve();
+      const [flushed] = await commitSequentially(1, "head-flushed");
+      await followed(seen.published, flushed!, "the first change flushed");
+      // Committed, settled (the follower read it) and held for the tick before the client asks.
+      const [before] = await commitSequentially(1, "head-before");
+      await followed(seen.read, before!, "the change before the client read");
+      expect(seen.published.has(before!)).toBe(false);
+
+      const client = await connect(`${ownHttp.url}/api/v1/events`);
+      await client.until(hasEvent("ready"), "ready");
+      expect(Number(client.events.find((event) => event.event === "ready")!.id)).toBe(before);
+      // Beside it, one resuming from the flushed change: its catch-up reads the held one, which the flush must not send again.
+      const resumed = await connect(`${ownHttp.url}/api/v1/events`, { lastEventId: String(flushed) });
+      await resumed.until(hasEvent("ready"), "ready");
+      const [after] = await commitSequentially(1, "head-after");
+      await followed(seen.read, after!, "the change after the client read");
+      // Stopping flushes what the tick held, then ends the streams.
+      await own.stop();
+      await Promise.all([client, resumed].map((c) => c.until((open) => open.ended, "the end of the stream")));
+      expect(changesOf(client).map((change) => change.seq)).toEqual([after]);
+      expect(changesOf(resumed).map((change) => change.seq)).toEqual([before, after]);
+    } finally {
+      await own.stop();
+      await ownHttp.close();
+    }
+  });
+});
+
 describe("a core shutting down", () => {
   it("ends its open streams, so its HTTP server can close, and refuses new ones with 503", async () => {
     const own = testModuleDeps(reader);
