@@ -215,11 +215,60 @@ async function baseline(): Promise<Record<string, string | number>> {
   return { ...summarize("bare node:http", arrivals, sentAt, served), "clients cut": "—" };
 }
 
-async function vantage(databaseUrl: string): Promise<Record<string, string | number>> {
+/** When the core's change stream read each change (and began writing it out), and when the writes to every client ended. */
+interface StageTimes {
+  read: Map<number, number>;
+  published: Map<number, number>;
+}
+
+/**
+ * Where a change's latency goes, from its commit (the writer's time) to the core's read (NOTIFY,
+ * the wait for the tick, the query), to the end of its batch's writes to every socket, to its
+ * arrival at the clients (the last stage, p50 / p99 over arrivals).
+ */
+function stageRows(stages: StageTimes, sentAt: Map<number, number>, arrivals: Arrivals[]): Record<string, string>[] {
+  const spans = (from: Map<number, number>, to: Map<number, number>) => {
+    const values: number[] = [];
+    for (const [seq, at] of to) {
+      const start = from.get(seq);
+      if (start !== undefined) values.push(at - start);
+    }
+    return Float64Array.from(values).sort();
+  };
+  const toArrival: number[] = [];
+  for (const { seqs, times } of arrivals) {
+    for (let i = 0; i < seqs.length; i++) {
+      const flushed = stages.published.get(seqs[i]!);
+      if (flushed !== undefined && sentAt.has(seqs[i]!)) toArrival.push(times[i]! - flushed);
+    }
+  }
+  const row = (stage: string, sorted: Float64Array) => ({
+    stage,
+    n: String(sorted.length),
+    "p50 ms": percentile(sorted, 50).toFixed(1),
+    "p99 ms": percentile(sorted, 99).toFixed(1),
+    "max ms": (sorted.at(-1) ?? NaN).toFixed(1),
+  });
+  return [
+    row("commit → read by the follower", spans(sentAt, stages.read)),
+    row("read → written to every socket", spans(stages.read, stages.published)),
+    row("written → arrival (per client)", Float64Array.from(toArrival).sort()),
+  ];
+}
+
+async function vantage(databaseUrl: string): Promise<{ row: Record<string, string | number>; stages: Record<string, string>[] }> {
   const logger = silentLogger();
+  const stages: StageTimes = { read: new Map(), published: new Map() };
+  const stamp = (into: Map<number, number>) => (items: readonly { position: { seq: number } }[]) => {
+    const at = now();
+    for (const item of items) into.set(item.position.seq, at);
+  };
   const core = await startCore({ host: "127.0.0.1", port: 0, databaseUrl, dataDir: "/nonexistent", adminToken: ADMIN_TOKEN }, logger, {
     automationWorker: false,
-    events: values["flush-ms"] === undefined ? {} : { flushIntervalMs: Number(values["flush-ms"]) },
+    events: {
+      ...(values["flush-ms"] === undefined ? {} : { flushIntervalMs: Number(values["flush-ms"]) }),
+      observer: { onRead: stamp(stages.read), onPublish: stamp(stages.published) },
+    },
   });
   await core.database.pool.query(CREATE_BENCH_THINGS);
   core.entities.defineEntity(benchThingEntity(core.database.pool));
@@ -262,20 +311,26 @@ async function vantage(databaseUrl: string): Promise<Record<string, string | num
   const cut = /vantage_event_stream_closed_total\{reason="slow_client"\} (\d+)/.exec(metrics)?.[1] ?? "?";
   await clients.close();
   await core.stop();
-  return { ...summarize("vantage core", arrivals, sentAt, served), "clients cut": cut };
+  return { row: { ...summarize("vantage core", arrivals, sentAt, served), "clients cut": cut }, stages: stageRows(stages, sentAt, arrivals) };
 }
 
 const database = await openBenchDatabase();
 try {
   const servers = new Set(values.servers.split(","));
   const rows = [];
+  let stages: Record<string, string>[] | undefined;
   if (servers.has("bare")) rows.push(await baseline());
-  if (servers.has("core")) rows.push(await vantage(database.url));
+  if (servers.has("core")) {
+    const core = await vantage(database.url);
+    rows.push(core.row);
+    stages = core.stages;
+  }
   console.log(
     `sse-fanout: ${database.describe}; flush tick ${values["flush-ms"] ?? "default"} ms; ${values["per-commit"]} change(s) per commit; ${clientCount} clients (raw sockets) in ${processCount} client process(es); ${rate} changes/s for ${values.seconds} s after ${values.warmup} s warm-up`,
   );
   console.log("latency: from the change's commit (the writer's mutate resolved) to its arrival at a client; baseline: from the write to the sockets");
   console.log(table(rows));
+  if (stages) console.log(`\nthe core's stages (measured changes):\n${table(stages)}`);
 } finally {
   await database.close();
 }
