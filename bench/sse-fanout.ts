@@ -7,6 +7,7 @@ import { once } from "node:events";
 import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { SYSTEM_ACTOR } from "@vantage/protocol";
 import { silentLogger } from "../packages/server/src/log.ts";
@@ -136,15 +137,38 @@ interface ServerUsage {
   loop: ReturnType<typeof performance.eventLoopUtilization>;
   cpuShare: number;
   cpuMs: number;
+  /** How late the event loop ran timers (p99, max ms): a stall delays every change in flight. */
+  loopDelay: { p99: number; max: number };
+  /** Garbage collection's pauses: their sum and the longest (ms). */
+  gc: { totalMs: number; maxMs: number };
 }
 
 function measureServer(): () => ServerUsage {
   const loopFrom = performance.eventLoopUtilization();
   const cpuFrom = process.cpuUsage();
   const wallFrom = performance.now();
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  const gc = { totalMs: 0, maxMs: 0 };
+  const gcObserver = new PerformanceObserver((entries) => {
+    for (const entry of entries.getEntries()) {
+      gc.totalMs += entry.duration;
+      gc.maxMs = Math.max(gc.maxMs, entry.duration);
+    }
+  });
+  gcObserver.observe({ entryTypes: ["gc"] });
   return () => {
+    delay.disable();
+    gcObserver.disconnect();
     const cpuMs = (({ user, system }) => (user + system) / 1000)(process.cpuUsage(cpuFrom));
-    return { loop: performance.eventLoopUtilization(loopFrom), cpuShare: cpuMs / (performance.now() - wallFrom), cpuMs };
+    return {
+      loop: performance.eventLoopUtilization(loopFrom),
+      cpuShare: cpuMs / (performance.now() - wallFrom),
+      cpuMs,
+      // No sample when the loop never got back to the monitor's timer (a saturated loop).
+      loopDelay: delay.count === 0 ? { p99: NaN, max: NaN } : { p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 },
+      gc,
+    };
   };
 }
 
@@ -174,6 +198,8 @@ function summarize(name: string, arrivals: Arrivals[], sentAt: Map<number, numbe
     "loop µs / arrival": latencies.length === 0 ? "—" : ((usage.loop.active * 1000) / latencies.length).toFixed(2),
     "CPU µs / arrival": latencies.length === 0 ? "—" : ((usage.cpuMs * 1000) / latencies.length).toFixed(2),
     "clients CPU": percent(arrivals.reduce((sum, { busy }) => sum + busy, 0)),
+    "loop delay p99 / max ms": `${usage.loopDelay.p99.toFixed(0)} / ${usage.loopDelay.max.toFixed(0)}`,
+    "GC ms (longest)": `${usage.gc.totalMs.toFixed(0)} (${usage.gc.maxMs.toFixed(1)})`,
   };
 }
 
