@@ -276,12 +276,12 @@ export function createChangeStream(options: ChangeStreamOptions): ChangeStream {
 
   /**
    * A client that wants only what follows starts at the outbox head as its attach finds it, not
-   * where the follower is: the follower may lag behind the outbox, and holds what it read for
-   * the next tick, so a start taken from it would hand the client changes committed before it
+   * where the follower is: the follower lags the outbox by up to a tick and a read (seconds on
+   * a loaded core), so a start taken from it would hand the client changes committed before it
    * asked (and name in `ready` a position before them: a reconnect from there gets them again,
    * ahead of what it missed). Nothing needs reading: the client was added before the head was
-   * read, so every batch flushed since is held for it, and every one flushed before ends at or
-   * below the head (a flushed change was settled when read; the head is the newest settled one).
+   * read, so every batch published since is held for it, and every one published before ends at
+   * or below the head (a published change was settled when read; the head is the newest settled one).
    */
   const startAtHead = async (client: Client): Promise<void> => {
     const start = await outboxHead(pool);
