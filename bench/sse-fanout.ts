@@ -218,19 +218,24 @@ async function baseline(): Promise<Record<string, string | number>> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const clients = await openClients(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
   const sentAt = new Map<number, number>();
+  // Each send yields to the event loop after its writes, as a server does between events: a
+  // loop that fell behind and never yielded kept every write in memory (sockets never drained)
+  // until the run ended — seconds of latency that were the bench's, not node:http's.
   const send = (seq: number) => {
     const frame = sampleFrame(seq);
     for (const response of responses) response.write(frame);
+    return new Promise<void>((resolve) => setImmediate(resolve));
   };
-  const warm = await paced(rate, warmupMs, send, 1);
+  // Recording from the start (as for the core): only measured seqs are in `sentAt`.
   clients.record();
+  const warm = await paced(rate, warmupMs, send, 1);
   const usage = measureServer();
   await paced(
     rate,
     measuredMs,
     (seq) => {
       sentAt.set(seq, now());
-      send(seq);
+      return send(seq);
     },
     warm + 1,
   );
