@@ -7,6 +7,7 @@ import { once } from "node:events";
 import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { SYSTEM_ACTOR } from "@vantage/protocol";
 import { silentLogger } from "../packages/server/src/log.ts";
@@ -16,6 +17,7 @@ import { CREATE_BENCH_THINGS, benchThingEntity } from "./_bench-things.ts";
 import { paced } from "./_pacing.ts";
 import { openBenchDatabase, table } from "./_database.ts";
 import { jsonLines } from "./_process.ts";
+import type pg from "pg";
 
 const WRITER = fileURLToPath(new URL("./_sse-writer.ts", import.meta.url));
 const CLIENTS = fileURLToPath(new URL("./_sse-client-process.mjs", import.meta.url));
@@ -135,15 +137,38 @@ interface ServerUsage {
   loop: ReturnType<typeof performance.eventLoopUtilization>;
   cpuShare: number;
   cpuMs: number;
+  /** How late the event loop ran timers (p99, max ms): a stall delays every change in flight. */
+  loopDelay: { p99: number; max: number };
+  /** Garbage collection's pauses: their sum and the longest (ms). */
+  gc: { totalMs: number; maxMs: number };
 }
 
 function measureServer(): () => ServerUsage {
   const loopFrom = performance.eventLoopUtilization();
   const cpuFrom = process.cpuUsage();
   const wallFrom = performance.now();
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  const gc = { totalMs: 0, maxMs: 0 };
+  const gcObserver = new PerformanceObserver((entries) => {
+    for (const entry of entries.getEntries()) {
+      gc.totalMs += entry.duration;
+      gc.maxMs = Math.max(gc.maxMs, entry.duration);
+    }
+  });
+  gcObserver.observe({ entryTypes: ["gc"] });
   return () => {
+    delay.disable();
+    gcObserver.disconnect();
     const cpuMs = (({ user, system }) => (user + system) / 1000)(process.cpuUsage(cpuFrom));
-    return { loop: performance.eventLoopUtilization(loopFrom), cpuShare: cpuMs / (performance.now() - wallFrom), cpuMs };
+    return {
+      loop: performance.eventLoopUtilization(loopFrom),
+      cpuShare: cpuMs / (performance.now() - wallFrom),
+      cpuMs,
+      // No sample when the loop never got back to the monitor's timer (a saturated loop).
+      loopDelay: delay.count === 0 ? { p99: NaN, max: NaN } : { p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 },
+      gc,
+    };
   };
 }
 
@@ -173,6 +198,8 @@ function summarize(name: string, arrivals: Arrivals[], sentAt: Map<number, numbe
     "loop µs / arrival": latencies.length === 0 ? "—" : ((usage.loop.active * 1000) / latencies.length).toFixed(2),
     "CPU µs / arrival": latencies.length === 0 ? "—" : ((usage.cpuMs * 1000) / latencies.length).toFixed(2),
     "clients CPU": percent(arrivals.reduce((sum, { busy }) => sum + busy, 0)),
+    "loop delay p99 / max ms": `${usage.loopDelay.p99.toFixed(0)} / ${usage.loopDelay.max.toFixed(0)}`,
+    "GC ms (longest)": `${usage.gc.totalMs.toFixed(0)} (${usage.gc.maxMs.toFixed(1)})`,
   };
 }
 
@@ -191,19 +218,24 @@ async function baseline(): Promise<Record<string, string | number>> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const clients = await openClients(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
   const sentAt = new Map<number, number>();
+  // Each send yields to the event loop after its writes, as a server does between events: a
+  // loop that fell behind and never yielded kept every write in memory (sockets never drained)
+  // until the run ended — seconds of latency that were the bench's, not node:http's.
   const send = (seq: number) => {
     const frame = sampleFrame(seq);
     for (const response of responses) response.write(frame);
+    return new Promise<void>((resolve) => setImmediate(resolve));
   };
-  const warm = await paced(rate, warmupMs, send, 1);
+  // Recording from the start (as for the core): only measured seqs are in `sentAt`.
   clients.record();
+  const warm = await paced(rate, warmupMs, send, 1);
   const usage = measureServer();
   await paced(
     rate,
     measuredMs,
     (seq) => {
       sentAt.set(seq, now());
-      send(seq);
+      return send(seq);
     },
     warm + 1,
   );
@@ -212,19 +244,92 @@ async function baseline(): Promise<Record<string, string | number>> {
   const arrivals = await clients.report();
   await clients.close();
   await new Promise((resolve) => server.close(resolve));
-  return { ...summarize("bare node:http", arrivals, sentAt, served), "clients cut": "—" };
+  return { ...summarize("bare node:http", arrivals, sentAt, served), "clients cut": "—", "db tx / change": "—" };
 }
 
-async function vantage(databaseUrl: string): Promise<Record<string, string | number>> {
+/** When the core's change stream read each change (and began writing it out), and when the writes to every client ended. */
+interface StageTimes {
+  read: Map<number, number>;
+  published: Map<number, number>;
+}
+
+/**
+ * Where a change's latency goes, from its commit (the writer's time) to the core's read (NOTIFY,
+ * the wait for the tick, the query), to the end of its batch's writes to every socket, to its
+ * arrival at the clients (the last stage, p50 / p99 over arrivals).
+ */
+function stageRows(stages: StageTimes, sentAt: Map<number, number>, arrivals: Arrivals[]): Record<string, string>[] {
+  const spans = (from: Map<number, number>, to: Map<number, number>) => {
+    const values: number[] = [];
+    for (const [seq, at] of to) {
+      const start = from.get(seq);
+      if (start !== undefined) values.push(at - start);
+    }
+    return Float64Array.from(values).sort();
+  };
+  const toArrival: number[] = [];
+  for (const { seqs, times } of arrivals) {
+    for (let i = 0; i < seqs.length; i++) {
+      const flushed = stages.published.get(seqs[i]!);
+      if (flushed !== undefined && sentAt.has(seqs[i]!)) toArrival.push(times[i]! - flushed);
+    }
+  }
+  const row = (stage: string, sorted: Float64Array) => ({
+    stage,
+    n: String(sorted.length),
+    "p50 ms": percentile(sorted, 50).toFixed(1),
+    "p99 ms": percentile(sorted, 99).toFixed(1),
+    "max ms": (sorted.at(-1) ?? NaN).toFixed(1),
+  });
+  return [
+    row("commit → read by the follower", spans(sentAt, stages.read)),
+    row("read → written to every socket", spans(stages.read, stages.published)),
+    row("written → arrival (per client)", Float64Array.from(toArrival).sort()),
+  ];
+}
+
+/** Names the measured changes that did not reach every client, and whether the core read and wrote them out (stderr). */
+function reportShortfall(sentAt: Map<number, number>, arrivals: Arrivals[], stages: StageTimes): void {
+  const counts = new Map<number, number>();
+  for (const { seqs } of arrivals) for (const seq of seqs) counts.set(seq, (counts.get(seq) ?? 0) + 1);
+  const short = [...sentAt.keys()].filter((seq) => (counts.get(seq) ?? 0) < clientCount);
+  for (const seq of short.slice(0, 20)) {
+    console.error(`change ${seq}: ${counts.get(seq) ?? 0} of ${clientCount} arrivals; read ${stages.read.has(seq)}, written out ${stages.published.has(seq)}`);
+  }
+}
+
+/**
+ * Transactions the database committed so far (every statement outside one counts): the writer's,
+ * the core's follower, router and the rest. PostgreSQL reports them within about a second, so the
+ * two readings around the measured window lag about alike.
+ */
+async function databaseTransactions(pool: pg.Pool): Promise<number> {
+  const { rows } = await pool.query<{ commits: string }>("SELECT xact_commit AS commits FROM pg_stat_database WHERE datname = current_database()");
+  return Number(rows[0]!.commits);
+}
+
+async function vantage(databaseUrl: string): Promise<{ row: Record<string, string | number>; stages: Record<string, string>[] }> {
   const logger = silentLogger();
+  const stages: StageTimes = { read: new Map(), published: new Map() };
+  const stamp = (into: Map<number, number>) => (items: readonly { position: { seq: number } }[]) => {
+    const at = now();
+    for (const item of items) into.set(item.position.seq, at);
+  };
   const core = await startCore({ host: "127.0.0.1", port: 0, databaseUrl, dataDir: "/nonexistent", adminToken: ADMIN_TOKEN }, logger, {
     automationWorker: false,
-    events: values["flush-ms"] === undefined ? {} : { flushIntervalMs: Number(values["flush-ms"]) },
+    events: {
+      ...(values["flush-ms"] === undefined ? {} : { flushIntervalMs: Number(values["flush-ms"]) }),
+      observer: { onRead: stamp(stages.read), onPublish: stamp(stages.published) },
+    },
   });
   await core.database.pool.query(CREATE_BENCH_THINGS);
   core.entities.defineEntity(benchThingEntity(core.database.pool));
   const clients = await openClients(`${core.url}/api/v1/events?kind=bench-thing`);
 
+  // Recording from before the first commit: a `record` sent at the end of the warm-up reached a
+  // loaded client process after the first measured changes had (their arrivals went unrecorded).
+  // Arrivals of warm-up changes are left out: only measured seqs are in `sentAt`.
+  clients.record();
   // The writer is another core in its own process (its own pool and registry): its changes reach
   // this one by NOTIFY, and its CPU is not the measured event loop's.
   const writer = spawn(
@@ -248,12 +353,12 @@ async function vantage(databaseUrl: string): Promise<Record<string, string | num
   );
   const nextLine = jsonLines(writer);
   await nextLine(); // warmed up
-  // Arrivals of warm-up changes are recorded too, and left out: only measured seqs are in `sentAt`.
-  clients.record();
+  const transactionsBefore = await databaseTransactions(core.database.pool);
   const usage = measureServer();
   const sentAt = new Map<number, number>();
   for (let line = await nextLine(); !line.done; line = await nextLine()) sentAt.set(line.seq as number, line.at as number);
   const served = usage();
+  const transactionsAfter = await databaseTransactions(core.database.pool);
   await once(writer, "exit");
   await clients.settled();
   const arrivals = await clients.report();
@@ -262,20 +367,31 @@ async function vantage(databaseUrl: string): Promise<Record<string, string | num
   const cut = /vantage_event_stream_closed_total\{reason="slow_client"\} (\d+)/.exec(metrics)?.[1] ?? "?";
   await clients.close();
   await core.stop();
-  return { ...summarize("vantage core", arrivals, sentAt, served), "clients cut": cut };
+  reportShortfall(sentAt, arrivals, stages);
+  const perChange = sentAt.size === 0 ? "—" : ((transactionsAfter - transactionsBefore) / sentAt.size).toFixed(1);
+  return {
+    row: { ...summarize("vantage core", arrivals, sentAt, served), "clients cut": cut, "db tx / change": perChange },
+    stages: stageRows(stages, sentAt, arrivals),
+  };
 }
 
 const database = await openBenchDatabase();
 try {
   const servers = new Set(values.servers.split(","));
   const rows = [];
+  let stages: Record<string, string>[] | undefined;
   if (servers.has("bare")) rows.push(await baseline());
-  if (servers.has("core")) rows.push(await vantage(database.url));
+  if (servers.has("core")) {
+    const core = await vantage(database.url);
+    rows.push(core.row);
+    stages = core.stages;
+  }
   console.log(
     `sse-fanout: ${database.describe}; flush tick ${values["flush-ms"] ?? "default"} ms; ${values["per-commit"]} change(s) per commit; ${clientCount} clients (raw sockets) in ${processCount} client process(es); ${rate} changes/s for ${values.seconds} s after ${values.warmup} s warm-up`,
   );
   console.log("latency: from the change's commit (the writer's mutate resolved) to its arrival at a client; baseline: from the write to the sockets");
   console.log(table(rows));
+  if (stages) console.log(`\nthe core's stages (measured changes):\n${table(stages)}`);
 } finally {
   await database.close();
 }

@@ -7,6 +7,8 @@ export interface WakeableSleep {
   wake(): void;
   /** Cancels any timer (for stop()). */
   clear(): void;
+  /** Whether a wake came with nobody asleep (the next sleep returns at once). */
+  hasPendingWake(): boolean;
 }
 
 export function createWakeableSleep(): WakeableSleep {
@@ -38,5 +40,6 @@ export function createWakeableSleep(): WakeableSleep {
       else pendingWake = true;
     },
     clear: finish,
+    hasPendingWake: () => pendingWake,
   };
 }

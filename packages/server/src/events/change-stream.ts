@@ -2,14 +2,14 @@
 // (woken by the NOTIFY of any core, polling as a fallback) and fans each change out to every
 // attached client, whose catch-up from its Last-Event-ID joins the live flow without a gap or
 // a double. Per change: one read per process, one serialization; per client, one write per
-// flush tick carrying every change since the last (bytes shared by the clients of one filter).
+// tick carrying every change since the last (bytes shared by the clients of one filter).
 import { createBackoff } from "@vantage/protocol";
 import type pg from "pg";
 import { createWakeableSleep, type NotificationHub } from "../cluster/index.ts";
 import { ENTITY_CHANGES_CHANNEL } from "../entities/index.ts";
 import { VantageError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { isAfter, type OutboxPosition, outboxHead, readOutboxPage, type PositionedChange } from "./outbox-pages.ts";
+import { isAfter, OUTBOX_START, type OutboxPosition, outboxHead, readOutboxPage, type PositionedChange } from "./outbox-pages.ts";
 import { changeFrame, HEARTBEAT_FRAME, type SseStream } from "./sse-stream.ts";
 
 /** Committed rows past the cursor that the settled read may not take yet (an older writer is open). */
@@ -35,8 +35,9 @@ export interface ChangeStreamOptions {
   /** Live changes held for one client while it catches up (default 10,000). */
   maxPendingWhileCatchingUp?: number;
   /**
-   * Live changes go out at most this often (default 20 ms): a change read within this time of
-   * the last flush waits for the next, so a client costs one write per tick, not one per change.
+   * The follower reads (and live changes go out) at most this often (default 20 ms): a change
+   * committed within this time of the last batch waits for the next read, so a client costs
+   * one write per tick, not one per change, and the outbox one read per tick, not per NOTIFY.
    */
   flushIntervalMs?: number;
   /** Observes the stream (metrics, tests). */
@@ -46,11 +47,16 @@ export interface ChangeStreamOptions {
 export interface ChangeStreamObserver {
   /** A client was cut off because it did not read. */
   onCut?(reason: string): void;
-  /** The stream flushed a batch (live changes now in the clients' queues). */
+  /** The follower read changes from the outbox (they go to the clients now). */
+  onRead?(items: readonly StreamItem[]): void;
+  /** The stream published a batch (live changes now in the clients' queues). */
   onPublish?(items: readonly StreamItem[]): void;
 }
 
-/** What a client wants: changes after `after` (null: only what follows), of `kinds` (null: all). */
+/**
+ * What a client wants: changes after `after` (null: only what follows, i.e. after the outbox
+ * head as the attach finds it), of `kinds` (null: all).
+ */
 export interface Subscription {
   stream: SseStream;
   kinds: ReadonlySet<string> | null;
@@ -124,15 +130,13 @@ export function createChangeStream(options: ChangeStreamOptions): ChangeStream {
   const log = logger.child({ component: "change-stream" });
 
   const clients = new Set<Client>();
+  /** Woken by NOTIFY (and stop): changes were committed. */
   const wakeup = createWakeableSleep();
-  /** Where the follower has read up to. */
+  /** The wait for the next tick: woken only by stop (a NOTIFY must not cut it short). */
+  const tick = createWakeableSleep();
+  /** Where the follower has read (and published) up to. */
   let head: OutboxPosition | undefined;
-  /** Where the clients have been handed changes up to: `head` less what waits for the flush. */
-  let published: OutboxPosition | undefined;
-  /** Changes read, waiting for the next flush. */
-  let unflushed: StreamItem[] = [];
-  let flushTimer: NodeJS.Timeout | undefined;
-  let lastFlushAt = -Infinity;
+  let lastPublishAt = -Infinity;
   let running = false;
   let loop: Promise<void> | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
@@ -186,28 +190,17 @@ export function createChangeStream(options: ChangeStreamOptions): ChangeStream {
     options.observer?.onPublish?.(items);
   };
 
-  const flush = () => {
-    clearTimeout(flushTimer);
-    flushTimer = undefined;
-    lastFlushAt = performance.now();
-    if (unflushed.length === 0) return;
-    const items = unflushed;
-    unflushed = [];
-    published = items.at(-1)!.position;
+  /** Reads the page after `head` and publishes it at once; how many changes it held. */
+  const readNext = async (): Promise<number> => {
+    head ??= await outboxHead(pool);
+    const page = await readOutboxPage(pool, head, pageSize);
+    if (page.length === 0) return 0;
+    head = page.at(-1)!.position;
+    const items = page.map(toStreamItem);
+    options.observer?.onRead?.(items);
+    lastPublishAt = performance.now();
     publish(items);
-  };
-
-  /**
-   * Hands changes on at the next flush: at once when the last flush is a tick old (a lone change
-   * waits for nothing), else when the tick is up. The bound on writes is clients × ticks/s,
-   * whatever the rate of changes; the wait it adds is at most one tick.
-   */
-  const enqueue = (items: readonly StreamItem[]) => {
-    for (const item of items) unflushed.push(item);
-    if (flushTimer !== undefined) return;
-    const wait = lastFlushAt + flushIntervalMs - performance.now();
-    if (wait <= 0) flush();
-    else flushTimer = setTimeout(flush, wait);
+    return page.length;
   };
 
   const follow = async () => {
@@ -215,18 +208,26 @@ export function createChangeStream(options: ChangeStreamOptions): ChangeStream {
     const heldBack = createBackoff({ baseMs: 10, maxMs: pollIntervalMs, jitter: "none" });
     while (running) {
       try {
-        head ??= await outboxHead(pool);
-        const page = await readOutboxPage(pool, head, pageSize);
-        if (page.length > 0) {
-          head = page.at(-1)!.position;
-          enqueue(page.map(toStreamItem));
-          heldBack.reset();
-        }
+        // At most one read with changes per tick: what commits meanwhile waits for the next
+        // read and goes out as it returns. The read waits, not the batch it returned, so a tick
+        // costs one query however many NOTIFYs came (at 200 changes/s: 50 reads, not 200), and
+        // the changes committed while the follower waited for the tick are in that read.
+        const wait = lastPublishAt + flushIntervalMs - performance.now();
+        if (wait > 0) await tick.sleep(wait);
+        if (!running) break;
+        const read = await readNext();
+        if (read > 0) heldBack.reset();
         retry.reset();
-        if (page.length === pageSize) continue;
-        const { rows } = await pool.query<{ held: boolean }>({ name: "vantage_stream_held_back", text: HAS_HELD_BACK, values: [head.xid, head.seq] });
+        if (read === pageSize) continue;
+        // A NOTIFY came during the read: read again (at the tick) rather than ask first
+        // whether committed changes wait behind an older transaction (a second query per read).
+        let held = false;
+        if (!wakeup.hasPendingWake()) {
+          const { rows } = await pool.query<{ held: boolean }>({ name: "vantage_stream_held_back", text: HAS_HELD_BACK, values: [head!.xid, head!.seq] });
+          held = rows[0]!.held;
+        }
         // An older transaction is still open: look again soon (its commit NOTIFYs too, unless it wrote no change).
-        await wakeup.sleep(rows[0]!.held ? heldBack.next() : pollIntervalMs);
+        await wakeup.sleep(held ? heldBack.next() : pollIntervalMs);
       } catch (error) {
         log.warn({ err: error }, "could not read the outbox; retrying");
         await wakeup.sleep(retry.next());
@@ -256,13 +257,39 @@ export function createChangeStream(options: ChangeStreamOptions): ChangeStream {
       // may hold rows past it, so any overflow in the round means another round.
       if (!client.overflowed) break;
     }
-    // No await from here on: the follower cannot publish between draining and turning live.
+    goLive(client);
+  };
+
+  /**
+   * Turns a client live at its cursor: `ready`, then the batches held for it past the cursor.
+   * Called with no await between the client's last read and this: the follower cannot publish
+   * in between.
+   */
+  const goLive = (client: Client) => {
     client.subscription.onLive?.(client.cursor);
     client.live = true;
     client.checkPosition = true;
     const pending = client.pending;
     client.pending = [];
     sendLive(client, pending);
+  };
+
+  /**
+   * A client that wants only what follows starts at the outbox head as its attach finds it, not
+   * where the follower is: the follower lags the outbox by up to a tick and a read (seconds on
+   * a loaded core), so a start taken from it would hand the client changes committed before it
+   * asked (and name in `ready` a position before them: a reconnect from there gets them again,
+   * ahead of what it missed). Nothing needs reading: the client was added before the head was
+   * read, so every batch published since is held for it, and every one published before ends at
+   * or below the head (a published change was settled when read; the head is the newest settled one).
+   */
+  const startAtHead = async (client: Client): Promise<void> => {
+    const start = await outboxHead(pool);
+    if (client.subscription.stream.closed) return;
+    client.cursor = start;
+    // Batches held for it overflowed while the head was read: read them from the outbox.
+    if (client.overflowed) return catchUp(client);
+    goLive(client);
   };
 
   return {
@@ -272,7 +299,6 @@ export function createChangeStream(options: ChangeStreamOptions): ChangeStream {
       // NOTIFYs missed during a reconnect: read the outbox right away.
       unsubscribeReconnect = hub.onReconnect(() => wakeup.wake());
       head = await outboxHead(pool);
-      published = head;
       loop = follow();
       heartbeat = setInterval(() => {
         for (const client of clients) client.subscription.stream.send(HEARTBEAT_FRAME);
@@ -284,9 +310,14 @@ export function createChangeStream(options: ChangeStreamOptions): ChangeStream {
         running = false;
         clearInterval(heartbeat);
         wakeup.wake();
+        tick.wake();
         await loop;
-        flush();
+        // What committed before the stop goes to the live clients before their streams end
+        // (the tick may have held it back); they resume from there on another core.
+        if (head !== undefined)
+          await readNext().catch((error: unknown) => log.warn({ err: error }, "could not read the outbox's last changes before stopping"));
         wakeup.clear();
+        tick.clear();
         unsubscribeReconnect?.();
         await unsubscribe?.();
         for (const client of clients) client.subscription.stream.end();
@@ -296,26 +327,23 @@ export function createChangeStream(options: ChangeStreamOptions): ChangeStream {
       })()),
 
     attach(subscription) {
-      if (!running || published === undefined) throw shuttingDown();
+      if (!running || head === undefined) throw shuttingDown();
       const { after } = subscription;
       const client: Client = {
         subscription,
         filterKey: filterKeyOf(subscription.kinds),
-        // A live client starts after what the clients were handed: what waits for the flush is its too.
-        cursor: after ?? published,
-        live: after === null,
+        // Set by startAtHead before the client turns live.
+        cursor: after ?? OUTBOX_START,
+        live: false,
         checkPosition: false,
         pending: [],
         overflowed: false,
       };
+      // Added before its start is read: every batch flushed from now on is held for it.
       clients.add(client);
       const detach = () => void clients.delete(client);
-      if (client.live) {
-        subscription.onLive?.(client.cursor);
-        return { detach, live: Promise.resolve() };
-      }
-      const live = catchUp(client).catch((error: unknown) => {
-        log.warn({ err: error }, "could not catch a client up; cutting it off");
+      const live = (after === null ? startAtHead(client) : catchUp(client)).catch((error: unknown) => {
+        log.warn({ err: error }, "could not start a client's stream; cutting it off");
         subscription.stream.cut("catch-up failed");
       });
       return { detach, live };

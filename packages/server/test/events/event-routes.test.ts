@@ -276,6 +276,54 @@ describe("a catch-up that live changes overflow", () => {
   });
 });
 
+describe("a client that wants only what follows", () => {
+  it("starts at the outbox head as it asks, not where the follower is: a change committed before is not sent, and ready names it", async () => {
+    // A tick of a minute: after its first batch the follower reads again only when stopped.
+    const published = new Set<number>();
+    const progressed = createSignal();
+    const own = testModuleDeps(reader);
+    const ownEvents = await startEvents(own.deps, {
+      flushIntervalMs: 60_000,
+      heartbeatIntervalMs: 60_000,
+      observer: {
+        onPublish: (items) => {
+          for (const item of items) published.add(item.position.seq);
+          progressed.emit();
+        },
+      },
+    });
+    const ownHttp = await startHttpServer(await createModulesApp(reader.pool, [ownEvents]), { host: "127.0.0.1", port: 0 });
+    const url = `${ownHttp.url}/api/v1/events`;
+    const readyOf = (connection: SseConnection) => Number(connection.events.find((event) => event.event === "ready")!.id);
+    try {
+      await ownEvents.serve();
+      const [flushed] = await commitSequentially(1, "head-flushed");
+      await waitFor(() => published.has(flushed!), progressed.subscribe, 20_000, "the first change published");
+      // Committed before the clients ask; the follower will not have read it.
+      const [before] = await commitSequentially(1, "head-before");
+      // One resuming from the published change gets it by catch-up (so it is settled: in the head from now on).
+      const resumed = await connect(url, { lastEventId: String(flushed) });
+      await resumed.until(hasEvent("ready"), "ready");
+      expect(changesOf(resumed).map((change) => change.seq)).toEqual([before]);
+      expect(readyOf(resumed)).toBe(before);
+
+      const client = await connect(url);
+      await client.until(hasEvent("ready"), "ready");
+      expect(readyOf(client)).toBe(before);
+      expect(published.has(before!)).toBe(false);
+      // Stopping reads (and publishes) what the tick held back, then ends the streams: the change is sent to neither again.
+      await own.stop();
+      expect(published.has(before!)).toBe(true);
+      await Promise.all([client, resumed].map((c) => c.until((open) => open.ended, "the end of the stream")));
+      expect(changesOf(client)).toEqual([]);
+      expect(changesOf(resumed).map((change) => change.seq)).toEqual([before]);
+    } finally {
+      await own.stop();
+      await ownHttp.close();
+    }
+  });
+});
+
 describe("a core shutting down", () => {
   it("ends its open streams, so its HTTP server can close, and refuses new ones with 503", async () => {
     const own = testModuleDeps(reader);
