@@ -106,7 +106,6 @@ async function startInstance(name: string, options: InstanceOptions = {}): Promi
     now: () => clock,
   });
   const scheduler = createCoreScheduler({
-    pool,
     hub,
     runs,
     metrics,
