@@ -14,7 +14,7 @@ import pg from "pg";
 import { DEFAULT_CORE_CONCURRENCY } from "../packages/server/src/checks/scheduling/core-scheduler.ts";
 import { findFreePort } from "../packages/server/src/storage/postgres/embedded-postgres.ts";
 import { openBenchDatabase, table } from "./_database.ts";
-import { jsonLines, sampleProcess, stopChild } from "./_process.ts";
+import { jsonLines, postmasterOf, processTreeCpuSeconds, sampleProcess, stopChild } from "./_process.ts";
 
 const { values } = parseArgs({
   options: {
@@ -33,6 +33,8 @@ const { values } = parseArgs({
     "max-warmup-intervals": { type: "string", default: "6" },
     /** Writes a V8 CPU profile of the core process into this folder when it exits. */
     "cpu-prof-dir": { type: "string" },
+    /** Measures the core alone (no bare loop before and after): for A/B runs of two builds of the core, compared by CPU per result. */
+    "skip-bare": { type: "boolean", default: false },
   },
 });
 const checkCount = Number(values.checks);
@@ -120,6 +122,8 @@ async function countResults(pool: pg.Pool): Promise<{ total: number; failed: num
 
 /** Where a core's runs spend their time, from its metrics over the window: what bounds its concurrency. */
 interface CoreDiagnosis {
+  /** The PostgreSQL server's CPU (postmaster and backends) per result stored, when it runs on this machine. */
+  databaseCpuMsPerResult: number | null;
   lagMs: number;
   claimsPerSecond: number;
   claimMs: number;
@@ -138,6 +142,13 @@ async function firstStates(pool: pg.Pool): Promise<number> {
 }
 
 let warmup = { seconds: 0, firstStates: 0 };
+
+/** CPU seconds so far of the PostgreSQL server behind `pool` (null when it runs elsewhere). */
+async function databaseCpu(pool: pg.Pool): Promise<(() => number) | null> {
+  const { rows } = await pool.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+  const postmaster = postmasterOf(rows[0]!.pid);
+  return postmaster === null ? null : () => processTreeCpuSeconds(postmaster);
+}
 
 async function runCore(databaseUrl: string, pool: pg.Pool, targetUrl: string): Promise<Measured & CoreDiagnosis & { offered: number }> {
   const port = await findFreePort();
@@ -176,9 +187,22 @@ async function runCore(databaseUrl: string, pool: pg.Pool, targetUrl: string): P
     warmup = { seconds: (performance.now() - warmupStarted) / 1000, firstStates: await firstStates(pool) };
 
     progress("core: measuring");
-    const before = { results: await countResults(pool), cpu: sampleProcess(core.pid!), metrics: await metrics(url), at: performance.now() };
+    const serverCpu = await databaseCpu(pool);
+    const before = {
+      results: await countResults(pool),
+      cpu: sampleProcess(core.pid!),
+      db: serverCpu?.() ?? 0,
+      metrics: await metrics(url),
+      at: performance.now(),
+    };
     await sleep(windowMs);
-    const after = { results: await countResults(pool), cpu: sampleProcess(core.pid!), metrics: await metrics(url), at: performance.now() };
+    const after = {
+      results: await countResults(pool),
+      cpu: sampleProcess(core.pid!),
+      db: serverCpu?.() ?? 0,
+      metrics: await metrics(url),
+      at: performance.now(),
+    };
     const seconds = (after.at - before.at) / 1000;
     const results = after.results.total - before.results.total;
     const failed = after.results.failed - before.results.failed;
@@ -196,6 +220,7 @@ async function runCore(databaseUrl: string, pool: pg.Pool, targetUrl: string): P
       failed,
       why: Object.fromEntries([...after.results.why].map(([key, n]) => [key, n - (before.results.why.get(key) ?? 0)]).filter(([, n]) => Number(n) > 0)),
       load: load(),
+      databaseCpuMsPerResult: serverCpu ? ((after.db - before.db) * 1000) / Math.max(1, results) : null,
       lagMs: meanMs("vantage_check_scheduler_lag_seconds"),
       claimsPerSecond: claims / seconds,
       claimMs: meanMs("vantage_check_schedule_claim_seconds"),
@@ -222,13 +247,15 @@ async function main() {
     console.log(
       `check-throughput: ${checkCount} http checks every ${intervalSeconds} s on one core process, ${windowMs / 1000} s windows; bare loop at ${concurrency} in flight; node flags: ${NODE_FLAGS.join(" ") || "none"}; ${database.describe}`,
     );
-    progress("bare loop");
-    const bareBefore = await runBareLoop(targetUrl);
+    const skipBare = values["skip-bare"];
+    if (!skipBare) progress("bare loop");
+    const bareBefore = skipBare ? null : await runBareLoop(targetUrl);
     const core = await runCore(database.url, pool, targetUrl);
-    progress("bare loop again");
-    const bareAfter = await runBareLoop(targetUrl);
-    const bare = (bareBefore.perSecond + bareAfter.perSecond) / 2;
-    const bareUp = (bareBefore.upPerSecond + bareAfter.upPerSecond) / 2;
+    if (!skipBare) progress("bare loop again");
+    const bareAfter = skipBare ? null : await runBareLoop(targetUrl);
+    // Without the bare loop, "vs bare" reads against the core itself (1.00).
+    const bare = bareBefore && bareAfter ? (bareBefore.perSecond + bareAfter.perSecond) / 2 : core.perSecond;
+    const bareUp = bareBefore && bareAfter ? (bareBefore.upPerSecond + bareAfter.upPerSecond) / 2 : core.upPerSecond;
     const row = (m: Measured) => ({
       path: m.path,
       "results/s": Math.round(m.perSecond),
@@ -240,14 +267,21 @@ async function main() {
       "not up": m.failed,
       load: m.load,
     });
-    console.log(table([row(bareBefore), row(core), row(bareAfter)]));
+    console.log(table([bareBefore, core, bareAfter].filter((m): m is Measured => m !== null).map(row)));
     const whyOf = (m: Measured) =>
       Object.entries(m.why)
         .map(([key, n]) => `${key} ${n}`)
         .join(", ") || "none";
-    console.log(`not up, by why: bare before: ${whyOf(bareBefore)}; core: ${whyOf(core)}; bare after: ${whyOf(bareAfter)}`);
+    console.log(
+      bareBefore && bareAfter
+        ? `not up, by why: bare before: ${whyOf(bareBefore)}; core: ${whyOf(core)}; bare after: ${whyOf(bareAfter)}`
+        : `not up, by why: core: ${whyOf(core)}`,
+    );
     console.log(
       `core: offered ${Math.round(core.offered)} runs/s (checks / interval), mean scheduler lag (slot → start) ${core.lagMs.toFixed(1)} ms; "vs bare" is against the mean of both bare runs`,
+    );
+    console.log(
+      `core: PostgreSQL's CPU ${core.databaseCpuMsPerResult === null ? "n/a (not on this machine)" : `${core.databaseCpuMsPerResult.toFixed(3)} ms`} per result stored (postmaster and backends)`,
     );
     console.log(`core: warm-up ${warmup.seconds.toFixed(0)} s, after which ${warmup.firstStates} of ${checkCount} checks had their first result`);
     console.log(

@@ -27,6 +27,11 @@ export function sumHistogramsSql(hist: string): string {
   return `ARRAY[${BUCKETS.map((i) => `coalesce(sum(${hist}[${i}]), 0)`).join(", ")}]::integer[]`;
 }
 
+/** SQL of `a` plus `b` element-wise, or minus with `sign` "-" (a null `b` counts as zeros): one expression per bucket. */
+export function combineHistogramsSql(a: string, sign: "+" | "-", b: string): string {
+  return `ARRAY[${BUCKETS.map((i) => `${a}[${i}] ${sign} coalesce(${b}[${i}], 0)`).join(", ")}]::integer[]`;
+}
+
 /** Adds histograms element-wise (what sumHistogramsSql does in SQL). */
 export function addHistograms(into: number[], hist: readonly number[]): number[] {
   for (let i = 0; i < hist.length; i++) into[i] = (into[i] ?? 0) + hist[i]!;

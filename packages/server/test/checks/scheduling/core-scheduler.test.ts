@@ -11,6 +11,7 @@ import { createNotificationHub, type NotificationHub } from "../../../src/cluste
 import { createCoreLocationMetrics } from "../../../src/checks/scheduling/core-location-metrics.ts";
 import { type CoreRunResult, createCoreRuns } from "../../../src/checks/scheduling/core-runs.ts";
 import { type CoreScheduler, type CoreSchedulerOptions, createCoreScheduler } from "../../../src/checks/scheduling/core-scheduler.ts";
+import { CLAIM_DUE } from "../../../src/checks/scheduling/check-schedule.ts";
 import type { ProbeOutcome, RunProbe } from "../../../src/checks/scheduling/probe-run.ts";
 import { createResultIngest } from "../../../src/checks/results/ingest/result-ingest.ts";
 import { CheckStore } from "../../../src/checks/definitions/check-store.ts";
@@ -53,12 +54,16 @@ interface Instance {
   stop(): Promise<void>;
 }
 
-interface InstanceOptions extends Partial<Pick<CoreSchedulerOptions, "concurrency" | "maxPending" | "batchSize" | "claimAheadMs" | "maxIdleMs">> {
+interface InstanceOptions extends Partial<
+  Pick<CoreSchedulerOptions, "concurrency" | "maxPending" | "batchSize" | "claimsInFlight" | "claimAheadMs" | "maxIdleMs">
+> {
   probe?: RunProbe;
   /** Awaited before each result goes to the ingest: a slow commit. */
   storing?: () => Promise<void>;
   /** Listen for schedule changes and use the database's clock, as main.ts wires it. */
   live?: boolean;
+  /** The pool as the scheduler sees it (to watch its statements). */
+  schedulerPool?: (pool: pg.Pool) => pg.Pool;
 }
 
 /** One core's scheduler with a pool (and, when live, a notification hub) of its own. */
@@ -101,7 +106,6 @@ async function startInstance(name: string, options: InstanceOptions = {}): Promi
     now: () => clock,
   });
   const scheduler = createCoreScheduler({
-    pool,
     hub,
     runs,
     metrics,
@@ -109,6 +113,7 @@ async function startInstance(name: string, options: InstanceOptions = {}): Promi
     instanceId: name,
     claimAheadMs: 0,
     ...options,
+    pool: options.schedulerPool?.(pool) ?? pool,
     clock: options.live ? undefined : () => clock,
   });
   let stopped: Promise<void> | undefined;
@@ -306,6 +311,46 @@ describe("one core instance", () => {
     for (const release of held.splice(0)) release();
     await core.scheduler.settled();
     expect(core.results).toHaveLength(5);
+  });
+
+  it("keeps several claims on their way while they come back full, and never claims more than its room", async () => {
+    // Claim statements on their way at once, as the scheduler sends them.
+    let claiming = 0;
+    let mostClaiming = 0;
+    const watched = (pool: pg.Pool) =>
+      new Proxy(pool, {
+        get(target, key, receiver) {
+          if (key !== "query") return Reflect.get(target, key, receiver) as unknown;
+          return async (...args: Parameters<pg.Pool["query"]>) => {
+            const isClaim = args[0] === CLAIM_DUE;
+            if (isClaim) mostClaiming = Math.max(mostClaiming, ++claiming);
+            try {
+              return await (target.query as (...a: unknown[]) => Promise<unknown>)(...args);
+            } finally {
+              if (isClaim) claiming -= 1;
+            }
+          };
+        },
+      });
+    // Probes that never end hold their places: the loop claims until none is left, then sleeps.
+    const core = await startInstance("core", {
+      concurrency: 10,
+      batchSize: 2,
+      claimsInFlight: 3,
+      maxIdleMs: 60_000,
+      probe: neverAnswers,
+      schedulerPool: watched,
+    });
+    await insertChecks(core.pool, 20, { intervalSeconds: 60, timeoutMs: 30_000 });
+    clock = Date.now() + 60_000;
+    await core.scheduler.start();
+    await waitFor(() => core.probed.length === 10, core.probeCalled.subscribe);
+    // Stopping waits for the loop, so every claim it sent has answered.
+    await core.scheduler.stop();
+    expect(mostClaiming).toBe(3);
+    const { rows } = await core.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM check_schedule WHERE claimed_by = 'core'");
+    expect(rows[0]!.n).toBe(10);
+    expect(core.probed).toHaveLength(10);
   });
 
   it("aborts its runs in flight when it stops, and drops their results", async () => {

@@ -1,11 +1,12 @@
 // The rollup worker (one per cluster): takes the minutes ingest marked dirty, recomputes them
-// from raw results, then the hours and days containing them from the level below. Every write
-// is an upsert of a recomputed value, so running it again changes nothing.
+// from raw results, and adds what each minute changed by to its hour and its day. A minute is
+// an upsert of a recomputed value, and its hour and day move by exactly what it moved, so
+// running it again changes nothing.
 import type pg from "pg";
 import { createPeriodicDuty, type PeriodicDuty } from "../../../cluster/index.ts";
 import type { Logger } from "../../../log.ts";
 import { ADVISORY_NAMESPACE, AdvisoryLock } from "../../../storage/index.ts";
-import { histogramOfSql, sumHistogramsSql } from "../latency-histogram.ts";
+import { combineHistogramsSql, histogramOfSql, sumHistogramsSql } from "../latency-histogram.ts";
 import type { PartitionCatalog } from "../partitions.ts";
 import type { ResultMetrics } from "../result-metrics.ts";
 
@@ -34,51 +35,73 @@ const TAKE_DIRTY = `
 
 // What every level stores; latency columns describe answered runs only (up and degraded).
 const ROLLUP_COLUMNS = "check_id, bucket, location, total, up, degraded, down, error, sum_ms, min_ms, max_ms, hist";
-const UPSERT = `
-  ON CONFLICT (check_id, bucket, location) DO UPDATE SET
-    total = excluded.total, up = excluded.up, degraded = excluded.degraded, down = excluded.down, error = excluded.error,
-    sum_ms = excluded.sum_ms, min_ms = excluded.min_ms, max_ms = excluded.max_ms, hist = excluded.hist
-  WHERE (r.total, r.up, r.degraded, r.down, r.error, r.sum_ms, r.min_ms, r.max_ms, r.hist)
-    IS DISTINCT FROM (excluded.total, excluded.up, excluded.degraded, excluded.down, excluded.error, excluded.sum_ms, excluded.min_ms, excluded.max_ms, excluded.hist)`;
-
+const ROLLUP_VALUES = "total, up, degraded, down, error, sum_ms, min_ms, max_ms, hist";
 const ANSWERED = "x.status IN ('up', 'degraded')";
 
-// Each minute from its raw rows (primary key range per minute).
-const RECOMPUTE_MINUTES = `
-  INSERT INTO check_rollups_1m AS r (${ROLLUP_COLUMNS})
-  SELECT k.check_id, k.minute, k.location,
-    count(*), count(*) FILTER (WHERE x.status = 'up'), count(*) FILTER (WHERE x.status = 'degraded'),
-    count(*) FILTER (WHERE x.status = 'down'), count(*) FILTER (WHERE x.status = 'error'),
-    coalesce(sum(x.duration_ms) FILTER (WHERE ${ANSWERED}), 0),
-    min(x.duration_ms) FILTER (WHERE ${ANSWERED}),
-    max(x.duration_ms) FILTER (WHERE ${ANSWERED}),
-    ${histogramOfSql("x.bucket", ANSWERED)}
-  FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS k(check_id, location, minute)
-  CROSS JOIN LATERAL (
-    SELECT status, duration_ms, vantage_latency_bucket(duration_ms) AS bucket FROM check_results
-    WHERE check_id = k.check_id AND location = k.location AND started_at >= k.minute AND started_at < k.minute + interval '1 minute'
-  ) x
-  GROUP BY k.check_id, k.minute, k.location
-  ${UPSERT}`;
+// What a minute's change adds to a bucket holding it: counts, sums and histogram added; min and
+// max only ever move outwards (a minute gains runs, never loses them while it can be dirty).
+const ADD_DELTA = `
+  ON CONFLICT (check_id, bucket, location) DO UPDATE SET
+    total = r.total + excluded.total, up = r.up + excluded.up, degraded = r.degraded + excluded.degraded,
+    down = r.down + excluded.down, error = r.error + excluded.error, sum_ms = r.sum_ms + excluded.sum_ms,
+    min_ms = least(r.min_ms, excluded.min_ms), max_ms = greatest(r.max_ms, excluded.max_ms),
+    hist = ${combineHistogramsSql("r.hist", "+", "excluded.hist")}`;
 
-/** Each bucket of `target` containing a dirty minute, from the rows of `source` within it. */
-const recomputeFrom = (source: string, target: string, unit: "hour" | "day", length: string) => `
-  WITH k AS (
-    SELECT DISTINCT check_id, location, date_trunc('${unit}', minute, 'UTC') AS bucket
-    FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS d(check_id, location, minute)
-  )
+/** The hours or days holding the changed minutes, each moved by the sum of its minutes' deltas. */
+const addDeltasTo = (target: string, unit: "hour" | "day") => `
   INSERT INTO ${target} AS r (${ROLLUP_COLUMNS})
-  SELECT k.check_id, k.bucket, k.location,
-    sum(s.total), sum(s.up), sum(s.degraded), sum(s.down), sum(s.error),
-    sum(s.sum_ms), min(s.min_ms), max(s.max_ms), ${sumHistogramsSql("s.hist")}
-  FROM k JOIN ${source} s ON s.check_id = k.check_id AND s.location = k.location
-    AND s.bucket >= k.bucket AND s.bucket < k.bucket + interval '${length}'
-  GROUP BY k.check_id, k.bucket, k.location
-  ${UPSERT}`;
+  SELECT check_id, date_trunc('${unit}', bucket, 'UTC'), location,
+    sum(total), sum(up), sum(degraded), sum(down), sum(error), sum(sum_ms), min(min_ms), max(max_ms), ${sumHistogramsSql("hist")}
+  FROM delta
+  GROUP BY check_id, date_trunc('${unit}', bucket, 'UTC'), location`;
 
-// Lengths in hours, not '1 day': timestamptz + '1 day' follows the session's DST rules.
-const RECOMPUTE_HOURS = recomputeFrom("check_rollups_1m", "check_rollups_1h", "hour", "1 hour");
-const RECOMPUTE_DAYS = recomputeFrom("check_rollups_1h", "check_rollups_1d", "day", "24 hours");
+// One statement: each dirty minute recomputed from its raw rows (primary key range per minute)
+// and compared with the row stored (every part of a statement reads the same snapshot, so
+// \`stored\` is the minute before this pass); the changed minutes written, and their hours and
+// days moved by the difference. An hour holds the sum of its minutes because every pass keeps
+// it so: recomputing it from its minutes instead read up to 60 rows (a day: 24) per dirty
+// minute, most of the rollup's cost.
+const ROLL_UP = `
+  WITH k AS (
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS k(check_id, location, minute)
+  ), fresh AS (
+    SELECT k.check_id, k.minute AS bucket, k.location,
+      count(*)::integer AS total, count(*) FILTER (WHERE x.status = 'up')::integer AS up,
+      count(*) FILTER (WHERE x.status = 'degraded')::integer AS degraded,
+      count(*) FILTER (WHERE x.status = 'down')::integer AS down, count(*) FILTER (WHERE x.status = 'error')::integer AS error,
+      coalesce(sum(x.duration_ms) FILTER (WHERE ${ANSWERED}), 0)::bigint AS sum_ms,
+      min(x.duration_ms) FILTER (WHERE ${ANSWERED}) AS min_ms,
+      max(x.duration_ms) FILTER (WHERE ${ANSWERED}) AS max_ms,
+      ${histogramOfSql("x.bucket", ANSWERED)} AS hist
+    FROM k CROSS JOIN LATERAL (
+      SELECT status, duration_ms, vantage_latency_bucket(duration_ms) AS bucket FROM check_results
+      WHERE check_id = k.check_id AND location = k.location AND started_at >= k.minute AND started_at < k.minute + interval '1 minute'
+    ) x
+    GROUP BY k.check_id, k.minute, k.location
+  ), changed AS (
+    SELECT f.*, s.total AS s_total, s.up AS s_up, s.degraded AS s_degraded, s.down AS s_down, s.error AS s_error,
+      s.sum_ms AS s_sum_ms, s.hist AS s_hist
+    FROM fresh f LEFT JOIN check_rollups_1m s ON s.check_id = f.check_id AND s.bucket = f.bucket AND s.location = f.location
+    WHERE (f.total, f.up, f.degraded, f.down, f.error, f.sum_ms, f.min_ms, f.max_ms, f.hist)
+      IS DISTINCT FROM (s.total, s.up, s.degraded, s.down, s.error, s.sum_ms, s.min_ms, s.max_ms, s.hist)
+  ), minutes AS (
+    INSERT INTO check_rollups_1m AS r (${ROLLUP_COLUMNS})
+    SELECT check_id, bucket, location, ${ROLLUP_VALUES} FROM changed
+    ON CONFLICT (check_id, bucket, location) DO UPDATE SET
+      total = excluded.total, up = excluded.up, degraded = excluded.degraded, down = excluded.down, error = excluded.error,
+      sum_ms = excluded.sum_ms, min_ms = excluded.min_ms, max_ms = excluded.max_ms, hist = excluded.hist
+  ), delta AS (
+    SELECT check_id, bucket, location,
+      total - coalesce(s_total, 0) AS total, up - coalesce(s_up, 0) AS up, degraded - coalesce(s_degraded, 0) AS degraded,
+      down - coalesce(s_down, 0) AS down, error - coalesce(s_error, 0) AS error, sum_ms - coalesce(s_sum_ms, 0) AS sum_ms,
+      min_ms, max_ms, ${combineHistogramsSql("hist", "-", "s_hist")} AS hist
+    FROM changed
+  ), hours AS (
+    ${addDeltasTo("check_rollups_1h", "hour")}
+    ${ADD_DELTA}
+  )
+  ${addDeltasTo("check_rollups_1d", "day")}
+  ${ADD_DELTA}`;
 
 export interface RollupPass {
   /** Dirty markers taken (a minute may have several). */
@@ -104,9 +127,7 @@ async function rollupBatch(client: pg.ClientBase, partitions: PartitionCatalog, 
     await partitions.ensure("1h", minutes);
     await partitions.ensure("1d", minutes);
     const keys = [rows.map((row) => row.check_id), rows.map((row) => row.location), rows.map((row) => row.minute.toISOString())];
-    await client.query(RECOMPUTE_MINUTES, keys);
-    await client.query(RECOMPUTE_HOURS, keys);
-    await client.query(RECOMPUTE_DAYS, keys);
+    await client.query(ROLL_UP, keys);
     await client.query("COMMIT");
     return { markers: rows[0]!.taken, minutes: rows.length };
   } catch (error) {

@@ -4,7 +4,7 @@ import type pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ingestResults } from "../../../../src/checks/index.ts";
 import type { IngestContext } from "../../../../src/checks/results/ingest/ingest-results.ts";
-import { histogramQuantile } from "../../../../src/checks/results/latency-histogram.ts";
+import { histogramQuantile, sumHistogramsSql } from "../../../../src/checks/results/latency-histogram.ts";
 import { createRollupWorker, type RollupWorker } from "../../../../src/checks/results/maintenance/rollup-worker.ts";
 import { silentLogger } from "../../../../src/log.ts";
 import { createResultsDatabase, ingestContext, makeResult, minuteAgo } from "../../../support/checks/check-results.ts";
@@ -122,6 +122,40 @@ describe("the rollup worker", () => {
     await pool.query("INSERT INTO check_rollup_dirty SELECT check_id, location, bucket FROM check_rollups_1m");
     expect(await worker.runOnce()).toEqual({ markers: 2, minutes: 1 });
     expect(await allLevels()).toEqual(after);
+  });
+
+  it("keeps every hour and day equal to the sum of its minutes, pass after pass, as minutes fill and late results land", async () => {
+    const hour = Math.floor(minuteAgo(0) / 3_600_000) * 3_600_000 - 2 * 3_600_000;
+    const statuses = ["up", "up", "degraded", "down", "error"] as const;
+    // Four passes; each adds runs to minutes of two hours, some already rolled up (late results).
+    for (let pass = 0; pass < 4; pass++) {
+      await ingest(
+        Array.from({ length: 30 }, (_, i) =>
+          makeResult({
+            at: hour + ((i * 7 + pass * 13) % 90) * 60_000 + pass * 1_000 + i,
+            durationMs: (i * 37 + pass * 101) % 2_000,
+            status: statuses[(i + pass) % statuses.length],
+            location: i % 3 === 0 ? "eu-1" : "core",
+          }),
+        ),
+      );
+      await worker.runOnce();
+    }
+    // Each hour and day recomputed from the level below, as the worker once wrote them.
+    const sums = (source: string, unit: "hour" | "day") =>
+      pool.query(`
+        SELECT date_trunc('${unit}', bucket, 'UTC') AS bucket, location, sum(total)::int AS total, sum(up)::int AS up,
+          sum(degraded)::int AS degraded, sum(down)::int AS down, sum(error)::int AS error, sum(sum_ms)::text AS sum_ms,
+          min(min_ms) AS min_ms, max(max_ms) AS max_ms,
+          ${sumHistogramsSql("hist")} AS hist
+        FROM ${source} GROUP BY 1, 2 ORDER BY 1, 2`);
+    const recomputed = async (source: string, unit: "hour" | "day") =>
+      (await sums(source, unit)).rows.map((row: Record<string, unknown>) => ({ ...row, bucket: (row.bucket as Date).toISOString() }));
+    const { m, h, d } = await allLevels();
+    expect(m.reduce((sum, row) => sum + row.total, 0)).toBe(120);
+    expect(h.length).toBeGreaterThan(1);
+    expect(h).toEqual(await recomputed("check_rollups_1m", "hour"));
+    expect(d).toEqual(await recomputed("check_rollups_1h", "day"));
   });
 
   it("leaves the markers of a pass that fails, so the next pass does the work", async () => {
