@@ -69,20 +69,6 @@ interface PendingChange {
 }
 
 /**
- * `client` as a wrapper that calls `onQuery` before each statement issued through it, and is
- * pipelined when `client` is (a read asks isPipelined to send its statements at once).
- */
-function observedClient(client: SqlClient, onQuery: () => void): SqlClient {
-  return {
-    pipeline: isPipelined(client),
-    query: ((...args: unknown[]) => {
-      onQuery();
-      return (client.query as (...a: unknown[]) => unknown)(...args);
-    }) as SqlClient["query"],
-  } as SqlClient;
-}
-
-/**
  * Runs the owner's `apply` and reads the state after it. On a pipelined client the read is
  * sent right behind the statements `apply` issued before its first await, in the same round
  * trip. Should `apply` issue another statement later, the read ran before it: it is sent again
@@ -96,7 +82,12 @@ async function applyThenRead<T>(client: SqlClient, apply: () => Promise<unknown>
   const applying = apply();
   const issuedBeforeRead = statementsIssued(client);
   let issuedByRead = 0;
-  const counted = observedClient(client, () => issuedByRead++);
+  const counted: SqlClient = {
+    query: ((...args: unknown[]) => {
+      issuedByRead++;
+      return (client.query as (...a: unknown[]) => unknown)(...args);
+    }) as SqlClient["query"],
+  };
   const reading = readNext(counted);
   const [, next] = await settledInOrder<[unknown, T]>([applying, reading]);
   const issuedByApplyLater = statementsIssued(client) - issuedBeforeRead - issuedByRead;
@@ -227,10 +218,10 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
       return finish(tx, id, prev, tombstone ? null : validate(id, next), actor, cause);
     });
 
-  // Whether this kind's read issues all its statements at once (most reads are one query).
-  // One that issues another after an answer (say, a second query for offline states) cannot
-  // share a round trip with the write behind it; the first mutation (or mutateMany with a
-  // repeatable apply) that shows it turns that off for the kind.
+  // Whether this kind's read of one entity issues all its statements at once (most reads are
+  // one query). One that issues another after an answer (say, a second query for offline
+  // states) cannot share a round trip with the write behind it; the first mutation that
+  // shows it turns that off for the kind.
   let readIsOneTrip = true;
 
   /**
@@ -242,7 +233,12 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
     const attempt = await withPipelinedTransaction(pool, beginLocked(id), async (tx) => {
       let writeSent = false;
       let readAfterWrite = false;
-      const prevClient = observedClient(tx.client, () => (readAfterWrite ||= writeSent));
+      const prevClient: SqlClient = {
+        query: ((...args: unknown[]) => {
+          readAfterWrite ||= writeSent;
+          return (tx.client.query as (...a: unknown[]) => unknown)(...args);
+        }) as SqlClient["query"],
+      };
       const reading = readOne(id, prevClient);
       writeSent = true;
       const writing = tx.client.query(write.text, write.values);
@@ -277,11 +273,23 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
     // Sorted, so two batches that overlap take their common locks in the same order.
     const ids = [...new Set(options.ids)].sort();
     if (ids.length === 0) return [];
-    const lock = (tx: SqlClient) => tx.query({ name: "vantage_lock_entities", text: LOCK_MANY, values: [ids.map((id) => LockKey.entity(kind, id))] });
-    /** The states from prev to next, and their changes recorded with COMMIT (if we own the transaction) sent behind them. */
-    const finish = async (tx: SqlClient, prevRead: EntityReadResult<State>, nextRead: EntityReadResult<State>, commit?: () => void) => {
+    // The lock and the read of prev are sent together (the read runs once the locks are
+    // held, with a fresh snapshot); so are the outbox rows and COMMIT when we own the
+    // transaction. A caller's client that is not pipelined gets them one after another.
+    const inTransaction = async (tx: SqlClient, commit?: () => void, locked = false) => {
+      const lock = () => tx.query({ name: "vantage_lock_entities", text: LOCK_MANY, values: [ids.map((id) => LockKey.entity(kind, id))] });
+      let prevRead: EntityReadResult<State>;
+      if (locked) prevRead = await read(ids, tx);
+      else if (isPipelined(tx)) [, prevRead] = await settledInOrder<[unknown, EntityReadResult<State>]>([lock(), read(ids, tx)]);
+      else prevRead = await lock().then(() => read(ids, tx));
       const prevs = toMap(prevRead);
-      const nexts = toMap(nextRead);
+      const nexts = toMap(
+        await applyThenRead(
+          tx,
+          () => apply(tx, ids),
+          (client) => read(ids, client),
+        ),
+      );
       const states = ids.map((id) => ({ id, prev: prevs.get(id) ?? null, next: validate(id, nexts.get(id) ?? null) }));
       const pending = states.map(({ id, prev, next }) => pendingChange(id, prev, next)).filter((c) => c !== null);
       const recording = recordChanges(tx, pending, actorOf, causeOf);
@@ -289,54 +297,9 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
       const recorded = await recording;
       return states.map(({ id, prev, next }) => ({ id, prev, next, change: recorded.get(id) ?? null }));
     };
-    const applyThenReadNext = (tx: SqlClient) =>
-      applyThenRead(
-        tx,
-        () => apply(tx, ids),
-        (client) => read(ids, client),
-      );
-    // The lock and the read of prev are sent together (the read runs once the locks are
-    // held, with a fresh snapshot); so are the outbox rows and COMMIT when we own the
-    // transaction. A caller's client that is not pipelined gets them one after another.
-    const inTransaction = async (tx: SqlClient, commit?: () => void, locked = false) => {
-      let prevRead: EntityReadResult<State>;
-      if (locked) prevRead = await read(ids, tx);
-      else if (isPipelined(tx)) [, prevRead] = await settledInOrder<[unknown, EntityReadResult<State>]>([lock(tx), read(ids, tx)]);
-      else prevRead = await lock(tx).then(() => read(ids, tx));
-      return finish(tx, prevRead, await applyThenReadNext(tx), commit);
-    };
-    /**
-     * A repeatable apply does not wait for prev: [BEGIN, lock, read prev, apply's write, read
-     * next] → [outbox rows, COMMIT]. Sound only if every statement of the prev read precedes
-     * apply's first: a read that issues one later is noticed, the transaction rolled back and
-     * the batch recorded in turns (and so is every later one of this kind).
-     */
-    const inOneTrip = async (tx: PipelinedTransaction) => {
-      let applying = false;
-      let readAfterWrite = false;
-      const prevClient = observedClient(tx.client, () => (readAfterWrite ||= applying));
-      const locking = lock(tx.client);
-      const reading = read(ids, prevClient);
-      applying = true;
-      const [, prevRead, nextRead] = await settledInOrder<[unknown, EntityReadResult<State>, EntityReadResult<State>]>([
-        locking,
-        reading,
-        applyThenReadNext(tx.client),
-      ]);
-      if (readAfterWrite) throw READ_AFTER_WRITE;
-      return finish(tx.client, prevRead, nextRead, tx.commit);
-    };
     // In the caller's transaction, the caller announces once it committed.
     if (options.tx) return inTransaction(options.tx, options.commit, options.locked);
-    const inOwnTransaction = () => withPipelinedTransaction(pool, "BEGIN", (tx) => inTransaction(tx.client, tx.commit));
-    const results =
-      options.repeatableApply && readIsOneTrip
-        ? ((await withPipelinedTransaction(pool, "BEGIN", inOneTrip).catch((error: unknown) => {
-            if (error !== READ_AFTER_WRITE) throw error;
-            readIsOneTrip = false;
-            return null;
-          })) ?? (await inOwnTransaction()))
-        : await inOwnTransaction();
+    const results = await withPipelinedTransaction(pool, "BEGIN", (tx) => inTransaction(tx.client, tx.commit));
     announce(results.flatMap((result) => (result.change ? [result.change] : [])));
     return results;
   };

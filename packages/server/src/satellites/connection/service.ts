@@ -2,7 +2,7 @@
 // edges (connected, disconnected, heartbeat lost, recovered), each one conditional UPDATE.
 import { type Actor, type Cause, isCanonicalUuid, issueAt, OFFLINE_THRESHOLD_MS, SYSTEM_ACTOR } from "@vantage/protocol";
 import type pg from "pg";
-import { type EntityHandle, type EntityRegistry, isPipelined, type MutateResult, settledInOrder, type SqlClient } from "../../entities/index.ts";
+import type { EntityHandle, EntityRegistry, MutateResult, SqlClient } from "../../entities/index.ts";
 import { invalidInput, VantageError } from "../../errors.ts";
 import { PostgresError, sqlState } from "../../storage/index.ts";
 import { type Logger, silentLogger } from "../../log.ts";
@@ -246,15 +246,7 @@ export class SatelliteService {
     const uuids = ids.filter(isCanonicalUuid);
     const states = new Map<string, SatelliteConnectionState>();
     if (uuids.length === 0) return states;
-    const facts = db.query<ConnectionFactsRow>(SELECT_CONNECTION_FACTS, [uuids]);
-    // Inside a pipelined mutation the checks an offline state names are asked for every id, in
-    // the facts' round trip: asked once the facts told which are offline, they would cost a
-    // round trip more, and keep the read of prev from riding with the write behind it.
-    const affecting = this.outage && isPipelined(db) ? this.outage.affectedChecks(db, uuids) : undefined;
-    const [{ rows }, affected] = await settledInOrder<[pg.QueryResult<ConnectionFactsRow>, Map<string, AffectedChecks> | undefined]>([
-      facts,
-      affecting ?? Promise.resolve(undefined),
-    ]);
+    const { rows } = await db.query<ConnectionFactsRow>(SELECT_CONNECTION_FACTS, [uuids]);
     const now = this.now();
     for (const row of rows) {
       const state = toSatelliteConnectionState(
@@ -269,15 +261,15 @@ export class SatelliteService {
       );
       if (state) states.set(row.id, state);
     }
-    await this.nameAffectedChecks(db, states, affected);
+    await this.nameAffectedChecks(db, states);
     return states;
   }
 
-  /** An offline satellite's state names the checks it observes (`known`: already read for every id): one page for the root cause. */
-  private async nameAffectedChecks(db: SqlClient, states: Map<string, SatelliteConnectionState>, known?: Map<string, AffectedChecks>): Promise<void> {
+  /** An offline satellite's state names the checks it observes: one page for the root cause. */
+  private async nameAffectedChecks(db: SqlClient, states: Map<string, SatelliteConnectionState>): Promise<void> {
     const offline = [...states].filter(([, state]) => state.status === "offline").map(([id]) => id);
     if (!this.outage || offline.length === 0) return;
-    const affected = known ?? (await this.outage.affectedChecks(db, offline));
+    const affected = await this.outage.affectedChecks(db, offline);
     for (const id of offline) states.set(id, { ...states.get(id)!, affectedChecks: affected.get(id) ?? { count: 0, names: [] } });
   }
 
@@ -330,8 +322,6 @@ export class SatelliteService {
     const results = await this.connection.mutateMany({
       ids: inputs.map((input) => input.satelliteId),
       ...originsOf(inputs),
-      // Its statement rides with the lock and the read of prev (one round trip fewer per batch).
-      repeatableApply: true,
       apply: async (tx, ids) => {
         const byId = new Map(inputs.map((input) => [input.satelliteId, input]));
         const rows = ids.map((id) => byId.get(id)!);
@@ -378,7 +368,6 @@ export class SatelliteService {
     const results = await this.connection.mutateMany({
       ids: inputs.map((input) => input.satelliteId),
       ...originsOf(inputs),
-      repeatableApply: true,
       apply: async (tx) => {
         const now = this.now();
         const { rows } = await tx.query<{ session: string; id: string }>(MARK_DISCONNECTED_MANY, [
