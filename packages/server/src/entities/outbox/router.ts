@@ -102,9 +102,12 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
     // concurrently, their statements then share round trips (answered in order).
     setPipelined(client, true);
     try {
-      await client.query("BEGIN");
+      // BEGIN and the cursor travel with the sinks' first statements (the cursor's place in
+      // the transaction does not matter: it commits with the decisions or not at all).
+      const begun = Promise.all([client.query("BEGIN"), client.query(ADVANCE_CURSOR, [consumer, last.xid_text, last.seq])]);
+      begun.catch(() => undefined); // awaited below; a failure here fails the sinks' statements too
       for (const sink of sinks) await sink.deliver(batch, client);
-      await client.query(ADVANCE_CURSOR, [consumer, last.xid_text, last.seq]);
+      await begun;
       await client.query("COMMIT");
       options.observer?.onBatch?.(batch);
       return true;
