@@ -23,6 +23,8 @@ const { values } = parseArgs({
     rate: { type: "string", default: "100" },
     satellites: { type: "string", default: "200" },
     "drain-seconds": { type: "string", default: "30" },
+    /** Which layouts to run: `same`, `different` or both (comma-separated). */
+    layouts: { type: "string", default: "same,different" },
   },
 });
 const measuredCount = Number(values.changes);
@@ -115,10 +117,15 @@ interface Scenario {
   cores: CoreOptions[];
 }
 
-const SCENARIOS: Scenario[] = [
-  { name: "same instance", cores: [{}] },
-  { name: "different instances", cores: [{ automationWorker: false }, {}] },
-];
+const LAYOUTS: Record<string, Scenario> = {
+  same: { name: "same instance", cores: [{}] },
+  different: { name: "different instances", cores: [{ automationWorker: false }, {}] },
+};
+const SCENARIOS: Scenario[] = values.layouts.split(",").map((layout) => {
+  const scenario = LAYOUTS[layout.trim()];
+  if (!scenario) throw new Error(`--layouts: unknown layout "${layout}" (known: ${Object.keys(LAYOUTS).join(", ")})`);
+  return scenario;
+});
 
 interface ScenarioResult {
   name: string;
