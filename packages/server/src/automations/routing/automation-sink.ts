@@ -117,11 +117,18 @@ export function createAutomationSink(options: AutomationSinkOptions): ChangeSink
   /**
    * The batch's `for:` timers, per entity in batch order (a timer a change starts may be
    * cancelled by a later change of the same entity in the batch), the entities at once.
+   * `issuedAll` once it will issue nothing more.
    */
-  const settleTimers = async (batch: readonly RoutedChange[], judged: readonly Judged[], tx: SqlClient, timers: Map<string, PendingTimer[]>) => {
+  const settleTimers = async (
+    batch: readonly RoutedChange[],
+    judged: readonly Judged[],
+    tx: SqlClient,
+    timers: Map<string, PendingTimer[]>,
+    issuedAll: () => void,
+  ) => {
     const starts = new Map<RoutedChange, Judged[]>();
     for (const item of judged) if (item.judgment.type === "timer") starts.set(item.routed, [...(starts.get(item.routed) ?? []), item]);
-    if (timers.size === 0 && starts.size === 0) return;
+    if (timers.size === 0 && starts.size === 0) return issuedAll();
     const byEntity = groupByKeys(batch, (routed) => [JSON.stringify([routed.change.kind, routed.change.id])]);
     await settledInOrder(
       byEntity.map(async (changes) => {
@@ -139,11 +146,17 @@ export function createAutomationSink(options: AutomationSinkOptions): ChangeSink
         }
       }),
     );
+    issuedAll();
   };
 
   return {
     name: AUTOMATION_SINK_NAME,
-    async deliver(batch, tx) {
+    async deliver(batch, tx, { issuedAll } = {}) {
+      // The router may send COMMIT once the skips, the admissions and the timers have each issued their last statement.
+      let parts = 3;
+      const partIssued = () => {
+        if (--parts === 0) issuedAll?.();
+      };
       // Issued before judging, answered in the round trip of the decisions' reads: the
       // router's client is pipelined, so a batch of any size costs a few round trips.
       const waking = later(wakeWaitingRuns(batch, tx));
@@ -157,23 +170,26 @@ export function createAutomationSink(options: AutomationSinkOptions): ChangeSink
       }
       const skipped = judged.filter((item) => item.judgment.type === "skip");
       const admitted = judged.filter((item) => item.judgment.type === "run");
+      const skipping = insertSkips(
+        tx,
+        skipped.map(({ key, judgment }) => {
+          const { reason, detail, verdicts } = judgment as Extract<Judgment, { type: "skip" }>;
+          return { key, reason, detail, verdicts };
+        }),
+      );
+      partIssued(); // one statement, sent by now
       const [, recorded, decisions] = await settledInOrder([
         waking,
-        insertSkips(
-          tx,
-          skipped.map(({ key, judgment }) => {
-            const { reason, detail, verdicts } = judgment as Extract<Judgment, { type: "skip" }>;
-            return { key, reason, detail, verdicts };
-          }),
-        ),
+        skipping,
         admitRuns(
           tx,
           admitted.map(({ key, judgment }) => {
             const { policy, contextKey, trigger, verdicts } = judgment as Extract<Judgment, { type: "run" }>;
             return { key, policy, contextKey, trigger, verdicts };
           }),
+          { issuedAll: partIssued },
         ),
-        readingTimers.then((timers) => settleTimers(batch, judged, tx, timers)),
+        readingTimers.then((timers) => settleTimers(batch, judged, tx, timers, partIssued)),
       ]);
       const decided = new Map<Judged, SinkDecision>();
       for (const [i, item] of skipped.entries()) {

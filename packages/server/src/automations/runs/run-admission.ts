@@ -167,9 +167,13 @@ export const MODES: Record<RunPolicy["mode"], (active: string[], maxRuns: number
  * nothing. Every scope is locked and read once, each decision sees the ones before it (two
  * decisions in one scope, in order, as if made one at a time), and the runs and the skips
  * are one statement each: a router batch costs the same few round trips at any size.
+ * `issuedAll` is called once no more statements will be issued (before their answers).
  */
-export async function admitRuns(tx: SqlClient, requests: readonly RunDecisionRequest[]): Promise<Decision[]> {
-  if (requests.length === 0) return [];
+export async function admitRuns(tx: SqlClient, requests: readonly RunDecisionRequest[], options: { issuedAll?: () => void } = {}): Promise<Decision[]> {
+  if (requests.length === 0) {
+    options.issuedAll?.();
+    return [];
+  }
   const { scopes, earlier } = await readScopes(tx, requests);
   const decisions: Decision[] = [];
   const runs: Array<NewRun & { index: number; supersede: string[] }> = [];
@@ -214,7 +218,11 @@ export async function admitRuns(tx: SqlClient, requests: readonly RunDecisionReq
       scope.active = [...scope.active.filter((id) => !superseded.has(id)), runId];
     }
   }
-  const [inserted, recorded] = await settledInOrder([insertRuns(tx, runs), insertSkips(tx, skips)]);
+  const writing = settledInOrder([insertRuns(tx, runs), insertSkips(tx, skips)]);
+  // Restarts cancel once their runs exist: more statements after the answer.
+  const restarts = runs.some((run) => run.supersede.length > 0);
+  if (!restarts) options.issuedAll?.();
+  const [inserted, recorded] = await writing;
   for (const [i, { index, key, reason, detail }] of skips.entries()) decisions[index] = { key, outcome: "skip", reason, detail, recorded: recorded[i]! };
   for (const run of runs) {
     const runId = inserted.has(run.id) ? run.id : null;
@@ -222,6 +230,7 @@ export async function admitRuns(tx: SqlClient, requests: readonly RunDecisionReq
     const cancelled = runId === null ? [] : await cancelRuns(tx, run.supersede, `restarted: superseded by run ${runId}`);
     decisions[run.index] = { key: run.key, outcome: "run", runId, status: run.status, contextKey: run.contextKey, cancelled, recorded: runId !== null };
   }
+  if (restarts) options.issuedAll?.();
   return decisions;
 }
 

@@ -112,30 +112,45 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
   };
 
   /**
-   * Delivers one batch to every sink and advances the cursor, all in one transaction. The read
-   * that follows the batch is sent right behind COMMIT (sharing its round trip) and returned
-   * when the batch committed; after a failure it is discarded (it reads from where the cursor
-   * did not move) and the batch is to be retried.
+   * Delivers one batch to every sink and advances the cursor, all in one transaction. COMMIT
+   * goes out as soon as the last sink has issued its last statement (it may say so before
+   * their answers), and the read that follows the batch right behind it: they share a round
+   * trip. That read is returned when the batch committed; after a failure it is discarded (it
+   * reads from where the cursor did not move) and the batch is to be retried.
    */
   const deliver = async (client: pg.PoolClient, rows: Array<OutboxRow>): Promise<{ next: Promise<Ahead> } | undefined> => {
     const batch = rows.map(route);
     const last = rows.at(-1)!;
     const after = { xid: last.xid_text, seq: last.seq };
+    let committing: Promise<pg.QueryResult> | undefined;
     let next: Promise<Ahead> | undefined;
+    const commit = () => {
+      if (committing) return;
+      committing = client.query("COMMIT");
+      committing.catch(() => undefined); // awaited below
+      next = readAhead(client, after);
+    };
+    const committed = async () => (await committing!).command === "COMMIT";
     try {
       // BEGIN and the cursor travel with the sinks' first statements (the cursor's place in
       // the transaction does not matter: it commits with the decisions or not at all).
       const begun = Promise.all([client.query("BEGIN"), client.query(ADVANCE_CURSOR, [consumer, after.xid, after.seq])]);
       begun.catch(() => undefined); // awaited below; a failure here fails the sinks' statements too
-      for (const sink of sinks) await sink.deliver(batch, client);
+      const list = [...sinks];
+      for (const [index, sink] of list.entries()) await sink.deliver(batch, client, index === list.length - 1 ? { issuedAll: commit } : {});
       await begun;
-      const committing = client.query("COMMIT");
-      next = readAhead(client, after);
+      commit();
       // COMMIT of a failed transaction answers ROLLBACK, without an error.
-      if ((await committing).command !== "COMMIT") throw new Error("the router's transaction was rolled back at COMMIT");
+      if (!(await committed())) throw new Error("the router's transaction was rolled back at COMMIT");
       options.observer?.onBatch?.(batch);
-      return { next };
+      return { next: next! };
     } catch (error) {
+      // A sink that failed after its statements (and so COMMIT) were sent: what committed stands.
+      if (committing && (await committed().catch(() => false))) {
+        log.warn({ err: error, firstSeq: rows[0]!.seq, size: rows.length }, "a sink failed after its batch committed");
+        options.observer?.onBatch?.(batch);
+        return { next: next! };
+      }
       await next?.catch(() => undefined);
       // A rollback that fails means the connection (and with it the lock) is gone.
       await client.query("ROLLBACK").catch((rollbackError: unknown) => {
