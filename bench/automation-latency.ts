@@ -23,6 +23,8 @@ const { values } = parseArgs({
     rate: { type: "string", default: "100" },
     satellites: { type: "string", default: "200" },
     "drain-seconds": { type: "string", default: "30" },
+    /** Which layouts to run: `same`, `different` or both (comma-separated). */
+    layouts: { type: "string", default: "same,different" },
   },
 });
 const measuredCount = Number(values.changes);
@@ -115,10 +117,15 @@ interface Scenario {
   cores: CoreOptions[];
 }
 
-const SCENARIOS: Scenario[] = [
-  { name: "same instance", cores: [{}] },
-  { name: "different instances", cores: [{ automationWorker: false }, {}] },
-];
+const LAYOUTS: Record<string, Scenario> = {
+  same: { name: "same instance", cores: [{}] },
+  different: { name: "different instances", cores: [{ automationWorker: false }, {}] },
+};
+const SCENARIOS: Scenario[] = values.layouts.split(",").map((layout) => {
+  const scenario = LAYOUTS[layout.trim()];
+  if (!scenario) throw new Error(`--layouts: unknown layout "${layout}" (known: ${Object.keys(LAYOUTS).join(", ")})`);
+  return scenario;
+});
 
 interface ScenarioResult {
   name: string;
@@ -141,6 +148,8 @@ interface ScenarioResult {
   heldBackPolls: number;
   /** Share of the drive and drain this process's event loop was busy (the cores' only: driver and receiver run elsewhere). */
   eventLoopBusy: number;
+  /** CPU time (user + system) of this process — the cores' — per change driven, in ms: the figure load distorts least. */
+  cpuMsPerChange: number;
   /** Meanwhile, the host's CPUs busy (PostgreSQL, this process, anything else), as a share of all of them. */
   hostBusy: number;
   /** How far a PostgreSQL timestamp may be off on this process's clock. */
@@ -307,11 +316,13 @@ async function runScenario(scenario: Scenario, databaseUrl: string, pool: pg.Poo
     heldBackPolls = 0;
 
     const loopBefore = performance.eventLoopUtilization();
+    const cpuBefore = process.cpuUsage();
     const hostBefore = hostCpu();
     const sampler = sampleWaits(pool, cores);
     const changes = await driveChanges(databaseUrl, satelliteIds, warmupCount + measuredCount);
     for (const deadline = performance.now() + drainMs; (await receiver.received()) < changes.length && performance.now() < deadline;) await sleep(50);
     const eventLoopBusy = performance.eventLoopUtilization(loopBefore).utilization;
+    const cpu = process.cpuUsage(cpuBefore);
     const hostAfter = hostCpu();
     const waits = await sampler.stop();
     // Anything late (a retry, a second run) shows up as a duplicate within this grace.
@@ -344,6 +355,7 @@ async function runScenario(scenario: Scenario, databaseUrl: string, pool: pg.Poo
       routerBatches,
       heldBackPolls,
       eventLoopBusy,
+      cpuMsPerChange: (cpu.user + cpu.system) / 1000 / changes.length,
       hostBusy: (hostAfter.busy - hostBefore.busy) / (hostAfter.total - hostBefore.total),
       clockUncertaintyMs: clock.uncertaintyMs,
       waits,
@@ -421,7 +433,7 @@ for (const result of results) {
       `${result.name}: the executor fell behind (${result.webhooksPerSecond.toFixed(0)} of ${result.changesPerSecond.toFixed(0)}/s); try a lower --rate`,
     );
   console.log(
-    `${result.name}: ${result.routerBatches} router batches (${((warmupCount + measuredCount) / result.routerBatches).toFixed(1)} changes each, warm-up included), ${result.heldBackPolls} polls held back by an open older transaction, ${result.unmatched} requests from unknown runs, event loop busy ${(result.eventLoopBusy * 100).toFixed(0)} %, host CPUs busy ${(result.hostBusy * 100).toFixed(0)} %`,
+    `${result.name}: ${result.routerBatches} router batches (${((warmupCount + measuredCount) / result.routerBatches).toFixed(1)} changes each, warm-up included), ${result.heldBackPolls} polls held back by an open older transaction, ${result.unmatched} requests from unknown runs, event loop busy ${(result.eventLoopBusy * 100).toFixed(0)} % (${result.cpuMsPerChange.toFixed(2)} CPU ms per change), host CPUs busy ${(result.hostBusy * 100).toFixed(0)} %`,
   );
   const waits = result.waits.slice(0, 5).map(([wait, n]) => `${wait} ${n.toFixed(2)}`);
   console.log(`${result.name}: mean sessions by wait, and queries queued for a pool connection (sampled every 20 ms): ${waits.join(", ") || "none"}`);

@@ -135,5 +135,15 @@ export interface RoutedChange {
  */
 export interface ChangeSink {
   name: string;
-  deliver(batch: readonly RoutedChange[], tx: SqlClient): Promise<void>;
+  deliver(batch: readonly RoutedChange[], tx: SqlClient, options?: DeliverOptions): Promise<void>;
+}
+
+export interface DeliverOptions {
+  /**
+   * Given to the last sink: it may call this once it has issued its last statement, before
+   * their answers come back. The router then sends COMMIT (and its next read) right behind
+   * them, in the same round trip. If one of them fails, COMMIT rolls back and the batch is
+   * retried as if the sink had thrown. The sink still settles every statement before it returns.
+   */
+  issuedAll?: () => void;
 }

@@ -70,7 +70,8 @@ export const LockKey = {
   /**
    * A null context key is the whole automation's scope, keyed `…:*` — the same key as a context
    * key that is literally "*". Intended: sharing a lock only makes two admissions wait for each
-   * other that need not (a transaction takes one scope lock, so it cannot deadlock), and both
+   * other that need not (a transaction takes one scope lock, or — the router's batch — several
+   * in one statement in the order of their hashed keys, so it cannot deadlock), and both
    * scopes exist at once only while an automation's concurrency changes with runs in flight.
    * A different key for one of them would buy nothing and cost a lot: during a rolling upgrade,
    * cores of the two versions would lock an unscoped automation under different keys and admit

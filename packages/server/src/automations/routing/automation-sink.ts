@@ -1,17 +1,17 @@
 // The automation engine's sink of the entity router: it decides, the executor executes.
-// For each routed change it first cancels the `for:` timers the change contradicts, then,
-// for each of its event ids, looks the listening triggers up in the in-memory index,
-// validates the payload, evaluates the trigger's filter and the automation's conditions,
-// and records a run (under the automation's mode), a `for:` timer, or a skip with its
-// reason — all in the router's transaction, keyed by (automation, trigger, change), so a
-// redelivered change decides nothing twice.
+// For each routed change and each of its event ids it looks the listening triggers up in the
+// in-memory index, validates the payload, evaluates the trigger's filter and the automation's
+// conditions, and records a run (under the automation's mode), a `for:` timer, or a skip with
+// its reason; a change contrary to a `for:` timer cancels it. All in the router's transaction,
+// keyed by (automation, trigger, change), so a redelivered change decides nothing twice; and
+// a whole batch in a few statements (admitRuns), so the router keeps up at any rate.
 import { type ChangeSink, type EntityRegistry, type RoutedChange, settledInOrder, type SqlClient } from "../../entities/index.ts";
 import type { Logger } from "../../log.ts";
 import type { AutomationIndex, IndexedTrigger } from "./automation-index.ts";
-import { type DecisionKey, insertSkip } from "../runs/automation-runs.ts";
+import { type DecisionKey, insertSkips } from "../runs/automation-runs.ts";
 import { entityReader } from "../definitions/entity-reader.ts";
-import { type CheckedPayload, checkPayload, judgeMatch } from "./judge-match.ts";
-import { type Decision, startRun } from "../runs/run-admission.ts";
+import { type CheckedPayload, checkPayload, type Judgment, judgeMatch } from "./judge-match.ts";
+import { admitRuns, type Decision } from "../runs/run-admission.ts";
 import { wakeWaitingRuns } from "../runs/run-waits.ts";
 import { cancelTimer, contraryTimers, type PendingTimer, rememberTimer, startTimer, timersOf } from "./trigger-timers.ts";
 import type { TriggerRegistry } from "../triggers/trigger-registry.ts";
@@ -62,6 +62,19 @@ export function groupByKeys<T>(items: readonly T[], keysOf: (item: T) => readonl
   return [...groups.values()];
 }
 
+/** One listening trigger of one routed change, judged. */
+interface Judged {
+  routed: RoutedChange;
+  key: DecisionKey;
+  judgment: Judgment;
+}
+
+/** Settles later: a statement issued now whose answer is awaited after other work (its rejection is not unhandled meanwhile). */
+function later<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}
+
 export function createAutomationSink(options: AutomationSinkOptions): ChangeSink {
   const { index, triggers, entities } = options;
   const log = options.logger.child({ component: "automation-sink" });
@@ -76,76 +89,118 @@ export function createAutomationSink(options: AutomationSinkOptions): ChangeSink
     });
 
   /**
-   * What must be decided in order with what else: the change's entity (its timers, its own
-   * order) and every run scope its triggers may start a run in (admission reads the scope's
-   * active runs, so two decisions in one scope must not overlap).
+   * Every listening trigger of the batch judged, in batch order (change, event, trigger). Judging
+   * writes nothing; a condition's `entity(kind, id)` reads current state, each entity once per change.
    */
-  const orderKeys = (routed: RoutedChange, events: readonly PreparedEvent[]): string[] => {
-    const keys = [`entity:${routed.change.kind}:${routed.change.id}`];
-    for (const { checked, matches } of events) {
-      for (const match of matches) {
-        const perContext = match.automation.compiled.definition.concurrency === "context" && checked.ok;
-        keys.push(`scope:${match.automation.id}${perContext ? `:${checked.definition.contextKey(checked.payload)}` : ""}`);
-      }
-    }
-    return keys;
-  };
+  const judgeBatch = (batch: readonly RoutedChange[]): Promise<Judged[]> =>
+    Promise.all(
+      batch.flatMap((routed) => {
+        const { change } = routed;
+        const entity = entityReader(entities);
+        return prepare(routed).flatMap(({ eventId, matches, checked }) => {
+          if (!checked.ok)
+            log.warn({ eventId, changeId: change.changeId, issues: checked.detail.issues }, "a routed payload does not match its trigger's schema");
+          return matches.map(async (match): Promise<Judged> => {
+            const key: DecisionKey = {
+              automationId: match.automation.id,
+              automationVersion: match.automation.version,
+              triggerId: match.trigger.id,
+              triggerEvent: eventId,
+              changeId: change.changeId,
+            };
+            return { routed, key, judgment: await judgeMatch(routed, eventId, checked, match, entity) };
+          });
+        });
+      }),
+    );
 
-  const decide = async (routed: RoutedChange, event: PreparedEvent, tx: SqlClient, timers: Map<string, PendingTimer[]>) => {
-    const { change } = routed;
-    const { eventId, matches, checked } = event;
-    if (!checked.ok) log.warn({ eventId, changeId: change.changeId, issues: checked.detail.issues }, "a routed payload does not match its trigger's schema");
-    const entity = entityReader(entities);
-    for (const match of matches) {
-      const key: DecisionKey = {
-        automationId: match.automation.id,
-        automationVersion: match.automation.version,
-        triggerId: match.trigger.id,
-        triggerEvent: eventId,
-        changeId: change.changeId,
-      };
-      const judgment = await judgeMatch(routed, eventId, checked, match, entity);
-      switch (judgment.type) {
-        case "skip": {
-          const { reason, detail, verdicts } = judgment;
-          observe({ key, outcome: "skip", reason, detail, recorded: await insertSkip(tx, key, reason, detail, verdicts) });
-          break;
+  /**
+   * The batch's `for:` timers, per entity in batch order (a timer a change starts may be
+   * cancelled by a later change of the same entity in the batch), the entities at once.
+   * `issuedAll` once it will issue nothing more.
+   */
+  const settleTimers = async (
+    batch: readonly RoutedChange[],
+    judged: readonly Judged[],
+    tx: SqlClient,
+    timers: Map<string, PendingTimer[]>,
+    issuedAll: () => void,
+  ) => {
+    const starts = new Map<RoutedChange, Judged[]>();
+    for (const item of judged) if (item.judgment.type === "timer") starts.set(item.routed, [...(starts.get(item.routed) ?? []), item]);
+    if (timers.size === 0 && starts.size === 0) return issuedAll();
+    const byEntity = groupByKeys(batch, (routed) => [JSON.stringify([routed.change.kind, routed.change.id])]);
+    await settledInOrder(
+      byEntity.map(async (changes) => {
+        for (const routed of changes) {
+          for (const timer of contraryTimers(timers, routed, triggers)) {
+            if (await cancelTimer(tx, timer, routed)) observe({ key: timer.key, outcome: "timer_cancelled", timerId: timer.id });
+          }
+          for (const { key, judgment } of starts.get(routed) ?? []) {
+            if (judgment.type !== "timer") continue;
+            // The conditions are checked when the timer runs out, against the state then.
+            const timer = await startTimer(tx, key, { routed, trigger: judgment.trigger, verdicts: judgment.verdicts, forMs: judgment.forMs });
+            if (timer) rememberTimer(timers, timer);
+            observe({ key, outcome: "timer", timerId: timer?.id ?? null });
+          }
         }
-        case "timer": {
-          // The conditions are checked when the timer runs out, against the state then.
-          const timer = await startTimer(tx, key, { routed, trigger: judgment.trigger, verdicts: judgment.verdicts, forMs: judgment.forMs });
-          if (timer) rememberTimer(timers, timer);
-          observe({ key, outcome: "timer", timerId: timer?.id ?? null });
-          break;
-        }
-        case "run": {
-          const { policy, contextKey, trigger, verdicts } = judgment;
-          observe(await startRun(tx, key, { policy, contextKey, trigger, verdicts }));
-        }
-      }
-    }
+      }),
+    );
+    issuedAll();
   };
 
   return {
     name: AUTOMATION_SINK_NAME,
-    async deliver(batch, tx) {
-      await wakeWaitingRuns(batch, tx);
-      const timers = await timersOf(tx, batch);
-      const prepared = batch.map((routed) => ({ routed, events: prepare(routed) }));
-      // Changes that share no entity and no run scope are independent: each group in batch
-      // order, the groups at once, so their statements share the router's round trips (a
-      // mass outage is thousands of entities, each its own scope under `concurrency: context`).
-      const groups = groupByKeys(prepared, ({ routed, events }) => orderKeys(routed, events));
-      await settledInOrder(
-        groups.map(async (group) => {
-          for (const { routed, events } of group) {
-            for (const timer of contraryTimers(timers, routed, triggers)) {
-              if (await cancelTimer(tx, timer, routed)) observe({ key: timer.key, outcome: "timer_cancelled", timerId: timer.id });
-            }
-            for (const event of events) await decide(routed, event, tx, timers);
-          }
+    async deliver(batch, tx, { issuedAll } = {}) {
+      // The router may send COMMIT once the skips, the admissions and the timers have each issued their last statement.
+      let parts = 3;
+      const partIssued = () => {
+        if (--parts === 0) issuedAll?.();
+      };
+      // Issued before judging, answered in the round trip of the decisions' reads: the
+      // router's client is pipelined, so a batch of any size costs a few round trips.
+      const waking = later(wakeWaitingRuns(batch, tx));
+      const readingTimers = later(timersOf(tx, batch));
+      let judged: Judged[];
+      try {
+        judged = await judgeBatch(batch);
+      } catch (error) {
+        await Promise.allSettled([waking, readingTimers]);
+        throw error;
+      }
+      const skipped = judged.filter((item) => item.judgment.type === "skip");
+      const admitted = judged.filter((item) => item.judgment.type === "run");
+      const skipping = insertSkips(
+        tx,
+        skipped.map(({ key, judgment }) => {
+          const { reason, detail, verdicts } = judgment as Extract<Judgment, { type: "skip" }>;
+          return { key, reason, detail, verdicts };
         }),
       );
+      partIssued(); // one statement, sent by now
+      const [, recorded, decisions] = await settledInOrder([
+        waking,
+        skipping,
+        admitRuns(
+          tx,
+          admitted.map(({ key, judgment }) => {
+            const { policy, contextKey, trigger, verdicts } = judgment as Extract<Judgment, { type: "run" }>;
+            return { key, policy, contextKey, trigger, verdicts };
+          }),
+          { issuedAll: partIssued },
+        ),
+        readingTimers.then((timers) => settleTimers(batch, judged, tx, timers, partIssued)),
+      ]);
+      const decided = new Map<Judged, SinkDecision>();
+      for (const [i, item] of skipped.entries()) {
+        const { reason, detail } = item.judgment as Extract<Judgment, { type: "skip" }>;
+        decided.set(item, { key: item.key, outcome: "skip", reason, detail, recorded: recorded[i]! });
+      }
+      for (const [i, item] of admitted.entries()) decided.set(item, decisions[i]!);
+      for (const item of judged) {
+        const decision = decided.get(item);
+        if (decision) observe(decision);
+      }
     },
   };
 }

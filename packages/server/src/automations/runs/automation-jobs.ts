@@ -42,6 +42,17 @@ export function addRunJob(runIdSql: string, runAtSql?: string): string {
   return `graphile_worker.add_job('${AutomationTask.run}', json_build_object('runId', ${runIdSql}), job_key := ${runJobKey(runIdSql)}${runAt})`;
 }
 
+/**
+ * SQL of a set-returning call that adds a due job for every run of a uuid[] expression, as
+ * addRunJob does one at a time, in one `add_jobs`: one task lookup and one NOTIFY for all. (Each
+ * add_job sends a NOTIFY of its own — their payloads differ, so PostgreSQL does not fold them
+ * — and each wakes the workers.) Use it only for a non-empty array: an empty one still notifies.
+ */
+export function addRunJobs(runIdsSql: string): string {
+  const spec = `ROW('${AutomationTask.run}', json_build_object('runId', id), NULL, NULL, NULL, ${runJobKey("id")}, NULL, NULL)::graphile_worker.job_spec`;
+  return `graphile_worker.add_jobs(ARRAY(SELECT ${spec} FROM unnest(${runIdsSql}) WITH ORDINALITY AS run (id, n) ORDER BY n))`;
+}
+
 /** SQL calling `add_job` for a `for:` timer (a uuid expression), due at `runAtSql`. */
 export function addTimerJob(timerIdSql: string, runAtSql: string): string {
   return `graphile_worker.add_job('${AutomationTask.timer}', json_build_object('timerId', ${timerIdSql}), run_at := ${runAtSql}, job_key := ${timerJobKey(timerIdSql)})`;

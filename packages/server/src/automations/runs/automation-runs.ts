@@ -1,9 +1,10 @@
 // The automation_runs and automation_skips tables: what the router's automation sink
 // records (inside the router's transaction) and what the API lists back, newest first.
+import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import type { SqlClient } from "../../entities/index.ts";
 import { SUPPRESSION_REASONS } from "../triggers/trigger.ts";
-import { addRunJob } from "./automation-jobs.ts";
+import { addRunJobs } from "./automation-jobs.ts";
 
 /** `queued`: waiting its turn (mode queued); no job exists until it is promoted to pending. */
 export const RUN_STATUSES = ["queued", "pending", "running", "succeeded", "failed", "cancelled"] as const;
@@ -82,25 +83,53 @@ export interface SkipView extends DecisionKey {
 
 // Both insert only while the automation still exists: one deleted after the index last
 // reloaded records nothing, instead of failing the router's batch on the foreign key.
-// A pending run's job is enqueued in the same statement (so in the deciding transaction),
-// keyed by the run id; a queued run gets its job when promoted; a redelivered change inserts
-// no run and so enqueues nothing. (CASE evaluates add_job only for a pending run.)
-const INSERT_RUN = `
+// A batch of decisions is one statement per table: its rows travel as one JSON array (ids
+// chosen by the caller, so it knows every decision's run before the answer comes back), in
+// decision order (created_at is clock_timestamp(), so a scope's runs keep their order).
+
+const RUN_FIELDS = `id uuid, automation_id uuid, automation_version integer, trigger_id text, trigger_event text, change_id uuid,
+  context_key text, trigger jsonb, verdicts jsonb, status text`;
+
+// The pending runs' jobs are enqueued in the same statement (so in the deciding transaction),
+// keyed by the run id, in one add_jobs; a queued run gets its job when promoted; a redelivered
+// change inserts no run and so enqueues nothing. (CASE: add_jobs is not called without a pending run.)
+const INSERT_RUNS = `
   WITH run AS (
-    INSERT INTO automation_runs (automation_id, automation_version, trigger_id, trigger_event, change_id, context_key, trigger, verdicts, status)
-    SELECT id, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9 FROM automations WHERE id = $1
+    INSERT INTO automation_runs (id, automation_id, automation_version, trigger_id, trigger_event, change_id, context_key, trigger, verdicts, status)
+    SELECT id, automation_id, automation_version, trigger_id, trigger_event, change_id, context_key, trigger, verdicts, status
+    FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (${RUN_FIELDS})) WITH ORDINALITY AS input
+    WHERE automation_id IN (SELECT id FROM automations)
+    ORDER BY input.ordinality
     ON CONFLICT (automation_id, trigger_id, change_id) DO NOTHING
-    RETURNING id, status)
-  SELECT id, CASE WHEN status = 'pending' THEN ${addRunJob("id")} END FROM run`;
+    RETURNING id, status, created_at),
+  pending AS (SELECT array_agg(id ORDER BY created_at) AS ids FROM run WHERE status = 'pending')
+  SELECT (SELECT coalesce(array_agg(id::text), '{}') FROM run) AS inserted,
+    (SELECT CASE WHEN ids IS NULL THEN 0 ELSE (SELECT count(*) FROM ${addRunJobs("ids")}) END FROM pending) AS jobs`;
 
-const INSERT_SKIP = `
-  INSERT INTO automation_skips (automation_id, automation_version, trigger_id, trigger_event, change_id, reason, detail, verdicts)
-  SELECT id, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb FROM automations WHERE id = $1
-  ON CONFLICT (automation_id, trigger_id, change_id) DO NOTHING`;
+const SKIP_FIELDS = `id uuid, automation_id uuid, automation_version integer, trigger_id text, trigger_event text, change_id uuid,
+  reason text, detail jsonb, verdicts jsonb`;
 
-const keyParams = (key: DecisionKey) => [key.automationId, key.automationVersion, key.triggerId, key.triggerEvent, key.changeId];
+const INSERT_SKIPS = `
+  INSERT INTO automation_skips (id, automation_id, automation_version, trigger_id, trigger_event, change_id, reason, detail, verdicts)
+  SELECT id, automation_id, automation_version, trigger_id, trigger_event, change_id, reason, detail, verdicts
+  FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (${SKIP_FIELDS})) WITH ORDINALITY AS input
+  WHERE automation_id IN (SELECT id FROM automations)
+  ORDER BY input.ordinality
+  ON CONFLICT (automation_id, trigger_id, change_id) DO NOTHING
+  RETURNING id`;
+
+const keyFields = (key: DecisionKey) => ({
+  automation_id: key.automationId,
+  automation_version: key.automationVersion,
+  trigger_id: key.triggerId,
+  trigger_event: key.triggerEvent,
+  change_id: key.changeId,
+});
 
 export interface NewRun {
+  /** Chosen by the caller (randomUUID), so a decision can name its run before the insert answers. */
+  id: string;
+  key: DecisionKey;
   contextKey: string | null;
   trigger: RunTrigger;
   verdicts: readonly Verdict[];
@@ -108,16 +137,38 @@ export interface NewRun {
   status: "pending" | "queued";
 }
 
-/** Records a run (and a pending run's job); a second call for the same key changes nothing. The new run's id, or null. */
-export async function insertRun(tx: SqlClient, key: DecisionKey, run: NewRun): Promise<string | null> {
-  const { rows } = await tx.query<{ id: string }>(INSERT_RUN, [
-    ...keyParams(key),
-    run.contextKey,
-    JSON.stringify(run.trigger),
-    JSON.stringify(run.verdicts),
-    run.status,
-  ]);
-  return rows[0]?.id ?? null;
+/**
+ * Records runs (and the pending runs' jobs) in one statement; a run whose key was decided
+ * already, or whose automation is gone, is left out. The ids of the runs recorded.
+ */
+export async function insertRuns(tx: SqlClient, runs: readonly NewRun[]): Promise<Set<string>> {
+  if (runs.length === 0) return new Set();
+  const rows = runs.map((run) => ({
+    id: run.id,
+    ...keyFields(run.key),
+    context_key: run.contextKey,
+    trigger: run.trigger,
+    verdicts: run.verdicts,
+    status: run.status,
+  }));
+  const result = await tx.query<{ inserted: string[] }>(INSERT_RUNS, [JSON.stringify(rows)]);
+  return new Set(result.rows[0]!.inserted);
+}
+
+export interface NewSkip {
+  key: DecisionKey;
+  reason: SkipReason;
+  detail: Record<string, unknown>;
+  verdicts: readonly Verdict[];
+}
+
+/** Records skips in one statement (in order); for each, whether it was recorded (not decided already, automation still there). */
+export async function insertSkips(tx: SqlClient, skips: readonly NewSkip[]): Promise<boolean[]> {
+  if (skips.length === 0) return [];
+  const rows = skips.map((skip) => ({ id: randomUUID(), ...keyFields(skip.key), reason: skip.reason, detail: skip.detail, verdicts: skip.verdicts }));
+  const result = await tx.query<{ id: string }>(INSERT_SKIPS, [JSON.stringify(rows)]);
+  const recorded = new Set(result.rows.map((row) => row.id));
+  return rows.map((row) => recorded.has(row.id));
 }
 
 /** Records why a trigger did not start a run; a second call for the same key changes nothing. */
@@ -128,8 +179,8 @@ export async function insertSkip(
   detail: Record<string, unknown>,
   verdicts: readonly Verdict[] = [],
 ): Promise<boolean> {
-  const result = await tx.query(INSERT_SKIP, [...keyParams(key), reason, JSON.stringify(detail), JSON.stringify(verdicts)]);
-  return result.rowCount === 1;
+  const [recorded] = await insertSkips(tx, [{ key, reason, detail, verdicts }]);
+  return recorded!;
 }
 
 /** The columns runs and skips share: what was decided, for which change, when. */

@@ -4,8 +4,19 @@
 // transaction-level advisory lock first, so a run ending while another is queued can never
 // strand it.
 import type { AutomationDefinition } from "@vantage/protocol";
-import type { SqlClient, SqlStatement } from "../../entities/index.ts";
-import { ACTIVE_RUN_STATUSES, type DecisionKey, insertRun, insertSkip, type RunTrigger, type SkipReason, type Verdict } from "./automation-runs.ts";
+import { randomUUID } from "node:crypto";
+import { settledInOrder, type SqlClient, type SqlStatement } from "../../entities/index.ts";
+import {
+  ACTIVE_RUN_STATUSES,
+  type DecisionKey,
+  insertRuns,
+  insertSkips,
+  type NewRun,
+  type NewSkip,
+  type RunTrigger,
+  type SkipReason,
+  type Verdict,
+} from "./automation-runs.ts";
 import { HashedLockPrefix, hashedLockKey, hashedPrefixedLockKey, LockKey } from "../../storage/index.ts";
 import { addRunJob, removeRunJob } from "./automation-jobs.ts";
 import { cancelOpenSteps } from "./run-records.ts";
@@ -35,9 +46,6 @@ async function lockScope(tx: SqlClient, automationId: string, contextKey: string
   await tx.query(`SELECT pg_advisory_xact_lock(${hashedLockKey("$1")})`, [LockKey.runScope(automationId, contextKey)]);
 }
 
-// A null context key means the automation is one scope: every active run of it counts.
-const SCOPE = "automation_id = $1 AND ($2::text IS NULL OR context_key = $2)";
-
 /** Cancels runs, closes their open steps and drops their jobs (a locked job is left to find its run cancelled). */
 async function cancelRuns(tx: SqlClient, runIds: readonly string[], reason: string): Promise<string[]> {
   if (runIds.length === 0) return [];
@@ -53,29 +61,84 @@ async function cancelRuns(tx: SqlClient, runIds: readonly string[], reason: stri
   return ids;
 }
 
+/** One triggered run to decide: which trigger of which automation fired, for which change, and how. */
+export interface RunDecisionRequest extends RunRequest {
+  key: DecisionKey;
+}
+
+/** A scope's lock key: the automation, or the automation and its context key. */
+const scopeOf = (request: RunDecisionRequest): string => LockKey.runScope(request.key.automationId, request.contextKey);
+
+// Every scope of the decisions, locked in one statement in one order (of the hashed keys). The
+// ends, `for:` timers and manual runs that meet the router on these locks take one each, so
+// the router's batch, which takes many, cannot deadlock with them.
+const LOCK_SCOPES = `
+  SELECT pg_advisory_xact_lock(key) FROM (SELECT DISTINCT ${hashedLockKey("scope")} AS key FROM unnest($1::text[]) AS scope ORDER BY 1) AS keys`;
+
+// Read after the locks (a later statement: its snapshot sees every decision and end committed
+// before they were granted). Per scope: the automation's switch (NULL: it is gone) and its
+// active runs, oldest first — the two branches keep each on automation_runs_active.
+const SCOPE_STATES = `
+  SELECT scope.automation_id::text AS "automationId", scope.context_key AS "contextKey", a.enabled,
+    ARRAY(
+      SELECT id::text FROM (
+        SELECT r.id, r.created_at FROM automation_runs r
+        WHERE scope.context_key IS NULL AND r.automation_id = scope.automation_id AND r.${ACTIVE}
+        UNION ALL
+        SELECT r.id, r.created_at FROM automation_runs r
+        WHERE scope.context_key IS NOT NULL AND r.automation_id = scope.automation_id AND r.context_key = scope.context_key AND r.${ACTIVE}
+      ) AS run ORDER BY created_at, id) AS active
+  FROM unnest($1::uuid[], $2::text[]) AS scope (automation_id, context_key)
+  LEFT JOIN automations a ON a.id = scope.automation_id`;
+
+// What an earlier delivery of the same changes decided (a manual run, with no change, has none).
+const EARLIER_DECISIONS = `
+  SELECT key.n::int AS n, r.id::text AS "runId", r.status, r.context_key AS "contextKey", s.reason, s.detail
+  FROM unnest($1::uuid[], $2::text[], $3::uuid[]) WITH ORDINALITY AS key (automation_id, trigger_id, change_id, n)
+  LEFT JOIN automation_runs r ON r.automation_id = key.automation_id AND r.trigger_id = key.trigger_id AND r.change_id = key.change_id
+  LEFT JOIN automation_skips s ON s.automation_id = key.automation_id AND s.trigger_id = key.trigger_id AND s.change_id = key.change_id
+  WHERE r.id IS NOT NULL OR s.id IS NOT NULL`;
+
 interface ScopeState {
+  automationId: string;
+  contextKey: string | null;
+  /** null: the automation is gone (deleted since the index last loaded); its decisions record nothing. */
   enabled: boolean | null;
-  earlierRun: { runId: string; status: "pending" | "queued"; contextKey: string | null } | null;
-  earlierSkip: { reason: SkipReason; detail: Record<string, unknown> } | null;
-  /** The scope's active runs, oldest first. */
+  /** The scope's active runs, oldest first; the batch's own admissions are added as they are decided. */
   active: string[];
 }
 
-// Everything a decision reads, in one round trip (after the scope lock, so it sees every
-// decision and end committed before): the automation's switch, what an earlier delivery of
-// the same change decided (a NULL change id, a manual run, matches nothing), the active runs.
-const SCOPE_STATE = `
-  SELECT
-    (SELECT enabled FROM automations WHERE id = $1) AS enabled,
-    (SELECT json_build_object('runId', id, 'status', status, 'contextKey', context_key) FROM automation_runs
-      WHERE automation_id = $1 AND trigger_id = $3 AND change_id = $4) AS "earlierRun",
-    (SELECT json_build_object('reason', reason, 'detail', detail) FROM automation_skips
-      WHERE automation_id = $1 AND trigger_id = $3 AND change_id = $4) AS "earlierSkip",
-    (SELECT coalesce(json_agg(id ORDER BY created_at, id), '[]') FROM automation_runs WHERE ${SCOPE} AND ${ACTIVE}) AS active`;
+interface EarlierDecision {
+  n: number;
+  runId: string | null;
+  status: "pending" | "queued";
+  contextKey: string | null;
+  reason: SkipReason | null;
+  detail: Record<string, unknown> | null;
+}
 
-async function scopeState(tx: SqlClient, key: DecisionKey, contextKey: string | null): Promise<ScopeState> {
-  const { rows } = await tx.query<ScopeState>(SCOPE_STATE, [key.automationId, contextKey, key.triggerId, key.changeId]);
-  return rows[0]!;
+/** Locks the requests' scopes and reads their states and earlier decisions: three statements, one round trip. */
+async function readScopes(
+  tx: SqlClient,
+  requests: readonly RunDecisionRequest[],
+): Promise<{ scopes: Map<string, ScopeState>; earlier: Map<number, EarlierDecision> }> {
+  const distinct = new Map<string, RunDecisionRequest>();
+  for (const request of requests) if (!distinct.has(scopeOf(request))) distinct.set(scopeOf(request), request);
+  const scopeRequests = [...distinct.values()];
+  const keyed = requests.flatMap((request, index) => (request.key.changeId === null ? [] : [{ index, key: request.key }]));
+  const [, states, earlier] = await settledInOrder([
+    tx.query(LOCK_SCOPES, [[...distinct.keys()]]),
+    tx.query<ScopeState>(SCOPE_STATES, [scopeRequests.map((request) => request.key.automationId), scopeRequests.map((request) => request.contextKey)]),
+    keyed.length === 0
+      ? Promise.resolve({ rows: [] as EarlierDecision[] })
+      : tx.query<EarlierDecision>(EARLIER_DECISIONS, [
+          keyed.map(({ key }) => key.automationId),
+          keyed.map(({ key }) => key.triggerId),
+          keyed.map(({ key }) => key.changeId),
+        ]),
+  ]);
+  const scopes = new Map(states.rows.map((state) => [LockKey.runScope(state.automationId, state.contextKey), state]));
+  return { scopes, earlier: new Map(earlier.rows.map((row) => [keyed[row.n - 1]!.index, row])) };
 }
 
 export type Admission =
@@ -99,29 +162,82 @@ export const MODES: Record<RunPolicy["mode"], (active: string[], maxRuns: number
 };
 
 /**
- * Decides one triggered run in the caller's transaction: records the run (pending or queued,
- * cancelling the runs it restarts) or the skip, each keyed so a repeated call records nothing.
+ * Decides triggered runs in the caller's transaction, in order: records each run (pending or
+ * queued, cancelling the runs it restarts) or skip, each keyed so a repeated call records
+ * nothing. Every scope is locked and read once, each decision sees the ones before it (two
+ * decisions in one scope, in order, as if made one at a time), and the runs and the skips
+ * are one statement each: a router batch costs the same few round trips at any size.
+ * `issuedAll` is called once no more statements will be issued (before their answers).
  */
+export async function admitRuns(tx: SqlClient, requests: readonly RunDecisionRequest[], options: { issuedAll?: () => void } = {}): Promise<Decision[]> {
+  if (requests.length === 0) {
+    options.issuedAll?.();
+    return [];
+  }
+  const { scopes, earlier } = await readScopes(tx, requests);
+  const decisions: Decision[] = [];
+  const runs: Array<NewRun & { index: number; supersede: string[] }> = [];
+  const skips: Array<NewSkip & { index: number }> = [];
+  for (const [index, request] of requests.entries()) {
+    const { key } = request;
+    const skip = (reason: SkipReason, detail: Record<string, unknown>) => skips.push({ index, key, reason, detail, verdicts: request.verdicts });
+    const before = earlier.get(index);
+    // A redelivered change was decided already: deciding again under the mode would see its own run as busy.
+    if (before?.runId) {
+      decisions[index] = { key, outcome: "run", runId: before.runId, status: before.status, contextKey: before.contextKey, cancelled: [], recorded: false };
+      continue;
+    }
+    if (before?.reason) {
+      decisions[index] = { key, outcome: "skip", reason: before.reason, detail: before.detail ?? {}, recorded: false };
+      continue;
+    }
+    const scope = scopes.get(scopeOf(request))!;
+    if (scope.enabled === false && !request.evenIfDisabled) {
+      skip("automation_disabled", { message: "the automation is disabled" });
+      continue;
+    }
+    const admission = MODES[request.policy.mode](scope.active, request.policy.maxRuns);
+    if (!admission.admit) {
+      skip(admission.reason, admission.detail);
+      continue;
+    }
+    const runId = randomUUID();
+    runs.push({
+      index,
+      id: runId,
+      key,
+      contextKey: request.contextKey,
+      trigger: request.trigger,
+      verdicts: request.verdicts,
+      status: admission.status,
+      supersede: admission.supersede,
+    });
+    // The scope as the batch's next decision sees it (a gone automation records nothing: its scope stays empty).
+    if (scope.enabled !== null) {
+      const superseded = new Set(admission.supersede);
+      scope.active = [...scope.active.filter((id) => !superseded.has(id)), runId];
+    }
+  }
+  const writing = settledInOrder([insertRuns(tx, runs), insertSkips(tx, skips)]);
+  // Restarts cancel once their runs exist: more statements after the answer.
+  const restarts = runs.some((run) => run.supersede.length > 0);
+  if (!restarts) options.issuedAll?.();
+  const [inserted, recorded] = await writing;
+  for (const [i, { index, key, reason, detail }] of skips.entries()) decisions[index] = { key, outcome: "skip", reason, detail, recorded: recorded[i]! };
+  for (const run of runs) {
+    const runId = inserted.has(run.id) ? run.id : null;
+    // Superseded only once the new run exists: a repeated decision restarts nothing.
+    const cancelled = runId === null ? [] : await cancelRuns(tx, run.supersede, `restarted: superseded by run ${runId}`);
+    decisions[run.index] = { key: run.key, outcome: "run", runId, status: run.status, contextKey: run.contextKey, cancelled, recorded: runId !== null };
+  }
+  if (restarts) options.issuedAll?.();
+  return decisions;
+}
+
+/** Decides one triggered run in the caller's transaction (admitRuns for one). */
 export async function startRun(tx: SqlClient, key: DecisionKey, request: RunRequest): Promise<Decision> {
-  const skip = async (reason: SkipReason, detail: Record<string, unknown>): Promise<Decision> => ({
-    key,
-    outcome: "skip",
-    reason,
-    detail,
-    recorded: await insertSkip(tx, key, reason, detail, request.verdicts),
-  });
-  await lockScope(tx, key.automationId, request.contextKey);
-  const state = await scopeState(tx, key, request.contextKey);
-  // A redelivered change was decided already: deciding again under the mode would see its own run as busy.
-  if (state.earlierRun) return { key, outcome: "run", ...state.earlierRun, cancelled: [], recorded: false };
-  if (state.earlierSkip) return { key, outcome: "skip", ...state.earlierSkip, recorded: false };
-  if (state.enabled === false && !request.evenIfDisabled) return skip("automation_disabled", { message: "the automation is disabled" });
-  const admission = MODES[request.policy.mode](state.active, request.policy.maxRuns);
-  if (!admission.admit) return skip(admission.reason, admission.detail);
-  const runId = await insertRun(tx, key, { contextKey: request.contextKey, trigger: request.trigger, verdicts: request.verdicts, status: admission.status });
-  // Superseded only once the new run exists: a repeated decision restarts nothing.
-  const cancelled = runId === null ? [] : await cancelRuns(tx, admission.supersede, `restarted: superseded by run ${runId}`);
-  return { key, outcome: "run", runId, status: admission.status, contextKey: request.contextKey, cancelled, recorded: runId !== null };
+  const [decision] = await admitRuns(tx, [{ key, ...request }]);
+  return decision!;
 }
 
 /**

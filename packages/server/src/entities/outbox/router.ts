@@ -10,7 +10,7 @@ import { CHANGE_COLUMNS, type ChangeRow, changeFromRow } from "./change-row.ts";
 import { ENTITY_CHANGES_CHANNEL } from "./change-notifier.ts";
 import type { EntityRegistry } from "../registry.ts";
 import type { ChangeSink, RoutedChange } from "../types.ts";
-import { setPipelined } from "../pipelined-transaction.ts";
+import { setPipelined, settledInOrder } from "../pipelined-transaction.ts";
 
 /**
  * Reads in (xid, seq) order and never past the oldest transaction still in flight: every
@@ -94,29 +94,70 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
     return { change, eventIds: registry.deriveEvents(change), payload: registry.toPayload(change) };
   };
 
-  /** Delivers one batch to every sink and advances the cursor, all in one transaction. */
-  const deliver = async (client: pg.PoolClient, rows: Array<OutboxRow>): Promise<boolean> => {
+  /** What follows the cursor: the next batch, and whether committed rows wait behind an older open transaction. */
+  interface Ahead {
+    rows: OutboxRow[];
+    heldBack: boolean;
+  }
+
+  // Both asked at once (one round trip): the held-back check only matters when the batch is
+  // empty, but asking it after an empty read would cost a round trip of its own.
+  const readAhead = (client: pg.PoolClient, cursor: Cursor): Promise<Ahead> => {
+    const reading = settledInOrder([
+      client.query<OutboxRow>(READ_BATCH, [cursor.xid, cursor.seq, batchSize]),
+      client.query<{ held: boolean }>(HAS_HELD_BACK, [cursor.xid, cursor.seq]),
+    ]).then(([batch, held]) => ({ rows: batch.rows, heldBack: held.rows[0]!.held }));
+    reading.catch(() => undefined); // awaited by the loop, or discarded after a failed batch
+    return reading;
+  };
+
+  /**
+   * Delivers one batch to every sink and advances the cursor, all in one transaction. COMMIT
+   * goes out as soon as the last sink has issued its last statement (it may say so before
+   * their answers), and the read that follows the batch right behind it: they share a round
+   * trip. That read is returned when the batch committed; after a failure it is discarded (it
+   * reads from where the cursor did not move) and the batch is to be retried.
+   */
+  const deliver = async (client: pg.PoolClient, rows: Array<OutboxRow>): Promise<{ next: Promise<Ahead> } | undefined> => {
     const batch = rows.map(route);
     const last = rows.at(-1)!;
-    // Pipelined while the batch's transaction is open: a sink may decide independent changes
-    // concurrently, their statements then share round trips (answered in order).
-    setPipelined(client, true);
+    const after = { xid: last.xid_text, seq: last.seq };
+    let committing: Promise<pg.QueryResult> | undefined;
+    let next: Promise<Ahead> | undefined;
+    const commit = () => {
+      if (committing) return;
+      committing = client.query("COMMIT");
+      committing.catch(() => undefined); // awaited below
+      next = readAhead(client, after);
+    };
+    const committed = async () => (await committing!).command === "COMMIT";
     try {
-      await client.query("BEGIN");
-      for (const sink of sinks) await sink.deliver(batch, client);
-      await client.query(ADVANCE_CURSOR, [consumer, last.xid_text, last.seq]);
-      await client.query("COMMIT");
+      // BEGIN and the cursor travel with the sinks' first statements (the cursor's place in
+      // the transaction does not matter: it commits with the decisions or not at all).
+      const begun = Promise.all([client.query("BEGIN"), client.query(ADVANCE_CURSOR, [consumer, after.xid, after.seq])]);
+      begun.catch(() => undefined); // awaited below; a failure here fails the sinks' statements too
+      const list = [...sinks];
+      for (const [index, sink] of list.entries()) await sink.deliver(batch, client, index === list.length - 1 ? { issuedAll: commit } : {});
+      await begun;
+      commit();
+      // COMMIT of a failed transaction answers ROLLBACK, without an error.
+      if (!(await committed())) throw new Error("the router's transaction was rolled back at COMMIT");
       options.observer?.onBatch?.(batch);
-      return true;
+      return { next: next! };
     } catch (error) {
+      // A sink that failed after its statements (and so COMMIT) were sent: what committed stands.
+      if (committing && (await committed().catch(() => false))) {
+        log.warn({ err: error, firstSeq: rows[0]!.seq, size: rows.length }, "a sink failed after its batch committed");
+        options.observer?.onBatch?.(batch);
+        return { next: next! };
+      }
+      await next?.catch(() => undefined);
       // A rollback that fails means the connection (and with it the lock) is gone.
       await client.query("ROLLBACK").catch((rollbackError: unknown) => {
         throw new ConnectionLost("router connection lost", { cause: rollbackError });
       });
       log.warn({ err: error, firstSeq: rows[0]!.seq, size: rows.length }, "a sink refused a batch; retrying");
-      return false;
-    } finally {
-      setPipelined(client, false);
+      return undefined;
     }
   };
 
@@ -127,27 +168,35 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
     const retry = createBackoff(retryPolicy);
     // Committed changes wait beyond the horizon: look again soon, then less often.
     const heldBack = createBackoff({ baseMs: 10, maxMs: pollIntervalMs, jitter: "none" });
-    while (running) {
-      const batch = await client.query<OutboxRow>(READ_BATCH, [cursor.xid, cursor.seq, batchSize]);
-      if (batch.rows.length > 0) {
-        if (await deliver(client, batch.rows)) {
-          const last = batch.rows.at(-1)!;
-          cursor = { xid: last.xid_text, seq: last.seq };
-          retry.reset();
-          heldBack.reset();
-        } else {
-          await wakeup.sleep(retry.next());
+    // Pipelined throughout: a sink's statements that need no answer from each other share
+    // round trips (answered in order), and each batch's COMMIT travels with the next read.
+    setPipelined(client, true);
+    let next: Promise<Ahead> | undefined;
+    try {
+      while (running) {
+        const ahead = await (next ?? readAhead(client, cursor));
+        next = undefined;
+        if (ahead.rows.length > 0) {
+          const delivered = await deliver(client, ahead.rows);
+          if (delivered) {
+            next = delivered.next;
+            const last = ahead.rows.at(-1)!;
+            cursor = { xid: last.xid_text, seq: last.seq };
+            retry.reset();
+            heldBack.reset();
+          } else {
+            await wakeup.sleep(retry.next());
+          }
+          continue;
         }
-        continue;
-      }
-      const held = await client.query<{ held: boolean }>(HAS_HELD_BACK, [cursor.xid, cursor.seq]);
-      options.observer?.onIdle?.(held.rows[0]!.held);
-      if (held.rows[0]!.held) {
+        options.observer?.onIdle?.(ahead.heldBack);
         // An older transaction is still open, or rolled back without a NOTIFY: look again soon.
-        await wakeup.sleep(heldBack.next());
-      } else {
-        await wakeup.sleep(pollIntervalMs);
+        await wakeup.sleep(ahead.heldBack ? heldBack.next() : pollIntervalMs);
       }
+    } finally {
+      // Nothing may be in flight when the connection goes back (or the pipeline is switched off).
+      await next?.catch(() => undefined);
+      setPipelined(client, false);
     }
   };
 

@@ -419,6 +419,61 @@ describe("run modes and maxRuns, decided by the sink", () => {
     expect(await skipReasons(automationWide)).toEqual(ids.slice(1).map(() => "busy"));
   });
 
+  it("decides the changes of one batch in order within a scope, as if one at a time", async () => {
+    const { lost } = await loseHeartbeat();
+    const queued = await saveAutomation({ mode: "queued", maxRuns: 2 });
+    const restart = await saveAutomation({ mode: "restart" });
+    const single = await saveAutomation({ mode: "single" });
+    const batch = [0, 1, 2].map(() => ({ ...lost, change: { ...lost.change, changeId: randomUUID() } }));
+    decisions = [];
+    await withTransaction(core.pool, (tx) => sink.deliver(batch, tx));
+
+    expect(await statuses(queued)).toEqual(["pending", "queued"]);
+    expect(await skipReasons(queued)).toEqual(["max_runs"]);
+
+    const [third, second, first] = await listRuns(core.pool, restart.id);
+    expect([first, second, third].map((run) => run!.status)).toEqual(["cancelled", "cancelled", "pending"]);
+    expect([first!.error, second!.error]).toEqual([`restarted: superseded by run ${second!.id}`, `restarted: superseded by run ${third!.id}`]);
+
+    const [active] = await listRuns(core.pool, single.id);
+    expect(await statuses(single)).toEqual(["pending"]);
+    expect((await listSkips(core.pool, single.id)).map((skip) => skip.detail.activeRunId)).toEqual([active!.id, active!.id]);
+
+    // Jobs only for the runs left pending.
+    const [queuedPending] = (await listRuns(core.pool, queued.id)).reverse();
+    expect(await jobKeys()).toEqual([queuedPending!.id, third!.id, active!.id].sort());
+    // Decisions observed in batch order, each change's in the index's order.
+    const outcomes = (automation: AutomationView) =>
+      decisions.filter((decision) => decision.key.automationId === automation.id).map((decision) => [decision.key.changeId, decision.outcome]);
+    expect(outcomes(single)).toEqual([
+      [batch[0]!.change.changeId, "run"],
+      [batch[1]!.change.changeId, "skip"],
+      [batch[2]!.change.changeId, "skip"],
+    ]);
+  });
+
+  it("decides a batch of any size in the same statements", async () => {
+    const { lost } = await loseHeartbeat();
+    await saveAutomation({ mode: "parallel", maxRuns: 1000 });
+    await saveAutomation({ triggers: [{ event: LOST, filter: { compare: { left: "trigger.payload.region", op: "==", right: "'us-east'" } } }] });
+    const statements = async (size: number) => {
+      const batch = Array.from({ length: size }, () => ({ ...lost, change: { ...lost.change, changeId: randomUUID() } }));
+      let count = 0;
+      await withTransaction(core.pool, (tx) =>
+        sink.deliver(batch, {
+          query: ((...args: Parameters<typeof tx.query>) => {
+            count += 1;
+            return tx.query(...args);
+          }) as typeof tx.query,
+        }),
+      );
+      return count;
+    };
+    const one = await statements(1);
+    expect(await statements(50)).toBe(one);
+    expect(await statements(200)).toBe(one);
+  });
+
   it("records automation_disabled when the automation was disabled after the index last loaded", async () => {
     const automation = await saveAutomation();
     // Disabled behind the index's back (no notice): the index still routes to it.

@@ -59,6 +59,15 @@ function recordingSink(name: string, hooks: { before?: (batch: readonly RoutedCh
   return { sink, delivered };
 }
 
+/** Records a batch into `routed` in one statement (so a sink can let COMMIT follow it at once); a null `routedBy` breaks a constraint. */
+function insertRouted(tx: SqlClient, batch: readonly RoutedChange[], routedBy: string | null) {
+  return tx.query(
+    `INSERT INTO routed (change_id, seq, entity_id, event_ids, routed_by)
+     SELECT change_id, seq, entity_id, '{}', $4 FROM unnest($1::uuid[], $2::bigint[], $3::text[]) WITH ORDINALITY AS c (change_id, seq, entity_id, n) ORDER BY n`,
+    [batch.map((r) => r.change.changeId), batch.map((r) => r.change.seq), batch.map((r) => r.change.id), routedBy],
+  );
+}
+
 async function routed(): Promise<Array<{ seq: number; entity_id: string; event_ids: string[]; payload: unknown; routed_by: string }>> {
   // In delivery order: `ord` counts the sink's inserts.
   const { rows } = await instances[0]!.pool.query("SELECT seq::int, entity_id, event_ids, payload, routed_by FROM routed ORDER BY ord");
@@ -187,6 +196,67 @@ describe("the entity router", () => {
     a.router.start();
     await waitFor(() => seen === 5, batches.subscribe, 10_000, "the batch to be accepted");
     expect(attempts).toBe(3);
+    expect((await routed()).map((row) => row.seq)).toEqual(await committedSeqs());
+  });
+
+  it("retries a batch whose statement fails after the sink let COMMIT go out behind it", async () => {
+    const batches = createSignal();
+    let seen = 0;
+    let attempts = 0;
+    const a = await instance("router-early-commit", {
+      observer: {
+        onBatch: (batch) => {
+          seen += batch.length;
+          batches.emit();
+        },
+      },
+    });
+    a.router.addSink({
+      name: "early",
+      async deliver(batch, tx, options) {
+        attempts += 1;
+        // The first attempt's insert breaks a constraint, but only once COMMIT is already on its way.
+        const inserting = insertRouted(tx, batch, attempts === 1 ? null : "early");
+        options?.issuedAll?.();
+        await inserting;
+      },
+    });
+    for (let i = 0; i < 5; i++) await a.things.mutate({ id: `e${i}`, actor: SYSTEM_ACTOR, apply: upsertThing(`e${i}`, i) });
+    a.router.start();
+    await waitFor(() => seen === 5, batches.subscribe, 10_000, "the batch to be accepted");
+    expect(attempts).toBe(2);
+    expect((await routed()).map((row) => row.seq)).toEqual(await committedSeqs());
+  });
+
+  it("keeps a batch that committed although its sink failed afterwards, and does not deliver it again", async () => {
+    const batches = createSignal();
+    let seen = 0;
+    let deliveries = 0;
+    const a = await instance("router-late-failure", {
+      observer: {
+        onBatch: (batch) => {
+          seen += batch.length;
+          batches.emit();
+        },
+      },
+    });
+    a.router.addSink({
+      name: "late",
+      async deliver(batch, tx, options) {
+        deliveries += 1;
+        const recording = insertRouted(tx, batch, "late");
+        options?.issuedAll?.();
+        await recording;
+        throw new Error("a failure after the batch's statements (and COMMIT) were sent");
+      },
+    });
+    for (let i = 0; i < 3; i++) await a.things.mutate({ id: `l${i}`, actor: SYSTEM_ACTOR, apply: upsertThing(`l${i}`, i) });
+    a.router.start();
+    await waitFor(() => seen === 3, batches.subscribe, 10_000, "the batch committed");
+    const before = deliveries;
+    await a.things.mutate({ id: "l-next", actor: SYSTEM_ACTOR, apply: upsertThing("l-next", 9) });
+    await waitFor(() => seen === 4, batches.subscribe, 10_000, "the next change routed");
+    expect(deliveries).toBe(before + 1);
     expect((await routed()).map((row) => row.seq)).toEqual(await committedSeqs());
   });
 
