@@ -61,8 +61,9 @@ export interface RunExecutor {
 }
 
 // A run in flight sends a few small statements a round trip apart, mostly waiting on its
-// webhook: a handful of connections carries dozens of runs.
-export const DEFAULT_RUN_SESSION_CONNECTIONS = 4;
+// webhook, and the runs on one connection share its round trips (run-session.ts): two
+// connections carry dozens of runs, and fewer connections make fuller round trips.
+export const DEFAULT_RUN_SESSION_CONNECTIONS = 2;
 
 /**
  * What the executor takes of the core's pool at most, by default: the shared connections, and
