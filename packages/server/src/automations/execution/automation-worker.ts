@@ -54,9 +54,11 @@ export interface AutomationWorker {
 }
 
 // Runs mostly wait on round trips and webhooks, not CPU: 12 at once left a mass outage waiting
-// (bench/mass-outage). Runs in flight share a few connections (run-session.ts), and the local
-// queue fetches and completes their jobs in batches, so this costs no connections.
-export const DEFAULT_WORKER_CONCURRENCY = 48;
+// (bench/mass-outage), and so did 48 on a loaded machine, where each round trip waits for the
+// scheduler. Runs in flight share two connections and their round trips (run-session.ts), and
+// the local queue fetches and completes their jobs in batches, so more in flight costs no
+// connections and makes each round trip carry more.
+export const DEFAULT_WORKER_CONCURRENCY = 128;
 
 /** How long a job's completion waits for others to be sent with it. */
 const COMPLETE_JOB_BATCH_MS = 20;
