@@ -28,15 +28,15 @@ export interface ExchangeSettings {
 }
 
 export interface ExchangeConnections {
-  /** Opens a fresh connection to `url`'s origin, for one request of the exchange. */
-  open(url: URL): Promise<Socket>;
+  /** Opens a fresh connection to `url`'s origin, for one request of the exchange; `keep`: for an Agent that keeps it after the exchange (kept-connections.ts). */
+  open(url: URL, keep?: boolean): Promise<Socket>;
   /** Each phase summed over the connections opened so far (a redirect elsewhere opens another). */
   timings(): ConnectionTimings;
   /** Milliseconds spent opening connections so far: what a hop's wait for its answer does not include. */
   setupMs(): number;
   /** The certificate the server at `url`'s origin presented, for https. */
   certificateFor(url: URL): PeerCertificate | undefined;
-  /** Ends every connection of the exchange. */
+  /** Ends every connection of the exchange but those opened to be kept. */
   close(): void;
 }
 
@@ -57,7 +57,7 @@ export function createExchangeConnections(settings: ExchangeSettings, signal: Ab
 
   const sockets = new Set<Socket>();
 
-  const open = async (url: URL): Promise<Socket> => {
+  const open = async (url: URL, keep = false): Promise<Socket> => {
     const secure = url.protocol === "https:";
     const target = {
       host: url.hostname,
@@ -78,7 +78,7 @@ export function createExchangeConnections(settings: ExchangeSettings, signal: Ab
       const opened = await openConnection(target, signal);
       add(opened.timings);
       if (opened.peerCertificate) certificates.set(originKey(url.protocol, url.hostname, url.port), opened.peerCertificate);
-      sockets.add(opened.socket);
+      if (!keep) sockets.add(opened.socket);
       return opened.socket;
     } catch (error) {
       add((error as { details?: { timings?: ConnectionTimings } }).details?.timings);

@@ -2,6 +2,7 @@
 // configure, in the core and in the satellite agent. Imports nothing of ours.
 export { createOutboundClient } from "./outbound-client.ts";
 export type {
+  ClosableOutboundClient,
   ExchangeFacts,
   ExchangeTimings,
   OutboundClient,

@@ -3,11 +3,13 @@
 // Probes ask more of it (TLS settings, an IP family, an address policy, phase timings, the
 // peer's certificate): every exchange opens its own connections (exchange-connections.ts) and
 // sends each request over one with node:http (send-hop.ts).
+import type { Agent } from "node:http";
 import { Headers } from "undici";
 import { ConnectionError, type ConnectionPhase } from "./connection-error.ts";
 import { createExchangeConnections, type ExchangeConnections, type ExchangeTlsSettings } from "./exchange-connections.ts";
 import type { PeerCertificate } from "./peer-certificate.ts";
 import { type Hop, nextHop, redirectTarget } from "./redirect-hop.ts";
+import { createKeptConnections } from "./kept-connections.ts";
 import { readBodyPrefix } from "./read-body-prefix.ts";
 import { type HopAnswer, sendHop } from "./send-hop.ts";
 import { type FailureKind, isRetryable } from "./retryable.ts";
@@ -60,6 +62,13 @@ export interface OutboundRequest {
   ipFamily?: IpFamily;
   /** Judges every address the URL (and every redirect's) resolves to; a refusal is an `address_refused` failure. */
   addressPolicy?: AddressPolicy;
+  /**
+   * Keep the connection after the answer for the next request to the same origin with the
+   * same settings, and use one kept if there is one (webhooks, notifications). Never for a
+   * probe: it measures a fresh connection every run. A kept connection shows no DNS, connect
+   * or TLS timings, nor the peer's certificate.
+   */
+  reuseConnection?: boolean;
 }
 
 /** What every result of an exchange that reached the network tells about it. */
@@ -111,6 +120,9 @@ export interface OutboundClient {
   request(request: OutboundRequest): Promise<OutboundResult>;
 }
 
+/** The client, and the end of the connections it kept for reuse (requests made later open new ones). */
+export type ClosableOutboundClient = OutboundClient & { close(): void };
+
 const DEFAULT_MAX_BODY_BYTES = 2_048;
 // A URL in a message is cut here: a Location header can be as long as the receiver likes.
 const MAX_SHOWN_URL = 300;
@@ -137,8 +149,10 @@ function parseHttpUrl(url: string): URL | undefined {
   return parsed && isHttp(parsed) ? parsed : undefined;
 }
 
-export function createOutboundClient(options: OutboundClientOptions): OutboundClient {
+export function createOutboundClient(options: OutboundClientOptions): ClosableOutboundClient {
+  const kept = createKeptConnections();
   return {
+    close: () => kept.close(),
     async request(request) {
       const url = parseHttpUrl(request.url);
       if (!url) {
@@ -154,12 +168,14 @@ export function createOutboundClient(options: OutboundClientOptions): OutboundCl
       if (!headers.has("user-agent")) headers.set("user-agent", options.userAgent);
       const started = performance.now();
       const deadline = withTimeout(request.signal, request.timeoutMs);
-      const connections = createExchangeConnections(
-        { host: url.hostname, tls: request.tls, ipFamily: request.ipFamily, addressPolicy: request.addressPolicy },
-        deadline.signal,
-      );
+      const settings = { host: url.hostname, tls: request.tls, ipFamily: request.ipFamily, addressPolicy: request.addressPolicy };
+      const connections = createExchangeConnections(settings, deadline.signal);
+      // Only the first URL's connections are kept: a redirect elsewhere opens, and closes, its own.
+      const agent = request.reuseConnection
+        ? kept.agentFor(JSON.stringify([url.protocol, url.host, request.tls ?? null, request.ipFamily ?? null]), request.addressPolicy)
+        : undefined;
       try {
-        const result = await exchange({ url, method: request.method ?? "GET", headers, body: request.body }, request, deadline.signal, connections);
+        const result = await exchange({ url, method: request.method ?? "GET", headers, body: request.body }, request, deadline.signal, connections, agent);
         if (result.timings) result.timings.totalMs = elapsedMs(started);
         return result;
       } finally {
@@ -173,7 +189,7 @@ export function createOutboundClient(options: OutboundClientOptions): OutboundCl
 const elapsedMs = (start: number) => Math.round((performance.now() - start) * 10) / 10;
 
 /** Makes the request and, as the policy allows, follows its redirects; the answer or the failure. */
-async function exchange(first: Hop, request: OutboundRequest, signal: AbortSignal, connections: ExchangeConnections): Promise<OutboundResult> {
+async function exchange(first: Hop, request: OutboundRequest, signal: AbortSignal, connections: ExchangeConnections, agent?: Agent): Promise<OutboundResult> {
   const policy = request.redirect ?? "refuse";
   let hop = first;
   let waitedMs = 0;
@@ -189,7 +205,7 @@ async function exchange(first: Hop, request: OutboundRequest, signal: AbortSigna
     const setupBefore = connections.setupMs();
     try {
       // Redirects are ours to judge (below): never followed with every header, to any origin.
-      response = await sendHop(hop, connections.open, signal);
+      response = await sendHop(hop, connections.open, signal, hop.url.origin === first.url.origin ? agent : undefined);
     } catch (error) {
       return { ...transportFailure(error, hop.url, request, signal), ...facts(followed) };
     }

@@ -2,12 +2,14 @@
 // undici's fetch with an Agent per exchange cost 1–2.5 ms of CPU per request, node:http over
 // the same connection ~0.3 ms (bench/check-throughput). What fetch added that callers rely on
 // is kept here: the default Accept and Accept-Encoding, a decoded body, no body on GET/HEAD.
-import { request as httpRequest, type IncomingMessage } from "node:http";
+import { type Agent, request as httpRequest, type IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import type { Readable } from "node:stream";
 import { constants as zlib, createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
 import { Headers } from "undici";
 import type { Hop } from "./redirect-hop.ts";
+
+const DEFAULT_PORTS: Record<string, string> = { "http:": "80", "https:": "443" };
 
 /** The head of an answer, and its body decoded as the Content-Encoding says. */
 export interface HopAnswer {
@@ -49,8 +51,10 @@ function decodedBody(response: IncomingMessage, method: string): Readable {
 /**
  * Sends `hop` over a connection from `open` and settles with the answer's head; rejects with
  * what failed (a ConnectionError from `open`, a request node refuses, the signal's abort).
+ * With `agent`, over a connection it kept if it has one free, and the connection is kept
+ * after the answer was read to its end.
  */
-export function sendHop(hop: Hop, open: (url: URL) => Promise<Socket>, signal: AbortSignal): Promise<HopAnswer> {
+export function sendHop(hop: Hop, open: (url: URL, keep?: boolean) => Promise<Socket>, signal: AbortSignal, agent?: Agent): Promise<HopAnswer> {
   return new Promise<HopAnswer>((resolve, reject) => {
     if (hop.body !== undefined && (hop.method === "GET" || hop.method === "HEAD")) {
       reject(new TypeError(`A ${hop.method} request cannot have a body`));
@@ -66,13 +70,18 @@ export function sendHop(hop: Hop, open: (url: URL) => Promise<Socket>, signal: A
           headers: outgoingHeaders(hop),
           setHost: false,
           signal,
-          createConnection: (_options: unknown, created: (error: Error | null, socket?: Socket) => void) => {
-            open(hop.url).then(
-              (socket) => created(null, socket),
-              (error: Error) => created(error),
-            );
-            return undefined;
-          },
+          ...(agent
+            ? // A kept connection to this origin if the Agent has one free, else one opened here (kept-connections.ts).
+              { agent, port: Number(hop.url.port || DEFAULT_PORTS[hop.url.protocol]), openSocket: () => open(hop.url, true) }
+            : {
+                createConnection: (_options: unknown, created: (error: Error | null, socket?: Socket) => void) => {
+                  open(hop.url).then(
+                    (socket) => created(null, socket),
+                    (error: Error) => created(error),
+                  );
+                  return undefined;
+                },
+              }),
         } as unknown as Parameters<typeof httpRequest>[0],
         (response) => {
           const headers = new Headers();

@@ -433,3 +433,81 @@ describe("https", () => {
     expect(result.peerCertificate?.subjectAltNames).toContain("DNS:localhost");
   });
 });
+
+describe("keeping connections for reuse (webhooks and notifications)", () => {
+  /** A receiver that counts the connections it accepted and the ones still open. */
+  async function countingReceiver(body = "ok") {
+    const server = createServer((request, response) => {
+      request.resume();
+      request.on("end", () => response.writeHead(200, { "content-type": "text/plain" }).end(body));
+    });
+    const counts = { accepted: 0, open: 0 };
+    const closed: Array<() => void> = [];
+    server.on("connection", (socket) => {
+      counts.accepted++;
+      counts.open++;
+      socket.on("close", () => {
+        counts.open--;
+        closed.splice(0).forEach((resolve) => resolve());
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return {
+      origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      counts,
+      /** Resolves at the next connection the receiver sees closed. */
+      nextClose: () => new Promise<void>((resolve) => closed.push(resolve)),
+      close: async () => {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      },
+    };
+  }
+
+  it("sends the requests that ask for it over one connection, and opens one per request for the others", async () => {
+    const receiver = await countingReceiver();
+    const reusing = createOutboundClient({ userAgent: "Vantage/9.9.9-test" });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const result = await reusing.request({ url: `${receiver.origin}/hook`, method: "POST", body: "{}", timeoutMs: 2_000, reuseConnection: true });
+        expect(result.ok).toBe(true);
+      }
+      expect(receiver.counts.accepted).toBe(1);
+      for (let i = 0; i < 2; i++) expect((await reusing.request({ url: `${receiver.origin}/probe`, timeoutMs: 2_000 })).ok).toBe(true);
+      expect(receiver.counts.accepted).toBe(3);
+    } finally {
+      reusing.close();
+      await receiver.close();
+    }
+  });
+
+  it("does not keep a connection whose answer it did not read to the end", async () => {
+    const receiver = await countingReceiver("x".repeat(10_000));
+    const reusing = createOutboundClient({ userAgent: "Vantage/9.9.9-test" });
+    try {
+      for (let i = 0; i < 2; i++) {
+        const result = await reusing.request({ url: `${receiver.origin}/hook`, timeoutMs: 2_000, maxBodyBytes: 10, reuseConnection: true });
+        expect(result.ok && result.body).toBe("x".repeat(10));
+      }
+      expect(receiver.counts.accepted).toBe(2);
+    } finally {
+      reusing.close();
+      await receiver.close();
+    }
+  });
+
+  it("ends the kept connections when the client is closed", async () => {
+    const receiver = await countingReceiver();
+    const reusing = createOutboundClient({ userAgent: "Vantage/9.9.9-test" });
+    try {
+      expect((await reusing.request({ url: `${receiver.origin}/hook`, timeoutMs: 2_000, reuseConnection: true })).ok).toBe(true);
+      expect(receiver.counts.open).toBe(1);
+      const closed = receiver.nextClose();
+      reusing.close();
+      await closed;
+      expect(receiver.counts.open).toBe(0);
+    } finally {
+      await receiver.close();
+    }
+  });
+});

@@ -8,5 +8,8 @@ export { IDEMPOTENCY_HEADER, isCredentialHeader, withTimeout } from "@vantage/ou
 /** The core's version, read once from its package.json. */
 export const CORE_VERSION: string = packageJson.version;
 
-/** Holds no connection of its own (fetch pools them), so one for the whole process. */
+/**
+ * One for the whole process. The connections it keeps for reuse (webhooks, notifications) are
+ * unreferenced while idle and close after a few seconds of it, so they hold no shutdown up.
+ */
 export const outbound = createOutboundClient({ userAgent: `Vantage/${CORE_VERSION}` });

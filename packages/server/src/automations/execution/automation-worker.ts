@@ -54,9 +54,14 @@ export interface AutomationWorker {
 }
 
 // Runs mostly wait on round trips and webhooks, not CPU: 12 at once left a mass outage waiting
-// (bench/mass-outage). Runs in flight share a few connections (run-session.ts), and the local
-// queue fetches and completes their jobs in batches, so this costs no connections.
-export const DEFAULT_WORKER_CONCURRENCY = 48;
+// (bench/mass-outage), and so did 48 on a loaded machine, where each round trip waits for the
+// scheduler. Runs in flight share two connections and their round trips (run-session.ts), and
+// the local queue fetches and completes their jobs in batches, so more in flight costs no
+// connections and makes each round trip carry more.
+export const DEFAULT_WORKER_CONCURRENCY = 128;
+
+/** How long a job's completion waits for others to be sent with it. */
+const COMPLETE_JOB_BATCH_MS = 20;
 
 // The worker's own pool: the local queue's fetches, the batched completions and failures,
 // graphile-worker's LISTEN connection; more only if they come at once.
@@ -129,7 +134,11 @@ export function createAutomationWorker(options: AutomationWorkerOptions): Automa
       // The local queue takes jobs a batch at a time (one round trip for up to `concurrency`
       // jobs, where each worker slot asked for its own): a mass outage enqueues thousands at
       // once. Jobs waiting in it are locked by this pool, so a lease that expires frees them too.
-      preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0, localQueue: { size: concurrency } } },
+      // Completions wait COMPLETE_JOB_BATCH_MS to go together: with no wait, a mass outage
+      // sent one nearly per run (a fifth of the core's socket writes, bench/mass-outage).
+      // A job completed late is only locked longer: if the process dies first, the run it
+      // executed has ended and its next execution finds nothing to do.
+      preset: { worker: { completeJobBatchDelay: COMPLETE_JOB_BATCH_MS, failJobBatchDelay: 0, localQueue: { size: concurrency } } },
       taskList: {
         // A payload that is not ours is a bug: throwing leaves the job for graphile-worker to retry and report.
         [AutomationTask.run]: async (payload) => {

@@ -23,21 +23,7 @@ import { webhookAction } from "./actions/webhook-action.ts";
 import type { AutomationCompiler } from "../definitions/automation-compiler.ts";
 import type { CompiledAutomation } from "../definitions/compile-automation.ts";
 import { entityReader } from "../definitions/entity-reader.ts";
-import { lockScopeOfRunStatement, promoteNextQueuedStatement } from "../runs/run-admission.ts";
-import {
-  type ClaimedRun,
-  finishRunStatement,
-  countAttemptStatement,
-  finishStepStatement,
-  requeueRun,
-  type RunEnd,
-  type StepRecord,
-  type StepStatus,
-  scheduleRun,
-  settleStep,
-  startStepStatement,
-  waitStep,
-} from "../runs/run-records.ts";
+import { type ClaimedRun, requeueRun, type RunEnd, type StepRecord, type StepStatus, scheduleRun, settleStep, waitStep } from "../runs/run-records.ts";
 import { createRunSessions, type OpenedRun, type RunSession } from "./run-session.ts";
 import { holdWakes } from "../runs/run-waits.ts";
 import { openSecrets } from "../definitions/webhook-secrets.ts";
@@ -75,8 +61,9 @@ export interface RunExecutor {
 }
 
 // A run in flight sends a few small statements a round trip apart, mostly waiting on its
-// webhook: a handful of connections carries dozens of runs.
-export const DEFAULT_RUN_SESSION_CONNECTIONS = 4;
+// webhook, and the runs on one connection share its round trips (run-session.ts): two
+// connections carry dozens of runs, and fewer connections make fuller round trips.
+export const DEFAULT_RUN_SESSION_CONNECTIONS = 2;
 
 /**
  * What the executor takes of the core's pool at most, by default: the shared connections, and
@@ -125,11 +112,9 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
   // (cancelled) was ended, and its successor promoted, by whoever cancelled it; promoting
   // again finds nothing to promote.
   const end = async (session: RunSession, runId: string, result: RunEnd) => {
-    const [, finished] = await session.write([lockScopeOfRunStatement(runId), finishRunStatement(runId, result), promoteNextQueuedStatement(runId)], {
-      unlock: true,
-    });
+    const finished = await session.end(result);
     await session.unlock();
-    if (finished!.rowCount === 1) emit({ runId, type: "run", status: result.status });
+    if (finished) emit({ runId, type: "run", status: result.status });
   };
 
   // Holding off wakes while scheduling: one that came meanwhile keeps the job due now.
@@ -233,18 +218,17 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
         return NEXT;
       },
       async start(path, kind, input, output) {
-        const [started] = await session.write([startStepStatement(runId, path, kind, input, output ?? null)], { marker: true });
-        if (started!.rowCount !== 1) return false;
+        if (!(await session.start(path, kind, input, output ?? null))) return false;
         emit({ runId, type: "step", path, status: "running" });
         return true;
       },
       // Sent with the next write, in its transaction (see run-session.ts).
       async finish(path, result) {
-        session.defer(finishStepStatement(runId, path, result), () => emit({ runId, type: "step", path, status: result.status }));
+        session.finish(path, result, () => emit({ runId, type: "step", path, status: result.status }));
       },
       flush: () => session.flush(),
       // A marker: an attempt a database crash forgets is made again, and counted again.
-      countAttempt: (path) => session.write([countAttemptStatement(runId, path)], { marker: true }).then(() => undefined),
+      countAttempt: (path) => session.countAttempt(path),
       emit: (path, status) => emit({ runId, type: "step", path, status }),
     };
     return context;

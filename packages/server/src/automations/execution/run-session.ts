@@ -1,13 +1,15 @@
 // Where an execution of a run holds the run's session advisory lock and writes its records:
-// a few connections in pg's pipeline mode, each shared by many runs, so that statements travel
-// together and the number of runs in flight is not the number of connections.
+// a few connections in pg's pipeline mode, each shared by many runs, whose writes travel
+// together: what the runs on a connection ask for while its last round trip is out is sent
+// in the next one, as one transaction with one statement per kind of record for all of them
+// (run-write-batch.ts).
 //
 // Why: a run of one webhook made about fifteen round trips (bench/mass-outage), each a wake-up
 // of the core and of a backend, which on a loaded machine cost more than the statements, and
 // each run in flight held a connection of its own, so few ran at once. Here the lock, the claim
-// and the step records share one round trip; a step's outcome is held back (`defer`) and sent
-// in the transaction of the next write — the next step's start, or the run's end — and the
-// unlock rides behind the end. A step's outcome is still stored before the next step executes
+// and the step records share one write; a step's outcome is held back (`finish`) and sent in
+// the transaction of the run's next write — the next step's start, or the run's end — and the
+// unlock rides with the end. A step's outcome is still stored before the next step executes
 // (its start is answered after the outcome's commit), and one lost with the process is the
 // same as a crash between the step and its record: the step runs again on resume, a webhook
 // with the same Idempotency-Key.
@@ -15,36 +17,34 @@
 // A shared connection only ever *tries* the lock (a blocking one would stall every run behind
 // it): a run whose lock is held elsewhere — another process executing it, or this one — takes
 // a connection of its own and waits there, as every run did before.
+import type { JsonValue } from "@vantage/protocol";
 import type pg from "pg";
-import { setPipelined, settledInOrder, type SqlStatement } from "../../entities/index.ts";
-import { VantageError } from "../../errors.ts";
+import { setPipelined, type SqlStatement } from "../../entities/index.ts";
 import { hashedLockKey, LockKey } from "../../storage/index.ts";
-import { type ClaimedRun, claimedRun, claimRunStatement, loadStepsStatement, type StepRecord, stepRecords } from "../runs/run-records.ts";
+import type { ClaimedRun, RunEnd, StepRecord, StepResult } from "../runs/run-records.ts";
+import { type Claim, type Held, type RunWrite, sendRunWrites } from "./run-write-batch.ts";
 
 // Session-level: a second job for the run (a wake while this one executes, or a job unlocked by
 // the lease sweeper while a slow process still runs it) waits here, then finds the stored
 // steps. Released when the connection is (even if it broke).
 const LOCK_RUN = `SELECT pg_advisory_lock(${hashedLockKey("$1")})`;
-const UNLOCK_RUN = `SELECT pg_advisory_unlock(${hashedLockKey("$1")})`;
-// A claim (pending → running) or a step's start (running, with its input) that a crash of the
-// database loses is the same as a crash of the core just before it: the run is claimed again,
-// the step executed again with the same Idempotency-Key. So their commits need not wait for
-// the WAL flush, which under a mass outage is what the database's sessions wait on most
-// (bench/mass-outage); the outcomes and the run's end do wait. Still atomic, still visible at
-// once, and flushed by the next synchronous commit at the latest.
-const MARKER = "SET LOCAL synchronous_commit TO off";
-
-// The claim of a shared connection, made only if the lock was free: `held` says whether it was.
-const TRY_LOCK_RUN = `pg_try_advisory_lock(${hashedLockKey("$2")})`;
 
 export interface RunSession {
+  /** Records the step as running with its input (a marker); false if the run is no longer running. */
+  start(path: string, kind: string, input: JsonValue, output: JsonValue | null): Promise<boolean>;
+  /** Counts an attempt of the step before it is made (a marker). */
+  countAttempt(path: string): Promise<void>;
+  /** Holds the step's outcome back to go first in the next write's transaction; `then` runs once it committed. */
+  finish(path: string, result: StepResult, then?: () => void): void;
+  /** Ends the run (its open steps closed, its waits dropped, the next queued run of its scope promoted) and gives up its lock; false if it was no longer running. */
+  end(result: RunEnd): Promise<boolean>;
   /** Holds `statement` back to go first in the next `write`'s transaction; `then` runs once it committed. */
   defer(statement: SqlStatement, then?: () => void): void;
   /**
-   * Sends the held-back statements and `statements` in one round trip, in one transaction
-   * when there are several, and returns the results of `statements`. `marker`: the write
-   * only marks progress that a crash may lose (see MARKER), so its commit does not wait for
-   * the WAL to reach the disk — unless it carries held-back outcomes, which always do.
+   * Sends the held-back statements and `statements` in one round trip, in one transaction,
+   * and returns the results of `statements`. `marker`: the write only marks progress that a
+   * crash may lose, so its commit does not wait for the WAL to reach the disk — unless it
+   * carries held-back outcomes, or shares its transaction with writes that must wait.
    */
   write(statements: readonly SqlStatement[], options?: WriteOptions): Promise<pg.QueryResult[]>;
   /** Sends whatever is held back (before a write that goes through another connection). */
@@ -54,7 +54,7 @@ export interface RunSession {
 }
 
 export interface WriteOptions {
-  /** Progress a crash may lose (see MARKER): its commit does not wait for the WAL flush. */
+  /** Progress a crash may lose: its commit need not wait for the WAL flush. */
   marker?: boolean;
   /** The run's last write: the unlock goes right behind it (see `unlock`). */
   unlock?: boolean;
@@ -76,11 +76,57 @@ export interface RunSessions {
   withClaimedRun(runId: string, fn: (opened: OpenedRun) => Promise<void>): Promise<void>;
 }
 
-/** A pipelined connection and the runs on it; back to the pool once none is left. */
+/** A pipelined connection, the runs on it and their writes waiting for its next round trip. */
 interface Channel {
   client: Promise<pg.PoolClient>;
+  /** Answered before the first write (a lock waited for on a connection of its own). */
+  ready: Promise<unknown>;
   users: number;
   broken?: Error;
+  waiting: RunWrite[];
+  /** A round trip is out, or about to go: writes asked for meanwhile wait for the next. */
+  busy: boolean;
+}
+
+const openChannel = (client: Promise<pg.PoolClient>, ready: Promise<unknown> = Promise.resolve()): Channel => ({
+  client,
+  ready,
+  users: 0,
+  waiting: [],
+  busy: false,
+});
+
+/**
+ * Queues a write for the channel's next round trip. One round trip at a time per channel:
+ * the writes of the runs that were answered by one are sent together in the next, so the
+ * more runs are in flight, the more each round trip carries.
+ */
+function enqueue(channel: Channel, write: RunWrite): void {
+  channel.waiting.push(write);
+  if (channel.busy) return;
+  channel.busy = true;
+  // After this turn of the event loop: the runs answered together ask together.
+  setImmediate(() => void drain(channel));
+}
+
+async function drain(channel: Channel): Promise<void> {
+  try {
+    while (channel.waiting.length > 0) {
+      const writes = channel.waiting.splice(0);
+      let client: pg.PoolClient;
+      try {
+        client = await channel.client;
+      } catch (error) {
+        for (const write of writes) write.reject(error as Error);
+        continue;
+      }
+      await sendRunWrites(client, channel.ready, writes);
+      // Let the runs answered ask for their next writes before the next round trip leaves.
+      if (channel.waiting.length === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  } finally {
+    channel.busy = false;
+  }
 }
 
 /** `connections`: how many shared connections at most (runs beyond share them). */
@@ -90,16 +136,20 @@ export function createRunSessions(pool: pg.Pool, options: { connections: number 
   // run must not try its lock on a connection that may hold it already.
   const executing = new Set<string>();
 
+  const connect = () => {
+    const client = pool.connect().then((connected) => {
+      setPipelined(connected, true);
+      return connected;
+    });
+    client.catch(() => undefined); // awaited by every run on it
+    return client;
+  };
+
   const join = (): Channel => {
     const least = channels.reduce<Channel | undefined>((best, channel) => (best && best.users <= channel.users ? best : channel), undefined);
     let channel = least;
     if (!channel || (channel.users > 0 && channels.length < options.connections)) {
-      const client = pool.connect().then((connected) => {
-        setPipelined(connected, true);
-        return connected;
-      });
-      client.catch(() => undefined); // awaited by every run on it
-      channel = { client, users: 0 };
+      channel = openChannel(connect());
       channels.push(channel);
     }
     channel.users++;
@@ -125,17 +175,16 @@ export function createRunSessions(pool: pg.Pool, options: { connections: number 
     const channel = join();
     let broken: Error | undefined;
     try {
-      const client = await channel.client.catch((error: Error) => {
+      await channel.client.catch((error: Error) => {
         broken = error; // a connection that failed to open takes its runs with it
         throw error;
       });
-      const session = runSession(client, runId, Promise.resolve(), (error) => (broken = error));
+      const session = runSession(channel, runId, (error) => (broken = error));
       let held: boolean | undefined;
       try {
-        const [claim, steps] = await session.write([tryClaimStatement(runId), loadStepsStatement(runId)], { marker: true });
-        held = claim!.rows[0]?.held === true;
-        const run = held ? claimedRun(claim!) : null;
-        if (run) await fn({ session, run, steps: stepRecords(steps!) });
+        const claim = await session.claim(true);
+        held = claim.held;
+        if (claim.run) await fn({ session, run: claim.run, steps: claim.steps });
       } finally {
         // A session lock outlives a failed statement, and the connection goes back to the pool:
         // given up unless it surely was not taken (unlocking a lock not held only warns).
@@ -157,11 +206,11 @@ export function createRunSessions(pool: pg.Pool, options: { connections: number 
     locked.catch((error: Error) => {
       broken = error; // and every write fails with it
     });
-    const session = runSession(client, runId, locked, (error) => (broken = error));
+    const channel = openChannel(Promise.resolve(client), locked);
+    const session = runSession(channel, runId, (error) => (broken = error));
     try {
-      const [claim, steps] = await session.write([claimRunStatement(runId), loadStepsStatement(runId)], { marker: true });
-      const run = claimedRun(claim!);
-      if (run) await fn({ session, run, steps: stepRecords(steps!) });
+      const claim = await session.claim(false);
+      if (claim.run) await fn({ session, run: claim.run, steps: claim.steps });
     } finally {
       await locked.catch(() => undefined);
       // Without the lock (the connection broke) there is nothing to give up.
@@ -185,50 +234,52 @@ export function createRunSessions(pool: pg.Pool, options: { connections: number 
   };
 }
 
-/** The claim, on a shared connection: only if the run's lock could be taken at once. */
-const tryClaimStatement = (runId: string): SqlStatement => claimRunStatement(runId, { sql: TRY_LOCK_RUN, values: [LockKey.run(runId)] });
-
-/** The session of one run on `client`: `ready` is what its first write waits for too (the lock). */
-function runSession(client: pg.PoolClient, runId: string, ready: Promise<unknown>, onBroken: (error: Error) => void): RunSession {
-  const issue = (statement: SqlStatement) => client.query(statement.text, statement.values);
-  let deferred: { statement: SqlStatement; then?: () => void }[] = [];
+/** The session of one run on `channel`, and its claim. */
+function runSession(channel: Channel, runId: string, onBroken: (error: Error) => void): RunSession & { claim(tryLock: boolean): Promise<Claim> } {
+  let held: Held[] = [];
   let unlocked: Promise<void> | undefined;
 
+  /** Queues a write carrying what the run held back. */
+  const ask = <T>(write: DistributiveOmit<RunWrite, "runId" | "held" | "resolve" | "reject">): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const taken = held;
+      held = [];
+      enqueue(channel, { ...write, runId, held: taken, resolve, reject } as RunWrite);
+    });
+
   const unlock = () =>
-    (unlocked ??= issue({ text: UNLOCK_RUN, values: [LockKey.run(runId)] }).then(
-      () => undefined,
+    (unlocked ??= ask<void>({ kind: "unlock" }).catch(
       // The connection broke: it is destroyed, which ends the session and with it the lock.
       onBroken,
     ));
 
   const write = async (statements: readonly SqlStatement[], options: WriteOptions = {}): Promise<pg.QueryResult[]> => {
-    const held = deferred;
-    deferred = [];
-    const opening = options.marker && held.length === 0 ? [{ text: MARKER }] : [];
-    const all = [...opening, ...held.map((entry) => entry.statement), ...statements];
-    if (all.length === 0) return [];
-    const inTransaction = all.length > 1;
-    // Issued synchronously, so no other write on the connection (another run, a parallel
-    // step's branch) comes between them; the pipelined client corks a tick's statements, so
-    // they leave in one system call.
-    const sent = [ready, ...(inTransaction ? [client.query("BEGIN")] : []), ...all.map(issue), ...(inTransaction ? [client.query("COMMIT")] : [])];
+    if (statements.length === 0 && held.length === 0) return [];
+    const results = ask<pg.QueryResult[]>({ kind: "statements", statements, marker: options.marker === true });
     if (options.unlock) void unlock(); // awaited by whoever ends the session
-    // Every statement is answered before this throws: a failure inside the transaction made
-    // its COMMIT a rollback, so none is left open on the connection.
-    const results = (await settledInOrder(sent)) as pg.QueryResult[];
-    // COMMIT of a transaction in which a statement failed and was caught rolls back.
-    if (inTransaction && results.at(-1)!.command !== "COMMIT") {
-      throw new VantageError("transient", "internal", "The run's records were rolled back: one of their statements failed.");
-    }
-    for (const entry of held) entry.then?.();
-    const first = 1 + (inTransaction ? 1 : 0) + opening.length + held.length;
-    return results.slice(first, first + statements.length);
+    return results;
   };
 
   return {
-    defer: (statement, then) => deferred.push({ statement, then }),
+    claim: (tryLock) => ask<Claim>({ kind: "claim", tryLock }),
+    start: (path, kind, input, output) => ask<boolean>({ kind: "start", path, stepKind: kind, input, output }),
+    countAttempt: (path) => ask<void>({ kind: "attempt", path }),
+    finish: (path, result, then) => held.push({ outcome: { runId, path, result }, then }),
+    end: (result) => {
+      const ended = ask<boolean>({ kind: "end", result });
+      // The end gives the lock up in its transaction; if that fails, the lock is still held
+      // and the unlock below gives it up.
+      unlocked ??= ended.then(
+        () => undefined,
+        () => ask<void>({ kind: "unlock" }).catch(onBroken),
+      );
+      return ended;
+    },
+    defer: (statement, then) => held.push({ statement, then }),
     write,
     flush: () => write([]).then(() => undefined),
     unlock,
   };
 }
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

@@ -33,6 +33,8 @@ async function postJson(
     timeoutMs,
     secretUrl: true,
     maxBodyBytes: ERROR_BODY_CHARS * 4,
+    // An incident notifies the same channel many times: keep its connection.
+    reuseConnection: true,
   });
   if (result.ok) return { status: result.status };
   const answer =

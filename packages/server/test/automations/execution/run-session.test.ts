@@ -137,6 +137,43 @@ describe("run sessions", () => {
     expect(settings).toEqual(["off", "on", "on"]);
   });
 
+  it("sends the writes of many runs together, and a write that fails fails alone: the others sent with it are stored", async () => {
+    const sessions = createRunSessions(pool, { connections: 1 });
+    const runIds = await Promise.all(Array.from({ length: 8 }, () => pendingRun()));
+    const failing = runIds[3]!;
+    const allStarted = createSignal();
+    const go = new Promise<void>((resolve) => allStarted.subscribe(resolve));
+    let started = 0;
+    const outcomes = await Promise.allSettled(
+      runIds.map((runId) =>
+        sessions.withClaimedRun(runId, async ({ session }) => {
+          expect(await session.start("actions.0", "log", {}, null)).toBe(true);
+          session.finish("actions.0", { status: "succeeded" });
+          if (++started === runIds.length) allStarted.emit();
+          await go;
+          // Every run writes at once: one round trip, one transaction, until one fails.
+          if (runId === failing) await session.write([{ text: "SELECT 1/0" }]);
+          else expect(await session.end({ status: "succeeded" })).toBe(true);
+        }),
+      ),
+    );
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(runIds.map((runId) => (runId === failing ? "rejected" : "fulfilled")));
+    const { rows } = await pool.query<{ id: string; status: string; step: string }>(
+      `SELECT r.id, r.status, s.status AS step FROM automation_runs r JOIN automation_run_steps s ON s.run_id = r.id WHERE r.id = ANY($1::uuid[])`,
+      [runIds],
+    );
+    const byRun = new Map(rows.map((row) => [row.id, `${row.status}/${row.step}`]));
+    // The failing run's held-back outcome went down with its write; every other run ended with its step's outcome.
+    expect(runIds.map((runId) => byRun.get(runId))).toEqual(runIds.map((runId) => (runId === failing ? "running/running" : "succeeded/succeeded")));
+    // Every lock given up, the failing run's too.
+    const free = await pool.query<{ free: boolean }>(
+      `SELECT bool_and(pg_try_advisory_xact_lock(${hashedLockKey("key")})) AS free FROM unnest($1::text[]) AS key`,
+      [runIds.map((runId) => LockKey.run(runId))],
+    );
+    expect(free.rows[0]!.free).toBe(true);
+    expect(pool.totalCount - pool.idleCount).toBe(0);
+  });
+
   it("does nothing for a run that cannot be claimed, and leaves its lock free", async () => {
     const sessions = createRunSessions(pool, { connections: 1 });
     const runId = await pendingRun();

@@ -51,6 +51,8 @@ export const webhookAction: ActionModule<"webhook"> = async (action, context) =>
       timeoutMs: action.timeoutMs,
       maxBodyBytes: MAX_STORED_BODY,
       signal: context.signal,
+      // A mass outage sends thousands to one receiver: one connection per request cost the core ~7 % of its CPU.
+      reuseConnection: true,
     });
     if (result.ok) return { ok: true, output: { status: result.status, body: result.body } };
     const output = result.status === undefined ? undefined : { status: result.status, body: result.body ?? "" };

@@ -1,0 +1,184 @@
+// One round trip for the writes that the runs sharing a connection asked for meanwhile: one
+// transaction, one statement per kind of record for all of them (runs/run-record-batches.ts),
+// and the answers handed back run by run.
+//
+// Why: every write of every run was a transaction of its own (BEGIN, a few statements,
+// COMMIT); under a mass outage the core spent more CPU on pg's per-statement work and the
+// socket writes than on the runs (bench/mass-outage).
+import type { JsonValue } from "@vantage/protocol";
+import type pg from "pg";
+import type { SqlStatement } from "../../entities/index.ts";
+import { VantageError } from "../../errors.ts";
+import type { ClaimedRun, RunEnd, StepRecord } from "../runs/run-records.ts";
+import {
+  claimOutcomes,
+  claimRunsStatement,
+  countAttemptsStatement,
+  endedRunIds,
+  finishRunsStatement,
+  finishStepsStatement,
+  loadStepsOfRunsStatement,
+  lockScopesOfRunsStatement,
+  promoteNextQueuedOfRunsStatement,
+  startStepsStatement,
+  type StepOutcome,
+  stepKey,
+  stepKeys,
+  stepRecordsByRun,
+  unlockRunsStatement,
+} from "../runs/run-record-batches.ts";
+
+// A claim, a step's start and an attempt count that a crash of the database loses are the
+// same as a crash of the core just before them: the run is claimed again, the step executed
+// again with the same Idempotency-Key. A transaction of only those need not wait for the WAL
+// flush, which under a mass outage is what the database's sessions wait on most
+// (bench/mass-outage); one carrying an outcome or an end does wait. Still atomic, still
+// visible at once, and flushed by the next synchronous commit at the latest.
+const MARKER = "SET LOCAL synchronous_commit TO off";
+
+/** What a run held back to go first in the transaction of its next write, and what to do once it committed. */
+export interface Held {
+  outcome?: StepOutcome;
+  statement?: SqlStatement;
+  then?: () => void;
+}
+
+interface Settle<T> {
+  resolve(value: T): void;
+  reject(error: Error): void;
+}
+
+/** A run claimed (or not) under its lock, with its step records. */
+export interface Claim {
+  held: boolean;
+  run: ClaimedRun | null;
+  steps: Map<string, StepRecord>;
+}
+
+/** One run's write, waiting for the next round trip of its connection. */
+export type RunWrite = { runId: string; held: Held[] } & (
+  | ({ kind: "claim"; tryLock: boolean } & Settle<Claim>)
+  | ({ kind: "start"; path: string; stepKind: string; input: JsonValue; output: JsonValue | null } & Settle<boolean>)
+  | ({ kind: "attempt"; path: string } & Settle<void>)
+  | ({ kind: "end"; result: RunEnd } & Settle<boolean>)
+  | ({ kind: "statements"; statements: readonly SqlStatement[]; marker: boolean } & Settle<pg.QueryResult[]>)
+  // After the transaction, committed or not: a session lock outlives it.
+  | ({ kind: "unlock" } & Settle<void>)
+);
+
+type Of<K extends RunWrite["kind"]> = Extract<RunWrite, { kind: K }>;
+
+const MARKERS = new Set<RunWrite["kind"]>(["claim", "start", "attempt"]);
+
+/**
+ * Sends `writes` in one round trip on `client` (pipelined; `ready` is what must be answered
+ * first — a lock waited for) and settles each. If the transaction fails, nothing of it was
+ * written: each write is sent again alone, so only the one that fails fails.
+ */
+export async function sendRunWrites(client: pg.ClientBase, ready: Promise<unknown>, writes: readonly RunWrite[]): Promise<void> {
+  const { statements, read, unlockAt } = plan(writes);
+  const issued = [ready, ...statements.map((statement) => client.query(statement.text, statement.values))];
+  const [waited, ...settled] = await Promise.allSettled(issued);
+  if (waited!.status === "rejected") {
+    // No lock, no writes (the connection broke: nothing it sent counts).
+    for (const write of writes) write.reject(waited!.reason as Error);
+    return;
+  }
+  // The unlocks were sent after the transaction, whatever became of it.
+  const unlocks = writes.filter((write): write is Of<"unlock"> => write.kind === "unlock");
+  if (unlockAt >= 0) {
+    const unlocked = settled[unlockAt]!;
+    for (const unlock of unlocks) {
+      if (unlocked.status === "fulfilled") unlock.resolve();
+      else unlock.reject(unlocked.reason as Error);
+    }
+  }
+  const rest = writes.filter((write) => write.kind !== "unlock");
+  const failure = settled.find((outcome, index): outcome is PromiseRejectedResult => index !== unlockAt && outcome.status === "rejected");
+  if (!failure) {
+    read(settled.map((outcome) => (outcome as PromiseFulfilledResult<pg.QueryResult>).value));
+    return;
+  }
+  if (rest.length === 1) {
+    rest[0]!.reject(failure.reason as Error);
+    return;
+  }
+  // The transaction rolled back, but the locks its claims took are session locks: give them
+  // up before the claims are sent again (a lock not held only draws a warning).
+  const claims = rest.filter((write) => write.kind === "claim");
+  if (claims.length > 0) await client.query(unlockRunsStatement(claims.map((claim) => claim.runId))).catch(() => undefined);
+  for (const write of rest) await sendRunWrites(client, ready, [write]);
+}
+
+/** The statements of one round trip, and how their results settle the writes. */
+function plan(writes: readonly RunWrite[]): { statements: SqlStatement[]; unlockAt: number; read(results: pg.QueryResult[]): void } {
+  const of = <K extends RunWrite["kind"]>(kind: K) => writes.filter((write): write is Of<K> => write.kind === kind);
+  const claims = of("claim");
+  const starts = of("start");
+  const attempts = of("attempt");
+  const ends = of("end");
+  const generic = of("statements");
+  const unlocks = of("unlock");
+  const held = writes.flatMap((write) => write.held);
+  const outcomes = held.flatMap((entry) => (entry.outcome ? [entry.outcome] : []));
+  const marker =
+    held.length === 0 && writes.every((write) => MARKERS.has(write.kind) || (write.kind === "statements" && write.marker) || write.kind === "unlock");
+
+  const statements: SqlStatement[] = [{ text: "BEGIN" }];
+  const at = (statement: SqlStatement): number => statements.push(statement) - 1;
+  if (marker) at({ text: MARKER });
+  for (const entry of held) if (entry.statement) at(entry.statement);
+  if (outcomes.length > 0) at(finishStepsStatement(outcomes));
+  const claimAt = claims.length > 0 ? at(claimRunsStatement(claims.map((c) => ({ runId: c.runId, tryLock: c.tryLock })))) : -1;
+  const stepsAt = claims.length > 0 ? at(loadStepsOfRunsStatement(claims.map((c) => c.runId))) : -1;
+  const startAt =
+    starts.length > 0 ? at(startStepsStatement(starts.map((s) => ({ runId: s.runId, path: s.path, kind: s.stepKind, input: s.input, output: s.output })))) : -1;
+  if (attempts.length > 0) at(countAttemptsStatement(attempts.map((a) => ({ runId: a.runId, path: a.path }))));
+  const genericAt = generic.map((write) => write.statements.map(at));
+  let finishAt = -1;
+  if (ends.length > 0) {
+    const ids = ends.map((end) => end.runId);
+    at(lockScopesOfRunsStatement(ids));
+    finishAt = at(finishRunsStatement(ends.map((end) => ({ runId: end.runId, result: end.result }))));
+    at(promoteNextQueuedOfRunsStatement(ids));
+    // Inside the transaction: if it fails, the locks are still held for the ends sent again
+    // alone. Given up before COMMIT is safe: another execution's claim waits for this
+    // transaction's row locks, then finds the run ended.
+    at(unlockRunsStatement(ids));
+  }
+  // Nothing to write but unlocks: no transaction.
+  const inTransaction = statements.length > (marker ? 2 : 1);
+  if (!inTransaction) statements.length = 0;
+  const commitAt = inTransaction ? at({ text: "COMMIT" }) : -1;
+  const unlockAt = unlocks.length > 0 ? at(unlockRunsStatement(unlocks.map((write) => write.runId))) : -1;
+
+  const read = (results: pg.QueryResult[]) => {
+    // COMMIT of a transaction in which a statement failed and was caught rolls back.
+    if (commitAt >= 0 && results[commitAt]!.command !== "COMMIT") {
+      const error = new VantageError("transient", "internal", "The run's records were rolled back: one of their statements failed.");
+      for (const write of writes) if (write.kind !== "unlock") write.reject(error);
+      return;
+    }
+    for (const entry of held) entry.then?.();
+    if (claims.length > 0) {
+      const found = claimOutcomes(results[claimAt]!);
+      const steps = stepRecordsByRun(results[stepsAt]!);
+      for (const claim of claims) {
+        const outcome = found.get(claim.runId);
+        if (!outcome) claim.reject(new VantageError("transient", "internal", "The run's claim returned no row."));
+        else claim.resolve({ ...outcome, steps: (outcome.run && steps.get(claim.runId)) || new Map() });
+      }
+    }
+    if (starts.length > 0) {
+      const started = stepKeys(results[startAt]!);
+      for (const start of starts) start.resolve(started.has(stepKey(start.runId, start.path)));
+    }
+    for (const attempt of attempts) attempt.resolve();
+    generic.forEach((write, i) => write.resolve(genericAt[i]!.map((index) => results[index]!)));
+    if (ends.length > 0) {
+      const ended = endedRunIds(results[finishAt]!);
+      for (const end of ends) end.resolve(ended.has(end.runId));
+    }
+  };
+  return { statements, unlockAt, read };
+}

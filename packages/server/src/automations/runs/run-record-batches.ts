@@ -1,0 +1,221 @@
+// The run records of many runs written by one statement each: claims, step starts, attempt
+// counts, step outcomes and ends, for run sessions that send the writes of the runs in flight
+// together (execution/run-session.ts). Each statement does for every row what its one-run
+// form in run-records.ts and run-admission.ts does for one; rows are matched back by run id.
+//
+// Why: a mass outage runs thousands of one-webhook runs; one statement per run per record
+// cost the core more CPU (pg's per-statement work, a socket write per round trip) than the
+// runs themselves (bench/mass-outage).
+import type { JsonValue } from "@vantage/protocol";
+import type pg from "pg";
+import type { SqlStatement } from "../../entities/index.ts";
+import { HashedLockPrefix, hashedLockKey, hashedPrefixedLockKey, LockKey } from "../../storage/index.ts";
+import { addRunJob } from "./automation-jobs.ts";
+import type { ClaimedRun, RunEnd, StepRecord, StepResult, StepStatus } from "./run-records.ts";
+
+export interface ClaimRequest {
+  runId: string;
+  /** Take the run's session lock only if it is free (a shared connection); false: the caller holds it already. */
+  tryLock: boolean;
+}
+
+/** What a claim found: whether the lock was taken, and the run if it could be claimed. */
+export interface ClaimOutcome {
+  held: boolean;
+  run: ClaimedRun | null;
+}
+
+// Locks taken in the order asked (a materialized CTE is evaluated once), claims only where
+// the lock was taken; the run's definition as it was decided (see claimRunStatement).
+const CLAIM_RUNS = `
+  WITH asked AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::boolean[]) WITH ORDINALITY AS q(id, lock_key, try_lock, ord)),
+  lock AS MATERIALIZED (
+    SELECT id, CASE WHEN try_lock THEN pg_try_advisory_lock(${hashedLockKey("lock_key")}) ELSE true END AS held FROM asked ORDER BY ord),
+  claimed AS (
+    UPDATE automation_runs r SET status = 'running', started_at = coalesce(r.started_at, clock_timestamp())
+    FROM lock WHERE r.id = lock.id AND lock.held AND r.status IN ('pending', 'running')
+    RETURNING r.id, r.automation_id, r.automation_version, r.trigger)
+  SELECT lock.id AS run_id, lock.held, c.id, c.automation_id, a.name, c.automation_version AS version,
+    coalesce(v.definition, a.definition) AS definition, c.trigger
+  FROM lock LEFT JOIN (claimed c JOIN automations a ON a.id = c.automation_id
+    LEFT JOIN automation_versions v ON v.automation_id = c.automation_id AND v.version = c.automation_version) ON c.id = lock.id`;
+
+export const claimRunsStatement = (requests: readonly ClaimRequest[]): SqlStatement => ({
+  text: CLAIM_RUNS,
+  values: [requests.map((r) => r.runId), requests.map((r) => LockKey.run(r.runId)), requests.map((r) => r.tryLock)],
+});
+
+type ClaimRow = {
+  run_id: string;
+  held: boolean;
+  id: string | null;
+  automation_id: string;
+  name: string;
+  version: number;
+  definition: unknown;
+  trigger: ClaimedRun["trigger"];
+};
+
+export function claimOutcomes({ rows }: pg.QueryResult): Map<string, ClaimOutcome> {
+  return new Map(
+    (rows as ClaimRow[]).map((row) => [
+      row.run_id,
+      {
+        held: row.held,
+        run: row.id
+          ? {
+              id: row.id,
+              automationId: row.automation_id,
+              automationName: row.name,
+              automationVersion: row.version,
+              definition: row.definition,
+              trigger: row.trigger,
+            }
+          : null,
+      },
+    ]),
+  );
+}
+
+export const loadStepsOfRunsStatement = (runIds: readonly string[]): SqlStatement => ({
+  text: "SELECT run_id, step_path, status, due_at <= clock_timestamp() AS due, output, error FROM automation_run_steps WHERE run_id = ANY($1::uuid[])",
+  values: [runIds],
+});
+
+type StepRow = { run_id: string; step_path: string; status: StepStatus; due: boolean | null; output: JsonValue | null; error: string | null };
+
+/** The step records by run id (a run without any has none). */
+export function stepRecordsByRun({ rows }: pg.QueryResult): Map<string, Map<string, StepRecord>> {
+  const byRun = new Map<string, Map<string, StepRecord>>();
+  for (const row of rows as StepRow[]) {
+    let steps = byRun.get(row.run_id);
+    if (!steps) byRun.set(row.run_id, (steps = new Map()));
+    steps.set(row.step_path, { path: row.step_path, status: row.status, due: row.due === true, output: row.output, error: row.error });
+  }
+  return byRun;
+}
+
+export interface StepStart {
+  runId: string;
+  path: string;
+  kind: string;
+  input: JsonValue;
+  output: JsonValue | null;
+}
+
+// As startStepStatement, per row: only while the run is running; a re-executed step keeps its attempts.
+const START_STEPS = `
+  INSERT INTO automation_run_steps (run_id, step_path, kind, status, input, output)
+  SELECT s.run_id, s.step_path, s.kind, 'running', s.input, s.output
+  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::jsonb[]) AS s(run_id, step_path, kind, input, output)
+  WHERE EXISTS (SELECT 1 FROM automation_runs r WHERE r.id = s.run_id AND r.status = 'running')
+  ON CONFLICT (run_id, step_path) DO UPDATE SET status = 'running', input = EXCLUDED.input, output = EXCLUDED.output, error = NULL, finished_at = NULL
+  RETURNING run_id, step_path`;
+
+export const startStepsStatement = (starts: readonly StepStart[]): SqlStatement => ({
+  text: START_STEPS,
+  values: [
+    starts.map((s) => s.runId),
+    starts.map((s) => s.path),
+    starts.map((s) => s.kind),
+    starts.map((s) => JSON.stringify(s.input)),
+    starts.map((s) => (s.output === null ? null : JSON.stringify(s.output))),
+  ],
+});
+
+/** `run id + step path` of each row a batched step statement returned. */
+export const stepKeys = ({ rows }: pg.QueryResult): Set<string> =>
+  new Set((rows as { run_id: string; step_path: string }[]).map((row) => stepKey(row.run_id, row.step_path)));
+export const stepKey = (runId: string, path: string): string => `${runId} ${path}`;
+
+export interface StepRef {
+  runId: string;
+  path: string;
+}
+
+export const countAttemptsStatement = (steps: readonly StepRef[]): SqlStatement => ({
+  text: `UPDATE automation_run_steps s SET attempts = s.attempts + 1
+    FROM unnest($1::uuid[], $2::text[]) AS a(run_id, step_path) WHERE s.run_id = a.run_id AND s.step_path = a.step_path`,
+  values: [steps.map((s) => s.runId), steps.map((s) => s.path)],
+});
+
+export interface StepOutcome extends StepRef {
+  result: StepResult;
+}
+
+// As finishStepStatement, per row: recorded even if the run was cancelled meanwhile, since it happened.
+export const finishStepsStatement = (outcomes: readonly StepOutcome[]): SqlStatement => ({
+  text: `UPDATE automation_run_steps s SET status = o.status, output = o.output, error = o.error, finished_at = clock_timestamp()
+    FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::text[]) AS o(run_id, step_path, status, output, error)
+    WHERE s.run_id = o.run_id AND s.step_path = o.step_path`,
+  values: [
+    outcomes.map((o) => o.runId),
+    outcomes.map((o) => o.path),
+    outcomes.map((o) => o.result.status),
+    outcomes.map((o) => (o.result.output === undefined ? null : JSON.stringify(o.result.output))),
+    outcomes.map((o) => o.result.error ?? null),
+  ],
+});
+
+export interface RunEnding {
+  runId: string;
+  result: RunEnd;
+}
+
+// As lockScopeOfRun for each run, in one order of keys for every batch, so two batches
+// ending runs of the same scopes cannot wait on each other (a deadlock with another kind of
+// transaction is rolled back by PostgreSQL and sent again run by run).
+export const lockScopesOfRunsStatement = (runIds: readonly string[]): SqlStatement => ({
+  text: `SELECT pg_advisory_xact_lock(key) FROM (
+      SELECT DISTINCT ${hashedPrefixedLockKey(HashedLockPrefix.runScope, "r.automation_id::text || ':' || coalesce(r.context_key, '*')")} AS key
+      FROM automation_runs r JOIN automations a ON a.id = r.automation_id
+      WHERE r.id = ANY($1::uuid[]) AND a.definition->>'mode' = 'queued' ORDER BY key) scopes`,
+  values: [runIds],
+});
+
+// As finishRunStatement, per row.
+export const finishRunsStatement = (endings: readonly RunEnding[]): SqlStatement => ({
+  text: `
+    WITH asked AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) AS e(id, status, error, stop_reason)),
+    ended AS (
+      UPDATE automation_runs r SET status = asked.status, error = asked.error, stop_reason = asked.stop_reason, finished_at = clock_timestamp()
+      FROM asked WHERE r.id = asked.id AND r.status = 'running' RETURNING r.id),
+    closed AS (
+      UPDATE automation_run_steps SET status = 'cancelled', finished_at = clock_timestamp()
+      WHERE run_id IN (SELECT id FROM ended) AND status IN ('waiting', 'running') RETURNING 1),
+    unwaited AS (DELETE FROM automation_run_waits WHERE run_id IN (SELECT id FROM ended) RETURNING 1)
+    SELECT id FROM ended`,
+  values: [
+    endings.map((e) => e.runId),
+    endings.map((e) => e.result.status),
+    endings.map((e) => e.result.error ?? null),
+    endings.map((e) => e.result.stopReason ?? null),
+  ],
+});
+
+export const endedRunIds = ({ rows }: pg.QueryResult): Set<string> => new Set((rows as { id: string }[]).map((row) => row.id));
+
+// As promoteNextQueued, once per scope of the ended runs (two runs of one scope ending in one
+// batch promote what ending them one after the other would: the scope's oldest queued run,
+// once none of it is pending or running).
+export const promoteNextQueuedOfRunsStatement = (runIds: readonly string[]): SqlStatement => ({
+  text: `
+    WITH scopes AS (SELECT DISTINCT automation_id, context_key FROM automation_runs WHERE id = ANY($1::uuid[])),
+    next AS (
+      SELECT (SELECT r.id FROM automation_runs r
+          WHERE r.automation_id = e.automation_id AND r.context_key IS NOT DISTINCT FROM e.context_key AND r.status = 'queued'
+          ORDER BY r.created_at, r.id LIMIT 1) AS id
+      FROM scopes e
+      WHERE NOT EXISTS (
+        SELECT 1 FROM automation_runs busy
+        WHERE busy.automation_id = e.automation_id AND busy.context_key IS NOT DISTINCT FROM e.context_key AND busy.status IN ('pending', 'running'))),
+    promoted AS (UPDATE automation_runs SET status = 'pending' FROM next WHERE automation_runs.id = next.id RETURNING automation_runs.id)
+    SELECT ${addRunJob("id")} FROM promoted`,
+  values: [runIds],
+});
+
+/** Gives up the runs' session locks (each once). */
+export const unlockRunsStatement = (runIds: readonly string[]): SqlStatement => ({
+  text: `SELECT pg_advisory_unlock(${hashedLockKey("key")}) FROM unnest($1::text[]) AS key`,
+  values: [runIds.map((id) => LockKey.run(id))],
+});
