@@ -2,7 +2,7 @@
 // The uptime bar: segments of result counts become coloured cells (no data, all up, some down
 // or degraded, mostly down), folded from the newest end when fewer cells fit, with labels that
 // never round a failure up to 100 %; and the component renders one cell per folded segment.
-import { cleanup, render, screen } from "@testing-library/react";
+import { cleanup, fireEvent, render, screen } from "@testing-library/react";
 import { afterEach, describe, expect, it } from "vitest";
 import type { StatusCounts } from "../src/api/client.ts";
 import { isStale, lastResultAt } from "../src/features/checks/check-freshness.ts";
@@ -75,6 +75,17 @@ describe("the UptimeBar component", () => {
     const cells = [...container.querySelectorAll(".cell")];
     expect(cells).toHaveLength(12);
     expect(cells.map((cell) => cell.className.replace("cell ", ""))).toEqual(["ok", "ok", "bad", ...Array(9).fill("ok")]);
+  });
+
+  it("labels a cell when the pointer comes over it, not while rendering the row", () => {
+    const segments = Array.from({ length: 24 }, (_, i) => (i === 5 ? counts(3, 1) : counts(4)));
+    const { container } = render(<UptimeBar segments={segments} from={new Date(FROM).toISOString()} segmentSeconds={3600} maxCells={12} span="24 h" />);
+    const cells = [...container.querySelectorAll<HTMLElement>(".cell")];
+    expect(cells.filter((cell) => cell.title !== "")).toEqual([]);
+    fireEvent.pointerOver(cells[2]!);
+    // Segments 4 and 5 folded into the third cell: 7 up and 1 down of 8.
+    expect(cells[2]!.title).toMatch(/: 87\.50 % \(1 down of 8\)$/);
+    expect(cells[3]!.title).toBe("");
   });
 });
 
