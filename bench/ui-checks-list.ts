@@ -5,7 +5,8 @@
 // a name prefix → the filtered rows (with and without the filter's 250 ms typing pause); and
 // scrolling the whole list to its end (every page fetched as it comes into view): frame times
 // and long tasks. Build the UI first (`npm run build`); the checks run nowhere (no satellite is
-// in their region), so nothing else loads the core meanwhile.
+// in their region), so nothing else loads the core meanwhile. `--baseline-dist DIR` serves
+// another build from a second core on the same database, and the two builds take turns.
 import { existsSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
