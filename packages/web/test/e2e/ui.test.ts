@@ -179,7 +179,7 @@ describe("the web UI in Chromium", () => {
     await shoot(page, "05-automation-editor-problems");
 
     await editor.fill(
-      'name: note disconnects\ndescription: Logs each satellite that disconnects.\ntriggers:\n  - event: satellite.disconnected\nactions:\n  - delay:\n      duration: 2s\n  - log:\n      message: "{{ trigger.payload.name }} disconnected"\n',
+      'name: note disconnects\ndescription: Logs each satellite that disconnects.\ntriggers:\n  - event: satellite.disconnected\nmode: parallel\nactions:\n  - delay:\n      duration: 2s\n  - log:\n      message: "{{ trigger.payload.name }} disconnected"\n',
     );
     await page.getByRole("button", { name: "Create" }).click();
     await page.getByRole("heading", { name: /note disconnects/ }).waitFor();
@@ -220,7 +220,8 @@ describe("the web UI in Chromium", () => {
       again.abort();
       expect(await agentAgain).toEqual({ exitCode: 0, reason: "stopped" });
     }
-    const firedRun = feed.getByRole("list", { name: "Automations it fired" }).getByRole("listitem").filter({ hasText: "note disconnects" }).first();
+    // Parallel: the manual run above may still be in its delay (a single automation would skip this one as busy).
+    const firedRun = feed.getByRole("list", { name: "Automations it fired" }).getByRole("listitem").filter({ hasText: "started note disconnects" }).first();
     await firedRun.waitFor();
     await firedRun.filter({ hasText: "(satellite.disconnected, succeeded)" }).waitFor();
     await shoot(page, "08b-overview-run-live");
