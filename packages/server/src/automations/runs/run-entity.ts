@@ -1,6 +1,6 @@
 // The automation-run-status entity kind: a run's status as an entity, so its creation and every change
 // of its status travel the outbox (the live stream, with its resume semantics, and history).
-// Migration 0033's trigger records the changes in the statement that writes the run; this
+// Migration 0031's trigger records the changes in the statement that writes the run; this
 // defines the kind (for the stream's kind filter and `entity()` conditions) and reads its state
 // through the same SQL function the trigger diffs with, so the two can never disagree.
 import { canonicalUuid } from "@vantage/protocol";
