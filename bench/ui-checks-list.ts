@@ -5,7 +5,8 @@
 // a name prefix → the filtered rows (with and without the filter's 250 ms typing pause); and
 // scrolling the whole list to its end (every page fetched as it comes into view): frame times
 // and long tasks. Build the UI first (`npm run build`); the checks run nowhere (no satellite is
-// in their region), so nothing else loads the core meanwhile.
+// in their region), so nothing else loads the core meanwhile. `--baseline-dist DIR` serves
+// another build from a second core on the same database, and the two builds take turns.
 import { existsSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -28,12 +29,17 @@ const { values } = parseArgs({
     chromium: { type: "string", default: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium" },
     // The page's CPU profile while scrolling, for prof-top (build with `vite build --minify false` to keep names).
     "cpu-prof": { type: "string" },
+    // Another build of the UI (e.g. main's, `vite build --outDir /tmp/dist-main`), served by a second core on the
+    // same database: its visits and scroll alternate with this build's, so both are measured in the same minutes.
+    "baseline-dist": { type: "string" },
   },
 });
 const CHECKS = Number(values.checks);
 const ADMIN_TOKEN = "bench-admin-token-0123456789abcdef";
 const DIST = fileURLToPath(new URL("../packages/web/dist/index.html", import.meta.url));
 if (!existsSync(DIST)) throw new Error("No built UI: run `npm run build` first.");
+const BASELINE = values["baseline-dist"];
+if (BASELINE !== undefined && !existsSync(`${BASELINE}/index.html`)) throw new Error(`No built UI in ${BASELINE} (--baseline-dist).`);
 if (!existsSync(values.chromium)) throw new Error(`No Chromium at ${values.chromium}: apt-get install -y chromium, or --chromium <path>.`);
 
 const database = await openBenchDatabase();
@@ -91,7 +97,9 @@ const seedSeconds = (performance.now() - seedStarted) / 1000;
 
 // --- The core and the browser ----------------------------------------------------------------
 
-const core = await startCore({ host: "127.0.0.1", port: 0, databaseUrl: database.url, dataDir: "/nonexistent", adminToken: ADMIN_TOKEN }, logger);
+const coreConfig = { host: "127.0.0.1", port: 0, databaseUrl: database.url, dataDir: "/nonexistent", adminToken: ADMIN_TOKEN };
+const core = await startCore(coreConfig, logger);
+const baselineCore = BASELINE === undefined ? undefined : await startCore(coreConfig, logger, { webRoot: BASELINE });
 const browser = await chromium.launch({ executablePath: values.chromium, args: ["--no-sandbox"] });
 
 /** Marks in the page, from navigation start: the first row, and the first row's bars. */
@@ -155,35 +163,48 @@ interface Visit {
   barsMs: number;
   filteredMs: number;
   filteredAfterPauseMs: number;
+  /** Where the time to the first row went: when the script arrived, when the first page's answer did (request start → end). */
+  scriptEndMs: number;
+  listStartMs: number;
+  listEndMs: number;
 }
 
-async function visit(page: Page): Promise<Visit> {
-  await page.goto(`${core.url}/checks`);
+/** From navigation start: the app's script loaded, the first page of checks asked for and answered (resource timing). */
+const RESOURCE_TIMES = `(() => {
+  const entries = performance.getEntriesByType("resource");
+  const script = entries.find((entry) => entry.name.includes("/assets/index-") && entry.name.endsWith(".js"));
+  const list = entries.find((entry) => entry.name.includes("/api/v1/checks?"));
+  return { scriptEndMs: script ? script.responseEnd : NaN, listStartMs: list ? list.startTime : NaN, listEndMs: list ? list.responseEnd : NaN };
+})()`;
+
+async function visit(page: Page, origin: string): Promise<Visit> {
+  await page.goto(`${origin}/checks`);
   await page.locator('.check-row[data-index="0"] .uptime').waitFor();
   const marks = await page.evaluate(() => ({
     firstRowMs: performance.getEntriesByName("list-rendered")[0]!.startTime,
     barsMs: performance.getEntriesByName("bars-rendered")[0]!.startTime,
   }));
+  const resources = await page.evaluate<{ scriptEndMs: number; listStartMs: number; listEndMs: number }>(RESOURCE_TIMES);
   // A filter: from the keystroke to the matching rows on screen. The list waits for a 250 ms
   // pause in typing before it asks, so both the total and the part after the pause are shown.
   const prefix = "check-0123";
   const typedAt = await page.evaluate<number>(`(${TYPE_FILTER})(${JSON.stringify(prefix)})`);
   const shownAt = await page.evaluate<number>(`(${FILTERED_SHOWN})(${JSON.stringify(prefix)})`);
   const filteredMs = shownAt - typedAt;
-  return { ...marks, filteredMs, filteredAfterPauseMs: filteredMs - 250 };
+  return { ...marks, ...resources, filteredMs, filteredAfterPauseMs: filteredMs - 250 };
 }
 
 /** Scrolls to the list's very end (pages load as their end comes into view); frames and long tasks meanwhile. */
-async function scrollAll(page: Page) {
-  await page.goto(`${core.url}/checks`);
+async function scrollAll(page: Page, origin: string, profilePath: string | undefined) {
+  await page.goto(`${origin}/checks`);
   await page.locator('.check-row[data-index="0"] .uptime').waitFor();
-  const profiler = values["cpu-prof"] ? await page.context().newCDPSession(page) : undefined;
+  const profiler = profilePath ? await page.context().newCDPSession(page) : undefined;
   await profiler?.send("Profiler.enable");
   await profiler?.send("Profiler.start");
   const scrolled = await page.evaluate<{ seconds: number; frames: number[]; longTasks: number[]; rows: number }>(
     `(${SCROLL_TO_END})([${CHECKS}, ${Number(values["scroll-seconds"]) * 1000}])`,
   );
-  if (profiler) writeFileSync(values["cpu-prof"]!, JSON.stringify((await profiler.send("Profiler.stop")).profile));
+  if (profiler) writeFileSync(profilePath!, JSON.stringify((await profiler.send("Profiler.stop")).profile));
   return scrolled;
 }
 
@@ -194,31 +215,49 @@ const quantile = (values: number[], q: number) => {
 const median = (values: number[]) => quantile(values, 0.5);
 const fixed = (ms: number) => ms.toFixed(0);
 
+type Scroll = Awaited<ReturnType<typeof scrollAll>>;
+interface Build {
+  name: string;
+  origin: string;
+  visits: Visit[];
+  scroll?: Scroll;
+}
+
 try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   await context.addInitScript(`sessionStorage.setItem("vantage.credentials", ${JSON.stringify(JSON.stringify({ kind: "token", token: ADMIN_TOKEN }))});`);
   await context.addInitScript(MARKS);
   const page = await context.newPage();
-  // The first visit warms the core's statement cache and the browser's; the rest are measured.
-  progress("core and browser started");
-  await visit(page);
-  const visits: Visit[] = [];
-  for (let i = 0; i < Number(values.visits); i++) visits.push(await visit(page));
+  const builds: Build[] = [{ name: "this build", origin: core.url, visits: [] }];
+  if (baselineCore) builds.unshift({ name: "baseline", origin: baselineCore.url, visits: [] });
+  // The first visit of each warms the core's statement cache and the browser's; the rest are
+  // measured, the builds taking turns (and swapping who goes first) so load drifts hit both.
+  progress("cores and browser started");
+  for (const build of builds) await visit(page, build.origin);
+  for (let i = 0; i < Number(values.visits); i++) {
+    for (const build of i % 2 === 0 ? builds : [...builds].reverse()) build.visits.push(await visit(page, build.origin));
+  }
   progress("visits measured; scrolling");
-  const scroll = await scrollAll(page);
+  for (const build of builds) {
+    const profile = values["cpu-prof"] && build.origin === core.url ? values["cpu-prof"] : undefined;
+    build.scroll = await scrollAll(page, build.origin, profile);
+  }
   await context.close();
 
   console.log(
-    `ui-checks-list: ${CHECKS} checks (${hourRows} hourly and ${dayRows} daily rollup rows, seeded in ${seedSeconds.toFixed(1)} s) on ${database.describe}; Chromium ${browser.version()}, 1280×800; medians of ${visits.length} visits after one warm-up`,
+    `ui-checks-list: ${CHECKS} checks (${hourRows} hourly and ${dayRows} daily rollup rows, seeded in ${seedSeconds.toFixed(1)} s) on ${database.describe}; Chromium ${browser.version()}, 1280×800; medians of ${values.visits} visits after one warm-up${baselineCore ? `, baseline ${BASELINE} and this build taking turns` : ""}`,
   );
+  const cell = (visits: Visit[], pick: (visit: Visit) => number) => `${fixed(median(visits.map(pick)))} / ${fixed(Math.max(...visits.map(pick)))}`;
   const row = (what: string, pick: (visit: Visit) => number, goal: string) => ({
     measure: what,
-    "median ms": fixed(median(visits.map(pick))),
-    "max ms": fixed(Math.max(...visits.map(pick))),
+    ...Object.fromEntries(builds.map((build) => [`${build.name}: median / max ms`, cell(build.visits, pick)])),
     goal,
   });
   console.log(
     table([
+      row("navigation → app script loaded", (v) => v.scriptEndMs, "—"),
+      row("navigation → first page asked for", (v) => v.listStartMs, "—"),
+      row("navigation → first page answered", (v) => v.listEndMs, "—"),
       row("navigation → first row", (v) => v.firstRowMs, "< 1000"),
       row("navigation → bars and sparklines", (v) => v.barsMs, "< 1000"),
       row("keystroke → filtered rows", (v) => v.filteredMs, "—"),
@@ -226,23 +265,23 @@ try {
     ]),
   );
   console.log(
-    `scroll${scroll.rows < CHECKS ? ` (stopped after ${values["scroll-seconds"]} s)` : " to the end"}: ${scroll.rows} rows (${Math.ceil(scroll.rows / 100)} pages fetched on the way) in ${scroll.seconds.toFixed(1)} s`,
-  );
-  console.log(
-    table([
-      {
-        frames: scroll.frames.length,
-        "frame p50 ms": fixed(quantile(scroll.frames, 0.5)),
-        "frame p95 ms": fixed(quantile(scroll.frames, 0.95)),
-        "frame max ms": fixed(Math.max(...scroll.frames)),
-        "long tasks": scroll.longTasks.length,
-        "long task max ms": fixed(Math.max(0, ...scroll.longTasks)),
+    table(
+      builds.map(({ name, scroll }) => ({
+        build: name,
+        scrolled: `${scroll!.rows} rows${scroll!.rows < CHECKS ? ` (stopped after ${values["scroll-seconds"]} s)` : ""} in ${scroll!.seconds.toFixed(1)} s`,
+        frames: scroll!.frames.length,
+        "frame p50 ms": fixed(quantile(scroll!.frames, 0.5)),
+        "frame p95 ms": fixed(quantile(scroll!.frames, 0.95)),
+        "frame max ms": fixed(Math.max(...scroll!.frames)),
+        "long tasks": scroll!.longTasks.length,
+        "long task max ms": fixed(Math.max(0, ...scroll!.longTasks)),
         goal: "no long task > 50 ms",
-      },
-    ]),
+      })),
+    ),
   );
 } finally {
   await browser.close();
+  await baselineCore?.stop();
   await core.stop();
   await pool.end();
   await database.close();

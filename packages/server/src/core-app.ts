@@ -20,6 +20,8 @@ export interface CoreAppOptions {
   clientAddressOf?: ClientAddressOf;
   /** Whose routes the API serves. */
   modules: ReadonlyArray<Pick<CoreModule, "routes" | "publicRoutes" | "bodyLimits">>;
+  /** The built UI's folder (default: packages/web/dist). */
+  webRoot?: string;
 }
 
 export function createCoreApp(options: CoreAppOptions): Hono {
@@ -38,6 +40,7 @@ export function createCoreApp(options: CoreAppOptions): Hono {
       bodyLimits: Object.assign({}, ...options.modules.map((module) => module.bodyLimits ?? {})) as Record<string, number>,
     },
     publicRoutes,
+    webRoot: options.webRoot,
   });
 }
 

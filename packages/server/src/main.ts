@@ -86,6 +86,8 @@ export interface CoreOptions {
   automationWorker?: boolean;
   /** Knobs of the live event stream (e.g. the flush tick, for the sse-fanout bench). */
   events?: EventsOptions;
+  /** The built UI's folder (default: packages/web/dist; bench/ui-checks-list serves a baseline build beside it). */
+  webRoot?: string;
 }
 
 export async function startCore(config: ServerConfig, logger: Logger, options: CoreOptions = {}): Promise<Core> {
@@ -176,6 +178,7 @@ export async function startCore(config: ServerConfig, logger: Logger, options: C
       accounts: auth.accounts,
       clientAddressOf: deps.clientAddressOf,
       modules: [auth, satellites, notifications, checks, automations, events, configAsCode],
+      webRoot: options.webRoot,
     });
     const http = await startHttpServer(app, { host: config.host, port: config.port });
     stops.add("http", http.close);

@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 
 describe("startCore's assembly of modules", () => {
-  it("has the satellites' and checks' triggers and entity kinds registered, as the automations compile against them", async () => {
+  it("has the satellites' and checks' triggers and entity kinds (and the automations' run kind) registered, as the automations compile against them", async () => {
     expect(core!.triggers.list().map((trigger) => trigger.id)).toEqual([
       "check.degraded",
       "check.flapping_started",
@@ -32,7 +32,7 @@ describe("startCore's assembly of modules", () => {
       "satellite.disconnected",
       "satellite.heartbeat_lost",
     ]);
-    expect([...core!.entities.kinds().keys()]).toEqual(["satellite-connection", "check-health"]);
+    expect([...core!.entities.kinds().keys()]).toEqual(["satellite-connection", "check-health", "automation-run-status"]);
   });
 
   it("stops in the reverse order of start: satellites handed over first, core checks and automation runs interrupted next, the database last", async () => {

@@ -1,5 +1,6 @@
 // Live updates: reads the core's server-sent events of entity changes (GET /api/v1/events,
-// issue #13) and invalidates the queries each entity kind feeds, so open screens re-fetch.
+// issue #13; a run's start and status are changes of the kind automation-run-status) and
+// invalidates the queries each entity kind feeds, so open screens re-fetch.
 // A fetch stream rather than EventSource: EventSource cannot send the Authorization header
 // the admin token needs. It resumes with Last-Event-ID as EventSource would. Where the core
 // has no such endpoint yet (404), it stops and the screens re-fetch on window focus only.
@@ -8,13 +9,19 @@ import { authHeaders, signOut } from "./auth.ts";
 
 /**
  * The queries an entity kind's changes make stale, by key prefix; only kinds the core defines (an
- * unknown kind makes the stream answer 400). Automations and their runs are not entities: their
- * screens re-fetch on focus.
+ * unknown kind makes the stream answer 400). Automation definitions are not entities: their
+ * screens re-fetch on focus; their runs are (`automation-run-status`).
  */
 export const QUERIES_BY_KIND: Readonly<Record<string, readonly QueryKey[]>> = {
   "satellite-connection": [["satellites"], ["overview", "events"]],
   // The list's health and bars and an open check's screen; not the list's pages (definitions do not change with health).
   "check-health": [["checks", "summaries"], ["check"], ["overview"]],
+  // A run started, or its status moved on: the events that fired runs and the runs' own screens.
+  "automation-run-status": [
+    ["overview", "events"],
+    ["automations", "runs"],
+    ["automations", "run"],
+  ],
 };
 
 export interface SseEvent {

@@ -66,7 +66,7 @@ describe("the live feed", () => {
     expect(invalidated).toContainEqual(["satellites"]);
     expect(invalidated.filter((key) => JSON.stringify(key) === '["satellites"]')).toHaveLength(1);
     const [url, init] = fetch.mock.calls[0]!;
-    expect(url).toBe("/api/v1/events?kind=satellite-connection%2Ccheck-health");
+    expect(url).toBe("/api/v1/events?kind=satellite-connection%2Ccheck-health%2Cautomation-run-status");
     expect(init.headers).toMatchObject({ authorization: "Bearer admin-token", accept: "text/event-stream" });
     stop();
   });

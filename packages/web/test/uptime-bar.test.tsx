@@ -2,12 +2,12 @@
 // The uptime bar: segments of result counts become coloured cells (no data, all up, some down
 // or degraded, mostly down), folded from the newest end when fewer cells fit, with labels that
 // never round a failure up to 100 %; and the component renders one cell per folded segment.
-import { cleanup, render, screen } from "@testing-library/react";
+import { cleanup, fireEvent, render, screen } from "@testing-library/react";
 import { afterEach, describe, expect, it } from "vitest";
 import type { StatusCounts } from "../src/api/client.ts";
 import { isStale, lastResultAt } from "../src/features/checks/check-freshness.ts";
 import { latencySeries } from "../src/features/checks/detail/latency-series.ts";
-import { UptimeBar } from "../src/features/checks/list/uptime-bar.tsx";
+import { barBackground, UptimeBar } from "../src/features/checks/list/uptime-bar.tsx";
 import { barCells, cellLabel, formatAvailability, toneOf } from "../src/features/checks/list/uptime-bar-model.ts";
 
 const counts = (up: number, down = 0, degraded = 0, error = 0): StatusCounts => ({ total: up + down + degraded + error, up, down, degraded, error });
@@ -68,13 +68,35 @@ describe("the bar's cells", () => {
 });
 
 describe("the UptimeBar component", () => {
+  /** The tones of the bar's bands, in order: each band is a `var(--tone)` stop of its background. */
+  const bandsOf = (container: HTMLElement) => {
+    const background = container.querySelector<HTMLElement>(".uptime-cells")!.style.backgroundImage;
+    const colours: Record<string, string> = { "--ok": "ok", "--warn": "warn", "--bad": "bad", "--idle-bg": "none" };
+    return [...background.matchAll(/var\((--[a-z-]+)\)/g)].map((match) => colours[match[1]!]);
+  };
+
   it("renders a cell per folded segment and says the availability over the whole bar", () => {
     const segments = Array.from({ length: 24 }, (_, i) => (i === 0 ? counts(0) : i === 5 ? counts(3, 1) : counts(4)));
     const { container } = render(<UptimeBar segments={segments} from={new Date(FROM).toISOString()} segmentSeconds={3600} maxCells={12} span="24 h" />);
     expect(screen.getByRole("img").getAttribute("aria-label")).toBe("24 h uptime 98.91 %");
-    const cells = [...container.querySelectorAll(".cell")];
-    expect(cells).toHaveLength(12);
-    expect(cells.map((cell) => cell.className.replace("cell ", ""))).toEqual(["ok", "ok", "bad", ...Array(9).fill("ok")]);
+    expect(bandsOf(container)).toEqual(["ok", "ok", "bad", ...Array(9).fill("ok")]);
+  });
+
+  it("draws each cell as a band with a gap after it, in one element", () => {
+    const [ok, bad] = barCells([counts(1), counts(0, 1)], FROM, HOUR);
+    expect(barBackground([ok!, bad!])).toBe("linear-gradient(to right, var(--ok) 0px 5px, transparent 5px 7px, var(--bad) 7px 12px, transparent 12px 14px)");
+  });
+
+  it("labels the cell under the pointer, not while rendering the row", () => {
+    const segments = Array.from({ length: 24 }, (_, i) => (i === 5 ? counts(3, 1) : counts(4)));
+    const { container } = render(<UptimeBar segments={segments} from={new Date(FROM).toISOString()} segmentSeconds={3600} maxCells={12} span="24 h" />);
+    const bar = container.querySelector<HTMLElement>(".uptime-cells")!;
+    expect(bar.title).toBe("");
+    // The third band (7 px a cell and its gap): segments 4 and 5, 7 up and 1 down of 8.
+    fireEvent.pointerMove(bar, { clientX: bar.getBoundingClientRect().left + 2 * 7 + 1 });
+    expect(bar.title).toMatch(/: 87\.50 % \(1 down of 8\)$/);
+    fireEvent.pointerMove(bar, { clientX: bar.getBoundingClientRect().left + 3 * 7 + 1 });
+    expect(bar.title).toMatch(/: 100 %$/);
   });
 });
 

@@ -17,6 +17,7 @@ import { createLeaseSweeper } from "./execution/worker-leases.ts";
 import { type AutomationIndex, createAutomationIndex } from "./routing/automation-index.ts";
 import { createAutomationSink } from "./routing/automation-sink.ts";
 import { createTimerFiring } from "./routing/trigger-timers.ts";
+import { defineAutomationRunEntity } from "./runs/run-entity.ts";
 import { createRunPruner } from "./runs/run-retention.ts";
 import { createReplayJobs, type ReplayJobs } from "./replay/replay-jobs.ts";
 
@@ -50,6 +51,8 @@ export interface AutomationsModule extends CoreModule {
 
 export async function startAutomations(deps: ModuleDeps, options: AutomationsOptions): Promise<AutomationsModule> {
   const { pool, box, hub, triggers, entities, logger, now } = deps;
+  // Before the compiler: `entity("automation-run", id)` compiles against the kinds defined.
+  defineAutomationRunEntity(entities, pool);
   const notifications = options.notifications.service;
   const store = new AutomationStore(pool, box);
   await sealPlaintextWebhookSecrets(store, logger);

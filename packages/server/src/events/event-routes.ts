@@ -1,6 +1,7 @@
-// GET /api/v1/events: entity changes as server-sent events. `kind=a,b` filters; a client that
-// reconnects with Last-Event-ID (or `lastEventId=` for tools) first gets every change it missed,
-// then live ones; one whose position the outbox no longer holds gets a `reset` event instead.
+// GET /api/v1/events: entity changes (automation runs' among them) as server-sent events.
+// `kind=a,b` filters; a client that reconnects with Last-Event-ID (or `lastEventId=` for tools)
+// first gets every change it missed, then live ones; one whose position the outbox no longer
+// holds gets a `reset` event instead.
 import type { ServerResponse } from "node:http";
 import { Hono } from "hono";
 import type pg from "pg";
@@ -25,6 +26,7 @@ const doc = describeRoute({
   summary: "Live entity changes (server-sent events)",
   description:
     "Each `change` event's `id` is the change's outbox seq: reconnect with `Last-Event-ID` to receive every change missed, then live ones. " +
+    "Automation runs are entities too: kind `automation-run-status` carries each run's creation and every change of its status (pending, running, succeeded, …), so a feed can follow the runs its changes fire. " +
     "A `ready` event names the position sent from; `reset` says the position is no longer kept (reload, then follow). Comment heartbeats every 15 s.",
   query: querySchema,
   responses: { 200: { description: "The stream", schema: z.string(), contentType: "text/event-stream" } },

@@ -26,6 +26,7 @@ let gadgets: ReturnType<typeof defineThings>;
 /** The three changes of thing "h", oldest first. */
 const history: StoredChange[] = [];
 let runId = "";
+let runChangeSeq = 0;
 let skipId = "";
 
 type Page = {
@@ -63,6 +64,8 @@ beforeAll(async () => {
       [automationId, history[1]!.changeId],
     )
   ).rows[0]!.id;
+  // A run is an entity too (automation-run-status): its insert recorded a change of its own.
+  runChangeSeq = Number((await instance.pool.query<{ seq: string }>("SELECT seq FROM entity_changes WHERE entity_id = $1", [runId])).rows[0]!.seq);
   skipId = (
     await instance.pool.query<{ id: string }>(
       `INSERT INTO automation_skips (automation_id, automation_version, trigger_id, trigger_event, change_id, reason) VALUES ($1, 1, 't2', 'thing.changed', $2, 'condition_false') RETURNING id`,
@@ -113,13 +116,13 @@ describe("GET /api/v1/changes", () => {
   it("lists every change after a seq in outbox order, of the kinds asked for", async () => {
     const { change: gadget } = await gadgets.mutate({ id: "g", actor: SYSTEM_ACTOR, apply: upsertThing("g", 1) });
     const after = await callApi<Page>(app, "GET", `/api/v1/changes?since=${history[0]!.seq}`);
-    expect(after.body.changes.map((change) => change.seq)).toEqual([history[1]!.seq, history[2]!.seq, gadget!.seq]);
+    expect(after.body.changes.map((change) => change.seq)).toEqual([history[1]!.seq, history[2]!.seq, runChangeSeq, gadget!.seq]);
     const onlyGadgets = await callApi<Page>(app, "GET", `/api/v1/changes?since=${history[0]!.seq}&kind=gadget`);
     expect(onlyGadgets.body.changes.map((change) => change.seq)).toEqual([gadget!.seq]);
     const paged = await callApi<Page>(app, "GET", "/api/v1/changes?limit=2");
     expect(paged.body.changes.map((change) => change.seq)).toEqual([history[0]!.seq, history[1]!.seq]);
     const rest = await callApi<Page>(app, "GET", `/api/v1/changes?limit=2&since=${paged.body.next}`);
-    expect(rest.body.changes.map((change) => change.seq)).toEqual([history[2]!.seq, gadget!.seq]);
+    expect(rest.body.changes.map((change) => change.seq)).toEqual([history[2]!.seq, runChangeSeq]);
   });
 
   it("starts from an instant, and refuses a seq the outbox does not hold and an unknown kind", async () => {

@@ -3,7 +3,8 @@
 // source. Signs in with an e-mail and password (a session cookie; the admin token on the phone),
 // registers a satellite and starts a real agent
 // in-process (it reads online after a reload), writes an automation in the YAML editor (its
-// problems shown at their paths first), sees it listed, runs it and edits it; writes an http
+// problems shown at their paths first), sees it listed, runs it and edits it; on the Overview,
+// sees the run a reconnecting satellite's disconnect fires appear and end live; writes an http
 // check against a local server in the check editor (tested before it is saved), sees it turn
 // healthy on the list and, once the server stops, unhealthy — live, without a reload — and runs
 // it now from its detail screen with the incident and the health's history; sees the latest
@@ -142,12 +143,13 @@ describe("the web UI in Chromium", () => {
     await shoot(page, "02-satellite-created");
 
     // A real agent with those credentials: once the core has it online, a reload shows it so.
+    const onlineChanges = () =>
+      changes.filter((change) => change.id === satelliteId && (change.next as { status?: string } | null)?.status === "online").length;
     const stopper = new AbortController();
     const agentConfig = loadSatelliteConfig({ VANTAGE_URL: core.url, VANTAGE_SATELLITE_ID: satelliteId, VANTAGE_SATELLITE_TOKEN: token });
     const agent = run(agentConfig, { logger: captureLogs().logger, random: () => 0, signal: stopper.signal, stopOnSignals: [] });
     try {
-      const online = () => changes.some((change) => change.id === satelliteId && (change.next as { status?: string } | null)?.status === "online");
-      await waitFor(online, changed.subscribe, 20_000, "the satellite online");
+      await waitFor(() => onlineChanges() >= 1, changed.subscribe, 20_000, "the satellite online");
       await page.getByRole("button", { name: "I have copied it" }).click();
       await page.reload();
       const row = page.getByRole("row", { name: /fra-1/ });
@@ -177,7 +179,7 @@ describe("the web UI in Chromium", () => {
     await shoot(page, "05-automation-editor-problems");
 
     await editor.fill(
-      'name: note disconnects\ndescription: Logs each satellite that disconnects.\ntriggers:\n  - event: satellite.disconnected\nactions:\n  - log:\n      message: "{{ trigger.payload.name }} disconnected"\n',
+      'name: note disconnects\ndescription: Logs each satellite that disconnects.\ntriggers:\n  - event: satellite.disconnected\nmode: parallel\nactions:\n  - delay:\n      duration: 2s\n  - log:\n      message: "{{ trigger.payload.name }} disconnected"\n',
     );
     await page.getByRole("button", { name: "Create" }).click();
     await page.getByRole("heading", { name: /note disconnects/ }).waitFor();
@@ -202,6 +204,27 @@ describe("the web UI in Chromium", () => {
     await page.getByRole("button", { name: "Save" }).click();
     await page.getByText("version 2").waitFor();
     await page.getByText("Logs every disconnect.", { exact: true }).waitFor();
+
+    // The Overview follows the runs a change fires as they go: the satellite connects and
+    // disconnects again, and the run of "note disconnects" it fires turns up under that event and
+    // ends (after its 2 s delay) while the page stays open. Nothing else changes meanwhile (no
+    // check exists yet), so only the run's own events can bring its end to the page.
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Overview" }).click();
+    const feed = page.getByRole("list", { name: "Latest events" });
+    await feed.waitFor();
+    const again = new AbortController();
+    const agentAgain = run(agentConfig, { logger: captureLogs().logger, random: () => 0, signal: again.signal, stopOnSignals: [] });
+    try {
+      await waitFor(() => onlineChanges() >= 2, changed.subscribe, 20_000, "the satellite online again");
+    } finally {
+      again.abort();
+      expect(await agentAgain).toEqual({ exitCode: 0, reason: "stopped" });
+    }
+    // Parallel: the manual run above may still be in its delay (a single automation would skip this one as busy).
+    const firedRun = feed.getByRole("list", { name: "Automations it fired" }).getByRole("listitem").filter({ hasText: "started note disconnects" }).first();
+    await firedRun.waitFor();
+    await firedRun.filter({ hasText: "(satellite.disconnected, succeeded)" }).waitFor();
+    await shoot(page, "08b-overview-run-live");
 
     // A check written in the editor, tested before it is saved, turns healthy on the list and,
     // once its target stops, unhealthy — both live, without a reload.

@@ -1,6 +1,7 @@
 // The overview's latest events: health changes of checks and connection changes of satellites,
 // newest first, each with the automations it fired. Live: the feed's query is under "overview",
-// which a change of either kind refreshes (live.ts).
+// which a change of either kind refreshes, and so does a run's start or status (live.ts: the
+// automation-run-status kind), since a change's runs are decided and end after it.
 import { useQuery } from "@tanstack/react-query";
 import { operationsApi } from "../../api/operations-client.ts";
 import { ErrorMessage, Loading } from "../../ui/components.tsx";

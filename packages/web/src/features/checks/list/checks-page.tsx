@@ -4,8 +4,8 @@
 // (marked when overdue). Health and bars arrive with each page and follow the live feed for the
 // pages on screen (checks-query.ts).
 import { useWindowVirtualizer } from "@tanstack/react-virtual";
-import { Link, useNavigate } from "@tanstack/react-router";
-import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
+import { Link, useNavigate, useRouter } from "@tanstack/react-router";
+import { type MouseEvent, type PointerEvent, memo, useCallback, useDeferredValue, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import type { CheckListItem, CheckPage, CheckSummaries } from "../../../api/client.ts";
 import { ErrorMessage, Loading, PageHead, useNow } from "../../../ui/components.tsx";
 import { formatAgo, formatExact } from "../../../ui/time.ts";
@@ -165,15 +165,33 @@ function CheckRows({
   const [offset, setOffset] = useState(0);
   useLayoutEffect(() => setOffset(listRef.current?.offsetTop ?? 0), []);
   const count = paged.count;
-  const virtualizer = useWindowVirtualizer({ count, estimateSize: () => (narrow ? 156 : 52), overscan: 8, scrollMargin: offset });
-  const items = virtualizer.getVirtualItems();
-  const last = items.at(-1)?.index ?? 0;
+  const virtualizer = useWindowVirtualizer({ count, estimateSize: () => (narrow ? 156 : 52), overscan: 4, scrollMargin: offset });
+  const inView = virtualizer.getVirtualItems();
+  // The rows follow the scroll at transition priority: React renders rows that came into view in
+  // slices of a few milliseconds, yielding to the browser between them, so a fast scroll that
+  // brings a screenful of new rows each frame makes no long task (it shows them a little later,
+  // and a newer position replaces a render not yet done). The first render is not deferred.
+  const items = useDeferredValue(inView);
+  const last = inView.at(-1)?.index ?? 0;
   // The end in view: the next page.
   useEffect(() => {
     if (hasMore && !loading && last >= count - 10) loadMore();
   }, [hasMore, loading, last, count, loadMore]);
-  const summaryOf = useSummaryWindow(pages, paged.at(items[0]?.index ?? 0)?.page ?? 0, paged.at(last)?.page ?? 0);
+  const summaryOf = useSummaryWindow(pages, paged.at(items[0]?.index ?? 0)?.page ?? 0, paged.at(items.at(-1)?.index ?? 0)?.page ?? 0);
   const now = useNow();
+  // Once for the list, not per row: a query observer per row was made and dropped for every row
+  // scrolled past (bench/ui-checks-list).
+  const nameOf = useLocationNames();
+  const router = useRouter();
+  const openCheck = useCallback(
+    (checkId: string, intent: "open" | "preload") => {
+      const to = { to: "/checks/$checkId", params: { checkId } } as const;
+      // Preloaded on intent (hover, focus), as the router's links do (defaultPreload: "intent").
+      if (intent === "preload") router.preloadRoute(to).catch(() => undefined);
+      else void router.navigate(to);
+    },
+    [router],
+  );
 
   return (
     <div className="check-table" role="table" aria-label="Checks" aria-rowcount={count + 1}>
@@ -186,7 +204,10 @@ function CheckRows({
       </div>
       <div ref={listRef} style={{ height: virtualizer.getTotalSize(), position: "relative" }} role="rowgroup">
         {items.map((item) => {
-          const { check, page } = paged.at(item.index)!;
+          // Deferred rows may name an index the list no longer has (a filter shrank it): skipped until they catch up.
+          const row = paged.at(item.index);
+          if (!row) return null;
+          const { check, page } = row;
           const entry = summaryOf(page, check.id);
           return (
             <CheckRow
@@ -201,6 +222,8 @@ function CheckRows({
               measure={narrow ? virtualizer.measureElement : undefined}
               narrow={narrow}
               now={now}
+              nameOf={nameOf}
+              openCheck={openCheck}
             />
           );
         })}
@@ -220,11 +243,12 @@ interface CheckRowProps {
   measure: ((element: Element | null) => void) | undefined;
   narrow: boolean;
   now: number;
+  nameOf: (location: string) => string;
+  openCheck: (checkId: string, intent: "open" | "preload") => void;
 }
 
 /** One row; memoized, so scrolling renders only the rows that come into view, not every row on screen. */
-const CheckRow = memo(function CheckRow({ check, summary, from, segmentSeconds, index, top, measure, narrow, now }: CheckRowProps) {
-  const nameOf = useLocationNames();
+const CheckRow = memo(function CheckRow({ check, summary, from, segmentSeconds, index, top, measure, narrow, now, nameOf, openCheck }: CheckRowProps) {
   const health = summary?.health ?? null;
   const status = health?.status ?? check.status ?? "unknown";
   const lastAt = lastResultAt(health);
@@ -243,9 +267,7 @@ const CheckRow = memo(function CheckRow({ check, summary, from, segmentSeconds, 
         {check.enabled ? null : <span className="muted"> paused</span>}
       </span>
       <span role="cell" data-label="Name" className="name">
-        <Link to="/checks/$checkId" params={{ checkId: check.id }}>
-          {check.name}
-        </Link>
+        <CheckLink id={check.id} name={check.name} open={openCheck} />
       </span>
       <span role="cell" data-label="Type">
         {check.type}
@@ -275,8 +297,34 @@ const CheckRow = memo(function CheckRow({ check, summary, from, segmentSeconds, 
 /** A relative time on the list's one clock: a timer per row would be thousands while scrolling. */
 function Ago({ at, now }: { at: string | null; now: number }) {
   return (
-    <time dateTime={at ?? undefined} title={formatExact(at)}>
+    <time dateTime={at ?? undefined} onPointerOver={exactTimeOnHover}>
       {formatAgo(at, now)}
     </time>
+  );
+}
+
+/** The exact time as a tooltip, written when the pointer comes over it (as the bar's cell labels): formatting it for every row rendered while scrolling showed in the profile. */
+function exactTimeOnHover(event: PointerEvent<HTMLTimeElement>) {
+  const time = event.currentTarget;
+  if (!time.title) time.title = formatExact(time.dateTime || null);
+}
+
+/**
+ * The row's link to its check: a plain anchor that navigates in the app on a plain click (a
+ * modified or middle click opens a tab, as any link). Not the router's Link: each one subscribes
+ * to the router's state and builds its location as it mounts, and while scrolling rows mount by
+ * the dozen per frame (bench/ui-checks-list).
+ */
+function CheckLink({ id, name, open }: { id: string; name: string; open: (checkId: string, intent: "open" | "preload") => void }) {
+  const onClick = (event: MouseEvent<HTMLAnchorElement>) => {
+    if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    event.preventDefault();
+    open(id, "open");
+  };
+  const preload = () => open(id, "preload");
+  return (
+    <a href={`/checks/${encodeURIComponent(id)}`} onClick={onClick} onPointerEnter={preload} onFocus={preload}>
+      {name}
+    </a>
   );
 }
