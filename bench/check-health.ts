@@ -115,7 +115,11 @@ const cpuMsPerResult = async (name: string, run: () => Promise<number>) => {
   const results = (rate * (performance.now() - started)) / 1000;
   const own = process.cpuUsage(process0);
   const walPerResult = ((await walBytes()) - wal0) / results;
-  if (profiler) writeFileSync(path.join(values["cpu-prof-dir"]!, `${name}.cpuprofile`), JSON.stringify((await profiler.post("Profiler.stop")).profile));
+  if (profiler) {
+    // The results beside the profile, so its times can be read per result.
+    const { profile } = await profiler.post("Profiler.stop");
+    writeFileSync(path.join(values["cpu-prof-dir"]!, `${name}.cpuprofile`), JSON.stringify({ ...profile, results: Math.round(results) }));
+  }
   return { rate, ownMs: (own.user + own.system) / 1000 / results, serverMs: ((serverCpu() - server0) * 1000) / results, walPerResult };
 };
 
