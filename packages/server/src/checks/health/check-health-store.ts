@@ -10,11 +10,10 @@ import {
   isUuid,
   PUSH_LOCATION,
 } from "@vantage/protocol";
-import pg from "pg";
-import type { SqlClient } from "../../entities/index.ts";
+import { isPipelined, settledInOrder, type SqlClient } from "../../entities/index.ts";
 import { computeStatus, type SatelliteProfile } from "../../satellites/index.ts";
 import { inMaintenanceSql } from "../maintenance-windows/maintenance-flag.ts";
-import { lockChecksSql } from "./check-locks.ts";
+import { lockChecks } from "./check-locks.ts";
 import { CORE_LOCATION } from "../scheduling/core-runs.ts";
 import { type CompiledSelector, compileSelector, type SelectableSatellite, selectableSatellite, selects } from "../assignments/satellite-selector.ts";
 import { type CheckFacts, type CheckHealthState, targetOf, toCheckHealthState } from "./check-health-entity.ts";
@@ -37,28 +36,24 @@ const READ_STATES = `
 // What an evaluation starts from: each check's schedule and health options, its record when it
 // has one, and whether a maintenance window is on for it now. A check deleted since its results
 // were taken is absent.
-const loadEvaluationSql = (ids: string, now: string) => `
+const LOAD_EVALUATION = `
   SELECT c.id, c.interval_seconds, c.timeout_ms, (c.definition -> 'health')::text AS health, c.run_on_core, c.run_on_satellites::text AS run_on_satellites, c.type,
          CASE WHEN c.type = '${HEARTBEAT_CHECK_TYPE}' THEN (c.definition ->> 'graceSeconds')::int END AS push_grace_seconds, ${RECORD_COLUMNS},
-         ${inMaintenanceSql("c", now)} AS in_maintenance
+         ${inMaintenanceSql("c", "$2::timestamptz")} AS in_maintenance
   FROM checks c LEFT JOIN check_health h ON h.check_id = c.id
-  WHERE c.id = ANY (${ids})`;
+  WHERE c.id = ANY ($1::uuid[])`;
 
 // The satellites among the locations: those the results came from and those the records hold
 // (their location_ids, equal to the keys of their locations: no document is read). Told from
 // "core" and "push" by their form, after DISTINCT: a few distinct ids, not one per row.
-const satellitePresenceSql = (ids: string, locations: string) => `
+const SATELLITE_PRESENCE = `
   SELECT id::text, name, region, tags, last_heartbeat_at, offline_threshold_ms
   FROM satellites WHERE id = ANY (ARRAY(
     SELECT location::uuid FROM (
-      SELECT unnest(location_ids) FROM check_health WHERE check_id = ANY (${ids})
-      UNION SELECT unnest(${locations})
+      SELECT unnest(location_ids) FROM check_health WHERE check_id = ANY ($1::uuid[])
+      UNION SELECT unnest($2::text[])
     ) AS l(location)
     WHERE location ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'))`;
-
-/** An array literal for the simple query protocol (which takes no parameters), from JSON. */
-const arrayLiteral = (values: readonly string[], type: "uuid" | "text") =>
-  `ARRAY(SELECT jsonb_array_elements_text(${pg.escapeLiteral(JSON.stringify(values))}::jsonb)::${type})`;
 
 // One statement for the batch; the rows arrive as one JSON array (locations are documents).
 const UPSERT_RECORDS = `
@@ -191,19 +186,18 @@ export interface LoadedEvaluation {
 /**
  * Locks the checks' rows (see check-locks.ts), then loads each one's schedule, record and
  * maintenance flag and the presence of every satellite location (the results' and the
- * records'), at `now`: three statements without parameters in ONE round trip (the simple query
- * protocol), each reading after the lock is held.
+ * records'), at `now`: three prepared statements, each reading after the lock is held — in ONE
+ * round trip on a pipelined client (the ingest's), one after another on another.
  */
 export async function lockAndLoad(db: SqlClient, ids: readonly string[], resultLocations: readonly string[], now: number): Promise<LoadedEvaluation> {
-  const idArray = arrayLiteral([...new Set(ids)].sort(), "uuid");
-  const text = [
-    lockChecksSql(idArray),
-    loadEvaluationSql(idArray, `${pg.escapeLiteral(new Date(now).toISOString())}::timestamptz`),
-    satellitePresenceSql(idArray, arrayLiteral([...new Set(resultLocations)], "text")),
-  ].join(";\n");
-  const answers: unknown = await db.query(text);
-  const [, loaded, presence] = answers as [pg.QueryResult, pg.QueryResult<LoadedRow>, pg.QueryResult<PresenceRow>];
-  return { checks: new Map(loaded.rows.map((row) => [row.id, loadedCheck(row)])), facts: locationFacts(presence.rows, now) };
+  const sorted = [...new Set(ids)].sort();
+  const locations = [...new Set(resultLocations)];
+  const load = () => db.query<LoadedRow>({ name: "vantage_check_health_load", text: LOAD_EVALUATION, values: [sorted, new Date(now).toISOString()] });
+  const presence = () => db.query<PresenceRow>({ name: "vantage_check_health_presence", text: SATELLITE_PRESENCE, values: [sorted, locations] });
+  const [, loaded, present] = isPipelined(db)
+    ? await settledInOrder([lockChecks(db, sorted), load(), presence()])
+    : [await lockChecks(db, sorted), await load(), await presence()];
+  return { checks: new Map(loaded.rows.map((row) => [row.id, loadedCheck(row)])), facts: locationFacts(present.rows, now) };
 }
 
 /**
