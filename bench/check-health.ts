@@ -3,7 +3,10 @@
 // mass outage — every location of every check failing at once — and how many transactions
 // recorded it (batches, not one per check).
 import { randomUUID } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
 import os from "node:os";
+import path from "node:path";
 import { parseArgs } from "node:util";
 import { createTriggerRegistry } from "../packages/server/src/automations/index.ts";
 import { createCheckHealth, evaluateHealthOnIngest } from "../packages/server/src/checks/health/check-health.ts";
@@ -24,6 +27,12 @@ const { values } = parseArgs({
     batch: { type: "string", default: "1000" },
     concurrency: { type: "string", default: "2" },
     checks: { type: "string", default: "10000" },
+    // Writes a CPU profile of this process per round (alone-<n>, health-<n>.cpuprofile) there.
+    "cpu-prof-dir": { type: "string" },
+    // Prints the server's statements of the health rounds (needs pg_stat_statements preloaded: BENCH_DATABASE_URL).
+    statements: { type: "boolean", default: false },
+    // Leaves the mass outage out (a quicker A/B of the rounds).
+    "skip-outage": { type: "boolean", default: false },
   },
 });
 const ms = Number(values.seconds) * 1000;
@@ -93,21 +102,43 @@ const {
 } = await pool.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
 const postmaster = postmasterOf(backend!.pid);
 const serverCpu = () => (postmaster === null ? 0 : processTreeCpuSeconds(postmaster));
-const cpuMsPerResult = async (run: () => Promise<number>) => {
-  const [process0, server0, started] = [process.cpuUsage(), serverCpu(), performance.now()];
+// WAL the server wrote (every database: nothing else runs on a bench's own server).
+const walBytes = async () => {
+  const { rows } = await pool.query<{ bytes: string }>("SELECT wal_bytes::text AS bytes FROM pg_stat_wal");
+  return Number(rows[0]!.bytes);
+};
+const profiler = values["cpu-prof-dir"] ? new Session() : undefined;
+profiler?.connect();
+await profiler?.post("Profiler.enable");
+const cpuMsPerResult = async (name: string, run: () => Promise<number>) => {
+  await profiler?.post("Profiler.start");
+  // The server's CPU read outside this process's window: reading /proc (every process of the
+  // machine) is the bench's own cost, not a result's.
+  const [server0, wal0] = [serverCpu(), await walBytes()];
+  const [process0, started] = [process.cpuUsage(), performance.now()];
   const rate = await run();
   const results = (rate * (performance.now() - started)) / 1000;
   const own = process.cpuUsage(process0);
-  return { rate, ownMs: (own.user + own.system) / 1000 / results, serverMs: ((serverCpu() - server0) * 1000) / results };
+  const server = serverCpu() - server0;
+  const walPerResult = ((await walBytes()) - wal0) / results;
+  if (profiler) {
+    // The results beside the profile, so its times can be read per result.
+    const { profile } = await profiler.post("Profiler.stop");
+    writeFileSync(path.join(values["cpu-prof-dir"]!, `${name}.cpuprofile`), JSON.stringify({ ...profile, results: Math.round(results) }));
+  }
+  return { rate, ownMs: (own.user + own.system) / 1000 / results, serverMs: (server * 1000) / results, walPerResult };
 };
 
 const median = (numbers: number[]) => [...numbers].sort((a, b) => a - b)[Math.floor(numbers.length / 2)]!;
 type Round = Awaited<ReturnType<typeof cpuMsPerResult>>;
 const alone: Round[] = [];
 const evaluated: Round[] = [];
+const statements = values.statements ? await statementsOfServer() : undefined;
 for (let round = 0; round < rounds; round++) {
-  alone.push(await cpuMsPerResult(() => throughput(submitters, ms, async () => void (await plain.submit(nextResult())))));
-  evaluated.push(await cpuMsPerResult(() => throughput(submitters, ms, async () => void (await withHealth.submit(nextResult())))));
+  alone.push(await cpuMsPerResult(`alone-${round + 1}`, () => throughput(submitters, ms, async () => void (await plain.submit(nextResult())))));
+  await statements?.reset();
+  evaluated.push(await cpuMsPerResult(`health-${round + 1}`, () => throughput(submitters, ms, async () => void (await withHealth.submit(nextResult())))));
+  await statements?.collect();
 }
 
 const loadDuring = os
@@ -116,25 +147,30 @@ const loadDuring = os
   .join(", ");
 
 // The mass outage: every location of every check fails in one go.
-const {
-  rows: [before],
-} = await pool.query<{ seq: string }>("SELECT coalesce(max(seq), 0) AS seq FROM entity_changes");
-const outage = Date.now();
-await Promise.all(Array.from({ length: all }, (_, i) => withHealth.submit(resultOf(i, "down"))));
-const outageSeconds = (Date.now() - outage) / 1000;
-const {
-  rows: [recorded],
-} = await pool.query<{ changes: string; transactions: string; unhealthy: string }>(
-  `SELECT count(*) AS changes, count(DISTINCT xid) AS transactions, count(*) FILTER (WHERE next ->> 'status' = 'unhealthy') AS unhealthy
-   FROM entity_changes WHERE kind = 'check-health' AND seq > $1`,
-  [before!.seq],
-);
+const massOutage = async () => {
+  const {
+    rows: [before],
+  } = await pool.query<{ seq: string }>("SELECT coalesce(max(seq), 0) AS seq FROM entity_changes");
+  const outage = Date.now();
+  await Promise.all(Array.from({ length: all }, (_, i) => withHealth.submit(resultOf(i, "down"))));
+  const outageSeconds = (Date.now() - outage) / 1000;
+  const {
+    rows: [recorded],
+  } = await pool.query<{ changes: string; transactions: string; unhealthy: string }>(
+    `SELECT count(*) AS changes, count(DISTINCT xid) AS transactions, count(*) FILTER (WHERE next ->> 'status' = 'unhealthy') AS unhealthy
+     FROM entity_changes WHERE kind = 'check-health' AND seq > $1`,
+    [before!.seq],
+  );
+  return `${all} failing results in ${outageSeconds.toFixed(1)} s → ${recorded!.changes} health changes (${recorded!.unhealthy} unhealthy) in ${recorded!.transactions} transactions`;
+};
+const outageReport = values["skip-outage"] ? "not measured (--skip-outage)" : await massOutage();
 await plain.stop();
 await withHealth.stop();
 await entities.flush();
 
 const medians = (list: Round[]) => ({
   rate: median(list.map((round) => round.rate)),
+  walPerResult: median(list.map((round) => round.walPerResult)),
   ownMs: median(list.map((round) => round.ownMs)),
   serverMs: median(list.map((round) => round.serverMs)),
   cpuMs: median(list.map((round) => round.ownMs + round.serverMs)),
@@ -150,20 +186,61 @@ console.log(
     ...[
       { path: "ingest alone", ...base },
       { path: "ingest + health evaluation", ...real },
-    ].map(({ path, rate, ownMs, serverMs, cpuMs }) => ({
+    ].map(({ path, rate, ownMs, serverMs, cpuMs, walPerResult }) => ({
       path,
       "results/s": Math.round(rate),
       "cost vs alone": (base.rate / rate).toFixed(2),
       "CPU µs/result (bench + PostgreSQL)":
         postmaster === null ? "n/a" : `${Math.round(cpuMs * 1000)} (${Math.round(ownMs * 1000)} + ${Math.round(serverMs * 1000)})`,
       "CPU vs alone": postmaster === null ? "n/a" : (cpuMs / base.cpuMs).toFixed(2),
+      "WAL bytes/result": Math.round(walPerResult),
     })),
   ]),
 );
 console.log(`load average while measuring: ${loadDuring}`);
 console.log(`warm-up (every check's first state recorded): ${all} results in ${warmUpSeconds.toFixed(1)} s`);
-console.log(
-  `mass outage: ${all} failing results in ${outageSeconds.toFixed(1)} s → ${recorded!.changes} health changes (${recorded!.unhealthy} unhealthy) in ${recorded!.transactions} transactions`,
-);
+console.log(`mass outage: ${outageReport}`);
+if (statements) console.log(`the server's statements in the health rounds, per result:\n${statements.report(evaluated)}`);
+profiler?.disconnect();
 await pool.end();
 await database.close();
+
+/** pg_stat_statements of the health rounds, summed over them (statements of this database only). */
+async function statementsOfServer() {
+  await pool.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+  const totals = new Map<string, { calls: number; ms: number; rows: number; wal: number }>();
+  return {
+    reset: async () => void (await pool.query("SELECT pg_stat_statements_reset()")),
+    async collect() {
+      const { rows } = await pool.query<{ query: string; calls: string; ms: number; rows: string; wal: string }>(
+        `SELECT query, calls::text, total_exec_time AS ms, rows::text, wal_bytes::text AS wal FROM pg_stat_statements
+         WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      );
+      for (const row of rows) {
+        const key = row.query.replace(/\s+/g, " ").slice(0, 90);
+        const total = totals.get(key) ?? { calls: 0, ms: 0, rows: 0, wal: 0 };
+        totals.set(key, {
+          calls: total.calls + Number(row.calls),
+          ms: total.ms + row.ms,
+          rows: total.rows + Number(row.rows),
+          wal: total.wal + Number(row.wal),
+        });
+      }
+    },
+    report(rounds: Round[]) {
+      const results = rounds.reduce((sum, round) => sum + round.rate * (ms / 1000), 0);
+      return table(
+        [...totals]
+          .sort((a, b) => b[1].ms - a[1].ms)
+          .slice(0, 15)
+          .map(([query, total]) => ({
+            "µs/result": ((total.ms * 1000) / results).toFixed(1),
+            "calls/1k": ((total.calls * 1000) / results).toFixed(1),
+            "rows/result": (total.rows / results).toFixed(2),
+            "WAL B/result": Math.round(total.wal / results),
+            query,
+          })),
+      );
+    },
+  };
+}

@@ -11,7 +11,7 @@ export { CHANGE_COLUMNS, changeFromRow } from "./outbox/change-row.ts";
 export type { ChangeRow, StoredChange } from "./outbox/change-row.ts";
 export { ENTITY_CHANGES_CHANNEL } from "./outbox/change-notifier.ts";
 export type { ChangeSink, DeliverOptions, EntityHandle, EntityRead, MutateResult, RoutedChange, SqlClient } from "./types.ts";
-export { setPipelined, settledInOrder, withPipelinedTransaction } from "./pipelined-transaction.ts";
+export { isPipelined, setPipelined, settledInOrder, withPipelinedTransaction } from "./pipelined-transaction.ts";
 export type { PipelinedTransaction } from "./pipelined-transaction.ts";
 // The automation executor sends a run's records pipelined on the connection that holds its lock.
 export type { SqlStatement } from "./types.ts";

@@ -10,18 +10,22 @@ import {
   isUuid,
   PUSH_LOCATION,
 } from "@vantage/protocol";
-import pg from "pg";
-import type { SqlClient } from "../../entities/index.ts";
+import { isPipelined, settledInOrder, type SqlClient } from "../../entities/index.ts";
 import { computeStatus, type SatelliteProfile } from "../../satellites/index.ts";
 import { inMaintenanceSql } from "../maintenance-windows/maintenance-flag.ts";
-import { lockChecksSql } from "./check-locks.ts";
+import { lockChecks } from "./check-locks.ts";
 import { CORE_LOCATION } from "../scheduling/core-runs.ts";
 import { type CompiledSelector, compileSelector, type SelectableSatellite, selectableSatellite, selects } from "../assignments/satellite-selector.ts";
 import { type CheckFacts, type CheckHealthState, targetOf, toCheckHealthState } from "./check-health-entity.ts";
 import type { CheckHealthRecord } from "./evaluate-check-health.ts";
 import type { LocationRecord } from "./location-health.ts";
 
-const RECORD_COLUMNS = "h.check_id, h.status, h.since, h.reason, h.flapping, h.maintenance, h.locations, h.flap_history, h.stale_at";
+// An instant as toISOString writes it (every stored one has millisecond precision): compared and
+// kept as the string it is, not parsed into a Date by the driver and formatted back.
+const isoSql = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+const RECORD_COLUMNS = `h.check_id, h.status, ${isoSql("h.since")} AS since, h.reason, h.flapping, h.maintenance, h.locations, h.flap_history,
+  ${isoSql("h.stale_at")} AS stale_at`;
 
 const READ_STATES = `
   SELECT ${RECORD_COLUMNS}, c.name, c.type, c.labels,
@@ -32,26 +36,24 @@ const READ_STATES = `
 // What an evaluation starts from: each check's schedule and health options, its record when it
 // has one, and whether a maintenance window is on for it now. A check deleted since its results
 // were taken is absent.
-const loadEvaluationSql = (ids: string, now: string) => `
-  SELECT c.id, c.interval_seconds, c.timeout_ms, c.definition -> 'health' AS health, c.run_on_core, c.run_on_satellites, c.type,
+const LOAD_EVALUATION = `
+  SELECT c.id, c.interval_seconds, c.timeout_ms, (c.definition -> 'health')::text AS health, c.run_on_core, c.run_on_satellites::text AS run_on_satellites, c.type,
          CASE WHEN c.type = '${HEARTBEAT_CHECK_TYPE}' THEN (c.definition ->> 'graceSeconds')::int END AS push_grace_seconds, ${RECORD_COLUMNS},
-         ${inMaintenanceSql("c", now)} AS in_maintenance
+         ${inMaintenanceSql("c", "$2::timestamptz")} AS in_maintenance
   FROM checks c LEFT JOIN check_health h ON h.check_id = c.id
-  WHERE c.id = ANY (${ids})`;
+  WHERE c.id = ANY ($1::uuid[])`;
 
-// The satellites among the locations: those the results came from and those the records hold.
-const satellitePresenceSql = (ids: string, locations: string) => `
+// The satellites among the locations: those the results came from and those the records hold
+// (their location_ids, equal to the keys of their locations: no document is read). Told from
+// "core" and "push" by their form, after DISTINCT: a few distinct ids, not one per row.
+const SATELLITE_PRESENCE = `
   SELECT id::text, name, region, tags, last_heartbeat_at, offline_threshold_ms
   FROM satellites WHERE id = ANY (ARRAY(
-    SELECT DISTINCT location::uuid FROM (
-      SELECT jsonb_object_keys(locations) FROM check_health WHERE check_id = ANY (${ids})
-      UNION ALL SELECT unnest(${locations})
+    SELECT location::uuid FROM (
+      SELECT unnest(location_ids) FROM check_health WHERE check_id = ANY ($1::uuid[])
+      UNION SELECT unnest($2::text[])
     ) AS l(location)
     WHERE location ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'))`;
-
-/** An array literal for the simple query protocol (which takes no parameters), from JSON. */
-const arrayLiteral = (values: readonly string[], type: "uuid" | "text") =>
-  `ARRAY(SELECT jsonb_array_elements_text(${pg.escapeLiteral(JSON.stringify(values))}::jsonb)::${type})`;
 
 // One statement for the batch; the rows arrive as one JSON array (locations are documents).
 const UPSERT_RECORDS = `
@@ -75,25 +77,27 @@ const UPDATE_QUIET_RECORDS = `
 interface RecordRow {
   check_id: string;
   status: CheckHealthRecord["status"];
-  since: Date;
+  /** ISO (see isoSql). */
+  since: string;
   reason: string;
   flapping: boolean;
   maintenance: boolean;
   locations: Record<string, LocationRecord>;
   flap_history: string;
-  stale_at: Date | null;
+  /** ISO (see isoSql). */
+  stale_at: string | null;
 }
 
 function recordOf(row: RecordRow): CheckHealthRecord {
   return {
     status: row.status,
-    since: row.since.toISOString(),
+    since: row.since,
     reason: row.reason,
     flapping: row.flapping,
     maintenance: row.maintenance,
     locations: row.locations,
     flapHistory: row.flap_history,
-    staleAt: row.stale_at?.toISOString() ?? null,
+    staleAt: row.stale_at,
   };
 }
 
@@ -155,10 +159,12 @@ interface LoadedRow extends Partial<Omit<RecordRow, "check_id">> {
   check_id: string | null;
   interval_seconds: number;
   timeout_ms: number;
-  health: unknown;
+  /** The definition's `health` as JSON text (the key of its parsed form, see compiledOnce); null when absent. */
+  health: string | null;
   push_grace_seconds: number | null;
   run_on_core: boolean;
-  run_on_satellites: SatelliteSelector | null;
+  /** The selector as JSON text; null when no satellite runs the check. */
+  run_on_satellites: string | null;
   in_maintenance: boolean;
 }
 
@@ -180,32 +186,59 @@ export interface LoadedEvaluation {
 /**
  * Locks the checks' rows (see check-locks.ts), then loads each one's schedule, record and
  * maintenance flag and the presence of every satellite location (the results' and the
- * records'), at `now`: three statements without parameters in ONE round trip (the simple query
- * protocol), each reading after the lock is held.
+ * records'), at `now`: three prepared statements, each reading after the lock is held — in ONE
+ * round trip on a pipelined client (the ingest's), one after another on another.
  */
 export async function lockAndLoad(db: SqlClient, ids: readonly string[], resultLocations: readonly string[], now: number): Promise<LoadedEvaluation> {
-  const idArray = arrayLiteral([...new Set(ids)].sort(), "uuid");
-  const text = [
-    lockChecksSql(idArray),
-    loadEvaluationSql(idArray, `${pg.escapeLiteral(new Date(now).toISOString())}::timestamptz`),
-    satellitePresenceSql(idArray, arrayLiteral([...new Set(resultLocations)], "text")),
-  ].join(";\n");
-  const answers: unknown = await db.query(text);
-  const [, loaded, presence] = answers as [pg.QueryResult, pg.QueryResult<LoadedRow>, pg.QueryResult<PresenceRow>];
-  return { checks: new Map(loaded.rows.map((row) => [row.id, loadedCheck(row)])), facts: locationFacts(presence.rows, now) };
+  const sorted = [...new Set(ids)].sort();
+  const locations = [...new Set(resultLocations)];
+  const load = () => db.query<LoadedRow>({ name: "vantage_check_health_load", text: LOAD_EVALUATION, values: [sorted, new Date(now).toISOString()] });
+  const presence = () => db.query<PresenceRow>({ name: "vantage_check_health_presence", text: SATELLITE_PRESENCE, values: [sorted, locations] });
+  const [, loaded, present] = isPipelined(db)
+    ? await settledInOrder([lockChecks(db, sorted), load(), presence()])
+    : [await lockChecks(db, sorted), await load(), await presence()];
+  return { checks: new Map(loaded.rows.map((row) => [row.id, loadedCheck(row)])), facts: locationFacts(present.rows, now) };
 }
 
+/**
+ * `compile` memoized by the JSON text it reads, in this process: thousands of checks share a few
+ * health options and selectors, so a batch parses and validates each text once, not once per
+ * check per batch. Keyed by content, not by check and revision: an edit is a new text, and a
+ * check deleted and created again under its id cannot meet its old entry. Bounded: when full it
+ * starts over (what it holds is only ever rebuilt from the row).
+ */
+function compiledOnce<T>(compile: (value: unknown) => T, maxEntries = 10_000): (text: string) => T {
+  let compiled = new Map<string, T>();
+  return (text) => {
+    let value = compiled.get(text);
+    if (value === undefined) {
+      if (compiled.size >= maxEntries) compiled = new Map();
+      value = compile(JSON.parse(text));
+      compiled.set(text, value);
+    }
+    return value;
+  };
+}
+
+// A definition stored before health options existed has none (null, or options that no longer
+// validate): the defaults apply. Cached objects are shared: nothing downstream mutates them.
+function parseHealthOptions(value: unknown): CheckHealthOptions {
+  const parsed = checkHealthOptionsSchema.safeParse(value ?? {});
+  return parsed.success ? parsed.data : DEFAULT_CHECK_HEALTH;
+}
+const healthOptionsOf = compiledOnce(parseHealthOptions);
+const pushOptionsOf = compiledOnce((value): CheckHealthOptions => ({ ...parseHealthOptions(value), ...PUSH_THRESHOLDS }));
+const selectorOf = compiledOnce((value) => compileSelector(value as SatelliteSelector));
+
 function loadedCheck(row: LoadedRow): LoadedCheck {
-  // A definition stored before health options existed has none: the defaults apply.
-  const parsed = checkHealthOptionsSchema.safeParse(row.health ?? {});
-  const options = parsed.success ? parsed.data : DEFAULT_CHECK_HEALTH;
   const push = row.push_grace_seconds !== null;
+  const health = row.health ?? "null";
   const schedule: CheckSchedule = {
     intervalSeconds: row.interval_seconds,
     timeoutMs: row.timeout_ms,
-    options: push ? { ...options, ...PUSH_THRESHOLDS } : options,
+    options: push ? pushOptionsOf(health) : healthOptionsOf(health),
     pushGraceSeconds: row.push_grace_seconds,
-    runOn: { core: row.run_on_core, satellites: row.run_on_satellites && compileSelector(row.run_on_satellites) },
+    runOn: { core: row.run_on_core, satellites: row.run_on_satellites === null ? null : selectorOf(row.run_on_satellites) },
   };
   return { schedule, record: row.check_id === null ? null : recordOf(row as RecordRow), maintenance: row.in_maintenance };
 }

@@ -8,7 +8,7 @@ import type { SqlClient } from "../../entities/index.ts";
  * lock table (max_locks_per_transaction). FOR NO KEY UPDATE leaves the inserts that reference
  * the row (FOR KEY SHARE through their foreign key: results, the health row) unblocked.
  */
-export const lockChecksSql = (ids: string): string =>
+const lockChecksSql = (ids: string): string =>
   `SELECT count(*) AS locked FROM (SELECT 1 FROM checks WHERE id = ANY (${ids}) ORDER BY id FOR NO KEY UPDATE) AS c`;
 
 /** Takes the checks' rows, in the caller's transaction (until it ends). */

@@ -8,6 +8,7 @@ import {
   applyResult,
   type LocationRecord,
   type LocationResult,
+  type LocationStatus,
   newLocationRecord,
   observe,
   shownStatus,
@@ -67,21 +68,28 @@ export function evaluateCheckHealth(input: HealthEvaluationInput): CheckHealthRe
   const { previous, options, stalenessMs, now } = input;
   const nowIso = new Date(now).toISOString();
   const locations: Record<string, LocationRecord> = { ...previous?.locations };
-  for (const location of Object.keys(locations)) if (input.runsAt && !input.runsAt(location)) delete locations[location];
-  for (const result of [...input.results].sort((a, b) => a.startedAt - b.startedAt)) {
+  if (input.runsAt) for (const location of Object.keys(locations)) if (!input.runsAt(location)) delete locations[location];
+  const results = input.results.length > 1 ? [...input.results].sort((a, b) => a.startedAt - b.startedAt) : input.results;
+  for (const result of results) {
     locations[result.location] = applyResult(locations[result.location] ?? newLocationRecord(nowIso), result, options, nowIso);
   }
-  for (const [location, record] of Object.entries(locations)) {
-    locations[location] = observe(record, { presence: input.presence(location), stalenessMs, now, silenceIsFailure: input.silenceIsFailure }, nowIso);
+  // One pass over the locations (it runs for every check of every batch): each brought up to
+  // date, its shown status, and the earliest deadline still ahead — one already behind (a
+  // location unobservable for another reason, whose silence changes nothing now) is no
+  // deadline: the staleness monitor would claim it at every sweep.
+  const statuses: LocationStatus[] = [];
+  let earliestStaleAt = Infinity;
+  for (const location in locations) {
+    const facts = { presence: input.presence(location), stalenessMs, now, silenceIsFailure: input.silenceIsFailure };
+    const record = observe(locations[location]!, facts, nowIso);
+    locations[location] = record;
+    statuses.push(shownStatus(record));
+    const at = staleAt(record, stalenessMs);
+    if (at !== null && at >= now && at < earliestStaleAt) earliestStaleAt = at;
   }
-  const verdict = applyPolicy(options.policy, Object.values(locations).map(shownStatus));
+  const verdict = applyPolicy(options.policy, statuses);
   const changed = previous !== null && previous.status !== verdict.status;
   const flap: FlapState = nextFlapState({ history: previous?.flapHistory ?? "", flapping: previous?.flapping ?? false }, changed);
-  // A deadline already behind (a location unobservable for another reason, whose silence
-  // changes nothing now) is no deadline: the staleness monitor would claim it at every sweep.
-  const staleAts = Object.values(locations)
-    .map((record) => staleAt(record, stalenessMs))
-    .filter((at): at is number => at !== null && at >= now);
   return {
     status: verdict.status,
     since: previous === null || changed ? nowIso : previous.since,
@@ -90,7 +98,7 @@ export function evaluateCheckHealth(input: HealthEvaluationInput): CheckHealthRe
     maintenance: input.maintenance ?? previous?.maintenance ?? false,
     locations,
     flapHistory: flap.history,
-    staleAt: nextStaleAt(previous?.staleAt ?? null, staleAts.length === 0 ? null : Math.min(...staleAts), now),
+    staleAt: nextStaleAt(previous?.staleAt ?? null, earliestStaleAt === Infinity ? null : earliestStaleAt, now),
   };
 }
 
@@ -113,35 +121,57 @@ const UNOBSERVABLE_TEXT: Record<UnobservableReason, (record: LocationRecord) => 
   probe_error: () => "probe error",
 };
 
+interface NamedLocation {
+  name: string;
+  record: LocationRecord;
+  status: LocationStatus;
+}
+
+// The helpers below are module functions, not closures made per call: healthReason runs for
+// every check of every batch.
+const unobservableText = (record: LocationRecord) => UNOBSERVABLE_TEXT[record.unobservable ?? "stale"](record);
+const problemText = (record: LocationRecord, status: LocationStatus) => record.problem ?? status;
+const listed = (entries: readonly NamedLocation[], text: (record: LocationRecord, status: LocationStatus) => string) =>
+  entries.map((entry) => `${entry.name} (${text(entry.record, entry.status)})`).join(", ");
+const byName = (a: NamedLocation, b: NamedLocation) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+function problemsText(observable: readonly NamedLocation[], status: LocationStatus): string {
+  const entries = observable.filter((entry) => entry.status === status);
+  return `${entries.length} of ${observable.length} locations ${status === "unhealthy" ? "failing" : status}: ${listed(entries, problemText)}`;
+}
+
 /**
  * The reason a person reads: which locations, and what each saw. "2 of 3 locations failing:
  * eu-1 (status 503, expected 2xx), us-1 (timeout 10 s)"; the counts are of observable
  * locations, and the unobservable ones follow after a semicolon.
  */
 export function healthReason(verdict: PolicyVerdict, locations: Readonly<Record<string, LocationRecord>>, nameOf: (location: string) => string): string {
-  const named = Object.entries(locations)
-    .map(([location, record]) => ({ name: nameOf(location), record, status: shownStatus(record) }))
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  // The common case names no location: every one observes, and all are healthy.
+  if (verdict.outcome === "healthy") {
+    let observed = 0;
+    for (const location in locations) if (shownStatus(locations[location]!) !== "unobservable") observed++;
+    if (observed === Object.keys(locations).length) return `${observed} of ${observed} locations healthy`;
+  }
+  const named: NamedLocation[] = [];
+  for (const location in locations) {
+    const record = locations[location]!;
+    named.push({ name: nameOf(location), record, status: shownStatus(record) });
+  }
+  named.sort(byName);
   const observable = named.filter((entry) => entry.status !== "unobservable");
   const unobservable = named.filter((entry) => entry.status === "unobservable");
-  const list = (entries: typeof named, text: (record: LocationRecord) => string) => entries.map((entry) => `${entry.name} (${text(entry.record)})`).join(", ");
-  const problems = (status: string) => {
-    const entries = observable.filter((entry) => entry.status === status);
-    return `${entries.length} of ${observable.length} locations ${status === "unhealthy" ? "failing" : status}: ${list(entries, (record) => record.problem ?? status)}`;
-  };
-  const unobservableText = (record: LocationRecord) => UNOBSERVABLE_TEXT[record.unobservable ?? "stale"](record);
-  const suffix = unobservable.length === 0 ? "" : `; unobservable: ${list(unobservable, unobservableText)}`;
+  const suffix = unobservable.length === 0 ? "" : `; unobservable: ${listed(unobservable, unobservableText)}`;
   switch (verdict.outcome) {
     case "no_observers":
-      return named.length === 0 ? "no results yet" : `no location can observe the check: ${list(unobservable, unobservableText)}`;
+      return named.length === 0 ? "no results yet" : `no location can observe the check: ${listed(unobservable, unobservableText)}`;
     case "quorum_unavailable":
       return `quorum_unavailable: ${observable.length} of ${named.length} locations observable, ${verdict.needed} needed${suffix}`;
     case "failing":
-      return `${problems("unhealthy")}${suffix}`;
+      return `${problemsText(observable, "unhealthy")}${suffix}`;
     case "partial_outage":
-      return `partial outage: ${problems("unhealthy")}${suffix}`;
+      return `partial outage: ${problemsText(observable, "unhealthy")}${suffix}`;
     case "degraded_locations":
-      return `${problems("degraded")}${suffix}`;
+      return `${problemsText(observable, "degraded")}${suffix}`;
     case "healthy":
       return `${observable.length} of ${observable.length} locations healthy${suffix}`;
   }

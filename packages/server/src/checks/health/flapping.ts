@@ -17,7 +17,9 @@ export interface FlapState {
  * few changes of a new check (its first verdicts) cannot start flapping on their own.
  */
 export function changeShare(history: string): number {
-  return history.split("").filter((bit) => bit === "1").length / FLAP_WINDOW;
+  let changes = 0;
+  for (let i = 0; i < history.length; i++) if (history.charCodeAt(i) === 49 /* "1" */) changes++;
+  return changes / FLAP_WINDOW;
 }
 
 /** The flap state after one more evaluation, which changed the status or not. */
