@@ -6,7 +6,7 @@
 // every change that fires the automation has exactly one run, every run succeeded, every
 // run's webhook arrived. Redeliveries (a step sent again with its Idempotency-Key after its
 // core died mid-step) are allowed and counted. Exits 1 when anything was lost or duplicated.
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { randomBytes, randomUUID } from "node:crypto";
 import os from "node:os";
@@ -19,7 +19,8 @@ import { hashToken } from "../packages/server/src/auth/index.ts";
 import { deriveSatelliteConnectionEvents } from "../packages/server/src/satellites/connection/entity.ts";
 import { findFreePort } from "../packages/server/src/storage/postgres/embedded-postgres.ts";
 import { openBenchDatabase, table } from "./_database.ts";
-import { jsonLines, stopChild } from "./_process.ts";
+import { type Child, createAutomation, startChild, startCoreProcess } from "./_core-process.ts";
+import { stopChild } from "./_process.ts";
 
 const { values } = parseArgs({
   options: {
@@ -41,70 +42,22 @@ const [killMinMs, killMaxMs] = values["kill-every"].split("-").map((s) => Number
 const heartbeatMs = Number(values["heartbeat-ms"]);
 const settleMs = Number(values["settle-seconds"]) * 1000;
 
-const VANTAGE_BIN = fileURLToPath(new URL("../packages/server/bin/vantage.js", import.meta.url));
 const RECEIVER = fileURLToPath(new URL("./_webhook-receiver.ts", import.meta.url));
 const FLEET = fileURLToPath(new URL("./_satellite-fleet-process.ts", import.meta.url));
 const TOKEN = `vsat_${randomBytes(32).toString("base64url")}`;
 const ADMIN_TOKEN = `bench-admin-${randomUUID()}`;
 const progress = (line: string) => process.stderr.write(`… ${line}\n`);
 
-interface Child {
-  process: ChildProcess;
-  next: () => Promise<Record<string, unknown>>;
-  send(line: string): void;
-}
+const startCore = (databaseUrl: string, port: number) => startCoreProcess({ databaseUrl, port, adminToken: ADMIN_TOKEN, heartbeatMs, logLevel: "error" });
 
-function startChild(args: string[]): Child {
-  const child = spawn(process.execPath, ["--import", "tsx", ...args], { stdio: ["pipe", "pipe", "inherit"] });
-  return { process: child, next: jsonLines(child), send: (line) => child.stdin!.write(`${line}\n`) };
-}
-
-/** A core process on a fixed port, so a restarted core takes its place; resolves once it is ready. */
-async function startCore(databaseUrl: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [VANTAGE_BIN, "server", "--port", String(port), "--log-format", "json", "--log-level", "error"], {
-    env: {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      VANTAGE_ADMIN_TOKEN: ADMIN_TOKEN,
-      VANTAGE_HEARTBEAT_INTERVAL_MS: String(heartbeatMs),
-      VANTAGE_TRUSTED_PROXIES: "127.0.0.1",
-    },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`a core on port ${port} exited with ${child.exitCode} before it was ready`);
-    const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (ready) return child;
-    await sleep(200);
-  }
-}
-
-async function createAutomation(coreUrl: string, hookUrl: string): Promise<string> {
-  const body = JSON.stringify({
+function webhookOnEveryConnectionEvent(hookUrl: string) {
+  return {
     name: "chaos: a webhook on every satellite connection event",
     triggers: [{ event: "satellite.connected" }, { event: "satellite.disconnected" }, { event: "satellite.heartbeat_lost" }],
     mode: "parallel",
     concurrency: "context",
     actions: [{ webhook: { url: hookUrl, body: { satelliteId: "{{ trigger.payload.satelliteId }}", event: "{{ trigger.event }}" } } }],
-  });
-  // The admin token is stored just after the core answers /readyz, and a core reads the stored
-  // hash again only every 5 s: retry a 401, under the limit of 10 failures a minute.
-  for (let attempt = 0; ; attempt++) {
-    const response = await fetch(`${coreUrl}/api/v1/automations`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
-      body,
-    });
-    if (response.status === 401 && attempt < 8) {
-      await sleep(1500);
-      continue;
-    }
-    if (response.status !== 201) throw new Error(`creating the automation answered ${response.status}: ${await response.text()}`);
-    return ((await response.json()) as { id: string }).id;
-  }
+  };
 }
 
 interface Verdict {
@@ -188,7 +141,11 @@ try {
     const port = await findFreePort();
     cores.push({ port, process: await startCore(database.url, port), up: true });
   }
-  const automationId = await createAutomation(`http://127.0.0.1:${cores[0]!.port}`, `http://127.0.0.1:${receiverPort}/hook`);
+  const automationId = await createAutomation(
+    `http://127.0.0.1:${cores[0]!.port}`,
+    ADMIN_TOKEN,
+    webhookOnEveryConnectionEvent(`http://127.0.0.1:${receiverPort}/hook`),
+  );
   // Every core reloads its automation index on the definitions' NOTIFY; only changes after it count.
   await sleep(1000);
   const { rows } = await pool.query<{ seq: string }>("SELECT coalesce(max(seq), 0)::text AS seq FROM entity_changes");

@@ -3,7 +3,7 @@
 // Timed from the first loss recorded to the last webhook received, with one core process and
 // then with two; runs/s sustained, the cores' CPU per run, duplicates and missing (both 0).
 // The satellites (raw ws clients) and the receiver run in processes of their own.
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import os from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -13,7 +13,8 @@ import pg from "pg";
 import { hashToken } from "../packages/server/src/auth/index.ts";
 import { findFreePort } from "../packages/server/src/storage/postgres/embedded-postgres.ts";
 import { committedTransactions, openBenchDatabase, sampleDatabaseWaits, table } from "./_database.ts";
-import { jsonLines, sampleProcess, stopChild } from "./_process.ts";
+import { type Child, createAutomation, startChild, startCoreProcess } from "./_core-process.ts";
+import { sampleProcess, stopChild } from "./_process.ts";
 
 const { values } = parseArgs({
   options: {
@@ -32,75 +33,27 @@ const heartbeatMs = Number(values["heartbeat-ms"]);
 const thresholdMs = 3 * heartbeatMs;
 const timeoutMs = Number(values["timeout-seconds"]) * 1000;
 
-const VANTAGE_BIN = fileURLToPath(new URL("../packages/server/bin/vantage.js", import.meta.url));
 const RECEIVER = fileURLToPath(new URL("./_webhook-receiver.ts", import.meta.url));
 const FLEET = fileURLToPath(new URL("./_satellite-fleet-process.ts", import.meta.url));
 const TOKEN = `vsat_${randomBytes(32).toString("base64url")}`;
 const ADMIN_TOKEN = `bench-admin-${randomUUID()}`;
 const progress = (phase: string) => process.stderr.write(`… ${phase}\n`);
 
-interface Child {
-  process: ChildProcess;
-  next: () => Promise<Record<string, unknown>>;
-  send(line: string): void;
-}
-
-function startChild(args: string[], env: Record<string, string> = {}): Child {
-  const child = spawn(process.execPath, ["--import", "tsx", ...args], { env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "inherit"] });
-  return { process: child, next: jsonLines(child), send: (line) => child.stdin!.write(`${line}\n`) };
-}
-
 async function startCore(databaseUrl: string): Promise<{ process: ChildProcess; url: string }> {
   const port = await findFreePort();
-  const profile = values["cpu-prof-dir"] ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof-dir"]}`] : [];
-  const child = spawn(process.execPath, [...profile, VANTAGE_BIN, "server", "--port", String(port), "--log-format", "json", "--log-level", "warn"], {
-    env: {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      VANTAGE_ADMIN_TOKEN: ADMIN_TOKEN,
-      VANTAGE_HEARTBEAT_INTERVAL_MS: String(heartbeatMs),
-      VANTAGE_TRUSTED_PROXIES: "127.0.0.1",
-    },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let ready = false; !ready;) {
-    ready = await fetch(`${url}/readyz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (!ready) await sleep(200);
-  }
-  return { process: child, url };
+  const child = await startCoreProcess({ databaseUrl, port, adminToken: ADMIN_TOKEN, heartbeatMs, cpuProfDir: values["cpu-prof-dir"] });
+  return { process: child, url: `http://127.0.0.1:${port}` };
 }
 
-async function createAutomation(coreUrl: string, hookUrl: string): Promise<string> {
-  // The admin token is stored just after the core answers /readyz, and a core reads the
-  // stored hash again only every 5 s: retry a 401, under the limit of 10 failures a minute.
-  for (let attempt = 0; ; attempt++) {
-    const response = await postAutomation(coreUrl, hookUrl);
-    if (response.status === 401 && attempt < 8) {
-      await sleep(1500);
-      continue;
-    }
-    if (response.status !== 201) throw new Error(`creating the automation answered ${response.status}: ${await response.text()}`);
-    return ((await response.json()) as { id: string }).id;
-  }
-}
-
-function postAutomation(coreUrl: string, hookUrl: string): Promise<Response> {
-  return fetch(`${coreUrl}/api/v1/automations`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
-    body: JSON.stringify({
-      name: "bench: page on every lost satellite",
-      triggers: [{ event: "satellite.heartbeat_lost" }],
-      // One scope per satellite: every loss runs, however many are in flight.
-      mode: "parallel",
-      concurrency: "context",
-      actions: [{ webhook: { url: hookUrl, body: { satelliteId: "{{ trigger.payload.satelliteId }}" } } }],
-    }),
-  });
+function pageOnEveryLoss(hookUrl: string) {
+  return {
+    name: "bench: page on every lost satellite",
+    triggers: [{ event: "satellite.heartbeat_lost" }],
+    // One scope per satellite: every loss runs, however many are in flight.
+    mode: "parallel",
+    concurrency: "context",
+    actions: [{ webhook: { url: hookUrl, body: { satelliteId: "{{ trigger.payload.satelliteId }}" } } }],
+  };
 }
 
 interface Outcome {
@@ -143,7 +96,7 @@ async function runScenario(coreCount: number, receiver: Child, hookUrl: string):
     const cores = [];
     for (let i = 0; i < coreCount; i++) cores.push(await startCore(database.url));
     children.push(...cores);
-    const automationId = await createAutomation(cores[0]!.url, hookUrl);
+    const automationId = await createAutomation(cores[0]!.url, ADMIN_TOKEN, pageOnEveryLoss(hookUrl));
     // Every core reloads its automation index on the definitions' NOTIFY; give it a moment.
     await sleep(500);
 

@@ -11,7 +11,7 @@ import type pg from "pg";
 import type { SqlStatement } from "../../entities/index.ts";
 import { HashedLockPrefix, hashedLockKey, hashedPrefixedLockKey, LockKey } from "../../storage/index.ts";
 import { addRunJob } from "./automation-jobs.ts";
-import type { ClaimedRun, RunEnd, StepRecord, StepResult, StepStatus } from "./run-records.ts";
+import { type ClaimedRun, type ClaimedRow, claimedRunOf, type RunEnd, type StepRecord, type StepResult, type StepStatus } from "./run-records.ts";
 
 export interface ClaimRequest {
   runId: string;
@@ -45,16 +45,8 @@ export const claimRunsStatement = (requests: readonly ClaimRequest[]): SqlStatem
   values: [requests.map((r) => r.runId), requests.map((r) => LockKey.run(r.runId)), requests.map((r) => r.tryLock)],
 });
 
-type ClaimRow = {
-  run_id: string;
-  held: boolean;
-  id: string | null;
-  automation_id: string;
-  name: string;
-  version: number;
-  definition: unknown;
-  trigger: ClaimedRun["trigger"];
-};
+/** A claim's row: whether its lock was held, and the claimed run's columns (id null when none was claimed). */
+type ClaimRow = { run_id: string; held: boolean } & (ClaimedRow | { id: null });
 
 export function claimOutcomes({ rows }: pg.QueryResult): Map<string, ClaimOutcome> {
   return new Map(
@@ -62,16 +54,7 @@ export function claimOutcomes({ rows }: pg.QueryResult): Map<string, ClaimOutcom
       row.run_id,
       {
         held: row.held,
-        run: row.id
-          ? {
-              id: row.id,
-              automationId: row.automation_id,
-              automationName: row.name,
-              automationVersion: row.version,
-              definition: row.definition,
-              trigger: row.trigger,
-            }
-          : null,
+        run: row.id ? claimedRunOf(row) : null,
       },
     ]),
   );

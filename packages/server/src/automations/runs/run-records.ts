@@ -45,7 +45,7 @@ export interface StepView {
 
 export type StepResult = { status: "succeeded" | "failed"; output?: JsonValue; error?: string };
 
-type ClaimedRow = { id: string; automation_id: string; name: string; version: number; definition: unknown; trigger: RunTrigger };
+export type ClaimedRow = { id: string; automation_id: string; name: string; version: number; definition: unknown; trigger: RunTrigger };
 
 /**
  * pending → running (a resumed run is already running); no run if it ended, is queued,
@@ -69,16 +69,19 @@ export const claimRunStatement = (runId: string, lock: { sql: string; values: un
 export function claimedRun({ rows }: pg.QueryResult): ClaimedRun | null {
   // With no run claimed, the row is the lock's alone: its run columns are null.
   const row = rows[0] as ClaimedRow | undefined;
-  return row?.id
-    ? {
-        id: row.id,
-        automationId: row.automation_id,
-        automationName: row.name,
-        automationVersion: row.version,
-        definition: row.definition,
-        trigger: row.trigger,
-      }
-    : null;
+  return row?.id ? claimedRunOf(row) : null;
+}
+
+/** A claim's row (the run's columns with its automation's name, version and definition) as the run to execute. */
+export function claimedRunOf(row: ClaimedRow): ClaimedRun {
+  return {
+    id: row.id,
+    automationId: row.automation_id,
+    automationName: row.name,
+    automationVersion: row.version,
+    definition: row.definition,
+    trigger: row.trigger,
+  };
 }
 
 /** pending → running (a resumed run is already running); null if the run ended, is queued, cancelled or gone. */
