@@ -37,6 +37,21 @@ async function instance(name: string, options: Parameters<typeof startTestInstan
   return { ...started, things: defineThings(started.entities, started.pool) };
 }
 
+/** An observer counting the changes of the batches the router accepted, signalling each batch. */
+function batchCounter() {
+  const counted = {
+    seen: 0,
+    batches: createSignal(),
+    observer: {
+      onBatch: (batch: readonly RoutedChange[]) => {
+        counted.seen += batch.length;
+        counted.batches.emit();
+      },
+    },
+  };
+  return counted;
+}
+
 /** A sink that records every batch it accepts into `routed`, inside the router's transaction. */
 function recordingSink(name: string, hooks: { before?: (batch: readonly RoutedChange[], tx: SqlClient) => Promise<void> } = {}) {
   const delivered = createSignal();
@@ -81,20 +96,12 @@ async function committedSeqs(): Promise<number[]> {
 
 describe("the entity router", () => {
   it("delivers every committed change once, in order, with its event ids and payload", async () => {
-    const batches = createSignal();
-    let seen = 0;
-    const a = await instance("router-order", {
-      observer: {
-        onBatch: (batch) => {
-          seen += batch.length;
-          batches.emit();
-        },
-      },
-    });
+    const counted = batchCounter();
+    const a = await instance("router-order", { observer: counted.observer });
     a.router.addSink(recordingSink("sink").sink);
     a.router.start();
     for (let i = 0; i < 30; i++) await a.things.mutate({ id: `t${i % 3}`, actor: SYSTEM_ACTOR, apply: upsertThing(`t${i % 3}`, i, `v${i % 2}`) });
-    await waitFor(() => seen === 30, batches.subscribe, 10_000, "30 routed changes");
+    await waitFor(() => counted.seen === 30, counted.batches.subscribe, 10_000, "30 routed changes");
     const rows = await routed();
     expect(rows.map((row) => row.seq)).toEqual(await committedSeqs());
     expect(rows[0]).toMatchObject({ entity_id: "t0", event_ids: ["thing.v0"], payload: { thingId: "t0" } });
@@ -144,16 +151,8 @@ describe("the entity router", () => {
   });
 
   it("does not stall on the gap a rolled-back transaction leaves", async () => {
-    const batches = createSignal();
-    let seen = 0;
-    const a = await instance("router-gap", {
-      observer: {
-        onBatch: (batch) => {
-          seen += batch.length;
-          batches.emit();
-        },
-      },
-    });
+    const counted = batchCounter();
+    const a = await instance("router-gap", { observer: counted.observer });
     a.router.addSink(recordingSink("sink").sink);
     a.router.start();
     await a.things.mutate({ id: "before", actor: SYSTEM_ACTOR, apply: upsertThing("before", 1) });
@@ -168,22 +167,14 @@ describe("the entity router", () => {
     ).rejects.toThrow();
     await a.pool.query("BEGIN; SELECT nextval('entity_changes_seq_seq'); ROLLBACK");
     await a.things.mutate({ id: "after", actor: SYSTEM_ACTOR, apply: upsertThing("after", 1) });
-    await waitFor(() => seen === 2, batches.subscribe, 10_000, "changes on both sides of the gap");
+    await waitFor(() => counted.seen === 2, counted.batches.subscribe, 10_000, "changes on both sides of the gap");
     expect((await routed()).map((row) => row.entity_id)).toEqual(["before", "after"]);
   });
 
   it("retries a batch a sink refused, and records each change once when it finally accepts", async () => {
-    const batches = createSignal();
-    let seen = 0;
+    const counted = batchCounter();
     let attempts = 0;
-    const a = await instance("router-retry", {
-      observer: {
-        onBatch: (batch) => {
-          seen += batch.length;
-          batches.emit();
-        },
-      },
-    });
+    const a = await instance("router-retry", { observer: counted.observer });
     a.router.addSink(
       recordingSink("flaky", {
         before: async () => {
@@ -194,23 +185,15 @@ describe("the entity router", () => {
     );
     for (let i = 0; i < 5; i++) await a.things.mutate({ id: `r${i}`, actor: SYSTEM_ACTOR, apply: upsertThing(`r${i}`, i) });
     a.router.start();
-    await waitFor(() => seen === 5, batches.subscribe, 10_000, "the batch to be accepted");
+    await waitFor(() => counted.seen === 5, counted.batches.subscribe, 10_000, "the batch to be accepted");
     expect(attempts).toBe(3);
     expect((await routed()).map((row) => row.seq)).toEqual(await committedSeqs());
   });
 
   it("retries a batch whose statement fails after the sink let COMMIT go out behind it", async () => {
-    const batches = createSignal();
-    let seen = 0;
+    const counted = batchCounter();
     let attempts = 0;
-    const a = await instance("router-early-commit", {
-      observer: {
-        onBatch: (batch) => {
-          seen += batch.length;
-          batches.emit();
-        },
-      },
-    });
+    const a = await instance("router-early-commit", { observer: counted.observer });
     a.router.addSink({
       name: "early",
       async deliver(batch, tx, options) {
@@ -223,23 +206,15 @@ describe("the entity router", () => {
     });
     for (let i = 0; i < 5; i++) await a.things.mutate({ id: `e${i}`, actor: SYSTEM_ACTOR, apply: upsertThing(`e${i}`, i) });
     a.router.start();
-    await waitFor(() => seen === 5, batches.subscribe, 10_000, "the batch to be accepted");
+    await waitFor(() => counted.seen === 5, counted.batches.subscribe, 10_000, "the batch to be accepted");
     expect(attempts).toBe(2);
     expect((await routed()).map((row) => row.seq)).toEqual(await committedSeqs());
   });
 
   it("keeps a batch that committed although its sink failed afterwards, and does not deliver it again", async () => {
-    const batches = createSignal();
-    let seen = 0;
+    const counted = batchCounter();
     let deliveries = 0;
-    const a = await instance("router-late-failure", {
-      observer: {
-        onBatch: (batch) => {
-          seen += batch.length;
-          batches.emit();
-        },
-      },
-    });
+    const a = await instance("router-late-failure", { observer: counted.observer });
     a.router.addSink({
       name: "late",
       async deliver(batch, tx, options) {
@@ -252,10 +227,10 @@ describe("the entity router", () => {
     });
     for (let i = 0; i < 3; i++) await a.things.mutate({ id: `l${i}`, actor: SYSTEM_ACTOR, apply: upsertThing(`l${i}`, i) });
     a.router.start();
-    await waitFor(() => seen === 3, batches.subscribe, 10_000, "the batch committed");
+    await waitFor(() => counted.seen === 3, counted.batches.subscribe, 10_000, "the batch committed");
     const before = deliveries;
     await a.things.mutate({ id: "l-next", actor: SYSTEM_ACTOR, apply: upsertThing("l-next", 9) });
-    await waitFor(() => seen === 4, batches.subscribe, 10_000, "the next change routed");
+    await waitFor(() => counted.seen === 4, counted.batches.subscribe, 10_000, "the next change routed");
     expect(deliveries).toBe(before + 1);
     expect((await routed()).map((row) => row.seq)).toEqual(await committedSeqs());
   });
@@ -315,16 +290,8 @@ describe("the entity router", () => {
   });
 
   it("routes the changes of concurrent writers exactly once, each entity in its own order", async () => {
-    const batches = createSignal();
-    let seen = 0;
-    const a = await instance("router-concurrent", {
-      observer: {
-        onBatch: (batch) => {
-          seen += batch.length;
-          batches.emit();
-        },
-      },
-    });
+    const counted = batchCounter();
+    const a = await instance("router-concurrent", { observer: counted.observer });
     const b = await instance("router-concurrent-b");
     a.router.addSink(recordingSink("sink").sink);
     a.router.start();
@@ -338,7 +305,7 @@ describe("the entity router", () => {
     );
     await Promise.all(writers);
     const total = (await committedSeqs()).length;
-    await waitFor(() => seen === total, batches.subscribe, 10_000, `${total} routed changes`);
+    await waitFor(() => counted.seen === total, counted.batches.subscribe, 10_000, `${total} routed changes`);
     const rows = await routed();
     expect(rows.map((row) => row.seq).sort((x, y) => x - y)).toEqual(await committedSeqs());
     for (let entity = 0; entity < 5; entity++) {
