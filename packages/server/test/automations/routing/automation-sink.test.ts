@@ -108,21 +108,19 @@ async function saveAutomation(overrides: Record<string, unknown> = {}): Promise<
 const inIndex = (view: AutomationView) =>
   view.triggers.some((trigger) => index.lookup(trigger.event).some((match) => match.automation.id === view.id && match.automation.version === view.version));
 
+/** Whether the index holds the automation in any version. */
+const anyVersionInIndex = (view: AutomationView) =>
+  view.triggers.some((trigger) => index.lookup(trigger.event).some((match) => match.automation.id === view.id));
+
 /** Waits, through the index's reloads (never a sleep), until it holds the automation or not. */
 async function indexed(view: AutomationView, present: boolean): Promise<void> {
   if (present) {
     await waitFor(() => inIndex(view), reloaded.subscribe, 5_000, `${view.name} in the index`);
     return;
   }
-  // Absent after a reload since the write (a reload that started before it may still end
-  // after this subscribes, holding the automation: wait for one that has it gone).
-  let reloads = 0;
-  await waitFor(
-    () => reloads > 0 && !inIndex(view),
-    (wake) => reloaded.subscribe(() => ((reloads += 1), wake())),
-    5_000,
-    `a reload without ${view.name}`,
-  );
+  // Gone in every version: an automation indexed before the write stays until a reload that
+  // saw the write, however early that reload ended (even before this call subscribed).
+  await waitFor(() => !anyVersionInIndex(view), reloaded.subscribe, 5_000, `a reload without ${view.name}`);
 }
 
 const routedEvents = (satelliteId: string, eventId: string) => routed.filter((r) => r.change.id === satelliteId && r.eventIds.includes(eventId));
