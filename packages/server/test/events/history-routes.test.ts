@@ -15,6 +15,7 @@ import { callApi, createModulesApp, TEST_ADMIN_TOKEN } from "../support/api/api-
 import { createTestDatabase } from "../support/database.ts";
 import { startTestInstance, type TestInstance } from "../support/instance.ts";
 import { testModuleDeps, type TestModuleDeps } from "../support/module-deps.ts";
+import { untilSettled } from "../support/entities/settled.ts";
 import { CREATE_THINGS, defineThings, upsertThing } from "../support/entities/things.ts";
 
 let instance: TestInstance;
@@ -72,6 +73,7 @@ beforeAll(async () => {
       [automationId, history[1]!.changeId],
     )
   ).rows[0]!.id;
+  await untilSettled(instance.pool, [...history.map((change) => change.seq), runChangeSeq]);
 });
 
 afterAll(async () => {
@@ -115,6 +117,7 @@ describe("GET /api/v1/entities/:kind/:id/changes", () => {
 describe("GET /api/v1/changes", () => {
   it("lists every change after a seq in outbox order, of the kinds asked for", async () => {
     const { change: gadget } = await gadgets.mutate({ id: "g", actor: SYSTEM_ACTOR, apply: upsertThing("g", 1) });
+    await untilSettled(instance.pool, [gadget!.seq]);
     const after = await callApi<Page>(app, "GET", `/api/v1/changes?since=${history[0]!.seq}`);
     expect(after.body.changes.map((change) => change.seq)).toEqual([history[1]!.seq, history[2]!.seq, runChangeSeq, gadget!.seq]);
     const onlyGadgets = await callApi<Page>(app, "GET", `/api/v1/changes?since=${history[0]!.seq}&kind=gadget`);
