@@ -116,12 +116,12 @@ describe("GET /api/v1/entities/:kind/:id/changes", () => {
 
 describe("GET /api/v1/changes", () => {
   it("lists every change after a seq in outbox order, of the kinds asked for", async () => {
-    const { change: gadget } = await gadgets.mutate({ id: "g", actor: SYSTEM_ACTOR, apply: upsertThing("g", 1) });
-    await untilSettled(instance.pool, [gadget!.seq]);
+    const gadget = (await gadgets.mutate({ id: "g", actor: SYSTEM_ACTOR, apply: upsertThing("g", 1) })).change as StoredChange;
+    await untilSettled(instance.pool, [gadget.seq]);
     const after = await callApi<Page>(app, "GET", `/api/v1/changes?since=${history[0]!.seq}`);
-    expect(after.body.changes.map((change) => change.seq)).toEqual([history[1]!.seq, history[2]!.seq, runChangeSeq, gadget!.seq]);
+    expect(after.body.changes.map((change) => change.seq)).toEqual([history[1]!.seq, history[2]!.seq, runChangeSeq, gadget.seq]);
     const onlyGadgets = await callApi<Page>(app, "GET", `/api/v1/changes?since=${history[0]!.seq}&kind=gadget`);
-    expect(onlyGadgets.body.changes.map((change) => change.seq)).toEqual([gadget!.seq]);
+    expect(onlyGadgets.body.changes.map((change) => change.seq)).toEqual([gadget.seq]);
     const paged = await callApi<Page>(app, "GET", "/api/v1/changes?limit=2");
     expect(paged.body.changes.map((change) => change.seq)).toEqual([history[0]!.seq, history[1]!.seq]);
     const rest = await callApi<Page>(app, "GET", `/api/v1/changes?limit=2&since=${paged.body.next}`);
