@@ -1,9 +1,8 @@
 // Every screen's URL. Signed-in screens sit under one layout route that sends a visitor
-// without a token to Login (and back to where they were going afterwards).
+// without a token or an open session to Login (and back to where they were going afterwards).
 import { lazy, Suspense, type ReactNode } from "react";
 import { createRootRoute, createRoute, createRouter, Outlet, redirect } from "@tanstack/react-router";
 import { AppShell } from "./app-shell.tsx";
-import { isSignedIn } from "./auth.ts";
 import { AutomationDetail } from "./features/automations/automation-detail.tsx";
 import { AutomationsPage } from "./features/automations/automations-page.tsx";
 import { NewAutomation } from "./features/automations/new-automation.tsx";
@@ -11,6 +10,7 @@ import { RunTrace } from "./features/automations/run-trace.tsx";
 import { ChecksPage } from "./features/checks/list/checks-page.tsx";
 import type { ChecksSearch } from "./features/checks/list/checks-query.ts";
 import { LoginPage } from "./features/login/login-page.tsx";
+import { resumeOpenSession } from "./features/login/open-session.ts";
 import { MaintenancePage } from "./features/maintenance/maintenance-page.tsx";
 import { ChannelsPage } from "./features/notifications/channels-page.tsx";
 import { SettingsPage } from "./features/settings/settings-page.tsx";
@@ -41,8 +41,9 @@ const loginRoute = createRoute({
 const appRoute = createRoute({
   getParentRoute: () => rootRoute,
   id: "app",
-  beforeLoad: ({ location }) => {
-    if (!isSignedIn()) throw redirect({ to: "/login", search: { redirect: location.href } });
+  // A tab without credentials first picks up a session the browser still has open.
+  beforeLoad: async ({ location }) => {
+    if (!(await resumeOpenSession())) throw redirect({ to: "/login", search: { redirect: location.href } });
   },
   component: AppShell,
 });
