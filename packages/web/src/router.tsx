@@ -51,12 +51,15 @@ const appRoute = createRoute({
 // Written out one by one: TanStack Router types every link from each route's literal path.
 const overviewRoute = createRoute({ getParentRoute: () => appRoute, path: "/", component: OverviewPage });
 const SEARCH_KEYS = ["q", "type", "label", "enabled", "status", "location"] as const;
+const BAR_RANGES = ["24h", "90d"] as const;
 const checksRoute = createRoute({
   getParentRoute: () => appRoute,
   path: "/checks",
   // Filters live in the URL, so a filtered list can be bookmarked and shared.
-  validateSearch: (search: Record<string, unknown>): ChecksSearch =>
-    Object.fromEntries(SEARCH_KEYS.flatMap((key) => (typeof search[key] === "string" && search[key] !== "" ? [[key, search[key]]] : []))) as ChecksSearch,
+  validateSearch: (search: Record<string, unknown>): ChecksSearch => ({
+    ...(Object.fromEntries(SEARCH_KEYS.flatMap((key) => (typeof search[key] === "string" && search[key] !== "" ? [[key, search[key]]] : []))) as ChecksSearch),
+    ...(BAR_RANGES.find((range) => range === search.bars && range !== "24h") ? { bars: search.bars as ChecksSearch["bars"] } : {}),
+  }),
   component: function Checks() {
     return <ChecksPage search={checksRoute.useSearch()} />;
   },
