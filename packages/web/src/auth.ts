@@ -14,6 +14,7 @@ export type Credentials = { kind: "session"; csrfToken: string; email: string } 
 
 type Listener = () => void;
 const signedOutListeners = new Set<Listener>();
+const signedInListeners = new Set<Listener>();
 
 export function currentCredentials(): Credentials | null {
   const stored = sessionStorage.getItem(STORAGE_KEY);
@@ -42,6 +43,7 @@ export function signInWithSession(answer: WhoAmI): void {
 
 function store(credentials: Credentials): void {
   sessionStorage.setItem(STORAGE_KEY, JSON.stringify(credentials));
+  for (const listener of signedInListeners) listener();
 }
 
 /**
@@ -68,6 +70,23 @@ export function authHeaders(method = "GET"): Record<string, string> {
   if (credentials?.kind === "token") return { authorization: `Bearer ${credentials.token}` };
   if (credentials?.kind === "session" && !READ_METHODS.has(method.toUpperCase())) return { [CSRF_HEADER]: credentials.csrfToken };
   return {};
+}
+
+/**
+ * Forgets the credentials only if they are still `used`: a 401 to a request sent before a
+ * sign-in (without credentials, or with the previous ones) says nothing of the new session and
+ * must not end it — the answer to a read sent while Login was still open would otherwise sign
+ * the user straight out again.
+ */
+export async function signOutIfStill(used: Credentials | null): Promise<void> {
+  if (used === null || JSON.stringify(used) !== JSON.stringify(currentCredentials())) return;
+  await signOut();
+}
+
+/** Told when the browser signs in (a login, the admin token, a session still open): the app refetches what it read while signed out. */
+export function onSignedIn(listener: Listener): () => void {
+  signedInListeners.add(listener);
+  return () => void signedInListeners.delete(listener);
 }
 
 /** Told when the session ends: a sign-out, or a 401 from the API (see client.ts). */

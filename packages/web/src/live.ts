@@ -5,7 +5,7 @@
 // the admin token needs. It resumes with Last-Event-ID as EventSource would. Where the core
 // has no such endpoint yet (404), it stops and the screens re-fetch on window focus only.
 import type { QueryClient, QueryKey } from "@tanstack/react-query";
-import { authHeaders, signOut } from "./auth.ts";
+import { authHeaders, currentCredentials, signOutIfStill } from "./auth.ts";
 
 /**
  * The queries an entity kind's changes make stale, by key prefix; only kinds the core defines (an
@@ -114,11 +114,12 @@ export function startLive(options: LiveOptions, onState: (state: LiveState) => v
 
   const follow = async (): Promise<"retry" | "done"> => {
     onState("connecting");
+    const credentials = currentCredentials();
     const headers: Record<string, string> = { ...authHeaders(), accept: "text/event-stream" };
     if (lastEventId !== undefined) headers["last-event-id"] = lastEventId;
     const response = await doFetch(`/api/v1/events?kind=${encodeURIComponent(kinds)}`, { headers, signal: controller.signal, cache: "no-store" });
     if (response.status === 401) {
-      void signOut();
+      void signOutIfStill(credentials);
       return "done";
     }
     // No endpoint on this core yet (or not an event stream): focus re-fetching is all there is.

@@ -1,11 +1,12 @@
-// Starts the UI: one query cache (re-fetching on window focus, never on a timer), the live
-// feed that invalidates it, and the return to Login whenever the session ends.
+// Starts the UI: one query cache (re-fetching on window focus, never on a timer; a core that
+// is not ready retried with backoff), the live feed that invalidates it, a fresh start of both
+// on every sign-in, and the return to Login whenever the session ends.
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { RouterProvider } from "@tanstack/react-router";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
-import { ApiError } from "./api/client.ts";
-import { isSignedIn, onSignedOut } from "./auth.ts";
+import { retryDelay, shouldRetry } from "./api/retry-policy.ts";
+import { isSignedIn, onSignedIn, onSignedOut } from "./auth.ts";
 import { setLiveState } from "./live-context.ts";
 import { startLive } from "./live.ts";
 import { router } from "./router.tsx";
@@ -16,8 +17,8 @@ const queryClient = new QueryClient({
     queries: {
       refetchOnWindowFocus: true,
       staleTime: 5_000,
-      // A 4xx will not change by asking again; a network error or 5xx might.
-      retry: (failures, error) => !(error instanceof ApiError && error.status >= 400 && error.status < 500) && failures < 2,
+      retry: shouldRetry,
+      retryDelay,
     },
   },
 });
@@ -34,9 +35,11 @@ onSignedOut(() => {
   queryClient.clear();
   void router.navigate({ to: "/login", search: { redirect: router.state.location.href } });
 });
-// Signing in lands on a signed-in route: start following changes then.
-router.subscribe("onResolved", () => {
-  if (isSignedIn()) followChanges();
+// Whatever was read while signed out (a 401 kept as the query's error, a screen left half
+// loaded) is read again with the new credentials; and changes are followed from now on.
+onSignedIn(() => {
+  followChanges();
+  void queryClient.resetQueries();
 });
 
 createRoot(document.getElementById("root")!).render(

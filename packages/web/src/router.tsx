@@ -1,9 +1,8 @@
 // Every screen's URL. Signed-in screens sit under one layout route that sends a visitor
-// without a token to Login (and back to where they were going afterwards).
+// without a token or an open session to Login (and back to where they were going afterwards).
 import { lazy, Suspense, type ReactNode } from "react";
 import { createRootRoute, createRoute, createRouter, Outlet, redirect } from "@tanstack/react-router";
 import { AppShell } from "./app-shell.tsx";
-import { isSignedIn } from "./auth.ts";
 import { AutomationDetail } from "./features/automations/automation-detail.tsx";
 import { AutomationsPage } from "./features/automations/automations-page.tsx";
 import { NewAutomation } from "./features/automations/new-automation.tsx";
@@ -11,6 +10,7 @@ import { RunTrace } from "./features/automations/run-trace.tsx";
 import { ChecksPage } from "./features/checks/list/checks-page.tsx";
 import type { ChecksSearch } from "./features/checks/list/checks-query.ts";
 import { LoginPage } from "./features/login/login-page.tsx";
+import { resumeOpenSession } from "./features/login/open-session.ts";
 import { MaintenancePage } from "./features/maintenance/maintenance-page.tsx";
 import { ChannelsPage } from "./features/notifications/channels-page.tsx";
 import { SettingsPage } from "./features/settings/settings-page.tsx";
@@ -41,8 +41,9 @@ const loginRoute = createRoute({
 const appRoute = createRoute({
   getParentRoute: () => rootRoute,
   id: "app",
-  beforeLoad: ({ location }) => {
-    if (!isSignedIn()) throw redirect({ to: "/login", search: { redirect: location.href } });
+  // A tab without credentials first picks up a session the browser still has open.
+  beforeLoad: async ({ location }) => {
+    if (!(await resumeOpenSession())) throw redirect({ to: "/login", search: { redirect: location.href } });
   },
   component: AppShell,
 });
@@ -50,12 +51,15 @@ const appRoute = createRoute({
 // Written out one by one: TanStack Router types every link from each route's literal path.
 const overviewRoute = createRoute({ getParentRoute: () => appRoute, path: "/", component: OverviewPage });
 const SEARCH_KEYS = ["q", "type", "label", "enabled", "status", "location"] as const;
+const BAR_RANGES = ["24h", "90d"] as const;
 const checksRoute = createRoute({
   getParentRoute: () => appRoute,
   path: "/checks",
   // Filters live in the URL, so a filtered list can be bookmarked and shared.
-  validateSearch: (search: Record<string, unknown>): ChecksSearch =>
-    Object.fromEntries(SEARCH_KEYS.flatMap((key) => (typeof search[key] === "string" && search[key] !== "" ? [[key, search[key]]] : []))) as ChecksSearch,
+  validateSearch: (search: Record<string, unknown>): ChecksSearch => ({
+    ...(Object.fromEntries(SEARCH_KEYS.flatMap((key) => (typeof search[key] === "string" && search[key] !== "" ? [[key, search[key]]] : []))) as ChecksSearch),
+    ...(BAR_RANGES.find((range) => range === search.bars && range !== "24h") ? { bars: search.bars as ChecksSearch["bars"] } : {}),
+  }),
   component: function Checks() {
     return <ChecksPage search={checksRoute.useSearch()} />;
   },

@@ -78,8 +78,37 @@ describe("the UptimeBar component", () => {
   it("renders a cell per folded segment and says the availability over the whole bar", () => {
     const segments = Array.from({ length: 24 }, (_, i) => (i === 0 ? counts(0) : i === 5 ? counts(3, 1) : counts(4)));
     const { container } = render(<UptimeBar segments={segments} from={new Date(FROM).toISOString()} segmentSeconds={3600} maxCells={12} span="24 h" />);
-    expect(screen.getByRole("img").getAttribute("aria-label")).toBe("24 h uptime 98.91 %");
+    expect(screen.getByRole("img").getAttribute("aria-label")).toBe("24 h uptime 98.91 %, failures in 1 of 12 periods");
     expect(bandsOf(container)).toEqual(["ok", "ok", "bad", ...Array(9).fill("ok")]);
+  });
+
+  it("says only the availability when nothing failed", () => {
+    render(
+      <UptimeBar
+        segments={Array.from({ length: 90 }, () => counts(4))}
+        from={new Date(FROM).toISOString()}
+        segmentSeconds={86_400}
+        maxCells={30}
+        span="90 d"
+      />,
+    );
+    expect(screen.getByRole("img").getAttribute("aria-label")).toBe("90 d uptime 100 %");
+  });
+
+  it("folds 90 days into narrower cells, so a 90 d bar is about as wide as a 24 h one", () => {
+    const { container } = render(
+      <UptimeBar
+        segments={Array.from({ length: 90 }, () => counts(4))}
+        from={new Date(FROM).toISOString()}
+        segmentSeconds={86_400}
+        maxCells={30}
+        span="90 d"
+      />,
+    );
+    const bar = container.querySelector<HTMLElement>(".uptime-cells")!;
+    // 30 cells of 3 days, 4 px each with a 1 px gap between.
+    expect(bar.style.width).toBe(`${30 * 5 - 1}px`);
+    expect(bandsOf(container)).toHaveLength(30);
   });
 
   it("draws each cell as a band with a gap after it, in one element", () => {

@@ -2,7 +2,7 @@
 // headers. The answers about checks and automations are typed by the core's own answer schemas
 // (api-types.ts, derived, not copied); a type test holds those to the server's views.
 import type { ErrorCode, Issue, JsonValue, WhoAmI } from "@vantage/protocol";
-import { authHeaders, signOut } from "../auth.ts";
+import { authHeaders, currentCredentials, signOutIfStill } from "../auth.ts";
 
 // --- Shapes the API answers --------------------------------------------------------------
 
@@ -138,17 +138,26 @@ export class ApiError extends Error {
     message: string,
     /** Validation issues, each at its path (invalid_input and its kin). */
     readonly issues: Issue[] = [],
+    /** The core's Retry-After (a 503 or 429), in ms. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
     this.name = "ApiError";
   }
 }
 
+/** Retry-After in seconds (the core never sends the HTTP-date form). */
+function retryAfterOf(response: Response): number | undefined {
+  const seconds = Number(response.headers.get("retry-after") ?? Number.NaN);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
+}
+
 async function toApiError(response: Response): Promise<ApiError> {
+  const retryAfterMs = retryAfterOf(response);
   const body = (await response.json().catch(() => null)) as { error?: { code?: ErrorCode; message?: string; details?: { issues?: Issue[] } } } | null;
   const error = body?.error;
-  if (!error?.code) return new ApiError(response.status, "unexpected", `The core answered ${response.status} ${response.statusText}.`);
-  return new ApiError(response.status, error.code, error.message ?? error.code, error.details?.issues ?? []);
+  if (!error?.code) return new ApiError(response.status, "unexpected", `The core answered ${response.status} ${response.statusText}.`, [], retryAfterMs);
+  return new ApiError(response.status, error.code, error.message ?? error.code, error.details?.issues ?? [], retryAfterMs);
 }
 
 // --- Transport ---------------------------------------------------------------------------
@@ -167,8 +176,27 @@ interface RequestOptions {
 }
 
 const API = "/api/v1";
+const READ_METHODS = new Set(["GET", "HEAD"]);
+
+// A sign-in under way (Login's password or token, a session still open being picked up): reads
+// wait for it, so they go out with its credentials rather than without and come back 401.
+let signingIn: Promise<unknown> | null = null;
+
+/** Holds reads until `signIn` settles (whichever way), and returns it. */
+export function holdReads<T>(signIn: Promise<T>): Promise<T> {
+  const held: Promise<unknown> = signIn
+    .catch(() => undefined)
+    .finally(() => {
+      if (signingIn === held) signingIn = null;
+    });
+  signingIn = held;
+  return signIn;
+}
 
 async function request(path: string, options: RequestOptions = {}): Promise<Response> {
+  if (signingIn && READ_METHODS.has((options.method ?? "GET").toUpperCase())) await signingIn;
+  // The credentials this request goes out with: a 401 signs out only if they are still the current ones.
+  const credentials = currentCredentials();
   const headers: Record<string, string> = { ...authHeaders(options.method), accept: options.acceptYaml ? "application/yaml" : "application/json" };
   let body: string | undefined;
   if (options.yaml !== undefined) {
@@ -190,8 +218,8 @@ async function request(path: string, options: RequestOptions = {}): Promise<Resp
     throw new ApiError(0, "network", "The core cannot be reached; check that it is running.");
   }
   if (response.ok) return response;
-  // The token is wrong or gone (rotated, core reset): back to Login.
-  if (response.status === 401) void signOut();
+  // The token is wrong or gone (rotated, core reset, session expired): back to Login.
+  if (response.status === 401) void signOutIfStill(credentials);
   throw await toApiError(response);
 }
 

@@ -3,8 +3,9 @@
 // (another tab, a reload) signs in without asking.
 import { useNavigate } from "@tanstack/react-router";
 import { type FormEvent, useEffect, useState } from "react";
-import { api } from "../../api/client.ts";
+import { api, holdReads } from "../../api/client.ts";
 import { signInWithSession, signInWithToken } from "../../auth.ts";
+import { resumeOpenSession } from "./open-session.ts";
 import { ErrorMessage } from "../../ui/components.tsx";
 
 /** Where to go after signing in: only a path on this site, never another origin. */
@@ -26,14 +27,7 @@ export function LoginPage({ redirect }: { redirect?: string }) {
 
   useEffect(() => {
     let cancelled = false;
-    void api
-      .currentSession()
-      .then((session) => {
-        if (!session || cancelled) return;
-        signInWithSession(session);
-        return done();
-      })
-      .catch(() => undefined);
+    void resumeOpenSession().then((signedIn) => (signedIn && !cancelled ? done() : undefined));
     return () => {
       cancelled = true;
     };
@@ -45,7 +39,7 @@ export function LoginPage({ redirect }: { redirect?: string }) {
     setBusy(true);
     setError(null);
     try {
-      const refusal = await signIn();
+      const refusal = await holdReads(signIn());
       if (refusal) setError(new Error(refusal));
       else await done();
     } catch (caught) {

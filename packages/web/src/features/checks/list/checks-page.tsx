@@ -1,12 +1,12 @@
 // Checks: the server-paged, virtualized list (only the rows on screen are in the DOM; the next
 // page loads as the end comes into view), filtered by what the URL says. Each row: status,
-// name, type, target, location dots, the 24 h uptime bar, the p95 latency sparkline and how long ago the last result came
-// (marked when overdue). Health and bars arrive with each page and follow the live feed for the
+// name, type, target, location dots, the uptime bar over 24 h or 90 d (a choice kept in the URL),
+// the p95 latency sparkline and how long ago the last result came (marked when overdue). Health and bars arrive with each page and follow the live feed for the
 // pages on screen (checks-query.ts).
 import { useWindowVirtualizer } from "@tanstack/react-virtual";
 import { Link, useNavigate, useRouter } from "@tanstack/react-router";
 import { type MouseEvent, type PointerEvent, memo, useCallback, useDeferredValue, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
-import type { CheckListItem, CheckPage, CheckSummaries } from "../../../api/client.ts";
+import type { BarRange, CheckListItem, CheckPage, CheckSummaries } from "../../../api/client.ts";
 import { ErrorMessage, Loading, PageHead, useNow } from "../../../ui/components.tsx";
 import { formatAgo, formatExact } from "../../../ui/time.ts";
 import { CHECK_TYPES, targetOf } from "../check-types.ts";
@@ -14,7 +14,7 @@ import { isStale, lastResultAt } from "../check-freshness.ts";
 import { CheckStatusBadge, LocationDots, useLocationNames } from "../check-status.tsx";
 import { useQuery } from "@tanstack/react-query";
 import { satellitesQuery } from "../../satellites/satellites-page.tsx";
-import { type ChecksSearch, listFilters, type PagedChecks, useCheckPages, usePagedChecks, useSummaryWindow } from "./checks-query.ts";
+import { BAR_SPANS, barRangeOf, type ChecksSearch, listFilters, type PagedChecks, useCheckPages, usePagedChecks, useSummaryWindow } from "./checks-query.ts";
 import { Sparkline } from "./sparkline.tsx";
 import { UptimeBar } from "./uptime-bar.tsx";
 import { usePermissions } from "../../../permissions.ts";
@@ -41,14 +41,15 @@ export function ChecksPage({ search }: { search: ChecksSearch }) {
     void navigate({ to: "/checks", search: (previous: ChecksSearch) => clean({ ...previous, ...patch }), replace: true });
   // The core filters by status once its list items carry one.
   const [statusKnown, setStatusKnown] = useState(false);
-  const pages = useCheckPages(listFilters(search, statusKnown));
+  const range = barRangeOf(search);
+  const pages = useCheckPages(listFilters(search, statusKnown), range);
   const loadedPages = pages.data?.pages;
   const loaded = useMemo(() => loadedPages ?? [], [loadedPages]);
   const paged = usePagedChecks(loaded);
   const count = paged.count;
   // Sticky (set while rendering, as React allows for a component's own state): a status filter that matches nothing must not hide itself.
   if (!statusKnown && loaded[0]?.checks.some((check) => check.status !== undefined)) setStatusKnown(true);
-  const filtered = Object.values(search).some((value) => value);
+  const filtered = Object.entries(search).some(([key, value]) => key !== "bars" && value);
 
   return (
     <>
@@ -74,7 +75,14 @@ export function ChecksPage({ search }: { search: ChecksSearch }) {
         <div className="notice">{filtered ? "No check matches these filters." : "No checks yet. Create one to start probing."}</div>
       ) : null}
       {count > 0 ? (
-        <CheckRows pages={loaded} paged={paged} hasMore={pages.hasNextPage} loadMore={() => void pages.fetchNextPage()} loading={pages.isFetchingNextPage} />
+        <CheckRows
+          pages={loaded}
+          paged={paged}
+          range={range}
+          hasMore={pages.hasNextPage}
+          loadMore={() => void pages.fetchNextPage()}
+          loading={pages.isFetchingNextPage}
+        />
       ) : null}
     </>
   );
@@ -143,6 +151,21 @@ function Filters({ search, onChange, withStatus }: { search: ChecksSearch; onCha
           </select>
         </label>
       ) : null}
+      <fieldset className="field choice">
+        <legend>Uptime bars</legend>
+        {(Object.keys(BAR_SPANS) as BarRange[]).map((range) => (
+          <label key={range}>
+            <input
+              type="radio"
+              name="bars"
+              value={range}
+              checked={barRangeOf(search) === range}
+              onChange={() => onChange({ bars: range === "24h" ? undefined : range })}
+            />
+            {BAR_SPANS[range].label}
+          </label>
+        ))}
+      </fieldset>
     </form>
   );
 }
@@ -150,12 +173,14 @@ function Filters({ search, onChange, withStatus }: { search: ChecksSearch; onCha
 function CheckRows({
   pages,
   paged,
+  range,
   hasMore,
   loadMore,
   loading,
 }: {
   pages: readonly CheckPage[];
   paged: PagedChecks;
+  range: BarRange;
   hasMore: boolean;
   loadMore: () => void;
   loading: boolean;
@@ -177,7 +202,7 @@ function CheckRows({
   useEffect(() => {
     if (hasMore && !loading && last >= count - 10) loadMore();
   }, [hasMore, loading, last, count, loadMore]);
-  const summaryOf = useSummaryWindow(pages, paged.at(items[0]?.index ?? 0)?.page ?? 0, paged.at(items.at(-1)?.index ?? 0)?.page ?? 0);
+  const summaryOf = useSummaryWindow(pages, range, paged.at(items[0]?.index ?? 0)?.page ?? 0, paged.at(items.at(-1)?.index ?? 0)?.page ?? 0);
   const now = useNow();
   // Once for the list, not per row: a query observer per row was made and dropped for every row
   // scrolled past (bench/ui-checks-list).
@@ -196,7 +221,7 @@ function CheckRows({
   return (
     <div className="check-table" role="table" aria-label="Checks" aria-rowcount={count + 1}>
       <div className="check-row head" role="row" aria-rowindex={1}>
-        {["Status", "Name", "Type", "Target", "Locations", "Last 24 h", "p95", "Last result"].map((title) => (
+        {["Status", "Name", "Type", "Target", "Locations", `Last ${BAR_SPANS[range].label}`, "p95", "Last result"].map((title) => (
           <span key={title} role="columnheader">
             {title}
           </span>
@@ -221,6 +246,7 @@ function CheckRows({
               // Desktop rows have one height: measuring each (a layout read per row) only where rows wrap.
               measure={narrow ? virtualizer.measureElement : undefined}
               narrow={narrow}
+              range={range}
               now={now}
               nameOf={nameOf}
               openCheck={openCheck}
@@ -242,13 +268,15 @@ interface CheckRowProps {
   top: number;
   measure: ((element: Element | null) => void) | undefined;
   narrow: boolean;
+  range: BarRange;
   now: number;
   nameOf: (location: string) => string;
   openCheck: (checkId: string, intent: "open" | "preload") => void;
 }
 
 /** One row; memoized, so scrolling renders only the rows that come into view, not every row on screen. */
-const CheckRow = memo(function CheckRow({ check, summary, from, segmentSeconds, index, top, measure, narrow, now, nameOf, openCheck }: CheckRowProps) {
+const CheckRow = memo(function CheckRow({ check, summary, from, segmentSeconds, index, top, measure, narrow, range, now, nameOf, openCheck }: CheckRowProps) {
+  const span = BAR_SPANS[range];
   const health = summary?.health ?? null;
   const status = health?.status ?? check.status ?? "unknown";
   const lastAt = lastResultAt(health);
@@ -278,9 +306,15 @@ const CheckRow = memo(function CheckRow({ check, summary, from, segmentSeconds, 
       <span role="cell" data-label="Locations">
         {health ? <LocationDots locations={health.locations} nameOf={nameOf} /> : <span className="muted">—</span>}
       </span>
-      <span role="cell" data-label="Last 24 h">
+      <span role="cell" data-label={`Last ${span.label}`}>
         {summary && from !== undefined && segmentSeconds !== undefined ? (
-          <UptimeBar segments={summary.bars} from={from} segmentSeconds={segmentSeconds} span="24 h" maxCells={narrow ? 12 : 24} />
+          <UptimeBar
+            segments={summary.bars}
+            from={from}
+            segmentSeconds={segmentSeconds}
+            span={span.label}
+            maxCells={narrow ? span.cells.narrow : span.cells.wide}
+          />
         ) : null}
       </span>
       <span role="cell" data-label="p95">

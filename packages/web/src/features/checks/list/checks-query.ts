@@ -1,11 +1,11 @@
 // The checks list's data: keyset pages of definitions (filters in the URL), each fetched with its
-// rows' health and 24 h bars in the same request. The summaries are then kept per page (one
+// rows' health and uptime bars (24 h of hourly segments, or 90 d of the day rollups) in the same request. The summaries are then kept per page (one
 // query each, seeded from the page) and only the pages on screen observe theirs, so a page
 // arriving or a health change costs O(page), never O(all loaded). The live feed refreshes only
 // the summaries of the pages on screen and the detail queries (live.ts), never the list's pages.
 import { type QueryClient, useInfiniteQuery, useQueries, useQueryClient } from "@tanstack/react-query";
 import { useMemo } from "react";
-import { api, type CheckListFilters, type CheckListItem, type CheckPage, type CheckSummaries } from "../../../api/client.ts";
+import { api, type BarRange, type CheckListFilters, type CheckListItem, type CheckPage, type CheckSummaries } from "../../../api/client.ts";
 
 /** What /checks keeps in its URL. */
 export interface ChecksSearch {
@@ -19,7 +19,17 @@ export interface ChecksSearch {
   status?: string;
   /** "core" or a satellite's id. */
   location?: string;
+  /** The uptime bars' span: 24 h unless 90 d is asked for. */
+  bars?: BarRange;
 }
+
+/** How each span's bar reads and how many cells it folds to, on a wide row and on a phone's card. */
+export const BAR_SPANS: Record<BarRange, { label: string; cells: { wide: number; narrow: number } }> = {
+  "24h": { label: "24 h", cells: { wide: 24, narrow: 12 } },
+  "90d": { label: "90 d", cells: { wide: 30, narrow: 15 } },
+};
+
+export const barRangeOf = (search: ChecksSearch): BarRange => search.bars ?? "24h";
 
 export const CHECK_PAGE = 100;
 
@@ -38,16 +48,17 @@ export function listFilters(search: ChecksSearch, withStatus: boolean): CheckLis
   };
 }
 
-export const summariesKey = (ids: readonly string[]) => ["checks", "summaries", "24h", ids.join(",")] as const;
+export const summariesKey = (ids: readonly string[], range: BarRange) => ["checks", "summaries", range, ids.join(",")] as const;
 
-/** The pages of checks; each page's summaries land in its own summaries query as it arrives. */
-export function useCheckPages(filters: CheckListFilters) {
+/** The pages of checks; each page's summaries (over `range`) land in their own summaries query as it arrives. */
+export function useCheckPages(filters: CheckListFilters, range: BarRange) {
   const queryClient = useQueryClient();
   return useInfiniteQuery({
-    queryKey: ["checks", "list", filters],
+    // The range is part of the key: switching it reads pages with the other bars (then cached both ways).
+    queryKey: ["checks", "list", filters, range],
     queryFn: async ({ pageParam, signal }) => {
-      const page = await api.checks.list({ ...filters, limit: CHECK_PAGE, summaries: "24h", ...(pageParam ? { cursor: pageParam } : {}) }, signal);
-      if (page.summaries) queryClient.setQueryData(summariesKey(idsOf(page)), page.summaries);
+      const page = await api.checks.list({ ...filters, limit: CHECK_PAGE, summaries: range, ...(pageParam ? { cursor: pageParam } : {}) }, signal);
+      if (page.summaries) queryClient.setQueryData(summariesKey(idsOf(page), range), page.summaries);
       return page;
     },
     initialPageParam: "",
@@ -119,7 +130,12 @@ function rowSummaries(answer: CheckSummaries): Map<string, RowSummary> {
  * observed, so only they refetch when the live feed invalidates summaries; a page scrolled
  * back into view refetches if its summaries went stale meanwhile.
  */
-export function useSummaryWindow(pages: readonly CheckPage[], first: number, last: number): (page: number, checkId: string) => RowSummary | undefined {
+export function useSummaryWindow(
+  pages: readonly CheckPage[],
+  range: BarRange,
+  first: number,
+  last: number,
+): (page: number, checkId: string) => RowSummary | undefined {
   const shown = pages.slice(first, last + 1);
   // No `combine` (an inline one re-runs every render): rows read their page's answer, indexed
   // once per answer object, so their props stay the same objects and memo holds.
@@ -127,8 +143,8 @@ export function useSummaryWindow(pages: readonly CheckPage[], first: number, las
     queries: shown.map((page) => {
       const ids = idsOf(page);
       return {
-        queryKey: summariesKey(ids),
-        queryFn: ({ signal }: { signal: AbortSignal }) => api.checks.summaries(ids, "24h", signal),
+        queryKey: summariesKey(ids, range),
+        queryFn: ({ signal }: { signal: AbortSignal }) => api.checks.summaries(ids, range, signal),
         enabled: ids.length > 0,
       };
     }),

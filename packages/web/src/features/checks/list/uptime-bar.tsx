@@ -1,5 +1,6 @@
 // The uptime bar: plain HTML (no chart library), a coloured band per segment in one element's
-// background, coloured by what the results in it were; hovering a band reads its availability.
+// background, coloured by what the results in it were; hovering a band reads its availability,
+// and its accessible name says the availability and how many periods had failures.
 // See uptime-bar-model.ts.
 import type { PointerEvent } from "react";
 import type { StatusCounts } from "../../../api/client.ts";
@@ -21,9 +22,14 @@ export interface UptimeBarProps {
 const CELL_TIME = new Intl.DateTimeFormat([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
 const time = (ms: number) => CELL_TIME.format(ms);
 
-/** A cell's width and the gap after it, in CSS pixels. */
-const CELL_PX = 5;
-const STEP_PX = CELL_PX + 2;
+/** A cell's width and the gap after it, in CSS pixels: finer where there are many cells (a 90 d bar), so both bars take about the same width. */
+export interface BarGeometry {
+  cellPx: number;
+  stepPx: number;
+}
+const COARSE: BarGeometry = { cellPx: 5, stepPx: 7 };
+const FINE: BarGeometry = { cellPx: 4, stepPx: 5 };
+export const geometryFor = (cellCount: number): BarGeometry => (cellCount > 24 ? FINE : COARSE);
 const TONE_COLOR: Record<CellTone, string> = { ok: "var(--ok)", warn: "var(--warn)", bad: "var(--bad)", none: "var(--idle-bg)" };
 
 /**
@@ -31,10 +37,10 @@ const TONE_COLOR: Record<CellTone, string> = { ok: "var(--ok)", warn: "var(--war
  * row's 24 cells were 24 elements, more than half of a row's, and rows are rendered by the dozen
  * each frame while scrolling, each element styled and laid out (bench/ui-checks-list).
  */
-export function barBackground(cells: readonly BarCell[]): string {
+export function barBackground(cells: readonly BarCell[], { cellPx, stepPx }: BarGeometry = geometryFor(cells.length)): string {
   const stops = cells.map((cell, index) => {
-    const start = index * STEP_PX;
-    return `${TONE_COLOR[cell.tone]} ${start}px ${start + CELL_PX}px, transparent ${start + CELL_PX}px ${start + STEP_PX}px`;
+    const start = index * stepPx;
+    return `${TONE_COLOR[cell.tone]} ${start}px ${start + cellPx}px, transparent ${start + cellPx}px ${start + stepPx}px`;
   });
   return `linear-gradient(to right, ${stops.join(", ")})`;
 }
@@ -43,25 +49,35 @@ export function barBackground(cells: readonly BarCell[]): string {
  * The label of the cell under the pointer, as the bar's tooltip: written when the pointer moves
  * over it, not while rendering (two formatted times a cell, for rows nobody hovers).
  */
-function labelUnderPointer(cells: readonly BarCell[]) {
+function labelUnderPointer(cells: readonly BarCell[], stepPx: number) {
   return (event: PointerEvent<HTMLElement>) => {
     const bar = event.currentTarget;
-    const cell = cells[Math.floor((event.clientX - bar.getBoundingClientRect().left) / STEP_PX)];
+    const cell = cells[Math.floor((event.clientX - bar.getBoundingClientRect().left) / stepPx)];
     const label = cell ? cellLabel(cell, time) : "";
     if (bar.title !== label) bar.title = label;
   };
+}
+
+/**
+ * What a screen reader says of the bar (its cells are a picture): the availability over its span
+ * and in how many of its cells something failed — "24 h uptime 98.91 %, failures in 1 of 12 periods".
+ */
+export function barLabel(span: string, availability: string, cells: readonly BarCell[]): string {
+  const failing = cells.filter((cell) => cell.tone === "bad" || cell.tone === "warn").length;
+  return `${span} uptime ${availability}${failing > 0 ? `, failures in ${failing} of ${cells.length} periods` : ""}`;
 }
 
 export function UptimeBar({ segments, from, segmentSeconds, maxCells, span }: UptimeBarProps) {
   const cells = barCells(segments, Date.parse(from), segmentSeconds * 1000, maxCells);
   const total = cells.reduce((sum, cell) => addCounts(sum, cell.counts), { total: 0, up: 0, degraded: 0, down: 0, error: 0 });
   const availability = formatAvailability(availabilityOf(total));
+  const geometry = geometryFor(cells.length);
   return (
-    <span className="uptime" role="img" aria-label={`${span} uptime ${availability}`}>
+    <span className="uptime" role="img" aria-label={barLabel(span, availability, cells)}>
       <span
         className="uptime-cells"
-        style={{ width: cells.length * STEP_PX - (STEP_PX - CELL_PX), backgroundImage: barBackground(cells) }}
-        onPointerMove={labelUnderPointer(cells)}
+        style={{ width: cells.length * geometry.stepPx - (geometry.stepPx - geometry.cellPx), backgroundImage: barBackground(cells, geometry) }}
+        onPointerMove={labelUnderPointer(cells, geometry.stepPx)}
       />
       <span className="uptime-value">{availability}</span>
     </span>
