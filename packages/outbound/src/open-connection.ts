@@ -180,7 +180,9 @@ export async function openConnection(target: ConnectionTarget, signal: AbortSign
   const ca = target.tls?.ca === undefined ? undefined : trustedCertificates(target.tls.ca);
   const timings: ConnectionTimings = {};
   let started = performance.now();
-  const { addresses, looked } = await raceAbort(resolveAddresses(host, target.family, target.addressPolicy), signal);
+  const resolving = resolveAddresses(host, target.family, target.addressPolicy);
+  // An IP address resolves at once, so there is no wait to cut short (connecting checks the signal).
+  const { addresses, looked } = await (isIP(host) === 0 ? raceAbort(resolving, signal) : resolving);
   if (looked) timings.dnsMs = elapsedSince(started);
   started = performance.now();
   let connected: { socket: Socket; address: ResolvedAddress };

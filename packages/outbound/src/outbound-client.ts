@@ -4,13 +4,14 @@
 // peer's certificate): every exchange opens its own connections (exchange-connections.ts) and
 // sends each request over one with node:http (send-hop.ts).
 import type { Agent } from "node:http";
-import { Headers } from "undici";
+import type { Headers } from "undici";
 import { ConnectionError, type ConnectionPhase } from "./connection-error.ts";
 import { createExchangeConnections, type ExchangeConnections, type ExchangeTlsSettings } from "./exchange-connections.ts";
 import type { PeerCertificate } from "./peer-certificate.ts";
 import { type Hop, nextHop, redirectTarget } from "./redirect-hop.ts";
 import { createKeptConnections } from "./kept-connections.ts";
 import { readBodyPrefix } from "./read-body-prefix.ts";
+import { requestHeaders } from "./request-headers.ts";
 import { type HopAnswer, sendHop } from "./send-hop.ts";
 import { type FailureKind, isRetryable } from "./retryable.ts";
 import type { AddressPolicy, IpFamily } from "./resolve-address.ts";
@@ -159,13 +160,8 @@ export function createOutboundClient(options: OutboundClientOptions): ClosableOu
         const what = request.secretUrl ? "The URL" : JSON.stringify(request.url.slice(0, MAX_SHOWN_URL));
         return failure("invalid_request", `${what} is not a valid http:// or https:// URL`);
       }
-      let headers: Headers;
-      try {
-        headers = new Headers(request.headers);
-      } catch (error) {
-        return failure("invalid_request", `The request to ${url.origin} has an invalid header: ${(error as Error).message}`, { cause: error });
-      }
-      if (!headers.has("user-agent")) headers.set("user-agent", options.userAgent);
+      // An invalid header name or value is refused by node:http before anything is sent (sendHop).
+      const headers = requestHeaders(request.headers, options.userAgent);
       const started = performance.now();
       const deadline = withTimeout(request.signal, request.timeoutMs);
       const settings = { host: url.hostname, tls: request.tls, ipFamily: request.ipFamily, addressPolicy: request.addressPolicy };
@@ -212,7 +208,9 @@ async function exchange(first: Hop, request: OutboundRequest, signal: AbortSigna
     // The wait for this answer: the hop's time less the connections it had to open.
     waitedMs += Math.max(0, performance.now() - hopStarted - (connections.setupMs() - setupBefore));
     const location = policy === "answer" ? undefined : redirectTarget(response, hop.url);
-    if (location === undefined) return { ...(await answered(response, hop.url, request.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES)), ...facts(followed, hop.url) };
+    // Assigned, not spread: spreading would read (and so build) the answer's lazy headers.
+    if (location === undefined)
+      return Object.assign(await answered(response, hop.url, request.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES), facts(followed, hop.url));
     response.body.destroy();
     const where = shown(location, request.secretUrl ?? false);
     const details = { status: response.status, statusText: response.statusText, location: where, ...facts(followed, hop.url) };
@@ -226,15 +224,14 @@ async function exchange(first: Hop, request: OutboundRequest, signal: AbortSigna
 }
 
 async function answered(response: HopAnswer, url: URL, maxBodyBytes: number): Promise<OutboundResult> {
-  const answer = {
-    status: response.status,
-    statusText: response.statusText,
-    headers: response.headers,
-    url: url.href,
-    body: await readBodyPrefix(response.body, maxBodyBytes),
-  };
-  if (response.status >= 200 && response.status <= 299) return { ok: true, ...answer };
-  return failure("status", `${url.origin} answered ${response.status}`, answer);
+  const answer = { status: response.status, statusText: response.statusText, url: url.href, body: await readBodyPrefix(response.body, maxBodyBytes) };
+  if (response.status >= 200 && response.status <= 299) return withAnswerHeaders({ ok: true as const, ...answer }, response);
+  return withAnswerHeaders(failure("status", `${url.origin} answered ${response.status}`, answer), response);
+}
+
+/** `result` with the answer's headers as a property read from the answer when first asked for: most callers judge the status alone. */
+function withAnswerHeaders<T extends object>(result: T, response: HopAnswer): T & { headers: Headers } {
+  return Object.defineProperty(result, "headers", { get: () => response.headers, enumerable: true, configurable: true }) as T & { headers: Headers };
 }
 
 /** How a failure to connect shows: the phase tells whose problem it is. */

@@ -15,7 +15,10 @@ const DEFAULT_PORTS: Record<string, string> = { "http:": "80", "https:": "443" }
 export interface HopAnswer {
   status: number;
   statusText: string;
-  headers: Headers;
+  /** The Location header: where a redirect points. */
+  location: string | undefined;
+  /** Every header, as fetch gives them: built when first read (most answers are judged by their status alone). */
+  readonly headers: Headers;
   body: Readable;
 }
 
@@ -30,12 +33,32 @@ const DECODERS: Record<string, () => Readable & NodeJS.WritableStream> = {
 
 /** The headers as sent: fetch's defaults where the request sets none, Host from the URL. */
 function outgoingHeaders(hop: Hop): Record<string, string> {
-  const headers = new Headers(hop.headers);
-  if (!headers.has("host")) headers.set("host", hop.url.host);
-  if (!headers.has("accept")) headers.set("accept", "*/*");
-  if (!headers.has("accept-encoding")) headers.set("accept-encoding", hop.url.protocol === "https:" ? "br, gzip, deflate" : "gzip, deflate");
-  if (hop.body !== undefined && !headers.has("content-type")) headers.set("content-type", "text/plain;charset=UTF-8");
-  return Object.fromEntries(headers);
+  const headers: Record<string, string> = { ...hop.headers };
+  headers.host ??= hop.url.host;
+  headers.accept ??= "*/*";
+  headers["accept-encoding"] ??= hop.url.protocol === "https:" ? "br, gzip, deflate" : "gzip, deflate";
+  if (hop.body !== undefined) headers["content-type"] ??= "text/plain;charset=UTF-8";
+  return headers;
+}
+
+/** The answer's raw headers as fetch's Headers. */
+function headersOf(raw: string[]): Headers {
+  const headers = new Headers();
+  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
+  return headers;
+}
+
+function answerOf(response: IncomingMessage, method: string): HopAnswer {
+  let headers: Headers | undefined;
+  return {
+    status: response.statusCode!,
+    statusText: response.statusMessage ?? "",
+    location: response.headers.location,
+    get headers() {
+      return (headers ??= headersOf(response.rawHeaders));
+    },
+    body: decodedBody(response, method),
+  };
 }
 
 function decodedBody(response: IncomingMessage, method: string): Readable {
@@ -83,12 +106,7 @@ export function sendHop(hop: Hop, open: (url: URL, keep?: boolean) => Promise<So
                 },
               }),
         } as unknown as Parameters<typeof httpRequest>[0],
-        (response) => {
-          const headers = new Headers();
-          const raw = response.rawHeaders;
-          for (let i = 0; i < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
-          resolve({ status: response.statusCode!, statusText: response.statusMessage ?? "", headers, body: decodedBody(response, hop.method) });
-        },
+        (response) => resolve(answerOf(response, hop.method)),
       );
       request.on("error", reject);
       request.end(hop.body);

@@ -18,15 +18,22 @@ export interface Deadline {
  */
 export function withTimeout(signal: AbortSignal | undefined, timeoutMs: number): Deadline {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new DOMException(`The operation timed out after ${timeoutMs} ms.`, "TimeoutError")), timeoutMs);
-  // The exchange in flight keeps the process alive, not its deadline.
-  timer.unref();
-  const forward = () => controller.abort(signal!.reason);
+  // Whichever of the two aborts first releases the other; no listener on our own signal (one
+  // per exchange, thousands a second).
   const release = () => {
     clearTimeout(timer);
     signal?.removeEventListener("abort", forward);
   };
-  controller.signal.addEventListener("abort", release, { once: true });
+  const forward = () => {
+    release();
+    controller.abort(signal!.reason);
+  };
+  const timer = setTimeout(() => {
+    release();
+    controller.abort(new DOMException(`The operation timed out after ${timeoutMs} ms.`, "TimeoutError"));
+  }, timeoutMs);
+  // The exchange in flight keeps the process alive, not its deadline.
+  timer.unref();
   if (signal?.aborted) forward();
   else signal?.addEventListener("abort", forward, { once: true });
   return { signal: controller.signal, release };

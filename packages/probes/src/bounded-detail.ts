@@ -35,8 +35,20 @@ const SHRINKS: Shrink[] = [
   (detail) => (detail.cert?.sans && detail.cert.sans.length > 5 ? { ...detail, cert: { ...detail.cert, sans: detail.cert.sans.slice(0, 5) } } : undefined),
 ];
 
+/**
+ * Whether a shrink (SHRINKS) could take anything from `detail`: one without those parts is
+ * kept whole whatever its size, so it need not be measured (most runs: a status and timings).
+ */
+const shrinkable = (detail: CheckResultDetail) =>
+  (detail.assertions?.length ?? 0) > 0 ||
+  detail.excerpt !== undefined ||
+  (detail.dns?.answers.length ?? 0) > 10 ||
+  detail.tcp?.response !== undefined ||
+  (detail.cert?.sans?.length ?? 0) > 5;
+
 /** `detail` if it fits in MAX_DETAIL_BYTES as JSON; else the most of it that does. */
 export function boundedDetail(detail: CheckResultDetail): CheckResultDetail {
+  if (!shrinkable(detail)) return detail;
   // Every run's detail passes here: measure it once when it fits, as almost all do.
   let size = sizeOf(detail);
   if (size <= MAX_DETAIL_BYTES) return detail;

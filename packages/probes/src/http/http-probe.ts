@@ -22,8 +22,17 @@ interface Answer {
 
 function answerOf(result: OutboundResult): Answer | undefined {
   if (result.ok) return result;
-  if (result.kind === "status" && result.status !== undefined && result.headers && result.url !== undefined) {
-    return { status: result.status, headers: result.headers, body: result.body ?? "", url: result.url };
+  if (result.kind === "status" && result.status !== undefined && "headers" in result && result.url !== undefined) {
+    const { status, body, url } = result;
+    // Read through: the client builds the headers only when asked (a header assertion).
+    return {
+      status,
+      get headers() {
+        return result.headers!;
+      },
+      body: body ?? "",
+      url,
+    };
   }
   return undefined;
 }

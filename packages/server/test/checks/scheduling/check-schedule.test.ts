@@ -196,6 +196,13 @@ describe("claiming due runs", () => {
     const earliestPlan = await plan(NEXT_DUE_IN, [null]);
     expect(earliestPlan).toMatch(/Index Only Scan using check_schedule_due/);
     expect(earliestPlan).not.toMatch(/Seq Scan/);
+    // Both are named statements: after a few runs PostgreSQL may keep a generic plan, which
+    // must serve them from the same indexes.
+    const genericClaimPlan = await plan(`(GENERIC_PLAN) ${CLAIM_DUE}`, []);
+    expect(genericClaimPlan).toMatch(/Index (Only )?Scan on check_schedule_due|Index Scan using check_schedule_due/);
+    expect(genericClaimPlan).toMatch(/checks_pkey/);
+    expect(genericClaimPlan).not.toMatch(/Seq Scan/);
+    expect(await plan(`(GENERIC_PLAN) ${NEXT_DUE_IN}`, [])).toMatch(/Index Only Scan using check_schedule_due/);
   });
 
   it("says how long until the earliest slot, on the schedule's clock", async () => {

@@ -23,6 +23,7 @@ import { ingestContext } from "../../support/checks/check-results.ts";
 import { insertCheck, insertChecks } from "../../support/checks/check-rows.ts";
 import { createTestDatabase } from "../../support/database.ts";
 import { createSignal, waitFor } from "../../support/instance.ts";
+import { textOf } from "../../support/query-text.ts";
 
 const UP: ProbeOutcome = { status: "up", detail: { timings: { totalMs: 1 } } };
 
@@ -322,7 +323,7 @@ describe("one core instance", () => {
         get(target, key, receiver) {
           if (key !== "query") return Reflect.get(target, key, receiver) as unknown;
           return async (...args: Parameters<pg.Pool["query"]>) => {
-            const isClaim = args[0] === CLAIM_DUE;
+            const isClaim = textOf(args[0]) === CLAIM_DUE;
             if (isClaim) mostClaiming = Math.max(mostClaiming, ++claiming);
             try {
               return await (target.query as (...a: unknown[]) => Promise<unknown>)(...args);
