@@ -11,6 +11,7 @@ import { CHANGE_COLUMNS, type ChangeRow, changeFromRow } from "./outbox/change-r
 import { canonicalize, diffStates } from "./diff.ts";
 import type { ChangeNotifier } from "./outbox/change-notifier.ts";
 import { isPipelined, type PipelinedTransaction, settledInOrder, statementsIssued, withPipelinedTransaction } from "./pipelined-transaction.ts";
+import { withPreparedStatements } from "./prepared-statements.ts";
 import type {
   EntityDefinition,
   EntityHandle,
@@ -35,6 +36,22 @@ const RECORD_CHANGES = `
   ), change AS (
     INSERT INTO entity_changes (change_id, kind, entity_id, prev, next, delta, changed_fields, actor, cause)
     SELECT change_id, $2, entity_id, prev, next, delta, changed_fields, actor, cause FROM input
+    RETURNING seq, change_id, kind, entity_id, prev, next, changed_fields, occurred_at
+  ), transitions AS (
+    INSERT INTO entity_transitions (seq, kind, entity_id, field, from_value, to_value, occurred_at)
+    SELECT change.seq, change.kind, change.entity_id, field.name, change.prev -> field.name, change.next -> field.name, change.occurred_at
+    FROM change, unnest(change.changed_fields) AS field(name)
+  )
+  SELECT change_id, seq, occurred_at FROM change`;
+
+/**
+ * The same for one change (every `mutate`), its values as parameters: no JSON array to build,
+ * parse and take apart again on the way.
+ */
+const RECORD_CHANGE = `
+  WITH change AS (
+    INSERT INTO entity_changes (change_id, kind, entity_id, prev, next, delta, changed_fields, actor, cause)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
     RETURNING seq, change_id, kind, entity_id, prev, next, changed_fields, occurred_at
   ), transitions AS (
     INSERT INTO entity_transitions (seq, kind, entity_id, field, from_value, to_value, occurred_at)
@@ -106,7 +123,8 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
   type State = z.infer<Schema>;
   const { kind, schema, read } = definition;
 
-  const readOne = async (id: string, tx: SqlClient): Promise<State | null> => toMap(await read([id], tx)).get(id) ?? null;
+  // Inside a mutation the owner's statements run named (prepared once per connection).
+  const readOne = async (id: string, tx: SqlClient): Promise<State | null> => toMap(await read([id], withPreparedStatements(tx))).get(id) ?? null;
 
   const validate = (id: string, state: State | null): State | null => {
     if (state === null) return null;
@@ -143,21 +161,44 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
   ): Promise<Map<string, EntityChanged>> => {
     const recorded = new Map<string, EntityChanged>();
     if (pending.length === 0) return recorded;
-    const input = pending.map((c) => ({
-      change_id: c.changeId,
-      entity_id: c.id,
-      prev: c.prev,
-      next: c.next,
-      delta: c.delta,
-      changed_fields: c.changedFields,
-      actor: actorOf(c.id),
-      cause: causeOf(c.id),
-    }));
-    const { rows } = await tx.query<{ change_id: string; seq: string; occurred_at: Date }>({
-      name: "vantage_record_changes",
-      text: RECORD_CHANGES,
-      values: [JSON.stringify(input), kind],
-    });
+    const [single] = pending;
+    const statement =
+      pending.length === 1
+        ? {
+            name: "vantage_record_change",
+            text: RECORD_CHANGE,
+            values: [
+              single!.changeId,
+              kind,
+              single!.id,
+              single!.prev,
+              single!.next,
+              single!.delta,
+              single!.changedFields,
+              actorOf(single!.id),
+              causeOf(single!.id),
+            ],
+          }
+        : {
+            name: "vantage_record_changes",
+            text: RECORD_CHANGES,
+            values: [
+              JSON.stringify(
+                pending.map((c) => ({
+                  change_id: c.changeId,
+                  entity_id: c.id,
+                  prev: c.prev,
+                  next: c.next,
+                  delta: c.delta,
+                  changed_fields: c.changedFields,
+                  actor: actorOf(c.id),
+                  cause: causeOf(c.id),
+                })),
+              ),
+              kind,
+            ],
+          };
+    const { rows } = await tx.query<{ change_id: string; seq: string; occurred_at: Date }>(statement);
     const stamped = new Map(rows.map((row) => [row.change_id, row]));
     for (const { changeId, id, prev, next, delta, changedFields } of pending) {
       const row = stamped.get(changeId)!;
@@ -212,7 +253,7 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
       const prev = await readOne(id, tx.client);
       const next = await applyThenRead(
         tx.client,
-        () => apply(tx.client),
+        () => apply(withPreparedStatements(tx.client)),
         (client) => (tombstone ? Promise.resolve(null) : readOne(id, client)),
       );
       return finish(tx, id, prev, tombstone ? null : validate(id, next), actor, cause);
@@ -241,7 +282,7 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
       };
       const reading = readOne(id, prevClient);
       writeSent = true;
-      const writing = tx.client.query(write.text, write.values);
+      const writing = withPreparedStatements(tx.client).query(write.text, write.values);
       const rereading = tombstone ? Promise.resolve(null) : readOne(id, tx.client);
       const [prev, , next] = await settledInOrder<[State | null, unknown, State | null]>([reading, writing, rereading]);
       if (readAfterWrite) throw READ_AFTER_WRITE;
@@ -278,16 +319,17 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
     // transaction. A caller's client that is not pipelined gets them one after another.
     const inTransaction = async (tx: SqlClient, commit?: () => void, locked = false) => {
       const lock = () => tx.query({ name: "vantage_lock_entities", text: LOCK_MANY, values: [ids.map((id) => LockKey.entity(kind, id))] });
+      const readMany = (client: SqlClient) => read(ids, withPreparedStatements(client));
       let prevRead: EntityReadResult<State>;
-      if (locked) prevRead = await read(ids, tx);
-      else if (isPipelined(tx)) [, prevRead] = await settledInOrder<[unknown, EntityReadResult<State>]>([lock(), read(ids, tx)]);
-      else prevRead = await lock().then(() => read(ids, tx));
+      if (locked) prevRead = await readMany(tx);
+      else if (isPipelined(tx)) [, prevRead] = await settledInOrder<[unknown, EntityReadResult<State>]>([lock(), readMany(tx)]);
+      else prevRead = await lock().then(() => readMany(tx));
       const prevs = toMap(prevRead);
       const nexts = toMap(
         await applyThenRead(
           tx,
-          () => apply(tx, ids),
-          (client) => read(ids, client),
+          () => apply(withPreparedStatements(tx), ids),
+          (client) => readMany(client),
         ),
       );
       const states = ids.map((id) => ({ id, prev: prevs.get(id) ?? null, next: validate(id, nexts.get(id) ?? null) }));
