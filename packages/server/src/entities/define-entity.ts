@@ -3,7 +3,7 @@
 // (announced after commit), in as few round trips as the owner's write allows.
 import { randomUUID } from "node:crypto";
 import type { Actor, Cause, EntityChanged, EntityState } from "@vantage/protocol";
-import pg from "pg";
+import type pg from "pg";
 import { z } from "zod";
 import { VantageError } from "../errors.ts";
 import { hashedLockKey, LockKey } from "../storage/index.ts";
@@ -62,6 +62,9 @@ const RECORD_CHANGE = `
 
 /** Locks many entities in one round trip, in the caller's (sorted) order: no deadlocks. */
 const LOCK_MANY = `SELECT count(pg_advisory_xact_lock(${hashedLockKey("key")})) FROM unnest($1::text[]) AS key`;
+
+/** Locks one entity: a prepared statement sent right behind BEGIN, in the same round trip. */
+const LOCK_ONE = `SELECT pg_advisory_xact_lock(${hashedLockKey("$1::text")})`;
 
 const HISTORY = `
   SELECT ${CHANGE_COLUMNS} FROM entity_changes
@@ -223,8 +226,8 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
     for (const change of changes) if (change.seq !== undefined) notifier.committed(change.seq);
   };
 
-  /** BEGIN and the entity's lock in one simple query: concurrent mutations of one entity queue here. */
-  const beginLocked = (id: string) => `BEGIN; SELECT pg_advisory_xact_lock(${hashedLockKey(pg.escapeLiteral(LockKey.entity(kind, id)))})`;
+  /** The entity's lock, sent behind BEGIN: concurrent mutations of one entity queue here. */
+  const lock = (tx: SqlClient, id: string) => tx.query({ name: "vantage_lock_entity", text: LOCK_ONE, values: [LockKey.entity(kind, id)] });
 
   /**
    * Records the change from prev to next (if any) and sends COMMIT behind it: one round
@@ -249,8 +252,8 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
    * another). The owner's function may await its own statements in any order.
    */
   const recordInTurns = (id: string, actor: Actor, cause: Cause | null, apply: (tx: SqlClient) => Promise<unknown>, tombstone: boolean) =>
-    withPipelinedTransaction(pool, beginLocked(id), async (tx) => {
-      const prev = await readOne(id, tx.client);
+    withPipelinedTransaction(pool, "BEGIN", async (tx) => {
+      const [, prev] = await settledInOrder<[unknown, State | null]>([lock(tx.client, id), readOne(id, tx.client)]);
       const next = await applyThenRead(
         tx.client,
         () => apply(withPreparedStatements(tx.client)),
@@ -271,7 +274,8 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
    * issues one later is noticed, the transaction rolled back and the mutation run in turns.
    */
   const recordPipelined = async (id: string, actor: Actor, cause: Cause | null, write: SqlStatement, tombstone: boolean) => {
-    const attempt = await withPipelinedTransaction(pool, beginLocked(id), async (tx) => {
+    const attempt = await withPipelinedTransaction(pool, "BEGIN", async (tx) => {
+      const locking = lock(tx.client, id);
       let writeSent = false;
       let readAfterWrite = false;
       const prevClient: SqlClient = {
@@ -284,7 +288,7 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
       writeSent = true;
       const writing = withPreparedStatements(tx.client).query(write.text, write.values);
       const rereading = tombstone ? Promise.resolve(null) : readOne(id, tx.client);
-      const [prev, , next] = await settledInOrder<[State | null, unknown, State | null]>([reading, writing, rereading]);
+      const [, prev, , next] = await settledInOrder<[unknown, State | null, unknown, State | null]>([locking, reading, writing, rereading]);
       if (readAfterWrite) throw READ_AFTER_WRITE;
       return finish(tx, id, prev, tombstone ? null : validate(id, next), actor, cause);
     }).catch((error: unknown) => {
