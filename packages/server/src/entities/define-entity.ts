@@ -3,7 +3,7 @@
 // (announced after commit), in as few round trips as the owner's write allows.
 import { randomUUID } from "node:crypto";
 import type { Actor, Cause, EntityChanged, EntityState } from "@vantage/protocol";
-import pg from "pg";
+import type pg from "pg";
 import { z } from "zod";
 import { VantageError } from "../errors.ts";
 import { hashedLockKey, LockKey } from "../storage/index.ts";
@@ -11,6 +11,7 @@ import { CHANGE_COLUMNS, type ChangeRow, changeFromRow } from "./outbox/change-r
 import { canonicalize, diffStates } from "./diff.ts";
 import type { ChangeNotifier } from "./outbox/change-notifier.ts";
 import { isPipelined, type PipelinedTransaction, settledInOrder, statementsIssued, withPipelinedTransaction } from "./pipelined-transaction.ts";
+import { withPreparedStatements } from "./prepared-statements.ts";
 import type {
   EntityDefinition,
   EntityHandle,
@@ -43,8 +44,27 @@ const RECORD_CHANGES = `
   )
   SELECT change_id, seq, occurred_at FROM change`;
 
+/**
+ * The same for one change (every `mutate`), its values as parameters: no JSON array to build,
+ * parse and take apart again on the way.
+ */
+const RECORD_CHANGE = `
+  WITH change AS (
+    INSERT INTO entity_changes (change_id, kind, entity_id, prev, next, delta, changed_fields, actor, cause)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+    RETURNING seq, change_id, kind, entity_id, prev, next, changed_fields, occurred_at
+  ), transitions AS (
+    INSERT INTO entity_transitions (seq, kind, entity_id, field, from_value, to_value, occurred_at)
+    SELECT change.seq, change.kind, change.entity_id, field.name, change.prev -> field.name, change.next -> field.name, change.occurred_at
+    FROM change, unnest(change.changed_fields) AS field(name)
+  )
+  SELECT change_id, seq, occurred_at FROM change`;
+
 /** Locks many entities in one round trip, in the caller's (sorted) order: no deadlocks. */
 const LOCK_MANY = `SELECT count(pg_advisory_xact_lock(${hashedLockKey("key")})) FROM unnest($1::text[]) AS key`;
+
+/** Locks one entity: a prepared statement sent right behind BEGIN, in the same round trip. */
+const LOCK_ONE = `SELECT pg_advisory_xact_lock(${hashedLockKey("$1::text")})`;
 
 const HISTORY = `
   SELECT ${CHANGE_COLUMNS} FROM entity_changes
@@ -106,7 +126,8 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
   type State = z.infer<Schema>;
   const { kind, schema, read } = definition;
 
-  const readOne = async (id: string, tx: SqlClient): Promise<State | null> => toMap(await read([id], tx)).get(id) ?? null;
+  // Inside a mutation the owner's statements run named (prepared once per connection).
+  const readOne = async (id: string, tx: SqlClient): Promise<State | null> => toMap(await read([id], withPreparedStatements(tx))).get(id) ?? null;
 
   const validate = (id: string, state: State | null): State | null => {
     if (state === null) return null;
@@ -143,21 +164,44 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
   ): Promise<Map<string, EntityChanged>> => {
     const recorded = new Map<string, EntityChanged>();
     if (pending.length === 0) return recorded;
-    const input = pending.map((c) => ({
-      change_id: c.changeId,
-      entity_id: c.id,
-      prev: c.prev,
-      next: c.next,
-      delta: c.delta,
-      changed_fields: c.changedFields,
-      actor: actorOf(c.id),
-      cause: causeOf(c.id),
-    }));
-    const { rows } = await tx.query<{ change_id: string; seq: string; occurred_at: Date }>({
-      name: "vantage_record_changes",
-      text: RECORD_CHANGES,
-      values: [JSON.stringify(input), kind],
-    });
+    const [single] = pending;
+    const statement =
+      pending.length === 1
+        ? {
+            name: "vantage_record_change",
+            text: RECORD_CHANGE,
+            values: [
+              single!.changeId,
+              kind,
+              single!.id,
+              single!.prev,
+              single!.next,
+              single!.delta,
+              single!.changedFields,
+              actorOf(single!.id),
+              causeOf(single!.id),
+            ],
+          }
+        : {
+            name: "vantage_record_changes",
+            text: RECORD_CHANGES,
+            values: [
+              JSON.stringify(
+                pending.map((c) => ({
+                  change_id: c.changeId,
+                  entity_id: c.id,
+                  prev: c.prev,
+                  next: c.next,
+                  delta: c.delta,
+                  changed_fields: c.changedFields,
+                  actor: actorOf(c.id),
+                  cause: causeOf(c.id),
+                })),
+              ),
+              kind,
+            ],
+          };
+    const { rows } = await tx.query<{ change_id: string; seq: string; occurred_at: Date }>(statement);
     const stamped = new Map(rows.map((row) => [row.change_id, row]));
     for (const { changeId, id, prev, next, delta, changedFields } of pending) {
       const row = stamped.get(changeId)!;
@@ -182,8 +226,8 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
     for (const change of changes) if (change.seq !== undefined) notifier.committed(change.seq);
   };
 
-  /** BEGIN and the entity's lock in one simple query: concurrent mutations of one entity queue here. */
-  const beginLocked = (id: string) => `BEGIN; SELECT pg_advisory_xact_lock(${hashedLockKey(pg.escapeLiteral(LockKey.entity(kind, id)))})`;
+  /** The entity's lock, sent behind BEGIN: concurrent mutations of one entity queue here. */
+  const lock = (tx: SqlClient, id: string) => tx.query({ name: "vantage_lock_entity", text: LOCK_ONE, values: [LockKey.entity(kind, id)] });
 
   /**
    * Records the change from prev to next (if any) and sends COMMIT behind it: one round
@@ -208,11 +252,11 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
    * another). The owner's function may await its own statements in any order.
    */
   const recordInTurns = (id: string, actor: Actor, cause: Cause | null, apply: (tx: SqlClient) => Promise<unknown>, tombstone: boolean) =>
-    withPipelinedTransaction(pool, beginLocked(id), async (tx) => {
-      const prev = await readOne(id, tx.client);
+    withPipelinedTransaction(pool, "BEGIN", async (tx) => {
+      const [, prev] = await settledInOrder<[unknown, State | null]>([lock(tx.client, id), readOne(id, tx.client)]);
       const next = await applyThenRead(
         tx.client,
-        () => apply(tx.client),
+        () => apply(withPreparedStatements(tx.client)),
         (client) => (tombstone ? Promise.resolve(null) : readOne(id, client)),
       );
       return finish(tx, id, prev, tombstone ? null : validate(id, next), actor, cause);
@@ -230,7 +274,8 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
    * issues one later is noticed, the transaction rolled back and the mutation run in turns.
    */
   const recordPipelined = async (id: string, actor: Actor, cause: Cause | null, write: SqlStatement, tombstone: boolean) => {
-    const attempt = await withPipelinedTransaction(pool, beginLocked(id), async (tx) => {
+    const attempt = await withPipelinedTransaction(pool, "BEGIN", async (tx) => {
+      const locking = lock(tx.client, id);
       let writeSent = false;
       let readAfterWrite = false;
       const prevClient: SqlClient = {
@@ -241,9 +286,9 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
       };
       const reading = readOne(id, prevClient);
       writeSent = true;
-      const writing = tx.client.query(write.text, write.values);
+      const writing = withPreparedStatements(tx.client).query(write.text, write.values);
       const rereading = tombstone ? Promise.resolve(null) : readOne(id, tx.client);
-      const [prev, , next] = await settledInOrder<[State | null, unknown, State | null]>([reading, writing, rereading]);
+      const [, prev, , next] = await settledInOrder<[unknown, State | null, unknown, State | null]>([locking, reading, writing, rereading]);
       if (readAfterWrite) throw READ_AFTER_WRITE;
       return finish(tx, id, prev, tombstone ? null : validate(id, next), actor, cause);
     }).catch((error: unknown) => {
@@ -278,16 +323,17 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
     // transaction. A caller's client that is not pipelined gets them one after another.
     const inTransaction = async (tx: SqlClient, commit?: () => void, locked = false) => {
       const lock = () => tx.query({ name: "vantage_lock_entities", text: LOCK_MANY, values: [ids.map((id) => LockKey.entity(kind, id))] });
+      const readMany = (client: SqlClient) => read(ids, withPreparedStatements(client));
       let prevRead: EntityReadResult<State>;
-      if (locked) prevRead = await read(ids, tx);
-      else if (isPipelined(tx)) [, prevRead] = await settledInOrder<[unknown, EntityReadResult<State>]>([lock(), read(ids, tx)]);
-      else prevRead = await lock().then(() => read(ids, tx));
+      if (locked) prevRead = await readMany(tx);
+      else if (isPipelined(tx)) [, prevRead] = await settledInOrder<[unknown, EntityReadResult<State>]>([lock(), readMany(tx)]);
+      else prevRead = await lock().then(() => readMany(tx));
       const prevs = toMap(prevRead);
       const nexts = toMap(
         await applyThenRead(
           tx,
-          () => apply(tx, ids),
-          (client) => read(ids, client),
+          () => apply(withPreparedStatements(tx), ids),
+          (client) => readMany(client),
         ),
       );
       const states = ids.map((id) => ({ id, prev: prevs.get(id) ?? null, next: validate(id, nexts.get(id) ?? null) }));

@@ -156,6 +156,23 @@ describe("mutate", () => {
     });
   });
 
+  it("runs the owner's read and write as statements prepared on the connection, named once per text", async () => {
+    await thingsA.mutate({ id: "prepared-1", actor: SYSTEM_ACTOR, apply: upsertThing("prepared-1", 1) });
+    let prepared: string[] = [];
+    // The apply function runs on the mutation's connection, after the read of prev was sent on it.
+    await thingsA.mutate({
+      id: "prepared-1",
+      actor: SYSTEM_ACTOR,
+      apply: async (tx) => {
+        await tx.query("UPDATE test_things SET value = value + 1 WHERE id = $1", ["prepared-1"]);
+        const { rows } = await tx.query<{ statement: string }>("SELECT statement FROM pg_prepared_statements WHERE name LIKE 'vantage_entity_%'");
+        prepared = rows.map((row) => row.statement);
+      },
+    });
+    expect(prepared).toContain("UPDATE test_things SET value = value + 1 WHERE id = $1");
+    expect(prepared.some((statement) => statement.startsWith("SELECT") && statement.includes("test_things"))).toBe(true);
+  });
+
   it("a change written through one instance reads identically through another", async () => {
     const { change } = await thingsA.mutate({ id: "shared-1", actor: alice, apply: upsertThing("shared-1", 7, "seven") });
     expect(await thingsB.get("shared-1")).toEqual(await thingsA.get("shared-1"));
