@@ -4,6 +4,15 @@ import type { Actor, Cause, EntityChanged, EntityState } from "@vantage/protocol
 
 export const CHANGE_COLUMNS = "seq, change_id, kind, entity_id, prev, next, delta, changed_fields, actor, cause, occurred_at";
 
+/**
+ * Whether committed rows wait past the cursor `($1 xid, $2 seq)` that a settled read may not
+ * take yet (an older writer is still open). Ordered like entity_changes_by_xid so the first
+ * row past the cursor answers it: unordered, the planner chose a scan of the table from its
+ * start — ~30 ms per read with a mass outage's 100,000 rows behind the cursor (bench/mass-outage).
+ */
+export const OUTBOX_HELD_BACK = `
+  SELECT EXISTS (SELECT 1 FROM entity_changes WHERE (xid, seq) > ($1::xid8, $2::bigint) ORDER BY xid, seq LIMIT 1) AS held`;
+
 export interface ChangeRow {
   seq: string;
   change_id: string;

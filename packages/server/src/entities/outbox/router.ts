@@ -6,7 +6,7 @@ import type pg from "pg";
 import { createLeaderLoop, createWakeableSleep, type NotificationHub } from "../../cluster/index.ts";
 import type { Logger } from "../../log.ts";
 import { AdvisoryLock } from "../../storage/index.ts";
-import { CHANGE_COLUMNS, type ChangeRow, changeFromRow } from "./change-row.ts";
+import { CHANGE_COLUMNS, type ChangeRow, changeFromRow, OUTBOX_HELD_BACK } from "./change-row.ts";
 import { ENTITY_CHANGES_CHANNEL } from "./change-notifier.ts";
 import type { EntityRegistry } from "../registry.ts";
 import type { ChangeSink, RoutedChange } from "../types.ts";
@@ -22,9 +22,6 @@ const READ_BATCH = `
   WHERE (xid, seq) > ($1::xid8, $2::bigint) AND xid < pg_snapshot_xmin(pg_current_snapshot())
   ORDER BY entity_changes.xid, entity_changes.seq LIMIT $3`;
 // (The text copy has its own alias: ORDER BY a bare `xid` would sort by the text output column.)
-
-/** Committed rows past the cursor that READ_BATCH may not take yet (an older writer is open). */
-const HAS_HELD_BACK = `SELECT EXISTS (SELECT 1 FROM entity_changes WHERE (xid, seq) > ($1::xid8, $2::bigint)) AS held`;
 
 const ENSURE_CURSOR = `INSERT INTO entity_consumer_cursors (consumer) VALUES ($1) ON CONFLICT (consumer) DO NOTHING`;
 const READ_CURSOR = `SELECT last_xid::text AS xid, last_seq AS seq FROM entity_consumer_cursors WHERE consumer = $1`;
@@ -105,7 +102,7 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
   const readAhead = (client: pg.PoolClient, cursor: Cursor): Promise<Ahead> => {
     const reading = settledInOrder([
       client.query<OutboxRow>(READ_BATCH, [cursor.xid, cursor.seq, batchSize]),
-      client.query<{ held: boolean }>(HAS_HELD_BACK, [cursor.xid, cursor.seq]),
+      client.query<{ held: boolean }>(OUTBOX_HELD_BACK, [cursor.xid, cursor.seq]),
     ]).then(([batch, held]) => ({ rows: batch.rows, heldBack: held.rows[0]!.held }));
     reading.catch(() => undefined); // awaited by the loop, or discarded after a failed batch
     return reading;
