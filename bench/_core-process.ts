@@ -7,6 +7,10 @@ import { fileURLToPath } from "node:url";
 import { jsonLines } from "./_process.ts";
 
 const VANTAGE_BIN = fileURLToPath(new URL("../packages/server/bin/vantage.js", import.meta.url));
+// What `npm start` and the bin's shebang give the core (a young generation sized for runs in
+// flight): spawned as `node <bin>`, the shebang's flags would be lost and the bench would
+// measure a core with more garbage collection than the product's.
+const PRODUCT_NODE_FLAGS = ["--max-semi-space-size=64"];
 
 /** A helper process (a `bench/_*.ts` program run through tsx) that prints JSON lines and reads commands on stdin. */
 export interface Child {
@@ -33,7 +37,18 @@ export interface CoreProcessOptions {
 /** A core on a fixed port (a restarted core takes its place), resolved once it answers /readyz. */
 export async function startCoreProcess(options: CoreProcessOptions): Promise<ChildProcess> {
   const profile = options.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}`] : [];
-  const args = [...profile, VANTAGE_BIN, "server", "--port", String(options.port), "--log-format", "json", "--log-level", options.logLevel ?? "warn"];
+  const args = [
+    ...PRODUCT_NODE_FLAGS,
+    ...profile,
+    VANTAGE_BIN,
+    "server",
+    "--port",
+    String(options.port),
+    "--log-format",
+    "json",
+    "--log-level",
+    options.logLevel ?? "warn",
+  ];
   const child = spawn(process.execPath, args, {
     env: {
       ...process.env,

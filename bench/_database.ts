@@ -3,6 +3,44 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
 import { startScratchPostgres } from "../packages/server/src/storage/postgres/scratch-postgres.ts";
+import { withClient } from "../packages/server/src/storage/with-client.ts";
+
+const STATEMENT_STATS_SETTINGS = { shared_preload_libraries: "pg_stat_statements", "pg_stat_statements.track": "all" };
+
+/** Parses repeated `name=value` flags into settings; throws on a flag without `=`. */
+export function parseSettings(flags: readonly string[] = []): Record<string, string> {
+  return Object.fromEntries(
+    flags.map((flag) => {
+      const at = flag.indexOf("=");
+      if (at <= 0) throw new Error(`--pg-setting expects name=value, got "${flag}"`);
+      return [flag.slice(0, at), flag.slice(at + 1)];
+    }),
+  );
+}
+
+/** Forgets what pg_stat_statements counted so far (a database opened with statementStats). */
+export async function resetStatementStats(pool: pg.Pool): Promise<void> {
+  await pool.query("SELECT pg_stat_statements_reset()");
+}
+
+/** The statements that took the most execution time since the last reset: calls, total ms, rows, text. */
+export async function statementProfile(pool: pg.Pool, limit = 15): Promise<string> {
+  const { rows } = await pool.query<{ calls: string; total: number; mean: number; rows: string; query: string }>(
+    `SELECT calls::text, total_exec_time AS total, mean_exec_time AS mean, rows::text, regexp_replace(query, '\\s+', ' ', 'g') AS query
+     FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+     ORDER BY total_exec_time DESC LIMIT $1`,
+    [limit],
+  );
+  return table(
+    rows.map((row) => ({
+      calls: row.calls,
+      "total ms": row.total.toFixed(0),
+      "mean ms": row.mean.toFixed(3),
+      rows: row.rows,
+      statement: row.query.slice(0, 140),
+    })),
+  );
+}
 
 export interface BenchDatabase {
   url: string;
@@ -10,9 +48,17 @@ export interface BenchDatabase {
   close(): Promise<void>;
 }
 
-export async function openBenchDatabase(): Promise<BenchDatabase> {
+export interface BenchDatabaseOptions {
+  /** Server settings of the embedded PostgreSQL (`name=value`), e.g. `synchronous_commit=off`; the bench's server only. */
+  settings?: Readonly<Record<string, string>>;
+  /** Preloads pg_stat_statements (embedded server only) so statementProfile() can tell where the database's time went. */
+  statementStats?: boolean;
+}
+
+export async function openBenchDatabase(options: BenchDatabaseOptions = {}): Promise<BenchDatabase> {
   const name = `vantage_bench_${process.pid}`;
-  const server = await startScratchPostgres({ adminUrl: process.env.BENCH_DATABASE_URL, maxConnections: 200, label: "bench" });
+  const settings = { ...(options.statementStats ? STATEMENT_STATS_SETTINGS : {}), ...options.settings };
+  const server = await startScratchPostgres({ adminUrl: process.env.BENCH_DATABASE_URL, maxConnections: 200, label: "bench", settings });
   let url: string;
   try {
     url = await server.createMigratedDatabase(name);
@@ -21,9 +67,13 @@ export async function openBenchDatabase(): Promise<BenchDatabase> {
     await server.stop();
     throw error;
   }
+  if (options.statementStats) {
+    await withClient(url, (client) => client.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements"));
+  }
+  const changed = Object.entries(options.settings ?? {}).map(([setting, value]) => `${setting}=${value}`);
   return {
     url,
-    describe: `${server.describe} (synchronous_commit on)`,
+    describe: `${server.describe} (${changed.length > 0 ? changed.join(", ") : "synchronous_commit on"})`,
     close: async () => {
       await server.dropDatabases(name);
       await server.stop();

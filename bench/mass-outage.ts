@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import pg from "pg";
 import { hashToken } from "../packages/server/src/auth/index.ts";
 import { findFreePort } from "../packages/server/src/storage/postgres/embedded-postgres.ts";
-import { committedTransactions, openBenchDatabase, sampleDatabaseWaits, table } from "./_database.ts";
+import { committedTransactions, openBenchDatabase, parseSettings, resetStatementStats, sampleDatabaseWaits, statementProfile, table } from "./_database.ts";
 import { type Child, createAutomation, startChild, startCoreProcess } from "./_core-process.ts";
 import { sampleProcess, stopChild } from "./_process.ts";
 
@@ -25,8 +25,13 @@ const { values } = parseArgs({
     "connect-concurrency": { type: "string", default: "200" },
     /** Writes a V8 CPU profile of each core process into this folder when it exits. */
     "cpu-prof-dir": { type: "string" },
+    /** A setting of the bench's embedded PostgreSQL, `name=value` (repeatable), e.g. `synchronous_commit=off`. */
+    "pg-setting": { type: "string", multiple: true },
+    /** Prints the statements that took the database's time during the drain (pg_stat_statements). */
+    "statement-stats": { type: "boolean", default: false },
   },
 });
+const databaseOptions = { settings: parseSettings(values["pg-setting"]), statementStats: values["statement-stats"] };
 const fleetSize = Number(values.satellites);
 const heartbeatMs = Number(values["heartbeat-ms"]);
 // The fast timeout a lab uses: three heartbeats, set per satellite (offline_threshold_ms).
@@ -80,10 +85,13 @@ interface Outcome {
   transactions: number;
   /** What the database's busy sessions did meanwhile: mean sessions per wait, most first. */
   waits: Array<[string, number]>;
+  /** The statements that took the database's time during the drain (--statement-stats). */
+  statements?: string;
+  database: string;
 }
 
 async function runScenario(coreCount: number, receiver: Child, hookUrl: string): Promise<Outcome> {
-  const database = await openBenchDatabase();
+  const database = await openBenchDatabase(databaseOptions);
   const pool = new pg.Pool({ connectionString: database.url, max: 3 });
   const children: Array<{ process: ChildProcess }> = [];
   try {
@@ -125,6 +133,7 @@ async function runScenario(coreCount: number, receiver: Child, hookUrl: string):
     const cpuBefore = cores.map((core) => sampleProcess(core.process.pid!).cpuSeconds);
     const transactionsBefore = await committedTransactions(pool);
     const waits = sampleDatabaseWaits(pool, undefined, 50);
+    if (databaseOptions.statementStats) await resetStatementStats(pool);
     fleet.send("silence");
     const { silencedAt } = (await fleet.next()) as { silencedAt: number };
     let report = { received: 0, distinct: 0, duplicates: 0, firstAt: 0, lastAt: 0 };
@@ -150,6 +159,7 @@ async function runScenario(coreCount: number, receiver: Child, hookUrl: string):
     const loadAfter = os.loadavg()[0]!;
     const waited = await waits.stop();
     const transactions = (await committedTransactions(pool)) - transactionsBefore;
+    const statements = databaseOptions.statementStats ? await statementProfile(pool) : undefined;
     await sleep(1000); // a late duplicate would show up here
     receiver.send("report");
     report = (await receiver.next()) as typeof report;
@@ -195,6 +205,8 @@ async function runScenario(coreCount: number, receiver: Child, hookUrl: string):
       loadAfter,
       transactions,
       waits: waited,
+      statements,
+      database: database.describe,
     };
   } finally {
     for (const child of children.reverse()) await stopChild(child.process);
@@ -214,7 +226,7 @@ try {
 
 console.log(
   `mass-outage: ${fleetSize} satellites (heartbeat ${heartbeatMs} ms, threshold ${thresholdMs} ms) all silent at once; one automation ` +
-    `(parallel, per satellite) with one webhook to a receiver in another process; ${os.cpus().length} CPUs`,
+    `(parallel, per satellite) with one webhook to a receiver in another process; ${os.cpus().length} CPUs; ${outcomes[0]?.database ?? ""}`,
 );
 console.log(
   table(
@@ -245,4 +257,7 @@ for (const o of outcomes) {
       .map(([wait, n]) => `${wait} ${n.toFixed(1)}`)
       .join(", ")}`,
   );
+}
+for (const o of outcomes) {
+  if (o.statements) console.log(`${o.cores} core(s), statements by database time during the drain:\n${o.statements}`);
 }

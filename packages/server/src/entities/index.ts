@@ -7,7 +7,7 @@ export type { EntityRouter, RouterObserver } from "./outbox/router.ts";
 export { createLiveFeed } from "./outbox/live-feed.ts";
 export type { LiveFeed } from "./outbox/live-feed.ts";
 export { canonicalJson } from "./diff.ts";
-export { CHANGE_COLUMNS, changeFromRow } from "./outbox/change-row.ts";
+export { CHANGE_COLUMNS, changeFromRow, OUTBOX_HELD_BACK } from "./outbox/change-row.ts";
 export type { ChangeRow, StoredChange } from "./outbox/change-row.ts";
 export { ENTITY_CHANGES_CHANNEL } from "./outbox/change-notifier.ts";
 export type { ChangeSink, DeliverOptions, EntityHandle, EntityRead, MutateResult, RoutedChange, SqlClient } from "./types.ts";

@@ -6,14 +6,11 @@
 import { createBackoff } from "@vantage/protocol";
 import type pg from "pg";
 import { createWakeableSleep, type NotificationHub } from "../cluster/index.ts";
-import { ENTITY_CHANGES_CHANNEL } from "../entities/index.ts";
+import { ENTITY_CHANGES_CHANNEL, OUTBOX_HELD_BACK } from "../entities/index.ts";
 import { VantageError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { isAfter, OUTBOX_START, type OutboxPosition, outboxHead, readOutboxPage, type PositionedChange } from "./outbox-pages.ts";
 import { changeFrame, HEARTBEAT_FRAME, type SseStream } from "./sse-stream.ts";
-
-/** Committed rows past the cursor that the settled read may not take yet (an older writer is open). */
-const HAS_HELD_BACK = `SELECT EXISTS (SELECT 1 FROM entity_changes WHERE (xid, seq) > ($1::xid8, $2::bigint)) AS held`;
 
 /** A change ready to send: its kind (for filters), position (for the seam) and frame (built once). */
 export interface StreamItem {
@@ -223,7 +220,7 @@ export function createChangeStream(options: ChangeStreamOptions): ChangeStream {
         // whether committed changes wait behind an older transaction (a second query per read).
         let held = false;
         if (!wakeup.hasPendingWake()) {
-          const { rows } = await pool.query<{ held: boolean }>({ name: "vantage_stream_held_back", text: HAS_HELD_BACK, values: [head!.xid, head!.seq] });
+          const { rows } = await pool.query<{ held: boolean }>({ name: "vantage_stream_held_back", text: OUTBOX_HELD_BACK, values: [head!.xid, head!.seq] });
           held = rows[0]!.held;
         }
         // An older transaction is still open: look again soon (its commit NOTIFYs too, unless it wrote no change).

@@ -19,7 +19,6 @@ import {
   finishStepsStatement,
   loadStepsOfRunsStatement,
   lockScopesOfRunsStatement,
-  promoteNextQueuedOfRunsStatement,
   startStepsStatement,
   type StepOutcome,
   stepKey,
@@ -27,6 +26,7 @@ import {
   stepRecordsByRun,
   unlockRunsStatement,
 } from "../runs/run-record-batches.ts";
+import { promoteNextQueuedOfRunsStatement } from "../runs/run-admission.ts";
 
 // A claim, a step's start and an attempt count that a crash of the database loses are the
 // same as a crash of the core just before them: the run is claimed again, the step executed

@@ -266,19 +266,31 @@ const LOCK_SCOPE_OF_RUN = `
 /** lockScopeOfRun, for a transaction sent in one round trip. */
 export const lockScopeOfRunStatement = (runId: string): SqlStatement => ({ text: LOCK_SCOPE_OF_RUN, values: [runId] });
 
-// The oldest queued run of the ended run's scope becomes pending (with its job), unless a
-// run of that scope is still pending or running.
-const PROMOTE = `
-  WITH ended AS (SELECT automation_id, context_key FROM automation_runs WHERE id = $1),
+// The runs of scope `scope` (a row with automation_id and context_key; a null key matches only
+// null) that satisfy `condition`: one branch per kind of key, so each is served by
+// automation_runs_active. (`context_key IS NOT DISTINCT FROM` is not indexable: it read every
+// active run of the automation — in a mass outage, thousands per ended run: bench/mass-outage.)
+const runsOfScope = (scope: string, condition: string) => `
+  SELECT r.id, r.created_at FROM automation_runs r
+  WHERE ${scope}.context_key IS NULL AND r.automation_id = ${scope}.automation_id AND r.context_key IS NULL AND ${condition}
+  UNION ALL
+  SELECT r.id, r.created_at FROM automation_runs r
+  WHERE ${scope}.context_key IS NOT NULL AND r.automation_id = ${scope}.automation_id AND r.context_key = ${scope}.context_key AND ${condition}`;
+
+// Once per scope of the ended runs: its oldest queued run becomes pending (with its job),
+// unless a run of that scope is still pending or running. Two runs of one scope ending in one
+// batch promote what ending them one after the other would: one run, once none is busy.
+const PROMOTE_NEXT_QUEUED = `
+  WITH scopes AS (SELECT DISTINCT automation_id, context_key FROM automation_runs WHERE id = ANY($1::uuid[])),
   next AS (
-    SELECT r.id FROM automation_runs r, ended e
-    WHERE r.automation_id = e.automation_id AND r.context_key IS NOT DISTINCT FROM e.context_key AND r.status = 'queued'
-      AND NOT EXISTS (
-        SELECT 1 FROM automation_runs busy
-        WHERE busy.automation_id = e.automation_id AND busy.context_key IS NOT DISTINCT FROM e.context_key AND busy.status IN ('pending', 'running'))
-    ORDER BY r.created_at, r.id LIMIT 1),
+    SELECT (SELECT queued.id FROM (${runsOfScope("e", "r.status = 'queued'")}) AS queued ORDER BY queued.created_at, queued.id LIMIT 1) AS id
+    FROM scopes e
+    WHERE NOT EXISTS (${runsOfScope("e", "r.status IN ('pending', 'running')")})),
   promoted AS (UPDATE automation_runs SET status = 'pending' FROM next WHERE automation_runs.id = next.id RETURNING automation_runs.id)
   SELECT ${addRunJob("id")} FROM promoted`;
+
+/** After runs ended or were cancelled (same transaction, scopes locked): starts the oldest queued run of each of their scopes. */
+export const promoteNextQueuedOfRunsStatement = (runIds: readonly string[]): SqlStatement => ({ text: PROMOTE_NEXT_QUEUED, values: [runIds] });
 
 /** After a run ended or was cancelled (same transaction, scope locked): starts the oldest queued run of its scope, if any. */
 export async function promoteNextQueued(tx: SqlClient, runId: string): Promise<void> {
@@ -287,7 +299,7 @@ export async function promoteNextQueued(tx: SqlClient, runId: string): Promise<v
 }
 
 /** promoteNextQueued, for a transaction sent in one round trip. */
-export const promoteNextQueuedStatement = (runId: string): SqlStatement => ({ text: PROMOTE, values: [runId] });
+export const promoteNextQueuedStatement = (runId: string): SqlStatement => promoteNextQueuedOfRunsStatement([runId]);
 
 /** Cancels an active run (an operator's request) and starts the next queued one. False if it was not active. */
 export async function cancelRun(tx: SqlClient, runId: string, reason: string): Promise<boolean> {

@@ -10,7 +10,6 @@ import type { JsonValue } from "@vantage/protocol";
 import type pg from "pg";
 import type { SqlStatement } from "../../entities/index.ts";
 import { HashedLockPrefix, hashedLockKey, hashedPrefixedLockKey, LockKey } from "../../storage/index.ts";
-import { addRunJob } from "./automation-jobs.ts";
 import { type ClaimedRun, type ClaimedRow, claimedRunOf, type RunEnd, type StepRecord, type StepResult, type StepStatus } from "./run-records.ts";
 
 export interface ClaimRequest {
@@ -177,25 +176,6 @@ export const finishRunsStatement = (endings: readonly RunEnding[]): SqlStatement
 });
 
 export const endedRunIds = ({ rows }: pg.QueryResult): Set<string> => new Set((rows as { id: string }[]).map((row) => row.id));
-
-// As promoteNextQueued, once per scope of the ended runs (two runs of one scope ending in one
-// batch promote what ending them one after the other would: the scope's oldest queued run,
-// once none of it is pending or running).
-export const promoteNextQueuedOfRunsStatement = (runIds: readonly string[]): SqlStatement => ({
-  text: `
-    WITH scopes AS (SELECT DISTINCT automation_id, context_key FROM automation_runs WHERE id = ANY($1::uuid[])),
-    next AS (
-      SELECT (SELECT r.id FROM automation_runs r
-          WHERE r.automation_id = e.automation_id AND r.context_key IS NOT DISTINCT FROM e.context_key AND r.status = 'queued'
-          ORDER BY r.created_at, r.id LIMIT 1) AS id
-      FROM scopes e
-      WHERE NOT EXISTS (
-        SELECT 1 FROM automation_runs busy
-        WHERE busy.automation_id = e.automation_id AND busy.context_key IS NOT DISTINCT FROM e.context_key AND busy.status IN ('pending', 'running'))),
-    promoted AS (UPDATE automation_runs SET status = 'pending' FROM next WHERE automation_runs.id = next.id RETURNING automation_runs.id)
-    SELECT ${addRunJob("id")} FROM promoted`,
-  values: [runIds],
-});
 
 /** Gives up the runs' session locks (each once). */
 export const unlockRunsStatement = (runIds: readonly string[]): SqlStatement => ({

@@ -6,7 +6,7 @@ import type pg from "pg";
 import { createLeaderLoop, createWakeableSleep, type NotificationHub } from "../../cluster/index.ts";
 import type { Logger } from "../../log.ts";
 import { AdvisoryLock } from "../../storage/index.ts";
-import { CHANGE_COLUMNS, type ChangeRow, changeFromRow } from "./change-row.ts";
+import { CHANGE_COLUMNS, type ChangeRow, changeFromRow, OUTBOX_HELD_BACK } from "./change-row.ts";
 import { ENTITY_CHANGES_CHANNEL } from "./change-notifier.ts";
 import type { EntityRegistry } from "../registry.ts";
 import type { ChangeSink, RoutedChange } from "../types.ts";
@@ -23,9 +23,6 @@ const READ_BATCH = `
   ORDER BY entity_changes.xid, entity_changes.seq LIMIT $3`;
 // (The text copy has its own alias: ORDER BY a bare `xid` would sort by the text output column.)
 
-/** Committed rows past the cursor that READ_BATCH may not take yet (an older writer is open). */
-const HAS_HELD_BACK = `SELECT EXISTS (SELECT 1 FROM entity_changes WHERE (xid, seq) > ($1::xid8, $2::bigint)) AS held`;
-
 const ENSURE_CURSOR = `INSERT INTO entity_consumer_cursors (consumer) VALUES ($1) ON CONFLICT (consumer) DO NOTHING`;
 const READ_CURSOR = `SELECT last_xid::text AS xid, last_seq AS seq FROM entity_consumer_cursors WHERE consumer = $1`;
 const ADVANCE_CURSOR = `UPDATE entity_consumer_cursors SET last_xid = $2::xid8, last_seq = $3, updated_at = now() WHERE consumer = $1`;
@@ -38,6 +35,12 @@ export interface EntityRouterOptions {
   /** Name of the durable cursor. */
   consumer?: string;
   batchSize?: number;
+  /**
+   * Changes per read while behind (the last read was a full batch): a backlog — a mass
+   * outage's losses and their runs' changes — goes through in fewer, larger transactions,
+   * each costing the sink the same few round trips (default 1,000).
+   */
+  backlogBatchSize?: number;
   /** Fallback poll when no NOTIFY arrives. */
   pollIntervalMs?: number;
   /** How often a standby instance tries to become the router. */
@@ -77,6 +80,9 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
   const { pool, registry, hub, logger } = options;
   const consumer = options.consumer ?? "router";
   const batchSize = options.batchSize ?? 200;
+  const backlogBatchSize = Math.max(batchSize, options.backlogBatchSize ?? 1000);
+  /** The size of the read after one that returned `read` changes: a full batch means more wait. */
+  const limitAfter = (read: number) => (read >= batchSize ? backlogBatchSize : batchSize);
   const pollIntervalMs = options.pollIntervalMs ?? 1000;
   const takeoverIntervalMs = options.takeoverIntervalMs ?? 1000;
   const retryPolicy = { baseMs: options.retryBaseMs ?? 100, maxMs: options.retryMaxMs ?? 5000, jitter: "none" } as const;
@@ -102,10 +108,10 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
 
   // Both asked at once (one round trip): the held-back check only matters when the batch is
   // empty, but asking it after an empty read would cost a round trip of its own.
-  const readAhead = (client: pg.PoolClient, cursor: Cursor): Promise<Ahead> => {
+  const readAhead = (client: pg.PoolClient, cursor: Cursor, limit: number): Promise<Ahead> => {
     const reading = settledInOrder([
-      client.query<OutboxRow>(READ_BATCH, [cursor.xid, cursor.seq, batchSize]),
-      client.query<{ held: boolean }>(HAS_HELD_BACK, [cursor.xid, cursor.seq]),
+      client.query<OutboxRow>(READ_BATCH, [cursor.xid, cursor.seq, limit]),
+      client.query<{ held: boolean }>(OUTBOX_HELD_BACK, [cursor.xid, cursor.seq]),
     ]).then(([batch, held]) => ({ rows: batch.rows, heldBack: held.rows[0]!.held }));
     reading.catch(() => undefined); // awaited by the loop, or discarded after a failed batch
     return reading;
@@ -128,7 +134,7 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
       if (committing) return;
       committing = client.query("COMMIT");
       committing.catch(() => undefined); // awaited below
-      next = readAhead(client, after);
+      next = readAhead(client, after, limitAfter(rows.length));
     };
     const committed = async () => (await committing!).command === "COMMIT";
     try {
@@ -174,7 +180,7 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
     let next: Promise<Ahead> | undefined;
     try {
       while (running) {
-        const ahead = await (next ?? readAhead(client, cursor));
+        const ahead = await (next ?? readAhead(client, cursor, batchSize));
         next = undefined;
         if (ahead.rows.length > 0) {
           const delivered = await deliver(client, ahead.rows);

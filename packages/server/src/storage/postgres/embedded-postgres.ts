@@ -19,6 +19,11 @@ export interface EmbeddedPostgresOptions {
   /** Database to create (if missing) and connect to. */
   database?: string;
   maxConnections?: number;
+  /**
+   * More server settings (`-c name=value`), for scratch servers only: a benchmark's database
+   * may trade durability for speed or preload `pg_stat_statements`; the product's never does.
+   */
+  settings?: Readonly<Record<string, string>>;
 }
 
 export interface EmbeddedPostgres {
@@ -101,6 +106,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     "unix_socket_directories=",
     "-c",
     `max_connections=${options.maxConnections ?? 100}`,
+    ...Object.entries(options.settings ?? {}).flatMap(([name, value]) => ["-c", `${name}=${value}`]),
   ];
 
   const started = Date.now();

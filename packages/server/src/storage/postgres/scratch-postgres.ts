@@ -25,7 +25,16 @@ export interface ScratchPostgres {
   stop(): Promise<void>;
 }
 
-export async function startScratchPostgres(options: { adminUrl?: string; maxConnections?: number; label: string }): Promise<ScratchPostgres> {
+export interface ScratchPostgresOptions {
+  /** A server to use instead of starting an embedded one (its settings are its own). */
+  adminUrl?: string;
+  maxConnections?: number;
+  label: string;
+  /** Settings of the embedded server (see EmbeddedPostgresOptions.settings); ignored with adminUrl. */
+  settings?: Readonly<Record<string, string>>;
+}
+
+export async function startScratchPostgres(options: ScratchPostgresOptions): Promise<ScratchPostgres> {
   const logger = silentLogger();
   let adminUrl = options.adminUrl;
   let describe = `PostgreSQL at ${options.label}`;
@@ -33,7 +42,7 @@ export async function startScratchPostgres(options: { adminUrl?: string; maxConn
   if (!adminUrl) {
     // Under /tmp, not the checkout: as root PostgreSQL runs as user `postgres`, who must reach it.
     const dataDir = await mkdtemp(path.join(os.tmpdir(), `vantage-${options.label}-pg-`));
-    const embedded = await startEmbeddedPostgres({ dataDir, logger, database: "postgres", maxConnections: options.maxConnections });
+    const embedded = await startEmbeddedPostgres({ dataDir, logger, database: "postgres", maxConnections: options.maxConnections, settings: options.settings });
     adminUrl = embedded.url;
     describe = "embedded PostgreSQL";
     stop = async () => {

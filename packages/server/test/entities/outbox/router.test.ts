@@ -107,6 +107,23 @@ describe("the entity router", () => {
     expect(rows[0]).toMatchObject({ entity_id: "t0", event_ids: ["thing.v0"], payload: { thingId: "t0" } });
   });
 
+  it("reads a backlog in larger batches once a read comes back full, and small ones again when caught up", async () => {
+    const sizes: number[] = [];
+    const counted = batchCounter();
+    const observer = { onBatch: (batch: readonly RoutedChange[]) => (sizes.push(batch.length), counted.observer.onBatch(batch)) };
+    const a = await instance("router-backlog", { observer, batchSize: 5, backlogBatchSize: 20 });
+    a.router.addSink(recordingSink("sink").sink);
+    // 45 changes wait before the router starts: one read of 5, then reads of up to 20.
+    for (let i = 0; i < 45; i++) await a.things.mutate({ id: `t${i}`, actor: SYSTEM_ACTOR, apply: upsertThing(`t${i}`, i) });
+    a.router.start();
+    await waitFor(() => counted.seen === 45, counted.batches.subscribe, 10_000, "45 routed changes");
+    expect(sizes).toEqual([5, 20, 20]);
+    await a.things.mutate({ id: "late", actor: SYSTEM_ACTOR, apply: upsertThing("late", 1) });
+    await waitFor(() => counted.seen === 46, counted.batches.subscribe, 10_000, "the late change");
+    expect(sizes.at(-1)).toBe(1);
+    expect((await routed()).map((row) => row.seq)).toEqual(await committedSeqs());
+  });
+
   it("does not skip a change whose lower seq commits after a higher one", async () => {
     const idle = createSignal();
     const batches = createSignal();
