@@ -2,11 +2,12 @@
 // browser) against a real core on the embedded PostgreSQL, serving the UI built from this
 // source. Signs in with an e-mail and password (a session cookie; the admin token on the phone),
 // registers a satellite and starts a real agent
-// in-process (it reads online after a reload), writes an automation in the YAML editor (its
+// in-process (it turns online without a reload; its detail shows its connection history), writes an automation in the YAML editor (its
 // problems shown at their paths first), sees it listed, runs it and edits it; on the Overview,
 // sees the run a reconnecting satellite's disconnect fires appear and end live; writes an http
 // check against a local server in the check editor (tested before it is saved), sees it turn
-// healthy on the list and, once the server stops, unhealthy — live, without a reload — and runs
+// healthy on the list and, once the server stops, unhealthy — live, without a reload — with its
+// uptime bar over 24 h or 90 d, and runs
 // it now from its detail screen with the incident and the health's history; sees the latest
 // events on the Overview; adds a viewer in Settings, a channel (tested) and a maintenance
 // window (each then edited); and, signed in as that viewer, finds no edit buttons. Each screen is saved as a screenshot under artifacts/web/
@@ -150,16 +151,22 @@ describe("the web UI in Chromium", () => {
     const agent = run(agentConfig, { logger: captureLogs().logger, random: () => 0, signal: stopper.signal, stopOnSignals: [] });
     try {
       await waitFor(() => onlineChanges() >= 1, changed.subscribe, 20_000, "the satellite online");
-      await page.getByRole("button", { name: "I have copied it" }).click();
-      await page.reload();
+      // Live: the list turns it online without a reload.
       const row = page.getByRole("row", { name: /fra-1/ });
       await row.getByText("online").waitFor();
+      await page.getByRole("button", { name: "I have copied it" }).click();
       expect(await row.textContent()).toContain("eu-central");
       await shoot(page, "03-satellites-online");
 
       await row.getByRole("link", { name: "fra-1" }).click();
       await page.getByRole("heading", { name: /fra-1/ }).waitFor();
       expect(await page.locator("dl.facts").textContent()).toContain("dmz, ipv6");
+      // Its connection history (the satellite-connection entity's changes) and the checks it runs (none yet).
+      await page.getByRole("list", { name: "Connection changes" }).getByText("connected").first().waitFor();
+      await page
+        .getByRole("region", { name: "Checks it runs" })
+        .getByText(/No check has a result from this satellite yet/)
+        .waitFor();
       await shoot(page, "04-satellite-detail");
     } finally {
       stopper.abort();
@@ -271,6 +278,13 @@ describe("the web UI in Chromium", () => {
       expect(new URL(page.url()).searchParams.get("q")).toBe("nothing-");
       await page.getByLabel("Name starts with").fill("");
       await checkRow.waitFor();
+      // The bars over 90 days (the day rollups), a choice kept in the URL, and back.
+      await page.getByRole("radio", { name: "90 d" }).check();
+      await checkRow.getByRole("img", { name: /^90 d uptime/ }).waitFor();
+      expect(new URL(page.url()).searchParams.get("bars")).toBe("90d");
+      await shoot(page, "15b-checks-90d");
+      await page.getByRole("radio", { name: "24 h" }).check();
+      await checkRow.getByRole("img", { name: /^24 h uptime/ }).waitFor();
 
       await checkRow.getByRole("link", { name: "local web" }).click();
       await page

@@ -1,6 +1,6 @@
 // One satellite: what the core knows of it, rotating its token (the new one shown once, the
-// old connection closed) and deleting it. Connection history and its checks need APIs that
-// do not exist yet (issue #13's history, the checks API) and say so.
+// old connection closed) and deleting it; the checks it runs and its connection history
+// (satellite-activity.tsx).
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useNavigate } from "@tanstack/react-router";
 import { useState } from "react";
@@ -10,6 +10,7 @@ import { formatExact } from "../../ui/time.ts";
 import { ManagedByBadge, ManagedWarning, useManagedBy } from "../config/managed-by.tsx";
 import { NewToken } from "./new-token.tsx";
 import { SatelliteStatus } from "./satellite-status.tsx";
+import { ConnectionHistory, SatelliteChecks } from "./satellite-activity.tsx";
 import { usePermissions } from "../../permissions.ts";
 
 export function SatelliteDetail({ satelliteId }: { satelliteId: string }) {
@@ -109,10 +110,8 @@ export function SatelliteDetail({ satelliteId }: { satelliteId: string }) {
           <dd>{formatExact(s.createdAt)}</dd>
         </dl>
       </div>
-      <h2>Connection history and checks</h2>
-      <div className="notice">
-        Not available yet: the connection history needs the entity history API (issue #13), and the checks a satellite runs need the checks API.
-      </div>
+      <SatelliteChecks satelliteId={s.id} />
+      <ConnectionHistory satelliteId={s.id} />
     </>
   );
 }
