@@ -171,7 +171,13 @@ export function createCoreScheduler(options: CoreSchedulerOptions): CoreSchedule
       log.debug({ checkId: claim.checkId, dueAt: claim.dueAt }, "core check run started");
       await runs.runStored(
         { id: claim.checkId, type: claim.type, definition: claim.definition },
-        { budgetMs, controller: run.controller, onProbed: () => probed(run) },
+        {
+          budgetMs,
+          controller: run.controller,
+          onProbed() {
+            probed(run);
+          },
+        },
       );
     } catch (error) {
       log.warn({ err: error, checkId: claim.checkId }, "a core run's result was not stored; the check's next run will report again");
