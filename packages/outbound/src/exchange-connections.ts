@@ -44,62 +44,65 @@ const DEFAULT_PORTS: Record<string, string> = { "http:": "80", "https:": "443" }
 const tenths = (ms: number) => Math.round(ms * 10) / 10;
 const originKey = (protocol: string, hostname: string, port: string) => `${protocol}//${hostname}:${port || DEFAULT_PORTS[protocol]}`;
 
+/** Adds each phase of `timings` to `totals`; a phase no connection went through stays absent. */
+function addTimings(totals: ConnectionTimings, timings: ConnectionTimings | undefined): void {
+  if (timings?.dnsMs !== undefined) totals.dnsMs = (totals.dnsMs ?? 0) + timings.dnsMs;
+  if (timings?.connectMs !== undefined) totals.connectMs = (totals.connectMs ?? 0) + timings.connectMs;
+  if (timings?.tlsMs !== undefined) totals.tlsMs = (totals.tlsMs ?? 0) + timings.tlsMs;
+}
+
+// Made for every exchange (thousands a second): its functions are methods, not named arrows,
+// because the runtime (tsx, with esbuild's keepNames) defines a `name` on every named closure.
 export function createExchangeConnections(settings: ExchangeSettings, signal: AbortSignal): ExchangeConnections {
-  // Each phase summed over the connections opened; a phase no connection went through stays absent.
   const totals: ConnectionTimings = {};
   const certificates = new Map<string, PeerCertificate>();
-  const add = (timings: ConnectionTimings | undefined) => {
-    for (const phase of ["dnsMs", "connectMs", "tlsMs"] as const) {
-      const ms = timings?.[phase];
-      if (ms !== undefined) totals[phase] = (totals[phase] ?? 0) + ms;
-    }
-  };
   const verify = settings.tls?.verify ?? true;
-
   const sockets = new Set<Socket>();
 
-  const open = async (url: URL, keep = false): Promise<Socket> => {
-    const secure = url.protocol === "https:";
-    const target = {
-      host: url.hostname,
-      port: Number(url.port || DEFAULT_PORTS[url.protocol]),
-      family: settings.ipFamily,
-      addressPolicy: settings.addressPolicy,
-      tls: secure
-        ? {
-            serverName: url.hostname === settings.host ? settings.tls?.serverName : undefined,
-            ca: settings.tls?.ca,
-            verifyChain: verify,
-            verifyHostname: verify,
-            alpn: ["http/1.1"],
-          }
-        : undefined,
-    };
-    try {
-      const opened = await openConnection(target, signal);
-      add(opened.timings);
-      if (opened.peerCertificate) certificates.set(originKey(url.protocol, url.hostname, url.port), opened.peerCertificate);
-      if (!keep) sockets.add(opened.socket);
-      return opened.socket;
-    } catch (error) {
-      add((error as { details?: { timings?: ConnectionTimings } }).details?.timings);
-      throw error;
-    }
-  };
-
   return {
-    open,
-    timings: () => {
-      // Built field by field: read once or twice per exchange, thousands of exchanges a second.
+    async open(url: URL, keep = false): Promise<Socket> {
+      const secure = url.protocol === "https:";
+      const target = {
+        host: url.hostname,
+        port: Number(url.port || DEFAULT_PORTS[url.protocol]),
+        family: settings.ipFamily,
+        addressPolicy: settings.addressPolicy,
+        tls: secure
+          ? {
+              serverName: url.hostname === settings.host ? settings.tls?.serverName : undefined,
+              ca: settings.tls?.ca,
+              verifyChain: verify,
+              verifyHostname: verify,
+              alpn: ["http/1.1"],
+            }
+          : undefined,
+      };
+      try {
+        const opened = await openConnection(target, signal);
+        addTimings(totals, opened.timings);
+        if (opened.peerCertificate) certificates.set(originKey(url.protocol, url.hostname, url.port), opened.peerCertificate);
+        if (!keep) sockets.add(opened.socket);
+        return opened.socket;
+      } catch (error) {
+        addTimings(totals, (error as { details?: { timings?: ConnectionTimings } }).details?.timings);
+        throw error;
+      }
+    },
+    timings() {
+      // Built field by field: read once or twice per exchange.
       const rounded: ConnectionTimings = {};
       if (totals.dnsMs !== undefined) rounded.dnsMs = tenths(totals.dnsMs);
       if (totals.connectMs !== undefined) rounded.connectMs = tenths(totals.connectMs);
       if (totals.tlsMs !== undefined) rounded.tlsMs = tenths(totals.tlsMs);
       return rounded;
     },
-    setupMs: () => (totals.dnsMs ?? 0) + (totals.connectMs ?? 0) + (totals.tlsMs ?? 0),
-    certificateFor: (url) => certificates.get(originKey(url.protocol, url.hostname, url.port)),
-    close: () => {
+    setupMs() {
+      return (totals.dnsMs ?? 0) + (totals.connectMs ?? 0) + (totals.tlsMs ?? 0);
+    },
+    certificateFor(url) {
+      return certificates.get(originKey(url.protocol, url.hostname, url.port));
+    },
+    close() {
       for (const socket of sockets) socket.destroy();
       sockets.clear();
     },

@@ -54,39 +54,59 @@ const CHAIN_ERRORS: Record<string, string> = {
 function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
+    const onAbort = {
+      handleEvent() {
+        reject(signal.reason);
+      },
+    };
     signal.addEventListener("abort", onAbort, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
   });
 }
 
+/**
+ * Waits for `ready` on one socket, or its error, or the signal's abort (the socket destroyed on
+ * either). A class, not closures: one per connection (thousands a second), and the runtime
+ * (tsx, with esbuild's keepNames) gives every named closure it makes a `name`.
+ */
+class SocketSettle<S extends Socket> {
+  // Assigned in the constructor: a class field's arrow would be named too.
+  private readonly onReady: () => void;
+  private readonly onError: (error: Error) => void;
+
+  constructor(
+    private readonly socket: S,
+    private readonly ready: "connect" | "secureConnect",
+    private readonly signal: AbortSignal,
+    private readonly resolve: (socket: S) => void,
+    private readonly reject: (error: unknown) => void,
+  ) {
+    this.onReady = () => this.settle(undefined);
+    this.onError = (error: Error) => this.settle(error);
+    socket.once(ready, this.onReady);
+    socket.once("error", this.onError);
+    if (signal.aborted) this.handleEvent();
+    else signal.addEventListener("abort", this, { once: true });
+  }
+
+  /** The signal aborted. */
+  handleEvent(): void {
+    this.settle(this.signal.reason, true);
+  }
+
+  private settle(error: unknown, aborted = false): void {
+    this.socket.off(this.ready, this.onReady);
+    this.socket.off("error", this.onError);
+    this.signal.removeEventListener("abort", this);
+    if (error === undefined && !aborted) return this.resolve(this.socket);
+    this.socket.destroy();
+    this.reject(error);
+  }
+}
+
 /** Waits for `ready` on a socket; destroys it on an error or when the signal aborts. */
 function settle<S extends Socket>(socket: S, ready: "connect" | "secureConnect", signal: AbortSignal): Promise<S> {
-  return new Promise<S>((resolve, reject) => {
-    const cleanup = () => {
-      socket.off(ready, onReady);
-      socket.off("error", onError);
-      signal.removeEventListener("abort", onAbort);
-    };
-    const onReady = () => {
-      cleanup();
-      resolve(socket);
-    };
-    const onError = (error: Error) => {
-      cleanup();
-      socket.destroy();
-      reject(error);
-    };
-    const onAbort = () => {
-      cleanup();
-      socket.destroy();
-      reject(signal.reason);
-    };
-    socket.once(ready, onReady);
-    socket.once("error", onError);
-    if (signal.aborted) onAbort();
-    else signal.addEventListener("abort", onAbort, { once: true });
-  });
+  return new Promise<S>((resolve, reject) => new SocketSettle(socket, ready, signal, resolve, reject));
 }
 
 /** Connects to the first address that accepts, trying the next on a network error (as browsers do with IPv6 and IPv4). */

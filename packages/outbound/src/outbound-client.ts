@@ -189,12 +189,6 @@ async function exchange(first: Hop, request: OutboundRequest, signal: AbortSigna
   const policy = request.redirect ?? "refuse";
   let hop = first;
   let waitedMs = 0;
-  // What the network told so far; `totalMs` is set by the caller once the exchange is over.
-  const facts = (followed: number, answeredBy?: URL): ExchangeFacts => {
-    const peerCertificate = answeredBy && connections.certificateFor(answeredBy);
-    const timings: ExchangeTimings = { ...connections.timings(), ...(answeredBy ? { firstByteMs: Math.round(waitedMs * 10) / 10 } : {}), totalMs: 0 };
-    return { timings, redirects: followed, ...(peerCertificate ? { peerCertificate } : {}) };
-  };
   for (let followed = 0; ; followed++) {
     let response: HopAnswer;
     const hopStarted = performance.now();
@@ -203,17 +197,25 @@ async function exchange(first: Hop, request: OutboundRequest, signal: AbortSigna
       // Redirects are ours to judge (below): never followed with every header, to any origin.
       response = await sendHop(hop, connections.open, signal, hop.url.origin === first.url.origin ? agent : undefined);
     } catch (error) {
-      return { ...transportFailure(error, hop.url, request, signal), ...facts(followed) };
+      return { ...transportFailure(error, hop.url, request, signal), ...factsOf(connections, followed) };
     }
     // The wait for this answer: the hop's time less the connections it had to open.
     waitedMs += Math.max(0, performance.now() - hopStarted - (connections.setupMs() - setupBefore));
     const location = policy === "answer" ? undefined : redirectTarget(response, hop.url);
     // Assigned, not spread: spreading would read (and so build) the answer's lazy headers.
     if (location === undefined)
-      return Object.assign(await answered(response, hop.url, request.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES), facts(followed, hop.url));
+      return Object.assign(
+        await answered(response, hop.url, request.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES),
+        factsOf(connections, followed, { url: hop.url, waitedMs }),
+      );
     response.body.destroy();
     const where = shown(location, request.secretUrl ?? false);
-    const details = { status: response.status, statusText: response.statusText, location: where, ...facts(followed, hop.url) };
+    const details = {
+      status: response.status,
+      statusText: response.statusText,
+      location: where,
+      ...factsOf(connections, followed, { url: hop.url, waitedMs }),
+    };
     const pointing = `${hop.url.origin} answered ${response.status} pointing to ${where}`;
     // "answer" never gets here: its 3xx was the answer.
     if (typeof policy !== "object") return failure("redirect", `${pointing}; redirects are not followed: use that URL instead`, details);
@@ -221,6 +223,19 @@ async function exchange(first: Hop, request: OutboundRequest, signal: AbortSigna
     if (!isHttp(location)) return failure("redirect", `${pointing}, which is not an http:// or https:// URL`, details);
     hop = nextHop(hop, response.status, location);
   }
+}
+
+/**
+ * What the network told so far: the connections' timings, and for a hop that was answered, its
+ * wait for the first byte and its server's certificate. `totalMs` is set by the caller once the
+ * exchange is over.
+ */
+function factsOf(connections: ExchangeConnections, followed: number, answered?: { url: URL; waitedMs: number }): ExchangeFacts {
+  const timings = connections.timings() as ExchangeTimings;
+  if (answered) timings.firstByteMs = Math.round(answered.waitedMs * 10) / 10;
+  timings.totalMs = 0;
+  const peerCertificate = answered && connections.certificateFor(answered.url);
+  return peerCertificate ? { timings, redirects: followed, peerCertificate } : { timings, redirects: followed };
 }
 
 async function answered(response: HopAnswer, url: URL, maxBodyBytes: number): Promise<OutboundResult> {
@@ -231,7 +246,14 @@ async function answered(response: HopAnswer, url: URL, maxBodyBytes: number): Pr
 
 /** `result` with the answer's headers as a property read from the answer when first asked for: most callers judge the status alone. */
 function withAnswerHeaders<T extends object>(result: T, response: HopAnswer): T & { headers: Headers } {
-  return Object.defineProperty(result, "headers", { get: () => response.headers, enumerable: true, configurable: true }) as T & { headers: Headers };
+  return Object.defineProperty(result, "headers", {
+    // A method, not a named arrow: the runtime (tsx, esbuild's keepNames) names each one it makes.
+    get() {
+      return response.headers;
+    },
+    enumerable: true,
+    configurable: true,
+  }) as T & { headers: Headers };
 }
 
 /** How a failure to connect shows: the phase tells whose problem it is. */

@@ -3,6 +3,41 @@
 import type { Readable } from "node:stream";
 
 /**
+ * One read of a body's prefix. A class, not closures: it runs once per check run, and the
+ * runtime (tsx, with esbuild's keepNames) defines a `name` on every named closure it creates.
+ */
+class PrefixReader {
+  private readonly decoder = new TextDecoder();
+  private text = "";
+  private bytes = 0;
+  private done = false;
+
+  constructor(
+    private readonly body: Readable,
+    private readonly maxBytes: number,
+    private readonly resolve: (text: string) => void,
+  ) {}
+
+  data(value: Buffer): void {
+    if (this.done) return;
+    const room = this.maxBytes - this.bytes;
+    const chunk = value.byteLength > room ? value.subarray(0, room) : value;
+    this.bytes += chunk.byteLength;
+    this.text += this.decoder.decode(chunk, { stream: true });
+    if (this.bytes >= this.maxBytes) this.finish(false);
+  }
+
+  /** `whole`: the body ended, so a character the last chunk left open is decoded too. */
+  finish(whole: boolean): void {
+    if (this.done) return;
+    this.done = true;
+    // Releases the connection; the unread rest is discarded.
+    this.body.destroy();
+    this.resolve(whole ? this.text + this.decoder.decode() : this.text);
+  }
+}
+
+/**
  * The body's first `maxBytes` bytes as text (a character cut at the limit is dropped); what
  * arrived if reading fails. The rest is never buffered: the body is destroyed (its connection
  * released) as soon as the limit is reached. Read with its events rather than an async
@@ -11,28 +46,11 @@ import type { Readable } from "node:stream";
  */
 export function readBodyPrefix(body: Readable, maxBytes: number): Promise<string> {
   return new Promise<string>((resolve) => {
-    const decoder = new TextDecoder();
-    let text = "";
-    let bytes = 0;
-    let done = false;
-    const finish = (tail: string) => {
-      if (done) return;
-      done = true;
-      body.off("data", onData);
-      // Releases the connection; the unread rest is discarded.
-      body.destroy();
-      resolve(text + tail);
-    };
-    const onData = (value: Buffer) => {
-      const chunk = value.byteLength > maxBytes - bytes ? value.subarray(0, maxBytes - bytes) : value;
-      bytes += chunk.byteLength;
-      text += decoder.decode(chunk, { stream: true });
-      if (bytes >= maxBytes) finish("");
-    };
-    body.on("data", onData);
-    body.once("end", () => finish(decoder.decode()));
+    const reader = new PrefixReader(body, maxBytes, resolve);
+    body.on("data", (value: Buffer) => reader.data(value));
+    body.once("end", () => reader.finish(true));
     // Cut off mid-body (timeout, reset, closed early): what arrived still says something.
-    body.once("error", () => finish(""));
-    body.once("close", () => finish(""));
+    body.once("error", () => reader.finish(false));
+    body.once("close", () => reader.finish(false));
   });
 }

@@ -97,7 +97,7 @@ export function sendHop(hop: Hop, open: (url: URL, keep?: boolean) => Promise<So
             ? // A kept connection to this origin if the Agent has one free, else one opened here (kept-connections.ts).
               { agent, port: Number(hop.url.port || DEFAULT_PORTS[hop.url.protocol]), openSocket: () => open(hop.url, true) }
             : {
-                createConnection: (_options: unknown, created: (error: Error | null, socket?: Socket) => void) => {
+                createConnection(_options: unknown, created: (error: Error | null, socket?: Socket) => void) {
                   open(hop.url).then(
                     (socket) => created(null, socket),
                     (error: Error) => created(error),

@@ -18,23 +18,29 @@ export interface Deadline {
  */
 export function withTimeout(signal: AbortSignal | undefined, timeoutMs: number): Deadline {
   const controller = new AbortController();
-  // Whichever of the two aborts first releases the other; no listener on our own signal (one
-  // per exchange, thousands a second).
-  const release = () => {
-    clearTimeout(timer);
-    signal?.removeEventListener("abort", forward);
+  // Whichever of the two aborts first releases the other; no listener on our own signal. Made
+  // for every exchange (thousands a second): methods and a listener object rather than named
+  // arrows, which the runtime (tsx, with esbuild's keepNames) gives a `name` each.
+  const deadline: Deadline = {
+    signal: controller.signal,
+    release() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", forward);
+    },
   };
-  const forward = () => {
-    release();
-    controller.abort(signal!.reason);
+  const forward = {
+    handleEvent() {
+      deadline.release();
+      controller.abort(signal!.reason);
+    },
   };
   const timer = setTimeout(() => {
-    release();
+    deadline.release();
     controller.abort(new DOMException(`The operation timed out after ${timeoutMs} ms.`, "TimeoutError"));
   }, timeoutMs);
   // The exchange in flight keeps the process alive, not its deadline.
   timer.unref();
-  if (signal?.aborted) forward();
+  if (signal?.aborted) forward.handleEvent();
   else signal?.addEventListener("abort", forward, { once: true });
-  return { signal: controller.signal, release };
+  return deadline;
 }

@@ -48,7 +48,10 @@ export function watchLoopStall(): StallWatch {
   const from = stalledNow();
   let released = false;
   return {
-    stalledMs: () => Math.round(stalledNow() - from),
+    // Methods, not named arrows: one watch per run, and the runtime (tsx, with esbuild's keepNames) names each arrow it makes.
+    stalledMs() {
+      return Math.round(stalledNow() - from);
+    },
     release() {
       if (released) return;
       released = true;

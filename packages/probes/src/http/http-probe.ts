@@ -4,7 +4,7 @@
 // and only when an assertion looks at it; a failed run carries an excerpt of at most 4 KiB.
 import type { OutboundFailure, OutboundResult } from "@vantage/outbound";
 import { type CheckResultDetail, type HttpProbeSpec, MAX_EXCERPT_BYTES, parseSubject } from "@vantage/protocol";
-import { type Observe, subjectNames } from "../assertions/evaluate-assertions.ts";
+import { subjectNames } from "../assertions/evaluate-assertions.ts";
 import { parseJsonPath, readJsonPath } from "../assertions/json-path.ts";
 import { excerptOf } from "../bounded-detail.ts";
 import { certificateFacts, daysRemaining } from "../certificate-facts.ts";
@@ -100,40 +100,48 @@ export async function probeHttp(spec: HttpProbeSpec, options: ProbeOptions): Pro
   }
 
   let json: { value: unknown } | undefined;
-  const observe: Observe = (subject) => {
-    const { name, argument } = parseSubject(subject);
-    switch (name) {
-      case "status":
-        return answer?.status;
-      case "responseTimeMs":
-        return timings.totalMs;
-      case "header":
-        return answer?.headers.get(argument!) ?? undefined;
-      case "body":
-        return answer?.body;
-      case "json": {
-        if (!answer) return undefined;
-        json ??= parseJson(answer.body);
-        const steps = parseJsonPath(argument!);
-        return json && steps ? readJsonPath(json.value, steps) : undefined;
-      }
-      case "certDaysRemaining":
-        return certificate ? daysRemaining(certificate.validTo, now) : undefined;
-    }
-    return undefined;
-  };
+  const body = answer?.body;
   const statusCode = answer?.status ?? (result.ok ? undefined : result.status);
   const redirects = result.redirects ?? 0;
   return judgeRun(findings, {
     spec,
-    observe,
+    // A method, not a named arrow: the runtime (tsx, with esbuild's keepNames) names each one it makes, one per run.
+    observe(subject) {
+      const { name, argument } = parseSubject(subject);
+      switch (name) {
+        case "status":
+          return answer?.status;
+        case "responseTimeMs":
+          return timings.totalMs;
+        case "header":
+          return answer?.headers.get(argument!) ?? undefined;
+        case "body":
+          return answer?.body;
+        case "json": {
+          if (!answer) return undefined;
+          json ??= parseJson(answer.body);
+          const steps = parseJsonPath(argument!);
+          return json && steps ? readJsonPath(json.value, steps) : undefined;
+        }
+        case "certDaysRemaining":
+          return certificate ? daysRemaining(certificate.validTo, now) : undefined;
+      }
+      return undefined;
+    },
     timings,
     error,
     detail: {
       ...(statusCode === undefined ? {} : { http: { statusCode, ...(redirects > 0 && answer ? { url: answer.url.slice(0, 2_100), redirects } : {}) } }),
       ...(certificate ? { cert: certificateFacts(certificate, now) } : {}),
     },
-    onFailure: answer?.body ? { excerpt: excerptOf(answer.body) } : {},
+    // Read only for a run that is not up: a healthy run's body is never cut into an excerpt.
+    onFailure: body
+      ? {
+          get excerpt() {
+            return excerptOf(body);
+          },
+        }
+      : {},
   });
 }
 

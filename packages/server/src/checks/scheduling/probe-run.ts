@@ -52,29 +52,41 @@ export function runProbeBounded(runProbe: RunProbe, spec: ProbeSpec, options: Bo
   // a probe that ignores its signal). Written by hand rather than with Promise.race: it runs for
   // every check run, and each promise and closure less is garbage the collector does not chase.
   return new Promise<BoundedRun>((resolve) => {
-    let timedOut = false;
-    let done = false;
-    const finish = (outcome: ProbeOutcome | undefined) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      controller.signal.removeEventListener("abort", onAbort);
-      signal?.removeEventListener("abort", forward);
-      const stalledMs = stall.stalledMs();
-      stall.release();
-      // Aborted and not by the budget: the caller cancelled.
-      if (!timedOut && (signal?.aborted || controller.signal.aborted)) return resolve({ aborted: true });
-      // A budget shorter than the check's timeout is time this core took (a late start), as a stall is.
-      if (outcome === undefined) outcome = timedOutResult(spec.timeoutMs, Math.max(0, spec.timeoutMs - budgetMs) + stalledMs);
-      resolve({ aborted: false, startedAt, durationMs: Math.max(0, now() - startedAt), outcome });
+    // Methods and a listener object, not named arrows: one run each (thousands a second), and
+    // the runtime (tsx, with esbuild's keepNames) defines a `name` on every named arrow it makes.
+    const run = {
+      timedOut: false,
+      done: false,
+      timer: undefined as NodeJS.Timeout | undefined,
+      finish(outcome: ProbeOutcome | undefined) {
+        if (run.done) return;
+        run.done = true;
+        clearTimeout(run.timer);
+        controller.signal.removeEventListener("abort", run);
+        signal?.removeEventListener("abort", forward);
+        const stalledMs = stall.stalledMs();
+        stall.release();
+        // Aborted and not by the budget: the caller cancelled.
+        if (!run.timedOut && (signal?.aborted || controller.signal.aborted)) return resolve({ aborted: true });
+        // A budget shorter than the check's timeout is time this core took (a late start), as a stall is.
+        if (outcome === undefined) outcome = timedOutResult(spec.timeoutMs, Math.max(0, spec.timeoutMs - budgetMs) + stalledMs);
+        resolve({ aborted: false, startedAt, durationMs: Math.max(0, now() - startedAt), outcome });
+      },
+      /** The controller aborted: the budget was spent or the caller cancelled. */
+      handleEvent() {
+        run.finish(undefined);
+      },
     };
-    const onAbort = () => finish(undefined);
-    const forward = () => controller.abort(signal!.reason);
-    const timer = setTimeout(() => {
-      timedOut = true;
+    const forward = {
+      handleEvent() {
+        controller.abort(signal!.reason);
+      },
+    };
+    run.timer = setTimeout(() => {
+      run.timedOut = true;
       controller.abort(new DOMException(`timed out after ${budgetMs} ms`, "TimeoutError"));
     }, budgetMs);
-    controller.signal.addEventListener("abort", onAbort, { once: true });
+    controller.signal.addEventListener("abort", run, { once: true });
     signal?.addEventListener("abort", forward, { once: true });
     let probing: Promise<ProbeOutcome>;
     try {
@@ -82,8 +94,10 @@ export function runProbeBounded(runProbe: RunProbe, spec: ProbeSpec, options: Bo
     } catch (error) {
       probing = Promise.reject(error);
     }
-    probing.then(finish, (error: unknown) =>
-      finish(controller.signal.aborted ? undefined : failedOutcome("error", "probe_error", error instanceof Error ? error.message : String(error))),
+    probing.then(
+      (outcome) => run.finish(outcome),
+      (error: unknown) =>
+        run.finish(controller.signal.aborted ? undefined : failedOutcome("error", "probe_error", error instanceof Error ? error.message : String(error))),
     );
   });
 }
