@@ -57,8 +57,11 @@ export interface AutomationWorker {
 // (bench/mass-outage), and so did 48 on a loaded machine, where each round trip waits for the
 // scheduler. Runs in flight share two connections and their round trips (run-session.ts), and
 // the local queue fetches and completes their jobs in batches, so more in flight costs no
-// connections and makes each round trip carry more.
-export const DEFAULT_WORKER_CONCURRENCY = 128;
+// connections and makes each round trip carry more. 256, not 128: with the database's share
+// of a run cut (per-statement run-status triggers), 128 slots were all busy waiting on round
+// trips while the core idled; 256 ended a mass outage's backlog ~28 % faster at the same CPU
+// per run (bench/mass-outage, bench-notes/outage.md).
+export const DEFAULT_WORKER_CONCURRENCY = 256;
 
 /** How long a job's completion waits for others to be sent with it. */
 const COMPLETE_JOB_BATCH_MS = 20;
