@@ -53,15 +53,32 @@ function named(args: QueryArgs): unknown[] {
   return args;
 }
 
+/** Forwards to the connection as it is at each call (a pipelined client's `query` is its own). */
+class PreparedStatementClient {
+  constructor(private readonly client: SqlClient) {}
+
+  /** Mirrors the connection's, so an owner can still tell a pipelined client. */
+  get pipeline(): boolean {
+    return (this.client as { pipeline?: boolean }).pipeline === true;
+  }
+
+  query(...args: QueryArgs): unknown {
+    return (this.client.query as (...a: unknown[]) => unknown).apply(this.client, named(args));
+  }
+}
+
+// One per connection: a pooled client serves many mutations, each of which hands it over a few times.
+const wrapped = new WeakMap<object, SqlClient>();
+
 /**
  * The client as the owner's read and write see it inside a mutation: the same connection, its
  * statements named. Callbacks, cursors and already named statements pass through unchanged.
- * `pipeline` mirrors the connection's, so an owner can still tell a pipelined client.
  */
 export function withPreparedStatements(client: SqlClient): SqlClient {
-  const wrapped = {
-    query: ((...args: QueryArgs) => (client.query as (...a: unknown[]) => unknown)(...named(args))) as SqlClient["query"],
-  };
-  Object.defineProperty(wrapped, "pipeline", { get: () => (client as { pipeline?: boolean }).pipeline === true });
-  return wrapped;
+  let prepared = wrapped.get(client);
+  if (!prepared) {
+    prepared = new PreparedStatementClient(client) as unknown as SqlClient;
+    wrapped.set(client, prepared);
+  }
+  return prepared;
 }
