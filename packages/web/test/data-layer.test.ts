@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { ApiError, api, holdReads } from "../src/api/client.ts";
 import { RETRIES, retryDelay, shouldRetry } from "../src/api/retry-policy.ts";
 import { currentCredentials, isSignedIn, onSignedIn, signInWithToken } from "../src/auth.ts";
+import { resumeOpenSession } from "../src/features/login/open-session.ts";
 
 afterEach(() => {
   sessionStorage.clear();
@@ -81,6 +82,34 @@ describe("reads during a sign-in", () => {
     );
     await holdReads(Promise.reject(new Error("wrong password"))).catch(() => undefined);
     await expect(api.automations.list()).resolves.toEqual({ automations: [] });
+  });
+});
+
+describe("a session still open in this browser", () => {
+  it("is picked up by a tab without credentials, reads held until it is stored", async () => {
+    const order: string[] = [];
+    let answerMe!: () => void;
+    vi.stubGlobal(
+      "fetch",
+      vi.fn((url: string) => {
+        order.push(url);
+        if (url === "/api/v1/auth/me") {
+          const session = { actor: { type: "user", id: "u1", name: "ann@example.com" }, role: "editor", user: null, csrfToken: "csrf-1" };
+          return new Promise<Response>((resolve) => (answerMe = () => resolve(Response.json(session))));
+        }
+        order.push(`signed in: ${isSignedIn()}`);
+        return Promise.resolve(Response.json({ automations: [] }));
+      }),
+    );
+    const resumed = resumeOpenSession();
+    const read = api.automations.list();
+    await Promise.resolve();
+    expect(order).toEqual(["/api/v1/auth/me"]);
+    answerMe();
+    expect(await resumed).toBe(true);
+    await read;
+    expect(order).toEqual(["/api/v1/auth/me", "/api/v1/automations", "signed in: true"]);
+    expect(currentCredentials()).toEqual({ kind: "session", csrfToken: "csrf-1", email: "ann@example.com" });
   });
 });
 

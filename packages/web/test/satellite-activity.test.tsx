@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
-// A satellite's detail screen, below its facts, against a stubbed API: the checks it runs (those
-// with a verdict from it, asked with ?location=<its id>) and its connection history (the
+// A satellite's detail screen, below its facts, against a stubbed API: the checks it runs (its
+// assignments, GET /checks/on-satellite/:id, with the health each has there from
+// ?location=<its id>) and its connection history (the
 // satellite-connection entity's changes), each edge with what caused it.
 import { cleanup, screen } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -33,30 +34,38 @@ afterEach(() => {
 });
 
 describe("a satellite's activity", () => {
-  it("lists the checks it runs, with their health, linked to each check", async () => {
-    const calls = renderScreen(<SatelliteChecks satelliteId={SATELLITE} />, (call) =>
-      call.url.startsWith("/api/v1/checks?")
-        ? {
-            status: 200,
-            body: {
-              checks: [{ id: "c1", name: "shop api", type: "http", url: "https://shop.example/health", enabled: true, status: "unhealthy" }],
-              nextCursor: null,
-            },
-          }
-        : undefined,
-    );
+  it("lists the checks its assignments hold, skipped ones with why, with the health each has there", async () => {
+    const calls = renderScreen(<SatelliteChecks satelliteId={SATELLITE} />, (call) => {
+      if (call.url.startsWith(`/api/v1/checks/on-satellite/${SATELLITE}`))
+        return {
+          status: 200,
+          body: {
+            checks: [
+              { id: "c1", name: "shop api", type: "http", status: "assigned" },
+              { id: "c2", name: "shop port", type: "tcp", status: "skipped", reason: "capability_missing", message: "Its agent announces no tcp probe." },
+            ],
+          },
+        };
+      if (call.url.startsWith("/api/v1/checks?"))
+        return { status: 200, body: { checks: [{ id: "c1", name: "shop api", type: "http", enabled: true, status: "unhealthy" }], nextCursor: null } };
+      return undefined;
+    });
     const table = await screen.findByRole("table", { name: "Checks it runs" });
-    expect(table.textContent).toContain("unhealthy");
-    expect(table.textContent).toContain("https://shop.example/health");
+    const rows = table.querySelectorAll("tbody tr");
+    expect(rows).toHaveLength(2);
+    expect((await screen.findByText("unhealthy")).closest("tr")).toBe(rows[0]);
+    expect(rows[0]!.textContent).toContain("assigned");
+    expect(rows[1]!.textContent).toContain("skipped: capability missing");
     expect(screen.getByRole("link", { name: "shop api" }).getAttribute("href")).toBe("/checks/c1");
-    expect(new URL(calls[0]!.url, "http://ui").searchParams.get("location")).toBe(SATELLITE);
+    const observed = calls.find((call) => call.url.startsWith("/api/v1/checks?"))!;
+    expect(new URL(observed.url, "http://ui").searchParams.get("location")).toBe(SATELLITE);
   });
 
-  it("says so when no check runs there", async () => {
+  it("says so when no check selects it", async () => {
     renderScreen(<SatelliteChecks satelliteId={SATELLITE} />, (call) =>
-      call.url.startsWith("/api/v1/checks?") ? { status: 200, body: { checks: [], nextCursor: null } } : undefined,
+      call.url.startsWith("/api/v1/checks") ? { status: 200, body: { checks: [], nextCursor: null } } : undefined,
     );
-    await screen.findByText(/No check has a result from this satellite yet/);
+    await screen.findByText(/No enabled check selects this satellite/);
   });
 
   it("shows each connection change, newest first, from which status to which and the edge", async () => {

@@ -173,7 +173,10 @@ export async function startChecks(deps: ModuleDeps, { satellites }: ChecksDeps, 
     .route("/", createCheckResultRoutes({ pool, now: deps.now, retention: results.retention }))
     .route("/", runRoutes)
     .route("/", createCheckHealthRoutes({ pool, store, health: health.handle, now: deps.now, retention: results.retention }))
-    .route("/", createCheckLocationRoutes({ store, satellites: (page) => satellites.registry.list(page) }));
+    .route(
+      "/",
+      createCheckLocationRoutes({ store, pool, satellites: (page) => satellites.registry.list(page), satellite: (id) => satellites.registry.get(id) }),
+    );
   return {
     routes: { "/checks": routes, "/maintenance-windows": createMaintenanceWindowRoutes({ store: maintenanceWindows, now: deps.now }) },
     publicRoutes: { "/hb": createPingRoutes({ pool, ingest: results.ingest, now: deps.now, clientAddressOf: deps.clientAddressOf }) },

@@ -126,6 +126,16 @@ export interface CheckListFilters {
   location?: string;
 }
 
+/** A check a satellite's runOn selects (GET /checks/on-satellite/:id): in its assignments, or skipped with why. */
+export interface SatelliteCheck {
+  id: string;
+  name: string;
+  type: string;
+  status: "assigned" | "skipped";
+  reason?: "capability_missing" | "never_connected";
+  message?: string;
+}
+
 export type Validation = { valid: true; errors: []; events: string[] } | { valid: false; errors: Issue[] };
 
 // --- Errors ------------------------------------------------------------------------------
@@ -281,6 +291,8 @@ export const api = {
     /** A page of checks' health and uptime bars, in the order asked. */
     summaries: (checkIds: readonly string[], range: BarRange, signal?: AbortSignal) =>
       json<CheckSummaries>("/checks/summaries", { query: { id: checkIds, range }, signal }),
+    /** The enabled checks a satellite's assignments hold (or would, but skip: with why), by name. */
+    onSatellite: (satelliteId: string, signal?: AbortSignal) => json<{ checks: SatelliteCheck[] }>(`/checks/on-satellite/${id(satelliteId)}`, { signal }),
     health: (checkId: string, signal?: AbortSignal) => json<CheckHealth>(`/checks/${id(checkId)}/health`, { signal }),
     stats: (checkId: string, range: { from: string; to: string }, signal?: AbortSignal) =>
       json<CheckStats>(`/checks/${id(checkId)}/stats`, { query: range, signal }),

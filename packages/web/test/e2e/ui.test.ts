@@ -165,7 +165,7 @@ describe("the web UI in Chromium", () => {
       await page.getByRole("list", { name: "Connection changes" }).getByText("connected").first().waitFor();
       await page
         .getByRole("region", { name: "Checks it runs" })
-        .getByText(/No check has a result from this satellite yet/)
+        .getByText(/No enabled check selects this satellite/)
         .waitFor();
       await shoot(page, "04-satellite-detail");
     } finally {

@@ -1,11 +1,16 @@
 // GET /checks/:id/locations through the in-process app: where a check runs, and why a selected
-// satellite skips it (its agent has no probe for the type, it never connected, the check is off).
+// satellite skips it (its agent has no probe for the type, it never connected, the check is off);
+// and GET /checks/on-satellite/:id, the same rule from a satellite's side, over real PostgreSQL.
 import { randomUUID } from "node:crypto";
 import { Hono } from "hono";
-import { describe, expect, it } from "vitest";
+import type pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCheckLocationRoutes } from "../../../src/checks/api/location-routes.ts";
 import type { ListedSatellite } from "../../../src/checks/assignments/check-locations.ts";
 import type { CheckStore } from "../../../src/checks/definitions/check-store.ts";
+import { VantageError } from "../../../src/errors.ts";
+import { callApi, createApiApp } from "../../support/api/api-app.ts";
+import { createResultsDatabase } from "../../support/checks/check-results.ts";
 
 const satellite = (name: string, region: string, capabilities: string[], version: string | null = "1.2.0"): ListedSatellite => ({
   id: randomUUID(),
@@ -33,6 +38,8 @@ function app(check: Record<string, unknown>) {
       const from = after === undefined ? 0 : fleet.findIndex((s) => s.name === after) + 1;
       return fleet.slice(from, from + limit);
     },
+    satellite: async () => fleet[0]!,
+    pool: { query: async () => ({ rows: [] }) } as unknown as pg.Pool,
     pageSize: 2,
   });
   return { app: new Hono().route("/checks", routes), pages };
@@ -66,5 +73,66 @@ describe("a check's locations", () => {
     const { body } = await get({ type: "http", enabled: false, runOn: { core: true, satellites: { ids: [fleet[3]!.id] } } });
     expect(body.core).toBe(false);
     expect(body.satellites).toMatchObject([{ name: "us-1", status: "skipped", reason: "check_disabled" }]);
+  });
+});
+
+describe("a satellite's checks", () => {
+  let pool: pg.Pool;
+  let app: Hono;
+  const eu1 = fleet[0]!;
+
+  /** A check as the table holds it: only what the rule reads matters here. */
+  const insertCheck = (name: string, type: string, selector: object, enabled = true) =>
+    pool.query(
+      `INSERT INTO checks (id, name, type, enabled, interval_seconds, timeout_ms, labels, run_on_core, run_on_satellites, definition)
+       VALUES ($1, $2, $3, $4, 60, 10000, '{}', false, $5::jsonb, $6::jsonb)`,
+      [randomUUID(), name, type, enabled, JSON.stringify(selector), JSON.stringify({ name, type, runOn: { satellites: selector } })],
+    );
+
+  beforeAll(async () => {
+    pool = await createResultsDatabase("location-routes");
+    await insertCheck("a http in eu", "http", { regions: ["eu"] });
+    await insertCheck("b tcp in eu", "tcp", { regions: ["eu"] });
+    await insertCheck("c http in us", "http", { regions: ["us"] });
+    await insertCheck("d dns by id", "dns", { ids: [eu1.id] });
+    await insertCheck("e http in eu, disabled", "http", { regions: ["eu"] }, false);
+    const routes = createCheckLocationRoutes({
+      store: { get: async () => ({}) } as unknown as Pick<CheckStore, "get">,
+      satellites: async () => fleet,
+      satellite: async (id) => {
+        const found = fleet.find((satellite) => satellite.id === id);
+        if (!found) throw new VantageError("not_found", "satellite_not_found", `No satellite has the id ${id}.`);
+        return found;
+      },
+      pool,
+    });
+    app = await createApiApp(pool, { "/checks": routes });
+  });
+  afterAll(async () => {
+    await pool?.end();
+  });
+
+  it("lists every enabled check its runOn selects, by name, assigned or skipped with why", async () => {
+    const { status, body } = await callApi<{ checks: Array<Record<string, unknown>> }>(app, "GET", `/api/v1/checks/on-satellite/${eu1.id}`);
+    expect(status).toBe(200);
+    expect(body.checks.map(({ name, status, reason }) => ({ name, status, reason }))).toEqual([
+      { name: "a http in eu", status: "assigned", reason: undefined },
+      { name: "b tcp in eu", status: "skipped", reason: "capability_missing" },
+      { name: "d dns by id", status: "assigned", reason: undefined },
+    ]);
+  });
+
+  it("does not list a check whose runOn selects other satellites", async () => {
+    const us1 = fleet[3]!;
+    const { body } = await callApi<{ checks: Array<{ name: string }> }>(app, "GET", `/api/v1/checks/on-satellite/${us1.id}`);
+    expect(body.checks.map((check) => check.name)).toEqual(["c http in us"]);
+  });
+
+  it("answers an unknown or malformed satellite id with 404 satellite_not_found", async () => {
+    for (const id of [randomUUID(), "not-a-uuid"]) {
+      const { status, body } = await callApi<{ error: { code: string } }>(app, "GET", `/api/v1/checks/on-satellite/${id}`);
+      expect(status).toBe(404);
+      expect(body.error.code).toBe("satellite_not_found");
+    }
   });
 });
