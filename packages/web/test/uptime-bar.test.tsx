@@ -16,6 +16,13 @@ const FROM = Date.parse("2030-01-01T00:00:00Z");
 
 afterEach(cleanup);
 
+/** A 90 d bar of 90 days with every result up, folded into 30 cells. */
+function renderNinetyDaysUp(): ReturnType<typeof render> {
+  return render(
+    <UptimeBar segments={Array.from({ length: 90 }, () => counts(4))} from={new Date(FROM).toISOString()} segmentSeconds={86_400} maxCells={30} span="90 d" />,
+  );
+}
+
 describe("a segment's tone", () => {
   it("is none without an observed result (errors say nothing about the target)", () => {
     expect(toneOf(counts(0))).toBe("none");
@@ -83,28 +90,12 @@ describe("the UptimeBar component", () => {
   });
 
   it("says only the availability when nothing failed", () => {
-    render(
-      <UptimeBar
-        segments={Array.from({ length: 90 }, () => counts(4))}
-        from={new Date(FROM).toISOString()}
-        segmentSeconds={86_400}
-        maxCells={30}
-        span="90 d"
-      />,
-    );
+    renderNinetyDaysUp();
     expect(screen.getByRole("img").getAttribute("aria-label")).toBe("90 d uptime 100 %");
   });
 
   it("folds 90 days into narrower cells, so a 90 d bar is about as wide as a 24 h one", () => {
-    const { container } = render(
-      <UptimeBar
-        segments={Array.from({ length: 90 }, () => counts(4))}
-        from={new Date(FROM).toISOString()}
-        segmentSeconds={86_400}
-        maxCells={30}
-        span="90 d"
-      />,
-    );
+    const { container } = renderNinetyDaysUp();
     const bar = container.querySelector<HTMLElement>(".uptime-cells")!;
     // 30 cells of 3 days, 4 px each with a 1 px gap between.
     expect(bar.style.width).toBe(`${30 * 5 - 1}px`);

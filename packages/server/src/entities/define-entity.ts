@@ -24,6 +24,13 @@ import type {
   SqlStatement,
 } from "./types.ts";
 
+/** The transitions of the changes just inserted by a CTE named `change`: one row per changed field. */
+const RECORD_TRANSITIONS = `transitions AS (
+    INSERT INTO entity_transitions (seq, kind, entity_id, field, from_value, to_value, occurred_at)
+    SELECT change.seq, change.kind, change.entity_id, field.name, change.prev -> field.name, change.next -> field.name, change.occurred_at
+    FROM change, unnest(change.changed_fields) AS field(name)
+  )`;
+
 /**
  * Inserts the outbox rows and one transition per changed field, for one or many changes
  * of one kind, in one round trip. The changes arrive as one JSON array (changed_fields
@@ -37,11 +44,7 @@ const RECORD_CHANGES = `
     INSERT INTO entity_changes (change_id, kind, entity_id, prev, next, delta, changed_fields, actor, cause)
     SELECT change_id, $2, entity_id, prev, next, delta, changed_fields, actor, cause FROM input
     RETURNING seq, change_id, kind, entity_id, prev, next, changed_fields, occurred_at
-  ), transitions AS (
-    INSERT INTO entity_transitions (seq, kind, entity_id, field, from_value, to_value, occurred_at)
-    SELECT change.seq, change.kind, change.entity_id, field.name, change.prev -> field.name, change.next -> field.name, change.occurred_at
-    FROM change, unnest(change.changed_fields) AS field(name)
-  )
+  ), ${RECORD_TRANSITIONS}
   SELECT change_id, seq, occurred_at FROM change`;
 
 /**
@@ -53,11 +56,7 @@ const RECORD_CHANGE = `
     INSERT INTO entity_changes (change_id, kind, entity_id, prev, next, delta, changed_fields, actor, cause)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
     RETURNING seq, change_id, kind, entity_id, prev, next, changed_fields, occurred_at
-  ), transitions AS (
-    INSERT INTO entity_transitions (seq, kind, entity_id, field, from_value, to_value, occurred_at)
-    SELECT change.seq, change.kind, change.entity_id, field.name, change.prev -> field.name, change.next -> field.name, change.occurred_at
-    FROM change, unnest(change.changed_fields) AS field(name)
-  )
+  ), ${RECORD_TRANSITIONS}
   SELECT change_id, seq, occurred_at FROM change`;
 
 /** Locks many entities in one round trip, in the caller's (sorted) order: no deadlocks. */
