@@ -329,6 +329,8 @@ export const api = {
     /** The stored definition as YAML, ready to edit and PUT back (secrets `<redacted>`). */
     getYaml: async (automationId: string, signal?: AbortSignal) => (await request(`/automations/${id(automationId)}`, { acceptYaml: true, signal })).text(),
     validate: (yaml: string) => json<Validation>("/automations/validate", { method: "POST", yaml }),
+    /** The definition's published JSON Schema (draft 2020-12): what an editor checks while typing. */
+    schema: (signal?: AbortSignal) => json<Record<string, unknown>>("/automations/schema", { signal }),
     create: (yaml: string) => json<Automation>("/automations", { method: "POST", yaml }),
     replace: (automationId: string, yaml: string) => json<Automation>(`/automations/${id(automationId)}`, { method: "PUT", yaml }),
     setEnabled: (automationId: string, enabled: boolean) =>
