@@ -25,6 +25,7 @@ import type {
   CheckHealthSummary,
   CheckStats,
   CheckSummaries,
+  PingToken,
   ProbeResult,
   ReplayJob,
   ResourceOwner,
@@ -37,6 +38,7 @@ import type {
   TriggerInfo,
 } from "../src/api/client.ts";
 import type { z } from "zod";
+import type { pingTokenResponseSchema } from "@vantage/protocol";
 import type { checkUptimeSchema, incidentPageSchema } from "../../server/src/checks/api/check-api-schemas.ts";
 import type { MaintenanceWindowView } from "../../server/src/checks/maintenance-windows/maintenance-window-store.ts";
 import type { HistoryChange as ServerHistoryChange } from "../../server/src/events/change-history.ts";
@@ -66,6 +68,8 @@ describe("the client's response types", () => {
     expectTypeOf<CheckHealthState>().toExtend<CheckHealth>();
     expectTypeOf<CheckHealth>().toExtend<CheckHealthState>();
     expectTypeOf<CheckHealthSummary>().toEqualTypeOf<ServerCheckHealthSummary>();
+    // A heartbeat check's ping URL, answered on create and rotation.
+    expectTypeOf<PingToken>().toEqualTypeOf<z.output<typeof pingTokenResponseSchema>>();
     expectTypeOf<CheckSummary>().toExtend<CheckSummaries["summaries"][number]>();
     expectTypeOf<ServerCheckStats>().toExtend<CheckStats>();
     expectTypeOf<ServerStoredResult>().toExtend<StoredResult>();

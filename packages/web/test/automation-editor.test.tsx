@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { api, ApiError } from "../src/api/client.ts";
 import { isSignedIn, onSignedOut, signInWithToken } from "../src/auth.ts";
 import { AutomationEditor } from "../src/features/automations/automation-editor.tsx";
+import { automationDefinitionJsonSchema } from "@vantage/protocol";
 
 interface Call {
   url: string;
@@ -109,6 +110,31 @@ describe("the automation editor", () => {
     expect(alert.textContent).toContain("mode Invalid option");
     fireEvent.change(screen.getByLabelText("Definition (YAML)"), { target: { value: "name: second\n" } });
     await waitFor(() => expect(screen.queryByRole("alert")).toBeNull());
+  });
+});
+
+describe("checking against the published JSON Schema while typing", () => {
+  it("shows each schema problem at its path and line, with no round trip to validate, and clears it once fixed", async () => {
+    // The schema the core publishes at GET /automations/schema (automation-routes.ts answers this very object).
+    const published = { status: 200, body: JSON.parse(JSON.stringify(automationDefinitionJsonSchema)) as unknown };
+    stubApi((call) => (call.url === "/api/v1/automations/schema" ? published : TRIGGERS));
+    renderEditor();
+    const editor = screen.getByLabelText("Definition (YAML)");
+    const head = "name: page ops\ntriggers:\n  - event: satellite.disconnected\nactions:\n";
+    fireEvent.change(editor, { target: { value: `${head}  - delay: { duration: 31d }\n  - { id: second }\nowner: ops\n` } });
+    // Loading Ajv and compiling the schema can take over a second on a busy machine: wait for the list, not a clock.
+    const problems = await screen.findByRole("list", { name: "Schema problems" }, { timeout: 15_000 });
+    expect([...problems.querySelectorAll("li")].map((item) => item.textContent)).toEqual([
+      "line 5: actions.0.delay.duration matches none of the forms allowed here",
+      "line 6: actions.1 must have exactly one of: log, webhook, notify, delay, wait_until, choose, parallel, stop",
+      "line 7: owner is not a field here",
+    ]);
+    expect(editor.getAttribute("aria-invalid")).toBe("true");
+    expect(calls.some((call) => call.url.endsWith("/validate"))).toBe(false);
+
+    fireEvent.change(editor, { target: { value: `${head}  - delay: { duration: 30d }\n` } });
+    await waitFor(() => expect(editor.getAttribute("aria-invalid")).toBe("false"), { timeout: 15_000 });
+    expect(screen.queryByRole("list", { name: "Schema problems" })).toBeNull();
   });
 });
 

@@ -8,7 +8,17 @@ import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/re
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { signInWithToken } from "../src/auth.ts";
 import { CheckEditor } from "../src/features/checks/editor/check-editor.tsx";
-import { applyForm, type Draft, draftOfCheck, fieldOfPath, formOf, fromYaml, newDraft, toYaml } from "../src/features/checks/editor/check-form-model.ts";
+import {
+  applyForm,
+  type Draft,
+  draftOfCheck,
+  fieldOfPath,
+  fieldsOf,
+  formOf,
+  fromYaml,
+  newDraft,
+  toYaml,
+} from "../src/features/checks/editor/check-form-model.ts";
 
 const STORED: Draft = {
   name: "api",
@@ -76,6 +86,47 @@ describe("the editor's model", () => {
     expect(tcp.ipFamily).toBe("any");
     const tls = applyForm(tcp, { ...formOf(tcp), type: "tls" });
     expect(tls).toMatchObject({ type: "tls", host: "db.internal", port: 5432 });
+  });
+
+  it("round-trips a heartbeat check, and a change to heartbeat drops a probe's scheduling and target", () => {
+    const heartbeat: Draft = {
+      name: "nightly backup",
+      type: "heartbeat",
+      periodSeconds: 86_400,
+      graceSeconds: 3_600,
+      labels: { team: "ops" },
+      health: { failuresToUnhealthy: 1, successesToRecover: 1 },
+    };
+    expect(applyForm(heartbeat, formOf(heartbeat))).toEqual(heartbeat);
+    expect(fromYaml(toYaml(heartbeat))).toEqual({ ok: true, draft: heartbeat });
+    expect(newDraft("heartbeat")).toEqual({ name: "", type: "heartbeat", periodSeconds: 3_600, graceSeconds: 300 });
+    expect(fieldsOf("heartbeat")).toEqual([
+      "type",
+      "name",
+      "description",
+      "enabled",
+      "periodSeconds",
+      "graceSeconds",
+      "labels",
+      "failuresToUnhealthy",
+      "successesToRecover",
+    ]);
+    const changed = applyForm(STORED, { ...formOf(STORED), type: "heartbeat", periodSeconds: "600", graceSeconds: "0" });
+    expect(changed).toEqual({
+      name: "api",
+      description: "the public API",
+      type: "heartbeat",
+      enabled: true,
+      labels: STORED.labels,
+      health: STORED.health,
+      periodSeconds: 600,
+      graceSeconds: 0,
+    });
+    // Back to a probe: the heartbeat's own fields go.
+    expect(applyForm(changed, { ...formOf(changed), type: "http", url: "https://example.com/" })).not.toHaveProperty("periodSeconds");
+    // runOn has no field on a heartbeat form: its issue stays in the list instead of vanishing.
+    expect(fieldOfPath("runOn", "heartbeat")).toBeUndefined();
+    expect(fieldOfPath("periodSeconds", "heartbeat")).toBe("periodSeconds");
   });
 
   it("strips a stored check's read-only fields, and reports YAML that is not a mapping", () => {
@@ -223,6 +274,43 @@ describe("the check editor", () => {
     const sent = calls.find((call) => call.method === "POST")!;
     expect(sent.url).toBe("/api/v1/checks/test?location=core");
     expect(sent.body).toEqual({ name: "shop", type: "http", url: "https://shop.example/" });
+  });
+
+  it("edits a heartbeat check in the form and the YAML tab, and shows its ping URL once created", async () => {
+    const pingToken = `vhb_${"a".repeat(43)}`;
+    stubApi((call) =>
+      call.method === "POST" ? { status: 201, body: { id: "h1", ...(call.body as object), pingToken, pingUrl: `/hb/${pingToken}` } } : NO_SATELLITES,
+    );
+    const { onSaved } = renderEditor();
+    fireEvent.change(screen.getByLabelText("Type"), { target: { value: "heartbeat" } });
+    // A heartbeat check has no target, schedule nor place to run, and nothing to test.
+    for (const probeOnly of ["URL", "Interval (s)", "Timeout (ms)", "Run on the core"]) expect(screen.queryByLabelText(probeOnly)).toBeNull();
+    expect(screen.queryByRole("button", { name: "Test" })).toBeNull();
+    fireEvent.change(screen.getByLabelText("Name"), { target: { value: "nightly backup" } });
+    fireEvent.change(screen.getByLabelText("Expect a ping every (s)"), { target: { value: "86400" } });
+    fireEvent.click(screen.getByRole("tab", { name: "YAML" }));
+    const yaml = screen.getByLabelText("Definition (YAML)") as HTMLTextAreaElement;
+    expect(fromYaml(yaml.value)).toEqual({ ok: true, draft: { name: "nightly backup", type: "heartbeat", periodSeconds: 86_400, graceSeconds: 300 } });
+    fireEvent.change(yaml, { target: { value: yaml.value.replace("graceSeconds: 300", "graceSeconds: 3600") } });
+    fireEvent.click(screen.getByRole("tab", { name: "Form" }));
+    expect((screen.getByLabelText("Grace (s)") as HTMLInputElement).value).toBe("3600");
+    expect((screen.getByLabelText("Expect a ping every (s)") as HTMLInputElement).value).toBe("86400");
+
+    fireEvent.click(screen.getByRole("button", { name: "Create" }));
+    const shown = await screen.findByRole("status", { name: "New ping URL" });
+    expect(calls.find((call) => call.method === "POST")!.body).toEqual({
+      name: "nightly backup",
+      type: "heartbeat",
+      periodSeconds: 86_400,
+      graceSeconds: 3_600,
+    });
+    expect(screen.getByLabelText("Ping URL").textContent).toBe(`${window.location.origin}/hb/${pingToken}`);
+    expect(shown.textContent).toContain(`curl -fsS -m 10 --retry 3 ${window.location.origin}/hb/${pingToken}`);
+    // The editor waits for the user to copy it: the URL is never shown again.
+    expect(onSaved).not.toHaveBeenCalled();
+    fireEvent.click(screen.getByRole("button", { name: "I have copied it: open the check" }));
+    expect(onSaved).toHaveBeenCalledWith(expect.not.objectContaining({ pingToken }));
+    expect(onSaved.mock.calls[0]![0]).toMatchObject({ id: "h1", type: "heartbeat" });
   });
 
   it("creates the check and hands it on", async () => {

@@ -47,6 +47,12 @@ export interface SatelliteInput {
   offlineThresholdMs?: number;
 }
 
+/** A heartbeat check's ping token and the path that takes its pings (`/hb/<token>`): answered on create and rotation only. */
+export interface PingToken {
+  pingToken: string;
+  pingUrl: string;
+}
+
 /** A created satellite, with its token: the only time the API shows it. */
 export type CreatedSatellite = Satellite & { token: string };
 
@@ -298,13 +304,15 @@ export const api = {
       json<CheckStats>(`/checks/${id(checkId)}/stats`, { query: range, signal }),
     results: (checkId: string, query: { status?: string; limit?: number; location?: string }, signal?: AbortSignal) =>
       json<{ results: StoredResult[]; next: string | null }>(`/checks/${id(checkId)}/results`, { query, signal }),
-    /** A definition as JSON (an object) or YAML (text, sent as written). */
+    /** A definition as JSON (an object) or YAML (text, sent as written). A heartbeat check comes with its ping URL, this once. */
     create: (definition: object | string) =>
-      json<Check>("/checks", typeof definition === "string" ? { method: "POST", yaml: definition } : { method: "POST", json: definition }),
+      json<Check & Partial<PingToken>>("/checks", typeof definition === "string" ? { method: "POST", yaml: definition } : { method: "POST", json: definition }),
     replace: (checkId: string, definition: object | string) =>
       json<Check>(`/checks/${id(checkId)}`, typeof definition === "string" ? { method: "PUT", yaml: definition } : { method: "PUT", json: definition }),
     setEnabled: (checkId: string, enabled: boolean) => json<Check>(`/checks/${id(checkId)}/${enabled ? "enable" : "disable"}`, { method: "POST" }),
     remove: (checkId: string) => none(`/checks/${id(checkId)}`, { method: "DELETE" }),
+    /** A heartbeat check's new ping URL (shown this once); the old one stops working at once. */
+    rotatePingToken: (checkId: string) => json<PingToken>(`/checks/${id(checkId)}/rotate-ping-token`, { method: "POST" }),
     /** Runs an unsaved definition once where asked (`core` or a satellite's id); nothing is stored. */
     test: (definition: object, location = "core") => json<{ result: ProbeResult }>("/checks/test", { method: "POST", json: definition, query: { location } }),
     /** Runs the stored check once now; its result is stored like any run. */
@@ -321,6 +329,8 @@ export const api = {
     /** The stored definition as YAML, ready to edit and PUT back (secrets `<redacted>`). */
     getYaml: async (automationId: string, signal?: AbortSignal) => (await request(`/automations/${id(automationId)}`, { acceptYaml: true, signal })).text(),
     validate: (yaml: string) => json<Validation>("/automations/validate", { method: "POST", yaml }),
+    /** The definition's published JSON Schema (draft 2020-12): what an editor checks while typing. */
+    schema: (signal?: AbortSignal) => json<Record<string, unknown>>("/automations/schema", { signal }),
     create: (yaml: string) => json<Automation>("/automations", { method: "POST", yaml }),
     replace: (automationId: string, yaml: string) => json<Automation>(`/automations/${id(automationId)}`, { method: "PUT", yaml }),
     setEnabled: (automationId: string, enabled: boolean) =>

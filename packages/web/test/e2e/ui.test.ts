@@ -178,8 +178,13 @@ describe("the web UI in Chromium", () => {
     await page.getByRole("link", { name: "New automation" }).click();
     const editor = page.getByLabel("Definition (YAML)");
     await editor.fill("name: broken\ntriggers: []\nactions:\n  - log: {}\n");
+    // The published JSON Schema, checked in the browser while typing, before any Validate.
+    const schemaProblems = page.getByRole("list", { name: "Schema problems" });
+    await schemaProblems.waitFor();
+    expect(await schemaProblems.textContent()).toContain("line 2: triggers");
+    expect(await schemaProblems.textContent()).toContain("line 4: actions.0.log.message is required");
     await page.getByRole("button", { name: "Validate" }).click();
-    const problems = page.getByRole("list", { name: "Problems" });
+    const problems = page.getByRole("list", { name: "Problems", exact: true });
     await problems.waitFor();
     expect(await problems.textContent()).toContain("triggers");
     expect(await problems.textContent()).toContain("actions.0.log");

@@ -16,7 +16,8 @@ import { invalidateChecks } from "../list/checks-query.ts";
 import { CheckHistory } from "./check-history.tsx";
 import { LatencyChart } from "./latency-chart.tsx";
 import { ProbeOutcome } from "../probe-result.tsx";
-import { targetOf } from "../check-types.ts";
+import { cadenceOf, heartbeatOf, targetOf } from "../check-types.ts";
+import { PingUrlPanel } from "../heartbeat-ping.tsx";
 import { formatAvailability } from "../list/uptime-bar-model.ts";
 import { usePermissions } from "../../../permissions.ts";
 
@@ -58,7 +59,8 @@ export function CheckDetail({ checkId }: { checkId: string }) {
         }
         sub={
           <>
-            {c.type} · <code>{targetOf(c)}</code> · every {c.intervalSeconds} s{c.enabled ? "" : " · paused"}
+            {c.type} · <code>{targetOf(c)}</code> · {cadenceOf(c)}
+            {c.enabled ? "" : " · paused"}
           </>
         }
         actions={
@@ -95,7 +97,7 @@ export function CheckDetail({ checkId }: { checkId: string }) {
       <ErrorMessage error={toggle.error ?? remove.error} title="Not changed" />
       <ErrorMessage error={health.error} title="Could not load the health" />
       {h ? <HealthSummary health={h} check={c} nameOf={nameOf} /> : null}
-      {canEdit ? <RunNow check={c} nameOf={nameOf} /> : null}
+      {heartbeatOf(c) ? <PingUrlPanel checkId={checkId} canEdit={canEdit} /> : canEdit ? <RunNow check={c} nameOf={nameOf} /> : null}
       <Latency checkId={checkId} nameOf={nameOf} />
       <CheckHistory checkId={checkId} nameOf={nameOf} />
       <Certificate checkId={checkId} />

@@ -4,7 +4,7 @@
 // at the fields their paths name.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type ReactNode, useId, useState } from "react";
-import { ApiError, api, type Check } from "../../../api/client.ts";
+import { ApiError, api, type Check, type PingToken } from "../../../api/client.ts";
 import { ErrorMessage } from "../../../ui/components.tsx";
 import { satellitesQuery } from "../../satellites/satellites-page.tsx";
 import {
@@ -23,6 +23,8 @@ import {
 } from "./check-form-model.ts";
 import { invalidateChecks } from "../list/checks-query.ts";
 import { ProbeOutcome } from "../probe-result.tsx";
+import { formatSeconds, HEARTBEAT, HEARTBEAT_GRACE_SECONDS, HEARTBEAT_PERIOD_SECONDS } from "../check-types.ts";
+import { PingUrl } from "../heartbeat-ping.tsx";
 
 interface FieldSpec {
   label: string;
@@ -54,6 +56,18 @@ const FIELDS: Record<FormField, FieldSpec> = {
   protocol: { label: "Protocol", kind: "select", options: ["udp", "tcp"] },
   warnDays: { label: "Degraded below (days)", kind: "number", placeholder: "14" },
   failDays: { label: "Down below (days)", kind: "number", placeholder: "7" },
+  periodSeconds: {
+    label: "Expect a ping every (s)",
+    kind: "number",
+    placeholder: String(HEARTBEAT_PERIOD_SECONDS.default),
+    hint: `${HEARTBEAT_PERIOD_SECONDS.min} s to ${formatSeconds(HEARTBEAT_PERIOD_SECONDS.max)}; 3600 = hourly, 86400 = daily`,
+  },
+  graceSeconds: {
+    label: "Grace (s)",
+    kind: "number",
+    placeholder: String(HEARTBEAT_GRACE_SECONDS.default),
+    hint: `how late a ping may be: 0 s to ${formatSeconds(HEARTBEAT_GRACE_SECONDS.max)}`,
+  },
   labels: { label: "Labels", kind: "text", placeholder: "env=prod, team=web" },
   runOnCore: { label: "Run on the core", kind: "checkbox" },
   satelliteRegions: { label: "Also on satellites in regions", kind: "text", placeholder: "eu-central, us-east" },
@@ -81,6 +95,8 @@ export function CheckEditor({ initial, stored, onSaved }: CheckEditorProps) {
   const [yaml, setYaml] = useState("");
   const [yamlError, setYamlError] = useState<string | null>(null);
   const [testFrom, setTestFrom] = useState("core");
+  // A heartbeat check just created: its ping URL, shown before leaving (the API never shows it again).
+  const [created, setCreated] = useState<{ check: Check; ping: PingToken } | null>(null);
   const satellites = useQuery(satellitesQuery);
 
   /** The definition as it stands, from whichever tab is open; null while the YAML does not parse. */
@@ -92,10 +108,13 @@ export function CheckEditor({ initial, stored, onSaved }: CheckEditorProps) {
   };
 
   const save = useMutation({
-    mutationFn: (draft: Draft): Promise<Check> => (stored ? api.checks.replace(stored.id, { ...draft, revision: stored.revision }) : api.checks.create(draft)),
+    mutationFn: (draft: Draft): Promise<Check & Partial<PingToken>> =>
+      stored ? api.checks.replace(stored.id, { ...draft, revision: stored.revision }) : api.checks.create(draft),
     onSuccess: async (check) => {
       await invalidateChecks(queryClient);
-      onSaved(check);
+      const { pingToken, pingUrl, ...saved } = check;
+      if (pingToken !== undefined && pingUrl !== undefined) setCreated({ check: saved, ping: { pingToken, pingUrl } });
+      else onSaved(saved);
     },
   });
   const test = useMutation({ mutationFn: (draft: Draft) => api.checks.test(draft, testFrom) });
@@ -125,10 +144,24 @@ export function CheckEditor({ initial, stored, onSaved }: CheckEditorProps) {
   const issues = problem instanceof ApiError ? problem.issues : [];
   const byField = issuesByField(issues, form.type);
   const set = <Field extends FormField>(field: Field, value: CheckForm[Field]) => {
-    setForm((previous) => ({ ...previous, [field]: value }));
+    if (field === "type") {
+      // A new type changes which fields exist: the document takes the change now, and the form reads it back.
+      const next = applyForm(base, { ...form, type: value as CheckForm["type"] });
+      setBase(next);
+      setForm(formOf(next));
+    } else setForm((previous) => ({ ...previous, [field]: value }));
     if (save.error) save.reset();
   };
   const online = (satellites.data?.satellites ?? []).filter((satellite) => satellite.status === "online");
+  // Nothing probes a heartbeat check, so there is nothing to test: its pings are the test.
+  const testable = form.type !== HEARTBEAT;
+
+  if (created)
+    return (
+      <div className="card">
+        <PingUrl ping={created.ping} onDone={() => onSaved(created.check)} doneLabel="I have copied it: open the check" />
+      </div>
+    );
 
   return (
     <div className="card">
@@ -186,20 +219,28 @@ export function CheckEditor({ initial, stored, onSaved }: CheckEditorProps) {
         <button type="button" className="primary" onClick={() => run("save")} disabled={save.isPending}>
           {save.isPending ? "Saving…" : stored ? "Save" : "Create"}
         </button>
-        <label className="field" style={{ flexDirection: "row", alignItems: "center" }}>
-          Test from
-          <select value={testFrom} onChange={(event) => setTestFrom(event.target.value)}>
-            <option value="core">core</option>
-            {online.map((satellite) => (
-              <option key={satellite.id} value={satellite.id}>
-                {satellite.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <button type="button" onClick={() => run("test")} disabled={test.isPending}>
-          {test.isPending ? "Testing…" : "Test"}
-        </button>
+        {testable ? (
+          <>
+            <label className="field" style={{ flexDirection: "row", alignItems: "center" }}>
+              Test from
+              <select value={testFrom} onChange={(event) => setTestFrom(event.target.value)}>
+                <option value="core">core</option>
+                {online.map((satellite) => (
+                  <option key={satellite.id} value={satellite.id}>
+                    {satellite.name}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <button type="button" onClick={() => run("test")} disabled={test.isPending}>
+              {test.isPending ? "Testing…" : "Test"}
+            </button>
+          </>
+        ) : (
+          <span className="muted" style={{ fontSize: 13 }}>
+            {stored ? "Nothing probes a heartbeat check: its pings are its test." : "Nothing probes a heartbeat check: creating it shows its ping URL."}
+          </span>
+        )}
       </div>
       {test.data ? (
         <section className="card" style={{ marginTop: 16, marginBottom: 0 }} aria-label="Test result">

@@ -6,7 +6,7 @@
 import { parseDocument, stringify } from "yaml";
 import type { Issue } from "@vantage/protocol";
 
-import { CHECK_TYPES, type CheckType } from "../check-types.ts";
+import { CHECK_TYPES, type CheckType, HEARTBEAT, HEARTBEAT_GRACE_SECONDS, HEARTBEAT_PERIOD_SECONDS } from "../check-types.ts";
 
 export { CHECK_TYPES, DNS_RECORD_TYPES, HTTP_METHODS } from "../check-types.ts";
 export type { CheckType } from "../check-types.ts";
@@ -45,6 +45,9 @@ export interface CheckForm {
   protocol: string;
   warnDays: string;
   failDays: string;
+  /** heartbeat: how often the job pings, and how late a ping may be. */
+  periodSeconds: string;
+  graceSeconds: string;
 }
 export type FormField = keyof CheckForm;
 
@@ -54,6 +57,7 @@ export const TYPE_FIELDS: Record<CheckType, readonly FormField[]> = {
   tcp: ["host", "port", "tls", "send", "expect"],
   dns: ["queryName", "recordType", "server", "protocol"],
   tls: ["host", "port", "warnDays", "failDays"],
+  heartbeat: ["periodSeconds", "graceSeconds"],
 };
 const COMMON_FIELDS: readonly FormField[] = [
   "name",
@@ -68,12 +72,21 @@ const COMMON_FIELDS: readonly FormField[] = [
   "successesToRecover",
 ];
 
+/** The common fields of a probed check that a heartbeat check does not have: nothing schedules it nor runs it anywhere. */
+const PROBE_ONLY_FIELDS: readonly FormField[] = ["intervalSeconds", "timeoutMs", "runOnCore", "satelliteRegions"];
+/** What the form shows of the common fields for `type`. */
+const commonFieldsOf = (type: CheckType): readonly FormField[] =>
+  type === HEARTBEAT ? COMMON_FIELDS.filter((field) => !PROBE_ONLY_FIELDS.includes(field)) : COMMON_FIELDS;
+/** A probed check's own top-level keys beyond the shared ones: what a change to heartbeat removes. */
+const PROBE_ONLY_KEYS = ["intervalSeconds", "timeoutMs", "runOn", "assertions", "degradedAfterMs"] as const;
+
 /** Each type's own top-level keys (the protocol's option shapes): what a change of type removes. */
 const OPTION_KEYS: Record<CheckType, readonly string[]> = {
   http: ["url", "method", "headers", "body", "followRedirects", "maxRedirects", "tls", "ipFamily", "expectStatus"],
   tcp: ["host", "port", "tls", "serverName", "send", "expect", "ipFamily"],
   dns: ["queryName", "recordType", "server", "port", "protocol", "expectRcode"],
   tls: ["host", "port", "serverName", "warnDays", "failDays", "verifyChain", "verifyHostname", "ipFamily"],
+  heartbeat: ["periodSeconds", "graceSeconds"],
 };
 
 // --- Reading and writing one field --------------------------------------------------------
@@ -214,12 +227,19 @@ const CODECS: { [Field in FormField]: FieldCodec<CheckForm[Field]> } = {
   protocol: choice(["protocol"], "udp"),
   warnDays: numeric(["warnDays"]),
   failDays: numeric(["failDays"]),
+  periodSeconds: numeric(["periodSeconds"]),
+  graceSeconds: numeric(["graceSeconds"]),
 };
 
 export const FORM_FIELDS = Object.keys(CODECS) as FormField[];
 
 /** The fields a form of `type` shows, in order. */
-export const fieldsOf = (type: CheckType): readonly FormField[] => ["type", ...COMMON_FIELDS.slice(0, 5), ...TYPE_FIELDS[type], ...COMMON_FIELDS.slice(5)];
+export const fieldsOf = (type: CheckType): readonly FormField[] => {
+  const common = commonFieldsOf(type);
+  // The first ones (name … timeout) before the type's own, the rest (labels, where, health) after.
+  const head = common.filter((field) => COMMON_FIELDS.indexOf(field) < 5);
+  return ["type", ...head, ...TYPE_FIELDS[type], ...common.slice(head.length)];
+};
 
 // --- The document ↔ form ------------------------------------------------------------------
 
@@ -243,13 +263,19 @@ export function applyForm(draft: Draft, form: CheckForm): Draft {
   if (typeChanged) {
     next = { ...next };
     for (const key of OPTION_KEYS[before.type]) if (!OPTION_KEYS[form.type].includes(key) || key === "tls") delete next[key];
+    // A heartbeat check takes none of a probe's scheduling (the API refuses unknown keys).
+    if (form.type === HEARTBEAT) for (const key of PROBE_ONLY_KEYS) delete next[key];
     next.type = form.type;
+    // The new type starts as a new check of it would (a heartbeat's period and grace, a probe's interval).
+    for (const [key, value] of Object.entries(newDraft(form.type))) if (!(key in next)) next[key] = value;
   }
   const after = formOf(next);
   for (const field of FORM_FIELDS) {
     // Fields the form does not show for this type keep whatever the document holds.
-    if (field === "type" || !(COMMON_FIELDS.includes(field) || TYPE_FIELDS[form.type].includes(field))) continue;
-    if (form[field] !== after[field]) next = write(next, field, form[field]);
+    if (field === "type" || !(commonFieldsOf(form.type).includes(field) || TYPE_FIELDS[form.type].includes(field))) continue;
+    // After a change of type, a field the user left as it was keeps what the new type starts with.
+    const untouched = typeChanged && form[field] === before[field];
+    if (form[field] !== after[field] && !untouched) next = write(next, field, form[field]);
   }
   return next;
 }
@@ -257,12 +283,14 @@ export function applyForm(draft: Draft, form: CheckForm): Draft {
 /** A new check of `type`: just what the form needs filled. */
 export function newDraft(type: CheckType = "http"): Draft {
   const starts: Record<CheckType, Draft> = {
-    http: { url: "https://" },
-    tcp: { host: "", port: 443 },
-    dns: { queryName: "", recordType: "A" },
-    tls: { host: "", port: 443 },
+    http: { url: "https://", intervalSeconds: 60 },
+    tcp: { host: "", port: 443, intervalSeconds: 60 },
+    dns: { queryName: "", recordType: "A", intervalSeconds: 60 },
+    tls: { host: "", port: 443, intervalSeconds: 60 },
+    // The API's defaults, written out so the user sees what the check will expect.
+    heartbeat: { periodSeconds: HEARTBEAT_PERIOD_SECONDS.default, graceSeconds: HEARTBEAT_GRACE_SECONDS.default },
   };
-  return { name: "", type, ...starts[type], intervalSeconds: 60 };
+  return { name: "", type, ...starts[type] };
 }
 
 /** What the API stores that the editor does not send back as part of the definition. */
@@ -298,13 +326,17 @@ export function fromYaml(source: string): YamlRead {
 
 /** The form field an issue's path points at (`health.failuresToUnhealthy` → failuresToUnhealthy), or none. */
 export function fieldOfPath(path: string, type: CheckType): FormField | undefined {
+  const field = candidateFieldOf(path, type);
+  // A field this type's form does not show (runOn on a heartbeat check) leaves the issue unplaced, so it is listed.
+  return field !== undefined && fieldsOf(type).includes(field) ? field : undefined;
+}
+
+function candidateFieldOf(path: string, type: CheckType): FormField | undefined {
   const [head, second] = path.split(".");
   if (head === "health") return second === "failuresToUnhealthy" || second === "successesToRecover" ? second : undefined;
   if (head === "runOn") return path.includes("satellites") ? "satelliteRegions" : "runOnCore";
-  if (head === "labels") return "labels";
   if (head === "tls") return type === "tcp" ? "tls" : undefined;
-  const field = head as FormField;
-  return fieldsOf(type).includes(field) ? field : undefined;
+  return head as FormField;
 }
 
 /** Issues by the form field they belong to; the rest (no field shows them) under "". */
