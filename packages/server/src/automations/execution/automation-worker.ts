@@ -60,7 +60,7 @@ export interface AutomationWorker {
 // connections and makes each round trip carry more. 256, not 128: with the database's share
 // of a run cut (per-statement run-status triggers), 128 slots were all busy waiting on round
 // trips while the core idled; 256 ended a mass outage's backlog ~28 % faster at the same CPU
-// per run (bench/mass-outage, bench-notes/outage.md).
+// per run (bench/mass-outage, docs/benchmarks/2026-12-03-mass-outage.md).
 export const DEFAULT_WORKER_CONCURRENCY = 256;
 
 /** How long a job's completion waits for others to be sent with it. */
