@@ -1,6 +1,7 @@
 // A check's and a location's health as badges and dots, and location names (a satellite's
 // name for its id, `core` for the core) — what the list and the detail share.
 import { useQuery } from "@tanstack/react-query";
+import { useMemo } from "react";
 import type { CheckHealth, CheckHealthStatus, LocationHealthStatus } from "../../api/client.ts";
 import { Badge, type Tone } from "../../ui/components.tsx";
 import { satellitesQuery } from "../satellites/satellites-page.tsx";
@@ -19,9 +20,13 @@ export function CheckStatusBadge({ status }: { status: CheckHealthStatus | Locat
 
 /** Location id → what people call it: `core`, a satellite's name, or the id's start while names load. */
 export function useLocationNames(): (location: string) => string {
-  const satellites = useQuery(satellitesQuery);
-  const names = new Map((satellites.data?.satellites ?? []).map((satellite) => [satellite.id, satellite.name]));
-  return (location) => (location === "core" ? "core" : (names.get(location) ?? location.slice(0, 8)));
+  const satellites = useQuery(satellitesQuery).data?.satellites;
+  // The same function while the satellites are the same: the checks list passes it to every
+  // memoized row, and a new one each render re-rendered every row on screen at each scroll event.
+  return useMemo(() => {
+    const names = new Map((satellites ?? []).map((satellite) => [satellite.id, satellite.name]));
+    return (location: string) => (location === "core" ? "core" : (names.get(location) ?? location.slice(0, 8)));
+  }, [satellites]);
 }
 
 /** One dot per location, coloured by its status, named for screen readers and on hover. */

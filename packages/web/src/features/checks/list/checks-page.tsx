@@ -190,7 +190,9 @@ function CheckRows({
   const [offset, setOffset] = useState(0);
   useLayoutEffect(() => setOffset(listRef.current?.offsetTop ?? 0), []);
   const count = paged.count;
-  const virtualizer = useWindowVirtualizer({ count, estimateSize: () => (narrow ? 156 : 52), overscan: 4, scrollMargin: offset });
+  // Not flushSync at each scroll event (the library's default): the list re-renders in its own
+  // task, not inside the frame that scrolls, which then only styles, lays out and paints.
+  const virtualizer = useWindowVirtualizer({ count, estimateSize: () => (narrow ? 156 : 52), overscan: 4, scrollMargin: offset, useFlushSync: false });
   const inView = virtualizer.getVirtualItems();
   // The rows follow the scroll at transition priority: React renders rows that came into view in
   // slices of a few milliseconds, yielding to the browser between them, so a fast scroll that
