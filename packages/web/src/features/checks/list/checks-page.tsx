@@ -17,6 +17,7 @@ import { satellitesQuery } from "../../satellites/satellites-page.tsx";
 import { BAR_SPANS, barRangeOf, type ChecksSearch, listFilters, type PagedChecks, useCheckPages, usePagedChecks, useSummaryWindow } from "./checks-query.ts";
 import { Sparkline } from "./sparkline.tsx";
 import { UptimeBar } from "./uptime-bar.tsx";
+import { useRevealed } from "./row-reveal.ts";
 import { usePermissions } from "../../../permissions.ts";
 
 const STATUSES = ["healthy", "degraded", "unhealthy", "unknown"] as const;
@@ -252,6 +253,7 @@ function CheckRows({
               now={now}
               nameOf={nameOf}
               openCheck={openCheck}
+              scrolling={virtualizer.isScrolling}
             />
           );
         })}
@@ -274,24 +276,53 @@ interface CheckRowProps {
   now: number;
   nameOf: (location: string) => string;
   openCheck: (checkId: string, intent: "open" | "preload") => void;
+  /** Whether the list is scrolling: a row that mounts meanwhile shows its heavy cells when its turn comes (row-reveal.ts). */
+  scrolling: boolean;
 }
 
 /** One row; memoized, so scrolling renders only the rows that come into view, not every row on screen. */
-const CheckRow = memo(function CheckRow({ check, summary, from, segmentSeconds, index, top, measure, narrow, range, now, nameOf, openCheck }: CheckRowProps) {
+const CheckRow = memo(function CheckRow({
+  check,
+  summary,
+  from,
+  segmentSeconds,
+  index,
+  top,
+  measure,
+  narrow,
+  range,
+  now,
+  nameOf,
+  openCheck,
+  scrolling,
+}: CheckRowProps) {
+  // Narrow cards are measured one by one: a light card would be measured short, then grow.
+  const revealed = useRevealed(!scrolling || narrow);
   const span = BAR_SPANS[range];
   const health = summary?.health ?? null;
   const status = health?.status ?? check.status ?? "unknown";
   const lastAt = lastResultAt(health);
   const stale = isStale(lastAt, check, now);
+  const rowProps = {
+    role: "row",
+    "aria-rowindex": index + 2,
+    "data-index": index,
+    ref: measure,
+    style: { position: "absolute", top: 0, left: 0, width: "100%", transform: `translateY(${top}px)` },
+  } as const;
+  // Until its turn (row-reveal.ts): the name alone, a handful of layout objects instead of about
+  // thirty, since during a fling the row is usually gone before its turn comes.
+  if (!revealed) {
+    return (
+      <div className={`check-row light${check.enabled ? "" : " disabled"}`} {...rowProps}>
+        <span role="cell" data-label="Name" className="name">
+          <CheckLink id={check.id} name={check.name} open={openCheck} />
+        </span>
+      </div>
+    );
+  }
   return (
-    <div
-      className={`check-row${check.enabled ? "" : " disabled"}`}
-      role="row"
-      aria-rowindex={index + 2}
-      data-index={index}
-      ref={measure}
-      style={{ position: "absolute", top: 0, left: 0, width: "100%", transform: `translateY(${top}px)` }}
-    >
+    <div className={`check-row${check.enabled ? "" : " disabled"}`} {...rowProps}>
       <span role="cell" data-label="Status">
         {summary || check.status ? <CheckStatusBadge status={status} /> : <span className="muted">…</span>}
         {check.enabled ? null : <span className="muted"> paused</span>}
