@@ -10,7 +10,8 @@
 // uptime bar over 24 h or 90 d, and runs
 // it now from its detail screen with the incident and the health's history; sees the latest
 // events on the Overview; adds a viewer in Settings, a channel (tested) and a maintenance
-// window (each then edited); and, signed in as that viewer, finds no edit buttons. Each screen is saved as a screenshot under artifacts/web/
+// window (each then edited); writes a heartbeat check, reads its ping URL once, pings it and sees
+// it turn healthy on the list, live; and, signed in as that viewer, finds no edit buttons. Each screen is saved as a screenshot under artifacts/web/
 // (gitignored) for people to look at.
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -323,6 +324,33 @@ describe("the web UI in Chromium", () => {
     await events.getByRole("link", { name: "fra-1" }).first().waitFor();
     await shoot(page, "09-overview");
 
+    // A heartbeat check written in the editor shows its ping URL once; a real ping to the core
+    // (as a job's curl would send) turns it healthy on the list, live.
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Checks" }).click();
+    await page.getByRole("link", { name: "New check" }).click();
+    await page.getByLabel("Type").selectOption("heartbeat");
+    await page.getByLabel("Name", { exact: true }).fill("nightly backup");
+    await page.getByLabel("Expect a ping every (s)").fill("86400");
+    await page.getByRole("button", { name: "Create" }).click();
+    const pingShown = page.getByRole("status", { name: "New ping URL" });
+    const pingUrl = (await pingShown.getByLabel("Ping URL").textContent()) ?? "";
+    expect(pingUrl).toMatch(new RegExp(`^${core.url}/hb/vhb_[A-Za-z0-9_-]+$`));
+    expect(await pingShown.textContent()).toContain(`curl -fsS -m 10 --retry 3 ${pingUrl}`);
+    await shoot(page, "13b-heartbeat-ping-url");
+    await pingShown.getByRole("button", { name: "I have copied it: open the check" }).click();
+    await page.getByRole("heading", { name: /nightly backup/ }).waitFor();
+    await page.getByRole("region", { name: "Pings" }).waitFor();
+    await page.getByRole("link", { name: "← Checks" }).click();
+    const heartbeatRow = page.getByRole("row", { name: /nightly backup/ });
+    await heartbeatRow.waitFor();
+    expect(await heartbeatRow.locator(".badge", { hasText: /^healthy$/ }).count()).toBe(0);
+    const pinged = await fetch(pingUrl);
+    expect(pinged.status).toBe(200);
+    expect(await pinged.text()).toBe("OK\n");
+    await heartbeatRow.locator(".badge", { hasText: /^healthy$/ }).waitFor();
+    await heartbeatRow.getByRole("img", { name: /24 h uptime/ }).waitFor();
+    await shoot(page, "14b-checks-heartbeat-healthy");
+
     // Settings: a viewer added (signs in below), a webhook channel tested, a maintenance window planned.
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Settings" }).click();
     const newUser = page.getByRole("form", { name: "New user" });
@@ -377,7 +405,10 @@ describe("the web UI in Chromium", () => {
     await shoot(phonePage, "11-phone-dark-automations");
     await phonePage.goto(`${core.url}/checks`);
     await phonePage.getByRole("link", { name: "local web" }).waitFor();
-    await phonePage.getByRole("img", { name: /24 h uptime/ }).waitFor();
+    await phonePage
+      .getByRole("row", { name: /local web/ })
+      .getByRole("img", { name: /24 h uptime/ })
+      .waitFor();
     await shoot(phonePage, "17-phone-dark-checks");
     await phonePage.getByRole("link", { name: "local web" }).click();
     await phonePage.getByRole("region", { name: "Recent failures" }).waitFor();
