@@ -20,8 +20,14 @@ export interface DeadlineMonitorOptions {
   intervalMs: number;
   /** How often a standby tries to become the active one (default 1 s). */
   takeoverIntervalMs?: number;
-  /** Most rows one sweep handles (one transaction); a larger backlog continues at once. */
+  /** Most rows one transaction records; a larger backlog continues at once. */
   batchSize?: number;
+  /**
+   * Batches one sweep records at once, each its own transaction on disjoint rows (default 1).
+   * A mass expiry is then bounded by the database's work, not by one batch's round trips
+   * waiting on each other and on a busy event loop.
+   */
+  parallelBatches?: number;
   /** The ids whose deadline passed, longest expired first, at most `limit`. */
   findExpired(limit: number): Promise<string[]>;
   /**
@@ -45,6 +51,7 @@ export interface DeadlineMonitor extends LeaderDuty {
 export function createDeadlineMonitor(options: DeadlineMonitorOptions): DeadlineMonitor {
   const intervalMs = Math.min(options.intervalMs, MAX_DEADLINE_MONITOR_INTERVAL_MS);
   const batchSize = options.batchSize ?? 500;
+  const parallelBatches = Math.max(1, Math.trunc(options.parallelBatches ?? 1));
   const log = options.logger.child({ component: options.duty.replaceAll(" ", "-") });
   const counter = new Counter({ ...options.metric, registers: options.registry ? [options.registry] : [] });
 
@@ -59,13 +66,18 @@ export function createDeadlineMonitor(options: DeadlineMonitorOptions): Deadline
   };
 
   const sweepBatch = async (): Promise<{ recorded: string[]; more: boolean }> => {
-    const expired = await options.findExpired(batchSize);
-    // One transaction for the whole batch: a mass expiry is recorded in a few commits.
-    const recorded = await record(expired);
+    // One read for the whole sweep, split into disjoint batches recorded side by side: no two
+    // transactions lock the same row, and each is one transaction (a mass expiry is recorded
+    // in a few commits). Longest expired first, so the first batch holds the oldest.
+    const limit = batchSize * parallelBatches;
+    const expired = await options.findExpired(limit);
+    const batches: string[][] = [];
+    for (let start = 0; start < expired.length; start += batchSize) batches.push(expired.slice(start, start + batchSize));
+    const recorded = (await Promise.all(batches.map(record))).flat();
     counter.inc(recorded.length);
-    if (recorded.length > 0) log.info({ recorded: recorded.length }, `${options.duty} recorded expiries`);
-    // A full batch that made progress leaves more behind: continue without sleeping.
-    return { recorded, more: expired.length === batchSize && recorded.length > 0 };
+    if (recorded.length > 0) log.info({ recorded: recorded.length, batches: batches.length }, `${options.duty} recorded expiries`);
+    // A full read that made progress leaves more behind: continue without sleeping.
+    return { recorded, more: expired.length === limit && recorded.length > 0 };
   };
 
   // Sweeps while holding the lock; the ping proves the lock's connection (and so the lock) lives.

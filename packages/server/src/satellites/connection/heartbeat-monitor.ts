@@ -17,6 +17,14 @@ export const HEARTBEAT_MONITOR_INTERVAL_MS = 1000;
  */
 export const HEARTBEAT_MONITOR_BATCH_SIZE = 1000;
 
+/**
+ * Batches a sweep records at once (disjoint satellites, a transaction each). One after another,
+ * 10,000 losses took 11 s at load 10 while the database and the core each sat half idle: each
+ * batch's round trips waited on the other's and on the event loop the runs share
+ * (bench/mass-outage, docs/benchmarks/2026-12-03-mass-outage-2.md).
+ */
+export const HEARTBEAT_MONITOR_PARALLEL_BATCHES = 3;
+
 export interface HeartbeatMonitorOptions {
   pool: pg.Pool;
   satellites: Pick<SatelliteService, "findExpired" | "markHeartbeatLostMany">;
@@ -27,6 +35,8 @@ export interface HeartbeatMonitorOptions {
   takeoverIntervalMs?: number;
   /** Most satellites one sweep handles (one transaction, default HEARTBEAT_MONITOR_BATCH_SIZE); a larger backlog continues at once. */
   batchSize?: number;
+  /** Batches a sweep records at once (default HEARTBEAT_MONITOR_PARALLEL_BATCHES). */
+  parallelBatches?: number;
   registry?: Registry;
   /** Observes the loop (tests): after each sweep of the active monitor. */
   onSweep?: (lost: readonly string[]) => void;
@@ -45,6 +55,7 @@ export function createHeartbeatMonitor(options: HeartbeatMonitorOptions): Heartb
     intervalMs: options.intervalMs ?? HEARTBEAT_MONITOR_INTERVAL_MS,
     takeoverIntervalMs: options.takeoverIntervalMs,
     batchSize: options.batchSize ?? HEARTBEAT_MONITOR_BATCH_SIZE,
+    parallelBatches: options.parallelBatches ?? HEARTBEAT_MONITOR_PARALLEL_BATCHES,
     findExpired: (limit) => satellites.findExpired({ limit }),
     record: (expired) => satellites.markHeartbeatLostMany({ satelliteIds: expired }),
     metric: { name: "vantage_satellite_heartbeat_lost_total", help: "Satellites this process's heartbeat monitor recorded as heartbeat_lost" },

@@ -88,6 +88,26 @@ describe("the heartbeat monitor", () => {
     expect(await a.monitor.sweep()).toContain(id);
   });
 
+  it("records a sweep's backlog as disjoint batches side by side, each its own transaction, each loss once", async () => {
+    const ids = await connected(7);
+    clock += OFFLINE_THRESHOLD_MS + 1;
+    const parallel = startInstance("monitor-parallel", { batchSize: 2, parallelBatches: 3 });
+
+    // A sweep reads 2 × 3 and records them as three transactions of two.
+    const first = await parallel.monitor.sweep();
+    expect(first).toHaveLength(6);
+    const { rows } = await a.pool.query<{ xid: string; n: number }>(
+      `SELECT xid::text, count(*)::int AS n FROM entity_changes
+       WHERE entity_id = ANY($1) AND next ->> 'lastEvent' = 'heartbeat_lost' GROUP BY xid`,
+      [first],
+    );
+    expect(rows.map((row) => row.n).sort()).toEqual([2, 2, 2]);
+
+    await parallel.monitor.sweep();
+    expect(await lostChanges(ids)).toBe(7);
+    expect(await parallel.monitor.sweep()).toEqual([]);
+  });
+
   it("runs on one instance at a time, and another takes over within 5 s when the active one's connection dies", async () => {
     const sweeps = createSignal();
     const lost: string[] = [];
