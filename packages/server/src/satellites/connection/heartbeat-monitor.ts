@@ -27,7 +27,7 @@ export const HEARTBEAT_MONITOR_PARALLEL_BATCHES = 3;
 
 export interface HeartbeatMonitorOptions {
   pool: pg.Pool;
-  satellites: Pick<SatelliteService, "findExpired" | "markHeartbeatLostMany">;
+  satellites: Pick<SatelliteService, "findExpired" | "markHeartbeatLostMany" | "claimExpiredAndMarkLost">;
   logger: Logger;
   /** Time between sweeps of the active monitor (default 1 s, at most 2 s). */
   intervalMs?: number;
@@ -37,12 +37,18 @@ export interface HeartbeatMonitorOptions {
   batchSize?: number;
   /** Batches a sweep records at once (default HEARTBEAT_MONITOR_PARALLEL_BATCHES). */
   parallelBatches?: number;
+  /** Whether a standby sweeps too (default true): a mass outage is recorded by every core. */
+  sweepOnStandby?: boolean;
   registry?: Registry;
   /** Observes the loop (tests): after each sweep of the active monitor. */
   onSweep?: (lost: readonly string[]) => void;
 }
 
-/** `sweep()` records, on this process, lock or not, the satellites found lost (each edge is a conditional update). */
+/**
+ * `sweep()` records, on this process, lock or not, the satellites found lost (each edge is a
+ * conditional update). The active monitor sweeps every interval; standbys do too, each batch
+ * on the expired satellites no other batch holds.
+ */
 export type HeartbeatMonitor = DeadlineMonitor;
 
 export function createHeartbeatMonitor(options: HeartbeatMonitorOptions): HeartbeatMonitor {
@@ -58,6 +64,10 @@ export function createHeartbeatMonitor(options: HeartbeatMonitorOptions): Heartb
     parallelBatches: options.parallelBatches ?? HEARTBEAT_MONITOR_PARALLEL_BATCHES,
     findExpired: (limit) => satellites.findExpired({ limit }),
     record: (expired) => satellites.markHeartbeatLostMany({ satelliteIds: expired }),
+    // Each batch finds and locks its own satellites in its transaction (skipping those another
+    // batch, here or on another core, holds), so batches and cores split an outage.
+    claim: (limit) => satellites.claimExpiredAndMarkLost({ limit }),
+    sweepOnStandby: options.sweepOnStandby ?? true,
     metric: { name: "vantage_satellite_heartbeat_lost_total", help: "Satellites this process's heartbeat monitor recorded as heartbeat_lost" },
     registry: options.registry,
     onSweep: options.onSweep,
