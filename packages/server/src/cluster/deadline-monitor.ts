@@ -5,9 +5,13 @@ import type pg from "pg";
 import { Counter, type Registry } from "prom-client";
 import type { Logger } from "../log.ts";
 import { createLeaderDuty, type LeaderDuty } from "./leader-loop.ts";
+import { createWakeableSleep } from "./wakeable-sleep.ts";
 
 /** The design's bound on a deadline monitor's sweep interval. */
 export const MAX_DEADLINE_MONITOR_INTERVAL_MS = 2000;
+
+/** Finds and records a batch in one transaction, skipping the rows other batches hold (see `claim`). */
+export type ClaimExpired = (limit: number) => Promise<{ found: number; recorded: string[] }>;
 
 export interface DeadlineMonitorOptions {
   pool: pg.Pool;
@@ -20,8 +24,14 @@ export interface DeadlineMonitorOptions {
   intervalMs: number;
   /** How often a standby tries to become the active one (default 1 s). */
   takeoverIntervalMs?: number;
-  /** Most rows one sweep handles (one transaction); a larger backlog continues at once. */
+  /** Most rows one transaction records; a larger backlog continues at once. */
   batchSize?: number;
+  /**
+   * Batches one sweep records at once, each its own transaction on disjoint rows (default 1).
+   * A mass expiry is then bounded by the database's work, not by one batch's round trips
+   * waiting on each other and on a busy event loop.
+   */
+  parallelBatches?: number;
   /** The ids whose deadline passed, longest expired first, at most `limit`. */
   findExpired(limit: number): Promise<string[]>;
   /**
@@ -30,10 +40,22 @@ export interface DeadlineMonitorOptions {
    * at once, records nothing more. A batch that records nothing ends the sweep.
    */
   record(ids: string[]): Promise<string[]>;
+  /**
+   * Instead of `findExpired` then `record`: finds up to `limit` expired rows that no other
+   * batch holds, takes them (without waiting) and records them, in one transaction. With it,
+   * the parallel batches of a sweep and the sweeps of other processes split a mass expiry
+   * between them instead of reading the same rows.
+   */
+  claim?: ClaimExpired;
+  /**
+   * Standbys sweep too, every interval (with `claim`, on the rows the active monitor does not
+   * hold): a mass expiry is recorded by every core's event loop, not one's.
+   */
+  sweepOnStandby?: boolean;
   /** The counter of recorded expiries: name and help. */
   metric: { name: string; help: string };
   registry?: Registry;
-  /** Observes the loop (tests): after each sweep of the active monitor. */
+  /** Observes the loop (tests): after each sweep of the active monitor, or of a standby that sweeps. */
   onSweep?: (recorded: readonly string[]) => void;
 }
 
@@ -45,6 +67,7 @@ export interface DeadlineMonitor extends LeaderDuty {
 export function createDeadlineMonitor(options: DeadlineMonitorOptions): DeadlineMonitor {
   const intervalMs = Math.min(options.intervalMs, MAX_DEADLINE_MONITOR_INTERVAL_MS);
   const batchSize = options.batchSize ?? 500;
+  const parallelBatches = Math.max(1, Math.trunc(options.parallelBatches ?? 1));
   const log = options.logger.child({ component: options.duty.replaceAll(" ", "-") });
   const counter = new Counter({ ...options.metric, registers: options.registry ? [options.registry] : [] });
 
@@ -58,14 +81,54 @@ export function createDeadlineMonitor(options: DeadlineMonitorOptions): Deadline
     }
   };
 
+  const sweepFound = async (): Promise<{ recorded: string[]; more: boolean }> => {
+    // One read for the whole sweep, split into disjoint batches recorded side by side: no two
+    // transactions lock the same row, and each is one transaction (a mass expiry is recorded
+    // in a few commits). Longest expired first, so the first batch holds the oldest.
+    const limit = batchSize * parallelBatches;
+    const expired = await options.findExpired(limit);
+    const batches: string[][] = [];
+    for (let start = 0; start < expired.length; start += batchSize) batches.push(expired.slice(start, start + batchSize));
+    const recorded = (await Promise.all(batches.map(record))).flat();
+    // A full read that made progress leaves more behind: continue without sleeping.
+    return { recorded, more: expired.length === limit && recorded.length > 0 };
+  };
+
+  const claimBatch = async (claim: ClaimExpired): Promise<{ found: number; recorded: string[] }> => {
+    try {
+      return await claim(batchSize);
+    } catch (error) {
+      log.warn({ err: error }, `${options.duty} could not record expiries; the next sweep retries`);
+      return { found: 0, recorded: [] };
+    }
+  };
+
+  const sweepClaimed = async (claim: ClaimExpired): Promise<{ recorded: string[]; more: boolean }> => {
+    // Each batch takes its own rows in its transaction; one that found a full batch and
+    // recorded from it leaves more behind.
+    const claimed = await Promise.all(Array.from({ length: parallelBatches }, () => claimBatch(claim)));
+    const recorded = claimed.flatMap((batch) => batch.recorded);
+    return { recorded, more: claimed.some((batch) => batch.found === batchSize && batch.recorded.length > 0) };
+  };
+
   const sweepBatch = async (): Promise<{ recorded: string[]; more: boolean }> => {
-    const expired = await options.findExpired(batchSize);
-    // One transaction for the whole batch: a mass expiry is recorded in a few commits.
-    const recorded = await record(expired);
-    counter.inc(recorded.length);
-    if (recorded.length > 0) log.info({ recorded: recorded.length }, `${options.duty} recorded expiries`);
-    // A full batch that made progress leaves more behind: continue without sleeping.
-    return { recorded, more: expired.length === batchSize && recorded.length > 0 };
+    const swept = options.claim ? await sweepClaimed(options.claim) : await sweepFound();
+    counter.inc(swept.recorded.length);
+    if (swept.recorded.length > 0) log.info({ recorded: swept.recorded.length }, `${options.duty} recorded expiries`);
+    return swept;
+  };
+
+  /** Sweeps until a sweep leaves nothing behind, then sleeps the interval. */
+  const sweepLoop = async (isRunning: () => boolean, sleep: (ms: number) => Promise<void>, beforeSweep?: () => Promise<unknown>) => {
+    while (isRunning()) {
+      await beforeSweep?.();
+      const { recorded, more } = await sweepBatch().catch((error: unknown) => {
+        log.warn({ err: error }, `${options.duty} sweep failed; retrying`);
+        return { recorded: [], more: false };
+      });
+      options.onSweep?.(recorded);
+      if (!more) await sleep(intervalMs);
+    }
   };
 
   // Sweeps while holding the lock; the ping proves the lock's connection (and so the lock) lives.
@@ -75,18 +138,41 @@ export function createDeadlineMonitor(options: DeadlineMonitorOptions): Deadline
     duty: options.duty,
     logger: log,
     takeoverIntervalMs: options.takeoverIntervalMs ?? 1000,
-    lead: async (client, { isRunning, sleep }) => {
-      while (isRunning()) {
-        await client.query("SELECT 1");
-        const { recorded, more } = await sweepBatch().catch((error: unknown) => {
-          log.warn({ err: error }, `${options.duty} sweep failed; retrying`);
-          return { recorded: [], more: false };
-        });
-        options.onSweep?.(recorded);
-        if (!more) await sleep(intervalMs);
-      }
-    },
+    lead: (client, { isRunning, sleep }) => sweepLoop(isRunning, sleep, () => client.query("SELECT 1")),
   });
 
-  return { ...duty, sweep: async () => (await sweepBatch()).recorded };
+  // The standby's loop (sweepOnStandby): it sweeps while this process does not lead.
+  let standbyRunning = false;
+  let standbyLoop: Promise<void> | undefined;
+  const standbySleep = createWakeableSleep();
+  const standby = async () => {
+    const running = () => standbyRunning;
+    while (running()) {
+      if (duty.isLeader()) await standbySleep.sleep(intervalMs);
+      else
+        await sweepLoop(
+          () => running() && !duty.isLeader(),
+          (ms) => standbySleep.sleep(ms),
+        );
+    }
+  };
+
+  return {
+    start() {
+      duty.start();
+      if (!options.sweepOnStandby || standbyRunning) return;
+      standbyRunning = true;
+      standbyLoop = standby();
+    },
+    async stop() {
+      standbyRunning = false;
+      standbySleep.wake();
+      await standbyLoop;
+      standbyLoop = undefined;
+      standbySleep.clear();
+      await duty.stop();
+    },
+    isLeader: duty.isLeader,
+    sweep: async () => (await sweepBatch()).recorded,
+  };
 }

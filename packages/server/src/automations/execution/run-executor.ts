@@ -140,6 +140,7 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
       context.emit(path, "succeeded");
       return NEXT;
     }
+    let countedAtStart = false;
     const stepContext: StepContext = {
       runId,
       path,
@@ -147,13 +148,22 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
       evaluation: context.evaluation,
       logger: options.logger,
       now,
-      countAttempt: () => context.countAttempt(path),
+      countAttempt: () => {
+        // The first attempt was counted with the step's start (countsAttemptFirst).
+        if (countedAtStart) {
+          countedAtStart = false;
+          return Promise.resolve();
+        }
+        return context.countAttempt(path);
+      },
       // An interrupt ends the pause early (withRetries then stops retrying).
       backoff: (attempt) => sleep(retryDelayMs(attempt), undefined, { signal: context.interrupt }).catch(() => undefined),
       signal: context.interrupt,
     };
     const prepared = await (modules[action.kind] as ActionModule<LeafKind>)(action, stepContext);
-    if (!(await context.start(path, action.kind, prepared.input))) return HALTED;
+    const countFirst = prepared.countsAttemptFirst === true;
+    if (!(await context.start(path, action.kind, prepared.input, undefined, countFirst))) return HALTED;
+    countedAtStart = countFirst;
     const outcome = await prepared.execute();
     // Cut short by the core stopping: left `running`, so the run's next execution (anywhere)
     // executes it again; a webhook carries the same Idempotency-Key then. A success stands.
@@ -217,8 +227,8 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
         }
         return NEXT;
       },
-      async start(path, kind, input, output) {
-        if (!(await session.start(path, kind, input, output ?? null))) return false;
+      async start(path, kind, input, output, countAttempt) {
+        if (!(await session.start(path, kind, input, output ?? null, countAttempt))) return false;
         emit({ runId, type: "step", path, status: "running" });
         return true;
       },

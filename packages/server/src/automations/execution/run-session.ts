@@ -30,8 +30,11 @@ import { type Claim, type Held, type RunWrite, sendRunWrites } from "./run-write
 const LOCK_RUN = `SELECT pg_advisory_lock(${hashedLockKey("$1")})`;
 
 export interface RunSession {
-  /** Records the step as running with its input (a marker); false if the run is no longer running. */
-  start(path: string, kind: string, input: JsonValue, output: JsonValue | null): Promise<boolean>;
+  /**
+   * Records the step as running with its input (a marker); false if the run is no longer
+   * running. `countAttempt`: its first attempt is counted with it (one round trip, not two).
+   */
+  start(path: string, kind: string, input: JsonValue, output: JsonValue | null, countAttempt?: boolean): Promise<boolean>;
   /** Counts an attempt of the step before it is made (a marker). */
   countAttempt(path: string): Promise<void>;
   /** Holds the step's outcome back to go first in the next write's transaction; `then` runs once it committed. */
@@ -262,7 +265,7 @@ function runSession(channel: Channel, runId: string, onBroken: (error: Error) =>
 
   return {
     claim: (tryLock) => ask<Claim>({ kind: "claim", tryLock }),
-    start: (path, kind, input, output) => ask<boolean>({ kind: "start", path, stepKind: kind, input, output }),
+    start: (path, kind, input, output, countAttempt = false) => ask<boolean>({ kind: "start", path, stepKind: kind, input, output, countAttempt }),
     countAttempt: (path) => ask<void>({ kind: "attempt", path }),
     finish: (path, result, then) => held.push({ outcome: { runId, path, result }, then }),
     end: (result) => {

@@ -58,7 +58,7 @@ export interface Claim {
 /** One run's write, waiting for the next round trip of its connection. */
 export type RunWrite = { runId: string; held: Held[] } & (
   | ({ kind: "claim"; tryLock: boolean } & Settle<Claim>)
-  | ({ kind: "start"; path: string; stepKind: string; input: JsonValue; output: JsonValue | null } & Settle<boolean>)
+  | ({ kind: "start"; path: string; stepKind: string; input: JsonValue; output: JsonValue | null; countAttempt: boolean } & Settle<boolean>)
   | ({ kind: "attempt"; path: string } & Settle<void>)
   | ({ kind: "end"; result: RunEnd } & Settle<boolean>)
   | ({ kind: "statements"; statements: readonly SqlStatement[]; marker: boolean } & Settle<pg.QueryResult[]>)
@@ -132,7 +132,13 @@ function plan(writes: readonly RunWrite[]): { statements: SqlStatement[]; unlock
   const claimAt = claims.length > 0 ? at(claimRunsStatement(claims.map((c) => ({ runId: c.runId, tryLock: c.tryLock })))) : -1;
   const stepsAt = claims.length > 0 ? at(loadStepsOfRunsStatement(claims.map((c) => c.runId))) : -1;
   const startAt =
-    starts.length > 0 ? at(startStepsStatement(starts.map((s) => ({ runId: s.runId, path: s.path, kind: s.stepKind, input: s.input, output: s.output })))) : -1;
+    starts.length > 0
+      ? at(
+          startStepsStatement(
+            starts.map((s) => ({ runId: s.runId, path: s.path, kind: s.stepKind, input: s.input, output: s.output, countAttempt: s.countAttempt })),
+          ),
+        )
+      : -1;
   if (attempts.length > 0) at(countAttemptsStatement(attempts.map((a) => ({ runId: a.runId, path: a.path }))));
   const genericAt = generic.map((write) => write.statements.map(at));
   let finishAt = -1;

@@ -83,15 +83,22 @@ export interface StepStart {
   kind: string;
   input: JsonValue;
   output: JsonValue | null;
+  /**
+   * Counts the step's first attempt with its start (its execute counts it right away, and
+   * this saves that round trip); only if the step started, as countAttemptsStatement would.
+   */
+  countAttempt?: boolean;
 }
 
-// As startStepStatement, per row: only while the run is running; a re-executed step keeps its attempts.
+// As startStepStatement, per row: only while the run is running; a re-executed step keeps its
+// attempts, plus the one counted with the start ($6: 1 or 0).
 const START_STEPS = `
-  INSERT INTO automation_run_steps (run_id, step_path, kind, status, input, output)
-  SELECT s.run_id, s.step_path, s.kind, 'running', s.input, s.output
-  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::jsonb[]) AS s(run_id, step_path, kind, input, output)
+  INSERT INTO automation_run_steps (run_id, step_path, kind, status, input, output, attempts)
+  SELECT s.run_id, s.step_path, s.kind, 'running', s.input, s.output, s.attempts
+  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::jsonb[], $6::integer[]) AS s(run_id, step_path, kind, input, output, attempts)
   WHERE EXISTS (SELECT 1 FROM automation_runs r WHERE r.id = s.run_id AND r.status = 'running')
-  ON CONFLICT (run_id, step_path) DO UPDATE SET status = 'running', input = EXCLUDED.input, output = EXCLUDED.output, error = NULL, finished_at = NULL
+  ON CONFLICT (run_id, step_path) DO UPDATE SET status = 'running', input = EXCLUDED.input, output = EXCLUDED.output, error = NULL, finished_at = NULL,
+    attempts = automation_run_steps.attempts + EXCLUDED.attempts
   RETURNING run_id, step_path`;
 
 export const startStepsStatement = (starts: readonly StepStart[]): SqlStatement => ({
@@ -102,6 +109,7 @@ export const startStepsStatement = (starts: readonly StepStart[]): SqlStatement 
     starts.map((s) => s.kind),
     starts.map((s) => JSON.stringify(s.input)),
     starts.map((s) => (s.output === null ? null : JSON.stringify(s.output))),
+    starts.map((s) => (s.countAttempt ? 1 : 0)),
   ],
 });
 

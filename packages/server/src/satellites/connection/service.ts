@@ -2,9 +2,9 @@
 // edges (connected, disconnected, heartbeat lost, recovered), each one conditional UPDATE.
 import { type Actor, type Cause, isCanonicalUuid, issueAt, OFFLINE_THRESHOLD_MS, SYSTEM_ACTOR } from "@vantage/protocol";
 import type pg from "pg";
-import type { EntityHandle, EntityRegistry, MutateResult, SqlClient } from "../../entities/index.ts";
+import { type EntityHandle, type EntityRegistry, type MutateResult, type SqlClient, withPipelinedTransaction } from "../../entities/index.ts";
 import { invalidInput, VantageError } from "../../errors.ts";
-import { PostgresError, sqlState } from "../../storage/index.ts";
+import { hashedLockKey, LockKey, PostgresError, sqlState } from "../../storage/index.ts";
 import { type Logger, silentLogger } from "../../log.ts";
 import {
   SATELLITE_CONNECTION_ENTITY_KIND,
@@ -109,6 +109,28 @@ const FIND_EXPIRED = `
   WHERE last_connection_event = 'connected' AND offline_at < $1
   ORDER BY offline_at
   LIMIT $2`;
+
+// FIND_EXPIRED for a monitor that shares the work with others (batches side by side, other
+// cores): the expired satellites whose entity lock it could take — without waiting, so no two
+// batches hold the same satellites and none waits behind another — at most $2, longest expired
+// first. The candidates ($3 of them, from the index) are read first, so the locks are tried only
+// on them, in order, until $2 are held; the locks are the ones every mutation of the satellite
+// takes ($4: the entity's lock-key prefix), held to the end of the transaction.
+const CLAIM_EXPIRED = `
+  WITH candidate AS MATERIALIZED (
+    SELECT id, offline_at
+    FROM satellites
+    WHERE last_connection_event = 'connected' AND offline_at < $1
+    ORDER BY offline_at
+    LIMIT $3
+  )
+  SELECT id::text AS id
+  FROM candidate
+  WHERE pg_try_advisory_xact_lock(${hashedLockKey("$4::text || id::text")})
+  LIMIT $2`;
+
+/** Candidates a claim reads per satellite it may take: room to skip those other batches hold. */
+const CLAIM_CANDIDATES_PER_SLOT = 8;
 
 interface ConnectionFactsRow {
   id: string;
@@ -425,6 +447,47 @@ export class SatelliteService {
       },
     });
     return results.filter((result) => result.change !== null).map((result) => result.id);
+  }
+
+  /**
+   * `heartbeat_lost` for up to `limit` expired satellites that no other monitor's batch holds,
+   * in one transaction: they are found and locked (without waiting) in it, then recorded as
+   * markHeartbeatLostMany does. `found`: how many it took (fewer than `limit`: nothing more is
+   * free to take now); `recorded`: the ids whose loss was recorded.
+   */
+  async claimExpiredAndMarkLost(options: { limit: number; actor?: Actor; cause?: Cause | null }): Promise<{ found: number; recorded: string[] }> {
+    const { limit } = options;
+    if (!(Number.isSafeInteger(limit) && limit > 0)) {
+      throw invalidInput([issueAt(["limit"], `must be a positive whole number; got ${limit}`)], { code: "invalid_limit" });
+    }
+    const lockPrefix = LockKey.entity(SATELLITE_CONNECTION_ENTITY_KIND, "");
+    const { found, results } = await withPipelinedTransaction(this.pool, "BEGIN", async (tx) => {
+      const now = this.now();
+      const { rows } = await tx.client.query<{ id: string }>(CLAIM_EXPIRED, [new Date(now), limit, limit * CLAIM_CANDIDATES_PER_SLOT, lockPrefix]);
+      const ids = rows.map((row) => row.id);
+      if (ids.length === 0) return { found: 0, results: [] };
+      const mutated = await this.connection.mutateMany({
+        ids,
+        tx: tx.client,
+        // The entity locks were taken by the claim.
+        locked: true,
+        commit: tx.commit,
+        actor: options.actor ?? SYSTEM_ACTOR,
+        cause: options.cause ?? null,
+        apply: async (client, locked) => {
+          const { rows: lost } = await client.query<{ id: string }>(MARK_HEARTBEAT_LOST_MANY, [locked, new Date(now), OFFLINE_THRESHOLD_MS]);
+          await this.outage?.wentOffline(
+            client,
+            lost.map((row) => row.id),
+            now,
+          );
+        },
+      });
+      return { found: ids.length, results: mutated };
+    });
+    const changes = results.flatMap((result) => (result.change ? [result.change] : []));
+    this.connection.announce(changes);
+    return { found, recorded: changes.map((change) => change.id) };
   }
 
   /** A heartbeat arrived after its loss was recorded: `connected` again, heartbeat now. */

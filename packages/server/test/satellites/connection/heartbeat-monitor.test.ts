@@ -88,6 +88,76 @@ describe("the heartbeat monitor", () => {
     expect(await a.monitor.sweep()).toContain(id);
   });
 
+  it("records a sweep's backlog as disjoint batches side by side, each its own transaction, each loss once", async () => {
+    const ids = await connected(7);
+    clock += OFFLINE_THRESHOLD_MS + 1;
+    const parallel = startInstance("monitor-parallel", { batchSize: 2, parallelBatches: 3 });
+
+    // A sweep reads 2 × 3 and records them as three transactions of two.
+    const first = await parallel.monitor.sweep();
+    expect(first).toHaveLength(6);
+    const { rows } = await a.pool.query<{ xid: string; n: number }>(
+      `SELECT xid::text, count(*)::int AS n FROM entity_changes
+       WHERE entity_id = ANY($1) AND next ->> 'lastEvent' = 'heartbeat_lost' GROUP BY xid`,
+      [first],
+    );
+    expect(rows.map((row) => row.n).sort()).toEqual([2, 2, 2]);
+
+    await parallel.monitor.sweep();
+    expect(await lostChanges(ids)).toBe(7);
+    expect(await parallel.monitor.sweep()).toEqual([]);
+  });
+
+  it("splits a backlog between the batches of two instances sweeping at once: each loss once, recorded by both", async () => {
+    const ids = await connected(9);
+    clock += OFFLINE_THRESHOLD_MS + 1;
+    const x = startInstance("monitor-split-x", { batchSize: 2, parallelBatches: 2 });
+    const y = startInstance("monitor-split-y", { batchSize: 2, parallelBatches: 2 });
+
+    const recorded: string[][] = [];
+    for (;;) {
+      const [byX, byY] = await Promise.all([x.monitor.sweep(), y.monitor.sweep()]);
+      recorded.push(byX, byY);
+      if (byX.length === 0 && byY.length === 0) break;
+    }
+    const all = recorded.flat();
+    expect([...all].sort()).toEqual([...ids].sort());
+    expect(await lostChanges(ids)).toBe(9);
+    // The first sweeps of both recorded: neither read the other's satellites and found them taken.
+    expect(recorded[0]!.length).toBeGreaterThan(0);
+    expect(recorded[1]!.length).toBeGreaterThan(0);
+  });
+
+  it("has standbys sweep too when asked, each loss still once", async () => {
+    const sweeps = createSignal();
+    const lost: string[] = [];
+    const onSweep = (found: readonly string[]) => {
+      lost.push(...found);
+      sweeps.emit();
+    };
+    let helperSweeps = 0;
+    const leader = startInstance("monitor-standby-leader", { intervalMs: 50, onSweep });
+    const helper = startInstance("monitor-standby-helper", {
+      intervalMs: 50,
+      onSweep: (found) => {
+        helperSweeps++;
+        onSweep(found);
+      },
+    });
+    leader.monitor.start();
+    await waitFor(() => leader.monitor.isLeader(), poll, 5_000, "the first monitor to lead");
+    helper.monitor.start();
+    const ids = await connected(4);
+    clock += OFFLINE_THRESHOLD_MS + 1;
+    await waitFor(() => ids.every((id) => lost.includes(id)), sweeps.subscribe, 5_000, "all four to be recorded");
+    expect(helper.monitor.isLeader()).toBe(false);
+    await waitFor(() => helperSweeps > 0, sweeps.subscribe, 5_000, "the standby to sweep");
+    expect(await lostChanges(ids)).toBe(4);
+    expect(lost.filter((id) => ids.includes(id))).toHaveLength(4);
+    await leader.monitor.stop();
+    await helper.monitor.stop();
+  });
+
   it("runs on one instance at a time, and another takes over within 5 s when the active one's connection dies", async () => {
     const sweeps = createSignal();
     const lost: string[] = [];

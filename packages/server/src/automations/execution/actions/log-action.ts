@@ -6,6 +6,7 @@ export const logAction: ActionModule<"log"> = async (action, context) => {
   const message = await renderTemplate(action.message, context.evaluation);
   return {
     input: { message },
+    countsAttemptFirst: true,
     execute: async () => {
       await context.countAttempt();
       context.logger.info({ automationId: context.automation.id, automation: context.automation.name, runId: context.runId, step: context.path }, message);

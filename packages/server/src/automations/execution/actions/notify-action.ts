@@ -37,6 +37,10 @@ export function createNotifyAction(notifications: Pick<NotificationService, "sen
         return { ok: false, retryable: error.code === "notification_undeliverable", error: error.message };
       }
     };
-    return { input: { channel: action.channel, title, message, severity }, execute: () => withRetries(NOTIFY_RETRIES, context, attempt) };
+    return {
+      input: { channel: action.channel, title, message, severity },
+      countsAttemptFirst: true,
+      execute: () => withRetries(NOTIFY_RETRIES, context, attempt),
+    };
   };
 }

@@ -36,6 +36,12 @@ export interface StepContext {
 export interface PreparedStep {
   /** The templated input as the step record keeps it: secrets are `<redacted>`. */
   input: JsonValue;
+  /**
+   * `execute` counts an attempt (countAttempt) before it does anything else: the executor then
+   * counts the first one with the step's start, and that first call returns at once — one
+   * round trip less per step, between a run's claim and its webhook.
+   */
+  countsAttemptFirst?: boolean;
   execute(): Promise<StepOutcome>;
 }
 

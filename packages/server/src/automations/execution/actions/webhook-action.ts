@@ -69,6 +69,8 @@ export const webhookAction: ActionModule<"webhook"> = async (action, context) =>
       timeoutMs: action.timeoutMs,
       retries: action.retries,
     },
+    // withRetries counts each attempt first.
+    countsAttemptFirst: true,
     execute: () => withRetries(action.retries, context, attempt),
   };
 };

@@ -38,8 +38,11 @@ export interface FlowContext {
   /** Aborted when the core stops: a step in flight is abandoned unrecorded (see StepContext.signal). */
   interrupt: AbortSignal;
   runSequence(actions: readonly CompiledAction[], signal: AbortSignal): Promise<Flow>;
-  /** Records the step as running (with an output known up front); false if the run is no longer running. */
-  start(path: string, kind: ActionKind, input: JsonValue, output?: JsonValue): Promise<boolean>;
+  /**
+   * Records the step as running (with an output known up front); false if the run is no longer
+   * running. `countAttempt`: its first attempt is counted in the same write.
+   */
+  start(path: string, kind: ActionKind, input: JsonValue, output?: JsonValue, countAttempt?: boolean): Promise<boolean>;
   /**
    * Records the outcome of a step that ran: held back and sent, in one transaction, with the
    * run's next record (the next step's start, or the run's end), before that step executes.
