@@ -193,7 +193,18 @@ function CheckRows({
   const count = paged.count;
   // Not flushSync at each scroll event (the library's default): the list re-renders in its own
   // task, not inside the frame that scrolls, which then only styles, lays out and paints.
-  const virtualizer = useWindowVirtualizer({ count, estimateSize: () => (narrow ? 156 : 52), overscan: 4, scrollMargin: offset, useFlushSync: false });
+  const virtualizer = useWindowVirtualizer({
+    count,
+    estimateSize: () => (narrow ? 156 : 52),
+    overscan: 4,
+    scrollMargin: offset,
+    useFlushSync: false,
+    // "Scrolling" lasts 500 ms past the last scroll event (the library's default is 150): rows
+    // that mount meanwhile start light (row-reveal.ts). On a busy host the deferred render of
+    // the last rows a scroll brought can land later than 150 ms, and it then mounted a whole
+    // screen of full rows in one frame.
+    isScrollingResetDelay: 500,
+  });
   const inView = virtualizer.getVirtualItems();
   // The rows follow the scroll at transition priority: React renders rows that came into view in
   // slices of a few milliseconds, yielding to the browser between them, so a fast scroll that
