@@ -10,7 +10,7 @@ const VANTAGE_BIN = fileURLToPath(new URL("../packages/server/bin/vantage.js", i
 // What `npm start` and the bin's shebang give the core (a young generation sized for runs in
 // flight): spawned as `node <bin>`, the shebang's flags would be lost and the bench would
 // measure a core with more garbage collection than the product's.
-const PRODUCT_NODE_FLAGS = ["--max-semi-space-size=64"];
+export const PRODUCT_NODE_FLAGS = ["--max-semi-space-size=64"];
 
 /** A helper process (a `bench/_*.ts` program run through tsx) that prints JSON lines and reads commands on stdin. */
 export interface Child {

@@ -13,6 +13,7 @@ import WebSocket from "ws";
 import { hashToken } from "../packages/server/src/auth/index.ts";
 import { findFreePort } from "../packages/server/src/storage/postgres/embedded-postgres.ts";
 import { committedTransactions, openBenchDatabase, table } from "./_database.ts";
+import { PRODUCT_NODE_FLAGS } from "./_core-process.ts";
 import { jsonLines, postmasterOf, processTreeCpuSeconds, sampleProcess, stopChild } from "./_process.ts";
 
 const { values } = parseArgs({
@@ -113,14 +114,20 @@ async function main() {
   const databaseCpu = () => (postmaster === null ? 0 : processTreeCpuSeconds(postmaster));
   console.log(`satellite-connects: ${fleetSize} satellites, ${concurrency} connecting at a time, ${rounds} rounds, ${database.describe}`);
 
-  const bareChild = spawn(process.execPath, ["--import", "tsx", BARE_SERVER], { stdio: ["ignore", "pipe", "inherit"] });
+  // Both servers run with the node flags the product runs with (`npm start`, the bin's shebang):
+  // spawned as `node <bin>` the shebang's are lost, and the core measured GC the product does not pay.
+  const bareChild = spawn(process.execPath, [...PRODUCT_NODE_FLAGS, "--import", "tsx", BARE_SERVER], { stdio: ["ignore", "pipe", "inherit"] });
   const { port: barePort } = (await jsonLines(bareChild)()) as { port: number };
   const corePort = await findFreePort();
   const profile = values["cpu-prof-dir"] ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof-dir"]}`] : [];
-  const coreChild = spawn(process.execPath, [...profile, VANTAGE_BIN, "server", "--port", String(corePort), "--log-format", "json", "--log-level", "warn"], {
-    env: { ...process.env, DATABASE_URL: database.url, VANTAGE_TRUSTED_PROXIES: "127.0.0.1" },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
+  const coreChild = spawn(
+    process.execPath,
+    [...PRODUCT_NODE_FLAGS, ...profile, VANTAGE_BIN, "server", "--port", String(corePort), "--log-format", "json", "--log-level", "warn"],
+    {
+      env: { ...process.env, DATABASE_URL: database.url, VANTAGE_TRUSTED_PROXIES: "127.0.0.1" },
+      stdio: ["ignore", "ignore", "inherit"],
+    },
+  );
   for (let ready = false; !ready;) {
     ready = await fetch(`http://127.0.0.1:${corePort}/readyz`).then(
       (response) => response.ok,

@@ -15,6 +15,7 @@ import WebSocket from "ws";
 import { hashToken } from "../packages/server/src/auth/index.ts";
 import { findFreePort } from "../packages/server/src/storage/postgres/embedded-postgres.ts";
 import { openBenchDatabase, sampleDatabaseWaits, table } from "./_database.ts";
+import { PRODUCT_NODE_FLAGS } from "./_core-process.ts";
 import { sampleProcess, stopChild } from "./_process.ts";
 
 const { values } = parseArgs({
@@ -146,7 +147,9 @@ async function measureSteadyState(pid: number, ms: number): Promise<{ cpuPercent
 }
 
 async function runBaseline(ids: string[]) {
-  const child = spawn(process.execPath, ["--import", "tsx", BARE_SERVER], {
+  // Both servers run with the node flags the product runs with (`npm start`, the bin's shebang):
+  // spawned as `node <bin>` the shebang's are lost, and the core measured GC the product does not pay.
+  const child = spawn(process.execPath, [...PRODUCT_NODE_FLAGS, "--import", "tsx", BARE_SERVER], {
     env: { ...process.env, HEARTBEAT_MS: String(heartbeatMs) },
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -193,10 +196,14 @@ async function main() {
 
   const port = await findFreePort();
   const profile = values["cpu-prof-dir"] ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof-dir"]}`] : [];
-  const core = spawn(process.execPath, [...profile, VANTAGE_BIN, "server", "--port", String(port), "--log-format", "json", "--log-level", "warn"], {
-    env: { ...process.env, DATABASE_URL: database.url, VANTAGE_HEARTBEAT_INTERVAL_MS: String(heartbeatMs), VANTAGE_TRUSTED_PROXIES: "127.0.0.1" },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
+  const core = spawn(
+    process.execPath,
+    [...PRODUCT_NODE_FLAGS, ...profile, VANTAGE_BIN, "server", "--port", String(port), "--log-format", "json", "--log-level", "warn"],
+    {
+      env: { ...process.env, DATABASE_URL: database.url, VANTAGE_HEARTBEAT_INTERVAL_MS: String(heartbeatMs), VANTAGE_TRUSTED_PROXIES: "127.0.0.1" },
+      stdio: ["ignore", "ignore", "inherit"],
+    },
+  );
   const url = `http://127.0.0.1:${port}`;
   for (let ready = false; !ready;) {
     ready = await fetch(`${url}/readyz`).then(

@@ -125,7 +125,9 @@ export function createNotificationHub(options: { pool: pg.Pool; logger: Logger; 
     },
 
     async notify(channel, payload) {
-      await (client ?? pool).query("SELECT pg_notify($1, $2)", [channel, payload]);
+      // Named: prepared once per connection, not parsed and planned again for every NOTIFY
+      // (a busy core sends one per few mutations, coalesced: change-notifier.ts).
+      await (client ?? pool).query({ name: "vantage_notify", text: "SELECT pg_notify($1, $2)", values: [channel, payload] });
     },
 
     onReconnect(handler) {

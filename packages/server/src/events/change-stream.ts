@@ -131,6 +131,10 @@ export function createChangeStream(options: ChangeStreamOptions): ChangeStream {
   const wakeup = createWakeableSleep();
   /** The wait for the next tick: woken only by stop (a NOTIFY must not cut it short). */
   const tick = createWakeableSleep();
+  /** The wait of a follower with no client: woken by an attach (and stop), not by NOTIFY. */
+  const attached = createWakeableSleep();
+  /** Attaches so far: a read of the head that overlapped one is not kept (see `idle`). */
+  let attaches = 0;
   /** Where the follower has read (and published) up to. */
   let head: OutboxPosition | undefined;
   let lastPublishAt = -Infinity;
@@ -200,11 +204,32 @@ export function createChangeStream(options: ChangeStreamOptions): ChangeStream {
     return page.length;
   };
 
+  /**
+   * With no client attached nothing is read but the outbox head, once a poll: reading every
+   * change (rows, JSON, frames, and the held-back check) for nobody was a few percent of a
+   * core's CPU in a reconnect storm or a mass outage (bench/satellite-connects). The head keeps
+   * the follower near the outbox, so a client that attaches starts it there, not at a backlog.
+   * A head read while a client attached is dropped: it may be past that client's start (its
+   * own read of the head, or its catch-up's last page), and the follower must publish
+   * everything after that start. One read before the attach is at or below it: the settled
+   * head only moves forward.
+   */
+  const idle = async () => {
+    const attachesBefore = attaches;
+    const position = await outboxHead(pool);
+    if (attaches === attachesBefore) head = position;
+    await attached.sleep(pollIntervalMs);
+  };
+
   const follow = async () => {
     const retry = createBackoff({ baseMs: 100, maxMs: 5000, jitter: "none" });
     const heldBack = createBackoff({ baseMs: 10, maxMs: pollIntervalMs, jitter: "none" });
     while (running) {
       try {
+        if (clients.size === 0) {
+          await idle();
+          continue;
+        }
         // At most one read with changes per tick: what commits meanwhile waits for the next
         // read and goes out as it returns. The read waits, not the batch it returned, so a tick
         // costs one query however many NOTIFYs came (at 200 changes/s: 50 reads, not 200), and
@@ -308,6 +333,7 @@ export function createChangeStream(options: ChangeStreamOptions): ChangeStream {
         clearInterval(heartbeat);
         wakeup.wake();
         tick.wake();
+        attached.wake();
         await loop;
         // What committed before the stop goes to the live clients before their streams end
         // (the tick may have held it back); they resume from there on another core.
@@ -315,6 +341,7 @@ export function createChangeStream(options: ChangeStreamOptions): ChangeStream {
           await readNext().catch((error: unknown) => log.warn({ err: error }, "could not read the outbox's last changes before stopping"));
         wakeup.clear();
         tick.clear();
+        attached.clear();
         unsubscribeReconnect?.();
         await unsubscribe?.();
         for (const client of clients) client.subscription.stream.end();
@@ -338,6 +365,8 @@ export function createChangeStream(options: ChangeStreamOptions): ChangeStream {
       };
       // Added before its start is read: every batch flushed from now on is held for it.
       clients.add(client);
+      attaches += 1;
+      attached.wake();
       const detach = () => void clients.delete(client);
       const live = (after === null ? startAtHead(client) : catchUp(client)).catch((error: unknown) => {
         log.warn({ err: error }, "could not start a client's stream; cutting it off");

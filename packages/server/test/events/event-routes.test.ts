@@ -297,6 +297,9 @@ describe("a client that wants only what follows", () => {
     const readyOf = (connection: SseConnection) => Number(connection.events.find((event) => event.event === "ready")!.id);
     try {
       await ownEvents.serve();
+      // The follower reads changes only while a client is attached (with none, only the head).
+      const keeper = await connect(url);
+      await keeper.until(hasEvent("ready"), "ready");
       const [flushed] = await commitSequentially(1, "head-flushed");
       await waitFor(() => published.has(flushed!), progressed.subscribe, 20_000, "the first change published");
       // Committed before the clients ask; the follower will not have read it.
@@ -314,9 +317,10 @@ describe("a client that wants only what follows", () => {
       // Stopping reads (and publishes) what the tick held back, then ends the streams: the change is sent to neither again.
       await own.stop();
       expect(published.has(before!)).toBe(true);
-      await Promise.all([client, resumed].map((c) => c.until((open) => open.ended, "the end of the stream")));
+      await Promise.all([client, resumed, keeper].map((c) => c.until((open) => open.ended, "the end of the stream")));
       expect(changesOf(client)).toEqual([]);
       expect(changesOf(resumed).map((change) => change.seq)).toEqual([before]);
+      expect(changesOf(keeper).map((change) => change.seq)).toEqual([flushed, before]);
     } finally {
       await own.stop();
       await ownHttp.close();
