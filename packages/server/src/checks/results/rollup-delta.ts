@@ -1,9 +1,9 @@
-// What a group of raw results adds to a rollup bucket, as SQL: written by ingest into its
-// rollup markers and by the rollup worker when it rebuilds a minute from raw rows, so both
-// count the same way. Latency columns describe answered runs only (up and degraded).
+// What a group of results adds to a rollup bucket, as SQL: the rollup worker counts its markers
+// (one per stored result) and, when it rebuilds a minute, the raw rows with the same
+// aggregates. Latency columns describe answered runs only (up and degraded).
 import { histogramOfSql } from "./latency-histogram.ts";
 
-/** The columns of a rollup delta, in order: every level's value columns, and a marker's (migration 0034). */
+/** The value columns of every rollup level, in order. */
 export const ROLLUP_DELTA_COLUMNS = "total, up, degraded, down, error, sum_ms, min_ms, max_ms, hist";
 
 /**

@@ -1,16 +1,15 @@
 // Stores a batch of check results in ONE statement: the rows (a resend is skipped by the
-// primary key) and, in the same statement, what they add to each minute for the rollup worker.
+// primary key) and, in the same statement, a marker of each for the rollup worker.
 import type pg from "pg";
 import { VantageError } from "../../../errors.ts";
 import type { CheckResultInput, ResultRetention } from "../check-result.ts";
-import { minuteDeltaOfSql, ROLLUP_DELTA_COLUMNS } from "../rollup-delta.ts";
 import { DAY_MS, isExpired, type PartitionCatalog, partitionStart, RESULT_TABLES } from "../partitions.ts";
 
 // Rows go in key order (sorted by the caller): two batches that both carry one resent result
-// wait on each other in the same order, never in a cycle. For the rows actually inserted, the
-// same statement appends one rollup marker per touched (check, location, minute) holding what
-// they add to that minute (migration 0034; no key, see migration 0015): a resend inserts no row
-// and so adds nothing, and the rollup worker adds the markers up without reading raw rows. The
+// wait on each other in the same order, never in a cycle. For each row actually inserted, the
+// same statement appends a rollup marker with its minute, status and duration (migration 0034;
+// no key, see migration 0015): a resend inserts no row and so adds nothing, and the rollup
+// worker counts the markers into the rollups without reading raw rows. The
 // details travel as one JSON array, matched to the other columns by position: one
 // JSON.stringify of the batch instead of one per result, each escaped again into an array literal.
 const INSERT_RESULTS = `
@@ -24,13 +23,8 @@ const INSERT_RESULTS = `
     ON CONFLICT DO NOTHING
     RETURNING check_id, location, started_at, result_id, status, duration_ms
   ), dirty AS (
-    INSERT INTO check_rollup_dirty (check_id, location, minute, ${ROLLUP_DELTA_COLUMNS})
-    SELECT x.check_id, x.location, x.minute, ${minuteDeltaOfSql("x")}
-    FROM (
-      SELECT check_id, location, date_trunc('minute', started_at, 'UTC') AS minute, status, duration_ms, vantage_latency_bucket(duration_ms) AS bucket
-      FROM inserted
-    ) x
-    GROUP BY x.check_id, x.location, x.minute
+    INSERT INTO check_rollup_dirty (check_id, location, minute, status, duration_ms)
+    SELECT check_id, location, date_trunc('minute', started_at, 'UTC'), status, duration_ms FROM inserted
   )
   SELECT result_id FROM inserted`;
 

@@ -1,8 +1,8 @@
-// The rollup worker (one per cluster): takes the markers ingest appended, each holding what its
-// batch added to a minute (migration 0034), and adds them to the minute, its hour and its day.
-// A marker is deleted in the statement that applies it, so each is added exactly once; a
-// marker without counts (written before migration 0034, or by hand) has its minute rebuilt
-// from raw results instead, and its hour and day moved by what the minute changed by.
+// The rollup worker (one per cluster): takes the markers ingest appended, one per stored result
+// with its minute, status and duration (migration 0034), and counts them into the minute, its
+// hour and its day. A marker is deleted in the statement that counts it, so each counts exactly
+// once; a marker without a status (written before migration 0034, or by hand) has its minute
+// rebuilt from raw results instead, and its hour and day moved by what the minute changed by.
 import type pg from "pg";
 import { createPeriodicDuty, type PeriodicDuty } from "../../../cluster/index.ts";
 import type { Logger } from "../../../log.ts";
@@ -35,8 +35,8 @@ const ADD_DELTA = `
     min_ms = least(r.min_ms, excluded.min_ms), max_ms = greatest(r.max_ms, excluded.max_ms),
     hist = ${combineHistogramsSql("r.hist", "+", "excluded.hist")}`;
 
-/** The minutes, hours or days holding the changed minutes, each moved by the sum of its minutes' deltas. */
-const addDeltasTo = (target: string, unit: "minute" | "hour" | "day") => `
+/** The hours or days holding the changed minutes, each moved by the sum of its minutes' deltas (a minute is one row of delta). */
+const addDeltasTo = (target: string, unit: "hour" | "day") => `
   INSERT INTO ${target} AS r (${ROLLUP_COLUMNS})
   SELECT check_id, date_trunc('${unit}', bucket, 'UTC'), location,
     sum(total), sum(up), sum(degraded), sum(down), sum(error), sum(sum_ms), min(min_ms), max(max_ms), ${sumHistogramsSql("hist")}
@@ -46,10 +46,10 @@ const addDeltasTo = (target: string, unit: "minute" | "hour" | "day") => `
 
 // One statement, so every part reads one snapshot: the markers of the picked minutes taken
 // (deleted; markers of transactions still in flight are not visible and stay for the next
-// pass), summed per minute, and added to the minute, its hour and its day. A minute with a
-// marker without counts is rebuilt from its raw rows instead (primary key range per minute)
-// and compared with the minute stored: its delta is the difference, and its counted markers
-// are already in the raw rows this snapshot sees (they committed before it, with their rows).
+// pass), counted per minute, and added to the minute, its hour and its day. A minute with a
+// marker without a status is rebuilt from its raw rows instead (primary key range per minute)
+// and compared with the minute stored: its delta is the difference, and the results of its
+// other markers are in the raw rows this snapshot sees (they committed before it, together).
 // An hour holds the sum of its minutes because every pass keeps it so.
 const ROLL_UP = `
   WITH k AS (
@@ -57,13 +57,10 @@ const ROLL_UP = `
   ), taken AS (
     DELETE FROM check_rollup_dirty d USING k
     WHERE d.check_id = k.check_id AND d.location = k.location AND d.minute = k.minute
-    RETURNING d.check_id, d.location, d.minute, d.total, d.up, d.degraded, d.down, d.error, d.sum_ms, d.min_ms, d.max_ms, d.hist
+    RETURNING d.check_id, d.location, d.minute, d.status, d.duration_ms, vantage_latency_bucket(d.duration_ms) AS bucket
   ), marked AS (
-    SELECT check_id, location, minute AS bucket, count(*)::integer AS markers, bool_or(total IS NULL) AS rebuild,
-      sum(total)::integer AS total, sum(up)::integer AS up, sum(degraded)::integer AS degraded, sum(down)::integer AS down,
-      sum(error)::integer AS error, sum(sum_ms)::bigint AS sum_ms, min(min_ms) AS min_ms, max(max_ms) AS max_ms,
-      ${sumHistogramsSql("hist")} AS hist
-    FROM taken GROUP BY check_id, location, minute
+    SELECT t.check_id, t.location, t.minute AS bucket, count(*)::integer AS markers, bool_or(t.status IS NULL) AS rebuild, ${minuteDeltaOfSql("t")}
+    FROM taken t GROUP BY t.check_id, t.location, t.minute
   ), fresh AS (
     SELECT m.check_id, m.bucket, m.location, ${minuteDeltaOfSql("x")}
     FROM marked m CROSS JOIN LATERAL (
@@ -80,7 +77,9 @@ const ROLL_UP = `
       f.error - coalesce(s.error, 0), f.sum_ms - coalesce(s.sum_ms, 0), f.min_ms, f.max_ms, ${combineHistogramsSql("f.hist", "-", "s.hist")}
     FROM fresh f LEFT JOIN check_rollups_1m s ON s.check_id = f.check_id AND s.bucket = f.bucket AND s.location = f.location
   ), minutes AS (
-    ${addDeltasTo("check_rollups_1m", "minute")}
+    INSERT INTO check_rollups_1m AS r (${ROLLUP_COLUMNS})
+    SELECT check_id, bucket, location, ${ROLLUP_DELTA_COLUMNS} FROM delta
+    ${ADD_DELTA}
   ), hours AS (
     ${addDeltasTo("check_rollups_1h", "hour")}
   ), days AS (

@@ -53,7 +53,7 @@ describe("ingestResults", () => {
     expect(await count("SELECT count(*) AS n FROM check_results")).toBe(5000);
   });
 
-  it("records each touched (check, location, minute) for the rollup worker in the same statement, only for rows it inserted", async () => {
+  it("marks the (check, location, minute) of each row it inserted for the rollup worker, in the same statement", async () => {
     const context = ingestContext(pool);
     const at = Date.UTC(2030, 0, 1, 10, 5, 30);
     const now = () => at;
@@ -62,34 +62,24 @@ describe("ingestResults", () => {
     await ingestResults(pool, [results[0]!], { ...context, now });
 
     const { rows } = await pool.query<{ minute: Date }>("SELECT minute FROM check_rollup_dirty ORDER BY minute");
-    expect(rows.map((row) => row.minute.toISOString())).toEqual(["2030-01-01T10:05:00.000Z", "2030-01-01T10:06:00.000Z"]);
+    expect(rows.map((row) => row.minute.toISOString())).toEqual(["2030-01-01T10:05:00.000Z", "2030-01-01T10:05:00.000Z", "2030-01-01T10:06:00.000Z"]);
   });
 
-  it("puts in each marker what its inserted rows add to the minute, so a resend adds nothing", async () => {
+  it("writes a marker with the status and duration of each row it inserted, so a resend adds nothing", async () => {
     const context = ingestContext(pool);
     const at = Date.UTC(2030, 0, 1, 10, 5, 0);
     const now = () => at;
-    const first = [
-      makeResult({ at, durationMs: 4 }),
-      makeResult({ at: at + 1_000, durationMs: 40, status: "degraded" }),
-      makeResult({ at: at + 2_000, durationMs: 5_000, status: "down" }),
-      makeResult({ at: at + 3_000, durationMs: 0, status: "error" }),
-    ];
+    const first = [makeResult({ at, durationMs: 4 }), makeResult({ at: at + 1_000, durationMs: 5_000, status: "down" })];
     await ingestResults(pool, first, { ...context, now });
-    // The second batch resends two of them with one new result: only the new one counts.
-    await ingestResults(pool, [first[0]!, first[2]!, makeResult({ at: at + 4_000, durationMs: 400 })], { ...context, now });
+    // The second batch resends both with one new result: only the new one is marked.
+    await ingestResults(pool, [first[0]!, first[1]!, makeResult({ at: at + 4_000, durationMs: 400, status: "degraded" })], { ...context, now });
 
-    const { rows } = await pool.query(
-      "SELECT total, up, degraded, down, error, sum_ms::int AS sum_ms, min_ms, max_ms, hist FROM check_rollup_dirty ORDER BY total DESC",
-    );
-    expect(rows).toMatchObject([
-      { total: 4, up: 1, degraded: 1, down: 1, error: 1, sum_ms: 44, min_ms: 4, max_ms: 40 },
-      { total: 1, up: 1, degraded: 0, down: 0, error: 0, sum_ms: 400, min_ms: 400, max_ms: 400 },
+    const { rows } = await pool.query("SELECT status, duration_ms FROM check_rollup_dirty ORDER BY duration_ms");
+    expect(rows).toEqual([
+      { status: "up", duration_ms: 4 },
+      { status: "degraded", duration_ms: 400 },
+      { status: "down", duration_ms: 5_000 },
     ]);
-    // Answered runs only are in the histogram: 4 ms in [3, 5), 40 ms in [30, 50).
-    expect((rows[0].hist as number[]).reduce((a, b) => a + b, 0)).toBe(2);
-    expect(rows[0].hist[3]).toBe(1);
-    expect(rows[0].hist[9]).toBe(1);
   });
 
   it("creates the partition of a day that has none (an old buffered result) and stores the result", async () => {
