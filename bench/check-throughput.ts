@@ -13,7 +13,7 @@ import { checkDefinitionSchema } from "@vantage/protocol";
 import pg from "pg";
 import { DEFAULT_CORE_CONCURRENCY } from "../packages/server/src/checks/scheduling/core-scheduler.ts";
 import { findFreePort } from "../packages/server/src/storage/postgres/embedded-postgres.ts";
-import { openBenchDatabase, table } from "./_database.ts";
+import { openBenchDatabase, resetStatementStats, statementProfile, table } from "./_database.ts";
 import { jsonLines, postmasterOf, processTreeCpuSeconds, sampleProcess, stopChild } from "./_process.ts";
 
 const { values } = parseArgs({
@@ -35,6 +35,8 @@ const { values } = parseArgs({
     "cpu-prof-dir": { type: "string" },
     /** Measures the core alone (no bare loop before and after): for A/B runs of two builds of the core, compared by CPU per result. */
     "skip-bare": { type: "boolean", default: false },
+    /** Prints the statements that took PostgreSQL's time over the window (preloads pg_stat_statements; embedded server only). */
+    "statement-stats": { type: "boolean", default: false },
   },
 });
 const checkCount = Number(values.checks);
@@ -142,6 +144,8 @@ async function firstStates(pool: pg.Pool): Promise<number> {
 }
 
 let warmup = { seconds: 0, firstStates: 0 };
+/** pg_stat_statements over the window (--statement-stats). */
+let statements = "";
 
 /** CPU seconds so far of the PostgreSQL server behind `pool` (null when it runs elsewhere). */
 async function databaseCpu(pool: pg.Pool): Promise<(() => number) | null> {
@@ -187,6 +191,7 @@ async function runCore(databaseUrl: string, pool: pg.Pool, targetUrl: string): P
     warmup = { seconds: (performance.now() - warmupStarted) / 1000, firstStates: await firstStates(pool) };
 
     progress("core: measuring");
+    if (values["statement-stats"]) await resetStatementStats(pool);
     const serverCpu = await databaseCpu(pool);
     const before = {
       results: await countResults(pool),
@@ -203,6 +208,7 @@ async function runCore(databaseUrl: string, pool: pg.Pool, targetUrl: string): P
       metrics: await metrics(url),
       at: performance.now(),
     };
+    if (values["statement-stats"]) statements = await statementProfile(pool, 12);
     const seconds = (after.at - before.at) / 1000;
     const results = after.results.total - before.results.total;
     const failed = after.results.failed - before.results.failed;
@@ -238,7 +244,7 @@ async function runCore(databaseUrl: string, pool: pg.Pool, targetUrl: string): P
 }
 
 async function main() {
-  const database = await openBenchDatabase();
+  const database = await openBenchDatabase({ statementStats: values["statement-stats"] });
   const pool = new pg.Pool({ connectionString: database.url, max: 2 });
   const target = spawn(process.execPath, ["--import", "tsx", HTTP_TARGET], { stdio: ["ignore", "pipe", "inherit"] });
   try {
@@ -288,6 +294,7 @@ async function main() {
       `core: ${core.claimsPerSecond.toFixed(1)} claims/s of ${core.runsPerClaim.toFixed(0)} runs, ${core.claimMs.toFixed(1)} ms each; ` +
         `${core.batchesPerSecond.toFixed(1)} ingest batches/s of ${core.resultsPerBatch.toFixed(0)} results, ${core.batchMs.toFixed(1)} ms each; at the end ${core.inFlight} runs probing, ${core.storing} results waiting for storage`,
     );
+    if (statements) console.log(`PostgreSQL's statements over the window, by execution time:\n${statements}`);
   } finally {
     await stopChild(target);
     await pool.end();

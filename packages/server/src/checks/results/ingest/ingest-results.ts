@@ -1,15 +1,17 @@
 // Stores a batch of check results in ONE statement: the rows (a resend is skipped by the
-// primary key) and, in the same statement, the minutes they touched for the rollup worker.
+// primary key) and, in the same statement, a marker of each for the rollup worker.
 import type pg from "pg";
 import { VantageError } from "../../../errors.ts";
 import type { CheckResultInput, ResultRetention } from "../check-result.ts";
 import { DAY_MS, isExpired, type PartitionCatalog, partitionStart, RESULT_TABLES } from "../partitions.ts";
 
 // Rows go in key order (sorted by the caller): two batches that both carry one resent result
-// wait on each other in the same order, never in a cycle. The dirty minutes are appended (no
-// key, see migration 0015) only for rows actually inserted, once per batch. The details travel
-// as one JSON array, matched to the other columns by position: one JSON.stringify of the batch
-// instead of one per result, each escaped again into an array literal.
+// wait on each other in the same order, never in a cycle. For each row actually inserted, the
+// same statement appends a rollup marker with its minute, status and duration (migration 0034;
+// no key, see migration 0015): a resend inserts no row and so adds nothing, and the rollup
+// worker counts the markers into the rollups without reading raw rows. The
+// details travel as one JSON array, matched to the other columns by position: one
+// JSON.stringify of the batch instead of one per result, each escaped again into an array literal.
 const INSERT_RESULTS = `
   WITH inserted AS (
     INSERT INTO check_results (check_id, location, started_at, result_id, status, duration_ms, status_code, error_code, detail)
@@ -19,10 +21,10 @@ const INSERT_RESULTS = `
     JOIN jsonb_array_elements($9::jsonb) WITH ORDINALITY AS d(detail, n) USING (n)
     ORDER BY n
     ON CONFLICT DO NOTHING
-    RETURNING check_id, location, started_at, result_id
+    RETURNING check_id, location, started_at, result_id, status, duration_ms
   ), dirty AS (
-    INSERT INTO check_rollup_dirty (check_id, location, minute)
-    SELECT DISTINCT check_id, location, date_trunc('minute', started_at, 'UTC') FROM inserted
+    INSERT INTO check_rollup_dirty (check_id, location, minute, status, duration_ms)
+    SELECT check_id, location, date_trunc('minute', started_at, 'UTC'), status, duration_ms FROM inserted
   )
   SELECT result_id FROM inserted`;
 

@@ -53,7 +53,7 @@ describe("ingestResults", () => {
     expect(await count("SELECT count(*) AS n FROM check_results")).toBe(5000);
   });
 
-  it("records each touched (check, location, minute) for the rollup worker in the same statement, only for rows it inserted", async () => {
+  it("marks the (check, location, minute) of each row it inserted for the rollup worker, in the same statement", async () => {
     const context = ingestContext(pool);
     const at = Date.UTC(2030, 0, 1, 10, 5, 30);
     const now = () => at;
@@ -62,7 +62,24 @@ describe("ingestResults", () => {
     await ingestResults(pool, [results[0]!], { ...context, now });
 
     const { rows } = await pool.query<{ minute: Date }>("SELECT minute FROM check_rollup_dirty ORDER BY minute");
-    expect(rows.map((row) => row.minute.toISOString())).toEqual(["2030-01-01T10:05:00.000Z", "2030-01-01T10:06:00.000Z"]);
+    expect(rows.map((row) => row.minute.toISOString())).toEqual(["2030-01-01T10:05:00.000Z", "2030-01-01T10:05:00.000Z", "2030-01-01T10:06:00.000Z"]);
+  });
+
+  it("writes a marker with the status and duration of each row it inserted, so a resend adds nothing", async () => {
+    const context = ingestContext(pool);
+    const at = Date.UTC(2030, 0, 1, 10, 5, 0);
+    const now = () => at;
+    const first = [makeResult({ at, durationMs: 4 }), makeResult({ at: at + 1_000, durationMs: 5_000, status: "down" })];
+    await ingestResults(pool, first, { ...context, now });
+    // The second batch resends both with one new result: only the new one is marked.
+    await ingestResults(pool, [first[0]!, first[1]!, makeResult({ at: at + 4_000, durationMs: 400, status: "degraded" })], { ...context, now });
+
+    const { rows } = await pool.query("SELECT status, duration_ms FROM check_rollup_dirty ORDER BY duration_ms");
+    expect(rows).toEqual([
+      { status: "up", duration_ms: 4 },
+      { status: "degraded", duration_ms: 400 },
+      { status: "down", duration_ms: 5_000 },
+    ]);
   });
 
   it("creates the partition of a day that has none (an old buffered result) and stores the result", async () => {

@@ -158,6 +158,30 @@ describe("the rollup worker", () => {
     expect(d).toEqual(await recomputed("check_rollups_1h", "day"));
   });
 
+  it("adds counted markers without reading raw rows, and rebuilds a minute from raw rows when a marker has no counts, counting nothing twice", async () => {
+    const minute = minuteAgo(4);
+    await ingest(spreadIn(minute));
+    await worker.runOnce();
+    // Counted markers only: the rollup follows them, not the raw rows (here, a row removed by hand stays counted).
+    await pool.query("DELETE FROM check_results WHERE duration_ms = 1");
+    await ingest([makeResult({ at: minute + 50_000, durationMs: 2 })]);
+    expect(await worker.runOnce()).toEqual({ markers: 1, minutes: 1 });
+    expect((await rollups("1m"))[0]).toMatchObject({ total: 21, up: 19, min_ms: 1 });
+
+    // A marker without counts (one from before migration 0034) beside counted ones of the same
+    // minute: the minute is rebuilt from its raw rows, which already hold the counted ones.
+    await ingest([makeResult({ at: minute + 51_000, durationMs: 3 })]);
+    await pool.query("INSERT INTO check_rollup_dirty (check_id, location, minute) SELECT check_id, location, bucket FROM check_rollups_1m");
+    await ingest([makeResult({ at: minute + 52_000, durationMs: 4 })]);
+    expect(await worker.runOnce()).toEqual({ markers: 3, minutes: 1 });
+    const { m, h, d } = await allLevels();
+    // 20 spread runs, minus the one removed (degraded), plus three late ones (up).
+    expect(m[0]).toMatchObject({ total: 22, up: 21, degraded: 1 });
+    expect(m[0]!.hist.reduce((a, b) => a + b, 0)).toBe(22);
+    expect(h[0]).toMatchObject({ total: 22, up: 21, degraded: 1, hist: m[0]!.hist });
+    expect(d[0]).toMatchObject({ total: 22, up: 21, degraded: 1, hist: m[0]!.hist });
+  });
+
   it("leaves the markers of a pass that fails, so the next pass does the work", async () => {
     await ingest(spreadIn(minuteAgo(2)));
     await pool.query("ALTER TABLE check_rollups_1h RENAME TO check_rollups_1h_away");
