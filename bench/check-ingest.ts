@@ -12,7 +12,7 @@ import { createResultIngest } from "../packages/server/src/checks/results/ingest
 import { createRollupWorker } from "../packages/server/src/checks/results/maintenance/rollup-worker.ts";
 import { silentLogger } from "../packages/server/src/log.ts";
 import { createPool } from "../packages/server/src/storage/index.ts";
-import { openBenchDatabase, table, throughput } from "./_database.ts";
+import { openBenchDatabase, parseSettings, table, throughput } from "./_database.ts";
 
 const { values } = parseArgs({
   options: {
@@ -35,6 +35,8 @@ const { values } = parseArgs({
     "day-days": { type: "string", default: "90" },
     repeats: { type: "string", default: "20" },
     "skip-reads": { type: "boolean", default: false },
+    // PostgreSQL server settings for the bench's embedded server (`name=value`, repeatable).
+    "pg-setting": { type: "string", multiple: true },
   },
 });
 const ms = Number(values.seconds) * 1000;
@@ -44,7 +46,7 @@ const maxBatch = Number(values.batch);
 const checkCount = Number(values.checks);
 const locations = Array.from({ length: Number(values.locations) }, (_, i) => (i === 0 ? "core" : randomUUID()));
 
-const database = await openBenchDatabase();
+const database = await openBenchDatabase({ settings: parseSettings(values["pg-setting"]) });
 const logger = silentLogger();
 const pool = createPool(database.url, logger, { max: 8 });
 const partitions = createPartitionCatalog({ pool, logger });
