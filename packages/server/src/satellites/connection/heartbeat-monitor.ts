@@ -21,7 +21,7 @@ export const HEARTBEAT_MONITOR_BATCH_SIZE = 1000;
  * Batches a sweep records at once (disjoint satellites, a transaction each). One after another,
  * 10,000 losses took 11 s at load 10 while the database and the core each sat half idle: each
  * batch's round trips waited on the other's and on the event loop the runs share
- * (bench/mass-outage, bench-notes/outage.md).
+ * (bench/mass-outage, docs/benchmarks/2026-12-03-mass-outage-monitor.md).
  */
 export const HEARTBEAT_MONITOR_PARALLEL_BATCHES = 3;
 
