@@ -36,7 +36,8 @@ const { values } = parseArgs({
     // Another build of the UI (e.g. main's, `vite build --outDir /tmp/dist-main`), served by a second core on the
     // same database: its visits and scroll alternate with this build's, so both are measured in the same minutes.
     "baseline-dist": { type: "string" },
-    // The first scroll's full trace (the timeline categories too), per build: FILE-<build>.json, to see what the long tasks run.
+    // Each scroll's full trace (the timeline categories too), per build: FILE-<build>.json for the first, FILE-<build>-<n>.json
+    // for the n-th after it, to see what the long tasks run (a long task by wall time is seldom in the first scroll).
     "trace-out": { type: "string" },
   },
 });
@@ -277,7 +278,7 @@ try {
     for (const build of i % 2 === 0 ? builds : [...builds].reverse()) {
       // The CPU profile (if asked) of this build's first scroll only.
       const profile = values["cpu-prof"] && build.origin === core.url && i === 0 ? values["cpu-prof"] : undefined;
-      const tracePath = values["trace-out"] && i === 0 ? `${values["trace-out"]}-${build.name.replace(/ /g, "-")}.json` : undefined;
+      const tracePath = values["trace-out"] ? `${values["trace-out"]}-${build.name.replace(/ /g, "-")}${i === 0 ? "" : `-${i + 1}`}.json` : undefined;
       build.scrolls.push(await scrollAll(page, build.origin, profile, tracePath));
       progress(`${build.name}: scroll ${i + 1} of ${values.scrolls}`);
     }

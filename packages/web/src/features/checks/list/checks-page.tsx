@@ -14,7 +14,17 @@ import { isStale, lastResultAt } from "../check-freshness.ts";
 import { CheckStatusBadge, LocationDots, useLocationNames } from "../check-status.tsx";
 import { useQuery } from "@tanstack/react-query";
 import { satellitesQuery } from "../../satellites/satellites-page.tsx";
-import { BAR_SPANS, barRangeOf, type ChecksSearch, listFilters, type PagedChecks, useCheckPages, usePagedChecks, useSummaryWindow } from "./checks-query.ts";
+import {
+  BAR_SPANS,
+  barRangeOf,
+  CHECK_PAGE,
+  type ChecksSearch,
+  listFilters,
+  type PagedChecks,
+  useCheckPages,
+  usePagedChecks,
+  useSummaryWindow,
+} from "./checks-query.ts";
 import { Sparkline } from "./sparkline.tsx";
 import { UptimeBar } from "./uptime-bar.tsx";
 import { useRevealed } from "./row-reveal.ts";
@@ -212,9 +222,10 @@ function CheckRows({
   // and a newer position replaces a render not yet done). The first render is not deferred.
   const items = useDeferredValue(inView);
   const last = inView.at(-1)?.index ?? 0;
-  // The end in view: the next page.
+  // Within a page of the end: the next page, asked for before its rows are needed, so its answer
+  // seldom lands in the frames that reveal the rows of a scroll that is catching up with it.
   useEffect(() => {
-    if (hasMore && !loading && last >= count - 10) loadMore();
+    if (hasMore && !loading && last >= count - CHECK_PAGE) loadMore();
   }, [hasMore, loading, last, count, loadMore]);
   const summaryOf = useSummaryWindow(pages, range, paged.at(items[0]?.index ?? 0)?.page ?? 0, paged.at(items.at(-1)?.index ?? 0)?.page ?? 0);
   const now = useNow();

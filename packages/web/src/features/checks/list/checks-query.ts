@@ -31,7 +31,12 @@ export const BAR_SPANS: Record<BarRange, { label: string; cells: { wide: number;
 
 export const barRangeOf = (search: ChecksSearch): BarRange => search.bars ?? "24h";
 
-export const CHECK_PAGE = 100;
+/**
+ * Checks a page. 50, not 100: a page of 100 with its summaries is about 240 KB of JSON, read and
+ * parsed in one task of the renderer (5–9 ms of CPU, once 31 while scrolling: the largest task of
+ * a traced scroll, bench-notes/scroll.md). Half a page is half that task; a screen is still 15 rows.
+ */
+export const CHECK_PAGE = 50;
 
 export function listFilters(search: ChecksSearch, withStatus: boolean): CheckListFilters & { status?: string } {
   const labels = (search.label ?? "")
