@@ -34,7 +34,7 @@ export const barRangeOf = (search: ChecksSearch): BarRange => search.bars ?? "24
 /**
  * Checks a page. 50, not 100: a page of 100 with its summaries is about 240 KB of JSON, read and
  * parsed in one task of the renderer (5–9 ms of CPU, once 31 while scrolling: the largest task of
- * a traced scroll, bench-notes/scroll.md). Half a page is half that task; a screen is still 15 rows.
+ * a traced scroll, docs/benchmarks/2026-12-03-checks-list-scroll.md). Half a page is half that task; a screen is still 15 rows.
  */
 export const CHECK_PAGE = 50;
 
