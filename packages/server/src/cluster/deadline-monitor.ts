@@ -13,7 +13,7 @@ export const MAX_DEADLINE_MONITOR_INTERVAL_MS = 2000;
 /** Finds and records a batch in one transaction, skipping the rows other batches hold (see `claim`). */
 export type ClaimExpired = (limit: number) => Promise<{ found: number; recorded: string[] }>;
 
-export interface DeadlineMonitorOptions {
+interface DeadlineMonitorBase {
   pool: pg.Pool;
   /** The duty's key in AdvisoryLock. */
   lock: number;
@@ -32,21 +32,6 @@ export interface DeadlineMonitorOptions {
    * waiting on each other and on a busy event loop.
    */
   parallelBatches?: number;
-  /** The ids whose deadline passed, longest expired first, at most `limit`. */
-  findExpired(limit: number): Promise<string[]>;
-  /**
-   * Records the expiry of a batch (one transaction) and returns the ids it recorded. Must be
-   * conditional on the deadline still being passed: running it twice, or on two processes
-   * at once, records nothing more. A batch that records nothing ends the sweep.
-   */
-  record(ids: string[]): Promise<string[]>;
-  /**
-   * Instead of `findExpired` then `record`: finds up to `limit` expired rows that no other
-   * batch holds, takes them (without waiting) and records them, in one transaction. With it,
-   * the parallel batches of a sweep and the sweeps of other processes split a mass expiry
-   * between them instead of reading the same rows.
-   */
-  claim?: ClaimExpired;
   /**
    * Standbys sweep too, every interval (with `claim`, on the rows the active monitor does not
    * hold): a mass expiry is recorded by every core's event loop, not one's.
@@ -58,6 +43,32 @@ export interface DeadlineMonitorOptions {
   /** Observes the loop (tests): after each sweep of the active monitor, or of a standby that sweeps. */
   onSweep?: (recorded: readonly string[]) => void;
 }
+
+/** Finds the expired rows, then records them in disjoint batches. */
+interface FoundExpiries {
+  /** The ids whose deadline passed, longest expired first, at most `limit`. */
+  findExpired(limit: number): Promise<string[]>;
+  /**
+   * Records the expiry of a batch (one transaction) and returns the ids it recorded. Must be
+   * conditional on the deadline still being passed: running it twice, or on two processes
+   * at once, records nothing more. A batch that records nothing ends the sweep.
+   */
+  record(ids: string[]): Promise<string[]>;
+  claim?: never;
+}
+
+/**
+ * Each batch finds up to `limit` expired rows that no other batch holds, takes them (without
+ * waiting) and records them, in one transaction: the parallel batches of a sweep and the
+ * sweeps of other processes split a mass expiry between them instead of reading the same rows.
+ */
+interface ClaimedExpiries {
+  claim: ClaimExpired;
+  findExpired?: never;
+  record?: never;
+}
+
+export type DeadlineMonitorOptions = DeadlineMonitorBase & (FoundExpiries | ClaimedExpiries);
 
 export interface DeadlineMonitor extends LeaderDuty {
   /** One sweep on this process, lock or not: the ids it recorded. Safe anywhere, any number of times. */
@@ -71,25 +82,25 @@ export function createDeadlineMonitor(options: DeadlineMonitorOptions): Deadline
   const log = options.logger.child({ component: options.duty.replaceAll(" ", "-") });
   const counter = new Counter({ ...options.metric, registers: options.registry ? [options.registry] : [] });
 
-  const record = async (expired: string[]): Promise<string[]> => {
+  const recordFound = async (record: FoundExpiries["record"], expired: string[]): Promise<string[]> => {
     if (expired.length === 0) return [];
     try {
-      return await options.record(expired);
+      return await record(expired);
     } catch (error) {
       log.warn({ err: error, expired: expired.length }, `${options.duty} could not record expiries; the next sweep retries`);
       return [];
     }
   };
 
-  const sweepFound = async (): Promise<{ recorded: string[]; more: boolean }> => {
+  const sweepFound = async ({ findExpired, record }: FoundExpiries): Promise<{ recorded: string[]; more: boolean }> => {
     // One read for the whole sweep, split into disjoint batches recorded side by side: no two
     // transactions lock the same row, and each is one transaction (a mass expiry is recorded
     // in a few commits). Longest expired first, so the first batch holds the oldest.
     const limit = batchSize * parallelBatches;
-    const expired = await options.findExpired(limit);
+    const expired = await findExpired(limit);
     const batches: string[][] = [];
     for (let start = 0; start < expired.length; start += batchSize) batches.push(expired.slice(start, start + batchSize));
-    const recorded = (await Promise.all(batches.map(record))).flat();
+    const recorded = (await Promise.all(batches.map((batch) => recordFound(record, batch)))).flat();
     // A full read that made progress leaves more behind: continue without sleeping.
     return { recorded, more: expired.length === limit && recorded.length > 0 };
   };
@@ -112,7 +123,7 @@ export function createDeadlineMonitor(options: DeadlineMonitorOptions): Deadline
   };
 
   const sweepBatch = async (): Promise<{ recorded: string[]; more: boolean }> => {
-    const swept = options.claim ? await sweepClaimed(options.claim) : await sweepFound();
+    const swept = options.claim ? await sweepClaimed(options.claim) : await sweepFound(options);
     counter.inc(swept.recorded.length);
     if (swept.recorded.length > 0) log.info({ recorded: swept.recorded.length }, `${options.duty} recorded expiries`);
     return swept;

@@ -27,7 +27,7 @@ export const HEARTBEAT_MONITOR_PARALLEL_BATCHES = 3;
 
 export interface HeartbeatMonitorOptions {
   pool: pg.Pool;
-  satellites: Pick<SatelliteService, "findExpired" | "markHeartbeatLostMany" | "claimExpiredAndMarkLost">;
+  satellites: Pick<SatelliteService, "claimExpiredAndMarkLost">;
   logger: Logger;
   /** Time between sweeps of the active monitor (default 1 s, at most 2 s). */
   intervalMs?: number;
@@ -62,8 +62,6 @@ export function createHeartbeatMonitor(options: HeartbeatMonitorOptions): Heartb
     takeoverIntervalMs: options.takeoverIntervalMs,
     batchSize: options.batchSize ?? HEARTBEAT_MONITOR_BATCH_SIZE,
     parallelBatches: options.parallelBatches ?? HEARTBEAT_MONITOR_PARALLEL_BATCHES,
-    findExpired: (limit) => satellites.findExpired({ limit }),
-    record: (expired) => satellites.markHeartbeatLostMany({ satelliteIds: expired }),
     // Each batch finds and locks its own satellites in its transaction (skipping those another
     // batch, here or on another core, holds), so batches and cores split an outage.
     claim: (limit) => satellites.claimExpiredAndMarkLost({ limit }),

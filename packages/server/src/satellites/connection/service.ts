@@ -436,15 +436,7 @@ export class SatelliteService {
       ids: input.satelliteIds,
       actor: input.actor ?? SYSTEM_ACTOR,
       cause: input.cause ?? null,
-      apply: async (tx, ids) => {
-        const now = this.now();
-        const { rows } = await tx.query<{ id: string }>(MARK_HEARTBEAT_LOST_MANY, [ids, new Date(now), OFFLINE_THRESHOLD_MS]);
-        await this.outage?.wentOffline(
-          tx,
-          rows.map((row) => row.id),
-          now,
-        );
-      },
+      apply: (tx, ids) => this.writeHeartbeatLosses(tx, ids, this.now()),
     });
     return results.filter((result) => result.change !== null).map((result) => result.id);
   }
@@ -474,14 +466,7 @@ export class SatelliteService {
         commit: tx.commit,
         actor: options.actor ?? SYSTEM_ACTOR,
         cause: options.cause ?? null,
-        apply: async (client, locked) => {
-          const { rows: lost } = await client.query<{ id: string }>(MARK_HEARTBEAT_LOST_MANY, [locked, new Date(now), OFFLINE_THRESHOLD_MS]);
-          await this.outage?.wentOffline(
-            client,
-            lost.map((row) => row.id),
-            now,
-          );
-        },
+        apply: (client, locked) => this.writeHeartbeatLosses(client, locked, now),
       });
       return { found: ids.length, results: mutated };
     });
@@ -505,6 +490,16 @@ export class SatelliteService {
     }
     const { rows } = await this.pool.query<{ id: string }>(FIND_EXPIRED, [new Date(this.now()), options.limit]);
     return rows.map((row) => row.id);
+  }
+
+  /** The losses of `ids` still connected and past their threshold at `now`, and what going offline means for their outage. */
+  private async writeHeartbeatLosses(tx: SqlClient, ids: readonly string[], now: number): Promise<void> {
+    const { rows } = await tx.query<{ id: string }>(MARK_HEARTBEAT_LOST_MANY, [ids, new Date(now), OFFLINE_THRESHOLD_MS]);
+    await this.outage?.wentOffline(
+      tx,
+      rows.map((row) => row.id),
+      now,
+    );
   }
 
   /** One mutate of the satellite's connection whose apply is `write` at the clock's now. */
