@@ -37,15 +37,32 @@ const TOKEN = `vsat_${randomBytes(32).toString("base64url")}`;
 /** 10.x.y.z for the i-th satellite: every one a client address of its own (through the trusted proxy header). */
 const addressOf = (index: number) => `10.${(index >> 16) & 255}.${(index >> 8) & 255}.${index & 255}`;
 
+/**
+ * The two waits of one connect, in ms: the upgrade (socket → open) and hello → welcome. With a
+ * fixed number connecting at a time, connects/s is that number over their sum, so they say
+ * where a slower rate comes from.
+ */
+interface ConnectTimes {
+  openMs: number;
+  welcomeMs: number;
+}
+
 /** Opens a socket, says hello and resolves at its welcome. */
-function connect(url: string, id: string, index: number): Promise<WebSocket> {
+function connect(url: string, id: string, index: number, times: ConnectTimes[]): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
+    const started = performance.now();
+    let opened = started;
     const socket = new WebSocket(url, { headers: { "x-forwarded-for": addressOf(index) } });
-    socket.once("open", () => socket.send(JSON.stringify({ type: "hello", satelliteId: id, token: TOKEN, version: "bench", capabilities: [] })));
+    socket.once("open", () => {
+      opened = performance.now();
+      socket.send(JSON.stringify({ type: "hello", satelliteId: id, token: TOKEN, version: "bench", capabilities: [] }));
+    });
     socket.on("message", (data) => {
       const frame = JSON.parse(String(data)) as { type: string; reason?: string };
-      if (frame.type === "welcome") resolve(socket);
-      else if (frame.type === "rejected") reject(new Error(`rejected: ${frame.reason}`));
+      if (frame.type === "welcome") {
+        times.push({ openMs: opened - started, welcomeMs: performance.now() - opened });
+        resolve(socket);
+      } else if (frame.type === "rejected") reject(new Error(`rejected: ${frame.reason}`));
     });
     socket.once("error", reject);
     socket.once("close", (code) => reject(new Error(`closed before welcome: ${code}`)));
@@ -55,7 +72,7 @@ function connect(url: string, id: string, index: number): Promise<WebSocket> {
 let retries = 0;
 
 /** The whole fleet, `concurrency` connecting at a time; a refused connect is retried as an agent would. */
-async function connectFleet(url: string, ids: readonly string[]): Promise<WebSocket[]> {
+async function connectFleet(url: string, ids: readonly string[], times: ConnectTimes[]): Promise<WebSocket[]> {
   const sockets: WebSocket[] = [];
   let next = 0;
   await Promise.all(
@@ -64,7 +81,7 @@ async function connectFleet(url: string, ids: readonly string[]): Promise<WebSoc
         const index = next++;
         for (let attempt = 1; ; attempt++) {
           try {
-            sockets.push(await connect(url, ids[index]!, index));
+            sockets.push(await connect(url, ids[index]!, index, times));
             break;
           } catch (error) {
             if (attempt === 10) throw error;
@@ -93,9 +110,14 @@ interface Round {
   /** The core only: recording the closes after every socket was cut. */
   closeCpuMsPerSatellite: number;
   closeDbCpuMsPerSatellite: number;
+  /** Percentiles over the round's connects, ms. */
+  openP50: number;
+  welcomeP50: number;
+  welcomeP90: number;
 }
 
-const median = (numbers: number[]) => [...numbers].sort((a, b) => a - b)[Math.floor(numbers.length / 2)]!;
+const percentile = (numbers: number[], fraction: number) => [...numbers].sort((a, b) => a - b)[Math.floor(numbers.length * fraction)]!;
+const median = (numbers: number[]) => percentile(numbers, 0.5);
 
 async function main() {
   const database = await openBenchDatabase();
@@ -146,7 +168,8 @@ async function main() {
   const measure = async (server: Server): Promise<Round> => {
     const cpu = () => sampleProcess(server.child.pid!).cpuSeconds;
     const [cpu0, db0, fleet0, xact0, started] = [cpu(), databaseCpu(), process.cpuUsage(), await committedTransactions(pool), performance.now()];
-    const sockets = await connectFleet(server.url, ids);
+    const times: ConnectTimes[] = [];
+    const sockets = await connectFleet(server.url, ids, times);
     const seconds = (performance.now() - started) / 1000;
     const [cpu1, db1, fleet1] = [cpu(), databaseCpu(), process.cpuUsage(fleet0)];
     // pg_stat_database counts a session's commits when it reports them (within a second or so).
@@ -170,6 +193,12 @@ async function main() {
       transactionsPerConnect: (xact1 - xact0) / fleetSize,
       closeCpuMsPerSatellite: perConnect(closeCpu),
       closeDbCpuMsPerSatellite: perConnect(closeDb),
+      openP50: median(times.map((time) => time.openMs)),
+      welcomeP50: median(times.map((time) => time.welcomeMs)),
+      welcomeP90: percentile(
+        times.map((time) => time.welcomeMs),
+        0.9,
+      ),
     };
   };
 
@@ -183,6 +212,7 @@ async function main() {
       results.get(server.name)!.push(result);
       lines.push(
         `round ${round} ${server.name.padEnd(7)} ${result.perSecond.toFixed(0).padStart(5)} connects/s, ${result.cpuMsPerConnect.toFixed(2)} CPU ms/connect` +
+          `, open p50 ${result.openP50.toFixed(0)} ms, hello → welcome p50 ${result.welcomeP50.toFixed(0)} / p90 ${result.welcomeP90.toFixed(0)} ms` +
           (server.name === "core"
             ? `, database ${result.dbCpuMsPerConnect.toFixed(2)} ms, ${result.transactionsPerConnect.toFixed(3)} tx/connect; closes ${result.closeCpuMsPerSatellite.toFixed(2)} + database ${result.closeDbCpuMsPerSatellite.toFixed(2)} CPU ms each`
             : ""),
