@@ -89,6 +89,15 @@ export interface SatelliteGateway {
   connectedCount(): number;
 }
 
+/** The path of an upgrade's request target, as a URL parser reads it ("" when it cannot). */
+function pathnameOf(url: string | undefined): string {
+  try {
+    return new URL(url ?? "/", "http://gateway").pathname;
+  } catch {
+    return "";
+  }
+}
+
 const noAssignments: AssignmentsFor = async () => [];
 const discardResults: ResultSink = async () => undefined;
 const unobserved: SessionObserver = { opened: () => undefined, closed: () => undefined };
@@ -196,13 +205,8 @@ export function createSatelliteGateway(options: SatelliteGatewayOptions): Satell
   };
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    let pathname: string;
-    try {
-      pathname = new URL(request.url ?? "/", "http://gateway").pathname;
-    } catch {
-      pathname = "";
-    }
-    if (pathname !== path) {
+    // A satellite's target is the path as is: no parser for it (one per connect in a storm).
+    if (request.url !== path && pathnameOf(request.url) !== path) {
       // Another upgrade handler may own that path; if there is none, answer for it.
       if (server?.listenerCount("upgrade") === 1) refuse(socket, "404 Not Found");
       return;

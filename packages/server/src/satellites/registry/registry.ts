@@ -191,7 +191,8 @@ export class SatelliteRegistry {
     const window = options.credentialsBatchWindowMs;
     this.credentials = laneBatchedLoader(
       async (ids: readonly string[]) => {
-        const { rows } = await this.pool.query<CredentialsRow>(SELECT_CREDENTIALS, [ids]);
+        // Named: prepared once per pooled connection, not parsed and planned for every batch of a storm.
+        const { rows } = await this.pool.query<CredentialsRow>({ name: "vantage_satellite_credentials", text: SELECT_CREDENTIALS, values: [ids] });
         const byId = new Map(rows.map((row) => [row.id, row]));
         return ids.map((id) => byId.get(id));
       },

@@ -74,8 +74,9 @@ async function recordingTransactionsDuring<T>(work: () => Promise<T>): Promise<{
   const spy = vi.spyOn(pg.Client.prototype, "query");
   try {
     const result = await work();
-    const transactions = spy.mock.calls.filter(([query]) => (query as { name?: string } | undefined)?.name === "vantage_record_changes").length;
-    const credentialLookups = spy.mock.calls.filter(([query]) => typeof query === "string" && query.includes("token_hash FROM satellites")).length;
+    const named = (name: string) => spy.mock.calls.filter(([query]) => (query as { name?: string } | undefined)?.name === name).length;
+    const transactions = named("vantage_record_changes");
+    const credentialLookups = named("vantage_satellite_credentials");
     return { result, transactions, credentialLookups };
   } finally {
     spy.mockRestore();

@@ -56,7 +56,7 @@ describe("SatelliteRegistry.verifyCredentials", () => {
         null,
         null,
       ]);
-      const lookups = query.mock.calls.filter(([sql]) => String(sql).includes("token_hash FROM satellites"));
+      const lookups = query.mock.calls.filter(([sql]) => (sql as { name?: string } | undefined)?.name === "vantage_satellite_credentials");
       expect(lookups).toHaveLength(1);
     } finally {
       query.mockRestore();
