@@ -143,3 +143,12 @@ export function sampleDatabaseWaits(
     },
   };
 }
+
+/** The database's WAL flushes (fsyncs) and commits so far, cluster-wide: read before and after a run, their difference per unit of work shows what waited for the disk. */
+export async function walCounters(pool: pg.Pool): Promise<{ fsyncs: number; commits: number }> {
+  const { rows } = await pool.query<{ fsyncs: string; commits: string }>(
+    `SELECT (SELECT coalesce(sum(fsyncs), 0) FROM pg_stat_io WHERE object = 'wal')::text AS fsyncs,
+            (SELECT sum(xact_commit) FROM pg_stat_database)::text AS commits`,
+  );
+  return { fsyncs: Number(rows[0]!.fsyncs), commits: Number(rows[0]!.commits) };
+}

@@ -13,7 +13,7 @@ import type pg from "pg";
 import { silentLogger } from "../packages/server/src/log.ts";
 import { type Core, type CoreOptions, startCore } from "../packages/server/src/main.ts";
 import { createPool } from "../packages/server/src/storage/index.ts";
-import { openBenchDatabase, sampleDatabaseWaits, table } from "./_database.ts";
+import { openBenchDatabase, sampleDatabaseWaits, table, walCounters } from "./_database.ts";
 import { jsonLines, stopChild } from "./_process.ts";
 
 const { values } = parseArgs({
@@ -156,6 +156,9 @@ interface ScenarioResult {
   clockUncertaintyMs: number;
   /** Mean busy database sessions by what they wait on, during the drive and drain. */
   waits: Array<[string, number]>;
+  /** The database's WAL flushes and committed transactions per change driven (the driver's own commits included). */
+  walFsyncsPerChange: number;
+  commitsPerChange: number;
 }
 
 /** Busy and total CPU time of the host since boot, in ms, summed over its CPUs. */
@@ -318,6 +321,7 @@ async function runScenario(scenario: Scenario, databaseUrl: string, pool: pg.Poo
     const loopBefore = performance.eventLoopUtilization();
     const cpuBefore = process.cpuUsage();
     const hostBefore = hostCpu();
+    const walBefore = await walCounters(pool);
     const sampler = sampleWaits(pool, cores);
     const changes = await driveChanges(databaseUrl, satelliteIds, warmupCount + measuredCount);
     for (const deadline = performance.now() + drainMs; (await receiver.received()) < changes.length && performance.now() < deadline;) await sleep(50);
@@ -325,6 +329,7 @@ async function runScenario(scenario: Scenario, databaseUrl: string, pool: pg.Poo
     const cpu = process.cpuUsage(cpuBefore);
     const hostAfter = hostCpu();
     const waits = await sampler.stop();
+    const walAfter = await walCounters(pool);
     // Anything late (a retry, a second run) shows up as a duplicate within this grace.
     await sleep(500);
 
@@ -359,6 +364,8 @@ async function runScenario(scenario: Scenario, databaseUrl: string, pool: pg.Poo
       hostBusy: (hostAfter.busy - hostBefore.busy) / (hostAfter.total - hostBefore.total),
       clockUncertaintyMs: clock.uncertaintyMs,
       waits,
+      walFsyncsPerChange: (walAfter.fsyncs - walBefore.fsyncs) / changes.length,
+      commitsPerChange: (walAfter.commits - walBefore.commits) / changes.length,
     };
   } finally {
     for (const core of cores.reverse()) await core.stop();
@@ -437,4 +444,7 @@ for (const result of results) {
   );
   const waits = result.waits.slice(0, 5).map(([wait, n]) => `${wait} ${n.toFixed(2)}`);
   console.log(`${result.name}: mean sessions by wait, and queries queued for a pool connection (sampled every 20 ms): ${waits.join(", ") || "none"}`);
+  console.log(
+    `${result.name}: per change driven, ${result.walFsyncsPerChange.toFixed(2)} WAL flushes and ${result.commitsPerChange.toFixed(2)} database commits (driver's and samplers' included)`,
+  );
 }

@@ -146,4 +146,12 @@ export interface DeliverOptions {
    * retried as if the sink had thrown. The sink still settles every statement before it returns.
    */
   issuedAll?: () => void;
+  /**
+   * The sink calls this (before it returns, or the last sink before `issuedAll`) when what it
+   * wrote for the batch may be lost with a crash of the database: routed again after one, the
+   * batch decides nothing the sink must not decide twice. If every sink says so, the batch's
+   * COMMIT does not wait for the WAL flush (it is still atomic, and flushed by the next commit
+   * that does wait).
+   */
+  loseable?: () => void;
 }

@@ -1,6 +1,6 @@
 // One round trip for the writes that the runs sharing a connection asked for meanwhile: one
-// transaction, one statement per kind of record for all of them (runs/run-record-batches.ts),
-// and the answers handed back run by run.
+// statement per kind of record for all of them (runs/run-record-batches.ts), in a transaction
+// for the markers and one for the durable writes, and the answers handed back run by run.
 //
 // Why: every write of every run was a transaction of its own (BEGIN, a few statements,
 // COMMIT); under a mass outage the core spent more CPU on pg's per-statement work and the
@@ -70,59 +70,74 @@ type Of<K extends RunWrite["kind"]> = Extract<RunWrite, { kind: K }>;
 
 const MARKERS = new Set<RunWrite["kind"]>(["claim", "start", "attempt"]);
 
+/** A write that only marks progress a crash may lose: it carries nothing held back. */
+const isMarker = (write: RunWrite): boolean => write.held.length === 0 && (MARKERS.has(write.kind) || (write.kind === "statements" && write.marker));
+
 /**
  * Sends `writes` in one round trip on `client` (pipelined; `ready` is what must be answered
- * first — a lock waited for) and settles each. If the transaction fails, nothing of it was
- * written: each write is sent again alone, so only the one that fails fails.
+ * first — a lock waited for) and settles each. The markers go first, in a transaction of their
+ * own that does not wait for the WAL flush, and are settled as soon as it is answered; the
+ * writes that must be durable follow in a second one, the unlocks after both. If a
+ * transaction fails, nothing of it was written: each of its writes is sent again alone, so
+ * only the one that fails fails.
+ *
+ * Why two: the backend answers nothing behind a COMMIT that waits for the WAL flush (2–10 ms
+ * on a loaded disk). In one transaction, the claims and step starts of the runs in flight
+ * waited for the flush of the ends sent with them — at 200 runs/s nearly every round trip
+ * carries ends — and a run's webhook went out two flushes after its claim (bench/automation-latency).
  */
 export async function sendRunWrites(client: pg.ClientBase, ready: Promise<unknown>, writes: readonly RunWrite[]): Promise<void> {
-  const { statements, read, unlockAt } = plan(writes);
-  const issued = [ready, ...statements.map((statement) => client.query(statement.text, statement.values))];
-  const [waited, ...settled] = await Promise.allSettled(issued);
+  const transactions = [writes.filter(isMarker), writes.filter((write) => write.kind !== "unlock" && !isMarker(write))]
+    .filter((group) => group.length > 0)
+    .map((group) => ({ writes: group, ...plan(group) }));
+  const unlocks = writes.filter((write): write is Of<"unlock"> => write.kind === "unlock");
+  const issued = transactions.map(({ statements }) => statements.map((statement) => client.query(statement.text, statement.values)));
+  const unlocking = unlocks.length > 0 ? client.query(unlockRunsStatement(unlocks.map((write) => write.runId))) : undefined;
+  // Every statement is settled (no rejection left unhandled), whatever is awaited first below.
+  const everything = Promise.allSettled([ready, ...issued.flat(), ...(unlocking ? [unlocking] : [])]);
+  const [waited] = await Promise.allSettled([ready]);
   if (waited!.status === "rejected") {
+    await everything;
     // No lock, no writes (the connection broke: nothing it sent counts).
     for (const write of writes) write.reject(waited!.reason as Error);
     return;
   }
-  // The unlocks were sent after the transaction, whatever became of it.
-  const unlocks = writes.filter((write): write is Of<"unlock"> => write.kind === "unlock");
-  if (unlockAt >= 0) {
-    const unlocked = settled[unlockAt]!;
+  const again: RunWrite[] = [];
+  for (const [index, transaction] of transactions.entries()) {
+    const settled = await Promise.allSettled(issued[index]!);
+    const failure = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === "rejected");
+    if (!failure) transaction.read(settled.map((outcome) => (outcome as PromiseFulfilledResult<pg.QueryResult>).value));
+    else if (transaction.writes.length === 1) transaction.writes[0]!.reject(failure.reason as Error);
+    else again.push(...transaction.writes);
+  }
+  // The unlocks were sent after the transactions, whatever became of them.
+  if (unlocking) {
+    const [unlocked] = await Promise.allSettled([unlocking]);
     for (const unlock of unlocks) {
-      if (unlocked.status === "fulfilled") unlock.resolve();
-      else unlock.reject(unlocked.reason as Error);
+      if (unlocked!.status === "fulfilled") unlock.resolve();
+      else unlock.reject(unlocked!.reason as Error);
     }
   }
-  const rest = writes.filter((write) => write.kind !== "unlock");
-  const failure = settled.find((outcome, index): outcome is PromiseRejectedResult => index !== unlockAt && outcome.status === "rejected");
-  if (!failure) {
-    read(settled.map((outcome) => (outcome as PromiseFulfilledResult<pg.QueryResult>).value));
-    return;
-  }
-  if (rest.length === 1) {
-    rest[0]!.reject(failure.reason as Error);
-    return;
-  }
+  await everything;
+  if (again.length === 0) return;
   // The transaction rolled back, but the locks its claims took are session locks: give them
   // up before the claims are sent again (a lock not held only draws a warning).
-  const claims = rest.filter((write) => write.kind === "claim");
+  const claims = again.filter((write) => write.kind === "claim");
   if (claims.length > 0) await client.query(unlockRunsStatement(claims.map((claim) => claim.runId))).catch(() => undefined);
-  for (const write of rest) await sendRunWrites(client, ready, [write]);
+  for (const write of again) await sendRunWrites(client, ready, [write]);
 }
 
-/** The statements of one round trip, and how their results settle the writes. */
-function plan(writes: readonly RunWrite[]): { statements: SqlStatement[]; unlockAt: number; read(results: pg.QueryResult[]): void } {
+/** The statements of one transaction (writes of one kind: all markers, or none), and how their results settle the writes. */
+function plan(writes: readonly RunWrite[]): { statements: SqlStatement[]; read(results: pg.QueryResult[]): void } {
   const of = <K extends RunWrite["kind"]>(kind: K) => writes.filter((write): write is Of<K> => write.kind === kind);
   const claims = of("claim");
   const starts = of("start");
   const attempts = of("attempt");
   const ends = of("end");
   const generic = of("statements");
-  const unlocks = of("unlock");
   const held = writes.flatMap((write) => write.held);
   const outcomes = held.flatMap((entry) => (entry.outcome ? [entry.outcome] : []));
-  const marker =
-    held.length === 0 && writes.every((write) => MARKERS.has(write.kind) || (write.kind === "statements" && write.marker) || write.kind === "unlock");
+  const marker = writes.every(isMarker);
 
   const statements: SqlStatement[] = [{ text: "BEGIN" }];
   const at = (statement: SqlStatement): number => statements.push(statement) - 1;
@@ -152,17 +167,13 @@ function plan(writes: readonly RunWrite[]): { statements: SqlStatement[]; unlock
     // transaction's row locks, then finds the run ended.
     at(unlockRunsStatement(ids));
   }
-  // Nothing to write but unlocks: no transaction.
-  const inTransaction = statements.length > (marker ? 2 : 1);
-  if (!inTransaction) statements.length = 0;
-  const commitAt = inTransaction ? at({ text: "COMMIT" }) : -1;
-  const unlockAt = unlocks.length > 0 ? at(unlockRunsStatement(unlocks.map((write) => write.runId))) : -1;
+  const commitAt = at({ text: "COMMIT" });
 
   const read = (results: pg.QueryResult[]) => {
     // COMMIT of a transaction in which a statement failed and was caught rolls back.
-    if (commitAt >= 0 && results[commitAt]!.command !== "COMMIT") {
+    if (results[commitAt]!.command !== "COMMIT") {
       const error = new VantageError("transient", "internal", "The run's records were rolled back: one of their statements failed.");
-      for (const write of writes) if (write.kind !== "unlock") write.reject(error);
+      for (const write of writes) write.reject(error);
       return;
     }
     for (const entry of held) entry.then?.();
@@ -186,5 +197,5 @@ function plan(writes: readonly RunWrite[]): { statements: SqlStatement[]; unlock
       for (const end of ends) end.resolve(ended.has(end.runId));
     }
   };
-  return { statements, unlockAt, read };
+  return { statements, read };
 }

@@ -151,7 +151,7 @@ export function createAutomationSink(options: AutomationSinkOptions): ChangeSink
 
   return {
     name: AUTOMATION_SINK_NAME,
-    async deliver(batch, tx, { issuedAll } = {}) {
+    async deliver(batch, tx, { issuedAll, loseable } = {}) {
       // The router may send COMMIT once the skips, the admissions and the timers have each issued their last statement.
       let parts = 3;
       const partIssued = () => {
@@ -189,7 +189,13 @@ export function createAutomationSink(options: AutomationSinkOptions): ChangeSink
           }),
           { issuedAll: partIssued },
         ),
-        readingTimers.then((timers) => settleTimers(batch, judged, tx, timers, partIssued)),
+        readingTimers.then((timers) => {
+          // Nothing judged and no timer to cancel: routed again after a crash of the database,
+          // the batch records nothing again; the runs it woke are woken again, and each of
+          // those writes its next step durably before any effect, which flushes this commit.
+          if (judged.length === 0 && timers.size === 0) loseable?.();
+          return settleTimers(batch, judged, tx, timers, partIssued);
+        }),
       ]);
       const decided = new Map<Judged, SinkDecision>();
       for (const [i, item] of skipped.entries()) {

@@ -137,6 +137,30 @@ describe("run sessions", () => {
     expect(settings).toEqual(["off", "on", "on"]);
   });
 
+  it("answers markers sent with durable writes from a transaction of their own, which waits for no WAL flush", async () => {
+    const sessions = createRunSessions(pool, { connections: 1 });
+    const [markerRun, durableRun] = await Promise.all([pendingRun(), pendingRun()]);
+    const SETTING = { text: "SELECT current_setting('synchronous_commit') AS setting, txid_current() AS xid" };
+    const bothClaimed = createSignal();
+    const go = new Promise<void>((resolve) => bothClaimed.subscribe(resolve));
+    let claimed = 0;
+    const answers = new Map<string, { setting: string; xid: string }>();
+    await Promise.all(
+      [markerRun, durableRun].map((runId) =>
+        sessions.withClaimedRun(runId, async ({ session }) => {
+          if (++claimed === 2) bothClaimed.emit();
+          await go;
+          // Both asked in one turn of the event loop: one round trip.
+          const [result] = await session.write([SETTING], { marker: runId === markerRun });
+          answers.set(runId, result!.rows[0]);
+        }),
+      ),
+    );
+    expect(answers.get(markerRun)!.setting).toBe("off");
+    expect(answers.get(durableRun)!.setting).toBe("on");
+    expect(answers.get(markerRun)!.xid).not.toBe(answers.get(durableRun)!.xid);
+  });
+
   it("sends the writes of many runs together, and a write that fails fails alone: the others sent with it are stored", async () => {
     const sessions = createRunSessions(pool, { connections: 1 });
     const runIds = await Promise.all(Array.from({ length: 8 }, () => pendingRun()));

@@ -199,6 +199,18 @@ describe("the automation sink of the entity router", () => {
     ]);
   });
 
+  it("calls a batch's writes loseable when no trigger listens to its changes, and not when it decides a run", async () => {
+    const { lost } = await loseHeartbeat();
+    const loseable = async (batch: RoutedChange[]) => {
+      let called = false;
+      await withTransaction(core.pool, (tx) => sink.deliver(batch, tx, { loseable: () => (called = true) }));
+      return called;
+    };
+    expect(await loseable([lost])).toBe(true);
+    await saveAutomation();
+    expect(await loseable([lost])).toBe(false);
+  });
+
   it("records nothing, and does not fail the batch, for an automation deleted after the index last loaded", async () => {
     const automation = await saveAutomation();
     const { lost } = await loseHeartbeat();

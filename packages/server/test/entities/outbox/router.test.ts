@@ -228,6 +228,42 @@ describe("the entity router", () => {
     expect((await routed()).map((row) => row.seq)).toEqual(await committedSeqs());
   });
 
+  it("commits without waiting for the WAL flush only a batch whose every sink called its writes loseable", async () => {
+    const counted = batchCounter();
+    const a = await instance("router-loseable", { observer: counted.observer });
+    // What each connection was asked to do around its commits; the router's advances the cursor.
+    const sentBy = new Map<object, string[]>();
+    a.pool.on("acquire", (client) => {
+      if (sentBy.has(client)) return;
+      const sent: string[] = [];
+      sentBy.set(client, sent);
+      const query = client.query;
+      client.query = function (this: pg.PoolClient, ...args: unknown[]) {
+        if (typeof args[0] === "string") sent.push(args[0]);
+        return (query as (...all: unknown[]) => unknown).apply(this, args);
+      } as typeof client.query;
+    });
+    const routerCommits = () =>
+      [...sentBy.values()]
+        .filter((sent) => sent.some((text) => text.includes("UPDATE entity_consumer_cursors")))
+        .flatMap((sent) => sent.filter((text) => text === "COMMIT" || text.startsWith("SET LOCAL")));
+    a.router.addSink({
+      name: "quiet-or-not",
+      async deliver(batch, tx, options) {
+        await insertRouted(tx, batch, "quiet-or-not");
+        if (batch.every((routed) => routed.change.id.startsWith("quiet"))) options?.loseable?.();
+      },
+    });
+    a.router.start();
+    await a.things.mutate({ id: "quiet", actor: SYSTEM_ACTOR, apply: upsertThing("quiet", 1) });
+    await waitFor(() => counted.seen === 1, counted.batches.subscribe, 10_000, "the loseable batch");
+    expect(routerCommits()).toEqual(["SET LOCAL synchronous_commit TO off", "COMMIT"]);
+    await a.things.mutate({ id: "loud", actor: SYSTEM_ACTOR, apply: upsertThing("loud", 2) });
+    await waitFor(() => counted.seen === 2, counted.batches.subscribe, 10_000, "the durable batch");
+    expect(routerCommits().slice(2)).toEqual(["COMMIT"]);
+    expect((await routed()).map((row) => row.seq)).toEqual(await committedSeqs());
+  });
+
   it("keeps a batch that committed although its sink failed afterwards, and does not deliver it again", async () => {
     const counted = batchCounter();
     let deliveries = 0;
