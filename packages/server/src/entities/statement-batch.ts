@@ -105,13 +105,15 @@ export class StatementBatch extends Query {
   private readonly entries: Entry[] = [];
   /** The statement whose answer is arriving. */
   private current = 0;
+  private settled = false;
 
   constructor() {
     super({ text: "" });
   }
 
-  get size(): number {
-    return this.entries.length;
+  /** What the batch carries, in order (its values as they will be sent). */
+  get statements(): BatchedStatement[] {
+    return this.entries.map((entry) => entry.statement);
   }
 
   /**
@@ -173,33 +175,41 @@ export class StatementBatch extends Query {
 
   handleCommandComplete(message: unknown): void {
     const entry = this.entries[this.current++];
-    if (!entry) return;
-    const result = this.resultOf(entry);
-    result.addCommandComplete(message);
-    entry.resolve(result);
+    if (entry) this.resultOf(entry).addCommandComplete(message);
   }
 
   handleEmptyQuery(): void {
     const entry = this.entries[this.current++];
-    entry?.resolve(this.resultOf(entry));
+    if (entry) this.resultOf(entry);
   }
 
   /**
-   * The statement being answered failed (or the connection did): it gets the error, the ones
-   * behind it were skipped by the server. Names they would have prepared were not prepared.
+   * The statement being answered failed (or the connection did): the ones before it get their
+   * results, it gets the error, and the ones behind it were skipped by the server (the names
+   * they would have prepared were not prepared). pg sends this batch nothing more.
    */
   handleError(error: unknown, connection?: Connection): void {
-    const failed = this.entries.slice(this.current);
-    this.current = this.entries.length;
-    failed.forEach((entry, index) => {
-      const { name } = entry.statement;
-      if (entry.parsedHere && name !== undefined && connection) delete connection.submittedNamedStatements[name];
-      entry.reject(index === 0 ? error : notRun(error));
-    });
+    this.settle(error, connection);
   }
 
+  /**
+   * The batch's one ReadyForQuery: every statement was answered. Results are handed out only
+   * now (the server sent them all at the Sync anyway), so a caller that ends its transaction on
+   * the last of them finds the connection idle.
+   */
   handleReadyForQuery(): void {
-    // Every statement was answered; one that was not (a protocol surprise) must not hang.
-    if (this.current < this.entries.length) this.handleError(new Error("the batch ended before every statement was answered"));
+    // A statement left unanswered (a protocol surprise) must not hang its caller.
+    this.settle(this.current < this.entries.length ? new Error("the batch ended before every statement was answered") : undefined);
+  }
+
+  private settle(error?: unknown, connection?: Connection): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.entries.forEach((entry, index) => {
+      if (index < this.current) return entry.resolve(entry.result!);
+      const { name } = entry.statement;
+      if (entry.parsedHere && name !== undefined && connection) delete connection.submittedNamedStatements[name];
+      entry.reject(index === this.current ? error : notRun(error));
+    });
   }
 }

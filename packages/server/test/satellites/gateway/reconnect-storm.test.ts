@@ -4,6 +4,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { EdgeRecorder } from "../../../src/satellites/gateway/connection-edges.ts";
 import { createTestDatabase } from "../../support/database.ts";
+import { statementsSent } from "../../support/query-text.ts";
 import { connectFakeSatellite, openFakeSatellite } from "../../support/satellites/fake-satellite.ts";
 import { type SatelliteCore, startSatelliteCore } from "../../support/satellites/satellite-core.ts";
 
@@ -74,7 +75,7 @@ async function recordingTransactionsDuring<T>(work: () => Promise<T>): Promise<{
   const spy = vi.spyOn(pg.Client.prototype, "query");
   try {
     const result = await work();
-    const transactions = spy.mock.calls.filter(([query]) => (query as { name?: string } | undefined)?.name === "vantage_record_changes").length;
+    const transactions = statementsSent(spy.mock.calls).filter((query) => (query as { name?: string } | undefined)?.name === "vantage_record_changes").length;
     const credentialLookups = spy.mock.calls.filter(([query]) => typeof query === "string" && query.includes("token_hash FROM satellites")).length;
     return { result, transactions, credentialLookups };
   } finally {
