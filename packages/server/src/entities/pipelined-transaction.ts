@@ -9,6 +9,8 @@
 // server runs pipelined statements one after another, each with its own snapshot.
 import type pg from "pg";
 import { VantageError } from "../errors.ts";
+import { statementName } from "./prepared-statements.ts";
+import { batchableStatement, StatementBatch } from "./statement-batch.ts";
 
 /** pg's own flag (a Client option); off outside the transactions this module runs. */
 type PipelineSwitch = { pipeline: boolean };
@@ -47,8 +49,10 @@ export function isPipelined(client: unknown): boolean {
 /**
  * Turns pg's pipeline mode on or off for a client that has nothing in flight (the router's
  * own connection, around each batch's transaction). Off, pg warns about queued statements.
+ * `oneSyncPerTrip`: the statements issued in one tick by the extended protocol travel as one
+ * StatementBatch (one Sync); only for a client inside a transaction block (see statement-batch.ts).
  */
-export function setPipelined(client: pg.ClientBase, on: boolean): void {
+export function setPipelined(client: pg.ClientBase, on: boolean, oneSyncPerTrip = false): void {
   (client as unknown as PipelineSwitch).pipeline = on;
   const internals = client as unknown as ClientInternals;
   const current = pipelinedClients.get(client);
@@ -65,8 +69,17 @@ export function setPipelined(client: pg.ClientBase, on: boolean): void {
   const own = Object.getOwnPropertyDescriptor(client, "query");
   // Looked up at each call, not now: a spy put on the prototype meanwhile still sees it.
   const query = (): ((...args: unknown[]) => unknown) => (own ? own.value : Object.getPrototypeOf(client).query);
+  let batch: StatementBatch | undefined;
+  /** Hands the tick's batch to pg, behind everything issued before it. */
+  const submitBatch = () => {
+    if (batch === undefined) return;
+    const submitting = batch;
+    batch = undefined;
+    query().call(client, submitting);
+  };
   let corked = false;
-  const uncork = () => {
+  const endOfTick = () => {
+    submitBatch();
     corked = false;
     stream.uncork();
   };
@@ -83,8 +96,12 @@ export function setPipelined(client: pg.ClientBase, on: boolean): void {
     if (!corked) {
       corked = true;
       stream.cork();
-      process.nextTick(uncork);
+      process.nextTick(endOfTick);
     }
+    const statement = oneSyncPerTrip ? batchableStatement(args) : undefined;
+    if (statement) return (batch ??= new StatementBatch()).add(statement);
+    // Anything else goes to pg as it is, after the statements issued before it.
+    submitBatch();
     return query().apply(this, args);
   } as pg.ClientBase["query"];
 }
@@ -97,14 +114,16 @@ export function setPipelined(client: pg.ClientBase, on: boolean): void {
  */
 export async function withPipelinedTransaction<T>(pool: pg.Pool, begin: string, fn: (tx: PipelinedTransaction) => Promise<T>): Promise<T> {
   const client = await pool.connect();
-  setPipelined(client, true);
+  // Between BEGIN and COMMIT, so a round trip's statements can share one Sync.
+  setPipelined(client, true, true);
   let committing: Promise<pg.QueryResult> | undefined;
+  // BEGIN and COMMIT named (prepared once per connection), so they join their round trip's batch.
   const commit = () => {
-    committing ??= client.query("COMMIT");
+    committing ??= client.query({ name: "vantage_commit", text: "COMMIT" });
   };
   let broken: Error | undefined;
   try {
-    const [begun, done] = await Promise.allSettled([client.query(begin), fn({ client, commit })]);
+    const [begun, done] = await Promise.allSettled([client.query({ name: statementName(begin), text: begin }), fn({ client, commit })]);
     // BEGIN's own failure explains the statements that failed behind it.
     if (begun.status === "rejected") throw begun.reason;
     if (done.status === "rejected") throw done.reason;

@@ -8,7 +8,7 @@ import { saveCheck, satelliteCheck } from "../../support/checks/check-rows.ts";
 import { createTestDatabase } from "../../support/database.ts";
 import { connectFakeSatellite, type FakeSatellite } from "../../support/satellites/fake-satellite.ts";
 import { type SatelliteCore, startSatelliteCore } from "../../support/satellites/satellite-core.ts";
-import { textOf } from "../../support/query-text.ts";
+import { statementsSent, textOf } from "../../support/query-text.ts";
 
 const STORM = 2_000;
 /** Connects in flight at once, as bench/satellite-fleet storms (more overflow the listen backlog of one test process). */
@@ -93,7 +93,7 @@ describe("a reconnect storm with checks assigned", () => {
     };
     await Promise.allSettled(Array.from({ length: STORM_CONCURRENCY }, lane));
     // Restoring forgets the calls: read them first.
-    const queries = spy.mock.calls.map(([query]) => textOf(query));
+    const queries = statementsSent(spy.mock.calls).map(textOf);
     spy.mockRestore();
     connected = welcomes.filter(Boolean).map(({ satellite }) => satellite);
     expect(connected).toHaveLength(STORM);

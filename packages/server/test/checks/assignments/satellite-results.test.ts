@@ -11,7 +11,7 @@ import { afterNotices, saveCheck, satelliteCheck } from "../../support/checks/ch
 import { createTestDatabase } from "../../support/database.ts";
 import { connectFakeSatellite } from "../../support/satellites/fake-satellite.ts";
 import { type SatelliteCore, startSatelliteCore } from "../../support/satellites/satellite-core.ts";
-import { textOf } from "../../support/query-text.ts";
+import { statementsSent, textOf } from "../../support/query-text.ts";
 
 let core: SatelliteCore;
 let results: CheckResults;
@@ -66,7 +66,7 @@ describe("results from a satellite", () => {
       while (acked.size < sent.length) for (const id of (await satellite.next("ack")).resultIds) acked.add(id);
     } finally {
       // Restoring forgets the calls: count them first.
-      inserts = spy.mock.calls.filter(([query]) => textOf(query).includes("INSERT INTO check_results")).length;
+      inserts = statementsSent(spy.mock.calls).filter((query) => textOf(query).includes("INSERT INTO check_results")).length;
       spy.mockRestore();
     }
     expect([...acked].sort()).toEqual([...sent].sort());

@@ -12,6 +12,7 @@ import { SatelliteService } from "../../../src/satellites/connection/service.ts"
 import { createConnectionEdges, EDGE_BATCH_TRIES } from "../../../src/satellites/gateway/connection-edges.ts";
 import { createPool } from "../../../src/storage/index.ts";
 import { createTestDatabase } from "../../support/database.ts";
+import { statementsSent, textOf } from "../../support/query-text.ts";
 
 const logger = silentLogger();
 const START = Date.parse("2025-01-01T12:00:00.000Z");
@@ -63,7 +64,7 @@ async function commitsDuring<T>(work: () => Promise<T>): Promise<{ result: T; co
   const spy = vi.spyOn(pg.Client.prototype, "query");
   try {
     const result = await work();
-    return { result, commits: spy.mock.calls.filter(([query]) => query === "COMMIT").length };
+    return { result, commits: statementsSent(spy.mock.calls).filter((query) => textOf(query) === "COMMIT").length };
   } finally {
     spy.mockRestore();
   }

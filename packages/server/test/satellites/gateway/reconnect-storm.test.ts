@@ -4,6 +4,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { EdgeRecorder } from "../../../src/satellites/gateway/connection-edges.ts";
 import { createTestDatabase } from "../../support/database.ts";
+import { statementsSent } from "../../support/query-text.ts";
 import { connectFakeSatellite, openFakeSatellite } from "../../support/satellites/fake-satellite.ts";
 import { type SatelliteCore, startSatelliteCore } from "../../support/satellites/satellite-core.ts";
 
@@ -74,7 +75,8 @@ async function recordingTransactionsDuring<T>(work: () => Promise<T>): Promise<{
   const spy = vi.spyOn(pg.Client.prototype, "query");
   try {
     const result = await work();
-    const named = (name: string) => spy.mock.calls.filter(([query]) => (query as { name?: string } | undefined)?.name === name).length;
+    const sent = statementsSent(spy.mock.calls);
+    const named = (name: string) => sent.filter((query) => (query as { name?: string } | undefined)?.name === name).length;
     const transactions = named("vantage_record_changes");
     const credentialLookups = named("vantage_satellite_credentials");
     return { result, transactions, credentialLookups };
