@@ -13,6 +13,7 @@ import { createRollupWorker } from "../packages/server/src/checks/results/mainte
 import { silentLogger } from "../packages/server/src/log.ts";
 import { createPool } from "../packages/server/src/storage/index.ts";
 import { openBenchDatabase, parseSettings, table, throughput } from "./_database.ts";
+import { postmasterOf, processTreeCpuSeconds } from "./_process.ts";
 
 const { values } = parseArgs({
   options: {
@@ -95,14 +96,37 @@ const rawBatch = async () => {
   ]);
 };
 
+// CPU per result of each side, from /proc and process.cpuUsage(): on a shared machine the rate
+// follows the CPU a run got, the CPU per result much less so.
+const {
+  rows: [backend],
+} = await pool.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+const postmaster = postmasterOf(backend!.pid);
+const serverCpu = () => (postmaster === null ? Number.NaN : processTreeCpuSeconds(postmaster));
+const nodeCpu = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+};
+const cpuSpent = { raw: { node: 0, server: 0, results: 0 }, real: { node: 0, server: 0, results: 0 } };
+const measured = async (path: keyof typeof cpuSpent, run: () => Promise<number>): Promise<number> => {
+  const [node, server] = [nodeCpu(), serverCpu()];
+  const started = performance.now();
+  const rate = await run();
+  cpuSpent[path].node += nodeCpu() - node;
+  cpuSpent[path].server += serverCpu() - server;
+  cpuSpent[path].results += (rate * (performance.now() - started)) / 1000;
+  return rate;
+};
+const cpuMs = (path: keyof typeof cpuSpent, side: "node" | "server") => ((cpuSpent[path][side] * 1000) / cpuSpent[path].results).toFixed(4);
+
 const ingest = createResultIngest({ pool, logger, context, maxBatch, maxDelayMs: 5, concurrency: Number(values.concurrency) });
 const median = (numbers: number[]) => [...numbers].sort((a, b) => a - b)[Math.floor(numbers.length / 2)]!;
 const raws: number[] = [];
 const reals: number[] = [];
 for (let round = 0; round < rounds; round++) {
   // Alternating short rounds: drift on a shared machine hits both alike.
-  raws.push((await throughput(Number(values.concurrency), ms, rawBatch)) * maxBatch);
-  reals.push(await throughput(submitters, ms, async () => void (await ingest.submit(nextResult()))));
+  raws.push(await measured("raw", async () => (await throughput(Number(values.concurrency), ms, rawBatch)) * maxBatch));
+  reals.push(await measured("real", () => throughput(submitters, ms, async () => void (await ingest.submit(nextResult())))));
 }
 await ingest.stop();
 const raw = median(raws);
@@ -121,8 +145,20 @@ console.log(
 );
 console.log(
   table([
-    { path: "raw INSERT … SELECT FROM unnest", "results/s": Math.round(raw), "vs raw": "1.00" },
-    { path: "batcher → ingestResults", "results/s": Math.round(real), "vs raw": (real / raw).toFixed(2) },
+    {
+      path: "raw INSERT … SELECT FROM unnest",
+      "results/s": Math.round(raw),
+      "vs raw": "1.00",
+      "node CPU ms/result": cpuMs("raw", "node"),
+      "PostgreSQL CPU ms/result": cpuMs("raw", "server"),
+    },
+    {
+      path: "batcher → ingestResults",
+      "results/s": Math.round(real),
+      "vs raw": (real / raw).toFixed(2),
+      "node CPU ms/result": cpuMs("real", "node"),
+      "PostgreSQL CPU ms/result": cpuMs("real", "server"),
+    },
   ]),
 );
 console.log(

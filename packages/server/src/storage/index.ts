@@ -6,3 +6,4 @@ export { inTransaction, withTransaction } from "./transaction.ts";
 export { isRefusedValue, isUniqueViolation, PostgresError, sqlState } from "./postgres-errors.ts";
 export { loadMigrations, migrate, schemaStatus } from "./migrate.ts";
 export { jobQueueLogger } from "./job-queue.ts";
+export { numberArrayLiteral, textArrayLiteral } from "./array-literal.ts";

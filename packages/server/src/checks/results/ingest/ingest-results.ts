@@ -3,7 +3,8 @@
 import type pg from "pg";
 import { VantageError } from "../../../errors.ts";
 import type { CheckResultInput, ResultRetention } from "../check-result.ts";
-import { DAY_MS, isExpired, type PartitionCatalog, partitionStart, RESULT_TABLES } from "../partitions.ts";
+import { numberArrayLiteral, textArrayLiteral } from "../../../storage/index.ts";
+import { DAY_MS, keptFrom, type PartitionCatalog, RESULT_TABLES } from "../partitions.ts";
 
 // Rows go in key order (sorted by the caller): two batches that both carry one resent result
 // wait on each other in the same order, never in a cycle. For each row actually inserted, the
@@ -12,12 +13,15 @@ import { DAY_MS, isExpired, type PartitionCatalog, partitionStart, RESULT_TABLES
 // worker counts the markers into the rollups without reading raw rows. The
 // details travel as one JSON array, matched to the other columns by position: one
 // JSON.stringify of the batch instead of one per result, each escaped again into an array literal.
+// Start times travel as epoch milliseconds (no ISO string to format here nor to parse there).
+// The answer is one row: how many rows were inserted, and which only when that is not all of
+// them (a resend) — the usual batch then returns no row per result to parse and match.
 const INSERT_RESULTS = `
   WITH inserted AS (
     INSERT INTO check_results (check_id, location, started_at, result_id, status, duration_ms, status_code, error_code, detail)
-    SELECT r.check_id, r.location, r.started_at, r.result_id, r.status, r.duration_ms, r.status_code, r.error_code, d.detail
-    FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::uuid[], $5::text[], $6::integer[], $7::smallint[], $8::text[]) WITH ORDINALITY
-           AS r(check_id, location, started_at, result_id, status, duration_ms, status_code, error_code, n)
+    SELECT r.check_id, r.location, to_timestamp(r.started_ms / 1000), r.result_id, r.status, r.duration_ms, r.status_code, r.error_code, d.detail
+    FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::uuid[], $5::text[], $6::integer[], $7::smallint[], $8::text[]) WITH ORDINALITY
+           AS r(check_id, location, started_ms, result_id, status, duration_ms, status_code, error_code, n)
     JOIN jsonb_array_elements($9::jsonb) WITH ORDINALITY AS d(detail, n) USING (n)
     ORDER BY n
     ON CONFLICT DO NOTHING
@@ -26,7 +30,7 @@ const INSERT_RESULTS = `
     INSERT INTO check_rollup_dirty (check_id, location, minute, status, duration_ms)
     SELECT check_id, location, date_trunc('minute', started_at, 'UTC'), status, duration_ms FROM inserted
   )
-  SELECT result_id FROM inserted`;
+  SELECT count(*)::integer AS inserted, CASE WHEN count(*) < cardinality($4::uuid[]) THEN array_agg(result_id) END AS inserted_ids FROM inserted`;
 
 export type DropReason =
   /** Its day is past the raw retention: its partition is gone or about to be. */
@@ -86,16 +90,25 @@ export function startedAtOf(result: CheckResultInput): number {
  * Stores `results` with one INSERT (usable inside the caller's transaction: health is evaluated
  * in the same one). Partitions missing for their days are created first, in a transaction of
  * their own. Results repeated within the batch (same resultId) count as duplicates after the
- * first. Throws on a database error: nothing of the batch is then stored.
+ * first. Throws on a database error: nothing of the batch is then stored. `startedAts`, when
+ * given, are the results' start times as startedAtOf() parsed them already (the batcher does on
+ * submit), by position.
  */
-export async function ingestResults(client: Queryable, results: readonly CheckResultInput[], context: IngestContext): Promise<IngestOutcome> {
+export async function ingestResults(
+  client: Queryable,
+  results: readonly CheckResultInput[],
+  context: IngestContext,
+  startedAts?: readonly number[],
+): Promise<IngestOutcome> {
   const now = context.now();
   const latest = now + (context.aheadDays ?? PARTITIONS_AHEAD_DAYS) * DAY_MS;
+  const earliest = keptFrom(RESULT_TABLES.raw, context.retention, now);
   const outcome: IngestOutcome = { stored: [], duplicates: [], dropped: [] };
   const seen = new Set<string>();
   const rows: Row[] = [];
-  for (const result of results) {
-    const startedAt = startedAtOf(result);
+  for (let i = 0; i < results.length; i++) {
+    const result = results[i]!;
+    const startedAt = startedAts?.[i] ?? startedAtOf(result);
     // PostgreSQL returns uuids lower-cased; compare them so.
     const id = result.resultId.toLowerCase();
     if (seen.has(id)) {
@@ -104,8 +117,7 @@ export async function ingestResults(client: Queryable, results: readonly CheckRe
     }
     seen.add(id);
     if (startedAt > latest) outcome.dropped.push({ resultId: result.resultId, reason: "future" });
-    else if (isExpired(RESULT_TABLES.raw, partitionStart("day", startedAt), context.retention, now))
-      outcome.dropped.push({ resultId: result.resultId, reason: "expired" });
+    else if (startedAt < earliest) outcome.dropped.push({ resultId: result.resultId, reason: "expired" });
     else rows.push({ result, startedAt });
   }
   if (rows.length === 0) return outcome;
@@ -115,39 +127,30 @@ export async function ingestResults(client: Queryable, results: readonly CheckRe
     rows.map((row) => row.startedAt),
   );
 
-  const columns = { checkIds: [] as string[], locations: [] as string[], startedAts: [] as string[], resultIds: [] as string[], statuses: [] as string[] };
-  const durations: number[] = [];
-  const statusCodes: Array<number | null> = [];
-  const errorCodes: Array<string | null> = [];
-  const details: Array<CheckResultInput["detail"]> = [];
-  for (const { result, startedAt } of rows) {
-    columns.checkIds.push(result.checkId);
-    columns.locations.push(result.location);
-    columns.startedAts.push(new Date(startedAt).toISOString());
-    columns.resultIds.push(result.resultId);
-    columns.statuses.push(result.status);
-    durations.push(Math.round(result.durationMs));
-    statusCodes.push(result.statusCode ?? null);
-    errorCodes.push(result.errorCode ?? null);
-    details.push(result.detail);
-  }
+  const column = <T>(of: (row: Row) => T) => rows.map(of);
   // Named: prepared once per connection, so a batch skips parsing and planning its CTE.
-  const { rows: inserted } = await client.query<{ result_id: string }>({
+  const {
+    rows: [answer],
+  } = await client.query<{ inserted: number; inserted_ids: string[] | null }>({
     name: "vantage_insert_check_results",
     text: INSERT_RESULTS,
     values: [
-      columns.checkIds,
-      columns.locations,
-      columns.startedAts,
-      columns.resultIds,
-      columns.statuses,
-      durations,
-      statusCodes,
-      errorCodes,
-      JSON.stringify(details),
+      textArrayLiteral(column((row) => row.result.checkId)),
+      textArrayLiteral(column((row) => row.result.location)),
+      numberArrayLiteral(column((row) => row.startedAt)),
+      textArrayLiteral(column((row) => row.result.resultId)),
+      textArrayLiteral(column((row) => row.result.status)),
+      numberArrayLiteral(column((row) => Math.round(row.result.durationMs))),
+      numberArrayLiteral(column((row) => row.result.statusCode)),
+      textArrayLiteral(column((row) => row.result.errorCode)),
+      JSON.stringify(column((row) => row.result.detail)),
     ],
   });
-  const stored = new Set(inserted.map((row) => row.result_id));
+  if (answer!.inserted === rows.length) {
+    for (const { result } of rows) outcome.stored.push(result.resultId);
+    return outcome;
+  }
+  const stored = new Set(answer!.inserted_ids ?? []);
   for (const { result } of rows) (stored.has(result.resultId.toLowerCase()) ? outcome.stored : outcome.duplicates).push(result.resultId);
   return outcome;
 }

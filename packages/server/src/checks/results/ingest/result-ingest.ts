@@ -57,6 +57,8 @@ export interface ResultIngest {
 
 interface Entry {
   result: CheckResultInput;
+  /** startedAtOf(result), parsed once on submit. */
+  startedAt: number;
   resolve: (outcome: SubmitOutcome) => void;
   reject: (error: unknown) => void;
 }
@@ -79,12 +81,12 @@ export function createResultIngest(options: ResultIngestOptions): ResultIngest {
   // With a hook, the batch is one pipelined transaction: BEGIN, the insert and whatever the
   // hook sends before it needs the insert's answer go in one round trip; its last write and
   // COMMIT in another (health evaluation: two round trips instead of five).
-  const store = async (results: CheckResultInput[]): Promise<IngestOutcome> => {
+  const store = async (results: CheckResultInput[], startedAts: number[]): Promise<IngestOutcome> => {
     const { inTransaction } = options;
-    if (!inTransaction) return ingestResults(pool, results, context);
+    if (!inTransaction) return ingestResults(pool, results, context, startedAts);
     const [outcome, afterCommit] = await withPipelinedTransaction(pool, "BEGIN", async (tx) => {
       const { client, sent } = signallingFirstQuery(tx.client);
-      const storing = ingestResults(client, results, context);
+      const storing = ingestResults(client, results, context, startedAts);
       // The hook starts once the insert is on its way (or there was nothing to insert), so
       // what it sends is behind the insert.
       await Promise.race([sent, storing.catch(() => undefined)]);
@@ -100,7 +102,10 @@ export function createResultIngest(options: ResultIngestOptions): ResultIngest {
     const results = batch.map((entry) => entry.result);
     let outcome: IngestOutcome;
     try {
-      outcome = await store(results);
+      outcome = await store(
+        results,
+        batch.map((entry) => entry.startedAt),
+      );
     } catch (error) {
       metrics?.batchFailures.inc();
       log.warn({ err: error, results: batch.length }, "could not store a batch of check results; its submitters will resend");
@@ -111,14 +116,16 @@ export function createResultIngest(options: ResultIngestOptions): ResultIngest {
     }
     metrics?.batchSize.observe(batch.length);
     // A result id stored once answers "stored" to its first submitter only; a repeat within
-    // the batch is a duplicate, as it would be in the next batch.
-    const stored = new Set(outcome.stored);
+    // the batch is a duplicate, as it would be in the next batch. The usual batch stored all
+    // of its results and needs no lookup per result.
+    const allStored = outcome.stored.length === batch.length;
+    const stored = allStored ? undefined : new Set(outcome.stored);
     const dropped = new Set(outcome.dropped.map((drop) => drop.resultId));
     // Counted once per type and status a batch holds, not once per result (a labelled inc hashes its labels).
     const storedBy = new Map<string, { type: string; status: string; n: number }>();
     for (const entry of batch) {
       const { resultId, status, checkType = UNKNOWN_CHECK_TYPE } = entry.result;
-      if (stored.delete(resultId)) {
+      if (allStored || stored!.delete(resultId)) {
         const key = `${checkType}\n${status}`;
         const count = storedBy.get(key);
         if (count) count.n += 1;
@@ -164,13 +171,14 @@ export function createResultIngest(options: ResultIngestOptions): ResultIngest {
         return Promise.reject(
           new VantageError("transient", "ingest_stopped", "This core is shutting down and stores no more results; send the result again (to any core)."),
         );
+      let startedAt: number;
       try {
-        startedAtOf(result);
+        startedAt = startedAtOf(result);
       } catch (error) {
         return Promise.reject(error);
       }
       return new Promise<SubmitOutcome>((resolve, reject) => {
-        pending.push({ result, resolve, reject });
+        pending.push({ result, startedAt, resolve, reject });
         if (pending.length >= maxBatch) dispatch();
         else timer ??= setTimeout(dispatch, maxDelayMs);
       });

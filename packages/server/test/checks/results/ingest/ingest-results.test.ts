@@ -53,6 +53,44 @@ describe("ingestResults", () => {
     expect(await count("SELECT count(*) AS n FROM check_results")).toBe(5000);
   });
 
+  it("stores each column as sent: the start time to the millisecond, an error code of any text, nulls", async () => {
+    const context = ingestContext(pool);
+    const at = Date.UTC(2030, 0, 1, 10, 5, 30, 123);
+    const now = () => at;
+    const odd = makeResult({
+      resultId: "9B2C7E52-1F0E-4F51-9D43-0D4D8D1F0A11",
+      startedAt: "2030-01-01T11:05:30.123+01:00",
+      durationMs: 41.6,
+      status: "down",
+      statusCode: 503,
+      errorCode: 'NULL, "quoted" {x}',
+      detail: { note: "a,b" },
+    });
+    const plain = makeResult({ at: at + 1, errorCode: "NULL" });
+
+    expect((await ingestResults(pool, [odd, plain], { ...context, now })).stored).toEqual([odd.resultId, plain.resultId]);
+    // A resend in other letters is the same result.
+    expect((await ingestResults(pool, [{ ...odd, resultId: odd.resultId.toLowerCase() }], { ...context, now })).duplicates).toEqual([
+      odd.resultId.toLowerCase(),
+    ]);
+
+    const { rows } = await pool.query(
+      "SELECT result_id, started_at, duration_ms, status, status_code, error_code, detail FROM check_results ORDER BY started_at",
+    );
+    expect(rows).toEqual([
+      {
+        result_id: odd.resultId.toLowerCase(),
+        started_at: new Date(at),
+        duration_ms: 42,
+        status: "down",
+        status_code: 503,
+        error_code: 'NULL, "quoted" {x}',
+        detail: { note: "a,b" },
+      },
+      { result_id: plain.resultId, started_at: new Date(at + 1), duration_ms: 42, status: "up", status_code: null, error_code: "NULL", detail: {} },
+    ]);
+  });
+
   it("marks the (check, location, minute) of each row it inserted for the rollup worker, in the same statement", async () => {
     const context = ingestContext(pool);
     const at = Date.UTC(2030, 0, 1, 10, 5, 30);
@@ -107,6 +145,19 @@ describe("ingestResults", () => {
       { resultId: future.resultId, reason: "future" },
     ]);
     expect(await count("SELECT count(*) AS n FROM check_results")).toBe(1);
+  });
+
+  it("keeps a result from the first millisecond of the oldest kept day and drops one from the millisecond before", async () => {
+    const now = Date.UTC(2030, 0, 20, 15, 0, 0);
+    const context = { ...ingestContext(pool), now: () => now };
+    const oldestKeptDay = Date.UTC(2030, 0, 20) - context.retention.rawDays * DAY_MS;
+    const kept = makeResult({ at: oldestKeptDay });
+    const expired = makeResult({ at: oldestKeptDay - 1 });
+
+    const outcome = await ingestResults(pool, [kept, expired], context);
+
+    expect(outcome.stored).toEqual([kept.resultId]);
+    expect(outcome.dropped).toEqual([{ resultId: expired.resultId, reason: "expired" }]);
   });
 
   it("runs inside the caller's transaction: rolled back, nothing is stored", async () => {
