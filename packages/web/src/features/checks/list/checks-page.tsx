@@ -3,7 +3,7 @@
 // name, type, target, location dots, the uptime bar over 24 h or 90 d (a choice kept in the URL),
 // the p95 latency sparkline and how long ago the last result came (marked when overdue). Health and bars arrive with each page and follow the live feed for the
 // pages on screen (checks-query.ts).
-import { useWindowVirtualizer } from "@tanstack/react-virtual";
+import { type Range, useWindowVirtualizer } from "@tanstack/react-virtual";
 import { Link, useNavigate, useRouter } from "@tanstack/react-router";
 import { type MouseEvent, type PointerEvent, memo, useCallback, useDeferredValue, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import type { BarRange, CheckListItem, CheckPage, CheckSummaries } from "../../../api/client.ts";
@@ -201,6 +201,8 @@ function CheckRows({
   const [offset, setOffset] = useState(0);
   useLayoutEffect(() => setOffset(listRef.current?.offsetTop ?? 0), []);
   const count = paged.count;
+  const longestWindow = useRef(0);
+  const rangeExtractor = useCallback((range: Range) => steadyWindow(range, longestWindow), []);
   // Not flushSync at each scroll event (the library's default): the list re-renders in its own
   // task, not inside the frame that scrolls, which then only styles, lays out and paints.
   const virtualizer = useWindowVirtualizer({
@@ -214,6 +216,7 @@ function CheckRows({
     // the last rows a scroll brought can land later than 150 ms, and it then mounted a whole
     // screen of full rows in one frame.
     isScrollingResetDelay: 500,
+    rangeExtractor,
   });
   const inView = virtualizer.getVirtualItems();
   // The rows follow the scroll at transition priority: React renders rows that came into view in
@@ -419,6 +422,19 @@ const DetailCells = memo(function DetailCells({ check, summary, from, segmentSec
     </>
   );
 });
+
+/**
+ * The rows to render: those on screen and `overscan` either side, always as many as the most
+ * there have been (the list's length permitting), the window reaching further back at the end.
+ * At the end of the loaded pages the window was shorter, so the slots it did not need unmounted,
+ * and the next page mounted them again, cells and all.
+ */
+function steadyWindow({ startIndex, endIndex, overscan, count }: Range, longest: { current: number }): number[] {
+  longest.current = Math.max(longest.current, endIndex - startIndex + 1 + 2 * overscan);
+  const size = Math.min(longest.current, count);
+  const from = Math.max(0, Math.min(startIndex - overscan, count - size));
+  return Array.from({ length: size }, (_, i) => from + i);
+}
 
 /** How many row slots the list reuses: the most rows it has had at once, so a window of rows never gives two rows one slot. */
 function useSlotCount(rows: number): number {
