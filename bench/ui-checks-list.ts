@@ -43,6 +43,8 @@ const { values } = parseArgs({
     // a little, in both builds): how much DOM a scroll makes, and leaves to the garbage collector,
     // whatever the host's load.
     "count-elements": { type: "boolean", default: false },
+    // The list once each build's first scroll has settled: FILE-<build>.png.
+    screenshot: { type: "string" },
   },
 });
 const CHECKS = Number(values.checks);
@@ -184,6 +186,18 @@ const SCROLL_TO_END = `([total, limitMs, countElements]) => new Promise((resolve
   requestAnimationFrame(step);
 })`;
 
+/**
+ * Once the scroll settled: the rows on screen that do not show their own check (the seeded names
+ * follow the list's order: check-00000 is row 0), or lack its status and bar — rows are slots that
+ * the checks scrolling through reuse (checks-page.tsx), so a row showing a stale cell is the bug to catch.
+ */
+const WRONG_ROWS = `(() => [...document.querySelectorAll(".check-row[data-index]")].flatMap((row) => {
+  const index = Number(row.getAttribute("data-index"));
+  const name = row.querySelector(".name a")?.textContent;
+  const ok = name === "check-" + String(index).padStart(5, "0") && row.querySelector(".badge") && row.querySelector(".uptime");
+  return ok ? [] : [index + ": " + name];
+}))()`;
+
 interface Visit {
   firstRowMs: number;
   barsMs: number;
@@ -227,7 +241,7 @@ const LONG_TASK_MS = 50;
  * meanwhile, the renderer's tasks traced (a CPU profile instead, when asked: not both, the
  * profiler's sampling would lengthen every traced task).
  */
-async function scrollAll(page: Page, origin: string, profilePath: string | undefined, tracePath?: string) {
+async function scrollAll(page: Page, origin: string, profilePath: string | undefined, tracePath?: string, screenshotPath?: string) {
   await page.goto(`${origin}/checks`);
   await page.locator('.check-row[data-index="0"] .uptime').waitFor();
   const profiler = profilePath ? await page.context().newCDPSession(page) : undefined;
@@ -242,6 +256,10 @@ async function scrollAll(page: Page, origin: string, profilePath: string | undef
   const raw = profiler ? undefined : (await browser.stopTracing()).toString("utf8");
   if (raw !== undefined && tracePath) writeFileSync(tracePath, raw);
   const trace = raw === undefined ? undefined : (JSON.parse(raw) as { traceEvents: TraceEvent[] });
+  await page.waitForFunction(`document.querySelector(".check-row.light") === null`);
+  const wrong = await page.evaluate<string[]>(WRONG_ROWS);
+  if (wrong.length > 0) throw new Error(`${origin}: rows not showing their own check after the scroll: ${wrong.join(", ")}`);
+  if (screenshotPath) await page.screenshot({ path: screenshotPath });
   return { ...scrolled, tasks: trace ? rendererTasks(trace.traceEvents) : [] };
 }
 
@@ -298,7 +316,8 @@ try {
       // The CPU profile (if asked) of this build's first scroll only.
       const profile = values["cpu-prof"] && build.origin === core.url && i === 0 ? values["cpu-prof"] : undefined;
       const tracePath = values["trace-out"] ? `${values["trace-out"]}-${build.name.replace(/ /g, "-")}${i === 0 ? "" : `-${i + 1}`}.json` : undefined;
-      build.scrolls.push(await scrollAll(page, build.origin, profile, tracePath));
+      const screenshotPath = values.screenshot && i === 0 ? `${values.screenshot}-${build.name.replace(/ /g, "-")}.png` : undefined;
+      build.scrolls.push(await scrollAll(page, build.origin, profile, tracePath, screenshotPath));
       progress(`${build.name}: scroll ${i + 1} of ${values.scrolls}`);
     }
   }
