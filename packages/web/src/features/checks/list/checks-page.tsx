@@ -341,7 +341,7 @@ const CheckRow = memo(function CheckRow({
       ref={measure}
       style={{ position: "absolute", top: 0, left: 0, width: "100%", transform: `translateY(${top}px)` }}
     >
-      {shown ? <StatusCell {...shown} /> : null}
+      {shown ? <StatusCell check={shown.check} summary={shown.summary} /> : null}
       <span role="cell" data-label="Name" className="name">
         <CheckLink id={check.id} name={check.name} open={openCheck} />
       </span>
@@ -375,7 +375,8 @@ function useHeldUnless<T extends object>(show: boolean, value: T): T | undefined
 
 const sameFields = <T extends object>(a: T, b: T) => (Object.keys(a) as Array<keyof T>).every((key) => Object.is(a[key], b[key]));
 
-const StatusCell = memo(function StatusCell({ check, summary }: RowDetails) {
+// Not given the clock: the badge does not re-render each second.
+const StatusCell = memo(function StatusCell({ check, summary }: Pick<RowDetails, "check" | "summary">) {
   const status = summary?.health?.status ?? check.status ?? "unknown";
   return (
     <span role="cell" data-label="Status">
