@@ -39,6 +39,12 @@ const { values } = parseArgs({
     // Each scroll's full trace (the timeline categories too), per build: FILE-<build>.json for the first, FILE-<build>-<n>.json
     // for the n-th after it, to see what the long tasks run (a long task by wall time is seldom in the first scroll).
     "trace-out": { type: "string" },
+    // Counts the elements the list creates while scrolling (a MutationObserver: it costs the scroll
+    // a little, in both builds): how much DOM a scroll makes, and leaves to the garbage collector,
+    // whatever the host's load.
+    "count-elements": { type: "boolean", default: false },
+    // The list once each build's first scroll has settled: FILE-<build>.png.
+    screenshot: { type: "string" },
   },
 });
 const CHECKS = Number(values.checks);
@@ -142,10 +148,24 @@ const FILTERED_SHOWN = `(text) => new Promise((resolve) => {
   poll();
 })`;
 /** Scrolls 3,000 px a frame until the last row is rendered: each frame's time, and the long tasks meanwhile. */
-const SCROLL_TO_END = `([total, limitMs]) => new Promise((resolve) => {
+const SCROLL_TO_END = `([total, limitMs, countElements]) => new Promise((resolve) => {
   const longTasks = [];
   const observer = new PerformanceObserver((list) => list.getEntries().forEach((entry) => longTasks.push(entry.duration)));
   observer.observe({ type: "longtask" });
+  // New elements only: a row React moves (reinserts) is seen again, not created.
+  let elementsAdded = 0;
+  const known = new WeakSet();
+  const list = document.querySelector(".check-table");
+  const see = (element) => {
+    if (known.has(element)) return;
+    known.add(element);
+    elementsAdded++;
+  };
+  if (countElements) for (const element of list.getElementsByTagName("*")) known.add(element);
+  const added = new MutationObserver((records) => {
+    for (const record of records) for (const node of record.addedNodes) if (node instanceof Element) [node, ...node.getElementsByTagName("*")].forEach(see);
+  });
+  if (countElements) added.observe(list, { childList: true, subtree: true });
   const frames = [];
   const started = performance.now();
   let last = started;
@@ -157,13 +177,26 @@ const SCROLL_TO_END = `([total, limitMs]) => new Promise((resolve) => {
     window.scrollBy(0, 3000);
     if (lastIndex() >= total - 1 || at - started > limitMs) {
       observer.disconnect();
-      resolve({ seconds: (performance.now() - started) / 1000, frames, longTasks, rows: lastIndex() + 1 });
+      added.disconnect();
+      resolve({ seconds: (performance.now() - started) / 1000, frames, longTasks, rows: lastIndex() + 1, elementsAdded: countElements ? elementsAdded : null });
       return;
     }
     requestAnimationFrame(step);
   };
   requestAnimationFrame(step);
 })`;
+
+/**
+ * Once the scroll settled: the rows on screen that do not show their own check (the seeded names
+ * follow the list's order: check-00000 is row 0), or lack its status and bar — rows are slots that
+ * the checks scrolling through reuse (checks-page.tsx), so a row showing a stale cell is the bug to catch.
+ */
+const WRONG_ROWS = `(() => [...document.querySelectorAll(".check-row[data-index]")].flatMap((row) => {
+  const index = Number(row.getAttribute("data-index"));
+  const name = row.querySelector(".name a")?.textContent;
+  const ok = name === "check-" + String(index).padStart(5, "0") && row.querySelector(".badge") && row.querySelector(".uptime");
+  return ok ? [] : [index + ": " + name];
+}))()`;
 
 interface Visit {
   firstRowMs: number;
@@ -208,7 +241,7 @@ const LONG_TASK_MS = 50;
  * meanwhile, the renderer's tasks traced (a CPU profile instead, when asked: not both, the
  * profiler's sampling would lengthen every traced task).
  */
-async function scrollAll(page: Page, origin: string, profilePath: string | undefined, tracePath?: string) {
+async function scrollAll(page: Page, origin: string, profilePath: string | undefined, tracePath?: string, screenshotPath?: string) {
   await page.goto(`${origin}/checks`);
   await page.locator('.check-row[data-index="0"] .uptime').waitFor();
   const profiler = profilePath ? await page.context().newCDPSession(page) : undefined;
@@ -216,13 +249,17 @@ async function scrollAll(page: Page, origin: string, profilePath: string | undef
   await profiler?.send("Profiler.start");
   const categories = tracePath ? ["toplevel", "devtools.timeline", "v8.execute", "blink.user_timing", "disabled-by-default-devtools.timeline"] : ["toplevel"];
   if (!profiler) await browser.startTracing(page, { categories });
-  const scrolled = await page.evaluate<{ seconds: number; frames: number[]; longTasks: number[]; rows: number }>(
-    `(${SCROLL_TO_END})([${CHECKS}, ${Number(values["scroll-seconds"]) * 1000}])`,
+  const scrolled = await page.evaluate<{ seconds: number; frames: number[]; longTasks: number[]; rows: number; elementsAdded: number | null }>(
+    `(${SCROLL_TO_END})([${CHECKS}, ${Number(values["scroll-seconds"]) * 1000}, ${values["count-elements"]}])`,
   );
   if (profiler) writeFileSync(profilePath!, JSON.stringify((await profiler.send("Profiler.stop")).profile));
   const raw = profiler ? undefined : (await browser.stopTracing()).toString("utf8");
   if (raw !== undefined && tracePath) writeFileSync(tracePath, raw);
   const trace = raw === undefined ? undefined : (JSON.parse(raw) as { traceEvents: TraceEvent[] });
+  await page.waitForFunction(`document.querySelector(".check-row.light") === null`);
+  const wrong = await page.evaluate<string[]>(WRONG_ROWS);
+  if (wrong.length > 0) throw new Error(`${origin}: rows not showing their own check after the scroll: ${wrong.join(", ")}`);
+  if (screenshotPath) await page.screenshot({ path: screenshotPath });
   return { ...scrolled, tasks: trace ? rendererTasks(trace.traceEvents) : [] };
 }
 
@@ -279,7 +316,8 @@ try {
       // The CPU profile (if asked) of this build's first scroll only.
       const profile = values["cpu-prof"] && build.origin === core.url && i === 0 ? values["cpu-prof"] : undefined;
       const tracePath = values["trace-out"] ? `${values["trace-out"]}-${build.name.replace(/ /g, "-")}${i === 0 ? "" : `-${i + 1}`}.json` : undefined;
-      build.scrolls.push(await scrollAll(page, build.origin, profile, tracePath));
+      const screenshotPath = values.screenshot && i === 0 ? `${values.screenshot}-${build.name.replace(/ /g, "-")}.png` : undefined;
+      build.scrolls.push(await scrollAll(page, build.origin, profile, tracePath, screenshotPath));
       progress(`${build.name}: scroll ${i + 1} of ${values.scrolls}`);
     }
   }
@@ -321,6 +359,7 @@ try {
             "traced, CPU": long.cpuTimed ? ms(long.tracedCpu) : "n/a",
             "longest task CPU ms": long.cpuTimed ? fixed(long.longestCpuMs) : "n/a",
             "tasks > 10 / > 16 ms CPU, p99": long.cpuTimed ? `${long.cpuOver10} / ${long.cpuOver16}, ${long.cpuP99.toFixed(1)}` : "n/a",
+            ...(scroll.elementsAdded === null ? {} : { "elements created": scroll.elementsAdded }),
           };
         }),
       ),

@@ -27,7 +27,7 @@ const nextFrame = () =>
   });
 
 function Row({ id, still }: { id: number; still: boolean }) {
-  return <div data-testid={`row-${id}`}>{useRevealed(still) ? "full" : "light"}</div>;
+  return <div data-testid={`row-${id}`}>{useRevealed(String(id), still) ? "full" : "light"}</div>;
 }
 const List = ({ ids, still = false }: { ids: readonly number[]; still?: boolean }) => (
   <>
@@ -64,6 +64,34 @@ describe("rows mounted while the list scrolls", () => {
     await nextFrame();
     expect(shown(next).every((text) => text === "full")).toBe(true);
     expect(frames).toHaveLength(0);
+  });
+});
+
+describe("a row reused for another check (a slot)", () => {
+  /** One row, keyed by its slot, showing one check after another. */
+  function Slot({ check, still }: { check: string; still: boolean }) {
+    return <div data-testid="slot">{`${check} ${useRevealed(check, still) ? "full" : "light"}`}</div>;
+  }
+  const slot = () => screen.getByTestId("slot").textContent;
+
+  it("waits for its turn again when its new check comes while the list scrolls", async () => {
+    const { rerender } = render(<Slot key={0} check="a" still />);
+    expect(slot()).toBe("a full");
+    rerender(<Slot key={0} check="b" still={false} />);
+    expect(slot()).toBe("b light");
+    // Another check before its turn: that one waits, the first's turn does nothing.
+    rerender(<Slot key={0} check="c" still={false} />);
+    expect(slot()).toBe("c light");
+    await nextFrame();
+    expect(slot()).toBe("c full");
+    expect(frames).toHaveLength(0);
+  });
+
+  it("shows its new check at once when the list is still", () => {
+    const { rerender } = render(<Slot key={0} check="a" still={false} />);
+    expect(slot()).toBe("a light");
+    rerender(<Slot key={0} check="b" still />);
+    expect(slot()).toBe("b full");
   });
 });
 

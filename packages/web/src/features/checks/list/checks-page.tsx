@@ -3,7 +3,7 @@
 // name, type, target, location dots, the uptime bar over 24 h or 90 d (a choice kept in the URL),
 // the p95 latency sparkline and how long ago the last result came (marked when overdue). Health and bars arrive with each page and follow the live feed for the
 // pages on screen (checks-query.ts).
-import { useWindowVirtualizer } from "@tanstack/react-virtual";
+import { type Range, useWindowVirtualizer } from "@tanstack/react-virtual";
 import { Link, useNavigate, useRouter } from "@tanstack/react-router";
 import { type MouseEvent, type PointerEvent, memo, useCallback, useDeferredValue, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import type { BarRange, CheckListItem, CheckPage, CheckSummaries } from "../../../api/client.ts";
@@ -201,6 +201,8 @@ function CheckRows({
   const [offset, setOffset] = useState(0);
   useLayoutEffect(() => setOffset(listRef.current?.offsetTop ?? 0), []);
   const count = paged.count;
+  const longestWindow = useRef(0);
+  const rangeExtractor = useCallback((range: Range) => steadyWindow(range, longestWindow), []);
   // Not flushSync at each scroll event (the library's default): the list re-renders in its own
   // task, not inside the frame that scrolls, which then only styles, lays out and paints.
   const virtualizer = useWindowVirtualizer({
@@ -214,6 +216,7 @@ function CheckRows({
     // the last rows a scroll brought can land later than 150 ms, and it then mounted a whole
     // screen of full rows in one frame.
     isScrollingResetDelay: 500,
+    rangeExtractor,
   });
   const inView = virtualizer.getVirtualItems();
   // The rows follow the scroll at transition priority: React renders rows that came into view in
@@ -221,6 +224,7 @@ function CheckRows({
   // brings a screenful of new rows each frame makes no long task (it shows them a little later,
   // and a newer position replaces a render not yet done). The first render is not deferred.
   const items = useDeferredValue(inView);
+  const slots = useSlotCount(items.length);
   const last = inView.at(-1)?.index ?? 0;
   // Within a page of the end: the next page, asked for before its rows are needed, so its answer
   // seldom lands in the frames that reveal the rows of a scroll that is catching up with it.
@@ -261,7 +265,12 @@ function CheckRows({
           const entry = summaryOf(page, check.id);
           return (
             <CheckRow
-              key={check.id}
+              // A wide row is a slot reused by the checks that scroll through it: the row's elements
+              // (and React's) stay, and only what changed is written, where a key per check removed
+              // and created every row on screen at each frame of a fling — the garbage collections
+              // and memory releases left among a scroll's longest tasks (bench/ui-checks-list). Narrow
+              // rows keep a key per check: each is measured as it mounts, under its own index.
+              key={narrow ? check.id : item.index % slots}
               check={check}
               summary={entry?.summary}
               from={entry?.from}
@@ -319,39 +328,71 @@ const CheckRow = memo(function CheckRow({
   scrolling,
 }: CheckRowProps) {
   // Narrow cards are measured one by one: a light card would be measured short, then grow.
-  const revealed = useRevealed(!scrolling || narrow);
-  const span = BAR_SPANS[range];
-  const health = summary?.health ?? null;
-  const status = health?.status ?? check.status ?? "unknown";
-  const lastAt = lastResultAt(health);
-  const stale = isStale(lastAt, check, now);
-  const rowProps = {
-    role: "row",
-    "aria-rowindex": index + 2,
-    "data-index": index,
-    ref: measure,
-    style: { position: "absolute", top: 0, left: 0, width: "100%", transform: `translateY(${top}px)` },
-  } as const;
-  // Until its turn (row-reveal.ts): the name alone, a handful of layout objects instead of about
-  // thirty, since during a fling the row is usually gone before its turn comes.
-  if (!revealed) {
-    return (
-      <div className={`check-row light${check.enabled ? "" : " disabled"}`} {...rowProps}>
-        <span role="cell" data-label="Name" className="name">
-          <CheckLink id={check.id} name={check.name} open={openCheck} />
-        </span>
-      </div>
-    );
-  }
+  const revealed = useRevealed(check.id, !scrolling || narrow);
+  // Until its turn (row-reveal.ts) the row shows its name alone; its other cells keep what the
+  // row last showed, hidden and untouched, so a fling writes a row's name and nothing else.
+  const shown = useHeldUnless(revealed, { check, summary, from, segmentSeconds, narrow, range, now, nameOf });
   return (
-    <div className={`check-row${check.enabled ? "" : " disabled"}`} {...rowProps}>
-      <span role="cell" data-label="Status">
-        {summary || check.status ? <CheckStatusBadge status={status} /> : <span className="muted">…</span>}
-        {check.enabled ? null : <span className="muted"> paused</span>}
-      </span>
+    <div
+      className={`check-row${revealed ? "" : " light"}${check.enabled ? "" : " disabled"}`}
+      role="row"
+      aria-rowindex={index + 2}
+      data-index={index}
+      ref={measure}
+      style={{ position: "absolute", top: 0, left: 0, width: "100%", transform: `translateY(${top}px)` }}
+    >
+      {shown ? <StatusCell check={shown.check} summary={shown.summary} /> : null}
       <span role="cell" data-label="Name" className="name">
         <CheckLink id={check.id} name={check.name} open={openCheck} />
       </span>
+      {shown ? <DetailCells {...shown} /> : null}
+    </div>
+  );
+});
+
+/** What a row's cells other than the name show. */
+interface RowDetails {
+  check: CheckListItem;
+  summary: CheckSummaries["summaries"][number] | undefined;
+  from: string | undefined;
+  segmentSeconds: number | undefined;
+  narrow: boolean;
+  range: BarRange;
+  now: number;
+  nameOf: (location: string) => string;
+}
+
+/**
+ * `value` while `show`; otherwise the value of the last render that showed (undefined if none):
+ * memoized cells given it do not render at all meanwhile.
+ */
+function useHeldUnless<T extends object>(show: boolean, value: T): T | undefined {
+  const [held, setHeld] = useState<T | undefined>(undefined);
+  // Kept while rendering (as React allows for a component's own state), only when it changed.
+  if (show && (held === undefined || !sameFields(held, value))) setHeld(value);
+  return show ? value : held;
+}
+
+const sameFields = <T extends object>(a: T, b: T) => (Object.keys(a) as Array<keyof T>).every((key) => Object.is(a[key], b[key]));
+
+// Not given the clock: the badge does not re-render each second.
+const StatusCell = memo(function StatusCell({ check, summary }: Pick<RowDetails, "check" | "summary">) {
+  const status = summary?.health?.status ?? check.status ?? "unknown";
+  return (
+    <span role="cell" data-label="Status">
+      {summary || check.status ? <CheckStatusBadge status={status} /> : <span className="muted">…</span>}
+      {check.enabled ? null : <span className="muted"> paused</span>}
+    </span>
+  );
+});
+
+const DetailCells = memo(function DetailCells({ check, summary, from, segmentSeconds, narrow, range, now, nameOf }: RowDetails) {
+  const span = BAR_SPANS[range];
+  const health = summary?.health ?? null;
+  const lastAt = lastResultAt(health);
+  const stale = isStale(lastAt, check, now);
+  return (
+    <>
       <span role="cell" data-label="Type">
         {check.type}
       </span>
@@ -379,9 +420,29 @@ const CheckRow = memo(function CheckRow({
         {summary ? <Ago at={lastAt} now={now} /> : null}
         {stale ? " · stale" : null}
       </span>
-    </div>
+    </>
   );
 });
+
+/**
+ * The rows to render: those on screen and `overscan` either side, always as many as the most
+ * there have been (the list's length permitting), the window reaching further back at the end.
+ * At the end of the loaded pages the window was shorter, so the slots it did not need unmounted,
+ * and the next page mounted them again, cells and all.
+ */
+function steadyWindow({ startIndex, endIndex, overscan, count }: Range, longest: { current: number }): number[] {
+  longest.current = Math.max(longest.current, endIndex - startIndex + 1 + 2 * overscan);
+  const size = Math.min(longest.current, count);
+  const from = Math.max(0, Math.min(startIndex - overscan, count - size));
+  return Array.from({ length: size }, (_, i) => from + i);
+}
+
+/** How many row slots the list reuses: the most rows it has had at once, so a window of rows never gives two rows one slot. */
+function useSlotCount(rows: number): number {
+  const [slots, setSlots] = useState(rows);
+  if (rows > slots) setSlots(rows);
+  return Math.max(slots, rows);
+}
 
 /** A relative time on the list's one clock: a timer per row would be thousands while scrolling. */
 function Ago({ at, now }: { at: string | null; now: number }) {

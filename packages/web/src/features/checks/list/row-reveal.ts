@@ -1,18 +1,22 @@
 // Staggered row content while the checks list scrolls. A fling brings a whole screen of new rows
 // every frame, and the frame that shows them styles, lays out and paints all of them at once:
 // 16–25 ms of CPU per frame at 10,000 checks (bench/ui-checks-list), which a busy host stretches
-// past 50 ms of wall time. So a row that mounts while the list scrolls shows its light cells at
-// once (status, name, type, target) and its heavy ones (location dots, uptime bar, sparkline,
-// last result) when its turn comes: at most ROWS_PER_FRAME rows a frame, oldest first, and a row
-// that scrolls away before its turn costs nothing more. Rows mounted while the list is still (a
-// visit, a filter, a live update) show everything at once. The same idea as react-window's
-// `isScrolling` placeholders, but paced, so the end of a fling does not fill a screen in one frame.
+// past 50 ms of wall time. So a row that gets a check while the list scrolls shows its name at
+// once and its other cells when its turn comes: at most ROWS_PER_FRAME rows a frame, oldest
+// first, and a row that scrolls away (or gets yet another check) before its turn costs nothing
+// more. Rows that get their check while the list is still (a visit, a filter, a live update) show
+// everything at once. The same idea as react-window's `isScrolling` placeholders, but paced, so the
+// end of a fling does not fill a screen in one frame.
+//
+// A row is a slot the list reuses for the checks that scroll through it (checks-page.tsx), so
+// "revealed" belongs to what the row shows (`content`, the check's id), not to the row: a slot
+// that gets another check while the list scrolls waits for its turn again.
 import { useEffect, useState } from "react";
 
 /** Heavy cells revealed per frame: about a quarter of a screen of rows (bench/ui-checks-list). */
 export const ROWS_PER_FRAME = 4;
 
-// Rows waiting for their turn, in the order they mounted (a Set keeps insertion order).
+// Rows waiting for their turn, in the order they got their content (a Set keeps insertion order).
 const waiting = new Set<() => void>();
 let frame: number | undefined;
 
@@ -28,17 +32,22 @@ function revealSome() {
 }
 
 /**
- * Whether the row shows its heavy cells: at once if it mounted while the list was still (`now`
- * then), else from its turn on. Once shown they stay.
+ * Whether the row shows its heavy cells for `content`: at once if it got that content while the
+ * list was still (`now` then), else from its turn on. Once shown they stay, until the content changes.
  */
-export function useRevealed(now: boolean): boolean {
-  const [revealed, setRevealed] = useState(now);
+export function useRevealed(content: string, now: boolean): boolean {
+  const [state, setState] = useState({ content, revealed: now });
+  // New content (a recycled row): decided while rendering, as React allows for a component's own
+  // state, so the row never shows the new check with a stale "revealed".
+  const current = state.content === content ? state : { content, revealed: now };
+  if (current !== state) setState(current);
+  const { revealed } = current;
   useEffect(() => {
     if (revealed) return;
-    const reveal = () => setRevealed(true);
+    const reveal = () => setState((previous) => (previous.content === content ? { content, revealed: true } : previous));
     waiting.add(reveal);
     frame ??= requestAnimationFrame(revealSome);
     return () => void waiting.delete(reveal);
-  }, [revealed]);
+  }, [content, revealed]);
   return revealed;
 }
