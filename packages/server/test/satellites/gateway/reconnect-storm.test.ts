@@ -11,8 +11,11 @@ import { type SatelliteCore, startSatelliteCore } from "../../support/satellites
 const STORM = 100;
 
 let core: SatelliteCore;
-/** Seams on the real service: a test may fail the next connect batch, or hold close batches. */
-let failNextConnectBatch = false;
+/**
+ * Seams on the real service: a test may fail the connect batches that carry these satellites'
+ * next connects (however a loaded host splits their hellos into batches), or hold close batches.
+ */
+const failConnectsOf = new Set<string>();
 let closesHeld: Promise<void> | undefined;
 /** Every close batch sent, settled once recorded; `closeBatchSent` wakes a test waiting for one. */
 const closeBatches: Array<Promise<unknown>> = [];
@@ -20,10 +23,8 @@ let closeBatchSent: (() => void) | undefined;
 
 const recorder: EdgeRecorder = {
   markConnectedMany: async (inputs) => {
-    if (failNextConnectBatch) {
-      failNextConnectBatch = false;
-      throw new Error("database unavailable");
-    }
+    const failing = inputs.filter((input) => failConnectsOf.delete(input.satelliteId));
+    if (failing.length > 0) throw new Error("database unavailable");
     return core.satellites.markConnectedMany(inputs);
   },
   markDisconnectedMany: (inputs) => {
@@ -117,7 +118,7 @@ describe("a reconnect storm", () => {
 
   it("fails every hello of a batch that could not be recorded with try-again-later, and welcomes them on their retry", async () => {
     const fleet = await Promise.all(Array.from({ length: 5 }, () => core.createSatellite()));
-    failNextConnectBatch = true;
+    for (const credentials of fleet) failConnectsOf.add(credentials.satelliteId);
     const first = await Promise.all(
       fleet.map(async (credentials) => {
         const satellite = await openFakeSatellite(core.url, { credentials });
