@@ -84,6 +84,11 @@ describe("two core processes with core-location checks", () => {
       const hits = hitsOf(check);
       for (let index = 1; index < hits.length; index++) expect(hits[index]! - hits[index - 1]!).toBeGreaterThan(INTERVAL_MS - START_JITTER_MS);
     }
+    // A core's log line reaches this process through a pipe, and may come after the hit it
+    // logged: wait for every hit's line before counting the lines.
+    for (let check = 0; check < CHECKS; check++) {
+      for (const at of hitsOf(check)) await Promise.any(both.map((core) => core.waitForLog(isRunStart(ids[check]!, at), 10_000)));
+    }
     // Not only at the target: across both cores' own records, no check started twice within an
     // interval (a second run refused before it reached the target would show only here), and
     // no two stored results of a check lie within one interval.
