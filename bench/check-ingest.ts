@@ -107,17 +107,22 @@ const nodeCpu = () => {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1e6;
 };
-const cpuSpent = { raw: { node: 0, server: 0, results: 0 }, real: { node: 0, server: 0, results: 0 } };
+// WAL written per result, from the server's insert position: the rounds run one path at a time,
+// so what the server wrote meanwhile is that path's (plus the little autovacuum adds).
+const walBytes = async () => Number((await pool.query<{ at: string }>("SELECT pg_current_wal_lsn() - '0/0' AS at")).rows[0]!.at);
+const cpuSpent = { raw: { node: 0, server: 0, wal: 0, results: 0 }, real: { node: 0, server: 0, wal: 0, results: 0 } };
 const measured = async (path: keyof typeof cpuSpent, run: () => Promise<number>): Promise<number> => {
-  const [node, server] = [nodeCpu(), serverCpu()];
+  const [node, server, wal] = [nodeCpu(), serverCpu(), await walBytes()];
   const started = performance.now();
   const rate = await run();
   cpuSpent[path].node += nodeCpu() - node;
   cpuSpent[path].server += serverCpu() - server;
+  cpuSpent[path].wal += (await walBytes()) - wal;
   cpuSpent[path].results += (rate * (performance.now() - started)) / 1000;
   return rate;
 };
 const cpuMs = (path: keyof typeof cpuSpent, side: "node" | "server") => ((cpuSpent[path][side] * 1000) / cpuSpent[path].results).toFixed(4);
+const walPerResult = (path: keyof typeof cpuSpent) => Math.round(cpuSpent[path].wal / cpuSpent[path].results);
 
 const ingest = createResultIngest({ pool, logger, context, maxBatch, maxDelayMs: 5, concurrency: Number(values.concurrency) });
 const median = (numbers: number[]) => [...numbers].sort((a, b) => a - b)[Math.floor(numbers.length / 2)]!;
@@ -151,6 +156,7 @@ console.log(
       "vs raw": "1.00",
       "node CPU ms/result": cpuMs("raw", "node"),
       "PostgreSQL CPU ms/result": cpuMs("raw", "server"),
+      "WAL bytes/result": walPerResult("raw"),
     },
     {
       path: "batcher → ingestResults",
@@ -158,6 +164,7 @@ console.log(
       "vs raw": (real / raw).toFixed(2),
       "node CPU ms/result": cpuMs("real", "node"),
       "PostgreSQL CPU ms/result": cpuMs("real", "server"),
+      "WAL bytes/result": walPerResult("real"),
     },
   ]),
 );
