@@ -18,12 +18,21 @@ export interface BarCell {
 /** A cell with this share of down results (or more) reads bad; less, but some, reads warn. */
 export const BAD_DOWN_SHARE = 0.05;
 
-const ZERO: StatusCounts = { total: 0, up: 0, degraded: 0, down: 0, error: 0 };
-const KEYS = ["total", "up", "degraded", "down", "error"] as const;
-
-export function addCounts(a: StatusCounts, b: StatusCounts): StatusCounts {
-  const sum = { ...a };
-  for (const key of KEYS) sum[key] += b[key];
+/**
+ * The counts of `segments[start, end)` summed into one new object. Every row scrolled into view
+ * sums its bar's segments twice (cells, then the whole bar): a slice and an object a segment made
+ * about 100 short-lived objects a row, garbage for the collector while scrolling.
+ */
+export function sumCounts(segments: readonly StatusCounts[], start = 0, end = segments.length): StatusCounts {
+  const sum: StatusCounts = { total: 0, up: 0, degraded: 0, down: 0, error: 0 };
+  for (let index = start; index < end; index++) {
+    const segment = segments[index]!;
+    sum.total += segment.total;
+    sum.up += segment.up;
+    sum.degraded += segment.degraded;
+    sum.down += segment.down;
+    sum.error += segment.error;
+  }
   return sum;
 }
 
@@ -52,7 +61,7 @@ export function barCells(segments: readonly StatusCounts[], fromMs: number, segm
   // Group from the newest end, so a partial group is the oldest cell, never the current one.
   for (let end = segments.length; end > 0; end -= per) {
     const start = Math.max(0, end - per);
-    const counts = segments.slice(start, end).reduce(addCounts, ZERO);
+    const counts = sumCounts(segments, start, end);
     cells.unshift({ tone: toneOf(counts), from: fromMs + start * segmentMs, to: fromMs + end * segmentMs, availability: availabilityOf(counts), counts });
   }
   return cells;

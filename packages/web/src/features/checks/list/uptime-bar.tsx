@@ -4,7 +4,7 @@
 // See uptime-bar-model.ts.
 import type { PointerEvent } from "react";
 import type { StatusCounts } from "../../../api/client.ts";
-import { barCells, type BarCell, type CellTone, cellLabel, formatAvailability, availabilityOf, addCounts } from "./uptime-bar-model.ts";
+import { barCells, type BarCell, type CellTone, cellLabel, formatAvailability, availabilityOf, sumCounts } from "./uptime-bar-model.ts";
 
 export interface UptimeBarProps {
   segments: readonly StatusCounts[];
@@ -69,8 +69,7 @@ export function barLabel(span: string, availability: string, cells: readonly Bar
 
 export function UptimeBar({ segments, from, segmentSeconds, maxCells, span }: UptimeBarProps) {
   const cells = barCells(segments, Date.parse(from), segmentSeconds * 1000, maxCells);
-  const total = cells.reduce((sum, cell) => addCounts(sum, cell.counts), { total: 0, up: 0, degraded: 0, down: 0, error: 0 });
-  const availability = formatAvailability(availabilityOf(total));
+  const availability = formatAvailability(availabilityOf(sumCounts(segments)));
   const geometry = geometryFor(cells.length);
   return (
     <span className="uptime" role="img" aria-label={barLabel(span, availability, cells)}>
