@@ -33,6 +33,7 @@ export const ERROR_CODES = [
   "too_many_pings", // 429: pings of one check, or unknown tokens from one address, over the limit; retry after Retry-After
   "not_a_heartbeat_check", // 409: a ping token is asked of a check whose type is not heartbeat
   "invalid_check_result", // a result handed to ingest breaks the result schema (a bug upstream)
+  "check_result_resent", // internal: a batch of results inserted without ON CONFLICT held one already stored; the ingest redoes it with ON CONFLICT
   "ingest_stopped", // a result submitted after the ingest stopped; it is not acknowledged and is sent again
   "core_stopping", // 503: the core stopped during a run on demand; run it again
   "satellite_offline", // 409: a run on demand asked of a satellite that is not connected (or left during the run); start its agent or pick another location

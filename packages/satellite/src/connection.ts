@@ -8,6 +8,7 @@ import {
   HELLO_TIMEOUT_MS,
   MAX_FRAME_BYTES,
   type RejectedReason,
+  type ResultFrame,
   type RunOutcome,
   type SatelliteFrame,
   type ShutdownReason,
@@ -204,8 +205,16 @@ export function createConnection(options: ConnectionOptions): Connection {
       return whole;
     };
 
-    const send = (frame: SatelliteFrame) => {
-      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame));
+    /** Whether the frame went out (queued on an open socket). */
+    const send = (frame: SatelliteFrame): boolean => {
+      if (ws.readyState !== WebSocket.OPEN) return false;
+      ws.send(JSON.stringify(frame));
+      return true;
+    };
+    // A result that went out may be stored even if its ack never comes: the buffer marks it as
+    // a resend when the next session sends it again.
+    const sendResult = (result: ResultFrame) => {
+      if (send(result)) options.buffer.sent(result.resultId);
     };
 
     const closeWith = (next: Verdict | undefined) => {
@@ -244,8 +253,8 @@ export function createConnection(options: ConnectionOptions): Connection {
         { sessionId: frame.sessionId, assignments: frame.assignments.length, resending: pending.length, heartbeatIntervalMs: frame.heartbeatIntervalMs },
         "connected to the core",
       );
-      for (const result of pending) send(result);
-      unsubscribe = options.buffer.subscribe(send);
+      for (const result of pending) sendResult(result);
+      unsubscribe = options.buffer.subscribe(sendResult);
       heartbeat(frame.heartbeatIntervalMs);
     };
 

@@ -1,7 +1,7 @@
 // Wires one agent: config → logger, result buffer, scheduler, connection; runs until a
 // stop (SIGTERM/SIGINT or the caller's signal) or a fatal answer from the core.
 import { readFileSync } from "node:fs";
-import { ASSIGNMENT_PARTS_CAPABILITY, RUN_ON_DEMAND_CAPABILITY } from "@vantage/protocol";
+import { ASSIGNMENT_PARTS_CAPABILITY, RESEND_MARK_CAPABILITY, RUN_ON_DEMAND_CAPABILITY } from "@vantage/protocol";
 import { type Clock, type Random, type TimerHandle, systemClock } from "./clock.ts";
 import type { SatelliteConfig } from "./config.ts";
 import { createConnection } from "./connection.ts";
@@ -47,7 +47,7 @@ export async function run(config: SatelliteConfig, options: RunOptions = {}): Pr
   const probes = options.probes ?? defaultProbeRegistry;
   const logger = options.logger ?? createAgentLogger({ level: config.logLevel, format: config.logFormat });
   // The probe types it runs, and the frames it understands beyond the first protocol's.
-  const capabilities = [...probes.types(), RUN_ON_DEMAND_CAPABILITY, ASSIGNMENT_PARTS_CAPABILITY];
+  const capabilities = [...probes.types(), RUN_ON_DEMAND_CAPABILITY, ASSIGNMENT_PARTS_CAPABILITY, RESEND_MARK_CAPABILITY];
   logger.info(
     { url: config.url, satelliteId: config.satelliteId, token: config.token, version: AGENT_VERSION, capabilities, bufferSize: config.bufferSize },
     "satellite agent starting",

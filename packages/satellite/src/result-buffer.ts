@@ -1,5 +1,6 @@
 // Check results waiting for the core's ack, oldest first, bounded: when full the oldest is
 // dropped and counted, so an agent cut off for hours keeps its newest results and its memory.
+// It remembers which went out already, so the next session marks them as resends.
 import type { ResultFrame } from "@vantage/protocol";
 import type { Clock } from "./clock.ts";
 import type { Logger } from "./log.ts";
@@ -17,7 +18,12 @@ export interface ResultBuffer {
   add(result: ResultFrame): void;
   /** Forgets acknowledged results; returns how many it held. Unknown ids are ignored. */
   ack(resultIds: readonly string[]): number;
-  /** Unacknowledged results, oldest first: what a new session sends before anything else. */
+  /** Notes that a result went out: a later session sends it again marked as a resend. */
+  sent(resultId: string): void;
+  /**
+   * Unacknowledged results, oldest first: what a new session sends before anything else. Those
+   * sent before carry `resend: true` (the core may have stored them: it then skips them at once).
+   */
   pending(): ResultFrame[];
   /** Called with each result as it is added (the connection sends it if it can). */
   subscribe(listener: (result: ResultFrame) => void): () => void;
@@ -30,6 +36,8 @@ export function createResultBuffer(options: ResultBufferOptions): ResultBuffer {
   const warnEveryMs = options.dropWarningEveryMs ?? 60_000;
   // A Map iterates in insertion order: its first key is the oldest result.
   const results = new Map<string, ResultFrame>();
+  /** Ids of held results that went out on some session. */
+  const sent = new Set<string>();
   const listeners = new Set<(result: ResultFrame) => void>();
   let dropped = 0;
   let unreported = 0;
@@ -39,6 +47,7 @@ export function createResultBuffer(options: ResultBufferOptions): ResultBuffer {
     const oldest = results.keys().next();
     if (oldest.done) return;
     results.delete(oldest.value);
+    sent.delete(oldest.value);
     dropped += 1;
     unreported += 1;
     const now = options.clock.now();
@@ -59,10 +68,17 @@ export function createResultBuffer(options: ResultBufferOptions): ResultBuffer {
     },
     ack(resultIds) {
       let removed = 0;
-      for (const id of resultIds) if (results.delete(id)) removed += 1;
+      for (const id of resultIds) {
+        if (!results.delete(id)) continue;
+        sent.delete(id);
+        removed += 1;
+      }
       return removed;
     },
-    pending: () => [...results.values()],
+    sent(resultId) {
+      if (results.has(resultId)) sent.add(resultId);
+    },
+    pending: () => Array.from(results.values(), (result) => (sent.has(result.resultId) ? { ...result, resend: true } : result)),
     subscribe(listener) {
       listeners.add(listener);
       return () => void listeners.delete(listener);

@@ -82,6 +82,11 @@ export const resultFrameSchema = z.object({
     (detail) => utf8Bytes(JSON.stringify(detail)) <= MAX_DETAIL_BYTES,
     `must be at most ${MAX_DETAIL_BYTES / 1024} KiB as JSON`,
   ),
+  /**
+   * Set when this result was sent on an earlier session and never acknowledged: the core may
+   * have stored it already, so its batch skips stored results at once (RESEND_MARK_CAPABILITY).
+   */
+  resend: z.boolean().optional(),
 });
 
 /** A run on demand's outcome, as the probe reported it (the core gives it its result id). */
@@ -159,6 +164,13 @@ export const RUN_ON_DEMAND_CAPABILITY = "run-on-demand";
  * set over MAX_FRAME_BYTES does not fit.
  */
 export const ASSIGNMENT_PARTS_CAPABILITY = "assignment-parts";
+
+/**
+ * The capability an agent announces when it marks the results it sends again (`resend`). The
+ * core stores unmarked results without ON CONFLICT's dearer insert; for an older agent it takes
+ * every result that started before the session's welcome for a possible resend instead.
+ */
+export const RESEND_MARK_CAPABILITY = "resend-mark";
 
 /**
  * Run one check once, now, outside the schedule ("run now" and "test before save" from this

@@ -22,6 +22,7 @@ export function createSatelliteResultSink(submit: SubmitResult, typeOf: (checkId
       detail: frame.detail,
       statusCode: frame.detail.http?.statusCode ?? null,
       errorCode: frame.detail.error?.code ?? null,
+      resend: frame.resend,
     });
   };
 }

@@ -32,6 +32,12 @@ export interface CheckResultInput {
   errorCode?: string | null;
   /** The check's type, for metrics only (`vantage_check_results_total{type}`); not stored. */
   checkType?: string;
+  /**
+   * The submitter may have sent this result before (a satellite's resend after a reconnect):
+   * its batch skips stored results with ON CONFLICT at once, instead of after a failed plain
+   * insert. Unset, a resend is still stored once, only dearer. Not stored.
+   */
+  resend?: boolean;
 }
 
 /** The columns stored beside a result's detail for queries, read from the detail itself. */
@@ -52,6 +58,7 @@ export const checkResultInputSchema = z.object({
   statusCode: z.number().int().min(0).max(32_767).nullish(),
   errorCode: z.string().max(100).nullish(),
   checkType: z.string().max(100).optional(),
+  resend: z.boolean().optional(),
 }) satisfies z.ZodType<CheckResultInput>;
 
 /** Days each level is kept; a level is only ever dropped as whole partitions, so a bit longer. */

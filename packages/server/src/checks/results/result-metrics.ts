@@ -13,6 +13,8 @@ export interface ResultMetrics {
   batchSize: Histogram;
   batchDuration: Histogram;
   batchFailures: Counter;
+  /** Batches inserted without ON CONFLICT that held a stored result, and were redone with it. */
+  unmarkedResendBatches: Counter;
   /** Results newly stored, by check type and status. */
   stored: Counter<"type" | "status">;
   duplicates: Counter;
@@ -54,6 +56,10 @@ export function createResultMetrics(registry?: Registry): ResultMetrics {
     ),
     batchDuration: histogram("vantage_check_result_ingest_batch_duration_seconds", "Duration of one ingest batch, to its commit", BATCH_SECONDS),
     batchFailures: counter("vantage_check_result_ingest_failures_total", "Ingest batches that failed (their results were not acknowledged)"),
+    unmarkedResendBatches: counter(
+      "vantage_check_result_ingest_unmarked_resend_batches_total",
+      "Ingest batches without a result marked as a resend that held one already stored, and were stored again skipping resends (an agent that does not mark resends)",
+    ),
     stored,
     duplicates: counter("vantage_check_results_duplicate_total", "Check results already stored (a satellite's resend)"),
     dropped: counterBy(

@@ -17,6 +17,7 @@ import {
   type SatelliteFrame,
   type ShutdownReason,
   parseFrame,
+  RESEND_MARK_CAPABILITY,
   satelliteFrameSchema,
 } from "@vantage/protocol";
 import type WebSocket from "ws";
@@ -89,6 +90,8 @@ export class SatelliteConnection {
   private assigned = new Set<string>();
   /** The agent puts together a set sent in parts (it announced ASSIGNMENT_PARTS_CAPABILITY). */
   private partsWanted = false;
+  /** The agent marks the results it sends again (it announced RESEND_MARK_CAPABILITY). */
+  private marksResends = false;
   /** Every check assigned during this session: late results of those are expected, not bad. */
   private everAssigned = new Set<string>();
   /** When welcome was sent (epoch ms): results that started before it were buffered across a reconnect. */
@@ -288,7 +291,7 @@ export class SatelliteConnection {
     const { metrics, results, resultSink } = this.context;
     const satelliteId = this.satelliteId!;
     try {
-      const outcome = await results.run(`${satelliteId}:${frame.resultId}`, () => resultSink(satelliteId, frame));
+      const outcome = await results.run(`${satelliteId}:${frame.resultId}`, () => resultSink(satelliteId, this.withResendMark(frame)));
       if (outcome === "duplicate") metrics.resultsDuplicate.inc();
       this.ack(frame.resultId);
     } catch (error) {
@@ -299,6 +302,17 @@ export class SatelliteConnection {
     } finally {
       if (--this.resultsInFlight === MAX_RESULTS_IN_FLIGHT / 2) this.admitHeldResults();
     }
+  }
+
+  /**
+   * The frame, marked as a possible resend when the agent says so or, for an agent that does not
+   * mark its resends, when it started before this session's welcome (run before this session,
+   * it may have been sent on an earlier one). A wrong guess only costs: a resend unmarked is
+   * still stored once (after a failed cheaper insert), a new result marked is stored as usual.
+   */
+  private withResendMark(frame: ResultFrame): ResultFrame {
+    if (this.marksResends || frame.resend === true || !(Date.parse(frame.startedAt) < this.welcomedAt)) return frame;
+    return { ...frame, resend: true };
   }
 
   private ack(resultId: string): void {
@@ -407,6 +421,7 @@ export class SatelliteConnection {
       const assignments = await context.assignmentsFor(satellite, hello.capabilities);
       if (this.isClosed()) return;
       this.partsWanted = hello.capabilities.includes(ASSIGNMENT_PARTS_CAPABILITY);
+      this.marksResends = hello.capabilities.includes(RESEND_MARK_CAPABILITY);
       this.setAssignments(assignments, null);
       this.session = this.openSession(satellite, hello);
       context.register(this);

@@ -1,9 +1,10 @@
 // Stores a batch of check results in ONE statement: the rows (a resend is skipped by the
-// primary key) and, in the same statement, a marker of each for the rollup worker.
+// primary key, or refused when the batch was said to hold none) and, in the same statement, a
+// marker of each for the rollup worker.
 import type pg from "pg";
-import { VantageError } from "../../../errors.ts";
+import { isVantageError, VantageError } from "../../../errors.ts";
 import type { CheckResultInput, ResultRetention } from "../check-result.ts";
-import { numberArrayLiteral, textArrayLiteral } from "../../../storage/index.ts";
+import { isUniqueViolation, numberArrayLiteral, textArrayLiteral } from "../../../storage/index.ts";
 import { DAY_MS, keptFrom, type PartitionCatalog, RESULT_TABLES } from "../partitions.ts";
 
 // Rows go in key order (sorted by the caller): two batches that both carry one resent result
@@ -16,7 +17,7 @@ import { DAY_MS, keptFrom, type PartitionCatalog, RESULT_TABLES } from "../parti
 // Start times travel as epoch milliseconds (no ISO string to format here nor to parse there).
 // The answer is one row: how many rows were inserted, and which only when that is not all of
 // them (a resend) — the usual batch then returns no row per result to parse and match.
-const INSERT_RESULTS = `
+const insertResults = (onConflict: string) => `
   WITH inserted AS (
     INSERT INTO check_results (check_id, location, started_at, result_id, status, duration_ms, status_code, error_code, detail)
     SELECT r.check_id, r.location, to_timestamp(r.started_ms / 1000), r.result_id, r.status, r.duration_ms, r.status_code, r.error_code, d.detail
@@ -24,13 +25,23 @@ const INSERT_RESULTS = `
            AS r(check_id, location, started_ms, result_id, status, duration_ms, status_code, error_code, n)
     JOIN jsonb_array_elements($9::jsonb) WITH ORDINALITY AS d(detail, n) USING (n)
     ORDER BY n
-    ON CONFLICT DO NOTHING
+    ${onConflict}
     RETURNING check_id, location, started_at, result_id, status, duration_ms
   ), dirty AS (
     INSERT INTO check_rollup_dirty (check_id, location, minute, status, duration_ms)
     SELECT check_id, location, date_trunc('minute', started_at, 'UTC'), status, duration_ms FROM inserted
   )
   SELECT count(*)::integer AS inserted, CASE WHEN count(*) < cardinality($4::uuid[]) THEN array_agg(result_id) END AS inserted_ids FROM inserted`;
+
+// Two statements, each prepared once per connection (named), so a batch skips parsing and
+// planning its CTE. ON CONFLICT DO NOTHING costs PostgreSQL a second descent of the primary key
+// and one more WAL record per row (its speculative insert; ~3–6 µs of the ~21 µs a row costs,
+// docs/benchmarks/2026-12-03-ingest-database-work.md), for the rare batch that holds a resend.
+// A batch said to hold none is inserted plainly: should it hold one after all, the whole
+// statement fails with a unique violation, nothing of it is stored, and the caller redoes the
+// batch (its whole transaction) with ON CONFLICT.
+const INSERT_SKIPPING_RESENDS = { name: "vantage_insert_check_results", text: insertResults("ON CONFLICT DO NOTHING") };
+const INSERT_PLAIN = { name: "vantage_insert_check_results_plain", text: insertResults("") };
 
 export type DropReason =
   /** Its day is past the raw retention: its partition is gone or about to be. */
@@ -61,6 +72,26 @@ export const PARTITIONS_AHEAD_DAYS = 3;
 
 type Queryable = Pick<pg.ClientBase, "query">;
 
+export interface IngestOptions {
+  /** The results' start times as startedAtOf() parsed them already (the batcher does on submit), by position. */
+  startedAts?: readonly number[];
+  /**
+   * Whether the batch may hold a result already stored (a resend). Yes by default: ON CONFLICT
+   * skips it. No: a plain INSERT, cheaper per row. Should one be stored after all, nothing of
+   * the batch is, and the error thrown answers isUnseenResend(); the caller then redoes the
+   * batch with yes — inside a transaction, the whole transaction, which the failure aborted.
+   */
+  mayHoldResends?: boolean;
+}
+
+/**
+ * Whether ingestResults failed because a batch said to hold no resend held one (a result
+ * already stored): redo it with `mayHoldResends` — nothing of it was stored.
+ */
+export function isUnseenResend(error: unknown): boolean {
+  return isVantageError(error, "conflict") && error.code === "check_result_resent";
+}
+
 interface Row {
   result: CheckResultInput;
   startedAt: number;
@@ -90,15 +121,14 @@ export function startedAtOf(result: CheckResultInput): number {
  * Stores `results` with one INSERT (usable inside the caller's transaction: health is evaluated
  * in the same one). Partitions missing for their days are created first, in a transaction of
  * their own. Results repeated within the batch (same resultId) count as duplicates after the
- * first. Throws on a database error: nothing of the batch is then stored. `startedAts`, when
- * given, are the results' start times as startedAtOf() parsed them already (the batcher does on
- * submit), by position.
+ * first (they never reach the statement, so they are no reason for a plain insert to fail).
+ * Throws on a database error: nothing of the batch is then stored.
  */
 export async function ingestResults(
   client: Queryable,
   results: readonly CheckResultInput[],
   context: IngestContext,
-  startedAts?: readonly number[],
+  { startedAts, mayHoldResends = true }: IngestOptions = {},
 ): Promise<IngestOutcome> {
   const now = context.now();
   const latest = now + (context.aheadDays ?? PARTITIONS_AHEAD_DAYS) * DAY_MS;
@@ -128,12 +158,8 @@ export async function ingestResults(
   );
 
   const column = <T>(of: (row: Row) => T) => rows.map(of);
-  // Named: prepared once per connection, so a batch skips parsing and planning its CTE.
-  const {
-    rows: [answer],
-  } = await client.query<{ inserted: number; inserted_ids: string[] | null }>({
-    name: "vantage_insert_check_results",
-    text: INSERT_RESULTS,
+  const inserting = client.query<{ inserted: number; inserted_ids: string[] | null }>({
+    ...(mayHoldResends ? INSERT_SKIPPING_RESENDS : INSERT_PLAIN),
     values: [
       textArrayLiteral(column((row) => row.result.checkId)),
       textArrayLiteral(column((row) => row.result.location)),
@@ -146,6 +172,9 @@ export async function ingestResults(
       JSON.stringify(column((row) => row.result.detail)),
     ],
   });
+  const {
+    rows: [answer],
+  } = mayHoldResends ? await inserting : await inserting.catch(unseenResend);
   if (answer!.inserted === rows.length) {
     for (const { result } of rows) outcome.stored.push(result.resultId);
     return outcome;
@@ -153,4 +182,14 @@ export async function ingestResults(
   const stored = new Set(answer!.inserted_ids ?? []);
   for (const { result } of rows) (stored.has(result.resultId.toLowerCase()) ? outcome.stored : outcome.duplicates).push(result.resultId);
   return outcome;
+}
+
+function unseenResend(error: unknown): never {
+  if (!isUniqueViolation(error)) throw error;
+  throw new VantageError(
+    "conflict",
+    "check_result_resent",
+    "A batch of check results said to hold no resend holds a result already stored; nothing of it was stored: store it again, skipping resends.",
+    { cause: error },
+  );
 }

@@ -5,7 +5,7 @@ import { settledInOrder, withPipelinedTransaction } from "../../../entities/inde
 import { VantageError } from "../../../errors.ts";
 import type { Logger } from "../../../log.ts";
 import type { CheckResultInput } from "../check-result.ts";
-import { type IngestContext, type IngestOutcome, ingestResults, startedAtOf } from "./ingest-results.ts";
+import { type IngestContext, type IngestOutcome, ingestResults, isUnseenResend, startedAtOf } from "./ingest-results.ts";
 import { type ResultMetrics, UNKNOWN_CHECK_TYPE } from "../result-metrics.ts";
 
 /** What became of a submitted result. All three are acknowledged to a satellite. */
@@ -81,12 +81,12 @@ export function createResultIngest(options: ResultIngestOptions): ResultIngest {
   // With a hook, the batch is one pipelined transaction: BEGIN, the insert and whatever the
   // hook sends before it needs the insert's answer go in one round trip; its last write and
   // COMMIT in another (health evaluation: two round trips instead of five).
-  const store = async (results: CheckResultInput[], startedAts: number[]): Promise<IngestOutcome> => {
+  const storeOnce = async (results: CheckResultInput[], startedAts: number[], mayHoldResends: boolean): Promise<IngestOutcome> => {
     const { inTransaction } = options;
-    if (!inTransaction) return ingestResults(pool, results, context, startedAts);
+    if (!inTransaction) return ingestResults(pool, results, context, { startedAts, mayHoldResends });
     const [outcome, afterCommit] = await withPipelinedTransaction(pool, "BEGIN", async (tx) => {
       const { client, sent } = signallingFirstQuery(tx.client);
-      const storing = ingestResults(client, results, context, startedAts);
+      const storing = ingestResults(client, results, context, { startedAts, mayHoldResends });
       // The hook starts once the insert is on its way (or there was nothing to insert), so
       // what it sends is behind the insert.
       await Promise.race([sent, storing.catch(() => undefined)]);
@@ -97,15 +97,30 @@ export function createResultIngest(options: ResultIngestOptions): ResultIngest {
     return outcome;
   };
 
+  // A batch none of whose results was marked as a resend is inserted without ON CONFLICT (its
+  // dearer speculative insert). If it held a stored result after all (an agent that does not
+  // mark its resends, a batch redone after a core died between its commit and its ack), its
+  // insert failed, its transaction rolled back with nothing stored and nothing of the hook's
+  // kept, and it is redone whole, skipping resends: one wasted attempt, never a lost or doubled result.
+  const store = async (batch: readonly Entry[]): Promise<IngestOutcome> => {
+    const results = batch.map((entry) => entry.result);
+    const startedAts = batch.map((entry) => entry.startedAt);
+    const marked = results.some((result) => result.resend === true);
+    try {
+      return await storeOnce(results, startedAts, marked);
+    } catch (error) {
+      if (marked || !isUnseenResend(error)) throw error;
+      metrics?.unmarkedResendBatches.inc();
+      log.debug({ results: batch.length }, "a batch held a resend not marked as one: storing it again, skipping resends");
+      return storeOnce(results, startedAts, true);
+    }
+  };
+
   const write = async (batch: Entry[]): Promise<void> => {
     const stopTimer = metrics?.batchDuration.startTimer();
-    const results = batch.map((entry) => entry.result);
     let outcome: IngestOutcome;
     try {
-      outcome = await store(
-        results,
-        batch.map((entry) => entry.startedAt),
-      );
+      outcome = await store(batch);
     } catch (error) {
       metrics?.batchFailures.inc();
       log.warn({ err: error, results: batch.length }, "could not store a batch of check results; its submitters will resend");
