@@ -43,6 +43,22 @@ describe("the result buffer", () => {
     expect(buffer.size).toBe(0);
   });
 
+  it("marks as resends the pending results that went out before, and only those", () => {
+    const { buffer } = setup(10);
+    const [sent, unsent, acked] = [result(), result(), result()];
+    for (const r of [sent, unsent, acked]) buffer.add(r);
+    buffer.sent(sent.resultId);
+    buffer.sent(acked.resultId);
+    buffer.ack([acked.resultId]);
+    buffer.sent(acked.resultId); // acknowledged meanwhile: nothing to mark
+
+    expect(buffer.pending()).toEqual([{ ...sent, resend: true }, unsent]);
+    expect(sent.resend).toBeUndefined();
+    // Added again after its ack (a probe cannot do that, but the buffer must not remember it).
+    buffer.add(acked);
+    expect(buffer.pending().at(-1)).toEqual(acked);
+  });
+
   it("drops the oldest when full, counts it and warns with the count", () => {
     const { buffer, logs } = setup(3);
     const made = Array.from({ length: 5 }, () => result());

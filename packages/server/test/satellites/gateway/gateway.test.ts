@@ -1,6 +1,6 @@
 // The satellite gateway over a real WebSocket: welcome and edges, bad credentials and frames refused, results acknowledged, revocations.
 import { randomUUID } from "node:crypto";
-import { type Assignment, MAX_FRAME_BYTES, type ResultFrame } from "@vantage/protocol";
+import { type Assignment, MAX_FRAME_BYTES, RESEND_MARK_CAPABILITY, type ResultFrame } from "@vantage/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase } from "../../support/database.ts";
 import { connectFakeSatellite, type FakeSatellite, openFakeSatellite } from "../../support/satellites/fake-satellite.ts";
@@ -314,13 +314,33 @@ describe("the satellite gateway", () => {
   describe("results", () => {
     it("hands a result of an assigned check to the sink once and acks it; a resend is acked without the sink", async () => {
       const { credentials, satellite } = await connectWith(["api"]);
-      const sent = satellite.result("api", { status: "down", detail: { reason: "timed out" } });
+      // Started by the core's clock after the welcome: not taken for a possible resend.
+      const sent = satellite.result("api", { status: "down", detail: { reason: "timed out" }, startedAt: new Date(coreNow()).toISOString() });
       expect((await satellite.next("ack")).resultIds).toEqual([sent.resultId]);
       satellite.send(sent);
       expect((await satellite.next("ack")).resultIds).toEqual([sent.resultId]);
       expect(stored.filter((entry) => entry.result.resultId === sent.resultId)).toEqual([{ satelliteId: credentials.satelliteId, result: sent }]);
       expect(await metric("vantage_satellite_results_duplicate_total")).toBeGreaterThanOrEqual(1);
       await closeAndSettle(satellite, credentials.satelliteId);
+    });
+
+    it("hands the sink a result as a possible resend when the agent marks it, or, for an agent that marks none, when it started before the welcome", async () => {
+      /** Sends a result that started `ms` from the core's now; what the sink was handed as its mark. */
+      const sunk = async (satellite: FakeSatellite, ms: number, resend?: true) => {
+        const frame = satellite.result("r", { startedAt: new Date(coreNow() + ms).toISOString(), ...(resend ? { resend } : {}) });
+        await satellite.next("ack", { where: (ack) => ack.resultIds.includes(frame.resultId) });
+        return stored.find((entry) => entry.result.resultId === frame.resultId)!.result.resend;
+      };
+
+      const older = await connectWith(["r"]);
+      expect(await sunk(older.satellite, -60_000)).toBe(true);
+      expect(await sunk(older.satellite, 60_000)).toBeUndefined();
+      const marking = await connectWith(["r"], { capabilities: ["http", RESEND_MARK_CAPABILITY] });
+      expect(await sunk(marking.satellite, -60_000)).toBeUndefined();
+      expect(await sunk(marking.satellite, -60_000, true)).toBe(true);
+
+      await closeAndSettle(older.satellite, older.credentials.satelliteId);
+      await closeAndSettle(marking.satellite, marking.credentials.satelliteId);
     });
 
     it("batches acks of results sent together", async () => {

@@ -3,6 +3,7 @@
 import type pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ingestResults } from "../../../../src/checks/index.ts";
+import { isUnseenResend } from "../../../../src/checks/results/ingest/ingest-results.ts";
 import { DAY_MS } from "../../../../src/checks/results/partitions.ts";
 import { createResultsDatabase, ingestContext, makeResult } from "../../../support/checks/check-results.ts";
 
@@ -35,6 +36,43 @@ describe("ingestResults", () => {
     const batch2 = await ingestResults(pool, [{ ...second }, makeResult({ resultId: first.resultId, startedAt: first.startedAt })], context);
     expect(batch2).toEqual({ stored: [], duplicates: expect.arrayContaining([first.resultId, second.resultId]), dropped: [] });
     expect(await count("SELECT count(*) AS n FROM check_results")).toBe(2);
+  });
+
+  it("said to hold no resend, stores a batch plainly, a result repeated within it once", async () => {
+    const context = ingestContext(pool);
+    const [first, second] = [makeResult(), makeResult()];
+
+    const outcome = await ingestResults(pool, [first, second, { ...first }], context, { mayHoldResends: false });
+
+    expect(outcome).toEqual({ stored: expect.arrayContaining([first.resultId, second.resultId]), duplicates: [first.resultId], dropped: [] });
+    expect(await count("SELECT count(*) AS n FROM check_results")).toBe(2);
+    expect(await count("SELECT count(*) AS n FROM check_rollup_dirty")).toBe(2);
+  });
+
+  it("said to hold no resend, refuses a batch holding a stored result and stores nothing of it; skipping resends, stores its new ones once", async () => {
+    const context = ingestContext(pool);
+    const old = makeResult();
+    await ingestResults(pool, [old], context);
+    const fresh = [makeResult(), makeResult()];
+    const batch = [fresh[0]!, { ...old }, fresh[1]!];
+
+    const refused = await ingestResults(pool, batch, context, { mayHoldResends: false }).catch((error: unknown) => error);
+
+    expect(isUnseenResend(refused)).toBe(true);
+    expect(await count("SELECT count(*) AS n FROM check_results")).toBe(1);
+    expect(await count("SELECT count(*) AS n FROM check_rollup_dirty")).toBe(1);
+    const redone = await ingestResults(pool, batch, context, { mayHoldResends: true });
+    expect(redone).toEqual({ stored: expect.arrayContaining(fresh.map((r) => r.resultId)), duplicates: [old.resultId], dropped: [] });
+    expect(redone.stored).toHaveLength(2);
+    expect(await count("SELECT count(*) AS n FROM check_results")).toBe(3);
+    expect(await count("SELECT count(*) AS n FROM check_rollup_dirty")).toBe(3);
+  });
+
+  it("says a failure of a plain insert for another reason is no resend", async () => {
+    const context = ingestContext(pool);
+    const refused = await ingestResults(pool, [makeResult({ checkId: "not-a-uuid" })], context, { mayHoldResends: false }).catch((error: unknown) => error);
+    expect(refused).toMatchObject({ code: "22P02" });
+    expect(isUnseenResend(refused)).toBe(false);
   });
 
   it("stores a batch of 5,000 results with one statement", async () => {
