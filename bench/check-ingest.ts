@@ -1,15 +1,18 @@
 // Check results: results/s through the real ingest path (the batcher → ingestResults, one
 // INSERT with its dirty-minute CTE per batch) beside a raw `INSERT … SELECT FROM unnest` of the
-// same rows on the same database; then the rollup worker catching up, and the stats reads
-// (a page of checks' uptime bars, one check's latency series) over generated rollups.
+// same rows on the same database; then resends through the real path (marked and not, untimed),
+// the rollup worker catching up, and the stats reads (a page of checks' uptime bars, one
+// check's latency series) over generated rollups.
 import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
 import type pg from "pg";
+import { Registry } from "prom-client";
 import { type CheckResultInput, checkStats, DEFAULT_RESULT_RETENTION, uptimeBars } from "../packages/server/src/checks/index.ts";
 import { barsQuery, type RollupQuery, seriesQuery } from "../packages/server/src/checks/results/reads/check-stats.ts";
 import { createPartitionCatalog, DAY_MS } from "../packages/server/src/checks/results/partitions.ts";
 import { createResultIngest } from "../packages/server/src/checks/results/ingest/result-ingest.ts";
 import { createRollupWorker } from "../packages/server/src/checks/results/maintenance/rollup-worker.ts";
+import { createResultMetrics } from "../packages/server/src/checks/results/result-metrics.ts";
 import { silentLogger } from "../packages/server/src/log.ts";
 import { createPool } from "../packages/server/src/storage/index.ts";
 import { openBenchDatabase, parseSettings, table, throughput } from "./_database.ts";
@@ -124,7 +127,19 @@ const measured = async (path: keyof typeof cpuSpent, run: () => Promise<number>)
 const cpuMs = (path: keyof typeof cpuSpent, side: "node" | "server") => ((cpuSpent[path][side] * 1000) / cpuSpent[path].results).toFixed(4);
 const walPerResult = (path: keyof typeof cpuSpent) => Math.round(cpuSpent[path].wal / cpuSpent[path].results);
 
-const ingest = createResultIngest({ pool, logger, context, maxBatch, maxDelayMs: 5, concurrency: Number(values.concurrency) });
+// With the product's metrics: they say how many batches held a resend they did not expect.
+const registry = new Registry();
+const ingest = createResultIngest({
+  pool,
+  logger,
+  context,
+  maxBatch,
+  maxDelayMs: 5,
+  concurrency: Number(values.concurrency),
+  metrics: createResultMetrics(registry),
+});
+const counted = async (name: string) => (await registry.getSingleMetric(name)!.get()).values.reduce((sum, value) => sum + value.value, 0);
+const redoneBatches = () => counted("vantage_check_result_ingest_unmarked_resend_batches_total");
 const median = (numbers: number[]) => [...numbers].sort((a, b) => a - b)[Math.floor(numbers.length / 2)]!;
 const raws: number[] = [];
 const reals: number[] = [];
@@ -132,6 +147,27 @@ for (let round = 0; round < rounds; round++) {
   // Alternating short rounds: drift on a shared machine hits both alike.
   raws.push(await measured("raw", async () => (await throughput(Number(values.concurrency), ms, rawBatch)) * maxBatch));
   reals.push(await measured("real", () => throughput(submitters, ms, async () => void (await ingest.submit(nextResult())))));
+}
+const redoneInRounds = await redoneBatches();
+// Resends, untimed: half a batch of stored results sent again among as many new ones, marked
+// (an agent that marks what it sends again) and not (an older agent, or a batch redone after a
+// core died between its commit and its ack: its plain insert fails and the batch is redone).
+const resends = [];
+for (const marked of [true, false]) {
+  const old = Array.from({ length: Math.ceil(maxBatch / 2) }, nextResult);
+  await Promise.all(old.map((result) => ingest.submit(result)));
+  const [redone, duplicates] = [await redoneBatches(), await counted("vantage_check_results_duplicate_total")];
+  const mixed = old.flatMap((result) => [{ ...result, resend: marked || undefined }, nextResult()]);
+  const started = performance.now();
+  const outcomes = await Promise.all(mixed.map((result) => ingest.submit(result)));
+  resends.push({
+    resends: marked ? "marked" : "not marked",
+    results: mixed.length,
+    stored: outcomes.filter((outcome) => outcome === "stored").length,
+    duplicates: (await counted("vantage_check_results_duplicate_total")) - duplicates,
+    "batches redone": (await redoneBatches()) - redone,
+    ms: (performance.now() - started).toFixed(1),
+  });
 }
 await ingest.stop();
 const raw = median(raws);
@@ -168,6 +204,8 @@ console.log(
     },
   ]),
 );
+console.log(`batches that held a resend not marked (redone skipping resends) during the timed rounds: ${redoneInRounds}`);
+console.log(table(resends));
 console.log(
   `rollup worker: ${pass.markers} dirty markers (${dirty!.minutes} distinct minutes) → ${pass.minutes} minutes, their hours and days in ${rollupSeconds.toFixed(2)} s (${Math.round(pass.minutes / rollupSeconds)} minutes/s)`,
 );
