@@ -78,7 +78,7 @@ export interface IngestOptions {
   /**
    * Whether the batch may hold a result already stored (a resend). Yes by default: ON CONFLICT
    * skips it. No: a plain INSERT, cheaper per row. Should one be stored after all, nothing of
-   * the batch is, and the error thrown answers isUnseenResend(); the caller then redoes the
+   * the batch is, and the error thrown answers isUnmarkedResend(); the caller then redoes the
    * batch with yes — inside a transaction, the whole transaction, which the failure aborted.
    */
   mayHoldResends?: boolean;
@@ -88,7 +88,7 @@ export interface IngestOptions {
  * Whether ingestResults failed because a batch said to hold no resend held one (a result
  * already stored): redo it with `mayHoldResends` — nothing of it was stored.
  */
-export function isUnseenResend(error: unknown): boolean {
+export function isUnmarkedResend(error: unknown): boolean {
   return isVantageError(error, "conflict") && error.code === "check_result_resent";
 }
 
@@ -174,7 +174,7 @@ export async function ingestResults(
   });
   const {
     rows: [answer],
-  } = mayHoldResends ? await inserting : await inserting.catch(unseenResend);
+  } = mayHoldResends ? await inserting : await inserting.catch(unmarkedResend);
   if (answer!.inserted === rows.length) {
     for (const { result } of rows) outcome.stored.push(result.resultId);
     return outcome;
@@ -184,7 +184,7 @@ export async function ingestResults(
   return outcome;
 }
 
-function unseenResend(error: unknown): never {
+function unmarkedResend(error: unknown): never {
   if (!isUniqueViolation(error)) throw error;
   throw new VantageError(
     "conflict",

@@ -5,7 +5,7 @@ import { settledInOrder, withPipelinedTransaction } from "../../../entities/inde
 import { VantageError } from "../../../errors.ts";
 import type { Logger } from "../../../log.ts";
 import type { CheckResultInput } from "../check-result.ts";
-import { type IngestContext, type IngestOutcome, ingestResults, isUnseenResend, startedAtOf } from "./ingest-results.ts";
+import { type IngestContext, type IngestOutcome, ingestResults, isUnmarkedResend, startedAtOf } from "./ingest-results.ts";
 import { type ResultMetrics, UNKNOWN_CHECK_TYPE } from "../result-metrics.ts";
 
 /** What became of a submitted result. All three are acknowledged to a satellite. */
@@ -98,10 +98,11 @@ export function createResultIngest(options: ResultIngestOptions): ResultIngest {
   };
 
   // A batch none of whose results was marked as a resend is inserted without ON CONFLICT (its
-  // dearer speculative insert). If it held a stored result after all (an agent that does not
-  // mark its resends, a batch redone after a core died between its commit and its ack), its
-  // insert failed, its transaction rolled back with nothing stored and nothing of the hook's
-  // kept, and it is redone whole, skipping resends: one wasted attempt, never a lost or doubled result.
+  // dearer speculative insert). If it held a stored result after all (a submitter that did not
+  // know: an older agent's resend the gateway did not take for one, its clock being ahead of the
+  // core's), its insert failed, its transaction rolled back with nothing stored and nothing of
+  // the hook's kept, and it is redone whole, skipping resends: one wasted attempt, never a lost
+  // or doubled result.
   const store = async (batch: readonly Entry[]): Promise<IngestOutcome> => {
     const results = batch.map((entry) => entry.result);
     const startedAts = batch.map((entry) => entry.startedAt);
@@ -109,7 +110,7 @@ export function createResultIngest(options: ResultIngestOptions): ResultIngest {
     try {
       return await storeOnce(results, startedAts, marked);
     } catch (error) {
-      if (marked || !isUnseenResend(error)) throw error;
+      if (marked || !isUnmarkedResend(error)) throw error;
       metrics?.unmarkedResendBatches.inc();
       log.debug({ results: batch.length }, "a batch held a resend not marked as one: storing it again, skipping resends");
       return storeOnce(results, startedAts, true);

@@ -3,7 +3,7 @@
 import type pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ingestResults } from "../../../../src/checks/index.ts";
-import { isUnseenResend } from "../../../../src/checks/results/ingest/ingest-results.ts";
+import { isUnmarkedResend } from "../../../../src/checks/results/ingest/ingest-results.ts";
 import { DAY_MS } from "../../../../src/checks/results/partitions.ts";
 import { createResultsDatabase, ingestContext, makeResult } from "../../../support/checks/check-results.ts";
 
@@ -58,7 +58,7 @@ describe("ingestResults", () => {
 
     const refused = await ingestResults(pool, batch, context, { mayHoldResends: false }).catch((error: unknown) => error);
 
-    expect(isUnseenResend(refused)).toBe(true);
+    expect(isUnmarkedResend(refused)).toBe(true);
     expect(await count("SELECT count(*) AS n FROM check_results")).toBe(1);
     expect(await count("SELECT count(*) AS n FROM check_rollup_dirty")).toBe(1);
     const redone = await ingestResults(pool, batch, context, { mayHoldResends: true });
@@ -72,7 +72,7 @@ describe("ingestResults", () => {
     const context = ingestContext(pool);
     const refused = await ingestResults(pool, [makeResult({ checkId: "not-a-uuid" })], context, { mayHoldResends: false }).catch((error: unknown) => error);
     expect(refused).toMatchObject({ code: "22P02" });
-    expect(isUnseenResend(refused)).toBe(false);
+    expect(isUnmarkedResend(refused)).toBe(false);
   });
 
   it("stores a batch of 5,000 results with one statement", async () => {
