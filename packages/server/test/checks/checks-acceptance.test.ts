@@ -219,6 +219,8 @@ describe("an agent cut off from the core while it checks", () => {
       "the resend to be recognised",
     );
     expect(await resultsOf(checkId)).toHaveLength(target.requests.length);
+    // The agent marked it as a resend: its batch skipped stored results at once, none was redone.
+    expect(await metricValue("vantage_check_result_ingest_unmarked_resend_batches_total")).toBe(0);
 
     // Then a cut, right after a run is stored and early enough in its minute that the next run
     // (one interval later) falls in the same minute: the late result must change that minute's rollup.
