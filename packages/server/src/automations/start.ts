@@ -67,7 +67,17 @@ export async function startAutomations(deps: ModuleDeps, options: AutomationsOpt
   options.notifications.addChannelUsers((channel) => store.namesNotifying(channel));
 
   // The second stage: runs execute on the graphile-worker jobs the sink enqueued with them.
-  const executor = createRunExecutor({ pool, box, compiler, entities, notifications, logger, now, onEvent: metrics.onRunEvent });
+  const executor = createRunExecutor({
+    pool,
+    box,
+    compiler,
+    entities,
+    notifications,
+    logger,
+    now,
+    announceChanges: () => entities.announceChanges(),
+    onEvent: metrics.onRunEvent,
+  });
   const worker = createAutomationWorker({
     connectionString: deps.databaseUrl,
     pool,
