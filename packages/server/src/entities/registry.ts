@@ -22,12 +22,6 @@ export interface EntityRegistry extends Omit<ChangeDerivers, "register"> {
    * only grows (a kind is never removed), so its size tells a reader whether anything is new.
    */
   kinds(): ReadonlyMap<string, z.ZodObject>;
-  /**
-   * Announces that a transaction committed changes without a NOTIFY of its own (the run
-   * executor's run-status changes, migration 0037): the router and the change stream are woken
-   * shortly, by one NOTIFY for everything announced meanwhile.
-   */
-  announceChanges(): void;
   /** Waits until every committed change has been announced (call before ending the pool). */
   flush(): Promise<void>;
 }
@@ -70,7 +64,6 @@ export function createEntityRegistry(options: EntityRegistryOptions): EntityRegi
     kindsEmitting: (eventIds) => derivers.kindsEmitting(eventIds),
     entity: (kind) => handles.get(kind),
     kinds: () => schemas,
-    announceChanges: () => notifier.announce(),
     flush: () => notifier.flush(),
   };
 }
