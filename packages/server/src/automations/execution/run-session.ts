@@ -138,7 +138,7 @@ export interface RunSessionsOptions {
   /** How many shared connections at most (runs beyond share them). */
   connections: number;
   /**
-   * Announces the run-status changes of a committed write (EntityRegistry.announceChanges), so
+   * Announces the run-status changes of a committed write (a ChangeNotifier's announce), so
    * its transaction sends no NOTIFY of its own (migration 0037). Absent: the triggers notify.
    */
   announce?: AnnounceChanges;

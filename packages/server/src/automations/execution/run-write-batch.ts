@@ -39,10 +39,10 @@ const MARKER = "set_config('synchronous_commit', 'off', true)";
 // The run-status changes a transaction records are announced after its commit (migration
 // 0037): a NOTIFY inside it would hold PostgreSQL's cluster-wide notify lock until its commit
 // reached the disk, and every claim, end and router batch queued behind that lock one flush
-// after another (bench/automation-latency).
+// after another (bench/notify-lock, bench/automation-latency).
 const ANNOUNCE_AFTER_COMMIT = "set_config('vantage.announce_after_commit', 'on', true)";
 
-/** Where a transaction's run-status changes are announced once it committed (EntityRegistry.announceChanges). */
+/** Where a transaction's run-status changes are announced once it committed (a ChangeNotifier's announce). */
 export type AnnounceChanges = () => void;
 
 /** What a run held back to go first in the transaction of its next write, and what to do once it committed. */
