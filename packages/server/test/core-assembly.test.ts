@@ -44,6 +44,7 @@ describe("startCore's assembly of modules", () => {
       "check deadline monitor",
       "core location",
       "automation worker",
+      "run change announcements",
       "run retention pruner",
       "job lease sweeper",
       "entity router",

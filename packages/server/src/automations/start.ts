@@ -3,6 +3,7 @@
 // lease sweeper and the run pruner once the core serves. Start it after every module that
 // registers triggers or kinds: the index's first load compiles against what is there.
 import type { CoreModule, ModuleDeps } from "../core-module.ts";
+import { createChangeNotifier, notifyThroughPool } from "../entities/index.ts";
 import { isVantageError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { NotificationsModule } from "../notifications/index.ts";
@@ -67,7 +68,22 @@ export async function startAutomations(deps: ModuleDeps, options: AutomationsOpt
   options.notifications.addChannelUsers((channel) => store.namesNotifying(channel));
 
   // The second stage: runs execute on the graphile-worker jobs the sink enqueued with them.
-  const executor = createRunExecutor({ pool, box, compiler, entities, notifications, logger, now, onEvent: metrics.onRunEvent });
+  // Their batched writes announce the run-status changes they record after committing (migration
+  // 0037), one NOTIFY for all committed meanwhile, sent on a pool connection: on the hub's, a
+  // NOTIFY waiting for PostgreSQL's notify lock (held by a notifying commit until its flush)
+  // would hold up the notifications the hub delivers — the router's wakes among them.
+  const runChanges = createChangeNotifier(notifyThroughPool(pool), logger);
+  const executor = createRunExecutor({
+    pool,
+    box,
+    compiler,
+    entities,
+    notifications,
+    logger,
+    now,
+    announceChanges: () => runChanges.announce(),
+    onEvent: metrics.onRunEvent,
+  });
   const worker = createAutomationWorker({
     connectionString: deps.databaseUrl,
     pool,
@@ -105,6 +121,7 @@ export async function startAutomations(deps: ModuleDeps, options: AutomationsOpt
       if (options.executeRuns ?? true) {
         // Stopped before the core stops routing (stops run in reverse): runs in progress are
         // interrupted and left to resume on another core, so no job is in progress when the pool ends.
+        deps.onStop("run change announcements", runChanges.flush);
         deps.onStop("automation worker", worker.stop);
         await worker.start();
       }

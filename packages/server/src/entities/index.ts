@@ -9,7 +9,7 @@ export type { LiveFeed } from "./outbox/live-feed.ts";
 export { canonicalJson } from "./diff.ts";
 export { CHANGE_COLUMNS, changeFromRow, OUTBOX_HELD_BACK } from "./outbox/change-row.ts";
 export type { ChangeRow, StoredChange } from "./outbox/change-row.ts";
-export { ENTITY_CHANGES_CHANNEL } from "./outbox/change-notifier.ts";
+export { createChangeNotifier, ENTITY_CHANGES_CHANNEL, notifyThroughPool } from "./outbox/change-notifier.ts";
 export type { ChangeSink, DeliverOptions, EntityHandle, EntityRead, MutateResult, RoutedChange, SqlClient } from "./types.ts";
 export { isPipelined, setPipelined, settledInOrder, withPipelinedTransaction } from "./pipelined-transaction.ts";
 export type { PipelinedTransaction } from "./pipelined-transaction.ts";

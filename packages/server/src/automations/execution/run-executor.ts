@@ -44,6 +44,11 @@ export interface RunExecutorOptions {
   retryDelayMs?: (attempt: number) => number;
   /** Connections shared by the runs in flight (their locks and records); default DEFAULT_RUN_SESSION_CONNECTIONS. */
   sessionConnections?: number;
+  /**
+   * Announces the run-status changes of the runs' batched writes after they committed
+   * (a ChangeNotifier's announce), instead of a NOTIFY inside each (migration 0037).
+   */
+  announceChanges?: () => void;
   /** Observes stored outcomes (tests, metrics): called after each write commits. */
   onEvent?: (event: RunEvent) => void;
 }
@@ -83,7 +88,10 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
   const now = options.now ?? Date.now;
   const retryDelayMs = options.retryDelayMs ?? defaultRetryDelayMs;
   const emit = (event: RunEvent) => options.onEvent?.(event);
-  const sessions = createRunSessions(pool, { connections: options.sessionConnections ?? DEFAULT_RUN_SESSION_CONNECTIONS });
+  const sessions = createRunSessions(pool, {
+    connections: options.sessionConnections ?? DEFAULT_RUN_SESSION_CONNECTIONS,
+    announce: options.announceChanges,
+  });
   const modules = createActionModules(options.notifications);
   // Compiled once per automation version, not per run.
   const compiledCache = new Map<string, { version: number; compiled: CompiledAutomation | string }>();

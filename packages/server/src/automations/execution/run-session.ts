@@ -22,7 +22,7 @@ import type pg from "pg";
 import { setPipelined, type SqlStatement } from "../../entities/index.ts";
 import { hashedLockKey, LockKey } from "../../storage/index.ts";
 import type { ClaimedRun, RunEnd, StepRecord, StepResult } from "../runs/run-records.ts";
-import { type Claim, type Held, type RunWrite, sendRunWrites } from "./run-write-batch.ts";
+import { type AnnounceChanges, type Claim, type Held, type RunWrite, sendRunWrites } from "./run-write-batch.ts";
 
 // Session-level: a second job for the run (a wake while this one executes, or a job unlocked by
 // the lease sweeper while a slow process still runs it) waits here, then finds the stored
@@ -89,10 +89,12 @@ interface Channel {
   waiting: RunWrite[];
   /** A round trip is out, or about to go: writes asked for meanwhile wait for the next. */
   busy: boolean;
+  announce?: AnnounceChanges;
 }
 
-const openChannel = (client: Promise<pg.PoolClient>, ready: Promise<unknown> = Promise.resolve()): Channel => ({
+const openChannel = (client: Promise<pg.PoolClient>, announce: AnnounceChanges | undefined, ready: Promise<unknown> = Promise.resolve()): Channel => ({
   client,
+  announce,
   ready,
   users: 0,
   waiting: [],
@@ -123,7 +125,7 @@ async function drain(channel: Channel): Promise<void> {
         for (const write of writes) write.reject(error as Error);
         continue;
       }
-      await sendRunWrites(client, channel.ready, writes);
+      await sendRunWrites(client, channel.ready, writes, channel.announce);
       // Let the runs answered ask for their next writes before the next round trip leaves.
       if (channel.waiting.length === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
@@ -132,8 +134,17 @@ async function drain(channel: Channel): Promise<void> {
   }
 }
 
-/** `connections`: how many shared connections at most (runs beyond share them). */
-export function createRunSessions(pool: pg.Pool, options: { connections: number }): RunSessions {
+export interface RunSessionsOptions {
+  /** How many shared connections at most (runs beyond share them). */
+  connections: number;
+  /**
+   * Announces the run-status changes of a committed write (a ChangeNotifier's announce), so
+   * its transaction sends no NOTIFY of its own (migration 0037). Absent: the triggers notify.
+   */
+  announce?: AnnounceChanges;
+}
+
+export function createRunSessions(pool: pg.Pool, options: RunSessionsOptions): RunSessions {
   const channels: Channel[] = [];
   // Runs executing in this process: session locks are re-entrant, so a second execution of one
   // run must not try its lock on a connection that may hold it already.
@@ -152,7 +163,7 @@ export function createRunSessions(pool: pg.Pool, options: { connections: number 
     const least = channels.reduce<Channel | undefined>((best, channel) => (best && best.users <= channel.users ? best : channel), undefined);
     let channel = least;
     if (!channel || (channel.users > 0 && channels.length < options.connections)) {
-      channel = openChannel(connect());
+      channel = openChannel(connect(), options.announce);
       channels.push(channel);
     }
     channel.users++;
@@ -209,7 +220,7 @@ export function createRunSessions(pool: pg.Pool, options: { connections: number 
     locked.catch((error: Error) => {
       broken = error; // and every write fails with it
     });
-    const channel = openChannel(Promise.resolve(client), locked);
+    const channel = openChannel(Promise.resolve(client), options.announce, locked);
     const session = runSession(channel, runId, (error) => (broken = error));
     try {
       const claim = await session.claim(false);

@@ -34,7 +34,16 @@ import { promoteNextQueuedOfRunsStatement } from "../runs/run-admission.ts";
 // flush, which under a mass outage is what the database's sessions wait on most
 // (bench/mass-outage); one carrying an outcome or an end does wait. Still atomic, still
 // visible at once, and flushed by the next synchronous commit at the latest.
-const MARKER = "SET LOCAL synchronous_commit TO off";
+const MARKER = "set_config('synchronous_commit', 'off', true)";
+
+// The run-status changes a transaction records are announced after its commit (migration
+// 0037): a NOTIFY inside it would hold PostgreSQL's cluster-wide notify lock until its commit
+// reached the disk, and every claim, end and router batch queued behind that lock one flush
+// after another (bench/notify-lock, bench/automation-latency).
+const ANNOUNCE_AFTER_COMMIT = "set_config('vantage.announce_after_commit', 'on', true)";
+
+/** Where a transaction's run-status changes are announced once it committed (a ChangeNotifier's announce). */
+export type AnnounceChanges = () => void;
 
 /** What a run held back to go first in the transaction of its next write, and what to do once it committed. */
 export interface Held {
@@ -86,10 +95,10 @@ const isMarker = (write: RunWrite): boolean => write.held.length === 0 && (MARKE
  * waited for the flush of the ends sent with them — at 200 runs/s nearly every round trip
  * carries ends — and a run's webhook went out two flushes after its claim (bench/automation-latency).
  */
-export async function sendRunWrites(client: pg.ClientBase, ready: Promise<unknown>, writes: readonly RunWrite[]): Promise<void> {
+export async function sendRunWrites(client: pg.ClientBase, ready: Promise<unknown>, writes: readonly RunWrite[], announce?: AnnounceChanges): Promise<void> {
   const transactions = [writes.filter(isMarker), writes.filter((write) => write.kind !== "unlock" && !isMarker(write))]
     .filter((group) => group.length > 0)
-    .map((group) => ({ writes: group, ...plan(group) }));
+    .map((group) => ({ writes: group, ...plan(group, announce) }));
   const unlocks = writes.filter((write): write is Of<"unlock"> => write.kind === "unlock");
   const issued = transactions.map(({ statements }) => statements.map((statement) => client.query(statement.text, statement.values)));
   const unlocking = unlocks.length > 0 ? client.query(unlockRunsStatement(unlocks.map((write) => write.runId))) : undefined;
@@ -124,11 +133,15 @@ export async function sendRunWrites(client: pg.ClientBase, ready: Promise<unknow
   // up before the claims are sent again (a lock not held only draws a warning).
   const claims = again.filter((write) => write.kind === "claim");
   if (claims.length > 0) await client.query(unlockRunsStatement(claims.map((claim) => claim.runId))).catch(() => undefined);
-  for (const write of again) await sendRunWrites(client, ready, [write]);
+  for (const write of again) await sendRunWrites(client, ready, [write], announce);
 }
 
-/** The statements of one transaction (writes of one kind: all markers, or none), and how their results settle the writes. */
-function plan(writes: readonly RunWrite[]): { statements: SqlStatement[]; read(results: pg.QueryResult[]): void } {
+/**
+ * The statements of one transaction (writes of one kind: all markers, or none), and how their
+ * results settle the writes. With `announce`, the run-status changes it records are announced
+ * through it once it committed, not by a NOTIFY inside it.
+ */
+function plan(writes: readonly RunWrite[], announce: AnnounceChanges | undefined): { statements: SqlStatement[]; read(results: pg.QueryResult[]): void } {
   const of = <K extends RunWrite["kind"]>(kind: K) => writes.filter((write): write is Of<K> => write.kind === kind);
   const claims = of("claim");
   const starts = of("start");
@@ -139,9 +152,13 @@ function plan(writes: readonly RunWrite[]): { statements: SqlStatement[]; read(r
   const outcomes = held.flatMap((entry) => (entry.outcome ? [entry.outcome] : []));
   const marker = writes.every(isMarker);
 
+  // Claims and ends move runs; a held-back or generic statement may. Starts, attempts and outcomes do not.
+  const movesRuns = claims.length > 0 || ends.length > 0 || generic.length > 0 || held.some((entry) => entry.statement);
+
   const statements: SqlStatement[] = [{ text: "BEGIN" }];
   const at = (statement: SqlStatement): number => statements.push(statement) - 1;
-  if (marker) at({ text: MARKER });
+  const settings = [...(marker ? [MARKER] : []), ...(announce && movesRuns ? [ANNOUNCE_AFTER_COMMIT] : [])];
+  if (settings.length > 0) at({ text: `SELECT ${settings.join(", ")}` });
   for (const entry of held) if (entry.statement) at(entry.statement);
   if (outcomes.length > 0) at(finishStepsStatement(outcomes));
   const claimAt = claims.length > 0 ? at(claimRunsStatement(claims.map((c) => ({ runId: c.runId, tryLock: c.tryLock })))) : -1;
@@ -176,6 +193,7 @@ function plan(writes: readonly RunWrite[]): { statements: SqlStatement[]; read(r
       for (const write of writes) write.reject(error);
       return;
     }
+    if (announce && movesRuns) announce();
     for (const entry of held) entry.then?.();
     if (claims.length > 0) {
       const found = claimOutcomes(results[claimAt]!);

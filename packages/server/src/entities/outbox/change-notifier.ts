@@ -17,6 +17,12 @@ const MAX_PAYLOAD_BYTES = 7900;
 export interface ChangeNotifier {
   /** Records that the change with this seq committed; a NOTIFY follows shortly. */
   committed(seq: number): void;
+  /**
+   * Records that a transaction committed changes it did not name (the run executor's run-status
+   * changes): a NOTIFY follows shortly, which wakes the router and the change stream; it names
+   * no seq unless it carries some of committed()'s.
+   */
+  announce(): void;
   /** Resolves once every recorded seq has been announced (or failed to be). */
   flush(): Promise<void>;
 }
@@ -55,13 +61,17 @@ export const notifyThroughPool =
 
 export function createChangeNotifier(sendNotify: SendNotify, logger: Logger): ChangeNotifier {
   let pending: number[] = [];
+  let unnamed = false;
   let sending: Promise<void> | undefined;
 
   const send = async () => {
-    while (pending.length > 0) {
+    while (pending.length > 0 || unnamed) {
       const seqs = pending;
       pending = [];
-      for (const payload of seqPayloads(seqs)) {
+      // Any NOTIFY on the channel wakes the router and the stream: one naming seqs will do.
+      const payloads = seqs.length > 0 ? seqPayloads(seqs) : [""];
+      unnamed = false;
+      for (const payload of payloads) {
         await sendNotify(payload).catch((error: unknown) => {
           // Lossy by design: the router polls, the live feed tolerates gaps.
           logger.warn({ err: error }, "could not announce committed changes");
@@ -70,12 +80,20 @@ export function createChangeNotifier(sendNotify: SendNotify, logger: Logger): Ch
     }
   };
 
+  const schedule = () => {
+    sending ??= new Promise<void>((resolve) => setImmediate(resolve)).then(send).finally(() => {
+      sending = undefined;
+    });
+  };
+
   return {
     committed(seq) {
       pending.push(seq);
-      sending ??= new Promise<void>((resolve) => setImmediate(resolve)).then(send).finally(() => {
-        sending = undefined;
-      });
+      schedule();
+    },
+    announce() {
+      unnamed = true;
+      schedule();
     },
     flush: async () => {
       while (sending) await sending;

@@ -37,8 +37,11 @@ export function createLiveFeed(options: { pool: pg.Pool; hub: NotificationHub; l
   // The NOTIFY names the seqs; one read per notification fetches them all.
   const onNotification = (payload: string) => {
     if (handlers.size === 0) return;
+    // A NOTIFY that names no seq (run-status changes) only wakes the outbox's followers.
+    const seqs = parseSeqPayload(payload);
+    if (seqs.length === 0) return;
     const read = pool
-      .query<ChangeRow>({ name: "vantage_changes_by_seq", text: CHANGES_BY_SEQ, values: [parseSeqPayload(payload)] })
+      .query<ChangeRow>({ name: "vantage_changes_by_seq", text: CHANGES_BY_SEQ, values: [seqs] })
       .then(({ rows }) => rows.forEach((row) => publish(changeFromRow(row))))
       .catch((error: unknown) => logger.warn({ err: error }, "live feed could not read announced changes"))
       .finally(() => reads.delete(read));

@@ -6,14 +6,17 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRunSessions, type OpenedRun } from "../../../src/automations/execution/run-session.ts";
 import { finishStepStatement, startStepStatement } from "../../../src/automations/runs/run-records.ts";
+import { ENTITY_CHANGES_CHANNEL } from "../../../src/entities/index.ts";
 import { hashedLockKey, LockKey } from "../../../src/storage/index.ts";
 import { createSignal } from "../../support/instance.ts";
 import { createTestDatabase } from "../../support/database.ts";
 
 let pool: pg.Pool;
+let databaseUrl: string;
 let automationId: string;
 beforeAll(async () => {
-  pool = new pg.Pool({ connectionString: (await createTestDatabase()).url, max: 6 });
+  databaseUrl = (await createTestDatabase()).url;
+  pool = new pg.Pool({ connectionString: databaseUrl, max: 6 });
   const { rows } = await pool.query<{ id: string }>(
     `INSERT INTO automations (name, definition, trigger_events) VALUES ('sessions', '{"mode": "parallel"}', '{}') RETURNING id`,
   );
@@ -209,6 +212,72 @@ describe("run sessions", () => {
     expect(called).toBe(false);
     const { rows } = await pool.query<{ free: boolean }>(`SELECT pg_try_advisory_xact_lock(${hashedLockKey("$1")}) AS free`, [LockKey.run(runId)]);
     expect(rows[0]!.free).toBe(true);
+  });
+});
+
+describe("run-status announcements (migration 0037)", () => {
+  /**
+   * The payloads of the entity changes channel that reach a listener while `work` runs: a
+   * sentinel NOTIFY sent after it arrives after everything `work` committed (notifications
+   * arrive in commit order), so nothing is waited for by time.
+   */
+  async function notifiedDuring(work: () => Promise<void>): Promise<string[]> {
+    const listener = new pg.Client({ connectionString: databaseUrl });
+    await listener.connect();
+    try {
+      const payloads: string[] = [];
+      let sentinelArrived: (() => void) | undefined;
+      listener.on("notification", (message) => {
+        if (message.payload === "sentinel") sentinelArrived?.();
+        else payloads.push(message.payload ?? "");
+      });
+      await listener.query(`LISTEN ${ENTITY_CHANGES_CHANNEL}`);
+      await work();
+      const arrived = new Promise<void>((resolve) => (sentinelArrived = resolve));
+      await pool.query("SELECT pg_notify($1, 'sentinel')", [ENTITY_CHANGES_CHANNEL]);
+      await arrived;
+      return payloads;
+    } finally {
+      await listener.end();
+    }
+  }
+
+  const runOnce = (announce?: () => void) => async () => {
+    const sessions = createRunSessions(pool, { connections: 1, announce });
+    const runId = await pendingRun();
+    await sessions.withClaimedRun(runId, async ({ session }) => {
+      expect(await session.end({ status: "succeeded" })).toBe(true);
+    });
+    // Recorded as before: created, running, succeeded.
+    const { rows } = await pool.query(
+      "SELECT next->>'status' AS status FROM entity_changes WHERE kind = 'automation-run-status' AND entity_id = $1 ORDER BY seq",
+      [runId],
+    );
+    expect(rows.map((row) => row.status)).toEqual(["pending", "running", "succeeded"]);
+  };
+
+  it("announces the changes of a run's claim and end once each committed, with no NOTIFY inside their transactions", async () => {
+    const run = await pendingRun(); // its insert notifies, before the listener listens
+    let announced = 0;
+    const payloads = await notifiedDuring(async () => {
+      const sessions = createRunSessions(pool, { connections: 1, announce: () => announced++ });
+      await sessions.withClaimedRun(run, async ({ session }) => {
+        expect(announced).toBe(1); // the claim's
+        expect(await session.end({ status: "succeeded" })).toBe(true);
+      });
+    });
+    expect(payloads).toEqual([]);
+    expect(announced).toBe(2);
+    expect(await status(run)).toBe("succeeded");
+  });
+
+  it("records the same changes either way, and without an announcer the triggers notify as before", async () => {
+    const announced: string[] = [];
+    // The pending run's insert only (written through the pool, not a session).
+    expect(await notifiedDuring(runOnce(() => announced.push("run")))).toEqual([""]);
+    expect(announced).toEqual(["run", "run"]);
+    // The pending run's insert, its claim and its end: one NOTIFY per transaction.
+    expect(await notifiedDuring(runOnce())).toEqual(["", "", ""]);
   });
 });
 
