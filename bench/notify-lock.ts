@@ -1,4 +1,4 @@
-// PostgreSQL's notify lock and the run-status NOTIFY (migration 0037): a claim-like transaction
+// PostgreSQL's notify lock and the run-status NOTIFY (migration 0035): a claim-like transaction
 // (a run-status update, commit not waiting for the WAL flush) on one connection while another
 // connection commits durable run-status updates back to back, as a batch of run ends does. With
 // the trigger's NOTIFY inside both, every claim's commit queues for the cluster-wide notify

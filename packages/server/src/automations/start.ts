@@ -69,7 +69,7 @@ export async function startAutomations(deps: ModuleDeps, options: AutomationsOpt
 
   // The second stage: runs execute on the graphile-worker jobs the sink enqueued with them.
   // Their batched writes announce the run-status changes they record after committing (migration
-  // 0037), one NOTIFY for all committed meanwhile, sent on a pool connection: on the hub's, a
+  // 0035), one NOTIFY for all committed meanwhile, sent on a pool connection: on the hub's, a
   // NOTIFY waiting for PostgreSQL's notify lock (held by a notifying commit until its flush)
   // would hold up the notifications the hub delivers — the router's wakes among them.
   const runChanges = createChangeNotifier(notifyThroughPool(pool), logger);

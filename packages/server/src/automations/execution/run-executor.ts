@@ -46,7 +46,7 @@ export interface RunExecutorOptions {
   sessionConnections?: number;
   /**
    * Announces the run-status changes of the runs' batched writes after they committed
-   * (a ChangeNotifier's announce), instead of a NOTIFY inside each (migration 0037).
+   * (a ChangeNotifier's announce), instead of a NOTIFY inside each (migration 0035).
    */
   announceChanges?: () => void;
   /** Observes stored outcomes (tests, metrics): called after each write commits. */

@@ -139,7 +139,7 @@ export interface RunSessionsOptions {
   connections: number;
   /**
    * Announces the run-status changes of a committed write (a ChangeNotifier's announce), so
-   * its transaction sends no NOTIFY of its own (migration 0037). Absent: the triggers notify.
+   * its transaction sends no NOTIFY of its own (migration 0035). Absent: the triggers notify.
    */
   announce?: AnnounceChanges;
 }

@@ -37,7 +37,7 @@ import { promoteNextQueuedOfRunsStatement } from "../runs/run-admission.ts";
 const MARKER = "set_config('synchronous_commit', 'off', true)";
 
 // The run-status changes a transaction records are announced after its commit (migration
-// 0037): a NOTIFY inside it would hold PostgreSQL's cluster-wide notify lock until its commit
+// 0035): a NOTIFY inside it would hold PostgreSQL's cluster-wide notify lock until its commit
 // reached the disk, and every claim, end and router batch queued behind that lock one flush
 // after another (bench/notify-lock, bench/automation-latency).
 const ANNOUNCE_AFTER_COMMIT = "set_config('vantage.announce_after_commit', 'on', true)";

@@ -215,7 +215,7 @@ describe("run sessions", () => {
   });
 });
 
-describe("run-status announcements (migration 0037)", () => {
+describe("run-status announcements (migration 0035)", () => {
   /**
    * The payloads of the entity changes channel that reach a listener while `work` runs: a
    * sentinel NOTIFY sent after it arrives after everything `work` committed (notifications

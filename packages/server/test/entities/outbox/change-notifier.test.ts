@@ -1,5 +1,5 @@
 // Change announcements: coalesced while one NOTIFY is out, and an announcement of changes that
-// are not named (run-status changes, migration 0037) folded into one that names seqs.
+// are not named (run-status changes, migration 0035) folded into one that names seqs.
 import { describe, expect, it } from "vitest";
 import { createChangeNotifier } from "../../../src/entities/index.ts";
 import { silentLogger } from "../../../src/log.ts";
