@@ -329,6 +329,12 @@ export class SatelliteService {
     const uuids = ids.filter(isCanonicalUuid);
     const states = new Map<string, SatelliteConnectionState>();
     if (uuids.length === 0) return states;
+    // On a transaction's client (a mutation's reads) the affected checks are asked for right
+    // behind the facts, for every satellite, not after them for the offline ones: the client
+    // runs them in order, and a pipelined one sends both in one round trip. A storm's edges
+    // read offline states (before a connect, after a close), which cost a round trip more.
+    const affecting = db !== this.pool && this.outage ? this.outage.affectedChecks(db, uuids) : undefined;
+    affecting?.catch(() => undefined); // awaited below, unless the facts read failed first
     const { rows } = await db.query<ConnectionFactsRow>(SELECT_CONNECTION_FACTS, [uuids]);
     const now = this.now();
     for (const row of rows) {
@@ -344,15 +350,15 @@ export class SatelliteService {
       );
       if (state) states.set(row.id, state);
     }
-    await this.nameAffectedChecks(db, states);
+    await this.nameAffectedChecks(db, states, affecting);
     return states;
   }
 
-  /** An offline satellite's state names the checks it observes: one page for the root cause. */
-  private async nameAffectedChecks(db: SqlClient, states: Map<string, SatelliteConnectionState>): Promise<void> {
+  /** An offline satellite's state names the checks it observes: one page for the root cause. `asked`: already asked for. */
+  private async nameAffectedChecks(db: SqlClient, states: Map<string, SatelliteConnectionState>, asked?: Promise<Map<string, AffectedChecks>>): Promise<void> {
     const offline = [...states].filter(([, state]) => state.status === "offline").map(([id]) => id);
     if (!this.outage || offline.length === 0) return;
-    const affected = await this.outage.affectedChecks(db, offline);
+    const affected = await (asked ?? this.outage.affectedChecks(db, offline));
     for (const id of offline) states.set(id, { ...states.get(id)!, affectedChecks: affected.get(id) ?? { count: 0, names: [] } });
   }
 
