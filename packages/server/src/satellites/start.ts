@@ -59,6 +59,8 @@ export async function startSatellites(deps: ModuleDeps, options: SatellitesOptio
     satellites: service,
     heartbeats,
     authenticate: (satelliteId, token, verify) => registry.verifyCredentials(satelliteId, token, verify),
+    // The registry's tokens are stored as SHA-256: a hello's is checked by its connected edge.
+    checkTokensInConnect: true,
     clientAddressOf: deps.clientAddressOf,
     hub: deps.hub,
     logger,

@@ -5,6 +5,7 @@ import type pg from "pg";
 import { type EntityHandle, type EntityRegistry, type MutateResult, type SqlClient, withPipelinedTransaction } from "../../entities/index.ts";
 import { invalidInput, VantageError } from "../../errors.ts";
 import { hashedLockKey, LockKey, PostgresError, sqlState } from "../../storage/index.ts";
+import { isSlowHash } from "../../auth/index.ts";
 import { type Logger, silentLogger } from "../../log.ts";
 import {
   SATELLITE_CONNECTION_ENTITY_KIND,
@@ -39,24 +40,43 @@ const SELECT_CONNECTION_FACTS = `
 const CONNECTED_AND_ONLINE = `last_connection_event = 'connected' AND last_heartbeat_at + ${THRESHOLD} >= $2::timestamptz`;
 
 // The connects of a batch, one row each: $1 satellite ids (distinct), $4 their new sessions,
-// $5 versions, $6 capabilities, $7 the core processes holding the sockets. A satellite that is
-// still connected and online (it comes back from a core that shut down and handed it over, or
+// $5 versions, $6 capabilities, $7 the core processes holding the sockets, $8 the hashes of
+// the tokens their hellos presented (NULL: checked already). A satellite that is still
+// connected and online (it comes back from a core that shut down and handed it over, or
 // replaces its own socket) keeps its last heartbeat: only the session moves, its state is
 // unchanged, so no change is recorded and nothing fires. The gateway counts the hello as a
-// heartbeat, written with the next flush. Returns the satellites that exist.
+// heartbeat, written with the next flush.
+//
+// A row is written only if its presented hash is the stored one: the hello's credentials check
+// rides in the edge's transaction (no lookup round trip of its own), and is made under the
+// entity lock, so a token rotated meanwhile is refused. The stored hashes are SHA-256 of 256
+// random bits: comparing them in SQL, not in constant time, tells nothing about a token.
+// Returns one row per satellite that exists, with its registration (as the hello found it:
+// the outer read is the statement's snapshot) and, when its row was not written, its stored
+// hash (the caller tells a slow hash, which only the registry checks, from a wrong token).
 const MARK_CONNECTED_MANY = `
-  UPDATE satellites s
-  SET last_connection_event = 'connected',
-      last_heartbeat_at = CASE WHEN ${CONNECTED_AND_ONLINE} THEN s.last_heartbeat_at ELSE $2::timestamptz END,
-      offline_at = CASE WHEN ${CONNECTED_AND_ONLINE} THEN s.offline_at ELSE $2::timestamptz + ${THRESHOLD} END,
-      session_id = v.session,
-      version = COALESCE(v.version, s.version),
-      capabilities = COALESCE(v.capabilities, s.capabilities),
-      connected_instance_id = v.instance,
-      updated_at = $2::timestamptz
-  FROM unnest($1::uuid[], $4::uuid[], $5::text[], $6::jsonb[], $7::text[]) AS v(id, session, version, capabilities, instance)
-  WHERE s.id = v.id
-  RETURNING s.id`;
+  WITH presented AS (
+    SELECT * FROM unnest($1::uuid[], $4::uuid[], $5::text[], $6::jsonb[], $7::text[], $8::text[])
+      AS v(id, session, version, capabilities, instance, token_hash)
+  ), connected AS (
+    UPDATE satellites s
+    SET last_connection_event = 'connected',
+        last_heartbeat_at = CASE WHEN ${CONNECTED_AND_ONLINE} THEN s.last_heartbeat_at ELSE $2::timestamptz END,
+        offline_at = CASE WHEN ${CONNECTED_AND_ONLINE} THEN s.offline_at ELSE $2::timestamptz + ${THRESHOLD} END,
+        session_id = v.session,
+        version = COALESCE(v.version, s.version),
+        capabilities = COALESCE(v.capabilities, s.capabilities),
+        connected_instance_id = v.instance,
+        updated_at = $2::timestamptz
+    FROM presented v
+    WHERE s.id = v.id AND (v.token_hash IS NULL OR s.token_hash = v.token_hash)
+    RETURNING s.id
+  )
+  SELECT s.id::text AS id, s.name, s.region, s.tags, s.offline_threshold_ms,
+         CASE WHEN c.id IS NULL THEN s.token_hash END AS refused_hash
+  FROM presented p
+  JOIN satellites s ON s.id = p.id
+  LEFT JOIN connected c ON c.id = p.id`;
 
 // The closes of a batch: $1 satellite ids, $3 the sessions that closed. Each row only if that
 // session still owns it (a stale close matches nothing). Returns the sessions that did.
@@ -132,6 +152,16 @@ const CLAIM_EXPIRED = `
 /** Candidates a claim reads per satellite it may take: room to skip those other batches hold. */
 const CLAIM_CANDIDATES_PER_SLOT = 8;
 
+interface ConnectedRow {
+  id: string;
+  name: string;
+  region: string;
+  tags: string[];
+  offline_threshold_ms: number | null;
+  /** The stored hash of a satellite whose row was not written (its token was refused). */
+  refused_hash: string | null;
+}
+
 interface ConnectionFactsRow {
   id: string;
   name: string;
@@ -186,6 +216,11 @@ export interface LifecycleInput {
 export interface MarkConnectedInput extends LifecycleInput {
   /** The new connection; from now on only a close of this session disconnects. */
   sessionId: string;
+  /**
+   * The hash (`hashToken`) of the token the satellite presented: the connect is recorded only
+   * if it is the stored one. Absent: the caller checked the token already.
+   */
+  tokenHash?: string;
   version?: string;
   capabilities?: string[];
   /** The core process whose gateway holds the socket (shown by the admin API). */
@@ -208,6 +243,32 @@ export type ConnectionMutation = MutateResult<SatelliteConnectionState>;
 
 /** One member's outcome in a batch of edges: its mutation, or the error that member alone gets. */
 export type ConnectionOutcome = ConnectionMutation | VantageError;
+
+/** A satellite's registration, as a connect found it: what its checks are assigned by. */
+export interface SatelliteRegistration {
+  id: string;
+  name: string;
+  region: string;
+  tags: readonly string[];
+  offlineThresholdMs: number | null;
+}
+
+/** A recorded connect, with the registration of the satellite it connected. */
+export interface ConnectedMutation extends ConnectionMutation {
+  registration: SatelliteRegistration;
+}
+
+/**
+ * A connect not recorded because its `tokenHash` is not the stored one: `wrong_token`, or
+ * `slow_hash` when the stored hash is scrypt (from before tokens were stored as SHA-256), which
+ * only the registry's verifyCredentials checks (and then upgrades).
+ */
+export interface TokenRefused {
+  tokenRefused: "wrong_token" | "slow_hash";
+}
+
+/** One connect's outcome in a batch; a satellite that does not exist (deleted meanwhile) gets `satellite_not_found`. */
+export type ConnectOutcome = ConnectedMutation | TokenRefused | VantageError;
 
 type InputError = (input: CreateSatelliteInput, cause?: unknown) => VantageError;
 
@@ -268,6 +329,12 @@ export class SatelliteService {
     const uuids = ids.filter(isCanonicalUuid);
     const states = new Map<string, SatelliteConnectionState>();
     if (uuids.length === 0) return states;
+    // On a transaction's client (a mutation's reads) the affected checks are asked for right
+    // behind the facts, for every satellite, not after them for the offline ones: the client
+    // runs them in order, and a pipelined one sends both in one round trip. A storm's edges
+    // read offline states (before a connect, after a close), which cost a round trip more.
+    const affecting = db !== this.pool && this.outage ? this.outage.affectedChecks(db, uuids) : undefined;
+    affecting?.catch(() => undefined); // awaited below, unless the facts read failed first
     const { rows } = await db.query<ConnectionFactsRow>(SELECT_CONNECTION_FACTS, [uuids]);
     const now = this.now();
     for (const row of rows) {
@@ -283,15 +350,15 @@ export class SatelliteService {
       );
       if (state) states.set(row.id, state);
     }
-    await this.nameAffectedChecks(db, states);
+    await this.nameAffectedChecks(db, states, affecting);
     return states;
   }
 
-  /** An offline satellite's state names the checks it observes: one page for the root cause. */
-  private async nameAffectedChecks(db: SqlClient, states: Map<string, SatelliteConnectionState>): Promise<void> {
+  /** An offline satellite's state names the checks it observes: one page for the root cause. `asked`: already asked for. */
+  private async nameAffectedChecks(db: SqlClient, states: Map<string, SatelliteConnectionState>, asked?: Promise<Map<string, AffectedChecks>>): Promise<void> {
     const offline = [...states].filter(([, state]) => state.status === "offline").map(([id]) => id);
     if (!this.outage || offline.length === 0) return;
-    const affected = await this.outage.affectedChecks(db, offline);
+    const affected = await (asked ?? this.outage.affectedChecks(db, offline));
     for (const id of offline) states.set(id, { ...states.get(id)!, affectedChecks: affected.get(id) ?? { count: 0, names: [] } });
   }
 
@@ -322,15 +389,20 @@ export class SatelliteService {
    * was connected and online already only moves to the new session: no change is recorded.
    */
   async markConnected(input: MarkConnectedInput): Promise<ConnectionMutation> {
-    return orThrow((await this.markConnectedMany([input]))[0]!);
+    const outcome = (await this.markConnectedMany([input]))[0]!;
+    if ("tokenRefused" in outcome)
+      throw new VantageError("unauthorized", "invalid_credentials", `The token given for satellite ${input.satelliteId} is not its token.`);
+    const { prev, next, change } = orThrow(outcome);
+    return { prev, next, change };
   }
 
   /**
    * markConnected for many satellites in one transaction (a reconnect storm must not cost a
    * commit per satellite): the outcomes in input order, a `satellite_not_found` error for a
-   * satellite deleted meanwhile. Each satellite at most once: its connects are serialized.
+   * satellite deleted meanwhile, `tokenRefused` for one whose `tokenHash` is not its own. Each
+   * satellite at most once: its connects are serialized.
    */
-  async markConnectedMany(inputs: readonly MarkConnectedInput[]): Promise<ConnectionOutcome[]> {
+  async markConnectedMany(inputs: readonly MarkConnectedInput[]): Promise<ConnectOutcome[]> {
     for (const input of inputs) {
       assertUuid("satelliteId", input.satelliteId);
       assertUuid("sessionId", input.sessionId);
@@ -340,14 +412,14 @@ export class SatelliteService {
         code: "duplicate_satellite_connect",
       });
     }
-    let updated = new Set<string>();
+    let found = new Map<string, ConnectedRow>();
     const results = await this.connection.mutateMany({
       ids: inputs.map((input) => input.satelliteId),
       ...originsOf(inputs),
       apply: async (tx, ids) => {
         const byId = new Map(inputs.map((input) => [input.satelliteId, input]));
         const rows = ids.map((id) => byId.get(id)!);
-        const { rows: found } = await tx.query<{ id: string }>(MARK_CONNECTED_MANY, [
+        const { rows: written } = await tx.query<ConnectedRow>(MARK_CONNECTED_MANY, [
           ids,
           new Date(this.now()),
           OFFLINE_THRESHOLD_MS,
@@ -355,16 +427,18 @@ export class SatelliteService {
           rows.map((input) => input.version ?? null),
           rows.map((input) => (input.capabilities === undefined ? null : JSON.stringify(input.capabilities))),
           rows.map((input) => input.instanceId ?? null),
+          rows.map((input) => input.tokenHash ?? null),
         ]);
-        updated = new Set(found.map((row) => row.id));
+        found = new Map(written.map((row) => [row.id, row]));
       },
     });
     const resultOf = new Map(results.map((result) => [result.id, result]));
-    return inputs.map(({ satelliteId }) =>
-      updated.has(satelliteId)
-        ? withoutId(resultOf.get(satelliteId)!)
-        : new VantageError("not_found", "satellite_not_found", `Satellite ${satelliteId} does not exist; it may have just been deleted.`),
-    );
+    return inputs.map(({ satelliteId }): ConnectOutcome => {
+      const row = found.get(satelliteId);
+      if (!row) return new VantageError("not_found", "satellite_not_found", `Satellite ${satelliteId} does not exist; it may have just been deleted.`);
+      if (row.refused_hash !== null) return { tokenRefused: isSlowHash(row.refused_hash) ? "slow_hash" : "wrong_token" };
+      return { ...withoutId(resultOf.get(satelliteId)!), registration: registrationOf(row) };
+    });
   }
 
   /**
@@ -514,6 +588,10 @@ export class SatelliteService {
   }
 }
 
+function registrationOf(row: ConnectedRow): SatelliteRegistration {
+  return { id: row.id, name: row.name, region: row.region, tags: row.tags, offlineThresholdMs: row.offline_threshold_ms };
+}
+
 /** The satellite itself drives its connect, disconnect and recovery edges. */
 function satelliteActor(input: LifecycleInput): Actor {
   return input.actor ?? { type: "satellite", id: input.satelliteId };
@@ -529,7 +607,7 @@ function withoutId({ prev, next, change }: ConnectionMutation & { id: string }):
   return { prev, next, change };
 }
 
-function orThrow(outcome: ConnectionOutcome): ConnectionMutation {
+function orThrow<Outcome extends ConnectionMutation>(outcome: Outcome | VantageError): Outcome {
   if (outcome instanceof VantageError) throw outcome;
   return outcome;
 }

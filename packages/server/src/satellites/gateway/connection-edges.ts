@@ -1,7 +1,15 @@
 // Coalesces the connect and close edges of this process's satellite sockets, as the heartbeat
 // buffer coalesces heartbeats: a reconnect storm costs a few transactions, not two per satellite.
 import { laneBatchedLoader } from "../batching/lane-batched-loader.ts";
-import type { ConnectionMutation, ConnectionOutcome, MarkConnectedInput, MarkDisconnectedInput, SatelliteService } from "../connection/service.ts";
+import type {
+  ConnectedMutation,
+  ConnectionMutation,
+  MarkConnectedInput,
+  MarkDisconnectedInput,
+  SatelliteService,
+  TokenRefused,
+} from "../connection/service.ts";
+import type { VantageError } from "../../errors.ts";
 
 /** How long a batch stays open for company before it is sent. */
 export const EDGE_BATCH_WINDOW_MS = 2;
@@ -28,7 +36,8 @@ export interface ConnectionEdgesOptions {
 
 /** One socket's edges; each resolves once its transaction committed, or rejects for it alone. */
 export interface ConnectionEdges {
-  connected(input: MarkConnectedInput): Promise<ConnectionMutation>;
+  /** With `tokenHash`, resolves with `tokenRefused` when it is not the satellite's (nothing recorded). */
+  connected(input: MarkConnectedInput): Promise<ConnectedMutation | TokenRefused>;
   disconnected(input: MarkDisconnectedInput): Promise<ConnectionMutation>;
 }
 
@@ -52,8 +61,8 @@ export function createConnectionEdges(satellites: EdgeRecorder, options: Connect
  * lane-batched-loader.ts). A batch that fails fails each of its members (each satellite
  * retries); a member's own error (a satellite deleted meanwhile) is its alone.
  */
-function coalesce<Input>(record: (inputs: readonly Input[]) => Promise<ConnectionOutcome[]>, batching: Required<ConnectionEdgesOptions>) {
-  const loader = laneBatchedLoader<Input, ConnectionMutation>((inputs) => retryingDeadlocks(() => record(inputs)), {
+function coalesce<Input, Output>(record: (inputs: readonly Input[]) => Promise<Array<Output | VantageError>>, batching: Required<ConnectionEdgesOptions>) {
+  const loader = laneBatchedLoader<Input, Output>((inputs) => retryingDeadlocks(() => record(inputs)), {
     lanes: batching.lanes,
     maxBatch: batching.maxBatch,
     window: (ready) => setTimeout(ready, batching.windowMs),

@@ -75,6 +75,8 @@ export interface GatewayContext {
   edges: ConnectionEdges;
   heartbeats: Pick<HeartbeatBuffer, "record">;
   authenticate: AuthenticateSatellite;
+  /** A hello's token is checked by its connected edge (`tokenHash`), `authenticate` only where that cannot tell. */
+  checkTokensInConnect: boolean;
   assignmentsFor: AssignmentsFor;
   resultSink: ResultSink;
   sessions: SessionObserver;

@@ -6,6 +6,7 @@ import {
   ASSIGNMENT_PARTS_CAPABILITY,
   type Assignment,
   assignmentParts,
+  canonicalUuid,
   type CoreFrame,
   type HelloFrame,
   MAX_HELLO_FRAME_BYTES,
@@ -22,7 +23,8 @@ import {
 } from "@vantage/protocol";
 import type WebSocket from "ws";
 import { isVantageError, VantageError } from "../../errors.ts";
-import { type Attempt, FixedWindowCounter } from "../../auth/index.ts";
+import { type Attempt, FixedWindowCounter, hashToken } from "../../auth/index.ts";
+import type { ConnectedMutation, TokenRefused } from "../connection/service.ts";
 import type { AuthenticatedSatellite, GatewayContext, SatelliteSession } from "./gateway-context.ts";
 import type { BadFrameCode } from "./gateway-metrics.ts";
 
@@ -389,6 +391,45 @@ export class SatelliteConnection {
   }
 
   private async authenticate(hello: HelloFrame, attempt: Attempt | undefined): Promise<void> {
+    // Within the failure limit, a well-formed id's token is checked by its connected edge (one
+    // transaction for both). Over the limit a hello is checked first and alone: hellos with
+    // wrong tokens must not queue among a satellite's own connects (serializeConnects).
+    const id = this.context.checkTokensInConnect && attempt !== undefined ? canonicalUuid(hello.satelliteId) : undefined;
+    const checked = id === undefined ? "unchecked" : await this.connectCheckingToken(id, hello, attempt!);
+    if (checked === "unchecked") await this.checkThenConnect(hello, attempt);
+    if (!this.isOpen()) return;
+    this.ws.resume();
+    for (const { data, isBinary } of this.earlyFrames.splice(0)) this.receive(data, isBinary);
+  }
+
+  /**
+   * The connected edge, recorded only if the hello's token is the satellite's: "unchecked" when
+   * only the registry can tell (its stored hash is a slow one), and nothing was recorded.
+   */
+  private async connectCheckingToken(id: string, hello: HelloFrame, attempt: Attempt): Promise<"done" | "unchecked"> {
+    this.satelliteId = id;
+    this.sessionId = randomUUID();
+    let checked: "done" | "unchecked" = "done";
+    await this.context.serializeConnects(id, async () => {
+      if (this.isClosed()) return;
+      const outcome = await this.recordConnected(id, hello, hashToken(hello.token));
+      if (outcome !== "not_found" && "tokenRefused" in outcome && outcome.tokenRefused === "slow_hash") {
+        checked = "unchecked";
+        return;
+      }
+      if (outcome === "not_found" || "tokenRefused" in outcome) {
+        attempt.failed();
+        return this.reject("invalid_credentials", "Unknown satellite id or wrong token.");
+      }
+      attempt.succeeded();
+      this.context.authenticated(this);
+      await this.welcome(outcome.registration, hello);
+    });
+    return checked;
+  }
+
+  /** The registry checks the hello's credentials, then the connected edge is recorded. */
+  private async checkThenConnect(hello: HelloFrame, attempt: Attempt | undefined): Promise<void> {
     const { context } = this;
     const satellite = await context.authenticate(hello.satelliteId, hello.token, { slow: attempt !== undefined });
     if (satellite === null || satellite === "refused") {
@@ -403,45 +444,55 @@ export class SatelliteConnection {
     this.sessionId = randomUUID();
     // Per satellite, in order: the session registered here is the one that owns the row.
     await context.serializeConnects(satellite.id, async () => {
-      try {
-        await context.edges.connected({
-          satelliteId: satellite.id,
-          sessionId: this.sessionId!,
-          version: hello.version,
-          capabilities: hello.capabilities,
-          instanceId: context.instanceId,
-        });
-      } catch (error) {
-        if (!isVantageError(error, "not_found")) throw error;
-        // Deleted between the credentials check and the connect.
-        return this.reject("invalid_credentials", "Unknown satellite id or wrong token.");
-      }
-      this.connectedEdge = true;
-      if (this.isClosed()) return;
-      const assignments = await context.assignmentsFor(satellite, hello.capabilities);
-      if (this.isClosed()) return;
-      this.partsWanted = hello.capabilities.includes(ASSIGNMENT_PARTS_CAPABILITY);
-      this.marksResends = hello.capabilities.includes(RESEND_MARK_CAPABILITY);
-      this.setAssignments(assignments, null);
-      this.session = this.openSession(satellite, hello);
-      context.register(this);
-      this.welcomedAt = context.now();
-      // The hello is a sign of life: a satellite taken over from a core that shut down kept
-      // its last heartbeat (no connected edge was recorded), and is refreshed with the next flush.
-      this.recordHeartbeat();
-      // A set too large for one frame: its first part in the welcome, the rest right after it.
-      const [first, ...rest] = this.partsOf(assignments);
-      this.send({ type: "welcome", sessionId: this.sessionId!, heartbeatIntervalMs: context.heartbeatIntervalMs, ...first! });
-      for (const part of rest) this.send({ type: "assignments", ...part });
-      this.state = "open";
-      // In the same turn as the welcome: whoever assigns checks learns of the session before
-      // anything can change what it was welcomed with.
-      context.opened(this);
-      context.logger.info({ satelliteId: satellite.id, name: satellite.name, sessionId: this.sessionId, version: hello.version }, "satellite connected");
+      const outcome = await this.recordConnected(satellite.id, hello);
+      // Deleted between the credentials check and the connect.
+      if (outcome === "not_found") return this.reject("invalid_credentials", "Unknown satellite id or wrong token.");
+      await this.welcome(satellite, hello);
     });
-    if (!this.isOpen()) return;
-    this.ws.resume();
-    for (const { data, isBinary } of this.earlyFrames.splice(0)) this.receive(data, isBinary);
+  }
+
+  /** This session's connected edge, with `tokenHash` when the token is checked by it; "not_found" for a satellite that does not exist (deleted meanwhile). */
+  private async recordConnected(satelliteId: string, hello: HelloFrame, tokenHash?: string): Promise<ConnectedMutation | TokenRefused | "not_found"> {
+    try {
+      return await this.context.edges.connected({
+        satelliteId,
+        sessionId: this.sessionId!,
+        version: hello.version,
+        capabilities: hello.capabilities,
+        instanceId: this.context.instanceId,
+        ...(tokenHash === undefined ? {} : { tokenHash }),
+      });
+    } catch (error) {
+      if (!isVantageError(error, "not_found")) throw error;
+      return "not_found";
+    }
+  }
+
+  /** The connected edge committed: the assignments, then welcome, and the session is open. */
+  private async welcome(satellite: AuthenticatedSatellite, hello: HelloFrame): Promise<void> {
+    const { context } = this;
+    this.connectedEdge = true;
+    if (this.isClosed()) return;
+    const assignments = await context.assignmentsFor(satellite, hello.capabilities);
+    if (this.isClosed()) return;
+    this.partsWanted = hello.capabilities.includes(ASSIGNMENT_PARTS_CAPABILITY);
+    this.marksResends = hello.capabilities.includes(RESEND_MARK_CAPABILITY);
+    this.setAssignments(assignments, null);
+    this.session = this.openSession(satellite, hello);
+    context.register(this);
+    this.welcomedAt = context.now();
+    // The hello is a sign of life: a satellite taken over from a core that shut down kept
+    // its last heartbeat (no connected edge was recorded), and is refreshed with the next flush.
+    this.recordHeartbeat();
+    // A set too large for one frame: its first part in the welcome, the rest right after it.
+    const [first, ...rest] = this.partsOf(assignments);
+    this.send({ type: "welcome", sessionId: this.sessionId!, heartbeatIntervalMs: context.heartbeatIntervalMs, ...first! });
+    for (const part of rest) this.send({ type: "assignments", ...part });
+    this.state = "open";
+    // In the same turn as the welcome: whoever assigns checks learns of the session before
+    // anything can change what it was welcomed with.
+    context.opened(this);
+    context.logger.info({ satelliteId: satellite.id, name: satellite.name, sessionId: this.sessionId, version: hello.version }, "satellite connected");
   }
 
   /** Refuses the connection and stops reading it: whatever else it sends is never read. */

@@ -29,6 +29,13 @@ export interface SatelliteGatewayOptions {
   heartbeats: Pick<HeartbeatBuffer, "record" | "flush">;
   /** Checks hello credentials (the registry's verifyCredentials). */
   authenticate: AuthenticateSatellite;
+  /**
+   * Whether a hello's token is checked in its connected edge's own transaction (against the
+   * stored SHA-256, see markConnectedMany): a connect then costs no lookup of its own. `authenticate`
+   * still checks what that cannot (a malformed id, a slow hash, a hello over the failure limit).
+   * Default false: every hello goes through `authenticate` first (tests stand in for it).
+   */
+  checkTokensInConnect?: boolean;
   logger: Logger;
   /** This core process: recorded as the holder of the satellites it connects. */
   instanceId?: string;
@@ -118,7 +125,9 @@ export function createSatelliteGateway(options: SatelliteGatewayOptions): Satell
    * Sockets whose credentials were not checked yet, and their count by client address: one
    * address cannot hold thousands. A socket leaves once its token checked out, not at its
    * welcome: in a storm its connected edge waits for a batch, and satellites behind one NAT
-   * that proved who they are must not be refused for that.
+   * that proved who they are must not be refused for that. (A hello whose token its connected
+   * edge checks leaves when that commits; those are at most authFailureLimit.max per address,
+   * since their attempts count against the failed-login limit, and the rest are checked first.)
    */
   const unchecked = new Set<SatelliteConnection>();
   const unauthenticated = new Map<string, number>();
@@ -151,6 +160,7 @@ export function createSatelliteGateway(options: SatelliteGatewayOptions): Satell
     edges: createConnectionEdges(options.satellites, options.edgeBatching),
     heartbeats: options.heartbeats,
     authenticate: options.authenticate,
+    checkTokensInConnect: options.checkTokensInConnect ?? false,
     assignmentsFor: options.assignmentsFor ?? noAssignments,
     resultSink: options.resultSink ?? discardResults,
     sessions: observer,

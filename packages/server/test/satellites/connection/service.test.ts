@@ -4,6 +4,7 @@ import { OFFLINE_THRESHOLD_MS, SYSTEM_ACTOR } from "@vantage/protocol";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createEntityRegistry, type EntityRegistry } from "../../../src/entities/index.ts";
+import { hashSecret, hashToken } from "../../../src/auth/secrets.ts";
 import { isVantageError } from "../../../src/errors.ts";
 import { silentLogger } from "../../../src/log.ts";
 import { satelliteTriggers } from "../../../src/satellites/connection/triggers.ts";
@@ -224,6 +225,41 @@ describe("SatelliteService lifecycle", () => {
       { id: fresh, version: `v-${fresh}` },
       { id: online, version: `v-${online}` },
     ]);
+  });
+
+  it("records a connect with a token hash only when it is the stored one, in the batch's one transaction, and tells a slow stored hash apart", async () => {
+    const token = "vsat_right";
+    const [right, wrong, legacy] = [
+      await a.satellites.create({ name: `sat-${(created += 1)}`, region: "eu-north", tags: ["edge"], tokenHash: hashToken(token) }),
+      await a.satellites.create({ name: `sat-${(created += 1)}`, region: "eu-west", tokenHash: hashToken(token) }),
+      // Stored as tokens were before SHA-256: only the registry's verifyCredentials checks it.
+      await a.satellites.create({ name: `sat-${(created += 1)}`, region: "eu-west", tokenHash: await hashSecret(token) }),
+    ];
+    const hashes = new Map([
+      [right, hashToken(token)],
+      [wrong, hashToken("vsat_wrong")],
+      [legacy, hashToken(token)],
+    ]);
+    const transactions = await commitsDuring(() =>
+      a.satellites.markConnectedMany(
+        [right, wrong, legacy].map((satelliteId) => ({ satelliteId, sessionId: randomUUID(), tokenHash: hashes.get(satelliteId)! })),
+      ),
+    );
+    const [connected, refused, slow] = transactions.result;
+
+    expect(transactions.commits).toBe(1);
+    expect(connected).toMatchObject({
+      prev: null,
+      next: { status: "online", lastEvent: "connected" },
+      registration: { id: right, region: "eu-north", tags: ["edge"], offlineThresholdMs: null },
+    });
+    expect(refused).toEqual({ tokenRefused: "wrong_token" });
+    expect(slow).toEqual({ tokenRefused: "slow_hash" });
+    expect([await countChanges(right), await countChanges(wrong), await countChanges(legacy)]).toEqual([1, 0, 0]);
+    const { rows } = await a.pool.query<{ id: string; session_id: string | null }>("SELECT id, session_id FROM satellites WHERE id = ANY($1::uuid[])", [
+      [wrong, legacy],
+    ]);
+    expect(rows.map((row) => row.session_id)).toEqual([null, null]);
   });
 
   it("records only the owning session's close when a stale close of the same satellite is in its batch", async () => {
