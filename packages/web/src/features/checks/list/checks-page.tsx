@@ -6,11 +6,11 @@
 import { type Range, useWindowVirtualizer } from "@tanstack/react-virtual";
 import { Link, useNavigate, useRouter } from "@tanstack/react-router";
 import { type MouseEvent, type PointerEvent, memo, useCallback, useDeferredValue, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
-import type { BarRange, CheckListItem, CheckPage, CheckSummaries } from "../../../api/client.ts";
+import type { BarRange } from "../../../api/client.ts";
 import { ErrorMessage, Loading, PageHead, useNow } from "../../../ui/components.tsx";
 import { formatAgo, formatExact } from "../../../ui/time.ts";
-import { CHECK_TYPES, targetOf } from "../check-types.ts";
-import { isStale, lastResultAt } from "../check-freshness.ts";
+import { CHECK_TYPES } from "../check-types.ts";
+import { isStale } from "../check-freshness.ts";
 import { CheckStatusBadge, LocationDots, useLocationNames } from "../check-status.tsx";
 import { useQuery } from "@tanstack/react-query";
 import { satellitesQuery } from "../../satellites/satellites-page.tsx";
@@ -18,9 +18,12 @@ import {
   BAR_SPANS,
   barRangeOf,
   CHECK_PAGE,
+  type CheckRowItem,
   type ChecksSearch,
   listFilters,
   type PagedChecks,
+  type RowPage,
+  type RowSummary,
   useCheckPages,
   usePagedChecks,
   useSummaryWindow,
@@ -189,7 +192,7 @@ function CheckRows({
   loadMore,
   loading,
 }: {
-  pages: readonly CheckPage[];
+  pages: readonly RowPage[];
   paged: PagedChecks;
   range: BarRange;
   hasMore: boolean;
@@ -262,7 +265,7 @@ function CheckRows({
           const row = paged.at(item.index);
           if (!row) return null;
           const { check, page } = row;
-          const entry = summaryOf(page, check.id);
+          const summary = summaryOf(page, check.id);
           return (
             <CheckRow
               // A wide row is a slot reused by the checks that scroll through it: the row's elements
@@ -272,9 +275,7 @@ function CheckRows({
               // rows keep a key per check: each is measured as it mounts, under its own index.
               key={narrow ? check.id : item.index % slots}
               check={check}
-              summary={entry?.summary}
-              from={entry?.from}
-              segmentSeconds={entry?.segmentSeconds}
+              summary={summary}
               index={item.index}
               top={item.start - virtualizer.options.scrollMargin}
               // Desktop rows have one height: measuring each (a layout read per row) only where rows wrap.
@@ -295,10 +296,8 @@ function CheckRows({
 }
 
 interface CheckRowProps {
-  check: CheckListItem;
-  summary: CheckSummaries["summaries"][number] | undefined;
-  from: string | undefined;
-  segmentSeconds: number | undefined;
+  check: CheckRowItem;
+  summary: RowSummary | undefined;
   index: number;
   top: number;
   measure: ((element: Element | null) => void) | undefined;
@@ -312,26 +311,12 @@ interface CheckRowProps {
 }
 
 /** One row; memoized, so scrolling renders only the rows that come into view, not every row on screen. */
-const CheckRow = memo(function CheckRow({
-  check,
-  summary,
-  from,
-  segmentSeconds,
-  index,
-  top,
-  measure,
-  narrow,
-  range,
-  now,
-  nameOf,
-  openCheck,
-  scrolling,
-}: CheckRowProps) {
+const CheckRow = memo(function CheckRow({ check, summary, index, top, measure, narrow, range, now, nameOf, openCheck, scrolling }: CheckRowProps) {
   // Narrow cards are measured one by one: a light card would be measured short, then grow.
   const revealed = useRevealed(check.id, !scrolling || narrow);
   // Until its turn (row-reveal.ts) the row shows its name alone; its other cells keep what the
   // row last showed, hidden and untouched, so a fling writes a row's name and nothing else.
-  const shown = useHeldUnless(revealed, { check, summary, from, segmentSeconds, narrow, range, now, nameOf });
+  const shown = useHeldUnless(revealed, { check, summary, narrow, range, now, nameOf });
   return (
     <div
       className={`check-row${revealed ? "" : " light"}${check.enabled ? "" : " disabled"}`}
@@ -352,10 +337,8 @@ const CheckRow = memo(function CheckRow({
 
 /** What a row's cells other than the name show. */
 interface RowDetails {
-  check: CheckListItem;
-  summary: CheckSummaries["summaries"][number] | undefined;
-  from: string | undefined;
-  segmentSeconds: number | undefined;
+  check: CheckRowItem;
+  summary: RowSummary | undefined;
   narrow: boolean;
   range: BarRange;
   now: number;
@@ -386,35 +369,38 @@ const StatusCell = memo(function StatusCell({ check, summary }: Pick<RowDetails,
   );
 });
 
-const DetailCells = memo(function DetailCells({ check, summary, from, segmentSeconds, narrow, range, now, nameOf }: RowDetails) {
+const DetailCells = memo(function DetailCells({ check, summary, narrow, range, now, nameOf }: RowDetails) {
   const span = BAR_SPANS[range];
   const health = summary?.health ?? null;
-  const lastAt = lastResultAt(health);
+  const lastAt = health?.lastResultAt ?? null;
   const stale = isStale(lastAt, check, now);
   return (
     <>
       <span role="cell" data-label="Type">
         {check.type}
       </span>
-      <span role="cell" data-label="Target" className="target" title={targetOf(check)}>
-        {targetOf(check)}
+      <span role="cell" data-label="Target" className="target" title={check.target}>
+        {check.target}
       </span>
       <span role="cell" data-label="Locations">
         {health ? <LocationDots locations={health.locations} nameOf={nameOf} /> : <span className="muted">—</span>}
       </span>
       <span role="cell" data-label={`Last ${span.label}`}>
-        {summary && from !== undefined && segmentSeconds !== undefined ? (
+        {summary ? (
           <UptimeBar
-            segments={summary.bars}
-            from={from}
-            segmentSeconds={segmentSeconds}
+            counts={summary.bars}
+            fromMs={summary.fromMs}
+            segmentSeconds={summary.segmentSeconds}
             span={span.label}
             maxCells={narrow ? span.cells.narrow : span.cells.wide}
+            // The status now colours the newest cell ahead of its counts; not a paused or overdue
+            // check's, whose status is as old as its last result.
+            live={check.enabled && !stale ? health?.status : undefined}
           />
         ) : null}
       </span>
       <span role="cell" data-label="p95">
-        {summary?.p95Ms ? <Sparkline values={summary.p95Ms} /> : null}
+        {summary ? <Sparkline values={summary.p95Ms} /> : null}
       </span>
       <span role="cell" data-label="Last result" className={stale ? "stale" : undefined}>
         {summary ? <Ago at={lastAt} now={now} /> : null}
