@@ -33,6 +33,9 @@ const { values } = parseArgs({
     chromium: { type: "string", default: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium" },
     // The page's CPU profile while scrolling, for prof-top (build with `vite build --minify false` to keep names).
     "cpu-prof": { type: "string" },
+    // The page's sampled allocations while scrolling (this build's first scroll), collected ones
+    // too: what its garbage collector has to deal with, by the function that allocated it.
+    "alloc-prof": { type: "string" },
     // Another build of the UI (e.g. main's, `vite build --outDir /tmp/dist-main`), served by a second core on the
     // same database: its visits and scroll alternate with this build's, so both are measured in the same minutes.
     "baseline-dist": { type: "string" },
@@ -251,7 +254,13 @@ const LONG_TASK_MS = 50;
 async function scrollAll(
   page: Page,
   origin: string,
-  { navigate, profilePath, tracePath, screenshotPath }: { navigate: boolean; profilePath?: string; tracePath?: string; screenshotPath?: string },
+  {
+    navigate,
+    profilePath,
+    allocPath,
+    tracePath,
+    screenshotPath,
+  }: { navigate: boolean; profilePath?: string; allocPath?: string; tracePath?: string; screenshotPath?: string },
 ) {
   if (navigate) await page.goto(`${origin}/checks`);
   else {
@@ -263,6 +272,13 @@ async function scrollAll(
   const profiler = profilePath ? await page.context().newCDPSession(page) : undefined;
   await profiler?.send("Profiler.enable");
   await profiler?.send("Profiler.start");
+  const allocations = allocPath ? await page.context().newCDPSession(page) : undefined;
+  await allocations?.send("HeapProfiler.enable");
+  await allocations?.send("HeapProfiler.startSampling", {
+    samplingInterval: 8192,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
   const categories = tracePath
     ? ["toplevel", "devtools.timeline", "v8.execute", "blink.user_timing", "disabled-by-default-devtools.timeline"]
     : values.gc
@@ -273,6 +289,7 @@ async function scrollAll(
     `(${SCROLL_TO_END})([${CHECKS}, ${Number(values["scroll-seconds"]) * 1000}, ${values["count-elements"]}])`,
   );
   if (profiler) writeFileSync(profilePath!, JSON.stringify((await profiler.send("Profiler.stop")).profile));
+  if (allocations) writeFileSync(allocPath!, JSON.stringify((await allocations.send("HeapProfiler.stopSampling")).profile));
   const raw = profiler ? undefined : (await browser.stopTracing()).toString("utf8");
   if (raw !== undefined && tracePath) writeFileSync(tracePath, raw);
   const trace = raw === undefined ? undefined : (JSON.parse(raw) as { traceEvents: TraceEvent[] });
@@ -362,7 +379,8 @@ try {
       const tracePath = values["trace-out"] ? `${values["trace-out"]}-${build.name.replace(/ /g, "-")}${i === 0 ? "" : `-${i + 1}`}.json` : undefined;
       const screenshotPath = values.screenshot && i === 0 ? `${values.screenshot}-${build.name.replace(/ /g, "-")}.png` : undefined;
       const navigate = !values["same-page"] || i === 0;
-      build.scrolls.push(await scrollAll(build.page, build.origin, { navigate, profilePath: profile, tracePath, screenshotPath }));
+      const allocPath = values["alloc-prof"] && i === 0 ? `${values["alloc-prof"]}-${build.name.replace(/ /g, "-")}.json` : undefined;
+      build.scrolls.push(await scrollAll(build.page, build.origin, { navigate, profilePath: profile, allocPath, tracePath, screenshotPath }));
       progress(`${build.name}: scroll ${i + 1} of ${values.scrolls}`);
     }
   }

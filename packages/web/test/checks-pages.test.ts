@@ -3,8 +3,10 @@
 // list keeps of each answer (a row's fields, its summaries packed).
 import { describe, expect, it } from "vitest";
 import type { CheckListItem } from "../src/api/client.ts";
-import { indexPages, packSummaries, rowItem } from "../src/features/checks/list/checks-query.ts";
+import { indexPages } from "../src/features/checks/list/checks-query.ts";
+import { packSummaries, rowItem, summariesByRow } from "../src/features/checks/list/list-answers.ts";
 import { sumCounts } from "../src/features/checks/list/uptime-bar-model.ts";
+import { parseAnswer } from "../src/features/checks/list/answer-parser.ts";
 
 const page = (from: number, size: number) => ({
   checks: Array.from({ length: size }, (_, i) => ({ id: `c${from + i}`, name: `check-${from + i}` }) as unknown as CheckListItem),
@@ -77,16 +79,18 @@ describe("what the list keeps of an answer", () => {
         sat: { status: "healthy" as const, since: "2030-01-01T00:00:00Z", lastResultAt: "2030-01-01T00:00:10Z" },
       },
     });
-    const packed = packSummaries({
-      range: "24h",
-      from: "2030-01-01T00:00:00Z",
-      to: "2030-01-01T03:00:00Z",
-      segmentSeconds: 3600,
-      summaries: [
-        { checkId: "a", health: health("2030-01-01T00:00:20Z"), bars: [counts(1), counts(2), counts(3, 1)], p95Ms: [12.5, null, 40] },
-        { checkId: "b", health: null, bars: [counts(0), counts(5), counts(6)], p95Ms: [null, null, 7] },
-      ],
-    });
+    const packed = summariesByRow(
+      packSummaries({
+        range: "24h",
+        from: "2030-01-01T00:00:00Z",
+        to: "2030-01-01T03:00:00Z",
+        segmentSeconds: 3600,
+        summaries: [
+          { checkId: "a", health: health("2030-01-01T00:00:20Z"), bars: [counts(1), counts(2), counts(3, 1)], p95Ms: [12.5, null, 40] },
+          { checkId: "b", health: null, bars: [counts(0), counts(5), counts(6)], p95Ms: [null, null, 7] },
+        ],
+      }),
+    );
     const a = packed.byId.get("a")!;
     const b = packed.byId.get("b")!;
     expect(a.fromMs).toBe(Date.parse("2030-01-01T00:00:00Z"));
@@ -104,5 +108,27 @@ describe("what the list keeps of an answer", () => {
       lastResultAt: "2030-01-01T00:00:20Z",
     });
     expect(b.health).toBeNull();
+  });
+});
+
+describe("the answer parser", () => {
+  const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value)).buffer as ArrayBuffer;
+
+  it("reads a page's bytes into what the list keeps (here, without a worker, on this thread)", async () => {
+    const page = await parseAnswer(
+      "page",
+      encode({
+        checks: [{ id: "c1", name: "dns", type: "dns", enabled: false, queryName: "example.com", intervalSeconds: 30, timeoutMs: 5000 }],
+        nextCursor: "n",
+      }),
+    );
+    expect(page).toEqual({
+      checks: [{ id: "c1", name: "dns", type: "dns", enabled: false, target: "example.com", staleAfterMs: 30_000 + 5_000 + 30_000 }],
+      nextCursor: "n",
+    });
+  });
+
+  it("says so when an answer is not JSON", async () => {
+    await expect(parseAnswer("summaries", new TextEncoder().encode("<html>").buffer as ArrayBuffer)).rejects.toThrow(SyntaxError);
   });
 });

@@ -96,11 +96,14 @@ describe("the bar's tones and the live status", () => {
 });
 
 describe("the UptimeBar component", () => {
-  /** The tones of the bar's bands, in order: each band is a `var(--tone)` stop of its background. */
+  /** The tone of each cell, in order: a band of its background (`var(--tone) Apx Bpx`) covers (B − A) / step cells. */
   const bandsOf = (container: HTMLElement) => {
-    const background = container.querySelector<HTMLElement>(".uptime-cells")!.style.backgroundImage;
+    const bar = container.querySelector<HTMLElement>(".uptime-cells")!;
+    const step = bar.classList.contains("fine") ? 5 : 7;
     const colours: Record<string, string> = { "--ok": "ok", "--warn": "warn", "--bad": "bad", "--idle-bg": "none" };
-    return [...background.matchAll(/var\((--[a-z-]+)\)/g)].map((match) => colours[match[1]!]);
+    return [...bar.style.backgroundImage.matchAll(/var\((--[a-z-]+)\) (\d+)px (\d+)px/g)].flatMap((match) =>
+      Array<string>((Number(match[3]) - Number(match[2])) / step).fill(colours[match[1]!]!),
+    );
   };
 
   it("renders a cell per folded segment and says the availability over the whole bar", () => {
@@ -123,10 +126,11 @@ describe("the UptimeBar component", () => {
     expect(bandsOf(container)).toHaveLength(30);
   });
 
-  it("draws each cell as a band with a gap after it, in one element", () => {
-    const tones = barTones(packCounts([counts(1), counts(0, 1)]));
-    expect(tones).toEqual(["ok", "bad"]);
-    expect(barBackground(tones)).toBe("linear-gradient(to right, var(--ok) 0px 5px, transparent 5px 7px, var(--bad) 7px 12px, transparent 12px 14px)");
+  it("draws each run of cells of one tone as one band of one element (the stylesheet cuts the gaps)", () => {
+    const tones = barTones(packCounts([counts(1), counts(0, 1), counts(0, 1), counts(0), counts(2)]));
+    expect(tones).toEqual(["ok", "bad", "bad", "none", "ok"]);
+    expect(barBackground(tones)).toBe("linear-gradient(to right, var(--ok) 0px 7px, var(--bad) 7px 21px, var(--idle-bg) 21px 28px, var(--ok) 28px 35px)");
+    expect(barBackground(["ok", "ok", "ok"])).toBe("linear-gradient(to right, var(--ok) 0px 21px)");
   });
 
   it("shows an unhealthy check's newest cell bad before its results are counted, and says so", () => {

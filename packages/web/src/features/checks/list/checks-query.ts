@@ -3,26 +3,15 @@
 // query each, seeded from the page) and only the pages on screen observe theirs, so a page
 // arriving or a health change costs O(page), never O(all loaded). The live feed refreshes only
 // the summaries of the pages on screen and the detail queries (live.ts), never the list's pages.
-//
-// What the list keeps is cut to what its rows show as each answer arrives: a row's fields of the
-// check (not its whole definition), a health's status, dots and newest result, and the bars and
-// latencies packed in typed arrays, one per page. Scrolled to its end the list holds 10,000
-// checks; as parsed, they and their summaries were about 40 objects a check that every major
-// garbage collection marked again while scrolling (docs/benchmarks/2026-12-03-checks-list-long-tasks.md).
+// What the list keeps of each answer is cut to what its rows show (list-answers.ts); the answers
+// that come while it scrolls are parsed off the page's thread (answer-parser.ts).
 import { type QueryClient, useInfiniteQuery, useQueries, useQueryClient } from "@tanstack/react-query";
 import { useMemo } from "react";
-import {
-  api,
-  type BarRange,
-  type CheckHealthStatus,
-  type CheckListFilters,
-  type CheckListItem,
-  type CheckSummaries,
-  type LocationHealthStatus,
-} from "../../../api/client.ts";
-import { lastResultAt, staleAfterMs } from "../check-freshness.ts";
-import { targetOf } from "../check-types.ts";
-import { packCounts, type PackedCounts } from "./uptime-bar-model.ts";
+import { api, type BarRange, type CheckListFilters } from "../../../api/client.ts";
+import { parseAnswer, startAnswerParser } from "./answer-parser.ts";
+import { type CheckRowItem, type RowPage, type RowSummary, slimPage, summariesByRow } from "./list-answers.ts";
+
+export type { CheckRowItem, RowPage, RowSummary } from "./list-answers.ts";
 
 /** What /checks keeps in its URL. */
 export interface ChecksSearch {
@@ -72,96 +61,6 @@ export function listFilters(search: ChecksSearch, withStatus: boolean): CheckLis
 
 export const summariesKey = (ids: readonly string[], range: BarRange) => ["checks", "summaries", range, ids.join(",")] as const;
 
-/** What a list row shows of a check: the rest of its definition is dropped as its page arrives. */
-export interface CheckRowItem {
-  id: string;
-  name: string;
-  type: string;
-  enabled: boolean;
-  /** What it probes (check-types.ts `targetOf`). */
-  target: string;
-  /** Once the core's list carries it (until then, from the summaries). */
-  status?: CheckHealthStatus;
-  /** How old its newest result may be before it reads stale (check-freshness.ts). */
-  staleAfterMs: number;
-}
-
-/** A page of the list as kept. */
-export interface RowPage {
-  checks: CheckRowItem[];
-  nextCursor: string | null;
-}
-
-export function rowItem(check: CheckListItem): CheckRowItem {
-  return {
-    id: check.id,
-    name: check.name,
-    type: check.type,
-    enabled: check.enabled,
-    target: targetOf(check),
-    ...(check.status === undefined ? {} : { status: check.status }),
-    staleAfterMs: staleAfterMs(check),
-  };
-}
-
-/** What a row shows of a check's health. */
-export interface RowHealth {
-  status: CheckHealthStatus;
-  /** Each location's status: the row's dots. */
-  locations: Readonly<Record<string, { status: LocationHealthStatus }>>;
-  /** The newest result of any location, ISO; null before the first. */
-  lastResultAt: string | null;
-}
-
-/** A row's health, uptime bar and sparkline. */
-export interface RowSummary {
-  health: RowHealth | null;
-  /** The bar's segments, oldest first: a view of its page's one array (uptime-bar-model.ts). */
-  bars: PackedCounts;
-  /** Each segment's p95 latency in ms, NaN where it has no result: a view of its page's one array. */
-  p95Ms: Float64Array;
-  /** Start of the first segment, epoch ms. */
-  fromMs: number;
-  segmentSeconds: number;
-}
-
-/** A page's summaries as kept, by check id. */
-export interface PageSummaries {
-  byId: ReadonlyMap<string, RowSummary>;
-}
-
-/** An answer of /checks/summaries cut to what the rows show, its bars and latencies packed. */
-export function packSummaries(answer: CheckSummaries): PageSummaries {
-  const segments = answer.summaries[0]?.bars.length ?? 0;
-  const counts = new Uint32Array(answer.summaries.length * segments * 5);
-  const latencies = new Float64Array(answer.summaries.length * segments);
-  const fromMs = Date.parse(answer.from);
-  const byId = new Map<string, RowSummary>();
-  answer.summaries.forEach((summary, index) => {
-    // One length for every row of an answer (its range's); a shorter one keeps its zeros and NaNs at the end.
-    const start = index * segments;
-    packCounts(summary.bars.slice(0, segments), counts, start);
-    const p95Ms = latencies.subarray(start, start + segments);
-    p95Ms.fill(Number.NaN);
-    summary.p95Ms.slice(0, segments).forEach((ms, segment) => {
-      if (ms !== null) p95Ms[segment] = ms;
-    });
-    const health = summary.health;
-    byId.set(summary.checkId, {
-      health: health && {
-        status: health.status,
-        locations: Object.fromEntries(Object.entries(health.locations).map(([location, state]) => [location, { status: state.status }])),
-        lastResultAt: lastResultAt(health),
-      },
-      bars: counts.subarray(start * 5, (start + segments) * 5),
-      p95Ms,
-      fromMs,
-      segmentSeconds: answer.segmentSeconds,
-    });
-  });
-  return { byId };
-}
-
 /** The pages of checks; each page's summaries (over `range`) land in their own summaries query as it arrives. */
 export function useCheckPages(filters: CheckListFilters, range: BarRange) {
   const queryClient = useQueryClient();
@@ -169,9 +68,15 @@ export function useCheckPages(filters: CheckListFilters, range: BarRange) {
     // The range is part of the key: switching it reads pages with the other bars (then cached both ways).
     queryKey: ["checks", "list", filters, range],
     queryFn: async ({ pageParam, signal }): Promise<RowPage> => {
-      const page = await api.checks.list({ ...filters, limit: CHECK_PAGE, summaries: range, ...(pageParam ? { cursor: pageParam } : {}) }, signal);
-      const rows: RowPage = { checks: page.checks.map(rowItem), nextCursor: page.nextCursor };
-      if (page.summaries) queryClient.setQueryData(summariesKey(idsOf(rows), range), packSummaries(page.summaries));
+      const query = { ...filters, limit: CHECK_PAGE, summaries: range, ...(pageParam ? { cursor: pageParam } : {}) };
+      // The first page (a visit, a filter) is what the user waits for: parsed here at once (a
+      // hop to a worker and back cost it a task or two on a busy host). Later pages come while
+      // the list scrolls, and are parsed off this thread.
+      const { summaries, ...rows } = pageParam
+        ? await parseAnswer("page", await api.checks.listBody(query, signal))
+        : slimPage(await api.checks.list(query, signal));
+      if (!pageParam) startAnswerParser();
+      if (summaries) queryClient.setQueryData(summariesKey(idsOf(rows), range), summariesByRow(summaries));
       return rows;
     },
     initialPageParam: "",
@@ -240,7 +145,8 @@ export function useSummaryWindow(
       const ids = idsOf(page);
       return {
         queryKey: summariesKey(ids, range),
-        queryFn: async ({ signal }: { signal: AbortSignal }) => packSummaries(await api.checks.summaries(ids, range, signal)),
+        queryFn: async ({ signal }: { signal: AbortSignal }) =>
+          summariesByRow(await parseAnswer("summaries", await api.checks.summariesBody(ids, range, signal))),
         enabled: ids.length > 0,
         // A new answer is new rows: nothing to share with the last one (and a Map is not compared).
         structuralSharing: false,

@@ -36,28 +36,36 @@ export interface UptimeBarProps {
 const CELL_TIME = new Intl.DateTimeFormat([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
 const time = (ms: number) => CELL_TIME.format(ms);
 
-/** A cell's width and the gap after it, in CSS pixels: finer where there are many cells (a 90 d bar), so both bars take about the same width. */
+/**
+ * A cell's width and the gap after it, in CSS pixels: finer where there are many cells (a 90 d
+ * bar), so both bars take about the same width. The gaps are the stylesheet's mask (its class).
+ */
 export interface BarGeometry {
   cellPx: number;
   stepPx: number;
+  className: string;
 }
-const COARSE: BarGeometry = { cellPx: 5, stepPx: 7 };
-const FINE: BarGeometry = { cellPx: 4, stepPx: 5 };
+const COARSE: BarGeometry = { cellPx: 5, stepPx: 7, className: "uptime-cells" };
+const FINE: BarGeometry = { cellPx: 4, stepPx: 5, className: "uptime-cells fine" };
 export const geometryFor = (cellCount: number): BarGeometry => (cellCount > 24 ? FINE : COARSE);
 const TONE_COLOR: Record<CellTone, string> = { ok: "var(--ok)", warn: "var(--warn)", bad: "var(--bad)", none: "var(--idle-bg)" };
 
 /**
- * The cells as one element's background: a band of colour per cell with a gap after it. A list
- * row's 24 cells were 24 elements, more than half of a row's, and rows are rendered by the dozen
- * each frame while scrolling, each element styled and laid out (bench/ui-checks-list).
+ * The cells as one element's background: a band of colour per run of cells of one tone, the gaps
+ * between cells cut by the stylesheet's mask. A list row's 24 cells were 24 elements, more than
+ * half of a row's, and rows are rendered by the dozen each frame while scrolling (bench/ui-checks-list);
+ * then a band and a gap a cell, written out: 1.7 KB of text a row, the largest thing a scroll
+ * allocated (22 MB of the 150 of a scroll, sampled), parsed again by the style engine.
  */
-export function barBackground(tones: readonly CellTone[], { cellPx, stepPx }: BarGeometry = geometryFor(tones.length)): string {
-  let stops = "";
-  for (let index = 0; index < tones.length; index++) {
-    const start = index * stepPx;
-    stops += `${index === 0 ? "" : ", "}${TONE_COLOR[tones[index]!]} ${start}px ${start + cellPx}px, transparent ${start + cellPx}px ${start + stepPx}px`;
+export function barBackground(tones: readonly CellTone[], { stepPx }: Pick<BarGeometry, "stepPx"> = geometryFor(tones.length)): string {
+  const stops: string[] = [];
+  for (let start = 0; start < tones.length;) {
+    let end = start + 1;
+    while (end < tones.length && tones[end] === tones[start]) end++;
+    stops.push(`${TONE_COLOR[tones[start]!]} ${start * stepPx}px ${end * stepPx}px`);
+    start = end;
   }
-  return `linear-gradient(to right, ${stops})`;
+  return `linear-gradient(to right, ${stops.join(", ")})`;
 }
 
 /**
@@ -99,7 +107,7 @@ export function UptimeBar(props: UptimeBarProps) {
   return (
     <span className="uptime" role="img" aria-label={barLabel(span, availability, tones, liveShown ? live : undefined)}>
       <span
-        className="uptime-cells"
+        className={geometry.className}
         style={{ width: tones.length * geometry.stepPx - (geometry.stepPx - geometry.cellPx), backgroundImage: barBackground(tones, geometry) }}
         onPointerMove={labelUnderPointer(props, geometry.stepPx, liveShown)}
       />
