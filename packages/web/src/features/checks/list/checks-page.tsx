@@ -310,6 +310,35 @@ interface CheckRowProps {
   scrolling: boolean;
 }
 
+/**
+ * React.memo's comparison, the props named once: the default one takes each props object's
+ * Object.keys, two arrays per row on screen at every frame of a scroll (5 MB of a scroll's
+ * allocations, sampled). A Record of every prop, so a prop added to the type must be added here.
+ */
+function sameProps<Props extends object>(props: Record<keyof Props, true>): (a: Props, b: Props) => boolean {
+  const names = Object.keys(props) as Array<keyof Props>;
+  return (a, b) => {
+    for (const name of names) if (!Object.is(a[name], b[name])) return false;
+    return true;
+  };
+}
+
+const ROW_PROPS: Record<keyof CheckRowProps, true> = {
+  check: true,
+  summary: true,
+  index: true,
+  top: true,
+  measure: true,
+  narrow: true,
+  range: true,
+  now: true,
+  nameOf: true,
+  openCheck: true,
+  scrolling: true,
+};
+const DETAIL_PROPS: Record<keyof RowDetails, true> = { check: true, summary: true, narrow: true, range: true, now: true, nameOf: true };
+const sameDetails = sameProps(DETAIL_PROPS);
+
 /** One row; memoized, so scrolling renders only the rows that come into view, not every row on screen. */
 const CheckRow = memo(function CheckRow({ check, summary, index, top, measure, narrow, range, now, nameOf, openCheck, scrolling }: CheckRowProps) {
   // Narrow cards are measured one by one: a light card would be measured short, then grow.
@@ -333,7 +362,7 @@ const CheckRow = memo(function CheckRow({ check, summary, index, top, measure, n
       {shown ? <DetailCells {...shown} /> : null}
     </div>
   );
-});
+}, sameProps(ROW_PROPS));
 
 /** What a row's cells other than the name show. */
 interface RowDetails {
@@ -349,25 +378,26 @@ interface RowDetails {
  * `value` while `show`; otherwise the value of the last render that showed (undefined if none):
  * memoized cells given it do not render at all meanwhile.
  */
-function useHeldUnless<T extends object>(show: boolean, value: T): T | undefined {
-  const [held, setHeld] = useState<T | undefined>(undefined);
+function useHeldUnless(show: boolean, value: RowDetails): RowDetails | undefined {
+  const [held, setHeld] = useState<RowDetails | undefined>(undefined);
   // Kept while rendering (as React allows for a component's own state), only when it changed.
-  if (show && (held === undefined || !sameFields(held, value))) setHeld(value);
+  if (show && (held === undefined || !sameDetails(held, value))) setHeld(value);
   return show ? value : held;
 }
 
-const sameFields = <T extends object>(a: T, b: T) => (Object.keys(a) as Array<keyof T>).every((key) => Object.is(a[key], b[key]));
-
 // Not given the clock: the badge does not re-render each second.
-const StatusCell = memo(function StatusCell({ check, summary }: Pick<RowDetails, "check" | "summary">) {
-  const status = summary?.health?.status ?? check.status ?? "unknown";
-  return (
-    <span role="cell" data-label="Status">
-      {summary || check.status ? <CheckStatusBadge status={status} /> : <span className="muted">…</span>}
-      {check.enabled ? null : <span className="muted"> paused</span>}
-    </span>
-  );
-});
+const StatusCell = memo(
+  function StatusCell({ check, summary }: Pick<RowDetails, "check" | "summary">) {
+    const status = summary?.health?.status ?? check.status ?? "unknown";
+    return (
+      <span role="cell" data-label="Status">
+        {summary || check.status ? <CheckStatusBadge status={status} /> : <span className="muted">…</span>}
+        {check.enabled ? null : <span className="muted"> paused</span>}
+      </span>
+    );
+  },
+  sameProps({ check: true, summary: true }),
+);
 
 const DetailCells = memo(function DetailCells({ check, summary, narrow, range, now, nameOf }: RowDetails) {
   const span = BAR_SPANS[range];
@@ -408,7 +438,7 @@ const DetailCells = memo(function DetailCells({ check, summary, narrow, range, n
       </span>
     </>
   );
-});
+}, sameDetails);
 
 /**
  * The rows to render: those on screen and `overscan` either side, always as many as the most
