@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import type { CheckListItem } from "../src/api/client.ts";
 import { indexPages } from "../src/features/checks/list/checks-query.ts";
-import { packSummaries, rowItem, summariesByRow } from "../src/features/checks/list/list-answers.ts";
+import { BARS_CATCH_UP, barsBehindStatus, packSummaries, rowItem, summariesByRow } from "../src/features/checks/list/list-answers.ts";
 import { sumCounts } from "../src/features/checks/list/uptime-bar-model.ts";
 import { parseAnswer } from "../src/features/checks/list/answer-parser.ts";
 
@@ -104,6 +104,7 @@ describe("what the list keeps of an answer", () => {
     expect(a.p95Ms.buffer).toBe(b.p95Ms.buffer);
     expect(a.health).toEqual({
       status: "unhealthy",
+      sinceMs: Date.parse("2030-01-01T00:00:00Z"),
       locations: { core: { status: "unhealthy" }, sat: { status: "healthy" } },
       lastResultAt: "2030-01-01T00:00:20Z",
     });
@@ -130,5 +131,52 @@ describe("the answer parser", () => {
 
   it("says so when an answer is not JSON", async () => {
     await expect(parseAnswer("summaries", new TextEncoder().encode("<html>").buffer as ArrayBuffer)).rejects.toThrow(SyntaxError);
+  });
+});
+
+describe("bars behind a status change", () => {
+  const SINCE = Date.parse("2030-01-01T02:30:00Z");
+  const counts = (up: number, down = 0) => ({ total: up + down, up, degraded: 0, down, error: 0 });
+  const page = (status: "healthy" | "unhealthy", newest: ReturnType<typeof counts>) =>
+    summariesByRow(
+      packSummaries({
+        range: "24h",
+        from: "2030-01-01T00:00:00Z",
+        to: "2030-01-01T03:00:00Z",
+        segmentSeconds: 3600,
+        summaries: [
+          { checkId: "ok", health: null, bars: [counts(1), counts(1), counts(1)], p95Ms: [1, 1, 1] },
+          {
+            checkId: "x",
+            health: {
+              status,
+              since: new Date(SINCE).toISOString(),
+              reason: "",
+              flapping: false,
+              maintenance: false,
+              name: "x",
+              type: "http",
+              target: "t",
+              labels: {},
+              locations: {},
+            },
+            bars: [counts(1), counts(1), newest],
+            p95Ms: [1, 1, 1],
+          },
+        ],
+      }),
+    );
+
+  it("holds while a recent status is not in the newest cell's counts yet", () => {
+    expect(barsBehindStatus(page("unhealthy", counts(30)), SINCE + 2_000)).toBe(true);
+    // The rollups caught up: the newest cell counts the failures.
+    expect(barsBehindStatus(page("unhealthy", counts(30, 5)), SINCE + 5_000)).toBe(false);
+    // A recovery does not wait for the failures to leave the newest cell.
+    expect(barsBehindStatus(page("healthy", counts(30, 5)), SINCE + 2_000)).toBe(false);
+  });
+
+  it("stops asking a while after the change (a check unhealthy without results never fills its cell)", () => {
+    expect(barsBehindStatus(page("unhealthy", counts(0)), SINCE + BARS_CATCH_UP.withinMs)).toBe(true);
+    expect(barsBehindStatus(page("unhealthy", counts(0)), SINCE + BARS_CATCH_UP.withinMs + 1)).toBe(false);
   });
 });

@@ -9,7 +9,16 @@ import { type QueryClient, useInfiniteQuery, useQueries, useQueryClient } from "
 import { useMemo } from "react";
 import { api, type BarRange, type CheckListFilters } from "../../../api/client.ts";
 import { parseAnswer, startAnswerParser } from "./answer-parser.ts";
-import { type CheckRowItem, type RowPage, type RowSummary, slimPage, summariesByRow } from "./list-answers.ts";
+import {
+  BARS_CATCH_UP,
+  barsBehindStatus,
+  type CheckRowItem,
+  type PageSummaries,
+  type RowPage,
+  type RowSummary,
+  slimPage,
+  summariesByRow,
+} from "./list-answers.ts";
 
 export type { CheckRowItem, RowPage, RowSummary } from "./list-answers.ts";
 
@@ -150,6 +159,9 @@ export function useSummaryWindow(
         enabled: ids.length > 0,
         // A new answer is new rows: nothing to share with the last one (and a Map is not compared).
         structuralSharing: false,
+        // Bars that do not show a status change yet are asked for again, a few times, while on screen.
+        refetchInterval: (query: { state: { data?: PageSummaries } }) =>
+          query.state.data && barsBehindStatus(query.state.data, Date.now()) ? BARS_CATCH_UP.everyMs : false,
       };
     }),
   });

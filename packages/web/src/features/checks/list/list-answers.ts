@@ -8,7 +8,7 @@
 import type { CheckHealthStatus, CheckListItem, CheckPage, CheckSummaries, LocationHealthStatus } from "../../../api/client.ts";
 import { lastResultAt, staleAfterMs } from "../check-freshness.ts";
 import { targetOf } from "../check-types.ts";
-import { packCounts, type PackedCounts } from "./uptime-bar-model.ts";
+import { newestTone, packCounts, type PackedCounts, segmentsIn, sumCounts, toneOf } from "./uptime-bar-model.ts";
 
 /** What a list row shows of a check: the rest of its definition is dropped as its page arrives. */
 export interface CheckRowItem {
@@ -45,6 +45,8 @@ export function rowItem(check: CheckListItem): CheckRowItem {
 /** What a row shows of a check's health. */
 export interface RowHealth {
   status: CheckHealthStatus;
+  /** When the status began, epoch ms. */
+  sinceMs: number;
   /** Each location's status: the row's dots. */
   locations: Readonly<Record<string, { status: LocationHealthStatus }>>;
   /** The newest result of any location, ISO; null before the first. */
@@ -95,6 +97,7 @@ export function packSummaries(answer: CheckSummaries): PackedSummaries {
 
 const rowHealth = (health: NonNullable<CheckSummaries["summaries"][number]["health"]>): RowHealth => ({
   status: health.status,
+  sinceMs: Date.parse(health.since),
   locations: Object.fromEntries(Object.entries(health.locations).map(([location, state]) => [location, { status: state.status }])),
   lastResultAt: lastResultAt(health),
 });
@@ -141,3 +144,23 @@ export const slimPage = (page: CheckPage): SlimPage => ({
   nextCursor: page.nextCursor,
   ...(page.summaries ? { summaries: packSummaries(page.summaries) } : {}),
 });
+
+/**
+ * For how long after a status change a page's bars may still lag it, and how often the list asks
+ * again meanwhile. The bars are rollups, which follow the results by about 2 s (the rollup
+ * worker's pass), and the list reads them when the live feed says a status changed: right then
+ * they can still miss the results that changed it. The newest cell shows the status anyway
+ * (uptime-bar-model.ts `newestTone`); asking again brings the counts, and the availability, too.
+ */
+export const BARS_CATCH_UP = { withinMs: 60_000, everyMs: 3_000 } as const;
+
+/** Whether a row changed status within BARS_CATCH_UP.withinMs and its newest counted cell does not show that status yet. */
+export function barsBehindStatus(summaries: PageSummaries, now: number): boolean {
+  for (const { health, bars } of summaries.byId.values()) {
+    if (health === null || now - health.sinceMs > BARS_CATCH_UP.withinMs) continue;
+    const segments = segmentsIn(bars);
+    const counted = toneOf(sumCounts(bars, segments - 1, segments));
+    if (segments > 0 && newestTone(counted, health.status) !== counted) return true;
+  }
+  return false;
+}
