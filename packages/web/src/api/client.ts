@@ -245,7 +245,7 @@ export const json = async <T>(path: string, options?: RequestOptions): Promise<T
  * pages, with their bars, while it scrolls): parsed in a worker, never made a string here
  * (features/checks/list/answer-parser.ts).
  */
-export const body = async (path: string, options?: RequestOptions): Promise<ArrayBuffer> => (await request(path, options)).arrayBuffer();
+export const rawBody = async (path: string, options?: RequestOptions): Promise<ArrayBuffer> => (await request(path, options)).arrayBuffer();
 export const none = async (path: string, options?: RequestOptions): Promise<void> => void (await request(path, options));
 export const id = (value: string): string => encodeURIComponent(value);
 
@@ -296,7 +296,7 @@ export const api = {
       json<CheckPage>("/checks", { query: { ...filters }, signal }),
     /** `list`'s answer unparsed (a `CheckPage`'s JSON): the checks list parses the pages that come while it scrolls in a worker. */
     listBody: (filters: CheckListFilters & { cursor?: string; limit?: number; summaries?: BarRange }, signal?: AbortSignal) =>
-      body("/checks", { query: { ...filters }, signal }),
+      rawBody("/checks", { query: { ...filters }, signal }),
     get: (checkId: string, signal?: AbortSignal) => json<Check>(`/checks/${id(checkId)}`, { signal }),
     /** How many checks are in each health status (checks without a result yet count as unknown). */
     statusCounts: (signal?: AbortSignal) => json<CheckStatusCounts>("/checks/status-counts", { signal }),
@@ -308,7 +308,7 @@ export const api = {
       json<CheckSummaries>("/checks/summaries", { query: { id: checkIds, range }, signal }),
     /** `summaries`' answer unparsed (a `CheckSummaries`' JSON), for the checks list's worker. */
     summariesBody: (checkIds: readonly string[], range: BarRange, signal?: AbortSignal) =>
-      body("/checks/summaries", { query: { id: checkIds, range }, signal }),
+      rawBody("/checks/summaries", { query: { id: checkIds, range }, signal }),
     /** The enabled checks a satellite's assignments hold (or would, but skip: with why), by name. */
     onSatellite: (satelliteId: string, signal?: AbortSignal) => json<{ checks: SatelliteCheck[] }>(`/checks/on-satellite/${id(satelliteId)}`, { signal }),
     health: (checkId: string, signal?: AbortSignal) => json<CheckHealth>(`/checks/${id(checkId)}/health`, { signal }),
