@@ -22,15 +22,18 @@ export interface RendererTask {
   cpuMs: number | null;
 }
 
-const TASK_NAMES = new Set(["ThreadControllerImpl::RunTask", "RunTask"]);
-
-/** Top-level tasks of every renderer main thread (`CrRendererMain`); a task inside another is part of it, not one more. */
-export function rendererTasks(events: readonly TraceEvent[]): RendererTask[] {
-  const mainThreads = new Set(
+const rendererMainThreads = (events: readonly TraceEvent[]) =>
+  new Set(
     events
       .filter((event) => event.ph === "M" && event.name === "thread_name" && event.args?.name === "CrRendererMain")
       .map((event) => `${event.pid}:${event.tid}`),
   );
+
+const TASK_NAMES = new Set(["ThreadControllerImpl::RunTask", "RunTask"]);
+
+/** Top-level tasks of every renderer main thread (`CrRendererMain`); a task inside another is part of it, not one more. */
+export function rendererTasks(events: readonly TraceEvent[]): RendererTask[] {
+  const mainThreads = rendererMainThreads(events);
   const tasks = events
     .filter((event) => event.ph === "X" && TASK_NAMES.has(event.name) && mainThreads.has(`${event.pid}:${event.tid}`))
     .sort((a, b) => a.ts - b.ts || (b.dur ?? 0) - (a.dur ?? 0));
@@ -44,4 +47,30 @@ export function rendererTasks(events: readonly TraceEvent[]): RendererTask[] {
     topLevel.push({ wallMs: (task.dur ?? 0) / 1000, cpuMs: task.tdur === undefined ? null : task.tdur / 1000 });
   }
   return topLevel;
+}
+
+export interface GcPauses {
+  /** Scavenges of the young generation. */
+  minor: { count: number; cpuMs: number; longestWallMs: number };
+  /** Mark-compact pauses (a full collection's atomic part, or an incremental one's finalization). */
+  major: { count: number; cpuMs: number; longestWallMs: number };
+}
+
+/**
+ * The garbage collector's pauses on the renderer main threads (`MinorGC` and `MajorGC`, category
+ * `devtools.timeline`): null when the trace did not record that category.
+ */
+export function gcPauses(events: readonly TraceEvent[]): GcPauses | null {
+  const mainThreads = rendererMainThreads(events);
+  const pauses: GcPauses = { minor: { count: 0, cpuMs: 0, longestWallMs: 0 }, major: { count: 0, cpuMs: 0, longestWallMs: 0 } };
+  let seen = false;
+  for (const event of events) {
+    if (event.ph !== "X" || (event.name !== "MinorGC" && event.name !== "MajorGC") || !mainThreads.has(`${event.pid}:${event.tid}`)) continue;
+    seen = true;
+    const kind = event.name === "MinorGC" ? pauses.minor : pauses.major;
+    kind.count++;
+    kind.cpuMs += (event.tdur ?? 0) / 1000;
+    kind.longestWallMs = Math.max(kind.longestWallMs, (event.dur ?? 0) / 1000);
+  }
+  return seen ? pauses : null;
 }

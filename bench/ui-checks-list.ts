@@ -12,13 +12,13 @@ import { existsSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { checkDefinitionSchema } from "@vantage/protocol";
-import { chromium, type Page } from "playwright-core";
+import { type BrowserContext, type CDPSession, chromium, type Page } from "playwright-core";
 import { createPartitionCatalog, DAY_MS } from "../packages/server/src/checks/results/partitions.ts";
 import { silentLogger } from "../packages/server/src/log.ts";
 import { startCore } from "../packages/server/src/main.ts";
 import { createPool } from "../packages/server/src/storage/index.ts";
 import { openBenchDatabase, table } from "./_database.ts";
-import { type RendererTask, rendererTasks, type TraceEvent } from "./_renderer-tasks.ts";
+import { gcPauses, type RendererTask, rendererTasks, type TraceEvent } from "./_renderer-tasks.ts";
 
 const { values } = parseArgs({
   options: {
@@ -33,6 +33,9 @@ const { values } = parseArgs({
     chromium: { type: "string", default: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium" },
     // The page's CPU profile while scrolling, for prof-top (build with `vite build --minify false` to keep names).
     "cpu-prof": { type: "string" },
+    // The page's sampled allocations while scrolling (this build's first scroll), collected ones
+    // too: what its garbage collector has to deal with, by the function that allocated it.
+    "alloc-prof": { type: "string" },
     // Another build of the UI (e.g. main's, `vite build --outDir /tmp/dist-main`), served by a second core on the
     // same database: its visits and scroll alternate with this build's, so both are measured in the same minutes.
     "baseline-dist": { type: "string" },
@@ -45,6 +48,13 @@ const { values } = parseArgs({
     "count-elements": { type: "boolean", default: false },
     // The list once each build's first scroll has settled: FILE-<build>.png.
     screenshot: { type: "string" },
+    // Each build's scrolls after its first go back to the top of the same page and down again (no
+    // navigation): the heap the earlier scrolls left stays, as it does for a user who scrolls back.
+    // Without it each scroll is a fresh navigation, whose first collections also sweep the last
+    // page's heap in the same renderer.
+    "same-page": { type: "boolean", default: false },
+    // The renderer's garbage-collection pauses in each scroll (its trace records the timeline category too: a little dearer).
+    gc: { type: "boolean", default: false },
   },
 });
 const CHECKS = Number(values.checks);
@@ -241,18 +251,45 @@ const LONG_TASK_MS = 50;
  * meanwhile, the renderer's tasks traced (a CPU profile instead, when asked: not both, the
  * profiler's sampling would lengthen every traced task).
  */
-async function scrollAll(page: Page, origin: string, profilePath: string | undefined, tracePath?: string, screenshotPath?: string) {
-  await page.goto(`${origin}/checks`);
+async function scrollAll(
+  page: Page,
+  origin: string,
+  {
+    navigate,
+    profilePath,
+    allocPath,
+    tracePath,
+    screenshotPath,
+  }: { navigate: boolean; profilePath?: string; allocPath?: string; tracePath?: string; screenshotPath?: string },
+) {
+  if (navigate) await page.goto(`${origin}/checks`);
+  else {
+    // Back to the top of the same list (its loaded pages and cached summaries kept), settled, as after a navigation.
+    await page.evaluate("window.scrollTo(0, 0)");
+    await page.waitForFunction(`document.querySelector('.check-row[data-index="0"] .uptime') !== null && document.querySelector(".check-row.light") === null`);
+  }
   await page.locator('.check-row[data-index="0"] .uptime').waitFor();
   const profiler = profilePath ? await page.context().newCDPSession(page) : undefined;
   await profiler?.send("Profiler.enable");
   await profiler?.send("Profiler.start");
-  const categories = tracePath ? ["toplevel", "devtools.timeline", "v8.execute", "blink.user_timing", "disabled-by-default-devtools.timeline"] : ["toplevel"];
+  const allocations = allocPath ? await page.context().newCDPSession(page) : undefined;
+  await allocations?.send("HeapProfiler.enable");
+  await allocations?.send("HeapProfiler.startSampling", {
+    samplingInterval: 8192,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  const categories = tracePath
+    ? ["toplevel", "devtools.timeline", "v8.execute", "blink.user_timing", "disabled-by-default-devtools.timeline"]
+    : values.gc
+      ? ["toplevel", "devtools.timeline"]
+      : ["toplevel"];
   if (!profiler) await browser.startTracing(page, { categories });
   const scrolled = await page.evaluate<{ seconds: number; frames: number[]; longTasks: number[]; rows: number; elementsAdded: number | null }>(
     `(${SCROLL_TO_END})([${CHECKS}, ${Number(values["scroll-seconds"]) * 1000}, ${values["count-elements"]}])`,
   );
   if (profiler) writeFileSync(profilePath!, JSON.stringify((await profiler.send("Profiler.stop")).profile));
+  if (allocations) writeFileSync(allocPath!, JSON.stringify((await allocations.send("HeapProfiler.stopSampling")).profile));
   const raw = profiler ? undefined : (await browser.stopTracing()).toString("utf8");
   if (raw !== undefined && tracePath) writeFileSync(tracePath, raw);
   const trace = raw === undefined ? undefined : (JSON.parse(raw) as { traceEvents: TraceEvent[] });
@@ -260,7 +297,25 @@ async function scrollAll(page: Page, origin: string, profilePath: string | undef
   const wrong = await page.evaluate<string[]>(WRONG_ROWS);
   if (wrong.length > 0) throw new Error(`${origin}: rows not showing their own check after the scroll: ${wrong.join(", ")}`);
   if (screenshotPath) await page.screenshot({ path: screenshotPath });
-  return { ...scrolled, tasks: trace ? rendererTasks(trace.traceEvents) : [] };
+  return { ...scrolled, tasks: trace ? rendererTasks(trace.traceEvents) : [], gc: trace ? gcPauses(trace.traceEvents) : null, heap: await heapOf(page) };
+}
+
+/**
+ * The page's JavaScript heap once a scroll settled (MB): in use, and what a full collection
+ * leaves of it (what the list keeps: every later major collection marks that much again).
+ * The collection is forced after the scroll is measured; a --same-page scroll then starts without
+ * the last one's garbage, as after a user's pause.
+ */
+async function heapOf(page: Page): Promise<{ usedMb: number; liveMb: number }> {
+  const cdp: CDPSession = await page.context().newCDPSession(page);
+  try {
+    const mb = async () => (await cdp.send("Runtime.getHeapUsage")).usedSize / 1_048_576;
+    const usedMb = await mb();
+    await cdp.send("HeapProfiler.collectGarbage");
+    return { usedMb, liveMb: await mb() };
+  } finally {
+    await cdp.detach();
+  }
 }
 
 /** A scroll's long tasks: by the page's own observer (wall), and in the trace by wall and by CPU time. */
@@ -292,23 +347,29 @@ type Scroll = Awaited<ReturnType<typeof scrollAll>>;
 interface Build {
   name: string;
   origin: string;
+  /** Its own browser context, so its own renderer process: two builds never share a heap (their origins differ in port only, which is the same site). */
+  page: Page;
   visits: Visit[];
   scrolls: Scroll[];
 }
 
 try {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  await context.addInitScript(`sessionStorage.setItem("vantage.credentials", ${JSON.stringify(JSON.stringify({ kind: "token", token: ADMIN_TOKEN }))});`);
-  await context.addInitScript(MARKS);
-  const page = await context.newPage();
-  const builds: Build[] = [{ name: "this build", origin: core.url, visits: [], scrolls: [] }];
-  if (baselineCore) builds.unshift({ name: "baseline", origin: baselineCore.url, visits: [], scrolls: [] });
+  const contexts: BrowserContext[] = [];
+  const newPage = async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    contexts.push(context);
+    await context.addInitScript(`sessionStorage.setItem("vantage.credentials", ${JSON.stringify(JSON.stringify({ kind: "token", token: ADMIN_TOKEN }))});`);
+    await context.addInitScript(MARKS);
+    return context.newPage();
+  };
+  const builds: Build[] = [{ name: "this build", origin: core.url, page: await newPage(), visits: [], scrolls: [] }];
+  if (baselineCore) builds.unshift({ name: "baseline", origin: baselineCore.url, page: await newPage(), visits: [], scrolls: [] });
   // The first visit of each warms the core's statement cache and the browser's; the rest are
   // measured, the builds taking turns (and swapping who goes first) so load drifts hit both.
   progress("cores and browser started");
-  for (const build of builds) await visit(page, build.origin);
+  for (const build of builds) await visit(build.page, build.origin);
   for (let i = 0; i < Number(values.visits); i++) {
-    for (const build of i % 2 === 0 ? builds : [...builds].reverse()) build.visits.push(await visit(page, build.origin));
+    for (const build of i % 2 === 0 ? builds : [...builds].reverse()) build.visits.push(await visit(build.page, build.origin));
   }
   progress("visits measured; scrolling");
   for (let i = 0; i < Number(values.scrolls); i++) {
@@ -317,14 +378,16 @@ try {
       const profile = values["cpu-prof"] && build.origin === core.url && i === 0 ? values["cpu-prof"] : undefined;
       const tracePath = values["trace-out"] ? `${values["trace-out"]}-${build.name.replace(/ /g, "-")}${i === 0 ? "" : `-${i + 1}`}.json` : undefined;
       const screenshotPath = values.screenshot && i === 0 ? `${values.screenshot}-${build.name.replace(/ /g, "-")}.png` : undefined;
-      build.scrolls.push(await scrollAll(page, build.origin, profile, tracePath, screenshotPath));
+      const navigate = !values["same-page"] || i === 0;
+      const allocPath = values["alloc-prof"] && i === 0 ? `${values["alloc-prof"]}-${build.name.replace(/ /g, "-")}.json` : undefined;
+      build.scrolls.push(await scrollAll(build.page, build.origin, { navigate, profilePath: profile, allocPath, tracePath, screenshotPath }));
       progress(`${build.name}: scroll ${i + 1} of ${values.scrolls}`);
     }
   }
-  await context.close();
+  for (const context of contexts) await context.close();
 
   console.log(
-    `ui-checks-list: ${CHECKS} checks (${hourRows} hourly and ${dayRows} daily rollup rows, seeded in ${seedSeconds.toFixed(1)} s) on ${database.describe}; Chromium ${browser.version()}, 1280×800; medians of ${values.visits} visits after one warm-up${baselineCore ? `, baseline ${BASELINE} and this build taking turns` : ""}`,
+    `ui-checks-list: ${CHECKS} checks (${hourRows} hourly and ${dayRows} daily rollup rows, seeded in ${seedSeconds.toFixed(1)} s) on ${database.describe}; Chromium ${browser.version()}, 1280×800; medians of ${values.visits} visits after one warm-up${baselineCore ? `, baseline ${BASELINE} and this build taking turns` : ""}; ${values["same-page"] ? "each build's scrolls in one page (back to the top between them)" : "each scroll a fresh navigation"}`,
   );
   const cell = (visits: Visit[], pick: (visit: Visit) => number) => `${fixed(median(visits.map(pick)))} / ${fixed(Math.max(...visits.map(pick)))}`;
   const row = (what: string, pick: (visit: Visit) => number, goal: string) => ({
@@ -360,6 +423,13 @@ try {
             "longest task CPU ms": long.cpuTimed ? fixed(long.longestCpuMs) : "n/a",
             "tasks > 10 / > 16 ms CPU, p99": long.cpuTimed ? `${long.cpuOver10} / ${long.cpuOver16}, ${long.cpuP99.toFixed(1)}` : "n/a",
             ...(scroll.elementsAdded === null ? {} : { "elements created": scroll.elementsAdded }),
+            ...(scroll.gc === null
+              ? {}
+              : {
+                  "GC minor / major: n, CPU ms": `${scroll.gc.minor.count}, ${fixed(scroll.gc.minor.cpuMs)} / ${scroll.gc.major.count}, ${fixed(scroll.gc.major.cpuMs)}`,
+                  "longest GC wall ms": fixed(Math.max(scroll.gc.minor.longestWallMs, scroll.gc.major.longestWallMs)),
+                }),
+            "heap MB: used / live": `${scroll.heap.usedMb.toFixed(1)} / ${scroll.heap.liveMb.toFixed(1)}`,
           };
         }),
       ),

@@ -104,6 +104,8 @@ describe("the p95 sparkline", () => {
   it("draws a line scaled to its peak, broken where a segment has no result", () => {
     expect(sparklinePath([10, 20, null, 20], 30, 12)).toBe("M0.0 6.0L10.0 1.0M30.0 1.0");
     expect(sparklinePath([null, null], 30, 12)).toBe("");
+    // Packed, as the list keeps them: NaN where a segment has no result.
+    expect(sparklinePath(Float64Array.of(10, 20, Number.NaN, 20), 30, 12)).toBe("M0.0 6.0L10.0 1.0M30.0 1.0");
   });
 
   it("names the latest and peak p95 for screen readers", () => {

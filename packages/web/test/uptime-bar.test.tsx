@@ -8,7 +8,7 @@ import type { StatusCounts } from "../src/api/client.ts";
 import { isStale, lastResultAt } from "../src/features/checks/check-freshness.ts";
 import { latencySeries } from "../src/features/checks/detail/latency-series.ts";
 import { barBackground, UptimeBar } from "../src/features/checks/list/uptime-bar.tsx";
-import { barCells, cellLabel, formatAvailability, toneOf } from "../src/features/checks/list/uptime-bar-model.ts";
+import { barCells, barTones, cellLabel, formatAvailability, newestTone, packCounts, toneOf } from "../src/features/checks/list/uptime-bar-model.ts";
 
 const counts = (up: number, down = 0, degraded = 0, error = 0): StatusCounts => ({ total: up + down + degraded + error, up, down, degraded, error });
 const HOUR = 3_600_000;
@@ -18,9 +18,7 @@ afterEach(cleanup);
 
 /** A 90 d bar of 90 days with every result up, folded into 30 cells. */
 function renderNinetyDaysUp(): ReturnType<typeof render> {
-  return render(
-    <UptimeBar segments={Array.from({ length: 90 }, () => counts(4))} from={new Date(FROM).toISOString()} segmentSeconds={86_400} maxCells={30} span="90 d" />,
-  );
+  return render(<UptimeBar counts={packCounts(Array.from({ length: 90 }, () => counts(4)))} fromMs={FROM} segmentSeconds={86_400} maxCells={30} span="90 d" />);
 }
 
 describe("a segment's tone", () => {
@@ -43,14 +41,14 @@ describe("a segment's tone", () => {
 
 describe("the bar's cells", () => {
   it("keeps one cell per segment when they fit, each with its own span", () => {
-    const cells = barCells([counts(1), counts(0), counts(1, 1)], FROM, HOUR);
+    const cells = barCells(packCounts([counts(1), counts(0), counts(1, 1)]), FROM, HOUR);
     expect(cells.map((cell) => cell.tone)).toEqual(["ok", "none", "bad"]);
     expect(cells[2]).toMatchObject({ from: FROM + 2 * HOUR, to: FROM + 3 * HOUR, availability: 0.5 });
   });
 
   it("folds segments from the newest end, so only the oldest cell may be partial", () => {
     const segments = Array.from({ length: 24 }, (_, i) => (i === 23 ? counts(9, 1) : counts(10)));
-    const cells = barCells(segments, FROM, HOUR, 10);
+    const cells = barCells(packCounts(segments), FROM, HOUR, 10);
     // ⌈24 / 10⌉ = 3 segments a cell: 8 cells, the newest ending the bar.
     expect(cells).toHaveLength(8);
     expect(cells.at(-1)).toMatchObject({ from: FROM + 21 * HOUR, to: FROM + 24 * HOUR, counts: counts(29, 1) });
@@ -60,7 +58,7 @@ describe("the bar's cells", () => {
 
   it("folds a count that does not divide evenly without losing a result", () => {
     const segments = Array.from({ length: 90 }, () => counts(1));
-    const cells = barCells(segments, FROM, 24 * HOUR, 40);
+    const cells = barCells(packCounts(segments), FROM, 24 * HOUR, 40);
     expect(cells).toHaveLength(30);
     expect(cells.reduce((sum, cell) => sum + cell.counts.up, 0)).toBe(90);
   });
@@ -69,22 +67,48 @@ describe("the bar's cells", () => {
     expect(formatAvailability(0.99999)).toBe("99.99 %");
     expect(formatAvailability(1)).toBe("100 %");
     expect(formatAvailability(null)).toBe("—");
-    const [cell] = barCells([counts(398, 2)], FROM, HOUR);
+    const [cell] = barCells(packCounts([counts(398, 2)]), FROM, HOUR);
     expect(cellLabel(cell!, (ms) => new Date(ms).toISOString().slice(11, 16))).toBe("00:00–01:00: 99.50 % (2 down of 400)");
   });
 });
 
+describe("the bar's tones and the live status", () => {
+  it("tones the cells as barCells does, without building them, however they fold", () => {
+    const segments = Array.from({ length: 90 }, (_, i) => (i % 7 === 0 ? counts(9, 1) : i % 11 === 0 ? counts(0) : i % 5 === 0 ? counts(9, 0, 1) : counts(10)));
+    for (const maxCells of [90, 40, 30, 24, 15, 12, 7, 1]) {
+      expect(barTones(packCounts(segments), maxCells)).toEqual(barCells(packCounts(segments), FROM, HOUR, maxCells).map((cell) => cell.tone));
+    }
+    expect(barTones(packCounts([]))).toEqual([]);
+  });
+
+  it("gives the newest cell the status the check has now where its counts read better", () => {
+    expect(newestTone("ok", "unhealthy")).toBe("bad");
+    expect(newestTone("none", "unhealthy")).toBe("bad");
+    expect(newestTone("ok", "degraded")).toBe("warn");
+    expect(newestTone("none", "healthy")).toBe("ok");
+    // What was counted stays: a recovered check's newest cell still shows this hour's failures.
+    expect(newestTone("bad", "healthy")).toBe("bad");
+    expect(newestTone("bad", "degraded")).toBe("bad");
+    // Unknown says nothing about the target; no status, nothing to add.
+    expect(newestTone("ok", "unknown")).toBe("ok");
+    expect(newestTone("none", undefined)).toBe("none");
+  });
+});
+
 describe("the UptimeBar component", () => {
-  /** The tones of the bar's bands, in order: each band is a `var(--tone)` stop of its background. */
+  /** The tone of each cell, in order: a band of its background (`var(--tone) Apx Bpx`) covers (B − A) / step cells. */
   const bandsOf = (container: HTMLElement) => {
-    const background = container.querySelector<HTMLElement>(".uptime-cells")!.style.backgroundImage;
+    const bar = container.querySelector<HTMLElement>(".uptime-cells")!;
+    const step = bar.classList.contains("fine") ? 5 : 7;
     const colours: Record<string, string> = { "--ok": "ok", "--warn": "warn", "--bad": "bad", "--idle-bg": "none" };
-    return [...background.matchAll(/var\((--[a-z-]+)\)/g)].map((match) => colours[match[1]!]);
+    return [...bar.style.backgroundImage.matchAll(/var\((--[a-z-]+)\) (\d+)px (\d+)px/g)].flatMap((match) =>
+      Array<string>((Number(match[3]) - Number(match[2])) / step).fill(colours[match[1]!]!),
+    );
   };
 
   it("renders a cell per folded segment and says the availability over the whole bar", () => {
     const segments = Array.from({ length: 24 }, (_, i) => (i === 0 ? counts(0) : i === 5 ? counts(3, 1) : counts(4)));
-    const { container } = render(<UptimeBar segments={segments} from={new Date(FROM).toISOString()} segmentSeconds={3600} maxCells={12} span="24 h" />);
+    const { container } = render(<UptimeBar counts={packCounts(segments)} fromMs={FROM} segmentSeconds={3600} maxCells={12} span="24 h" />);
     expect(screen.getByRole("img").getAttribute("aria-label")).toBe("24 h uptime 98.91 %, failures in 1 of 12 periods");
     expect(bandsOf(container)).toEqual(["ok", "ok", "bad", ...Array(9).fill("ok")]);
   });
@@ -102,14 +126,36 @@ describe("the UptimeBar component", () => {
     expect(bandsOf(container)).toHaveLength(30);
   });
 
-  it("draws each cell as a band with a gap after it, in one element", () => {
-    const [ok, bad] = barCells([counts(1), counts(0, 1)], FROM, HOUR);
-    expect(barBackground([ok!, bad!])).toBe("linear-gradient(to right, var(--ok) 0px 5px, transparent 5px 7px, var(--bad) 7px 12px, transparent 12px 14px)");
+  it("draws each run of cells of one tone as one band of one element (the stylesheet cuts the gaps)", () => {
+    const tones = barTones(packCounts([counts(1), counts(0, 1), counts(0, 1), counts(0), counts(2)]));
+    expect(tones).toEqual(["ok", "bad", "bad", "none", "ok"]);
+    expect(barBackground(tones)).toBe("linear-gradient(to right, var(--ok) 0px 7px, var(--bad) 7px 21px, var(--idle-bg) 21px 28px, var(--ok) 28px 35px)");
+    expect(barBackground(["ok", "ok", "ok"])).toBe("linear-gradient(to right, var(--ok) 0px 21px)");
+  });
+
+  it("shows an unhealthy check's newest cell bad before its results are counted, and says so", () => {
+    const segments = Array.from({ length: 24 }, () => counts(60));
+    const { container } = render(<UptimeBar counts={packCounts(segments)} fromMs={FROM} segmentSeconds={3600} maxCells={24} span="24 h" live="unhealthy" />);
+    expect(bandsOf(container)).toEqual([...Array(23).fill("ok"), "bad"]);
+    // The availability is what was counted: the down results are not in it yet.
+    expect(screen.getByRole("img").getAttribute("aria-label")).toBe("24 h uptime 100 %, failures in 1 of 24 periods, now unhealthy (not counted yet)");
+    const bar = container.querySelector<HTMLElement>(".uptime-cells")!;
+    fireEvent.pointerMove(bar, { clientX: bar.getBoundingClientRect().left + 23 * 7 + 1 });
+    expect(bar.title).toMatch(/: 100 % so far; now unhealthy \(the newest results are not counted yet\)$/);
+    fireEvent.pointerMove(bar, { clientX: bar.getBoundingClientRect().left + 22 * 7 + 1 });
+    expect(bar.title).toMatch(/: 100 %$/);
+  });
+
+  it("leaves a healthy check's bar as counted", () => {
+    const segments = Array.from({ length: 24 }, (_, i) => (i === 23 ? counts(50, 10) : counts(60)));
+    const { container } = render(<UptimeBar counts={packCounts(segments)} fromMs={FROM} segmentSeconds={3600} span="24 h" live="healthy" />);
+    expect(bandsOf(container).at(-1)).toBe("bad");
+    expect(screen.getByRole("img").getAttribute("aria-label")).toBe("24 h uptime 99.30 %, failures in 1 of 24 periods");
   });
 
   it("labels the cell under the pointer, not while rendering the row", () => {
     const segments = Array.from({ length: 24 }, (_, i) => (i === 5 ? counts(3, 1) : counts(4)));
-    const { container } = render(<UptimeBar segments={segments} from={new Date(FROM).toISOString()} segmentSeconds={3600} maxCells={12} span="24 h" />);
+    const { container } = render(<UptimeBar counts={packCounts(segments)} fromMs={FROM} segmentSeconds={3600} maxCells={12} span="24 h" />);
     const bar = container.querySelector<HTMLElement>(".uptime-cells")!;
     expect(bar.title).toBe("");
     // The third band (7 px a cell and its gap): segments 4 and 5, 7 up and 1 down of 8.

@@ -241,15 +241,11 @@ async function request(path: string, options: RequestOptions = {}): Promise<Resp
 
 export const json = async <T>(path: string, options?: RequestOptions): Promise<T> => (await request(path, options)).json() as Promise<T>;
 /**
- * As `json`, for large answers read while the page is busy (the checks list's pages, with their
- * bars, while it scrolls): the body is parsed in a task after the one that finished reading it,
- * so a frame can come between the two instead of after both (bench/ui-checks-list).
+ * The answer's body as bytes, for large answers read while the page is busy (the checks list's
+ * pages, with their bars, while it scrolls): parsed in a worker, never made a string here
+ * (features/checks/list/answer-parser.ts).
  */
-export const jsonParsedLater = async <T>(path: string, options?: RequestOptions): Promise<T> => {
-  const body = await (await request(path, options)).text();
-  await new Promise((resolve) => setTimeout(resolve, 0));
-  return JSON.parse(body) as T;
-};
+export const rawBody = async (path: string, options?: RequestOptions): Promise<ArrayBuffer> => (await request(path, options)).arrayBuffer();
 export const none = async (path: string, options?: RequestOptions): Promise<void> => void (await request(path, options));
 export const id = (value: string): string => encodeURIComponent(value);
 
@@ -297,9 +293,10 @@ export const api = {
   checks: {
     /** A page of checks; with `summaries`, also their health and uptime bars over that range (one request for a whole list page). */
     list: (filters: CheckListFilters & { cursor?: string; limit?: number; summaries?: BarRange }, signal?: AbortSignal) =>
-      // A later page comes while the list scrolls; the first (a visit, a filter) is what the user
-      // waits for, and a task of its own cost it 50–100 ms to the first row on a busy host.
-      (filters.cursor ? jsonParsedLater : json)<CheckPage>("/checks", { query: { ...filters }, signal }),
+      json<CheckPage>("/checks", { query: { ...filters }, signal }),
+    /** `list`'s answer unparsed (a `CheckPage`'s JSON): the checks list parses the pages that come while it scrolls in a worker. */
+    listBody: (filters: CheckListFilters & { cursor?: string; limit?: number; summaries?: BarRange }, signal?: AbortSignal) =>
+      rawBody("/checks", { query: { ...filters }, signal }),
     get: (checkId: string, signal?: AbortSignal) => json<Check>(`/checks/${id(checkId)}`, { signal }),
     /** How many checks are in each health status (checks without a result yet count as unknown). */
     statusCounts: (signal?: AbortSignal) => json<CheckStatusCounts>("/checks/status-counts", { signal }),
@@ -308,7 +305,10 @@ export const api = {
       json<{ checks: CheckListItem[]; nextCursor: string | null }>("/checks", { query: { status, limit }, signal }),
     /** A page of checks' health and uptime bars, in the order asked. */
     summaries: (checkIds: readonly string[], range: BarRange, signal?: AbortSignal) =>
-      jsonParsedLater<CheckSummaries>("/checks/summaries", { query: { id: checkIds, range }, signal }),
+      json<CheckSummaries>("/checks/summaries", { query: { id: checkIds, range }, signal }),
+    /** `summaries`' answer unparsed (a `CheckSummaries`' JSON), for the checks list's worker. */
+    summariesBody: (checkIds: readonly string[], range: BarRange, signal?: AbortSignal) =>
+      rawBody("/checks/summaries", { query: { id: checkIds, range }, signal }),
     /** The enabled checks a satellite's assignments hold (or would, but skip: with why), by name. */
     onSatellite: (satelliteId: string, signal?: AbortSignal) => json<{ checks: SatelliteCheck[] }>(`/checks/on-satellite/${id(satelliteId)}`, { signal }),
     health: (checkId: string, signal?: AbortSignal) => json<CheckHealth>(`/checks/${id(checkId)}/health`, { signal }),

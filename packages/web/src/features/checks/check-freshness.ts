@@ -21,9 +21,15 @@ export interface Schedule {
   health?: { graceSeconds?: number };
 }
 
-/** True once a result this old means a run is overdue; false before the first result (nothing to be stale). */
-export function isStale(lastAt: string | null, schedule: Schedule, now: number): boolean {
+/** How old the newest result may be before a run is overdue: interval + timeout + grace (NaN without an interval: never stale). */
+export const staleAfterMs = (schedule: Schedule): number =>
+  schedule.intervalSeconds * 1000 + schedule.timeoutMs + (schedule.health?.graceSeconds ?? DEFAULT_GRACE_SECONDS) * 1000;
+
+/**
+ * True once a result this old means a run is overdue; false before the first result (nothing to
+ * be stale). The schedule, or its `staleAfterMs` worked out before (the list keeps that only).
+ */
+export function isStale(lastAt: string | null, schedule: Schedule | { staleAfterMs: number }, now: number): boolean {
   if (lastAt === null) return false;
-  const allowedMs = schedule.intervalSeconds * 1000 + schedule.timeoutMs + (schedule.health?.graceSeconds ?? DEFAULT_GRACE_SECONDS) * 1000;
-  return now - Date.parse(lastAt) > allowedMs;
+  return now - Date.parse(lastAt) > ("staleAfterMs" in schedule ? schedule.staleAfterMs : staleAfterMs(schedule));
 }

@@ -30,7 +30,13 @@ export function useLocationNames(): (location: string) => string {
 }
 
 /** One dot per location, coloured by its status, named for screen readers and on hover. */
-export function LocationDots({ locations, nameOf }: { locations: CheckHealth["locations"]; nameOf: (location: string) => string }) {
+export function LocationDots({
+  locations,
+  nameOf,
+}: {
+  locations: Readonly<Record<string, Pick<CheckHealth["locations"][string], "status">>>;
+  nameOf: (location: string) => string;
+}) {
   const entries = Object.entries(locations).sort(([a], [b]) => nameOf(a).localeCompare(nameOf(b)));
   if (entries.length === 0) return <span className="muted">—</span>;
   return (

@@ -6,11 +6,11 @@
 import { type Range, useWindowVirtualizer } from "@tanstack/react-virtual";
 import { Link, useNavigate, useRouter } from "@tanstack/react-router";
 import { type MouseEvent, type PointerEvent, memo, useCallback, useDeferredValue, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
-import type { BarRange, CheckListItem, CheckPage, CheckSummaries } from "../../../api/client.ts";
+import type { BarRange } from "../../../api/client.ts";
 import { ErrorMessage, Loading, PageHead, useNow } from "../../../ui/components.tsx";
 import { formatAgo, formatExact } from "../../../ui/time.ts";
-import { CHECK_TYPES, targetOf } from "../check-types.ts";
-import { isStale, lastResultAt } from "../check-freshness.ts";
+import { CHECK_TYPES } from "../check-types.ts";
+import { isStale } from "../check-freshness.ts";
 import { CheckStatusBadge, LocationDots, useLocationNames } from "../check-status.tsx";
 import { useQuery } from "@tanstack/react-query";
 import { satellitesQuery } from "../../satellites/satellites-page.tsx";
@@ -18,9 +18,12 @@ import {
   BAR_SPANS,
   barRangeOf,
   CHECK_PAGE,
+  type CheckRowItem,
   type ChecksSearch,
   listFilters,
   type PagedChecks,
+  type RowPage,
+  type RowSummary,
   useCheckPages,
   usePagedChecks,
   useSummaryWindow,
@@ -189,7 +192,7 @@ function CheckRows({
   loadMore,
   loading,
 }: {
-  pages: readonly CheckPage[];
+  pages: readonly RowPage[];
   paged: PagedChecks;
   range: BarRange;
   hasMore: boolean;
@@ -262,7 +265,7 @@ function CheckRows({
           const row = paged.at(item.index);
           if (!row) return null;
           const { check, page } = row;
-          const entry = summaryOf(page, check.id);
+          const summary = summaryOf(page, check.id);
           return (
             <CheckRow
               // A wide row is a slot reused by the checks that scroll through it: the row's elements
@@ -272,9 +275,7 @@ function CheckRows({
               // rows keep a key per check: each is measured as it mounts, under its own index.
               key={narrow ? check.id : item.index % slots}
               check={check}
-              summary={entry?.summary}
-              from={entry?.from}
-              segmentSeconds={entry?.segmentSeconds}
+              summary={summary}
               index={item.index}
               top={item.start - virtualizer.options.scrollMargin}
               // Desktop rows have one height: measuring each (a layout read per row) only where rows wrap.
@@ -295,10 +296,8 @@ function CheckRows({
 }
 
 interface CheckRowProps {
-  check: CheckListItem;
-  summary: CheckSummaries["summaries"][number] | undefined;
-  from: string | undefined;
-  segmentSeconds: number | undefined;
+  check: CheckRowItem;
+  summary: RowSummary | undefined;
   index: number;
   top: number;
   measure: ((element: Element | null) => void) | undefined;
@@ -311,27 +310,42 @@ interface CheckRowProps {
   scrolling: boolean;
 }
 
+/**
+ * React.memo's comparison, the props named once: the default one takes each props object's
+ * Object.keys, two arrays per row on screen at every frame of a scroll (5 MB of a scroll's
+ * allocations, sampled). A Record of every prop, so a prop added to the type must be added here.
+ */
+function sameProps<Props extends object>(props: Record<keyof Props, true>): (a: Props, b: Props) => boolean {
+  const names = Object.keys(props) as Array<keyof Props>;
+  return (a, b) => {
+    for (const name of names) if (!Object.is(a[name], b[name])) return false;
+    return true;
+  };
+}
+
+const ROW_PROPS: Record<keyof CheckRowProps, true> = {
+  check: true,
+  summary: true,
+  index: true,
+  top: true,
+  measure: true,
+  narrow: true,
+  range: true,
+  now: true,
+  nameOf: true,
+  openCheck: true,
+  scrolling: true,
+};
+const DETAIL_PROPS: Record<keyof RowDetails, true> = { check: true, summary: true, narrow: true, range: true, now: true, nameOf: true };
+const sameDetails = sameProps(DETAIL_PROPS);
+
 /** One row; memoized, so scrolling renders only the rows that come into view, not every row on screen. */
-const CheckRow = memo(function CheckRow({
-  check,
-  summary,
-  from,
-  segmentSeconds,
-  index,
-  top,
-  measure,
-  narrow,
-  range,
-  now,
-  nameOf,
-  openCheck,
-  scrolling,
-}: CheckRowProps) {
+const CheckRow = memo(function CheckRow({ check, summary, index, top, measure, narrow, range, now, nameOf, openCheck, scrolling }: CheckRowProps) {
   // Narrow cards are measured one by one: a light card would be measured short, then grow.
   const revealed = useRevealed(check.id, !scrolling || narrow);
   // Until its turn (row-reveal.ts) the row shows its name alone; its other cells keep what the
   // row last showed, hidden and untouched, so a fling writes a row's name and nothing else.
-  const shown = useHeldUnless(revealed, { check, summary, from, segmentSeconds, narrow, range, now, nameOf });
+  const shown = useHeldUnless(revealed, { check, summary, narrow, range, now, nameOf });
   return (
     <div
       className={`check-row${revealed ? "" : " light"}${check.enabled ? "" : " disabled"}`}
@@ -348,14 +362,12 @@ const CheckRow = memo(function CheckRow({
       {shown ? <DetailCells {...shown} /> : null}
     </div>
   );
-});
+}, sameProps(ROW_PROPS));
 
 /** What a row's cells other than the name show. */
 interface RowDetails {
-  check: CheckListItem;
-  summary: CheckSummaries["summaries"][number] | undefined;
-  from: string | undefined;
-  segmentSeconds: number | undefined;
+  check: CheckRowItem;
+  summary: RowSummary | undefined;
   narrow: boolean;
   range: BarRange;
   now: number;
@@ -366,55 +378,59 @@ interface RowDetails {
  * `value` while `show`; otherwise the value of the last render that showed (undefined if none):
  * memoized cells given it do not render at all meanwhile.
  */
-function useHeldUnless<T extends object>(show: boolean, value: T): T | undefined {
-  const [held, setHeld] = useState<T | undefined>(undefined);
+function useHeldUnless(show: boolean, value: RowDetails): RowDetails | undefined {
+  const [held, setHeld] = useState<RowDetails | undefined>(undefined);
   // Kept while rendering (as React allows for a component's own state), only when it changed.
-  if (show && (held === undefined || !sameFields(held, value))) setHeld(value);
+  if (show && (held === undefined || !sameDetails(held, value))) setHeld(value);
   return show ? value : held;
 }
 
-const sameFields = <T extends object>(a: T, b: T) => (Object.keys(a) as Array<keyof T>).every((key) => Object.is(a[key], b[key]));
-
 // Not given the clock: the badge does not re-render each second.
-const StatusCell = memo(function StatusCell({ check, summary }: Pick<RowDetails, "check" | "summary">) {
-  const status = summary?.health?.status ?? check.status ?? "unknown";
-  return (
-    <span role="cell" data-label="Status">
-      {summary || check.status ? <CheckStatusBadge status={status} /> : <span className="muted">…</span>}
-      {check.enabled ? null : <span className="muted"> paused</span>}
-    </span>
-  );
-});
+const StatusCell = memo(
+  function StatusCell({ check, summary }: Pick<RowDetails, "check" | "summary">) {
+    const status = summary?.health?.status ?? check.status ?? "unknown";
+    return (
+      <span role="cell" data-label="Status">
+        {summary || check.status ? <CheckStatusBadge status={status} /> : <span className="muted">…</span>}
+        {check.enabled ? null : <span className="muted"> paused</span>}
+      </span>
+    );
+  },
+  sameProps({ check: true, summary: true }),
+);
 
-const DetailCells = memo(function DetailCells({ check, summary, from, segmentSeconds, narrow, range, now, nameOf }: RowDetails) {
+const DetailCells = memo(function DetailCells({ check, summary, narrow, range, now, nameOf }: RowDetails) {
   const span = BAR_SPANS[range];
   const health = summary?.health ?? null;
-  const lastAt = lastResultAt(health);
+  const lastAt = health?.lastResultAt ?? null;
   const stale = isStale(lastAt, check, now);
   return (
     <>
       <span role="cell" data-label="Type">
         {check.type}
       </span>
-      <span role="cell" data-label="Target" className="target" title={targetOf(check)}>
-        {targetOf(check)}
+      <span role="cell" data-label="Target" className="target" title={check.target}>
+        {check.target}
       </span>
       <span role="cell" data-label="Locations">
         {health ? <LocationDots locations={health.locations} nameOf={nameOf} /> : <span className="muted">—</span>}
       </span>
       <span role="cell" data-label={`Last ${span.label}`}>
-        {summary && from !== undefined && segmentSeconds !== undefined ? (
+        {summary ? (
           <UptimeBar
-            segments={summary.bars}
-            from={from}
-            segmentSeconds={segmentSeconds}
+            counts={summary.bars}
+            fromMs={summary.fromMs}
+            segmentSeconds={summary.segmentSeconds}
             span={span.label}
             maxCells={narrow ? span.cells.narrow : span.cells.wide}
+            // The status now colours the newest cell ahead of its counts; not a paused or overdue
+            // check's, whose status is as old as its last result.
+            live={check.enabled && !stale ? health?.status : undefined}
           />
         ) : null}
       </span>
       <span role="cell" data-label="p95">
-        {summary?.p95Ms ? <Sparkline values={summary.p95Ms} /> : null}
+        {summary ? <Sparkline values={summary.p95Ms} /> : null}
       </span>
       <span role="cell" data-label="Last result" className={stale ? "stale" : undefined}>
         {summary ? <Ago at={lastAt} now={now} /> : null}
@@ -422,7 +438,7 @@ const DetailCells = memo(function DetailCells({ check, summary, from, segmentSec
       </span>
     </>
   );
-});
+}, sameDetails);
 
 /**
  * The rows to render: those on screen and `overscan` either side, always as many as the most

@@ -3,9 +3,24 @@
 // query each, seeded from the page) and only the pages on screen observe theirs, so a page
 // arriving or a health change costs O(page), never O(all loaded). The live feed refreshes only
 // the summaries of the pages on screen and the detail queries (live.ts), never the list's pages.
+// What the list keeps of each answer is cut to what its rows show (list-answers.ts); the answers
+// that come while it scrolls are parsed off the page's thread (answer-parser.ts).
 import { type QueryClient, useInfiniteQuery, useQueries, useQueryClient } from "@tanstack/react-query";
 import { useMemo } from "react";
-import { api, type BarRange, type CheckListFilters, type CheckListItem, type CheckPage, type CheckSummaries } from "../../../api/client.ts";
+import { api, type BarRange, type CheckListFilters } from "../../../api/client.ts";
+import { parseAnswer, startAnswerParser } from "./answer-parser.ts";
+import {
+  BARS_CATCH_UP,
+  barsBehindStatus,
+  type CheckRowItem,
+  type PageSummaries,
+  type RowPage,
+  type RowSummary,
+  slimPage,
+  summariesByRow,
+} from "./list-answers.ts";
+
+export type { CheckRowItem, RowPage, RowSummary } from "./list-answers.ts";
 
 /** What /checks keeps in its URL. */
 export interface ChecksSearch {
@@ -61,10 +76,17 @@ export function useCheckPages(filters: CheckListFilters, range: BarRange) {
   return useInfiniteQuery({
     // The range is part of the key: switching it reads pages with the other bars (then cached both ways).
     queryKey: ["checks", "list", filters, range],
-    queryFn: async ({ pageParam, signal }) => {
-      const page = await api.checks.list({ ...filters, limit: CHECK_PAGE, summaries: range, ...(pageParam ? { cursor: pageParam } : {}) }, signal);
-      if (page.summaries) queryClient.setQueryData(summariesKey(idsOf(page), range), page.summaries);
-      return page;
+    queryFn: async ({ pageParam, signal }): Promise<RowPage> => {
+      const query = { ...filters, limit: CHECK_PAGE, summaries: range, ...(pageParam ? { cursor: pageParam } : {}) };
+      // The first page (a visit, a filter) is what the user waits for: parsed here at once (a
+      // hop to a worker and back cost it a task or two on a busy host). Later pages come while
+      // the list scrolls, and are parsed off this thread.
+      const { summaries, ...rows } = pageParam
+        ? await parseAnswer("page", await api.checks.listBody(query, signal))
+        : slimPage(await api.checks.list(query, signal));
+      if (!pageParam) startAnswerParser();
+      if (summaries) queryClient.setQueryData(summariesKey(idsOf(rows), range), summariesByRow(summaries));
+      return rows;
     },
     initialPageParam: "",
     getNextPageParam: (page) => page.nextCursor ?? undefined,
@@ -75,23 +97,23 @@ export function useCheckPages(filters: CheckListFilters, range: BarRange) {
 }
 
 // A page's ids, computed once per page object (the summaries key is made of them).
-const pageIds = new WeakMap<CheckPage, string[]>();
-function idsOf(page: CheckPage): string[] {
+const pageIds = new WeakMap<RowPage, string[]>();
+function idsOf(page: RowPage): string[] {
   let ids = pageIds.get(page);
   if (!ids) pageIds.set(page, (ids = page.checks.map((check) => check.id)));
   return ids;
 }
 
 /** Where each loaded page starts in the whole list: a row's index finds its page without flattening the pages. */
-export interface PagedChecks {
+export interface PagedChecks<Check = CheckRowItem> {
   count: number;
-  at(index: number): { check: CheckListItem; page: number } | undefined;
+  at(index: number): { check: Check; page: number } | undefined;
 }
 
-export const usePagedChecks = (pages: readonly CheckPage[]): PagedChecks => useMemo(() => indexPages(pages), [pages]);
+export const usePagedChecks = (pages: readonly RowPage[]): PagedChecks => useMemo(() => indexPages(pages), [pages]);
 
 /** O(pages) once per page arriving: no flattened copy of every loaded check. */
-export function indexPages(pages: ReadonlyArray<Pick<CheckPage, "checks">>): PagedChecks {
+export function indexPages<Check>(pages: ReadonlyArray<{ checks: readonly Check[] }>): PagedChecks<Check> {
   const starts: number[] = [];
   let count = 0;
   for (const page of pages) {
@@ -113,30 +135,13 @@ export function indexPages(pages: ReadonlyArray<Pick<CheckPage, "checks">>): Pag
   return { count, at };
 }
 
-export interface RowSummary {
-  summary: CheckSummaries["summaries"][number];
-  from: string;
-  segmentSeconds: number;
-}
-
-// Each answer's rows by check id, built once per answer object.
-const byIdOf = new WeakMap<CheckSummaries, Map<string, RowSummary>>();
-function rowSummaries(answer: CheckSummaries): Map<string, RowSummary> {
-  let byId = byIdOf.get(answer);
-  if (!byId) {
-    byId = new Map(answer.summaries.map((summary) => [summary.checkId, { summary, from: answer.from, segmentSeconds: answer.segmentSeconds }]));
-    byIdOf.set(answer, byId);
-  }
-  return byId;
-}
-
 /**
  * The summaries of the pages from `first` to `last` (those with a row on screen): only they are
  * observed, so only they refetch when the live feed invalidates summaries; a page scrolled
  * back into view refetches if its summaries went stale meanwhile.
  */
 export function useSummaryWindow(
-  pages: readonly CheckPage[],
+  pages: readonly RowPage[],
   range: BarRange,
   first: number,
   last: number,
@@ -149,15 +154,18 @@ export function useSummaryWindow(
       const ids = idsOf(page);
       return {
         queryKey: summariesKey(ids, range),
-        queryFn: ({ signal }: { signal: AbortSignal }) => api.checks.summaries(ids, range, signal),
+        queryFn: async ({ signal }: { signal: AbortSignal }) =>
+          summariesByRow(await parseAnswer("summaries", await api.checks.summariesBody(ids, range, signal))),
         enabled: ids.length > 0,
+        // A new answer is new rows: nothing to share with the last one (and a Map is not compared).
+        structuralSharing: false,
+        // Bars that do not show a status change yet are asked for again, a few times, while on screen.
+        refetchInterval: (query: { state: { data?: PageSummaries } }) =>
+          query.state.data && barsBehindStatus(query.state.data, Date.now()) ? BARS_CATCH_UP.everyMs : false,
       };
     }),
   });
-  return (page, checkId) => {
-    const data = results[page - first]?.data;
-    return data ? rowSummaries(data).get(checkId) : undefined;
-  };
+  return (page, checkId) => results[page - first]?.data?.byId.get(checkId);
 }
 
 /** After a create, edit or delete: the list and every view of checks read again. */

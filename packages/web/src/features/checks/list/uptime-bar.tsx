@@ -1,20 +1,34 @@
 // The uptime bar: plain HTML (no chart library), a coloured band per segment in one element's
-// background, coloured by what the results in it were; hovering a band reads its availability,
-// and its accessible name says the availability and how many periods had failures.
-// See uptime-bar-model.ts.
+// background, coloured by what the results in it were (the newest also by the check's live
+// status); hovering a band reads its availability, and its accessible name says the availability
+// and how many periods had failures. See uptime-bar-model.ts.
 import type { PointerEvent } from "react";
-import type { StatusCounts } from "../../../api/client.ts";
-import { barCells, type BarCell, type CellTone, cellLabel, formatAvailability, availabilityOf, sumCounts } from "./uptime-bar-model.ts";
+import type { CheckHealthStatus } from "../../../api/client.ts";
+import {
+  availabilityOf,
+  barCells,
+  barTones,
+  type CellTone,
+  cellLabel,
+  formatAvailability,
+  newestCellLabel,
+  newestTone,
+  type PackedCounts,
+  sumCounts,
+} from "./uptime-bar-model.ts";
 
 export interface UptimeBarProps {
-  segments: readonly StatusCounts[];
-  /** ISO start of the first segment. */
-  from: string;
+  /** The segments' counts, oldest first (packed: uptime-bar-model.ts). */
+  counts: PackedCounts;
+  /** Start of the first segment, epoch ms. */
+  fromMs: number;
   segmentSeconds: number;
   /** Fold segments so at most this many cells show (a phone's narrow row). */
   maxCells?: number;
   /** "24 h", "90 d": said in the label. */
   span: string;
+  /** The check's status now: the newest cell shows it where its counts (which lag a few seconds) do not yet. */
+  live?: CheckHealthStatus;
 }
 
 // One formatter for every cell: toLocaleString with options builds a new Intl.DateTimeFormat per
@@ -22,61 +36,80 @@ export interface UptimeBarProps {
 const CELL_TIME = new Intl.DateTimeFormat([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
 const time = (ms: number) => CELL_TIME.format(ms);
 
-/** A cell's width and the gap after it, in CSS pixels: finer where there are many cells (a 90 d bar), so both bars take about the same width. */
+/**
+ * A cell's width and the gap after it, in CSS pixels: finer where there are many cells (a 90 d
+ * bar), so both bars take about the same width. The gaps are the stylesheet's mask (its class).
+ */
 export interface BarGeometry {
   cellPx: number;
   stepPx: number;
+  className: string;
 }
-const COARSE: BarGeometry = { cellPx: 5, stepPx: 7 };
-const FINE: BarGeometry = { cellPx: 4, stepPx: 5 };
+const COARSE: BarGeometry = { cellPx: 5, stepPx: 7, className: "uptime-cells" };
+const FINE: BarGeometry = { cellPx: 4, stepPx: 5, className: "uptime-cells fine" };
 export const geometryFor = (cellCount: number): BarGeometry => (cellCount > 24 ? FINE : COARSE);
 const TONE_COLOR: Record<CellTone, string> = { ok: "var(--ok)", warn: "var(--warn)", bad: "var(--bad)", none: "var(--idle-bg)" };
 
 /**
- * The cells as one element's background: a band of colour per cell with a gap after it. A list
- * row's 24 cells were 24 elements, more than half of a row's, and rows are rendered by the dozen
- * each frame while scrolling, each element styled and laid out (bench/ui-checks-list).
+ * The cells as one element's background: a band of colour per run of cells of one tone, the gaps
+ * between cells cut by the stylesheet's mask. A list row's 24 cells were 24 elements, more than
+ * half of a row's, and rows are rendered by the dozen each frame while scrolling (bench/ui-checks-list);
+ * then a band and a gap a cell, written out: 1.7 KB of text a row, the largest thing a scroll
+ * allocated (22 MB of the 150 of a scroll, sampled), parsed again by the style engine.
  */
-export function barBackground(cells: readonly BarCell[], { cellPx, stepPx }: BarGeometry = geometryFor(cells.length)): string {
-  const stops = cells.map((cell, index) => {
-    const start = index * stepPx;
-    return `${TONE_COLOR[cell.tone]} ${start}px ${start + cellPx}px, transparent ${start + cellPx}px ${start + stepPx}px`;
-  });
+export function barBackground(tones: readonly CellTone[], { stepPx }: Pick<BarGeometry, "stepPx"> = geometryFor(tones.length)): string {
+  const stops: string[] = [];
+  for (let start = 0; start < tones.length;) {
+    let end = start + 1;
+    while (end < tones.length && tones[end] === tones[start]) end++;
+    stops.push(`${TONE_COLOR[tones[start]!]} ${start * stepPx}px ${end * stepPx}px`);
+    start = end;
+  }
   return `linear-gradient(to right, ${stops.join(", ")})`;
 }
 
 /**
  * The label of the cell under the pointer, as the bar's tooltip: written when the pointer moves
- * over it, not while rendering (two formatted times a cell, for rows nobody hovers).
+ * over it, not while rendering (the cells with their spans and two formatted times a cell, for
+ * rows nobody hovers).
  */
-function labelUnderPointer(cells: readonly BarCell[], stepPx: number) {
+function labelUnderPointer({ counts, fromMs, segmentSeconds, maxCells, live }: UptimeBarProps, stepPx: number, liveShown: boolean) {
   return (event: PointerEvent<HTMLElement>) => {
     const bar = event.currentTarget;
-    const cell = cells[Math.floor((event.clientX - bar.getBoundingClientRect().left) / stepPx)];
-    const label = cell ? cellLabel(cell, time) : "";
+    const cells = barCells(counts, fromMs, segmentSeconds * 1000, maxCells);
+    const index = Math.floor((event.clientX - bar.getBoundingClientRect().left) / stepPx);
+    const cell = cells[index];
+    const label = !cell ? "" : liveShown && index === cells.length - 1 ? newestCellLabel(cell, live!, time) : cellLabel(cell, time);
     if (bar.title !== label) bar.title = label;
   };
 }
 
 /**
  * What a screen reader says of the bar (its cells are a picture): the availability over its span
- * and in how many of its cells something failed — "24 h uptime 98.91 %, failures in 1 of 12 periods".
+ * and in how many of its cells something failed — "24 h uptime 98.91 %, failures in 1 of 12
+ * periods" — and the status now when the newest cell shows it ahead of its counts.
  */
-export function barLabel(span: string, availability: string, cells: readonly BarCell[]): string {
-  const failing = cells.filter((cell) => cell.tone === "bad" || cell.tone === "warn").length;
-  return `${span} uptime ${availability}${failing > 0 ? `, failures in ${failing} of ${cells.length} periods` : ""}`;
+export function barLabel(span: string, availability: string, tones: readonly CellTone[], liveNow?: CheckHealthStatus): string {
+  const failing = tones.filter((tone) => tone === "bad" || tone === "warn").length;
+  const failures = failing > 0 ? `, failures in ${failing} of ${tones.length} periods` : "";
+  return `${span} uptime ${availability}${failures}${liveNow ? `, now ${liveNow} (not counted yet)` : ""}`;
 }
 
-export function UptimeBar({ segments, from, segmentSeconds, maxCells, span }: UptimeBarProps) {
-  const cells = barCells(segments, Date.parse(from), segmentSeconds * 1000, maxCells);
-  const availability = formatAvailability(availabilityOf(sumCounts(segments)));
-  const geometry = geometryFor(cells.length);
+export function UptimeBar(props: UptimeBarProps) {
+  const { counts, maxCells, span, live } = props;
+  const tones = barTones(counts, maxCells);
+  const counted = tones.at(-1) ?? "none";
+  const newest = newestTone(counted, live);
+  const liveShown = newest !== counted;
+  if (liveShown) tones[tones.length - 1] = newest;
+  const availability = formatAvailability(availabilityOf(sumCounts(counts)));
+  const geometry = geometryFor(tones.length);
   return (
-    <span className="uptime" role="img" aria-label={barLabel(span, availability, cells)}>
+    <span className="uptime" role="img" aria-label={barLabel(span, availability, tones, liveShown ? live : undefined)}>
       <span
-        className="uptime-cells"
-        style={{ width: cells.length * geometry.stepPx - (geometry.stepPx - geometry.cellPx), backgroundImage: barBackground(cells, geometry) }}
-        onPointerMove={labelUnderPointer(cells, geometry.stepPx)}
+        className={geometry.className}
+        style={{ width: tones.length * geometry.stepPx - (geometry.stepPx - geometry.cellPx), backgroundImage: barBackground(tones, geometry) }}
+        onPointerMove={labelUnderPointer(props, geometry.stepPx, liveShown)}
       />
       <span className="uptime-value">{availability}</span>
     </span>
