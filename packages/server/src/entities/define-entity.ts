@@ -11,6 +11,7 @@ import { CHANGE_COLUMNS, type ChangeRow, changeFromRow } from "./outbox/change-r
 import { canonicalize, diffStates } from "./diff.ts";
 import type { ChangeNotifier } from "./outbox/change-notifier.ts";
 import { isPipelined, type PipelinedTransaction, settledInOrder, statementsIssued, withPipelinedTransaction } from "./pipelined-transaction.ts";
+import { NOT_IMPLICIT, withImplicitTransaction } from "./implicit-transaction.ts";
 import { withPreparedStatements } from "./prepared-statements.ts";
 import type {
   EntityDefinition,
@@ -267,13 +268,19 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
   // shows it turns that off for the kind.
   let readIsOneTrip = true;
 
+  // Whether this kind's statement-form mutations run as an implicit transaction (no BEGIN, no
+  // COMMIT; see implicit-transaction.ts): they do unless its read or write sends a statement the
+  // extended protocol cannot carry, which the first mutation that does shows for the kind.
+  let implicitTransaction = true;
+
   /**
-   * A single-statement write: [BEGIN, lock, read prev, write, read next] → [outbox row,
-   * COMMIT]. Sound only if every statement of the prev read precedes the write: a read that
+   * A single-statement write: [lock, read prev, write, read next] → [outbox row] and the Sync
+   * that commits them, as one implicit transaction (else the same behind BEGIN and before
+   * COMMIT). Sound only if every statement of the prev read precedes the write: a read that
    * issues one later is noticed, the transaction rolled back and the mutation run in turns.
    */
   const recordPipelined = async (id: string, actor: Actor, cause: Cause | null, write: SqlStatement, tombstone: boolean) => {
-    const attempt = await withPipelinedTransaction(pool, "BEGIN", async (tx) => {
+    const pipelined = async (tx: PipelinedTransaction) => {
       const locking = lock(tx.client, id);
       let writeSent = false;
       let readAfterWrite = false;
@@ -290,7 +297,18 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
       const [, prev, , next] = await settledInOrder<[unknown, State | null, unknown, State | null]>([locking, reading, writing, rereading]);
       if (readAfterWrite) throw READ_AFTER_WRITE;
       return finish(tx, id, prev, tombstone ? null : validate(id, next), actor, cause);
-    }).catch((error: unknown) => {
+    };
+    // Rolled back and run again behind BEGIN if a statement cannot travel without it (all of
+    // `pipelined` is statements, so running it twice is safe).
+    const inBlock = () => withPipelinedTransaction(pool, "BEGIN", pipelined);
+    const transaction = implicitTransaction
+      ? withImplicitTransaction(pool, pipelined).catch((error: unknown) => {
+          if (error !== NOT_IMPLICIT) throw error;
+          implicitTransaction = false;
+          return inBlock();
+        })
+      : inBlock();
+    const attempt = await transaction.catch((error: unknown) => {
       if (error !== READ_AFTER_WRITE) throw error;
       readIsOneTrip = false;
       return null;
