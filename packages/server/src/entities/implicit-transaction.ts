@@ -56,7 +56,7 @@ interface Entry {
  * its active query from the first round trip to the Sync: pg hands it every answer, and it splits
  * them by statement. A subclass of pg's Query only so a pipelined client accepts it.
  */
-class ImplicitTransactionBatch extends PgQuery {
+export class ImplicitTransactionBatch extends PgQuery {
   private readonly entries: Entry[] = [];
   /** Entries written to the connection / answered by the server / handed to their callers. */
   private written = 0;
@@ -88,6 +88,11 @@ class ImplicitTransactionBatch extends PgQuery {
     this.ended.catch(() => undefined);
   }
 
+  /** What the transaction sent or queued so far, in order (its values as they are sent). */
+  get statements(): BatchedStatement[] {
+    return this.entries.map((entry) => entry.statement);
+  }
+
   /** Queues a statement for the round trip sent at the end of this tick. */
   add(statement: BatchedStatement): Promise<pg.QueryResult> {
     if (this.failure !== undefined) return Promise.reject(notRun(this.failure));
@@ -109,7 +114,8 @@ class ImplicitTransactionBatch extends PgQuery {
   /** Sends what was queued, closed by Flush: answered without ending the transaction. */
   private sendRound(): void {
     if (this.written === this.entries.length || this.syncSent || this.failure !== undefined) return;
-    if (this.connection === undefined) this.submitToClient(this); // pg calls submit(), which writes
+    if (this.connection === undefined)
+      this.submitToClient(this); // pg calls submit(), which writes
     else this.write(this.connection, false);
   }
 
@@ -302,6 +308,26 @@ class ImplicitTransactionBatch extends PgQuery {
   }
 }
 
+/**
+ * Fails a refused call the way the caller listens: a submittable (a cursor) by its handleError,
+ * a callback by calling it, else the returned promise; so that no caller waits forever.
+ */
+function refuse(args: readonly unknown[]): unknown {
+  const [first, second, third] = args;
+  const config = typeof first === "object" && first !== null ? (first as { submit?: unknown; handleError?: (error: Error) => void; callback?: unknown }) : {};
+  if (typeof config.submit === "function" && typeof config.handleError === "function") {
+    const submittable = config as { handleError(error: Error): void };
+    process.nextTick(() => submittable.handleError(NOT_IMPLICIT));
+    return first;
+  }
+  const callback = [third, second, config.callback].find((arg) => typeof arg === "function") as ((error: Error) => void) | undefined;
+  if (callback) {
+    process.nextTick(() => callback(NOT_IMPLICIT));
+    return undefined;
+  }
+  return Promise.reject(NOT_IMPLICIT);
+}
+
 /** The parts of pg's client the transaction swaps while it runs. */
 type ClientInternals = { pipeline: boolean; query?: pg.ClientBase["query"] };
 
@@ -325,7 +351,7 @@ export async function withImplicitTransaction<T>(pool: pg.Pool, fn: (tx: Pipelin
     const statement = batchableStatement(args);
     if (statement === undefined) {
       refused = true;
-      return Promise.reject(NOT_IMPLICIT);
+      return refuse(args);
     }
     return batch.add(statement);
   } as pg.ClientBase["query"];
