@@ -10,8 +10,8 @@ import { hashedLockKey, LockKey } from "../storage/index.ts";
 import { CHANGE_COLUMNS, type ChangeRow, changeFromRow } from "./outbox/change-row.ts";
 import { canonicalize, diffStates } from "./diff.ts";
 import type { ChangeNotifier } from "./outbox/change-notifier.ts";
-import { isPipelined, type PipelinedTransaction, settledInOrder, statementsIssued, withPipelinedTransaction } from "./pipelined-transaction.ts";
-import { NOT_IMPLICIT, withImplicitTransaction } from "./implicit-transaction.ts";
+import { isPipelined, type PipelinedTransaction, settledInOrder, statementsIssued } from "./pipelined-transaction.ts";
+import { withImplicitTransaction } from "./implicit-transaction.ts";
 import { withPreparedStatements } from "./prepared-statements.ts";
 import type {
   EntityDefinition,
@@ -63,7 +63,7 @@ const RECORD_CHANGE = `
 /** Locks many entities in one round trip, in the caller's (sorted) order: no deadlocks. */
 const LOCK_MANY = `SELECT count(pg_advisory_xact_lock(${hashedLockKey("key")})) FROM unnest($1::text[]) AS key`;
 
-/** Locks one entity: a prepared statement sent right behind BEGIN, in the same round trip. */
+/** Locks one entity: a prepared statement, the first of the mutation's first round trip. */
 const LOCK_ONE = `SELECT pg_advisory_xact_lock(${hashedLockKey("$1::text")})`;
 
 const HISTORY = `
@@ -226,12 +226,12 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
     for (const change of changes) if (change.seq !== undefined) notifier.committed(change.seq);
   };
 
-  /** The entity's lock, sent behind BEGIN: concurrent mutations of one entity queue here. */
+  /** The entity's lock, first in the transaction: concurrent mutations of one entity queue here. */
   const lock = (tx: SqlClient, id: string) => tx.query({ name: "vantage_lock_entity", text: LOCK_ONE, values: [LockKey.entity(kind, id)] });
 
   /**
-   * Records the change from prev to next (if any) and sends COMMIT behind it: one round
-   * trip. recordChanges issues its statement before its first await, so COMMIT follows it.
+   * Records the change from prev to next (if any) and commits behind it: one round trip.
+   * recordChanges issues its statement before its first await, so the commit follows it.
    */
   const finish = async (tx: PipelinedTransaction, id: string, prev: State | null, next: State | null, actor: Actor, cause: Cause | null) => {
     const pending = pendingChange(id, prev, next);
@@ -247,12 +247,12 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
   };
 
   /**
-   * The general mutation: [BEGIN, lock, read prev] → [the owner's apply, read next] →
-   * [outbox row, COMMIT] (one more round trip per statement the owner awaits before issuing
+   * The general mutation, one implicit transaction: [lock, read prev] → [the owner's apply, read
+   * next] → [outbox row] and the Sync that commits (one more round trip per statement the owner awaits before issuing
    * another). The owner's function may await its own statements in any order.
    */
   const recordInTurns = (id: string, actor: Actor, cause: Cause | null, apply: (tx: SqlClient) => Promise<unknown>, tombstone: boolean) =>
-    withPipelinedTransaction(pool, "BEGIN", async (tx) => {
+    withImplicitTransaction(pool, async (tx) => {
       const [, prev] = await settledInOrder<[unknown, State | null]>([lock(tx.client, id), readOne(id, tx.client)]);
       const next = await applyThenRead(
         tx.client,
@@ -268,16 +268,11 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
   // shows it turns that off for the kind.
   let readIsOneTrip = true;
 
-  // Whether this kind's statement-form mutations run as an implicit transaction (no BEGIN, no
-  // COMMIT; see implicit-transaction.ts): they do unless its read or write sends a statement the
-  // extended protocol cannot carry, which the first mutation that does shows for the kind.
-  let implicitTransaction = true;
-
   /**
    * A single-statement write: [lock, read prev, write, read next] → [outbox row] and the Sync
-   * that commits them, as one implicit transaction (else the same behind BEGIN and before
-   * COMMIT). Sound only if every statement of the prev read precedes the write: a read that
-   * issues one later is noticed, the transaction rolled back and the mutation run in turns.
+   * that commits them, as one implicit transaction (no BEGIN, no COMMIT). Sound only if every
+   * statement of the prev read precedes the write: a read that issues one later is noticed,
+   * the transaction rolled back and the mutation run in turns.
    */
   const recordPipelined = async (id: string, actor: Actor, cause: Cause | null, write: SqlStatement, tombstone: boolean) => {
     const pipelined = async (tx: PipelinedTransaction) => {
@@ -298,17 +293,7 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
       if (readAfterWrite) throw READ_AFTER_WRITE;
       return finish(tx, id, prev, tombstone ? null : validate(id, next), actor, cause);
     };
-    // Rolled back and run again behind BEGIN if a statement cannot travel without it (all of
-    // `pipelined` is statements, so running it twice is safe).
-    const inBlock = () => withPipelinedTransaction(pool, "BEGIN", pipelined);
-    const transaction = implicitTransaction
-      ? withImplicitTransaction(pool, pipelined).catch((error: unknown) => {
-          if (error !== NOT_IMPLICIT) throw error;
-          implicitTransaction = false;
-          return inBlock();
-        })
-      : inBlock();
-    const attempt = await transaction.catch((error: unknown) => {
+    const attempt = await withImplicitTransaction(pool, pipelined).catch((error: unknown) => {
       if (error !== READ_AFTER_WRITE) throw error;
       readIsOneTrip = false;
       return null;
@@ -336,7 +321,7 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
     const ids = [...new Set(options.ids)].sort();
     if (ids.length === 0) return [];
     // The lock and the read of prev are sent together (the read runs once the locks are
-    // held, with a fresh snapshot); so are the outbox rows and COMMIT when we own the
+    // held, with a fresh snapshot); so are the outbox rows and the commit when we own the
     // transaction. A caller's client that is not pipelined gets them one after another.
     const inTransaction = async (tx: SqlClient, commit?: () => void, locked = false) => {
       const lock = () => tx.query({ name: "vantage_lock_entities", text: LOCK_MANY, values: [ids.map((id) => LockKey.entity(kind, id))] });
@@ -362,7 +347,7 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
     };
     // In the caller's transaction, the caller announces once it committed.
     if (options.tx) return inTransaction(options.tx, options.commit, options.locked);
-    const results = await withPipelinedTransaction(pool, "BEGIN", (tx) => inTransaction(tx.client, tx.commit));
+    const results = await withImplicitTransaction(pool, (tx) => inTransaction(tx.client, tx.commit));
     announce(results.flatMap((result) => (result.change ? [result.change] : [])));
     return results;
   };

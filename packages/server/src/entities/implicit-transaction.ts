@@ -14,18 +14,17 @@
 // back. Rolling back without a failure sends ROLLBACK, which PostgreSQL honours in an implicit
 // transaction (with a WARNING "there is no transaction in progress").
 //
-// Limits: only what the extended protocol carries (see batchableStatement). A simple-protocol
-// string, a cursor or a callback would travel with pg's own Sync and commit half a transaction:
-// such a call is refused with NOT_IMPLICIT, the transaction rolled back, and the caller runs it
-// again in a BEGIN block (withPipelinedTransaction). Between the round trips no ReadyForQuery is
-// sent, so idle_in_transaction_session_timeout does not apply; a process that dies closes the
-// connection, which rolls back as it would in a BEGIN block.
+// Only what the extended protocol carries travels this way (see batchableStatement): a
+// simple-protocol string, a cursor or a callback would go with pg's own Sync and commit half a
+// transaction. The first such statement turns the transaction into a BEGIN block: BEGIN in an
+// implicit transaction makes it an explicit one, keeping what it did. Between the round trips no
+// ReadyForQuery is sent, so idle_in_transaction_session_timeout does not apply (the backend shows
+// as `active`); a process that dies closes the connection, which rolls back as in a BEGIN block.
 import type pg from "pg";
+import { VantageError } from "../errors.ts";
+import { countStatements, type PipelinedTransaction, setPipelined } from "./pipelined-transaction.ts";
+import { statementName } from "./prepared-statements.ts";
 import { batchableStatement, type BatchedStatement, notRun, PgQuery, PgResult, prepareValue, type ResultBuilder } from "./statement-batch.ts";
-import type { PipelinedTransaction } from "./pipelined-transaction.ts";
-
-/** Thrown (and the transaction rolled back) when a statement cannot travel in an implicit transaction. */
-export const NOT_IMPLICIT = new Error("a statement of this transaction cannot travel in an implicit transaction (no BEGIN); run it in a BEGIN block");
 
 /** The parts of pg's connection the batch writes to and listens on. */
 interface Connection {
@@ -308,71 +307,126 @@ export class ImplicitTransactionBatch extends PgQuery {
   }
 }
 
+/** A call of `query` held back while the transaction turns into a BEGIN block: run, or failed. */
+interface HeldCall {
+  run(query: (...args: unknown[]) => unknown): void;
+  fail(error: unknown): void;
+}
+
 /**
- * Fails a refused call the way the caller listens: a submittable (a cursor) by its handleError,
- * a callback by calling it, else the returned promise; so that no caller waits forever.
+ * Holds a call the way its caller listens: a submittable (a cursor) hears of a failure by its
+ * handleError, a callback by being called, else the returned promise settles; no caller waits forever.
  */
-function refuse(args: readonly unknown[]): unknown {
+function hold(args: readonly unknown[], calls: HeldCall[]): unknown {
   const [first, second, third] = args;
-  const config = typeof first === "object" && first !== null ? (first as { submit?: unknown; handleError?: (error: Error) => void; callback?: unknown }) : {};
+  const config = typeof first === "object" && first !== null ? (first as { submit?: unknown; handleError?: (error: unknown) => void; callback?: unknown }) : {};
   if (typeof config.submit === "function" && typeof config.handleError === "function") {
-    const submittable = config as { handleError(error: Error): void };
-    process.nextTick(() => submittable.handleError(NOT_IMPLICIT));
+    const submittable = config as { handleError(error: unknown): void };
+    calls.push({ run: (query) => query(...args), fail: (error) => submittable.handleError(error) });
     return first;
   }
-  const callback = [third, second, config.callback].find((arg) => typeof arg === "function") as ((error: Error) => void) | undefined;
+  const callback = [third, second, config.callback].find((arg) => typeof arg === "function") as ((error: unknown) => void) | undefined;
   if (callback) {
-    process.nextTick(() => callback(NOT_IMPLICIT));
+    calls.push({ run: (query) => query(...args), fail: (error) => callback(error) });
     return undefined;
   }
-  return Promise.reject(NOT_IMPLICIT);
+  return new Promise((resolve, reject) => calls.push({ run: (query) => resolve(query(...args)), fail: reject }));
 }
 
 /** The parts of pg's client the transaction swaps while it runs. */
 type ClientInternals = { pipeline: boolean; query?: pg.ClientBase["query"] };
 
+/** The answer to COMMIT in a failed transaction block: it rolled back. */
+function checkCommitted({ command }: pg.QueryResult): void {
+  if (command !== "COMMIT") {
+    throw new VantageError("transient", "internal", "The transaction was rolled back: one of its statements failed and its error was caught.");
+  }
+}
+
 /**
  * Runs `fn` in one implicit transaction (no BEGIN): its statements travel in round trips closed
  * by Flush; `commit` (or `fn` returning) sends the Sync that commits them. Any error rolls back.
- * A statement that cannot travel this way rejects, and the transaction rejects with
- * NOT_IMPLICIT once rolled back: the caller runs it again in a BEGIN block, so `fn` must be safe
- * to run twice (statements only, nothing outside the database). `fn` settles every statement it
- * issues before it settles.
+ * The first statement that cannot travel that way turns the transaction into a BEGIN block
+ * first (BEGIN and a Sync; it and the statements behind it wait for the answer), so nothing
+ * is ever run twice; from there on it is a pipelined transaction (withPipelinedTransaction's
+ * one Sync per round trip) ended by COMMIT. `fn` settles every statement it issues before it settles.
  */
 export async function withImplicitTransaction<T>(pool: pg.Pool, fn: (tx: PipelinedTransaction) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   const internals = client as unknown as ClientInternals;
   const ownQuery = Object.getOwnPropertyDescriptor(client, "query");
+  const restoreQuery = () => {
+    if (ownQuery) Object.defineProperty(client, "query", ownQuery);
+    else delete internals.query;
+  };
   const pgQuery = (ownQuery ? ownQuery.value : Object.getPrototypeOf(client).query) as (batch: unknown) => unknown;
   const batch = new ImplicitTransactionBatch((submitting) => pgQuery.call(client, submitting));
-  let refused = false;
+  const counter = countStatements(client);
+  // implicit → turning (BEGIN sent, calls held) → block; or → failed if a statement before BEGIN failed.
+  let mode = "implicit" as "implicit" | "turning" | "block" | "failed";
+  let failure: unknown;
+  const held: HeldCall[] = [];
+
+  /** BEGIN answered: the transaction is a block; the held calls go to the pipelined client in order. */
+  const turned = () => {
+    restoreQuery();
+    counter.forget();
+    setPipelined(client, true, true, counter.count - held.length);
+    mode = "block";
+    const query = (...args: unknown[]) => (client.query as (...a: unknown[]) => unknown)(...args);
+    for (const call of held.splice(0)) call.run(query);
+  };
+  /** A statement before BEGIN failed: the Sync rolled everything back; nothing more may run. */
+  const failed = (error: unknown) => {
+    mode = "failed";
+    failure = error;
+    for (const call of held.splice(0)) call.fail(notRun(error));
+  };
+
   internals.pipeline = true; // statements issued together travel together: owners check this
   internals.query = function (...args: unknown[]) {
-    const statement = batchableStatement(args);
-    if (statement === undefined) {
-      refused = true;
-      return refuse(args);
+    counter.count++;
+    if (mode === "implicit") {
+      const statement = batchableStatement(args);
+      if (statement !== undefined) return batch.add(statement);
+      mode = "turning";
+      batch.add({ name: statementName("BEGIN"), text: "BEGIN", values: [] }).catch(() => undefined);
+      batch.end(true).then(turned, failed);
     }
-    return batch.add(statement);
+    const calls: HeldCall[] = [];
+    const result = hold(args, calls);
+    if (mode === "failed") calls[0]!.fail(notRun(failure));
+    else held.push(calls[0]!);
+    return result;
   } as pg.ClientBase["query"];
-  let committing: Promise<void> | undefined;
-  // A refused statement means what was read may be incomplete: never commit after one.
+
+  let committing: Promise<unknown> | undefined;
   const commit = () => {
-    if (!refused) committing ??= batch.end(true);
+    committing ??= mode === "implicit" ? batch.end(true) : client.query({ name: "vantage_commit", text: "COMMIT" }).then(checkCommitted);
   };
+  let broken: Error | undefined;
   try {
     const value = await fn({ client, commit });
-    if (refused) throw NOT_IMPLICIT;
     commit();
     await committing;
     return value;
   } catch (error) {
-    await batch.end(false).catch(() => undefined);
-    throw refused ? NOT_IMPLICIT : error;
+    await committing?.catch(() => undefined);
+    if (mode === "implicit") await batch.end(false).catch(() => undefined);
+    else await batch.ended.catch(() => undefined); // turning: wait for the BEGIN's answer
+    if (mode === "block") {
+      await client.query("ROLLBACK").catch((rollbackError: Error) => {
+        broken = rollbackError;
+      });
+    }
+    throw error;
   } finally {
-    if (ownQuery) Object.defineProperty(client, "query", ownQuery);
-    else delete internals.query;
+    if (mode === "block") setPipelined(client, false);
+    else {
+      restoreQuery();
+      counter.forget();
+    }
     internals.pipeline = false;
-    client.release(batch.broken);
+    client.release(batch.broken ?? broken);
   }
 }

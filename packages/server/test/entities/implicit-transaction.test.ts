@@ -2,7 +2,7 @@
 // committed by the one Sync, rolled back on any failure, with locks held across the round trips.
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NOT_IMPLICIT, settledInOrder, withImplicitTransaction } from "../../src/entities/index.ts";
+import { settledInOrder, withImplicitTransaction } from "../../src/entities/index.ts";
 import { silentLogger } from "../../src/log.ts";
 import { createPool } from "../../src/storage/index.ts";
 import { createTestDatabase } from "../support/database.ts";
@@ -126,15 +126,53 @@ describe("withImplicitTransaction", () => {
     expect(rows).toEqual([{ n: 0 }]);
   });
 
-  it("refuses a statement only the simple protocol carries, rolls back, and says to run it in a BEGIN block", async () => {
-    const refused = withImplicitTransaction(pool, async (tx) => {
-      await tx.client.query("INSERT INTO implicit_things (id, value) VALUES ($1, $2)", ["refused", 1]);
-      // A caller that swallows the refusal still must not commit what it read around it.
-      await tx.client.query("SELECT 1; SELECT 2").catch(() => undefined);
-      tx.commit();
+  it("turns into a BEGIN block at a statement only the simple protocol carries, keeping what it did, and commits with COMMIT", async () => {
+    const outcome = await withImplicitTransaction(pool, async (tx) => {
+      await tx.client.query("INSERT INTO implicit_things (id, value) VALUES ($1, $2)", ["turned-1", 1]);
+      // Issued together: the simple-protocol statement waits for BEGIN's answer, the one behind it waits for it.
+      const [, , counted] = await settledInOrder<[pg.QueryResult, pg.QueryResult, pg.QueryResult]>([
+        tx.client.query("INSERT INTO implicit_things (id, value) VALUES ('turned-2', 2)"),
+        tx.client.query("INSERT INTO implicit_things (id, value) VALUES ($1, $2)", ["turned-3", 3]),
+        tx.client.query<{ n: number }>("SELECT count(*)::int AS n FROM implicit_things WHERE id LIKE $1", ["turned-%"]),
+      ]);
+      const { rows: status } = await observer.query<{ n: number }>("SELECT count(*)::int AS n FROM implicit_things WHERE id LIKE 'turned-%'");
+      return { inside: counted.rows[0]!.n, outside: status[0]!.n };
     });
-    await expect(refused).rejects.toBe(NOT_IMPLICIT);
-    const { rows } = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM implicit_things WHERE id = 'refused'");
+    expect(outcome).toEqual({ inside: 3, outside: 0 });
+    const { rows } = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM implicit_things WHERE id LIKE 'turned-%'");
+    expect(rows).toEqual([{ n: 3 }]);
+  });
+
+  it("rolls back what it did before turning into a BEGIN block when it fails after", async () => {
+    const failing = withImplicitTransaction(pool, async (tx) => {
+      await tx.client.query("INSERT INTO implicit_things (id, value) VALUES ($1, $2)", ["turned-back-1", 1]);
+      await tx.client.query("INSERT INTO implicit_things (id, value) VALUES ('turned-back-2', 2)");
+      throw new Error("the new state is invalid");
+    });
+    await expect(failing).rejects.toThrow("the new state is invalid");
+    const { rows } = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM implicit_things WHERE id LIKE 'turned-back-%'");
+    expect(rows).toEqual([{ n: 0 }]);
+  });
+
+  it("never runs a simple-protocol statement outside the transaction when a statement before it failed", async () => {
+    const outcomes = await withImplicitTransaction(pool, async (tx) => {
+      const settled = await Promise.allSettled([
+        tx.client.query("INSERT INTO implicit_things (id, value) VALUES ($1, $2)", ["unsent-1", null]),
+        tx.client.query("INSERT INTO implicit_things (id, value) VALUES ('unsent-2', 2)"),
+        new Promise((resolve, reject) =>
+          tx.client.query("INSERT INTO implicit_things (id, value) VALUES ('unsent-3', 3)", (error: Error | null, result: unknown) =>
+            error ? reject(error) : resolve(result),
+          ),
+        ),
+      ]);
+      throw Object.assign(new Error("outcomes"), { settled });
+    }).catch((error: { settled: PromiseSettledResult<unknown>[] }) => error.settled);
+    expect(outcomes.map((outcome) => (outcome.status === "fulfilled" ? "ok" : (outcome.reason as { code?: string }).code))).toEqual([
+      "23502",
+      "25P02",
+      "25P02",
+    ]);
+    const { rows } = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM implicit_things WHERE id LIKE 'unsent-%'");
     expect(rows).toEqual([{ n: 0 }]);
   });
 });
