@@ -68,6 +68,7 @@ export class ImplicitTransactionBatch extends PgQuery {
   private connection?: Connection;
   private failure?: unknown;
   private syncSent = false;
+  private endedBy?: "commit" | "rollback" | "begin";
   /** Set by end() when the batch reaches pg only with its last round trip. */
   private closing = false;
   private finished = false;
@@ -85,6 +86,11 @@ export class ImplicitTransactionBatch extends PgQuery {
     super({ text: "" });
     // Nobody may be waiting on it yet (a commit not asked for); the rejection is read where it matters.
     this.ended.catch(() => undefined);
+  }
+
+  /** Whether its Sync committed it (for tests that count transactions). */
+  get committed(): boolean {
+    return this.finished && this.failure === undefined && this.endedBy === "commit";
   }
 
   /** What the transaction sent or queued so far, in order (its values as they are sent). */
@@ -160,11 +166,13 @@ export class ImplicitTransactionBatch extends PgQuery {
 
   /**
    * Commits (everything sent, then Sync) or rolls back (ROLLBACK, then Sync); resolves once the
-   * server has answered the Sync. Rejects if the transaction did not commit.
+   * server has answered the Sync. Rejects if the transaction did not commit. "begin": the last
+   * statement queued is BEGIN, so the Sync leaves a transaction block open instead.
    */
-  end(commit: boolean): Promise<void> {
+  end(how: "commit" | "rollback" | "begin"): Promise<void> {
     if (this.syncSent || this.finished) return this.ended;
-    if (!commit && this.failure === undefined) {
+    this.endedBy = how;
+    if (how === "rollback" && this.failure === undefined) {
       this.entries.push({ statement: { name: "vantage_rollback", text: "ROLLBACK", values: [] }, parsedHere: false, resolve: () => {}, reject: () => {} });
     }
     if (this.connection === undefined) {
@@ -391,7 +399,7 @@ export async function withImplicitTransaction<T>(pool: pg.Pool, fn: (tx: Pipelin
       if (statement !== undefined) return batch.add(statement);
       mode = "turning";
       batch.add({ name: statementName("BEGIN"), text: "BEGIN", values: [] }).catch(() => undefined);
-      batch.end(true).then(turned, failed);
+      batch.end("begin").then(turned, failed);
     }
     const calls: HeldCall[] = [];
     const result = hold(args, calls);
@@ -402,7 +410,7 @@ export async function withImplicitTransaction<T>(pool: pg.Pool, fn: (tx: Pipelin
 
   let committing: Promise<unknown> | undefined;
   const commit = () => {
-    committing ??= mode === "implicit" ? batch.end(true) : client.query({ name: "vantage_commit", text: "COMMIT" }).then(checkCommitted);
+    committing ??= mode === "implicit" ? batch.end("commit") : client.query({ name: "vantage_commit", text: "COMMIT" }).then(checkCommitted);
   };
   let broken: Error | undefined;
   try {
@@ -412,7 +420,7 @@ export async function withImplicitTransaction<T>(pool: pg.Pool, fn: (tx: Pipelin
     return value;
   } catch (error) {
     await committing?.catch(() => undefined);
-    if (mode === "implicit") await batch.end(false).catch(() => undefined);
+    if (mode === "implicit") await batch.end("rollback").catch(() => undefined);
     else await batch.ended.catch(() => undefined); // turning: wait for the BEGIN's answer
     if (mode === "block") {
       await client.query("ROLLBACK").catch((rollbackError: Error) => {

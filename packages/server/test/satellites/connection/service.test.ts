@@ -12,6 +12,7 @@ import { SatelliteService } from "../../../src/satellites/connection/service.ts"
 import { createConnectionEdges, EDGE_BATCH_TRIES } from "../../../src/satellites/gateway/connection-edges.ts";
 import { createPool } from "../../../src/storage/index.ts";
 import { createTestDatabase } from "../../support/database.ts";
+import { ImplicitTransactionBatch } from "../../../src/entities/implicit-transaction.ts";
 import { statementsSent, textOf } from "../../support/query-text.ts";
 
 const logger = silentLogger();
@@ -64,7 +65,11 @@ async function commitsDuring<T>(work: () => Promise<T>): Promise<{ result: T; co
   const spy = vi.spyOn(pg.Client.prototype, "query");
   try {
     const result = await work();
-    return { result, commits: statementsSent(spy.mock.calls).filter((query) => textOf(query) === "COMMIT").length };
+    // A COMMIT, or an implicit transaction committed by its Sync (no COMMIT statement).
+    const implicit = spy.mock.calls.filter(
+      ([query]) => (query as unknown) instanceof ImplicitTransactionBatch && (query as unknown as ImplicitTransactionBatch).committed,
+    ).length;
+    return { result, commits: statementsSent(spy.mock.calls).filter((query) => textOf(query) === "COMMIT").length + implicit };
   } finally {
     spy.mockRestore();
   }
