@@ -68,6 +68,8 @@ export class ImplicitTransactionBatch extends PgQuery {
   private connection?: Connection;
   private failure?: unknown;
   private syncSent = false;
+  /** Which of the connection's events the batch listens to (it leaves them as it found them). */
+  private readonly listening = { parses: false, sync: false };
   private endedBy?: "commit" | "rollback" | "begin";
   /** Set by end() when the batch reaches pg only with its last round trip. */
   private closing = false;
@@ -127,7 +129,6 @@ export class ImplicitTransactionBatch extends PgQuery {
   /** pg's client submits the batch once, with the first round trip. */
   submit(connection: Connection): Error | null {
     this.connection = connection;
-    connection.on("parseComplete", this.onParseComplete);
     this.write(connection, this.closing);
     return null;
   }
@@ -148,7 +149,11 @@ export class ImplicitTransactionBatch extends PgQuery {
           connection.parse({ text, name, types });
           if (name !== undefined) connection.submittedNamedStatements[name] = text;
           entry.parsedHere = true;
-          this.parsing.push(entry);
+          // Rare once the connection prepared the mutation's statements: listened for only then.
+          if (this.parsing.push(entry) === 1 && !this.listening.parses) {
+            this.listening.parses = true;
+            connection.on("parseComplete", this.onParseComplete);
+          }
         }
         connection.bind({ statement: name, values });
         connection.describe({ type: "P", name: "" });
@@ -190,8 +195,6 @@ export class ImplicitTransactionBatch extends PgQuery {
   private sendSync(connection: Connection): void {
     if (this.syncSent) return;
     this.syncSent = true;
-    connection.on("readyForQuery", this.onSyncAnswered);
-    connection.on("end", this.onConnectionEnd);
     connection.sync();
   }
 
@@ -267,8 +270,13 @@ export class ImplicitTransactionBatch extends PgQuery {
       this.finish();
       return;
     }
+    // pg hands the batch nothing more (not even the Sync's ReadyForQuery): listen for it.
     const target = connection ?? this.connection;
-    if (target) this.sendSync(target);
+    if (!target) return;
+    this.listening.sync = true;
+    target.on("readyForQuery", this.onSyncAnswered);
+    target.on("end", this.onConnectionEnd);
+    this.sendSync(target);
   }
 
   /** The Sync's ReadyForQuery while the batch is still pg's active query (nothing failed). */
@@ -298,9 +306,11 @@ export class ImplicitTransactionBatch extends PgQuery {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
-    this.connection?.off("parseComplete", this.onParseComplete);
-    this.connection?.off("readyForQuery", this.onSyncAnswered);
-    this.connection?.off("end", this.onConnectionEnd);
+    if (this.listening.parses) this.connection?.off("parseComplete", this.onParseComplete);
+    if (this.listening.sync) {
+      this.connection?.off("readyForQuery", this.onSyncAnswered);
+      this.connection?.off("end", this.onConnectionEnd);
+    }
     // A Parse never confirmed did not prepare its name: the next use parses it again.
     for (const entry of this.parsing) {
       const name = entry.statement.name;
