@@ -10,8 +10,7 @@ import { hashedLockKey, LockKey } from "../storage/index.ts";
 import { CHANGE_COLUMNS, type ChangeRow, changeFromRow } from "./outbox/change-row.ts";
 import { canonicalize, diffStates } from "./diff.ts";
 import type { ChangeNotifier } from "./outbox/change-notifier.ts";
-import { isPipelined, type PipelinedTransaction, settledInOrder, statementsIssued } from "./pipelined-transaction.ts";
-import { withImplicitTransaction } from "./implicit-transaction.ts";
+import { isPipelined, type PipelinedTransaction, settledInOrder, statementsIssued, withPipelinedTransaction } from "./pipelined-transaction.ts";
 import { withPreparedStatements } from "./prepared-statements.ts";
 import type {
   EntityDefinition,
@@ -63,7 +62,7 @@ const RECORD_CHANGE = `
 /** Locks many entities in one round trip, in the caller's (sorted) order: no deadlocks. */
 const LOCK_MANY = `SELECT count(pg_advisory_xact_lock(${hashedLockKey("key")})) FROM unnest($1::text[]) AS key`;
 
-/** Locks one entity: a prepared statement, the first of the mutation's first round trip. */
+/** Locks one entity: a prepared statement sent right behind BEGIN, in the same round trip. */
 const LOCK_ONE = `SELECT pg_advisory_xact_lock(${hashedLockKey("$1::text")})`;
 
 const HISTORY = `
@@ -226,12 +225,12 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
     for (const change of changes) if (change.seq !== undefined) notifier.committed(change.seq);
   };
 
-  /** The entity's lock, first in the transaction: concurrent mutations of one entity queue here. */
+  /** The entity's lock, sent behind BEGIN: concurrent mutations of one entity queue here. */
   const lock = (tx: SqlClient, id: string) => tx.query({ name: "vantage_lock_entity", text: LOCK_ONE, values: [LockKey.entity(kind, id)] });
 
   /**
-   * Records the change from prev to next (if any) and commits behind it: one round trip.
-   * recordChanges issues its statement before its first await, so the commit follows it.
+   * Records the change from prev to next (if any) and sends COMMIT behind it: one round
+   * trip. recordChanges issues its statement before its first await, so COMMIT follows it.
    */
   const finish = async (tx: PipelinedTransaction, id: string, prev: State | null, next: State | null, actor: Actor, cause: Cause | null) => {
     const pending = pendingChange(id, prev, next);
@@ -247,12 +246,12 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
   };
 
   /**
-   * The general mutation, one implicit transaction: [lock, read prev] → [the owner's apply, read
-   * next] → [outbox row] and the Sync that commits (one more round trip per statement the owner awaits before issuing
+   * The general mutation: [BEGIN, lock, read prev] → [the owner's apply, read next] →
+   * [outbox row, COMMIT] (one more round trip per statement the owner awaits before issuing
    * another). The owner's function may await its own statements in any order.
    */
   const recordInTurns = (id: string, actor: Actor, cause: Cause | null, apply: (tx: SqlClient) => Promise<unknown>, tombstone: boolean) =>
-    withImplicitTransaction(pool, async (tx) => {
+    withPipelinedTransaction(pool, "BEGIN", async (tx) => {
       const [, prev] = await settledInOrder<[unknown, State | null]>([lock(tx.client, id), readOne(id, tx.client)]);
       const next = await applyThenRead(
         tx.client,
@@ -269,13 +268,12 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
   let readIsOneTrip = true;
 
   /**
-   * A single-statement write: [lock, read prev, write, read next] → [outbox row] and the Sync
-   * that commits them, as one implicit transaction (no BEGIN, no COMMIT). Sound only if every
-   * statement of the prev read precedes the write: a read that issues one later is noticed,
-   * the transaction rolled back and the mutation run in turns.
+   * A single-statement write: [BEGIN, lock, read prev, write, read next] → [outbox row,
+   * COMMIT]. Sound only if every statement of the prev read precedes the write: a read that
+   * issues one later is noticed, the transaction rolled back and the mutation run in turns.
    */
   const recordPipelined = async (id: string, actor: Actor, cause: Cause | null, write: SqlStatement, tombstone: boolean) => {
-    const pipelined = async (tx: PipelinedTransaction) => {
+    const attempt = await withPipelinedTransaction(pool, "BEGIN", async (tx) => {
       const locking = lock(tx.client, id);
       let writeSent = false;
       let readAfterWrite = false;
@@ -292,8 +290,7 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
       const [, prev, , next] = await settledInOrder<[unknown, State | null, unknown, State | null]>([locking, reading, writing, rereading]);
       if (readAfterWrite) throw READ_AFTER_WRITE;
       return finish(tx, id, prev, tombstone ? null : validate(id, next), actor, cause);
-    };
-    const attempt = await withImplicitTransaction(pool, pipelined).catch((error: unknown) => {
+    }).catch((error: unknown) => {
       if (error !== READ_AFTER_WRITE) throw error;
       readIsOneTrip = false;
       return null;
@@ -321,7 +318,7 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
     const ids = [...new Set(options.ids)].sort();
     if (ids.length === 0) return [];
     // The lock and the read of prev are sent together (the read runs once the locks are
-    // held, with a fresh snapshot); so are the outbox rows and the commit when we own the
+    // held, with a fresh snapshot); so are the outbox rows and COMMIT when we own the
     // transaction. A caller's client that is not pipelined gets them one after another.
     const inTransaction = async (tx: SqlClient, commit?: () => void, locked = false) => {
       const lock = () => tx.query({ name: "vantage_lock_entities", text: LOCK_MANY, values: [ids.map((id) => LockKey.entity(kind, id))] });
@@ -347,7 +344,7 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
     };
     // In the caller's transaction, the caller announces once it committed.
     if (options.tx) return inTransaction(options.tx, options.commit, options.locked);
-    const results = await withImplicitTransaction(pool, (tx) => inTransaction(tx.client, tx.commit));
+    const results = await withPipelinedTransaction(pool, "BEGIN", (tx) => inTransaction(tx.client, tx.commit));
     announce(results.flatMap((result) => (result.change ? [result.change] : [])));
     return results;
   };

@@ -13,6 +13,5 @@ export { ENTITY_CHANGES_CHANNEL } from "./outbox/change-notifier.ts";
 export type { ChangeSink, DeliverOptions, EntityHandle, EntityRead, MutateResult, RoutedChange, SqlClient } from "./types.ts";
 export { isPipelined, setPipelined, settledInOrder, withPipelinedTransaction } from "./pipelined-transaction.ts";
 export type { PipelinedTransaction } from "./pipelined-transaction.ts";
-export { withImplicitTransaction } from "./implicit-transaction.ts";
 // The automation executor sends a run's records pipelined on the connection that holds its lock.
 export type { SqlStatement } from "./types.ts";

@@ -41,16 +41,6 @@ export function statementsIssued(client: object): number {
   return pipelinedClients.get(client)?.count ?? 0;
 }
 
-/**
- * For a transaction that replaces `query` itself (implicit-transaction.ts): its statements
- * count in statementsIssued too. Returns the counter; `forget` before setPipelined takes over.
- */
-export function countStatements(client: object): { count: number; forget(): void } {
-  const state = { count: 0, restore: () => {}, forget: () => pipelinedClients.delete(client) };
-  pipelinedClients.set(client, state);
-  return state;
-}
-
 /** Whether statements issued on `client` without awaiting travel together (else they queue). */
 export function isPipelined(client: unknown): boolean {
   return (client as Partial<PipelineSwitch>).pipeline === true;
@@ -61,9 +51,8 @@ export function isPipelined(client: unknown): boolean {
  * own connection, around each batch's transaction). Off, pg warns about queued statements.
  * `oneSyncPerTrip`: the statements issued in one tick by the extended protocol travel as one
  * StatementBatch (one Sync); only for a client inside a transaction block (see statement-batch.ts).
- * `issuedSoFar`: where statementsIssued starts (a transaction that counted them before).
  */
-export function setPipelined(client: pg.ClientBase, on: boolean, oneSyncPerTrip = false, issuedSoFar = 0): void {
+export function setPipelined(client: pg.ClientBase, on: boolean, oneSyncPerTrip = false): void {
   (client as unknown as PipelineSwitch).pipeline = on;
   const internals = client as unknown as ClientInternals;
   const current = pipelinedClients.get(client);
@@ -95,7 +84,7 @@ export function setPipelined(client: pg.ClientBase, on: boolean, oneSyncPerTrip 
     stream.uncork();
   };
   const state = {
-    count: issuedSoFar,
+    count: 0,
     restore: () => {
       if (own) Object.defineProperty(client, "query", own);
       else delete internals.query; // back to the prototype's

@@ -25,7 +25,7 @@ export interface BatchedStatement {
 }
 
 /** pg's value serialization (Dates, arrays, JSON, toPostgres), as its own queries use it. */
-export const { prepareValue } = createRequire(import.meta.url)("pg/lib/utils.js") as { prepareValue(value: unknown): unknown };
+const { prepareValue } = createRequire(import.meta.url)("pg/lib/utils.js") as { prepareValue(value: unknown): unknown };
 
 /** The parts of pg's connection a batch writes to (what pg's own Query.prepare uses). */
 interface Connection {
@@ -39,14 +39,13 @@ interface Connection {
   sync(): void;
 }
 
-export type ResultBuilder = pg.QueryResult & {
+type ResultBuilder = pg.QueryResult & {
   addFields(fields: unknown[]): void;
   parseRow(fields: unknown[]): unknown;
   addRow(row: unknown): void;
   addCommandComplete(message: unknown): void;
 };
-/** pg's Query (the class a pipelined client accepts) and Result (how it builds rows), for the batches. */
-export const { Query: PgQuery, Result: PgResult } = pg as unknown as {
+const { Query, Result } = pg as unknown as {
   Query: new (config: { text: string }) => object;
   Result: new (rowMode: string | undefined, types: unknown) => ResultBuilder;
 };
@@ -87,7 +86,7 @@ export function batchableStatement(args: readonly unknown[]): BatchedStatement |
 }
 
 /** What a statement skipped behind a failed one of its batch is failed with: what pg's Sync per statement gave. */
-export function notRun(cause: unknown): Error {
+function notRun(cause: unknown): Error {
   return Object.assign(
     new Error("current transaction is aborted, commands ignored until end of transaction block (an earlier statement of its round trip failed)"),
     {
@@ -102,7 +101,7 @@ export function notRun(cause: unknown): Error {
  * only so that a pipelined client accepts it (it refuses other submittables); pg hands it every
  * message up to the batch's one ReadyForQuery, and it splits them by statement.
  */
-export class StatementBatch extends PgQuery {
+export class StatementBatch extends Query {
   private readonly entries: Entry[] = [];
   /** The statement whose answer is arriving. */
   private current = 0;
@@ -158,7 +157,7 @@ export class StatementBatch extends PgQuery {
   }
 
   private resultOf(entry: Entry): ResultBuilder {
-    entry.result ??= new PgResult(entry.statement.rowMode, entry.statement.types ?? (this as unknown as { _result: { _types: unknown } })._result._types);
+    entry.result ??= new Result(entry.statement.rowMode, entry.statement.types ?? (this as unknown as { _result: { _types: unknown } })._result._types);
     return entry.result;
   }
 

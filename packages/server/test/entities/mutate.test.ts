@@ -1,13 +1,10 @@
 // Entity mutations: each change recorded with actor, cause and transitions in the owner's transaction, or nothing; concurrent ones serialized.
 import { SYSTEM_ACTOR, type Actor } from "@vantage/protocol";
 import { z } from "zod";
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SqlClient } from "../../src/entities/index.ts";
 import { withTransaction } from "../../src/storage/index.ts";
 import { createTestDatabase } from "../support/database.ts";
-import { ImplicitTransactionBatch } from "../../src/entities/implicit-transaction.ts";
-import { statementsSent, textOf } from "../support/query-text.ts";
 import { startTestInstance, type TestInstance } from "../support/instance.ts";
 import { CREATE_THINGS, defineThings, deleteThing, incrementThing, upsertThing } from "../support/entities/things.ts";
 
@@ -244,46 +241,6 @@ describe("mutate with a single-statement write (sent with the reads around it)",
     // The first mutation read twice more (its pipelined attempt was rolled back); the second did not try.
     expect(reads).toBe(6);
     expect(await thingsA.get("two-trip")).toEqual({ value: 3, label: "x" });
-  });
-
-  it("sends a statement-form mutate as one implicit transaction of five statements: no BEGIN, no COMMIT", async () => {
-    await thingsA.mutate({ id: "implicit-1", actor: SYSTEM_ACTOR, apply: setThing("implicit-1", 1) });
-    const spy = vi.spyOn(pg.Client.prototype, "query");
-    try {
-      const { change } = await thingsA.mutate({ id: "implicit-1", actor: SYSTEM_ACTOR, apply: setThing("implicit-1", 2) });
-      expect(change).toMatchObject({ prev: { value: 1 }, next: { value: 2 } });
-      const transactions = spy.mock.calls.map(([query]) => query as unknown).filter((query) => query instanceof ImplicitTransactionBatch);
-      expect(transactions).toHaveLength(1);
-      // The lock, the read of prev, the write, the read of next, the outbox row (the NOTIFY after it goes elsewhere).
-      expect(transactions[0]!.statements.map((query) => textOf(query).trim().split(/\s+/)[0])).toEqual(["SELECT", "SELECT", "INSERT", "SELECT", "WITH"]);
-      expect(statementsSent(spy.mock.calls).filter((query) => /^(BEGIN|COMMIT)/.test(textOf(query).trim()))).toEqual([]);
-    } finally {
-      spy.mockRestore();
-    }
-  });
-
-  it("turns the transaction into a BEGIN block for a kind whose read takes a callback, with the right prev", async () => {
-    let reads = 0;
-    const callbackRead = a.entities.defineEntity({
-      kind: "callback-read-thing",
-      schema: z.object({ value: z.number() }),
-      read: (ids, tx) =>
-        new Promise((resolve, reject) => {
-          reads++;
-          (tx ?? a.pool).query<{ id: string; value: number }>("SELECT id, value FROM test_things WHERE id = ANY($1)", [ids], (error, result) =>
-            error ? reject(error) : resolve(new Map(result.rows.map((row) => [row.id, { value: row.value }]))),
-          );
-        }),
-    });
-    await a.pool.query("INSERT INTO test_things (id, value, label) VALUES ('callback-read', 1, 'x')");
-    const bump = { text: "UPDATE test_things SET value = value + 1 WHERE id = $1", values: ["callback-read"] };
-    for (const expected of [2, 3]) {
-      const { change } = await callbackRead.mutate({ id: "callback-read", actor: SYSTEM_ACTOR, apply: bump });
-      expect(change).toMatchObject({ prev: { value: expected - 1 }, next: { value: expected } });
-    }
-    // Nothing was run twice: a read of prev and one of next per mutation.
-    expect(reads).toBe(4);
-    expect(await countRows("entity_changes", "callback-read")).toBe(2);
   });
 
   it("fails, writing nothing, when the owner's write swallowed the error of a failed statement", async () => {

@@ -1,6 +1,5 @@
 // The SQL text of a statement as pg's query() takes it: a string, or a config object (a named
 // statement's `{ name, text, values }`). Tests that watch or EXPLAIN statements read it here.
-import { ImplicitTransactionBatch } from "../../src/entities/implicit-transaction.ts";
 import { StatementBatch } from "../../src/entities/statement-batch.ts";
 
 /** The statement's text, or "" for an argument that is neither a string nor a query config. */
@@ -12,9 +11,8 @@ export function textOf(query: unknown): string {
 
 /**
  * The statements of spied `pg.Client.prototype.query` calls, one entry each: a pipelined
- * transaction's round trip reaches pg as one StatementBatch, and an implicit transaction as one
- * ImplicitTransactionBatch (its statements once it ended), which stand for their statements.
+ * transaction's round trip reaches pg as one StatementBatch, which stands for its statements.
  */
 export function statementsSent(calls: ReadonlyArray<readonly unknown[]>): unknown[] {
-  return calls.flatMap(([query]) => (query instanceof StatementBatch || query instanceof ImplicitTransactionBatch ? query.statements : [query]));
+  return calls.flatMap(([query]) => (query instanceof StatementBatch ? query.statements : [query]));
 }

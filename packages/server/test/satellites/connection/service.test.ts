@@ -12,7 +12,6 @@ import { SatelliteService } from "../../../src/satellites/connection/service.ts"
 import { createConnectionEdges, EDGE_BATCH_TRIES } from "../../../src/satellites/gateway/connection-edges.ts";
 import { createPool } from "../../../src/storage/index.ts";
 import { createTestDatabase } from "../../support/database.ts";
-import { ImplicitTransactionBatch } from "../../../src/entities/implicit-transaction.ts";
 import { statementsSent, textOf } from "../../support/query-text.ts";
 
 const logger = silentLogger();
@@ -65,11 +64,7 @@ async function commitsDuring<T>(work: () => Promise<T>): Promise<{ result: T; co
   const spy = vi.spyOn(pg.Client.prototype, "query");
   try {
     const result = await work();
-    // A COMMIT, or an implicit transaction committed by its Sync (no COMMIT statement).
-    const implicit = spy.mock.calls.filter(
-      ([query]) => (query as unknown) instanceof ImplicitTransactionBatch && (query as unknown as ImplicitTransactionBatch).committed,
-    ).length;
-    return { result, commits: statementsSent(spy.mock.calls).filter((query) => textOf(query) === "COMMIT").length + implicit };
+    return { result, commits: statementsSent(spy.mock.calls).filter((query) => textOf(query) === "COMMIT").length };
   } finally {
     spy.mockRestore();
   }
