@@ -37,6 +37,8 @@ interface Connection {
   describe(message: { type: "P"; name: string }): void;
   execute(message: { portal: string }): void;
   sync(): void;
+  on(event: "parseComplete", listener: () => void): void;
+  off(event: "parseComplete", listener: () => void): void;
 }
 
 type ResultBuilder = pg.QueryResult & {
@@ -106,6 +108,9 @@ export class StatementBatch extends Query {
   /** The statement whose answer is arriving. */
   private current = 0;
   private settled = false;
+  /** Entries whose Parse was sent and not yet confirmed by a ParseComplete, in order. */
+  private readonly parsing: Entry[] = [];
+  private listening?: Connection;
 
   constructor() {
     super({ text: "" });
@@ -144,10 +149,16 @@ export class StatementBatch extends Query {
           connection.parse({ text, name, types });
           if (name !== undefined) connection.submittedNamedStatements[name] = text;
           entry.parsedHere = true;
+          this.parsing.push(entry);
         }
         connection.bind({ statement: name, values });
         connection.describe({ type: "P", name: "" });
         connection.execute({ portal: "" });
+      }
+      // pg does not hand a batch its ParseCompletes; rare once a connection prepared its statements.
+      if (this.parsing.length > 0) {
+        this.listening = connection;
+        connection.on("parseComplete", this.parsed);
       }
       connection.sync();
       return null;
@@ -202,9 +213,23 @@ export class StatementBatch extends Query {
     this.settle(this.current < this.entries.length ? new Error("the batch ended before every statement was answered") : undefined);
   }
 
+  /**
+   * A Parse of this batch succeeded: its name is prepared on the connection, whatever happens
+   * to the statement's execution (prepared statements outlive a rolled-back transaction).
+   */
+  private readonly parsed = () => {
+    const entry = this.parsing.shift();
+    const name = entry?.statement.name;
+    if (entry === undefined || name === undefined || this.listening === undefined) return;
+    entry.parsedHere = false;
+    this.listening.parsedStatements[name] = entry.statement.text;
+    delete this.listening.submittedNamedStatements[name];
+  };
+
   private settle(error?: unknown, connection?: Connection): void {
     if (this.settled) return;
     this.settled = true;
+    this.listening?.off("parseComplete", this.parsed);
     this.entries.forEach((entry, index) => {
       if (index < this.current) return entry.resolve(entry.result!);
       const { name } = entry.statement;

@@ -106,3 +106,13 @@ describe("withPipelinedTransaction", () => {
     expect(setting.rows).toEqual([{ name: "batched" }]);
   });
 });
+
+describe("a named statement that failed when it ran", () => {
+  it("is not prepared twice: its next use on the connection fails or succeeds on its own merits", async () => {
+    const insert = { name: "batch_test_failed_once", text: "INSERT INTO batch_things (id, value) VALUES ($1, $2)" };
+    const first = withPipelinedTransaction(pool, "BEGIN", (tx) => tx.client.query({ ...insert, values: ["once", null] }));
+    await expect(first).rejects.toMatchObject({ code: "23502" });
+    const { rowCount } = await withPipelinedTransaction(pool, "BEGIN", (tx) => tx.client.query({ ...insert, values: ["once", 1] }));
+    expect(rowCount).toBe(1);
+  });
+});
