@@ -34,7 +34,8 @@ function parser(): Worker | null {
     if ("error" in reply) waiting?.reject(new Error(`The core's answer could not be read: ${reply.error}`));
     else waiting?.resolve(reply.answer);
   });
-  // The worker's script did not load or it died: what it held is parsed here instead, and so is all that follows.
+  // The worker's script did not load or it died: what it held fails (the list reads it again),
+  // and all that follows is parsed on this thread.
   worker?.addEventListener("error", (event) => {
     event.preventDefault();
     worker?.terminate();
