@@ -28,6 +28,8 @@ const { values } = parseArgs({
   },
 });
 const measuredCount = Number(values.changes);
+/** The wait of a session queued for PostgreSQL's notify lock (held by a notifying commit until it is flushed). */
+const NOTIFY_LOCK_WAIT = "Lock:object";
 const warmupCount = Number(values.warmup);
 const rate = Number(values.rate);
 const satelliteCount = Number(values.satellites);
@@ -442,7 +444,10 @@ for (const result of results) {
   console.log(
     `${result.name}: ${result.routerBatches} router batches (${((warmupCount + measuredCount) / result.routerBatches).toFixed(1)} changes each, warm-up included), ${result.heldBackPolls} polls held back by an open older transaction, ${result.unmatched} requests from unknown runs, event loop busy ${(result.eventLoopBusy * 100).toFixed(0)} % (${result.cpuMsPerChange.toFixed(2)} CPU ms per change), host CPUs busy ${(result.hostBusy * 100).toFixed(0)} %`,
   );
-  const waits = result.waits.slice(0, 5).map(([wait, n]) => `${wait} ${n.toFixed(2)}`);
+  // The five largest, and always PostgreSQL's notify lock (Lock:object): NOTIFYs inside commits queue there.
+  const shown = result.waits.filter(([wait], i) => i < 5 || wait === NOTIFY_LOCK_WAIT);
+  if (!shown.some(([wait]) => wait === NOTIFY_LOCK_WAIT)) shown.push([NOTIFY_LOCK_WAIT, 0]);
+  const waits = shown.map(([wait, n]) => `${wait} ${n.toFixed(2)}`);
   console.log(`${result.name}: mean sessions by wait, and queries queued for a pool connection (sampled every 20 ms): ${waits.join(", ") || "none"}`);
   console.log(
     `${result.name}: per change driven, ${result.walFsyncsPerChange.toFixed(2)} WAL flushes and ${result.commitsPerChange.toFixed(2)} database commits (driver's and samplers' included)`,
