@@ -117,7 +117,12 @@ describe("the entity router", () => {
     for (let i = 0; i < 45; i++) await a.things.mutate({ id: `t${i}`, actor: SYSTEM_ACTOR, apply: upsertThing(`t${i}`, i) });
     a.router.start();
     await waitFor(() => counted.seen === 45, counted.batches.subscribe, 10_000, "45 routed changes");
-    expect(sizes).toEqual([5, 20, 20]);
+    // Alone on the cluster the reads are 5, 20, 20. Another test file's open transaction can hold
+    // a read short (the router never reads past the oldest open one), and the next read is small
+    // again: so each read is checked against the limit the one before it allowed.
+    sizes.forEach((size, i) => expect(size).toBeLessThanOrEqual(i > 0 && sizes[i - 1]! >= 5 ? 20 : 5));
+    expect(sizes[0]).toBe(5);
+    expect(Math.max(...sizes)).toBeGreaterThan(5);
     await a.things.mutate({ id: "late", actor: SYSTEM_ACTOR, apply: upsertThing("late", 1) });
     await waitFor(() => counted.seen === 46, counted.batches.subscribe, 10_000, "the late change");
     expect(sizes.at(-1)).toBe(1);
@@ -209,14 +214,14 @@ describe("the entity router", () => {
 
   it("retries a batch whose statement fails after the sink let COMMIT go out behind it", async () => {
     const counted = batchCounter();
-    let attempts = 0;
+    const attempts: number[][] = [];
     const a = await instance("router-early-commit", { observer: counted.observer });
     a.router.addSink({
       name: "early",
       async deliver(batch, tx, options) {
-        attempts += 1;
+        attempts.push(batch.map((routed) => routed.change.seq));
         // The first attempt's insert breaks a constraint, but only once COMMIT is already on its way.
-        const inserting = insertRouted(tx, batch, attempts === 1 ? null : "early");
+        const inserting = insertRouted(tx, batch, attempts.length === 1 ? null : "early");
         options?.issuedAll?.();
         await inserting;
       },
@@ -224,7 +229,12 @@ describe("the entity router", () => {
     for (let i = 0; i < 5; i++) await a.things.mutate({ id: `e${i}`, actor: SYSTEM_ACTOR, apply: upsertThing(`e${i}`, i) });
     a.router.start();
     await waitFor(() => counted.seen === 5, counted.batches.subscribe, 10_000, "the batch to be accepted");
-    expect(attempts).toBe(2);
+    // The failed attempt's changes come again, first, in the next one; the attempts after it
+    // deliver each change once, in order (one batch alone on the cluster; two when another test
+    // file's open transaction held the first read short).
+    const [failed, ...accepted] = attempts;
+    expect(accepted[0]!.slice(0, failed!.length)).toEqual(failed);
+    expect(accepted.flat()).toEqual(await committedSeqs());
     expect((await routed()).map((row) => row.seq)).toEqual(await committedSeqs());
   });
 
