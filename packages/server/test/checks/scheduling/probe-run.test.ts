@@ -31,11 +31,12 @@ describe("a bounded probe run", () => {
         return new Promise<ProbeOutcome>(() => undefined);
       },
       // Long enough that a loaded machine's event-loop stall stays under the share of the
-      // timeout after which the run is reported overloaded rather than timed out.
-      { ...spec, timeoutMs: 400 },
-      { budgetMs: 400, now },
+      // timeout after which the run is reported overloaded rather than timed out (a quarter:
+      // 375 ms here; 100 ms of a 400 ms timeout was seen stalled with the host at load 12).
+      { ...spec, timeoutMs: 1_500 },
+      { budgetMs: 1_500, now },
     );
-    expect(run).toMatchObject({ aborted: false, outcome: { status: "down", detail: { error: { code: "timeout", message: "no answer within 400 ms" } } } });
+    expect(run).toMatchObject({ aborted: false, outcome: { status: "down", detail: { error: { code: "timeout", message: "no answer within 1500 ms" } } } });
     expect(signalled?.aborted).toBe(true);
   });
 
