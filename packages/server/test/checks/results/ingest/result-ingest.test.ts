@@ -49,6 +49,7 @@ function batcher(extra: Partial<ResultIngestOptions> = {}) {
   });
   return {
     ingest,
+    registry,
     duplicates: () => counter(registry, "vantage_check_results_duplicate_total"),
     storedCount: () => counter(registry, "vantage_check_results_total"),
     redoneBatches: () => counter(registry, "vantage_check_result_ingest_unmarked_resend_batches_total"),
@@ -65,8 +66,7 @@ async function rolledUp(): Promise<number> {
 
 describe("the result ingest batcher", () => {
   it("coalesces results submitted together into one batch and answers each after the commit", async () => {
-    const registry = new Registry();
-    const ingest = createResultIngest({ pool, logger: silentLogger(), context: ingestContext(pool), metrics: createResultMetrics(registry), maxDelayMs: 50 });
+    const { ingest, registry } = batcher();
     const results = Array.from({ length: 200 }, () => makeResult());
     const resent = { ...results[0]! };
 
@@ -82,15 +82,7 @@ describe("the result ingest batcher", () => {
   });
 
   it("sends a full batch without waiting for the delay, and splits what exceeds it", async () => {
-    const registry = new Registry();
-    const ingest = createResultIngest({
-      pool,
-      logger: silentLogger(),
-      context: ingestContext(pool),
-      metrics: createResultMetrics(registry),
-      maxBatch: 100,
-      maxDelayMs: 60_000,
-    });
+    const { ingest, registry } = batcher({ maxBatch: 100, maxDelayMs: 60_000 });
     await Promise.all(Array.from({ length: 200 }, () => makeResult()).map((result) => ingest.submit(result)));
     expect(await batchSizes(registry)).toEqual({ count: 2, sum: 200 });
     const late = ingest.submit(makeResult());
