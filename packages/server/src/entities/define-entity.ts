@@ -12,17 +12,7 @@ import { canonicalize, diffStates } from "./diff.ts";
 import type { ChangeNotifier } from "./outbox/change-notifier.ts";
 import { isPipelined, type PipelinedTransaction, settledInOrder, statementsIssued, withPipelinedTransaction } from "./pipelined-transaction.ts";
 import { withPreparedStatements } from "./prepared-statements.ts";
-import type {
-  EntityDefinition,
-  EntityHandle,
-  EntityReadResult,
-  HistoryOptions,
-  MutateManyOptions,
-  MutateOptions,
-  MutateResult,
-  SqlClient,
-  SqlStatement,
-} from "./types.ts";
+import type { EntityDefinition, EntityHandle, EntityReadResult, HistoryOptions, MutateManyOptions, MutateOptions, MutateResult, SqlClient } from "./types.ts";
 
 /** The transitions of the changes just inserted by a CTE named `change`: one row per changed field. */
 const RECORD_TRANSITIONS = `transitions AS (
@@ -246,9 +236,9 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
   };
 
   /**
-   * The general mutation: [BEGIN, lock, read prev] → [the owner's apply, read next] →
-   * [outbox row, COMMIT] (one more round trip per statement the owner awaits before issuing
-   * another). The owner's function may await its own statements in any order.
+   * The mutation in turns, for a kind whose read takes more than one round trip: [BEGIN,
+   * lock, read prev] → [the owner's apply, read next] → [outbox row, COMMIT] (one more round
+   * trip per statement the owner awaits before issuing another).
    */
   const recordInTurns = (id: string, actor: Actor, cause: Cause | null, apply: (tx: SqlClient) => Promise<unknown>, tombstone: boolean) =>
     withPipelinedTransaction(pool, "BEGIN", async (tx) => {
@@ -268,11 +258,14 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
   let readIsOneTrip = true;
 
   /**
-   * A single-statement write: [BEGIN, lock, read prev, write, read next] → [outbox row,
-   * COMMIT]. Sound only if every statement of the prev read precedes the write: a read that
-   * issues one later is noticed, the transaction rolled back and the mutation run in turns.
+   * The owner's write sent with the reads around it: [BEGIN, lock, read prev, the statements
+   * `apply` issues before its first await, read next] → [outbox row, COMMIT]. PostgreSQL runs
+   * them in that order, so prev is read before the write as in turns, one round trip fewer.
+   * Sound only if every statement of the prev read precedes the write: a read that issues one
+   * later is noticed, the transaction rolled back and the mutation run in turns — which calls
+   * `apply` a second time (its first run's writes were rolled back; see MutateOptions.apply).
    */
-  const recordPipelined = async (id: string, actor: Actor, cause: Cause | null, write: SqlStatement, tombstone: boolean) => {
+  const recordPipelined = async (id: string, actor: Actor, cause: Cause | null, apply: (tx: SqlClient) => Promise<unknown>, tombstone: boolean) => {
     const attempt = await withPipelinedTransaction(pool, "BEGIN", async (tx) => {
       const locking = lock(tx.client, id);
       let writeSent = false;
@@ -285,9 +278,12 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
       };
       const reading = readOne(id, prevClient);
       writeSent = true;
-      const writing = withPreparedStatements(tx.client).query(write.text, write.values);
-      const rereading = tombstone ? Promise.resolve(null) : readOne(id, tx.client);
-      const [, prev, , next] = await settledInOrder<[unknown, State | null, unknown, State | null]>([locking, reading, writing, rereading]);
+      const writingThenReading = applyThenRead(
+        tx.client,
+        () => apply(withPreparedStatements(tx.client)),
+        (client) => (tombstone ? Promise.resolve(null) : readOne(id, client)),
+      );
+      const [, prev, next] = await settledInOrder<[unknown, State | null, State | null]>([locking, reading, writingThenReading]);
       if (readAfterWrite) throw READ_AFTER_WRITE;
       return finish(tx, id, prev, tombstone ? null : validate(id, next), actor, cause);
     }).catch((error: unknown) => {
@@ -295,17 +291,13 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
       readIsOneTrip = false;
       return null;
     });
-    return attempt ?? recordInTurns(id, actor, cause, (tx) => tx.query(write.text, write.values), tombstone);
+    return attempt ?? recordInTurns(id, actor, cause, apply, tombstone);
   };
 
   const record = async (options: MutateOptions, tombstone: boolean): Promise<MutateResult<State>> => {
     const { id, actor, cause = null, apply } = options;
-    const result =
-      typeof apply === "function"
-        ? await recordInTurns(id, actor, cause, apply, tombstone)
-        : readIsOneTrip
-          ? await recordPipelined(id, actor, cause, apply, tombstone)
-          : await recordInTurns(id, actor, cause, (tx) => tx.query(apply.text, apply.values), tombstone);
+    const write = typeof apply === "function" ? apply : (tx: SqlClient) => tx.query(apply.text, apply.values);
+    const result = readIsOneTrip ? await recordPipelined(id, actor, cause, write, tombstone) : await recordInTurns(id, actor, cause, write, tombstone);
     if (result.change) announce([result.change]);
     return result;
   };

@@ -35,9 +35,12 @@ export interface MutateOptions {
   cause?: Cause | null;
   /**
    * The owner's own write, in the mutation's transaction; throwing (or a failing statement)
-   * rolls everything back. A function takes a round trip of its own (it may read what it
-   * wrote before it resolves); a single statement is sent together with the reads of prev
-   * and next, so the whole mutation takes two round trips instead of four.
+   * rolls everything back. The statements it issues before its first await are sent together
+   * with the reads of prev and next, so the whole mutation takes two round trips (one more
+   * per statement it awaits before issuing another; it may read what it wrote). A function
+   * is called before prev is read back, and may be called a second time, after its first
+   * run's transaction was rolled back: when the kind's read turns out to issue a statement
+   * only after an answer (checked once per kind), so keep any effect outside `tx` repeatable.
    */
   apply: ((tx: SqlClient) => Promise<unknown>) | SqlStatement;
 }

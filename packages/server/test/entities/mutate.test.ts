@@ -1,10 +1,12 @@
 // Entity mutations: each change recorded with actor, cause and transitions in the owner's transaction, or nothing; concurrent ones serialized.
 import { SYSTEM_ACTOR, type Actor } from "@vantage/protocol";
 import { z } from "zod";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { SqlClient } from "../../src/entities/index.ts";
 import { withTransaction } from "../../src/storage/index.ts";
 import { createTestDatabase } from "../support/database.ts";
+import { statementsSent, textOf } from "../support/query-text.ts";
 import { startTestInstance, type TestInstance } from "../support/instance.ts";
 import { CREATE_THINGS, defineThings, deleteThing, incrementThing, upsertThing } from "../support/entities/things.ts";
 
@@ -136,6 +138,34 @@ describe("mutate", () => {
     expect(next).toEqual({ value: 2, label: "x" });
   });
 
+  it("sends an apply function's write with the reads around it: two round trips", async () => {
+    await thingsA.mutate({ id: "trips-1", actor: SYSTEM_ACTOR, apply: upsertThing("trips-1", 1) });
+    const spy = vi.spyOn(pg.Client.prototype, "query");
+    try {
+      const { prev, next } = await thingsA.mutate({ id: "trips-1", actor: SYSTEM_ACTOR, apply: incrementThing("trips-1") });
+      expect([prev, next]).toEqual([
+        { value: 1, label: "x" },
+        { value: 2, label: "x" },
+      ]);
+      // The mutation's round trips: what its connection was sent from BEGIN to COMMIT (other work shares the pool).
+      const calls = spy.mock.calls.map(([query], i) => ({ client: spy.mock.contexts[i], texts: statementsSent([[query]]).map(textOf) }));
+      const first = calls.findIndex(({ texts }) => texts.some((text) => text.includes("UPDATE test_things")));
+      const ours = calls.slice(first).filter(({ client }) => client === calls[first]!.client);
+      const trips = ours.slice(0, ours.findIndex(({ texts }) => texts.includes("COMMIT")) + 1).map(({ texts }) => texts);
+      expect(trips).toHaveLength(2);
+      expect(trips[0]).toEqual([
+        "BEGIN",
+        expect.stringContaining("pg_advisory_xact_lock"),
+        expect.stringContaining("SELECT id, value, label FROM test_things"),
+        expect.stringContaining("UPDATE test_things"),
+        expect.stringContaining("SELECT id, value, label FROM test_things"),
+      ]);
+      expect(trips[1]).toEqual([expect.stringContaining("INSERT INTO entity_changes"), "COMMIT"]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it("remove records a tombstone", async () => {
     await thingsA.mutate({ id: "remove-1", actor: SYSTEM_ACTOR, apply: upsertThing("remove-1", 3, "bye") });
     const { change } = await thingsA.remove({ id: "remove-1", actor: alice, apply: deleteThing("remove-1") });
@@ -238,9 +268,36 @@ describe("mutate with a single-statement write (sent with the reads around it)",
       const { change } = await twoTrips.mutate({ id: "two-trip", actor: SYSTEM_ACTOR, apply: bump });
       expect(change).toMatchObject({ prev: { value: expected - 1 }, next: { value: expected } });
     }
-    // The first mutation read twice more (its pipelined attempt was rolled back); the second did not try.
-    expect(reads).toBe(6);
+    // The first mutation's pipelined attempt read three times (the late statement of its prev
+    // read also made the read of next look early) and was rolled back; the second did not try.
+    expect(reads).toBe(7);
     expect(await thingsA.get("two-trip")).toEqual({ value: 3, label: "x" });
+  });
+
+  it("runs an apply function again, in turns, for a kind whose read answers in two round trips", async () => {
+    const twoTrips = a.entities.defineEntity({
+      kind: "two-trip-fn-thing",
+      schema: z.object({ value: z.number() }),
+      read: async (ids, tx) => {
+        const db = tx ?? a.pool;
+        await db.query("SELECT 1");
+        const { rows } = await db.query<{ id: string; value: number }>("SELECT id, value FROM test_things WHERE id = ANY($1)", [ids]);
+        return new Map(rows.map((row) => [row.id, { value: row.value }]));
+      },
+    });
+    await a.pool.query("INSERT INTO test_things (id, value, label) VALUES ('two-trip-fn', 1, 'x')");
+    let applied = 0;
+    const bump = (tx: SqlClient) => {
+      applied++;
+      return incrementThing("two-trip-fn")(tx);
+    };
+    for (const expected of [2, 3]) {
+      const { change } = await twoTrips.mutate({ id: "two-trip-fn", actor: SYSTEM_ACTOR, apply: bump });
+      expect(change).toMatchObject({ prev: { value: expected - 1 }, next: { value: expected } });
+    }
+    // The first mutation's pipelined attempt was rolled back (its increment with it); the second ran in turns.
+    expect(applied).toBe(3);
+    expect(await thingsA.get("two-trip-fn")).toEqual({ value: 3, label: "x" });
   });
 
   it("fails, writing nothing, when the owner's write swallowed the error of a failed statement", async () => {
