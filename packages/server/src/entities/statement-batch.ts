@@ -9,6 +9,11 @@
 // costs beyond a raw UPDATE+INSERT is mostly such per-statement protocol work
 // (docs/benchmarks/2026-12-03-connects-and-mutations.md).
 //
+// A named statement the connection has prepared is not described again: its row description
+// (or that it returns no rows) is remembered per connection from its first answer. PostgreSQL
+// keeps a prepared statement's result type fixed (a schema change that would alter it fails the
+// statement instead), so what it described once stays true while the statement exists.
+//
 // Sound inside a transaction block only: once a statement fails, the server skips the rest of
 // the batch up to the Sync, where pg's per-statement Sync would have run each and failed it with
 // "current transaction is aborted". They are failed the same way here (SQLSTATE 25P02).
@@ -52,10 +57,18 @@ const { Query, Result } = pg as unknown as {
   Result: new (rowMode: string | undefined, types: unknown) => ResultBuilder;
 };
 
+/** A row description as pg hands it to a Result (`addFields`); empty for a statement without rows. */
+type Fields = readonly unknown[];
+
+/** Per connection: the row description of each named statement prepared there, by name. */
+const describedStatements = new WeakMap<Connection, Map<string, { text: string; fields: Fields }>>();
+
 interface Entry {
   statement: BatchedStatement;
   /** The batch sent this statement's Parse (its name is not prepared until the batch gets that far). */
   parsedHere: boolean;
+  /** What the statement's rows look like, known without a Describe; undefined when one was sent. */
+  knownFields?: Fields;
   result?: ResultBuilder;
   resolve(result: pg.QueryResult): void;
   reject(error: unknown): void;
@@ -111,6 +124,8 @@ export class StatementBatch extends Query {
   /** Entries whose Parse was sent and not yet confirmed by a ParseComplete, in order. */
   private readonly parsing: Entry[] = [];
   private listening?: Connection;
+  /** The connection's remembered row descriptions (set at submit). */
+  private described?: Map<string, { text: string; fields: Fields }>;
 
   constructor() {
     super({ text: "" });
@@ -140,6 +155,9 @@ export class StatementBatch extends Query {
 
   submit(connection: Connection): Error | null {
     connection.stream.cork?.();
+    let described = describedStatements.get(connection);
+    if (described === undefined) describedStatements.set(connection, (described = new Map()));
+    this.described = described;
     try {
       for (const entry of this.entries) {
         const { text, name, values, types } = entry.statement;
@@ -152,7 +170,9 @@ export class StatementBatch extends Query {
           this.parsing.push(entry);
         }
         connection.bind({ statement: name, values });
-        connection.describe({ type: "P", name: "" });
+        const known = prepared === undefined || name === undefined ? undefined : described.get(name);
+        if (known?.text === text) entry.knownFields = known.fields;
+        else connection.describe({ type: "P", name: "" });
         connection.execute({ portal: "" });
       }
       // pg does not hand a batch its ParseCompletes; rare once a connection prepared its statements.
@@ -168,13 +188,24 @@ export class StatementBatch extends Query {
   }
 
   private resultOf(entry: Entry): ResultBuilder {
-    entry.result ??= new Result(entry.statement.rowMode, entry.statement.types ?? (this as unknown as { _result: { _types: unknown } })._result._types);
+    if (entry.result === undefined) {
+      entry.result = new Result(entry.statement.rowMode, entry.statement.types ?? (this as unknown as { _result: { _types: unknown } })._result._types);
+      if (entry.knownFields !== undefined && entry.knownFields.length > 0) entry.result.addFields(entry.knownFields as unknown[]);
+    }
     return entry.result;
+  }
+
+  /** Remembers what a named statement's Describe answered (no RowDescription: no rows). */
+  private remember(entry: Entry, fields: Fields): void {
+    const { name, text } = entry.statement;
+    if (name !== undefined && entry.knownFields === undefined) this.described?.set(name, { text, fields });
   }
 
   handleRowDescription(message: { fields: unknown[] }): void {
     const entry = this.entries[this.current];
-    if (entry) this.resultOf(entry).addFields(message.fields);
+    if (!entry) return;
+    this.resultOf(entry).addFields(message.fields);
+    this.remember(entry, message.fields);
   }
 
   handleDataRow(message: { fields: unknown[] }): void {
@@ -186,7 +217,10 @@ export class StatementBatch extends Query {
 
   handleCommandComplete(message: unknown): void {
     const entry = this.entries[this.current++];
-    if (entry) this.resultOf(entry).addCommandComplete(message);
+    if (!entry) return;
+    // Described, and no RowDescription came before the rows' end: it answered NoData.
+    if (entry.result === undefined) this.remember(entry, []);
+    this.resultOf(entry).addCommandComplete(message);
   }
 
   handleEmptyQuery(): void {

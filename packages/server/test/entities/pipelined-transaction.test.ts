@@ -1,7 +1,7 @@
 // Pipelined transactions: the statements issued in one tick travel as one batch with one Sync,
 // each still gets its own result (or error), and order and atomicity hold.
 import type pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { settledInOrder, withPipelinedTransaction } from "../../src/entities/index.ts";
 import { silentLogger } from "../../src/log.ts";
 import { createPool } from "../../src/storage/index.ts";
@@ -114,5 +114,49 @@ describe("a named statement that failed when it ran", () => {
     await expect(first).rejects.toMatchObject({ code: "23502" });
     const { rowCount } = await withPipelinedTransaction(pool, "BEGIN", (tx) => tx.client.query({ ...insert, values: ["once", 1] }));
     expect(rowCount).toBe(1);
+  });
+});
+
+describe("a named statement the connection has prepared", () => {
+  /** How many Describe messages the pool's one connection sends while `fn` runs. */
+  async function countingDescribes<T>(fn: () => Promise<T>): Promise<{ value: T; describes: number }> {
+    const client = await pool.connect();
+    const connection = (client as unknown as { connection: { describe(...args: unknown[]): void } }).connection;
+    client.release();
+    const describe = vi.spyOn(connection, "describe");
+    try {
+      return { value: await fn(), describes: describe.mock.calls.length };
+    } finally {
+      describe.mockRestore();
+    }
+  }
+
+  const readAndWrite = () =>
+    withPipelinedTransaction(pool, "BEGIN", (tx) =>
+      settledInOrder<[pg.QueryResult, pg.QueryResult]>([
+        tx.client.query({ name: "batch_test_described_write", text: "UPDATE batch_things SET value = value + 1 WHERE id = $1", values: ["described"] }),
+        tx.client.query({
+          name: "batch_test_described_read",
+          text: "SELECT value, now() - now() AS zero, ARRAY[value] AS values FROM batch_things WHERE id = $1",
+          values: ["described"],
+        }),
+      ]),
+    );
+
+  it("is described once: later rows are parsed by what its first answer described", async () => {
+    await pool.query("INSERT INTO batch_things (id, value) VALUES ('described', 0)");
+    const first = await countingDescribes(readAndWrite);
+    const second = await countingDescribes(readAndWrite);
+    // The write and the read described the first time (BEGIN and COMMIT too, unless an earlier
+    // test's transaction did), nothing the second.
+    expect(first.describes).toBeGreaterThanOrEqual(2);
+    expect(second.describes).toBe(0);
+    const [firstWrite, firstRead] = first.value;
+    const [secondWrite, secondRead] = second.value;
+    expect([firstWrite.command, firstWrite.rowCount, firstWrite.rows]).toEqual(["UPDATE", 1, []]);
+    expect([secondWrite.command, secondWrite.rowCount, secondWrite.rows]).toEqual(["UPDATE", 1, []]);
+    expect(firstRead.rows).toEqual([{ value: 1, zero: expect.anything(), values: [1] }]);
+    expect(secondRead.rows).toEqual([{ value: 2, zero: expect.anything(), values: [2] }]);
+    expect(secondRead.fields.map((field) => field.name)).toEqual(["value", "zero", "values"]);
   });
 });
