@@ -4,6 +4,7 @@
 // writers; with --same-rows also beside the rows a mutate writes, written by hand. Prints the
 // CPU each costs this process and the database per transaction.
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { parseArgs } from "node:util";
 import { SYSTEM_ACTOR } from "@vantage/protocol";
 import { z } from "zod";
@@ -52,22 +53,43 @@ const postmasterPid = await (async () => {
   }
 })();
 
+// Round trips, counted where pg ends one: a Sync (extended protocol) or a simple query. Counts
+// every connection of this process, so a mutate's include its share of the coalesced NOTIFYs.
+const { prototype: connection } = createRequire(import.meta.url)("pg/lib/connection.js") as {
+  prototype: Record<"sync" | "query", (...args: unknown[]) => unknown>;
+};
+let roundTrips = 0;
+for (const method of ["sync", "query"] as const) {
+  const send = connection[method];
+  connection[method] = function (this: unknown, ...args: unknown[]) {
+    roundTrips++;
+    return send.apply(this, args);
+  };
+}
+
 interface Measured {
   rate: number;
   clientMs: number;
   databaseMs: number;
+  roundTrips: number;
 }
 
 /** Throughput plus CPU ms per transaction of this process and of the database. */
 async function measure(writers: number, work: (writer: number, i: number) => Promise<void>): Promise<Measured> {
   const cpuBefore = process.cpuUsage();
   const databaseBefore = postmasterPid === undefined ? NaN : sampleProcessTreeCpu(postmasterPid);
+  const roundTripsBefore = roundTrips;
   const started = performance.now();
   const rate = await throughput(writers, ms, work);
   const done = (rate * (performance.now() - started)) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   const databaseAfter = postmasterPid === undefined ? NaN : sampleProcessTreeCpu(postmasterPid);
-  return { rate, clientMs: (cpu.user + cpu.system) / 1000 / done, databaseMs: ((databaseAfter - databaseBefore) * 1000) / done };
+  return {
+    rate,
+    clientMs: (cpu.user + cpu.system) / 1000 / done,
+    databaseMs: ((databaseAfter - databaseBefore) * 1000) / done,
+    roundTrips: (roundTrips - roundTripsBefore) / done,
+  };
 }
 
 // Announced as a core announces: NOTIFYs on the hub's own connection, not through the pool.
@@ -99,6 +121,7 @@ const RAW_SAME_ROWS = `
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const cpuMs = (runs: Measured[]) => `${median(runs.map((run) => run.clientMs)).toFixed(2)} + ${median(runs.map((run) => run.databaseMs)).toFixed(2)}`;
+const trips = (runs: Measured[]) => median(runs.map((run) => run.roundTrips)).toFixed(1);
 const rows: Array<Record<string, string | number>> = [];
 for (const writers of writerCounts) {
   // Alternate the two in short rounds: disk and CPU drift on shared machines hits both alike.
@@ -150,12 +173,15 @@ for (const writers of writerCounts) {
     writers,
     "raw tx/s": Math.round(raw),
     "raw CPU ms": cpuMs(raws),
+    "raw trips": trips(raws),
     "mutate (apply fn)/s": Math.round(entity),
     "fn / raw": (entity / raw).toFixed(2),
     "fn CPU ms": cpuMs(mutations),
+    "fn trips": trips(mutations),
     "mutate (statement)/s": Math.round(statement),
     "statement / raw": (statement / raw).toFixed(2),
     "statement CPU ms": cpuMs(statementMutations),
+    "statement trips": trips(statementMutations),
     ...(values["same-rows"]
       ? {
           "raw same rows tx/s": Math.round(median(sameRows.map((run) => run.rate))),
@@ -172,6 +198,7 @@ const {
 console.log(`entity-mutations: ${database.describe}; medians of ${values.rounds} alternating ${values.seconds} s rounds; ${entityCount} entities`);
 console.log(table(rows));
 console.log("CPU ms: per transaction, this process + the database (postmaster and backends), medians");
+console.log("trips: round trips (Syncs and simple queries) per transaction, all connections (a mutate's include its announcing NOTIFYs)");
 console.log(`recorded changes: ${count!.n} (each with its transitions; announced by coalesced NOTIFY on the hub's connection)`);
 await entities.flush();
 await hub.stop();
