@@ -23,20 +23,37 @@ export async function resetStatementStats(pool: pg.Pool): Promise<void> {
   await pool.query("SELECT pg_stat_statements_reset()");
 }
 
-/** The statements that took the most execution time since the last reset: calls, total ms, rows, text. */
-export async function statementProfile(pool: pg.Pool, limit = 15): Promise<string> {
-  const { rows } = await pool.query<{ calls: string; total: number; mean: number; rows: string; query: string }>(
-    `SELECT calls::text, total_exec_time AS total, mean_exec_time AS mean, rows::text, regexp_replace(query, '\\s+', ' ', 'g') AS query
-     FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-     ORDER BY total_exec_time DESC LIMIT $1`,
-    [limit],
+/** Units of work a statement profile divides by (e.g. `{ count: 2100, name: "change" }`). */
+export interface ProfileUnits {
+  count: number;
+  name: string;
+}
+
+/**
+ * The statements that took the most execution time since the last reset: calls, total ms,
+ * rows, WAL, text; with `units`, also calls per unit and a first line summing every statement.
+ */
+export async function statementProfile(pool: pg.Pool, limit = 15, units?: ProfileUnits): Promise<string> {
+  const { rows } = await pool.query<{ calls: string; total: number; mean: number; rows: string; wal: string; query: string }>(
+    `WITH ours AS (SELECT * FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()))
+     SELECT * FROM (
+       SELECT calls::text, total_exec_time AS total, mean_exec_time AS mean, rows::text, wal_bytes::text AS wal, regexp_replace(query, '\\s+', ' ', 'g') AS query
+       FROM ours ORDER BY total_exec_time DESC LIMIT $1) top
+     UNION ALL
+     SELECT sum(calls)::text, sum(total_exec_time), sum(total_exec_time) / greatest(sum(calls), 1), sum(rows)::text, sum(wal_bytes)::text, '(all statements)'
+     FROM ours WHERE $2`,
+    [limit, units !== undefined],
   );
+  const ordered = units ? [rows.at(-1)!, ...rows.slice(0, -1)] : rows;
   return table(
-    rows.map((row) => ({
+    ordered.map((row) => ({
       calls: row.calls,
+      ...(units ? { [`calls/${units.name}`]: (Number(row.calls) / units.count).toFixed(2) } : {}),
       "total ms": row.total.toFixed(0),
+      ...(units ? { [`ms/${units.name}`]: (row.total / units.count).toFixed(3) } : {}),
       "mean ms": row.mean.toFixed(3),
       rows: row.rows,
+      "WAL kB": (Number(row.wal) / 1024).toFixed(0),
       statement: row.query.slice(0, 140),
     })),
   );
