@@ -2,6 +2,7 @@
 // server, or an embedded PostgreSQL), a throughput loop, a wait sampler and a table printer.
 import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
+import { sampleProcess } from "./_process.ts";
 import { startScratchPostgres } from "../packages/server/src/storage/postgres/scratch-postgres.ts";
 import { withClient } from "../packages/server/src/storage/with-client.ts";
 
@@ -168,4 +169,36 @@ export async function walCounters(pool: pg.Pool): Promise<{ fsyncs: number; comm
             (SELECT sum(xact_commit) FROM pg_stat_database)::text AS commits`,
   );
   return { fsyncs: Number(rows[0]!.fsyncs), commits: Number(rows[0]!.commits) };
+}
+
+/**
+ * CPU seconds so far of each process of the PostgreSQL server behind `pool` (when it runs on
+ * this machine), keyed `role pid`: a client backend's role is its application_name, any other
+ * process's its backend_type (walwriter, checkpointer, autovacuum worker…). Two snapshots'
+ * difference (cpuByRole) tells which connection's work, or which housekeeping, took the time.
+ */
+export async function databaseProcessCpu(pool: pg.Pool): Promise<Map<string, number>> {
+  const { rows } = await pool.query<{ pid: number; role: string }>(
+    `SELECT pid, CASE WHEN backend_type = 'client backend' THEN coalesce(nullif(application_name, ''), 'unnamed client') ELSE backend_type END AS role
+     FROM pg_stat_activity`,
+  );
+  const cpu = new Map<string, number>();
+  for (const { pid, role } of rows) {
+    try {
+      cpu.set(`${role} ${pid}`, sampleProcess(pid).cpuSeconds);
+    } catch {
+      // ended meanwhile, or the server runs on another machine
+    }
+  }
+  return cpu;
+}
+
+/** CPU seconds by role between two databaseProcessCpu snapshots (processes that ended or started in between are left out), most first. */
+export function cpuByRole(before: Map<string, number>, after: Map<string, number>): Array<[string, number]> {
+  const byRole = new Map<string, number>();
+  for (const [key, seconds] of after) {
+    const role = key.slice(0, key.lastIndexOf(" "));
+    byRole.set(role, (byRole.get(role) ?? 0) + seconds - (before.get(key) ?? seconds));
+  }
+  return [...byRole].sort((a, b) => b[1] - a[1]);
 }

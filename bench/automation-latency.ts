@@ -13,7 +13,7 @@ import type pg from "pg";
 import { silentLogger } from "../packages/server/src/log.ts";
 import { type Core, type CoreOptions, startCore } from "../packages/server/src/main.ts";
 import { createPool } from "../packages/server/src/storage/index.ts";
-import { openBenchDatabase, resetStatementStats, sampleDatabaseWaits, statementProfile, table, walCounters } from "./_database.ts";
+import { cpuByRole, databaseProcessCpu, openBenchDatabase, resetStatementStats, sampleDatabaseWaits, statementProfile, table, walCounters } from "./_database.ts";
 import { jsonLines, postmasterOf, processTreeCpuSeconds, stopChild } from "./_process.ts";
 
 const { values } = parseArgs({
@@ -181,6 +181,8 @@ interface ScenarioResult {
   commitsPerChange: number;
   /** CPU time of the PostgreSQL server (every process of it) per change driven, in ms; NaN when it runs elsewhere. */
   databaseCpuMsPerChange: number;
+  /** Of it, CPU ms per change by process (a connection's application_name, or a server process's type); processes that came and went are in the total only. */
+  databaseCpuByRole: Array<[string, number]>;
   /** The statements by database time during the drive and drain (--statement-stats). */
   statements?: string;
 }
@@ -354,6 +356,7 @@ async function runScenario(
     const walBefore = await walCounters(pool);
     if (statementStats) await resetStatementStats(pool);
     const serverCpuBefore = serverCpu?.() ?? NaN;
+    const processCpuBefore = await databaseProcessCpu(pool);
     const sampler = sampleWaits(pool, cores);
     const changes = await driveChanges(databaseUrl, satelliteIds, warmupCount + measuredCount);
     for (const deadline = performance.now() + drainMs; (await receiver.received()) < changes.length && performance.now() < deadline;) await sleep(50);
@@ -362,6 +365,7 @@ async function runScenario(
     const hostAfter = hostCpu();
     const waits = await sampler.stop();
     const serverCpuSeconds = (serverCpu?.() ?? NaN) - serverCpuBefore;
+    const processCpu = cpuByRole(processCpuBefore, await databaseProcessCpu(pool));
     const statements = statementStats ? await statementProfile(pool, 25, { count: changes.length, name: "change" }) : undefined;
     const walAfter = await walCounters(pool);
     // Anything late (a retry, a second run) shows up as a duplicate within this grace.
@@ -401,6 +405,7 @@ async function runScenario(
       walFsyncsPerChange: (walAfter.fsyncs - walBefore.fsyncs) / changes.length,
       commitsPerChange: (walAfter.commits - walBefore.commits) / changes.length,
       databaseCpuMsPerChange: (serverCpuSeconds * 1000) / changes.length,
+      databaseCpuByRole: processCpu.map(([role, seconds]): [string, number] => [role, (seconds * 1000) / changes.length]),
       statements,
     };
   } finally {
@@ -417,7 +422,7 @@ function spread(values: readonly number[]) {
 }
 
 const database = await openBenchDatabase({ statementStats });
-const pool = createPool(database.url, logger, { max: 2 });
+const pool = createPool(database.url, logger, { max: 2, applicationName: "automation-latency-bench" });
 const receiver = await startReceiver();
 const results: ScenarioResult[] = [];
 try {
@@ -487,5 +492,7 @@ for (const result of results) {
   console.log(
     `${result.name}: per change driven, ${result.walFsyncsPerChange.toFixed(2)} WAL flushes and ${result.commitsPerChange.toFixed(2)} database commits (driver's and samplers' included), ${result.databaseCpuMsPerChange.toFixed(2)} CPU ms of PostgreSQL (all its processes), load ${os.loadavg()[0]!.toFixed(1)}`,
   );
+  const byRole = result.databaseCpuByRole.filter(([, ms]) => ms > 0).map(([role, ms]) => `${role} ${ms.toFixed(2)}`);
+  console.log(`${result.name}: PostgreSQL CPU ms per change by process: ${byRole.join(", ") || "-"}`);
   if (result.statements) console.log(`${result.name}: statements by database time during the drive and drain (driver's and samplers' included):\n${result.statements}`);
 }
