@@ -6,7 +6,7 @@ import { sampleProcess } from "./_process.ts";
 import { startScratchPostgres } from "../packages/server/src/storage/postgres/scratch-postgres.ts";
 import { withClient } from "../packages/server/src/storage/with-client.ts";
 
-const STATEMENT_STATS_SETTINGS = { shared_preload_libraries: "pg_stat_statements", "pg_stat_statements.track": "all" };
+const STATEMENT_STATS_SETTINGS = { shared_preload_libraries: "pg_stat_statements", "pg_stat_statements.track": "all", "pg_stat_statements.track_planning": "on" };
 
 /** Parses repeated `name=value` flags into settings; throws on a flag without `=`. */
 export function parseSettings(flags: readonly string[] = []): Record<string, string> {
@@ -32,16 +32,16 @@ export interface ProfileUnits {
 
 /**
  * The statements that took the most execution time since the last reset: calls, total ms,
- * rows, WAL, text; with `units`, also calls per unit and a first line summing every statement.
+ * planning ms (track_planning), rows, WAL, text; with `units`, also calls per unit and a first line summing every statement.
  */
 export async function statementProfile(pool: pg.Pool, limit = 15, units?: ProfileUnits): Promise<string> {
-  const { rows } = await pool.query<{ calls: string; total: number; mean: number; rows: string; wal: string; query: string }>(
+  const { rows } = await pool.query<{ calls: string; total: number; mean: number; plan: number; rows: string; wal: string; query: string }>(
     `WITH ours AS (SELECT * FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()))
      SELECT * FROM (
-       SELECT calls::text, total_exec_time AS total, mean_exec_time AS mean, rows::text, wal_bytes::text AS wal, regexp_replace(query, '\\s+', ' ', 'g') AS query
-       FROM ours ORDER BY total_exec_time DESC LIMIT $1) top
+       SELECT calls::text, total_exec_time AS total, mean_exec_time AS mean, total_plan_time AS plan, rows::text, wal_bytes::text AS wal, regexp_replace(query, '\\s+', ' ', 'g') AS query
+       FROM ours ORDER BY total_exec_time + total_plan_time DESC LIMIT $1) top
      UNION ALL
-     SELECT sum(calls)::text, sum(total_exec_time), sum(total_exec_time) / greatest(sum(calls), 1), sum(rows)::text, sum(wal_bytes)::text, '(all statements)'
+     SELECT sum(calls)::text, sum(total_exec_time), sum(total_exec_time) / greatest(sum(calls), 1), sum(total_plan_time), sum(rows)::text, sum(wal_bytes)::text, '(all statements)'
      FROM ours WHERE $2`,
     [limit, units !== undefined],
   );
@@ -53,6 +53,7 @@ export async function statementProfile(pool: pg.Pool, limit = 15, units?: Profil
       "total ms": row.total.toFixed(0),
       ...(units ? { [`ms/${units.name}`]: (row.total / units.count).toFixed(3) } : {}),
       "mean ms": row.mean.toFixed(3),
+      "plan ms": row.plan.toFixed(0),
       rows: row.rows,
       "WAL kB": (Number(row.wal) / 1024).toFixed(0),
       statement: row.query.slice(0, 140),
@@ -193,12 +194,32 @@ export async function databaseProcessCpu(pool: pg.Pool): Promise<Map<string, num
   return cpu;
 }
 
-/** CPU seconds by role between two databaseProcessCpu snapshots (processes that ended or started in between are left out), most first. */
-export function cpuByRole(before: Map<string, number>, after: Map<string, number>): Array<[string, number]> {
-  const byRole = new Map<string, number>();
-  for (const [key, seconds] of after) {
-    const role = key.slice(0, key.lastIndexOf(" "));
-    byRole.set(role, (byRole.get(role) ?? 0) + seconds - (before.get(key) ?? seconds));
-  }
-  return [...byRole].sort((a, b) => b[1] - a[1]);
+/**
+ * CPU seconds by role that the server's processes spent from now until stopped, read every
+ * `everyMs` (a process that starts meanwhile counts from zero; one that ends counts up to its
+ * last reading, so a short-lived process may be missed by up to `everyMs` of its time), most first.
+ */
+export async function trackDatabaseProcessCpu(pool: pg.Pool, everyMs = 250): Promise<{ stop(): Promise<Array<[string, number]>> }> {
+  const first = await databaseProcessCpu(pool);
+  const latest = new Map(first);
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      await sleep(everyMs);
+      for (const [key, seconds] of await databaseProcessCpu(pool)) latest.set(key, seconds);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      for (const [key, seconds] of await databaseProcessCpu(pool)) latest.set(key, seconds);
+      const byRole = new Map<string, number>();
+      for (const [key, seconds] of latest) {
+        const role = key.slice(0, key.lastIndexOf(" "));
+        byRole.set(role, (byRole.get(role) ?? 0) + seconds - (first.get(key) ?? 0));
+      }
+      return [...byRole].sort((a, b) => b[1] - a[1]);
+    },
+  };
 }

@@ -13,7 +13,7 @@ import type pg from "pg";
 import { silentLogger } from "../packages/server/src/log.ts";
 import { type Core, type CoreOptions, startCore } from "../packages/server/src/main.ts";
 import { createPool } from "../packages/server/src/storage/index.ts";
-import { cpuByRole, databaseProcessCpu, openBenchDatabase, resetStatementStats, sampleDatabaseWaits, statementProfile, table, walCounters } from "./_database.ts";
+import { openBenchDatabase, resetStatementStats, sampleDatabaseWaits, statementProfile, table, trackDatabaseProcessCpu, walCounters } from "./_database.ts";
 import { jsonLines, postmasterOf, processTreeCpuSeconds, stopChild } from "./_process.ts";
 
 const { values } = parseArgs({
@@ -181,7 +181,7 @@ interface ScenarioResult {
   commitsPerChange: number;
   /** CPU time of the PostgreSQL server (every process of it) per change driven, in ms; NaN when it runs elsewhere. */
   databaseCpuMsPerChange: number;
-  /** Of it, CPU ms per change by process (a connection's application_name, or a server process's type); processes that came and went are in the total only. */
+  /** Of it, CPU ms per change by process (a connection's application_name, or a server process's type); read every 250 ms. */
   databaseCpuByRole: Array<[string, number]>;
   /** The statements by database time during the drive and drain (--statement-stats). */
   statements?: string;
@@ -356,7 +356,7 @@ async function runScenario(
     const walBefore = await walCounters(pool);
     if (statementStats) await resetStatementStats(pool);
     const serverCpuBefore = serverCpu?.() ?? NaN;
-    const processCpuBefore = await databaseProcessCpu(pool);
+    const processCpu = await trackDatabaseProcessCpu(pool);
     const sampler = sampleWaits(pool, cores);
     const changes = await driveChanges(databaseUrl, satelliteIds, warmupCount + measuredCount);
     for (const deadline = performance.now() + drainMs; (await receiver.received()) < changes.length && performance.now() < deadline;) await sleep(50);
@@ -365,7 +365,7 @@ async function runScenario(
     const hostAfter = hostCpu();
     const waits = await sampler.stop();
     const serverCpuSeconds = (serverCpu?.() ?? NaN) - serverCpuBefore;
-    const processCpu = cpuByRole(processCpuBefore, await databaseProcessCpu(pool));
+    const cpuByRole = await processCpu.stop();
     const statements = statementStats ? await statementProfile(pool, 25, { count: changes.length, name: "change" }) : undefined;
     const walAfter = await walCounters(pool);
     // Anything late (a retry, a second run) shows up as a duplicate within this grace.
@@ -405,7 +405,7 @@ async function runScenario(
       walFsyncsPerChange: (walAfter.fsyncs - walBefore.fsyncs) / changes.length,
       commitsPerChange: (walAfter.commits - walBefore.commits) / changes.length,
       databaseCpuMsPerChange: (serverCpuSeconds * 1000) / changes.length,
-      databaseCpuByRole: processCpu.map(([role, seconds]): [string, number] => [role, (seconds * 1000) / changes.length]),
+      databaseCpuByRole: cpuByRole.map(([role, seconds]): [string, number] => [role, (seconds * 1000) / changes.length]),
       statements,
     };
   } finally {
