@@ -6,7 +6,11 @@ import { sampleProcess } from "./_process.ts";
 import { startScratchPostgres } from "../packages/server/src/storage/postgres/scratch-postgres.ts";
 import { withClient } from "../packages/server/src/storage/with-client.ts";
 
-const STATEMENT_STATS_SETTINGS = { shared_preload_libraries: "pg_stat_statements", "pg_stat_statements.track": "all", "pg_stat_statements.track_planning": "on" };
+const STATEMENT_STATS_SETTINGS = {
+  shared_preload_libraries: "pg_stat_statements",
+  "pg_stat_statements.track": "all",
+  "pg_stat_statements.track_planning": "on",
+};
 
 /** Parses repeated `name=value` flags into settings; throws on a flag without `=`. */
 export function parseSettings(flags: readonly string[] = []): Record<string, string> {

@@ -117,11 +117,7 @@ async function clockOffset(pool: pg.Pool): Promise<{ offsetMs: number; uncertain
 /** The database's busy sessions by what they wait on, and each core's pool queue, sampled until stopped (not at all with --wait-sample-ms 0). */
 function sampleWaits(pool: pg.Pool, cores: readonly Core[]) {
   if (waitSampleMs <= 0) return { stop: async (): Promise<Array<[string, number]>> => [] };
-  return sampleDatabaseWaits(
-    pool,
-    () => cores.map((core, i): [string, number] => [`core ${i + 1} pool queue`, core.database.pool.waitingCount]),
-    waitSampleMs,
-  );
+  return sampleDatabaseWaits(pool, () => cores.map((core, i): [string, number] => [`core ${i + 1} pool queue`, core.database.pool.waitingCount]), waitSampleMs);
 }
 
 /** CPU seconds so far of the PostgreSQL server behind `pool`: postmaster, backends and workers (null when it runs elsewhere). */
@@ -494,5 +490,6 @@ for (const result of results) {
   );
   const byRole = result.databaseCpuByRole.filter(([, ms]) => ms > 0).map(([role, ms]) => `${role} ${ms.toFixed(2)}`);
   console.log(`${result.name}: PostgreSQL CPU ms per change by process: ${byRole.join(", ") || "-"}`);
-  if (result.statements) console.log(`${result.name}: statements by database time during the drive and drain (driver's and samplers' included):\n${result.statements}`);
+  if (result.statements)
+    console.log(`${result.name}: statements by database time during the drive and drain (driver's and samplers' included):\n${result.statements}`);
 }
