@@ -39,13 +39,13 @@ export interface ProfileUnits {
  * planning ms (track_planning), rows, WAL, text; with `units`, also calls per unit and a first line summing every statement.
  */
 export async function statementProfile(pool: pg.Pool, limit = 15, units?: ProfileUnits): Promise<string> {
-  const { rows } = await pool.query<{ calls: string; total: number; mean: number; plan: number; rows: string; wal: string; query: string }>(
+  const { rows } = await pool.query<{ calls: string; total: number; mean: number; plan: number; plans: string; rows: string; wal: string; query: string }>(
     `WITH ours AS (SELECT * FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()))
      SELECT * FROM (
-       SELECT calls::text, total_exec_time AS total, mean_exec_time AS mean, total_plan_time AS plan, rows::text, wal_bytes::text AS wal, regexp_replace(query, '\\s+', ' ', 'g') AS query
+       SELECT calls::text, total_exec_time AS total, mean_exec_time AS mean, total_plan_time AS plan, plans::text, rows::text, wal_bytes::text AS wal, regexp_replace(query, '\\s+', ' ', 'g') AS query
        FROM ours ORDER BY total_exec_time + total_plan_time DESC LIMIT $1) top
      UNION ALL
-     SELECT sum(calls)::text, sum(total_exec_time), sum(total_exec_time) / greatest(sum(calls), 1), sum(total_plan_time), sum(rows)::text, sum(wal_bytes)::text, '(all statements)'
+     SELECT sum(calls)::text, sum(total_exec_time), sum(total_exec_time) / greatest(sum(calls), 1), sum(total_plan_time), sum(plans)::text, sum(rows)::text, sum(wal_bytes)::text, '(all statements)'
      FROM ours WHERE $2`,
     [limit, units !== undefined],
   );
@@ -58,6 +58,7 @@ export async function statementProfile(pool: pg.Pool, limit = 15, units?: Profil
       ...(units ? { [`ms/${units.name}`]: (row.total / units.count).toFixed(3) } : {}),
       "mean ms": row.mean.toFixed(3),
       "plan ms": row.plan.toFixed(0),
+      ...(units ? { [`plans/${units.name}`]: (Number(row.plans) / units.count).toFixed(2) } : {}),
       rows: row.rows,
       "WAL kB": (Number(row.wal) / 1024).toFixed(0),
       statement: row.query.slice(0, 140),
