@@ -2,10 +2,15 @@
 // server, or an embedded PostgreSQL), a throughput loop, a wait sampler and a table printer.
 import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
+import { sampleProcess } from "./_process.ts";
 import { startScratchPostgres } from "../packages/server/src/storage/postgres/scratch-postgres.ts";
 import { withClient } from "../packages/server/src/storage/with-client.ts";
 
-const STATEMENT_STATS_SETTINGS = { shared_preload_libraries: "pg_stat_statements", "pg_stat_statements.track": "all" };
+const STATEMENT_STATS_SETTINGS = {
+  shared_preload_libraries: "pg_stat_statements",
+  "pg_stat_statements.track": "all",
+  "pg_stat_statements.track_planning": "on",
+};
 
 /** Parses repeated `name=value` flags into settings; throws on a flag without `=`. */
 export function parseSettings(flags: readonly string[] = []): Record<string, string> {
@@ -23,20 +28,39 @@ export async function resetStatementStats(pool: pg.Pool): Promise<void> {
   await pool.query("SELECT pg_stat_statements_reset()");
 }
 
-/** The statements that took the most execution time since the last reset: calls, total ms, rows, text. */
-export async function statementProfile(pool: pg.Pool, limit = 15): Promise<string> {
-  const { rows } = await pool.query<{ calls: string; total: number; mean: number; rows: string; query: string }>(
-    `SELECT calls::text, total_exec_time AS total, mean_exec_time AS mean, rows::text, regexp_replace(query, '\\s+', ' ', 'g') AS query
-     FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-     ORDER BY total_exec_time DESC LIMIT $1`,
-    [limit],
+/** Units of work a statement profile divides by (e.g. `{ count: 2100, name: "change" }`). */
+export interface ProfileUnits {
+  count: number;
+  name: string;
+}
+
+/**
+ * The statements that took the most execution time since the last reset: calls, total ms,
+ * planning ms (track_planning), rows, WAL, text; with `units`, also calls per unit and a first line summing every statement.
+ */
+export async function statementProfile(pool: pg.Pool, limit = 15, units?: ProfileUnits): Promise<string> {
+  const { rows } = await pool.query<{ calls: string; total: number; mean: number; plan: number; plans: string; rows: string; wal: string; query: string }>(
+    `WITH ours AS (SELECT * FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()))
+     SELECT * FROM (
+       SELECT calls::text, total_exec_time AS total, mean_exec_time AS mean, total_plan_time AS plan, plans::text, rows::text, wal_bytes::text AS wal, regexp_replace(query, '\\s+', ' ', 'g') AS query
+       FROM ours ORDER BY total_exec_time + total_plan_time DESC LIMIT $1) top
+     UNION ALL
+     SELECT sum(calls)::text, sum(total_exec_time), sum(total_exec_time) / greatest(sum(calls), 1), sum(total_plan_time), sum(plans)::text, sum(rows)::text, sum(wal_bytes)::text, '(all statements)'
+     FROM ours WHERE $2`,
+    [limit, units !== undefined],
   );
+  const ordered = units ? [rows.at(-1)!, ...rows.slice(0, -1)] : rows;
   return table(
-    rows.map((row) => ({
+    ordered.map((row) => ({
       calls: row.calls,
+      ...(units ? { [`calls/${units.name}`]: (Number(row.calls) / units.count).toFixed(2) } : {}),
       "total ms": row.total.toFixed(0),
+      ...(units ? { [`ms/${units.name}`]: (row.total / units.count).toFixed(3) } : {}),
       "mean ms": row.mean.toFixed(3),
+      "plan ms": row.plan.toFixed(0),
+      ...(units ? { [`plans/${units.name}`]: (Number(row.plans) / units.count).toFixed(2) } : {}),
       rows: row.rows,
+      "WAL kB": (Number(row.wal) / 1024).toFixed(0),
       statement: row.query.slice(0, 140),
     })),
   );
@@ -125,10 +149,12 @@ export function sampleDatabaseWaits(
   let running = true;
   const loop = (async () => {
     while (running) {
-      const { rows } = await pool.query<{ wait: string; n: number }>(
-        `SELECT CASE WHEN state = 'active' THEN coalesce(wait_event_type || ':' || wait_event, 'running') ELSE state END AS wait, count(*)::int AS n
+      // Named: planned once per connection, as it runs ~50 times a second at the default period.
+      const { rows } = await pool.query<{ wait: string; n: number }>({
+        name: "bench_sample_database_waits",
+        text: `SELECT CASE WHEN state = 'active' THEN coalesce(wait_event_type || ':' || wait_event, 'running') ELSE state END AS wait, count(*)::int AS n
          FROM pg_stat_activity WHERE datname = current_database() AND state NOT IN ('idle', 'disabled') AND pid <> pg_backend_pid() GROUP BY 1`,
-      );
+      });
       for (const { wait, n } of rows) add(wait, n);
       for (const [wait, n] of extra()) add(wait, n);
       samples++;
@@ -151,4 +177,56 @@ export async function walCounters(pool: pg.Pool): Promise<{ fsyncs: number; comm
             (SELECT sum(xact_commit) FROM pg_stat_database)::text AS commits`,
   );
   return { fsyncs: Number(rows[0]!.fsyncs), commits: Number(rows[0]!.commits) };
+}
+
+/**
+ * CPU seconds so far of each process of the PostgreSQL server behind `pool` (when it runs on
+ * this machine), keyed `role pid`: a client backend's role is its application_name, any other
+ * process's its backend_type (walwriter, checkpointer, autovacuum worker…). Two snapshots'
+ * difference (cpuByRole) tells which connection's work, or which housekeeping, took the time.
+ */
+export async function databaseProcessCpu(pool: pg.Pool): Promise<Map<string, number>> {
+  const { rows } = await pool.query<{ pid: number; role: string }>(
+    `SELECT pid, CASE WHEN backend_type = 'client backend' THEN coalesce(nullif(application_name, ''), 'unnamed client') ELSE backend_type END AS role
+     FROM pg_stat_activity`,
+  );
+  const cpu = new Map<string, number>();
+  for (const { pid, role } of rows) {
+    try {
+      cpu.set(`${role} ${pid}`, sampleProcess(pid).cpuSeconds);
+    } catch {
+      // ended meanwhile, or the server runs on another machine
+    }
+  }
+  return cpu;
+}
+
+/**
+ * CPU seconds by role that the server's processes spent from now until stopped, read every
+ * `everyMs` (a process that starts meanwhile counts from zero; one that ends counts up to its
+ * last reading, so a short-lived process may be missed by up to `everyMs` of its time), most first.
+ */
+export async function trackDatabaseProcessCpu(pool: pg.Pool, everyMs = 250): Promise<{ stop(): Promise<Array<[string, number]>> }> {
+  const first = await databaseProcessCpu(pool);
+  const latest = new Map(first);
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      await sleep(everyMs);
+      for (const [key, seconds] of await databaseProcessCpu(pool)) latest.set(key, seconds);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      for (const [key, seconds] of await databaseProcessCpu(pool)) latest.set(key, seconds);
+      const byRole = new Map<string, number>();
+      for (const [key, seconds] of latest) {
+        const role = key.slice(0, key.lastIndexOf(" "));
+        byRole.set(role, (byRole.get(role) ?? 0) + seconds - (first.get(key) ?? 0));
+      }
+      return [...byRole].sort((a, b) => b[1] - a[1]);
+    },
+  };
 }

@@ -13,8 +13,8 @@ import type pg from "pg";
 import { silentLogger } from "../packages/server/src/log.ts";
 import { type Core, type CoreOptions, startCore } from "../packages/server/src/main.ts";
 import { createPool } from "../packages/server/src/storage/index.ts";
-import { openBenchDatabase, sampleDatabaseWaits, table, walCounters } from "./_database.ts";
-import { jsonLines, stopChild } from "./_process.ts";
+import { openBenchDatabase, resetStatementStats, sampleDatabaseWaits, statementProfile, table, trackDatabaseProcessCpu, walCounters } from "./_database.ts";
+import { jsonLines, postmasterOf, processTreeCpuSeconds, stopChild } from "./_process.ts";
 
 const { values } = parseArgs({
   options: {
@@ -25,6 +25,13 @@ const { values } = parseArgs({
     "drain-seconds": { type: "string", default: "30" },
     /** Which layouts to run: `same`, `different` or both (comma-separated). */
     layouts: { type: "string", default: "same,different" },
+    /** Prints the statements that took the database's time during the drive and drain (pg_stat_statements). */
+    "statement-stats": { type: "boolean", default: false },
+    /**
+     * How often the wait sampler reads pg_stat_activity; 0 turns it off. Every 20 ms it cost
+     * PostgreSQL ~0.25 CPU ms per change at 200 changes/s, a seventh of the core's own share.
+     */
+    "wait-sample-ms": { type: "string", default: "100" },
   },
 });
 const measuredCount = Number(values.changes);
@@ -34,6 +41,8 @@ const warmupCount = Number(values.warmup);
 const rate = Number(values.rate);
 const satelliteCount = Number(values.satellites);
 const drainMs = Number(values["drain-seconds"]) * 1000;
+const statementStats = values["statement-stats"];
+const waitSampleMs = Number(values["wait-sample-ms"]);
 
 const ADMIN_TOKEN = `bench-admin-${randomUUID()}`;
 const logger = silentLogger();
@@ -108,9 +117,17 @@ async function clockOffset(pool: pg.Pool): Promise<{ offsetMs: number; uncertain
   return best;
 }
 
-/** The database's busy sessions by what they wait on, and each core's pool queue, sampled until stopped. */
+/** The database's busy sessions by what they wait on, and each core's pool queue, sampled until stopped (not at all with --wait-sample-ms 0). */
 function sampleWaits(pool: pg.Pool, cores: readonly Core[]) {
-  return sampleDatabaseWaits(pool, () => cores.map((core, i): [string, number] => [`core ${i + 1} pool queue`, core.database.pool.waitingCount]));
+  if (waitSampleMs <= 0) return { stop: async (): Promise<Array<[string, number]>> => [] };
+  return sampleDatabaseWaits(pool, () => cores.map((core, i): [string, number] => [`core ${i + 1} pool queue`, core.database.pool.waitingCount]), waitSampleMs);
+}
+
+/** CPU seconds so far of the PostgreSQL server behind `pool`: postmaster, backends and workers (null when it runs elsewhere). */
+async function databaseCpu(pool: pg.Pool): Promise<(() => number) | null> {
+  const { rows } = await pool.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+  const postmaster = postmasterOf(rows[0]!.pid);
+  return postmaster === null ? null : () => processTreeCpuSeconds(postmaster);
 }
 
 interface Scenario {
@@ -161,6 +178,12 @@ interface ScenarioResult {
   /** The database's WAL flushes and committed transactions per change driven (the driver's own commits included). */
   walFsyncsPerChange: number;
   commitsPerChange: number;
+  /** CPU time of the PostgreSQL server (every process of it) per change driven, in ms; NaN when it runs elsewhere. */
+  databaseCpuMsPerChange: number;
+  /** Of it, CPU ms per change by process (a connection's application_name, or a server process's type); read every 250 ms. */
+  databaseCpuByRole: Array<[string, number]>;
+  /** The statements by database time during the drive and drain (--statement-stats). */
+  statements?: string;
 }
 
 /** Busy and total CPU time of the host since boot, in ms, summed over its CPUs. */
@@ -299,7 +322,13 @@ function timings(measured: readonly Committed[], byChange: Map<string, number[]>
   return result;
 }
 
-async function runScenario(scenario: Scenario, databaseUrl: string, pool: pg.Pool, receiver: Receiver): Promise<ScenarioResult> {
+async function runScenario(
+  scenario: Scenario,
+  databaseUrl: string,
+  pool: pg.Pool,
+  receiver: Receiver,
+  serverCpu: (() => number) | null,
+): Promise<ScenarioResult> {
   const routedAt = new Map<string, number>();
   let routerBatches = 0;
   let heldBackPolls = 0;
@@ -324,6 +353,9 @@ async function runScenario(scenario: Scenario, databaseUrl: string, pool: pg.Poo
     const cpuBefore = process.cpuUsage();
     const hostBefore = hostCpu();
     const walBefore = await walCounters(pool);
+    if (statementStats) await resetStatementStats(pool);
+    const serverCpuBefore = serverCpu?.() ?? NaN;
+    const processCpu = await trackDatabaseProcessCpu(pool);
     const sampler = sampleWaits(pool, cores);
     const changes = await driveChanges(databaseUrl, satelliteIds, warmupCount + measuredCount);
     for (const deadline = performance.now() + drainMs; (await receiver.received()) < changes.length && performance.now() < deadline;) await sleep(50);
@@ -331,6 +363,9 @@ async function runScenario(scenario: Scenario, databaseUrl: string, pool: pg.Poo
     const cpu = process.cpuUsage(cpuBefore);
     const hostAfter = hostCpu();
     const waits = await sampler.stop();
+    const serverCpuSeconds = (serverCpu?.() ?? NaN) - serverCpuBefore;
+    const cpuByRole = await processCpu.stop();
+    const statements = statementStats ? await statementProfile(pool, 25, { count: changes.length, name: "change" }) : undefined;
     const walAfter = await walCounters(pool);
     // Anything late (a retry, a second run) shows up as a duplicate within this grace.
     await sleep(500);
@@ -368,6 +403,9 @@ async function runScenario(scenario: Scenario, databaseUrl: string, pool: pg.Poo
       waits,
       walFsyncsPerChange: (walAfter.fsyncs - walBefore.fsyncs) / changes.length,
       commitsPerChange: (walAfter.commits - walBefore.commits) / changes.length,
+      databaseCpuMsPerChange: (serverCpuSeconds * 1000) / changes.length,
+      databaseCpuByRole: cpuByRole.map(([role, seconds]): [string, number] => [role, (seconds * 1000) / changes.length]),
+      statements,
     };
   } finally {
     for (const core of cores.reverse()) await core.stop();
@@ -382,12 +420,13 @@ function spread(values: readonly number[]) {
   return { p50: ms(percentile(sorted, 50)), p95: ms(percentile(sorted, 95)), p99: ms(percentile(sorted, 99)), max: ms(sorted.at(-1) ?? NaN) };
 }
 
-const database = await openBenchDatabase();
-const pool = createPool(database.url, logger, { max: 2 });
+const database = await openBenchDatabase({ statementStats });
+const pool = createPool(database.url, logger, { max: 2, applicationName: "automation-latency-bench" });
 const receiver = await startReceiver();
 const results: ScenarioResult[] = [];
 try {
-  for (const scenario of SCENARIOS) results.push(await runScenario(scenario, database.url, pool, receiver));
+  const serverCpu = await databaseCpu(pool);
+  for (const scenario of SCENARIOS) results.push(await runScenario(scenario, database.url, pool, receiver, serverCpu));
 } finally {
   await receiver.close();
   await pool.end();
@@ -448,8 +487,14 @@ for (const result of results) {
   const shown = result.waits.filter(([wait], i) => i < 5 || wait === NOTIFY_LOCK_WAIT);
   if (!shown.some(([wait]) => wait === NOTIFY_LOCK_WAIT)) shown.push([NOTIFY_LOCK_WAIT, 0]);
   const waits = shown.map(([wait, n]) => `${wait} ${n.toFixed(2)}`);
-  console.log(`${result.name}: mean sessions by wait, and queries queued for a pool connection (sampled every 20 ms): ${waits.join(", ") || "none"}`);
   console.log(
-    `${result.name}: per change driven, ${result.walFsyncsPerChange.toFixed(2)} WAL flushes and ${result.commitsPerChange.toFixed(2)} database commits (driver's and samplers' included)`,
+    `${result.name}: mean sessions by wait, and queries queued for a pool connection (sampled every ${waitSampleMs} ms): ${waits.join(", ") || "none"}`,
   );
+  console.log(
+    `${result.name}: per change driven, ${result.walFsyncsPerChange.toFixed(2)} WAL flushes and ${result.commitsPerChange.toFixed(2)} database commits (driver's and samplers' included), ${result.databaseCpuMsPerChange.toFixed(2)} CPU ms of PostgreSQL (all its processes), load ${os.loadavg()[0]!.toFixed(1)}`,
+  );
+  const byRole = result.databaseCpuByRole.filter(([, ms]) => ms > 0).map(([role, ms]) => `${role} ${ms.toFixed(2)}`);
+  console.log(`${result.name}: PostgreSQL CPU ms per change by process: ${byRole.join(", ") || "-"}`);
+  if (result.statements)
+    console.log(`${result.name}: statements by database time during the drive and drain (driver's and samplers' included):\n${result.statements}`);
 }

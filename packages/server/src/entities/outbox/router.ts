@@ -11,6 +11,7 @@ import { ENTITY_CHANGES_CHANNEL } from "./change-notifier.ts";
 import type { EntityRegistry } from "../registry.ts";
 import type { ChangeSink, RoutedChange } from "../types.ts";
 import { setPipelined, settledInOrder } from "../pipelined-transaction.ts";
+import { withPreparedStatements } from "../prepared-statements.ts";
 
 /**
  * Reads in (xid, seq) order and never past the oldest transaction still in flight: every
@@ -152,9 +153,13 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
       // the transaction does not matter: it commits with the decisions or not at all).
       const begun = Promise.all([client.query("BEGIN"), client.query(ADVANCE_CURSOR, [consumer, after.xid, after.seq])]);
       begun.catch(() => undefined); // awaited below; a failure here fails the sinks' statements too
+      // The sinks' statements run named: their texts are constants over array parameters, and
+      // the admission's were parsed and planned again at every batch (bench/automation-latency
+      // --statement-stats, plan ms).
+      const tx = withPreparedStatements(client);
       for (const [index, sink] of list.entries()) {
         const markLoseable = () => void loseable.add(sink);
-        await sink.deliver(batch, client, index === list.length - 1 ? { issuedAll: commit, loseable: markLoseable } : { loseable: markLoseable });
+        await sink.deliver(batch, tx, index === list.length - 1 ? { issuedAll: commit, loseable: markLoseable } : { loseable: markLoseable });
       }
       await begun;
       commit();
