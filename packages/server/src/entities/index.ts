@@ -15,3 +15,5 @@ export { isPipelined, setPipelined, settledInOrder, withPipelinedTransaction } f
 export type { PipelinedTransaction } from "./pipelined-transaction.ts";
 // The automation executor sends a run's records pipelined on the connection that holds its lock.
 export type { SqlStatement } from "./types.ts";
+export { statementName } from "./prepared-statements.ts";
+export { StatementBatch } from "./statement-batch.ts";

@@ -7,7 +7,7 @@
 // socket writes than on the runs (bench/mass-outage).
 import type { JsonValue } from "@vantage/protocol";
 import type pg from "pg";
-import type { SqlStatement } from "../../entities/index.ts";
+import { type SqlStatement, StatementBatch, statementName } from "../../entities/index.ts";
 import { VantageError } from "../../errors.ts";
 import type { ClaimedRun, RunEnd, StepRecord } from "../runs/run-records.ts";
 import {
@@ -100,8 +100,8 @@ export async function sendRunWrites(client: pg.ClientBase, ready: Promise<unknow
     .filter((group) => group.length > 0)
     .map((group) => ({ writes: group, ...plan(group, announce) }));
   const unlocks = writes.filter((write): write is Of<"unlock"> => write.kind === "unlock");
-  const issued = transactions.map(({ statements }) => statements.map((statement) => client.query(statement.text, statement.values)));
-  const unlocking = unlocks.length > 0 ? client.query(unlockRunsStatement(unlocks.map((write) => write.runId))) : undefined;
+  const issued = transactions.map(({ statements }) => issueTransaction(client, statements));
+  const unlocking = unlocks.length > 0 ? client.query(named(unlockRunsStatement(unlocks.map((write) => write.runId)))) : undefined;
   // Every statement is settled (no rejection left unhandled), whatever is awaited first below.
   const everything = Promise.allSettled([ready, ...issued.flat(), ...(unlocking ? [unlocking] : [])]);
   const [waited] = await Promise.allSettled([ready]);
@@ -132,9 +132,37 @@ export async function sendRunWrites(client: pg.ClientBase, ready: Promise<unknow
   // The transaction rolled back, but the locks its claims took are session locks: give them
   // up before the claims are sent again (a lock not held only draws a warning).
   const claims = again.filter((write) => write.kind === "claim");
-  if (claims.length > 0) await client.query(unlockRunsStatement(claims.map((claim) => claim.runId))).catch(() => undefined);
+  if (claims.length > 0) await client.query(named(unlockRunsStatement(claims.map((claim) => claim.runId)))).catch(() => undefined);
   for (const write of again) await sendRunWrites(client, ready, [write], announce);
 }
+
+/**
+ * Issues one transaction's statements (BEGIN first, COMMIT last) on the pipelined `client` and
+ * returns their results in order: everything up to the COMMIT as one batch of the extended
+ * protocol closed by one Sync (statement-batch.ts), the COMMIT behind it on its own.
+ *
+ * Why: with pg's Sync behind every statement, a round trip of two transactions was about
+ * fifteen statements, each answered with a ReadyForQuery the backend flushed on its own and
+ * pg handled as a query of its own (bench/automation-latency). Named (prepared once per
+ * connection), the batch's statements are not parsed again at every round trip either.
+ *
+ * The COMMIT stays out of the batch so that it always runs: a statement that fails makes the
+ * server skip the rest of its batch up to the Sync (each skipped one is failed with 25P02, as
+ * pg's per-statement Sync failed them), and the COMMIT behind the Sync then finds the aborted
+ * transaction and answers ROLLBACK, leaving the connection outside a transaction for whatever
+ * was sent after it — the next transaction, the unlocks.
+ */
+function issueTransaction(client: pg.ClientBase, statements: readonly SqlStatement[]): Array<Promise<pg.QueryResult>> {
+  const batch = new StatementBatch();
+  const body = statements
+    .slice(0, -1)
+    .map((statement) => batch.add({ text: statement.text, name: statementName(statement.text), values: statement.values ?? [] }));
+  void client.query(batch as unknown as pg.QueryConfig);
+  return [...body, client.query(statements.at(-1)!.text)];
+}
+
+/** The statement with the name its text is prepared under on every connection. */
+const named = (statement: SqlStatement): pg.QueryConfig => ({ name: statementName(statement.text), text: statement.text, values: statement.values });
 
 /**
  * The statements of one transaction (writes of one kind: all markers, or none), and how their
