@@ -7,7 +7,7 @@
 // socket writes than on the runs (bench/mass-outage).
 import type { JsonValue } from "@vantage/protocol";
 import type pg from "pg";
-import { type SqlStatement, statementName } from "../../entities/index.ts";
+import { type SqlStatement, StatementBatch, statementName } from "../../entities/index.ts";
 import { VantageError } from "../../errors.ts";
 import type { ClaimedRun, RunEnd, StepRecord } from "../runs/run-records.ts";
 import {
@@ -41,19 +41,6 @@ const MARKER = "set_config('synchronous_commit', 'off', true)";
 // reached the disk, and every claim, end and router batch queued behind that lock one flush
 // after another (bench/notify-lock, bench/automation-latency).
 const ANNOUNCE_AFTER_COMMIT = "set_config('vantage.announce_after_commit', 'on', true)";
-
-/**
- * A statement with parameters sent named, so each shared connection parses and plans it once
- * and executes the prepared statement after that (the texts are constants, their batches are
- * arrays). Why: planning the batch statements — the claim, the end, the promotion of queued
- * runs with their CTEs and triggers — was a fifth of the database's time on the runs' path
- * (bench/automation-latency --statement-stats, its plan ms). BEGIN, COMMIT and the settings
- * carry no parameters and stay unnamed.
- */
-function sendStatement(client: pg.ClientBase, statement: SqlStatement): Promise<pg.QueryResult> {
-  const name = statement.values === undefined ? undefined : statementName(statement.text);
-  return name === undefined ? client.query(statement.text, statement.values) : client.query({ name, text: statement.text, values: statement.values });
-}
 
 /** Where a transaction's run-status changes are announced once it committed (a ChangeNotifier's announce). */
 export type AnnounceChanges = () => void;
@@ -113,8 +100,8 @@ export async function sendRunWrites(client: pg.ClientBase, ready: Promise<unknow
     .filter((group) => group.length > 0)
     .map((group) => ({ writes: group, ...plan(group, announce) }));
   const unlocks = writes.filter((write): write is Of<"unlock"> => write.kind === "unlock");
-  const issued = transactions.map(({ statements }) => statements.map((statement) => sendStatement(client, statement)));
-  const unlocking = unlocks.length > 0 ? sendStatement(client, unlockRunsStatement(unlocks.map((write) => write.runId))) : undefined;
+  const issued = transactions.map(({ statements }) => issueTransaction(client, statements));
+  const unlocking = unlocks.length > 0 ? client.query(named(unlockRunsStatement(unlocks.map((write) => write.runId)))) : undefined;
   // Every statement is settled (no rejection left unhandled), whatever is awaited first below.
   const everything = Promise.allSettled([ready, ...issued.flat(), ...(unlocking ? [unlocking] : [])]);
   const [waited] = await Promise.allSettled([ready]);
@@ -145,9 +132,39 @@ export async function sendRunWrites(client: pg.ClientBase, ready: Promise<unknow
   // The transaction rolled back, but the locks its claims took are session locks: give them
   // up before the claims are sent again (a lock not held only draws a warning).
   const claims = again.filter((write) => write.kind === "claim");
-  if (claims.length > 0) await sendStatement(client, unlockRunsStatement(claims.map((claim) => claim.runId))).catch(() => undefined);
+  if (claims.length > 0) await client.query(named(unlockRunsStatement(claims.map((claim) => claim.runId)))).catch(() => undefined);
   for (const write of again) await sendRunWrites(client, ready, [write], announce);
 }
+
+/**
+ * Issues one transaction's statements (BEGIN first, COMMIT last) on the pipelined `client` and
+ * returns their results in order: everything up to the COMMIT as one batch of the extended
+ * protocol closed by one Sync (statement-batch.ts), the COMMIT behind it on its own.
+ *
+ * Why: with pg's Sync behind every statement, a round trip of two transactions was about
+ * fifteen statements, each answered with a ReadyForQuery the backend flushed on its own and
+ * pg handled as a query of its own (bench/automation-latency). Named (prepared once per
+ * connection), the batch's statements are not parsed and planned again at every round trip
+ * either: planning the claim, the end and the promotion of queued runs, with their CTEs and
+ * triggers, was a fifth of the database's time on the runs' path (--statement-stats).
+ *
+ * The COMMIT stays out of the batch so that it always runs: a statement that fails makes the
+ * server skip the rest of its batch up to the Sync (each skipped one is failed with 25P02, as
+ * pg's per-statement Sync failed them), and the COMMIT behind the Sync then finds the aborted
+ * transaction and answers ROLLBACK, leaving the connection outside a transaction for whatever
+ * was sent after it — the next transaction, the unlocks.
+ */
+function issueTransaction(client: pg.ClientBase, statements: readonly SqlStatement[]): Array<Promise<pg.QueryResult>> {
+  const batch = new StatementBatch();
+  const body = statements
+    .slice(0, -1)
+    .map((statement) => batch.add({ text: statement.text, name: statementName(statement.text), values: statement.values ?? [] }));
+  void client.query(batch as unknown as pg.QueryConfig);
+  return [...body, client.query(statements.at(-1)!.text)];
+}
+
+/** The statement with the name its text is prepared under on every connection. */
+const named = (statement: SqlStatement): pg.QueryConfig => ({ name: statementName(statement.text), text: statement.text, values: statement.values });
 
 /**
  * The statements of one transaction (writes of one kind: all markers, or none), and how their

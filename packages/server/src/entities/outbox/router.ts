@@ -193,7 +193,12 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
     const heldBack = createBackoff({ baseMs: 10, maxMs: pollIntervalMs, jitter: "none" });
     // Pipelined throughout: a sink's statements that need no answer from each other share
     // round trips (answered in order), and each batch's COMMIT travels with the next read.
-    setPipelined(client, true);
+    // The statements issued in one tick go as one batch closed by one Sync (statement-batch.ts):
+    // a router batch was some ten statements, each answered and flushed by the backend on its
+    // own (bench/automation-latency). Sound here: BEGIN and COMMIT (no values) always travel on
+    // their own, so a batch never spans a transaction's end, and outside one only the two reads
+    // of readAhead share a batch.
+    setPipelined(client, true, true);
     let next: Promise<Ahead> | undefined;
     try {
       while (running) {

@@ -3,6 +3,7 @@ import { SYSTEM_ACTOR } from "@vantage/protocol";
 import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { ChangeSink, RoutedChange, SqlClient } from "../../../src/entities/index.ts";
+import { StatementBatch } from "../../../src/entities/statement-batch.ts";
 import { createTestDatabase, type TestDatabase } from "../../support/database.ts";
 import { createSignal, killConnections, startTestInstance, type TestInstance, waitFor } from "../../support/instance.ts";
 import { CREATE_THINGS, defineThings, upsertThing } from "../../support/entities/things.ts";
@@ -250,6 +251,8 @@ describe("the entity router", () => {
       const query = client.query;
       client.query = function (this: pg.PoolClient, ...args: unknown[]) {
         if (typeof args[0] === "string") sent.push(args[0]);
+        // The statements of one tick travel as one batch (statement-batch.ts).
+        else if (args[0] instanceof StatementBatch) sent.push(...args[0].statements.map((statement) => statement.text));
         return (query as (...all: unknown[]) => unknown).apply(this, args);
       } as typeof client.query;
     });
