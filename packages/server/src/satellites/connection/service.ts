@@ -53,7 +53,8 @@ const CONNECTED_AND_ONLINE = `last_connection_event = 'connected' AND last_heart
 // random bits: comparing them in SQL, not in constant time, tells nothing about a token.
 // Returns one row per satellite that exists, with its registration (as the hello found it:
 // the outer read is the statement's snapshot) and, when its row was not written, its stored
-// hash (the caller tells a slow hash, which only the registry checks, from a wrong token).
+// hash (the caller tells a slow hash, which only the registry checks, from a wrong token),
+// and whether the connect wrote the heartbeat (at $2: the hello's own heartbeat is then written).
 const MARK_CONNECTED_MANY = `
   WITH presented AS (
     SELECT * FROM unnest($1::uuid[], $4::uuid[], $5::text[], $6::jsonb[], $7::text[], $8::text[])
@@ -70,10 +71,11 @@ const MARK_CONNECTED_MANY = `
         updated_at = $2::timestamptz
     FROM presented v
     WHERE s.id = v.id AND (v.token_hash IS NULL OR s.token_hash = v.token_hash)
-    RETURNING s.id
+    RETURNING s.id, s.last_heartbeat_at = $2::timestamptz AS heartbeat_written
   )
   SELECT s.id::text AS id, s.name, s.region, s.tags, s.offline_threshold_ms,
-         CASE WHEN c.id IS NULL THEN s.token_hash END AS refused_hash
+         CASE WHEN c.id IS NULL THEN s.token_hash END AS refused_hash,
+         coalesce(c.heartbeat_written, false) AS heartbeat_written
   FROM presented p
   JOIN satellites s ON s.id = p.id
   LEFT JOIN connected c ON c.id = p.id`;
@@ -160,6 +162,7 @@ interface ConnectedRow {
   offline_threshold_ms: number | null;
   /** The stored hash of a satellite whose row was not written (its token was refused). */
   refused_hash: string | null;
+  heartbeat_written: boolean;
 }
 
 interface ConnectionFactsRow {
@@ -256,6 +259,12 @@ export interface SatelliteRegistration {
 /** A recorded connect, with the registration of the satellite it connected. */
 export interface ConnectedMutation extends ConnectionMutation {
   registration: SatelliteRegistration;
+  /**
+   * Whether the connect wrote the heartbeat at its now (the satellite was not connected and
+   * online before): the hello then needs no heartbeat of its own. False for a handover, which
+   * keeps the last heartbeat.
+   */
+  heartbeatWritten: boolean;
 }
 
 /**
@@ -437,7 +446,7 @@ export class SatelliteService {
       const row = found.get(satelliteId);
       if (!row) return new VantageError("not_found", "satellite_not_found", `Satellite ${satelliteId} does not exist; it may have just been deleted.`);
       if (row.refused_hash !== null) return { tokenRefused: isSlowHash(row.refused_hash) ? "slow_hash" : "wrong_token" };
-      return { ...withoutId(resultOf.get(satelliteId)!), registration: registrationOf(row) };
+      return { ...withoutId(resultOf.get(satelliteId)!), registration: registrationOf(row), heartbeatWritten: row.heartbeat_written };
     });
   }
 
