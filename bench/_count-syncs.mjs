@@ -2,7 +2,7 @@
 // counts the ReadyForQuery messages its pg connections receive — one per Sync, i.e. per time
 // the backend flushed an answer and the core woke for it (a pipelined round trip carrying a
 // statement batch is one) — and keeps the count in the file named by VANTAGE_BENCH_SYNC_FILE.
-import { writeFileSync } from "node:fs";
+import { renameSync, writeFileSync } from "node:fs";
 import process from "node:process";
 import { setInterval } from "node:timers";
 import pg from "pg";
@@ -15,7 +15,11 @@ if (file) {
     if (event === "readyForQuery") syncs += 1;
     return emit.call(this, event, ...args);
   };
-  const save = () => writeFileSync(file, String(syncs));
+  // Written aside and renamed: a reader never sees the file truncated.
+  const save = () => {
+    writeFileSync(`${file}.next`, String(syncs));
+    renameSync(`${file}.next`, file);
+  };
   save();
   setInterval(save, 20).unref();
 }

@@ -305,6 +305,12 @@ export class SatelliteService {
   private readonly now: () => number;
   private readonly logger: Logger;
   private outage: SatelliteOutageObserver | undefined;
+  /**
+   * Satellites whose connect batch wrote their rows and reads them next: they read online, so
+   * that read does not ask for their affected checks ahead (only offline states name them). A
+   * hint only: a state that reads offline after all (a refused token) is asked for after its facts.
+   */
+  private readonly connectedAhead = new Set<string>();
 
   constructor(options: SatelliteServiceOptions) {
     this.pool = options.pool;
@@ -339,11 +345,13 @@ export class SatelliteService {
     const states = new Map<string, SatelliteConnectionState>();
     if (uuids.length === 0) return states;
     // On a transaction's client (a mutation's reads) the affected checks are asked for right
-    // behind the facts, for every satellite, not after them for the offline ones: the client
-    // runs them in order, and a pipelined one sends both in one round trip. A storm's edges
-    // read offline states (before a connect, after a close), which cost a round trip more.
-    const affecting = db !== this.pool && this.outage ? this.outage.affectedChecks(db, uuids) : undefined;
-    affecting?.catch(() => undefined); // awaited below, unless the facts read failed first
+    // behind the facts, not after them for the offline ones: the client runs them in order, and
+    // a pipelined one sends both in one round trip. A storm's edges read offline states (before
+    // a connect, after a close), which cost a round trip more. Not for satellites just
+    // connected (the read of a connect's next state): they read online.
+    const askAhead = db !== this.pool && this.outage ? uuids.filter((id) => !this.connectedAhead.has(id)) : [];
+    const affecting = askAhead.length > 0 ? { ids: new Set(askAhead), answer: this.outage!.affectedChecks(db, askAhead) } : undefined;
+    affecting?.answer.catch(() => undefined); // awaited below, unless the facts read failed first
     const { rows } = await db.query<ConnectionFactsRow>(SELECT_CONNECTION_FACTS, [uuids]);
     const now = this.now();
     for (const row of rows) {
@@ -363,11 +371,17 @@ export class SatelliteService {
     return states;
   }
 
-  /** An offline satellite's state names the checks it observes: one page for the root cause. `asked`: already asked for. */
-  private async nameAffectedChecks(db: SqlClient, states: Map<string, SatelliteConnectionState>, asked?: Promise<Map<string, AffectedChecks>>): Promise<void> {
+  /** An offline satellite's state names the checks it observes: one page for the root cause. `asked`: already asked for these ids. */
+  private async nameAffectedChecks(
+    db: SqlClient,
+    states: Map<string, SatelliteConnectionState>,
+    asked?: { ids: ReadonlySet<string>; answer: Promise<Map<string, AffectedChecks>> },
+  ): Promise<void> {
     const offline = [...states].filter(([, state]) => state.status === "offline").map(([id]) => id);
     if (!this.outage || offline.length === 0) return;
-    const affected = await (asked ?? this.outage.affectedChecks(db, offline));
+    const affected = new Map(asked ? await asked.answer : []);
+    const notAsked = asked ? offline.filter((id) => !asked.ids.has(id)) : offline;
+    if (notAsked.length > 0) for (const [id, checks] of await this.outage.affectedChecks(db, notAsked)) affected.set(id, checks);
     for (const id of offline) states.set(id, { ...states.get(id)!, affectedChecks: affected.get(id) ?? { count: 0, names: [] } });
   }
 
@@ -422,25 +436,30 @@ export class SatelliteService {
       });
     }
     let found = new Map<string, ConnectedRow>();
-    const results = await this.connection.mutateMany({
-      ids: inputs.map((input) => input.satelliteId),
-      ...originsOf(inputs),
-      apply: async (tx, ids) => {
-        const byId = new Map(inputs.map((input) => [input.satelliteId, input]));
-        const rows = ids.map((id) => byId.get(id)!);
-        const { rows: written } = await tx.query<ConnectedRow>(MARK_CONNECTED_MANY, [
-          ids,
-          new Date(this.now()),
-          OFFLINE_THRESHOLD_MS,
-          rows.map((input) => input.sessionId),
-          rows.map((input) => input.version ?? null),
-          rows.map((input) => (input.capabilities === undefined ? null : JSON.stringify(input.capabilities))),
-          rows.map((input) => input.instanceId ?? null),
-          rows.map((input) => input.tokenHash ?? null),
-        ]);
-        found = new Map(written.map((row) => [row.id, row]));
-      },
-    });
+    const results = await this.connection
+      .mutateMany({
+        ids: inputs.map((input) => input.satelliteId),
+        ...originsOf(inputs),
+        apply: async (tx, ids) => {
+          const byId = new Map(inputs.map((input) => [input.satelliteId, input]));
+          const rows = ids.map((id) => byId.get(id)!);
+          const writing = tx.query<ConnectedRow>(MARK_CONNECTED_MANY, [
+            ids,
+            new Date(this.now()),
+            OFFLINE_THRESHOLD_MS,
+            rows.map((input) => input.sessionId),
+            rows.map((input) => input.version ?? null),
+            rows.map((input) => (input.capabilities === undefined ? null : JSON.stringify(input.capabilities))),
+            rows.map((input) => input.instanceId ?? null),
+            rows.map((input) => input.tokenHash ?? null),
+          ]);
+          // The read of next is sent right behind the write (before its answer): from here on.
+          for (const id of ids) this.connectedAhead.add(id);
+          const { rows: written } = await writing;
+          found = new Map(written.map((row) => [row.id, row]));
+        },
+      })
+      .finally(() => inputs.forEach(({ satelliteId }) => this.connectedAhead.delete(satelliteId)));
     const resultOf = new Map(results.map((result) => [result.id, result]));
     return inputs.map(({ satelliteId }): ConnectOutcome => {
       const row = found.get(satelliteId);
