@@ -111,6 +111,22 @@ export async function committedTransactions(pool: pg.Pool): Promise<number> {
   return Number(rows[0]!.xact);
 }
 
+/** Rows inserted, updated and deleted in the pool's database so far (pg_stat_database, reported like commits). */
+export async function rowsWritten(pool: pg.Pool): Promise<number> {
+  const { rows } = await pool.query<{ n: string }>(
+    "SELECT (tup_inserted + tup_updated + tup_deleted)::text AS n FROM pg_stat_database WHERE datname = current_database()",
+  );
+  return Number(rows[0]!.n);
+}
+
+/** Statements run in the pool's database so far, by pg_stat_statements (a database opened with statementStats). */
+export async function statementsExecuted(pool: pg.Pool): Promise<number> {
+  const { rows } = await pool.query<{ n: string }>(
+    "SELECT coalesce(sum(calls), 0)::text AS n FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())",
+  );
+  return Number(rows[0]!.n);
+}
+
 /** Runs `work` on `writers` concurrent loops for `ms`; returns completed operations per second. */
 export async function throughput(writers: number, ms: number, work: (writer: number, i: number) => Promise<void>): Promise<number> {
   const deadline = performance.now() + ms;

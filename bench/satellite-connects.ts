@@ -6,13 +6,16 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import { readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import WebSocket from "ws";
 import { hashToken } from "../packages/server/src/auth/index.ts";
 import { findFreePort } from "../packages/server/src/storage/postgres/embedded-postgres.ts";
-import { committedTransactions, openBenchDatabase, table } from "./_database.ts";
+import { committedTransactions, openBenchDatabase, rowsWritten, statementsExecuted, table } from "./_database.ts";
 import { PRODUCT_NODE_FLAGS } from "./_core-process.ts";
 import { jsonLines, postmasterOf, processTreeCpuSeconds, sampleProcess, stopChild } from "./_process.ts";
 
@@ -23,6 +26,10 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "200" },
     /** Writes a V8 CPU profile of the core process into this folder when it exits. */
     "cpu-prof-dir": { type: "string" },
+    /** Preloads pg_stat_statements and prints the core's statements per connect (adds a little database CPU). */
+    "statement-stats": { type: "boolean", default: false },
+    /** Counts the core's Syncs answered (ReadyForQuery, about its round trips) per connect (bench/_count-syncs.mjs). */
+    "count-syncs": { type: "boolean", default: false },
   },
 });
 const fleetSize = Number(values.satellites);
@@ -31,6 +38,7 @@ const concurrency = Number(values.concurrency);
 
 const VANTAGE_BIN = fileURLToPath(new URL("../packages/server/bin/vantage.js", import.meta.url));
 const BARE_SERVER = fileURLToPath(new URL("./_bare-ws-server.ts", import.meta.url));
+const COUNT_SYNCS = fileURLToPath(new URL("./_count-syncs.mjs", import.meta.url));
 // One token for the fleet, stored as the registry stores every token (SHA-256).
 const TOKEN = `vsat_${randomBytes(32).toString("base64url")}`;
 
@@ -107,6 +115,12 @@ interface Round {
   dbCpuMsPerConnect: number;
   fleetCpuMsPerConnect: number;
   transactionsPerConnect: number;
+  /** Rows inserted, updated or deleted in the database per connect (every table: edges, history, heartbeats). */
+  rowsPerConnect: number;
+  /** Statements the database ran per connect (with --statement-stats; NaN without). */
+  statementsPerConnect: number;
+  /** The core's Syncs answered per connect (with --count-syncs; NaN without). */
+  syncsPerConnect: number;
   /** The core only: recording the closes after every socket was cut. */
   closeCpuMsPerSatellite: number;
   closeDbCpuMsPerSatellite: number;
@@ -120,7 +134,8 @@ const percentile = (numbers: number[], fraction: number) => [...numbers].sort((a
 const median = (numbers: number[]) => percentile(numbers, 0.5);
 
 async function main() {
-  const database = await openBenchDatabase();
+  const statementStats = values["statement-stats"];
+  const database = await openBenchDatabase({ statementStats });
   const pool = new pg.Pool({ connectionString: database.url, max: 2 });
   // An idle client cut off while the database stops (57P01) must not end the run before its report.
   pool.on("error", () => undefined);
@@ -144,11 +159,25 @@ async function main() {
   const { port: barePort } = (await jsonLines(bareChild)()) as { port: number };
   const corePort = await findFreePort();
   const profile = values["cpu-prof-dir"] ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof-dir"]}`] : [];
+  const syncFile = values["count-syncs"] ? join(tmpdir(), `vantage-bench-syncs-${process.pid}`) : undefined;
+  const coreSyncs = () => (syncFile === undefined ? Number.NaN : Number(readFileSync(syncFile, "utf8")));
   const coreChild = spawn(
     process.execPath,
-    [...PRODUCT_NODE_FLAGS, ...profile, VANTAGE_BIN, "server", "--port", String(corePort), "--log-format", "json", "--log-level", "warn"],
+    [
+      ...PRODUCT_NODE_FLAGS,
+      ...profile,
+      ...(syncFile ? ["--import", COUNT_SYNCS] : []),
+      VANTAGE_BIN,
+      "server",
+      "--port",
+      String(corePort),
+      "--log-format",
+      "json",
+      "--log-level",
+      "warn",
+    ],
     {
-      env: { ...process.env, DATABASE_URL: database.url, VANTAGE_TRUSTED_PROXIES: "127.0.0.1" },
+      env: { ...process.env, DATABASE_URL: database.url, VANTAGE_TRUSTED_PROXIES: "127.0.0.1", VANTAGE_BENCH_SYNC_FILE: syncFile ?? "" },
       stdio: ["ignore", "ignore", "inherit"],
     },
   );
@@ -169,14 +198,21 @@ async function main() {
 
   const measure = async (server: Server): Promise<Round> => {
     const cpu = () => sampleProcess(server.child.pid!).cpuSeconds;
-    const [cpu0, db0, fleet0, xact0, started] = [cpu(), databaseCpu(), process.cpuUsage(), await committedTransactions(pool), performance.now()];
+    const counters = async () => ({
+      xact: await committedTransactions(pool),
+      rows: await rowsWritten(pool),
+      statements: statementStats ? await statementsExecuted(pool) : Number.NaN,
+      syncs: coreSyncs(),
+    });
+    const before = await counters();
+    const [cpu0, db0, fleet0, started] = [cpu(), databaseCpu(), process.cpuUsage(), performance.now()];
     const times: ConnectTimes[] = [];
     const sockets = await connectFleet(server.url, ids, times);
     const seconds = (performance.now() - started) / 1000;
     const [cpu1, db1, fleet1] = [cpu(), databaseCpu(), process.cpuUsage(fleet0)];
     // pg_stat_database counts a session's commits when it reports them (within a second or so).
     await sleep(1000);
-    const xact1 = await committedTransactions(pool);
+    const after = await counters();
     sockets.forEach((socket) => socket.terminate());
     let closeCpu = 0;
     let closeDb = 0;
@@ -192,7 +228,10 @@ async function main() {
       cpuMsPerConnect: perConnect(cpu1 - cpu0),
       dbCpuMsPerConnect: perConnect(db1 - db0),
       fleetCpuMsPerConnect: (fleet1.user + fleet1.system) / 1000 / fleetSize,
-      transactionsPerConnect: (xact1 - xact0) / fleetSize,
+      transactionsPerConnect: (after.xact - before.xact) / fleetSize,
+      rowsPerConnect: (after.rows - before.rows) / fleetSize,
+      statementsPerConnect: (after.statements - before.statements) / fleetSize,
+      syncsPerConnect: (after.syncs - before.syncs) / fleetSize,
       closeCpuMsPerSatellite: perConnect(closeCpu),
       closeDbCpuMsPerSatellite: perConnect(closeDb),
       openP50: median(times.map((time) => time.openMs)),
@@ -216,13 +255,17 @@ async function main() {
         `round ${round} ${server.name.padEnd(7)} ${result.perSecond.toFixed(0).padStart(5)} connects/s, ${result.cpuMsPerConnect.toFixed(2)} CPU ms/connect` +
           `, open p50 ${result.openP50.toFixed(0)} ms, hello → welcome p50 ${result.welcomeP50.toFixed(0)} / p90 ${result.welcomeP90.toFixed(0)} ms` +
           (server.name === "core"
-            ? `, database ${result.dbCpuMsPerConnect.toFixed(2)} ms, ${result.transactionsPerConnect.toFixed(3)} tx/connect; closes ${result.closeCpuMsPerSatellite.toFixed(2)} + database ${result.closeDbCpuMsPerSatellite.toFixed(2)} CPU ms each`
+            ? `, database ${result.dbCpuMsPerConnect.toFixed(2)} ms, ${result.transactionsPerConnect.toFixed(3)} tx/connect, ${result.rowsPerConnect.toFixed(2)} rows written` +
+              (statementStats ? `, ${result.statementsPerConnect.toFixed(2)} statements` : "") +
+              (syncFile ? `, ${result.syncsPerConnect.toFixed(3)} syncs` : "") +
+              ` per connect; closes ${result.closeCpuMsPerSatellite.toFixed(2)} + database ${result.closeDbCpuMsPerSatellite.toFixed(2)} CPU ms each`
             : ""),
       );
     }
   }
 
   await stopChild(coreChild);
+  if (syncFile) rmSync(syncFile, { force: true });
   await stopChild(bareChild);
   await pool.end();
   await database.close();

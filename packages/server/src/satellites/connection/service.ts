@@ -53,7 +53,8 @@ const CONNECTED_AND_ONLINE = `last_connection_event = 'connected' AND last_heart
 // random bits: comparing them in SQL, not in constant time, tells nothing about a token.
 // Returns one row per satellite that exists, with its registration (as the hello found it:
 // the outer read is the statement's snapshot) and, when its row was not written, its stored
-// hash (the caller tells a slow hash, which only the registry checks, from a wrong token).
+// hash (the caller tells a slow hash, which only the registry checks, from a wrong token),
+// and whether the connect wrote the heartbeat (at $2: the hello's own heartbeat is then written).
 const MARK_CONNECTED_MANY = `
   WITH presented AS (
     SELECT * FROM unnest($1::uuid[], $4::uuid[], $5::text[], $6::jsonb[], $7::text[], $8::text[])
@@ -70,10 +71,11 @@ const MARK_CONNECTED_MANY = `
         updated_at = $2::timestamptz
     FROM presented v
     WHERE s.id = v.id AND (v.token_hash IS NULL OR s.token_hash = v.token_hash)
-    RETURNING s.id
+    RETURNING s.id, s.last_heartbeat_at = $2::timestamptz AS heartbeat_written
   )
   SELECT s.id::text AS id, s.name, s.region, s.tags, s.offline_threshold_ms,
-         CASE WHEN c.id IS NULL THEN s.token_hash END AS refused_hash
+         CASE WHEN c.id IS NULL THEN s.token_hash END AS refused_hash,
+         coalesce(c.heartbeat_written, false) AS heartbeat_written
   FROM presented p
   JOIN satellites s ON s.id = p.id
   LEFT JOIN connected c ON c.id = p.id`;
@@ -160,6 +162,7 @@ interface ConnectedRow {
   offline_threshold_ms: number | null;
   /** The stored hash of a satellite whose row was not written (its token was refused). */
   refused_hash: string | null;
+  heartbeat_written: boolean;
 }
 
 interface ConnectionFactsRow {
@@ -256,6 +259,12 @@ export interface SatelliteRegistration {
 /** A recorded connect, with the registration of the satellite it connected. */
 export interface ConnectedMutation extends ConnectionMutation {
   registration: SatelliteRegistration;
+  /**
+   * Whether the connect wrote the heartbeat at its now (the satellite was not connected and
+   * online before): the hello then needs no heartbeat of its own. False for a handover, which
+   * keeps the last heartbeat.
+   */
+  heartbeatWritten: boolean;
 }
 
 /**
@@ -296,6 +305,12 @@ export class SatelliteService {
   private readonly now: () => number;
   private readonly logger: Logger;
   private outage: SatelliteOutageObserver | undefined;
+  /**
+   * Satellites whose connect batch wrote their rows and reads them next: they read online, so
+   * that read does not ask for their affected checks ahead (only offline states name them). A
+   * hint only: a state that reads offline after all (a refused token) is asked for after its facts.
+   */
+  private readonly connectedAhead = new Set<string>();
 
   constructor(options: SatelliteServiceOptions) {
     this.pool = options.pool;
@@ -330,11 +345,13 @@ export class SatelliteService {
     const states = new Map<string, SatelliteConnectionState>();
     if (uuids.length === 0) return states;
     // On a transaction's client (a mutation's reads) the affected checks are asked for right
-    // behind the facts, for every satellite, not after them for the offline ones: the client
-    // runs them in order, and a pipelined one sends both in one round trip. A storm's edges
-    // read offline states (before a connect, after a close), which cost a round trip more.
-    const affecting = db !== this.pool && this.outage ? this.outage.affectedChecks(db, uuids) : undefined;
-    affecting?.catch(() => undefined); // awaited below, unless the facts read failed first
+    // behind the facts, not after them for the offline ones: the client runs them in order, and
+    // a pipelined one sends both in one round trip. A storm's edges read offline states (before
+    // a connect, after a close), which cost a round trip more. Not for satellites just
+    // connected (the read of a connect's next state): they read online.
+    const askAhead = db !== this.pool && this.outage ? uuids.filter((id) => !this.connectedAhead.has(id)) : [];
+    const affecting = askAhead.length > 0 ? { ids: new Set(askAhead), answer: this.outage!.affectedChecks(db, askAhead) } : undefined;
+    affecting?.answer.catch(() => undefined); // awaited below, unless the facts read failed first
     const { rows } = await db.query<ConnectionFactsRow>(SELECT_CONNECTION_FACTS, [uuids]);
     const now = this.now();
     for (const row of rows) {
@@ -354,11 +371,17 @@ export class SatelliteService {
     return states;
   }
 
-  /** An offline satellite's state names the checks it observes: one page for the root cause. `asked`: already asked for. */
-  private async nameAffectedChecks(db: SqlClient, states: Map<string, SatelliteConnectionState>, asked?: Promise<Map<string, AffectedChecks>>): Promise<void> {
+  /** An offline satellite's state names the checks it observes: one page for the root cause. `asked`: already asked for these ids. */
+  private async nameAffectedChecks(
+    db: SqlClient,
+    states: Map<string, SatelliteConnectionState>,
+    asked?: { ids: ReadonlySet<string>; answer: Promise<Map<string, AffectedChecks>> },
+  ): Promise<void> {
     const offline = [...states].filter(([, state]) => state.status === "offline").map(([id]) => id);
     if (!this.outage || offline.length === 0) return;
-    const affected = await (asked ?? this.outage.affectedChecks(db, offline));
+    const affected = new Map(asked ? await asked.answer : []);
+    const notAsked = asked ? offline.filter((id) => !asked.ids.has(id)) : offline;
+    if (notAsked.length > 0) for (const [id, checks] of await this.outage.affectedChecks(db, notAsked)) affected.set(id, checks);
     for (const id of offline) states.set(id, { ...states.get(id)!, affectedChecks: affected.get(id) ?? { count: 0, names: [] } });
   }
 
@@ -413,31 +436,36 @@ export class SatelliteService {
       });
     }
     let found = new Map<string, ConnectedRow>();
-    const results = await this.connection.mutateMany({
-      ids: inputs.map((input) => input.satelliteId),
-      ...originsOf(inputs),
-      apply: async (tx, ids) => {
-        const byId = new Map(inputs.map((input) => [input.satelliteId, input]));
-        const rows = ids.map((id) => byId.get(id)!);
-        const { rows: written } = await tx.query<ConnectedRow>(MARK_CONNECTED_MANY, [
-          ids,
-          new Date(this.now()),
-          OFFLINE_THRESHOLD_MS,
-          rows.map((input) => input.sessionId),
-          rows.map((input) => input.version ?? null),
-          rows.map((input) => (input.capabilities === undefined ? null : JSON.stringify(input.capabilities))),
-          rows.map((input) => input.instanceId ?? null),
-          rows.map((input) => input.tokenHash ?? null),
-        ]);
-        found = new Map(written.map((row) => [row.id, row]));
-      },
-    });
+    const results = await this.connection
+      .mutateMany({
+        ids: inputs.map((input) => input.satelliteId),
+        ...originsOf(inputs),
+        apply: async (tx, ids) => {
+          const byId = new Map(inputs.map((input) => [input.satelliteId, input]));
+          const rows = ids.map((id) => byId.get(id)!);
+          const writing = tx.query<ConnectedRow>(MARK_CONNECTED_MANY, [
+            ids,
+            new Date(this.now()),
+            OFFLINE_THRESHOLD_MS,
+            rows.map((input) => input.sessionId),
+            rows.map((input) => input.version ?? null),
+            rows.map((input) => (input.capabilities === undefined ? null : JSON.stringify(input.capabilities))),
+            rows.map((input) => input.instanceId ?? null),
+            rows.map((input) => input.tokenHash ?? null),
+          ]);
+          // The read of next is sent right behind the write (before its answer): from here on.
+          for (const id of ids) this.connectedAhead.add(id);
+          const { rows: written } = await writing;
+          found = new Map(written.map((row) => [row.id, row]));
+        },
+      })
+      .finally(() => inputs.forEach(({ satelliteId }) => this.connectedAhead.delete(satelliteId)));
     const resultOf = new Map(results.map((result) => [result.id, result]));
     return inputs.map(({ satelliteId }): ConnectOutcome => {
       const row = found.get(satelliteId);
       if (!row) return new VantageError("not_found", "satellite_not_found", `Satellite ${satelliteId} does not exist; it may have just been deleted.`);
       if (row.refused_hash !== null) return { tokenRefused: isSlowHash(row.refused_hash) ? "slow_hash" : "wrong_token" };
-      return { ...withoutId(resultOf.get(satelliteId)!), registration: registrationOf(row) };
+      return { ...withoutId(resultOf.get(satelliteId)!), registration: registrationOf(row), heartbeatWritten: row.heartbeat_written };
     });
   }
 

@@ -423,7 +423,7 @@ export class SatelliteConnection {
       }
       attempt.succeeded();
       this.context.authenticated(this);
-      await this.welcome(outcome.registration, hello);
+      await this.welcome(outcome.registration, hello, outcome.heartbeatWritten);
     });
     return checked;
   }
@@ -447,7 +447,7 @@ export class SatelliteConnection {
       const outcome = await this.recordConnected(satellite.id, hello);
       // Deleted between the credentials check and the connect.
       if (outcome === "not_found") return this.reject("invalid_credentials", "Unknown satellite id or wrong token.");
-      await this.welcome(satellite, hello);
+      await this.welcome(satellite, hello, "heartbeatWritten" in outcome && outcome.heartbeatWritten);
     });
   }
 
@@ -468,8 +468,11 @@ export class SatelliteConnection {
     }
   }
 
-  /** The connected edge committed: the assignments, then welcome, and the session is open. */
-  private async welcome(satellite: AuthenticatedSatellite, hello: HelloFrame): Promise<void> {
+  /**
+   * The connected edge committed: the assignments, then welcome, and the session is open.
+   * `heartbeatWritten`: the edge wrote the heartbeat just now, so the hello's is not buffered.
+   */
+  private async welcome(satellite: AuthenticatedSatellite, hello: HelloFrame, heartbeatWritten: boolean): Promise<void> {
     const { context } = this;
     this.connectedEdge = true;
     if (this.isClosed()) return;
@@ -483,7 +486,9 @@ export class SatelliteConnection {
     this.welcomedAt = context.now();
     // The hello is a sign of life: a satellite taken over from a core that shut down kept
     // its last heartbeat (no connected edge was recorded), and is refreshed with the next flush.
-    this.recordHeartbeat();
+    // Any other connect wrote the heartbeat itself: in a reconnect storm, buffering the hello
+    // too would write every satellite's row a second time within the second.
+    if (!heartbeatWritten) this.recordHeartbeat();
     // A set too large for one frame: its first part in the welcome, the rest right after it.
     const [first, ...rest] = this.partsOf(assignments);
     this.send({ type: "welcome", sessionId: this.sessionId!, heartbeatIntervalMs: context.heartbeatIntervalMs, ...first! });

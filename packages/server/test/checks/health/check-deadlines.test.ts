@@ -3,8 +3,8 @@
 // checks it observes due, so they go unknown — not unhealthy — and its offline state names them.
 import { randomUUID } from "node:crypto";
 import type { CheckHealthOptionsInput } from "@vantage/protocol";
-import type pg from "pg";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import pg from "pg";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createTriggerRegistry } from "../../../src/automations/index.ts";
 import { type CheckHealth, createCheckHealth, evaluateHealthOnIngest } from "../../../src/checks/health/check-health.ts";
 import { createCheckDeadlineMonitor, satelliteOutageObserver } from "../../../src/checks/health/deadline-monitor.ts";
@@ -20,6 +20,7 @@ import { satelliteTriggerPayloadSchema } from "../../../src/satellites/connectio
 import { ingestContext, makeResult } from "../../support/checks/check-results.ts";
 import { insertCheck } from "../../support/checks/check-rows.ts";
 import { createTestDatabase } from "../../support/database.ts";
+import { statementsSent, textOf } from "../../support/query-text.ts";
 import { startTestInstance, type TestInstance } from "../../support/instance.ts";
 
 let core: TestInstance;
@@ -147,6 +148,33 @@ describe("a satellite going offline", () => {
     await ingest.submit(down(alone, a));
     expect((await health.handle.get(alone))?.status).toBe("unknown");
     expect(await eventsOf(alone)).not.toContain("check.unhealthy");
+  });
+
+  it("asks a connect's read of its next state for no affected checks, and keeps them named where a refused token leaves it offline", async () => {
+    const [back, refused] = [await connectedSatellite("eu-1"), await connectedSatellite("us-1")];
+    const billing = await newCheck({ graceSeconds: 3_600 }, { name: "billing", runOn: { satellites: { ids: [back, refused] } } });
+    await Promise.all([ingest.submit(up(billing, back)), ingest.submit(up(billing, refused))]);
+    clock += 46_000;
+    expect((await satellites.markHeartbeatLostMany({ satelliteIds: [back, refused] })).sort()).toEqual([back, refused].sort());
+    const affectedAsked = (calls: ReadonlyArray<readonly unknown[]>) =>
+      statementsSent(calls).filter((query) => textOf(query).includes("JOIN check_health h ON h.location_ids")).length;
+    const spy = vi.spyOn(pg.Client.prototype, "query");
+    try {
+      // Offline before (asked with the facts of prev), online after: one ask.
+      const [connected] = await satellites.markConnectedMany([{ satelliteId: back, sessionId: randomUUID(), tokenHash: "unused" }]);
+      expect(connected).toMatchObject({ prev: { status: "offline" }, next: { status: "online" } });
+      expect(affectedAsked(spy.mock.calls)).toBe(1);
+
+      // Refused: still offline after, so its next state is asked for after its facts, and equals prev.
+      spy.mockClear();
+      const [outcome] = await satellites.markConnectedMany([{ satelliteId: refused, sessionId: randomUUID(), tokenHash: "wrong" }]);
+      expect(outcome).toHaveProperty("tokenRefused");
+      expect(affectedAsked(spy.mock.calls)).toBe(2);
+    } finally {
+      spy.mockRestore();
+    }
+    expect((await satellites.connection.get(refused))?.affectedChecks).toEqual({ count: 1, names: ["billing"] });
+    expect((await satellites.connection.history(refused)).map((change) => change.next?.lastEvent)).toEqual(["heartbeat_lost"]);
   });
 
   it("names no checks for a satellite that observes none, and nothing while online", async () => {

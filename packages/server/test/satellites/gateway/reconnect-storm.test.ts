@@ -140,6 +140,23 @@ describe("a reconnect storm", () => {
     await Promise.all(retried.map(({ satellite }) => satellite.close()));
   });
 
+  it("buffers a hello as a heartbeat only when its connect kept the last heartbeat (the satellite was connected and online)", async () => {
+    await core.heartbeats.flush(); // what earlier tests left in the buffer
+    const credentials = await core.createSatellite();
+    const { satellite: first } = await connectFakeSatellite(core.url, credentials);
+    // Its connect wrote the heartbeat: nothing of it is left to write.
+    expect(await core.heartbeats.flush()).toEqual({ size: 0, recovered: [] });
+    const { rows: written } = await core.pool.query<{ at: Date }>("SELECT last_heartbeat_at AS at FROM satellites WHERE id = $1", [credentials.satelliteId]);
+
+    // A second socket while connected and online (as after a handover) keeps the last heartbeat: its hello is a new one.
+    const { satellite: second } = await connectFakeSatellite(core.url, credentials);
+    await first.closed;
+    expect(await core.heartbeats.flush()).toEqual({ size: 1, recovered: [] });
+    const { rows: refreshed } = await core.pool.query<{ at: Date }>("SELECT last_heartbeat_at AS at FROM satellites WHERE id = $1", [credentials.satelliteId]);
+    expect(refreshed[0]!.at.getTime()).toBeGreaterThanOrEqual(written[0]!.at.getTime());
+    await second.close();
+  });
+
   it("records nothing for a close that reaches the database after its satellite reconnected", async () => {
     const credentials = await core.createSatellite();
     const { satellite: before } = await connectFakeSatellite(core.url, credentials);
