@@ -23,12 +23,16 @@ export async function resetStatementStats(pool: pg.Pool): Promise<void> {
   await pool.query("SELECT pg_stat_statements_reset()");
 }
 
-/** The statements that took the most execution time since the last reset: calls, total ms, rows, text. */
-export async function statementProfile(pool: pg.Pool, limit = 15): Promise<string> {
+/**
+ * The statements that took the most execution time since the last reset (or, `by: "calls"`,
+ * that ran most often: the round trips a cheap statement costs the client show there): calls,
+ * total ms, rows, text.
+ */
+export async function statementProfile(pool: pg.Pool, limit = 15, by: "time" | "calls" = "time"): Promise<string> {
   const { rows } = await pool.query<{ calls: string; total: number; mean: number; rows: string; query: string }>(
     `SELECT calls::text, total_exec_time AS total, mean_exec_time AS mean, rows::text, regexp_replace(query, '\\s+', ' ', 'g') AS query
      FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-     ORDER BY total_exec_time DESC LIMIT $1`,
+     ORDER BY ${by === "calls" ? "calls" : "total_exec_time"} DESC LIMIT $1`,
     [limit],
   );
   return table(

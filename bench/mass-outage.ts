@@ -171,7 +171,9 @@ async function runScenario(coreCount: number, receiver: Child, hookUrl: string):
     const loadAfter = os.loadavg()[0]!;
     const waited = await waits.stop();
     const transactions = (await committedTransactions(pool)) - transactionsBefore;
-    const statements = databaseOptions.statementStats ? await statementProfile(pool) : undefined;
+    const statements = databaseOptions.statementStats
+      ? `${await statementProfile(pool, 25)}\n… by calls:\n${await statementProfile(pool, 15, "calls")}`
+      : undefined;
     await sleep(1000); // a late duplicate would show up here
     receiver.send("report");
     report = (await receiver.next()) as typeof report;
