@@ -92,7 +92,13 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
   const log = logger.child({ component: "entity-router", consumer });
 
   const sinks = new Set<ChangeSink>();
+  // The follower's sleep, which every change NOTIFY cuts short.
   const wakeup = createWakeableSleep();
+  // A standby's sleep between attempts to take the lock: its own, so the NOTIFYs of the
+  // leader's changes do not wake it. They did: with two cores in a mass outage the standby
+  // tried the lock (a round trip, and a wake of a backend) on every NOTIFY of either core's
+  // run writes, for nothing (bench/mass-outage, docs/benchmarks/2026-12-03-two-cores.md).
+  const takeover = createWakeableSleep();
   let running = false;
   let loop: Promise<void> | undefined;
   let unsubscribe: (() => Promise<void>) | undefined;
@@ -224,7 +230,7 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
     duty: "entity router",
     logger: log,
     takeoverIntervalMs,
-    sleep: wakeup,
+    sleep: takeover,
     isRunning: () => running,
     lead: follow,
   });
@@ -247,8 +253,10 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
     async stop() {
       running = false;
       wakeup.wake();
+      takeover.wake();
       await loop;
       wakeup.clear();
+      takeover.clear();
       unsubscribeReconnect?.();
       await unsubscribe?.();
       loop = undefined;
