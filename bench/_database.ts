@@ -32,7 +32,7 @@ export async function statementProfile(pool: pg.Pool, limit = 15, by: "time" | "
   const { rows } = await pool.query<{ calls: string; total: number; mean: number; rows: string; query: string }>(
     `SELECT calls::text, total_exec_time AS total, mean_exec_time AS mean, rows::text, regexp_replace(query, '\\s+', ' ', 'g') AS query
      FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-     ORDER BY ${by === "calls" ? "calls" : "total_exec_time"} DESC LIMIT $1`,
+     ORDER BY ${by === "calls" ? "pg_stat_statements.calls" : "total_exec_time"} DESC LIMIT $1`,
     [limit],
   );
   return table(
