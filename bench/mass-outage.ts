@@ -23,13 +23,6 @@ const { values } = parseArgs({
     "heartbeat-ms": { type: "string", default: "1000" },
     "timeout-seconds": { type: "string", default: "120" },
     "connect-concurrency": { type: "string", default: "200" },
-    /**
-     * Warms the cores first: a second automation sends a webhook on every `satellite.connected`,
-     * so every core routes and executes the same kind of run during the connect phase (drained
-     * before the silence). A core in production meets an outage with its code compiled; a core
-     * started for the bench compiles it during the drain, once per process.
-     */
-    warm: { type: "boolean", default: false },
     /** Writes a V8 CPU profile of each core process into this folder when it exits. */
     "cpu-prof-dir": { type: "string" },
     /** A setting of the bench's embedded PostgreSQL, `name=value` (repeatable), e.g. `synchronous_commit=off`. */
@@ -66,24 +59,6 @@ function pageOnEveryLoss(hookUrl: string) {
     concurrency: "context",
     actions: [{ webhook: { url: hookUrl, body: { satelliteId: "{{ trigger.payload.satelliteId }}" } } }],
   };
-}
-
-/** The warm-up automation (--warm): the same kind of run as the measured one, on every connect. */
-function warmOnEveryConnect(hookUrl: string) {
-  return { ...pageOnEveryLoss(hookUrl), name: "bench: warm-up on every connect", triggers: [{ event: "satellite.connected" }] };
-}
-
-/** Waits until every run of `automationId` has ended (the warm-up drained). */
-async function drained(pool: pg.Pool, automationId: string, deadline: number): Promise<void> {
-  while (Date.now() < deadline) {
-    const { rows } = await pool.query<{ open: number }>(
-      "SELECT count(*) FILTER (WHERE status NOT IN ('succeeded', 'failed', 'cancelled'))::int AS open FROM automation_runs WHERE automation_id = $1",
-      [automationId],
-    );
-    if (rows[0]!.open === 0) return;
-    await sleep(250);
-  }
-  throw new Error("the warm-up runs did not drain in time");
 }
 
 interface Outcome {
@@ -139,7 +114,6 @@ async function runScenario(coreCount: number, receiver: Child, hookUrl: string):
     for (let i = 0; i < coreCount; i++) cores.push(await startCore(database.url));
     children.push(...cores);
     const automationId = await createAutomation(cores[0]!.url, ADMIN_TOKEN, pageOnEveryLoss(hookUrl));
-    const warmupId = values.warm ? await createAutomation(cores[0]!.url, ADMIN_TOKEN, warmOnEveryConnect(hookUrl)) : undefined;
     // Every core reloads its automation index on the definitions' NOTIFY; give it a moment.
     await sleep(500);
 
@@ -160,11 +134,6 @@ async function runScenario(coreCount: number, receiver: Child, hookUrl: string):
     children.push(fleet);
     const { perSecond } = (await fleet.next()) as { perSecond: number };
     await sleep(2 * heartbeatMs); // every satellite has heartbeated, every connect committed
-    if (warmupId) {
-      progress(`${coreCount} core(s): warming up (a run per connect)`);
-      // Drained before the receiver's reset: a silent fleet connects no more, so none follows.
-      await drained(pool, warmupId, Date.now() + timeoutMs);
-    }
     receiver.send("reset");
     await receiver.next();
 
