@@ -95,9 +95,9 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
   // The follower's sleep, which every change NOTIFY cuts short.
   const wakeup = createWakeableSleep();
   // A standby's sleep between attempts to take the lock: its own, so the NOTIFYs of the
-  // leader's changes do not wake it. They did: with two cores in a mass outage the standby
-  // tried the lock (a round trip, and a wake of a backend) on every NOTIFY of either core's
-  // run writes, for nothing (bench/mass-outage, docs/benchmarks/2026-12-03-two-cores.md).
+  // leader's changes do not wake it. They did: a standby tried the lock (a round trip, and a
+  // wake of a backend) on every change NOTIFY of any core, back to back under steady change
+  // traffic, for nothing (bench-notes/two-cores.md).
   const takeover = createWakeableSleep();
   let running = false;
   let loop: Promise<void> | undefined;
