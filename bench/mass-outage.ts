@@ -14,7 +14,7 @@ import { hashToken } from "../packages/server/src/auth/index.ts";
 import { findFreePort } from "../packages/server/src/storage/postgres/embedded-postgres.ts";
 import { committedTransactions, openBenchDatabase, parseSettings, resetStatementStats, sampleDatabaseWaits, statementProfile, table } from "./_database.ts";
 import { type Child, createAutomation, startChild, startCoreProcess } from "./_core-process.ts";
-import { sampleProcess, stopChild } from "./_process.ts";
+import { postmasterOf, processTreeCpuSeconds, sampleProcess, stopChild } from "./_process.ts";
 
 const { values } = parseArgs({
   options: {
@@ -79,6 +79,8 @@ interface Outcome {
   runsOther: number;
   skips: number;
   coreCpuSeconds: number;
+  /** PostgreSQL's CPU (postmaster, backends, workers) over the same window; null when it runs elsewhere. */
+  databaseCpuSeconds: number | null;
   loadBefore: number;
   loadAfter: number;
   /** Transactions the database committed from the silence to the last webhook (any session). */
@@ -88,6 +90,13 @@ interface Outcome {
   /** The statements that took the database's time during the drain (--statement-stats). */
   statements?: string;
   database: string;
+}
+
+/** CPU seconds so far of the PostgreSQL server behind `pool` (null when it runs elsewhere). */
+async function databaseCpuOf(pool: pg.Pool): Promise<(() => number) | null> {
+  const { rows } = await pool.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+  const postmaster = postmasterOf(rows[0]!.pid);
+  return postmaster === null ? null : () => processTreeCpuSeconds(postmaster);
 }
 
 async function runScenario(coreCount: number, receiver: Child, hookUrl: string): Promise<Outcome> {
@@ -131,6 +140,8 @@ async function runScenario(coreCount: number, receiver: Child, hookUrl: string):
     progress(`${coreCount} core(s): the whole fleet falls silent`);
     const loadBefore = os.loadavg()[0]!;
     const cpuBefore = cores.map((core) => sampleProcess(core.process.pid!).cpuSeconds);
+    const databaseCpu = await databaseCpuOf(pool);
+    const databaseCpuBefore = databaseCpu?.();
     const transactionsBefore = await committedTransactions(pool);
     const waits = sampleDatabaseWaits(pool, undefined, 50);
     if (databaseOptions.statementStats) await resetStatementStats(pool);
@@ -156,10 +167,13 @@ async function runScenario(coreCount: number, receiver: Child, hookUrl: string):
       }
     }
     const coreCpuSeconds = cores.reduce((sum, core, i) => sum + sampleProcess(core.process.pid!).cpuSeconds - cpuBefore[i]!, 0);
+    const databaseCpuSeconds = databaseCpu ? databaseCpu() - databaseCpuBefore! : null;
     const loadAfter = os.loadavg()[0]!;
     const waited = await waits.stop();
     const transactions = (await committedTransactions(pool)) - transactionsBefore;
-    const statements = databaseOptions.statementStats ? await statementProfile(pool) : undefined;
+    const statements = databaseOptions.statementStats
+      ? `${await statementProfile(pool, 25)}\n… by calls:\n${await statementProfile(pool, 15, undefined, "calls")}`
+      : undefined;
     await sleep(1000); // a late duplicate would show up here
     receiver.send("report");
     report = (await receiver.next()) as typeof report;
@@ -201,6 +215,7 @@ async function runScenario(coreCount: number, receiver: Child, hookUrl: string):
       runsOther: runs.filter((row) => row.status !== "succeeded").reduce((sum, row) => sum + row.n, 0),
       skips: skips[0]!.n,
       coreCpuSeconds,
+      databaseCpuSeconds,
       loadBefore,
       loadAfter,
       transactions,
@@ -240,6 +255,7 @@ console.log(
       "runs/s": Math.round((o.distinct / o.drainMs) * 1000),
       "runs/s per core": Math.round((o.distinct / o.drainMs / o.cores) * 1000),
       "core CPU ms/run": ((o.coreCpuSeconds * 1000) / Math.max(o.distinct, 1)).toFixed(2),
+      "db CPU ms/run": o.databaseCpuSeconds === null ? "n/a" : ((o.databaseCpuSeconds * 1000) / Math.max(o.distinct, 1)).toFixed(2),
       "db tx/run": (o.transactions / Math.max(o.distinct, 1)).toFixed(1),
       webhooks: o.received,
       missing: fleetSize - o.distinct,

@@ -93,7 +93,13 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
   const log = logger.child({ component: "entity-router", consumer });
 
   const sinks = new Set<ChangeSink>();
+  // The follower's sleep, which every change NOTIFY cuts short.
   const wakeup = createWakeableSleep();
+  // A standby's sleep between attempts to take the lock: its own, so the NOTIFYs of the
+  // leader's changes do not wake it. They did: a standby tried the lock (a round trip, and a
+  // wake of a backend) on every change NOTIFY of any core, back to back under steady change
+  // traffic, for nothing (bench-notes/two-cores.md).
+  const takeover = createWakeableSleep();
   let running = false;
   let loop: Promise<void> | undefined;
   let unsubscribe: (() => Promise<void>) | undefined;
@@ -234,7 +240,7 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
     duty: "entity router",
     logger: log,
     takeoverIntervalMs,
-    sleep: wakeup,
+    sleep: takeover,
     isRunning: () => running,
     lead: follow,
   });
@@ -257,8 +263,10 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
     async stop() {
       running = false;
       wakeup.wake();
+      takeover.wake();
       await loop;
       wakeup.clear();
+      takeover.clear();
       unsubscribeReconnect?.();
       await unsubscribe?.();
       loop = undefined;

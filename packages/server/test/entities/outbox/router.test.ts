@@ -2,7 +2,7 @@
 import { SYSTEM_ACTOR } from "@vantage/protocol";
 import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { ChangeSink, RoutedChange, SqlClient } from "../../../src/entities/index.ts";
+import { type ChangeSink, ENTITY_CHANGES_CHANNEL, type RoutedChange, type SqlClient } from "../../../src/entities/index.ts";
 import { StatementBatch } from "../../../src/entities/statement-batch.ts";
 import { createTestDatabase, type TestDatabase } from "../../support/database.ts";
 import { createSignal, killConnections, startTestInstance, type TestInstance, waitFor } from "../../support/instance.ts";
@@ -353,6 +353,56 @@ describe("the entity router", () => {
     releaseA();
     await a.router.stop();
     expect(await routed()).toEqual(rows);
+  });
+
+  it("a standby is not woken by the leader's change NOTIFYs: it tries the lock only on its takeover interval", async () => {
+    const counted = batchCounter();
+    const a = await instance("router-quiet-a", { observer: counted.observer });
+    a.router.addSink(recordingSink("a").sink);
+    a.router.start();
+    await waitFor(
+      () => a.router.isLeader(),
+      (wake) => {
+        const t = setInterval(wake, 10);
+        return () => clearInterval(t);
+      },
+      5000,
+      "A to lead",
+    );
+    // B's router on a pool of its own whose clients count B's attempts to take the lock.
+    const standbyPool = new pg.Pool({ connectionString: db.url, application_name: "router-quiet-b-router", max: 2 });
+    let attempts = 0;
+    const attempted = createSignal();
+    standbyPool.on("connect", (client) => {
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+        if (typeof args[0] === "string" && args[0].includes("pg_try_advisory_lock")) {
+          attempts++;
+          attempted.emit();
+        }
+        return query(...args);
+      };
+    });
+    const b = await instance("router-quiet-b", { pool: standbyPool, takeoverIntervalMs: 60_000 });
+    b.router.addSink(recordingSink("b").sink);
+    const notified = createSignal();
+    let notifications = 0;
+    const unsubscribe = await b.hub.subscribe(ENTITY_CHANGES_CHANNEL, () => (notifications++, notified.emit()));
+    try {
+      b.router.start();
+      await waitFor(() => attempts === 1, attempted.subscribe, 5000, "B's first attempt");
+      for (let i = 0; i < 10; i++) await a.things.mutate({ id: `q${i}`, actor: SYSTEM_ACTOR, apply: upsertThing(`q${i}`, i) });
+      await waitFor(() => counted.seen === 10, counted.batches.subscribe, 10_000, "A to route all 10 changes");
+      await waitFor(() => notifications > 0, notified.subscribe, 10_000, "B to hear of the changes");
+      // A woken standby would have sent its attempt by the next turn of the event loop.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      expect(attempts).toBe(1);
+      expect(b.router.isLeader()).toBe(false);
+    } finally {
+      await unsubscribe();
+      await b.router.stop();
+      await standbyPool.end();
+    }
   });
 
   it("routes the changes of concurrent writers exactly once, each entity in its own order", async () => {
