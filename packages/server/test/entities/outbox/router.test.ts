@@ -39,6 +39,19 @@ async function instance(name: string, options: Parameters<typeof startTestInstan
 }
 
 /** An observer counting the changes of the batches the router accepted, signalling each batch. */
+/** Waits until `router` holds the routing lock (it polls for it; nothing announces it). */
+function untilLeading(router: { isLeader(): boolean }, name: string): Promise<void> {
+  return waitFor(
+    () => router.isLeader(),
+    (wake) => {
+      const t = setInterval(wake, 10);
+      return () => clearInterval(t);
+    },
+    5000,
+    `${name} to lead`,
+  );
+}
+
 function batchCounter() {
   const counted = {
     seen: 0,
@@ -318,15 +331,7 @@ describe("the entity router", () => {
     });
     a.router.addSink(blockA.sink);
     a.router.start();
-    await waitFor(
-      () => a.router.isLeader(),
-      (wake) => {
-        const t = setInterval(wake, 10);
-        return () => clearInterval(t);
-      },
-      5000,
-      "A to lead",
-    );
+    await untilLeading(a.router, "A");
 
     const b = await instance("router-dies-b", {
       observer: {
@@ -360,15 +365,7 @@ describe("the entity router", () => {
     const a = await instance("router-quiet-a", { observer: counted.observer });
     a.router.addSink(recordingSink("a").sink);
     a.router.start();
-    await waitFor(
-      () => a.router.isLeader(),
-      (wake) => {
-        const t = setInterval(wake, 10);
-        return () => clearInterval(t);
-      },
-      5000,
-      "A to lead",
-    );
+    await untilLeading(a.router, "A");
     // B's router on a pool of its own whose clients count B's attempts to take the lock.
     const standbyPool = new pg.Pool({ connectionString: db.url, application_name: "router-quiet-b-router", max: 2 });
     let attempts = 0;
