@@ -11,7 +11,7 @@ import { CHANGE_COLUMNS, type ChangeRow, changeFromRow } from "./outbox/change-r
 import { type CanonicalState, canonicalize, diffCanonical } from "./diff.ts";
 import type { ChangeNotifier } from "./outbox/change-notifier.ts";
 import { isPipelined, type PipelinedTransaction, settledInOrder, statementsIssued, withPipelinedTransaction } from "./pipelined-transaction.ts";
-import { withPreparedStatements } from "./prepared-statements.ts";
+import { withPreparedStatements, withPreparedStatementsOnce } from "./prepared-statements.ts";
 import type { EntityDefinition, EntityHandle, EntityReadResult, HistoryOptions, MutateManyOptions, MutateOptions, MutateResult, SqlClient } from "./types.ts";
 
 /** The transitions of the changes just inserted by a CTE named `change`: one row per changed field. */
@@ -123,7 +123,7 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
   const { kind, schema, read } = definition;
 
   // Inside a mutation the owner's statements run named (prepared once per connection).
-  const readOne = async (id: string, tx: SqlClient): Promise<State | null> => stateOf(await read([id], withPreparedStatements(tx)), id);
+  const readOne = async (id: string, tx: SqlClient): Promise<State | null> => stateOf(await read([id], withPreparedStatementsOnce(tx)), id);
 
   const validate = (id: string, state: State | null): State | null => {
     if (state === null) return null;
