@@ -8,10 +8,10 @@ import { z } from "zod";
 import { VantageError } from "../errors.ts";
 import { hashedLockKey, LockKey } from "../storage/index.ts";
 import { CHANGE_COLUMNS, type ChangeRow, changeFromRow } from "./outbox/change-row.ts";
-import { canonicalize, diffStates } from "./diff.ts";
+import { type CanonicalState, canonicalize, diffCanonical } from "./diff.ts";
 import type { ChangeNotifier } from "./outbox/change-notifier.ts";
 import { isPipelined, type PipelinedTransaction, settledInOrder, statementsIssued, withPipelinedTransaction } from "./pipelined-transaction.ts";
-import { withPreparedStatements } from "./prepared-statements.ts";
+import { withPreparedStatements, withPreparedStatementsOnce } from "./prepared-statements.ts";
 import type { EntityDefinition, EntityHandle, EntityReadResult, HistoryOptions, MutateManyOptions, MutateOptions, MutateResult, SqlClient } from "./types.ts";
 
 /** The transitions of the changes just inserted by a CTE named `change`: one row per changed field. */
@@ -107,6 +107,13 @@ function toMap<State>(result: EntityReadResult<State>): Map<string, State> {
   return result instanceof Map ? new Map(result) : new Map(Object.entries(result as Record<string, State>));
 }
 
+/** One entity's state in a read's result, without copying the result (as toMap does for callers). */
+function stateOf<State>(result: EntityReadResult<State>, id: string): State | null {
+  if (result instanceof Map) return (result as ReadonlyMap<string, State>).get(id) ?? null;
+  const record = result as Readonly<Record<string, State>>;
+  return Object.hasOwn(record, id) ? (record[id] ?? null) : null;
+}
+
 export function defineEntityHandle<Schema extends z.ZodObject>(
   pool: pg.Pool,
   notifier: ChangeNotifier,
@@ -116,7 +123,7 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
   const { kind, schema, read } = definition;
 
   // Inside a mutation the owner's statements run named (prepared once per connection).
-  const readOne = async (id: string, tx: SqlClient): Promise<State | null> => toMap(await read([id], withPreparedStatements(tx))).get(id) ?? null;
+  const readOne = async (id: string, tx: SqlClient): Promise<State | null> => stateOf(await read([id], withPreparedStatementsOnce(tx)), id);
 
   const validate = (id: string, state: State | null): State | null => {
     if (state === null) return null;
@@ -131,17 +138,47 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
 
   /** The change from prev to next, or null when nothing changed (nothing is recorded). */
   const pendingChange = (id: string, prev: State | null, next: State | null): PendingChange | null => {
-    const { changedFields, delta } = diffStates(prev as EntityState | null, next as EntityState | null);
+    // Canonicalized once: the diff compares and the outbox row records the same values.
+    const canonicalPrev = prev === null ? null : (canonicalize(prev) as CanonicalState);
+    const canonicalNext = next === null ? null : (canonicalize(next) as CanonicalState);
+    const { changedFields, delta } = diffCanonical(canonicalPrev, canonicalNext);
     const existenceChanged = (prev === null) !== (next === null);
     if (changedFields.length === 0 && !existenceChanged) return null;
     return {
       changeId: randomUUID(),
       id,
-      prev: prev === null ? null : (canonicalize(prev) as EntityState),
-      next: next === null ? null : (canonicalize(next) as EntityState),
-      delta,
+      prev: canonicalPrev as EntityState | null,
+      next: canonicalNext as EntityState | null,
+      delta: delta as EntityState,
       changedFields,
     };
+  };
+
+  /** The event of a recorded change, stamped with what the database decided. */
+  const recordedChange = (change: PendingChange, row: { seq: string; occurred_at: Date }, actor: Actor, cause: Cause | null): EntityChanged => ({
+    seq: Number(row.seq),
+    changeId: change.changeId,
+    kind,
+    id: change.id,
+    prev: change.prev,
+    next: change.next,
+    delta: change.delta,
+    changedFields: change.changedFields,
+    actor,
+    cause,
+    occurredAt: row.occurred_at.toISOString(),
+  });
+
+  /** Records one change (every `mutate`) in the open transaction, its values as parameters. */
+  const recordChange = async (tx: SqlClient, change: PendingChange, actor: Actor, cause: Cause | null): Promise<EntityChanged> => {
+    const {
+      rows: [row],
+    } = await tx.query<{ change_id: string; seq: string; occurred_at: Date }>({
+      name: "vantage_record_change",
+      text: RECORD_CHANGE,
+      values: [change.changeId, kind, change.id, change.prev, change.next, change.delta, change.changedFields, actor, cause],
+    });
+    return recordedChange(change, row!, actor, cause);
   };
 
   /** Records changes in the open transaction; only what the database decides comes back. */
@@ -153,61 +190,31 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
   ): Promise<Map<string, EntityChanged>> => {
     const recorded = new Map<string, EntityChanged>();
     if (pending.length === 0) return recorded;
-    const [single] = pending;
-    const statement =
-      pending.length === 1
-        ? {
-            name: "vantage_record_change",
-            text: RECORD_CHANGE,
-            values: [
-              single!.changeId,
-              kind,
-              single!.id,
-              single!.prev,
-              single!.next,
-              single!.delta,
-              single!.changedFields,
-              actorOf(single!.id),
-              causeOf(single!.id),
-            ],
-          }
-        : {
-            name: "vantage_record_changes",
-            text: RECORD_CHANGES,
-            values: [
-              JSON.stringify(
-                pending.map((c) => ({
-                  change_id: c.changeId,
-                  entity_id: c.id,
-                  prev: c.prev,
-                  next: c.next,
-                  delta: c.delta,
-                  changed_fields: c.changedFields,
-                  actor: actorOf(c.id),
-                  cause: causeOf(c.id),
-                })),
-              ),
-              kind,
-            ],
-          };
-    const { rows } = await tx.query<{ change_id: string; seq: string; occurred_at: Date }>(statement);
-    const stamped = new Map(rows.map((row) => [row.change_id, row]));
-    for (const { changeId, id, prev, next, delta, changedFields } of pending) {
-      const row = stamped.get(changeId)!;
-      recorded.set(id, {
-        seq: Number(row.seq),
-        changeId,
-        kind,
-        id,
-        prev,
-        next,
-        delta,
-        changedFields,
-        actor: actorOf(id),
-        cause: causeOf(id),
-        occurredAt: row.occurred_at.toISOString(),
-      });
+    if (pending.length === 1) {
+      const [single] = pending as [PendingChange];
+      return recorded.set(single.id, await recordChange(tx, single, actorOf(single.id), causeOf(single.id)));
     }
+    const { rows } = await tx.query<{ change_id: string; seq: string; occurred_at: Date }>({
+      name: "vantage_record_changes",
+      text: RECORD_CHANGES,
+      values: [
+        JSON.stringify(
+          pending.map((c) => ({
+            change_id: c.changeId,
+            entity_id: c.id,
+            prev: c.prev,
+            next: c.next,
+            delta: c.delta,
+            changed_fields: c.changedFields,
+            actor: actorOf(c.id),
+            cause: causeOf(c.id),
+          })),
+        ),
+        kind,
+      ],
+    });
+    const stamped = new Map(rows.map((row) => [row.change_id, row]));
+    for (const change of pending) recorded.set(change.id, recordedChange(change, stamped.get(change.changeId)!, actorOf(change.id), causeOf(change.id)));
     return recorded;
   };
 
@@ -224,15 +231,9 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
    */
   const finish = async (tx: PipelinedTransaction, id: string, prev: State | null, next: State | null, actor: Actor, cause: Cause | null) => {
     const pending = pendingChange(id, prev, next);
-    const recording = recordChanges(
-      tx.client,
-      pending ? [pending] : [],
-      () => actor,
-      () => cause,
-    );
+    const recording = pending === null ? null : recordChange(tx.client, pending, actor, cause);
     tx.commit();
-    const recorded = await recording;
-    return { prev, next, change: recorded.get(id) ?? null };
+    return { prev, next, change: recording === null ? null : await recording };
   };
 
   /**

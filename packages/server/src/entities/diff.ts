@@ -35,9 +35,38 @@ export interface StateDiff {
 }
 
 export function diffStates(prev: EntityState | null, next: EntityState | null): StateDiff {
-  const fields = new Set([...Object.keys(prev ?? {}), ...Object.keys(next ?? {})]);
-  const changedFields = [...fields].filter((field) => canonicalJson(prev?.[field]) !== canonicalJson(next?.[field])).sort();
+  return diffCanonical(canonicalize(prev) as CanonicalState | null, canonicalize(next) as CanonicalState | null);
+}
+
+/** A state in canonical form (see canonicalize): sorted keys, no null members. */
+export type CanonicalState = { [key: string]: Json };
+
+/**
+ * The diff of two states already in canonical form: each state is canonicalized once (a
+ * mutate records the same canonical prev and next it diffs), not once per field compared.
+ */
+export function diffCanonical(prev: CanonicalState | null, next: CanonicalState | null): StateDiff {
+  const changedFields: string[] = [];
   const delta: Record<string, Json> = {};
-  for (const field of changedFields) delta[field] = canonicalize(next?.[field]);
+  const before = prev ?? {};
+  const after = next ?? {};
+  for (const field of Object.keys(before)) {
+    if (!sameJson(before[field], member(after, field))) changedFields.push(field);
+  }
+  for (const field of Object.keys(after)) {
+    if (!Object.hasOwn(before, field) && !sameJson(null, after[field])) changedFields.push(field);
+  }
+  changedFields.sort();
+  for (const field of changedFields) delta[field] = member(after, field) ?? null;
   return { changedFields, delta };
+}
+
+/** A state's own member (a field named like an Object.prototype member is no inherited value). */
+function member(state: CanonicalState, field: string): Json | undefined {
+  return Object.hasOwn(state, field) ? state[field] : undefined;
+}
+
+/** Equal canonical values (absent ≡ null): the same JSON text, not written out for identical primitives. */
+function sameJson(a: Json | undefined, b: Json | undefined): boolean {
+  return a === b || JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 }

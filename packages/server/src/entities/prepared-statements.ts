@@ -67,6 +67,14 @@ class PreparedStatementClient {
   }
 }
 
+/**
+ * The client with its statements named, for one call: a mutation's reads go through wrappers of
+ * its own that live for one read, which the per-connection cache below would only fill up.
+ */
+export function withPreparedStatementsOnce(client: SqlClient): SqlClient {
+  return new PreparedStatementClient(client) as unknown as SqlClient;
+}
+
 // One per connection: a pooled client serves many mutations, each of which hands it over a few times.
 const wrapped = new WeakMap<object, SqlClient>();
 

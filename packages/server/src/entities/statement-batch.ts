@@ -47,28 +47,49 @@ interface Connection {
 }
 
 type ResultBuilder = pg.QueryResult & {
+  _parsers: unknown;
+  _prebuiltEmptyResultObject: unknown;
   addFields(fields: unknown[]): void;
   parseRow(fields: unknown[]): unknown;
   addRow(row: unknown): void;
   addCommandComplete(message: unknown): void;
 };
 const { Query, Result } = pg as unknown as {
-  Query: new (config: { text: string }) => object;
+  Query: new (text: string) => object;
   Result: new (rowMode: string | undefined, types: unknown) => ResultBuilder;
 };
 
 /** A row description as pg hands it to a Result (`addFields`); empty for a statement without rows. */
 type Fields = readonly unknown[];
 
+/**
+ * What a Result makes of a row description (addFields): a type parser per field and the empty
+ * row each parsed row starts from. Worked out once per statement and connection, not for every
+ * result: the lookups and the dictionary-mode row pg builds are most of a small result's cost.
+ * Type parsers are looked up at the statement's first result (the project sets none later).
+ */
+interface RowShape {
+  types: unknown;
+  parsers: unknown;
+  emptyRow: unknown;
+}
+
+/** A named statement's row description as its first Describe answered, and its shape once built. */
+interface Described {
+  text: string;
+  fields: Fields;
+  shape?: RowShape;
+}
+
 /** Per connection: the row description of each named statement prepared there, by name. */
-const describedStatements = new WeakMap<Connection, Map<string, { text: string; fields: Fields }>>();
+const describedStatements = new WeakMap<Connection, Map<string, Described>>();
 
 interface Entry {
   statement: BatchedStatement;
   /** The batch sent this statement's Parse (its name is not prepared until the batch gets that far). */
   parsedHere: boolean;
   /** What the statement's rows look like, known without a Describe; undefined when one was sent. */
-  knownFields?: Fields;
+  known?: Described;
   result?: ResultBuilder;
   resolve(result: pg.QueryResult): void;
   reject(error: unknown): void;
@@ -100,6 +121,19 @@ export function batchableStatement(args: readonly unknown[]): BatchedStatement |
   };
 }
 
+/** `result.addFields(known.fields)`, with the parsers and empty row built for an earlier result of the statement. */
+function addKnownFields(result: ResultBuilder, known: Described, types: unknown): void {
+  const { shape } = known;
+  if (shape !== undefined && shape.types === types) {
+    result.fields = known.fields as pg.FieldDef[];
+    result._parsers = shape.parsers;
+    result._prebuiltEmptyResultObject = shape.emptyRow;
+    return;
+  }
+  result.addFields(known.fields as unknown[]);
+  known.shape = { types, parsers: result._parsers, emptyRow: result._prebuiltEmptyResultObject };
+}
+
 /** What a statement skipped behind a failed one of its batch is failed with: what pg's Sync per statement gave. */
 function notRun(cause: unknown): Error {
   return Object.assign(
@@ -125,10 +159,11 @@ export class StatementBatch extends Query {
   private readonly parsing: Entry[] = [];
   private listening?: Connection;
   /** The connection's remembered row descriptions (set at submit). */
-  private described?: Map<string, { text: string; fields: Fields }>;
+  private described?: Map<string, Described>;
 
   constructor() {
-    super({ text: "" });
+    // A string, not a config: pg copies a config object property by property (a slow path).
+    super("");
   }
 
   /** What the batch carries, in order (its values as they will be sent). */
@@ -171,7 +206,7 @@ export class StatementBatch extends Query {
         }
         connection.bind({ statement: name, values });
         const known = prepared === undefined || name === undefined ? undefined : described.get(name);
-        if (known?.text === text) entry.knownFields = known.fields;
+        if (known?.text === text) entry.known = known;
         else connection.describe({ type: "P", name: "" });
         connection.execute({ portal: "" });
       }
@@ -189,8 +224,9 @@ export class StatementBatch extends Query {
 
   private resultOf(entry: Entry): ResultBuilder {
     if (entry.result === undefined) {
-      entry.result = new Result(entry.statement.rowMode, entry.statement.types ?? (this as unknown as { _result: { _types: unknown } })._result._types);
-      if (entry.knownFields !== undefined && entry.knownFields.length > 0) entry.result.addFields(entry.knownFields as unknown[]);
+      const types = entry.statement.types ?? (this as unknown as { _result: { _types: unknown } })._result._types;
+      entry.result = new Result(entry.statement.rowMode, types);
+      if (entry.known !== undefined && entry.known.fields.length > 0) addKnownFields(entry.result, entry.known, types);
     }
     return entry.result;
   }
@@ -198,7 +234,7 @@ export class StatementBatch extends Query {
   /** Remembers what a named statement's Describe answered (no RowDescription: no rows). */
   private remember(entry: Entry, fields: Fields): void {
     const { name, text } = entry.statement;
-    if (name !== undefined && entry.knownFields === undefined) this.described?.set(name, { text, fields });
+    if (name !== undefined && entry.known === undefined) this.described?.set(name, { text, fields });
   }
 
   handleRowDescription(message: { fields: unknown[] }): void {

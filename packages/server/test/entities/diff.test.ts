@@ -40,4 +40,25 @@ describe("diffStates", () => {
   it("compares arrays by position and content", () => {
     expect(diffStates({ tags: ["a", "b"] }, { tags: ["b", "a"] }).changedFields).toEqual(["tags"]);
   });
+
+  it("compares nested values whatever their key order, and reports a field that turns null as removed", () => {
+    expect(diffStates({ meta: { a: 1, b: [1, { c: 2 }] }, gone: 3 }, { meta: { b: [1, { c: 2 }], a: 1 }, gone: null })).toEqual({
+      changedFields: ["gone"],
+      delta: { gone: null },
+    });
+  });
+
+  it("reads only a state's own fields, whatever their names", () => {
+    expect(diffStates({ constructor: "x", toString: 1 }, {})).toEqual({
+      changedFields: ["constructor", "toString"],
+      delta: { constructor: null, toString: null },
+    });
+    expect(diffStates({}, { valueOf: 2 })).toEqual({ changedFields: ["valueOf"], delta: { valueOf: 2 } });
+  });
+
+  it("counts values whose JSON is the same as equal (a number JSON cannot write is null)", () => {
+    expect(diffStates({ ratio: Number.NaN }, { ratio: null }).changedFields).toEqual([]);
+    expect(diffStates({}, { ratio: Number.POSITIVE_INFINITY }).changedFields).toEqual([]);
+    expect(diffStates({ count: 1 }, { count: 1 }).changedFields).toEqual([]);
+  });
 });
