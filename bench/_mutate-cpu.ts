@@ -3,11 +3,11 @@
 // node --import tsx bench/_mutate-cpu.ts [--count 4000] [--rounds 5]
 import { parseArgs } from "node:util";
 import { SYSTEM_ACTOR } from "@vantage/protocol";
-import { z } from "zod";
 import { createNotificationHub } from "../packages/server/src/cluster/index.ts";
 import { createEntityRegistry } from "../packages/server/src/entities/index.ts";
 import { silentLogger } from "../packages/server/src/log.ts";
 import { createPool } from "../packages/server/src/storage/index.ts";
+import { benchThingEntity } from "./_bench-things.ts";
 import { openBenchDatabase } from "./_database.ts";
 
 const { values } = parseArgs({ options: { count: { type: "string", default: "3000" }, rounds: { type: "string", default: "5" } } });
@@ -19,14 +19,7 @@ await pool.query(`CREATE TABLE bench_things (id text PRIMARY KEY, value integer 
 const hub = createNotificationHub({ pool, logger });
 await hub.start();
 const entities = createEntityRegistry({ pool, logger, hub });
-const things = entities.defineEntity({
-  kind: "bench-thing",
-  schema: z.object({ value: z.number() }),
-  read: async (ids, tx) => {
-    const { rows } = await (tx ?? pool).query<{ id: string; value: number }>("SELECT id, value FROM bench_things WHERE id = ANY($1)", [ids]);
-    return new Map(rows.map((row) => [row.id, { value: row.value }]));
-  },
-});
+const things = entities.defineEntity(benchThingEntity(pool));
 const count = Number(values.count);
 const run = async (n: number) => {
   for (let i = 0; i < n; i++) {

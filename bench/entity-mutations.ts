@@ -7,11 +7,11 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { parseArgs } from "node:util";
 import { SYSTEM_ACTOR } from "@vantage/protocol";
-import { z } from "zod";
 import { createNotificationHub } from "../packages/server/src/cluster/index.ts";
 import { createEntityRegistry } from "../packages/server/src/entities/index.ts";
 import { silentLogger } from "../packages/server/src/log.ts";
 import { createPool, withTransaction } from "../packages/server/src/storage/index.ts";
+import { benchThingEntity } from "./_bench-things.ts";
 import { openBenchDatabase, table, throughput } from "./_database.ts";
 import { sampleProcessTreeCpu } from "./_process.ts";
 
@@ -96,14 +96,7 @@ async function measure(writers: number, work: (writer: number, i: number) => Pro
 const hub = createNotificationHub({ pool, logger });
 await hub.start();
 const entities = createEntityRegistry({ pool, logger, hub });
-const things = entities.defineEntity({
-  kind: "bench-thing",
-  schema: z.object({ value: z.number() }),
-  read: async (ids, tx) => {
-    const { rows } = await (tx ?? pool).query<{ id: string; value: number }>("SELECT id, value FROM bench_things WHERE id = ANY($1)", [ids]);
-    return new Map(rows.map((row) => [row.id, { value: row.value }]));
-  },
-});
+const things = entities.defineEntity(benchThingEntity(pool));
 
 // Each writer works on its own slice of rows, so the comparison measures cost, not lock waits.
 const rowFor = (writer: number, writers: number, i: number) => (writer + i * writers) % entityCount;
