@@ -11,18 +11,18 @@ import { RUN_STATUSES } from "./automation-runs.ts";
 
 export const AUTOMATION_RUN_ENTITY_KIND = "automation-run-status";
 
+/**
+ * What the run's change rows do not already carry (migration 0036): its automation is the
+ * changes' actor id, and its creation, claim and end times are their `occurredAt` (the run's own
+ * times are on the run, through the runs API).
+ */
 export const automationRunStateSchema = z.object({
-  automationId: z.string(),
   status: z.enum(RUN_STATUSES),
   /** The trigger's event id (`manual` for a run started by hand). */
   triggerEvent: z.string(),
   /** The change that fired the trigger; absent for a manual run. */
   triggerChangeId: z.string().optional(),
   error: z.string().optional(),
-  /** ISO times, milliseconds. */
-  createdAt: z.string(),
-  startedAt: z.string().optional(),
-  finishedAt: z.string().optional(),
 });
 
 export type AutomationRunState = z.infer<typeof automationRunStateSchema>;

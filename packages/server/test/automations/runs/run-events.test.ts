@@ -42,7 +42,8 @@ async function connect(options: { lastEventId?: string } = {}): Promise<SseConne
 
 type RunChange = ReturnType<typeof changesOf>[number] & {
   prev: Record<string, unknown> | null;
-  next: { automationId: string; status: string; triggerEvent: string; startedAt?: string; finishedAt?: string } | null;
+  next: { status: string; triggerEvent: string; triggerChangeId?: string; error?: string } | null;
+  actor: { type: string; id: string };
   changedFields: string[];
 };
 
@@ -72,9 +73,11 @@ describe("automation runs on the event stream", () => {
     expect(changes.map((change) => change.next?.status)).toEqual(["pending", "running", "succeeded"]);
     expect(changes[0]!.prev).toBeNull();
     for (let i = 1; i < changes.length; i++) expect(changes[i]!.prev).toEqual(changes[i - 1]!.next);
-    expect(changes[0]!.next).toMatchObject({ automationId, triggerEvent: "manual" });
-    expect(changes[1]!.changedFields).toEqual(["startedAt", "status"]);
-    expect(changes[2]!.changedFields).toEqual(["finishedAt", "status"]);
+    // The state holds what the change rows do not: the automation is their actor, the times their occurredAt.
+    expect(changes[0]!.next).toEqual({ status: "pending", triggerEvent: "manual" });
+    for (const change of changes) expect(change.actor).toEqual({ type: "automation", id: automationId });
+    expect(changes[1]!.changedFields).toEqual(["status"]);
+    expect(changes[2]!.changedFields).toEqual(["status"]);
     // Seqs are the event ids a client resumes from, rising along the run.
     const seqs = changes.map((change) => change.seq);
     expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
