@@ -98,11 +98,21 @@ await run(Math.min(count, 1000));
 const perRound: Array<Record<string, number>> = [];
 for (let round = 0; round < Number(values.rounds); round++) {
   if (values["statement-stats"] && round === Number(values.rounds) - 1) await resetStatementStats(observer);
-  const [cpuBefore, walBefore, countersBefore, statementsBefore] = [await databaseCpu(), await walBytes(), await walCounters(observer), values["statement-stats"] ? await statementsExecuted(observer) : 0];
+  const [cpuBefore, walBefore, countersBefore, statementsBefore] = [
+    await databaseCpu(),
+    await walBytes(),
+    await walCounters(observer),
+    values["statement-stats"] ? await statementsExecuted(observer) : 0,
+  ];
   const clientBefore = process.cpuUsage();
   await run(count);
   const client = process.cpuUsage(clientBefore);
-  const [cpuAfter, walAfter, countersAfter, statementsAfter] = [await databaseCpu(), await walBytes(), await walCounters(observer), values["statement-stats"] ? await statementsExecuted(observer) : 0];
+  const [cpuAfter, walAfter, countersAfter, statementsAfter] = [
+    await databaseCpu(),
+    await walBytes(),
+    await walCounters(observer),
+    values["statement-stats"] ? await statementsExecuted(observer) : 0,
+  ];
   let backendUser = 0;
   let backendSystem = 0;
   let others = 0;

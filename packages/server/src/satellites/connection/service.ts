@@ -31,10 +31,27 @@ const INSERT_SATELLITE = `
   VALUES ($1, $2, $3::jsonb, $4, $5)
   RETURNING id`;
 
-const SELECT_CONNECTION_FACTS = `
+// Why each statement that takes a batch of satellites has a twin for one (the `_ONE` texts, the
+// same SQL with scalar parameters where the batch has arrays): PostgreSQL plans a prepared
+// statement over an array for ten rows, whatever it holds. Its generic plan then looks dearer
+// than a custom one for one row, so it is planned afresh on every call (~0.06 ms of the
+// database's CPU each), or, on a small table, the generic plan it keeps scans the whole table.
+// A lone edge (every isolated connect or close, the automation-latency driver's every
+// mutation) binds scalars: an index lookup planned once per connection.
+// bench/_connection-edge-cost.ts measures it.
+
+/** The batch's statement, or its twin for one row, with the array parameters at `arrays` (0-based) as scalars then. */
+function forBatchOf(size: number, many: string, one: string, values: unknown[], arrays: readonly number[]): [string, unknown[]] {
+  if (size !== 1) return [many, values];
+  return [one, values.map((value, i) => (arrays.includes(i) ? (value as unknown[])[0] : value))];
+}
+
+const connectionFacts = (match: string) => `
   SELECT id, name, region, last_heartbeat_at, last_connection_event, offline_threshold_ms
   FROM satellites
-  WHERE id = ANY($1::uuid[])`;
+  WHERE ${match}`;
+const SELECT_CONNECTION_FACTS = connectionFacts("id = ANY($1::uuid[])");
+const SELECT_CONNECTION_FACTS_ONE = connectionFacts("id = $1::uuid");
 
 // Online by computeStatus's rule (now − heartbeat ≤ threshold), from the row's own columns.
 const CONNECTED_AND_ONLINE = `last_connection_event = 'connected' AND last_heartbeat_at + ${THRESHOLD} >= $2::timestamptz`;
@@ -55,11 +72,8 @@ const CONNECTED_AND_ONLINE = `last_connection_event = 'connected' AND last_heart
 // the outer read is the statement's snapshot) and, when its row was not written, its stored
 // hash (the caller tells a slow hash, which only the registry checks, from a wrong token),
 // and whether the connect wrote the heartbeat (at $2: the hello's own heartbeat is then written).
-const MARK_CONNECTED_MANY = `
-  WITH presented AS (
-    SELECT * FROM unnest($1::uuid[], $4::uuid[], $5::text[], $6::jsonb[], $7::text[], $8::text[])
-      AS v(id, session, version, capabilities, instance, token_hash)
-  ), connected AS (
+const markConnected = (presented: string) => `
+  WITH presented AS (${presented}), connected AS (
     UPDATE satellites s
     SET last_connection_event = 'connected',
         last_heartbeat_at = CASE WHEN ${CONNECTED_AND_ONLINE} THEN s.last_heartbeat_at ELSE $2::timestamptz END,
@@ -79,10 +93,17 @@ const MARK_CONNECTED_MANY = `
   FROM presented p
   JOIN satellites s ON s.id = p.id
   LEFT JOIN connected c ON c.id = p.id`;
+const MARK_CONNECTED_MANY = markConnected(`
+  SELECT * FROM unnest($1::uuid[], $4::uuid[], $5::text[], $6::jsonb[], $7::text[], $8::text[])
+    AS v(id, session, version, capabilities, instance, token_hash)`);
+const MARK_CONNECTED_ONE = markConnected(`
+  SELECT $1::uuid AS id, $4::uuid AS session, $5::text AS version, $6::jsonb AS capabilities, $7::text AS instance, $8::text AS token_hash`);
+/** MARK_CONNECTED_MANY's array parameters (0-based). */
+const MARK_CONNECTED_ARRAYS = [0, 3, 4, 5, 6, 7];
 
 // The closes of a batch: $1 satellite ids, $3 the sessions that closed. Each row only if that
 // session still owns it (a stale close matches nothing). Returns the sessions that did.
-const MARK_DISCONNECTED_MANY = `
+const markDisconnected = (closed: string) => `
   UPDATE satellites s
   SET last_connection_event = 'disconnected',
       last_heartbeat_at = NULL,
@@ -90,9 +111,13 @@ const MARK_DISCONNECTED_MANY = `
       session_id = NULL,
       connected_instance_id = NULL,
       updated_at = $2::timestamptz
-  FROM unnest($1::uuid[], $3::uuid[]) AS v(id, session)
+  FROM ${closed} AS v(id, session)
   WHERE s.id = v.id AND s.session_id = v.session
   RETURNING v.session, s.id::text AS id`;
+const MARK_DISCONNECTED_MANY = markDisconnected("unnest($1::uuid[], $3::uuid[])");
+const MARK_DISCONNECTED_ONE = markDisconnected("(SELECT $1::uuid, $3::uuid)");
+/** MARK_DISCONNECTED_MANY's array parameters (0-based). */
+const MARK_DISCONNECTED_ARRAYS = [0, 2];
 
 // The same rule as computeStatus (offline iff now − heartbeat > threshold), from the row's
 // own columns, so the state recorded next always reads offline.
@@ -352,7 +377,7 @@ export class SatelliteService {
     const askAhead = db !== this.pool && this.outage ? uuids.filter((id) => !this.connectedAhead.has(id)) : [];
     const affecting = askAhead.length > 0 ? { ids: new Set(askAhead), answer: this.outage!.affectedChecks(db, askAhead) } : undefined;
     affecting?.answer.catch(() => undefined); // awaited below, unless the facts read failed first
-    const { rows } = await db.query<ConnectionFactsRow>(SELECT_CONNECTION_FACTS, [uuids]);
+    const { rows } = await db.query<ConnectionFactsRow>(...forBatchOf(uuids.length, SELECT_CONNECTION_FACTS, SELECT_CONNECTION_FACTS_ONE, [uuids], [0]));
     const now = this.now();
     for (const row of rows) {
       const state = toSatelliteConnectionState(
@@ -443,16 +468,24 @@ export class SatelliteService {
         apply: async (tx, ids) => {
           const byId = new Map(inputs.map((input) => [input.satelliteId, input]));
           const rows = ids.map((id) => byId.get(id)!);
-          const writing = tx.query<ConnectedRow>(MARK_CONNECTED_MANY, [
-            ids,
-            new Date(this.now()),
-            OFFLINE_THRESHOLD_MS,
-            rows.map((input) => input.sessionId),
-            rows.map((input) => input.version ?? null),
-            rows.map((input) => (input.capabilities === undefined ? null : JSON.stringify(input.capabilities))),
-            rows.map((input) => input.instanceId ?? null),
-            rows.map((input) => input.tokenHash ?? null),
-          ]);
+          const writing = tx.query<ConnectedRow>(
+            ...forBatchOf(
+              ids.length,
+              MARK_CONNECTED_MANY,
+              MARK_CONNECTED_ONE,
+              [
+                ids,
+                new Date(this.now()),
+                OFFLINE_THRESHOLD_MS,
+                rows.map((input) => input.sessionId),
+                rows.map((input) => input.version ?? null),
+                rows.map((input) => (input.capabilities === undefined ? null : JSON.stringify(input.capabilities))),
+                rows.map((input) => input.instanceId ?? null),
+                rows.map((input) => input.tokenHash ?? null),
+              ],
+              MARK_CONNECTED_ARRAYS,
+            ),
+          );
           // The read of next is sent right behind the write (before its answer): from here on.
           for (const id of ids) this.connectedAhead.add(id);
           const { rows: written } = await writing;
@@ -494,11 +527,15 @@ export class SatelliteService {
       ...originsOf(inputs),
       apply: async (tx) => {
         const now = this.now();
-        const { rows } = await tx.query<{ session: string; id: string }>(MARK_DISCONNECTED_MANY, [
-          inputs.map((input) => input.satelliteId),
-          new Date(now),
-          inputs.map((input) => input.sessionId),
-        ]);
+        const { rows } = await tx.query<{ session: string; id: string }>(
+          ...forBatchOf(
+            inputs.length,
+            MARK_DISCONNECTED_MANY,
+            MARK_DISCONNECTED_ONE,
+            [inputs.map((input) => input.satelliteId), new Date(now), inputs.map((input) => input.sessionId)],
+            MARK_DISCONNECTED_ARRAYS,
+          ),
+        );
         owned = new Set(rows.map((row) => row.session));
         await this.outage?.wentOffline(
           tx,
