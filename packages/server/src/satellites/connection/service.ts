@@ -331,11 +331,13 @@ export class SatelliteService {
   private readonly logger: Logger;
   private outage: SatelliteOutageObserver | undefined;
   /**
-   * Satellites whose connect batch wrote their rows and reads them next: they read online, so
-   * that read does not ask for their affected checks ahead (only offline states name them). A
-   * hint only: a state that reads offline after all (a refused token) is asked for after its facts.
+   * Satellites that an edge's transaction reads next and that read online then: a connect's
+   * read of next (its batch wrote their rows) and a close's read of prev (their sockets were
+   * open). That read does not ask for their affected checks ahead (only offline states name
+   * them). A hint only: a state that reads offline after all (a refused token, a satellite
+   * whose heartbeat had expired) is asked for after its facts.
    */
-  private readonly connectedAhead = new Set<string>();
+  private readonly onlineAhead = new Set<string>();
 
   constructor(options: SatelliteServiceOptions) {
     this.pool = options.pool;
@@ -372,9 +374,9 @@ export class SatelliteService {
     // On a transaction's client (a mutation's reads) the affected checks are asked for right
     // behind the facts, not after them for the offline ones: the client runs them in order, and
     // a pipelined one sends both in one round trip. A storm's edges read offline states (before
-    // a connect, after a close), which cost a round trip more. Not for satellites just
-    // connected (the read of a connect's next state): they read online.
-    const askAhead = db !== this.pool && this.outage ? uuids.filter((id) => !this.connectedAhead.has(id)) : [];
+    // a connect, after a close), which cost a round trip more. Not for those read online
+    // next (onlineAhead).
+    const askAhead = db !== this.pool && this.outage ? uuids.filter((id) => !this.onlineAhead.has(id)) : [];
     const affecting = askAhead.length > 0 ? { ids: new Set(askAhead), answer: this.outage!.affectedChecks(db, askAhead) } : undefined;
     affecting?.answer.catch(() => undefined); // awaited below, unless the facts read failed first
     const { rows } = await db.query<ConnectionFactsRow>(...forBatchOf(uuids.length, SELECT_CONNECTION_FACTS, SELECT_CONNECTION_FACTS_ONE, [uuids], [0]));
@@ -486,13 +488,13 @@ export class SatelliteService {
               MARK_CONNECTED_ARRAYS,
             ),
           );
-          // The read of next is sent right behind the write (before its answer): from here on.
-          for (const id of ids) this.connectedAhead.add(id);
+          // The read of next is sent right behind the write (before its answer): they read online.
+          for (const id of ids) this.onlineAhead.add(id);
           const { rows: written } = await writing;
           found = new Map(written.map((row) => [row.id, row]));
         },
       })
-      .finally(() => inputs.forEach(({ satelliteId }) => this.connectedAhead.delete(satelliteId)));
+      .finally(() => inputs.forEach(({ satelliteId }) => this.onlineAhead.delete(satelliteId)));
     const resultOf = new Map(results.map((result) => [result.id, result]));
     return inputs.map(({ satelliteId }): ConnectOutcome => {
       const row = found.get(satelliteId);
@@ -521,29 +523,48 @@ export class SatelliteService {
       assertUuid("satelliteId", input.satelliteId);
       assertUuid("sessionId", input.sessionId);
     }
+    const ids = inputs.map((input) => input.satelliteId);
     let owned = new Set<string>();
-    const results = await this.connection.mutateMany({
-      ids: inputs.map((input) => input.satelliteId),
-      ...originsOf(inputs),
-      apply: async (tx) => {
-        const now = this.now();
-        const { rows } = await tx.query<{ session: string; id: string }>(
-          ...forBatchOf(
-            inputs.length,
-            MARK_DISCONNECTED_MANY,
-            MARK_DISCONNECTED_ONE,
-            [inputs.map((input) => input.satelliteId), new Date(now), inputs.map((input) => input.sessionId)],
-            MARK_DISCONNECTED_ARRAYS,
-          ),
-        );
-        owned = new Set(rows.map((row) => row.session));
-        await this.outage?.wentOffline(
-          tx,
-          rows.map((row) => row.id),
-          now,
-        );
-      },
-    });
+    // Their sockets were open, so they read online before the close: its read of prev asks for no affected checks.
+    for (const id of ids) this.onlineAhead.add(id);
+    const results = await withPipelinedTransaction(this.pool, "BEGIN", async (tx) => {
+      let now = 0;
+      let closed: string[] = [];
+      let goingOffline: Promise<void> | undefined;
+      const mutated = await this.connection.mutateMany({
+        ids,
+        tx: tx.client,
+        ...originsOf(inputs),
+        apply: async (client) => {
+          now = this.now();
+          const writing = client.query<{ session: string; id: string }>(
+            ...forBatchOf(
+              inputs.length,
+              MARK_DISCONNECTED_MANY,
+              MARK_DISCONNECTED_ONE,
+              [ids, new Date(now), inputs.map((input) => input.sessionId)],
+              MARK_DISCONNECTED_ARRAYS,
+            ),
+          );
+          // The read of next is sent right behind the write: it reads them offline.
+          for (const id of ids) this.onlineAhead.delete(id);
+          const { rows } = await writing;
+          owned = new Set(rows.map((row) => row.session));
+          closed = rows.map((row) => row.id);
+        },
+        // What going offline means for checks travels with the outbox rows and COMMIT, not
+        // inside apply: it writes no satellite state, and a statement apply issued after the
+        // write's answer would have the read of next sent again behind it.
+        commit: () => {
+          goingOffline = this.outage?.wentOffline(tx.client, closed, now);
+          goingOffline?.catch(() => undefined); // awaited below, unless recording the changes failed first
+          tx.commit();
+        },
+      });
+      await goingOffline;
+      return mutated;
+    }).finally(() => ids.forEach((id) => this.onlineAhead.delete(id)));
+    this.connection.announce(results.flatMap((result) => (result.change ? [result.change] : [])));
     const resultOf = new Map(results.map((result) => [result.id, result]));
     return inputs.map(({ satelliteId, sessionId }) => {
       const result = resultOf.get(satelliteId)!;
