@@ -31,10 +31,27 @@ const INSERT_SATELLITE = `
   VALUES ($1, $2, $3::jsonb, $4, $5)
   RETURNING id`;
 
-const SELECT_CONNECTION_FACTS = `
+// Why each statement that takes a batch of satellites has a twin for one (the `_ONE` texts, the
+// same SQL with scalar parameters where the batch has arrays): PostgreSQL plans a prepared
+// statement over an array for ten rows, whatever it holds. Its generic plan then looks dearer
+// than a custom one for one row, so it is planned afresh on every call (~0.06 ms of the
+// database's CPU each), or, on a small table, the generic plan it keeps scans the whole table.
+// A lone edge (every isolated connect or close, the automation-latency driver's every
+// mutation) binds scalars: an index lookup planned once per connection.
+// bench/_connection-edge-cost.ts measures it.
+
+/** The batch's statement, or its twin for one row, with the array parameters at `arrays` (0-based) as scalars then. */
+function forBatchOf(size: number, many: string, one: string, values: unknown[], arrays: readonly number[]): [string, unknown[]] {
+  if (size !== 1) return [many, values];
+  return [one, values.map((value, i) => (arrays.includes(i) ? (value as unknown[])[0] : value))];
+}
+
+const connectionFacts = (match: string) => `
   SELECT id, name, region, last_heartbeat_at, last_connection_event, offline_threshold_ms
   FROM satellites
-  WHERE id = ANY($1::uuid[])`;
+  WHERE ${match}`;
+const SELECT_CONNECTION_FACTS = connectionFacts("id = ANY($1::uuid[])");
+const SELECT_CONNECTION_FACTS_ONE = connectionFacts("id = $1::uuid");
 
 // Online by computeStatus's rule (now − heartbeat ≤ threshold), from the row's own columns.
 const CONNECTED_AND_ONLINE = `last_connection_event = 'connected' AND last_heartbeat_at + ${THRESHOLD} >= $2::timestamptz`;
@@ -55,11 +72,8 @@ const CONNECTED_AND_ONLINE = `last_connection_event = 'connected' AND last_heart
 // the outer read is the statement's snapshot) and, when its row was not written, its stored
 // hash (the caller tells a slow hash, which only the registry checks, from a wrong token),
 // and whether the connect wrote the heartbeat (at $2: the hello's own heartbeat is then written).
-const MARK_CONNECTED_MANY = `
-  WITH presented AS (
-    SELECT * FROM unnest($1::uuid[], $4::uuid[], $5::text[], $6::jsonb[], $7::text[], $8::text[])
-      AS v(id, session, version, capabilities, instance, token_hash)
-  ), connected AS (
+const markConnected = (presented: string) => `
+  WITH presented AS (${presented}), connected AS (
     UPDATE satellites s
     SET last_connection_event = 'connected',
         last_heartbeat_at = CASE WHEN ${CONNECTED_AND_ONLINE} THEN s.last_heartbeat_at ELSE $2::timestamptz END,
@@ -79,10 +93,17 @@ const MARK_CONNECTED_MANY = `
   FROM presented p
   JOIN satellites s ON s.id = p.id
   LEFT JOIN connected c ON c.id = p.id`;
+const MARK_CONNECTED_MANY = markConnected(`
+  SELECT * FROM unnest($1::uuid[], $4::uuid[], $5::text[], $6::jsonb[], $7::text[], $8::text[])
+    AS v(id, session, version, capabilities, instance, token_hash)`);
+const MARK_CONNECTED_ONE = markConnected(`
+  SELECT $1::uuid AS id, $4::uuid AS session, $5::text AS version, $6::jsonb AS capabilities, $7::text AS instance, $8::text AS token_hash`);
+/** MARK_CONNECTED_MANY's array parameters (0-based). */
+const MARK_CONNECTED_ARRAYS = [0, 3, 4, 5, 6, 7];
 
 // The closes of a batch: $1 satellite ids, $3 the sessions that closed. Each row only if that
 // session still owns it (a stale close matches nothing). Returns the sessions that did.
-const MARK_DISCONNECTED_MANY = `
+const markDisconnected = (closed: string) => `
   UPDATE satellites s
   SET last_connection_event = 'disconnected',
       last_heartbeat_at = NULL,
@@ -90,9 +111,13 @@ const MARK_DISCONNECTED_MANY = `
       session_id = NULL,
       connected_instance_id = NULL,
       updated_at = $2::timestamptz
-  FROM unnest($1::uuid[], $3::uuid[]) AS v(id, session)
+  FROM ${closed} AS v(id, session)
   WHERE s.id = v.id AND s.session_id = v.session
   RETURNING v.session, s.id::text AS id`;
+const MARK_DISCONNECTED_MANY = markDisconnected("unnest($1::uuid[], $3::uuid[])");
+const MARK_DISCONNECTED_ONE = markDisconnected("(SELECT $1::uuid, $3::uuid)");
+/** MARK_DISCONNECTED_MANY's array parameters (0-based). */
+const MARK_DISCONNECTED_ARRAYS = [0, 2];
 
 // The same rule as computeStatus (offline iff now − heartbeat > threshold), from the row's
 // own columns, so the state recorded next always reads offline.
@@ -306,11 +331,13 @@ export class SatelliteService {
   private readonly logger: Logger;
   private outage: SatelliteOutageObserver | undefined;
   /**
-   * Satellites whose connect batch wrote their rows and reads them next: they read online, so
-   * that read does not ask for their affected checks ahead (only offline states name them). A
-   * hint only: a state that reads offline after all (a refused token) is asked for after its facts.
+   * Satellites that an edge's transaction reads next and that read online then: a connect's
+   * read of next (its batch wrote their rows) and a close's read of prev (their sockets were
+   * open). That read does not ask for their affected checks ahead (only offline states name
+   * them). A hint only: a state that reads offline after all (a refused token, a satellite
+   * whose heartbeat had expired) is asked for after its facts.
    */
-  private readonly connectedAhead = new Set<string>();
+  private readonly onlineAhead = new Set<string>();
 
   constructor(options: SatelliteServiceOptions) {
     this.pool = options.pool;
@@ -347,12 +374,12 @@ export class SatelliteService {
     // On a transaction's client (a mutation's reads) the affected checks are asked for right
     // behind the facts, not after them for the offline ones: the client runs them in order, and
     // a pipelined one sends both in one round trip. A storm's edges read offline states (before
-    // a connect, after a close), which cost a round trip more. Not for satellites just
-    // connected (the read of a connect's next state): they read online.
-    const askAhead = db !== this.pool && this.outage ? uuids.filter((id) => !this.connectedAhead.has(id)) : [];
+    // a connect, after a close), which cost a round trip more. Not for those read online
+    // next (onlineAhead).
+    const askAhead = db !== this.pool && this.outage ? uuids.filter((id) => !this.onlineAhead.has(id)) : [];
     const affecting = askAhead.length > 0 ? { ids: new Set(askAhead), answer: this.outage!.affectedChecks(db, askAhead) } : undefined;
     affecting?.answer.catch(() => undefined); // awaited below, unless the facts read failed first
-    const { rows } = await db.query<ConnectionFactsRow>(SELECT_CONNECTION_FACTS, [uuids]);
+    const { rows } = await db.query<ConnectionFactsRow>(...forBatchOf(uuids.length, SELECT_CONNECTION_FACTS, SELECT_CONNECTION_FACTS_ONE, [uuids], [0]));
     const now = this.now();
     for (const row of rows) {
       const state = toSatelliteConnectionState(
@@ -443,23 +470,31 @@ export class SatelliteService {
         apply: async (tx, ids) => {
           const byId = new Map(inputs.map((input) => [input.satelliteId, input]));
           const rows = ids.map((id) => byId.get(id)!);
-          const writing = tx.query<ConnectedRow>(MARK_CONNECTED_MANY, [
-            ids,
-            new Date(this.now()),
-            OFFLINE_THRESHOLD_MS,
-            rows.map((input) => input.sessionId),
-            rows.map((input) => input.version ?? null),
-            rows.map((input) => (input.capabilities === undefined ? null : JSON.stringify(input.capabilities))),
-            rows.map((input) => input.instanceId ?? null),
-            rows.map((input) => input.tokenHash ?? null),
-          ]);
-          // The read of next is sent right behind the write (before its answer): from here on.
-          for (const id of ids) this.connectedAhead.add(id);
+          const writing = tx.query<ConnectedRow>(
+            ...forBatchOf(
+              ids.length,
+              MARK_CONNECTED_MANY,
+              MARK_CONNECTED_ONE,
+              [
+                ids,
+                new Date(this.now()),
+                OFFLINE_THRESHOLD_MS,
+                rows.map((input) => input.sessionId),
+                rows.map((input) => input.version ?? null),
+                rows.map((input) => (input.capabilities === undefined ? null : JSON.stringify(input.capabilities))),
+                rows.map((input) => input.instanceId ?? null),
+                rows.map((input) => input.tokenHash ?? null),
+              ],
+              MARK_CONNECTED_ARRAYS,
+            ),
+          );
+          // The read of next is sent right behind the write (before its answer): they read online.
+          for (const id of ids) this.onlineAhead.add(id);
           const { rows: written } = await writing;
           found = new Map(written.map((row) => [row.id, row]));
         },
       })
-      .finally(() => inputs.forEach(({ satelliteId }) => this.connectedAhead.delete(satelliteId)));
+      .finally(() => inputs.forEach(({ satelliteId }) => this.onlineAhead.delete(satelliteId)));
     const resultOf = new Map(results.map((result) => [result.id, result]));
     return inputs.map(({ satelliteId }): ConnectOutcome => {
       const row = found.get(satelliteId);
@@ -488,25 +523,48 @@ export class SatelliteService {
       assertUuid("satelliteId", input.satelliteId);
       assertUuid("sessionId", input.sessionId);
     }
+    const ids = inputs.map((input) => input.satelliteId);
     let owned = new Set<string>();
-    const results = await this.connection.mutateMany({
-      ids: inputs.map((input) => input.satelliteId),
-      ...originsOf(inputs),
-      apply: async (tx) => {
-        const now = this.now();
-        const { rows } = await tx.query<{ session: string; id: string }>(MARK_DISCONNECTED_MANY, [
-          inputs.map((input) => input.satelliteId),
-          new Date(now),
-          inputs.map((input) => input.sessionId),
-        ]);
-        owned = new Set(rows.map((row) => row.session));
-        await this.outage?.wentOffline(
-          tx,
-          rows.map((row) => row.id),
-          now,
-        );
-      },
-    });
+    // Their sockets were open, so they read online before the close: its read of prev asks for no affected checks.
+    for (const id of ids) this.onlineAhead.add(id);
+    const results = await withPipelinedTransaction(this.pool, "BEGIN", async (tx) => {
+      let now = 0;
+      let closed: string[] = [];
+      let goingOffline: Promise<void> | undefined;
+      const mutated = await this.connection.mutateMany({
+        ids,
+        tx: tx.client,
+        ...originsOf(inputs),
+        apply: async (client) => {
+          now = this.now();
+          const writing = client.query<{ session: string; id: string }>(
+            ...forBatchOf(
+              inputs.length,
+              MARK_DISCONNECTED_MANY,
+              MARK_DISCONNECTED_ONE,
+              [ids, new Date(now), inputs.map((input) => input.sessionId)],
+              MARK_DISCONNECTED_ARRAYS,
+            ),
+          );
+          // The read of next is sent right behind the write: it reads them offline.
+          for (const id of ids) this.onlineAhead.delete(id);
+          const { rows } = await writing;
+          owned = new Set(rows.map((row) => row.session));
+          closed = rows.map((row) => row.id);
+        },
+        // What going offline means for checks travels with the outbox rows and COMMIT, not
+        // inside apply: it writes no satellite state, and a statement apply issued after the
+        // write's answer would have the read of next sent again behind it.
+        commit: () => {
+          goingOffline = this.outage?.wentOffline(tx.client, closed, now);
+          goingOffline?.catch(() => undefined); // awaited below, unless recording the changes failed first
+          tx.commit();
+        },
+      });
+      await goingOffline;
+      return mutated;
+    }).finally(() => ids.forEach((id) => this.onlineAhead.delete(id)));
+    this.connection.announce(results.flatMap((result) => (result.change ? [result.change] : [])));
     const resultOf = new Map(results.map((result) => [result.id, result]));
     return inputs.map(({ satelliteId, sessionId }) => {
       const result = resultOf.get(satelliteId)!;

@@ -177,6 +177,30 @@ describe("a satellite going offline", () => {
     expect((await satellites.connection.history(refused)).map((change) => change.next?.lastEvent)).toEqual(["heartbeat_lost"]);
   });
 
+  it("asks a close's read of its prev state for no affected checks, reads its next state once, and makes its checks due", async () => {
+    const closing = await connectedSatellite("eu-1");
+    const billing = await newCheck({ graceSeconds: 3_600 }, { name: "billing", runOn: { satellites: { ids: [closing] } } });
+    await ingest.submit(up(billing, closing));
+    const [session] = (await pool.query<{ session_id: string }>("SELECT session_id FROM satellites WHERE id = $1", [closing])).rows;
+    const sent = (calls: ReadonlyArray<readonly unknown[]>, fragment: string) =>
+      statementsSent(calls).filter((query) => textOf(query).includes(fragment)).length;
+    const spy = vi.spyOn(pg.Client.prototype, "query");
+    let calls: ReadonlyArray<readonly unknown[]>;
+    try {
+      const [closed] = await satellites.markDisconnectedMany([{ satelliteId: closing, sessionId: session!.session_id }]);
+      expect(closed).toMatchObject({ prev: { status: "online" }, next: { status: "offline", affectedChecks: { count: 1, names: ["billing"] } } });
+      calls = [...spy.mock.calls];
+    } finally {
+      spy.mockRestore();
+    }
+    // Online before (no ask), offline after: one ask, with the one read of next.
+    expect(sent(calls, "JOIN check_health h ON h.location_ids")).toBe(1);
+    expect(sent(calls, "FROM satellites\n  WHERE")).toBe(2);
+    expect(sent(calls, "UPDATE check_health SET stale_at")).toBe(1);
+    expect((await monitor.sweep()).sort()).toEqual([billing]);
+    expect(await health.handle.get(billing)).toMatchObject({ status: "unknown", locations: { [closing]: { status: "unobservable" } } });
+  });
+
   it("names no checks for a satellite that observes none, and nothing while online", async () => {
     const a = await connectedSatellite("eu-1");
     expect((await satellites.connection.get(a))?.affectedChecks).toBeUndefined();

@@ -27,8 +27,8 @@ interface Instance {
 }
 
 /** One core process as far as satellites go: its own pool, registry and service, on the shared clock. */
-function startInstance(url: string): Instance {
-  const pool = createPool(url, logger, { max: 4 });
+function startInstance(url: string, connections = 4): Instance {
+  const pool = createPool(url, logger, { max: connections });
   pools.push(pool);
   const entities = createEntityRegistry({ pool, logger });
   return { pool, entities, satellites: new SatelliteService({ pool, entities, now: () => clock, logger }) };
@@ -374,6 +374,29 @@ describe("SatelliteService lifecycle", () => {
         isVantageError(error, "invalid_input"),
       );
     }
+  });
+});
+
+describe("a lone satellite's edges", () => {
+  it("are planned once per connection, not again at every connect and close", async () => {
+    // One connection, so every edge's statements are prepared on it and counted in its pg_prepared_statements.
+    const instance = startInstance(url, 1);
+    const id = await createSatellite(instance);
+    for (let edge = 0; edge < 8; edge++) {
+      const sessionId = randomUUID();
+      await instance.satellites.markConnected({ satelliteId: id, sessionId });
+      await instance.satellites.markDisconnected({ satelliteId: id, sessionId });
+    }
+
+    const { rows } = await instance.pool.query<{ statement: string; custom_plans: string }>(
+      "SELECT statement, custom_plans::text FROM pg_prepared_statements WHERE statement LIKE '%FROM satellites%' OR statement LIKE '%UPDATE satellites%'",
+    );
+    // The facts read (prev and next), the connect and the close.
+    expect(rows.length).toBeGreaterThanOrEqual(3);
+    // PostgreSQL plans a prepared statement's first five runs for their values, then keeps a
+    // generic plan unless it looks dearer: one over arrays is planned afresh at every call.
+    const plannedAtEveryCall = rows.filter((row) => Number(row.custom_plans) > 5).map((row) => row.statement.replace(/\s+/g, " ").trim());
+    expect(plannedAtEveryCall).toEqual([]);
   });
 });
 
