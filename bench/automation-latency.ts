@@ -184,6 +184,8 @@ interface ScenarioResult {
   databaseCpuByRole: Array<[string, number]>;
   /** The statements by database time during the drive and drain (--statement-stats). */
   statements?: string;
+  /** The statements run most often (each autocommit one and each COMMIT a transaction of its own; --statement-stats). */
+  statementsByCalls?: string;
 }
 
 /** Busy and total CPU time of the host since boot, in ms, summed over its CPUs. */
@@ -365,7 +367,9 @@ async function runScenario(
     const waits = await sampler.stop();
     const serverCpuSeconds = (serverCpu?.() ?? NaN) - serverCpuBefore;
     const cpuByRole = await processCpu.stop();
-    const statements = statementStats ? await statementProfile(pool, 25, { count: changes.length, name: "change" }) : undefined;
+    const units = { count: changes.length, name: "change" };
+    const statements = statementStats ? await statementProfile(pool, 25, units) : undefined;
+    const statementsByCalls = statementStats ? await statementProfile(pool, 25, units, "calls") : undefined;
     const walAfter = await walCounters(pool);
     // Anything late (a retry, a second run) shows up as a duplicate within this grace.
     await sleep(500);
@@ -406,6 +410,7 @@ async function runScenario(
       databaseCpuMsPerChange: (serverCpuSeconds * 1000) / changes.length,
       databaseCpuByRole: cpuByRole.map(([role, seconds]): [string, number] => [role, (seconds * 1000) / changes.length]),
       statements,
+      statementsByCalls,
     };
   } finally {
     for (const core of cores.reverse()) await core.stop();
@@ -497,4 +502,6 @@ for (const result of results) {
   console.log(`${result.name}: PostgreSQL CPU ms per change by process: ${byRole.join(", ") || "-"}`);
   if (result.statements)
     console.log(`${result.name}: statements by database time during the drive and drain (driver's and samplers' included):\n${result.statements}`);
+  if (result.statementsByCalls)
+    console.log(`${result.name}: statements run most often (transactions: COMMIT and each autocommit statement):\n${result.statementsByCalls}`);
 }
