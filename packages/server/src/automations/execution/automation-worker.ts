@@ -144,9 +144,11 @@ export function createAutomationWorker(options: AutomationWorkerOptions): Automa
       preset: { worker: { completeJobBatchDelay: COMPLETE_JOB_BATCH_MS, failJobBatchDelay: 0, localQueue: { size: concurrency } } },
       taskList: {
         // A payload that is not ours is a bug: throwing leaves the job for graphile-worker to retry and report.
-        [AutomationTask.run]: async (payload) => {
+        // The run's end completes its job in the end's transaction: graphile-worker's own
+        // completion, a batch later, then finds nothing to delete and commits no write.
+        [AutomationTask.run]: async (payload, helpers) => {
           await leased;
-          await options.executor.execute(parseJobPayload(AutomationTask.run, payload).runId, interrupt.signal);
+          await options.executor.execute(parseJobPayload(AutomationTask.run, payload).runId, interrupt.signal, helpers.job.id);
         },
         ...(fireTimer && {
           [AutomationTask.timer]: async (payload: unknown) => {
