@@ -13,7 +13,16 @@ import type pg from "pg";
 import { silentLogger } from "../packages/server/src/log.ts";
 import { type Core, type CoreOptions, startCore } from "../packages/server/src/main.ts";
 import { createPool } from "../packages/server/src/storage/index.ts";
-import { openBenchDatabase, resetStatementStats, sampleDatabaseWaits, statementProfile, table, trackDatabaseProcessCpu, walCounters } from "./_database.ts";
+import {
+  openBenchDatabase,
+  parseSettings,
+  resetStatementStats,
+  sampleDatabaseWaits,
+  statementProfile,
+  table,
+  trackDatabaseProcessCpu,
+  walCounters,
+} from "./_database.ts";
 import { jsonLines, postmasterOf, processTreeCpuSeconds, stopChild } from "./_process.ts";
 
 const { values } = parseArgs({
@@ -27,6 +36,8 @@ const { values } = parseArgs({
     layouts: { type: "string", default: "same,different" },
     /** Prints the statements that took the database's time during the drive and drain (pg_stat_statements). */
     "statement-stats": { type: "boolean", default: false },
+    /** Settings of the embedded PostgreSQL (`name=value`, repeatable), e.g. `commit_delay=200`. */
+    "pg-setting": { type: "string", multiple: true },
     /**
      * How often the wait sampler reads pg_stat_activity; 0 turns it off. Every 20 ms it cost
      * PostgreSQL ~0.25 CPU ms per change at 200 changes/s, a seventh of the core's own share.
@@ -425,7 +436,7 @@ function spread(values: readonly number[]) {
   return { p50: ms(percentile(sorted, 50)), p95: ms(percentile(sorted, 95)), p99: ms(percentile(sorted, 99)), max: ms(sorted.at(-1) ?? NaN) };
 }
 
-const database = await openBenchDatabase({ statementStats });
+const database = await openBenchDatabase({ statementStats, settings: parseSettings(values["pg-setting"]) });
 const pool = createPool(database.url, logger, { max: 2, applicationName: "automation-latency-bench" });
 const receiver = await startReceiver();
 const results: ScenarioResult[] = [];
