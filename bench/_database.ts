@@ -48,7 +48,7 @@ export async function statementProfile(pool: pg.Pool, limit = 15, units?: Profil
        FROM ours ORDER BY ${by === "calls" ? "ours.calls" : "total_exec_time + total_plan_time"} DESC LIMIT $1) top
      UNION ALL
      SELECT sum(calls)::text, sum(total_exec_time), sum(total_exec_time) / greatest(sum(calls), 1), sum(total_plan_time), sum(plans)::text, sum(rows)::text, sum(wal_bytes)::text, '(all statements)'
-     FROM ours WHERE $2`,
+     FROM ours HAVING $2`,
     [limit, units !== undefined],
   );
   const ordered = units ? [rows.at(-1)!, ...rows.slice(0, -1)] : rows;

@@ -13,7 +13,16 @@ import type pg from "pg";
 import { silentLogger } from "../packages/server/src/log.ts";
 import { type Core, type CoreOptions, startCore } from "../packages/server/src/main.ts";
 import { createPool } from "../packages/server/src/storage/index.ts";
-import { openBenchDatabase, resetStatementStats, sampleDatabaseWaits, statementProfile, table, trackDatabaseProcessCpu, walCounters } from "./_database.ts";
+import {
+  openBenchDatabase,
+  parseSettings,
+  resetStatementStats,
+  sampleDatabaseWaits,
+  statementProfile,
+  table,
+  trackDatabaseProcessCpu,
+  walCounters,
+} from "./_database.ts";
 import { jsonLines, postmasterOf, processTreeCpuSeconds, stopChild } from "./_process.ts";
 
 const { values } = parseArgs({
@@ -27,6 +36,8 @@ const { values } = parseArgs({
     layouts: { type: "string", default: "same,different" },
     /** Prints the statements that took the database's time during the drive and drain (pg_stat_statements). */
     "statement-stats": { type: "boolean", default: false },
+    /** Settings of the embedded PostgreSQL (`name=value`, repeatable), e.g. `commit_delay=200`. */
+    "pg-setting": { type: "string", multiple: true },
     /**
      * How often the wait sampler reads pg_stat_activity; 0 turns it off. Every 20 ms it cost
      * PostgreSQL ~0.25 CPU ms per change at 200 changes/s, a seventh of the core's own share.
@@ -184,6 +195,8 @@ interface ScenarioResult {
   databaseCpuByRole: Array<[string, number]>;
   /** The statements by database time during the drive and drain (--statement-stats). */
   statements?: string;
+  /** The statements run most often (each autocommit one and each COMMIT a transaction of its own; --statement-stats). */
+  statementsByCalls?: string;
 }
 
 /** Busy and total CPU time of the host since boot, in ms, summed over its CPUs. */
@@ -365,7 +378,9 @@ async function runScenario(
     const waits = await sampler.stop();
     const serverCpuSeconds = (serverCpu?.() ?? NaN) - serverCpuBefore;
     const cpuByRole = await processCpu.stop();
-    const statements = statementStats ? await statementProfile(pool, 25, { count: changes.length, name: "change" }) : undefined;
+    const units = { count: changes.length, name: "change" };
+    const statements = statementStats ? await statementProfile(pool, 25, units) : undefined;
+    const statementsByCalls = statementStats ? await statementProfile(pool, 25, units, "calls") : undefined;
     const walAfter = await walCounters(pool);
     // Anything late (a retry, a second run) shows up as a duplicate within this grace.
     await sleep(500);
@@ -406,6 +421,7 @@ async function runScenario(
       databaseCpuMsPerChange: (serverCpuSeconds * 1000) / changes.length,
       databaseCpuByRole: cpuByRole.map(([role, seconds]): [string, number] => [role, (seconds * 1000) / changes.length]),
       statements,
+      statementsByCalls,
     };
   } finally {
     for (const core of cores.reverse()) await core.stop();
@@ -420,7 +436,7 @@ function spread(values: readonly number[]) {
   return { p50: ms(percentile(sorted, 50)), p95: ms(percentile(sorted, 95)), p99: ms(percentile(sorted, 99)), max: ms(sorted.at(-1) ?? NaN) };
 }
 
-const database = await openBenchDatabase({ statementStats });
+const database = await openBenchDatabase({ statementStats, settings: parseSettings(values["pg-setting"]) });
 const pool = createPool(database.url, logger, { max: 2, applicationName: "automation-latency-bench" });
 const receiver = await startReceiver();
 const results: ScenarioResult[] = [];
@@ -497,4 +513,6 @@ for (const result of results) {
   console.log(`${result.name}: PostgreSQL CPU ms per change by process: ${byRole.join(", ") || "-"}`);
   if (result.statements)
     console.log(`${result.name}: statements by database time during the drive and drain (driver's and samplers' included):\n${result.statements}`);
+  if (result.statementsByCalls)
+    console.log(`${result.name}: statements run most often (transactions: COMMIT and each autocommit statement):\n${result.statementsByCalls}`);
 }

@@ -12,7 +12,16 @@ import { parseArgs } from "node:util";
 import pg from "pg";
 import { hashToken } from "../packages/server/src/auth/index.ts";
 import { findFreePort } from "../packages/server/src/storage/postgres/embedded-postgres.ts";
-import { committedTransactions, openBenchDatabase, parseSettings, resetStatementStats, sampleDatabaseWaits, statementProfile, table } from "./_database.ts";
+import {
+  committedTransactions,
+  openBenchDatabase,
+  parseSettings,
+  resetStatementStats,
+  sampleDatabaseWaits,
+  statementProfile,
+  table,
+  walCounters,
+} from "./_database.ts";
 import { type Child, createAutomation, startChild, startCoreProcess } from "./_core-process.ts";
 import { postmasterOf, processTreeCpuSeconds, sampleProcess, stopChild } from "./_process.ts";
 
@@ -85,6 +94,8 @@ interface Outcome {
   loadAfter: number;
   /** Transactions the database committed from the silence to the last webhook (any session). */
   transactions: number;
+  /** WAL flushes (fsyncs) of the database over the same window, cluster-wide. */
+  walFlushes: number;
   /** What the database's busy sessions did meanwhile: mean sessions per wait, most first. */
   waits: Array<[string, number]>;
   /** The statements that took the database's time during the drain (--statement-stats). */
@@ -143,6 +154,7 @@ async function runScenario(coreCount: number, receiver: Child, hookUrl: string):
     const databaseCpu = await databaseCpuOf(pool);
     const databaseCpuBefore = databaseCpu?.();
     const transactionsBefore = await committedTransactions(pool);
+    const walBefore = await walCounters(pool);
     const waits = sampleDatabaseWaits(pool, undefined, 50);
     if (databaseOptions.statementStats) await resetStatementStats(pool);
     fleet.send("silence");
@@ -171,6 +183,7 @@ async function runScenario(coreCount: number, receiver: Child, hookUrl: string):
     const loadAfter = os.loadavg()[0]!;
     const waited = await waits.stop();
     const transactions = (await committedTransactions(pool)) - transactionsBefore;
+    const walFlushes = (await walCounters(pool)).fsyncs - walBefore.fsyncs;
     const statements = databaseOptions.statementStats
       ? `${await statementProfile(pool, 25)}\n… by calls:\n${await statementProfile(pool, 15, undefined, "calls")}`
       : undefined;
@@ -219,6 +232,7 @@ async function runScenario(coreCount: number, receiver: Child, hookUrl: string):
       loadBefore,
       loadAfter,
       transactions,
+      walFlushes,
       waits: waited,
       statements,
       database: database.describe,
@@ -257,6 +271,7 @@ console.log(
       "core CPU ms/run": ((o.coreCpuSeconds * 1000) / Math.max(o.distinct, 1)).toFixed(2),
       "db CPU ms/run": o.databaseCpuSeconds === null ? "n/a" : ((o.databaseCpuSeconds * 1000) / Math.max(o.distinct, 1)).toFixed(2),
       "db tx/run": (o.transactions / Math.max(o.distinct, 1)).toFixed(1),
+      "WAL flushes/run": (o.walFlushes / Math.max(o.distinct, 1)).toFixed(2),
       webhooks: o.received,
       missing: fleetSize - o.distinct,
       duplicates: o.duplicates,

@@ -18,6 +18,13 @@ export interface PoolOptions {
   max?: number;
   /** Shown in pg_stat_activity, so operators can tell the core's connections apart. */
   applicationName?: string;
+  /**
+   * Every commit of the pool's connections is one a crash of the database may lose
+   * (`synchronous_commit` off for their sessions): for a pool that only writes progress
+   * markers, whose loss is the same as a crash of the core just before them. Still atomic,
+   * visible at once, and flushed by the next synchronous commit of any session.
+   */
+  loseableCommits?: boolean;
 }
 
 export function createPool(url: string, logger: Logger, options: PoolOptions = {}): pg.Pool {
@@ -25,6 +32,7 @@ export function createPool(url: string, logger: Logger, options: PoolOptions = {
     connectionString: url,
     max: options.max ?? 10,
     application_name: options.applicationName ?? "vantage",
+    ...(options.loseableCommits && { options: "-c synchronous_commit=off" }),
     connectionTimeoutMillis: 10_000,
     idleTimeoutMillis: 30_000,
   });

@@ -119,7 +119,14 @@ export function createAutomationWorker(options: AutomationWorkerOptions): Automa
       leased = renew(workerPool.id).then(() => undefined);
       leased.catch(() => undefined); // awaited below and by every task
     });
-    jobPool ??= createPool(options.connectionString, log, { max: WORKER_POOL_SIZE, applicationName: "vantage-worker" });
+    // The worker pool's commits do not wait for the WAL flush: they only lock jobs, return them,
+    // push a failed one's retry later, and complete jobs whose runs ended in a transaction of
+    // their own (the run's end completes its job, run-session.ts). A database crash that loses
+    // one is the same as a core crash just before it: the job is locked again, or unlocked by the
+    // lease sweeper, and its next execution finds the run's records as committed (a claim waits
+    // for the run's lock; an ended run is not claimed). At 200 changes/s each fetch waited for a
+    // flush of its own (bench/automation-latency: sessions waiting on WALWrite and WalSync).
+    jobPool ??= createPool(options.connectionString, log, { max: WORKER_POOL_SIZE, applicationName: "vantage-worker", loseableCommits: true });
     const runner = await runQueue({
       pgPool: jobPool,
       concurrency,
@@ -144,9 +151,11 @@ export function createAutomationWorker(options: AutomationWorkerOptions): Automa
       preset: { worker: { completeJobBatchDelay: COMPLETE_JOB_BATCH_MS, failJobBatchDelay: 0, localQueue: { size: concurrency } } },
       taskList: {
         // A payload that is not ours is a bug: throwing leaves the job for graphile-worker to retry and report.
-        [AutomationTask.run]: async (payload) => {
+        // The run's end completes its job in the end's transaction: graphile-worker's own
+        // completion, a batch later, then finds nothing to delete and commits no write.
+        [AutomationTask.run]: async (payload, helpers) => {
           await leased;
-          await options.executor.execute(parseJobPayload(AutomationTask.run, payload).runId, interrupt.signal);
+          await options.executor.execute(parseJobPayload(AutomationTask.run, payload).runId, interrupt.signal, helpers.job.id);
         },
         ...(fireTimer && {
           [AutomationTask.timer]: async (payload: unknown) => {

@@ -60,9 +60,10 @@ export interface RunExecutor {
    * Executes (or resumes) the run; returns when it ended, waits, or was cancelled. Throws on
    * database errors, so the job is retried. When `interrupt` aborts (the core is stopping),
    * the step in flight is abandoned unrecorded and the run's job is made due again for
-   * another execution to resume it.
+   * another execution to resume it. `jobId`: the graphile-worker job executing the run, which
+   * the run's end completes in its own transaction.
    */
-  execute(runId: string, interrupt?: AbortSignal): Promise<void>;
+  execute(runId: string, interrupt?: AbortSignal, jobId?: string): Promise<void>;
 }
 
 // A run in flight sends a few small statements a round trip apart, mostly waiting on its
@@ -277,6 +278,6 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
 
   return {
     // A run that cannot be claimed (ended, queued, cancelled or deleted): a late or repeated job does nothing.
-    execute: (runId, interrupt = new AbortController().signal) => sessions.withClaimedRun(runId, (opened) => executeClaimed(opened, interrupt)),
+    execute: (runId, interrupt = new AbortController().signal, jobId) => sessions.withClaimedRun(runId, (opened) => executeClaimed(opened, interrupt), jobId),
   };
 }

@@ -39,7 +39,10 @@ export interface RunSession {
   countAttempt(path: string): Promise<void>;
   /** Holds the step's outcome back to go first in the next write's transaction; `then` runs once it committed. */
   finish(path: string, result: StepResult, then?: () => void): void;
-  /** Ends the run (its open steps closed, its waits dropped, the next queued run of its scope promoted) and gives up its lock; false if it was no longer running. */
+  /**
+   * Ends the run (its open steps closed, its waits dropped, the next queued run of its scope
+   * promoted, the job executing it completed) and gives up its lock; false if it was no longer running.
+   */
   end(result: RunEnd): Promise<boolean>;
   /** Holds `statement` back to go first in the next `write`'s transaction; `then` runs once it committed. */
   defer(statement: SqlStatement, then?: () => void): void;
@@ -74,9 +77,10 @@ export interface RunSessions {
   /**
    * Locks and claims the run and calls `fn` with it; the lock is given up when `fn` settles
    * (if `fn` did not give it up with its last write). Does nothing if the run cannot be
-   * claimed (ended, queued, cancelled or gone): a late or repeated job.
+   * claimed (ended, queued, cancelled or gone): a late or repeated job. `jobId`: the
+   * graphile-worker job executing the run, deleted in the transaction of the run's end.
    */
-  withClaimedRun(runId: string, fn: (opened: OpenedRun) => Promise<void>): Promise<void>;
+  withClaimedRun(runId: string, fn: (opened: OpenedRun) => Promise<void>, jobId?: string): Promise<void>;
 }
 
 /** A pipelined connection, the runs on it and their writes waiting for its next round trip. */
@@ -185,7 +189,7 @@ export function createRunSessions(pool: pg.Pool, options: RunSessionsOptions): R
   };
 
   /** On a shared connection: false if the lock was held elsewhere (nothing was claimed then). */
-  const onShared = async (runId: string, fn: (opened: OpenedRun) => Promise<void>): Promise<boolean> => {
+  const onShared = async (runId: string, jobId: string | undefined, fn: (opened: OpenedRun) => Promise<void>): Promise<boolean> => {
     const channel = join();
     let broken: Error | undefined;
     try {
@@ -193,7 +197,7 @@ export function createRunSessions(pool: pg.Pool, options: RunSessionsOptions): R
         broken = error; // a connection that failed to open takes its runs with it
         throw error;
       });
-      const session = runSession(channel, runId, (error) => (broken = error));
+      const session = runSession(channel, runId, jobId, (error) => (broken = error));
       let held: boolean | undefined;
       try {
         const claim = await session.claim(true);
@@ -211,7 +215,7 @@ export function createRunSessions(pool: pg.Pool, options: RunSessionsOptions): R
   };
 
   /** On a connection of its own, waiting for the lock. */
-  const onOwn = async (runId: string, fn: (opened: OpenedRun) => Promise<void>): Promise<void> => {
+  const onOwn = async (runId: string, jobId: string | undefined, fn: (opened: OpenedRun) => Promise<void>): Promise<void> => {
     const client = await pool.connect();
     setPipelined(client, true);
     let broken: Error | undefined;
@@ -221,7 +225,7 @@ export function createRunSessions(pool: pg.Pool, options: RunSessionsOptions): R
       broken = error; // and every write fails with it
     });
     const channel = openChannel(Promise.resolve(client), options.announce, locked);
-    const session = runSession(channel, runId, (error) => (broken = error));
+    const session = runSession(channel, runId, jobId, (error) => (broken = error));
     try {
       const claim = await session.claim(false);
       if (claim.run) await fn({ session, run: claim.run, steps: claim.steps });
@@ -235,12 +239,12 @@ export function createRunSessions(pool: pg.Pool, options: RunSessionsOptions): R
   };
 
   return {
-    async withClaimedRun(runId, fn) {
-      if (executing.has(runId)) return onOwn(runId, fn);
+    async withClaimedRun(runId, fn, jobId) {
+      if (executing.has(runId)) return onOwn(runId, jobId, fn);
       executing.add(runId);
       try {
-        if (await onShared(runId, fn)) return;
-        await onOwn(runId, fn);
+        if (await onShared(runId, jobId, fn)) return;
+        await onOwn(runId, jobId, fn);
       } finally {
         executing.delete(runId);
       }
@@ -248,8 +252,13 @@ export function createRunSessions(pool: pg.Pool, options: RunSessionsOptions): R
   };
 }
 
-/** The session of one run on `channel`, and its claim. */
-function runSession(channel: Channel, runId: string, onBroken: (error: Error) => void): RunSession & { claim(tryLock: boolean): Promise<Claim> } {
+/** The session of one run on `channel` (executed by job `jobId`, if any), and its claim. */
+function runSession(
+  channel: Channel,
+  runId: string,
+  jobId: string | undefined,
+  onBroken: (error: Error) => void,
+): RunSession & { claim(tryLock: boolean): Promise<Claim> } {
   let held: Held[] = [];
   let unlocked: Promise<void> | undefined;
 
@@ -280,7 +289,7 @@ function runSession(channel: Channel, runId: string, onBroken: (error: Error) =>
     countAttempt: (path) => ask<void>({ kind: "attempt", path }),
     finish: (path, result, then) => held.push({ outcome: { runId, path, result }, then }),
     end: (result) => {
-      const ended = ask<boolean>({ kind: "end", result });
+      const ended = ask<boolean>({ kind: "end", result, jobId });
       // The end gives the lock up in its transaction; if that fails, the lock is still held
       // and the unlock below gives it up.
       unlocked ??= ended.then(

@@ -27,6 +27,7 @@ import {
   unlockRunsStatement,
 } from "../runs/run-record-batches.ts";
 import { promoteNextQueuedOfRunsStatement } from "../runs/run-admission.ts";
+import { completeJobsStatement } from "../runs/automation-jobs.ts";
 
 // A claim, a step's start and an attempt count that a crash of the database loses are the
 // same as a crash of the core just before them: the run is claimed again, the step executed
@@ -69,7 +70,8 @@ export type RunWrite = { runId: string; held: Held[] } & (
   | ({ kind: "claim"; tryLock: boolean } & Settle<Claim>)
   | ({ kind: "start"; path: string; stepKind: string; input: JsonValue; output: JsonValue | null; countAttempt: boolean } & Settle<boolean>)
   | ({ kind: "attempt"; path: string } & Settle<void>)
-  | ({ kind: "end"; result: RunEnd } & Settle<boolean>)
+  // `jobId`: the job executing the run, completed with the end (see completeJobsStatement).
+  | ({ kind: "end"; result: RunEnd; jobId?: string } & Settle<boolean>)
   | ({ kind: "statements"; statements: readonly SqlStatement[]; marker: boolean } & Settle<pg.QueryResult[]>)
   // After the transaction, committed or not: a session lock outlives it.
   | ({ kind: "unlock" } & Settle<void>)
@@ -209,6 +211,8 @@ function plan(writes: readonly RunWrite[], announce: AnnounceChanges | undefined
     at(lockScopesOfRunsStatement(ids));
     finishAt = at(finishRunsStatement(ends.map((end) => ({ runId: end.runId, result: end.result }))));
     at(promoteNextQueuedOfRunsStatement(ids));
+    const jobIds = ends.flatMap((end) => (end.jobId === undefined ? [] : [end.jobId]));
+    if (jobIds.length > 0) at(completeJobsStatement(jobIds));
     // Inside the transaction: if it fails, the locks are still held for the ends sent again
     // alone. Given up before COMMIT is safe: another execution's claim waits for this
     // transaction's row locks, then finds the run ended.

@@ -2,6 +2,7 @@
 // keys and the SQL that adds and removes jobs. Every enqueue goes through here: a typo elsewhere would compile and silently break a wake.
 import { uuidSchema } from "@vantage/protocol";
 import { z } from "zod";
+import type { SqlStatement } from "../../entities/index.ts";
 
 /** The graphile-worker tasks of the engine. */
 export const AutomationTask = {
@@ -63,3 +64,16 @@ export const removeRunJob = (runIdSql: string): string => `graphile_worker.remov
 
 /** SQL calling `remove_job` for a timer (a uuid expression); a running job finds no timer. */
 export const removeTimerJob = (timerIdSql: string): string => `graphile_worker.remove_job(${timerJobKey(timerIdSql)})`;
+
+/**
+ * Deletes the jobs graphile-worker handed to our tasks (their ids), as its own completion does
+ * once a task returns, so a run's end can complete its job in the same transaction: the
+ * completion graphile-worker sends later finds nothing and writes nothing, and a process that
+ * dies between the end and that completion leaves no locked job for the lease sweeper to free.
+ * A job in a named queue is left to graphile-worker, which also unlocks its queue (ours have none).
+ * graphile-worker 0.17's table: its `complete_jobs` function skips locked jobs.
+ */
+export const completeJobsStatement = (jobIds: readonly string[]): SqlStatement => ({
+  text: "DELETE FROM graphile_worker._private_jobs WHERE id = ANY($1::bigint[]) AND job_queue_id IS NULL",
+  values: [jobIds],
+});

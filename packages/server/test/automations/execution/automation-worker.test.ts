@@ -1,5 +1,6 @@
 // The automation worker replaces a runner that failed, after a growing pause, with a new lease, and stops cleanly while it waits to.
 import { run, type Runner } from "graphile-worker";
+import type pg from "pg";
 import { describe, expect, it } from "vitest";
 import { type AutomationWorker, createAutomationWorker, defaultRestartDelayMs } from "../../../src/automations/execution/automation-worker.ts";
 import { createRunExecutor } from "../../../src/automations/execution/run-executor.ts";
@@ -66,6 +67,27 @@ describe("the automation worker", () => {
     await engine.loseHeartbeat();
     await waitFor(() => engine.receiver.requests.length === 1, engine.receiver.subscribe, 10_000, "the run's request");
     expect(engine.receiver.requests[0]!.path).toBe("/after-restart");
+  });
+
+  it("commits the job queue's locks and completions without waiting for the WAL flush, and nothing else", async () => {
+    let jobPool: Pick<pg.Pool, "query"> | undefined;
+    const worker = createAutomationWorker({
+      connectionString: engine.db.url,
+      pool: engine.core.pool,
+      instanceId: "automation-worker",
+      executor: executor(),
+      logger: silentLogger(),
+      runQueue: (options) => {
+        jobPool = options.pgPool;
+        return run(options);
+      },
+    });
+    engine.workers.push(worker);
+    await worker.start();
+    const setting = async (pool: Pick<pg.Pool, "query">) =>
+      (await pool.query<{ synchronous_commit: string }>("SHOW synchronous_commit")).rows[0]!.synchronous_commit;
+    expect(await setting(jobPool!)).toBe("off");
+    expect(await setting(engine.core.pool)).toBe("on");
   });
 
   it("stops cleanly while it waits to replace a failed runner", async () => {

@@ -213,6 +213,33 @@ describe("run sessions", () => {
     const { rows } = await pool.query<{ free: boolean }>(`SELECT pg_try_advisory_xact_lock(${hashedLockKey("$1")}) AS free`, [LockKey.run(runId)]);
     expect(rows[0]!.free).toBe(true);
   });
+
+  it("completes the job executing a run in the transaction of the run's end, and no other job", async () => {
+    const sessions = createRunSessions(pool, { connections: 1 });
+    const [runId, other] = [await pendingRun(), await pendingRun()];
+    const addJob = async (run: string) =>
+      (
+        await pool.query<{ id: string }>(
+          "SELECT id::text FROM graphile_worker.add_job('automation.run', json_build_object('runId', $1::uuid), job_key := $1::text)",
+          [run],
+        )
+      ).rows[0]!.id;
+    const [jobId, otherJobId] = [await addJob(runId), await addJob(other)];
+    const jobs = async () =>
+      (await pool.query<{ id: string }>("SELECT id::text FROM graphile_worker.jobs WHERE id = ANY($1::bigint[]) ORDER BY id", [[jobId, otherJobId]])).rows.map(
+        (row) => row.id,
+      );
+    await sessions.withClaimedRun(
+      runId,
+      async ({ session }) => {
+        expect(await jobs()).toEqual([jobId, otherJobId]);
+        expect(await session.end({ status: "succeeded" })).toBe(true);
+        expect(await jobs()).toEqual([otherJobId]);
+      },
+      jobId,
+    );
+    expect(await status(runId)).toBe("succeeded");
+  });
 });
 
 describe("run-status announcements (migration 0035)", () => {
