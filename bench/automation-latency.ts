@@ -15,6 +15,7 @@ import { type Core, type CoreOptions, startCore } from "../packages/server/src/m
 import { createPool } from "../packages/server/src/storage/index.ts";
 import { openBenchDatabase, resetStatementStats, sampleDatabaseWaits, statementProfile, table, trackDatabaseProcessCpu, walCounters } from "./_database.ts";
 import { jsonLines, postmasterOf, processTreeCpuSeconds, stopChild } from "./_process.ts";
+import { countSocketTrips } from "./_socket-trips.ts";
 
 const { values } = parseArgs({
   options: {
@@ -46,6 +47,8 @@ const waitSampleMs = Number(values["wait-sample-ms"]);
 
 const ADMIN_TOKEN = `bench-admin-${randomUUID()}`;
 const logger = silentLogger();
+/** The cores' socket writes and reads (what the bench itself sends and receives left out). */
+const socketTrips = countSocketTrips();
 const DRIVER = fileURLToPath(new URL("./_change-driver.ts", import.meta.url));
 const RECEIVER = fileURLToPath(new URL("./_webhook-receiver.ts", import.meta.url));
 
@@ -70,6 +73,8 @@ interface Child {
 
 function startChild(args: string[]): Child {
   const child = spawn(process.execPath, ["--import", "tsx", ...args], { stdio: ["pipe", "pipe", "inherit"] });
+  socketTrips.ignore(child.stdin!);
+  socketTrips.ignore(child.stdout!);
   const next = jsonLines(child);
   return {
     process: child,
@@ -165,6 +170,11 @@ interface ScenarioResult {
   webhooksPerSecond: number;
   routerBatches: number;
   heldBackPolls: number;
+  /** Router reads that found nothing to route, per change driven. */
+  emptyReadsPerChange: number;
+  /** This process's socket writes and data chunks read per change driven (the bench's own pool and pipes left out). */
+  socketWritesPerChange: number;
+  socketReadsPerChange: number;
   /** Share of the drive and drain this process's event loop was busy (the cores' only: driver and receiver run elsewhere). */
   eventLoopBusy: number;
   /** CPU time (user + system) of this process — the cores' — per change driven, in ms: the figure load distorts least. */
@@ -198,7 +208,12 @@ function hostCpu(): { busy: number; total: number } {
   return { busy, total };
 }
 
-async function startCores(scenario: Scenario, databaseUrl: string, onBatch: (changeIds: string[]) => void, onHeldBack: () => void): Promise<Core[]> {
+async function startCores(
+  scenario: Scenario,
+  databaseUrl: string,
+  onBatch: (changeIds: string[]) => void,
+  onIdle: (heldBack: boolean) => void,
+): Promise<Core[]> {
   const cores: Core[] = [];
   try {
     for (const [index, options] of scenario.cores.entries()) {
@@ -206,7 +221,7 @@ async function startCores(scenario: Scenario, databaseUrl: string, onBatch: (cha
         ...options,
         routerObserver: {
           onBatch: (batch) => onBatch(batch.map((routed) => routed.change.changeId)),
-          onIdle: (heldBack) => heldBack && onHeldBack(),
+          onIdle,
         },
       });
       cores.push(core);
@@ -332,12 +347,17 @@ async function runScenario(
   const routedAt = new Map<string, number>();
   let routerBatches = 0;
   let heldBackPolls = 0;
+  let emptyReads = 0;
   const onBatch = (changeIds: string[]) => {
     const at = now();
     routerBatches++;
     for (const changeId of changeIds) routedAt.set(changeId, at);
   };
-  const cores = await startCores(scenario, databaseUrl, onBatch, () => heldBackPolls++);
+  const onIdle = (heldBack: boolean) => {
+    emptyReads++;
+    if (heldBack) heldBackPolls++;
+  };
+  const cores = await startCores(scenario, databaseUrl, onBatch, onIdle);
   const first = cores[0]!;
   const prefix = `bench-${scenario.name.replaceAll(" ", "-")}-`;
   try {
@@ -348,9 +368,11 @@ async function runScenario(
     await receiver.reset();
     routerBatches = 0;
     heldBackPolls = 0;
+    emptyReads = 0;
 
     const loopBefore = performance.eventLoopUtilization();
     const cpuBefore = process.cpuUsage();
+    const tripsBefore = socketTrips.read();
     const hostBefore = hostCpu();
     const walBefore = await walCounters(pool);
     if (statementStats) await resetStatementStats(pool);
@@ -361,6 +383,7 @@ async function runScenario(
     for (const deadline = performance.now() + drainMs; (await receiver.received()) < changes.length && performance.now() < deadline;) await sleep(50);
     const eventLoopBusy = performance.eventLoopUtilization(loopBefore).utilization;
     const cpu = process.cpuUsage(cpuBefore);
+    const tripsAfter = socketTrips.read();
     const hostAfter = hostCpu();
     const waits = await sampler.stop();
     const serverCpuSeconds = (serverCpu?.() ?? NaN) - serverCpuBefore;
@@ -396,6 +419,9 @@ async function runScenario(
       changesPerSecond: (measured.length - 1) / ((measured.at(-1)!.committedAt - measured[0]!.committedAt) / 1000),
       routerBatches,
       heldBackPolls,
+      emptyReadsPerChange: emptyReads / changes.length,
+      socketWritesPerChange: (tripsAfter.writes - tripsBefore.writes) / changes.length,
+      socketReadsPerChange: (tripsAfter.reads - tripsBefore.reads) / changes.length,
       eventLoopBusy,
       cpuMsPerChange: (cpu.user + cpu.system) / 1000 / changes.length,
       hostBusy: (hostAfter.busy - hostBefore.busy) / (hostAfter.total - hostBefore.total),
@@ -422,6 +448,7 @@ function spread(values: readonly number[]) {
 
 const database = await openBenchDatabase({ statementStats });
 const pool = createPool(database.url, logger, { max: 2, applicationName: "automation-latency-bench" });
+pool.on("connect", (client) => socketTrips.ignore((client as unknown as { connection: { stream: object } }).connection.stream));
 const receiver = await startReceiver();
 const results: ScenarioResult[] = [];
 try {
@@ -482,6 +509,9 @@ for (const result of results) {
     );
   console.log(
     `${result.name}: ${result.routerBatches} router batches (${((warmupCount + measuredCount) / result.routerBatches).toFixed(1)} changes each, warm-up included), ${result.heldBackPolls} polls held back by an open older transaction, ${result.unmatched} requests from unknown runs, event loop busy ${(result.eventLoopBusy * 100).toFixed(0)} % (${result.cpuMsPerChange.toFixed(2)} CPU ms per change), host CPUs busy ${(result.hostBusy * 100).toFixed(0)} %`,
+  );
+  console.log(
+    `${result.name}: per change driven, ${result.socketWritesPerChange.toFixed(1)} socket writes and ${result.socketReadsPerChange.toFixed(1)} socket reads by the cores (round trips and wake-ups), ${result.emptyReadsPerChange.toFixed(2)} router reads that found nothing`,
   );
   // The five largest, and always PostgreSQL's notify lock (Lock:object): NOTIFYs inside commits queue there.
   const shown = result.waits.filter(([wait], i) => i < 5 || wait === NOTIFY_LOCK_WAIT);

@@ -1,0 +1,39 @@
+// Counts this process's socket writes and the data chunks it reads, by wrapping net.Socket:
+// a per-unit measure of round trips and wake-ups (each write a syscall that wakes a peer, each
+// chunk read a wake of this process) that load distorts far less than CPU time does.
+// Sockets the bench itself talks over (its own pool, its children's stdio) are left out.
+import net from "node:net";
+
+export interface SocketTrips {
+  writes: number;
+  reads: number;
+}
+
+export interface SocketTripCounter {
+  /** Leaves this socket's traffic out of the counts. */
+  ignore(socket: object): void;
+  /** Counts so far. */
+  read(): SocketTrips;
+}
+
+type Wrapped = { _writeGeneric(...args: unknown[]): unknown; push(chunk: unknown, ...rest: unknown[]): boolean };
+
+/** Starts counting, process-wide, for the rest of the process's life (a bench program's). */
+export function countSocketTrips(): SocketTripCounter {
+  const proto = net.Socket.prototype as unknown as Wrapped;
+  const ignored = new WeakSet<object>();
+  const counts: SocketTrips = { writes: 0, reads: 0 };
+  // Both write paths of a socket (write and writev) end in _writeGeneric: one call, one syscall.
+  const writeGeneric = proto._writeGeneric;
+  proto._writeGeneric = function (this: object, ...args: unknown[]) {
+    if (!ignored.has(this)) counts.writes++;
+    return writeGeneric.apply(this, args);
+  };
+  // A socket pushes each chunk it read (null at its end).
+  const push = proto.push;
+  proto.push = function (this: object, chunk: unknown, ...rest: unknown[]) {
+    if (chunk !== null && !ignored.has(this)) counts.reads++;
+    return push.call(this, chunk, ...rest);
+  };
+  return { ignore: (socket) => void ignored.add(socket), read: () => ({ ...counts }) };
+}
