@@ -13,7 +13,16 @@ import type pg from "pg";
 import { silentLogger } from "../packages/server/src/log.ts";
 import { type Core, type CoreOptions, startCore } from "../packages/server/src/main.ts";
 import { createPool } from "../packages/server/src/storage/index.ts";
-import { openBenchDatabase, resetStatementStats, sampleDatabaseWaits, statementProfile, table, trackDatabaseProcessCpu, walCounters } from "./_database.ts";
+import {
+  databaseCpuSamplerMicros,
+  openBenchDatabase,
+  resetStatementStats,
+  sampleDatabaseWaits,
+  statementProfile,
+  table,
+  trackDatabaseProcessCpu,
+  walCounters,
+} from "./_database.ts";
 import { jsonLines, postmasterOf, processTreeCpuSeconds, stopChild } from "./_process.ts";
 import { countSocketTrips } from "./_socket-trips.ts";
 
@@ -177,8 +186,10 @@ interface ScenarioResult {
   socketReadsPerChange: number;
   /** Share of the drive and drain this process's event loop was busy (the cores' only: driver and receiver run elsewhere). */
   eventLoopBusy: number;
-  /** CPU time (user + system) of this process — the cores' — per change driven, in ms: the figure load distorts least. */
+  /** CPU time (user + system) of this process — the cores' — per change driven, in ms: the figure load distorts least. The bench's own /proc sampling is taken out. */
   cpuMsPerChange: number;
+  /** What the bench's reading of the database processes' CPU (in this process) took, per change: left out of cpuMsPerChange. */
+  samplerCpuMsPerChange: number;
   /** Meanwhile, the host's CPUs busy (PostgreSQL, this process, anything else), as a share of all of them. */
   hostBusy: number;
   /** How far a PostgreSQL timestamp may be off on this process's clock. */
@@ -372,6 +383,7 @@ async function runScenario(
 
     const loopBefore = performance.eventLoopUtilization();
     const cpuBefore = process.cpuUsage();
+    const samplerBefore = databaseCpuSamplerMicros();
     const tripsBefore = socketTrips.read();
     const hostBefore = hostCpu();
     const walBefore = await walCounters(pool);
@@ -383,6 +395,7 @@ async function runScenario(
     for (const deadline = performance.now() + drainMs; (await receiver.received()) < changes.length && performance.now() < deadline;) await sleep(50);
     const eventLoopBusy = performance.eventLoopUtilization(loopBefore).utilization;
     const cpu = process.cpuUsage(cpuBefore);
+    const samplerMicros = databaseCpuSamplerMicros() - samplerBefore;
     const tripsAfter = socketTrips.read();
     const hostAfter = hostCpu();
     const waits = await sampler.stop();
@@ -423,7 +436,8 @@ async function runScenario(
       socketWritesPerChange: (tripsAfter.writes - tripsBefore.writes) / changes.length,
       socketReadsPerChange: (tripsAfter.reads - tripsBefore.reads) / changes.length,
       eventLoopBusy,
-      cpuMsPerChange: (cpu.user + cpu.system) / 1000 / changes.length,
+      cpuMsPerChange: (cpu.user + cpu.system - samplerMicros) / 1000 / changes.length,
+      samplerCpuMsPerChange: samplerMicros / 1000 / changes.length,
       hostBusy: (hostAfter.busy - hostBefore.busy) / (hostAfter.total - hostBefore.total),
       clockUncertaintyMs: clock.uncertaintyMs,
       waits,
@@ -508,7 +522,7 @@ for (const result of results) {
       `${result.name}: the executor fell behind (${result.webhooksPerSecond.toFixed(0)} of ${result.changesPerSecond.toFixed(0)}/s); try a lower --rate`,
     );
   console.log(
-    `${result.name}: ${result.routerBatches} router batches (${((warmupCount + measuredCount) / result.routerBatches).toFixed(1)} changes each, warm-up included), ${result.heldBackPolls} polls held back by an open older transaction, ${result.unmatched} requests from unknown runs, event loop busy ${(result.eventLoopBusy * 100).toFixed(0)} % (${result.cpuMsPerChange.toFixed(2)} CPU ms per change), host CPUs busy ${(result.hostBusy * 100).toFixed(0)} %`,
+    `${result.name}: ${result.routerBatches} router batches (${((warmupCount + measuredCount) / result.routerBatches).toFixed(1)} changes each, warm-up included), ${result.heldBackPolls} polls held back by an open older transaction, ${result.unmatched} requests from unknown runs, event loop busy ${(result.eventLoopBusy * 100).toFixed(0)} % (${result.cpuMsPerChange.toFixed(2)} CPU ms per change, the bench's /proc sampling's ${result.samplerCpuMsPerChange.toFixed(2)} left out), host CPUs busy ${(result.hostBusy * 100).toFixed(0)} %`,
   );
   console.log(
     `${result.name}: per change driven, ${result.socketWritesPerChange.toFixed(1)} socket writes and ${result.socketReadsPerChange.toFixed(1)} socket reads by the cores (round trips and wake-ups), ${result.emptyReadsPerChange.toFixed(2)} router reads that found nothing`,
