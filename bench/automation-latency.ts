@@ -181,9 +181,8 @@ interface ScenarioResult {
   heldBackPolls: number;
   /** Router reads that found nothing to route, per change driven. */
   emptyReadsPerChange: number;
-  /** This process's socket writes and data chunks read per change driven (the bench's own pool and pipes left out). */
-  socketWritesPerChange: number;
-  socketReadsPerChange: number;
+  /** This process's socket writes and data chunks read per change driven, by peer (the bench's own pool and pipes left out). */
+  socketTrips: Array<{ peer: string; writes: number; reads: number }>;
   /** Share of the drive and drain this process's event loop was busy (the cores' only: driver and receiver run elsewhere). */
   eventLoopBusy: number;
   /** CPU time (user + system) of this process — the cores' — per change driven, in ms: the figure load distorts least. The bench's own /proc sampling is taken out. */
@@ -348,6 +347,21 @@ function timings(measured: readonly Committed[], byChange: Map<string, number[]>
   return result;
 }
 
+type TripCounts = ReturnType<typeof socketTrips.read>;
+
+/** Socket writes and reads per change between two counts, by peer (a port not named is "other"), and all of them. */
+function tripsPerChange(before: TripCounts, after: TripCounts, changes: number, peers: Record<number, string>): ScenarioResult["socketTrips"] {
+  const byPeer = new Map<string, { writes: number; reads: number }>();
+  for (const [port, counts] of after.byPort) {
+    const peer = peers[port] ?? "other";
+    const earlier = before.byPort.get(port) ?? { writes: 0, reads: 0 };
+    const sum = byPeer.get(peer) ?? { writes: 0, reads: 0 };
+    byPeer.set(peer, { writes: sum.writes + counts.writes - earlier.writes, reads: sum.reads + counts.reads - earlier.reads });
+  }
+  const all = { writes: after.total.writes - before.total.writes, reads: after.total.reads - before.total.reads };
+  return [...byPeer, ["all", all] as const].map(([peer, { writes, reads }]) => ({ peer, writes: writes / changes, reads: reads / changes }));
+}
+
 async function runScenario(
   scenario: Scenario,
   databaseUrl: string,
@@ -433,8 +447,10 @@ async function runScenario(
       routerBatches,
       heldBackPolls,
       emptyReadsPerChange: emptyReads / changes.length,
-      socketWritesPerChange: (tripsAfter.writes - tripsBefore.writes) / changes.length,
-      socketReadsPerChange: (tripsAfter.reads - tripsBefore.reads) / changes.length,
+      socketTrips: tripsPerChange(tripsBefore, tripsAfter, changes.length, {
+        [Number(new URL(databaseUrl).port)]: "PostgreSQL",
+        [Number(new URL(receiver.url).port)]: "webhooks",
+      }),
       eventLoopBusy,
       cpuMsPerChange: (cpu.user + cpu.system - samplerMicros) / 1000 / changes.length,
       samplerCpuMsPerChange: samplerMicros / 1000 / changes.length,
@@ -525,7 +541,7 @@ for (const result of results) {
     `${result.name}: ${result.routerBatches} router batches (${((warmupCount + measuredCount) / result.routerBatches).toFixed(1)} changes each, warm-up included), ${result.heldBackPolls} polls held back by an open older transaction, ${result.unmatched} requests from unknown runs, event loop busy ${(result.eventLoopBusy * 100).toFixed(0)} % (${result.cpuMsPerChange.toFixed(2)} CPU ms per change, the bench's /proc sampling's ${result.samplerCpuMsPerChange.toFixed(2)} left out), host CPUs busy ${(result.hostBusy * 100).toFixed(0)} %`,
   );
   console.log(
-    `${result.name}: per change driven, ${result.socketWritesPerChange.toFixed(1)} socket writes and ${result.socketReadsPerChange.toFixed(1)} socket reads by the cores (round trips and wake-ups), ${result.emptyReadsPerChange.toFixed(2)} router reads that found nothing`,
+    `${result.name}: per change driven, the cores' socket writes / reads (round trips and wake-ups): ${result.socketTrips.map(({ peer, writes, reads }) => `${peer} ${writes.toFixed(2)} / ${reads.toFixed(2)}`).join(", ")}; ${result.emptyReadsPerChange.toFixed(2)} router reads that found nothing`,
   );
   // The five largest, and always PostgreSQL's notify lock (Lock:object): NOTIFYs inside commits queue there.
   const shown = result.waits.filter(([wait], i) => i < 5 || wait === NOTIFY_LOCK_WAIT);
