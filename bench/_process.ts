@@ -14,11 +14,15 @@ export interface ProcessSample {
 }
 
 export function sampleProcess(pid: number): ProcessSample {
+  const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return { cpuSeconds: processCpuSeconds(pid), rssBytes: Number(rss?.[1] ?? 0) * 1024 };
+}
+
+/** User + system CPU time so far of one process: one read of /proc (sampleProcess reads its RSS too). */
+export function processCpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-  const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return { cpuSeconds, rssBytes: Number(rss?.[1] ?? 0) * 1024 };
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 }
 
 /**

@@ -14,6 +14,7 @@ import { silentLogger } from "../packages/server/src/log.ts";
 import { type Core, type CoreOptions, startCore } from "../packages/server/src/main.ts";
 import { createPool } from "../packages/server/src/storage/index.ts";
 import {
+  databaseCpuSamplerMicros,
   openBenchDatabase,
   parseSettings,
   resetStatementStats,
@@ -24,6 +25,7 @@ import {
   walCounters,
 } from "./_database.ts";
 import { jsonLines, postmasterOf, processTreeCpuSeconds, stopChild } from "./_process.ts";
+import { countSocketTrips } from "./_socket-trips.ts";
 
 const { values } = parseArgs({
   options: {
@@ -57,6 +59,8 @@ const waitSampleMs = Number(values["wait-sample-ms"]);
 
 const ADMIN_TOKEN = `bench-admin-${randomUUID()}`;
 const logger = silentLogger();
+/** The cores' socket writes and reads (what the bench itself sends and receives left out). */
+const socketTrips = countSocketTrips();
 const DRIVER = fileURLToPath(new URL("./_change-driver.ts", import.meta.url));
 const RECEIVER = fileURLToPath(new URL("./_webhook-receiver.ts", import.meta.url));
 
@@ -81,6 +85,8 @@ interface Child {
 
 function startChild(args: string[]): Child {
   const child = spawn(process.execPath, ["--import", "tsx", ...args], { stdio: ["pipe", "pipe", "inherit"] });
+  socketTrips.ignore(child.stdin!);
+  socketTrips.ignore(child.stdout!);
   const next = jsonLines(child);
   return {
     process: child,
@@ -176,10 +182,16 @@ interface ScenarioResult {
   webhooksPerSecond: number;
   routerBatches: number;
   heldBackPolls: number;
+  /** Router reads that found nothing to route, per change driven. */
+  emptyReadsPerChange: number;
+  /** This process's socket writes and data chunks read per change driven, by peer (the bench's own pool and pipes left out). */
+  socketTrips: Array<{ peer: string; writes: number; reads: number }>;
   /** Share of the drive and drain this process's event loop was busy (the cores' only: driver and receiver run elsewhere). */
   eventLoopBusy: number;
-  /** CPU time (user + system) of this process — the cores' — per change driven, in ms: the figure load distorts least. */
+  /** CPU time (user + system) of this process — the cores' — per change driven, in ms: the figure load distorts least. The bench's own /proc sampling is taken out. */
   cpuMsPerChange: number;
+  /** What the bench's reading of the database processes' CPU (in this process) took, per change: left out of cpuMsPerChange. */
+  samplerCpuMsPerChange: number;
   /** Meanwhile, the host's CPUs busy (PostgreSQL, this process, anything else), as a share of all of them. */
   hostBusy: number;
   /** How far a PostgreSQL timestamp may be off on this process's clock. */
@@ -211,7 +223,12 @@ function hostCpu(): { busy: number; total: number } {
   return { busy, total };
 }
 
-async function startCores(scenario: Scenario, databaseUrl: string, onBatch: (changeIds: string[]) => void, onHeldBack: () => void): Promise<Core[]> {
+async function startCores(
+  scenario: Scenario,
+  databaseUrl: string,
+  onBatch: (changeIds: string[]) => void,
+  onIdle: (heldBack: boolean) => void,
+): Promise<Core[]> {
   const cores: Core[] = [];
   try {
     for (const [index, options] of scenario.cores.entries()) {
@@ -219,7 +236,7 @@ async function startCores(scenario: Scenario, databaseUrl: string, onBatch: (cha
         ...options,
         routerObserver: {
           onBatch: (batch) => onBatch(batch.map((routed) => routed.change.changeId)),
-          onIdle: (heldBack) => heldBack && onHeldBack(),
+          onIdle,
         },
       });
       cores.push(core);
@@ -335,6 +352,21 @@ function timings(measured: readonly Committed[], byChange: Map<string, number[]>
   return result;
 }
 
+type TripCounts = ReturnType<typeof socketTrips.read>;
+
+/** Socket writes and reads per change between two counts, by peer (a port not named is "other"), and all of them. */
+function tripsPerChange(before: TripCounts, after: TripCounts, changes: number, peers: Record<number, string>): ScenarioResult["socketTrips"] {
+  const byPeer = new Map<string, { writes: number; reads: number }>();
+  for (const [port, counts] of after.byPort) {
+    const peer = peers[port] ?? "other";
+    const earlier = before.byPort.get(port) ?? { writes: 0, reads: 0 };
+    const sum = byPeer.get(peer) ?? { writes: 0, reads: 0 };
+    byPeer.set(peer, { writes: sum.writes + counts.writes - earlier.writes, reads: sum.reads + counts.reads - earlier.reads });
+  }
+  const all = { writes: after.total.writes - before.total.writes, reads: after.total.reads - before.total.reads };
+  return [...byPeer, ["all", all] as const].map(([peer, { writes, reads }]) => ({ peer, writes: writes / changes, reads: reads / changes }));
+}
+
 async function runScenario(
   scenario: Scenario,
   databaseUrl: string,
@@ -345,12 +377,17 @@ async function runScenario(
   const routedAt = new Map<string, number>();
   let routerBatches = 0;
   let heldBackPolls = 0;
+  let emptyReads = 0;
   const onBatch = (changeIds: string[]) => {
     const at = now();
     routerBatches++;
     for (const changeId of changeIds) routedAt.set(changeId, at);
   };
-  const cores = await startCores(scenario, databaseUrl, onBatch, () => heldBackPolls++);
+  const onIdle = (heldBack: boolean) => {
+    emptyReads++;
+    if (heldBack) heldBackPolls++;
+  };
+  const cores = await startCores(scenario, databaseUrl, onBatch, onIdle);
   const first = cores[0]!;
   const prefix = `bench-${scenario.name.replaceAll(" ", "-")}-`;
   try {
@@ -361,9 +398,12 @@ async function runScenario(
     await receiver.reset();
     routerBatches = 0;
     heldBackPolls = 0;
+    emptyReads = 0;
 
     const loopBefore = performance.eventLoopUtilization();
     const cpuBefore = process.cpuUsage();
+    const samplerBefore = databaseCpuSamplerMicros();
+    const tripsBefore = socketTrips.read();
     const hostBefore = hostCpu();
     const walBefore = await walCounters(pool);
     if (statementStats) await resetStatementStats(pool);
@@ -374,6 +414,8 @@ async function runScenario(
     for (const deadline = performance.now() + drainMs; (await receiver.received()) < changes.length && performance.now() < deadline;) await sleep(50);
     const eventLoopBusy = performance.eventLoopUtilization(loopBefore).utilization;
     const cpu = process.cpuUsage(cpuBefore);
+    const samplerMicros = databaseCpuSamplerMicros() - samplerBefore;
+    const tripsAfter = socketTrips.read();
     const hostAfter = hostCpu();
     const waits = await sampler.stop();
     const serverCpuSeconds = (serverCpu?.() ?? NaN) - serverCpuBefore;
@@ -411,8 +453,14 @@ async function runScenario(
       changesPerSecond: (measured.length - 1) / ((measured.at(-1)!.committedAt - measured[0]!.committedAt) / 1000),
       routerBatches,
       heldBackPolls,
+      emptyReadsPerChange: emptyReads / changes.length,
+      socketTrips: tripsPerChange(tripsBefore, tripsAfter, changes.length, {
+        [Number(new URL(databaseUrl).port)]: "PostgreSQL",
+        [Number(new URL(receiver.url).port)]: "webhooks",
+      }),
       eventLoopBusy,
-      cpuMsPerChange: (cpu.user + cpu.system) / 1000 / changes.length,
+      cpuMsPerChange: (cpu.user + cpu.system - samplerMicros) / 1000 / changes.length,
+      samplerCpuMsPerChange: samplerMicros / 1000 / changes.length,
       hostBusy: (hostAfter.busy - hostBefore.busy) / (hostAfter.total - hostBefore.total),
       clockUncertaintyMs: clock.uncertaintyMs,
       waits,
@@ -438,6 +486,7 @@ function spread(values: readonly number[]) {
 
 const database = await openBenchDatabase({ statementStats, settings: parseSettings(values["pg-setting"]) });
 const pool = createPool(database.url, logger, { max: 2, applicationName: "automation-latency-bench" });
+pool.on("connect", (client) => socketTrips.ignore((client as unknown as { connection: { stream: object } }).connection.stream));
 const receiver = await startReceiver();
 const results: ScenarioResult[] = [];
 try {
@@ -497,7 +546,10 @@ for (const result of results) {
       `${result.name}: the executor fell behind (${result.webhooksPerSecond.toFixed(0)} of ${result.changesPerSecond.toFixed(0)}/s); try a lower --rate`,
     );
   console.log(
-    `${result.name}: ${result.routerBatches} router batches (${((warmupCount + measuredCount) / result.routerBatches).toFixed(1)} changes each, warm-up included), ${result.heldBackPolls} polls held back by an open older transaction, ${result.unmatched} requests from unknown runs, event loop busy ${(result.eventLoopBusy * 100).toFixed(0)} % (${result.cpuMsPerChange.toFixed(2)} CPU ms per change), host CPUs busy ${(result.hostBusy * 100).toFixed(0)} %`,
+    `${result.name}: ${result.routerBatches} router batches (${((warmupCount + measuredCount) / result.routerBatches).toFixed(1)} changes each, warm-up included), ${result.heldBackPolls} polls held back by an open older transaction, ${result.unmatched} requests from unknown runs, event loop busy ${(result.eventLoopBusy * 100).toFixed(0)} % (${result.cpuMsPerChange.toFixed(2)} CPU ms per change, the bench's /proc sampling's ${result.samplerCpuMsPerChange.toFixed(2)} left out), host CPUs busy ${(result.hostBusy * 100).toFixed(0)} %`,
+  );
+  console.log(
+    `${result.name}: per change driven, the cores' socket writes / reads (round trips and wake-ups): ${result.socketTrips.map(({ peer, writes, reads }) => `${peer} ${writes.toFixed(2)} / ${reads.toFixed(2)}`).join(", ")}; ${result.emptyReadsPerChange.toFixed(2)} router reads that found nothing`,
   );
   // The five largest, and always PostgreSQL's notify lock (Lock:object): NOTIFYs inside commits queue there.
   const shown = result.waits.filter(([wait], i) => i < 5 || wait === NOTIFY_LOCK_WAIT);

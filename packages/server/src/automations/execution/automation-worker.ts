@@ -63,8 +63,15 @@ export interface AutomationWorker {
 // per run (bench/mass-outage, docs/benchmarks/2026-12-03-mass-outage.md).
 export const DEFAULT_WORKER_CONCURRENCY = 256;
 
-/** How long a job's completion waits for others to be sent with it. */
-const COMPLETE_JOB_BATCH_MS = 20;
+/**
+ * How long a job's completion waits for others to be sent with it. Nothing waits for it: a run
+ * that ended deleted its job in the end's own transaction (graphile-worker's completion then
+ * deletes nothing), and graphile-worker does not hold the job's slot (a later completion only
+ * keeps a suspended or halted run's job locked longer). 100 ms, not 20: at the rates where runs
+ * end one by one (tens a second) 20 ms sent nearly one completion per run, a round trip and a
+ * commit each (bench/automation-latency --rate 30, socket writes per change).
+ */
+const COMPLETE_JOB_BATCH_MS = 100;
 
 // The worker's own pool: the local queue's fetches, the batched completions and failures,
 // graphile-worker's LISTEN connection; more only if they come at once.
