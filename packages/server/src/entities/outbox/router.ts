@@ -98,7 +98,7 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
   // A standby's sleep between attempts to take the lock: its own, so the NOTIFYs of the
   // leader's changes do not wake it. They did: a standby tried the lock (a round trip, and a
   // wake of a backend) on every change NOTIFY of any core, back to back under steady change
-  // traffic, for nothing (bench-notes/two-cores.md).
+  // traffic, for nothing (docs/benchmarks/2026-12-03-two-cores-router-standby.md).
   const takeover = createWakeableSleep();
   let running = false;
   let loop: Promise<void> | undefined;
