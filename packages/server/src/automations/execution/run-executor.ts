@@ -23,7 +23,17 @@ import { webhookAction } from "./actions/webhook-action.ts";
 import type { AutomationCompiler } from "../definitions/automation-compiler.ts";
 import type { CompiledAutomation } from "../definitions/compile-automation.ts";
 import { entityReader } from "../definitions/entity-reader.ts";
-import { type ClaimedRun, requeueRun, type RunEnd, type StepRecord, type StepStatus, scheduleRun, settleStep, waitStep } from "../runs/run-records.ts";
+import {
+  type ClaimedRun,
+  recordRanStepStatement,
+  requeueRun,
+  type RunEnd,
+  type StepRecord,
+  type StepStatus,
+  scheduleRun,
+  settleStep,
+  waitStep,
+} from "../runs/run-records.ts";
 import { createRunSessions, type OpenedRun, type RunSession } from "./run-session.ts";
 import { holdWakes } from "../runs/run-waits.ts";
 import { openSecrets } from "../definitions/webhook-secrets.ts";
@@ -135,6 +145,32 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
     });
   };
 
+  // OVERLAPPED START. A step that declares `overlapsStart` (webhook, notify) executes while its
+  // start is in flight — the claim's answer to the webhook leaving is then no round trip, not
+  // one — when that start is a marker alone: nothing the run held back rides with it, and
+  // nothing it sent earlier is unanswered (`uncommitted`), so no earlier step's outcome is
+  // still to be stored when this step executes. Otherwise the start is answered first, as before.
+  // What the start gives, kept:
+  // - The running step with its input (the UI's trace): written by the same start, one round
+  //   trip later than the request.
+  // - Its first attempt counted: by the same start; later attempts' counts queue behind it on
+  //   the session's connection (one round trip out at a time, in order).
+  // - A run no longer running is not executed: the claim, answered just before, found it
+  //   running under its lock; a cancel committed between the claim and the start is taken as
+  //   one committed just after the start — the request goes out, its outcome is recorded
+  //   (recordRan, as finish records a step cancelled meanwhile), and the run stops there.
+  // Crash windows (the core dies):
+  // - after the request left, before the start committed: no record of this attempt (or the
+  //   previous execution's); the resume executes the step again with the same
+  //   Idempotency-Key — a crash between a step and its record, as before. The step's attempt
+  //   count misses that attempt, as it does when the database loses the start (a marker commits
+  //   without the WAL flush). Crash loops stay bounded by the job's attempts: graphile-worker
+  //   counts each fetch of the run's job before the executor claims the run (max_attempts).
+  // - after the start committed, before the outcome: the step stays `running`, as before.
+  // - a start that fails (the connection broke) after the request left: the execution throws
+  //   once the step returned, its outcome unrecorded; the job is retried and the step sent
+  //   again with the same key.
+
   /** Log, webhook, notify, delay and stop: prepare, record as running, execute, record the outcome. */
   const leafStep = async (action: ActionOf<LeafKind>, record: StepRecord | undefined, context: FlowContext): Promise<Flow> => {
     const ended = endedStep(action, record);
@@ -150,6 +186,8 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
       return NEXT;
     }
     let countedAtStart = false;
+    // Attempts this execution made (recorded by recordRan if the start found the run ended).
+    let attempts = 0;
     const stepContext: StepContext = {
       runId,
       path,
@@ -158,6 +196,7 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
       logger: options.logger,
       now,
       countAttempt: () => {
+        attempts++;
         // The first attempt was counted with the step's start (countsAttemptFirst).
         if (countedAtStart) {
           countedAtStart = false;
@@ -171,9 +210,21 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
     };
     const prepared = await (modules[action.kind] as ActionModule<LeafKind>)(action, stepContext);
     const countFirst = prepared.countsAttemptFirst === true;
-    if (!(await context.start(path, action.kind, prepared.input, undefined, countFirst))) return HALTED;
+    // Synchronously before the start takes what is held back: see OVERLAPPED START.
+    const overlaps = prepared.overlapsStart === true && !context.uncommitted();
+    const starting = context.start(path, action.kind, prepared.input, undefined, countFirst);
+    if (overlaps)
+      starting.catch(() => undefined); // awaited once the step returned
+    else if (!(await starting)) return HALTED;
     countedAtStart = countFirst;
     const outcome = await prepared.execute();
+    if (overlaps && !(await starting)) {
+      // Cancelled just before the start: what went out is recorded, and nothing more runs.
+      // (An overlapping step ends succeeded or failed.)
+      if (outcome.status === "succeeded" || outcome.status === "failed")
+        await context.recordRan(path, action.kind, prepared.input, outcome, { made: attempts, countedWithStart: countFirst ? 1 : 0 });
+      return HALTED;
+    }
     // Cut short by the core stopping: left `running`, so the run's next execution (anywhere)
     // executes it again; a webhook carries the same Idempotency-Key then. A success stands.
     if (context.interrupt.aborted && outcome.status !== "succeeded") return HALTED;
@@ -246,6 +297,11 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
         session.finish(path, result, () => emit({ runId, type: "step", path, status: result.status }));
       },
       flush: () => session.flush(),
+      uncommitted: () => session.uncommitted(),
+      async recordRan(path, kind, input, result, attempts) {
+        await session.write([recordRanStepStatement(runId, path, kind, input, result, attempts)]);
+        emit({ runId, type: "step", path, status: result.status });
+      },
       // A marker: an attempt a database crash forgets is made again, and counted again.
       countAttempt: (path) => session.countAttempt(path),
       emit: (path, status) => emit({ runId, type: "step", path, status }),

@@ -40,6 +40,11 @@ export interface RunSession {
   /** Holds the step's outcome back to go first in the next write's transaction; `then` runs once it committed. */
   finish(path: string, result: StepResult, then?: () => void): void;
   /**
+   * True while something the run held back (an outcome, a statement) has not committed: still
+   * held, or sent and not answered yet. While false, the run's next start is a marker alone.
+   */
+  uncommitted(): boolean;
+  /**
    * Ends the run (its open steps closed, its waits dropped, the next queued run of its scope
    * promoted, the job executing it completed) and gives up its lock; false if it was no longer running.
    */
@@ -260,6 +265,8 @@ function runSession(
   onBroken: (error: Error) => void,
 ): RunSession & { claim(tryLock: boolean): Promise<Claim> } {
   let held: Held[] = [];
+  // Writes carrying held-back items, sent and not answered yet.
+  let carrying = 0;
   let unlocked: Promise<void> | undefined;
 
   /** Queues a write carrying what the run held back. */
@@ -267,7 +274,14 @@ function runSession(
     new Promise<T>((resolve, reject) => {
       const taken = held;
       held = [];
-      enqueue(channel, { ...write, runId, held: taken, resolve, reject } as RunWrite);
+      let open = taken.length > 0;
+      if (open) carrying++;
+      const answered = () => {
+        if (open) carrying--;
+        open = false;
+      };
+      const settle = { resolve: (value: T) => (answered(), resolve(value)), reject: (error: Error) => (answered(), reject(error)) };
+      enqueue(channel, { ...write, runId, held: taken, ...settle } as RunWrite);
     });
 
   const unlock = () =>
@@ -288,6 +302,7 @@ function runSession(
     start: (path, kind, input, output, countAttempt = false) => ask<boolean>({ kind: "start", path, stepKind: kind, input, output, countAttempt }),
     countAttempt: (path) => ask<void>({ kind: "attempt", path }),
     finish: (path, result, then) => held.push({ outcome: { runId, path, result }, then }),
+    uncommitted: () => held.length > 0 || carrying > 0,
     end: (result) => {
       const ended = ask<boolean>({ kind: "end", result, jobId });
       // The end gives the lock up in its transaction; if that fails, the lock is still held

@@ -147,6 +147,34 @@ export const finishStepStatement = (runId: string, path: string, result: StepRes
   values: finishParams(runId, path, result),
 });
 
+/** The attempts of a step that ran: all it made, and those its start was to count. */
+export interface RanAttempts {
+  made: number;
+  countedWithStart: number;
+}
+
+/**
+ * A step that executed while its start was in flight, which then found the run no longer
+ * running (cancelled just before): recorded as one that started just before the cancel and
+ * recorded its outcome over it (cancelOpenSteps), since it happened; nothing if the run is
+ * gone. Its attempts: without a record, every one made; over the record of an earlier
+ * execution, those the start was to count (the later ones were counted on that record).
+ */
+export const recordRanStepStatement = (
+  runId: string,
+  path: string,
+  kind: string,
+  input: JsonValue,
+  result: StepResult,
+  attempts: RanAttempts,
+): SqlStatement => ({
+  text: `INSERT INTO automation_run_steps (run_id, step_path, kind, status, input, output, error, attempts, finished_at)
+     SELECT $1, $2, $6, $3, $7::jsonb, $4::jsonb, $5, $8, clock_timestamp() WHERE EXISTS (SELECT 1 FROM automation_runs WHERE id = $1)
+     ON CONFLICT (run_id, step_path) DO UPDATE SET status = EXCLUDED.status, input = EXCLUDED.input, output = EXCLUDED.output, error = EXCLUDED.error,
+       finished_at = EXCLUDED.finished_at, attempts = automation_run_steps.attempts + $9`,
+  values: [...finishParams(runId, path, result), kind, JSON.stringify(input), attempts.made, attempts.countedWithStart],
+});
+
 /**
  * Makes the step a durable wait due `delayMs` from now; a due time already set is kept (a
  * wait_until waiting again keeps its timeout). The run's job is scheduled once the whole run

@@ -40,6 +40,8 @@ export function createNotifyAction(notifications: Pick<NotificationService, "sen
     return {
       input: { channel: action.channel, title, message, severity },
       countsAttemptFirst: true,
+      // Every attempt carries the step's idempotency key, as a webhook's does.
+      overlapsStart: true,
       execute: () => withRetries(NOTIFY_RETRIES, context, attempt),
     };
   };

@@ -42,6 +42,13 @@ export interface PreparedStep {
    * round trip less per step, between a run's claim and its webhook.
    */
   countsAttemptFirst?: boolean;
+  /**
+   * `execute` may begin while the step's start is in flight, when that start is a marker alone
+   * (run-executor.ts, leafStep): a step whose every attempt is safe to repeat (one
+   * Idempotency-Key) and whose outcome is `succeeded` or `failed`. Saves the start's round trip
+   * between a run's claim and its request.
+   */
+  overlapsStart?: boolean;
   execute(): Promise<StepOutcome>;
 }
 

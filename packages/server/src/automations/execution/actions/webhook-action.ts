@@ -71,6 +71,8 @@ export const webhookAction: ActionModule<"webhook"> = async (action, context) =>
     },
     // withRetries counts each attempt first.
     countsAttemptFirst: true,
+    // Every attempt carries the step's Idempotency-Key: one sent before its start is answered is one a resume may repeat.
+    overlapsStart: true,
     execute: () => withRetries(action.retries, context, attempt),
   };
 };

@@ -5,7 +5,7 @@ import type pg from "pg";
 import type { EntityRegistry } from "../../../entities/index.ts";
 import type { CompiledAction } from "../../definitions/compile-automation.ts";
 import type { EvaluationContext } from "../../expressions/index.ts";
-import type { StepRecord, StepResult, StepStatus } from "../../runs/run-records.ts";
+import type { RanAttempts, StepRecord, StepResult, StepStatus } from "../../runs/run-records.ts";
 import type { ActionKind, ActionOf } from "../actions/step.ts";
 
 export type Flow =
@@ -48,6 +48,13 @@ export interface FlowContext {
    * run's next record (the next step's start, or the run's end), before that step executes.
    */
   finish(path: string, result: StepResult): Promise<void>;
+  /**
+   * True while an outcome held back (finish) has not committed: the run's next start then
+   * carries it, and must be answered before that step executes.
+   */
+  uncommitted(): boolean;
+  /** Records a step that ran though its start found the run no longer running (see recordRanStepStatement). */
+  recordRan(path: string, kind: ActionKind, input: JsonValue, result: StepResult, attempts: RanAttempts): Promise<void>;
   /** Records an attempt of the step before it is made (a crash mid-attempt still shows it). */
   countAttempt(path: string): Promise<void>;
   /** Sends the outcomes held back now: before a write through `pool`, which would not wait for them. */
