@@ -122,6 +122,25 @@ describe("run sessions", () => {
     ]);
   });
 
+  it("tells whether something held back is yet to commit: held, or sent and not answered", async () => {
+    const sessions = createRunSessions(pool, { connections: 1 });
+    const runId = await pendingRun();
+    await sessions.withClaimedRun(runId, async ({ session }) => {
+      expect(session.uncommitted()).toBe(false);
+      expect(await session.start("actions.0", "log", {}, null)).toBe(true);
+      session.finish("actions.0", { status: "succeeded" });
+      expect(session.uncommitted()).toBe(true);
+      const carrying = session.start("actions.1", "log", {}, null);
+      expect(session.uncommitted()).toBe(true);
+      expect(await carrying).toBe(true);
+      expect(session.uncommitted()).toBe(false);
+      // A start alone carries nothing to commit.
+      const alone = session.start("actions.2", "log", {}, null);
+      expect(session.uncommitted()).toBe(false);
+      expect(await alone).toBe(true);
+    });
+  });
+
   it("commits a marker without waiting for the WAL flush, unless it carries a held-back outcome", async () => {
     const sessions = createRunSessions(pool, { connections: 1 });
     const runId = await pendingRun();
