@@ -12,7 +12,8 @@
 // unlock rides with the end. A step's outcome is still stored before the next step executes
 // (its start is answered after the outcome's commit), and one lost with the process is the
 // same as a crash between the step and its record: the step runs again on resume, a webhook
-// with the same Idempotency-Key.
+// with the same Idempotency-Key. A start that carries nothing held back (`uncommitted` false)
+// may still be in flight while its step executes (run-executor.ts, OVERLAPPED START).
 //
 // A shared connection only ever *tries* the lock (a blocking one would stall every run behind
 // it): a run whose lock is held elsewhere — another process executing it, or this one — takes
