@@ -259,3 +259,47 @@ export async function trackDatabaseProcessCpu(pool: pg.Pool, everyMs = 250): Pro
     },
   };
 }
+
+/** Where the WAL is now: pass it to walProfile() after the work. */
+export async function walPosition(pool: pg.Pool): Promise<string> {
+  const { rows } = await pool.query<{ lsn: string }>("SELECT pg_current_wal_insert_lsn()::text AS lsn");
+  return rows[0]!.lsn;
+}
+
+/**
+ * The WAL written since `from` (walPosition), by relation, per unit of work: records, bytes, and
+ * the share of full-page images (FPIs: the first change of a page after a checkpoint logs the
+ * whole page). Read with pg_walinspect (the bench's own server: it creates the extension).
+ *
+ * A record touching several pages (an index insert with its heap, a page split) is counted
+ * under each page's relation with its whole length, so the rows' bytes overlap; the first line
+ * sums each record once. FPI bytes are per page and do not overlap.
+ */
+export async function walProfile(pool: pg.Pool, from: string, units: ProfileUnits, limit = 20): Promise<string> {
+  await pool.query("CREATE EXTENSION IF NOT EXISTS pg_walinspect");
+  const { rows } = await pool.query<{ relation: string; records: string; bytes: string; fpis: string; fpiBytes: string }>(
+    `WITH blocks AS (
+       SELECT b.start_lsn, b.record_length, b.block_fpi_length AS fpi_length,
+         coalesce(pg_filenode_relation(b.reltablespace, b.relfilenode)::text, b.resource_manager || ' ' || b.relfilenode) AS relation
+       FROM pg_get_wal_block_info($1::pg_lsn, pg_current_wal_insert_lsn(), false) b)
+     SELECT relation, records::text, bytes::text AS bytes, fpis::text, "fpiBytes"::text FROM (
+       SELECT '(all records)' AS relation, count(*) AS records, sum(record_length) AS bytes, count(*) FILTER (WHERE fpi_length > 0) AS fpis,
+         sum(fpi_length) AS "fpiBytes", 0 AS ord
+       FROM pg_get_wal_records_info($1::pg_lsn, pg_current_wal_insert_lsn())
+       UNION ALL
+       SELECT relation, count(DISTINCT start_lsn), sum(record_length), count(*) FILTER (WHERE fpi_length > 0), sum(fpi_length), 1
+       FROM blocks GROUP BY relation) profile
+     ORDER BY ord, profile.bytes DESC LIMIT $2`,
+    [from, limit + 1],
+  );
+  const per = (value: string) => Number(value) / units.count;
+  return table(
+    rows.map((row) => ({
+      relation: row.relation,
+      [`records/${units.name}`]: per(row.records).toFixed(2),
+      [`KB/${units.name}`]: (per(row.bytes) / 1024).toFixed(2),
+      [`FPIs/${units.name}`]: per(row.fpis).toFixed(3),
+      [`FPI KB/${units.name}`]: (per(row.fpiBytes) / 1024).toFixed(2),
+    })),
+  );
+}

@@ -23,6 +23,8 @@ import {
   table,
   trackDatabaseProcessCpu,
   walCounters,
+  walPosition,
+  walProfile,
 } from "./_database.ts";
 import { jsonLines, postmasterOf, processTreeCpuSeconds, stopChild } from "./_process.ts";
 import { countSocketTrips } from "./_socket-trips.ts";
@@ -38,6 +40,14 @@ const { values } = parseArgs({
     layouts: { type: "string", default: "same,different" },
     /** Prints the statements that took the database's time during the drive and drain (pg_stat_statements). */
     "statement-stats": { type: "boolean", default: false },
+    /** Prints the WAL written during the drive and drain by relation, full-page images apart (pg_walinspect). */
+    "wal-stats": { type: "boolean", default: false },
+    /**
+     * CHECKPOINT before the drive: every page the drive changes then logs one full-page image
+     * first, as after any checkpoint in production. Without it, whether a timed checkpoint falls
+     * inside the run decides how many there are, and two runs' WAL cannot be compared.
+     */
+    checkpoint: { type: "boolean", default: false },
     /** Settings of the embedded PostgreSQL (`name=value`, repeatable), e.g. `commit_delay=200`. */
     "pg-setting": { type: "string", multiple: true },
     /**
@@ -55,6 +65,7 @@ const rate = Number(values.rate);
 const satelliteCount = Number(values.satellites);
 const drainMs = Number(values["drain-seconds"]) * 1000;
 const statementStats = values["statement-stats"];
+const walStats = values["wal-stats"];
 const waitSampleMs = Number(values["wait-sample-ms"]);
 
 const ADMIN_TOKEN = `bench-admin-${randomUUID()}`;
@@ -209,6 +220,8 @@ interface ScenarioResult {
   statements?: string;
   /** The statements run most often (each autocommit one and each COMMIT a transaction of its own; --statement-stats). */
   statementsByCalls?: string;
+  /** The WAL by relation during the drive and drain (--wal-stats). */
+  wal?: string;
 }
 
 /** Busy and total CPU time of the host since boot, in ms, summed over its CPUs. */
@@ -405,7 +418,9 @@ async function runScenario(
     const samplerBefore = databaseCpuSamplerMicros();
     const tripsBefore = socketTrips.read();
     const hostBefore = hostCpu();
+    if (values.checkpoint) await pool.query("CHECKPOINT");
     const walBefore = await walCounters(pool);
+    const walFrom = await walPosition(pool);
     if (statementStats) await resetStatementStats(pool);
     const serverCpuBefore = serverCpu?.() ?? NaN;
     const processCpu = await trackDatabaseProcessCpu(pool);
@@ -424,6 +439,7 @@ async function runScenario(
     const statements = statementStats ? await statementProfile(pool, 25, units) : undefined;
     const statementsByCalls = statementStats ? await statementProfile(pool, 25, units, "calls") : undefined;
     const walAfter = await walCounters(pool);
+    const wal = walStats ? await walProfile(pool, walFrom, units) : undefined;
     // Anything late (a retry, a second run) shows up as a duplicate within this grace.
     await sleep(500);
 
@@ -470,6 +486,7 @@ async function runScenario(
       databaseCpuByRole: cpuByRole.map(([role, seconds]): [string, number] => [role, (seconds * 1000) / changes.length]),
       statements,
       statementsByCalls,
+      wal,
     };
   } finally {
     for (const core of cores.reverse()) await core.stop();
@@ -565,6 +582,7 @@ for (const result of results) {
   console.log(`${result.name}: PostgreSQL CPU ms per change by process: ${byRole.join(", ") || "-"}`);
   if (result.statements)
     console.log(`${result.name}: statements by database time during the drive and drain (driver's and samplers' included):\n${result.statements}`);
+  if (result.wal) console.log(`${result.name}: WAL during the drive and drain, by relation (driver's included):\n${result.wal}`);
   if (result.statementsByCalls)
     console.log(`${result.name}: statements run most often (transactions: COMMIT and each autocommit statement):\n${result.statementsByCalls}`);
 }

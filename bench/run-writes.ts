@@ -11,18 +11,21 @@ import pg from "pg";
 import { createRunSessions } from "../packages/server/src/automations/execution/run-session.ts";
 import { silentLogger } from "../packages/server/src/log.ts";
 import { createPool } from "../packages/server/src/storage/index.ts";
-import { openBenchDatabase, table } from "./_database.ts";
+import { openBenchDatabase, resetStatementStats, table, walPosition } from "./_database.ts";
 
 const { values } = parseArgs({
   options: {
     runs: { type: "string", default: "2000" },
     concurrency: { type: "string", default: "1,8" },
     rounds: { type: "string", default: "2" },
+    /** Also prints per run the statements' time (planning apart) and the WAL, from pg_stat_statements and the WAL position. */
+    "statement-stats": { type: "boolean", default: false },
   },
 });
 const runCount = Number(values.runs);
 const concurrencies = values.concurrency.split(",").map(Number);
 const rounds = Number(values.rounds);
+const statementStats = values["statement-stats"];
 
 /** User + system CPU of a process, in ms (Linux /proc; clock ticks of 10 ms). */
 function processCpuMs(pid: number): number {
@@ -42,7 +45,7 @@ pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
   return (query as (...all: unknown[]) => unknown).apply(this, args);
 } as typeof query;
 
-const database = await openBenchDatabase();
+const database = await openBenchDatabase({ statementStats });
 const pool = createPool(database.url, silentLogger(), { max: 12 });
 try {
   const { rows } = await pool.query<{ id: string }>(
@@ -62,6 +65,21 @@ try {
     const { rows: pids } = await pool.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = current_database()");
     return pids.reduce((sum, { pid }) => sum + processCpuMs(pid), 0);
   };
+  /**
+   * The statements' time since the last reset: top-level statements' planning and execution (a
+   * nested statement's, a trigger's, is inside its caller's execution), and the planning of
+   * statements at every level, with how many plans were made.
+   */
+  const statementTimes = async () => {
+    const { rows: sums } = await pool.query<{ ms: number; planMs: number; plans: string }>(
+      `SELECT coalesce(sum(total_exec_time + total_plan_time) FILTER (WHERE toplevel), 0) AS ms, coalesce(sum(total_plan_time), 0) AS "planMs",
+         coalesce(sum(plans), 0)::text AS plans
+       FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND query NOT LIKE '%pg_stat%'`,
+    );
+    return { ms: sums[0]!.ms, planMs: sums[0]!.planMs, plans: Number(sums[0]!.plans) };
+  };
+  const walBytesSince = async (from: string) =>
+    Number((await pool.query<{ n: string }>("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1)::text AS n", [from])).rows[0]!.n);
   const input = { method: "POST", url: "http://127.0.0.1:9/hook", headers: { "Idempotency-Key": randomUUID() }, body: { satelliteId: "x" } };
   const results: Array<Record<string, string | number>> = [];
   for (let round = 1; round <= rounds; round++) {
@@ -71,6 +89,8 @@ try {
       // Warm: the connections open and prepare their statements.
       for (const runId of await pendingRuns(20)) await sessions.withClaimedRun(runId, async ({ session }) => void (await session.end({ status: "succeeded" })));
       let next = 0;
+      if (statementStats) await resetStatementStats(pool);
+      const walFrom = await walPosition(pool);
       const databaseBefore = await sessionCpu();
       const queriesBefore = queries;
       const cpuBefore = process.cpuUsage();
@@ -91,6 +111,8 @@ try {
       const cpu = process.cpuUsage(cpuBefore);
       const issued = queries - queriesBefore;
       const databaseMs = (await sessionCpu()) - databaseBefore;
+      const wal = await walBytesSince(walFrom);
+      const statements = statementStats ? await statementTimes() : undefined;
       results.push({
         round,
         concurrency,
@@ -98,6 +120,14 @@ try {
         "core CPU ms/run": ((cpu.user + cpu.system) / 1000 / runCount).toFixed(3),
         "pg queries/run": (issued / runCount).toFixed(2),
         "database CPU ms/run": (databaseMs / runCount).toFixed(3),
+        "WAL KB/run": (wal / 1024 / runCount).toFixed(2),
+        ...(statements
+          ? {
+              "statement ms/run": (statements.ms / runCount).toFixed(3),
+              "planning ms/run": (statements.planMs / runCount).toFixed(3),
+              "plans/run": (statements.plans / runCount).toFixed(2),
+            }
+          : {}),
       });
     }
   }

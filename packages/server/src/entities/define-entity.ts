@@ -1,12 +1,11 @@
 // One entity kind: reads current state through its owner, and records every change as
 // one transaction holding the owner's write, the outbox row and the per-field history
 // (announced after commit), in as few round trips as the owner's write allows.
-import { randomUUID } from "node:crypto";
 import type { Actor, Cause, EntityChanged, EntityState } from "@vantage/protocol";
 import type pg from "pg";
 import { z } from "zod";
 import { VantageError } from "../errors.ts";
-import { hashedLockKey, LockKey } from "../storage/index.ts";
+import { hashedLockKey, LockKey, timeOrderedUuid } from "../storage/index.ts";
 import { CHANGE_COLUMNS, type ChangeRow, changeFromRow } from "./outbox/change-row.ts";
 import { type CanonicalState, canonicalize, diffCanonical } from "./diff.ts";
 import type { ChangeNotifier } from "./outbox/change-notifier.ts";
@@ -145,7 +144,10 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
     const existenceChanged = (prev === null) !== (next === null);
     if (changedFields.length === 0 && !existenceChanged) return null;
     return {
-      changeId: randomUUID(),
+      // Time-ordered: the runs and skips a change decides are keyed by it (their unique keys
+      // and automation_runs_by_change), and a random id put each of those inserts on a random
+      // index page (storage/time-ordered-uuid.ts).
+      changeId: timeOrderedUuid(),
       id,
       prev: canonicalPrev as EntityState | null,
       next: canonicalNext as EntityState | null,

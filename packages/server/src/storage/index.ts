@@ -7,3 +7,4 @@ export { isRefusedValue, isUniqueViolation, PostgresError, sqlState } from "./po
 export { loadMigrations, migrate, schemaStatus } from "./migrate.ts";
 export { jobQueueLogger } from "./job-queue.ts";
 export { numberArrayLiteral, textArrayLiteral } from "./array-literal.ts";
+export { timeOrderedUuid } from "./time-ordered-uuid.ts";

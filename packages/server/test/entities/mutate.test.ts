@@ -66,7 +66,8 @@ describe("mutate", () => {
       cause: { type: "request", id: "req-1" },
     });
     expect(change!.seq).toBeGreaterThan(0);
-    expect(change!.changeId).toMatch(/^[0-9a-f-]{36}$/);
+    // A time-ordered uuid (version 7): the runs it decides are keyed by it (storage/time-ordered-uuid.ts).
+    expect(change!.changeId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     const { rows } = await a.pool.query("SELECT field, from_value, to_value FROM entity_transitions WHERE entity_id = 'create-1' ORDER BY field");
     expect(rows).toEqual([
       { field: "label", from_value: null, to_value: "one" },

@@ -43,6 +43,18 @@ const MARKER = "set_config('synchronous_commit', 'off', true)";
 // after another (bench/notify-lock, bench/automation-latency).
 const ANNOUNCE_AFTER_COMMIT = "set_config('vantage.announce_after_commit', 'on', true)";
 
+// Every statement of a run's transaction (named, so prepared once per connection) runs on its
+// generic plan, and so do the statements the run-status triggers run inside it. Why: with the
+// default plan_cache_mode, PostgreSQL compares a generic plan's cost with the custom plans' it
+// made for the first executions; for `id = ANY($1::uuid[])` it costs the generic plan for ten
+// ids and the custom ones for the one or two a batch carries, so it kept planning every
+// execution afresh — the promotion of queued runs 0.9 ms per plan, its execution 0.86 ms; all
+// the runs' statements ~1.5 ms of planning per change (bench/automation-latency
+// --statement-stats). Each generic plan looks its runs and steps up by primary key, the same
+// plan the custom ones chose (EXPLAIN (GENERIC_PLAN) at 100,000 runs: bench-notes/run-cost.md).
+// A plan is rebuilt when its tables' statistics change (ANALYZE invalidates it).
+const GENERIC_PLANS = "set_config('plan_cache_mode', 'force_generic_plan', true)";
+
 /** Where a transaction's run-status changes are announced once it committed (a ChangeNotifier's announce). */
 export type AnnounceChanges = () => void;
 
@@ -189,8 +201,8 @@ function plan(writes: readonly RunWrite[], announce: AnnounceChanges | undefined
 
   const statements: SqlStatement[] = [{ text: "BEGIN" }];
   const at = (statement: SqlStatement): number => statements.push(statement) - 1;
-  const settings = [...(marker ? [MARKER] : []), ...(announce && movesRuns ? [ANNOUNCE_AFTER_COMMIT] : [])];
-  if (settings.length > 0) at({ text: `SELECT ${settings.join(", ")}` });
+  const settings = [GENERIC_PLANS, ...(marker ? [MARKER] : []), ...(announce && movesRuns ? [ANNOUNCE_AFTER_COMMIT] : [])];
+  at({ text: `SELECT ${settings.join(", ")}` });
   for (const entry of held) if (entry.statement) at(entry.statement);
   if (outcomes.length > 0) at(finishStepsStatement(outcomes));
   const claimAt = claims.length > 0 ? at(claimRunsStatement(claims.map((c) => ({ runId: c.runId, tryLock: c.tryLock })))) : -1;

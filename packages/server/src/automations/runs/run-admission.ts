@@ -4,7 +4,6 @@
 // transaction-level advisory lock first, so a run ending while another is queued can never
 // strand it.
 import type { AutomationDefinition } from "@vantage/protocol";
-import { randomUUID } from "node:crypto";
 import { settledInOrder, type SqlClient, type SqlStatement } from "../../entities/index.ts";
 import {
   ACTIVE_RUN_STATUSES,
@@ -17,7 +16,7 @@ import {
   type SkipReason,
   type Verdict,
 } from "./automation-runs.ts";
-import { HashedLockPrefix, hashedLockKey, hashedPrefixedLockKey, LockKey } from "../../storage/index.ts";
+import { HashedLockPrefix, hashedLockKey, hashedPrefixedLockKey, LockKey, timeOrderedUuid } from "../../storage/index.ts";
 import { addRunJob, removeRunJob } from "./automation-jobs.ts";
 import { cancelOpenSteps } from "./run-records.ts";
 import { clearRunsWaits } from "./run-waits.ts";
@@ -201,7 +200,10 @@ export async function admitRuns(tx: SqlClient, requests: readonly RunDecisionReq
       skip(admission.reason, admission.detail);
       continue;
     }
-    const runId = randomUUID();
+    // Time-ordered: a run's id keys automation_runs, its steps and its run-status history
+    // (entity_id), so a random one put each of those index inserts on a random page, most of
+    // them a full-page image after a checkpoint (storage/time-ordered-uuid.ts).
+    const runId = timeOrderedUuid();
     runs.push({
       index,
       id: runId,

@@ -159,6 +159,19 @@ describe("run sessions", () => {
     expect(settings).toEqual(["off", "on", "on"]);
   });
 
+  it("runs every transaction of a run's writes on generic plans, markers and durable writes alike", async () => {
+    const sessions = createRunSessions(pool, { connections: 1 });
+    const runId = await pendingRun();
+    const PLAN_MODE = { text: "SELECT current_setting('plan_cache_mode') AS mode" };
+    const modes: unknown[] = [];
+    await sessions.withClaimedRun(runId, async ({ session }) => {
+      const [marker] = await session.write([PLAN_MODE], { marker: true });
+      const [durable] = await session.write([PLAN_MODE]);
+      modes.push(marker!.rows[0].mode, durable!.rows[0].mode);
+    });
+    expect(modes).toEqual(["force_generic_plan", "force_generic_plan"]);
+  });
+
   it("answers markers sent with durable writes from a transaction of their own, which waits for no WAL flush", async () => {
     const sessions = createRunSessions(pool, { connections: 1 });
     const [markerRun, durableRun] = await Promise.all([pendingRun(), pendingRun()]);
