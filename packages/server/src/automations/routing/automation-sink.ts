@@ -86,7 +86,8 @@ function handOver(handoff: RunHandoff | undefined, wanted: number, whenSettled: 
   let offered: readonly string[] = [];
   let handed: readonly HandedRun[] | undefined;
   whenSettled((outcome) => {
-    if (outcome === "committed" && handed) reservation.start(handed);
+    // Nothing offered (no pending run): nothing was locked, whatever the outcome.
+    if (outcome === "committed" && (handed || offered.length === 0)) reservation.start(handed ?? []);
     else if (outcome === "rolled_back") reservation.cancel();
     // Committed with no answer read, or unknown: their jobs may exist, locked; unlocked for any worker.
     else reservation.abandon(offered);
