@@ -64,7 +64,6 @@ export async function startAutomations(deps: ModuleDeps, options: AutomationsOpt
   await index.start();
   deps.onStop("automation index", index.stop);
   const metrics = createAutomationMetrics(deps.metrics);
-  deps.router.addSink(createAutomationSink({ index, triggers, entities, logger, onDecision: metrics.onDecision }));
   options.notifications.addChannelUsers((channel) => store.namesNotifying(channel));
 
   // The second stage: runs execute on the graphile-worker jobs the sink enqueued with them.
@@ -95,6 +94,9 @@ export async function startAutomations(deps: ModuleDeps, options: AutomationsOpt
     leaseTtlMs: options.workerLeaseTtlMs,
     leaseRenewIntervalMs: options.workerLeaseRenewIntervalMs,
   });
+  // The router's sink hands the runs it records to this core's worker when it has free slots
+  // (it takes none unless started: executeRuns).
+  deps.router.addSink(createAutomationSink({ index, triggers, entities, logger, handoff: worker, onDecision: metrics.onDecision }));
   // One sweeper per cluster unlocks the jobs of workers whose lease expired (their process
   // died), so their runs resume here or elsewhere. Started before the worker, stopped after it.
   const sweeper = createLeaseSweeper({ pool, logger, intervalMs: options.leaseSweepIntervalMs, orphanGraceMs: options.workerLeaseTtlMs });

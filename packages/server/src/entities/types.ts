@@ -157,4 +157,15 @@ export interface DeliverOptions {
    * that does wait).
    */
   loseable?: () => void;
+  /**
+   * Registers a callback told how the batch's transaction ended, once it has: `committed`,
+   * `rolled_back`, or `unknown` (the connection failed with COMMIT in flight: it may have
+   * committed). Called exactly once per registration, after `deliver` returned or threw, never
+   * inside the transaction. A sink hands work it locked for this process onward only after
+   * `committed` (automation-sink.ts: runs handed to the local worker).
+   */
+  whenSettled?: (callback: (outcome: BatchOutcome) => void) => void;
 }
+
+/** How a router batch's transaction ended (DeliverOptions.whenSettled). */
+export type BatchOutcome = "committed" | "rolled_back" | "unknown";

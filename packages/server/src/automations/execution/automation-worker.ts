@@ -3,6 +3,8 @@
 // Its pool holds a lease (`job_worker_leases`) it renews while it runs and gives up when it
 // stops; if the process dies, the lease expires and the lease sweeper unlocks its jobs.
 // Stopping interrupts the runs in progress: each leaves its job due at once for another core.
+// Runs this core's router creates may skip the queue: handed over here after their batch
+// commits, their jobs locked for this pool already (run-handoff.ts).
 import { EventEmitter, setMaxListeners } from "node:events";
 import { type BackoffPolicy, backoffDelayMs } from "@vantage/protocol";
 import { run, type Runner, type WorkerEvents } from "graphile-worker";
@@ -12,6 +14,7 @@ import { createWakeableSleep } from "../../cluster/index.ts";
 import { createPool, jobQueueLogger } from "../../storage/index.ts";
 import { AutomationTask, parseJobPayload } from "../runs/automation-jobs.ts";
 import type { RunExecutor } from "./run-executor.ts";
+import { createRunSlots, createSessionHandoffs, type RunHandoff, type SessionHandoffs } from "./run-handoff.ts";
 import { DEFAULT_LEASE_RENEW_INTERVAL_MS, DEFAULT_LEASE_TTL_MS, releaseLease, renewLease } from "./worker-leases.ts";
 
 export interface AutomationWorkerOptions {
@@ -41,7 +44,7 @@ export interface AutomationWorkerOptions {
   onRestart?: (workerId: string) => void;
 }
 
-export interface AutomationWorker {
+export interface AutomationWorker extends RunHandoff {
   start(): Promise<void>;
   /**
    * Interrupts the runs in progress (their steps in flight are aborted, their jobs made due
@@ -87,6 +90,8 @@ export const defaultRestartDelayMs = (restart: number): number => backoffDelayMs
 interface Session {
   runner: Runner;
   workerId: string;
+  /** The runs this core's router hands over to this session. */
+  handoffs: SessionHandoffs;
   /** Stops the runner (waiting for jobs in progress), the renewal, and gives up the lease. */
   stop(): Promise<void>;
 }
@@ -108,6 +113,8 @@ export function createAutomationWorker(options: AutomationWorkerOptions): Automa
   let restarting: Promise<void> | undefined;
   // The pause between restarts, which stop() cuts short.
   const pause = createWakeableSleep();
+  // The runs graphile-worker fetched and those handed over share the worker's concurrency.
+  const slots = createRunSlots(concurrency);
 
   const renew = (id: string) => renewLease(options.pool, { workerId: id, instanceId: options.instanceId, ttlMs });
 
@@ -161,8 +168,14 @@ export function createAutomationWorker(options: AutomationWorkerOptions): Automa
         // The run's end completes its job in the end's transaction: graphile-worker's own
         // completion, a batch later, then finds nothing to delete and commits no write.
         [AutomationTask.run]: async (payload, helpers) => {
+          const { runId } = parseJobPayload(AutomationTask.run, payload);
           await leased;
-          await options.executor.execute(parseJobPayload(AutomationTask.run, payload).runId, interrupt.signal, helpers.job.id);
+          await slots.take();
+          try {
+            await options.executor.execute(runId, interrupt.signal, helpers.job.id);
+          } finally {
+            slots.release();
+          }
         },
         ...(fireTimer && {
           [AutomationTask.timer]: async (payload: unknown) => {
@@ -193,16 +206,27 @@ export function createAutomationWorker(options: AutomationWorkerOptions): Automa
         (error: unknown) => log.warn({ err: error, workerId: id }, "could not renew the automation worker's lease"),
       );
     }, renewIntervalMs);
+    // Offered to the router only now: the lease covers the id its jobs are locked by.
+    const handoffs = createSessionHandoffs({
+      workerId: id,
+      jobPool,
+      slots,
+      execute: (runId, jobId) => options.executor.execute(runId, interrupt.signal, jobId),
+      completeBatchMs: COMPLETE_JOB_BATCH_MS,
+      logger: options.logger,
+    });
     let ending: Promise<void> | undefined;
     return {
       runner,
       workerId: id,
+      handoffs,
       stop: () =>
         (ending ??= (async () => {
           interrupt.abort();
           clearInterval(timer);
+          // Both before the lease goes: the handed-over runs' jobs are locked by this pool too.
           // A runner that already stopped on its own (an error it reported) rejects stop().
-          await runner.stop().catch(() => undefined);
+          await Promise.all([handoffs.stop(), runner.stop().catch(() => undefined)]);
           await runner.promise.catch(() => undefined);
           await renewing;
           // Unreleased (the database is away), the lease expires and the sweeper unlocks its jobs.
@@ -258,5 +282,7 @@ export function createAutomationWorker(options: AutomationWorkerOptions): Automa
         await jobPool?.end();
       })()),
     workerId: () => session?.workerId,
+    // A failed session is stopping (replace), and a stopping one reserves nothing.
+    reserve: (wanted) => (stopped ? undefined : session?.handoffs.reserve(wanted)),
   };
 }

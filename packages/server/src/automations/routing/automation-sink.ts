@@ -5,13 +5,16 @@
 // its reason; a change contrary to a `for:` timer cancels it. All in the router's transaction,
 // keyed by (automation, trigger, change), so a redelivered change decides nothing twice; and
 // a whole batch in a few statements (admitRuns), so the router keeps up at any rate.
-import { type ChangeSink, type EntityRegistry, type RoutedChange, settledInOrder, type SqlClient } from "../../entities/index.ts";
+// Runs it records while this core's worker has free slots are handed to that worker once the
+// batch commits, their jobs locked for it in the same transaction (execution/run-handoff.ts).
+import { type ChangeSink, type DeliverOptions, type EntityRegistry, type RoutedChange, settledInOrder, type SqlClient } from "../../entities/index.ts";
 import type { Logger } from "../../log.ts";
 import type { AutomationIndex, IndexedTrigger } from "./automation-index.ts";
-import { type DecisionKey, insertSkips } from "../runs/automation-runs.ts";
+import { type DecisionKey, type HandedRun, insertSkips } from "../runs/automation-runs.ts";
+import type { HandoffReservation, RunHandoff } from "../execution/run-handoff.ts";
 import { entityReader } from "../definitions/entity-reader.ts";
 import { type CheckedPayload, checkPayload, type Judgment, judgeMatch } from "./judge-match.ts";
-import { admitRuns, type Decision } from "../runs/run-admission.ts";
+import { type AdmissionHandoff, admitRuns, type Decision } from "../runs/run-admission.ts";
 import { wakeWaitingRuns } from "../runs/run-waits.ts";
 import { cancelTimer, contraryTimers, type PendingTimer, rememberTimer, startTimer, timersOf } from "./trigger-timers.ts";
 import type { TriggerRegistry } from "../triggers/trigger-registry.ts";
@@ -24,6 +27,8 @@ export interface AutomationSinkOptions {
   /** `entity(kind, id)` in filters and conditions reads current state through these handles. */
   entities: Pick<EntityRegistry, "entity">;
   logger: Logger;
+  /** This core's worker, which takes the runs the batch records while it has free slots. Absent: every run goes through the job queue. */
+  handoff?: RunHandoff;
   /** Observes decisions (tests, metrics); called inside the router's transaction, before it commits. */
   onDecision?: (decision: SinkDecision) => void;
 }
@@ -67,6 +72,32 @@ interface Judged {
   routed: RoutedChange;
   key: DecisionKey;
   judgment: Judgment;
+}
+
+/**
+ * The batch's runs to hand over to this core's worker: slots reserved now, the runs (with their
+ * locked jobs) executed once the router's transaction committed; undefined when the worker takes none.
+ */
+function handOver(handoff: RunHandoff | undefined, wanted: number, whenSettled: DeliverOptions["whenSettled"]): AdmissionHandoff | undefined {
+  // Without the transaction's outcome there is no safe moment to start them.
+  if (!handoff || !whenSettled || wanted === 0) return undefined;
+  const reservation: HandoffReservation | undefined = handoff.reserve(wanted);
+  if (!reservation) return undefined;
+  let offered: readonly string[] = [];
+  let handed: readonly HandedRun[] | undefined;
+  whenSettled((outcome) => {
+    // Nothing offered (no pending run): nothing was locked, whatever the outcome.
+    if (outcome === "committed" && (handed || offered.length === 0)) reservation.start(handed ?? []);
+    else if (outcome === "rolled_back") reservation.cancel();
+    // Committed with no answer read, or unknown: their jobs may exist, locked; unlocked for any worker.
+    else reservation.abandon(offered);
+  });
+  return {
+    workerId: reservation.workerId,
+    limit: reservation.slots,
+    offered: (runIds) => (offered = runIds),
+    handed: (runs) => (handed = runs),
+  };
 }
 
 /** Settles later: a statement issued now whose answer is awaited after other work (its rejection is not unhandled meanwhile). */
@@ -151,7 +182,7 @@ export function createAutomationSink(options: AutomationSinkOptions): ChangeSink
 
   return {
     name: AUTOMATION_SINK_NAME,
-    async deliver(batch, tx, { issuedAll, loseable } = {}) {
+    async deliver(batch, tx, { issuedAll, loseable, whenSettled } = {}) {
       // The router may send COMMIT once the skips, the admissions and the timers have each issued their last statement.
       let parts = 3;
       const partIssued = () => {
@@ -170,6 +201,7 @@ export function createAutomationSink(options: AutomationSinkOptions): ChangeSink
       }
       const skipped = judged.filter((item) => item.judgment.type === "skip");
       const admitted = judged.filter((item) => item.judgment.type === "run");
+      const handoff = handOver(options.handoff, admitted.length, whenSettled);
       const skipping = insertSkips(
         tx,
         skipped.map(({ key, judgment }) => {
@@ -187,7 +219,7 @@ export function createAutomationSink(options: AutomationSinkOptions): ChangeSink
             const { policy, contextKey, trigger, verdicts } = judgment as Extract<Judgment, { type: "run" }>;
             return { key, policy, contextKey, trigger, verdicts };
           }),
-          { issuedAll: partIssued },
+          { issuedAll: partIssued, handoff },
         ),
         readingTimers.then((timers) => {
           // Nothing judged and no timer to cancel: routed again after a crash of the database,

@@ -54,6 +54,53 @@ export function addRunJobs(runIdsSql: string): string {
   return `graphile_worker.add_jobs(ARRAY(SELECT ${spec} FROM unnest(${runIdsSql}) WITH ORDINALITY AS run (id, n) ORDER BY n))`;
 }
 
+/**
+ * SQL of an INSERT of jobs for runs, already locked by the graphile-worker pool `workerIdSql`
+ * (text), for that pool's core to execute at once without fetching them (execution/run-handoff.ts):
+ * `fromSql` is a FROM item whose rows have a uuid `run_id` (new runs: no job has their key yet).
+ * Returns (id, key). The row is what `get_jobs` leaves after locking a job (one attempt, locked
+ * now, by the pool): nothing else can take it, a failure unlocks it with graphile-worker's backoff,
+ * and the lease sweeper unlocks it if the pool's lease expires. No NOTIFY: no other worker need wake.
+ * graphile-worker 0.17's tables (sql/000016.sql); a task not yet known inserts nothing.
+ */
+export function insertLockedRunJobs(fromSql: string, workerIdSql: string): string {
+  return `INSERT INTO graphile_worker._private_jobs (task_id, payload, key, attempts, locked_by, locked_at)
+    SELECT task.id, json_build_object('runId', run_id), ${runJobKey("run_id")}, 1, ${workerIdSql}, now()
+    FROM ${fromSql} JOIN graphile_worker._private_tasks task ON task.identifier = '${AutomationTask.run}'
+    RETURNING id, key`;
+}
+
+/** Unlocks jobs of pool `$2` (ids `$1`) as graphile-worker returns jobs it fetched but did not start: due again at once, the attempt not counted. */
+export const returnLockedJobsStatement = (jobIds: readonly string[], workerId: string): SqlStatement => ({
+  text: `UPDATE graphile_worker._private_jobs SET locked_by = NULL, locked_at = NULL, attempts = GREATEST(0, attempts - 1)
+    WHERE id = ANY($1::bigint[]) AND locked_by = $2`,
+  values: [jobIds, workerId],
+});
+
+/** returnLockedJobsStatement for the jobs of runs `$1` (by their job key), when the job ids are unknown. */
+export const returnLockedRunJobsStatement = (runIds: readonly string[], workerId: string): SqlStatement => ({
+  text: `UPDATE graphile_worker._private_jobs SET locked_by = NULL, locked_at = NULL, attempts = GREATEST(0, attempts - 1)
+    WHERE key = ANY($1::text[]) AND locked_by = $2`,
+  values: [runIds, workerId],
+});
+
+/**
+ * Unlocks a job of pool `$2` whose task threw, as graphile-worker's `fail_job` does: its error
+ * kept, due again after exp(min(attempts, 10)) seconds (a job out of attempts stays failed).
+ */
+export const failLockedJobStatement = (jobId: string, workerId: string, message: string): SqlStatement => ({
+  text: `UPDATE graphile_worker._private_jobs
+    SET last_error = $3, run_at = greatest(now(), run_at) + exp(least(attempts, 10)) * interval '1 second', locked_by = NULL, locked_at = NULL
+    WHERE id = $1::bigint AND locked_by = $2`,
+  values: [jobId, workerId, message],
+});
+
+/** Deletes jobs of pool `$2` once their tasks returned, as graphile-worker's completion does (a run's end may have deleted them already). */
+export const completeLockedJobsStatement = (jobIds: readonly string[], workerId: string): SqlStatement => ({
+  text: "DELETE FROM graphile_worker._private_jobs WHERE id = ANY($1::bigint[]) AND locked_by = $2",
+  values: [jobIds, workerId],
+});
+
 /** SQL calling `add_job` for a `for:` timer (a uuid expression), due at `runAtSql`. */
 export function addTimerJob(timerIdSql: string, runAtSql: string): string {
   return `graphile_worker.add_job('${AutomationTask.timer}', json_build_object('timerId', ${timerIdSql}), run_at := ${runAtSql}, job_key := ${timerJobKey(timerIdSql)})`;

@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import type { SqlClient } from "../../entities/index.ts";
 import { SUPPRESSION_REASONS } from "../triggers/trigger.ts";
-import { addRunJobs } from "./automation-jobs.ts";
+import { addRunJobs, insertLockedRunJobs } from "./automation-jobs.ts";
 
 /** `queued`: waiting its turn (mode queued); no job exists until it is promoted to pending. */
 export const RUN_STATUSES = ["queued", "pending", "running", "succeeded", "failed", "cancelled"] as const;
@@ -93,6 +93,8 @@ const RUN_FIELDS = `id uuid, automation_id uuid, automation_version integer, tri
 // The pending runs' jobs are enqueued in the same statement (so in the deciding transaction),
 // keyed by the run id, in one add_jobs; a queued run gets its job when promoted; a redelivered
 // change inserts no run and so enqueues nothing. (CASE: add_jobs is not called without a pending run.)
+// Pending runs among $3 get their jobs locked by worker pool $2 instead, handed to it after
+// COMMIT (execution/run-handoff.ts); add_jobs (and its NOTIFY, which wakes every worker) gets the rest.
 const INSERT_RUNS = `
   WITH run AS (
     INSERT INTO automation_runs (id, automation_id, automation_version, trigger_id, trigger_event, change_id, context_key, trigger, verdicts, status)
@@ -102,9 +104,11 @@ const INSERT_RUNS = `
     ORDER BY input.ordinality
     ON CONFLICT (automation_id, trigger_id, change_id) DO NOTHING
     RETURNING id, status, created_at),
-  pending AS (SELECT array_agg(id ORDER BY created_at) AS ids FROM run WHERE status = 'pending')
+  handed AS (${insertLockedRunJobs("(SELECT id AS run_id FROM run WHERE status = 'pending' AND id = ANY($3::uuid[]) ORDER BY created_at) AS handed_run", "$2::text")}),
+  pending AS (SELECT array_agg(id ORDER BY created_at) AS ids FROM run WHERE status = 'pending' AND id::text NOT IN (SELECT key FROM handed))
   SELECT (SELECT coalesce(array_agg(id::text), '{}') FROM run) AS inserted,
-    (SELECT CASE WHEN ids IS NULL THEN 0 ELSE (SELECT count(*) FROM ${addRunJobs("ids")}) END FROM pending) AS jobs`;
+    (SELECT CASE WHEN ids IS NULL THEN 0 ELSE (SELECT count(*) FROM ${addRunJobs("ids")}) END FROM pending) AS jobs,
+    (SELECT coalesce(json_agg(json_build_object('runId', key, 'jobId', id::text)), '[]') FROM handed) AS handed`;
 
 const SKIP_FIELDS = `id uuid, automation_id uuid, automation_version integer, trigger_id text, trigger_event text, change_id uuid,
   reason text, detail jsonb, verdicts jsonb`;
@@ -137,12 +141,25 @@ export interface NewRun {
   status: "pending" | "queued";
 }
 
+/** Pending runs whose jobs are to be inserted locked by worker pool `workerId` (see INSERT_RUNS). */
+export interface LockedJobsRequest {
+  workerId: string;
+  runIds: readonly string[];
+}
+
+/** A run recorded with its job locked for this core's worker: what the worker executes. */
+export interface HandedRun {
+  runId: string;
+  jobId: string;
+}
+
 /**
  * Records runs (and the pending runs' jobs) in one statement; a run whose key was decided
- * already, or whose automation is gone, is left out. The ids of the runs recorded.
+ * already, or whose automation is gone, is left out. The ids of the runs recorded, and the
+ * jobs inserted locked for `locked` (a subset of its runs).
  */
-export async function insertRuns(tx: SqlClient, runs: readonly NewRun[]): Promise<Set<string>> {
-  if (runs.length === 0) return new Set();
+export async function insertRuns(tx: SqlClient, runs: readonly NewRun[], locked?: LockedJobsRequest): Promise<{ inserted: Set<string>; handed: HandedRun[] }> {
+  if (runs.length === 0) return { inserted: new Set(), handed: [] };
   const rows = runs.map((run) => ({
     id: run.id,
     ...keyFields(run.key),
@@ -151,8 +168,12 @@ export async function insertRuns(tx: SqlClient, runs: readonly NewRun[]): Promis
     verdicts: run.verdicts,
     status: run.status,
   }));
-  const result = await tx.query<{ inserted: string[] }>(INSERT_RUNS, [JSON.stringify(rows)]);
-  return new Set(result.rows[0]!.inserted);
+  const result = await tx.query<{ inserted: string[]; handed: HandedRun[] }>(INSERT_RUNS, [
+    JSON.stringify(rows),
+    locked?.workerId ?? null,
+    locked?.runIds ?? [],
+  ]);
+  return { inserted: new Set(result.rows[0]!.inserted), handed: result.rows[0]!.handed };
 }
 
 export interface NewSkip {

@@ -8,6 +8,7 @@ import { settledInOrder, type SqlClient, type SqlStatement } from "../../entitie
 import {
   ACTIVE_RUN_STATUSES,
   type DecisionKey,
+  type HandedRun,
   insertRuns,
   insertSkips,
   type NewRun,
@@ -160,6 +161,18 @@ export const MODES: Record<RunPolicy["mode"], (active: string[], maxRuns: number
       : { admit: true, status: "pending", supersede: [] },
 };
 
+/** Pending runs the decisions may hand to this core's worker (automation-sink.ts, execution/run-handoff.ts). */
+export interface AdmissionHandoff {
+  /** The worker pool that locks their jobs. */
+  workerId: string;
+  /** At most this many runs, the first pending ones in decision order. */
+  limit: number;
+  /** The runs offered, before the statement is sent: if its outcome is unknown, their jobs may exist, locked. */
+  offered(runIds: readonly string[]): void;
+  /** The runs recorded with their jobs locked, once the statement answered. */
+  handed(runs: readonly HandedRun[]): void;
+}
+
 /**
  * Decides triggered runs in the caller's transaction, in order: records each run (pending or
  * queued, cancelling the runs it restarts) or skip, each keyed so a repeated call records
@@ -167,8 +180,13 @@ export const MODES: Record<RunPolicy["mode"], (active: string[], maxRuns: number
  * decisions in one scope, in order, as if made one at a time), and the runs and the skips
  * are one statement each: a router batch costs the same few round trips at any size.
  * `issuedAll` is called once no more statements will be issued (before their answers).
+ * `handoff`: the first pending runs get their jobs locked for this core's worker instead.
  */
-export async function admitRuns(tx: SqlClient, requests: readonly RunDecisionRequest[], options: { issuedAll?: () => void } = {}): Promise<Decision[]> {
+export async function admitRuns(
+  tx: SqlClient,
+  requests: readonly RunDecisionRequest[],
+  options: { issuedAll?: () => void; handoff?: AdmissionHandoff } = {},
+): Promise<Decision[]> {
   if (requests.length === 0) {
     options.issuedAll?.();
     return [];
@@ -220,11 +238,21 @@ export async function admitRuns(tx: SqlClient, requests: readonly RunDecisionReq
       scope.active = [...scope.active.filter((id) => !superseded.has(id)), runId];
     }
   }
-  const writing = settledInOrder([insertRuns(tx, runs), insertSkips(tx, skips)]);
+  const { handoff } = options;
+  const offered = handoff
+    ? runs
+        .filter((run) => run.status === "pending")
+        .slice(0, handoff.limit)
+        .map((run) => run.id)
+    : [];
+  if (offered.length > 0) handoff!.offered(offered);
+  const locked = offered.length > 0 ? { workerId: handoff!.workerId, runIds: offered } : undefined;
+  const writing = settledInOrder([insertRuns(tx, runs, locked), insertSkips(tx, skips)]);
   // Restarts cancel once their runs exist: more statements after the answer.
   const restarts = runs.some((run) => run.supersede.length > 0);
   if (!restarts) options.issuedAll?.();
-  const [inserted, recorded] = await writing;
+  const [{ inserted, handed }, recorded] = await writing;
+  if (locked) handoff!.handed(handed);
   for (const [i, { index, key, reason, detail }] of skips.entries()) decisions[index] = { key, outcome: "skip", reason, detail, recorded: recorded[i]! };
   for (const run of runs) {
     const runId = inserted.has(run.id) ? run.id : null;

@@ -9,7 +9,7 @@ import { AdvisoryLock } from "../../storage/index.ts";
 import { CHANGE_COLUMNS, type ChangeRow, changeFromRow, OUTBOX_HELD_BACK } from "./change-row.ts";
 import { ENTITY_CHANGES_CHANNEL } from "./change-notifier.ts";
 import type { EntityRegistry } from "../registry.ts";
-import type { ChangeSink, RoutedChange } from "../types.ts";
+import type { BatchOutcome, ChangeSink, RoutedChange } from "../types.ts";
 import { setPipelined, settledInOrder } from "../pipelined-transaction.ts";
 import { withPreparedStatements } from "../prepared-statements.ts";
 
@@ -154,6 +154,18 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
       next = readAhead(client, after, limitAfter(rows.length));
     };
     const committed = async () => (await committing!).command === "COMMIT";
+    // The sinks' callbacks told how the transaction ended (DeliverOptions.whenSettled).
+    const settledCallbacks: Array<(outcome: BatchOutcome) => void> = [];
+    const whenSettled = (callback: (outcome: BatchOutcome) => void) => void settledCallbacks.push(callback);
+    const settle = (outcome: BatchOutcome) => {
+      for (const callback of settledCallbacks.splice(0)) {
+        try {
+          callback(outcome);
+        } catch (error) {
+          log.error({ err: error, outcome }, "a sink's callback on its batch's end failed");
+        }
+      }
+    };
     try {
       // BEGIN and the cursor travel with the sinks' first statements (the cursor's place in
       // the transaction does not matter: it commits with the decisions or not at all).
@@ -165,21 +177,32 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
       const tx = withPreparedStatements(client);
       for (const [index, sink] of list.entries()) {
         const markLoseable = () => void loseable.add(sink);
-        await sink.deliver(batch, tx, index === list.length - 1 ? { issuedAll: commit, loseable: markLoseable } : { loseable: markLoseable });
+        const shared = { loseable: markLoseable, whenSettled };
+        await sink.deliver(batch, tx, index === list.length - 1 ? { ...shared, issuedAll: commit } : shared);
       }
       await begun;
       commit();
       // COMMIT of a failed transaction answers ROLLBACK, without an error.
       if (!(await committed())) throw new Error("the router's transaction was rolled back at COMMIT");
+      settle("committed");
       options.observer?.onBatch?.(batch);
       return { next: next! };
     } catch (error) {
+      // COMMIT unanswered (the connection failed with it in flight): it may have committed.
+      const outcome: BatchOutcome = committing
+        ? await committed().then(
+            (done) => (done ? "committed" : "rolled_back"),
+            () => "unknown",
+          )
+        : "rolled_back";
       // A sink that failed after its statements (and so COMMIT) were sent: what committed stands.
-      if (committing && (await committed().catch(() => false))) {
+      if (outcome === "committed") {
         log.warn({ err: error, firstSeq: rows[0]!.seq, size: rows.length }, "a sink failed after its batch committed");
+        settle(outcome);
         options.observer?.onBatch?.(batch);
         return { next: next! };
       }
+      settle(outcome);
       await next?.catch(() => undefined);
       // A rollback that fails means the connection (and with it the lock) is gone.
       await client.query("ROLLBACK").catch((rollbackError: unknown) => {

@@ -290,6 +290,31 @@ describe("the entity router", () => {
     expect((await routed()).map((row) => row.seq)).toEqual(await committedSeqs());
   });
 
+  it("tells each sink how its batch's transaction ended, once it has: rolled back (refused, or at COMMIT) or committed", async () => {
+    const counted = batchCounter();
+    const outcomes: string[] = [];
+    let attempts = 0;
+    const a = await instance("router-settled", { observer: counted.observer });
+    a.router.addSink({
+      name: "settled",
+      async deliver(batch, tx, options) {
+        attempts += 1;
+        const attempt = attempts;
+        options?.whenSettled?.((outcome) => outcomes.push(`${attempt}:${outcome}`));
+        if (attempt === 1) throw new Error("refused before COMMIT");
+        // The second attempt's insert breaks a constraint once COMMIT is on its way: COMMIT answers ROLLBACK.
+        const inserting = insertRouted(tx, batch, attempt === 2 ? null : "settled");
+        options?.issuedAll?.();
+        await inserting.catch(() => undefined);
+        expect(outcomes).toHaveLength(attempt - 1); // never told inside the transaction
+      },
+    });
+    await a.things.mutate({ id: "s0", actor: SYSTEM_ACTOR, apply: upsertThing("s0", 1) });
+    a.router.start();
+    await waitFor(() => counted.seen === 1, counted.batches.subscribe, 10_000, "the batch committed");
+    expect(outcomes).toEqual(["1:rolled_back", "2:rolled_back", "3:committed"]);
+  });
+
   it("keeps a batch that committed although its sink failed afterwards, and does not deliver it again", async () => {
     const counted = batchCounter();
     let deliveries = 0;

@@ -8,6 +8,7 @@ import type { AutomationIndex } from "../../../src/automations/index.ts";
 import { AutomationStore, type AutomationView } from "../../../src/automations/definitions/automation-store.ts";
 import { createAutomationIndex } from "../../../src/automations/routing/automation-index.ts";
 import { createAutomationSink } from "../../../src/automations/routing/automation-sink.ts";
+import type { RunHandoff } from "../../../src/automations/execution/run-handoff.ts";
 import type { SecretBox } from "../../../src/crypto/index.ts";
 import { createSecretBox } from "../../../src/crypto/secret-box.ts";
 import { silentLogger } from "../../../src/log.ts";
@@ -29,8 +30,12 @@ export interface AutomationRouting {
   stop(): Promise<void>;
 }
 
-/** `onReload` also hears index reloads; the satellites run on the fixture's own clock. */
-export async function startAutomationRouting(url: string, name: string, options: { onReload?: () => void } = {}): Promise<AutomationRouting> {
+/** `onReload` also hears index reloads; `handoff` takes the runs the sink records (a core's own worker); the satellites run on the fixture's own clock. */
+export async function startAutomationRouting(
+  url: string,
+  name: string,
+  options: { onReload?: () => void; handoff?: RunHandoff } = {},
+): Promise<AutomationRouting> {
   let clock = Date.parse("2026-11-27T12:00:00.000Z");
   const reloaded = createSignal();
   const core = await startTestInstance(url, name);
@@ -45,7 +50,7 @@ export async function startAutomationRouting(url: string, name: string, options:
   };
   const index = createAutomationIndex({ store, hub: core.hub, logger: silentLogger(), ...compile, onReload });
   await index.start();
-  core.router.addSink(createAutomationSink({ index, triggers: compile.triggers, entities: core.entities, logger: silentLogger() }));
+  core.router.addSink(createAutomationSink({ index, triggers: compile.triggers, entities: core.entities, logger: silentLogger(), handoff: options.handoff }));
   core.router.start();
   return {
     core,
