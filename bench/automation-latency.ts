@@ -181,6 +181,8 @@ interface ScenarioResult {
   changesPerSecond: number;
   webhooksPerSecond: number;
   routerBatches: number;
+  /** Router batches that committed a transaction (the others wrote nothing: no transaction). */
+  routerCommits: number;
   heldBackPolls: number;
   /** Router reads that found nothing to route, per change driven. */
   emptyReadsPerChange: number;
@@ -226,7 +228,7 @@ function hostCpu(): { busy: number; total: number } {
 async function startCores(
   scenario: Scenario,
   databaseUrl: string,
-  onBatch: (changeIds: string[]) => void,
+  onBatch: (changeIds: string[], committed: boolean) => void,
   onIdle: (heldBack: boolean) => void,
 ): Promise<Core[]> {
   const cores: Core[] = [];
@@ -235,7 +237,12 @@ async function startCores(
       const core = await startCore({ host: "127.0.0.1", port: 0, databaseUrl, dataDir: "/nonexistent", adminToken: ADMIN_TOKEN }, logger, {
         ...options,
         routerObserver: {
-          onBatch: (batch) => onBatch(batch.map((routed) => routed.change.changeId)),
+          // A router without `outcome` (before batches that write nothing were told apart) committed every batch.
+          onBatch: (batch, outcome?: { committed: boolean }) =>
+            onBatch(
+              batch.map((routed) => routed.change.changeId),
+              outcome?.committed ?? true,
+            ),
           onIdle,
         },
       });
@@ -376,11 +383,13 @@ async function runScenario(
 ): Promise<ScenarioResult> {
   const routedAt = new Map<string, number>();
   let routerBatches = 0;
+  let routerCommits = 0;
   let heldBackPolls = 0;
   let emptyReads = 0;
-  const onBatch = (changeIds: string[]) => {
+  const onBatch = (changeIds: string[], committed: boolean) => {
     const at = now();
     routerBatches++;
+    if (committed) routerCommits++;
     for (const changeId of changeIds) routedAt.set(changeId, at);
   };
   const onIdle = (heldBack: boolean) => {
@@ -397,6 +406,7 @@ async function runScenario(
     await Promise.all(cores.map((core) => core.automations.reload()));
     await receiver.reset();
     routerBatches = 0;
+    routerCommits = 0;
     heldBackPolls = 0;
     emptyReads = 0;
 
@@ -452,6 +462,7 @@ async function runScenario(
       skips,
       changesPerSecond: (measured.length - 1) / ((measured.at(-1)!.committedAt - measured[0]!.committedAt) / 1000),
       routerBatches,
+      routerCommits,
       heldBackPolls,
       emptyReadsPerChange: emptyReads / changes.length,
       socketTrips: tripsPerChange(tripsBefore, tripsAfter, changes.length, {
@@ -527,7 +538,7 @@ console.log(
     results.flatMap((result) =>
       (
         [
-          ["commit → routed (router batch committed)", result.routed],
+          ["commit → routed (router batch committed, or judged to write nothing)", result.routed],
           ["routed → run claimed by the worker", result.claimed],
           ["claimed → webhook arrived", result.delivered],
           ["webhook arrived → run ended (not in the latency)", result.ended],
@@ -546,7 +557,7 @@ for (const result of results) {
       `${result.name}: the executor fell behind (${result.webhooksPerSecond.toFixed(0)} of ${result.changesPerSecond.toFixed(0)}/s); try a lower --rate`,
     );
   console.log(
-    `${result.name}: ${result.routerBatches} router batches (${((warmupCount + measuredCount) / result.routerBatches).toFixed(1)} changes each, warm-up included), ${result.heldBackPolls} polls held back by an open older transaction, ${result.unmatched} requests from unknown runs, event loop busy ${(result.eventLoopBusy * 100).toFixed(0)} % (${result.cpuMsPerChange.toFixed(2)} CPU ms per change, the bench's /proc sampling's ${result.samplerCpuMsPerChange.toFixed(2)} left out), host CPUs busy ${(result.hostBusy * 100).toFixed(0)} %`,
+    `${result.name}: ${result.routerBatches} router batches (${((warmupCount + measuredCount) / result.routerBatches).toFixed(1)} changes each, warm-up included; ${result.routerCommits} committed a transaction), ${result.heldBackPolls} polls held back by an open older transaction, ${result.unmatched} requests from unknown runs, event loop busy ${(result.eventLoopBusy * 100).toFixed(0)} % (${result.cpuMsPerChange.toFixed(2)} CPU ms per change, the bench's /proc sampling's ${result.samplerCpuMsPerChange.toFixed(2)} left out), host CPUs busy ${(result.hostBusy * 100).toFixed(0)} %`,
   );
   console.log(
     `${result.name}: per change driven, the cores' socket writes / reads (round trips and wake-ups): ${result.socketTrips.map(({ peer, writes, reads }) => `${peer} ${writes.toFixed(2)} / ${reads.toFixed(2)}`).join(", ")}; ${result.emptyReadsPerChange.toFixed(2)} router reads that found nothing`,
