@@ -167,6 +167,9 @@ interface ScenarioResult {
   name: string;
   /** Per measured change, in ms: commit → webhook, and its stages (commit → routed → claimed → webhook → run ended). */
   total: number[];
+  /** Of commit → routed: until the router read the change (empty on a router without onRead), and from there. */
+  read: number[];
+  readToRouted: number[];
   routed: number[];
   claimed: number[];
   delivered: number[];
@@ -230,6 +233,7 @@ async function startCores(
   databaseUrl: string,
   onBatch: (changeIds: string[], committed: boolean) => void,
   onIdle: (heldBack: boolean) => void,
+  onRead: (changeIds: readonly string[]) => void,
 ): Promise<Core[]> {
   const cores: Core[] = [];
   try {
@@ -244,6 +248,7 @@ async function startCores(
               outcome?.committed ?? true,
             ),
           onIdle,
+          onRead,
         },
       });
       cores.push(core);
@@ -323,7 +328,10 @@ function arrivalsByChange(arrivals: readonly Arrival[], runs: readonly RunRow[])
   return { byChange, unmatched };
 }
 
-type Timings = Pick<ScenarioResult, "total" | "routed" | "claimed" | "delivered" | "ended" | "received" | "duplicates" | "missing" | "webhooksPerSecond">;
+type Timings = Pick<
+  ScenarioResult,
+  "total" | "read" | "readToRouted" | "routed" | "claimed" | "delivered" | "ended" | "received" | "duplicates" | "missing" | "webhooksPerSecond"
+>;
 
 /** When a run was claimed and when it ended, on the host's clock. */
 interface RunTimes {
@@ -332,8 +340,26 @@ interface RunTimes {
 }
 
 /** Each measured change's latency and stages; every time on the host's clock. */
-function timings(measured: readonly Committed[], byChange: Map<string, number[]>, routedAt: Map<string, number>, runTimes: Map<string, RunTimes>): Timings {
-  const result: Timings = { total: [], routed: [], claimed: [], delivered: [], ended: [], received: 0, duplicates: 0, missing: 0, webhooksPerSecond: 0 };
+function timings(
+  measured: readonly Committed[],
+  byChange: Map<string, number[]>,
+  readAt: Map<string, number>,
+  routedAt: Map<string, number>,
+  runTimes: Map<string, RunTimes>,
+): Timings {
+  const result: Timings = {
+    total: [],
+    read: [],
+    readToRouted: [],
+    routed: [],
+    claimed: [],
+    delivered: [],
+    ended: [],
+    received: 0,
+    duplicates: 0,
+    missing: 0,
+    webhooksPerSecond: 0,
+  };
   let lastArrival = 0;
   for (const { changeId, committedAt } of measured) {
     const arrivals = byChange.get(changeId);
@@ -350,6 +376,11 @@ function timings(measured: readonly Committed[], byChange: Map<string, number[]>
     const run = runTimes.get(changeId);
     if (routed !== undefined && run !== undefined) {
       result.routed.push(routed - committedAt);
+      const read = readAt.get(changeId);
+      if (read !== undefined) {
+        result.read.push(read - committedAt);
+        result.readToRouted.push(routed - read);
+      }
       result.claimed.push(run.claimed - routed);
       result.delivered.push(arrived - run.claimed);
       result.ended.push(run.ended - arrived);
@@ -382,6 +413,12 @@ async function runScenario(
   serverCpu: (() => number) | null,
 ): Promise<ScenarioResult> {
   const routedAt = new Map<string, number>();
+  // The router's first read of each change (a batch refused and read again keeps its first).
+  const readAt = new Map<string, number>();
+  const onRead = (changeIds: readonly string[]) => {
+    const at = now();
+    for (const changeId of changeIds) if (!readAt.has(changeId)) readAt.set(changeId, at);
+  };
   let routerBatches = 0;
   let routerCommits = 0;
   let heldBackPolls = 0;
@@ -396,7 +433,7 @@ async function runScenario(
     emptyReads++;
     if (heldBack) heldBackPolls++;
   };
-  const cores = await startCores(scenario, databaseUrl, onBatch, onIdle);
+  const cores = await startCores(scenario, databaseUrl, onBatch, onIdle, onRead);
   const first = cores[0]!;
   const prefix = `bench-${scenario.name.replaceAll(" ", "-")}-`;
   try {
@@ -456,7 +493,7 @@ async function runScenario(
     const measured = changes.slice(warmupCount);
     return {
       name: scenario.name,
-      ...timings(measured, byChange, routedAt, runTimes),
+      ...timings(measured, byChange, readAt, routedAt, runTimes),
       unmatched,
       failedRuns: rows.filter((row) => row.status !== "succeeded").length,
       skips,
@@ -539,6 +576,8 @@ console.log(
       (
         [
           ["commit → routed (router batch committed, or judged to write nothing)", result.routed],
+          ["  of it: commit → read by the router", result.read],
+          ["  of it: read → routed (the batch's judging and transaction)", result.readToRouted],
           ["routed → run claimed by the worker", result.claimed],
           ["claimed → webhook arrived", result.delivered],
           ["webhook arrived → run ended (not in the latency)", result.ended],

@@ -148,7 +148,16 @@ export interface ChangeSink {
    * decide nothing"). So null is only sound when delivering the batch again after a crash
    * would decide nothing the sink must not decide twice.
    */
-  prepare?(batch: readonly RoutedChange[], db: SqlClient): Promise<SinkDelivery | null>;
+  prepare?(batch: readonly RoutedChange[], db: SqlClient, options?: PrepareOptions): Promise<SinkDelivery | null>;
+}
+
+export interface PrepareOptions {
+  /**
+   * The sink calls this right before it issues reads for a batch that may well write
+   * nothing: the router then sends its read of the next batch in the same round trip, and
+   * goes straight on with it if no sink writes (it is discarded otherwise).
+   */
+  readingAhead?: () => void;
 }
 
 /** A prepared batch's writes, in the router's transaction (the same contract as `deliver`). */

@@ -237,9 +237,10 @@ export function createAutomationSink(options: AutomationSinkOptions): ChangeSink
      * against the index then, and finds no timer either: only a batch that writes starts
      * one, and it also persists the router's cursor past this batch.
      */
-    async prepare(batch, db): Promise<SinkDelivery | null> {
+    async prepare(batch, db, { readingAhead } = {}): Promise<SinkDelivery | null> {
       const judged = await judgeBatch(batch);
       if (judged.length > 0) return (tx, deliverOptions) => record(batch, Promise.resolve(judged), tx, deliverOptions);
+      readingAhead?.();
       const [timers, waiting] = await settledInOrder([timersOf(db, batch), anyRunWaitsOn(db, batch)]);
       if (!waiting && !cancelsATimer(batch, timers)) return null;
       return (tx, deliverOptions) => record(batch, Promise.resolve(judged), tx, deliverOptions);
