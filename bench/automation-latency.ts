@@ -178,6 +178,9 @@ interface ScenarioResult {
   name: string;
   /** Per measured change, in ms: commit → webhook, and its stages (commit → routed → claimed → webhook → run ended). */
   total: number[];
+  /** Of commit → routed: until the router read the change (empty on a router without onRead), and from there. */
+  read: number[];
+  readToRouted: number[];
   routed: number[];
   claimed: number[];
   delivered: number[];
@@ -192,6 +195,8 @@ interface ScenarioResult {
   changesPerSecond: number;
   webhooksPerSecond: number;
   routerBatches: number;
+  /** Router batches that committed a transaction (the others wrote nothing: no transaction). */
+  routerCommits: number;
   heldBackPolls: number;
   /** Router reads that found nothing to route, per change driven. */
   emptyReadsPerChange: number;
@@ -239,8 +244,9 @@ function hostCpu(): { busy: number; total: number } {
 async function startCores(
   scenario: Scenario,
   databaseUrl: string,
-  onBatch: (changeIds: string[]) => void,
+  onBatch: (changeIds: string[], committed: boolean) => void,
   onIdle: (heldBack: boolean) => void,
+  onRead: (changeIds: readonly string[]) => void,
 ): Promise<Core[]> {
   const cores: Core[] = [];
   try {
@@ -248,8 +254,14 @@ async function startCores(
       const core = await startCore({ host: "127.0.0.1", port: 0, databaseUrl, dataDir: "/nonexistent", adminToken: ADMIN_TOKEN }, logger, {
         ...options,
         routerObserver: {
-          onBatch: (batch) => onBatch(batch.map((routed) => routed.change.changeId)),
+          // A router without `outcome` (before batches that write nothing were told apart) committed every batch.
+          onBatch: (batch, outcome?: { committed: boolean }) =>
+            onBatch(
+              batch.map((routed) => routed.change.changeId),
+              outcome?.committed ?? true,
+            ),
           onIdle,
+          onRead,
         },
       });
       cores.push(core);
@@ -329,7 +341,10 @@ function arrivalsByChange(arrivals: readonly Arrival[], runs: readonly RunRow[])
   return { byChange, unmatched };
 }
 
-type Timings = Pick<ScenarioResult, "total" | "routed" | "claimed" | "delivered" | "ended" | "received" | "duplicates" | "missing" | "webhooksPerSecond">;
+type Timings = Pick<
+  ScenarioResult,
+  "total" | "read" | "readToRouted" | "routed" | "claimed" | "delivered" | "ended" | "received" | "duplicates" | "missing" | "webhooksPerSecond"
+>;
 
 /** When a run was claimed and when it ended, on the host's clock. */
 interface RunTimes {
@@ -338,8 +353,26 @@ interface RunTimes {
 }
 
 /** Each measured change's latency and stages; every time on the host's clock. */
-function timings(measured: readonly Committed[], byChange: Map<string, number[]>, routedAt: Map<string, number>, runTimes: Map<string, RunTimes>): Timings {
-  const result: Timings = { total: [], routed: [], claimed: [], delivered: [], ended: [], received: 0, duplicates: 0, missing: 0, webhooksPerSecond: 0 };
+function timings(
+  measured: readonly Committed[],
+  byChange: Map<string, number[]>,
+  readAt: Map<string, number>,
+  routedAt: Map<string, number>,
+  runTimes: Map<string, RunTimes>,
+): Timings {
+  const result: Timings = {
+    total: [],
+    read: [],
+    readToRouted: [],
+    routed: [],
+    claimed: [],
+    delivered: [],
+    ended: [],
+    received: 0,
+    duplicates: 0,
+    missing: 0,
+    webhooksPerSecond: 0,
+  };
   let lastArrival = 0;
   for (const { changeId, committedAt } of measured) {
     const arrivals = byChange.get(changeId);
@@ -356,6 +389,11 @@ function timings(measured: readonly Committed[], byChange: Map<string, number[]>
     const run = runTimes.get(changeId);
     if (routed !== undefined && run !== undefined) {
       result.routed.push(routed - committedAt);
+      const read = readAt.get(changeId);
+      if (read !== undefined) {
+        result.read.push(read - committedAt);
+        result.readToRouted.push(routed - read);
+      }
       result.claimed.push(run.claimed - routed);
       result.delivered.push(arrived - run.claimed);
       result.ended.push(run.ended - arrived);
@@ -388,19 +426,27 @@ async function runScenario(
   serverCpu: (() => number) | null,
 ): Promise<ScenarioResult> {
   const routedAt = new Map<string, number>();
+  // The router's first read of each change (a batch refused and read again keeps its first).
+  const readAt = new Map<string, number>();
+  const onRead = (changeIds: readonly string[]) => {
+    const at = now();
+    for (const changeId of changeIds) if (!readAt.has(changeId)) readAt.set(changeId, at);
+  };
   let routerBatches = 0;
+  let routerCommits = 0;
   let heldBackPolls = 0;
   let emptyReads = 0;
-  const onBatch = (changeIds: string[]) => {
+  const onBatch = (changeIds: string[], committed: boolean) => {
     const at = now();
     routerBatches++;
+    if (committed) routerCommits++;
     for (const changeId of changeIds) routedAt.set(changeId, at);
   };
   const onIdle = (heldBack: boolean) => {
     emptyReads++;
     if (heldBack) heldBackPolls++;
   };
-  const cores = await startCores(scenario, databaseUrl, onBatch, onIdle);
+  const cores = await startCores(scenario, databaseUrl, onBatch, onIdle, onRead);
   const first = cores[0]!;
   const prefix = `bench-${scenario.name.replaceAll(" ", "-")}-`;
   try {
@@ -410,6 +456,7 @@ async function runScenario(
     await Promise.all(cores.map((core) => core.automations.reload()));
     await receiver.reset();
     routerBatches = 0;
+    routerCommits = 0;
     heldBackPolls = 0;
     emptyReads = 0;
 
@@ -462,12 +509,13 @@ async function runScenario(
     const measured = changes.slice(warmupCount);
     return {
       name: scenario.name,
-      ...timings(measured, byChange, routedAt, runTimes),
+      ...timings(measured, byChange, readAt, routedAt, runTimes),
       unmatched,
       failedRuns: rows.filter((row) => row.status !== "succeeded").length,
       skips,
       changesPerSecond: (measured.length - 1) / ((measured.at(-1)!.committedAt - measured[0]!.committedAt) / 1000),
       routerBatches,
+      routerCommits,
       heldBackPolls,
       emptyReadsPerChange: emptyReads / changes.length,
       socketTrips: tripsPerChange(tripsBefore, tripsAfter, changes.length, {
@@ -544,7 +592,9 @@ console.log(
     results.flatMap((result) =>
       (
         [
-          ["commit → routed (router batch committed)", result.routed],
+          ["commit → routed (router batch committed, or judged to write nothing)", result.routed],
+          ["  of it: commit → read by the router", result.read],
+          ["  of it: read → routed (the batch's judging and transaction)", result.readToRouted],
           ["routed → run claimed by the worker", result.claimed],
           ["claimed → webhook arrived", result.delivered],
           ["webhook arrived → run ended (not in the latency)", result.ended],
@@ -563,7 +613,7 @@ for (const result of results) {
       `${result.name}: the executor fell behind (${result.webhooksPerSecond.toFixed(0)} of ${result.changesPerSecond.toFixed(0)}/s); try a lower --rate`,
     );
   console.log(
-    `${result.name}: ${result.routerBatches} router batches (${((warmupCount + measuredCount) / result.routerBatches).toFixed(1)} changes each, warm-up included), ${result.heldBackPolls} polls held back by an open older transaction, ${result.unmatched} requests from unknown runs, event loop busy ${(result.eventLoopBusy * 100).toFixed(0)} % (${result.cpuMsPerChange.toFixed(2)} CPU ms per change, the bench's /proc sampling's ${result.samplerCpuMsPerChange.toFixed(2)} left out), host CPUs busy ${(result.hostBusy * 100).toFixed(0)} %`,
+    `${result.name}: ${result.routerBatches} router batches (${((warmupCount + measuredCount) / result.routerBatches).toFixed(1)} changes each, warm-up included; ${result.routerCommits} committed a transaction), ${result.heldBackPolls} polls held back by an open older transaction, ${result.unmatched} requests from unknown runs, event loop busy ${(result.eventLoopBusy * 100).toFixed(0)} % (${result.cpuMsPerChange.toFixed(2)} CPU ms per change, the bench's /proc sampling's ${result.samplerCpuMsPerChange.toFixed(2)} left out), host CPUs busy ${(result.hostBusy * 100).toFixed(0)} %`,
   );
   console.log(
     `${result.name}: per change driven, the cores' socket writes / reads (round trips and wake-ups): ${result.socketTrips.map(({ peer, writes, reads }) => `${peer} ${writes.toFixed(2)} / ${reads.toFixed(2)}`).join(", ")}; ${result.emptyReadsPerChange.toFixed(2)} router reads that found nothing`,

@@ -10,7 +10,18 @@ export { canonicalJson } from "./diff.ts";
 export { CHANGE_COLUMNS, changeFromRow, OUTBOX_HELD_BACK } from "./outbox/change-row.ts";
 export type { ChangeRow, StoredChange } from "./outbox/change-row.ts";
 export { createChangeNotifier, ENTITY_CHANGES_CHANNEL, notifyThroughPool } from "./outbox/change-notifier.ts";
-export type { BatchOutcome, ChangeSink, DeliverOptions, EntityHandle, EntityRead, MutateResult, RoutedChange, SqlClient } from "./types.ts";
+export type {
+  BatchOutcome,
+  ChangeSink,
+  DeliverOptions,
+  EntityHandle,
+  EntityRead,
+  MutateResult,
+  PrepareOptions,
+  RoutedChange,
+  SinkDelivery,
+  SqlClient,
+} from "./types.ts";
 export { isPipelined, setPipelined, settledInOrder, withPipelinedTransaction } from "./pipelined-transaction.ts";
 export type { PipelinedTransaction } from "./pipelined-transaction.ts";
 // The automation executor sends a run's records pipelined on the connection that holds its lock.

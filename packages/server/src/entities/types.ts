@@ -139,7 +139,29 @@ export interface RoutedChange {
 export interface ChangeSink {
   name: string;
   deliver(batch: readonly RoutedChange[], tx: SqlClient, options?: DeliverOptions): Promise<void>;
+  /**
+   * Optional: judges the batch before the router opens a transaction, reading through `db`
+   * (the router's connection, outside any transaction; reads only). Returns the batch's
+   * delivery (run in the router's transaction like `deliver`), or null when this sink has
+   * nothing to write for it. When no sink has, the router opens no transaction: it moves its
+   * cursor in memory and persists it with a later batch (docs/architecture.md, "Batches that
+   * decide nothing"). So null is only sound when delivering the batch again after a crash
+   * would decide nothing the sink must not decide twice.
+   */
+  prepare?(batch: readonly RoutedChange[], db: SqlClient, options?: PrepareOptions): Promise<SinkDelivery | null>;
 }
+
+export interface PrepareOptions {
+  /**
+   * The sink calls this right before it issues reads for a batch that may well write
+   * nothing: the router then sends its read of the next batch in the same round trip, and
+   * goes straight on with it if no sink writes (it is discarded otherwise).
+   */
+  readingAhead?: () => void;
+}
+
+/** A prepared batch's writes, in the router's transaction (the same contract as `deliver`). */
+export type SinkDelivery = (tx: SqlClient, options?: DeliverOptions) => Promise<void>;
 
 export interface DeliverOptions {
   /**

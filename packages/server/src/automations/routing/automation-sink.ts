@@ -4,10 +4,20 @@
 // conditions, and records a run (under the automation's mode), a `for:` timer, or a skip with
 // its reason; a change contrary to a `for:` timer cancels it. All in the router's transaction,
 // keyed by (automation, trigger, change), so a redelivered change decides nothing twice; and
-// a whole batch in a few statements (admitRuns), so the router keeps up at any rate.
+// a whole batch in a few statements (admitRuns), so the router keeps up at any rate. A batch
+// that gives it nothing to write (no listening trigger, no timer to cancel, no run to wake) is
+// told apart before the router opens a transaction, and costs none (`prepare`).
 // Runs it records while this core's worker has free slots are handed to that worker once the
 // batch commits, their jobs locked for it in the same transaction (execution/run-handoff.ts).
-import { type ChangeSink, type DeliverOptions, type EntityRegistry, type RoutedChange, settledInOrder, type SqlClient } from "../../entities/index.ts";
+import {
+  type ChangeSink,
+  type DeliverOptions,
+  type EntityRegistry,
+  type RoutedChange,
+  type SinkDelivery,
+  settledInOrder,
+  type SqlClient,
+} from "../../entities/index.ts";
 import type { Logger } from "../../log.ts";
 import type { AutomationIndex, IndexedTrigger } from "./automation-index.ts";
 import { type DecisionKey, type HandedRun, insertSkips } from "../runs/automation-runs.ts";
@@ -15,7 +25,7 @@ import type { HandoffReservation, RunHandoff } from "../execution/run-handoff.ts
 import { entityReader } from "../definitions/entity-reader.ts";
 import { type CheckedPayload, checkPayload, type Judgment, judgeMatch } from "./judge-match.ts";
 import { type AdmissionHandoff, admitRuns, type Decision } from "../runs/run-admission.ts";
-import { wakeWaitingRuns } from "../runs/run-waits.ts";
+import { anyRunWaitsOn, wakeWaitingRuns } from "../runs/run-waits.ts";
 import { cancelTimer, contraryTimers, type PendingTimer, rememberTimer, startTimer, timersOf } from "./trigger-timers.ts";
 import type { TriggerRegistry } from "../triggers/trigger-registry.ts";
 
@@ -180,65 +190,97 @@ export function createAutomationSink(options: AutomationSinkOptions): ChangeSink
     issuedAll();
   };
 
+  /** Records a judged batch in the router's transaction: wakes, skips, runs, timers. */
+  const record = async (
+    batch: readonly RoutedChange[],
+    judging: Promise<Judged[]>,
+    tx: SqlClient,
+    { issuedAll, loseable, whenSettled }: DeliverOptions = {},
+  ) => {
+    // The router may send COMMIT once the skips, the admissions and the timers have each issued their last statement.
+    let parts = 3;
+    const partIssued = () => {
+      if (--parts === 0) issuedAll?.();
+    };
+    // Issued before judging is awaited (`deliver` judges meanwhile), answered in the round trip
+    // of the decisions' reads: the router's client is pipelined, so a batch of any size costs
+    // a few round trips.
+    const waking = later(wakeWaitingRuns(batch, tx));
+    const readingTimers = later(timersOf(tx, batch));
+    let judged: Judged[];
+    try {
+      judged = await judging;
+    } catch (error) {
+      await Promise.allSettled([waking, readingTimers]);
+      throw error;
+    }
+    const skipped = judged.filter((item) => item.judgment.type === "skip");
+    const admitted = judged.filter((item) => item.judgment.type === "run");
+    const handoff = handOver(options.handoff, admitted.length, whenSettled);
+    const skipping = insertSkips(
+      tx,
+      skipped.map(({ key, judgment }) => {
+        const { reason, detail, verdicts } = judgment as Extract<Judgment, { type: "skip" }>;
+        return { key, reason, detail, verdicts };
+      }),
+    );
+    partIssued(); // one statement, sent by now
+    const [, recorded, decisions] = await settledInOrder([
+      waking,
+      skipping,
+      admitRuns(
+        tx,
+        admitted.map(({ key, judgment }) => {
+          const { policy, contextKey, trigger, verdicts } = judgment as Extract<Judgment, { type: "run" }>;
+          return { key, policy, contextKey, trigger, verdicts };
+        }),
+        { issuedAll: partIssued, handoff },
+      ),
+      readingTimers.then((timers) => {
+        // Nothing judged and no timer to cancel: routed again after a crash of the database,
+        // the batch records nothing again; the runs it woke are woken again, and each of
+        // those writes its next step durably before any effect, which flushes this commit.
+        if (judged.length === 0 && timers.size === 0) loseable?.();
+        return settleTimers(batch, judged, tx, timers, partIssued);
+      }),
+    ]);
+    const decided = new Map<Judged, SinkDecision>();
+    for (const [i, item] of skipped.entries()) {
+      const { reason, detail } = item.judgment as Extract<Judgment, { type: "skip" }>;
+      decided.set(item, { key: item.key, outcome: "skip", reason, detail, recorded: recorded[i]! });
+    }
+    for (const [i, item] of admitted.entries()) decided.set(item, decisions[i]!);
+    for (const item of judged) {
+      const decision = decided.get(item);
+      if (decision) observe(decision);
+    }
+  };
+
+  /** Whether an entity the batch changed has a pending timer that one of its changes cancels. */
+  const cancelsATimer = (batch: readonly RoutedChange[], timers: ReadonlyMap<string, PendingTimer[]>) =>
+    timers.size > 0 && batch.some((routed) => contraryTimers(timers, routed, triggers).length > 0);
+
   return {
     name: AUTOMATION_SINK_NAME,
-    async deliver(batch, tx, { issuedAll, loseable, whenSettled } = {}) {
-      // The router may send COMMIT once the skips, the admissions and the timers have each issued their last statement.
-      let parts = 3;
-      const partIssued = () => {
-        if (--parts === 0) issuedAll?.();
-      };
-      // Issued before judging, answered in the round trip of the decisions' reads: the
-      // router's client is pipelined, so a batch of any size costs a few round trips.
-      const waking = later(wakeWaitingRuns(batch, tx));
-      const readingTimers = later(timersOf(tx, batch));
-      let judged: Judged[];
-      try {
-        judged = await judgeBatch(batch);
-      } catch (error) {
-        await Promise.allSettled([waking, readingTimers]);
-        throw error;
-      }
-      const skipped = judged.filter((item) => item.judgment.type === "skip");
-      const admitted = judged.filter((item) => item.judgment.type === "run");
-      const handoff = handOver(options.handoff, admitted.length, whenSettled);
-      const skipping = insertSkips(
-        tx,
-        skipped.map(({ key, judgment }) => {
-          const { reason, detail, verdicts } = judgment as Extract<Judgment, { type: "skip" }>;
-          return { key, reason, detail, verdicts };
-        }),
-      );
-      partIssued(); // one statement, sent by now
-      const [, recorded, decisions] = await settledInOrder([
-        waking,
-        skipping,
-        admitRuns(
-          tx,
-          admitted.map(({ key, judgment }) => {
-            const { policy, contextKey, trigger, verdicts } = judgment as Extract<Judgment, { type: "run" }>;
-            return { key, policy, contextKey, trigger, verdicts };
-          }),
-          { issuedAll: partIssued, handoff },
-        ),
-        readingTimers.then((timers) => {
-          // Nothing judged and no timer to cancel: routed again after a crash of the database,
-          // the batch records nothing again; the runs it woke are woken again, and each of
-          // those writes its next step durably before any effect, which flushes this commit.
-          if (judged.length === 0 && timers.size === 0) loseable?.();
-          return settleTimers(batch, judged, tx, timers, partIssued);
-        }),
-      ]);
-      const decided = new Map<Judged, SinkDecision>();
-      for (const [i, item] of skipped.entries()) {
-        const { reason, detail } = item.judgment as Extract<Judgment, { type: "skip" }>;
-        decided.set(item, { key: item.key, outcome: "skip", reason, detail, recorded: recorded[i]! });
-      }
-      for (const [i, item] of admitted.entries()) decided.set(item, decisions[i]!);
-      for (const item of judged) {
-        const decision = decided.get(item);
-        if (decision) observe(decision);
-      }
+    deliver: (batch, tx, deliverOptions) => record(batch, judgeBatch(batch), tx, deliverOptions),
+    /**
+     * Judging writes nothing, so it is done before the router's transaction. Nothing judged
+     * (no trigger listens: the executor's run-status changes, mostly), the batch writes only if
+     * it cancels a timer or wakes a run, read here outside the transaction — sound because
+     * only this sink, in the router's transaction, starts timers (so none can be missing
+     * here: the previous batch committed before this read; one removed since, fired, is
+     * found gone by cancelTimer), and a wait missed here sees the batch's changes itself
+     * (anyRunWaitsOn). Routed again after a crash, such a batch is judged the same way
+     * against the index then, and finds no timer either: only a batch that writes starts
+     * one, and it also persists the router's cursor past this batch.
+     */
+    async prepare(batch, db, { readingAhead } = {}): Promise<SinkDelivery | null> {
+      const judged = await judgeBatch(batch);
+      if (judged.length > 0) return (tx, deliverOptions) => record(batch, Promise.resolve(judged), tx, deliverOptions);
+      readingAhead?.();
+      const [timers, waiting] = await settledInOrder([timersOf(db, batch), anyRunWaitsOn(db, batch)]);
+      if (!waiting && !cancelsATimer(batch, timers)) return null;
+      return (tx, deliverOptions) => record(batch, Promise.resolve(judged), tx, deliverOptions);
     },
   };
 }

@@ -79,3 +79,22 @@ export async function wakeWaitingRuns(batch: readonly RoutedChange[], tx: SqlCli
   const { rowCount } = await tx.query(WAKE, [batch.map((routed) => routed.change.kind), batch.map((routed) => routed.change.id)]);
   return rowCount ?? 0;
 }
+
+// The same probe as WAKE's, without its lock and jobs: whether the batch has a run to wake.
+const ANY_WAITING = `
+  SELECT EXISTS (
+    SELECT 1 FROM unnest($1::text[], $2::text[]) AS changed(kind, id)
+    JOIN automation_run_waits w ON w.entity_kind = changed.kind AND w.entity_id = changed.id
+    JOIN automation_runs run ON run.id = w.run_id AND run.status = 'running') AS waiting`;
+
+/**
+ * Whether a running run waits on an entity the batch changed: read before the router's
+ * transaction, by a statement issued after the batch's read of the outbox. A wait this misses
+ * committed after that read, so after every change of the batch, and its step checks its
+ * condition again once the wait committed (wait-until-action.ts): it sees those changes itself.
+ */
+export async function anyRunWaitsOn(db: SqlClient, batch: readonly RoutedChange[]): Promise<boolean> {
+  if (batch.length === 0) return false;
+  const { rows } = await db.query<{ waiting: boolean }>(ANY_WAITING, [batch.map((routed) => routed.change.kind), batch.map((routed) => routed.change.id)]);
+  return rows[0]!.waiting;
+}

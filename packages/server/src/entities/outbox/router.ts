@@ -9,7 +9,7 @@ import { AdvisoryLock } from "../../storage/index.ts";
 import { CHANGE_COLUMNS, type ChangeRow, changeFromRow, OUTBOX_HELD_BACK } from "./change-row.ts";
 import { ENTITY_CHANGES_CHANNEL } from "./change-notifier.ts";
 import type { EntityRegistry } from "../registry.ts";
-import type { BatchOutcome, ChangeSink, RoutedChange } from "../types.ts";
+import type { BatchOutcome, ChangeSink, PrepareOptions, RoutedChange, SinkDelivery, SqlClient } from "../types.ts";
 import { setPipelined, settledInOrder } from "../pipelined-transaction.ts";
 import { withPreparedStatements } from "../prepared-statements.ts";
 
@@ -52,12 +52,22 @@ export interface EntityRouterOptions {
   /** First retry delay after a sink failure; doubles up to retryMaxMs. */
   retryBaseMs?: number;
   retryMaxMs?: number;
-  /** Observes the loop (tests, metrics): after each committed batch, and each empty read. */
+  /**
+   * How long the cursor may stay moved in memory only (past batches no sink wrote for) before
+   * the router persists it: with the next batch that writes, or once this long has passed —
+   * at the next batch, or on an idle poll. A crash re-routes at most that long's batches,
+   * which decide nothing again (default 1,000 ms).
+   */
+  cursorPersistMs?: number;
+  /** Observes the loop (tests, metrics): after each routed batch, and each empty read. */
   observer?: RouterObserver;
 }
 
 export interface RouterObserver {
-  onBatch?(batch: readonly RoutedChange[]): void;
+  /** `committed`: the batch's transaction committed; false when no sink had a write for it (no transaction). */
+  onBatch?(batch: readonly RoutedChange[], outcome: { committed: boolean }): void;
+  /** A non-empty batch read from the outbox, about to be judged (bench/automation-latency: commit → read → routed). */
+  onRead?(changeIds: readonly string[]): void;
   /** `heldBack`: committed changes exist that wait for an older open transaction. */
   onIdle?(heldBack: boolean): void;
 }
@@ -88,6 +98,7 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
   /** The size of the read after one that returned `read` changes: a full batch means more wait. */
   const limitAfter = (read: number) => (read >= batchSize ? backlogBatchSize : batchSize);
   const pollIntervalMs = options.pollIntervalMs ?? 1000;
+  const cursorPersistMs = options.cursorPersistMs ?? 1000;
   const takeoverIntervalMs = options.takeoverIntervalMs ?? 1000;
   const retryPolicy = { baseMs: options.retryBaseMs ?? 100, maxMs: options.retryMaxMs ?? 5000, jitter: "none" } as const;
   const log = logger.child({ component: "entity-router", consumer });
@@ -128,30 +139,55 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
   };
 
   /**
-   * Delivers one batch to every sink and advances the cursor, all in one transaction. COMMIT
-   * goes out as soon as the last sink has issued its last statement (it may say so before
-   * their answers), and the read that follows the batch right behind it: they share a round
-   * trip. That read is returned when the batch committed; after a failure it is discarded (it
-   * reads from where the cursor did not move) and the batch is to be retried.
+   * What each sink will write for the batch, judged before any transaction opens: sinks
+   * without `prepare` always write; the others said what (null: nothing). Their reads go
+   * out together on the router's connection, pipelined.
    */
-  const deliver = async (client: pg.PoolClient, rows: Array<OutboxRow>): Promise<{ next: Promise<Ahead> } | undefined> => {
-    const batch = rows.map(route);
-    const last = rows.at(-1)!;
-    const after = { xid: last.xid_text, seq: last.seq };
+  const prepare = async (
+    db: SqlClient,
+    batch: readonly RoutedChange[],
+    prepareOptions: PrepareOptions,
+  ): Promise<Array<{ sink: ChangeSink; delivery: SinkDelivery }>> => {
+    const list = [...sinks];
+    const planned = await settledInOrder(
+      list.map((sink) =>
+        sink.prepare ? sink.prepare(batch, db, prepareOptions) : Promise.resolve<SinkDelivery>((tx, deliverOptions) => sink.deliver(batch, tx, deliverOptions)),
+      ),
+    );
+    return list.flatMap((sink, index) => {
+      const delivery = planned[index];
+      return delivery ? [{ sink, delivery }] : [];
+    });
+  };
+
+  /**
+   * Delivers one batch to the sinks that write for it and advances the cursor, all in one
+   * transaction. COMMIT goes out as soon as the last sink has issued its last statement (it
+   * may say so before their answers), and the read that follows the batch right behind it:
+   * they share a round trip. That read is returned when the batch committed; after a failure
+   * it is discarded (it reads from where the cursor did not move) and the batch is to be retried.
+   */
+  const commitBatch = async (
+    client: pg.PoolClient,
+    tx: SqlClient,
+    batch: readonly RoutedChange[],
+    writers: ReadonlyArray<{ sink: ChangeSink; delivery: SinkDelivery }>,
+    after: Cursor,
+  ): Promise<{ next: Promise<Ahead> } | undefined> => {
     let committing: Promise<pg.QueryResult> | undefined;
     let next: Promise<Ahead> | undefined;
-    const list = [...sinks];
     // The sinks whose writes for this batch a crash of the database may lose (see DeliverOptions.loseable).
     const loseable = new Set<ChangeSink>();
     const commit = () => {
       if (committing) return;
       // Most batches are the executor's run-status changes, which decide nothing: their
       // commits, one per router wake, need not wait for the WAL flush, while a change that
-      // starts a run waits behind the batch in hand (bench/automation-latency).
-      if (loseable.size === list.length) client.query(LOSEABLE_COMMIT).catch(() => undefined); // a failure rolls COMMIT back
+      // starts a run waits behind the batch in hand (bench/automation-latency). A batch
+      // without writers only persists the cursor moved in memory: loseable as well.
+      if (loseable.size === writers.length) client.query(LOSEABLE_COMMIT).catch(() => undefined); // a failure rolls COMMIT back
       committing = client.query("COMMIT");
       committing.catch(() => undefined); // awaited below
-      next = readAhead(client, after, limitAfter(rows.length));
+      next = readAhead(client, after, limitAfter(batch.length));
     };
     const committed = async () => (await committing!).command === "COMMIT";
     // The sinks' callbacks told how the transaction ended (DeliverOptions.whenSettled).
@@ -171,21 +207,17 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
       // the transaction does not matter: it commits with the decisions or not at all).
       const begun = Promise.all([client.query("BEGIN"), client.query(ADVANCE_CURSOR, [consumer, after.xid, after.seq])]);
       begun.catch(() => undefined); // awaited below; a failure here fails the sinks' statements too
-      // The sinks' statements run named: their texts are constants over array parameters, and
-      // the admission's were parsed and planned again at every batch (bench/automation-latency
-      // --statement-stats, plan ms).
-      const tx = withPreparedStatements(client);
-      for (const [index, sink] of list.entries()) {
+      for (const [index, { sink, delivery }] of writers.entries()) {
         const markLoseable = () => void loseable.add(sink);
         const shared = { loseable: markLoseable, whenSettled };
-        await sink.deliver(batch, tx, index === list.length - 1 ? { ...shared, issuedAll: commit } : shared);
+        await delivery(tx, index === writers.length - 1 ? { ...shared, issuedAll: commit } : shared);
       }
       await begun;
       commit();
       // COMMIT of a failed transaction answers ROLLBACK, without an error.
       if (!(await committed())) throw new Error("the router's transaction was rolled back at COMMIT");
       settle("committed");
-      options.observer?.onBatch?.(batch);
+      options.observer?.onBatch?.(batch, { committed: true });
       return { next: next! };
     } catch (error) {
       // COMMIT unanswered (the connection failed with it in flight): it may have committed.
@@ -197,9 +229,9 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
         : "rolled_back";
       // A sink that failed after its statements (and so COMMIT) were sent: what committed stands.
       if (outcome === "committed") {
-        log.warn({ err: error, firstSeq: rows[0]!.seq, size: rows.length }, "a sink failed after its batch committed");
+        log.warn({ err: error, firstSeq: batch[0]!.change.seq, size: batch.length }, "a sink failed after its batch committed");
         settle(outcome);
-        options.observer?.onBatch?.(batch);
+        options.observer?.onBatch?.(batch, { committed: true });
         return { next: next! };
       }
       settle(outcome);
@@ -208,15 +240,67 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
       await client.query("ROLLBACK").catch((rollbackError: unknown) => {
         throw new ConnectionLost("router connection lost", { cause: rollbackError });
       });
-      log.warn({ err: error, firstSeq: rows[0]!.seq, size: rows.length }, "a sink refused a batch; retrying");
+      log.warn({ err: error, firstSeq: batch[0]!.change.seq, size: batch.length }, "a sink refused a batch; retrying");
       return undefined;
     }
+  };
+
+  /**
+   * Routes one batch: judged first (the sinks' `prepare`), then committed with the cursor if
+   * any sink writes for it or the cursor moved in memory is due to be persisted; otherwise only
+   * the in-memory cursor moves (`persisted: false`) and the next read goes out at once.
+   * Undefined when a sink refused the batch (to be retried).
+   */
+  const deliver = async (
+    client: pg.PoolClient,
+    rows: Array<OutboxRow>,
+    persistDue: boolean,
+  ): Promise<{ next: Promise<Ahead>; persisted: boolean } | undefined> => {
+    const batch = rows.map(route);
+    const last = rows.at(-1)!;
+    const after = { xid: last.xid_text, seq: last.seq };
+    // The sinks' statements run named: their texts are constants over array parameters, and
+    // the admission's were parsed and planned again at every batch (bench/automation-latency
+    // --statement-stats, plan ms).
+    const db = withPreparedStatements(client);
+    // The next read, sent with a sink's own reads when one expects the batch to write nothing:
+    // one round trip per such batch instead of two. Outside any transaction, from `after`.
+    let ahead: Promise<Ahead> | undefined;
+    const readingAhead = () => void (ahead ??= readAhead(client, after, limitAfter(rows.length)));
+    let writers: Awaited<ReturnType<typeof prepare>>;
+    try {
+      writers = await prepare(db, batch, { readingAhead });
+    } catch (error) {
+      // Only reads went out, outside a transaction: nothing to roll back.
+      await ahead?.catch(() => undefined);
+      log.warn({ err: error, firstSeq: batch[0]!.change.seq, size: batch.length }, "a sink could not judge a batch; retrying");
+      return undefined;
+    }
+    if (writers.length === 0 && !persistDue) {
+      // Decides nothing: no transaction, no commit. Routed again after a crash (the durable
+      // cursor is behind it), it decides nothing again — each sink's `prepare` promised that.
+      options.observer?.onBatch?.(batch, { committed: false });
+      return { next: ahead ?? readAhead(client, after, limitAfter(rows.length)), persisted: false };
+    }
+    // Read before the transaction: the read that follows its COMMIT sees what committed meanwhile.
+    await ahead?.catch(() => undefined);
+    const delivered = await commitBatch(client, db, batch, writers, after);
+    return delivered && { ...delivered, persisted: true };
   };
 
   const follow = async (client: pg.PoolClient) => {
     await client.query(ENSURE_CURSOR, [consumer]);
     const { rows } = await client.query<Cursor>(READ_CURSOR, [consumer]);
     let cursor = rows[0]!;
+    // Since when the cursor has moved past batches in memory only (undefined: it is persisted).
+    let unpersistedSince: number | undefined;
+    const persistDue = () => unpersistedSince !== undefined && performance.now() - unpersistedSince >= cursorPersistMs;
+    /** Persists the in-memory cursor on its own (an idle poll, a stop): one statement, autocommit. */
+    const persistCursor = async () => {
+      if (unpersistedSince === undefined) return;
+      await client.query(ADVANCE_CURSOR, [consumer, cursor.xid, cursor.seq]);
+      unpersistedSince = undefined;
+    };
     const retry = createBackoff(retryPolicy);
     // Committed changes wait beyond the horizon: look again soon, then less often.
     const heldBack = createBackoff({ baseMs: 10, maxMs: pollIntervalMs, jitter: "none" });
@@ -234,11 +318,14 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
         const ahead = await (next ?? readAhead(client, cursor, batchSize));
         next = undefined;
         if (ahead.rows.length > 0) {
-          const delivered = await deliver(client, ahead.rows);
+          options.observer?.onRead?.(ahead.rows.map((row) => row.change_id));
+          const delivered = await deliver(client, ahead.rows, persistDue());
           if (delivered) {
             next = delivered.next;
             const last = ahead.rows.at(-1)!;
             cursor = { xid: last.xid_text, seq: last.seq };
+            if (delivered.persisted) unpersistedSince = undefined;
+            else unpersistedSince ??= performance.now();
             retry.reset();
             heldBack.reset();
           } else {
@@ -247,12 +334,18 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
           continue;
         }
         options.observer?.onIdle?.(ahead.heldBack);
+        if (persistDue()) await persistCursor();
         // An older transaction is still open, or rolled back without a NOTIFY: look again soon.
-        await wakeup.sleep(ahead.heldBack ? heldBack.next() : pollIntervalMs);
+        // A cursor moved in memory only is persisted on the poll after its time is up.
+        const persistIn = unpersistedSince === undefined ? Infinity : cursorPersistMs - (performance.now() - unpersistedSince);
+        await wakeup.sleep(Math.max(0, Math.min(ahead.heldBack ? heldBack.next() : pollIntervalMs, persistIn)));
       }
     } finally {
       // Nothing may be in flight when the connection goes back (or the pipeline is switched off).
       await next?.catch(() => undefined);
+      // A stop persists what moved in memory, so the next router does not route it again
+      // (a failure here — the connection is gone — only means it will, deciding nothing).
+      await persistCursor().catch((error: unknown) => log.warn({ err: error }, "the router's cursor could not be persisted at stop"));
       setPipelined(client, false);
     }
   };

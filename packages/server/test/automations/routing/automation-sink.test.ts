@@ -8,6 +8,7 @@ import { createAutomationSink, type SinkDecision } from "../../../src/automation
 import { createTimerFiring } from "../../../src/automations/routing/trigger-timers.ts";
 import { cancelRun } from "../../../src/automations/runs/run-admission.ts";
 import { listRuns, listSkips } from "../../../src/automations/runs/automation-runs.ts";
+import { registerWaits } from "../../../src/automations/runs/run-waits.ts";
 import { AutomationTask } from "../../../src/automations/runs/automation-jobs.ts";
 import type { ChangeSink, RoutedChange } from "../../../src/entities/index.ts";
 import { createSecretBox } from "../../../src/crypto/secret-box.ts";
@@ -585,5 +586,52 @@ describe("triggers with `for:`", () => {
     await fire(timer!.id);
     expect(await listRuns(core.pool, automation.id)).toEqual([]);
     expect(await listSkips(core.pool, automation.id)).toMatchObject([{ reason: "condition_false", verdicts: [{ path: "conditions.0", passed: false }] }]);
+  });
+});
+
+describe("judging a batch before the router's transaction (prepare)", () => {
+  const prepare = (batch: RoutedChange[]) => sink.prepare!(batch, core.pool);
+  /** The same change as the router would route it without events (as a rename does): no trigger listens. */
+  const eventless = (routed: RoutedChange): RoutedChange => ({ ...routed, eventIds: [] });
+
+  it("has nothing to write for a batch no trigger listens to, with no timer to cancel and no run waiting on its entities", async () => {
+    const { lost } = await loseHeartbeat();
+    expect(await prepare([lost])).toBeNull();
+  });
+
+  it("has writes for a batch that decides a run", async () => {
+    await saveAutomation();
+    const { lost } = await loseHeartbeat();
+    expect(await prepare([lost])).not.toBeNull();
+  });
+
+  it("has writes for a batch that cancels a `for:` timer, though no trigger listens to its changes", async () => {
+    await saveAutomation({ triggers: [{ event: LOST, for: "5m" }] });
+    const { lost } = await loseHeartbeat();
+    expect(await timers()).toHaveLength(1);
+    expect(await prepare([eventless(lost)])).toBeNull(); // a change with no event keeps the timer
+    const removed = { ...eventless(lost), change: { ...lost.change, next: null } };
+    const delivery = await prepare([removed]);
+    expect(delivery).not.toBeNull();
+    await withTransaction(core.pool, (tx) => delivery!(tx));
+    expect(await timers()).toEqual([]);
+  });
+
+  it("has writes for a batch that changes an entity a running run waits on, and waking it twice leaves it one job", async () => {
+    const automation = await saveAutomation();
+    const { satelliteId, lost } = await loseHeartbeat();
+    const [run] = await listRuns(core.pool, automation.id);
+    // The run got as far as a wait_until on the satellite (what its step registers).
+    await core.pool.query("UPDATE automation_runs SET status = 'running' WHERE id = $1", [run!.id]);
+    await registerWaits(core.pool, run!.id, "actions.0", [{ kind: "satellite-connection", id: satelliteId }]);
+
+    const delivery = await prepare([eventless(lost)]);
+    expect(delivery).not.toBeNull();
+    // Its admission left it one job; woken, and woken again (delivered again after a crash):
+    // the wake is keyed by the run, so it is one job still.
+    for (let delivered = 0; delivered < 2; delivered++) await withTransaction(core.pool, (tx) => delivery!(tx));
+    const { rows: jobs } = await core.pool.query<{ key: string }>("SELECT key FROM graphile_worker.jobs");
+    expect(jobs).toEqual([{ key: run!.id }]);
+    expect(await listRuns(core.pool, automation.id)).toHaveLength(1);
   });
 });

@@ -97,6 +97,35 @@ function insertRouted(tx: SqlClient, batch: readonly RoutedChange[], routedBy: s
   );
 }
 
+/**
+ * The statements each client of `pool` is asked to run, recorded from its first acquire (so
+ * install before the router starts); `router()` those of the router's connection, the one
+ * that reads and writes the cursor.
+ */
+function sentStatements(pool: pg.Pool) {
+  const sentBy = new Map<object, string[]>();
+  pool.on("acquire", (client) => {
+    if (sentBy.has(client)) return;
+    const sent: string[] = [];
+    sentBy.set(client, sent);
+    const query = client.query;
+    client.query = function (this: pg.PoolClient, ...args: unknown[]) {
+      if (typeof args[0] === "string") sent.push(args[0]);
+      // The statements of one tick travel as one batch (statement-batch.ts).
+      else if (args[0] instanceof StatementBatch) sent.push(...args[0].statements.map((statement) => statement.text));
+      return (query as (...all: unknown[]) => unknown).apply(this, args);
+    } as typeof client.query;
+  });
+  // The router alone makes sure its cursor row exists, when it starts to lead.
+  return { router: () => [...sentBy.values()].filter((sent) => sent.some((text) => text.startsWith("INSERT INTO entity_consumer_cursors"))).flat() };
+}
+
+/** The router's durable cursor: the last seq it persisted (0: none). */
+async function persistedSeq(pool: pg.Pool): Promise<number> {
+  const { rows } = await pool.query<{ seq: number }>("SELECT last_seq::int AS seq FROM entity_consumer_cursors WHERE consumer = 'router'");
+  return rows[0]?.seq ?? 0;
+}
+
 async function routed(): Promise<Array<{ seq: number; entity_id: string; event_ids: string[]; payload: unknown; routed_by: string }>> {
   // In delivery order: `ord` counts the sink's inserts.
   const { rows } = await instances[0]!.pool.query("SELECT seq::int, entity_id, event_ids, payload, routed_by FROM routed ORDER BY ord");
@@ -255,24 +284,9 @@ describe("the entity router", () => {
   it("commits without waiting for the WAL flush only a batch whose every sink called its writes loseable", async () => {
     const counted = batchCounter();
     const a = await instance("router-loseable", { observer: counted.observer });
-    // What each connection was asked to do around its commits; the router's advances the cursor.
-    const sentBy = new Map<object, string[]>();
-    a.pool.on("acquire", (client) => {
-      if (sentBy.has(client)) return;
-      const sent: string[] = [];
-      sentBy.set(client, sent);
-      const query = client.query;
-      client.query = function (this: pg.PoolClient, ...args: unknown[]) {
-        if (typeof args[0] === "string") sent.push(args[0]);
-        // The statements of one tick travel as one batch (statement-batch.ts).
-        else if (args[0] instanceof StatementBatch) sent.push(...args[0].statements.map((statement) => statement.text));
-        return (query as (...all: unknown[]) => unknown).apply(this, args);
-      } as typeof client.query;
-    });
-    const routerCommits = () =>
-      [...sentBy.values()]
-        .filter((sent) => sent.some((text) => text.includes("UPDATE entity_consumer_cursors")))
-        .flatMap((sent) => sent.filter((text) => text === "COMMIT" || text.startsWith("SET LOCAL")));
+    // What the router's connection was asked to do around its commits.
+    const sent = sentStatements(a.pool);
+    const routerCommits = () => sent.router().filter((text) => text === "COMMIT" || text.startsWith("SET LOCAL"));
     a.router.addSink({
       name: "quiet-or-not",
       async deliver(batch, tx, options) {
@@ -451,5 +465,115 @@ describe("the entity router", () => {
       expect(seqs).toHaveLength(20);
       expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
     }
+  });
+});
+
+describe("the entity router, for a batch that no sink writes for", () => {
+  /** A sink that writes only the changes of `loud*` entities, and says before the transaction whether a batch has any. */
+  function loudOnlySink() {
+    const prepared: number[] = [];
+    const preparing = createSignal();
+    const sink: ChangeSink = {
+      name: "loud-only",
+      deliver: async (batch, tx) => void (await insertRouted(tx, batch, "loud-only")),
+      prepare: async (batch) => {
+        prepared.push(...batch.map((routed) => routed.change.seq));
+        preparing.emit();
+        const loud = batch.filter((routed) => routed.change.id.startsWith("loud"));
+        return loud.length === 0 ? null : async (tx) => void (await insertRouted(tx, loud, "loud-only"));
+      },
+    };
+    return { sink, prepared, preparing };
+  }
+  const transactionStatements = (sent: readonly string[]) => sent.filter((text) => text === "BEGIN" || text === "COMMIT");
+
+  it("opens no transaction for it, and persists the cursor moved in memory with the next batch that writes", async () => {
+    const counted = batchCounter();
+    const a = await instance("router-quiet-batches", { observer: counted.observer, cursorPersistMs: 60_000 });
+    const sent = sentStatements(a.pool);
+    a.router.addSink(loudOnlySink().sink);
+    a.router.start();
+    for (let i = 0; i < 3; i++) {
+      await a.things.mutate({ id: `quiet${i}`, actor: SYSTEM_ACTOR, apply: upsertThing(`quiet${i}`, i) });
+      await waitFor(() => counted.seen === i + 1, counted.batches.subscribe, 10_000, `quiet${i} routed`);
+    }
+    expect(transactionStatements(sent.router())).toEqual([]);
+    expect(await persistedSeq(a.pool)).toBe(0);
+
+    await a.things.mutate({ id: "loud", actor: SYSTEM_ACTOR, apply: upsertThing("loud", 9) });
+    await waitFor(() => counted.seen === 4, counted.batches.subscribe, 10_000, "loud routed");
+    expect(transactionStatements(sent.router())).toEqual(["BEGIN", "COMMIT"]);
+    const seqs = await committedSeqs();
+    expect(await persistedSeq(a.pool)).toBe(seqs.at(-1));
+    expect((await routed()).map((row) => row.seq)).toEqual(seqs.slice(-1));
+  });
+
+  it("persists a cursor moved in memory on an idle poll once cursorPersistMs has passed, still without a transaction", async () => {
+    const counted = batchCounter();
+    const idle = createSignal();
+    let idlePolls = 0;
+    const a = await instance("router-quiet-idle", { observer: { ...counted.observer, onIdle: () => (idlePolls++, idle.emit()) }, cursorPersistMs: 20 });
+    const sent = sentStatements(a.pool);
+    a.router.addSink(loudOnlySink().sink);
+    a.router.start();
+    await a.things.mutate({ id: "quiet", actor: SYSTEM_ACTOR, apply: upsertThing("quiet", 1) });
+    await waitFor(() => counted.seen === 1, counted.batches.subscribe, 10_000, "quiet routed");
+    await waitFor(() => sent.router().some((text) => text.startsWith("UPDATE entity_consumer_cursors")), idle.subscribe, 10_000, "the cursor persisted");
+    // The idle poll that sent it has its answer before the next poll.
+    const polls = idlePolls;
+    await waitFor(() => idlePolls > polls, idle.subscribe, 10_000, "one more idle poll");
+    expect(await persistedSeq(a.pool)).toBe((await committedSeqs()).at(-1));
+    expect(transactionStatements(sent.router())).toEqual([]);
+  });
+
+  it("persists a cursor moved in memory when the router stops", async () => {
+    const counted = batchCounter();
+    const a = await instance("router-quiet-stop", { observer: counted.observer, cursorPersistMs: 60_000 });
+    a.router.addSink(loudOnlySink().sink);
+    a.router.start();
+    await a.things.mutate({ id: "quiet", actor: SYSTEM_ACTOR, apply: upsertThing("quiet", 1) });
+    await waitFor(() => counted.seen === 1, counted.batches.subscribe, 10_000, "quiet routed");
+    expect(await persistedSeq(a.pool)).toBe(0);
+    await a.router.stop();
+    expect(await persistedSeq(a.pool)).toBe((await committedSeqs()).at(-1));
+  });
+
+  it("routes those batches again after its connection dies, and they decide nothing twice", async () => {
+    const counted = batchCounter();
+    const committedBatches: number[] = [];
+    const writer = await instance("router-quiet-crash-writer");
+    const a = await instance("router-quiet-crash", {
+      observer: {
+        onBatch: (batch, { committed }) => {
+          if (committed) committedBatches.push(...batch.map((routed) => routed.change.seq));
+          counted.observer.onBatch(batch);
+        },
+      },
+      cursorPersistMs: 60_000,
+    });
+    const loudOnly = loudOnlySink();
+    a.router.addSink(loudOnly.sink);
+    a.router.start();
+    await writer.things.mutate({ id: "loud0", actor: SYSTEM_ACTOR, apply: upsertThing("loud0", 0) });
+    await waitFor(() => counted.seen === 1, counted.batches.subscribe, 10_000, "loud0 routed");
+    for (let i = 0; i < 2; i++) await writer.things.mutate({ id: `quiet${i}`, actor: SYSTEM_ACTOR, apply: upsertThing(`quiet${i}`, i) });
+    await waitFor(() => counted.seen === 3, counted.batches.subscribe, 10_000, "the quiet changes routed in memory");
+    const [loud0, ...quiet] = await committedSeqs();
+
+    // The router's process "dies": its connection, and with it the lock; it takes the lock
+    // again from the durable cursor, which is still at loud0.
+    await killConnections(db.url, "router-quiet-crash");
+    await waitFor(
+      () => quiet.every((seq) => loudOnly.prepared.filter((prepared) => prepared === seq).length === 2),
+      loudOnly.preparing.subscribe,
+      10_000,
+      "the quiet changes routed again",
+    );
+    await writer.things.mutate({ id: "loud1", actor: SYSTEM_ACTOR, apply: upsertThing("loud1", 1) });
+    const loud1 = (await committedSeqs()).at(-1)!;
+    await waitFor(() => committedBatches.includes(loud1), counted.batches.subscribe, 10_000, "loud1 committed");
+    expect(await persistedSeq(writer.pool)).toBe(loud1);
+    expect((await routed()).map((row) => row.seq)).toEqual([loud0, loud1]);
+    expect(loudOnly.prepared.filter((seq) => seq === loud0)).toHaveLength(1);
   });
 });
