@@ -51,7 +51,7 @@ const ANNOUNCE_AFTER_COMMIT = "set_config('vantage.announce_after_commit', 'on',
 // execution afresh — the promotion of queued runs 0.9 ms per plan, its execution 0.86 ms; all
 // the runs' statements ~1.5 ms of planning per change (bench/automation-latency
 // --statement-stats). Each generic plan looks its runs and steps up by primary key, the same
-// plan the custom ones chose (EXPLAIN (GENERIC_PLAN) at 100,000 runs: bench-notes/run-cost.md).
+// plan the custom ones chose (EXPLAIN (GENERIC_PLAN) at 100,000 runs: docs/benchmarks/2026-12-03-run-cost.md).
 // A plan is rebuilt when its tables' statistics change (ANALYZE invalidates it).
 const GENERIC_PLANS = "set_config('plan_cache_mode', 'force_generic_plan', true)";
 
