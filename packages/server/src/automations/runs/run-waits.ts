@@ -61,15 +61,20 @@ export async function holdWakes(tx: SqlClient, runId: string): Promise<void> {
   await tx.query(`SELECT pg_advisory_xact_lock(${hashedLockKey("$1")})`, [LockKey.runWake(runId)]);
 }
 
-// One query per batch: the batch's (kind, id) pairs probe automation_run_waits_entity. The job
-// key is the run id, so a run's scheduled job (its timeout) is moved to now, and a job locked
-// by an execution in progress gets a successor that runs once that execution lets go of the run.
+// The running runs waiting on an entity of the batch ($1 kinds, $2 ids): its (kind, id) pairs
+// probe automation_run_waits_entity.
+const RUNS_WAITING_ON_BATCH = `
+  FROM automation_runs run
+  WHERE run.status = 'running' AND run.id IN (
+    SELECT w.run_id FROM unnest($1::text[], $2::text[]) AS changed(kind, id)
+    JOIN automation_run_waits w ON w.entity_kind = changed.kind AND w.entity_id = changed.id)`;
+
+// One query per batch. The job key is the run id, so a run's scheduled job (its timeout) is
+// moved to now, and a job locked by an execution in progress gets a successor that runs once
+// that execution lets go of the run.
 const WAKE = `
   WITH woken AS (
-    SELECT run.id, pg_advisory_xact_lock_shared(${wakeLock("run.id")}) FROM automation_runs run
-    WHERE run.status = 'running' AND run.id IN (
-      SELECT w.run_id FROM unnest($1::text[], $2::text[]) AS changed(kind, id)
-      JOIN automation_run_waits w ON w.entity_kind = changed.kind AND w.entity_id = changed.id)
+    SELECT run.id, pg_advisory_xact_lock_shared(${wakeLock("run.id")}) ${RUNS_WAITING_ON_BATCH}
     ORDER BY run.id)
   SELECT ${addRunJob("id")} FROM woken`;
 
@@ -80,12 +85,8 @@ export async function wakeWaitingRuns(batch: readonly RoutedChange[], tx: SqlCli
   return rowCount ?? 0;
 }
 
-// The same probe as WAKE's, without its lock and jobs: whether the batch has a run to wake.
-const ANY_WAITING = `
-  SELECT EXISTS (
-    SELECT 1 FROM unnest($1::text[], $2::text[]) AS changed(kind, id)
-    JOIN automation_run_waits w ON w.entity_kind = changed.kind AND w.entity_id = changed.id
-    JOIN automation_runs run ON run.id = w.run_id AND run.status = 'running') AS waiting`;
+// WAKE's probe without its lock and jobs: whether the batch has a run to wake.
+const ANY_WAITING = `SELECT EXISTS (SELECT 1 ${RUNS_WAITING_ON_BATCH}) AS waiting`;
 
 /**
  * Whether a running run waits on an entity the batch changed: read before the router's
