@@ -20,6 +20,15 @@ describe("timeOrderedUuid", () => {
     expect([...ids].sort()).toEqual(ids);
   });
 
+  it("keeps the ids made now in the order they were made, within a millisecond too", () => {
+    const ids = Array.from({ length: 20_000 }, () => timeOrderedUuid());
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...ids].sort()).toEqual(ids);
+    expect(ids.every((id) => isCanonicalUuid(id) && id[14] === "7")).toBe(true);
+    const made = Number.parseInt(ids.at(-1)!.replaceAll("-", "").slice(0, 12), 16);
+    expect(Math.abs(made - Date.now())).toBeLessThan(60_000);
+  });
+
   it("does not repeat within one millisecond", () => {
     const ids = Array.from({ length: 10_000 }, () => timeOrderedUuid(0));
     expect(new Set(ids).size).toBe(ids.length);
