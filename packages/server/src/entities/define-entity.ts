@@ -77,6 +77,20 @@ interface PendingChange {
 }
 
 /**
+ * `client` as a wrapper that calls `onQuery` before each statement issued through it, and is
+ * pipelined when `client` is (a read may ask isPipelined whether to send its statements at once).
+ */
+function observedClient(client: SqlClient, onQuery: () => void): SqlClient {
+  return {
+    pipeline: isPipelined(client),
+    query: ((...args: unknown[]) => {
+      onQuery();
+      return (client.query as (...a: unknown[]) => unknown)(...args);
+    }) as SqlClient["query"],
+  } as SqlClient;
+}
+
+/**
  * Runs the owner's `apply` and reads the state after it. On a pipelined client the read is
  * sent right behind the statements `apply` issued before its first await, in the same round
  * trip. Should `apply` issue another statement later, the read ran before it: it is sent again
@@ -312,24 +326,18 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
     // Sorted, so two batches that overlap take their common locks in the same order.
     const ids = [...new Set(options.ids)].sort();
     if (ids.length === 0) return [];
-    // The lock and the read of prev are sent together (the read runs once the locks are
-    // held, with a fresh snapshot); so are the outbox rows and COMMIT when we own the
-    // transaction. A caller's client that is not pipelined gets them one after another.
-    const inTransaction = async (tx: SqlClient, commit?: () => void, locked = false) => {
-      const lock = () => tx.query({ name: "vantage_lock_entities", text: LOCK_MANY, values: [ids.map((id) => LockKey.entity(kind, id))] });
-      const readMany = (client: SqlClient) => read(ids, withPreparedStatements(client));
-      let prevRead: EntityReadResult<State>;
-      if (locked) prevRead = await readMany(tx);
-      else if (isPipelined(tx)) [, prevRead] = await settledInOrder<[unknown, EntityReadResult<State>]>([lock(), readMany(tx)]);
-      else prevRead = await lock().then(() => readMany(tx));
-      const prevs = toMap(prevRead);
-      const nexts = toMap(
-        await applyThenRead(
-          tx,
-          () => apply(withPreparedStatements(tx), ids),
-          (client) => readMany(client),
-        ),
+    const lock = (tx: SqlClient) => tx.query({ name: "vantage_lock_entities", text: LOCK_MANY, values: [ids.map((id) => LockKey.entity(kind, id))] });
+    const readMany = (client: SqlClient) => read(ids, withPreparedStatements(client));
+    const applyThenReadNext = (tx: SqlClient) =>
+      applyThenRead(
+        tx,
+        () => apply(withPreparedStatements(tx), ids),
+        (client) => readMany(client),
       );
+    /** The states from prev to next, and their changes recorded with COMMIT (if we own the transaction) sent behind them. */
+    const finish = async (tx: SqlClient, prevRead: EntityReadResult<State>, nextRead: EntityReadResult<State>, commit?: () => void) => {
+      const prevs = toMap(prevRead);
+      const nexts = toMap(nextRead);
       const states = ids.map((id) => ({ id, prev: prevs.get(id) ?? null, next: validate(id, nexts.get(id) ?? null) }));
       const pending = states.map(({ id, prev, next }) => pendingChange(id, prev, next)).filter((c) => c !== null);
       const recording = recordChanges(tx, pending, actorOf, causeOf);
@@ -337,9 +345,51 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
       const recorded = await recording;
       return states.map(({ id, prev, next }) => ({ id, prev, next, change: recorded.get(id) ?? null }));
     };
+    // The lock and the read of prev are sent together (the read runs once the locks are
+    // held, with a fresh snapshot); so are the outbox rows and COMMIT when we own the
+    // transaction. A caller's client that is not pipelined gets them one after another.
+    const inTransaction = async (tx: SqlClient, commit?: () => void, locked = false) => {
+      let prevRead: EntityReadResult<State>;
+      if (locked) prevRead = await readMany(tx);
+      else if (isPipelined(tx)) [, prevRead] = await settledInOrder<[unknown, EntityReadResult<State>]>([lock(tx), readMany(tx)]);
+      else prevRead = await lock(tx).then(() => readMany(tx));
+      return finish(tx, prevRead, await applyThenReadNext(tx), commit);
+    };
+    /**
+     * A repeatable apply does not wait for prev: [BEGIN, lock, read prev, apply's write, read
+     * next] → [outbox rows, COMMIT], two round trips instead of three. PostgreSQL runs them in
+     * that order, so prev is still read under the locks and before the write. Sound only if
+     * every statement of the read of prev precedes apply's first: a read that issues one after
+     * an answer (say, for states it found offline) is noticed, the transaction rolled back
+     * (nothing of it was written) and this batch recorded in turns, apply running again.
+     */
+    const inTwoTrips = async (tx: PipelinedTransaction) => {
+      let applying = false;
+      let readAfterWrite = false;
+      const prevClient = observedClient(tx.client, () => (readAfterWrite ||= applying));
+      const locking = lock(tx.client);
+      const reading = readMany(prevClient);
+      applying = true;
+      const [, prevRead, nextRead] = await settledInOrder<[unknown, EntityReadResult<State>, EntityReadResult<State>]>([
+        locking,
+        reading,
+        applyThenReadNext(tx.client),
+      ]);
+      if (readAfterWrite) throw READ_AFTER_WRITE;
+      return finish(tx.client, prevRead, nextRead, tx.commit);
+    };
     // In the caller's transaction, the caller announces once it committed.
     if (options.tx) return inTransaction(options.tx, options.commit, options.locked);
-    const results = await withPipelinedTransaction(pool, "BEGIN", (tx) => inTransaction(tx.client, tx.commit));
+    const inTurns = () => withPipelinedTransaction(pool, "BEGIN", (tx) => inTransaction(tx.client, tx.commit));
+    // Per batch, not for the kind as `mutate` does: a repeatable apply is declared by an owner
+    // whose read of prev is one trip as a rule (the satellites' asks ahead), and the rare batch
+    // that is not only pays its rollback.
+    const results = options.repeatableApply
+      ? ((await withPipelinedTransaction(pool, "BEGIN", inTwoTrips).catch((error: unknown) => {
+          if (error !== READ_AFTER_WRITE) throw error;
+          return null;
+        })) ?? (await inTurns()))
+      : await inTurns();
     announce(results.flatMap((result) => (result.change ? [result.change] : [])));
     return results;
   };

@@ -54,6 +54,12 @@ export interface MutateManyOptions {
   /** One write for all of them, in the transaction; receives the ids (deduplicated, sorted). */
   apply: (tx: SqlClient, ids: readonly string[]) => Promise<unknown>;
   /**
+   * `apply` does not need prev, only writes in the transaction and sets what it finds (it may
+   * run a second time, after a rollback): in our own transaction its statements then ride with
+   * the lock and the read of prev, one round trip fewer (a connect storm's batches).
+   */
+  repeatableApply?: boolean;
+  /**
    * A transaction the caller opened (and will commit): the changes are recorded in it, so
    * they commit with the caller's own writes (check results and the health they cause). The
    * caller announces the recorded changes with `announce` once it committed.

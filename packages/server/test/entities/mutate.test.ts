@@ -379,6 +379,66 @@ describe("mutateMany", () => {
     expect(await countRows("test_things", "caller-tx-2")).toBe(0);
   });
 
+  it("with a repeatable apply, sends the write with the lock and the reads of prev and next: two round trips", async () => {
+    const ids = ["rep-trips-1", "rep-trips-2"];
+    await thingsA.mutateMany({ ids, actor: SYSTEM_ACTOR, apply: (tx, sorted) => setMany(sorted, 1)(tx) });
+    const spy = vi.spyOn(pg.Client.prototype, "query");
+    try {
+      const results = await thingsA.mutateMany({ ids, actor: SYSTEM_ACTOR, repeatableApply: true, apply: (tx, sorted) => setMany(sorted, 2)(tx) });
+      expect(results.map(({ prev, next }) => [prev, next])).toEqual(
+        ids.map(() => [
+          { value: 1, label: "x" },
+          { value: 2, label: "x" },
+        ]),
+      );
+      // The batch's round trips: what its connection was sent from BEGIN to COMMIT (other work shares the pool).
+      const calls = spy.mock.calls.map(([query], i) => ({ client: spy.mock.contexts[i], texts: statementsSent([[query]]).map(textOf) }));
+      const first = calls.findIndex(({ texts }) => texts.some((text) => text.includes("INSERT INTO test_things")));
+      const ours = calls.slice(first).filter(({ client }) => client === calls[first]!.client);
+      const trips = ours.slice(0, ours.findIndex(({ texts }) => texts.includes("COMMIT")) + 1).map(({ texts }) => texts);
+      expect(trips).toEqual([
+        [
+          "BEGIN",
+          expect.stringContaining("pg_advisory_xact_lock"),
+          expect.stringContaining("SELECT id, value, label FROM test_things"),
+          expect.stringContaining("INSERT INTO test_things"),
+          expect.stringContaining("SELECT id, value, label FROM test_things"),
+        ],
+        [expect.stringContaining("INSERT INTO entity_changes"), "COMMIT"],
+      ]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it("with a repeatable apply, rolls back and records in turns a batch whose read of prev takes two round trips, apply running again", async () => {
+    const twoTrips = a.entities.defineEntity({
+      kind: "two-trip-many-thing",
+      schema: z.object({ value: z.number() }),
+      read: async (ids, tx) => {
+        const db = tx ?? a.pool;
+        await db.query("SELECT 1");
+        const { rows } = await db.query<{ id: string; value: number }>("SELECT id, value FROM test_things WHERE id = ANY($1)", [ids]);
+        return new Map(rows.map((row) => [row.id, { value: row.value }]));
+      },
+    });
+    const ids = ["two-trip-many-1", "two-trip-many-2"];
+    await a.pool.query("INSERT INTO test_things (id, value, label) SELECT unnest($1::text[]), 1, 'x'", [ids]);
+    let applied = 0;
+    const bump = (tx: SqlClient, sorted: readonly string[]) => {
+      applied++;
+      return tx.query("UPDATE test_things SET value = value + 1 WHERE id = ANY($1::text[])", [sorted]);
+    };
+    for (const expected of [2, 3]) {
+      const results = await twoTrips.mutateMany({ ids, actor: SYSTEM_ACTOR, repeatableApply: true, apply: bump });
+      expect(results.map((result) => result.change)).toMatchObject(ids.map(() => ({ prev: { value: expected - 1 }, next: { value: expected } })));
+    }
+    // Each batch's two-trip attempt was rolled back (its increment with it) and ran again in turns.
+    expect(applied).toBe(4);
+    expect(await thingsA.getMany(ids)).toEqual(new Map(ids.map((id) => [id, { value: 3, label: "x" }])));
+    expect(await countRows("entity_changes", ids[0]!)).toBe(2);
+  });
+
   it("serializes with single mutations and other batches on shared entities, without deadlock", async () => {
     const ids = ["chain-1", "chain-2", "chain-3"];
     await thingsA.mutateMany({ ids, actor: SYSTEM_ACTOR, apply: (tx, sorted) => setMany(sorted, 0)(tx) });

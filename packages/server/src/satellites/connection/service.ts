@@ -467,6 +467,10 @@ export class SatelliteService {
       .mutateMany({
         ids: inputs.map((input) => input.satelliteId),
         ...originsOf(inputs),
+        // Its UPDATE rides with the lock and the read of prev: [BEGIN, lock, prev, UPDATE,
+        // next] → [outbox rows, COMMIT]. The read of prev asks the affected checks of every
+        // satellite not read online ahead (a storm's prevs are offline) in the facts' trip.
+        repeatableApply: true,
         apply: async (tx, ids) => {
           const byId = new Map(inputs.map((input) => [input.satelliteId, input]));
           const rows = ids.map((id) => byId.get(id)!);
