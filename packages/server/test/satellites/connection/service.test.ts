@@ -227,6 +227,52 @@ describe("SatelliteService lifecycle", () => {
     ]);
   });
 
+  it("records a batch of reconnects in two round trips, the offline prevs' affected checks asked in the first", async () => {
+    const instance = startInstance(url);
+    const asked: string[][] = [];
+    instance.satellites.observeOutages({
+      affectedChecks: async (db, ids) => {
+        asked.push([...ids]);
+        const { rows } = await db.query<{ id: string }>("SELECT unnest($1::text[]) AS id -- affected checks", [ids]);
+        return new Map(rows.map((row) => [row.id, { count: 1, names: [`check of ${row.id}`] }]));
+      },
+      wentOffline: async () => undefined,
+    });
+    const ids = [await createSatellite(a), await createSatellite(a), await createSatellite(a)];
+    for (const satelliteId of ids) await a.satellites.markDisconnected({ satelliteId, sessionId: await connect(satelliteId) });
+    asked.length = 0;
+    const spy = vi.spyOn(pg.Client.prototype, "query");
+    try {
+      const results = await instance.satellites.markConnectedMany(ids.map((satelliteId) => ({ satelliteId, sessionId: randomUUID(), tokenHash: "hash" })));
+      for (const [i, result] of results.entries()) {
+        expect(result).toMatchObject({
+          prev: { status: "offline", lastEvent: "disconnected", affectedChecks: { count: 1, names: [`check of ${ids[i]}`] } },
+          next: { status: "online", lastEvent: "connected" },
+          change: { actor: { type: "satellite", id: ids[i] } },
+        });
+      }
+      // Asked once, ahead, for the prevs; the nexts read online (their write was sent before them).
+      expect(asked).toEqual([[...ids].sort()]);
+      const calls = spy.mock.calls.map(([query], i) => ({ client: spy.mock.contexts[i], texts: statementsSent([[query]]).map(textOf) }));
+      const first = calls.findIndex(({ texts }) => texts.includes("BEGIN"));
+      const ours = calls.slice(first).filter(({ client }) => client === calls[first]!.client);
+      const trips = ours.slice(0, ours.findIndex(({ texts }) => texts.includes("COMMIT")) + 1).map(({ texts }) => texts);
+      expect(trips).toEqual([
+        [
+          "BEGIN",
+          expect.stringContaining("pg_advisory_xact_lock"),
+          expect.stringContaining("-- affected checks"),
+          expect.stringContaining("FROM satellites"),
+          expect.stringContaining("UPDATE satellites"),
+          expect.stringContaining("FROM satellites"),
+        ],
+        [expect.stringContaining("INSERT INTO entity_changes"), "COMMIT"],
+      ]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it("records a connect with a token hash only when it is the stored one, in the batch's one transaction, and tells a slow stored hash apart", async () => {
     const token = "vsat_right";
     const [right, wrong, legacy] = [
