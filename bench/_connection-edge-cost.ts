@@ -3,10 +3,14 @@
 // database backends' user and system CPU (from /proc), the other PostgreSQL processes' CPU, WAL
 // bytes, WAL flushes, commits and statements; medians of rounds. Per-unit measures that load
 // moves less than rates. Usage:
-// node --import tsx bench/_connection-edge-cost.ts [--count 2000] [--rounds 5] [--writers 1] [--statement-stats] [--pg-setting name=value]
+// node --import tsx bench/_connection-edge-cost.ts [--count 2000] [--rounds 5] [--writers 1] [--batch 1] [--statement-stats] [--pg-setting name=value]
+// --batch N: the gateway's storm instead — N satellites connected in one markConnectedMany (with
+// their token hashes, as the gateway checks them), then closed in one markDisconnectedMany.
+// `client queries` counts pg.Client#query calls per edge: a pipelined round trip is one call.
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import pg from "pg";
 import { createNotificationHub } from "../packages/server/src/cluster/index.ts";
 import { createEntityRegistry } from "../packages/server/src/entities/index.ts";
 import { silentLogger } from "../packages/server/src/log.ts";
@@ -20,12 +24,20 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "5" },
     writers: { type: "string", default: "1" },
     satellites: { type: "string", default: "200" },
+    batch: { type: "string", default: "1" },
     "statement-stats": { type: "boolean", default: false },
     /** Server settings of the embedded PostgreSQL, e.g. `synchronous_commit=off` (what the commit's WAL flush costs). */
     "pg-setting": { type: "string", multiple: true },
   },
 });
 const count = Number(values.count);
+const batch = Number(values.batch);
+let clientQueries = 0;
+const query = pg.Client.prototype.query;
+pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+  clientQueries++;
+  return (query as (...a: unknown[]) => unknown).apply(this, args);
+} as typeof query;
 const writers = Number(values.writers);
 const APPLICATION = "edge-cost-driver";
 const CLOCK_TICKS_PER_SECOND = 100;
@@ -81,9 +93,22 @@ async function edge(satelliteId: string): Promise<void> {
   }
 }
 
+/** N satellites' connects in one batch, then their closes in another: 2N edges. */
+async function batchOfEdges(ids: readonly string[]): Promise<void> {
+  const inputs = ids.map((satelliteId) => ({ satelliteId, sessionId: randomUUID(), instanceId: APPLICATION, tokenHash: "x".repeat(64) }));
+  await satellites.markConnectedMany(inputs);
+  await satellites.markDisconnectedMany(inputs.map(({ satelliteId, sessionId }) => ({ satelliteId, sessionId })));
+}
+
 /** `n` edges on `writers` loops, each on satellites of its own (`--satellites` a multiple of `--writers`): a satellite's edges stay in order. */
 async function run(n: number): Promise<void> {
   let started = 0;
+  if (batch > 1) {
+    for (let i = 0; started < n; i += batch, started += 2 * batch) {
+      await batchOfEdges(Array.from({ length: batch }, (_, j) => satelliteIds[(i + j) % satelliteIds.length]!));
+    }
+    return;
+  }
   await Promise.all(
     Array.from({ length: writers }, async (_, writer) => {
       for (let i = writer; started < n; i += writers) {
@@ -105,8 +130,10 @@ for (let round = 0; round < Number(values.rounds); round++) {
     values["statement-stats"] ? await statementsExecuted(observer) : 0,
   ];
   const clientBefore = process.cpuUsage();
+  const queriesBefore = clientQueries;
   await run(count);
   const client = process.cpuUsage(clientBefore);
+  const queries = clientQueries - queriesBefore;
   const [cpuAfter, walAfter, countersAfter, statementsAfter] = [
     await databaseCpu(),
     await walBytes(),
@@ -126,6 +153,7 @@ for (let round = 0; round < Number(values.rounds); round++) {
   const per = (x: number) => x / count;
   perRound.push({
     "client ms": per((client.user + client.system) / 1000),
+    "client queries": per(queries),
     "backend user ms": per(backendUser * 1000),
     "backend sys ms": per(backendSystem * 1000),
     "other PG ms": per(others * 1000),
@@ -142,7 +170,7 @@ const row = (label: string, pick: (column: string) => number) => ({
   ...Object.fromEntries(columns.map((column) => [column, pick(column).toFixed(column === "WAL bytes" ? 0 : 3)])),
 });
 console.log(
-  `edge cost: ${database.describe}; ${count} edges per round (connect/disconnect alternating) over ${satelliteIds.length} satellites, ${writers} writer(s); per edge:`,
+  `edge cost: ${database.describe}; ${count} edges per round (${batch > 1 ? `batches of ${batch} connects, then their closes` : "connect/disconnect alternating"}) over ${satelliteIds.length} satellites, ${writers} writer(s); per edge:`,
 );
 console.log(table([...perRound.map((r, i) => row(`round ${i + 1}`, (c) => r[c]!)), row("median", (c) => median(perRound.map((r) => r[c]!)))]));
 if (values["statement-stats"]) console.log(await statementProfile(observer, 15, { count, name: "edge" }));
