@@ -2,7 +2,7 @@
 // undici's fetch with an Agent per exchange cost 1–2.5 ms of CPU per request, node:http over
 // the same connection ~0.3 ms (bench/check-throughput). What fetch added that callers rely on
 // is kept here: the default Accept and Accept-Encoding, a decoded body, no body on GET/HEAD.
-import { type Agent, request as httpRequest, type IncomingMessage } from "node:http";
+import { type Agent, type ClientRequest, request as httpRequest, type IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import type { Readable } from "node:stream";
 import { constants as zlib, createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
@@ -73,11 +73,17 @@ function decodedBody(response: IncomingMessage, method: string): Readable {
 
 /**
  * Sends `hop` over a connection from `open` and settles with the answer's head; rejects with
- * what failed (a ConnectionError from `open`, a request node refuses, the signal's abort).
+ * what failed (a ConnectionError from `open`, a request node refuses, the deadline's abort:
+ * `deadline` destroys the request when it passes, as node:http's `signal` option would).
  * With `agent`, over a connection it kept if it has one free, and the connection is kept
  * after the answer was read to its end.
  */
-export function sendHop(hop: Hop, open: (url: URL, keep?: boolean) => Promise<Socket>, signal: AbortSignal, agent?: Agent): Promise<HopAnswer> {
+export function sendHop(
+  hop: Hop,
+  open: (url: URL, keep?: boolean) => Promise<Socket>,
+  deadline: { watch(request: ClientRequest): void },
+  agent?: Agent,
+): Promise<HopAnswer> {
   return new Promise<HopAnswer>((resolve, reject) => {
     if (hop.body !== undefined && (hop.method === "GET" || hop.method === "HEAD")) {
       reject(new TypeError(`A ${hop.method} request cannot have a body`));
@@ -92,7 +98,6 @@ export function sendHop(hop: Hop, open: (url: URL, keep?: boolean) => Promise<So
           method: hop.method,
           headers: outgoingHeaders(hop),
           setHost: false,
-          signal,
           ...(agent
             ? // A kept connection to this origin if the Agent has one free, else one opened here (kept-connections.ts).
               { agent, port: Number(hop.url.port || DEFAULT_PORTS[hop.url.protocol]), openSocket: () => open(hop.url, true) }
@@ -109,6 +114,7 @@ export function sendHop(hop: Hop, open: (url: URL, keep?: boolean) => Promise<So
         (response) => resolve(answerOf(response, hop.method)),
       );
       request.on("error", reject);
+      deadline.watch(request);
       request.end(hop.body);
     } catch (error) {
       // An invalid method or header value: node refuses it before sending anything.
