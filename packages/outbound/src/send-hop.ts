@@ -48,12 +48,28 @@ function headersOf(raw: string[]): Headers {
   return headers;
 }
 
+/**
+ * The answer's header `name` (lower case) as node's `response.headers` gives it, read from the
+ * raw pairs: node builds that object, every header of it, on first read, and most answers need
+ * only these two. `joined`: every value joined with ", " (what node does for Content-Encoding);
+ * otherwise the first (node keeps one Location and drops the repeats).
+ */
+function rawHeader(raw: string[], name: string, joined: boolean): string | undefined {
+  let value: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.length !== name.length || raw[i]!.toLowerCase() !== name) continue;
+    if (!joined) return raw[i + 1];
+    value = value === undefined ? raw[i + 1] : `${value}, ${raw[i + 1]}`;
+  }
+  return value;
+}
+
 function answerOf(response: IncomingMessage, method: string): HopAnswer {
   let headers: Headers | undefined;
   return {
     status: response.statusCode!,
     statusText: response.statusMessage ?? "",
-    location: response.headers.location,
+    location: rawHeader(response.rawHeaders, "location", false),
     get headers() {
       return (headers ??= headersOf(response.rawHeaders));
     },
@@ -62,7 +78,7 @@ function answerOf(response: IncomingMessage, method: string): HopAnswer {
 }
 
 function decodedBody(response: IncomingMessage, method: string): Readable {
-  const encoding = response.headers["content-encoding"]?.trim().toLowerCase();
+  const encoding = rawHeader(response.rawHeaders, "content-encoding", true)?.trim().toLowerCase();
   const decoder = encoding === undefined || method === "HEAD" || response.statusCode === 204 || response.statusCode === 304 ? undefined : DECODERS[encoding];
   if (!decoder) return response;
   const decoded = decoder();
