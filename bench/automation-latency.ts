@@ -571,7 +571,7 @@ try {
 }
 
 console.log(
-  `automation-latency: ${database.describe}, ${os.cpus().length} CPUs; ${measuredCount} changes (after ${warmupCount} warm-up) at ${rate}/s over ${satelliteCount} satellites, ` +
+  `automation-latency: ${database.describe}, ${os.cpus().length} CPUs, the cores' node flags "${process.execArgv.filter((flag) => flag.startsWith("--max-")).join(" ")}"; ${measuredCount} changes (after ${warmupCount} warm-up) at ${rate}/s over ${satelliteCount} satellites, ` +
     `each a satellite.connected or .disconnected that runs one webhook action (mode parallel); latency = mutation returned → request arrived, in ms`,
 );
 console.log(
