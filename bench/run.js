@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // `npm run bench -- <name> [flags]`: runs bench/<name>.ts (through tsx) and prints its report.
 //
-// Benches that run cores in their own process (automation-latency, sse-fanout, ui-checks-list …)
-// measure them with the runtime flags the product's core runs with (`npm start`, the bin's
-// shebang: bench/_core-process.ts's PRODUCT_NODE_FLAGS): without them a bench's core had node's
-// default young generation and paid more garbage collection than the product does. The bench
-// is run again in a child node with them; BENCH_NODE_FLAGS replaces them ("" for node's
-// defaults), as in bench/check-throughput.
+// BENCH_NODE_FLAGS="--max-semi-space-size=64" (as in bench/check-throughput) runs the bench in a
+// child node with those flags: for benches whose cores run in this process (automation-latency,
+// sse-fanout, ui-checks-list …) those are the cores' flags. Not the default: measured with the
+// product's flag, automation-latency's core used no less CPU per change, while its driver pushed
+// faster and the executor fell behind (bench-notes/webhook-cpu.md), so numbers would no longer
+// compare with every earlier note's.
 import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -20,13 +20,11 @@ if (!name || !benches.includes(name)) {
   console.error(`usage: npm run bench -- <name> [flags]\nbenchmarks: ${benches.join(", ")}`);
   process.exit(2);
 }
-register();
 
 // Set in the child, so it runs the bench instead of starting another child.
 const WITH_FLAGS = "VANTAGE_BENCH_WITH_NODE_FLAGS";
-if (process.env[WITH_FLAGS] === undefined) {
-  const { PRODUCT_NODE_FLAGS } = await import("./_core-process.ts");
-  const flags = process.env.BENCH_NODE_FLAGS === undefined ? PRODUCT_NODE_FLAGS : process.env.BENCH_NODE_FLAGS.split(" ").filter(Boolean);
+const flags = process.env.BENCH_NODE_FLAGS?.split(" ").filter(Boolean) ?? [];
+if (flags.length > 0 && process.env[WITH_FLAGS] === undefined) {
   // This process's own flags (e.g. --cpu-prof) go to the child, which is the one to profile.
   const child = spawn(process.execPath, [...flags, ...process.execArgv, fileURLToPath(import.meta.url), name, ...args], {
     stdio: "inherit",
@@ -36,6 +34,7 @@ if (process.env[WITH_FLAGS] === undefined) {
   for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
   child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 } else {
+  register();
   process.argv = [process.argv[0], name, ...args];
   await import(`./${name}.ts`);
 }
