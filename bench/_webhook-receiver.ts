@@ -2,7 +2,8 @@
 // the requests per `satelliteId` of their JSON body and per run (the `Idempotency-Key` is
 // `<run>:<step>`). Prints `{ port }`, then answers each line on stdin: `report` →
 // `{ received, distinct, duplicates, firstAt, lastAt }` (distinct satellites; duplicates:
-// requests beyond the first of each run; wall clock, epoch ms), `arrivals` → `{ arrivals:
+// requests beyond the first of each run; wall clock, epoch ms; connections: TCP connections
+// accepted, which a client keeping its connections opens once each), `arrivals` → `{ arrivals:
 // [[run, at], …] }` (each request's run and when its headers arrived, epoch ms to the
 // microsecond), `reset` → forgets everything.
 import { createServer } from "node:http";
@@ -16,6 +17,7 @@ let received = 0;
 let firstAt = 0;
 let lastAt = 0;
 let arrivals: Array<[string, number]> = [];
+let connections = 0;
 
 const server = createServer((request, response) => {
   // The executor sends `Idempotency-Key: <run>:<step>`.
@@ -39,10 +41,11 @@ const server = createServer((request, response) => {
   });
 });
 server.keepAliveTimeout = 60_000;
+server.on("connection", () => connections++);
 server.listen(0, "127.0.0.1", () => print({ port: (server.address() as AddressInfo).port }));
 
 createInterface({ input: process.stdin }).on("line", (line) => {
-  if (line === "report") print({ received, distinct: counts.size, duplicates: received - runs.size, firstAt, lastAt });
+  if (line === "report") print({ received, distinct: counts.size, duplicates: received - runs.size, firstAt, lastAt, connections });
   if (line === "arrivals") print({ arrivals });
   if (line === "reset") {
     arrivals = [];
@@ -51,6 +54,7 @@ createInterface({ input: process.stdin }).on("line", (line) => {
     received = 0;
     firstAt = 0;
     lastAt = 0;
+    connections = 0;
     print({ reset: true });
   }
 });

@@ -112,6 +112,8 @@ function startChild(args: string[]): Child {
 interface Receiver {
   url: string;
   received(): Promise<number>;
+  /** TCP connections the receiver accepted since the last reset. */
+  connections(): Promise<number>;
   arrivals(): Promise<Arrival[]>;
   reset(): Promise<void>;
   close(): Promise<unknown>;
@@ -123,6 +125,7 @@ async function startReceiver(): Promise<Receiver> {
   return {
     url: `http://127.0.0.1:${port}/hook`,
     received: async () => ((await child.ask("report")) as { received: number }).received,
+    connections: async () => ((await child.ask("report")) as { connections: number }).connections,
     arrivals: async () => ((await child.ask("arrivals")) as { arrivals: Array<[string, number]> }).arrivals.map(([runId, at]) => ({ runId, at })),
     reset: async () => void (await child.ask("reset")),
     close: () => stopChild(child.process),
@@ -202,6 +205,8 @@ interface ScenarioResult {
   emptyReadsPerChange: number;
   /** This process's socket writes and data chunks read per change driven, by peer (the bench's own pool and pipes left out). */
   socketTrips: Array<{ peer: string; writes: number; reads: number }>;
+  /** Connections the webhook receiver accepted per change driven: each one opened costs the core a connect (kept connections should make it ~0). */
+  webhookConnectionsPerChange: number;
   /** Share of the drive and drain this process's event loop was busy (the cores' only: driver and receiver run elsewhere). */
   eventLoopBusy: number;
   /** CPU time (user + system) of this process — the cores' — per change driven, in ms: the figure load distorts least. The bench's own /proc sampling is taken out. */
@@ -475,6 +480,7 @@ async function runScenario(
     const changes = await driveChanges(databaseUrl, satelliteIds, warmupCount + measuredCount);
     for (const deadline = performance.now() + drainMs; (await receiver.received()) < changes.length && performance.now() < deadline;) await sleep(50);
     const eventLoopBusy = performance.eventLoopUtilization(loopBefore).utilization;
+    const webhookConnections = await receiver.connections();
     const cpu = process.cpuUsage(cpuBefore);
     const samplerMicros = databaseCpuSamplerMicros() - samplerBefore;
     const tripsAfter = socketTrips.read();
@@ -522,6 +528,7 @@ async function runScenario(
         [Number(new URL(databaseUrl).port)]: "PostgreSQL",
         [Number(new URL(receiver.url).port)]: "webhooks",
       }),
+      webhookConnectionsPerChange: webhookConnections / changes.length,
       eventLoopBusy,
       cpuMsPerChange: (cpu.user + cpu.system - samplerMicros) / 1000 / changes.length,
       samplerCpuMsPerChange: samplerMicros / 1000 / changes.length,
@@ -564,7 +571,7 @@ try {
 }
 
 console.log(
-  `automation-latency: ${database.describe}, ${os.cpus().length} CPUs; ${measuredCount} changes (after ${warmupCount} warm-up) at ${rate}/s over ${satelliteCount} satellites, ` +
+  `automation-latency: ${database.describe}, ${os.cpus().length} CPUs, the cores' node flags "${process.execArgv.filter((flag) => flag.startsWith("--max-")).join(" ")}"; ${measuredCount} changes (after ${warmupCount} warm-up) at ${rate}/s over ${satelliteCount} satellites, ` +
     `each a satellite.connected or .disconnected that runs one webhook action (mode parallel); latency = mutation returned → request arrived, in ms`,
 );
 console.log(
@@ -616,7 +623,7 @@ for (const result of results) {
     `${result.name}: ${result.routerBatches} router batches (${((warmupCount + measuredCount) / result.routerBatches).toFixed(1)} changes each, warm-up included; ${result.routerCommits} committed a transaction), ${result.heldBackPolls} polls held back by an open older transaction, ${result.unmatched} requests from unknown runs, event loop busy ${(result.eventLoopBusy * 100).toFixed(0)} % (${result.cpuMsPerChange.toFixed(2)} CPU ms per change, the bench's /proc sampling's ${result.samplerCpuMsPerChange.toFixed(2)} left out), host CPUs busy ${(result.hostBusy * 100).toFixed(0)} %`,
   );
   console.log(
-    `${result.name}: per change driven, the cores' socket writes / reads (round trips and wake-ups): ${result.socketTrips.map(({ peer, writes, reads }) => `${peer} ${writes.toFixed(2)} / ${reads.toFixed(2)}`).join(", ")}; ${result.emptyReadsPerChange.toFixed(2)} router reads that found nothing`,
+    `${result.name}: per change driven, the cores' socket writes / reads (round trips and wake-ups): ${result.socketTrips.map(({ peer, writes, reads }) => `${peer} ${writes.toFixed(2)} / ${reads.toFixed(2)}`).join(", ")}; ${result.emptyReadsPerChange.toFixed(2)} router reads that found nothing; ${result.webhookConnectionsPerChange.toFixed(3)} webhook connections opened`,
   );
   // The five largest, and always PostgreSQL's notify lock (Lock:object): NOTIFYs inside commits queue there.
   const shown = result.waits.filter(([wait], i) => i < 5 || wait === NOTIFY_LOCK_WAIT);

@@ -51,17 +51,24 @@ function addTimings(totals: ConnectionTimings, timings: ConnectionTimings | unde
   if (timings?.tlsMs !== undefined) totals.tlsMs = (totals.tlsMs ?? 0) + timings.tlsMs;
 }
 
+/** Where the exchange's cancellation comes from: read only when a connection is opened (a kept one needs none). */
+export interface ExchangeAbort {
+  readonly signal: AbortSignal;
+}
+
 // Made for every exchange (thousands a second): its functions are methods, not named arrows,
-// because the runtime (tsx, with esbuild's keepNames) defines a `name` on every named closure.
-export function createExchangeConnections(settings: ExchangeSettings, signal: AbortSignal): ExchangeConnections {
+// because the runtime (tsx, with esbuild's keepNames) defines a `name` on every named closure;
+// the certificates and sockets are collected only once a connection is opened, which an
+// exchange over a kept connection never does.
+export function createExchangeConnections(settings: ExchangeSettings, abort: ExchangeAbort): ExchangeConnections {
   const totals: ConnectionTimings = {};
-  const certificates = new Map<string, PeerCertificate>();
-  const verify = settings.tls?.verify ?? true;
-  const sockets = new Set<Socket>();
+  let certificates: Map<string, PeerCertificate> | undefined;
+  let sockets: Set<Socket> | undefined;
 
   return {
     async open(url: URL, keep = false): Promise<Socket> {
       const secure = url.protocol === "https:";
+      const verify = settings.tls?.verify ?? true;
       const target = {
         host: url.hostname,
         port: Number(url.port || DEFAULT_PORTS[url.protocol]),
@@ -78,10 +85,10 @@ export function createExchangeConnections(settings: ExchangeSettings, signal: Ab
           : undefined,
       };
       try {
-        const opened = await openConnection(target, signal);
+        const opened = await openConnection(target, abort.signal);
         addTimings(totals, opened.timings);
-        if (opened.peerCertificate) certificates.set(originKey(url.protocol, url.hostname, url.port), opened.peerCertificate);
-        if (!keep) sockets.add(opened.socket);
+        if (opened.peerCertificate) (certificates ??= new Map()).set(originKey(url.protocol, url.hostname, url.port), opened.peerCertificate);
+        if (!keep) (sockets ??= new Set()).add(opened.socket);
         return opened.socket;
       } catch (error) {
         addTimings(totals, (error as { details?: { timings?: ConnectionTimings } }).details?.timings);
@@ -100,9 +107,10 @@ export function createExchangeConnections(settings: ExchangeSettings, signal: Ab
       return (totals.dnsMs ?? 0) + (totals.connectMs ?? 0) + (totals.tlsMs ?? 0);
     },
     certificateFor(url) {
-      return certificates.get(originKey(url.protocol, url.hostname, url.port));
+      return certificates?.get(originKey(url.protocol, url.hostname, url.port));
     },
     close() {
+      if (!sockets) return;
       for (const socket of sockets) socket.destroy();
       sockets.clear();
     },

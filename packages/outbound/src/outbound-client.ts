@@ -7,6 +7,7 @@ import type { Agent } from "node:http";
 import type { Headers } from "undici";
 import { ConnectionError, type ConnectionPhase } from "./connection-error.ts";
 import { createExchangeConnections, type ExchangeConnections, type ExchangeTlsSettings } from "./exchange-connections.ts";
+import { ExchangeDeadline } from "./exchange-deadline.ts";
 import type { PeerCertificate } from "./peer-certificate.ts";
 import { type Hop, nextHop, redirectTarget } from "./redirect-hop.ts";
 import { createKeptConnections } from "./kept-connections.ts";
@@ -15,7 +16,6 @@ import { requestHeaders } from "./request-headers.ts";
 import { type HopAnswer, sendHop } from "./send-hop.ts";
 import { type FailureKind, isRetryable } from "./retryable.ts";
 import type { AddressPolicy, IpFamily } from "./resolve-address.ts";
-import { withTimeout } from "./with-timeout.ts";
 
 export interface OutboundClientOptions {
   /** Sent as User-Agent unless a request sets its own, e.g. `Vantage/0.1.0`. */
@@ -145,9 +145,25 @@ function shown(url: URL, secret: boolean): string {
   return copy.href.length > MAX_SHOWN_URL ? `${copy.href.slice(0, MAX_SHOWN_URL)}…` : copy.href;
 }
 
+/** Parsed once (`URL.canParse` first would parse every request's URL twice); a URL that does not parse is rare. */
 function parseHttpUrl(url: string): URL | undefined {
-  const parsed = URL.canParse(url) ? new URL(url) : undefined;
-  return parsed && isHttp(parsed) ? parsed : undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  return isHttp(parsed) ? parsed : undefined;
+}
+
+/**
+ * Which kept connections a request may use: everything but the address policy (compared by
+ * identity). The plain case (no TLS settings, no IP family) is the origin alone, and cannot
+ * collide with the others' JSON, which starts with `[`.
+ */
+function keptConnectionsKey(url: URL, request: OutboundRequest): string {
+  if (request.tls === undefined && request.ipFamily === undefined) return `${url.protocol}//${url.host}`;
+  return JSON.stringify([url.protocol, url.host, request.tls ?? null, request.ipFamily ?? null]);
 }
 
 export function createOutboundClient(options: OutboundClientOptions): ClosableOutboundClient {
@@ -163,15 +179,13 @@ export function createOutboundClient(options: OutboundClientOptions): ClosableOu
       // An invalid header name or value is refused by node:http before anything is sent (sendHop).
       const headers = requestHeaders(request.headers, options.userAgent);
       const started = performance.now();
-      const deadline = withTimeout(request.signal, request.timeoutMs);
+      const deadline = new ExchangeDeadline(request.signal, request.timeoutMs);
       const settings = { host: url.hostname, tls: request.tls, ipFamily: request.ipFamily, addressPolicy: request.addressPolicy };
-      const connections = createExchangeConnections(settings, deadline.signal);
+      const connections = createExchangeConnections(settings, deadline);
       // Only the first URL's connections are kept: a redirect elsewhere opens, and closes, its own.
-      const agent = request.reuseConnection
-        ? kept.agentFor(JSON.stringify([url.protocol, url.host, request.tls ?? null, request.ipFamily ?? null]), request.addressPolicy)
-        : undefined;
+      const agent = request.reuseConnection ? kept.agentFor(keptConnectionsKey(url, request), request.addressPolicy) : undefined;
       try {
-        const result = await exchange({ url, method: request.method ?? "GET", headers, body: request.body }, request, deadline.signal, connections, agent);
+        const result = await exchange({ url, method: request.method ?? "GET", headers, body: request.body }, request, deadline, connections, agent);
         if (result.timings) result.timings.totalMs = totalOf(result.timings, elapsedMs(started));
         return result;
       } finally {
@@ -195,7 +209,13 @@ function totalOf(timings: ExchangeTimings, elapsed: number): number {
 }
 
 /** Makes the request and, as the policy allows, follows its redirects; the answer or the failure. */
-async function exchange(first: Hop, request: OutboundRequest, signal: AbortSignal, connections: ExchangeConnections, agent?: Agent): Promise<OutboundResult> {
+async function exchange(
+  first: Hop,
+  request: OutboundRequest,
+  deadline: ExchangeDeadline,
+  connections: ExchangeConnections,
+  agent?: Agent,
+): Promise<OutboundResult> {
   const policy = request.redirect ?? "refuse";
   let hop = first;
   let waitedMs = 0;
@@ -205,9 +225,9 @@ async function exchange(first: Hop, request: OutboundRequest, signal: AbortSigna
     const setupBefore = connections.setupMs();
     try {
       // Redirects are ours to judge (below): never followed with every header, to any origin.
-      response = await sendHop(hop, connections.open, signal, hop.url.origin === first.url.origin ? agent : undefined);
+      response = await sendHop(hop, connections.open, deadline, hop.url.origin === first.url.origin ? agent : undefined);
     } catch (error) {
-      return { ...transportFailure(error, hop.url, request, signal), ...factsOf(connections, followed) };
+      return { ...transportFailure(error, hop.url, request, deadline), ...factsOf(connections, followed) };
     }
     // The wait for this answer: the hop's time less the connections it had to open.
     waitedMs += Math.max(0, performance.now() - hopStarted - (connections.setupMs() - setupBefore));
@@ -274,10 +294,10 @@ function connectionFailure(cause: ConnectionError, url: URL): OutboundFailure {
   return failure("network", `Could not reach ${url.origin}: ${cause.message}`, details);
 }
 
-function transportFailure(error: unknown, url: URL, request: OutboundRequest, signal: AbortSignal): OutboundFailure {
+function transportFailure(error: unknown, url: URL, request: OutboundRequest, deadline: ExchangeDeadline): OutboundFailure {
   // The caller's cancellation wins: it is why the timeout no longer matters.
   if (request.signal?.aborted) return failure("cancelled", `The request to ${url.origin} was cancelled`, { cause: request.signal.reason });
-  if (signal.aborted) return failure("timeout", `${url.origin} did not answer within ${request.timeoutMs} ms`, { cause: error });
+  if (deadline.aborted) return failure("timeout", `${url.origin} did not answer within ${request.timeoutMs} ms`, { cause: error });
   if (error instanceof ConnectionError) return connectionFailure(error, url);
   const cause = error as Error & { code?: string };
   // A request node refuses to send (a GET with a body, a bad method or header) is a TypeError, thrown before any network.

@@ -3,12 +3,33 @@
 import type { Readable } from "node:stream";
 
 /**
+ * One decoder for every read: a TextDecoder per answer cost the webhook client more than
+ * decoding its few bytes. Safe to share because each read decodes its bytes in one synchronous
+ * go at its end (`decodePrefix`), leaving the decoder reset: nothing is held between reads.
+ */
+const DECODER = new TextDecoder();
+
+/**
+ * `bytes` as text, as a streaming decoder fed them chunk by chunk would give it: `whole` (the
+ * body ended) decodes a character the bytes leave open as U+FFFD; otherwise (cut at the limit,
+ * or cut off) that character is dropped. Streaming decoding does not depend on where chunks
+ * split, so decoding them at once is the same text.
+ */
+function decodePrefix(chunks: Buffer[], whole: boolean): string {
+  if (chunks.length === 0) return "";
+  const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  const text = DECODER.decode(bytes, { stream: true });
+  // The flush resets the shared decoder; what it gives is the open character's U+FFFD, if any.
+  const rest = DECODER.decode();
+  return whole ? text + rest : text;
+}
+
+/**
  * One read of a body's prefix. A class, not closures: it runs once per check run, and the
  * runtime (tsx, with esbuild's keepNames) defines a `name` on every named closure it creates.
  */
 class PrefixReader {
-  private readonly decoder = new TextDecoder();
-  private text = "";
+  private readonly chunks: Buffer[] = [];
   private bytes = 0;
   private done = false;
 
@@ -23,7 +44,7 @@ class PrefixReader {
     const room = this.maxBytes - this.bytes;
     const chunk = value.byteLength > room ? value.subarray(0, room) : value;
     this.bytes += chunk.byteLength;
-    this.text += this.decoder.decode(chunk, { stream: true });
+    this.chunks.push(chunk);
     if (this.bytes >= this.maxBytes) this.finish(false);
   }
 
@@ -33,7 +54,7 @@ class PrefixReader {
     this.done = true;
     // Releases the connection; the unread rest is discarded.
     this.body.destroy();
-    this.resolve(whole ? this.text + this.decoder.decode() : this.text);
+    this.resolve(decodePrefix(this.chunks, whole));
   }
 }
 

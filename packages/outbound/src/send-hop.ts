@@ -2,7 +2,7 @@
 // undici's fetch with an Agent per exchange cost 1–2.5 ms of CPU per request, node:http over
 // the same connection ~0.3 ms (bench/check-throughput). What fetch added that callers rely on
 // is kept here: the default Accept and Accept-Encoding, a decoded body, no body on GET/HEAD.
-import { type Agent, request as httpRequest, type IncomingMessage } from "node:http";
+import { type Agent, type ClientRequest, request as httpRequest, type IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import type { Readable } from "node:stream";
 import { constants as zlib, createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
@@ -48,12 +48,28 @@ function headersOf(raw: string[]): Headers {
   return headers;
 }
 
+/**
+ * The answer's header `name` (lower case) as node's `response.headers` gives it, read from the
+ * raw pairs: node builds that object, every header of it, on first read, and most answers need
+ * only these two. `joined`: every value joined with ", " (what node does for Content-Encoding);
+ * otherwise the first (node keeps one Location and drops the repeats).
+ */
+function rawHeader(raw: string[], name: string, joined: boolean): string | undefined {
+  let value: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.length !== name.length || raw[i]!.toLowerCase() !== name) continue;
+    if (!joined) return raw[i + 1];
+    value = value === undefined ? raw[i + 1] : `${value}, ${raw[i + 1]}`;
+  }
+  return value;
+}
+
 function answerOf(response: IncomingMessage, method: string): HopAnswer {
   let headers: Headers | undefined;
   return {
     status: response.statusCode!,
     statusText: response.statusMessage ?? "",
-    location: response.headers.location,
+    location: rawHeader(response.rawHeaders, "location", false),
     get headers() {
       return (headers ??= headersOf(response.rawHeaders));
     },
@@ -62,7 +78,7 @@ function answerOf(response: IncomingMessage, method: string): HopAnswer {
 }
 
 function decodedBody(response: IncomingMessage, method: string): Readable {
-  const encoding = response.headers["content-encoding"]?.trim().toLowerCase();
+  const encoding = rawHeader(response.rawHeaders, "content-encoding", true)?.trim().toLowerCase();
   const decoder = encoding === undefined || method === "HEAD" || response.statusCode === 204 || response.statusCode === 304 ? undefined : DECODERS[encoding];
   if (!decoder) return response;
   const decoded = decoder();
@@ -73,11 +89,17 @@ function decodedBody(response: IncomingMessage, method: string): Readable {
 
 /**
  * Sends `hop` over a connection from `open` and settles with the answer's head; rejects with
- * what failed (a ConnectionError from `open`, a request node refuses, the signal's abort).
+ * what failed (a ConnectionError from `open`, a request node refuses, the deadline's abort:
+ * `deadline` destroys the request when it passes, as node:http's `signal` option would).
  * With `agent`, over a connection it kept if it has one free, and the connection is kept
  * after the answer was read to its end.
  */
-export function sendHop(hop: Hop, open: (url: URL, keep?: boolean) => Promise<Socket>, signal: AbortSignal, agent?: Agent): Promise<HopAnswer> {
+export function sendHop(
+  hop: Hop,
+  open: (url: URL, keep?: boolean) => Promise<Socket>,
+  deadline: { watch(request: ClientRequest): void },
+  agent?: Agent,
+): Promise<HopAnswer> {
   return new Promise<HopAnswer>((resolve, reject) => {
     if (hop.body !== undefined && (hop.method === "GET" || hop.method === "HEAD")) {
       reject(new TypeError(`A ${hop.method} request cannot have a body`));
@@ -92,7 +114,6 @@ export function sendHop(hop: Hop, open: (url: URL, keep?: boolean) => Promise<So
           method: hop.method,
           headers: outgoingHeaders(hop),
           setHost: false,
-          signal,
           ...(agent
             ? // A kept connection to this origin if the Agent has one free, else one opened here (kept-connections.ts).
               { agent, port: Number(hop.url.port || DEFAULT_PORTS[hop.url.protocol]), openSocket: () => open(hop.url, true) }
@@ -109,6 +130,7 @@ export function sendHop(hop: Hop, open: (url: URL, keep?: boolean) => Promise<So
         (response) => resolve(answerOf(response, hop.method)),
       );
       request.on("error", reject);
+      deadline.watch(request);
       request.end(hop.body);
     } catch (error) {
       // An invalid method or header value: node refuses it before sending anything.
