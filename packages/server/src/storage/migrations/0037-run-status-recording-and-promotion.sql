@@ -84,3 +84,25 @@ BEGIN
   RETURN NULL;
 END
 $$;
+
+-- Promotion of queued runs at a run's end (automations/runs/run-admission.ts, PROMOTE_NEXT_QUEUED).
+-- Why: every end and cancel sent it, and almost none promotes anything — only a scope with a
+-- queued run can, and runs are queued only in mode queued — yet its UPDATE fired the updated
+-- trigger above for no rows, and finding the oldest queued run read the scope's active runs
+-- (automation_runs_active holds pending and running ones too: in mode parallel, all of them).
+
+-- The queued runs of a scope, oldest first: an end finds the next one, or that there is none,
+-- in this index alone. Small (a run leaves it once promoted or cancelled), and free to keep for
+-- runs that are never queued: an entry is made only for a row version that is queued.
+CREATE INDEX IF NOT EXISTS automation_runs_queued ON automation_runs (automation_id, context_key, created_at, id)
+  WHERE status = 'queued';
+
+-- Makes queued runs pending: called by the promotion only when it found a run to promote (STRICT:
+-- a null array — none found — runs nothing, so no UPDATE and no trigger). `status = 'queued'` is
+-- checked again on the locked row, so a run that two ends tried to promote at once is promoted
+-- by one of them only (the other sees it pending after waiting for its lock, and returns nothing:
+-- no second job, no second change).
+CREATE OR REPLACE FUNCTION vantage_promote_queued_runs(run_ids uuid[]) RETURNS SETOF uuid
+LANGUAGE sql STRICT VOLATILE AS $$
+  UPDATE automation_runs SET status = 'pending' WHERE id = ANY(run_ids) AND status = 'queued' RETURNING id
+$$;
