@@ -1,12 +1,14 @@
 -- The `automation-run-status` triggers (migrations 0033, 0035, 0036) record with one statement
 -- per call instead of a chain of them, and an end that promotes no queued run writes nothing.
 --
--- Why, recording: each call ran the trigger's SELECT, which aggregated the transition tables into
--- four arrays and called vantage_record_automation_run_changes — a SQL function whose statement
--- (unnest, diff, two INSERTs) PostgreSQL planned again for the arrays it was given (a custom plan
--- per call: the arrays' lengths change the estimates) — and a second statement for the NOTIFY's
--- condition. Now each trigger function runs one statement, read straight from the transition
--- table, with no parameters: PL/pgSQL prepares it once per session and runs its generic plan.
+-- Why, recording: each call ran two statements — the trigger's SELECT, which aggregated the
+-- transition tables into four arrays (building each state twice per row), then the SQL function
+-- vantage_record_automation_run_changes, which unnested them again into its own CTE (diff, two
+-- INSERTs): a second executor start-up per call, and arrays built only to be taken apart. Plans
+-- were not the cost (PostgreSQL 18 caches the function's; the run transactions force generic
+-- plans), so a `SET plan_cache_mode` on the functions would buy nothing. Now each trigger
+-- function runs one statement, read straight from the transition table, with no parameters:
+-- PL/pgSQL prepares it once per session and runs its generic plan.
 -- It was the largest statement item per change (bench/automation-latency --statement-stats).
 --
 -- What is recorded is unchanged: the same states (vantage_automation_run_state), the same
