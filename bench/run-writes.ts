@@ -11,7 +11,7 @@ import pg from "pg";
 import { createRunSessions } from "../packages/server/src/automations/execution/run-session.ts";
 import { silentLogger } from "../packages/server/src/log.ts";
 import { createPool } from "../packages/server/src/storage/index.ts";
-import { openBenchDatabase, resetStatementStats, table, walPosition } from "./_database.ts";
+import { openBenchDatabase, resetStatementStats, statementProfile, table, walPosition } from "./_database.ts";
 
 const { values } = parseArgs({
   options: {
@@ -20,6 +20,8 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "2" },
     /** Also prints per run the statements' time (planning apart) and the WAL, from pg_stat_statements and the WAL position. */
     "statement-stats": { type: "boolean", default: false },
+    /** With --statement-stats, also prints each concurrency's top statements (nested ones, a trigger's, included). */
+    "statement-profile": { type: "boolean", default: false },
   },
 });
 const runCount = Number(values.runs);
@@ -113,6 +115,8 @@ try {
       const databaseMs = (await sessionCpu()) - databaseBefore;
       const wal = await walBytesSince(walFrom);
       const statements = statementStats ? await statementTimes() : undefined;
+      if (statementStats && values["statement-profile"])
+        console.log(`concurrency ${concurrency}\n${await statementProfile(pool, 14, { count: runCount, name: "run" })}`);
       results.push({
         round,
         concurrency,

@@ -21,6 +21,7 @@ import { HashedLockPrefix, hashedLockKey, hashedPrefixedLockKey, LockKey, timeOr
 import { addRunJob, removeRunJob } from "./automation-jobs.ts";
 import { cancelOpenSteps } from "./run-records.ts";
 import { clearRunsWaits } from "./run-waits.ts";
+import { endLocksScopeSql, runsOfScope } from "./run-scopes.ts";
 
 /** What a decision needs of the definition: how runs of one scope share it. */
 export type RunPolicy = Pick<AutomationDefinition, "mode" | "maxRuns">;
@@ -272,52 +273,49 @@ export async function startRun(tx: SqlClient, key: DecisionKey, request: RunRequ
 
 /**
  * Before ending or cancelling a run: takes its scope's lock when the automation is in mode
- * queued (a run being queued concurrently must see the end, or be promoted by it). Other modes
- * queue nothing, so their ends skip the lock and never wait behind the router's transaction.
- * False if the run is gone.
+ * queued (a run being queued concurrently must see the end, or be promoted by it) or the scope
+ * still holds runs queued under an earlier version (run-scopes.ts, endLocksScopeSql). Other
+ * scopes queue nothing, so their ends skip the lock and never wait behind the router's
+ * transaction. False if the run is gone.
  */
 export async function lockScopeOfRun(tx: SqlClient, runId: string): Promise<boolean> {
-  const { rows } = await tx.query<{ automation_id: string; context_key: string | null; mode: string }>(
-    "SELECT r.automation_id, r.context_key, a.definition->>'mode' AS mode FROM automation_runs r JOIN automations a ON a.id = r.automation_id WHERE r.id = $1",
+  const { rows } = await tx.query<{ automation_id: string; context_key: string | null; lock: boolean }>(
+    `SELECT run.automation_id, run.context_key, ${endLocksScopeSql("run", "a")} AS lock
+     FROM automation_runs run JOIN automations a ON a.id = run.automation_id WHERE run.id = $1`,
     [runId],
   );
   if (!rows[0]) return false;
-  if (rows[0].mode === "queued") await lockScope(tx, rows[0].automation_id, rows[0].context_key);
+  if (rows[0].lock) await lockScope(tx, rows[0].automation_id, rows[0].context_key);
   return true;
 }
 
 // lockScopeOfRun as one statement that needs no answer first (a run's end sends it pipelined
-// with the rest): the key is LockKey.runScope built in SQL, taken only in mode queued.
+// with the rest): the key is LockKey.runScope built in SQL, taken on the same condition.
 const LOCK_SCOPE_OF_RUN = `
-  SELECT pg_advisory_xact_lock(${hashedPrefixedLockKey(HashedLockPrefix.runScope, "r.automation_id::text || ':' || coalesce(r.context_key, '*')")})
-  FROM automation_runs r JOIN automations a ON a.id = r.automation_id
-  WHERE r.id = $1 AND a.definition->>'mode' = 'queued'`;
+  SELECT pg_advisory_xact_lock(${hashedPrefixedLockKey(HashedLockPrefix.runScope, "run.automation_id::text || ':' || coalesce(run.context_key, '*')")})
+  FROM automation_runs run JOIN automations a ON a.id = run.automation_id
+  WHERE run.id = $1 AND ${endLocksScopeSql("run", "a")}`;
 
 /** lockScopeOfRun, for a transaction sent in one round trip. */
 export const lockScopeOfRunStatement = (runId: string): SqlStatement => ({ text: LOCK_SCOPE_OF_RUN, values: [runId] });
 
-// The runs of scope `scope` (a row with automation_id and context_key; a null key matches only
-// null) that satisfy `condition`: one branch per kind of key, so each is served by
-// automation_runs_active. (`context_key IS NOT DISTINCT FROM` is not indexable: it read every
-// active run of the automation — in a mass outage, thousands per ended run: bench/mass-outage.)
-const runsOfScope = (scope: string, condition: string) => `
-  SELECT r.id, r.created_at FROM automation_runs r
-  WHERE ${scope}.context_key IS NULL AND r.automation_id = ${scope}.automation_id AND r.context_key IS NULL AND ${condition}
-  UNION ALL
-  SELECT r.id, r.created_at FROM automation_runs r
-  WHERE ${scope}.context_key IS NOT NULL AND r.automation_id = ${scope}.automation_id AND r.context_key = ${scope}.context_key AND ${condition}`;
-
 // Once per scope of the ended runs: its oldest queued run becomes pending (with its job),
 // unless a run of that scope is still pending or running. Two runs of one scope ending in one
 // batch promote what ending them one after the other would: one run, once none is busy.
+// Cheap where nothing is queued (nearly every end): each scope's oldest queued run is looked up
+// first, in automation_runs_queued alone (a scope with none yields no candidate; MATERIALIZED
+// keeps the planner from checking for busy runs first, which reads the scope's active runs),
+// and the UPDATE runs only if a run was found: vantage_promote_queued_runs is STRICT and gets
+// NULL otherwise, so no statement trigger fires for an UPDATE of no rows (migration 0037).
+// Every end checks, whatever the automation's mode is now: runs queued under an earlier
+// version's mode queued are promoted all the same.
 const PROMOTE_NEXT_QUEUED = `
   WITH scopes AS (SELECT DISTINCT automation_id, context_key FROM automation_runs WHERE id = ANY($1::uuid[])),
-  next AS (
-    SELECT (SELECT queued.id FROM (${runsOfScope("e", "r.status = 'queued'")}) AS queued ORDER BY queued.created_at, queued.id LIMIT 1) AS id
-    FROM scopes e
-    WHERE NOT EXISTS (${runsOfScope("e", "r.status IN ('pending', 'running')")})),
-  promoted AS (UPDATE automation_runs SET status = 'pending' FROM next WHERE automation_runs.id = next.id RETURNING automation_runs.id)
-  SELECT ${addRunJob("id")} FROM promoted`;
+  candidates AS MATERIALIZED (
+    SELECT e.automation_id, e.context_key, queued.id FROM scopes e
+    CROSS JOIN LATERAL (SELECT q.id FROM (${runsOfScope("e", "r.status = 'queued'")}) AS q ORDER BY q.created_at, q.id LIMIT 1) AS queued),
+  next AS (SELECT c.id FROM candidates c WHERE NOT EXISTS (${runsOfScope("c", "r.status IN ('pending', 'running')")}))
+  SELECT ${addRunJob("promoted.id")} FROM vantage_promote_queued_runs((SELECT array_agg(id) FROM next)) AS promoted (id)`;
 
 /** After runs ended or were cancelled (same transaction, scopes locked): starts the oldest queued run of each of their scopes. */
 export const promoteNextQueuedOfRunsStatement = (runIds: readonly string[]): SqlStatement => ({ text: PROMOTE_NEXT_QUEUED, values: [runIds] });

@@ -11,6 +11,7 @@ import type pg from "pg";
 import type { SqlStatement } from "../../entities/index.ts";
 import { HashedLockPrefix, hashedLockKey, hashedPrefixedLockKey, LockKey } from "../../storage/index.ts";
 import { type ClaimedRun, type ClaimedRow, claimedRunOf, type RunEnd, type StepRecord, type StepResult, type StepStatus } from "./run-records.ts";
+import { endLocksScopeSql } from "./run-scopes.ts";
 
 export interface ClaimRequest {
   runId: string;
@@ -152,14 +153,14 @@ export interface RunEnding {
   result: RunEnd;
 }
 
-// As lockScopeOfRun for each run, in one order of keys for every batch, so two batches
-// ending runs of the same scopes cannot wait on each other (a deadlock with another kind of
-// transaction is rolled back by PostgreSQL and sent again run by run).
+// As lockScopeOfRun for each run (the same condition: run-scopes.ts), in one order of keys for
+// every batch, so two batches ending runs of the same scopes cannot wait on each other (a
+// deadlock with another kind of transaction is rolled back by PostgreSQL and sent again run by run).
 export const lockScopesOfRunsStatement = (runIds: readonly string[]): SqlStatement => ({
   text: `SELECT pg_advisory_xact_lock(key) FROM (
-      SELECT DISTINCT ${hashedPrefixedLockKey(HashedLockPrefix.runScope, "r.automation_id::text || ':' || coalesce(r.context_key, '*')")} AS key
-      FROM automation_runs r JOIN automations a ON a.id = r.automation_id
-      WHERE r.id = ANY($1::uuid[]) AND a.definition->>'mode' = 'queued' ORDER BY key) scopes`,
+      SELECT DISTINCT ${hashedPrefixedLockKey(HashedLockPrefix.runScope, "run.automation_id::text || ':' || coalesce(run.context_key, '*')")} AS key
+      FROM automation_runs run JOIN automations a ON a.id = run.automation_id
+      WHERE run.id = ANY($1::uuid[]) AND ${endLocksScopeSql("run", "a")} ORDER BY key) scopes`,
   values: [runIds],
 });
 
