@@ -106,8 +106,8 @@ export interface SessionHandoffOptions {
   /** The worker's pool: the jobs' completions, failures and unlocks. */
   jobPool: pg.Pool;
   slots: RunSlots;
-  /** Executes a handed run (the session's interrupt, the job the run's end completes). */
-  execute(runId: string, jobId: string): Promise<void>;
+  /** Executes a handed run (the session's interrupt; its job, which the run's end completes). */
+  execute(handed: HandedRun): Promise<void>;
   /** How long a completion waits for others to be sent with it. */
   completeBatchMs: number;
   logger: Logger;
@@ -162,9 +162,10 @@ export function createSessionHandoffs(options: SessionHandoffOptions): SessionHa
     completionTimer ??= setTimeout(flushCompletions, options.completeBatchMs);
   };
 
-  const executeHanded = async ({ runId, jobId }: HandedRun) => {
+  const executeHanded = async (handed: HandedRun) => {
+    const { runId, jobId } = handed;
     try {
-      await options.execute(runId, jobId);
+      await options.execute(handed);
       complete(jobId);
     } catch (error) {
       log.warn({ err: error, runId, jobId }, "a handed-over run's execution failed; its job is retried later");
