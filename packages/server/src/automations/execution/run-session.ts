@@ -15,6 +15,9 @@
 // with the same Idempotency-Key. A start that carries nothing held back (`uncommitted` false)
 // may still be in flight while its step executes (run-executor.ts, OVERLAPPED START).
 //
+// A run the router handed over already claimed (run-handoff.ts) is opened without the claim: its
+// first write tries its lock and checks the run is still as the router inserted it (withHandedRun).
+//
 // A shared connection only ever *tries* the lock (a blocking one would stall every run behind
 // it): a run whose lock is held elsewhere — another process executing it, or this one — takes
 // a connection of its own and waits there, as every run did before.

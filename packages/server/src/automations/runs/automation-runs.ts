@@ -154,7 +154,7 @@ export interface NewRun {
   automationName?: string;
 }
 
-/** Pending runs whose jobs are to be inserted locked by worker pool `workerId` (see INSERT_RUNS). */
+/** Pending runs to record already claimed ('running'), their jobs inserted locked by worker pool `workerId` (see INSERT_RUNS). */
 export interface LockedJobsRequest {
   workerId: string;
   runIds: readonly string[];
