@@ -211,7 +211,7 @@ export function createAutomationWorker(options: AutomationWorkerOptions): Automa
       workerId: id,
       jobPool,
       slots,
-      execute: (runId, jobId) => options.executor.execute(runId, interrupt.signal, jobId),
+      execute: (handed) => options.executor.executeHanded(handed, interrupt.signal),
       completeBatchMs: COMPLETE_JOB_BATCH_MS,
       logger: options.logger,
     });

@@ -1,7 +1,8 @@
 // Executes one run's actions, storing each step's outcome before the next starts, so a run
 // started again (another job, another process) skips its completed steps. One execution per
 // run at a time (a session advisory lock); waits (delay, wait_until) suspend the run until its
-// job is due again, they never sleep in memory. pending → running → succeeded | failed.
+// job is due again, they never sleep in memory. pending → running → succeeded | failed; a run
+// the router handed over is created running (run-handoff.ts).
 import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
 import type { SecretBox } from "../../crypto/index.ts";
@@ -35,6 +36,7 @@ import {
   waitStep,
 } from "../runs/run-records.ts";
 import { createRunSessions, type OpenedRun, type RunSession } from "./run-session.ts";
+import type { HandedRun } from "../runs/automation-runs.ts";
 import { holdWakes } from "../runs/run-waits.ts";
 import { openSecrets } from "../definitions/webhook-secrets.ts";
 
@@ -74,6 +76,11 @@ export interface RunExecutor {
    * the run's end completes in its own transaction.
    */
   execute(runId: string, interrupt?: AbortSignal, jobId?: string): Promise<void>;
+  /**
+   * Executes a run the router handed over already claimed (run-handoff.ts): as `execute`, but
+   * without the claim while the run is still as the router inserted it (run-session.ts, withHandedRun).
+   */
+  executeHanded(handed: HandedRun, interrupt?: AbortSignal): Promise<void>;
 }
 
 // A run in flight sends a few small statements a round trip apart, mostly waiting on its
@@ -107,9 +114,12 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
   // Compiled once per automation version, not per run.
   const compiledCache = new Map<string, { version: number; compiled: CompiledAutomation | string }>();
 
-  const compiled = (run: ClaimedRun): CompiledAutomation | string => {
+  // `known`: this version compiled when the run was opened without its definition (a handed
+  // run), kept even if the cache moved on to another version meanwhile.
+  const compiled = (run: ClaimedRun, known?: CompiledAutomation | string): CompiledAutomation | string => {
     const cached = compiledCache.get(run.automationId);
     if (cached?.version === run.automationVersion) return cached.compiled;
+    if (known !== undefined) return known;
     let definition: unknown;
     try {
       definition = openSecrets(run.definition, options.box, run.automationId);
@@ -309,9 +319,9 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
     return context;
   };
 
-  const executeClaimed = async ({ session, run, steps }: OpenedRun, interrupt: AbortSignal): Promise<void> => {
+  const executeClaimed = async ({ session, run, steps }: OpenedRun, interrupt: AbortSignal, known?: CompiledAutomation | string): Promise<void> => {
     const runId = run.id;
-    const automation = compiled(run);
+    const automation = compiled(run, known);
     if (typeof automation === "string") return end(session, runId, { status: "failed", error: automation });
     const context = flowContext(session, run, steps, interrupt);
     const flow = await context.runSequence(automation.actions, interrupt);
@@ -335,5 +345,14 @@ export function createRunExecutor(options: RunExecutorOptions): RunExecutor {
   return {
     // A run that cannot be claimed (ended, queued, cancelled or deleted): a late or repeated job does nothing.
     execute: (runId, interrupt = new AbortController().signal, jobId) => sessions.withClaimedRun(runId, (opened) => executeClaimed(opened, interrupt), jobId),
+    executeHanded: (handed, interrupt = new AbortController().signal) => {
+      let known: CompiledAutomation | string | undefined;
+      const needsDefinition = (automationId: string, version: number) => {
+        const cached = compiledCache.get(automationId);
+        known = cached?.version === version ? cached.compiled : undefined;
+        return known === undefined;
+      };
+      return sessions.withHandedRun(handed, needsDefinition, (opened) => executeClaimed(opened, interrupt, known));
+    },
   };
 }

@@ -2,19 +2,32 @@
 // Today a run the router creates gets a job through add_jobs, whose NOTIFY wakes graphile-worker,
 // whose local queue then fetches it (get_jobs, a round trip on the worker's pool) before our task
 // executes it. When this core's worker has free slots, the router's transaction instead inserts
-// the runs' jobs already locked by the worker's pool id (the id its lease covers: automation-jobs.ts,
-// insertLockedRunJobs), and once that transaction committed the sink hands {runId, jobId} here:
-// executed within the worker's concurrency, as a fetched job is, its job completed or failed as
-// graphile-worker would.
+// the runs already claimed — 'running', started then — and their jobs already locked by the
+// worker's pool id (the id its lease covers: automation-jobs.ts, insertLockedRunJobs), and once
+// that transaction committed the sink hands each run here with what the executor's claim would
+// have read of it (automation-runs.ts, HandedRun): executed within the worker's concurrency, as a
+// fetched job is, its job completed or failed as graphile-worker would.
 //
-// Crash windows (the job is the durable record; the run's claim and steps do the rest):
+// No claim: the execution's first write tries the run's session lock on its shared connection and
+// reads whether the run is still the row version the router inserted (run-record-batches.ts,
+// tryLockRunsStatement) — two reads, no transaction, no UPDATE, and no pending → running change
+// recorded (the run's created change records 'running'). A run cancelled since, or claimed by
+// another execution since, is claimed as any run is; one whose lock is held elsewhere waits for
+// it on a connection of its own, then is claimed (run-session.ts, withHandedRun).
+//
+// Crash windows (the job is the durable record; the claim that any later execution makes, and the
+// steps, do the rest):
 // - before COMMIT: the runs and their jobs roll back together; nothing to execute.
-// - after COMMIT, before or during the execution (the process dies): the jobs stay locked by this
-//   pool until its lease expires; the lease sweeper then unlocks them and any core fetches them.
-//   The claim skips a run that ended, and resumes one after its last recorded step: once.
+// - after COMMIT, before or during the execution (the process dies): the runs are 'running' with
+//   no step recorded (or some), their jobs locked by this pool until its lease expires; the lease
+//   sweeper then unlocks them and any core fetches them. That core's claim takes a run that is
+//   'running' as a resumed one (it loads the steps recorded and continues after the last), skips
+//   one that ended or was cancelled: executed once. A slow process of ours that opens the run
+//   after that claim finds the row changed (or the lock held) and takes the claim's path too.
 // - COMMIT sent, its answer lost (the router's connection failed): the jobs may exist, locked by
 //   a pool that is alive and renewing its lease, which no sweeper would unlock. The reservation is
-//   abandoned: its runs' jobs are unlocked by key if they exist (due at once, for any worker).
+//   abandoned: its runs' jobs are unlocked by key if they exist (due at once, for any worker,
+//   whose claim takes the 'running' run as above).
 //   (One narrower window remains, as for graphile-worker's own get_jobs whose answer is lost: a
 //   COMMIT that lands after that unlock. Its jobs stay locked until this pool's lease ends, when
 //   the core stops or dies.)
@@ -106,8 +119,8 @@ export interface SessionHandoffOptions {
   /** The worker's pool: the jobs' completions, failures and unlocks. */
   jobPool: pg.Pool;
   slots: RunSlots;
-  /** Executes a handed run (the session's interrupt, the job the run's end completes). */
-  execute(runId: string, jobId: string): Promise<void>;
+  /** Executes a handed run (the session's interrupt; its job, which the run's end completes). */
+  execute(handed: HandedRun): Promise<void>;
   /** How long a completion waits for others to be sent with it. */
   completeBatchMs: number;
   logger: Logger;
@@ -162,9 +175,10 @@ export function createSessionHandoffs(options: SessionHandoffOptions): SessionHa
     completionTimer ??= setTimeout(flushCompletions, options.completeBatchMs);
   };
 
-  const executeHanded = async ({ runId, jobId }: HandedRun) => {
+  const executeHanded = async (handed: HandedRun) => {
+    const { runId, jobId } = handed;
     try {
-      await options.execute(runId, jobId);
+      await options.execute(handed);
       complete(jobId);
     } catch (error) {
       log.warn({ err: error, runId, jobId }, "a handed-over run's execution failed; its job is retried later");

@@ -15,6 +15,9 @@
 // with the same Idempotency-Key. A start that carries nothing held back (`uncommitted` false)
 // may still be in flight while its step executes (run-executor.ts, OVERLAPPED START).
 //
+// A run the router handed over already claimed (run-handoff.ts) is opened without the claim: its
+// first write tries its lock and checks the run is still as the router inserted it (withHandedRun).
+//
 // A shared connection only ever *tries* the lock (a blocking one would stall every run behind
 // it): a run whose lock is held elsewhere — another process executing it, or this one — takes
 // a connection of its own and waits there, as every run did before.
@@ -23,7 +26,8 @@ import type pg from "pg";
 import { setPipelined, type SqlStatement } from "../../entities/index.ts";
 import { hashedLockKey, LockKey } from "../../storage/index.ts";
 import type { ClaimedRun, RunEnd, StepRecord, StepResult } from "../runs/run-records.ts";
-import { type AnnounceChanges, type Claim, type Held, type RunWrite, sendRunWrites } from "./run-write-batch.ts";
+import { type AnnounceChanges, type Claim, type Held, type Opening, type RunWrite, sendRunWrites } from "./run-write-batch.ts";
+import type { HandedRun } from "../runs/automation-runs.ts";
 
 // Session-level: a second job for the run (a wake while this one executes, or a job unlocked by
 // the lease sweeper while a slow process still runs it) waits here, then finds the stored
@@ -87,6 +91,19 @@ export interface RunSessions {
    * graphile-worker job executing the run, deleted in the transaction of the run's end.
    */
   withClaimedRun(runId: string, fn: (opened: OpenedRun) => Promise<void>, jobId?: string): Promise<void>;
+  /**
+   * As withClaimedRun for a run the router handed over already claimed (HandedRun): its first
+   * write tries its lock and checks the run is still the row the router inserted — no claim, no
+   * steps to load (it has none) — and `fn` gets it as handed. Otherwise (the lock held elsewhere,
+   * or the run changed since: cancelled, or claimed by another execution) it is claimed as any
+   * run is, waiting for its lock on a connection of its own if need be.
+   * `needsDefinition`: the executor has not compiled this version (its definition is read then).
+   */
+  withHandedRun(
+    handed: HandedRun,
+    needsDefinition: (automationId: string, version: number) => boolean,
+    fn: (opened: OpenedRun) => Promise<void>,
+  ): Promise<void>;
 }
 
 /** A pipelined connection, the runs on it and their writes waiting for its next round trip. */
@@ -194,8 +211,19 @@ export function createRunSessions(pool: pg.Pool, options: RunSessionsOptions): R
     client.release(channel.broken);
   };
 
+  /** The claim's opening of a run: tries the lock, claims it only if taken. */
+  const claimOpening = async (session: SharedSession): Promise<{ held: boolean; opened: OpenedRun | null }> => {
+    const claim = await session.claim(true);
+    return { held: claim.held, opened: claim.run ? { session, run: claim.run, steps: claim.steps } : null };
+  };
+
   /** On a shared connection: false if the lock was held elsewhere (nothing was claimed then). */
-  const onShared = async (runId: string, jobId: string | undefined, fn: (opened: OpenedRun) => Promise<void>): Promise<boolean> => {
+  const onShared = async (
+    runId: string,
+    jobId: string | undefined,
+    fn: (opened: OpenedRun) => Promise<void>,
+    open: (session: SharedSession) => Promise<{ held: boolean; opened: OpenedRun | null }> = claimOpening,
+  ): Promise<boolean> => {
     const channel = join();
     let broken: Error | undefined;
     try {
@@ -206,9 +234,9 @@ export function createRunSessions(pool: pg.Pool, options: RunSessionsOptions): R
       const session = runSession(channel, runId, jobId, (error) => (broken = error));
       let held: boolean | undefined;
       try {
-        const claim = await session.claim(true);
-        held = claim.held;
-        if (claim.run) await fn({ session, run: claim.run, steps: claim.steps });
+        const opening = await open(session);
+        held = opening.held;
+        if (opening.opened) await fn(opening.opened);
       } finally {
         // A session lock outlives a failed statement, and the connection goes back to the pool:
         // given up unless it surely was not taken (unlocking a lock not held only warns).
@@ -255,8 +283,42 @@ export function createRunSessions(pool: pg.Pool, options: RunSessionsOptions): R
         executing.delete(runId);
       }
     },
+    async withHandedRun(handed, needsDefinition, fn) {
+      const { runId, jobId } = handed;
+      if (executing.has(runId)) return onOwn(runId, jobId, fn);
+      executing.add(runId);
+      const needDefinition = handed.automationName === null || needsDefinition(handed.automationId, handed.automationVersion);
+      const openHanded = async (session: SharedSession): Promise<{ held: boolean; opened: OpenedRun | null }> => {
+        const { held, asHanded } = await session.open(handed.xmin, needDefinition);
+        if (!held) return { held, opened: null };
+        // Held, but no longer as handed (cancelled, or another execution claimed it): claimed
+        // under the lock this connection holds now, as a resumed run is.
+        if (!asHanded) {
+          const claim = await session.claim(false);
+          return { held, opened: claim.run ? { session, run: claim.run, steps: claim.steps } : null };
+        }
+        const run: ClaimedRun = {
+          id: runId,
+          automationId: handed.automationId,
+          automationName: asHanded.name ?? handed.automationName ?? "",
+          automationVersion: handed.automationVersion,
+          definition: asHanded.definition,
+          trigger: handed.trigger,
+        };
+        // Created by the router's transaction, and unchanged since: no step recorded yet.
+        return { held, opened: { session, run, steps: new Map() } };
+      };
+      try {
+        if (await onShared(runId, jobId, fn, openHanded)) return;
+        await onOwn(runId, jobId, fn);
+      } finally {
+        executing.delete(runId);
+      }
+    },
   };
 }
+
+type SharedSession = ReturnType<typeof runSession>;
 
 /** The session of one run on `channel` (executed by job `jobId`, if any), and its claim. */
 function runSession(
@@ -264,7 +326,7 @@ function runSession(
   runId: string,
   jobId: string | undefined,
   onBroken: (error: Error) => void,
-): RunSession & { claim(tryLock: boolean): Promise<Claim> } {
+): RunSession & { claim(tryLock: boolean): Promise<Claim>; open(xmin: string, needDefinition: boolean): Promise<Opening> } {
   let held: Held[] = [];
   // Writes carrying held-back items, sent and not answered yet.
   let carrying = 0;
@@ -300,6 +362,7 @@ function runSession(
 
   return {
     claim: (tryLock) => ask<Claim>({ kind: "claim", tryLock }),
+    open: (xmin, needDefinition) => ask<Opening>({ kind: "open", xmin, needDefinition }),
     start: (path, kind, input, output, countAttempt = false) => ask<boolean>({ kind: "start", path, stepKind: kind, input, output, countAttempt }),
     countAttempt: (path) => ask<void>({ kind: "attempt", path }),
     finish: (path, result, then) => held.push({ outcome: { runId, path, result }, then }),

@@ -17,13 +17,17 @@ import {
   endedRunIds,
   finishRunsStatement,
   finishStepsStatement,
+  heldLocks,
   loadStepsOfRunsStatement,
   lockScopesOfRunsStatement,
+  openedHandedRuns,
+  openHandedRunsStatement,
   startStepsStatement,
   type StepOutcome,
   stepKey,
   stepKeys,
   stepRecordsByRun,
+  tryLockRunsStatement,
   unlockRunsStatement,
 } from "../runs/run-record-batches.ts";
 import { promoteNextQueuedOfRunsStatement } from "../runs/run-admission.ts";
@@ -77,9 +81,20 @@ export interface Claim {
   steps: Map<string, StepRecord>;
 }
 
+/**
+ * A handed run opened without a claim: whether its lock was taken, and — if it was, and the run
+ * is still as the router inserted it — the name and definition asked for (null when not asked).
+ */
+export interface Opening {
+  held: boolean;
+  asHanded: { name: string | null; definition: unknown } | null;
+}
+
 /** One run's write, waiting for the next round trip of its connection. */
 export type RunWrite = { runId: string; held: Held[] } & (
   | ({ kind: "claim"; tryLock: boolean } & Settle<Claim>)
+  // A handed run's first write, in place of the claim: two reads ahead of the transactions.
+  | ({ kind: "open"; xmin: string; needDefinition: boolean } & Settle<Opening>)
   | ({ kind: "start"; path: string; stepKind: string; input: JsonValue; output: JsonValue | null; countAttempt: boolean } & Settle<boolean>)
   | ({ kind: "attempt"; path: string } & Settle<void>)
   // `jobId`: the job executing the run, completed with the end (see completeJobsStatement).
@@ -110,20 +125,44 @@ const isMarker = (write: RunWrite): boolean => write.held.length === 0 && (MARKE
  * carries ends — and a run's webhook went out two flushes after its claim (bench/automation-latency).
  */
 export async function sendRunWrites(client: pg.ClientBase, ready: Promise<unknown>, writes: readonly RunWrite[], announce?: AnnounceChanges): Promise<void> {
-  const transactions = [writes.filter(isMarker), writes.filter((write) => write.kind !== "unlock" && !isMarker(write))]
+  const opens = writes.filter((write): write is Of<"open"> => write.kind === "open");
+  const transactions = [writes.filter(isMarker), writes.filter((write) => write.kind !== "unlock" && write.kind !== "open" && !isMarker(write))]
     .filter((group) => group.length > 0)
     .map((group) => ({ writes: group, ...plan(group, announce) }));
   const unlocks = writes.filter((write): write is Of<"unlock"> => write.kind === "unlock");
+  // The openings first (their runs write nothing else in this round trip): no transaction, no write.
+  const opening =
+    opens.length > 0
+      ? [
+          client.query(named(tryLockRunsStatement(opens.map((open) => open.runId)))),
+          client.query(named(openHandedRunsStatement(opens.map((open) => ({ runId: open.runId, xmin: open.xmin, needDefinition: open.needDefinition }))))),
+        ]
+      : [];
   const issued = transactions.map(({ statements }) => issueTransaction(client, statements));
   const unlocking = unlocks.length > 0 ? client.query(named(unlockRunsStatement(unlocks.map((write) => write.runId)))) : undefined;
   // Every statement is settled (no rejection left unhandled), whatever is awaited first below.
-  const everything = Promise.allSettled([ready, ...issued.flat(), ...(unlocking ? [unlocking] : [])]);
+  const everything = Promise.allSettled([ready, ...opening, ...issued.flat(), ...(unlocking ? [unlocking] : [])]);
   const [waited] = await Promise.allSettled([ready]);
   if (waited!.status === "rejected") {
     await everything;
     // No lock, no writes (the connection broke: nothing it sent counts).
     for (const write of writes) write.reject(waited!.reason as Error);
     return;
+  }
+  if (opens.length > 0) {
+    const [locked, read] = await Promise.allSettled(opening);
+    if (locked!.status === "fulfilled" && read!.status === "fulfilled") {
+      const held = heldLocks(locked!.value);
+      const asHanded = openedHandedRuns(read!.value);
+      for (const open of opens) {
+        const runHeld = held.get(open.runId) === true;
+        open.resolve({ held: runHeld, asHanded: (runHeld && asHanded.get(open.runId)) || null });
+      }
+    } else {
+      // A lock taken before the read failed is given up by the run's session (its unlock).
+      const failure = [locked!, read!].find((outcome): outcome is PromiseRejectedResult => outcome.status === "rejected")!;
+      for (const open of opens) open.reject(failure.reason as Error);
+    }
   }
   const again: RunWrite[] = [];
   for (const [index, transaction] of transactions.entries()) {

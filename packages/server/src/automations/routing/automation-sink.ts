@@ -7,8 +7,9 @@
 // a whole batch in a few statements (admitRuns), so the router keeps up at any rate. A batch
 // that gives it nothing to write (no listening trigger, no timer to cancel, no run to wake) is
 // told apart before the router opens a transaction, and costs none (`prepare`).
-// Runs it records while this core's worker has free slots are handed to that worker once the
-// batch commits, their jobs locked for it in the same transaction (execution/run-handoff.ts).
+// Runs it records while this core's worker has free slots are recorded already claimed
+// ('running') and handed to that worker once the batch commits, their jobs locked for it in the
+// same transaction (execution/run-handoff.ts).
 import {
   type ChangeSink,
   type DeliverOptions,
@@ -82,6 +83,8 @@ interface Judged {
   routed: RoutedChange;
   key: DecisionKey;
   judgment: Judgment;
+  /** The automation's name, for a run handed over to this core's worker. */
+  automationName: string;
 }
 
 /**
@@ -149,7 +152,8 @@ export function createAutomationSink(options: AutomationSinkOptions): ChangeSink
               triggerEvent: eventId,
               changeId: change.changeId,
             };
-            return { routed, key, judgment: await judgeMatch(routed, eventId, checked, match, entity) };
+            const judgment = await judgeMatch(routed, eventId, checked, match, entity);
+            return { routed, key, judgment, automationName: match.automation.compiled.definition.name };
           });
         });
       }),
@@ -230,9 +234,9 @@ export function createAutomationSink(options: AutomationSinkOptions): ChangeSink
       skipping,
       admitRuns(
         tx,
-        admitted.map(({ key, judgment }) => {
+        admitted.map(({ key, judgment, automationName }) => {
           const { policy, contextKey, trigger, verdicts } = judgment as Extract<Judgment, { type: "run" }>;
-          return { key, policy, contextKey, trigger, verdicts };
+          return { key, policy, contextKey, trigger, verdicts, automationName };
         }),
         { issuedAll: partIssued, handoff },
       ),

@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import type { SqlClient } from "../../entities/index.ts";
 import { SUPPRESSION_REASONS } from "../triggers/trigger.ts";
-import { addRunJobs, insertLockedRunJobs } from "./automation-jobs.ts";
+import { addRunJobs, AutomationTask, insertLockedRunJobs } from "./automation-jobs.ts";
 
 /** `queued`: waiting its turn (mode queued); no job exists until it is promoted to pending. */
 export const RUN_STATUSES = ["queued", "pending", "running", "succeeded", "failed", "cancelled"] as const;
@@ -93,22 +93,33 @@ const RUN_FIELDS = `id uuid, automation_id uuid, automation_version integer, tri
 // The pending runs' jobs are enqueued in the same statement (so in the deciding transaction),
 // keyed by the run id, in one add_jobs; a queued run gets its job when promoted; a redelivered
 // change inserts no run and so enqueues nothing. (CASE: add_jobs is not called without a pending run.)
-// Pending runs among $3 get their jobs locked by worker pool $2 instead, handed to it after
-// COMMIT (execution/run-handoff.ts); add_jobs (and its NOTIFY, which wakes every worker) gets the rest.
+// Pending runs among $3 are handed to worker pool $2 instead (execution/run-handoff.ts): inserted
+// already claimed — 'running', started now, so their created change records 'running' and no
+// pending → running change follows — with their jobs locked by that pool, executed after COMMIT
+// without the executor's claim; add_jobs (and its NOTIFY, which wakes every worker) gets the rest.
+// Each handed run comes back with its row's xmin (this transaction's id): its execution runs it
+// as claimed here only while the row is still that version (run-record-batches.ts, OPEN_HANDED).
+// Only if the run task is known (graphile-worker registered it) does a run start 'running': a
+// job that cannot be inserted leaves its run pending, and add_jobs (which registers the task) enqueues it.
 const INSERT_RUNS = `
-  WITH run AS (
-    INSERT INTO automation_runs (id, automation_id, automation_version, trigger_id, trigger_event, change_id, context_key, trigger, verdicts, status)
-    SELECT id, automation_id, automation_version, trigger_id, trigger_event, change_id, context_key, trigger, verdicts, status
+  WITH task AS (SELECT id FROM graphile_worker._private_tasks WHERE identifier = '${AutomationTask.run}'),
+  run AS (
+    INSERT INTO automation_runs (id, automation_id, automation_version, trigger_id, trigger_event, change_id, context_key, trigger, verdicts, status, started_at)
+    SELECT id, automation_id, automation_version, trigger_id, trigger_event, change_id, context_key, trigger, verdicts, claim.status,
+      CASE WHEN claim.status = 'running' THEN clock_timestamp() END
     FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (${RUN_FIELDS})) WITH ORDINALITY AS input
+    CROSS JOIN LATERAL (SELECT CASE WHEN input.status = 'pending' AND input.id = ANY($3::uuid[]) AND EXISTS (SELECT 1 FROM task)
+      THEN 'running' ELSE input.status END AS status) AS claim
     WHERE automation_id IN (SELECT id FROM automations)
     ORDER BY input.ordinality
     ON CONFLICT (automation_id, trigger_id, change_id) DO NOTHING
-    RETURNING id, status, created_at),
-  handed AS (${insertLockedRunJobs("(SELECT id AS run_id FROM run WHERE status = 'pending' AND id = ANY($3::uuid[]) ORDER BY created_at) AS handed_run", "$2::text")}),
-  pending AS (SELECT array_agg(id ORDER BY created_at) AS ids FROM run WHERE status = 'pending' AND id::text NOT IN (SELECT key FROM handed))
+    RETURNING id, status, created_at, xmin::text AS xmin),
+  handed AS (${insertLockedRunJobs("(SELECT id AS run_id FROM run WHERE status = 'running' ORDER BY created_at) AS handed_run", "$2::text")}),
+  pending AS (SELECT array_agg(id ORDER BY created_at) AS ids FROM run WHERE status = 'pending')
   SELECT (SELECT coalesce(array_agg(id::text), '{}') FROM run) AS inserted,
     (SELECT CASE WHEN ids IS NULL THEN 0 ELSE (SELECT count(*) FROM ${addRunJobs("ids")}) END FROM pending) AS jobs,
-    (SELECT coalesce(json_agg(json_build_object('runId', key, 'jobId', id::text)), '[]') FROM handed) AS handed`;
+    (SELECT coalesce(json_agg(json_build_object('runId', handed.key, 'jobId', handed.id::text, 'xmin', run.xmin)), '[]')
+     FROM handed JOIN run ON run.id::text = handed.key) AS handed`;
 
 const SKIP_FIELDS = `id uuid, automation_id uuid, automation_version integer, trigger_id text, trigger_event text, change_id uuid,
   reason text, detail jsonb, verdicts jsonb`;
@@ -137,20 +148,33 @@ export interface NewRun {
   contextKey: string | null;
   trigger: RunTrigger;
   verdicts: readonly Verdict[];
-  /** pending: its job is enqueued now; queued: it waits for promotion. */
+  /** pending: its job is enqueued now (or it is handed over, 'running'); queued: it waits for promotion. */
   status: "pending" | "queued";
+  /** The automation's name, for a run handed over (see HandedRun). */
+  automationName?: string;
 }
 
-/** Pending runs whose jobs are to be inserted locked by worker pool `workerId` (see INSERT_RUNS). */
+/** Pending runs to record already claimed ('running'), their jobs inserted locked by worker pool `workerId` (see INSERT_RUNS). */
 export interface LockedJobsRequest {
   workerId: string;
   runIds: readonly string[];
 }
 
-/** A run recorded with its job locked for this core's worker: what the worker executes. */
+/**
+ * A run recorded already claimed ('running'), its job locked for this core's worker: what the
+ * worker executes, with what the executor's claim would have read of it (but the definition,
+ * which the executor has compiled already or reads when it opens the run).
+ */
 export interface HandedRun {
   runId: string;
   jobId: string;
+  /** The run row's xmin as inserted (the router's transaction id): the run is as handed while its row is this version. */
+  xmin: string;
+  automationId: string;
+  /** The automation's name as the router judged it; null: read when the run is opened. */
+  automationName: string | null;
+  automationVersion: number;
+  trigger: RunTrigger;
 }
 
 /**
@@ -168,12 +192,25 @@ export async function insertRuns(tx: SqlClient, runs: readonly NewRun[], locked?
     verdicts: run.verdicts,
     status: run.status,
   }));
-  const result = await tx.query<{ inserted: string[]; handed: HandedRun[] }>(INSERT_RUNS, [
+  const result = await tx.query<{ inserted: string[]; handed: Array<Pick<HandedRun, "runId" | "jobId" | "xmin">> }>(INSERT_RUNS, [
     JSON.stringify(rows),
     locked?.workerId ?? null,
     locked?.runIds ?? [],
   ]);
-  return { inserted: new Set(result.rows[0]!.inserted), handed: result.rows[0]!.handed };
+  const byId = new Map(runs.map((run) => [run.id, run]));
+  const handed = result.rows[0]!.handed.map(({ runId, jobId, xmin }): HandedRun => {
+    const run = byId.get(runId)!;
+    return {
+      runId,
+      jobId,
+      xmin,
+      automationId: run.key.automationId,
+      automationName: run.automationName ?? null,
+      automationVersion: run.key.automationVersion,
+      trigger: run.trigger,
+    };
+  });
+  return { inserted: new Set(result.rows[0]!.inserted), handed };
 }
 
 export interface NewSkip {

@@ -38,6 +38,8 @@ export interface RunRequest {
   verdicts: readonly Verdict[];
   /** A manual run starts even while the automation is disabled: an operator asked for it. */
   evenIfDisabled?: boolean;
+  /** The automation's name as judged: a run handed over executes without reading it (HandedRun). */
+  automationName?: string;
 }
 
 const ACTIVE = `status IN (${ACTIVE_RUN_STATUSES.map((status) => `'${status}'`).join(", ")})`;
@@ -232,6 +234,7 @@ export async function admitRuns(
       verdicts: request.verdicts,
       status: admission.status,
       supersede: admission.supersede,
+      automationName: request.automationName,
     });
     // The scope as the batch's next decision sees it (a gone automation records nothing: its scope stays empty).
     if (scope.enabled !== null) {

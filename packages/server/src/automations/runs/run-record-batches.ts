@@ -60,6 +60,52 @@ export function claimOutcomes({ rows }: pg.QueryResult): Map<string, ClaimOutcom
   );
 }
 
+/** A run handed over already claimed (automation-runs.ts, HandedRun), to open without a claim. */
+export interface OpenRequest {
+  runId: string;
+  /** The row version the router inserted: the run is as handed while its xmin is this. */
+  xmin: string;
+  /** Read the automation's name and definition (the executor has not compiled this version, or the name is unknown). */
+  needDefinition: boolean;
+}
+
+// A handed run's opening, two statements outside any transaction (reads, and a session lock that
+// outlives none): the lock tried first, then — a statement later, so its snapshot sees every
+// commit before the lock was granted — whether the run is still the row the router inserted.
+// Why the row version and not the status: a second execution (this pool's lease expired, the
+// sweeper unlocked the job, another core fetched it) claims the run under the lock and commits
+// that claim before anything else, so once we hold the lock its claim is visible as a newer row
+// version; its end gives the lock up before its COMMIT, and a read of the status alone could
+// still see 'running' then. A run cancelled since (even in the router's own transaction, by a
+// restart in the same batch) is not 'running'. Either way the run takes the claim's path.
+export const tryLockRunsStatement = (runIds: readonly string[]): SqlStatement => ({
+  text: `SELECT run_id::text, pg_try_advisory_lock(${hashedLockKey("lock_key")}) AS held FROM unnest($1::uuid[], $2::text[]) AS q(run_id, lock_key)`,
+  values: [runIds, runIds.map((id) => LockKey.run(id))],
+});
+
+// The definition as the claim reads it (the version the run was decided on), only where asked.
+const OPEN_HANDED_RUNS = `
+  SELECT q.id::text AS run_id, d.name, d.definition
+  FROM unnest($1::uuid[], $2::text[], $3::boolean[]) AS q(id, row_xmin, need)
+  JOIN automation_runs r ON r.id = q.id AND r.xmin = q.row_xmin::xid AND r.status = 'running'
+  LEFT JOIN LATERAL (
+    SELECT a.name, coalesce(v.definition, a.definition) AS definition FROM automations a
+    LEFT JOIN automation_versions v ON v.automation_id = a.id AND v.version = r.automation_version
+    WHERE q.need AND a.id = r.automation_id) AS d ON true`;
+
+export const openHandedRunsStatement = (requests: readonly OpenRequest[]): SqlStatement => ({
+  text: OPEN_HANDED_RUNS,
+  values: [requests.map((r) => r.runId), requests.map((r) => r.xmin), requests.map((r) => r.needDefinition)],
+});
+
+/** Per run: whether its lock was taken. */
+export const heldLocks = ({ rows }: pg.QueryResult): Map<string, boolean> =>
+  new Map((rows as { run_id: string; held: boolean }[]).map((row) => [row.run_id, row.held]));
+
+/** The handed runs still as inserted, with the name and definition where asked (null otherwise). */
+export const openedHandedRuns = ({ rows }: pg.QueryResult): Map<string, { name: string | null; definition: unknown }> =>
+  new Map((rows as { run_id: string; name: string | null; definition: unknown }[]).map((row) => [row.run_id, { name: row.name, definition: row.definition }]));
+
 export const loadStepsOfRunsStatement = (runIds: readonly string[]): SqlStatement => ({
   text: "SELECT run_id, step_path, status, due_at <= clock_timestamp() AS due, output, error FROM automation_run_steps WHERE run_id = ANY($1::uuid[])",
   values: [runIds],

@@ -8,12 +8,13 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type AutomationWorker, createAutomationWorker } from "../../../src/automations/execution/automation-worker.ts";
 import { createRunSlots, type RunHandoff } from "../../../src/automations/execution/run-handoff.ts";
 import { createLeaseSweeper, type LeaseSweeper, renewLease } from "../../../src/automations/execution/worker-leases.ts";
-import { createRunExecutor, type RunEvent } from "../../../src/automations/execution/run-executor.ts";
-import { listRuns } from "../../../src/automations/runs/automation-runs.ts";
+import { createRunExecutor, type RunEvent, type RunExecutor } from "../../../src/automations/execution/run-executor.ts";
+import { cancelRun } from "../../../src/automations/runs/run-admission.ts";
+import { type HandedRun, listRuns } from "../../../src/automations/runs/automation-runs.ts";
 import { createSecretBox } from "../../../src/crypto/secret-box.ts";
 import { silentLogger } from "../../../src/log.ts";
 import { createNotificationSenders, NotificationService } from "../../../src/notifications/index.ts";
-import { createPool } from "../../../src/storage/index.ts";
+import { createPool, hashedLockKey, LockKey, withTransaction } from "../../../src/storage/index.ts";
 import { startHttpReceiver, type HttpReceiver } from "../../support/network/receivers.ts";
 import { createTestDatabase, type TestDatabase } from "../../support/database.ts";
 import { createSignal, type TestInstance, waitFor } from "../../support/instance.ts";
@@ -32,6 +33,8 @@ interface Engine {
   events: RunEvent[];
   /** Jobs graphile-worker fetched and started. */
   fetched: number;
+  /** Executions of handed runs returned (whatever they found). */
+  handedReturned: number;
   stop(): Promise<void>;
 }
 
@@ -70,8 +73,8 @@ afterEach(async () => {
 function createEngine(name: string, setup: { pollIntervalMs?: number; concurrency?: number } = {}): Engine {
   const pool = createPool(db.url, silentLogger(), { applicationName: name, max: 6 });
   const notifications = new NotificationService({ pool, box: createSecretBox(randomBytes(32)), senders: createNotificationSenders({ timeoutMs: 2_000 }) });
-  const engine = { pool, events: [], fetched: 0 } as unknown as Engine;
-  const executor = createRunExecutor({
+  const engine = { pool, events: [], fetched: 0, handedReturned: 0 } as unknown as Engine;
+  const runExecutor = createRunExecutor({
     pool,
     box: routing.box,
     ...options,
@@ -84,6 +87,14 @@ function createEngine(name: string, setup: { pollIntervalMs?: number; concurrenc
       changed.emit();
     },
   });
+  const executor: RunExecutor = {
+    execute: (...args) => runExecutor.execute(...args),
+    executeHanded: (...args) =>
+      runExecutor.executeHanded(...args).finally(() => {
+        engine.handedReturned++;
+        changed.emit();
+      }),
+  };
   engine.worker = createAutomationWorker({
     connectionString: db.url,
     pool,
@@ -141,7 +152,120 @@ async function jobs(): Promise<JobRow[]> {
   return rows;
 }
 
+// Every UPDATE of a run, as the database saw it: a claim is one (pending → running, or running → running on resume).
+const LOG_RUN_UPDATES = `
+  CREATE TABLE test_run_updates (seq bigserial, run_id uuid, old_status text, new_status text);
+  CREATE FUNCTION test_log_run_update() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN INSERT INTO test_run_updates (run_id, old_status, new_status) VALUES (NEW.id, OLD.status, NEW.status); RETURN NULL; END $$;
+  CREATE TRIGGER test_log_run_update AFTER UPDATE ON automation_runs FOR EACH ROW EXECUTE FUNCTION test_log_run_update()`;
+
+async function runUpdates(runId: string): Promise<string[]> {
+  const { rows } = await router.pool.query<{ change: string }>(
+    "SELECT old_status || ' → ' || new_status AS change FROM test_run_updates WHERE run_id = $1 ORDER BY seq",
+    [runId],
+  );
+  return rows.map((row) => row.change);
+}
+
+/** The run's statuses as its automation-run-status history recorded them, oldest first. */
+async function recordedStatuses(runId: string): Promise<string[]> {
+  const { rows } = await router.pool.query<{ status: string }>(
+    "SELECT next->>'status' AS status FROM entity_changes WHERE kind = 'automation-run-status' AND entity_id = $1 ORDER BY seq",
+    [runId],
+  );
+  return rows.map((row) => row.status);
+}
+
+/** This core's worker's reservations, with `beforeStart` run between the router's COMMIT and the handed runs' execution. */
+function handingOverAfter(engine: Engine, beforeStart: (runs: readonly HandedRun[]) => Promise<void>): RunHandoff {
+  return {
+    reserve: (wanted) => {
+      const reservation = engine.worker.reserve(wanted);
+      if (!reservation) return undefined;
+      return {
+        ...reservation,
+        start: (runs) => void beforeStart(runs).then(() => reservation.start(runs)),
+      };
+    },
+  };
+}
+
 describe("runs handed from this core's router to its worker", () => {
+  it("records a handed run running from its creation and executes it without a claim", async () => {
+    await router.pool.query(LOG_RUN_UPDATES);
+    const automation = await routing.saveAutomation([{ webhook: { url: `${receiver.origin}/claimed` } }]);
+    const engine = createEngine("core");
+    await engine.worker.start();
+    let statusWhenHanded: string | undefined;
+    local = handingOverAfter(engine, async (runs) => {
+      const { rows } = await router.pool.query<{ status: string; started: boolean }>(
+        "SELECT status, started_at IS NOT NULL AS started FROM automation_runs WHERE id = $1",
+        [runs[0]!.runId],
+      );
+      statusWhenHanded = `${rows[0]!.status}${rows[0]!.started ? ", started" : ""}`;
+    });
+
+    await routing.loseHeartbeat();
+    await waitFor(() => engine.events.some((event) => event.type === "run"), changed.subscribe, 10_000, "the run to end");
+    const [run] = await listRuns(router.pool, automation.id);
+    expect(statusWhenHanded).toBe("running, started");
+    expect(run).toMatchObject({ status: "succeeded", startedAt: expect.any(String) });
+    expect(Date.parse(run!.startedAt!)).toBeGreaterThanOrEqual(Date.parse(run!.createdAt));
+    // Created running, ended: no pending → running change in its history, and the end is the only UPDATE.
+    expect(await recordedStatuses(run!.id)).toEqual(["running", "succeeded"]);
+    expect(await runUpdates(run!.id)).toEqual(["running → succeeded"]);
+    expect(receiver.requests.map((request) => request.path)).toEqual(["/claimed"]);
+    expect(engine.fetched).toBe(0);
+  });
+
+  it("lets a cancel that commits between the router's COMMIT and the execution win", async () => {
+    const automation = await routing.saveAutomation([{ webhook: { url: `${receiver.origin}/cancelled` } }]);
+    const engine = createEngine("core");
+    await engine.worker.start();
+    local = handingOverAfter(engine, async (runs) => {
+      for (const { runId } of runs) await withTransaction(router.pool, (tx) => cancelRun(tx, runId, "cancelled by the test"));
+    });
+
+    await routing.loseHeartbeat();
+    await waitFor(() => engine.handedReturned === 1, changed.subscribe, 10_000, "the handed run's execution to return");
+    const [run] = await listRuns(router.pool, automation.id);
+    expect(run).toMatchObject({ status: "cancelled", error: "cancelled by the test" });
+    expect(receiver.requests).toEqual([]);
+    expect(engine.events).toEqual([]);
+    expect(await recordedStatuses(run!.id)).toEqual(["running", "cancelled"]);
+  });
+
+  it("claims a handed run whose lock is held elsewhere once it is given up, and executes it once", async () => {
+    await router.pool.query(LOG_RUN_UPDATES);
+    const automation = await routing.saveAutomation([{ webhook: { url: `${receiver.origin}/waited` } }]);
+    const engine = createEngine("core");
+    await engine.worker.start();
+    // Another session holds the run's lock (as an execution elsewhere would) when the execution starts.
+    const holder = await router.pool.connect();
+    local = handingOverAfter(engine, async (runs) => {
+      await holder.query(`SELECT pg_advisory_lock(${hashedLockKey("$1")})`, [LockKey.run(runs[0]!.runId)]);
+    });
+    try {
+      await routing.loseHeartbeat();
+      // The execution waits for the lock on a connection of its own.
+      const waiting = async () => {
+        const { rows } = await router.pool.query("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted");
+        return rows.length > 0;
+      };
+      while (!(await waiting())) await new Promise((resolve) => setImmediate(resolve));
+      expect(receiver.requests).toEqual([]);
+    } finally {
+      await holder.query("SELECT pg_advisory_unlock_all()");
+      holder.release();
+    }
+    await waitFor(() => engine.events.some((event) => event.type === "run"), changed.subscribe, 10_000, "the run to end");
+    const [run] = await listRuns(router.pool, automation.id);
+    expect(run!.status).toBe("succeeded");
+    expect(receiver.requests.map((request) => request.path)).toEqual(["/waited"]);
+    // Claimed under the lock (it was running already), then ended.
+    expect(await runUpdates(run!.id)).toEqual(["running → running", "running → succeeded"]);
+  });
+
   it("executes a routed change's run without fetching its job, and deletes the job", async () => {
     const automation = await routing.saveAutomation([{ webhook: { url: `${receiver.origin}/handed` } }]);
     const engine = createEngine("core");
@@ -198,6 +322,8 @@ describe("runs handed from this core's router to its worker", () => {
     await routing.loseHeartbeat();
     await waitFor(() => handedOver === 1, committed.subscribe, 10_000, "the run handed over");
     const [run] = await listRuns(router.pool, automation.id);
+    // Recorded as claimed by the dead core: running, its job locked by it.
+    expect(run!.status).toBe("running");
     expect(await jobs()).toEqual([{ key: run!.id, locked_by: dead, attempts: 1, due: true }]);
 
     expect(other.fetched).toBe(0);

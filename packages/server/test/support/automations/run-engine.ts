@@ -85,17 +85,19 @@ export function useRunEngine(name: string, setup: { worker?: boolean } = {}): Ru
         engine.stored.emit();
       },
     });
-    const counted: RunExecutor = {
-      async execute(runId) {
-        engine.executions.started++;
+    const count = async (execution: () => Promise<void>) => {
+      engine.executions.started++;
+      engine.stored.emit();
+      try {
+        await execution();
+      } finally {
+        engine.executions.finished++;
         engine.stored.emit();
-        try {
-          await executor.execute(runId);
-        } finally {
-          engine.executions.finished++;
-          engine.stored.emit();
-        }
-      },
+      }
+    };
+    const counted: RunExecutor = {
+      execute: (runId) => count(() => executor.execute(runId)),
+      executeHanded: (handed) => count(() => executor.executeHanded(handed)),
     };
     const started = createAutomationWorker({
       connectionString: engine.db.url,
