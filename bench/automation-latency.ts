@@ -26,7 +26,7 @@ import {
   walPosition,
   walProfile,
 } from "./_database.ts";
-import { jsonLines, postmasterOf, processTreeCpuSeconds, stopChild } from "./_process.ts";
+import { jsonLines, postmasterOf, processCpuSeconds, processTreeCpuSeconds, stopChild } from "./_process.ts";
 import { countSocketTrips } from "./_socket-trips.ts";
 
 const { values } = parseArgs({
@@ -111,6 +111,8 @@ function startChild(args: string[]): Child {
 
 interface Receiver {
   url: string;
+  /** Its process's CPU seconds so far (user + system). */
+  cpuSeconds(): number;
   received(): Promise<number>;
   /** TCP connections the receiver accepted since the last reset. */
   connections(): Promise<number>;
@@ -124,6 +126,7 @@ async function startReceiver(): Promise<Receiver> {
   const { port } = (await child.next()) as { port: number };
   return {
     url: `http://127.0.0.1:${port}/hook`,
+    cpuSeconds: () => processCpuSeconds(child.process.pid!),
     received: async () => ((await child.ask("report")) as { received: number }).received,
     connections: async () => ((await child.ask("report")) as { connections: number }).connections,
     arrivals: async () => ((await child.ask("arrivals")) as { arrivals: Array<[string, number]> }).arrivals.map(([runId, at]) => ({ runId, at })),
@@ -215,6 +218,12 @@ interface ScenarioResult {
   samplerCpuMsPerChange: number;
   /** Meanwhile, the host's CPUs busy (PostgreSQL, this process, anything else), as a share of all of them. */
   hostBusy: number;
+  /** The host's busy CPU time per change driven, in ms (every process: cores, PostgreSQL, driver, receiver, kernel). */
+  hostCpuMsPerChange: number;
+  /** The driver process's own CPU per change (it commits the changes; its backend is in the database's figure). */
+  driverCpuMsPerChange: number;
+  /** The webhook receiver process's CPU per change. */
+  receiverCpuMsPerChange: number;
   /** How far a PostgreSQL timestamp may be off on this process's clock. */
   clockUncertaintyMs: number;
   /** Mean busy database sessions by what they wait on, during the drive and drain. */
@@ -315,11 +324,11 @@ interface Committed {
  * Commits `total` changes at `rate` per second in the driver process (another "core" with its
  * own pool: its commits reach the measured cores through PostgreSQL, as another process's do).
  */
-async function driveChanges(databaseUrl: string, satelliteIds: string[], total: number): Promise<Committed[]> {
+async function driveChanges(databaseUrl: string, satelliteIds: string[], total: number): Promise<{ changes: Committed[]; driverCpuMicros: number }> {
   const driver = startChild([DRIVER, "--database-url", databaseUrl, "--rate", String(rate)]);
   try {
-    const { committed } = (await driver.ask(JSON.stringify({ satelliteIds, total }))) as { committed: Array<[string, number]> };
-    return committed.map(([changeId, committedAt]) => ({ changeId, committedAt }));
+    const { committed, cpuMicros } = (await driver.ask(JSON.stringify({ satelliteIds, total }))) as { committed: Array<[string, number]>; cpuMicros: number };
+    return { changes: committed.map(([changeId, committedAt]) => ({ changeId, committedAt })), driverCpuMicros: cpuMicros };
   } finally {
     await stopChild(driver.process);
   }
@@ -470,6 +479,7 @@ async function runScenario(
     const samplerBefore = databaseCpuSamplerMicros();
     const tripsBefore = socketTrips.read();
     const hostBefore = hostCpu();
+    const receiverCpuBefore = receiver.cpuSeconds();
     if (values.checkpoint) await pool.query("CHECKPOINT");
     const walBefore = await walCounters(pool);
     const walFrom = await walPosition(pool);
@@ -477,7 +487,7 @@ async function runScenario(
     const serverCpuBefore = serverCpu?.() ?? NaN;
     const processCpu = await trackDatabaseProcessCpu(pool);
     const sampler = sampleWaits(pool, cores);
-    const changes = await driveChanges(databaseUrl, satelliteIds, warmupCount + measuredCount);
+    const { changes, driverCpuMicros } = await driveChanges(databaseUrl, satelliteIds, warmupCount + measuredCount);
     for (const deadline = performance.now() + drainMs; (await receiver.received()) < changes.length && performance.now() < deadline;) await sleep(50);
     const eventLoopBusy = performance.eventLoopUtilization(loopBefore).utilization;
     const webhookConnections = await receiver.connections();
@@ -485,6 +495,7 @@ async function runScenario(
     const samplerMicros = databaseCpuSamplerMicros() - samplerBefore;
     const tripsAfter = socketTrips.read();
     const hostAfter = hostCpu();
+    const receiverCpuSeconds = receiver.cpuSeconds() - receiverCpuBefore;
     const waits = await sampler.stop();
     const serverCpuSeconds = (serverCpu?.() ?? NaN) - serverCpuBefore;
     const cpuByRole = await processCpu.stop();
@@ -533,6 +544,9 @@ async function runScenario(
       cpuMsPerChange: (cpu.user + cpu.system - samplerMicros) / 1000 / changes.length,
       samplerCpuMsPerChange: samplerMicros / 1000 / changes.length,
       hostBusy: (hostAfter.busy - hostBefore.busy) / (hostAfter.total - hostBefore.total),
+      hostCpuMsPerChange: (hostAfter.busy - hostBefore.busy) / changes.length,
+      driverCpuMsPerChange: driverCpuMicros / 1000 / changes.length,
+      receiverCpuMsPerChange: (receiverCpuSeconds * 1000) / changes.length,
       clockUncertaintyMs: clock.uncertaintyMs,
       waits,
       walFsyncsPerChange: (walAfter.fsyncs - walBefore.fsyncs) / changes.length,
@@ -621,6 +635,10 @@ for (const result of results) {
     );
   console.log(
     `${result.name}: ${result.routerBatches} router batches (${((warmupCount + measuredCount) / result.routerBatches).toFixed(1)} changes each, warm-up included; ${result.routerCommits} committed a transaction), ${result.heldBackPolls} polls held back by an open older transaction, ${result.unmatched} requests from unknown runs, event loop busy ${(result.eventLoopBusy * 100).toFixed(0)} % (${result.cpuMsPerChange.toFixed(2)} CPU ms per change, the bench's /proc sampling's ${result.samplerCpuMsPerChange.toFixed(2)} left out), host CPUs busy ${(result.hostBusy * 100).toFixed(0)} %`,
+  );
+  // The whole host's CPU per change, so what is left beside the cores and PostgreSQL shows.
+  console.log(
+    `${result.name}: the host's busy CPU ms per change ${result.hostCpuMsPerChange.toFixed(2)}: of it the cores ${result.cpuMsPerChange.toFixed(2)}, PostgreSQL ${result.databaseCpuMsPerChange.toFixed(2)}, the driver process ${result.driverCpuMsPerChange.toFixed(2)}, the webhook receiver ${result.receiverCpuMsPerChange.toFixed(2)}, the rest (kernel, the bench's sampling, other processes) ${(result.hostCpuMsPerChange - result.cpuMsPerChange - result.databaseCpuMsPerChange - result.driverCpuMsPerChange - result.receiverCpuMsPerChange).toFixed(2)}`,
   );
   console.log(
     `${result.name}: per change driven, the cores' socket writes / reads (round trips and wake-ups): ${result.socketTrips.map(({ peer, writes, reads }) => `${peer} ${writes.toFixed(2)} / ${reads.toFixed(2)}`).join(", ")}; ${result.emptyReadsPerChange.toFixed(2)} router reads that found nothing; ${result.webhookConnectionsPerChange.toFixed(3)} webhook connections opened`,
