@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { SqlClient } from "../../src/entities/index.ts";
 import { withTransaction } from "../../src/storage/index.ts";
 import { createTestDatabase } from "../support/database.ts";
-import { statementsSent, textOf } from "../support/query-text.ts";
+import { roundTripsOfTransaction } from "../support/query-text.ts";
 import { startTestInstance, type TestInstance } from "../support/instance.ts";
 import { CREATE_THINGS, defineThings, deleteThing, incrementThing, upsertThing } from "../support/entities/things.ts";
 
@@ -149,10 +149,7 @@ describe("mutate", () => {
         { value: 2, label: "x" },
       ]);
       // The mutation's round trips: what its connection was sent from BEGIN to COMMIT (other work shares the pool).
-      const calls = spy.mock.calls.map(([query], i) => ({ client: spy.mock.contexts[i], texts: statementsSent([[query]]).map(textOf) }));
-      const first = calls.findIndex(({ texts }) => texts.some((text) => text.includes("UPDATE test_things")));
-      const ours = calls.slice(first).filter(({ client }) => client === calls[first]!.client);
-      const trips = ours.slice(0, ours.findIndex(({ texts }) => texts.includes("COMMIT")) + 1).map(({ texts }) => texts);
+      const trips = roundTripsOfTransaction(spy, (texts) => texts.some((text) => text.includes("UPDATE test_things")));
       expect(trips).toHaveLength(2);
       expect(trips[0]).toEqual([
         "BEGIN",
@@ -392,10 +389,7 @@ describe("mutateMany", () => {
         ]),
       );
       // The batch's round trips: what its connection was sent from BEGIN to COMMIT (other work shares the pool).
-      const calls = spy.mock.calls.map(([query], i) => ({ client: spy.mock.contexts[i], texts: statementsSent([[query]]).map(textOf) }));
-      const first = calls.findIndex(({ texts }) => texts.some((text) => text.includes("INSERT INTO test_things")));
-      const ours = calls.slice(first).filter(({ client }) => client === calls[first]!.client);
-      const trips = ours.slice(0, ours.findIndex(({ texts }) => texts.includes("COMMIT")) + 1).map(({ texts }) => texts);
+      const trips = roundTripsOfTransaction(spy, (texts) => texts.some((text) => text.includes("INSERT INTO test_things")));
       expect(trips).toEqual([
         [
           "BEGIN",

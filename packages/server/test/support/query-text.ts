@@ -16,3 +16,20 @@ export function textOf(query: unknown): string {
 export function statementsSent(calls: ReadonlyArray<readonly unknown[]>): unknown[] {
   return calls.flatMap(([query]) => (query instanceof StatementBatch ? query.statements : [query]));
 }
+
+/** What a spy on `pg.Client.prototype.query` saw: each call's arguments, and the client it was made on. */
+interface QuerySpy {
+  mock: { calls: ReadonlyArray<readonly unknown[]>; contexts: readonly unknown[] };
+}
+
+/**
+ * One transaction's round trips as the spy saw them, each the statement texts sent together:
+ * from the first call that `starts` matches to its connection's COMMIT, leaving out calls on other
+ * connections (other work shares the pool).
+ */
+export function roundTripsOfTransaction(spy: QuerySpy, starts: (texts: readonly string[]) => boolean): string[][] {
+  const calls = spy.mock.calls.map(([query], i) => ({ client: spy.mock.contexts[i], texts: statementsSent([[query]]).map(textOf) }));
+  const first = calls.findIndex(({ texts }) => starts(texts));
+  const ours = calls.slice(first).filter(({ client }) => client === calls[first]!.client);
+  return ours.slice(0, ours.findIndex(({ texts }) => texts.includes("COMMIT")) + 1).map(({ texts }) => texts);
+}

@@ -13,7 +13,7 @@ import { SatelliteService } from "../../../src/satellites/connection/service.ts"
 import { createConnectionEdges, EDGE_BATCH_TRIES } from "../../../src/satellites/gateway/connection-edges.ts";
 import { createPool } from "../../../src/storage/index.ts";
 import { createTestDatabase } from "../../support/database.ts";
-import { statementsSent, textOf } from "../../support/query-text.ts";
+import { roundTripsOfTransaction, statementsSent, textOf } from "../../support/query-text.ts";
 
 const logger = silentLogger();
 const START = Date.parse("2025-01-01T12:00:00.000Z");
@@ -253,10 +253,7 @@ describe("SatelliteService lifecycle", () => {
       }
       // Asked once, ahead, for the prevs; the nexts read online (their write was sent before them).
       expect(asked).toEqual([[...ids].sort()]);
-      const calls = spy.mock.calls.map(([query], i) => ({ client: spy.mock.contexts[i], texts: statementsSent([[query]]).map(textOf) }));
-      const first = calls.findIndex(({ texts }) => texts.includes("BEGIN"));
-      const ours = calls.slice(first).filter(({ client }) => client === calls[first]!.client);
-      const trips = ours.slice(0, ours.findIndex(({ texts }) => texts.includes("COMMIT")) + 1).map(({ texts }) => texts);
+      const trips = roundTripsOfTransaction(spy, (texts) => texts.includes("BEGIN"));
       expect(trips).toEqual([
         [
           "BEGIN",
