@@ -55,6 +55,8 @@ const { values } = parseArgs({
      * PostgreSQL ~0.25 CPU ms per change at 200 changes/s, a seventh of the core's own share.
      */
     "wait-sample-ms": { type: "string", default: "100" },
+    /** Writes a CPU profile of the driver process (node --cpu-prof) into this directory, one per scenario. */
+    "driver-cpu-prof-dir": { type: "string" },
   },
 });
 const measuredCount = Number(values.changes);
@@ -94,8 +96,8 @@ interface Child {
   ask(command: string): Promise<Record<string, unknown>>;
 }
 
-function startChild(args: string[]): Child {
-  const child = spawn(process.execPath, ["--import", "tsx", ...args], { stdio: ["pipe", "pipe", "inherit"] });
+function startChild(args: string[], nodeFlags: readonly string[] = []): Child {
+  const child = spawn(process.execPath, [...nodeFlags, "--import", "tsx", ...args], { stdio: ["pipe", "pipe", "inherit"] });
   socketTrips.ignore(child.stdin!);
   socketTrips.ignore(child.stdout!);
   const next = jsonLines(child);
@@ -325,7 +327,8 @@ interface Committed {
  * own pool: its commits reach the measured cores through PostgreSQL, as another process's do).
  */
 async function driveChanges(databaseUrl: string, satelliteIds: string[], total: number): Promise<{ changes: Committed[]; driverCpuMicros: number }> {
-  const driver = startChild([DRIVER, "--database-url", databaseUrl, "--rate", String(rate)]);
+  const profileDir = values["driver-cpu-prof-dir"];
+  const driver = startChild([DRIVER, "--database-url", databaseUrl, "--rate", String(rate)], profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []);
   try {
     const { committed, cpuMicros } = (await driver.ask(JSON.stringify({ satelliteIds, total }))) as { committed: Array<[string, number]>; cpuMicros: number };
     return { changes: committed.map(([changeId, committedAt]) => ({ changeId, committedAt })), driverCpuMicros: cpuMicros };
