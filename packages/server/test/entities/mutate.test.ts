@@ -35,6 +35,24 @@ async function countRows(table: string, id: string): Promise<number> {
   return rows[0]!.n;
 }
 
+/**
+ * A kind over test_things whose read answers in two round trips (a statement issued after the
+ * first one's answer): it cannot be sent in one trip with its lock. `onRead` counts its reads.
+ */
+function defineTwoTripThings(kind: string, onRead: () => void = () => {}) {
+  return a.entities.defineEntity({
+    kind,
+    schema: z.object({ value: z.number() }),
+    read: async (ids, tx) => {
+      onRead();
+      const db = tx ?? a.pool;
+      await db.query("SELECT 1");
+      const { rows } = await db.query<{ id: string; value: number }>("SELECT id, value FROM test_things WHERE id = ANY($1)", [ids]);
+      return new Map(rows.map((row) => [row.id, { value: row.value }]));
+    },
+  });
+}
+
 describe("defineEntity", () => {
   it("rejects a kind that is already defined", () => {
     expect(() => defineThings(a.entities, a.pool)).toThrow(/already defined/);
@@ -249,17 +267,7 @@ describe("mutate with a single-statement write (sent with the reads around it)",
 
   it("falls back to mutating in turns for a kind whose read answers in two round trips, with the right prev", async () => {
     let reads = 0;
-    const twoTrips = a.entities.defineEntity({
-      kind: "two-trip-thing",
-      schema: z.object({ value: z.number() }),
-      read: async (ids, tx) => {
-        reads++;
-        const db = tx ?? a.pool;
-        await db.query("SELECT 1");
-        const { rows } = await db.query<{ id: string; value: number }>("SELECT id, value FROM test_things WHERE id = ANY($1)", [ids]);
-        return new Map(rows.map((row) => [row.id, { value: row.value }]));
-      },
-    });
+    const twoTrips = defineTwoTripThings("two-trip-thing", () => reads++);
     await a.pool.query("INSERT INTO test_things (id, value, label) VALUES ('two-trip', 1, 'x')");
     const bump = { text: "UPDATE test_things SET value = value + 1 WHERE id = $1", values: ["two-trip"] };
     for (const expected of [2, 3]) {
@@ -273,16 +281,7 @@ describe("mutate with a single-statement write (sent with the reads around it)",
   });
 
   it("runs an apply function again, in turns, for a kind whose read answers in two round trips", async () => {
-    const twoTrips = a.entities.defineEntity({
-      kind: "two-trip-fn-thing",
-      schema: z.object({ value: z.number() }),
-      read: async (ids, tx) => {
-        const db = tx ?? a.pool;
-        await db.query("SELECT 1");
-        const { rows } = await db.query<{ id: string; value: number }>("SELECT id, value FROM test_things WHERE id = ANY($1)", [ids]);
-        return new Map(rows.map((row) => [row.id, { value: row.value }]));
-      },
-    });
+    const twoTrips = defineTwoTripThings("two-trip-fn-thing");
     await a.pool.query("INSERT INTO test_things (id, value, label) VALUES ('two-trip-fn', 1, 'x')");
     let applied = 0;
     const bump = (tx: SqlClient) => {
@@ -406,16 +405,7 @@ describe("mutateMany", () => {
   });
 
   it("with a repeatable apply, rolls back and records in turns a batch whose read of prev takes two round trips, apply running again", async () => {
-    const twoTrips = a.entities.defineEntity({
-      kind: "two-trip-many-thing",
-      schema: z.object({ value: z.number() }),
-      read: async (ids, tx) => {
-        const db = tx ?? a.pool;
-        await db.query("SELECT 1");
-        const { rows } = await db.query<{ id: string; value: number }>("SELECT id, value FROM test_things WHERE id = ANY($1)", [ids]);
-        return new Map(rows.map((row) => [row.id, { value: row.value }]));
-      },
-    });
+    const twoTrips = defineTwoTripThings("two-trip-many-thing");
     const ids = ["two-trip-many-1", "two-trip-many-2"];
     await a.pool.query("INSERT INTO test_things (id, value, label) SELECT unnest($1::text[]), 1, 'x'", [ids]);
     let applied = 0;
