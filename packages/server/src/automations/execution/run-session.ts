@@ -214,7 +214,7 @@ export function createRunSessions(pool: pg.Pool, options: RunSessionsOptions): R
   /** The claim's opening of a run: tries the lock, claims it only if taken. */
   const claimOpening = async (session: SharedSession): Promise<{ held: boolean; opened: OpenedRun | null }> => {
     const claim = await session.claim(true);
-    return { held: claim.held, opened: claim.run ? { session, run: claim.run, steps: claim.steps } : null };
+    return { held: claim.held, opened: openedByClaim(session, claim) };
   };
 
   /** On a shared connection: false if the lock was held elsewhere (nothing was claimed then). */
@@ -262,7 +262,8 @@ export function createRunSessions(pool: pg.Pool, options: RunSessionsOptions): R
     const session = runSession(channel, runId, jobId, (error) => (broken = error));
     try {
       const claim = await session.claim(false);
-      if (claim.run) await fn({ session, run: claim.run, steps: claim.steps });
+      const opened = openedByClaim(session, claim);
+      if (opened) await fn(opened);
     } finally {
       await locked.catch(() => undefined);
       // Without the lock (the connection broke) there is nothing to give up.
@@ -272,31 +273,37 @@ export function createRunSessions(pool: pg.Pool, options: RunSessionsOptions): R
     }
   };
 
+  /**
+   * One execution of the run in this process at a time: on a shared connection when its lock is
+   * free (opened by `open`), else on a connection of its own that waits for the lock and claims it.
+   */
+  const withRun = async (
+    runId: string,
+    jobId: string | undefined,
+    fn: (opened: OpenedRun) => Promise<void>,
+    open?: (session: SharedSession) => Promise<{ held: boolean; opened: OpenedRun | null }>,
+  ): Promise<void> => {
+    if (executing.has(runId)) return onOwn(runId, jobId, fn);
+    executing.add(runId);
+    try {
+      if (await onShared(runId, jobId, fn, open)) return;
+      await onOwn(runId, jobId, fn);
+    } finally {
+      executing.delete(runId);
+    }
+  };
+
   return {
-    async withClaimedRun(runId, fn, jobId) {
-      if (executing.has(runId)) return onOwn(runId, jobId, fn);
-      executing.add(runId);
-      try {
-        if (await onShared(runId, jobId, fn)) return;
-        await onOwn(runId, jobId, fn);
-      } finally {
-        executing.delete(runId);
-      }
-    },
-    async withHandedRun(handed, needsDefinition, fn) {
+    withClaimedRun: (runId, fn, jobId) => withRun(runId, jobId, fn),
+    withHandedRun(handed, needsDefinition, fn) {
       const { runId, jobId } = handed;
-      if (executing.has(runId)) return onOwn(runId, jobId, fn);
-      executing.add(runId);
       const needDefinition = handed.automationName === null || needsDefinition(handed.automationId, handed.automationVersion);
       const openHanded = async (session: SharedSession): Promise<{ held: boolean; opened: OpenedRun | null }> => {
         const { held, asHanded } = await session.open(handed.xmin, needDefinition);
         if (!held) return { held, opened: null };
         // Held, but no longer as handed (cancelled, or another execution claimed it): claimed
         // under the lock this connection holds now, as a resumed run is.
-        if (!asHanded) {
-          const claim = await session.claim(false);
-          return { held, opened: claim.run ? { session, run: claim.run, steps: claim.steps } : null };
-        }
+        if (!asHanded) return { held, opened: openedByClaim(session, await session.claim(false)) };
         const run: ClaimedRun = {
           id: runId,
           automationId: handed.automationId,
@@ -308,17 +315,15 @@ export function createRunSessions(pool: pg.Pool, options: RunSessionsOptions): R
         // Created by the router's transaction, and unchanged since: no step recorded yet.
         return { held, opened: { session, run, steps: new Map() } };
       };
-      try {
-        if (await onShared(runId, jobId, fn, openHanded)) return;
-        await onOwn(runId, jobId, fn);
-      } finally {
-        executing.delete(runId);
-      }
+      return withRun(runId, jobId, fn, openHanded);
     },
   };
 }
 
 type SharedSession = ReturnType<typeof runSession>;
+
+/** The run a claim opened on `session`, or null when it claimed nothing. */
+const openedByClaim = (session: SharedSession, claim: Claim): OpenedRun | null => (claim.run ? { session, run: claim.run, steps: claim.steps } : null);
 
 /** The session of one run on `channel` (executed by job `jobId`, if any), and its claim. */
 function runSession(
