@@ -13,7 +13,10 @@
 // tryLockRunsStatement) — two reads, no transaction, no UPDATE, and no pending → running change
 // recorded (the run's created change records 'running'). A run cancelled since, or claimed by
 // another execution since, is claimed as any run is; one whose lock is held elsewhere waits for
-// it on a connection of its own, then is claimed (run-session.ts, withHandedRun).
+// it on a connection of its own, then is claimed (run-session.ts, withHandedRun). When the
+// executor has the run's definition compiled, the opening rides with the first step's start (one
+// round trip, the start stored only if the opening found the run as handed), and the step
+// executes once that is answered: a lost start is a lost marker, as for any start.
 //
 // Crash windows (the job is the durable record; the claim that any later execution makes, and the
 // steps, do the rest):

@@ -17,6 +17,8 @@
 //
 // A run the router handed over already claimed (run-handoff.ts) is opened without the claim: its
 // first write tries its lock and checks the run is still as the router inserted it (withHandedRun).
+// When the executor knows its definition, that first write is its first step's start, which goes
+// with the opening in one round trip and is stored only if the opening found the run as handed.
 //
 // A shared connection only ever *tries* the lock (a blocking one would stall every run behind
 // it): a run whose lock is held elsewhere — another process executing it, or this one — takes
@@ -26,7 +28,7 @@ import type pg from "pg";
 import { setPipelined, type SqlStatement } from "../../entities/index.ts";
 import { hashedLockKey, LockKey } from "../../storage/index.ts";
 import type { ClaimedRun, RunEnd, StepRecord, StepResult } from "../runs/run-records.ts";
-import { type AnnounceChanges, type Claim, type Held, type Opening, type RunWrite, sendRunWrites } from "./run-write-batch.ts";
+import { type AnnounceChanges, type Claim, type Held, type OpenedStart, type Opening, type RunWrite, sendRunWrites } from "./run-write-batch.ts";
 import type { HandedRun } from "../runs/automation-runs.ts";
 
 // Session-level: a second job for the run (a wake while this one executes, or a job unlocked by
@@ -298,29 +300,119 @@ export function createRunSessions(pool: pg.Pool, options: RunSessionsOptions): R
     withHandedRun(handed, needsDefinition, fn) {
       const { runId, jobId } = handed;
       const needDefinition = handed.automationName === null || needsDefinition(handed.automationId, handed.automationVersion);
+      const handedRun = (asHanded: NonNullable<Opening["asHanded"]>): ClaimedRun => ({
+        id: runId,
+        automationId: handed.automationId,
+        automationName: asHanded.name ?? handed.automationName ?? "",
+        automationVersion: handed.automationVersion,
+        definition: asHanded.definition,
+        trigger: handed.trigger,
+      });
+      // Held, but no longer as handed (cancelled, or another execution claimed it): claimed
+      // under the lock this connection holds now, as a resumed run is.
+      const claimHeld = async (session: SharedSession) => ({ held: true, opened: openedByClaim(session, await session.claim(false)) });
+
       const openHanded = async (session: SharedSession): Promise<{ held: boolean; opened: OpenedRun | null }> => {
         const { held, asHanded } = await session.open(handed.xmin, needDefinition);
         if (!held) return { held, opened: null };
-        // Held, but no longer as handed (cancelled, or another execution claimed it): claimed
-        // under the lock this connection holds now, as a resumed run is.
-        if (!asHanded) return { held, opened: openedByClaim(session, await session.claim(false)) };
-        const run: ClaimedRun = {
-          id: runId,
-          automationId: handed.automationId,
-          automationName: asHanded.name ?? handed.automationName ?? "",
-          automationVersion: handed.automationVersion,
-          definition: asHanded.definition,
-          trigger: handed.trigger,
-        };
+        if (!asHanded) return claimHeld(session);
         // Created by the router's transaction, and unchanged since: no step recorded yet.
-        return { held, opened: { session, run, steps: new Map() } };
+        return { held, opened: { session, run: handedRun(asHanded), steps: new Map() } };
       };
-      return withRun(runId, jobId, fn, openHanded);
+
+      // The definition known: executed at once, as handed, its opening sent with its first write
+      // (see openingWithFirstWrite); if that opening finds the run not as handed, this execution
+      // wrote nothing and did nothing, and the run takes the claim's path.
+      const executeOpening = async (session: SharedSession): Promise<{ held: boolean; opened: OpenedRun | null }> => {
+        const opening = openingWithFirstWrite(session, handed.xmin);
+        const run = handedRun({ name: null, definition: undefined });
+        try {
+          await fn({ session: opening.session, run, steps: new Map() });
+        } catch (error) {
+          const outcome = await opening.outcome();
+          if (isOpened(outcome)) throw error;
+        }
+        const { held, asHanded } = await opening.outcome();
+        if (!held) return { held, opened: null };
+        if (!asHanded) return claimHeld(session);
+        return { held, opened: null }; // executed
+      };
+      return withRun(runId, jobId, fn, needDefinition ? openHanded : executeOpening);
     },
   };
 }
 
 type SharedSession = ReturnType<typeof runSession>;
+
+const isOpened = (opening: Opening): boolean => opening.held && opening.asHanded !== null;
+
+/** Why a write of a handed run's execution failed: its opening found the run not as handed. */
+class NotOpened extends Error {
+  constructor() {
+    super("The handed run was not as handed when opened; it is claimed instead.");
+  }
+}
+
+/**
+ * A handed run's session for an execution that starts before the run is opened: its first write
+ * carries the opening — its first step's start goes with it in one round trip (kind open-start),
+ * any other first write waits for the opening sent alone — and every later write waits for the
+ * opening's answer. If the opening finds the run not as handed (its lock held elsewhere, or the
+ * run cancelled or claimed since), the start stored nothing (it is conditioned in SQL on the same
+ * checks) and every write of this session fails with NotOpened, now and later: the execution
+ * stops before any step executed, and the run is claimed on `base` (a session object of its own,
+ * so no write of this execution can ever slip into the claim's).
+ *
+ * Until the opening is answered the run has nothing `uncommitted` to show but the opening, so a
+ * first step that overlaps its start (run-executor.ts, OVERLAPPED START) waits for the answer:
+ * no request goes out for a run that is not ours.
+ */
+function openingWithFirstWrite(base: SharedSession, xmin: string): { session: RunSession; outcome(): Promise<Opening> } {
+  let opening: Promise<Opening> | undefined;
+  // Set once the opening is answered.
+  let opened: boolean | undefined;
+  const answered = (sent: Promise<Opening>) => {
+    opening = sent;
+    opening.then(
+      (outcome) => (opened = isOpened(outcome)),
+      () => (opened = false),
+    );
+    return opening;
+  };
+  /** The opening's answer: sent alone if no write carried it. */
+  const outcome = () => opening ?? answered(base.open(xmin, false));
+  /** Resolves once the run is opened as handed; rejects with NotOpened (or the opening's failure) otherwise. */
+  const gate = async () => {
+    if (opened === true) return;
+    if (!isOpened(await outcome())) throw new NotOpened();
+  };
+  const mustBeOpened = () => {
+    if (opened !== true) throw new NotOpened();
+  };
+
+  const session: RunSession = {
+    start(path, kind, input, output, countAttempt = false) {
+      if (opening) return gate().then(() => base.start(path, kind, input, output, countAttempt));
+      const answer = base.openStart(xmin, path, kind, input, output, countAttempt);
+      void answered(answer.then(({ held, started }) => ({ held, asHanded: started ? { name: null, definition: undefined } : null })));
+      return answer.then(({ started }) => {
+        if (!started) throw new NotOpened();
+        return true;
+      });
+    },
+    countAttempt: (path) => gate().then(() => base.countAttempt(path)),
+    // Only after a step executed, so after a start answered as opened.
+    finish: (path, result, then) => (mustBeOpened(), base.finish(path, result, then)),
+    defer: (statement, then) => (mustBeOpened(), base.defer(statement, then)),
+    uncommitted: () => opened !== true || base.uncommitted(),
+    end: (result) => gate().then(() => base.end(result)),
+    write: (statements, options) => gate().then(() => base.write(statements, options)),
+    flush: () => gate().then(() => base.flush()),
+    // Not opened: the lock is not this execution's to give up (the claim's path, or nobody's).
+    unlock: () => (opened === true ? base.unlock() : Promise.resolve()),
+  };
+  return { session, outcome };
+}
 
 /** The run a claim opened on `session`, or null when it claimed nothing. */
 const openedByClaim = (session: SharedSession, claim: Claim): OpenedRun | null => (claim.run ? { session, run: claim.run, steps: claim.steps } : null);
@@ -331,7 +423,11 @@ function runSession(
   runId: string,
   jobId: string | undefined,
   onBroken: (error: Error) => void,
-): RunSession & { claim(tryLock: boolean): Promise<Claim>; open(xmin: string, needDefinition: boolean): Promise<Opening> } {
+): RunSession & {
+  claim(tryLock: boolean): Promise<Claim>;
+  open(xmin: string, needDefinition: boolean): Promise<Opening>;
+  openStart(xmin: string, path: string, kind: string, input: JsonValue, output: JsonValue | null, countAttempt: boolean): Promise<OpenedStart>;
+} {
   let held: Held[] = [];
   // Writes carrying held-back items, sent and not answered yet.
   let carrying = 0;
@@ -368,6 +464,8 @@ function runSession(
   return {
     claim: (tryLock) => ask<Claim>({ kind: "claim", tryLock }),
     open: (xmin, needDefinition) => ask<Opening>({ kind: "open", xmin, needDefinition }),
+    openStart: (xmin, path, kind, input, output, countAttempt) =>
+      ask<OpenedStart>({ kind: "open-start", xmin, path, stepKind: kind, input, output, countAttempt }),
     start: (path, kind, input, output, countAttempt = false) => ask<boolean>({ kind: "start", path, stepKind: kind, input, output, countAttempt }),
     countAttempt: (path) => ask<void>({ kind: "attempt", path }),
     finish: (path, result, then) => held.push({ outcome: { runId, path, result }, then }),

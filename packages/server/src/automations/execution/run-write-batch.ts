@@ -90,12 +90,22 @@ export interface Opening {
   asHanded: { name: string | null; definition: unknown } | null;
 }
 
+/** A handed run's opening sent with its first step's start: whether its lock was taken, and whether the step started. */
+export interface OpenedStart {
+  held: boolean;
+  /** The run was still as the router inserted it (so the step started); never without `held`. */
+  started: boolean;
+}
+
 /** One run's write, waiting for the next round trip of its connection. */
 export type RunWrite = { runId: string; held: Held[] } & (
   | ({ kind: "claim"; tryLock: boolean } & Settle<Claim>)
   // A handed run's first write, in place of the claim: two reads ahead of the transactions.
   | ({ kind: "open"; xmin: string; needDefinition: boolean } & Settle<Opening>)
-  | ({ kind: "start"; path: string; stepKind: string; input: JsonValue; output: JsonValue | null; countAttempt: boolean } & Settle<boolean>)
+  | ({ kind: "start" } & StepStartWrite & Settle<boolean>)
+  // A handed run's first write when its definition is known: the opening and its first step's
+  // start in one round trip, the start conditioned in SQL on the opening's checks (startStepsStatement).
+  | ({ kind: "open-start"; xmin: string } & StepStartWrite & Settle<OpenedStart>)
   | ({ kind: "attempt"; path: string } & Settle<void>)
   // `jobId`: the job executing the run, completed with the end (see completeJobsStatement).
   | ({ kind: "end"; result: RunEnd; jobId?: string } & Settle<boolean>)
@@ -104,9 +114,17 @@ export type RunWrite = { runId: string; held: Held[] } & (
   | ({ kind: "unlock" } & Settle<void>)
 );
 
+interface StepStartWrite {
+  path: string;
+  stepKind: string;
+  input: JsonValue;
+  output: JsonValue | null;
+  countAttempt: boolean;
+}
+
 type Of<K extends RunWrite["kind"]> = Extract<RunWrite, { kind: K }>;
 
-const MARKERS = new Set<RunWrite["kind"]>(["claim", "start", "attempt"]);
+const MARKERS = new Set<RunWrite["kind"]>(["claim", "start", "open-start", "attempt"]);
 
 /** A write that only marks progress a crash may lose: it carries nothing held back. */
 const isMarker = (write: RunWrite): boolean => write.held.length === 0 && (MARKERS.has(write.kind) || (write.kind === "statements" && write.marker));
@@ -126,16 +144,23 @@ const isMarker = (write: RunWrite): boolean => write.held.length === 0 && (MARKE
  */
 export async function sendRunWrites(client: pg.ClientBase, ready: Promise<unknown>, writes: readonly RunWrite[], announce?: AnnounceChanges): Promise<void> {
   const opens = writes.filter((write): write is Of<"open"> => write.kind === "open");
+  const openStarts = writes.filter((write): write is Of<"open-start"> => write.kind === "open-start");
+  // Whether each opening took its run's lock, once the first statement below answered.
+  const locked = new Map<string, boolean>();
   const transactions = [writes.filter(isMarker), writes.filter((write) => write.kind !== "unlock" && write.kind !== "open" && !isMarker(write))]
     .filter((group) => group.length > 0)
-    .map((group) => ({ writes: group, ...plan(group, announce) }));
+    .map((group) => ({ writes: group, ...plan(group, announce, locked) }));
   const unlocks = writes.filter((write): write is Of<"unlock"> => write.kind === "unlock");
-  // The openings first (their runs write nothing else in this round trip): no transaction, no write.
+  // The openings first (their runs write nothing else in this round trip but an opening's first
+  // start, which the markers' transaction conditions on them): the locks tried, then the reads.
+  const lockedRunIds = [...opens, ...openStarts].map((open) => open.runId);
   const opening =
-    opens.length > 0
+    lockedRunIds.length > 0
       ? [
-          client.query(named(tryLockRunsStatement(opens.map((open) => open.runId)))),
-          client.query(named(openHandedRunsStatement(opens.map((open) => ({ runId: open.runId, xmin: open.xmin, needDefinition: open.needDefinition }))))),
+          client.query(named(tryLockRunsStatement(lockedRunIds))),
+          ...(opens.length > 0
+            ? [client.query(named(openHandedRunsStatement(opens.map((open) => ({ runId: open.runId, xmin: open.xmin, needDefinition: open.needDefinition })))))]
+            : []),
         ]
       : [];
   const issued = transactions.map(({ statements }) => issueTransaction(client, statements));
@@ -149,19 +174,21 @@ export async function sendRunWrites(client: pg.ClientBase, ready: Promise<unknow
     for (const write of writes) write.reject(waited!.reason as Error);
     return;
   }
-  if (opens.length > 0) {
-    const [locked, read] = await Promise.allSettled(opening);
-    if (locked!.status === "fulfilled" && read!.status === "fulfilled") {
-      const held = heldLocks(locked!.value);
-      const asHanded = openedHandedRuns(read!.value);
+  if (opening.length > 0) {
+    const [tried, read] = await Promise.allSettled(opening);
+    if (tried!.status === "fulfilled") for (const [runId, held] of heldLocks(tried!.value)) locked.set(runId, held);
+    if (tried!.status === "fulfilled" && (read === undefined || read.status === "fulfilled")) {
+      const asHanded = read ? openedHandedRuns(read.value) : new Map();
       for (const open of opens) {
-        const runHeld = held.get(open.runId) === true;
+        const runHeld = locked.get(open.runId) === true;
         open.resolve({ held: runHeld, asHanded: (runHeld && asHanded.get(open.runId)) || null });
       }
     } else {
-      // A lock taken before the read failed is given up by the run's session (its unlock).
-      const failure = [locked!, read!].find((outcome): outcome is PromiseRejectedResult => outcome.status === "rejected")!;
-      for (const open of opens) open.reject(failure.reason as Error);
+      // A lock taken before the read failed is given up by the run's session (its unlock); the
+      // openings' starts are answered with the failure (whatever their transaction did, the run
+      // was not opened, and is not executed here).
+      const failure = [tried!, read].find((outcome): outcome is PromiseRejectedResult => outcome?.status === "rejected")!;
+      for (const open of [...opens, ...openStarts]) open.reject(failure.reason as Error);
     }
   }
   const again: RunWrite[] = [];
@@ -170,7 +197,8 @@ export async function sendRunWrites(client: pg.ClientBase, ready: Promise<unknow
     const failure = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === "rejected");
     if (!failure) transaction.read(settled.map((outcome) => (outcome as PromiseFulfilledResult<pg.QueryResult>).value));
     else if (transaction.writes.length === 1) transaction.writes[0]!.reject(failure.reason as Error);
-    else again.push(...transaction.writes);
+    // An opening whose lock could not be tried was answered already (above): not sent again.
+    else again.push(...transaction.writes.filter((write) => write.kind !== "open-start" || locked.has(write.runId)));
   }
   // The unlocks were sent after the transactions, whatever became of them.
   if (unlocking) {
@@ -182,10 +210,10 @@ export async function sendRunWrites(client: pg.ClientBase, ready: Promise<unknow
   }
   await everything;
   if (again.length === 0) return;
-  // The transaction rolled back, but the locks its claims took are session locks: give them
-  // up before the claims are sent again (a lock not held only draws a warning).
-  const claims = again.filter((write) => write.kind === "claim");
-  if (claims.length > 0) await client.query(named(unlockRunsStatement(claims.map((claim) => claim.runId)))).catch(() => undefined);
+  // The transaction rolled back, but the locks its claims and openings took are session locks:
+  // give them up before they are sent again (a lock not held only draws a warning).
+  const relock = again.filter((write) => write.kind === "claim" || (write.kind === "open-start" && locked.get(write.runId) === true));
+  if (relock.length > 0) await client.query(named(unlockRunsStatement(relock.map((write) => write.runId)))).catch(() => undefined);
   for (const write of again) await sendRunWrites(client, ready, [write], announce);
 }
 
@@ -224,10 +252,15 @@ const named = (statement: SqlStatement): pg.QueryConfig => ({ name: statementNam
  * results settle the writes. With `announce`, the run-status changes it records are announced
  * through it once it committed, not by a NOTIFY inside it.
  */
-function plan(writes: readonly RunWrite[], announce: AnnounceChanges | undefined): { statements: SqlStatement[]; read(results: pg.QueryResult[]): void } {
+function plan(
+  writes: readonly RunWrite[],
+  announce: AnnounceChanges | undefined,
+  locked: ReadonlyMap<string, boolean>,
+): { statements: SqlStatement[]; read(results: pg.QueryResult[]): void } {
   const of = <K extends RunWrite["kind"]>(kind: K) => writes.filter((write): write is Of<K> => write.kind === kind);
   const claims = of("claim");
-  const starts = of("start");
+  // A handed run's first start is sent with the others, conditioned on its opening.
+  const starts = [...of("start"), ...of("open-start")];
   const attempts = of("attempt");
   const ends = of("end");
   const generic = of("statements");
@@ -250,7 +283,15 @@ function plan(writes: readonly RunWrite[], announce: AnnounceChanges | undefined
     starts.length > 0
       ? at(
           startStepsStatement(
-            starts.map((s) => ({ runId: s.runId, path: s.path, kind: s.stepKind, input: s.input, output: s.output, countAttempt: s.countAttempt })),
+            starts.map((s) => ({
+              runId: s.runId,
+              path: s.path,
+              kind: s.stepKind,
+              input: s.input,
+              output: s.output,
+              countAttempt: s.countAttempt,
+              openedXmin: s.kind === "open-start" ? s.xmin : undefined,
+            })),
           ),
         )
       : -1;
@@ -291,7 +332,12 @@ function plan(writes: readonly RunWrite[], announce: AnnounceChanges | undefined
     }
     if (starts.length > 0) {
       const started = stepKeys(results[startAt]!);
-      for (const start of starts) start.resolve(started.has(stepKey(start.runId, start.path)));
+      for (const start of starts) {
+        const didStart = started.has(stepKey(start.runId, start.path));
+        // (An opening whose lock could not be tried was rejected already: resolving it does nothing.)
+        if (start.kind === "open-start") start.resolve({ held: locked.get(start.runId) === true, started: didStart });
+        else start.resolve(didStart);
+      }
     }
     for (const attempt of attempts) attempt.resolve();
     generic.forEach((write, i) => write.resolve(genericAt[i]!.map((index) => results[index]!)));

@@ -69,6 +69,14 @@ export interface OpenRequest {
   needDefinition: boolean;
 }
 
+/**
+ * The session setting naming the runs the last tryLockRunsStatement on the connection locked
+ * (comma-separated ids). Session-level: the statement runs outside any transaction. Only a start
+ * sent behind that statement, in the same round trip, reads it; a run is opened once, so a value
+ * left from an earlier round trip never names the run of a later start.
+ */
+const OPENED_RUNS = "vantage.opened_runs";
+
 // A handed run's opening, two statements outside any transaction (reads, and a session lock that
 // outlives none): the lock tried first, then — a statement later, so its snapshot sees every
 // commit before the lock was granted — whether the run is still the row the router inserted.
@@ -78,8 +86,14 @@ export interface OpenRequest {
 // version; its end gives the lock up before its COMMIT, and a read of the status alone could
 // still see 'running' then. A run cancelled since (even in the router's own transaction, by a
 // restart in the same batch) is not 'running'. Either way the run takes the claim's path.
+//
+// The runs whose lock it took are also left in the session setting OPENED_RUNS, for a first step's
+// start sent in the same round trip (startStepsStatement, `openedXmin`): a later statement, which
+// starts the step only if its run is one of them and still the row the router inserted.
 export const tryLockRunsStatement = (runIds: readonly string[]): SqlStatement => ({
-  text: `SELECT run_id::text, pg_try_advisory_lock(${hashedLockKey("lock_key")}) AS held FROM unnest($1::uuid[], $2::text[]) AS q(run_id, lock_key)`,
+  text: `WITH tried AS MATERIALIZED (
+      SELECT run_id, pg_try_advisory_lock(${hashedLockKey("lock_key")}) AS held FROM unnest($1::uuid[], $2::text[]) AS q(run_id, lock_key))
+    SELECT run_id::text, held, set_config('${OPENED_RUNS}', (SELECT coalesce(string_agg(run_id::text, ','), '') FROM tried WHERE held), false) AS opened FROM tried`,
   values: [runIds, runIds.map((id) => LockKey.run(id))],
 });
 
@@ -135,15 +149,28 @@ export interface StepStart {
    * this saves that round trip); only if the step started, as countAttemptsStatement would.
    */
   countAttempt?: boolean;
+  /**
+   * A handed run's first step, sent in the round trip that opens the run (tryLockRunsStatement
+   * ahead of it): the run row's xmin as handed. Started only if that opening took the run's lock
+   * and the run is still that row version, running.
+   */
+  openedXmin?: string;
 }
 
 // As startStepStatement, per row: only while the run is running; a re-executed step keeps its
-// attempts, plus the one counted with the start ($6: 1 or 0).
+// attempts, plus the one counted with the start ($6: 1 or 0). A handed run's first start sent with
+// its opening ($7: the row's xmin as handed, else null) also only if the opening took the run's
+// lock (OPENED_RUNS) and the run is still the row the router inserted — the opening's own checks
+// (openHandedRunsStatement), in a statement behind the lock's, so it sees every commit made before
+// the lock was granted.
 const START_STEPS = `
   INSERT INTO automation_run_steps (run_id, step_path, kind, status, input, output, attempts)
   SELECT s.run_id, s.step_path, s.kind, 'running', s.input, s.output, s.attempts
-  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::jsonb[], $6::integer[]) AS s(run_id, step_path, kind, input, output, attempts)
-  WHERE EXISTS (SELECT 1 FROM automation_runs r WHERE r.id = s.run_id AND r.status = 'running')
+  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::jsonb[], $6::integer[], $7::text[])
+    AS s(run_id, step_path, kind, input, output, attempts, opened_xmin)
+  WHERE EXISTS (SELECT 1 FROM automation_runs r WHERE r.id = s.run_id AND r.status = 'running'
+    AND (s.opened_xmin IS NULL OR (r.xmin = s.opened_xmin::xid
+      AND s.run_id::text = ANY(string_to_array(current_setting('${OPENED_RUNS}', true), ',')))))
   ON CONFLICT (run_id, step_path) DO UPDATE SET status = 'running', input = EXCLUDED.input, output = EXCLUDED.output, error = NULL, finished_at = NULL,
     attempts = automation_run_steps.attempts + EXCLUDED.attempts
   RETURNING run_id, step_path`;
@@ -157,6 +184,7 @@ export const startStepsStatement = (starts: readonly StepStart[]): SqlStatement 
     starts.map((s) => JSON.stringify(s.input)),
     starts.map((s) => (s.output === null ? null : JSON.stringify(s.output))),
     starts.map((s) => (s.countAttempt ? 1 : 0)),
+    starts.map((s) => s.openedXmin ?? null),
   ],
 });
 
