@@ -112,6 +112,28 @@ async function executeHanded(handed: HandedRun, trips?: { opening(): number }): 
   return executed;
 }
 
+/** As executeHanded, with two first steps at once (a parallel action's branches). */
+async function executeHandedParallel(handed: HandedRun): Promise<number> {
+  const sessions = createRunSessions(pool, { connections: 1 });
+  let actions = 0;
+  await sessions.withHandedRun(
+    handed,
+    () => false,
+    async ({ session }: OpenedRun) => {
+      await Promise.all(
+        ["actions.0.branches.0", "actions.0.branches.1"].map(async (path) => {
+          if (!(await session.start(path, "log", { message: path }, null, true))) return;
+          actions++;
+          session.finish(path, { status: "succeeded" });
+        }),
+      );
+      await session.end({ status: "succeeded" });
+      await session.unlock();
+    },
+  );
+  return actions;
+}
+
 type StepRow = { step_path: string; status: string; attempts: number };
 const stepsOf = async (runId: string) =>
   (await pool.query<StepRow>("SELECT step_path, status, attempts FROM automation_run_steps WHERE run_id = $1 ORDER BY step_path", [runId])).rows;
@@ -184,6 +206,26 @@ describe("a handed run whose definition is known", () => {
     expect(await statusOf(handed.runId)).toBe("succeeded");
     // Claimed once its lock was free, then ended.
     expect(await runUpdates(handed.runId)).toEqual(["running → running", "running → succeeded"]);
+  });
+});
+
+describe("a handed run whose first steps start at once", () => {
+  it("sends the second start once the opening (with the first) is answered; both act once", async () => {
+    const handed = await handedRun();
+    expect(await executeHandedParallel(handed)).toBe(2);
+    expect(await stepsOf(handed.runId)).toEqual([
+      { step_path: "actions.0.branches.0", status: "succeeded", attempts: 1 },
+      { step_path: "actions.0.branches.1", status: "succeeded", attempts: 1 },
+    ]);
+    expect(await runUpdates(handed.runId)).toEqual(["running → succeeded"]);
+  });
+
+  it("cancelled before the opening: neither acts, and neither start is stored", async () => {
+    const handed = await handedRun();
+    await pool.query("UPDATE automation_runs SET status = 'cancelled', finished_at = clock_timestamp() WHERE id = $1", [handed.runId]);
+    expect(await executeHandedParallel(handed)).toBe(0);
+    expect(await stepsOf(handed.runId)).toEqual([]);
+    expect(await lockHeld(handed.runId)).toBe(false);
   });
 });
 
