@@ -91,6 +91,8 @@ interface Executed {
   actions: number;
   /** The connection's round trips when the action first ran. */
   tripsAtAction?: number;
+  /** The connection's round trips once the run ended and gave its lock up. */
+  trips?: number;
 }
 
 /** Executes the handed run as the executor does a one-step run, its definition known: start the step (not overlapped), act, end. */
@@ -107,6 +109,7 @@ async function executeHanded(handed: HandedRun, trips?: { opening(): number }): 
       session.finish("actions.0", { status: "succeeded" });
       await session.end({ status: "succeeded" });
       await session.unlock();
+      if (trips) executed.trips = trips.opening();
     },
   );
   return executed;
@@ -151,12 +154,13 @@ async function lockHeld(runId: string): Promise<boolean> {
 }
 
 describe("a handed run whose definition is known", () => {
-  it("is opened by its first step's start: the step acts after one round trip on its connection", async () => {
+  it("is opened by its first step's start: the step acts after one round trip on its connection, the run takes two", async () => {
     const handed = await handedRun();
     const trips = watchRoundTrips();
     const executed = await executeHanded(handed, trips);
     vi.restoreAllMocks();
-    expect(executed).toEqual({ actions: 1, tripsAtAction: 1 });
+    // The opening with the start; the outcome with the end (and the unlock).
+    expect(executed).toEqual({ actions: 1, tripsAtAction: 1, trips: 2 });
     expect(await stepsOf(handed.runId)).toEqual([{ step_path: "actions.0", status: "succeeded", attempts: 1 }]);
     expect(await statusOf(handed.runId)).toBe("succeeded");
     // No claim: the end is the only UPDATE.
