@@ -34,18 +34,21 @@ export interface ProfileUnits {
   name: string;
 }
 
+const PROFILE_ORDER = { time: "total_exec_time + total_plan_time", calls: "ours.calls", planning: "total_plan_time" } as const;
+
 /**
  * The statements that took the most execution time since the last reset (or, `by: "calls"`,
- * that ran most often: the round trips a cheap statement costs the client show there): calls,
+ * that ran most often: the round trips a cheap statement costs the client show there; `by:
+ * "planning"`, that took the most planning time, with plans per call): calls,
  * total ms, planning ms (track_planning), rows, WAL, text; with `units`, also calls per unit and
  * a first line summing every statement.
  */
-export async function statementProfile(pool: pg.Pool, limit = 15, units?: ProfileUnits, by: "time" | "calls" = "time"): Promise<string> {
+export async function statementProfile(pool: pg.Pool, limit = 15, units?: ProfileUnits, by: "time" | "calls" | "planning" = "time"): Promise<string> {
   const { rows } = await pool.query<{ calls: string; total: number; mean: number; plan: number; plans: string; rows: string; wal: string; query: string }>(
     `WITH ours AS (SELECT * FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()))
      SELECT * FROM (
        SELECT calls::text, total_exec_time AS total, mean_exec_time AS mean, total_plan_time AS plan, plans::text, rows::text, wal_bytes::text AS wal, regexp_replace(query, '\\s+', ' ', 'g') AS query
-       FROM ours ORDER BY ${by === "calls" ? "ours.calls" : "total_exec_time + total_plan_time"} DESC LIMIT $1) top
+       FROM ours ORDER BY ${PROFILE_ORDER[by]} DESC LIMIT $1) top
      UNION ALL
      SELECT sum(calls)::text, sum(total_exec_time), sum(total_exec_time) / greatest(sum(calls), 1), sum(total_plan_time), sum(plans)::text, sum(rows)::text, sum(wal_bytes)::text, '(all statements)'
      FROM ours HAVING $2`,
@@ -61,6 +64,8 @@ export async function statementProfile(pool: pg.Pool, limit = 15, units?: Profil
       "mean ms": row.mean.toFixed(3),
       "plan ms": row.plan.toFixed(0),
       ...(units ? { [`plans/${units.name}`]: (Number(row.plans) / units.count).toFixed(2) } : {}),
+      // 1.00: planned afresh at every call (unnamed, or a custom plan each time).
+      ...(by === "planning" ? { "plans/call": (Number(row.plans) / Math.max(Number(row.calls), 1)).toFixed(2) } : {}),
       rows: row.rows,
       "WAL kB": (Number(row.wal) / 1024).toFixed(0),
       statement: row.query.slice(0, 140),

@@ -241,6 +241,8 @@ interface ScenarioResult {
   statements?: string;
   /** The statements run most often (each autocommit one and each COMMIT a transaction of its own; --statement-stats). */
   statementsByCalls?: string;
+  /** The statements by planning time: those PostgreSQL plans afresh at every call lead (--statement-stats). */
+  statementsByPlanning?: string;
   /** The WAL by relation during the drive and drain (--wal-stats). */
   wal?: string;
 }
@@ -505,6 +507,7 @@ async function runScenario(
     const units = { count: changes.length, name: "change" };
     const statements = statementStats ? await statementProfile(pool, 25, units) : undefined;
     const statementsByCalls = statementStats ? await statementProfile(pool, 25, units, "calls") : undefined;
+    const statementsByPlanning = statementStats ? await statementProfile(pool, 25, units, "planning") : undefined;
     const walAfter = await walCounters(pool);
     const wal = walStats ? await walProfile(pool, walFrom, units) : undefined;
     // Anything late (a retry, a second run) shows up as a duplicate within this grace.
@@ -558,6 +561,7 @@ async function runScenario(
       databaseCpuByRole: cpuByRole.map(([role, seconds]): [string, number] => [role, (seconds * 1000) / changes.length]),
       statements,
       statementsByCalls,
+      statementsByPlanning,
       wal,
     };
   } finally {
@@ -663,4 +667,6 @@ for (const result of results) {
   if (result.wal) console.log(`${result.name}: WAL during the drive and drain, by relation (driver's included):\n${result.wal}`);
   if (result.statementsByCalls)
     console.log(`${result.name}: statements run most often (transactions: COMMIT and each autocommit statement):\n${result.statementsByCalls}`);
+  if (result.statementsByPlanning)
+    console.log(`${result.name}: statements by planning time (plans/change 1.00: planned at every call):\n${result.statementsByPlanning}`);
 }

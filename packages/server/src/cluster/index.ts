@@ -5,7 +5,7 @@ export type { LeaderDuty, PeriodicDuty } from "./leader-loop.ts";
 export { createDeadlineMonitor, MAX_DEADLINE_MONITOR_INTERVAL_MS } from "./deadline-monitor.ts";
 export type { DeadlineMonitor, DeadlineMonitorOptions } from "./deadline-monitor.ts";
 export { createNotificationHub } from "./notification-hub.ts";
-export { parseNotice, publishNotice } from "./notices.ts";
+export { notifyStatement, parseNotice, publishNotice } from "./notices.ts";
 export { createLargeNoticeAssembler, MAX_LARGE_NOTICE_BYTES, publishLargeNotice } from "./large-notices.ts";
 export type { LargeNoticeAssembler } from "./large-notices.ts";
 export type { NotificationHub } from "./notification-hub.ts";

@@ -4,9 +4,18 @@
 import type pg from "pg";
 import type { z } from "zod";
 
+/**
+ * NOTIFY `payload` on `channel` as one named statement: each connection parses and plans it once,
+ * where the unnamed form was planned again at every call (a busy core's coalesced change
+ * announcements, some 0.5 per change: bench/automation-latency --statement-stats).
+ */
+export function notifyStatement(channel: string, payload: string): pg.QueryConfig {
+  return { name: "vantage_notify", text: "SELECT pg_notify($1, $2)", values: [channel, payload] };
+}
+
 /** Queues `notice` on `channel` in `tx`: sent only if and when `tx` commits. */
 export async function publishNotice(tx: Pick<pg.ClientBase, "query">, channel: string, notice: unknown): Promise<void> {
-  await tx.query("SELECT pg_notify($1, $2)", [channel, JSON.stringify(notice)]);
+  await tx.query(notifyStatement(channel, JSON.stringify(notice)));
 }
 
 /** A NOTIFY payload as `schema` reads it, or null when it is not one (the subscriber logs and skips it). */

@@ -3,6 +3,7 @@
 // was re-established and must resynchronise from durable state.
 import type pg from "pg";
 import type { Logger } from "../log.ts";
+import { notifyStatement } from "./notices.ts";
 
 export type NotificationHandler = (payload: string) => void;
 
@@ -127,7 +128,7 @@ export function createNotificationHub(options: { pool: pg.Pool; logger: Logger; 
     async notify(channel, payload) {
       // Named: prepared once per connection, not parsed and planned again for every NOTIFY
       // (a busy core sends one per few mutations, coalesced: change-notifier.ts).
-      await (client ?? pool).query({ name: "vantage_notify", text: "SELECT pg_notify($1, $2)", values: [channel, payload] });
+      await (client ?? pool).query(notifyStatement(channel, payload));
     },
 
     onReconnect(handler) {

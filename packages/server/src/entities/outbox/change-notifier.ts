@@ -7,6 +7,7 @@
 // throughput (measured by bench/entity-mutations; see docs/architecture.md). Nothing
 // durable depends on the NOTIFY: the router also polls, and the live feed is lossy.
 import type pg from "pg";
+import { notifyStatement } from "../../cluster/index.ts";
 import type { Logger } from "../../log.ts";
 
 export const ENTITY_CHANGES_CHANNEL = "vantage_entity_changes";
@@ -53,11 +54,14 @@ export function parseSeqPayload(payload: string): number[] {
 /** Sends one NOTIFY payload on the changes channel. */
 export type SendNotify = (payload: string) => Promise<unknown>;
 
-/** Through the pool (no hub: tools and tests); a core sends on its hub's connection instead. */
+/**
+ * Through the pool: tools and tests without a hub, and a core's run executor (automations/start.ts
+ * says why not on the hub's connection). Named, as the hub's is.
+ */
 export const notifyThroughPool =
   (pool: pg.Pool): SendNotify =>
   (payload) =>
-    pool.query("SELECT pg_notify($1, $2)", [ENTITY_CHANGES_CHANNEL, payload]);
+    pool.query(notifyStatement(ENTITY_CHANGES_CHANNEL, payload));
 
 export function createChangeNotifier(sendNotify: SendNotify, logger: Logger): ChangeNotifier {
   let pending: number[] = [];

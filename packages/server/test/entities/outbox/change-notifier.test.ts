@@ -1,8 +1,10 @@
 // Change announcements: coalesced while one NOTIFY is out, and an announcement of changes that
 // are not named (run-status changes, migration 0035) folded into one that names seqs.
 import { describe, expect, it } from "vitest";
-import { createChangeNotifier } from "../../../src/entities/index.ts";
+import { createChangeNotifier, notifyThroughPool } from "../../../src/entities/index.ts";
 import { silentLogger } from "../../../src/log.ts";
+import { createPool } from "../../../src/storage/index.ts";
+import { createTestDatabase } from "../../support/database.ts";
 
 function recordingNotifier() {
   const sent: string[] = [];
@@ -29,5 +31,23 @@ describe("change notifier", () => {
     notifier.committed(7);
     await notifier.flush();
     expect(sent).toEqual(["", "7"]);
+  });
+
+  it("announces through the pool with a prepared statement, planned once per connection rather than at every NOTIFY", async () => {
+    const pool = createPool((await createTestDatabase()).url, silentLogger(), { max: 1 });
+    try {
+      const notifier = createChangeNotifier(notifyThroughPool(pool), silentLogger());
+      // Past plan_cache_mode auto's five custom plans: a prepared statement this cheap goes generic.
+      for (let seq = 1; seq <= 8; seq++) {
+        notifier.committed(seq);
+        await notifier.flush();
+      }
+      const { rows } = await pool.query<{ generic_plans: string; custom_plans: string }>(
+        "SELECT generic_plans::text, custom_plans::text FROM pg_prepared_statements WHERE statement LIKE '%pg_notify%'",
+      );
+      expect(rows).toEqual([{ generic_plans: "3", custom_plans: "5" }]);
+    } finally {
+      await pool.end();
+    }
   });
 });
