@@ -47,6 +47,18 @@ const COMMIT = { name: "vantage_commit", text: "COMMIT", values: [] };
 /** Sent right before COMMIT of a batch whose writes every sink called loseable. */
 const LOSEABLE_COMMIT = named("SET LOCAL synchronous_commit TO off");
 
+/**
+ * The router's statements are named (prepared on its connection) and run with generic plans
+ * while it leads: their texts are constants over array parameters, and under the default plan
+ * cache mode PostgreSQL planned several of them again at every batch — a custom plan for each
+ * batch's arrays never cost much less than the generic one, but it did not switch — the scope
+ * states' read 0.4 ms of planning for 0.05 ms of execution (bench/automation-latency
+ * --statement-stats). Their generic plans probe the same indexes per array element
+ * (bench-notes/router-trips.md). Reset before the connection goes back to the pool.
+ */
+const GENERIC_PLANS = "SET plan_cache_mode TO force_generic_plan";
+const DEFAULT_PLANS = "RESET plan_cache_mode";
+
 const ENSURE_CURSOR = `INSERT INTO entity_consumer_cursors (consumer) VALUES ($1) ON CONFLICT (consumer) DO NOTHING`;
 const READ_CURSOR = `SELECT last_xid::text AS xid, last_seq AS seq FROM entity_consumer_cursors WHERE consumer = $1`;
 const ADVANCE_CURSOR = `UPDATE entity_consumer_cursors SET last_xid = $2::xid8, last_seq = $3, updated_at = now() WHERE consumer = $1`;
@@ -322,6 +334,8 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
   const follow = async (client: pg.PoolClient) => {
     await client.query(ENSURE_CURSOR, [consumer]);
     const { rows } = await client.query<Cursor>(READ_CURSOR, [consumer]);
+    // Reset in the `finally` below (nothing between here and its `try` awaits).
+    await client.query(GENERIC_PLANS);
     let cursor = rows[0]!;
     // Since when the cursor has moved past batches in memory only (undefined: it is persisted).
     let unpersistedSince: number | undefined;
@@ -339,9 +353,11 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
     // round trips (answered in order), and each batch's COMMIT travels with the next read.
     // The statements issued in one tick go as one batch closed by one Sync (statement-batch.ts):
     // a router batch was some ten statements, each answered and flushed by the backend on its
-    // own (bench/automation-latency). Sound here: BEGIN and COMMIT (no values) always travel on
-    // their own, so a batch never spans a transaction's end, and outside one only the two reads
-    // of readAhead share a batch.
+    // own (bench/automation-latency). BEGIN and COMMIT are named so they join it. Sound here: a
+    // statement that fails skips the rest of its batch, and the router takes that as the batch's
+    // failure — inside its transaction, COMMIT skipped is a rollback (the read sent behind it is
+    // discarded with it); outside one, a batch is reads only (the read ahead, and a sink's reads
+    // before its transaction), and the batch is judged and read again.
     setPipelined(client, true, true);
     let next: Promise<Ahead> | undefined;
     // The last batch failed: the batch read next may be it again, and may have committed (PrepareOptions.firstDelivery).
@@ -381,6 +397,8 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
       // (a failure here — the connection is gone — only means it will, deciding nothing).
       await persistCursor().catch((error: unknown) => log.warn({ err: error }, "the router's cursor could not be persisted at stop"));
       setPipelined(client, false);
+      // A failure means the connection is gone, and the pool drops it.
+      await client.query(DEFAULT_PLANS).catch(() => undefined);
     }
   };
 
