@@ -50,9 +50,9 @@ const LOSEABLE_COMMIT = named("SET LOCAL synchronous_commit TO off");
 /**
  * The router's statements are named (prepared on its connection) and run with generic plans
  * while it leads: their texts are constants over array parameters, and under the default plan
- * cache mode PostgreSQL planned several of them again at every batch — a custom plan for each
- * batch's arrays never cost much less than the generic one, but it did not switch — the scope
- * states' read 0.4 ms of planning for 0.05 ms of execution (bench/automation-latency
+ * cache mode PostgreSQL planned several of them again at every batch (a custom plan for a batch's
+ * few array elements looks cheaper than the generic plan, costed for 100, so it never switched):
+ * the scope states' read took 0.4 ms of planning for 0.05 ms of execution (bench/automation-latency
  * --statement-stats). Their generic plans probe the same indexes per array element
  * (bench-notes/router-trips.md). Reset before the connection goes back to the pool.
  */
