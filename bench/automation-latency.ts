@@ -9,7 +9,7 @@ import os from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import type pg from "pg";
+import pg from "pg";
 import { silentLogger } from "../packages/server/src/log.ts";
 import { type Core, type CoreOptions, startCore } from "../packages/server/src/main.ts";
 import { createPool } from "../packages/server/src/storage/index.ts";
@@ -74,6 +74,15 @@ const ADMIN_TOKEN = `bench-admin-${randomUUID()}`;
 const logger = silentLogger();
 /** The cores' socket writes and reads (what the bench itself sends and receives left out). */
 const socketTrips = countSocketTrips();
+// The router's connection, told by its first statement (each leadership term ensures its cursor),
+// counted apart: its round trips (writes) and wake-ups (reads) per router batch.
+const ROUTER_LABEL = "router";
+const clientQuery = pg.Client.prototype.query;
+pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+  if (typeof args[0] === "string" && args[0].startsWith("INSERT INTO entity_consumer_cursors"))
+    socketTrips.label((this as unknown as { connection: { stream: object } }).connection.stream, ROUTER_LABEL);
+  return (clientQuery as (...a: unknown[]) => unknown).apply(this, args);
+} as typeof pg.Client.prototype.query;
 const DRIVER = fileURLToPath(new URL("./_change-driver.ts", import.meta.url));
 const RECEIVER = fileURLToPath(new URL("./_webhook-receiver.ts", import.meta.url));
 
@@ -210,6 +219,8 @@ interface ScenarioResult {
   emptyReadsPerChange: number;
   /** This process's socket writes and data chunks read per change driven, by peer (the bench's own pool and pipes left out). */
   socketTrips: Array<{ peer: string; writes: number; reads: number }>;
+  /** The router connection's socket writes and reads (round trips and wake-ups), per router batch and per empty read. */
+  routerTrips: { writes: number; reads: number };
   /** Connections the webhook receiver accepted per change driven: each one opened costs the core a connect (kept connections should make it ~0). */
   webhookConnectionsPerChange: number;
   /** Share of the drive and drain this process's event loop was busy (the cores' only: driver and receiver run elsewhere). */
@@ -437,6 +448,13 @@ function tripsPerChange(before: TripCounts, after: TripCounts, changes: number, 
   return [...byPeer, ["all", all] as const].map(([peer, { writes, reads }]) => ({ peer, writes: writes / changes, reads: reads / changes }));
 }
 
+/** The router connection's socket writes and reads between two counts, per read of the outbox (a batch, or an empty read). */
+function routerTripsPerRead(before: TripCounts, after: TripCounts, reads: number): ScenarioResult["routerTrips"] {
+  const earlier = before.byLabel.get(ROUTER_LABEL) ?? { writes: 0, reads: 0 };
+  const later = after.byLabel.get(ROUTER_LABEL) ?? { writes: 0, reads: 0 };
+  return { writes: (later.writes - earlier.writes) / reads, reads: (later.reads - earlier.reads) / reads };
+}
+
 async function runScenario(
   scenario: Scenario,
   databaseUrl: string,
@@ -546,6 +564,7 @@ async function runScenario(
         [Number(new URL(receiver.url).port)]: "webhooks",
       }),
       webhookConnectionsPerChange: webhookConnections / changes.length,
+      routerTrips: routerTripsPerRead(tripsBefore, tripsAfter, routerBatches + emptyReads),
       eventLoopBusy,
       cpuMsPerChange: (cpu.user + cpu.system - samplerMicros) / 1000 / changes.length,
       samplerCpuMsPerChange: samplerMicros / 1000 / changes.length,
@@ -648,7 +667,7 @@ for (const result of results) {
     `${result.name}: the host's busy CPU ms per change ${result.hostCpuMsPerChange.toFixed(2)}: of it the cores ${result.cpuMsPerChange.toFixed(2)}, PostgreSQL ${result.databaseCpuMsPerChange.toFixed(2)}, the driver process ${result.driverCpuMsPerChange.toFixed(2)}, the webhook receiver ${result.receiverCpuMsPerChange.toFixed(2)}, the rest (kernel, the bench's sampling, other processes) ${(result.hostCpuMsPerChange - result.cpuMsPerChange - result.databaseCpuMsPerChange - result.driverCpuMsPerChange - result.receiverCpuMsPerChange).toFixed(2)}`,
   );
   console.log(
-    `${result.name}: per change driven, the cores' socket writes / reads (round trips and wake-ups): ${result.socketTrips.map(({ peer, writes, reads }) => `${peer} ${writes.toFixed(2)} / ${reads.toFixed(2)}`).join(", ")}; ${result.emptyReadsPerChange.toFixed(2)} router reads that found nothing; ${result.webhookConnectionsPerChange.toFixed(3)} webhook connections opened`,
+    `${result.name}: per change driven, the cores' socket writes / reads (round trips and wake-ups): ${result.socketTrips.map(({ peer, writes, reads }) => `${peer} ${writes.toFixed(2)} / ${reads.toFixed(2)}`).join(", ")}; ${result.emptyReadsPerChange.toFixed(2)} router reads that found nothing; the router's connection ${result.routerTrips.writes.toFixed(2)} writes / ${result.routerTrips.reads.toFixed(2)} reads per outbox read (a batch or an empty read); ${result.webhookConnectionsPerChange.toFixed(3)} webhook connections opened`,
   );
   // The five largest, and always PostgreSQL's notify lock (Lock:object): NOTIFYs inside commits queue there.
   const shown = result.waits.filter(([wait], i) => i < 5 || wait === NOTIFY_LOCK_WAIT);

@@ -164,6 +164,15 @@ export interface PrepareOptions {
    * goes straight on with it if no sink writes (it is discarded otherwise).
    */
   readingAhead?: () => void;
+  /**
+   * True when no transaction has committed a delivery of these changes: a sink need not look
+   * for what an earlier delivery decided (a redelivered change must not be decided again).
+   * The router says so of every batch it routes but a retry — a batch routed again after an
+   * attempt that failed, whose COMMIT it may not have seen the answer of: its cursor commits
+   * with every delivery, and it reads past its durable cursor (docs/architecture.md, "Routing
+   * without gaps"). Absent: unknown.
+   */
+  firstDelivery?: boolean;
 }
 
 /** A prepared batch's writes, in the router's transaction (the same contract as `deliver`). */

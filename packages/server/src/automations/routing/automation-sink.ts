@@ -194,12 +194,16 @@ export function createAutomationSink(options: AutomationSinkOptions): ChangeSink
     issuedAll();
   };
 
-  /** Records a judged batch in the router's transaction: wakes, skips, runs, timers. */
+  /**
+   * Records a judged batch in the router's transaction: wakes, skips, runs, timers.
+   * `firstDelivery`: no delivery of these changes committed before (PrepareOptions.firstDelivery).
+   */
   const record = async (
     batch: readonly RoutedChange[],
     judging: Promise<Judged[]>,
     tx: SqlClient,
     { issuedAll, loseable, whenSettled }: DeliverOptions = {},
+    firstDelivery = false,
   ) => {
     // The router may send COMMIT once the skips, the admissions and the timers have each issued their last statement.
     let parts = 3;
@@ -238,7 +242,7 @@ export function createAutomationSink(options: AutomationSinkOptions): ChangeSink
           const { policy, contextKey, trigger, verdicts } = judgment as Extract<Judgment, { type: "run" }>;
           return { key, policy, contextKey, trigger, verdicts, automationName };
         }),
-        { issuedAll: partIssued, handoff },
+        { issuedAll: partIssued, handoff, firstDelivery },
       ),
       readingTimers.then((timers) => {
         // Nothing judged and no timer to cancel: routed again after a crash of the database,
@@ -278,13 +282,13 @@ export function createAutomationSink(options: AutomationSinkOptions): ChangeSink
      * against the index then, and finds no timer either: only a batch that writes starts
      * one, and it also persists the router's cursor past this batch.
      */
-    async prepare(batch, db, { readingAhead } = {}): Promise<SinkDelivery | null> {
+    async prepare(batch, db, { readingAhead, firstDelivery } = {}): Promise<SinkDelivery | null> {
       const judged = await judgeBatch(batch);
-      if (judged.length > 0) return (tx, deliverOptions) => record(batch, Promise.resolve(judged), tx, deliverOptions);
+      if (judged.length > 0) return (tx, deliverOptions) => record(batch, Promise.resolve(judged), tx, deliverOptions, firstDelivery);
       readingAhead?.();
       const [timers, waiting] = await settledInOrder([timersOf(db, batch), anyRunWaitsOn(db, batch)]);
       if (!waiting && !cancelsATimer(batch, timers)) return null;
-      return (tx, deliverOptions) => record(batch, Promise.resolve(judged), tx, deliverOptions);
+      return (tx, deliverOptions) => record(batch, Promise.resolve(judged), tx, deliverOptions, firstDelivery);
     },
   };
 }

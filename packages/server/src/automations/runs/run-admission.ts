@@ -120,15 +120,20 @@ interface EarlierDecision {
   detail: Record<string, unknown> | null;
 }
 
-/** Locks the requests' scopes and reads their states and earlier decisions: three statements, one round trip. */
+/**
+ * Locks the requests' scopes and reads their states and earlier decisions: three statements,
+ * one round trip. `firstDelivery`: the changes were never decided before, so there is no
+ * earlier decision to look for (the router's batches but retries): two statements.
+ */
 async function readScopes(
   tx: SqlClient,
   requests: readonly RunDecisionRequest[],
+  firstDelivery: boolean,
 ): Promise<{ scopes: Map<string, ScopeState>; earlier: Map<number, EarlierDecision> }> {
   const distinct = new Map<string, RunDecisionRequest>();
   for (const request of requests) if (!distinct.has(scopeOf(request))) distinct.set(scopeOf(request), request);
   const scopeRequests = [...distinct.values()];
-  const keyed = requests.flatMap((request, index) => (request.key.changeId === null ? [] : [{ index, key: request.key }]));
+  const keyed = firstDelivery ? [] : requests.flatMap((request, index) => (request.key.changeId === null ? [] : [{ index, key: request.key }]));
   const [, states, earlier] = await settledInOrder([
     tx.query(LOCK_SCOPES, [[...distinct.keys()]]),
     tx.query<ScopeState>(SCOPE_STATES, [scopeRequests.map((request) => request.key.automationId), scopeRequests.map((request) => request.contextKey)]),
@@ -184,17 +189,20 @@ export interface AdmissionHandoff {
  * are one statement each: a router batch costs the same few round trips at any size.
  * `issuedAll` is called once no more statements will be issued (before their answers).
  * `handoff`: the first pending runs get their jobs locked for this core's worker instead.
+ * `firstDelivery`: the requests' changes were never decided before (PrepareOptions.firstDelivery):
+ * what an earlier decision recorded is not looked for (the runs' and skips' keys still make a
+ * repeated insert record nothing).
  */
 export async function admitRuns(
   tx: SqlClient,
   requests: readonly RunDecisionRequest[],
-  options: { issuedAll?: () => void; handoff?: AdmissionHandoff } = {},
+  options: { issuedAll?: () => void; handoff?: AdmissionHandoff; firstDelivery?: boolean } = {},
 ): Promise<Decision[]> {
   if (requests.length === 0) {
     options.issuedAll?.();
     return [];
   }
-  const { scopes, earlier } = await readScopes(tx, requests);
+  const { scopes, earlier } = await readScopes(tx, requests, options.firstDelivery === true);
   const decisions: Decision[] = [];
   const runs: Array<NewRun & { index: number; supersede: string[] }> = [];
   const skips: Array<NewSkip & { index: number }> = [];

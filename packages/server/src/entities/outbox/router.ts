@@ -6,26 +6,58 @@ import type pg from "pg";
 import { createLeaderLoop, createWakeableSleep, type NotificationHub } from "../../cluster/index.ts";
 import type { Logger } from "../../log.ts";
 import { AdvisoryLock } from "../../storage/index.ts";
-import { CHANGE_COLUMNS, type ChangeRow, changeFromRow, OUTBOX_HELD_BACK } from "./change-row.ts";
+import { CHANGE_COLUMNS, type ChangeRow, changeFromRow, OUTBOX_HELD_BACK_EXPRESSION } from "./change-row.ts";
 import { ENTITY_CHANGES_CHANNEL } from "./change-notifier.ts";
 import type { EntityRegistry } from "../registry.ts";
 import type { BatchOutcome, ChangeSink, PrepareOptions, RoutedChange, SinkDelivery, SqlClient } from "../types.ts";
 import { setPipelined, settledInOrder } from "../pipelined-transaction.ts";
-import { withPreparedStatements } from "../prepared-statements.ts";
+import { statementName, withPreparedStatements } from "../prepared-statements.ts";
 
 /**
  * Reads in (xid, seq) order and never past the oldest transaction still in flight: every
  * transaction older than the snapshot's xmin has finished, so no row can later appear
  * before the cursor. See docs/architecture.md, "Routing without gaps".
+ *
+ * One statement for the batch and, only when it is empty, whether committed rows wait past the
+ * cursor behind an older open transaction: then it answers one row of NULLs with `held` (the
+ * held-back check, an InitPlan under CASE, runs only then). It was a statement of its own beside
+ * every read (bench/automation-latency --statement-stats), asked mostly of non-empty batches.
  */
-const READ_BATCH = `
-  SELECT ${CHANGE_COLUMNS}, xid::text AS xid_text FROM entity_changes
-  WHERE (xid, seq) > ($1::xid8, $2::bigint) AND xid < pg_snapshot_xmin(pg_current_snapshot())
-  ORDER BY entity_changes.xid, entity_changes.seq LIMIT $3`;
-// (The text copy has its own alias: ORDER BY a bare `xid` would sort by the text output column.)
+const READ_AHEAD = `
+  SELECT ${CHANGE_COLUMNS}, batch.xid::text AS xid_text, CASE WHEN batch.seq IS NULL THEN ${OUTBOX_HELD_BACK_EXPRESSION} END AS held
+  FROM (VALUES (1)) AS ask
+  LEFT JOIN LATERAL (
+    SELECT ${CHANGE_COLUMNS}, xid FROM entity_changes
+    WHERE (xid, seq) > ($1::xid8, $2::bigint) AND xid < pg_snapshot_xmin(pg_current_snapshot())
+    ORDER BY entity_changes.xid, entity_changes.seq LIMIT $3) AS batch ON true
+  ORDER BY batch.xid, batch.seq`;
 
+/**
+ * A statement without parameters, named (prepared once per connection) so that it joins the
+ * one Sync of its round trip (statement-batch.ts) instead of travelling with a Sync of its own:
+ * each Sync is a ReadyForQuery the backend flushes, and a read of the answer here.
+ */
+const named = (text: string) => ({ name: statementName(text), text, values: [] });
+
+const BEGIN = named("BEGIN");
+/** SQLSTATE of a statement skipped behind a failed one (in_failed_sql_transaction). */
+const NOT_RUN = "25P02";
+// The name withPipelinedTransaction gives it: the connection goes back to the pool after a term.
+const COMMIT = { name: "vantage_commit", text: "COMMIT", values: [] };
 /** Sent right before COMMIT of a batch whose writes every sink called loseable. */
-const LOSEABLE_COMMIT = "SET LOCAL synchronous_commit TO off";
+const LOSEABLE_COMMIT = named("SET LOCAL synchronous_commit TO off");
+
+/**
+ * The router's statements are named (prepared on its connection) and run with generic plans
+ * while it leads: their texts are constants over array parameters, and under the default plan
+ * cache mode PostgreSQL planned several of them again at every batch (a custom plan for a batch's
+ * few array elements looks cheaper than the generic plan, costed for 100, so it never switched):
+ * the scope states' read took 0.4 ms of planning for 0.05 ms of execution (bench/automation-latency
+ * --statement-stats). Their generic plans probe the same indexes per array element
+ * (bench-notes/router-trips.md). Reset before the connection goes back to the pool.
+ */
+const GENERIC_PLANS = "SET plan_cache_mode TO force_generic_plan";
+const DEFAULT_PLANS = "RESET plan_cache_mode";
 
 const ENSURE_CURSOR = `INSERT INTO entity_consumer_cursors (consumer) VALUES ($1) ON CONFLICT (consumer) DO NOTHING`;
 const READ_CURSOR = `SELECT last_xid::text AS xid, last_seq AS seq FROM entity_consumer_cursors WHERE consumer = $1`;
@@ -82,6 +114,8 @@ export interface EntityRouter {
 }
 
 type OutboxRow = ChangeRow & { xid_text: string };
+/** A row of READ_AHEAD: a change, or (alone, every column NULL but `held`) the answer that there is none. */
+type AheadRow = OutboxRow & { held: boolean | null };
 
 interface Cursor {
   xid: string;
@@ -127,13 +161,12 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
     heldBack: boolean;
   }
 
-  // Both asked at once (one round trip): the held-back check only matters when the batch is
+  // The held-back check is asked with the read (READ_AHEAD): it only matters when the batch is
   // empty, but asking it after an empty read would cost a round trip of its own.
   const readAhead = (client: pg.PoolClient, cursor: Cursor, limit: number): Promise<Ahead> => {
-    const reading = settledInOrder([
-      client.query<OutboxRow>(READ_BATCH, [cursor.xid, cursor.seq, limit]),
-      client.query<{ held: boolean }>(OUTBOX_HELD_BACK, [cursor.xid, cursor.seq]),
-    ]).then(([batch, held]) => ({ rows: batch.rows, heldBack: held.rows[0]!.held }));
+    const reading = withPreparedStatements(client)
+      .query<AheadRow>(READ_AHEAD, [cursor.xid, cursor.seq, limit])
+      .then(({ rows }): Ahead => (rows[0]!.held === null ? { rows, heldBack: false } : { rows: [], heldBack: rows[0]!.held }));
     reading.catch(() => undefined); // awaited by the loop, or discarded after a failed batch
     return reading;
   };
@@ -185,11 +218,20 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
       // starts a run waits behind the batch in hand (bench/automation-latency). A batch
       // without writers only persists the cursor moved in memory: loseable as well.
       if (loseable.size === writers.length) client.query(LOSEABLE_COMMIT).catch(() => undefined); // a failure rolls COMMIT back
-      committing = client.query("COMMIT");
+      committing = client.query(COMMIT);
       committing.catch(() => undefined); // awaited below
       next = readAhead(client, after, limitAfter(batch.length));
     };
-    const committed = async () => (await committing!).command === "COMMIT";
+    // COMMIT shares its round trip's one Sync with the sinks' last statements: behind one that
+    // failed it is not run at all (failed with 25P02, statement-batch.ts), and nothing committed.
+    const committed = () =>
+      committing!.then(
+        (result) => result.command === "COMMIT",
+        (error: unknown) => {
+          if ((error as { code?: unknown }).code === NOT_RUN) return false;
+          throw error;
+        },
+      );
     // The sinks' callbacks told how the transaction ended (DeliverOptions.whenSettled).
     const settledCallbacks: Array<(outcome: BatchOutcome) => void> = [];
     const whenSettled = (callback: (outcome: BatchOutcome) => void) => void settledCallbacks.push(callback);
@@ -205,7 +247,7 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
     try {
       // BEGIN and the cursor travel with the sinks' first statements (the cursor's place in
       // the transaction does not matter: it commits with the decisions or not at all).
-      const begun = Promise.all([client.query("BEGIN"), client.query(ADVANCE_CURSOR, [consumer, after.xid, after.seq])]);
+      const begun = Promise.all([client.query(BEGIN), tx.query(ADVANCE_CURSOR, [consumer, after.xid, after.seq])]);
       begun.catch(() => undefined); // awaited below; a failure here fails the sinks' statements too
       for (const [index, { sink, delivery }] of writers.entries()) {
         const markLoseable = () => void loseable.add(sink);
@@ -255,6 +297,7 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
     client: pg.PoolClient,
     rows: Array<OutboxRow>,
     persistDue: boolean,
+    firstDelivery: boolean,
   ): Promise<{ next: Promise<Ahead>; persisted: boolean } | undefined> => {
     const batch = rows.map(route);
     const last = rows.at(-1)!;
@@ -269,7 +312,7 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
     const readingAhead = () => void (ahead ??= readAhead(client, after, limitAfter(rows.length)));
     let writers: Awaited<ReturnType<typeof prepare>>;
     try {
-      writers = await prepare(db, batch, { readingAhead });
+      writers = await prepare(db, batch, { readingAhead, firstDelivery });
     } catch (error) {
       // Only reads went out, outside a transaction: nothing to roll back.
       await ahead?.catch(() => undefined);
@@ -291,6 +334,8 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
   const follow = async (client: pg.PoolClient) => {
     await client.query(ENSURE_CURSOR, [consumer]);
     const { rows } = await client.query<Cursor>(READ_CURSOR, [consumer]);
+    // Reset in the `finally` below (nothing between here and its `try` awaits).
+    await client.query(GENERIC_PLANS);
     let cursor = rows[0]!;
     // Since when the cursor has moved past batches in memory only (undefined: it is persisted).
     let unpersistedSince: number | undefined;
@@ -298,7 +343,7 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
     /** Persists the in-memory cursor on its own (an idle poll, a stop): one statement, autocommit. */
     const persistCursor = async () => {
       if (unpersistedSince === undefined) return;
-      await client.query(ADVANCE_CURSOR, [consumer, cursor.xid, cursor.seq]);
+      await withPreparedStatements(client).query(ADVANCE_CURSOR, [consumer, cursor.xid, cursor.seq]);
       unpersistedSince = undefined;
     };
     const retry = createBackoff(retryPolicy);
@@ -308,18 +353,23 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
     // round trips (answered in order), and each batch's COMMIT travels with the next read.
     // The statements issued in one tick go as one batch closed by one Sync (statement-batch.ts):
     // a router batch was some ten statements, each answered and flushed by the backend on its
-    // own (bench/automation-latency). Sound here: BEGIN and COMMIT (no values) always travel on
-    // their own, so a batch never spans a transaction's end, and outside one only the two reads
-    // of readAhead share a batch.
+    // own (bench/automation-latency). BEGIN and COMMIT are named so they join it. Sound here: a
+    // statement that fails skips the rest of its batch, and the router takes that as the batch's
+    // failure — inside its transaction, COMMIT skipped is a rollback (the read sent behind it is
+    // discarded with it); outside one, a batch is reads only (the read ahead, and a sink's reads
+    // before its transaction), and the batch is judged and read again.
     setPipelined(client, true, true);
     let next: Promise<Ahead> | undefined;
+    // The last batch failed: the batch read next may be it again, and may have committed (PrepareOptions.firstDelivery).
+    let retrying = false;
     try {
       while (running) {
         const ahead = await (next ?? readAhead(client, cursor, batchSize));
         next = undefined;
         if (ahead.rows.length > 0) {
           options.observer?.onRead?.(ahead.rows.map((row) => row.change_id));
-          const delivered = await deliver(client, ahead.rows, persistDue());
+          const delivered = await deliver(client, ahead.rows, persistDue(), !retrying);
+          retrying = !delivered;
           if (delivered) {
             next = delivered.next;
             const last = ahead.rows.at(-1)!;
@@ -347,6 +397,8 @@ export function createEntityRouter(options: EntityRouterOptions): EntityRouter {
       // (a failure here — the connection is gone — only means it will, deciding nothing).
       await persistCursor().catch((error: unknown) => log.warn({ err: error }, "the router's cursor could not be persisted at stop"));
       setPipelined(client, false);
+      // A failure means the connection is gone, and the pool drops it.
+      await client.query(DEFAULT_PLANS).catch(() => undefined);
     }
   };
 

@@ -1,6 +1,7 @@
 // The router's automation sink: one run per change and automation (never two on redelivery), skips that say why, the index kept current.
 import { randomBytes, randomUUID } from "node:crypto";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import pg from "pg";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { AutomationIndex } from "../../../src/automations/index.ts";
 import { AutomationStore, type AutomationView } from "../../../src/automations/definitions/automation-store.ts";
 import { createAutomationIndex } from "../../../src/automations/routing/automation-index.ts";
@@ -20,6 +21,7 @@ import { createTestDatabase } from "../../support/database.ts";
 import { createSignal, startTestInstance, type TestInstance, waitFor } from "../../support/instance.ts";
 import { satelliteCompiler } from "../../support/automations/satellite-compiler.ts";
 import { killNotificationConnection } from "../../support/notification-connection.ts";
+import { statementsSent, textOf } from "../../support/query-text.ts";
 
 const LOST = "satellite.heartbeat_lost";
 const CONNECTED = "satellite.connected";
@@ -633,5 +635,64 @@ describe("judging a batch before the router's transaction (prepare)", () => {
     const { rows: jobs } = await core.pool.query<{ key: string }>("SELECT key FROM graphile_worker.jobs");
     expect(jobs).toEqual([{ key: run!.id }]);
     expect(await listRuns(core.pool, automation.id)).toHaveLength(1);
+  });
+});
+
+describe("the router's round trips for a batch that decides a run", () => {
+  /** The router's transactions as the spy saw them, each its round trips from the UPDATE of its cursor to COMMIT or ROLLBACK. */
+  const routerTransactions = (spy: { mock: { calls: ReadonlyArray<readonly unknown[]>; contexts: readonly unknown[] } }) => {
+    const calls = spy.mock.calls.map(([query], i) => ({ client: spy.mock.contexts[i], texts: statementsSent([[query]]).map(textOf) }));
+    return calls.flatMap(({ client, texts }, i) => {
+      if (!texts.some((text) => text.includes("UPDATE entity_consumer_cursors"))) return [];
+      const ours = calls.slice(i).filter((call) => call.client === client);
+      const end = ours.findIndex((call) => call.texts.includes("COMMIT") || call.texts.includes("ROLLBACK"));
+      return [ours.slice(0, end + 1).map((call) => call.texts)];
+    });
+  };
+  const EARLIER_DECISIONS = "LEFT JOIN automation_skips";
+
+  it("are two: BEGIN, the cursor and the decisions' reads; then the run's insert, COMMIT and the next read", async () => {
+    await saveAutomation();
+    const spy = vi.spyOn(pg.Client.prototype, "query");
+    try {
+      await loseHeartbeat();
+      const [trips] = routerTransactions(spy);
+      expect(trips).toEqual([
+        [
+          "BEGIN",
+          expect.stringContaining("UPDATE entity_consumer_cursors"),
+          expect.stringContaining("WITH woken AS"),
+          expect.stringContaining("FROM automation_trigger_timers"),
+          expect.stringContaining("pg_advisory_xact_lock(key)"),
+          expect.stringContaining("a.enabled"),
+        ],
+        [expect.stringContaining("INSERT INTO automation_runs"), "COMMIT", expect.stringContaining("FROM entity_changes")],
+      ]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it("looks for earlier decisions only in a batch routed again after a failed attempt, which records its run once", async () => {
+    const automation = await saveAutomation();
+    // A second sink refuses the first batch the router hands it: the automation sink's statements were sent and roll back.
+    let refused = 0;
+    core.router.addSink({
+      name: "refuses-once",
+      async deliver(batch) {
+        if (batch.some((routed) => routed.eventIds.includes(LOST)) && refused++ === 0) throw new Error("refused once");
+      },
+    });
+    const spy = vi.spyOn(pg.Client.prototype, "query");
+    try {
+      await loseHeartbeat();
+      const writing = routerTransactions(spy).filter((trips) => trips.flat().some((text) => text.includes("INSERT INTO automation_runs")));
+      expect(writing.map((trips) => trips.flat().some((text) => text.includes(EARLIER_DECISIONS)))).toEqual([false, true]);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(refused).toBe(2);
+    expect(await listRuns(core.pool, automation.id)).toHaveLength(1);
+    expect(decisions.filter((decision) => decision.outcome === "run").map(recorded)).toEqual([true, true]);
   });
 });

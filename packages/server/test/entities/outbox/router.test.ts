@@ -353,6 +353,37 @@ describe("the entity router", () => {
     expect((await routed()).map((row) => row.seq)).toEqual(await committedSeqs());
   });
 
+  it("plans its statements once while it leads (generic plans) and gives its connection back with the default plan cache mode", async () => {
+    const counted = batchCounter();
+    const a = await instance("router-generic-plans", { observer: counted.observer });
+    // The router's connection: the one that makes sure the cursor row exists when it starts to lead.
+    let routerClient: pg.PoolClient | undefined;
+    a.pool.on("acquire", (client) => {
+      const query = client.query;
+      client.query = function (this: pg.PoolClient, ...args: unknown[]) {
+        if (typeof args[0] === "string" && args[0].startsWith("INSERT INTO entity_consumer_cursors")) routerClient = client;
+        return (query as (...all: unknown[]) => unknown).apply(this, args);
+      } as typeof client.query;
+    });
+    a.router.addSink(recordingSink("plans").sink);
+    a.router.start();
+    for (let i = 0; i < 8; i++) {
+      await a.things.mutate({ id: `p${i}`, actor: SYSTEM_ACTOR, apply: upsertThing(`p${i}`, i) });
+      await waitFor(() => counted.seen === i + 1, counted.batches.subscribe, 10_000, `change ${i} routed`);
+    }
+    await a.router.stop();
+    // Back in the pool, idle: its prepared statements stay, and say how they were planned.
+    const { rows } = await routerClient!.query<{ statement: string; generic: number; custom: number }>(
+      "SELECT statement, generic_plans::int AS generic, custom_plans::int AS custom FROM pg_prepared_statements",
+    );
+    const read = rows.find((row) => row.statement.includes("FROM entity_changes"));
+    const cursor = rows.find((row) => row.statement.includes("UPDATE entity_consumer_cursors"));
+    expect(read?.generic).toBeGreaterThanOrEqual(8);
+    expect(cursor?.generic).toBeGreaterThanOrEqual(8);
+    expect(rows.filter((row) => row.custom > 0)).toEqual([]);
+    expect((await routerClient!.query<{ plan_cache_mode: string }>("SHOW plan_cache_mode")).rows).toEqual([{ plan_cache_mode: "auto" }]);
+  });
+
   it("only one instance routes; when it dies mid-batch another takes over and nothing is lost or doubled", async () => {
     const entered = createSignal();
     let aEntered = false;
