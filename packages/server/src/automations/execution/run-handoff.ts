@@ -43,7 +43,7 @@ import type pg from "pg";
 import { backoffDelayMs } from "@vantage/protocol";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../../log.ts";
-import type { SqlStatement } from "../../entities/index.ts";
+import { type SqlStatement, statementName } from "../../entities/index.ts";
 import { completeLockedJobsStatement, failLockedJobStatement, returnLockedJobsStatement, returnLockedRunJobsStatement } from "../runs/automation-jobs.ts";
 import type { HandedRun } from "../runs/automation-runs.ts";
 
@@ -148,7 +148,8 @@ export function createSessionHandoffs(options: SessionHandoffOptions): SessionHa
   const write = async (statement: SqlStatement, what: string) => {
     for (let attempt = 1; ; attempt++) {
       try {
-        await jobPool.query(statement.text, statement.values as unknown[]);
+        // Named, so prepared once per connection: the completions go every few ms at load.
+        await jobPool.query({ name: statementName(statement.text), text: statement.text, values: statement.values as unknown[] });
         return;
       } catch (error) {
         if (attempt >= JOB_WRITE_ATTEMPTS) {
