@@ -11,6 +11,7 @@ import { StatementBatch } from "../../../src/entities/statement-batch.ts";
 import { hashedLockKey, LockKey } from "../../../src/storage/index.ts";
 import { createTestDatabase } from "../../support/database.ts";
 import { textOf } from "../../support/query-text.ts";
+import { LOG_RUN_UPDATES, runUpdates } from "../../support/automations/run-updates.ts";
 
 let pool: pg.Pool;
 let automationId: string;
@@ -28,21 +29,6 @@ afterEach(() => {
 afterAll(async () => {
   await pool?.end();
 });
-
-// Every UPDATE of a run, as the database saw it: a claim is one (running → running for a handed run).
-const LOG_RUN_UPDATES = `
-  CREATE TABLE test_run_updates (seq bigserial, run_id uuid, old_status text, new_status text);
-  CREATE FUNCTION test_log_run_update() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN INSERT INTO test_run_updates (run_id, old_status, new_status) VALUES (NEW.id, OLD.status, NEW.status); RETURN NULL; END $$;
-  CREATE TRIGGER test_log_run_update AFTER UPDATE ON automation_runs FOR EACH ROW EXECUTE FUNCTION test_log_run_update()`;
-
-async function runUpdates(runId: string): Promise<string[]> {
-  const { rows } = await pool.query<{ change: string }>(
-    "SELECT old_status || ' → ' || new_status AS change FROM test_run_updates WHERE run_id = $1 ORDER BY seq",
-    [runId],
-  );
-  return rows.map((row) => row.change);
-}
 
 /** A run as the router's transaction records a handed one: running from its creation, its row version returned. */
 async function handedRun(): Promise<HandedRun> {
@@ -164,7 +150,7 @@ describe("a handed run whose definition is known", () => {
     expect(await stepsOf(handed.runId)).toEqual([{ step_path: "actions.0", status: "succeeded", attempts: 1 }]);
     expect(await statusOf(handed.runId)).toBe("succeeded");
     // No claim: the end is the only UPDATE.
-    expect(await runUpdates(handed.runId)).toEqual(["running → succeeded"]);
+    expect(await runUpdates(pool, handed.runId)).toEqual(["running → succeeded"]);
     expect(await lockHeld(handed.runId)).toBe(false);
   });
 
@@ -185,7 +171,7 @@ describe("a handed run whose definition is known", () => {
     const executed = await executeHanded(handed);
     expect(executed.actions).toBe(1);
     // Not executed as handed: claimed (the second running → running), then ended.
-    expect(await runUpdates(handed.runId)).toEqual(["running → running", "running → running", "running → succeeded"]);
+    expect(await runUpdates(pool, handed.runId)).toEqual(["running → running", "running → running", "running → succeeded"]);
     // One start stored: none by the opening (attempts would be 2).
     expect(await stepsOf(handed.runId)).toEqual([{ step_path: "actions.0", status: "succeeded", attempts: 1 }]);
     expect(await statusOf(handed.runId)).toBe("succeeded");
@@ -209,7 +195,7 @@ describe("a handed run whose definition is known", () => {
     expect(await stepsOf(handed.runId)).toEqual([{ step_path: "actions.0", status: "succeeded", attempts: 1 }]);
     expect(await statusOf(handed.runId)).toBe("succeeded");
     // Claimed once its lock was free, then ended.
-    expect(await runUpdates(handed.runId)).toEqual(["running → running", "running → succeeded"]);
+    expect(await runUpdates(pool, handed.runId)).toEqual(["running → running", "running → succeeded"]);
   });
 });
 
@@ -221,7 +207,7 @@ describe("a handed run whose first steps start at once", () => {
       { step_path: "actions.0.branches.0", status: "succeeded", attempts: 1 },
       { step_path: "actions.0.branches.1", status: "succeeded", attempts: 1 },
     ]);
-    expect(await runUpdates(handed.runId)).toEqual(["running → succeeded"]);
+    expect(await runUpdates(pool, handed.runId)).toEqual(["running → succeeded"]);
   });
 
   it("cancelled before the opening: neither acts, and neither start is stored", async () => {

@@ -20,6 +20,7 @@ import { createTestDatabase, type TestDatabase } from "../../support/database.ts
 import { createSignal, type TestInstance, waitFor } from "../../support/instance.ts";
 import { type AutomationRouting, startAutomationRouting } from "../../support/automations/automation-routing.ts";
 import { satelliteCompiler } from "../../support/automations/satellite-compiler.ts";
+import { LOG_RUN_UPDATES, runUpdates } from "../../support/automations/run-updates.ts";
 
 const options = satelliteCompiler();
 // No poll within a test: a job the worker has to fetch is fetched only when graphile-worker's
@@ -152,21 +153,6 @@ async function jobs(): Promise<JobRow[]> {
   return rows;
 }
 
-// Every UPDATE of a run, as the database saw it: a claim is one (pending → running, or running → running on resume).
-const LOG_RUN_UPDATES = `
-  CREATE TABLE test_run_updates (seq bigserial, run_id uuid, old_status text, new_status text);
-  CREATE FUNCTION test_log_run_update() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN INSERT INTO test_run_updates (run_id, old_status, new_status) VALUES (NEW.id, OLD.status, NEW.status); RETURN NULL; END $$;
-  CREATE TRIGGER test_log_run_update AFTER UPDATE ON automation_runs FOR EACH ROW EXECUTE FUNCTION test_log_run_update()`;
-
-async function runUpdates(runId: string): Promise<string[]> {
-  const { rows } = await router.pool.query<{ change: string }>(
-    "SELECT old_status || ' → ' || new_status AS change FROM test_run_updates WHERE run_id = $1 ORDER BY seq",
-    [runId],
-  );
-  return rows.map((row) => row.change);
-}
-
 /** The run's statuses as its automation-run-status history recorded them, oldest first. */
 async function recordedStatuses(runId: string): Promise<string[]> {
   const { rows } = await router.pool.query<{ status: string }>(
@@ -213,7 +199,7 @@ describe("runs handed from this core's router to its worker", () => {
     expect(Date.parse(run!.startedAt!)).toBeGreaterThanOrEqual(Date.parse(run!.createdAt));
     // Created running, ended: no pending → running change in its history, and the end is the only UPDATE.
     expect(await recordedStatuses(run!.id)).toEqual(["running", "succeeded"]);
-    expect(await runUpdates(run!.id)).toEqual(["running → succeeded"]);
+    expect(await runUpdates(router.pool, run!.id)).toEqual(["running → succeeded"]);
     expect(receiver.requests.map((request) => request.path)).toEqual(["/claimed"]);
     expect(engine.fetched).toBe(0);
   });
@@ -263,7 +249,7 @@ describe("runs handed from this core's router to its worker", () => {
     expect(run!.status).toBe("succeeded");
     expect(receiver.requests.map((request) => request.path)).toEqual(["/waited"]);
     // Claimed under the lock (it was running already), then ended.
-    expect(await runUpdates(run!.id)).toEqual(["running → running", "running → succeeded"]);
+    expect(await runUpdates(router.pool, run!.id)).toEqual(["running → running", "running → succeeded"]);
   });
 
   it("executes a routed change's run without fetching its job, and deletes the job", async () => {
