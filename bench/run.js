@@ -5,7 +5,7 @@
 // child node with those flags: for benches whose cores run in this process (automation-latency,
 // sse-fanout, ui-checks-list …) those are the cores' flags. Not the default: measured with the
 // product's flag, automation-latency's core used no less CPU per change, while its driver pushed
-// faster and the executor fell behind (bench-notes/webhook-cpu.md), so numbers would no longer
+// faster and the executor fell behind (docs/benchmarks/2026-12-04-webhook-cpu.md), so numbers would no longer
 // compare with every earlier note's.
 import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";

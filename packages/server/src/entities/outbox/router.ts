@@ -54,7 +54,7 @@ const LOSEABLE_COMMIT = named("SET LOCAL synchronous_commit TO off");
  * few array elements looks cheaper than the generic plan, costed for 100, so it never switched):
  * the scope states' read took 0.4 ms of planning for 0.05 ms of execution (bench/automation-latency
  * --statement-stats). Their generic plans probe the same indexes per array element
- * (bench-notes/router-trips.md). Reset before the connection goes back to the pool.
+ * (docs/benchmarks/2026-12-04-router-trips.md). Reset before the connection goes back to the pool.
  */
 const GENERIC_PLANS = "SET plan_cache_mode TO force_generic_plan";
 const DEFAULT_PLANS = "RESET plan_cache_mode";
