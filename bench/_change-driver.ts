@@ -14,7 +14,7 @@ import { silentLogger } from "../packages/server/src/log.ts";
 import { SatelliteService } from "../packages/server/src/satellites/connection/service.ts";
 import { createPool } from "../packages/server/src/storage/index.ts";
 
-const { values } = parseArgs({ options: { "database-url": { type: "string" }, rate: { type: "string" } } });
+const { values } = parseArgs({ options: { "database-url": { type: "string" }, rate: { type: "string" }, connections: { type: "string", default: "4" } } });
 const rate = Number(values.rate);
 const now = () => performance.timeOrigin + performance.now();
 
@@ -23,7 +23,7 @@ const now = () => performance.timeOrigin + performance.now();
 process.once("SIGTERM", () => process.exit(0));
 
 const logger = silentLogger();
-const pool = createPool(values["database-url"]!, logger, { max: 20, applicationName: "automation-latency-driver" });
+const pool = createPool(values["database-url"]!, logger, { max: Number(values.connections), applicationName: "automation-latency-driver" });
 // Announces through its own notification hub's connection, as a core does.
 const hub = createNotificationHub({ pool, logger });
 await hub.start();
