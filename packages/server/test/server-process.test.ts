@@ -58,6 +58,19 @@ describe("vantage server with the embedded PostgreSQL", () => {
     const first = await startServer();
     expect((await fetch(`${first.url}/readyz`)).status).toBe(200);
     await withClient((client) => client.query("CREATE TABLE kept_across_restarts AS SELECT 42 AS answer"));
+    // The core's sessions come over the Unix socket in the cluster's directory (no client
+    // address), none over loopback TCP (this test's own session does: it is left out).
+    const transports = await withClient(
+      async (client) =>
+        (
+          await client.query<{ socket: number; tcp: number }>(
+            `SELECT count(*) FILTER (WHERE client_addr IS NULL)::int AS socket, count(*) FILTER (WHERE client_addr IS NOT NULL)::int AS tcp
+             FROM pg_stat_activity WHERE datname = 'vantage' AND backend_type = 'client backend' AND pid <> pg_backend_pid()`,
+          )
+        ).rows[0]!,
+    );
+    expect(transports.tcp).toBe(0);
+    expect(transports.socket).toBeGreaterThan(0);
     const postmasterPid = Number((await readFile(path.join(dataDir, "postgres", "postmaster.pid"), "utf8")).split("\n")[0]);
     expect(isAlive(postmasterPid)).toBe(true);
 

@@ -51,6 +51,8 @@ export async function startTcpProxy(url: string): Promise<TcpProxy> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const proxied = new URL(url);
   proxied.hostname = "127.0.0.1";
+  // An embedded server's URL names its Unix socket too (`host`): the client must take the proxy.
+  proxied.searchParams.delete("host");
   proxied.port = String((server.address() as AddressInfo).port);
   const destroyAll = () => sockets.forEach((socket) => socket.destroy());
   return {
