@@ -334,15 +334,16 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
         () => apply(withPreparedStatements(tx), ids),
         (client) => readMany(client),
       );
-    /** The states from prev to next, and their changes recorded with COMMIT (if we own the transaction) sent behind them. */
+    /** The states from prev to next, and their changes recorded with the owner's beforeCommit and COMMIT (if we own the transaction) sent behind them. */
     const finish = async (tx: SqlClient, prevRead: EntityReadResult<State>, nextRead: EntityReadResult<State>, commit?: () => void) => {
       const prevs = toMap(prevRead);
       const nexts = toMap(nextRead);
       const states = ids.map((id) => ({ id, prev: prevs.get(id) ?? null, next: validate(id, nexts.get(id) ?? null) }));
       const pending = states.map(({ id, prev, next }) => pendingChange(id, prev, next)).filter((c) => c !== null);
       const recording = recordChanges(tx, pending, actorOf, causeOf);
+      const alongside = options.beforeCommit?.(tx) ?? Promise.resolve();
       commit?.();
-      const recorded = await recording;
+      const [recorded] = await settledInOrder<[Map<string, EntityChanged>, unknown]>([recording, alongside]);
       return states.map(({ id, prev, next }) => ({ id, prev, next, change: recorded.get(id) ?? null }));
     };
     // The lock and the read of prev are sent together (the read runs once the locks are
