@@ -327,7 +327,7 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
     const ids = [...new Set(options.ids)].sort();
     if (ids.length === 0) return [];
     // A batch of one (every lone connect and close) takes its lock as `mutate` does: the
-    // unnest and count of LOCK_MANY are work for nothing then (see bench-notes/connect-cpu.md).
+    // unnest and count of LOCK_MANY are work for nothing then.
     const lock = (tx: SqlClient) =>
       ids.length === 1
         ? lockOne(tx, ids[0]!)
