@@ -239,7 +239,7 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
   };
 
   /** The entity's lock, sent behind BEGIN: concurrent mutations of one entity queue here. */
-  const lock = (tx: SqlClient, id: string) => tx.query({ name: "vantage_lock_entity", text: LOCK_ONE, values: [LockKey.entity(kind, id)] });
+  const lockOne = (tx: SqlClient, id: string) => tx.query({ name: "vantage_lock_entity", text: LOCK_ONE, values: [LockKey.entity(kind, id)] });
 
   /**
    * Records the change from prev to next (if any) and sends COMMIT behind it: one round
@@ -259,7 +259,7 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
    */
   const recordInTurns = (id: string, actor: Actor, cause: Cause | null, apply: (tx: SqlClient) => Promise<unknown>, tombstone: boolean) =>
     withPipelinedTransaction(pool, "BEGIN", async (tx) => {
-      const [, prev] = await settledInOrder<[unknown, State | null]>([lock(tx.client, id), readOne(id, tx.client)]);
+      const [, prev] = await settledInOrder<[unknown, State | null]>([lockOne(tx.client, id), readOne(id, tx.client)]);
       const next = await applyThenRead(
         tx.client,
         () => apply(withPreparedStatements(tx.client)),
@@ -284,7 +284,7 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
    */
   const recordPipelined = async (id: string, actor: Actor, cause: Cause | null, apply: (tx: SqlClient) => Promise<unknown>, tombstone: boolean) => {
     const attempt = await withPipelinedTransaction(pool, "BEGIN", async (tx) => {
-      const locking = lock(tx.client, id);
+      const locking = lockOne(tx.client, id);
       let writeSent = false;
       let readAfterWrite = false;
       const prevClient: SqlClient = {
@@ -326,7 +326,12 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
     // Sorted, so two batches that overlap take their common locks in the same order.
     const ids = [...new Set(options.ids)].sort();
     if (ids.length === 0) return [];
-    const lock = (tx: SqlClient) => tx.query({ name: "vantage_lock_entities", text: LOCK_MANY, values: [ids.map((id) => LockKey.entity(kind, id))] });
+    // A batch of one (every lone connect and close) takes its lock as `mutate` does: the
+    // unnest and count of LOCK_MANY are work for nothing then.
+    const lock = (tx: SqlClient) =>
+      ids.length === 1
+        ? lockOne(tx, ids[0]!)
+        : tx.query({ name: "vantage_lock_entities", text: LOCK_MANY, values: [ids.map((id) => LockKey.entity(kind, id))] });
     const readMany = (client: SqlClient) => read(ids, withPreparedStatements(client));
     const applyThenReadNext = (tx: SqlClient) =>
       applyThenRead(
@@ -334,15 +339,16 @@ export function defineEntityHandle<Schema extends z.ZodObject>(
         () => apply(withPreparedStatements(tx), ids),
         (client) => readMany(client),
       );
-    /** The states from prev to next, and their changes recorded with COMMIT (if we own the transaction) sent behind them. */
+    /** The states from prev to next, and their changes recorded with the owner's beforeCommit and COMMIT (if we own the transaction) sent behind them. */
     const finish = async (tx: SqlClient, prevRead: EntityReadResult<State>, nextRead: EntityReadResult<State>, commit?: () => void) => {
       const prevs = toMap(prevRead);
       const nexts = toMap(nextRead);
       const states = ids.map((id) => ({ id, prev: prevs.get(id) ?? null, next: validate(id, nexts.get(id) ?? null) }));
       const pending = states.map(({ id, prev, next }) => pendingChange(id, prev, next)).filter((c) => c !== null);
       const recording = recordChanges(tx, pending, actorOf, causeOf);
+      const alongside = options.beforeCommit?.(tx) ?? Promise.resolve();
       commit?.();
-      const recorded = await recording;
+      const [recorded] = await settledInOrder<[Map<string, EntityChanged>, unknown]>([recording, alongside]);
       return states.map(({ id, prev, next }) => ({ id, prev, next, change: recorded.get(id) ?? null }));
     };
     // The lock and the read of prev are sent together (the read runs once the locks are

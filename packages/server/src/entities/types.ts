@@ -76,6 +76,13 @@ export interface MutateManyOptions {
    * pipelined transaction's `commit`); for a caller with nothing left to do in the transaction.
    */
   commit?: () => void;
+  /**
+   * The owner's statements that ride with the outbox rows, before COMMIT, in their round trip
+   * (issued before its first await): what the changes mean elsewhere, writing no entity state
+   * (satellites going offline make their checks due). Called once `apply` ran for good, so once
+   * per committed transaction; its failure rolls everything back.
+   */
+  beforeCommit?: (tx: SqlClient) => Promise<unknown>;
 }
 
 export interface MutateResult<State> {

@@ -404,6 +404,51 @@ describe("mutateMany", () => {
     }
   });
 
+  it("sends beforeCommit's statements with the outbox rows and COMMIT, and takes a batch of one's lock as mutate does", async () => {
+    const ids = ["before-commit-1"];
+    await thingsA.mutateMany({ ids, actor: SYSTEM_ACTOR, apply: (tx, sorted) => setMany(sorted, 1)(tx) });
+    const spy = vi.spyOn(pg.Client.prototype, "query");
+    try {
+      const [result] = await thingsA.mutateMany({
+        ids,
+        actor: SYSTEM_ACTOR,
+        repeatableApply: true,
+        apply: (tx, sorted) => setMany(sorted, 2)(tx),
+        beforeCommit: (tx) => tx.query("SELECT $1::int -- before commit", [1]),
+      });
+      expect(result).toMatchObject({ prev: { value: 1 }, next: { value: 2 }, change: { changedFields: ["value"] } });
+      const trips = roundTripsOfTransaction(spy, (texts) => texts.some((text) => text.includes("INSERT INTO test_things")));
+      expect(trips).toEqual([
+        [
+          "BEGIN",
+          expect.stringMatching(/^SELECT pg_advisory_xact_lock\(/),
+          expect.stringContaining("SELECT id, value, label FROM test_things"),
+          expect.stringContaining("INSERT INTO test_things"),
+          expect.stringContaining("SELECT id, value, label FROM test_things"),
+        ],
+        [expect.stringContaining("INSERT INTO entity_changes"), "SELECT $1::int -- before commit", "COMMIT"],
+      ]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it("rolls back the write and its change when beforeCommit's statement fails", async () => {
+    const ids = ["before-commit-fails-1", "before-commit-fails-2"];
+    await thingsA.mutateMany({ ids, actor: SYSTEM_ACTOR, apply: (tx, sorted) => setMany(sorted, 1)(tx) });
+    const failing = thingsA.mutateMany({
+      ids,
+      actor: SYSTEM_ACTOR,
+      repeatableApply: true,
+      apply: (tx, sorted) => setMany(sorted, 2)(tx),
+      beforeCommit: (tx) => tx.query("SELECT 1 / 0 -- before commit"),
+    });
+    await expect(failing).rejects.toThrow("division by zero");
+    expect(await countRows("entity_changes", ids[0]!)).toBe(1);
+    const { rows } = await a.pool.query<{ value: number }>("SELECT value FROM test_things WHERE id = ANY($1) ORDER BY id", [ids]);
+    expect(rows.map((row) => row.value)).toEqual([1, 1]);
+  });
+
   it("with a repeatable apply, rolls back and records in turns a batch whose read of prev takes two round trips, apply running again", async () => {
     const twoTrips = defineTwoTripThings("two-trip-many-thing");
     const ids = ["two-trip-many-1", "two-trip-many-2"];

@@ -529,16 +529,20 @@ export class SatelliteService {
     }
     const ids = inputs.map((input) => input.satelliteId);
     let owned = new Set<string>();
+    let now = 0;
+    let closed: string[] = [];
     // Their sockets were open, so they read online before the close: its read of prev asks for no affected checks.
     for (const id of ids) this.onlineAhead.add(id);
-    const results = await withPipelinedTransaction(this.pool, "BEGIN", async (tx) => {
-      let now = 0;
-      let closed: string[] = [];
-      let goingOffline: Promise<void> | undefined;
-      const mutated = await this.connection.mutateMany({
+    const results = await this.connection
+      .mutateMany({
         ids,
-        tx: tx.client,
         ...originsOf(inputs),
+        // Its UPDATE rides with the lock and the read of prev (which it does not need: the
+        // session guard is in its WHERE): [BEGIN, lock, prev, UPDATE, next] → [outbox rows,
+        // going offline, COMMIT]. A prev that reads offline after all (its heartbeat expired
+        // with the socket open) asks for its affected checks after the facts' answer: that
+        // batch is rolled back and recorded in turns, this apply running again.
+        repeatableApply: true,
         apply: async (client) => {
           now = this.now();
           const writing = client.query<{ session: string; id: string }>(
@@ -559,16 +563,9 @@ export class SatelliteService {
         // What going offline means for checks travels with the outbox rows and COMMIT, not
         // inside apply: it writes no satellite state, and a statement apply issued after the
         // write's answer would have the read of next sent again behind it.
-        commit: () => {
-          goingOffline = this.outage?.wentOffline(tx.client, closed, now);
-          goingOffline?.catch(() => undefined); // awaited below, unless recording the changes failed first
-          tx.commit();
-        },
-      });
-      await goingOffline;
-      return mutated;
-    }).finally(() => ids.forEach((id) => this.onlineAhead.delete(id)));
-    this.connection.announce(results.flatMap((result) => (result.change ? [result.change] : [])));
+        beforeCommit: (client) => this.outage?.wentOffline(client, closed, now) ?? Promise.resolve(),
+      })
+      .finally(() => ids.forEach((id) => this.onlineAhead.delete(id)));
     const resultOf = new Map(results.map((result) => [result.id, result]));
     return inputs.map(({ satelliteId, sessionId }) => {
       const result = resultOf.get(satelliteId)!;

@@ -270,6 +270,84 @@ describe("SatelliteService lifecycle", () => {
     }
   });
 
+  it("records a batch of closes in two round trips, going offline sent with the outbox rows and COMMIT", async () => {
+    const instance = startInstance(url);
+    const asked: string[][] = [];
+    const wentOffline: string[][] = [];
+    instance.satellites.observeOutages({
+      affectedChecks: async (db, ids) => {
+        asked.push([...ids]);
+        const { rows } = await db.query<{ id: string }>("SELECT unnest($1::text[]) AS id -- affected checks", [ids]);
+        return new Map(rows.map((row) => [row.id, { count: 1, names: [`check of ${row.id}`] }]));
+      },
+      wentOffline: async (db, ids) => {
+        wentOffline.push([...ids]);
+        await db.query("SELECT unnest($1::text[]) -- went offline", [ids]);
+      },
+    });
+    const ids = [await createSatellite(a), await createSatellite(a), await createSatellite(a)];
+    const sessions = await Promise.all(ids.map((satelliteId) => connect(satelliteId)));
+    const spy = vi.spyOn(pg.Client.prototype, "query");
+    try {
+      const results = await instance.satellites.markDisconnectedMany(ids.map((satelliteId, i) => ({ satelliteId, sessionId: sessions[i]! })));
+      for (const [i, result] of results.entries()) {
+        expect(result).toMatchObject({
+          prev: { status: "online", lastEvent: "connected" },
+          next: { status: "offline", lastEvent: "disconnected", affectedChecks: { count: 1, names: [`check of ${ids[i]}`] } },
+          change: { actor: { type: "satellite", id: ids[i] } },
+        });
+      }
+      // Asked once, ahead, for the nexts (the prevs read online: their sockets were open).
+      expect(asked).toEqual([[...ids].sort()]);
+      expect(wentOffline.map((closed) => [...closed].sort())).toEqual([[...ids].sort()]);
+      const trips = roundTripsOfTransaction(spy, (texts) => texts.includes("BEGIN"));
+      expect(trips).toEqual([
+        [
+          "BEGIN",
+          expect.stringContaining("pg_advisory_xact_lock"),
+          expect.stringContaining("FROM satellites"),
+          expect.stringContaining("UPDATE satellites"),
+          expect.stringContaining("-- affected checks"),
+          expect.stringContaining("FROM satellites"),
+        ],
+        [expect.stringContaining("INSERT INTO entity_changes"), expect.stringContaining("-- went offline"), "COMMIT"],
+      ]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it("records a close whose prev reads offline (its heartbeat expired, the socket open) in turns, with the right prev and going offline once", async () => {
+    const instance = startInstance(url);
+    const wentOffline: string[][] = [];
+    instance.satellites.observeOutages({
+      affectedChecks: async (_db, ids) => new Map(ids.map((id) => [id, { count: 2, names: [`check of ${id}`] }])),
+      wentOffline: async (db, ids) => {
+        wentOffline.push([...ids]);
+        await db.query("SELECT 1 -- went offline");
+      },
+    });
+    const [expired, fresh] = [await createSatellite(a), await createSatellite(a)];
+    const expiredSession = await connect(expired);
+    clock += OFFLINE_THRESHOLD_MS + 1;
+    const freshSession = await connect(fresh);
+
+    const results = await instance.satellites.markDisconnectedMany([
+      { satelliteId: expired, sessionId: expiredSession },
+      { satelliteId: fresh, sessionId: freshSession },
+    ]);
+
+    expect(results[0]).toMatchObject({
+      prev: { status: "offline", lastEvent: "connected", affectedChecks: { count: 2 } },
+      next: { status: "offline", lastEvent: "disconnected", affectedChecks: { count: 2 } },
+      change: { changedFields: ["lastEvent", "lastSeenAt"] },
+    });
+    expect(results[1]).toMatchObject({ prev: { status: "online" }, next: { status: "offline", lastEvent: "disconnected" } });
+    // The rolled-back attempt never got to its outbox rows: going offline was sent once, with the changes that committed.
+    expect(wentOffline.map((closed) => [...closed].sort())).toEqual([[expired, fresh].sort()]);
+    expect(await countChanges(expired)).toBe(2);
+  });
+
   it("records a connect with a token hash only when it is the stored one, in the batch's one transaction, and tells a slow stored hash apart", async () => {
     const token = "vsat_right";
     const [right, wrong, legacy] = [
