@@ -215,18 +215,31 @@ export function createRunSessions(pool: pg.Pool, options: RunSessionsOptions): R
     return client;
   };
 
+  // The ends' connection (ENDS APART), held while any shared connection is: asked of the pool
+  // before the first shared one, so a run that holds its lock never waits for the pool to end —
+  // the pool may be taken by runs waiting for that very lock on connections of their own.
+  let endsConnection: Promise<pg.PoolClient> | undefined;
+  const takeEnds = () => (endsConnection ??= connect());
+  const giveEndsBack = (failed?: Error) => {
+    const client = endsConnection;
+    endsConnection = undefined;
+    void client?.then(
+      (connected) => {
+        setPipelined(connected, false);
+        connected.release(failed);
+      },
+      () => undefined,
+    );
+  };
   const ends: Channel = {
     ...openChannel(Promise.reject(new Error("The ends' channel has no connection of its own.")), options.announce),
     lend: {
-      take: connect,
-      giveBack: (client, failed) =>
-        void client.then(
-          (connected) => {
-            setPipelined(connected, false);
-            connected.release(failed);
-          },
-          () => undefined,
-        ),
+      take: takeEnds,
+      giveBack: (client, failed) => {
+        // One that failed may be broken: destroyed, and the next ends ask for another.
+        if (failed && client === endsConnection) giveEndsBack(failed);
+        else if (channels.length === 0) giveEndsBack();
+      },
     },
   };
   ends.client.catch(() => undefined); // never used: see lend
@@ -235,6 +248,7 @@ export function createRunSessions(pool: pg.Pool, options: RunSessionsOptions): R
     const least = channels.reduce<Channel | undefined>((best, channel) => (best && best.users <= channel.users ? best : channel), undefined);
     let channel = least;
     if (!channel || (channel.users > 0 && channels.length < options.connections)) {
+      void takeEnds();
       channel = openChannel(connect(), options.announce);
       channels.push(channel);
     }
@@ -249,6 +263,7 @@ export function createRunSessions(pool: pg.Pool, options: RunSessionsOptions): R
     if (channel.users > 0 && !channel.broken) return;
     const index = channels.indexOf(channel);
     if (index >= 0) channels.splice(index, 1);
+    if (channels.length === 0 && !ends.busy) giveEndsBack();
     if (channel.users > 0) return;
     const client = await channel.client.catch(() => undefined);
     if (!client) return;

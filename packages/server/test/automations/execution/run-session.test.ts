@@ -55,8 +55,8 @@ describe("run sessions", () => {
       ),
     );
     await new Promise<void>((resolve) => allInside.subscribe(resolve));
-    // Ten runs in flight, each holding its lock, on two connections of the pool.
-    expect(pool.totalCount - pool.idleCount).toBe(2);
+    // Ten runs in flight, each holding its lock, on two connections of the pool, and the ends' held beside them.
+    expect(pool.totalCount - pool.idleCount).toBe(3);
     expect(await Promise.all(runIds.map(status))).toEqual(runIds.map(() => "running"));
     release.emit();
     await all;
