@@ -21,7 +21,7 @@
 // with the opening in one round trip and is stored only if the opening found the run as handed.
 //
 // ENDS APART. The runs' ends (with the outcomes they carry) from every shared connection go
-// through one connection of their own, taken from the pool while it has ends to send: the
+// through one connection of their own, held while any shared connection is open: the
 // shared connections then carry only markers — claims, openings, step starts, which commit
 // without waiting for the WAL flush — and a handed run's first start no longer waits behind
 // another run's end flushing on the same backend (the backend answers nothing behind a COMMIT
@@ -132,8 +132,8 @@ interface Channel {
   busy: boolean;
   announce?: AnnounceChanges;
   /**
-   * The ends' channel (ENDS APART): takes a connection of the pool when it has writes to send,
-   * and gives it back once they are answered (destroyed if one failed: the connection may be broken).
+   * The ends' channel (ENDS APART): the connection its round trips go on (`take`), and what to do
+   * once a drain's writes were answered (`giveBack`: destroyed if one failed, as it may be broken).
    */
   lend?: { take(): Promise<pg.PoolClient>; giveBack(client: Promise<pg.PoolClient>, failed: Error | undefined): void };
 }
@@ -237,8 +237,9 @@ export function createRunSessions(pool: pg.Pool, options: RunSessionsOptions): R
       take: takeEnds,
       giveBack: (client, failed) => {
         // One that failed may be broken: destroyed, and the next ends ask for another.
-        if (failed && client === endsConnection) giveEndsBack(failed);
-        else if (channels.length === 0) giveEndsBack();
+        if (failed) {
+          if (client === endsConnection) giveEndsBack(failed);
+        } else if (channels.length === 0) giveEndsBack();
       },
     },
   };
