@@ -89,11 +89,11 @@ export interface RunExecutor {
 export const DEFAULT_RUN_SESSION_CONNECTIONS = 2;
 
 /**
- * What the executor takes of the core's pool at most, by default: the shared connections, and
- * a few more for runs that wait for their lock on a connection of their own (executed twice at
- * once) or write through the pool (waits, suspensions).
+ * What the executor takes of the core's pool at most, by default: the shared connections, the
+ * runs' ends' (run-session.ts, ENDS APART), and a few more for runs that wait for their lock on
+ * a connection of their own (executed twice at once) or write through the pool (waits, suspensions).
  */
-export const EXECUTOR_POOL_CONNECTIONS = DEFAULT_RUN_SESSION_CONNECTIONS + 6;
+export const EXECUTOR_POOL_CONNECTIONS = DEFAULT_RUN_SESSION_CONNECTIONS + 1 + 6;
 
 /** The leaf action modules by kind: the executor's, and the one test support runs a step with. */
 export function createActionModules(notifications: Pick<NotificationService, "send" | "channels">): ActionModules {

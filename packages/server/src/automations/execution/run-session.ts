@@ -20,6 +20,18 @@
 // When the executor knows its definition, that first write is its first step's start, which goes
 // with the opening in one round trip and is stored only if the opening found the run as handed.
 //
+// ENDS APART. The runs' ends (with the outcomes they carry) from every shared connection go
+// through one connection of their own, held while any shared connection is open: the
+// shared connections then carry only markers — claims, openings, step starts, which commit
+// without waiting for the WAL flush — and a handed run's first start no longer waits behind
+// another run's end flushing on the same backend (the backend answers nothing behind a COMMIT
+// waiting for the flush: bench/automation-latency, "claimed → webhook"). The ends, one round
+// trip at a time there, batch up while the previous batch flushes: fewer flushes and
+// statements per run. A run's end is sent only once every write it sent before was answered
+// (nothing of it can commit after its end), and the run's lock, held by its shared
+// connection, is given up there once the end was answered — never before: another execution
+// would claim a run still running.
+//
 // A shared connection only ever *tries* the lock (a blocking one would stall every run behind
 // it): a run whose lock is held elsewhere — another process executing it, or this one — takes
 // a connection of its own and waits there, as every run did before.
@@ -119,6 +131,11 @@ interface Channel {
   /** A round trip is out, or about to go: writes asked for meanwhile wait for the next. */
   busy: boolean;
   announce?: AnnounceChanges;
+  /**
+   * The ends' channel (ENDS APART): the connection its round trips go on (`take`), and what to do
+   * once a drain's writes were answered (`giveBack`: destroyed if one failed, as it may be broken).
+   */
+  lend?: { take(): Promise<pg.PoolClient>; giveBack(client: Promise<pg.PoolClient>, failed: Error | undefined): void };
 }
 
 const openChannel = (client: Promise<pg.PoolClient>, announce: AnnounceChanges | undefined, ready: Promise<unknown> = Promise.resolve()): Channel => ({
@@ -144,12 +161,21 @@ function enqueue(channel: Channel, write: RunWrite): void {
 }
 
 async function drain(channel: Channel): Promise<void> {
+  const connection = channel.lend ? channel.lend.take() : channel.client;
+  let failed: Error | undefined;
+  const noticeFailure = (write: RunWrite): RunWrite => ({
+    ...write,
+    reject: (error: Error) => {
+      failed ??= error;
+      write.reject(error);
+    },
+  });
   try {
     while (channel.waiting.length > 0) {
-      const writes = channel.waiting.splice(0);
+      const writes = channel.lend ? channel.waiting.splice(0).map(noticeFailure) : channel.waiting.splice(0);
       let client: pg.PoolClient;
       try {
-        client = await channel.client;
+        client = await connection;
       } catch (error) {
         for (const write of writes) write.reject(error as Error);
         continue;
@@ -160,6 +186,7 @@ async function drain(channel: Channel): Promise<void> {
     }
   } finally {
     channel.busy = false;
+    channel.lend?.giveBack(connection, failed);
   }
 }
 
@@ -188,10 +215,41 @@ export function createRunSessions(pool: pg.Pool, options: RunSessionsOptions): R
     return client;
   };
 
+  // The ends' connection (ENDS APART), held while any shared connection is: asked of the pool
+  // before the first shared one, so a run that holds its lock never waits for the pool to end —
+  // the pool may be taken by runs waiting for that very lock on connections of their own.
+  let endsConnection: Promise<pg.PoolClient> | undefined;
+  const takeEnds = () => (endsConnection ??= connect());
+  const giveEndsBack = (failed?: Error) => {
+    const client = endsConnection;
+    endsConnection = undefined;
+    void client?.then(
+      (connected) => {
+        setPipelined(connected, false);
+        connected.release(failed);
+      },
+      () => undefined,
+    );
+  };
+  const ends: Channel = {
+    ...openChannel(Promise.reject(new Error("The ends' channel has no connection of its own.")), options.announce),
+    lend: {
+      take: takeEnds,
+      giveBack: (client, failed) => {
+        // One that failed may be broken: destroyed, and the next ends ask for another.
+        if (failed) {
+          if (client === endsConnection) giveEndsBack(failed);
+        } else if (channels.length === 0) giveEndsBack();
+      },
+    },
+  };
+  ends.client.catch(() => undefined); // never used: see lend
+
   const join = (): Channel => {
     const least = channels.reduce<Channel | undefined>((best, channel) => (best && best.users <= channel.users ? best : channel), undefined);
     let channel = least;
     if (!channel || (channel.users > 0 && channels.length < options.connections)) {
+      void takeEnds();
       channel = openChannel(connect(), options.announce);
       channels.push(channel);
     }
@@ -206,6 +264,7 @@ export function createRunSessions(pool: pg.Pool, options: RunSessionsOptions): R
     if (channel.users > 0 && !channel.broken) return;
     const index = channels.indexOf(channel);
     if (index >= 0) channels.splice(index, 1);
+    if (channels.length === 0 && !ends.busy) giveEndsBack();
     if (channel.users > 0) return;
     const client = await channel.client.catch(() => undefined);
     if (!client) return;
@@ -233,7 +292,7 @@ export function createRunSessions(pool: pg.Pool, options: RunSessionsOptions): R
         broken = error; // a connection that failed to open takes its runs with it
         throw error;
       });
-      const session = runSession(channel, runId, jobId, (error) => (broken = error));
+      const session = runSession(channel, runId, jobId, (error) => (broken = error), ends);
       let held: boolean | undefined;
       try {
         const opening = await open(session);
@@ -417,12 +476,16 @@ function openingWithFirstWrite(base: SharedSession, xmin: string): { session: Ru
 /** The run a claim opened on `session`, or null when it claimed nothing. */
 const openedByClaim = (session: SharedSession, claim: Claim): OpenedRun | null => (claim.run ? { session, run: claim.run, steps: claim.steps } : null);
 
-/** The session of one run on `channel` (executed by job `jobId`, if any), and its claim. */
+/**
+ * The session of one run on `channel` (executed by job `jobId`, if any), and its claim. Its end
+ * goes through `ends` (ENDS APART), or on `channel` in the transaction that gives its lock up.
+ */
 function runSession(
   channel: Channel,
   runId: string,
   jobId: string | undefined,
   onBroken: (error: Error) => void,
+  ends: Channel = channel,
 ): RunSession & {
   claim(tryLock: boolean): Promise<Claim>;
   open(xmin: string, needDefinition: boolean): Promise<Opening>;
@@ -432,10 +495,14 @@ function runSession(
   // Writes carrying held-back items, sent and not answered yet.
   let carrying = 0;
   let unlocked: Promise<void> | undefined;
+  // Settles once every write the run asked for so far was answered.
+  let allAnswered: Promise<unknown> = Promise.resolve();
 
-  /** Queues a write carrying what the run held back. */
-  const ask = <T>(write: DistributiveOmit<RunWrite, "runId" | "held" | "resolve" | "reject">): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
+  /**
+   * Queues a write carrying what the run held back (taken now) on `on`, once `after` settled.
+   */
+  const ask = <T>(write: DistributiveOmit<RunWrite, "runId" | "held" | "resolve" | "reject">, on = channel, after?: Promise<unknown>): Promise<T> => {
+    const asked = new Promise<T>((resolve, reject) => {
       const taken = held;
       held = [];
       let open = taken.length > 0;
@@ -445,8 +512,14 @@ function runSession(
         open = false;
       };
       const settle = { resolve: (value: T) => (answered(), resolve(value)), reject: (error: Error) => (answered(), reject(error)) };
-      enqueue(channel, { ...write, runId, held: taken, ...settle } as RunWrite);
+      const queued = { ...write, runId, held: taken, ...settle } as RunWrite;
+      if (after) void after.then(() => enqueue(on, queued));
+      else enqueue(on, queued);
     });
+    const before = allAnswered;
+    allAnswered = Promise.all([before, asked.catch(() => undefined)]);
+    return asked;
+  };
 
   const unlock = () =>
     (unlocked ??= ask<void>({ kind: "unlock" }).catch(
@@ -471,7 +544,14 @@ function runSession(
     finish: (path, result, then) => held.push({ outcome: { runId, path, result }, then }),
     uncommitted: () => held.length > 0 || carrying > 0,
     end: (result) => {
-      const ended = ask<boolean>({ kind: "end", result, jobId });
+      if (ends !== channel) {
+        // ENDS APART: after the run's earlier writes were answered; the lock given up once it was.
+        const endedApart = ask<boolean>({ kind: "end", result, jobId, unlock: false }, ends, allAnswered);
+        const giveUp = () => ask<void>({ kind: "unlock" }).catch(onBroken);
+        unlocked ??= endedApart.then(giveUp, giveUp);
+        return endedApart;
+      }
+      const ended = ask<boolean>({ kind: "end", result, jobId, unlock: true });
       // The end gives the lock up in its transaction; if that fails, the lock is still held
       // and the unlock below gives it up.
       unlocked ??= ended.then(

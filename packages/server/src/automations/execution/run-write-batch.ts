@@ -108,7 +108,9 @@ export type RunWrite = { runId: string; held: Held[] } & (
   | ({ kind: "open-start"; xmin: string } & StepStartWrite & Settle<OpenedStart>)
   | ({ kind: "attempt"; path: string } & Settle<void>)
   // `jobId`: the job executing the run, completed with the end (see completeJobsStatement).
-  | ({ kind: "end"; result: RunEnd; jobId?: string } & Settle<boolean>)
+  // `unlock`: the run's lock is held by this connection and given up in the end's transaction;
+  // false when the end goes through the ends' connection (run-session.ts, ENDS APART).
+  | ({ kind: "end"; result: RunEnd; jobId?: string; unlock: boolean } & Settle<boolean>)
   | ({ kind: "statements"; statements: readonly SqlStatement[]; marker: boolean } & Settle<pg.QueryResult[]>)
   // After the transaction, committed or not: a session lock outlives it.
   | ({ kind: "unlock" } & Settle<void>)
@@ -308,7 +310,8 @@ function plan(
     // Inside the transaction: if it fails, the locks are still held for the ends sent again
     // alone. Given up before COMMIT is safe: another execution's claim waits for this
     // transaction's row locks, then finds the run ended.
-    at(unlockRunsStatement(ids));
+    const unlocking = ends.filter((end) => end.unlock).map((end) => end.runId);
+    if (unlocking.length > 0) at(unlockRunsStatement(unlocking));
   }
   const commitAt = at({ text: "COMMIT" });
 

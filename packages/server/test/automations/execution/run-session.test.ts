@@ -55,8 +55,8 @@ describe("run sessions", () => {
       ),
     );
     await new Promise<void>((resolve) => allInside.subscribe(resolve));
-    // Ten runs in flight, each holding its lock, on two connections of the pool.
-    expect(pool.totalCount - pool.idleCount).toBe(2);
+    // Ten runs in flight, each holding its lock, on two connections of the pool, and the ends' held beside them.
+    expect(pool.totalCount - pool.idleCount).toBe(3);
     expect(await Promise.all(runIds.map(status))).toEqual(runIds.map(() => "running"));
     release.emit();
     await all;
@@ -272,6 +272,85 @@ describe("run sessions", () => {
     );
     expect(await status(runId)).toBe("succeeded");
   });
+
+  it("sends the runs' ends through a connection of their own: a run's claim and start are answered while another run's end waits", async () => {
+    const sessions = createRunSessions(pool, { connections: 1 });
+    const [ending, starting] = [await pendingRun(), await pendingRun()];
+    // Holds the ending run's row: its end's UPDATE waits for it, as one waiting for a flush would.
+    const blocker = await pool.connect();
+    try {
+      await blocker.query("BEGIN");
+      const claimed = createSignal();
+      const ended = sessions.withClaimedRun(ending, async ({ session }) => {
+        const end = session.end({ status: "succeeded" });
+        claimed.emit();
+        expect(await end).toBe(true);
+      });
+      await new Promise<void>((resolve) => claimed.subscribe(resolve));
+      await blocker.query("SELECT 1 FROM automation_runs WHERE id = $1 FOR UPDATE", [ending]);
+      await untilWaitingForRowLock();
+      // On the one shared connection the ending run holds its lock on, the other run is claimed and its step started.
+      await sessions.withClaimedRun(starting, async ({ session }) => {
+        expect(await session.start("actions.0", "log", {}, null)).toBe(true);
+      });
+      expect(await status(starting)).toBe("running");
+      expect(await status(ending)).toBe("running");
+      await blocker.query("COMMIT");
+      await ended;
+      expect(await status(ending)).toBe("succeeded");
+    } finally {
+      await blocker.query("ROLLBACK").catch(() => undefined);
+      blocker.release();
+    }
+    // The ended run's lock was given up on the connection that held it, and every connection went back.
+    const { rows } = await pool.query<{ free: boolean }>(`SELECT pg_try_advisory_xact_lock(${hashedLockKey("$1")}) AS free`, [LockKey.run(ending)]);
+    expect(rows[0]!.free).toBe(true);
+    expect(pool.totalCount - pool.idleCount).toBe(0);
+  });
+
+  it("ends the runs of every shared connection asked while an end is out in one transaction", async () => {
+    const sessions = createRunSessions(pool, { connections: 2 });
+    const [first, ...later] = await Promise.all(Array.from({ length: 4 }, () => pendingRun()));
+    const blocker = await pool.connect();
+    try {
+      const allClaimed = createSignal();
+      const firstEnding = createSignal();
+      const laterEnding = createSignal();
+      let claimed = 0;
+      const on = (signal: ReturnType<typeof createSignal>) => new Promise<void>((resolve) => signal.subscribe(resolve));
+      const [claimedAll, firstEnds, laterEnd] = [on(allClaimed), on(firstEnding), on(laterEnding)];
+      // Spread over both shared connections (each run joins the least used one).
+      let asked = 0;
+      const executions = [first!, ...later].map((runId) =>
+        sessions.withClaimedRun(runId, async ({ session }) => {
+          if (++claimed === 4) allClaimed.emit();
+          // The first end waits for the run's row; the others are asked meanwhile.
+          await (runId === first ? firstEnds : laterEnd);
+          const ended = session.end({ status: "succeeded" });
+          asked++;
+          expect(await ended).toBe(true);
+        }),
+      );
+      await claimedAll;
+      await blocker.query("BEGIN");
+      await blocker.query("SELECT 1 FROM automation_runs WHERE id = $1 FOR UPDATE", [first!]);
+      firstEnding.emit();
+      await untilWaitingForRowLock();
+      laterEnding.emit();
+      // Asked (and queued: behind a few promise reactions) before the first end can be answered.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      expect(asked).toBe(4);
+      await blocker.query("COMMIT");
+      await Promise.all(executions);
+    } finally {
+      await blocker.query("ROLLBACK").catch(() => undefined);
+      blocker.release();
+    }
+    const { rows } = await pool.query<{ xmin: string; status: string }>("SELECT xmin::text, status FROM automation_runs WHERE id = ANY($1::uuid[])", [later]);
+    expect(rows.map((row) => row.status)).toEqual(["succeeded", "succeeded", "succeeded"]);
+    // The three ends asked while the first was out went in the next round trip, one transaction.
+    expect(new Set(rows.map((row) => row.xmin)).size).toBe(1);
+  });
 });
 
 describe("run-status announcements (migration 0035)", () => {
@@ -344,6 +423,17 @@ describe("run-status announcements (migration 0035)", () => {
 async function untilWaitingForLock(): Promise<void> {
   for (;;) {
     const { rows } = await pool.query("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted");
+    if (rows.length > 0) return;
+  }
+}
+
+/** Until a backend of this test's database waits for a row lock (a transaction's). */
+async function untilWaitingForRowLock(): Promise<void> {
+  for (;;) {
+    const { rows } = await pool.query(
+      `SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+       WHERE l.locktype = 'transactionid' AND NOT l.granted AND a.datname = current_database()`,
+    );
     if (rows.length > 0) return;
   }
 }
