@@ -11,7 +11,10 @@ import { openBenchDatabase, table } from "./_database.ts";
 const { values } = parseArgs({ options: { pairs: { type: "string", default: "3" }, queries: { type: "string", default: "20000" } } });
 const pairs = Number(values.pairs);
 const queries = Number(values.queries);
-for (const [flag, value] of [["--pairs", pairs], ["--queries", queries]] as const) {
+for (const [flag, value] of [
+  ["--pairs", pairs],
+  ["--queries", queries],
+] as const) {
   if (!Number.isInteger(value) || value < 1) {
     console.error(`${flag} must be a whole number ≥ 1`);
     process.exit(2);
@@ -48,7 +51,11 @@ async function measure(url: URL): Promise<{ wallMicros: number; clientMicros: nu
     for (let i = 0; i < queries; i++) await ask(i);
     const wall = performance.now() - started;
     const cpu = process.cpuUsage(cpuBefore);
-    return { wallMicros: (wall * 1000) / queries, clientMicros: (cpu.user + cpu.system) / queries, backendMicros: (processCpuMicros(backend) - backendBefore) / queries };
+    return {
+      wallMicros: (wall * 1000) / queries,
+      clientMicros: (cpu.user + cpu.system) / queries,
+      backendMicros: (processCpuMicros(backend) - backendBefore) / queries,
+    };
   } finally {
     await client.end();
   }
@@ -57,9 +64,18 @@ async function measure(url: URL): Promise<{ wallMicros: number; clientMicros: nu
 const rows: Array<Record<string, string>> = [];
 try {
   for (let pair = 1; pair <= pairs; pair++) {
-    for (const [transport, url] of [["loopback TCP", tcpUrl], ["Unix socket", socketUrl]] as const) {
+    for (const [transport, url] of [
+      ["loopback TCP", tcpUrl],
+      ["Unix socket", socketUrl],
+    ] as const) {
       const { wallMicros, clientMicros, backendMicros } = await measure(url);
-      rows.push({ pair: String(pair), transport, "µs per round trip": wallMicros.toFixed(1), "client CPU µs": clientMicros.toFixed(1), "backend CPU µs": backendMicros.toFixed(1) });
+      rows.push({
+        pair: String(pair),
+        transport,
+        "µs per round trip": wallMicros.toFixed(1),
+        "client CPU µs": clientMicros.toFixed(1),
+        "backend CPU µs": backendMicros.toFixed(1),
+      });
     }
   }
 } finally {
