@@ -27,6 +27,7 @@ import {
   walProfile,
 } from "./_database.ts";
 import { jsonLines, postmasterOf, processCpuSeconds, processTreeCpuSeconds, stopChild } from "./_process.ts";
+import { parseHistoryCount, seedRunHistory } from "./_run-history.ts";
 import { countSocketTrips } from "./_socket-trips.ts";
 
 const { values } = parseArgs({
@@ -64,6 +65,11 @@ const { values } = parseArgs({
      * for (it reads below the oldest one). 20 (the old size): p99 149–465 ms; 4: 52–100 (README).
      */
     "driver-connections": { type: "string", default: "4" },
+    /**
+     * Finished runs seeded (and the run tables analyzed) before the drive, as a system that has
+     * been up for a day holds: bench/_run-history.ts says why the plans need them. 0: a fresh install.
+     */
+    history: { type: "string", default: "20000" },
   },
 });
 const measuredCount = Number(values.changes);
@@ -76,6 +82,7 @@ if (!Number.isInteger(driverConnections) || driverConnections < 1) {
   console.error(`--driver-connections must be a whole number ≥ 1 (got "${values["driver-connections"]}")`);
   process.exit(2);
 }
+const historyCount = parseHistoryCount(values.history);
 const satelliteCount = Number(values.satellites);
 const drainMs = Number(values["drain-seconds"]) * 1000;
 const statementStats = values["statement-stats"];
@@ -320,12 +327,13 @@ async function startCores(
   }
 }
 
-async function createAutomation(core: Core, hookUrl: string): Promise<string> {
+async function createAutomation(core: Core, hookUrl: string, { enabled = true, name = "bench: webhook on every connection change" } = {}): Promise<string> {
   const response = await fetch(`${core.url}/api/v1/automations`, {
     method: "POST",
     headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
     body: JSON.stringify({
-      name: "bench: webhook on every connection change",
+      name,
+      enabled,
       triggers: [{ event: "satellite.connected" }, { event: "satellite.disconnected" }],
       mode: "parallel",
       maxRuns: 1000,
@@ -505,6 +513,8 @@ async function runScenario(
     const satelliteIds: string[] = [];
     for (let i = 0; i < satelliteCount; i++) satelliteIds.push(await first.satellites.create({ name: `${prefix}${i}`, region: "bench", tokenHash: "unused" }));
     const automationId = await createAutomation(first, receiver.url);
+    const historyAutomationId = await createAutomation(first, receiver.url, { enabled: false, name: "bench: history" });
+    await seedRunHistory(pool, historyAutomationId, historyCount);
     await Promise.all(cores.map((core) => core.automations.reload()));
     await receiver.reset();
     routerBatches = 0;
@@ -557,6 +567,7 @@ async function runScenario(
       [automationId],
     );
     await deleteAutomation(first, automationId);
+    await deleteAutomation(first, historyAutomationId);
     const ours = (databaseMs: string) => Number(databaseMs) - clock.offsetMs;
     const runTimes = new Map<string, RunTimes>();
     for (const row of rows)
@@ -626,7 +637,7 @@ try {
 }
 
 console.log(
-  `automation-latency: ${database.describe}, ${os.cpus().length} CPUs, the cores' node flags "${process.execArgv.filter((flag) => flag.startsWith("--max-")).join(" ")}"; ${measuredCount} changes (after ${warmupCount} warm-up) at ${rate}/s over ${satelliteCount} satellites (the driver on ${driverConnections} connections), ` +
+  `automation-latency: ${database.describe}, ${os.cpus().length} CPUs, the cores' node flags "${process.execArgv.filter((flag) => flag.startsWith("--max-")).join(" ")}"; ${measuredCount} changes (after ${warmupCount} warm-up) at ${rate}/s over ${satelliteCount} satellites (the driver on ${driverConnections} connections; ${historyCount} past runs seeded, the run tables analyzed), ` +
     `each a satellite.connected or .disconnected that runs one webhook action (mode parallel); latency = mutation returned → request arrived, in ms`,
 );
 console.log(

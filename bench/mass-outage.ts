@@ -24,6 +24,7 @@ import {
 } from "./_database.ts";
 import { type Child, createAutomation, startChild, startCoreProcess } from "./_core-process.ts";
 import { postmasterOf, processTreeCpuSeconds, sampleProcess, stopChild } from "./_process.ts";
+import { parseHistoryCount, seedRunHistory } from "./_run-history.ts";
 
 const { values } = parseArgs({
   options: {
@@ -38,10 +39,16 @@ const { values } = parseArgs({
     "pg-setting": { type: "string", multiple: true },
     /** Prints the statements that took the database's time during the drain (pg_stat_statements). */
     "statement-stats": { type: "boolean", default: false },
+    /**
+     * Finished runs seeded (and the run tables analyzed) before the outage, as a system that has
+     * been up for a day holds: bench/_run-history.ts says why the plans need them. 0: a fresh install.
+     */
+    history: { type: "string", default: "20000" },
   },
 });
 const databaseOptions = { settings: parseSettings(values["pg-setting"]), statementStats: values["statement-stats"] };
 const fleetSize = Number(values.satellites);
+const historyCount = parseHistoryCount(values.history);
 const heartbeatMs = Number(values["heartbeat-ms"]);
 // The fast timeout a lab uses: three heartbeats, set per satellite (offline_threshold_ms).
 const thresholdMs = 3 * heartbeatMs;
@@ -120,11 +127,15 @@ async function runScenario(coreCount: number, receiver: Child, hookUrl: string):
        SELECT 'bench-' || lpad(g::text, 6, '0'), 'region-' || (g % 5), $1, $2 FROM generate_series(1, $3) AS g`,
       [hashToken(TOKEN), thresholdMs, fleetSize],
     );
+    // A fleet registered before its outage has statistics (autovacuum's analyze), as the run tables do.
+    if (historyCount > 0) await pool.query("VACUUM ANALYZE satellites");
     progress(`${coreCount} core(s): starting`);
     const cores = [];
     for (let i = 0; i < coreCount; i++) cores.push(await startCore(database.url));
     children.push(...cores);
     const automationId = await createAutomation(cores[0]!.url, ADMIN_TOKEN, pageOnEveryLoss(hookUrl));
+    const historyAutomationId = await createAutomation(cores[0]!.url, ADMIN_TOKEN, { ...pageOnEveryLoss(hookUrl), name: "bench: history", enabled: false });
+    await seedRunHistory(pool, historyAutomationId, historyCount);
     // Every core reloads its automation index on the definitions' NOTIFY; give it a moment.
     await sleep(500);
 
@@ -255,7 +266,7 @@ try {
 
 console.log(
   `mass-outage: ${fleetSize} satellites (heartbeat ${heartbeatMs} ms, threshold ${thresholdMs} ms) all silent at once; one automation ` +
-    `(parallel, per satellite) with one webhook to a receiver in another process; ${os.cpus().length} CPUs; ${outcomes[0]?.database ?? ""}`,
+    `(parallel, per satellite) with one webhook to a receiver in another process; ${historyCount} past runs seeded, the run and satellite tables analyzed; ${os.cpus().length} CPUs; ${outcomes[0]?.database ?? ""}`,
 );
 console.log(
   table(

@@ -22,6 +22,7 @@ import { addRunJob, removeRunJob } from "./automation-jobs.ts";
 import { cancelOpenSteps } from "./run-records.ts";
 import { clearRunsWaits } from "./run-waits.ts";
 import { endLocksScopeSql, runsOfScope } from "./run-scopes.ts";
+import { statusOfRunFoundById } from "./run-status-sql.ts";
 
 /** What a decision needs of the definition: how runs of one scope share it. */
 export type RunPolicy = Pick<AutomationDefinition, "mode" | "maxRuns">;
@@ -54,7 +55,7 @@ async function cancelRuns(tx: SqlClient, runIds: readonly string[], reason: stri
   if (runIds.length === 0) return [];
   const { rows } = await tx.query<{ id: string }>(
     `UPDATE automation_runs SET status = 'cancelled', error = $2, finished_at = clock_timestamp()
-     WHERE id = ANY($1::uuid[]) AND ${ACTIVE} RETURNING id`,
+     WHERE id = ANY($1::uuid[]) AND ${statusOfRunFoundById("status", ACTIVE_RUN_STATUSES)} RETURNING id`,
     [runIds, reason],
   );
   const ids = rows.map((row) => row.id);

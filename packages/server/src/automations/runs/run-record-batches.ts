@@ -12,6 +12,7 @@ import type { SqlStatement } from "../../entities/index.ts";
 import { HashedLockPrefix, hashedLockKey, hashedPrefixedLockKey, LockKey } from "../../storage/index.ts";
 import { type ClaimedRun, type ClaimedRow, claimedRunOf, type RunEnd, type StepRecord, type StepResult, type StepStatus } from "./run-records.ts";
 import { endLocksScopeSql } from "./run-scopes.ts";
+import { statusOfRunFoundById } from "./run-status-sql.ts";
 
 export interface ClaimRequest {
   runId: string;
@@ -33,7 +34,7 @@ const CLAIM_RUNS = `
     SELECT id, CASE WHEN try_lock THEN pg_try_advisory_lock(${hashedLockKey("lock_key")}) ELSE true END AS held FROM asked ORDER BY ord),
   claimed AS (
     UPDATE automation_runs r SET status = 'running', started_at = coalesce(r.started_at, clock_timestamp())
-    FROM lock WHERE r.id = lock.id AND lock.held AND r.status IN ('pending', 'running')
+    FROM lock WHERE r.id = lock.id AND lock.held AND ${statusOfRunFoundById("r.status", ["pending", "running"])}
     RETURNING r.id, r.automation_id, r.automation_version, r.trigger)
   SELECT lock.id AS run_id, lock.held, c.id, c.automation_id, a.name, c.automation_version AS version,
     coalesce(v.definition, a.definition) AS definition, c.trigger
@@ -101,7 +102,7 @@ export const tryLockRunsStatement = (runIds: readonly string[]): SqlStatement =>
 const OPEN_HANDED_RUNS = `
   SELECT q.id::text AS run_id, d.name, d.definition
   FROM unnest($1::uuid[], $2::text[], $3::boolean[]) AS q(id, row_xmin, need)
-  JOIN automation_runs r ON r.id = q.id AND r.xmin = q.row_xmin::xid AND r.status = 'running'
+  JOIN automation_runs r ON r.id = q.id AND r.xmin = q.row_xmin::xid AND ${statusOfRunFoundById("r.status", ["running"])}
   LEFT JOIN LATERAL (
     SELECT a.name, coalesce(v.definition, a.definition) AS definition FROM automations a
     LEFT JOIN automation_versions v ON v.automation_id = a.id AND v.version = r.automation_version
@@ -168,7 +169,7 @@ const START_STEPS = `
   SELECT s.run_id, s.step_path, s.kind, 'running', s.input, s.output, s.attempts
   FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::jsonb[], $6::integer[], $7::text[])
     AS s(run_id, step_path, kind, input, output, attempts, opened_xmin)
-  WHERE EXISTS (SELECT 1 FROM automation_runs r WHERE r.id = s.run_id AND r.status = 'running'
+  WHERE EXISTS (SELECT 1 FROM automation_runs r WHERE r.id = s.run_id AND ${statusOfRunFoundById("r.status", ["running"])}
     AND (s.opened_xmin IS NULL OR (r.xmin = s.opened_xmin::xid
       AND s.run_id::text = ANY(string_to_array(current_setting('${OPENED_RUNS}', true), ',')))))
   ON CONFLICT (run_id, step_path) DO UPDATE SET status = 'running', input = EXCLUDED.input, output = EXCLUDED.output, error = NULL, finished_at = NULL,
@@ -244,7 +245,7 @@ export const finishRunsStatement = (endings: readonly RunEnding[]): SqlStatement
     WITH asked AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) AS e(id, status, error, stop_reason)),
     ended AS (
       UPDATE automation_runs r SET status = asked.status, error = asked.error, stop_reason = asked.stop_reason, finished_at = clock_timestamp()
-      FROM asked WHERE r.id = asked.id AND r.status = 'running' RETURNING r.id),
+      FROM asked WHERE r.id = asked.id AND ${statusOfRunFoundById("r.status", ["running"])} RETURNING r.id),
     closed AS (
       UPDATE automation_run_steps SET status = 'cancelled', finished_at = clock_timestamp()
       WHERE run_id IN (SELECT id FROM ended) AND status IN ('waiting', 'running') RETURNING 1),

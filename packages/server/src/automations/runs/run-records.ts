@@ -6,6 +6,7 @@ import type { SqlClient, SqlStatement } from "../../entities/index.ts";
 import type { TimeGranularity } from "../definitions/compile-automation.ts";
 import { addRunJob } from "./automation-jobs.ts";
 import type { RunTrigger } from "./automation-runs.ts";
+import { statusOfRunFoundById } from "./run-status-sql.ts";
 
 /** `cancelled`: the run ended while the step was still open (see cancelOpenSteps). */
 export const STEP_STATUSES = ["running", "waiting", "succeeded", "failed", "cancelled"] as const;
@@ -57,7 +58,7 @@ export const claimRunStatement = (runId: string, lock: { sql: string; values: un
   text: `WITH lock AS MATERIALIZED (SELECT ${lock.sql} AS held),
      claimed AS (
        UPDATE automation_runs r SET status = 'running', started_at = coalesce(r.started_at, clock_timestamp())
-       WHERE r.id = $1 AND r.status IN ('pending', 'running') AND (SELECT held FROM lock)
+       WHERE r.id = $1 AND ${statusOfRunFoundById("r.status", ["pending", "running"])} AND (SELECT held FROM lock)
        RETURNING r.id, r.automation_id, r.automation_version, r.trigger)
      SELECT lock.held, c.id, c.automation_id, a.name, c.automation_version AS version, coalesce(v.definition, a.definition) AS definition, c.trigger
      FROM lock LEFT JOIN (claimed c JOIN automations a ON a.id = c.automation_id
@@ -111,7 +112,7 @@ export async function loadSteps(db: SqlClient, runId: string): Promise<Map<strin
 
 // Every write that moves a run forward checks, in the same statement, that the run is still
 // running: a run cancelled (or restarted) meanwhile stops at its next step boundary.
-const STILL_RUNNING = "EXISTS (SELECT 1 FROM automation_runs WHERE id = $1 AND status = 'running')";
+const STILL_RUNNING = `EXISTS (SELECT 1 FROM automation_runs WHERE id = $1 AND ${statusOfRunFoundById("status", ["running"])})`;
 
 /**
  * Records a step as running with its (masked) input, and an output known before it runs (a
@@ -234,7 +235,7 @@ export type RunEnd = { status: "succeeded" | "failed"; error?: string; stopReaso
 const FINISH_RUN = `
   WITH ended AS (
     UPDATE automation_runs SET status = $2, error = $3, stop_reason = $4, finished_at = clock_timestamp()
-    WHERE id = $1 AND status = 'running' RETURNING id),
+    WHERE id = $1 AND ${statusOfRunFoundById("status", ["running"])} RETURNING id),
   closed AS (
     UPDATE automation_run_steps SET status = 'cancelled', finished_at = clock_timestamp()
     WHERE run_id IN (SELECT id FROM ended) AND status IN ('waiting', 'running') RETURNING 1),

@@ -5,6 +5,7 @@ import { addRunJob } from "./automation-jobs.ts";
 import { HashedLockPrefix, hashedLockKey, hashedPrefixedLockKey, LockKey } from "../../storage/index.ts";
 import { entityReader } from "../definitions/entity-reader.ts";
 import type { EvaluationContext } from "../expressions/index.ts";
+import { statusOfRunFoundById } from "./run-status-sql.ts";
 
 export interface EntityRef {
   kind: string;
@@ -65,7 +66,7 @@ export async function holdWakes(tx: SqlClient, runId: string): Promise<void> {
 // probe automation_run_waits_entity.
 const RUNS_WAITING_ON_BATCH = `
   FROM automation_runs run
-  WHERE run.status = 'running' AND run.id IN (
+  WHERE ${statusOfRunFoundById("run.status", ["running"])} AND run.id IN (
     SELECT w.run_id FROM unnest($1::text[], $2::text[]) AS changed(kind, id)
     JOIN automation_run_waits w ON w.entity_kind = changed.kind AND w.entity_id = changed.id)`;
 
