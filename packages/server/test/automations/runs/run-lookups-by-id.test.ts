@@ -115,7 +115,7 @@ describe("looking runs up by id while the statistics know of no active run", () 
       .map((runId) => ({ runId, path: "actions.0", kind: "webhook", input: {}, output: null, countAttempt: true, openedXmin: "1" }));
     const ends = runningIds.slice(0, 60).map((runId) => ({ runId, result: { status: "succeeded" as const } }));
     for (const statement of [claimRunsStatement(claims), openHandedRunsStatement(opens), startStepsStatement(starts), finishRunsStatement(ends)]) {
-      neverThroughActiveRuns(await plannedReads(statement.text, statement.values));
+      neverThroughActiveRuns(await plannedReads(statement.text, statement.values ?? []));
     }
   });
 
@@ -126,7 +126,7 @@ describe("looking runs up by id while the statistics know of no active run", () 
       startStepStatement(runId, "actions.0", "webhook", {}),
       finishRunStatement(runId, { status: "succeeded" }),
     ]) {
-      neverThroughActiveRuns(await plannedReads(statement.text, statement.values));
+      neverThroughActiveRuns(await plannedReads(statement.text, statement.values ?? []));
     }
   });
 
