@@ -127,8 +127,6 @@ async function runScenario(coreCount: number, receiver: Child, hookUrl: string):
        SELECT 'bench-' || lpad(g::text, 6, '0'), 'region-' || (g % 5), $1, $2 FROM generate_series(1, $3) AS g`,
       [hashToken(TOKEN), thresholdMs, fleetSize],
     );
-    // A fleet registered before its outage has statistics (autovacuum's analyze), as the run tables do.
-    if (historyCount > 0) await pool.query("VACUUM ANALYZE satellites");
     progress(`${coreCount} core(s): starting`);
     const cores = [];
     for (let i = 0; i < coreCount; i++) cores.push(await startCore(database.url));
@@ -156,6 +154,8 @@ async function runScenario(coreCount: number, receiver: Child, hookUrl: string):
     children.push(fleet);
     const { perSecond } = (await fleet.next()) as { perSecond: number };
     await sleep(2 * heartbeatMs); // every satellite has heartbeated, every connect committed
+    // A fleet connected before its outage has statistics (autovacuum's analyze), as the run tables do.
+    if (historyCount > 0) await pool.query("VACUUM ANALYZE satellites");
     receiver.send("reset");
     await receiver.next();
 
