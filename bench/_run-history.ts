@@ -10,6 +10,7 @@
 // (0.38 of 0.52 ms per step update at 2,100 rows; 2026-12-04, `--statement-stats`). Production
 // tables hold days of runs and have statistics, and their plans use the indexes.
 import type pg from "pg";
+import { withTransaction } from "../packages/server/src/storage/index.ts";
 
 /** The tables a run writes whose plans depend on their statistics. */
 const RUN_TABLES = ["automation_runs", "automation_run_steps"] as const;
@@ -21,29 +22,23 @@ const RUN_TABLES = ["automation_runs", "automation_run_steps"] as const;
  */
 export async function seedRunHistory(pool: pg.Pool, automationId: string, count: number): Promise<void> {
   if (count <= 0) return;
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
-    await client.query("SET LOCAL session_replication_role = replica");
-    await client.query(
-      `WITH seeded AS (
-         INSERT INTO automation_runs (automation_id, automation_version, trigger_id, trigger_event, change_id, status, trigger, created_at, started_at, finished_at)
-         SELECT $1, 1, 'history', 'satellite.connected', gen_random_uuid(), 'succeeded', '{}'::jsonb, at, at, at + interval '20 milliseconds'
-         FROM (SELECT now() - random() * interval '1 day' AS at FROM generate_series(1, $2)) past
-         RETURNING id, started_at)
-       INSERT INTO automation_run_steps (run_id, step_path, kind, status, input, output, attempts, started_at, finished_at)
-       SELECT id, 'actions.0', 'webhook', 'succeeded', '{"url": "http://127.0.0.1/history", "body": {}}'::jsonb, '{"status": 200}'::jsonb, 1,
-              started_at, started_at + interval '15 milliseconds'
-       FROM seeded`,
-      [automationId, count],
-    );
-    await client.query("COMMIT");
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  await withTransaction(
+    pool,
+    (client) =>
+      client.query(
+        `WITH seeded AS (
+           INSERT INTO automation_runs (automation_id, automation_version, trigger_id, trigger_event, change_id, status, trigger, created_at, started_at, finished_at)
+           SELECT $1, 1, 'history', 'satellite.connected', gen_random_uuid(), 'succeeded', '{}'::jsonb, at, at, at + interval '20 milliseconds'
+           FROM (SELECT now() - random() * interval '1 day' AS at FROM generate_series(1, $2)) past
+           RETURNING id, started_at)
+         INSERT INTO automation_run_steps (run_id, step_path, kind, status, input, output, attempts, started_at, finished_at)
+         SELECT id, 'actions.0', 'webhook', 'succeeded', '{"url": "http://127.0.0.1/history", "body": {}}'::jsonb, '{"status": 200}'::jsonb, 1,
+                started_at, started_at + interval '15 milliseconds'
+         FROM seeded`,
+        [automationId, count],
+      ),
+    { begin: "BEGIN; SET LOCAL session_replication_role = replica" },
+  );
   // Analyzing also invalidates the plans cached so far, so every connection plans anew.
   await pool.query(`VACUUM ANALYZE ${RUN_TABLES.join(", ")}`);
 }

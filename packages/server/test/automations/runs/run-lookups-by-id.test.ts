@@ -10,6 +10,7 @@ import type { RoutedChange } from "../../../src/entities/types.ts";
 import { claimRunsStatement, finishRunsStatement, openHandedRunsStatement, startStepsStatement } from "../../../src/automations/runs/run-record-batches.ts";
 import { claimRunStatement, finishRunStatement, startStepStatement } from "../../../src/automations/runs/run-records.ts";
 import { anyRunWaitsOn, wakeWaitingRuns } from "../../../src/automations/runs/run-waits.ts";
+import { withTransaction } from "../../../src/storage/index.ts";
 import { createTestDatabase } from "../../support/database.ts";
 
 const ENDED_RUNS = 3000;
@@ -21,22 +22,19 @@ let runningIds: string[];
 
 /** Inserts runs as a replica would: the run tables' triggers record no changes for them. */
 async function insertRuns(automationId: string, status: string, count: number): Promise<string[]> {
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
-    await client.query("SET LOCAL session_replication_role = replica");
-    const { rows } = await client.query<{ id: string }>(
-      `INSERT INTO automation_runs (automation_id, automation_version, trigger_id, trigger_event, change_id, status, trigger, finished_at)
-       SELECT $1, 1, 'test', 'satellite.connected', gen_random_uuid(), $2, '{}'::jsonb,
-              CASE WHEN $2 IN ('succeeded', 'failed', 'cancelled') THEN now() END
-       FROM generate_series(1, $3) RETURNING id`,
-      [automationId, status, count],
-    );
-    await client.query("COMMIT");
-    return rows.map((row) => row.id);
-  } finally {
-    client.release();
-  }
+  const { rows } = await withTransaction(
+    pool,
+    (client) =>
+      client.query<{ id: string }>(
+        `INSERT INTO automation_runs (automation_id, automation_version, trigger_id, trigger_event, change_id, status, trigger, finished_at)
+         SELECT $1, 1, 'test', 'satellite.connected', gen_random_uuid(), $2, '{}'::jsonb,
+                CASE WHEN $2 IN ('succeeded', 'failed', 'cancelled') THEN now() END
+         FROM generate_series(1, $3) RETURNING id`,
+        [automationId, status, count],
+      ),
+    { begin: "BEGIN; SET LOCAL session_replication_role = replica" },
+  );
+  return rows.map((row) => row.id);
 }
 
 beforeAll(async () => {
