@@ -3,6 +3,7 @@ export { ADVISORY_NAMESPACE, AdvisoryLock, entityKindProblem, hashedLockKey, Has
 export { createPool, openDatabase } from "./database.ts";
 export type { Database } from "./database.ts";
 export { inTransaction, withTransaction } from "./transaction.ts";
+export { onRowFoundByKey } from "./found-by-key.ts";
 export { isRefusedValue, isUniqueViolation, PostgresError, sqlState } from "./postgres-errors.ts";
 export { loadMigrations, migrate, schemaStatus } from "./migrate.ts";
 export { jobQueueLogger } from "./job-queue.ts";

@@ -6,7 +6,7 @@ import { createWakeableSleep } from "../../cluster/index.ts";
 import type { SqlClient } from "../../entities/index.ts";
 import type { Logger } from "../../log.ts";
 import { markEach } from "./mark-each.ts";
-import type { SatelliteService } from "./service.ts";
+import { CONNECTED_FOUND_BY_ID, type SatelliteService } from "./service.ts";
 
 /** The design's bound: every heartbeat reaches the database within a second. */
 export const HEARTBEAT_FLUSH_INTERVAL_MS = 1000;
@@ -27,7 +27,7 @@ const FLUSH_HEARTBEATS = `
         offline_at = beat.at + COALESCE(s.offline_threshold_ms, $4::integer) * interval '1 millisecond',
         updated_at = beat.at
     FROM beat
-    WHERE s.id = beat.id AND s.session_id = beat.session AND s.last_connection_event = 'connected'
+    WHERE s.id = beat.id AND s.session_id = beat.session AND ${CONNECTED_FOUND_BY_ID}
     RETURNING s.id
   )
   SELECT s.id, s.session_id FROM satellites s JOIN beat ON s.id = beat.id AND s.session_id = beat.session

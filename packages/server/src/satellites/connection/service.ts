@@ -4,7 +4,7 @@ import { type Actor, type Cause, isCanonicalUuid, issueAt, OFFLINE_THRESHOLD_MS,
 import type pg from "pg";
 import { type EntityHandle, type EntityRegistry, type MutateResult, type SqlClient, withPipelinedTransaction } from "../../entities/index.ts";
 import { invalidInput, VantageError } from "../../errors.ts";
-import { hashedLockKey, LockKey, PostgresError, sqlState } from "../../storage/index.ts";
+import { hashedLockKey, LockKey, onRowFoundByKey, PostgresError, sqlState } from "../../storage/index.ts";
 import { isSlowHash } from "../../auth/index.ts";
 import { type Logger, silentLogger } from "../../log.ts";
 import {
@@ -119,23 +119,29 @@ const MARK_DISCONNECTED_ONE = markDisconnected("(SELECT $1::uuid, $3::uuid)");
 /** MARK_DISCONNECTED_MANY's array parameters (0-based). */
 const MARK_DISCONNECTED_ARRAYS = [0, 2];
 
+/**
+ * Whether a satellite named by id is connected: never answered from satellites_expiring, which
+ * statistics taken while a fleet was away call empty (storage/found-by-key.ts).
+ */
+export const CONNECTED_FOUND_BY_ID = onRowFoundByKey("last_connection_event = 'connected'");
+
 // The same rule as computeStatus (offline iff now − heartbeat > threshold), from the row's
 // own columns, so the state recorded next always reads offline.
-const MARK_HEARTBEAT_LOST = `
+export const MARK_HEARTBEAT_LOST = `
   UPDATE satellites
   SET last_connection_event = 'heartbeat_lost',
       updated_at = $2::timestamptz
   WHERE id = $1
-    AND last_connection_event = 'connected'
+    AND ${CONNECTED_FOUND_BY_ID}
     AND last_heartbeat_at + ${THRESHOLD} < $2::timestamptz`;
 
 // The same edge for a batch of satellites: one statement, each row re-checked as above.
-const MARK_HEARTBEAT_LOST_MANY = `
+export const MARK_HEARTBEAT_LOST_MANY = `
   UPDATE satellites
   SET last_connection_event = 'heartbeat_lost',
       updated_at = $2::timestamptz
   WHERE id = ANY($1::uuid[])
-    AND last_connection_event = 'connected'
+    AND ${CONNECTED_FOUND_BY_ID}
     AND last_heartbeat_at + ${THRESHOLD} < $2::timestamptz
   RETURNING id`;
 

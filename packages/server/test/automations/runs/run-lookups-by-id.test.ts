@@ -1,17 +1,17 @@
 // Runs named by their ids are found never through the index of active runs, however small the planner believes
 // the indexes of active runs to be. The database here is one analyzed while it held only ended
 // runs (a day of history), with a thousand runs active since — a mass outage before autovacuum
-// analyzes again: run-status-sql.ts says why a plain status test then reads every active run.
+// analyzes again: storage/found-by-key.ts says why a plain status test then reads every active run.
 import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SqlClient } from "../../../src/entities/index.ts";
 import type { RoutedChange } from "../../../src/entities/types.ts";
 import { claimRunsStatement, finishRunsStatement, openHandedRunsStatement, startStepsStatement } from "../../../src/automations/runs/run-record-batches.ts";
 import { claimRunStatement, finishRunStatement, startStepStatement } from "../../../src/automations/runs/run-records.ts";
 import { anyRunWaitsOn, wakeWaitingRuns } from "../../../src/automations/runs/run-waits.ts";
 import { withTransaction } from "../../../src/storage/index.ts";
 import { createTestDatabase } from "../../support/database.ts";
+import { expectKeyedReads, planningClient, plannedReads, type TableReads } from "../../support/query-plans.ts";
 
 const ENDED_RUNS = 3000;
 const ACTIVE_RUNS = 1000;
@@ -53,56 +53,14 @@ afterAll(async () => {
   await pool?.end();
 });
 
-type PlanNode = { "Node Type": string; "Relation Name"?: string; "Index Name"?: string; Plans?: PlanNode[] };
-
-/** How each scan of automation_runs in the plan reads it: its index's name, or its node type (a Seq Scan). */
-function runTableReads(node: PlanNode): string[] {
-  const scans = node["Relation Name"] === "automation_runs" && node["Node Type"].endsWith("Scan");
-  const own = scans ? [node["Index Name"] ?? node["Node Type"]] : [];
-  return [...own, ...(node.Plans ?? []).flatMap(runTableReads)];
-}
-
-/**
- * The reads of automation_runs in the statement's plan: the custom plan of its values, and the
- * generic plan a prepared statement settles on (a core's statements are prepared).
- */
-async function plannedReads(text: string, values: readonly unknown[]): Promise<{ custom: string[]; generic: string[] }> {
-  const explain = async (options: string, params: readonly unknown[]) => {
-    const { rows } = await pool.query<{ "QUERY PLAN": Array<{ Plan: PlanNode }> }>(`EXPLAIN (${options}) ${text}`, [...params]);
-    return runTableReads(rows[0]!["QUERY PLAN"][0]!.Plan);
-  };
-  return { custom: await explain("FORMAT JSON", values), generic: await explain("FORMAT JSON, GENERIC_PLAN", []) };
-}
-
-/** A client that plans each statement it is sent instead of running it, and keeps the plans' reads. */
-function planningClient(): { client: SqlClient; reads: Array<{ custom: string[]; generic: string[] }> } {
-  const reads: Array<{ custom: string[]; generic: string[] }> = [];
-  const client = {
-    query: async (text: string, values: unknown[] = []) => {
-      reads.push(await plannedReads(text, values));
-      return { rows: [{ waiting: false }], rowCount: 0 };
-    },
-  } as unknown as SqlClient;
-  return { client, reads };
-}
-
-/**
- * Whether the plans read automation_runs only by primary key or whole (a sequential scan, which
- * the planner may prefer for a table this small): never through an index of active runs.
- */
+const reads = (text: string, values: readonly unknown[]) => plannedReads(pool, "automation_runs", text, values);
 const ACTIVE_RUN_INDEXES = ["automation_runs_active", "automation_runs_queued"];
-const neverThroughActiveRuns = (reads: { custom: string[]; generic: string[] }) => {
-  expect(reads.custom.length).toBeGreaterThan(0);
-  expect(reads.generic.length).toBeGreaterThan(0);
-  for (const read of [...reads.custom, ...reads.generic]) expect(ACTIVE_RUN_INDEXES).not.toContain(read);
-  expect([...reads.custom, ...reads.generic]).toContain("automation_runs_pkey");
-};
+const neverThroughActiveRuns = (planned: TableReads) => expectKeyedReads(planned, ACTIVE_RUN_INDEXES, "automation_runs_pkey");
 
 describe("looking runs up by id while the statistics know of no active run", () => {
   it("is the trap it guards against: a plain status test reads the index of active runs", async () => {
-    const reads = await plannedReads("SELECT 1 FROM automation_runs WHERE id = $1 AND status = 'running'", [runningIds[0]]);
-    expect(reads.custom).toEqual(["automation_runs_active"]);
-    expect(reads.generic).toEqual(["automation_runs_active"]);
+    const planned = await reads("SELECT 1 FROM automation_runs WHERE id = $1 AND status = 'running'", [runningIds[0]]);
+    expect(planned).toEqual({ custom: ["automation_runs_active"], generic: ["automation_runs_active"] });
   });
 
   it("claims, opens, starts steps of and ends a batch of runs never through the index of active runs", async () => {
@@ -113,7 +71,7 @@ describe("looking runs up by id while the statistics know of no active run", () 
       .map((runId) => ({ runId, path: "actions.0", kind: "webhook", input: {}, output: null, countAttempt: true, openedXmin: "1" }));
     const ends = runningIds.slice(0, 60).map((runId) => ({ runId, result: { status: "succeeded" as const } }));
     for (const statement of [claimRunsStatement(claims), openHandedRunsStatement(opens), startStepsStatement(starts), finishRunsStatement(ends)]) {
-      neverThroughActiveRuns(await plannedReads(statement.text, statement.values ?? []));
+      neverThroughActiveRuns(await reads(statement.text, statement.values ?? []));
     }
   });
 
@@ -124,16 +82,16 @@ describe("looking runs up by id while the statistics know of no active run", () 
       startStepStatement(runId, "actions.0", "webhook", {}),
       finishRunStatement(runId, { status: "succeeded" }),
     ]) {
-      neverThroughActiveRuns(await plannedReads(statement.text, statement.values ?? []));
+      neverThroughActiveRuns(await reads(statement.text, statement.values ?? []));
     }
   });
 
   it("probes and wakes the runs waiting on a routed batch never through the index of active runs", async () => {
     const batch = [{ change: { kind: "satellite", id: randomUUID() } }] as unknown as RoutedChange[];
-    const { client, reads } = planningClient();
-    await anyRunWaitsOn(client, batch);
-    await wakeWaitingRuns(batch, client);
-    expect(reads).toHaveLength(2);
-    for (const read of reads) neverThroughActiveRuns(read);
+    const planning = planningClient(pool, "automation_runs", [{ waiting: false }]);
+    await anyRunWaitsOn(planning.client, batch);
+    await wakeWaitingRuns(batch, planning.client);
+    expect(planning.reads).toHaveLength(2);
+    for (const planned of planning.reads) neverThroughActiveRuns(planned);
   });
 });
