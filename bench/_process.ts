@@ -3,6 +3,7 @@
 import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { readdirSync, readFileSync } from "node:fs";
+import os from "node:os";
 import { createInterface } from "node:readline";
 
 const CLOCK_TICKS_PER_SECOND = 100;
@@ -44,6 +45,18 @@ export function processTreeCpuSeconds(pid: number): number {
     if (Number(fields[1]) === pid) ticks += Number(fields[11]) + Number(fields[12]);
   }
   return ticks / CLOCK_TICKS_PER_SECOND;
+}
+
+/** Busy and total CPU time of the host since boot, in ms, summed over its CPUs. */
+export function hostCpu(): { busy: number; total: number } {
+  let busy = 0;
+  let total = 0;
+  for (const { times } of os.cpus()) {
+    const all = times.user + times.nice + times.sys + times.idle + times.irq;
+    total += all;
+    busy += all - times.idle;
+  }
+  return { busy, total };
 }
 
 /** The pid of the PostgreSQL server (postmaster) behind a connection whose backend pid is given, if it runs on this machine. */

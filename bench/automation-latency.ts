@@ -26,7 +26,7 @@ import {
   walPosition,
   walProfile,
 } from "./_database.ts";
-import { jsonLines, postmasterOf, processCpuSeconds, processTreeCpuSeconds, stopChild } from "./_process.ts";
+import { hostCpu, jsonLines, postmasterOf, processCpuSeconds, processTreeCpuSeconds, stopChild } from "./_process.ts";
 import { parseHistoryCount, seedRunHistory } from "./_run-history.ts";
 import { countSocketTrips } from "./_socket-trips.ts";
 
@@ -275,18 +275,6 @@ interface ScenarioResult {
   statementsByPlanning?: string;
   /** The WAL by relation during the drive and drain (--wal-stats). */
   wal?: string;
-}
-
-/** Busy and total CPU time of the host since boot, in ms, summed over its CPUs. */
-function hostCpu(): { busy: number; total: number } {
-  let busy = 0;
-  let total = 0;
-  for (const { times } of os.cpus()) {
-    const all = times.user + times.nice + times.sys + times.idle + times.irq;
-    total += all;
-    busy += all - times.idle;
-  }
-  return { busy, total };
 }
 
 async function startCores(

@@ -1,7 +1,9 @@
 // A mass outage: every satellite of a fleet falls silent at once, and one automation on
 // `satellite.heartbeat_lost` sends a webhook per satellite to a receiver in another process.
 // Timed from the first loss recorded to the last webhook received, with one core process and
-// then with two; runs/s sustained, the cores' CPU per run, duplicates and missing (both 0).
+// then with two; runs/s sustained, the cores' CPU per run, duplicates and missing (both 0), and
+// how busy the host's CPUs were over the drain: on a host whose CPUs the cores, PostgreSQL, the
+// fleet and the receiver share, a second core can only help while they have room left.
 // The satellites (raw ws clients) and the receiver run in processes of their own.
 import type { ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
@@ -23,7 +25,7 @@ import {
   walCounters,
 } from "./_database.ts";
 import { type Child, createAutomation, startChild, startCoreProcess } from "./_core-process.ts";
-import { postmasterOf, processTreeCpuSeconds, sampleProcess, stopChild } from "./_process.ts";
+import { hostCpu, postmasterOf, processTreeCpuSeconds, sampleProcess, stopChild } from "./_process.ts";
 import { parseHistoryCount, seedRunHistory } from "./_run-history.ts";
 
 const { values } = parseArgs({
@@ -99,6 +101,9 @@ interface Outcome {
   databaseCpuSeconds: number | null;
   loadBefore: number;
   loadAfter: number;
+  /** The host's CPU over the drain (first loss → the poll that saw the last webhook): busy share of its CPUs, busy ms. */
+  hostBusyShare: number;
+  hostBusyMs: number;
   /** Transactions the database committed from the silence to the last webhook (any session). */
   transactions: number;
   /** WAL flushes (fsyncs) of the database over the same window, cluster-wide. */
@@ -168,6 +173,8 @@ async function runScenario(coreCount: number, receiver: Child, hookUrl: string):
     const walBefore = await walCounters(pool);
     const waits = sampleDatabaseWaits(pool, undefined, 50);
     if (databaseOptions.statementStats) await resetStatementStats(pool);
+    // The host's CPU times at each poll, to take the drain's share once the first loss is known.
+    const hostSamples = [{ at: Date.now(), ...hostCpu() }];
     fleet.send("silence");
     const { silencedAt } = (await fleet.next()) as { silencedAt: number };
     let report = { received: 0, distinct: 0, duplicates: 0, firstAt: 0, lastAt: 0 };
@@ -178,6 +185,7 @@ async function runScenario(coreCount: number, receiver: Child, hookUrl: string):
       await sleep(250);
       receiver.send("report");
       report = (await receiver.next()) as typeof report;
+      hostSamples.push({ at: Date.now(), ...hostCpu() });
       if (Date.now() >= nextTraceAt) {
         nextTraceAt += 1000;
         const { rows } = await pool.query<{ admitted: number; running: number; ended: number }>(
@@ -224,6 +232,8 @@ async function runScenario(coreCount: number, receiver: Child, hookUrl: string):
     );
     const { rows: skips } = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM automation_skips WHERE automation_id = $1", [automationId]);
     const firstLoss = Number(losses[0]!.first);
+    const drainStart = hostSamples.findLast((sample) => sample.at <= firstLoss) ?? hostSamples[0]!;
+    const drainEnd = hostSamples.at(-1)!;
     return {
       cores: coreCount,
       connectPerSecond: perSecond,
@@ -242,6 +252,8 @@ async function runScenario(coreCount: number, receiver: Child, hookUrl: string):
       databaseCpuSeconds,
       loadBefore,
       loadAfter,
+      hostBusyShare: (drainEnd.busy - drainStart.busy) / Math.max(drainEnd.total - drainStart.total, 1),
+      hostBusyMs: drainEnd.busy - drainStart.busy,
       transactions,
       walFlushes,
       waits: waited,
@@ -281,6 +293,8 @@ console.log(
       "runs/s per core": Math.round((o.distinct / o.drainMs / o.cores) * 1000),
       "core CPU ms/run": ((o.coreCpuSeconds * 1000) / Math.max(o.distinct, 1)).toFixed(2),
       "db CPU ms/run": o.databaseCpuSeconds === null ? "n/a" : ((o.databaseCpuSeconds * 1000) / Math.max(o.distinct, 1)).toFixed(2),
+      "host CPU ms/run": (o.hostBusyMs / Math.max(o.distinct, 1)).toFixed(2),
+      "host busy %": Math.round(o.hostBusyShare * 100),
       "db tx/run": (o.transactions / Math.max(o.distinct, 1)).toFixed(1),
       "WAL flushes/run": (o.walFlushes / Math.max(o.distinct, 1)).toFixed(2),
       webhooks: o.received,
