@@ -1,6 +1,7 @@
 // The automation worker replaces a runner that failed, after a growing pause, with a new lease, and stops cleanly while it waits to.
 import { run, type Runner } from "graphile-worker";
 import type pg from "pg";
+import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { type AutomationWorker, createAutomationWorker, defaultRestartDelayMs } from "../../../src/automations/execution/automation-worker.ts";
 import { createRunExecutor } from "../../../src/automations/execution/run-executor.ts";
@@ -88,6 +89,26 @@ describe("the automation worker", () => {
       (await pool.query<{ synchronous_commit: string }>("SHOW synchronous_commit")).rows[0]!.synchronous_commit;
     expect(await setting(jobPool!)).toBe("off");
     expect(await setting(engine.core.pool)).toBe("on");
+  });
+
+  it("starts without warning that its job pool is smaller than its concurrency (as intended), and says so at debug", async () => {
+    const lines: Array<{ level: number; component?: string; msg: string }> = [];
+    const logger = pino({ level: "debug" }, { write: (line: string) => void lines.push(JSON.parse(line) as (typeof lines)[number]) });
+    const worker = createAutomationWorker({
+      connectionString: engine.db.url,
+      pool: engine.core.pool,
+      instanceId: "automation-worker",
+      executor: executor(),
+      logger,
+      concurrency: 64,
+    });
+    engine.workers.push(worker);
+    await worker.start();
+    const poolSize = lines.filter((line) => line.component === "graphile-worker" && line.msg.includes("maxPoolSize"));
+    // pino's levels: 20 debug, 40 warn.
+    expect(poolSize.map((line) => line.level)).toEqual([20]);
+    expect(poolSize[0]!.msg).toContain("smaller than concurrency (64)");
+    expect(lines.filter((line) => line.level >= 40)).toEqual([]);
   });
 
   it("stops cleanly while it waits to replace a failed runner", async () => {
