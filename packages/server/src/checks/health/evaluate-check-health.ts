@@ -6,6 +6,7 @@ import { type FlapState, nextFlapState } from "./flapping.ts";
 import { applyPolicy, type CheckHealthStatus, type PolicyVerdict } from "./health-policy.ts";
 import {
   applyResult,
+  awaitsVerdict,
   type LocationRecord,
   type LocationResult,
   type LocationStatus,
@@ -129,7 +130,11 @@ interface NamedLocation {
 
 // The helpers below are module functions, not closures made per call: healthReason runs for
 // every check of every batch.
-const unobservableText = (record: LocationRecord) => UNOBSERVABLE_TEXT[record.unobservable ?? "stale"](record);
+/** Observing, but no verdict yet (location-health.ts): its failures so far, below the streak. */
+const noVerdictYet = (record: LocationRecord) => record.unobservable === null && awaitsVerdict(record);
+const failingSoFar = (record: LocationRecord) => record.problem ?? "failing";
+const unobservableText = (record: LocationRecord) =>
+  noVerdictYet(record) ? `no verdict yet: ${failingSoFar(record)}` : UNOBSERVABLE_TEXT[record.unobservable ?? "stale"](record);
 const problemText = (record: LocationRecord, status: LocationStatus) => record.problem ?? status;
 const listed = (entries: readonly NamedLocation[], text: (record: LocationRecord, status: LocationStatus) => string) =>
   entries.map((entry) => `${entry.name} (${text(entry.record, entry.status)})`).join(", ");
@@ -163,7 +168,10 @@ export function healthReason(verdict: PolicyVerdict, locations: Readonly<Record<
   const suffix = unobservable.length === 0 ? "" : `; unobservable: ${listed(unobservable, unobservableText)}`;
   switch (verdict.outcome) {
     case "no_observers":
-      return named.length === 0 ? "no results yet" : `no location can observe the check: ${listed(unobservable, unobservableText)}`;
+      if (named.length === 0) return "no results yet";
+      // A new check whose first results fail: its locations observe, they have not concluded.
+      if (named.every((entry) => noVerdictYet(entry.record))) return `no verdict yet: ${listed(named, failingSoFar)}`;
+      return `no location can observe the check: ${listed(unobservable, unobservableText)}`;
     case "quorum_unavailable":
       return `quorum_unavailable: ${observable.length} of ${named.length} locations observable, ${verdict.needed} needed${suffix}`;
     case "failing":

@@ -1,6 +1,8 @@
 // One location's health, as a state machine fed with that location's results: unhealthy after
 // a streak (or a window) of failures, back after a streak of successes, degraded from degraded
 // results; and whether the location can observe at all (its satellite online, its results fresh).
+// A new location has no verdict until its first success or its first tripped streak: failures
+// below the streak say neither "healthy" nor "unhealthy" about a target it never saw up.
 import type { CheckHealthOptions } from "@vantage/protocol";
 
 /** What a location last concluded about the target, from the results it observed. */
@@ -35,17 +37,30 @@ export interface LocationRecord {
   recent: string;
   /** What went wrong: for an unhealthy or degraded location, the result that made it so; null after an up. */
   problem: string | null;
+  /**
+   * false while the location has no verdict yet: it never saw the target up (nor degraded) and
+   * its failures have not tripped the streak, so it is shown unobservable — a new check whose
+   * first results fail is not "healthy". Absent (records stored before it) means it has one.
+   */
+  concluded?: boolean;
 }
 
 export type HealthThresholds = Pick<CheckHealthOptions, "failuresToUnhealthy" | "successesToRecover" | "window">;
 
-export function shownStatus(record: Pick<LocationRecord, "verdict" | "unobservable">): LocationStatus {
-  return record.unobservable === null ? record.verdict : "unobservable";
+export function shownStatus(record: Pick<LocationRecord, "verdict" | "unobservable" | "concluded">): LocationStatus {
+  return record.unobservable === null && record.concluded !== false ? record.verdict : "unobservable";
 }
 
-/** A location's record before its first result: optimistic, as a new location has seen nothing wrong. */
+/** Whether the location still waits for its first verdict (see LocationRecord.concluded). */
+export const awaitsVerdict = (record: Pick<LocationRecord, "concluded">): boolean => record.concluded === false;
+
+/**
+ * A location's record before its first result: no verdict yet. Its `verdict` is the one the
+ * state machine starts from (a first success is healthy at once, only leaving unhealthy takes
+ * `successesToRecover`); it is shown once the location concluded.
+ */
 export function newLocationRecord(nowIso: string): LocationRecord {
-  return { verdict: "healthy", unobservable: null, since: nowIso, lastResultAt: null, failures: 0, successes: 0, recent: "", problem: null };
+  return { verdict: "healthy", unobservable: null, since: nowIso, lastResultAt: null, failures: 0, successes: 0, recent: "", problem: null, concluded: false };
 }
 
 /**
@@ -62,6 +77,7 @@ function withSince(previous: LocationRecord, next: Omit<LocationRecord, "since">
     successes: next.successes,
     recent: next.recent,
     problem: next.problem,
+    concluded: next.concluded,
   };
 }
 
@@ -92,11 +108,13 @@ export function applyResult(record: LocationRecord, result: LocationResult, thre
   const successes = failed ? 0 : record.successes + 1;
   const tripped = thresholds.window ? failureCount(recent) >= thresholds.window.failures : failures >= thresholds.failuresToUnhealthy;
   const verdict = nextVerdict(record.verdict, result.status, { tripped, recovered: successes >= thresholds.successesToRecover });
+  // A verdict once given stays given; the first one is a success (up or degraded) or a trip.
+  const concluded = record.concluded !== false || !failed || tripped;
   // A verdict keeps the problem that brought it: the reason must not change with every result
   // (a latency in it would record a change per result) while nothing else does.
   const keepProblem = verdict === record.verdict && verdict !== "healthy" && record.problem !== null;
   const problem = result.status === "up" ? null : keepProblem ? record.problem : result.problem;
-  return withSince(record, { verdict, unobservable: null, lastResultAt, failures, successes, recent, problem }, nowIso);
+  return withSince(record, { verdict, unobservable: null, lastResultAt, failures, successes, recent, problem, concluded }, nowIso);
 }
 
 /** The dispatch of one observed result: only a tripped failure streak turns a location unhealthy. */
@@ -133,7 +151,7 @@ function missedDeadline(record: LocationRecord, facts: ObservabilityFacts, nowIs
   if (record.lastResultAt === null || !isStale(record, facts)) return record;
   const problem = missedPingProblem(record.lastResultAt);
   if (record.verdict === "unhealthy" && record.problem === problem && record.unobservable === null) return record;
-  return withSince(record, { ...record, verdict: "unhealthy", unobservable: null, successes: 0, problem }, nowIso);
+  return withSince(record, { ...record, verdict: "unhealthy", unobservable: null, successes: 0, problem, concluded: true }, nowIso);
 }
 
 /**

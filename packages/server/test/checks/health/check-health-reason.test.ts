@@ -47,6 +47,25 @@ describe("evaluating a check's health", () => {
     expect(record.reason).toBe("2 of 3 locations failing: eu-1 (status 503, expected 2xx), us-1 (timeout 10 s)");
   });
 
+  it("gives a new check whose first results fail no verdict (unknown) until the streak trips, and says what failed", () => {
+    const check = evaluator({ failuresToUnhealthy: 3 });
+    expect(check.step([down("core", "connection refused")])).toMatchObject({ status: "unknown", reason: "no verdict yet: core (connection refused)" });
+    expect(check.step([down("core", "connection refused")])).toMatchObject({ status: "unknown", reason: "no verdict yet: core (connection refused)" });
+    expect(check.step([down("core", "connection refused")])).toMatchObject({
+      status: "unhealthy",
+      reason: "1 of 1 locations failing: core (connection refused)",
+    });
+  });
+
+  it("counts only the locations with a verdict, and lists a new one failing so far as such", () => {
+    const check = evaluator({ failuresToUnhealthy: 3 });
+    check.step([up("a")]);
+    expect(check.step([up("a"), down("b", "timeout 10 s")])).toMatchObject({
+      status: "healthy",
+      reason: "1 of 1 locations healthy; unobservable: us-1 (no verdict yet: timeout 10 s)",
+    });
+  });
+
   it("calls a failing minority a partial outage", () => {
     const check = evaluator({ failuresToUnhealthy: 1, policy: { quorum: 2 } });
     expect(check.step([down("a", "status 503, expected 2xx"), up("b"), up("c")])).toMatchObject({

@@ -25,23 +25,41 @@ const result = (status: LocationResult["status"], problem: string | null = statu
 };
 const feed = (statuses: ReadonlyArray<LocationResult["status"]>, thresholds = DEFAULTS, start = newLocationRecord(NOW_ISO)) =>
   statuses.reduce<LocationRecord>((record, status) => applyResult(record, result(status), thresholds, new Date(clock).toISOString()), start);
-const verdicts = (statuses: ReadonlyArray<LocationResult["status"]>, thresholds = DEFAULTS) => {
+const verdicts = (statuses: ReadonlyArray<LocationResult["status"]>, thresholds = DEFAULTS, start = newLocationRecord(NOW_ISO)) => {
   const seen: string[] = [];
   statuses.reduce<LocationRecord>((record, status) => {
     const next = applyResult(record, result(status), thresholds, NOW_ISO);
     seen.push(shownStatus(next));
     return next;
-  }, newLocationRecord(NOW_ISO));
+  }, start);
   return seen;
 };
+/** A location that has seen the target up once: it has a verdict (healthy). */
+const established = () => feed(["up"]);
 
 describe("a location's state machine", () => {
   it("turns unhealthy on the third failure in a row, not before", () => {
-    expect(verdicts(["down", "down", "down"])).toEqual(["healthy", "healthy", "unhealthy"]);
+    expect(verdicts(["down", "down", "down"], DEFAULTS, established())).toEqual(["healthy", "healthy", "unhealthy"]);
+  });
+
+  it("has no verdict while a new location's first results fail below the streak: unobservable, not healthy", () => {
+    // A new check whose target is down from the start says so on its third failure, not "healthy" before it.
+    expect(verdicts(["down", "down", "down"])).toEqual(["unobservable", "unobservable", "unhealthy"]);
+    expect(verdicts(["down", "up"])).toEqual(["unobservable", "healthy"]);
+    expect(verdicts(["down", "degraded"])).toEqual(["unobservable", "degraded"]);
+    expect(verdicts(["up", "down"])).toEqual(["healthy", "healthy"]);
+    // A probe error says nothing about the target: still no verdict after it.
+    expect(verdicts(["error", "down", "up"])).toEqual(["unobservable", "unobservable", "healthy"]);
+  });
+
+  it("keeps the verdict of a record stored before verdicts were awaited (no `concluded` field)", () => {
+    const { concluded: _, ...stored } = feed(["down"], DEFAULTS, established());
+    expect(shownStatus(stored)).toBe("healthy");
+    expect(verdicts(["down"], DEFAULTS, stored)).toEqual(["healthy"]);
   });
 
   it("does not turn unhealthy when a success breaks the streak", () => {
-    expect(verdicts(["down", "down", "up", "down", "down"])).toEqual(["healthy", "healthy", "healthy", "healthy", "healthy"]);
+    expect(verdicts(["down", "down", "up", "down", "down"])).toEqual(["unobservable", "unobservable", "healthy", "healthy", "healthy"]);
   });
 
   it("recovers on the second success in a row, not the first", () => {
@@ -60,7 +78,7 @@ describe("a location's state machine", () => {
 
   it("with a window, turns unhealthy once `failures` of the last `size` results failed, even interleaved", () => {
     const window = { ...DEFAULTS, window: { size: 5, failures: 3 } };
-    expect(verdicts(["down", "up", "down", "up", "down"], window)).toEqual(["healthy", "healthy", "healthy", "healthy", "unhealthy"]);
+    expect(verdicts(["down", "up", "down", "up", "down"], window)).toEqual(["unobservable", "healthy", "healthy", "healthy", "unhealthy"]);
     // Failures that slid out of the window no longer count.
     expect(verdicts(["down", "up", "up", "up", "up", "down", "down"], window).at(-1)).toBe("healthy");
   });
