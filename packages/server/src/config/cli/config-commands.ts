@@ -46,8 +46,11 @@ function report(io: ConfigIo, issues: readonly LocatedIssue[], headline: string)
   throw new Reported(headline);
 }
 
+/** What a refused request did not do, in its command's words. */
+type Undone = "nothing was planned" | "nothing was applied" | "nothing was run";
+
 /** The core's error, its issues placed in the bundle's files where they point into a resource. */
-function reportApiError(io: ConfigIo, error: unknown, bundle: LoadedBundle): never {
+function reportApiError(io: ConfigIo, error: unknown, bundle: LoadedBundle, undone: Undone): never {
   if (!(error instanceof ConfigApiError)) throw error;
   if (error.issues.length === 0) {
     io.err(`vantage: ${error.message}\n`);
@@ -57,7 +60,7 @@ function reportApiError(io: ConfigIo, error: unknown, bundle: LoadedBundle): nev
     const match = RESOURCE_PATH.exec(issue.path);
     return match ? bundle.locate(Number(match[1]), match[2] ?? "", issue.message) : { file: "(request)", line: 0, path: issue.path, message: issue.message };
   });
-  report(io, placed, `The core refused the bundle (${error.issues.length} problem${error.issues.length === 1 ? "" : "s"}); nothing was applied:`);
+  report(io, placed, `The core refused the bundle (${error.issues.length} problem${error.issues.length === 1 ? "" : "s"}); ${undone}:`);
 }
 
 async function readRequest(flags: BundleFlags, io: ConfigIo): Promise<{ bundle: LoadedBundle; request: ConfigRequest }> {
@@ -75,7 +78,7 @@ export async function planCommand(flags: BundleFlags & { json?: boolean }, io: C
   const { bundle, request } = await readRequest(flags, io);
   const plan = await clientOf(flags)
     .post<ConfigPlan>("/config/plan", request)
-    .catch((error: unknown) => reportApiError(io, error, bundle));
+    .catch((error: unknown) => reportApiError(io, error, bundle, "nothing was planned"));
   io.out(flags.json ? `${JSON.stringify(plan, null, 2)}\n` : renderPlan(plan));
   return plan.hasChanges ? 2 : 0;
 }
@@ -88,7 +91,7 @@ export async function applyCommand(flags: BundleFlags & { yes?: boolean; commit?
     // A saved plan (`plan --json`) was reviewed already: applied only if nothing moved since.
     plan = JSON.parse(await readFile(flags.plan, "utf8")) as ConfigPlan;
   } else {
-    plan = await client.post<ConfigPlan>("/config/plan", request).catch((error: unknown) => reportApiError(io, error, bundle));
+    plan = await client.post<ConfigPlan>("/config/plan", request).catch((error: unknown) => reportApiError(io, error, bundle, "nothing was applied"));
   }
   io.out(renderPlan(plan));
   if (!plan.hasChanges && !plan.changes.some((change) => change.adopt || change.drift)) {
@@ -107,7 +110,7 @@ export async function applyCommand(flags: BundleFlags & { yes?: boolean; commit?
   }
   // The fingerprint makes the core refuse if anything moved since the plan shown was made.
   const body: ConfigRequest = { ...request, fingerprint: plan.fingerprint, ...(flags.commit === undefined ? {} : { commit: flags.commit }) };
-  const result = await client.post<ApplyResult>("/config/apply", body).catch((error: unknown) => reportApiError(io, error, bundle));
+  const result = await client.post<ApplyResult>("/config/apply", body).catch((error: unknown) => reportApiError(io, error, bundle, "nothing was applied"));
   for (const satellite of result.satellites) {
     io.out(`Satellite "${satellite.name}" created (id ${satellite.id}). Its token, shown this once: ${satellite.token}\n`);
   }
@@ -120,7 +123,7 @@ export async function testCommand(flags: BundleFlags & { satellite?: string; jso
   const query = flags.satellite === undefined ? "" : `?satellite=${encodeURIComponent(flags.satellite)}`;
   const trial = await clientOf(flags)
     .post<BundleTrial>(`/config/test${query}`, request)
-    .catch((error: unknown) => reportApiError(io, error, bundle));
+    .catch((error: unknown) => reportApiError(io, error, bundle, "nothing was run"));
   io.out(flags.json ? `${JSON.stringify(trial, null, 2)}\n` : renderTrial(trial));
   return trial.passed ? 0 : 2;
 }

@@ -116,6 +116,9 @@ describe("vantage plan and apply", () => {
     await mkdir(bulk, { recursive: true });
     await writeFile(join(bulk, "a.yaml"), many.slice(0, 25).join("---\n"));
     await writeFile(join(bulk, "b.yaml"), many.slice(25).join("---\n"));
+    const unplanned = await command((io) => planCommand(flags([bulk], "cli-bulk"), io));
+    expect(unplanned.code).toBe(1);
+    expect(unplanned.stderr).toMatch(/The core refused the bundle \(1 problem\); nothing was planned:/);
     const refused = await command((io) => applyCommand({ ...flags([bulk], "cli-bulk"), yes: true }, io));
     expect(refused.code).toBe(1);
     // Resource 37 is the 13th document of b.yaml: 5 lines each plus a separator, its url on the document's 5th line.
