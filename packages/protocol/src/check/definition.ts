@@ -230,7 +230,11 @@ function definitionSchemaOf<T extends CheckType>(type: T) {
     .strictObject({ ...commonShape, ...probeShape(type) })
     .superRefine((parsed, ctx) => {
       const value = parsed as unknown as { intervalSeconds: number; timeoutMs: number };
-      if (!timeoutWithinInterval(value)) ctx.addIssue({ code: "custom", ...timeoutMessage(value) });
+      // Compared only with an interval that passed its own checks (zod runs this after a
+      // too-short one too): "intervalSeconds must be at least 10" says it all, and a timeout the
+      // user never set (the 10 s default) was reported as longer than the 5 s they had asked for.
+      const intervalValid = Number.isInteger(value.intervalSeconds) && value.intervalSeconds >= MIN_INTERVAL_SECONDS;
+      if (intervalValid && !timeoutWithinInterval(value)) ctx.addIssue({ code: "custom", ...timeoutMessage(value) });
     })
     .meta(timeoutWithinIntervalJsonSchema);
 }
