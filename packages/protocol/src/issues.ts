@@ -105,13 +105,19 @@ const MESSAGES: { [Code in RawIssue["code"]]: (issue: IssueOf<Code>) => string }
     return shape ? `${KNOWN_FIELDS}${Object.keys(shape).join(", ")}` : `has unknown fields ${issue.keys.map((key) => JSON.stringify(key)).join(", ")}`;
   },
   invalid_union: (issue) => {
-    const options = (issue as { options?: unknown[] }).options;
-    if (options && options.length > 0) return `must be one of ${listOf(options)}`;
+    const { options, discriminator } = issue as { options?: unknown[]; discriminator?: string };
+    // A discriminated union's issue carries the whole object: the value given is its discriminator's.
+    const given =
+      discriminator !== undefined && typeof issue.input === "object" && issue.input !== null
+        ? (issue.input as Record<string, unknown>)[discriminator]
+        : issue.input;
+    if (options && options.length > 0) return `must be one of ${listOf(options)}${caseSlip(given, options)}`;
     return expectedKinds(issue.errors) ?? "matches none of the forms it may take";
   },
   invalid_key: () => "is not an allowed field name",
   invalid_element: () => "has an invalid item",
-  invalid_value: (issue) => (issue.values.length === 1 ? `must be ${show(issue.values[0])}` : `must be one of ${listOf(issue.values)}`),
+  invalid_value: (issue) =>
+    `${issue.values.length === 1 ? `must be ${show(issue.values[0])}` : `must be one of ${listOf(issue.values)}`}${caseSlip(issue.input, issue.values)}`,
   custom: () => "is invalid",
 };
 
@@ -188,3 +194,13 @@ function expectedKinds(errors: ReadonlyArray<ReadonlyArray<z.core.$ZodIssue>>): 
 const show = (value: unknown): string => (typeof value === "string" && /^[\w.:/-]+$/.test(value) ? value : (JSON.stringify(value) ?? String(value)));
 
 const listOf = (values: readonly unknown[]): string => values.map(show).join(", ");
+
+/**
+ * " (did you mean Check?)" when the value given differs from an allowed one only in case —
+ * `kind: check`, `method: post` — the slip a person makes most; "" otherwise.
+ */
+function caseSlip(input: unknown, allowed: readonly unknown[]): string {
+  if (typeof input !== "string") return "";
+  const meant = allowed.find((value) => typeof value === "string" && value !== input && value.toLowerCase() === input.toLowerCase());
+  return meant === undefined ? "" : ` (did you mean ${show(meant)}?)`;
+}

@@ -64,6 +64,15 @@ describe("messages zod would write as 'Invalid input'", () => {
     expect(issuesOf(z.strictObject({ kind: z.literal("http") }), { kind: "tcp" })[0]!.message).toBe("kind must be http");
   });
 
+  it("says which allowed value was meant when the one given differs only in case", () => {
+    expect(issuesOf(automationDefinitionSchema, webhookStep({ method: "post" }))[0]!.message).toBe(
+      "method must be one of GET, POST, PUT, PATCH, DELETE (did you mean POST?)",
+    );
+    expect(issuesOf(z.strictObject({ kind: z.literal("Check") }), { kind: "check" })[0]!.message).toBe("kind must be Check (did you mean Check?)");
+    const schema = z.strictObject({ check: z.discriminatedUnion("type", [z.object({ type: z.literal("http") }), z.object({ type: z.literal("tcp") })]) });
+    expect(issuesOf(schema, { check: { type: "HTTP" } })[0]!.message).toBe("type must be one of http, tcp (did you mean http?)");
+  });
+
   it("lists a discriminator's values when no form has the one given", () => {
     const schema = z.strictObject({ check: z.discriminatedUnion("type", [z.object({ type: z.literal("http") }), z.object({ type: z.literal("tcp") })]) });
     expect(issuesOf(schema, { check: { type: "icmp" } })).toEqual([{ path: "check.type", message: "type must be one of http, tcp" }]);
