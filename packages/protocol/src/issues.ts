@@ -197,9 +197,10 @@ const listOf = (values: readonly unknown[]): string => values.map(show).join(", 
 
 /**
  * " (did you mean Check?)" when the value given differs from an allowed one only in case —
- * `kind: check`, `method: post` — the slip a person makes most; "" otherwise.
+ * `kind: check`, `method: post`, `type: HTTP` — the slip a person makes most; "" otherwise.
+ * For schemas that word their own "must be one of" message, too.
  */
-function caseSlip(input: unknown, allowed: readonly unknown[]): string {
+export function caseSlip(input: unknown, allowed: readonly unknown[]): string {
   if (typeof input !== "string") return "";
   const meant = allowed.find((value) => typeof value === "string" && value !== input && value.toLowerCase() === input.toLowerCase());
   return meant === undefined ? "" : ` (did you mean ${show(meant)}?)`;

@@ -77,6 +77,7 @@ describe("check definitions", () => {
       { path: "timeoutMs", message: "timeoutMs cannot be longer than the interval (15 s)" },
     ]);
     expect(issues({ ...http, url: "ftp://x" })[0]?.path).toBe("url");
+    expect(issues({ ...http, type: "HTTP" })).toEqual([{ path: "type", message: "type must be one of: http, tcp, dns, tls (did you mean http?)" }]);
     expect(issues({ name: "x", type: "icmp", host: "a" })[0]).toMatchObject({ path: "type", message: expect.stringContaining("http, tcp, dns, tls") });
     expect(issues({ ...http, assertions: [{ subject: "rcode", op: "eq", value: "NOERROR" }] })[0]).toMatchObject({
       path: "assertions.0.subject",

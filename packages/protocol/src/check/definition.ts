@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { type Assertion, assertionsSchemaFor, CHECK_TYPES, type CheckType } from "./assertions.ts";
 import { checkHealthOptionsSchema, DEFAULT_CHECK_HEALTH } from "./health.ts";
+import { caseSlip } from "../issues.ts";
 
 export const MIN_INTERVAL_SECONDS = 10;
 export const MAX_INTERVAL_SECONDS = 86_400;
@@ -139,11 +140,15 @@ function probeShape<T extends CheckType>(type: T) {
   };
 }
 
+/** A `type` no form has (the discriminated unions below), with the one meant when only its case is off. */
+const typeMessage = (issue: { input?: unknown }) =>
+  `type must be one of: ${CHECK_TYPES.join(", ")}${caseSlip((issue.input as { type?: unknown } | null | undefined)?.type, CHECK_TYPES)}`;
+
 /** What a probe runs: the type, its options, timeout, assertions (the agent's `config`). */
 export const probeSpecSchema = z.discriminatedUnion(
   "type",
   [z.strictObject(probeShape("http")), z.strictObject(probeShape("tcp")), z.strictObject(probeShape("dns")), z.strictObject(probeShape("tls"))],
-  { error: `type must be one of: ${CHECK_TYPES.join(", ")}` },
+  { error: typeMessage },
 );
 export type ProbeSpec = z.infer<typeof probeSpecSchema>;
 export type HttpProbeSpec = Extract<ProbeSpec, { type: "http" }>;
@@ -244,7 +249,7 @@ export const checkDefinitionSchema = z.discriminatedUnion(
   "type",
   [definitionSchemaOf("http"), definitionSchemaOf("tcp"), definitionSchemaOf("dns"), definitionSchemaOf("tls")],
   {
-    error: `type must be one of: ${CHECK_TYPES.join(", ")}`,
+    error: typeMessage,
   },
 );
 export type CheckDefinition = z.output<typeof checkDefinitionSchema>;
