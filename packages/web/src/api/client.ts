@@ -32,6 +32,7 @@ export interface Satellite {
   status: SatelliteStatus;
   lastSeenAt: string | null;
   lastEvent: SatelliteConnectionEvent | null;
+  lastEventAt: string | null;
   version: string | null;
   capabilities: string[];
   /** The core process holding its connection. */

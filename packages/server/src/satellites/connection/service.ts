@@ -78,6 +78,7 @@ const markConnected = (presented: string) => `
     SET last_connection_event = 'connected',
         last_heartbeat_at = CASE WHEN ${CONNECTED_AND_ONLINE} THEN s.last_heartbeat_at ELSE $2::timestamptz END,
         offline_at = CASE WHEN ${CONNECTED_AND_ONLINE} THEN s.offline_at ELSE $2::timestamptz + ${THRESHOLD} END,
+        last_event_at = CASE WHEN ${CONNECTED_AND_ONLINE} THEN s.last_event_at ELSE $2::timestamptz END,
         session_id = v.session,
         version = COALESCE(v.version, s.version),
         capabilities = COALESCE(v.capabilities, s.capabilities),
@@ -106,6 +107,7 @@ const MARK_CONNECTED_ARRAYS = [0, 3, 4, 5, 6, 7];
 const markDisconnected = (closed: string) => `
   UPDATE satellites s
   SET last_connection_event = 'disconnected',
+      last_event_at = $2::timestamptz,
       last_heartbeat_at = NULL,
       offline_at = NULL,
       session_id = NULL,
@@ -130,6 +132,7 @@ export const CONNECTED_FOUND_BY_ID = onRowFoundByKey("last_connection_event = 'c
 export const MARK_HEARTBEAT_LOST = `
   UPDATE satellites
   SET last_connection_event = 'heartbeat_lost',
+      last_event_at = $2::timestamptz,
       updated_at = $2::timestamptz
   WHERE id = $1
     AND ${CONNECTED_FOUND_BY_ID}
@@ -139,6 +142,7 @@ export const MARK_HEARTBEAT_LOST = `
 export const MARK_HEARTBEAT_LOST_MANY = `
   UPDATE satellites
   SET last_connection_event = 'heartbeat_lost',
+      last_event_at = $2::timestamptz,
       updated_at = $2::timestamptz
   WHERE id = ANY($1::uuid[])
     AND ${CONNECTED_FOUND_BY_ID}
@@ -150,6 +154,7 @@ const MARK_RECOVERED = `
   SET last_connection_event = 'connected',
       last_heartbeat_at = $2::timestamptz,
       offline_at = $2::timestamptz + ${THRESHOLD},
+      last_event_at = $2::timestamptz,
       updated_at = $2::timestamptz
   WHERE id = $1
     AND last_connection_event = 'heartbeat_lost'

@@ -57,6 +57,12 @@ export const satelliteViewSchema = z.object({
   status: satelliteStatusSchema,
   lastSeenAt: z.string().nullable().describe("ISO-8601 time of the last heartbeat; null when not connected."),
   lastEvent: satelliteConnectionEventEnum.nullable().describe("The last connection edge; null for a satellite that never connected."),
+  lastEventAt: z
+    .string()
+    .nullable()
+    .describe(
+      "ISO-8601 time the last connection edge was recorded (an offline satellite: since when); null before the first, or for an edge recorded by a core older than this field.",
+    ),
   version: z.string().nullable(),
   capabilities: z.array(z.string()),
   instanceId: z.string().nullable().describe("The core instance whose gateway holds the satellite's socket, when known."),
@@ -75,7 +81,7 @@ export interface RegistryContext {
 }
 
 const VIEW_COLUMNS = `
-  id, name, region, tags, offline_threshold_ms, last_heartbeat_at, last_connection_event,
+  id, name, region, tags, offline_threshold_ms, last_heartbeat_at, last_connection_event, last_event_at,
   version, capabilities, connected_instance_id, created_at, updated_at`;
 
 export const DEFAULT_SATELLITE_PAGE = 500;
@@ -121,6 +127,7 @@ interface ViewRow {
   offline_threshold_ms: number | null;
   last_heartbeat_at: Date | null;
   last_connection_event: SatelliteConnectionEvent | null;
+  last_event_at: Date | null;
   version: string | null;
   capabilities: string[];
   connected_instance_id: string | null;
@@ -147,6 +154,7 @@ function toView(row: ViewRow, now: number): SatelliteView {
     status: computeStatus({ lastHeartbeatAt: row.last_heartbeat_at, offlineThresholdMs: row.offline_threshold_ms }, now),
     lastSeenAt: row.last_heartbeat_at?.toISOString() ?? null,
     lastEvent: row.last_connection_event,
+    lastEventAt: row.last_event_at?.toISOString() ?? null,
     version: row.version,
     capabilities: row.capabilities,
     instanceId: row.connected_instance_id,

@@ -91,6 +91,7 @@ describe("POST /api/v1/satellites", () => {
       status: "offline",
       lastSeenAt: null,
       lastEvent: null,
+      lastEventAt: null,
       version: null,
       capabilities: [],
       instanceId: null,
@@ -192,6 +193,35 @@ describe("GET /api/v1/satellites", () => {
     // No monitor ran: the row still says connected, and the list reads it offline anyway.
     expect(later.get(plain.id)).toMatchObject({ status: "offline", lastEvent: "connected" });
     expect(later.get(patient.id)).toMatchObject({ status: "online", effectiveOfflineThresholdMs: 120_000 });
+  });
+
+  it("shows when the last connection edge was recorded: an offline satellite says since when", async () => {
+    const satellite = await createSatellite();
+    const view = async () => (await call<SatelliteView>("GET", `/${satellite.id}`)).body;
+    expect(await view()).toMatchObject({ lastEvent: null, lastEventAt: null });
+
+    const sessionId = randomUUID();
+    await satellites.markConnected({ satelliteId: satellite.id, sessionId });
+    const connectedAt = new Date(clock).toISOString();
+    expect(await view()).toMatchObject({ lastEvent: "connected", lastEventAt: connectedAt });
+
+    // The same satellite back on another socket while online (a core's handover): no edge, no new time.
+    clock += 1_000;
+    const handedOver = randomUUID();
+    await satellites.markConnected({ satelliteId: satellite.id, sessionId: handedOver });
+    expect(await view()).toMatchObject({ lastEvent: "connected", lastEventAt: connectedAt });
+
+    clock += 5_000;
+    await satellites.markDisconnected({ satelliteId: satellite.id, sessionId: handedOver });
+    const disconnectedAt = new Date(clock).toISOString();
+    // The heartbeat is gone with the connection; the moment it went away is not.
+    expect(await view()).toMatchObject({ status: "offline", lastEvent: "disconnected", lastSeenAt: null, lastEventAt: disconnectedAt });
+
+    clock += 5_000;
+    await satellites.markConnected({ satelliteId: satellite.id, sessionId: randomUUID() });
+    clock += OFFLINE_THRESHOLD_MS + 1;
+    await satellites.markHeartbeatLostMany({ satelliteIds: [satellite.id] });
+    expect(await view()).toMatchObject({ lastEvent: "heartbeat_lost", lastEventAt: new Date(clock).toISOString() });
   });
 
   it("shows which core instance holds the socket", async () => {

@@ -8,6 +8,7 @@ import { api } from "../../api/client.ts";
 import { ErrorMessage, Loading, PageHead, TimeAgo } from "../../ui/components.tsx";
 import { formatExact } from "../../ui/time.ts";
 import { ManagedByBadge, ManagedWarning, useManagedBy } from "../config/managed-by.tsx";
+import { LastSeen } from "./last-seen.tsx";
 import { NewToken } from "./new-token.tsx";
 import { SatelliteStatus } from "./satellite-status.tsx";
 import { ConnectionHistory, SatelliteChecks } from "./satellite-activity.tsx";
@@ -91,9 +92,19 @@ export function SatelliteDetail({ satelliteId }: { satelliteId: string }) {
             <code>{s.id}</code>
           </dd>
           <dt>Last seen</dt>
-          <dd>{s.lastSeenAt === null && s.lastEvent !== null ? "not since it went offline" : <TimeAgo at={s.lastSeenAt} />}</dd>
+          <dd>
+            <LastSeen satellite={s} />
+          </dd>
           <dt>Last connection event</dt>
-          <dd>{s.lastEvent ?? "none yet"}</dd>
+          <dd>
+            {s.lastEvent ?? "none yet"}
+            {s.lastEvent !== null && s.lastEventAt !== null ? (
+              <>
+                {" · "}
+                <TimeAgo at={s.lastEventAt} />
+              </>
+            ) : null}
+          </dd>
           <dt>Version</dt>
           <dd>{s.version ?? "—"}</dd>
           <dt>Capabilities</dt>

@@ -4,7 +4,8 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { type FormEvent, useState } from "react";
 import { api, type CreatedSatellite } from "../../api/client.ts";
-import { ErrorMessage, ListTable, PageHead, TimeAgo } from "../../ui/components.tsx";
+import { ErrorMessage, ListTable, PageHead } from "../../ui/components.tsx";
+import { LastSeen } from "./last-seen.tsx";
 import { NewToken } from "./new-token.tsx";
 import { SatelliteStatus } from "./satellite-status.tsx";
 import { usePermissions } from "../../permissions.ts";
@@ -64,11 +65,7 @@ export function SatellitesPage() {
             </td>
             <td data-label="Region">{satellite.region}</td>
             <td data-label="Last seen">
-              {satellite.lastSeenAt === null && satellite.lastEvent !== null ? (
-                <span className="muted">not since it went offline</span>
-              ) : (
-                <TimeAgo at={satellite.lastSeenAt} />
-              )}
+              <LastSeen satellite={satellite} />
             </td>
             <td data-label="Version">{satellite.version ?? <span className="muted">—</span>}</td>
             <td data-label="Core" title={satellite.instanceId ? `Its connection is held by core ${satellite.instanceId}` : undefined}>
