@@ -20,7 +20,7 @@ describe("a satellite's last seen", () => {
 
   it("says since when a disconnected satellite is offline", () => {
     const shown = textOf({ lastSeenAt: null, lastEvent: "disconnected", lastEventAt: AT });
-    expect(shown.textContent).toMatch(/^offline since /);
+    expect(shown.textContent).toMatch(/^went offline /);
     expect(shown.querySelector("time")?.getAttribute("dateTime")).toBe(AT);
   });
 

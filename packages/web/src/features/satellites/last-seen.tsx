@@ -9,7 +9,7 @@ export function LastSeen({ satellite }: { satellite: Pick<Satellite, "lastSeenAt
   if (satellite.lastEventAt === null) return <span className="muted">not since it went offline</span>;
   return (
     <span className="muted">
-      offline since <TimeAgo at={satellite.lastEventAt} />
+      went offline <TimeAgo at={satellite.lastEventAt} />
     </span>
   );
 }
