@@ -59,6 +59,11 @@ beforeEach(async () => {
     handoff: { reserve: (wanted) => local?.reserve(wanted) },
   });
   ({ core: router } = routing);
+  // graphile-worker registers its task names at a worker's first fetch, which runs just after
+  // start() resolves; until then the router hands no run over (INSERT_RUNS hands only runs whose
+  // job's task exists) and every run is fetched — a race each test here would lose now and then
+  // on a loaded machine. A core's database has them from its first run on.
+  await router.pool.query("INSERT INTO graphile_worker._private_tasks (identifier) VALUES ('automation.run') ON CONFLICT DO NOTHING");
   receiver = await startHttpReceiver();
   receiver.subscribe(changed.emit);
 });
