@@ -47,12 +47,12 @@ export interface LocationRecord {
 
 export type HealthThresholds = Pick<CheckHealthOptions, "failuresToUnhealthy" | "successesToRecover" | "window">;
 
-export function shownStatus(record: Pick<LocationRecord, "verdict" | "unobservable" | "concluded">): LocationStatus {
-  return record.unobservable === null && record.concluded !== false ? record.verdict : "unobservable";
-}
-
 /** Whether the location still waits for its first verdict (see LocationRecord.concluded). */
 export const awaitsVerdict = (record: Pick<LocationRecord, "concluded">): boolean => record.concluded === false;
+
+export function shownStatus(record: Pick<LocationRecord, "verdict" | "unobservable" | "concluded">): LocationStatus {
+  return record.unobservable === null && !awaitsVerdict(record) ? record.verdict : "unobservable";
+}
 
 /**
  * A location's record before its first result: no verdict yet. Its `verdict` is the one the
