@@ -1,5 +1,6 @@
 // Validation problems in one vocabulary for the API, the UI and the agent: an Issue is a field's
 // dotted path and what is wrong with it in a user's words ("timeoutMs is required"), never zod's.
+import leven from "leven";
 import type { z } from "zod";
 
 export interface Issue {
@@ -29,11 +30,56 @@ export function validateInput<Schema extends z.ZodType>(schema: Schema, input: u
 export function toIssues(error: z.ZodError, options: ValidateOptions = {}): Issue[] {
   return error.issues.flatMap((issue): Issue[] => {
     if (issue.code === "unrecognized_keys") {
-      const known = issue.message.startsWith(KNOWN_FIELDS) ? ` (${issue.message})` : "";
-      return issue.keys.map((key) => ({ path: pathOf([...issue.path, key]), message: `unknown field ${JSON.stringify(key)}${known}` }));
+      const known = issue.message.startsWith(KNOWN_FIELDS) ? issue.message.slice(KNOWN_FIELDS.length).split(", ") : undefined;
+      return issue.keys.map((key) => ({ path: pathOf([...issue.path, key]), message: unknownFieldMessage(key, known) }));
     }
     return [issueAt(issue.path, issue.message, options)];
   });
+}
+
+/**
+ * What a URL that must be http(s) is told: a value without a scheme (`api.example.com/health`,
+ * the commonest slip) gets itself back with one as an example. A template's `{{ … }}` holes
+ * count as one word each.
+ */
+export function httpUrlMessage(input: unknown): string {
+  const words = typeof input === "string" ? input.replace(/\{\{[\s\S]*?\}\}/g, "x") : "";
+  const bare = !words.includes("://") && /^[^\s/?#:]+(?::\d+)?(?:[/?#]\S*)?$/.test(words);
+  return `must be an http:// or https:// URL${bare ? ` (e.g. https://${input})` : ""}`;
+}
+
+/** `unknown field "interval" (did you mean intervalSeconds? known: name, intervalSeconds, …)`. */
+function unknownFieldMessage(key: string, known: readonly string[] | undefined): string {
+  if (!known) return `unknown field ${JSON.stringify(key)}`;
+  const meant = meantName(key, known);
+  return `unknown field ${JSON.stringify(key)} (${meant === undefined ? "" : `did you mean ${meant}? `}${KNOWN_FIELDS}${known.join(", ")})`;
+}
+
+/** A field name as people vary it: `expect_status`, `expect-status` and `ExpectStatus` are `expectstatus`. */
+const looseName = (name: string): string => name.toLowerCase().replace(/[-_\s]/g, "");
+
+/**
+ * The known name (a field, a trigger event, a channel) an unknown one most likely meant, if one
+ * stands out: the same name in another case or spelling (`expect_status` → expectStatus), the
+ * start of exactly one name, as peers' configs write fields (`interval` → intervalSeconds,
+ * `timeout` → timeoutMs), or a typo — a few edits away (`regoin` → region, `check.unhealty` →
+ * check.unhealthy), and closer than any other name.
+ */
+export function meantName(key: string, known: readonly string[]): string | undefined {
+  const loose = looseName(key);
+  if (loose.length < 3) return undefined;
+  const same = known.find((name) => looseName(name) === loose);
+  if (same !== undefined) return same;
+  const extended = known.filter((name) => looseName(name).startsWith(loose));
+  if (extended.length === 1) return extended[0];
+  // Two edits (a swapped pair of letters) from five letters on; one below, where two would reach unrelated names.
+  const maxDistance = loose.length >= 5 ? Math.max(2, Math.floor(loose.length / 4)) : 1;
+  const ranked = known
+    .map((name) => ({ name, distance: leven(loose, looseName(name), { maxDistance: maxDistance + 1 }) }))
+    .filter(({ distance }) => distance <= maxDistance)
+    .sort((a, b) => a.distance - b.distance);
+  // Two fields as close as each other: no guess.
+  return ranked.length > 0 && ranked[0]!.distance !== ranked[1]?.distance ? ranked[0]!.name : undefined;
 }
 
 /**
@@ -88,7 +134,10 @@ const MESSAGES: { [Code in RawIssue["code"]]: (issue: IssueOf<Code>) => string }
     const given = kindOf(issue.input);
     // A fraction where a whole number belongs, or NaN (a query's "abc" as a number), says no more.
     const sameKind = given === undefined || given === issue.expected || (given === "number" && (issue.expected === "int" || issue.expected === "bigint"));
-    return sameKind ? `must be ${expected}` : `must be ${expected}, not ${KIND_NAMES[given] ?? given}`;
+    // An object of a few fields says which (`runOn.satellites` given a list of names).
+    const fields = issue.expected === "object" ? shapeOf(issue.inst) : undefined;
+    const shown = fields && fields.length > 0 && fields.length <= MAX_FIELDS_SHOWN ? `${expected} (fields: ${fields.join(", ")})` : expected;
+    return sameKind ? `must be ${shown}` : `must be ${shown}, not ${KIND_NAMES[given] ?? given}`;
   },
   too_small: (issue) => bound(issue.origin, Number(issue.minimum), { exact: issue.exact, inclusive: issue.inclusive ?? true, least: true }),
   too_big: (issue) => bound(issue.origin, Number(issue.maximum), { exact: issue.exact, inclusive: issue.inclusive ?? true, least: false }),
@@ -101,8 +150,8 @@ const MESSAGES: { [Code in RawIssue["code"]]: (issue: IssueOf<Code>) => string }
   },
   not_multiple_of: (issue) => `must be a multiple of ${String(issue.divisor)}`,
   unrecognized_keys: (issue) => {
-    const shape = (issue.inst as { _zod?: { def?: { shape?: object } } } | undefined)?._zod?.def?.shape;
-    return shape ? `${KNOWN_FIELDS}${Object.keys(shape).join(", ")}` : `has unknown fields ${issue.keys.map((key) => JSON.stringify(key)).join(", ")}`;
+    const fields = shapeOf(issue.inst);
+    return fields ? `${KNOWN_FIELDS}${fields.join(", ")}` : `has unknown fields ${issue.keys.map((key) => JSON.stringify(key)).join(", ")}`;
   },
   invalid_union: (issue) => {
     const { options, discriminator } = issue as { options?: unknown[]; discriminator?: string };
@@ -120,6 +169,15 @@ const MESSAGES: { [Code in RawIssue["code"]]: (issue: IssueOf<Code>) => string }
     `${issue.values.length === 1 ? `must be ${show(issue.values[0])}` : `must be one of ${listOf(issue.values)}`}${caseSlip(issue.input, issue.values)}`,
   custom: () => "is invalid",
 };
+
+/** The fields of an object schema (the schema an issue was raised by), if it is one. */
+const shapeOf = (schema: unknown): string[] | undefined => {
+  const shape = (schema as { _zod?: { def?: { shape?: object } } } | undefined)?._zod?.def?.shape;
+  return shape ? Object.keys(shape) : undefined;
+};
+
+/** Beyond this many fields, "must be an object" does not list them (a whole request body's). */
+const MAX_FIELDS_SHOWN = 8;
 
 /** What a JSON (or YAML) user calls a value of each zod kind. */
 const KIND_NAMES: Record<string, string> = {

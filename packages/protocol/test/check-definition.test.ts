@@ -76,7 +76,12 @@ describe("check definitions", () => {
     expect(issues({ ...http, intervalSeconds: 15, timeoutMs: 20_000 })).toEqual([
       { path: "timeoutMs", message: "timeoutMs cannot be longer than the interval (15 s)" },
     ]);
-    expect(issues({ ...http, url: "ftp://x" })[0]?.path).toBe("url");
+    expect(issues({ ...http, url: "ftp://x" })).toEqual([{ path: "url", message: "must be an http:// or https:// URL" }]);
+    // A URL without its scheme is told that once, with itself as an example (not also "is not a valid URL").
+    expect(issues({ ...http, url: "api.example.com:8443/health" })).toEqual([
+      { path: "url", message: "must be an http:// or https:// URL (e.g. https://api.example.com:8443/health)" },
+    ]);
+    expect(issues({ ...http, url: "https://exa mple.com" })).toEqual([{ path: "url", message: "is not a valid URL" }]);
     expect(issues({ ...http, type: "HTTP" })).toEqual([{ path: "type", message: "type must be one of: http, tcp, dns, tls (did you mean http?)" }]);
     expect(issues({ name: "x", type: "icmp", host: "a" })[0]).toMatchObject({ path: "type", message: expect.stringContaining("http, tcp, dns, tls") });
     expect(issues({ ...http, assertions: [{ subject: "rcode", op: "eq", value: "NOERROR" }] })[0]).toMatchObject({

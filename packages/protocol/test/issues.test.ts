@@ -38,6 +38,15 @@ describe("messages zod would write as 'Invalid input'", () => {
     ]);
   });
 
+  it("says which fields an object of a few fields has, when it was given something else", () => {
+    const schema = z.strictObject({ runOn: z.strictObject({ satellites: z.strictObject({ ids: z.array(z.string()).optional(), tags: z.array(z.string()).optional() }) }) });
+    expect(issuesOf(schema, { runOn: { satellites: ["fra-1"] } })).toEqual([
+      { path: "runOn.satellites", message: "satellites must be an object (fields: ids, tags), not an array" },
+    ]);
+    const wide = z.strictObject({ body: z.strictObject(Object.fromEntries("abcdefghi".split("").map((key) => [key, z.number()]))) });
+    expect(issuesOf(wide, { body: "x" })[0]!.message).toBe("body must be an object, not a string");
+  });
+
   it("says a number must be whole without calling 1.5 another kind, and a number the query could not read just must be a number", () => {
     const schema = z.strictObject({ retries: z.number().int(), limit: z.coerce.number() });
     expect(issuesOf(schema, { retries: 1.5, limit: "many" }).map((issue) => issue.message)).toEqual([
@@ -49,8 +58,27 @@ describe("messages zod would write as 'Invalid input'", () => {
   it("names an unknown field by itself, with the fields the object knows", () => {
     const issues = issuesOf(automationDefinitionSchema, webhookStep({ timeout: 5000 }));
     expect(issues).toEqual([
-      { path: "actions.0.webhook.timeout", message: 'unknown field "timeout" (known: url, method, headers, body, secret, timeoutMs, retries)' },
+      {
+        path: "actions.0.webhook.timeout",
+        message: 'unknown field "timeout" (did you mean timeoutMs? known: url, method, headers, body, secret, timeoutMs, retries)',
+      },
     ]);
+  });
+
+  it("says which known field an unknown one meant: another spelling, the start of one field, or a typo", () => {
+    const schema = z.strictObject({ intervalSeconds: z.number(), expectStatus: z.number(), method: z.string(), region: z.string(), tags: z.array(z.string()) });
+    const meant = (key: string) => issuesOf(schema, { [key]: 1 }).find((issue) => issue.path === key)!.message;
+    expect(meant("interval")).toBe('unknown field "interval" (did you mean intervalSeconds? known: intervalSeconds, expectStatus, method, region, tags)');
+    expect(meant("expect_status")).toMatch(/^unknown field "expect_status" \(did you mean expectStatus\? known: /);
+    expect(meant("Method")).toMatch(/\(did you mean method\? /);
+    expect(meant("regoin")).toMatch(/\(did you mean region\? /);
+    expect(meant("tag")).toMatch(/\(did you mean tags\? /);
+  });
+
+  it("guesses no field when none stands out", () => {
+    const schema = z.strictObject({ timeoutMs: z.number(), timeoutSeconds: z.number(), ids: z.array(z.string()), tls: z.boolean() });
+    // The start of two fields; unrelated; too short to guess from.
+    for (const key of ["timeout", "retries", "id"]) expect(issuesOf(schema, { [key]: 1 })[0]!.message).not.toContain("did you mean");
   });
 
   it("gives each of several unknown fields its own issue", () => {

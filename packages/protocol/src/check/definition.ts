@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { type Assertion, assertionsSchemaFor, CHECK_TYPES, type CheckType } from "./assertions.ts";
 import { checkHealthOptionsSchema, DEFAULT_CHECK_HEALTH } from "./health.ts";
-import { caseSlip } from "../issues.ts";
+import { caseSlip, httpUrlMessage } from "../issues.ts";
 
 export const MIN_INTERVAL_SECONDS = 10;
 export const MAX_INTERVAL_SECONDS = 86_400;
@@ -54,7 +54,8 @@ const expectStatusSchema = z
 const httpUrlSchema = z
   .string()
   .max(MAX_URL_LENGTH)
-  .regex(/^https?:\/\/[^\s/?#]+/i, "must be an http:// or https:// URL")
+  // Aborts: a value without a scheme is told that alone, not also that it does not parse.
+  .regex(/^https?:\/\/[^\s/?#]+/i, { error: (issue) => httpUrlMessage(issue.input), abort: true })
   .refine((url) => URL.canParse(url), "is not a valid URL");
 
 export const httpOptionsShape = {

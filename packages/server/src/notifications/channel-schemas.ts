@@ -1,12 +1,12 @@
 // What each notification channel type accepts, and which of its fields are secret: those
 // are encrypted at rest and never shown by the API. One zod schema per type, built once.
-import { safeText } from "@vantage/protocol";
+import { httpUrlMessage, safeText } from "@vantage/protocol";
 import { z } from "zod";
 
 export const CHANNEL_TYPES = ["webhook", "slack", "discord", "email"] as const;
 export type ChannelType = (typeof CHANNEL_TYPES)[number];
 
-const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }).max(2048, "must be at most 2048 characters");
+const httpUrl = z.url({ protocol: /^https?$/, error: (issue) => httpUrlMessage(issue.input) }).max(2048, "must be at most 2048 characters");
 
 // RFC 9110 token characters; a value may not break the header line.
 const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/, "must be an HTTP header name");

@@ -179,6 +179,12 @@ describe("creating and reading channels", () => {
 
     const chat = await call("POST", "", { name: "chat", type: "slack", config: {} });
     expect(issuePaths(chat)).toEqual(["config.webhookUrl"]);
+
+    // A URL without its scheme is shown with one, as an example.
+    const bare = await call("POST", "", { name: "bare", type: "webhook", config: { url: "hooks.example.test/vantage" } });
+    expect(bare.body).toMatchObject({
+      error: { details: { issues: [{ path: "config.url", message: "url must be an http:// or https:// URL (e.g. https://hooks.example.test/vantage)" }] } },
+    });
   });
 
   it("refuses an unknown type, naming the type field", async () => {

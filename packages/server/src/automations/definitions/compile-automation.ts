@@ -11,8 +11,10 @@ import {
   type Condition,
   durationMs,
   forEachAction,
+  httpUrlMessage,
   type JsonValue,
   mapActions,
+  meantName,
   type NotifyAction,
   type Issue,
   validateInput,
@@ -126,7 +128,7 @@ function checkUrl(source: string, path: string, scope: CompileScope): void {
   } catch {
     url = undefined;
   }
-  if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) scope.errors.push({ path, message: "url must be an http:// or https:// URL" });
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) scope.errors.push({ path, message: `url ${httpUrlMessage(source)}` });
 }
 
 /** Dispatch table: one compiler per action kind. */
@@ -201,12 +203,10 @@ function compileTriggers(
     ids.set(id, index);
     const payloadSchema = options.triggers.payloadJsonSchema(spec.event);
     if (payloadSchema === undefined) {
-      const known =
-        options.triggers
-          .list()
-          .map((trigger) => trigger.id)
-          .join(", ") || "none";
-      base.errors.push({ path: `${path}.event`, message: `unknown trigger event "${spec.event}" (known: ${known})` });
+      const events = options.triggers.list().map((trigger) => trigger.id);
+      const meant = meantName(spec.event, events);
+      const known = `${meant === undefined ? "" : `did you mean ${meant}? `}known: ${events.join(", ") || "none"}`;
+      base.errors.push({ path: `${path}.event`, message: `unknown trigger event "${spec.event}" (${known})` });
     } else {
       payloads.push(payloadSchema);
     }

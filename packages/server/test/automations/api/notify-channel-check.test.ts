@@ -63,7 +63,7 @@ describe("a notify step must name an existing notification channel", () => {
       "actions.1.choose.when.0.then.0.notify.channel",
       "actions.2.parallel.branches.1.0.notify.channel",
     ]);
-    expect(issues(answer)[0]!.message).toBe('no notification channel has the name "opz" (known: "on-call", "ops")');
+    expect(issues(answer)[0]!.message).toBe('no notification channel has the name "opz" (did you mean "ops"? known: "on-call", "ops")');
     expect(issues(answer)[1]!.message).toMatch(/has the id "00000000-0000-4000-8000-000000000000"/);
   });
 

@@ -111,6 +111,9 @@ describe("refusing invalid definitions, each error at its path", () => {
         message: 'unknown trigger event "satellite.exploded" (known: satellite.connected, satellite.disconnected, satellite.heartbeat_lost)',
       },
     ]);
+    expect(errorsOf(definition({ triggers: [{ event: "satellite.heartbeat-lost" }] }))[0]!.message).toBe(
+      'unknown trigger event "satellite.heartbeat-lost" (did you mean satellite.heartbeat_lost? known: satellite.connected, satellite.disconnected, satellite.heartbeat_lost)',
+    );
   });
 
   it("refuses a path to a field the payload does not have, naming the fields it has", () => {
@@ -208,6 +211,9 @@ describe("refusing invalid definitions, each error at its path", () => {
       ),
     ).toEqual(["actions.1.choose.when.0.then.0.id"]);
     expect(paths(definition({ actions: [{ webhook: { url: "file:///etc/passwd" } }] }))).toEqual(["actions.0.webhook.url"]);
+    expect(errorsOf(definition({ actions: [{ webhook: { url: "hooks.example.com/{{ trigger.event }}" } }] }))).toEqual([
+      { path: "actions.0.webhook.url", message: "url must be an http:// or https:// URL (e.g. https://hooks.example.com/{{ trigger.event }})" },
+    ]);
     expect(paths({ name: "", triggers: [], actions: [] }).sort()).toEqual(["actions", "name", "triggers"]);
     expect(paths(definition({ mode: "sometimes", maxRuns: 0, concurrency: "global" })).sort()).toEqual(["concurrency", "maxRuns", "mode"]);
   });
