@@ -5,7 +5,7 @@
 import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { signInWithToken } from "../src/auth.ts";
-import { CheckHistory, incidentSpan } from "../src/features/checks/detail/check-history.tsx";
+import { beforeCreatedSpan, CheckHistory, incidentSpan } from "../src/features/checks/detail/check-history.tsx";
 import { Sparkline, sparklinePath } from "../src/features/checks/list/sparkline.tsx";
 import { renderScreen } from "./support/render-screen.tsx";
 
@@ -88,6 +88,30 @@ describe("a check's uptime, incidents and history", () => {
       const last = asked.at(-1)!;
       expect(Date.parse(last.get("to")!) - Date.parse(last.get("from")!)).toBe(7 * 24 * HOUR);
     });
+  });
+
+  it("greys the timeline before the check existed instead of showing it up", async () => {
+    const createdAt = new Date(now - 6 * HOUR).toISOString();
+    renderScreen(<CheckHistory checkId="c1" createdAt={createdAt} nameOf={(location) => location} />, (call) => {
+      if (call.url.startsWith("/api/v1/checks/c1/uptime")) return { status: 200, body: UPTIME };
+      if (call.url.startsWith("/api/v1/checks/c1/incidents")) return { status: 200, body: { incidents: [], nextCursor: null } };
+      if (call.url.startsWith("/api/v1/entities/check-health/c1/changes")) return { status: 200, body: { changes: [], next: null } };
+      return undefined;
+    });
+    const timeline = await screen.findByRole("img", { name: /^Incidents over the last 24h: 0; the check was created / });
+    const none = timeline.querySelector<HTMLElement>(".timeline-span.none")!;
+    // 18 of the range's 24 hours (the range ends at the next whole minute).
+    expect(Number.parseFloat(none.style.width)).toBeCloseTo(75, 0);
+    expect(none.title).toMatch(/^No data: the check was created /);
+  });
+
+  it("knows the part of a range before the check was created", () => {
+    expect(beforeCreatedSpan(new Date(25).toISOString(), 0, 100)).toEqual({ width: 25 });
+    expect(beforeCreatedSpan(new Date(0).toISOString(), 0, 100)).toBeNull();
+    expect(beforeCreatedSpan(new Date(-5).toISOString(), 0, 100)).toBeNull();
+    // A check made a moment ago keeps a sliver of its own.
+    expect(beforeCreatedSpan(new Date(150).toISOString(), 0, 100)).toEqual({ width: 99.6 });
+    expect(beforeCreatedSpan(undefined, 0, 100)).toBeNull();
   });
 
   it("places an incident on the timeline clipped to the range, an ongoing one until now", () => {

@@ -99,7 +99,7 @@ export function CheckDetail({ checkId }: { checkId: string }) {
       {h ? <HealthSummary health={h} check={c} nameOf={nameOf} /> : null}
       {heartbeatOf(c) ? <PingUrlPanel checkId={checkId} canEdit={canEdit} /> : canEdit ? <RunNow check={c} nameOf={nameOf} /> : null}
       <Latency checkId={checkId} nameOf={nameOf} />
-      <CheckHistory checkId={checkId} nameOf={nameOf} />
+      <CheckHistory checkId={checkId} createdAt={c.createdAt} nameOf={nameOf} />
       <Certificate checkId={checkId} />
       <RecentFailures checkId={checkId} nameOf={nameOf} />
     </>

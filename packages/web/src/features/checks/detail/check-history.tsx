@@ -14,6 +14,9 @@ export type UptimeRange = keyof typeof UPTIME_RANGES;
 const INCIDENT_PAGE = 50;
 const HISTORY_PAGE = 20;
 
+/** The narrowest span a timeline draws (% of its width). */
+const MIN_SPAN_PERCENT = 0.4;
+
 /** An incident's place on a timeline of [from, to): left and width in %, clipped to the range. */
 export function incidentSpan(incident: Pick<Incident, "start" | "end">, from: number, to: number, now: number): { left: number; width: number } | null {
   const start = Math.max(Date.parse(incident.start), from);
@@ -21,11 +24,24 @@ export function incidentSpan(incident: Pick<Incident, "start" | "end">, from: nu
   if (end <= start) return null;
   const span = to - from;
   // At least a sliver, so a minute-long incident in 90 days still shows — inside the bar, even at its end.
-  const width = Math.max(((end - start) / span) * 100, 0.4);
+  const width = Math.max(((end - start) / span) * 100, MIN_SPAN_PERCENT);
   return { left: Math.min(((start - from) / span) * 100, 100 - width), width };
 }
 
-export function CheckHistory({ checkId, nameOf }: { checkId: string; nameOf: (location: string) => string }) {
+/**
+ * The part of the timeline [from, to) before the check existed, in % from the left: the bar is
+ * green only where the check was there to be healthy (a check made a minute ago showed 24 h of
+ * green). Null when it existed over the whole range.
+ */
+export function beforeCreatedSpan(createdAt: string | undefined, from: number, to: number): { width: number } | null {
+  const created = createdAt === undefined ? NaN : Date.parse(createdAt);
+  if (!(created > from)) return null;
+  // Leaves the check's own time at least a sliver, as incidentSpan gives an incident.
+  return { width: Math.min(((created - from) / (to - from)) * 100, 100 - MIN_SPAN_PERCENT) };
+}
+
+/** `createdAt`: the check's, so the timeline shows the time before it as no data. */
+export function CheckHistory({ checkId, createdAt, nameOf }: { checkId: string; createdAt?: string; nameOf: (location: string) => string }) {
   const [range, setRange] = useState<UptimeRange>("24h");
   return (
     <>
@@ -45,14 +61,24 @@ export function CheckHistory({ checkId, nameOf }: { checkId: string; nameOf: (lo
             </a>
           ))}
         </div>
-        <UptimeAndIncidents checkId={checkId} range={range} nameOf={nameOf} />
+        <UptimeAndIncidents checkId={checkId} createdAt={createdAt} range={range} nameOf={nameOf} />
       </section>
       <HealthHistory checkId={checkId} />
     </>
   );
 }
 
-function UptimeAndIncidents({ checkId, range, nameOf }: { checkId: string; range: UptimeRange; nameOf: (location: string) => string }) {
+function UptimeAndIncidents({
+  checkId,
+  createdAt,
+  range,
+  nameOf,
+}: {
+  checkId: string;
+  createdAt: string | undefined;
+  range: UptimeRange;
+  nameOf: (location: string) => string;
+}) {
   const now = useNow(60_000);
   // The range's end moves with the display clock a minute at a time, so the key stays put in between.
   const to = Math.ceil(now / 60_000) * 60_000;
@@ -67,11 +93,19 @@ function UptimeAndIncidents({ checkId, range, nameOf }: { checkId: string; range
     queryFn: ({ signal }) => operationsApi.checks.incidents(checkId, INCIDENT_PAGE, signal),
   });
   const inRange = (incidents.data?.incidents ?? []).filter((incident) => incidentSpan(incident, from, to, now) !== null);
+  const beforeCreated = beforeCreatedSpan(createdAt, from, to);
   return (
     <div className="card">
       <ErrorMessage error={uptime.error ?? incidents.error} title="Could not load the uptime" />
       {uptime.data ? <UptimeFigures uptime={uptime.data} nameOf={nameOf} /> : <Loading what="uptime" />}
-      <div className="timeline" role="img" aria-label={`Incidents over the last ${range}: ${inRange.length}`}>
+      <div
+        className="timeline"
+        role="img"
+        aria-label={`Incidents over the last ${range}: ${inRange.length}${beforeCreated ? `; the check was created ${formatExact(createdAt!)}` : ""}`}
+      >
+        {beforeCreated ? (
+          <span className="timeline-span none" style={{ left: 0, width: `${beforeCreated.width}%` }} title={`No data: the check was created ${formatExact(createdAt!)}`} />
+        ) : null}
         {inRange.map((incident) => {
           const span = incidentSpan(incident, from, to, now)!;
           return (
