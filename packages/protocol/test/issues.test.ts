@@ -39,7 +39,9 @@ describe("messages zod would write as 'Invalid input'", () => {
   });
 
   it("says which fields an object of a few fields has, when it was given something else", () => {
-    const schema = z.strictObject({ runOn: z.strictObject({ satellites: z.strictObject({ ids: z.array(z.string()).optional(), tags: z.array(z.string()).optional() }) }) });
+    const schema = z.strictObject({
+      runOn: z.strictObject({ satellites: z.strictObject({ ids: z.array(z.string()).optional(), tags: z.array(z.string()).optional() }) }),
+    });
     expect(issuesOf(schema, { runOn: { satellites: ["fra-1"] } })).toEqual([
       { path: "runOn.satellites", message: "satellites must be an object (fields: ids, tags), not an array" },
     ]);

@@ -104,7 +104,11 @@ function UptimeAndIncidents({
         aria-label={`Incidents over the last ${range}: ${inRange.length}${beforeCreated ? `; the check was created ${formatExact(createdAt!)}` : ""}`}
       >
         {beforeCreated ? (
-          <span className="timeline-span none" style={{ left: 0, width: `${beforeCreated.width}%` }} title={`No data: the check was created ${formatExact(createdAt!)}`} />
+          <span
+            className="timeline-span none"
+            style={{ left: 0, width: `${beforeCreated.width}%` }}
+            title={`No data: the check was created ${formatExact(createdAt!)}`}
+          />
         ) : null}
         {inRange.map((incident) => {
           const span = incidentSpan(incident, from, to, now)!;
