@@ -33,7 +33,9 @@ describe("messages about fields", () => {
   it("name an unknown field, with the fields the object knows", async () => {
     const answer = await call("PATCH", "/satellites/6f0c2a4e-1b2c-4d3e-8f40-123456789abc", { regoin: "eu" });
     expect(answer.status, answer.text).toBe(400);
-    expect(errorOf(answer).details.issues).toEqual([{ path: "regoin", message: 'unknown field "regoin" (did you mean region? known: name, region, tags, offlineThresholdMs)' }]);
+    expect(errorOf(answer).details.issues).toEqual([
+      { path: "regoin", message: 'unknown field "regoin" (did you mean region? known: name, region, tags, offlineThresholdMs)' },
+    ]);
   });
 
   it("list the values an enum allows, deep in an automation, at the field's path", async () => {
@@ -64,7 +66,9 @@ describe("messages about fields", () => {
 
   it("say what the body as a whole must be", async () => {
     const answer = await call("POST", "/satellites", [1, 2]);
-    expect(errorOf(answer).details.issues).toEqual([{ path: "", message: "the body must be an object (fields: name, region, tags, offlineThresholdMs), not an array" }]);
+    expect(errorOf(answer).details.issues).toEqual([
+      { path: "", message: "the body must be an object (fields: name, region, tags, offlineThresholdMs), not an array" },
+    ]);
   });
 
   it("say what a query parameter must be, as an invalid_query", async () => {
