@@ -1,7 +1,5 @@
-// The pure helpers behind list cells and the satellite start command: relative times,
-// durations, shell quoting, tag splitting, and where Login may send the user back to.
+// The pure helpers behind list cells: relative times and durations.
 import { describe, expect, it } from "vitest";
-import { satelliteStartCommand, shellQuote } from "../src/features/satellites/start-command.ts";
 import { formatAgo, formatDuration } from "../src/ui/time.ts";
 
 const NOW = Date.parse("2026-12-01T12:00:00Z");
@@ -27,19 +25,5 @@ describe("relative times", () => {
     expect(formatDuration(before(200_000), before(0))).toBe("3 min 20 s");
     expect(formatDuration(before(7_500_000), before(0))).toBe("2 h 5 min");
     expect(formatDuration(before(1_000), null)).toBeNull();
-  });
-});
-
-describe("the satellite start command", () => {
-  it("passes the credentials in the environment of `vantage satellite`, for the core's origin", () => {
-    expect(satelliteStartCommand("https://vantage.example:8443/satellites?x=1", "6f0c1a2b-0000-4000-8000-000000000001", "vsat_abc-DEF_123")).toBe(
-      "VANTAGE_URL=https://vantage.example:8443 \\\n  VANTAGE_SATELLITE_ID=6f0c1a2b-0000-4000-8000-000000000001 \\\n  VANTAGE_SATELLITE_TOKEN=vsat_abc-DEF_123 \\\n  npx vantage satellite",
-    );
-  });
-
-  it("quotes what a shell would split or expand", () => {
-    expect(shellQuote("plain-value_1.2")).toBe("plain-value_1.2");
-    expect(shellQuote("a b")).toBe("'a b'");
-    expect(shellQuote("it's $HOME")).toBe(`'it'"'"'s $HOME'`);
   });
 });

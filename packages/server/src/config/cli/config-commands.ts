@@ -4,7 +4,7 @@
 // up, 2 = some not, 1 = error; apply and export 0 = done, 1 = error.
 import { readFile } from "node:fs/promises";
 import { createInterface } from "node:readline/promises";
-import { type ConfigPlan, type ConfigRequest, RESOURCE_KINDS } from "@vantage/protocol";
+import { type ConfigPlan, type ConfigRequest, RESOURCE_KINDS, satelliteStartCommand } from "@vantage/protocol";
 import { type Command, Option } from "commander";
 import { stringify } from "yaml";
 import type { BundleTrial } from "../bundle-trial.ts";
@@ -112,7 +112,11 @@ export async function applyCommand(flags: BundleFlags & { yes?: boolean; commit?
   const body: ConfigRequest = { ...request, fingerprint: plan.fingerprint, ...(flags.commit === undefined ? {} : { commit: flags.commit }) };
   const result = await client.post<ApplyResult>("/config/apply", body).catch((error: unknown) => reportApiError(io, error, bundle, "nothing was applied"));
   for (const satellite of result.satellites) {
-    io.out(`Satellite "${satellite.name}" created (id ${satellite.id}). Its token, shown this once: ${satellite.token}\n`);
+    // As the UI shows a new satellite: the token once, and the command that starts it.
+    io.out(
+      `Satellite "${satellite.name}" created (id ${satellite.id}). Its token, shown this once: ${satellite.token}\n` +
+        `Start it where it should run with:\n  ${satelliteStartCommand(flags.url, satellite.id, satellite.token)}\n`,
+    );
   }
   io.out(`Applied (apply ${result.applyId}).\n`);
   return 0;

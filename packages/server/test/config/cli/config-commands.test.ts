@@ -100,6 +100,20 @@ describe("vantage plan and apply", () => {
     expect(ran.stderr).toMatch(/--yes/);
   });
 
+  it("prints a satellite it created with its token once and the command that starts it", async () => {
+    // Bundle "cli", which the export below plans as: the export holds this satellite too.
+    const path = await file("satellite.yaml", "kind: Satellite\nname: cli-edge\nspec: { region: edge }\n");
+    const ran = await command((io) => applyCommand({ ...flags([path], "cli"), yes: true }, io));
+    expect(ran.code, ran.stderr).toBe(0);
+    const { rows } = await api.instance.pool.query<{ id: string }>("SELECT id FROM satellites WHERE name = 'cli-edge'");
+    const token = /Its token, shown this once: (vsat_\S+)/.exec(ran.stdout)?.[1];
+    expect(token).toBeDefined();
+    expect(ran.stdout).toContain(`Satellite "cli-edge" created (id ${rows[0]!.id}).`);
+    expect(ran.stdout).toContain(
+      `Start it where it should run with:\n  VANTAGE_URL=${new URL(server!.url).origin} \\\n  VANTAGE_SATELLITE_ID=${rows[0]!.id} \\\n  VANTAGE_SATELLITE_TOKEN=${token} \\\n  npx vantage satellite\n`,
+    );
+  });
+
   it("names every problem at file:line: its own before asking the core, and the core's after", async () => {
     const local = await file(
       "local.yaml",

@@ -1,7 +1,7 @@
 // A satellite token shown the one time the API answers it, with the command that starts the
 // satellite. Closing it loses the token for good: only a rotation makes another.
+import { satelliteStartCommand } from "@vantage/protocol";
 import { CopyableText } from "../../ui/components.tsx";
-import { satelliteStartCommand } from "./start-command.ts";
 
 export function NewToken({ satelliteId, name, token, onDone }: { satelliteId: string; name: string; token: string; onDone: () => void }) {
   return (

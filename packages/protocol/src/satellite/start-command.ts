@@ -1,5 +1,5 @@
-// The command that starts a satellite, as the create and rotate screens show it: the
-// credentials in environment variables (kept out of the process list), `vantage satellite`.
+// The command that starts a satellite, as the UI's create and rotate screens and `vantage apply`
+// show it: the credentials in environment variables (kept out of the process list), `vantage satellite`.
 
 /** Quotes a value for a POSIX shell when it needs it. */
 export function shellQuote(value: string): string {
