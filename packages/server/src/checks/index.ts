@@ -10,8 +10,10 @@ export { CHECKS_CHANNEL, parseCheckChange } from "./definitions/check-changes.ts
 export type { CheckChangeNotice } from "./definitions/check-changes.ts";
 export type { CheckRow, CheckView } from "./definitions/check-view.ts";
 export { checkSecrets } from "./definitions/header-secrets.ts";
-export { validateCheck } from "./definitions/validate-check.ts";
-export type { ValidateCheckOptions } from "./definitions/validate-check.ts";
+export { isHeartbeatCheck, validateAnyCheck, validateCheck } from "./definitions/validate-check.ts";
+export type { AnyCheckDefinition, ValidateCheckOptions } from "./definitions/validate-check.ts";
+// A heartbeat check's ping token: issued with the check (API, config apply) and on rotation.
+export { issuePingToken } from "./heartbeat/ping-tokens.ts";
 // The probes' run-time address policy on the core applies the same rule to resolved addresses.
 export { ALLOW_PRIVATE_TARGETS_SETTING, isRefusedCoreTarget } from "./definitions/private-targets.ts";
 export { createCheckRoutes } from "./api/check-routes.ts";

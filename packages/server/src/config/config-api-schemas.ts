@@ -36,6 +36,9 @@ export const applyResultSchema = z.object({
   satellites: z
     .array(z.object({ name: z.string(), id: z.string(), token: z.string() }))
     .describe("Satellites the apply created, with their tokens: shown this once, stored only as hashes."),
+  heartbeatChecks: z
+    .array(z.object({ name: z.string(), id: z.string(), pingToken: z.string(), pingUrl: z.string() }))
+    .describe("Heartbeat checks the apply created, with their ping tokens and URLs (relative to the core): shown this once, stored only as hashes."),
 });
 
 export const bundleTrialSchema = z.object({

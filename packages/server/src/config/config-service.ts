@@ -29,6 +29,8 @@ export interface ApplyResult {
   plan: ConfigPlan;
   /** Satellites the apply created, with their one-time tokens (shown once, stored nowhere). */
   satellites: Array<{ name: string; id: string; token: string }>;
+  /** Heartbeat checks the apply created, with their ping tokens and URLs (shown once, as by POST /checks). */
+  heartbeatChecks: Array<{ name: string; id: string; pingToken: string; pingUrl: string }>;
 }
 
 export interface ExportFilter {
@@ -118,6 +120,7 @@ export class ConfigService {
       const { plan, steps, vanished } = await this.computePlan(tx, request);
       if (request.fingerprint !== undefined && request.fingerprint !== plan.fingerprint) throw planStale();
       const satellites: ApplyResult["satellites"] = [];
+      const heartbeatChecks: ApplyResult["heartbeatChecks"] = [];
       const records: ConfigChangeRecord[] = [];
       const kept = new Map<string, { step: PlanStep; id: string }>();
       for (const step of steps) {
@@ -129,7 +132,11 @@ export class ConfigService {
         }
         const id = outcome?.id ?? step.stored!.id;
         if (outcome?.changes?.length) announcements.push({ adapter: step.adapter, changes: outcome.changes });
-        if (outcome?.token !== undefined) satellites.push({ name: step.change.name, id, token: outcome.token });
+        if (outcome?.token !== undefined) {
+          const { name } = step.change;
+          if (step.change.kind === "Check") heartbeatChecks.push({ name, id, pingToken: outcome.token, pingUrl: `/hb/${outcome.token}` });
+          else satellites.push({ name, id, token: outcome.token });
+        }
         if (step.change.action === "delete" || step.change.action === "detach") continue;
         kept.set(`${step.change.kind}\u0000${id}`, { step, id });
         if (step.change.action !== "no-op")
@@ -150,7 +157,7 @@ export class ConfigService {
       const released = steps.filter((step) => step.change.action === "delete" || step.change.action === "detach");
       await releaseOwnership(tx, [...released.map((step) => ({ kind: step.change.kind, resourceId: step.stored!.id })), ...vanished]);
       await recordChanges(tx, { id: applyId, bundle: request.bundle, actor, cause }, records);
-      return { applyId, plan, satellites };
+      return { applyId, plan, satellites, heartbeatChecks };
     });
     for (const { adapter, changes } of announcements) adapter.announce(changes);
     return result;

@@ -44,7 +44,7 @@ export function startConfig(deps: ModuleDeps, parts: ConfigModuleParts): ConfigM
         service: parts.satellites.service,
         heartbeatIntervalMs: deps.config.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS,
       }),
-      checkKind(parts.checks.store, { allowPrivateTargets: deps.config.allowPrivateTargets ?? false }),
+      checkKind(parts.checks.store, { allowPrivateTargets: deps.config.allowPrivateTargets ?? false, now: deps.now }),
       maintenanceWindowKind(parts.checks.maintenanceWindows),
       automationKind({
         store: automations,

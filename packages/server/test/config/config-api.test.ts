@@ -9,7 +9,12 @@ import { useFullApiApp } from "../support/api/full-api-app.ts";
 
 const api = useFullApiApp("config-api");
 
-type ApplyAnswer = { applyId: string; plan: ConfigPlan; satellites: Array<{ name: string; id: string; token: string }> };
+type ApplyAnswer = {
+  applyId: string;
+  plan: ConfigPlan;
+  satellites: Array<{ name: string; id: string; token: string }>;
+  heartbeatChecks: Array<{ name: string; id: string; pingToken: string; pingUrl: string }>;
+};
 
 const check = (name: string, overrides: Record<string, unknown> = {}): BundleResource => ({
   kind: "Check",
@@ -48,6 +53,7 @@ describe("export and plan", () => {
         headers: { Authorization: "Bearer tok-123" },
         labels: { team: "web" },
       }),
+      await api.call("POST", "/checks", { name: "export-heartbeat", type: "heartbeat", periodSeconds: 86_400, graceSeconds: 3_600 }),
       await api.call("POST", "/automations", {
         name: "export-automation",
         triggers: [{ event: "satellite.heartbeat_lost" }],
@@ -63,6 +69,7 @@ describe("export and plan", () => {
       "NotificationChannel/ops hook",
       "Satellite/sat-export",
       "Check/export-check",
+      "Check/export-heartbeat",
       "Automation/export-automation",
     ]);
     const planned = await plan("exported", exported.body.resources);
@@ -73,7 +80,7 @@ describe("export and plan", () => {
     // Adopting them writes nothing but ownership; planned again, they are owned and unchanged.
     await apply("exported", exported.body.resources);
     const again = await plan("exported", exported.body.resources);
-    expect(again.changes.map((change) => [change.action, change.adopt, change.drift])).toEqual(Array(4).fill(["no-op", false, false]));
+    expect(again.changes.map((change) => [change.action, change.adopt, change.drift])).toEqual(Array(5).fill(["no-op", false, false]));
 
     const filtered = await api.call<{ resources: BundleResource[] }>("GET", "/config/export?kind=Check&label=team%3Dweb");
     expect(filtered.body.resources.map((resource) => resource.name)).toEqual(["export-check"]);
@@ -266,6 +273,22 @@ describe("all or nothing", () => {
     expect(answer.body.error.code).toBe("config_plan_stale");
     const fresh = await plan("stale", bundle);
     await apply("stale", bundle, { fingerprint: fresh.fingerprint });
+  });
+
+  it("creates a heartbeat check and answers its ping URL once, which takes pings; an update keeps it", async () => {
+    const heartbeat = (periodSeconds: number): BundleResource => ({ kind: "Check", name: "config-heartbeat", spec: { type: "heartbeat", periodSeconds } });
+    const result = await apply("heartbeats", [heartbeat(3_600)]);
+    const id = await checkId("config-heartbeat");
+    expect(result.heartbeatChecks).toEqual([{ name: "config-heartbeat", id, pingToken: expect.stringMatching(/^vhb_/), pingUrl: expect.any(String) }]);
+    const [created] = result.heartbeatChecks;
+    expect(created!.pingUrl).toBe(`/hb/${created!.pingToken}`);
+    expect(result.satellites).toEqual([]);
+    expect((await api.app.request(created!.pingUrl, { method: "POST" })).status).toBe(200);
+
+    const updated = await apply("heartbeats", [heartbeat(7_200)]);
+    expect(updated.plan.changes[0]).toMatchObject({ action: "update", changes: [{ path: "periodSeconds", before: 3_600, after: 7_200 }] });
+    expect(updated.heartbeatChecks).toEqual([]);
+    expect((await api.app.request(created!.pingUrl, { method: "POST" })).status).toBe(200);
   });
 
   it("creates a satellite and answers its token once", async () => {

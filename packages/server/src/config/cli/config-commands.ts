@@ -118,6 +118,9 @@ export async function applyCommand(flags: BundleFlags & { yes?: boolean; commit?
         `Start it where it should run with:\n  ${satelliteStartCommand(flags.url, satellite.id, satellite.token)}\n`,
     );
   }
+  for (const check of result.heartbeatChecks) {
+    io.out(`Check "${check.name}" created (id ${check.id}). Its ping URL, shown this once: ${new URL(check.pingUrl, flags.url).href}\n`);
+  }
   io.out(`Applied (apply ${result.applyId}).\n`);
   return 0;
 }

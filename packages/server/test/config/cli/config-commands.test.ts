@@ -100,9 +100,12 @@ describe("vantage plan and apply", () => {
     expect(ran.stderr).toMatch(/--yes/);
   });
 
-  it("prints a satellite it created with its token once and the command that starts it", async () => {
-    // Bundle "cli", which the export below plans as: the export holds this satellite too.
-    const path = await file("satellite.yaml", "kind: Satellite\nname: cli-edge\nspec: { region: edge }\n");
+  it("prints a satellite it created with its token once and the command that starts it, and a heartbeat check's ping URL", async () => {
+    // Bundle "cli", which the export below plans as: the export holds these too.
+    const path = await file(
+      "satellite.yaml",
+      "kind: Satellite\nname: cli-edge\nspec: { region: edge }\n---\nkind: Check\nname: cli-nightly\nspec: { type: heartbeat, periodSeconds: 86400 }\n",
+    );
     const ran = await command((io) => applyCommand({ ...flags([path], "cli"), yes: true }, io));
     expect(ran.code, ran.stderr).toBe(0);
     const { rows } = await api.instance.pool.query<{ id: string }>("SELECT id FROM satellites WHERE name = 'cli-edge'");
@@ -112,6 +115,11 @@ describe("vantage plan and apply", () => {
     expect(ran.stdout).toContain(
       `Start it where it should run with:\n  VANTAGE_URL=${new URL(server!.url).origin} \\\n  VANTAGE_SATELLITE_ID=${rows[0]!.id} \\\n  VANTAGE_SATELLITE_TOKEN=${token} \\\n  npx vantage satellite\n`,
     );
+    const pingUrl = new RegExp(
+      `Check "cli-nightly" created \\(id [0-9a-f-]{36}\\)\\. Its ping URL, shown this once: (${new URL(server!.url).origin}/hb/vhb_\\S+)\n`,
+    ).exec(ran.stdout)?.[1];
+    expect(pingUrl, ran.stdout).toBeDefined();
+    expect((await fetch(pingUrl!, { method: "POST" })).status).toBe(200);
   });
 
   it("names every problem at file:line: its own before asking the core, and the core's after", async () => {
