@@ -13,8 +13,13 @@ const resourceName = safeText().trim().min(1, "must not be empty").max(200, "mus
 export const bundleResourceSchema = z.strictObject({
   kind: z.enum(RESOURCE_KINDS),
   name: resourceName,
-  /** The API body of the kind without `name`; validated by the kind's own schema. */
-  spec: z.record(z.string(), z.unknown()),
+  /**
+   * The API body of the kind without `name`; validated by the kind's own schema. A `name` in it
+   * is refused rather than silently overridden by the resource's.
+   */
+  spec: z
+    .record(z.string(), z.unknown())
+    .refine((spec) => !Object.hasOwn(spec, "name"), { path: ["name"], message: "the name is the resource's own (name: beside kind:), not part of its spec" }),
   /** The name the resource had before: a rename, not a delete and a create. */
   previousName: resourceName.optional(),
 });

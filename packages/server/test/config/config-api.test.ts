@@ -170,6 +170,17 @@ describe("an invalid bundle", () => {
     expect(paths.some((path) => path.startsWith("resources.42.spec."))).toBe(true);
     expect(await count("checks")).toBe(before);
   });
+
+  it("refuses a name inside a spec instead of letting the resource's name win silently", async () => {
+    const answer = await api.call<{ error: { code: string; details: { issues: Array<{ path: string; message: string }> } } }>("POST", "/config/plan", {
+      bundle: "named",
+      resources: [check("outer-name", { name: "inner-name" })],
+    });
+    expect(answer.status, answer.text).toBe(400);
+    expect(answer.body.error.details.issues).toEqual([
+      { path: "resources.0.spec.name", message: "the name is the resource's own (name: beside kind:), not part of its spec" },
+    ]);
+  });
 });
 
 describe("prune and detach", () => {
