@@ -3,7 +3,7 @@
 export { HEARTBEAT_INTERVAL_MS, OFFLINE_THRESHOLD_MS } from "./constants.ts";
 export { safeText, unsafeTextReason } from "./safe-text.ts";
 export { canonicalUuid, isCanonicalUuid, isUuid, uuidSchema } from "./uuid.ts";
-export { httpUrlMessage, issueAt, issueMessage, meantName, summarizeIssues, toIssues, validateInput } from "./issues.ts";
+export { didYouMean, httpUrlMessage, issueAt, issueMessage, summarizeIssues, toIssues, validateInput } from "./issues.ts";
 export type { Issue, ValidateOptions, Validated } from "./issues.ts";
 export { ERROR_CODES } from "./error-codes.ts";
 export type { ErrorCode } from "./error-codes.ts";

@@ -43,7 +43,8 @@ export function toIssues(error: z.ZodError, options: ValidateOptions = {}): Issu
  * count as one word each.
  */
 export function httpUrlMessage(input: unknown): string {
-  const words = typeof input === "string" ? input.replace(/\{\{[\s\S]*?\}\}/g, "x") : "";
+  // A long value is not echoed back: the message would be mostly the value.
+  const words = typeof input === "string" && input.length <= MAX_ECHOED_LENGTH ? input.replace(/\{\{[\s\S]*?\}\}/g, "x") : "";
   const bare = !words.includes("://") && /^[^\s/?#:]+(?::\d+)?(?:[/?#]\S*)?$/.test(words);
   return `must be an http:// or https:// URL${bare ? ` (e.g. https://${input})` : ""}`;
 }
@@ -51,9 +52,20 @@ export function httpUrlMessage(input: unknown): string {
 /** `unknown field "interval" (did you mean intervalSeconds? known: name, intervalSeconds, …)`. */
 function unknownFieldMessage(key: string, known: readonly string[] | undefined): string {
   if (!known) return `unknown field ${JSON.stringify(key)}`;
-  const meant = meantName(key, known);
-  return `unknown field ${JSON.stringify(key)} (${meant === undefined ? "" : `did you mean ${meant}? `}${KNOWN_FIELDS}${known.join(", ")})`;
+  return `unknown field ${JSON.stringify(key)} (${didYouMean(key, known)}${KNOWN_FIELDS}${known.join(", ")})`;
 }
+
+/**
+ * "did you mean intervalSeconds? " when one known name stands out (meantName), "" otherwise: the
+ * head of a "(… known: …)" list. `show` writes the name as the message quotes names.
+ */
+export function didYouMean(given: string, known: readonly string[], show: (name: string) => string = (name) => name): string {
+  const meant = meantName(given, known);
+  return meant === undefined ? "" : `did you mean ${show(meant)}? `;
+}
+
+/** Values longer than this are neither echoed in a message nor matched against names. */
+const MAX_ECHOED_LENGTH = 200;
 
 /** A field name as people vary it: `expect_status`, `expect-status` and `ExpectStatus` are `expectstatus`. */
 const looseName = (name: string): string => name.toLowerCase().replace(/[-_\s]/g, "");
@@ -65,7 +77,9 @@ const looseName = (name: string): string => name.toLowerCase().replace(/[-_\s]/g
  * `timeout` → timeoutMs), or a typo — a few edits away (`regoin` → region, `check.unhealty` →
  * check.unhealthy), and closer than any other name.
  */
-export function meantName(key: string, known: readonly string[]): string | undefined {
+function meantName(key: string, known: readonly string[]): string | undefined {
+  // Too short to guess from; too long to be a name (and a bundle may send megabytes of keys).
+  if (key.length > MAX_ECHOED_LENGTH) return undefined;
   const loose = looseName(key);
   if (loose.length < 3) return undefined;
   const same = known.find((name) => looseName(name) === loose);
@@ -75,7 +89,10 @@ export function meantName(key: string, known: readonly string[]): string | undef
   // Two edits (a swapped pair of letters) from five letters on; one below, where two would reach unrelated names.
   const maxDistance = loose.length >= 5 ? Math.max(2, Math.floor(loose.length / 4)) : 1;
   const ranked = known
-    .map((name) => ({ name, distance: leven(loose, looseName(name), { maxDistance: maxDistance + 1 }) }))
+    .map((name) => ({ name, other: looseName(name) }))
+    // Lengths further apart than the distance allowed cannot be within it.
+    .filter(({ other }) => Math.abs(other.length - loose.length) <= maxDistance)
+    .map(({ name, other }) => ({ name, distance: leven(loose, other, { maxDistance: maxDistance + 1 }) }))
     .filter(({ distance }) => distance <= maxDistance)
     .sort((a, b) => a.distance - b.distance);
   // Two fields as close as each other: no guess.

@@ -82,6 +82,8 @@ describe("check definitions", () => {
       { path: "url", message: "must be an http:// or https:// URL (e.g. https://api.example.com:8443/health)" },
     ]);
     expect(issues({ ...http, url: "https://exa mple.com" })).toEqual([{ path: "url", message: "is not a valid URL" }]);
+    // A long value is not echoed back.
+    expect(issues({ ...http, url: `example.com/${"a".repeat(300)}` })).toEqual([{ path: "url", message: "must be an http:// or https:// URL" }]);
     expect(issues({ ...http, type: "HTTP" })).toEqual([{ path: "type", message: "type must be one of: http, tcp, dns, tls (did you mean http?)" }]);
     expect(issues({ name: "x", type: "icmp", host: "a" })[0]).toMatchObject({ path: "type", message: expect.stringContaining("http, tcp, dns, tls") });
     expect(issues({ ...http, assertions: [{ subject: "rcode", op: "eq", value: "NOERROR" }] })[0]).toMatchObject({

@@ -79,8 +79,9 @@ describe("messages zod would write as 'Invalid input'", () => {
 
   it("guesses no field when none stands out", () => {
     const schema = z.strictObject({ timeoutMs: z.number(), timeoutSeconds: z.number(), ids: z.array(z.string()), tls: z.boolean() });
-    // The start of two fields; unrelated; too short to guess from.
-    for (const key of ["timeout", "retries", "id"]) expect(issuesOf(schema, { [key]: 1 })[0]!.message).not.toContain("did you mean");
+    // The start of two fields; unrelated; too short to guess from; too long to be a name.
+    for (const key of ["timeout", "retries", "id", `timeoutMs${"x".repeat(300)}`])
+      expect(issuesOf(schema, { [key]: 1 })[0]!.message).not.toContain("did you mean");
   });
 
   it("gives each of several unknown fields its own issue", () => {

@@ -1,6 +1,6 @@
 // A `notify` step must name a notification channel that exists, by id or by name as the notify
 // action resolves it: checked when a definition is saved or validated, so a typo is a 400, not a failed run.
-import { type Action, canonicalUuid, forEachAction, type Issue, meantName } from "@vantage/protocol";
+import { type Action, canonicalUuid, didYouMean, forEachAction, type Issue } from "@vantage/protocol";
 import type { NotificationService } from "../../notifications/index.ts";
 
 interface NotifyStep {
@@ -28,10 +28,6 @@ export async function checkNotifyChannels(actions: readonly Action[], notificati
   const ids = new Set(channels.map((channel) => channel.id));
   const names = new Set(channels.map((channel) => channel.name));
   const known = channels.map((channel) => JSON.stringify(channel.name)).join(", ") || "none; create one at /api/v1/notification-channels";
-  const meant = (name: string) => {
-    const guess = meantName(name, [...names]);
-    return guess === undefined ? "" : `did you mean ${JSON.stringify(guess)}? `;
-  };
   return (
     steps
       .map((step) => ({ step, id: canonicalUuid(step.channel) }))
@@ -39,7 +35,7 @@ export async function checkNotifyChannels(actions: readonly Action[], notificati
       .filter(({ step, id }) => (id === undefined ? !names.has(step.channel) : !ids.has(id)))
       .map(({ step, id }) => ({
         path: `${step.path}.notify.channel`,
-        message: `no notification channel has the ${id === undefined ? "name" : "id"} "${step.channel}" (${id === undefined ? meant(step.channel) : ""}known: ${known})`,
+        message: `no notification channel has the ${id === undefined ? "name" : "id"} "${step.channel}" (${id === undefined ? didYouMean(step.channel, [...names], (name) => JSON.stringify(name)) : ""}known: ${known})`,
       }))
   );
 }

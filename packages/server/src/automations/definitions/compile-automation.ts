@@ -9,12 +9,12 @@ import {
   type AutomationDefinition,
   automationDefinitionSchema,
   type Condition,
+  didYouMean,
   durationMs,
   forEachAction,
   httpUrlMessage,
   type JsonValue,
   mapActions,
-  meantName,
   type NotifyAction,
   type Issue,
   validateInput,
@@ -204,8 +204,7 @@ function compileTriggers(
     const payloadSchema = options.triggers.payloadJsonSchema(spec.event);
     if (payloadSchema === undefined) {
       const events = options.triggers.list().map((trigger) => trigger.id);
-      const meant = meantName(spec.event, events);
-      const known = `${meant === undefined ? "" : `did you mean ${meant}? `}known: ${events.join(", ") || "none"}`;
+      const known = `${didYouMean(spec.event, events)}known: ${events.join(", ") || "none"}`;
       base.errors.push({ path: `${path}.event`, message: `unknown trigger event "${spec.event}" (${known})` });
     } else {
       payloads.push(payloadSchema);
