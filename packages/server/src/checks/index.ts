@@ -13,7 +13,7 @@ export { checkSecrets } from "./definitions/header-secrets.ts";
 export { isHeartbeatCheck, validateAnyCheck, validateCheck } from "./definitions/validate-check.ts";
 export type { AnyCheckDefinition, ValidateCheckOptions } from "./definitions/validate-check.ts";
 // A heartbeat check's ping token: issued with the check (API, config apply) and on rotation.
-export { issuePingToken } from "./heartbeat/ping-tokens.ts";
+export { issuePingToken, pingUrlOf } from "./heartbeat/ping-tokens.ts";
 // The probes' run-time address policy on the core applies the same rule to resolved addresses.
 export { ALLOW_PRIVATE_TARGETS_SETTING, isRefusedCoreTarget } from "./definitions/private-targets.ts";
 export { createCheckRoutes } from "./api/check-routes.ts";

@@ -14,7 +14,7 @@ import {
   type ResourceKind,
 } from "@vantage/protocol";
 import type pg from "pg";
-import type { TrialRunner } from "../checks/index.ts";
+import { pingUrlOf, type TrialRunner } from "../checks/index.ts";
 import { isVantageError, VantageError } from "../errors.ts";
 import { hashedLockKey, LockKey, withTransaction } from "../storage/index.ts";
 import { type BundleTrial, runBundleChecks, trialsPassed } from "./bundle-trial.ts";
@@ -134,7 +134,7 @@ export class ConfigService {
         if (outcome?.changes?.length) announcements.push({ adapter: step.adapter, changes: outcome.changes });
         if (outcome?.token !== undefined) {
           const { name } = step.change;
-          if (step.change.kind === "Check") heartbeatChecks.push({ name, id, pingToken: outcome.token, pingUrl: `/hb/${outcome.token}` });
+          if (step.change.kind === "Check") heartbeatChecks.push({ name, id, pingToken: outcome.token, pingUrl: pingUrlOf(outcome.token) });
           else satellites.push({ name, id, token: outcome.token });
         }
         if (step.change.action === "delete" || step.change.action === "detach") continue;

@@ -11,7 +11,7 @@ import { applyMergePatch, defineReadOnlyFields, describeRoute, jsonOrYamlRespons
 import { type CheckStore, checkNotFound } from "../definitions/check-store.ts";
 import { type CheckRow, checkView, HEALTH_SUMMARY_FIELDS } from "../definitions/check-view.ts";
 import { type AnyCheckDefinition, isHeartbeatCheck, validateAnyCheck, type ValidateCheckOptions } from "../definitions/validate-check.ts";
-import { issuePingToken } from "../heartbeat/ping-tokens.ts";
+import { issuePingToken, pingUrlOf } from "../heartbeat/ping-tokens.ts";
 import { addHistoryRoute, requestWriteContext as who } from "../../audit/index.ts";
 import { VantageError } from "../../errors.ts";
 import type pg from "pg";
@@ -140,7 +140,7 @@ export function createCheckRoutes(options: CheckRoutesOptions): Hono {
   /** A new ping token for a heartbeat check: the only answers that ever show it. */
   const pingToken = async (checkId: string) => {
     const token = await issuePingToken(options.pool, checkId, options.now());
-    return { pingToken: token, pingUrl: `/hb/${token}` };
+    return { pingToken: token, pingUrl: pingUrlOf(token) };
   };
 
   routes.post("/", docs.create, async (c) => {

@@ -23,6 +23,9 @@ const END_RUN = `
   UPDATE check_ping_tokens t SET run_started_at = NULL FROM (SELECT run_started_at FROM check_ping_tokens WHERE check_id = $1 FOR UPDATE) AS before
   WHERE t.check_id = $1 RETURNING before.run_started_at`;
 
+/** Where a job sends its pings with the token (relative to the core: `GET|POST /hb/:token`). */
+export const pingUrlOf = (token: string): string => `/hb/${token}`;
+
 /** sha256 of the token: a 256-bit random token needs no key stretching, and a ping must stay cheap. */
 export function pingTokenHash(token: string): Buffer {
   return createHash("sha256").update(token, "utf8").digest();
