@@ -5,3 +5,5 @@ export { ConfigService } from "./config-service.ts";
 export type { ApplyResult, ExportFilter } from "./config-service.ts";
 export { processIo, registerConfigCommands } from "./cli/config-commands.ts";
 export { ConfigApiError, createConfigClient } from "./cli/config-client.ts";
+// A bundle's files as the CLI reads them (vantage replay -f takes an automation of a bundle too).
+export { formatIssue, loadBundle, resolveEnvReferences } from "./cli/bundle-files.ts";

@@ -1,11 +1,13 @@
-// `vantage replay -f automation.yaml --since 7d`: replays a draft (or `--id` a saved
-// automation) on a core over recorded history, with a progress bar on stderr, then prints a
-// summary and a per-day histogram of would-be runs and skips (or the whole result with --json).
+// `vantage replay -f automation.yaml --since 7d`: replays a draft (a definition, or an automation
+// of a config bundle; or `--id` a saved automation) on a core over recorded history, with a
+// progress bar on stderr, then prints a summary and a per-day histogram of would-be runs and
+// skips (or the whole result with --json).
 import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { durationMs } from "@vantage/protocol";
 import { type Command, Option } from "commander";
-import { ConfigApiError, createConfigClient } from "../../config/index.ts";
+import { parseAllDocuments } from "yaml";
+import { ConfigApiError, createConfigClient, formatIssue, loadBundle, resolveEnvReferences } from "../../config/index.ts";
 import type { ReplayResult } from "../replay/replay-result.ts";
 import type { ReplayJobView } from "../replay/replay-jobs.ts";
 
@@ -27,6 +29,8 @@ export interface ReplayFlags {
   since: string;
   to?: string;
   json?: boolean;
+  /** With -f on a config bundle: which of its automations (needed when it holds several). */
+  name?: string;
 }
 
 const BAR = 30;
@@ -66,6 +70,44 @@ export function renderReplay(name: string, result: ReplayResult): string {
   return `${lines.join("\n")}\n`;
 }
 
+/** Whether a file's text is a config bundle (`kind:` documents, or several documents) rather than one definition. */
+function isBundle(text: string): boolean {
+  const documents = parseAllDocuments(text);
+  if (documents.length > 1) return true;
+  const [only] = documents;
+  // Unparsable or empty: the core says what is wrong with it as a definition.
+  if (only === undefined || only.errors.length > 0) return false;
+  const value: unknown = only.toJS();
+  return Array.isArray(value) || (typeof value === "object" && value !== null && "kind" in value);
+}
+
+/**
+ * The definition to replay from `-f`: the file as it is (the core reads its YAML and points at
+ * its lines), or — for a config bundle, as `vantage apply` takes it — the automation it holds
+ * (`--name` picks one of several), `${env:…}` resolved, sent as `{ name, ...spec }`.
+ */
+async function definitionFromFile(file: string, name: string | undefined): Promise<string> {
+  const text = await readFile(file, "utf8");
+  if (!isBundle(text)) return text;
+  const bundle = await loadBundle([file]);
+  const resolved = resolveEnvReferences(bundle, process.env);
+  const issues = [...bundle.issues, ...resolved.issues];
+  if (issues.length > 0) throw new ConfigApiError(`${file} is not a valid bundle:\n  ${issues.map(formatIssue).join("\n  ")}`, 0, undefined, []);
+  const automations = resolved.resources.filter((resource) => resource.kind === "Automation");
+  const names = automations.map((automation) => JSON.stringify(automation.name)).join(", ");
+  const chosen = name === undefined ? (automations.length === 1 ? automations[0] : undefined) : automations.find((automation) => automation.name === name);
+  if (chosen === undefined) {
+    const why =
+      automations.length === 0
+        ? "holds no Automation"
+        : name === undefined
+          ? `holds ${automations.length} automations (${names}): pick one with --name`
+          : `holds no automation named ${JSON.stringify(name)} (it has ${names})`;
+    throw new ConfigApiError(`${file} is a config bundle that ${why}`, 0, undefined, []);
+  }
+  return JSON.stringify({ name: chosen.name, ...chosen.spec });
+}
+
 export async function replayCommand(flags: ReplayFlags, io: ReplayIo): Promise<number> {
   if ((flags.file === undefined) === (flags.id === undefined))
     throw new ConfigApiError("give either -f <file> (a draft) or --id <automation id>", 0, undefined, []);
@@ -75,8 +117,7 @@ export async function replayCommand(flags: ReplayFlags, io: ReplayIo): Promise<n
   const to = flags.to === undefined ? io.now() : Date.parse(flags.to);
   if (Number.isNaN(to)) throw new ConfigApiError(`--to ${flags.to}: expected an ISO 8601 instant`, 0, undefined, []);
   const client = createConfigClient({ url: flags.url, token: flags.token });
-  // The file's text goes as is: the core reads YAML (and JSON, which is YAML too) and points at its lines.
-  const source = flags.file === undefined ? { automationId: flags.id } : { definition: await readFile(flags.file, "utf8") };
+  const source = flags.file === undefined ? { automationId: flags.id } : { definition: await definitionFromFile(flags.file, flags.name) };
   let job = await client.post<ReplayJobView>("/automations/replay", { ...source, from: new Date(to - sinceMs).toISOString(), to: new Date(to).toISOString() });
   while (job.status === "running") {
     io.err(io.isTTY ? `\r${progressBar(job.progress, job.changes)}` : "");
@@ -96,7 +137,8 @@ export function registerReplayCommand(program: Command, io: ReplayIo): void {
   program
     .command("replay")
     .description("replay a draft automation (-f) or a saved one (--id) over recorded history: when would it have run, and why not")
-    .option("-f, --file <path>", "the automation definition (YAML or JSON)")
+    .option("-f, --file <path>", "the automation definition (YAML or JSON), or a config bundle holding it")
+    .option("--name <name>", "with -f on a bundle of several automations: the one to replay")
     .option("--id <automationId>", "a saved automation instead of a file")
     .option("--since <duration>", "how far back: 7d, 24h, 90m (at most 31d)", "7d")
     .option("--to <instant>", "end of the range (ISO 8601; default now)")

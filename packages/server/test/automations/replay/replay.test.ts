@@ -321,6 +321,47 @@ describe("replaying an automation", () => {
     }
   });
 
+  it("vantage replay takes an automation of a config bundle, picked by --name when it holds several", async () => {
+    const server = await startHttpServer(app, { host: "127.0.0.1", port: 0 });
+    const dir = await mkdtemp(join(tmpdir(), "vantage-replay-"));
+    try {
+      const { name, ...spec } = definition;
+      const other = { kind: "Automation", name: "other", spec: { triggers: [{ event: "satellite.connected" }], actions: [{ log: { message: "up" } }] } };
+      const file = join(dir, "bundle.yaml");
+      await writeFile(
+        file,
+        [{ kind: "Satellite", name: "edge", spec: { region: "eu" } }, { kind: "Automation", name, spec }, other]
+          .map((doc) => JSON.stringify(doc))
+          .join("\n---\n"),
+      );
+      const run = async (flags: { name?: string }) => {
+        const ran = { out: "", err: "" };
+        const io = {
+          out: (text: string) => void (ran.out += text),
+          err: (text: string) => void (ran.err += text),
+          isTTY: false,
+          now: () => at("09:10"),
+          pollMs: 5,
+        };
+        const code = await replayCommand({ url: server.url, token: TEST_ADMIN_TOKEN, file, since: "3h", ...flags }, io).catch((error: Error) => {
+          ran.err += error.message;
+          return 1;
+        });
+        return { code, ...ran };
+      };
+      expect(await run({})).toMatchObject({ code: 1, err: `${file} is a config bundle that holds 2 automations ("edge down", "other"): pick one with --name` });
+      expect(await run({ name: "gone" })).toMatchObject({ code: 1, err: expect.stringContaining('holds no automation named "gone"') });
+      // The same replay as of the definition file itself.
+      const picked = await run({ name: "edge down" });
+      expect(picked.code, picked.err).toBe(0);
+      expect(picked.out).toContain('Replay of "edge down" from 2026-11-20T06:10:00.000Z to 2026-11-20T09:10:00.000Z: 15 changes read');
+      expect(picked.out).toContain("would have run 1 time(s); skipped 5 (");
+    } finally {
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("refuses a second running replay of the same caller, cancels one, and checks the range", async () => {
     // A replay of the admin token's still running (inserted as its job row would be).
     const { rows } = await instance.pool.query<{ id: string }>("INSERT INTO automation_replays (owner, request) VALUES ('token:admin', '{}') RETURNING id");
