@@ -115,7 +115,7 @@ export async function applyCommand(flags: BundleFlags & { yes?: boolean; commit?
     // As the UI shows a new satellite: the token once, and the command that starts it.
     io.out(
       `Satellite "${satellite.name}" created (id ${satellite.id}). Its token, shown this once: ${satellite.token}\n` +
-        `Start it where it should run with:\n  ${satelliteStartCommand(flags.url, satellite.id, satellite.token)}\n`,
+        `Start it where it should run (Node.js ≥ 20.19, in a checkout of Vantage) with:\n  ${satelliteStartCommand(flags.url, satellite.id, satellite.token)}\n`,
     );
   }
   for (const check of result.heartbeatChecks) {
