@@ -15,6 +15,8 @@ export type Validated<T> = { ok: true; value: T } | { ok: false; issues: Issue[]
 export interface ValidateOptions {
   /** What the value as a whole is called in a message about it ("the body must be an object"). */
   root?: string;
+  /** What its keys are called in a message about an unknown one: "field" (default), "parameter" for a query. */
+  keyNoun?: string;
 }
 
 /**
@@ -31,7 +33,7 @@ export function toIssues(error: z.ZodError, options: ValidateOptions = {}): Issu
   return error.issues.flatMap((issue): Issue[] => {
     if (issue.code === "unrecognized_keys") {
       const known = issue.message.startsWith(KNOWN_FIELDS) ? issue.message.slice(KNOWN_FIELDS.length).split(", ") : undefined;
-      return issue.keys.map((key) => ({ path: pathOf([...issue.path, key]), message: unknownFieldMessage(key, known) }));
+      return issue.keys.map((key) => ({ path: pathOf([...issue.path, key]), message: unknownKeyMessage(options.keyNoun ?? "field", key, known) }));
     }
     return [issueAt(issue.path, issue.message, options)];
   });
@@ -50,9 +52,9 @@ export function httpUrlMessage(input: unknown): string {
 }
 
 /** `unknown field "interval" (did you mean intervalSeconds? known: name, intervalSeconds, …)`. */
-function unknownFieldMessage(key: string, known: readonly string[] | undefined): string {
-  if (!known) return `unknown field ${JSON.stringify(key)}`;
-  return `unknown field ${JSON.stringify(key)} (${didYouMean(key, known)}${KNOWN_FIELDS}${known.join(", ")})`;
+function unknownKeyMessage(noun: string, key: string, known: readonly string[] | undefined): string {
+  if (!known) return `unknown ${noun} ${JSON.stringify(key)}`;
+  return `unknown ${noun} ${JSON.stringify(key)} (${didYouMean(key, known)}${KNOWN_FIELDS}${known.join(", ")})`;
 }
 
 /**

@@ -51,7 +51,7 @@ function parseJsonBody(text: string, hint: string): unknown {
 export function readQuery<Schema extends z.ZodType>(query: Record<string, string | string[]>, schema: Schema): z.infer<Schema> {
   const issue = checkInput(query, "query");
   if (issue) throw invalidInput([issue], { code: "invalid_query" });
-  const parsed = validateInput(schema, query, { root: "the query" });
+  const parsed = validateInput(schema, query, { root: "the query", keyNoun: "parameter" });
   if (parsed.ok) return parsed.value;
   throw invalidInput(parsed.issues, { code: "invalid_query" });
 }

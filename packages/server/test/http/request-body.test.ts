@@ -79,7 +79,7 @@ describe("messages about fields", () => {
       details: {
         issues: [
           { path: "limit", message: "limit must be a number" },
-          { path: "colour", message: 'unknown field "colour" (known: limit, after)' },
+          { path: "colour", message: 'unknown parameter "colour" (known: limit, after)' },
         ],
       },
     });
