@@ -6,6 +6,7 @@
 import type { AutomationDefinition, CheckDefinition } from "@vantage/protocol";
 import type { z } from "zod";
 import type {
+  automationListItemSchema,
   automationViewSchema,
   runChangeSchema,
   runViewSchema,
@@ -29,6 +30,8 @@ type Answer<Schema extends z.ZodType> = z.output<Schema>;
 // Automations
 /** The definition's own type (its conditions are recursive, which a schema's inferred type cannot spell) and the view's fields. */
 export type Automation = AutomationDefinition & Omit<Answer<typeof automationViewSchema>, keyof AutomationDefinition>;
+/** An automation as the list answers it: with its newest run (null before the first). */
+export type AutomationListItem = Automation & Pick<Answer<typeof automationListItemSchema>, "lastRun">;
 export type Run = Answer<typeof runViewSchema>;
 export type RunStatus = Run["status"];
 export type Verdict = Run["verdicts"][number];

@@ -62,6 +62,7 @@ export type CreatedSatellite = Satellite & { token: string };
 export type * from "./api-types.ts";
 import type {
   Automation,
+  AutomationListItem,
   BarRange,
   Check,
   CheckHealth,
@@ -337,7 +338,7 @@ export const api = {
   },
 
   automations: {
-    list: (signal?: AbortSignal) => json<{ automations: Automation[] }>("/automations", { signal }),
+    list: (signal?: AbortSignal) => json<{ automations: AutomationListItem[] }>("/automations", { signal }),
     get: (automationId: string, signal?: AbortSignal) => json<Automation>(`/automations/${id(automationId)}`, { signal }),
     /** The stored definition as YAML, ready to edit and PUT back (secrets `<redacted>`). */
     getYaml: async (automationId: string, signal?: AbortSignal) => (await request(`/automations/${id(automationId)}`, { acceptYaml: true, signal })).text(),

@@ -12,6 +12,14 @@ export const automationViewSchema = automationDefinitionSchema.extend({
   updatedAt: z.string(),
 });
 
+/** An automation as the list shows it: with its newest run. */
+export const automationListItemSchema = automationViewSchema.extend({
+  lastRun: z
+    .object({ id: z.string(), status: z.enum(RUN_STATUSES), createdAt: z.string(), finishedAt: z.string().nullable() })
+    .nullable()
+    .describe("Its newest run (null: none recorded, or pruned by retention)."),
+});
+
 const issueSchema = z.object({ path: z.string(), message: z.string() });
 
 export const validationSchema = z.object({

@@ -12,7 +12,7 @@ import { describeRoute, nextCursor, readQuery } from "../../http/index.ts";
 import type { NotificationService } from "../../notifications/index.ts";
 import type { AutomationCompiler } from "../definitions/automation-compiler.ts";
 import type { CompiledAutomation } from "../definitions/compile-automation.ts";
-import { DEFAULT_LIST_LIMIT, listRuns, listSkips, MAX_LIST_LIMIT, RUN_STATUSES, SKIP_REASONS } from "../runs/automation-runs.ts";
+import { DEFAULT_LIST_LIMIT, lastRuns, listRuns, listSkips, MAX_LIST_LIMIT, RUN_STATUSES, SKIP_REASONS } from "../runs/automation-runs.ts";
 import { AutomationStore, type AutomationView, automationNotFound } from "../definitions/automation-store.ts";
 import { automationIdOf } from "./path-ids.ts";
 import { checkNotifyChannels } from "./notify-channels.ts";
@@ -22,7 +22,14 @@ import { dropReadOnlyFields } from "../definitions/read-only-fields.ts";
 import { createRunRoutes } from "./run-routes.ts";
 import { createReplayRoutes } from "./replay-routes.ts";
 import type { ReplayJobs } from "../replay/replay-jobs.ts";
-import { automationViewSchema, exampleAutomation, runViewSchema, skipViewSchema, validationSchema } from "./automation-api-schemas.ts";
+import {
+  automationListItemSchema,
+  automationViewSchema,
+  exampleAutomation,
+  runViewSchema,
+  skipViewSchema,
+  validationSchema,
+} from "./automation-api-schemas.ts";
 import { redactSecrets, restoreSecrets } from "../definitions/webhook-secrets.ts";
 import type { TriggerRegistry } from "../triggers/trigger-registry.ts";
 
@@ -76,7 +83,7 @@ const docs = {
   }),
   list: describeRoute({
     summary: "List automations",
-    responses: { 200: { description: "Every automation", schema: z.object({ automations: z.array(automationViewSchema) }) } },
+    responses: { 200: { description: "Every automation, with its newest run", schema: z.object({ automations: z.array(automationListItemSchema) }) } },
     examples: { all: { summary: "Every automation" } },
   }),
   schema: describeRoute({
@@ -157,7 +164,14 @@ export function createAutomationRoutes(options: AutomationRoutesOptions): Hono {
     automationResponse(c, await store.create(await compileBody(await readDefinitionBody(c), null), undefined, who(c)), 201),
   );
 
-  routes.get("/", docs.list, async (c) => c.json({ automations: (await store.list()).map(redactSecrets) }));
+  routes.get("/", docs.list, async (c) => {
+    const automations = await store.list();
+    const last = await lastRuns(
+      options.pool,
+      automations.map((automation) => automation.id),
+    );
+    return c.json({ automations: automations.map((automation) => ({ ...redactSecrets(automation), lastRun: last.get(automation.id) ?? null })) });
+  });
 
   if (options.replays) routes.route("/replay", createReplayRoutes({ jobs: options.replays, compiler: options.compiler, store, now: options.now ?? Date.now }));
 

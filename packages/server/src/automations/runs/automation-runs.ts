@@ -324,6 +324,35 @@ export async function listRuns(db: pg.Pool | SqlClient, automationId: string, pa
   return rows.map(toRunView);
 }
 
+/** What a list of automations shows of each one's newest run. */
+export interface LastRun {
+  id: string;
+  status: RunStatus;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+// Each automation's newest run: one probe of automation_runs_newest per automation asked.
+const LAST_RUNS = `
+  SELECT asked.id AS automation_id, run.id, run.status, run.created_at, run.finished_at
+  FROM unnest($1::uuid[]) AS asked(id)
+  CROSS JOIN LATERAL (
+    SELECT id, status, created_at, finished_at FROM automation_runs
+    WHERE automation_id = asked.id ORDER BY created_at DESC LIMIT 1) AS run`;
+
+/** The newest run of each automation asked, by automation id (absent: it never ran, or its runs were pruned). */
+export async function lastRuns(db: pg.Pool | SqlClient, automationIds: readonly string[]): Promise<Map<string, LastRun>> {
+  const { rows } = await db.query<{ automation_id: string; id: string; status: RunStatus; created_at: Date; finished_at: Date | null }>(LAST_RUNS, [
+    automationIds,
+  ]);
+  return new Map(
+    rows.map((row) => [
+      row.automation_id,
+      { id: row.id, status: row.status, createdAt: row.created_at.toISOString(), finishedAt: row.finished_at?.toISOString() ?? null },
+    ]),
+  );
+}
+
 /** One run of one automation, or null. */
 export async function getRun(db: pg.Pool | SqlClient, automationId: string, runId: string): Promise<RunView | null> {
   const { rows } = await db.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM automation_runs WHERE id = $1 AND automation_id = $2`, [runId, automationId]);

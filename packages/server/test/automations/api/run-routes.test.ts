@@ -96,6 +96,17 @@ describe("the runs API of an automation", () => {
     expect(await jobs()).toContain(answer.body.run.id);
   });
 
+  it("lists each automation with its newest run, and null before its first", async () => {
+    const automation = await createAutomation({ mode: "parallel" });
+    type Listed = AutomationView & { lastRun: { id: string; status: string; createdAt: string; finishedAt: string | null } | null };
+    const listed = async () => (await call<{ automations: Listed[] }>("GET", "/automations")).body.automations.find((item) => item.id === automation.id)!;
+    expect((await listed()).lastRun).toBeNull();
+    const first = await call<{ run: RunView }>("POST", `/automations/${automation.id}/run`, { payload: satellitePayload("first") });
+    expect((await listed()).lastRun).toEqual({ id: first.body.run.id, status: "pending", createdAt: first.body.run.createdAt, finishedAt: null });
+    const second = await call<{ run: RunView }>("POST", `/automations/${automation.id}/run`, { payload: satellitePayload("second") });
+    expect((await listed()).lastRun?.id).toBe(second.body.run.id);
+  });
+
   it("accepts a manual run without a body, and refuses an unknown field", async () => {
     const automation = await createAutomation({ mode: "parallel" });
     const response = await app.request(`/api/v1/automations/${automation.id}/run`, {

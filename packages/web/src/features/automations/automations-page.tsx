@@ -1,10 +1,11 @@
-// Automations: each with its triggers, mode and whether it is enabled; a new one starts in
-// the YAML editor.
+// Automations: each with its triggers, mode, whether it is enabled and how its newest run went;
+// a new one starts in the YAML editor.
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { api } from "../../api/client.ts";
 import { Badge, ListTable, PageHead, TimeAgo } from "../../ui/components.tsx";
 import { usePermissions } from "../../permissions.ts";
+import { RunStatus } from "./run-status.tsx";
 
 export function AutomationsPage() {
   const automations = useQuery({ queryKey: ["automations", "list"], queryFn: ({ signal }) => api.automations.list(signal) });
@@ -31,7 +32,7 @@ export function AutomationsPage() {
         items={automations.data ? list : undefined}
         empty="No automations yet. Write one in YAML: triggers, optional conditions, actions."
         label="Automations"
-        columns={["Name", "State", "Triggers", "Mode", "Changed"]}
+        columns={["Name", "State", "Triggers", "Mode", "Last run", "Changed"]}
         actions={false}
         row={(automation) => (
           <tr key={automation.id}>
@@ -45,6 +46,15 @@ export function AutomationsPage() {
               <code>{automation.triggers.map((trigger) => trigger.event).join(", ")}</code>
             </td>
             <td data-label="Mode">{automation.mode}</td>
+            <td data-label="Last run">
+              {automation.lastRun ? (
+                <>
+                  <RunStatus status={automation.lastRun.status} /> <TimeAgo at={automation.lastRun.createdAt} />
+                </>
+              ) : (
+                <span className="muted">never</span>
+              )}
+            </td>
             <td data-label="Changed">
               <TimeAgo at={automation.updatedAt} />
             </td>
