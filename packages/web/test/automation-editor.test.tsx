@@ -3,12 +3,13 @@
 // content-type application/yaml, shows each validation problem at its path, and a 401 on
 // any call ends the session (back to Login).
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { describe, expect, it, vi } from "vitest";
 import { api, ApiError } from "../src/api/client.ts";
-import { isSignedIn, onSignedOut, signInWithToken } from "../src/auth.ts";
+import { isSignedIn, onSignedOut } from "../src/auth.ts";
 import { AutomationEditor } from "../src/features/automations/automation-editor.tsx";
 import { automationDefinitionJsonSchema } from "@vantage/protocol";
+import { signInForEachTest } from "./support/render-screen.tsx";
 
 interface Call {
   url: string;
@@ -46,12 +47,7 @@ function renderEditor(save = vi.fn(async (yaml: string) => api.automations.creat
   return { onSaved, save };
 }
 
-beforeEach(() => signInWithToken("admin-token"));
-afterEach(() => {
-  cleanup();
-  vi.unstubAllGlobals();
-  sessionStorage.clear();
-});
+signInForEachTest();
 
 describe("the automation editor", () => {
   it("shows each problem the core found at its path", async () => {

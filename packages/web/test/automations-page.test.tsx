@@ -1,11 +1,10 @@
 // @vitest-environment happy-dom
 // The automations list against a stubbed API: each automation's newest run, as a status and
 // how long ago, and "never" for one that has not run.
-import { cleanup, screen, within } from "@testing-library/react";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { signInWithToken } from "../src/auth.ts";
+import { screen, within } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
 import { AutomationsPage } from "../src/features/automations/automations-page.tsx";
-import { me, renderScreen } from "./support/render-screen.tsx";
+import { me, renderScreen, signInForEachTest } from "./support/render-screen.tsx";
 
 const automation = (id: string, name: string, lastRun: unknown) => ({
   id,
@@ -23,12 +22,7 @@ const automation = (id: string, name: string, lastRun: unknown) => ({
   lastRun,
 });
 
-beforeEach(() => signInWithToken("admin-token"));
-afterEach(() => {
-  cleanup();
-  vi.unstubAllGlobals();
-  sessionStorage.clear();
-});
+signInForEachTest();
 
 describe("the automations list", () => {
   it("shows each automation's newest run, and never for one without", async () => {

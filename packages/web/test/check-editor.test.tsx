@@ -4,9 +4,8 @@
 // keeps form and YAML in step, shows the API's problems at the fields their paths name, and
 // shows what "Test" ran.
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { signInWithToken } from "../src/auth.ts";
+import { fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { describe, expect, it, vi } from "vitest";
 import { CheckEditor } from "../src/features/checks/editor/check-editor.tsx";
 import {
   applyForm,
@@ -19,6 +18,7 @@ import {
   newDraft,
   toYaml,
 } from "../src/features/checks/editor/check-form-model.ts";
+import { signInForEachTest } from "./support/render-screen.tsx";
 
 const STORED: Draft = {
   name: "api",
@@ -177,12 +177,7 @@ function renderEditor(initial: Draft = newDraft()) {
   return { onSaved };
 }
 
-beforeEach(() => signInWithToken("admin-token"));
-afterEach(() => {
-  cleanup();
-  vi.unstubAllGlobals();
-  sessionStorage.clear();
-});
+signInForEachTest();
 
 describe("the check editor", () => {
   it("keeps the form and the YAML tab in step both ways", async () => {

@@ -2,12 +2,11 @@
 // A check's past on its detail screen against a stubbed API: uptime and reachability over the
 // range chosen (24 h, 7 d, 90 d: each a request for that range), incidents placed on a
 // timeline, the health's history with reasons; and the list's p95 sparkline.
-import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { signInWithToken } from "../src/auth.ts";
+import { fireEvent, render, screen, waitFor, within } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
 import { beforeCreatedSpan, CheckHistory, incidentSpan } from "../src/features/checks/detail/check-history.tsx";
 import { Sparkline, sparklinePath } from "../src/features/checks/list/sparkline.tsx";
-import { renderScreen } from "./support/render-screen.tsx";
+import { renderScreen, signInForEachTest } from "./support/render-screen.tsx";
 
 const HOUR = 3_600_000;
 const now = Date.now();
@@ -54,12 +53,7 @@ const HISTORY = {
   next: null,
 };
 
-beforeEach(() => signInWithToken("admin-token"));
-afterEach(() => {
-  cleanup();
-  vi.unstubAllGlobals();
-  sessionStorage.clear();
-});
+signInForEachTest();
 
 describe("a check's uptime, incidents and history", () => {
   it("shows uptime and reachability, incidents on the timeline and listed, and each health change with its cause", async () => {

@@ -2,11 +2,10 @@
 // The Overview's latest events against a stubbed API: newest first from GET /changes/latest of
 // check-health and satellite-connection, each with its status change, reason, actor and the
 // automation runs and skips it caused (by the automation's name, linked to the run's trace).
-import { cleanup, screen, within } from "@testing-library/react";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { signInWithToken } from "../src/auth.ts";
+import { screen, within } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
 import { EventsFeed } from "../src/features/overview/events-feed.tsx";
-import { renderScreen } from "./support/render-screen.tsx";
+import { renderScreen, signInForEachTest } from "./support/render-screen.tsx";
 
 const SYSTEM = { type: "system", id: "system", name: "Vantage" };
 const change = (seq: number, fields: Record<string, unknown>) => ({
@@ -50,12 +49,7 @@ const AUTOMATIONS = {
   ],
 };
 
-beforeEach(() => signInWithToken("admin-token"));
-afterEach(() => {
-  cleanup();
-  vi.unstubAllGlobals();
-  sessionStorage.clear();
-});
+signInForEachTest();
 
 describe("the latest events", () => {
   it("lists health and connection changes newest first, with the automations each fired or skipped", async () => {

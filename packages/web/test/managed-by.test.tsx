@@ -3,10 +3,10 @@
 // GET /config/owners), its editor warns that an edit is drift, and an edit asks first; a
 // resource no bundle owns shows and asks nothing.
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { cleanup, render, screen } from "@testing-library/react";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { signInWithToken } from "../src/auth.ts";
+import { render, screen } from "@testing-library/react";
+import { describe, expect, it, vi } from "vitest";
 import { confirmManagedEdit, ManagedByBadge, ManagedWarning, useManagedBy } from "../src/features/config/managed-by.tsx";
+import { signInForEachTest } from "./support/render-screen.tsx";
 
 const urls: string[] = [];
 
@@ -40,12 +40,7 @@ function renderHeader() {
   );
 }
 
-beforeEach(() => signInWithToken("admin-token"));
-afterEach(() => {
-  cleanup();
-  vi.unstubAllGlobals();
-  sessionStorage.clear();
-});
+signInForEachTest();
 
 describe("a resource managed by a bundle", () => {
   it("is marked with its bundle and its editor warns that an edit is drift", async () => {

@@ -3,11 +3,10 @@
 // assignments, GET /checks/on-satellite/:id, with the health each has there from
 // ?location=<its id>) and its connection history (the
 // satellite-connection entity's changes), each edge with what caused it.
-import { cleanup, screen } from "@testing-library/react";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { signInWithToken } from "../src/auth.ts";
+import { screen } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
 import { ConnectionHistory, SatelliteChecks } from "../src/features/satellites/satellite-activity.tsx";
-import { renderScreen } from "./support/render-screen.tsx";
+import { renderScreen, signInForEachTest } from "./support/render-screen.tsx";
 
 const SATELLITE = "5a7e0000-0000-4000-8000-000000000001";
 const now = Date.now();
@@ -26,12 +25,7 @@ const change = (seq: number, prev: object | null, next: object, minutesAgo: numb
   caused: { runs: [], skips: [] },
 });
 
-beforeEach(() => signInWithToken("admin-token"));
-afterEach(() => {
-  cleanup();
-  vi.unstubAllGlobals();
-  sessionStorage.clear();
-});
+signInForEachTest();
 
 describe("a satellite's activity", () => {
   it("lists the checks its assignments hold, skipped ones with why, with the health each has there", async () => {

@@ -4,15 +4,14 @@
 // created with its type's fields, a test delivery's outcome, an edit that keeps the secret it
 // was not given); Maintenance (a weekly window by labels, an edit sent whole with its revision);
 // and what a viewer does not see: no create, edit or delete buttons.
-import { cleanup, fireEvent, screen, waitFor, within } from "@testing-library/react";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { signInWithToken } from "../src/auth.ts";
+import { fireEvent, screen, waitFor, within } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
 import { editedWindow, MaintenancePage, parseLabels, windowInput } from "../src/features/maintenance/maintenance-page.tsx";
 import { channelFields, channelPatch, ChannelsPage } from "../src/features/notifications/channels-page.tsx";
 import { SettingsPage } from "../src/features/settings/settings-page.tsx";
 import { SatellitesPage } from "../src/features/satellites/satellites-page.tsx";
 import { permissionsOf } from "../src/permissions.ts";
-import { me, renderScreen } from "./support/render-screen.tsx";
+import { me, renderScreen, signInForEachTest } from "./support/render-screen.tsx";
 
 const USER = { id: "u1", email: "ops@example.com", role: "admin", disabled: false, createdAt: "2030-01-01T00:00:00Z", lastLoginAt: null };
 const CHANNEL = {
@@ -38,12 +37,7 @@ const WINDOW = {
   updatedAt: "2030-01-01T00:00:00Z",
 };
 
-beforeEach(() => signInWithToken("admin-token"));
-afterEach(() => {
-  cleanup();
-  vi.unstubAllGlobals();
-  sessionStorage.clear();
-});
+signInForEachTest();
 
 describe("Settings", () => {
   it("lets an admin add a user and create an API token, showing the token once", async () => {

@@ -2,9 +2,10 @@
 // links work — against a stubbed API: `answer` says what each request gets, `calls` records them.
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { createMemoryHistory, createRootRoute, createRouter, RouterProvider } from "@tanstack/react-router";
-import { render } from "@testing-library/react";
+import { cleanup, render } from "@testing-library/react";
 import type { ReactNode } from "react";
-import { vi } from "vitest";
+import { afterEach, beforeEach, vi } from "vitest";
+import { signInWithToken } from "../../src/auth.ts";
 
 export interface Call {
   url: string;
@@ -32,6 +33,19 @@ export const me = (role: "viewer" | "editor" | "admin") => ({
   status: 200,
   body: { actor: { type: "user", id: "u1", name: "ops@example.com" }, role, user: null },
 });
+
+/**
+ * Each test of the file signed in with the admin token; after it, the screen unmounted, the API
+ * stub removed and the session forgotten. Call at the top of a test file.
+ */
+export function signInForEachTest(): void {
+  beforeEach(() => signInWithToken("admin-token"));
+  afterEach(() => {
+    cleanup();
+    vi.unstubAllGlobals();
+    sessionStorage.clear();
+  });
+}
 
 export function renderScreen(screen: ReactNode, answer: Answer): Call[] {
   const calls = stubApi(answer);
