@@ -48,7 +48,7 @@ export default tseslint.config(
   // The web UI: hooks called in the same order every render, with the dependencies they read.
   { files: ["packages/web/**/*.tsx", "packages/web/**/*.ts"], ...reactHooks.configs.flat.recommended },
   {
-    files: ["**/*.js"],
+    files: ["**/*.js", "**/*.mjs"],
     languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly" } },
   },
 );

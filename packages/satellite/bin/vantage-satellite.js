@@ -4,5 +4,4 @@
 import { register } from "tsx/esm/api";
 
 register();
-const { satelliteProgram } = await import("../src/cli.ts");
-await satelliteProgram().parseAsync(process.argv);
+await import("../src/run.ts");

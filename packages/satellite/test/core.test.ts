@@ -1,8 +1,12 @@
 // The agent against the real core: the gateway of `startCore` over a real PostgreSQL, the
 // agent as a real process (both command forms) and, where timing matters, in-process.
+import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import type { Assignment, EntityChanged, ResultFrame } from "@vantage/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../../server/src/log.ts";
@@ -21,6 +25,7 @@ import { captureLogs } from "./support/capture-logs.ts";
 import { startTcpProxy } from "./support/tcp-proxy.ts";
 
 const SATELLITE_BIN = fileURLToPath(new URL("../bin/vantage-satellite.js", import.meta.url));
+const BUILD_STANDALONE = fileURLToPath(new URL("../scripts/build-standalone.mjs", import.meta.url));
 
 let database: TestDatabase;
 let core: Core;
@@ -161,6 +166,49 @@ describe("an agent whose core restarts", () => {
       await second?.stop();
       await first.stop();
       await proxy.stop();
+    }
+  });
+});
+
+describe("the standalone agent (npm run build:satellite)", () => {
+  it("runs as one file outside the checkout: connects, runs its http check and reports it up", { timeout: 60_000 }, async () => {
+    // Built into a directory with no node_modules on its way up: every dependency is in the file.
+    const dir = await mkdtemp(join(os.tmpdir(), "vantage-standalone-"));
+    const bundle = join(dir, "vantage-satellite.mjs");
+    await promisify(execFile)(process.execPath, [BUILD_STANDALONE, "--outfile", bundle]);
+    const target = await startHttpReceiver();
+    const check: Assignment = {
+      checkId: "standalone-http",
+      name: "standalone http",
+      type: "http",
+      intervalSeconds: 0.2,
+      timeoutMs: 2_000,
+      config: { type: "http", url: `${target.origin}/health`, timeoutMs: 2_000, assertions: [{ subject: "status", op: "eq", value: 200 }] },
+    };
+    const stored: ResultFrame[] = [];
+    const storedSignal = createSignal();
+    const satelliteCore = await startSatelliteCore(database.url, "core-standalone", {
+      gateway: {
+        assignmentsFor: async () => [check],
+        resultSink: async (_satelliteId, result) => {
+          stored.push(result);
+          storedSignal.emit();
+        },
+      },
+    });
+    const satellite = await satelliteCore.createSatellite({ name: "edge-standalone" });
+    const agent = runVantage(["--url", satelliteCore.url, "--id", satellite.satelliteId, "--token", satellite.token], {}, { bin: bundle, cwd: dir });
+    try {
+      await agent.waitForLog((line) => line.msg === "connected to the core");
+      await waitFor(() => stored.some((result) => result.status === "up"), storedSignal.subscribe, 15_000, "an up result");
+      expect(stored.find((result) => result.status === "up")).toMatchObject({ checkId: "standalone-http", detail: { http: { statusCode: 200 } } });
+      agent.child.kill("SIGTERM");
+      expect(await agent.exited).toBe(0);
+    } finally {
+      agent.child.kill("SIGKILL");
+      await satelliteCore.stop();
+      await target.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
