@@ -139,7 +139,7 @@ describe("the web UI in Chromium", () => {
     expect(token).toMatch(/^vsat_/);
     expect(command).toContain(`VANTAGE_URL=${core.url}`);
     expect(command).toContain(`VANTAGE_SATELLITE_TOKEN=${token}`);
-    expect(command).toContain("npx --no vantage-satellite");
+    expect(command).toContain("npx --no -- vantage-satellite");
     const satelliteId = /VANTAGE_SATELLITE_ID=(\S+)/.exec(command)![1]!;
     await expect(page.getByRole("row", { name: /fra-1/ }).textContent()).resolves.toContain("never connected");
     await shoot(page, "02-satellite-created");

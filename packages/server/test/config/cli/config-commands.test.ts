@@ -113,7 +113,7 @@ describe("vantage plan and apply", () => {
     expect(token).toBeDefined();
     expect(ran.stdout).toContain(`Satellite "cli-edge" created (id ${rows[0]!.id}).`);
     expect(ran.stdout).toContain(
-      `Start it where it should run (Node.js ≥ 20.19, in a checkout of Vantage) with:\n  VANTAGE_URL=${new URL(server!.url).origin} \\\n  VANTAGE_SATELLITE_ID=${rows[0]!.id} \\\n  VANTAGE_SATELLITE_TOKEN=${token} \\\n  npx --no vantage-satellite\n`,
+      `Start it where it should run (Node.js ≥ 20.19, in a checkout of Vantage) with:\n  VANTAGE_URL=${new URL(server!.url).origin} \\\n  VANTAGE_SATELLITE_ID=${rows[0]!.id} \\\n  VANTAGE_SATELLITE_TOKEN=${token} \\\n  npx --no -- vantage-satellite\n`,
     );
     const pingUrl = new RegExp(
       `Check "cli-nightly" created \\(id [0-9a-f-]{36}\\)\\. Its ping URL, shown this once: (${new URL(server!.url).origin}/hb/vhb_\\S+)\n`,
