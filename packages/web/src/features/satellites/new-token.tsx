@@ -9,7 +9,8 @@ export function NewToken({ satelliteId, name, token, onDone }: { satelliteId: st
       <strong>Token for {name}</strong> — shown only now; copy it before closing.
       <CopyableText text={token} label="Token" />
       <p className="muted" style={{ margin: "8px 0 0" }}>
-        Start the satellite where it should run (Node.js ≥ 20.19, this repository installed):
+        Start the satellite where it should run (Node.js ≥ 20.19, in a checkout of Vantage; or copy the one file <code>npm run build:satellite</code> makes and
+        run <code>node vantage-satellite.mjs</code> with the same variables):
       </p>
       <CopyableText text={satelliteStartCommand(window.location.href, satelliteId, token)} label="Start command" />
       <button type="button" onClick={onDone}>
