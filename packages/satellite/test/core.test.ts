@@ -170,33 +170,43 @@ describe("an agent whose core restarts", () => {
   });
 });
 
+/**
+ * A core whose gateway assigns every satellite one http check (`<name>-http`, every 0.2 s, status
+ * 200 expected) of a target that answers 200, and keeps the results it receives; a satellite
+ * registered on it (`edge-<name>`).
+ */
+async function startHttpCheckCore(name: string) {
+  const target = await startHttpReceiver();
+  const check: Assignment = {
+    checkId: `${name}-http`,
+    name: `${name} http`,
+    type: "http",
+    intervalSeconds: 0.2,
+    timeoutMs: 2_000,
+    config: { type: "http", url: `${target.origin}/health`, timeoutMs: 2_000, assertions: [{ subject: "status", op: "eq", value: 200 }] },
+  };
+  const stored: ResultFrame[] = [];
+  const storedSignal = createSignal();
+  const satelliteCore = await startSatelliteCore(database.url, `core-${name}`, {
+    gateway: {
+      assignmentsFor: async () => [check],
+      resultSink: async (_satelliteId, result) => {
+        stored.push(result);
+        storedSignal.emit();
+      },
+    },
+  });
+  const satellite = await satelliteCore.createSatellite({ name: `edge-${name}` });
+  return { target, stored, storedSignal, satelliteCore, satellite };
+}
+
 describe("the standalone agent (npm run build:satellite)", () => {
   it("runs as one file outside the checkout: connects, runs its http check and reports it up", { timeout: 60_000 }, async () => {
     // Built into a directory with no node_modules on its way up: every dependency is in the file.
     const dir = await mkdtemp(join(os.tmpdir(), "vantage-standalone-"));
     const bundle = join(dir, "vantage-satellite.mjs");
     await promisify(execFile)(process.execPath, [BUILD_STANDALONE, "--outfile", bundle]);
-    const target = await startHttpReceiver();
-    const check: Assignment = {
-      checkId: "standalone-http",
-      name: "standalone http",
-      type: "http",
-      intervalSeconds: 0.2,
-      timeoutMs: 2_000,
-      config: { type: "http", url: `${target.origin}/health`, timeoutMs: 2_000, assertions: [{ subject: "status", op: "eq", value: 200 }] },
-    };
-    const stored: ResultFrame[] = [];
-    const storedSignal = createSignal();
-    const satelliteCore = await startSatelliteCore(database.url, "core-standalone", {
-      gateway: {
-        assignmentsFor: async () => [check],
-        resultSink: async (_satelliteId, result) => {
-          stored.push(result);
-          storedSignal.emit();
-        },
-      },
-    });
-    const satellite = await satelliteCore.createSatellite({ name: "edge-standalone" });
+    const { target, stored, storedSignal, satelliteCore, satellite } = await startHttpCheckCore("standalone");
     const agent = runVantage(["--url", satelliteCore.url, "--id", satellite.satelliteId, "--token", satellite.token], {}, { bin: bundle, cwd: dir });
     try {
       await agent.waitForLog((line) => line.msg === "connected to the core");
@@ -215,27 +225,7 @@ describe("the standalone agent (npm run build:satellite)", () => {
 
 describe("an agent running an http check", () => {
   it("reports the target up, and down with the failing assertion's expected and actual once it stops", async () => {
-    const target = await startHttpReceiver();
-    const check: Assignment = {
-      checkId: "http-1",
-      name: "http 1",
-      type: "http",
-      intervalSeconds: 0.2,
-      timeoutMs: 2_000,
-      config: { type: "http", url: `${target.origin}/health`, timeoutMs: 2_000, assertions: [{ subject: "status", op: "eq", value: 200 }] },
-    };
-    const stored: ResultFrame[] = [];
-    const storedSignal = createSignal();
-    const satelliteCore = await startSatelliteCore(database.url, "core-http", {
-      gateway: {
-        assignmentsFor: async () => [check],
-        resultSink: async (_satelliteId, result) => {
-          stored.push(result);
-          storedSignal.emit();
-        },
-      },
-    });
-    const satellite = await satelliteCore.createSatellite({ name: "edge-http" });
+    const { target, stored, storedSignal, satelliteCore, satellite } = await startHttpCheckCore("http");
     const stopper = new AbortController();
     const config = loadSatelliteConfig({
       VANTAGE_URL: satelliteCore.url,
@@ -248,7 +238,7 @@ describe("an agent running an http check", () => {
     try {
       await waitFor(() => stored.some((result) => result.status === "up"), storedSignal.subscribe, 10_000, "an up result");
       expect(stored.find((result) => result.status === "up")).toMatchObject({
-        checkId: "http-1",
+        checkId: "http-http",
         detail: { http: { statusCode: 200 }, assertions: [{ subject: "status", expected: 200, actual: 200, pass: true }] },
       });
 
@@ -258,7 +248,7 @@ describe("an agent running an http check", () => {
       const refused = (result: ResultFrame) => result.status === "down" && result.detail.error?.code === "connection_refused";
       await waitFor(() => stored.some(refused), storedSignal.subscribe, 10_000, "a down result");
       expect(stored.find(refused)).toMatchObject({
-        checkId: "http-1",
+        checkId: "http-http",
         detail: {
           error: { code: "connection_refused" },
           assertions: [{ path: "assertions[0]", subject: "status", op: "eq", expected: 200, pass: false, onFail: "fail" }],
