@@ -3,9 +3,10 @@
 // a secret shown once when created, and nothing to manage for others; Notifications (a channel
 // created with its type's fields, a test delivery's outcome, an edit that keeps the secret it
 // was not given); Maintenance (a weekly window by labels, an edit sent whole with its revision);
-// and what a viewer does not see: no create, edit or delete buttons.
+// channels and windows a config bundle manages (marked; an edit asks, then warns); and what a
+// viewer does not see: no create, edit or delete buttons.
 import { fireEvent, screen, waitFor, within } from "@testing-library/react";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { editedWindow, MaintenancePage, parseLabels, windowInput } from "../src/features/maintenance/maintenance-page.tsx";
 import { channelFields, channelPatch, ChannelsPage } from "../src/features/notifications/channels-page.tsx";
 import { SettingsPage } from "../src/features/settings/settings-page.tsx";
@@ -162,6 +163,49 @@ describe("Notifications, editing", () => {
       config: { host: "smtp.example.com", port: 465, secure: true, username: null, from: "a@example.com", to: ["b@example.com", "c@example.com"] },
     });
     expect(channelPatch(mail, "mail", { ...fields, password: "new-password" }, secure).config).toMatchObject({ password: "new-password", username: "bot" });
+  });
+});
+
+describe("channels and windows a config bundle manages", () => {
+  const owners = (kind: string, id: string) => ({
+    status: 200,
+    body: { owners: [{ kind, id, bundle: "gitops", name: "x", appliedAt: "2030-01-01T00:00:00Z" }] },
+  });
+
+  it("are marked with their bundle, and an edit asks first and then warns that it is drift", async () => {
+    const asked: string[] = [];
+    let agree = false;
+    vi.stubGlobal("confirm", (question: string) => (asked.push(question), agree));
+    renderScreen(<ChannelsPage />, (call) => {
+      if (call.url === "/api/v1/auth/me") return me("editor");
+      if (call.url === "/api/v1/config/owners?kind=NotificationChannel") return owners("NotificationChannel", "ch1");
+      if (call.url === "/api/v1/notification-channels" && call.method === "GET") return { status: 200, body: { channels: [CHANNEL] } };
+      return undefined;
+    });
+    const row = await screen.findByRole("row", { name: /ops-webhook/ });
+    await within(row).findByText("managed by gitops");
+    fireEvent.click(within(row).getByRole("button", { name: "Edit ops-webhook" }));
+    expect(asked[0]).toMatch(/managed by the config bundle "gitops"/);
+    expect(screen.queryByRole("form", { name: "Edit channel" })).toBeNull();
+    agree = true;
+    fireEvent.click(within(row).getByRole("button", { name: "Edit ops-webhook" }));
+    expect(within(screen.getByRole("form", { name: "Edit channel" })).getByRole("note").textContent).toMatch(
+      /notification channel is managed by the config bundle "gitops"/,
+    );
+  });
+
+  it("mark a maintenance window too", async () => {
+    vi.stubGlobal("confirm", () => true);
+    renderScreen(<MaintenancePage />, (call) => {
+      if (call.url === "/api/v1/auth/me") return me("editor");
+      if (call.url === "/api/v1/config/owners?kind=MaintenanceWindow") return owners("MaintenanceWindow", "w1");
+      if (call.url.startsWith("/api/v1/maintenance-windows")) return { status: 200, body: { windows: [WINDOW], nextCursor: null } };
+      return undefined;
+    });
+    const row = await screen.findByRole("row", { name: /db upgrade/ });
+    await within(row).findByText("managed by gitops");
+    fireEvent.click(within(row).getByRole("button", { name: "Edit db upgrade" }));
+    expect(within(screen.getByRole("form", { name: "Edit maintenance window" })).getByRole("note").textContent).toMatch(/maintenance window is managed/);
   });
 });
 

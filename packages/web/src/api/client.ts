@@ -368,5 +368,10 @@ export const api = {
       const { owners } = await json<{ owners: ResourceOwner[] }>("/config/owners", { query: { kind, id: resourceId }, signal });
       return owners[0]?.bundle ?? null;
     },
+    /** Every owned resource of a kind: the bundle managing each, by resource id (one request for a list screen). */
+    ownersOf: async (kind: ManagedKind, signal?: AbortSignal): Promise<Map<string, string>> => {
+      const { owners } = await json<{ owners: ResourceOwner[] }>("/config/owners", { query: { kind }, signal });
+      return new Map(owners.map((owner) => [owner.id, owner.bundle]));
+    },
   },
 };

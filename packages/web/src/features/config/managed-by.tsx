@@ -14,6 +14,14 @@ export function useManagedBy(kind: ManagedKind, resourceId: string): string | un
   return owner.data ?? undefined;
 }
 
+const NO_OWNERS: ReadonlyMap<string, string> = new Map();
+
+/** The bundle managing each owned resource of a kind, by id (empty while unknown): for a list screen's rows. */
+export function useManagedByOfKind(kind: ManagedKind): ReadonlyMap<string, string> {
+  const owners = useQuery({ queryKey: ["config", "managed-by", kind], queryFn: ({ signal }) => api.config.ownersOf(kind, signal), staleTime: 30_000 });
+  return owners.data ?? NO_OWNERS;
+}
+
 export function ManagedByBadge({ bundle }: { bundle: string | undefined }) {
   if (bundle === undefined) return null;
   return (

@@ -7,6 +7,7 @@ import { type MaintenanceWindow, type MaintenanceWindowInput, operationsApi } fr
 import { Badge, ErrorMessage, ListTable, PageHead } from "../../ui/components.tsx";
 import { formatExact } from "../../ui/time.ts";
 import { usePermissions } from "../../permissions.ts";
+import { confirmManagedEdit, ManagedByBadge, ManagedWarning, useManagedByOfKind } from "../config/managed-by.tsx";
 
 /** "env=prod, team=web" → { env: "prod", team: "web" }; pairs without "=" are left to the API to refuse. */
 export function parseLabels(text: string): Record<string, string> {
@@ -79,6 +80,7 @@ export function MaintenancePage() {
   // The window being edited, or "new"; one form at a time.
   const [editing, setEditing] = useState<MaintenanceWindow | "new" | null>(null);
   const windows = useQuery({ queryKey: ["maintenance-windows"], queryFn: ({ signal }) => operationsApi.maintenanceWindows.list(signal) });
+  const managedBy = useManagedByOfKind("MaintenanceWindow");
   const remove = useMutation({
     mutationFn: (windowId: string) => operationsApi.maintenanceWindows.remove(windowId),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ["maintenance-windows"] }),
@@ -97,7 +99,12 @@ export function MaintenancePage() {
         }
       />
       {editing !== null ? (
-        <WindowForm key={editing === "new" ? "new" : editing.id} entry={editing === "new" ? undefined : editing} onDone={() => setEditing(null)} />
+        <WindowForm
+          key={editing === "new" ? "new" : editing.id}
+          entry={editing === "new" ? undefined : editing}
+          managedBy={editing === "new" ? undefined : managedBy.get(editing.id)}
+          onDone={() => setEditing(null)}
+        />
       ) : null}
       <ListTable
         what="maintenance windows"
@@ -111,7 +118,7 @@ export function MaintenancePage() {
         row={(entry) => (
           <tr key={entry.id}>
             <td data-label="Name">
-              {entry.name} {entry.active ? <Badge tone="warn">on now</Badge> : null}
+              {entry.name} {entry.active ? <Badge tone="warn">on now</Badge> : null} <ManagedByBadge bundle={managedBy.get(entry.id)} />
             </td>
             <td data-label="Covers">{windowScope(entry)}</td>
             <td data-label="When">
@@ -127,7 +134,12 @@ export function MaintenancePage() {
             <td data-label="" className="row-actions">
               {canEdit ? (
                 <>
-                  <button type="button" onClick={() => setEditing(entry)} disabled={editing !== null} aria-label={`Edit ${entry.name}`}>
+                  <button
+                    type="button"
+                    onClick={() => confirmManagedEdit("maintenance window", managedBy.get(entry.id)) && setEditing(entry)}
+                    disabled={editing !== null}
+                    aria-label={`Edit ${entry.name}`}
+                  >
                     Edit
                   </button>
                   <button
@@ -156,7 +168,7 @@ const localInput = (ms: number) => {
 };
 
 /** Creates a window, or edits `entry`. */
-function WindowForm({ entry, onDone }: { entry?: MaintenanceWindow; onDone: () => void }) {
+function WindowForm({ entry, managedBy, onDone }: { entry?: MaintenanceWindow; managedBy: string | undefined; onDone: () => void }) {
   const queryClient = useQueryClient();
   const [form, setForm] = useState<WindowFormFields>(() => {
     if (entry) return windowForm(entry);
@@ -185,6 +197,7 @@ function WindowForm({ entry, onDone }: { entry?: MaintenanceWindow; onDone: () =
   return (
     <form className="card" onSubmit={submit} aria-label={entry ? "Edit maintenance window" : "New maintenance window"}>
       <h2 style={{ marginTop: 0 }}>{title}</h2>
+      <ManagedWarning what="maintenance window" bundle={managedBy} />
       <div className="form-row">
         <label className="field">
           Name

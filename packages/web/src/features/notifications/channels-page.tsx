@@ -7,6 +7,7 @@ import { type FormEvent, useState } from "react";
 import { type Channel, type ChannelType, operationsApi, type TestDelivery } from "../../api/operations-client.ts";
 import { Badge, ErrorMessage, ListTable, PageHead } from "../../ui/components.tsx";
 import { usePermissions } from "../../permissions.ts";
+import { confirmManagedEdit, ManagedByBadge, ManagedWarning, useManagedByOfKind } from "../config/managed-by.tsx";
 
 const TYPES: readonly ChannelType[] = ["webhook", "slack", "discord", "email"];
 
@@ -67,6 +68,7 @@ export function ChannelsPage() {
   // The channel being edited, or "new"; one form at a time.
   const [editing, setEditing] = useState<Channel | "new" | null>(null);
   const channels = useQuery({ queryKey: ["channels"], queryFn: ({ signal }) => operationsApi.channels.list(signal) });
+  const managedBy = useManagedByOfKind("NotificationChannel");
   const remove = useMutation({
     mutationFn: (channelId: string) => operationsApi.channels.remove(channelId),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ["channels"] }),
@@ -85,7 +87,12 @@ export function ChannelsPage() {
         }
       />
       {editing !== null ? (
-        <ChannelForm key={editing === "new" ? "new" : editing.id} channel={editing === "new" ? undefined : editing} onDone={() => setEditing(null)} />
+        <ChannelForm
+          key={editing === "new" ? "new" : editing.id}
+          channel={editing === "new" ? undefined : editing}
+          managedBy={editing === "new" ? undefined : managedBy.get(editing.id)}
+          onDone={() => setEditing(null)}
+        />
       ) : null}
       <ListTable
         what="channels"
@@ -100,8 +107,9 @@ export function ChannelsPage() {
           <ChannelRow
             key={channel.id}
             channel={channel}
+            managedBy={managedBy.get(channel.id)}
             canEdit={canEdit}
-            onEdit={editing === null ? () => setEditing(channel) : undefined}
+            onEdit={editing === null ? () => confirmManagedEdit("notification channel", managedBy.get(channel.id)) && setEditing(channel) : undefined}
             onDelete={() => remove.mutate(channel.id)}
           />
         )}
@@ -110,11 +118,25 @@ export function ChannelsPage() {
   );
 }
 
-function ChannelRow({ channel, canEdit, onEdit, onDelete }: { channel: Channel; canEdit: boolean; onEdit: (() => void) | undefined; onDelete: () => void }) {
+function ChannelRow({
+  channel,
+  managedBy,
+  canEdit,
+  onEdit,
+  onDelete,
+}: {
+  channel: Channel;
+  managedBy: string | undefined;
+  canEdit: boolean;
+  onEdit: (() => void) | undefined;
+  onDelete: () => void;
+}) {
   const test = useMutation({ mutationFn: () => operationsApi.channels.test(channel.id) });
   return (
     <tr>
-      <td data-label="Name">{channel.name}</td>
+      <td data-label="Name">
+        {channel.name} <ManagedByBadge bundle={managedBy} />
+      </td>
       <td data-label="Type">{channel.type}</td>
       <td data-label="Sends to" className="target">
         {channelTarget(channel)}
@@ -176,7 +198,7 @@ const FIELDS: Record<ChannelType, Array<{ key: string; label: string; type?: str
 };
 
 /** Creates a channel, or edits `channel` (its type fixed, its secrets blank: left blank, they are kept). */
-function ChannelForm({ channel, onDone }: { channel?: Channel; onDone: () => void }) {
+function ChannelForm({ channel, managedBy, onDone }: { channel?: Channel; managedBy: string | undefined; onDone: () => void }) {
   const queryClient = useQueryClient();
   const initial = channel ? channelFields(channel) : { fields: {}, secure: false };
   const [name, setName] = useState(channel?.name ?? "");
@@ -201,6 +223,7 @@ function ChannelForm({ channel, onDone }: { channel?: Channel; onDone: () => voi
   return (
     <form className="card" onSubmit={submit} aria-label={channel ? "Edit channel" : "New channel"}>
       <h2 style={{ marginTop: 0 }}>{channel ? `Edit ${channel.name}` : "New channel"}</h2>
+      <ManagedWarning what="notification channel" bundle={managedBy} />
       <div className="form-row">
         <label className="field">
           Name
