@@ -88,7 +88,11 @@ function isBundle(text: string): boolean {
  */
 async function definitionFromFile(file: string, name: string | undefined): Promise<string> {
   const text = await readFile(file, "utf8");
-  if (!isBundle(text)) return text;
+  if (!isBundle(text)) {
+    if (name !== undefined)
+      throw new ConfigApiError(`--name ${JSON.stringify(name)}: ${file} is one definition, not a config bundle; drop --name`, 0, undefined, []);
+    return text;
+  }
   const bundle = await loadBundle([file]);
   const resolved = resolveEnvReferences(bundle, process.env);
   const issues = [...bundle.issues, ...resolved.issues];

@@ -351,6 +351,15 @@ describe("replaying an automation", () => {
       };
       expect(await run({})).toMatchObject({ code: 1, err: `${file} is a config bundle that holds 2 automations ("edge down", "other"): pick one with --name` });
       expect(await run({ name: "gone" })).toMatchObject({ code: 1, err: expect.stringContaining('holds no automation named "gone"') });
+      // --name belongs to a bundle: on one definition it is a mistake, not ignored.
+      const single = join(dir, "single.json");
+      await writeFile(single, JSON.stringify(definition));
+      const ran = { err: "" };
+      const io = { out: () => undefined, err: () => undefined, isTTY: false, now: () => at("09:10"), pollMs: 5 };
+      await replayCommand({ url: server.url, token: TEST_ADMIN_TOKEN, file: single, since: "3h", name: "edge down" }, io).catch((error: Error) => {
+        ran.err = error.message;
+      });
+      expect(ran.err).toBe(`--name "edge down": ${single} is one definition, not a config bundle; drop --name`);
       // The same replay as of the definition file itself.
       const picked = await run({ name: "edge down" });
       expect(picked.code, picked.err).toBe(0);
